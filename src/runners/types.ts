@@ -1,0 +1,74 @@
+import type { ParameterSpec } from './catalog.js';
+
+/** Execution statuses a runner may end in (st2-reference.md §13.1). */
+export type RunnerStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled' | 'abandoned' | 'pending' | 'running';
+
+export type OutputType = 'stdout' | 'stderr' | 'output';
+
+/** The action as a runner needs to see it. */
+export interface RunnerAction {
+  ref: string;
+  pack: string;
+  name: string;
+  runner_type: string;
+  entry_point?: string;
+  /** Merged runner + action parameter specs (st2 inheritance already applied). */
+  parameters: Record<string, ParameterSpec>;
+  /** Absolute path of the pack directory; entry points resolve against `<packDir>/actions/`. */
+  packDir: string;
+}
+
+/** Datastore access for actions (st2 action_service semantics, §2.3). */
+export interface ActionDatastore {
+  getValue(name: string, opts?: { local?: boolean; scope?: 'system' | 'user'; decrypt?: boolean }): Promise<string | null>;
+  setValue(
+    name: string,
+    value: string,
+    opts?: { ttl?: number; local?: boolean; scope?: 'system' | 'user'; encrypt?: boolean },
+  ): Promise<void>;
+  deleteValue(name: string, opts?: { local?: boolean; scope?: 'system' | 'user' }): Promise<boolean>;
+  listValues(opts?: { local?: boolean; prefix?: string; scope?: 'system' | 'user' }): Promise<Array<{ name: string; value: string }>>;
+}
+
+export interface RunnerLogger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+export interface RunnerContext {
+  executionId: string;
+  action: RunnerAction;
+  /** Values for the runner's own parameters (cmd, hosts, timeout, url, ...), rendered and cast. */
+  runnerParameters: Record<string, unknown>;
+  /** Values for the action's parameters that are not runner parameters, rendered and cast. */
+  actionParameters: Record<string, unknown>;
+  /** The pack config (config_context), with dynamic values already rendered. */
+  config: Record<string, unknown>;
+  /** ST2_ACTION_* compatible variables (§1.2) plus Squall's; merged under the user's `env`. */
+  env: Record<string, string>;
+  /** Aborted when the execution is canceled; runners stop their work (SIGTERM, then SIGKILL). */
+  signal: AbortSignal;
+  /** Called for each chunk of output as it arrives (stored and streamed by the caller). */
+  onOutput(type: OutputType, data: string): void;
+  datastore: ActionDatastore;
+  logger: RunnerLogger;
+  /** Base URL of Squall's API and a temporary token valid for this execution only. */
+  apiUrl: string;
+  authToken: string;
+  /** Where runners may write scratch files (pack venvs live elsewhere, see `venvDir`). */
+  workDir: string;
+  /** The pack's Python virtualenv, when it has one. */
+  venvDir?: string;
+}
+
+export interface RunnerResult {
+  status: RunnerStatus;
+  result: unknown;
+}
+
+export interface Runner {
+  readonly name: string;
+  run(ctx: RunnerContext): Promise<RunnerResult>;
+}
