@@ -1,0 +1,18 @@
+import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
+import { noopRunner } from './noop.js';
+import type { Runner } from './types.js';
+
+export * from './types.js';
+export * from './catalog.js';
+export { MAX_PARAM_LENGTH, buildScriptArguments, serializePositional, shellQuote } from './shell-args.js';
+
+/** The runners Squall executes itself, by runner type name (st2 §1.1). */
+export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
+  [localShellCmdRunner.name]: localShellCmdRunner,
+  [localShellScriptRunner.name]: localShellScriptRunner,
+  [noopRunner.name]: noopRunner,
+});
+
+export function getRunner(name: string): Runner | undefined {
+  return Object.prototype.hasOwnProperty.call(RUNNERS, name) ? RUNNERS[name] : undefined;
+}

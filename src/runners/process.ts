@@ -1,0 +1,200 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import type { OutputType } from './types.js';
+
+/** How long a process group gets between SIGTERM and SIGKILL on timeout or cancel. */
+export const KILL_GRACE_MS = 1000;
+/** How long we wait for stdout/stderr to close once the main process has exited (orphans may hold them). */
+const DRAIN_AFTER_EXIT_MS = 1000;
+
+export interface ProcessSpec {
+  /** Executable (or, with `fork`, the JavaScript module to run in a new Node process). */
+  command: string;
+  args: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  /** Written to the child's stdin, which is then closed. */
+  stdin?: string;
+  /** Seconds; 0 or undefined means no limit. */
+  timeoutSeconds?: number;
+  signal: AbortSignal;
+  onOutput(type: OutputType, data: string): void;
+  /** Adds a bidirectional pipe on fd 3 (used for the Python action RPC). */
+  extraPipe?: boolean;
+  /** Start a Node process with an IPC channel (`child_process.fork`) instead of `spawn`. */
+  fork?: boolean;
+  graceMs?: number;
+}
+
+export interface ProcessOutcome {
+  /** Exit code, or minus the signal number when the process was killed (Python's convention). */
+  returnCode: number;
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  canceled: boolean;
+  /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
+  spawnError?: Error;
+}
+
+export interface ManagedProcess {
+  child?: ChildProcess;
+  done: Promise<ProcessOutcome>;
+  /** Stops the whole process group (SIGTERM, then SIGKILL after the grace period). */
+  stop(): void;
+}
+
+/** Sends `sig` to the process group led by `pid`; a group that is already gone is not an error. */
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * Starts a child in its own process group (detached), so that a timeout or a cancel can stop
+ * everything it started, not only the direct child. Output is streamed through `onOutput` as it
+ * arrives and also collected.
+ */
+export function startProcess(spec: ProcessSpec): ManagedProcess {
+  const grace = spec.graceMs ?? KILL_GRACE_MS;
+  let timedOut = false;
+  let canceled = false;
+
+  if (spec.signal.aborted) {
+    return {
+      done: Promise.resolve({ returnCode: -15, exitCode: null, exitSignal: null, stdout: '', stderr: '', timedOut: false, canceled: true }),
+      stop: () => undefined,
+    };
+  }
+
+  const stdio: Array<'pipe' | 'ipc'> = ['pipe', 'pipe', 'pipe'];
+  if (spec.extraPipe) stdio.push('pipe');
+  if (spec.fork) stdio.push('ipc');
+
+  let child: ChildProcess;
+  try {
+    child = spec.fork
+      ? fork(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio, execArgv: [] })
+      : spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    return {
+      done: Promise.resolve({ returnCode: 127, exitCode: null, exitSignal: null, stdout: '', stderr: error.message, timedOut: false, canceled: false, spawnError: error }),
+      stop: () => undefined,
+    };
+  }
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    if (killTimer) return;
+    killGroup(child.pid, 'SIGTERM');
+    // Not cleared on exit: members of the group that ignore SIGTERM must still go.
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+    killTimer.unref();
+  };
+
+  const onAbort = (): void => {
+    canceled = true;
+    stop();
+  };
+  spec.signal.addEventListener('abort', onAbort, { once: true });
+
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  if (spec.timeoutSeconds && spec.timeoutSeconds > 0) {
+    timeoutTimer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, spec.timeoutSeconds * 1000);
+  }
+
+  const chunks = { stdout: [] as string[], stderr: [] as string[] };
+  for (const type of ['stdout', 'stderr'] as const) {
+    const stream = child[type];
+    if (!stream) continue;
+    const decoder = new StringDecoder('utf8');
+    stream.on('data', (buf: Buffer) => {
+      const text = decoder.write(buf);
+      if (text) {
+        chunks[type].push(text);
+        spec.onOutput(type, text);
+      }
+    });
+    stream.on('end', () => {
+      const rest = decoder.end();
+      if (rest) {
+        chunks[type].push(rest);
+        spec.onOutput(type, rest);
+      }
+    });
+  }
+
+  if (child.stdin) {
+    // A child that exits without reading its stdin makes our write fail with EPIPE; that is its choice.
+    child.stdin.on('error', () => undefined);
+    if (spec.stdin !== undefined) child.stdin.end(spec.stdin);
+    else child.stdin.end();
+  }
+
+  const done = new Promise<ProcessOutcome>((resolve) => {
+    let spawnError: Error | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      if (timeoutTimer) clearTimeout(timeoutTimer);
+      if (drainTimer) clearTimeout(drainTimer);
+      spec.signal.removeEventListener('abort', onAbort);
+      const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);
+      resolve({
+        returnCode,
+        exitCode: code,
+        exitSignal: sig,
+        stdout: chunks.stdout.join(''),
+        stderr: chunks.stderr.join('') || (spawnError ? spawnError.message : ''),
+        timedOut,
+        canceled,
+        spawnError,
+      });
+    };
+    child.on('error', (err) => {
+      spawnError = err;
+      // 'close' does not always follow a failed spawn.
+      if (child.pid === undefined) finish(null, null);
+    });
+    child.on('exit', () => {
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, DRAIN_AFTER_EXIT_MS);
+      drainTimer.unref();
+    });
+    child.on('close', (code, sig) => finish(code, sig));
+  });
+
+  return { child, done, stop };
+}
+
+/** st2's strip_shell_chars: drops one trailing newline and then one trailing carriage return. */
+export function stripShellChars(text: string): string {
+  let out = text.endsWith('\n') ? text.slice(0, -1) : text;
+  out = out.endsWith('\r') ? out.slice(0, -1) : out;
+  return out;
+}
+
+/** st2's jsonify.try_loads: the decoded value when the text is JSON, else the text itself. */
+export function tryJsonDecode(text: string): unknown {
+  if (!text) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,209 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getRunner } from '../../../src/runners/index.js';
+import { fakeContext } from '../../support/runner-context.js';
+
+const localCmd = getRunner('local-shell-cmd')!;
+const localScript = getRunner('local-shell-script')!;
+
+/** True while the process exists and is not a zombie (an orphan zombie is already dead). */
+function alive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  try {
+    const state = readFileSync(stat, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pids: number[]): Promise<number[]> {
+  for (let i = 0; i < 50; i++) {
+    if (pids.every((p) => !alive(p))) return [];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pids.filter(alive);
+}
+
+function writeScript(packDir: string, name: string, body: string, mode = 0o755): void {
+  mkdirSync(path.join(packDir, 'actions'), { recursive: true });
+  const file = path.join(packDir, 'actions', name);
+  writeFileSync(file, body);
+  chmodSync(file, mode);
+}
+
+describe('local-shell-cmd', () => {
+  it('runs a command and reports its stdout as succeeded', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo hi' } });
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect(res.result).toEqual({ failed: false, succeeded: true, return_code: 0, stdout: 'hi', stderr: '' });
+  });
+
+  it('reports a non-zero exit as failed with its return code', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo oops >&2; exit 3' } });
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('failed');
+    expect(res.result).toMatchObject({ failed: true, succeeded: false, return_code: 3, stderr: 'oops' });
+  });
+
+  it('JSON-decodes stdout that parses', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: `echo '{"a": [1, 2]}'` } });
+    const res = await localCmd.run(ctx);
+    expect((res.result as { stdout: unknown }).stdout).toEqual({ a: [1, 2] });
+  });
+
+  it('streams output chunks through onOutput as they arrive', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo one; echo two >&2' } });
+    await localCmd.run(ctx);
+    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('one\n');
+    expect(ctx.output.filter((o) => o.type === 'stderr').map((o) => o.data).join('')).toBe('two\n');
+  });
+
+  it('passes env, cwd and the ST2_ACTION_* variables', async () => {
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'echo "$GREETING|$(pwd)|$ST2_ACTION_PACK_NAME|$ST2_ACTION_EXECUTION_ID"', env: { GREETING: 'hello' }, cwd: '/tmp' },
+    });
+    const res = await localCmd.run(ctx);
+    expect((res.result as { stdout: unknown }).stdout).toBe(`hello|/tmp|tests|${ctx.executionId}`);
+  });
+
+  it('does not leak the service environment into actions', async () => {
+    process.env.SQUALL_TEST_SECRET = 'do-not-leak';
+    try {
+      const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo "<${SQUALL_TEST_SECRET:-}>"' } });
+      const res = await localCmd.run(ctx);
+      expect((res.result as { stdout: unknown }).stdout).toBe('<>');
+    } finally {
+      delete process.env.SQUALL_TEST_SECRET;
+    }
+  });
+
+  it('times out, kills the whole process group and says so', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { timeout: 1, cmd: 'sleep 30 & echo "$! $$" > pids; sleep 30' } });
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('timeout');
+    expect(res.result).toMatchObject({ failed: true, succeeded: false, return_code: -9, error: 'Action failed to complete in 1 seconds' });
+    const pids = readFileSync(path.join(ctx.workDir, 'pids'), 'utf8').trim().split(' ').map(Number);
+    expect(pids).toHaveLength(2);
+    expect(await waitGone(pids)).toEqual([]);
+  }, 15_000);
+
+  it('is canceled through the abort signal, killing the process group', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'sleep 30 & echo "$! $$" > pids; echo started; sleep 30' } });
+    const running = localCmd.run(ctx);
+    for (let i = 0; i < 100 && !ctx.output.some((o) => o.data.includes('started')); i++) await new Promise((r) => setTimeout(r, 50));
+    ctx.abort.abort();
+    const res = await running;
+    expect(res.status).toBe('canceled');
+    expect(res.result).toMatchObject({ failed: true, succeeded: false, stdout: 'started' });
+    const pids = readFileSync(path.join(ctx.workDir, 'pids'), 'utf8').trim().split(' ').map(Number);
+    expect(await waitGone(pids)).toEqual([]);
+  }, 15_000);
+
+  it('reports a process killed by SIGTERM from outside as abandoned', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'kill -TERM $$' } });
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('abandoned');
+    expect((res.result as { return_code: number }).return_code).toBe(-15);
+  });
+
+  it('rejects a parameter larger than 128 KB before running anything', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: `echo ${'x'.repeat(140 * 1024)}` } });
+    await expect(localCmd.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_TOO_LARGE', message: expect.stringContaining('"cmd"') });
+  });
+
+  it('names the missing cmd parameter', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd' });
+    await expect(localCmd.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_MISSING', message: expect.stringContaining('"cmd"') });
+  });
+});
+
+describe('local-shell-script', () => {
+  const printArgs = '#!/usr/bin/env bash\nfor a in "$@"; do printf "<%s>\\n" "$a"; done\n';
+
+  it('passes named parameters as --name=value and positional ones in order with st2 serialisation', async () => {
+    const ctx = fakeContext({
+      runner: 'local-shell-script',
+      entry_point: 'args.sh',
+      parameters: {
+        first: { type: 'string', position: 0 },
+        flag: { type: 'boolean', position: 1 },
+        list: { type: 'array', position: 2 },
+        obj: { type: 'object', position: 3 },
+        missing: { type: 'string', position: 4 },
+        count: { type: 'integer', position: 5 },
+        name: { type: 'string' },
+        verbose: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        empty: { type: 'string' },
+      },
+      actionParameters: {
+        first: 'hello world',
+        flag: true,
+        list: ['a', 'b', 3],
+        obj: { k: 'v' },
+        count: 0,
+        name: "it's $HOME",
+        verbose: true,
+        quiet: false,
+        empty: '',
+      },
+    });
+    writeScript(ctx.action.packDir, 'args.sh', printArgs);
+    const res = await localScript.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect((res.result as { stdout: string }).stdout.split('\n')).toEqual([
+      `<--name=it's $HOME>`,
+      '<--verbose>',
+      '<hello world>',
+      '<1>',
+      '<a,b,3>',
+      '<{"k":"v"}>',
+      '<>',
+      '<0>',
+    ]);
+  });
+
+  it('honours a custom kwarg_op and false booleans in positions', async () => {
+    const ctx = fakeContext({
+      runner: 'local-shell-script',
+      entry_point: 'args.sh',
+      runnerParameters: { kwarg_op: '-' },
+      parameters: { on: { type: 'boolean', position: 0 }, key: { type: 'string' } },
+      actionParameters: { on: false, key: 'v' },
+    });
+    writeScript(ctx.action.packDir, 'args.sh', printArgs);
+    const res = await localScript.run(ctx);
+    expect((res.result as { stdout: string }).stdout.split('\n')).toEqual(['<-key=v>', '<0>']);
+  });
+
+  it('runs a script without the executable bit through its shebang', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'plain.sh', parameters: { who: { type: 'string', position: 0 } }, actionParameters: { who: 'you' } });
+    writeScript(ctx.action.packDir, 'plain.sh', '#!/bin/bash\necho "hi $1"\nexit 1\n', 0o644);
+    const res = await localScript.run(ctx);
+    expect(res.status).toBe('failed');
+    expect(res.result).toMatchObject({ return_code: 1, stdout: 'hi you' });
+  });
+
+  it('names a missing entry point file', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'nope.sh' });
+    await expect(localScript.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_ENTRY_POINT_NOT_FOUND', message: expect.stringContaining('nope.sh') });
+  });
+
+  it('rejects an argument over 128 KB naming the parameter', async () => {
+    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'args.sh', parameters: { blob: { type: 'string' } }, actionParameters: { blob: 'x'.repeat(129 * 1024) } });
+    writeScript(ctx.action.packDir, 'args.sh', printArgs);
+    await expect(localScript.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_TOO_LARGE', message: expect.stringContaining('"blob"') });
+  });
+});
+
+describe('noop', () => {
+  it('returns the static successful result', async () => {
+    const res = await getRunner('noop')!.run(fakeContext({ runner: 'noop' }));
+    expect(res).toEqual({ status: 'succeeded', result: { failed: false, succeeded: true, return_code: 0 } });
+  });
+});
