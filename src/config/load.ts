@@ -1,0 +1,194 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { Ajv, type ErrorObject } from 'ajv';
+import { SquallError } from '../errors.js';
+import { configSchema } from './schema.js';
+
+export interface SquallConfig {
+  data_dir: string;
+  roles: string[];
+  api: {
+    host: string;
+    port: number;
+    url?: string;
+    body_limit: string;
+    max_page_size: number;
+    cors_origins: string[];
+  };
+  store: { url?: string };
+  redis: { url?: string };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  auth: { enable: boolean; token_ttl: number; admin_username: string; admin_password?: string };
+  packs: { paths: string[]; install_dir?: string; config_dir?: string; virtualenvs_dir?: string; index_url?: string };
+  scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
+}
+
+/** Bad configuration. The CLI exits with code 2 on it. */
+export class ConfigError extends SquallError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('CONFIG_INVALID', message, context, 500);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Path given with --config; when absent, ./squall.yaml is read if it exists. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags; they win over the file and the environment. */
+  overrides?: Record<string, unknown>;
+  cwd?: string;
+}
+
+type SchemaNode = { type?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode; secret?: boolean };
+
+/** Every leaf of the schema with its dotted path and environment variable name. */
+export function configLeaves(): Array<{ path: string[]; env: string; schema: SchemaNode }> {
+  const out: Array<{ path: string[]; env: string; schema: SchemaNode }> = [];
+  const walk = (node: SchemaNode, at: string[]) => {
+    if (node.type === 'object' && node.properties) {
+      for (const [k, child] of Object.entries(node.properties)) walk(child, [...at, k]);
+      return;
+    }
+    out.push({ path: at, env: 'SQUALL_' + at.join('_').toUpperCase(), schema: node });
+  };
+  walk(configSchema as unknown as SchemaNode, []);
+  return out;
+}
+
+/** Aliases kept for convenience and for the issue tracker's examples. */
+const ENV_ALIASES: Record<string, string> = { SQUALL_MONGO_URL: 'SQUALL_STORE_URL' };
+
+function parseEnvValue(raw: string, schema: SchemaNode, name: string): unknown {
+  switch (schema.type) {
+    case 'integer':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || Number.isNaN(n)) {
+        throw new ConfigError(`${name}: expected a ${schema.type}, got "${raw}"`, { env: name, value: raw });
+      }
+      return n;
+    }
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw new ConfigError(`${name}: expected a boolean (true/false), got "${raw}"`, { env: name, value: raw });
+    case 'array':
+      if (raw.trim().startsWith('[')) {
+        try {
+          return JSON.parse(raw);
+        } catch {
+          throw new ConfigError(`${name}: expected a JSON array or a comma-separated list, got "${raw}"`, { env: name });
+        }
+      }
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, at: string[], value: unknown): void {
+  let node = target;
+  for (const key of at.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[at[at.length - 1]] = value;
+}
+
+function describeError(e: ErrorObject, source: string): string {
+  const key = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const full = key ? `${key}.${extra}` : extra;
+      return `${source}: unknown key "${full}"`;
+    }
+    case 'type':
+      return `${source}: ${key}: expected ${(e.params as { type: string }).type}, got ${JSON.stringify(e.data)}`;
+    case 'enum':
+      return `${source}: ${key}: ${JSON.stringify(e.data)} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
+    default:
+      return `${source}: ${key || '(root)'}: ${JSON.stringify(e.data)} ${e.message}`;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(configSchema);
+
+/**
+ * Reads the config file, applies SQUALL_* environment variables, then command-line overrides,
+ * and validates the result. Relative paths in the result are resolved against `cwd`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): { config: SquallConfig; file?: string } {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let file = options.file ?? env.SQUALL_CONFIG;
+  if (!file && existsSync(path.join(cwd, 'squall.yaml'))) file = 'squall.yaml';
+  let raw: Record<string, unknown> = {};
+  const source = file ?? 'configuration';
+  if (file) {
+    const abs = path.resolve(cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: abs });
+    }
+    try {
+      const parsed = yaml.load(text, { filename: abs });
+      if (parsed !== undefined && parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+        throw new ConfigError(`${abs}: the config must be a mapping of keys to values`, { file: abs });
+      }
+      raw = (parsed as Record<string, unknown>) ?? {};
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${abs}: invalid YAML: ${(err as Error).message}`, { file: abs });
+    }
+  }
+
+  for (const [alias, canonical] of Object.entries(ENV_ALIASES)) {
+    if (env[alias] !== undefined && env[canonical] === undefined) env[canonical] = env[alias];
+  }
+  for (const leaf of configLeaves()) {
+    const value = env[leaf.env];
+    if (value !== undefined) setPath(raw, leaf.path, parseEnvValue(value, leaf.schema, leaf.env));
+  }
+  for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, dotted.split('.'), value);
+  }
+
+  const config = structuredClone(raw);
+  if (!validate(config)) {
+    const errors = (validate.errors ?? []).map((e) => describeError(e, source));
+    throw new ConfigError(errors.join('\n'), { file, errors: validate.errors });
+  }
+  const result = config as unknown as SquallConfig;
+  result.data_dir = path.resolve(cwd, result.data_dir);
+  result.packs.paths = result.packs.paths.map((p) => path.resolve(cwd, p));
+  result.packs.install_dir = path.resolve(result.data_dir, result.packs.install_dir ?? 'packs');
+  result.packs.config_dir = path.resolve(result.data_dir, result.packs.config_dir ?? 'configs');
+  result.packs.virtualenvs_dir = path.resolve(result.data_dir, result.packs.virtualenvs_dir ?? 'virtualenvs');
+  return { config: result, file: file ? path.resolve(cwd, file) : undefined };
+}
+
+/** The effective config with every value the schema marks `secret` (and URLs' passwords) masked. */
+export function maskConfig(config: SquallConfig): Record<string, unknown> {
+  const masked = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const leaf of configLeaves()) {
+    let node: Record<string, unknown> | undefined = masked;
+    for (const key of leaf.path.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+    const last = leaf.path[leaf.path.length - 1];
+    if (!node || node[last] === undefined) continue;
+    if (leaf.schema.secret) node[last] = '********';
+    else if (typeof node[last] === 'string' && /^[a-z+]+:\/\/[^/]*:[^@/]*@/.test(node[last] as string)) {
+      node[last] = (node[last] as string).replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:********@');
+    }
+  }
+  return masked;
+}

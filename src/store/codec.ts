@@ -1,0 +1,113 @@
+import type { CollectionSpec, Filter, SortSpec, Update } from './types.js';
+
+/**
+ * Translation between domain records and stored documents, shared by both stores:
+ * `id` ↔ `_id`, opaque fields ↔ JSON text, and key escaping so that any other key (dots,
+ * leading `$`) is storable in nedb and MongoDB alike.
+ */
+const DOT = '\uFF0E';
+const DOLLAR = '\uFF04';
+
+function escapeKey(key: string): string {
+  let out = key.includes('.') ? key.split('.').join(DOT) : key;
+  if (out.startsWith('$')) out = DOLLAR + out.slice(1);
+  return out;
+}
+
+function unescapeKey(key: string): string {
+  let out = key.includes(DOT) ? key.split(DOT).join('.') : key;
+  if (out.startsWith(DOLLAR)) out = '$' + out.slice(1);
+  return out;
+}
+
+function mapKeys(value: unknown, fn: (k: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapKeys(v, fn));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[fn(k)] = mapKeys(v, fn);
+    return out;
+  }
+  return value;
+}
+
+export class Codec {
+  private readonly opaque: Set<string>;
+
+  constructor(readonly spec: CollectionSpec) {
+    this.opaque = new Set(spec.opaque ?? []);
+  }
+
+  encodeValue(field: string, value: unknown): unknown {
+    const top = field.split('.')[0];
+    if (this.opaque.has(top)) {
+      if (field !== top) throw new Error(`field "${top}" of ${this.spec.name} is opaque and cannot be updated by path`);
+      return value === undefined ? undefined : JSON.stringify(value);
+    }
+    return mapKeys(value, escapeKey);
+  }
+
+  encode(doc: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) {
+      if (v === undefined) continue;
+      if (k === 'id') out._id = v;
+      else out[escapeKey(k)] = this.encodeValue(k, v);
+    }
+    return out;
+  }
+
+  decode<T>(doc: Record<string, unknown> | null | undefined): T | null {
+    if (!doc) return null;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === '_id') out.id = v;
+      else if (this.opaque.has(k)) out[k] = typeof v === 'string' ? JSON.parse(v) : v;
+      else out[unescapeKey(k)] = mapKeys(v, unescapeKey);
+    }
+    return out as T;
+  }
+
+  filter(filter: Filter | undefined): Filter {
+    if (!filter) return {};
+    const out: Filter = {};
+    for (const [k, v] of Object.entries(filter)) {
+      if (k === '$or' || k === '$and') out[k] = (v as Filter[]).map((f) => this.filter(f));
+      else if (k === 'id') out._id = v;
+      else {
+        if (this.opaque.has(k.split('.')[0])) {
+          throw new Error(`field "${k}" of ${this.spec.name} is opaque and cannot be queried`);
+        }
+        out[k] = v;
+      }
+    }
+    return out;
+  }
+
+  sort(sort: SortSpec | undefined): SortSpec | undefined {
+    if (!sort) return undefined;
+    const out: SortSpec = {};
+    for (const [k, v] of Object.entries(sort)) out[k === 'id' ? '_id' : k] = v;
+    return out;
+  }
+
+  update(update: Update): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [op, fields] of Object.entries(update)) {
+      if (!fields) continue;
+      const mapped: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+        const key = k === 'id' ? '_id' : k;
+        mapped[key] = op === '$set' || op === '$push' || op === '$addToSet' ? this.encodeValue(k, v) : v;
+      }
+      out[op] = mapped;
+    }
+    return out;
+  }
+
+  projection(projection: Record<string, 0 | 1> | undefined): Record<string, 0 | 1> | undefined {
+    if (!projection) return undefined;
+    const out: Record<string, 0 | 1> = {};
+    for (const [k, v] of Object.entries(projection)) out[k === 'id' ? '_id' : k] = v;
+    return out;
+  }
+}

@@ -1,0 +1,52 @@
+import mongoose, { type Connection } from 'mongoose';
+import { COLLECTIONS, type CollectionKey } from '../collections.js';
+import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
+import { MongoRepoCollection } from './collection.js';
+
+/**
+ * MongoDB through mongoose: one model per collection declares the indexes its queries need;
+ * reads and writes go through the model's driver collection so filters and updates keep
+ * MongoDB's exact semantics (shared with the embedded store).
+ */
+export class MongoDatabase {
+  private constructor(readonly connection: Connection) {}
+
+  static async connect(url: string): Promise<MongoDatabase> {
+    const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 10_000, autoIndex: false });
+    await connection.asPromise();
+    return new MongoDatabase(connection);
+  }
+
+  private model(spec: CollectionSpec) {
+    const existing = this.connection.models[spec.name];
+    if (existing) return existing;
+    const schema = new mongoose.Schema({ _id: String }, { strict: false, versionKey: false, collection: spec.name, autoIndex: false });
+    for (const index of spec.indexes) {
+      schema.index(index.fields, { unique: index.unique ?? false, sparse: index.sparse ?? false });
+    }
+    return this.connection.model(spec.name, schema);
+  }
+
+  async collection<T extends StoredRecord>(spec: CollectionSpec): Promise<Collection<T>> {
+    const model = this.model(spec);
+    await model.createIndexes();
+    return new MongoRepoCollection<T>(spec, model.collection as never);
+  }
+
+  async openAll(): Promise<Record<CollectionKey, Collection<StoredRecord>>> {
+    const out = {} as Record<CollectionKey, Collection<StoredRecord>>;
+    for (const [key, spec] of Object.entries(COLLECTIONS)) {
+      out[key as CollectionKey] = await this.collection(spec as CollectionSpec);
+    }
+    return out;
+  }
+
+  /** The raw driver database, for Agenda's Mongo backend. */
+  get db() {
+    return this.connection.db!;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

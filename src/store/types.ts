@@ -1,0 +1,70 @@
+/**
+ * The repository layer. Filters and updates have MongoDB's shape (a subset both nedb and MongoDB
+ * understand), so the same domain code runs on the embedded store and on MongoDB.
+ *
+ * Supported filter operators: equality, $eq $ne $in $nin $lt $lte $gt $gte $exists $regex $or
+ * $and, dotted paths. Updates: $set $unset $inc $push $pull $addToSet. `id` is the primary key
+ * (stored as `_id`). Timestamps are ISO-8601 strings in UTC, so they sort as text.
+ */
+export type Filter = Record<string, unknown>;
+
+export interface Update {
+  $set?: Record<string, unknown>;
+  $unset?: Record<string, unknown>;
+  $inc?: Record<string, number>;
+  $push?: Record<string, unknown>;
+  $pull?: Record<string, unknown>;
+  $addToSet?: Record<string, unknown>;
+}
+
+export type SortSpec = Record<string, 1 | -1>;
+
+export interface FindOptions {
+  sort?: SortSpec;
+  limit?: number;
+  skip?: number;
+  /** Fields to include (1) or exclude (0); never mix the two. */
+  projection?: Record<string, 0 | 1>;
+}
+
+export interface StoredRecord {
+  id: string;
+}
+
+export interface Collection<T extends StoredRecord> {
+  readonly name: string;
+  insert(doc: T): Promise<T>;
+  insertMany(docs: T[]): Promise<void>;
+  get(id: string): Promise<T | null>;
+  findOne(filter: Filter, options?: FindOptions): Promise<T | null>;
+  find(filter?: Filter, options?: FindOptions): Promise<T[]>;
+  count(filter?: Filter): Promise<number>;
+  /**
+   * Applies `update` to the first document matching `filter` and returns it as it is after the
+   * update, or null when nothing matched. Not a mutual-exclusion primitive: MongoDB makes it
+   * atomic, but FerretDB 1.x applies it as read-modify-write, so two racers can both "win".
+   * Use Store.claim() where only one process may proceed.
+   */
+  updateOne(filter: Filter, update: Update, options?: { upsert?: boolean }): Promise<T | null>;
+  updateMany(filter: Filter, update: Update): Promise<number>;
+  /** Replaces the whole document with this id (inserting it when absent). */
+  replace(doc: T): Promise<T>;
+  deleteOne(filter: Filter): Promise<boolean>;
+  deleteMany(filter: Filter): Promise<number>;
+}
+
+export interface IndexSpec {
+  fields: Record<string, 1 | -1>;
+  unique?: boolean;
+  sparse?: boolean;
+}
+
+export interface CollectionSpec {
+  name: string;
+  indexes: IndexSpec[];
+  /**
+   * Free-form fields (results, parameters, payloads) kept as serialized JSON: any key is
+   * allowed inside them, they cost nothing to copy, and they are never queried into.
+   */
+  opaque?: string[];
+}
