@@ -1,3 +1,4 @@
+import { httpRequestRunner } from './http.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
 import { noopRunner } from './noop.js';
 import type { Runner } from './types.js';
@@ -11,6 +12,7 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [localShellCmdRunner.name]: localShellCmdRunner,
   [localShellScriptRunner.name]: localShellScriptRunner,
   [noopRunner.name]: noopRunner,
+  [httpRequestRunner.name]: httpRequestRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {
