@@ -1,0 +1,296 @@
+/**
+ * The expression facade the workflow engines use (st2-reference.md §6.1 "Expressions" and
+ * "Functions"): walks values recursively, sends `<% %>` strings to YAQL and `{{ }}` / `{% %}`
+ * strings to Jinja, and supplies orquesta's and StackStorm's workflow functions to both.
+ */
+import yaml from 'js-yaml';
+import { SquallError } from '../../errors.js';
+import { evaluateYaql, parseYaql } from './yaql/index.js';
+import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
+
+export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
+
+export interface ExpressionScope {
+  /** Workflow variables visible to the expression (input, vars, published values). */
+  ctx: Record<string, unknown>;
+  /** The task the expression is evaluated for (transitions, retry, task input). */
+  currentTask?: { id: string; route: number; result?: unknown; status?: string };
+  /** The current with-items item, boxed so that an item whose value is null still counts. */
+  item?: { value: unknown };
+  /** Status of the last instance of a task on the current route (or any route). */
+  taskStatus?: (taskId: string) => string | undefined;
+  /** StackStorm's task(name) record. */
+  task?: (name?: string) => unknown;
+  /** Synchronous datastore lookup for st2kv(); undefined means "no such key". */
+  st2kv?: (key: string, decrypt: boolean) => unknown;
+  /** Decrypts values for Jinja's `decrypt_kv` filter. */
+  decrypt?: (cipher: string) => string;
+  /** Extra functions (tests, runners). */
+  functions?: Record<string, (...args: unknown[]) => unknown>;
+}
+
+const YAQL_RE = /<%([\s\S]*?)%>/g;
+const YAQL_WHOLE_RE = /^\s*<%([\s\S]*?)%>\s*$/;
+const JINJA_RE = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/;
+
+export function isYaql(s: string): boolean {
+  return /<%[\s\S]*?%>/.test(s);
+}
+
+export function isJinja(s: string): boolean {
+  return JINJA_RE.test(s);
+}
+
+export function hasExpression(value: unknown): boolean {
+  if (typeof value === 'string') return isYaql(value) || isJinja(value);
+  if (Array.isArray(value)) return value.some(hasExpression);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => hasExpression(k) || hasExpression(v));
+  return false;
+}
+
+/** Returns the individual expressions in a string, tagged by language. */
+export function extractExpressions(s: string): Array<{ language: 'yaql' | 'jinja'; expression: string; body: string }> {
+  const out: Array<{ language: 'yaql' | 'jinja'; expression: string; body: string }> = [];
+  for (const m of s.matchAll(YAQL_RE)) out.push({ language: 'yaql', expression: m[0], body: m[1].trim() });
+  for (const m of s.matchAll(/\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g)) {
+    out.push({ language: 'jinja', expression: m[0], body: (m[1] ?? m[2] ?? '').trim() });
+  }
+  return out;
+}
+
+/** Python's str() of a value, because interpolated YAQL results are rendered the way orquesta does. */
+export function pythonStr(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return pythonRepr(value);
+}
+
+function pythonRepr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
+      .join(', ')}}`;
+  }
+  return String(value);
+}
+
+function publicCtx(ctx: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(ctx)) if (!k.startsWith('__')) out[k] = v;
+  return out;
+}
+
+function zip(...lists: unknown[]): unknown[][] {
+  const arrays = lists.map((l) => (Array.isArray(l) ? l : []));
+  const n = arrays.length === 0 ? 0 : Math.min(...arrays.map((a) => a.length));
+  return Array.from({ length: n }, (_, i) => arrays.map((a) => a[i]));
+}
+
+/** The functions orquesta and StackStorm give workflow expressions, bound to one scope. */
+export function workflowFunctions(scope: ExpressionScope): Record<string, (...args: unknown[]) => unknown> {
+  const ctxFn = (...args: unknown[]): unknown => {
+    if (args.length === 0 || args[0] === undefined) return publicCtx(scope.ctx);
+    const name = String(args[0]);
+    if (!(name in scope.ctx)) {
+      throw new SquallError('EXPRESSION_VARIABLE_UNDEFINED', `The variable "${name}" is referenced before assignment.`, { variable: name });
+    }
+    return scope.ctx[name];
+  };
+  const status = (): string | undefined => {
+    const t = scope.currentTask;
+    if (!t) return undefined;
+    return t.status ?? scope.taskStatus?.(t.id);
+  };
+  const fns: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, fn] of Object.entries(st2Filters as Record<string, unknown>)) {
+    if (typeof fn === 'function') fns[name] = fn as (...args: unknown[]) => unknown;
+  }
+  const toJson = (v: unknown): string => JSON.stringify(v);
+  const fromJson = (s: unknown): unknown => (typeof s === 'string' ? JSON.parse(s) : s);
+  Object.assign(fns, {
+    json_dump: fns.to_json_string ?? toJson,
+    json_parse: fns.from_json_string ?? fromJson,
+    yaml_dump: fns.to_yaml_string ?? ((v: unknown) => yaml.dump(v)),
+    yaml_parse: fns.from_yaml_string ?? ((s: unknown) => yaml.load(String(s))),
+    ctx: ctxFn,
+    result: () => scope.currentTask?.result ?? null,
+    succeeded: () => status() === 'succeeded',
+    failed: () => ['failed', 'timeout', 'abandoned'].includes(status() ?? ''),
+    completed: () => ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'].includes(status() ?? ''),
+    task_status: (name: unknown) => {
+      const s = scope.taskStatus?.(String(name));
+      if (s === undefined) {
+        throw new SquallError('EXPRESSION_TASK_UNDEFINED', `Unable to find task "${String(name)}" in the workflow execution.`, { task: name });
+      }
+      return s;
+    },
+    item: (...args: unknown[]) => {
+      if (!scope.item) {
+        throw new SquallError('EXPRESSION_ITEM_UNDEFINED', 'The current task is not set in the context for item().', {});
+      }
+      if (args.length === 0 || args[0] === undefined) return scope.item.value;
+      const key = String(args[0]);
+      const v = scope.item.value;
+      if (!v || typeof v !== 'object' || !(key in (v as Record<string, unknown>))) {
+        throw new SquallError('EXPRESSION_ITEM_UNDEFINED', `Item does not have key "${key}".`, { key });
+      }
+      return (v as Record<string, unknown>)[key];
+    },
+    zip,
+    json: (s: unknown) => (typeof s === 'string' ? JSON.parse(s) : s),
+    st2kv: (key: unknown, ...rest: unknown[]) => {
+      let decrypt = false;
+      let hasDefault = false;
+      let dflt: unknown;
+      // st2kv(key, decrypt?, default?) in YAQL; Jinja callers may pass an options object.
+      if (rest.length === 1 && rest[0] && typeof rest[0] === 'object' && !Array.isArray(rest[0])) {
+        const o = rest[0] as Record<string, unknown>;
+        decrypt = Boolean(o.decrypt);
+        if ('default' in o) {
+          hasDefault = true;
+          dflt = o.default;
+        }
+      } else {
+        decrypt = Boolean(rest[0]);
+        if (rest.length > 1) {
+          hasDefault = true;
+          dflt = rest[1];
+        }
+      }
+      const k = String(key);
+      const v = scope.st2kv?.(k, decrypt);
+      if (v === undefined) {
+        if (hasDefault) return dflt;
+        throw new SquallError('EXPRESSION_KV_NOT_FOUND', `The key "${k}" does not exist in the StackStorm datastore.`, { key: k });
+      }
+      return v;
+    },
+    task: (name?: unknown) => {
+      if (!scope.task) throw new SquallError('EXPRESSION_TASK_UNDEFINED', 'task() is not available here.', {});
+      return scope.task(name === undefined ? undefined : String(name));
+    },
+  });
+  Object.assign(fns, scope.functions ?? {});
+  return fns;
+}
+
+function evaluationError(expression: string, err: unknown, language: string): SquallError {
+  const cause = err instanceof Error ? err.message : String(err);
+  const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
+  return new SquallError(
+    'EXPRESSION_EVALUATION',
+    `${kind}: Unable to evaluate expression '${expression}'. ${cause}`,
+    { expression, language, cause: err instanceof SquallError ? err.toJSON() : cause },
+  );
+}
+
+function evaluateString(s: string, scope: ExpressionScope): unknown {
+  const yaqlHere = isYaql(s);
+  const jinjaHere = isJinja(s);
+  if (yaqlHere && jinjaHere) {
+    throw new SquallError('EXPRESSION_MIXED', `Expression '${s}' mixes YAQL (<% %>) and Jinja ({{ }}); use one language per string.`, {
+      expression: s,
+    });
+  }
+  if (yaqlHere) {
+    const functions = workflowFunctions(scope);
+    const data = publicCtx(scope.ctx);
+    const whole = YAQL_WHOLE_RE.exec(s);
+    if (whole && !whole[1].includes('<%')) {
+      try {
+        return evaluateYaql(whole[1].trim(), { data, functions });
+      } catch (err) {
+        throw evaluationError(s, err, 'yaql');
+      }
+    }
+    return s.replace(YAQL_RE, (full, body: string) => {
+      try {
+        return pythonStr(evaluateYaql(body.trim(), { data, functions }));
+      } catch (err) {
+        throw evaluationError(full, err, 'yaql');
+      }
+    });
+  }
+  if (jinjaHere) {
+    const functions = workflowFunctions(scope);
+    const data = publicCtx(scope.ctx);
+    const context: Record<string, unknown> = { ...data, _: data, ...functions };
+    try {
+      return evaluateJinja(s, context, { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) });
+    } catch (err) {
+      throw evaluationError(s, err, 'jinja');
+    }
+  }
+  return s;
+}
+
+/** Evaluates every expression inside a value (strings, arrays and object keys/values). */
+export function evaluateExpression(value: unknown, scope: ExpressionScope): unknown {
+  if (typeof value === 'string') return evaluateString(value, scope);
+  if (Array.isArray(value)) return value.map((v) => evaluateExpression(v, scope));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const key = hasExpression(k) ? String(evaluateString(k, scope)) : k;
+      out[key] = evaluateExpression(v, scope);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Syntax-checks the expressions in a string; returns a message per broken expression. */
+export function checkExpressionSyntax(s: string): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> {
+  const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> = [];
+  const yaqlHere = isYaql(s);
+  const jinjaHere = isJinja(s);
+  if (yaqlHere && jinjaHere) {
+    problems.push({ expression: s, language: 'yaql', message: 'YAQL and Jinja expressions cannot be mixed in the same string.' });
+    return problems;
+  }
+  if (yaqlHere) {
+    for (const m of s.matchAll(YAQL_RE)) {
+      try {
+        parseYaql(m[1].trim());
+      } catch (err) {
+        problems.push({ expression: m[0], language: 'yaql', message: `Parse error: ${(err as Error).message}` });
+      }
+    }
+  }
+  if (jinjaHere) {
+    try {
+      // Rendering with an empty context only surfaces template syntax errors; unknown names
+      // render as undefined in Jinja, so runtime errors are ignored here.
+      evaluateJinja(s, {}, { functions: {} });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/syntax|parse|unexpected|expected|unknown block|Template render error/i.test(msg) && !/undefined|not a function|Unable to call/i.test(msg)) {
+        problems.push({ expression: s, language: 'jinja', message: msg });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Names read through ctx()/ctx(name)/$.name (YAQL) or ctx(name)/_.name/ctx().name (Jinja). */
+export function collectContextReferences(s: string): string[] {
+  const names = new Set<string>();
+  const patterns = [
+    /ctx\(\s*\)\.(\w+)/g,
+    /ctx\(\s*["'](\w+)["']\s*\)/g,
+    /ctx\(\s*(\w+)\s*\)/g,
+    /\$\.(\w+)/g,
+    /\b_\.(\w+)/g,
+  ];
+  for (const expr of extractExpressions(s)) {
+    for (const re of patterns) {
+      for (const m of expr.expression.matchAll(re)) names.add(m[1]);
+    }
+  }
+  return [...names];
+}
