@@ -1,0 +1,184 @@
+import { AliasFormatError, AliasParseError } from './errors.js';
+import { PLACEHOLDER_MARK, translatePythonRegex } from './regex.js';
+import type { AliasParameters } from './types.js';
+
+/*
+ * The format language of st2's server-side `ActionAliasFormatParser` (st2-reference.md §5.2).
+ * The building blocks below are the same expressions st2 uses, written for JavaScript, so quirks
+ * (which value wins, what a lone space captures) stay identical.
+ */
+
+/** A parameter name: anything without spaces, spaces allowed around it. */
+const KEY = String.raw`\s*(\S+?)\s*`;
+/** A trailing `key=value` value: empty quotes, "quoted", 'quoted', {json}, or a bare word. */
+const VALUE = String.raw`""|''|"(.+?)"|'(.+?)'|(\{.+?\})|(\S+)`;
+/** A default value in `{{name=default}}`: like VALUE, but unquoted text may contain spaces. */
+const EXT_VALUE = String.raw`""|''|"(.+?)"|'(.+?)'|(\{.+?\})|(.+?)`;
+const PAIR = String.raw`(?:^|\s+)${KEY}=(${VALUE})`;
+const ENDING = new RegExp(String.raw`^.*?((?:${PAIR}\s*)*)$`, 's');
+const OPTIONAL = String.raw`\{\{${KEY}\s*=\s*(?:${EXT_VALUE})\s*\}\}`;
+const REQUIRED = String.raw`\{\{${KEY}\}\}`;
+
+/** What one placeholder becomes: optional quotes around a quoted, {json} or lazy value. */
+function placeholderRegex(leadingSpace: string, index: number): string {
+  return (
+    leadingSpace +
+    `["']?(?P<${PLACEHOLDER_MARK}${index}>(?:(?<=').+?(?=')|(?<=").+?(?=")|\\{.+?\\}|.+?))["']?`
+  );
+}
+
+export interface CompiledFormat {
+  format: string;
+  regex: RegExp;
+  /** Same expression with the `g` flag, for match_multiple. */
+  globalRegex: RegExp;
+  groupParams: string[];
+  /** `[name, default]` for every `{{name=default}}`, in order. */
+  optional: Array<[string, string]>;
+}
+
+const CACHE_LIMIT = 2000;
+const cache = new Map<string, CompiledFormat>();
+
+/**
+ * Turns a format string into the regular expression st2 would build. Throws `ALIAS_BAD_FORMAT`
+ * when the result is not a valid expression. Results are memoised (formats are few and reused).
+ */
+export function compileFormat(format: string): CompiledFormat {
+  const hit = cache.get(format);
+  if (hit) return hit;
+
+  const optional: Array<[string, string]> = [];
+  for (const m of format.matchAll(new RegExp(OPTIONAL, 'gs'))) {
+    optional.push([m[1], (m[2] ?? '') + (m[3] ?? '') + (m[4] ?? '') + (m[5] ?? '')]);
+  }
+
+  const placeholders: string[] = [];
+  const substitute = (_m: string, space: string, key: string): string =>
+    placeholderRegex(space, placeholders.push(key) - 1);
+  let reg = format.replace(new RegExp(String.raw`(\s*)` + OPTIONAL, 'gs'), (m, space: string, key: string) => {
+    return `(?:${substitute(m, space, key)})?`;
+  });
+  reg = reg.replace(new RegExp(String.raw`(\s*)` + REQUIRED, 'gs'), substitute);
+
+  const label = `Format string "${format}"`;
+  const translated = translatePythonRegex(reg, placeholders, label, { format });
+  const source =
+    (translated.hasStart ? '' : String.raw`^\s*`) + translated.source + (translated.hasEnd ? '' : String.raw`\s*$`);
+  const flags = 'sd' + (translated.ignoreCase ? 'i' : '');
+  let regex: RegExp;
+  let globalRegex: RegExp;
+  try {
+    regex = new RegExp(source, flags);
+    globalRegex = new RegExp(source, flags + 'g');
+  } catch (err) {
+    throw new AliasFormatError(`${label} is not a valid regular expression: ${(err as Error).message}`, {
+      format,
+      regex: source,
+    });
+  }
+
+  const compiled: CompiledFormat = { format, regex, globalRegex, groupParams: translated.groupParams, optional };
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(format, compiled);
+  return compiled;
+}
+
+/** Cuts the run of `key=value` pairs off the end of a command (st2 does this before matching). */
+export function cutTrailingPairs(command: string): { pairs: Array<[string, string]>; stream: string } {
+  const ending = ENDING.exec(command);
+  const run = ending?.[1] ?? '';
+  if (!run) return { pairs: [], stream: ` ${command} ` };
+  const pairs: Array<[string, string]> = [];
+  for (const m of run.matchAll(new RegExp(PAIR, 'gs'))) {
+    pairs.push([m[1], (m[3] ?? '') + (m[4] ?? '') + (m[5] ?? '') + (m[6] ?? '')]);
+  }
+  // st2 removes every occurrence of the run (Python's str.replace), then pads with spaces.
+  return { pairs, stream: ` ${command.split(run).join('')} ` };
+}
+
+export interface DetailedParse {
+  /** One parameter set, or one per match for match_multiple. */
+  parameters: AliasParameters[];
+  /**
+   * How much literal (non-placeholder) text the format matched in the command: non-space
+   * characters outside every named group, quotes excluded. Used to rank competing aliases.
+   */
+  literal: number;
+}
+
+function literalCount(stream: string, m: RegExpExecArray): number {
+  const covered = new Uint8Array(stream.length);
+  for (const span of Object.values(m.indices?.groups ?? {})) {
+    if (span) covered.fill(1, span[0], span[1]);
+  }
+  let count = 0;
+  const end = m.index + m[0].length;
+  for (let i = m.index; i < end; i++) {
+    if (!covered[i] && !/[\s"']/.test(stream[i])) count++;
+  }
+  return count;
+}
+
+/**
+ * Parses a command against one format, st2's way. `multiple` applies the expression find-all
+ * style and returns one parameter set per match (match_multiple formats).
+ */
+export function parseDetailed(format: string | undefined, command: string | undefined, multiple = false): DetailedParse {
+  const fmt = format ?? '';
+  const original = command ?? '';
+  const { pairs, stream } = cutTrailingPairs(original);
+  const compiled = compileFormat(fmt);
+
+  const build = (m: RegExpExecArray | null): AliasParameters => {
+    if (!m) {
+      throw new AliasParseError('ALIAS_NO_MATCH', `Command "${original}" doesn't match format string "${fmt}"`, {
+        command: original,
+        format: fmt,
+      });
+    }
+    const result: AliasParameters = {};
+    compiled.groupParams.forEach((param, index) => {
+      const value = m.groups?.[`a${index}`];
+      if (result[param] === undefined || result[param] === null) result[param] = value ?? null;
+    });
+    for (const [name, fallback] of compiled.optional) {
+      result[name] = (result[name] as string | null | undefined) || fallback;
+    }
+    for (const [name, value] of pairs) result[name] = value;
+    if (fmt && !(stream.trim() || Object.values(result).some((v) => Boolean(v)))) {
+      throw new AliasParseError('ALIAS_NO_VALUE', 'No value supplied and no default value found.', {
+        command: original,
+        format: fmt,
+      });
+    }
+    return result;
+  };
+
+  const first = compiled.regex.exec(stream);
+  const parameters = [build(first)];
+  const literal = first ? literalCount(stream, first) : 0;
+  if (!multiple) return { parameters, literal };
+
+  const all = [...stream.matchAll(compiled.globalRegex)].map((m) => build(m));
+  return { parameters: all, literal };
+}
+
+/**
+ * st2's `ActionAliasFormatParser.get_extracted_param_value`: match `command` against `format` and
+ * return the parameters it names (§5.2). Throws `AliasParseError` (`ALIAS_NO_MATCH`,
+ * `ALIAS_NO_VALUE`) when the command does not fit, `AliasFormatError` when the format is broken.
+ */
+export function extractParameters(format: string | undefined, command: string): Record<string, unknown> {
+  return parseDetailed(format, command).parameters[0];
+}
+
+/** st2's `get_multiple_extracted_param_value`: one parameter set per match of the format. */
+export function extractMultipleParameters(format: string | undefined, command: string): Array<Record<string, unknown>> {
+  return parseDetailed(format, command, true).parameters;
+}
+
+/** Throws `ALIAS_BAD_FORMAT` when a format cannot be compiled; for validating alias files on load. */
+export function validateFormat(format: string): void {
+  compileFormat(format);
+}
