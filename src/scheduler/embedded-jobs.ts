@@ -117,7 +117,7 @@ export class EmbeddedJobRepository implements JobRepository {
   }
 
   async getQueueSize(): Promise<number> {
-    return this.jobs.countAsync({ nextRunAt: { $lt: new Date() } });
+    return this.jobs.countAsync({ nextRunAt: { $ne: null, $lt: new Date() } });
   }
 
   async removeJobs(options: Parameters<JobRepository['removeJobs']>[0]): Promise<number> {
@@ -214,7 +214,8 @@ export class EmbeddedJobRepository implements JobRepository {
     const where = {
       name: jobName,
       disabled: { $ne: true },
-      $or: [{ lockedAt: null, nextRunAt: { $lte: nextScanAt } }, { lockedAt: { $lte: lockDeadline } }],
+      // $ne: null because nedb, unlike MongoDB, lets null satisfy range comparisons.
+      $or: [{ lockedAt: null, nextRunAt: { $ne: null, $lte: nextScanAt } }, { lockedAt: { $ne: null, $lte: lockDeadline } }],
     };
     for (let attempt = 0; attempt < 5; attempt++) {
       const [candidate] = (await this.jobs.findAsync(where).sort({ nextRunAt: 1, priority: -1 }).limit(1)) as Doc[];

@@ -5,6 +5,24 @@ import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Upd
 
 type Doc = Record<string, unknown>;
 
+const RANGE_OPERATORS = ['$lt', '$lte', '$gt', '$gte'];
+
+/**
+ * nedb compares with JavaScript's operators, so null satisfies `$lte: 5` (null coerces to 0);
+ * MongoDB never matches null or a missing field with a range. Guarding keeps the stores alike.
+ */
+function guardRanges(filter: Doc): Doc {
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(filter)) {
+    if ((k === '$or' || k === '$and') && Array.isArray(v)) out[k] = v.map((f) => guardRanges(f as Doc));
+    else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp)) {
+      const ops = v as Doc;
+      out[k] = Object.keys(ops).some((op) => RANGE_OPERATORS.includes(op)) && !('$ne' in ops) ? { ...ops, $ne: null } : ops;
+    } else out[k] = v;
+  }
+  return out;
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return (err as { errorType?: string })?.errorType === 'uniqueViolated';
 }
@@ -65,7 +83,7 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.db.findAsync(this.codec.filter(filter), this.codec.projection(options.projection) ?? {});
+    let cursor = this.db.findAsync(guardRanges(this.codec.filter(filter)), this.codec.projection(options.projection) ?? {});
     const sort = this.codec.sort(options.sort);
     if (sort) cursor = cursor.sort(sort);
     if (options.skip) cursor = cursor.skip(options.skip);
@@ -75,12 +93,12 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async count(filter: Filter = {}): Promise<number> {
-    return this.db.countAsync(this.codec.filter(filter));
+    return this.db.countAsync(guardRanges(this.codec.filter(filter)));
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
     try {
-      const res = await this.db.updateAsync(this.codec.filter(filter), this.codec.update(update), {
+      const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), {
         upsert: options.upsert ?? false,
         returnUpdatedDocs: true,
         multi: false,
@@ -93,7 +111,7 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const res = await this.db.updateAsync(this.codec.filter(filter), this.codec.update(update), { multi: true });
+    const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), { multi: true });
     return res.numAffected;
   }
 
@@ -108,10 +126,10 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    return (await this.db.removeAsync(this.codec.filter(filter), { multi: false })) > 0;
+    return (await this.db.removeAsync(guardRanges(this.codec.filter(filter)), { multi: false })) > 0;
   }
 
   async deleteMany(filter: Filter): Promise<number> {
-    return this.db.removeAsync(this.codec.filter(filter), { multi: true });
+    return this.db.removeAsync(guardRanges(this.codec.filter(filter)), { multi: true });
   }
 }

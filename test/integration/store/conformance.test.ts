@@ -63,6 +63,17 @@ for (const target of STORE_TARGETS) {
       expect(await coll.findOne(base, { sort: { n: -1 } })).toMatchObject({ n: 5 });
     });
 
+    it('never matches null or a missing field with a range operator, as MongoDB does', async () => {
+      const group = newId();
+      await coll.insertMany([
+        { id: newId(), n: 3, nested: { group } },
+        { id: newId(), n: null as unknown as number, nested: { group } },
+        { id: newId(), nested: { group } },
+      ]);
+      expect((await coll.find({ 'nested.group': group, n: { $lte: 10 } })).map((r) => r.n)).toEqual([3]);
+      expect(await coll.count({ 'nested.group': group, n: { $gt: -10 } })).toBe(1);
+    });
+
     it('projects included fields', async () => {
       const id = newId();
       await coll.insert({ id, n: 7, nested: { big: 'x' } });

@@ -1,0 +1,119 @@
+import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
+import { EmbeddedAgendaBackend } from './embedded-jobs.js';
+
+export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
+
+export type JobHandler<D> = (data: D, job: Job<D>) => Promise<void>;
+
+export interface DefineOptions {
+  /** How many of these jobs this process runs at once. */
+  concurrency?: number;
+  /** After this long, a job locked by a process that died is taken by another process. */
+  lockLifetimeMs?: number;
+  priority?: 'lowest' | 'low' | 'normal' | 'high' | 'highest';
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  logger: Logger;
+  processEveryMs?: number;
+  maxConcurrency?: number;
+  lockLifetimeMs?: number;
+  /** Cross-process notifications (Redis); defaults to in-process notifications. */
+  notificationChannel?: NotificationChannel;
+  /** Names this process in job locks (lastModifiedBy). */
+  workerName?: string;
+}
+
+/**
+ * Agenda on either store. Every durable background step (running an execution, advancing a
+ * workflow, firing a timer, expiring an inquiry) is an Agenda job defined through here, so it
+ * survives restarts and, on MongoDB, is shared between processes.
+ */
+export class Scheduler {
+  readonly agenda: Agenda;
+  private started = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    const { store } = options;
+    const backend =
+      store.kind === 'mongo'
+        ? new MongoBackend({ mongo: store.mongo!.db as never, collection: 'agenda_jobs' })
+        : new EmbeddedAgendaBackend(store.embedded!);
+    this.agenda = new Agenda({
+      backend,
+      // New jobs start at once through the channel; polling only catches what it missed.
+      notificationChannel: options.notificationChannel ?? new InMemoryNotificationChannel(),
+      processEvery: options.processEveryMs ?? 5000,
+      maxConcurrency: options.maxConcurrency ?? 50,
+      defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
+      name: options.workerName,
+    } as never);
+    this.agenda.on('error', (err: Error) => options.logger.error({ err }, 'scheduler error'));
+  }
+
+  define<D>(name: string, handler: JobHandler<D>, options: DefineOptions = {}): void {
+    const logger = this.options.logger;
+    this.agenda.define<D>(
+      name,
+      async (job: Job<D>) => {
+        try {
+          await handler(job.attrs.data, job);
+        } catch (err) {
+          logger.error({ err, job: name, jobId: String(job.attrs._id) }, 'job failed');
+          throw err;
+        }
+      },
+      // Only defined keys: an explicit undefined would override Agenda's defaults.
+      Object.fromEntries(
+        Object.entries({ concurrency: options.concurrency, lockLifetime: options.lockLifetimeMs, priority: options.priority }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      ) as never,
+    );
+  }
+
+  /** Runs a job as soon as a worker is free. */
+  async now<D>(name: string, data: D): Promise<string> {
+    const job = await this.agenda.now(name, data as never);
+    return String(job.attrs._id);
+  }
+
+  /** Runs a job at a given time. */
+  async at<D>(when: Date, name: string, data: D): Promise<string> {
+    const job = await this.agenda.schedule(when, name, data as never);
+    return String(job.attrs._id);
+  }
+
+  /** A repeating job; `unique` keeps one job per key even when called again. */
+  async every<D>(interval: string | number, name: string, data: D, unique?: Record<string, unknown>): Promise<void> {
+    const job = this.agenda.create(name, data as never);
+    job.repeatEvery(interval as never, { skipImmediate: true } as never);
+    if (unique) job.unique(unique as never);
+    await job.save();
+  }
+
+  async cancel(query: { name?: string; data?: unknown }): Promise<number> {
+    return this.agenda.cancel(query as never);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.agenda.start();
+    this.started = true;
+  }
+
+  /** Lets running jobs finish (up to `timeoutMs`), then hands the rest back unlocked. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const result = await this.agenda.drain(timeoutMs);
+    if ((result as { timedOut?: boolean })?.timedOut) {
+      this.options.logger.warn({ running: (result as { running?: number }).running }, 'jobs still running at shutdown; handed back');
+      await this.agenda.stop();
+    }
+  }
+}
