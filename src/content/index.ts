@@ -1,0 +1,35 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPacks } from './loader.js';
+import type { ContentProblem } from './problems.js';
+
+export { loadPack, loadPacks, isSemver } from './loader.js';
+export { formatProblem, hasErrors, type ContentProblem } from './problems.js';
+export type * from './types.js';
+export { toStandardSchema, parametersToObjectSchema } from './validate.js';
+export * as schemas from './schemas/index.js';
+export { installPack, removePack, searchIndex, parsePackSource, type InstallReport, type InstallOptions, type RemoveOptions, type IndexEntry, type InstallProgress } from './install.js';
+
+/** Squall's own packs (core, chatops, linux, examples), shipped in the repository's packs/. */
+export const BUNDLED_PACKS_DIR = resolve(fileURLToPath(new URL('../../packs', import.meta.url)));
+
+export async function bundledPackDirs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of (await readdir(BUNDLED_PACKS_DIR)).sort()) {
+    const dir = join(BUNDLED_PACKS_DIR, name);
+    if ((await stat(dir)).isDirectory()) out.push(dir);
+  }
+  return out;
+}
+
+/**
+ * Problems of one pack directory, checked as it would be installed next to Squall's bundled
+ * packs (so `core.local` and the system trigger types are known).
+ */
+export async function validatePackDir(dir: string, options: { configDir?: string } = {}): Promise<ContentProblem[]> {
+  const target = resolve(dir);
+  const others = (await bundledPackDirs()).filter((d) => d !== target);
+  const result = await loadPacks([target, ...others], options);
+  return result.problems.filter((p) => p.pack_dir === target);
+}

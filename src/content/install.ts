@@ -1,0 +1,338 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { ConflictError, NotFoundError, SquallError } from '../errors.js';
+import { newId } from '../ids.js';
+
+/**
+ * Pack install/remove on disk (st2-reference.md §14.4) and Exchange index search (§14.5).
+ * Store-free: registering the installed content is the caller's job (loadPack + the store).
+ */
+
+export interface InstallProgress {
+  step: 'download' | 'checkout' | 'npm' | 'venv' | 'pip' | 'dependency' | 'done';
+  pack: string;
+  message: string;
+}
+
+export interface InstallOptions {
+  packsDir: string;
+  virtualenvsDir: string;
+  /** Replace an installed pack of the same ref (st2 `--force`). */
+  force?: boolean;
+  /** Do not install pack.yaml dependencies (st2 `--skip-dependencies`). */
+  skipDependencies?: boolean;
+  /** Turns a dependency spec (name, URL, path, without `=version`) into a source to install; default: URLs and paths as-is, names through `indexSource`. */
+  resolveDependency?: (spec: { name: string; version?: string }) => string | undefined | Promise<string | undefined>;
+  /** index.json (URL or file) used to find packs given by Exchange name. */
+  indexSource?: string;
+  onProgress?: (p: InstallProgress) => void;
+  /** Extra options for `python3 -m venv` (st2 `virtualenv_opts`), e.g. ['--system-site-packages']. */
+  venvOptions?: string[];
+  python?: string;
+}
+
+export interface InstallReport {
+  ref: string;
+  version: string;
+  /** Absolute directory the pack was installed to. */
+  dir: string;
+  source: string;
+  /** The `=<tag|branch|sha>` that was checked out, if any. */
+  checkout?: string;
+  /** The git commit installed, for git sources. */
+  commit?: string;
+  /** The pack's virtualenv when requirements.txt was installed. */
+  venv?: string;
+  nodeModules: boolean;
+  dependencies: InstallReport[];
+  /** Dependencies already installed at another version than requested (not changed). */
+  conflicts: Array<{ pack: string; requested: string; installed: string; requiredBy: string }>;
+  warnings: string[];
+}
+
+export interface RemoveOptions {
+  packsDir: string;
+  virtualenvsDir: string;
+}
+
+export interface IndexEntry {
+  ref: string;
+  name: string;
+  description: string;
+  version?: string;
+  author?: string;
+  email?: string;
+  keywords: string[];
+  repo_url?: string;
+  [key: string]: unknown;
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(
+          new SquallError('PACK_INSTALL_COMMAND_FAILED', `\`${cmd} ${args.join(' ')}\` failed: ${(stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`, {
+            cmd,
+            args,
+            cwd: opts.cwd,
+            stderr: String(stderr).slice(-4000),
+          }),
+        );
+      } else resolvePromise(String(stdout));
+    });
+  });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `<name|url|path>[=<version|tag|branch|sha>]` */
+export function parsePackSource(source: string): { location: string; version?: string } {
+  const i = source.lastIndexOf('=');
+  if (i > 0 && i < source.length - 1) return { location: source.slice(0, i), version: source.slice(i + 1) };
+  return { location: i === source.length - 1 ? source.slice(0, -1) : source };
+}
+
+function isGitUrl(s: string): boolean {
+  return /^(https?|git|ssh):\/\//.test(s) || /^[\w.-]+@[\w.-]+:/.test(s) || s.endsWith('.git');
+}
+
+function isPathLike(s: string): boolean {
+  return s.startsWith('file://') || s.startsWith('/') || s.startsWith('./') || s.startsWith('../') || s === '.';
+}
+
+/** Guessed ref of a dependency, for spotting an installed copy (Exchange repos are `stackstorm-<pack>`). */
+function guessRef(location: string): string {
+  const base = basename(location.replace(/\/+$/, '')).replace(/\.git$/, '');
+  return base.replace(/^stackstorm-/, '').replace(/-/g, '_').toLowerCase();
+}
+
+async function readPackYaml(dir: string, source: string): Promise<{ ref: string; version: string; dependencies: string[]; python_versions?: string[] }> {
+  const file = join(dir, 'pack.yaml');
+  let data: unknown;
+  try {
+    data = yaml.load(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new SquallError('PACK_INVALID', `${source}: pack.yaml is missing or not valid YAML: ${(err as Error).message}`, { source, file });
+  }
+  if (typeof data !== 'object' || data === null) throw new SquallError('PACK_INVALID', `${source}: pack.yaml must be a mapping`, { source, file });
+  const d = data as Record<string, unknown>;
+  const ref = typeof d.ref === 'string' ? d.ref : typeof d.name === 'string' ? d.name : undefined;
+  if (!ref || !/^[a-z0-9_]+$/.test(ref)) {
+    throw new SquallError('BAD_PACK_REF', `${source}: pack.yaml ref/name ${JSON.stringify(ref)} is not a valid pack ref (lowercase letters, digits, underscores)`, { source, file, field: 'ref' });
+  }
+  return {
+    ref,
+    version: d.version === undefined ? '' : String(d.version),
+    dependencies: Array.isArray(d.dependencies) ? d.dependencies.map(String) : [],
+    ...(Array.isArray(d.python_versions) ? { python_versions: d.python_versions.map(String) } : {}),
+  };
+}
+
+async function loadIndex(indexSource: string): Promise<Record<string, Record<string, unknown>>> {
+  let text: string;
+  if (/^https?:\/\//.test(indexSource)) {
+    const res = await fetch(indexSource);
+    if (!res.ok) throw new SquallError('PACK_INDEX_UNAVAILABLE', `pack index ${indexSource} answered HTTP ${res.status}`, { indexSource, status: res.status });
+    text = await res.text();
+  } else {
+    const file = indexSource.startsWith('file://') ? fileURLToPath(indexSource) : indexSource;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new SquallError('PACK_INDEX_UNAVAILABLE', `pack index ${file} cannot be read: ${(err as Error).message}`, { indexSource });
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new SquallError('PACK_INDEX_INVALID', `pack index ${indexSource} is not valid JSON: ${(err as Error).message}`, { indexSource });
+  }
+  const packs = (parsed as { packs?: unknown }).packs;
+  if (typeof packs !== 'object' || packs === null) throw new SquallError('PACK_INDEX_INVALID', `pack index ${indexSource} has no "packs" object (StackStorm Exchange index.json format)`, { indexSource });
+  return packs as Record<string, Record<string, unknown>>;
+}
+
+function toEntry(key: string, p: Record<string, unknown>): IndexEntry {
+  return {
+    ...p,
+    ref: typeof p.ref === 'string' ? p.ref : key,
+    name: typeof p.name === 'string' ? p.name : key,
+    description: typeof p.description === 'string' ? p.description : '',
+    keywords: Array.isArray(p.keywords) ? p.keywords.map(String) : [],
+  };
+}
+
+/**
+ * Searches an index in StackStorm Exchange's index.json format (`{metadata, packs: {name: {...}}}`)
+ * by case-insensitive substring; ranked name/ref, then keywords, then description, then author.
+ */
+export async function searchIndex(text: string, indexSource: string): Promise<IndexEntry[]> {
+  const packs = await loadIndex(indexSource);
+  const q = text.trim().toLowerCase();
+  const scored: Array<{ entry: IndexEntry; score: number }> = [];
+  for (const [key, p] of Object.entries(packs)) {
+    const entry = toEntry(key, p);
+    const has = (s: unknown) => typeof s === 'string' && s.toLowerCase().includes(q);
+    let score = 0;
+    if (has(entry.ref) || has(entry.name)) score = 4;
+    else if (entry.keywords.some(has)) score = 3;
+    else if (has(entry.description)) score = 2;
+    else if (has(entry.author)) score = 1;
+    if (score > 0) scored.push({ entry, score });
+  }
+  return scored.sort((a, b) => b.score - a.score || a.entry.ref.localeCompare(b.entry.ref)).map((s) => s.entry);
+}
+
+async function fetchSource(location: string, version: string | undefined, dest: string, opts: InstallOptions, label: string): Promise<{ commit?: string }> {
+  const progress = (step: InstallProgress['step'], message: string) => opts.onProgress?.({ step, pack: label, message });
+  let local: string | undefined;
+  if (isPathLike(location) || (!isGitUrl(location) && (await exists(location)))) {
+    local = resolve(location.startsWith('file://') ? fileURLToPath(location) : location);
+    if (!(await exists(local))) throw new NotFoundError('pack source', location, { location });
+  }
+  if (local && !version) {
+    progress('download', `copying ${local}`);
+    await cp(local, dest, { recursive: true, filter: (src) => !/\/(\.git|node_modules)$/.test(src) });
+    return {};
+  }
+  let url = local ?? location;
+  if (!local && !isGitUrl(location)) {
+    if (!opts.indexSource) {
+      throw new SquallError('PACK_SOURCE_UNKNOWN', `"${location}" is neither a path nor a git URL, and no pack index is configured to look the name up`, { location });
+    }
+    const packs = await loadIndex(opts.indexSource);
+    const entry = Object.entries(packs).map(([k, p]) => toEntry(k, p)).find((e) => e.ref === location || e.name === location);
+    if (!entry?.repo_url) throw new NotFoundError('pack', location, { indexSource: opts.indexSource });
+    url = entry.repo_url;
+  }
+  progress('download', `git clone ${url}`);
+  await run('git', ['clone', '--quiet', url, dest]);
+  if (version) {
+    progress('checkout', `checking out ${version}`);
+    // st2 accepts a version for a tag named either "1.0.0" or "v1.0.0".
+    const candidates = /^\d+\.\d+\.\d+/.test(version) ? [version, `v${version}`] : [version];
+    let done = false;
+    for (const ref of candidates) {
+      try {
+        await run('git', ['-C', dest, 'checkout', '--quiet', ref]);
+        done = true;
+        break;
+      } catch {
+        // try the next spelling
+      }
+    }
+    if (!done) throw new SquallError('PACK_VERSION_NOT_FOUND', `${url}: no tag, branch or commit named "${version}"`, { url, version });
+  }
+  const commit = (await run('git', ['-C', dest, 'rev-parse', 'HEAD'])).trim();
+  return { commit };
+}
+
+/**
+ * Installs a pack from a git URL, a local path (copied, or cloned when `=<ref>` is given) or an
+ * Exchange name into `<packsDir>/<ref>`, sets up node_modules / a Python venv, and installs its
+ * dependencies recursively.
+ */
+export async function installPack(source: string, options: InstallOptions): Promise<InstallReport> {
+  return installOne(source, options, new Map(), '(request)');
+}
+
+async function installOne(source: string, options: InstallOptions, visiting: Map<string, string>, requiredBy: string): Promise<InstallReport> {
+  const packsDir = resolve(options.packsDir);
+  await mkdir(packsDir, { recursive: true });
+  const { location, version } = parsePackSource(source);
+  const tmp = join(packsDir, `.installing-${newId()}`);
+  const label = guessRef(location);
+  let report: InstallReport;
+  try {
+    const { commit } = await fetchSource(location, version, tmp, options, label);
+    const meta = await readPackYaml(tmp, source);
+    if (meta.python_versions && meta.python_versions.length > 0 && !meta.python_versions.includes('3')) {
+      throw new SquallError('PACK_PYTHON_UNSUPPORTED', `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs`, { pack: meta.ref, field: 'python_versions' });
+    }
+    const dest = join(packsDir, meta.ref);
+    if (await exists(dest)) {
+      if (!options.force) throw new ConflictError(`pack "${meta.ref}" is already installed in ${dest}; use force to replace it`, { pack: meta.ref, dir: dest });
+      await rm(dest, { recursive: true, force: true });
+    }
+    await rename(tmp, dest);
+    visiting.set(meta.ref, meta.version);
+    report = { ref: meta.ref, version: meta.version, dir: dest, source, ...(version ? { checkout: version } : {}), ...(commit ? { commit } : {}), nodeModules: false, dependencies: [], conflicts: [], warnings: [] };
+    const progress = (step: InstallProgress['step'], message: string) => options.onProgress?.({ step, pack: meta.ref, message });
+
+    if (await exists(join(dest, 'package.json'))) {
+      progress('npm', 'npm install --omit=dev');
+      await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dest });
+      report.nodeModules = true;
+    }
+    if (await exists(join(dest, 'requirements.txt'))) {
+      const venv = join(resolve(options.virtualenvsDir), meta.ref);
+      await rm(venv, { recursive: true, force: true });
+      await mkdir(resolve(options.virtualenvsDir), { recursive: true });
+      progress('venv', `python3 -m venv ${venv}`);
+      await run(options.python ?? 'python3', ['-m', 'venv', ...(options.venvOptions ?? []), venv]);
+      progress('pip', 'pip install -r requirements.txt');
+      await run(join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', '-r', join(dest, 'requirements.txt')], { cwd: dest });
+      report.venv = venv;
+    }
+
+    if (!options.skipDependencies) {
+      for (const dep of meta.dependencies) {
+        const spec = parsePackSource(dep);
+        const depRef = guessRef(spec.location);
+        progress('dependency', `dependency ${dep}`);
+        const seenVersion = visiting.get(depRef);
+        const installedDir = join(packsDir, depRef);
+        if (seenVersion !== undefined || (await exists(join(installedDir, 'pack.yaml')))) {
+          const installedVersion = seenVersion ?? (await readPackYaml(installedDir, depRef).then((m) => m.version, () => ''));
+          if (spec.version && installedVersion && spec.version.replace(/^v/, '') !== installedVersion.replace(/^v/, '')) {
+            report.conflicts.push({ pack: depRef, requested: spec.version, installed: installedVersion, requiredBy: meta.ref });
+          }
+          continue;
+        }
+        let depSource: string | undefined;
+        if (options.resolveDependency) depSource = await options.resolveDependency({ name: spec.location, ...(spec.version ? { version: spec.version } : {}) });
+        else if (isGitUrl(spec.location) || isPathLike(spec.location) || options.indexSource) depSource = spec.location;
+        if (!depSource) {
+          report.warnings.push(`dependency "${dep}" of ${meta.ref} cannot be resolved (no index configured); install it separately`);
+          continue;
+        }
+        const sub = await installOne(spec.version ? `${depSource}=${spec.version}` : depSource, options, visiting, meta.ref);
+        report.dependencies.push(sub);
+        report.conflicts.push(...sub.conflicts);
+      }
+    }
+    progress('done', `installed ${meta.ref}${meta.version ? ` ${meta.version}` : ''} in ${dest}`);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  void requiredBy;
+  return report;
+}
+
+/** Deletes an installed pack's files and its virtualenv. */
+export async function removePack(ref: string, options: RemoveOptions): Promise<{ removed: string[] }> {
+  if (!/^[a-z0-9_]+$/.test(ref)) throw new SquallError('BAD_PACK_REF', `"${ref}" is not a valid pack ref`, { ref });
+  const dir = join(resolve(options.packsDir), ref);
+  const venv = join(resolve(options.virtualenvsDir), ref);
+  if (!(await exists(dir))) throw new NotFoundError('pack', ref, { dir });
+  const removed: string[] = [];
+  await rm(dir, { recursive: true, force: true });
+  removed.push(dir);
+  if (await exists(venv)) {
+    await rm(venv, { recursive: true, force: true });
+    removed.push(venv);
+  }
+  return { removed };
+}
