@@ -1,6 +1,7 @@
 import { httpRequestRunner } from './http.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
 import { noopRunner } from './noop.js';
+import { pythonScriptRunner } from './python.js';
 import type { Runner } from './types.js';
 
 export * from './types.js';
@@ -13,6 +14,7 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [localShellScriptRunner.name]: localShellScriptRunner,
   [noopRunner.name]: noopRunner,
   [httpRequestRunner.name]: httpRequestRunner,
+  [pythonScriptRunner.name]: pythonScriptRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {

@@ -171,8 +171,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     });
     child.on('exit', () => {
       drainTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        for (const stream of child.stdio.slice(1)) stream?.destroy();
       }, DRAIN_AFTER_EXIT_MS);
       drainTimer.unref();
     });

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { errorMessage } from '../errors.js';
+import { CANCELED_MESSAGE, actionEnv, timeoutMessage, timeoutSeconds } from './common.js';
+import { serveDatastoreCall } from './datastore-rpc.js';
+import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
+import { startProcess } from './process.js';
+import { getRunnerType } from './catalog.js';
+import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
+
+const DEFAULT_TIMEOUT = 600;
+
+interface ResultMessage {
+  type: 'result';
+  status: boolean | null;
+  result: unknown;
+  raised?: boolean;
+}
+
+export function pythonExecutable(ctx: RunnerContext): string {
+  return ctx.venvDir ? path.join(ctx.venvDir, 'bin', 'python') : 'python3';
+}
+
+/** Only the action's own parameters reach run(**params); runner parameters stay with the runner. */
+function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
+  const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
+  return Object.fromEntries(Object.entries(ctx.actionParameters).filter(([k, v]) => !(k in runnerParams) && v !== undefined));
+}
+
+/**
+ * Serves the wrapper's channel on fd 3: datastore RPCs go to ctx.datastore, the result message is
+ * kept. Requests are answered in order, as the Python side waits for each answer.
+ */
+function serveChannel(ctx: RunnerContext, channel: Readable & Writable): { result: () => ResultMessage | undefined } {
+  let result: ResultMessage | undefined;
+  let queue = Promise.resolve();
+  channel.on('error', (err) => ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'));
+  const lines = createInterface({ input: channel });
+  lines.on('line', (line) => {
+    let msg: { type?: string; id?: number; method?: string; args?: unknown };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch (err) {
+      ctx.logger.warn({ execution: ctx.executionId, err: errorMessage(err) }, 'python action sent a line that is not JSON on fd 3');
+      return;
+    }
+    if (msg.type === 'result') {
+      result = msg as ResultMessage;
+      return;
+    }
+    if (msg.type !== 'rpc') return;
+    queue = queue.then(async () => {
+      let answer: Record<string, unknown>;
+      try {
+        answer = { id: msg.id, result: (await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null };
+      } catch (err) {
+        answer = { id: msg.id, error: errorMessage(err) };
+      }
+      if (!channel.destroyed && channel.writable) channel.write(`${JSON.stringify(answer)}\n`);
+    });
+  });
+  return { result: () => result };
+}
+
+/**
+ * `python-script`: runs an st2 Python action unchanged through the shim (st2 §1.3, §2.3). Result
+ * `{result, stdout, stderr, exit_code}`; `(False, x)` or an exception makes it fail.
+ */
+export const pythonScriptRunner: Runner = {
+  name: 'python-script',
+  async run(ctx): Promise<RunnerResult> {
+    const entry = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
+    const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
+    const env = actionEnv(ctx, ctx.runnerParameters.env);
+    const pythonPath = [pythonShimDir(), path.dirname(entry), path.join(ctx.action.packDir, 'actions', 'lib')];
+    if (env.PYTHONPATH) pythonPath.push(env.PYTHONPATH);
+    env.PYTHONPATH = pythonPath.join(path.delimiter);
+    env.PYTHONUNBUFFERED = '1';
+    env.PYTHONIOENCODING = 'utf-8';
+    if (ctx.venvDir) {
+      env.VIRTUAL_ENV = ctx.venvDir;
+      env.PATH = `${path.join(ctx.venvDir, 'bin')}${path.delimiter}${env.PATH ?? ''}`;
+    }
+    const request = {
+      entry_point: entry,
+      parameters: actionOnlyParameters(ctx),
+      config: ctx.config,
+      log_level: typeof ctx.runnerParameters.log_level === 'string' ? ctx.runnerParameters.log_level : 'DEBUG',
+    };
+
+    const proc = startProcess({
+      command: pythonExecutable(ctx),
+      args: ['-u', pythonWrapperPath()],
+      stdin: JSON.stringify(request),
+      cwd: ctx.workDir,
+      env,
+      timeoutSeconds: timeout,
+      signal: ctx.signal,
+      onOutput: (type, data) => ctx.onOutput(type, data),
+      extraPipe: true,
+    });
+    const channel = proc.child?.stdio[3] as (Readable & Writable) | undefined | null;
+    const served = channel ? serveChannel(ctx, channel) : { result: () => undefined };
+    const outcome = await proc.done;
+    const message = served.result();
+
+    const result: Record<string, unknown> = {
+      result: message ? (message.result ?? null) : null,
+      stdout: outcome.stdout,
+      stderr: outcome.stderr,
+      exit_code: outcome.returnCode,
+    };
+    let status: RunnerStatus;
+    if (outcome.timedOut) {
+      status = 'timeout';
+      Object.assign(result, { exit_code: -9, error: timeoutMessage(timeout) });
+    } else if (outcome.canceled) {
+      status = 'canceled';
+      result.error = CANCELED_MESSAGE;
+    } else if (outcome.spawnError) {
+      status = 'failed';
+      result.error = `could not start ${pythonExecutable(ctx)}: ${outcome.spawnError.message}`;
+    } else if (outcome.returnCode === -15) {
+      status = 'abandoned';
+    } else if (outcome.returnCode !== 0 || !message || message.status === false) {
+      status = 'failed';
+    } else {
+      status = 'succeeded';
+    }
+    return { status, result };
+  },
+};

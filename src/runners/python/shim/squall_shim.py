@@ -1,0 +1,115 @@
+"""Squall's side of the st2 Python action API.
+
+The runner gives the action process an extra pipe on fd 3. Each request is one JSON line
+``{"type": "rpc", "id": n, "method": ..., "args": {...}}``; each answer is one JSON line
+``{"id": n, "result": ...}`` or ``{"id": n, "error": "..."}``. The final result of the action is
+sent on the same pipe as ``{"type": "result", ...}``, so nothing the action prints can be taken
+for its result.
+"""
+
+import json
+import os
+import threading
+
+CHANNEL_FD = 3
+
+_lock = threading.Lock()
+_reader = None
+_writer = None
+_next_id = 0
+
+
+class SquallRPCError(Exception):
+    pass
+
+
+def _open():
+    global _reader, _writer
+    if _writer is None:
+        try:
+            _writer = os.fdopen(os.dup(CHANNEL_FD), "wb", buffering=0)
+            _reader = os.fdopen(CHANNEL_FD, "rb")
+        except OSError as exc:
+            raise SquallRPCError(
+                "the Squall runner channel (fd 3) is not available; "
+                "this code must be started by Squall's python-script runner"
+            ) from exc
+    return _reader, _writer
+
+
+def send(message):
+    _, writer = _open()
+    writer.write((json.dumps(message, default=_fallback) + "\n").encode("utf-8"))
+
+
+def call(method, **args):
+    global _next_id
+    with _lock:
+        reader, _ = _open()
+        _next_id += 1
+        request_id = _next_id
+        send({"type": "rpc", "id": request_id, "method": method, "args": args})
+        line = reader.readline()
+        if not line:
+            raise SquallRPCError("the Squall runner closed the channel during %s" % method)
+        answer = json.loads(line.decode("utf-8"))
+        if answer.get("id") != request_id:
+            raise SquallRPCError("answer for request %r received while waiting for %r" % (answer.get("id"), request_id))
+        if "error" in answer:
+            raise SquallRPCError("%s failed: %s" % (method, answer["error"]))
+        return answer.get("result")
+
+
+def _fallback(value):
+    """What json cannot encode is sent as text, as st2 does for odd results."""
+    for attr in ("to_dict", "__json__"):
+        fn = getattr(value, attr, None)
+        if callable(fn):
+            return fn()
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _scope(scope):
+    scope = scope or "system"
+    return scope[len("st2kv."):] if scope.startswith("st2kv.") else scope
+
+
+class KeyValuePair(object):
+    """The shape st2's list_values returns: objects with ``name`` and ``value``."""
+
+    def __init__(self, name, value, scope="system"):
+        self.name = name
+        self.value = value
+        self.scope = scope
+
+    def __repr__(self):
+        return "KeyValuePair(name=%r, scope=%r)" % (self.name, self.scope)
+
+
+class ActionService(object):
+    """``self.action_service`` of an st2 Action: datastore access (st2 §2.3)."""
+
+    def __init__(self, action=None):
+        self._action = action
+
+    def get_value(self, name, local=True, scope="system", decrypt=False):
+        return call("get_value", name=name, local=local, scope=_scope(scope), decrypt=decrypt)
+
+    def set_value(self, name, value, ttl=None, local=True, scope="system", encrypt=False):
+        if not isinstance(value, str):
+            value = str(value)
+        call("set_value", name=name, value=value, ttl=ttl, local=local, scope=_scope(scope), encrypt=encrypt)
+        return True
+
+    def delete_value(self, name, local=True, scope="system"):
+        return bool(call("delete_value", name=name, local=local, scope=_scope(scope)))
+
+    def list_values(self, local=True, prefix=None, limit=None, offset=0):
+        items = call("list_values", local=local, prefix=prefix) or []
+        start = offset or 0
+        end = start + limit if limit else None
+        return [KeyValuePair(i["name"], i["value"]) for i in items[start:end]]

@@ -1,0 +1,1 @@
+"""Squall's compatibility shim for StackStorm Python actions (a small subset of st2common)."""
