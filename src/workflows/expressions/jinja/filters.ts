@@ -1,0 +1,245 @@
+/**
+ * StackStorm's custom Jinja filters (st2-reference.md §2.1; st2common/expressions/functions/*) and
+ * the Jinja2 builtins nunjucks lacks or prints differently. Every filter takes the piped value
+ * first, then positional arguments, like the Python functions they mirror.
+ */
+import yaml from 'js-yaml';
+import { SquallError } from '../../../errors.js';
+import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
+import { pyFindAll, pyRegex, pyReplacement } from './pyregex.js';
+import { queryJsonPath } from './jsonpath.js';
+import { bumpVersion, compareVersions, matchVersion, parseVersion } from './semver.js';
+
+export type FilterFunction = (value: any, ...args: any[]) => unknown;
+
+export interface FilterDeps {
+  decrypt?: (ciphertext: string) => string;
+}
+
+function filterError(filter: string, why: string, context: Record<string, unknown> = {}): SquallError {
+  return new SquallError('JINJA_FILTER', `Filter "${filter}": ${why}`, { filter, ...context });
+}
+
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : pyStr(value);
+}
+
+function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
+function pySeparators(value: unknown): [string, string] | null {
+  if (Array.isArray(value) && value.length === 2) return [String(value[0]), String(value[1])];
+  return null;
+}
+
+function humanTime(seconds: unknown): string | null {
+  if (seconds === null || seconds === undefined) return null;
+  if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
+    throw filterError('to_human_time_from_seconds', `expects a number of seconds, got ${pyStr(seconds)}`);
+  }
+  if (seconds === 0) return '0s';
+  if (seconds < 1) return `${seconds}\u03bcs`;
+  let rest = Math.round(seconds);
+  const secs = rest % 60;
+  rest = Math.floor(rest / 60);
+  const mins = rest % 60;
+  rest = Math.floor(rest / 60);
+  const hours = rest % 24;
+  rest = Math.floor(rest / 24);
+  const days = rest % 365;
+  const years = Math.floor(rest / 365);
+  const parts = [years, days, hours, mins, secs];
+  const first = parts.findIndex((x) => x !== 0);
+  const suffixes = ['y', 'd', 'h', 'm', 's'];
+  return parts
+    .slice(first)
+    .map((x, i) => `${x}${suffixes[first + i]}`)
+    .join('');
+}
+
+function pyBasename(p: unknown): string {
+  const s = asText(p);
+  return s.slice(s.lastIndexOf('/') + 1);
+}
+
+function pyDirname(p: unknown): string {
+  const s = asText(p);
+  const head = s.slice(0, s.lastIndexOf('/') + 1);
+  return head && !/^\/+$/.test(head) ? head.replace(/\/+$/, '') : head;
+}
+
+function toInt(value: unknown, def: unknown = 0, base: unknown = 10): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : def;
+  if (typeof value === 'string') {
+    const t = value.trim().replace(/_/g, '');
+    const b = Number(base) || 10;
+    const intRe = b === 16 ? /^[-+]?(0x)?[0-9a-f]+$/i : b === 8 ? /^[-+]?(0o)?[0-7]+$/i : b === 2 ? /^[-+]?(0b)?[01]+$/i : /^[-+]?\d+$/;
+    if (intRe.test(t)) return parseInt(t.replace(/^([-+]?)0[xob]/i, '$1'), b);
+    const f = Number(t);
+    if (t !== '' && Number.isFinite(f)) return Math.trunc(f);
+  }
+  return def;
+}
+
+function toFloat(value: unknown, def: unknown = 0): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const f = Number(value.trim());
+    if (!Number.isNaN(f)) return f;
+  }
+  return def;
+}
+
+function toBool(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(value.trim().toLowerCase());
+  return truthy(value);
+}
+
+function attr(value: unknown, path: string): unknown {
+  let cur: unknown = value;
+  for (const part of path.split('.')) {
+    if (cur === null || cur === undefined) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function pyCompare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = asText(a);
+  const sb = asText(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** The st2 filters, positional-argument form (also what Orquesta exposes as YAQL functions). */
+export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFunction> {
+  return {
+    decrypt_kv(value: unknown): string {
+      if (value === undefined || value === null || value === '') {
+        throw filterError('decrypt_kv', "the referenced datastore item doesn't exist (the value to decrypt is empty)");
+      }
+      if (!deps.decrypt) {
+        throw filterError('decrypt_kv', 'no datastore decryption is available here (the renderer was given no decrypt function)');
+      }
+      return deps.decrypt(asText(value));
+    },
+    from_json_string(value: unknown): unknown {
+      try {
+        return JSON.parse(asText(value));
+      } catch (err) {
+        throw filterError('from_json_string', `value is not valid JSON: ${(err as Error).message}`);
+      }
+    },
+    from_yaml_string(value: unknown): unknown {
+      try {
+        return yaml.load(asText(value)) ?? null;
+      } catch (err) {
+        throw filterError('from_yaml_string', `value is not valid YAML: ${(err as Error).message}`);
+      }
+    },
+    json_escape(value: unknown): string {
+      return pyJsonDumps(value).replace(/^"+|"+$/g, '');
+    },
+    jsonpath_query(value: unknown, query: unknown): unknown[] | null {
+      const matches = queryJsonPath(value, asText(query));
+      return matches.length ? matches : null;
+    },
+    to_complex(value: unknown): string {
+      return pyJsonDumps(value);
+    },
+    to_json_string(value: unknown, indent: unknown = null, sortKeys: unknown = false, separators: unknown = [',', ': ']): string {
+      return pyJsonDumps(value, {
+        indent: indent === null || indent === undefined ? null : (indent as number | string),
+        sortKeys: Boolean(sortKeys),
+        separators: pySeparators(separators),
+      });
+    },
+    to_yaml_string(value: unknown, indent: unknown = null): string {
+      return yaml.dump(value ?? null, { indent: typeof indent === 'number' ? indent : 2, sortKeys: true, noRefs: true, lineWidth: -1 });
+    },
+    regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
+      return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), sticky: true }).test(asText(value));
+    },
+    regex_replace(value: unknown, pattern: unknown, replacement: unknown, ignorecase: unknown = false): string {
+      const re = pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), global: true });
+      return asText(value).replace(re, pyReplacement(asText(replacement)));
+    },
+    regex_search(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
+      return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }).test(asText(value));
+    },
+    regex_substring(value: unknown, pattern: unknown, resultIndex: unknown = 0, ignorecase: unknown = false): unknown {
+      const all = pyFindAll(pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }), asText(value));
+      let idx = Number(resultIndex);
+      if (idx < 0) idx += all.length;
+      if (!Number.isInteger(idx) || idx < 0 || idx >= all.length) {
+        throw filterError('regex_substring', `no match number ${String(resultIndex)} for pattern "${asText(pattern)}" (found ${all.length}): list index out of range`, {
+          pattern: asText(pattern),
+        });
+      }
+      return all[idx];
+    },
+    to_human_time_from_seconds: humanTime,
+    version_compare: (value: unknown, pattern: unknown) => compareVersions(value, pattern),
+    version_more_than: (value: unknown, pattern: unknown) => compareVersions(value, pattern) === 1,
+    version_less_than: (value: unknown, pattern: unknown) => compareVersions(value, pattern) === -1,
+    version_equal: (value: unknown, pattern: unknown) => compareVersions(value, pattern) === 0,
+    version_match: (value: unknown, pattern: unknown) => matchVersion(value, pattern),
+    version_bump_major: (value: unknown) => bumpVersion(value, 'major'),
+    version_bump_minor: (value: unknown) => bumpVersion(value, 'minor'),
+    version_bump_patch: (value: unknown) => bumpVersion(value, 'patch'),
+    version_strip_patch(value: unknown): string {
+      const v = parseVersion(value);
+      return `${v.major}.${v.minor}`;
+    },
+    use_none: (value: unknown) => (value === null || value === undefined ? NONE_MAGIC_VALUE : value),
+    basename: pyBasename,
+    dirname: pyDirname,
+  };
+}
+
+/** st2 filters without a decrypt function (decrypt_kv then raises a clear error). */
+export const st2Filters: Record<string, FilterFunction> = createSt2Filters();
+
+/** Jinja2 builtins that nunjucks lacks, or implements with JavaScript rather than Python results. */
+export const jinjaBuiltins: Record<string, FilterFunction> = {
+  tojson(value: unknown, indent: unknown = null): string {
+    return pyJsonDumps(value, { indent: indent === null || indent === undefined ? null : (indent as number), sortKeys: true, htmlSafe: true, ensureAscii: true });
+  },
+  to_json(value: unknown, indent: unknown = null): string {
+    return pyJsonDumps(value, { indent: indent === null || indent === undefined ? null : (indent as number) });
+  },
+  int: toInt,
+  float: toFloat,
+  bool: toBool,
+  string: (value: unknown) => pyStr(value ?? null),
+  lower: (value: unknown) => asText(value ?? '').toLowerCase(),
+  upper: (value: unknown) => asText(value ?? '').toUpperCase(),
+  join(value: unknown, sep: unknown = '', attribute: unknown = null): string {
+    if (value === null || value === undefined) return '';
+    const items = typeof value === 'string' ? [...value] : Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [value];
+    return items.map((x) => pyStr(attribute ? attr(x, String(attribute)) : x)).join(asText(sep ?? ''));
+  },
+  unique(value: unknown): unknown[] {
+    const out: unknown[] = [];
+    const seen = new Set<string>();
+    for (const x of Array.isArray(value) ? value : []) {
+      const k = pyJsonDumps(x);
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(x);
+      }
+    }
+    return out;
+  },
+  min: (value: unknown) => (Array.isArray(value) && value.length ? [...value].sort(pyCompare)[0] : undefined),
+  max: (value: unknown) => (Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined),
+  items: (value: unknown) => (isPlainObject(value) ? Object.entries(value) : []),
+};

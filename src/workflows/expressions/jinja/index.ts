@@ -1,0 +1,585 @@
+/**
+ * Jinja with StackStorm's semantics, on nunjucks (st2-reference.md §2.1, §2.2, §4.1, §6.1).
+ *
+ * st2 renders with Python's Jinja2, so what users see is Python's: `{{ trigger.body }}` prints
+ * `{'foo': 'bar'}`, `{{ flag }}` prints `True`, `{{ nothing }}` prints `None`. nunjucks prints
+ * JavaScript's `[object Object]` and `true`, so every `{{ expr }}` output is routed through a
+ * filter that prints Python's str(). `True`/`False`/`None` literals, Python's dict and str
+ * methods (`d.items()`, `s.strip()`, `s.split()`) and st2's custom filters are added on top.
+ */
+import nunjucks from 'nunjucks';
+import { SquallError } from '../../../errors.js';
+import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
+import { isPlainObject, pyRepr, pyStr } from './python.js';
+
+export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
+export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
+export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
+export { queryJsonPath, parseJsonPath } from './jsonpath.js';
+export { compareVersions, matchVersion, parseVersion } from './semver.js';
+
+export interface JinjaOptions {
+  /** Decrypts a datastore ciphertext for the `decrypt_kv` filter. */
+  decrypt?: (ciphertext: string) => string;
+  /** Extra callables visible to templates by name (e.g. Orquesta's `ctx()`, `st2kv()`). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  functions?: Record<string, Function>;
+  /** What is being rendered (parameter, field, file), for error messages. */
+  source?: string;
+}
+
+/** A template failed to parse or render; the message names the template and the reason. */
+export class JinjaRenderError extends SquallError {
+  constructor(template: string, reason: string, context: Record<string, unknown> = {}) {
+    const where = typeof context.source === 'string' ? ` (${context.source})` : '';
+    super('JINJA_RENDER', `Failed to render Jinja template "${abbreviate(template)}"${where}: ${reason}`, { template, reason, ...context });
+    this.name = 'JinjaRenderError';
+  }
+}
+
+function abbreviate(s: string): string {
+  return s.length > 200 ? s.slice(0, 197) + '...' : s;
+}
+
+const OPTS_KEY = '__squall_jinja_options';
+const CAPTURE_KEY = '__squall_jinja_capture';
+const OUTPUT_FILTER = '__squall_py_str';
+const CAPTURE_FILTER = '__squall_capture';
+
+/* ------------------------------------------------------------------ template scanning */
+
+export interface Segment {
+  kind: 'text' | 'expr' | 'block' | 'comment' | 'raw';
+  /** Source text of the segment, with nested `}}` separated so nunjucks can lex it. */
+  raw: string;
+  /** For expr: the expression between the delimiters (whitespace-control markers removed). */
+  body?: string;
+  trimLeft?: boolean;
+  trimRight?: boolean;
+}
+
+/**
+ * Finds where a tag's code ends: the closing delimiter outside string literals and outside
+ * brackets (Jinja2 balances brackets, so `{{ {'a': {'b': 1}} }}` is one expression). Returns the
+ * index of the delimiter and the code with adjacent closing braces spaced apart.
+ */
+function scanCode(src: string, from: number, close: string): { end: number; code: string } | null {
+  let depth = 0;
+  let quote: string | null = null;
+  let code = '';
+  for (let i = from; i < src.length; i++) {
+    const ch = src[i];
+    if (quote) {
+      if (ch === '\\' && i + 1 < src.length) {
+        // Python keeps unknown escapes (`'\d'` is backslash-d); nunjucks would drop the backslash.
+        const nx = src[++i];
+        code += '\\nrt\'"'.includes(nx) ? ch + nx : '\\\\' + nx;
+        continue;
+      }
+      code += ch;
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (depth === 0 && src.startsWith(close, i)) return { end: i, code };
+    if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
+    code += ch;
+    if (ch === '}' && src[i + 1] === '}') code += ' ';
+    else if (ch === '%' && src[i + 1] === '}') code += ' ';
+  }
+  return null;
+}
+
+export function scanTemplate(src: string): Segment[] {
+  const segs: Segment[] = [];
+  let text = '';
+  const flush = (): void => {
+    if (text) segs.push({ kind: 'text', raw: text });
+    text = '';
+  };
+  let i = 0;
+  while (i < src.length) {
+    if (src.startsWith('{#', i)) {
+      const end = src.indexOf('#}', i + 2);
+      if (end < 0) {
+        text += src.slice(i);
+        break;
+      }
+      flush();
+      segs.push({ kind: 'comment', raw: src.slice(i, end + 2) });
+      i = end + 2;
+    } else if (src.startsWith('{%', i)) {
+      const res = scanCode(src, i + 2, '%}');
+      if (!res) {
+        text += src.slice(i);
+        break;
+      }
+      flush();
+      const tag = /^[-+]?\s*(\w+)/.exec(res.code)?.[1];
+      if (tag === 'raw' || tag === 'verbatim') {
+        const endRe = new RegExp(`\\{%[-+]?\\s*end${tag}\\s*[-+]?%\\}`, 'g');
+        endRe.lastIndex = res.end + 2;
+        const m = endRe.exec(src);
+        const stop = m ? m.index + m[0].length : src.length;
+        segs.push({ kind: 'raw', raw: src.slice(i, stop) });
+        i = stop;
+      } else {
+        segs.push({ kind: 'block', raw: `{%${res.code}%}` });
+        i = res.end + 2;
+      }
+    } else if (src.startsWith('{{', i)) {
+      const res = scanCode(src, i + 2, '}}');
+      if (!res) {
+        text += src.slice(i);
+        break;
+      }
+      flush();
+      let body = res.code;
+      const trimLeft = body.startsWith('-');
+      if (trimLeft) body = body.slice(1);
+      const trimRight = /-\s*$/.test(body) && !/[-+*/%~]\s*-\s*$/.test(body);
+      if (trimRight) body = body.replace(/-\s*$/, '');
+      segs.push({ kind: 'expr', raw: `{{${res.code}}}`, body, trimLeft, trimRight });
+      i = res.end + 2;
+    } else {
+      text += src[i];
+      i++;
+    }
+  }
+  flush();
+  return segs;
+}
+
+/** True when the string holds a Jinja expression or block (st2's `is_jinja_expression`). */
+export function hasJinja(value: string): boolean {
+  return typeof value === 'string' && (value.includes('{{') || value.includes('{%')) && scanTemplate(value).some((s) => s.kind === 'expr' || s.kind === 'block');
+}
+
+/** The expression of a string that is exactly one `{{ expr }}` (whitespace around allowed). */
+export function singleExpression(template: string): string | null {
+  const segs = scanTemplate(template);
+  const significant = segs.filter((s) => !(s.kind === 'text' && s.raw.trim() === ''));
+  if (significant.length !== 1 || significant[0].kind !== 'expr') return null;
+  const body = significant[0].body?.trim() ?? '';
+  return body === '' ? null : body;
+}
+
+function wrapOutputs(segs: Segment[], filter: string): string {
+  return segs
+    .map((s) => (s.kind === 'expr' && s.body?.trim() ? `{{${s.trimLeft ? '-' : ''} (${s.body}) | ${filter} ${s.trimRight ? '-' : ''}}}` : s.raw))
+    .join('');
+}
+
+/* ------------------------------------------------------------------ Python methods */
+
+type Method = (this: any, ...args: any[]) => unknown;
+
+function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string, unknown> } {
+  const last = args[args.length - 1] as Record<string, unknown> | undefined;
+  if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords) {
+    const { __keywords: _k, ...named } = last;
+    return { positional: args.slice(0, -1), named };
+  }
+  return { positional: args, named: {} };
+}
+
+function pySplit(s: string, sep: unknown, maxsplit: unknown): string[] {
+  const max = maxsplit === undefined || maxsplit === null ? -1 : Number(maxsplit);
+  if (sep === undefined || sep === null) {
+    const parts = s.trim().split(/\s+/).filter((x) => x !== '');
+    if (max < 0 || parts.length <= max + 1) return parts;
+    const out: string[] = [];
+    let rest = s.replace(/^\s+/, '');
+    for (let n = 0; n < max; n++) {
+      const m = /\s+/.exec(rest);
+      if (!m) break;
+      out.push(rest.slice(0, m.index));
+      rest = rest.slice(m.index + m[0].length);
+    }
+    out.push(rest);
+    return out;
+  }
+  const sepS = String(sep);
+  const parts = s.split(sepS);
+  if (max < 0 || parts.length <= max + 1) return parts;
+  return [...parts.slice(0, max), parts.slice(max).join(sepS)];
+}
+
+function stripChars(s: string, chars: unknown, left: boolean, right: boolean): string {
+  if (chars === undefined || chars === null) {
+    return left && right ? s.trim() : left ? s.trimStart() : s.trimEnd();
+  }
+  const set = new Set([...String(chars)]);
+  let a = 0;
+  let b = s.length;
+  if (left) while (a < b && set.has(s[a])) a++;
+  if (right) while (b > a && set.has(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
+const STRING_METHODS: Record<string, Method> = {
+  lower(this: string) {
+    return this.toLowerCase();
+  },
+  upper(this: string) {
+    return this.toUpperCase();
+  },
+  strip(this: string, chars?: unknown) {
+    return stripChars(this, chars, true, true);
+  },
+  lstrip(this: string, chars?: unknown) {
+    return stripChars(this, chars, true, false);
+  },
+  rstrip(this: string, chars?: unknown) {
+    return stripChars(this, chars, false, true);
+  },
+  split(this: string, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    return pySplit(this, positional[0] ?? named.sep, positional[1] ?? named.maxsplit);
+  },
+  replace(this: string, old: unknown, replacement: unknown, count?: unknown) {
+    const parts = this.split(String(old));
+    const n = count === undefined || count === null || Number(count) < 0 ? parts.length : Number(count) + 1;
+    return parts.slice(0, n).join(String(replacement)) + (n < parts.length ? String(old) + parts.slice(n).join(String(old)) : '');
+  },
+  startswith(this: string, prefix: unknown) {
+    return Array.isArray(prefix) ? prefix.some((p) => this.startsWith(String(p))) : this.startsWith(String(prefix));
+  },
+  endswith(this: string, suffix: unknown) {
+    return Array.isArray(suffix) ? suffix.some((p) => this.endsWith(String(p))) : this.endsWith(String(suffix));
+  },
+  capitalize(this: string) {
+    return this.charAt(0).toUpperCase() + this.slice(1).toLowerCase();
+  },
+  title(this: string) {
+    return this.toLowerCase().replace(/(^|[^A-Za-z])([a-z])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+  },
+  find(this: string, sub: unknown) {
+    return this.indexOf(String(sub));
+  },
+  count(this: string, sub: unknown) {
+    return String(sub) === '' ? this.length + 1 : this.split(String(sub)).length - 1;
+  },
+  join(this: string, items: unknown) {
+    return (Array.isArray(items) ? items : []).map((x) => pyStr(x)).join(this);
+  },
+  isdigit(this: string) {
+    return /^\d+$/.test(this);
+  },
+  isalpha(this: string) {
+    return /^[A-Za-z]+$/.test(this);
+  },
+  splitlines(this: string) {
+    return this.split(/\r\n|\r|\n/).filter((x, i, a) => !(i === a.length - 1 && x === ''));
+  },
+  format(this: string, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    let auto = 0;
+    return this.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, key: string | undefined) => {
+      if (m === '{{') return '{';
+      if (m === '}}') return '}';
+      const name = (key ?? '').split(/[!:]/)[0];
+      const v = name === '' ? positional[auto++] : /^\d+$/.test(name) ? positional[Number(name)] : named[name];
+      return pyStr(v);
+    });
+  },
+};
+
+const DICT_METHODS: Record<string, Method> = {
+  items(this: Record<string, unknown>) {
+    return Object.entries(this);
+  },
+  keys(this: Record<string, unknown>) {
+    return Object.keys(this);
+  },
+  values(this: Record<string, unknown>) {
+    return Object.values(this);
+  },
+  get(this: Record<string, unknown>, key: unknown, def: unknown = null) {
+    const k = String(key);
+    return Object.prototype.hasOwnProperty.call(this, k) ? this[k] : def;
+  },
+  copy(this: Record<string, unknown>) {
+    return { ...this };
+  },
+};
+
+const LIST_METHODS: Record<string, Method> = {
+  count(this: unknown[], x: unknown) {
+    return this.filter((y) => pyRepr(y) === pyRepr(x)).length;
+  },
+  index(this: unknown[], x: unknown) {
+    const i = this.findIndex((y) => pyRepr(y) === pyRepr(x));
+    if (i < 0) throw new Error(`${pyRepr(x)} is not in list`);
+    return i;
+  },
+  append(this: unknown[], x: unknown) {
+    this.push(x);
+    return undefined;
+  },
+};
+
+// Python semantics win over JavaScript's for these string methods (JS replace() changes only
+// the first occurrence; JS split() without a separator does not split on whitespace).
+const STRING_OVERRIDES = new Set(['split', 'replace']);
+
+let patched = false;
+
+/**
+ * Teaches nunjucks' member lookup Python's str/dict/list methods. The change is additive: it
+ * only answers names a value does not already have (an own `items` key in a payload still wins),
+ * plus Python's split/replace on strings. It is process-wide because nunjucks resolves members
+ * through its shared runtime module.
+ */
+function installPythonMethods(): void {
+  if (patched) return;
+  patched = true;
+  const runtime = (nunjucks as unknown as { runtime: { memberLookup: (obj: unknown, val: unknown) => unknown } }).runtime;
+  const original = runtime.memberLookup;
+  runtime.memberLookup = function memberLookup(obj: unknown, val: unknown): unknown {
+    if (typeof val === 'string') {
+      if (typeof obj === 'string') {
+        const m = STRING_METHODS[val];
+        if (m && (STRING_OVERRIDES.has(val) || !(val in String.prototype))) return (...args: unknown[]) => m.apply(obj, args);
+      } else if (Array.isArray(obj)) {
+        const m = LIST_METHODS[val];
+        if (m && !(val in Array.prototype)) return (...args: unknown[]) => m.apply(obj, args);
+      } else if (isPlainObject(obj) && !Object.prototype.hasOwnProperty.call(obj, val)) {
+        const m = DICT_METHODS[val];
+        if (m) return (...args: unknown[]) => m.apply(obj, args);
+      }
+    }
+    return original(obj, val);
+  };
+}
+
+/* ------------------------------------------------------------------ environment */
+
+interface RenderContextThis {
+  ctx: Record<string, unknown>;
+}
+
+function optionsOf(self: RenderContextThis | undefined): JinjaOptions {
+  return (self?.ctx?.[OPTS_KEY] as JinjaOptions | undefined) ?? {};
+}
+
+/** Adapts a positional filter to nunjucks' calling convention (keyword args arrive as an object). */
+function adaptFilter(fn: FilterFunction, params: string[]): (this: RenderContextThis, ...args: unknown[]) => unknown {
+  return function (this: RenderContextThis, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    if (Object.keys(named).length) {
+      const all = [...positional];
+      params.forEach((p, idx) => {
+        if (p in named) all[idx + 1] = named[p];
+      });
+      return fn.apply(this, all as [unknown, ...unknown[]]);
+    }
+    return fn.apply(this, positional as [unknown, ...unknown[]]);
+  };
+}
+
+const FILTER_PARAMS: Record<string, string[]> = {
+  to_json_string: ['indent', 'sort_keys', 'separators'],
+  to_yaml_string: ['indent', 'allow_unicode'],
+  regex_match: ['pattern', 'ignorecase'],
+  regex_search: ['pattern', 'ignorecase'],
+  regex_replace: ['pattern', 'replacement', 'ignorecase'],
+  regex_substring: ['pattern', 'result_index', 'ignorecase'],
+  jsonpath_query: ['query'],
+  tojson: ['indent'],
+  to_json: ['indent'],
+  int: ['default', 'base'],
+  float: ['default'],
+  join: ['d', 'attribute'],
+};
+
+let environment: nunjucks.Environment | null = null;
+
+function env(): nunjucks.Environment {
+  if (environment) return environment;
+  installPythonMethods();
+  const e = new nunjucks.Environment(null, { autoescape: false, trimBlocks: true, lstripBlocks: true, throwOnUndefined: false });
+  const filters: Record<string, FilterFunction> = { ...jinjaBuiltins, ...st2Filters };
+  for (const [name, fn] of Object.entries(filters)) e.addFilter(name, adaptFilter(fn, FILTER_PARAMS[name] ?? []));
+  e.addFilter('decrypt_kv', function (this: RenderContextThis, value: unknown) {
+    return createSt2Filters({ decrypt: optionsOf(this).decrypt }).decrypt_kv(value);
+  });
+  e.addFilter('map', function (this: RenderContextThis, value: unknown, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    const items = Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [];
+    if (typeof named.attribute === 'string') {
+      const path = named.attribute.split('.');
+      return items.map((it) => path.reduce<unknown>((acc, k) => (acc === null || acc === undefined ? undefined : (acc as Record<string, unknown>)[k]), it) ?? named.default);
+    }
+    const name = positional[0];
+    if (typeof name !== 'string') throw new Error('map() needs a filter name or attribute=');
+    const f = e.getFilter(name);
+    return items.map((it) => f.call(this, it, ...positional.slice(1)));
+  });
+  e.addFilter(OUTPUT_FILTER, (value: unknown) => pyStr(value));
+  e.addFilter(CAPTURE_FILTER, function (this: RenderContextThis, value: unknown) {
+    (this.ctx[CAPTURE_KEY] as { value: unknown }).value = value;
+    return '';
+  });
+  const addTest = (name: string, fn: (v: unknown) => boolean): void => {
+    (e as unknown as { addTest: (n: string, f: (v: unknown) => boolean) => void }).addTest(name, fn);
+  };
+  addTest('none', (v: unknown) => v === null);
+  addTest('boolean', (v: unknown) => typeof v === 'boolean');
+  addTest('integer', (v: unknown) => typeof v === 'number' && Number.isInteger(v));
+  addTest('float', (v: unknown) => typeof v === 'number' && !Number.isInteger(v));
+  addTest('sequence', (v: unknown) => Array.isArray(v) || typeof v === 'string');
+  addTest('true', (v: unknown) => v === true);
+  addTest('false', (v: unknown) => v === false);
+  environment = e;
+  return e;
+}
+
+const templates = new Map<string, nunjucks.Template>();
+
+function compiled(source: string, original: string, options: JinjaOptions): nunjucks.Template {
+  const hit = templates.get(source);
+  if (hit) return hit;
+  let t: nunjucks.Template;
+  try {
+    t = new nunjucks.Template(source, env(), undefined, true);
+  } catch (err) {
+    throw new JinjaRenderError(original, cleanReason(err), { source: options.source, phase: 'parse' });
+  }
+  if (templates.size >= 2000) templates.delete(templates.keys().next().value as string);
+  templates.set(source, t);
+  return t;
+}
+
+function cleanReason(err: unknown): string {
+  if (err instanceof SquallError) return err.message;
+  const msg = err instanceof Error ? err.message : String(err);
+  // nunjucks wraps causes as "(unknown path) [Line 1, Column 4]\n  Error: reason"; keep position and reason.
+  const pos = /\[Line (\d+), Column (\d+)\]/.exec(msg);
+  const reason = msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^\(unknown path\)/.test(l) && !/^Template render error/.test(l))
+    .join(' ')
+    .replace(/^(Error|TypeError|RangeError|SquallError):\s*/, '');
+  return pos ? `${reason} (line ${pos[1]}, column ${pos[2]})` : reason;
+}
+
+function renderContext(context: Record<string, unknown>, options: JinjaOptions, capture?: { value: unknown }): Record<string, unknown> {
+  return {
+    ...(options.functions ?? {}),
+    ...context,
+    True: true,
+    False: false,
+    None: null,
+    [OPTS_KEY]: options,
+    ...(capture ? { [CAPTURE_KEY]: capture } : {}),
+  };
+}
+
+function run(source: string, original: string, context: Record<string, unknown>, options: JinjaOptions, capture?: { value: unknown }): string {
+  const template = compiled(source, original, options);
+  try {
+    return template.render(renderContext(context, options, capture));
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    throw new JinjaRenderError(original, cleanReason(err), {
+      source: options.source,
+      phase: 'render',
+      ...(cause instanceof SquallError ? { cause: cause.toJSON() } : {}),
+    });
+  }
+}
+
+/**
+ * st2-style string rendering: the result is always a string, values print as Python's str().
+ * Undefined names print as '' (Jinja2's default Undefined).
+ */
+export function renderTemplate(template: string, context: Record<string, unknown>, options: JinjaOptions = {}): string {
+  if (typeof template !== 'string') throw new JinjaRenderError(String(template), 'the template is not a string', { source: options.source });
+  if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
+  return run(wrapOutputs(scanTemplate(template), OUTPUT_FILTER), template, context, options);
+}
+
+/**
+ * Orquesta semantics: a string that is exactly one `{{ expr }}` evaluates to the expression's
+ * native value (object, array, number, boolean, null); anything else renders to a string.
+ */
+export function evaluateJinja(expression: string, context: Record<string, unknown>, options: JinjaOptions = {}): unknown {
+  if (typeof expression !== 'string') return expression;
+  const single = singleExpression(expression);
+  if (single === null) return renderTemplate(expression, context, options);
+  const capture = { value: undefined as unknown };
+  run(`{{ (${single}) | ${CAPTURE_FILTER} }}`, expression, context, options, capture);
+  return capture.value === undefined ? null : capture.value;
+}
+
+/**
+ * Names a template reads from its context (top-level variables, not attributes, filters, tests,
+ * loop or `set` variables). Used to order parameters that reference each other.
+ */
+export function findTemplateVariables(template: string): Set<string> {
+  const found = new Set<string>();
+  if (!hasJinja(template)) return found;
+  const source = scanTemplate(template)
+    .map((s) => s.raw)
+    .join('');
+  let ast: unknown;
+  try {
+    ast = (nunjucks as unknown as { parser: { parse: (src: string, ext: unknown[], opts: unknown) => unknown } }).parser.parse(source, [], {});
+  } catch (err) {
+    throw new JinjaRenderError(template, cleanReason(err), { phase: 'parse' });
+  }
+  const local = new Set<string>();
+  const collectTargets = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (node.typename === 'Symbol') local.add(node.value);
+    for (const c of node.children ?? []) collectTargets(c);
+    for (const f of node.fields ?? []) if (f !== 'value') collectTargets(node[f]);
+  };
+  const walk = (node: any, skip: Set<any>): void => {
+    if (!node || typeof node !== 'object' || skip.has(node)) return;
+    switch (node.typename) {
+      case 'Symbol':
+        if (!local.has(node.value)) found.add(node.value);
+        return;
+      case 'Filter':
+      case 'FilterAsync':
+        walk(node.args, skip);
+        return;
+      case 'Is':
+        walk(node.left, skip);
+        if (node.right?.typename === 'FunCall') walk(node.right.args, skip);
+        return;
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll':
+        walk(node.arr, skip);
+        collectTargets(node.name);
+        walk(node.body, skip);
+        walk(node.else_, skip);
+        return;
+      case 'Set':
+        walk(node.value, skip);
+        walk(node.body, skip);
+        for (const t of node.targets ?? []) collectTargets(t);
+        return;
+      case 'KeywordArgs':
+        for (const pair of node.children ?? []) walk(pair.value, skip);
+        return;
+      case 'Macro':
+        return;
+      case 'LookupVal':
+        walk(node.target, skip);
+        if (node.val?.typename !== 'Literal') walk(node.val, skip);
+        return;
+      default:
+        for (const c of node.children ?? []) walk(c, skip);
+        for (const f of node.fields ?? []) walk(node[f], skip);
+    }
+  };
+  walk(ast, new Set());
+  for (const name of ['True', 'False', 'None', 'loop']) found.delete(name);
+  return found;
+}

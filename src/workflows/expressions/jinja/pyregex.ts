@@ -1,0 +1,167 @@
+/**
+ * st2 patterns are Python regular expressions (re module) and fnmatch globs. JavaScript's RegExp
+ * is close; this translates the differences users actually write: named groups `(?P<n>..)`,
+ * back-references `(?P=n)`, leading inline flags `(?i)`, `\A`/`\Z`, Python's `$` (which also
+ * matches before a final newline) and `\1`/`\g<n>` in replacements.
+ */
+import { SquallError } from '../../../errors.js';
+
+export interface PyRegexOptions {
+  ignoreCase?: boolean;
+  dotAll?: boolean;
+  /** Anchor at the start of the text as Python's re.match does. */
+  sticky?: boolean;
+  global?: boolean;
+}
+
+const cache = new Map<string, RegExp>();
+
+export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
+  const key = `${options.ignoreCase ? 'i' : ''}${options.dotAll ? 's' : ''}${options.sticky ? 'y' : ''}${options.global ? 'g' : ''}\0${pattern}`;
+  const hit = cache.get(key);
+  if (hit) {
+    hit.lastIndex = 0;
+    return hit;
+  }
+  const flags = new Set<string>();
+  if (options.ignoreCase) flags.add('i');
+  if (options.dotAll) flags.add('s');
+  if (options.sticky) flags.add('y');
+  if (options.global) flags.add('g');
+  let src = pattern;
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
+  if (inline) {
+    src = src.slice(inline[0].length);
+    for (const f of inline[1]) if (f === 'i' || f === 'm' || f === 's') flags.add(f);
+  }
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (ch === '\\') {
+      const nx = src[i + 1] ?? '';
+      if (!inClass && nx === 'A') out += '^';
+      else if (!inClass && nx === 'Z') out += '$(?![\\s\\S])';
+      else out += ch + nx;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      out += ch;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      out += ch;
+      if (src[i + 1] === '^') out += src[++i];
+      if (src[i + 1] === ']') out += '\\' + src[++i];
+      continue;
+    }
+    if (src.startsWith('(?P<', i)) {
+      out += '(?<';
+      i += 3;
+      continue;
+    }
+    const backref = /^\(\?P=(\w+)\)/.exec(src.slice(i));
+    if (backref) {
+      out += `\\k<${backref[1]}>`;
+      i += backref[0].length - 1;
+      continue;
+    }
+    if (ch === '$' && !flags.has('m')) {
+      out += '(?=\\n?$)';
+      continue;
+    }
+    out += ch;
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(out, [...flags].join(''));
+  } catch (err) {
+    throw new SquallError('REGEX_INVALID', `Invalid regular expression "${pattern}": ${(err as Error).message}`, { pattern });
+  }
+  if (cache.size > 1000) cache.clear();
+  cache.set(key, re);
+  return re;
+}
+
+/** Python `re.sub` replacement syntax → a function usable with String.prototype.replace. */
+export function pyReplacement(replacement: string): (match: string, ...rest: unknown[]) => string {
+  return (match: string, ...rest: unknown[]) => {
+    const last = rest[rest.length - 1];
+    const named = typeof last === 'object' && last !== null ? (last as Record<string, string | undefined>) : {};
+    const groups = rest.slice(0, typeof last === 'object' && last !== null ? -3 : -2) as Array<string | undefined>;
+    const group = (ref: string): string => {
+      if (/^\d+$/.test(ref)) {
+        const n = Number(ref);
+        if (n === 0) return match;
+        if (n > groups.length) throw new SquallError('REGEX_INVALID', `invalid group reference ${n} in replacement "${replacement}"`, { replacement });
+        return groups[n - 1] ?? '';
+      }
+      if (!(ref in named)) throw new SquallError('REGEX_INVALID', `unknown group name '${ref}' in replacement "${replacement}"`, { replacement });
+      return named[ref] ?? '';
+    };
+    let out = '';
+    for (let i = 0; i < replacement.length; i++) {
+      const ch = replacement[i];
+      if (ch !== '\\') {
+        out += ch;
+        continue;
+      }
+      const rest2 = replacement.slice(i + 1);
+      const g = /^g<(\w+)>/.exec(rest2);
+      const d = /^\d{1,2}/.exec(rest2);
+      if (g) {
+        out += group(g[1]);
+        i += g[0].length;
+      } else if (d) {
+        out += group(d[0]);
+        i += d[0].length;
+      } else {
+        const nx = rest2[0] ?? '';
+        const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', a: '\x07', f: '\f', v: '\v' };
+        out += nx in esc ? esc[nx] : '\\' + nx;
+        i += 1;
+      }
+    }
+    return out;
+  };
+}
+
+/** Python re.findall: whole matches, the single group, or tuples (arrays) of groups. */
+export function pyFindAll(re: RegExp, text: string): unknown[] {
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  const out: unknown[] = [];
+  for (const m of text.matchAll(g)) {
+    if (m.length === 1) out.push(m[0]);
+    else if (m.length === 2) out.push(m[1] ?? '');
+    else out.push(m.slice(1).map((x) => x ?? ''));
+  }
+  return out;
+}
+
+/** Python fnmatch.translate: shell glob → anchored RegExp (`*`, `?`, `[seq]`, `[!seq]`). */
+export function fnmatchRegex(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === '*') out += '[\\s\\S]*';
+    else if (ch === '?') out += '[\\s\\S]';
+    else if (ch === '[') {
+      let j = i + 1;
+      if (glob[j] === '!') j++;
+      if (glob[j] === ']') j++;
+      while (j < glob.length && glob[j] !== ']') j++;
+      if (j >= glob.length) out += '\\[';
+      else {
+        let body = glob.slice(i + 1, j).replace(/\\/g, '\\\\');
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        else if (body.startsWith('^')) body = '\\' + body;
+        out += '[' + body + ']';
+        i = j;
+      }
+    } else out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp('^' + out + '$');
+}
