@@ -1,5 +1,6 @@
 import { httpRequestRunner } from './http.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
+import { nodejsRunner } from './nodejs.js';
 import { noopRunner } from './noop.js';
 import { pythonScriptRunner } from './python.js';
 import type { Runner } from './types.js';
@@ -15,6 +16,7 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [noopRunner.name]: noopRunner,
   [httpRequestRunner.name]: httpRequestRunner,
   [pythonScriptRunner.name]: pythonScriptRunner,
+  [nodejsRunner.name]: nodejsRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {

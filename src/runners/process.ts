@@ -24,6 +24,8 @@ export interface ProcessSpec {
   extraPipe?: boolean;
   /** Start a Node process with an IPC channel (`child_process.fork`) instead of `spawn`. */
   fork?: boolean;
+  /** Node options for a forked child (default: none, so a test runner's loaders are not inherited). */
+  execArgv?: string[];
   graceMs?: number;
 }
 
@@ -81,7 +83,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   let child: ChildProcess;
   try {
     child = spec.fork
-      ? fork(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio, execArgv: [] })
+      ? fork(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio, execArgv: spec.execArgv ?? [] })
       : spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));

@@ -34,7 +34,7 @@ describe.skipIf(missing)(missing ? 'python-script runner (SKIPPED: python3 not f
     const res = await python.run(ctx);
     expect(res.status).toBe('failed');
     expect(res.result).toMatchObject({ result: 'broken', stdout: 'broken\n', exit_code: 0 });
-    expect(ctx.output).toContainEqual({ type: 'stdout', data: 'broken\n' });
+    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('broken\n');
   });
 
   it('reaches ctx.datastore through action_service (set/get/list/delete)', async () => {

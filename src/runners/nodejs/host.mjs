@@ -1,0 +1,91 @@
+// Runs one `nodejs` action inside its own child process (forked by src/runners/nodejs.ts).
+// Kept as plain JavaScript so the same file works from the source tree and from a build.
+//
+// Parent → child: {type: 'run', entry, params, config, executionId, pack, action}
+//                 {type: 'rpc-result', id, result} | {type: 'rpc-result', id, error}
+// Child → parent: {type: 'rpc', id, method, args}
+//                 {type: 'result', ok: true, result} | {type: 'result', ok: false, error, stack}
+import { pathToFileURL } from 'node:url';
+
+let nextId = 0;
+const pending = new Map();
+
+function call(method, args) {
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    process.send({ type: 'rpc', id, method, args });
+  });
+}
+
+function makeLogger(action) {
+  const write = (level) => (msg, extra) => {
+    const text = typeof msg === 'string' ? msg : JSON.stringify(msg);
+    const tail = extra === undefined ? '' : ` ${typeof extra === 'string' ? extra : JSON.stringify(extra)}`;
+    process.stderr.write(`${new Date().toISOString()} ${level} [${action}] ${text}${tail}\n`);
+  };
+  return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARNING'), error: write('ERROR') };
+}
+
+function makeDatastore() {
+  const api = {
+    getValue: (name, opts = {}) => call('get_value', { name, ...opts }),
+    setValue: (name, value, opts = {}) => call('set_value', { name, value, ...opts }),
+    deleteValue: (name, opts = {}) => call('delete_value', { name, ...opts }),
+    listValues: (opts = {}) => call('list_values', { ...opts }),
+  };
+  return { ...api, get: api.getValue, set: api.setValue, delete: api.deleteValue, list: api.listValues };
+}
+
+function isClass(fn) {
+  return typeof fn === 'function' && (/^class[\s{]/.test(Function.prototype.toString.call(fn)) || typeof fn.prototype?.run === 'function');
+}
+
+async function runAction(msg) {
+  const sdk = {
+    config: msg.config ?? {},
+    logger: makeLogger(msg.action),
+    datastore: makeDatastore(),
+    executionId: msg.executionId,
+    pack: msg.pack,
+  };
+  const mod = await import(pathToFileURL(msg.entry).href);
+  const candidates = [mod.default, mod.default?.default, mod.run, mod.Action];
+  const exported = candidates.find((c) => typeof c === 'function');
+  if (!exported) {
+    throw new Error(`${msg.entry} must export a default function (params, sdk) => result, a class with run(params), or a named run function`);
+  }
+  if (isClass(exported)) {
+    const instance = new exported(sdk);
+    for (const key of ['config', 'logger', 'datastore']) {
+      if (instance[key] === undefined) instance[key] = sdk[key];
+    }
+    if (typeof instance.run !== 'function') throw new Error(`the class exported by ${msg.entry} has no run(params) method`);
+    return instance.run(msg.params, sdk);
+  }
+  return exported(msg.params, sdk);
+}
+
+function finish(message, code) {
+  process.send(message, () => process.exit(code));
+}
+
+process.on('message', (msg) => {
+  if (msg?.type === 'rpc-result') {
+    const waiter = pending.get(msg.id);
+    if (!waiter) return;
+    pending.delete(msg.id);
+    if ('error' in msg) waiter.reject(new Error(msg.error));
+    else waiter.resolve(msg.result);
+    return;
+  }
+  if (msg?.type !== 'run') return;
+  runAction(msg).then(
+    (result) => finish({ type: 'result', ok: true, result: result === undefined ? null : result }, 0),
+    (err) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`${error.stack ?? error.message}\n`);
+      finish({ type: 'result', ok: false, error: error.message, stack: error.stack }, 1);
+    },
+  );
+});

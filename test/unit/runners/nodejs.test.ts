@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { getRunner } from '../../../src/runners/index.js';
+import { typeStrippingFlags } from '../../../src/runners/nodejs.js';
+import { fakeContext } from '../../support/runner-context.js';
+
+const packDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodepack');
+const nodejs = getRunner('nodejs')!;
+
+describe('nodejs runner', () => {
+  it('runs a default-export function that reads and writes the datastore through the SDK', async () => {
+    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'counter.mjs', config: { region: 'eu' }, actionParameters: { key: 'hits', step: 2 } });
+    await ctx.datastore.setValue('hits', '40');
+    await ctx.datastore.setValue('temp', 'x');
+    const res = await nodejs.run(ctx);
+    expect(res.status).toBe('succeeded');
+    const r = res.result as { result: unknown; stdout: string; stderr: string };
+    expect(r.result).toEqual({ before: '40', next: 42, listed: ['tests:hits'], removed: true, region: 'eu' });
+    expect(r.stdout).toBe('counter is 42\n');
+    expect(r.stderr).toContain('INFO [tests.test_action] counter updated {"next":42}');
+    expect(await ctx.datastore.getValue('hits')).toBe('42');
+    expect(await ctx.datastore.getValue('shared_hits', { local: false })).toBe('yes');
+    expect(await ctx.datastore.getValue('temp')).toBeNull();
+    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('counter is 42\n');
+  });
+
+  it('runs an exported class with run(params), constructed with the SDK', async () => {
+    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'greeter.cjs', config: { prefix: 'Hi' }, actionParameters: { name: 'Ada' } });
+    const res = await nodejs.run(ctx);
+    expect(res).toEqual({ status: 'succeeded', result: { result: 'Hi, Ada', stdout: '', stderr: '' } });
+  });
+
+  it('turns a thrown error into a failed result carrying its message', async () => {
+    const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'throws.mjs' }));
+    expect(res.status).toBe('failed');
+    expect(res.result).toMatchObject({ result: null, error: 'database unreachable', stdout: 'about to fail\n' });
+  });
+
+  it('survives an action that exits the process without a result', async () => {
+    const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'exits.mjs' }));
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toContain('exited with code 7');
+  });
+
+  it('kills an endless loop on timeout', async () => {
+    const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'spin.mjs', runnerParameters: { timeout: 1 } }));
+    expect(res.status).toBe('timeout');
+    expect((res.result as { error: string }).error).toBe('Action failed to complete in 1 seconds');
+  }, 15_000);
+
+  it('is canceled through the abort signal', async () => {
+    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'spin.mjs' });
+    const running = nodejs.run(ctx);
+    setTimeout(() => ctx.abort.abort(), 300);
+    expect((await running).status).toBe('canceled');
+  }, 15_000);
+
+  it('runs a .ts entry point where Node strips types, and otherwise refuses it saying why', async () => {
+    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'typed.ts', actionParameters: { n: 21 } });
+    if (typeStrippingFlags() === undefined) {
+      await expect(nodejs.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_ENTRY_POINT_UNSUPPORTED', message: expect.stringContaining('typed.ts') });
+    } else {
+      expect((await nodejs.run(ctx)).result).toMatchObject({ result: 42 });
+    }
+  });
+
+  it('knows which Node versions strip types', () => {
+    expect(typeStrippingFlags('20.20.2')).toBeUndefined();
+    expect(typeStrippingFlags('22.6.0')).toEqual(['--experimental-strip-types']);
+    expect(typeStrippingFlags('23.6.0')).toEqual([]);
+  });
+});
