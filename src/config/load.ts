@@ -65,7 +65,7 @@ function parseEnvValue(raw: string, schema: SchemaNode, name: string): unknown {
     case 'number': {
       const n = Number(raw);
       if (raw.trim() === '' || Number.isNaN(n)) {
-        throw new ConfigError(`${name}: expected a ${schema.type}, got "${raw}"`, { env: name, value: raw });
+        throw new ConfigError(`${name}: expected ${schema.type === 'integer' ? 'an integer' : 'a number'}, got "${raw}"`, { env: name, value: raw });
       }
       return n;
     }
@@ -118,7 +118,7 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validate = ajv.compile(configSchema);
 
 /**
@@ -131,7 +131,7 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
   let file = options.file ?? env.SQUALL_CONFIG;
   if (!file && existsSync(path.join(cwd, 'squall.yaml'))) file = 'squall.yaml';
   let raw: Record<string, unknown> = {};
-  const source = file ?? 'configuration';
+  const source = file ? path.resolve(cwd, file) : 'configuration';
   if (file) {
     const abs = path.resolve(cwd, file);
     let text: string;

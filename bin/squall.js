@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `squall` command: runs the compiled CLI from dist/.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(entry)) {
+  process.stderr.write('squall: not built yet. Run `npm start` (installs and builds) or `npm run build`.\n');
+  process.exit(1);
+}
+const { main } = await import(pathToFileURL(entry).href);
+await main(process.argv);

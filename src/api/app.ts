@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { SquallError } from '../errors.js';
+import type { Services } from '../service/types.js';
+import { VERSION } from '../version.js';
+import { buildOpenApi } from './openapi.js';
+import { ApiRouter, type RouteSpec } from './router.js';
+
+export type RouteModule = (router: ApiRouter, services: Services) => void;
+
+export interface ApiOptions {
+  /** Extra route modules, added by the subsystems that own them. */
+  modules?: RouteModule[];
+  /** Decides whether a request may reach a route; throws a 401/403 SquallError otherwise. */
+  authenticate?: (req: Request, spec: RouteSpec) => Promise<void>;
+}
+
+function coreRoutes(router: ApiRouter, services: Services): void {
+  router.add({
+    method: 'get',
+    path: '/api/v1/health',
+    summary: 'Liveness and basic facts about this process',
+    tag: 'system',
+    auth: 'public',
+    response: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        version: { type: 'string' },
+        store: { type: 'string', enum: ['embedded', 'mongo'] },
+        uptime: { type: 'number', description: 'Seconds since the process started.' },
+      },
+      required: ['status', 'version', 'store', 'uptime'],
+    },
+    handler: () => ({
+      status: 'ok',
+      version: VERSION,
+      store: services.store.kind,
+      uptime: Math.round((Date.now() - services.startedAt.getTime()) / 100) / 10,
+    }),
+  });
+  router.add({
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    summary: 'This OpenAPI document',
+    tag: 'system',
+    auth: 'public',
+    handler: () => buildOpenApi(router.routes()),
+  });
+}
+
+export function createApiApp(services: Services, options: ApiOptions = {}): { app: Express; router: ApiRouter } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
+    res.setHeader('X-Request-ID', id);
+    (req as Request & { requestId?: string }).requestId = id;
+    next();
+  });
+  const limit = services.config.api.body_limit;
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit, extended: true }));
+  app.use(express.text({ limit, type: ['text/*', 'application/x-yaml', 'application/yaml'] }));
+
+  const router = new ApiRouter();
+  coreRoutes(router, services);
+  for (const mod of options.modules ?? []) mod(router, services);
+  router.mount(app, options.authenticate ?? (async () => undefined));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new SquallError('NOT_FOUND', `no route for ${req.method} ${req.path}`, { path: req.path }, 404));
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = res.getHeader('X-Request-ID');
+    if (err instanceof SquallError) {
+      if (err.status >= 500) services.logger.error({ err, requestId }, err.message);
+      res.status(err.status).json({ faultstring: err.message, code: err.code, request_id: requestId });
+      return;
+    }
+    const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      // body-parser errors: too large (413), malformed JSON (400)
+      const type = (err as { type?: string }).type;
+      const message =
+        type === 'entity.too.large'
+          ? `request body is larger than the limit of ${limit}`
+          : type === 'entity.parse.failed'
+            ? `request body is not valid JSON: ${(err as Error).message}`
+            : (err as Error).message;
+      res.status(status).json({ faultstring: message, code: type ?? 'BAD_REQUEST', request_id: requestId });
+      return;
+    }
+    services.logger.error({ err, requestId, path: req.path }, 'unhandled API error');
+    res.status(500).json({ faultstring: 'Internal Server Error', code: 'INTERNAL', request_id: requestId });
+  });
+  return { app, router };
+}

@@ -1,0 +1,3 @@
+export { createApiApp, type RouteModule, type ApiOptions } from './app.js';
+export { ApiRouter, type RouteSpec, type RouteContext, type JsonSchema } from './router.js';
+export { buildOpenApi, openapiPath } from './openapi.js';

@@ -1,0 +1,94 @@
+import type { Request, Response, NextFunction, Express } from 'express';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ValidationError } from '../errors.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete' | 'patch';
+export type JsonSchema = Record<string, unknown>;
+
+export interface RouteContext {
+  req: Request;
+  res: Response;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** Express path, e.g. /api/v1/actions/:ref */
+  path: string;
+  summary: string;
+  tag: string;
+  /** 'public' routes need no credentials; everything else does (when auth is enabled). */
+  auth?: 'required' | 'public';
+  query?: JsonSchema;
+  body?: JsonSchema;
+  response?: JsonSchema;
+  /** HTTP status of a successful answer; 200 unless set. */
+  status?: number;
+  /** Returns the JSON body, or undefined when the handler wrote the response itself. */
+  handler: (ctx: RouteContext) => Promise<unknown> | unknown;
+}
+
+/**
+ * Every API route is declared here with its schemas: the same schemas validate requests and
+ * generate the OpenAPI document, so the two cannot drift apart.
+ */
+export class ApiRouter {
+  private readonly specs: RouteSpec[] = [];
+  private readonly ajv: Ajv;
+
+  constructor() {
+    this.ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+    addFormats(this.ajv);
+  }
+
+  add(spec: RouteSpec): this {
+    this.specs.push(spec);
+    return this;
+  }
+
+  routes(): readonly RouteSpec[] {
+    return this.specs;
+  }
+
+  private validator(schema: JsonSchema | undefined): ValidateFunction | undefined {
+    return schema ? this.ajv.compile(schema) : undefined;
+  }
+
+  mount(app: Express, authenticate: (req: Request, spec: RouteSpec) => Promise<void>): void {
+    for (const spec of this.specs) {
+      const checkQuery = this.validator(spec.query);
+      const checkBody = this.validator(spec.body);
+      app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+        try {
+          await authenticate(req, spec);
+          const query = { ...(req.query as Record<string, unknown>) };
+          if (checkQuery && !checkQuery(query)) throw schemaError('query', checkQuery);
+          const body = req.body;
+          if (checkBody && !checkBody(body)) throw schemaError('body', checkBody);
+          const result = await spec.handler({ req, res, params: req.params as Record<string, string>, query, body });
+          if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
+          else if (!res.headersSent && spec.status === 204) res.status(204).end();
+        } catch (err) {
+          next(err);
+        }
+      });
+    }
+  }
+}
+
+function schemaError(where: string, validate: ValidateFunction): ValidationError {
+  const details = (validate.errors ?? []).map((e) => {
+    const at = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : where;
+    return e.keyword === 'additionalProperties'
+      ? `${at}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`
+      : e.keyword === 'required'
+        ? `${at}: "${(e.params as { missingProperty: string }).missingProperty}" is required`
+        : `${at}: ${e.message}`;
+  });
+  return new ValidationError(`invalid request ${where}: ${details.join('; ')}`, { where, errors: details });
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import yaml from 'js-yaml';
+import { configLeaves, configSchema, loadConfig, maskConfig } from '../../config/index.js';
+
+export function registerConfig(program: Command): void {
+  const config = program.command('config').description('Inspect Squall configuration');
+  config
+    .command('schema')
+    .description('Print the configuration JSON schema (the reference for squall.yaml and SQUALL_* variables)')
+    .option('--env', 'list the environment variable of every key instead')
+    .action((opts: { env?: boolean }) => {
+      if (opts.env) {
+        for (const leaf of configLeaves()) process.stdout.write(`${leaf.env.padEnd(36)} ${leaf.path.join('.')}\n`);
+        return;
+      }
+      process.stdout.write(JSON.stringify(configSchema, null, 2) + '\n');
+    });
+  config
+    .command('show')
+    .description('Print the effective configuration (file + SQUALL_* + defaults), secrets masked')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--json', 'JSON instead of YAML')
+    .action((opts: { config?: string; json?: boolean }) => {
+      const { config: effective, file } = loadConfig({ file: opts.config });
+      const masked = maskConfig(effective);
+      if (opts.json) process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+      else process.stdout.write(`# from ${file ?? 'defaults and environment'}\n` + yaml.dump(masked));
+    });
+}

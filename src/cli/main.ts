@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.js';
+import { SquallError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerConfig } from './commands/config.js';
+import { registerStart } from './commands/start.js';
+
+/**
+ * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
+ * commands that talk to a running server go through the API client.
+ */
+export function buildProgram(): Command {
+  const program = new Command('squall')
+    .description('Squall: event-driven automation with ChatOps at its centre (StackStorm-compatible)')
+    .version(VERSION, '-v, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true);
+  registerStart(program);
+  registerConfig(program);
+  return program;
+}
+
+/** One line for humans, the right exit code: 2 for configuration problems, 1 otherwise. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof ConfigError) {
+    process.stderr.write(`squall: configuration error:\n${err.message
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}\n  (see: squall config schema)\n`);
+    return 2;
+  }
+  if (err instanceof SquallError) {
+    const hint = typeof err.context.hint === 'string' ? `\n  hint: ${err.context.hint}` : '';
+    process.stderr.write(`squall: ${err.message}${hint}\n`);
+    return 1;
+  }
+  process.stderr.write(`squall: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = reportError(err);
+    process.exitCode = code;
+    if (code !== 0 && !(err instanceof CommanderError)) process.exit(code);
+  }
+}

@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Events use st2's names (`st2.execution__create`, `st2.execution.output__create`, …) so the SSE
+ * stream can pass them through unchanged. Records are written before their event is published.
+ */
+export interface SquallEvent<P = unknown> {
+  name: string;
+  payload: P;
+  /** Process that published it; the Redis bridge uses it to avoid echoes. */
+  origin?: string;
+  timestamp: string;
+}
+
+export type EventHandler = (event: SquallEvent) => void;
+
+export interface EventTransport {
+  publish(event: SquallEvent): Promise<void>;
+  subscribe(handler: EventHandler): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private transport?: EventTransport;
+
+  constructor(readonly origin: string = `${process.pid}`) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Bridges events between processes (Redis when scaled out). */
+  async attach(transport: EventTransport): Promise<void> {
+    this.transport = transport;
+    await transport.subscribe((event) => {
+      if (event.origin !== this.origin) this.emitter.emit('event', event);
+    });
+  }
+
+  publish<P>(name: string, payload: P): void {
+    const event: SquallEvent<P> = { name, payload, origin: this.origin, timestamp: new Date().toISOString() };
+    this.emitter.emit('event', event);
+    if (this.transport) void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
+  }
+
+  /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */
+  subscribe(pattern: string | RegExp, handler: EventHandler): () => void {
+    const re = typeof pattern === 'string' ? new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$') : pattern;
+    const listener = (event: SquallEvent) => {
+      if (re.test(event.name)) handler(event);
+    };
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  onTransportError(handler: (err: unknown) => void): void {
+    this.emitter.on('transport-error', handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    await this.transport?.close();
+  }
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SquallConfig } from '../config/index.js';
+import { EventBus } from '../events/index.js';
+import type { Logger } from '../log/index.js';
+import { Scheduler } from '../scheduler/index.js';
+import { openStore } from '../store/index.js';
+import { createApiApp, type RouteModule } from '../api/index.js';
+import type { Services } from './types.js';
+
+export type { Services } from './types.js';
+
+/** A subsystem that joins a running process: registers jobs and routes, starts and stops. */
+export interface Subsystem {
+  name: string;
+  routes?: RouteModule;
+  init?(services: Services): Promise<void> | void;
+  start?(services: Services): Promise<void> | void;
+  stop?(services: Services): Promise<void> | void;
+}
+
+export interface RunningService {
+  services: Services;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  config: SquallConfig;
+  logger: Logger;
+  subsystems?: Subsystem[];
+}
+
+export function hasRole(config: SquallConfig, role: string): boolean {
+  return config.roles.includes('all') || config.roles.includes(role);
+}
+
+/**
+ * Brings up one Squall process: store, event bus, scheduler, subsystems and (with the api role)
+ * the HTTP server. stop() shuts down in reverse order, letting in-flight jobs finish first.
+ */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const { config, logger } = options;
+  const subsystems = options.subsystems ?? [];
+  const store = await openStore({ dataDir: config.data_dir, mongoUrl: config.store.url });
+  const bus = new EventBus();
+  const scheduler = new Scheduler({
+    store,
+    logger: logger.child({ component: 'scheduler' }),
+    processEveryMs: config.scheduler.process_every_ms,
+    maxConcurrency: config.scheduler.max_concurrency,
+    lockLifetimeMs: config.scheduler.lock_lifetime_ms,
+  });
+  const host = config.api.host;
+  const services: Services = {
+    config,
+    logger,
+    store,
+    bus,
+    scheduler,
+    startedAt: new Date(),
+    apiUrl: config.api.url ?? `http://${host}:${config.api.port}`,
+  };
+
+  for (const sub of subsystems) await sub.init?.(services);
+
+  let server: http.Server | undefined;
+  let url = services.apiUrl;
+  if (hasRole(config, 'api')) {
+    const { app } = createApiApp(services, { modules: subsystems.flatMap((s) => (s.routes ? [s.routes] : [])) });
+    server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.api.port, host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (!config.api.url) services.apiUrl = url;
+  }
+
+  await scheduler.start();
+  for (const sub of subsystems) await sub.start?.(services);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (server) {
+        server.closeIdleConnections?.();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      for (const sub of [...subsystems].reverse()) {
+        try {
+          await sub.stop?.(services);
+        } catch (err) {
+          logger.error({ err, subsystem: sub.name }, 'subsystem failed to stop cleanly');
+        }
+      }
+      await scheduler.stop();
+      await bus.close();
+      await store.close();
+    })());
+
+  return { services, url, stop };
+}

@@ -1,0 +1,129 @@
+import { writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, configLeaves, loadConfig, maskConfig } from '../../../src/config/index.js';
+import { reportError } from '../../../src/cli/main.js';
+import { tempDir } from '../../support/servers.js';
+
+const dirs: Array<() => void> = [];
+afterEach(() => dirs.splice(0).forEach((c) => c()));
+
+function configFile(text: string): { file: string; cwd: string } {
+  const { dir, cleanup } = tempDir();
+  dirs.push(cleanup);
+  const file = path.join(dir, 'squall.yaml');
+  writeFileSync(file, text);
+  return { file, cwd: dir };
+}
+
+function loadError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('defaults to one process on the embedded store under ./.squall serving 127.0.0.1:9101', () => {
+    const { cwd } = configFile('');
+    const { config } = loadConfig({ cwd, env: {} });
+    expect(config.data_dir).toBe(path.join(cwd, '.squall'));
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 9101 });
+    expect(config.store.url).toBeUndefined();
+    expect(config.roles).toEqual(['all']);
+  });
+
+  it('reads ./squall.yaml and lets SQUALL_* variables and flags override it, in that order', () => {
+    const { cwd } = configFile('api:\n  port: 9200\n  host: 0.0.0.0\nlog:\n  level: debug\n');
+    const { config } = loadConfig({ cwd, env: { SQUALL_API_PORT: '9300', SQUALL_DATA_DIR: '/srv/squall' }, overrides: { 'api.host': '::1' } });
+    expect(config.api.port).toBe(9300);
+    expect(config.api.host).toBe('::1');
+    expect(config.log.level).toBe('debug');
+    expect(config.data_dir).toBe('/srv/squall');
+  });
+
+  it('selects MongoDB from SQUALL_MONGO_URL', () => {
+    const { cwd } = configFile('');
+    const { config } = loadConfig({ cwd, env: { SQUALL_MONGO_URL: 'mongodb://127.0.0.1:27017/squall' } });
+    expect(config.store.url).toBe('mongodb://127.0.0.1:27017/squall');
+  });
+
+  it('maps every key of the schema to an environment variable named after its path', () => {
+    const names = configLeaves().map((l) => l.env);
+    expect(names).toContain('SQUALL_API_PORT');
+    expect(names).toContain('SQUALL_STORE_URL');
+    expect(names).toContain('SQUALL_SCHEDULER_PROCESS_EVERY_MS');
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('parses list variables as comma lists or JSON', () => {
+    const { cwd } = configFile('');
+    expect(loadConfig({ cwd, env: { SQUALL_ROLES: 'api, runner' } }).config.roles).toEqual(['api', 'runner']);
+    expect(loadConfig({ cwd, env: { SQUALL_ROLES: '["timers"]' } }).config.roles).toEqual(['timers']);
+  });
+
+  it('rejects an unknown key, naming it and the file', () => {
+    const { file, cwd } = configFile('api:\n  prot: 9101\n');
+    const err = loadError(() => loadConfig({ cwd, env: {} }));
+    expect(err.message).toBe(`${file}: unknown key "api.prot"`);
+  });
+
+  it('rejects a value of the wrong type, naming the key, the value and what was expected', () => {
+    const { file, cwd } = configFile('api:\n  port: "nine"\n');
+    const err = loadError(() => loadConfig({ cwd, env: {} }));
+    expect(err.message).toBe(`${file}: api.port: expected integer, got "nine"`);
+  });
+
+  it('rejects a value outside an enum, listing the allowed ones', () => {
+    const { cwd } = configFile('log:\n  level: loud\n');
+    const err = loadError(() => loadConfig({ cwd, env: {} }));
+    expect(err.message).toMatch(/log\.level: "loud" is not one of "trace", "debug", "info"/);
+  });
+
+  it('rejects a malformed environment variable, naming the variable', () => {
+    const { cwd } = configFile('');
+    const err = loadError(() => loadConfig({ cwd, env: { SQUALL_API_PORT: 'abc' } }));
+    expect(err.message).toBe('SQUALL_API_PORT: expected an integer, got "abc"');
+  });
+
+  it('rejects an unreadable file, naming it and why', () => {
+    const { file, cwd } = configFile('api: {}\n');
+    chmodSync(file, 0o000);
+    const missing = path.join(cwd, 'missing.yaml');
+    expect(loadError(() => loadConfig({ cwd, file: missing, env: {} })).message).toBe(`cannot read config file ${missing}: ENOENT`);
+    if (process.getuid?.() !== 0) {
+      expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(/EACCES/);
+    }
+  });
+
+  it('rejects invalid YAML with the position of the problem', () => {
+    const { cwd } = configFile('api:\n  port: [1\n');
+    expect(loadError(() => loadConfig({ cwd, env: {} })).message).toMatch(/invalid YAML: .*\(\d+:\d+\)/s);
+  });
+
+  it('exits with code 2 on a configuration error', () => {
+    const original = process.stderr.write.bind(process.stderr);
+    let written = '';
+    process.stderr.write = ((chunk: string) => {
+      written += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(reportError(new ConfigError('squall.yaml: unknown key "x"'))).toBe(2);
+    } finally {
+      process.stderr.write = original;
+    }
+    expect(written).toContain('unknown key "x"');
+  });
+
+  it('masks secrets and URL passwords when showing the effective config', () => {
+    const { cwd } = configFile('auth:\n  admin_password: hunter2\nstore:\n  url: mongodb://app:s3cret@db:27017/squall\n');
+    const masked = JSON.stringify(maskConfig(loadConfig({ cwd, env: {} }).config));
+    expect(masked).not.toContain('hunter2');
+    expect(masked).not.toContain('s3cret');
+    expect(masked).toContain('mongodb://app:********@db:27017/squall');
+  });
+});
