@@ -1,0 +1,281 @@
+/**
+ * Action parameter rendering and validation (st2-reference.md §2, §2.1; st2common/util/param.py).
+ *
+ * Values and defaults are Jinja templates rendered against the execution context
+ * (`action_context`, `config_context`, `st2kv`, `trigger`, ...) and against each other: a
+ * parameter may reference another by name, so they are rendered in dependency order and a cycle
+ * is an error ("Cyclic dependency found"). Rendered strings are then cast to the declared type.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { SquallError } from '../errors.js';
+import type { ParameterSpec } from '../runners/catalog.js';
+import { evaluateJinja, findTemplateVariables, hasJinja, renderTemplate, singleExpression, type JinjaOptions } from '../workflows/expressions/jinja/index.js';
+import { castParameters } from './casting.js';
+
+export { castParameters, castParameter } from './casting.js';
+
+/** Names of templates' variables found in a (possibly nested) value. */
+function referencedNames(value: unknown, out: Set<string>): void {
+  if (typeof value === 'string') {
+    if (hasJinja(value)) for (const n of findTemplateVariables(value)) out.add(n);
+  } else if (Array.isArray(value)) {
+    for (const v of value) referencedNames(v, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) referencedNames(v, out);
+  }
+}
+
+/**
+ * Renders one value. Strings render to strings (then the declared type's cast applies, as in
+ * st2). Inside arrays and objects a string that is exactly `{{ expr }}` keeps the expression's
+ * native type (st2 appends `| to_complex` there), other strings render to strings.
+ */
+function renderValue(value: unknown, context: Record<string, unknown>, options: JinjaOptions, nested: boolean): unknown {
+  if (typeof value === 'string') {
+    if (!hasJinja(value)) return value;
+    return nested && singleExpression(value) !== null ? evaluateJinja(value, context, options) : renderTemplate(value, context, options);
+  }
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, context, options, true));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]));
+  }
+  return value;
+}
+
+/** Depth-first topological order; returns the names on a cycle when there is one. */
+function orderByDependencies(names: string[], deps: Map<string, Set<string>>): { order: string[]; cycle?: string[] } {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const order: string[] = [];
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    const s = state.get(name);
+    if (s === 'done') return undefined;
+    if (s === 'visiting') return stack.slice(stack.indexOf(name));
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dep of [...(deps.get(name) ?? [])].sort()) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    order.push(name);
+    return undefined;
+  };
+  for (const name of names) {
+    const cycle = visit(name);
+    if (cycle) return { order, cycle };
+  }
+  return { order };
+}
+
+/**
+ * Applies defaults, rejects overrides of immutable parameters, renders Jinja in values and
+ * defaults in dependency order, casts to declared types and checks required parameters.
+ * `provided` values for names without a spec are rendered and kept (validateParameters rejects
+ * them). Throws SquallError PARAM_IMMUTABLE, PARAM_CYCLE, PARAM_RENDER, PARAM_TYPE or
+ * PARAM_REQUIRED.
+ */
+export function renderParameters(
+  specs: Record<string, ParameterSpec>,
+  provided: Record<string, unknown>,
+  context: Record<string, unknown>,
+  options: JinjaOptions = {},
+): Record<string, unknown> {
+  const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  const overridden = Object.keys(provided).filter((n) => has(specs, n) && specs[n].immutable && provided[n] !== undefined);
+  if (overridden.length) {
+    throw new SquallError(
+      'PARAM_IMMUTABLE',
+      `Override of immutable parameter(s) ${overridden.map((n) => `"${n}"`).join(', ')} is unsupported: the action fixes ${overridden.length > 1 ? 'their values' : 'its value'}`,
+      { parameters: overridden },
+    );
+  }
+
+  const raw: Record<string, unknown> = {};
+  const fromDefault = new Set<string>();
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.default !== undefined) {
+      raw[name] = spec.default;
+      fromDefault.add(name);
+    }
+  }
+  for (const [name, value] of Object.entries(provided)) {
+    if (value === undefined) continue;
+    raw[name] = value;
+    fromDefault.delete(name);
+  }
+
+  const names = Object.keys(raw);
+  const deps = new Map<string, Set<string>>();
+  for (const name of names) {
+    const refs = new Set<string>();
+    try {
+      referencedNames(raw[name], refs);
+    } catch (err) {
+      throw renderError(name, err, fromDefault.has(name));
+    }
+    // Only references to other parameters order the rendering; the rest is context.
+    deps.set(name, new Set([...refs].filter((r) => has(raw, r))));
+  }
+  const { order, cycle } = orderByDependencies(names, deps);
+  if (cycle) {
+    throw new SquallError(
+      'PARAM_CYCLE',
+      `Cyclic dependency found in the following variables: ${cycle.join(', ')}. Likely the variable is referenced from its own template, directly or through the others.`,
+      { parameters: cycle },
+    );
+  }
+
+  const rendered: Record<string, unknown> = {};
+  for (const name of order) {
+    try {
+      rendered[name] = renderValue(raw[name], { ...context, ...rendered }, { ...options, source: `parameter "${name}"` }, false);
+    } catch (err) {
+      throw renderError(name, err, fromDefault.has(name));
+    }
+  }
+
+  const ordered: Record<string, unknown> = {};
+  for (const name of names) ordered[name] = rendered[name];
+  const cast = castParameters(ordered, specs);
+
+  const missing = Object.entries(specs)
+    .filter(([name, spec]) => spec.required && (cast[name] === undefined || cast[name] === null))
+    .map(([name]) => name);
+  if (missing.length) {
+    throw new SquallError('PARAM_REQUIRED', `${missing.map((n) => `'${n}'`).join(', ')} ${missing.length > 1 ? 'are required properties' : 'is a required property'}`, {
+      parameters: missing,
+    });
+  }
+  return cast;
+}
+
+function renderError(name: string, err: unknown, isDefault: boolean): SquallError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new SquallError('PARAM_RENDER', `Failed to render parameter "${name}"${isDefault ? ' (its default)' : ''}: ${reason}`, {
+    parameter: name,
+    ...(err instanceof SquallError ? { cause: err.toJSON() } : {}),
+  });
+}
+
+/* ------------------------------------------------------------------ validation */
+
+// ajv-formats is CommonJS; under NodeNext its default export is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: true, coerceTypes: false, useDefaults: false });
+addFormats(ajv);
+
+const ST2_ONLY = new Set(['position', 'immutable', 'secret', 'required', 'default']);
+
+/**
+ * Converts st2's draft-4 property schemas to what ajv reads: `required: true` on a property
+ * becomes the parent's `required` list; st2-only keywords are dropped.
+ */
+function toJsonSchema(spec: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (ST2_ONLY.has(k) && !(k === 'required' && Array.isArray(v))) continue;
+    if (k === 'properties' && v && typeof v === 'object') {
+      const props: Record<string, unknown> = {};
+      const required: string[] = Array.isArray(spec.required) ? [...(spec.required as string[])] : [];
+      for (const [pk, pv] of Object.entries(v as Record<string, unknown>)) {
+        if (pv && typeof pv === 'object') {
+          props[pk] = toJsonSchema(pv as Record<string, unknown>);
+          if ((pv as Record<string, unknown>).required === true) required.push(pk);
+        } else props[pk] = pv;
+      }
+      out.properties = props;
+      if (required.length) out.required = [...new Set(required)];
+    } else if (k === 'items' && v && typeof v === 'object') {
+      out.items = Array.isArray(v) ? v.map((x) => toJsonSchema(x as Record<string, unknown>)) : toJsonSchema(v as Record<string, unknown>);
+    } else if (k === 'additionalProperties' && v && typeof v === 'object') {
+      out.additionalProperties = toJsonSchema(v as Record<string, unknown>);
+    } else out[k] = v;
+  }
+  return out;
+}
+
+export interface ParameterIssue {
+  parameter: string;
+  message: string;
+  keyword: string;
+}
+
+function issueOf(err: ErrorObject, specs: Record<string, ParameterSpec>): ParameterIssue {
+  const path = err.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let parameter = path[0] ?? '';
+  if (err.keyword === 'required' && !parameter) parameter = String((err.params as { missingProperty?: string }).missingProperty ?? '');
+  if (err.keyword === 'additionalProperties' && !parameter) parameter = String((err.params as { additionalProperty?: string }).additionalProperty ?? '');
+  const where = path.length > 1 ? `Parameter "${path[0]}" at ${path.slice(1).join('.')}` : `Parameter "${parameter}"`;
+  let message: string;
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const extra = (err.params as { additionalProperty: string }).additionalProperty;
+      message =
+        path.length === 0
+          ? `Additional properties are not allowed ('${extra}' was unexpected): "${extra}" is not a parameter of this action`
+          : `${where}: additional properties are not allowed ('${extra}' was unexpected)`;
+      break;
+    }
+    case 'required': {
+      const missing = (err.params as { missingProperty: string }).missingProperty;
+      message = path.length === 0 ? `'${missing}' is a required property` : `${where}: '${missing}' is a required property`;
+      break;
+    }
+    case 'type':
+      message = `${where}: ${path.length <= 1 && specs[parameter]?.secret ? 'the value' : JSON.stringify(valueAt(err))} is not of type '${(err.params as { type: string }).type}'`;
+      break;
+    case 'enum':
+      message = `${where}: value is not one of ${JSON.stringify((err.params as { allowedValues: unknown[] }).allowedValues)}`;
+      break;
+    default:
+      message = `${where}: ${err.message ?? 'is invalid'}`;
+  }
+  return { parameter, message, keyword: err.keyword };
+}
+
+function valueAt(err: ErrorObject): unknown {
+  return (err as ErrorObject & { data?: unknown }).data;
+}
+
+const compiledSchemas = new WeakMap<Record<string, ParameterSpec>, ReturnType<Ajv['compile']>>();
+
+/**
+ * Validates parameter values against their specs: types, enums, formats and the other JSON-schema
+ * keywords, required parameters, and no unknown parameters. Null values of optional parameters
+ * pass (st2 carries "no value" as None). Throws SquallError PARAM_UNKNOWN, PARAM_REQUIRED or
+ * PARAM_INVALID; `context.errors` lists every issue with the parameter it concerns.
+ */
+export function validateParameters(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): void {
+  let validate = compiledSchemas.get(specs);
+  if (!validate) {
+    const properties: Record<string, unknown> = {};
+    const required: string[] = [];
+    for (const [name, spec] of Object.entries(specs)) {
+      properties[name] = toJsonSchema(spec as Record<string, unknown>);
+      if (spec.required) required.push(name);
+    }
+    const schema = { type: 'object', properties, required, additionalProperties: false };
+    try {
+      validate = ajv.compile({ ...schema, $async: false });
+    } catch (err) {
+      throw new SquallError('PARAM_SCHEMA', `The parameter specs are not a valid JSON schema: ${(err as Error).message}`, {});
+    }
+    compiledSchemas.set(specs, validate);
+  }
+  const present: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (value === null && Object.prototype.hasOwnProperty.call(specs, name) && !specs[name].required) continue;
+    present[name] = value;
+  }
+  if (validate(present)) return;
+  const errors = (validate.errors ?? []).map((e) => issueOf(e, specs));
+  const first = errors.find((e) => e.keyword === 'additionalProperties') ?? errors.find((e) => e.keyword === 'required') ?? errors[0];
+  const code = first.keyword === 'additionalProperties' && !first.message.startsWith('Parameter') ? 'PARAM_UNKNOWN' : first.keyword === 'required' && !first.message.startsWith('Parameter') ? 'PARAM_REQUIRED' : 'PARAM_INVALID';
+  const message = errors.length > 1 ? `${first.message} (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : first.message;
+  throw new SquallError(code, message, { errors, parameter: first.parameter });
+}
