@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { JinjaRenderError, evaluateJinja, findTemplateVariables, hasJinja, renderTemplate } from '../../../src/workflows/expressions/jinja/index.js';
+
+const ctx = {
+  trigger: { body: { foo: 'bar', name: 'test' }, headers: { 'X-Custom': 'yes' }, flag: true, off: false, nothing: null, list: [1, 2], quote: "it's", n: 3.5 },
+};
+
+describe('renderTemplate prints values as Python str() does (st2 renders with Jinja2)', () => {
+  it.each([
+    ['echo "{{trigger.body}}"', `echo "{'foo': 'bar', 'name': 'test'}"`],
+    ['{{ trigger.list }}', '[1, 2]'],
+    ['{{ trigger.flag }} {{ trigger.off }}', 'True False'],
+    ['{{ trigger.nothing }}', 'None'],
+    ['{{ [trigger.quote, none, true] }}', `["it's", None, True]`],
+    ['{{ {"a": {"b": [1, "x"]}} }}', `{'a': {'b': [1, 'x']}}`],
+    ['{{ trigger.n }}', '3.5'],
+    ['{{ {} }} {{ [] }}', '{} []'],
+    ["{{ 'line\\nnext' }}", 'line\nnext'],
+    ["{{ ['a\\nb'] }}", "['a\\nb']"],
+  ])('%s', (template, expected) => {
+    expect(renderTemplate(template, ctx)).toBe(expected);
+  });
+
+  it('renders Python literals True, False and None', () => {
+    expect(renderTemplate('{{ True }}/{{ False }}/{{ None }}/{{ True and not False }}', {})).toBe('True/False/None/True');
+  });
+
+  it('renders undefined names as empty strings and does not throw on attributes of undefined', () => {
+    expect(renderTemplate('[{{ missing }}][{{ missing.deeper.still }}][{{ trigger.body.nope }}]', ctx)).toBe('[][][]');
+  });
+
+  it('leaves strings without Jinja untouched', () => {
+    expect(renderTemplate('plain {text}', ctx)).toBe('plain {text}');
+  });
+
+  it('supports bracket lookups with keys that are not identifiers', () => {
+    expect(renderTemplate("{{ trigger.headers['X-Custom'] }}", ctx)).toBe('yes');
+  });
+
+  it('supports blocks, loops and whitespace control with trim_blocks like st2', () => {
+    const t = '{% for x in trigger.list %}\n{{ x }},\n{% endfor %}\n{%- if trigger.flag %} on{% else %} off{% endif %}';
+    expect(renderTemplate(t, ctx)).toBe('1,\n2,\n on');
+    expect(renderTemplate('a  {{- "b" -}}  c', {})).toBe('abc');
+  });
+
+  it('supports Python dict methods items(), keys(), values() and get()', () => {
+    const c = { d: { a: 1, b: 2 } };
+    expect(renderTemplate('{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}', c)).toBe('a=1;b=2;');
+    expect(renderTemplate('{{ d.keys() | list }} {{ d.values() | list }}', c)).toBe("['a', 'b'] [1, 2]");
+    expect(renderTemplate("{{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }}", c)).toBe('1 dflt None');
+  });
+
+  it('lets a payload key named like a dict method win over the method', () => {
+    expect(renderTemplate('{{ body.items[0] }}', { body: { items: ['first'] } })).toBe('first');
+  });
+
+  it('supports Python string methods', () => {
+    const c = { s: '  a b  c ' };
+    expect(renderTemplate('{{ s.split() }}', c)).toBe("['a', 'b', 'c']");
+    expect(renderTemplate("{{ 'a,b,c'.split(',', 1) }}", c)).toBe("['a', 'b,c']");
+    expect(renderTemplate('[{{ s.strip() }}]', c)).toBe('[a b  c]');
+    expect(renderTemplate("{{ 'aXbXc'.replace('X', '-') }}", c)).toBe('a-b-c');
+    expect(renderTemplate("{{ 'Hello'.lower() }} {{ 'hello'.upper() }} {{ 'abc'.startswith('ab') }}", c)).toBe('hello HELLO True');
+    expect(renderTemplate("{{ '{}-{}'.format(1, 'x') }} {{ ', '.join(['a', 'b']) }}", c)).toBe('1-x a, b');
+  });
+
+  it('keeps Python string escapes such as \\d in regular expressions', () => {
+    expect(renderTemplate("{{ 'abc123' | regex_replace('\\d+', '#') }}", {})).toBe('abc#');
+  });
+
+  it('raises JinjaRenderError naming the template and the reason', () => {
+    let caught: unknown;
+    try {
+      renderTemplate('{{ x | no_such_filter }}', {}, { source: 'parameter "cmd"' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(JinjaRenderError);
+    const e = caught as JinjaRenderError;
+    expect(e.code).toBe('JINJA_RENDER');
+    expect(e.message).toContain('{{ x | no_such_filter }}');
+    expect(e.message).toContain('parameter "cmd"');
+    expect(e.message).toMatch(/no_such_filter/);
+  });
+
+  it('raises JinjaRenderError on a syntax error', () => {
+    expect(() => renderTemplate('{% if %}', {})).toThrow(JinjaRenderError);
+  });
+
+  it('calls functions given in options', () => {
+    expect(renderTemplate("{{ ctx('who') }}", {}, { functions: { ctx: (n: string) => `value of ${n}` } })).toBe('value of who');
+  });
+});
+
+describe('evaluateJinja (Orquesta semantics)', () => {
+  it('returns native values for a single expression', () => {
+    expect(evaluateJinja('{{ trigger.body }}', ctx)).toEqual({ foo: 'bar', name: 'test' });
+    expect(evaluateJinja('{{ trigger.list }}', ctx)).toEqual([1, 2]);
+    expect(evaluateJinja('  {{ trigger.list | length + 1 }}  ', ctx)).toBe(3);
+    expect(evaluateJinja('{{ trigger.flag }}', ctx)).toBe(true);
+    expect(evaluateJinja('{{ trigger.nothing }}', ctx)).toBeNull();
+    expect(evaluateJinja('{{ missing }}', ctx)).toBeNull();
+    expect(evaluateJinja('{{ {"a": {"b": 1}} }}', ctx)).toEqual({ a: { b: 1 } });
+  });
+
+  it('renders to a string when there is surrounding text, several expressions or blocks', () => {
+    expect(evaluateJinja('n={{ trigger.list | length }}', ctx)).toBe('n=2');
+    expect(evaluateJinja('{{ 1 }}{{ 2 }}', ctx)).toBe('12');
+    expect(evaluateJinja('{% for x in trigger.list %}{{ x }}{% endfor %}', ctx)).toBe('12');
+  });
+
+  it('returns non-Jinja strings as they are', () => {
+    expect(evaluateJinja('just text', ctx)).toBe('just text');
+  });
+});
+
+describe('hasJinja and findTemplateVariables', () => {
+  it('detects expressions and blocks but not plain braces', () => {
+    expect(hasJinja('{{ x }}')).toBe(true);
+    expect(hasJinja('{% if x %}y{% endif %}')).toBe(true);
+    expect(hasJinja('{ "json": 1 }')).toBe(false);
+    expect(hasJinja('no template')).toBe(false);
+  });
+
+  it('finds top-level names but not filters, attributes, loop or set variables', () => {
+    const names = findTemplateVariables('{{ a }} {{ b.c | default(d) }}{% for i in e %}{{ i }}{% endfor %}{% set z = 1 %}{{ z }}{{ f is defined }}');
+    expect([...names].sort()).toEqual(['a', 'b', 'd', 'e', 'f']);
+  });
+});
