@@ -51,9 +51,16 @@ function newestMtime(dir) {
 
 if (args.has('--build')) {
   const buildInfo = path.join(root, 'dist', '.tsbuildinfo');
-  const sources = Math.max(...['src', 'adapters', 'aliases'].map((d) => newestMtime(path.join(root, d))), statSync(path.join(root, 'tsconfig.json')).mtimeMs);
+  const sources = Math.max(
+    ...['src', 'adapters', 'aliases'].map((d) => newestMtime(path.join(root, d))),
+    statSync(path.join(root, 'tsconfig.json')).mtimeMs,
+  );
   if (!existsSync(buildInfo) || statSync(buildInfo).mtimeMs < sources) {
-    run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'compiling TypeScript');
+    run(
+      process.execPath,
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      'compiling TypeScript',
+    );
   }
   const web = path.join(root, 'src', 'web');
   if (existsSync(path.join(web, 'package.json')) || existsSync(path.join(web, 'vite.config.ts'))) {

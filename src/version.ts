@@ -18,4 +18,6 @@ export function repoRoot(): string {
   }
 }
 
-export const VERSION: string = (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }
+).version;

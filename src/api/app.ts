@@ -49,7 +49,10 @@ function coreRoutes(router: ApiRouter, services: Services): void {
   });
 }
 
-export function createApiApp(services: Services, options: ApiOptions = {}): { app: Express; router: ApiRouter } {
+export function createApiApp(
+  services: Services,
+  options: ApiOptions = {},
+): { app: Express; router: ApiRouter } {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
@@ -79,7 +82,8 @@ export function createApiApp(services: Services, options: ApiOptions = {}): { ap
       res.status(err.status).json({ faultstring: err.message, code: err.code, request_id: requestId });
       return;
     }
-    const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+    const status =
+      (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       // body-parser errors: too large (413), malformed JSON (400)
       const type = (err as { type?: string }).type;

@@ -11,7 +11,12 @@ export function buildOpenApi(routes: readonly RouteSpec[]): Record<string, unkno
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const p = openapiPath(r.path);
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     const queryProps = (r.query?.properties ?? {}) as Record<string, Record<string, unknown>>;
     for (const [name, schema] of Object.entries(queryProps)) {
       params.push({ name, in: 'query', required: false, schema: schema as never });
@@ -22,20 +27,29 @@ export function buildOpenApi(routes: readonly RouteSpec[]): Record<string, unkno
       tags: [r.tag],
       operationId: `${r.method}_${p.replace(/[^\w]+/g, '_')}`,
       parameters: params,
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } }
+        : {}),
       ...(r.auth === 'public' ? { security: [] } : {}),
       responses: {
         [String(r.status ?? 200)]: {
           description: 'OK',
           ...(r.response ? { content: { 'application/json': { schema: r.response } } } : {}),
         },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Squall API', version: VERSION, description: "StackStorm-compatible REST API (st2's resource model)." },
+    info: {
+      title: 'Squall API',
+      version: VERSION,
+      description: "StackStorm-compatible REST API (st2's resource model).",
+    },
     servers: [{ url: '/' }],
     security: [{ AuthToken: [] }, { ApiKey: [] }, { Bearer: [] }],
     components: {

@@ -70,7 +70,13 @@ export class ApiRouter {
           if (checkQuery && !checkQuery(query)) throw schemaError('query', checkQuery);
           const body = req.body;
           if (checkBody && !checkBody(body)) throw schemaError('body', checkBody);
-          const result = await spec.handler({ req, res, params: req.params as Record<string, string>, query, body });
+          const result = await spec.handler({
+            req,
+            res,
+            params: req.params as Record<string, string>,
+            query,
+            body,
+          });
           if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
           else if (!res.headersSent && spec.status === 204) res.status(204).end();
         } catch (err) {

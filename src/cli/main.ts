@@ -24,10 +24,12 @@ export function buildProgram(): Command {
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
   if (err instanceof ConfigError) {
-    process.stderr.write(`squall: configuration error:\n${err.message
-      .split('\n')
-      .map((l) => `  ${l}`)
-      .join('\n')}\n  (see: squall config schema)\n`);
+    process.stderr.write(
+      `squall: configuration error:\n${err.message
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}\n  (see: squall config schema)\n`,
+    );
     return 2;
   }
   if (err instanceof SquallError) {

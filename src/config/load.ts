@@ -20,7 +20,13 @@ export interface SquallConfig {
   redis: { url?: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   auth: { enable: boolean; token_ttl: number; admin_username: string; admin_password?: string };
-  packs: { paths: string[]; install_dir?: string; config_dir?: string; virtualenvs_dir?: string; index_url?: string };
+  packs: {
+    paths: string[];
+    install_dir?: string;
+    config_dir?: string;
+    virtualenvs_dir?: string;
+    index_url?: string;
+  };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
 }
 
@@ -40,7 +46,12 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
-type SchemaNode = { type?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode; secret?: boolean };
+type SchemaNode = {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  secret?: boolean;
+};
 
 /** Every leaf of the schema with its dotted path and environment variable name. */
 export function configLeaves(): Array<{ path: string[]; env: string; schema: SchemaNode }> {
@@ -65,20 +76,28 @@ function parseEnvValue(raw: string, schema: SchemaNode, name: string): unknown {
     case 'number': {
       const n = Number(raw);
       if (raw.trim() === '' || Number.isNaN(n)) {
-        throw new ConfigError(`${name}: expected ${schema.type === 'integer' ? 'an integer' : 'a number'}, got "${raw}"`, { env: name, value: raw });
+        throw new ConfigError(
+          `${name}: expected ${schema.type === 'integer' ? 'an integer' : 'a number'}, got "${raw}"`,
+          { env: name, value: raw },
+        );
       }
       return n;
     }
     case 'boolean':
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off)$/i.test(raw)) return false;
-      throw new ConfigError(`${name}: expected a boolean (true/false), got "${raw}"`, { env: name, value: raw });
+      throw new ConfigError(`${name}: expected a boolean (true/false), got "${raw}"`, {
+        env: name,
+        value: raw,
+      });
     case 'array':
       if (raw.trim().startsWith('[')) {
         try {
           return JSON.parse(raw);
         } catch {
-          throw new ConfigError(`${name}: expected a JSON array or a comma-separated list, got "${raw}"`, { env: name });
+          throw new ConfigError(`${name}: expected a JSON array or a comma-separated list, got "${raw}"`, {
+            env: name,
+          });
         }
       }
       return raw
@@ -110,7 +129,9 @@ function describeError(e: ErrorObject, source: string): string {
     case 'type':
       return `${source}: ${key}: expected ${(e.params as { type: string }).type}, got ${JSON.stringify(e.data)}`;
     case 'enum':
-      return `${source}: ${key}: ${JSON.stringify(e.data)} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues
+      return `${source}: ${key}: ${JSON.stringify(e.data)} is not one of ${(
+        e.params as { allowedValues: unknown[] }
+      ).allowedValues
         .map((v) => JSON.stringify(v))
         .join(', ')}`;
     default:
@@ -138,7 +159,10 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
     try {
       text = readFileSync(abs, 'utf8');
     } catch (err) {
-      throw new ConfigError(`cannot read config file ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: abs });
+      throw new ConfigError(
+        `cannot read config file ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        { file: abs },
+      );
     }
     try {
       const parsed = yaml.load(text, { filename: abs });

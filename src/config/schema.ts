@@ -16,7 +16,10 @@ export const configSchema = {
     },
     roles: {
       type: 'array',
-      items: { type: 'string', enum: ['all', 'api', 'rules', 'scheduler', 'runner', 'sensors', 'chat', 'timers'] },
+      items: {
+        type: 'string',
+        enum: ['all', 'api', 'rules', 'scheduler', 'runner', 'sensors', 'chat', 'timers'],
+      },
       default: ['all'],
       description: 'Which parts of Squall this process runs (see "Scaling out" in the README).',
     },
@@ -27,14 +30,35 @@ export const configSchema = {
       description: 'The HTTP API, webhooks, event stream and web UI.',
       properties: {
         host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on.' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9101, description: 'Port to listen on (0 picks a free one).' },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          default: 9101,
+          description: 'Port to listen on (0 picks a free one).',
+        },
         url: {
           type: 'string',
-          description: 'Public base URL of the API, used in links posted to chat; defaults to http://host:port.',
+          description:
+            'Public base URL of the API, used in links posted to chat; defaults to http://host:port.',
         },
-        body_limit: { type: 'string', default: '1mb', description: 'Largest request body accepted, e.g. "1mb".' },
-        max_page_size: { type: 'integer', minimum: 1, default: 100, description: 'Largest page a list endpoint returns.' },
-        cors_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed by CORS.' },
+        body_limit: {
+          type: 'string',
+          default: '1mb',
+          description: 'Largest request body accepted, e.g. "1mb".',
+        },
+        max_page_size: {
+          type: 'integer',
+          minimum: 1,
+          default: 100,
+          description: 'Largest page a list endpoint returns.',
+        },
+        cors_origins: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'Origins allowed by CORS.',
+        },
       },
     },
     store: {
@@ -56,7 +80,11 @@ export const configSchema = {
       default: {},
       description: 'Optional Redis for job notifications and events between processes.',
       properties: {
-        url: { type: 'string', pattern: '^rediss?://', description: 'Redis URL, e.g. redis://127.0.0.1:6379.' },
+        url: {
+          type: 'string',
+          pattern: '^rediss?://',
+          description: 'Redis URL, e.g. redis://127.0.0.1:6379.',
+        },
       },
     },
     log: {
@@ -84,12 +112,22 @@ export const configSchema = {
       default: {},
       properties: {
         enable: { type: 'boolean', default: true, description: 'Require authentication on the API.' },
-        token_ttl: { type: 'integer', minimum: 60, default: 86400, description: 'Lifetime of login tokens, in seconds.' },
-        admin_username: { type: 'string', default: 'st2admin', description: 'Name of the admin created on first start.' },
+        token_ttl: {
+          type: 'integer',
+          minimum: 60,
+          default: 86400,
+          description: 'Lifetime of login tokens, in seconds.',
+        },
+        admin_username: {
+          type: 'string',
+          default: 'st2admin',
+          description: 'Name of the admin created on first start.',
+        },
         admin_password: {
           type: 'string',
           secret: true,
-          description: 'Password of the admin created on first start; when absent one is generated and printed once.',
+          description:
+            'Password of the admin created on first start; when absent one is generated and printed once.',
         },
       },
     },
@@ -104,10 +142,22 @@ export const configSchema = {
           default: [],
           description: 'Extra directories holding packs, searched after the bundled ./packs.',
         },
-        install_dir: { type: 'string', description: 'Where `squall pack install` puts packs; default <data_dir>/packs.' },
-        config_dir: { type: 'string', description: 'Where pack configs <pack>.yaml live; default <data_dir>/configs.' },
-        virtualenvs_dir: { type: 'string', description: 'Where per-pack Python virtualenvs live; default <data_dir>/virtualenvs.' },
-        index_url: { type: 'string', description: 'Pack index (StackStorm Exchange index.json format): URL or file path.' },
+        install_dir: {
+          type: 'string',
+          description: 'Where `squall pack install` puts packs; default <data_dir>/packs.',
+        },
+        config_dir: {
+          type: 'string',
+          description: 'Where pack configs <pack>.yaml live; default <data_dir>/configs.',
+        },
+        virtualenvs_dir: {
+          type: 'string',
+          description: 'Where per-pack Python virtualenvs live; default <data_dir>/virtualenvs.',
+        },
+        index_url: {
+          type: 'string',
+          description: 'Pack index (StackStorm Exchange index.json format): URL or file path.',
+        },
       },
     },
     scheduler: {
@@ -121,7 +171,12 @@ export const configSchema = {
           default: 5000,
           description: 'How often Agenda polls for due jobs; new jobs start at once through notifications.',
         },
-        max_concurrency: { type: 'integer', minimum: 1, default: 50, description: 'Jobs this process runs at once.' },
+        max_concurrency: {
+          type: 'integer',
+          minimum: 1,
+          default: 50,
+          description: 'Jobs this process runs at once.',
+        },
         lock_lifetime_ms: {
           type: 'integer',
           minimum: 1000,

@@ -39,12 +39,16 @@ export class EventBus {
   publish<P>(name: string, payload: P): void {
     const event: SquallEvent<P> = { name, payload, origin: this.origin, timestamp: new Date().toISOString() };
     this.emitter.emit('event', event);
-    if (this.transport) void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
+    if (this.transport)
+      void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
   }
 
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */
   subscribe(pattern: string | RegExp, handler: EventHandler): () => void {
-    const re = typeof pattern === 'string' ? new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$') : pattern;
+    const re =
+      typeof pattern === 'string'
+        ? new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$')
+        : pattern;
     const listener = (event: SquallEvent) => {
       if (re.test(event.name)) handler(event);
     };

@@ -18,7 +18,13 @@ export const REDACTED_FIELDS = [
   'cookie',
 ];
 
-const redactPaths = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `headers["${f}"]`, `*.headers["${f}"]`]);
+const redactPaths = REDACTED_FIELDS.flatMap((f) => [
+  f,
+  `*.${f}`,
+  `*.*.${f}`,
+  `headers["${f}"]`,
+  `*.headers["${f}"]`,
+]);
 
 export interface LogOptions {
   level?: string;
@@ -28,16 +34,26 @@ export interface LogOptions {
 }
 
 export function createLogger(options: LogOptions = {}): Logger {
-  const pretty = options.format === 'pretty' || (options.format !== 'json' && !options.destination && process.stdout.isTTY);
+  const pretty =
+    options.format === 'pretty' ||
+    (options.format !== 'json' && !options.destination && process.stdout.isTTY);
   const base: LoggerOptions = {
     level: options.level ?? 'info',
     base: { pid: process.pid },
     redact: { paths: redactPaths, censor: '********' },
   };
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } });
+    return pino({
+      ...base,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
   }
-  return options.destination ? pino(base, options.destination as unknown as pino.DestinationStream) : pino(base);
+  return options.destination
+    ? pino(base, options.destination as unknown as pino.DestinationStream)
+    : pino(base);
 }
 
 /** A logger that drops everything; for tests and library use. */

@@ -1,4 +1,11 @@
-import type { AgendaBackend, JobParameters, JobRepository, JobsOverview, JobsQueryOptions, JobsResult } from 'agenda';
+import type {
+  AgendaBackend,
+  JobParameters,
+  JobRepository,
+  JobsOverview,
+  JobsQueryOptions,
+  JobsResult,
+} from 'agenda';
 import { computeJobState, toJobId } from 'agenda';
 import type { EmbeddedDatabase } from '../store/index.js';
 import { newId } from '../ids.js';
@@ -39,7 +46,14 @@ function nameFilter(options: { name?: string; names?: string[]; notNames?: strin
   return {};
 }
 
-function removeFilter(options: { id?: unknown; ids?: unknown[]; name?: string; names?: string[]; notNames?: string[]; data?: unknown }): Doc {
+function removeFilter(options: {
+  id?: unknown;
+  ids?: unknown[];
+  name?: string;
+  names?: string[];
+  notNames?: string[];
+  data?: unknown;
+}): Doc {
   const q: Doc = { ...nameFilter(options) };
   if (options.id) q._id = String(options.id);
   else if (options.ids?.length) q._id = { $in: options.ids.map(String) };
@@ -76,7 +90,10 @@ export class EmbeddedJobRepository implements JobRepository {
       return { ...job, state: computeJobState(job, now) };
     });
     if (options.state) jobs = jobs.filter((j) => j.state === options.state);
-    if (options.search) jobs = jobs.filter((j) => j.name.includes(options.search!) || JSON.stringify(j.data ?? '').includes(options.search!));
+    if (options.search)
+      jobs = jobs.filter(
+        (j) => j.name.includes(options.search!) || JSON.stringify(j.data ?? '').includes(options.search!),
+      );
     const total = jobs.length;
     if (options.skip) jobs = jobs.slice(options.skip);
     if (options.limit) jobs = jobs.slice(0, options.limit);
@@ -125,23 +142,42 @@ export class EmbeddedJobRepository implements JobRepository {
   }
 
   async disableJobs(options: Parameters<JobRepository['disableJobs']>[0]): Promise<number> {
-    return (await this.jobs.updateAsync(removeFilter(options as never), { $set: { disabled: true } }, { multi: true })).numAffected;
+    return (
+      await this.jobs.updateAsync(
+        removeFilter(options as never),
+        { $set: { disabled: true } },
+        { multi: true },
+      )
+    ).numAffected;
   }
 
   async enableJobs(options: Parameters<JobRepository['enableJobs']>[0]): Promise<number> {
-    return (await this.jobs.updateAsync(removeFilter(options as never), { $set: { disabled: false } }, { multi: true })).numAffected;
+    return (
+      await this.jobs.updateAsync(
+        removeFilter(options as never),
+        { $set: { disabled: false } },
+        { multi: true },
+      )
+    ).numAffected;
   }
 
   async purgeAllJobs(): Promise<number> {
     return this.jobs.removeAsync({}, { multi: true });
   }
 
-  async saveJob<DATA = unknown>(job: JobParameters<DATA>, options?: { lastModifiedBy?: string }): Promise<JobParameters<DATA>> {
+  async saveJob<DATA = unknown>(
+    job: JobParameters<DATA>,
+    options?: { lastModifiedBy?: string },
+  ): Promise<JobParameters<DATA>> {
     const { _id, unique, uniqueOpts, ...props } = job;
     const fields: Doc = { ...props, lastModifiedBy: options?.lastModifiedBy ?? null };
     for (const f of NULLABLE_FIELDS) if (fields[f] === undefined) fields[f] = null;
     if (_id) {
-      const res = await this.jobs.updateAsync({ _id: String(_id), name: props.name }, { $set: fields }, { returnUpdatedDocs: true });
+      const res = await this.jobs.updateAsync(
+        { _id: String(_id), name: props.name },
+        { $set: fields },
+        { returnUpdatedDocs: true },
+      );
       return res.affectedDocuments ? (toJob(res.affectedDocuments as Doc) as JobParameters<DATA>) : job;
     }
     if (props.type === 'single') {
@@ -150,7 +186,11 @@ export class EmbeddedJobRepository implements JobRepository {
         const now = new Date();
         // A past nextRunAt on the existing job is kept, as Agenda's Mongo backend does.
         if (props.nextRunAt && props.nextRunAt <= now) delete fields.nextRunAt;
-        const res = await this.jobs.updateAsync({ _id: existing._id }, { $set: fields }, { returnUpdatedDocs: true });
+        const res = await this.jobs.updateAsync(
+          { _id: existing._id },
+          { $set: fields },
+          { returnUpdatedDocs: true },
+        );
         return toJob(res.affectedDocuments as Doc) as JobParameters<DATA>;
       }
     } else if (unique) {
@@ -158,7 +198,11 @@ export class EmbeddedJobRepository implements JobRepository {
       const existing = (await this.jobs.findOneAsync(query)) as Doc | null;
       if (existing) {
         if (uniqueOpts?.insertOnly) return toJob(existing) as JobParameters<DATA>;
-        const res = await this.jobs.updateAsync({ _id: existing._id }, { $set: fields }, { returnUpdatedDocs: true });
+        const res = await this.jobs.updateAsync(
+          { _id: existing._id },
+          { $set: fields },
+          { returnUpdatedDocs: true },
+        );
         return toJob(res.affectedDocuments as Doc) as JobParameters<DATA>;
       }
     }
@@ -181,14 +225,25 @@ export class EmbeddedJobRepository implements JobRepository {
     };
     const res = await this.jobs.updateAsync({ _id: String(job._id), name: job.name }, { $set });
     if (res.numAffected !== 1) {
-      throw new Error(`job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`);
+      throw new Error(
+        `job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`,
+      );
     }
   }
 
-  async lockJob(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<JobParameters | undefined> {
+  async lockJob(
+    job: JobParameters,
+    options?: { lastModifiedBy?: string },
+  ): Promise<JobParameters | undefined> {
     if (!job._id) return undefined;
     const res = await this.jobs.updateAsync(
-      { _id: String(job._id), name: job.name, lockedAt: null, nextRunAt: job.nextRunAt, disabled: { $ne: true } },
+      {
+        _id: String(job._id),
+        name: job.name,
+        lockedAt: null,
+        nextRunAt: job.nextRunAt,
+        disabled: { $ne: true },
+      },
       { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } },
       { returnUpdatedDocs: true },
     );
@@ -197,11 +252,18 @@ export class EmbeddedJobRepository implements JobRepository {
 
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
-    await this.jobs.updateAsync({ _id: String(job._id), nextRunAt: { $ne: null } }, { $set: { lockedAt: null } });
+    await this.jobs.updateAsync(
+      { _id: String(job._id), nextRunAt: { $ne: null } },
+      { $set: { lockedAt: null } },
+    );
   }
 
   async unlockJobs(jobIds: string[]): Promise<void> {
-    await this.jobs.updateAsync({ _id: { $in: jobIds.map(String) } }, { $set: { lockedAt: null } }, { multi: true });
+    await this.jobs.updateAsync(
+      { _id: { $in: jobIds.map(String) } },
+      { $set: { lockedAt: null } },
+      { multi: true },
+    );
   }
 
   async getNextJobToRun(
@@ -215,10 +277,16 @@ export class EmbeddedJobRepository implements JobRepository {
       name: jobName,
       disabled: { $ne: true },
       // $ne: null because nedb, unlike MongoDB, lets null satisfy range comparisons.
-      $or: [{ lockedAt: null, nextRunAt: { $ne: null, $lte: nextScanAt } }, { lockedAt: { $ne: null, $lte: lockDeadline } }],
+      $or: [
+        { lockedAt: null, nextRunAt: { $ne: null, $lte: nextScanAt } },
+        { lockedAt: { $ne: null, $lte: lockDeadline } },
+      ],
     };
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [candidate] = (await this.jobs.findAsync(where).sort({ nextRunAt: 1, priority: -1 }).limit(1)) as Doc[];
+      const [candidate] = (await this.jobs
+        .findAsync(where)
+        .sort({ nextRunAt: 1, priority: -1 })
+        .limit(1)) as Doc[];
       if (!candidate) return undefined;
       const res = await this.jobs.updateAsync(
         { ...where, _id: candidate._id },

@@ -69,9 +69,11 @@ export class Scheduler {
       },
       // Only defined keys: an explicit undefined would override Agenda's defaults.
       Object.fromEntries(
-        Object.entries({ concurrency: options.concurrency, lockLifetime: options.lockLifetimeMs, priority: options.priority }).filter(
-          ([, v]) => v !== undefined,
-        ),
+        Object.entries({
+          concurrency: options.concurrency,
+          lockLifetime: options.lockLifetimeMs,
+          priority: options.priority,
+        }).filter(([, v]) => v !== undefined),
       ) as never,
     );
   }
@@ -89,7 +91,12 @@ export class Scheduler {
   }
 
   /** A repeating job; `unique` keeps one job per key even when called again. */
-  async every<D>(interval: string | number, name: string, data: D, unique?: Record<string, unknown>): Promise<void> {
+  async every<D>(
+    interval: string | number,
+    name: string,
+    data: D,
+    unique?: Record<string, unknown>,
+  ): Promise<void> {
     const job = this.agenda.create(name, data as never);
     job.repeatEvery(interval as never, { skipImmediate: true } as never);
     if (unique) job.unique(unique as never);
@@ -112,7 +119,10 @@ export class Scheduler {
     this.started = false;
     const result = await this.agenda.drain(timeoutMs);
     if ((result as { timedOut?: boolean })?.timedOut) {
-      this.options.logger.warn({ running: (result as { running?: number }).running }, 'jobs still running at shutdown; handed back');
+      this.options.logger.warn(
+        { running: (result as { running?: number }).running },
+        'jobs still running at shutdown; handed back',
+      );
       await this.agenda.stop();
     }
   }

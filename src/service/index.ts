@@ -67,7 +67,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let server: http.Server | undefined;
   let url = services.apiUrl;
   if (hasRole(config, 'api')) {
-    const { app } = createApiApp(services, { modules: subsystems.flatMap((s) => (s.routes ? [s.routes] : [])) });
+    const { app } = createApiApp(services, {
+      modules: subsystems.flatMap((s) => (s.routes ? [s.routes] : [])),
+    });
     server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

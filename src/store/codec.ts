@@ -40,7 +40,8 @@ export class Codec {
   encodeValue(field: string, value: unknown): unknown {
     const top = field.split('.')[0];
     if (this.opaque.has(top)) {
-      if (field !== top) throw new Error(`field "${top}" of ${this.spec.name} is opaque and cannot be updated by path`);
+      if (field !== top)
+        throw new Error(`field "${top}" of ${this.spec.name} is opaque and cannot be updated by path`);
       return value === undefined ? undefined : JSON.stringify(value);
     }
     return mapKeys(value, escapeKey);

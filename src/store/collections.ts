@@ -5,17 +5,32 @@ export const COLLECTIONS = {
   packs: { name: 'packs', indexes: [{ fields: { ref: 1 }, unique: true }] },
   actions: { name: 'actions', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { pack: 1 } }] },
   runnerTypes: { name: 'runner_types', indexes: [{ fields: { name: 1 }, unique: true }] },
-  triggerTypes: { name: 'trigger_types', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { pack: 1 } }] },
+  triggerTypes: {
+    name: 'trigger_types',
+    indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { pack: 1 } }],
+  },
   triggers: { name: 'triggers', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { type: 1 } }] },
   triggerInstances: {
     name: 'trigger_instances',
     indexes: [{ fields: { occurrence_time: -1 } }, { fields: { trigger: 1 } }, { fields: { status: 1 } }],
     opaque: ['payload'],
   },
-  rules: { name: 'rules', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { 'trigger.type': 1 } }, { fields: { pack: 1 } }] },
+  rules: {
+    name: 'rules',
+    indexes: [
+      { fields: { ref: 1 }, unique: true },
+      { fields: { 'trigger.type': 1 } },
+      { fields: { pack: 1 } },
+    ],
+  },
   ruleEnforcements: {
     name: 'rule_enforcements',
-    indexes: [{ fields: { enforced_at: -1 } }, { fields: { 'rule.ref': 1 } }, { fields: { trigger_instance_id: 1 } }, { fields: { execution_id: 1 } }],
+    indexes: [
+      { fields: { enforced_at: -1 } },
+      { fields: { 'rule.ref': 1 } },
+      { fields: { trigger_instance_id: 1 } },
+      { fields: { execution_id: 1 } },
+    ],
   },
   executions: {
     name: 'executions',
@@ -29,20 +44,47 @@ export const COLLECTIONS = {
     opaque: ['result', 'parameters', 'liveaction'],
   },
   executionOutput: { name: 'execution_output', indexes: [{ fields: { execution_id: 1, timestamp: 1 } }] },
-  workflows: { name: 'workflow_states', indexes: [{ fields: { execution_id: 1 }, unique: true }, { fields: { status: 1 } }], opaque: ['state'] },
+  workflows: {
+    name: 'workflow_states',
+    indexes: [{ fields: { execution_id: 1 }, unique: true }, { fields: { status: 1 } }],
+    opaque: ['state'],
+  },
   inquiries: { name: 'inquiries', indexes: [{ fields: { status: 1 } }], opaque: ['schema', 'response'] },
-  aliases: { name: 'action_aliases', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { pack: 1 } }] },
-  policies: { name: 'policies', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { resource_ref: 1 } }] },
+  aliases: {
+    name: 'action_aliases',
+    indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { pack: 1 } }],
+  },
+  policies: {
+    name: 'policies',
+    indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { resource_ref: 1 } }],
+  },
   sensors: { name: 'sensor_types', indexes: [{ fields: { ref: 1 }, unique: true }] },
-  kvPairs: { name: 'kv_pairs', indexes: [{ fields: { uid: 1 }, unique: true }, { fields: { expire_timestamp: 1 } }] },
+  kvPairs: {
+    name: 'kv_pairs',
+    indexes: [{ fields: { uid: 1 }, unique: true }, { fields: { expire_timestamp: 1 } }],
+  },
   users: { name: 'users', indexes: [{ fields: { name: 1 }, unique: true }] },
-  apiKeys: { name: 'api_keys', indexes: [{ fields: { key_hash: 1 }, unique: true }, { fields: { user: 1 } }] },
-  tokens: { name: 'tokens', indexes: [{ fields: { token_hash: 1 }, unique: true }, { fields: { expiry: 1 } }] },
+  apiKeys: {
+    name: 'api_keys',
+    indexes: [{ fields: { key_hash: 1 }, unique: true }, { fields: { user: 1 } }],
+  },
+  tokens: {
+    name: 'tokens',
+    indexes: [{ fields: { token_hash: 1 }, unique: true }, { fields: { expiry: 1 } }],
+  },
   traces: { name: 'traces', indexes: [{ fields: { trace_tag: 1 } }, { fields: { start_timestamp: -1 } }] },
-  audit: { name: 'audit', indexes: [{ fields: { timestamp: -1 } }, { fields: { kind: 1 } }], opaque: ['details'] },
+  audit: {
+    name: 'audit',
+    indexes: [{ fields: { timestamp: -1 } }, { fields: { kind: 1 } }],
+    opaque: ['details'],
+  },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
-  testRecords: { name: 'test_records', indexes: [{ fields: { n: 1 } }, { fields: { key: 1 }, unique: true, sparse: true }], opaque: ['blob'] },
+  testRecords: {
+    name: 'test_records',
+    indexes: [{ fields: { n: 1 } }, { fields: { key: 1 }, unique: true, sparse: true }],
+    opaque: ['blob'],
+  },
 } satisfies Record<string, CollectionSpec>;
 
 export type CollectionKey = keyof typeof COLLECTIONS;

@@ -63,7 +63,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.mongoUrl) {
     const mongo = await MongoDatabase.connect(options.mongoUrl);
     const collections = await mongo.openAll();
-    return withClaims({ kind: 'mongo', ...(collections as unknown as StoreCollections), mongo, close: () => mongo.close() });
+    return withClaims({
+      kind: 'mongo',
+      ...(collections as unknown as StoreCollections),
+      mongo,
+      close: () => mongo.close(),
+    });
   }
   const embedded = new EmbeddedDatabase(path.join(options.dataDir, 'db'));
   const collections = await embedded.openAll();

@@ -10,7 +10,8 @@ export function registerConfig(program: Command): void {
     .option('--env', 'list the environment variable of every key instead')
     .action((opts: { env?: boolean }) => {
       if (opts.env) {
-        for (const leaf of configLeaves()) process.stdout.write(`${leaf.env.padEnd(36)} ${leaf.path.join('.')}\n`);
+        for (const leaf of configLeaves())
+          process.stdout.write(`${leaf.env.padEnd(36)} ${leaf.path.join('.')}\n`);
         return;
       }
       process.stdout.write(JSON.stringify(configSchema, null, 2) + '\n');

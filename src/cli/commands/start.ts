@@ -7,50 +7,64 @@ import { defaultSubsystems } from '../../subsystems.js';
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('Run Squall: API, rules, scheduler, runners, sensors and chat in one process (or the given --roles)')
+    .description(
+      'Run Squall: API, rules, scheduler, runners, sensors and chat in one process (or the given --roles)',
+    )
     .option('-c, --config <file>', 'configuration file (default: ./squall.yaml when present)')
-    .option('-d, --data-dir <dir>', 'where the embedded store and keys live (default: ./.squall, or SQUALL_DATA_DIR)')
+    .option(
+      '-d, --data-dir <dir>',
+      'where the embedded store and keys live (default: ./.squall, or SQUALL_DATA_DIR)',
+    )
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('-p, --port <port>', 'port to listen on (default 9101)', (v) => Number.parseInt(v, 10))
-    .option('--roles <roles>', 'comma-separated roles: api,rules,scheduler,runner,sensors,chat,timers (default all)', (v) =>
-      v.split(',').map((s) => s.trim()),
+    .option(
+      '--roles <roles>',
+      'comma-separated roles: api,rules,scheduler,runner,sensors,chat,timers (default all)',
+      (v) => v.split(',').map((s) => s.trim()),
     )
-    .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: number; roles?: string[] }) => {
-      const { config } = loadConfig({
-        file: opts.config,
-        overrides: { data_dir: opts.dataDir, 'api.host': opts.host, 'api.port': opts.port, roles: opts.roles },
-      });
-      const logger = createLogger({ level: config.log.level, format: config.log.format });
-      const running = await startService({ config, logger, subsystems: defaultSubsystems(config) });
-      const { services } = running;
-      logger.info(
-        { url: running.url, store: services.store.kind, dataDir: config.data_dir, roles: config.roles },
-        `Squall is running at ${running.url} (store: ${services.store.kind})`,
-      );
-      process.stdout.write(`\nSquall is up: ${running.url}\n  health: ${running.url}/api/v1/health\n`);
-      for (const line of services.startupNotes ?? []) process.stdout.write(`  ${line}\n`);
-      process.stdout.write('  stop with Ctrl-C\n\n');
+    .action(
+      async (opts: { config?: string; dataDir?: string; host?: string; port?: number; roles?: string[] }) => {
+        const { config } = loadConfig({
+          file: opts.config,
+          overrides: {
+            data_dir: opts.dataDir,
+            'api.host': opts.host,
+            'api.port': opts.port,
+            roles: opts.roles,
+          },
+        });
+        const logger = createLogger({ level: config.log.level, format: config.log.format });
+        const running = await startService({ config, logger, subsystems: defaultSubsystems(config) });
+        const { services } = running;
+        logger.info(
+          { url: running.url, store: services.store.kind, dataDir: config.data_dir, roles: config.roles },
+          `Squall is running at ${running.url} (store: ${services.store.kind})`,
+        );
+        process.stdout.write(`\nSquall is up: ${running.url}\n  health: ${running.url}/api/v1/health\n`);
+        for (const line of services.startupNotes ?? []) process.stdout.write(`  ${line}\n`);
+        process.stdout.write('  stop with Ctrl-C\n\n');
 
-      let shuttingDown = false;
-      const shutdown = (signal: string) => {
-        if (shuttingDown) {
-          logger.warn('second signal: exiting now');
-          process.exit(130);
-        }
-        shuttingDown = true;
-        logger.info({ signal }, 'shutting down: letting in-flight jobs finish');
-        running
-          .stop()
-          .then(() => {
-            logger.info('stopped');
-            process.exit(0);
-          })
-          .catch((err) => {
-            logger.error({ err }, 'error during shutdown');
-            process.exit(1);
-          });
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-    });
+        let shuttingDown = false;
+        const shutdown = (signal: string) => {
+          if (shuttingDown) {
+            logger.warn('second signal: exiting now');
+            process.exit(130);
+          }
+          shuttingDown = true;
+          logger.info({ signal }, 'shutting down: letting in-flight jobs finish');
+          running
+            .stop()
+            .then(() => {
+              logger.info('stopped');
+              process.exit(0);
+            })
+            .catch((err) => {
+              logger.error({ err }, 'error during shutdown');
+              process.exit(1);
+            });
+        };
+        process.on('SIGINT', () => shutdown('SIGINT'));
+        process.on('SIGTERM', () => shutdown('SIGTERM'));
+      },
+    );
 }

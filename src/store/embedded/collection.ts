@@ -15,9 +15,18 @@ function guardRanges(filter: Doc): Doc {
   const out: Doc = {};
   for (const [k, v] of Object.entries(filter)) {
     if ((k === '$or' || k === '$and') && Array.isArray(v)) out[k] = v.map((f) => guardRanges(f as Doc));
-    else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp)) {
+    else if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !(v instanceof Date) &&
+      !(v instanceof RegExp)
+    ) {
       const ops = v as Doc;
-      out[k] = Object.keys(ops).some((op) => RANGE_OPERATORS.includes(op)) && !('$ne' in ops) ? { ...ops, $ne: null } : ops;
+      out[k] =
+        Object.keys(ops).some((op) => RANGE_OPERATORS.includes(op)) && !('$ne' in ops)
+          ? { ...ops, $ne: null }
+          : ops;
     } else out[k] = v;
   }
   return out;
@@ -46,10 +55,13 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
 
   private conflict(err: unknown, doc?: Doc): never {
     if (isUniqueViolation(err)) {
-      throw new ConflictError(`a ${this.name} record with the same ${(err as { key?: string }).key ?? 'key'} already exists`, {
-        collection: this.name,
-        id: doc?._id,
-      });
+      throw new ConflictError(
+        `a ${this.name} record with the same ${(err as { key?: string }).key ?? 'key'} already exists`,
+        {
+          collection: this.name,
+          id: doc?._id,
+        },
+      );
     }
     throw err;
   }
@@ -83,7 +95,10 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.db.findAsync(guardRanges(this.codec.filter(filter)), this.codec.projection(options.projection) ?? {});
+    let cursor = this.db.findAsync(
+      guardRanges(this.codec.filter(filter)),
+      this.codec.projection(options.projection) ?? {},
+    );
     const sort = this.codec.sort(options.sort);
     if (sort) cursor = cursor.sort(sort);
     if (options.skip) cursor = cursor.skip(options.skip);
@@ -98,11 +113,15 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
     try {
-      const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), {
-        upsert: options.upsert ?? false,
-        returnUpdatedDocs: true,
-        multi: false,
-      });
+      const res = await this.db.updateAsync(
+        guardRanges(this.codec.filter(filter)),
+        this.codec.update(update),
+        {
+          upsert: options.upsert ?? false,
+          returnUpdatedDocs: true,
+          multi: false,
+        },
+      );
       const doc = res.affectedDocuments as Doc | null;
       return res.numAffected > 0 && doc ? this.codec.decode<T>(doc) : null;
     } catch (err) {
@@ -111,7 +130,9 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), { multi: true });
+    const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), {
+      multi: true,
+    });
     return res.numAffected;
   }
 

@@ -52,7 +52,7 @@ export class EmbeddedDatabase {
     for (const db of this.datastores.values()) {
       db.stopAutocompaction();
       // Queue a no-op behind pending writes so close() returns after they reached the file.
-      await db.countAsync({ _id: "__flush__" });
+      await db.countAsync({ _id: '__flush__' });
     }
     this.datastores.clear();
   }

@@ -7,4 +7,6 @@ import type NedbTypes from '@seald-io/nedb';
  */
 const require = createRequire(import.meta.url);
 export type NedbDatastore<T = Record<string, unknown>> = NedbTypes.default<T>;
-export const NedbDatastore = require('@seald-io/nedb') as new <T>(options: NedbTypes.default.DataStoreOptions) => NedbTypes.default<T>;
+export const NedbDatastore = require('@seald-io/nedb') as new <T>(
+  options: NedbTypes.default.DataStoreOptions,
+) => NedbTypes.default<T>;

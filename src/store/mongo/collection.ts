@@ -24,7 +24,10 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
 
   private conflict(err: unknown, id?: unknown): never {
     if (isDuplicateKey(err)) {
-      throw new ConflictError(`a ${this.name} record with the same unique key already exists`, { collection: this.name, id });
+      throw new ConflictError(`a ${this.name} record with the same unique key already exists`, {
+        collection: this.name,
+        id,
+      });
     }
     throw err;
   }
@@ -41,7 +44,10 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   async insertMany(docs: T[]): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await this.coll.insertMany(docs.map((d) => this.codec.encode(d as unknown as Doc)), { ordered: true });
+      await this.coll.insertMany(
+        docs.map((d) => this.codec.encode(d as unknown as Doc)),
+        { ordered: true },
+      );
     } catch (err) {
       this.conflict(err);
     }
@@ -57,7 +63,9 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.coll.find(this.codec.filter(filter), { projection: this.codec.projection(options.projection) });
+    let cursor = this.coll.find(this.codec.filter(filter), {
+      projection: this.codec.projection(options.projection),
+    });
     const sort = this.codec.sort(options.sort);
     if (sort) cursor = cursor.sort(sort);
     if (options.skip) cursor = cursor.skip(options.skip);

@@ -20,7 +20,10 @@ export class MongoDatabase {
   private model(spec: CollectionSpec) {
     const existing = this.connection.models[spec.name];
     if (existing) return existing;
-    const schema = new mongoose.Schema({ _id: String }, { strict: false, versionKey: false, collection: spec.name, autoIndex: false });
+    const schema = new mongoose.Schema(
+      { _id: String },
+      { strict: false, versionKey: false, collection: spec.name, autoIndex: false },
+    );
     for (const index of spec.indexes) {
       schema.index(index.fields, { unique: index.unique ?? false, sparse: index.sparse ?? false });
     }

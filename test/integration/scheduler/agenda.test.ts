@@ -17,45 +17,54 @@ function makeScheduler(store: Store, processEveryMs: number): Scheduler {
 }
 
 for (const target of STORE_TARGETS) {
-  describeWithServer(`Agenda on the ${target.kind} store`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
-    const open: Array<{ store: Store; scheduler: Scheduler }> = [];
-    afterEach(async () => {
-      for (const { store, scheduler } of open.splice(0)) {
-        await scheduler.stop(1000);
-        await store.close();
-      }
-    });
+  describeWithServer(
+    `Agenda on the ${target.kind} store`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      const open: Array<{ store: Store; scheduler: Scheduler }> = [];
+      afterEach(async () => {
+        for (const { store, scheduler } of open.splice(0)) {
+          await scheduler.stop(1000);
+          await store.close();
+        }
+      });
 
-    it('starts a new job at once through the notification channel, not at the next poll', async () => {
-      const { store } = await target.open();
-      const scheduler = makeScheduler(store, 60_000);
-      open.push({ store, scheduler });
-      await scheduler.start();
-      const tag = newId();
-      await scheduler.now(JOB, { tag });
-      await waitFor(() => store.testRecords.count({ tag }), 'the job to run', 10_000);
-      await sleep(300);
-      expect(await store.testRecords.count({ tag })).toBe(1);
-    });
+      it('starts a new job at once through the notification channel, not at the next poll', async () => {
+        const { store } = await target.open();
+        const scheduler = makeScheduler(store, 60_000);
+        open.push({ store, scheduler });
+        await scheduler.start();
+        const tag = newId();
+        await scheduler.now(JOB, { tag });
+        await waitFor(() => store.testRecords.count({ tag }), 'the job to run', 10_000);
+        await sleep(300);
+        expect(await store.testRecords.count({ tag })).toBe(1);
+      });
 
-    it('runs a job scheduled before a restart exactly once after the restart', async () => {
-      const first = await target.open();
-      const s1 = makeScheduler(first.store, 200);
-      await s1.start();
-      const tag = newId();
-      await s1.at(new Date(Date.now() + 1500), JOB, { tag });
-      await s1.stop(1000);
-      await first.store.close();
-      expect(tag).toBeTruthy();
+      it('runs a job scheduled before a restart exactly once after the restart', async () => {
+        const first = await target.open();
+        const s1 = makeScheduler(first.store, 200);
+        await s1.start();
+        const tag = newId();
+        await s1.at(new Date(Date.now() + 1500), JOB, { tag });
+        await s1.stop(1000);
+        await first.store.close();
+        expect(tag).toBeTruthy();
 
-      const second = await target.open(first.location);
-      const s2 = makeScheduler(second.store, 200);
-      open.push({ store: second.store, scheduler: s2 });
-      expect(await second.store.testRecords.count({ tag })).toBe(0);
-      await s2.start();
-      await waitFor(() => second.store.testRecords.count({ tag }), 'the job to run after the restart', 15_000);
-      await sleep(1000);
-      expect(await second.store.testRecords.count({ tag })).toBe(1);
-    });
-  });
+        const second = await target.open(first.location);
+        const s2 = makeScheduler(second.store, 200);
+        open.push({ store: second.store, scheduler: s2 });
+        expect(await second.store.testRecords.count({ tag })).toBe(0);
+        await s2.start();
+        await waitFor(
+          () => second.store.testRecords.count({ tag }),
+          'the job to run after the restart',
+          15_000,
+        );
+        await sleep(1000);
+        expect(await second.store.testRecords.count({ tag })).toBe(1);
+      });
+    },
+  );
 }

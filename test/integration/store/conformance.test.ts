@@ -4,143 +4,171 @@ import type { Collection, JobTestRecord, Store } from '../../../src/store/index.
 import { ConflictError } from '../../../src/errors.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
-type Rec = JobTestRecord & { n?: number; key?: string; tags?: string[]; nested?: Record<string, unknown>; blob?: unknown };
+type Rec = JobTestRecord & {
+  n?: number;
+  key?: string;
+  tags?: string[];
+  nested?: Record<string, unknown>;
+  blob?: unknown;
+};
 
 for (const target of STORE_TARGETS) {
-  describeWithServer(`store conformance (${target.kind})`, target.kind === 'mongo' ? 'MongoDB (SQUALL_TEST_MONGO_URL)' : 'nothing', target.available, () => {
-    let store: Store;
-    let coll: Collection<Rec>;
+  describeWithServer(
+    `store conformance (${target.kind})`,
+    target.kind === 'mongo' ? 'MongoDB (SQUALL_TEST_MONGO_URL)' : 'nothing',
+    target.available,
+    () => {
+      let store: Store;
+      let coll: Collection<Rec>;
 
-    beforeAll(async () => {
-      store = (await target.open()).store;
-      coll = store.testRecords as Collection<Rec>;
-    });
-    afterAll(async () => {
-      await store?.close();
-    });
+      beforeAll(async () => {
+        store = (await target.open()).store;
+        coll = store.testRecords as Collection<Rec>;
+      });
+      afterAll(async () => {
+        await store?.close();
+      });
 
-    it(`reports its kind as ${target.kind}`, () => {
-      expect(store.kind).toBe(target.kind);
-    });
+      it(`reports its kind as ${target.kind}`, () => {
+        expect(store.kind).toBe(target.kind);
+      });
 
-    it('inserts and reads back by id, with id as the primary key', async () => {
-      const id = newId();
-      await coll.insert({ id, n: 1, nested: { a: { b: 2 } } });
-      expect(await coll.get(id)).toEqual({ id, n: 1, nested: { a: { b: 2 } } });
-      expect(await coll.get(newId())).toBeNull();
-    });
+      it('inserts and reads back by id, with id as the primary key', async () => {
+        const id = newId();
+        await coll.insert({ id, n: 1, nested: { a: { b: 2 } } });
+        expect(await coll.get(id)).toEqual({ id, n: 1, nested: { a: { b: 2 } } });
+        expect(await coll.get(newId())).toBeNull();
+      });
 
-    it('keeps keys with dots and leading dollars intact', async () => {
-      const id = newId();
-      const nested = { 'a.b': 1, $weird: { 'x.y.z': [{ '$k.': true }] } };
-      await coll.insert({ id, nested });
-      expect((await coll.get(id))?.nested).toEqual(nested);
-    });
+      it('keeps keys with dots and leading dollars intact', async () => {
+        const id = newId();
+        const nested = { 'a.b': 1, $weird: { 'x.y.z': [{ '$k.': true }] } };
+        await coll.insert({ id, nested });
+        expect((await coll.get(id))?.nested).toEqual(nested);
+      });
 
-    it('stores opaque fields of any shape and size', async () => {
-      const id = newId();
-      const blob = { 'dotted.key': 'v', $dollar: [1, 2, { deep: 'x'.repeat(100_000) }] };
-      await coll.insert({ id, blob });
-      expect((await coll.get(id))?.blob).toEqual(blob);
-      await coll.updateOne({ id }, { $set: { blob: { replaced: true } } });
-      expect((await coll.get(id))?.blob).toEqual({ replaced: true });
-    });
+      it('stores opaque fields of any shape and size', async () => {
+        const id = newId();
+        const blob = { 'dotted.key': 'v', $dollar: [1, 2, { deep: 'x'.repeat(100_000) }] };
+        await coll.insert({ id, blob });
+        expect((await coll.get(id))?.blob).toEqual(blob);
+        await coll.updateOne({ id }, { $set: { blob: { replaced: true } } });
+        expect((await coll.get(id))?.blob).toEqual({ replaced: true });
+      });
 
-    it('finds with comparison operators, $in, $or, $exists, $regex, sort, skip and limit', async () => {
-      const group = newId();
-      await coll.insertMany([1, 2, 3, 4, 5].map((n) => ({ id: newId(), n, nested: { group, parity: n % 2 ? 'odd' : 'even' } })));
-      const base = { 'nested.group': group };
-      expect((await coll.find({ ...base, n: { $gt: 2 } }, { sort: { n: 1 } })).map((r) => r.n)).toEqual([3, 4, 5]);
-      expect((await coll.find({ ...base, n: { $lte: 2 } }, { sort: { n: -1 } })).map((r) => r.n)).toEqual([2, 1]);
-      expect((await coll.find({ ...base, n: { $in: [1, 5] } }, { sort: { n: 1 } })).map((r) => r.n)).toEqual([1, 5]);
-      expect((await coll.find({ ...base, n: { $nin: [1, 5] } }, { sort: { n: 1 } })).map((r) => r.n)).toEqual([2, 3, 4]);
-      expect((await coll.find({ ...base, n: { $ne: 3 } })).length).toBe(4);
-      expect((await coll.find({ ...base, $or: [{ n: 1 }, { n: 4 }] }, { sort: { n: 1 } })).map((r) => r.n)).toEqual([1, 4]);
-      expect((await coll.find({ ...base, 'nested.parity': { $regex: /^ev/ } })).length).toBe(2);
-      expect((await coll.find({ ...base, tags: { $exists: false } })).length).toBe(5);
-      expect((await coll.find(base, { sort: { n: 1 }, skip: 1, limit: 2 })).map((r) => r.n)).toEqual([2, 3]);
-      expect(await coll.count({ ...base, 'nested.parity': 'odd' })).toBe(3);
-      expect(await coll.findOne(base, { sort: { n: -1 } })).toMatchObject({ n: 5 });
-    });
+      it('finds with comparison operators, $in, $or, $exists, $regex, sort, skip and limit', async () => {
+        const group = newId();
+        await coll.insertMany(
+          [1, 2, 3, 4, 5].map((n) => ({ id: newId(), n, nested: { group, parity: n % 2 ? 'odd' : 'even' } })),
+        );
+        const base = { 'nested.group': group };
+        expect((await coll.find({ ...base, n: { $gt: 2 } }, { sort: { n: 1 } })).map((r) => r.n)).toEqual([
+          3, 4, 5,
+        ]);
+        expect((await coll.find({ ...base, n: { $lte: 2 } }, { sort: { n: -1 } })).map((r) => r.n)).toEqual([
+          2, 1,
+        ]);
+        expect(
+          (await coll.find({ ...base, n: { $in: [1, 5] } }, { sort: { n: 1 } })).map((r) => r.n),
+        ).toEqual([1, 5]);
+        expect(
+          (await coll.find({ ...base, n: { $nin: [1, 5] } }, { sort: { n: 1 } })).map((r) => r.n),
+        ).toEqual([2, 3, 4]);
+        expect((await coll.find({ ...base, n: { $ne: 3 } })).length).toBe(4);
+        expect(
+          (await coll.find({ ...base, $or: [{ n: 1 }, { n: 4 }] }, { sort: { n: 1 } })).map((r) => r.n),
+        ).toEqual([1, 4]);
+        expect((await coll.find({ ...base, 'nested.parity': { $regex: /^ev/ } })).length).toBe(2);
+        expect((await coll.find({ ...base, tags: { $exists: false } })).length).toBe(5);
+        expect((await coll.find(base, { sort: { n: 1 }, skip: 1, limit: 2 })).map((r) => r.n)).toEqual([
+          2, 3,
+        ]);
+        expect(await coll.count({ ...base, 'nested.parity': 'odd' })).toBe(3);
+        expect(await coll.findOne(base, { sort: { n: -1 } })).toMatchObject({ n: 5 });
+      });
 
-    it('never matches null or a missing field with a range operator, as MongoDB does', async () => {
-      const group = newId();
-      await coll.insertMany([
-        { id: newId(), n: 3, nested: { group } },
-        { id: newId(), n: null as unknown as number, nested: { group } },
-        { id: newId(), nested: { group } },
-      ]);
-      expect((await coll.find({ 'nested.group': group, n: { $lte: 10 } })).map((r) => r.n)).toEqual([3]);
-      expect(await coll.count({ 'nested.group': group, n: { $gt: -10 } })).toBe(1);
-    });
+      it('never matches null or a missing field with a range operator, as MongoDB does', async () => {
+        const group = newId();
+        await coll.insertMany([
+          { id: newId(), n: 3, nested: { group } },
+          { id: newId(), n: null as unknown as number, nested: { group } },
+          { id: newId(), nested: { group } },
+        ]);
+        expect((await coll.find({ 'nested.group': group, n: { $lte: 10 } })).map((r) => r.n)).toEqual([3]);
+        expect(await coll.count({ 'nested.group': group, n: { $gt: -10 } })).toBe(1);
+      });
 
-    it('projects included fields', async () => {
-      const id = newId();
-      await coll.insert({ id, n: 7, nested: { big: 'x' } });
-      const rows = await coll.find({ id }, { projection: { n: 1 } });
-      expect(rows).toEqual([{ id, n: 7 }]);
-    });
+      it('projects included fields', async () => {
+        const id = newId();
+        await coll.insert({ id, n: 7, nested: { big: 'x' } });
+        const rows = await coll.find({ id }, { projection: { n: 1 } });
+        expect(rows).toEqual([{ id, n: 7 }]);
+      });
 
-    it('updates with $set, $unset, $inc, $push, $addToSet and $pull', async () => {
-      const id = newId();
-      await coll.insert({ id, n: 1, tags: ['a'] });
-      await coll.updateOne({ id }, { $inc: { n: 2 }, $push: { tags: 'b' } });
-      await coll.updateOne({ id }, { $addToSet: { tags: 'b' } });
-      await coll.updateOne({ id }, { $set: { 'nested.deep': { ok: true } } });
-      let doc = await coll.get(id);
-      expect(doc).toMatchObject({ n: 3, tags: ['a', 'b'], nested: { deep: { ok: true } } });
-      await coll.updateOne({ id }, { $pull: { tags: 'a' }, $unset: { nested: true } });
-      doc = await coll.get(id);
-      expect(doc).toEqual({ id, n: 3, tags: ['b'] });
-    });
+      it('updates with $set, $unset, $inc, $push, $addToSet and $pull', async () => {
+        const id = newId();
+        await coll.insert({ id, n: 1, tags: ['a'] });
+        await coll.updateOne({ id }, { $inc: { n: 2 }, $push: { tags: 'b' } });
+        await coll.updateOne({ id }, { $addToSet: { tags: 'b' } });
+        await coll.updateOne({ id }, { $set: { 'nested.deep': { ok: true } } });
+        let doc = await coll.get(id);
+        expect(doc).toMatchObject({ n: 3, tags: ['a', 'b'], nested: { deep: { ok: true } } });
+        await coll.updateOne({ id }, { $pull: { tags: 'a' }, $unset: { nested: true } });
+        doc = await coll.get(id);
+        expect(doc).toEqual({ id, n: 3, tags: ['b'] });
+      });
 
-    it('claim() lets exactly one of many racing callers win a key', async () => {
-      for (let round = 0; round < 5; round++) {
-        const key = `job:${newId()}`;
-        const results = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((w) => store.claim(key, w)));
-        expect(results.filter(Boolean)).toHaveLength(1);
-        expect(await store.claim(key, 'late')).toBe(false);
-      }
-    });
+      it('claim() lets exactly one of many racing callers win a key', async () => {
+        for (let round = 0; round < 5; round++) {
+          const key = `job:${newId()}`;
+          const results = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((w) => store.claim(key, w)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect(await store.claim(key, 'late')).toBe(false);
+        }
+      });
 
-    it('returns null from updateOne when nothing matches, and upserts on request', async () => {
-      expect(await coll.updateOne({ id: newId() }, { $set: { n: 1 } })).toBeNull();
-      const key = `upsert-${newId()}`;
-      const doc = await coll.updateOne({ key }, { $set: { n: 42 } }, { upsert: true });
-      expect(doc).toMatchObject({ key, n: 42 });
-      expect(await coll.count({ key })).toBe(1);
-    });
+      it('returns null from updateOne when nothing matches, and upserts on request', async () => {
+        expect(await coll.updateOne({ id: newId() }, { $set: { n: 1 } })).toBeNull();
+        const key = `upsert-${newId()}`;
+        const doc = await coll.updateOne({ key }, { $set: { n: 42 } }, { upsert: true });
+        expect(doc).toMatchObject({ key, n: 42 });
+        expect(await coll.count({ key })).toBe(1);
+      });
 
-    it('rejects a duplicate unique key with a conflict error', async () => {
-      const key = `unique-${newId()}`;
-      await coll.insert({ id: newId(), key });
-      await expect(coll.insert({ id: newId(), key })).rejects.toBeInstanceOf(ConflictError);
-      await expect(coll.insert({ id: newId(), key })).rejects.toThrow(/already exists/);
-    });
+      it('rejects a duplicate unique key with a conflict error', async () => {
+        const key = `unique-${newId()}`;
+        await coll.insert({ id: newId(), key });
+        await expect(coll.insert({ id: newId(), key })).rejects.toBeInstanceOf(ConflictError);
+        await expect(coll.insert({ id: newId(), key })).rejects.toThrow(/already exists/);
+      });
 
-    it('replaces whole documents and deletes one or many', async () => {
-      const group = newId();
-      const id = newId();
-      await coll.insert({ id, n: 1, nested: { group } });
-      await coll.replace({ id, n: 2, nested: { group } });
-      expect(await coll.get(id)).toEqual({ id, n: 2, nested: { group } });
-      await coll.insertMany([{ id: newId(), n: 3, nested: { group } }, { id: newId(), n: 4, nested: { group } }]);
-      expect(await coll.deleteOne({ id })).toBe(true);
-      expect(await coll.deleteOne({ id })).toBe(false);
-      expect(await coll.updateMany({ 'nested.group': group }, { $set: { tags: ['x'] } })).toBe(2);
-      expect(await coll.deleteMany({ 'nested.group': group })).toBe(2);
-      expect(await coll.count({ 'nested.group': group })).toBe(0);
-    });
+      it('replaces whole documents and deletes one or many', async () => {
+        const group = newId();
+        const id = newId();
+        await coll.insert({ id, n: 1, nested: { group } });
+        await coll.replace({ id, n: 2, nested: { group } });
+        expect(await coll.get(id)).toEqual({ id, n: 2, nested: { group } });
+        await coll.insertMany([
+          { id: newId(), n: 3, nested: { group } },
+          { id: newId(), n: 4, nested: { group } },
+        ]);
+        expect(await coll.deleteOne({ id })).toBe(true);
+        expect(await coll.deleteOne({ id })).toBe(false);
+        expect(await coll.updateMany({ 'nested.group': group }, { $set: { tags: ['x'] } })).toBe(2);
+        expect(await coll.deleteMany({ 'nested.group': group })).toBe(2);
+        expect(await coll.count({ 'nested.group': group })).toBe(0);
+      });
 
-    it('persists across close and reopen', async () => {
-      const { store: s1, location } = await target.open();
-      const id = newId();
-      await s1.testRecords.insert({ id, n: 99 } as Rec);
-      await s1.testRecords.updateOne({ id }, { $set: { n: 100 } });
-      await s1.close();
-      const { store: s2 } = await target.open(location);
-      expect(await s2.testRecords.get(id)).toEqual({ id, n: 100 });
-      await s2.close();
-    });
-  });
+      it('persists across close and reopen', async () => {
+        const { store: s1, location } = await target.open();
+        const id = newId();
+        await s1.testRecords.insert({ id, n: 99 } as Rec);
+        await s1.testRecords.updateOne({ id }, { $set: { n: 100 } });
+        await s1.close();
+        const { store: s2 } = await target.open(location);
+        expect(await s2.testRecords.get(id)).toEqual({ id, n: 100 });
+        await s2.close();
+      });
+    },
+  );
 }

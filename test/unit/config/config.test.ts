@@ -38,7 +38,11 @@ describe('configuration', () => {
 
   it('reads ./squall.yaml and lets SQUALL_* variables and flags override it, in that order', () => {
     const { cwd } = configFile('api:\n  port: 9200\n  host: 0.0.0.0\nlog:\n  level: debug\n');
-    const { config } = loadConfig({ cwd, env: { SQUALL_API_PORT: '9300', SQUALL_DATA_DIR: '/srv/squall' }, overrides: { 'api.host': '::1' } });
+    const { config } = loadConfig({
+      cwd,
+      env: { SQUALL_API_PORT: '9300', SQUALL_DATA_DIR: '/srv/squall' },
+      overrides: { 'api.host': '::1' },
+    });
     expect(config.api.port).toBe(9300);
     expect(config.api.host).toBe('::1');
     expect(config.log.level).toBe('debug');
@@ -93,7 +97,9 @@ describe('configuration', () => {
     const { file, cwd } = configFile('api: {}\n');
     chmodSync(file, 0o000);
     const missing = path.join(cwd, 'missing.yaml');
-    expect(loadError(() => loadConfig({ cwd, file: missing, env: {} })).message).toBe(`cannot read config file ${missing}: ENOENT`);
+    expect(loadError(() => loadConfig({ cwd, file: missing, env: {} })).message).toBe(
+      `cannot read config file ${missing}: ENOENT`,
+    );
     if (process.getuid?.() !== 0) {
       expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(/EACCES/);
     }
@@ -120,7 +126,9 @@ describe('configuration', () => {
   });
 
   it('masks secrets and URL passwords when showing the effective config', () => {
-    const { cwd } = configFile('auth:\n  admin_password: hunter2\nstore:\n  url: mongodb://app:s3cret@db:27017/squall\n');
+    const { cwd } = configFile(
+      'auth:\n  admin_password: hunter2\nstore:\n  url: mongodb://app:s3cret@db:27017/squall\n',
+    );
     const masked = JSON.stringify(maskConfig(loadConfig({ cwd, env: {} }).config));
     expect(masked).not.toContain('hunter2');
     expect(masked).not.toContain('s3cret');
