@@ -25,6 +25,7 @@ import {
   YIter,
   YRegex,
   YSet,
+  YView,
 } from './values.js';
 
 /*
@@ -362,15 +363,33 @@ def('round', 'F', (c) => {
   const v = val(c, 0);
   if (!isNumber(v)) skip(c);
   const nd = int(c, 1, 'ndigits', 0);
-  const n = numValue(v);
-  const f = 10 ** nd;
-  const x = n * f;
-  // Python rounds half to even.
-  let r = Math.round(x);
-  if (Math.abs(x % 1) === 0.5 && r % 2 !== 0) r -= 1;
-  const out = r / f;
+  const out = pyRound(numValue(v), nd);
   return isFloat(v) ? mkFloat(out) : out;
 });
+/** Python's round(): correctly rounded on the exact binary value, ties to even. */
+function pyRound(n: number, nd: number): number {
+  if (!Number.isFinite(n)) return n;
+  if (nd < 0 || nd > 60) {
+    const f = 10 ** nd;
+    const x = n * f;
+    let r = Math.round(x);
+    if (Math.abs(x % 1) === 0.5 && r % 2 !== 0) r -= 1;
+    return r / f;
+  }
+  const exact = Math.abs(n).toFixed(Math.min(100, nd + 40));
+  const cut = exact.indexOf('.') + 1 + nd;
+  const rest = exact.slice(cut);
+  if (/^50*$/.test(rest)) {
+    // An exact tie: keep the even neighbour.
+    const kept = exact.slice(0, nd === 0 ? cut - 1 : cut);
+    const last = Number(kept.replace('.', '').slice(-1));
+    const down = Number(kept);
+    const up = down + 10 ** -nd;
+    const r = last % 2 === 0 ? down : Number(up.toFixed(nd));
+    return n < 0 ? -r : r;
+  }
+  return Number(n.toFixed(nd));
+}
 def('max', 'F', (c) => {
   argc(c, 2, 2);
   const a = val(c, 0);
@@ -429,7 +448,7 @@ def('len', 'MF', (c) => {
   const v = val(c, 0);
   if (typeof v === 'string') return codePoints(v).length;
   if (isDict(v)) return v.size;
-  if (isIterable(v)) return toArray(v).length;
+  if (isIterable(v) && !(v instanceof YView && !v.setLike)) return toArray(v).length;
   return skip(c);
 });
 def('toUpper', 'M', (c) => str(c, 0).toUpperCase());
@@ -642,17 +661,17 @@ def('#operator_!~', 'F', (c) => {
   return !toRegex(c, val(c, 1)).test(s);
 });
 /** Orders (regex, string) from either `regex.f(string)` or `string.f(regex)`; strings as patterns only when allowed. */
-function regexAndString(c: Call, stringPatternOk: boolean): [RegExp, string] {
+function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = false): [RegExp, string] {
   const a = val(c, 0);
   const b = val(c, 1);
   if (a instanceof YRegex && typeof b === 'string') return [a.regexp, b];
-  if (typeof a === 'string' && b instanceof YRegex) return [b.regexp, a];
+  if (!regexReceiverOnly && typeof a === 'string' && b instanceof YRegex) return [b.regexp, a];
   if (stringPatternOk && typeof a === 'string' && typeof b === 'string') return [compilePythonRegex(b, {}), a];
   return skip(c);
 }
 def('matches', 'M', (c) => {
   argc(c, 2, 2);
-  const [re, s] = regexAndString(c, true);
+  const [re, s] = regexAndString(c, true, true);
   return re.test(s);
 });
 function publishMatch(m: RegExpExecArray): [string, unknown][] {
@@ -676,7 +695,7 @@ function withIndices(re: RegExp, global: boolean): RegExp {
 }
 def('search', 'M', (c) => {
   argc(c, 2, 3);
-  const [re, s] = regexAndString(c, false);
+  const [re, s] = regexAndString(c, false, true);
   const m = withIndices(re, false).exec(s);
   if (!m) return null;
   const sel = opt(c, 2, 'selector');
@@ -685,7 +704,7 @@ def('search', 'M', (c) => {
 });
 def('searchAll', 'M', (c) => {
   argc(c, 2, 3);
-  const [re, s] = regexAndString(c, false);
+  const [re, s] = regexAndString(c, false, true);
   const sel = opt(c, 2, 'selector');
   const out: unknown[] = [];
   for (const m of s.matchAll(withIndices(re, true))) {
@@ -759,17 +778,18 @@ def('dict', 'F', (c) => {
   }
   return out;
 });
+// Python's dict views: iterable, but neither sequences nor iterators (so len() refuses them).
 def('keys', 'M', (c) => {
   const d = dict(c, 0);
-  return lazy(() => d.keys());
+  return new YView(() => d.keys(), true);
 });
 def('values', 'M', (c) => {
   const d = dict(c, 0);
-  return lazy(() => d.values());
+  return new YView(() => d.values(), false);
 });
 def('items', 'M', (c) => {
   const d = dict(c, 0);
-  return lazy(() => [...d].map(([k, v]) => [k, v]));
+  return new YView(() => [...d].map(([k, v]) => [k, v]), true);
 });
 def('get', 'M', (c) => {
   argc(c, 2, 3);
@@ -1339,7 +1359,7 @@ def('range', 'F', (c) => {
   });
 });
 def('sequence', 'F', (c) => {
-  const start = val(c, 0, 'start') ?? 0;
+  const start = optVal(c, 0, 'start', 0);
   const step = optVal(c, 1, 'step', 1);
   if (!isNumber(start) || !isNumber(step)) skip(c);
   return lazy(function* () {

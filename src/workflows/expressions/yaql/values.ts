@@ -52,6 +52,17 @@ export class YIter {
   }
 }
 
+/** A dict view (keys(), values(), items()): iterable, not a sequence, not an iterator. */
+export class YView extends YIter {
+  /** keys() and items() views are Python Sets (len() accepts them); values() is not. */
+  constructor(
+    factory: () => Iterable<unknown>,
+    readonly setLike: boolean,
+  ) {
+    super(factory);
+  }
+}
+
 export const MAX_COLLECTION = 1_000_000;
 
 export class YSet {
@@ -165,7 +176,8 @@ export function pyTruthy(v: unknown): boolean {
   if (Array.isArray(v)) return v.length > 0;
   if (isDict(v)) return v.size > 0;
   if (v instanceof YSet) return v.items.length > 0;
-  // Python iterator objects are always true, whatever they would yield.
+  // Dict views know their length; Python iterator objects are always true, whatever they would yield.
+  if (v instanceof YView) return v.toArray().length > 0;
   return true;
 }
 
