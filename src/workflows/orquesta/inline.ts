@@ -3,15 +3,20 @@
  * `publish: a=<% … %> b=…`). Values are JSON-decoded when they parse (so `2` is a number and
  * `true` a boolean) unless they were quoted, like orquesta's parse_inline_params.
  */
+// Same alternatives, in the same order, as orquesta's REGEX_INLINE_PARAM_VARIATIONS: a bare word
+// is not a value there, so `a=b` is ignored (quote it: `a='b'`).
 const VALUE_VARIATIONS = [
-  '"[^"]*"', // "double quoted"
-  "'[^']*'", // 'single quoted'
-  '\\{[^}]*\\}', // {json}
-  '\\[.*?\\]', // [json]
-  '<%.*?%>', // yaql
-  '\\{\\{.*?\\}\\}', // jinja expression
-  '\\{%.*?%\\}', // jinja statement
-  '[^\\s,;]*', // bare word
+  '\\[.*\\]\\s*', // [json list] (greedy, like orquesta)
+  '"[^"]*"\\s*',
+  "'[^']*'\\s*",
+  '-?\\d*\\.\\d+',
+  '-?\\d+',
+  '[Tt][Rr][Uu][Ee]',
+  '[Ff][Aa][Ll][Ss][Ee]',
+  'null',
+  '<%.*?%>',
+  '\\{\\{.*?\\}\\}',
+  '\\{%.*?%\\}',
 ];
 
 export function parseInlineParams(text: string): Array<[string, unknown]> {
