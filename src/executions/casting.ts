@@ -8,9 +8,19 @@ import { SquallError } from '../errors.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { NONE_MAGIC_VALUE, parsePythonLiteral, pyStr } from '../workflows/expressions/jinja/index.js';
 
-function typeError(name: string, spec: ParameterSpec, expected: string, value: unknown, why: string): SquallError {
+function typeError(
+  name: string,
+  spec: ParameterSpec,
+  expected: string,
+  value: unknown,
+  why: string,
+): SquallError {
   const shown = spec.secret ? '<secret>' : JSON.stringify(pyStr(value)).slice(0, 120);
-  return new SquallError('PARAM_TYPE', `Parameter "${name}" expects ${expected}: value ${shown} ${why}`, { parameter: name, expected, ...(spec.secret ? {} : { value }) });
+  return new SquallError('PARAM_TYPE', `Parameter "${name}" expects ${expected}: value ${shown} ${why}`, {
+    parameter: name,
+    expected,
+    ...(spec.secret ? {} : { value }),
+  });
 }
 
 function castOne(name: string, value: unknown, spec: ParameterSpec): unknown {
@@ -47,7 +57,8 @@ function castOne(name: string, value: unknown, spec: ParameterSpec): unknown {
         if (!Number.isFinite(value)) throw typeError(name, spec, 'an integer', value, 'is not finite');
         return Math.trunc(value);
       }
-      if (typeof value === 'string' && /^\s*[-+]?\d[\d_]*\s*$/.test(value)) return Number(value.trim().replace(/_/g, ''));
+      if (typeof value === 'string' && /^\s*[-+]?\d[\d_]*\s*$/.test(value))
+        return Number(value.trim().replace(/_/g, ''));
       throw typeError(name, spec, 'an integer', value, 'is not an integer');
     }
     case 'number': {
@@ -57,13 +68,20 @@ function castOne(name: string, value: unknown, spec: ParameterSpec): unknown {
         const t = value.trim().toLowerCase();
         if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
         if (t === '-inf' || t === '-infinity') return -Infinity;
-        if (t !== '' && /^[-+]?(\d[\d_]*\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(t)) return Number(t.replace(/_/g, ''));
+        if (t !== '' && /^[-+]?(\d[\d_]*\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(t))
+          return Number(t.replace(/_/g, ''));
       }
       throw typeError(name, spec, 'a number', value, 'is not a number');
     }
     case 'string':
       if (typeof value !== 'string') {
-        throw typeError(name, spec, 'a string', value, `must either be a string or None, got "${typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : typeof value}"`);
+        throw typeError(
+          name,
+          spec,
+          'a string',
+          value,
+          `must either be a string or None, got "${typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : typeof value}"`,
+        );
       }
       return value;
     default:
@@ -75,7 +93,10 @@ function castOne(name: string, value: unknown, spec: ParameterSpec): unknown {
  * Casts each value to its parameter's declared type. Values without a spec, or whose spec has no
  * single type, are left as they are (validation judges them).
  */
-export function castParameters(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): Record<string, unknown> {
+export function castParameters(
+  values: Record<string, unknown>,
+  specs: Record<string, ParameterSpec>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     const spec = Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;

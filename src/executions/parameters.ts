@@ -10,7 +10,14 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { SquallError } from '../errors.js';
 import type { ParameterSpec } from '../runners/catalog.js';
-import { evaluateJinja, findTemplateVariables, hasJinja, renderTemplate, singleExpression, type JinjaOptions } from '../workflows/expressions/jinja/index.js';
+import {
+  evaluateJinja,
+  findTemplateVariables,
+  hasJinja,
+  renderTemplate,
+  singleExpression,
+  type JinjaOptions,
+} from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
 
 export { castParameters, castParameter } from './casting.js';
@@ -31,20 +38,32 @@ function referencedNames(value: unknown, out: Set<string>): void {
  * st2). Inside arrays and objects a string that is exactly `{{ expr }}` keeps the expression's
  * native type (st2 appends `| to_complex` there), other strings render to strings.
  */
-function renderValue(value: unknown, context: Record<string, unknown>, options: JinjaOptions, nested: boolean): unknown {
+function renderValue(
+  value: unknown,
+  context: Record<string, unknown>,
+  options: JinjaOptions,
+  nested: boolean,
+): unknown {
   if (typeof value === 'string') {
     if (!hasJinja(value)) return value;
-    return nested && singleExpression(value) !== null ? evaluateJinja(value, context, options) : renderTemplate(value, context, options);
+    return nested && singleExpression(value) !== null
+      ? evaluateJinja(value, context, options)
+      : renderTemplate(value, context, options);
   }
   if (Array.isArray(value)) return value.map((v) => renderValue(v, context, options, true));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]),
+    );
   }
   return value;
 }
 
 /** Depth-first topological order; returns the names on a cycle when there is one. */
-function orderByDependencies(names: string[], deps: Map<string, Set<string>>): { order: string[]; cycle?: string[] } {
+function orderByDependencies(
+  names: string[],
+  deps: Map<string, Set<string>>,
+): { order: string[]; cycle?: string[] } {
   const state = new Map<string, 'visiting' | 'done'>();
   const order: string[] = [];
   const stack: string[] = [];
@@ -84,7 +103,9 @@ export function renderParameters(
   options: JinjaOptions = {},
 ): Record<string, unknown> {
   const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-  const overridden = Object.keys(provided).filter((n) => has(specs, n) && specs[n].immutable && provided[n] !== undefined);
+  const overridden = Object.keys(provided).filter(
+    (n) => has(specs, n) && specs[n].immutable && provided[n] !== undefined,
+  );
   if (overridden.length) {
     throw new SquallError(
       'PARAM_IMMUTABLE',
@@ -131,7 +152,12 @@ export function renderParameters(
   const rendered: Record<string, unknown> = {};
   for (const name of order) {
     try {
-      rendered[name] = renderValue(raw[name], { ...context, ...rendered }, { ...options, source: `parameter "${name}"` }, false);
+      rendered[name] = renderValue(
+        raw[name],
+        { ...context, ...rendered },
+        { ...options, source: `parameter "${name}"` },
+        false,
+      );
     } catch (err) {
       throw renderError(name, err, fromDefault.has(name));
     }
@@ -145,27 +171,44 @@ export function renderParameters(
     .filter(([name, spec]) => spec.required && (cast[name] === undefined || cast[name] === null))
     .map(([name]) => name);
   if (missing.length) {
-    throw new SquallError('PARAM_REQUIRED', `${missing.map((n) => `'${n}'`).join(', ')} ${missing.length > 1 ? 'are required properties' : 'is a required property'}`, {
-      parameters: missing,
-    });
+    throw new SquallError(
+      'PARAM_REQUIRED',
+      `${missing.map((n) => `'${n}'`).join(', ')} ${missing.length > 1 ? 'are required properties' : 'is a required property'}`,
+      {
+        parameters: missing,
+      },
+    );
   }
   return cast;
 }
 
 function renderError(name: string, err: unknown, isDefault: boolean): SquallError {
   const reason = err instanceof Error ? err.message : String(err);
-  return new SquallError('PARAM_RENDER', `Failed to render parameter "${name}"${isDefault ? ' (its default)' : ''}: ${reason}`, {
-    parameter: name,
-    ...(err instanceof SquallError ? { cause: err.toJSON() } : {}),
-  });
+  return new SquallError(
+    'PARAM_RENDER',
+    `Failed to render parameter "${name}"${isDefault ? ' (its default)' : ''}: ${reason}`,
+    {
+      parameter: name,
+      ...(err instanceof SquallError ? { cause: err.toJSON() } : {}),
+    },
+  );
 }
 
 /* ------------------------------------------------------------------ validation */
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: true, coerceTypes: false, useDefaults: false });
+const ajv = new Ajv({
+  allErrors: true,
+  verbose: true,
+  strict: false,
+  validateFormats: true,
+  coerceTypes: false,
+  useDefaults: false,
+});
 addFormats(ajv);
 
 const ST2_ONLY = new Set(['position', 'immutable', 'secret', 'required', 'default']);
@@ -190,7 +233,9 @@ function toJsonSchema(spec: Record<string, unknown>): Record<string, unknown> {
       out.properties = props;
       if (required.length) out.required = [...new Set(required)];
     } else if (k === 'items' && v && typeof v === 'object') {
-      out.items = Array.isArray(v) ? v.map((x) => toJsonSchema(x as Record<string, unknown>)) : toJsonSchema(v as Record<string, unknown>);
+      out.items = Array.isArray(v)
+        ? v.map((x) => toJsonSchema(x as Record<string, unknown>))
+        : toJsonSchema(v as Record<string, unknown>);
     } else if (k === 'additionalProperties' && v && typeof v === 'object') {
       out.additionalProperties = toJsonSchema(v as Record<string, unknown>);
     } else out[k] = v;
@@ -205,11 +250,17 @@ export interface ParameterIssue {
 }
 
 function issueOf(err: ErrorObject, specs: Record<string, ParameterSpec>): ParameterIssue {
-  const path = err.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = err.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let parameter = path[0] ?? '';
-  if (err.keyword === 'required' && !parameter) parameter = String((err.params as { missingProperty?: string }).missingProperty ?? '');
-  if (err.keyword === 'additionalProperties' && !parameter) parameter = String((err.params as { additionalProperty?: string }).additionalProperty ?? '');
-  const where = path.length > 1 ? `Parameter "${path[0]}" at ${path.slice(1).join('.')}` : `Parameter "${parameter}"`;
+  if (err.keyword === 'required' && !parameter)
+    parameter = String((err.params as { missingProperty?: string }).missingProperty ?? '');
+  if (err.keyword === 'additionalProperties' && !parameter)
+    parameter = String((err.params as { additionalProperty?: string }).additionalProperty ?? '');
+  const where =
+    path.length > 1 ? `Parameter "${path[0]}" at ${path.slice(1).join('.')}` : `Parameter "${parameter}"`;
   let message: string;
   switch (err.keyword) {
     case 'additionalProperties': {
@@ -222,7 +273,10 @@ function issueOf(err: ErrorObject, specs: Record<string, ParameterSpec>): Parame
     }
     case 'required': {
       const missing = (err.params as { missingProperty: string }).missingProperty;
-      message = path.length === 0 ? `'${missing}' is a required property` : `${where}: '${missing}' is a required property`;
+      message =
+        path.length === 0
+          ? `'${missing}' is a required property`
+          : `${where}: '${missing}' is a required property`;
       break;
     }
     case 'type':
@@ -249,7 +303,10 @@ const compiledSchemas = new WeakMap<Record<string, ParameterSpec>, ReturnType<Aj
  * pass (st2 carries "no value" as None). Throws SquallError PARAM_UNKNOWN, PARAM_REQUIRED or
  * PARAM_INVALID; `context.errors` lists every issue with the parameter it concerns.
  */
-export function validateParameters(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): void {
+export function validateParameters(
+  values: Record<string, unknown>,
+  specs: Record<string, ParameterSpec>,
+): void {
   let validate = compiledSchemas.get(specs);
   if (!validate) {
     const properties: Record<string, unknown> = {};
@@ -262,20 +319,36 @@ export function validateParameters(values: Record<string, unknown>, specs: Recor
     try {
       validate = ajv.compile({ ...schema, $async: false });
     } catch (err) {
-      throw new SquallError('PARAM_SCHEMA', `The parameter specs are not a valid JSON schema: ${(err as Error).message}`, {});
+      throw new SquallError(
+        'PARAM_SCHEMA',
+        `The parameter specs are not a valid JSON schema: ${(err as Error).message}`,
+        {},
+      );
     }
     compiledSchemas.set(specs, validate);
   }
   const present: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (value === null && Object.prototype.hasOwnProperty.call(specs, name) && !specs[name].required) continue;
+    if (value === null && Object.prototype.hasOwnProperty.call(specs, name) && !specs[name].required)
+      continue;
     present[name] = value;
   }
   if (validate(present)) return;
   const errors = (validate.errors ?? []).map((e) => issueOf(e, specs));
-  const first = errors.find((e) => e.keyword === 'additionalProperties') ?? errors.find((e) => e.keyword === 'required') ?? errors[0];
-  const code = first.keyword === 'additionalProperties' && !first.message.startsWith('Parameter') ? 'PARAM_UNKNOWN' : first.keyword === 'required' && !first.message.startsWith('Parameter') ? 'PARAM_REQUIRED' : 'PARAM_INVALID';
-  const message = errors.length > 1 ? `${first.message} (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : first.message;
+  const first =
+    errors.find((e) => e.keyword === 'additionalProperties') ??
+    errors.find((e) => e.keyword === 'required') ??
+    errors[0];
+  const code =
+    first.keyword === 'additionalProperties' && !first.message.startsWith('Parameter')
+      ? 'PARAM_UNKNOWN'
+      : first.keyword === 'required' && !first.message.startsWith('Parameter')
+        ? 'PARAM_REQUIRED'
+        : 'PARAM_INVALID';
+  const message =
+    errors.length > 1
+      ? `${first.message} (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})`
+      : first.message;
   throw new SquallError(code, message, { errors, parameter: first.parameter });
 }

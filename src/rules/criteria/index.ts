@@ -9,8 +9,22 @@
  * match and the caller records a failed enforcement — never an exception.
  */
 import { errorMessage } from '../../errors.js';
-import { evaluateJinja, hasJinja, queryJsonPath, renderTemplate, singleExpression, type JinjaOptions } from '../../workflows/expressions/jinja/index.js';
-import { OperatorError, SEARCH_CONDITIONS, canonicalOperator, describeValue, getOperator, type OperatorContext } from './operators.js';
+import {
+  evaluateJinja,
+  hasJinja,
+  queryJsonPath,
+  renderTemplate,
+  singleExpression,
+  type JinjaOptions,
+} from '../../workflows/expressions/jinja/index.js';
+import {
+  OperatorError,
+  SEARCH_CONDITIONS,
+  canonicalOperator,
+  describeValue,
+  getOperator,
+  type OperatorContext,
+} from './operators.js';
 
 export {
   OPERATORS,
@@ -96,7 +110,11 @@ export function lookupPayloadKey(payload: unknown, key: string, prefix = 'trigge
  * Renders a criteria pattern: non-strings as they are; a single `{{ expr }}` keeps its native
  * type (st2 renders with `| to_complex` and JSON-decodes); other templates render to strings.
  */
-export function renderPattern(pattern: unknown, context: Record<string, unknown>, jinja: JinjaOptions = {}): unknown {
+export function renderPattern(
+  pattern: unknown,
+  context: Record<string, unknown>,
+  jinja: JinjaOptions = {},
+): unknown {
   if (typeof pattern !== 'string' || !hasJinja(pattern)) return pattern;
   if (singleExpression(pattern) !== null) return evaluateJinja(pattern, context, jinja);
   return renderTemplate(pattern, context, jinja);
@@ -120,17 +138,39 @@ function evaluateOne(
   const value = lookupPayloadKey(payload, key, prefix);
   const base = { key, operator: operator ?? String(rawOperator), value };
   if (!spec || typeof spec !== 'object') {
-    return { result: { ...base, pattern: undefined, matched: false, error: `criterion "${key}" must be a map with "type" and "pattern"` } };
+    return {
+      result: {
+        ...base,
+        pattern: undefined,
+        matched: false,
+        error: `criterion "${key}" must be a map with "type" and "pattern"`,
+      },
+    };
   }
   if (!operator) {
-    return { result: { ...base, pattern: spec.pattern, matched: false, error: `Invalid operator: ${String(rawOperator)} (criterion "${key}")` } };
+    return {
+      result: {
+        ...base,
+        pattern: spec.pattern,
+        matched: false,
+        error: `Invalid operator: ${String(rawOperator)} (criterion "${key}")`,
+      },
+    };
   }
-  if (operator === 'search') return { result: evaluateSearch(key, spec, value, renderContext, options, opCtx) };
+  if (operator === 'search')
+    return { result: evaluateSearch(key, spec, value, renderContext, options, opCtx) };
   let pattern: unknown;
   try {
     pattern = renderPattern(spec.pattern, renderContext, options.jinja);
   } catch (err) {
-    return { result: { ...base, pattern: spec.pattern, matched: false, error: `Failed to render pattern of criterion "${key}": ${errorMessage(err)}` } };
+    return {
+      result: {
+        ...base,
+        pattern: spec.pattern,
+        matched: false,
+        error: `Failed to render pattern of criterion "${key}": ${errorMessage(err)}`,
+      },
+    };
   }
   try {
     const fn = getOperator(operator);
@@ -138,7 +178,14 @@ function evaluateOne(
     return { result: { ...base, pattern, matched } };
   } catch (err) {
     const why = err instanceof OperatorError ? err.message : errorMessage(err);
-    return { result: { ...base, pattern, matched: false, error: `Operator "${operator}" failed on criterion "${key}": ${why}` } };
+    return {
+      result: {
+        ...base,
+        pattern,
+        matched: false,
+        error: `Operator "${operator}" failed on criterion "${key}": ${why}`,
+      },
+    };
   }
 }
 
@@ -161,11 +208,19 @@ function evaluateSearch(
   }
   const children = spec.pattern;
   if (!children || typeof children !== 'object' || Array.isArray(children)) {
-    return { ...base, matched: false, error: `search criterion "${key}" needs a pattern that maps item.* keys to criteria` };
+    return {
+      ...base,
+      matched: false,
+      error: `search criterion "${key}" needs a pattern that maps item.* keys to criteria`,
+    };
   }
   const items = Array.isArray(value) ? value : value !== null && typeof value === 'object' ? [value] : null;
   if (items === null) {
-    return { ...base, matched: false, error: `Operator "search" failed on criterion "${key}": the payload value must be a list, got ${describeValue(value)}` };
+    return {
+      ...base,
+      matched: false,
+      error: `Operator "search" failed on criterion "${key}": the payload value must be a list, got ${describeValue(value)}`,
+    };
   }
   let firstChildError: string | undefined;
   const itemMatches = items.map((item) => {
@@ -175,10 +230,13 @@ function evaluateSearch(
       if (result.error && !firstChildError) firstChildError = result.error;
       return result.matched;
     });
-    return condition === 'any' || condition === 'all' ? childResults.every(Boolean) : childResults.some(Boolean);
+    return condition === 'any' || condition === 'all'
+      ? childResults.every(Boolean)
+      : childResults.some(Boolean);
   });
   // Python's any()/all(): all() of an empty list is True, as in st2.
-  const matched = condition === 'any' || condition === 'any2any' ? itemMatches.some(Boolean) : itemMatches.every(Boolean);
+  const matched =
+    condition === 'any' || condition === 'any2any' ? itemMatches.some(Boolean) : itemMatches.every(Boolean);
   return matched || !firstChildError ? { ...base, matched } : { ...base, matched, error: firstChildError };
 }
 
@@ -188,7 +246,11 @@ function failureReason(r: CriterionResult): string {
 }
 
 /** Evaluates rule criteria against a trigger payload. Never throws for bad criteria. */
-export function evaluateCriteria(criteria: Criteria | null | undefined, payload: unknown, options: CriteriaOptions = {}): CriteriaVerdict {
+export function evaluateCriteria(
+  criteria: Criteria | null | undefined,
+  payload: unknown,
+  options: CriteriaOptions = {},
+): CriteriaVerdict {
   const results: CriterionResult[] = [];
   let failed: CriteriaVerdict['failed'];
   const renderContext = { ...(options.context ?? {}), trigger: payload };
@@ -197,7 +259,13 @@ export function evaluateCriteria(criteria: Criteria | null | undefined, payload:
     const { result } = evaluateOne(key, spec, payload, 'trigger', renderContext, options, opCtx);
     results.push(result);
     if (!result.matched) {
-      failed ??= { key: result.key, operator: result.operator, pattern: result.pattern, value: result.value, reason: failureReason(result) };
+      failed ??= {
+        key: result.key,
+        operator: result.operator,
+        pattern: result.pattern,
+        value: result.value,
+        reason: failureReason(result),
+      };
       if (!options.evaluateAll) break;
     }
   }

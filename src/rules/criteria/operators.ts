@@ -38,10 +38,14 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   if (na !== null && nb !== null) return na === nb;
   if (a === null || b === null) return a === b;
   if (typeof a === 'string' || typeof b === 'string') return a === b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEquals(a[k], b[k]));
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEquals(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -49,12 +53,14 @@ export function pyEquals(a: unknown, b: unknown): boolean {
 /** Python `needle in container`. */
 export function pyContains(container: unknown, needle: unknown): boolean {
   if (typeof container === 'string') {
-    if (typeof needle !== 'string') throw new OperatorError(`'in <string>' requires string as left operand, not ${pyTypeName(needle)}`);
+    if (typeof needle !== 'string')
+      throw new OperatorError(`'in <string>' requires string as left operand, not ${pyTypeName(needle)}`);
     return container.includes(needle);
   }
   if (Array.isArray(container)) return container.some((x) => pyEquals(x, needle));
   if (isPlainObject(container)) {
-    if (Array.isArray(needle) || isPlainObject(needle)) throw new OperatorError(`unhashable type: '${pyTypeName(needle)}'`);
+    if (Array.isArray(needle) || isPlainObject(needle))
+      throw new OperatorError(`unhashable type: '${pyTypeName(needle)}'`);
     return typeof needle === 'string' && Object.prototype.hasOwnProperty.call(container, needle);
   }
   throw new OperatorError(`argument of type '${pyTypeName(container)}' is not iterable`);
@@ -72,33 +78,41 @@ export function pyCompare(a: unknown, b: unknown, op: '<' | '>'): number {
     }
     return a.length - b.length;
   }
-  throw new OperatorError(`'${op}' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`);
+  throw new OperatorError(
+    `'${op}' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`,
+  );
 }
 
 function str(v: unknown, method: string): string {
-  if (typeof v !== 'string') throw new OperatorError(`'${pyTypeName(v)}' object has no attribute '${method}'`);
+  if (typeof v !== 'string')
+    throw new OperatorError(`'${pyTypeName(v)}' object has no attribute '${method}'`);
   return v;
 }
 
 function regexSubject(v: unknown): string {
-  if (typeof v !== 'string') throw new OperatorError(`expected string or bytes-like object, got '${pyTypeName(v)}'`);
+  if (typeof v !== 'string')
+    throw new OperatorError(`expected string or bytes-like object, got '${pyTypeName(v)}'`);
   return v;
 }
 
 function regexPattern(p: unknown): string {
-  if (typeof p !== 'string') throw new OperatorError(`first argument must be string or compiled pattern, not ${pyTypeName(p)}`);
+  if (typeof p !== 'string')
+    throw new OperatorError(`first argument must be string or compiled pattern, not ${pyTypeName(p)}`);
   return p;
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** Parses a date string as dateutil does for the common forms; naive times are UTC (st2). */
 export function parseDateUtc(value: unknown): Date {
-  if (typeof value !== 'string') throw new OperatorError(`Parser must be a string or character stream, not ${pyTypeName(value)}`);
+  if (typeof value !== 'string')
+    throw new OperatorError(`Parser must be a string or character stream, not ${pyTypeName(value)}`);
   const m = ISO_DATE.exec(value.trim());
   if (m) {
     const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', tz] = m;
-    const zone = !tz || tz.toUpperCase() === 'Z' ? 'Z' : tz.includes(':') ? tz : `${tz.slice(0, 3)}:${tz.slice(3)}`;
+    const zone =
+      !tz || tz.toUpperCase() === 'Z' ? 'Z' : tz.includes(':') ? tz : `${tz.slice(0, 3)}:${tz.slice(3)}`;
     const ms = frac ? frac.slice(0, 4).padEnd(4, '0') : '';
     const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${ms}${zone}`);
     if (!Number.isNaN(date.getTime())) return date;
@@ -139,19 +153,97 @@ interface OperatorDef extends OperatorInfo {
 }
 
 const DEFS: OperatorDef[] = [
-  { name: 'equals', aliases: ['eq'], description: 'value == pattern (any type)', usesPattern: true, fn: nullFalse((v, p) => pyEquals(v, p)) },
-  { name: 'nequals', aliases: ['neq'], description: 'value != pattern (a null pattern is compared, not rejected)', usesPattern: true, fn: (v, p) => !pyEquals(v, p) },
-  { name: 'iequals', aliases: ['ieq'], description: 'case-insensitive string equality', usesPattern: true, fn: nullFalse((v, p) => str(v, 'lower').toLowerCase() === str(p, 'lower').toLowerCase()) },
-  { name: 'contains', aliases: [], description: 'pattern in value (substring or list membership)', usesPattern: true, fn: nullFalse((v, p) => pyContains(v, p)) },
-  { name: 'ncontains', aliases: [], description: 'pattern not in value', usesPattern: true, fn: nullFalse((v, p) => !pyContains(v, p)) },
-  { name: 'icontains', aliases: [], description: 'case-insensitive substring', usesPattern: true, fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().includes(str(p, 'lower').toLowerCase())) },
-  { name: 'incontains', aliases: [], description: 'case-insensitive "does not contain"', usesPattern: true, fn: nullFalse((v, p) => !str(v, 'lower').toLowerCase().includes(str(p, 'lower').toLowerCase())) },
-  { name: 'startswith', aliases: [], description: 'value starts with pattern', usesPattern: true, fn: nullFalse((v, p) => str(v, 'startswith').startsWith(str(p, 'startswith'))) },
-  { name: 'istartswith', aliases: [], description: 'value starts with pattern, ignoring case', usesPattern: true, fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().startsWith(str(p, 'lower').toLowerCase())) },
-  { name: 'endswith', aliases: [], description: 'value ends with pattern', usesPattern: true, fn: nullFalse((v, p) => str(v, 'endswith').endsWith(str(p, 'endswith'))) },
-  { name: 'iendswith', aliases: [], description: 'value ends with pattern, ignoring case', usesPattern: true, fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().endsWith(str(p, 'lower').toLowerCase())) },
-  { name: 'lessthan', aliases: ['lt'], description: 'value < pattern', usesPattern: true, fn: nullFalse((v, p) => pyCompare(v, p, '<') < 0) },
-  { name: 'greaterthan', aliases: ['gt'], description: 'value > pattern', usesPattern: true, fn: nullFalse((v, p) => pyCompare(v, p, '>') > 0) },
+  {
+    name: 'equals',
+    aliases: ['eq'],
+    description: 'value == pattern (any type)',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyEquals(v, p)),
+  },
+  {
+    name: 'nequals',
+    aliases: ['neq'],
+    description: 'value != pattern (a null pattern is compared, not rejected)',
+    usesPattern: true,
+    fn: (v, p) => !pyEquals(v, p),
+  },
+  {
+    name: 'iequals',
+    aliases: ['ieq'],
+    description: 'case-insensitive string equality',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'lower').toLowerCase() === str(p, 'lower').toLowerCase()),
+  },
+  {
+    name: 'contains',
+    aliases: [],
+    description: 'pattern in value (substring or list membership)',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyContains(v, p)),
+  },
+  {
+    name: 'ncontains',
+    aliases: [],
+    description: 'pattern not in value',
+    usesPattern: true,
+    fn: nullFalse((v, p) => !pyContains(v, p)),
+  },
+  {
+    name: 'icontains',
+    aliases: [],
+    description: 'case-insensitive substring',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().includes(str(p, 'lower').toLowerCase())),
+  },
+  {
+    name: 'incontains',
+    aliases: [],
+    description: 'case-insensitive "does not contain"',
+    usesPattern: true,
+    fn: nullFalse((v, p) => !str(v, 'lower').toLowerCase().includes(str(p, 'lower').toLowerCase())),
+  },
+  {
+    name: 'startswith',
+    aliases: [],
+    description: 'value starts with pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'startswith').startsWith(str(p, 'startswith'))),
+  },
+  {
+    name: 'istartswith',
+    aliases: [],
+    description: 'value starts with pattern, ignoring case',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().startsWith(str(p, 'lower').toLowerCase())),
+  },
+  {
+    name: 'endswith',
+    aliases: [],
+    description: 'value ends with pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'endswith').endsWith(str(p, 'endswith'))),
+  },
+  {
+    name: 'iendswith',
+    aliases: [],
+    description: 'value ends with pattern, ignoring case',
+    usesPattern: true,
+    fn: nullFalse((v, p) => str(v, 'lower').toLowerCase().endsWith(str(p, 'lower').toLowerCase())),
+  },
+  {
+    name: 'lessthan',
+    aliases: ['lt'],
+    description: 'value < pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyCompare(v, p, '<') < 0),
+  },
+  {
+    name: 'greaterthan',
+    aliases: ['gt'],
+    description: 'value > pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyCompare(v, p, '>') > 0),
+  },
   {
     name: 'matchwildcard',
     aliases: [],
@@ -159,7 +251,13 @@ const DEFS: OperatorDef[] = [
     usesPattern: true,
     fn: nullFalse((v, p) => fnmatchRegex(str(p, 'fnmatch')).test(regexSubject(v))),
   },
-  { name: 'regex', aliases: [], description: 're.search(pattern, value) (unanchored)', usesPattern: true, fn: nullFalse((v, p) => pyRegex(regexPattern(p)).test(regexSubject(v))) },
+  {
+    name: 'regex',
+    aliases: [],
+    description: 're.search(pattern, value) (unanchored)',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyRegex(regexPattern(p)).test(regexSubject(v))),
+  },
   {
     name: 'iregex',
     aliases: [],
@@ -174,27 +272,71 @@ const DEFS: OperatorDef[] = [
     usesPattern: true,
     fn: nullFalse((v, p) => pyRegex(regexPattern(p), { dotAll: true, sticky: true }).test(regexSubject(v))),
   },
-  { name: 'timediff_lt', aliases: ['td_lt'], description: '(now − value) in seconds < pattern', usesPattern: true, fn: nullFalse((v, p, c) => timediff(v, p, c.now, '<')) },
-  { name: 'timediff_gt', aliases: ['td_gt'], description: '(now − value) in seconds > pattern', usesPattern: true, fn: nullFalse((v, p, c) => timediff(v, p, c.now, '>')) },
-  { name: 'exists', aliases: [], description: 'key present (value not null)', usesPattern: false, fn: (v) => v !== null && v !== undefined },
-  { name: 'nexists', aliases: [], description: 'key absent (value null)', usesPattern: false, fn: (v) => v === null || v === undefined },
-  { name: 'inside', aliases: ['in'], description: 'value in pattern (reverse of contains)', usesPattern: true, fn: nullFalse((v, p) => pyContains(p, v)) },
-  { name: 'ninside', aliases: ['nin'], description: 'value not in pattern', usesPattern: true, fn: nullFalse((v, p) => !pyContains(p, v)) },
+  {
+    name: 'timediff_lt',
+    aliases: ['td_lt'],
+    description: '(now − value) in seconds < pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p, c) => timediff(v, p, c.now, '<')),
+  },
+  {
+    name: 'timediff_gt',
+    aliases: ['td_gt'],
+    description: '(now − value) in seconds > pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p, c) => timediff(v, p, c.now, '>')),
+  },
+  {
+    name: 'exists',
+    aliases: [],
+    description: 'key present (value not null)',
+    usesPattern: false,
+    fn: (v) => v !== null && v !== undefined,
+  },
+  {
+    name: 'nexists',
+    aliases: [],
+    description: 'key absent (value null)',
+    usesPattern: false,
+    fn: (v) => v === null || v === undefined,
+  },
+  {
+    name: 'inside',
+    aliases: ['in'],
+    description: 'value in pattern (reverse of contains)',
+    usesPattern: true,
+    fn: nullFalse((v, p) => pyContains(p, v)),
+  },
+  {
+    name: 'ninside',
+    aliases: ['nin'],
+    description: 'value not in pattern',
+    usesPattern: true,
+    fn: nullFalse((v, p) => !pyContains(p, v)),
+  },
   {
     name: 'search',
     aliases: [],
-    description: 'value is a list; pattern is a map of item.* criteria; condition any | all | any2any | all2any',
+    description:
+      'value is a list; pattern is a map of item.* criteria; condition any | all | any2any | all2any',
     usesPattern: true,
   },
 ];
 
 /** Every operator with its aliases, for the criteria editor. */
-export const OPERATORS: readonly OperatorInfo[] = DEFS.map(({ name, aliases, description, usesPattern }) => ({ name, aliases, description, usesPattern }));
+export const OPERATORS: readonly OperatorInfo[] = DEFS.map(({ name, aliases, description, usesPattern }) => ({
+  name,
+  aliases,
+  description,
+  usesPattern,
+}));
 
 /** Every accepted operator name (canonical names and aliases), lower case. */
 export const OPERATOR_NAMES: readonly string[] = DEFS.flatMap((d) => [d.name, ...d.aliases]);
 
-const BY_NAME = new Map<string, OperatorDef>(DEFS.flatMap((d) => [d.name, ...d.aliases].map((n) => [n, d] as [string, OperatorDef])));
+const BY_NAME = new Map<string, OperatorDef>(
+  DEFS.flatMap((d) => [d.name, ...d.aliases].map((n) => [n, d] as [string, OperatorDef])),
+);
 
 /** Canonical operator name for a name or alias, case-insensitively; undefined when unknown. */
 export function canonicalOperator(name: unknown): string | undefined {

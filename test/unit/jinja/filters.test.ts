@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { JinjaRenderError, NONE_MAGIC_VALUE, renderTemplate, st2Filters } from '../../../src/workflows/expressions/jinja/index.js';
+import {
+  JinjaRenderError,
+  NONE_MAGIC_VALUE,
+  renderTemplate,
+  st2Filters,
+} from '../../../src/workflows/expressions/jinja/index.js';
 
-const r = (t: string, c: Record<string, unknown> = {}, decrypt?: (s: string) => string): string => renderTemplate(t, c, decrypt ? { decrypt } : {});
+const r = (t: string, c: Record<string, unknown> = {}, decrypt?: (s: string) => string): string =>
+  renderTemplate(t, c, decrypt ? { decrypt } : {});
 
 describe('st2 custom filters (st2-reference.md §2.1)', () => {
   it('decrypt_kv uses the decrypt option', () => {
-    expect(r('{{ st2kv.system.pw | decrypt_kv }}', { st2kv: { system: { pw: 'CIPHER' } } }, (c) => `plain(${c})`)).toBe('plain(CIPHER)');
+    expect(
+      r('{{ st2kv.system.pw | decrypt_kv }}', { st2kv: { system: { pw: 'CIPHER' } } }, (c) => `plain(${c})`),
+    ).toBe('plain(CIPHER)');
   });
 
   it('decrypt_kv without a decrypt function fails clearly', () => {
@@ -13,7 +21,9 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
   });
 
   it('decrypt_kv on a missing datastore item fails clearly', () => {
-    expect(() => r('{{ st2kv.system.nope | decrypt_kv }}', { st2kv: { system: {} } }, (c) => c)).toThrow(/doesn't exist/);
+    expect(() => r('{{ st2kv.system.nope | decrypt_kv }}', { st2kv: { system: {} } }, (c) => c)).toThrow(
+      /doesn't exist/,
+    );
   });
 
   it('from_json_string and from_yaml_string parse', () => {
@@ -27,7 +37,15 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
   });
 
   it('jsonpath_query returns the list of matches, or None when nothing matches', () => {
-    const c = { v: { people: [{ name: 'a', age: 1 }, { name: 'b', age: 2 }], meta: { deep: { name: 'c' } } } };
+    const c = {
+      v: {
+        people: [
+          { name: 'a', age: 1 },
+          { name: 'b', age: 2 },
+        ],
+        meta: { deep: { name: 'c' } },
+      },
+    };
     expect(r("{{ v | jsonpath_query('people[*].name') }}", c)).toBe("['a', 'b']");
     expect(r("{{ v | jsonpath_query('$.people[1].age') }}", c)).toBe('[2]');
     expect(r("{{ v | jsonpath_query('$..name') }}", c)).toBe("['a', 'b', 'c']");
@@ -39,17 +57,23 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
     const c = { v: { b: 1, a: [true, null, 'é'] } };
     expect(r('{{ v | to_complex }}', c)).toBe('{"b": 1, "a": [true, null, "\\u00e9"]}');
     expect(r('{{ v | to_json_string }}', c)).toBe('{"b": 1,"a": [true,null,"\\u00e9"]}');
-    expect(r('{{ v | to_json_string(indent=2, sort_keys=True) }}', c)).toBe('{\n  "a": [\n    true,\n    null,\n    "\\u00e9"\n  ],\n  "b": 1\n}');
+    expect(r('{{ v | to_json_string(indent=2, sort_keys=True) }}', c)).toBe(
+      '{\n  "a": [\n    true,\n    null,\n    "\\u00e9"\n  ],\n  "b": 1\n}',
+    );
     expect(r('{{ v | to_yaml_string }}', c)).toBe('a:\n  - true\n  - null\n  - é\nb: 1\n');
   });
 
   it('regex_match anchors at the start, regex_search does not', () => {
-    expect(r("{{ 'hello world' | regex_match('world') }} {{ 'hello world' | regex_search('world') }}")).toBe('False True');
+    expect(r("{{ 'hello world' | regex_match('world') }} {{ 'hello world' | regex_search('world') }}")).toBe(
+      'False True',
+    );
     expect(r("{{ 'Hello' | regex_match('hello', ignorecase=True) }}")).toBe('True');
   });
 
   it('regex_replace supports Python group references', () => {
-    expect(r("{{ 'john smith' | regex_replace('(?P<first>\\w+) (\\w+)', '\\\\2, \\\\g<first>') }}")).toBe('smith, john');
+    expect(r("{{ 'john smith' | regex_replace('(?P<first>\\w+) (\\w+)', '\\\\2, \\\\g<first>') }}")).toBe(
+      'smith, john',
+    );
   });
 
   it('regex_substring returns the nth match or group', () => {
@@ -69,14 +93,24 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
   });
 
   it('version filters compare, match, bump and strip semantic versions', () => {
-    expect(r("{{ '1.2.3' | version_compare('1.2.4') }} {{ '2.0.0' | version_compare('1.9.9') }} {{ '1.0.0' | version_compare('1.0.0') }}")).toBe('-1 1 0');
-    expect(r("{{ '1.10.0' | version_more_than('1.9.0') }} {{ '1.0.0-rc.1' | version_less_than('1.0.0') }} {{ '1.0.0' | version_equal('1.0.0+build') }}")).toBe(
-      'True True True',
+    expect(
+      r(
+        "{{ '1.2.3' | version_compare('1.2.4') }} {{ '2.0.0' | version_compare('1.9.9') }} {{ '1.0.0' | version_compare('1.0.0') }}",
+      ),
+    ).toBe('-1 1 0');
+    expect(
+      r(
+        "{{ '1.10.0' | version_more_than('1.9.0') }} {{ '1.0.0-rc.1' | version_less_than('1.0.0') }} {{ '1.0.0' | version_equal('1.0.0+build') }}",
+      ),
+    ).toBe('True True True');
+    expect(r("{{ '1.4.0' | version_match('>=1.3.0') }} {{ '1.4.0' | version_match('<1.3.0') }}")).toBe(
+      'True False',
     );
-    expect(r("{{ '1.4.0' | version_match('>=1.3.0') }} {{ '1.4.0' | version_match('<1.3.0') }}")).toBe('True False');
-    expect(r("{{ '1.2.3' | version_bump_major }} {{ '1.2.3' | version_bump_minor }} {{ '1.2.3' | version_bump_patch }} {{ '1.2.3' | version_strip_patch }}")).toBe(
-      '2.0.0 1.3.0 1.2.4 1.2',
-    );
+    expect(
+      r(
+        "{{ '1.2.3' | version_bump_major }} {{ '1.2.3' | version_bump_minor }} {{ '1.2.3' | version_bump_patch }} {{ '1.2.3' | version_strip_patch }}",
+      ),
+    ).toBe('2.0.0 1.3.0 1.2.4 1.2');
     expect(() => r("{{ '1.2' | version_bump_major }}")).toThrow(/not a valid SemVer/);
   });
 
@@ -86,7 +120,11 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
   });
 
   it('basename and dirname follow os.path', () => {
-    expect(r("{{ '/a/b/c.txt' | basename }}|{{ '/a/b/c.txt' | dirname }}|{{ '/a/b/' | basename }}|{{ 'file' | dirname }}|{{ '/x' | dirname }}")).toBe('c.txt|/a/b|||/');
+    expect(
+      r(
+        "{{ '/a/b/c.txt' | basename }}|{{ '/a/b/c.txt' | dirname }}|{{ '/a/b/' | basename }}|{{ 'file' | dirname }}|{{ '/x' | dirname }}",
+      ),
+    ).toBe('c.txt|/a/b|||/');
   });
 
   it('st2Filters exposes every st2 filter by name for YAQL', () => {
@@ -146,6 +184,8 @@ describe('Jinja2 builtins with Python results', () => {
   it('map, unique, min and max', () => {
     expect(r("{{ [{'n': 1}, {'n': 2}] | map(attribute='n') | list }}")).toBe('[1, 2]');
     expect(r("{{ ['a', 'b'] | map('upper') | join }}")).toBe('AB');
-    expect(r('{{ [1, 2, 1, 3] | unique }} {{ [3, 1, 2] | min }} {{ [3, 1, 2] | max }}')).toBe('[1, 2, 3] 1 3');
+    expect(r('{{ [1, 2, 1, 3] | unique }} {{ [3, 1, 2] | min }} {{ [3, 1, 2] | max }}')).toBe(
+      '[1, 2, 3] 1 3',
+    );
   });
 });

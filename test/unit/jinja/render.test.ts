@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { JinjaRenderError, evaluateJinja, findTemplateVariables, hasJinja, renderTemplate } from '../../../src/workflows/expressions/jinja/index.js';
+import {
+  JinjaRenderError,
+  evaluateJinja,
+  findTemplateVariables,
+  hasJinja,
+  renderTemplate,
+} from '../../../src/workflows/expressions/jinja/index.js';
 
 const ctx = {
-  trigger: { body: { foo: 'bar', name: 'test' }, headers: { 'X-Custom': 'yes' }, flag: true, off: false, nothing: null, list: [1, 2], quote: "it's", n: 3.5 },
+  trigger: {
+    body: { foo: 'bar', name: 'test' },
+    headers: { 'X-Custom': 'yes' },
+    flag: true,
+    off: false,
+    nothing: null,
+    list: [1, 2],
+    quote: "it's",
+    n: 3.5,
+  },
 };
 
 describe('renderTemplate prints values as Python str() does (st2 renders with Jinja2)', () => {
@@ -22,11 +37,15 @@ describe('renderTemplate prints values as Python str() does (st2 renders with Ji
   });
 
   it('renders Python literals True, False and None', () => {
-    expect(renderTemplate('{{ True }}/{{ False }}/{{ None }}/{{ True and not False }}', {})).toBe('True/False/None/True');
+    expect(renderTemplate('{{ True }}/{{ False }}/{{ None }}/{{ True and not False }}', {})).toBe(
+      'True/False/None/True',
+    );
   });
 
   it('renders undefined names as empty strings and does not throw on attributes of undefined', () => {
-    expect(renderTemplate('[{{ missing }}][{{ missing.deeper.still }}][{{ trigger.body.nope }}]', ctx)).toBe('[][][]');
+    expect(renderTemplate('[{{ missing }}][{{ missing.deeper.still }}][{{ trigger.body.nope }}]', ctx)).toBe(
+      '[][][]',
+    );
   });
 
   it('leaves strings without Jinja untouched', () => {
@@ -38,7 +57,8 @@ describe('renderTemplate prints values as Python str() does (st2 renders with Ji
   });
 
   it('supports blocks, loops and whitespace control with trim_blocks like st2', () => {
-    const t = '{% for x in trigger.list %}\n{{ x }},\n{% endfor %}\n{%- if trigger.flag %} on{% else %} off{% endif %}';
+    const t =
+      '{% for x in trigger.list %}\n{{ x }},\n{% endfor %}\n{%- if trigger.flag %} on{% else %} off{% endif %}';
     expect(renderTemplate(t, ctx)).toBe('1,\n2,\n on');
     expect(renderTemplate('a  {{- "b" -}}  c', {})).toBe('abc');
   });
@@ -47,7 +67,9 @@ describe('renderTemplate prints values as Python str() does (st2 renders with Ji
     const c = { d: { a: 1, b: 2 } };
     expect(renderTemplate('{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}', c)).toBe('a=1;b=2;');
     expect(renderTemplate('{{ d.keys() | list }} {{ d.values() | list }}', c)).toBe("['a', 'b'] [1, 2]");
-    expect(renderTemplate("{{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }}", c)).toBe('1 dflt None');
+    expect(renderTemplate("{{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }}", c)).toBe(
+      '1 dflt None',
+    );
   });
 
   it('lets a payload key named like a dict method win over the method', () => {
@@ -60,7 +82,9 @@ describe('renderTemplate prints values as Python str() does (st2 renders with Ji
     expect(renderTemplate("{{ 'a,b,c'.split(',', 1) }}", c)).toBe("['a', 'b,c']");
     expect(renderTemplate('[{{ s.strip() }}]', c)).toBe('[a b  c]');
     expect(renderTemplate("{{ 'aXbXc'.replace('X', '-') }}", c)).toBe('a-b-c');
-    expect(renderTemplate("{{ 'Hello'.lower() }} {{ 'hello'.upper() }} {{ 'abc'.startswith('ab') }}", c)).toBe('hello HELLO True');
+    expect(
+      renderTemplate("{{ 'Hello'.lower() }} {{ 'hello'.upper() }} {{ 'abc'.startswith('ab') }}", c),
+    ).toBe('hello HELLO True');
     expect(renderTemplate("{{ '{}-{}'.format(1, 'x') }} {{ ', '.join(['a', 'b']) }}", c)).toBe('1-x a, b');
   });
 
@@ -88,7 +112,9 @@ describe('renderTemplate prints values as Python str() does (st2 renders with Ji
   });
 
   it('calls functions given in options', () => {
-    expect(renderTemplate("{{ ctx('who') }}", {}, { functions: { ctx: (n: string) => `value of ${n}` } })).toBe('value of who');
+    expect(
+      renderTemplate("{{ ctx('who') }}", {}, { functions: { ctx: (n: string) => `value of ${n}` } }),
+    ).toBe('value of who');
   });
 });
 
@@ -123,7 +149,9 @@ describe('hasJinja and findTemplateVariables', () => {
   });
 
   it('finds top-level names but not filters, attributes, loop or set variables', () => {
-    const names = findTemplateVariables('{{ a }} {{ b.c | default(d) }}{% for i in e %}{{ i }}{% endfor %}{% set z = 1 %}{{ z }}{{ f is defined }}');
+    const names = findTemplateVariables(
+      '{{ a }} {{ b.c | default(d) }}{% for i in e %}{{ i }}{% endfor %}{% set z = 1 %}{{ z }}{{ f is defined }}',
+    );
     expect([...names].sort()).toEqual(['a', 'b', 'd', 'e', 'f']);
   });
 });

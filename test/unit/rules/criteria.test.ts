@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { OPERATORS, OPERATOR_NAMES, evaluateCriteria, lookupPayloadKey, type Criteria } from '../../../src/rules/criteria/index.js';
+import {
+  OPERATORS,
+  OPERATOR_NAMES,
+  evaluateCriteria,
+  lookupPayloadKey,
+  type Criteria,
+} from '../../../src/rules/criteria/index.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 
@@ -108,9 +114,39 @@ describe('criteria operators: match / no match / missing key / null pattern', ()
 
   it('OPERATORS lists every operator and alias from st2', () => {
     const expected = [
-      'equals', 'eq', 'nequals', 'neq', 'iequals', 'ieq', 'contains', 'ncontains', 'icontains', 'incontains', 'startswith',
-      'istartswith', 'endswith', 'iendswith', 'lessthan', 'lt', 'greaterthan', 'gt', 'matchwildcard', 'regex', 'iregex',
-      'matchregex', 'timediff_lt', 'td_lt', 'timediff_gt', 'td_gt', 'exists', 'nexists', 'inside', 'in', 'ninside', 'nin', 'search',
+      'equals',
+      'eq',
+      'nequals',
+      'neq',
+      'iequals',
+      'ieq',
+      'contains',
+      'ncontains',
+      'icontains',
+      'incontains',
+      'startswith',
+      'istartswith',
+      'endswith',
+      'iendswith',
+      'lessthan',
+      'lt',
+      'greaterthan',
+      'gt',
+      'matchwildcard',
+      'regex',
+      'iregex',
+      'matchregex',
+      'timediff_lt',
+      'td_lt',
+      'timediff_gt',
+      'td_gt',
+      'exists',
+      'nexists',
+      'inside',
+      'in',
+      'ninside',
+      'nin',
+      'search',
     ];
     expect([...OPERATOR_NAMES].sort()).toEqual(expected.sort());
     expect(OPERATORS.find((o) => o.name === 'timediff_lt')?.aliases).toEqual(['td_lt']);
@@ -125,13 +161,18 @@ describe('search operator', () => {
       { field_name: 'Assignee', to_value: 'Stanley' },
     ],
   };
-  const pattern = { 'item.field_name': { type: 'equals', pattern: 'Status' }, 'item.to_value': { type: 'equals', pattern: 'Approved' } };
+  const pattern = {
+    'item.field_name': { type: 'equals', pattern: 'Status' },
+    'item.to_value': { type: 'equals', pattern: 'Approved' },
+  };
   const run = (condition: string, p: unknown = pattern, data: unknown = payload) =>
     evaluateCriteria({ 'trigger.fields': { type: 'search', condition, pattern: p } }, data);
 
   it('any: some item matches all child criteria', () => {
     expect(run('any').matched).toBe(true);
-    expect(run('any', { ...pattern, 'item.to_value': { type: 'equals', pattern: 'Stanley' } }).matched).toBe(false);
+    expect(run('any', { ...pattern, 'item.to_value': { type: 'equals', pattern: 'Stanley' } }).matched).toBe(
+      false,
+    );
   });
 
   it('all: every item matches all child criteria', () => {
@@ -140,21 +181,29 @@ describe('search operator', () => {
   });
 
   it('any2any: some item matches some criterion', () => {
-    const p = { 'item.field_name': { type: 'equals', pattern: 'Nope' }, 'item.to_value': { type: 'equals', pattern: 'Stanley' } };
+    const p = {
+      'item.field_name': { type: 'equals', pattern: 'Nope' },
+      'item.to_value': { type: 'equals', pattern: 'Stanley' },
+    };
     expect(run('any2any', p).matched).toBe(true);
     expect(run('any', p).matched).toBe(false);
     expect(run('any2any', { 'item.field_name': { type: 'equals', pattern: 'Nope' } }).matched).toBe(false);
   });
 
   it('all2any: every item matches at least one criterion', () => {
-    const p = { 'item.field_name': { type: 'equals', pattern: 'Status' }, 'item.to_value': { type: 'equals', pattern: 'Stanley' } };
+    const p = {
+      'item.field_name': { type: 'equals', pattern: 'Status' },
+      'item.to_value': { type: 'equals', pattern: 'Stanley' },
+    };
     expect(run('all2any', p).matched).toBe(true);
     expect(run('all', p).matched).toBe(false);
     expect(run('all2any', { 'item.field_name': { type: 'equals', pattern: 'Status' } }).matched).toBe(false);
   });
 
   it('treats a dict value as a one-element list', () => {
-    expect(run('any', pattern, { fields: { field_name: 'Status', to_value: 'Approved' } }).matched).toBe(true);
+    expect(run('any', pattern, { fields: { field_name: 'Status', to_value: 'Approved' } }).matched).toBe(
+      true,
+    );
   });
 
   it('an unknown condition is an error result', () => {
@@ -168,14 +217,25 @@ describe('search operator', () => {
   });
 
   it('renders child patterns with the item in context', () => {
-    const data = { fields: [{ a: 1, b: 1 }, { a: 2, b: 3 }] };
+    const data = {
+      fields: [
+        { a: 1, b: 1 },
+        { a: 2, b: 3 },
+      ],
+    };
     expect(run('all', { 'item.a': { type: 'equals', pattern: '{{ item.b }}' } }, data).matched).toBe(false);
     expect(run('any', { 'item.a': { type: 'equals', pattern: '{{ item.b }}' } }, data).matched).toBe(true);
   });
 });
 
 describe('payload key lookup', () => {
-  const payload = { a: { b: 'deep' }, headers: { 'X-Custom': 'yes' }, body: { items: ['first', 'second'] }, level: 3, zero: 0 };
+  const payload = {
+    a: { b: 'deep' },
+    headers: { 'X-Custom': 'yes' },
+    body: { items: ['first', 'second'] },
+    level: 3,
+    zero: 0,
+  };
 
   it.each([
     ['trigger.a.b', 'deep'],
@@ -199,32 +259,53 @@ describe('payload key lookup', () => {
       'trigger.level#high': { type: 'lt', pattern: 5 },
     };
     expect(evaluateCriteria(criteria, payload).matched).toBe(true);
-    expect(evaluateCriteria({ ...criteria, 'trigger.level#mid': { type: 'equals', pattern: 4 } }, payload).matched).toBe(false);
+    expect(
+      evaluateCriteria({ ...criteria, 'trigger.level#mid': { type: 'equals', pattern: 4 } }, payload).matched,
+    ).toBe(false);
   });
 });
 
 describe('pattern rendering', () => {
   it('keeps the type of a single {{ }} pattern', () => {
     const payload = { count: 5, expected: 5, tags: ['a', 'b'], flag: true };
-    expect(evaluateCriteria({ 'trigger.count': { type: 'equals', pattern: '{{ trigger.expected }}' } }, payload).matched).toBe(true);
-    expect(evaluateCriteria({ 'trigger.count': { type: 'lt', pattern: '{{ 2 * 5 }}' } }, payload).matched).toBe(true);
-    expect(evaluateCriteria({ 'trigger.tags': { type: 'equals', pattern: "{{ ['a', 'b'] }}" } }, payload).matched).toBe(true);
-    expect(evaluateCriteria({ 'trigger.flag': { type: 'equals', pattern: '{{ True }}' } }, payload).matched).toBe(true);
+    expect(
+      evaluateCriteria({ 'trigger.count': { type: 'equals', pattern: '{{ trigger.expected }}' } }, payload)
+        .matched,
+    ).toBe(true);
+    expect(
+      evaluateCriteria({ 'trigger.count': { type: 'lt', pattern: '{{ 2 * 5 }}' } }, payload).matched,
+    ).toBe(true);
+    expect(
+      evaluateCriteria({ 'trigger.tags': { type: 'equals', pattern: "{{ ['a', 'b'] }}" } }, payload).matched,
+    ).toBe(true);
+    expect(
+      evaluateCriteria({ 'trigger.flag': { type: 'equals', pattern: '{{ True }}' } }, payload).matched,
+    ).toBe(true);
   });
 
   it('renders mixed text to a string', () => {
-    const v = evaluateCriteria({ 'trigger.name': { type: 'equals', pattern: 'host-{{ trigger.n }}' } }, { name: 'host-3', n: 3 });
+    const v = evaluateCriteria(
+      { 'trigger.name': { type: 'equals', pattern: 'host-{{ trigger.n }}' } },
+      { name: 'host-3', n: 3 },
+    );
     expect(v.matched).toBe(true);
     expect(v.results[0].pattern).toBe('host-3');
   });
 
   it('reads the system context (st2kv)', () => {
-    const v = evaluateCriteria({ 'trigger.env': { type: 'equals', pattern: '{{ st2kv.system.env }}' } }, { env: 'prod' }, { context: { st2kv: { system: { env: 'prod' } } } });
+    const v = evaluateCriteria(
+      { 'trigger.env': { type: 'equals', pattern: '{{ st2kv.system.env }}' } },
+      { env: 'prod' },
+      { context: { st2kv: { system: { env: 'prod' } } } },
+    );
     expect(v.matched).toBe(true);
   });
 
   it('a render failure is an error result naming the criterion', () => {
-    const v = evaluateCriteria({ 'trigger.x': { type: 'equals', pattern: '{{ trigger.x | nope }}' } }, { x: 1 });
+    const v = evaluateCriteria(
+      { 'trigger.x': { type: 'equals', pattern: '{{ trigger.x | nope }}' } },
+      { x: 1 },
+    );
     expect(v.matched).toBe(false);
     expect(v.results[0].error).toMatch(/Failed to render pattern of criterion "trigger.x"/);
   });
@@ -247,7 +328,11 @@ describe('verdict', () => {
   });
 
   it('evaluates every criterion when asked (rule tester)', () => {
-    const v = evaluateCriteria({ 'trigger.a': { type: 'eq', pattern: 2 }, 'trigger.b': { type: 'eq', pattern: 2 } }, { a: 1, b: 2 }, { evaluateAll: true });
+    const v = evaluateCriteria(
+      { 'trigger.a': { type: 'eq', pattern: 2 }, 'trigger.b': { type: 'eq', pattern: 2 } },
+      { a: 1, b: 2 },
+      { evaluateAll: true },
+    );
     expect(v.results.map((r) => r.matched)).toEqual([false, true]);
     expect(v.failed?.key).toBe('trigger.a');
     expect(v.results[0].operator).toBe('equals');

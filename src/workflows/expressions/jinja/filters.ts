@@ -77,7 +77,14 @@ function toInt(value: unknown, def: unknown = 0, base: unknown = 10): unknown {
   if (typeof value === 'string') {
     const t = value.trim().replace(/_/g, '');
     const b = Number(base) || 10;
-    const intRe = b === 16 ? /^[-+]?(0x)?[0-9a-f]+$/i : b === 8 ? /^[-+]?(0o)?[0-7]+$/i : b === 2 ? /^[-+]?(0b)?[01]+$/i : /^[-+]?\d+$/;
+    const intRe =
+      b === 16
+        ? /^[-+]?(0x)?[0-9a-f]+$/i
+        : b === 8
+          ? /^[-+]?(0o)?[0-7]+$/i
+          : b === 2
+            ? /^[-+]?(0b)?[01]+$/i
+            : /^[-+]?\d+$/;
     if (intRe.test(t)) return parseInt(t.replace(/^([-+]?)0[xob]/i, '$1'), b);
     const f = Number(t);
     if (t !== '' && Number.isFinite(f)) return Math.trunc(f);
@@ -99,7 +106,8 @@ function toBool(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === null || value === undefined) return false;
   if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(value.trim().toLowerCase());
+  if (typeof value === 'string')
+    return ['yes', 'on', '1', 'true', 'y', 't'].includes(value.trim().toLowerCase());
   return truthy(value);
 }
 
@@ -124,10 +132,16 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
   return {
     decrypt_kv(value: unknown): string {
       if (value === undefined || value === null || value === '') {
-        throw filterError('decrypt_kv', "the referenced datastore item doesn't exist (the value to decrypt is empty)");
+        throw filterError(
+          'decrypt_kv',
+          "the referenced datastore item doesn't exist (the value to decrypt is empty)",
+        );
       }
       if (!deps.decrypt) {
-        throw filterError('decrypt_kv', 'no datastore decryption is available here (the renderer was given no decrypt function)');
+        throw filterError(
+          'decrypt_kv',
+          'no datastore decryption is available here (the renderer was given no decrypt function)',
+        );
       }
       return deps.decrypt(asText(value));
     },
@@ -155,7 +169,12 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
     to_complex(value: unknown): string {
       return pyJsonDumps(value);
     },
-    to_json_string(value: unknown, indent: unknown = null, sortKeys: unknown = false, separators: unknown = [',', ': ']): string {
+    to_json_string(
+      value: unknown,
+      indent: unknown = null,
+      sortKeys: unknown = false,
+      separators: unknown = [',', ': '],
+    ): string {
       return pyJsonDumps(value, {
         indent: indent === null || indent === undefined ? null : (indent as number | string),
         sortKeys: Boolean(sortKeys),
@@ -163,26 +182,45 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       });
     },
     to_yaml_string(value: unknown, indent: unknown = null): string {
-      return yaml.dump(value ?? null, { indent: typeof indent === 'number' ? indent : 2, sortKeys: true, noRefs: true, lineWidth: -1 });
+      return yaml.dump(value ?? null, {
+        indent: typeof indent === 'number' ? indent : 2,
+        sortKeys: true,
+        noRefs: true,
+        lineWidth: -1,
+      });
     },
     regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), sticky: true }).test(asText(value));
     },
-    regex_replace(value: unknown, pattern: unknown, replacement: unknown, ignorecase: unknown = false): string {
+    regex_replace(
+      value: unknown,
+      pattern: unknown,
+      replacement: unknown,
+      ignorecase: unknown = false,
+    ): string {
       const re = pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), global: true });
       return asText(value).replace(re, pyReplacement(asText(replacement)));
     },
     regex_search(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }).test(asText(value));
     },
-    regex_substring(value: unknown, pattern: unknown, resultIndex: unknown = 0, ignorecase: unknown = false): unknown {
+    regex_substring(
+      value: unknown,
+      pattern: unknown,
+      resultIndex: unknown = 0,
+      ignorecase: unknown = false,
+    ): unknown {
       const all = pyFindAll(pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }), asText(value));
       let idx = Number(resultIndex);
       if (idx < 0) idx += all.length;
       if (!Number.isInteger(idx) || idx < 0 || idx >= all.length) {
-        throw filterError('regex_substring', `no match number ${String(resultIndex)} for pattern "${asText(pattern)}" (found ${all.length}): list index out of range`, {
-          pattern: asText(pattern),
-        });
+        throw filterError(
+          'regex_substring',
+          `no match number ${String(resultIndex)} for pattern "${asText(pattern)}" (found ${all.length}): list index out of range`,
+          {
+            pattern: asText(pattern),
+          },
+        );
       }
       return all[idx];
     },
@@ -211,10 +249,17 @@ export const st2Filters: Record<string, FilterFunction> = createSt2Filters();
 /** Jinja2 builtins that nunjucks lacks, or implements with JavaScript rather than Python results. */
 export const jinjaBuiltins: Record<string, FilterFunction> = {
   tojson(value: unknown, indent: unknown = null): string {
-    return pyJsonDumps(value, { indent: indent === null || indent === undefined ? null : (indent as number), sortKeys: true, htmlSafe: true, ensureAscii: true });
+    return pyJsonDumps(value, {
+      indent: indent === null || indent === undefined ? null : (indent as number),
+      sortKeys: true,
+      htmlSafe: true,
+      ensureAscii: true,
+    });
   },
   to_json(value: unknown, indent: unknown = null): string {
-    return pyJsonDumps(value, { indent: indent === null || indent === undefined ? null : (indent as number) });
+    return pyJsonDumps(value, {
+      indent: indent === null || indent === undefined ? null : (indent as number),
+    });
   },
   int: toInt,
   float: toFloat,
@@ -224,7 +269,14 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
   upper: (value: unknown) => asText(value ?? '').toUpperCase(),
   join(value: unknown, sep: unknown = '', attribute: unknown = null): string {
     if (value === null || value === undefined) return '';
-    const items = typeof value === 'string' ? [...value] : Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [value];
+    const items =
+      typeof value === 'string'
+        ? [...value]
+        : Array.isArray(value)
+          ? value
+          : isPlainObject(value)
+            ? Object.keys(value)
+            : [value];
     return items.map((x) => pyStr(attribute ? attr(x, String(attribute)) : x)).join(asText(sep ?? ''));
   },
   unique(value: unknown): unknown[] {
@@ -240,6 +292,7 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
     return out;
   },
   min: (value: unknown) => (Array.isArray(value) && value.length ? [...value].sort(pyCompare)[0] : undefined),
-  max: (value: unknown) => (Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined),
+  max: (value: unknown) =>
+    Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined,
   items: (value: unknown) => (isPlainObject(value) ? Object.entries(value) : []),
 };

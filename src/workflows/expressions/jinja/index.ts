@@ -32,7 +32,11 @@ export interface JinjaOptions {
 export class JinjaRenderError extends SquallError {
   constructor(template: string, reason: string, context: Record<string, unknown> = {}) {
     const where = typeof context.source === 'string' ? ` (${context.source})` : '';
-    super('JINJA_RENDER', `Failed to render Jinja template "${abbreviate(template)}"${where}: ${reason}`, { template, reason, ...context });
+    super('JINJA_RENDER', `Failed to render Jinja template "${abbreviate(template)}"${where}: ${reason}`, {
+      template,
+      reason,
+      ...context,
+    });
     this.name = 'JinjaRenderError';
   }
 }
@@ -153,7 +157,11 @@ export function scanTemplate(src: string): Segment[] {
 
 /** True when the string holds a Jinja expression or block (st2's `is_jinja_expression`). */
 export function hasJinja(value: string): boolean {
-  return typeof value === 'string' && (value.includes('{{') || value.includes('{%')) && scanTemplate(value).some((s) => s.kind === 'expr' || s.kind === 'block');
+  return (
+    typeof value === 'string' &&
+    (value.includes('{{') || value.includes('{%')) &&
+    scanTemplate(value).some((s) => s.kind === 'expr' || s.kind === 'block')
+  );
 }
 
 /** The expression of a string that is exactly one `{{ expr }}` (whitespace around allowed). */
@@ -167,7 +175,11 @@ export function singleExpression(template: string): string | null {
 
 function wrapOutputs(segs: Segment[], filter: string): string {
   return segs
-    .map((s) => (s.kind === 'expr' && s.body?.trim() ? `{{${s.trimLeft ? '-' : ''} (${s.body}) | ${filter} ${s.trimRight ? '-' : ''}}}` : s.raw))
+    .map((s) =>
+      s.kind === 'expr' && s.body?.trim()
+        ? `{{${s.trimLeft ? '-' : ''} (${s.body}) | ${filter} ${s.trimRight ? '-' : ''}}}`
+        : s.raw,
+    )
     .join('');
 }
 
@@ -187,7 +199,10 @@ function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string,
 function pySplit(s: string, sep: unknown, maxsplit: unknown): string[] {
   const max = maxsplit === undefined || maxsplit === null ? -1 : Number(maxsplit);
   if (sep === undefined || sep === null) {
-    const parts = s.trim().split(/\s+/).filter((x) => x !== '');
+    const parts = s
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
     if (max < 0 || parts.length <= max + 1) return parts;
     const out: string[] = [];
     let rest = s.replace(/^\s+/, '');
@@ -241,19 +256,29 @@ const STRING_METHODS: Record<string, Method> = {
   replace(this: string, old: unknown, replacement: unknown, count?: unknown) {
     const parts = this.split(String(old));
     const n = count === undefined || count === null || Number(count) < 0 ? parts.length : Number(count) + 1;
-    return parts.slice(0, n).join(String(replacement)) + (n < parts.length ? String(old) + parts.slice(n).join(String(old)) : '');
+    return (
+      parts.slice(0, n).join(String(replacement)) +
+      (n < parts.length ? String(old) + parts.slice(n).join(String(old)) : '')
+    );
   },
   startswith(this: string, prefix: unknown) {
-    return Array.isArray(prefix) ? prefix.some((p) => this.startsWith(String(p))) : this.startsWith(String(prefix));
+    return Array.isArray(prefix)
+      ? prefix.some((p) => this.startsWith(String(p)))
+      : this.startsWith(String(prefix));
   },
   endswith(this: string, suffix: unknown) {
-    return Array.isArray(suffix) ? suffix.some((p) => this.endsWith(String(p))) : this.endsWith(String(suffix));
+    return Array.isArray(suffix)
+      ? suffix.some((p) => this.endsWith(String(p)))
+      : this.endsWith(String(suffix));
   },
   capitalize(this: string) {
     return this.charAt(0).toUpperCase() + this.slice(1).toLowerCase();
   },
   title(this: string) {
-    return this.toLowerCase().replace(/(^|[^A-Za-z])([a-z])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+    return this.toLowerCase().replace(
+      /(^|[^A-Za-z])([a-z])/g,
+      (_m, a: string, b: string) => a + b.toUpperCase(),
+    );
   },
   find(this: string, sub: unknown) {
     return this.indexOf(String(sub));
@@ -280,7 +305,8 @@ const STRING_METHODS: Record<string, Method> = {
       if (m === '{{') return '{';
       if (m === '}}') return '}';
       const name = (key ?? '').split(/[!:]/)[0];
-      const v = name === '' ? positional[auto++] : /^\d+$/.test(name) ? positional[Number(name)] : named[name];
+      const v =
+        name === '' ? positional[auto++] : /^\d+$/.test(name) ? positional[Number(name)] : named[name];
       return pyStr(v);
     });
   },
@@ -335,13 +361,16 @@ let patched = false;
 function installPythonMethods(): void {
   if (patched) return;
   patched = true;
-  const runtime = (nunjucks as unknown as { runtime: { memberLookup: (obj: unknown, val: unknown) => unknown } }).runtime;
+  const runtime = (
+    nunjucks as unknown as { runtime: { memberLookup: (obj: unknown, val: unknown) => unknown } }
+  ).runtime;
   const original = runtime.memberLookup;
   runtime.memberLookup = function memberLookup(obj: unknown, val: unknown): unknown {
     if (typeof val === 'string') {
       if (typeof obj === 'string') {
         const m = STRING_METHODS[val];
-        if (m && (STRING_OVERRIDES.has(val) || !(val in String.prototype))) return (...args: unknown[]) => m.apply(obj, args);
+        if (m && (STRING_OVERRIDES.has(val) || !(val in String.prototype)))
+          return (...args: unknown[]) => m.apply(obj, args);
       } else if (Array.isArray(obj)) {
         const m = LIST_METHODS[val];
         if (m && !(val in Array.prototype)) return (...args: unknown[]) => m.apply(obj, args);
@@ -365,7 +394,10 @@ function optionsOf(self: RenderContextThis | undefined): JinjaOptions {
 }
 
 /** Adapts a positional filter to nunjucks' calling convention (keyword args arrive as an object). */
-function adaptFilter(fn: FilterFunction, params: string[]): (this: RenderContextThis, ...args: unknown[]) => unknown {
+function adaptFilter(
+  fn: FilterFunction,
+  params: string[],
+): (this: RenderContextThis, ...args: unknown[]) => unknown {
   return function (this: RenderContextThis, ...args: unknown[]) {
     const { positional, named } = kwargs(args);
     if (Object.keys(named).length) {
@@ -399,9 +431,15 @@ let environment: nunjucks.Environment | null = null;
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
-  const e = new nunjucks.Environment(null, { autoescape: false, trimBlocks: true, lstripBlocks: true, throwOnUndefined: false });
+  const e = new nunjucks.Environment(null, {
+    autoescape: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+    throwOnUndefined: false,
+  });
   const filters: Record<string, FilterFunction> = { ...jinjaBuiltins, ...st2Filters };
-  for (const [name, fn] of Object.entries(filters)) e.addFilter(name, adaptFilter(fn, FILTER_PARAMS[name] ?? []));
+  for (const [name, fn] of Object.entries(filters))
+    e.addFilter(name, adaptFilter(fn, FILTER_PARAMS[name] ?? []));
   e.addFilter('decrypt_kv', function (this: RenderContextThis, value: unknown) {
     return createSt2Filters({ decrypt: optionsOf(this).decrypt }).decrypt_kv(value);
   });
@@ -410,7 +448,13 @@ function env(): nunjucks.Environment {
     const items = Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [];
     if (typeof named.attribute === 'string') {
       const path = named.attribute.split('.');
-      return items.map((it) => path.reduce<unknown>((acc, k) => (acc === null || acc === undefined ? undefined : (acc as Record<string, unknown>)[k]), it) ?? named.default);
+      return items.map(
+        (it) =>
+          path.reduce<unknown>(
+            (acc, k) => (acc === null || acc === undefined ? undefined : (acc as Record<string, unknown>)[k]),
+            it,
+          ) ?? named.default,
+      );
     }
     const name = positional[0];
     if (typeof name !== 'string') throw new Error('map() needs a filter name or attribute=');
@@ -466,7 +510,11 @@ function cleanReason(err: unknown): string {
   return pos ? `${reason} (line ${pos[1]}, column ${pos[2]})` : reason;
 }
 
-function renderContext(context: Record<string, unknown>, options: JinjaOptions, capture?: { value: unknown }): Record<string, unknown> {
+function renderContext(
+  context: Record<string, unknown>,
+  options: JinjaOptions,
+  capture?: { value: unknown },
+): Record<string, unknown> {
   return {
     ...(options.functions ?? {}),
     ...context,
@@ -478,7 +526,13 @@ function renderContext(context: Record<string, unknown>, options: JinjaOptions, 
   };
 }
 
-function run(source: string, original: string, context: Record<string, unknown>, options: JinjaOptions, capture?: { value: unknown }): string {
+function run(
+  source: string,
+  original: string,
+  context: Record<string, unknown>,
+  options: JinjaOptions,
+  capture?: { value: unknown },
+): string {
   const template = compiled(source, original, options);
   try {
     return template.render(renderContext(context, options, capture));
@@ -496,8 +550,13 @@ function run(source: string, original: string, context: Record<string, unknown>,
  * st2-style string rendering: the result is always a string, values print as Python's str().
  * Undefined names print as '' (Jinja2's default Undefined).
  */
-export function renderTemplate(template: string, context: Record<string, unknown>, options: JinjaOptions = {}): string {
-  if (typeof template !== 'string') throw new JinjaRenderError(String(template), 'the template is not a string', { source: options.source });
+export function renderTemplate(
+  template: string,
+  context: Record<string, unknown>,
+  options: JinjaOptions = {},
+): string {
+  if (typeof template !== 'string')
+    throw new JinjaRenderError(String(template), 'the template is not a string', { source: options.source });
   if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
   return run(wrapOutputs(scanTemplate(template), OUTPUT_FILTER), template, context, options);
 }
@@ -506,7 +565,11 @@ export function renderTemplate(template: string, context: Record<string, unknown
  * Orquesta semantics: a string that is exactly one `{{ expr }}` evaluates to the expression's
  * native value (object, array, number, boolean, null); anything else renders to a string.
  */
-export function evaluateJinja(expression: string, context: Record<string, unknown>, options: JinjaOptions = {}): unknown {
+export function evaluateJinja(
+  expression: string,
+  context: Record<string, unknown>,
+  options: JinjaOptions = {},
+): unknown {
   if (typeof expression !== 'string') return expression;
   const single = singleExpression(expression);
   if (single === null) return renderTemplate(expression, context, options);
@@ -527,7 +590,9 @@ export function findTemplateVariables(template: string): Set<string> {
     .join('');
   let ast: unknown;
   try {
-    ast = (nunjucks as unknown as { parser: { parse: (src: string, ext: unknown[], opts: unknown) => unknown } }).parser.parse(source, [], {});
+    ast = (
+      nunjucks as unknown as { parser: { parse: (src: string, ext: unknown[], opts: unknown) => unknown } }
+    ).parser.parse(source, [], {});
   } catch (err) {
     throw new JinjaRenderError(template, cleanReason(err), { phase: 'parse' });
   }

@@ -54,10 +54,16 @@ export function parseJsonPath(path: string): Step[] {
       if (body === '*') steps.push({ kind: 'wildcard' });
       else if (/^-?\d*:-?\d*(:-?\d*)?$/.test(body)) {
         const [a, b, c] = body.split(':');
-        steps.push({ kind: 'slice', start: a ? Number(a) : undefined, end: b ? Number(b) : undefined, step: c ? Number(c) : undefined });
+        steps.push({
+          kind: 'slice',
+          start: a ? Number(a) : undefined,
+          end: b ? Number(b) : undefined,
+          step: c ? Number(c) : undefined,
+        });
       } else {
         const parts = splitUnion(body, path);
-        if (parts.every((p) => typeof p === 'number')) steps.push({ kind: 'index', indexes: parts as number[] });
+        if (parts.every((p) => typeof p === 'number'))
+          steps.push({ kind: 'index', indexes: parts as number[] });
         else steps.push({ kind: 'key', names: parts.map(String) });
       }
     } else if (first) {
@@ -110,7 +116,9 @@ function children(v: unknown): unknown[] {
 }
 
 function own(v: unknown, k: string): boolean {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, k);
+  return (
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, k)
+  );
 }
 
 /** All values the path selects, in document order ([] when nothing matches). */
@@ -135,13 +143,17 @@ export function queryJsonPath(value: unknown, path: string): unknown[] {
               const idx = n < 0 ? v.length + n : n;
               if (idx >= 0 && idx < v.length) next.push(v[idx]);
             }
-          } else for (const n of step.indexes) if (own(v, String(n))) next.push((v as Record<string, unknown>)[String(n)]);
+          } else
+            for (const n of step.indexes)
+              if (own(v, String(n))) next.push((v as Record<string, unknown>)[String(n)]);
           break;
         case 'slice':
           if (Array.isArray(v)) {
             const stepN = step.step ?? 1;
-            const norm = (x: number | undefined, d: number): number => (x === undefined ? d : x < 0 ? Math.max(v.length + x, 0) : Math.min(x, v.length));
-            if (stepN > 0) for (let k = norm(step.start, 0); k < norm(step.end, v.length); k += stepN) next.push(v[k]);
+            const norm = (x: number | undefined, d: number): number =>
+              x === undefined ? d : x < 0 ? Math.max(v.length + x, 0) : Math.min(x, v.length);
+            if (stepN > 0)
+              for (let k = norm(step.start, 0); k < norm(step.end, v.length); k += stepN) next.push(v[k]);
           }
           break;
         case 'wildcard':

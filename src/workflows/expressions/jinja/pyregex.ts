@@ -79,7 +79,11 @@ export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
   try {
     re = new RegExp(out, [...flags].join(''));
   } catch (err) {
-    throw new SquallError('REGEX_INVALID', `Invalid regular expression "${pattern}": ${(err as Error).message}`, { pattern });
+    throw new SquallError(
+      'REGEX_INVALID',
+      `Invalid regular expression "${pattern}": ${(err as Error).message}`,
+      { pattern },
+    );
   }
   if (cache.size > 1000) cache.clear();
   cache.set(key, re);
@@ -90,16 +94,29 @@ export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
 export function pyReplacement(replacement: string): (match: string, ...rest: unknown[]) => string {
   return (match: string, ...rest: unknown[]) => {
     const last = rest[rest.length - 1];
-    const named = typeof last === 'object' && last !== null ? (last as Record<string, string | undefined>) : {};
-    const groups = rest.slice(0, typeof last === 'object' && last !== null ? -3 : -2) as Array<string | undefined>;
+    const named =
+      typeof last === 'object' && last !== null ? (last as Record<string, string | undefined>) : {};
+    const groups = rest.slice(0, typeof last === 'object' && last !== null ? -3 : -2) as Array<
+      string | undefined
+    >;
     const group = (ref: string): string => {
       if (/^\d+$/.test(ref)) {
         const n = Number(ref);
         if (n === 0) return match;
-        if (n > groups.length) throw new SquallError('REGEX_INVALID', `invalid group reference ${n} in replacement "${replacement}"`, { replacement });
+        if (n > groups.length)
+          throw new SquallError(
+            'REGEX_INVALID',
+            `invalid group reference ${n} in replacement "${replacement}"`,
+            { replacement },
+          );
         return groups[n - 1] ?? '';
       }
-      if (!(ref in named)) throw new SquallError('REGEX_INVALID', `unknown group name '${ref}' in replacement "${replacement}"`, { replacement });
+      if (!(ref in named))
+        throw new SquallError(
+          'REGEX_INVALID',
+          `unknown group name '${ref}' in replacement "${replacement}"`,
+          { replacement },
+        );
       return named[ref] ?? '';
     };
     let out = '';
@@ -120,7 +137,15 @@ export function pyReplacement(replacement: string): (match: string, ...rest: unk
         i += d[0].length;
       } else {
         const nx = rest2[0] ?? '';
-        const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', a: '\x07', f: '\f', v: '\v' };
+        const esc: Record<string, string> = {
+          n: '\n',
+          t: '\t',
+          r: '\r',
+          '\\': '\\',
+          a: '\x07',
+          f: '\f',
+          v: '\v',
+        };
         out += nx in esc ? esc[nx] : '\\' + nx;
         i += 1;
       }

@@ -49,7 +49,9 @@ export function pyRepr(value: unknown): string {
   if (value instanceof Date) return pyReprString(value.toISOString());
   if (typeof value === 'function') return '<function>';
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyReprString(k)}: ${pyRepr(v)}`);
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `${pyReprString(k)}: ${pyRepr(v)}`,
+    );
     return '{' + entries.join(', ') + '}';
   }
   return String(value);
@@ -75,7 +77,8 @@ export interface JsonDumpsOptions {
 
 function jsonString(s: string, ensureAscii: boolean, htmlSafe: boolean): string {
   let out = JSON.stringify(s);
-  if (ensureAscii) out = out.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (ensureAscii)
+    out = out.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   if (htmlSafe) {
     out = out.replace(/[<>&']/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   }
@@ -114,7 +117,10 @@ export function pyJsonDumps(value: unknown, options: JsonDumpsOptions = {}): str
       let keys = Object.keys(v as object);
       if (options.sortKeys) keys = keys.sort();
       if (keys.length === 0) return '{}';
-      const items = keys.map((k) => jsonString(k, ensureAscii, htmlSafe) + keySep + walk((v as Record<string, unknown>)[k], depth + 1));
+      const items = keys.map(
+        (k) =>
+          jsonString(k, ensureAscii, htmlSafe) + keySep + walk((v as Record<string, unknown>)[k], depth + 1),
+      );
       return '{' + open + items.join(sep) + close + '}';
     }
     throw new TypeError(`Object of type ${typeof v} is not JSON serializable`);
@@ -130,7 +136,10 @@ export function pyJsonDumps(value: unknown, options: JsonDumpsOptions = {}): str
 export function parsePythonLiteral(text: string): unknown {
   let i = 0;
   const fail = (why: string): never => {
-    throw new SquallError('PY_LITERAL', `Not a Python literal at offset ${i}: ${why}`, { text: text.slice(0, 200), offset: i });
+    throw new SquallError('PY_LITERAL', `Not a Python literal at offset ${i}: ${why}`, {
+      text: text.slice(0, 200),
+      offset: i,
+    });
   };
   const ws = (): void => {
     while (i < text.length && /\s/.test(text[i])) i++;
@@ -155,7 +164,20 @@ export function parsePythonLiteral(text: string): unknown {
       if (ch === '\\' && !raw) {
         const nx = text[i + 1];
         i += 2;
-        const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0', '\n': '' };
+        const simple: Record<string, string> = {
+          n: '\n',
+          t: '\t',
+          r: '\r',
+          '\\': '\\',
+          "'": "'",
+          '"': '"',
+          a: '\x07',
+          b: '\b',
+          f: '\f',
+          v: '\v',
+          '0': '\0',
+          '\n': '',
+        };
         if (nx in simple) out += simple[nx];
         else if (nx === 'x') {
           out += String.fromCharCode(parseInt(text.slice(i, i + 2), 16));
@@ -228,8 +250,16 @@ export function parsePythonLiteral(text: string): unknown {
       i++;
       return parseSeq(')');
     }
-    if (ch === "'" || ch === '"' || (/[rRbBuU]/.test(ch) && /['"]|[rRbBuU]['"]/.test(text.slice(i + 1, i + 3)))) return parseString();
-    const num = /^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?)/.exec(text.slice(i));
+    if (
+      ch === "'" ||
+      ch === '"' ||
+      (/[rRbBuU]/.test(ch) && /['"]|[rRbBuU]['"]/.test(text.slice(i + 1, i + 3)))
+    )
+      return parseString();
+    const num =
+      /^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?)/.exec(
+        text.slice(i),
+      );
     if (num && num[0] !== '-' && num[0] !== '+') {
       i += num[0].length;
       const s = num[0].replace(/_/g, '');

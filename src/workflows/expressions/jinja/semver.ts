@@ -11,13 +11,25 @@ export interface Version {
   build: string | null;
 }
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
 export function parseVersion(value: unknown): Version {
   const text = String(value ?? '').trim();
   const m = SEMVER.exec(text);
-  if (!m) throw new SquallError('VERSION_INVALID', `"${text}" is not a valid SemVer string (expected MAJOR.MINOR.PATCH)`, { value: text });
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), prerelease: m[4] ?? null, build: m[5] ?? null };
+  if (!m)
+    throw new SquallError(
+      'VERSION_INVALID',
+      `"${text}" is not a valid SemVer string (expected MAJOR.MINOR.PATCH)`,
+      { value: text },
+    );
+  return {
+    major: Number(m[1]),
+    minor: Number(m[2]),
+    patch: Number(m[3]),
+    prerelease: m[4] ?? null,
+    build: m[5] ?? null,
+  };
 }
 
 function comparePrerelease(a: string | null, b: string | null): number {
@@ -54,7 +66,11 @@ export function compareVersions(a: unknown, b: unknown): number {
 export function matchVersion(value: unknown, expr: unknown): boolean {
   const m = /^\s*(<=|>=|==|!=|<|>)\s*(.+)$/.exec(String(expr ?? ''));
   if (!m) {
-    throw new SquallError('VERSION_INVALID', `"${String(expr)}" is not a version match expression: it must start with one of <, >, <=, >=, ==, !=`, { expr });
+    throw new SquallError(
+      'VERSION_INVALID',
+      `"${String(expr)}" is not a version match expression: it must start with one of <, >, <=, >=, ==, !=`,
+      { expr },
+    );
   }
   const c = compareVersions(value, m[2].trim());
   switch (m[1]) {
