@@ -223,6 +223,11 @@ describe('extractParameters: raw regular expressions', () => {
     expect(extractParameters('^\\s*hello (?P<who>\\w+)|(?P<x>zz)$', 'hello bob')).toEqual({ who: 'bob', x: null });
   });
 
+  it('an end anchor in a branch of a sub-pattern counts (st2 `^(?:asdf|fdsa$)`)', () => {
+    // The `$` belongs to the second branch only, so the first branch may leave text unmatched.
+    expect(extractParameters('^\\s*(?:deploy (?P<app>\\w+)|status$)', 'deploy web and more')).toEqual({ app: 'web' });
+  });
+
   it('anchors inside a quantified group do not count, like st2', () => {
     // `(?:$)?` is skipped by st2's token walk, so `\s*$` is still appended.
     expect(parseError('foo (?P<k>\\w+)(?:$)?', 'foo bar baz').code).toBe('ALIAS_NO_MATCH');
