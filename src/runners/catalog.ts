@@ -30,7 +30,13 @@ export interface RunnerTypeSpec {
 }
 
 /** Attributes of a runner parameter that an action may override (st2 §1). */
-export const OVERRIDABLE_RUNNER_PARAMETER_ATTRIBUTES = ['default', 'description', 'enum', 'immutable', 'required'];
+export const OVERRIDABLE_RUNNER_PARAMETER_ATTRIBUTES = [
+  'default',
+  'description',
+  'enum',
+  'immutable',
+  'required',
+];
 
 const shellCommon: Record<string, ParameterSpec> = {
   cwd: { type: 'string', description: 'Working directory where the command will be executed in.' },
@@ -43,12 +49,30 @@ const shellCommon: Record<string, ParameterSpec> = {
 
 const remoteCommon: Record<string, ParameterSpec> = {
   bastion_host: { type: 'string', description: 'The host SSH connections will be proxied through.' },
-  cwd: { type: 'string', description: 'Working directory where the command will be executed.', default: '/tmp' },
-  dir: { type: 'string', description: 'The working directory where the script is copied to.', default: '/tmp', immutable: true },
+  cwd: {
+    type: 'string',
+    description: 'Working directory where the command will be executed.',
+    default: '/tmp',
+  },
+  dir: {
+    type: 'string',
+    description: 'The working directory where the script is copied to.',
+    default: '/tmp',
+    immutable: true,
+  },
   env: { type: 'object', description: 'Environment variables which will be available to the command.' },
-  hosts: { type: 'string', description: 'A comma delimited string of a list of hosts (host:port allowed).', required: true },
+  hosts: {
+    type: 'string',
+    description: 'A comma delimited string of a list of hosts (host:port allowed).',
+    required: true,
+  },
   kwarg_op: { type: 'string', description: 'Operator to use in front of keyword args.', default: '--' },
-  parallel: { type: 'boolean', description: 'Run on all hosts in parallel.', default: false, immutable: true },
+  parallel: {
+    type: 'boolean',
+    description: 'Run on all hosts in parallel.',
+    default: false,
+    immutable: true,
+  },
   passphrase: { type: 'string', description: 'Passphrase for the private key.', secret: true },
   password: { type: 'string', description: 'Password used to log in.', secret: true },
   port: { type: 'integer', description: 'SSH port.' },
@@ -65,7 +89,10 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
     description: 'A runner to execute local actions as a fixed user.',
     enabled: true,
     runner_module: 'local_shell_command_runner',
-    runner_parameters: { cmd: { type: 'string', description: 'Arbitrary Linux command to be executed on the host.' }, ...shellCommon },
+    runner_parameters: {
+      cmd: { type: 'string', description: 'Arbitrary Linux command to be executed on the host.' },
+      ...shellCommon,
+    },
     supported: true,
   },
   'local-shell-script': {
@@ -85,7 +112,10 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
     description: 'A remote execution runner that executes commands on remote hosts over SSH.',
     enabled: true,
     runner_module: 'remote_command_runner',
-    runner_parameters: { cmd: { type: 'string', description: 'Arbitrary Linux command to be executed on the remote host(s).' }, ...remoteCommon },
+    runner_parameters: {
+      cmd: { type: 'string', description: 'Arbitrary Linux command to be executed on the remote host(s).' },
+      ...remoteCommon,
+    },
     supported: true,
   },
   'remote-shell-script': {
@@ -117,7 +147,8 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
   },
   nodejs: {
     name: 'nodejs',
-    description: "Squall's native runner: a JS or TS module exporting an action class or function, run in a child process.",
+    description:
+      "Squall's native runner: a JS or TS module exporting an action class or function, run in a child process.",
     enabled: true,
     runner_module: 'nodejs_runner',
     runner_parameters: {
@@ -182,13 +213,23 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
         default: {
           title: 'response_data',
           type: 'object',
-          properties: { continue: { type: 'boolean', description: 'Would you like to continue the workflow?', required: true } },
+          properties: {
+            continue: {
+              type: 'boolean',
+              description: 'Would you like to continue the workflow?',
+              required: true,
+            },
+          },
         },
       },
       route: { type: 'string', default: '' },
       roles: { type: 'array', default: [] },
       users: { type: 'array', default: [] },
-      ttl: { type: 'integer', default: 1440, description: 'Time (in minutes) that an unacknowledged Inquiry is cleaned up' },
+      ttl: {
+        type: 'integer',
+        default: 1440,
+        description: 'Time (in minutes) that an unacknowledged Inquiry is cleaned up',
+      },
     },
     supported: true,
   },
@@ -232,7 +273,11 @@ function winrm(name: string, module: string, withCmd: boolean): RunnerTypeSpec {
       port: { type: 'integer', default: 5986 },
       scheme: { type: 'string', default: 'https' },
       timeout: { type: 'integer', default: 60 },
-      transport: { type: 'string', default: 'ntlm', enum: ['basic', 'certificate', 'credssp', 'kerberos', 'ntlm', 'plaintext', 'ssl'] },
+      transport: {
+        type: 'string',
+        default: 'ntlm',
+        enum: ['basic', 'certificate', 'credssp', 'kerberos', 'ntlm', 'plaintext', 'ssl'],
+      },
       username: { type: 'string', required: true },
       verify_ssl_cert: { type: 'boolean', default: true },
     },

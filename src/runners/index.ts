@@ -3,10 +3,12 @@ import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
 import { nodejsRunner } from './nodejs.js';
 import { noopRunner } from './noop.js';
 import { pythonScriptRunner } from './python.js';
+import { remoteShellCmdRunner, remoteShellScriptRunner } from './remote-shell.js';
 import type { Runner } from './types.js';
 
 export * from './types.js';
 export * from './catalog.js';
+export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
 export { MAX_PARAM_LENGTH, buildScriptArguments, serializePositional, shellQuote } from './shell-args.js';
 
 /** The runners Squall executes itself, by runner type name (st2 §1.1). */
@@ -17,6 +19,8 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [httpRequestRunner.name]: httpRequestRunner,
   [pythonScriptRunner.name]: pythonScriptRunner,
   [nodejsRunner.name]: nodejsRunner,
+  [remoteShellCmdRunner.name]: remoteShellCmdRunner,
+  [remoteShellScriptRunner.name]: remoteShellScriptRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {

@@ -1,7 +1,8 @@
 import type { ParameterSpec } from './catalog.js';
 
 /** Execution statuses a runner may end in (st2-reference.md §13.1). */
-export type RunnerStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled' | 'abandoned' | 'pending' | 'running';
+export type RunnerStatus =
+  'succeeded' | 'failed' | 'timeout' | 'canceled' | 'abandoned' | 'pending' | 'running';
 
 export type OutputType = 'stdout' | 'stderr' | 'output';
 
@@ -20,14 +21,21 @@ export interface RunnerAction {
 
 /** Datastore access for actions (st2 action_service semantics, §2.3). */
 export interface ActionDatastore {
-  getValue(name: string, opts?: { local?: boolean; scope?: 'system' | 'user'; decrypt?: boolean }): Promise<string | null>;
+  getValue(
+    name: string,
+    opts?: { local?: boolean; scope?: 'system' | 'user'; decrypt?: boolean },
+  ): Promise<string | null>;
   setValue(
     name: string,
     value: string,
     opts?: { ttl?: number; local?: boolean; scope?: 'system' | 'user'; encrypt?: boolean },
   ): Promise<void>;
   deleteValue(name: string, opts?: { local?: boolean; scope?: 'system' | 'user' }): Promise<boolean>;
-  listValues(opts?: { local?: boolean; prefix?: string; scope?: 'system' | 'user' }): Promise<Array<{ name: string; value: string }>>;
+  listValues(opts?: {
+    local?: boolean;
+    prefix?: string;
+    scope?: 'system' | 'user';
+  }): Promise<Array<{ name: string; value: string }>>;
 }
 
 export interface RunnerLogger {
@@ -61,6 +69,11 @@ export interface RunnerContext {
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */
   venvDir?: string;
+  /**
+   * Defaults for the remote-shell runners when the action sets no `username` / `private_key`
+   * (st2's `[system_user] user` and `ssh_key_file`). Without them: the service's user and ~/.ssh keys.
+   */
+  ssh?: { username?: string; privateKeyPath?: string };
 }
 
 export interface RunnerResult {
