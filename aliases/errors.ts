@@ -6,7 +6,11 @@ import { SquallError } from '../src/errors.js';
  * has a default). Messages are StackStorm's own, so users and tests recognise them.
  */
 export class AliasParseError extends SquallError {
-  constructor(code: 'ALIAS_NO_MATCH' | 'ALIAS_NO_VALUE', message: string, context: Record<string, unknown> = {}) {
+  constructor(
+    code: 'ALIAS_NO_MATCH' | 'ALIAS_NO_VALUE',
+    message: string,
+    context: Record<string, unknown> = {},
+  ) {
     super(code, message, context, 400);
     this.name = 'AliasParseError';
   }

@@ -3,7 +3,9 @@ import { aliasRef, type AliasFormat, type AliasLike, type NormalisedFormat } fro
 
 /** True when the format entry carries its own help text (st2 only lists those in help). */
 export function hasDisplay(format: AliasFormat): boolean {
-  return typeof format === 'string' ? format !== '' : typeof format?.display === 'string' && format.display !== '';
+  return typeof format === 'string'
+    ? format !== ''
+    : typeof format?.display === 'string' && format.display !== '';
 }
 
 /**
@@ -29,7 +31,10 @@ function normaliseOne(alias: AliasLike, entry: unknown, index: number): Normalis
   const context = { alias: aliasRef(alias), field: `formats[${index}]` };
   if (typeof entry === 'string') return { display: entry, representation: [entry], matchMultiple: false };
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw new AliasFormatError(`${where} is neither a string nor an object with display/representation`, context);
+    throw new AliasFormatError(
+      `${where} is neither a string nor an object with display/representation`,
+      context,
+    );
   }
   const { display, representation, match_multiple: matchMultiple } = entry as Record<string, unknown>;
   if (display !== undefined && display !== null && typeof display !== 'string') {
@@ -47,6 +52,11 @@ function normaliseOne(alias: AliasLike, entry: unknown, index: number): Normalis
     throw new AliasFormatError(`${where}.match_multiple must be true or false`, context);
   }
   const shown = typeof display === 'string' && display !== '' ? display : reps[0];
-  if (shown === undefined) throw new AliasFormatError(`${where} has neither display nor representation`, context);
-  return { display: shown, representation: reps.length ? reps : [shown], matchMultiple: matchMultiple === true };
+  if (shown === undefined)
+    throw new AliasFormatError(`${where} has neither display nor representation`, context);
+  return {
+    display: shown,
+    representation: reps.length ? reps : [shown],
+    matchMultiple: matchMultiple === true,
+  };
 }

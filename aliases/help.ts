@@ -37,9 +37,13 @@ export function buildHelp(aliases: AliasLike[], options: HelpOptions = {}): Help
     ['offset', offset],
   ] as const) {
     if (!Number.isInteger(value) || value < 0) {
-      throw new SquallError('ALIAS_HELP_PAGING', `Help "${name}" must be a whole number of 0 or more, got ${value}`, {
-        [name]: value,
-      });
+      throw new SquallError(
+        'ALIAS_HELP_PAGING',
+        `Help "${name}" must be a whole number of 0 or more, got ${value}`,
+        {
+          [name]: value,
+        },
+      );
     }
   }
   const filter = compileSearchRegex(options.filter ?? '', 'Help filter');
@@ -86,7 +90,8 @@ export function renderHelpText(help: HelpResult, options: HelpTextOptions = {}):
     .map((x) => x.h);
   if (items.length === 0) return 'No commands match.';
   const pages = Math.ceil(items.length / pageSize);
-  if (page > pages) return `There is no page ${page}: ${items.length} commands fit on ${pages} page${pages === 1 ? '' : 's'}.`;
+  if (page > pages)
+    return `There is no page ${page}: ${items.length} commands fit on ${pages} page${pages === 1 ? '' : 's'}.`;
 
   const shown = items.slice((page - 1) * pageSize, page * pageSize);
   const lines: string[] = [];

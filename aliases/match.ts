@@ -52,7 +52,12 @@ export interface MatchOptions {
   suggestions?: number;
 }
 
-function collect(aliases: AliasLike[], command: string, multiple: boolean, skipped: SkippedFormat[]): AliasCandidate[] {
+function collect(
+  aliases: AliasLike[],
+  command: string,
+  multiple: boolean,
+  skipped: SkippedFormat[],
+): AliasCandidate[] {
   const found: AliasCandidate[] = [];
   for (const alias of aliases) {
     if (!isEnabled(alias)) continue;
@@ -143,7 +148,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

@@ -41,10 +41,14 @@ export function applyImmutableParameters(
   for (const set of sets) {
     const overridden = names.filter((name) => Object.prototype.hasOwnProperty.call(set, name));
     if (overridden.length) {
-      throw new SquallError('ALIAS_IMMUTABLE', `Immutable arguments cannot be overriden: ${overridden.join(',')}`, {
-        alias: aliasRef(alias),
-        parameters: overridden,
-      });
+      throw new SquallError(
+        'ALIAS_IMMUTABLE',
+        `Immutable arguments cannot be overriden: ${overridden.join(',')}`,
+        {
+          alias: aliasRef(alias),
+          parameters: overridden,
+        },
+      );
     }
   }
   const rendered: AliasParameters = {};
@@ -194,7 +198,15 @@ function parsePythonLiteral(text: string): unknown {
     while (i < text.length && text[i] !== quote) {
       if (text[i] === '\\') {
         const e = text[i + 1];
-        const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
+        const simple: Record<string, string> = {
+          n: '\n',
+          t: '\t',
+          r: '\r',
+          '\\': '\\',
+          "'": "'",
+          '"': '"',
+          '0': '\0',
+        };
         if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
           out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
           i += 6;
@@ -250,7 +262,9 @@ function parsePythonLiteral(text: string): unknown {
       i++;
       return obj;
     }
-    const word = /^(?:True|False|None|true|false|null|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
+    const word = /^(?:True|False|None|true|false|null|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(
+      text.slice(i),
+    );
     if (!word) return fail();
     i += word[0].length;
     if (word[0] === 'True' || word[0] === 'true') return true;

@@ -56,15 +56,20 @@ export function compileFormat(format: string): CompiledFormat {
   const placeholders: string[] = [];
   const substitute = (_m: string, space: string, key: string): string =>
     placeholderRegex(space, placeholders.push(key) - 1);
-  let reg = format.replace(new RegExp(String.raw`(\s*)` + OPTIONAL, 'gs'), (m, space: string, key: string) => {
-    return `(?:${substitute(m, space, key)})?`;
-  });
+  let reg = format.replace(
+    new RegExp(String.raw`(\s*)` + OPTIONAL, 'gs'),
+    (m, space: string, key: string) => {
+      return `(?:${substitute(m, space, key)})?`;
+    },
+  );
   reg = reg.replace(new RegExp(String.raw`(\s*)` + REQUIRED, 'gs'), substitute);
 
   const label = `Format string "${format}"`;
   const translated = translatePythonRegex(reg, placeholders, label, { format });
   const source =
-    (translated.hasStart ? '' : String.raw`^\s*`) + translated.source + (translated.hasEnd ? '' : String.raw`\s*$`);
+    (translated.hasStart ? '' : String.raw`^\s*`) +
+    translated.source +
+    (translated.hasEnd ? '' : String.raw`\s*$`);
   const flags = 'sd' + (translated.ignoreCase ? 'i' : '');
   let regex: RegExp;
   let globalRegex: RegExp;
@@ -78,7 +83,13 @@ export function compileFormat(format: string): CompiledFormat {
     });
   }
 
-  const compiled: CompiledFormat = { format, regex, globalRegex, groupParams: translated.groupParams, optional };
+  const compiled: CompiledFormat = {
+    format,
+    regex,
+    globalRegex,
+    groupParams: translated.groupParams,
+    optional,
+  };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(format, compiled);
   return compiled;
@@ -124,7 +135,11 @@ function literalCount(stream: string, m: RegExpExecArray): number {
  * Parses a command against one format, st2's way. `multiple` applies the expression find-all
  * style and returns one parameter set per match (match_multiple formats).
  */
-export function parseDetailed(format: string | undefined, command: string | undefined, multiple = false): DetailedParse {
+export function parseDetailed(
+  format: string | undefined,
+  command: string | undefined,
+  multiple = false,
+): DetailedParse {
   const fmt = format ?? '';
   const original = command ?? '';
   const { pairs, stream } = cutTrailingPairs(original);
@@ -132,10 +147,14 @@ export function parseDetailed(format: string | undefined, command: string | unde
 
   const build = (m: RegExpExecArray | null): AliasParameters => {
     if (!m) {
-      throw new AliasParseError('ALIAS_NO_MATCH', `Command "${original}" doesn't match format string "${fmt}"`, {
-        command: original,
-        format: fmt,
-      });
+      throw new AliasParseError(
+        'ALIAS_NO_MATCH',
+        `Command "${original}" doesn't match format string "${fmt}"`,
+        {
+          command: original,
+          format: fmt,
+        },
+      );
     }
     const result: AliasParameters = {};
     compiled.groupParams.forEach((param, index) => {
@@ -174,7 +193,10 @@ export function extractParameters(format: string | undefined, command: string): 
 }
 
 /** st2's `get_multiple_extracted_param_value`: one parameter set per match of the format. */
-export function extractMultipleParameters(format: string | undefined, command: string): Array<Record<string, unknown>> {
+export function extractMultipleParameters(
+  format: string | undefined,
+  command: string,
+): Array<Record<string, unknown>> {
   return parseDetailed(format, command, true).parameters;
 }
 

@@ -155,7 +155,9 @@ class Translator {
   }
 
   private namedGroup(rawName: string): string {
-    const param = rawName.startsWith(PLACEHOLDER_MARK) ? this.placeholders[Number(rawName.slice(1))] : rawName;
+    const param = rawName.startsWith(PLACEHOLDER_MARK)
+      ? this.placeholders[Number(rawName.slice(1))]
+      : rawName;
     if (param === undefined) this.fail(`unknown placeholder ${JSON.stringify(rawName)}`);
     this.groupParams.push(param);
     return `(?<a${this.groupParams.length - 1}>`;
@@ -200,7 +202,8 @@ class Translator {
       } else if (kind !== undefined && /[aiLmsux-]/.test(kind)) {
         const m = /^([aiLmsux]*)(?:-([imsx]*))?([):])/.exec(src.slice(this.i + 1));
         if (!m) this.fail('unknown flag group');
-        if (m[3] === ':' || m[2] !== undefined) this.fail(`scoped inline flags "(?${m[0]}" are not supported`);
+        if (m[3] === ':' || m[2] !== undefined)
+          this.fail(`scoped inline flags "(?${m[0]}" are not supported`);
         for (const flag of m[1]) {
           if (flag === 'i') this.ignoreCase = true;
           else if (flag === 'm' || flag === 'x') this.fail(`inline flag "${flag}" is not supported`);
@@ -266,9 +269,12 @@ export function compileSearchRegex(pattern: string, what: string): RegExp {
   try {
     return new RegExp(translated.source, 'is');
   } catch (err) {
-    throw new AliasFormatError(`${what} "${pattern}" is not a valid regular expression: ${(err as Error).message}`, {
-      pattern,
-      what,
-    });
+    throw new AliasFormatError(
+      `${what} "${pattern}" is not a valid regular expression: ${(err as Error).message}`,
+      {
+        pattern,
+        what,
+      },
+    );
   }
 }

@@ -35,7 +35,9 @@ const ACK_PHRASES = [
 export function defaultAckText(executionId: string, actionRef: string, webUrl?: string): string {
   let hash = 0;
   for (const ch of executionId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  const phrase = ACK_PHRASES[hash % ACK_PHRASES.length].replace('{ref}', actionRef).replace('{id}', executionId);
+  const phrase = ACK_PHRASES[hash % ACK_PHRASES.length]
+    .replace('{ref}', actionRef)
+    .replace('{id}', executionId);
   if (!webUrl) return phrase;
   return `${phrase} (details available at ${webUrl.replace(/\/+$/, '')}/#/history/${executionId}/general)`;
 }
@@ -73,7 +75,13 @@ function serialize(entries: Array<[string, unknown]>, indent = ''): string[] {
     if (isMapping(value)) {
       lines.push(`${indent}${key}:`, ...serialize(Object.entries(value), indent + '  '));
     } else if (typeof value === 'string' && value.trim().includes('\n')) {
-      lines.push(`${indent}${key}:`, ...value.trim().split('\n').map((l) => `${indent}  ${l}`));
+      lines.push(
+        `${indent}${key}:`,
+        ...value
+          .trim()
+          .split('\n')
+          .map((l) => `${indent}  ${l}`),
+      );
     } else if (Array.isArray(value) && JSON.stringify(value).length > 60) {
       lines.push(`${indent}${key}:`, ...value.map((v) => `${indent}  - ${scalar(v)}`));
     } else {
@@ -130,7 +138,10 @@ function resultLines(runner: string, result: unknown): string[] {
       if ('succeeded' in result && 'failed' in result) return serialize(pick(result, SHELL_FIELDS));
       const lines: string[] = [];
       for (const [host, value] of Object.entries(result)) {
-        lines.push(`${host}:`, ...(isMapping(value) ? serialize(pick(value, SHELL_FIELDS), '  ') : [`  ${scalar(value)}`]));
+        lines.push(
+          `${host}:`,
+          ...(isMapping(value) ? serialize(pick(value, SHELL_FIELDS), '  ') : [`  ${scalar(value)}`]),
+        );
       }
       return lines;
     }
@@ -166,7 +177,10 @@ function formatSeconds(seconds: number): string {
  * code/error, per host for remote; python: result/stdout/stderr/exit code; http: status code and
  * body; orquesta: output and errors; anything else: every field).
  */
-export function formatExecutionResult(execution: ExecutionLike, options: FormatResultOptions = {}): FormattedResult {
+export function formatExecutionResult(
+  execution: ExecutionLike,
+  options: FormatResultOptions = {},
+): FormattedResult {
   const runner = execution.runner?.name ?? execution.action.runner_type ?? '';
   const lines = [
     `Action ${execution.action.ref} completed.`,
@@ -174,7 +188,8 @@ export function formatExecutionResult(execution: ExecutionLike, options: FormatR
     `execution: ${execution.id}`,
   ];
   const webUrl =
-    execution.web_url ?? (options.webUrl ? `${options.webUrl.replace(/\/+$/, '')}/#/history/${execution.id}/general` : undefined);
+    execution.web_url ??
+    (options.webUrl ? `${options.webUrl.replace(/\/+$/, '')}/#/history/${execution.id}/general` : undefined);
   if (webUrl) lines.push(`web_url: ${webUrl}`);
   const took = secondsTaken(execution);
   if (took !== undefined) lines.push(`Took ${formatSeconds(took)} s`);

@@ -9,10 +9,34 @@ const aliases: AliasLike[] = [
     description: 'Run a command on hosts',
     formats: ['run {{cmd}} on {{hosts}}', { display: 'exec <cmd>', representation: ['exec {{cmd}}'] }],
   },
-  { name: 'off', pack: 'core', action_ref: 'core.noop', enabled: false, description: 'Disabled', formats: ['noop'] },
-  { name: 'pack_install', pack: 'packs', action_ref: 'packs.install', description: 'Install packs', formats: ['pack install {{packs}}'] },
-  { name: 'hidden', pack: 'packs', action_ref: 'packs.x', description: 'No display', formats: [{ representation: ['secret {{x}}'] }] },
-  { name: 'deploy', pack: 'apps', action_ref: 'apps.deploy', formats: ['deploy {{app}}', 'Deploy {{app}} to {{env}}'] },
+  {
+    name: 'off',
+    pack: 'core',
+    action_ref: 'core.noop',
+    enabled: false,
+    description: 'Disabled',
+    formats: ['noop'],
+  },
+  {
+    name: 'pack_install',
+    pack: 'packs',
+    action_ref: 'packs.install',
+    description: 'Install packs',
+    formats: ['pack install {{packs}}'],
+  },
+  {
+    name: 'hidden',
+    pack: 'packs',
+    action_ref: 'packs.x',
+    description: 'No display',
+    formats: [{ representation: ['secret {{x}}'] }],
+  },
+  {
+    name: 'deploy',
+    pack: 'apps',
+    action_ref: 'apps.deploy',
+    formats: ['deploy {{app}}', 'Deploy {{app}} to {{env}}'],
+  },
 ];
 
 describe('buildHelp', () => {
@@ -47,13 +71,19 @@ describe('buildHelp', () => {
     const page = buildHelp(aliases, { limit: 2, offset: 1 });
     expect(page.available).toBe(5);
     expect(page.helpstrings.map((h) => h.display)).toEqual(['exec <cmd>', 'pack install {{packs}}']);
-    expect(buildHelp(aliases, { offset: 4 }).helpstrings.map((h) => h.display)).toEqual(['Deploy {{app}} to {{env}}']);
+    expect(buildHelp(aliases, { offset: 4 }).helpstrings.map((h) => h.display)).toEqual([
+      'Deploy {{app}} to {{env}}',
+    ]);
     expect(buildHelp(aliases, { limit: 1 }).helpstrings).toHaveLength(1);
   });
 
   it('rejects a bad filter or negative paging, naming the option', () => {
-    expect(() => buildHelp(aliases, { filter: '(unclosed' })).toThrow('Help filter "(unclosed" is not a valid regular expression');
-    expect(() => buildHelp(aliases, { limit: -1 })).toThrow('Help "limit" must be a whole number of 0 or more, got -1');
+    expect(() => buildHelp(aliases, { filter: '(unclosed' })).toThrow(
+      'Help filter "(unclosed" is not a valid regular expression',
+    );
+    expect(() => buildHelp(aliases, { limit: -1 })).toThrow(
+      'Help "limit" must be a whole number of 0 or more, got -1',
+    );
   });
 });
 
@@ -81,11 +111,28 @@ describe('renderHelpText', () => {
     const help = buildHelp(aliases);
     const first = renderHelpText(help, { prefix: '@bot ', pageSize: 2 });
     expect(first).toBe(
-      ['Available commands (5), page 1 of 3:', '', '[apps]', '  @bot deploy {{app}}', '  @bot Deploy {{app}} to {{env}}', '', 'More: @bot help page 2'].join('\n'),
+      [
+        'Available commands (5), page 1 of 3:',
+        '',
+        '[apps]',
+        '  @bot deploy {{app}}',
+        '  @bot Deploy {{app}} to {{env}}',
+        '',
+        'More: @bot help page 2',
+      ].join('\n'),
     );
     const last = renderHelpText(help, { pageSize: 2, page: 3 });
-    expect(last).toBe(['Available commands (5), page 3 of 3:', '', '[packs]', '  !pack install {{packs}} - Install packs'].join('\n'));
-    expect(renderHelpText(help, { pageSize: 2, page: 9 })).toBe('There is no page 9: 5 commands fit on 3 pages.');
+    expect(last).toBe(
+      [
+        'Available commands (5), page 3 of 3:',
+        '',
+        '[packs]',
+        '  !pack install {{packs}} - Install packs',
+      ].join('\n'),
+    );
+    expect(renderHelpText(help, { pageSize: 2, page: 9 })).toBe(
+      'There is no page 9: 5 commands fit on 3 pages.',
+    );
   });
 
   it('says so when nothing matches', () => {

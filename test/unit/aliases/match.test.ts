@@ -34,9 +34,9 @@ describe('normaliseFormats', () => {
     expect(() => normaliseFormats(alias('bad', ['ok', 42 as unknown as string]))).toThrow(
       'Alias "ops.bad" formats[1] is neither a string nor an object with display/representation',
     );
-    expect(() => normaliseFormats(alias('bad', [{ display: 'x', representation: [1 as unknown as string] }]))).toThrow(
-      /formats\[0\]\.representation must be a string or a list of strings/,
-    );
+    expect(() =>
+      normaliseFormats(alias('bad', [{ display: 'x', representation: [1 as unknown as string] }])),
+    ).toThrow(/formats\[0\]\.representation must be a string or a list of strings/);
   });
 });
 
@@ -72,7 +72,10 @@ describe('matchAlias', () => {
   it('an omitted optional value adds no literal text, so it can tie with a shorter alias', () => {
     const m = matchAlias([alias('status', ['status']), alias('status_of', ['status {{svc=all}}'])], 'status');
     expect(m.kind).toBe('ambiguous');
-    const given = matchAlias([alias('status', ['status']), alias('status_of', ['status {{svc=all}}'])], 'status web');
+    const given = matchAlias(
+      [alias('status', ['status']), alias('status_of', ['status {{svc=all}}'])],
+      'status web',
+    );
     expect(given.kind === 'match' && given.alias.name).toBe('status_of');
   });
 
@@ -107,7 +110,11 @@ describe('matchAlias', () => {
 
   it('tries match_multiple formats only when nothing else matched, one parameter set per match', () => {
     const jira = alias('jira', [
-      { display: 'fixes <issue>', representation: ['(?:\\b|^)fixes (?P<issue>[A-Z]+-\\d+)(?:\\b|$)'], match_multiple: true },
+      {
+        display: 'fixes <issue>',
+        representation: ['(?:\\b|^)fixes (?P<issue>[A-Z]+-\\d+)(?:\\b|$)'],
+        match_multiple: true,
+      },
     ]);
     const m = matchAlias([jira, restartService], 'this fixes AB-1 and also fixes CD-2');
     expect(m.kind).toBe('match');

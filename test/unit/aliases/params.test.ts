@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { SquallError } from '../../../src/errors.js';
 import { applyImmutableParameters, castAliasParameters, type AliasLike } from '../../../aliases/index.js';
 
-const base: AliasLike = { name: 'deploy', pack: 'ops', action_ref: 'ops.deploy', formats: ['deploy {{app}}'] };
-const upper = (t: string) => t.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => `<${name.toUpperCase()}>`);
+const base: AliasLike = {
+  name: 'deploy',
+  pack: 'ops',
+  action_ref: 'ops.deploy',
+  formats: ['deploy {{app}}'],
+};
+const upper = (t: string) =>
+  t.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => `<${name.toUpperCase()}>`);
 
 function thrown(fn: () => unknown): SquallError {
   try {
@@ -28,7 +34,12 @@ describe('applyImmutableParameters', () => {
   it('renders templates, including inside lists and objects, and keeps other types', () => {
     const alias = {
       ...base,
-      immutable_parameters: { user: '{{ user }}', tags: ['{{ a }}', 'x'], opts: { k: '{{ b }}', n: 3 }, flag: true },
+      immutable_parameters: {
+        user: '{{ user }}',
+        tags: ['{{ a }}', 'x'],
+        opts: { k: '{{ b }}', n: 3 },
+        flag: true,
+      },
     };
     expect(applyImmutableParameters({ app: 'web' }, alias, upper)).toEqual({
       app: 'web',
@@ -41,7 +52,9 @@ describe('applyImmutableParameters', () => {
 
   it('refuses a chat value for an immutable parameter with st2 message', () => {
     const alias = { ...base, immutable_parameters: { env: 'dev', region: 'eu' } };
-    const err = thrown(() => applyImmutableParameters({ app: 'web', env: 'prod', region: 'us' }, alias, upper));
+    const err = thrown(() =>
+      applyImmutableParameters({ app: 'web', env: 'prod', region: 'us' }, alias, upper),
+    );
     expect(err.code).toBe('ALIAS_IMMUTABLE');
     expect(err.message).toBe('Immutable arguments cannot be overriden: env,region');
     expect(err.context).toEqual({ alias: 'ops.deploy', parameters: ['env', 'region'] });
@@ -65,7 +78,9 @@ describe('applyImmutableParameters', () => {
       }),
     );
     expect(err.code).toBe('ALIAS_IMMUTABLE_RENDER');
-    expect(err.message).toBe('Alias "ops.deploy": immutable parameter "token" could not be rendered: undefined variable st2kv');
+    expect(err.message).toBe(
+      'Alias "ops.deploy": immutable parameter "token" could not be rendered: undefined variable st2kv',
+    );
   });
 });
 
@@ -81,7 +96,9 @@ describe('castAliasParameters', () => {
   };
 
   it('splits arrays on commas and trims each item (the chat rule)', () => {
-    expect(castAliasParameters({ hosts: ' web1, web2 ,web3' }, specs)).toEqual({ hosts: ['web1', 'web2', 'web3'] });
+    expect(castAliasParameters({ hosts: ' web1, web2 ,web3' }, specs)).toEqual({
+      hosts: ['web1', 'web2', 'web3'],
+    });
     expect(castAliasParameters({ hosts: '["a", "b c"]' }, specs)).toEqual({ hosts: ['a', 'b c'] });
   });
 
@@ -120,10 +137,14 @@ describe('castAliasParameters', () => {
     expect(thrown(() => castAliasParameters({ ratio: '1,5' }, specs)).message).toBe(
       'Parameter "ratio" must be a number: "1,5" is not a number',
     );
-    expect(thrown(() => castAliasParameters({ force: 'maybe' }, specs)).message).toMatch(/^Parameter "force" must be a boolean/);
+    expect(thrown(() => castAliasParameters({ force: 'maybe' }, specs)).message).toMatch(
+      /^Parameter "force" must be a boolean/,
+    );
     expect(thrown(() => castAliasParameters({ opts: '[1, 2]' }, specs)).message).toMatch(
       /^Parameter "opts" must be an object: "\[1, 2\]" is not an object/,
     );
-    expect(thrown(() => castAliasParameters({ opts: '{oops' }, specs)).message).toMatch(/neither JSON nor a Python literal/);
+    expect(thrown(() => castAliasParameters({ opts: '{oops' }, specs)).message).toMatch(
+      /neither JSON nor a Python literal/,
+    );
   });
 });

@@ -41,32 +41,47 @@ describe('extractParameters: st2 parser cases', () => {
   });
 
   it('a multi-word value before literal text, plus a quoted trailing pair', () => {
-    expect(extractParameters('{{ captain }} is my captain', 'Malcolm Reynolds is my captain weirdo="River Tam"')).toEqual({
+    expect(
+      extractParameters('{{ captain }} is my captain', 'Malcolm Reynolds is my captain weirdo="River Tam"'),
+    ).toEqual({
       captain: 'Malcolm Reynolds',
       weirdo: 'River Tam',
     });
   });
 
   it('literal text around placeholders', () => {
-    expect(extractParameters('skip {{a}} more skip {{b}} and skip more.', 'skip a1 more skip b1 and skip more.')).toEqual({
+    expect(
+      extractParameters('skip {{a}} more skip {{b}} and skip more.', 'skip a1 more skip b1 and skip more.'),
+    ).toEqual({
       a: 'a1',
       b: 'b1',
     });
   });
 
   it('a value at the end of the string', () => {
-    expect(extractParameters('skip {{a}} more skip {{b}}', 'skip a1 more skip b1')).toEqual({ a: 'a1', b: 'b1' });
+    expect(extractParameters('skip {{a}} more skip {{b}}', 'skip a1 more skip b1')).toEqual({
+      a: 'a1',
+      b: 'b1',
+    });
   });
 
   it('a double-quoted value containing spaces loses its quotes', () => {
-    expect(extractParameters('skip {{a}} more skip {{b}} and skip more.', 'skip "a1 a2" more skip b1 and skip more.')).toEqual({
+    expect(
+      extractParameters(
+        'skip {{a}} more skip {{b}} and skip more.',
+        'skip "a1 a2" more skip b1 and skip more.',
+      ),
+    ).toEqual({
       a: 'a1 a2',
       b: 'b1',
     });
   });
 
   it('a single-quoted value containing spaces loses its quotes', () => {
-    expect(extractParameters('say {{msg}} to {{who}}', "say 'hello there' to bob")).toEqual({ msg: 'hello there', who: 'bob' });
+    expect(extractParameters('say {{msg}} to {{who}}', "say 'hello there' to bob")).toEqual({
+      msg: 'hello there',
+      who: 'bob',
+    });
   });
 
   it('quoted positional values and an omitted default', () => {
@@ -89,7 +104,9 @@ describe('extractParameters: st2 parser cases', () => {
   });
 
   it('a JSON value and a bare value in one command', () => {
-    expect(extractParameters('skip {{a}} more skip {{b}}.', 'skip {"a": "b", "c": "d"} more skip x.')).toEqual({
+    expect(
+      extractParameters('skip {{a}} more skip {{b}}.', 'skip {"a": "b", "c": "d"} more skip x.'),
+    ).toEqual({
       a: '{"a": "b", "c": "d"}',
       b: 'x',
     });
@@ -97,7 +114,10 @@ describe('extractParameters: st2 parser cases', () => {
 
   it('spaces inside the braces, around the name, "=" and the default', () => {
     expect(
-      extractParameters('s {{a}} more {{ b }} more {{ c=99 }} more {{ d = 99 }}', 's one more two more three more'),
+      extractParameters(
+        's {{a}} more {{ b }} more {{ c=99 }} more {{ d = 99 }}',
+        's one more two more three more',
+      ),
     ).toEqual({ a: 'one', b: 'two', c: 'three', d: '99' });
   });
 
@@ -107,15 +127,28 @@ describe('extractParameters: st2 parser cases', () => {
   });
 
   it('a default that looks like a template is returned verbatim', () => {
-    expect(extractParameters('two by two hands of {{ color = {{ colors.default_color }} }}', 'two by two hands of')).toEqual({
+    expect(
+      extractParameters(
+        'two by two hands of {{ color = {{ colors.default_color }} }}',
+        'two by two hands of',
+      ),
+    ).toEqual({
       color: '{{ colors.default_color }}',
     });
   });
 
   it('defaults combined with trailing pairs: pairs add keys', () => {
-    expect(extractParameters('testing {{ a }}', 'testing value b=value2')).toEqual({ a: 'value', b: 'value2' });
-    expect(extractParameters('testing {{ a=new }}', 'testing b="another value"')).toEqual({ a: 'new', b: 'another value' });
-    expect(extractParameters('testing {{ b=abc }} {{ c=xyz }}', 'testing newvalue d={"1": "2"} e="long value"')).toEqual({
+    expect(extractParameters('testing {{ a }}', 'testing value b=value2')).toEqual({
+      a: 'value',
+      b: 'value2',
+    });
+    expect(extractParameters('testing {{ a=new }}', 'testing b="another value"')).toEqual({
+      a: 'new',
+      b: 'another value',
+    });
+    expect(
+      extractParameters('testing {{ b=abc }} {{ c=xyz }}', 'testing newvalue d={"1": "2"} e="long value"'),
+    ).toEqual({
       b: 'newvalue',
       c: 'xyz',
       d: '{"1": "2"}',
@@ -124,18 +157,26 @@ describe('extractParameters: st2 parser cases', () => {
   });
 
   it('a trailing pair overrides a value the format extracted', () => {
-    expect(extractParameters('somestuff {{a}} more stuff {{b}}', 'somestuff ponies more stuff coobar b=foo')).toEqual({
+    expect(
+      extractParameters('somestuff {{a}} more stuff {{b}}', 'somestuff ponies more stuff coobar b=foo'),
+    ).toEqual({
       a: 'ponies',
       b: 'foo',
     });
   });
 
   it('all defaults apply when the command leaves every optional value out', () => {
-    expect(extractParameters('skip {{d=test1}} more skip {{e=test1}}.', 'skip more skip')).toEqual({ d: 'test1', e: 'test1' });
+    expect(extractParameters('skip {{d=test1}} more skip {{e=test1}}.', 'skip more skip')).toEqual({
+      d: 'test1',
+      e: 'test1',
+    });
   });
 
   it('some values given, the rest defaulted', () => {
-    expect(extractParameters('skip {{d=test}} more skip {{e=test}}', 'skip ponies more skip')).toEqual({ d: 'ponies', e: 'test' });
+    expect(extractParameters('skip {{d=test}} more skip {{e=test}}', 'skip ponies more skip')).toEqual({
+      d: 'ponies',
+      e: 'test',
+    });
   });
 
   it('no command and no defaults is refused with st2 message', () => {
@@ -144,7 +185,7 @@ describe('extractParameters: st2 parser cases', () => {
     expect(err.message).toBe('Command "" doesn\'t match format string "skip {{d}} more skip {{e}}."');
   });
 
-  it('the kitchen sink: quoted defaults, a URL, a template-looking value and k=\'v\'/k={...} pairs', () => {
+  it("the kitchen sink: quoted defaults, a URL, a template-looking value and k='v'/k={...} pairs", () => {
     const format = "{{ p0='http' }} g {{ p1=p }} a {{ url }} {{ p2={'a':'b'} }} {{ p3={{ e.i }} }}";
     const command = "g a http://google.com {{ execution.id }} p4='testing' p5={'a':'c'}";
     expect(extractParameters(format, command)).toEqual({
@@ -166,7 +207,10 @@ describe('extractParameters: st2 parser cases', () => {
   });
 
   it('a format without placeholders still takes trailing pairs', () => {
-    expect(extractParameters('foo bar', 'foo bar pony1=foo pony2=bar')).toEqual({ pony1: 'foo', pony2: 'bar' });
+    expect(extractParameters('foo bar', 'foo bar pony1=foo pony2=bar')).toEqual({
+      pony1: 'foo',
+      pony2: 'bar',
+    });
   });
 
   it('a format whose remainder is blank and which yields nothing raises ALIAS_NO_VALUE', () => {
@@ -197,7 +241,9 @@ describe('extractParameters: raw regular expressions', () => {
   });
 
   it('both anchors: a match, and a command with a different first word failing', () => {
-    expect(extractParameters(`^\\s*foo ${issue} bar\\s*$`, 'foo ASDF-1234 bar')).toEqual({ issue_key: 'ASDF-1234' });
+    expect(extractParameters(`^\\s*foo ${issue} bar\\s*$`, 'foo ASDF-1234 bar')).toEqual({
+      issue_key: 'ASDF-1234',
+    });
     expect(parseError(`^\\s*foo ${issue}\\s*$`, 'bar ASDF-1234').code).toBe('ALIAS_NO_MATCH');
   });
 
@@ -220,12 +266,17 @@ describe('extractParameters: raw regular expressions', () => {
   });
 
   it('a start anchor in one branch of a top-level alternation counts', () => {
-    expect(extractParameters('^\\s*hello (?P<who>\\w+)|(?P<x>zz)$', 'hello bob')).toEqual({ who: 'bob', x: null });
+    expect(extractParameters('^\\s*hello (?P<who>\\w+)|(?P<x>zz)$', 'hello bob')).toEqual({
+      who: 'bob',
+      x: null,
+    });
   });
 
   it('an end anchor in a branch of a sub-pattern counts (st2 `^(?:asdf|fdsa$)`)', () => {
     // The `$` belongs to the second branch only, so the first branch may leave text unmatched.
-    expect(extractParameters('^\\s*(?:deploy (?P<app>\\w+)|status$)', 'deploy web and more')).toEqual({ app: 'web' });
+    expect(extractParameters('^\\s*(?:deploy (?P<app>\\w+)|status$)', 'deploy web and more')).toEqual({
+      app: 'web',
+    });
   });
 
   it('anchors inside a quantified group do not count, like st2', () => {
@@ -252,7 +303,10 @@ describe('extractParameters: raw regular expressions', () => {
   });
 
   it('parameter names that are not identifiers still work', () => {
-    expect(extractParameters('set {{ the-key }} to {{ my.value }}', 'set a to b')).toEqual({ 'the-key': 'a', 'my.value': 'b' });
+    expect(extractParameters('set {{ the-key }} to {{ my.value }}', 'set a to b')).toEqual({
+      'the-key': 'a',
+      'my.value': 'b',
+    });
   });
 
   it('a broken format raises ALIAS_BAD_FORMAT naming the format', () => {

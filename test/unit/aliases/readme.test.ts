@@ -25,7 +25,10 @@ function examples(): Example[] {
     found.push({
       format: fields.format,
       command: fields.command,
-      parameters: fields.parameters === undefined ? undefined : (JSON.parse(fields.parameters) as Record<string, unknown>),
+      parameters:
+        fields.parameters === undefined
+          ? undefined
+          : (JSON.parse(fields.parameters) as Record<string, unknown>),
       error: fields.error,
     });
   }

@@ -4,7 +4,14 @@ import { defaultAckText, formatExecutionResult, type ExecutionLike } from '../..
 const id = '65f0a1b2c3d4e5f601234567';
 
 function execution(runner: string, result: unknown, extra: Partial<ExecutionLike> = {}): ExecutionLike {
-  return { id, action: { ref: 'core.local', runner_type: runner }, status: 'succeeded', result, elapsed_seconds: 2, ...extra };
+  return {
+    id,
+    action: { ref: 'core.local', runner_type: runner },
+    status: 'succeeded',
+    result,
+    elapsed_seconds: 2,
+    ...extra,
+  };
 }
 
 describe('defaultAckText', () => {
@@ -25,21 +32,49 @@ describe('defaultAckText', () => {
 describe('formatExecutionResult', () => {
   it('local shell: header, duration, and only the non-empty stdout/stderr/return_code/error', () => {
     const out = formatExecutionResult(
-      execution('local-shell-cmd', { stdout: 'Mon Jan 1\n', stderr: '', return_code: 0, succeeded: true, failed: false }),
+      execution('local-shell-cmd', {
+        stdout: 'Mon Jan 1\n',
+        stderr: '',
+        return_code: 0,
+        succeeded: true,
+        failed: false,
+      }),
     );
     expect(out).toEqual({
-      text: ['Action core.local completed.', 'status: succeeded', `execution: ${id}`, 'Took 2 s', 'result:', '--------', 'stdout: Mon Jan 1'].join('\n'),
+      text: [
+        'Action core.local completed.',
+        'status: succeeded',
+        `execution: ${id}`,
+        'Took 2 s',
+        'result:',
+        '--------',
+        'stdout: Mon Jan 1',
+      ].join('\n'),
       truncated: false,
-      fullText: ['Action core.local completed.', 'status: succeeded', `execution: ${id}`, 'Took 2 s', 'result:', '--------', 'stdout: Mon Jan 1'].join('\n'),
+      fullText: [
+        'Action core.local completed.',
+        'status: succeeded',
+        `execution: ${id}`,
+        'Took 2 s',
+        'result:',
+        '--------',
+        'stdout: Mon Jan 1',
+      ].join('\n'),
     });
   });
 
   it('a failed local command shows stderr, the return code and multi-line output indented', () => {
     const out = formatExecutionResult(
-      execution('local-shell-script', { stdout: 'line 1\nline 2', stderr: 'boom', return_code: 2 }, { status: 'failed' }),
+      execution(
+        'local-shell-script',
+        { stdout: 'line 1\nline 2', stderr: 'boom', return_code: 2 },
+        { status: 'failed' },
+      ),
     );
     expect(out.text).toContain('status: failed');
-    expect(out.text).toContain(['stdout:', '  line 1', '  line 2', 'stderr: boom', 'return_code: 2'].join('\n'));
+    expect(out.text).toContain(
+      ['stdout:', '  line 1', '  line 2', 'stderr: boom', 'return_code: 2'].join('\n'),
+    );
   });
 
   it('remote shell: one block per host', () => {
@@ -50,20 +85,34 @@ describe('formatExecutionResult', () => {
       }),
     );
     expect(out.text.split('result:\n--------\n')[1]).toBe(
-      ['web1:', '  stdout: ok', 'web2:', '  stderr: denied', '  return_code: 1', '  error: exit 1'].join('\n'),
+      ['web1:', '  stdout: ok', 'web2:', '  stderr: denied', '  return_code: 1', '  error: exit 1'].join(
+        '\n',
+      ),
     );
   });
 
   it('python: result, stdout, stderr and exit code; nested results indented', () => {
     const out = formatExecutionResult(
-      execution('python-script', { result: { count: 3, items: ['a'] }, stdout: 'log', stderr: '', exit_code: 0 }),
+      execution('python-script', {
+        result: { count: 3, items: ['a'] },
+        stdout: 'log',
+        stderr: '',
+        exit_code: 0,
+      }),
     );
-    expect(out.text.split('--------\n')[1]).toBe(['result:', '  count: 3', '  items: ["a"]', 'stdout: log'].join('\n'));
+    expect(out.text.split('--------\n')[1]).toBe(
+      ['result:', '  count: 3', '  items: ["a"]', 'stdout: log'].join('\n'),
+    );
   });
 
   it('http: status code and body', () => {
     const out = formatExecutionResult(
-      execution('http-request', { status_code: 404, body: { error: 'nope' }, parsed: true, headers: { a: 'b' } }),
+      execution('http-request', {
+        status_code: 404,
+        body: { error: 'nope' },
+        parsed: true,
+        headers: { a: 'b' },
+      }),
     );
     expect(out.text.split('--------\n')[1]).toBe(['status_code: 404', 'body:', '  error: nope'].join('\n'));
   });
@@ -72,24 +121,39 @@ describe('formatExecutionResult', () => {
     const out = formatExecutionResult(
       execution(
         'orquesta',
-        { output: { deployed: 'web' }, errors: [{ type: 'error', task_id: 'deploy', message: 'Execution failed.' }] },
+        {
+          output: { deployed: 'web' },
+          errors: [{ type: 'error', task_id: 'deploy', message: 'Execution failed.' }],
+        },
         { status: 'failed', runner: { name: 'orquesta' } },
       ),
     );
-    expect(out.text.split('--------\n')[1]).toBe(['output:', '  deployed: web', 'errors:', '  - [deploy] Execution failed.'].join('\n'));
+    expect(out.text.split('--------\n')[1]).toBe(
+      ['output:', '  deployed: web', 'errors:', '  - [deploy] Execution failed.'].join('\n'),
+    );
   });
 
   it('computes the duration from timestamps and shows the web URL', () => {
     const out = formatExecutionResult(
-      execution('noop', {}, {
-        elapsed_seconds: undefined,
-        start_timestamp: '2024-01-01T00:00:00.000Z',
-        end_timestamp: '2024-01-01T00:00:01.500Z',
-      }),
+      execution(
+        'noop',
+        {},
+        {
+          elapsed_seconds: undefined,
+          start_timestamp: '2024-01-01T00:00:00.000Z',
+          end_timestamp: '2024-01-01T00:00:01.500Z',
+        },
+      ),
       { webUrl: 'https://ui.example' },
     );
     expect(out.text).toBe(
-      ['Action core.local completed.', 'status: succeeded', `execution: ${id}`, `web_url: https://ui.example/#/history/${id}/general`, 'Took 1.5 s'].join('\n'),
+      [
+        'Action core.local completed.',
+        'status: succeeded',
+        `execution: ${id}`,
+        `web_url: https://ui.example/#/history/${id}/general`,
+        'Took 1.5 s',
+      ].join('\n'),
     );
   });
 
@@ -103,6 +167,8 @@ describe('formatExecutionResult', () => {
     const hidden = Number(/(\d+) more characters/.exec(out.text)?.[1]);
     expect(out.fullText.startsWith(out.text.slice(0, out.text.indexOf('\n…')))).toBe(true);
     expect(out.fullText.length - hidden).toBe(out.text.indexOf('\n…'));
-    expect(formatExecutionResult(execution('local-shell-cmd', { stdout }), { maxLength: 0 }).truncated).toBe(false);
+    expect(formatExecutionResult(execution('local-shell-cmd', { stdout }), { maxLength: 0 }).truncated).toBe(
+      false,
+    );
   });
 });
