@@ -112,6 +112,26 @@ describe.skipIf(!sshdAvailable)(sshdAvailable ? 'remote-shell runners against a 
     expect(res.status).toBe('canceled');
   }, 15_000);
 
+  it('reaches the hosts through a bastion host', async () => {
+    const ctx = fakeContext({
+      runner: 'remote-shell-cmd',
+      runnerParameters: { hosts: `localhost:${sshd.port}`, bastion_host: `127.0.0.1:${sshd.port}`, username: sshd.username, private_key: sshd.privateKey, cmd: 'echo "via $SSH_CLIENT"' },
+    });
+    const res = await remoteCmd.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect((res.result as Record<string, HostResult>)[`localhost:${sshd.port}`].stdout).toMatch(/^via 127\.0\.0\.1 /);
+  });
+
+  it('fails the whole run with st2\'s top-level shape when the bastion refuses the key', async () => {
+    const ctx = fakeContext({
+      runner: 'remote-shell-cmd',
+      runnerParameters: { hosts, bastion_host: `127.0.0.1:${sshd.port}`, username: sshd.username, private_key: sshd.unauthorizedKey, cmd: 'echo never' },
+    });
+    const res = await remoteCmd.run(ctx);
+    expect(res.status).toBe('failed');
+    expect(res.result).toMatchObject({ failed: true, succeeded: false, return_code: 255, error: expect.stringContaining('bastion host') });
+  });
+
   it('copies a script by SFTP to dir/<execution id>, runs it with arguments and removes it', async () => {
     const ctx = fakeContext({
       runner: 'remote-shell-script',

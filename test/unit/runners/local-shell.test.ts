@@ -111,6 +111,21 @@ describe('local-shell-cmd', () => {
     expect((res.result as { return_code: number }).return_code).toBe(-15);
   });
 
+  it('runs through `sudo -E -- bash -c` and pipes sudo_password on stdin', async () => {
+    // A stand-in sudo on PATH records how it was called, then runs the command itself.
+    const bin = fakeContext({ runner: 'noop' }).workDir;
+    writeFileSync(path.join(bin, 'sudo'), '#!/bin/bash\nread -r pw\necho "args=$*" >&2\necho "pw=$pw" >&2\nshift 5\nexec "$@"\n');
+    chmodSync(path.join(bin, 'sudo'), 0o755);
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+      runnerParameters: { cmd: 'echo as-root', sudo: true, sudo_password: 's3cret' },
+    });
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect(res.result).toMatchObject({ stdout: 'as-root', stderr: "args=-S -p  -E -- bash -c echo as-root\npw=s3cret" });
+  });
+
   it('rejects a parameter larger than 128 KB before running anything', async () => {
     const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: `echo ${'x'.repeat(140 * 1024)}` } });
     await expect(localCmd.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_TOO_LARGE', message: expect.stringContaining('"cmd"') });

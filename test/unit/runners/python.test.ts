@@ -64,6 +64,13 @@ describe.skipIf(missing)(missing ? 'python-script runner (SKIPPED: python3 not f
     expect(r.stderr).toContain('RuntimeError: BOOM!');
   });
 
+  it('times out a stuck action with st2 status and message', async () => {
+    const ctx = fakeContext({ runner: 'python-script', packDir, entry_point: 'sleepy_action.py', runnerParameters: { timeout: 1 } });
+    const res = await python.run(ctx);
+    expect(res.status).toBe('timeout');
+    expect(res.result).toMatchObject({ result: null, exit_code: -9, error: 'Action failed to complete in 1 seconds' });
+  }, 15_000);
+
   it('fails cleanly when python is not where venvDir says', async () => {
     const ctx = fakeContext({ runner: 'python-script', packDir, entry_point: 'my_echo_action.py', actionParameters: { message: 'x' }, venvDir: '/nonexistent/venv' });
     const res = await python.run(ctx);
