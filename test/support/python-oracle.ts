@@ -19,7 +19,12 @@ export function pythonAvailable(): boolean {
   return r.status === 0;
 }
 
-function run(cmd: string, args: string[], input?: string, timeoutMs = 600_000): Promise<{ stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: string,
+  timeoutMs = 600_000,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -34,7 +39,8 @@ function run(cmd: string, args: string[], input?: string, timeoutMs = 600_000): 
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolvePromise({ stdout, stderr });
-      else reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} exited with ${code}: ${stderr.slice(-2000)}`));
+      else
+        reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} exited with ${code}: ${stderr.slice(-2000)}`));
     });
     child.stdin.end(input ?? '');
   });
@@ -109,7 +115,8 @@ export interface OracleRequest {
   expr: string;
   data?: unknown;
 }
-export type OracleAnswer = { id: string; ok: true; value: unknown } | { id: string; ok: false; error: string };
+export type OracleAnswer =
+  { id: string; ok: true; value: unknown } | { id: string; ok: false; error: string };
 
 /** Evaluates many YAQL expressions in one python process. */
 export async function evaluateYaqlWithOracle(requests: OracleRequest[]): Promise<Map<string, OracleAnswer>> {

@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateYaql, YaqlEvaluationError, YaqlSyntaxError } from '../../../src/workflows/expressions/yaql/index.js';
+import {
+  evaluateYaql,
+  YaqlEvaluationError,
+  YaqlSyntaxError,
+} from '../../../src/workflows/expressions/yaql/index.js';
 import { evaluateYaqlWithOracle, type OracleAnswer, pythonAvailable } from '../../support/python-oracle.js';
 import { CORPUS, DATA } from './corpus.js';
 
@@ -24,7 +28,8 @@ function ours(expr: string): Ours {
   try {
     return { ok: true, value: evaluateYaql(expr, { data: DATA, functions: { ctx } }) };
   } catch (err) {
-    if (err instanceof YaqlEvaluationError || err instanceof YaqlSyntaxError) return { ok: false, error: `${err.code}: ${err.message}` };
+    if (err instanceof YaqlEvaluationError || err instanceof YaqlSyntaxError)
+      return { ok: false, error: `${err.code}: ${err.message}` };
     throw err;
   }
 }
@@ -42,12 +47,16 @@ function same(py: unknown, js: unknown): boolean {
       return true;
     });
   }
-  if (Array.isArray(py)) return Array.isArray(js) && js.length === py.length && py.every((p, i) => same(p, js[i]));
+  if (Array.isArray(py))
+    return Array.isArray(js) && js.length === py.length && py.every((p, i) => same(p, js[i]));
   if (py !== null && typeof py === 'object') {
     if (js === null || typeof js !== 'object' || Array.isArray(js)) return false;
     const pk = Object.keys(py);
     const jk = Object.keys(js);
-    return pk.length === jk.length && pk.every((k) => k in js && same((py as Record<string, unknown>)[k], (js as Record<string, unknown>)[k]));
+    return (
+      pk.length === jk.length &&
+      pk.every((k) => k in js && same((py as Record<string, unknown>)[k], (js as Record<string, unknown>)[k]))
+    );
   }
   return py === js;
 }

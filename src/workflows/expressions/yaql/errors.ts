@@ -19,7 +19,12 @@ export class YaqlSyntaxError extends SquallError {
 /** The expression parsed but could not be evaluated against the data given. */
 export class YaqlEvaluationError extends SquallError {
   constructor(expression: string, reason: string, context: Record<string, unknown> = {}) {
-    super('YAQL_EVAL', `YAQL expression "${expression}" could not be evaluated: ${reason}`, { expression, reason, ...context }, 400);
+    super(
+      'YAQL_EVAL',
+      `YAQL expression "${expression}" could not be evaluated: ${reason}`,
+      { expression, reason, ...context },
+      400,
+    );
     this.name = 'YaqlEvaluationError';
   }
 }

@@ -22,7 +22,8 @@ export class Scope {
   ) {}
 
   get(name: string): unknown {
-    for (let s: Scope | null = this; s; s = s.parent) {
+    if (this.vars.has(name)) return this.vars.get(name);
+    for (let s = this.parent; s; s = s.parent) {
       if (s.vars.has(name)) return s.vars.get(name);
     }
     // YAQL answers null for a variable nobody set.
@@ -168,7 +169,10 @@ export class Evaluator {
       case 'member': {
         const receiver = this.eval(node.receiver, scope);
         if (node.nullSafe && receiver === null) return null;
-        throw new YaqlFailure('NoMatchingFunctionException', 'the right side of "." must be a method call or a key name');
+        throw new YaqlFailure(
+          'NoMatchingFunctionException',
+          'the right side of "." must be a method call or a key name',
+        );
       }
       case 'binary':
         return this.invoke(`#operator_${node.op}`, false, [node.left, node.right], scope, undefined);
@@ -181,7 +185,10 @@ export class Evaluator {
       case 'map':
         return this.invoke('#map', false, node.entries, scope, undefined);
       case 'mapping':
-        throw new YaqlFailure('MappingTranslationException', '"=>" can only be used in the arguments of a function or in {...}');
+        throw new YaqlFailure(
+          'MappingTranslationException',
+          '"=>" can only be used in the arguments of a function or in {...}',
+        );
     }
   }
 
@@ -191,14 +198,18 @@ export class Evaluator {
 
   private index(target: unknown, argNodes: YaqlNode[], scope: Scope): unknown {
     const args = argNodes.map((n) => {
-      if (n.kind === 'mapping') throw new YaqlFailure('NoMatchingFunctionException', 'an indexer takes no "key => value" arguments');
+      if (n.kind === 'mapping')
+        throw new YaqlFailure('NoMatchingFunctionException', 'an indexer takes no "key => value" arguments');
       return this.eval(n, scope);
     });
     if (isSequence(target) && args.length === 1 && isIntLike(args[0])) {
       let i = numValue(args[0]);
       if (i < 0) i += target.length;
       if (i < 0 || i >= target.length) {
-        throw new YaqlFailure('IndexError', `index ${numValue(args[0])} is out of range for a list of ${target.length}`);
+        throw new YaqlFailure(
+          'IndexError',
+          `index ${numValue(args[0])} is out of range for a list of ${target.length}`,
+        );
       }
       return target[i];
     }
@@ -216,13 +227,20 @@ export class Evaluator {
 
   invoke(name: string, method: boolean, argNodes: YaqlNode[], scope: Scope, receiver: unknown): unknown {
     const hostFn = Object.prototype.hasOwnProperty.call(this.host, name) ? this.host[name] : undefined;
-    if (hostFn && !name.startsWith('#')) return this.callHost(name, hostFn, method, argNodes, scope, receiver);
+    if (hostFn && !name.startsWith('#'))
+      return this.callHost(name, hostFn, method, argNodes, scope, receiver);
     const builtin = this.builtins.get(name);
     if (!builtin || (method ? !builtin.method : !builtin.func)) {
       if (method) {
-        throw new YaqlFailure('NoMethodRegisteredException', `unknown method "${name}" for a ${typeName(receiver)}`, { function: name });
+        throw new YaqlFailure(
+          'NoMethodRegisteredException',
+          `unknown method "${name}" for a ${typeName(receiver)}`,
+          { function: name },
+        );
       }
-      throw new YaqlFailure('NoFunctionRegisteredException', `unknown function "${name}"`, { function: name });
+      throw new YaqlFailure('NoFunctionRegisteredException', `unknown function "${name}"`, {
+        function: name,
+      });
     }
     const args: Arg[] = method ? [new ValueArg(receiver)] : [];
     const named = new Map<string, Arg>();
@@ -265,10 +283,14 @@ export class Evaluator {
     try {
       result = fn(...args);
     } catch (err) {
-      throw new YaqlFailure('HostFunctionError', `function "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, {
-        function: name,
-        cause: err,
-      });
+      throw new YaqlFailure(
+        'HostFunctionError',
+        `function "${name}" failed: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          function: name,
+          cause: err,
+        },
+      );
     }
     return fromPlain(result);
   }
@@ -288,5 +310,7 @@ export function getProperty(receiver: unknown, name: string): unknown {
       for (const item of iterate(src)) yield getProperty(item, name);
     });
   }
-  throw new YaqlFailure('NoMatchingFunctionException', `a ${typeName(receiver)} has no property "${name}"`, { property: name });
+  throw new YaqlFailure('NoMatchingFunctionException', `a ${typeName(receiver)} has no property "${name}"`, {
+    property: name,
+  });
 }

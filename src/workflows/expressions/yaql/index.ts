@@ -5,7 +5,7 @@
  * plain lists and dicts). See README.md in this folder for deliberate differences and gaps.
  */
 import { SquallError } from '../../../errors.js';
-import { YaqlEvaluationError, YaqlFailure, YaqlSyntaxError } from './errors.js';
+import { YaqlEvaluationError, YaqlFailure } from './errors.js';
 import { Evaluator, type HostFunction, Scope } from './evaluator.js';
 import { parse, type YaqlNode } from './parser.js';
 import { collectReferences, type YaqlReferences } from './references.js';
@@ -59,7 +59,11 @@ export function evaluateYaql(expression: string, options: YaqlEvaluateOptions = 
       throw wrapped;
     }
     if (err instanceof RangeError) {
-      throw new YaqlEvaluationError(expression, `the expression is too deeply nested or recursive (${err.message})`, { kind: 'RangeError' });
+      throw new YaqlEvaluationError(
+        expression,
+        `the expression is too deeply nested or recursive (${err.message})`,
+        { kind: 'RangeError' },
+      );
     }
     throw err;
   }

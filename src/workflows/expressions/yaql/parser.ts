@@ -121,7 +121,11 @@ export function tokenize(expression: string): Token[] {
       let text = m[0];
       // `\b\d+(\.?\d+)?\b`: a number must end at a word boundary.
       if (i + text.length < s.length && isWord(s[i + text.length])) {
-        throw new YaqlSyntaxError(expression, start, `unexpected character "${s[i + text.length]}" after number ${text}`);
+        throw new YaqlSyntaxError(
+          expression,
+          start,
+          `unexpected character "${s[i + text.length]}" after number ${text}`,
+        );
       }
       if (i > 0 && isWord(s[i - 1])) {
         throw new YaqlSyntaxError(expression, start, 'a number cannot follow a name without a space');
@@ -172,7 +176,8 @@ export function tokenize(expression: string): Token[] {
         throw new YaqlSyntaxError(expression, start, `names starting with "__" are reserved ("${word}")`);
       }
       if (WORD_OPS.has(word)) tokens.push({ type: 'op', text: word, pos: start });
-      else if (word in KEYWORD_VALUES) tokens.push({ type: 'word', text: word, value: KEYWORD_VALUES[word], pos: start });
+      else if (word in KEYWORD_VALUES)
+        tokens.push({ type: 'word', text: word, value: KEYWORD_VALUES[word], pos: start });
       else tokens.push({ type: 'word', text: word, pos: start });
       continue;
     }
@@ -238,7 +243,8 @@ class Parser {
   }
   private expect(text: string): Token {
     const t = this.next();
-    if (t.text !== text || (t.type !== 'punct' && t.type !== 'op')) this.fail(t, `expected "${text}" but found ${t.type === 'eof' ? 'end of expression' : `"${t.text}"`}`);
+    if (t.text !== text || (t.type !== 'punct' && t.type !== 'op'))
+      this.fail(t, `expected "${text}" but found ${t.type === 'eof' ? 'end of expression' : `"${t.text}"`}`);
     return t;
   }
 
@@ -307,8 +313,10 @@ class Parser {
         return { kind: 'call', name: t.text, args, pos: t.pos };
       }
       case 'op':
-        if (t.text === 'not') return { kind: 'unary', op: 'not', operand: this.parseExpr(NOT_BP), pos: t.pos };
-        if (t.text === '-' || t.text === '+') return { kind: 'unary', op: t.text, operand: this.parseExpr(UNARY_BP), pos: t.pos };
+        if (t.text === 'not')
+          return { kind: 'unary', op: 'not', operand: this.parseExpr(NOT_BP), pos: t.pos };
+        if (t.text === '-' || t.text === '+')
+          return { kind: 'unary', op: t.text, operand: this.parseExpr(UNARY_BP), pos: t.pos };
         return this.fail(t);
       case 'punct':
         if (t.text === '(') {
@@ -333,6 +341,7 @@ class Parser {
     }
     let sawNamed = false;
     for (;;) {
+      const first = this.peek();
       const value = this.parseExpr(0);
       const t = this.peek();
       if (t.type === 'op' && t.text === '=>') {
@@ -341,12 +350,16 @@ class Parser {
         args.push({ kind: 'mapping', key: value, value: dest, pos: t.pos });
         sawNamed = true;
       } else {
-        if (sawNamed) this.fail(t, 'a positional argument cannot follow a named one (key => value)');
+        if (sawNamed) this.fail(first, 'a positional argument cannot follow a named one (key => value)');
         args.push(value);
       }
       const sep = this.next();
       if (sep.type === 'punct' && sep.text === close) return args;
-      if (!(sep.type === 'punct' && sep.text === ',')) this.fail(sep, `expected "," or "${close}" but found ${sep.type === 'eof' ? 'end of expression' : `"${sep.text}"`}`);
+      if (!(sep.type === 'punct' && sep.text === ','))
+        this.fail(
+          sep,
+          `expected "," or "${close}" but found ${sep.type === 'eof' ? 'end of expression' : `"${sep.text}"`}`,
+        );
     }
   }
 }

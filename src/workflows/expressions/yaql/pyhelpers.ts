@@ -6,7 +6,10 @@ import { YaqlFailure } from './errors.js';
  * something else.
  */
 
-export function compilePythonRegex(pattern: string, flags: { ignoreCase?: boolean; multiLine?: boolean; dotAll?: boolean }): RegExp {
+export function compilePythonRegex(
+  pattern: string,
+  flags: { ignoreCase?: boolean; multiLine?: boolean; dotAll?: boolean },
+): RegExp {
   let src = pattern
     .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
     .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
@@ -27,34 +30,46 @@ export function compilePythonRegex(pattern: string, flags: { ignoreCase?: boolea
   try {
     return new RegExp(src, f);
   } catch (err) {
-    throw new YaqlFailure('RegexError', `invalid regular expression "${pattern}": ${err instanceof Error ? err.message : String(err)}`);
+    throw new YaqlFailure(
+      'RegexError',
+      `invalid regular expression "${pattern}": ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
 /** Expands \1, \g<1>, \g<name> and escapes in a Python re.sub replacement; `m` is String.replace's callback arguments. */
 export function expandPythonReplacement(repl: string, m: unknown[]): string {
   const last = m[m.length - 1];
-  const groups = (typeof last === 'object' && last !== null ? last : {}) as Record<string, string | undefined>;
+  const groups = (typeof last === 'object' && last !== null ? last : {}) as Record<
+    string,
+    string | undefined
+  >;
   const numbered = m.slice(0, typeof last === 'object' && last !== null ? -3 : -2) as (string | undefined)[];
   const group = (k: string): string => {
     if (/^\d+$/.test(k)) {
       const i = Number(k);
-      if (i >= numbered.length) throw new YaqlFailure('RegexError', `invalid group reference ${k} in replacement "${repl}"`);
+      if (i >= numbered.length)
+        throw new YaqlFailure('RegexError', `invalid group reference ${k} in replacement "${repl}"`);
       return numbered[i] ?? '';
     }
-    if (!(k in groups)) throw new YaqlFailure('RegexError', `unknown group name "${k}" in replacement "${repl}"`);
+    if (!(k in groups))
+      throw new YaqlFailure('RegexError', `unknown group name "${k}" in replacement "${repl}"`);
     return groups[k] ?? '';
   };
-  return repl.replace(/\\(g<([^>]+)>|\d{1,2}|[nrtfv\\]|.)/g, (all, body: string, gname: string | undefined) => {
-    if (gname !== undefined) return group(gname);
-    if (/^\d/.test(body)) return group(body);
-    const esc: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '\\': '\\' };
-    if (body in esc) return esc[body];
-    return all;
-  });
+  return repl.replace(
+    /\\(g<([^>]+)>|\d{1,2}|[nrtfv\\]|.)/g,
+    (all, body: string, gname: string | undefined) => {
+      if (gname !== undefined) return group(gname);
+      if (/^\d/.test(body)) return group(body);
+      const esc: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '\\': '\\' };
+      if (body in esc) return esc[body];
+      return all;
+    },
+  );
 }
 
-const PY_WHITESPACE = ' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const PY_WHITESPACE =
+  ' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 export function pythonStrip(s: string, chars: string | null, mode: 'both' | 'left' | 'right'): string {
   const set = chars ?? PY_WHITESPACE;

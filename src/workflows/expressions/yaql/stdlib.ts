@@ -180,7 +180,8 @@ function compare(op: Cmp, a: unknown, b: unknown): boolean | undefined {
 }
 function cmpOrFail(op: Cmp, a: unknown, b: unknown): boolean {
   const r = compare(op, a, b);
-  if (r === undefined) fail('NoMatchingFunctionException', `cannot compare ${typeName(a)} ${op} ${typeName(b)}`);
+  if (r === undefined)
+    fail('NoMatchingFunctionException', `cannot compare ${typeName(a)} ${op} ${typeName(b)}`);
   return r;
 }
 
@@ -352,7 +353,8 @@ def('pow', 'F', (c) => {
   if (!isNumber(a) || !isNumber(b)) skip(c);
   const m = optVal(c, 2, undefined, null);
   if (m !== null) {
-    if (!isInt(a) || !isInt(b) || !isInt(m)) fail('TypeError', 'pow() 3rd argument not allowed unless all arguments are integers');
+    if (!isInt(a) || !isInt(b) || !isInt(m))
+      fail('TypeError', 'pow() 3rd argument not allowed unless all arguments are integers');
     return pyMod(Number(BigInt(a) ** BigInt(b) % BigInt(m)), m);
   }
   if (isInt(a) && isInt(b) && b >= 0) return a ** b;
@@ -614,7 +616,8 @@ def('characters', 'F', (c) => {
   return [...new Set(s)];
 });
 def('concat', 'F', (c) => {
-  if (c.args.length && c.args.every((a) => typeof a.value() === 'string')) return c.args.map((a) => a.value()).join('');
+  if (c.args.length && c.args.every((a) => typeof a.value() === 'string'))
+    return c.args.map((a) => a.value()).join('');
   return skip(c);
 });
 def('join', 'M', (c) => {
@@ -666,7 +669,8 @@ function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = f
   const b = val(c, 1);
   if (a instanceof YRegex && typeof b === 'string') return [a.regexp, b];
   if (!regexReceiverOnly && typeof a === 'string' && b instanceof YRegex) return [b.regexp, a];
-  if (stringPatternOk && typeof a === 'string' && typeof b === 'string') return [compilePythonRegex(b, {}), a];
+  if (stringPatternOk && typeof a === 'string' && typeof b === 'string')
+    return [compilePythonRegex(b, {}), a];
   return skip(c);
 }
 def('matches', 'M', (c) => {
@@ -766,7 +770,8 @@ def('replaceBy', 'M', (c) => {
 // ---- dictionaries -------------------------------------------------------------------------------
 
 def('dict', 'F', (c) => {
-  if (c.rules.length && c.args.length === 0) return new Map(c.rules.map((r) => [dictKey(r.key.value()), r.value.value()]));
+  if (c.rules.length && c.args.length === 0)
+    return new Map(c.rules.map((r) => [dictKey(r.key.value()), r.value.value()]));
   if (c.args.length === 0) return new Map();
   argc(c, 1, 1);
   const out = new Map<unknown, unknown>();
@@ -925,7 +930,10 @@ function setOp(name: string, op: (a: YSet, b: YSet) => YSet): void {
 setOp('union', (a, b) => new YSet([...a.items, ...b.items]));
 setOp('intersect', (a, b) => new YSet(a.items.filter((x) => b.has(x))));
 setOp('difference', (a, b) => new YSet(a.items.filter((x) => !b.has(x))));
-setOp('symmetricDifference', (a, b) => new YSet([...a.items.filter((x) => !b.has(x)), ...b.items.filter((x) => !a.has(x))]));
+setOp(
+  'symmetricDifference',
+  (a, b) => new YSet([...a.items.filter((x) => !b.has(x)), ...b.items.filter((x) => !a.has(x))]),
+);
 def('add', 'M', (c) => {
   const s = val(c, 0);
   if (!(s instanceof YSet)) skip(c);
@@ -1056,7 +1064,12 @@ query('count', 'M', (coll, c) => {
   return toArray(coll).length;
 });
 query('memorize', 'M', (coll) => coll);
-function aggregate(coll: Iter, f: (a: unknown, b: unknown) => unknown, seed: Arg | undefined, name: string): unknown {
+function aggregate(
+  coll: Iter,
+  f: (a: unknown, b: unknown) => unknown,
+  seed: Arg | undefined,
+  name: string,
+): unknown {
   const xs = toArray(coll);
   let acc: unknown;
   let start = 0;
@@ -1078,8 +1091,12 @@ function plus(a: unknown, b: unknown): unknown {
   return fail('NoMatchingFunctionException', `cannot add ${typeName(a)} and ${typeName(b)}`);
 }
 query('sum', 'M', (coll, c) => aggregate(coll, plus, opt(c, 1, 'initial'), 'sum'));
-query('max', 'M', (coll, c) => aggregate(coll, (a, b) => (cmpOrFail('>', b, a) ? b : a), opt(c, 1, 'initial'), 'max'));
-query('min', 'M', (coll, c) => aggregate(coll, (a, b) => (cmpOrFail('>', b, a) ? a : b), opt(c, 1, 'initial'), 'min'));
+query('max', 'M', (coll, c) =>
+  aggregate(coll, (a, b) => (cmpOrFail('>', b, a) ? b : a), opt(c, 1, 'initial'), 'max'),
+);
+query('min', 'M', (coll, c) =>
+  aggregate(coll, (a, b) => (cmpOrFail('>', b, a) ? a : b), opt(c, 1, 'initial'), 'min'),
+);
 for (const name of ['aggregate', 'reduce']) {
   query(name, 'M', (coll, c) => {
     const f = lam(c, 1, 'selector') as (a: unknown, b: unknown) => unknown;
@@ -1314,7 +1331,11 @@ for (const [name, asc] of [
   ['orderBy', true],
   ['orderByDescending', false],
 ] as const) {
-  query(name, 'M', (coll, c) => new Ordered(toArray(coll), [{ f: lam(c, 1, 'selector') as (x: unknown) => unknown, asc }]));
+  query(
+    name,
+    'M',
+    (coll, c) => new Ordered(toArray(coll), [{ f: lam(c, 1, 'selector') as (x: unknown) => unknown, asc }]),
+  );
 }
 for (const [name, asc] of [
   ['thenBy', true],
@@ -1363,7 +1384,8 @@ def('sequence', 'F', (c) => {
   const step = optVal(c, 1, 'step', 1);
   if (!isNumber(start) || !isNumber(step)) skip(c);
   return lazy(function* () {
-    for (let i = numValue(start); ; i += numValue(step)) yield isFloat(start) || isFloat(step) ? mkFloat(i) : i;
+    for (let i = numValue(start); ; i += numValue(step))
+      yield isFloat(start) || isFloat(step) ? mkFloat(i) : i;
   });
 });
 def('repeat', 'M', (c) => {
@@ -1395,7 +1417,9 @@ def('unpack', 'M', (c) => {
   if (names.length > 0 && names.length !== xs.length) {
     fail('ValueError', `Cannot unpack ${xs.length} elements into ${names.length}`);
   }
-  const vars: [string, unknown][] = names.length ? names.map((n, i) => [`$${String(n)}`, xs[i]]) : xs.map((x, i) => [`$${i + 1}`, x]);
+  const vars: [string, unknown][] = names.length
+    ? names.map((n, i) => [`$${String(n)}`, xs[i]])
+    : xs.map((x, i) => [`$${i + 1}`, x]);
   return new YContext(c.scope.child(vars));
 });
 def('coalesce', 'F', (c) => {

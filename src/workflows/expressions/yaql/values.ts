@@ -164,7 +164,8 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   if (a instanceof YSet && b instanceof YSet) {
     return a.items.length === b.items.length && a.items.every((v) => b.has(v));
   }
-  if (a instanceof YRegex && b instanceof YRegex) return a.source === b.source && a.regexp.flags === b.regexp.flags;
+  if (a instanceof YRegex && b instanceof YRegex)
+    return a.source === b.source && a.regexp.flags === b.regexp.flags;
   return false;
 }
 
@@ -234,7 +235,8 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? intStr(v) : pyFloatRepr(v);
   if (Array.isArray(v)) return `(${v.map(pyRepr).join(', ')}${v.length === 1 ? ',' : ''})`;
   if (isDict(v)) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
-  if (v instanceof YSet) return v.items.length ? `frozenset({${v.items.map(pyRepr).join(', ')}})` : 'frozenset()';
+  if (v instanceof YSet)
+    return v.items.length ? `frozenset({${v.items.map(pyRepr).join(', ')}})` : 'frozenset()';
   if (v instanceof YRegex) return `re.compile(${pyStrRepr(v.source)})`;
   if (v instanceof YIter) return '<iterator>';
   return String(v);
@@ -273,7 +275,14 @@ export function fromPlain(v: unknown): unknown {
   if (v === undefined) return null;
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(fromPlain);
-  if (v instanceof Map || v instanceof YSet || v instanceof YIter || v instanceof YFloat || v instanceof YRegex) return v;
+  if (
+    v instanceof Map ||
+    v instanceof YSet ||
+    v instanceof YIter ||
+    v instanceof YFloat ||
+    v instanceof YRegex
+  )
+    return v;
   if (v instanceof Set) return new YSet([...v].map(fromPlain));
   if (v instanceof Date) return v.toISOString();
   const out = new Map<unknown, unknown>();
