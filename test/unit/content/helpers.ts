@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const PACK_YAML = `---
-name: bad
+export const packYaml = (name: string): string => `---
+name: ${name}
 description: a pack with problems
 version: 1.0.0
 author: tester
@@ -13,7 +13,7 @@ author: tester
 export async function writePack(files: Record<string, string>, name = 'bad'): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'squall-content-'));
   const dir = join(root, name);
-  const all = { 'pack.yaml': PACK_YAML, ...files };
+  const all = { 'pack.yaml': packYaml(name), ...files };
   for (const [rel, text] of Object.entries(all)) {
     const path = join(dir, rel);
     await mkdir(dirname(path), { recursive: true });
