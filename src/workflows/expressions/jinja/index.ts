@@ -558,8 +558,16 @@ export function renderTemplate(
   if (typeof template !== 'string')
     throw new JinjaRenderError(String(template), 'the template is not a string', { source: options.source });
   if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
-  return run(wrapOutputs(scanTemplate(template), OUTPUT_FILTER), template, context, options);
+  let wrapped = wrappedSources.get(template);
+  if (wrapped === undefined) {
+    wrapped = wrapOutputs(scanTemplate(template), OUTPUT_FILTER);
+    if (wrappedSources.size >= 2000) wrappedSources.clear();
+    wrappedSources.set(template, wrapped);
+  }
+  return run(wrapped, template, context, options);
 }
+
+const wrappedSources = new Map<string, string>();
 
 /**
  * Orquesta semantics: a string that is exactly one `{{ expr }}` evaluates to the expression's
