@@ -8,7 +8,20 @@ import type { RunnerContext, RunnerResult, RunnerStatus } from './types.js';
  * cloud credentials the service was started with) stays out of actions on purpose; st2 copies
  * its whole environment, which is how secrets leak into `env` dumps.
  */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'SHELL', 'TMPDIR', 'TZ', 'TERM'];
+const INHERITED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+  'SHELL',
+  'TMPDIR',
+  'TZ',
+  'TERM',
+];
 
 function stringifyEnvValue(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -30,12 +43,17 @@ export function actionEnv(ctx: RunnerContext, userEnv: unknown): Record<string, 
   Object.assign(env, ctx.env);
   if (userEnv !== undefined && userEnv !== null) {
     if (typeof userEnv !== 'object' || Array.isArray(userEnv)) {
-      throw new SquallError('RUNNER_PARAMETER_INVALID', `runner parameter "env" of action "${ctx.action.ref}" must be an object of NAME: value`, {
-        action: ctx.action.ref,
-        parameter: 'env',
-      });
+      throw new SquallError(
+        'RUNNER_PARAMETER_INVALID',
+        `runner parameter "env" of action "${ctx.action.ref}" must be an object of NAME: value`,
+        {
+          action: ctx.action.ref,
+          parameter: 'env',
+        },
+      );
     }
-    for (const [key, value] of Object.entries(userEnv as Record<string, unknown>)) env[key] = stringifyEnvValue(value);
+    for (const [key, value] of Object.entries(userEnv as Record<string, unknown>))
+      env[key] = stringifyEnvValue(value);
   }
   return env;
 }
@@ -45,11 +63,15 @@ export function timeoutSeconds(ctx: RunnerContext, fallback: number): number {
   if (raw === undefined || raw === null) return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) {
-    throw new SquallError('RUNNER_PARAMETER_INVALID', `runner parameter "timeout" of action "${ctx.action.ref}" must be a number of seconds, got ${JSON.stringify(raw)}`, {
-      action: ctx.action.ref,
-      parameter: 'timeout',
-      value: raw,
-    });
+    throw new SquallError(
+      'RUNNER_PARAMETER_INVALID',
+      `runner parameter "timeout" of action "${ctx.action.ref}" must be a number of seconds, got ${JSON.stringify(raw)}`,
+      {
+        action: ctx.action.ref,
+        parameter: 'timeout',
+        value: raw,
+      },
+    );
   }
   return n;
 }
@@ -59,11 +81,15 @@ export function workingDirectory(ctx: RunnerContext): string {
   const cwd = ctx.runnerParameters.cwd;
   if (typeof cwd === 'string' && cwd !== '') {
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      throw new SquallError('RUNNER_CWD_NOT_FOUND', `runner parameter "cwd" of action "${ctx.action.ref}" names ${cwd}, which is not a directory`, {
-        action: ctx.action.ref,
-        parameter: 'cwd',
-        cwd,
-      });
+      throw new SquallError(
+        'RUNNER_CWD_NOT_FOUND',
+        `runner parameter "cwd" of action "${ctx.action.ref}" names ${cwd}, which is not a directory`,
+        {
+          action: ctx.action.ref,
+          parameter: 'cwd',
+          cwd,
+        },
+      );
     }
     return cwd;
   }
@@ -74,11 +100,15 @@ export function workingDirectory(ctx: RunnerContext): string {
 export function requireString(ctx: RunnerContext, name: string): string {
   const value = ctx.runnerParameters[name];
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new SquallError('RUNNER_PARAMETER_MISSING', `runner parameter "${name}" of action "${ctx.action.ref}" is required and must be a non-empty string`, {
-      action: ctx.action.ref,
-      parameter: name,
-      runner: ctx.action.runner_type,
-    });
+    throw new SquallError(
+      'RUNNER_PARAMETER_MISSING',
+      `runner parameter "${name}" of action "${ctx.action.ref}" is required and must be a non-empty string`,
+      {
+        action: ctx.action.ref,
+        parameter: name,
+        runner: ctx.action.runner_type,
+      },
+    );
   }
   return value;
 }
@@ -91,7 +121,11 @@ export const CANCELED_MESSAGE = 'Action was canceled';
 const SUDO_BAD_PASSWORD = /incorrect password attempt|Sorry, try again/;
 
 /** The local-shell result and status (§1.3): 0 succeeded, timeout, −15 abandoned, else failed. */
-export function shellResult(outcome: ProcessOutcome, timeout: number, sudoWithPassword = false): RunnerResult {
+export function shellResult(
+  outcome: ProcessOutcome,
+  timeout: number,
+  sudoWithPassword = false,
+): RunnerResult {
   const result: Record<string, unknown> = {
     failed: outcome.returnCode !== 0,
     succeeded: outcome.returnCode === 0,
@@ -103,7 +137,12 @@ export function shellResult(outcome: ProcessOutcome, timeout: number, sudoWithPa
   if (outcome.timedOut) {
     status = 'timeout';
     // st2 reports the SIGKILL code whatever signal actually ended the process.
-    Object.assign(result, { failed: true, succeeded: false, return_code: -9, error: timeoutMessage(timeout) });
+    Object.assign(result, {
+      failed: true,
+      succeeded: false,
+      return_code: -9,
+      error: timeoutMessage(timeout),
+    });
   } else if (outcome.canceled) {
     status = 'canceled';
     Object.assign(result, { failed: true, succeeded: false, error: CANCELED_MESSAGE });

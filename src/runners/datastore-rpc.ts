@@ -7,7 +7,11 @@ function scopeOf(value: unknown): Scope | undefined {
   if (value === undefined || value === null) return undefined;
   const s = String(value).replace(/^st2kv\./, '');
   if (s === 'system' || s === 'user') return s;
-  throw new SquallError('DATASTORE_SCOPE_INVALID', `datastore scope "${String(value)}" is not one of system, user`, { scope: value });
+  throw new SquallError(
+    'DATASTORE_SCOPE_INVALID',
+    `datastore scope "${String(value)}" is not one of system, user`,
+    { scope: value },
+  );
 }
 
 function opt<T>(value: unknown, cast: (v: unknown) => T): T | undefined {
@@ -16,7 +20,10 @@ function opt<T>(value: unknown, cast: (v: unknown) => T): T | undefined {
 
 function nameOf(args: Record<string, unknown>, method: string): string {
   if (typeof args.name !== 'string' || args.name === '') {
-    throw new SquallError('DATASTORE_NAME_INVALID', `${method}: the key name must be a non-empty string`, { method, name: args.name });
+    throw new SquallError('DATASTORE_NAME_INVALID', `${method}: the key name must be a non-empty string`, {
+      method,
+      name: args.name,
+    });
   }
   return args.name;
 }
@@ -25,7 +32,11 @@ function nameOf(args: Record<string, unknown>, method: string): string {
  * Serves a datastore call made by an action process (Python shim over fd 3, Node SDK over IPC).
  * Arguments use st2's action_service names (§2.3): local, scope, decrypt, ttl, encrypt, prefix.
  */
-export async function serveDatastoreCall(ds: ActionDatastore, method: string, rawArgs: unknown): Promise<unknown> {
+export async function serveDatastoreCall(
+  ds: ActionDatastore,
+  method: string,
+  rawArgs: unknown,
+): Promise<unknown> {
   const args = (rawArgs && typeof rawArgs === 'object' ? rawArgs : {}) as Record<string, unknown>;
   const local = opt(args.local, Boolean);
   const scope = scopeOf(args.scope);
@@ -35,7 +46,11 @@ export async function serveDatastoreCall(ds: ActionDatastore, method: string, ra
     case 'set_value': {
       const value = args.value;
       if (value === undefined || value === null) {
-        throw new SquallError('DATASTORE_VALUE_INVALID', `set_value: a value is required for key "${String(args.name)}"`, { name: args.name });
+        throw new SquallError(
+          'DATASTORE_VALUE_INVALID',
+          `set_value: a value is required for key "${String(args.name)}"`,
+          { name: args.name },
+        );
       }
       await ds.setValue(nameOf(args, method), typeof value === 'string' ? value : JSON.stringify(value), {
         local,

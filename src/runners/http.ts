@@ -13,16 +13,23 @@ function asStringList(ctx: RunnerContext, name: string): string[] {
   const raw = ctx.runnerParameters[name];
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
-    throw new SquallError('RUNNER_PARAMETER_INVALID', `runner parameter "${name}" of action "${ctx.action.ref}" must be an array of host names`, {
-      action: ctx.action.ref,
-      parameter: name,
-    });
+    throw new SquallError(
+      'RUNNER_PARAMETER_INVALID',
+      `runner parameter "${name}" of action "${ctx.action.ref}" must be an array of host names`,
+      {
+        action: ctx.action.ref,
+        parameter: name,
+      },
+    );
   }
   return raw.map((h) => normalizeHost(String(h)));
 }
 
 function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
 }
 
 /**
@@ -32,20 +39,28 @@ function normalizeHost(host: string): string {
 function assertHostAllowed(ctx: RunnerContext, url: URL, deny: string[], allow: string[]): void {
   const host = normalizeHost(url.hostname);
   if (deny.includes(host)) {
-    throw new SquallError('HTTP_HOST_DENIED', `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is in url_hosts_blacklist`, {
-      action: ctx.action.ref,
-      host,
-      url: url.toString(),
-      parameter: 'url_hosts_blacklist',
-    });
+    throw new SquallError(
+      'HTTP_HOST_DENIED',
+      `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is in url_hosts_blacklist`,
+      {
+        action: ctx.action.ref,
+        host,
+        url: url.toString(),
+        parameter: 'url_hosts_blacklist',
+      },
+    );
   }
   if (allow.length > 0 && !allow.includes(host)) {
-    throw new SquallError('HTTP_HOST_DENIED', `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is not in url_hosts_whitelist`, {
-      action: ctx.action.ref,
-      host,
-      url: url.toString(),
-      parameter: 'url_hosts_whitelist',
-    });
+    throw new SquallError(
+      'HTTP_HOST_DENIED',
+      `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is not in url_hosts_whitelist`,
+      {
+        action: ctx.action.ref,
+        host,
+        url: url.toString(),
+        parameter: 'url_hosts_whitelist',
+      },
+    );
   }
 }
 
@@ -58,7 +73,11 @@ function param(ctx: RunnerContext, name: string): unknown {
 function stringRecord(value: unknown, ctx: RunnerContext, name: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new SquallError('RUNNER_PARAMETER_INVALID', `parameter "${name}" of action "${ctx.action.ref}" must be an object`, { action: ctx.action.ref, parameter: name });
+    throw new SquallError(
+      'RUNNER_PARAMETER_INVALID',
+      `parameter "${name}" of action "${ctx.action.ref}" must be an object`,
+      { action: ctx.action.ref, parameter: name },
+    );
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -72,13 +91,19 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
 }
 
-async function buildBody(ctx: RunnerContext, headers: Record<string, string>): Promise<string | FormData | undefined> {
+async function buildBody(
+  ctx: RunnerContext,
+  headers: Record<string, string>,
+): Promise<string | FormData | undefined> {
   const filePath = param(ctx, 'file_path');
   const fileContent = param(ctx, 'file_content');
   if (typeof filePath === 'string' || typeof fileContent === 'string') {
     const form = new FormData();
-    const content = typeof filePath === 'string' ? await readFile(filePath) : Buffer.from(String(fileContent));
-    const fileName = String(param(ctx, 'file_name') ?? (typeof filePath === 'string' ? path.basename(filePath) : 'file'));
+    const content =
+      typeof filePath === 'string' ? await readFile(filePath) : Buffer.from(String(fileContent));
+    const fileName = String(
+      param(ctx, 'file_name') ?? (typeof filePath === 'string' ? path.basename(filePath) : 'file'),
+    );
     const type = String(param(ctx, 'file_content_type') ?? 'application/octet-stream');
     form.append('file', new Blob([content], { type }), fileName);
     return form;
@@ -92,9 +117,14 @@ async function buildBody(ctx: RunnerContext, headers: Record<string, string>): P
 
 function makeDispatcher(ctx: RunnerContext, url: URL): Dispatcher {
   const verify = ctx.runnerParameters.verify_ssl_cert !== false;
-  const proxy = url.protocol === 'https:' ? ctx.runnerParameters.https_proxy : ctx.runnerParameters.http_proxy;
+  const proxy =
+    url.protocol === 'https:' ? ctx.runnerParameters.https_proxy : ctx.runnerParameters.http_proxy;
   if (typeof proxy === 'string' && proxy !== '') {
-    return new ProxyAgent({ uri: proxy, requestTls: { rejectUnauthorized: verify }, proxyTls: { rejectUnauthorized: verify } });
+    return new ProxyAgent({
+      uri: proxy,
+      requestTls: { rejectUnauthorized: verify },
+      proxyTls: { rejectUnauthorized: verify },
+    });
   }
   return new Agent({ connect: { rejectUnauthorized: verify } });
 }
@@ -105,24 +135,36 @@ export const httpRequestRunner: Runner = {
   async run(ctx): Promise<RunnerResult> {
     const rawUrl = ctx.runnerParameters.url ?? ctx.actionParameters.url;
     if (typeof rawUrl !== 'string' || rawUrl === '') {
-      throw new SquallError('RUNNER_PARAMETER_MISSING', `runner parameter "url" of action "${ctx.action.ref}" is required`, { action: ctx.action.ref, parameter: 'url' });
+      throw new SquallError(
+        'RUNNER_PARAMETER_MISSING',
+        `runner parameter "url" of action "${ctx.action.ref}" is required`,
+        { action: ctx.action.ref, parameter: 'url' },
+      );
     }
     let url: URL;
     try {
       url = new URL(rawUrl);
     } catch (err) {
-      throw new SquallError('RUNNER_PARAMETER_INVALID', `parameter "url" of action "${ctx.action.ref}" is not a valid URL: ${rawUrl}`, {
-        action: ctx.action.ref,
-        parameter: 'url',
-        cause: errorMessage(err),
-      });
+      throw new SquallError(
+        'RUNNER_PARAMETER_INVALID',
+        `parameter "url" of action "${ctx.action.ref}" is not a valid URL: ${rawUrl}`,
+        {
+          action: ctx.action.ref,
+          parameter: 'url',
+          cause: errorMessage(err),
+        },
+      );
     }
     const deny = asStringList(ctx, 'url_hosts_blacklist');
     const allow = asStringList(ctx, 'url_hosts_whitelist');
     if (deny.length > 0 && allow.length > 0) {
-      throw new SquallError('RUNNER_PARAMETER_INVALID', `action "${ctx.action.ref}" sets both url_hosts_blacklist and url_hosts_whitelist; use one of them`, {
-        action: ctx.action.ref,
-      });
+      throw new SquallError(
+        'RUNNER_PARAMETER_INVALID',
+        `action "${ctx.action.ref}" sets both url_hosts_blacklist and url_hosts_whitelist; use one of them`,
+        {
+          action: ctx.action.ref,
+        },
+      );
     }
     assertHostAllowed(ctx, url, deny, allow);
 
@@ -142,13 +184,22 @@ export const httpRequestRunner: Runner = {
     }
     let body = await buildBody(ctx, headers);
     const methodParam = param(ctx, 'method');
-    let method = typeof methodParam === 'string' && methodParam !== '' ? methodParam.toUpperCase() : body !== undefined ? 'POST' : 'GET';
+    let method =
+      typeof methodParam === 'string' && methodParam !== ''
+        ? methodParam.toUpperCase()
+        : body !== undefined
+          ? 'POST'
+          : 'GET';
     if (!METHODS.includes(method)) {
-      throw new SquallError('RUNNER_PARAMETER_INVALID', `parameter "method" of action "${ctx.action.ref}" must be one of ${METHODS.join(', ')}, got ${method}`, {
-        action: ctx.action.ref,
-        parameter: 'method',
-        value: method,
-      });
+      throw new SquallError(
+        'RUNNER_PARAMETER_INVALID',
+        `parameter "method" of action "${ctx.action.ref}" must be one of ${METHODS.join(', ')}, got ${method}`,
+        {
+          action: ctx.action.ref,
+          parameter: 'method',
+          value: method,
+        },
+      );
     }
 
     const timeoutRaw = param(ctx, 'timeout');
@@ -165,7 +216,13 @@ export const httpRequestRunner: Runner = {
         dispatchers.push(dispatcher);
         // undici.request rather than fetch: fetch refuses "bad ports" (6000, 6667, 10080, ...)
         // that ops endpoints legitimately use.
-        const response = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher });
+        const response = await request(url, {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body,
+          signal,
+          dispatcher,
+        });
         const header = (name: string): string | undefined => {
           const v = response.headers[name];
           return Array.isArray(v) ? v.join(', ') : v;
@@ -175,7 +232,10 @@ export const httpRequestRunner: Runner = {
         if (followRedirects && location && statusCode >= 300 && statusCode < 400) {
           await response.body.dump();
           if (hop >= MAX_REDIRECTS) {
-            return { status: 'failed', result: { error: `too many redirects (more than ${MAX_REDIRECTS}) starting at ${rawUrl}` } };
+            return {
+              status: 'failed',
+              result: { error: `too many redirects (more than ${MAX_REDIRECTS}) starting at ${rawUrl}` },
+            };
           }
           url = new URL(location, url);
           assertHostAllowed(ctx, url, deny, allow);
@@ -200,14 +260,23 @@ export const httpRequestRunner: Runner = {
           }
         }
         const ok = statusCode >= 200 && statusCode <= 206;
-        return { status: ok ? 'succeeded' : 'failed', result: { status_code: statusCode, body: parsedBody, parsed, headers: respHeaders } };
+        return {
+          status: ok ? 'succeeded' : 'failed',
+          result: { status_code: statusCode, body: parsedBody, parsed, headers: respHeaders },
+        };
       }
     } catch (err) {
       if (err instanceof SquallError) throw err;
       if (ctx.signal.aborted) return { status: 'canceled', result: { error: CANCELED_MESSAGE } };
-      if (timeoutController.signal.aborted) return { status: 'timeout', result: { error: timeoutMessage(timeout) } };
+      if (timeoutController.signal.aborted)
+        return { status: 'timeout', result: { error: timeoutMessage(timeout) } };
       const cause = (err as { cause?: unknown }).cause;
-      return { status: 'failed', result: { error: `${method} ${url.toString()} failed: ${cause ? errorMessage(cause) : errorMessage(err)}` } };
+      return {
+        status: 'failed',
+        result: {
+          error: `${method} ${url.toString()} failed: ${cause ? errorMessage(cause) : errorMessage(err)}`,
+        },
+      };
     } finally {
       if (timer) clearTimeout(timer);
       await Promise.all(dispatchers.map((d) => d.close().catch(() => undefined)));

@@ -45,7 +45,10 @@ export const localShellCmdRunner: Runner = {
   async run(ctx) {
     const cmd = requireString(ctx, 'cmd');
     assertArgumentSize(cmd, 'cmd', ctx.action.ref);
-    const inv = ctx.runnerParameters.sudo === true ? viaSudo(cmd, ctx.runnerParameters.sudo_password) : { command: 'bash', args: ['-c', cmd] };
+    const inv =
+      ctx.runnerParameters.sudo === true
+        ? viaSudo(cmd, ctx.runnerParameters.sudo_password)
+        : { command: 'bash', args: ['-c', cmd] };
     return runInvocation(ctx, inv);
   },
 };
@@ -93,7 +96,9 @@ export const localShellScriptRunner: Runner = {
 
     let inv: Invocation;
     if (ctx.runnerParameters.sudo === true) {
-      const line = [debug ? 'bash -x' : '', shellQuote(script), ...args.map(shellQuote)].filter(Boolean).join(' ');
+      const line = [debug ? 'bash -x' : '', shellQuote(script), ...args.map(shellQuote)]
+        .filter(Boolean)
+        .join(' ');
       inv = viaSudo(line, ctx.runnerParameters.sudo_password);
     } else if (debug) {
       inv = { command: 'bash', args: ['-x', script, ...args] };

@@ -51,7 +51,9 @@ export const nodejsRunner: Runner = {
     const execArgv = execArgvFor(ctx, entry);
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
-    const params = Object.fromEntries(Object.entries(ctx.actionParameters).filter(([k]) => !(k in runnerParams)));
+    const params = Object.fromEntries(
+      Object.entries(ctx.actionParameters).filter(([k]) => !(k in runnerParams)),
+    );
 
     const proc = startProcess({
       command: nodeHostPath(),
@@ -83,9 +85,22 @@ export const nodejsRunner: Runner = {
           },
         );
       });
-      child.on('error', (err) => ctx.logger.warn({ execution: ctx.executionId, err: errorMessage(err) }, 'nodejs action process error'));
+      child.on('error', (err) =>
+        ctx.logger.warn(
+          { execution: ctx.executionId, err: errorMessage(err) },
+          'nodejs action process error',
+        ),
+      );
       if (child.connected) {
-        child.send({ type: 'run', entry, params, config: ctx.config, executionId: ctx.executionId, pack: ctx.action.pack, action: ctx.action.ref });
+        child.send({
+          type: 'run',
+          entry,
+          params,
+          config: ctx.config,
+          executionId: ctx.executionId,
+          pack: ctx.action.pack,
+          action: ctx.action.ref,
+        });
       }
     }
     const outcome = await proc.done;
@@ -109,7 +124,10 @@ export const nodejsRunner: Runner = {
       status = 'succeeded';
     } else {
       status = outcome.returnCode === -15 ? 'abandoned' : 'failed';
-      result.error = final?.ok === false ? final.error : `the action process exited with code ${outcome.returnCode} before returning a result`;
+      result.error =
+        final?.ok === false
+          ? final.error
+          : `the action process exited with code ${outcome.returnCode} before returning a result`;
     }
     return { status, result };
   },

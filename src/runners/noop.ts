@@ -4,6 +4,9 @@ import type { Runner } from './types.js';
 export const noopRunner: Runner = {
   name: 'noop',
   run() {
-    return Promise.resolve({ status: 'succeeded', result: { failed: false, succeeded: true, return_code: 0 } });
+    return Promise.resolve({
+      status: 'succeeded',
+      result: { failed: false, succeeded: true, return_code: 0 },
+    });
   },
 };

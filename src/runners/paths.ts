@@ -20,9 +20,13 @@ export function repoRoot(): string {
     }
     const parent = path.dirname(dir);
     if (parent === dir) {
-      throw new SquallError('RUNNER_ASSETS_NOT_FOUND', `could not find Squall's package.json above ${fileURLToPath(import.meta.url)}`, {
-        module: import.meta.url,
-      });
+      throw new SquallError(
+        'RUNNER_ASSETS_NOT_FOUND',
+        `could not find Squall's package.json above ${fileURLToPath(import.meta.url)}`,
+        {
+          module: import.meta.url,
+        },
+      );
     }
     dir = parent;
   }
@@ -44,19 +48,31 @@ export function nodeHostPath(): string {
 }
 
 /** Resolves an action's entry point against `<packDir>/actions/` (st2's layout). */
-export function resolveEntryPoint(packDir: string, entryPoint: string | undefined, actionRef: string): string {
+export function resolveEntryPoint(
+  packDir: string,
+  entryPoint: string | undefined,
+  actionRef: string,
+): string {
   if (!entryPoint) {
-    throw new SquallError('RUNNER_ENTRY_POINT_MISSING', `action "${actionRef}" has no entry_point; its runner needs a file to run`, {
-      action: actionRef,
-    });
+    throw new SquallError(
+      'RUNNER_ENTRY_POINT_MISSING',
+      `action "${actionRef}" has no entry_point; its runner needs a file to run`,
+      {
+        action: actionRef,
+      },
+    );
   }
   const resolved = path.isAbsolute(entryPoint) ? entryPoint : path.resolve(packDir, 'actions', entryPoint);
   if (!existsSync(resolved)) {
-    throw new SquallError('RUNNER_ENTRY_POINT_NOT_FOUND', `entry_point "${entryPoint}" of action "${actionRef}" does not exist (looked at ${resolved})`, {
-      action: actionRef,
-      entry_point: entryPoint,
-      path: resolved,
-    });
+    throw new SquallError(
+      'RUNNER_ENTRY_POINT_NOT_FOUND',
+      `entry_point "${entryPoint}" of action "${actionRef}" does not exist (looked at ${resolved})`,
+      {
+        action: actionRef,
+        entry_point: entryPoint,
+        path: resolved,
+      },
+    );
   }
   return resolved;
 }

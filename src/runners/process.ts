@@ -71,7 +71,15 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
 
   if (spec.signal.aborted) {
     return {
-      done: Promise.resolve({ returnCode: -15, exitCode: null, exitSignal: null, stdout: '', stderr: '', timedOut: false, canceled: true }),
+      done: Promise.resolve({
+        returnCode: -15,
+        exitCode: null,
+        exitSignal: null,
+        stdout: '',
+        stderr: '',
+        timedOut: false,
+        canceled: true,
+      }),
       stop: () => undefined,
     };
   }
@@ -83,12 +91,27 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   let child: ChildProcess;
   try {
     child = spec.fork
-      ? fork(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio, execArgv: spec.execArgv ?? [] })
+      ? fork(spec.command, spec.args, {
+          cwd: spec.cwd,
+          env: spec.env,
+          detached: true,
+          stdio,
+          execArgv: spec.execArgv ?? [],
+        })
       : spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     return {
-      done: Promise.resolve({ returnCode: 127, exitCode: null, exitSignal: null, stdout: '', stderr: error.message, timedOut: false, canceled: false, spawnError: error }),
+      done: Promise.resolve({
+        returnCode: 127,
+        exitCode: null,
+        exitSignal: null,
+        stdout: '',
+        stderr: error.message,
+        timedOut: false,
+        canceled: false,
+        spawnError: error,
+      }),
       stop: () => undefined,
     };
   }

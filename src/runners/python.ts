@@ -25,24 +25,34 @@ export function pythonExecutable(ctx: RunnerContext): string {
 /** Only the action's own parameters reach run(**params); runner parameters stay with the runner. */
 function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
-  return Object.fromEntries(Object.entries(ctx.actionParameters).filter(([k, v]) => !(k in runnerParams) && v !== undefined));
+  return Object.fromEntries(
+    Object.entries(ctx.actionParameters).filter(([k, v]) => !(k in runnerParams) && v !== undefined),
+  );
 }
 
 /**
  * Serves the wrapper's channel on fd 3: datastore RPCs go to ctx.datastore, the result message is
  * kept. Requests are answered in order, as the Python side waits for each answer.
  */
-function serveChannel(ctx: RunnerContext, channel: Readable & Writable): { result: () => ResultMessage | undefined } {
+function serveChannel(
+  ctx: RunnerContext,
+  channel: Readable & Writable,
+): { result: () => ResultMessage | undefined } {
   let result: ResultMessage | undefined;
   let queue = Promise.resolve();
-  channel.on('error', (err) => ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'));
+  channel.on('error', (err) =>
+    ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'),
+  );
   const lines = createInterface({ input: channel });
   lines.on('line', (line) => {
     let msg: { type?: string; id?: number; method?: string; args?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch (err) {
-      ctx.logger.warn({ execution: ctx.executionId, err: errorMessage(err) }, 'python action sent a line that is not JSON on fd 3');
+      ctx.logger.warn(
+        { execution: ctx.executionId, err: errorMessage(err) },
+        'python action sent a line that is not JSON on fd 3',
+      );
       return;
     }
     if (msg.type === 'result') {
@@ -53,7 +63,10 @@ function serveChannel(ctx: RunnerContext, channel: Readable & Writable): { resul
     queue = queue.then(async () => {
       let answer: Record<string, unknown>;
       try {
-        answer = { id: msg.id, result: (await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null };
+        answer = {
+          id: msg.id,
+          result: (await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
+        };
       } catch (err) {
         answer = { id: msg.id, error: errorMessage(err) };
       }
@@ -73,7 +86,11 @@ export const pythonScriptRunner: Runner = {
     const entry = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const env = actionEnv(ctx, ctx.runnerParameters.env);
-    const pythonPath = [pythonShimDir(), path.dirname(entry), path.join(ctx.action.packDir, 'actions', 'lib')];
+    const pythonPath = [
+      pythonShimDir(),
+      path.dirname(entry),
+      path.join(ctx.action.packDir, 'actions', 'lib'),
+    ];
     if (env.PYTHONPATH) pythonPath.push(env.PYTHONPATH);
     env.PYTHONPATH = pythonPath.join(path.delimiter);
     env.PYTHONUNBUFFERED = '1';
@@ -86,7 +103,8 @@ export const pythonScriptRunner: Runner = {
       entry_point: entry,
       parameters: actionOnlyParameters(ctx),
       config: ctx.config,
-      log_level: typeof ctx.runnerParameters.log_level === 'string' ? ctx.runnerParameters.log_level : 'DEBUG',
+      log_level:
+        typeof ctx.runnerParameters.log_level === 'string' ? ctx.runnerParameters.log_level : 'DEBUG',
     };
 
     const proc = startProcess({

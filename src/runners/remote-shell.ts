@@ -70,7 +70,8 @@ interface AuthOptions {
 
 function authOptions(ctx: RunnerContext): AuthOptions {
   const rp = ctx.runnerParameters;
-  const username = (typeof rp.username === 'string' && rp.username) || ctx.ssh?.username || userInfo().username;
+  const username =
+    (typeof rp.username === 'string' && rp.username) || ctx.ssh?.username || userInfo().username;
   const auth: AuthOptions = { username };
   if (typeof rp.password === 'string' && rp.password !== '') auth.password = rp.password;
   if (typeof rp.passphrase === 'string' && rp.passphrase !== '') auth.passphrase = rp.passphrase;
@@ -80,16 +81,23 @@ function authOptions(ctx: RunnerContext): AuthOptions {
       auth.privateKey = key;
     } else {
       if (!existsSync(key)) {
-        throw new SquallError('RUNNER_PRIVATE_KEY_NOT_FOUND', `runner parameter "private_key" of action "${ctx.action.ref}" is neither key material nor an existing file (${key})`, {
-          action: ctx.action.ref,
-          parameter: 'private_key',
-          path: key,
-        });
+        throw new SquallError(
+          'RUNNER_PRIVATE_KEY_NOT_FOUND',
+          `runner parameter "private_key" of action "${ctx.action.ref}" is neither key material nor an existing file (${key})`,
+          {
+            action: ctx.action.ref,
+            parameter: 'private_key',
+            path: key,
+          },
+        );
       }
       auth.privateKey = readFileSync(key, 'utf8');
     }
   } else if (!auth.password) {
-    const candidates = [ctx.ssh?.privateKeyPath, ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(homedir(), '.ssh', f))];
+    const candidates = [
+      ctx.ssh?.privateKeyPath,
+      ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(homedir(), '.ssh', f)),
+    ];
     const found = candidates.find((f): f is string => typeof f === 'string' && existsSync(f));
     if (found) auth.privateKey = readFileSync(found, 'utf8');
   }
@@ -120,7 +128,9 @@ function connect(config: ConnectConfig, client: SshClient): Promise<void> {
 }
 
 function execOnce(client: SshClient, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+  return new Promise((resolve, reject) =>
+    client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))),
+  );
 }
 
 async function runQuiet(client: SshClient, command: string): Promise<{ code: number; stderr: string }> {
@@ -140,8 +150,12 @@ function openSftp(client: SshClient): Promise<SFTPWrapper> {
 async function upload(client: SshClient, localFile: string, remoteFile: string): Promise<void> {
   const sftp = await openSftp(client);
   try {
-    await new Promise<void>((resolve, reject) => sftp.fastPut(localFile, remoteFile, (err) => (err ? reject(err) : resolve())));
-    await new Promise<void>((resolve, reject) => sftp.chmod(remoteFile, 0o755, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(localFile, remoteFile, (err) => (err ? reject(err) : resolve())),
+    );
+    await new Promise<void>((resolve, reject) =>
+      sftp.chmod(remoteFile, 0o755, (err) => (err ? reject(err) : resolve())),
+    );
   } finally {
     sftp.end();
   }
@@ -163,7 +177,11 @@ function prepare(ctx: RunnerContext, kind: 'cmd' | 'script'): PreparedRun {
   let script: PreparedRun['script'];
   if (kind === 'cmd') {
     if (typeof rp.cmd !== 'string' || rp.cmd.trim() === '') {
-      throw new SquallError('RUNNER_PARAMETER_MISSING', `runner parameter "cmd" of action "${ctx.action.ref}" is required`, { action: ctx.action.ref, parameter: 'cmd' });
+      throw new SquallError(
+        'RUNNER_PARAMETER_MISSING',
+        `runner parameter "cmd" of action "${ctx.action.ref}" is required`,
+        { action: ctx.action.ref, parameter: 'cmd' },
+      );
     }
     assertArgumentSize(rp.cmd, 'cmd', ctx.action.ref);
     body = rp.cmd;
@@ -172,7 +190,10 @@ function prepare(ctx: RunnerContext, kind: 'cmd' | 'script'): PreparedRun {
     const kwargOp = typeof rp.kwarg_op === 'string' ? rp.kwarg_op : '--';
     const args = buildScriptArguments(ctx.action, ctx.actionParameters, kwargOp).all;
     // st2 copies into <dir>/<execution id>/ so concurrent runs of one script never collide.
-    const remoteDir = path.posix.join(typeof rp.dir === 'string' && rp.dir ? rp.dir : '/tmp', ctx.executionId);
+    const remoteDir = path.posix.join(
+      typeof rp.dir === 'string' && rp.dir ? rp.dir : '/tmp',
+      ctx.executionId,
+    );
     const remotePath = path.posix.join(remoteDir, path.basename(local));
     script = { local, remoteDir, remotePath };
     body = [shellQuote(remotePath), ...args.map(shellQuote)].join(' ');
@@ -186,23 +207,29 @@ function prepare(ctx: RunnerContext, kind: 'cmd' | 'script'): PreparedRun {
     ...ctx.env,
   };
   if (rp.env && typeof rp.env === 'object') {
-    for (const [k, v] of Object.entries(rp.env as Record<string, unknown>)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(rp.env as Record<string, unknown>))
+      env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   const exports: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) {
-      throw new SquallError('RUNNER_PARAMETER_INVALID', `environment variable name "${name}" of action "${ctx.action.ref}" is not a valid shell name`, {
-        action: ctx.action.ref,
-        parameter: 'env',
-        name,
-      });
+      throw new SquallError(
+        'RUNNER_PARAMETER_INVALID',
+        `environment variable name "${name}" of action "${ctx.action.ref}" is not a valid shell name`,
+        {
+          action: ctx.action.ref,
+          parameter: 'env',
+          name,
+        },
+      );
     }
     exports.push(`${name}=${shellQuote(value)}`);
   }
 
   let sudoPassword: string | undefined;
   if (rp.sudo === true) {
-    sudoPassword = typeof rp.sudo_password === 'string' && rp.sudo_password !== '' ? rp.sudo_password : undefined;
+    sudoPassword =
+      typeof rp.sudo_password === 'string' && rp.sudo_password !== '' ? rp.sudo_password : undefined;
     body = `sudo ${sudoPassword ? "-S -p '' " : ''}-E -- bash -c ${shellQuote(body)}`;
   }
   const cwd = typeof rp.cwd === 'string' && rp.cwd ? rp.cwd : '/tmp';
@@ -245,7 +272,9 @@ async function runOnHost(
     let sock: Duplex | undefined;
     if (bastion) {
       sock = await new Promise<Duplex>((resolve, reject) =>
-        bastion.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) => (err ? reject(err) : resolve(stream))),
+        bastion.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) =>
+          err ? reject(err) : resolve(stream),
+        ),
       );
     }
     try {
@@ -258,12 +287,18 @@ async function runOnHost(
           password: auth.password,
           privateKey: auth.privateKey,
           passphrase: auth.passphrase,
-          readyTimeout: Math.min(MAX_CONNECT_MS, Number.isFinite(deadline) ? Math.max(1000, deadline - Date.now()) : MAX_CONNECT_MS),
+          readyTimeout: Math.min(
+            MAX_CONNECT_MS,
+            Number.isFinite(deadline) ? Math.max(1000, deadline - Date.now()) : MAX_CONNECT_MS,
+          ),
         },
         client,
       );
     } catch (err) {
-      return errorResult(`Failed to connect to ${target.label} as ${auth.username}: ${errorMessage(err)}`, err);
+      return errorResult(
+        `Failed to connect to ${target.label} as ${auth.username}: ${errorMessage(err)}`,
+        err,
+      );
     }
 
     if (prepared.script) {
@@ -273,13 +308,22 @@ async function runOnHost(
         if (made.code !== 0) throw new Error(`mkdir ${remoteDir} failed: ${made.stderr.trim()}`);
         await upload(client, local, remotePath);
       } catch (err) {
-        return errorResult(`Failed to copy ${path.basename(local)} to ${target.label}:${remotePath}: ${errorMessage(err)}`, err);
+        return errorResult(
+          `Failed to copy ${path.basename(local)} to ${target.label}:${remotePath}: ${errorMessage(err)}`,
+          err,
+        );
       }
     }
 
     const channel = await execOnce(client, prepared.command);
     entry.channel = channel;
-    const outcome = await new Promise<{ code: number | null; signal?: string; stdout: string; stderr: string; timedOut: boolean }>((resolve) => {
+    const outcome = await new Promise<{
+      code: number | null;
+      signal?: string;
+      stdout: string;
+      stderr: string;
+      timedOut: boolean;
+    }>((resolve) => {
       let stdout = '';
       let stderr = '';
       let timedOut = false;
@@ -291,13 +335,16 @@ async function runOnHost(
         resolve({ code, signal, stdout, stderr, timedOut });
       };
       const timer = Number.isFinite(deadline)
-        ? setTimeout(() => {
-            timedOut = true;
-            channel.signal('KILL');
-            channel.close();
-            // sshd keeps the channel until the command ends; closing the connection is what frees us.
-            client.end();
-          }, Math.max(0, deadline - Date.now()))
+        ? setTimeout(
+            () => {
+              timedOut = true;
+              channel.signal('KILL');
+              channel.close();
+              // sshd keeps the channel until the command ends; closing the connection is what frees us.
+              client.end();
+            },
+            Math.max(0, deadline - Date.now()),
+          )
         : undefined;
       client.once('close', () => settle(null));
       channel.on('data', (c: Buffer) => {
@@ -318,7 +365,10 @@ async function runOnHost(
     if (prepared.script) {
       // Best effort: a failed cleanup must not change the action's result, but it is reported.
       await runQuiet(client, `rm -rf ${shellQuote(prepared.script.remoteDir)}`).catch((err: unknown) =>
-        ctx.logger.warn({ execution: ctx.executionId, host: target.label, err: errorMessage(err) }, 'could not remove the remote script directory'),
+        ctx.logger.warn(
+          { execution: ctx.executionId, host: target.label, err: errorMessage(err) },
+          'could not remove the remote script directory',
+        ),
       );
     }
 
@@ -330,14 +380,29 @@ async function runOnHost(
       stdout: tryJsonDecode(stripShellChars(outcome.stdout)),
       stderr: tryJsonDecode(stripShellChars(outcome.stderr)),
     };
-    if (outcome.timedOut) Object.assign(result, { succeeded: false, failed: true, return_code: -9, timeout: true, error: timeoutMessage(timeout) });
-    else if (state.canceled) Object.assign(result, { succeeded: false, failed: true, error: CANCELED_MESSAGE });
-    else if (prepared.sudoPassword && returnCode !== 0 && /incorrect password attempt|Sorry, try again/.test(outcome.stderr)) {
+    if (outcome.timedOut)
+      Object.assign(result, {
+        succeeded: false,
+        failed: true,
+        return_code: -9,
+        timeout: true,
+        error: timeoutMessage(timeout),
+      });
+    else if (state.canceled)
+      Object.assign(result, { succeeded: false, failed: true, error: CANCELED_MESSAGE });
+    else if (
+      prepared.sudoPassword &&
+      returnCode !== 0 &&
+      /incorrect password attempt|Sorry, try again/.test(outcome.stderr)
+    ) {
       result.error = 'Invalid sudo password provided';
     }
     return result;
   } catch (err) {
-    return errorResult(state.canceled ? CANCELED_MESSAGE : `Remote execution on ${target.label} failed: ${errorMessage(err)}`, err);
+    return errorResult(
+      state.canceled ? CANCELED_MESSAGE : `Remote execution on ${target.label} failed: ${errorMessage(err)}`,
+      err,
+    );
   } finally {
     state.live.delete(entry);
     client.end();
@@ -347,15 +412,23 @@ async function runOnHost(
 async function runRemote(ctx: RunnerContext, kind: 'cmd' | 'script'): Promise<RunnerResult> {
   const rp = ctx.runnerParameters;
   if (typeof rp.hosts !== 'string' || rp.hosts.trim() === '') {
-    throw new SquallError('RUNNER_PARAMETER_MISSING', `runner parameter "hosts" of action "${ctx.action.ref}" is required (comma separated, host:port allowed)`, {
-      action: ctx.action.ref,
-      parameter: 'hosts',
-    });
+    throw new SquallError(
+      'RUNNER_PARAMETER_MISSING',
+      `runner parameter "hosts" of action "${ctx.action.ref}" is required (comma separated, host:port allowed)`,
+      {
+        action: ctx.action.ref,
+        parameter: 'hosts',
+      },
+    );
   }
   const defaultPort = rp.port === undefined || rp.port === null ? DEFAULT_PORT : Number(rp.port);
   const targets = parseHosts(rp.hosts, defaultPort);
   if (targets.length === 0) {
-    throw new SquallError('RUNNER_PARAMETER_INVALID', `runner parameter "hosts" of action "${ctx.action.ref}" names no host`, { action: ctx.action.ref, hosts: rp.hosts });
+    throw new SquallError(
+      'RUNNER_PARAMETER_INVALID',
+      `runner parameter "hosts" of action "${ctx.action.ref}" names no host`,
+      { action: ctx.action.ref, hosts: rp.hosts },
+    );
   }
   const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
   const prepared = prepare(ctx, kind);
@@ -379,14 +452,28 @@ async function runRemote(ctx: RunnerContext, kind: 'cmd' | 'script'): Promise<Ru
       bastion = new Client();
       try {
         await connect(
-          { host: b.host, port: b.port, username: auth.username, password: auth.password, privateKey: auth.privateKey, passphrase: auth.passphrase, readyTimeout: MAX_CONNECT_MS },
+          {
+            host: b.host,
+            port: b.port,
+            username: auth.username,
+            password: auth.password,
+            privateKey: auth.privateKey,
+            passphrase: auth.passphrase,
+            readyTimeout: MAX_CONNECT_MS,
+          },
           bastion,
         );
       } catch (err) {
         // A whole-run failure has st2's top-level shape (§1.3).
         return {
           status: 'failed',
-          result: { error: `Failed to connect to bastion host ${b.label}: ${errorMessage(err)}`, traceback: err instanceof Error ? err.stack : undefined, failed: true, succeeded: false, return_code: 255 },
+          result: {
+            error: `Failed to connect to bastion host ${b.label}: ${errorMessage(err)}`,
+            traceback: err instanceof Error ? err.stack : undefined,
+            failed: true,
+            succeeded: false,
+            return_code: 255,
+          },
         };
       }
     }

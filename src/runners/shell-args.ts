@@ -35,7 +35,9 @@ export function serializePositional(spec: ParameterSpec | undefined, value: unkn
     case 'boolean':
       return value ? '1' : '0';
     case 'array':
-      return Array.isArray(value) ? value.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join(',') : String(value);
+      return Array.isArray(value)
+        ? value.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join(',')
+        : String(value);
     case 'object':
       return typeof value === 'object' ? JSON.stringify(value) : String(value);
     case 'null':
@@ -55,7 +57,11 @@ function serializeNamed(value: unknown): string {
  * `<kwarg_op><name>=<value>`. As in st2, a named boolean true is passed as the bare flag, a named
  * false, null or empty string is left out.
  */
-export function buildScriptArguments(action: RunnerAction, params: Record<string, unknown>, kwargOp: string): ScriptArguments {
+export function buildScriptArguments(
+  action: RunnerAction,
+  params: Record<string, unknown>,
+  kwargOp: string,
+): ScriptArguments {
   const runnerParams = getRunnerType(action.runner_type)?.runner_parameters ?? {};
   const positionalNames = Object.entries(action.parameters)
     .filter(([name, spec]) => typeof spec.position === 'number' && !(name in runnerParams))

@@ -63,7 +63,8 @@ export async function startSshd(): Promise<TestSshd> {
   keygen(path.join(dir, 'stranger_key'));
   writeFileSync(
     path.join(dir, 'authorized_keys'),
-    readFileSync(path.join(dir, 'user_key.pub'), 'utf8') + readFileSync(path.join(dir, 'user_key_enc.pub'), 'utf8'),
+    readFileSync(path.join(dir, 'user_key.pub'), 'utf8') +
+      readFileSync(path.join(dir, 'user_key_enc.pub'), 'utf8'),
     { mode: 0o600 },
   );
   // OpenSSH refuses to start without its privilege separation directory.
@@ -91,7 +92,9 @@ export async function startSshd(): Promise<TestSshd> {
     ].join('\n'),
   );
 
-  const proc: ChildProcess = spawn(SSHD_PATH, ['-D', '-e', '-f', config, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(SSHD_PATH, ['-D', '-e', '-f', config, '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   let exited = false;

@@ -38,7 +38,10 @@ function makeDatastore() {
 }
 
 function isClass(fn) {
-  return typeof fn === 'function' && (/^class[\s{]/.test(Function.prototype.toString.call(fn)) || typeof fn.prototype?.run === 'function');
+  return (
+    typeof fn === 'function' &&
+    (/^class[\s{]/.test(Function.prototype.toString.call(fn)) || typeof fn.prototype?.run === 'function')
+  );
 }
 
 async function runAction(msg) {
@@ -53,14 +56,17 @@ async function runAction(msg) {
   const candidates = [mod.default, mod.default?.default, mod.run, mod.Action];
   const exported = candidates.find((c) => typeof c === 'function');
   if (!exported) {
-    throw new Error(`${msg.entry} must export a default function (params, sdk) => result, a class with run(params), or a named run function`);
+    throw new Error(
+      `${msg.entry} must export a default function (params, sdk) => result, a class with run(params), or a named run function`,
+    );
   }
   if (isClass(exported)) {
     const instance = new exported(sdk);
     for (const key of ['config', 'logger', 'datastore']) {
       if (instance[key] === undefined) instance[key] = sdk[key];
     }
-    if (typeof instance.run !== 'function') throw new Error(`the class exported by ${msg.entry} has no run(params) method`);
+    if (typeof instance.run !== 'function')
+      throw new Error(`the class exported by ${msg.entry} has no run(params) method`);
     return instance.run(msg.params, sdk);
   }
   return exported(msg.params, sdk);

@@ -28,7 +28,15 @@ beforeAll(async () => {
         res.end(JSON.stringify({ hello: 'world', query: Object.fromEntries(u.searchParams) }));
       } else if (u.pathname === '/echo') {
         res.writeHead(201, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ method: req.method, body, contentType: req.headers['content-type'] ?? null, auth: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null }));
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            body,
+            contentType: req.headers['content-type'] ?? null,
+            auth: req.headers.authorization ?? null,
+            cookie: req.headers.cookie ?? null,
+          }),
+        );
       } else if (u.pathname === '/redirect') {
         res.writeHead(302, { Location: '/json' });
         res.end();
@@ -55,10 +63,18 @@ beforeEach(() => {
 
 describe('http-request against a local HTTP server', () => {
   it('GETs JSON and returns status_code, parsed body and headers', async () => {
-    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/json` }, actionParameters: { params: { q: 'a b' } } });
+    const ctx = fakeContext({
+      runner: 'http-request',
+      runnerParameters: { url: `${base}/json` },
+      actionParameters: { params: { q: 'a b' } },
+    });
     const res = await http.run(ctx);
     expect(res.status).toBe('succeeded');
-    expect(res.result).toMatchObject({ status_code: 200, parsed: true, body: { hello: 'world', query: { q: 'a b' } } });
+    expect(res.result).toMatchObject({
+      status_code: 200,
+      parsed: true,
+      body: { hello: 'world', query: { q: 'a b' } },
+    });
     expect((res.result as { headers: Record<string, string> }).headers['x-test']).toBe('yes');
   });
 
@@ -87,34 +103,60 @@ describe('http-request against a local HTTP server', () => {
   });
 
   it('does not follow redirects unless allow_redirects is set', async () => {
-    const noFollow = await http.run(fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/redirect` } }));
+    const noFollow = await http.run(
+      fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/redirect` } }),
+    );
     expect(noFollow.status).toBe('failed');
     expect((noFollow.result as { status_code: number }).status_code).toBe(302);
-    const follow = await http.run(fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/redirect`, allow_redirects: true } }));
+    const follow = await http.run(
+      fakeContext({
+        runner: 'http-request',
+        runnerParameters: { url: `${base}/redirect`, allow_redirects: true },
+      }),
+    );
     expect(follow.status).toBe('succeeded');
     expect((follow.result as { body: { hello: string } }).body.hello).toBe('world');
   });
 
   it('refuses a blacklisted host before making any request', async () => {
-    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/json`, url_hosts_blacklist: ['127.0.0.1'] } });
-    await expect(http.run(ctx)).rejects.toMatchObject({ code: 'HTTP_HOST_DENIED', message: expect.stringContaining('url_hosts_blacklist') });
+    const ctx = fakeContext({
+      runner: 'http-request',
+      runnerParameters: { url: `${base}/json`, url_hosts_blacklist: ['127.0.0.1'] },
+    });
+    await expect(http.run(ctx)).rejects.toMatchObject({
+      code: 'HTTP_HOST_DENIED',
+      message: expect.stringContaining('url_hosts_blacklist'),
+    });
     expect(seen).toHaveLength(0);
   });
 
   it('refuses a host missing from the whitelist before making any request', async () => {
-    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/json`, url_hosts_whitelist: ['example.com'] } });
-    await expect(http.run(ctx)).rejects.toMatchObject({ code: 'HTTP_HOST_DENIED', message: expect.stringContaining('url_hosts_whitelist') });
+    const ctx = fakeContext({
+      runner: 'http-request',
+      runnerParameters: { url: `${base}/json`, url_hosts_whitelist: ['example.com'] },
+    });
+    await expect(http.run(ctx)).rejects.toMatchObject({
+      code: 'HTTP_HOST_DENIED',
+      message: expect.stringContaining('url_hosts_whitelist'),
+    });
     expect(seen).toHaveLength(0);
   });
 
   it('allows a whitelisted host', async () => {
-    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/json`, url_hosts_whitelist: ['127.0.0.1'] } });
+    const ctx = fakeContext({
+      runner: 'http-request',
+      runnerParameters: { url: `${base}/json`, url_hosts_whitelist: ['127.0.0.1'] },
+    });
     expect((await http.run(ctx)).status).toBe('succeeded');
     expect(seen).toHaveLength(1);
   });
 
   it('times out with st2 status and message', async () => {
-    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/slow` }, actionParameters: { timeout: 1 } });
+    const ctx = fakeContext({
+      runner: 'http-request',
+      runnerParameters: { url: `${base}/slow` },
+      actionParameters: { timeout: 1 },
+    });
     const res = await http.run(ctx);
     expect(res).toEqual({ status: 'timeout', result: { error: 'Action failed to complete in 1 seconds' } });
   });

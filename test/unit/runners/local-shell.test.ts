@@ -43,7 +43,10 @@ describe('local-shell-cmd', () => {
   });
 
   it('reports a non-zero exit as failed with its return code', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo oops >&2; exit 3' } });
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'echo oops >&2; exit 3' },
+    });
     const res = await localCmd.run(ctx);
     expect(res.status).toBe('failed');
     expect(res.result).toMatchObject({ failed: true, succeeded: false, return_code: 3, stderr: 'oops' });
@@ -56,16 +59,33 @@ describe('local-shell-cmd', () => {
   });
 
   it('streams output chunks through onOutput as they arrive', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo one; echo two >&2' } });
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'echo one; echo two >&2' },
+    });
     await localCmd.run(ctx);
-    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('one\n');
-    expect(ctx.output.filter((o) => o.type === 'stderr').map((o) => o.data).join('')).toBe('two\n');
+    expect(
+      ctx.output
+        .filter((o) => o.type === 'stdout')
+        .map((o) => o.data)
+        .join(''),
+    ).toBe('one\n');
+    expect(
+      ctx.output
+        .filter((o) => o.type === 'stderr')
+        .map((o) => o.data)
+        .join(''),
+    ).toBe('two\n');
   });
 
   it('passes env, cwd and the ST2_ACTION_* variables', async () => {
     const ctx = fakeContext({
       runner: 'local-shell-cmd',
-      runnerParameters: { cmd: 'echo "$GREETING|$(pwd)|$ST2_ACTION_PACK_NAME|$ST2_ACTION_EXECUTION_ID"', env: { GREETING: 'hello' }, cwd: '/tmp' },
+      runnerParameters: {
+        cmd: 'echo "$GREETING|$(pwd)|$ST2_ACTION_PACK_NAME|$ST2_ACTION_EXECUTION_ID"',
+        env: { GREETING: 'hello' },
+        cwd: '/tmp',
+      },
     });
     const res = await localCmd.run(ctx);
     expect((res.result as { stdout: unknown }).stdout).toBe(`hello|/tmp|tests|${ctx.executionId}`);
@@ -74,7 +94,10 @@ describe('local-shell-cmd', () => {
   it('does not leak the service environment into actions', async () => {
     process.env.SQUALL_TEST_SECRET = 'do-not-leak';
     try {
-      const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo "<${SQUALL_TEST_SECRET:-}>"' } });
+      const ctx = fakeContext({
+        runner: 'local-shell-cmd',
+        runnerParameters: { cmd: 'echo "<${SQUALL_TEST_SECRET:-}>"' },
+      });
       const res = await localCmd.run(ctx);
       expect((res.result as { stdout: unknown }).stdout).toBe('<>');
     } finally {
@@ -83,19 +106,31 @@ describe('local-shell-cmd', () => {
   });
 
   it('times out, kills the whole process group and says so', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { timeout: 1, cmd: 'sleep 30 & echo "$! $$" > pids; sleep 30' } });
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { timeout: 1, cmd: 'sleep 30 & echo "$! $$" > pids; sleep 30' },
+    });
     const res = await localCmd.run(ctx);
     expect(res.status).toBe('timeout');
-    expect(res.result).toMatchObject({ failed: true, succeeded: false, return_code: -9, error: 'Action failed to complete in 1 seconds' });
+    expect(res.result).toMatchObject({
+      failed: true,
+      succeeded: false,
+      return_code: -9,
+      error: 'Action failed to complete in 1 seconds',
+    });
     const pids = readFileSync(path.join(ctx.workDir, 'pids'), 'utf8').trim().split(' ').map(Number);
     expect(pids).toHaveLength(2);
     expect(await waitGone(pids)).toEqual([]);
   }, 15_000);
 
   it('is canceled through the abort signal, killing the process group', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'sleep 30 & echo "$! $$" > pids; echo started; sleep 30' } });
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'sleep 30 & echo "$! $$" > pids; echo started; sleep 30' },
+    });
     const running = localCmd.run(ctx);
-    for (let i = 0; i < 100 && !ctx.output.some((o) => o.data.includes('started')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !ctx.output.some((o) => o.data.includes('started')); i++)
+      await new Promise((r) => setTimeout(r, 50));
     ctx.abort.abort();
     const res = await running;
     expect(res.status).toBe('canceled');
@@ -114,7 +149,10 @@ describe('local-shell-cmd', () => {
   it('runs through `sudo -E -- bash -c` and pipes sudo_password on stdin', async () => {
     // A stand-in sudo on PATH records how it was called, then runs the command itself.
     const bin = fakeContext({ runner: 'noop' }).workDir;
-    writeFileSync(path.join(bin, 'sudo'), '#!/bin/bash\nread -r pw\necho "args=$*" >&2\necho "pw=$pw" >&2\nshift 5\nexec "$@"\n');
+    writeFileSync(
+      path.join(bin, 'sudo'),
+      '#!/bin/bash\nread -r pw\necho "args=$*" >&2\necho "pw=$pw" >&2\nshift 5\nexec "$@"\n',
+    );
     chmodSync(path.join(bin, 'sudo'), 0o755);
     const ctx = fakeContext({
       runner: 'local-shell-cmd',
@@ -123,17 +161,29 @@ describe('local-shell-cmd', () => {
     });
     const res = await localCmd.run(ctx);
     expect(res.status).toBe('succeeded');
-    expect(res.result).toMatchObject({ stdout: 'as-root', stderr: "args=-S -p  -E -- bash -c echo as-root\npw=s3cret" });
+    expect(res.result).toMatchObject({
+      stdout: 'as-root',
+      stderr: 'args=-S -p  -E -- bash -c echo as-root\npw=s3cret',
+    });
   });
 
   it('rejects a parameter larger than 128 KB before running anything', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: `echo ${'x'.repeat(140 * 1024)}` } });
-    await expect(localCmd.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_TOO_LARGE', message: expect.stringContaining('"cmd"') });
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: `echo ${'x'.repeat(140 * 1024)}` },
+    });
+    await expect(localCmd.run(ctx)).rejects.toMatchObject({
+      code: 'RUNNER_PARAMETER_TOO_LARGE',
+      message: expect.stringContaining('"cmd"'),
+    });
   });
 
   it('names the missing cmd parameter', async () => {
     const ctx = fakeContext({ runner: 'local-shell-cmd' });
-    await expect(localCmd.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_MISSING', message: expect.stringContaining('"cmd"') });
+    await expect(localCmd.run(ctx)).rejects.toMatchObject({
+      code: 'RUNNER_PARAMETER_MISSING',
+      message: expect.stringContaining('"cmd"'),
+    });
   });
 });
 
@@ -197,7 +247,12 @@ describe('local-shell-script', () => {
   });
 
   it('runs a script without the executable bit through its shebang', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'plain.sh', parameters: { who: { type: 'string', position: 0 } }, actionParameters: { who: 'you' } });
+    const ctx = fakeContext({
+      runner: 'local-shell-script',
+      entry_point: 'plain.sh',
+      parameters: { who: { type: 'string', position: 0 } },
+      actionParameters: { who: 'you' },
+    });
     writeScript(ctx.action.packDir, 'plain.sh', '#!/bin/bash\necho "hi $1"\nexit 1\n', 0o644);
     const res = await localScript.run(ctx);
     expect(res.status).toBe('failed');
@@ -206,13 +261,24 @@ describe('local-shell-script', () => {
 
   it('names a missing entry point file', async () => {
     const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'nope.sh' });
-    await expect(localScript.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_ENTRY_POINT_NOT_FOUND', message: expect.stringContaining('nope.sh') });
+    await expect(localScript.run(ctx)).rejects.toMatchObject({
+      code: 'RUNNER_ENTRY_POINT_NOT_FOUND',
+      message: expect.stringContaining('nope.sh'),
+    });
   });
 
   it('rejects an argument over 128 KB naming the parameter', async () => {
-    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'args.sh', parameters: { blob: { type: 'string' } }, actionParameters: { blob: 'x'.repeat(129 * 1024) } });
+    const ctx = fakeContext({
+      runner: 'local-shell-script',
+      entry_point: 'args.sh',
+      parameters: { blob: { type: 'string' } },
+      actionParameters: { blob: 'x'.repeat(129 * 1024) },
+    });
     writeScript(ctx.action.packDir, 'args.sh', printArgs);
-    await expect(localScript.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_PARAMETER_TOO_LARGE', message: expect.stringContaining('"blob"') });
+    await expect(localScript.run(ctx)).rejects.toMatchObject({
+      code: 'RUNNER_PARAMETER_TOO_LARGE',
+      message: expect.stringContaining('"blob"'),
+    });
   });
 });
 

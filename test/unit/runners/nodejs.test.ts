@@ -10,7 +10,13 @@ const nodejs = getRunner('nodejs')!;
 
 describe('nodejs runner', () => {
   it('runs a default-export function that reads and writes the datastore through the SDK', async () => {
-    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'counter.mjs', config: { region: 'eu' }, actionParameters: { key: 'hits', step: 2 } });
+    const ctx = fakeContext({
+      runner: 'nodejs',
+      packDir,
+      entry_point: 'counter.mjs',
+      config: { region: 'eu' },
+      actionParameters: { key: 'hits', step: 2 },
+    });
     await ctx.datastore.setValue('hits', '40');
     await ctx.datastore.setValue('temp', 'x');
     const res = await nodejs.run(ctx);
@@ -22,11 +28,22 @@ describe('nodejs runner', () => {
     expect(await ctx.datastore.getValue('hits')).toBe('42');
     expect(await ctx.datastore.getValue('shared_hits', { local: false })).toBe('yes');
     expect(await ctx.datastore.getValue('temp')).toBeNull();
-    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('counter is 42\n');
+    expect(
+      ctx.output
+        .filter((o) => o.type === 'stdout')
+        .map((o) => o.data)
+        .join(''),
+    ).toBe('counter is 42\n');
   });
 
   it('runs an exported class with run(params), constructed with the SDK', async () => {
-    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'greeter.cjs', config: { prefix: 'Hi' }, actionParameters: { name: 'Ada' } });
+    const ctx = fakeContext({
+      runner: 'nodejs',
+      packDir,
+      entry_point: 'greeter.cjs',
+      config: { prefix: 'Hi' },
+      actionParameters: { name: 'Ada' },
+    });
     const res = await nodejs.run(ctx);
     expect(res).toEqual({ status: 'succeeded', result: { result: 'Hi, Ada', stdout: '', stderr: '' } });
   });
@@ -34,7 +51,11 @@ describe('nodejs runner', () => {
   it('turns a thrown error into a failed result carrying its message', async () => {
     const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'throws.mjs' }));
     expect(res.status).toBe('failed');
-    expect(res.result).toMatchObject({ result: null, error: 'database unreachable', stdout: 'about to fail\n' });
+    expect(res.result).toMatchObject({
+      result: null,
+      error: 'database unreachable',
+      stdout: 'about to fail\n',
+    });
   });
 
   it('survives an action that exits the process without a result', async () => {
@@ -44,7 +65,9 @@ describe('nodejs runner', () => {
   });
 
   it('kills an endless loop on timeout', async () => {
-    const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'spin.mjs', runnerParameters: { timeout: 1 } }));
+    const res = await nodejs.run(
+      fakeContext({ runner: 'nodejs', packDir, entry_point: 'spin.mjs', runnerParameters: { timeout: 1 } }),
+    );
     expect(res.status).toBe('timeout');
     expect((res.result as { error: string }).error).toBe('Action failed to complete in 1 seconds');
   }, 15_000);
@@ -57,9 +80,17 @@ describe('nodejs runner', () => {
   }, 15_000);
 
   it('runs a .ts entry point where Node strips types, and otherwise refuses it saying why', async () => {
-    const ctx = fakeContext({ runner: 'nodejs', packDir, entry_point: 'typed.ts', actionParameters: { n: 21 } });
+    const ctx = fakeContext({
+      runner: 'nodejs',
+      packDir,
+      entry_point: 'typed.ts',
+      actionParameters: { n: 21 },
+    });
     if (typeStrippingFlags() === undefined) {
-      await expect(nodejs.run(ctx)).rejects.toMatchObject({ code: 'RUNNER_ENTRY_POINT_UNSUPPORTED', message: expect.stringContaining('typed.ts') });
+      await expect(nodejs.run(ctx)).rejects.toMatchObject({
+        code: 'RUNNER_ENTRY_POINT_UNSUPPORTED',
+        message: expect.stringContaining('typed.ts'),
+      });
     } else {
       expect((await nodejs.run(ctx)).result).toMatchObject({ result: 42 });
     }

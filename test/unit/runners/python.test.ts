@@ -17,64 +17,123 @@ function hasPython(): boolean {
   }
 }
 const missing = !hasPython();
-if (missing && process.env.SQUALL_REQUIRE_ALL === '1') throw new Error('python3 is required (SQUALL_REQUIRE_ALL=1) but was not found');
+if (missing && process.env.SQUALL_REQUIRE_ALL === '1')
+  throw new Error('python3 is required (SQUALL_REQUIRE_ALL=1) but was not found');
 
-describe.skipIf(missing)(missing ? 'python-script runner (SKIPPED: python3 not found)' : 'python-script runner', () => {
-  const echo = (message: string) =>
-    fakeContext({ runner: 'python-script', packDir, entry_point: 'my_echo_action.py', parameters: { message: { type: 'string', required: true, position: 0 } }, actionParameters: { message } });
+describe.skipIf(missing)(
+  missing ? 'python-script runner (SKIPPED: python3 not found)' : 'python-script runner',
+  () => {
+    const echo = (message: string) =>
+      fakeContext({
+        runner: 'python-script',
+        packDir,
+        entry_point: 'my_echo_action.py',
+        parameters: { message: { type: 'string', required: true, position: 0 } },
+        actionParameters: { message },
+      });
 
-  it('runs the st2 MyEchoAction unchanged: (True, message) succeeds', async () => {
-    const res = await python.run(echo('working'));
-    expect(res.status).toBe('succeeded');
-    expect(res.result).toEqual({ result: 'working', stdout: 'working\n', stderr: '', exit_code: 0 });
-  });
+    it('runs the st2 MyEchoAction unchanged: (True, message) succeeds', async () => {
+      const res = await python.run(echo('working'));
+      expect(res.status).toBe('succeeded');
+      expect(res.result).toEqual({ result: 'working', stdout: 'working\n', stderr: '', exit_code: 0 });
+    });
 
-  it('runs the st2 MyEchoAction unchanged: (False, message) fails and keeps the result', async () => {
-    const ctx = echo('broken');
-    const res = await python.run(ctx);
-    expect(res.status).toBe('failed');
-    expect(res.result).toMatchObject({ result: 'broken', stdout: 'broken\n', exit_code: 0 });
-    expect(ctx.output.filter((o) => o.type === 'stdout').map((o) => o.data).join('')).toBe('broken\n');
-  });
+    it('runs the st2 MyEchoAction unchanged: (False, message) fails and keeps the result', async () => {
+      const ctx = echo('broken');
+      const res = await python.run(ctx);
+      expect(res.status).toBe('failed');
+      expect(res.result).toMatchObject({ result: 'broken', stdout: 'broken\n', exit_code: 0 });
+      expect(
+        ctx.output
+          .filter((o) => o.type === 'stdout')
+          .map((o) => o.data)
+          .join(''),
+      ).toBe('broken\n');
+    });
 
-  it('reaches ctx.datastore through action_service (set/get/list/delete)', async () => {
-    const ctx = fakeContext({ runner: 'python-script', packDir, entry_point: 'kv_action.py', actionParameters: { key: 'color', value: 'blue' } });
-    const res = await python.run(ctx);
-    expect(res.status).toBe('succeeded');
-    expect((res.result as { result: unknown }).result).toEqual({ got: 'blue', missing: null, names: ['tests:color'], deleted: true, after: null });
-    expect(ctx.datastore.data.get('system:global_color')).toBe('BLUE');
-    expect(ctx.datastore.data.has('system:tests:color')).toBe(false);
-    expect((res.result as { stderr: string }).stderr).toContain('INFO [-] stored color');
-  });
+    it('reaches ctx.datastore through action_service (set/get/list/delete)', async () => {
+      const ctx = fakeContext({
+        runner: 'python-script',
+        packDir,
+        entry_point: 'kv_action.py',
+        actionParameters: { key: 'color', value: 'blue' },
+      });
+      const res = await python.run(ctx);
+      expect(res.status).toBe('succeeded');
+      expect((res.result as { result: unknown }).result).toEqual({
+        got: 'blue',
+        missing: null,
+        names: ['tests:color'],
+        deleted: true,
+        after: null,
+      });
+      expect(ctx.datastore.data.get('system:global_color')).toBe('BLUE');
+      expect(ctx.datastore.data.has('system:tests:color')).toBe(false);
+      expect((res.result as { stderr: string }).stderr).toContain('INFO [-] stored color');
+    });
 
-  it('passes the pack config, supports old import paths, __init__(self, config) and actions/lib', async () => {
-    const ok = await python.run(fakeContext({ runner: 'python-script', packDir, entry_point: 'crash_action.py', config: { region: 'eu' }, actionParameters: { n: 2 } }));
-    expect(ok.status).toBe('succeeded');
-    expect((ok.result as { result: unknown }).result).toEqual({ config: { region: 'eu' }, kwargs: { n: 2 } });
-  });
+    it('passes the pack config, supports old import paths, __init__(self, config) and actions/lib', async () => {
+      const ok = await python.run(
+        fakeContext({
+          runner: 'python-script',
+          packDir,
+          entry_point: 'crash_action.py',
+          config: { region: 'eu' },
+          actionParameters: { n: 2 },
+        }),
+      );
+      expect(ok.status).toBe('succeeded');
+      expect((ok.result as { result: unknown }).result).toEqual({
+        config: { region: 'eu' },
+        kwargs: { n: 2 },
+      });
+    });
 
-  it('reports an exception as failed with the traceback in stderr', async () => {
-    const res = await python.run(fakeContext({ runner: 'python-script', packDir, entry_point: 'crash_action.py', config: { explode: true } }));
-    expect(res.status).toBe('failed');
-    const r = res.result as { result: unknown; stdout: string; stderr: string; exit_code: number };
-    expect(r.result).toBeNull();
-    expect(r.exit_code).toBe(1);
-    expect(r.stdout).toBe('before the crash\n');
-    expect(r.stderr).toContain('Traceback (most recent call last)');
-    expect(r.stderr).toContain('RuntimeError: BOOM!');
-  });
+    it('reports an exception as failed with the traceback in stderr', async () => {
+      const res = await python.run(
+        fakeContext({
+          runner: 'python-script',
+          packDir,
+          entry_point: 'crash_action.py',
+          config: { explode: true },
+        }),
+      );
+      expect(res.status).toBe('failed');
+      const r = res.result as { result: unknown; stdout: string; stderr: string; exit_code: number };
+      expect(r.result).toBeNull();
+      expect(r.exit_code).toBe(1);
+      expect(r.stdout).toBe('before the crash\n');
+      expect(r.stderr).toContain('Traceback (most recent call last)');
+      expect(r.stderr).toContain('RuntimeError: BOOM!');
+    });
 
-  it('times out a stuck action with st2 status and message', async () => {
-    const ctx = fakeContext({ runner: 'python-script', packDir, entry_point: 'sleepy_action.py', runnerParameters: { timeout: 1 } });
-    const res = await python.run(ctx);
-    expect(res.status).toBe('timeout');
-    expect(res.result).toMatchObject({ result: null, exit_code: -9, error: 'Action failed to complete in 1 seconds' });
-  }, 15_000);
+    it('times out a stuck action with st2 status and message', async () => {
+      const ctx = fakeContext({
+        runner: 'python-script',
+        packDir,
+        entry_point: 'sleepy_action.py',
+        runnerParameters: { timeout: 1 },
+      });
+      const res = await python.run(ctx);
+      expect(res.status).toBe('timeout');
+      expect(res.result).toMatchObject({
+        result: null,
+        exit_code: -9,
+        error: 'Action failed to complete in 1 seconds',
+      });
+    }, 15_000);
 
-  it('fails cleanly when python is not where venvDir says', async () => {
-    const ctx = fakeContext({ runner: 'python-script', packDir, entry_point: 'my_echo_action.py', actionParameters: { message: 'x' }, venvDir: '/nonexistent/venv' });
-    const res = await python.run(ctx);
-    expect(res.status).toBe('failed');
-    expect((res.result as { error: string }).error).toContain('/nonexistent/venv/bin/python');
-  });
-});
+    it('fails cleanly when python is not where venvDir says', async () => {
+      const ctx = fakeContext({
+        runner: 'python-script',
+        packDir,
+        entry_point: 'my_echo_action.py',
+        actionParameters: { message: 'x' },
+        venvDir: '/nonexistent/venv',
+      });
+      const res = await python.run(ctx);
+      expect(res.status).toBe('failed');
+      expect((res.result as { error: string }).error).toContain('/nonexistent/venv/bin/python');
+    });
+  },
+);
