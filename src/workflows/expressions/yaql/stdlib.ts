@@ -983,7 +983,7 @@ query('selectMany', 'M', (coll, c) => {
 });
 for (const name of ['take', 'limit']) {
   query(name, 'M', (coll, c) => {
-    const n = int(c, 1, 'count');
+    const n = nonNegative(int(c, 1, 'count'));
     return lazy(function* () {
       if (n <= 0) return;
       let i = 0;
@@ -994,8 +994,13 @@ for (const name of ['take', 'limit']) {
     });
   });
 }
+/** itertools.islice refuses negative bounds. */
+function nonNegative(n: number): number {
+  if (n < 0) fail('ValueError', `a count must be zero or more, got ${n}`);
+  return n;
+}
 query('skip', 'M', (coll, c) => {
-  const n = int(c, 1, 'count');
+  const n = nonNegative(int(c, 1, 'count'));
   return lazy(function* () {
     let i = 0;
     for (const x of iterate(coll)) if (i++ >= n) yield x;
