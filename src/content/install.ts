@@ -290,7 +290,10 @@ async function installOne(source: string, options: InstallOptions, visiting: Map
     if (!options.skipDependencies) {
       for (const dep of meta.dependencies) {
         const spec = parsePackSource(dep);
-        const depRef = guessRef(spec.location);
+        let depRef = guessRef(spec.location);
+        if (isPathLike(spec.location) && (await exists(join(spec.location, 'pack.yaml')))) {
+          depRef = await readPackYaml(spec.location, dep).then((m) => m.ref, () => depRef);
+        }
         progress('dependency', `dependency ${dep}`);
         const seenVersion = visiting.get(depRef);
         const installedDir = join(packsDir, depRef);

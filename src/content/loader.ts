@@ -12,7 +12,6 @@ import type {
   LoadedPack,
   LoadedPacks,
   LoadOptions,
-  PackConfig,
   PackRecord,
   PolicyRecord,
   RuleRecord,
