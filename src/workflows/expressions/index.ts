@@ -179,14 +179,22 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
   return fns;
 }
 
+/** Messages in orquesta's words, since users compare workflow errors with st2's. */
 function evaluationError(expression: string, err: unknown, language: string): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
+  const reason = err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
-  return new SquallError(
-    'EXPRESSION_EVALUATION',
-    `${kind}: Unable to evaluate expression '${expression}'. ${cause}`,
-    { expression, language, cause: err instanceof SquallError ? err.toJSON() : cause },
-  );
+  const undefinedVar = /The variable "([^"]+)" is referenced before assignment/.exec(cause);
+  const missingKey = /key "?([^"]*?)"? is not in the dictionary/.exec(reason);
+  let message: string;
+  if (undefinedVar) {
+    message = `${kind}: Unable to evaluate expression '${expression}'. VariableUndefinedError: The variable "${undefinedVar[1]}" is referenced before assignment.`;
+  } else if (missingKey && language === 'yaql') {
+    message = `${kind}: Unable to resolve key '${missingKey[1]}' in expression '${expression}' from context.`;
+  } else {
+    message = `${kind}: Unable to evaluate expression '${expression}'. ${reason}`;
+  }
+  return new SquallError('EXPRESSION_EVALUATION', message, { expression, language, cause: err instanceof SquallError ? err.toJSON() : cause });
 }
 
 function evaluateString(s: string, scope: ExpressionScope): unknown {
@@ -277,14 +285,16 @@ export function checkExpressionSyntax(s: string): Array<{ expression: string; me
   return problems;
 }
 
-/** Names read through ctx()/ctx(name)/$.name (YAQL) or ctx(name)/_.name/ctx().name (Jinja). */
+/**
+ * Names read through ctx().name / ctx(name) (YAQL and Jinja) or _.name (Jinja). `$.name` is not
+ * counted: inside select()/where() `$` is the item, not the context.
+ */
 export function collectContextReferences(s: string): string[] {
   const names = new Set<string>();
   const patterns = [
     /ctx\(\s*\)\.(\w+)/g,
     /ctx\(\s*["'](\w+)["']\s*\)/g,
     /ctx\(\s*(\w+)\s*\)/g,
-    /\$\.(\w+)/g,
     /\b_\.(\w+)/g,
   ];
   for (const expr of extractExpressions(s)) {

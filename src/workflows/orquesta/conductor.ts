@@ -127,6 +127,7 @@ export class OrquestaConductor {
   readonly state: ConductorState;
   private readonly options: ConductorOptions;
   private graphCache?: WorkflowGraph;
+  private depth = 0;
 
   private constructor(state: ConductorState, options: ConductorOptions = {}) {
     this.state = state;
@@ -563,7 +564,8 @@ export class OrquestaConductor {
     const status = completion.status;
     let taskStatus = status;
     let result: unknown = completion.result;
-    if (spec.with) {
+    const emptyItems = itemId === undefined && (entry.items?.length ?? 0) === 0;
+    if (spec.with && !emptyItems) {
       if (itemId === undefined || !entry.items || itemId < 0 || itemId >= entry.items.length) {
         throw new SquallError('WORKFLOW_ITEM_UNKNOWN', `Task "${taskId}" runs with items: item_id ${String(itemId)} is not one of its items`, {
           task_id: taskId,
@@ -599,6 +601,17 @@ export class OrquestaConductor {
   }
 
   private applyTaskStatus(entry: TaskEntry, status: string, result: unknown): void {
+    // Output is rendered once the outermost task event (and the engine commands it queued) is done.
+    this.depth += 1;
+    try {
+      this.applyTaskStatusInner(entry, status, result);
+    } finally {
+      this.depth -= 1;
+    }
+    if (this.depth === 0 && COMPLETED_STATUSES.includes(this.state.status)) this.finishIfDormant();
+  }
+
+  private applyTaskStatusInner(entry: TaskEntry, status: string, result: unknown): void {
     const { id, route } = entry;
     const spec = this.state.spec.tasks[id];
     const old = entry.status;
@@ -732,7 +745,8 @@ export class OrquestaConductor {
     const s = this.state;
     const wf = s.status;
     if (COMPLETED_STATUSES.includes(wf) && wf !== 'succeeded') {
-      this.finishIfDormant();
+      if (COMPLETED_STATUSES.includes(status)) entry.term = true;
+      if (this.depth === 0) this.finishIfDormant();
       return;
     }
     const active = this.hasActiveTasks();
@@ -768,8 +782,9 @@ export class OrquestaConductor {
     }
     s.status = next;
     if (COMPLETED_STATUSES.includes(s.status)) {
+      entry.term = true;
       this.checkUnreachableJoins();
-      this.finishIfDormant();
+      if (this.depth === 0) this.finishIfDormant();
     }
   }
 
