@@ -9,7 +9,17 @@ export { formatProblem, hasErrors, type ContentProblem } from './problems.js';
 export type * from './types.js';
 export { toStandardSchema, parametersToObjectSchema } from './validate.js';
 export * as schemas from './schemas/index.js';
-export { installPack, removePack, searchIndex, parsePackSource, type InstallReport, type InstallOptions, type RemoveOptions, type IndexEntry, type InstallProgress } from './install.js';
+export {
+  installPack,
+  removePack,
+  searchIndex,
+  parsePackSource,
+  type InstallReport,
+  type InstallOptions,
+  type RemoveOptions,
+  type IndexEntry,
+  type InstallProgress,
+} from './install.js';
 
 /** Squall's own packs (core, chatops, linux, examples), shipped in the repository's packs/. */
 export const BUNDLED_PACKS_DIR = resolve(fileURLToPath(new URL('../../packs', import.meta.url)));
@@ -27,7 +37,10 @@ export async function bundledPackDirs(): Promise<string[]> {
  * Problems of one pack directory, checked as it would be installed next to Squall's bundled
  * packs (so `core.local` and the system trigger types are known).
  */
-export async function validatePackDir(dir: string, options: { configDir?: string } = {}): Promise<ContentProblem[]> {
+export async function validatePackDir(
+  dir: string,
+  options: { configDir?: string } = {},
+): Promise<ContentProblem[]> {
   const target = resolve(dir);
   const others = (await bundledPackDirs()).filter((d) => d !== target);
   const result = await loadPacks([target, ...others], options);

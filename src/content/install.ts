@@ -25,7 +25,10 @@ export interface InstallOptions {
   /** Do not install pack.yaml dependencies (st2 `--skip-dependencies`). */
   skipDependencies?: boolean;
   /** Turns a dependency spec (name, URL, path, without `=version`) into a source to install; default: URLs and paths as-is, names through `indexSource`. */
-  resolveDependency?: (spec: { name: string; version?: string }) => string | undefined | Promise<string | undefined>;
+  resolveDependency?: (spec: {
+    name: string;
+    version?: string;
+  }) => string | undefined | Promise<string | undefined>;
   /** index.json (URL or file) used to find packs given by Exchange name. */
   indexSource?: string;
   onProgress?: (p: InstallProgress) => void;
@@ -70,20 +73,33 @@ export interface IndexEntry {
   [key: string]: unknown;
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(
-          new SquallError('PACK_INSTALL_COMMAND_FAILED', `\`${cmd} ${args.join(' ')}\` failed: ${(stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`, {
-            cmd,
-            args,
-            cwd: opts.cwd,
-            stderr: String(stderr).slice(-4000),
-          }),
-        );
-      } else resolvePromise(String(stdout));
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(
+            new SquallError(
+              'PACK_INSTALL_COMMAND_FAILED',
+              `\`${cmd} ${args.join(' ')}\` failed: ${(stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`,
+              {
+                cmd,
+                args,
+                cwd: opts.cwd,
+                stderr: String(stderr).slice(-4000),
+              },
+            ),
+          );
+        } else resolvePromise(String(stdout));
+      },
+    );
   });
 }
 
@@ -108,28 +124,45 @@ function isGitUrl(s: string): boolean {
 }
 
 function isPathLike(s: string): boolean {
-  return s.startsWith('file://') || s.startsWith('/') || s.startsWith('./') || s.startsWith('../') || s === '.';
+  return (
+    s.startsWith('file://') || s.startsWith('/') || s.startsWith('./') || s.startsWith('../') || s === '.'
+  );
 }
 
 /** Guessed ref of a dependency, for spotting an installed copy (Exchange repos are `stackstorm-<pack>`). */
 function guessRef(location: string): string {
   const base = basename(location.replace(/\/+$/, '')).replace(/\.git$/, '');
-  return base.replace(/^stackstorm-/, '').replace(/-/g, '_').toLowerCase();
+  return base
+    .replace(/^stackstorm-/, '')
+    .replace(/-/g, '_')
+    .toLowerCase();
 }
 
-async function readPackYaml(dir: string, source: string): Promise<{ ref: string; version: string; dependencies: string[]; python_versions?: string[] }> {
+async function readPackYaml(
+  dir: string,
+  source: string,
+): Promise<{ ref: string; version: string; dependencies: string[]; python_versions?: string[] }> {
   const file = join(dir, 'pack.yaml');
   let data: unknown;
   try {
     data = yaml.load(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new SquallError('PACK_INVALID', `${source}: pack.yaml is missing or not valid YAML: ${(err as Error).message}`, { source, file });
+    throw new SquallError(
+      'PACK_INVALID',
+      `${source}: pack.yaml is missing or not valid YAML: ${(err as Error).message}`,
+      { source, file },
+    );
   }
-  if (typeof data !== 'object' || data === null) throw new SquallError('PACK_INVALID', `${source}: pack.yaml must be a mapping`, { source, file });
+  if (typeof data !== 'object' || data === null)
+    throw new SquallError('PACK_INVALID', `${source}: pack.yaml must be a mapping`, { source, file });
   const d = data as Record<string, unknown>;
   const ref = typeof d.ref === 'string' ? d.ref : typeof d.name === 'string' ? d.name : undefined;
   if (!ref || !/^[a-z0-9_]+$/.test(ref)) {
-    throw new SquallError('BAD_PACK_REF', `${source}: pack.yaml ref/name ${JSON.stringify(ref)} is not a valid pack ref (lowercase letters, digits, underscores)`, { source, file, field: 'ref' });
+    throw new SquallError(
+      'BAD_PACK_REF',
+      `${source}: pack.yaml ref/name ${JSON.stringify(ref)} is not a valid pack ref (lowercase letters, digits, underscores)`,
+      { source, file, field: 'ref' },
+    );
   }
   return {
     ref,
@@ -143,24 +176,42 @@ async function loadIndex(indexSource: string): Promise<Record<string, Record<str
   let text: string;
   if (/^https?:\/\//.test(indexSource)) {
     const res = await fetch(indexSource);
-    if (!res.ok) throw new SquallError('PACK_INDEX_UNAVAILABLE', `pack index ${indexSource} answered HTTP ${res.status}`, { indexSource, status: res.status });
+    if (!res.ok)
+      throw new SquallError(
+        'PACK_INDEX_UNAVAILABLE',
+        `pack index ${indexSource} answered HTTP ${res.status}`,
+        { indexSource, status: res.status },
+      );
     text = await res.text();
   } else {
     const file = indexSource.startsWith('file://') ? fileURLToPath(indexSource) : indexSource;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new SquallError('PACK_INDEX_UNAVAILABLE', `pack index ${file} cannot be read: ${(err as Error).message}`, { indexSource });
+      throw new SquallError(
+        'PACK_INDEX_UNAVAILABLE',
+        `pack index ${file} cannot be read: ${(err as Error).message}`,
+        { indexSource },
+      );
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new SquallError('PACK_INDEX_INVALID', `pack index ${indexSource} is not valid JSON: ${(err as Error).message}`, { indexSource });
+    throw new SquallError(
+      'PACK_INDEX_INVALID',
+      `pack index ${indexSource} is not valid JSON: ${(err as Error).message}`,
+      { indexSource },
+    );
   }
   const packs = (parsed as { packs?: unknown }).packs;
-  if (typeof packs !== 'object' || packs === null) throw new SquallError('PACK_INDEX_INVALID', `pack index ${indexSource} has no "packs" object (StackStorm Exchange index.json format)`, { indexSource });
+  if (typeof packs !== 'object' || packs === null)
+    throw new SquallError(
+      'PACK_INDEX_INVALID',
+      `pack index ${indexSource} has no "packs" object (StackStorm Exchange index.json format)`,
+      { indexSource },
+    );
   return packs as Record<string, Record<string, unknown>>;
 }
 
@@ -192,11 +243,20 @@ export async function searchIndex(text: string, indexSource: string): Promise<In
     else if (has(entry.author)) score = 1;
     if (score > 0) scored.push({ entry, score });
   }
-  return scored.sort((a, b) => b.score - a.score || a.entry.ref.localeCompare(b.entry.ref)).map((s) => s.entry);
+  return scored
+    .sort((a, b) => b.score - a.score || a.entry.ref.localeCompare(b.entry.ref))
+    .map((s) => s.entry);
 }
 
-async function fetchSource(location: string, version: string | undefined, dest: string, opts: InstallOptions, label: string): Promise<{ commit?: string }> {
-  const progress = (step: InstallProgress['step'], message: string) => opts.onProgress?.({ step, pack: label, message });
+async function fetchSource(
+  location: string,
+  version: string | undefined,
+  dest: string,
+  opts: InstallOptions,
+  label: string,
+): Promise<{ commit?: string }> {
+  const progress = (step: InstallProgress['step'], message: string) =>
+    opts.onProgress?.({ step, pack: label, message });
   let local: string | undefined;
   if (isPathLike(location) || (!isGitUrl(location) && (await exists(location)))) {
     local = resolve(location.startsWith('file://') ? fileURLToPath(location) : location);
@@ -210,10 +270,16 @@ async function fetchSource(location: string, version: string | undefined, dest: 
   let url = local ?? location;
   if (!local && !isGitUrl(location)) {
     if (!opts.indexSource) {
-      throw new SquallError('PACK_SOURCE_UNKNOWN', `"${location}" is neither a path nor a git URL, and no pack index is configured to look the name up`, { location });
+      throw new SquallError(
+        'PACK_SOURCE_UNKNOWN',
+        `"${location}" is neither a path nor a git URL, and no pack index is configured to look the name up`,
+        { location },
+      );
     }
     const packs = await loadIndex(opts.indexSource);
-    const entry = Object.entries(packs).map(([k, p]) => toEntry(k, p)).find((e) => e.ref === location || e.name === location);
+    const entry = Object.entries(packs)
+      .map(([k, p]) => toEntry(k, p))
+      .find((e) => e.ref === location || e.name === location);
     if (!entry?.repo_url) throw new NotFoundError('pack', location, { indexSource: opts.indexSource });
     url = entry.repo_url;
   }
@@ -233,7 +299,11 @@ async function fetchSource(location: string, version: string | undefined, dest: 
         // try the next spelling
       }
     }
-    if (!done) throw new SquallError('PACK_VERSION_NOT_FOUND', `${url}: no tag, branch or commit named "${version}"`, { url, version });
+    if (!done)
+      throw new SquallError('PACK_VERSION_NOT_FOUND', `${url}: no tag, branch or commit named "${version}"`, {
+        url,
+        version,
+      });
   }
   const commit = (await run('git', ['-C', dest, 'rev-parse', 'HEAD'])).trim();
   return { commit };
@@ -248,7 +318,12 @@ export async function installPack(source: string, options: InstallOptions): Prom
   return installOne(source, options, new Map(), '(request)');
 }
 
-async function installOne(source: string, options: InstallOptions, visiting: Map<string, string>, requiredBy: string): Promise<InstallReport> {
+async function installOne(
+  source: string,
+  options: InstallOptions,
+  visiting: Map<string, string>,
+  requiredBy: string,
+): Promise<InstallReport> {
   const packsDir = resolve(options.packsDir);
   await mkdir(packsDir, { recursive: true });
   const { location, version } = parsePackSource(source);
@@ -259,21 +334,43 @@ async function installOne(source: string, options: InstallOptions, visiting: Map
     const { commit } = await fetchSource(location, version, tmp, options, label);
     const meta = await readPackYaml(tmp, source);
     if (meta.python_versions && meta.python_versions.length > 0 && !meta.python_versions.includes('3')) {
-      throw new SquallError('PACK_PYTHON_UNSUPPORTED', `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs`, { pack: meta.ref, field: 'python_versions' });
+      throw new SquallError(
+        'PACK_PYTHON_UNSUPPORTED',
+        `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs`,
+        { pack: meta.ref, field: 'python_versions' },
+      );
     }
     const dest = join(packsDir, meta.ref);
     if (await exists(dest)) {
-      if (!options.force) throw new ConflictError(`pack "${meta.ref}" is already installed in ${dest}; use force to replace it`, { pack: meta.ref, dir: dest });
+      if (!options.force)
+        throw new ConflictError(
+          `pack "${meta.ref}" is already installed in ${dest}; use force to replace it`,
+          { pack: meta.ref, dir: dest },
+        );
       await rm(dest, { recursive: true, force: true });
     }
     await rename(tmp, dest);
     visiting.set(meta.ref, meta.version);
-    report = { ref: meta.ref, version: meta.version, dir: dest, source, ...(version ? { checkout: version } : {}), ...(commit ? { commit } : {}), nodeModules: false, dependencies: [], conflicts: [], warnings: [] };
-    const progress = (step: InstallProgress['step'], message: string) => options.onProgress?.({ step, pack: meta.ref, message });
+    report = {
+      ref: meta.ref,
+      version: meta.version,
+      dir: dest,
+      source,
+      ...(version ? { checkout: version } : {}),
+      ...(commit ? { commit } : {}),
+      nodeModules: false,
+      dependencies: [],
+      conflicts: [],
+      warnings: [],
+    };
+    const progress = (step: InstallProgress['step'], message: string) =>
+      options.onProgress?.({ step, pack: meta.ref, message });
 
     if (await exists(join(dest, 'package.json'))) {
       progress('npm', 'npm install --omit=dev');
-      await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dest });
+      await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: dest,
+      });
       report.nodeModules = true;
     }
     if (await exists(join(dest, 'requirements.txt'))) {
@@ -283,7 +380,11 @@ async function installOne(source: string, options: InstallOptions, visiting: Map
       progress('venv', `python3 -m venv ${venv}`);
       await run(options.python ?? 'python3', ['-m', 'venv', ...(options.venvOptions ?? []), venv]);
       progress('pip', 'pip install -r requirements.txt');
-      await run(join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', '-r', join(dest, 'requirements.txt')], { cwd: dest });
+      await run(
+        join(venv, 'bin', 'pip'),
+        ['install', '--disable-pip-version-check', '--quiet', '-r', join(dest, 'requirements.txt')],
+        { cwd: dest },
+      );
       report.venv = venv;
     }
 
@@ -292,26 +393,55 @@ async function installOne(source: string, options: InstallOptions, visiting: Map
         const spec = parsePackSource(dep);
         let depRef = guessRef(spec.location);
         if (isPathLike(spec.location) && (await exists(join(spec.location, 'pack.yaml')))) {
-          depRef = await readPackYaml(spec.location, dep).then((m) => m.ref, () => depRef);
+          depRef = await readPackYaml(spec.location, dep).then(
+            (m) => m.ref,
+            () => depRef,
+          );
         }
         progress('dependency', `dependency ${dep}`);
         const seenVersion = visiting.get(depRef);
         const installedDir = join(packsDir, depRef);
         if (seenVersion !== undefined || (await exists(join(installedDir, 'pack.yaml')))) {
-          const installedVersion = seenVersion ?? (await readPackYaml(installedDir, depRef).then((m) => m.version, () => ''));
-          if (spec.version && installedVersion && spec.version.replace(/^v/, '') !== installedVersion.replace(/^v/, '')) {
-            report.conflicts.push({ pack: depRef, requested: spec.version, installed: installedVersion, requiredBy: meta.ref });
+          const installedVersion =
+            seenVersion ??
+            (await readPackYaml(installedDir, depRef).then(
+              (m) => m.version,
+              () => '',
+            ));
+          if (
+            spec.version &&
+            installedVersion &&
+            spec.version.replace(/^v/, '') !== installedVersion.replace(/^v/, '')
+          ) {
+            report.conflicts.push({
+              pack: depRef,
+              requested: spec.version,
+              installed: installedVersion,
+              requiredBy: meta.ref,
+            });
           }
           continue;
         }
         let depSource: string | undefined;
-        if (options.resolveDependency) depSource = await options.resolveDependency({ name: spec.location, ...(spec.version ? { version: spec.version } : {}) });
-        else if (isGitUrl(spec.location) || isPathLike(spec.location) || options.indexSource) depSource = spec.location;
+        if (options.resolveDependency)
+          depSource = await options.resolveDependency({
+            name: spec.location,
+            ...(spec.version ? { version: spec.version } : {}),
+          });
+        else if (isGitUrl(spec.location) || isPathLike(spec.location) || options.indexSource)
+          depSource = spec.location;
         if (!depSource) {
-          report.warnings.push(`dependency "${dep}" of ${meta.ref} cannot be resolved (no index configured); install it separately`);
+          report.warnings.push(
+            `dependency "${dep}" of ${meta.ref} cannot be resolved (no index configured); install it separately`,
+          );
           continue;
         }
-        const sub = await installOne(spec.version ? `${depSource}=${spec.version}` : depSource, options, visiting, meta.ref);
+        const sub = await installOne(
+          spec.version ? `${depSource}=${spec.version}` : depSource,
+          options,
+          visiting,
+          meta.ref,
+        );
         report.dependencies.push(sub);
         report.conflicts.push(...sub.conflicts);
       }
@@ -326,7 +456,8 @@ async function installOne(source: string, options: InstallOptions, visiting: Map
 
 /** Deletes an installed pack's files and its virtualenv. */
 export async function removePack(ref: string, options: RemoveOptions): Promise<{ removed: string[] }> {
-  if (!/^[a-z0-9_]+$/.test(ref)) throw new SquallError('BAD_PACK_REF', `"${ref}" is not a valid pack ref`, { ref });
+  if (!/^[a-z0-9_]+$/.test(ref))
+    throw new SquallError('BAD_PACK_REF', `"${ref}" is not a valid pack ref`, { ref });
   const dir = join(resolve(options.packsDir), ref);
   const venv = join(resolve(options.virtualenvsDir), ref);
   if (!(await exists(dir))) throw new NotFoundError('pack', ref, { dir });

@@ -1,11 +1,23 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { getRunnerType, OVERRIDABLE_RUNNER_PARAMETER_ATTRIBUTES, REMOVED_RUNNERS, RUNNER_TYPES, type ParameterSpec } from '../runners/catalog.js';
+import {
+  getRunnerType,
+  OVERRIDABLE_RUNNER_PARAMETER_ATTRIBUTES,
+  REMOVED_RUNNERS,
+  RUNNER_TYPES,
+  type ParameterSpec,
+} from '../runners/catalog.js';
 import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/system-types.js';
 import { SquallError } from '../errors.js';
 import type { ContentProblem } from './problems.js';
-import { CRITERIA_OPERATORS, KNOWN_PARAMETER_ATTRIBUTES, PACK_REF_PATTERN, POLICY_TYPE_PARAMETER_SCHEMAS, SEARCH_CONDITIONS } from './schemas/index.js';
+import {
+  CRITERIA_OPERATORS,
+  KNOWN_PARAMETER_ATTRIBUTES,
+  PACK_REF_PATTERN,
+  POLICY_TYPE_PARAMETER_SCHEMAS,
+  SEARCH_CONDITIONS,
+} from './schemas/index.js';
 import type {
   ActionRecord,
   AliasRecord,
@@ -18,18 +30,37 @@ import type {
   SensorRecord,
   TriggerTypeRecord,
 } from './types.js';
-import { compileSchema, fieldOf, isTemplate, parametersToObjectSchema, toStandardSchema, validateKind, validateWith, type FileKind, type Violation } from './validate.js';
+import {
+  compileSchema,
+  fieldOf,
+  isTemplate,
+  parametersToObjectSchema,
+  toStandardSchema,
+  validateKind,
+  validateWith,
+  type FileKind,
+  type Violation,
+} from './validate.js';
 import { parseYaml, type PathSegment, type Position } from './yaml.js';
 
 const META_EXTS = new Set(['.yaml', '.yml', '.json']);
 const RESERVED_PACK_NAMES = new Set(['_global']);
 /** Runners whose entry point is a file that must exist (the others ignore entry_point). */
-const ENTRY_POINT_RUNNERS = new Set(['local-shell-script', 'remote-shell-script', 'python-script', 'nodejs', 'orquesta', 'action-chain', 'winrm-ps-script']);
+const ENTRY_POINT_RUNNERS = new Set([
+  'local-shell-script',
+  'remote-shell-script',
+  'python-script',
+  'nodejs',
+  'orquesta',
+  'action-chain',
+  'winrm-ps-script',
+]);
 
 type Obj = Record<string, unknown>;
 
 // semver.org's own grammar (MAJOR.MINOR.PATCH[-pre][+build]).
-const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const SEMVER_RE =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 export function isSemver(v: string): boolean {
   return SEMVER_RE.test(v);
 }
@@ -44,9 +75,20 @@ class FileScope {
     readonly file: string,
   ) {}
 
-  report(severity: 'error' | 'warning', code: string, message: string, path?: readonly PathSegment[], opts: { key?: boolean; field?: string; line?: number; column?: number } = {}): void {
+  report(
+    severity: 'error' | 'warning',
+    code: string,
+    message: string,
+    path?: readonly PathSegment[],
+    opts: { key?: boolean; field?: string; line?: number; column?: number } = {},
+  ): void {
     if (severity === 'error') this.errors++;
-    const pos = opts.line !== undefined ? { line: opts.line, column: opts.column ?? 1 } : path && this.locate ? this.locate(path, { key: opts.key }) : undefined;
+    const pos =
+      opts.line !== undefined
+        ? { line: opts.line, column: opts.column ?? 1 }
+        : path && this.locate
+          ? this.locate(path, { key: opts.key })
+          : undefined;
     const field = opts.field ?? (path && path.length ? fieldOf(path) : undefined);
     this.ctx.problems.push({
       severity,
@@ -59,10 +101,20 @@ class FileScope {
       pack_dir: this.ctx.dir,
     });
   }
-  error(code: string, message: string, path?: readonly PathSegment[], opts?: { key?: boolean; field?: string }): void {
+  error(
+    code: string,
+    message: string,
+    path?: readonly PathSegment[],
+    opts?: { key?: boolean; field?: string },
+  ): void {
     this.report('error', code, message, path, opts);
   }
-  warn(code: string, message: string, path?: readonly PathSegment[], opts?: { key?: boolean; field?: string }): void {
+  warn(
+    code: string,
+    message: string,
+    path?: readonly PathSegment[],
+    opts?: { key?: boolean; field?: string },
+  ): void {
     this.report('warning', code, message, path, opts);
   }
   violations(vs: Violation[]): void {
@@ -109,7 +161,11 @@ async function listMetaFiles(dir: string): Promise<string[]> {
 }
 
 /** Reads and parses one YAML file, reporting syntax problems; returns undefined when unusable. */
-async function readYamlFile(scope: FileScope, absPath: string, expect: 'mapping' | 'any' = 'mapping'): Promise<unknown> {
+async function readYamlFile(
+  scope: FileScope,
+  absPath: string,
+  expect: 'mapping' | 'any' = 'mapping',
+): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(absPath, 'utf8');
@@ -119,12 +175,19 @@ async function readYamlFile(scope: FileScope, absPath: string, expect: 'mapping'
   }
   const parsed = parseYaml(text, absPath);
   if (!parsed.ok) {
-    scope.report('error', 'YAML_SYNTAX', `invalid YAML: ${parsed.message}`, undefined, { line: parsed.line, column: parsed.column });
+    scope.report('error', 'YAML_SYNTAX', `invalid YAML: ${parsed.message}`, undefined, {
+      line: parsed.line,
+      column: parsed.column,
+    });
     return undefined;
   }
   scope.locate = parsed.locate;
   if (expect === 'mapping' && !isObj(parsed.data)) {
-    scope.error('NOT_A_MAPPING', `the file must contain a YAML mapping, not ${parsed.data === null || parsed.data === undefined ? 'an empty document' : Array.isArray(parsed.data) ? 'a list' : typeof parsed.data}`, []);
+    scope.error(
+      'NOT_A_MAPPING',
+      `the file must contain a YAML mapping, not ${parsed.data === null || parsed.data === undefined ? 'an empty document' : Array.isArray(parsed.data) ? 'a list' : typeof parsed.data}`,
+      [],
+    );
     return undefined;
   }
   return parsed.data;
@@ -132,7 +195,11 @@ async function readYamlFile(scope: FileScope, absPath: string, expect: 'mapping'
 
 function checkPackField(scope: FileScope, data: Obj, pack: string): boolean {
   if (data.pack !== undefined && data.pack !== pack) {
-    scope.error('PACK_MISMATCH', `the file is in pack "${pack}" but its field "pack" says "${String(data.pack)}"`, ['pack']);
+    scope.error(
+      'PACK_MISMATCH',
+      `the file is in pack "${pack}" but its field "pack" says "${String(data.pack)}"`,
+      ['pack'],
+    );
     return false;
   }
   return true;
@@ -149,7 +216,12 @@ function warnUnknownAttributes(scope: FileScope, params: Obj, base: PathSegment[
     if (!isObj(def)) continue;
     for (const attr of Object.keys(def)) {
       if (!KNOWN_PARAMETER_ATTRIBUTES.has(attr)) {
-        scope.warn('UNKNOWN_PARAMETER_ATTRIBUTE', `parameter "${name}" has unknown attribute "${attr}", which is ignored`, [...base, name, attr], { key: true });
+        scope.warn(
+          'UNKNOWN_PARAMETER_ATTRIBUTE',
+          `parameter "${name}" has unknown attribute "${attr}", which is ignored`,
+          [...base, name, attr],
+          { key: true },
+        );
       }
     }
   }
@@ -164,12 +236,19 @@ function checkDefaults(scope: FileScope, params: Record<string, ParameterSpec>, 
     try {
       validate = compileSchema(toStandardSchema({ ...rest, required: undefined }) as Obj);
     } catch (err) {
-      scope.error('BAD_SCHEMA', `parameter "${name}" is not a valid JSON schema: ${(err as Error).message}`, [...base, name]);
+      scope.error('BAD_SCHEMA', `parameter "${name}" is not a valid JSON schema: ${(err as Error).message}`, [
+        ...base,
+        name,
+      ]);
       continue;
     }
     if (!validate(dflt)) {
       const e = validate.errors?.[0];
-      scope.error('BAD_DEFAULT', `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`, [...base, name, 'default']);
+      scope.error(
+        'BAD_DEFAULT',
+        `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`,
+        [...base, name, 'default'],
+      );
     }
   }
 }
@@ -189,7 +268,9 @@ function computeSecretFields(schema: unknown, prefix = ''): string[] {
 function collectTemplates(value: unknown, prefix = ''): string[] {
   if (isTemplate(value)) return [prefix];
   const out: string[] = [];
-  if (isObj(value)) for (const [k, v] of Object.entries(value)) out.push(...collectTemplates(v, prefix ? `${prefix}.${k}` : k));
+  if (isObj(value))
+    for (const [k, v] of Object.entries(value))
+      out.push(...collectTemplates(v, prefix ? `${prefix}.${k}` : k));
   else if (Array.isArray(value)) value.forEach((v, i) => out.push(...collectTemplates(v, `${prefix}[${i}]`)));
   return out;
 }
@@ -213,7 +294,10 @@ interface PackDraft extends LoadedPack {
   scopes: Map<object, FileScope>;
 }
 
-async function readPackMetadata(dir: string, problems: ContentProblem[]): Promise<{ record: PackRecord; ok: boolean } | undefined> {
+async function readPackMetadata(
+  dir: string,
+  problems: ContentProblem[],
+): Promise<{ record: PackRecord; ok: boolean } | undefined> {
   const dirName = basename(dir);
   const scan: PackScan = { ref: dirName, dir, problems };
   const scope = new FileScope(scan, 'pack.yaml');
@@ -234,30 +318,59 @@ async function readPackMetadata(dir: string, problems: ContentProblem[]): Promis
   if (typeof data.ref === 'string') ref = data.ref;
   else if (typeof data.name === 'string') {
     if (new RegExp(PACK_REF_PATTERN).test(data.name)) ref = data.name;
-    else scope.error('BAD_PACK_REF', `pack name "${data.name}" is not a valid ref (only lowercase letters, digits and underscores): add a "ref" field`, ['name']);
+    else
+      scope.error(
+        'BAD_PACK_REF',
+        `pack name "${data.name}" is not a valid ref (only lowercase letters, digits and underscores): add a "ref" field`,
+        ['name'],
+      );
   }
-  if (ref && RESERVED_PACK_NAMES.has(ref)) scope.error('BAD_PACK_REF', `"${ref}" is a reserved name and cannot be a pack ref`, [data.ref !== undefined ? 'ref' : 'name']);
+  if (ref && RESERVED_PACK_NAMES.has(ref))
+    scope.error('BAD_PACK_REF', `"${ref}" is a reserved name and cannot be a pack ref`, [
+      data.ref !== undefined ? 'ref' : 'name',
+    ]);
   let version = data.version === undefined ? '' : String(data.version);
   if (data.version !== undefined) {
     if (!isSemver(version)) {
       const coerced = /^\d+\.\d+$/.test(version) ? `${version}.0` : undefined;
       if (coerced && isSemver(coerced)) {
-        scope.warn('VERSION_NORMALISED', `version "${version}" is not semver; read as "${coerced}"`, ['version']);
+        scope.warn('VERSION_NORMALISED', `version "${version}" is not semver; read as "${coerced}"`, [
+          'version',
+        ]);
         version = coerced;
       } else {
-        scope.error('BAD_VERSION', `version "${version}" is not a valid semantic version (MAJOR.MINOR.PATCH)`, ['version']);
+        scope.error(
+          'BAD_VERSION',
+          `version "${version}" is not a valid semantic version (MAJOR.MINOR.PATCH)`,
+          ['version'],
+        );
       }
     }
   }
-  if (Array.isArray(data.python_versions) && data.python_versions.length > 0 && !data.python_versions.map(String).includes('3')) {
-    scope.warn('PYTHON2_ONLY', `python_versions ${JSON.stringify(data.python_versions)} does not include "3"; Squall runs Python actions with Python 3`, ['python_versions']);
+  if (
+    Array.isArray(data.python_versions) &&
+    data.python_versions.length > 0 &&
+    !data.python_versions.map(String).includes('3')
+  ) {
+    scope.warn(
+      'PYTHON2_ONLY',
+      `python_versions ${JSON.stringify(data.python_versions)} does not include "3"; Squall runs Python actions with Python 3`,
+      ['python_versions'],
+    );
   }
   if (ref && ref !== dirName) {
-    scope.warn('PACK_DIR_MISMATCH', `pack ref "${ref}" differs from its directory name "${dirName}"; installs place it in "${ref}/"`, [data.ref !== undefined ? 'ref' : 'name']);
+    scope.warn(
+      'PACK_DIR_MISMATCH',
+      `pack ref "${ref}" differs from its directory name "${dirName}"; installs place it in "${ref}/"`,
+      [data.ref !== undefined ? 'ref' : 'name'],
+    );
   }
   if (await isFile(join(dir, 'config.yaml'))) {
     const legacy = new FileScope(scan, 'config.yaml');
-    legacy.warn('LEGACY_CONFIG_YAML', 'config.yaml inside a pack is deprecated and ignored: use config.schema.yaml and <configDir>/<pack>.yaml (§14.3)');
+    legacy.warn(
+      'LEGACY_CONFIG_YAML',
+      'config.yaml inside a pack is deprecated and ignored: use config.schema.yaml and <configDir>/<pack>.yaml (§14.3)',
+    );
   }
   // Problems reported before the ref was known name the directory; rename them now.
   if (ref) for (const p of problems) if (p.pack_dir === dir) p.pack = ref;
@@ -273,7 +386,9 @@ async function readPackMetadata(dir: string, problems: ContentProblem[]): Promis
     keywords: (data.keywords as string[] | undefined) ?? [],
     contributors: (data.contributors as string[] | undefined) ?? [],
     dependencies: (data.dependencies as string[] | undefined) ?? [],
-    ...(data.python_versions !== undefined ? { python_versions: (data.python_versions as unknown[]).map(String) } : {}),
+    ...(data.python_versions !== undefined
+      ? { python_versions: (data.python_versions as unknown[]).map(String) }
+      : {}),
     ...(data.stackstorm_version !== undefined ? { stackstorm_version: String(data.stackstorm_version) } : {}),
     system: (data.system as Obj | undefined) ?? {},
     ...(data.repo_url !== undefined ? { repo_url: String(data.repo_url) } : {}),
@@ -310,7 +425,13 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
     } else values = data;
   }
   if (!schemaMap) {
-    if (fileScope) draft.config = { values, secret_fields: [], dynamic_fields: collectTemplates(values), file: configFile };
+    if (fileScope)
+      draft.config = {
+        values,
+        secret_fields: [],
+        dynamic_fields: collectTemplates(values),
+        file: configFile,
+      };
     return;
   }
   const schema = parametersToObjectSchema(schemaMap, true);
@@ -325,7 +446,13 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
   if (violations.length > 0) {
     if (fileScope) {
       for (const v of violations) {
-        fileScope.report('error', v.code === 'MISSING_FIELD' ? 'CONFIG_MISSING_FIELD' : 'CONFIG_INVALID', `config does not match config.schema.yaml: ${v.message}`, v.path, { key: v.atKey, field: v.field });
+        fileScope.report(
+          'error',
+          v.code === 'MISSING_FIELD' ? 'CONFIG_MISSING_FIELD' : 'CONFIG_INVALID',
+          `config does not match config.schema.yaml: ${v.message}`,
+          v.path,
+          { key: v.atKey, field: v.field },
+        );
       }
       return;
     }
@@ -337,7 +464,12 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
       `no config file${configFile ? ` at ${configFile}` : ''} and the schema requires ${missing.length ? missing.map((m) => `"${m}"`).join(', ') : 'values'} without defaults`,
     );
   }
-  draft.config = { values: copy, secret_fields: computeSecretFields(schemaMap), dynamic_fields: collectTemplates(copy), ...(fileScope ? { file: configFile } : {}) };
+  draft.config = {
+    values: copy,
+    secret_fields: computeSecretFields(schemaMap),
+    dynamic_fields: collectTemplates(copy),
+    ...(fileScope ? { file: configFile } : {}),
+  };
 }
 
 async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
@@ -355,23 +487,46 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
     warnUnknownAttributes(scope, params, ['parameters']);
     if (data.notify && isObj(data.notify)) {
       for (const [k, v] of Object.entries(data.notify)) {
-        if (isObj(v) && v.channels !== undefined) scope.warn('DEPRECATED_FIELD', '"channels" is a deprecated alias of "routes"', ['notify', k, 'channels'], { key: true });
+        if (isObj(v) && v.channels !== undefined)
+          scope.warn(
+            'DEPRECATED_FIELD',
+            '"channels" is a deprecated alias of "routes"',
+            ['notify', k, 'channels'],
+            { key: true },
+          );
       }
     }
     if (REMOVED_RUNNERS[runnerName] !== undefined) {
-      scope.warn('REMOVED_RUNNER', `runner "${runnerName}" was removed from StackStorm: ${REMOVED_RUNNERS[runnerName]}; action "${ref}" is not loaded`, ['runner_type']);
+      scope.warn(
+        'REMOVED_RUNNER',
+        `runner "${runnerName}" was removed from StackStorm: ${REMOVED_RUNNERS[runnerName]}; action "${ref}" is not loaded`,
+        ['runner_type'],
+      );
       draft.skipped.push({ kind: 'action', ref, metadata_file: file, reason: REMOVED_RUNNERS[runnerName] });
       draft.skippedActionRefs.add(ref);
       continue;
     }
     const runner = getRunnerType(runnerName);
     if (!runner) {
-      scope.error('UNKNOWN_RUNNER', `unknown runner "${runnerName}" (known: ${Object.keys(RUNNER_TYPES).join(', ')})`, ['runner_type']);
+      scope.error(
+        'UNKNOWN_RUNNER',
+        `unknown runner "${runnerName}" (known: ${Object.keys(RUNNER_TYPES).join(', ')})`,
+        ['runner_type'],
+      );
       continue;
     }
     if (!runner.supported) {
-      scope.warn('UNSUPPORTED_RUNNER', `runner "${runnerName}" is recognised but Squall does not run it; action "${ref}" is not loaded`, ['runner_type']);
-      draft.skipped.push({ kind: 'action', ref, metadata_file: file, reason: `runner ${runnerName} is not supported by Squall` });
+      scope.warn(
+        'UNSUPPORTED_RUNNER',
+        `runner "${runnerName}" is recognised but Squall does not run it; action "${ref}" is not loaded`,
+        ['runner_type'],
+      );
+      draft.skipped.push({
+        kind: 'action',
+        ref,
+        metadata_file: file,
+        reason: `runner ${runnerName} is not supported by Squall`,
+      });
       draft.skippedActionRefs.add(ref);
       continue;
     }
@@ -402,26 +557,48 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
     for (const [pname, pdef] of Object.entries(params)) {
       if (typeof pdef.position !== 'number') continue;
       const other = positions.get(pdef.position);
-      if (other) scope.error('DUPLICATE_POSITION', `parameters "${other}" and "${pname}" both have position ${pdef.position}`, ['parameters', pname, 'position']);
+      if (other)
+        scope.error(
+          'DUPLICATE_POSITION',
+          `parameters "${other}" and "${pname}" both have position ${pdef.position}`,
+          ['parameters', pname, 'position'],
+        );
       positions.set(pdef.position, pname);
     }
     const entryPoint = typeof data.entry_point === 'string' ? data.entry_point : '';
     let entryPointPath: string | undefined;
     if (ENTRY_POINT_RUNNERS.has(runnerName)) {
       if (!entryPoint) {
-        scope.error('MISSING_FIELD', `runner "${runnerName}" needs an entry_point (a file under actions/)`, [], { field: 'entry_point' });
+        scope.error(
+          'MISSING_FIELD',
+          `runner "${runnerName}" needs an entry_point (a file under actions/)`,
+          [],
+          { field: 'entry_point' },
+        );
       } else {
         entryPointPath = resolve(actionsDir, entryPoint);
         if (!entryPointPath.startsWith(resolve(draft.dir) + '/')) {
-          scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" points outside the pack`, ['entry_point']);
+          scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" points outside the pack`, [
+            'entry_point',
+          ]);
         } else if (!(await isFile(entryPointPath))) {
-          scope.error('MISSING_ENTRY_POINT', `entry point file actions/${entryPoint} does not exist`, ['entry_point']);
+          scope.error('MISSING_ENTRY_POINT', `entry point file actions/${entryPoint} does not exist`, [
+            'entry_point',
+          ]);
         } else if (runnerName === 'orquesta' || runnerName === 'action-chain') {
           await checkWorkflowFile(scan, draft, entryPointPath, runnerName, scope);
         } else if (runnerName === 'nodejs' && !/\.(m|c)?(js|ts)$/.test(entryPoint)) {
-          scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" of a nodejs action must be a .js, .mjs, .cjs or .ts module`, ['entry_point']);
+          scope.error(
+            'BAD_ENTRY_POINT',
+            `entry_point "${entryPoint}" of a nodejs action must be a .js, .mjs, .cjs or .ts module`,
+            ['entry_point'],
+          );
         } else if (runnerName === 'python-script' && !entryPoint.endsWith('.py')) {
-          scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" of a python-script action must be a .py module`, ['entry_point']);
+          scope.error(
+            'BAD_ENTRY_POINT',
+            `entry_point "${entryPoint}" of a python-script action must be a .py module`,
+            ['entry_point'],
+          );
         }
       }
     }
@@ -449,20 +626,45 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
   }
 }
 
-async function checkWorkflowFile(scan: PackScan, draft: PackDraft, absPath: string, runner: string, actionScope: FileScope): Promise<void> {
+async function checkWorkflowFile(
+  scan: PackScan,
+  draft: PackDraft,
+  absPath: string,
+  runner: string,
+  actionScope: FileScope,
+): Promise<void> {
   const rel = absPath.slice(resolve(draft.dir).length + 1);
   const wf = new FileScope(scan, rel);
   const data = (await readYamlFile(wf, absPath)) as Obj | undefined;
   if (data) {
     if (runner === 'orquesta') {
-      if (data.version === undefined) wf.error('MISSING_FIELD', 'orquesta workflow needs "version" (1.0)', [], { field: 'version' });
-      else if (String(data.version) !== '1' && String(data.version) !== '1.0') wf.error('BAD_VALUE', `orquesta workflow version must be 1.0, not ${JSON.stringify(data.version)}`, ['version']);
-      if (!isObj(data.tasks)) wf.error(data.tasks === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE', 'orquesta workflow needs "tasks", a mapping of task name to task', data.tasks === undefined ? [] : ['tasks'], { field: 'tasks' });
+      if (data.version === undefined)
+        wf.error('MISSING_FIELD', 'orquesta workflow needs "version" (1.0)', [], { field: 'version' });
+      else if (String(data.version) !== '1' && String(data.version) !== '1.0')
+        wf.error('BAD_VALUE', `orquesta workflow version must be 1.0, not ${JSON.stringify(data.version)}`, [
+          'version',
+        ]);
+      if (!isObj(data.tasks))
+        wf.error(
+          data.tasks === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE',
+          'orquesta workflow needs "tasks", a mapping of task name to task',
+          data.tasks === undefined ? [] : ['tasks'],
+          { field: 'tasks' },
+        );
     } else {
-      if (!Array.isArray(data.chain)) wf.error(data.chain === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE', 'action chain needs "chain", a list of tasks', data.chain === undefined ? [] : ['chain'], { field: 'chain' });
+      if (!Array.isArray(data.chain))
+        wf.error(
+          data.chain === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE',
+          'action chain needs "chain", a list of tasks',
+          data.chain === undefined ? [] : ['chain'],
+          { field: 'chain' },
+        );
     }
   }
-  if (wf.errors > 0) actionScope.error('BAD_WORKFLOW', `workflow file ${rel} is invalid (see its own problems)`, ['entry_point']);
+  if (wf.errors > 0)
+    actionScope.error('BAD_WORKFLOW', `workflow file ${rel} is invalid (see its own problems)`, [
+      'entry_point',
+    ]);
 }
 
 async function readRules(draft: PackDraft, scan: PackScan): Promise<void> {
@@ -477,18 +679,42 @@ async function readRules(draft: PackDraft, scan: PackScan): Promise<void> {
     for (const [key, c] of Object.entries(criteria)) {
       const op = String(c.type).toLowerCase();
       if (!CRITERIA_OPERATORS.includes(op)) {
-        scope.error('UNKNOWN_OPERATOR', `unknown criteria operator "${c.type}" (known: ${CRITERIA_OPERATORS.join(', ')})`, ['criteria', key, 'type']);
+        scope.error(
+          'UNKNOWN_OPERATOR',
+          `unknown criteria operator "${c.type}" (known: ${CRITERIA_OPERATORS.join(', ')})`,
+          ['criteria', key, 'type'],
+        );
       } else if (op === 'matchregex') {
-        scope.warn('DEPRECATED_OPERATOR', 'operator "matchregex" is deprecated: use "regex" (unanchored) or anchor the pattern', ['criteria', key, 'type']);
+        scope.warn(
+          'DEPRECATED_OPERATOR',
+          'operator "matchregex" is deprecated: use "regex" (unanchored) or anchor the pattern',
+          ['criteria', key, 'type'],
+        );
       }
       if (op === 'search') {
         if (c.condition === undefined || !SEARCH_CONDITIONS.includes(String(c.condition))) {
-          scope.error('BAD_VALUE', `operator "search" needs condition ${SEARCH_CONDITIONS.join(', ')} (got ${JSON.stringify(c.condition) ?? 'nothing'})`, c.condition === undefined ? ['criteria', key] : ['criteria', key, 'condition'], { field: `criteria.${key}.condition` });
+          scope.error(
+            'BAD_VALUE',
+            `operator "search" needs condition ${SEARCH_CONDITIONS.join(', ')} (got ${JSON.stringify(c.condition) ?? 'nothing'})`,
+            c.condition === undefined ? ['criteria', key] : ['criteria', key, 'condition'],
+            { field: `criteria.${key}.condition` },
+          );
         }
-        if (!isObj(c.pattern)) scope.error('WRONG_TYPE', 'operator "search" needs pattern, a map of item.* criteria', ['criteria', key], { field: `criteria.${key}.pattern` });
+        if (!isObj(c.pattern))
+          scope.error(
+            'WRONG_TYPE',
+            'operator "search" needs pattern, a map of item.* criteria',
+            ['criteria', key],
+            { field: `criteria.${key}.pattern` },
+          );
       }
       if (!key.startsWith('trigger.') && key !== 'trigger') {
-        scope.warn('CRITERIA_KEY_PREFIX', `criteria key "${key}" does not start with "trigger."; it is looked up in the payload as written`, ['criteria', key], { key: true });
+        scope.warn(
+          'CRITERIA_KEY_PREFIX',
+          `criteria key "${key}" does not start with "trigger."; it is looked up in the payload as written`,
+          ['criteria', key],
+          { key: true },
+        );
       }
     }
     if (scope.errors > 0) continue;
@@ -504,14 +730,23 @@ async function readRules(draft: PackDraft, scan: PackScan): Promise<void> {
       metadata_file: file,
       pack_dir: draft.dir,
       enabled: data.enabled === true,
-      type: { ref: (type.ref as 'standard' | 'backstop' | undefined) ?? 'standard', parameters: (type.parameters as Obj | undefined) ?? {} },
+      type: {
+        ref: (type.ref as 'standard' | 'backstop' | undefined) ?? 'standard',
+        parameters: (type.parameters as Obj | undefined) ?? {},
+      },
       trigger: { type: String(trigger.type), parameters: (trigger.parameters as Obj | undefined) ?? {} },
       criteria,
       action: { ref: String(action.ref), parameters: (action.parameters as Obj | undefined) ?? {} },
       context: (data.context as Obj | undefined) ?? {},
       tags: (data.tags as RuleRecord['tags'] | undefined) ?? [],
     };
-    if (data.enabled === undefined) scope.warn('MISSING_ENABLED', 'rule has no "enabled" field; it is registered disabled (st2 API default)', [], { field: 'enabled' });
+    if (data.enabled === undefined)
+      scope.warn(
+        'MISSING_ENABLED',
+        'rule has no "enabled" field; it is registered disabled (st2 API default)',
+        [],
+        { field: 'enabled' },
+      );
     draft.rules.push(record);
     draft.scopes.set(record, scope);
   }
@@ -559,7 +794,11 @@ async function readPolicies(draft: PackDraft, scan: PackScan): Promise<void> {
     const type = String(data.policy_type);
     const paramSchema = POLICY_TYPE_PARAMETER_SCHEMAS[type];
     if (!paramSchema) {
-      scope.error('UNKNOWN_POLICY_TYPE', `unknown policy type "${type}" (known: ${Object.keys(POLICY_TYPE_PARAMETER_SCHEMAS).join(', ')})`, ['policy_type']);
+      scope.error(
+        'UNKNOWN_POLICY_TYPE',
+        `unknown policy type "${type}" (known: ${Object.keys(POLICY_TYPE_PARAMETER_SCHEMAS).join(', ')})`,
+        ['policy_type'],
+      );
       continue;
     }
     scope.violations(validateWith(compileSchema(paramSchema), data.parameters ?? {}, ['parameters']));
@@ -582,18 +821,32 @@ async function readPolicies(draft: PackDraft, scan: PackScan): Promise<void> {
   }
 }
 
-function makeTriggerType(scope: FileScope, draft: PackDraft, data: Obj, file: string, source: string, path: PathSegment[]): TriggerTypeRecord | undefined {
+function makeTriggerType(
+  scope: FileScope,
+  draft: PackDraft,
+  data: Obj,
+  file: string,
+  source: string,
+  path: PathSegment[],
+): TriggerTypeRecord | undefined {
   const before = scope.errors;
   for (const key of ['parameters_schema', 'payload_schema'] as const) {
     if (data[key] === undefined) continue;
     try {
       compileSchema(toStandardSchema(data[key]) as Obj);
     } catch (err) {
-      scope.error('BAD_SCHEMA', `${key} is not a valid JSON schema: ${(err as Error).message}`, [...path, key]);
+      scope.error('BAD_SCHEMA', `${key} is not a valid JSON schema: ${(err as Error).message}`, [
+        ...path,
+        key,
+      ]);
     }
   }
   if (data.pack !== undefined && data.pack !== draft.ref) {
-    scope.error('PACK_MISMATCH', `the trigger type is in pack "${draft.ref}" but its field "pack" says "${String(data.pack)}"`, [...path, 'pack']);
+    scope.error(
+      'PACK_MISMATCH',
+      `the trigger type is in pack "${draft.ref}" but its field "pack" says "${String(data.pack)}"`,
+      [...path, 'pack'],
+    );
   }
   if (scope.errors > before) return undefined;
   const name = String(data.name);
@@ -638,10 +891,26 @@ async function readSensors(draft: PackDraft, scan: PackScan): Promise<void> {
     const entryPoint = String(data.entry_point);
     const entryPointPath = resolve(dir, entryPoint);
     const ext = extname(entryPoint);
-    const language = ext === '.py' ? 'python' : /^\.(m|c)?js$/.test(ext) ? 'javascript' : /^\.(m|c)?ts$/.test(ext) ? 'typescript' : undefined;
-    if (!language) scope.error('BAD_ENTRY_POINT', `sensor entry_point "${entryPoint}" must be a Python (.py) or JS/TS module`, ['entry_point']);
-    else if (!entryPointPath.startsWith(resolve(draft.dir) + '/')) scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" points outside the pack`, ['entry_point']);
-    else if (!(await isFile(entryPointPath))) scope.error('MISSING_ENTRY_POINT', `entry point file sensors/${entryPoint} does not exist`, ['entry_point']);
+    const language =
+      ext === '.py'
+        ? 'python'
+        : /^\.(m|c)?js$/.test(ext)
+          ? 'javascript'
+          : /^\.(m|c)?ts$/.test(ext)
+            ? 'typescript'
+            : undefined;
+    if (!language)
+      scope.error(
+        'BAD_ENTRY_POINT',
+        `sensor entry_point "${entryPoint}" must be a Python (.py) or JS/TS module`,
+        ['entry_point'],
+      );
+    else if (!entryPointPath.startsWith(resolve(draft.dir) + '/'))
+      scope.error('BAD_ENTRY_POINT', `entry_point "${entryPoint}" points outside the pack`, ['entry_point']);
+    else if (!(await isFile(entryPointPath)))
+      scope.error('MISSING_ENTRY_POINT', `entry point file sensors/${entryPoint} does not exist`, [
+        'entry_point',
+      ]);
     const className = String(data.class_name);
     const sensorRef = `${draft.ref}.${className}`;
     const triggerTypes: TriggerTypeRecord[] = [];
@@ -675,7 +944,11 @@ async function readSensors(draft: PackDraft, scan: PackScan): Promise<void> {
   }
 }
 
-async function scanPack(dir: string, options: LoadOptions, problems: ContentProblem[]): Promise<PackDraft | undefined> {
+async function scanPack(
+  dir: string,
+  options: LoadOptions,
+  problems: ContentProblem[],
+): Promise<PackDraft | undefined> {
   const absDir = resolve(dir);
   const meta = await readPackMetadata(absDir, problems);
   if (!meta || !meta.ok) return undefined;
@@ -709,13 +982,22 @@ async function scanPack(dir: string, options: LoadOptions, problems: ContentProb
 // Phase 2: cross-checks over every pack loaded together.
 
 type Kind = 'actions' | 'rules' | 'aliases' | 'policies' | 'sensors' | 'trigger_types';
-const KIND_LABEL: Record<Kind, string> = { actions: 'action', rules: 'rule', aliases: 'alias', policies: 'policy', sensors: 'sensor', trigger_types: 'trigger type' };
+const KIND_LABEL: Record<Kind, string> = {
+  actions: 'action',
+  rules: 'rule',
+  aliases: 'alias',
+  policies: 'policy',
+  sensors: 'sensor',
+  trigger_types: 'trigger type',
+};
 
 function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
   // Duplicate refs, across files and packs: the first one read wins.
   for (const kind of Object.keys(KIND_LABEL) as Kind[]) {
     const seen = new Map<string, { file: string; pack: string }>();
-    if (kind === 'actions') for (const d of drafts) for (const s of d.skipped) seen.set(s.ref, { file: s.metadata_file, pack: d.ref });
+    if (kind === 'actions')
+      for (const d of drafts)
+        for (const s of d.skipped) seen.set(s.ref, { file: s.metadata_file, pack: d.ref });
     for (const d of drafts) {
       const list = d[kind] as Array<{ ref: string; metadata_file: string }>;
       d[kind] = list.filter((rec) => {
@@ -727,8 +1009,14 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         const scope = d.scopes.get(rec)!;
         const where = first.pack === d.ref ? first.file : `${first.pack}/${first.file}`;
         const nameField = kind === 'sensors' ? 'class_name' : 'name';
-        const path: PathSegment[] = kind === 'trigger_types' && rec.metadata_file.startsWith('sensors/') ? [] : [nameField];
-        scope.error('DUPLICATE_REF', `${KIND_LABEL[kind]} "${rec.ref}" is already defined in ${where}`, path, { field: kind === 'trigger_types' && path.length === 0 ? 'trigger_types' : nameField });
+        const path: PathSegment[] =
+          kind === 'trigger_types' && rec.metadata_file.startsWith('sensors/') ? [] : [nameField];
+        scope.error(
+          'DUPLICATE_REF',
+          `${KIND_LABEL[kind]} "${rec.ref}" is already defined in ${where}`,
+          path,
+          { field: kind === 'trigger_types' && path.length === 0 ? 'trigger_types' : nameField },
+        );
         return false;
       }) as never;
     }
@@ -745,11 +1033,20 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
   const externalTriggers = options.known?.triggerTypes ?? new Set<string>();
 
   /** Checks an action ref; returns the action when it is loaded here. false = unknown (reported). */
-  const checkActionRef = (scope: FileScope, ref: string, path: PathSegment[], what: string): ActionRecord | undefined | false => {
+  const checkActionRef = (
+    scope: FileScope,
+    ref: string,
+    path: PathSegment[],
+    what: string,
+  ): ActionRecord | undefined | false => {
     const a = actions.get(ref);
     if (a) return a;
     if (skippedActions.has(ref)) {
-      scope.warn('ACTION_NOT_RUNNABLE', `${what} names action "${ref}", whose runner Squall does not run`, path);
+      scope.warn(
+        'ACTION_NOT_RUNNABLE',
+        `${what} names action "${ref}", whose runner Squall does not run`,
+        path,
+      );
       return undefined;
     }
     if (externalActions.has(ref)) return undefined;
@@ -768,8 +1065,19 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
           try {
             const validate = compileSchema(toStandardSchema(schema) as Obj);
             for (const v of validateWith(validate, rule.trigger.parameters, ['trigger', 'parameters'])) {
-              if (v.code !== 'MISSING_FIELD' && v.code !== 'UNKNOWN_FIELD' && isTemplate(valueAt({ trigger: { parameters: rule.trigger.parameters } }, v.path))) continue;
-              scope.report('error', 'BAD_TRIGGER_PARAMETERS', `trigger parameters do not match trigger type "${ttRef}": ${v.message}`, v.path.length > 2 ? v.path : ['trigger', 'parameters'], { key: v.atKey, field: v.field });
+              if (
+                v.code !== 'MISSING_FIELD' &&
+                v.code !== 'UNKNOWN_FIELD' &&
+                isTemplate(valueAt({ trigger: { parameters: rule.trigger.parameters } }, v.path))
+              )
+                continue;
+              scope.report(
+                'error',
+                'BAD_TRIGGER_PARAMETERS',
+                `trigger parameters do not match trigger type "${ttRef}": ${v.message}`,
+                v.path.length > 2 ? v.path : ['trigger', 'parameters'],
+                { key: v.atKey, field: v.field },
+              );
             }
           } catch {
             // the trigger type's own schema problem was reported where it is defined
@@ -777,7 +1085,11 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         }
       } else if (!externalTriggers.has(ttRef)) {
         const system = getSystemTriggerType(ttRef.startsWith('st2.') ? `core.${ttRef}` : ttRef);
-        scope.error('UNKNOWN_TRIGGER_TYPE', `unknown trigger type "${ttRef}"` + (system ? ` (did you mean "${system.ref}"?)` : ''), ['trigger', 'type']);
+        scope.error(
+          'UNKNOWN_TRIGGER_TYPE',
+          `unknown trigger type "${ttRef}"` + (system ? ` (did you mean "${system.ref}"?)` : ''),
+          ['trigger', 'type'],
+        );
       }
       const action = checkActionRef(scope, rule.action.ref, ['action', 'ref'], 'rule');
       if (action) checkActionParameters(scope, action, rule.action.parameters, ['action', 'parameters']);
@@ -790,17 +1102,33 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
       const action = checkActionRef(scope, alias.action_ref, ['action_ref'], 'alias');
       if (action) {
         alias.formats.forEach((f, i) => {
-          const reps = typeof f === 'string' ? [{ s: f, path: ['formats', i] as PathSegment[] }] : f.representation.map((s, j) => ({ s, path: ['formats', i, 'representation', j] as PathSegment[] }));
+          const reps =
+            typeof f === 'string'
+              ? [{ s: f, path: ['formats', i] as PathSegment[] }]
+              : f.representation.map((s, j) => ({
+                  s,
+                  path: ['formats', i, 'representation', j] as PathSegment[],
+                }));
           for (const { s, path } of reps) {
             for (const m of s.matchAll(ALIAS_PARAM_RE)) {
               if (!(m[1] in action.merged_parameters)) {
-                scope.error('UNKNOWN_ALIAS_PARAMETER', `format "${s}" names parameter "${m[1]}", which action "${action.ref}" does not have (has: ${Object.keys(action.merged_parameters).join(', ')})`, path);
+                scope.error(
+                  'UNKNOWN_ALIAS_PARAMETER',
+                  `format "${s}" names parameter "${m[1]}", which action "${action.ref}" does not have (has: ${Object.keys(action.merged_parameters).join(', ')})`,
+                  path,
+                );
               }
             }
           }
         });
         for (const p of Object.keys(alias.immutable_parameters)) {
-          if (!(p in action.merged_parameters)) scope.error('UNKNOWN_ALIAS_PARAMETER', `immutable parameter "${p}" is not a parameter of action "${action.ref}"`, ['immutable_parameters', p], { key: true });
+          if (!(p in action.merged_parameters))
+            scope.error(
+              'UNKNOWN_ALIAS_PARAMETER',
+              `immutable parameter "${p}" is not a parameter of action "${action.ref}"`,
+              ['immutable_parameters', p],
+              { key: true },
+            );
         }
       }
       return scope.errors === before;
@@ -812,7 +1140,12 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
       const action = checkActionRef(scope, policy.resource_ref, ['resource_ref'], 'policy');
       if (action && policy.policy_type === 'action.concurrency.attr') {
         ((policy.parameters.attributes as string[] | undefined) ?? []).forEach((attr, i) => {
-          if (!(attr in action.merged_parameters)) scope.error('UNKNOWN_ACTION_PARAMETER', `attribute "${attr}" is not a parameter of action "${action.ref}"`, ['parameters', 'attributes', i]);
+          if (!(attr in action.merged_parameters))
+            scope.error(
+              'UNKNOWN_ACTION_PARAMETER',
+              `attribute "${attr}" is not a parameter of action "${action.ref}"`,
+              ['parameters', 'attributes', i],
+            );
         });
       }
       return scope.errors === before;
@@ -821,17 +1154,37 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
 }
 
 /** Rule action parameters: names must exist; required ones without default must be given. */
-function checkActionParameters(scope: FileScope, action: ActionRecord, given: Obj, path: PathSegment[]): void {
+function checkActionParameters(
+  scope: FileScope,
+  action: ActionRecord,
+  given: Obj,
+  path: PathSegment[],
+): void {
   for (const name of Object.keys(given)) {
     if (!(name in action.merged_parameters)) {
-      scope.error('UNKNOWN_ACTION_PARAMETER', `action "${action.ref}" has no parameter "${name}" (has: ${Object.keys(action.merged_parameters).join(', ')})`, [...path, name], { key: true });
+      scope.error(
+        'UNKNOWN_ACTION_PARAMETER',
+        `action "${action.ref}" has no parameter "${name}" (has: ${Object.keys(action.merged_parameters).join(', ')})`,
+        [...path, name],
+        { key: true },
+      );
     } else if (action.merged_parameters[name].immutable === true) {
-      scope.error('IMMUTABLE_PARAMETER', `parameter "${name}" of action "${action.ref}" is immutable and cannot be set`, [...path, name], { key: true });
+      scope.error(
+        'IMMUTABLE_PARAMETER',
+        `parameter "${name}" of action "${action.ref}" is immutable and cannot be set`,
+        [...path, name],
+        { key: true },
+      );
     }
   }
   for (const [name, def] of Object.entries(action.merged_parameters)) {
     if (def.required === true && def.default === undefined && !(name in given)) {
-      scope.error('MISSING_ACTION_PARAMETER', `action "${action.ref}" requires parameter "${name}"`, path.slice(0, -1).concat(path.length ? [path[path.length - 1]] : []), { field: [...path.map(String), name].join('.') });
+      scope.error(
+        'MISSING_ACTION_PARAMETER',
+        `action "${action.ref}" requires parameter "${name}"`,
+        path.slice(0, -1).concat(path.length ? [path[path.length - 1]] : []),
+        { field: [...path.map(String), name].join('.') },
+      );
     }
   }
 }
@@ -852,8 +1205,17 @@ export async function loadPacks(dirs: string[], options: LoadOptions = {}): Prom
     if (!draft) continue;
     const first = byRef.get(draft.ref);
     if (first) {
-      problems.push({ severity: 'error', code: 'DUPLICATE_PACK', pack: draft.ref, file: 'pack.yaml', field: 'ref', message: `pack "${draft.ref}" is already loaded from ${first}; this copy is skipped`, pack_dir: draft.dir });
-      for (let i = problems.length - 2; i >= 0; i--) if (problems[i].pack_dir === draft.dir) problems.splice(i, 1);
+      problems.push({
+        severity: 'error',
+        code: 'DUPLICATE_PACK',
+        pack: draft.ref,
+        file: 'pack.yaml',
+        field: 'ref',
+        message: `pack "${draft.ref}" is already loaded from ${first}; this copy is skipped`,
+        pack_dir: draft.dir,
+      });
+      for (let i = problems.length - 2; i >= 0; i--)
+        if (problems[i].pack_dir === draft.dir) problems.splice(i, 1);
       continue;
     }
     byRef.set(draft.ref, draft.dir);
@@ -868,7 +1230,14 @@ export async function loadPack(dir: string, options: LoadOptions = {}): Promise<
   const result = await loadPacks([dir], options);
   const pack = result.packs[0];
   if (!pack) {
-    throw new SquallError('PACK_INVALID', `pack at ${dir} cannot be loaded: ${result.problems.filter((p) => p.severity === 'error').map((p) => p.message).join('; ')}`, { dir, problems: result.problems });
+    throw new SquallError(
+      'PACK_INVALID',
+      `pack at ${dir} cannot be loaded: ${result.problems
+        .filter((p) => p.severity === 'error')
+        .map((p) => p.message)
+        .join('; ')}`,
+      { dir, problems: result.problems },
+    );
   }
   return pack;
 }

@@ -14,7 +14,9 @@ import {
 import type { PathSegment } from './yaml.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
 function makeAjv(useDefaults: boolean): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults, validateSchema: true });
@@ -27,7 +29,8 @@ function makeAjv(useDefaults: boolean): Ajv {
 const metaAjv = makeAjv(false);
 metaAjv.addSchema(parameterSchema);
 
-export type FileKind = 'pack' | 'action' | 'rule' | 'alias' | 'policy' | 'sensor' | 'trigger_type' | 'config_schema';
+export type FileKind =
+  'pack' | 'action' | 'rule' | 'alias' | 'policy' | 'sensor' | 'trigger_type' | 'config_schema';
 
 const compiled: Record<FileKind, ValidateFunction> = {
   pack: metaAjv.compile(packSchema),
@@ -57,7 +60,11 @@ export function validateKind(kind: FileKind, data: unknown): Violation[] {
 }
 
 /** Validates `data` against an arbitrary (already standard) JSON schema. */
-export function validateWith(validate: ValidateFunction, data: unknown, basePath: PathSegment[] = []): Violation[] {
+export function validateWith(
+  validate: ValidateFunction,
+  data: unknown,
+  basePath: PathSegment[] = [],
+): Violation[] {
   if (validate(data)) return [];
   return translateErrors(validate.errors ?? [], basePath);
 }
@@ -66,7 +73,10 @@ const defaultsAjv = makeAjv(true);
 const plainAjv = makeAjv(false);
 
 /** Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. */
-export function compileSchema(schema: Record<string, unknown>, opts: { useDefaults?: boolean } = {}): ValidateFunction {
+export function compileSchema(
+  schema: Record<string, unknown>,
+  opts: { useDefaults?: boolean } = {},
+): ValidateFunction {
   return (opts.useDefaults ? defaultsAjv : plainAjv).compile(schema);
 }
 
@@ -105,7 +115,12 @@ function translateErrors(errors: ErrorObject[], basePath: PathSegment[] = []): V
   // anyOf/oneOf report every failed branch; keep only the summary for each such error.
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const kept = errors.filter(
-    (e) => !unions.some((u) => u !== e && e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, '') + '/' + u.keyword + '/')),
+    (e) =>
+      !unions.some(
+        (u) =>
+          u !== e &&
+          e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, '') + '/' + u.keyword + '/'),
+      ),
   );
   const out: Violation[] = [];
   const seen = new Set<string>();
@@ -116,12 +131,20 @@ function translateErrors(errors: ErrorObject[], basePath: PathSegment[] = []): V
     switch (e.keyword) {
       case 'required': {
         const missing = String(params.missingProperty);
-        v = { path, atKey: false, field: fieldOf([...path, missing]), code: 'MISSING_FIELD', message: `required field "${missing}" is missing` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf([...path, missing]),
+          code: 'MISSING_FIELD',
+          message: `required field "${missing}" is missing`,
+        };
         break;
       }
       case 'additionalProperties': {
         const extra = String(params.additionalProperty);
-        const allowed = Object.keys(((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {});
+        const allowed = Object.keys(
+          ((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {},
+        );
         v = {
           path: [...path, extra],
           atKey: true,
@@ -133,29 +156,71 @@ function translateErrors(errors: ErrorObject[], basePath: PathSegment[] = []): V
       }
       case 'propertyNames': {
         const name = String(params.propertyName);
-        v = { path: [...path, name], atKey: true, field: fieldOf([...path, name]), code: 'BAD_NAME', message: `name "${name}" is not allowed: names may contain only letters, digits and underscores` };
+        v = {
+          path: [...path, name],
+          atKey: true,
+          field: fieldOf([...path, name]),
+          code: 'BAD_NAME',
+          message: `name "${name}" is not allowed: names may contain only letters, digits and underscores`,
+        };
         break;
       }
       case 'type':
-        v = { path, atKey: false, field: fieldOf(path), code: 'WRONG_TYPE', message: `must be ${String(params.type).replace(/,/g, ' or ')}, not ${typeName(e.data)} (${show(e.data)})` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'WRONG_TYPE',
+          message: `must be ${String(params.type).replace(/,/g, ' or ')}, not ${typeName(e.data)} (${show(e.data)})`,
+        };
         break;
       case 'enum':
-        v = { path, atKey: false, field: fieldOf(path), code: 'NOT_ALLOWED_VALUE', message: `must be one of ${(params.allowedValues as unknown[]).map((x) => show(x)).join(', ')}, not ${show(e.data)}` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'NOT_ALLOWED_VALUE',
+          message: `must be one of ${(params.allowedValues as unknown[]).map((x) => show(x)).join(', ')}, not ${show(e.data)}`,
+        };
         break;
       case 'pattern':
-        v = { path, atKey: false, field: fieldOf(path), code: 'BAD_VALUE', message: `${show(e.data)} must match the pattern ${String(params.pattern)}` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'BAD_VALUE',
+          message: `${show(e.data)} must match the pattern ${String(params.pattern)}`,
+        };
         break;
       case 'format':
-        v = { path, atKey: false, field: fieldOf(path), code: 'BAD_VALUE', message: `${show(e.data)} is not a valid ${String(params.format)}` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'BAD_VALUE',
+          message: `${show(e.data)} is not a valid ${String(params.format)}`,
+        };
         break;
       case 'anyOf':
       case 'oneOf': {
         const desc = (e.parentSchema as Record<string, unknown> | undefined)?.description;
-        v = { path, atKey: false, field: fieldOf(path), code: 'WRONG_TYPE', message: `${show(e.data)} matches none of the allowed forms` + (desc ? ` (${String(desc)})` : '') };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'WRONG_TYPE',
+          message: `${show(e.data)} matches none of the allowed forms` + (desc ? ` (${String(desc)})` : ''),
+        };
         break;
       }
       default:
-        v = { path, atKey: false, field: fieldOf(path), code: 'BAD_VALUE', message: `${e.message ?? 'is invalid'} (got ${show(e.data)})` };
+        v = {
+          path,
+          atKey: false,
+          field: fieldOf(path),
+          code: 'BAD_VALUE',
+          message: `${e.message ?? 'is invalid'} (got ${show(e.data)})`,
+        };
     }
     const key = `${v.field}|${v.message}`;
     if (!seen.has(key)) {
@@ -220,8 +285,14 @@ export function toStandardSchema(schema: unknown): unknown {
 }
 
 /** Wraps a map of st2 parameter definitions into one object schema. */
-export function parametersToObjectSchema(params: Record<string, unknown>, additionalProperties = true): Record<string, unknown> {
-  return toStandardSchema({ type: 'object', properties: params, additionalProperties }) as Record<string, unknown>;
+export function parametersToObjectSchema(
+  params: Record<string, unknown>,
+  additionalProperties = true,
+): Record<string, unknown> {
+  return toStandardSchema({ type: 'object', properties: params, additionalProperties }) as Record<
+    string,
+    unknown
+  >;
 }
 
 export function isTemplate(v: unknown): boolean {

@@ -9,7 +9,11 @@ export interface Position {
 }
 
 export type ParsedYaml =
-  | { ok: true; data: unknown; locate: (path: readonly PathSegment[], opts?: { key?: boolean }) => Position | undefined }
+  | {
+      ok: true;
+      data: unknown;
+      locate: (path: readonly PathSegment[], opts?: { key?: boolean }) => Position | undefined;
+    }
   | { ok: false; message: string; line?: number; column?: number };
 
 /**
@@ -44,7 +48,9 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
       const seg = path[i];
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        const pair = node.items.find(
+          (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg),
+        );
         if (!pair) break;
         const keyStart = rangeStart(pair.key);
         node = pair.value;

@@ -15,18 +15,32 @@ export interface SystemTriggerType {
   tags: Array<{ name: string; value: string }>;
 }
 
-const timezone = { type: 'string', description: 'Timezone (IANA name, e.g. "UTC" or "Europe/Paris") the schedule is evaluated in.' };
+const timezone = {
+  type: 'string',
+  description: 'Timezone (IANA name, e.g. "UTC" or "Europe/Paris") the schedule is evaluated in.',
+};
 
 const timerPayload = {
   type: 'object',
   properties: {
-    executed_at: { type: 'string', format: 'date-time', description: 'When the timer fired (ISO 8601, UTC).' },
+    executed_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When the timer fired (ISO 8601, UTC).',
+    },
     schedule: { type: ['object', 'null'], description: 'The timer parameters that produced this firing.' },
   },
 };
 
 const cronField = (description: string, min?: number, max?: number) => ({
-  anyOf: [{ type: 'string' }, { type: 'integer', ...(min !== undefined ? { minimum: min } : {}), ...(max !== undefined ? { maximum: max } : {}) }],
+  anyOf: [
+    { type: 'string' },
+    {
+      type: 'integer',
+      ...(min !== undefined ? { minimum: min } : {}),
+      ...(max !== undefined ? { maximum: max } : {}),
+    },
+  ],
   description: `${description} Omitted = "*".`,
 });
 
@@ -42,7 +56,17 @@ function def(
   parameters_schema: Record<string, unknown>,
   payload_schema: Record<string, unknown>,
 ): SystemTriggerType {
-  return { ref: `core.${name}`, pack: 'core', name, uid: `trigger_type:core:${name}`, description, internal, parameters_schema, payload_schema, tags: [] };
+  return {
+    ref: `core.${name}`,
+    pack: 'core',
+    name,
+    uid: `trigger_type:core:${name}`,
+    description,
+    internal,
+    parameters_schema,
+    payload_schema,
+    tags: [],
+  };
 }
 
 export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze([
@@ -52,14 +76,23 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
     false,
     {
       type: 'object',
-      properties: { url: { type: 'string', description: 'URL path under /api/v1/webhooks/ (leading and trailing "/" are ignored).', required: true } },
+      properties: {
+        url: {
+          type: 'string',
+          description: 'URL path under /api/v1/webhooks/ (leading and trailing "/" are ignored).',
+          required: true,
+        },
+      },
       additionalProperties: false,
     },
     {
       type: 'object',
       properties: {
         headers: { type: 'object', description: 'HTTP headers of the request.' },
-        body: { anyOf: [{ type: 'object' }, { type: 'array' }], description: 'Request body (JSON-decoded when possible).' },
+        body: {
+          anyOf: [{ type: 'object' }, { type: 'array' }],
+          description: 'Request body (JSON-decoded when possible).',
+        },
       },
     },
   ),
@@ -71,7 +104,11 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
       type: 'object',
       properties: {
         timezone,
-        unit: { enum: ['weeks', 'days', 'hours', 'minutes', 'seconds'], required: true, description: 'Unit of `delta`.' },
+        unit: {
+          enum: ['weeks', 'days', 'hours', 'minutes', 'seconds'],
+          required: true,
+          description: 'Unit of `delta`.',
+        },
         delta: { type: 'integer', required: true, description: 'Number of units between two firings.' },
       },
       additionalProperties: false,
@@ -84,7 +121,10 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
     false,
     {
       type: 'object',
-      properties: { timezone, date: { type: 'string', format: 'date-time', required: true, description: 'When to fire.' } },
+      properties: {
+        timezone,
+        date: { type: 'string', format: 'date-time', required: true, description: 'When to fire.' },
+      },
       additionalProperties: false,
     },
     timerPayload,
@@ -125,7 +165,17 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
         action_ref: { type: 'string' },
         runner_ref: { type: 'string' },
         parameters: { type: 'object' },
-        result: { anyOf: [{ type: 'object' }, { type: 'string' }, { type: 'integer' }, { type: 'number' }, { type: 'boolean' }, { type: 'array' }, { type: 'null' }] },
+        result: {
+          anyOf: [
+            { type: 'object' },
+            { type: 'string' },
+            { type: 'integer' },
+            { type: 'number' },
+            { type: 'boolean' },
+            { type: 'array' },
+            { type: 'null' },
+          ],
+        },
       },
     },
   ),
@@ -169,14 +219,41 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
       type: 'object',
       properties: {
         id: { type: 'string', description: 'ID of the new inquiry (its action execution id).' },
-        route: { type: 'string', description: 'An arbitrary value for allowing rules to route to proper notification channel.' },
+        route: {
+          type: 'string',
+          description: 'An arbitrary value for allowing rules to route to proper notification channel.',
+        },
       },
     },
   ),
-  def('st2.sensor.process_spawn', 'Trigger indicating sensor process is started up.', true, {}, objectPayload('The sensor process.')),
-  def('st2.sensor.process_exit', 'Trigger indicating sensor process is stopped.', true, {}, objectPayload('The sensor process.')),
-  def('st2.key_value_pair.create', 'Trigger encapsulating datastore item creation.', true, {}, objectPayload('The key-value pair.')),
-  def('st2.key_value_pair.update', 'Trigger encapsulating datastore set action.', true, {}, objectPayload('The key-value pair.')),
+  def(
+    'st2.sensor.process_spawn',
+    'Trigger indicating sensor process is started up.',
+    true,
+    {},
+    objectPayload('The sensor process.'),
+  ),
+  def(
+    'st2.sensor.process_exit',
+    'Trigger indicating sensor process is stopped.',
+    true,
+    {},
+    objectPayload('The sensor process.'),
+  ),
+  def(
+    'st2.key_value_pair.create',
+    'Trigger encapsulating datastore item creation.',
+    true,
+    {},
+    objectPayload('The key-value pair.'),
+  ),
+  def(
+    'st2.key_value_pair.update',
+    'Trigger encapsulating datastore set action.',
+    true,
+    {},
+    objectPayload('The key-value pair.'),
+  ),
   def(
     'st2.key_value_pair.value_change',
     'Trigger encapsulating a change of datastore item value.',
@@ -187,7 +264,13 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
       properties: { old_object: { type: 'object' }, new_object: { type: 'object' } },
     },
   ),
-  def('st2.key_value_pair.delete', 'Trigger encapsulating datastore item deletion.', true, {}, objectPayload('The key-value pair.')),
+  def(
+    'st2.key_value_pair.delete',
+    'Trigger encapsulating datastore item deletion.',
+    true,
+    {},
+    objectPayload('The key-value pair.'),
+  ),
 ]);
 
 const byRef = new Map(SYSTEM_TRIGGER_TYPES.map((t) => [t.ref, t]));

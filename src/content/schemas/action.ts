@@ -6,7 +6,11 @@ const notifyEntry = {
   properties: {
     message: { type: 'string', description: 'Jinja template of the message.' },
     data: { type: 'object', description: 'Jinja-rendered data sent along with the message.' },
-    routes: { type: 'array', items: { type: 'string' }, description: 'Where to send it (one notifytrigger per route).' },
+    routes: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Where to send it (one notifytrigger per route).',
+    },
     channels: { type: 'array', items: { type: 'string' }, description: 'Deprecated alias of routes.' },
   },
   additionalProperties: false,
@@ -18,7 +22,10 @@ export const tagsSchema = {
   items: {
     type: 'object',
     required: ['name'],
-    properties: { name: { type: 'string', description: 'Tag name.' }, value: { type: 'string', description: 'Tag value.' } },
+    properties: {
+      name: { type: 'string', description: 'Tag name.' },
+      value: { type: 'string', description: 'Tag value.' },
+    },
     additionalProperties: false,
   },
 };
@@ -31,13 +38,24 @@ export const actionSchema = {
   type: 'object',
   required: ['name', 'runner_type'],
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[^.\\s]+$', description: 'Action name (ref = pack.name); no dots or spaces.' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[^.\\s]+$',
+      description: 'Action name (ref = pack.name); no dots or spaces.',
+    },
     pack: { type: 'string', description: 'Containing pack; defaults to it, and must equal it when given.' },
     description: { type: 'string', description: 'What the action does.' },
     enabled: { type: 'boolean', description: 'Disabled actions cannot be executed (default true).' },
     runner_type: { type: 'string', description: 'Name of the runner that executes the action.' },
-    entry_point: { type: 'string', description: 'Path relative to actions/ of the script, module or workflow file.' },
-    parameters: { ...parametersMapSchema, description: 'Action parameters; merged over the runner parameters.' },
+    entry_point: {
+      type: 'string',
+      description: 'Path relative to actions/ of the script, module or workflow file.',
+    },
+    parameters: {
+      ...parametersMapSchema,
+      description: 'Action parameters; merged over the runner parameters.',
+    },
     output_schema: {
       type: 'object',
       description: 'JSON schema of result[output_key]; may mark fields (or the whole output) `secret`.',

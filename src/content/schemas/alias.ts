@@ -6,7 +6,12 @@ export const aliasSchema = {
   type: 'object',
   required: ['name', 'action_ref', 'formats'],
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[^.\\s]+$', description: 'Alias name (ref = pack.name).' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[^.\\s]+$',
+      description: 'Alias name (ref = pack.name).',
+    },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'Shown in chat help.' },
     enabled: { type: 'boolean', description: 'Disabled aliases do not match (default true).' },
@@ -23,7 +28,12 @@ export const aliasSchema = {
             required: ['representation'],
             properties: {
               display: { type: 'string', description: 'Shown in help.' },
-              representation: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Formats that match.' },
+              representation: {
+                type: 'array',
+                minItems: 1,
+                items: { type: 'string', minLength: 1 },
+                description: 'Formats that match.',
+              },
               match_multiple: { type: 'boolean', description: 'Run once per match in a multi-line message.' },
             },
             additionalProperties: false,
@@ -48,12 +58,18 @@ export const aliasSchema = {
       properties: {
         enabled: { type: 'boolean', description: 'Post the result (default true).' },
         format: { type: 'string', description: 'Jinja template of the result message.' },
-        extra: { type: 'object', description: 'Extra data for the chat layer (e.g. slack attachment fields).' },
+        extra: {
+          type: 'object',
+          description: 'Extra data for the chat layer (e.g. slack attachment fields).',
+        },
       },
       additionalProperties: false,
     },
     extra: { type: 'object', description: 'Free-form data for the chat layer (e.g. security.twofactor).' },
-    immutable_parameters: { type: 'object', description: 'Parameters chat input cannot set (values may be Jinja).' },
+    immutable_parameters: {
+      type: 'object',
+      description: 'Parameters chat input cannot set (values may be Jinja).',
+    },
     ref: { type: 'string', description: 'Computed; ignored when present.' },
     uid: { type: 'string', description: 'Computed; ignored when present.' },
     id: { type: 'string', description: 'Database id; ignored when present.' },

@@ -7,7 +7,8 @@ import { PARAMETER_SCHEMA_ID } from './parameter.js';
 export const configSchemaSchema = {
   $id: 'https://squall.dev/schemas/config-schema.json',
   title: 'config.schema.yaml',
-  description: 'Map of config property name to its definition (type, description, required, default, secret, properties).',
+  description:
+    'Map of config property name to its definition (type, description, required, default, secret, properties).',
   type: 'object',
   propertyNames: { pattern: '^[\\w-]+$' },
   additionalProperties: { $ref: PARAMETER_SCHEMA_ID },

@@ -1,4 +1,10 @@
-export { parameterSchema, parametersMapSchema, PARAMETER_SCHEMA_ID, PARAMETER_TYPES, KNOWN_PARAMETER_ATTRIBUTES } from './parameter.js';
+export {
+  parameterSchema,
+  parametersMapSchema,
+  PARAMETER_SCHEMA_ID,
+  PARAMETER_TYPES,
+  KNOWN_PARAMETER_ATTRIBUTES,
+} from './parameter.js';
 export { packSchema, PACK_REF_PATTERN } from './pack.js';
 export { actionSchema, tagsSchema } from './action.js';
 export { ruleSchema, CRITERIA_OPERATORS, SEARCH_CONDITIONS } from './rule.js';

@@ -11,13 +11,21 @@ export const packSchema = {
     ref: {
       type: 'string',
       pattern: PACK_REF_PATTERN,
-      description: 'Pack reference (lowercase letters, digits, underscores); required when `name` has other characters.',
+      description:
+        'Pack reference (lowercase letters, digits, underscores); required when `name` has other characters.',
     },
-    name: { type: 'string', minLength: 1, description: 'Display name; used as the ref when `ref` is absent.' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      description: 'Display name; used as the ref when `ref` is absent.',
+    },
     description: { type: 'string', description: 'What the pack does.' },
     keywords: { type: 'array', items: { type: 'string' }, description: 'Search keywords.' },
     version: { type: ['string', 'number'], description: 'Semantic version (MAJOR.MINOR.PATCH).' },
-    stackstorm_version: { type: 'string', description: 'Range of StackStorm versions the pack works with, e.g. ">=3.0.0".' },
+    stackstorm_version: {
+      type: 'string',
+      description: 'Range of StackStorm versions the pack works with, e.g. ">=3.0.0".',
+    },
     python_versions: {
       type: 'array',
       items: { type: 'string', enum: ['2', '3'] },
@@ -25,11 +33,16 @@ export const packSchema = {
     },
     author: { type: 'string', description: 'Author name.' },
     email: { type: 'string', format: 'email', description: 'Author email.' },
-    contributors: { type: 'array', items: { type: 'string' }, description: 'Other contributors ("Name <email>").' },
+    contributors: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Other contributors ("Name <email>").',
+    },
     dependencies: {
       type: 'array',
       items: { type: 'string' },
-      description: 'Packs this pack needs: Exchange names or git URLs, each optionally `=<version|tag|branch|sha>`.',
+      description:
+        'Packs this pack needs: Exchange names or git URLs, each optionally `=<version|tag|branch|sha>`.',
     },
     system: { type: 'object', description: 'System requirements (free-form).' },
     repo_url: { type: 'string', description: 'Where the source lives.' },

@@ -6,12 +6,20 @@ export const policySchema = {
   type: 'object',
   required: ['name', 'resource_ref', 'policy_type'],
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[^.\\s]+$', description: 'Policy name (ref = pack.name).' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[^.\\s]+$',
+      description: 'Policy name (ref = pack.name).',
+    },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'What the policy is for.' },
     enabled: { type: 'boolean', description: 'Default true.' },
     resource_ref: { type: 'string', description: 'Ref of the action the policy applies to.' },
-    policy_type: { type: 'string', description: 'action.concurrency, action.concurrency.attr or action.retry.' },
+    policy_type: {
+      type: 'string',
+      description: 'action.concurrency, action.concurrency.attr or action.retry.',
+    },
     parameters: { type: 'object', description: 'Parameters of the policy type.' },
     ref: { type: 'string', description: 'Computed; ignored when present.' },
     uid: { type: 'string', description: 'Computed; ignored when present.' },
@@ -36,9 +44,17 @@ export const POLICY_TYPE_PARAMETER_SCHEMAS: Record<string, Record<string, unknow
     type: 'object',
     required: ['threshold'],
     properties: {
-      threshold: { type: 'integer', minimum: 0, description: 'Maximum concurrent executions per distinct attribute values.' },
+      threshold: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Maximum concurrent executions per distinct attribute values.',
+      },
       action: { enum: ['delay', 'cancel'], description: 'What happens to extra requests (default delay).' },
-      attributes: { type: 'array', items: { type: 'string' }, description: 'Names of the action parameters that partition the count.' },
+      attributes: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Names of the action parameters that partition the count.',
+      },
     },
     additionalProperties: false,
   },
@@ -47,7 +63,12 @@ export const POLICY_TYPE_PARAMETER_SCHEMAS: Record<string, Record<string, unknow
     required: ['retry_on'],
     properties: {
       retry_on: { enum: ['failure', 'timeout'], description: 'Which end status triggers a retry.' },
-      max_retry_count: { type: 'integer', minimum: 1, maximum: 5, description: 'Retries at most (default 2).' },
+      max_retry_count: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 5,
+        description: 'Retries at most (default 2).',
+      },
       delay: { type: 'number', minimum: 0, maximum: 120, description: 'Seconds to wait before retrying.' },
     },
     additionalProperties: false,

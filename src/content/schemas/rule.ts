@@ -2,10 +2,39 @@ import { tagsSchema } from './action.js';
 
 /** Criteria operators and their aliases (st2-reference.md §4.2); lookup is case-insensitive. */
 export const CRITERIA_OPERATORS = [
-  'equals', 'eq', 'nequals', 'neq', 'iequals', 'ieq', 'contains', 'ncontains', 'icontains', 'incontains',
-  'startswith', 'istartswith', 'endswith', 'iendswith', 'lessthan', 'lt', 'greaterthan', 'gt', 'matchwildcard',
-  'regex', 'iregex', 'matchregex', 'timediff_lt', 'td_lt', 'timediff_gt', 'td_gt', 'exists', 'nexists', 'inside',
-  'in', 'ninside', 'nin', 'search',
+  'equals',
+  'eq',
+  'nequals',
+  'neq',
+  'iequals',
+  'ieq',
+  'contains',
+  'ncontains',
+  'icontains',
+  'incontains',
+  'startswith',
+  'istartswith',
+  'endswith',
+  'iendswith',
+  'lessthan',
+  'lt',
+  'greaterthan',
+  'gt',
+  'matchwildcard',
+  'regex',
+  'iregex',
+  'matchregex',
+  'timediff_lt',
+  'td_lt',
+  'timediff_gt',
+  'td_gt',
+  'exists',
+  'nexists',
+  'inside',
+  'in',
+  'ninside',
+  'nin',
+  'search',
 ];
 
 export const SEARCH_CONDITIONS = ['any', 'all', 'any2any', 'all2any'];
@@ -16,7 +45,9 @@ const criterion = {
   required: ['type'],
   properties: {
     type: { type: 'string', description: 'Operator name (case-insensitive), e.g. equals, regex, search.' },
-    pattern: { description: 'Value to compare with (strings are Jinja-rendered); for `search`, a nested criteria map.' },
+    pattern: {
+      description: 'Value to compare with (strings are Jinja-rendered); for `search`, a nested criteria map.',
+    },
     condition: { type: 'string', description: 'For `search`: any, all, any2any or all2any.' },
   },
   additionalProperties: false,
@@ -30,7 +61,12 @@ export const ruleSchema = {
   type: 'object',
   required: ['name', 'trigger', 'action'],
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[^.\\s]+$', description: 'Rule name (ref = pack.name).' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[^.\\s]+$',
+      description: 'Rule name (ref = pack.name).',
+    },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'What the rule is for.' },
     enabled: { type: 'boolean', description: 'Only enabled rules are matched (st2 API default false).' },
@@ -57,7 +93,8 @@ export const ruleSchema = {
     },
     criteria: {
       type: 'object',
-      description: 'Map of payload key expression (`trigger.x.y`, optional `#suffix`) to criterion; all are ANDed.',
+      description:
+        'Map of payload key expression (`trigger.x.y`, optional `#suffix`) to criterion; all are ANDed.',
       additionalProperties: criterion,
     },
     action: {

@@ -1,11 +1,19 @@
 import { tagsSchema } from './action.js';
 
 const triggerTypeProperties = {
-  name: { type: 'string', minLength: 1, pattern: '^[^\\s]+$', description: 'Trigger type name (ref = pack.name).' },
+  name: {
+    type: 'string',
+    minLength: 1,
+    pattern: '^[^\\s]+$',
+    description: 'Trigger type name (ref = pack.name).',
+  },
   pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
   description: { type: 'string', description: 'What the trigger means.' },
   parameters_schema: { type: 'object', description: 'JSON schema of trigger parameters (rules give them).' },
-  payload_schema: { type: 'object', description: 'JSON schema of the payload (criteria and templates read it).' },
+  payload_schema: {
+    type: 'object',
+    description: 'JSON schema of the payload (criteria and templates read it).',
+  },
   tags: tagsSchema,
   ref: { type: 'string', description: 'Computed; ignored when present.' },
   uid: { type: 'string', description: 'Computed; ignored when present.' },
@@ -33,16 +41,33 @@ export const sensorSchema = {
   required: ['class_name', 'entry_point'],
   properties: {
     name: { type: 'string', description: 'Sensor name; defaults to class_name.' },
-    class_name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Class implementing the sensor (ref = pack.class_name).' },
-    entry_point: { type: 'string', minLength: 1, description: 'Path relative to sensors/ of the Python or JS module.' },
+    class_name: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description: 'Class implementing the sensor (ref = pack.class_name).',
+    },
+    entry_point: {
+      type: 'string',
+      minLength: 1,
+      description: 'Path relative to sensors/ of the Python or JS module.',
+    },
     description: { type: 'string', description: 'What the sensor watches.' },
     enabled: { type: 'boolean', description: 'Default true.' },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
-    poll_interval: { type: 'number', exclusiveMinimum: 0, description: 'Seconds between poll() calls (polling sensors).' },
+    poll_interval: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'Seconds between poll() calls (polling sensors).',
+    },
     trigger_types: {
       type: 'array',
       description: 'Trigger types the sensor dispatches (inline definitions).',
-      items: { type: 'object', required: ['name'], properties: triggerTypeProperties, additionalProperties: false },
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: triggerTypeProperties,
+        additionalProperties: false,
+      },
     },
     ref: { type: 'string', description: 'Computed; ignored when present.' },
     uid: { type: 'string', description: 'Computed; ignored when present.' },

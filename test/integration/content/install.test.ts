@@ -4,9 +4,19 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installPack, loadPack, removePack, searchIndex, type InstallProgress } from '../../../src/content/index.js';
+import {
+  installPack,
+  loadPack,
+  removePack,
+  searchIndex,
+  type InstallProgress,
+} from '../../../src/content/index.js';
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
 const hasPython = (() => {
   try {
     execFileSync('python3', ['-c', 'import venv'], { stdio: 'ignore' });
@@ -17,10 +27,22 @@ const hasPython = (() => {
 })();
 const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
 
-async function makePack(dir: string, ref: string, version: string, extra: Record<string, string> = {}): Promise<void> {
+async function makePack(
+  dir: string,
+  ref: string,
+  version: string,
+  extra: Record<string, string> = {},
+): Promise<void> {
   await mkdir(join(dir, 'actions'), { recursive: true });
-  await writeFile(join(dir, 'pack.yaml'), `name: ${ref}\ndescription: test pack\nversion: ${version}\nauthor: t\n` + (extra['pack.yaml.extra'] ?? ''));
-  await writeFile(join(dir, 'actions', 'hello.yaml'), `name: hello\nrunner_type: local-shell-cmd\nparameters:\n  cmd:\n    default: echo ${version}\n`);
+  await writeFile(
+    join(dir, 'pack.yaml'),
+    `name: ${ref}\ndescription: test pack\nversion: ${version}\nauthor: t\n` +
+      (extra['pack.yaml.extra'] ?? ''),
+  );
+  await writeFile(
+    join(dir, 'actions', 'hello.yaml'),
+    `name: hello\nrunner_type: local-shell-cmd\nparameters:\n  cmd:\n    default: echo ${version}\n`,
+  );
   for (const [rel, text] of Object.entries(extra)) {
     if (rel === 'pack.yaml.extra') continue;
     await mkdir(join(dir, rel, '..'), { recursive: true });
@@ -48,18 +70,34 @@ describe('pack install and remove on disk', () => {
     await makePack(repo, 'tagged', '2.0.0');
     git(repo, 'commit', '-qam', 'v2');
     const steps: InstallProgress[] = [];
-    const report = await installPack(`${repo}=1.0.0`, { packsDir, virtualenvsDir, onProgress: (p) => steps.push(p) });
-    expect(report).toMatchObject({ ref: 'tagged', version: '1.0.0', dir: join(packsDir, 'tagged'), checkout: '1.0.0' });
+    const report = await installPack(`${repo}=1.0.0`, {
+      packsDir,
+      virtualenvsDir,
+      onProgress: (p) => steps.push(p),
+    });
+    expect(report).toMatchObject({
+      ref: 'tagged',
+      version: '1.0.0',
+      dir: join(packsDir, 'tagged'),
+      checkout: '1.0.0',
+    });
     expect(report.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(await readFile(join(packsDir, 'tagged/actions/hello.yaml'), 'utf8')).toContain('echo 1.0.0');
     expect(steps.map((s) => s.step)).toEqual(['download', 'checkout', 'done']);
     const loaded = await loadPack(report.dir);
     expect(loaded.actions.map((a) => a.ref)).toEqual(['tagged.hello']);
 
-    await expect(installPack(`${repo}=v1.0.0`, { packsDir, virtualenvsDir })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/pack "tagged" is already installed/) });
-    const forced = await installPack(`${repo}=master`, { packsDir, virtualenvsDir, force: true }).catch(() => installPack(`${repo}=main`, { packsDir, virtualenvsDir, force: true }));
+    await expect(installPack(`${repo}=v1.0.0`, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/pack "tagged" is already installed/),
+    });
+    const forced = await installPack(`${repo}=master`, { packsDir, virtualenvsDir, force: true }).catch(() =>
+      installPack(`${repo}=main`, { packsDir, virtualenvsDir, force: true }),
+    );
     expect(forced.version).toBe('2.0.0');
-    await expect(installPack(`${repo}=9.9.9`, { packsDir, virtualenvsDir, force: true })).rejects.toMatchObject({ code: 'PACK_VERSION_NOT_FOUND' });
+    await expect(
+      installPack(`${repo}=9.9.9`, { packsDir, virtualenvsDir, force: true }),
+    ).rejects.toMatchObject({ code: 'PACK_VERSION_NOT_FOUND' });
   });
 
   it('installs from a plain path by copying, and removes it', async () => {
@@ -69,26 +107,40 @@ describe('pack install and remove on disk', () => {
     expect(report).toMatchObject({ ref: 'plain', version: '0.1.0', nodeModules: false });
     expect(report.venv).toBeUndefined();
     expect(existsSync(join(packsDir, 'plain/actions/hello.yaml'))).toBe(true);
-    expect(await removePack('plain', { packsDir, virtualenvsDir })).toEqual({ removed: [join(packsDir, 'plain')] });
+    expect(await removePack('plain', { packsDir, virtualenvsDir })).toEqual({
+      removed: [join(packsDir, 'plain')],
+    });
     expect(existsSync(join(packsDir, 'plain'))).toBe(false);
-    await expect(removePack('plain', { packsDir, virtualenvsDir })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(removePack('plain', { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('rejects a source whose pack.yaml has no valid ref', async () => {
     const src = join(root, 'src-badref');
     await makePack(src, 'Bad Name', '1.0.0');
-    await expect(installPack(src, { packsDir, virtualenvsDir })).rejects.toMatchObject({ code: 'BAD_PACK_REF' });
+    await expect(installPack(src, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'BAD_PACK_REF',
+    });
     expect(existsSync(join(packsDir, 'Bad Name'))).toBe(false);
   });
 
   it('gives a Node pack its node_modules (npm install --omit=dev)', async () => {
     const src = join(root, 'src-node');
     await makePack(src, 'nodepack', '1.0.0', {
-      'package.json': JSON.stringify({ name: 'nodepack', version: '1.0.0', private: true, dependencies: { 'is-number': '7.0.0' } }),
+      'package.json': JSON.stringify({
+        name: 'nodepack',
+        version: '1.0.0',
+        private: true,
+        dependencies: { 'is-number': '7.0.0' },
+      }),
     });
     const report = await installPack(src, { packsDir, virtualenvsDir });
     expect(report.nodeModules).toBe(true);
-    expect(JSON.parse(await readFile(join(packsDir, 'nodepack/node_modules/is-number/package.json'), 'utf8')).version).toBe('7.0.0');
+    expect(
+      JSON.parse(await readFile(join(packsDir, 'nodepack/node_modules/is-number/package.json'), 'utf8'))
+        .version,
+    ).toBe('7.0.0');
   }, 180_000);
 
   it('installs dependencies recursively and reports version conflicts', async () => {
@@ -102,7 +154,9 @@ describe('pack install and remove on disk', () => {
     const other = join(root, 'src-other');
     await makePack(other, 'other_pack', '1.0.0', { 'pack.yaml.extra': `dependencies:\n  - ${dep}=2.0.0\n` });
     const second = await installPack(other, { packsDir, virtualenvsDir, resolveDependency: () => dep });
-    expect(second.conflicts).toEqual([{ pack: 'dep_one', requested: '2.0.0', installed: '1.2.0', requiredBy: 'other_pack' }]);
+    expect(second.conflicts).toEqual([
+      { pack: 'dep_one', requested: '2.0.0', installed: '1.2.0', requiredBy: 'other_pack' },
+    ]);
   });
 
   it('searches an index in Exchange index.json format', async () => {
@@ -112,29 +166,58 @@ describe('pack install and remove on disk', () => {
       JSON.stringify({
         metadata: { generated_ts: 0, hash: 'x' },
         packs: {
-          aws: { name: 'aws', ref: 'aws', description: 'Amazon Web Services', keywords: ['cloud', 'ec2'], version: '1.0.0', author: 'st2', repo_url: 'https://github.com/StackStorm-Exchange/stackstorm-aws' },
-          slack: { name: 'slack', description: 'Slack chat integration', keywords: ['chat'], version: '2.0.0', author: 'st2' },
-          jira: { name: 'jira', description: 'Jira issues, e.g. from a cloud instance', keywords: [], version: '1.0.0', author: 'st2' },
+          aws: {
+            name: 'aws',
+            ref: 'aws',
+            description: 'Amazon Web Services',
+            keywords: ['cloud', 'ec2'],
+            version: '1.0.0',
+            author: 'st2',
+            repo_url: 'https://github.com/StackStorm-Exchange/stackstorm-aws',
+          },
+          slack: {
+            name: 'slack',
+            description: 'Slack chat integration',
+            keywords: ['chat'],
+            version: '2.0.0',
+            author: 'st2',
+          },
+          jira: {
+            name: 'jira',
+            description: 'Jira issues, e.g. from a cloud instance',
+            keywords: [],
+            version: '1.0.0',
+            author: 'st2',
+          },
         },
       }),
     );
     expect((await searchIndex('cloud', index)).map((e) => e.ref)).toEqual(['aws', 'jira']);
     expect((await searchIndex('SLACK', index))[0]).toMatchObject({ ref: 'slack', version: '2.0.0' });
     expect(await searchIndex('nothing-matches', index)).toEqual([]);
-    await expect(searchIndex('x', join(root, 'missing.json'))).rejects.toMatchObject({ code: 'PACK_INDEX_UNAVAILABLE' });
+    await expect(searchIndex('x', join(root, 'missing.json'))).rejects.toMatchObject({
+      code: 'PACK_INDEX_UNAVAILABLE',
+    });
   });
 
-  describe.skipIf(!hasPython && !requireAll)(hasPython ? 'Python pack venv' : 'Python pack venv (skipped: python3 with venv is missing)', () => {
-    it('creates <virtualenvsDir>/<ref> with requirements.txt installed, and remove deletes it', async () => {
-      const src = join(root, 'src-py');
-      await makePack(src, 'pypack', '1.0.0', { 'requirements.txt': 'six\n' });
-      const report = await installPack(src, { packsDir, virtualenvsDir });
-      expect(report.venv).toBe(join(virtualenvsDir, 'pypack'));
-      const out = execFileSync(join(virtualenvsDir, 'pypack/bin/python'), ['-c', 'import six; print(six.__name__)'], { encoding: 'utf8' });
-      expect(out.trim()).toBe('six');
-      const removed = await removePack('pypack', { packsDir, virtualenvsDir });
-      expect(removed.removed).toEqual([join(packsDir, 'pypack'), join(virtualenvsDir, 'pypack')]);
-      expect(existsSync(join(virtualenvsDir, 'pypack'))).toBe(false);
-    }, 300_000);
-  });
+  describe.skipIf(!hasPython && !requireAll)(
+    hasPython ? 'Python pack venv' : 'Python pack venv (skipped: python3 with venv is missing)',
+    () => {
+      it('creates <virtualenvsDir>/<ref> with requirements.txt installed, and remove deletes it', async () => {
+        const src = join(root, 'src-py');
+        await makePack(src, 'pypack', '1.0.0', { 'requirements.txt': 'six\n' });
+        const report = await installPack(src, { packsDir, virtualenvsDir });
+        expect(report.venv).toBe(join(virtualenvsDir, 'pypack'));
+        const out = execFileSync(
+          join(virtualenvsDir, 'pypack/bin/python'),
+          ['-c', 'import six; print(six.__name__)'],
+          { encoding: 'utf8' },
+        );
+        expect(out.trim()).toBe('six');
+        const removed = await removePack('pypack', { packsDir, virtualenvsDir });
+        expect(removed.removed).toEqual([join(packsDir, 'pypack'), join(virtualenvsDir, 'pypack')]);
+        expect(existsSync(join(virtualenvsDir, 'pypack'))).toBe(false);
+      }, 300_000);
+    },
+  );
 });

@@ -4,31 +4,73 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_PACKS_DIR, bundledPackDirs, loadPacks, validatePackDir } from '../../../src/content/index.js';
+import {
+  BUNDLED_PACKS_DIR,
+  bundledPackDirs,
+  loadPacks,
+  validatePackDir,
+} from '../../../src/content/index.js';
 
 describe('bundled packs', () => {
-  it.each(['core', 'chatops', 'linux', 'examples'])('packs/%s validates with no problems at all', async (name) => {
-    expect(await validatePackDir(join(BUNDLED_PACKS_DIR, name))).toEqual([]);
-  });
+  it.each(['core', 'chatops', 'linux', 'examples'])(
+    'packs/%s validates with no problems at all',
+    async (name) => {
+      expect(await validatePackDir(join(BUNDLED_PACKS_DIR, name))).toEqual([]);
+    },
+  );
 
   it('load together and provide the st2 core actions and the examples scenarios', async () => {
     const r = await loadPacks(await bundledPackDirs());
     expect(r.problems).toEqual([]);
     const byRef = new Map(r.packs.flatMap((p) => p.actions).map((a) => [a.ref, a]));
-    for (const ref of ['core.local', 'core.local_sudo', 'core.remote', 'core.remote_sudo', 'core.http', 'core.echo', 'core.noop', 'core.error', 'core.ask', 'core.inject_trigger', 'core.pause', 'core.uuid', 'core.sendmail']) {
+    for (const ref of [
+      'core.local',
+      'core.local_sudo',
+      'core.remote',
+      'core.remote_sudo',
+      'core.http',
+      'core.echo',
+      'core.noop',
+      'core.error',
+      'core.ask',
+      'core.inject_trigger',
+      'core.pause',
+      'core.uuid',
+      'core.sendmail',
+    ]) {
       expect(byRef.has(ref), ref).toBe(true);
     }
-    expect(byRef.get('core.local_sudo')!.merged_parameters.sudo).toMatchObject({ default: true, immutable: true });
+    expect(byRef.get('core.local_sudo')!.merged_parameters.sudo).toMatchObject({
+      default: true,
+      immutable: true,
+    });
     expect(byRef.get('chatops.post_message')!.runner_type).toBe('nodejs');
     const examples = r.packs.find((p) => p.ref === 'examples')!;
     const webhook = examples.rules.find((x) => x.name === 'sample_rule_with_webhook')!;
-    expect(webhook).toMatchObject({ enabled: true, trigger: { type: 'core.st2.webhook', parameters: { url: 'ineat' } }, criteria: { 'trigger.body.name': { type: 'equals', pattern: 'test' } }, action: { ref: 'core.local' } });
-    expect(examples.rules.find((x) => x.name === 'sample_rule_with_cron')).toMatchObject({ enabled: false, trigger: { type: 'core.st2.IntervalTimer', parameters: { unit: 'seconds', delta: 5 } } });
-    expect(examples.aliases.find((a) => a.name === 'remote_shell_cmd')).toMatchObject({ action_ref: 'core.remote', formats: ['run {{cmd}} on {{hosts=localhost}}'] });
-    const wf = await readFile(join(BUNDLED_PACKS_DIR, 'examples/actions/workflows/orquesta-sequential.yaml'), 'utf8');
+    expect(webhook).toMatchObject({
+      enabled: true,
+      trigger: { type: 'core.st2.webhook', parameters: { url: 'ineat' } },
+      criteria: { 'trigger.body.name': { type: 'equals', pattern: 'test' } },
+      action: { ref: 'core.local' },
+    });
+    expect(examples.rules.find((x) => x.name === 'sample_rule_with_cron')).toMatchObject({
+      enabled: false,
+      trigger: { type: 'core.st2.IntervalTimer', parameters: { unit: 'seconds', delta: 5 } },
+    });
+    expect(examples.aliases.find((a) => a.name === 'remote_shell_cmd')).toMatchObject({
+      action_ref: 'core.remote',
+      formats: ['run {{cmd}} on {{hosts=localhost}}'],
+    });
+    const wf = await readFile(
+      join(BUNDLED_PACKS_DIR, 'examples/actions/workflows/orquesta-sequential.yaml'),
+      'utf8',
+    );
     expect(wf).toContain('    action: core.echo message=<% ctx().name %>\n');
     expect(wf).toContain('          - greeting: <% ctx("greeting") %>, <% result().stdout %>\n');
-    expect(examples.sensors.map((s) => s.ref).sort()).toEqual(['examples.SamplePollingSensor', 'examples.SampleSensor']);
+    expect(examples.sensors.map((s) => s.ref).sort()).toEqual([
+      'examples.SamplePollingSensor',
+      'examples.SampleSensor',
+    ]);
   });
 });
 
@@ -69,10 +111,25 @@ describe('core.sendmail speaks SMTP to the configured server', () => {
     await once(server, 'listening');
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const mod = (await import(join(BUNDLED_PACKS_DIR, 'core/actions/sendmail.mjs'))) as { default: (p: unknown, sdk: unknown) => Promise<Record<string, unknown>> };
+      const mod = (await import(join(BUNDLED_PACKS_DIR, 'core/actions/sendmail.mjs'))) as {
+        default: (p: unknown, sdk: unknown) => Promise<Record<string, unknown>>;
+      };
       const result = await mod.default(
-        { to: 'ops@example.com, Boss <boss@example.com>', subject: 'Disk full', body: 'sda1 at 99%\n.hidden line', content_type: 'text/plain' },
-        { config: { smtp_host: '127.0.0.1', smtp_port: port, from: 'squall@example.com', smtp_username: 'u', smtp_password: 'p' } },
+        {
+          to: 'ops@example.com, Boss <boss@example.com>',
+          subject: 'Disk full',
+          body: 'sda1 at 99%\n.hidden line',
+          content_type: 'text/plain',
+        },
+        {
+          config: {
+            smtp_host: '127.0.0.1',
+            smtp_port: port,
+            from: 'squall@example.com',
+            smtp_username: 'u',
+            smtp_password: 'p',
+          },
+        },
       );
       expect(result).toMatchObject({ sent: true, response: '2.0.0 queued as 42' });
       expect(received).toContain('MAIL FROM:<squall@example.com>');
@@ -89,8 +146,15 @@ describe('core.sendmail speaks SMTP to the configured server', () => {
   });
 
   it('fails with a message naming the server when it cannot connect', async () => {
-    const mod = (await import(join(BUNDLED_PACKS_DIR, 'core/actions/sendmail.mjs'))) as { default: (p: unknown, sdk: unknown) => Promise<unknown> };
-    await expect(mod.default({ to: 'a@b.c', subject: 's', body: 'b' }, { config: { smtp_host: '127.0.0.1', smtp_port: 1 } })).rejects.toThrow(/cannot connect to SMTP server 127\.0\.0\.1:1/);
+    const mod = (await import(join(BUNDLED_PACKS_DIR, 'core/actions/sendmail.mjs'))) as {
+      default: (p: unknown, sdk: unknown) => Promise<unknown>;
+    };
+    await expect(
+      mod.default(
+        { to: 'a@b.c', subject: 's', body: 'b' },
+        { config: { smtp_host: '127.0.0.1', smtp_port: 1 } },
+      ),
+    ).rejects.toThrow(/cannot connect to SMTP server 127\.0\.0\.1:1/);
   });
 });
 
@@ -107,7 +171,9 @@ describe('linux.FileWatchSensor', () => {
         notify();
       },
     };
-    const { default: FileWatchSensor } = (await import(join(BUNDLED_PACKS_DIR, 'linux/sensors/file_watch_sensor.mjs'))) as { default: new (s: unknown, c: unknown) => Record<string, (...a: unknown[]) => Promise<void>> };
+    const { default: FileWatchSensor } = (await import(
+      join(BUNDLED_PACKS_DIR, 'linux/sensors/file_watch_sensor.mjs')
+    )) as { default: new (s: unknown, c: unknown) => Record<string, (...a: unknown[]) => Promise<void>> };
     const sensor = new FileWatchSensor(sensorService, { file_watch_poll_ms: 50 });
     await sensor.setup();
     await sensor.run();

@@ -30,13 +30,23 @@ describe('system trigger types (st2 §3.1, §3.2)', () => {
 
   it('describes parameters and payloads with st2 field names', () => {
     const webhook = getSystemTriggerType('core.st2.webhook')!;
-    expect((webhook.parameters_schema.properties as Record<string, { required?: boolean }>).url.required).toBe(true);
+    expect(
+      (webhook.parameters_schema.properties as Record<string, { required?: boolean }>).url.required,
+    ).toBe(true);
     expect(Object.keys(webhook.payload_schema.properties as object)).toEqual(['headers', 'body']);
     const interval = getSystemTriggerType('core.st2.IntervalTimer')!;
-    expect((interval.parameters_schema.properties as Record<string, { enum?: string[] }>).unit.enum).toEqual(['weeks', 'days', 'hours', 'minutes', 'seconds']);
+    expect((interval.parameters_schema.properties as Record<string, { enum?: string[] }>).unit.enum).toEqual([
+      'weeks',
+      'days',
+      'hours',
+      'minutes',
+      'seconds',
+    ]);
     const notify = getSystemTriggerType('core.st2.generic.notifytrigger')!;
     expect(Object.keys(notify.payload_schema.properties as object)).toContain('route');
-    expect(getSystemTriggerType('core.st2.generic.inquiry')!.payload_schema.properties).toHaveProperty('route');
+    expect(getSystemTriggerType('core.st2.generic.inquiry')!.payload_schema.properties).toHaveProperty(
+      'route',
+    );
     expect(getSystemTriggerType('core.nope')).toBeUndefined();
   });
 });
