@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +22,15 @@ export {
   type InstallProgress,
 } from './install.js';
 
-/** Squall's own packs (core, chatops, linux, examples), shipped in the repository's packs/. */
-export const BUNDLED_PACKS_DIR = resolve(fileURLToPath(new URL('../../packs', import.meta.url)));
+/**
+ * Squall's own packs (core, chatops, linux, examples), shipped in the repository's packs/.
+ * From src/content (tests, dev) that is ../../packs; from the build in dist/src/content, ../../../packs.
+ */
+export const BUNDLED_PACKS_DIR =
+  [new URL('../../packs', import.meta.url), new URL('../../../packs', import.meta.url)]
+    .map((u) => resolve(fileURLToPath(u)))
+    .find((dir) => existsSync(join(dir, 'core', 'pack.yaml'))) ??
+  resolve(fileURLToPath(new URL('../../packs', import.meta.url)));
 
 export async function bundledPackDirs(): Promise<string[]> {
   const out: string[] = [];

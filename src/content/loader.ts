@@ -1200,7 +1200,7 @@ export async function loadPacks(dirs: string[], options: LoadOptions = {}): Prom
   const problems: ContentProblem[] = [];
   const drafts: PackDraft[] = [];
   const byRef = new Map<string, string>();
-  for (const dir of dirs) {
+  for (const dir of [...new Set(dirs.map((d) => resolve(d)))]) {
     const draft = await scanPack(dir, options, problems);
     if (!draft) continue;
     const first = byRef.get(draft.ref);

@@ -1,0 +1,123 @@
+import { bundledPackDirs, formatProblem, loadPacks, type ContentProblem, type LoadedPack } from './index.js';
+import { SYSTEM_TRIGGER_TYPES } from '../triggers/system-types.js';
+import { RUNNER_TYPES } from '../runners/catalog.js';
+import type { Collection, StoredRecord, Store } from '../store/index.js';
+import type { Logger } from '../log/index.js';
+import { newId } from '../ids.js';
+import { readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+export interface RegisterOptions {
+  store: Store;
+  logger: Logger;
+  /** Extra pack search directories (config packs.paths + install dir); bundled packs come first. */
+  packPaths: string[];
+  configDir: string;
+  /** Only these packs (by ref); all when absent. */
+  only?: string[];
+}
+
+export interface RegisterReport {
+  packs: string[];
+  counts: Record<string, number>;
+  problems: ContentProblem[];
+}
+
+/** Directories under each search path that hold a pack.yaml. */
+export function packDirsIn(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const base of paths) {
+    if (!existsSync(base)) continue;
+    if (existsSync(path.join(base, 'pack.yaml'))) {
+      out.push(base);
+      continue;
+    }
+    for (const entry of readdirSync(base, { withFileTypes: true })) {
+      if (entry.isDirectory() && existsSync(path.join(base, entry.name, 'pack.yaml'))) out.push(path.join(base, entry.name));
+    }
+  }
+  return out;
+}
+
+type KeyedRecord = StoredRecord & { ref: string };
+
+/**
+ * Writes what is on disk into the store, as `st2ctl reload` does: new and changed records are
+ * upserted (keeping their ids), records of the pack that no longer exist on disk are removed.
+ * Idempotent. A broken file is reported and skipped; it never stops the other packs.
+ */
+async function sync<T extends KeyedRecord>(coll: Collection<T>, pack: string, records: Array<Omit<T, 'id'>>): Promise<number> {
+  const existing = await coll.find({ pack });
+  const byRef = new Map(existing.map((r) => [r.ref, r]));
+  const keep = new Set<string>();
+  for (const rec of records) {
+    const prev = byRef.get(rec.ref);
+    const id = prev?.id ?? newId();
+    keep.add(rec.ref);
+    // Enabled state changed through the API survives re-registration only for rules, as in st2
+    // the file is the source of truth; we keep file values.
+    await coll.replace({ ...(rec as object), id } as T);
+  }
+  for (const r of existing) if (!keep.has(r.ref)) await coll.deleteOne({ id: r.id });
+  return records.length;
+}
+
+export async function registerSystemContent(store: Store): Promise<void> {
+  for (const runner of Object.values(RUNNER_TYPES)) {
+    const prev = await store.runnerTypes.findOne({ name: runner.name });
+    await store.runnerTypes.replace({ ...runner, id: prev?.id ?? newId(), uid: `runner_type:${runner.name}` } as never);
+  }
+  for (const tt of SYSTEM_TRIGGER_TYPES) {
+    const prev = await store.triggerTypes.findOne({ ref: tt.ref });
+    await store.triggerTypes.replace({ ...(tt as object), id: prev?.id ?? newId(), uid: `trigger_type:${tt.pack}:${tt.name}`, system: true } as never);
+  }
+}
+
+export async function registerPacks(options: RegisterOptions): Promise<RegisterReport> {
+  const { store, logger } = options;
+  await registerSystemContent(store);
+  const dirs = [...(await bundledPackDirs()), ...packDirsIn(options.packPaths)];
+  const loaded = await loadPacks(dirs, { configDir: options.configDir });
+  const counts: Record<string, number> = { packs: 0, actions: 0, rules: 0, aliases: 0, policies: 0, sensors: 0, trigger_types: 0 };
+  const registered: string[] = [];
+  const seen = new Set<string>();
+  for (const pack of loaded.packs) {
+    if (options.only && !options.only.includes(pack.ref)) continue;
+    if (seen.has(pack.ref)) continue;
+    seen.add(pack.ref);
+    await registerOne(store, pack, counts);
+    registered.push(pack.ref);
+  }
+  for (const p of loaded.problems) {
+    const line = formatProblem(p);
+    if (p.severity === 'error') logger.error({ problem: p }, line);
+    else logger.warn({ problem: p }, line);
+  }
+  return { packs: registered, counts, problems: loaded.problems };
+}
+
+async function registerOne(store: Store, pack: LoadedPack, counts: Record<string, number>): Promise<void> {
+  const prev = await store.packs.findOne({ ref: pack.ref });
+  await store.packs.replace({
+    ...(pack.pack as object),
+    id: prev?.id ?? newId(),
+    config_schema: pack.config_schema,
+    config: pack.config,
+  } as never);
+  counts.packs++;
+  const p = pack.ref;
+  counts.actions += await sync(store.actions as never, p, pack.actions as never);
+  counts.rules += await sync(store.rules as never, p, pack.rules as never);
+  counts.aliases += await sync(store.aliases as never, p, pack.aliases as never);
+  counts.policies += await sync(store.policies as never, p, pack.policies as never);
+  counts.sensors += await sync(store.sensors as never, p, pack.sensors as never);
+  counts.trigger_types += await sync(store.triggerTypes as never, p, pack.trigger_types as never);
+}
+
+/** Removes every record of a pack (its files are removed by removePack). */
+export async function unregisterPack(store: Store, ref: string): Promise<void> {
+  for (const coll of [store.actions, store.rules, store.aliases, store.policies, store.sensors, store.triggerTypes] as Array<Collection<KeyedRecord>>) {
+    await coll.deleteMany({ pack: ref });
+  }
+  await store.packs.deleteOne({ ref });
+}
