@@ -129,6 +129,59 @@ export const configSchema = {
           description:
             'Password of the admin created on first start; when absent one is generated and printed once.',
         },
+        service_token_ttl: {
+          type: 'integer',
+          minimum: 60,
+          default: 86400,
+          description:
+            'Lifetime, in seconds, of the temporary token an execution receives (ST2_ACTION_AUTH_TOKEN); revoked when it ends.',
+        },
+        cookie_secure: {
+          type: 'boolean',
+          default: false,
+          description: 'Mark the web UI auth cookie Secure (set true behind HTTPS).',
+        },
+      },
+    },
+    rbac: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Role-based access control (st2 RBAC): roles and assignments under <data_dir>/rbac/.',
+      properties: {
+        enable: {
+          type: 'boolean',
+          default: true,
+          description: 'Check permissions; when false every authenticated user may do everything.',
+        },
+        permission_isolation: {
+          type: 'boolean',
+          default: false,
+          description: 'Users other than admins only see their own executions.',
+        },
+        definitions_dir: {
+          type: 'string',
+          description: 'Directory holding roles/*.yaml and assignments/*.yaml; default <data_dir>/rbac.',
+        },
+      },
+    },
+    kv: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The key-value datastore.',
+      properties: {
+        encryption_key_path: {
+          type: 'string',
+          description:
+            'AES-256 key file for secret values; default <data_dir>/keys/datastore.key, generated (mode 0600) on first start.',
+        },
+        purge_interval_ms: {
+          type: 'integer',
+          minimum: 50,
+          default: 1000,
+          description: 'How often expired keys (ttl) are deleted; they are invisible as soon as they expire.',
+        },
       },
     },
     packs: {
