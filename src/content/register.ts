@@ -33,7 +33,8 @@ export function packDirsIn(paths: string[]): string[] {
       continue;
     }
     for (const entry of readdirSync(base, { withFileTypes: true })) {
-      if (entry.isDirectory() && existsSync(path.join(base, entry.name, 'pack.yaml'))) out.push(path.join(base, entry.name));
+      if (entry.isDirectory() && existsSync(path.join(base, entry.name, 'pack.yaml')))
+        out.push(path.join(base, entry.name));
     }
   }
   return out;
@@ -46,7 +47,11 @@ type KeyedRecord = StoredRecord & { ref: string };
  * upserted (keeping their ids), records of the pack that no longer exist on disk are removed.
  * Idempotent. A broken file is reported and skipped; it never stops the other packs.
  */
-async function sync<T extends KeyedRecord>(coll: Collection<T>, pack: string, records: Array<Omit<T, 'id'>>): Promise<number> {
+async function sync<T extends KeyedRecord>(
+  coll: Collection<T>,
+  pack: string,
+  records: Array<Omit<T, 'id'>>,
+): Promise<number> {
   const existing = await coll.find({ pack });
   const byRef = new Map(existing.map((r) => [r.ref, r]));
   const keep = new Set<string>();
@@ -65,11 +70,20 @@ async function sync<T extends KeyedRecord>(coll: Collection<T>, pack: string, re
 export async function registerSystemContent(store: Store): Promise<void> {
   for (const runner of Object.values(RUNNER_TYPES)) {
     const prev = await store.runnerTypes.findOne({ name: runner.name });
-    await store.runnerTypes.replace({ ...runner, id: prev?.id ?? newId(), uid: `runner_type:${runner.name}` } as never);
+    await store.runnerTypes.replace({
+      ...runner,
+      id: prev?.id ?? newId(),
+      uid: `runner_type:${runner.name}`,
+    } as never);
   }
   for (const tt of SYSTEM_TRIGGER_TYPES) {
     const prev = await store.triggerTypes.findOne({ ref: tt.ref });
-    await store.triggerTypes.replace({ ...(tt as object), id: prev?.id ?? newId(), uid: `trigger_type:${tt.pack}:${tt.name}`, system: true } as never);
+    await store.triggerTypes.replace({
+      ...(tt as object),
+      id: prev?.id ?? newId(),
+      uid: `trigger_type:${tt.pack}:${tt.name}`,
+      system: true,
+    } as never);
   }
 }
 
@@ -78,7 +92,15 @@ export async function registerPacks(options: RegisterOptions): Promise<RegisterR
   await registerSystemContent(store);
   const dirs = [...(await bundledPackDirs()), ...packDirsIn(options.packPaths)];
   const loaded = await loadPacks(dirs, { configDir: options.configDir });
-  const counts: Record<string, number> = { packs: 0, actions: 0, rules: 0, aliases: 0, policies: 0, sensors: 0, trigger_types: 0 };
+  const counts: Record<string, number> = {
+    packs: 0,
+    actions: 0,
+    rules: 0,
+    aliases: 0,
+    policies: 0,
+    sensors: 0,
+    trigger_types: 0,
+  };
   const registered: string[] = [];
   const seen = new Set<string>();
   for (const pack of loaded.packs) {
@@ -116,7 +138,14 @@ async function registerOne(store: Store, pack: LoadedPack, counts: Record<string
 
 /** Removes every record of a pack (its files are removed by removePack). */
 export async function unregisterPack(store: Store, ref: string): Promise<void> {
-  for (const coll of [store.actions, store.rules, store.aliases, store.policies, store.sensors, store.triggerTypes] as Array<Collection<KeyedRecord>>) {
+  for (const coll of [
+    store.actions,
+    store.rules,
+    store.aliases,
+    store.policies,
+    store.sensors,
+    store.triggerTypes,
+  ] as Array<Collection<KeyedRecord>>) {
     await coll.deleteMany({ pack: ref });
   }
   await store.packs.deleteOne({ ref });
