@@ -28,6 +28,7 @@ export interface SquallConfig {
     index_url?: string;
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
+  executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };
 }
 
 /** Bad configuration. The CLI exits with code 2 on it. */

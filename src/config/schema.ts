@@ -213,6 +213,33 @@ export const configSchema = {
         },
       },
     },
+    executions: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Crash recovery: no execution stays in running forever.',
+      properties: {
+        heartbeat_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 2000,
+          description: 'How often each process records that it is alive.',
+        },
+        dead_after_ms: {
+          type: 'integer',
+          minimum: 500,
+          default: 15000,
+          description:
+            'A process silent this long is dead: its running executions become abandoned (or re-run when idempotent).',
+        },
+        check_every_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 5000,
+          description: 'How often the consistency check runs.',
+        },
+      },
+    },
     scheduler: {
       type: 'object',
       additionalProperties: false,

@@ -14,6 +14,21 @@ export interface Services {
   startedAt: Date;
   /** Base URL of this API, for links and for actions' ST2_ACTION_API_URL. */
   apiUrl: string;
+  /**
+   * The RBAC decision point, installed by the auth subsystem. Absent (auth disabled) means
+   * everything is allowed.
+   */
+  rbac?: {
+    assertCan(
+      user: { name: string; roles: string[] },
+      permission: string,
+      resource?: { uid: string; pack?: string; [k: string]: unknown },
+    ): void;
+    /** Store filter limiting which executions a user sees (permission_isolation). */
+    executionFilter?(user: { name: string; roles: string[] }): Record<string, unknown>;
+  };
+  /** Seals and opens secrets (execution parameters, pack config); installed by the datastore subsystem. */
+  secrets?: import('../executions/secrets.js').SecretBox;
   /** Lines printed after start-up, e.g. how to log in. */
   startupNotes?: string[];
 }

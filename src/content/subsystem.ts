@@ -1,0 +1,61 @@
+import type { Subsystem } from '../service/index.js';
+import type { Services } from '../service/types.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { contentRoutes } from './api.js';
+import { registerPacks } from './register.js';
+
+/** Where packs are looked for: the configured paths, then the install dir (bundled packs come first). */
+export function packSearchPaths(services: Services): string[] {
+  const { packs } = services.config;
+  return [...packs.paths, packs.install_dir!];
+}
+
+/**
+ * The pack config an action sees as `config_context` / `config`: values with schema defaults,
+ * dynamic values (`{{ st2kv.system.x }}`) rendered now, for this user.
+ */
+export async function renderPackConfig(
+  services: Services,
+  pack: string,
+  st2kv: { system: Record<string, unknown>; user: Record<string, unknown> },
+  decrypt?: (c: string) => string,
+): Promise<Record<string, unknown>> {
+  const record = await services.store.packs.findOne({ ref: pack });
+  const config = record?.config as
+    { values?: Record<string, unknown>; dynamic_fields?: string[] } | undefined;
+  const values = structuredClone(config?.values ?? {});
+  for (const dotted of config?.dynamic_fields ?? []) {
+    const keys = dotted.split('.');
+    let node: Record<string, unknown> = values;
+    for (const k of keys.slice(0, -1)) node = (node[k] ?? {}) as Record<string, unknown>;
+    const last = keys[keys.length - 1];
+    if (typeof node[last] === 'string')
+      node[last] = renderTemplate(
+        node[last] as string,
+        { st2kv },
+        { decrypt, source: `config of pack ${pack}: ${dotted}` },
+      );
+  }
+  return values;
+}
+
+/** Registers packs from disk into the store at start-up and serves the content routes. */
+export function contentSubsystem(): Subsystem {
+  return {
+    name: 'content',
+    routes: contentRoutes,
+    async init(services: Services) {
+      const report = await registerPacks({
+        store: services.store,
+        logger: services.logger.child({ component: 'content' }),
+        packPaths: packSearchPaths(services),
+        configDir: services.config.packs.config_dir!,
+      });
+      const errors = report.problems.filter((p) => p.severity === 'error').length;
+      services.logger.info(
+        { ...report.counts, errors, packs: report.packs },
+        `registered ${report.packs.length} packs`,
+      );
+    },
+  };
+}

@@ -1,0 +1,286 @@
+import type { RouteModule } from '../api/index.js';
+import { authorize, listQuerySchema, listRecords, requestUser, selectAttributes } from '../api/index.js';
+import { NotFoundError, SquallError } from '../errors.js';
+import type { ExecutionRecord, Filter } from '../store/index.js';
+import type { ExecutionService } from './service.js';
+import { STATUSES } from './status.js';
+
+const executionIdParam = (id: string) => id;
+
+/** /api/v1/executions in st2's shapes (st2-reference.md §11.1, §13.1). */
+export function executionRoutes(executions: () => ExecutionService): RouteModule {
+  return (router, services) => {
+    const uidOf = (e: ExecutionRecord) => ({
+      uid: `action:${e.action.pack}:${e.action.name}`,
+      pack: String(e.action.pack),
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions',
+      summary: 'List executions, newest first',
+      tag: 'executions',
+      query: {
+        type: 'object',
+        properties: {
+          ...listQuerySchema,
+          action: { type: 'string', description: 'Action ref.' },
+          status: { type: 'string', description: 'One status or a comma list.' },
+          parent: {
+            type: 'string',
+            description: 'Parent execution id; "null" for top-level executions only.',
+          },
+          user: { type: 'string' },
+          rule: { type: 'string', description: 'Rule ref.' },
+          trigger_instance: { type: 'string' },
+          runner: { type: 'string' },
+          timestamp_gt: { type: 'string' },
+          timestamp_lt: { type: 'string' },
+          show_secrets: { type: 'boolean' },
+        },
+      },
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'execution_list');
+        const filter: Filter = {};
+        if (query.action) filter['action.ref'] = query.action;
+        if (query.status) {
+          const list = String(query.status).split(',');
+          filter.status = list.length > 1 ? { $in: list } : list[0];
+        }
+        if (query.parent === 'null') filter.parent = { $exists: false };
+        else if (query.parent) filter.parent = query.parent;
+        if (query.user) filter['context.user'] = query.user;
+        if (query.rule) filter['rule.ref'] = query.rule;
+        if (query.trigger_instance) filter['trigger_instance.id'] = query.trigger_instance;
+        if (query.runner) filter['runner.name'] = query.runner;
+        const ts: Record<string, string> = {};
+        if (query.timestamp_gt) ts.$gt = String(query.timestamp_gt);
+        if (query.timestamp_lt) ts.$lt = String(query.timestamp_lt);
+        if (Object.keys(ts).length) filter.start_timestamp = ts;
+        Object.assign(filter, services.rbac?.executionFilter?.(requestUser(req)) ?? {});
+        return listRecords<ExecutionRecord>(req, res, {
+          collection: services.store.executions,
+          filter,
+          sort: { start_timestamp: -1 },
+          maxPageSize: services.config.api.max_page_size,
+          present: (e) => executions().present(e),
+        });
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/executions',
+      summary: 'Run an action',
+      tag: 'executions',
+      status: 201,
+      body: {
+        type: 'object',
+        required: ['action'],
+        properties: {
+          action: { type: 'string', description: 'Action ref, e.g. core.local.' },
+          parameters: { type: 'object', default: {} },
+          context: { type: 'object' },
+          notify: { type: 'object' },
+          user: { type: ['string', 'null'] },
+          delay: { type: 'integer', minimum: 0, description: 'Milliseconds to wait before running.' },
+          trace_tag: { type: 'string' },
+        },
+      },
+      handler: async ({ req, body }) => {
+        const b = body as {
+          action: string;
+          parameters: Record<string, unknown>;
+          context?: Record<string, unknown>;
+          notify?: Record<string, unknown>;
+          delay?: number;
+          trace_tag?: string;
+        };
+        const user = requestUser(req);
+        const action = await executions().getAction(b.action);
+        authorize(services, req, 'action_execute', { uid: String(action.uid), pack: action.pack });
+        const context = { ...(b.context ?? {}) };
+        const traceTag = b.trace_tag ?? (req.headers['st2-trace-tag'] as string | undefined);
+        const record = await executions().request({
+          action: b.action,
+          parameters: b.parameters,
+          context,
+          user: user.name,
+          notify: b.notify,
+          delay: b.delay,
+          traceTag,
+        });
+        return executions().present(record);
+      },
+    });
+
+    const load = async (id: string) => {
+      const e = await services.store.executions.get(executionIdParam(id));
+      if (!e) throw new NotFoundError('Execution', id);
+      return e;
+    };
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/views/filters',
+      summary: 'Distinct values to filter executions by',
+      tag: 'executions',
+      handler: async ({ req }) => {
+        authorize(services, req, 'execution_views_filters_list');
+        const recent = await services.store.executions.find(
+          {},
+          {
+            sort: { start_timestamp: -1 },
+            limit: 2000,
+            projection: { action: 1, status: 1, context: 1, runner: 1 },
+          },
+        );
+        const uniq = (xs: unknown[]) => [...new Set(xs.filter((x) => x !== undefined && x !== null))].sort();
+        return {
+          action: uniq(recent.map((e) => e.action?.ref)),
+          status: [...STATUSES],
+          user: uniq(recent.map((e) => e.context?.user)),
+          runner: uniq(recent.map((e) => e.runner?.name)),
+        };
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/:id',
+      summary: 'One execution',
+      tag: 'executions',
+      query: {
+        type: 'object',
+        properties: {
+          include_attributes: { type: 'string' },
+          exclude_attributes: { type: 'string' },
+          max_result_size: { type: 'integer' },
+        },
+      },
+      handler: async ({ req, params, query }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_view', uidOf(e));
+        return selectAttributes(
+          executions().present(e),
+          query.include_attributes as string,
+          query.exclude_attributes as string,
+        );
+      },
+    });
+
+    router.add({
+      method: 'delete',
+      path: '/api/v1/executions/:id',
+      summary: 'Cancel an execution',
+      tag: 'executions',
+      handler: async ({ req, params }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_stop', uidOf(e));
+        return executions().present(await executions().cancel(e.id, requestUser(req).name));
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/executions/:id/re_run',
+      summary: 'Run an execution again, with the same or overridden parameters',
+      tag: 'executions',
+      status: 201,
+      body: {
+        type: 'object',
+        properties: {
+          parameters: { type: 'object', default: {} },
+          tasks: { type: 'array', items: { type: 'string' }, default: [] },
+          reset: { type: 'array', items: { type: 'string' }, default: [] },
+          user: { type: ['string', 'null'] },
+          delay: { type: 'integer', minimum: 0 },
+        },
+      },
+      handler: async ({ req, params, body }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_rerun', uidOf(e));
+        const b = body as { parameters: Record<string, unknown>; tasks: string[]; delay?: number };
+        if (b.tasks.length > 0) {
+          throw new SquallError(
+            'RERUN_TASKS_UNSUPPORTED',
+            're-running from tasks applies to workflow executions only',
+            { id: e.id },
+          );
+        }
+        return executions().present(
+          await executions().rerun(e.id, requestUser(req).name, b.parameters, b.delay),
+        );
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/:id/output',
+      summary: 'The output lines of an execution, as text',
+      tag: 'executions',
+      query: {
+        type: 'object',
+        properties: { output_type: { type: 'string', enum: ['stdout', 'stderr', 'output'] } },
+      },
+      handler: async ({ req, res, params, query }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_view', uidOf(e));
+        const filter: Filter = { execution_id: e.id };
+        if (query.output_type) filter.output_type = query.output_type;
+        const rows = await services.store.executionOutput.find(filter, { sort: { timestamp: 1 } });
+        res.type('text/plain').send(rows.map((r) => r.data).join(''));
+        return undefined;
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/:id/result',
+      summary: 'The result of an execution',
+      tag: 'executions',
+      handler: async ({ req, params }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_view', uidOf(e));
+        return e.result ?? null;
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/:id/attribute/:attribute',
+      summary: 'One attribute of an execution',
+      tag: 'executions',
+      handler: async ({ req, params }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_view', uidOf(e));
+        const presented = executions().present(e) as Record<string, unknown>;
+        if (!(params.attribute in presented)) throw new NotFoundError('Attribute', params.attribute);
+        return presented[params.attribute] ?? null;
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/executions/:id/children',
+      summary: 'The child executions of a workflow execution',
+      tag: 'executions',
+      query: { type: 'object', properties: { depth: { type: 'integer', default: -1 } } },
+      handler: async ({ req, params, query }) => {
+        const e = await load(params.id);
+        authorize(services, req, 'execution_view', uidOf(e));
+        const out: unknown[] = [];
+        const maxDepth = Number(query.depth ?? -1);
+        const walk = async (parent: string, depth: number) => {
+          const kids = await services.store.executions.find({ parent }, { sort: { start_timestamp: 1 } });
+          for (const k of kids) {
+            out.push(executions().present(k));
+            if (maxDepth < 0 || depth < maxDepth) await walk(k.id, depth + 1);
+          }
+        };
+        await walk(e.id, 1);
+        return out;
+      },
+    });
+  };
+}

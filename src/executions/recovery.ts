@@ -1,0 +1,135 @@
+import os from 'node:os';
+import type { Services } from '../service/types.js';
+import type { ExecutionService } from './service.js';
+import { RUN_JOB } from './service.js';
+
+export const RECOVER_JOB = 'execution.recover';
+
+export interface RecoveryOptions {
+  /** How often this process records that it is alive. */
+  heartbeatMs: number;
+  /** A worker silent for this long is dead; its running executions are abandoned (or re-run). */
+  deadAfterMs: number;
+  /** How often the consistency check runs. */
+  checkEveryMs: number;
+}
+
+/**
+ * No execution stays in `running` forever (st2 #4716): every process heartbeats, and a periodic
+ * job marks the executions of dead workers `abandoned` — or runs them again when the action
+ * declares itself idempotent — and re-queues requests that never reached the scheduler.
+ */
+export class ExecutionRecovery {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly services: Services,
+    private readonly executions: ExecutionService,
+    private readonly options: RecoveryOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(
+      () => void this.beat().catch((err) => this.services.logger.warn({ err }, 'heartbeat failed')),
+      this.options.heartbeatMs,
+    );
+    this.timer.unref();
+    this.services.scheduler.define(
+      RECOVER_JOB,
+      async () => {
+        await this.check();
+      },
+      { concurrency: 1 },
+    );
+    await this.services.scheduler.every(
+      this.options.checkEveryMs,
+      RECOVER_JOB,
+      {},
+      { 'data.kind': 'recover' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.services.store.workers.deleteOne({ id: this.executions.workerId });
+  }
+
+  private async beat(): Promise<void> {
+    await this.services.store.workers.updateOne(
+      { id: this.executions.workerId },
+      {
+        $set: {
+          pid: process.pid,
+          host: os.hostname(),
+          heartbeat_at: new Date().toISOString(),
+          running: this.executions.runningHere(),
+        },
+      },
+      { upsert: true },
+    );
+  }
+
+  /** One pass of the consistency check; returns what it repaired. */
+  async check(): Promise<{ abandoned: string[]; rerun: string[]; requeued: string[] }> {
+    const { store, logger } = this.services;
+    const report = { abandoned: [] as string[], rerun: [] as string[], requeued: [] as string[] };
+    const deadline = new Date(Date.now() - this.options.deadAfterMs).toISOString();
+    const alive = new Set((await store.workers.find({ heartbeat_at: { $gte: deadline } })).map((w) => w.id));
+    alive.add(this.executions.workerId);
+    const active = await store.executions.find({ status: { $in: ['running', 'canceling'] } });
+    for (const execution of active) {
+      const worker = String((execution as { worker?: string }).worker ?? '');
+      if (alive.has(worker)) continue;
+      const action = await store.actions.findOne({ ref: execution.action.ref });
+      const idempotent = Boolean(action && (action as { idempotent?: boolean }).idempotent);
+      if (idempotent && execution.status === 'running') {
+        const attempt = Number((execution as { attempt?: number }).attempt ?? 0) + 1;
+        const now = new Date().toISOString();
+        const updated = await store.executions.updateOne(
+          { id: execution.id, status: 'running' },
+          {
+            $set: { status: 'scheduled', attempt, worker: null },
+            $push: {
+              log: {
+                status: 'scheduled',
+                timestamp: now,
+                reason: `worker ${worker} died; re-running idempotent action`,
+              },
+            },
+          },
+        );
+        if (updated) {
+          await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt });
+          report.rerun.push(execution.id);
+        }
+        continue;
+      }
+      await this.executions
+        .setStatus(execution.id, execution.status === 'canceling' ? 'canceled' : 'abandoned', {
+          reason: `worker ${worker || 'unknown'} stopped sending heartbeats`,
+          set: {
+            result: {
+              error: `The process running this execution (${worker || 'unknown'}) died; the execution was abandoned.`,
+            },
+          },
+          expect: [execution.status],
+        })
+        .then(() => report.abandoned.push(execution.id))
+        .catch((err) => logger.warn({ err, execution: execution.id }, 'could not abandon execution'));
+    }
+    const stale = new Date(Date.now() - Math.max(this.options.deadAfterMs, 10_000)).toISOString();
+    for (const execution of await store.executions.find({
+      status: 'requested',
+      start_timestamp: { $lt: stale },
+    })) {
+      await this.executions
+        .schedule(execution)
+        .catch((err) => logger.warn({ err, execution: execution.id }, 'could not re-queue'));
+      report.requeued.push(execution.id);
+    }
+    if (report.abandoned.length || report.rerun.length || report.requeued.length)
+      logger.warn(report, 'recovered executions');
+    return report;
+  }
+}

@@ -1,0 +1,493 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { newId } from '../ids.js';
+import type { ParameterSpec } from '../runners/catalog.js';
+import { getRunnerType } from '../runners/catalog.js';
+import { getRunner } from '../runners/index.js';
+import type { ActionDatastore, OutputType, RunnerContext, RunnerResult } from '../runners/types.js';
+import type { Services } from '../service/types.js';
+import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import { renderParameters, validateParameters } from './parameters.js';
+import {
+  MASK,
+  maskParameters,
+  openParameters,
+  redactText,
+  sealParameters,
+  type SecretBox,
+} from './secrets.js';
+import { assertTransition, isCompleted, type ExecutionStatus } from './status.js';
+
+export const RUN_JOB = 'execution.run';
+
+export interface ExecutionRequest {
+  action: string;
+  parameters?: Record<string, unknown>;
+  /** st2 execution context: user, api_user, source_channel, chat, parent, rule, trigger_instance… */
+  context?: Record<string, unknown>;
+  /** The Squall user on whose behalf it runs (RBAC-effective user). */
+  user: string;
+  notify?: Record<string, unknown>;
+  /** Milliseconds to wait before running (st2 `--delay`). */
+  delay?: number;
+  traceTag?: string;
+  parent?: string;
+}
+
+/** What the executions service needs from the rest of Squall, injected so each part is testable. */
+export interface ExecutionDeps {
+  secretBox: SecretBox;
+  /** Datastore contents for Jinja's `st2kv` (secrets stay ciphertext; `decrypt_kv` opens them). */
+  kvSnapshot?(user: string): Promise<{ system: Record<string, unknown>; user: Record<string, unknown> }>;
+  decryptKv?(ciphertext: string): string;
+  /** The datastore as an action sees it (st2 action_service). */
+  actionDatastore?(ctx: { pack: string; user: string; executionId: string }): ActionDatastore;
+  /** Rendered pack config (config_context). */
+  packConfig?(pack: string, user: string): Promise<Record<string, unknown>>;
+  /** Temporary API token for the execution (ST2_ACTION_AUTH_TOKEN), revoked when it completes. */
+  issueToken?(executionId: string, user: string): Promise<string>;
+  revokeToken?(executionId: string): Promise<void>;
+  /** Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). */
+  admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
+}
+
+export type CompletionListener = (execution: ExecutionRecord) => Promise<void> | void;
+
+const nowIso = () => new Date().toISOString();
+
+function secretNames(specs: Record<string, ParameterSpec>): string[] {
+  return Object.entries(specs)
+    .filter(([, s]) => s.secret)
+    .map(([n]) => n);
+}
+
+/**
+ * Requests, runs, cancels and re-runs executions. Every change is written to the store before
+ * its event is published, and the run itself is an Agenda job, so nothing is lost in a crash.
+ */
+export class ExecutionService {
+  /** AbortControllers of the executions this process is running, for cancel. */
+  private readonly running = new Map<string, AbortController>();
+  private readonly completionListeners: CompletionListener[] = [];
+  readonly workerId: string;
+
+  constructor(
+    private readonly services: Services,
+    private readonly deps: ExecutionDeps,
+  ) {
+    this.workerId = `${os.hostname()}:${process.pid}:${newId().slice(-6)}`;
+  }
+
+  onCompleted(listener: CompletionListener): void {
+    this.completionListeners.push(listener);
+  }
+
+  runningHere(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private get store() {
+    return this.services.store;
+  }
+
+  async getAction(ref: string): Promise<ActionRecord> {
+    const action = await this.store.actions.findOne({ ref });
+    if (!action) throw new NotFoundError('Action', ref, { hint: 'list actions with `squall action list`' });
+    return action;
+  }
+
+  async get(id: string): Promise<ExecutionRecord> {
+    const execution = await this.store.executions.get(id);
+    if (!execution) throw new NotFoundError('Execution', id);
+    return execution;
+  }
+
+  /** The record as the API shows it: secrets masked. */
+  present(execution: ExecutionRecord): Record<string, unknown> {
+    const {
+      secret_parameters: _secrets,
+      worker: _worker,
+      attempt: _attempt,
+      ...rest
+    } = execution as ExecutionRecord & Record<string, unknown>;
+    const parameters = maskParameters(execution.parameters ?? {});
+    return {
+      ...rest,
+      parameters,
+      liveaction: {
+        id: execution.id,
+        action: execution.action.ref,
+        parameters,
+        status: execution.status,
+        runner_info: {},
+      },
+    };
+  }
+
+  private async renderContext(action: ActionRecord, user: string, context: Record<string, unknown>) {
+    const [st2kv, config] = await Promise.all([
+      this.deps.kvSnapshot?.(user) ?? { system: {}, user: {} },
+      this.deps.packConfig?.(action.pack, user) ?? {},
+    ]);
+    return { action_context: context, config_context: config, st2kv };
+  }
+
+  async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    const action = await this.getAction(req.action);
+    if (action.enabled === false) {
+      throw new SquallError('ACTION_DISABLED', `Action "${action.ref}" is disabled and cannot be executed`, {
+        action: action.ref,
+      });
+    }
+    const runnerType = getRunnerType(String(action.runner_type));
+    if (!runnerType || !runnerType.supported) {
+      throw new SquallError(
+        'RUNNER_UNSUPPORTED',
+        `Action "${action.ref}" uses runner "${action.runner_type}", which Squall cannot run`,
+        {
+          action: action.ref,
+        },
+      );
+    }
+    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const id = newId();
+    const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
+    if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
+    if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
+
+    let parameters: Record<string, unknown>;
+    try {
+      const rc = await this.renderContext(action, req.user, { ...context, execution_id: id });
+      parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt: this.deps.decryptKv });
+      validateParameters(parameters, specs);
+    } catch (err) {
+      if (err instanceof SquallError) throw err;
+      throw new ValidationError(errorMessage(err), { action: action.ref });
+    }
+    const secrets = secretNames(specs);
+    // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
+    const secretValues = secrets
+      .map((n) => parameters[n])
+      .filter((v): v is string => typeof v === 'string' && v.length >= 3);
+    for (const [name, value] of Object.entries(parameters)) {
+      if (!secrets.includes(name) && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
+        secrets.push(name);
+    }
+    const now = nowIso();
+    const record: ExecutionRecord = {
+      id,
+      action: {
+        ref: action.ref,
+        name: action.name,
+        pack: action.pack,
+        runner_type: action.runner_type,
+        uid: action.uid,
+        description: action.description,
+        entry_point: action.entry_point,
+        parameters: action.parameters,
+      },
+      runner: { name: String(action.runner_type), runner_parameters: runnerType.runner_parameters },
+      status: 'requested',
+      start_timestamp: now,
+      parameters: sealParameters(parameters, secrets, this.deps.secretBox),
+      secret_parameters: secrets,
+      context,
+      log: [{ status: 'requested', timestamp: now }],
+      children: [],
+      attempt: 0,
+      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      ...(req.notify ? { notify: req.notify } : {}),
+      ...(req.parent ? { parent: req.parent } : {}),
+      ...(req.delay ? { delay: req.delay } : {}),
+    };
+    await this.store.executions.insert(record);
+    if (req.parent)
+      await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
+    this.publish('create', record);
+    return this.schedule(record);
+  }
+
+  /** requested → scheduled (or delayed/canceled by a policy), and the durable run job. */
+  async schedule(record: ExecutionRecord): Promise<ExecutionRecord> {
+    const verdict = (await this.deps.admit?.(record)) ?? 'run';
+    if (verdict === 'canceled')
+      return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
+    if (verdict === 'delayed')
+      return this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
+    const scheduled = await this.setStatus(record.id, 'scheduled');
+    const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
+    if (record.delay)
+      await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
+    else await this.services.scheduler.now(RUN_JOB, data);
+    return scheduled;
+  }
+
+  /** Moves an execution to `status`, refusing illegal transitions; returns the updated record. */
+  async setStatus(
+    id: string,
+    status: ExecutionStatus,
+    extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] } = {},
+  ): Promise<ExecutionRecord> {
+    const current = await this.get(id);
+    if (extra.expect && !extra.expect.includes(current.status)) {
+      throw new SquallError(
+        'STATUS_CHANGED',
+        `execution ${id} is ${current.status}, not ${extra.expect.join('/')}`,
+        { id },
+        409,
+      );
+    }
+    assertTransition(id, current.status, status);
+    const now = nowIso();
+    const $set: Record<string, unknown> = { status, ...(extra.set ?? {}) };
+    if (isCompleted(status)) {
+      $set.end_timestamp = now;
+      $set.elapsed_seconds = (Date.parse(now) - Date.parse(current.start_timestamp)) / 1000;
+    }
+    const updated = await this.store.executions.updateOne(
+      { id, status: current.status },
+      { $set, $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } } },
+    );
+    if (!updated) return this.setStatus(id, status, extra);
+    this.publish('update', updated);
+    if (isCompleted(status)) await this.completed(updated);
+    return updated;
+  }
+
+  private publish(op: 'create' | 'update', record: ExecutionRecord): void {
+    const payload = this.present(record);
+    this.services.bus.publish(`st2.execution__${op}`, payload);
+    this.services.bus.publish(`st2.liveaction__${op}`, payload.liveaction);
+  }
+
+  private async completed(record: ExecutionRecord): Promise<void> {
+    await this.deps
+      .revokeToken?.(record.id)
+      .catch((err) => this.services.logger.warn({ err, id: record.id }, 'token revoke failed'));
+    for (const listener of this.completionListeners) {
+      try {
+        await listener(record);
+      } catch (err) {
+        this.services.logger.error({ err, execution: record.id }, 'completion listener failed');
+      }
+    }
+  }
+
+  /** The Agenda job: runs the execution once, whichever process picks the job up. */
+  async run(id: string, attempt = 0): Promise<void> {
+    if (!(await this.store.claim(`execution:${id}:attempt:${attempt}`, this.workerId))) return;
+    const record = await this.store.executions.get(id);
+    if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return;
+    const action = await this.store.actions.findOne({ ref: record.action.ref });
+    if (!action) {
+      await this.setStatus(id, 'failed', {
+        reason: 'action was removed',
+        set: { result: { error: `Action "${record.action.ref}" no longer exists` } },
+      });
+      return;
+    }
+    const runner = getRunner(String(record.runner.name));
+    if (!runner) {
+      await this.setStatus(id, 'failed', {
+        set: { result: { error: `runner "${record.runner.name}" is not available` } },
+      });
+      return;
+    }
+    const abort = new AbortController();
+    this.running.set(id, abort);
+    const logger = this.services.logger.child({ execution: id, action: record.action.ref });
+    try {
+      await this.setStatus(id, 'running', { set: { worker: this.workerId } });
+      const params = openParameters(record.parameters ?? {}, this.deps.secretBox);
+      const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
+        .map((n) => params[n])
+        .filter((v) => v !== undefined && v !== null)
+        .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+      const runnerSpec = getRunnerType(String(record.runner.name))!;
+      const runnerParameters: Record<string, unknown> = {};
+      const actionParameters: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(params)) {
+        if (k in runnerSpec.runner_parameters) runnerParameters[k] = v;
+        else actionParameters[k] = v;
+      }
+      const user = String(record.context.user ?? 'stanley');
+      const token = (await this.deps.issueToken?.(id, user)) ?? '';
+      const workDir = path.join(this.services.config.data_dir, 'work', id);
+      mkdirSync(workDir, { recursive: true });
+      const venvDir = path.join(this.services.config.packs.virtualenvs_dir ?? '', action.pack);
+      const ctx: RunnerContext = {
+        executionId: id,
+        action: {
+          ref: action.ref,
+          pack: action.pack,
+          name: action.name,
+          runner_type: String(action.runner_type),
+          entry_point: action.entry_point as string | undefined,
+          parameters: (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>,
+          packDir: String(action.pack_dir ?? ''),
+        },
+        runnerParameters,
+        actionParameters,
+        config: (await this.deps.packConfig?.(action.pack, user)) ?? {},
+        env: {
+          ST2_ACTION_PACK_NAME: action.pack,
+          ST2_ACTION_EXECUTION_ID: id,
+          ST2_ACTION_API_URL: `${this.services.apiUrl}/api/v1`,
+          ST2_ACTION_AUTH_TOKEN: token,
+          SQUALL_API_URL: this.services.apiUrl,
+          SQUALL_EXECUTION_ID: id,
+        },
+        signal: abort.signal,
+        onOutput: (type: OutputType, data: string) =>
+          void this.output(record, type, redactText(data, secretValues)),
+        datastore:
+          this.deps.actionDatastore?.({ pack: action.pack, user, executionId: id }) ?? emptyDatastore,
+        logger,
+        apiUrl: this.services.apiUrl,
+        authToken: token,
+        workDir,
+        venvDir: existsDir(venvDir) ? venvDir : undefined,
+      };
+      let outcome: RunnerResult;
+      try {
+        outcome = await runner.run(ctx);
+      } catch (err) {
+        outcome = { status: 'failed', result: { error: errorMessage(err) } };
+      }
+      const result = redactDeep(outcome.result, secretValues);
+      const latest = await this.get(id);
+      let final = outcome.status as ExecutionStatus;
+      if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
+      if (final === 'running') final = 'succeeded';
+      if (final === 'pending') {
+        await this.setStatus(id, 'pending', { set: { result } });
+      } else {
+        await this.setStatus(id, final, { set: { result } });
+      }
+    } catch (err) {
+      logger.error({ err }, 'execution run failed');
+      const latest = await this.store.executions.get(id);
+      if (latest && !isCompleted(latest.status)) {
+        await this.setStatus(id, 'failed', { set: { result: { error: errorMessage(err) } } }).catch(
+          () => undefined,
+        );
+      }
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private async output(record: ExecutionRecord, type: OutputType, data: string): Promise<void> {
+    const out = {
+      id: newId(),
+      execution_id: record.id,
+      action_ref: record.action.ref,
+      runner_ref: String(record.runner.name),
+      timestamp: nowIso(),
+      output_type: type,
+      data,
+    };
+    try {
+      await this.store.executionOutput.insert(out);
+      this.services.bus.publish('st2.execution.output__create', out);
+    } catch (err) {
+      this.services.logger.warn({ err, execution: record.id }, 'could not store output');
+    }
+  }
+
+  /**
+   * st2's cancel: an execution not yet running is canceled at once; a running one goes to
+   * `canceling` and its runner is stopped (SIGTERM, then SIGKILL), ending in `canceled`.
+   */
+  async cancel(id: string, by?: string): Promise<ExecutionRecord> {
+    const record = await this.get(id);
+    if (isCompleted(record.status)) {
+      throw new SquallError(
+        'NOT_CANCELABLE',
+        `Execution ${id} is already ${record.status} and cannot be canceled`,
+        { id },
+        409,
+      );
+    }
+    const reason = by ? `canceled by ${by}` : 'canceled';
+    if (['requested', 'scheduled', 'delayed', 'paused'].includes(record.status)) {
+      await this.services.scheduler.cancel({
+        name: RUN_JOB,
+        data: { id, attempt: (record as { attempt?: number }).attempt ?? 0 },
+      });
+      return this.setStatus(id, 'canceled', { reason });
+    }
+    const updated =
+      record.status === 'canceling' ? record : await this.setStatus(id, 'canceling', { reason });
+    this.running.get(id)?.abort();
+    this.services.bus.publish('squall.execution.cancel', { id });
+    return updated;
+  }
+
+  /** Aborts a run of this process when another process asked for the cancel. */
+  abortLocal(id: string): void {
+    this.running.get(id)?.abort();
+  }
+
+  /** A new execution of the same action with the same (or overridden) parameters. */
+  async rerun(
+    id: string,
+    user: string,
+    overrides: Record<string, unknown> = {},
+    delay?: number,
+  ): Promise<ExecutionRecord> {
+    const original = await this.get(id);
+    const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
+    // Immutable parameters were filled in by the action, not the caller; passing them back is refused.
+    const action = await this.getAction(original.action.ref);
+    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
+    const context = { ...original.context, re_run: { ref: id }, user };
+    delete (context as Record<string, unknown>).parent;
+    return this.request({
+      action: original.action.ref,
+      parameters: { ...params, ...overrides },
+      context,
+      user,
+      delay,
+      notify: (original as { notify?: Record<string, unknown> }).notify,
+    });
+  }
+}
+
+const emptyDatastore: ActionDatastore = {
+  async getValue() {
+    return null;
+  },
+  async setValue() {
+    throw new SquallError('NO_DATASTORE', 'the datastore is not available in this process');
+  },
+  async deleteValue() {
+    return false;
+  },
+  async listValues() {
+    return [];
+  },
+};
+
+function existsDir(p: string): boolean {
+  try {
+    return Boolean(p) && statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function redactDeep(value: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') return redactText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
+  }
+  return value;
+}
+
+export { MASK };

@@ -1,0 +1,68 @@
+import type { Subsystem } from '../service/index.js';
+import { hasRole } from '../service/index.js';
+import type { Services } from '../service/types.js';
+import { SquallError } from '../errors.js';
+import { executionRoutes } from './api.js';
+import { ExecutionRecovery } from './recovery.js';
+import { ExecutionService, RUN_JOB, type ExecutionDeps } from './service.js';
+
+export interface ExecutionsSubsystem extends Subsystem {
+  service(): ExecutionService;
+}
+
+/**
+ * Executions in a running process: the service, the durable `execution.run` job (runner role),
+ * cross-process cancel, and crash recovery. Other subsystems add their parts of ExecutionDeps
+ * (datastore, tokens, policies) through `extend` before start.
+ */
+export function executionsSubsystem(
+  extraDeps: () => Partial<ExecutionDeps> = () => ({}),
+): ExecutionsSubsystem {
+  let executions: ExecutionService | undefined;
+  let recovery: ExecutionRecovery | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const service = () => {
+    if (!executions)
+      throw new SquallError('NOT_READY', 'the executions service is not initialised yet', {}, 503);
+    return executions;
+  };
+  return {
+    name: 'executions',
+    service,
+    routes: executionRoutes(service),
+    init(services: Services) {
+      const secretBox = services.secrets;
+      if (!secretBox)
+        throw new SquallError(
+          'NO_SECRET_BOX',
+          'the datastore subsystem must start before executions (no secret box)',
+        );
+      executions = new ExecutionService(services, { secretBox, ...extraDeps() });
+      if (hasRole(services.config, 'runner')) {
+        services.scheduler.define<{ id: string; attempt?: number }>(
+          RUN_JOB,
+          (data) => executions!.run(data.id, data.attempt ?? 0),
+          {
+            concurrency: services.config.scheduler.max_concurrency,
+          },
+        );
+      }
+      unsubscribe = services.bus.subscribe('squall.execution.cancel', (event) =>
+        executions!.abortLocal((event.payload as { id: string }).id),
+      );
+    },
+    async start(services: Services) {
+      const { heartbeat_ms, dead_after_ms, check_every_ms } = services.config.executions;
+      recovery = new ExecutionRecovery(services, service(), {
+        heartbeatMs: heartbeat_ms,
+        deadAfterMs: dead_after_ms,
+        checkEveryMs: check_every_ms,
+      });
+      await recovery.start();
+    },
+    async stop() {
+      unsubscribe?.();
+      await recovery?.stop();
+    },
+  };
+}

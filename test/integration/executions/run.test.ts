@@ -1,0 +1,166 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `executions through the API (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      const api = async (method: string, p: string, body?: unknown) => {
+        const res = await fetch(`${svc.url}${p}`, {
+          method,
+          headers: body ? { 'content-type': 'application/json' } : {},
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await res.text();
+        const json = res.headers.get('content-type')?.includes('json');
+        return {
+          status: res.status,
+          headers: res.headers,
+          body: json && text ? (JSON.parse(text) as Json) : null,
+          text,
+        };
+      };
+      const run = async (action: string, parameters: Json = {}) => {
+        const res = await api('POST', '/api/v1/executions', { action, parameters });
+        expect(res.status, res.text).toBe(201);
+        return res.body!.id as string;
+      };
+      const finished = (id: string, timeoutMs = 15_000) =>
+        waitFor(
+          async () => {
+            const { body } = await api('GET', `/api/v1/executions/${id}`);
+            return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body!.status)
+              ? body!
+              : null;
+          },
+          `execution ${id} to finish`,
+          timeoutMs,
+        );
+
+      beforeAll(async () => {
+        svc = await startTestService({
+          subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: { 'auth.enable': false },
+        });
+      });
+      afterAll(async () => svc?.cleanup());
+
+      it('runs core.local: echo hi succeeds with stdout "hi", with st2 fields and a status log', async () => {
+        const id = await run('core.local', { cmd: 'echo hi' });
+        const e = await finished(id);
+        expect(e.status).toBe('succeeded');
+        expect(e.result).toMatchObject({ stdout: 'hi', return_code: 0, succeeded: true, failed: false });
+        expect(e.action.ref).toBe('core.local');
+        expect(e.runner.name).toBe('local-shell-cmd');
+        expect(e.log.map((l: Json) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
+        expect(e.end_timestamp).toBeTruthy();
+        expect(e.elapsed_seconds).toBeGreaterThanOrEqual(0);
+      });
+
+      it('fails core.local with exit 3 and return_code 3', async () => {
+        const e = await finished(await run('core.local', { cmd: 'exit 3' }));
+        expect(e.status).toBe('failed');
+        expect(e.result.return_code).toBe(3);
+      });
+
+      it('times out a long command and ends in status timeout', async () => {
+        const e = await finished(await run('core.local', { cmd: 'sleep 30', timeout: 1 }), 10_000);
+        expect(e.status).toBe('timeout');
+      });
+
+      it('stores output lines and serves them from /output', async () => {
+        const id = await run('core.local', { cmd: 'echo one; echo two >&2; echo three' });
+        await finished(id);
+        const out = await api('GET', `/api/v1/executions/${id}/output`);
+        expect(out.text).toContain('one');
+        expect(out.text).toContain('three');
+        const stderr = await api('GET', `/api/v1/executions/${id}/output?output_type=stderr`);
+        expect(stderr.text.trim()).toBe('two');
+      });
+
+      it('cancels a running execution, ending in canceled', async () => {
+        const id = await run('core.local', { cmd: 'sleep 20', timeout: 60 });
+        await waitFor(
+          async () => (await api('GET', `/api/v1/executions/${id}`)).body!.status === 'running',
+          'running',
+        );
+        const res = await api('DELETE', `/api/v1/executions/${id}`);
+        expect(res.status).toBe(200);
+        const e = await finished(id, 10_000);
+        expect(e.status).toBe('canceled');
+      });
+
+      it('re-runs an execution with its parameters, or overrides', async () => {
+        const id = await run('core.local', { cmd: 'echo first' });
+        await finished(id);
+        const again = await api('POST', `/api/v1/executions/${id}/re_run`, {
+          parameters: { cmd: 'echo second' },
+        });
+        expect(again.status, again.text).toBe(201);
+        const e = await finished(again.body!.id);
+        expect(e.result.stdout).toBe('second');
+        expect(e.context.re_run).toEqual({ ref: id });
+      });
+
+      it('lists executions newest first with X-Total-Count, filtered by action and status', async () => {
+        const res = await api('GET', '/api/v1/executions?action=core.local&status=succeeded&limit=2');
+        expect(res.status).toBe(200);
+        expect(res.body).toHaveLength(2);
+        expect(Number(res.headers.get('x-total-count'))).toBeGreaterThanOrEqual(2);
+        expect(res.body![0].start_timestamp >= res.body![1].start_timestamp).toBe(true);
+      });
+
+      it('answers 404 for an unknown action and 400 naming a bad parameter', async () => {
+        const missing = await api('POST', '/api/v1/executions', { action: 'core.nope', parameters: {} });
+        expect(missing.status).toBe(404);
+        expect(missing.body!.faultstring).toContain('core.nope');
+        const bad = await api('POST', '/api/v1/executions', {
+          action: 'core.local',
+          parameters: { cmd: 'true', timeout: 'soon' },
+        });
+        expect(bad.status).toBe(400);
+        expect(bad.body!.faultstring).toMatch(/timeout/);
+        const unknown = await api('POST', '/api/v1/executions', {
+          action: 'core.local',
+          parameters: { cmd: 'true', bogus: 1 },
+        });
+        expect(unknown.status).toBe(400);
+        expect(unknown.body!.faultstring).toMatch(/bogus/);
+      });
+
+      it('keeps a secret parameter out of API responses, output and the raw stored records', async () => {
+        const secret = `pw-${Date.now()}-zebra`;
+        const id = await run('core.local', {
+          cmd: 'echo "$SUDO_PW" | wc -c; echo "token={{ sudo_password }}"',
+          sudo_password: secret,
+        });
+        const e = await finished(id);
+        expect(e.parameters.sudo_password).toBe('********');
+        expect(JSON.stringify(e)).not.toContain(secret);
+        const out = await api('GET', `/api/v1/executions/${id}/output`);
+        expect(out.text).not.toContain(secret);
+        const list = await api('GET', '/api/v1/executions?limit=5');
+        expect(list.text).not.toContain(secret);
+        const raw = await svc.services.store.executions.get(id);
+        expect(JSON.stringify(raw)).not.toContain(secret);
+        if (target.kind === 'embedded') {
+          const dbDir = path.join(svc.config.data_dir, 'db');
+          for (const f of readdirSync(dbDir))
+            expect(readFileSync(path.join(dbDir, f), 'utf8')).not.toContain(secret);
+        }
+      });
+    },
+  );
+}
