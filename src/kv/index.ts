@@ -1,0 +1,16 @@
+export { kvSubsystem, getKeyValueService } from './subsystem.js';
+export {
+  KeyValueService,
+  normaliseScope,
+  kvUid,
+  type KeyValuePair,
+  type KvScope,
+  type KvScopeFilter,
+  type KvSnapshot,
+  type KeyChange,
+  type KeyOptions,
+  type SetOptions,
+  type ListOptions,
+} from './service.js';
+export { encryptValue, decryptValue, loadOrCreateKey, generateKeyFile, readKeyFile } from './crypto.js';
+export { kvRoutes } from './routes.js';
