@@ -1,0 +1,2 @@
+export { SlackEmulator, type SlackEmulatorOptions } from './emulator.js';
+export type * from './types.js';

@@ -1,0 +1,271 @@
+import { App, LogLevel, webApi } from '@slack/bolt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SlackEmulator } from '../../emulators/slack/index.js';
+
+/**
+ * The unmodified @slack/bolt App in Socket Mode, pointed at the Slack emulator. Each test reads as
+ * a conversation between a person (driven through the emulator) and the bot (a Bolt listener).
+ */
+describe('Slack emulator with Bolt in Socket Mode', () => {
+  let slack: SlackEmulator;
+  let app: App;
+
+  beforeEach(async () => {
+    slack = await new SlackEmulator().start();
+    app = new App({
+      token: slack.botToken,
+      appToken: slack.appToken,
+      socketMode: true,
+      logLevel: process.env.DBG ? LogLevel.DEBUG : LogLevel.ERROR,
+      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
+    });
+  });
+
+  afterEach(async () => {
+    if (process.env.DBG) console.error('---- stopping app');
+    await app.stop();
+    if (process.env.DBG) console.error('---- stopping emu');
+    await slack.stop();
+  });
+
+  it('delivers a person’s message to app.message and shows the bot’s threaded reply in that thread', async () => {
+    const heard: string[] = [];
+    app.message(async ({ message, say }) => {
+      if (message.subtype !== undefined || !('text' in message)) return;
+      heard.push(message.text ?? '');
+      await say({ text: `on it: ${message.text}`, thread_ts: message.ts });
+    });
+    await app.start();
+
+    const ts = await slack.userSays({ channel: 'C0OPS', text: 'deploy api to staging' });
+    const reply = await slack.waitForPost((p) => p.thread_ts === ts);
+
+    expect(heard).toEqual(['deploy api to staging']);
+    expect(reply).toMatchObject({
+      channel: 'C0OPS',
+      text: 'on it: deploy api to staging',
+      user: slack.botUserId,
+    });
+    expect(slack.thread('C0OPS', ts).map((m) => m.text)).toEqual([
+      'deploy api to staging',
+      'on it: deploy api to staging',
+    ]);
+    // The reply is in the thread, not at the channel's top level.
+    expect(slack.channelMessages('C0OPS').map((m) => m.text)).toEqual(['deploy api to staging']);
+    const replies = await app.client.conversations.replies({ channel: 'C0OPS', ts });
+    expect(replies.messages?.map((m) => m.text)).toEqual([
+      'deploy api to staging',
+      'on it: deploy api to staging',
+    ]);
+  });
+
+  it('delivers an @mention as app_mention with the bot tag in the text', async () => {
+    const mentions: string[] = [];
+    app.event('app_mention', async ({ event }) => {
+      mentions.push(event.text);
+    });
+    await app.start();
+
+    await slack.userSays({ text: 'status please', mention: true });
+
+    expect(mentions).toEqual([`<@${slack.botUserId}> status please`]);
+  });
+
+  it('records chat.update of a posted message so waitForUpdate sees the new text and blocks', async () => {
+    await app.start();
+    const posted = await app.client.chat.postMessage({ channel: 'C0OPS', text: 'Running deploy…' });
+    await app.client.chat.update({
+      channel: 'C0OPS',
+      ts: posted.ts as string,
+      text: 'Deploy succeeded',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*Deploy succeeded*' } }],
+    });
+
+    const update = await slack.waitForUpdate((u) => u.ts === posted.ts);
+    expect(update.text).toBe('Deploy succeeded');
+    expect(update.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: '*Deploy succeeded*' } },
+    ]);
+    expect(slack.findMessage('C0OPS', posted.ts as string)?.text).toBe('Deploy succeeded');
+  });
+
+  it('delivers a slash command to app.command and returns what the bot acked', async () => {
+    const seen: { text: string; user: string; channel: string }[] = [];
+    app.command('/squall', async ({ command, ack }) => {
+      seen.push({ text: command.text, user: command.user_id, channel: command.channel_id });
+      await ack({ response_type: 'ephemeral', text: `running ${command.text}` });
+    });
+    await app.start();
+
+    const ack = await slack.slashCommand({
+      command: '/squall',
+      text: 'pack list',
+      user: 'U0BOB',
+      channel: 'C0OPS',
+    });
+
+    expect(seen).toEqual([{ text: 'pack list', user: 'U0BOB', channel: 'C0OPS' }]);
+    expect(ack).toEqual({ status: 200, payload: { response_type: 'ephemeral', text: 'running pack list' } });
+  });
+
+  it('fails the slash command when the bot never acks it', async () => {
+    const quiet = new SlackEmulator({ ackTimeoutMs: 300 });
+    await quiet.start();
+    const mute = new App({
+      token: quiet.botToken,
+      appToken: quiet.appToken,
+      socketMode: true,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: quiet.apiUrl, retryConfig: { retries: 0 } },
+    });
+    mute.command('/squall', async () => {
+      // deliberately no ack()
+    });
+    try {
+      await mute.start();
+      await expect(quiet.slashCommand({ command: '/squall', text: 'x' })).rejects.toThrow(/did not ack/);
+    } finally {
+      await mute.stop();
+      await quiet.stop();
+    }
+  });
+
+  it('delivers a Block Kit button click to app.action, and respond() replaces the approval message', async () => {
+    const clicks: { user: string; value: string | undefined }[] = [];
+    app.action('approve', async ({ ack, body, action, respond }) => {
+      await ack();
+      clicks.push({ user: body.user.id, value: 'value' in action ? action.value : undefined });
+      await respond({ replace_original: true, text: `Approved by <@${body.user.id}>` });
+    });
+    await app.start();
+    const posted = await app.client.chat.postMessage({
+      channel: 'C0OPS',
+      text: 'Approve deploy?',
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: 'Approve deploy?' } },
+        {
+          type: 'actions',
+          block_id: 'approval',
+          elements: [
+            {
+              type: 'button',
+              action_id: 'approve',
+              text: { type: 'plain_text', text: 'Approve' },
+              style: 'primary',
+              value: 'req-1',
+            },
+            {
+              type: 'button',
+              action_id: 'reject',
+              text: { type: 'plain_text', text: 'Reject' },
+              style: 'danger',
+              value: 'req-1',
+            },
+          ],
+        },
+      ],
+    });
+
+    const ack = await slack.clickButton({
+      message_ts: posted.ts as string,
+      action_id: 'approve',
+      user: 'U0BOB',
+    });
+    const update = await slack.waitForUpdate((u) => u.ts === posted.ts);
+
+    expect(ack).toEqual({ status: 200, payload: {} });
+    expect(clicks).toEqual([{ user: 'U0BOB', value: 'req-1' }]);
+    expect(update).toMatchObject({ via: 'response_url', text: 'Approved by <@U0BOB>' });
+    expect(() => slack.clickButton({ message_ts: posted.ts as string, action_id: 'escalate' })).toThrow(
+      /no button/,
+    );
+  });
+
+  it('stores a files.uploadV2 upload with its bytes and shares it in the thread', async () => {
+    await app.start();
+    const parent = await app.client.chat.postMessage({ channel: 'C0OPS', text: 'execution 42 finished' });
+    const result = await app.client.files.uploadV2({
+      channel_id: 'C0OPS',
+      thread_ts: parent.ts as string,
+      content: 'line 1\nline 2\n',
+      filename: 'stdout.txt',
+      title: 'stdout',
+      initial_comment: 'full output',
+    });
+
+    const upload = await slack.waitForUpload((u) => u.filename === 'stdout.txt');
+    expect(result.ok).toBe(true);
+    expect(upload.data?.toString('utf8')).toBe('line 1\nline 2\n');
+    expect(upload).toMatchObject({
+      title: 'stdout',
+      channel_id: 'C0OPS',
+      thread_ts: parent.ts,
+      initial_comment: 'full output',
+    });
+    const share = await slack.waitForPost((p) => p.via === 'files.completeUploadExternal');
+    expect(share.thread_ts).toBe(parent.ts);
+    expect(share.files?.[0]).toMatchObject({ name: 'stdout.txt', title: 'stdout' });
+    expect(slack.calls.items.map((c) => c.method)).toEqual(
+      expect.arrayContaining(['files.getUploadURLExternal', 'files.completeUploadExternal']),
+    );
+  });
+
+  it('answers one 429 with Retry-After, and a client that retries gets the post through', async () => {
+    await app.start();
+    const retrying = new webApi.WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 0 },
+      logLevel: webApi.LogLevel.ERROR,
+    });
+    const limited: number[] = [];
+    retrying.on(webApi.WebClientEvent.RATE_LIMITED, (seconds: number) => limited.push(seconds));
+    slack.rateLimitNext('chat.postMessage', { retryAfterSeconds: 1 });
+
+    await retrying.chat.postMessage({ channel: 'C0OPS', text: 'after the limit' });
+
+    expect(limited).toEqual([1]);
+    expect(slack.calls.items.filter((c) => c.method === 'chat.postMessage').map((c) => c.status)).toEqual([
+      429, 200,
+    ]);
+    expect(slack.posts.items.map((p) => p.text)).toEqual(['after the limit']);
+  });
+
+  it('rejects Web API calls made with the wrong token like Slack does', async () => {
+    const stranger = new webApi.WebClient('xoxb-not-this-workspace', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+    });
+    await expect(stranger.chat.postMessage({ channel: 'C0OPS', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'invalid_auth' },
+    });
+    await expect(app.client.chat.postMessage({ channel: 'C0NOPE', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    expect(slack.posts.items).toEqual([]);
+  });
+
+  it('reconnects after the socket drops mid-conversation and delivers the next message exactly once', async () => {
+    const heard: string[] = [];
+    app.message(async ({ message, say }) => {
+      if (message.subtype !== undefined || !('text' in message)) return;
+      heard.push(message.text ?? '');
+      await say({ text: `ack ${message.text}`, thread_ts: message.ts });
+    });
+    await app.start();
+    const first = await slack.userSays({ text: 'first' });
+    await slack.waitForPost((p) => p.thread_ts === first);
+
+    slack.disconnect();
+    // Said while the bot is offline: Slack holds it until the new connection is up.
+    const second = await slack.userSays({ text: 'second' });
+    await slack.waitForPost((p) => p.thread_ts === second);
+    const third = await slack.userSays({ text: 'third' });
+    await slack.waitForPost((p) => p.thread_ts === third);
+
+    expect(slack.connectionCount).toBe(2);
+    expect(slack.calls.items.filter((c) => c.method === 'apps.connections.open')).toHaveLength(2);
+    // The bot's own echoed replies are dropped by Bolt's ignoreSelf, so each person's message once.
+    expect(heard).toEqual(['first', 'second', 'third']);
+    expect(slack.posts.items.map((p) => p.text)).toEqual(['ack first', 'ack second', 'ack third']);
+  });
+});
