@@ -34,6 +34,8 @@ export interface ExecutionRequest {
   delay?: number;
   traceTag?: string;
   parent?: string;
+  /** st2's top-level links for rule-fired executions: rule, trigger, trigger_type, trigger_instance. */
+  links?: { rule?: unknown; trigger?: unknown; trigger_type?: unknown; trigger_instance?: unknown };
 }
 
 /** What the executions service needs from the rest of Squall, injected so each part is testable. */
@@ -201,6 +203,7 @@ export class ExecutionService {
       ...(req.notify ? { notify: req.notify } : {}),
       ...(req.parent ? { parent: req.parent } : {}),
       ...(req.delay ? { delay: req.delay } : {}),
+      ...(req.links ?? {}),
     };
     await this.store.executions.insert(record);
     if (req.parent)
