@@ -12,5 +12,11 @@ export {
   collectContextReferences,
   type ExpressionScope,
 } from './expressions/index.js';
-export { OrquestaConductor, createConductor, inspect, rehearse, parseWorkflowSpec } from './orquesta/index.js';
+export {
+  OrquestaConductor,
+  createConductor,
+  inspect,
+  rehearse,
+  parseWorkflowSpec,
+} from './orquesta/index.js';
 export { ActionChainConductor, parseChainSpec } from './actionchain/index.js';

@@ -8,7 +8,8 @@ import { SquallError } from '../../errors.js';
 import { evaluateJinja, hasJinja } from '../expressions/jinja/index.js';
 import { parseChainSpec, type ChainSpec, type ChainTask } from './spec.js';
 
-export type ChainStatus = 'null' | 'running' | 'pausing' | 'paused' | 'canceling' | 'canceled' | 'succeeded' | 'failed';
+export type ChainStatus =
+  'null' | 'running' | 'pausing' | 'paused' | 'canceling' | 'canceled' | 'succeeded' | 'failed';
 
 export interface ChainTaskRecord {
   id: string | null;
@@ -63,11 +64,16 @@ export interface ChainOptions {
 function render(value: unknown, ctx: Record<string, unknown>, options: ChainOptions, where: string): unknown {
   if (typeof value === 'string') {
     if (!hasJinja(value)) return value;
-    return evaluateJinja(value, ctx, { source: where, ...(options.decrypt ? { decrypt: options.decrypt } : {}) });
+    return evaluateJinja(value, ctx, {
+      source: where,
+      ...(options.decrypt ? { decrypt: options.decrypt } : {}),
+    });
   }
   if (Array.isArray(value)) return value.map((v, i) => render(v, ctx, options, `${where}[${i}]`));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, ctx, options, `${where}.${k}`)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, render(v, ctx, options, `${where}.${k}`)]),
+    );
   }
   return value;
 }
@@ -107,7 +113,12 @@ export class ActionChainConductor {
   }
 
   static fromState(state: ChainState, options: ChainOptions = {}): ActionChainConductor {
-    if (!state || state.version !== 1) throw new SquallError('ACTIONCHAIN_STATE_INVALID', 'Action chain state is missing or not version 1', {});
+    if (!state || state.version !== 1)
+      throw new SquallError(
+        'ACTIONCHAIN_STATE_INVALID',
+        'Action chain state is missing or not version 1',
+        {},
+      );
     return new ActionChainConductor(JSON.parse(JSON.stringify(state)) as ChainState, options);
   }
 
@@ -152,13 +163,22 @@ export class ActionChainConductor {
   /** Starts the chain: renders vars and returns the first task to run (null if it failed to render). */
   start(): ChainRequest | null {
     if (this.state.status !== 'null') {
-      throw new SquallError('ACTIONCHAIN_ALREADY_STARTED', `Action chain cannot start: it is already ${this.state.status}`, { status: this.state.status });
+      throw new SquallError(
+        'ACTIONCHAIN_ALREADY_STARTED',
+        `Action chain cannot start: it is already ${this.state.status}`,
+        { status: this.state.status },
+      );
     }
     this.state.status = 'running';
     try {
       const rolling: Record<string, unknown> = { ...this.state.parameters };
       for (const [k, v] of Object.entries(this.state.spec.vars)) {
-        rolling[k] = render(v, { ...rolling, st2kv: this.context().st2kv, action_context: this.state.actionContext }, this.options, `vars.${k}`);
+        rolling[k] = render(
+          v,
+          { ...rolling, st2kv: this.context().st2kv, action_context: this.state.actionContext },
+          this.options,
+          `vars.${k}`,
+        );
         this.state.vars[k] = rolling[k];
       }
     } catch (err) {
@@ -175,9 +195,15 @@ export class ActionChainConductor {
     const task = this.task(name);
     let parameters: Record<string, unknown>;
     try {
-      parameters = render(task.parameters, this.context(), this.options, `${name}.parameters`) as Record<string, unknown>;
+      parameters = render(task.parameters, this.context(), this.options, `${name}.parameters`) as Record<
+        string,
+        unknown
+      >;
     } catch (err) {
-      return this.chainError(`Failed rendering value for action parameter in task "${name}" (${task.ref}): ${(err as Error).message}`, { task: name });
+      return this.chainError(
+        `Failed rendering value for action parameter in task "${name}" (${task.ref}): ${(err as Error).message}`,
+        { task: name },
+      );
     }
     this.state.current = name;
     this.state.next = null;
@@ -188,10 +214,14 @@ export class ActionChainConductor {
   onTaskCompleted(name: string, completion: ChainCompletion): ChainRequest | null {
     const s = this.state;
     if (s.current !== name) {
-      throw new SquallError('ACTIONCHAIN_TASK_NOT_RUNNING', `Task "${name}" is not the running task of this chain (running: ${s.current ?? 'none'})`, {
-        task: name,
-        current: s.current,
-      });
+      throw new SquallError(
+        'ACTIONCHAIN_TASK_NOT_RUNNING',
+        `Task "${name}" is not the running task of this chain (running: ${s.current ?? 'none'})`,
+        {
+          task: name,
+          current: s.current,
+        },
+      );
     }
     const task = this.task(name);
     s.current = null;
@@ -214,7 +244,9 @@ export class ActionChainConductor {
           s.published[k] = render(v, { ...ctx, ...s.published }, this.options, `${name}.publish.${k}`);
         }
       } catch (err) {
-        return this.chainError(`Failed to publish variables of task "${name}": ${(err as Error).message}`, { task: name });
+        return this.chainError(`Failed to publish variables of task "${name}": ${(err as Error).message}`, {
+          task: name,
+        });
       }
       next = task.onSuccess;
       if (!next) s.status = this.endStatus('succeeded');
@@ -245,14 +277,23 @@ export class ActionChainConductor {
 
   pause(): void {
     const s = this.state;
-    if (s.status !== 'running') throw new SquallError('ACTIONCHAIN_STATUS_TRANSITION', `Cannot pause an action chain that is ${s.status}`, { status: s.status });
+    if (s.status !== 'running')
+      throw new SquallError(
+        'ACTIONCHAIN_STATUS_TRANSITION',
+        `Cannot pause an action chain that is ${s.status}`,
+        { status: s.status },
+      );
     s.status = s.current ? 'pausing' : 'paused';
   }
 
   resume(): ChainRequest | null {
     const s = this.state;
     if (s.status !== 'paused' && s.status !== 'pausing') {
-      throw new SquallError('ACTIONCHAIN_STATUS_TRANSITION', `Cannot resume an action chain that is ${s.status}`, { status: s.status });
+      throw new SquallError(
+        'ACTIONCHAIN_STATUS_TRANSITION',
+        `Cannot resume an action chain that is ${s.status}`,
+        { status: s.status },
+      );
     }
     s.status = 'running';
     if (s.next) return this.request(s.next);
@@ -262,7 +303,11 @@ export class ActionChainConductor {
   cancel(): void {
     const s = this.state;
     if (['succeeded', 'failed', 'canceled'].includes(s.status)) {
-      throw new SquallError('ACTIONCHAIN_STATUS_TRANSITION', `Cannot cancel an action chain that is already ${s.status}`, { status: s.status });
+      throw new SquallError(
+        'ACTIONCHAIN_STATUS_TRANSITION',
+        `Cannot cancel an action chain that is already ${s.status}`,
+        { status: s.status },
+      );
     }
     s.status = s.current ? 'canceling' : 'canceled';
     s.next = null;
@@ -270,5 +315,12 @@ export class ActionChainConductor {
 }
 
 function isChainSpec(v: unknown): v is ChainSpec {
-  return !!v && typeof v === 'object' && Array.isArray((v as ChainSpec).chain) && typeof (v as ChainSpec).default === 'string' && 'vars' in (v as object) && (v as ChainSpec).chain.every((t) => 'publish' in t);
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    Array.isArray((v as ChainSpec).chain) &&
+    typeof (v as ChainSpec).default === 'string' &&
+    'vars' in (v as object) &&
+    (v as ChainSpec).chain.every((t) => 'publish' in t)
+  );
 }

@@ -44,12 +44,15 @@ export function isJinja(s: string): boolean {
 export function hasExpression(value: unknown): boolean {
   if (typeof value === 'string') return isYaql(value) || isJinja(value);
   if (Array.isArray(value)) return value.some(hasExpression);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => hasExpression(k) || hasExpression(v));
+  if (value && typeof value === 'object')
+    return Object.entries(value).some(([k, v]) => hasExpression(k) || hasExpression(v));
   return false;
 }
 
 /** Returns the individual expressions in a string, tagged by language. */
-export function extractExpressions(s: string): Array<{ language: 'yaql' | 'jinja'; expression: string; body: string }> {
+export function extractExpressions(
+  s: string,
+): Array<{ language: 'yaql' | 'jinja'; expression: string; body: string }> {
   const out: Array<{ language: 'yaql' | 'jinja'; expression: string; body: string }> = [];
   for (const m of s.matchAll(YAQL_RE)) out.push({ language: 'yaql', expression: m[0], body: m[1].trim() });
   for (const m of s.matchAll(/\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g)) {
@@ -97,7 +100,11 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     if (args.length === 0 || args[0] === undefined) return publicCtx(scope.ctx);
     const name = String(args[0]);
     if (!(name in scope.ctx)) {
-      throw new SquallError('EXPRESSION_VARIABLE_UNDEFINED', `The variable "${name}" is referenced before assignment.`, { variable: name });
+      throw new SquallError(
+        'EXPRESSION_VARIABLE_UNDEFINED',
+        `The variable "${name}" is referenced before assignment.`,
+        { variable: name },
+      );
     }
     return scope.ctx[name];
   };
@@ -125,13 +132,21 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     task_status: (name: unknown) => {
       const s = scope.taskStatus?.(String(name));
       if (s === undefined) {
-        throw new SquallError('EXPRESSION_TASK_UNDEFINED', `Unable to find task "${String(name)}" in the workflow execution.`, { task: name });
+        throw new SquallError(
+          'EXPRESSION_TASK_UNDEFINED',
+          `Unable to find task "${String(name)}" in the workflow execution.`,
+          { task: name },
+        );
       }
       return s;
     },
     item: (...args: unknown[]) => {
       if (!scope.item) {
-        throw new SquallError('EXPRESSION_ITEM_UNDEFINED', 'The current task is not set in the context for item().', {});
+        throw new SquallError(
+          'EXPRESSION_ITEM_UNDEFINED',
+          'The current task is not set in the context for item().',
+          {},
+        );
       }
       if (args.length === 0 || args[0] === undefined) return scope.item.value;
       const key = String(args[0]);
@@ -166,12 +181,17 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
       const v = scope.st2kv?.(k, decrypt);
       if (v === undefined) {
         if (hasDefault) return dflt;
-        throw new SquallError('EXPRESSION_KV_NOT_FOUND', `The key "${k}" does not exist in the StackStorm datastore.`, { key: k });
+        throw new SquallError(
+          'EXPRESSION_KV_NOT_FOUND',
+          `The key "${k}" does not exist in the StackStorm datastore.`,
+          { key: k },
+        );
       }
       return v;
     },
     task: (name?: unknown) => {
-      if (!scope.task) throw new SquallError('EXPRESSION_TASK_UNDEFINED', 'task() is not available here.', {});
+      if (!scope.task)
+        throw new SquallError('EXPRESSION_TASK_UNDEFINED', 'task() is not available here.', {});
       return scope.task(name === undefined ? undefined : String(name));
     },
   });
@@ -182,7 +202,8 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
 /** Messages in orquesta's words, since users compare workflow errors with st2's. */
 function evaluationError(expression: string, err: unknown, language: string): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
-  const reason = err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
+  const reason =
+    err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
   const undefinedVar = /The variable "([^"]+)" is referenced before assignment/.exec(cause);
   const missingKey = /key "?([^"]*?)"? is not in the dictionary/.exec(reason);
@@ -194,16 +215,24 @@ function evaluationError(expression: string, err: unknown, language: string): Sq
   } else {
     message = `${kind}: Unable to evaluate expression '${expression}'. ${reason}`;
   }
-  return new SquallError('EXPRESSION_EVALUATION', message, { expression, language, cause: err instanceof SquallError ? err.toJSON() : cause });
+  return new SquallError('EXPRESSION_EVALUATION', message, {
+    expression,
+    language,
+    cause: err instanceof SquallError ? err.toJSON() : cause,
+  });
 }
 
 function evaluateString(s: string, scope: ExpressionScope): unknown {
   const yaqlHere = isYaql(s);
   const jinjaHere = isJinja(s);
   if (yaqlHere && jinjaHere) {
-    throw new SquallError('EXPRESSION_MIXED', `Expression '${s}' mixes YAQL (<% %>) and Jinja ({{ }}); use one language per string.`, {
-      expression: s,
-    });
+    throw new SquallError(
+      'EXPRESSION_MIXED',
+      `Expression '${s}' mixes YAQL (<% %>) and Jinja ({{ }}); use one language per string.`,
+      {
+        expression: s,
+      },
+    );
   }
   if (yaqlHere) {
     const functions = workflowFunctions(scope);
@@ -253,12 +282,18 @@ export function evaluateExpression(value: unknown, scope: ExpressionScope): unkn
 }
 
 /** Syntax-checks the expressions in a string; returns a message per broken expression. */
-export function checkExpressionSyntax(s: string): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> {
+export function checkExpressionSyntax(
+  s: string,
+): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> {
   const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> = [];
   const yaqlHere = isYaql(s);
   const jinjaHere = isJinja(s);
   if (yaqlHere && jinjaHere) {
-    problems.push({ expression: s, language: 'yaql', message: 'YAQL and Jinja expressions cannot be mixed in the same string.' });
+    problems.push({
+      expression: s,
+      language: 'yaql',
+      message: 'YAQL and Jinja expressions cannot be mixed in the same string.',
+    });
     return problems;
   }
   if (yaqlHere) {
@@ -266,7 +301,11 @@ export function checkExpressionSyntax(s: string): Array<{ expression: string; me
       try {
         parseYaql(m[1].trim());
       } catch (err) {
-        problems.push({ expression: m[0], language: 'yaql', message: `Parse error: ${(err as Error).message}` });
+        problems.push({
+          expression: m[0],
+          language: 'yaql',
+          message: `Parse error: ${(err as Error).message}`,
+        });
       }
     }
   }
@@ -277,7 +316,10 @@ export function checkExpressionSyntax(s: string): Array<{ expression: string; me
       evaluateJinja(s, {}, { functions: {} });
     } catch (err) {
       const msg = (err as Error).message;
-      if (/syntax|parse|unexpected|expected|unknown block|Template render error/i.test(msg) && !/undefined|not a function|Unable to call/i.test(msg)) {
+      if (
+        /syntax|parse|unexpected|expected|unknown block|Template render error/i.test(msg) &&
+        !/undefined|not a function|Unable to call/i.test(msg)
+      ) {
         problems.push({ expression: s, language: 'jinja', message: msg });
       }
     }

@@ -23,7 +23,15 @@ export type WorkflowStatus =
   | 'timeout'
   | 'abandoned';
 
-export const ACTIVE_STATUSES = ['requested', 'scheduled', 'delayed', 'running', 'resuming', 'pausing', 'canceling'];
+export const ACTIVE_STATUSES = [
+  'requested',
+  'scheduled',
+  'delayed',
+  'running',
+  'resuming',
+  'pausing',
+  'canceling',
+];
 export const RUNNING_STATUSES = ['requested', 'scheduled', 'delayed', 'running', 'resuming', 'retrying'];
 export const ABENDED_STATUSES = ['failed', 'timeout', 'abandoned'];
 export const COMPLETED_STATUSES = ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'];
@@ -166,7 +174,9 @@ export class OrquestaConductor {
 
   static fromState(state: ConductorState, options: ConductorOptions = {}): OrquestaConductor {
     if (!state || state.version !== 1 || !state.spec) {
-      throw new SquallError('WORKFLOW_STATE_INVALID', 'Conductor state is missing or not version 1', { version: state?.version });
+      throw new SquallError('WORKFLOW_STATE_INVALID', 'Conductor state is missing or not version 1', {
+        version: state?.version,
+      });
     }
     return new OrquestaConductor(clone(state), options);
   }
@@ -225,7 +235,10 @@ export class OrquestaConductor {
       if (param.name in s.input) rendered[param.name] = s.input[param.name];
       else {
         try {
-          rendered[param.name] = evaluateExpression(param.hasDefault ? param.default : null, this.scope(merge(ctx, rendered)));
+          rendered[param.name] = evaluateExpression(
+            param.hasDefault ? param.default : null,
+            this.scope(merge(ctx, rendered)),
+          );
         } catch (err) {
           errors.push(errMessage(err));
         }
@@ -246,7 +259,8 @@ export class OrquestaConductor {
     }
     s.contexts.push(ctx);
     s.routes.push([]);
-    for (const root of this.graph.roots) s.staged.push({ id: root, route: 0, ctxs: { in: [0] }, prev: {}, ready: true });
+    for (const root of this.graph.roots)
+      s.staged.push({ id: root, route: 0, ctxs: { in: [0] }, prev: {}, ready: true });
   }
 
   // ---- lookups ---------------------------------------------------------------------------
@@ -257,7 +271,8 @@ export class OrquestaConductor {
   }
 
   private lastEntry(id: string): TaskEntry | undefined {
-    for (let i = this.state.sequence.length - 1; i >= 0; i--) if (this.state.sequence[i].id === id) return this.state.sequence[i];
+    for (let i = this.state.sequence.length - 1; i >= 0; i--)
+      if (this.state.sequence[i].id === id) return this.state.sequence[i];
     return undefined;
   }
 
@@ -333,7 +348,11 @@ export class OrquestaConductor {
       const num = (v: unknown, what: string): number => {
         const r = typeof v === 'string' ? evaluateExpression(v, this.scope(ctx)) : v;
         if (!Number.isInteger(r)) {
-          throw new SquallError('WORKFLOW_RETRY_INVALID', `The retry ${what} for task "${id}" is not an integer.`, { task_id: id, value: r });
+          throw new SquallError(
+            'WORKFLOW_RETRY_INVALID',
+            `The retry ${what} for task "${id}" is not an integer.`,
+            { task_id: id, value: r },
+          );
         }
         return r as number;
       };
@@ -352,7 +371,11 @@ export class OrquestaConductor {
   start(): TaskRequest[] {
     if (this.state.status === 'failed') return [];
     if (this.state.status !== 'null' && this.state.status !== 'requested') {
-      throw new SquallError('WORKFLOW_ALREADY_STARTED', `Workflow cannot start: it is already ${this.state.status}`, { status: this.state.status });
+      throw new SquallError(
+        'WORKFLOW_ALREADY_STARTED',
+        `Workflow cannot start: it is already ${this.state.status}`,
+        { status: this.state.status },
+      );
     }
     this.state.status = 'running';
     this.settleIfIdle();
@@ -364,7 +387,9 @@ export class OrquestaConductor {
     const s = this.state.status;
     if (s === 'paused' || s === 'pausing') return;
     if (!['running', 'resuming', 'requested', 'null'].includes(s)) {
-      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot pause a workflow that is ${s}`, { status: s });
+      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot pause a workflow that is ${s}`, {
+        status: s,
+      });
     }
     this.state.status = this.hasActiveTasks() ? 'pausing' : 'paused';
   }
@@ -373,10 +398,13 @@ export class OrquestaConductor {
   resume(): TaskRequest[] {
     const s = this.state.status;
     if (s !== 'paused' && s !== 'pausing') {
-      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot resume a workflow that is ${s}`, { status: s });
+      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot resume a workflow that is ${s}`, {
+        status: s,
+      });
     }
     this.state.status = 'running';
-    for (const e of this.lastOccurrences()) if (e.status === 'paused' || e.status === 'pending') e.status = 'running';
+    for (const e of this.lastOccurrences())
+      if (e.status === 'paused' || e.status === 'pending') e.status = 'running';
     this.settleIfIdle();
     return this.takeNextTasks();
   }
@@ -386,7 +414,9 @@ export class OrquestaConductor {
     const s = this.state.status;
     if (s === 'canceled' || s === 'canceling') return;
     if (COMPLETED_STATUSES.includes(s)) {
-      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot cancel a workflow that is already ${s}`, { status: s });
+      throw new SquallError('WORKFLOW_STATUS_TRANSITION', `Cannot cancel a workflow that is already ${s}`, {
+        status: s,
+      });
     }
     this.state.status = this.hasActiveTasks() ? 'canceling' : 'canceled';
     if (this.state.status === 'canceled') this.finish();
@@ -414,7 +444,13 @@ export class OrquestaConductor {
       out.push(...batch.requests);
       if (!batch.again) break;
     }
-    return out.sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : a.route - b.route || (a.item_id ?? 0) - (b.item_id ?? 0)));
+    return out.sort((a, b) =>
+      a.task_id < b.task_id
+        ? -1
+        : a.task_id > b.task_id
+          ? 1
+          : a.route - b.route || (a.item_id ?? 0) - (b.item_id ?? 0),
+    );
   }
 
   private takeOnce(): { requests: TaskRequest[]; again: boolean } {
@@ -460,7 +496,10 @@ export class OrquestaConductor {
 
   private markRunning(st: StagedTask, reqs: TaskRequest[]): void {
     let entry = this.entry(st.id, st.route);
-    if (!entry || (entry.status !== undefined && entry.status !== 'retrying' && COMPLETED_STATUSES.includes(entry.status))) {
+    if (
+      !entry ||
+      (entry.status !== undefined && entry.status !== 'retrying' && COMPLETED_STATUSES.includes(entry.status))
+    ) {
       entry = this.addTaskState(st.id, st.route, st.ctxs.in, st.prev);
     }
     entry.status = 'running';
@@ -483,7 +522,11 @@ export class OrquestaConductor {
     let delay: number | undefined;
     if (spec.delay !== undefined) {
       const d = typeof spec.delay === 'string' ? evaluateExpression(spec.delay, base) : spec.delay;
-      if (!Number.isInteger(d)) throw new SquallError('WORKFLOW_DELAY_INVALID', 'The value of task delay is not type of integer.', { task_id: st.id, value: d });
+      if (!Number.isInteger(d))
+        throw new SquallError('WORKFLOW_DELAY_INVALID', 'The value of task delay is not type of integer.', {
+          task_id: st.id,
+          value: d,
+        });
       delay = d as number;
     }
     if (st.retry) delay = st.retry.delay ?? 0;
@@ -491,7 +534,11 @@ export class OrquestaConductor {
       const action = spec.action === undefined ? null : evaluateExpression(spec.action, scope);
       const input = spec.input === undefined ? {} : evaluateExpression(spec.input, scope);
       if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-        throw new SquallError('WORKFLOW_TASK_INPUT_INVALID', `The input of task "${st.id}" did not render to a dict.`, { task_id: st.id, value: input });
+        throw new SquallError(
+          'WORKFLOW_TASK_INPUT_INVALID',
+          `The input of task "${st.id}" did not render to a dict.`,
+          { task_id: st.id, value: input },
+        );
       }
       return { action: action === null ? null : String(action), input: input as Record<string, unknown> };
     };
@@ -501,17 +548,26 @@ export class OrquestaConductor {
     }
     const items = evaluateExpression(spec.with.expression, base);
     if (!Array.isArray(items)) {
-      throw new SquallError('WORKFLOW_ITEMS_INVALID', `The value of "${spec.with.expression}" is not type of list.`, { task_id: st.id, value: items });
+      throw new SquallError(
+        'WORKFLOW_ITEMS_INVALID',
+        `The value of "${spec.with.expression}" is not type of list.`,
+        { task_id: st.id, value: items },
+      );
     }
     let concurrency: number | null = null;
     if (spec.with.concurrency !== undefined) {
-      const c = typeof spec.with.concurrency === 'string' ? evaluateExpression(spec.with.concurrency, base) : spec.with.concurrency;
+      const c =
+        typeof spec.with.concurrency === 'string'
+          ? evaluateExpression(spec.with.concurrency, base)
+          : spec.with.concurrency;
       concurrency = c === null || c === undefined ? null : Number(c);
     }
     if (items.length === 0) return 'empty';
     st.items ??= items.map(() => ({ status: 'null' }));
     const entry = this.entry(st.id, st.route);
-    const itemFailed = entry?.status === 'running' && (entry.items ?? []).some((i) => ABENDED_STATUSES.includes(i.status) || i.status === 'canceled');
+    const itemFailed =
+      entry?.status === 'running' &&
+      (entry.items ?? []).some((i) => ABENDED_STATUSES.includes(i.status) || i.status === 'canceled');
     if (itemFailed) return [];
     const active = st.items.filter((i) => ACTIVE_STATUSES.includes(i.status)).length;
     let notRun = st.items.map((i, idx) => (i.status === 'null' ? idx : -1)).filter((i) => i >= 0);
@@ -519,7 +575,8 @@ export class OrquestaConductor {
     const keys = spec.with.keys;
     return notRun.map((idx) => {
       let item: unknown = items[idx];
-      if (keys && Array.isArray(item)) item = Object.fromEntries(keys.map((k, i) => [k, (item as unknown[])[i]]));
+      if (keys && Array.isArray(item))
+        item = Object.fromEntries(keys.map((k, i) => [k, (item as unknown[])[i]]));
       else if (keys && keys.length === 1) item = { [keys[0]]: item };
       const r = render(this.scope(ctx, { currentTask: current, item: { value: item } }));
       return {
@@ -548,17 +605,25 @@ export class OrquestaConductor {
   recordCompletion(taskId: string, route: number, completion: TaskCompletion, itemId?: number): void {
     const entry = this.entry(taskId, route);
     if (!entry || !this.state.spec.tasks[taskId]) {
-      throw new SquallError('WORKFLOW_TASK_UNKNOWN', `Task "${taskId}" on route ${route} has not been requested in this workflow`, {
-        task_id: taskId,
-        route,
-      });
+      throw new SquallError(
+        'WORKFLOW_TASK_UNKNOWN',
+        `Task "${taskId}" on route ${route} has not been requested in this workflow`,
+        {
+          task_id: taskId,
+          route,
+        },
+      );
     }
     if (entry.status === undefined || !['running', 'pending', 'paused'].includes(entry.status)) {
-      throw new SquallError('WORKFLOW_TASK_NOT_RUNNING', `Task "${taskId}" on route ${route} is ${entry.status ?? 'not started'}, not running`, {
-        task_id: taskId,
-        route,
-        status: entry.status,
-      });
+      throw new SquallError(
+        'WORKFLOW_TASK_NOT_RUNNING',
+        `Task "${taskId}" on route ${route} is ${entry.status ?? 'not started'}, not running`,
+        {
+          task_id: taskId,
+          route,
+          status: entry.status,
+        },
+      );
     }
     const spec = this.state.spec.tasks[taskId];
     const status = completion.status;
@@ -567,22 +632,31 @@ export class OrquestaConductor {
     const emptyItems = itemId === undefined && (entry.items?.length ?? 0) === 0;
     if (spec.with && !emptyItems) {
       if (itemId === undefined || !entry.items || itemId < 0 || itemId >= entry.items.length) {
-        throw new SquallError('WORKFLOW_ITEM_UNKNOWN', `Task "${taskId}" runs with items: item_id ${String(itemId)} is not one of its items`, {
-          task_id: taskId,
-          item_id: itemId,
-        });
+        throw new SquallError(
+          'WORKFLOW_ITEM_UNKNOWN',
+          `Task "${taskId}" runs with items: item_id ${String(itemId)} is not one of its items`,
+          {
+            task_id: taskId,
+            item_id: itemId,
+          },
+        );
       }
       entry.items[itemId] = { status, result: completion.result };
       const st = this.staged(taskId, route);
       if (st?.items) st.items[itemId] = { status };
-      if (status === 'failed') this.logError('Execution failed. See result for details.', { task_id: taskId, result: completion.result });
+      if (status === 'failed')
+        this.logError('Execution failed. See result for details.', {
+          task_id: taskId,
+          result: completion.result,
+        });
       const statuses = entry.items.map((i) => i.status);
       const active = statuses.some((x) => ACTIVE_STATUSES.includes(x));
       const anyAbended = statuses.some((x) => ABENDED_STATUSES.includes(x));
       const anyCanceled = statuses.some((x) => x === 'canceled');
       const anyNotRun = statuses.some((x) => x === 'null');
       if (active) taskStatus = 'running';
-      else if (anyCanceled || (anyNotRun && ['canceling', 'canceled'].includes(this.state.status))) taskStatus = 'canceled';
+      else if (anyCanceled || (anyNotRun && ['canceling', 'canceled'].includes(this.state.status)))
+        taskStatus = 'canceled';
       else if (anyAbended) taskStatus = 'failed';
       else if (anyNotRun && ['pausing', 'paused'].includes(this.state.status)) taskStatus = 'paused';
       else if (anyNotRun) taskStatus = 'running';
@@ -595,7 +669,10 @@ export class OrquestaConductor {
         return;
       }
     } else if (status === 'failed') {
-      this.logError('Execution failed. See result for details.', { task_id: taskId, result: completion.result });
+      this.logError('Execution failed. See result for details.', {
+        task_id: taskId,
+        result: completion.result,
+      });
     }
     this.applyTaskStatus(entry, taskStatus, result);
   }
@@ -626,11 +703,22 @@ export class OrquestaConductor {
       }
       const ctx = this.context(entry.ctxs.in);
       const scope = this.scope(ctx, { currentTask: { id, route, result, status } });
-      if (entry.retry && ['running', 'pausing', 'resuming', 'canceling'].includes(this.state.status) && this.shouldRetry(entry, status, scope)) {
+      if (
+        entry.retry &&
+        ['running', 'pausing', 'resuming', 'canceling'].includes(this.state.status) &&
+        this.shouldRetry(entry, status, scope)
+      ) {
         entry.status = 'retrying';
         entry.retry.tally += 1;
         this.removeStaged(id, route);
-        const st: StagedTask = { id, route, ctxs: { in: [...entry.ctxs.in] }, prev: { ...entry.prev }, ready: true, retry: { ...entry.retry } };
+        const st: StagedTask = {
+          id,
+          route,
+          ctxs: { in: [...entry.ctxs.in] },
+          prev: { ...entry.prev },
+          ready: true,
+          retry: { ...entry.retry },
+        };
         this.state.staged.push(st);
         this.afterTaskEvent(entry, 'retrying');
         return;
@@ -678,7 +766,13 @@ export class OrquestaConductor {
           delete next.items;
           delete next.completed;
         } else {
-          next = { id: edge.dst, route: nextRoute, ctxs: { in: outIdxs }, prev: { [backref]: selfIdx }, ready: false };
+          next = {
+            id: edge.dst,
+            route: nextRoute,
+            ctxs: { in: outIdxs },
+            prev: { [backref]: selfIdx },
+            ready: false,
+          };
           this.state.staged.push(next);
         }
         next.ready = this.inboundStatus(edge.dst, route) === 'satisfied';
@@ -702,7 +796,12 @@ export class OrquestaConductor {
     return Boolean(evaluateExpression(r.when, scope));
   }
 
-  private publish(entry: TaskEntry, edge: Edge, ctx: Record<string, unknown>, scope: ExpressionScope): Record<string, unknown> | null {
+  private publish(
+    entry: TaskEntry,
+    edge: Edge,
+    ctx: Record<string, unknown>,
+    scope: ExpressionScope,
+  ): Record<string, unknown> | null {
     const spec = this.state.spec.tasks[entry.id];
     const tr = spec.next[edge.ref];
     if (!tr || !tr.do.includes(edge.dst) || tr.publish.length === 0) return null;
@@ -752,16 +851,20 @@ export class OrquestaConductor {
     const active = this.hasActiveTasks();
     const entries = this.lastOccurrences();
     const canceling = entries.some((e) => e.status === 'canceling' || e.status === 'canceled');
-    const pausing = entries.some((e) => e.status === 'pausing' || e.status === 'paused' || e.status === 'pending');
+    const pausing = entries.some(
+      (e) => e.status === 'pausing' || e.status === 'paused' || e.status === 'pending',
+    );
     let event = status;
-    if (ABENDED_STATUSES.includes(status)) event = this.hasNextTasks(entry.id, entry.route) ? 'remediated' : 'failed';
+    if (ABENDED_STATUSES.includes(status))
+      event = this.hasNextTasks(entry.id, entry.route) ? 'remediated' : 'failed';
     let next: WorkflowStatus = wf;
     if (event === 'failed') {
       next = wf === 'canceling' ? (active ? 'canceling' : 'canceled') : 'failed';
     } else if (event === 'canceled') {
       next = active ? 'canceling' : 'canceled';
     } else if (event === 'pending' || event === 'paused') {
-      if (wf === 'running' || wf === 'resuming' || wf === 'pausing') next = active ? (event === 'pending' ? 'pausing' : wf) : 'paused';
+      if (wf === 'running' || wf === 'resuming' || wf === 'pausing')
+        next = active ? (event === 'pending' ? 'pausing' : wf) : 'paused';
       if (wf === 'canceling') next = active ? 'canceling' : 'canceled';
     } else if (event === 'succeeded' || event === 'remediated') {
       const incomplete = this.readyStaged().length > 0 || this.hasNextTasks(entry.id, entry.route);
@@ -790,15 +893,19 @@ export class OrquestaConductor {
 
   private checkUnreachableJoins(): void {
     const unreachable = this.state.staged.filter(
-      (t) => this.graph.barriers.has(t.id) && !t.ready && this.inboundStatus(t.id, t.route) === 'not_satisfied',
+      (t) =>
+        this.graph.barriers.has(t.id) && !t.ready && this.inboundStatus(t.id, t.route) === 'not_satisfied',
     );
     if (unreachable.length === 0) return;
     this.state.status = 'failed';
     for (const t of unreachable) {
-      this.logError(`UnreachableJoinError: The join task|route "${t.id}|${t.route}" is partially satisfied but unreachable.`, {
-        task_id: t.id,
-        route: t.route,
-      });
+      this.logError(
+        `UnreachableJoinError: The join task|route "${t.id}|${t.route}" is partially satisfied but unreachable.`,
+        {
+          task_id: t.id,
+          route: t.route,
+        },
+      );
     }
   }
 
@@ -868,12 +975,20 @@ export class OrquestaConductor {
   rerun(options: RerunOptions = {}): TaskRequest[] {
     const s = this.state;
     if (!COMPLETED_STATUSES.includes(s.status)) {
-      throw new SquallError('WORKFLOW_RERUN_ACTIVE', 'Unable to rerun workflow because it is not in a completed state.', { status: s.status });
+      throw new SquallError(
+        'WORKFLOW_RERUN_ACTIVE',
+        'Unable to rerun workflow because it is not in a completed state.',
+        { status: s.status },
+      );
     }
     const requested = new Map<string, { task_id: string; route: number; reset_items: boolean }>();
     for (const t of options.tasks ?? []) {
-      const r = typeof t === 'string' ? { task_id: t, route: 0 } : { task_id: t.task_id, route: t.route ?? 0 };
-      requested.set(stateId(r.task_id, r.route), { ...r, reset_items: !(options.noReset ?? []).includes(r.task_id) });
+      const r =
+        typeof t === 'string' ? { task_id: t, route: 0 } : { task_id: t.task_id, route: t.route ?? 0 };
+      requested.set(stateId(r.task_id, r.route), {
+        ...r,
+        reset_items: !(options.noReset ?? []).includes(r.task_id),
+      });
     }
     const invalid = [...requested.keys()].filter((k) => !(k in s.tasks));
     if (invalid.length > 0) {
@@ -918,10 +1033,14 @@ export class OrquestaConductor {
     const st = this.staged(id, route);
     if (st) delete st.completed;
     if (spec?.with && st?.items) {
-      st.items = st.items.map((i) => (resetItems || ABENDED_STATUSES.includes(i.status) || i.status === 'canceled' ? { status: 'null' } : i));
+      st.items = st.items.map((i) =>
+        resetItems || ABENDED_STATUSES.includes(i.status) || i.status === 'canceled' ? { status: 'null' } : i,
+      );
       st.ready = true;
       task.status = 'running';
-      task.items = (task.items ?? []).map((i, idx) => (st.items?.[idx].status === 'null' ? { status: 'null' } : i));
+      task.items = (task.items ?? []).map((i, idx) =>
+        st.items?.[idx].status === 'null' ? { status: 'null' } : i,
+      );
     } else {
       const ctxIn = [...task.ctxs.in];
       const prev = { ...task.prev };
@@ -938,7 +1057,9 @@ function isNormalised(spec: unknown): spec is WorkflowSpec {
     typeof spec === 'object' &&
     Array.isArray((spec as WorkflowSpec).input) &&
     Array.isArray((spec as WorkflowSpec).vars) &&
-    Object.values((spec as WorkflowSpec).tasks ?? {}).every((t) => Array.isArray((t as { next?: unknown }).next) && 'name' in (t as object))
+    Object.values((spec as WorkflowSpec).tasks ?? {}).every(
+      (t) => Array.isArray((t as { next?: unknown }).next) && 'name' in (t as object),
+    )
   );
 }
 

@@ -5,7 +5,14 @@
  */
 import { checkExpressionSyntax, collectContextReferences, extractExpressions } from '../expressions/index.js';
 import { inCycle, prevTaskCount, startTasks } from './graph.js';
-import { checkSyntax, loadSpecSource, normaliseSpec, ENGINE_COMMANDS, type InspectionError, type WorkflowSpec } from './spec.js';
+import {
+  checkSyntax,
+  loadSpecSource,
+  normaliseSpec,
+  ENGINE_COMMANDS,
+  type InspectionError,
+  type WorkflowSpec,
+} from './spec.js';
 
 export interface InspectionResult {
   syntax: InspectionError[];
@@ -25,7 +32,10 @@ export interface InspectOptions {
 
 const TASK_SCHEMA_PATH = 'properties.tasks.patternProperties.^\\w+$';
 
-export function inspect(source: string | Record<string, unknown>, options: InspectOptions = {}): InspectionResult {
+export function inspect(
+  source: string | Record<string, unknown>,
+  options: InspectOptions = {},
+): InspectionResult {
   const raw = loadSpecSource(source);
   const result: InspectionResult = { syntax: checkSyntax(raw), semantics: [], expressions: [], context: [] };
   if (result.syntax.length > 0) return result;
@@ -40,7 +50,11 @@ function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): Inspecti
   const out: InspectionError[] = [];
   for (const name of Object.keys(spec.tasks)) {
     if ((ENGINE_COMMANDS as readonly string[]).includes(name)) {
-      out.push({ message: `The task name "${name}" is reserved with special function.`, spec_path: `tasks.${name}`, schema_path: TASK_SCHEMA_PATH });
+      out.push({
+        message: `The task name "${name}" is reserved with special function.`,
+        spec_path: `tasks.${name}`,
+        schema_path: TASK_SCHEMA_PATH,
+      });
     }
   }
   if (Object.keys(spec.tasks).length > 0 && startTasks(spec).length === 0) {
@@ -65,7 +79,8 @@ function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): Inspecti
     });
     if (task.join !== undefined) {
       const inbound = new Set<string>();
-      for (const [src, t] of Object.entries(spec.tasks)) if (t.next.some((tr) => tr.do.includes(name))) inbound.add(src);
+      for (const [src, t] of Object.entries(spec.tasks))
+        if (t.next.some((tr) => tr.do.includes(name))) inbound.add(src);
       const needed = task.join === 'all' ? inbound.size : task.join;
       if (inbound.size < 2 && !inCycle(spec, name)) {
         out.push({
@@ -90,19 +105,31 @@ function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): Inspecti
     }
     if (typeof task.action === 'string' && extractExpressions(task.action).length === 0) {
       if (options.actionExists && !options.actionExists(task.action)) {
-        out.push({ message: `Action "${task.action}" is not registered in the database.`, spec_path: `tasks.${name}.action`, schema_path: `${TASK_SCHEMA_PATH}.properties.action` });
+        out.push({
+          message: `Action "${task.action}" is not registered in the database.`,
+          spec_path: `tasks.${name}.action`,
+          schema_path: `${TASK_SCHEMA_PATH}.properties.action`,
+        });
       } else if (options.actionParams && task.input && typeof task.input === 'object') {
         const params = options.actionParams(task.action);
         if (params) {
           const given = Object.keys(task.input as Record<string, unknown>);
           for (const g of given) {
             if (!params.names.includes(g)) {
-              out.push({ message: `Action "${task.action}" has no parameter "${g}".`, spec_path: `tasks.${name}.input.${g}`, schema_path: `${TASK_SCHEMA_PATH}.properties.input` });
+              out.push({
+                message: `Action "${task.action}" has no parameter "${g}".`,
+                spec_path: `tasks.${name}.input.${g}`,
+                schema_path: `${TASK_SCHEMA_PATH}.properties.input`,
+              });
             }
           }
           for (const r of params.required) {
             if (!given.includes(r)) {
-              out.push({ message: `Action "${task.action}" is missing required input "${r}".`, spec_path: `tasks.${name}.input`, schema_path: `${TASK_SCHEMA_PATH}.properties.input` });
+              out.push({
+                message: `Action "${task.action}" is missing required input "${r}".`,
+                spec_path: `tasks.${name}.input`,
+                schema_path: `${TASK_SCHEMA_PATH}.properties.input`,
+              });
             }
           }
         }
@@ -115,28 +142,57 @@ function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): Inspecti
 /** Every expression-bearing value in the spec with its spec path. */
 function expressionSites(spec: WorkflowSpec): Array<{ path: string; schema: string; value: unknown }> {
   const sites: Array<{ path: string; schema: string; value: unknown }> = [];
-  spec.input.forEach((p) => p.hasDefault && sites.push({ path: `input.${p.name}`, schema: 'properties.input', value: p.default }));
+  spec.input.forEach(
+    (p) =>
+      p.hasDefault && sites.push({ path: `input.${p.name}`, schema: 'properties.input', value: p.default }),
+  );
   spec.vars.forEach((v) => sites.push({ path: `vars.${v.name}`, schema: 'properties.vars', value: v.value }));
-  spec.output.forEach((o) => sites.push({ path: `output.${o.name}`, schema: 'properties.output', value: o.value }));
+  spec.output.forEach((o) =>
+    sites.push({ path: `output.${o.name}`, schema: 'properties.output', value: o.value }),
+  );
   for (const [name, t] of Object.entries(spec.tasks)) {
     const tp = `tasks.${name}`;
     const ts = TASK_SCHEMA_PATH;
-    if (t.delay !== undefined) sites.push({ path: `${tp}.delay`, schema: `${ts}.properties.delay`, value: t.delay });
+    if (t.delay !== undefined)
+      sites.push({ path: `${tp}.delay`, schema: `${ts}.properties.delay`, value: t.delay });
     if (t.with) {
-      sites.push({ path: `${tp}.with.items`, schema: `${ts}.properties.with.properties.items`, value: t.with.expression });
-      if (t.with.concurrency !== undefined) sites.push({ path: `${tp}.with.concurrency`, schema: `${ts}.properties.with.properties.concurrency`, value: t.with.concurrency });
+      sites.push({
+        path: `${tp}.with.items`,
+        schema: `${ts}.properties.with.properties.items`,
+        value: t.with.expression,
+      });
+      if (t.with.concurrency !== undefined)
+        sites.push({
+          path: `${tp}.with.concurrency`,
+          schema: `${ts}.properties.with.properties.concurrency`,
+          value: t.with.concurrency,
+        });
     }
-    if (t.action !== undefined) sites.push({ path: `${tp}.action`, schema: `${ts}.properties.action`, value: t.action });
-    if (t.input !== undefined) sites.push({ path: `${tp}.input`, schema: `${ts}.properties.input`, value: t.input });
+    if (t.action !== undefined)
+      sites.push({ path: `${tp}.action`, schema: `${ts}.properties.action`, value: t.action });
+    if (t.input !== undefined)
+      sites.push({ path: `${tp}.input`, schema: `${ts}.properties.input`, value: t.input });
     if (t.retry) {
-      if (t.retry.when !== undefined) sites.push({ path: `${tp}.retry.when`, schema: `${ts}.properties.retry.properties.when`, value: t.retry.when });
-      sites.push({ path: `${tp}.retry.count`, schema: `${ts}.properties.retry.properties.count`, value: t.retry.count });
+      if (t.retry.when !== undefined)
+        sites.push({
+          path: `${tp}.retry.when`,
+          schema: `${ts}.properties.retry.properties.when`,
+          value: t.retry.when,
+        });
+      sites.push({
+        path: `${tp}.retry.count`,
+        schema: `${ts}.properties.retry.properties.count`,
+        value: t.retry.count,
+      });
     }
     t.next.forEach((tr, i) => {
       const np = `${tp}.next[${i}]`;
       const ns = `${ts}.properties.next.items`;
-      if (tr.when !== undefined) sites.push({ path: `${np}.when`, schema: `${ns}.properties.when`, value: tr.when });
-      tr.publish.forEach((p) => sites.push({ path: `${np}.publish.${p.name}`, schema: `${ns}.properties.publish`, value: p.value }));
+      if (tr.when !== undefined)
+        sites.push({ path: `${np}.when`, schema: `${ns}.properties.when`, value: tr.when });
+      tr.publish.forEach((p) =>
+        sites.push({ path: `${np}.publish.${p.name}`, schema: `${ns}.properties.publish`, value: p.value }),
+      );
     });
   }
   return sites;
@@ -145,7 +201,8 @@ function expressionSites(spec: WorkflowSpec): Array<{ path: string; schema: stri
 function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(strings);
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)]);
   return [];
 }
 
@@ -154,7 +211,13 @@ function inspectExpressions(spec: WorkflowSpec): InspectionError[] {
   for (const site of expressionSites(spec)) {
     for (const s of strings(site.value)) {
       for (const p of checkExpressionSyntax(s)) {
-        out.push({ type: p.language, expression: p.expression, message: p.message, spec_path: site.path, schema_path: site.schema });
+        out.push({
+          type: p.language,
+          expression: p.expression,
+          message: p.message,
+          spec_path: site.path,
+          schema_path: site.schema,
+        });
       }
     }
   }
@@ -171,7 +234,9 @@ function inspectContext(spec: WorkflowSpec, extra: string[]): InspectionError[] 
     for (const str of strings(s)) {
       for (const name of collectContextReferences(str)) {
         if (!defined.has(name)) {
-          const expr = extractExpressions(str).find((e) => collectContextReferences(e.expression).includes(name));
+          const expr = extractExpressions(str).find((e) =>
+            collectContextReferences(e.expression).includes(name),
+          );
           out.push({
             type: expr?.language ?? 'yaql',
             expression: expr?.expression ?? str,
@@ -193,7 +258,10 @@ function inspectContext(spec: WorkflowSpec, extra: string[]): InspectionError[] 
     defined.add(v.name);
   }
   const seen = new Map<string, Set<string>>();
-  const queue: Array<{ task: string; ctx: Set<string> }> = startTasks(spec).map((t) => ({ task: t, ctx: new Set(defined) }));
+  const queue: Array<{ task: string; ctx: Set<string> }> = startTasks(spec).map((t) => ({
+    task: t,
+    ctx: new Set(defined),
+  }));
   const allPublished = new Set<string>(defined);
   while (queue.length > 0) {
     const { task, ctx } = queue.shift() as { task: string; ctx: Set<string> };
@@ -210,13 +278,26 @@ function inspectContext(spec: WorkflowSpec, extra: string[]): InspectionError[] 
       const ts = TASK_SCHEMA_PATH;
       report(t.action, merged, `${tp}.action`, `${ts}.properties.action`);
       report(t.input, merged, `${tp}.input`, `${ts}.properties.input`);
-      if (t.with) report(t.with.expression, merged, `${tp}.with.items`, `${ts}.properties.with.properties.items`);
+      if (t.with)
+        report(t.with.expression, merged, `${tp}.with.items`, `${ts}.properties.with.properties.items`);
     }
     t.next.forEach((tr, i) => {
       const rolling = new Set(merged);
-      if (!prior && tr.when) report(tr.when, rolling, `${tp}.next[${i}].when`, `${TASK_SCHEMA_PATH}.properties.next.items.properties.when`);
+      if (!prior && tr.when)
+        report(
+          tr.when,
+          rolling,
+          `${tp}.next[${i}].when`,
+          `${TASK_SCHEMA_PATH}.properties.next.items.properties.when`,
+        );
       for (const p of tr.publish) {
-        if (!prior) report(p.value, rolling, `${tp}.next[${i}].publish`, `${TASK_SCHEMA_PATH}.properties.next.items.properties.publish`);
+        if (!prior)
+          report(
+            p.value,
+            rolling,
+            `${tp}.next[${i}].publish`,
+            `${TASK_SCHEMA_PATH}.properties.next.items.properties.publish`,
+          );
         rolling.add(p.name);
         allPublished.add(p.name);
       }

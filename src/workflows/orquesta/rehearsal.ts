@@ -105,26 +105,45 @@ function diff(label: string, expected: unknown, actual: unknown): string | null 
   return `${label} differs\n  expected: ${JSON.stringify(expected)}\n  actual:   ${JSON.stringify(actual)}`;
 }
 
-export function loadRehearsalSpec(pathOrSpec: string | RehearsalSpec, basePath?: string): { spec: RehearsalSpec; base: string; name: string } {
-  if (typeof pathOrSpec !== 'string') return { spec: pathOrSpec, base: basePath ?? process.cwd(), name: 'rehearsal' };
+export function loadRehearsalSpec(
+  pathOrSpec: string | RehearsalSpec,
+  basePath?: string,
+): { spec: RehearsalSpec; base: string; name: string } {
+  if (typeof pathOrSpec !== 'string')
+    return { spec: pathOrSpec, base: basePath ?? process.cwd(), name: 'rehearsal' };
   let text: string;
   try {
     text = readFileSync(pathOrSpec, 'utf8');
   } catch (err) {
-    throw new SquallError('REHEARSAL_UNREADABLE', `Cannot read rehearsal spec "${pathOrSpec}": ${(err as Error).message}`, { path: pathOrSpec });
+    throw new SquallError(
+      'REHEARSAL_UNREADABLE',
+      `Cannot read rehearsal spec "${pathOrSpec}": ${(err as Error).message}`,
+      { path: pathOrSpec },
+    );
   }
   const spec = yaml.load(text) as RehearsalSpec;
   if (!spec || typeof spec !== 'object' || !spec.workflow) {
-    throw new SquallError('REHEARSAL_INVALID', `Rehearsal spec "${pathOrSpec}" must be a mapping with a "workflow" field`, { path: pathOrSpec });
+    throw new SquallError(
+      'REHEARSAL_INVALID',
+      `Rehearsal spec "${pathOrSpec}" must be a mapping with a "workflow" field`,
+      { path: pathOrSpec },
+    );
   }
   if (!Array.isArray(spec.expected_task_sequence)) {
-    throw new SquallError('REHEARSAL_INVALID', `Rehearsal spec "${pathOrSpec}" needs "expected_task_sequence" (a list)`, { path: pathOrSpec });
+    throw new SquallError(
+      'REHEARSAL_INVALID',
+      `Rehearsal spec "${pathOrSpec}" needs "expected_task_sequence" (a list)`,
+      { path: pathOrSpec },
+    );
   }
   return { spec, base: basePath ?? dirname(resolve(pathOrSpec)), name: pathOrSpec };
 }
 
 /** Runs one rehearsal spec (a file path or an object) and reports every mismatch. */
-export function rehearse(pathOrSpec: string | RehearsalSpec, options: { basePath?: string; conductor?: ConductorOptions } = {}): RehearsalReport {
+export function rehearse(
+  pathOrSpec: string | RehearsalSpec,
+  options: { basePath?: string; conductor?: ConductorOptions } = {},
+): RehearsalReport {
   const { spec, base, name } = loadRehearsalSpec(pathOrSpec, options.basePath);
   let workflowSource: string | Record<string, unknown> = spec.workflow;
   if (typeof workflowSource === 'string') {
@@ -132,10 +151,14 @@ export function rehearse(pathOrSpec: string | RehearsalSpec, options: { basePath
     try {
       workflowSource = readFileSync(wfPath, 'utf8');
     } catch (err) {
-      throw new SquallError('REHEARSAL_WORKFLOW_UNREADABLE', `Unable to open workflow definition at "${wfPath}": ${(err as Error).message}`, {
-        path: wfPath,
-        rehearsal: name,
-      });
+      throw new SquallError(
+        'REHEARSAL_WORKFLOW_UNREADABLE',
+        `Unable to open workflow definition at "${wfPath}": ${(err as Error).message}`,
+        {
+          path: wfPath,
+          rehearsal: name,
+        },
+      );
     }
   }
   const mismatches: string[] = [];
@@ -146,20 +169,36 @@ export function rehearse(pathOrSpec: string | RehearsalSpec, options: { basePath
   const d0 = diff('inspection errors', flat(expectedInspection), flat(inspection));
   if (d0) mismatches.push(d0);
   if (Object.keys(flat(inspection)).length > 0 || Object.keys(flat(expectedInspection)).length > 0) {
-    const actual: RehearsalActual = { task_sequence: [], routes: [], status: 'null', output: null, errors: [], term_tasks: [] };
+    const actual: RehearsalActual = {
+      task_sequence: [],
+      routes: [],
+      status: 'null',
+      output: null,
+      errors: [],
+      term_tasks: [],
+    };
     return { name, passed: mismatches.length === 0, mismatches, actual };
   }
 
   const wf = parseWorkflowSpec(workflowSource);
   const mocks = (spec.mock_action_executions ?? []).map((m) => ({ ...m, left: m.num_iter ?? 1 }));
   for (const m of mocks) {
-    if (!wf.tasks[m.task_id]) throw new SquallError('REHEARSAL_INVALID', `Mock action execution names unknown task "${m.task_id}"`, { rehearsal: name });
+    if (!wf.tasks[m.task_id])
+      throw new SquallError('REHEARSAL_INVALID', `Mock action execution names unknown task "${m.task_id}"`, {
+        rehearsal: name,
+      });
     if (wf.tasks[m.task_id].with && m.item_id === undefined) {
-      throw new SquallError('REHEARSAL_INVALID', `Mock action execution for with items task "${m.task_id}" is missing "item_id".`, { rehearsal: name });
+      throw new SquallError(
+        'REHEARSAL_INVALID',
+        `Mock action execution for with items task "${m.task_id}" is missing "item_id".`,
+        { rehearsal: name },
+      );
     }
   }
   const takeMock = (taskId: string, route: number, seq: number): (typeof mocks)[number] | undefined => {
-    const open = mocks.filter((m) => m.task_id === taskId && m.left > 0 && (m.route === undefined || m.route === route));
+    const open = mocks.filter(
+      (m) => m.task_id === taskId && m.left > 0 && (m.route === undefined || m.route === route),
+    );
     const bySeq = open.find((m) => m.seq_id === seq);
     const chosen = bySeq ?? open.find((m) => m.seq_id === undefined);
     if (chosen) chosen.left -= 1;
@@ -224,7 +263,9 @@ export function rehearse(pathOrSpec: string | RehearsalSpec, options: { basePath
       if (req.item_id !== undefined) {
         // The mock says which item completes; it must be one still in flight.
         const wanted = mock?.item_id ?? req.item_id;
-        const inPool = [req, ...pending].find((p) => p.task_id === req.task_id && p.route === req.route && p.item_id === wanted);
+        const inPool = [req, ...pending].find(
+          (p) => p.task_id === req.task_id && p.route === req.route && p.item_id === wanted,
+        );
         const target = inPool ?? req;
         if (target !== req) {
           pending.splice(pending.indexOf(target), 1);
@@ -265,8 +306,10 @@ export function rehearse(pathOrSpec: string | RehearsalSpec, options: { basePath
   ];
   if (spec.expected_errors !== undefined) checks.push(diff('errors', spec.expected_errors, actual.errors));
   if (spec.expected_output !== undefined) checks.push(diff('output', spec.expected_output, actual.output));
-  if (spec.expected_term_tasks !== undefined) checks.push(diff('terminal tasks', [...spec.expected_term_tasks].sort(), [...actual.term_tasks].sort()));
-  if (spec.expected_status_before_rerun !== undefined) checks.push(diff('status before re-run', spec.expected_status_before_rerun, statusBeforeRerun));
+  if (spec.expected_term_tasks !== undefined)
+    checks.push(diff('terminal tasks', [...spec.expected_term_tasks].sort(), [...actual.term_tasks].sort()));
+  if (spec.expected_status_before_rerun !== undefined)
+    checks.push(diff('status before re-run', spec.expected_status_before_rerun, statusBeforeRerun));
   if (ops.length > 0) checks.push(`operations never applied: ${JSON.stringify(ops)}`);
   for (const c of checks) if (c) mismatches.push(c);
   return { name, passed: mismatches.length === 0, mismatches, actual };
@@ -283,6 +326,10 @@ function applyOp(conductor: OrquestaConductor, op: string): TaskRequest[] {
       conductor.cancel();
       return [];
     default:
-      throw new SquallError('REHEARSAL_INVALID', `Unknown rehearsal operation "${op}" (pause, resume or cancel)`, { op });
+      throw new SquallError(
+        'REHEARSAL_INVALID',
+        `Unknown rehearsal operation "${op}" (pause, resume or cancel)`,
+        { op },
+      );
   }
 }

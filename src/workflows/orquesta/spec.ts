@@ -160,7 +160,10 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(WORKFLOW_SCHEMA);
 
 /** Reads a spec given as YAML text, a file path (ending in .yaml/.yml) or an already-loaded object. */
-export function loadSpecSource(source: string | Record<string, unknown>, label = 'workflow'): Record<string, unknown> {
+export function loadSpecSource(
+  source: string | Record<string, unknown>,
+  label = 'workflow',
+): Record<string, unknown> {
   if (typeof source !== 'string') return source;
   let text = source;
   let where = label;
@@ -169,17 +172,27 @@ export function loadSpecSource(source: string | Record<string, unknown>, label =
     try {
       text = readFileSync(where, 'utf8');
     } catch (err) {
-      throw new SquallError('WORKFLOW_SPEC_UNREADABLE', `Cannot read workflow definition "${where}": ${(err as Error).message}`, { path: where });
+      throw new SquallError(
+        'WORKFLOW_SPEC_UNREADABLE',
+        `Cannot read workflow definition "${where}": ${(err as Error).message}`,
+        { path: where },
+      );
     }
   }
   let doc: unknown;
   try {
     doc = yaml.load(text);
   } catch (err) {
-    throw new SquallError('WORKFLOW_SPEC_YAML', `Workflow definition ${where} is not valid YAML: ${(err as Error).message}`, { path: where });
+    throw new SquallError(
+      'WORKFLOW_SPEC_YAML',
+      `Workflow definition ${where} is not valid YAML: ${(err as Error).message}`,
+      { path: where },
+    );
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SquallError('WORKFLOW_SPEC_YAML', `Workflow definition ${where} must be a YAML mapping`, { path: where });
+    throw new SquallError('WORKFLOW_SPEC_YAML', `Workflow definition ${where} must be a YAML mapping`, {
+      path: where,
+    });
   }
   return doc as Record<string, unknown>;
 }
@@ -197,7 +210,11 @@ export function checkSyntax(raw: Record<string, unknown>): InspectionError[] {
       .filter(Boolean)
       .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
       .join('.');
-    const schemaPath = e.schemaPath.replace(/^#\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+    const schemaPath = e.schemaPath
+      .replace(/^#\//, '')
+      .split('/')
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .join('.');
     if (/\.oneOf\.\d+\./.test(schemaPath)) continue;
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
@@ -253,7 +270,10 @@ export function parseItems(itemsText: string): { keys: string[] | null; expressi
  * Parses and normalises a native v1.0 spec. Throws WORKFLOW_SPEC_INVALID with the syntax errors
  * when the spec does not match the schema (use inspect() to get every error group instead).
  */
-export function parseWorkflowSpec(source: string | Record<string, unknown>, label = 'workflow'): WorkflowSpec {
+export function parseWorkflowSpec(
+  source: string | Record<string, unknown>,
+  label = 'workflow',
+): WorkflowSpec {
   const raw = loadSpecSource(source, label);
   const syntax = checkSyntax(raw);
   if (syntax.length > 0) {
@@ -269,7 +289,9 @@ export function parseWorkflowSpec(source: string | Record<string, unknown>, labe
 /** Normalises a raw spec without validating it (callers validate first). */
 export function normaliseSpec(raw: Record<string, unknown>): WorkflowSpec {
   const tasks: Record<string, TaskSpec> = {};
-  for (const [name, rawTask] of Object.entries((raw.tasks ?? {}) as Record<string, Record<string, unknown>>)) {
+  for (const [name, rawTask] of Object.entries(
+    (raw.tasks ?? {}) as Record<string, Record<string, unknown>>,
+  )) {
     const t = rawTask ?? {};
     const task: TaskSpec = { name, next: [] };
     if (typeof t.action === 'string') {

@@ -50,9 +50,18 @@ describe('ActionChain spec', () => {
   });
 
   it('rejects duplicate names, missing refs and unknown fields', () => {
-    expect(() => parseChainSpec({ chain: [{ name: 'a', ref: 'x.y' }, { name: 'a', ref: 'x.y' }] })).toThrow(/used twice/);
+    expect(() =>
+      parseChainSpec({
+        chain: [
+          { name: 'a', ref: 'x.y' },
+          { name: 'a', ref: 'x.y' },
+        ],
+      }),
+    ).toThrow(/used twice/);
     expect(() => parseChainSpec({ chain: [{ name: 'a' }] })).toThrow(/needs a "ref"/);
-    expect(() => parseChainSpec({ chain: [{ name: 'a', ref: 'x.y', on_success: 'a' }] })).toThrow(/unknown field "on_success"/);
+    expect(() => parseChainSpec({ chain: [{ name: 'a', ref: 'x.y', on_success: 'a' }] })).toThrow(
+      /unknown field "on_success"/,
+    );
   });
 });
 
@@ -61,11 +70,18 @@ describe('ActionChain conductor', () => {
     const c = ActionChainConductor.create(echochain, { name: 'Stanley' });
     const first = c.start();
     expect(first).toEqual({ name: 'c1', ref: 'core.local', parameters: { cmd: 'echo Hello Stanley' } });
-    const second = c.onTaskCompleted('c1', { status: 'succeeded', result: { stdout: 'Hello Stanley' }, execution_id: 'e1' });
+    const second = c.onTaskCompleted('c1', {
+      status: 'succeeded',
+      result: { stdout: 'Hello Stanley' },
+      execution_id: 'e1',
+    });
     expect(second?.parameters).toEqual({ cmd: 'echo Hello Stanley again (Hello Stanley)' });
     expect(c.onTaskCompleted('c2', { status: 'succeeded', result: { stdout: 'x' } })).toBeNull();
     expect(c.status).toBe('succeeded');
-    const result = c.result as { tasks: Array<{ name: string; state: string; execution_id: string | null }>; published: unknown };
+    const result = c.result as {
+      tasks: Array<{ name: string; state: string; execution_id: string | null }>;
+      published: unknown;
+    };
     expect(result.tasks.map((t) => [t.name, t.state])).toEqual([
       ['c1', 'succeeded'],
       ['c2', 'succeeded'],
@@ -85,7 +101,9 @@ describe('ActionChain conductor', () => {
   });
 
   it('fails the chain when a task fails without on-failure (task-level error)', () => {
-    const c = ActionChainConductor.create({ chain: [{ name: 'a', ref: 'core.local', parameters: { cmd: 'false' } }] });
+    const c = ActionChainConductor.create({
+      chain: [{ name: 'a', ref: 'core.local', parameters: { cmd: 'false' } }],
+    });
     c.start();
     expect(c.onTaskCompleted('a', { status: 'failed', result: { return_code: 1 } })).toBeNull();
     expect(c.status).toBe('failed');
@@ -93,7 +111,9 @@ describe('ActionChain conductor', () => {
   });
 
   it('reports a render failure as a chain-level error with error and traceback', () => {
-    const c = ActionChainConductor.create({ chain: [{ name: 'a', ref: 'core.local', parameters: { cmd: '{{ 1 + }}' } }] });
+    const c = ActionChainConductor.create({
+      chain: [{ name: 'a', ref: 'core.local', parameters: { cmd: '{{ 1 + }}' } }],
+    });
     expect(c.start()).toBeNull();
     expect(c.status).toBe('failed');
     expect(String(c.result.error)).toContain('task "a"');
@@ -105,7 +125,9 @@ describe('ActionChain conductor', () => {
     const c = ActionChainConductor.create(echochain, { name: 'R' });
     c.start();
     const restored = ActionChainConductor.fromState(JSON.parse(JSON.stringify(c.state)));
-    expect(restored.onTaskCompleted('c1', { status: 'succeeded', result: { stdout: 'hi' } })?.name).toBe('c2');
+    expect(restored.onTaskCompleted('c1', { status: 'succeeded', result: { stdout: 'hi' } })?.name).toBe(
+      'c2',
+    );
   });
 
   it('pauses after the running task and resumes with the next one', () => {

@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OrquestaConductor, createConductor, inspect, parseWorkflowSpec } from '../../../src/workflows/orquesta/index.js';
+import {
+  OrquestaConductor,
+  createConductor,
+  inspect,
+  parseWorkflowSpec,
+} from '../../../src/workflows/orquesta/index.js';
 import { evaluateExpression } from '../../../src/workflows/expressions/index.js';
 import { SquallError } from '../../../src/errors.js';
 
-const wf = (name: string): string => readFileSync(resolve(__dirname, '../../fixtures/workflows', `${name}.yaml`), 'utf8');
+const wf = (name: string): string =>
+  readFileSync(resolve(__dirname, '../../fixtures/workflows', `${name}.yaml`), 'utf8');
 
 describe('orquesta spec parsing', () => {
   it('splits inline action arguments and publish shorthand like orquesta', () => {
@@ -18,7 +24,10 @@ describe('orquesta spec parsing', () => {
 
   it('parses with-items forms', () => {
     const spec = parseWorkflowSpec(wf('with-items-zip'));
-    expect(spec.tasks.task1.with).toMatchObject({ keys: ['host', 'port'], expression: '<% zip(ctx(hosts), ctx(ports)) %>' });
+    expect(spec.tasks.task1.with).toMatchObject({
+      keys: ['host', 'port'],
+      expression: '<% zip(ctx(hosts), ctx(ports)) %>',
+    });
   });
 
   it('rejects a spec that breaks the schema with the field named', () => {
@@ -50,7 +59,11 @@ tasks:
     ]);
     expect(r.semantics[1].spec_path).toBe('tasks.task1.next[0].do');
     expect(r.context).toEqual([
-      expect.objectContaining({ message: 'Variable "nobody" is referenced before assignment.', spec_path: 'tasks.task1.input', expression: '<% ctx().nobody %>' }),
+      expect.objectContaining({
+        message: 'Variable "nobody" is referenced before assignment.',
+        spec_path: 'tasks.task1.input',
+        expression: '<% ctx().nobody %>',
+      }),
     ]);
     expect(inspect('version: 1.0\n').syntax[0].message).toBe("'tasks' is a required property");
   });
@@ -68,7 +81,11 @@ tasks:
     action: core.noop
 `);
     expect(r.expressions).toHaveLength(1);
-    expect(r.expressions[0]).toMatchObject({ type: 'yaql', expression: '<% succeeded( %>', spec_path: 'a.next[0].when'.replace(/^/, 'tasks.') });
+    expect(r.expressions[0]).toMatchObject({
+      type: 'yaql',
+      expression: '<% succeeded( %>',
+      spec_path: 'a.next[0].when'.replace(/^/, 'tasks.'),
+    });
     expect(r.semantics.map((e) => e.spec_path)).toContain('tasks.b.join');
   });
 
@@ -78,7 +95,12 @@ tasks:
   });
 
   it('accepts the seed workflow', () => {
-    expect(inspect(wf('orquesta-sequential'))).toEqual({ syntax: [], semantics: [], expressions: [], context: [] });
+    expect(inspect(wf('orquesta-sequential'))).toEqual({
+      syntax: [],
+      semantics: [],
+      expressions: [],
+      context: [],
+    });
   });
 });
 
@@ -90,9 +112,17 @@ describe('orquesta conductor API', () => {
     // st2's local runner strips the trailing newline from stdout (strip_shell_chars).
     reqs = c.onTaskCompleted('task1', 0, { status: 'succeeded', result: { stdout: 'Ineat' } });
     expect(reqs[0].input).toEqual({ message: 'All your base are belong to us!' });
-    reqs = c.onTaskCompleted('task2', 0, { status: 'succeeded', result: { stdout: 'All your base are belong to us!' } });
+    reqs = c.onTaskCompleted('task2', 0, {
+      status: 'succeeded',
+      result: { stdout: 'All your base are belong to us!' },
+    });
     expect(reqs[0].input).toEqual({ message: 'Ineat, All your base are belong to us!' });
-    expect(c.onTaskCompleted('task3', 0, { status: 'succeeded', result: { stdout: 'Ineat, All your base are belong to us!' } })).toEqual([]);
+    expect(
+      c.onTaskCompleted('task3', 0, {
+        status: 'succeeded',
+        result: { stdout: 'Ineat, All your base are belong to us!' },
+      }),
+    ).toEqual([]);
     expect(c.status).toBe('succeeded');
     expect(c.output).toEqual({ greeting: 'Ineat, All your base are belong to us!' });
   });
@@ -126,7 +156,11 @@ describe('orquesta conductor API', () => {
       [0, { message: 'a, resistance is futile!' }],
       [1, { message: 'b, resistance is futile!' }],
     ]);
-    expect(c.onTaskCompleted('task1', 0, { status: 'succeeded', result: { stdout: 'B' } }, 1).map((r) => r.item_id)).toEqual([2]);
+    expect(
+      c
+        .onTaskCompleted('task1', 0, { status: 'succeeded', result: { stdout: 'B' } }, 1)
+        .map((r) => r.item_id),
+    ).toEqual([2]);
     c.onTaskCompleted('task1', 0, { status: 'succeeded', result: { stdout: 'C' } }, 2);
     const after = c.onTaskCompleted('task1', 0, { status: 'succeeded', result: { stdout: 'A' } }, 0);
     expect(after.map((r) => r.task_id)).toEqual(['task2']);
@@ -154,7 +188,9 @@ describe('orquesta conductor API', () => {
   });
 
   it('fails when input rendering fails, with the error recorded', () => {
-    const c = createConductor('version: 1.0\ninput:\n  - x: <% ctx(nope) %>\ntasks:\n  t:\n    action: core.noop\n');
+    const c = createConductor(
+      'version: 1.0\ninput:\n  - x: <% ctx(nope) %>\ntasks:\n  t:\n    action: core.noop\n',
+    );
     expect(c.start()).toEqual([]);
     expect(c.status).toBe('failed');
     expect(c.errors[0].message).toContain('The variable "nope" is referenced before assignment.');
@@ -187,7 +223,10 @@ describe('orquesta conductor API', () => {
 });
 
 describe('expression facade', () => {
-  const scope = { ctx: { name: 'Ineat', xs: [1, 2], __state: 'hidden' }, currentTask: { id: 't', route: 0, result: { stdout: 'out' }, status: 'succeeded' } };
+  const scope = {
+    ctx: { name: 'Ineat', xs: [1, 2], __state: 'hidden' },
+    currentTask: { id: 't', route: 0, result: { stdout: 'out' }, status: 'succeeded' },
+  };
 
   it('YAQL: one expression yields the native value, several interpolate', () => {
     expect(evaluateExpression('<% ctx(xs) %>', scope)).toEqual([1, 2]);
@@ -203,7 +242,10 @@ describe('expression facade', () => {
   });
 
   it('walks objects and lists', () => {
-    expect(evaluateExpression({ a: ['<% ctx(name) %>', 3], b: { c: '{{ ctx("name") }}' } }, scope)).toEqual({ a: ['Ineat', 3], b: { c: 'Ineat' } });
+    expect(evaluateExpression({ a: ['<% ctx(name) %>', 3], b: { c: '{{ ctx("name") }}' } }, scope)).toEqual({
+      a: ['Ineat', 3],
+      b: { c: 'Ineat' },
+    });
   });
 
   it('rejects mixing YAQL and Jinja in one string', () => {
@@ -218,7 +260,11 @@ describe('expression facade', () => {
   });
 
   it('item(), zip(), json() and task_status()', () => {
-    const s = { ...scope, item: { value: { host: 'h' } }, taskStatus: (id: string) => (id === 'x' ? 'failed' : undefined) };
+    const s = {
+      ...scope,
+      item: { value: { host: 'h' } },
+      taskStatus: (id: string) => (id === 'x' ? 'failed' : undefined),
+    };
     expect(evaluateExpression('<% item(host) %>', s)).toBe('h');
     expect(evaluateExpression('<% zip(list(1, 2), list(a, b)) %>', s)).toEqual([
       [1, 'a'],
