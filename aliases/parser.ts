@@ -15,7 +15,6 @@ const VALUE = String.raw`""|''|"(.+?)"|'(.+?)'|(\{.+?\})|(\S+)`;
 /** A default value in `{{name=default}}`: like VALUE, but unquoted text may contain spaces. */
 const EXT_VALUE = String.raw`""|''|"(.+?)"|'(.+?)'|(\{.+?\})|(.+?)`;
 const PAIR = String.raw`(?:^|\s+)${KEY}=(${VALUE})`;
-const ENDING = new RegExp(String.raw`^.*?((?:${PAIR}\s*)*)$`, 's');
 const OPTIONAL = String.raw`\{\{${KEY}\s*=\s*(?:${EXT_VALUE})\s*\}\}`;
 const REQUIRED = String.raw`\{\{${KEY}\}\}`;
 
@@ -95,10 +94,76 @@ export function compileFormat(format: string): CompiledFormat {
   return compiled;
 }
 
+const isSpace = (ch: string | undefined): boolean => ch !== undefined && /\s/.test(ch);
+
+/**
+ * Where the trailing run of `key=value` pairs starts: the smallest p such that `command.slice(p)`
+ * matches `(?:PAIR\s*)*$`, i.e. what st2's `^.*?((?:PAIR\s*)*)$` captures. Evaluating that
+ * expression directly backtracks exponentially on inputs like "a=1  a=1  ... x" (a chat message
+ * could stall the process), so this decides the same language with a table over positions.
+ */
+function trailingPairsStart(command: string): number {
+  const n = command.length;
+  const spaceEnd = new Int32Array(n + 1);
+  const wordEnd = new Int32Array(n + 1);
+  spaceEnd[n] = n;
+  wordEnd[n] = n;
+  for (let i = n - 1; i >= 0; i--) {
+    spaceEnd[i] = isSpace(command[i]) ? spaceEnd[i + 1] : i;
+    wordEnd[i] = isSpace(command[i]) ? i : wordEnd[i + 1];
+  }
+  // rest[k]: command.slice(k) is zero or more pairs, each followed by optional spaces, then the end.
+  const rest = new Uint8Array(n + 2);
+  // restAfter[j]: some k in [j, spaceEnd[j]] has rest[k] (the `\s*` after a pair).
+  const restAfter = new Uint8Array(n + 2);
+  rest[n] = 1;
+  restAfter[n] = 1;
+
+  const valueEnds = (v: number, emit: (end: number) => boolean): boolean => {
+    const c = command[v];
+    if (c === undefined) return false;
+    if (c === '"' || c === "'") {
+      // `""`, `''`, or a quoted text of at least one character: any later matching quote may close it.
+      for (let e = command.indexOf(c, v + 1); e >= 0; e = command.indexOf(c, e + 1)) {
+        if (emit(e + 1)) return true;
+      }
+    }
+    if (c === '{') {
+      for (let e = command.indexOf('}', v + 2); e >= 0; e = command.indexOf('}', e + 1)) {
+        if (emit(e + 1)) return true;
+      }
+    }
+    // A bare word (`\S+`), any non-empty prefix of the word.
+    for (let e = v + 1; e <= wordEnd[v]; e++) if (emit(e)) return true;
+    return false;
+  };
+
+  const pairFrom = (k: number): boolean => {
+    // `(?:^|\s+)\s*`: the key starts where the spaces end; spaces are required except at 0.
+    const keyStart = spaceEnd[k];
+    if (keyStart === k && k !== 0) return false;
+    if (keyStart >= n) return false;
+    // `(\S+?)\s*=`: the key is any non-empty prefix of the word, then optional spaces, then "=".
+    for (let keyEnd = keyStart + 1; keyEnd <= wordEnd[keyStart]; keyEnd++) {
+      const eq = spaceEnd[keyEnd];
+      if (command[eq] !== '=') continue;
+      if (valueEnds(eq + 1, (end) => restAfter[end] === 1)) return true;
+    }
+    return false;
+  };
+
+  for (let k = n - 1; k >= 0; k--) {
+    rest[k] = pairFrom(k) ? 1 : 0;
+    restAfter[k] = rest[k] || (isSpace(command[k]) && restAfter[k + 1]) ? 1 : 0;
+  }
+  let p = 0;
+  while (!rest[p]) p++;
+  return p;
+}
+
 /** Cuts the run of `key=value` pairs off the end of a command (st2 does this before matching). */
 export function cutTrailingPairs(command: string): { pairs: Array<[string, string]>; stream: string } {
-  const ending = ENDING.exec(command);
-  const run = ending?.[1] ?? '';
+  const run = command.slice(trailingPairsStart(command));
   if (!run) return { pairs: [], stream: ` ${command} ` };
   const pairs: Array<[string, string]> = [];
   for (const m of run.matchAll(new RegExp(PAIR, 'gs'))) {

@@ -219,6 +219,14 @@ describe('extractParameters: st2 parser cases', () => {
     expect(err.message).toBe('No value supplied and no default value found.');
   });
 
+  it('many double-spaced pairs followed by plain text parse (st2 expression would backtrack for hours)', () => {
+    const command = 'run ' + 'a=1  '.repeat(40) + 'x';
+    expect(extractParameters('run {{cmd}}', command)).toEqual({
+      cmd: ('a=1  '.repeat(40) + 'x').trim().replace(/\s+$/, ''),
+    });
+    expect(extractParameters('run {{cmd}}', 'run ls' + '  k=v'.repeat(40))).toEqual({ cmd: 'ls', k: 'v' });
+  });
+
   it('pairs in the middle of a command are not cut off', () => {
     expect(extractParameters('run {{cmd}}', 'run env a=1 ls')).toEqual({ cmd: 'env a=1 ls' });
   });
