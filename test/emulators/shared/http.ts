@@ -93,11 +93,19 @@ export function listen(server: http.Server): Promise<number> {
   });
 }
 
-/** Closes the server and every keep-alive connection, so stop() never hangs on an idle socket. */
-export function closeServer(server: http.Server): Promise<void> {
+/**
+ * Stops accepting connections, lets requests in flight finish (a bot's start-up auth.test that
+ * dies mid-request becomes an unhandled rejection in Bolt), and cuts what is left after `graceMs`.
+ */
+export function closeServer(server: http.Server, graceMs = 1_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeAllConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close((err) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    });
+    server.closeIdleConnections();
   });
 }
 
