@@ -79,6 +79,8 @@ export class ExecutionRecovery {
     alive.add(this.executions.workerId);
     const active = await store.executions.find({ status: { $in: ['running', 'canceling'] } });
     for (const execution of active) {
+      // Durable executions (workflows) have no worker process; their engines own them.
+      if ((execution as { durable?: boolean }).durable) continue;
       const worker = String((execution as { worker?: string }).worker ?? '');
       if (alive.has(worker)) continue;
       const action = await store.actions.findOne({ ref: execution.action.ref });

@@ -363,9 +363,14 @@ export class ExecutionService {
       const latest = await this.get(id);
       let final = outcome.status as ExecutionStatus;
       if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
-      if (final === 'running') final = 'succeeded';
-      if (final === 'pending') {
-        await this.setStatus(id, 'pending', { set: { result } });
+      if (final === 'running' || final === 'pending' || final === 'paused') {
+        // A durable runner (workflow, inquiry) carries on without this process: its engine
+        // completes the execution later through completeExternally(). No worker owns it now.
+        if (final === 'running') {
+          await this.store.executions.updateOne({ id }, { $set: { worker: null, durable: true, ...(result !== undefined ? { result } : {}) } });
+        } else {
+          await this.setStatus(id, final, { set: { result, worker: null, durable: true } });
+        }
       } else {
         await this.setStatus(id, final, { set: { result } });
       }
@@ -427,6 +432,14 @@ export class ExecutionService {
     this.running.get(id)?.abort();
     this.services.bus.publish('squall.execution.cancel', { id });
     return updated;
+  }
+
+  /**
+   * Ends an execution whose runner returned while it was still running (workflows, inquiries):
+   * the engine that owns it reports the final status and result here.
+   */
+  async completeExternally(id: string, status: ExecutionStatus, result: unknown, reason?: string): Promise<ExecutionRecord> {
+    return this.setStatus(id, status, { set: { result }, reason });
   }
 
   /** Aborts a run of this process when another process asked for the cancel. */
