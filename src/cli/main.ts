@@ -4,6 +4,12 @@ import { SquallError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerStart } from './commands/start.js';
+import { registerLogin } from './commands/login.js';
+import { registerWhoami } from './commands/whoami.js';
+import { registerKey } from './commands/key.js';
+import { registerApikey } from './commands/apikey.js';
+import { registerUser } from './commands/user.js';
+import { registerRole } from './commands/role.js';
 
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
@@ -17,6 +23,12 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true);
   registerStart(program);
   registerConfig(program);
+  registerLogin(program);
+  registerWhoami(program);
+  registerKey(program);
+  registerApikey(program);
+  registerUser(program);
+  registerRole(program);
   return program;
 }
 

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { clientFrom, withClientOptions } from '../client.js';
+import { print, withOutputOptions, type OutputFlags } from '../output.js';
+import { promptPassword } from './login.js';
+
+type Opts = OutputFlags & { url?: string };
+
+function roleList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** `squall user` (admin): list, create, delete. */
+export function registerUser(program: Command): void {
+  const user = program.command('user').description('Users (admin)');
+
+  withOutputOptions(withClientOptions(user.command('list').description('List users'))).action(async (opts: Opts) => {
+    print(await clientFrom(opts).get('/api/v1/users'), opts, { columns: ['name', 'roles', 'enabled', 'created_at'] });
+  });
+
+  withOutputOptions(
+    withClientOptions(
+      user
+        .command('create <name>')
+        .description('Create a user')
+        .option('-p, --password <password>', 'password (prompted for when absent)')
+        .option('-r, --roles <roles>', 'comma-separated roles, e.g. operator', roleList, [] as string[]),
+    ),
+  ).action(async (name: string, opts: Opts & { password?: string; roles: string[] }) => {
+    const password = opts.password ?? (await promptPassword(`Password for ${name}: `));
+    print(await clientFrom(opts).post('/api/v1/users', { name, password, roles: opts.roles }), opts);
+  });
+
+  withClientOptions(user.command('delete <name>').description('Delete a user with their tokens and API keys')).action(
+    async (name: string, opts: Opts) => {
+      await clientFrom(opts).delete(`/api/v1/users/${encodeURIComponent(name)}`);
+      process.stdout.write(`User "${name}" has been deleted.\n`);
+    },
+  );
+}
