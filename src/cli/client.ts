@@ -120,7 +120,8 @@ export class ApiClient {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).message;
       throw new SquallError(
         'API_UNREACHABLE',
         `cannot reach Squall at ${this.url}: is \`squall start\` running? (${cause})`,
