@@ -1,0 +1,133 @@
+/**
+ * The one way a trigger instance enters Squall (webhooks, timers, sensors, the datastore, the
+ * action trigger, re-emit): validate, store (status pending), trace, and hand it to the rules
+ * engine through the durable Agenda job `trigger.process`, so a crash never loses it.
+ */
+import { NotFoundError, SquallError, ValidationError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Services } from '../service/types.js';
+import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
+import { hasParameters, triggerRefFor } from './refs.js';
+import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
+import { addToTrace, resolveTrace, type TraceContext } from './traces.js';
+
+/** The Agenda job the rules engine defines; its data is `{id}` of a trigger instance. */
+export const TRIGGER_PROCESS_JOB = 'trigger.process';
+
+export interface DispatchInput {
+  /**
+   * A trigger type ref (`core.st2.key_value_pair.create`, `mypack.event`), a parameterised
+   * trigger's ref (`core.5c1b…`), or `{type, parameters}` naming the parameterised trigger.
+   */
+  trigger: string | { type: string; parameters?: Record<string, unknown> };
+  payload: unknown;
+  /** st2 `trace_tag`: joins (or starts) the newest trace with this tag. */
+  traceTag?: string;
+  /** st2 `trace_context`: `trace_id` must name an existing trace. */
+  traceContext?: TraceContext;
+  /** Who dispatched it (`webhook`, `sensor:<ref>`, `timer`, `actiontrigger`, `re_emit`...). */
+  source?: string;
+  /** What caused it, recorded in the trace (e.g. `{type: 'action_execution', id}`). */
+  causedBy?: { type: string; id: string };
+}
+
+export interface ResolvedTrigger {
+  /** What the instance's `trigger` field holds and what rules are indexed by. */
+  ref: string;
+  type: TriggerTypeRecord;
+  trigger?: TriggerRecord;
+}
+
+/** Finds the trigger type (and parameterised trigger) a dispatch names. */
+export async function resolveTrigger(
+  services: Services,
+  trigger: DispatchInput['trigger'],
+): Promise<ResolvedTrigger> {
+  const { store } = services;
+  if (typeof trigger === 'object' && trigger !== null) {
+    const type = await store.triggerTypes.findOne({ ref: trigger.type });
+    if (!type) throw new NotFoundError('TriggerType', trigger.type, { field: 'trigger.type' });
+    const ref = triggerRefFor(trigger.type, trigger.parameters);
+    if (!hasParameters(trigger.parameters)) return { ref, type };
+    const bound = await store.triggers.findOne({ ref });
+    return { ref, type, ...(bound ? { trigger: bound } : {}) };
+  }
+  if (typeof trigger !== 'string' || trigger === '') {
+    throw new ValidationError('trigger: expected a trigger type ref or a trigger ref', { trigger });
+  }
+  const bound = await store.triggers.findOne({ ref: trigger });
+  if (bound) {
+    const type = await store.triggerTypes.findOne({ ref: bound.type });
+    if (!type) throw new NotFoundError('TriggerType', bound.type, { trigger: trigger, field: 'trigger' });
+    return { ref: trigger, type, trigger: bound };
+  }
+  const type = await store.triggerTypes.findOne({ ref: trigger });
+  if (!type) {
+    throw new NotFoundError('Trigger', trigger, {
+      field: 'trigger',
+      hint: 'name a trigger type ref (see `squall trigger list` / GET /api/v1/triggertypes)',
+    });
+  }
+  return { ref: trigger, type };
+}
+
+/** Rejects a payload that does not follow the trigger type's payload_schema (st2 validate_trigger_payload). */
+export function validateTriggerPayload(type: TriggerTypeRecord, payload: unknown): void {
+  const schema = type.payload_schema;
+  if (!isMeaningfulSchema(schema)) return;
+  const problems = schemaProblems(schema, payload, 'payload');
+  if (problems.length) {
+    throw new ValidationError(
+      `payload of trigger "${type.ref}" does not match its payload_schema: ${problems.join('; ')}`,
+      { trigger_type: type.ref, errors: problems },
+    );
+  }
+}
+
+export async function dispatchTrigger(
+  services: Services,
+  input: DispatchInput,
+): Promise<TriggerInstanceRecord> {
+  const resolved = await resolveTrigger(services, input.trigger);
+  validateTriggerPayload(resolved.type, input.payload ?? {});
+  const id = newId();
+  const traceCtx: TraceContext = {
+    ...(input.traceContext ?? {}),
+    ...(input.traceTag ? { trace_tag: input.traceTag } : {}),
+  };
+  const trace = await resolveTrace(services, traceCtx, `trigger_instance-${id}`);
+  const instance: TriggerInstanceRecord = {
+    id,
+    trigger: resolved.ref,
+    trigger_type: resolved.type.ref,
+    payload: input.payload ?? {},
+    occurrence_time: new Date().toISOString(),
+    status: 'pending',
+    trace_context: { trace_id: trace.id, trace_tag: trace.trace_tag },
+    ...(input.source ? { source: input.source } : {}),
+  };
+  await services.store.triggerInstances.insert(instance);
+  await addToTrace(services, trace.id, 'trigger_instances', {
+    object_id: id,
+    ref: resolved.ref,
+    ...(input.causedBy ? { caused_by: input.causedBy } : {}),
+  });
+  try {
+    await services.scheduler.now(TRIGGER_PROCESS_JOB, { id });
+  } catch (err) {
+    await services.store.triggerInstances.updateOne(
+      { id },
+      {
+        $set: { status: 'processing_failed', status_reason: `could not schedule processing: ${String(err)}` },
+      },
+    );
+    throw new SquallError(
+      'TRIGGER_SCHEDULE_FAILED',
+      `trigger instance ${id} of "${resolved.ref}" was stored but could not be handed to the rules engine`,
+      { id, trigger: resolved.ref, cause: String(err) },
+      503,
+    );
+  }
+  services.bus.publish('st2.trigger_instance__create', instance);
+  return instance;
+}

@@ -1,0 +1,28 @@
+export {
+  dispatchTrigger,
+  resolveTrigger,
+  validateTriggerPayload,
+  TRIGGER_PROCESS_JOB,
+  type DispatchInput,
+  type ResolvedTrigger,
+} from './dispatch.js';
+export {
+  triggerRefFor,
+  normalizeWebhookUrl,
+  canonicalJson,
+  hasParameters,
+  packOfRef,
+  nameOfRef,
+  WEBHOOK_TRIGGER_TYPE,
+  ACTION_TRIGGER_TYPE,
+  WEBHOOK_EXTENSION_KEYS,
+} from './refs.js';
+export {
+  resolveTrace,
+  addToTrace,
+  traceHolding,
+  type TraceContext,
+  type TraceComponent,
+  type TraceComponentKind,
+} from './traces.js';
+export { schemaProblems, isMeaningfulSchema } from './schema-check.js';

@@ -1,0 +1,91 @@
+/**
+ * Traces (st2-reference.md §13.2): everything that originates from one event — trigger
+ * instances, rule enforcements, executions and their children — grouped under one record.
+ * `trace_tag` is user-chosen and not unique (the newest trace with the tag is reused);
+ * `trace_id` must name an existing trace.
+ */
+import { SquallError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Services } from '../service/types.js';
+import type { TraceRecord } from '../store/index.js';
+
+export interface TraceContext {
+  trace_id?: string;
+  trace_tag?: string;
+}
+
+export type TraceComponentKind = 'trigger_instances' | 'rules' | 'action_executions';
+
+export interface TraceComponent {
+  object_id: string;
+  ref?: string;
+  caused_by?: { type: string; id: string };
+}
+
+const nowIso = () => new Date().toISOString();
+
+/** The trace a context names, creating one tagged `defaultTag` (or the context's tag) when none exists. */
+export async function resolveTrace(
+  services: Services,
+  context: TraceContext | undefined,
+  defaultTag: string,
+): Promise<TraceRecord> {
+  const { store } = services;
+  if (context?.trace_id) {
+    const found = await store.traces.get(context.trace_id);
+    if (!found) {
+      throw new SquallError(
+        'TRACE_NOT_FOUND',
+        `trace_context.trace_id "${context.trace_id}" does not name an existing trace (use trace_tag to start a new one)`,
+        { trace_id: context.trace_id },
+        400,
+      );
+    }
+    return found;
+  }
+  const tag = context?.trace_tag || defaultTag;
+  if (context?.trace_tag) {
+    const existing = await store.traces.findOne({ trace_tag: tag }, { sort: { start_timestamp: -1 } });
+    if (existing) return existing;
+  }
+  const trace: TraceRecord = {
+    id: newId(),
+    trace_tag: tag,
+    start_timestamp: nowIso(),
+    trigger_instances: [],
+    rules: [],
+    action_executions: [],
+  };
+  await store.traces.insert(trace);
+  services.bus.publish('st2.trace__create', trace);
+  return trace;
+}
+
+/** Adds one component to a trace (once: a component already listed is not added again). */
+export async function addToTrace(
+  services: Services,
+  traceId: string,
+  kind: TraceComponentKind,
+  component: TraceComponent,
+): Promise<TraceRecord | null> {
+  const { store } = services;
+  const current = await store.traces.get(traceId);
+  if (!current) return null;
+  if ((current[kind] ?? []).some((c) => c.object_id === component.object_id)) return current;
+  const entry = { ...component, updated_at: nowIso() };
+  const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
+  if (updated) services.bus.publish('st2.trace__update', updated);
+  return updated;
+}
+
+/** The newest trace holding this component, if any. */
+export async function traceHolding(
+  services: Services,
+  kind: TraceComponentKind,
+  objectId: string,
+): Promise<TraceRecord | null> {
+  return services.store.traces.findOne(
+    { [`${kind}.object_id`]: objectId },
+    { sort: { start_timestamp: -1 } },
+  );
+}
