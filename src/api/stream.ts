@@ -1,0 +1,278 @@
+import type { Request, Response } from 'express';
+import type { SquallEvent } from '../events/index.js';
+import type { Services } from '../service/types.js';
+import { requestUser } from './list.js';
+import type { RouteModule } from './app.js';
+import type { ApiRouter } from './router.js';
+
+/** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
+export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
+
+const COMPLETED = new Set(['succeeded', 'failed', 'timeout', 'canceled', 'abandoned']);
+
+export interface StreamOptions {
+  /** Milliseconds between heartbeat comments; proxies drop idle connections otherwise. */
+  heartbeatMs?: number;
+}
+
+function patternsToRegex(patterns: string[]): RegExp {
+  const alt = patterns
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) =>
+      p
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*'),
+    );
+  return new RegExp(`^(?:${alt.join('|') || '(?!)'})$`);
+}
+
+function csv(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+type Payload = Record<string, unknown>;
+
+/** The action ref and execution id an event is about, when it is about an execution. */
+function executionFacts(event: SquallEvent): { actionRef?: string; executionId?: string } {
+  const p = (event.payload ?? {}) as Payload;
+  if (event.name.startsWith('st2.execution.output__')) {
+    return {
+      actionRef: p.action_ref as string | undefined,
+      executionId: p.execution_id as string | undefined,
+    };
+  }
+  if (event.name.startsWith('st2.execution__')) {
+    return {
+      actionRef: (p.action as Payload | undefined)?.ref as string | undefined,
+      executionId: p.id as string | undefined,
+    };
+  }
+  if (event.name.startsWith('st2.liveaction__')) {
+    return { actionRef: p.action as string | undefined, executionId: p.execution_id as string | undefined };
+  }
+  return {};
+}
+
+function lookup(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Payload)[part];
+  }
+  return cur;
+}
+
+/** Applies the simple equality filters rbac.executionFilter returns (permission isolation). */
+function matchesFilter(payload: unknown, filter: Record<string, unknown>): boolean {
+  return Object.entries(filter).every(([k, v]) => {
+    if (v && typeof v === 'object') return true; // operators: leave them to the per-resource check
+    return lookup(payload, k) === v;
+  });
+}
+
+function actionUid(ref: string): { uid: string; pack: string } {
+  const i = ref.indexOf('.');
+  const pack = i < 0 ? ref : ref.slice(0, i);
+  return { uid: `action:${pack}:${ref.slice(i + 1)}`, pack };
+}
+
+/** Whether this user may see this event; a failing RBAC check hides the event, never the stream. */
+function visible(services: Services, req: Request, event: SquallEvent): boolean {
+  // Internal bus traffic (trigger.dispatch, squall.*) never leaves the process.
+  if (!event.name.startsWith('st2.')) return false;
+  const rbac = services.rbac;
+  if (!rbac) return true;
+  const user = requestUser(req);
+  const p = (event.payload ?? {}) as Payload;
+  const { actionRef, executionId } = executionFacts(event);
+  try {
+    if (actionRef) {
+      const isolation = rbac.executionFilter?.(user);
+      if (isolation && event.name.startsWith('st2.execution__') && !matchesFilter(p, isolation)) return false;
+      const owner = event.name.startsWith('st2.execution__')
+        ? (lookup(p, 'context.user') as string | undefined)
+        : undefined;
+      const action = actionUid(actionRef);
+      rbac.assertCan(user, 'execution_view', {
+        uid: `execution:${executionId ?? ''}`,
+        pack: action.pack,
+        ...(owner ? { owner } : {}),
+        parent: action,
+      });
+      return true;
+    }
+    if (event.name.startsWith('st2.key_value_pair__')) {
+      const scope = String(p.scope ?? 'st2kv.system');
+      const userScope = scope.endsWith('user');
+      rbac.assertCan(
+        user,
+        'key_value_pair_view',
+        userScope
+          ? { uid: `key_value_pair:st2kv.user:${p.user ?? ''}:${p.name}`, owner: String(p.user ?? '') }
+          : { uid: `key_value_pair:st2kv.system:${p.name}` },
+      );
+      return true;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function openStream(
+  req: Request,
+  res: Response,
+  heartbeatMs: number,
+): { send: (name: string, data: unknown) => void; onClose: (fn: () => void) => void; end: () => void } {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  res.write('retry: 3000\n\n');
+  const closers: (() => void)[] = [];
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
+    for (const fn of closers) fn();
+    res.end();
+  };
+  const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  timer.unref?.();
+  req.on('close', end);
+  return {
+    send(name, data) {
+      if (!ended) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    onClose(fn) {
+      closers.push(fn);
+    },
+    end,
+  };
+}
+
+/**
+ * `/stream/v1/stream` (SSE) with st2's event names and filters, and
+ * `/stream/v1/executions/:id/output` which replays an execution's output then follows it live.
+ */
+export function streamRoutes(options: StreamOptions = {}): RouteModule {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  return (router: ApiRouter, services: Services) => {
+    router.add({
+      method: 'get',
+      path: '/stream/v1/stream',
+      summary: 'Server-sent events: executions, output lines, announcements (st2 event names)',
+      tag: 'stream',
+      query: {
+        type: 'object',
+        properties: {
+          events: { type: 'string', description: 'Comma list of event names; `*` is a wildcard.' },
+          action_refs: { type: 'string', description: 'Comma list: only events about these actions.' },
+          execution_ids: { type: 'string', description: 'Comma list: only events about these executions.' },
+          end_event: { type: 'string', description: 'Close the stream after sending this event…' },
+          end_execution_id: { type: 'string', description: '…for this execution.' },
+        },
+      },
+      handler: ({ req, res, query }) => {
+        const names = csv(query.events);
+        const wanted = patternsToRegex(names.length ? names : DEFAULT_STREAM_EVENTS);
+        const actions = new Set(csv(query.action_refs));
+        const ids = new Set(csv(query.execution_ids));
+        const endEvent = query.end_event ? String(query.end_event) : undefined;
+        const endId = query.end_execution_id ? String(query.end_execution_id) : undefined;
+        services.rbac?.assertCan(requestUser(req), 'stream_view');
+        const stream = openStream(req, res, heartbeatMs);
+        const unsubscribe = services.bus.subscribe('*', (event) => {
+          if (!wanted.test(event.name)) return;
+          const facts = executionFacts(event);
+          if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
+          if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
+          if (!visible(services, req, event)) return;
+          stream.send(event.name, event.payload);
+          if (endEvent && event.name === endEvent && (!endId || facts.executionId === endId)) stream.end();
+        });
+        stream.onClose(unsubscribe);
+        return undefined;
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/stream/v1/executions/:id/output',
+      summary: "Server-sent events: one execution's output, stored lines first, until it completes",
+      tag: 'stream',
+      query: {
+        type: 'object',
+        properties: { output_type: { type: 'string', enum: ['stdout', 'stderr', 'output'] } },
+      },
+      handler: async ({ req, res, params, query }) => {
+        const execution = await services.store.executions.get(params.id);
+        if (!execution) {
+          res
+            .status(404)
+            .json({ faultstring: `Execution with id "${params.id}" not found`, code: 'NOT_FOUND' });
+          return undefined;
+        }
+        const ref = String(execution.action.ref);
+        const action = actionUid(ref);
+        services.rbac?.assertCan(requestUser(req), 'execution_view', {
+          uid: `execution:${execution.id}`,
+          pack: action.pack,
+          ...(execution.context?.user ? { owner: String(execution.context.user) } : {}),
+          parent: action,
+        });
+        const type = query.output_type ? String(query.output_type) : undefined;
+        const stream = openStream(req, res, heartbeatMs);
+        const buffered: SquallEvent[] = [];
+        let replaying = true;
+        const seen = new Set<string>();
+        const deliver = (event: SquallEvent) => {
+          if (event.name === 'st2.execution.output__create') {
+            const line = event.payload as Payload;
+            if (seen.has(String(line.id))) return;
+            seen.add(String(line.id));
+            if (!type || line.output_type === type) stream.send(event.name, line);
+          } else if (COMPLETED.has(String((event.payload as Payload).status))) {
+            stream.send('EOF', { id: params.id, status: (event.payload as Payload).status });
+            stream.end();
+          }
+        };
+        const unsubscribe = services.bus.subscribe(
+          /^st2\.execution(\.output)?__(create|update)$/,
+          (event) => {
+            if (executionFacts(event).executionId !== params.id) return;
+            if (replaying) buffered.push(event);
+            else deliver(event);
+          },
+        );
+        stream.onClose(unsubscribe);
+        const stored = await services.store.executionOutput.find(
+          { execution_id: params.id },
+          { sort: { timestamp: 1 } },
+        );
+        for (const line of stored)
+          deliver({ name: 'st2.execution.output__create', payload: line, timestamp: '' });
+        replaying = false;
+        for (const e of buffered.splice(0)) deliver(e);
+        if (COMPLETED.has(execution.status)) {
+          const latest = await services.store.executions.get(params.id);
+          deliver({
+            name: 'st2.execution__update',
+            payload: { id: params.id, status: latest?.status },
+            timestamp: '',
+          });
+        }
+        return undefined;
+      },
+    });
+  };
+}
