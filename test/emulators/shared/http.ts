@@ -114,6 +114,8 @@ export interface RateLimitRule {
   matches: (key: string) => boolean;
   retryAfterSeconds: number;
   remaining: number;
+  /** Discord: a global (not per-route) limit. */
+  global?: boolean;
 }
 
 export function takeRateLimit(rules: RateLimitRule[], key: string): RateLimitRule | undefined {

@@ -1,0 +1,2 @@
+export { DiscordEmulator, type DiscordEmulatorOptions } from './emulator.js';
+export type * from './types.js';
