@@ -213,8 +213,8 @@ export class ExecutionService {
   }
 
   /** requested → scheduled (or delayed/canceled by a policy), and the durable run job. */
-  async schedule(record: ExecutionRecord): Promise<ExecutionRecord> {
-    const verdict = (await this.deps.admit?.(record)) ?? 'run';
+  async schedule(record: ExecutionRecord, options: { admitted?: boolean } = {}): Promise<ExecutionRecord> {
+    const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record)) ?? 'run');
     if (verdict === 'canceled')
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed')
@@ -367,7 +367,10 @@ export class ExecutionService {
         // A durable runner (workflow, inquiry) carries on without this process: its engine
         // completes the execution later through completeExternally(). No worker owns it now.
         if (final === 'running') {
-          await this.store.executions.updateOne({ id }, { $set: { worker: null, durable: true, ...(result !== undefined ? { result } : {}) } });
+          await this.store.executions.updateOne(
+            { id },
+            { $set: { worker: null, durable: true, ...(result !== undefined ? { result } : {}) } },
+          );
         } else {
           await this.setStatus(id, final, { set: { result, worker: null, durable: true } });
         }
@@ -438,7 +441,12 @@ export class ExecutionService {
    * Ends an execution whose runner returned while it was still running (workflows, inquiries):
    * the engine that owns it reports the final status and result here.
    */
-  async completeExternally(id: string, status: ExecutionStatus, result: unknown, reason?: string): Promise<ExecutionRecord> {
+  async completeExternally(
+    id: string,
+    status: ExecutionStatus,
+    result: unknown,
+    reason?: string,
+  ): Promise<ExecutionRecord> {
     return this.setStatus(id, status, { set: { result }, reason });
   }
 
@@ -453,6 +461,7 @@ export class ExecutionService {
     user: string,
     overrides: Record<string, unknown> = {},
     delay?: number,
+    extraContext: Record<string, unknown> = {},
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
@@ -460,7 +469,7 @@ export class ExecutionService {
     const action = await this.getAction(original.action.ref);
     const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
-    const context = { ...original.context, re_run: { ref: id }, user };
+    const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
     return this.request({
       action: original.action.ref,

@@ -47,6 +47,8 @@ export interface Store {
    * true for a given key: it is a unique insert, which both stores (and FerretDB) make atomic.
    */
   claim(key: string, owner: string): Promise<boolean>;
+  /** Gives back a claim; only its owner's release has an effect. */
+  release(key: string, owner: string): Promise<boolean>;
   /** The underlying database, for Agenda's job repository. */
   readonly embedded?: EmbeddedDatabase;
   readonly mongo?: MongoDatabase;
@@ -80,11 +82,14 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   });
 }
 
-type StoreCollections = Omit<Store, 'kind' | 'close' | 'claim' | 'embedded' | 'mongo'>;
+type StoreCollections = Omit<Store, 'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo'>;
 
-function withClaims(store: Omit<Store, 'claim'>): Store {
+function withClaims(store: Omit<Store, 'claim' | 'release'>): Store {
   return {
     ...store,
+    async release(key: string, owner: string): Promise<boolean> {
+      return store.claims.deleteOne({ id: key, owner });
+    },
     async claim(key: string, owner: string): Promise<boolean> {
       try {
         await store.claims.insert({ id: key, owner, claimed_at: new Date().toISOString() });

@@ -11,10 +11,20 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     const skippedNames: string[] = [];
     for (const mod of testModules) {
+      // A suite whose hook failed leaves its tests unrun: they are failures, not skips.
+      const brokenSuites = new Set([...mod.children.allSuites()].filter((s) => s.state() === 'failed'));
+      const moduleBroken =
+        mod.state() === 'failed' && [...mod.children.allTests()].every((t) => t.result().state !== 'failed');
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
+        let parent = test.parent;
+        let inBrokenSuite = false;
+        while (parent && parent.type === 'suite') {
+          if (brokenSuites.has(parent)) inBrokenSuite = true;
+          parent = parent.parent;
+        }
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed' || inBrokenSuite || moduleBroken) failed++;
         else {
           skipped++;
           skippedNames.push(`${mod.moduleId.replace(process.cwd() + '/', '')} > ${test.fullName}`);

@@ -1,0 +1,26 @@
+import type { ExecutionService } from '../executions/service.js';
+import type { Subsystem } from '../service/index.js';
+import { PolicyEngine } from './index.js';
+
+/** Policies need the executions service; `engine` is handed to executionsSubsystem as its `admit`. */
+export function policiesSubsystem(
+  executions: () => ExecutionService,
+): Subsystem & { engine(): PolicyEngine } {
+  let engine: PolicyEngine | undefined;
+  let unsubscribe: (() => void) | undefined;
+  return {
+    name: 'policies',
+    engine: () => engine!,
+    init(services) {
+      engine = new PolicyEngine(services, executions);
+    },
+    async start(services) {
+      await engine!.reload();
+      executions().onCompleted((e) => engine!.onCompleted(e));
+      unsubscribe = services.bus.subscribe(/^st2\.(policy__|pack__register)/, () => void engine!.reload());
+    },
+    stop() {
+      unsubscribe?.();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { policiesSubsystem } from '../../../src/policies/subsystem.js';
+import { newId } from '../../../src/ids.js';
+import type { ExecutionService } from '../../../src/executions/service.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `action policies (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      let executions: () => ExecutionService;
+
+      beforeAll(async () => {
+        // eslint-disable-next-line prefer-const
+        let exSub: ReturnType<typeof executionsSubsystem>;
+        executions = () => exSub.service();
+        const policies = policiesSubsystem(() => executions());
+        exSub = executionsSubsystem(() => ({ admit: policies.engine().admit }));
+        svc = await startTestService({
+          subsystems: [testSecretsSubsystem(), contentSubsystem(), policies, exSub],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: { 'auth.enable': false },
+        });
+        const { store } = svc.services;
+        await store.policies.insert({
+          id: newId(),
+          ref: 'test.local_concurrency',
+          uid: 'policy:test:local_concurrency',
+          pack: 'test',
+          name: 'local_concurrency',
+          enabled: true,
+          resource_ref: 'core.local',
+          policy_type: 'action.concurrency',
+          parameters: { threshold: 2, action: 'delay' },
+        });
+        await store.policies.insert({
+          id: newId(),
+          ref: 'test.error_retry',
+          uid: 'policy:test:error_retry',
+          pack: 'test',
+          name: 'error_retry',
+          enabled: true,
+          resource_ref: 'core.local_sudo',
+          policy_type: 'action.retry',
+          parameters: { retry_on: 'failure', max_retry_count: 2, delay: 0 },
+        });
+        await policies.engine().reload();
+      });
+      afterAll(async () => svc?.cleanup());
+
+      it('never runs more than the threshold at once, delays the rest, and finishes all of them', async () => {
+        const running = new Set<string>();
+        let peak = 0;
+        const statuses = new Set<string>();
+        const unsubscribe = svc.services.bus.subscribe('st2.execution__update', (event) => {
+          const e = event.payload as { id: string; status: string; action: { ref: string } };
+          if (e.action.ref !== 'core.local') return;
+          statuses.add(e.status);
+          if (e.status === 'running') running.add(e.id);
+          else running.delete(e.id);
+          peak = Math.max(peak, running.size);
+        });
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          ids.push(
+            (
+              await executions().request({
+                action: 'core.local',
+                parameters: { cmd: 'sleep 0.4' },
+                user: 'tester',
+              })
+            ).id,
+          );
+        }
+        const done = await waitFor(
+          async () => {
+            const recs = await Promise.all(ids.map((id) => svc.services.store.executions.get(id)));
+            return recs.every((r) => r?.status === 'succeeded') ? recs : null;
+          },
+          'all six executions to succeed',
+          30_000,
+        );
+        unsubscribe();
+        expect(done).toHaveLength(6);
+        expect(peak).toBe(2);
+        expect(statuses.has('delayed')).toBe(true);
+        const delayedOnes = done.filter((r) => r!.log.some((l) => l.status === 'delayed'));
+        expect(delayedOnes.length).toBeGreaterThanOrEqual(4);
+      });
+
+      it('re-runs a failing action as many times as the retry policy says', async () => {
+        const first = await executions().request({
+          action: 'core.local_sudo',
+          parameters: { cmd: 'exit 1' },
+          user: 'tester',
+        });
+        const all = await waitFor(
+          async () => {
+            const rows = await svc.services.store.executions.find({ 'action.ref': 'core.local_sudo' });
+            const finished = rows.filter((r) => ['failed', 'succeeded'].includes(r.status));
+            return finished.length === 3 ? rows : null;
+          },
+          'the original and two retries to finish',
+          20_000,
+        );
+        expect(all).toHaveLength(3);
+        const retries = all.filter((r) => r.id !== first.id);
+        expect(
+          retries
+            .map((r) => (r.context.policies as { retry: { retry_count: number } }).retry.retry_count)
+            .sort(),
+        ).toEqual([1, 2]);
+        expect(
+          retries.every(
+            (r) => (r.context.policies as { retry: { original: string } }).retry.original === first.id,
+          ),
+        ).toBe(true);
+      });
+    },
+  );
+}
