@@ -29,6 +29,12 @@ export interface SquallConfig {
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
   executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };
+  rules: { system_user: string; emit_actiontrigger: boolean };
+  webhooks: {
+    max_body_bytes: number;
+    delivery_id_headers: string[];
+    max_wait_seconds: number;
+  };
 }
 
 /** Bad configuration. The CLI exits with code 2 on it. */

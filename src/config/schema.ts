@@ -240,6 +240,52 @@ export const configSchema = {
         },
       },
     },
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The rules engine (st2-reference.md §4).',
+      properties: {
+        system_user: {
+          type: 'string',
+          default: 'stanley',
+          description: 'User rule-fired executions run as (st2 system user).',
+        },
+        emit_actiontrigger: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Dispatch core.st2.generic.actiontrigger for every completed execution (st2 [action_sensor] enable).',
+        },
+      },
+    },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'POST /api/v1/webhooks/<url> (st2-reference.md §11.1, §10.3 and Squall extensions).',
+      properties: {
+        max_body_bytes: {
+          type: 'integer',
+          minimum: 1,
+          default: 1048576,
+          description: 'Largest webhook request body accepted; larger bodies are answered 413.',
+        },
+        delivery_id_headers: {
+          type: 'array',
+          items: { type: 'string' },
+          default: ['X-GitHub-Delivery', 'X-Request-Id'],
+          description:
+            'Headers naming a delivery; a repeated delivery id gets the first answer again and dispatches nothing.',
+        },
+        max_wait_seconds: {
+          type: 'integer',
+          minimum: 0,
+          default: 300,
+          description: 'Upper bound of ?wait=SECONDS (synchronous webhooks).',
+        },
+      },
+    },
     scheduler: {
       type: 'object',
       additionalProperties: false,
