@@ -52,7 +52,10 @@ export function rbacSettings(config: SquallConfig): RbacSettings {
 export function kvSettings(config: SquallConfig): KvSettings {
   const k = (config as Loose).kv ?? {};
   return {
-    encryption_key_path: path.resolve(config.data_dir, k.encryption_key_path ?? path.join('keys', 'datastore.key')),
+    encryption_key_path: path.resolve(
+      config.data_dir,
+      k.encryption_key_path ?? path.join('keys', 'datastore.key'),
+    ),
     purge_interval_ms: k.purge_interval_ms ?? 1000,
   };
 }

@@ -44,5 +44,12 @@ export {
   type RoleAssignmentDefinition,
 } from './rbac.js';
 export { hashPassword, verifyPassword, sha256, randomSecret, generatePassword } from './secrets.js';
-export { authSettings, rbacSettings, kvSettings, type AuthSettings, type RbacSettings, type KvSettings } from './config.js';
+export {
+  authSettings,
+  rbacSettings,
+  kvSettings,
+  type AuthSettings,
+  type RbacSettings,
+  type KvSettings,
+} from './config.js';
 export type { AuthContext } from './types.js';

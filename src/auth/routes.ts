@@ -34,10 +34,13 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   const requireAdmin = (req: Request, what: string): RbacUser => {
     const user = rbacUser(req);
     if (!auth().policy.enabled || isAdmin(user)) return user;
-    throw new PermissionError(`User "${user.name}" doesn't have required permission: ${what} needs the admin role`, {
-      user: user.name,
-      what,
-    });
+    throw new PermissionError(
+      `User "${user.name}" doesn't have required permission: ${what} needs the admin role`,
+      {
+        user: user.name,
+        what,
+      },
+    );
   };
 
   router.add({
@@ -51,8 +54,13 @@ export function authRoutes(router: ApiRouter, services: Services): void {
       const creds = parseBasic(req.headers.authorization);
       if (!creds) throw unauthorized('Invalid or missing credentials', { hint: 'send HTTP basic auth' });
       const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-      if (b.metadata !== undefined && (typeof b.metadata !== 'object' || b.metadata === null || Array.isArray(b.metadata))) {
-        throw new SquallError('TOKEN_METADATA_INVALID', 'metadata: must be an object', { metadata: b.metadata });
+      if (
+        b.metadata !== undefined &&
+        (typeof b.metadata !== 'object' || b.metadata === null || Array.isArray(b.metadata))
+      ) {
+        throw new SquallError('TOKEN_METADATA_INVALID', 'metadata: must be an object', {
+          metadata: b.metadata,
+        });
       }
       const ttl = b.ttl === undefined || b.ttl === null ? undefined : Number(b.ttl);
       const token = await auth().login(creds.user, creds.password, {
@@ -76,7 +84,9 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     auth: 'public',
     body: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
     response: { type: 'object', properties: { valid: { type: 'boolean' } }, required: ['valid'] },
-    handler: async ({ body }) => ({ valid: Boolean(await auth().validateToken((body as { token: string }).token)) }),
+    handler: async ({ body }) => ({
+      valid: Boolean(await auth().validateToken((body as { token: string }).token)),
+    }),
   });
 
   router.add({
@@ -90,7 +100,8 @@ export function authRoutes(router: ApiRouter, services: Services): void {
       const header = req.headers['x-auth-token'];
       const bearer = req.headers.authorization?.replace(/^bearer\s+/i, '');
       const cookie = (req.headers.cookie ?? '').match(new RegExp(`${AUTH_COOKIE}=([^;]+)`))?.[1];
-      const token = (Array.isArray(header) ? header[0] : header) ?? bearer ?? (cookie && decodeURIComponent(cookie));
+      const token =
+        (Array.isArray(header) ? header[0] : header) ?? bearer ?? (cookie && decodeURIComponent(cookie));
       if ((c.method === 'token' || c.method === 'cookie') && token) await auth().revokeToken(token);
       res.setHeader('Set-Cookie', `${AUTH_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       res.status(204).end();
@@ -133,7 +144,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
       const admin = !auth().policy.enabled || isAdmin(user);
       const who = query.user as string | undefined;
       if (who && who !== user.name && !admin) {
-        throw new PermissionError(`User "${user.name}" doesn't have required permission "api_key_list" on API keys of user "${who}"`, { user: user.name, who });
+        throw new PermissionError(
+          `User "${user.name}" doesn't have required permission "api_key_list" on API keys of user "${who}"`,
+          { user: user.name, who },
+        );
       }
       return auth().listApiKeys(admin ? who : user.name);
     },
@@ -149,7 +163,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
       type: 'object',
       additionalProperties: false,
       properties: {
-        user: { type: 'string', description: 'Owner; defaults to the caller (admins may name another user).' },
+        user: {
+          type: 'string',
+          description: 'Owner; defaults to the caller (admins may name another user).',
+        },
         metadata: metadataSchema,
         enabled: { type: 'boolean' },
       },
@@ -228,7 +245,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     tag: 'rbac',
     handler: ({ params }) => {
       const list = PERMISSION_TYPES[params.resource_type];
-      if (!list) throw new NotFoundError('resource type', params.resource_type, { known: Object.keys(PERMISSION_TYPES) });
+      if (!list)
+        throw new NotFoundError('resource type', params.resource_type, {
+          known: Object.keys(PERMISSION_TYPES),
+        });
       return list;
     },
   });
@@ -278,7 +298,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
       const admin = !auth().policy.enabled || isAdmin(user);
       const who = query.user as string | undefined;
       if (!admin && who && who !== user.name) requireAdmin(req, `listing role assignments of user "${who}"`);
-      return auth().listRoleAssignments({ user: admin ? who : user.name, role: query.role as string | undefined });
+      return auth().listRoleAssignments({
+        user: admin ? who : user.name,
+        role: query.role as string | undefined,
+      });
     },
   });
 
@@ -382,7 +405,8 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     handler: async ({ req, params, body }) => {
       const b = body as { password?: string; enabled?: boolean; roles?: string[] };
       const self = callerOf(req).user === params.name;
-      if (!self || b.enabled !== undefined || b.roles !== undefined) requireAdmin(req, 'changing other users');
+      if (!self || b.enabled !== undefined || b.roles !== undefined)
+        requireAdmin(req, 'changing other users');
       return auth().updateUser(params.name, b);
     },
   });

@@ -153,7 +153,12 @@ export class AuthService {
 
   async deleteUser(name: string): Promise<void> {
     if (name === this.settings.admin_username) {
-      throw new SquallError('USER_PROTECTED', `user "${name}" is the configured admin (auth.admin_username) and cannot be deleted`, { name }, 409);
+      throw new SquallError(
+        'USER_PROTECTED',
+        `user "${name}" is the configured admin (auth.admin_username) and cannot be deleted`,
+        { name },
+        409,
+      );
     }
     if (!(await this.store.users.deleteOne({ name }))) throw new NotFoundError('user', name);
     await this.store.tokens.deleteMany({ user: name });
@@ -172,10 +177,15 @@ export class AuthService {
   private checkRoles(roles: string[]): void {
     for (const r of roles) {
       if (!this.policy.getRole(r)) {
-        throw new SquallError('RBAC_ROLE_UNKNOWN', `role "${r}" does not exist`, {
-          role: r,
-          known: this.policy.listRoles().map((x) => x.name),
-        }, 400);
+        throw new SquallError(
+          'RBAC_ROLE_UNKNOWN',
+          `role "${r}" does not exist`,
+          {
+            role: r,
+            known: this.policy.listRoles().map((x) => x.name),
+          },
+          400,
+        );
       }
     }
   }
@@ -204,7 +214,11 @@ export class AuthService {
     }
     if (opts.ttl !== undefined) {
       if (!Number.isInteger(opts.ttl) || opts.ttl <= 0) {
-        throw new SquallError('TOKEN_TTL_INVALID', `ttl: must be a positive whole number of seconds, got ${String(opts.ttl)}`, { ttl: opts.ttl });
+        throw new SquallError(
+          'TOKEN_TTL_INVALID',
+          `ttl: must be a positive whole number of seconds, got ${String(opts.ttl)}`,
+          { ttl: opts.ttl },
+        );
       }
       if (opts.ttl > this.settings.token_ttl) {
         throw new SquallError(
@@ -217,7 +231,11 @@ export class AuthService {
     return this.issueToken(username, opts.ttl ?? this.settings.token_ttl, opts.metadata ?? {});
   }
 
-  async issueToken(user: string, ttlSeconds: number, metadata: Record<string, unknown> = {}): Promise<TokenResponse> {
+  async issueToken(
+    user: string,
+    ttlSeconds: number,
+    metadata: Record<string, unknown> = {},
+  ): Promise<TokenResponse> {
     const token = randomSecret();
     const record: TokenRecord = {
       id: newId(),
@@ -322,7 +340,8 @@ export class AuthService {
     const record = await this.validateToken(token);
     if (!record) throw unauthorized('Token has expired or is invalid.', { method });
     const user = await this.store.users.findOne({ name: record.user });
-    if (user && !user.enabled) throw unauthorized(`User "${record.user}" is disabled.`, { user: record.user });
+    if (user && !user.enabled)
+      throw unauthorized(`User "${record.user}" is disabled.`, { user: record.user });
     const executionId = (record.metadata as Record<string, unknown> | undefined)?.execution_id;
     return {
       user: record.user,
@@ -337,15 +356,22 @@ export class AuthService {
     if (!record) throw unauthorized('API key is invalid.', { method: 'api_key' });
     if (!record.enabled) throw unauthorized(`API key "${record.id}" is disabled.`, { id: record.id });
     const user = await this.store.users.findOne({ name: record.user });
-    if (user && !user.enabled) throw unauthorized(`User "${record.user}" is disabled.`, { user: record.user });
-    return { user: record.user, roles: await this.effectiveRoles(record.user, user?.roles), method: 'api_key' };
+    if (user && !user.enabled)
+      throw unauthorized(`User "${record.user}" is disabled.`, { user: record.user });
+    return {
+      user: record.user,
+      roles: await this.effectiveRoles(record.user, user?.roles),
+      method: 'api_key',
+    };
   }
 
   // ---- role assignments ------------------------------------------------------------------------
 
   async listRoleAssignments(filter: { user?: string; role?: string } = {}): Promise<RoleAssignmentView[]> {
     const out: RoleAssignmentView[] = [];
-    const users = await this.store.users.find(filter.user ? { name: filter.user } : {}, { sort: { name: 1 } });
+    const users = await this.store.users.find(filter.user ? { name: filter.user } : {}, {
+      sort: { name: 1 },
+    });
     for (const u of users) {
       for (const role of u.roles) {
         out.push({ id: assignmentId(u.name, role), user: u.name, role, is_remote: false, source: 'API' });
@@ -376,7 +402,11 @@ export class AuthService {
   async unassignRole(id: string): Promise<void> {
     const parsed = parseAssignmentId(id);
     if (!parsed) {
-      throw new SquallError('ROLE_ASSIGNMENT_ID_INVALID', `role assignment id "${id}" is not of the form <user>:<role>`, { id });
+      throw new SquallError(
+        'ROLE_ASSIGNMENT_ID_INVALID',
+        `role assignment id "${id}" is not of the form <user>:<role>`,
+        { id },
+      );
     }
     const { user, role } = parsed;
     if (this.definitions.assignments.some((a) => a.username === user && a.roles.includes(role))) {

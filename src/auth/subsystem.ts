@@ -25,7 +25,9 @@ export function authSubsystem(): Subsystem {
     start(services: Services) {
       const auth = getAuthService(services);
       timer = setInterval(() => {
-        auth.purgeExpiredTokens().catch((err) => services.logger.warn({ err }, 'purging expired tokens failed'));
+        auth
+          .purgeExpiredTokens()
+          .catch((err) => services.logger.warn({ err }, 'purging expired tokens failed'));
       }, TOKEN_PURGE_MS);
       timer.unref();
     },

@@ -101,7 +101,11 @@ export class ApiClient {
     }
   }
 
-  async request<T = unknown>(method: string, pathname: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    pathname: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const target = new URL(this.url + pathname);
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v !== undefined) target.searchParams.set(k, String(v));
@@ -176,14 +180,23 @@ function sameServer(a: string | undefined, b: string): boolean {
   return a.replace(/\/+$/, '') === b;
 }
 
-function apiError(status: number, body: unknown, method: string, pathname: string, client: ApiClient): SquallError {
+function apiError(
+  status: number,
+  body: unknown,
+  method: string,
+  pathname: string,
+  client: ApiClient,
+): SquallError {
   const fault =
     body && typeof body === 'object' && 'faultstring' in body
       ? String((body as { faultstring: unknown }).faultstring)
       : typeof body === 'string' && body
         ? body.slice(0, 300)
         : `${method.toUpperCase()} ${pathname} failed`;
-  const code = body && typeof body === 'object' && 'code' in body ? String((body as { code: unknown }).code) : 'API_ERROR';
+  const code =
+    body && typeof body === 'object' && 'code' in body
+      ? String((body as { code: unknown }).code)
+      : 'API_ERROR';
   const hint =
     status === 401
       ? client.token || client.apiKey
@@ -192,12 +205,20 @@ function apiError(status: number, body: unknown, method: string, pathname: strin
       : status === 403
         ? 'ask an admin for a role that grants this (see `squall role list`)'
         : undefined;
-  return new SquallError(code, `${status}: ${fault}`, { status, path: pathname, ...(hint ? { hint } : {}) }, status);
+  return new SquallError(
+    code,
+    `${status}: ${fault}`,
+    { status, path: pathname, ...(hint ? { hint } : {}) },
+    status,
+  );
 }
 
 /** Adds `--url` (the API to talk to) to a command. */
 export function withClientOptions<C extends { option(flags: string, description: string): C }>(cmd: C): C {
-  return cmd.option('--url <url>', `Squall API base URL (default: SQUALL_API_URL, the CLI config, or ${DEFAULT_API_URL})`);
+  return cmd.option(
+    '--url <url>',
+    `Squall API base URL (default: SQUALL_API_URL, the CLI config, or ${DEFAULT_API_URL})`,
+  );
 }
 
 export function clientFrom(opts: { url?: string }): ApiClient {

@@ -22,7 +22,8 @@ export function cellText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.replace(/\s*\n\s*/g, ' ');
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.join(', ');
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
+    return value.join(', ');
   return JSON.stringify(value);
 }
 
@@ -51,7 +52,11 @@ export function terminalWidth(): number {
  * Records as a table with the chosen columns (dotted paths allowed). When the table is wider
  * than `width`, the widest columns are narrowed first and their cells end with "…".
  */
-export function renderTable(records: readonly Record<string, unknown>[], columns: readonly string[], width = terminalWidth()): string {
+export function renderTable(
+  records: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  width = terminalWidth(),
+): string {
   const sep = ' | ';
   const rows = records.map((r) => columns.map((c) => cellText(getPath(r, c))));
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
@@ -70,7 +75,11 @@ export function renderTable(records: readonly Record<string, unknown>[], columns
 }
 
 /** One record as a two-column attribute/value table (st2's `get` view). */
-export function renderRecord(record: Record<string, unknown>, attributes?: readonly string[], width = terminalWidth()): string {
+export function renderRecord(
+  record: Record<string, unknown>,
+  attributes?: readonly string[],
+  width = terminalWidth(),
+): string {
   const keys = attributes ?? Object.keys(record);
   const rows = keys.map((k) => ({ attribute: k, value: getPath(record, k) }));
   return renderTable(rows, ['attribute', 'value'], width);
@@ -89,7 +98,8 @@ export function formatOutput(
     const columns = options.columns ?? Object.keys(records[0]);
     return renderTable(records, columns);
   }
-  if (data && typeof data === 'object') return renderRecord(data as Record<string, unknown>, options.attributes);
+  if (data && typeof data === 'object')
+    return renderRecord(data as Record<string, unknown>, options.attributes);
   return `${cellText(data)}\n`;
 }
 

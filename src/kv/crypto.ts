@@ -33,9 +33,14 @@ export function readKeyFile(file: string): Buffer {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<KeyFile>;
   } catch (err) {
-    throw new SquallError('KV_KEY_INVALID', `datastore key file ${file} is not readable JSON: ${(err as Error).message}`, {
-      file,
-    }, 500);
+    throw new SquallError(
+      'KV_KEY_INVALID',
+      `datastore key file ${file} is not readable JSON: ${(err as Error).message}`,
+      {
+        file,
+      },
+      500,
+    );
   }
   const hex = parsed.aesKeyString;
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
@@ -80,11 +85,17 @@ export function encryptValue(key: Buffer, plaintext: string): string {
 export function decryptValue(key: Buffer, ciphertext: string, name?: string): string {
   const what = name ? `secret "${name}"` : 'value';
   if (typeof ciphertext !== 'string' || !/^[0-9a-fA-F]*$/.test(ciphertext) || ciphertext.length % 2) {
-    throw new SquallError('KV_DECRYPT_FAILED', `cannot decrypt ${what}: it is not a Squall ciphertext (hex)`, { name });
+    throw new SquallError(
+      'KV_DECRYPT_FAILED',
+      `cannot decrypt ${what}: it is not a Squall ciphertext (hex)`,
+      { name },
+    );
   }
   const raw = Buffer.from(ciphertext, 'hex');
   if (raw.length < IV_BYTES + TAG_BYTES) {
-    throw new SquallError('KV_DECRYPT_FAILED', `cannot decrypt ${what}: the ciphertext is too short`, { name });
+    throw new SquallError('KV_DECRYPT_FAILED', `cannot decrypt ${what}: the ciphertext is too short`, {
+      name,
+    });
   }
   const iv = raw.subarray(0, IV_BYTES);
   const tag = raw.subarray(raw.length - TAG_BYTES);

@@ -6,7 +6,10 @@ import type { Services } from '../service/index.js';
 import { normaliseScope, type KeyValuePair, type KvScope } from './service.js';
 import { getKeyValueService } from './subsystem.js';
 
-const scopeQuery = { type: 'string', description: 'system (st2kv.system), user (st2kv.user) or, for lists, all' };
+const scopeQuery = {
+  type: 'string',
+  description: 'system (st2kv.system), user (st2kv.user) or, for lists, all',
+};
 
 const pairSchema = {
   type: 'object',
@@ -103,9 +106,18 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         }));
       } else {
         // Without a global list grant, only keys the user may view one by one are shown.
-        const all = await kv().list({ prefix: query.prefix as string | undefined, scope, user: owner, decrypt });
+        const all = await kv().list({
+          prefix: query.prefix as string | undefined,
+          scope,
+          user: owner,
+          decrypt,
+        });
         const visible = all.items.filter((i) =>
-          policy().can(user, 'key_value_pair_view', uids.keyValuePair(i.scope === 'st2kv.user' ? 'user' : 'system', i.name, i.user)),
+          policy().can(
+            user,
+            'key_value_pair_view',
+            uids.keyValuePair(i.scope === 'st2kv.user' ? 'user' : 'system', i.name, i.user),
+          ),
         );
         total = visible.length;
         items = visible.slice(offset, limit >= 0 ? offset + limit : undefined);
@@ -142,7 +154,8 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'put',
     path: '/api/v1/keys/:name',
-    summary: 'Create or update a key (secret: encrypt at rest; encrypted: value is already ciphertext; ttl in seconds)',
+    summary:
+      'Create or update a key (secret: encrypt at rest; encrypted: value is already ciphertext; ttl in seconds)',
     tag: 'keys',
     body: {
       type: 'object',
@@ -170,10 +183,14 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         ttl?: number;
       };
       if (b.name !== undefined && b.name !== params.name) {
-        throw new SquallError('KV_NAME_MISMATCH', `body name "${b.name}" differs from the URL's key name "${params.name}"`, {
-          name: params.name,
-          bodyName: b.name,
-        });
+        throw new SquallError(
+          'KV_NAME_MISMATCH',
+          `body name "${b.name}" differs from the URL's key name "${params.name}"`,
+          {
+            name: params.name,
+            bodyName: b.name,
+          },
+        );
       }
       const scope = normaliseScope(b.scope);
       const owner = scope === 'user' ? ownerOf(user, admin, b.user) : undefined;
@@ -200,7 +217,8 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const scope = normaliseScope(query.scope as string | undefined);
       const owner = scope === 'user' ? ownerOf(user, admin, query.user) : undefined;
       policy().assertCan(user, 'key_value_pair_delete', uids.keyValuePair(scope, params.name, owner));
-      if (!(await kv().delete(params.name, { scope, user: owner }))) throw notFound(params.name, scope, owner);
+      if (!(await kv().delete(params.name, { scope, user: owner })))
+        throw notFound(params.name, scope, owner);
       res.status(204).end();
       return undefined;
     },

@@ -143,9 +143,13 @@ export class KeyValueService {
     }
     const scope = normaliseScope(opts.scope);
     if (scope === 'user' && !opts.user) {
-      throw new SquallError('KV_USER_REQUIRED', `key "${name}": scope user needs the user the key belongs to`, {
-        name,
-      });
+      throw new SquallError(
+        'KV_USER_REQUIRED',
+        `key "${name}": scope user needs the user the key belongs to`,
+        {
+          name,
+        },
+      );
     }
     const user = scope === 'user' ? opts.user : undefined;
     return { scope, user, uid: kvUid(scope, name, user) };
@@ -165,20 +169,29 @@ export class KeyValueService {
   async set(name: string, value: string, opts: SetOptions = {}): Promise<KeyValuePair> {
     const { scope, user, uid } = this.where(name, opts);
     if (typeof value !== 'string') {
-      throw new SquallError('KV_VALUE_INVALID', `key "${name}": value must be a string (store JSON for structures)`, {
-        name,
-        type: typeof value,
-      });
+      throw new SquallError(
+        'KV_VALUE_INVALID',
+        `key "${name}": value must be a string (store JSON for structures)`,
+        {
+          name,
+          type: typeof value,
+        },
+      );
     }
     if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl <= 0)) {
-      throw new SquallError('KV_TTL_INVALID', `key "${name}": ttl must be a positive whole number of seconds`, {
-        name,
-        ttl: opts.ttl,
-      });
+      throw new SquallError(
+        'KV_TTL_INVALID',
+        `key "${name}": ttl must be a positive whole number of seconds`,
+        {
+          name,
+          ttl: opts.ttl,
+        },
+      );
     }
     const secret = Boolean(opts.secret || opts.encrypted);
     let stored = value;
-    if (opts.encrypted) decryptValue(this.key, value, name); // proves it is our ciphertext
+    if (opts.encrypted)
+      decryptValue(this.key, value, name); // proves it is our ciphertext
     else if (secret) stored = encryptValue(this.key, value);
 
     const now = new Date();
@@ -194,8 +207,10 @@ export class KeyValueService {
         value: stored,
         secret,
         encrypted: secret,
-        ...(opts.ttl ? { ttl: opts.ttl, expire_timestamp: new Date(now.getTime() + opts.ttl * 1000).toISOString() } : {}),
-        created_at: (live && typeof previous.created_at === 'string' ? previous.created_at : now.toISOString()),
+        ...(opts.ttl
+          ? { ttl: opts.ttl, expire_timestamp: new Date(now.getTime() + opts.ttl * 1000).toISOString() }
+          : {}),
+        created_at: live && typeof previous.created_at === 'string' ? previous.created_at : now.toISOString(),
         updated_at: now.toISOString(),
       };
       try {
@@ -233,7 +248,9 @@ export class KeyValueService {
       }
       clauses.push({ scope: 'user', user: opts.user });
     } else if (!opts.allUsers) {
-      clauses.push({ $or: [{ scope: 'system' }, ...(opts.user ? [{ scope: 'user', user: opts.user }] : [])] });
+      clauses.push({
+        $or: [{ scope: 'system' }, ...(opts.user ? [{ scope: 'user', user: opts.user }] : [])],
+      });
     }
     const filter: Filter = { $and: clauses };
     const total = await this.store.kvPairs.count(filter);
@@ -279,9 +296,15 @@ export class KeyValueService {
     const full = (name: string, local?: boolean) => (local && localPrefix ? `${localPrefix}:${name}` : name);
     return {
       getValue: async (name, o = {}) =>
-        (await this.get(full(name, o.local), { scope: o.scope ?? 'system', user, decrypt: o.decrypt }))?.value ?? null,
+        (await this.get(full(name, o.local), { scope: o.scope ?? 'system', user, decrypt: o.decrypt }))
+          ?.value ?? null,
       setValue: async (name, value, o = {}) => {
-        await this.set(full(name, o.local), value, { scope: o.scope ?? 'system', user, ttl: o.ttl, secret: o.encrypt });
+        await this.set(full(name, o.local), value, {
+          scope: o.scope ?? 'system',
+          user,
+          ttl: o.ttl,
+          secret: o.encrypt,
+        });
       },
       deleteValue: (name, o = {}) => this.delete(full(name, o.local), { scope: o.scope ?? 'system', user }),
       listValues: async (o = {}) => {

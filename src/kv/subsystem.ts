@@ -35,7 +35,10 @@ export function kvSubsystem(): Subsystem {
       const settings = kvSettings(services.config);
       const { key, created } = loadOrCreateKey(settings.encryption_key_path);
       if (created) {
-        services.logger.info({ file: settings.encryption_key_path }, 'generated the datastore encryption key');
+        services.logger.info(
+          { file: settings.encryption_key_path },
+          'generated the datastore encryption key',
+        );
       }
       registry.set(services, new KeyValueService(services.store, key, services.bus));
     },

@@ -13,14 +13,20 @@ export function parseMetadata(raw: string): Record<string, unknown> {
     try {
       return JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
-      throw new SquallError('CLI_ARGUMENT_INVALID', `--metadata: invalid JSON: ${(err as Error).message}`, { raw });
+      throw new SquallError('CLI_ARGUMENT_INVALID', `--metadata: invalid JSON: ${(err as Error).message}`, {
+        raw,
+      });
     }
   }
   const out: Record<string, unknown> = {};
   for (const pair of text.split(',')) {
     const i = pair.indexOf('=');
     if (i <= 0) {
-      throw new SquallError('CLI_ARGUMENT_INVALID', `--metadata: "${pair}" is not key=value (or pass a JSON object)`, { raw });
+      throw new SquallError(
+        'CLI_ARGUMENT_INVALID',
+        `--metadata: "${pair}" is not key=value (or pass a JSON object)`,
+        { raw },
+      );
     }
     out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
@@ -55,7 +61,10 @@ export function registerApikey(program: Command): void {
 
   withOutputOptions(
     withClientOptions(
-      apikey.command('list').description('List API keys').option('-u, --user <user>', "another user's keys (admins)"),
+      apikey
+        .command('list')
+        .description('List API keys')
+        .option('-u, --user <user>', "another user's keys (admins)"),
     ),
   ).action(async (opts: Opts & { user?: string }) => {
     print(await clientFrom(opts).get('/api/v1/apikeys', { user: opts.user }), opts, { columns: COLUMNS });
@@ -67,21 +76,25 @@ export function registerApikey(program: Command): void {
     },
   );
 
-  withClientOptions(apikey.command('delete <id>').description('Delete an API key')).action(async (id: string, opts: Opts) => {
-    await clientFrom(opts).delete(`/api/v1/apikeys/${encodeURIComponent(id)}`);
-    process.stdout.write(`Resource with id "${id}" has been successfully deleted.\n`);
-  });
+  withClientOptions(apikey.command('delete <id>').description('Delete an API key')).action(
+    async (id: string, opts: Opts) => {
+      await clientFrom(opts).delete(`/api/v1/apikeys/${encodeURIComponent(id)}`);
+      process.stdout.write(`Resource with id "${id}" has been successfully deleted.\n`);
+    },
+  );
 
   for (const [name, enabled] of [
     ['enable', true],
     ['disable', false],
   ] as const) {
-    withOutputOptions(withClientOptions(apikey.command(`${name} <id>`).description(`${name[0].toUpperCase()}${name.slice(1)} an API key`))).action(
-      async (id: string, opts: Opts) => {
-        print(await clientFrom(opts).put(`/api/v1/apikeys/${encodeURIComponent(id)}`, { enabled }), opts, {
-          attributes: ['id', 'user', 'enabled'],
-        });
-      },
-    );
+    withOutputOptions(
+      withClientOptions(
+        apikey.command(`${name} <id>`).description(`${name[0].toUpperCase()}${name.slice(1)} an API key`),
+      ),
+    ).action(async (id: string, opts: Opts) => {
+      print(await clientFrom(opts).put(`/api/v1/apikeys/${encodeURIComponent(id)}`, { enabled }), opts, {
+        attributes: ['id', 'user', 'enabled'],
+      });
+    });
   }
 }

@@ -9,7 +9,9 @@ type Common = OutputFlags & { url?: string; scope?: string; user?: string };
 function int(v: string, name: string): number {
   const n = Number.parseInt(v, 10);
   if (!Number.isInteger(n) || String(n) !== v.trim()) {
-    throw new SquallError('CLI_ARGUMENT_INVALID', `${name}: expected a whole number, got "${v}"`, { value: v });
+    throw new SquallError('CLI_ARGUMENT_INVALID', `${name}: expected a whole number, got "${v}"`, {
+      value: v,
+    });
   }
   return n;
 }
@@ -22,7 +24,9 @@ export function registerKey(program: Command): void {
     withClientOptions(
       key
         .command('list')
-        .description('List keys; secrets stay encrypted unless --decrypt (admins, or your own user-scope keys)')
+        .description(
+          'List keys; secrets stay encrypted unless --decrypt (admins, or your own user-scope keys)',
+        )
         .option('-p, --prefix <prefix>', 'only keys whose name starts with this')
         .option('-s, --scope <scope>', 'system, user or all (default all: system and your own)')
         .option('-u, --user <user>', "another user's user-scope keys (admins)")
@@ -57,11 +61,14 @@ export function registerKey(program: Command): void {
         .option('-u, --user <user>', "another user's user-scope key (admins)"),
     ),
   ).action(async (name: string, opts: Common & { decrypt?: boolean }) => {
-    const item = await clientFrom(opts).get<Record<string, unknown>>(`/api/v1/keys/${encodeURIComponent(name)}`, {
-      scope: opts.scope,
-      user: opts.user,
-      decrypt: opts.decrypt ? true : undefined,
-    });
+    const item = await clientFrom(opts).get<Record<string, unknown>>(
+      `/api/v1/keys/${encodeURIComponent(name)}`,
+      {
+        scope: opts.scope,
+        user: opts.user,
+        decrypt: opts.decrypt ? true : undefined,
+      },
+    );
     print(item, opts, { attributes: COLUMNS.filter((c) => item[c] !== undefined) });
   });
 
@@ -76,18 +83,27 @@ export function registerKey(program: Command): void {
         .option('-s, --scope <scope>', 'system (default) or user')
         .option('-u, --user <user>', "set another user's user-scope key (admins)"),
     ),
-  ).action(async (name: string, value: string, opts: Common & { encrypt?: boolean; encrypted?: boolean; ttl?: number }) => {
-    const item = await clientFrom(opts).put<Record<string, unknown>>(`/api/v1/keys/${encodeURIComponent(name)}`, {
-      name,
-      value,
-      ...(opts.encrypt ? { secret: true } : {}),
-      ...(opts.encrypted ? { encrypted: true } : {}),
-      ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
-      ...(opts.scope ? { scope: opts.scope } : {}),
-      ...(opts.user ? { user: opts.user } : {}),
-    });
-    print(item, opts, { attributes: COLUMNS.filter((c) => item[c] !== undefined) });
-  });
+  ).action(
+    async (
+      name: string,
+      value: string,
+      opts: Common & { encrypt?: boolean; encrypted?: boolean; ttl?: number },
+    ) => {
+      const item = await clientFrom(opts).put<Record<string, unknown>>(
+        `/api/v1/keys/${encodeURIComponent(name)}`,
+        {
+          name,
+          value,
+          ...(opts.encrypt ? { secret: true } : {}),
+          ...(opts.encrypted ? { encrypted: true } : {}),
+          ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
+          ...(opts.scope ? { scope: opts.scope } : {}),
+          ...(opts.user ? { user: opts.user } : {}),
+        },
+      );
+      print(item, opts, { attributes: COLUMNS.filter((c) => item[c] !== undefined) });
+    },
+  );
 
   withClientOptions(
     key
@@ -96,7 +112,10 @@ export function registerKey(program: Command): void {
       .option('-s, --scope <scope>', 'system (default) or user')
       .option('-u, --user <user>', "another user's user-scope key (admins)"),
   ).action(async (name: string, opts: Common) => {
-    await clientFrom(opts).delete(`/api/v1/keys/${encodeURIComponent(name)}`, { scope: opts.scope, user: opts.user });
+    await clientFrom(opts).delete(`/api/v1/keys/${encodeURIComponent(name)}`, {
+      scope: opts.scope,
+      user: opts.user,
+    });
     process.stdout.write(`Resource with id "${name}" has been successfully deleted.\n`);
   });
 }

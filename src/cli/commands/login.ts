@@ -20,7 +20,13 @@ export async function promptPassword(question: string): Promise<string> {
     muted = tty;
     const answer = await new Promise<string>((resolve, reject) => {
       rl.once('line', resolve);
-      rl.once('close', () => reject(new SquallError('PASSWORD_MISSING', 'no password given (stdin closed)', { hint: 'pass -p PASSWORD' })));
+      rl.once('close', () =>
+        reject(
+          new SquallError('PASSWORD_MISSING', 'no password given (stdin closed)', {
+            hint: 'pass -p PASSWORD',
+          }),
+        ),
+      );
     });
     if (tty) process.stderr.write('\n');
     return answer;
@@ -37,16 +43,28 @@ export function registerLogin(program: Command): void {
       .option('-p, --password <password>', 'password (prompted for when absent)')
       .option('-l, --ttl <seconds>', 'token lifetime in seconds', (v) => Number.parseInt(v, 10))
       .option('--no-cache', 'print the token instead of caching it'),
-  ).action(async (userArg: string | undefined, opts: { password?: string; ttl?: number; cache: boolean; url?: string }) => {
-    const client = new ApiClient({ url: opts.url });
-    const user = userArg ?? process.env.SQUALL_USER ?? 'st2admin';
-    const password = opts.password ?? (await promptPassword(`Password for ${user}: `));
-    const token = await client.login(user, password, opts.ttl);
-    if (!opts.cache) {
-      process.stdout.write(`${token.token}\n`);
-      return;
-    }
-    const file = writeCliConfig({ url: client.url, token: token.token, user: token.user, expiry: token.expiry });
-    process.stdout.write(`Logged in as ${token.user} at ${client.url}; token cached in ${file} (expires ${token.expiry})\n`);
-  });
+  ).action(
+    async (
+      userArg: string | undefined,
+      opts: { password?: string; ttl?: number; cache: boolean; url?: string },
+    ) => {
+      const client = new ApiClient({ url: opts.url });
+      const user = userArg ?? process.env.SQUALL_USER ?? 'st2admin';
+      const password = opts.password ?? (await promptPassword(`Password for ${user}: `));
+      const token = await client.login(user, password, opts.ttl);
+      if (!opts.cache) {
+        process.stdout.write(`${token.token}\n`);
+        return;
+      }
+      const file = writeCliConfig({
+        url: client.url,
+        token: token.token,
+        user: token.user,
+        expiry: token.expiry,
+      });
+      process.stdout.write(
+        `Logged in as ${token.user} at ${client.url}; token cached in ${file} (expires ${token.expiry})\n`,
+      );
+    },
+  );
 }

@@ -16,9 +16,13 @@ function roleList(v: string): string[] {
 export function registerUser(program: Command): void {
   const user = program.command('user').description('Users (admin)');
 
-  withOutputOptions(withClientOptions(user.command('list').description('List users'))).action(async (opts: Opts) => {
-    print(await clientFrom(opts).get('/api/v1/users'), opts, { columns: ['name', 'roles', 'enabled', 'created_at'] });
-  });
+  withOutputOptions(withClientOptions(user.command('list').description('List users'))).action(
+    async (opts: Opts) => {
+      print(await clientFrom(opts).get('/api/v1/users'), opts, {
+        columns: ['name', 'roles', 'enabled', 'created_at'],
+      });
+    },
+  );
 
   withOutputOptions(
     withClientOptions(
@@ -33,10 +37,10 @@ export function registerUser(program: Command): void {
     print(await clientFrom(opts).post('/api/v1/users', { name, password, roles: opts.roles }), opts);
   });
 
-  withClientOptions(user.command('delete <name>').description('Delete a user with their tokens and API keys')).action(
-    async (name: string, opts: Opts) => {
-      await clientFrom(opts).delete(`/api/v1/users/${encodeURIComponent(name)}`);
-      process.stdout.write(`User "${name}" has been deleted.\n`);
-    },
-  );
+  withClientOptions(
+    user.command('delete <name>').description('Delete a user with their tokens and API keys'),
+  ).action(async (name: string, opts: Opts) => {
+    await clientFrom(opts).delete(`/api/v1/users/${encodeURIComponent(name)}`);
+    process.stdout.write(`User "${name}" has been deleted.\n`);
+  });
 }

@@ -43,7 +43,8 @@ function squall(args: string[], env: Record<string, string> = {}, input?: string
         },
         timeout: 60_000,
       },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
     else child.stdin!.end();
@@ -90,7 +91,11 @@ describe('squall CLI against a running server', () => {
 
   it('login reads the password from stdin when -p is absent', async () => {
     const otherHome = path.join(home.dir, 'other');
-    const login = await squall(['login', 'st2admin'], { XDG_CONFIG_HOME: otherHome }, `${api.adminPassword}\n`);
+    const login = await squall(
+      ['login', 'st2admin'],
+      { XDG_CONFIG_HOME: otherHome },
+      `${api.adminPassword}\n`,
+    );
     expect(login.code).toBe(0);
     expect(login.stdout).toMatch(/^Logged in as st2admin/);
     const bad = await squall(['login', 'st2admin', '-p', 'nope'], { XDG_CONFIG_HOME: otherHome });
@@ -101,8 +106,14 @@ describe('squall CLI against a running server', () => {
   it('an API key from `apikey create -k` works through SQUALL_API_KEY', async () => {
     const created = await squall(['apikey', 'create', '-k', '-m', 'used_by=cli-test']);
     expect(created.stdout).toMatch(/^[0-9a-f]{64}\n$/);
-    const who = await squall(['whoami', '--json'], { SQUALL_API_KEY: created.stdout.trim(), XDG_CONFIG_HOME: path.join(home.dir, 'none') });
-    expect(JSON.parse(who.stdout)).toMatchObject({ username: 'st2admin', authentication: { method: 'api_key' } });
+    const who = await squall(['whoami', '--json'], {
+      SQUALL_API_KEY: created.stdout.trim(),
+      XDG_CONFIG_HOME: path.join(home.dir, 'none'),
+    });
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      username: 'st2admin',
+      authentication: { method: 'api_key' },
+    });
   });
 
   it('explains a missing login and an unreachable server in one line with a hint', async () => {
@@ -111,9 +122,13 @@ describe('squall CLI against a running server', () => {
     expect(anonymous.stderr).toBe(
       'squall: 401: Unauthorized - One of Token or API key required.\n  hint: log in with `squall login` (or set SQUALL_API_KEY / SQUALL_AUTH_TOKEN)\n',
     );
-    const down = await squall(['whoami', '--url', 'http://127.0.0.1:9'], { XDG_CONFIG_HOME: path.join(home.dir, 'nobody') });
+    const down = await squall(['whoami', '--url', 'http://127.0.0.1:9'], {
+      XDG_CONFIG_HOME: path.join(home.dir, 'nobody'),
+    });
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/^squall: cannot reach Squall at http:\/\/127\.0\.0\.1:9: is `squall start` running\?/);
+    expect(down.stderr).toMatch(
+      /^squall: cannot reach Squall at http:\/\/127\.0\.0\.1:9: is `squall start` running\?/,
+    );
   });
 
   it('role list shows the system roles; user create is refused to non-admins', async () => {
@@ -122,6 +137,8 @@ describe('squall CLI against a running server', () => {
     const token = await api.tokenFor('cli_operator', ['operator']);
     const denied = await squall(['user', 'create', 'x', '-p', 'y'], { SQUALL_AUTH_TOKEN: token });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/^squall: 403: User "cli_operator" doesn't have required permission: creating users needs the admin role/);
+    expect(denied.stderr).toMatch(
+      /^squall: 403: User "cli_operator" doesn't have required permission: creating users needs the admin role/,
+    );
   });
 });

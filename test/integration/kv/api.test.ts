@@ -27,9 +27,16 @@ describe('secrets', () => {
   const PLAINTEXT = 'correct-horse-battery-staple-42';
 
   it('are stored as ciphertext: in the store collection and in the embedded data files', async () => {
-    const put = await api.request('put', '/api/v1/keys/db_password', { body: { value: PLAINTEXT, secret: true } });
+    const put = await api.request('put', '/api/v1/keys/db_password', {
+      body: { value: PLAINTEXT, secret: true },
+    });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ name: 'db_password', secret: true, encrypted: true, scope: 'st2kv.system' });
+    expect(put.body).toMatchObject({
+      name: 'db_password',
+      secret: true,
+      encrypted: true,
+      scope: 'st2kv.system',
+    });
     expect(put.body.value).not.toBe(PLAINTEXT);
 
     const raw = await api.services.store.kvPairs.findOne({ name: 'db_password' });
@@ -72,19 +79,28 @@ describe('user scope', () => {
       body: { value: 'alice-gh', scope: 'user', secret: true },
     });
     expect(put.body).toMatchObject({ scope: 'st2kv.user', user: 'alice', secret: true });
-    await api.request('put', '/api/v1/keys/gh_token', { token: bob, body: { value: 'bob-gh', scope: 'st2kv.user' } });
+    await api.request('put', '/api/v1/keys/gh_token', {
+      token: bob,
+      body: { value: 'bob-gh', scope: 'st2kv.user' },
+    });
 
     const own = await api.request('get', '/api/v1/keys/gh_token?scope=user&decrypt=true', { token: alice });
     expect(own.body).toMatchObject({ value: 'alice-gh', user: 'alice' });
-    expect((await api.request('get', '/api/v1/keys/gh_token?scope=user', { token: bob })).body.value).toBe('bob-gh');
+    expect((await api.request('get', '/api/v1/keys/gh_token?scope=user', { token: bob })).body.value).toBe(
+      'bob-gh',
+    );
 
     const peek = await api.request('get', '/api/v1/keys/gh_token?scope=user&user=alice', { token: bob });
     expect(peek.status).toBe(403);
     expect(peek.body.faultstring).toMatch(/^"user" attribute can only be provided by admins/);
-    expect((await api.request('delete', '/api/v1/keys/gh_token?scope=user&user=alice', { token: bob })).status).toBe(403);
+    expect(
+      (await api.request('delete', '/api/v1/keys/gh_token?scope=user&user=alice', { token: bob })).status,
+    ).toBe(403);
 
     const bobsList = await api.request('get', '/api/v1/keys?scope=user', { token: bob });
-    expect(bobsList.body.map((k: { user: string; value: string }) => `${k.user}:${k.value}`)).toEqual(['bob:bob-gh']);
+    expect(bobsList.body.map((k: { user: string; value: string }) => `${k.user}:${k.value}`)).toEqual([
+      'bob:bob-gh',
+    ]);
     const adminView = await api.request('get', '/api/v1/keys/gh_token?scope=user&user=alice&decrypt=true');
     expect(adminView.body.value).toBe('alice-gh');
     const adminAll = await api.request('get', '/api/v1/keys?scope=all&prefix=gh_');
@@ -94,8 +110,13 @@ describe('user scope', () => {
 
   it('a user without roles still manages their own user-scope keys, and nothing else', async () => {
     const nora = await api.tokenFor('nora', []);
-    expect((await api.request('put', '/api/v1/keys/pref', { token: nora, body: { value: 'dark', scope: 'user' } })).status).toBe(200);
-    expect((await api.request('get', '/api/v1/keys/pref?scope=user', { token: nora })).body.value).toBe('dark');
+    expect(
+      (await api.request('put', '/api/v1/keys/pref', { token: nora, body: { value: 'dark', scope: 'user' } }))
+        .status,
+    ).toBe(200);
+    expect((await api.request('get', '/api/v1/keys/pref?scope=user', { token: nora })).body.value).toBe(
+      'dark',
+    );
     expect((await api.request('delete', '/api/v1/keys/pref?scope=user', { token: nora })).status).toBe(204);
     const sys = await api.request('put', '/api/v1/keys/pref', { token: nora, body: { value: 'x' } });
     expect(sys.status).toBe(403);
@@ -106,10 +127,17 @@ describe('RBAC on keys', () => {
   it('observers may read but not set or delete system keys', async () => {
     await api.request('put', '/api/v1/keys/region', { body: { value: 'eu-west-1' } });
     const observer = await api.tokenFor('otis', ['observer']);
-    expect((await api.request('get', '/api/v1/keys/region', { token: observer })).body.value).toBe('eu-west-1');
-    const set = await api.request('put', '/api/v1/keys/region', { token: observer, body: { value: 'us-east-1' } });
+    expect((await api.request('get', '/api/v1/keys/region', { token: observer })).body.value).toBe(
+      'eu-west-1',
+    );
+    const set = await api.request('put', '/api/v1/keys/region', {
+      token: observer,
+      body: { value: 'us-east-1' },
+    });
     expect(set.status).toBe(403);
-    expect(set.body.faultstring).toBe('User "otis" doesn\'t have required permission "key_value_pair_set" on resource "key_value_pair:st2kv.system:region"');
+    expect(set.body.faultstring).toBe(
+      'User "otis" doesn\'t have required permission "key_value_pair_set" on resource "key_value_pair:st2kv.system:region"',
+    );
     const del = await api.request('delete', '/api/v1/keys/region', { token: observer });
     expect(del.status).toBe(403);
     expect((await api.request('get', '/api/v1/keys/region')).body.value).toBe('eu-west-1');
@@ -117,7 +145,10 @@ describe('RBAC on keys', () => {
 
   it('operators set and delete system keys', async () => {
     const operator = await api.tokenFor('opie', ['operator']);
-    expect((await api.request('put', '/api/v1/keys/feature_flag', { token: operator, body: { value: 'on' } })).status).toBe(200);
+    expect(
+      (await api.request('put', '/api/v1/keys/feature_flag', { token: operator, body: { value: 'on' } }))
+        .status,
+    ).toBe(200);
     expect((await api.request('delete', '/api/v1/keys/feature_flag', { token: operator })).status).toBe(204);
     const gone = await api.request('get', '/api/v1/keys/feature_flag', { token: operator });
     expect(gone.status).toBe(404);
@@ -127,7 +158,8 @@ describe('RBAC on keys', () => {
 
 describe('listing, TTL and events', () => {
   it('pages with X-Total-Count and filters by prefix', async () => {
-    for (const n of ['page.a', 'page.b', 'page.c']) await api.request('put', `/api/v1/keys/${n}`, { body: { value: n } });
+    for (const n of ['page.a', 'page.b', 'page.c'])
+      await api.request('put', `/api/v1/keys/${n}`, { body: { value: n } });
     const res = await api.request('get', '/api/v1/keys?prefix=page.&limit=2&offset=0&scope=system');
     expect(res.headers.get('x-total-count')).toBe('3');
     expect(res.body.map((k: { name: string }) => k.name)).toEqual(['page.a', 'page.b']);
@@ -137,8 +169,18 @@ describe('listing, TTL and events', () => {
     const put = await api.request('put', '/api/v1/keys/session', { body: { value: 'temp', ttl: 1 } });
     expect(put.body).toMatchObject({ ttl: 1 });
     expect(put.body.expire_timestamp).toBeDefined();
-    await waitFor(async () => (await api.request('get', '/api/v1/keys/session')).status === 404, 'the key to expire', 10_000, 100);
-    await waitFor(async () => (await api.services.store.kvPairs.count({ name: 'session' })) === 0, 'the key to be purged', 10_000, 100);
+    await waitFor(
+      async () => (await api.request('get', '/api/v1/keys/session')).status === 404,
+      'the key to expire',
+      10_000,
+      100,
+    );
+    await waitFor(
+      async () => (await api.services.store.kvPairs.count({ name: 'session' })) === 0,
+      'the key to be purged',
+      10_000,
+      100,
+    );
   });
 
   it('publishes kv events and key_value_pair triggers on the bus', async () => {
@@ -151,7 +193,9 @@ describe('listing, TTL and events', () => {
     } finally {
       off();
     }
-    const triggers = seen.filter((e) => e.name === 'trigger.dispatch').map((e) => (e.payload as { trigger: string }).trigger);
+    const triggers = seen
+      .filter((e) => e.name === 'trigger.dispatch')
+      .map((e) => (e.payload as { trigger: string }).trigger);
     expect(triggers).toEqual([
       'core.st2.key_value_pair.create',
       'core.st2.key_value_pair.update',

@@ -22,7 +22,12 @@ const localAction = uids.action('core.local');
 describe('permission types', () => {
   it('lists st2 permission types per resource type', () => {
     expect(PERMISSION_TYPES.action).toContain('action_execute');
-    expect(PERMISSION_TYPES.inquiry).toEqual(['inquiry_list', 'inquiry_view', 'inquiry_respond', 'inquiry_all']);
+    expect(PERMISSION_TYPES.inquiry).toEqual([
+      'inquiry_list',
+      'inquiry_view',
+      'inquiry_respond',
+      'inquiry_all',
+    ]);
     expect(ALL_PERMISSION_TYPES).toContain('stream_view');
     expect(ALL_PERMISSION_TYPES).toContain('pack_views_index_health');
     expect(ALL_PERMISSION_TYPES).toHaveLength(new Set(ALL_PERMISSION_TYPES).size);
@@ -85,7 +90,9 @@ describe('system roles', () => {
   });
 
   it('nobody but admins reads another user’s user-scope key, even with a global grant', () => {
-    expect(policy.can(operator, 'key_value_pair_view', uids.keyValuePair('user', 'token', 'alice'))).toBe(false);
+    expect(policy.can(operator, 'key_value_pair_view', uids.keyValuePair('user', 'token', 'alice'))).toBe(
+      false,
+    );
   });
 
   it('with RBAC disabled everyone may do everything', () => {
@@ -99,12 +106,16 @@ describe('custom roles, grants and inheritance', () => {
     parseRole({ name, permission_grants: grants }, `/rbac/roles/${name}.yaml`);
 
   const policy = new RbacPolicy([
-    role('pack_runner', [{ resource_uid: 'pack:examples', permission_types: ['action_execute', 'action_view'] }]),
+    role('pack_runner', [
+      { resource_uid: 'pack:examples', permission_types: ['action_execute', 'action_view'] },
+    ]),
     role('local_only', [{ resource_uid: 'action:core:local', permission_types: ['action_execute'] }]),
     role('all_actions_of_linux', [{ resource_uid: 'pack:linux', permission_types: ['action_all'] }]),
     role('responder', [{ resource_uid: 'inquiry:', permission_types: ['inquiry_respond'] }]),
     role('rule_viewer', [{ resource_uid: 'rule:examples:r1', permission_types: ['rule_view'] }]),
-    role('secret_reader', [{ resource_uid: 'key_value_pair:st2kv.system:db_password', permission_types: ['key_value_pair_view'] }]),
+    role('secret_reader', [
+      { resource_uid: 'key_value_pair:st2kv.system:db_password', permission_types: ['key_value_pair_view'] },
+    ]),
   ]);
   const u = (...roles: string[]) => ({ name: 'carol', roles });
 
@@ -120,7 +131,9 @@ describe('custom roles, grants and inheritance', () => {
   });
 
   it('action_all implies every action permission', () => {
-    expect(policy.can(u('all_actions_of_linux'), 'action_delete', uids.action('linux.wait_for_ssh'))).toBe(true);
+    expect(policy.can(u('all_actions_of_linux'), 'action_delete', uids.action('linux.wait_for_ssh'))).toBe(
+      true,
+    );
     expect(policy.can(u('all_actions_of_linux'), 'rule_create', uids.rule('linux.r'))).toBe(false);
   });
 
@@ -134,8 +147,12 @@ describe('custom roles, grants and inheritance', () => {
   });
 
   it('inquiry_respond comes from inquiry: or from action_execute on the workflow', () => {
-    expect(policy.can(u('responder'), 'inquiry_respond', uids.inquiry('i1', 'examples.approve_wf'))).toBe(true);
-    expect(policy.can(u('pack_runner'), 'inquiry_respond', uids.inquiry('i1', 'examples.approve_wf'))).toBe(true);
+    expect(policy.can(u('responder'), 'inquiry_respond', uids.inquiry('i1', 'examples.approve_wf'))).toBe(
+      true,
+    );
+    expect(policy.can(u('pack_runner'), 'inquiry_respond', uids.inquiry('i1', 'examples.approve_wf'))).toBe(
+      true,
+    );
     expect(policy.can(u('pack_runner'), 'inquiry_respond', uids.inquiry('i2', 'core.other_wf'))).toBe(false);
     expect(policy.can(u('responder'), 'inquiry_view', uids.inquiry('i1'))).toBe(false);
   });
@@ -143,19 +160,32 @@ describe('custom roles, grants and inheritance', () => {
   it('rule enforcements inherit from their rule', () => {
     const enforcement = { uid: 'rule_enforcement:x', parent: uids.rule('examples.r1') };
     expect(policy.can(u('rule_viewer'), 'rule_enforcement_view', enforcement)).toBe(true);
-    expect(policy.can(u('rule_viewer'), 'rule_enforcement_view', { uid: 'rule_enforcement:y', parent: uids.rule('examples.r2') })).toBe(false);
+    expect(
+      policy.can(u('rule_viewer'), 'rule_enforcement_view', {
+        uid: 'rule_enforcement:y',
+        parent: uids.rule('examples.r2'),
+      }),
+    ).toBe(false);
   });
 
   it('a key grant applies to that key', () => {
-    expect(policy.can(u('secret_reader'), 'key_value_pair_view', uids.keyValuePair('system', 'db_password'))).toBe(true);
-    expect(policy.can(u('secret_reader'), 'key_value_pair_view', uids.keyValuePair('system', 'other'))).toBe(false);
-    expect(policy.can(u('secret_reader'), 'key_value_pair_set', uids.keyValuePair('system', 'db_password'))).toBe(false);
+    expect(
+      policy.can(u('secret_reader'), 'key_value_pair_view', uids.keyValuePair('system', 'db_password')),
+    ).toBe(true);
+    expect(policy.can(u('secret_reader'), 'key_value_pair_view', uids.keyValuePair('system', 'other'))).toBe(
+      false,
+    );
+    expect(
+      policy.can(u('secret_reader'), 'key_value_pair_set', uids.keyValuePair('system', 'db_password')),
+    ).toBe(false);
   });
 
   it('roles add up; unknown and disabled roles grant nothing', () => {
     expect(policy.can(u('local_only', 'responder'), 'inquiry_respond', uids.inquiry('i'))).toBe(true);
     expect(policy.can(u('no_such_role'), 'action_list')).toBe(false);
-    const disabled = new RbacPolicy([{ ...role('d', [{ permission_types: ['action_list'] }]), enabled: false }]);
+    const disabled = new RbacPolicy([
+      { ...role('d', [{ permission_types: ['action_list'] }]), enabled: false },
+    ]);
     expect(disabled.can(u('d'), 'action_list')).toBe(false);
   });
 
@@ -166,7 +196,11 @@ describe('custom roles, grants and inheritance', () => {
     try {
       policy.assertCan(u(), 'action_list');
     } catch (err) {
-      expect(err).toMatchObject({ status: 403, code: 'FORBIDDEN', context: { user: 'carol', permission: 'action_list' } });
+      expect(err).toMatchObject({
+        status: 403,
+        code: 'FORBIDDEN',
+        context: { user: 'carol', permission: 'action_list' },
+      });
     }
     expect.assertions(2);
   });
@@ -202,23 +236,43 @@ describe('definitions on disk', () => {
     );
     writeFileSync(path.join(d, 'assignments', 'dave.yaml'), `username: dave\nroles: [deployers, observer]\n`);
     const defs = loadRbacDefinitions(d);
-    expect(defs.roles[0]).toMatchObject({ name: 'deployers', system: false, permission_grants: [{ resource_uid: 'pack:deploy' }, { permission_types: ['action_list'] }] });
-    expect(defs.assignments[0]).toMatchObject({ username: 'dave', roles: ['deployers', 'observer'], enabled: true });
+    expect(defs.roles[0]).toMatchObject({
+      name: 'deployers',
+      system: false,
+      permission_grants: [{ resource_uid: 'pack:deploy' }, { permission_types: ['action_list'] }],
+    });
+    expect(defs.assignments[0]).toMatchObject({
+      username: 'dave',
+      roles: ['deployers', 'observer'],
+      enabled: true,
+    });
     const policy = new RbacPolicy(defs.roles);
-    expect(policy.can({ name: 'dave', roles: ['deployers'] }, 'action_execute', uids.action('deploy.app'))).toBe(true);
+    expect(
+      policy.can({ name: 'dave', roles: ['deployers'] }, 'action_execute', uids.action('deploy.app')),
+    ).toBe(true);
   });
 
   it('names the file and field of a bad permission type', () => {
     const d = dir();
     const file = path.join(d, 'roles', 'bad.yaml');
-    writeFileSync(file, `name: bad\npermission_grants:\n  - resource_uid: pack:x\n    permission_types: [action_fly]\n`);
-    expect(() => loadRbacDefinitions(d)).toThrow(`${file}: permission_grants[0].permission_types: "action_fly" is not a permission type`);
+    writeFileSync(
+      file,
+      `name: bad\npermission_grants:\n  - resource_uid: pack:x\n    permission_types: [action_fly]\n`,
+    );
+    expect(() => loadRbacDefinitions(d)).toThrow(
+      `${file}: permission_grants[0].permission_types: "action_fly" is not a permission type`,
+    );
   });
 
   it('rejects a permission that does not fit the resource', () => {
     const d = dir();
-    writeFileSync(path.join(d, 'roles', 'r.yaml'), `name: r\npermission_grants:\n  - resource_uid: "action:core:local"\n    permission_types: [rule_view]\n`);
-    expect(() => loadRbacDefinitions(d)).toThrow(/"rule_view" does not apply to resource "action:core:local"/);
+    writeFileSync(
+      path.join(d, 'roles', 'r.yaml'),
+      `name: r\npermission_grants:\n  - resource_uid: "action:core:local"\n    permission_types: [rule_view]\n`,
+    );
+    expect(() => loadRbacDefinitions(d)).toThrow(
+      /"rule_view" does not apply to resource "action:core:local"/,
+    );
   });
 
   it('rejects assignments to unknown roles and redefinitions of system roles', () => {
@@ -226,6 +280,8 @@ describe('definitions on disk', () => {
     const file = path.join(d, 'assignments', 'e.yaml');
     writeFileSync(file, `username: erin\nroles: [ghost]\n`);
     expect(() => loadRbacDefinitions(d)).toThrow(`${file}: roles: role "ghost" is not defined`);
-    expect(() => new RbacPolicy([parseRole({ name: 'admin' }, 'admin.yaml')])).toThrow(/"admin" is a system role/);
+    expect(() => new RbacPolicy([parseRole({ name: 'admin' }, 'admin.yaml')])).toThrow(
+      /"admin" is a system role/,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { generatePassword, hashPassword, randomSecret, sha256, verifyPassword } from '../../../src/auth/index.js';
+import {
+  generatePassword,
+  hashPassword,
+  randomSecret,
+  sha256,
+  verifyPassword,
+} from '../../../src/auth/index.js';
 
 describe('password hashing (scrypt)', () => {
   it('verifies the right password and rejects a wrong one', async () => {

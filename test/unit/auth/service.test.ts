@@ -13,7 +13,11 @@ let cleanup: () => void;
 async function makeServices(overrides: Record<string, unknown> = {}): Promise<Services> {
   const t = tempDir('squall-auth-');
   cleanup = t.cleanup;
-  const { config } = loadConfig({ env: {}, cwd: t.dir, overrides: { data_dir: t.dir, 'log.level': 'silent', ...overrides } });
+  const { config } = loadConfig({
+    env: {},
+    cwd: t.dir,
+    overrides: { data_dir: t.dir, 'log.level': 'silent', ...overrides },
+  });
   return {
     config,
     logger: createLogger({ level: 'silent', format: 'json' }),
@@ -79,15 +83,24 @@ describe('tokens', () => {
     await auth.ensureAdmin();
     await auth.createUser('bob', { password: 'bobpw', roles: [] });
     await auth.updateUser('bob', { enabled: false });
-    for (const [u, p] of [['st2admin', 'nope'], ['ghost', 'pw'], ['bob', 'bobpw']]) {
-      await expect(auth.login(u, p)).rejects.toMatchObject({ status: 401, message: 'Unauthorized - Invalid or missing credentials' });
+    for (const [u, p] of [
+      ['st2admin', 'nope'],
+      ['ghost', 'pw'],
+      ['bob', 'bobpw'],
+    ]) {
+      await expect(auth.login(u, p)).rejects.toMatchObject({
+        status: 401,
+        message: 'Unauthorized - Invalid or missing credentials',
+      });
     }
   });
 
   it('refuses a ttl above auth.token_ttl, naming the limit', async () => {
     const auth = new AuthService(services);
     await auth.ensureAdmin();
-    await expect(auth.login('st2admin', 'pw', { ttl: 7200 })).rejects.toThrow(/exceeds the maximum token lifetime of 3600 s \(auth.token_ttl\)/);
+    await expect(auth.login('st2admin', 'pw', { ttl: 7200 })).rejects.toThrow(
+      /exceeds the maximum token lifetime of 3600 s \(auth.token_ttl\)/,
+    );
     const short = await auth.login('st2admin', 'pw', { ttl: 60 });
     expect(Date.parse(short.expiry) - Date.now()).toBeLessThanOrEqual(60_000);
   });
@@ -135,9 +148,15 @@ describe('API keys', () => {
     expect((await auth.listApiKeys('bot'))[0]).not.toHaveProperty('key');
     expect((await auth.findApiKey(created.id))?.id).toBe(created.id);
     expect((await auth.findApiKey(created.key))?.id).toBe(created.id);
-    await expect(auth.contextForApiKey(created.key)).resolves.toEqual({ user: 'bot', roles: ['operator'], method: 'api_key' });
+    await expect(auth.contextForApiKey(created.key)).resolves.toEqual({
+      user: 'bot',
+      roles: ['operator'],
+      method: 'api_key',
+    });
     await auth.updateApiKey(created.id, { enabled: false });
-    await expect(auth.contextForApiKey(created.key)).rejects.toThrow(`Unauthorized - API key "${created.id}" is disabled.`);
+    await expect(auth.contextForApiKey(created.key)).rejects.toThrow(
+      `Unauthorized - API key "${created.id}" is disabled.`,
+    );
     await expect(auth.contextForApiKey('f'.repeat(64))).rejects.toThrow('Unauthorized - API key is invalid.');
   });
 

@@ -36,7 +36,9 @@ describe('datastore key file', () => {
     const file = keyFile();
     loadOrCreateKey(file);
     writeFileSync(file, JSON.stringify({ aesKeyString: 'abc' }));
-    expect(() => loadOrCreateKey(file)).toThrow(new RegExp(`${file.replace(/[.]/g, '\\.')}: aesKeyString must be 64 hex digits`));
+    expect(() => loadOrCreateKey(file)).toThrow(
+      new RegExp(`${file.replace(/[.]/g, '\\.')}: aesKeyString must be 64 hex digits`),
+    );
   });
 });
 
@@ -61,7 +63,9 @@ describe('AES-256-GCM values', () => {
     const c = encryptValue(key, 'transfer 10 EUR');
     const i = 30; // inside the encrypted body
     const flipped = c.slice(0, i) + (c[i] === 'A' ? 'B' : 'A') + c.slice(i + 1);
-    expect(() => decryptValue(key, flipped, 'bank')).toThrow(/cannot decrypt secret "bank": the ciphertext was altered/);
+    expect(() => decryptValue(key, flipped, 'bank')).toThrow(
+      /cannot decrypt secret "bank": the ciphertext was altered/,
+    );
   });
 
   it('fails with another key', () => {

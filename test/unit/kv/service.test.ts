@@ -29,7 +29,13 @@ afterEach(async () => {
 describe('KeyValueService', () => {
   it('stores system keys in st2’s shape', async () => {
     const item = await kv.set('deploy.branch', 'main');
-    expect(item).toMatchObject({ name: 'deploy.branch', value: 'main', secret: false, encrypted: false, scope: 'st2kv.system' });
+    expect(item).toMatchObject({
+      name: 'deploy.branch',
+      value: 'main',
+      secret: false,
+      encrypted: false,
+      scope: 'st2kv.system',
+    });
     expect(item).not.toHaveProperty('user');
     expect((await kv.get('deploy.branch'))?.value).toBe('main');
     expect(await kv.get('missing')).toBeNull();
@@ -48,7 +54,9 @@ describe('KeyValueService', () => {
       'st2kv.user:alice:alice-token',
     ]);
     await expect(kv.get('token', { scope: 'user' })).rejects.toThrow(/scope user needs the user/);
-    await expect(kv.get('token', { scope: 'galaxy' })).rejects.toThrow(/scope: "galaxy" is not one of system, user/);
+    await expect(kv.get('token', { scope: 'galaxy' })).rejects.toThrow(
+      /scope: "galaxy" is not one of system, user/,
+    );
   });
 
   it('encrypts secrets and decrypts only when asked', async () => {
@@ -56,7 +64,10 @@ describe('KeyValueService', () => {
     expect(item.value).not.toBe('hunter2');
     expect(item).toMatchObject({ secret: true, encrypted: true });
     expect((await kv.get('db_password'))?.value).toBe(item.value);
-    expect(await kv.get('db_password', { decrypt: true })).toMatchObject({ value: 'hunter2', encrypted: false });
+    expect(await kv.get('db_password', { decrypt: true })).toMatchObject({
+      value: 'hunter2',
+      encrypted: false,
+    });
     expect(kv.decrypt(item.value)).toBe('hunter2');
     const raw = await store.kvPairs.findOne({ name: 'db_password' });
     expect(raw?.value).not.toContain('hunter2');
@@ -66,9 +77,9 @@ describe('KeyValueService', () => {
     const ciphertext = kv.encrypt('imported');
     await kv.set('imported', ciphertext, { encrypted: true });
     expect((await kv.get('imported', { decrypt: true }))?.value).toBe('imported');
-    await expect(kv.set('bogus', 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123', { encrypted: true })).rejects.toThrow(
-      /cannot decrypt secret "bogus"/,
-    );
+    await expect(
+      kv.set('bogus', 'ABCDEF0123456789ABCDEF0123456789ABCDEF0123', { encrypted: true }),
+    ).rejects.toThrow(/cannot decrypt secret "bogus"/);
   });
 
   it('hides expired keys at once and purges them with a delete event', async () => {
@@ -77,7 +88,10 @@ describe('KeyValueService', () => {
     expect(item?.ttl).toBe(1);
     expect(Date.parse(item!.expire_timestamp!)).toBeGreaterThan(Date.now());
     // Expire it without waiting: move the timestamp into the past.
-    await store.kvPairs.updateOne({ name: 'short' }, { $set: { expire_timestamp: new Date(Date.now() - 1000).toISOString() } });
+    await store.kvPairs.updateOne(
+      { name: 'short' },
+      { $set: { expire_timestamp: new Date(Date.now() - 1000).toISOString() } },
+    );
     expect(await kv.get('short')).toBeNull();
     expect((await kv.list()).items).toEqual([]);
     expect((await kv.snapshot()).system).toEqual({});
@@ -109,15 +123,23 @@ describe('KeyValueService', () => {
       'st2.key_value_pair__update',
       'st2.key_value_pair__delete',
     ]);
-    const change = events.find((e) => (e.payload as { trigger?: string }).trigger === 'core.st2.key_value_pair.value_change');
-    expect(change?.payload).toMatchObject({ payload: { old_object: { value: 'v1' }, new_object: { value: 'v2' } } });
+    const change = events.find(
+      (e) => (e.payload as { trigger?: string }).trigger === 'core.st2.key_value_pair.value_change',
+    );
+    expect(change?.payload).toMatchObject({
+      payload: { old_object: { value: 'v1' }, new_object: { value: 'v2' } },
+    });
   });
 
   it('never puts a secret’s plaintext in an event', async () => {
     await kv.set('s', 'plain-secret-value', { secret: true });
     await kv.set('s', 'another-secret-value', { secret: true });
     expect(JSON.stringify(events)).not.toMatch(/plain-secret-value|another-secret-value/);
-    expect(events.some((e) => (e.payload as { trigger?: string }).trigger === 'core.st2.key_value_pair.value_change')).toBe(true);
+    expect(
+      events.some(
+        (e) => (e.payload as { trigger?: string }).trigger === 'core.st2.key_value_pair.value_change',
+      ),
+    ).toBe(true);
   });
 
   it('lists by prefix with totals and paging', async () => {
@@ -133,7 +155,10 @@ describe('KeyValueService', () => {
     const secret = await kv.set('pw', 'x', { secret: true });
     await kv.set('mine', 'yes', { scope: 'user', user: 'alice' });
     await kv.set('theirs', 'no', { scope: 'user', user: 'bob' });
-    expect(await kv.snapshot('alice')).toEqual({ system: { region: 'eu', pw: secret.value }, user: { mine: 'yes' } });
+    expect(await kv.snapshot('alice')).toEqual({
+      system: { region: 'eu', pw: secret.value },
+      user: { mine: 'yes' },
+    });
   });
 
   it('gives actions st2’s action_service view, with local keys prefixed', async () => {
