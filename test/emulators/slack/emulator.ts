@@ -46,6 +46,8 @@ export interface SlackEmulatorOptions {
   echoBotMessages?: boolean;
   /** How long a Socket Mode delivery waits for the bot's ack once sent (Slack: 3 s). */
   ackTimeoutMs?: number;
+  /** How long a Socket Mode delivery waits for a bot connection before failing (default 15 s). */
+  connectTimeoutMs?: number;
   users?: SlackUser[];
   channels?: SlackChannel[];
 }
@@ -144,6 +146,7 @@ export class SlackEmulator {
   private interactivityUrl?: string;
   private readonly echo: boolean;
   private readonly ackTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(options: SlackEmulatorOptions = {}) {
     this.mode = options.mode ?? 'socket';
@@ -155,6 +158,7 @@ export class SlackEmulator {
     this.interactivityUrl = options.interactivityUrl;
     this.echo = options.echoBotMessages ?? true;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 3_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     const users = options.users ?? [
       { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops', email: 'alice@example.test' },
       { id: 'U0BOB', name: 'bob', real_name: 'Bob Dev', email: 'bob@example.test' },
@@ -525,7 +529,7 @@ export class SlackEmulator {
         resolve,
         reject,
       };
-      this.outbox.push(pending);
+      this.enqueue(pending, 'end');
       this.flush();
     });
   }
@@ -1072,7 +1076,7 @@ export class SlackEmulator {
         this.inFlight.delete(id);
         pending.envelope.retry_attempt += 1;
         pending.envelope.retry_reason = 'timeout';
-        this.outbox.unshift(pending);
+        this.enqueue(pending, 'front');
       }
     });
     ws.on('error', (err) => this.deliveryErrors.push(err));
@@ -1092,11 +1096,27 @@ export class SlackEmulator {
     this.flush();
   }
 
+  /** Holds a delivery until a connection is up (Slack keeps events for an offline app for a while). */
+  private enqueue(pending: Pending, where: 'front' | 'end'): void {
+    pending.timer = setTimeout(() => {
+      const i = this.outbox.indexOf(pending);
+      if (i >= 0) this.outbox.splice(i, 1);
+      pending.reject(
+        new Error(
+          `no Socket Mode connection took ${pending.envelope.type} envelope within ${this.connectTimeoutMs} ms (did the bot start?)`,
+        ),
+      );
+    }, this.connectTimeoutMs);
+    if (where === 'front') this.outbox.unshift(pending);
+    else this.outbox.push(pending);
+  }
+
   private flush(): void {
     const ws = this.active;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     while (this.outbox.length > 0) {
       const pending = this.outbox.shift() as Pending;
+      clearTimeout(pending.timer);
       pending.socket = ws;
       this.inFlight.set(pending.envelope.envelope_id, pending);
       pending.timer = setTimeout(() => {

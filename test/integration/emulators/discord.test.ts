@@ -221,6 +221,19 @@ describe('Discord emulator with discord.js', () => {
     expect(heard.map((m) => m.content)).toEqual(['after reconnect']);
   });
 
+  it('identifies again after a normal close (1000) and receives what is said afterwards', async () => {
+    discord.disconnect(1000);
+    // discord.js throttles a second IDENTIFY by about 5 s.
+    const identifies = () => discord.gateway.items.filter((e) => e.kind === 'identify').length;
+    await waitFor(() => identifies() === 2, 'a second IDENTIFY', 20_000);
+    await discord.waitForReady();
+    discord.userSays({ content: 'after re-identify' });
+    await waitFor(() => heard.length === 1, 'the message after re-identify');
+
+    expect(heard.map((m) => m.content)).toEqual(['after re-identify']);
+    expect(discord.gateway.items.filter((e) => e.kind === 'resume')).toHaveLength(0);
+  });
+
   it('answers one 429 with Retry-After and discord.js retries the send', async () => {
     const limited: number[] = [];
     client.rest.on('rateLimited', (info) => limited.push(info.retryAfter));

@@ -269,3 +269,16 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     expect(slack.posts.items.map((p) => p.text)).toEqual(['ack first', 'ack second', 'ack third']);
   });
 });
+
+describe('Slack emulator without a bot connected', () => {
+  it('fails a delivery that no Socket Mode connection picks up, naming the cause', async () => {
+    const slack = await new SlackEmulator({ connectTimeoutMs: 200 }).start();
+    try {
+      await expect(slack.userSays({ text: 'anyone there?' })).rejects.toThrow(/no Socket Mode connection/);
+      // The person's message is still in the channel, as on Slack.
+      expect(slack.channelMessages('C0OPS').map((m) => m.text)).toEqual(['anyone there?']);
+    } finally {
+      await slack.stop();
+    }
+  });
+});
