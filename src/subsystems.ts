@@ -1,10 +1,101 @@
 import type { SquallConfig } from './config/index.js';
+import {
+  assertCan,
+  authenticate,
+  authSubsystem,
+  executionVisibilityFilter,
+  issueExecutionToken,
+  kvSettings,
+  revokeExecutionToken,
+} from './auth/index.js';
+import { contentSubsystem, renderPackConfig } from './content/subsystem.js';
+import type { ExecutionDeps, ExecutionService } from './executions/service.js';
+import { executionsSubsystem } from './executions/subsystem.js';
+import { decryptValue, encryptValue, getKeyValueService, kvSubsystem, loadOrCreateKey } from './kv/index.js';
+import { policiesSubsystem } from './policies/subsystem.js';
 import type { Subsystem } from './service/index.js';
+import type { Services } from './service/types.js';
+import type { ActionDatastore } from './runners/types.js';
+
+/** Seals execution secrets with the datastore's key, and puts RBAC where every subsystem finds it. */
+function securityGlue(): Subsystem {
+  return {
+    name: 'security',
+    init(services: Services) {
+      const { key } = loadOrCreateKey(kvSettings(services.config).encryption_key_path);
+      services.secrets = { seal: (p) => encryptValue(key, p), open: (c) => decryptValue(key, c) };
+      if (services.config.auth.enable) {
+        services.rbac = {
+          assertCan: (user, permission, resource) => assertCan(user, permission, resource as never),
+          executionFilter: (user) => executionVisibilityFilter(user),
+        };
+      }
+    },
+  };
+}
+
+/** st2's action_service on Squall's datastore; `local` keys are namespaced by pack. */
+function actionDatastore(services: Services, ctx: { pack: string; user: string }): ActionDatastore {
+  const kv = () => getKeyValueService(services);
+  const nameOf = (name: string, local?: boolean) => (local === false ? name : `${ctx.pack}:${name}`);
+  const scopeOf = (scope?: string) =>
+    scope === 'user' ? { scope: 'user', user: ctx.user } : { scope: 'system' };
+  return {
+    async getValue(name, opts = {}) {
+      const pair = await kv().get(nameOf(name, opts.local), {
+        ...scopeOf(opts.scope),
+        decrypt: opts.decrypt ?? false,
+      });
+      return pair ? String(pair.value) : null;
+    },
+    async setValue(name, value, opts = {}) {
+      await kv().set(nameOf(name, opts.local), value, {
+        ...scopeOf(opts.scope),
+        ttl: opts.ttl,
+        secret: opts.encrypt ?? false,
+      } as never);
+    },
+    async deleteValue(name, opts = {}) {
+      return kv().delete(nameOf(name, opts.local), scopeOf(opts.scope));
+    },
+    async listValues(opts = {}) {
+      const prefix = nameOf(opts.prefix ?? '', opts.local);
+      const { items } = await kv().list({ ...scopeOf(opts.scope), prefix } as never);
+      return items.map((i) => ({
+        name: opts.local === false ? i.name : i.name.slice(ctx.pack.length + 1),
+        value: String(i.value),
+      }));
+    },
+  };
+}
+
+function executionDeps(services: Services, admit: ExecutionDeps['admit']): Partial<ExecutionDeps> {
+  const kv = () => getKeyValueService(services);
+  return {
+    kvSnapshot: async (user) => (await kv().snapshot(user)) as never,
+    decryptKv: (c) => kv().decrypt(c),
+    actionDatastore: (ctx) => actionDatastore(services, ctx),
+    packConfig: async (pack, user) =>
+      renderPackConfig(services, pack, (await kv().snapshot(user)) as never, (c) => kv().decrypt(c)),
+    issueToken: services.config.auth.enable
+      ? (id, user) => issueExecutionToken(services, id, user)
+      : undefined,
+    revokeToken: services.config.auth.enable
+      ? async (id) => void (await revokeExecutionToken(services, id))
+      : undefined,
+    admit,
+  };
+}
 
 /**
- * The subsystems a `squall start` process runs. Each folder of the domain contributes one; the
- * roles in the config decide which of their parts are active.
+ * The subsystems a `squall start` process runs, in start order. Each folder of the domain
+ * contributes one; the roles in the config decide which of their parts are active.
  */
 export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
-  return [];
+  let executions: ReturnType<typeof executionsSubsystem> | undefined;
+  const executionService = (): ExecutionService => executions!.service();
+  const policies = policiesSubsystem(executionService);
+  executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
+  const auth: Subsystem = { ...authSubsystem(), authenticate: (services) => authenticate(services) };
+  return [kvSubsystem(), securityGlue(), auth, contentSubsystem(), policies, executions];
 }

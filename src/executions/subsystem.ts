@@ -16,7 +16,7 @@ export interface ExecutionsSubsystem extends Subsystem {
  * (datastore, tokens, policies) through `extend` before start.
  */
 export function executionsSubsystem(
-  extraDeps: () => Partial<ExecutionDeps> = () => ({}),
+  extraDeps: (services: Services) => Partial<ExecutionDeps> = () => ({}),
 ): ExecutionsSubsystem {
   let executions: ExecutionService | undefined;
   let recovery: ExecutionRecovery | undefined;
@@ -37,7 +37,7 @@ export function executionsSubsystem(
           'NO_SECRET_BOX',
           'the datastore subsystem must start before executions (no secret box)',
         );
-      executions = new ExecutionService(services, { secretBox, ...extraDeps() });
+      executions = new ExecutionService(services, { secretBox, ...extraDeps(services) });
       if (hasRole(services.config, 'runner')) {
         services.scheduler.define<{ id: string; attempt?: number }>(
           RUN_JOB,

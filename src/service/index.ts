@@ -14,6 +14,10 @@ export type { Services } from './types.js';
 export interface Subsystem {
   name: string;
   routes?: RouteModule;
+  /** Decides who a request is (one subsystem, auth, provides it). */
+  authenticate?: (
+    services: Services,
+  ) => (req: import('express').Request, spec: import('../api/index.js').RouteSpec) => Promise<void>;
   init?(services: Services): Promise<void> | void;
   start?(services: Services): Promise<void> | void;
   stop?(services: Services): Promise<void> | void;
