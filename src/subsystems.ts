@@ -92,10 +92,10 @@ function executionDeps(services: Services, admit: ExecutionDeps['admit']): Parti
  * contributes one; the roles in the config decide which of their parts are active.
  */
 export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
-  let executions: ReturnType<typeof executionsSubsystem> | undefined;
-  const executionService = (): ExecutionService => executions!.service();
+  // Policies and executions need each other; the lazy getters break the cycle.
+  const executionService = (): ExecutionService => executions.service();
   const policies = policiesSubsystem(executionService);
-  executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
+  const executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
   const auth: Subsystem = { ...authSubsystem(), authenticate: (services) => authenticate(services) };
   return [kvSubsystem(), securityGlue(), auth, contentSubsystem(), policies, executions];
 }
