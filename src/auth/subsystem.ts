@@ -1,5 +1,5 @@
 import type { Services, Subsystem } from '../service/index.js';
-import { getAuthService, registerAuthService } from './authenticate.js';
+import { authenticate, getAuthService, registerAuthService } from './authenticate.js';
 import { setActivePolicy } from './rbac.js';
 import { authRoutes } from './routes.js';
 import { AuthService } from './service.js';
@@ -14,7 +14,10 @@ export function authSubsystem(): Subsystem {
   let timer: NodeJS.Timeout | undefined;
   return {
     name: 'auth',
+    // authRoutes also installs this on the router, so auth holds even where startService does
+    // not yet read Subsystem.authenticate.
     routes: authRoutes,
+    authenticate: (services: Services) => authenticate(services),
     async init(services: Services) {
       const auth = new AuthService(services);
       auth.loadDefinitions();
