@@ -212,6 +212,15 @@ describe('Discord emulator with discord.js', () => {
     expect(discord.gateway.items.filter((e) => e.kind === 'identify')).toHaveLength(1);
   });
 
+  it('resumes after a 4000 close and replays what was said in between', async () => {
+    discord.disconnect(4000);
+    discord.userSays({ content: 'during the close' });
+    await discord.gateway.waitFor((e) => e.kind === 'resume', 15_000);
+    await waitFor(() => heard.length === 1, 'the replayed message');
+
+    expect(heard.map((m) => m.content)).toEqual(['during the close']);
+  });
+
   it('resumes when asked to reconnect (op 7) and keeps receiving', async () => {
     discord.requestReconnect();
     await discord.gateway.waitFor((e) => e.kind === 'resume', 15_000);

@@ -1,6 +1,7 @@
 import { App, LogLevel, webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackEmulator } from '../../emulators/slack/index.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * The unmodified @slack/bolt App in Socket Mode, pointed at the Slack emulator. Each test reads as
@@ -69,6 +70,47 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     await slack.userSays({ text: 'status please', mention: true });
 
     expect(mentions).toEqual([`<@${slack.botUserId}> status please`]);
+  });
+
+  it('delivers a direct message with channel_type im', async () => {
+    const seen: { text: string; channelType: string }[] = [];
+    app.message(async ({ message }) => {
+      if (message.subtype === undefined)
+        seen.push({ text: message.text ?? '', channelType: message.channel_type });
+    });
+    await app.start();
+
+    await slack.userSays({ channel: 'D0ALICE', text: 'run it quietly' });
+
+    expect(seen).toEqual([{ text: 'run it quietly', channelType: 'im' }]);
+  });
+
+  it('echoes the bot’s own post back as a message event carrying its bot_id (what ignoreSelf filters)', async () => {
+    const raw = new App({
+      token: slack.botToken,
+      appToken: slack.appToken,
+      socketMode: true,
+      ignoreSelf: false,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
+    });
+    const echoes: { user?: string; bot_id?: string; text?: string }[] = [];
+    raw.message(async ({ message }) => {
+      if (message.subtype === undefined)
+        echoes.push({
+          user: message.user,
+          bot_id: (message as { bot_id?: string }).bot_id,
+          text: message.text,
+        });
+    });
+    try {
+      await raw.start();
+      await raw.client.chat.postMessage({ channel: 'C0OPS', text: 'I said this' });
+      await waitFor(() => echoes.length === 1, 'the echo of the bot post');
+      expect(echoes).toEqual([{ user: slack.botUserId, bot_id: slack.botId, text: 'I said this' }]);
+    } finally {
+      await raw.stop();
+    }
   });
 
   it('records chat.update of a posted message so waitForUpdate sees the new text and blocks', async () => {
