@@ -27,6 +27,22 @@ export interface SquallConfig {
     virtualenvs_dir?: string;
     index_url?: string;
   };
+  chatops: {
+    enable: boolean;
+    prefix: string;
+    bot_name: string;
+    max_command_length: number;
+    default_user: string;
+    default_roles: string[];
+    users: Record<string, string>;
+    routes: Record<
+      string,
+      { adapter?: string; channel?: string; thread?: string; webhook?: string; headers?: Record<string, string> }
+    >;
+    delivery_attempts: number;
+    delivery_backoff_ms: number;
+    alias_reload_ms: number;
+  };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
   executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };
   rules: { system_user: string; emit_actiontrigger: boolean };
@@ -34,6 +50,12 @@ export interface SquallConfig {
     max_body_bytes: number;
     delivery_id_headers: string[];
     max_wait_seconds: number;
+  };
+  timers: {
+    catch_up: 'skip' | 'once' | 'all';
+    misfire_grace_ms: number;
+    catch_up_limit: number;
+    resync_interval_ms: number;
   };
 }
 

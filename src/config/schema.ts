@@ -184,6 +184,84 @@ export const configSchema = {
         },
       },
     },
+    chatops: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'ChatOps: chat commands (action aliases), results in the thread, notification routes.',
+      properties: {
+        enable: { type: 'boolean', default: true, description: 'Answer chat commands (with the chat role).' },
+        prefix: {
+          type: 'string',
+          default: '!',
+          description:
+            'Messages starting with this are commands; so are mentions of the bot and direct messages.',
+        },
+        bot_name: {
+          type: 'string',
+          default: 'squall',
+          description: 'The name the bot answers to ("@squall help").',
+        },
+        max_command_length: {
+          type: 'integer',
+          minimum: 10,
+          default: 4000,
+          description: 'Longer chat commands are refused unparsed.',
+        },
+        default_user: {
+          type: 'string',
+          default: 'chatops',
+          description: 'Squall user that chat users not listed in `users` (nor linked) act as.',
+        },
+        default_roles: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'Roles of that default user when it has no account of its own.',
+        },
+        users: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          default: {},
+          description: 'Chat identities to Squall users: {"slack:U123": "alice", "shell:bob": "bob"}.',
+        },
+        routes: {
+          type: 'object',
+          default: {},
+          description:
+            'Notification routes by name: {adapter, channel, thread?} posts to chat; {webhook, headers?} POSTs JSON.',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              adapter: { type: 'string' },
+              channel: { type: 'string' },
+              thread: { type: 'string' },
+              webhook: { type: 'string', pattern: '^https?://' },
+              headers: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+        },
+        delivery_attempts: {
+          type: 'integer',
+          minimum: 1,
+          default: 5,
+          description: 'Tries per notification before it is given up (and audited as failed).',
+        },
+        delivery_backoff_ms: {
+          type: 'integer',
+          minimum: 10,
+          default: 2000,
+          description: 'Wait before the first retry of a failed delivery; doubles each time.',
+        },
+        alias_reload_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 60000,
+          description: 'How often the alias list is re-read besides on alias change events.',
+        },
+      },
+    },
     packs: {
       type: 'object',
       additionalProperties: false,
@@ -308,6 +386,41 @@ export const configSchema = {
           minimum: 1000,
           default: 600000,
           description: 'After this long a locked job whose process died is taken by another process.',
+        },
+      },
+    },
+    timers: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Timers (core.st2.IntervalTimer, DateTimer, CronTimer; st2-reference.md §3.1), with the timers role.',
+      properties: {
+        catch_up: {
+          type: 'string',
+          enum: ['skip', 'once', 'all'],
+          default: 'skip',
+          description:
+            'Ticks missed while no process could fire them (later than misfire_grace_ms): skip = drop them (st2), once = fire one instance for all of them, all = fire each (up to catch_up_limit).',
+        },
+        misfire_grace_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 15000,
+          description: 'A tick fired at most this late is on time and always fires; later ones are missed.',
+        },
+        catch_up_limit: {
+          type: 'integer',
+          minimum: 1,
+          default: 1000,
+          description: 'With catch_up = all, at most this many missed ticks fire (the most recent ones).',
+        },
+        resync_interval_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 60000,
+          description:
+            'Fallback: how often timers are re-derived from the rules, for rule changes made in another process whose events do not reach this one (no Redis). 0 = only on rule events and at start.',
         },
       },
     },

@@ -1,0 +1,137 @@
+import type { RouteModule } from '../api/index.js';
+
+/**
+ * The one contract every chat transport implements (Slack, Discord, the terminal). An adapter
+ * turns its provider's events into IncomingMessage / ButtonPress and carries posts back; it knows
+ * nothing of aliases, executions or RBAC. See README.md in this folder.
+ */
+
+/** A person (or bot) on the chat provider. `id` is the provider's stable id. */
+export interface ChatUser {
+  id: string;
+  name: string;
+  email?: string;
+}
+
+/** A message seen by the adapter, normalised. */
+export interface IncomingMessage {
+  /** The text as typed (the adapter strips its provider's mention markup of the bot, if any). */
+  text: string;
+  user: ChatUser;
+  channel: string;
+  /** The thread the message was posted in (absent for a top-level message). */
+  thread?: string;
+  messageId: string;
+  /** A direct (one-to-one) conversation with the bot. */
+  isDirect: boolean;
+  /** The bot was mentioned (@squall). */
+  mentionsBot: boolean;
+  /** Posted by a bot (including this one): never answered. */
+  fromBot?: boolean;
+}
+
+export interface OutgoingMessage {
+  channel: string;
+  /** Reply in this thread (a message id or a thread id, as the provider defines it). */
+  thread?: string;
+  text: string;
+  /** Provider-specific rich content (Slack blocks, Discord embeds); adapters ignore what they do not know. */
+  rich?: Record<string, unknown>;
+  /** Address only this chat user (st2's whisper); adapters without ephemeral messages DM them. */
+  whisperTo?: string;
+}
+
+/** Where a post landed: reply in `thread` to continue the conversation, edit `messageId`. */
+export interface PostedMessage {
+  messageId: string;
+  thread: string;
+}
+
+export interface MessageUpdate {
+  channel: string;
+  messageId: string;
+  text: string;
+  rich?: Record<string, unknown>;
+}
+
+export interface TextUpload {
+  channel: string;
+  thread?: string;
+  filename: string;
+  content: string;
+  title?: string;
+}
+
+export interface ButtonChoice {
+  label: string;
+  value: string;
+  style?: 'primary' | 'danger' | 'default';
+}
+
+export interface Question {
+  channel: string;
+  thread?: string;
+  question: string;
+  choices: ButtonChoice[];
+  /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
+  payload: string;
+}
+
+export interface ButtonPress {
+  user: ChatUser;
+  payload: string;
+  value: string;
+  /** The message carrying the buttons. */
+  messageId: string;
+  channel: string;
+  thread?: string;
+}
+
+export interface ChatCapabilities {
+  /** Replies can go into a thread under a message. */
+  threads: boolean;
+  /** Posted messages can be edited (update()). */
+  updates: boolean;
+  /** Files can be attached (uploadText()); without it long text is split into posts. */
+  uploads: boolean;
+  /** Buttons (ask()); without it the question lists numbered answers to type. */
+  buttons: boolean;
+  /** Longest text of one post; longer results are uploaded (or cut). */
+  maxMessageLength: number;
+}
+
+export type MessageHandler = (message: IncomingMessage) => Promise<void> | void;
+export type ButtonHandler = (press: ButtonPress) => Promise<void> | void;
+
+export interface ChatAdapter {
+  /** Short, unique, lower-case: "slack", "discord", "shell". Prefix of chat identities ("slack:U123"). */
+  readonly name: string;
+  readonly capabilities: ChatCapabilities;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Registers the handler of incoming messages (the pipeline calls this once, before connect()). */
+  onMessage(handler: MessageHandler): void;
+  onButton(handler: ButtonHandler): void;
+  post(message: OutgoingMessage): Promise<PostedMessage>;
+  update(update: MessageUpdate): Promise<void>;
+  uploadText(upload: TextUpload): Promise<PostedMessage>;
+  /** Posts a question with buttons (or numbered choices); returns the message. */
+  ask(question: Question): Promise<PostedMessage>;
+  /** The provider's user, or null when unknown. */
+  lookupUser(id: string): Promise<ChatUser | null>;
+  /** HTTP endpoints the transport needs (Slack's HTTP mode, the terminal's session API). */
+  routes?: RouteModule;
+}
+
+/** A reply in the thread of `message` (the message itself starts the thread when it has none). */
+export function replyTarget(message: Pick<IncomingMessage, 'channel' | 'thread' | 'messageId'>): {
+  channel: string;
+  thread: string;
+} {
+  return { channel: message.channel, thread: message.thread ?? message.messageId };
+}
+
+/** Chat identity key used in `chatops.users`: "<adapter>:<user id>". */
+export function chatIdentity(adapter: string, userId: string): string {
+  return `${adapter}:${userId}`;
+}

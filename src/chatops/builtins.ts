@@ -1,0 +1,265 @@
+import {
+  buildHelp,
+  formatExecutionResult,
+  renderHelpText,
+  type AliasLike,
+  type ExecutionLike,
+} from '../../aliases/index.js';
+import { getAuthService, uids } from '../auth/index.js';
+import { SquallError, errorMessage } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import type { Services } from '../service/types.js';
+import type { ChatUser } from './adapter.js';
+import type { SquallIdentity } from './identity.js';
+
+/**
+ * The built-in chat commands (aliases in packs/chatops/aliases with `extra.squall.builtin`).
+ * They run in the pipeline, not as actions: each checks the asker's RBAC permission, then calls
+ * Squall's own REST API as the asker's Squall user (a short-lived token), so the API's checks
+ * (RBAC, permission isolation, user-scoped keys) apply exactly as for the CLI.
+ */
+export interface BuiltinContext {
+  services: Services;
+  executions: () => ExecutionService;
+  identity: SquallIdentity;
+  chatUser: ChatUser;
+  prefix: string;
+  aliases: AliasLike[];
+}
+
+export interface BuiltinAnswer {
+  text: string;
+  outcome: 'builtin' | 'forbidden' | 'bad_parameters' | 'error';
+}
+
+const HELP_PAGE_SIZE = 20;
+
+/** `help`, `help page 2`, `help deploy`, `help deploy page 2` (filter = case-insensitive regex). */
+export function helpReply(ctx: BuiltinContext, args: string): string {
+  let filter = args.trim();
+  let page = 1;
+  const paged = /(?:^|\s)page\s+(\d+)\s*$/i.exec(filter);
+  if (paged) {
+    page = Number(paged[1]);
+    filter = filter.slice(0, paged.index).trim();
+  }
+  try {
+    const help = buildHelp(ctx.aliases, filter ? { filter } : {});
+    const text = renderHelpText(help, { prefix: ctx.prefix, page, pageSize: HELP_PAGE_SIZE });
+    return text === 'No commands match.' && filter ? `No commands match "${filter}".` : text;
+  } catch (err) {
+    if (!(err instanceof SquallError)) throw err;
+    return `Sorry ${ctx.chatUser.name}, I can't search for "${filter}": ${err.message}`;
+  }
+}
+
+/** A short token for the asker's Squall user, when this process runs auth (else the API is open). */
+async function tokenFor(services: Services, user: string): Promise<string | undefined> {
+  let auth;
+  try {
+    auth = getAuthService(services);
+  } catch (err) {
+    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
+    throw err;
+  }
+  if (!auth.settings.enable) return undefined;
+  return (await auth.issueToken(user, 120, { source: 'chatops', service: true })).token;
+}
+
+class ApiAnswerError extends SquallError {}
+
+async function api<T = unknown>(
+  ctx: BuiltinContext,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const token = await tokenFor(ctx.services, ctx.identity.name);
+  try {
+    const res = await fetch(`${ctx.services.apiUrl}${path}`, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { 'x-auth-token': token } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: the text itself is the answer
+    }
+    if (res.status >= 400) {
+      const fault =
+        parsed && typeof parsed === 'object' && 'faultstring' in parsed
+          ? String((parsed as { faultstring: unknown }).faultstring)
+          : `HTTP ${res.status}`;
+      throw new ApiAnswerError('CHAT_API_ERROR', fault, { method, path, status: res.status }, res.status);
+    }
+    return parsed as T;
+  } finally {
+    if (token) await revoke(ctx.services, token);
+  }
+}
+
+async function revoke(services: Services, token: string): Promise<void> {
+  await getAuthService(services)
+    .revokeToken(token)
+    .catch((err: unknown) => services.logger.warn({ err }, 'could not revoke a chatops token'));
+}
+
+function permit(
+  ctx: BuiltinContext,
+  permission: string,
+  resource?: { uid: string; [k: string]: unknown },
+): void {
+  ctx.services.rbac?.assertCan({ name: ctx.identity.name, roles: ctx.identity.roles }, permission, resource);
+}
+
+/** The RBAC resource of an execution (it inherits from its action); unknown ids are left to the API's 404. */
+async function executionResource(
+  ctx: BuiltinContext,
+  id: string,
+): Promise<{ uid: string; [k: string]: unknown }> {
+  const record = await ctx.services.store.executions.get(id);
+  if (!record) return { uid: `execution:${id}` };
+  return uids.execution(id, record.action.ref, String(record.context?.user ?? '')) as never;
+}
+
+type Json = Record<string, unknown>;
+
+function line(e: Json): string {
+  const action = (e.action as Json | undefined)?.ref ?? '?';
+  const ctxUser = (e.context as Json | undefined)?.user ?? '?';
+  return `  ${e.id}  ${action}  ${e.status}  by ${ctxUser}  ${String(e.start_timestamp ?? '')
+    .replace('T', ' ')
+    .slice(0, 19)}`;
+}
+
+function parseResponse(raw: string): Record<string, unknown> {
+  const text = raw.trim();
+  if (/^(yes|y|true|ok|approve|approved)$/i.test(text)) return { continue: true };
+  if (/^(no|n|false|deny|denied|reject)$/i.test(text)) return { continue: false };
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new SquallError(
+    'CHAT_BAD_RESPONSE',
+    `the response "${text.slice(0, 80)}" is neither yes/no nor a JSON object like {"continue": true}`,
+    { response: text.slice(0, 200) },
+  );
+}
+
+const HANDLERS: Record<string, (ctx: BuiltinContext, p: Record<string, string>) => Promise<string>> = {
+  async executions(ctx, p) {
+    permit(ctx, 'execution_list');
+    const all = /^all$/i.test(p.scope ?? '');
+    const limit = Math.min(Math.max(Number(p.limit ?? 10) || 10, 1), 50);
+    const q = new URLSearchParams({ limit: String(limit), parent: 'null' });
+    if (!all) q.set('user', ctx.identity.name);
+    const rows = await api<Json[]>(ctx, 'GET', `/api/v1/executions?${q}`);
+    if (rows.length === 0) return all ? 'No executions yet.' : `No executions by ${ctx.identity.name} yet.`;
+    return `${all ? 'Latest executions' : `Latest executions by ${ctx.identity.name}`}:\n${rows.map(line).join('\n')}`;
+  },
+  async execution_get(ctx, p) {
+    permit(ctx, 'execution_view', await executionResource(ctx, p.id));
+    const e = await api<Json>(ctx, 'GET', `/api/v1/executions/${encodeURIComponent(p.id)}`);
+    return formatExecutionResult(e as unknown as ExecutionLike, { maxLength: 3500 }).text.replace(
+      /^Action (\S+) completed\./,
+      (_m, ref: string) => `Execution of ${ref}:`,
+    );
+  },
+  async execution_cancel(ctx, p) {
+    permit(ctx, 'execution_stop', await executionResource(ctx, p.id));
+    const e = await api<Json>(ctx, 'DELETE', `/api/v1/executions/${encodeURIComponent(p.id)}`);
+    return `Execution ${p.id} is ${String(e.status ?? 'canceling')}.`;
+  },
+  async execution_rerun(ctx, p) {
+    permit(ctx, 'execution_rerun', await executionResource(ctx, p.id));
+    const e = await api<Json>(ctx, 'POST', `/api/v1/executions/${encodeURIComponent(p.id)}/re_run`, {
+      parameters: {},
+    });
+    return `Re-running ${String((e.action as Json | undefined)?.ref ?? 'the action')} as execution ${String(e.id)}.`;
+  },
+  async inquiry_list(ctx) {
+    permit(ctx, 'inquiry_list');
+    const rows = await api<Json[]>(ctx, 'GET', '/api/v1/inquiries?limit=20');
+    if (rows.length === 0) return 'No inquiries are waiting for an answer.';
+    return `Inquiries waiting for an answer:\n${rows
+      .map(
+        (r) =>
+          `  ${r.id}  ${String(((r.schema as Json | undefined)?.description as string | undefined) ?? r.route ?? '')}`,
+      )
+      .join('\n')}\nAnswer with ${ctx.prefix}inquiry respond <id> yes|no|{json}`;
+  },
+  async inquiry_respond(ctx, p) {
+    permit(ctx, 'inquiry_respond', uids.inquiry(p.id) as never);
+    const response = parseResponse(p.response ?? '');
+    await api(ctx, 'PUT', `/api/v1/inquiries/${encodeURIComponent(p.id)}`, { id: p.id, response });
+    return `Thanks ${ctx.chatUser.name}, inquiry ${p.id} answered with ${JSON.stringify(response)}.`;
+  },
+  async key_get(ctx, p) {
+    const scope = /^user$/i.test(p.scope ?? '') ? 'user' : 'system';
+    permit(ctx, 'key_value_pair_view', uids.keyValuePair(scope, p.name, ctx.identity.name) as never);
+    const kv = await api<Json>(ctx, 'GET', `/api/v1/keys/${encodeURIComponent(p.name)}?scope=${scope}`);
+    return kv.secret ? `${p.name} is a secret; I won't show it in chat.` : `${p.name} = ${String(kv.value)}`;
+  },
+  async key_set(ctx, p) {
+    const scope = /^user$/i.test(p.scope ?? '') ? 'user' : 'system';
+    permit(ctx, 'key_value_pair_set', uids.keyValuePair(scope, p.name, ctx.identity.name) as never);
+    await api(ctx, 'PUT', `/api/v1/keys/${encodeURIComponent(p.name)}`, {
+      name: p.name,
+      value: p.value,
+      scope,
+    });
+    return `Set ${scope} key ${p.name}.`;
+  },
+  async pack_list(ctx) {
+    permit(ctx, 'pack_list');
+    const rows = await api<Json[]>(ctx, 'GET', '/api/v1/packs?limit=100');
+    return `Installed packs (${rows.length}):\n${rows.map((r) => `  ${r.ref} ${r.version ?? ''} - ${r.description ?? ''}`).join('\n')}`;
+  },
+};
+
+export const BUILTIN_NAMES = ['help', ...Object.keys(HANDLERS)];
+
+/** Runs one built-in command; errors become the answer (refusals are outcome `forbidden`). */
+export async function runBuiltin(
+  ctx: BuiltinContext,
+  name: string,
+  params: Record<string, string>,
+): Promise<BuiltinAnswer> {
+  const who = ctx.chatUser.name;
+  if (name === 'help') return { text: helpReply(ctx, params.filter ?? ''), outcome: 'builtin' };
+  const handler = HANDLERS[name];
+  if (!handler) {
+    return {
+      text: `Sorry ${who}, the built-in command "${name}" is not known to this Squall (known: ${BUILTIN_NAMES.join(', ')}).`,
+      outcome: 'error',
+    };
+  }
+  try {
+    return { text: await handler(ctx, params), outcome: 'builtin' };
+  } catch (err) {
+    if (err instanceof SquallError && (err.status === 403 || err.status === 401)) {
+      return {
+        text: `Sorry ${who}, you (as "${ctx.identity.name}") may not do that: ${err.message}`,
+        outcome: 'forbidden',
+      };
+    }
+    if (err instanceof SquallError) {
+      const hint =
+        err.status === 404 && err instanceof ApiAnswerError
+          ? ' (not found, or not available on this Squall)'
+          : '';
+      return { text: `Sorry ${who}, that didn't work: ${err.message}${hint}`, outcome: 'bad_parameters' };
+    }
+    return { text: `Sorry ${who}, that failed: ${errorMessage(err)}`, outcome: 'error' };
+  }
+}

@@ -1,0 +1,150 @@
+import { SquallError, errorMessage } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Services } from '../service/types.js';
+import type { ChatAdapter, PostedMessage } from './adapter.js';
+
+export const DELIVER_JOB = 'chatops.deliver';
+
+export type DeliveryTarget =
+  | { kind: 'chat'; adapter: string; channel: string; thread?: string; whisperTo?: string }
+  | { kind: 'webhook'; url: string; headers?: Record<string, string> };
+
+/** One message to get somewhere: a chat post (uploaded when too long) or a webhook POST. */
+export interface Delivery {
+  target: DeliveryTarget;
+  text: string;
+  /** The whole text when `text` is a cut of it: uploaded as a file where the adapter can. */
+  fullText?: string;
+  /** Webhook body extras (notify `data`). */
+  data?: unknown;
+  /** What this is, for logs and audit: "result of <id>", "notify ops for <id>". */
+  what: string;
+  attempt?: number;
+}
+
+/** Posts `text`; text over the adapter's limit is cut and the full text uploaded (or split). */
+export async function postLong(
+  adapter: ChatAdapter,
+  target: { channel: string; thread?: string; whisperTo?: string },
+  text: string,
+  fullText?: string,
+): Promise<PostedMessage> {
+  const max = adapter.capabilities.maxMessageLength;
+  const whole = fullText ?? text;
+  if (whole.length <= max) return adapter.post({ ...target, text: whole });
+  if (adapter.capabilities.uploads) {
+    const note = '\n(the full output is attached as a file)';
+    const cut =
+      text.length + note.length <= max ? text : whole.slice(0, Math.max(0, max - note.length - 1)) + '…';
+    const first = await adapter.post({ ...target, text: cut + note });
+    await adapter.uploadText({
+      channel: target.channel,
+      thread: target.thread ?? first.thread,
+      filename: 'output.txt',
+      content: whole,
+      title: 'Full output',
+    });
+    return first;
+  }
+  // No files: several posts in the same thread, cut at line ends where possible.
+  let first: PostedMessage | undefined;
+  let rest = whole;
+  while (rest.length > 0) {
+    let end = Math.min(max, rest.length);
+    if (end < rest.length) {
+      const nl = rest.lastIndexOf('\n', end);
+      if (nl > max / 2) end = nl + 1;
+    }
+    const posted = await adapter.post({
+      ...target,
+      thread: target.thread ?? first?.thread,
+      text: rest.slice(0, end),
+    });
+    first ??= posted;
+    rest = rest.slice(end);
+  }
+  return first!;
+}
+
+/**
+ * Gets messages to chat adapters and webhooks. A failed delivery is logged and retried by a
+ * durable Agenda job with exponential backoff; after the last attempt it is logged as an error
+ * and audited (`chat.delivery`, outcome `failed`), never dropped silently.
+ */
+export class Deliverer {
+  constructor(
+    private readonly services: Services,
+    private readonly adapters: Map<string, ChatAdapter>,
+  ) {}
+
+  define(): void {
+    this.services.scheduler.define<Delivery>(DELIVER_JOB, async (delivery) => {
+      await this.send(delivery);
+    });
+  }
+
+  /** Delivers now; on failure schedules a retry. Resolves with the post (undefined if it failed). */
+  async send(delivery: Delivery): Promise<PostedMessage | undefined> {
+    const attempt = delivery.attempt ?? 1;
+    try {
+      return await this.once(delivery);
+    } catch (err) {
+      const { delivery_attempts: max, delivery_backoff_ms: backoff } = this.services.config.chatops;
+      const log = this.services.logger.child({ component: 'chatops', what: delivery.what, attempt });
+      if (attempt < max) {
+        const waitMs = backoff * 2 ** (attempt - 1);
+        log.warn({ err, retryInMs: waitMs }, `chat delivery failed (${delivery.what}); retrying`);
+        await this.services.scheduler
+          .at(new Date(Date.now() + waitMs), DELIVER_JOB, { ...delivery, attempt: attempt + 1 })
+          .catch((e: unknown) => log.error({ err: e }, 'could not schedule the retry of a chat delivery'));
+      } else {
+        log.error({ err }, `chat delivery failed ${attempt} times (${delivery.what}); giving up`);
+        await this.services.store.audit
+          .insert({
+            id: newId(),
+            timestamp: new Date().toISOString(),
+            kind: 'chat.delivery',
+            outcome: 'failed',
+            what: delivery.what,
+            target: delivery.target as never,
+            attempts: attempt,
+            error: errorMessage(err),
+          })
+          .catch((e: unknown) => log.error({ err: e }, 'could not audit a failed chat delivery'));
+      }
+      return undefined;
+    }
+  }
+
+  private async once(delivery: Delivery): Promise<PostedMessage | undefined> {
+    const t = delivery.target;
+    if (t.kind === 'webhook') {
+      const res = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(t.headers ?? {}) },
+        body: JSON.stringify({ message: delivery.fullText ?? delivery.text, data: delivery.data ?? {} }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      await res.arrayBuffer();
+      if (res.status >= 300)
+        throw new SquallError('CHAT_WEBHOOK_FAILED', `webhook ${t.url} answered HTTP ${res.status}`, {
+          url: t.url,
+          status: res.status,
+        });
+      return undefined;
+    }
+    const adapter = this.adapters.get(t.adapter);
+    if (!adapter)
+      throw new SquallError(
+        'CHAT_ADAPTER_MISSING',
+        `chat adapter "${t.adapter}" is not running in this process (known: ${[...this.adapters.keys()].join(', ') || 'none'})`,
+        { adapter: t.adapter },
+      );
+    return postLong(
+      adapter,
+      { channel: t.channel, thread: t.thread, whisperTo: t.whisperTo },
+      delivery.text,
+      delivery.fullText,
+    );
+  }
+}

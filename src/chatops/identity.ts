@@ -1,0 +1,36 @@
+import type { Services } from '../service/types.js';
+import { chatIdentity, type ChatUser } from './adapter.js';
+
+/** The Squall user a chat user acts as, and whether that came from an explicit mapping. */
+export interface SquallIdentity {
+  name: string;
+  roles: string[];
+  /** False when the chat user is unknown and acts as `chatops.default_user`. */
+  mapped: boolean;
+}
+
+/** Resolves roles of a Squall user; the auth subsystem provides a better one (file assignments). */
+export type RolesLookup = (user: string) => Promise<string[] | null>;
+
+/**
+ * Maps a chat identity to a Squall user (st2-reference.md §5.4: the execution's `user` is a Squall
+ * user, `api_user` the chat name). `chatops.users` is keyed by "<adapter>:<user id>" or
+ * "<adapter>:<user name>"; anyone else acts as `chatops.default_user` with `default_roles` when
+ * that user has no account.
+ */
+export async function resolveIdentity(
+  services: Services,
+  adapter: string,
+  user: ChatUser,
+  rolesOf?: RolesLookup,
+): Promise<SquallIdentity> {
+  const { users, default_user, default_roles } = services.config.chatops;
+  const mappedName = users[chatIdentity(adapter, user.id)] ?? users[chatIdentity(adapter, user.name)];
+  const name = mappedName ?? default_user;
+  const roles = (await rolesOf?.(name)) ?? (await services.store.users.findOne({ name }))?.roles ?? null;
+  return {
+    name,
+    roles: roles && roles.length > 0 ? roles : mappedName ? (roles ?? []) : default_roles,
+    mapped: mappedName !== undefined,
+  };
+}

@@ -1,0 +1,115 @@
+import { getAuthService } from '../auth/index.js';
+import { SquallError } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import { hasRole, type Subsystem } from '../service/index.js';
+import type { Services } from '../service/types.js';
+import type { ChatAdapter } from './adapter.js';
+import type { RolesLookup } from './identity.js';
+import { ChatNotifier, routeTarget } from './notify.js';
+import { ChatPipeline } from './pipeline.js';
+import { chatopsRoutes } from './routes.js';
+
+export * from './adapter.js';
+export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
+export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
+export { ChatNotifier, applicableNotify, routeTarget, CHAT_ROUTES } from './notify.js';
+export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
+export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
+export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
+
+export interface ChatopsOptions {
+  /** The chat transports of this process (adapters/slack, adapters/discord, adapters/shell). */
+  adapters?: ChatAdapter[] | ((services: Services) => ChatAdapter[]);
+}
+
+export interface ChatopsSubsystem extends Subsystem {
+  pipeline(): ChatPipeline;
+  notifier(): ChatNotifier;
+}
+
+/** Roles from the auth subsystem (stored roles plus rbac/ assignments) when it runs here. */
+function authRoles(services: Services): RolesLookup | undefined {
+  try {
+    const auth = getAuthService(services);
+    return async (user) => {
+      const stored = await services.store.users.findOne({ name: user });
+      return stored ? auth.effectiveRoles(user, stored.roles) : null;
+    };
+  } catch (err) {
+    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * ChatOps in a running process (st2-reference.md §5): with the `chat` role it connects the
+ * adapters, answers commands and posts results and notifications; every process serves the
+ * alias and chat API routes. Start it after content and executions.
+ */
+export function chatopsSubsystem(
+  executions: () => ExecutionService,
+  options: ChatopsOptions = {},
+): ChatopsSubsystem {
+  let pipeline: ChatPipeline | undefined;
+  let notifier: ChatNotifier | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const unsubscribe: Array<() => void> = [];
+  const active = (services: Services) => services.config.chatops.enable && hasRole(services.config, 'chat');
+  const need = <T>(value: T | undefined): T => {
+    if (!value) throw new SquallError('NOT_READY', 'the chatops subsystem is not initialised yet', {}, 503);
+    return value;
+  };
+  return {
+    name: 'chatops',
+    pipeline: () => need(pipeline),
+    notifier: () => need(notifier),
+    routes: (router, services) => chatopsRoutes(() => need(pipeline), executions)(router, services),
+    init(services: Services) {
+      for (const route of Object.keys(services.config.chatops.routes)) routeTarget(services, route);
+      const rolesOf = authRoles(services);
+      pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
+      notifier = new ChatNotifier(services, executions, pipeline, rolesOf);
+      pipeline.deliverer.define();
+      const adapters =
+        typeof options.adapters === 'function' ? options.adapters(services) : (options.adapters ?? []);
+      for (const adapter of adapters) {
+        if (pipeline.adapters.has(adapter.name))
+          throw new SquallError('CHAT_ADAPTER_DUPLICATE', `two chat adapters are named "${adapter.name}"`, {
+            adapter: adapter.name,
+          });
+        pipeline.attach(adapter);
+        notifier.attach(adapter);
+      }
+    },
+    async start(services: Services) {
+      const p = need(pipeline);
+      await p.reloadAliases();
+      const reload = () =>
+        void p
+          .reloadAliases()
+          .catch((err: unknown) => services.logger.error({ err }, 'reloading chat aliases failed'));
+      unsubscribe.push(services.bus.subscribe(/^st2\.(actionalias|pack)__/, reload));
+      timer = setInterval(reload, services.config.chatops.alias_reload_ms);
+      timer.unref();
+      if (!active(services)) return;
+      need(notifier).start();
+      for (const adapter of p.adapters.values()) await adapter.connect();
+      services.logger.info(
+        { adapters: [...p.adapters.keys()], aliases: p.enabledAliases().length },
+        'chatops ready',
+      );
+    },
+    async stop(services: Services) {
+      if (timer) clearInterval(timer);
+      for (const u of unsubscribe.splice(0)) u();
+      notifier?.stop();
+      for (const adapter of pipeline?.adapters.values() ?? []) {
+        await adapter
+          .disconnect()
+          .catch((err: unknown) =>
+            services.logger.warn({ err, adapter: adapter.name }, 'chat adapter did not disconnect cleanly'),
+          );
+      }
+    },
+  };
+}

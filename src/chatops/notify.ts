@@ -1,0 +1,313 @@
+import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.js';
+import { SquallError, errorMessage } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/status.js';
+import { newId } from '../ids.js';
+import type { Services } from '../service/types.js';
+import type { ExecutionRecord } from '../store/index.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import type { ButtonChoice, ButtonPress, ChatAdapter } from './adapter.js';
+import { runBuiltin } from './builtins.js';
+import type { DeliveryTarget } from './delivery.js';
+import { resolveIdentity, type RolesLookup } from './identity.js';
+import type { ChatOrigin, ChatPipeline } from './pipeline.js';
+
+/** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
+export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
+
+type NotifyEntry = {
+  routes?: string[];
+  channels?: string[];
+  message?: string;
+  data?: Record<string, unknown>;
+};
+
+/** Which notify entries apply to an execution that ended in `status` (st2 §2.2). */
+export function applicableNotify(
+  notify: Record<string, NotifyEntry | undefined>,
+  status: string,
+): Array<{ when: string; entry: NotifyEntry }> {
+  const out: Array<{ when: string; entry: NotifyEntry }> = [];
+  const add = (when: string) => {
+    const entry = notify[when];
+    if (entry) out.push({ when, entry });
+  };
+  add('on-complete');
+  if (status === 'succeeded') add('on-success');
+  if ((FAILED_STATUSES as readonly string[]).includes(status)) add('on-failure');
+  return out;
+}
+
+/** Renders every string inside `value` with Jinja. */
+function renderDeep(value: unknown, ctx: Record<string, unknown>, source: string): unknown {
+  if (typeof value === 'string') return renderTemplate(value, ctx, { source });
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, ctx, source));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, ctx, source)]));
+  return value;
+}
+
+/**
+ * Squall's notifier for chat (st2 §13.4, §2.2, §5.5): when an execution ends it merges the
+ * action's `notify` with the execution's, and for each route of each applicable entry posts the
+ * rendered message — to the originating thread for the chat route, to `chatops.routes` targets
+ * (a chat channel or a webhook) otherwise — and emits `core.st2.generic.notifytrigger`. One process
+ * does this per execution (store claim). It also puts pending inquiries of chat-started workflows
+ * in front of the people in that thread, with buttons.
+ */
+export class ChatNotifier {
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly services: Services,
+    private readonly executions: () => ExecutionService,
+    private readonly pipeline: ChatPipeline,
+    private readonly rolesOf?: RolesLookup,
+  ) {}
+
+  start(): void {
+    this.unsubscribe.push(
+      this.services.bus.subscribe('st2.execution__update', (event) => {
+        const e = event.payload as { id: string; status: string; runner?: { name?: string } };
+        if ((COMPLETED_STATUSES as readonly string[]).includes(e.status)) void this.completed(e.id);
+        else if (e.status === 'pending' && e.runner?.name === 'inquirer') void this.inquiry(e.id);
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+  }
+
+  /** Wires button presses of an adapter to inquiry responses. */
+  attach(adapter: ChatAdapter): void {
+    adapter.onButton((press) => this.pressed(adapter, press));
+  }
+
+  private log() {
+    return this.services.logger.child({ component: 'chatops.notify' });
+  }
+
+  async completed(id: string): Promise<void> {
+    try {
+      if (!(await this.services.store.claim(`chatops:notify:${id}`, `${process.pid}`))) return;
+      const record = await this.executions().get(id);
+      const action = await this.services.store.actions.findOne({ ref: record.action.ref });
+      const notify = {
+        ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
+        ...((record.notify ?? {}) as Record<string, NotifyEntry>),
+      };
+      for (const { when, entry } of applicableNotify(notify, record.status)) {
+        for (const route of entry.routes ?? entry.channels ?? [])
+          await this.notifyRoute(record, route, entry, when);
+      }
+    } catch (err) {
+      this.log().error({ err, execution: id }, 'notification of a finished execution failed');
+    }
+  }
+
+  private async notifyRoute(
+    record: ExecutionRecord,
+    route: string,
+    entry: NotifyEntry,
+    when: string,
+  ): Promise<void> {
+    const shown = this.executions().present(record);
+    const ctx = {
+      action_parameters: shown.parameters,
+      action_results: record.result ?? null,
+      action_context: record.context,
+      execution: shown,
+    };
+    let message: string;
+    let data: unknown;
+    try {
+      message = entry.message
+        ? renderTemplate(entry.message, ctx, { source: `notify ${when} message of ${record.action.ref}` })
+        : formatExecutionResult(shown as unknown as ExecutionLike).fullText;
+      data = renderDeep(entry.data ?? {}, ctx, `notify ${when} data of ${record.action.ref}`);
+    } catch (err) {
+      message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
+      data = {};
+    }
+    this.services.bus.publish('trigger.dispatch', {
+      trigger: 'core.st2.generic.notifytrigger',
+      payload: {
+        execution_id: record.id,
+        status: record.status,
+        start_timestamp: record.start_timestamp,
+        end_timestamp: record.end_timestamp ?? null,
+        action_ref: record.action.ref,
+        runner_ref: record.runner.name,
+        route,
+        channel: route,
+        message,
+        data,
+      },
+    });
+    if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
+      if (record.context?.chat) await this.pipeline.postResult(record);
+      return;
+    }
+    const target = routeTarget(this.services, route);
+    if (!target) {
+      this.log().warn(
+        { route, execution: record.id },
+        `notify route "${route}" is not configured under chatops.routes`,
+      );
+      await this.services.store.audit.insert({
+        id: newId(),
+        timestamp: new Date().toISOString(),
+        kind: 'chat.delivery',
+        outcome: 'unknown_route',
+        what: `notify ${route} for ${record.id}`,
+        route,
+      });
+      return;
+    }
+    const max =
+      target.kind === 'chat'
+        ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
+        : Infinity;
+    await this.pipeline.deliverer.send({
+      target,
+      text: message.length > max ? message.slice(0, max - 1) + '…' : message,
+      fullText: message,
+      data: {
+        ...(data as object),
+        route,
+        execution_id: record.id,
+        status: record.status,
+        action_ref: record.action.ref,
+      },
+      what: `notify ${route} for ${record.id}`,
+    });
+  }
+
+  /** Posts a pending inquiry into the thread of the chat command that started its workflow. */
+  async inquiry(id: string): Promise<void> {
+    try {
+      if (!(await this.services.store.claim(`chatops:inquiry:${id}`, `${process.pid}`))) return;
+      const record = await this.executions().get(id);
+      const origin = await this.chatOrigin(record);
+      const route = (record.parameters?.route ?? '') as string;
+      const routed = route ? routeTarget(this.services, route) : null;
+      const target =
+        origin ??
+        (routed?.kind === 'chat'
+          ? { adapter: routed.adapter, channel: routed.channel, thread: routed.thread }
+          : null);
+      if (!target) return;
+      const adapter = this.pipeline.adapters.get(target.adapter);
+      if (!adapter) return;
+      const schema = (record.parameters?.schema ?? {}) as {
+        description?: string;
+        properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
+      };
+      const props = Object.entries(schema.properties ?? { continue: { type: 'boolean' } });
+      const prefix = this.services.config.chatops.prefix;
+      const question =
+        schema.description ?? props[0]?.[1]?.description ?? 'Would you like to continue the workflow?';
+      let choices: ButtonChoice[] = [];
+      if (props.length === 1 && props[0][1].type === 'boolean') {
+        const name = props[0][0];
+        choices = [
+          { label: 'Yes', value: JSON.stringify({ [name]: true }), style: 'primary' },
+          { label: 'No', value: JSON.stringify({ [name]: false }), style: 'danger' },
+        ];
+      } else if (props.length === 1 && Array.isArray(props[0][1].enum)) {
+        const name = props[0][0];
+        choices = props[0][1].enum.map((v) => ({ label: String(v), value: JSON.stringify({ [name]: v }) }));
+      }
+      const text = `Inquiry ${id}: ${question}${
+        choices.length
+          ? ''
+          : `\nAnswer with ${prefix}inquiry respond ${id} {"${props.map(([n]) => n).join('": …, "')}": …}`
+      }`;
+      if (choices.length)
+        await adapter.ask({
+          channel: target.channel,
+          thread: target.thread,
+          question: text,
+          choices,
+          payload: id,
+        });
+      else
+        await this.pipeline.deliverer.send({
+          target: { kind: 'chat', ...target },
+          text,
+          what: `inquiry ${id}`,
+        });
+    } catch (err) {
+      this.log().error({ err, execution: id }, 'could not post an inquiry to chat');
+    }
+  }
+
+  private async chatOrigin(
+    record: ExecutionRecord,
+  ): Promise<{ adapter: string; channel: string; thread?: string } | null> {
+    let current: ExecutionRecord | null = record;
+    for (let depth = 0; current && depth < 10; depth++) {
+      const chat = current.context?.chat as ChatOrigin | undefined;
+      if (chat?.adapter) return { adapter: chat.adapter, channel: chat.channel, thread: chat.thread };
+      const parentId: string | undefined =
+        current.parent ??
+        (current.context?.parent as { execution_id?: string } | undefined)?.execution_id ??
+        undefined;
+      current = parentId ? await this.services.store.executions.get(parentId) : null;
+    }
+    return null;
+  }
+
+  private async pressed(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
+    const where = {
+      kind: 'chat' as const,
+      adapter: adapter.name,
+      channel: press.channel,
+      thread: press.thread,
+    };
+    try {
+      const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
+      const answer = await runBuiltin(
+        {
+          services: this.services,
+          executions: this.executions,
+          identity,
+          chatUser: press.user,
+          prefix: this.services.config.chatops.prefix,
+          aliases: this.pipeline.enabledAliases(),
+        },
+        'inquiry_respond',
+        { id: press.payload, response: press.value },
+      );
+      await this.pipeline.deliverer.send({
+        target: where,
+        text: answer.text,
+        what: `button answer ${press.payload}`,
+      });
+    } catch (err) {
+      this.log().error({ err, inquiry: press.payload }, 'handling a button press failed');
+      await this.pipeline.deliverer.send({
+        target: where,
+        text: `Sorry ${press.user.name}, your answer could not be recorded: ${errorMessage(err)}`,
+        what: `button failure ${press.payload}`,
+      });
+    }
+  }
+}
+
+/** The delivery target of a configured route, or null when the route is unknown. */
+export function routeTarget(services: Services, route: string): DeliveryTarget | null {
+  const r = services.config.chatops.routes[route];
+  if (!r) return null;
+  if (r.webhook) return { kind: 'webhook', url: r.webhook, headers: r.headers };
+  if (r.adapter && r.channel)
+    return { kind: 'chat', adapter: r.adapter, channel: r.channel, thread: r.thread };
+  throw new SquallError(
+    'CHAT_ROUTE_INVALID',
+    `chatops.routes.${route} needs either "webhook" or both "adapter" and "channel"`,
+    { route },
+    500,
+  );
+}

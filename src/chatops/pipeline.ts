@@ -1,0 +1,499 @@
+import {
+  aliasRef,
+  applyImmutableParameters,
+  castAliasParameters,
+  defaultAckText,
+  formatExecutionResult,
+  matchAlias,
+  type AliasLike,
+  type AliasParameters,
+  type ExecutionLike,
+} from '../../aliases/index.js';
+import { SquallError, errorMessage } from '../errors.js';
+import { isCompleted } from '../executions/status.js';
+import type { ExecutionService } from '../executions/service.js';
+import { newId } from '../ids.js';
+import type { Services } from '../service/types.js';
+import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { replyTarget, type ChatAdapter, type IncomingMessage, type PostedMessage } from './adapter.js';
+import { runBuiltin, helpReply, type BuiltinContext } from './builtins.js';
+import { Deliverer, postLong } from './delivery.js';
+import { resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
+
+/** What happened to a chat command; stored in the audit record and shown in the chat log. */
+export type CommandOutcome =
+  | 'executed'
+  | 'builtin'
+  | 'no_match'
+  | 'ambiguous'
+  | 'bad_parameters'
+  | 'forbidden'
+  | 'action_disabled'
+  | 'too_long'
+  | 'error';
+
+export interface ChatCommandAudit {
+  id: string;
+  kind: 'chat.command';
+  timestamp: string;
+  actor: string;
+  adapter: string;
+  channel: string;
+  thread: string | null;
+  user: { id: string; name: string };
+  text: string;
+  alias: string | null;
+  execution_id: string | null;
+  execution_ids: string[];
+  outcome: CommandOutcome;
+  reply: string | null;
+  ack_message_id: string | null;
+  [k: string]: unknown;
+}
+
+/** The chat part of an execution's context (st2 keeps `source_channel`; Squall adds the thread). */
+export interface ChatOrigin {
+  adapter: string;
+  channel: string;
+  thread: string;
+  user: { id: string; name: string };
+  message: string;
+  ack?: string;
+}
+
+const SMART_QUOTES: Array<[RegExp, string]> = [
+  [/[\u2018\u2019]/g, "'"],
+  [/[\u201c\u201d]/g, '"'],
+  [/\u00a0/g, ' '],
+];
+
+function present(executions: ExecutionService, record: ExecutionRecord): Record<string, unknown> {
+  return executions.present(record);
+}
+
+/**
+ * The chat pipeline (st2-reference.md §5.3–5.5): is the message for the bot, which alias does it
+ * mean, who is asking and may they, run it, acknowledge in the thread, and (through the notifier)
+ * post the result there when it ends. Every failure becomes a polite reply and an audit record;
+ * nothing a user types can make it throw.
+ */
+export class ChatPipeline {
+  private aliases: AliasLike[] = [];
+  /** Acks being posted, by execution id: a quick result waits for its ack so the thread reads in order. */
+  private readonly acks = new Map<string, Promise<unknown>>();
+  readonly deliverer: Deliverer;
+
+  constructor(
+    private readonly services: Services,
+    private readonly executions: () => ExecutionService,
+    readonly adapters: Map<string, ChatAdapter>,
+    private readonly rolesOf?: RolesLookup,
+  ) {
+    this.deliverer = new Deliverer(services, adapters);
+  }
+
+  private get config() {
+    return this.services.config.chatops;
+  }
+
+  /** Re-reads the enabled aliases (on alias change events and periodically; no query per message). */
+  async reloadAliases(): Promise<void> {
+    const records = await this.services.store.aliases.find({}, { sort: { ref: 1 } });
+    this.aliases = records.map((r) => r as unknown as AliasLike).filter((a) => a.enabled !== false);
+  }
+
+  enabledAliases(): AliasLike[] {
+    return this.aliases;
+  }
+
+  attach(adapter: ChatAdapter): void {
+    this.adapters.set(adapter.name, adapter);
+    adapter.onMessage((message) => this.handle(adapter, message));
+  }
+
+  /**
+   * The command in a message, or null when it is not addressed to the bot: `<prefix>command`,
+   * a mention ("@squall command"), or anything in a direct conversation.
+   */
+  commandOf(message: IncomingMessage): string | null {
+    if (message.fromBot) return null;
+    let text = message.text;
+    for (const [re, to] of SMART_QUOTES) text = text.replace(re, to);
+    text = text.trim();
+    const prefix = this.config.prefix;
+    if (prefix && text.startsWith(prefix)) return text.slice(prefix.length).trim();
+    const mention = new RegExp(`^@?${escapeRegex(this.config.bot_name)}\\b[:,]?\\s*`, 'i');
+    if (message.mentionsBot || message.isDirect) return text.replace(mention, '').trim();
+    return null;
+  }
+
+  /** Handles one incoming message; never throws (errors become replies and are logged). */
+  async handle(adapter: ChatAdapter, message: IncomingMessage): Promise<void> {
+    const command = this.commandOf(message);
+    if (command === null || command === '') return;
+    const where = replyTarget(message);
+    const audit: ChatCommandAudit = {
+      id: newId(),
+      kind: 'chat.command',
+      timestamp: new Date().toISOString(),
+      actor: '',
+      adapter: adapter.name,
+      channel: message.channel,
+      thread: where.thread,
+      user: { id: message.user.id, name: message.user.name },
+      text: command.slice(0, 500),
+      alias: null,
+      execution_id: null,
+      execution_ids: [],
+      outcome: 'error',
+      reply: null,
+      ack_message_id: null,
+    };
+    const reply = async (text: string): Promise<PostedMessage | undefined> => {
+      audit.reply ??= text.slice(0, 1000);
+      return this.deliverer.send({
+        target: { kind: 'chat', adapter: adapter.name, ...where },
+        text,
+        what: `reply to ${adapter.name}:${message.messageId}`,
+      });
+    };
+    try {
+      if (command.length > this.config.max_command_length) {
+        audit.outcome = 'too_long';
+        await reply(
+          `Sorry ${message.user.name}, that command is ${command.length} characters long; the limit is ${this.config.max_command_length}.`,
+        );
+        return;
+      }
+      const identity = await resolveIdentity(this.services, adapter.name, message.user, this.rolesOf);
+      audit.actor = identity.name;
+      await this.dispatch(adapter, message, command, identity, audit, reply);
+    } catch (err) {
+      audit.outcome = 'error';
+      this.services.logger.error(
+        { err, adapter: adapter.name, channel: message.channel, command: command.slice(0, 200) },
+        'chat command failed',
+      );
+      await reply(`Sorry ${message.user.name}, something went wrong: ${errorMessage(err)}`).catch(
+        () => undefined,
+      );
+    } finally {
+      await this.services.store.audit
+        .insert(audit as never)
+        .catch((err: unknown) =>
+          this.services.logger.error({ err, audit }, 'could not write the audit record of a chat command'),
+        );
+      this.services.bus.publish('squall.chatops.command', audit);
+    }
+  }
+
+  private async dispatch(
+    adapter: ChatAdapter,
+    message: IncomingMessage,
+    command: string,
+    identity: SquallIdentity,
+    audit: ChatCommandAudit,
+    reply: (text: string) => Promise<PostedMessage | undefined>,
+  ): Promise<void> {
+    const ctx: BuiltinContext = {
+      services: this.services,
+      executions: this.executions,
+      identity,
+      chatUser: message.user,
+      prefix: this.config.prefix,
+      aliases: this.aliases,
+    };
+    const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
+    if (helpAlias && /^help(\s|$)/i.test(command)) {
+      audit.alias = aliasRef(helpAlias);
+      audit.outcome = 'builtin';
+      await reply(helpReply(ctx, command.replace(/^help\s*/i, '')));
+      return;
+    }
+    const match = matchAlias(this.aliases, command);
+    if (match.kind === 'none') {
+      audit.outcome = 'no_match';
+      const tips = match.suggestions.map((s) => `  ${this.config.prefix}${s.display}`);
+      await reply(
+        `Sorry ${message.user.name}, I don't know "${command.slice(0, 100)}".` +
+          (tips.length ? ` Did you mean:\n${tips.join('\n')}` : '') +
+          `\nSay ${this.config.prefix}help for the list of commands.`,
+      );
+      return;
+    }
+    if (match.kind === 'ambiguous') {
+      audit.outcome = 'ambiguous';
+      const options = match.candidates.map(
+        (c) => `  ${this.config.prefix}${c.display} (${aliasRef(c.alias)})`,
+      );
+      await reply(
+        `Sorry ${message.user.name}, "${command.slice(0, 100)}" matches more than one command; please be more specific:\n${options.join('\n')}`,
+      );
+      return;
+    }
+    const alias = match.alias;
+    audit.alias = aliasRef(alias);
+    const builtin = extraBuiltin(alias);
+    if (builtin) {
+      audit.outcome = 'builtin';
+      const params = match.matchMultiple ? (match.parameters[0] ?? {}) : match.parameters;
+      const answer = await runBuiltin(ctx, builtin, stripNulls(params));
+      audit.outcome = answer.outcome;
+      await reply(answer.text);
+      return;
+    }
+    await this.execute(adapter, message, command, identity, alias, match, audit, reply);
+  }
+
+  private async execute(
+    adapter: ChatAdapter,
+    message: IncomingMessage,
+    command: string,
+    identity: SquallIdentity,
+    alias: AliasLike,
+    match: { matchMultiple: boolean; parameters: AliasParameters | AliasParameters[] },
+    audit: ChatCommandAudit,
+    reply: (text: string) => Promise<PostedMessage | undefined>,
+  ): Promise<void> {
+    const who = message.user.name;
+    const action = await this.services.store.actions.findOne({ ref: alias.action_ref });
+    if (!action) {
+      audit.outcome = 'error';
+      await reply(
+        `Sorry ${who}, the command "${aliasRef(alias)}" runs action "${alias.action_ref}", which is not installed.`,
+      );
+      return;
+    }
+    if (action.enabled === false) {
+      audit.outcome = 'action_disabled';
+      await reply(
+        `Sorry ${who}, action "${action.ref}" is disabled, so "${aliasRef(alias)}" cannot run right now.`,
+      );
+      return;
+    }
+    try {
+      this.services.rbac?.assertCan({ name: identity.name, roles: identity.roles }, 'action_execute', {
+        uid: action.uid ?? `action:${action.pack}:${action.name}`,
+        pack: action.pack,
+      });
+    } catch (err) {
+      if (!(err instanceof SquallError) || err.status !== 403) throw err;
+      audit.outcome = 'forbidden';
+      await reply(
+        `Sorry ${who}, you (as Squall user "${identity.name}") are not allowed to run ${action.ref}: ${err.message}`,
+      );
+      return;
+    }
+    const where = replyTarget(message);
+    const source_channel = message.channel;
+    const chat: ChatOrigin = {
+      adapter: adapter.name,
+      channel: message.channel,
+      thread: where.thread,
+      user: { id: message.user.id, name: message.user.name },
+      message: message.messageId,
+    };
+    const context = {
+      source_channel,
+      api_user: message.user.name,
+      user: identity.name,
+      chat,
+      action_alias_ref: aliasRef(alias),
+    };
+    let sets: AliasParameters[];
+    try {
+      const raw = match.matchMultiple
+        ? (match.parameters as AliasParameters[])
+        : [match.parameters as AliasParameters];
+      const withImmutable = applyImmutableParameters(raw, alias, (template) =>
+        renderTemplate(
+          template,
+          { ...context, action_context: context },
+          { source: `${aliasRef(alias)} immutable_parameters` },
+        ),
+      );
+      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
+        string,
+        { type?: string }
+      >;
+      sets = withImmutable.map((p) => castAliasParameters(p, specs));
+    } catch (err) {
+      if (!(err instanceof SquallError)) throw err;
+      audit.outcome = 'bad_parameters';
+      await reply(`Sorry ${who}, I couldn't use those parameters: ${err.message}`);
+      return;
+    }
+    const ids: string[] = [];
+    for (const parameters of sets) {
+      let record: ExecutionRecord;
+      try {
+        record = await this.executions().request({
+          action: action.ref,
+          parameters,
+          context,
+          user: identity.name,
+          notify: {
+            'on-complete': {
+              routes: ['chat'],
+              data: { user: message.user.name, source_channel, source_context: chat },
+            },
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof SquallError)) throw err;
+        audit.outcome = err.code === 'ACTION_DISABLED' ? 'action_disabled' : 'bad_parameters';
+        await reply(`Sorry ${who}, ${action.ref} did not start: ${err.message}`);
+        if (ids.length === 0) return;
+        continue;
+      }
+      ids.push(record.id);
+      audit.execution_id ??= record.id;
+      audit.execution_ids.push(record.id);
+      audit.outcome = 'executed';
+      const ack = this.ackText(alias, action, record);
+      if (ack !== null) {
+        const posting = reply(ack);
+        this.acks.set(record.id, posting);
+        try {
+          const posted = await posting;
+          audit.ack_message_id ??= posted?.messageId ?? null;
+        } finally {
+          setTimeout(() => this.acks.delete(record.id), 60_000).unref();
+        }
+      }
+    }
+    this.services.logger.info(
+      {
+        adapter: adapter.name,
+        user: identity.name,
+        alias: aliasRef(alias),
+        executions: ids,
+        command: command.slice(0, 200),
+      },
+      'chat command executed',
+    );
+  }
+
+  /** st2 §5.4: nothing with ack.enabled false; ack.format rendered, else a phrase; the UI link appended. */
+  ackText(alias: AliasLike, action: ActionRecord, record: ExecutionRecord): string | null {
+    const ack = alias.ack ?? {};
+    if (ack.enabled === false) return null;
+    const webUrl = this.services.apiUrl;
+    const appendUrl = ack.append_url !== false;
+    if (!ack.format) return defaultAckText(record.id, action.ref, appendUrl ? webUrl : undefined);
+    let text: string;
+    try {
+      text = renderTemplate(
+        ack.format,
+        { execution: present(this.executions(), record), actionalias: alias },
+        { source: `${aliasRef(alias)} ack.format` },
+      );
+    } catch (err) {
+      text = `${defaultAckText(record.id, action.ref)} (ack.format of ${aliasRef(alias)} failed: ${errorMessage(err)})`;
+    }
+    return appendUrl
+      ? `${text} (details available at ${webUrl.replace(/\/+$/, '')}/#/history/${record.id}/general)`
+      : text;
+  }
+
+  /**
+   * Posts the result of a finished chat execution in its thread (st2 §5.5 steps 3–5):
+   * `result.format` (context execution, alias) or the default layout; nothing with
+   * result.enabled false. Long text goes out as a file.
+   */
+  async postResult(
+    record: ExecutionRecord,
+    target?: { adapter: string; channel: string; thread?: string },
+  ): Promise<void> {
+    const origin = (record.context?.chat ?? null) as ChatOrigin | null;
+    const to =
+      target ?? (origin ? { adapter: origin.adapter, channel: origin.channel, thread: origin.thread } : null);
+    if (!to) return;
+    const aliasRefName = record.context?.action_alias_ref as string | undefined;
+    const alias =
+      (aliasRefName &&
+        (this.aliases.find((a) => aliasRef(a) === aliasRefName) ??
+          ((await this.services.store.aliases.findOne({
+            ref: aliasRefName,
+          })) as unknown as AliasLike | null))) ||
+      null;
+    if (alias?.result?.enabled === false) return;
+    await this.acks.get(record.id)?.catch(() => undefined);
+    const adapter = this.adapters.get(to.adapter);
+    const max = adapter?.capabilities.maxMessageLength ?? 4000;
+    const shown = present(this.executions(), record);
+    let text: string;
+    let fullText: string | undefined;
+    if (alias?.result?.format) {
+      try {
+        text = renderTemplate(
+          alias.result.format,
+          { execution: shown, alias },
+          { source: `${aliasRef(alias)} result.format` },
+        );
+      } catch (err) {
+        const fallback = formatExecutionResult(shown as unknown as ExecutionLike, { maxLength: max });
+        text = `${fallback.text}\n(result.format of ${aliasRef(alias)} failed: ${errorMessage(err)})`;
+        fullText = fallback.fullText;
+      }
+    } else {
+      const formatted = formatExecutionResult(shown as unknown as ExecutionLike, { maxLength: max });
+      text = formatted.text;
+      fullText = formatted.truncated ? formatted.fullText : undefined;
+    }
+    await this.deliverer.send({
+      target: { kind: 'chat', ...to },
+      text,
+      fullText,
+      what: `result of execution ${record.id}`,
+    });
+    // The ack said "running"; say how it ended where the provider lets us edit.
+    if (origin && adapter?.capabilities.updates) {
+      const audit = await this.services.store.audit.findOne({
+        kind: 'chat.command',
+        execution_id: record.id,
+      });
+      const ackId = audit?.ack_message_id;
+      if (typeof ackId === 'string' && isCompleted(record.status as never)) {
+        const original = typeof audit?.reply === 'string' ? audit.reply : `execution ${record.id}`;
+        await adapter
+          .update({ channel: origin.channel, messageId: ackId, text: `${original} [${record.status}]` })
+          .catch((err: unknown) =>
+            this.services.logger.warn({ err, execution: record.id }, 'could not update the ack'),
+          );
+      }
+    }
+  }
+
+  /** Posts straight to a chat channel (POST /chatops/message, chatops.post_message). */
+  async postDirect(
+    target: { adapter: string; channel: string; thread?: string; whisperTo?: string },
+    text: string,
+  ): Promise<PostedMessage> {
+    const adapter = this.adapters.get(target.adapter);
+    if (!adapter)
+      throw new SquallError(
+        'CHAT_ADAPTER_MISSING',
+        `chat adapter "${target.adapter}" is not running in this process (known: ${[...this.adapters.keys()].join(', ') || 'none'})`,
+        { adapter: target.adapter },
+        404,
+      );
+    return postLong(adapter, target, text);
+  }
+}
+
+function extraBuiltin(alias: AliasLike): string | undefined {
+  const squall = (alias.extra?.squall ?? null) as { builtin?: unknown } | null;
+  return typeof squall?.builtin === 'string' ? squall.builtin : undefined;
+}
+
+function stripNulls(params: AliasParameters): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,388 @@
+import {
+  aliasRef,
+  applyImmutableParameters,
+  buildHelp,
+  castAliasParameters,
+  extractParameters,
+  matchAlias,
+  normaliseFormats,
+  type AliasLike,
+} from '../../aliases/index.js';
+import { authorize, listQuerySchema, listRecords, requestUser, type ApiRouter } from '../api/index.js';
+import { NotFoundError, SquallError, ValidationError } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import type { Services } from '../service/types.js';
+import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { routeTarget } from './notify.js';
+import type { ChatPipeline } from './pipeline.js';
+
+async function aliasByRefOrId(store: Store, refOrId: string): Promise<AliasRecord> {
+  const found =
+    (await store.aliases.findOne({ ref: refOrId })) ??
+    (/^[0-9a-f]{24}$/.test(refOrId) ? await store.aliases.get(refOrId) : null) ??
+    (await store.aliases.findOne({ name: refOrId }));
+  if (!found)
+    throw new NotFoundError('Action alias', refOrId, { hint: 'list aliases with `squall alias list`' });
+  return found;
+}
+
+/**
+ * st2's alias endpoints (§5.3–5.6, §11.1) and Squall's chat endpoints: the chat log, posting a
+ * message to a route, and each adapter's own routes (the terminal's session API).
+ */
+export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => ExecutionService) {
+  return (router: ApiRouter, services: Services): void => {
+    const store = services.store;
+    const allAliases = async () =>
+      (await store.aliases.find({}, { sort: { ref: 1 } })) as unknown as AliasLike[];
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/actionalias',
+      summary: 'List action aliases',
+      tag: 'actionalias',
+      query: {
+        type: 'object',
+        properties: { ...listQuerySchema, pack: { type: 'string' }, name: { type: 'string' } },
+      },
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'action_alias_list');
+        const filter: Record<string, unknown> = {};
+        for (const k of ['pack', 'name']) if (query[k]) filter[k] = query[k];
+        return listRecords<AliasRecord>(req, res, {
+          collection: store.aliases,
+          filter,
+          sort: { ref: 1 },
+          maxPageSize: services.config.api.max_page_size,
+        });
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/actionalias/help',
+      summary: 'Help strings of the enabled aliases (st2 §5.6)',
+      tag: 'actionalias',
+      query: {
+        type: 'object',
+        properties: {
+          filter: {
+            type: 'string',
+            description: 'Case-insensitive regular expression over display strings.',
+          },
+          pack: { type: 'string' },
+          limit: { type: 'integer', minimum: 0, default: 0 },
+          offset: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+      handler: async ({ req, query }) => {
+        authorize(services, req, 'action_alias_help');
+        return buildHelp(await allAliases(), {
+          filter: query.filter as string | undefined,
+          pack: query.pack as string | undefined,
+          limit: Number(query.limit ?? 0),
+          offset: Number(query.offset ?? 0),
+        });
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/actionalias/:ref_or_id',
+      summary: 'One action alias',
+      tag: 'actionalias',
+      handler: async ({ req, params }) => {
+        const alias = await aliasByRefOrId(store, params.ref_or_id);
+        authorize(services, req, 'action_alias_view', { uid: alias.uid, pack: alias.pack });
+        return alias;
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/actionalias/match',
+      summary: 'The alias a command means (400 when none or more than one matches)',
+      tag: 'actionalias',
+      body: {
+        type: 'object',
+        properties: { command: { type: 'string', maxLength: 20000 } },
+        required: ['command'],
+      },
+      handler: async ({ req, body }) => {
+        authorize(services, req, 'action_alias_match');
+        const command = (body as { command: string }).command;
+        const match = matchAlias(await allAliases(), command);
+        if (match.kind === 'none')
+          throw new SquallError('ALIAS_NO_MATCH', match.message, {
+            command,
+            suggestions: match.suggestions.map((s) => ({ ref: aliasRef(s.alias), display: s.display })),
+          });
+        if (match.kind === 'ambiguous')
+          throw new SquallError('ALIAS_AMBIGUOUS', match.message, {
+            command,
+            candidates: match.candidates.map((c) => ({ ref: aliasRef(c.alias), display: c.display })),
+          });
+        return {
+          actionalias: match.alias,
+          display: match.display,
+          representation: match.representation,
+          parameters: match.parameters,
+        };
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/aliasexecution',
+      summary: 'Execute an alias with a command (st2 §5.4); 201 {execution, actionalias, message, extra}',
+      tag: 'actionalias',
+      status: 201,
+      body: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Alias ref (or name).' },
+          format: { type: 'string', description: 'The representation the command was matched with.' },
+          command: { type: 'string', maxLength: 20000 },
+          user: { type: 'string', description: 'Chat user (api_user).' },
+          source_channel: { type: 'string' },
+          source_context: { type: 'object' },
+          notification_route: { type: 'string' },
+        },
+        required: ['name', 'command'],
+      },
+      handler: async ({ req, body }) => {
+        const b = body as {
+          name: string;
+          format?: string;
+          command: string;
+          user?: string;
+          source_channel?: string;
+          source_context?: Record<string, unknown>;
+          notification_route?: string;
+        };
+        const record = await aliasByRefOrId(store, b.name);
+        const alias = record as unknown as AliasLike;
+        if (alias.enabled === false)
+          throw new SquallError('ALIAS_DISABLED', `Action alias "${aliasRef(alias)}" is disabled`, {
+            alias: aliasRef(alias),
+          });
+        const representations = normaliseFormats(alias).flatMap((f) => f.representation);
+        const format = b.format ?? representations[0];
+        if (b.format !== undefined && !representations.includes(b.format))
+          throw new ValidationError(
+            `Format "${b.format}" is not one of the formats of alias "${aliasRef(alias)}"`,
+            {
+              alias: aliasRef(alias),
+              formats: representations,
+            },
+          );
+        const action = await store.actions.findOne({ ref: alias.action_ref });
+        if (!action) throw new NotFoundError('Action', alias.action_ref, { alias: aliasRef(alias) });
+        authorize(services, req, 'action_execute', { uid: action.uid, pack: action.pack });
+        const caller = requestUser(req).name;
+        const context = {
+          action_alias_ref: aliasRef(alias),
+          api_user: b.user ?? caller,
+          user: caller,
+          source_channel: b.source_channel ?? null,
+          ...(b.source_context ? { source_context: b.source_context } : {}),
+        };
+        const extracted = extractParameters(format, b.command);
+        const withImmutable = applyImmutableParameters(extracted, alias, (t) =>
+          renderTemplate(
+            t,
+            { ...context, action_context: context },
+            { source: `${aliasRef(alias)} immutable_parameters` },
+          ),
+        );
+        const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
+          string,
+          { type?: string }
+        >;
+        const execution = await executions().request({
+          action: action.ref,
+          parameters: castAliasParameters(withImmutable, specs),
+          context,
+          user: caller,
+          notify: {
+            'on-complete': {
+              routes: [b.notification_route ?? 'chat'],
+              data: {
+                user: b.user ?? caller,
+                source_channel: b.source_channel ?? null,
+                source_context: b.source_context ?? {},
+              },
+            },
+          },
+        });
+        const ack = pipeline().ackText(alias, action, execution);
+        let extra: unknown;
+        if (alias.ack?.extra) {
+          extra = JSON.parse(
+            renderTemplate(JSON.stringify(alias.ack.extra), {
+              execution: executions().present(execution),
+              actionalias: alias,
+            }),
+          ) as unknown;
+        }
+        return {
+          execution: executions().present(execution),
+          actionalias: alias,
+          ...(ack !== null ? { message: ack } : {}),
+          ...(extra !== undefined ? { extra } : {}),
+        };
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/chatops/commands',
+      summary: 'Recent chat commands, newest first (the chat log)',
+      tag: 'chatops',
+      query: {
+        type: 'object',
+        properties: {
+          ...listQuerySchema,
+          adapter: { type: 'string' },
+          channel: { type: 'string' },
+          actor: { type: 'string', description: 'Squall user the chat user acted as.' },
+          outcome: { type: 'string' },
+        },
+      },
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'execution_list');
+        const filter: Record<string, unknown> = { kind: 'chat.command' };
+        for (const k of ['adapter', 'channel', 'actor', 'outcome']) if (query[k]) filter[k] = query[k];
+        return listRecords<AuditRecord>(req, res, {
+          collection: store.audit,
+          filter,
+          sort: { timestamp: -1 },
+          maxPageSize: services.config.api.max_page_size,
+        });
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/chatops/message',
+      summary: 'Post a message to a notification route or an adapter channel (sdk.chat.postMessage)',
+      tag: 'chatops',
+      status: 201,
+      body: {
+        type: 'object',
+        properties: {
+          route: { type: 'string', description: 'A chatops.routes name.' },
+          adapter: { type: 'string' },
+          channel: {
+            type: 'string',
+            description: 'With adapter: the channel; alone: a route name (st2 style).',
+          },
+          thread: { type: 'string' },
+          thread_id: { type: 'string' },
+          message: { type: 'string', maxLength: 200000 },
+          user: { type: 'string' },
+          whisper: { type: 'boolean' },
+          extra: { type: 'object' },
+        },
+        required: ['message'],
+      },
+      handler: async ({ body }) => {
+        const b = body as {
+          route?: string;
+          adapter?: string;
+          channel?: string;
+          thread?: string;
+          thread_id?: string;
+          message: string;
+          user?: string;
+          whisper?: boolean;
+        };
+        const thread = b.thread ?? b.thread_id;
+        const text = b.user && !b.whisper ? `@${b.user}: ${b.message}` : b.message;
+        if (b.adapter) {
+          if (!b.channel)
+            throw new ValidationError('body: "channel" is required with "adapter"', { adapter: b.adapter });
+          const posted = await pipeline().postDirect(
+            { adapter: b.adapter, channel: b.channel, thread, whisperTo: b.whisper ? b.user : undefined },
+            text,
+          );
+          return { posted: true, ...posted };
+        }
+        const route = b.route ?? b.channel;
+        if (!route) throw new ValidationError('body: give "route", or "adapter" and "channel"', {});
+        const target = routeTarget(services, route);
+        if (!target)
+          throw new NotFoundError('Chat route', route, {
+            hint: `configure chatops.routes.${route} ({adapter, channel} or {webhook})`,
+          });
+        if (target.kind === 'chat') {
+          const posted = await pipeline().postDirect(
+            { ...target, thread: thread ?? target.thread, whisperTo: b.whisper ? b.user : undefined },
+            text,
+          );
+          return { posted: true, ...posted };
+        }
+        const sent = await pipeline().deliverer.send({ target, text, what: `message to route ${route}` });
+        return { posted: sent !== undefined || target.kind === 'webhook', route };
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/chatops/result',
+      summary: "Post an execution's formatted result to a route or channel (sdk.chat.postResult)",
+      tag: 'chatops',
+      status: 201,
+      body: {
+        type: 'object',
+        properties: {
+          execution_id: { type: 'string' },
+          route: { type: 'string' },
+          adapter: { type: 'string' },
+          channel: { type: 'string' },
+          thread: { type: 'string' },
+          thread_id: { type: 'string' },
+          user: { type: 'string' },
+          whisper: { type: 'boolean' },
+        },
+        required: ['execution_id'],
+      },
+      handler: async ({ req, body }) => {
+        const b = body as {
+          execution_id: string;
+          route?: string;
+          adapter?: string;
+          channel?: string;
+          thread?: string;
+          thread_id?: string;
+        };
+        const record: ExecutionRecord = await executions().get(b.execution_id);
+        authorize(services, req, 'execution_view', { uid: `execution:${record.id}` });
+        let target: { adapter: string; channel: string; thread?: string } | undefined;
+        if (b.adapter && b.channel)
+          target = { adapter: b.adapter, channel: b.channel, thread: b.thread ?? b.thread_id };
+        else if (b.route ?? b.channel) {
+          const t = routeTarget(services, (b.route ?? b.channel)!);
+          if (t?.kind === 'chat')
+            target = { adapter: t.adapter, channel: t.channel, thread: b.thread ?? b.thread_id ?? t.thread };
+          else
+            throw new NotFoundError('Chat route', (b.route ?? b.channel)!, {
+              hint: 'results go to chat routes ({adapter, channel})',
+            });
+        }
+        if (!target && !record.context?.chat)
+          throw new ValidationError(
+            `execution ${record.id} did not come from chat: give "route" or "adapter" and "channel"`,
+            {
+              execution_id: record.id,
+            },
+          );
+        await pipeline().postResult(record, target);
+        return { posted: true, execution_id: record.id };
+      },
+    });
+
+    for (const adapter of pipeline().adapters.values()) adapter.routes?.(router, services);
+  };
+}
