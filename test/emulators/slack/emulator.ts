@@ -373,6 +373,11 @@ export class SlackEmulator {
     let text = input.text;
     const mentionTag = `<@${this.botUserId}>`;
     if (input.mention && !text.includes(mentionTag)) text = `${mentionTag} ${text}`;
+    if (input.thread_ts && !this.history.get(channel.id)?.some((m) => m.ts === input.thread_ts)) {
+      throw new Error(
+        `Slack emulator: no message ${input.thread_ts} in ${channel.id} to reply to in a thread`,
+      );
+    }
     const message: SlackMessage = {
       type: 'message',
       ts: this.nextTs(),

@@ -166,6 +166,7 @@ describe('Slack emulator with Bolt in HTTP mode (ExpressReceiver)', () => {
       );
 
       expect(forged.status).toBe(401);
+      await waitFor(() => heard.length === 1, 'the genuine message to reach app.message');
       expect(heard).toEqual(['via express']);
     } finally {
       await app.stop();

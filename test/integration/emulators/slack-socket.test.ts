@@ -68,6 +68,7 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     await app.start();
 
     await slack.userSays({ text: 'status please', mention: true });
+    await waitFor(() => mentions.length === 1, 'the mention to reach app.event');
 
     expect(mentions).toEqual([`<@${slack.botUserId}> status please`]);
   });
@@ -81,8 +82,39 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     await app.start();
 
     await slack.userSays({ channel: 'D0ALICE', text: 'run it quietly' });
+    await waitFor(() => seen.length === 1, 'the DM to reach app.message');
 
     expect(seen).toEqual([{ text: 'run it quietly', channelType: 'im' }]);
+  });
+
+  it('lets the bot look up who spoke and where, and sees a person reply in the bot’s thread', async () => {
+    const lookups: string[] = [];
+    app.message(async ({ message, client, say }) => {
+      if (message.subtype !== undefined) return;
+      const who = await client.users.info({ user: message.user });
+      const where = await client.conversations.info({ channel: message.channel });
+      lookups.push(`${who.user?.name}/${who.user?.real_name} in #${where.channel?.name}: ${message.text}`);
+      if (!message.thread_ts) await say({ text: 'which environment?', thread_ts: message.ts });
+    });
+    await app.start();
+
+    const ts = await slack.userSays({ text: 'deploy', user: 'U0BOB' });
+    await slack.waitForPost((p) => p.thread_ts === ts);
+    await slack.userSays({ text: 'staging', user: 'U0BOB', thread_ts: ts });
+    // The ack comes before the listener finishes (Bolt auto-acks events), so wait for it.
+    await waitFor(() => lookups.length === 2, 'the threaded answer to be looked up');
+
+    expect(lookups).toEqual(['bob/Bob Dev in #ops: deploy', 'bob/Bob Dev in #ops: staging']);
+    expect(slack.thread('C0OPS', ts).map((m) => `${m.user}: ${m.text}`)).toEqual([
+      'U0BOB: deploy',
+      'U0BOT: which environment?',
+      'U0BOB: staging',
+    ]);
+    expect(slack.channelMessages('C0OPS')[0]).toMatchObject({
+      reply_count: 2,
+      reply_users: ['U0BOT', 'U0BOB'],
+    });
+    await expect(slack.userSays({ text: 'orphan', thread_ts: '1.000001' })).rejects.toThrow(/to reply to/);
   });
 
   it('echoes the bot’s own post back as a message event carrying its bot_id (what ignoreSelf filters)', async () => {
