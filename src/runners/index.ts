@@ -1,6 +1,8 @@
+import { actionChainRunner } from './action-chain.js';
 import { httpRequestRunner } from './http.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
 import { nodejsRunner } from './nodejs.js';
+import { orquestaRunner } from './orquesta.js';
 import { noopRunner } from './noop.js';
 import { pythonScriptRunner } from './python.js';
 import { remoteShellCmdRunner, remoteShellScriptRunner } from './remote-shell.js';
@@ -21,6 +23,8 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [nodejsRunner.name]: nodejsRunner,
   [remoteShellCmdRunner.name]: remoteShellCmdRunner,
   [remoteShellScriptRunner.name]: remoteShellScriptRunner,
+  [orquestaRunner.name]: orquestaRunner,
+  [actionChainRunner.name]: actionChainRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {

@@ -1,0 +1,10 @@
+import { workflowDriverFor } from '../workflows/engine/driver.js';
+import type { Runner } from './types.js';
+
+/** `action-chain` (st2 §6.2): like orquesta, a durable run conducted by the workflow engine. */
+export const actionChainRunner: Runner = {
+  name: 'action-chain',
+  run(ctx) {
+    return workflowDriverFor(ctx).startActionChain(ctx);
+  },
+};

@@ -1,0 +1,92 @@
+import yaml from 'js-yaml';
+import type { RouteModule } from '../../api/index.js';
+import { authorize } from '../../api/index.js';
+import { ValidationError, errorMessage } from '../../errors.js';
+import type { ExecutionService } from '../../executions/service.js';
+import { inspect } from '../orquesta/index.js';
+import { groupedInspection, type WorkflowEngine } from './engine.js';
+
+/**
+ * Workflow operations (st2-reference.md §11.1, §13.1): pause and resume through
+ * `PUT /api/v1/executions/:id`, and `POST /api/v1/workflows/inspect`.
+ */
+export function workflowRoutes(
+  engine: () => WorkflowEngine,
+  executions: () => ExecutionService,
+): RouteModule {
+  return (router, services) => {
+    router.add({
+      method: 'put',
+      path: '/api/v1/executions/:id',
+      summary: 'Pause or resume a workflow execution (status "pausing" or "resuming")',
+      tag: 'executions',
+      body: {
+        type: 'object',
+        required: ['status'],
+        properties: { status: { type: 'string', enum: ['pausing', 'resuming'] } },
+      },
+      handler: async ({ req, params, body }) => {
+        const e = await executions().get(params.id);
+        authorize(services, req, 'execution_stop', {
+          uid: `action:${e.action.pack}:${String(e.action.name)}`,
+          pack: String(e.action.pack),
+        });
+        const status = (body as { status: 'pausing' | 'resuming' }).status;
+        const updated = status === 'pausing' ? await engine().pause(e.id) : await engine().resume(e.id);
+        return executions().present(updated);
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/workflows/inspect',
+      summary: 'Inspect an orquesta workflow definition (YAML body); answers its errors grouped by kind',
+      tag: 'workflows',
+      handler: async ({ req, body }) => {
+        authorize(services, req, 'action_view');
+        let source: string | Record<string, unknown>;
+        if (typeof body === 'string') source = body;
+        else if (body && typeof body === 'object' && !Array.isArray(body))
+          source = body as Record<string, unknown>;
+        else {
+          throw new ValidationError(
+            'POST /api/v1/workflows/inspect expects the workflow definition as a YAML (or JSON) body',
+            { field: 'body', contentType: req.headers['content-type'] },
+          );
+        }
+        if (typeof source === 'string') {
+          try {
+            const parsed = yaml.load(source);
+            if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+              return {
+                syntax: [
+                  {
+                    message: 'The workflow definition must be a YAML mapping',
+                    spec_path: null,
+                    schema_path: null,
+                  },
+                ],
+              };
+            }
+          } catch (err) {
+            return {
+              syntax: [
+                {
+                  message: `The workflow definition is not valid YAML: ${errorMessage(err)}`,
+                  spec_path: null,
+                  schema_path: null,
+                },
+              ],
+            };
+          }
+        }
+        const refs = new Set(
+          (await services.store.actions.find({}, { projection: { ref: 1 } })).map((a) => a.ref),
+        );
+        return groupedInspection(
+          inspect(source, { actionExists: (ref) => refs.has(ref), contextVariables: ['st2', 'parent'] }),
+        );
+      },
+    });
+  };
+}

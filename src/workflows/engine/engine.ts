@@ -1,0 +1,886 @@
+/**
+ * The durable workflow engine (st2-reference.md §6): runs the pure conductors of src/workflows
+ * against real executions. Every step happens under the workflow's lease, reads the state record,
+ * changes it, and writes it back before anything else can see the change:
+ *
+ * - task requests go to an outbox in the state first, then become child executions tagged with a
+ *   request key, so a step replayed after a crash finds the child it already created;
+ * - a child's completion is applied once: the task record says `applied` in the same write as
+ *   the conductor state that applied it, and a replayed step skips it;
+ * - progress is driven by the Agenda job `workflow.advance` (one per child completion, duplicates
+ *   are harmless), and a periodic sweep finishes whatever a dead process left half done.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { ExecutionService } from '../../executions/service.js';
+import { openParameters } from '../../executions/secrets.js';
+import { isCompleted, type ExecutionStatus } from '../../executions/status.js';
+import type { ParameterSpec } from '../../runners/catalog.js';
+import type { RunnerContext, RunnerResult } from '../../runners/types.js';
+import type { Services } from '../../service/types.js';
+import type { ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
+import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
+import {
+  OrquestaConductor,
+  inspect,
+  type ConductorState,
+  type InspectionResult,
+  type TaskRequest,
+} from '../orquesta/index.js';
+import { WorkflowLeases } from './lease.js';
+
+export const ADVANCE_JOB = 'workflow.advance';
+
+export type WorkflowKind = 'orquesta' | 'action-chain';
+
+const FINAL = ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'];
+
+/** One child execution of a workflow, as `task()` and `--show-tasks` need it. */
+export interface TaskExecution {
+  key: string;
+  task_id: string;
+  task_name: string;
+  route: number;
+  item_id?: number;
+  action: string | null;
+  execution_id: string | null;
+  status: string;
+  result?: unknown;
+  /** The completion was handed to the conductor (exactly once). */
+  applied: boolean;
+  /** A non-final status (pending, paused, running after a pause) already reported to the conductor. */
+  reported?: string;
+  /** Copied from the workflow execution this one re-runs. */
+  inherited?: boolean;
+  start_timestamp: string;
+  end_timestamp?: string;
+}
+
+/** A task the conductor asked for that has no child execution yet. */
+export interface PendingTask {
+  key: string;
+  task_id: string;
+  route: number;
+  item_id?: number;
+  action: string | null;
+  input: Record<string, unknown>;
+  /** Seconds (orquesta task delay or retry delay). */
+  delay?: number;
+  notify?: Record<string, unknown>;
+}
+
+export interface EngineState {
+  version: 1;
+  conductor: ConductorState | ChainState;
+  tasks: TaskExecution[];
+  outbox: PendingTask[];
+  seq: number;
+  /** The execution this one re-runs from tasks (st2 re-run --tasks). */
+  rerun_of?: string;
+  /** action-chain runner parameter `display_published`. */
+  display_published?: boolean;
+}
+
+type StateRecord = WorkflowStateRecord & { state: EngineState };
+
+type Ask = Omit<PendingTask, 'key'>;
+
+/** The one interface both conductors are driven through. */
+interface Conducted {
+  readonly status: string;
+  readonly state: ConductorState | ChainState;
+  start(): Ask[];
+  complete(task: TaskExecution, status: string, result: unknown): Ask[];
+  pause(): void;
+  resume(): Ask[];
+  cancel(): void;
+  result(): unknown;
+}
+
+const nowIso = () => new Date().toISOString();
+
+function fromOrquesta(requests: TaskRequest[]): Ask[] {
+  return requests.map((r) => ({
+    task_id: r.task_id,
+    route: r.route,
+    ...(r.item_id !== undefined ? { item_id: r.item_id } : {}),
+    action: r.action,
+    input: r.input,
+    ...(r.delay ? { delay: r.delay } : {}),
+  }));
+}
+
+function fromChain(request: ChainRequest | null): Ask[] {
+  if (!request) return [];
+  return [
+    {
+      task_id: request.name,
+      route: 0,
+      action: request.ref,
+      input: request.parameters,
+      ...(request.notify ? { notify: request.notify } : {}),
+    },
+  ];
+}
+
+function orquestaConducted(c: OrquestaConductor): Conducted {
+  return {
+    get status() {
+      return c.status === 'null' || c.status === 'requested' ? 'running' : c.status;
+    },
+    get state() {
+      return c.state;
+    },
+    start: () => fromOrquesta(c.start()),
+    complete: (t, status, result) =>
+      fromOrquesta(c.onTaskCompleted(t.task_id, t.route, { status, result }, t.item_id)),
+    pause: () => c.pause(),
+    resume: () => fromOrquesta(c.resume()),
+    cancel: () => c.cancel(),
+    result: () => (c.errors.length > 0 ? { errors: c.errors, output: c.output } : { output: c.output }),
+  };
+}
+
+function chainConducted(c: ActionChainConductor, displayPublished: boolean): Conducted {
+  return {
+    get status() {
+      return c.status === 'null' ? 'running' : c.status;
+    },
+    get state() {
+      return c.state;
+    },
+    start: () => fromChain(c.start()),
+    complete: (t, status, result) => {
+      if (!['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'].includes(status)) return [];
+      return fromChain(
+        c.onTaskCompleted(t.task_id, {
+          status,
+          result,
+          ...(t.execution_id ? { execution_id: t.execution_id } : {}),
+          created_at: t.start_timestamp,
+          ...(t.end_timestamp ? { updated_at: t.end_timestamp } : {}),
+        }),
+      );
+    },
+    pause: () => c.pause(),
+    resume: () => fromChain(c.resume()),
+    cancel: () => c.cancel(),
+    result: () => {
+      const r = { ...c.result };
+      if (!displayPublished) delete r.published;
+      return r;
+    },
+  };
+}
+
+/** Flattens orquesta's grouped inspection errors into st2's `errors` list (each with its `type`). */
+export function inspectionErrors(result: InspectionResult): Array<Record<string, unknown>> {
+  return (Object.keys(result) as Array<keyof InspectionResult>).flatMap((type) =>
+    result[type].map((e) => ({ type, ...e })),
+  );
+}
+
+/** Only the categories that have errors, as orquesta answers an inspection. */
+export function groupedInspection(result: InspectionResult): Partial<InspectionResult> {
+  return Object.fromEntries(Object.entries(result).filter(([, v]) => v.length > 0));
+}
+
+export interface EngineOptions {
+  /** Wait for a busy workflow's lease at most this long before the step is retried later. */
+  leaseWaitMs?: number;
+}
+
+export class WorkflowEngine {
+  readonly leases: WorkflowLeases;
+
+  constructor(
+    private readonly services: Services,
+    private readonly executions: () => ExecutionService,
+    options: EngineOptions = {},
+  ) {
+    this.leases = new WorkflowLeases({
+      store: services.store,
+      workerId: () => executions().workerId,
+      deadAfterMs: services.config.executions.dead_after_ms,
+      waitMs: options.leaseWaitMs,
+    });
+  }
+
+  private get store() {
+    return this.services.store;
+  }
+
+  // ---- the runners ------------------------------------------------------------------------
+
+  private readDefinition(ctx: RunnerContext): string {
+    const entry = ctx.action.entry_point;
+    if (!entry) {
+      throw new SquallError(
+        'WORKFLOW_ENTRY_POINT_MISSING',
+        `Action "${ctx.action.ref}" has no entry_point naming its workflow file`,
+        { action: ctx.action.ref },
+      );
+    }
+    const file = path.resolve(ctx.action.packDir, 'actions', entry);
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new SquallError(
+        'WORKFLOW_DEFINITION_UNREADABLE',
+        `Cannot read the workflow of action "${ctx.action.ref}" at ${file}: ${errorMessage(err)}`,
+        { action: ctx.action.ref, path: file },
+      );
+    }
+  }
+
+  async startOrquesta(ctx: RunnerContext): Promise<RunnerResult> {
+    const exec = await this.executions().get(ctx.executionId);
+    const reRun = exec.context.re_run as { ref?: string; tasks?: string[]; reset?: string[] } | undefined;
+    if (reRun?.ref && (reRun.tasks?.length ?? 0) > 0) return this.startRerun(exec, reRun);
+    let text: string;
+    try {
+      text = this.readDefinition(ctx);
+    } catch (err) {
+      return {
+        status: 'failed',
+        result: { errors: [{ type: 'error', message: errorMessage(err) }], output: null },
+      };
+    }
+    const actions = await this.store.actions.find({});
+    const byRef = new Map(actions.map((a) => [a.ref, a]));
+    let inspection: InspectionResult;
+    try {
+      inspection = inspect(text, {
+        actionExists: (ref) => byRef.has(ref),
+        actionParams: (ref) => {
+          const a = byRef.get(ref);
+          if (!a) return undefined;
+          const specs = (a.merged_parameters ?? a.parameters ?? {}) as Record<string, ParameterSpec>;
+          return {
+            names: Object.keys(specs),
+            required: Object.entries(specs)
+              .filter(([, s]) => s.required && s.default === undefined && !s.immutable)
+              .map(([n]) => n),
+          };
+        },
+        contextVariables: ['st2', 'parent'],
+      });
+    } catch (err) {
+      return {
+        status: 'failed',
+        result: { errors: [{ type: 'syntax', message: errorMessage(err) }], output: null },
+      };
+    }
+    const errors = inspectionErrors(inspection);
+    if (errors.length > 0) return { status: 'failed', result: { errors, output: null } };
+    const c = exec.context;
+    const st2 = {
+      action_execution_id: exec.id,
+      api_url: `${this.services.apiUrl}/api/v1`,
+      api_user: c.api_user ?? c.user ?? null,
+      pack: ctx.action.pack,
+      source_channel: c.source_channel ?? null,
+      user: c.user ?? null,
+    };
+    const holder: { state?: EngineState } = {};
+    let conductor: OrquestaConductor;
+    try {
+      conductor = OrquestaConductor.create(
+        text,
+        ctx.actionParameters,
+        { st2 },
+        { scope: this.scope(holder, exec.id) },
+      );
+    } catch (err) {
+      return {
+        status: 'failed',
+        result: { errors: [{ type: 'error', message: errorMessage(err) }], output: null },
+      };
+    }
+    if (conductor.status === 'failed')
+      return { status: 'failed', result: orquestaConducted(conductor).result() };
+    return this.begin(exec, 'orquesta', orquestaConducted(conductor), holder);
+  }
+
+  async startActionChain(ctx: RunnerContext): Promise<RunnerResult> {
+    const exec = await this.executions().get(ctx.executionId);
+    let conductor: ActionChainConductor;
+    try {
+      const text = this.readDefinition(ctx);
+      conductor = ActionChainConductor.create(text, ctx.actionParameters, {
+        ...exec.context,
+        execution_id: exec.id,
+      });
+    } catch (err) {
+      return {
+        status: 'failed',
+        result: { tasks: [], published: {}, error: errorMessage(err), traceback: errorMessage(err) },
+      };
+    }
+    const display = ctx.runnerParameters.display_published !== false;
+    return this.begin(
+      exec,
+      'action-chain',
+      chainConducted(conductor, display),
+      {},
+      { display_published: display },
+    );
+  }
+
+  /** Persists the new workflow, requests its first tasks, and tells the runner how it stands. */
+  private async begin(
+    exec: ExecutionRecord,
+    kind: WorkflowKind,
+    conducted: Conducted,
+    holder: { state?: EngineState },
+    extra: Partial<EngineState> = {},
+  ): Promise<RunnerResult> {
+    return this.leases.with(exec.id, async () => {
+      const state: EngineState = {
+        version: 1,
+        conductor: conducted.state,
+        tasks: [],
+        outbox: [],
+        seq: 0,
+        ...extra,
+      };
+      holder.state = state;
+      const record: StateRecord = {
+        id: newId(),
+        execution_id: exec.id,
+        kind,
+        status: 'running',
+        state,
+      };
+      this.enqueue(state, conducted.start());
+      state.conductor = conducted.state;
+      record.status = conducted.status;
+      await this.store.workflows.insert(record);
+      // From here the engine owns the execution: recovery must not abandon it with this process.
+      await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
+      await this.pump(record, conducted, exec);
+      await this.save(record, conducted);
+      if (FINAL.includes(conducted.status)) {
+        return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
+      }
+      return { status: 'running', result: undefined };
+    });
+  }
+
+  private async startRerun(
+    exec: ExecutionRecord,
+    reRun: { ref?: string; tasks?: string[]; reset?: string[] },
+  ): Promise<RunnerResult> {
+    const old = (await this.store.workflows.findOne({
+      execution_id: String(reRun.ref),
+    })) as StateRecord | null;
+    if (!old) {
+      return {
+        status: 'failed',
+        result: {
+          errors: [
+            {
+              type: 'error',
+              message: `Workflow execution ${String(reRun.ref)} has no workflow state to re-run`,
+            },
+          ],
+          output: null,
+        },
+      };
+    }
+    return this.leases.with(exec.id, async () => {
+      const state: EngineState = {
+        version: 1,
+        conductor: old.state.conductor,
+        tasks: old.state.tasks.map((t) => ({ ...t, inherited: true })),
+        outbox: [],
+        seq: old.state.seq,
+        rerun_of: old.execution_id,
+      };
+      const holder = { state };
+      const conductor = OrquestaConductor.fromState(old.state.conductor as ConductorState, {
+        scope: this.scope(holder, exec.id),
+      });
+      const conducted = orquestaConducted(conductor);
+      const requests = conductor.rerun({ tasks: reRun.tasks ?? [], noReset: reRun.reset ?? [] });
+      this.enqueue(state, fromOrquesta(requests));
+      const record: StateRecord = {
+        id: newId(),
+        execution_id: exec.id,
+        kind: 'orquesta',
+        status: conducted.status,
+        state,
+      };
+      state.conductor = conducted.state;
+      await this.store.workflows.insert(record);
+      await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
+      await this.pump(record, conducted, exec);
+      await this.save(record, conducted);
+      if (FINAL.includes(conducted.status))
+        return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
+      return { status: 'running', result: undefined };
+    });
+  }
+
+  /** st2's `task(name)` and the functions the conductor cannot know by itself. */
+  private scope(holder: { state?: EngineState }, workflowExecutionId: string) {
+    return {
+      task: (name?: string) => {
+        const tasks = holder.state?.tasks ?? [];
+        const t = [...tasks].reverse().find((x) => (name === undefined ? x.applied : x.task_id === name));
+        if (!t) {
+          throw new SquallError(
+            'WORKFLOW_TASK_NOT_FOUND',
+            `Unable to find task execution for "${name ?? '(current)'}".`,
+            { task_id: name, workflow_execution_id: workflowExecutionId },
+          );
+        }
+        return {
+          task_execution_id: t.execution_id,
+          workflow_execution_id: workflowExecutionId,
+          task_name: t.task_name,
+          task_id: t.task_id,
+          route: t.route,
+          result: t.result ?? null,
+          status: t.status,
+          start_timestamp: t.start_timestamp,
+          end_timestamp: t.end_timestamp ?? null,
+        };
+      },
+    };
+  }
+
+  // ---- loading and saving -----------------------------------------------------------------
+
+  private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
+    const record = (await this.store.workflows.findOne({ execution_id: executionId })) as StateRecord | null;
+    if (!record) return null;
+    return { record, conducted: this.revive(record) };
+  }
+
+  private revive(record: StateRecord): Conducted {
+    const holder = { state: record.state };
+    if (record.kind === 'action-chain') {
+      return chainConducted(
+        ActionChainConductor.fromState(record.state.conductor as ChainState),
+        record.state.display_published !== false,
+      );
+    }
+    return orquestaConducted(
+      OrquestaConductor.fromState(record.state.conductor as ConductorState, {
+        scope: this.scope(holder, record.execution_id),
+      }),
+    );
+  }
+
+  private async save(record: StateRecord, conducted: Conducted): Promise<void> {
+    record.state.conductor = conducted.state;
+    record.status = conducted.status;
+    await this.store.workflows.replace(record);
+  }
+
+  private enqueue(state: EngineState, asks: Ask[]): void {
+    for (const a of asks) {
+      state.seq += 1;
+      state.outbox.push({ ...a, key: `${a.task_id}:${a.route}:${a.item_id ?? '-'}:${state.seq}` });
+    }
+  }
+
+  // ---- conducting -------------------------------------------------------------------------
+
+  /**
+   * Turns the outbox into child executions and applies every finished child, until neither has
+   * anything left. Called under the lease; the caller saves the record afterwards.
+   */
+  private async pump(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
+    const state = record.state;
+    for (let round = 0; ; round++) {
+      if (round > 10_000) {
+        throw new SquallError(
+          'WORKFLOW_RUNAWAY',
+          `Workflow ${exec.id} kept producing tasks without waiting for any (over 10000 rounds)`,
+          { execution: exec.id },
+        );
+      }
+      if (state.outbox.length > 0) {
+        await this.issue(record, conducted, exec);
+        continue;
+      }
+      const children = await this.store.executions.find({ parent: exec.id });
+      const byId = new Map(children.map((c) => [c.id, c]));
+      let progressed = false;
+      const ready = state.tasks
+        .filter((t) => !t.applied && !t.inherited && t.execution_id && byId.has(t.execution_id))
+        .map((t) => ({ t, child: byId.get(t.execution_id as string) as ExecutionRecord }))
+        .sort(
+          (a, b) =>
+            String(a.child.end_timestamp ?? '').localeCompare(String(b.child.end_timestamp ?? '')) ||
+            a.t.key.localeCompare(b.t.key),
+        );
+      for (const { t, child } of ready) {
+        if (isCompleted(child.status)) {
+          t.applied = true;
+          t.status = child.status;
+          t.result = child.result ?? null;
+          t.end_timestamp = child.end_timestamp ?? nowIso();
+          this.enqueue(state, this.completeTask(conducted, t, child.status, t.result, exec));
+          progressed = true;
+        } else {
+          const report = this.nonFinalReport(t, child.status);
+          if (report) {
+            t.reported = report;
+            t.status = child.status;
+            this.enqueue(state, this.completeTask(conducted, t, report, child.result ?? null, exec));
+            progressed = true;
+          }
+        }
+      }
+      if (!progressed) return;
+    }
+  }
+
+  /** pending/paused children are reported so the workflow can pause; a resumed one reports running. */
+  private nonFinalReport(t: TaskExecution, childStatus: string): string | undefined {
+    if ((childStatus === 'pending' || childStatus === 'paused') && t.reported !== childStatus)
+      return childStatus;
+    if (
+      (childStatus === 'running' || childStatus === 'resuming') &&
+      (t.reported === 'paused' || t.reported === 'pending')
+    )
+      return 'running';
+    return undefined;
+  }
+
+  private completeTask(
+    conducted: Conducted,
+    t: TaskExecution,
+    status: string,
+    result: unknown,
+    exec: ExecutionRecord,
+  ): Ask[] {
+    try {
+      return conducted.complete(t, status, result);
+    } catch (err) {
+      // The conductor refusing a completion is a bug or a corrupt state: say so loudly.
+      throw new SquallError(
+        'WORKFLOW_COMPLETION_REFUSED',
+        `Workflow ${exec.id} could not apply the ${status} of task "${t.task_id}" (route ${t.route}${t.item_id !== undefined ? `, item ${t.item_id}` : ''}): ${errorMessage(err)}`,
+        { execution: exec.id, task: t.key, child: t.execution_id },
+      );
+    }
+  }
+
+  /** Creates the child executions of the outbox, each once (found again by its request key). */
+  private async issue(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
+    const state = record.state;
+    const existing = await this.store.executions.find({ parent: exec.id });
+    const byKey = new Map(
+      existing.map((c) => [
+        String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
+        c,
+      ]),
+    );
+    const outbox = state.outbox.splice(0, state.outbox.length);
+    const user = String(exec.context.user ?? 'stanley');
+    for (const p of outbox) {
+      const task: TaskExecution = {
+        key: p.key,
+        task_id: p.task_id,
+        task_name: p.task_id,
+        route: p.route,
+        ...(p.item_id !== undefined ? { item_id: p.item_id } : {}),
+        action: p.action,
+        execution_id: null,
+        status: 'requested',
+        applied: false,
+        start_timestamp: nowIso(),
+      };
+      state.tasks.push(task);
+      if (p.action === null) {
+        // An action-less task completes at once as succeeded (orquesta semantics).
+        task.applied = true;
+        task.status = 'succeeded';
+        task.result = null;
+        task.end_timestamp = task.start_timestamp;
+        this.enqueue(state, this.completeTask(conducted, task, 'succeeded', null, exec));
+        continue;
+      }
+      const found = byKey.get(p.key);
+      if (found) {
+        task.execution_id = found.id;
+        task.status = found.status;
+        task.start_timestamp = found.start_timestamp;
+        continue;
+      }
+      try {
+        const child = await this.executions().request({
+          action: p.action,
+          parameters: p.input,
+          parent: exec.id,
+          user,
+          ...(p.notify ? { notify: p.notify } : {}),
+          ...(p.delay ? { delay: p.delay * 1000 } : {}),
+          context: this.childContext(record, exec, p),
+        });
+        task.execution_id = child.id;
+        task.status = child.status;
+        task.start_timestamp = child.start_timestamp;
+      } catch (err) {
+        // st2 fails the task when its action cannot be requested (unknown action, bad parameters).
+        task.applied = true;
+        task.status = 'failed';
+        task.result = {
+          errors: [{ message: errorMessage(err), code: err instanceof SquallError ? err.code : 'ERROR' }],
+        };
+        task.end_timestamp = nowIso();
+        this.services.logger.warn(
+          { err, execution: exec.id, task: p.task_id },
+          'workflow task could not be requested; the task fails',
+        );
+        this.enqueue(state, this.completeTask(conducted, task, 'failed', task.result, exec));
+      }
+    }
+  }
+
+  private childContext(record: StateRecord, exec: ExecutionRecord, p: PendingTask): Record<string, unknown> {
+    const c = exec.context;
+    const inherited: Record<string, unknown> = {};
+    for (const k of ['user', 'api_user', 'source_channel', 'chat', 'trace_context'])
+      if (c[k] !== undefined) inherited[k] = c[k];
+    const marker = {
+      workflow_execution_id: record.id,
+      task_id: p.task_id,
+      task_name: p.task_id,
+      task_route: p.route,
+      ...(p.item_id !== undefined ? { item_id: p.item_id } : {}),
+    };
+    return {
+      ...inherited,
+      parent: { ...c, execution_id: exec.id },
+      ...(record.kind === 'orquesta' ? { orquesta: marker } : { chain: { name: p.task_id } }),
+      workflow: { execution_id: exec.id, request_key: p.key, kind: record.kind },
+    };
+  }
+
+  /** Brings the workflow execution's status in line with the conductor's. */
+  private async syncExecution(record: StateRecord, conducted: Conducted, execId: string): Promise<void> {
+    const exec = await this.executions().get(execId);
+    if (isCompleted(exec.status)) return;
+    const target = conducted.status;
+    const svc = this.executions();
+    if (FINAL.includes(target)) {
+      await svc.completeExternally(execId, target as ExecutionStatus, conducted.result());
+      return;
+    }
+    if (target === exec.status) return;
+    if (target === 'running') {
+      if (exec.status === 'paused') await svc.setStatus(execId, 'resuming');
+      if (exec.status !== 'canceling') await svc.setStatus(execId, 'running');
+      return;
+    }
+    if (target === 'pausing' || target === 'paused' || target === 'canceling') {
+      if (target === 'pausing' && exec.status === 'canceling') return;
+      await svc.setStatus(execId, target);
+    }
+  }
+
+  // ---- the advance job ----------------------------------------------------------------------
+
+  /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
+  async advance(workflowExecutionId: string): Promise<void> {
+    const cascade: string[] = [];
+    await this.leases.with(workflowExecutionId, async () => {
+      const loaded = await this.load(workflowExecutionId);
+      if (!loaded) return;
+      const { record, conducted } = loaded;
+      if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
+      const exec = await this.executions().get(workflowExecutionId);
+      const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
+      if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
+        conducted.cancel();
+      }
+      await this.pump(record, conducted, exec);
+      await this.save(record, conducted);
+      if (wantsCancel || conducted.status === 'canceling') {
+        for (const t of record.state.tasks)
+          if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
+      }
+      await this.syncExecution(record, conducted, workflowExecutionId);
+    });
+    // Cancel cascades down to running children (st2 §13.1), outside this workflow's lease.
+    for (const id of cascade) {
+      const child = await this.store.executions.get(id);
+      if (!child || isCompleted(child.status) || child.status === 'canceling') continue;
+      try {
+        await this.executions().cancel(id, 'workflow cancel');
+      } catch (err) {
+        if (
+          err instanceof SquallError &&
+          ['NOT_CANCELABLE', 'ILLEGAL_TRANSITION', 'STATUS_CHANGED'].includes(err.code)
+        ) {
+          this.services.logger.debug({ err, child: id }, 'child finished before the cancel reached it');
+        } else throw err;
+      }
+    }
+  }
+
+  /** Schedules the advance job (durable: a crash before it runs is covered by the sweep too). */
+  async scheduleAdvance(workflowExecutionId: string, childId?: string): Promise<void> {
+    await this.services.scheduler.now(ADVANCE_JOB, { workflowExecutionId, ...(childId ? { childId } : {}) });
+  }
+
+  /** Finishes what dead processes left: every unfinished workflow is advanced once. */
+  async sweep(): Promise<number> {
+    const open = await this.store.workflows.find({ status: { $nin: FINAL } });
+    for (const w of open) await this.advance(w.execution_id);
+    return open.length;
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  private async requireWorkflow(id: string): Promise<ExecutionRecord> {
+    const exec = await this.executions().get(id);
+    if (!['orquesta', 'action-chain'].includes(String(exec.runner.name))) {
+      throw new SquallError(
+        'NOT_A_WORKFLOW',
+        `Execution ${id} runs "${exec.action.ref}" with runner ${exec.runner.name}; only workflows (orquesta, action-chain) can be paused or resumed`,
+        { id, runner: exec.runner.name },
+        400,
+      );
+    }
+    return exec;
+  }
+
+  /** st2 `execution pause`: `pausing` while tasks run, then `paused`; cascades down to sub-workflows. */
+  async pause(id: string): Promise<ExecutionRecord> {
+    const exec = await this.requireWorkflow(id);
+    if (!['running', 'resuming', 'pausing', 'paused'].includes(exec.status)) {
+      throw new SquallError(
+        'WORKFLOW_NOT_PAUSABLE',
+        `Execution ${id} is ${exec.status}; only a running workflow can be paused`,
+        { id, status: exec.status },
+        409,
+      );
+    }
+    const children: string[] = [];
+    await this.leases.with(id, async () => {
+      const loaded = await this.load(id);
+      if (!loaded) throw new NotFoundError('Workflow state of execution', id);
+      const { record, conducted } = loaded;
+      conducted.pause();
+      await this.save(record, conducted);
+      await this.syncExecution(record, conducted, id);
+      for (const t of record.state.tasks)
+        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
+    });
+    for (const childId of children) {
+      const child = await this.store.executions.get(childId);
+      if (
+        child &&
+        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
+        ['running', 'resuming'].includes(child.status)
+      )
+        await this.pause(childId);
+    }
+    return this.executions().get(id);
+  }
+
+  /** st2 `execution resume`: cascades down to paused sub-workflows. */
+  async resume(id: string): Promise<ExecutionRecord> {
+    const exec = await this.requireWorkflow(id);
+    if (!['pausing', 'paused'].includes(exec.status)) {
+      throw new SquallError(
+        'WORKFLOW_NOT_PAUSED',
+        `Execution ${id} is ${exec.status}; only a paused (or pausing) workflow can be resumed`,
+        { id, status: exec.status },
+        409,
+      );
+    }
+    const children: string[] = [];
+    await this.leases.with(id, async () => {
+      const loaded = await this.load(id);
+      if (!loaded) throw new NotFoundError('Workflow state of execution', id);
+      const { record, conducted } = loaded;
+      for (const t of record.state.tasks)
+        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
+      this.enqueue(record.state, conducted.resume());
+      const current = await this.executions().get(id);
+      await this.pump(record, conducted, current);
+      await this.save(record, conducted);
+      if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
+      await this.syncExecution(record, conducted, id);
+    });
+    for (const childId of children) {
+      const child = await this.store.executions.get(childId);
+      if (
+        child &&
+        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
+        ['paused', 'pausing'].includes(child.status)
+      )
+        await this.resume(childId);
+    }
+    return this.executions().get(id);
+  }
+
+  /**
+   * st2 `execution re-run ID --tasks t1 t2 [--no-reset t1]`: a new execution of the workflow that
+   * reuses its state and runs again from the given tasks. Errors (workflow still running, unknown
+   * or never-run task) are reported before anything is created.
+   */
+  async rerunFromTasks(
+    id: string,
+    tasks: string[],
+    noReset: string[] = [],
+    user = 'stanley',
+  ): Promise<ExecutionRecord> {
+    const exec = await this.executions().get(id);
+    if (exec.runner.name !== 'orquesta') {
+      throw new ValidationError(
+        `Execution ${id} runs ${exec.runner.name}: re-running from tasks applies to orquesta workflows only`,
+        { id, runner: exec.runner.name, field: 'tasks' },
+      );
+    }
+    const record = (await this.store.workflows.findOne({ execution_id: id })) as StateRecord | null;
+    if (!record) throw new NotFoundError('Workflow state of execution', id);
+    try {
+      // A dry run on a copy: the conductor knows which tasks may be re-run.
+      OrquestaConductor.fromState(record.state.conductor as ConductorState).rerun({ tasks, noReset });
+    } catch (err) {
+      if (err instanceof SquallError) {
+        throw new ValidationError(
+          `Cannot re-run execution ${id} from tasks ${tasks.join(', ')}: ${err.message}`,
+          {
+            id,
+            tasks,
+            field: 'tasks',
+            cause: err.code,
+          },
+        );
+      }
+      throw err;
+    }
+    const secrets = this.services.secrets;
+    if (!secrets)
+      throw new SquallError('NO_SECRET_BOX', 'the datastore subsystem is not running (no secret box)');
+    const params = openParameters(exec.parameters ?? {}, secrets);
+    const action = await this.executions().getAction(exec.action.ref);
+    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
+    const context: Record<string, unknown> = {
+      ...exec.context,
+      user,
+      re_run: { ref: id, tasks: [...new Set(tasks)], reset: noReset },
+    };
+    delete context.parent;
+    return this.executions().request({ action: exec.action.ref, parameters: params, context, user });
+  }
+
+  /** The task executions of a workflow (for `--show-tasks` and tests). */
+  async taskExecutions(id: string): Promise<TaskExecution[]> {
+    const record = (await this.store.workflows.findOne({ execution_id: id })) as StateRecord | null;
+    if (!record) throw new NotFoundError('Workflow state of execution', id);
+    return record.state.tasks;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * One conductor at a time per workflow, across processes. FerretDB does not make conditional
+ * updates atomic, so the lease is a claim (a unique insert) given back when the step is done.
+ * A claim left by a process that died (its heartbeat in `workers` went silent) is taken over.
+ */
+import { SquallError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { Store } from '../../store/index.js';
+
+export interface LeaseOptions {
+  store: Store;
+  /** This process's worker id, as the executions service heartbeats it. */
+  workerId: () => string;
+  /** A worker silent this long is dead (config executions.dead_after_ms). */
+  deadAfterMs: number;
+  /** Give up (the caller retries later) after waiting this long. */
+  waitMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class WorkflowLeases {
+  /** In-process queue per key, so jobs of one process wait in memory rather than poll the store. */
+  private readonly local = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: LeaseOptions) {}
+
+  async with<T>(workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
+    const key = `wf:${workflowExecutionId}:lease`;
+    const previous = this.local.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.holding(key, workflowExecutionId, fn));
+    const tail = run.catch(() => undefined);
+    this.local.set(key, tail);
+    void tail.then(() => {
+      if (this.local.get(key) === tail) this.local.delete(key);
+    });
+    return run;
+  }
+
+  private async holding<T>(key: string, workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
+    const { store } = this.options;
+    const owner = `${this.options.workerId()}#${newId()}`;
+    const deadline = Date.now() + (this.options.waitMs ?? 30_000);
+    let pause = 5;
+    let lastStaleCheck = 0;
+    while (!(await store.claim(key, owner))) {
+      if (Date.now() - lastStaleCheck > 250) {
+        lastStaleCheck = Date.now();
+        if (await this.breakIfStale(key)) continue;
+      }
+      if (Date.now() > deadline) {
+        const holder = await store.claims.get(key);
+        throw new SquallError(
+          'WORKFLOW_BUSY',
+          `Workflow ${workflowExecutionId} is being conducted by ${String(holder?.owner ?? 'another step')}; gave up waiting after ${this.options.waitMs ?? 30_000} ms`,
+          { workflow_execution_id: workflowExecutionId, holder: holder?.owner },
+          503,
+        );
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, 100);
+    }
+    try {
+      return await fn();
+    } finally {
+      await store.release(key, owner);
+    }
+  }
+
+  /** Removes the claim when its owner's process is dead; true when the caller should retry at once. */
+  private async breakIfStale(key: string): Promise<boolean> {
+    const { store } = this.options;
+    const claim = await store.claims.get(key);
+    if (!claim) return true;
+    const owner = String(claim.owner ?? '');
+    const worker = owner.split('#')[0];
+    if (worker === this.options.workerId()) return false;
+    const record = await store.workers.get(worker);
+    const beat = Date.parse(String((record as { heartbeat_at?: string } | null)?.heartbeat_at ?? ''));
+    const claimedAt = Date.parse(String(claim.claimed_at ?? ''));
+    const silentSince = Number.isNaN(beat) ? claimedAt : beat;
+    if (Number.isNaN(silentSince) || Date.now() - silentSince < this.options.deadAfterMs) return false;
+    await store.claims.deleteOne({ id: key, owner });
+    return true;
+  }
+}

@@ -1,0 +1,294 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { workflowsSubsystem, type WorkflowsSubsystem } from '../../../src/workflows/engine/index.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+const PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
+const DONE = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `workflows through the API (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      let workflows: WorkflowsSubsystem;
+      const scratch = tempDir('squall-wf-');
+      const api = async (method: string, p: string, body?: unknown, contentType = 'application/json') => {
+        const res = await fetch(`${svc.url}${p}`, {
+          method,
+          headers: body !== undefined ? { 'content-type': contentType } : {},
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? (JSON.parse(text) as Json) : null, text };
+      };
+      const run = async (action: string, parameters: Json = {}) => {
+        const res = await api('POST', '/api/v1/executions', { action, parameters });
+        expect(res.status, res.text).toBe(201);
+        return res.body!.id as string;
+      };
+      const get = async (id: string) => (await api('GET', `/api/v1/executions/${id}`)).body!;
+      const finished = (id: string, timeoutMs = 20_000) =>
+        waitFor(
+          async () => {
+            const e = await get(id);
+            return DONE.includes(e.status) ? e : null;
+          },
+          `execution ${id} to finish`,
+          timeoutMs,
+        );
+      const children = async (id: string) =>
+        (await svc.services.store.executions.find(
+          { parent: id },
+          { sort: { start_timestamp: 1 } },
+        )) as Json[];
+      const taskOf = (c: Json) => c.context.orquesta?.task_id as string;
+
+      beforeAll(async () => {
+        const executions = executionsSubsystem();
+        workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
+        svc = await startTestService({
+          subsystems: [testSecretsSubsystem(), contentSubsystem(), executions, workflows],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: { 'auth.enable': false, 'packs.paths': [PACKS], 'scheduler.process_every_ms': 200 },
+        });
+      });
+      afterAll(async () => {
+        await svc?.cleanup();
+        scratch.cleanup();
+      });
+
+      it('runs the seed examples.orquesta-sequential name=Ineat to its exact output', async () => {
+        const id = await run('examples.orquesta-sequential', { name: 'Ineat' });
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result).toEqual({ output: { greeting: 'Ineat, All your base are belong to us!' } });
+        const kids = await children(id);
+        expect(kids.map(taskOf)).toEqual(['task1', 'task2', 'task3']);
+        expect(kids.every((k) => k.status === 'succeeded')).toBe(true);
+        // The API lists the tasks as children of the workflow, as st2 does.
+        expect(e.children).toHaveLength(3);
+        const listed = await api('GET', `/api/v1/executions/${id}/children`);
+        expect(listed.status).toBe(200);
+        expect((listed.body as unknown as Json[]).map((c) => c.id).sort()).toEqual(
+          kids.map((k) => k.id).sort(),
+        );
+        expect(kids[0].context.parent.execution_id).toBe(id);
+        expect(kids[0].context.orquesta).toMatchObject({ task_id: 'task1', task_route: 0 });
+      });
+
+      it('runs parallel branches and joins them once both have finished', async () => {
+        const e = await finished(await run('wftest.parallel-join', { who: 'squall' }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ joined: 'left squall + right' });
+        const kids = await children(e.id);
+        expect(kids.map(taskOf).sort()).toEqual(['fork', 'join', 'left', 'right']);
+        const join = kids.find((k) => taskOf(k) === 'join')!;
+        const right = kids.find((k) => taskOf(k) === 'right')!;
+        expect(join.start_timestamp >= right.end_timestamp).toBe(true);
+      });
+
+      it('runs with-items in item order and never more than `concurrency` items at once', async () => {
+        const e = await finished(
+          await run('wftest.with-items', { names: ['a', 'b', 'c', 'd', 'e'], concurrency: 2 }),
+        );
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output.lines).toEqual(['item a', 'item b', 'item c', 'item d', 'item e']);
+        const kids = await children(e.id);
+        expect(kids).toHaveLength(5);
+        expect(kids.map((k) => k.context.orquesta.item_id).sort()).toEqual([0, 1, 2, 3, 4]);
+        // Sweep over the children's running intervals: at an equal instant an end counts first.
+        const events = kids.flatMap((k) => [
+          { at: k.log.find((l: Json) => l.status === 'running').timestamp as string, d: 1 },
+          { at: k.end_timestamp as string, d: -1 },
+        ]);
+        events.sort((a, b) => a.at.localeCompare(b.at) || a.d - b.d);
+        let now = 0;
+        let most = 0;
+        for (const ev of events) {
+          now += ev.d;
+          most = Math.max(most, now);
+        }
+        expect(most).toBe(2);
+      });
+
+      it('takes the failure branch of a failing task and the workflow succeeds', async () => {
+        const e = await finished(await run('wftest.failure-branch', { code: 3 }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ outcome: 'recovered from 3' });
+        const kids = await children(e.id);
+        expect(kids.map((k) => [taskOf(k), k.status])).toEqual([
+          ['risky', 'failed'],
+          ['cleanup', 'succeeded'],
+        ]);
+      });
+
+      it('fails a workflow whose task fails unhandled, with st2 errors naming the task', async () => {
+        const e = await finished(await run('wftest.unhandled-failure'));
+        expect(e.status).toBe('failed');
+        expect(e.result.errors).toEqual([
+          expect.objectContaining({
+            type: 'error',
+            task_id: 'boom',
+            message: 'Execution failed. See result for details.',
+            result: expect.objectContaining({ return_code: 4, stdout: 'failing' }),
+          }),
+        ]);
+        expect(e.result).toHaveProperty('output');
+        expect((await children(e.id)).map(taskOf)).toEqual(['boom']);
+      });
+
+      it('fails a workflow that does not pass inspection with st2 errors and a null output', async () => {
+        const e = await finished(await run('wftest.bad'));
+        expect(e.status).toBe('failed');
+        expect(e.result.output).toBeNull();
+        const types = e.result.errors.map((x: Json) => x.type);
+        expect(types).toContain('semantics');
+        expect(JSON.stringify(e.result.errors)).toContain('t9');
+        expect(await children(e.id)).toHaveLength(0);
+      });
+
+      it('retries a failing task after its retry delay, and succeeds on the second try', async () => {
+        const marker = path.join(scratch.dir, `retry-${target.kind}`);
+        const e = await finished(await run('wftest.retry', { marker }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ said: 'second try' });
+        const kids = await children(e.id);
+        expect(kids.map((k) => [taskOf(k), k.status])).toEqual([
+          ['flaky', 'failed'],
+          ['flaky', 'succeeded'],
+        ]);
+        expect(existsSync(marker)).toBe(true);
+      });
+
+      it('runs a sub-workflow as a task: the child is itself a workflow with its own tasks', async () => {
+        const e = await finished(await run('examples.orquesta-subworkflow', { name: 'Ineat' }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ greeting: 'Ineat, All your base are belong to us!' });
+        const kids = await children(e.id);
+        expect(kids.map(taskOf)).toEqual(['greet', 'show']);
+        expect(kids[0].runner.name).toBe('orquesta');
+        expect(kids[0].result.output.greeting).toBe('Ineat, All your base are belong to us!');
+        expect((await children(kids[0].id)).map(taskOf)).toEqual(['task1', 'task2', 'task3']);
+        expect(kids[1].result.stdout).toBe('sub-workflow said: Ineat, All your base are belong to us!');
+      });
+
+      it('runs the ActionChain example with st2 result shape {tasks, published}', async () => {
+        const e = await finished(await run('examples.echochain', { message: 'hi' }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.tasks.map((t: Json) => [t.name, t.state])).toEqual([
+          ['c1', 'succeeded'],
+          ['c2', 'succeeded'],
+          ['c3', 'succeeded'],
+        ]);
+        expect(e.result.published).toEqual({ first: 'hi from the chain' });
+        const kids = await children(e.id);
+        expect(kids.map((k) => k.id)).toEqual(e.result.tasks.map((t: Json) => t.execution_id));
+        expect(kids[1].result.stdout).toBe('c1 said: hi from the chain');
+      });
+
+      it('pauses a running workflow (pausing, then paused once its task ends) and resumes it', async () => {
+        const id = await run('wftest.slow-sequence', { first: 1 });
+        await waitFor(async () => (await get(id)).status === 'running', 'workflow running');
+        await waitFor(
+          async () => (await children(id)).some((c) => c.status === 'running'),
+          'task one running',
+        );
+        const paused = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
+        expect(paused.status, paused.text).toBe(200);
+        expect(paused.body!.status).toBe('pausing');
+        await waitFor(async () => (await get(id)).status === 'paused', 'workflow paused', 15_000);
+        // Task one finished while pausing; task two was not started.
+        expect((await children(id)).map((c) => [taskOf(c), c.status])).toEqual([['one', 'succeeded']]);
+        const resumed = await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
+        expect(resumed.status, resumed.text).toBe(200);
+        const e = await finished(id);
+        expect(e.status).toBe('succeeded');
+        expect(e.result.output).toEqual({ b: 'two after one' });
+        expect(e.log.map((l: Json) => l.status)).toEqual([
+          'requested',
+          'scheduled',
+          'running',
+          'pausing',
+          'paused',
+          'resuming',
+          'running',
+          'succeeded',
+        ]);
+      });
+
+      it('refuses to pause an execution that is not a workflow, naming why', async () => {
+        const id = await run('core.local', { cmd: 'sleep 1' });
+        const res = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
+        expect(res.status).toBe(400);
+        expect(res.body!.faultstring).toMatch(/only workflows/);
+        await finished(id);
+      });
+
+      it('cancels a running workflow: its running child is canceled and the workflow ends canceled', async () => {
+        const id = await run('wftest.slow-sequence', { first: 30 });
+        await waitFor(
+          async () => (await children(id)).some((c) => c.status === 'running'),
+          'task one running',
+        );
+        const res = await api('DELETE', `/api/v1/executions/${id}`);
+        expect(res.status, res.text).toBeLessThan(300);
+        const e = await finished(id);
+        expect(e.status).toBe('canceled');
+        const kids = await children(id);
+        expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+      });
+
+      it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
+        const id = await run('wftest.nested');
+        const sub = await waitFor(
+          async () => (await children(id)).find((c) => c.status === 'running'),
+          'sub-workflow running',
+        );
+        await waitFor(
+          async () => (await children(sub.id)).some((c) => c.status === 'running'),
+          'inner task running',
+        );
+        await api('DELETE', `/api/v1/executions/${id}`);
+        expect((await finished(id)).status).toBe('canceled');
+        expect((await finished(sub.id)).status).toBe('canceled');
+        expect((await children(sub.id)).map((c) => c.status)).toEqual(['canceled']);
+      });
+
+      it('re-runs a failed workflow from a task: earlier tasks are not run again', async () => {
+        const marker = path.join(scratch.dir, `rerun-${target.kind}`);
+        const first = await finished(await run('wftest.rerun', { marker }));
+        expect(first.status).toBe('failed');
+        writeFileSync(marker, 'now it exists\n');
+        await expect(workflows.engine().rerunFromTasks(first.id, ['nope'])).rejects.toThrow(/nope/);
+        const again = await workflows.engine().rerunFromTasks(first.id, ['check']);
+        expect(again.id).not.toBe(first.id);
+        const e = await finished(again.id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ f: 'first', c: 'now it exists' });
+        expect((await children(again.id)).map(taskOf)).toEqual(['check']);
+        expect(e.context.re_run).toMatchObject({ ref: first.id, tasks: ['check'] });
+      });
+
+      it('inspects a workflow posted as YAML and answers errors grouped by kind', async () => {
+        const bad = 'version: 1.0\ntasks:\n  t1:\n    action: core.noop\n    next:\n      - do: t2\n';
+        const res = await api('POST', '/api/v1/workflows/inspect', bad, 'application/x-yaml');
+        expect(res.status, res.text).toBe(200);
+        expect(Object.keys(res.body!)).toEqual(['semantics']);
+        expect(JSON.stringify(res.body)).toContain('t2');
+        const good = 'version: 1.0\ntasks:\n  t1:\n    action: core.noop\n';
+        const ok = await api('POST', '/api/v1/workflows/inspect', good, 'application/x-yaml');
+        expect(ok.body).toEqual({});
+      });
+    },
+  );
+}
