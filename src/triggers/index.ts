@@ -26,3 +26,14 @@ export {
   type TraceComponentKind,
 } from './traces.js';
 export { schemaProblems, isMeaningfulSchema } from './schema-check.js';
+export { kvContext, type KvContext } from './kv-context.js';
+export {
+  verifyHmac,
+  hmacSchema,
+  HMAC_PRESETS,
+  type HmacSettings,
+  type HmacPreset,
+  type HmacVerdict,
+} from './hmac.js';
+export { syncTriggers, presentTrigger, maskTriggerParameters, type TriggerSyncReport } from './triggers.js';
+export { webhookRoutes, type WebhookBinding, type WebhookRegistry } from './webhooks.js';

@@ -20,6 +20,7 @@ export interface TraceComponent {
   object_id: string;
   ref?: string;
   caused_by?: { type: string; id: string };
+  [extra: string]: unknown;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -61,7 +62,7 @@ export async function resolveTrace(
   return trace;
 }
 
-/** Adds one component to a trace (once: a component already listed is not added again). */
+/** Adds one component to a trace (once: the same object with the same cause is not added again). */
 export async function addToTrace(
   services: Services,
   traceId: string,
@@ -71,7 +72,11 @@ export async function addToTrace(
   const { store } = services;
   const current = await store.traces.get(traceId);
   if (!current) return null;
-  if ((current[kind] ?? []).some((c) => c.object_id === component.object_id)) return current;
+  const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
+  const listed = (current[kind] ?? []).some(
+    (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
+  );
+  if (listed) return current;
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
   if (updated) services.bus.publish('st2.trace__update', updated);

@@ -1,0 +1,293 @@
+/**
+ * The rules engine (st2-reference.md §4): the `trigger.process` job takes a stored trigger
+ * instance, matches the enabled rules listening to its trigger (in-memory index), and for each
+ * match renders the action parameters and requests the execution. Every enforcement, fired or
+ * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
+ */
+import { SquallError, errorMessage } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import { newId } from '../ids.js';
+import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
+import type { Services } from '../service/types.js';
+import type {
+  ExecutionRecord,
+  RuleEnforcementRecord,
+  RuleRecord,
+  TriggerInstanceRecord,
+} from '../store/index.js';
+import {
+  ACTION_TRIGGER_TYPE,
+  addToTrace,
+  dispatchTrigger,
+  resolveTrace,
+  traceHolding,
+  kvContext,
+  type KvContext,
+  type TraceContext,
+} from '../triggers/index.js';
+import { maskTriggerParameters } from '../triggers/triggers.js';
+import { renderRuleParameters } from './render.js';
+import { RuleIndex, ruleTriggerRef } from './rule-index.js';
+
+/** The criteria verdict of one rule for one payload (what the rule tester prints too). */
+export function matchRule(
+  rule: { criteria?: unknown; [k: string]: unknown },
+  payload: unknown,
+  kv: KvContext,
+  options: { evaluateAll?: boolean; now?: Date } = {},
+): CriteriaVerdict {
+  return evaluateCriteria((rule.criteria ?? {}) as Criteria, payload, {
+    context: { st2kv: kv.st2kv },
+    jinja: { decrypt: kv.decrypt },
+    evaluateAll: options.evaluateAll,
+    now: options.now,
+  });
+}
+
+type Status = TriggerInstanceRecord['status'];
+
+export class RulesEngine {
+  constructor(
+    private readonly services: Services,
+    private readonly executions: () => ExecutionService,
+    readonly index: RuleIndex,
+  ) {}
+
+  private get store() {
+    return this.services.store;
+  }
+
+  private get systemUser(): string {
+    return this.services.config.rules?.system_user ?? 'stanley';
+  }
+
+  private async setStatus(
+    id: string,
+    status: Status,
+    reason?: string,
+  ): Promise<TriggerInstanceRecord | null> {
+    const $set: Record<string, unknown> = { status };
+    if (reason) $set.status_reason = reason;
+    const updated = await this.store.triggerInstances.updateOne({ id }, { $set });
+    if (updated) this.services.bus.publish('st2.trigger_instance__update', updated);
+    return updated;
+  }
+
+  /** The `trigger.process` job. */
+  async process(id: string): Promise<void> {
+    const instance = await this.store.triggerInstances.get(id);
+    if (!instance) {
+      this.services.logger.warn({ trigger_instance: id }, 'trigger instance to process no longer exists');
+      return;
+    }
+    // `processing` again means a process died half-way: finish it (per-rule claims keep
+    // already enforced rules from firing twice).
+    if (instance.status !== 'pending' && instance.status !== 'processing') return;
+    await this.setStatus(id, 'processing');
+    try {
+      const candidates = this.index.candidates(instance.trigger);
+      if (candidates.length > 0) {
+        const kv = await kvContext(this.services);
+        const standard = candidates.filter((r) => (r.type as { ref?: string })?.ref !== 'backstop');
+        const backstop = candidates.filter((r) => (r.type as { ref?: string })?.ref === 'backstop');
+        const fired = await this.enforceMatching(standard, instance, kv);
+        if (fired === 0) await this.enforceMatching(backstop, instance, kv);
+      }
+      await this.setStatus(id, 'processed');
+    } catch (err) {
+      this.services.logger.error({ err, trigger_instance: id }, 'processing a trigger instance failed');
+      await this.setStatus(id, 'processing_failed', errorMessage(err));
+    }
+  }
+
+  /** Enforces the rules whose criteria match; returns how many matched. */
+  private async enforceMatching(
+    rules: RuleRecord[],
+    instance: TriggerInstanceRecord,
+    kv: KvContext,
+  ): Promise<number> {
+    let matched = 0;
+    for (const rule of rules) {
+      const verdict = matchRule(rule, instance.payload, kv);
+      const error = verdict.results.find((r) => r.error);
+      if (error) {
+        await this.record(rule, instance, {
+          status: 'failed',
+          failure_reason: `criteria of rule "${rule.ref}" could not be evaluated: ${verdict.failed?.reason ?? error.error}`,
+        });
+        continue;
+      }
+      if (!verdict.matched) continue;
+      matched++;
+      await this.enforce(rule, instance, kv);
+    }
+    return matched;
+  }
+
+  private traceContext(instance: TriggerInstanceRecord): TraceContext {
+    return (instance.trace_context as TraceContext | undefined) ?? {};
+  }
+
+  /** Renders the parameters and requests the execution; stores the enforcement either way. */
+  private async enforce(rule: RuleRecord, instance: TriggerInstanceRecord, kv: KvContext): Promise<void> {
+    if (!(await this.store.claim(`rule_enforcement:${instance.id}:${rule.id}`, `rules:${process.pid}`)))
+      return;
+    const enforcementId = newId();
+    const trace = this.traceContext(instance);
+    if (trace.trace_id) {
+      await addToTrace(this.services, trace.trace_id, 'rules', {
+        object_id: rule.id,
+        ref: rule.ref,
+        caused_by: { type: 'trigger_instance', id: instance.id },
+        rule_enforcement_id: enforcementId,
+      });
+    }
+    const action = rule.action as { ref: string; parameters?: Record<string, unknown> };
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = renderRuleParameters(
+        rule.ref,
+        action.parameters,
+        { trigger: instance.payload, st2kv: kv.st2kv },
+        {
+          decrypt: kv.decrypt,
+        },
+      );
+    } catch (err) {
+      await this.record(
+        rule,
+        instance,
+        { status: 'failed', failure_reason: errorMessage(err) },
+        enforcementId,
+      );
+      return;
+    }
+    const user = this.systemUser;
+    const ruleRef = { ref: rule.ref, id: rule.id, uid: rule.uid, name: rule.name, pack: rule.pack };
+    const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };
+    let execution: ExecutionRecord;
+    try {
+      execution = await this.executions().request({
+        action: action.ref,
+        parameters,
+        user,
+        context: {
+          user,
+          rule: { id: rule.id, ref: rule.ref, name: rule.name },
+          trigger_instance: { id: instance.id, name: null },
+          ...(trace.trace_id
+            ? { trace_context: { trace_id: trace.trace_id, trace_tag: trace.trace_tag } }
+            : {}),
+        },
+        links: {
+          rule: ruleRef,
+          trigger: {
+            ref: ruleTriggerRef(rule),
+            type: t.type,
+            parameters: maskTriggerParameters(t.parameters),
+          },
+          trigger_type: { ref: t.type },
+          trigger_instance: {
+            id: instance.id,
+            trigger: instance.trigger,
+            occurrence_time: instance.occurrence_time,
+          },
+        },
+      });
+    } catch (err) {
+      await this.record(
+        rule,
+        instance,
+        { status: 'failed', failure_reason: `could not run action "${action.ref}": ${errorMessage(err)}` },
+        enforcementId,
+      );
+      return;
+    }
+    await this.record(rule, instance, { status: 'succeeded', execution_id: execution.id }, enforcementId);
+  }
+
+  private async record(
+    rule: RuleRecord,
+    instance: TriggerInstanceRecord,
+    outcome: { status: 'succeeded' | 'failed'; failure_reason?: string; execution_id?: string },
+    id = newId(),
+  ): Promise<RuleEnforcementRecord> {
+    const enforcement: RuleEnforcementRecord = {
+      id,
+      trigger_instance_id: instance.id,
+      rule: { ref: rule.ref, id: rule.id, uid: rule.uid },
+      enforced_at: new Date().toISOString(),
+      ...outcome,
+    };
+    await this.store.ruleEnforcements.insert(enforcement);
+    if (outcome.status === 'failed')
+      this.services.logger.warn(
+        { rule: rule.ref, trigger_instance: instance.id, reason: outcome.failure_reason },
+        'rule enforcement failed',
+      );
+    this.services.bus.publish('st2.rule_enforcement__create', enforcement);
+    return enforcement;
+  }
+
+  /**
+   * Puts a newly requested execution into its trace: the one its context names, its parent's,
+   * the newest with its trace tag, or a new `execution-<id>` trace (st2 traces every execution).
+   */
+  async traceExecution(execution: {
+    id: string;
+    action?: { ref?: string };
+    parent?: string;
+    context?: Record<string, unknown>;
+  }): Promise<void> {
+    const ctx = execution.context ?? {};
+    const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
+    let traceId: string | undefined;
+    if (tc.trace_id && (await this.store.traces.get(tc.trace_id))) traceId = tc.trace_id;
+    if (!traceId && execution.parent)
+      traceId = (await traceHolding(this.services, 'action_executions', execution.parent))?.id;
+    if (!traceId) {
+      const trace = await resolveTrace(
+        this.services,
+        tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
+        `execution-${execution.id}`,
+      );
+      traceId = trace.id;
+    }
+    const rule = ctx.rule as { id?: string } | undefined;
+    const ti = ctx.trigger_instance as { id?: string } | undefined;
+    const causedBy =
+      rule?.id && ti?.id
+        ? { type: 'rule', id: `${rule.id}:${ti.id}` }
+        : execution.parent
+          ? { type: 'action_execution', id: execution.parent }
+          : undefined;
+    await addToTrace(this.services, traceId, 'action_executions', {
+      object_id: execution.id,
+      ...(execution.action?.ref ? { ref: execution.action.ref } : {}),
+      ...(causedBy ? { caused_by: causedBy } : {}),
+    });
+  }
+
+  /** core.st2.generic.actiontrigger for a completed execution (st2-reference.md §3.2). */
+  async emitActionTrigger(execution: ExecutionRecord): Promise<void> {
+    if (this.services.config.rules?.emit_actiontrigger === false) return;
+    const presented = this.executions().present(execution) as { parameters?: unknown };
+    const trace = await traceHolding(this.services, 'action_executions', execution.id);
+    await dispatchTrigger(this.services, {
+      trigger: ACTION_TRIGGER_TYPE,
+      payload: {
+        execution_id: execution.id,
+        status: execution.status,
+        start_timestamp: execution.start_timestamp,
+        action_name: execution.action.name ?? execution.action.ref.split('.').slice(1).join('.'),
+        action_ref: execution.action.ref,
+        runner_ref: execution.runner.name,
+        parameters: presented.parameters ?? {},
+        result: execution.result ?? {},
+      },
+      ...(trace ? { traceContext: { trace_id: trace.id } } : {}),
+      source: 'actiontrigger',
+      causedBy: { type: 'action_execution', id: execution.id },
+    });
+  }
+}

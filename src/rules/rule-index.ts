@@ -1,0 +1,98 @@
+/**
+ * The rules engine's hot path: enabled rules by the trigger ref they listen to, in memory.
+ * Rebuilt from the store when rules change (events `st2.rule__*`, content re-registration),
+ * never queried per trigger instance.
+ */
+import type { RuleRecord, Store } from '../store/index.js';
+import { normalizeWebhookUrl, triggerRefFor, WEBHOOK_TRIGGER_TYPE } from '../triggers/index.js';
+
+export interface WebhookBinding {
+  /** The parameterised trigger's ref the webhook's instances carry. */
+  triggerRef: string;
+  url: string;
+  parameters: Record<string, unknown>;
+  rules: RuleRecord[];
+}
+
+export function ruleTriggerRef(rule: RuleRecord): string {
+  const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };
+  return triggerRefFor(t.type, t.parameters);
+}
+
+export class RuleIndex {
+  private byTrigger = new Map<string, RuleRecord[]>();
+  private webhooks = new Map<string, WebhookBinding[]>();
+  private version = 0;
+  private loading?: Promise<void>;
+  private dirty = false;
+
+  /** Replaces the index with these (enabled) rules. */
+  set(rules: RuleRecord[]): void {
+    const byTrigger = new Map<string, RuleRecord[]>();
+    const webhooks = new Map<string, Map<string, WebhookBinding>>();
+    for (const rule of [...rules].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))) {
+      if (rule.enabled !== true) continue;
+      const ref = ruleTriggerRef(rule);
+      const list = byTrigger.get(ref) ?? [];
+      list.push(rule);
+      byTrigger.set(ref, list);
+      const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };
+      if (t.type === WEBHOOK_TRIGGER_TYPE) {
+        const url = normalizeWebhookUrl(t.parameters?.url);
+        const forUrl = webhooks.get(url) ?? new Map<string, WebhookBinding>();
+        const binding = forUrl.get(ref) ?? {
+          triggerRef: ref,
+          url,
+          parameters: t.parameters ?? {},
+          rules: [],
+        };
+        binding.rules.push(rule);
+        forUrl.set(ref, binding);
+        webhooks.set(url, forUrl);
+      }
+    }
+    this.byTrigger = byTrigger;
+    this.webhooks = new Map([...webhooks].map(([url, m]) => [url, [...m.values()]]));
+    this.version++;
+  }
+
+  /**
+   * Reloads from the store. Calls that arrive while a load runs coalesce into one more load, so
+   * a burst of rule changes costs at most two queries and the last change is always seen.
+   */
+  async reload(store: Store): Promise<void> {
+    if (this.loading) {
+      this.dirty = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        do {
+          this.dirty = false;
+          this.set((await store.rules.find({ enabled: true })) as RuleRecord[]);
+        } while (this.dirty);
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Enabled rules listening to this trigger ref (a type ref or a parameterised trigger's ref). */
+  candidates(triggerRef: string): RuleRecord[] {
+    return this.byTrigger.get(triggerRef) ?? [];
+  }
+
+  /** The webhook bindings (one per distinct parameter set) of a url. */
+  webhook(url: string): WebhookBinding[] {
+    return this.webhooks.get(normalizeWebhookUrl(url)) ?? [];
+  }
+
+  webhookUrls(): string[] {
+    return [...this.webhooks.keys()].sort();
+  }
+
+  get generation(): number {
+    return this.version;
+  }
+}

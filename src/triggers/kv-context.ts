@@ -1,0 +1,23 @@
+import { SquallError } from '../errors.js';
+import { getKeyValueService } from '../kv/index.js';
+import type { Services } from '../service/types.js';
+
+export interface KvContext {
+  st2kv: { system: Record<string, unknown>; user: Record<string, unknown> };
+  decrypt?: (ciphertext: string) => string;
+}
+
+/** Datastore values for Jinja's `st2kv` (empty when this process has no datastore). */
+export async function kvContext(services: Services, user?: string): Promise<KvContext> {
+  let kv;
+  try {
+    kv = getKeyValueService(services);
+  } catch (err) {
+    // A process without the kv subsystem renders with an empty datastore, as documented.
+    if (err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')
+      return { st2kv: { system: {}, user: {} } };
+    throw err;
+  }
+  const snap = await kv.snapshot(user);
+  return { st2kv: { system: snap.system, user: snap.user }, decrypt: (c) => kv.decrypt(c) };
+}

@@ -1,0 +1,453 @@
+/**
+ * POST /api/v1/webhooks/<url> (st2-reference.md §11.1, §10.3), plus Squall's extensions: HMAC
+ * signatures instead of API credentials, a body size limit, idempotent redelivery by delivery
+ * id and a synchronous mode that waits for the executions the webhook caused.
+ *
+ * The route is declared `auth: 'public'` so that signed webhooks need no API credentials; it
+ * enforces authentication itself for every webhook without HMAC.
+ */
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { ApiRouter, RouteModule } from '../api/index.js';
+import { authorize } from '../api/index.js';
+import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { isCompleted } from '../executions/status.js';
+import type { Services } from '../service/types.js';
+import type { TriggerInstanceRecord } from '../store/index.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { dispatchTrigger } from './dispatch.js';
+import { verifyHmac, type HmacSettings } from './hmac.js';
+import { kvContext } from './kv-context.js';
+import { normalizeWebhookUrl, WEBHOOK_TRIGGER_TYPE } from './refs.js';
+import { maskTriggerParameters } from './triggers.js';
+
+/** One parameterised webhook trigger and the enabled rules bound to it. */
+export interface WebhookBinding {
+  triggerRef: string;
+  url: string;
+  parameters: Record<string, unknown>;
+  rules: Array<{ ref: string }>;
+}
+
+/** Where webhooks come from (the rules engine's in-memory index). */
+export interface WebhookRegistry {
+  webhook(url: string): WebhookBinding[];
+  webhookUrls(): string[];
+}
+
+/** Headers never copied into the trigger payload: they are credentials. */
+const CREDENTIAL_HEADERS = new Set(['x-auth-token', 'st2-api-key', 'authorization', 'cookie']);
+const WEBHOOK_PREFIX = '/api/v1/webhooks/';
+
+type RawRequest = Request & { auth?: { user: string; roles?: string[] }; squallRawBody?: Buffer };
+
+function authEnabled(services: Services): boolean {
+  return services.config.auth?.enable !== false;
+}
+
+/**
+ * Makes the raw bytes of webhook requests available (HMAC needs them) and enforces
+ * `webhooks.max_body_bytes`. The app's JSON parser runs before any route, so this middleware is
+ * placed at the front of the app's stack when the router mounts.
+ */
+function installRawBody(app: Express, services: Services): void {
+  const limit = services.config.webhooks?.max_body_bytes ?? 1048576;
+  const parse = express.raw({ type: () => true, limit });
+  const middleware = (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'POST' || !req.path.startsWith(WEBHOOK_PREFIX)) return next();
+    parse(req, res, (err?: unknown) => {
+      if (err && (err as { type?: string }).type === 'entity.too.large') {
+        return next(
+          new SquallError(
+            'WEBHOOK_BODY_TOO_LARGE',
+            `webhook body of ${(err as { length?: number }).length ?? 'more than'} bytes exceeds webhooks.max_body_bytes (${limit})`,
+            { limit, length: (err as { length?: number }).length, path: req.path },
+            413,
+          ),
+        );
+      }
+      if (err) return next(err);
+      (req as RawRequest).squallRawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      next();
+    });
+  };
+  app.use(middleware);
+  const stack = (app as unknown as { router?: { stack?: unknown[] } }).router?.stack;
+  if (stack && stack.length > 1) stack.unshift(stack.pop());
+}
+
+function parseBody(req: RawRequest): unknown {
+  const raw = req.squallRawBody;
+  if (!raw) return req.body ?? {};
+  if (raw.length === 0) return {};
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+  const text = raw.toString('utf8');
+  if (type === 'application/x-www-form-urlencoded') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(text)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    return out;
+  }
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ValidationError(`webhook body is not valid JSON: ${errorMessage(err)}`, {
+        content_type: type || undefined,
+      });
+    }
+  }
+  throw new SquallError(
+    'WEBHOOK_UNSUPPORTED_CONTENT_TYPE',
+    `Unsupported Content-Type "${type}": webhooks take application/json or application/x-www-form-urlencoded`,
+    { content_type: type },
+    415,
+  );
+}
+
+function payloadHeaders(req: Request): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || CREDENTIAL_HEADERS.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function hookOf(params: Record<string, unknown>): string {
+  const raw = params.hook;
+  return normalizeWebhookUrl(Array.isArray(raw) ? raw.join('/') : String(raw ?? ''));
+}
+
+function hmacOf(binding: WebhookBinding): HmacSettings | undefined {
+  const h = binding.parameters.hmac;
+  return h && typeof h === 'object' ? (h as HmacSettings) : undefined;
+}
+
+interface ExecutionSummary {
+  id: string;
+  status: string;
+  result?: unknown;
+}
+
+/**
+ * Waits on the event bus (no polling) for the executions caused by some trigger instances: each
+ * instance must reach processed/processing_failed and each of its executions a completed
+ * status. It listens from before the dispatch and remembers what it saw for every instance, so
+ * events that arrive before an instance is tracked are not lost.
+ */
+class ExecutionWaiter {
+  private readonly finishedInstances = new Set<string>();
+  private readonly byInstance = new Map<string, Map<string, ExecutionSummary>>();
+  private readonly tracked = new Set<string>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private wake?: () => void;
+
+  constructor(services: Services) {
+    const onExecution = (payload: unknown) => {
+      const e = payload as {
+        id: string;
+        status: string;
+        result?: unknown;
+        context?: Record<string, unknown>;
+      };
+      const ti = (e.context?.trigger_instance as { id?: string } | undefined)?.id;
+      if (!ti) return;
+      const list = this.byInstance.get(ti) ?? new Map<string, ExecutionSummary>();
+      list.set(e.id, { id: e.id, status: e.status, result: e.result });
+      this.byInstance.set(ti, list);
+      this.check();
+    };
+    this.unsubscribe.push(
+      services.bus.subscribe('st2.execution__create', (ev) => onExecution(ev.payload)),
+      services.bus.subscribe('st2.execution__update', (ev) => onExecution(ev.payload)),
+      services.bus.subscribe('st2.trigger_instance__update', (ev) => {
+        const ti = ev.payload as TriggerInstanceRecord;
+        if (ti.status === 'processed' || ti.status === 'processing_failed') this.finishedInstances.add(ti.id);
+        this.check();
+      }),
+    );
+  }
+
+  track(id: string): void {
+    this.tracked.add(id);
+  }
+
+  private executions(): ExecutionSummary[] {
+    return [...this.tracked].flatMap((id) => [...(this.byInstance.get(id)?.values() ?? [])]);
+  }
+
+  private done(): boolean {
+    return (
+      [...this.tracked].every((id) => this.finishedInstances.has(id)) &&
+      this.executions().every((e) => isCompleted(e.status))
+    );
+  }
+
+  private check(): void {
+    if (this.done()) this.wake?.();
+  }
+
+  async wait(ms: number): Promise<{ finished: boolean; executions: ExecutionSummary[] }> {
+    if (!this.done()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.close();
+    return { finished: this.done(), executions: this.executions() };
+  }
+
+  close(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+}
+
+interface StoredAnswer {
+  status: number;
+  body: unknown;
+}
+
+export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
+  return (router: ApiRouter, services: Services) => {
+    const originalMount = router.mount.bind(router);
+    router.mount = (app, authenticate) => {
+      installRawBody(app, services);
+      originalMount(app, authenticate);
+    };
+
+    const present = (b: WebhookBinding) => ({
+      ref: b.triggerRef,
+      type: WEBHOOK_TRIGGER_TYPE,
+      url: b.url,
+      parameters: maskTriggerParameters(b.parameters),
+      rules: b.rules.map((r) => r.ref),
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/webhooks',
+      summary: 'Registered webhooks (from enabled rules on core.st2.webhook)',
+      tag: 'webhooks',
+      handler: ({ req }) => {
+        authorize(services, req, 'webhook_list');
+        return registry()
+          .webhookUrls()
+          .flatMap((url) => registry().webhook(url).map(present));
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/webhooks/*hook',
+      summary: 'The webhook triggers registered under one url',
+      tag: 'webhooks',
+      handler: ({ req, params }) => {
+        const hook = hookOf(params);
+        authorize(services, req, 'webhook_view', { uid: `webhook:${hook}` });
+        const bindings = registry().webhook(hook);
+        if (bindings.length === 0) throw new NotFoundError('Webhook', hook);
+        return bindings.map(present);
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/webhooks/*hook',
+      summary:
+        'Send a webhook: dispatches core.st2.webhook {headers, body} for the rules on this url (202 with the body); "st2" takes {trigger, payload}',
+      tag: 'webhooks',
+      auth: 'public',
+      status: 202,
+      query: {
+        type: 'object',
+        properties: {
+          wait: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Seconds to wait for the executions the webhook caused (synchronous mode).',
+          },
+        },
+      },
+      handler: async ({ req: plainReq, res, params, query }) => {
+        const req = plainReq as RawRequest;
+        const hook = hookOf(params);
+        const authenticated = Boolean(req.auth) || !authEnabled(services);
+        const requireCredentials = () => {
+          if (!authenticated) {
+            throw new SquallError(
+              'UNAUTHORIZED',
+              'One of Token or API key required.',
+              {
+                path: req.path,
+                hint: 'send X-Auth-Token or St2-Api-Key, or configure an HMAC secret on the webhook',
+              },
+              401,
+            );
+          }
+          if (req.auth) authorize(services, req, 'webhook_send', { uid: `webhook:${hook}` });
+        };
+        const headers = req.headers as Record<string, string | string[] | undefined>;
+        const traceTag = (headers['st2-trace-tag'] as string | undefined) || undefined;
+
+        let targets: Array<{ trigger: string; payload: unknown; traceTag?: string; wait?: number }>;
+        const body = parseBody(req);
+        if (hook === 'st2') {
+          requireCredentials();
+          const b = (body ?? {}) as { trigger?: unknown; payload?: unknown; trace_tag?: unknown };
+          if (typeof b.trigger !== 'string' || !b.trigger) {
+            throw new ValidationError(
+              'body.trigger: the st2 webhook needs {"trigger": "<trigger ref>", "payload": {...}}',
+              {
+                field: 'trigger',
+              },
+            );
+          }
+          targets = [
+            {
+              trigger: b.trigger,
+              payload: b.payload ?? {},
+              traceTag: typeof b.trace_tag === 'string' ? b.trace_tag : traceTag,
+            },
+          ];
+        } else {
+          const bindings = registry().webhook(hook);
+          if (bindings.length === 0) {
+            requireCredentials();
+            throw new NotFoundError('Webhook', hook, {
+              hint: 'GET /api/v1/webhooks lists the registered webhooks',
+            });
+          }
+          const signed = bindings.filter((b) => hmacOf(b));
+          const plain = bindings.filter((b) => !hmacOf(b));
+          const chosen: WebhookBinding[] = [];
+          const failures: string[] = [];
+          if (signed.length) {
+            const raw = req.squallRawBody;
+            if (!raw) {
+              throw new SquallError(
+                'WEBHOOK_RAW_BODY_UNAVAILABLE',
+                'the raw request body is not available, so the HMAC signature cannot be checked',
+                { hook },
+                500,
+              );
+            }
+            const kv = await kvContext(services);
+            for (const b of signed) {
+              const settings = hmacOf(b)!;
+              const secret = renderTemplate(
+                String(settings.secret ?? ''),
+                { st2kv: kv.st2kv },
+                {
+                  decrypt: kv.decrypt,
+                  source: `webhook ${hook}: trigger parameter hmac.secret`,
+                },
+              );
+              const verdict = verifyHmac({ ...settings, secret }, headers, raw);
+              if (verdict.ok) chosen.push(b);
+              else failures.push(verdict.reason);
+            }
+          }
+          // Unsigned bindings of the url need API credentials; signed ones need their signature.
+          if (plain.length && authenticated) {
+            requireCredentials();
+            chosen.push(...plain);
+          }
+          if (chosen.length === 0) {
+            if (signed.length) {
+              throw new SquallError(
+                'WEBHOOK_SIGNATURE_INVALID',
+                `webhook "${hook}": signature check failed: ${[...new Set(failures)].join('; ')}`,
+                { hook },
+                401,
+              );
+            }
+            requireCredentials();
+          }
+          targets = chosen.map((b) => ({
+            trigger: b.triggerRef,
+            payload: { headers: payloadHeaders(req), body },
+            traceTag,
+            wait: typeof b.parameters.wait === 'number' ? b.parameters.wait : undefined,
+          }));
+        }
+
+        // Redelivery: the first answer is given again and nothing is dispatched.
+        let claimKey: string | undefined;
+        for (const name of services.config.webhooks?.delivery_id_headers ?? []) {
+          const v = headers[name.toLowerCase()];
+          const id = Array.isArray(v) ? v[0] : v;
+          if (id) {
+            claimKey = `webhook:${hook}:${name.toLowerCase()}:${id}`;
+            break;
+          }
+        }
+        if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
+          const first = await services.store.claims.get(claimKey);
+          const stored = (first as { answer?: string } | null)?.answer;
+          res.setHeader('X-Squall-Redelivery', 'true');
+          if (stored) {
+            const answer = JSON.parse(stored) as StoredAnswer;
+            res.status(answer.status).json(answer.body);
+            return undefined;
+          }
+          res.status(202).json(body);
+          return undefined;
+        }
+
+        const maxWait = services.config.webhooks?.max_wait_seconds ?? 300;
+        const waitSeconds = Math.min(
+          maxWait,
+          (query.wait as number | undefined) ?? Math.max(0, ...targets.map((t) => t.wait ?? 0)),
+        );
+        const waiter = waitSeconds > 0 ? new ExecutionWaiter(services) : undefined;
+        let answer: StoredAnswer;
+        try {
+          const instances: TriggerInstanceRecord[] = [];
+          for (const t of targets) {
+            const instance = await dispatchTrigger(services, {
+              trigger: t.trigger,
+              payload: t.payload,
+              traceTag: t.traceTag,
+              source: `webhook:${hook}`,
+            });
+            instances.push(instance);
+            waiter?.track(instance.id);
+          }
+          if (waiter) {
+            const outcome = await waiter.wait(waitSeconds * 1000);
+            answer = outcome.finished
+              ? { status: 200, body: { executions: outcome.executions } }
+              : {
+                  status: 202,
+                  body: {
+                    executions: outcome.executions.map((e) => ({ id: e.id, status: e.status })),
+                    trigger_instances: instances.map((i) => i.id),
+                  },
+                };
+          } else {
+            answer = { status: 202, body };
+          }
+        } finally {
+          waiter?.close();
+        }
+        if (claimKey) {
+          await services.store.claims.updateOne(
+            { id: claimKey },
+            { $set: { answer: JSON.stringify(answer) } },
+          );
+        }
+        res.status(answer.status).json(answer.body);
+        return undefined;
+      },
+    });
+  };
+}
