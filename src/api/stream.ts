@@ -180,6 +180,10 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
           execution_ids: { type: 'string', description: 'Comma list: only events about these executions.' },
           end_event: { type: 'string', description: 'Close the stream after sending this event…' },
           end_execution_id: { type: 'string', description: '…for this execution.' },
+          exclude_attributes: {
+            type: 'string',
+            description: 'Comma list of top-level fields to leave out of execution events (e.g. result).',
+          },
         },
       },
       handler: ({ req, res, query }) => {
@@ -189,6 +193,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         const ids = new Set(csv(query.execution_ids));
         const endEvent = query.end_event ? String(query.end_event) : undefined;
         const endId = query.end_execution_id ? String(query.end_execution_id) : undefined;
+        const excluded = csv(query.exclude_attributes);
         services.rbac?.assertCan(requestUser(req), 'stream_view');
         const stream = openStream(req, res, heartbeatMs);
         const unsubscribe = services.bus.subscribe('*', (event) => {
@@ -197,7 +202,18 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
           if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
           if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
           if (!visible(services, req, event)) return;
-          stream.send(event.name, event.payload);
+          let payload = event.payload;
+          if (
+            excluded.length &&
+            event.name.startsWith('st2.execution__') &&
+            payload &&
+            typeof payload === 'object'
+          ) {
+            const copy = { ...(payload as Payload) };
+            for (const k of excluded) delete copy[k];
+            payload = copy;
+          }
+          stream.send(event.name, payload);
           if (endEvent && event.name === endEvent && (!endId || facts.executionId === endId)) stream.end();
         });
         stream.onClose(unsubscribe);

@@ -1,0 +1,236 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { get, qs, request, STATUSES, type Execution } from '../api';
+import { VirtualList } from '../components/VirtualList';
+import { subscribe } from '../live';
+import { href, navigate, useRoute } from '../router';
+import { ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
+
+const PAGE = 100;
+const ROW = 36;
+const FIELDS = 'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
+
+interface Filters {
+  action: string;
+  status: string;
+  user: string;
+  rule: string;
+  after: string;
+  before: string;
+}
+const EMPTY: Filters = { action: '', status: '', user: '', rule: '', after: '', before: '' };
+
+function toIso(local: string): string | undefined {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** Whether a live execution belongs in the list under these filters (top-level only, as st2web). */
+function matches(e: Execution, f: Filters): boolean {
+  if (e.parent) return false;
+  if (f.action && e.action?.ref !== f.action) return false;
+  if (f.status && !f.status.split(',').includes(e.status)) return false;
+  if (f.user && e.context?.user !== f.user) return false;
+  if (f.rule && e.rule?.ref !== f.rule) return false;
+  const after = toIso(f.after);
+  const before = toIso(f.before);
+  if (after && !(e.start_timestamp > after)) return false;
+  if (before && !(e.start_timestamp < before)) return false;
+  return true;
+}
+
+/**
+ * Executions, newest first, windowed: pages of 100 are fetched as they scroll into view, and
+ * live events prepend new executions and update the ones already shown.
+ */
+export function History() {
+  const route = useRoute();
+  const initial = { ...EMPTY, action: route.query.get('action') ?? '', status: route.query.get('status') ?? '' };
+  const [filters, setFilters] = useState<Filters>(initial);
+  const [draft, setDraft] = useState<Filters>(initial);
+  const [total, setTotal] = useState<number | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [, setVersion] = useState(0);
+  const ids = useRef<(string | undefined)[]>([]);
+  const rows = useRef(new Map<string, Execution>());
+  const loading = useRef(new Set<number>());
+  const generation = useRef(0);
+  const bump = useCallback(() => setVersion((v) => v + 1), []);
+  const options = useAsync(() => get<Record<string, string[]>>('/api/v1/executions/views/filters'), []);
+
+  const query = useCallback(
+    (offset: number) =>
+      `/api/v1/executions${qs({
+        parent: 'null',
+        limit: PAGE,
+        offset,
+        include_attributes: FIELDS,
+        action: filters.action,
+        status: filters.status,
+        user: filters.user,
+        rule: filters.rule,
+        timestamp_gt: toIso(filters.after),
+        timestamp_lt: toIso(filters.before),
+      })}`,
+    [filters],
+  );
+
+  const loadPage = useCallback(
+    async (page: number) => {
+      if (loading.current.has(page)) return;
+      loading.current.add(page);
+      const gen = generation.current;
+      try {
+        const r = await request<Execution[]>('GET', query(page * PAGE));
+        if (gen !== generation.current) return;
+        const count = Number(r.headers.get('X-Total-Count') ?? r.data.length);
+        if (ids.current.length < count) ids.current.length = count;
+        r.data.forEach((e, i) => {
+          const known = rows.current.get(e.id);
+          rows.current.set(e.id, known ? { ...e, ...known } : e);
+          ids.current[page * PAGE + i] = e.id;
+        });
+        setTotal(ids.current.length);
+        setError(undefined);
+        bump();
+      } catch (err) {
+        if (gen === generation.current) setError(err);
+        loading.current.delete(page);
+      }
+    },
+    [query, bump],
+  );
+
+  useEffect(() => {
+    generation.current += 1;
+    ids.current = [];
+    rows.current = new Map();
+    loading.current = new Set();
+    setTotal(undefined);
+    void loadPage(0);
+  }, [loadPage]);
+
+  useEffect(() => {
+    const offCreate = subscribe('st2.execution__create', (data) => {
+      const e = data as Execution;
+      if (!matches(e, filters) || rows.current.has(e.id)) return;
+      rows.current.set(e.id, e);
+      ids.current.unshift(e.id);
+      // Pages already fetched moved down by one: refetching them would duplicate rows.
+      setTotal(ids.current.length);
+      bump();
+    });
+    const offUpdate = subscribe('st2.execution__update', (data) => {
+      const e = data as Execution;
+      const known = rows.current.get(e.id);
+      if (!known) return;
+      rows.current.set(e.id, { ...known, ...e });
+      bump();
+    });
+    return () => {
+      offCreate();
+      offUpdate();
+    };
+  }, [filters, bump]);
+
+  const onRange = useCallback(
+    (start: number, end: number) => {
+      for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end - 1) / PAGE); p++) {
+        const i = p * PAGE;
+        if (i < ids.current.length && ids.current[i] === undefined) void loadPage(p);
+      }
+    },
+    [loadPage],
+  );
+
+  const set = (k: keyof Filters, v: string) => setDraft((d) => ({ ...d, [k]: v }));
+  const apply = (next: Filters) => {
+    setDraft(next);
+    setFilters(next);
+  };
+
+  return (
+    <section className="page history">
+      <h1>History</h1>
+      <form
+        className="filters"
+        aria-label="Filter executions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply(draft);
+        }}
+      >
+        <label>
+          Action
+          <input list="f-actions" value={draft.action} onChange={(e) => set('action', e.target.value)} placeholder="pack.action" />
+          <datalist id="f-actions">{options.data?.action?.map((a) => <option key={a} value={a} />)}</datalist>
+        </label>
+        <label>
+          Status
+          <select value={draft.status} onChange={(e) => apply({ ...draft, status: e.target.value })}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          User
+          <input list="f-users" value={draft.user} onChange={(e) => set('user', e.target.value)} />
+          <datalist id="f-users">{options.data?.user?.map((a) => <option key={a} value={a} />)}</datalist>
+        </label>
+        <label>
+          Rule
+          <input value={draft.rule} onChange={(e) => set('rule', e.target.value)} placeholder="pack.rule" />
+        </label>
+        <label>
+          After
+          <input type="datetime-local" value={draft.after} onChange={(e) => set('after', e.target.value)} />
+        </label>
+        <label>
+          Before
+          <input type="datetime-local" value={draft.before} onChange={(e) => set('before', e.target.value)} />
+        </label>
+        <button type="submit">Apply</button>
+        <button type="button" onClick={() => apply(EMPTY)}>
+          Clear
+        </button>
+      </form>
+      <ErrorBox error={error} onRetry={() => void loadPage(0)} />
+      <div className="muted small" aria-live="polite">
+        {total === undefined ? 'Loading…' : `${total.toLocaleString()} executions`}
+      </div>
+      <div className="vhead" aria-hidden="true">
+        <span className="c-status">Status</span>
+        <span className="c-action">Action</span>
+        <span className="c-user">User</span>
+        <span className="c-time">Started</span>
+        <span className="c-dur">Duration</span>
+      </div>
+      <VirtualList
+        label="Executions"
+        count={total ?? 0}
+        rowHeight={ROW}
+        onRange={onRange}
+        onOpen={(i) => {
+          const id = ids.current[i];
+          if (id) navigate(href('history', id));
+        }}
+        renderRow={(i) => {
+          const id = ids.current[i];
+          const e = id ? rows.current.get(id) : undefined;
+          if (!e) return <span className="muted">…</span>;
+          return (
+            <a className="exec-row" href={href('history', e.id)} tabIndex={-1} data-execution-id={e.id}>
+              <span className="c-status"><StatusBadge status={e.status} /></span>
+              <span className="c-action">{e.action?.ref}</span>
+              <span className="c-user">{e.context?.user ?? ''}{e.rule?.ref ? ` · rule ${e.rule.ref}` : ''}</span>
+              <span className="c-time">{formatTime(e.start_timestamp)}</span>
+              <span className="c-dur">{formatDuration(e.elapsed_seconds)}</span>
+            </a>
+          );
+        }}
+      />
+    </section>
+  );
+}

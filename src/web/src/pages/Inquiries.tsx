@@ -1,0 +1,94 @@
+import { useEffect, useMemo, useState } from 'react';
+import { get, put, type ParamSpec } from '../api';
+import { collect, fieldsFromJsonSchema, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
+import { href, navigate } from '../router';
+import { ErrorBox, Loading, useAsync, useNotice } from '../ui';
+
+interface Inquiry {
+  id: string;
+  route?: string;
+  ttl?: number;
+  users?: string[];
+  roles?: string[];
+  schema?: { properties?: Record<string, ParamSpec>; required?: string[]; description?: string; title?: string };
+  parent?: string;
+}
+
+function Respond({ inquiry, onDone }: { inquiry: Inquiry; onDone: () => void }) {
+  const fields = useMemo(() => fieldsFromJsonSchema(inquiry.schema), [inquiry]);
+  const [values, setValues] = useState<FormValues>(() => initialValues(fields));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+  useEffect(() => setValues(initialValues(fields)), [fields]);
+  return (
+    <form
+      className="card"
+      aria-label={`Respond to inquiry ${inquiry.id}`}
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const r = collect(fields, values);
+        setErrors(r.errors);
+        if (Object.keys(r.errors).length) return;
+        try {
+          await put(`/api/v1/inquiries/${inquiry.id}`, { id: inquiry.id, response: r.value });
+          onDone();
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      {inquiry.schema?.description && <p>{inquiry.schema.description}</p>}
+      <SchemaForm fields={fields} values={values} errors={errors} onChange={setValues} />
+      <ErrorBox error={error} />
+      <button type="submit" className="primary">Respond</button>
+    </form>
+  );
+}
+
+export function Inquiries({ selected }: { selected?: string }) {
+  const list = useAsync(() => get<Inquiry[]>('/api/v1/inquiries'), []);
+  const [notice, notify] = useNotice();
+  const inquiry = list.data?.find((i) => i.id === selected);
+  return (
+    <section className="page split">
+      <aside className="sidebar" aria-label="Pending inquiries">
+        <h1>Inquiries</h1>
+        <ErrorBox error={list.error} onRetry={list.reload} />
+        {list.loading && !list.data && <Loading />}
+        <ul className="navlist">
+          {list.data?.map((i) => (
+            <li key={i.id}>
+              <a href={href('inquiries', i.id)} aria-current={i.id === selected ? 'page' : undefined}>{i.id}</a>
+              {i.route && <span className="muted small"> {i.route}</span>}
+            </li>
+          ))}
+        </ul>
+        {list.data?.length === 0 && <p className="muted">No pending inquiries.</p>}
+      </aside>
+      <div className="content">
+        {notice}
+        {!selected && <p className="muted">Choose a pending inquiry to answer it.</p>}
+        {inquiry && (
+          <>
+            <h2>Inquiry {inquiry.id}</h2>
+            <p className="muted small">
+              {inquiry.parent && <>workflow <a href={href('history', inquiry.parent)}>{inquiry.parent}</a> · </>}
+              {inquiry.users?.length ? `users: ${inquiry.users.join(', ')} · ` : ''}
+              {inquiry.roles?.length ? `roles: ${inquiry.roles.join(', ')} · ` : ''}
+              ttl {inquiry.ttl} min
+            </p>
+            <Respond
+              inquiry={inquiry}
+              onDone={() => {
+                notify('ok', `Answered inquiry ${inquiry.id}`);
+                list.reload();
+                navigate('#/inquiries');
+              }}
+            />
+          </>
+        )}
+      </div>
+    </section>
+  );
+}
