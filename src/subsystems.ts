@@ -96,6 +96,6 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   const executionService = (): ExecutionService => executions.service();
   const policies = policiesSubsystem(executionService);
   const executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
-  const auth: Subsystem = { ...authSubsystem(), authenticate: (services) => authenticate(services) };
+  const auth = authSubsystem();
   return [kvSubsystem(), securityGlue(), auth, contentSubsystem(), policies, executions];
 }

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { ApiRouter } from '../api/index.js';
 import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
-import { AUTH_COOKIE, authenticate, callerOf, getAuthService } from './authenticate.js';
+import { AUTH_COOKIE, callerOf, getAuthService } from './authenticate.js';
 import { isAdmin, PERMISSION_TYPES, uids, type RbacUser, type RoleDefinition } from './rbac.js';
 import { apiKeyView, unauthorized } from './service.js';
 
@@ -22,14 +22,11 @@ function parseBasic(header: string | undefined): { user: string; password: strin
 }
 
 /**
- * Routes of src/auth: tokens (/auth/v1), the current user, API keys, RBAC and users. It also
- * installs `authenticate()` as the router's authenticator, so every route of every subsystem is
- * protected as soon as the auth subsystem is part of the process.
+ * Routes of src/auth: tokens (/auth/v1), the current user, API keys, RBAC and users. The
+ * authenticator itself reaches the API through the subsystem's `authenticate` (startService).
  */
 export function authRoutes(router: ApiRouter, services: Services): void {
   const auth = () => getAuthService(services);
-  const originalMount = router.mount.bind(router);
-  router.mount = (app) => originalMount(app, authenticate(services));
 
   const requireAdmin = (req: Request, what: string): RbacUser => {
     const user = rbacUser(req);

@@ -8,14 +8,12 @@ const TOKEN_PURGE_MS = 60_000;
 
 /**
  * Users, tokens, API keys and RBAC. On init it reads rbac/ definitions, creates the admin on
- * first start and installs the RBAC policy; its routes install `authenticate()` for the whole API.
+ * first start and installs the RBAC policy; `authenticate` guards every route of the API.
  */
 export function authSubsystem(): Subsystem {
   let timer: NodeJS.Timeout | undefined;
   return {
     name: 'auth',
-    // authRoutes also installs this on the router, so auth holds even where startService does
-    // not yet read Subsystem.authenticate.
     routes: authRoutes,
     authenticate: (services: Services) => authenticate(services),
     async init(services: Services) {

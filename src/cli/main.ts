@@ -10,6 +10,9 @@ import { registerKey } from './commands/key.js';
 import { registerApikey } from './commands/apikey.js';
 import { registerUser } from './commands/user.js';
 import { registerRole } from './commands/role.js';
+import { registerRun } from './commands/run.js';
+import { registerExecution } from './commands/execution.js';
+import { registerAction } from './commands/action.js';
 
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
@@ -29,6 +32,9 @@ export function buildProgram(): Command {
   registerApikey(program);
   registerUser(program);
   registerRole(program);
+  registerRun(program);
+  registerExecution(program);
+  registerAction(program);
   return program;
 }
 

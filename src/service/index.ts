@@ -71,8 +71,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let server: http.Server | undefined;
   let url = services.apiUrl;
   if (hasRole(config, 'api')) {
+    const authProvider = subsystems.find((s) => s.authenticate);
     const { app } = createApiApp(services, {
       modules: subsystems.flatMap((s) => (s.routes ? [s.routes] : [])),
+      authenticate: authProvider?.authenticate?.(services),
     });
     server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
