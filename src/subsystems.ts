@@ -1,7 +1,6 @@
 import type { SquallConfig } from './config/index.js';
 import {
   assertCan,
-  authenticate,
   authSubsystem,
   executionVisibilityFilter,
   issueExecutionToken,
