@@ -10,6 +10,7 @@ import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
 
 export * from './adapter.js';
+export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, applicableNotify, routeTarget, CHAT_ROUTES } from './notify.js';

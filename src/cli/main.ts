@@ -10,6 +10,8 @@ import { registerKey } from './commands/key.js';
 import { registerApikey } from './commands/apikey.js';
 import { registerUser } from './commands/user.js';
 import { registerRole } from './commands/role.js';
+import { registerAlias } from './commands/alias.js';
+import { registerChat } from './commands/chat.js';
 import { registerRun } from './commands/run.js';
 import { registerExecution } from './commands/execution.js';
 import { registerAction } from './commands/action.js';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerApikey(program);
   registerUser(program);
   registerRole(program);
+  registerAlias(program);
+  registerChat(program);
   registerRun(program);
   registerExecution(program);
   registerAction(program);
