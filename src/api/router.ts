@@ -66,7 +66,13 @@ export class ApiRouter {
       app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
         try {
           await authenticate(req, spec);
-          const query = { ...(req.query as Record<string, unknown>) };
+          // st2's Python client sends booleans as True/False.
+          const query = Object.fromEntries(
+            Object.entries(req.query as Record<string, unknown>).map(([k, v]) => [
+              k,
+              v === 'True' ? 'true' : v === 'False' ? 'false' : v,
+            ]),
+          );
           if (checkQuery && !checkQuery(query)) throw schemaError('query', checkQuery);
           const body = req.body;
           if (checkBody && !checkBody(body)) throw schemaError('body', checkBody);

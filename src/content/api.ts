@@ -93,10 +93,19 @@ export const contentRoutes: RouteModule = (router, services) => {
     path: '/api/v1/actions/views/overview',
     summary: 'Actions with their parameters merged with the runner parameters',
     tag: 'actions',
-    query: { type: 'object', properties: { ...listQuerySchema, pack: { type: 'string' } } },
+    query: {
+      type: 'object',
+      properties: {
+        ...listQuerySchema,
+        pack: { type: 'string' },
+        name: { type: 'string' },
+        ref: { type: 'string' },
+      },
+    },
     handler: async ({ req, res, query }) => {
       authorize(services, req, 'action_list');
-      const filter: Filter = query.pack ? { pack: query.pack } : {};
+      const filter: Filter = {};
+      for (const k of ['pack', 'name', 'ref']) if (query[k]) filter[k] = query[k];
       return listRecords<ContentRecord>(req, res, {
         collection: store.actions,
         filter,
@@ -137,7 +146,7 @@ export const contentRoutes: RouteModule = (router, services) => {
         filter: {},
         sort: { ref: 1 },
         maxPageSize: max,
-        present: presentPack,
+        present: (p) => presentPack(p as unknown as Record<string, unknown>),
       });
     },
   });
@@ -167,12 +176,22 @@ export const contentRoutes: RouteModule = (router, services) => {
       path: `/api/v1/${path}`,
       summary: `List ${path}`,
       tag: path,
-      query: { type: 'object', properties: { ...listQuerySchema, pack: { type: 'string' } } },
+      query: {
+        type: 'object',
+        properties: {
+          ...listQuerySchema,
+          pack: { type: 'string' },
+          name: { type: 'string' },
+          ref: { type: 'string' },
+        },
+      },
       handler: async ({ req, res, query }) => {
         authorize(services, req, `${perm}_list`);
+        const filter: Filter = {};
+        for (const k of ['pack', 'name', 'ref']) if (query[k]) filter[k] = query[k];
         return listRecords(req, res, {
           collection: coll as never,
-          filter: query.pack ? { pack: query.pack } : {},
+          filter,
           sort: { [key]: 1 },
           maxPageSize: max,
         });
