@@ -1,0 +1,59 @@
+// Child process for the workflow crash tests: a whole Squall (content, executions, workflows)
+// on the given data dir or Mongo URL, with fast heartbeats so that a killed peer is noticed
+// quickly. Prints "READY <url>" once it serves HTTP; runs until it is killed.
+import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/index.js';
+import { contentSubsystem } from '../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../src/executions/subsystem.js';
+import { silentLogger } from '../../src/log/index.js';
+import { startService } from '../../src/service/index.js';
+import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
+
+const [dataDir, mongoUrl, packsDir] = process.argv.slice(2);
+
+// The same key in every worker of a test, so sealed parameters survive the restart.
+const key = createHash('sha256').update(`squall-test:${dataDir}`).digest();
+const secrets = {
+  seal(plaintext: string) {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+    return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+  },
+  open(sealed: string) {
+    const raw = Buffer.from(sealed, 'base64');
+    const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+    d.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+  },
+};
+
+const { config } = loadConfig({
+  env: {},
+  overrides: {
+    data_dir: dataDir,
+    'api.port': 0,
+    'auth.enable': false,
+    'store.url': mongoUrl || undefined,
+    'packs.paths': packsDir ? [packsDir] : [],
+    'scheduler.process_every_ms': 200,
+    'scheduler.lock_lifetime_ms': 1000,
+    'executions.heartbeat_ms': 200,
+    'executions.dead_after_ms': 1500,
+    'executions.check_every_ms': 300,
+  },
+});
+const executions = executionsSubsystem();
+const running = await startService({
+  config,
+  logger: silentLogger(),
+  subsystems: [
+    { name: 'test-secrets', init: (services) => void (services.secrets = secrets) },
+    contentSubsystem(),
+    executions,
+    workflowsSubsystem(executions.service, { sweepEveryMs: 500 }),
+  ],
+});
+process.stdout.write(`READY ${running.url}\n`);
+process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
