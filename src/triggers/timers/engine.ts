@@ -12,6 +12,7 @@
 import os from 'node:os';
 import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
+import { newId } from '../../ids.js';
 import type { Services } from '../../service/types.js';
 import type { RuleRecord, TriggerRecord } from '../../store/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
@@ -80,7 +81,8 @@ function escapeRegex(s: string): string {
 }
 
 export class TimerEngine {
-  readonly owner = `${os.hostname()}:${process.pid}`;
+  /** Names this engine in tick claims (several engines may share a process in tests). */
+  readonly owner = `${os.hostname()}:${process.pid}:${newId()}`;
   private reconciling?: Promise<ReconcileReport>;
   private again = false;
   private readonly lastSweep = new Map<string, number>();
