@@ -4,7 +4,7 @@
  * match renders the action parameters and requests the execution. Every enforcement, fired or
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
-import { SquallError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
 import { newId } from '../ids.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';

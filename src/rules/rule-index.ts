@@ -4,15 +4,14 @@
  * never queried per trigger instance.
  */
 import type { RuleRecord, Store } from '../store/index.js';
-import { normalizeWebhookUrl, triggerRefFor, WEBHOOK_TRIGGER_TYPE } from '../triggers/index.js';
+import {
+  normalizeWebhookUrl,
+  triggerRefFor,
+  WEBHOOK_TRIGGER_TYPE,
+  type WebhookBinding,
+} from '../triggers/index.js';
 
-export interface WebhookBinding {
-  /** The parameterised trigger's ref the webhook's instances carry. */
-  triggerRef: string;
-  url: string;
-  parameters: Record<string, unknown>;
-  rules: RuleRecord[];
-}
+export type { WebhookBinding };
 
 export function ruleTriggerRef(rule: RuleRecord): string {
   const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };

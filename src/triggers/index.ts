@@ -35,5 +35,12 @@ export {
   type HmacPreset,
   type HmacVerdict,
 } from './hmac.js';
-export { syncTriggers, presentTrigger, maskTriggerParameters, type TriggerSyncReport } from './triggers.js';
+export {
+  syncTriggers,
+  presentTrigger,
+  maskTriggerParameters,
+  MASK,
+  type TriggerSyncReport,
+} from './triggers.js';
 export { webhookRoutes, type WebhookBinding, type WebhookRegistry } from './webhooks.js';
+export { triggerRoutes } from './api.js';

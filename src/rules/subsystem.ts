@@ -1,0 +1,106 @@
+import type { RouteModule } from '../api/index.js';
+import { SquallError } from '../errors.js';
+import type { ExecutionService } from '../executions/service.js';
+import { hasRole, type Subsystem } from '../service/index.js';
+import type { Services } from '../service/types.js';
+import {
+  dispatchTrigger,
+  syncTriggers,
+  TRIGGER_PROCESS_JOB,
+  triggerRoutes,
+  webhookRoutes,
+  type DispatchInput,
+} from '../triggers/index.js';
+import { rulesRoutes } from './api.js';
+import { RulesEngine } from './engine.js';
+import { RuleIndex } from './rule-index.js';
+
+export interface EventsSubsystem extends Subsystem {
+  /** The rules engine of this process (after init). */
+  engine(): RulesEngine;
+  index(): RuleIndex;
+}
+
+/** Events other subsystems publish to say "re-read the rules" (content re-registration). */
+export const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__*'];
+
+/**
+ * The event side: trigger types/triggers/instances API, webhooks, the rules engine (the
+ * `trigger.process` job, with the rules role), rule enforcements, traces and the action trigger.
+ * Add it after content and executions: `eventsSubsystem(() => executions.service())`.
+ */
+export function eventsSubsystem(executions: () => ExecutionService): EventsSubsystem {
+  const index = new RuleIndex();
+  let engine: RulesEngine | undefined;
+  const unsubscribe: Array<() => void> = [];
+  const getEngine = () => {
+    if (!engine) throw new SquallError('NOT_READY', 'the rules engine is not initialised yet', {}, 503);
+    return engine;
+  };
+  const routes: RouteModule = (router, services) => {
+    triggerRoutes(router, services);
+    webhookRoutes(() => index)(router, services);
+    rulesRoutes(router, services);
+  };
+
+  const refresh = async (services: Services) => {
+    await syncTriggers(services);
+    await index.reload(services.store);
+  };
+
+  return {
+    name: 'events',
+    routes,
+    engine: getEngine,
+    index: () => index,
+    async init(services: Services) {
+      engine = new RulesEngine(services, executions, index);
+      const log = services.logger.child({ component: 'rules' });
+      if (hasRole(services.config, 'rules')) {
+        services.scheduler.define<{ id: string }>(TRIGGER_PROCESS_JOB, (data) => engine!.process(data.id), {
+          concurrency: services.config.scheduler.max_concurrency,
+        });
+      }
+      const local = (origin: string | undefined) => origin === undefined || origin === services.bus.origin;
+      unsubscribe.push(
+        services.bus.subscribe('st2.rule__*', () => {
+          index.reload(services.store).catch((err) => log.error({ err }, 'reloading the rule index failed'));
+        }),
+        ...CONTENT_CHANGED_EVENTS.map((name) =>
+          services.bus.subscribe(name, (event) => {
+            const work = local(event.origin) ? refresh(services) : index.reload(services.store);
+            work.catch((err) => log.error({ err }, 'refreshing rules after a content change failed'));
+          }),
+        ),
+        // Internal trigger sources that only publish (the datastore) dispatch through here.
+        services.bus.subscribe('trigger.dispatch', (event) => {
+          if (!local(event.origin)) return;
+          dispatchTrigger(services, event.payload as DispatchInput).catch((err) =>
+            log.error(
+              { err, trigger: (event.payload as DispatchInput)?.trigger },
+              'dispatching an internal trigger failed',
+            ),
+          );
+        }),
+        services.bus.subscribe('st2.execution__create', (event) => {
+          if (!local(event.origin)) return;
+          const execution = event.payload as Parameters<RulesEngine['traceExecution']>[0];
+          engine!
+            .traceExecution(execution)
+            .catch((err) =>
+              log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
+            );
+        }),
+      );
+      await refresh(services);
+    },
+    async start(services: Services) {
+      executions().onCompleted((execution) => getEngine().emitActionTrigger(execution));
+      // Content may have been registered after our init (subsystem order); read it again.
+      await refresh(services);
+    },
+    stop() {
+      for (const u of unsubscribe.splice(0)) u();
+    },
+  };
+}
