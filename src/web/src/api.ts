@@ -63,7 +63,10 @@ export async function request<T = unknown>(
     } catch {
       // not JSON: keep the text
     }
-    if (res.status === 401 && !path.startsWith('/auth/v1/tokens')) for (const fn of unauthorizedListeners) fn();
+    if (res.status === 401 && !path.startsWith('/auth/v1/tokens')) {
+      localStorage.removeItem(SESSION_MARK);
+      for (const fn of unauthorizedListeners) fn();
+    }
     throw new ApiError(message, res.status, method, path, code, requestId);
   }
   if (init.raw) return { data: text as T, headers: res.headers, status: res.status };
@@ -101,11 +104,20 @@ export interface CurrentUser {
   rbac: { enabled: boolean; roles: string[]; is_admin: boolean };
 }
 
+/**
+ * The token lives in the server's HttpOnly cookie, out of reach of scripts. This mark only
+ * remembers that a login happened, so a first visit shows the login page without a 401.
+ */
+const SESSION_MARK = 'squall-signed-in';
+export const maybeSignedIn = () => localStorage.getItem(SESSION_MARK) === '1';
+
 export async function login(username: string, password: string): Promise<void> {
   await request('POST', '/auth/v1/tokens', {}, { headers: { Authorization: `Basic ${btoa(`${username}:${password}`)}` } });
+  localStorage.setItem(SESSION_MARK, '1');
 }
 
 export async function logout(): Promise<void> {
+  localStorage.removeItem(SESSION_MARK);
   await request('DELETE', '/auth/v1/tokens').catch(() => undefined);
 }
 

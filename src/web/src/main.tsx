@@ -1,6 +1,6 @@
 import { StrictMode, useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { get, logout, onUnauthorized, type CurrentUser } from './api';
+import { get, logout, maybeSignedIn, onUnauthorized, type CurrentUser } from './api';
 import { closeStream, useStreamState } from './live';
 import { useRoute } from './router';
 import { ErrorBox, Loading, makeCan, SessionContext, type Grant, type Session } from './ui';
@@ -55,7 +55,7 @@ function Page() {
   const [section = 'history', id, ...rest] = route.parts;
   switch (section) {
     case 'history':
-      return id ? <ExecutionDetail id={id} /> : <History />;
+      return id ? <ExecutionDetail id={id} key={id} /> : <History />;
     case 'actions':
       return <Actions selected={id ? [id, ...rest].join('/') : undefined} />;
     case 'rules':
@@ -82,6 +82,10 @@ function App() {
   const route = useRoute();
 
   const load = useCallback(async () => {
+    if (!maybeSignedIn()) {
+      setSession(null);
+      return;
+    }
     try {
       const user = await get<CurrentUser>('/api/v1/user');
       let grants: Grant[] | undefined = [];
