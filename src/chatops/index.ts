@@ -5,7 +5,7 @@ import { hasRole, type Subsystem } from '../service/index.js';
 import type { Services } from '../service/types.js';
 import type { ChatAdapter } from './adapter.js';
 import type { RolesLookup } from './identity.js';
-import { ChatNotifier, routeTarget } from './notify.js';
+import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
 
@@ -13,7 +13,7 @@ export * from './adapter.js';
 export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
-export { ChatNotifier, applicableNotify, routeTarget, CHAT_ROUTES } from './notify.js';
+export { ChatNotifier, applicableNotify, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
@@ -66,7 +66,7 @@ export function chatopsSubsystem(
     notifier: () => need(notifier),
     routes: (router, services) => chatopsRoutes(() => need(pipeline), executions)(router, services),
     init(services: Services) {
-      for (const route of Object.keys(services.config.chatops.routes)) routeTarget(services, route);
+      for (const route of Object.keys(services.config.chatops.routes)) routeTargets(services, route);
       const rolesOf = authRoles(services);
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
       notifier = new ChatNotifier(services, executions, pipeline, rolesOf);

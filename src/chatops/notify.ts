@@ -150,8 +150,8 @@ export class ChatNotifier {
       if (record.context?.chat) await this.pipeline.postResult(record);
       return;
     }
-    const target = routeTarget(this.services, route);
-    if (!target) {
+    const targets = routeTargets(this.services, route);
+    if (!targets) {
       this.log().warn(
         { route, execution: record.id },
         `notify route "${route}" is not configured under chatops.routes`,
@@ -166,23 +166,25 @@ export class ChatNotifier {
       });
       return;
     }
-    const max =
-      target.kind === 'chat'
-        ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
-        : Infinity;
-    await this.pipeline.deliverer.send({
-      target,
-      text: message.length > max ? message.slice(0, max - 1) + '…' : message,
-      fullText: message,
-      data: {
-        ...(data as object),
-        route,
-        execution_id: record.id,
-        status: record.status,
-        action_ref: record.action.ref,
-      },
-      what: `notify ${route} for ${record.id}`,
-    });
+    for (const target of targets) {
+      const max =
+        target.kind === 'chat'
+          ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
+          : Infinity;
+      await this.pipeline.deliverer.send({
+        target,
+        text: message.length > max ? message.slice(0, max - 1) + '…' : message,
+        fullText: message,
+        data: {
+          ...(data as object),
+          route,
+          execution_id: record.id,
+          status: record.status,
+          action_ref: record.action.ref,
+        },
+        what: `notify ${route} for ${record.id}`,
+      });
+    }
   }
 
   /** Posts a pending inquiry into the thread of the chat command that started its workflow. */
@@ -192,12 +194,7 @@ export class ChatNotifier {
       const record = await this.executions().get(id);
       const origin = await this.chatOrigin(record);
       const route = (record.parameters?.route ?? '') as string;
-      const routed = route ? routeTarget(this.services, route) : null;
-      const target =
-        origin ??
-        (routed?.kind === 'chat'
-          ? { adapter: routed.adapter, channel: routed.channel, thread: routed.thread }
-          : null);
+      const target = origin ?? (route ? chatRouteTarget(this.services, route) : null);
       if (!target) return;
       const adapter = this.pipeline.adapters.get(target.adapter);
       if (!adapter) return;
@@ -297,17 +294,29 @@ export class ChatNotifier {
   }
 }
 
-/** The delivery target of a configured route, or null when the route is unknown. */
-export function routeTarget(services: Services, route: string): DeliveryTarget | null {
-  const r = services.config.chatops.routes[route];
-  if (!r) return null;
-  if (r.webhook) return { kind: 'webhook', url: r.webhook, headers: r.headers };
-  if (r.adapter && r.channel)
-    return { kind: 'chat', adapter: r.adapter, channel: r.channel, thread: r.thread };
-  throw new SquallError(
-    'CHAT_ROUTE_INVALID',
-    `chatops.routes.${route} needs either "webhook" or both "adapter" and "channel"`,
-    { route },
-    500,
-  );
+/** The delivery targets of a configured route (a list fans out), or null when the route is unknown. */
+export function routeTargets(services: Services, route: string): DeliveryTarget[] | null {
+  const configured = services.config.chatops.routes[route];
+  if (!configured) return null;
+  const list = Array.isArray(configured) ? configured : [configured];
+  return list.map((r, i) => {
+    if (r.webhook) return { kind: 'webhook', url: r.webhook, headers: r.headers };
+    if (r.adapter && r.channel)
+      return { kind: 'chat', adapter: r.adapter, channel: r.channel, thread: r.thread };
+    throw new SquallError(
+      'CHAT_ROUTE_INVALID',
+      `chatops.routes.${route}${Array.isArray(configured) ? `[${i}]` : ''} needs either "webhook" or both "adapter" and "channel"`,
+      { route },
+      500,
+    );
+  });
+}
+
+/** The first chat (adapter + channel) target of a route, for posting a message or a question. */
+export function chatRouteTarget(
+  services: Services,
+  route: string,
+): { adapter: string; channel: string; thread?: string } | null {
+  const t = routeTargets(services, route)?.find((x) => x.kind === 'chat');
+  return t && t.kind === 'chat' ? { adapter: t.adapter, channel: t.channel, thread: t.thread } : null;
 }

@@ -14,7 +14,7 @@ import type { ExecutionService } from '../executions/service.js';
 import type { Services } from '../service/types.js';
 import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
-import { routeTarget } from './notify.js';
+import { chatRouteTarget, routeTargets } from './notify.js';
 import type { ChatPipeline } from './pipeline.js';
 
 async function aliasByRefOrId(store: Store, refOrId: string): Promise<AliasRecord> {
@@ -311,20 +311,25 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         }
         const route = b.route ?? b.channel;
         if (!route) throw new ValidationError('body: give "route", or "adapter" and "channel"', {});
-        const target = routeTarget(services, route);
-        if (!target)
+        const targets = routeTargets(services, route);
+        if (!targets)
           throw new NotFoundError('Chat route', route, {
             hint: `configure chatops.routes.${route} ({adapter, channel} or {webhook})`,
           });
-        if (target.kind === 'chat') {
-          const posted = await pipeline().postDirect(
-            { ...target, thread: thread ?? target.thread, whisperTo: b.whisper ? b.user : undefined },
-            text,
-          );
-          return { posted: true, ...posted };
+        const results: unknown[] = [];
+        for (const target of targets) {
+          if (target.kind === 'chat') {
+            const posted = await pipeline().postDirect(
+              { ...target, thread: thread ?? target.thread, whisperTo: b.whisper ? b.user : undefined },
+              text,
+            );
+            results.push({ adapter: target.adapter, channel: target.channel, ...posted });
+          } else {
+            await pipeline().deliverer.send({ target, text, what: `message to route ${route}` });
+            results.push({ webhook: target.url });
+          }
         }
-        const sent = await pipeline().deliverer.send({ target, text, what: `message to route ${route}` });
-        return { posted: sent !== undefined || target.kind === 'webhook', route };
+        return { posted: true, route, deliveries: results };
       },
     });
 
@@ -363,9 +368,8 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         if (b.adapter && b.channel)
           target = { adapter: b.adapter, channel: b.channel, thread: b.thread ?? b.thread_id };
         else if (b.route ?? b.channel) {
-          const t = routeTarget(services, (b.route ?? b.channel)!);
-          if (t?.kind === 'chat')
-            target = { adapter: t.adapter, channel: t.channel, thread: b.thread ?? b.thread_id ?? t.thread };
+          const t = chatRouteTarget(services, (b.route ?? b.channel)!);
+          if (t) target = { ...t, thread: b.thread ?? b.thread_id ?? t.thread };
           else
             throw new NotFoundError('Chat route', (b.route ?? b.channel)!, {
               hint: 'results go to chat routes ({adapter, channel})',

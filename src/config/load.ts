@@ -5,6 +5,15 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { SquallError } from '../errors.js';
 import { configSchema } from './schema.js';
 
+/** One target of a chatops notification route. */
+export interface ChatRouteConfig {
+  adapter?: string;
+  channel?: string;
+  thread?: string;
+  webhook?: string;
+  headers?: Record<string, string>;
+}
+
 export interface SquallConfig {
   data_dir: string;
   roles: string[];
@@ -35,10 +44,7 @@ export interface SquallConfig {
     default_user: string;
     default_roles: string[];
     users: Record<string, string>;
-    routes: Record<
-      string,
-      { adapter?: string; channel?: string; thread?: string; webhook?: string; headers?: Record<string, string> }
-    >;
+    routes: Record<string, ChatRouteConfig | ChatRouteConfig[]>;
     delivery_attempts: number;
     delivery_backoff_ms: number;
     alias_reload_ms: number;

@@ -229,17 +229,36 @@ export const configSchema = {
           type: 'object',
           default: {},
           description:
-            'Notification routes by name: {adapter, channel, thread?} posts to chat; {webhook, headers?} POSTs JSON.',
+            'Notification routes by name: {adapter, channel, thread?} posts to chat; {webhook, headers?} POSTs JSON; a list fans out.',
           additionalProperties: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              adapter: { type: 'string' },
-              channel: { type: 'string' },
-              thread: { type: 'string' },
-              webhook: { type: 'string', pattern: '^https?://' },
-              headers: { type: 'object', additionalProperties: { type: 'string' } },
-            },
+            oneOf: [
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  adapter: { type: 'string' },
+                  channel: { type: 'string' },
+                  thread: { type: 'string' },
+                  webhook: { type: 'string', pattern: '^https?://' },
+                  headers: { type: 'object', additionalProperties: { type: 'string' } },
+                },
+              },
+              {
+                type: 'array',
+                minItems: 1,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    adapter: { type: 'string' },
+                    channel: { type: 'string' },
+                    thread: { type: 'string' },
+                    webhook: { type: 'string', pattern: '^https?://' },
+                    headers: { type: 'object', additionalProperties: { type: 'string' } },
+                  },
+                },
+              },
+            ],
           },
         },
         delivery_attempts: {

@@ -1,0 +1,298 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
+import { chatopsSubsystem } from '../../../src/chatops/index.js';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { PermissionError } from '../../../src/errors.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import type { Subsystem } from '../../../src/service/index.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
+
+/** Stands in for the auth engineer's RBAC: denies everything to "mallory". */
+function fakeRbacSubsystem(): Subsystem {
+  return {
+    name: 'fake-rbac',
+    init(services) {
+      services.rbac = {
+        assertCan(user, permission) {
+          if (user.name === 'mallory')
+            throw new PermissionError(
+              `User "${user.name}" doesn't have required permission "${permission}"`,
+              {
+                permission,
+              },
+            );
+        },
+      };
+    },
+  };
+}
+
+const alice = { id: 'U1', name: 'alice' };
+const eve = { id: 'U666', name: 'eve' };
+
+type Bot = Extract<ShellEvent, { type: 'message' }>;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `chat over the shell adapter (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      let shell: ShellAdapter;
+      let sshd: TestSshd | undefined;
+      let receiver: http.Server;
+      const received: Array<Record<string, unknown>> = [];
+
+      const botSaid = (channel: string, thread?: string) =>
+        shell
+          .transcript(channel)
+          .filter(
+            (e): e is Bot =>
+              e.type === 'message' && e.from === 'squall' && (thread === undefined || e.thread === thread),
+          );
+
+      beforeAll(async () => {
+        receiver = http.createServer((req, res) => {
+          let body = '';
+          req.on('data', (c: Buffer) => (body += c.toString()));
+          req.on('end', () => {
+            received.push({ path: req.url, headers: req.headers, body: JSON.parse(body) as unknown });
+            res.writeHead(204).end();
+          });
+        });
+        await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+        const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+        if (sshdAvailable) sshd = await startSshd();
+        shell = new ShellAdapter();
+        const executions = executionsSubsystem();
+        svc = await startTestService({
+          subsystems: [
+            testSecretsSubsystem(),
+            fakeRbacSubsystem(),
+            contentSubsystem(),
+            executions,
+            chatopsSubsystem(() => executions.service(), { adapters: [shell] }),
+          ],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: {
+            'auth.enable': false,
+            'packs.paths': [FIXTURE_PACKS],
+            'chatops.users': { 'shell:U1': 'alice', 'shell:U666': 'mallory' },
+            'chatops.routes': {
+              ops: [
+                { adapter: 'shell', channel: 'ops' },
+                { webhook: hookUrl, headers: { 'x-squall-test': 'yes' } },
+              ],
+            },
+          },
+        });
+      }, 60_000);
+      afterAll(async () => {
+        await svc?.cleanup();
+        await sshd?.stop();
+        await new Promise((r) => receiver?.close(r));
+      });
+
+      it.skipIf(!sshdAvailable)(
+        'runs the examples pack "run {{cmd}} on {{hosts=localhost}}" alias: ack, then the per-host result in the same thread',
+        async () => {
+          const hosts = `127.0.0.1:${sshd!.port}`;
+          const messageId = await shell.say(
+            alice,
+            `!run "echo chat-ok" on ${hosts} username=${sshd!.username} private_key=${sshd!.privateKeyPath}`,
+            { channel: 'dev' },
+          );
+          const ack = botSaid('dev', messageId)[0];
+          expect(ack?.text).toContain(`Running \`echo chat-ok\` on ${hosts}`);
+          expect(ack?.text).toMatch(
+            /details available at http:\/\/127\.0\.0\.1:\d+\/#\/history\/[0-9a-f]{24}\/general/,
+          );
+          const result = await waitFor(
+            () => botSaid('dev', messageId).find((m) => m.text.includes('chat-ok') && m !== ack),
+            'the result in the thread',
+            30_000,
+          );
+          expect(result.text).toContain(`*${hosts}* (exit 0)`);
+          const events = shell.transcript('dev').filter((e) => e.type === 'message' && e.from === 'squall');
+          expect(events.indexOf(ack)).toBeLessThan(events.indexOf(result));
+          const id = /history\/([0-9a-f]{24})/.exec(ack.text)![1];
+          const execution = (await svc.services.store.executions.get(id))!;
+          expect(execution.context).toMatchObject({
+            api_user: 'alice',
+            user: 'alice',
+            source_channel: 'dev',
+            action_alias_ref: 'examples.remote_shell_cmd',
+            chat: { adapter: 'shell', channel: 'dev', thread: messageId },
+          });
+        },
+        40_000,
+      );
+
+      it('posts a custom result.format in the thread of a command typed inside a thread', async () => {
+        await shell.say(alice, '!hello bob', { channel: 'dev', thread: 'T-42' });
+        const said = await waitFor(
+          () => botSaid('dev', 'T-42').find((m) => m.text === 'said: hello bob'),
+          'the hello result',
+          20_000,
+        );
+        expect(said.thread).toBe('T-42');
+        expect(botSaid('dev', 'T-42')[0].text).toMatch(/chattest\.hello/);
+      });
+
+      it('answers an unknown command with the closest aliases and the help hint', async () => {
+        const id = await shell.say(alice, '!helo bob', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain(`Sorry alice, I don't know "helo bob"`);
+        expect(reply.text).toContain('!hello {{who}}');
+        expect(reply.text).toContain('!help');
+      });
+
+      it('lists the candidates of an ambiguous command', async () => {
+        const id = await shell.say(alice, '!restart web1', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('matches more than one command');
+        expect(reply.text).toContain('chattest.restart_service');
+        expect(reply.text).toContain('chattest.restart_host');
+      });
+
+      it('answers help natively, grouped by pack, and filters it', async () => {
+        const id = await shell.say(alice, '!help hello', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('[chattest]');
+        expect(reply.text).toContain('!hello {{who}} - Say hello to someone.');
+        expect(reply.text).not.toContain('[examples]');
+      });
+
+      it('ignores messages not addressed to the bot, and answers mentions and direct messages', async () => {
+        const before = botSaid('dev').length;
+        await shell.say(alice, 'hello bob', { channel: 'dev' });
+        expect(botSaid('dev').length).toBe(before);
+        const mention = await shell.say(alice, '@squall help hello', { channel: 'dev' });
+        expect(botSaid('dev', mention)[0].text).toContain('!hello {{who}}');
+        const dm = await shell.say(alice, 'help hello', { channel: 'dm-alice', isDirect: true });
+        expect(botSaid('dm-alice', dm)[0].text).toContain('!hello {{who}}');
+      });
+
+      it('refuses a user without action_execute, runs nothing, and audits the refusal', async () => {
+        const before = await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' });
+        const id = await shell.say(eve, '!hello world', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain(
+          'Sorry eve, you (as Squall user "mallory") are not allowed to run chattest.hello',
+        );
+        expect(await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' })).toBe(before);
+        const audit = await waitFor(
+          () => svc.services.store.audit.findOne({ kind: 'chat.command', thread: id }),
+          'the audit record',
+        );
+        expect(audit).toMatchObject({
+          actor: 'mallory',
+          adapter: 'shell',
+          channel: 'dev',
+          text: 'hello world',
+          alias: 'chattest.hello',
+          outcome: 'forbidden',
+          execution_id: null,
+        });
+        const res = await fetch(`${svc.url}/api/v1/chatops/commands?outcome=forbidden`);
+        const log = (await res.json()) as Array<Record<string, unknown>>;
+        expect(log.some((r) => r.thread === id && r.actor === 'mallory')).toBe(true);
+      });
+
+      it('delivers an action notify on-complete to route ops: the terminal channel and the webhook', async () => {
+        const id = await shell.say(alice, '!run-notify placeholder', { channel: 'dev' });
+        expect(botSaid('dev', id)[0].text).toContain("I don't know");
+        const res = await fetch(`${svc.url}/api/v1/executions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ action: 'chattest.notify_me', parameters: { word: 'ping' } }),
+        });
+        expect(res.status).toBe(201);
+        const posted = await waitFor(
+          () => botSaid('ops').find((m) => m.text.startsWith('notify_me said ping')),
+          'the notification in #ops',
+          20_000,
+        );
+        expect(posted.text).toBe('notify_me said ping for stanley');
+        const hook = await waitFor(
+          () => received.find((r) => r.path === '/hook'),
+          'the webhook delivery',
+          20_000,
+        );
+        expect((hook.headers as Record<string, string>)['x-squall-test']).toBe('yes');
+        expect(hook.body).toMatchObject({
+          message: 'notify_me said ping for stanley',
+          data: { word: 'ping', route: 'ops', status: 'succeeded', action_ref: 'chattest.notify_me' },
+        });
+      });
+
+      it('serves st2 alias endpoints: match, help and aliasexecution', async () => {
+        const match = await fetch(`${svc.url}/api/v1/actionalias/match`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ command: 'hello world' }),
+        });
+        expect(match.status).toBe(200);
+        expect(await match.json()).toMatchObject({
+          actionalias: { ref: 'chattest.hello' },
+          representation: 'hello {{who}}',
+        });
+        const none = await fetch(`${svc.url}/api/v1/actionalias/match`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ command: 'frobnicate' }),
+        });
+        expect(none.status).toBe(400);
+        expect(((await none.json()) as { faultstring: string }).faultstring).toContain('matched no patterns');
+        const help = (await (await fetch(`${svc.url}/api/v1/actionalias/help?filter=hello`)).json()) as {
+          available: number;
+          helpstrings: Array<{ display: string }>;
+        };
+        expect(help.helpstrings.map((h) => h.display)).toContain('hello {{who}}');
+        const exec = await fetch(`${svc.url}/api/v1/aliasexecution`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'chattest.hello',
+            format: 'hello {{who}}',
+            command: 'hello api',
+            user: 'carol',
+            source_channel: 'x',
+          }),
+        });
+        expect(exec.status).toBe(201);
+        const body = (await exec.json()) as {
+          execution: { id: string; parameters: Record<string, unknown>; context: Record<string, unknown> };
+          message: string;
+        };
+        expect(body.execution.parameters.who).toBe('api');
+        expect(body.execution.context).toMatchObject({
+          api_user: 'carol',
+          action_alias_ref: 'chattest.hello',
+        });
+        expect(body.message).toContain(body.execution.id);
+      });
+
+      it('runs built-in commands as the asker: executions lists only theirs', async () => {
+        const id = await shell.say(alice, '!executions', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('Latest executions by alice');
+        expect(reply.text).toContain('chattest.hello');
+        expect(reply.text).not.toContain('chattest.notify_me');
+        const refused = await shell.say(eve, '!executions all', { channel: 'dev' });
+        expect(botSaid('dev', refused)[0].text).toContain('Sorry eve, you (as "mallory") may not do that');
+      });
+    },
+  );
+}
