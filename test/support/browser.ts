@@ -83,11 +83,13 @@ export async function recordLongTasks(page: Page): Promise<void> {
   });
 }
 
+/** Long-task durations (ms) since the last call; throws when the recorder is missing. */
 export async function takeLongTasks(page: Page): Promise<number[]> {
   return page.evaluate(() => {
     const w = window as unknown as { __longTasks: number[] };
+    if (!Array.isArray(w.__longTasks)) throw new Error('long-task recorder not installed in this document');
     const out = [...w.__longTasks];
-    w.__longTasks.length = 0;
+    w.__longTasks = [];
     return out;
   });
 }
