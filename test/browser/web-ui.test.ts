@@ -11,11 +11,22 @@ import { createLogger } from '../../src/log/index.js';
 import { startService, type RunningService, type Subsystem } from '../../src/service/index.js';
 import { defaultSubsystems } from '../../src/subsystems.js';
 import type { ExecutionRecord } from '../../src/store/index.js';
-import { hasChromium, openBrowser, recordLongTasks, takeLongTasks, type BrowserSession } from '../support/browser.js';
+import {
+  hasChromium,
+  openBrowser,
+  recordLongTasks,
+  takeLongTasks,
+  type BrowserSession,
+} from '../support/browser.js';
 import { tempDir } from '../support/servers.js';
 
 const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
 const PASSWORD = 'web-ui-test-password';
+/** The bit of the DOM the test reads inside the page (the root tsconfig has no DOM lib). */
+interface HtmlDoc {
+  documentElement: { dataset: Record<string, string | undefined> };
+}
+
 const WEB_DIST = path.resolve('src/web/dist/index.html');
 
 function webSubsystem(): Subsystem {
@@ -51,7 +62,8 @@ describe.skipIf(!hasChromium && !requireAll)(
     let admin: string;
 
     beforeAll(async () => {
-      if (!hasChromium) throw new Error('chromium is required (SQUALL_REQUIRE_ALL=1) but /usr/bin/chromium is missing');
+      if (!hasChromium)
+        throw new Error('chromium is required (SQUALL_REQUIRE_ALL=1) but /usr/bin/chromium is missing');
       ensureBuilt();
       const tmp = tempDir('squall-web-');
       cleanup = tmp.cleanup;
@@ -144,7 +156,10 @@ describe.skipIf(!hasChromium && !requireAll)(
       await page.keyboard.press('Home');
       await page.keyboard.press('Enter');
       await page.waitForURL(new RegExp(`#/history/${id}$`));
-      await page.getByRole('heading', { name: /core\.local/ }).locator('.status-succeeded').waitFor();
+      await page
+        .getByRole('heading', { name: /core\.local/ })
+        .locator('.status-succeeded')
+        .waitFor();
       await expect.poll(() => page.getByLabel('Output').textContent()).toContain('hello-from-the-ui');
       await page.getByRole('tree', { name: 'Result' }).waitFor();
       expect(await page.getByRole('tree', { name: 'Result' }).textContent()).toContain('return_code');
@@ -169,7 +184,13 @@ describe.skipIf(!hasChromium && !requireAll)(
       const id = newId();
       await running.services.store.executions.insert({
         id,
-        action: { ref: 'core.noop', name: 'noop', pack: 'core', runner_type: 'noop', uid: 'action:core:noop' },
+        action: {
+          ref: 'core.noop',
+          name: 'noop',
+          pack: 'core',
+          runner_type: 'noop',
+          uid: 'action:core:noop',
+        },
         runner: { name: 'noop', runner_parameters: {} },
         status: 'succeeded',
         start_timestamp: now,
@@ -184,7 +205,9 @@ describe.skipIf(!hasChromium && !requireAll)(
 
       await page.goto(`/#/history/${id}`);
       await takeLongTasks(page);
-      await expect.poll(() => page.getByTestId('result-size').textContent(), { timeout: 20_000 }).toMatch(/MB/);
+      await expect
+        .poll(() => page.getByTestId('result-size').textContent(), { timeout: 20_000 })
+        .toMatch(/MB/);
       await page.getByRole('button', { name: 'Show result' }).click();
       const tree = page.getByRole('tree', { name: 'Result' });
       await tree.waitFor();
@@ -250,12 +273,18 @@ describe.skipIf(!hasChromium && !requireAll)(
       await page.goto('/#/rules/new');
       await page.getByRole('button', { name: 'Add criterion' }).click();
       const ops = await page.getByLabel('Criterion 1 operator').locator('option').allTextContents();
-      expect(ops).toEqual(expect.arrayContaining(['equals', 'iregex', 'timediff_lt', 'search', 'ninside', 'nexists']));
+      expect(ops).toEqual(
+        expect.arrayContaining(['equals', 'iregex', 'timediff_lt', 'search', 'ninside', 'nexists']),
+      );
       expect(ops).toHaveLength(24);
 
       await page.goto('/#/history');
       await page.getByRole('button', { name: 'Switch to dark theme' }).click();
-      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as { document: HtmlDoc }).document.documentElement.dataset.theme,
+        ),
+      ).toBe('dark');
       await page.getByRole('listbox', { name: 'Executions' }).waitFor();
       await b.screenshot('history-dark');
       await page.getByRole('button', { name: 'Switch to light theme' }).click();

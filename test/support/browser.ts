@@ -75,18 +75,18 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
 /** Starts collecting long tasks (main-thread blocks over 50 ms) in every document of the page. */
 export async function recordLongTasks(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: number[] };
+    const w = globalThis as unknown as { __longTasks: number[] };
     w.__longTasks = [];
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) w.__longTasks.push(e.duration);
-    }).observe({ type: 'longtask', buffered: true });
+    }).observe({ type: 'longtask' as never, buffered: true });
   });
 }
 
 /** Long-task durations (ms) since the last call; throws when the recorder is missing. */
 export async function takeLongTasks(page: Page): Promise<number[]> {
   return page.evaluate(() => {
-    const w = window as unknown as { __longTasks: number[] };
+    const w = globalThis as unknown as { __longTasks: number[] };
     if (!Array.isArray(w.__longTasks)) throw new Error('long-task recorder not installed in this document');
     const out = [...w.__longTasks];
     w.__longTasks = [];
