@@ -34,8 +34,11 @@ async function ruleChanged(
   services: Services,
   op: 'create' | 'update' | 'delete',
   rule: RuleRecord,
+  afterChange?: () => Promise<void>,
 ): Promise<void> {
   await syncTriggers(services);
+  // This process's engine sees the change before the API answers; others follow the event.
+  await afterChange?.();
   services.bus.publish(`st2.rule__${op}`, presentRule(rule));
 }
 
@@ -58,346 +61,352 @@ function timeRange(filter: Filter, field: string, gt: unknown, lt: unknown): voi
   if (Object.keys(range).length) filter[field] = range;
 }
 
-export const rulesRoutes: RouteModule = (router, services) => {
-  const { store } = services;
-  const max = services.config.api.max_page_size;
+/** `afterChange` runs after every rule change, before the answer (e.g. reload the local rule index). */
+export function rulesRoutes(afterChange?: () => Promise<void>): RouteModule {
+  return (router, services) => {
+    const { store } = services;
+    const max = services.config.api.max_page_size;
 
-  const ruleListQuery = {
-    type: 'object',
-    properties: {
-      ...listQuerySchema,
-      pack: { type: 'string' },
-      name: { type: 'string' },
-      enabled: { type: 'boolean' },
-      action: { type: 'string', description: 'Action ref.' },
-      trigger: { type: 'string', description: 'Trigger type ref.' },
-    },
-  };
-  const ruleFilter = (query: Record<string, unknown>): Filter => {
-    const filter: Filter = {};
-    if (query.pack) filter.pack = query.pack;
-    if (query.name) filter.name = query.name;
-    if (query.enabled !== undefined) filter.enabled = query.enabled;
-    if (query.action) filter['action.ref'] = query.action;
-    if (query.trigger) filter['trigger.type'] = query.trigger;
-    return filter;
-  };
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/rules',
-    summary: 'List rules',
-    tag: 'rules',
-    query: ruleListQuery,
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'rule_list');
-      return listRecords<RuleRecord>(req, res, {
-        collection: store.rules,
-        filter: ruleFilter(query),
-        sort: { ref: 1 },
-        maxPageSize: max,
-        present: presentRule,
-      });
-    },
-  });
-
-  const view = async (rule: RuleRecord) => {
-    const t = rule.trigger as { type: string };
-    const a = rule.action as { ref: string };
-    const [tt, action] = await Promise.all([
-      store.triggerTypes.findOne({ ref: t.type }),
-      store.actions.findOne({ ref: a.ref }),
-    ]);
-    const shown = presentRule(rule) as { trigger: object; action: object };
-    return {
-      ...shown,
-      trigger: { ...shown.trigger, description: tt?.description ?? '' },
-      action: { ...shown.action, description: action?.description ?? '' },
-    };
-  };
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/rules/views',
-    summary: 'Rules with the descriptions of their trigger type and action',
-    tag: 'rules',
-    query: ruleListQuery,
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'rule_list');
-      const rows = await listRecords<RuleRecord>(req, res, {
-        collection: store.rules,
-        filter: ruleFilter(query),
-        sort: { ref: 1 },
-        maxPageSize: max,
-      });
-      return Promise.all((rows as RuleRecord[]).map(view));
-    },
-  });
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/rules/views/:ref_or_id',
-    summary: 'One rule with the descriptions of its trigger type and action',
-    tag: 'rules',
-    handler: async ({ req, params }) => {
-      const rule = await findRule(services, params.ref_or_id);
-      authorize(services, req, 'rule_view', { uid: rule.uid, pack: rule.pack });
-      return view(rule);
-    },
-  });
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/rules/:ref_or_id',
-    summary: 'One rule',
-    tag: 'rules',
-    handler: async ({ req, params }) => {
-      const rule = await findRule(services, params.ref_or_id);
-      authorize(services, req, 'rule_view', { uid: rule.uid, pack: rule.pack });
-      return presentRule(rule);
-    },
-  });
-
-  router.add({
-    method: 'post',
-    path: '/api/v1/rules',
-    summary: 'Create a rule (the JSON of a rule YAML file, as `st2 rule create FILE` sends it)',
-    tag: 'rules',
-    status: 201,
-    body: { type: 'object' },
-    handler: async ({ req, body }) => {
-      const draft = await validateRule(store, body, 'rule');
-      authorize(services, req, 'rule_create', { uid: draft.uid, pack: draft.pack });
-      if (await store.rules.findOne({ ref: draft.ref }))
-        throw new ConflictError(
-          `Rule "${draft.ref}" already exists; update it with PUT /api/v1/rules/${draft.ref}`,
-          {
-            ref: draft.ref,
-          },
-        );
-      const rule = { ...draft, id: newId() } as RuleRecord;
-      try {
-        await store.rules.insert(rule);
-      } catch (err) {
-        if (err instanceof ConflictError)
-          throw new ConflictError(`Rule "${draft.ref}" already exists`, { ref: draft.ref });
-        throw err;
-      }
-      await ruleChanged(services, 'create', rule);
-      return presentRule(rule);
-    },
-  });
-
-  router.add({
-    method: 'put',
-    path: '/api/v1/rules/:ref_or_id',
-    summary: 'Replace a rule (same shape as create; enable/disable by sending the rule with `enabled`)',
-    tag: 'rules',
-    body: { type: 'object' },
-    handler: async ({ req, params, body }) => {
-      const existing = await findRule(services, params.ref_or_id);
-      authorize(services, req, 'rule_modify', { uid: existing.uid, pack: existing.pack });
-      const b = keepMaskedSecret({ pack: existing.pack, ...(body as Record<string, unknown>) }, existing);
-      const draft = await validateRule(store, b, `rule ${existing.ref}`);
-      if (draft.ref !== existing.ref && (await store.rules.findOne({ ref: draft.ref })))
-        throw new ConflictError(`cannot rename rule "${existing.ref}" to "${draft.ref}": that rule exists`, {
-          ref: draft.ref,
-        });
-      const keep: Record<string, unknown> = {};
-      for (const k of ['pack_dir']) if (existing[k] !== undefined) keep[k] = existing[k];
-      const rule = { ...keep, ...draft, id: existing.id } as RuleRecord;
-      await store.rules.replace(rule);
-      await ruleChanged(services, 'update', rule);
-      return presentRule(rule);
-    },
-  });
-
-  router.add({
-    method: 'delete',
-    path: '/api/v1/rules/:ref_or_id',
-    summary: 'Delete a rule',
-    tag: 'rules',
-    status: 204,
-    handler: async ({ req, params }) => {
-      const rule = await findRule(services, params.ref_or_id);
-      authorize(services, req, 'rule_delete', { uid: rule.uid, pack: rule.pack });
-      await store.rules.deleteOne({ id: rule.id });
-      await ruleChanged(services, 'delete', rule);
-      return undefined;
-    },
-  });
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruletypes',
-    summary: 'Rule types: standard and backstop',
-    tag: 'rules',
-    handler: ({ req }) => {
-      authorize(services, req, 'rule_list');
-      return RULE_TYPES;
-    },
-  });
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruletypes/:id',
-    summary: 'One rule type',
-    tag: 'rules',
-    handler: ({ req, params }) => {
-      authorize(services, req, 'rule_list');
-      const t = RULE_TYPES.find((r) => r.id === params.id || r.name === params.id);
-      if (!t) throw new NotFoundError('RuleType', params.id);
-      return t;
-    },
-  });
-
-  /* -------------------------------------------------------------- enforcements */
-
-  const enforcementQuery = {
-    type: 'object',
-    properties: {
-      ...listQuerySchema,
-      rule_ref: { type: 'string' },
-      rule_id: { type: 'string' },
-      execution: { type: 'string', description: 'Execution id.' },
-      trigger_instance: { type: 'string', description: 'Trigger instance id.' },
-      status: { type: 'string', enum: ['succeeded', 'failed'] },
-      enforced_at_gt: { type: 'string' },
-      enforced_at_lt: { type: 'string' },
-    },
-  };
-  const enforcementFilter = (query: Record<string, unknown>): Filter => {
-    const filter: Filter = {};
-    if (query.rule_ref) filter['rule.ref'] = query.rule_ref;
-    if (query.rule_id) filter['rule.id'] = query.rule_id;
-    if (query.execution) filter.execution_id = query.execution;
-    if (query.trigger_instance) filter.trigger_instance_id = query.trigger_instance;
-    if (query.status) filter.status = query.status;
-    timeRange(filter, 'enforced_at', query.enforced_at_gt, query.enforced_at_lt);
-    return filter;
-  };
-  const getEnforcement = async (id: string) => {
-    const e = await store.ruleEnforcements.get(id);
-    if (!e) throw new NotFoundError('RuleEnforcement', id);
-    return e;
-  };
-  const enforcementView = async (e: RuleEnforcementRecord) => {
-    const [execution, instance] = await Promise.all([
-      e.execution_id ? store.executions.get(e.execution_id) : Promise.resolve(null),
-      store.triggerInstances.get(e.trigger_instance_id),
-    ]);
-    return {
-      ...e,
-      execution: execution
-        ? {
-            id: execution.id,
-            action: { ref: execution.action.ref },
-            status: execution.status,
-            start_timestamp: execution.start_timestamp,
-            end_timestamp: execution.end_timestamp,
-          }
-        : {},
-      trigger_instance: instance ?? {},
-    };
-  };
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruleenforcements',
-    summary: 'List rule enforcements, newest first',
-    tag: 'rules',
-    query: enforcementQuery,
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'rule_enforcement_list');
-      return listRecords<RuleEnforcementRecord>(req, res, {
-        collection: store.ruleEnforcements,
-        filter: enforcementFilter(query),
-        sort: { enforced_at: -1 },
-        maxPageSize: max,
-      });
-    },
-  });
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruleenforcements/views',
-    summary: 'Rule enforcements with their execution and trigger instance',
-    tag: 'rules',
-    query: enforcementQuery,
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'rule_enforcement_list');
-      const rows = await listRecords<RuleEnforcementRecord>(req, res, {
-        collection: store.ruleEnforcements,
-        filter: enforcementFilter(query),
-        sort: { enforced_at: -1 },
-        maxPageSize: max,
-      });
-      return Promise.all((rows as RuleEnforcementRecord[]).map(enforcementView));
-    },
-  });
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruleenforcements/views/:id',
-    summary: 'One rule enforcement with its execution and trigger instance',
-    tag: 'rules',
-    handler: async ({ req, params }) => {
-      const e = await getEnforcement(params.id);
-      authorize(services, req, 'rule_enforcement_view', { uid: e.rule.uid });
-      return enforcementView(e);
-    },
-  });
-  router.add({
-    method: 'get',
-    path: '/api/v1/ruleenforcements/:id',
-    summary: 'One rule enforcement',
-    tag: 'rules',
-    handler: async ({ req, params }) => {
-      const e = await getEnforcement(params.id);
-      authorize(services, req, 'rule_enforcement_view', { uid: e.rule.uid });
-      return e;
-    },
-  });
-
-  /* -------------------------------------------------------------- traces */
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/traces',
-    summary: 'List traces, newest first',
-    tag: 'traces',
-    query: {
+    const ruleListQuery = {
       type: 'object',
       properties: {
         ...listQuerySchema,
-        trace_tag: { type: 'string' },
-        execution: { type: 'string', description: 'Execution id.' },
-        rule: { type: 'string', description: 'Rule id.' },
-        trigger_instance: { type: 'string', description: 'Trigger instance id.' },
+        pack: { type: 'string' },
+        name: { type: 'string' },
+        enabled: { type: 'boolean' },
+        action: { type: 'string', description: 'Action ref.' },
+        trigger: { type: 'string', description: 'Trigger type ref.' },
       },
-    },
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'trace_list');
+    };
+    const ruleFilter = (query: Record<string, unknown>): Filter => {
       const filter: Filter = {};
-      if (query.trace_tag) filter.trace_tag = query.trace_tag;
-      if (query.execution) filter['action_executions.object_id'] = query.execution;
-      if (query.rule) filter['rules.object_id'] = query.rule;
-      if (query.trigger_instance) filter['trigger_instances.object_id'] = query.trigger_instance;
-      return listRecords<TraceRecord>(req, res, {
-        collection: store.traces,
-        filter,
-        sort: { start_timestamp: -1 },
-        maxPageSize: max,
-      });
-    },
-  });
-  router.add({
-    method: 'get',
-    path: '/api/v1/traces/:id',
-    summary: 'One trace',
-    tag: 'traces',
-    handler: async ({ req, params }) => {
-      authorize(services, req, 'trace_view');
-      const t = await store.traces.get(params.id);
-      if (!t) throw new NotFoundError('Trace', params.id);
-      return t;
-    },
-  });
-};
+      if (query.pack) filter.pack = query.pack;
+      if (query.name) filter.name = query.name;
+      if (query.enabled !== undefined) filter.enabled = query.enabled;
+      if (query.action) filter['action.ref'] = query.action;
+      if (query.trigger) filter['trigger.type'] = query.trigger;
+      return filter;
+    };
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/rules',
+      summary: 'List rules',
+      tag: 'rules',
+      query: ruleListQuery,
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'rule_list');
+        return listRecords<RuleRecord>(req, res, {
+          collection: store.rules,
+          filter: ruleFilter(query),
+          sort: { ref: 1 },
+          maxPageSize: max,
+          present: presentRule,
+        });
+      },
+    });
+
+    const view = async (rule: RuleRecord) => {
+      const t = rule.trigger as { type: string };
+      const a = rule.action as { ref: string };
+      const [tt, action] = await Promise.all([
+        store.triggerTypes.findOne({ ref: t.type }),
+        store.actions.findOne({ ref: a.ref }),
+      ]);
+      const shown = presentRule(rule) as { trigger: object; action: object };
+      return {
+        ...shown,
+        trigger: { ...shown.trigger, description: tt?.description ?? '' },
+        action: { ...shown.action, description: action?.description ?? '' },
+      };
+    };
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/rules/views',
+      summary: 'Rules with the descriptions of their trigger type and action',
+      tag: 'rules',
+      query: ruleListQuery,
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'rule_list');
+        const rows = await listRecords<RuleRecord>(req, res, {
+          collection: store.rules,
+          filter: ruleFilter(query),
+          sort: { ref: 1 },
+          maxPageSize: max,
+        });
+        return Promise.all((rows as RuleRecord[]).map(view));
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/rules/views/:ref_or_id',
+      summary: 'One rule with the descriptions of its trigger type and action',
+      tag: 'rules',
+      handler: async ({ req, params }) => {
+        const rule = await findRule(services, params.ref_or_id);
+        authorize(services, req, 'rule_view', { uid: rule.uid, pack: rule.pack });
+        return view(rule);
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/rules/:ref_or_id',
+      summary: 'One rule',
+      tag: 'rules',
+      handler: async ({ req, params }) => {
+        const rule = await findRule(services, params.ref_or_id);
+        authorize(services, req, 'rule_view', { uid: rule.uid, pack: rule.pack });
+        return presentRule(rule);
+      },
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/rules',
+      summary: 'Create a rule (the JSON of a rule YAML file, as `st2 rule create FILE` sends it)',
+      tag: 'rules',
+      status: 201,
+      body: { type: 'object' },
+      handler: async ({ req, body }) => {
+        const draft = await validateRule(store, body, 'rule');
+        authorize(services, req, 'rule_create', { uid: draft.uid, pack: draft.pack });
+        if (await store.rules.findOne({ ref: draft.ref }))
+          throw new ConflictError(
+            `Rule "${draft.ref}" already exists; update it with PUT /api/v1/rules/${draft.ref}`,
+            {
+              ref: draft.ref,
+            },
+          );
+        const rule = { ...draft, id: newId() } as RuleRecord;
+        try {
+          await store.rules.insert(rule);
+        } catch (err) {
+          if (err instanceof ConflictError)
+            throw new ConflictError(`Rule "${draft.ref}" already exists`, { ref: draft.ref });
+          throw err;
+        }
+        await ruleChanged(services, 'create', rule, afterChange);
+        return presentRule(rule);
+      },
+    });
+
+    router.add({
+      method: 'put',
+      path: '/api/v1/rules/:ref_or_id',
+      summary: 'Replace a rule (same shape as create; enable/disable by sending the rule with `enabled`)',
+      tag: 'rules',
+      body: { type: 'object' },
+      handler: async ({ req, params, body }) => {
+        const existing = await findRule(services, params.ref_or_id);
+        authorize(services, req, 'rule_modify', { uid: existing.uid, pack: existing.pack });
+        const b = keepMaskedSecret({ pack: existing.pack, ...(body as Record<string, unknown>) }, existing);
+        const draft = await validateRule(store, b, `rule ${existing.ref}`);
+        if (draft.ref !== existing.ref && (await store.rules.findOne({ ref: draft.ref })))
+          throw new ConflictError(
+            `cannot rename rule "${existing.ref}" to "${draft.ref}": that rule exists`,
+            {
+              ref: draft.ref,
+            },
+          );
+        const keep: Record<string, unknown> = {};
+        for (const k of ['pack_dir']) if (existing[k] !== undefined) keep[k] = existing[k];
+        const rule = { ...keep, ...draft, id: existing.id } as RuleRecord;
+        await store.rules.replace(rule);
+        await ruleChanged(services, 'update', rule, afterChange);
+        return presentRule(rule);
+      },
+    });
+
+    router.add({
+      method: 'delete',
+      path: '/api/v1/rules/:ref_or_id',
+      summary: 'Delete a rule',
+      tag: 'rules',
+      status: 204,
+      handler: async ({ req, params }) => {
+        const rule = await findRule(services, params.ref_or_id);
+        authorize(services, req, 'rule_delete', { uid: rule.uid, pack: rule.pack });
+        await store.rules.deleteOne({ id: rule.id });
+        await ruleChanged(services, 'delete', rule, afterChange);
+        return undefined;
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruletypes',
+      summary: 'Rule types: standard and backstop',
+      tag: 'rules',
+      handler: ({ req }) => {
+        authorize(services, req, 'rule_list');
+        return RULE_TYPES;
+      },
+    });
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruletypes/:id',
+      summary: 'One rule type',
+      tag: 'rules',
+      handler: ({ req, params }) => {
+        authorize(services, req, 'rule_list');
+        const t = RULE_TYPES.find((r) => r.id === params.id || r.name === params.id);
+        if (!t) throw new NotFoundError('RuleType', params.id);
+        return t;
+      },
+    });
+
+    /* -------------------------------------------------------------- enforcements */
+
+    const enforcementQuery = {
+      type: 'object',
+      properties: {
+        ...listQuerySchema,
+        rule_ref: { type: 'string' },
+        rule_id: { type: 'string' },
+        execution: { type: 'string', description: 'Execution id.' },
+        trigger_instance: { type: 'string', description: 'Trigger instance id.' },
+        status: { type: 'string', enum: ['succeeded', 'failed'] },
+        enforced_at_gt: { type: 'string' },
+        enforced_at_lt: { type: 'string' },
+      },
+    };
+    const enforcementFilter = (query: Record<string, unknown>): Filter => {
+      const filter: Filter = {};
+      if (query.rule_ref) filter['rule.ref'] = query.rule_ref;
+      if (query.rule_id) filter['rule.id'] = query.rule_id;
+      if (query.execution) filter.execution_id = query.execution;
+      if (query.trigger_instance) filter.trigger_instance_id = query.trigger_instance;
+      if (query.status) filter.status = query.status;
+      timeRange(filter, 'enforced_at', query.enforced_at_gt, query.enforced_at_lt);
+      return filter;
+    };
+    const getEnforcement = async (id: string) => {
+      const e = await store.ruleEnforcements.get(id);
+      if (!e) throw new NotFoundError('RuleEnforcement', id);
+      return e;
+    };
+    const enforcementView = async (e: RuleEnforcementRecord) => {
+      const [execution, instance] = await Promise.all([
+        e.execution_id ? store.executions.get(e.execution_id) : Promise.resolve(null),
+        store.triggerInstances.get(e.trigger_instance_id),
+      ]);
+      return {
+        ...e,
+        execution: execution
+          ? {
+              id: execution.id,
+              action: { ref: execution.action.ref },
+              status: execution.status,
+              start_timestamp: execution.start_timestamp,
+              end_timestamp: execution.end_timestamp,
+            }
+          : {},
+        trigger_instance: instance ?? {},
+      };
+    };
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruleenforcements',
+      summary: 'List rule enforcements, newest first',
+      tag: 'rules',
+      query: enforcementQuery,
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'rule_enforcement_list');
+        return listRecords<RuleEnforcementRecord>(req, res, {
+          collection: store.ruleEnforcements,
+          filter: enforcementFilter(query),
+          sort: { enforced_at: -1 },
+          maxPageSize: max,
+        });
+      },
+    });
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruleenforcements/views',
+      summary: 'Rule enforcements with their execution and trigger instance',
+      tag: 'rules',
+      query: enforcementQuery,
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'rule_enforcement_list');
+        const rows = await listRecords<RuleEnforcementRecord>(req, res, {
+          collection: store.ruleEnforcements,
+          filter: enforcementFilter(query),
+          sort: { enforced_at: -1 },
+          maxPageSize: max,
+        });
+        return Promise.all((rows as RuleEnforcementRecord[]).map(enforcementView));
+      },
+    });
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruleenforcements/views/:id',
+      summary: 'One rule enforcement with its execution and trigger instance',
+      tag: 'rules',
+      handler: async ({ req, params }) => {
+        const e = await getEnforcement(params.id);
+        authorize(services, req, 'rule_enforcement_view', { uid: e.rule.uid });
+        return enforcementView(e);
+      },
+    });
+    router.add({
+      method: 'get',
+      path: '/api/v1/ruleenforcements/:id',
+      summary: 'One rule enforcement',
+      tag: 'rules',
+      handler: async ({ req, params }) => {
+        const e = await getEnforcement(params.id);
+        authorize(services, req, 'rule_enforcement_view', { uid: e.rule.uid });
+        return e;
+      },
+    });
+
+    /* -------------------------------------------------------------- traces */
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/traces',
+      summary: 'List traces, newest first',
+      tag: 'traces',
+      query: {
+        type: 'object',
+        properties: {
+          ...listQuerySchema,
+          trace_tag: { type: 'string' },
+          execution: { type: 'string', description: 'Execution id.' },
+          rule: { type: 'string', description: 'Rule id.' },
+          trigger_instance: { type: 'string', description: 'Trigger instance id.' },
+        },
+      },
+      handler: async ({ req, res, query }) => {
+        authorize(services, req, 'trace_list');
+        const filter: Filter = {};
+        if (query.trace_tag) filter.trace_tag = query.trace_tag;
+        if (query.execution) filter['action_executions.object_id'] = query.execution;
+        if (query.rule) filter['rules.object_id'] = query.rule;
+        if (query.trigger_instance) filter['trigger_instances.object_id'] = query.trigger_instance;
+        return listRecords<TraceRecord>(req, res, {
+          collection: store.traces,
+          filter,
+          sort: { start_timestamp: -1 },
+          maxPageSize: max,
+        });
+      },
+    });
+    router.add({
+      method: 'get',
+      path: '/api/v1/traces/:id',
+      summary: 'One trace',
+      tag: 'traces',
+      handler: async ({ req, params }) => {
+        authorize(services, req, 'trace_view');
+        const t = await store.traces.get(params.id);
+        if (!t) throw new NotFoundError('Trace', params.id);
+        return t;
+      },
+    });
+  };
+}

@@ -5,6 +5,7 @@ import { hasRole, type Subsystem } from '../service/index.js';
 import type { Services } from '../service/types.js';
 import {
   dispatchTrigger,
+  ensureSystemTriggerTypes,
   syncTriggers,
   TRIGGER_PROCESS_JOB,
   triggerRoutes,
@@ -40,10 +41,11 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
   const routes: RouteModule = (router, services) => {
     triggerRoutes(router, services);
     webhookRoutes(() => index)(router, services);
-    rulesRoutes(router, services);
+    rulesRoutes(() => index.reload(services.store))(router, services);
   };
 
   const refresh = async (services: Services) => {
+    await ensureSystemTriggerTypes(services);
     await syncTriggers(services);
     await index.reload(services.store);
   };

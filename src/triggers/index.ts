@@ -37,6 +37,7 @@ export {
 } from './hmac.js';
 export {
   syncTriggers,
+  ensureSystemTriggerTypes,
   presentTrigger,
   maskTriggerParameters,
   MASK,

@@ -7,6 +7,7 @@ import { ConflictError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/types.js';
 import type { RuleRecord, TriggerRecord } from '../store/index.js';
+import { SYSTEM_TRIGGER_TYPES } from './system-types.js';
 import { hasParameters, nameOfRef, packOfRef, triggerRefFor, WEBHOOK_TRIGGER_TYPE } from './refs.js';
 
 export const MASK = '********';
@@ -92,4 +93,31 @@ export async function syncTriggers(services: Services): Promise<TriggerSyncRepor
     }
   }
   return report;
+}
+
+/**
+ * Puts back any of st2's system trigger types (core.st2.webhook, the timers, the action
+ * trigger...) missing from the store. Pack registration of `core` can remove them, since they
+ * are not files of the pack; without them no webhook, timer or action trigger could dispatch.
+ */
+export async function ensureSystemTriggerTypes(services: Services): Promise<string[]> {
+  const { store } = services;
+  const restored: string[] = [];
+  for (const tt of SYSTEM_TRIGGER_TYPES) {
+    if (await store.triggerTypes.findOne({ ref: tt.ref })) continue;
+    try {
+      await store.triggerTypes.insert({
+        ...(tt as unknown as Record<string, unknown>),
+        id: newId(),
+        system: true,
+      } as never);
+      restored.push(tt.ref);
+    } catch (err) {
+      if (err instanceof ConflictError) continue;
+      throw err;
+    }
+  }
+  if (restored.length)
+    services.logger.warn({ restored }, 'restored system trigger types missing from the store');
+  return restored;
 }

@@ -1,0 +1,303 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
+import { instancesOf, startEvents, type EventsService, type Json } from './support.js';
+
+/** The rule of seed scenario 1, exactly as `st2 rule get -j` printed it (st2 rule create FILE posts this). */
+function seedRule(outFile: string): Json {
+  return {
+    tags: [],
+    uid: 'rule:ineat:sample_rule_with_webhook',
+    metadata_file: '',
+    name: 'sample_rule_with_webhook',
+    ref: 'ineat.sample_rule_with_webhook',
+    description: 'Sample rule dumping webhook payload to a file.',
+    pack: 'ineat',
+    type: { ref: 'standard', parameters: {} },
+    trigger: {
+      type: 'core.st2.webhook',
+      parameters: { url: 'ineat' },
+      ref: 'core.504f5fc7-72b7-4a6b-8759-3805c0a4296b',
+      description: 'Trigger type for registering webhooks that can consume arbitrary payload.',
+    },
+    criteria: { 'trigger.body.name': { pattern: 'test', type: 'equals' } },
+    action: {
+      ref: 'core.local',
+      parameters: { cmd: `echo "{{trigger.body}}" >> ${outFile} ; sync`, sudo_password: 'Ch@ngeMe' },
+      description: 'Action that executes an arbitrary Linux command on the localhost.',
+    },
+    context: { user: 'st2admin' },
+    enabled: true,
+    id: '5fa3b7abefbface9864e1fb7',
+  };
+}
+
+const githubSignature = (secret: string, body: string) =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(`webhooks (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
+    let s: EventsService;
+    const tmp = tempDir('squall-webhook-');
+    const outFile = path.join(tmp.dir, 'ineat.webhook_sample.out');
+
+    beforeAll(async () => {
+      s = await startEvents(target, { 'webhooks.max_body_bytes': 4096 });
+      // The bundled examples pack has the same rule writing to /tmp; keep it quiet.
+      const ex = await s.api('GET', '/api/v1/rules/examples.sample_rule_with_webhook');
+      expect(ex.status, ex.text).toBe(200);
+      const off = await s.api('PUT', '/api/v1/rules/examples.sample_rule_with_webhook', {
+        ...ex.body,
+        enabled: false,
+      });
+      expect(off.status, off.text).toBe(200);
+      await s.createRule(seedRule(outFile));
+    }, 60_000);
+    afterAll(async () => {
+      await s?.svc.cleanup();
+      tmp.cleanup();
+    });
+
+    it('seed scenario 1: a webhook with name "test" runs core.local and the file holds the body', async () => {
+      const body = { foo: 'bar', name: 'test' };
+      const res = await s.api('POST', '/api/v1/webhooks/ineat', body);
+      expect(res.status, res.text).toBe(202);
+      expect(res.body).toEqual(body);
+      const [instance] = await instancesOf(s, 'ineat');
+      expect(instance.payload.body).toEqual(body);
+      await s.processed(instance.id);
+      const enforcements = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${instance.id}`))
+        .body;
+      expect(enforcements).toHaveLength(1);
+      expect(enforcements[0]).toMatchObject({
+        status: 'succeeded',
+        rule: { ref: 'ineat.sample_rule_with_webhook' },
+      });
+      const execution = await s.finished(enforcements[0].execution_id);
+      expect(execution.status).toBe('succeeded');
+      expect(execution.rule.ref).toBe('ineat.sample_rule_with_webhook');
+      expect(execution.trigger_instance.id).toBe(instance.id);
+      expect(execution.context.user).toBe('stanley');
+      expect(readFileSync(outFile, 'utf8')).toContain("{'foo': 'bar', 'name': 'test'}");
+    });
+
+    it('seed scenario 1: with name "other" the instance is processed and nothing runs', async () => {
+      const res = await s.api('POST', '/api/v1/webhooks/ineat/', { foo: 'bar', name: 'other' });
+      expect(res.status).toBe(202);
+      const [instance] = await instancesOf(s, 'ineat');
+      expect(instance.payload.body.name).toBe('other');
+      const done = await s.processed(instance.id);
+      expect(done.status).toBe('processed');
+      expect((await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${instance.id}`)).body).toEqual(
+        [],
+      );
+      expect((await s.api('GET', `/api/v1/executions?trigger_instance=${instance.id}`)).body).toEqual([]);
+    });
+
+    it('form-encoded bodies become objects; an unknown hook is 404 and lists show the registered hooks', async () => {
+      const res = await s.api('POST', '/api/v1/webhooks/ineat', 'name=other&x=1', {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
+      expect(res.status).toBe(202);
+      const [instance] = await instancesOf(s, 'ineat');
+      expect(instance.payload.body).toEqual({ name: 'other', x: '1' });
+      const missing = await s.api('POST', '/api/v1/webhooks/nope', { a: 1 });
+      expect(missing.status).toBe(404);
+      expect(missing.body.faultstring).toContain('nope');
+      const list = (await s.api('GET', '/api/v1/webhooks')).body as Json[];
+      expect(list.map((h) => h.url)).toContain('ineat');
+      expect((await s.api('GET', '/api/v1/webhooks/ineat')).body[0].rules).toEqual([
+        'ineat.sample_rule_with_webhook',
+      ]);
+    });
+
+    it('a body over webhooks.max_body_bytes is refused with 413 and dispatches nothing', async () => {
+      const before = (await instancesOf(s, 'ineat')).length;
+      const res = await s.api('POST', '/api/v1/webhooks/ineat', { name: 'test', blob: 'x'.repeat(5000) });
+      expect(res.status).toBe(413);
+      expect(res.body.faultstring).toContain('webhooks.max_body_bytes');
+      expect((await instancesOf(s, 'ineat')).length).toBe(before);
+    });
+
+    it('synchronous mode (?wait=) answers 200 with the execution results', async () => {
+      await s.createRule({
+        name: 'sync_echo',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'sync' } },
+        action: { ref: 'core.local', parameters: { cmd: 'echo hello {{ trigger.body.who }}' } },
+      });
+      const res = await s.api('POST', '/api/v1/webhooks/sync?wait=30', { who: 'world' });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.executions).toHaveLength(1);
+      expect(res.body.executions[0]).toMatchObject({
+        status: 'succeeded',
+        result: { stdout: 'hello world' },
+      });
+    });
+
+    it('HMAC (github preset): missing or bad signatures get 401 and no instance; a good one dispatches once per delivery id', async () => {
+      const secret = 's3cr3t';
+      const rule = await s.createRule({
+        name: 'signed',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'gh', hmac: { secret, preset: 'github' } } },
+        action: { ref: 'core.noop' },
+      });
+      expect(rule.trigger.parameters.hmac.secret).toBe('********');
+      const body = JSON.stringify({ action: 'opened', number: 7 });
+      const json = { 'content-type': 'application/json' };
+
+      const missing = await s.api('POST', '/api/v1/webhooks/gh', body, json);
+      expect(missing.status).toBe(401);
+      expect(missing.body.faultstring).toContain('X-Hub-Signature-256');
+      const bad = await s.api('POST', '/api/v1/webhooks/gh', body, {
+        ...json,
+        'X-Hub-Signature-256': githubSignature('wrong', body),
+      });
+      expect(bad.status).toBe(401);
+      expect(await instancesOf(s, 'gh')).toHaveLength(0);
+
+      const headers = {
+        ...json,
+        'X-Hub-Signature-256': githubSignature(secret, body),
+        'X-GitHub-Delivery': 'd-1',
+      };
+      const good = await s.api('POST', '/api/v1/webhooks/gh', body, headers);
+      expect(good.status, good.text).toBe(202);
+      expect(good.body).toEqual({ action: 'opened', number: 7 });
+      const again = await s.api('POST', '/api/v1/webhooks/gh', body, headers);
+      expect(again.status).toBe(202);
+      expect(again.body).toEqual(good.body);
+      const instances = await instancesOf(s, 'gh');
+      expect(instances).toHaveLength(1);
+      expect(instances[0].payload.headers['x-github-delivery']).toBe('d-1');
+      await s.processed(instances[0].id);
+    });
+
+    it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {
+      const tt = await s.api('POST', '/api/v1/triggertypes', {
+        name: 'event',
+        pack: 'hooks',
+        payload_schema: { type: 'object', properties: { level: { type: 'integer' } } },
+      });
+      expect(tt.status, tt.text).toBe(201);
+      await s.createRule({
+        name: 'level_one',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'hooks.event' },
+        criteria: { 'trigger.level': { type: 'equals', pattern: 1 } },
+        action: { ref: 'core.local', parameters: { cmd: 'echo level {{ trigger.level }}' } },
+      });
+      const res = await s.api(
+        'POST',
+        '/api/v1/webhooks/st2',
+        { trigger: 'hooks.event', payload: { level: 1 } },
+        { 'St2-Trace-Tag': 'deploy-42' },
+      );
+      expect(res.status, res.text).toBe(202);
+      const traces = (await s.api('GET', '/api/v1/traces?trace_tag=deploy-42')).body as Json[];
+      expect(traces).toHaveLength(1);
+      const instanceId = traces[0].trigger_instances[0].object_id;
+      await s.processed(instanceId);
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${instanceId}`)).body;
+      expect(enf.status).toBe('succeeded');
+      await s.finished(enf.execution_id);
+      const trace = await waitFor(async () => {
+        const t = (await s.api('GET', `/api/v1/traces/${traces[0].id}`)).body;
+        return t.action_executions.length > 0 ? t : null;
+      }, 'the execution in the trace');
+      expect(trace.rules).toEqual([
+        expect.objectContaining({
+          ref: 'hooks.level_one',
+          caused_by: { type: 'trigger_instance', id: instanceId },
+          rule_enforcement_id: enf.id,
+        }),
+      ]);
+      expect(trace.action_executions[0]).toMatchObject({
+        object_id: enf.execution_id,
+        caused_by: { type: 'rule', id: `${enf.rule.id}:${instanceId}` },
+      });
+      const byExecution = (await s.api('GET', `/api/v1/traces?execution=${enf.execution_id}`)).body;
+      expect(byExecution.map((t: Json) => t.id)).toEqual([traces[0].id]);
+
+      const invalid = await s.api('POST', '/api/v1/webhooks/st2', {
+        trigger: 'hooks.event',
+        payload: { level: 'high' },
+      });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.faultstring).toContain('payload.level');
+    });
+
+    it('backstop rules fire only when no standard rule matched', async () => {
+      await s.createRule({
+        name: 'catch_all',
+        pack: 'hooks',
+        enabled: true,
+        type: { ref: 'backstop' },
+        trigger: { type: 'hooks.event' },
+        action: { ref: 'core.noop' },
+      });
+      const send = async (level: number) => {
+        await s.api('POST', '/api/v1/webhooks/st2', { trigger: 'hooks.event', payload: { level } });
+        const [ti] = await s.svc.services.store.triggerInstances.find(
+          { trigger: 'hooks.event' },
+          { sort: { occurrence_time: -1 }, limit: 1 },
+        );
+        await s.processed(ti.id);
+        const enf = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body as Json[];
+        return enf.map((e) => e.rule.ref).sort();
+      };
+      expect(await send(1)).toEqual(['hooks.level_one']);
+      expect(await send(2)).toEqual(['hooks.catch_all']);
+    });
+
+    it('an enforcement whose parameters fail to render is stored as failed with the reason', async () => {
+      await s.createRule({
+        name: 'bad_template',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'bad' } },
+        action: { ref: 'core.local', parameters: { cmd: '{{ trigger.body | no_such_filter }}' } },
+      });
+      expect((await s.api('POST', '/api/v1/webhooks/bad', { a: 1 })).status).toBe(202);
+      const [ti] = await instancesOf(s, 'bad');
+      expect((await s.processed(ti.id)).status).toBe('processed');
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      expect(enf.status).toBe('failed');
+      expect(enf.execution_id).toBeUndefined();
+      expect(enf.failure_reason).toContain('action parameter "cmd"');
+      expect(enf.failure_reason).toContain('no_such_filter');
+    });
+
+    it('a completed execution emits core.st2.generic.actiontrigger with its result', async () => {
+      const res = await s.api('POST', '/api/v1/executions', {
+        action: 'core.local',
+        parameters: { cmd: 'echo at' },
+      });
+      expect(res.status).toBe(201);
+      const e = await s.finished(res.body.id);
+      // payload is stored opaque (not queryable), so look at the action trigger instances in turn
+      const ti = await waitFor(async () => {
+        const all = await s.svc.services.store.triggerInstances.find({
+          trigger: 'core.st2.generic.actiontrigger',
+        });
+        return all.find((t) => (t.payload as Json).execution_id === e.id) ?? null;
+      }, 'the action trigger instance');
+      expect(ti).toBeTruthy();
+      expect(ti!.payload).toMatchObject({
+        execution_id: e.id,
+        status: 'succeeded',
+        action_ref: 'core.local',
+        action_name: 'local',
+        runner_ref: 'local-shell-cmd',
+        result: { stdout: 'at' },
+      });
+    });
+  });
+}
