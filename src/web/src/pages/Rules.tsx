@@ -107,7 +107,7 @@ function CriteriaEditor({ rows, onChange, payloadKeys }: { rows: Criterion[]; on
 }
 
 function Enforcements({ rule }: { rule: string }) {
-  const list = useAsync(() => get<{ id: string; enforced_at: string; status: string; execution_id?: string; failure_reason?: string; trigger_instance_id?: string }[]>(`/api/v1/ruleenforcements${qs({ rule_ref: rule, rule, limit: 20 })}`), [rule]);
+  const list = useAsync(() => get<{ id: string; enforced_at: string; status: string; execution_id?: string; failure_reason?: string; trigger_instance_id?: string }[]>(`/api/v1/ruleenforcements${qs({ rule_ref: rule, limit: 20 })}`), [rule]);
   if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
   if (!list.data) return <Loading />;
   if (list.data.length === 0) return <p className="muted">Not enforced yet.</p>;
@@ -267,7 +267,7 @@ function RuleEditor({ existing }: { existing?: Rule }) {
         <ErrorBox error={testError} />
         {testResult !== undefined && (
           <div className="card" role="status">
-            <strong>{(testResult as { matched?: boolean }).matched ? 'RULE MATCHES' : 'RULE DOES NOT MATCH'}</strong>
+            <strong>{(testResult as { matches?: boolean; matched?: boolean }).matches ?? (testResult as { matched?: boolean }).matched ? 'RULE MATCHES' : 'RULE DOES NOT MATCH'}</strong>
             <JsonView value={testResult} label="Test result" />
           </div>
         )}
