@@ -15,6 +15,12 @@ import { registerChat } from './commands/chat.js';
 import { registerRun } from './commands/run.js';
 import { registerExecution } from './commands/execution.js';
 import { registerAction } from './commands/action.js';
+import { registerRule } from './commands/rule.js';
+import { registerTrigger } from './commands/trigger.js';
+import { registerTriggerInstance } from './commands/trigger-instance.js';
+import { registerWebhook } from './commands/webhook.js';
+import { registerTrace } from './commands/trace.js';
+import { registerRuleEnforcement } from './commands/rule-enforcement.js';
 
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
@@ -39,6 +45,12 @@ export function buildProgram(): Command {
   registerRun(program);
   registerExecution(program);
   registerAction(program);
+  registerRule(program);
+  registerTrigger(program);
+  registerTriggerInstance(program);
+  registerWebhook(program);
+  registerTrace(program);
+  registerRuleEnforcement(program);
   return program;
 }
 
