@@ -1,0 +1,605 @@
+/**
+ * The sensor container (st2-reference.md §3.3, §12 "st2sensorcontainer"): every enabled sensor of
+ * the store runs as a supervised child process. JavaScript sensors are forked into js-host.mjs
+ * and talk over Node IPC; Python sensors written for st2 run through the shim in
+ * python/ (the pack's virtualenv when it has one) and talk JSON lines over fd 3.
+ *
+ * Supervision: a sensor that exits is restarted with exponential backoff (capped; reset once it
+ * has stayed up for a while), its stdout/stderr lines go to the service log under its ref (and
+ * into a short in-memory tail), and every spawn and exit emits core.st2.sensor.process_spawn /
+ * process_exit. Nothing a sensor does can crash the service.
+ */
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { SquallError, errorMessage } from '../errors.js';
+import type { Services } from '../service/types.js';
+import type { RuleRecord, SensorRecord } from '../store/index.js';
+import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
+import { getKeyValueService } from '../kv/index.js';
+import { renderPackConfig } from '../content/subsystem.js';
+import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
+
+export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
+export const SENSOR_EXIT_TRIGGER = 'core.st2.sensor.process_exit';
+
+export interface SensorHostOptions {
+  /** First restart delay; doubles on each crash in a row. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** A sensor up this long is healthy again: its next crash restarts after backoffInitialMs. */
+  stableAfterMs?: number;
+  /** How long cleanup() may take on stop before the process is killed. */
+  stopTimeoutMs?: number;
+  /** Lines of output kept per sensor for status(). */
+  tailLines?: number;
+  /**
+   * Whether this process should run a sensor. Always true today; the hook where a claim-based
+   * lease (partitioning sensors across processes) plugs in.
+   */
+  shouldRun?: (sensor: SensorRecord) => Promise<boolean> | boolean;
+}
+
+/** A trigger as add_trigger/update_trigger/remove_trigger receive it (st2 TriggerDB shape). */
+export interface SensorTrigger {
+  id: string;
+  ref: string;
+  uid: string;
+  name: string;
+  pack: string;
+  type: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface SensorStatus {
+  ref: string;
+  state: 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
+  pid: number | null;
+  /** Spawns so far (1 = never restarted). */
+  spawns: number;
+  restarts_in_a_row: number;
+  last_exit: { code: number | null; signal: string | null; at: string } | null;
+  next_restart_at: string | null;
+  /** The last lines the sensor printed and the supervisor's notes about it. */
+  tail: string[];
+}
+
+const DEFAULTS = {
+  backoffInitialMs: 1000,
+  backoffMaxMs: 60_000,
+  stableAfterMs: 60_000,
+  stopTimeoutMs: 5000,
+  tailLines: 200,
+};
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+function levelOf(line: string, fallback: Level): Level {
+  const m = /^(?:\S+\s+)?(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|AUDIT)\b/.exec(line);
+  if (!m) return fallback;
+  return (
+    ({ DEBUG: 'debug', INFO: 'info', WARNING: 'warn', WARN: 'warn' } as Record<string, Level>)[m[1]] ??
+    'error'
+  );
+}
+
+/** One supervised sensor process. */
+class SupervisedSensor {
+  private child?: ChildProcess;
+  private channel?: Writable;
+  private restartTimer?: NodeJS.Timeout;
+  private startedAt = 0;
+  private stopWaiters: Array<() => void> = [];
+  readonly status: SensorStatus;
+  private triggers = new Map<string, SensorTrigger>();
+
+  constructor(
+    private readonly host: SensorHost,
+    public sensor: SensorRecord,
+  ) {
+    this.status = {
+      ref: sensor.ref,
+      state: 'stopped',
+      pid: null,
+      spawns: 0,
+      restarts_in_a_row: 0,
+      last_exit: null,
+      next_restart_at: null,
+      tail: [],
+    };
+  }
+
+  private get log() {
+    return this.host.services.logger.child({ component: 'sensors', sensor: this.sensor.ref });
+  }
+
+  note(level: Level, line: string, extra: Record<string, unknown> = {}): void {
+    const tail = this.status.tail;
+    tail.push(`${new Date().toISOString()} ${line}`);
+    if (tail.length > this.host.options.tailLines) tail.splice(0, tail.length - this.host.options.tailLines);
+    this.log[level](extra, line);
+  }
+
+  async start(): Promise<void> {
+    if (this.status.state !== 'stopped') return;
+    await this.spawnNow();
+  }
+
+  private async spawnNow(): Promise<void> {
+    this.status.state = 'starting';
+    this.status.next_restart_at = null;
+    let child: ChildProcess;
+    let cmd: string[];
+    try {
+      const prepared = await this.prepare();
+      if (this.status.state !== 'starting') return; // stopped while preparing
+      this.triggers = new Map(prepared.triggers.map((t) => [t.ref, t]));
+      ({ child, cmd } = this.launch(prepared.config, prepared.triggers));
+    } catch (err) {
+      // Could not even start (missing file, bad record): treated as a crash, so it is retried.
+      this.note('error', `sensor ${this.sensor.ref} could not be started: ${errorMessage(err)}`, { err });
+      this.afterExit(null, null, 'start-failed');
+      return;
+    }
+    this.child = child;
+    this.startedAt = Date.now();
+    this.status.spawns++;
+    this.status.pid = child.pid ?? null;
+    this.status.state = 'running';
+    this.note('info', `sensor ${this.sensor.ref} started (pid ${child.pid})`);
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      this.channel = undefined;
+      this.afterExit(code, signal, 'exited');
+    });
+    child.on('error', (err) =>
+      this.note('error', `sensor ${this.sensor.ref} process error: ${err.message}`, { err }),
+    );
+    void this.host.emitLifecycle(SENSOR_SPAWN_TRIGGER, {
+      id: this.sensor.ref,
+      ref: this.sensor.ref,
+      class_name: this.sensor.class_name,
+      pid: child.pid ?? null,
+      cmd: cmd.join(' '),
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+  }
+
+  private async prepare(): Promise<{ config: Record<string, unknown>; triggers: SensorTrigger[] }> {
+    const entry = String(this.sensor.entry_point_path ?? '');
+    if (!entry || !existsSync(entry)) {
+      throw new SquallError(
+        'SENSOR_ENTRY_POINT_NOT_FOUND',
+        `sensor "${this.sensor.ref}": entry_point_path "${entry}" does not exist`,
+        { sensor: this.sensor.ref, entry_point_path: entry },
+      );
+    }
+    return {
+      config: await this.host.packConfig(this.sensor.pack),
+      triggers: await this.host.triggersFor(this.sensor),
+    };
+  }
+
+  private launch(
+    config: Record<string, unknown>,
+    triggers: SensorTrigger[],
+  ): { child: ChildProcess; cmd: string[] } {
+    const s = this.sensor;
+    const entry = String(s.entry_point_path);
+    const language = String(s.language ?? (entry.endsWith('.py') ? 'python' : 'javascript'));
+    const pollInterval = typeof s.poll_interval === 'number' ? s.poll_interval : undefined;
+    if (language === 'python') {
+      const venvPython = path.join(
+        this.host.services.config.packs.virtualenvs_dir ?? '',
+        s.pack,
+        'bin',
+        'python',
+      );
+      const python = existsSync(venvPython) ? venvPython : 'python3';
+      const cmd = [python, '-u', sensorPythonWrapperPath()];
+      const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+      const packDir = path.dirname(path.dirname(entry));
+      env.PYTHONPATH = [
+        sensorPythonShimDir(),
+        path.dirname(entry),
+        path.join(packDir, 'lib'),
+        process.env.PYTHONPATH,
+      ]
+        .filter(Boolean)
+        .join(path.delimiter);
+      if (python === venvPython) env.VIRTUAL_ENV = path.dirname(path.dirname(venvPython));
+      const child = spawn(cmd[0], cmd.slice(1), {
+        cwd: path.dirname(entry),
+        env,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      });
+      this.capture(child);
+      const channel = child.stdio[3] as (Readable & Writable) | null;
+      if (channel) this.serveChannel(channel);
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(
+        JSON.stringify({
+          entry_point: entry,
+          class_name: s.class_name,
+          ref: s.ref,
+          config,
+          poll_interval: pollInterval,
+          triggers,
+          log_level: 'DEBUG',
+        }),
+      );
+      return { child, cmd };
+    }
+    const isTs = /\.(c|m)?ts$/.test(entry);
+    const execArgv = isTs ? ['--import', 'tsx'] : [];
+    const cmd = [process.execPath, ...execArgv, sensorJsHostPath()];
+    const child = fork(sensorJsHostPath(), [], {
+      cwd: path.dirname(entry),
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.capture(child);
+    child.on('message', (msg) =>
+      this.onMessage(msg as Record<string, unknown>, (answer) => child.send(answer)),
+    );
+    child.send({
+      type: 'start',
+      entry,
+      className: s.class_name,
+      ref: s.ref,
+      pack: s.pack,
+      config,
+      pollInterval,
+      triggers,
+    });
+    return { child, cmd };
+  }
+
+  private capture(child: ChildProcess): void {
+    for (const [stream, fallback] of [
+      [child.stdout, 'info'],
+      [child.stderr, 'warn'],
+    ] as const) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        if (line.trim() !== '')
+          this.note(levelOf(line, fallback), line, { stream: stream === child.stdout ? 'stdout' : 'stderr' });
+      });
+    }
+  }
+
+  private serveChannel(channel: Readable & Writable): void {
+    this.channel = channel;
+    channel.on('error', (err) => this.note('warn', `sensor channel error: ${err.message}`));
+    createInterface({ input: channel }).on('line', (line) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        this.note('warn', `sensor sent a line that is not JSON on its channel: ${line.slice(0, 200)}`);
+        return;
+      }
+      this.onMessage(msg, (answer) => {
+        if (!channel.destroyed && channel.writable) channel.write(`${JSON.stringify(answer)}\n`);
+      });
+    });
+  }
+
+  private onMessage(msg: Record<string, unknown>, reply: (answer: Record<string, unknown>) => void): void {
+    if (msg.type === 'ready') {
+      this.note('debug', `sensor ${this.sensor.ref} is set up and running`);
+      return;
+    }
+    if (msg.type !== 'rpc') return;
+    this.host.serve(this.sensor, String(msg.method), (msg.args ?? {}) as Record<string, unknown>).then(
+      (result) => reply({ type: 'rpc-result', id: msg.id, result: result ?? null }),
+      (err) => {
+        this.note('error', `sensor ${this.sensor.ref}: ${String(msg.method)} failed: ${errorMessage(err)}`, {
+          err,
+        });
+        reply({ type: 'rpc-result', id: msg.id, error: errorMessage(err) });
+      },
+    );
+  }
+
+  private afterExit(code: number | null, signal: NodeJS.Signals | null, how: string): void {
+    this.status.pid = null;
+    this.status.last_exit = { code, signal, at: new Date().toISOString() };
+    if (how === 'exited') {
+      void this.host.emitLifecycle(SENSOR_EXIT_TRIGGER, {
+        id: this.sensor.ref,
+        ref: this.sensor.ref,
+        class_name: this.sensor.class_name,
+        exit_code: code,
+        signal,
+        timestamp: Math.floor(Date.now() / 1000),
+      });
+    }
+    if (this.status.state === 'stopping' || this.status.state === 'stopped') {
+      this.status.state = 'stopped';
+      this.note(
+        'info',
+        `sensor ${this.sensor.ref} stopped (exit code ${code}${signal ? `, ${signal}` : ''})`,
+      );
+      for (const w of this.stopWaiters.splice(0)) w();
+      return;
+    }
+    const o = this.host.options;
+    if (this.startedAt && Date.now() - this.startedAt >= o.stableAfterMs) this.status.restarts_in_a_row = 0;
+    const delay = Math.min(o.backoffMaxMs, o.backoffInitialMs * 2 ** this.status.restarts_in_a_row);
+    this.status.restarts_in_a_row++;
+    this.status.state = 'backoff';
+    this.status.next_restart_at = new Date(Date.now() + delay).toISOString();
+    this.note(
+      'error',
+      `sensor ${this.sensor.ref} ${how === 'exited' ? `exited with code ${code}${signal ? ` (${signal})` : ''}` : 'failed to start'}; restarting in ${delay} ms (attempt ${this.status.restarts_in_a_row})`,
+      { exit_code: code, signal, delay_ms: delay },
+    );
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.status.state === 'backoff') void this.spawnNow();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  /** Tells the sensor about a trigger of its types that appeared, changed or went away. */
+  triggersChanged(next: SensorTrigger[]): void {
+    const before = this.triggers;
+    const after = new Map(next.map((t) => [t.ref, t]));
+    this.triggers = after;
+    if (this.status.state !== 'running') return;
+    for (const [ref, t] of after) {
+      const prev = before.get(ref);
+      if (!prev) this.send({ type: 'add_trigger', trigger: t });
+      else if (JSON.stringify(prev) !== JSON.stringify(t)) this.send({ type: 'update_trigger', trigger: t });
+    }
+    for (const [ref, t] of before) if (!after.has(ref)) this.send({ type: 'remove_trigger', trigger: t });
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    const child = this.child;
+    if (!child) return;
+    try {
+      if (child.send && child.connected) child.send(msg);
+      else if (this.channel && this.channel.writable) this.channel.write(`${JSON.stringify(msg)}\n`);
+    } catch (err) {
+      this.note(
+        'warn',
+        `could not send ${String(msg.type)} to sensor ${this.sensor.ref}: ${errorMessage(err)}`,
+      );
+    }
+  }
+
+  /** Asks the sensor to clean up and exit; kills it when it takes longer than stopTimeoutMs. */
+  async stop(): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.status.state = 'stopped';
+      this.status.next_restart_at = null;
+      return;
+    }
+    this.status.state = 'stopping';
+    const exited = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    this.send({ type: 'stop' });
+    const timer = setTimeout(() => {
+      this.note(
+        'warn',
+        `sensor ${this.sensor.ref} did not stop within ${this.host.options.stopTimeoutMs} ms; killing it`,
+      );
+      child.kill('SIGKILL');
+    }, this.host.options.stopTimeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export class SensorHost {
+  readonly options: Required<Omit<SensorHostOptions, 'shouldRun'>> & Pick<SensorHostOptions, 'shouldRun'>;
+  private readonly running = new Map<string, SupervisedSensor>();
+  private readonly known = new Map<string, SensorStatus>();
+  private syncing?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    readonly services: Services,
+    options: SensorHostOptions = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Starts what should run and stops what should not: enabled sensors of the store. Coalesced. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.syncOnce();
+        } while (this.again);
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.stopped) return;
+    const sensors = (await this.services.store.sensors.find(
+      { enabled: true },
+      { sort: { ref: 1 } },
+    )) as SensorRecord[];
+    const wanted = new Map<string, SensorRecord>();
+    for (const s of sensors)
+      if (!this.options.shouldRun || (await this.options.shouldRun(s))) wanted.set(s.ref, s);
+    for (const [ref, sup] of this.running) {
+      const next = wanted.get(ref);
+      if (
+        next &&
+        next.entry_point_path === sup.sensor.entry_point_path &&
+        next.class_name === sup.sensor.class_name
+      ) {
+        sup.sensor = next;
+        continue;
+      }
+      await sup.stop();
+      this.running.delete(ref);
+    }
+    for (const [ref, sensor] of wanted) {
+      if (this.running.has(ref)) continue;
+      const sup = new SupervisedSensor(this, sensor);
+      this.running.set(ref, sup);
+      this.known.set(ref, sup.status);
+      await sup.start();
+    }
+  }
+
+  /** Sends add/update/remove_trigger to the sensors whose trigger types' rules changed. */
+  async rulesChanged(): Promise<void> {
+    for (const sup of this.running.values()) sup.triggersChanged(await this.triggersFor(sup.sensor));
+  }
+
+  status(ref: string): SensorStatus | undefined {
+    return this.known.get(ref);
+  }
+
+  statuses(): SensorStatus[] {
+    return [...this.known.values()];
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopped = true;
+    await this.syncing?.catch(() => undefined);
+    await Promise.all([...this.running.values()].map((s) => s.stop()));
+    this.running.clear();
+  }
+
+  /** Triggers (rule-bound, with parameters) of the sensor's trigger types, from enabled rules. */
+  async triggersFor(sensor: SensorRecord): Promise<SensorTrigger[]> {
+    const types = Array.isArray(sensor.trigger_types) ? (sensor.trigger_types as string[]) : [];
+    if (!types.length) return [];
+    const rules = (await this.services.store.rules.find({
+      'trigger.type': { $in: types },
+      enabled: true,
+    })) as RuleRecord[];
+    const out = new Map<string, SensorTrigger>();
+    for (const rule of rules) {
+      const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };
+      if (!hasParameters(t.parameters)) continue;
+      const ref = triggerRefFor(t.type, t.parameters);
+      const [pack, ...rest] = ref.split('.');
+      out.set(ref, {
+        id: rest.join('.'),
+        ref,
+        uid: `trigger:${pack}:${rest.join('.')}`,
+        name: rest.join('.'),
+        pack,
+        type: t.type,
+        parameters: t.parameters,
+      });
+    }
+    return [...out.values()].sort((a, b) => (a.ref < b.ref ? -1 : 1));
+  }
+
+  async packConfig(pack: string): Promise<Record<string, unknown>> {
+    let st2kv = { system: {}, user: {} } as {
+      system: Record<string, unknown>;
+      user: Record<string, unknown>;
+    };
+    try {
+      st2kv = await getKeyValueService(this.services).snapshot(this.systemUser);
+    } catch (err) {
+      if (!(err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')) throw err;
+    }
+    return renderPackConfig(this.services, pack, st2kv);
+  }
+
+  get systemUser(): string {
+    return this.services.config.rules?.system_user ?? 'stanley';
+  }
+
+  /** Answers a sensor's request: dispatch, datastore (st2 `local` = `<pack>.<ClassName>:` prefix), user info. */
+  async serve(sensor: SensorRecord, method: string, args: Record<string, unknown>): Promise<unknown> {
+    if (method === 'dispatch') {
+      const traceContext = args.trace_context as { trace_id?: string; trace_tag?: string } | undefined;
+      const instance = await dispatchTrigger(this.services, {
+        trigger: String(args.trigger ?? ''),
+        payload: args.payload ?? {},
+        traceTag: typeof args.trace_tag === 'string' ? args.trace_tag : undefined,
+        traceContext: traceContext && typeof traceContext === 'object' ? traceContext : undefined,
+        source: `sensor:${sensor.ref}`,
+      });
+      return { id: instance.id, trigger: instance.trigger };
+    }
+    if (method === 'get_user_info') return { username: this.systemUser, rbac: { is_admin: true } };
+    const ds = getKeyValueService(this.services).actionDatastore(
+      this.systemUser,
+      `${sensor.pack}.${sensor.class_name}`,
+    );
+    const name = () => {
+      if (typeof args.name !== 'string' || args.name === '') {
+        throw new SquallError(
+          'SENSOR_DATASTORE_NAME_INVALID',
+          `${method}: the key name must be a non-empty string`,
+          {
+            sensor: sensor.ref,
+            method,
+            name: args.name,
+          },
+        );
+      }
+      return args.name;
+    };
+    const scope = args.scope === 'user' ? 'user' : 'system';
+    const local = args.local !== false;
+    switch (method) {
+      case 'get_value':
+        return ds.getValue(name(), { local, scope, decrypt: Boolean(args.decrypt) });
+      case 'set_value':
+        await ds.setValue(name(), typeof args.value === 'string' ? args.value : JSON.stringify(args.value), {
+          local,
+          scope,
+          ttl: typeof args.ttl === 'number' ? args.ttl : undefined,
+          encrypt: Boolean(args.encrypt),
+        });
+        return true;
+      case 'delete_value':
+        return ds.deleteValue(name(), { local, scope });
+      case 'list_values':
+        return ds.listValues({
+          local,
+          scope,
+          prefix: typeof args.prefix === 'string' ? args.prefix : undefined,
+        });
+      default:
+        throw new SquallError(
+          'SENSOR_METHOD_UNKNOWN',
+          `sensor "${sensor.ref}" called an unknown method "${method}"`,
+          {
+            sensor: sensor.ref,
+            method,
+          },
+        );
+    }
+  }
+
+  /** process_spawn / process_exit; a failure to record them is logged, never fatal. */
+  async emitLifecycle(trigger: string, object: Record<string, unknown>): Promise<void> {
+    try {
+      await dispatchTrigger(this.services, { trigger, payload: { object }, source: 'sensor_container' });
+    } catch (err) {
+      this.services.logger.error(
+        { err, component: 'sensors', sensor: object.ref, trigger },
+        `could not dispatch ${trigger} for sensor ${String(object.ref)}: ${errorMessage(err)}`,
+      );
+    }
+  }
+}

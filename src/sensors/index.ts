@@ -1,0 +1,11 @@
+export { sensorsSubsystem, getSensorHost, type SensorsSubsystemOptions } from './subsystem.js';
+export {
+  SensorHost,
+  SENSOR_SPAWN_TRIGGER,
+  SENSOR_EXIT_TRIGGER,
+  type SensorHostOptions,
+  type SensorStatus,
+  type SensorTrigger,
+} from './host.js';
+export { sensorRoutes } from './routes.js';
+export { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';

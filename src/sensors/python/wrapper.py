@@ -1,0 +1,107 @@
+"""Runs one st2 Python sensor for Squall's sensor host (src/sensors/host.ts).
+
+Input (stdin, one JSON document): entry_point, class_name, ref, config, poll_interval, triggers,
+log_level. Then setup(), add_trigger() for each trigger, run(). When run() returns the process
+stays up (trigger changes still arrive) until the host says stop; then cleanup() and exit 0.
+An exception in setup/run ends the process with exit code 1 (the host restarts it).
+"""
+
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import threading
+import traceback
+
+_stop_lock = threading.Lock()
+_stopping = False
+
+
+def load_sensor_class(entry_point, class_name):
+    from st2reactor.sensor.base import BaseSensor
+
+    module_name = "squall_sensor_" + os.path.splitext(os.path.basename(entry_point))[0].replace("-", "_")
+    spec = importlib.util.spec_from_file_location(module_name, entry_point)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load %s as a Python module" % entry_point)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    cls = getattr(module, class_name, None) if class_name else None
+    if cls is None:
+        found = [
+            c
+            for _, c in inspect.getmembers(module, inspect.isclass)
+            if issubclass(c, BaseSensor) and c.__module__ == module_name
+        ]
+        if not found:
+            raise ImportError("%s defines no class %s (nor any st2reactor sensor class)" % (entry_point, class_name))
+        cls = found[0]
+    return cls
+
+
+def main():
+    from squall_sensor import Channel, SensorService
+    from st2reactor.sensor.base import PollingSensor
+
+    request = json.loads(sys.stdin.read() or "{}")
+    state = {"sensor": None}
+
+    def stop():
+        global _stopping
+        with _stop_lock:
+            if _stopping:
+                return
+            _stopping = True
+        code = 0
+        try:
+            if state["sensor"] is not None:
+                state["sensor"].cleanup()
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    def on_command(message):
+        kind = message.get("type")
+        if kind == "stop":
+            stop()
+            return
+        method = getattr(state["sensor"], kind, None) if kind in ("add_trigger", "update_trigger", "remove_trigger") else None
+        if method is None:
+            return
+        try:
+            method(message.get("trigger"))
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(1)
+
+    channel = Channel(on_command)
+    service = SensorService(channel, request.get("ref") or "sensor", request.get("log_level") or "DEBUG")
+    try:
+        cls = load_sensor_class(request["entry_point"], request.get("class_name"))
+        kwargs = {"sensor_service": service, "config": request.get("config") or {}}
+        if issubclass(cls, PollingSensor) and request.get("poll_interval"):
+            kwargs["poll_interval"] = request["poll_interval"]
+        sensor = cls(**kwargs)
+        state["sensor"] = sensor
+        sensor.setup()
+        for trigger in request.get("triggers") or []:
+            sensor.add_trigger(trigger)
+        channel.send({"type": "ready"})
+        sensor.run()
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        return 1
+    sys.stdout.flush()
+    threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { registerSystemContent } from '../../../src/content/register.js';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { newId } from '../../../src/ids.js';
+import { kvSubsystem } from '../../../src/kv/index.js';
+import { sensorsSubsystem } from '../../../src/sensors/index.js';
+import type { Subsystem } from '../../../src/service/index.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { sleep, waitFor } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+const FIXTURE_PACKS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../fixtures/sensors/packs',
+);
+
+/**
+ * Only the fixture pack's sensors run (the bundled packs' sensors would only add noise), and the
+ * system trigger types are put back: content registration currently deletes them when it syncs
+ * the bundled core pack.
+ */
+const onlyFixtureSensors: Subsystem = {
+  name: 'test-only-fixture-sensors',
+  async init(services) {
+    await registerSystemContent(services.store);
+    await services.store.sensors.updateMany({ pack: { $ne: 'sensortest' } }, { $set: { enabled: false } });
+  },
+};
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(`sensors (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
+    let svc: Awaited<ReturnType<typeof startTestService>>;
+    const api = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${svc.url}${p}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const instances = (trigger: string) =>
+      svc.services.store.triggerInstances.find({ trigger }, { sort: { occurrence_time: 1 } });
+    const status = async (ref: string) => (await api('GET', `/api/v1/sensortypes/${ref}/status`)).body;
+
+    beforeAll(async () => {
+      svc = await startTestService({
+        subsystems: [
+          testSecretsSubsystem(),
+          kvSubsystem(),
+          contentSubsystem(),
+          onlyFixtureSensors,
+          sensorsSubsystem({
+            backoffInitialMs: 200,
+            backoffMaxMs: 800,
+            stopTimeoutMs: 3000,
+            resyncIntervalMs: 0,
+          }),
+        ],
+        mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+        config: { 'auth.enable': false, 'packs.paths': [FIXTURE_PACKS] },
+      });
+    });
+    afterAll(async () => svc?.cleanup());
+
+    it("runs the seed's Python SampleSensor through the st2 shim: its dispatch stores a trigger instance", async () => {
+      const [instance] = await waitFor(async () => {
+        const found = await instances('sensortest.event');
+        return found.length ? found : null;
+      }, 'the SampleSensor trigger instance');
+      expect(instance.payload).toEqual({
+        executed_at: '2014-07-30T05:04:24.578325Z',
+        k1: 'stuff',
+        k2: 'foo',
+      });
+      expect(instance.source).toBe('sensor:sensortest.SampleSensor');
+      expect((instance.trace_context as Json).trace_tag).toBe('sample-sensor-1');
+      // Its logger's lines are captured under the sensor's ref.
+      const st = await waitFor(async () => {
+        const s = await status('sensortest.SampleSensor');
+        return s.tail.some((l: string) => l.includes('dispatching sensortest.event')) ? s : null;
+      }, 'the SampleSensor log line');
+      // run() returned, and the sensor is still up (st2 semantics: it lives until stopped).
+      expect(st.state).toBe('running');
+      expect(st.spawns).toBe(1);
+      const spawn = await instances('core.st2.sensor.process_spawn');
+      expect(spawn.map((i) => (i.payload as Json).object.id)).toContain('sensortest.SampleSensor');
+    });
+
+    it('runs a JS PollingSensor: polls dispatch instances, datastore values are local to the sensor, rules add triggers', async () => {
+      await waitFor(
+        async () => (await instances('sensortest.counter')).length >= 2,
+        'two polls of CounterSensor',
+      );
+      const kv = await svc.services.store.kvPairs.findOne({ name: 'sensortest.CounterSensor:count' });
+      expect(Number(kv?.value)).toBeGreaterThanOrEqual(2);
+
+      const rule = {
+        id: newId(),
+        ref: 'sensortest.watch_blue',
+        uid: 'rule:sensortest:watch_blue',
+        pack: 'sensortest',
+        name: 'watch_blue',
+        enabled: true,
+        type: { ref: 'standard', parameters: {} },
+        trigger: { type: 'sensortest.counter', parameters: { tag: 'blue' } },
+        criteria: {},
+        action: { ref: 'core.noop', parameters: {} },
+      };
+      await svc.services.store.rules.insert(rule as never);
+      svc.services.bus.publish('st2.rule__create', rule);
+      const watched = await waitFor(async () => {
+        const found = await instances('sensortest.counter');
+        return found.find((i) => ((i.payload as Json).watching as string[]).includes('blue'));
+      }, 'a poll after add_trigger');
+      expect((watched.payload as Json).count).toBeGreaterThan(1);
+      expect(watched.trace_context).toMatchObject({
+        trace_tag: `counter-${(watched.payload as Json).count}`,
+      });
+    });
+
+    it('restarts a crashing sensor with backoff, logs the crash and stores process_exit; disabling stops it', async () => {
+      const enabled = await api('PUT', '/api/v1/sensortypes/sensortest.CrashingSensor', { enabled: true });
+      expect(enabled.status).toBe(200);
+      expect(enabled.body.enabled).toBe(true);
+
+      const st = await waitFor(
+        async () => {
+          const s = await status('sensortest.CrashingSensor');
+          return s.spawns >= 3 ? s : null;
+        },
+        'three spawns of CrashingSensor',
+        15_000,
+      );
+      const tail = st.tail.join('\n');
+      expect(tail).toContain('boom from CrashingSensor');
+      expect(tail).toMatch(/exited with code 1; restarting in 200 ms/);
+      expect(tail).toMatch(/restarting in 400 ms/);
+      const exits = await waitFor(async () => {
+        const found = (await instances('core.st2.sensor.process_exit')).filter(
+          (i) => (i.payload as Json).object.id === 'sensortest.CrashingSensor',
+        );
+        return found.length >= 2 ? found : null;
+      }, 'process_exit trigger instances');
+      expect((exits[0].payload as Json).object.exit_code).toBe(1);
+
+      const disabled = await api('PUT', '/api/v1/sensortypes/sensortest.CrashingSensor', { enabled: false });
+      expect(disabled.body.enabled).toBe(false);
+      const stopped = await status('sensortest.CrashingSensor');
+      expect(stopped.state).toBe('stopped');
+      await sleep(1500);
+      expect((await status('sensortest.CrashingSensor')).spawns).toBe(stopped.spawns);
+      expect((await api('GET', '/api/v1/sensortypes/sensortest.CrashingSensor')).body.enabled).toBe(false);
+    });
+
+    it('disabling a running sensor runs its cleanup, stops it, and it dispatches no more', async () => {
+      const res = await api('PUT', '/api/v1/sensortypes/sensortest.CounterSensor', { enabled: false });
+      expect(res.status).toBe(200);
+      const st = await status('sensortest.CounterSensor');
+      expect(st.state).toBe('stopped');
+      expect(st.last_exit.code).toBe(0);
+      const count = (await instances('sensortest.counter')).length;
+      await sleep(1000);
+      expect((await instances('sensortest.counter')).length).toBe(count);
+      const exits = await instances('core.st2.sensor.process_exit');
+      expect(exits.some((i) => (i.payload as Json).object.id === 'sensortest.CounterSensor')).toBe(true);
+    });
+
+    it('answers 404 naming the sensor for an unknown ref and 400 for a body without enabled', async () => {
+      const missing = await api('PUT', '/api/v1/sensortypes/sensortest.Nope', { enabled: true });
+      expect(missing.status).toBe(404);
+      expect(JSON.stringify(missing.body)).toContain('sensortest.Nope');
+      const bad = await api('PUT', '/api/v1/sensortypes/sensortest.CounterSensor', { enabled: 'maybe' });
+      expect(bad.status).toBe(400);
+    });
+  });
+}
