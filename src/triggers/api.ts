@@ -236,12 +236,12 @@ export const triggerRoutes: RouteModule = (router, services) => {
         payload: original.payload,
         source: 're_emit',
         causedBy: { type: 'trigger_instance', id: original.id },
+        reEmitOf: original.id,
       });
-      await store.triggerInstances.updateOne({ id: instance.id }, { $set: { re_emit_of: original.id } });
       return {
         message: `Trigger instance ${original.id} succesfully re-sent.`,
         payload: original.payload,
-        trigger_instance: { ...instance, re_emit_of: original.id },
+        trigger_instance: instance,
       };
     },
   });

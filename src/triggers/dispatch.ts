@@ -29,6 +29,8 @@ export interface DispatchInput {
   source?: string;
   /** What caused it, recorded in the trace (e.g. `{type: 'action_execution', id}`). */
   causedBy?: { type: string; id: string };
+  /** The instance this one re-emits (stored as `re_emit_of`). */
+  reEmitOf?: string;
 }
 
 export interface ResolvedTrigger {
@@ -105,6 +107,7 @@ export async function dispatchTrigger(
     status: 'pending',
     trace_context: { trace_id: trace.id, trace_tag: trace.trace_tag },
     ...(input.source ? { source: input.source } : {}),
+    ...(input.reEmitOf ? { re_emit_of: input.reEmitOf } : {}),
   };
   await services.store.triggerInstances.insert(instance);
   await addToTrace(services, trace.id, 'trigger_instances', {

@@ -63,7 +63,34 @@ export async function resolveTrace(
 }
 
 /** Adds one component to a trace (once: the same object with the same cause is not added again). */
-export async function addToTrace(
+/**
+ * Updates of one trace run one after another in this process: FerretDB applies `$push` as
+ * read-modify-write, so two concurrent pushes could lose one of the components.
+ */
+const traceQueues = new Map<string, Promise<unknown>>();
+
+export function addToTrace(
+  services: Services,
+  traceId: string,
+  kind: TraceComponentKind,
+  component: TraceComponent,
+): Promise<TraceRecord | null> {
+  const previous = traceQueues.get(traceId) ?? Promise.resolve();
+  const next = previous.then(
+    () => pushComponent(services, traceId, kind, component),
+    () => pushComponent(services, traceId, kind, component),
+  );
+  traceQueues.set(traceId, next);
+  // The caller gets `next` (and its error); this derived chain only cleans the queue up.
+  void next
+    .finally(() => {
+      if (traceQueues.get(traceId) === next) traceQueues.delete(traceId);
+    })
+    .catch(() => undefined);
+  return next;
+}
+
+async function pushComponent(
   services: Services,
   traceId: string,
   kind: TraceComponentKind,
