@@ -1,0 +1,131 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { getAuthService } from '../../../src/auth/index.js';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { eventsSubsystem } from '../../../src/rules/index.js';
+import { startTestApi, type TestApi } from '../../support/api.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { testSecretsSubsystem } from '../../support/test-service.js';
+
+const slackSignature = (secret: string, ts: string, body: string) =>
+  `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `webhooks with auth on (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let api: TestApi;
+      const instances = (hook: string) =>
+        api.services.store.triggerInstances.count({ source: `webhook:${hook}` });
+      const post = (hook: string, body: string, headers: Record<string, string>) =>
+        fetch(`${api.url}/api/v1/webhooks/${hook}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
+
+      beforeAll(async () => {
+        const executions = executionsSubsystem();
+        api = await startTestApi({
+          subsystems: [
+            testSecretsSubsystem(),
+            contentSubsystem(),
+            executions,
+            eventsSubsystem(() => executions.service()),
+          ],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+        });
+        const key = await api.request('PUT', '/api/v1/keys/slack_signing', {
+          body: { value: 'slack-s3cret', secret: true },
+        });
+        expect(key.status, JSON.stringify(key.body)).toBeLessThan(300);
+        for (const rule of [
+          {
+            name: 'plain',
+            pack: 'hooks',
+            enabled: true,
+            trigger: { type: 'core.st2.webhook', parameters: { url: 'plain' } },
+            action: { ref: 'core.noop' },
+          },
+          {
+            name: 'slack',
+            pack: 'hooks',
+            enabled: true,
+            trigger: {
+              type: 'core.st2.webhook',
+              parameters: {
+                url: 'slack/events',
+                hmac: { secret: '{{ st2kv.system.slack_signing | decrypt_kv }}', preset: 'slack' },
+              },
+            },
+            action: { ref: 'core.noop' },
+          },
+        ]) {
+          const res = await api.request('POST', '/api/v1/rules', { body: rule });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+        }
+      }, 60_000);
+      afterAll(async () => api?.stop());
+
+      it('a webhook without HMAC needs API credentials (token or API key) like the rest of the API', async () => {
+        const anonymous = await post('plain', '{"a":1}', {});
+        expect(anonymous.status).toBe(401);
+        expect(await instances('plain')).toBe(0);
+        expect((await post('plain', '{"a":1}', { 'X-Auth-Token': 'not-a-token' })).status).toBe(401);
+        expect(await instances('plain')).toBe(0);
+
+        const withToken = await post('plain', '{"a":1}', { 'X-Auth-Token': api.adminToken });
+        expect(withToken.status).toBe(202);
+        expect(await withToken.json()).toEqual({ a: 1 });
+        const { key } = await getAuthService(api.services).createApiKey(api.adminUser);
+        expect((await post('plain', '{"a":2}', { 'St2-Api-Key': key })).status).toBe(202);
+        expect(await instances('plain')).toBe(2);
+        const [stored] = await api.services.store.triggerInstances.find(
+          { source: 'webhook:plain' },
+          { limit: 1 },
+        );
+        expect(Object.keys((stored.payload as { headers: object }).headers)).not.toContain('st2-api-key');
+        expect(Object.keys((stored.payload as { headers: object }).headers)).not.toContain('x-auth-token');
+      });
+
+      it('a Slack-signed webhook (secret from st2kv) needs no credentials; stale or forged requests get 401', async () => {
+        const body = JSON.stringify({ type: 'event_callback', event: { text: 'hi' } });
+        const now = String(Math.floor(Date.now() / 1000));
+        const ok = await post('slack/events', body, {
+          'X-Slack-Request-Timestamp': now,
+          'X-Slack-Signature': slackSignature('slack-s3cret', now, body),
+        });
+        expect(ok.status).toBe(202);
+        expect(await instances('slack/events')).toBe(1);
+
+        const old = String(Math.floor(Date.now() / 1000) - 600);
+        const stale = await post('slack/events', body, {
+          'X-Slack-Request-Timestamp': old,
+          'X-Slack-Signature': slackSignature('slack-s3cret', old, body),
+        });
+        expect(stale.status).toBe(401);
+        expect(((await stale.json()) as { faultstring: string }).faultstring).toContain(
+          'X-Slack-Request-Timestamp',
+        );
+        const forged = await post('slack/events', body, {
+          'X-Slack-Request-Timestamp': now,
+          'X-Slack-Signature': slackSignature('guess', now, body),
+        });
+        expect(forged.status).toBe(401);
+        expect(await instances('slack/events')).toBe(1);
+      });
+
+      it('the webhook list needs credentials and never shows the HMAC secret', async () => {
+        expect((await fetch(`${api.url}/api/v1/webhooks`)).status).toBe(401);
+        const list = await api.request('GET', '/api/v1/webhooks');
+        const slack = (list.body as Array<{ url: string; parameters: { hmac?: { secret: string } } }>).find(
+          (h) => h.url === 'slack/events',
+        );
+        expect(slack?.parameters.hmac?.secret).toBe('********');
+      });
+    },
+  );
+}
