@@ -21,6 +21,8 @@ import { registerTriggerInstance } from './commands/trigger-instance.js';
 import { registerWebhook } from './commands/webhook.js';
 import { registerTrace } from './commands/trace.js';
 import { registerRuleEnforcement } from './commands/rule-enforcement.js';
+import { registerSensor } from './commands/sensor.js';
+import { registerTimer } from './commands/timer.js';
 
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
   registerWebhook(program);
   registerTrace(program);
   registerRuleEnforcement(program);
+  registerSensor(program);
+  registerTimer(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -7,7 +8,8 @@ import { newId } from '../../../src/ids.js';
 import { kvSubsystem } from '../../../src/kv/index.js';
 import { sensorsSubsystem } from '../../../src/sensors/index.js';
 import type { Subsystem } from '../../../src/service/index.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
+import { ROOT } from '../../support/service-process.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -30,6 +32,26 @@ const onlyFixtureSensors: Subsystem = {
     await services.store.sensors.updateMany({ pack: { $ne: 'sensortest' } }, { $set: { enabled: false } });
   },
 };
+
+/** The real `squall` CLI against a test service (asynchronously: the API runs in this process). */
+function squall(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const home = tempDir();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: home.dir, SQUALL_API_URL: url, COLUMNS: '200' },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        home.cleanup();
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
 
 for (const target of STORE_TARGETS) {
   describeWithServer(`sensors (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
@@ -167,6 +189,34 @@ for (const target of STORE_TARGETS) {
       expect((await instances('sensortest.counter')).length).toBe(count);
       const exits = await instances('core.st2.sensor.process_exit');
       expect(exits.some((i) => (i.payload as Json).object.id === 'sensortest.CounterSensor')).toBe(true);
+    });
+
+    it('squall sensor list|get|disable|enable drive the same API', async () => {
+      const list = await squall(svc.url, ['sensor', 'list', '--pack', 'sensortest', '--json']);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout).map((s: Json) => s.ref)).toEqual(
+        expect.arrayContaining([
+          'sensortest.CounterSensor',
+          'sensortest.SampleSensor',
+          'sensortest.CrashingSensor',
+        ]),
+      );
+      const get = await squall(svc.url, ['sensor', 'get', 'sensortest.SampleSensor', '--json']);
+      expect(get.code, get.stderr).toBe(0);
+      expect(JSON.parse(get.stdout)).toMatchObject({
+        ref: 'sensortest.SampleSensor',
+        process: { state: 'running' },
+      });
+      const off = await squall(svc.url, ['sensor', 'disable', 'sensortest.SampleSensor']);
+      expect(off.code, off.stderr).toBe(0);
+      expect(off.stdout).toMatch(/enabled\W+false/);
+      expect((await status('sensortest.SampleSensor')).state).toBe('stopped');
+      const on = await squall(svc.url, ['sensor', 'enable', 'sensortest.SampleSensor']);
+      expect(on.code, on.stderr).toBe(0);
+      expect((await status('sensortest.SampleSensor')).state).toBe('running');
+      const missing = await squall(svc.url, ['sensor', 'get', 'sensortest.Nope']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('sensortest.Nope');
     });
 
     it('answers 404 naming the sensor for an unknown ref and 400 for a body without enabled', async () => {

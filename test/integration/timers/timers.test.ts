@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerSystemContent } from '../../../src/content/register.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
@@ -5,7 +6,14 @@ import { newId } from '../../../src/ids.js';
 import type { Services, Subsystem } from '../../../src/service/index.js';
 import { triggerRefFor } from '../../../src/triggers/index.js';
 import { INTERVAL_TIMER, timersSubsystem } from '../../../src/triggers/timers/index.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl, MONGO_URL } from '../../support/servers.js';
+import {
+  STORE_TARGETS,
+  describeWithServer,
+  freshMongoUrl,
+  MONGO_URL,
+  tempDir,
+} from '../../support/servers.js';
+import { ROOT } from '../../support/service-process.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -61,6 +69,26 @@ const systemTriggerTypes: Subsystem = {
   name: 'test-system-trigger-types',
   init: (services) => registerSystemContent(services.store),
 };
+
+/** The real `squall` CLI against a test service (asynchronously: the API runs in this process). */
+function squall(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const home = tempDir();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: home.dir, SQUALL_API_URL: url, COLUMNS: '200' },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        home.cleanup();
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
 
 const start = (mongoUrl?: string) =>
   startTestService({
@@ -135,6 +163,23 @@ for (const target of STORE_TARGETS) {
       expect(timer.rules).toEqual(['timertest.six_hours_a', 'timertest.six_hours_b']);
       const { body } = await api('/api/v1/timers');
       expect(body).toHaveLength(1);
+    });
+
+    it('squall timer list|get show the timers', async () => {
+      const params = { unit: 'hours', delta: 6 };
+      const ref = triggerRefFor(INTERVAL_TIMER, params);
+      const list = await squall(svc.url, ['timer', 'list', '--timer-type', INTERVAL_TIMER, '--json']);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout).map((t: Json) => t.ref)).toEqual([ref]);
+      const get = await squall(svc.url, ['timer', 'get', ref]);
+      expect(get.code, get.stderr).toBe(0);
+      expect(get.stdout).toContain('every 6 hours');
+      expect(get.stdout).toContain('timertest.six_hours_a');
+      const cron = await squall(svc.url, ['timer', 'list', '--timer-type', 'core.st2.CronTimer']);
+      expect(cron.stdout).toContain('No matching items found.');
+      const missing = await squall(svc.url, ['timer', 'get', 'core.nope']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('core.nope');
     });
   });
 }
