@@ -97,7 +97,6 @@ function pickClass(mod, className, entry) {
   return found;
 }
 
-
 async function pollLoop(intervalSeconds) {
   const everyMs = Math.max(0.01, Number(intervalSeconds) || 60) * 1000;
   while (!stopping) {

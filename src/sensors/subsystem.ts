@@ -6,6 +6,9 @@ import { sensorRoutes } from './routes.js';
 
 const hosts = new WeakMap<Services, SensorHost>();
 
+/** Published when packs are (re-)registered (see src/rules CONTENT_CHANGED_EVENTS). */
+const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__*'];
+
 export function getSensorHost(services: Services): SensorHost {
   const host = hosts.get(services);
   if (!host) {
@@ -48,6 +51,16 @@ export function sensorsSubsystem(options: SensorsSubsystemOptions = {}): Subsyst
       const sync = (why: string) =>
         host.sync().catch((err) => log.error({ err, why }, `sensors could not be synchronised (${why})`));
       unsubscribe.push(services.bus.subscribe('st2.sensor_type__*', () => void sync('sensor changed')));
+      // Content (re-)registration replaces sensors and rules without per-record events.
+      for (const name of CONTENT_CHANGED_EVENTS) {
+        unsubscribe.push(
+          services.bus.subscribe(name, () => {
+            void sync('content registered')
+              .then(() => host.rulesChanged())
+              .catch((err) => log.error({ err }, 'sensors could not be told about changed triggers'));
+          }),
+        );
+      }
       unsubscribe.push(
         services.bus.subscribe(
           'st2.rule__*',

@@ -12,6 +12,9 @@ import { timerRoutes } from './routes.js';
 
 const engines = new WeakMap<Services, TimerEngine>();
 
+/** Published when packs are (re-)registered (see src/rules CONTENT_CHANGED_EVENTS). */
+const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__*'];
+
 /** The timer engine of a running process (created by the timers subsystem's init). */
 export function getTimerEngine(services: Services): TimerEngine {
   const engine = engines.get(services);
@@ -37,7 +40,7 @@ function settingsOf(services: Services): TimerSettings {
  * every `timers.resync_interval_ms`.
  */
 export function timersSubsystem(): Subsystem {
-  let unsubscribe: (() => void) | undefined;
+  let unsubscribe: Array<() => void> = [];
   let resync: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
   const reconcile = (services: Services, why: string) => {
@@ -64,7 +67,13 @@ export function timersSubsystem(): Subsystem {
       }
     },
     async start(services) {
-      unsubscribe = services.bus.subscribe('st2.rule__*', () => void reconcile(services, 'rule changed'));
+      unsubscribe = [
+        services.bus.subscribe('st2.rule__*', () => void reconcile(services, 'rule changed')),
+        // Content (re-)registration replaces rules without per-rule events.
+        ...CONTENT_CHANGED_EVENTS.map((name) =>
+          services.bus.subscribe(name, () => void reconcile(services, 'content registered')),
+        ),
+      ];
       if (!hasRole(services.config, 'timers')) return;
       await getTimerEngine(services).reconcile();
       const every = settingsOf(services).resync_interval_ms;
@@ -74,8 +83,7 @@ export function timersSubsystem(): Subsystem {
       }
     },
     async stop() {
-      unsubscribe?.();
-      unsubscribe = undefined;
+      for (const u of unsubscribe.splice(0)) u();
       if (resync) clearInterval(resync);
       resync = undefined;
       await inFlight;

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerSystemContent } from '../../../src/content/register.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { eventsSubsystem } from '../../../src/rules/index.js';
 import { newId } from '../../../src/ids.js';
 import { kvSubsystem } from '../../../src/kv/index.js';
 import { sensorsSubsystem } from '../../../src/sensors/index.js';
@@ -69,12 +71,15 @@ for (const target of STORE_TARGETS) {
     const status = async (ref: string) => (await api('GET', `/api/v1/sensortypes/${ref}/status`)).body;
 
     beforeAll(async () => {
+      const executions = executionsSubsystem();
       svc = await startTestService({
         subsystems: [
           testSecretsSubsystem(),
           kvSubsystem(),
           contentSubsystem(),
           onlyFixtureSensors,
+          executions,
+          eventsSubsystem(() => executions.service()),
           sensorsSubsystem({
             backoffInitialMs: 200,
             backoffMaxMs: 800,
@@ -100,6 +105,13 @@ for (const target of STORE_TARGETS) {
       });
       expect(instance.source).toBe('sensor:sensortest.SampleSensor');
       expect((instance.trace_context as Json).trace_tag).toBe('sample-sensor-1');
+      // The rules engine matches it: the pack's rule on sensortest.event fires.
+      const enforcement = await waitFor(
+        () => svc.services.store.ruleEnforcements.findOne({ trigger_instance_id: instance.id }),
+        'the rule enforcement of the SampleSensor instance',
+      );
+      expect(enforcement.rule.ref).toBe('sensortest.on_sample_event');
+      expect(enforcement.status).toBe('succeeded');
       // Its logger's lines are captured under the sensor's ref.
       const st = await waitFor(async () => {
         const s = await status('sensortest.SampleSensor');

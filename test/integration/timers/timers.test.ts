@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerSystemContent } from '../../../src/content/register.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { eventsSubsystem } from '../../../src/rules/index.js';
 import { newId } from '../../../src/ids.js';
 import type { Services, Subsystem } from '../../../src/service/index.js';
 import { triggerRefFor } from '../../../src/triggers/index.js';
@@ -90,12 +92,15 @@ function squall(url: string, args: string[]): Promise<{ code: number; stdout: st
   });
 }
 
-const start = (mongoUrl?: string) =>
-  startTestService({
-    subsystems: [testSecretsSubsystem(), contentSubsystem(), systemTriggerTypes, timersSubsystem()],
+const start = (mongoUrl?: string, withRules = false) => {
+  const executions = executionsSubsystem();
+  const rules = withRules ? [executions, eventsSubsystem(() => executions.service())] : [];
+  return startTestService({
+    subsystems: [testSecretsSubsystem(), contentSubsystem(), systemTriggerTypes, ...rules, timersSubsystem()],
     mongoUrl,
     config: { 'auth.enable': false, 'scheduler.process_every_ms': 200 },
   });
+};
 
 for (const target of STORE_TARGETS) {
   describeWithServer(`timers (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
@@ -106,7 +111,7 @@ for (const target of STORE_TARGETS) {
     };
 
     beforeAll(async () => {
-      svc = await start(target.kind === 'mongo' ? freshMongoUrl() : undefined);
+      svc = await start(target.kind === 'mongo' ? freshMongoUrl() : undefined, true);
     });
     afterAll(async () => svc?.cleanup());
 
@@ -140,6 +145,12 @@ for (const target of STORE_TARGETS) {
       expectOncePerTick(ticks, 1000);
       const instance = await svc.services.store.triggerInstances.findOne({ trigger: ref });
       expect(instance).toMatchObject({ trigger_type: INTERVAL_TIMER, payload: { schedule: EVERY_SECOND } });
+      // The instance carries the timer's ref, so the rules engine fires exactly the rule bound to it.
+      const enforcement = await waitFor(
+        () => svc.services.store.ruleEnforcements.findOne({ trigger_instance_id: instance!.id }),
+        'the rule enforcement of a tick',
+      );
+      expect(enforcement.rule.ref).toBe('timertest.every_second');
 
       await setEnabled(svc.services, ruleId, false);
       await waitFor(async () => (await api('/api/v1/timers')).body.length === 0, 'the timer to go away');
