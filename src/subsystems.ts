@@ -12,6 +12,10 @@ import type { ExecutionDeps, ExecutionService } from './executions/service.js';
 import { executionsSubsystem } from './executions/subsystem.js';
 import { decryptValue, encryptValue, getKeyValueService, kvSubsystem, loadOrCreateKey } from './kv/index.js';
 import { policiesSubsystem } from './policies/subsystem.js';
+import { eventsSubsystem } from './rules/index.js';
+import { timersSubsystem } from './triggers/timers/index.js';
+import { sensorsSubsystem } from './sensors/index.js';
+import { streamRoutes } from './api/stream.js';
 import type { Subsystem } from './service/index.js';
 import type { Services } from './service/types.js';
 import type { ActionDatastore } from './runners/types.js';
@@ -96,5 +100,17 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   const policies = policiesSubsystem(executionService);
   const executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
   const auth = authSubsystem();
-  return [kvSubsystem(), securityGlue(), auth, contentSubsystem(), policies, executions];
+  const stream: Subsystem = { name: 'stream', routes: streamRoutes() };
+  return [
+    kvSubsystem(),
+    securityGlue(),
+    auth,
+    contentSubsystem(),
+    policies,
+    executions,
+    eventsSubsystem(executionService),
+    timersSubsystem(),
+    sensorsSubsystem(),
+    stream,
+  ];
 }

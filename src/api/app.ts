@@ -5,6 +5,7 @@ import type { Services } from '../service/types.js';
 import { VERSION } from '../version.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiRouter, type RouteSpec } from './router.js';
+import { mountWebUi } from './static.js';
 
 export type RouteModule = (router: ApiRouter, services: Services) => void;
 
@@ -13,6 +14,8 @@ export interface ApiOptions {
   modules?: RouteModule[];
   /** Decides whether a request may reach a route; throws a 401/403 SquallError otherwise. */
   authenticate?: (req: Request, spec: RouteSpec) => Promise<void>;
+  /** Serve the built web UI at / (default true; it is skipped when the UI is not built). */
+  webUi?: boolean;
 }
 
 function coreRoutes(router: ApiRouter, services: Services): void {
@@ -71,6 +74,8 @@ export function createApiApp(
   coreRoutes(router, services);
   for (const mod of options.modules ?? []) mod(router, services);
   router.mount(app, options.authenticate ?? (async () => undefined));
+  // The built web UI (when present) answers the remaining GETs for pages; API paths fall through.
+  if (options.webUi !== false) mountWebUi(app);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new SquallError('NOT_FOUND', `no route for ${req.method} ${req.path}`, { path: req.path }, 404));

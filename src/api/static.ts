@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { RouteModule } from './app.js';
 
 /** Where `npm run build:web` writes the UI; the same from src/ (tsx) and dist/ (tsc output). */
 export function defaultWebDist(): string {
@@ -56,19 +55,4 @@ export function mountWebUi(app: Express, options: WebUiOptions = {}): boolean {
     res.sendFile(index);
   });
   return true;
-}
-
-/**
- * The UI as a RouteModule, for processes that only pass route modules to createApiApp: it wraps
- * the router's mount so the static files are mounted right after the API routes (and before the
- * 404 handler). Add it as the last module.
- */
-export function webUiRoutes(options: WebUiOptions = {}): RouteModule {
-  return (router) => {
-    const previous = router.mount.bind(router);
-    router.mount = (app, authenticate) => {
-      previous(app, authenticate);
-      mountWebUi(app, options);
-    };
-  };
 }

@@ -10,11 +10,14 @@ import { registerKey } from './commands/key.js';
 import { registerApikey } from './commands/apikey.js';
 import { registerUser } from './commands/user.js';
 import { registerRole } from './commands/role.js';
+import { registerWorkflow } from './commands/workflow.js';
 import { registerAlias } from './commands/alias.js';
 import { registerChat } from './commands/chat.js';
 import { registerRun } from './commands/run.js';
 import { registerExecution } from './commands/execution.js';
 import { registerAction } from './commands/action.js';
+import { registerPack } from './commands/pack.js';
+
 import { registerRule } from './commands/rule.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerTriggerInstance } from './commands/trigger-instance.js';
@@ -23,7 +26,6 @@ import { registerTrace } from './commands/trace.js';
 import { registerRuleEnforcement } from './commands/rule-enforcement.js';
 import { registerSensor } from './commands/sensor.js';
 import { registerTimer } from './commands/timer.js';
-
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
  * commands that talk to a running server go through the API client.
@@ -42,11 +44,13 @@ export function buildProgram(): Command {
   registerApikey(program);
   registerUser(program);
   registerRole(program);
+  registerWorkflow(program);
   registerAlias(program);
   registerChat(program);
   registerRun(program);
   registerExecution(program);
   registerAction(program);
+  registerPack(program);
   registerRule(program);
   registerTrigger(program);
   registerTriggerInstance(program);

@@ -59,11 +59,16 @@ async function sync<T extends KeyedRecord>(
     const prev = byRef.get(rec.ref);
     const id = prev?.id ?? newId();
     keep.add(rec.ref);
-    // Enabled state changed through the API survives re-registration only for rules, as in st2
-    // the file is the source of truth; we keep file values.
+    // As in st2 the file is the source of truth: its values replace the stored ones.
     await coll.replace({ ...(rec as object), id } as T);
   }
-  for (const r of existing) if (!keep.has(r.ref)) await coll.deleteOne({ id: r.id });
+  // Only records that came from files are the files' to remove: system types and records
+  // created through the API stay.
+  for (const r of existing) {
+    const fromFile =
+      Boolean((r as { metadata_file?: string }).metadata_file) && !(r as { system?: boolean }).system;
+    if (!keep.has(r.ref) && fromFile) await coll.deleteOne({ id: r.id });
+  }
   return records.length;
 }
 

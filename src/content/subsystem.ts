@@ -2,6 +2,8 @@ import type { Subsystem } from '../service/index.js';
 import type { Services } from '../service/types.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { contentRoutes } from './api.js';
+import { packManagementRoutes } from './pack-routes.js';
+import { packConfigRoutes } from './config-routes.js';
 import { registerPacks } from './register.js';
 
 /** Where packs are looked for: the configured paths, then the install dir (bundled packs come first). */
@@ -43,7 +45,11 @@ export async function renderPackConfig(
 export function contentSubsystem(): Subsystem {
   return {
     name: 'content',
-    routes: contentRoutes,
+    routes: (router, services) => {
+      contentRoutes(router, services);
+      packManagementRoutes(router, services);
+      packConfigRoutes(router, services);
+    },
     async init(services: Services) {
       const report = await registerPacks({
         store: services.store,
@@ -51,6 +57,7 @@ export function contentSubsystem(): Subsystem {
         packPaths: packSearchPaths(services),
         configDir: services.config.packs.config_dir!,
       });
+      services.bus.publish('squall.content__registered', { packs: report.packs, counts: report.counts });
       const errors = report.problems.filter((p) => p.severity === 'error').length;
       services.logger.info(
         { ...report.counts, errors, packs: report.packs },

@@ -2,6 +2,8 @@
  * StackStorm's system and internal trigger types (st2-reference.md §3.1, §3.2) as data. They all
  * live in pack `core`; rules refer to them by `ref` (e.g. `core.st2.webhook`).
  */
+import { hmacSchema } from './hmac.js';
+
 export interface SystemTriggerType {
   ref: string;
   pack: 'core';
@@ -81,6 +83,13 @@ export const SYSTEM_TRIGGER_TYPES: readonly SystemTriggerType[] = Object.freeze(
           type: 'string',
           description: 'URL path under /api/v1/webhooks/ (leading and trailing "/" are ignored).',
           required: true,
+        },
+        hmac: hmacSchema,
+        wait: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'Squall extension: wait up to this many seconds for the triggered executions and answer with their results.',
         },
       },
       additionalProperties: false,

@@ -2,13 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamRoutes } from '../../src/api/stream.js';
-import { webUiRoutes } from '../../src/api/static.js';
 import { getAuthService } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/log/index.js';
-import { startService, type RunningService, type Subsystem } from '../../src/service/index.js';
+import { startService, type RunningService } from '../../src/service/index.js';
 import { defaultSubsystems } from '../../src/subsystems.js';
 import type { ExecutionRecord } from '../../src/store/index.js';
 import {
@@ -28,16 +26,6 @@ interface HtmlDoc {
 }
 
 const WEB_DIST = path.resolve('src/web/dist/index.html');
-
-function webSubsystem(): Subsystem {
-  return {
-    name: 'web',
-    routes: (router, services) => {
-      streamRoutes({ heartbeatMs: 5000 })(router, services);
-      webUiRoutes()(router, services);
-    },
-  };
-}
 
 function ensureBuilt(): void {
   const src = path.resolve('src/web/src');
@@ -83,7 +71,7 @@ describe.skipIf(!hasChromium && !requireAll)(
       running = await startService({
         config,
         logger: createLogger({ level: 'silent', format: 'json' }),
-        subsystems: [...defaultSubsystems(config), webSubsystem()],
+        subsystems: defaultSubsystems(config),
       });
       admin = getAuthService(running.services).settings.admin_username;
       b = await openBrowser(running.url);
