@@ -508,7 +508,11 @@ export class WorkflowEngine {
         await this.issue(record, conducted, exec);
         continue;
       }
-      const children = await this.store.executions.find({ parent: exec.id });
+      const open = state.tasks.filter((t) => !t.applied && !t.inherited && t.execution_id);
+      if (open.length === 0) return;
+      const children = await this.store.executions.find({
+        id: { $in: open.map((t) => t.execution_id as string) },
+      });
       const byId = new Map(children.map((c) => [c.id, c]));
       let progressed = false;
       const ready = state.tasks
@@ -575,7 +579,11 @@ export class WorkflowEngine {
   /** Creates the child executions of the outbox, each once (found again by its request key). */
   private async issue(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
     const state = record.state;
-    const existing = await this.store.executions.find({ parent: exec.id });
+    // Only a step replayed after a crash finds children here: the ones it created before dying.
+    const existing = await this.store.executions.find({
+      parent: exec.id,
+      'context.workflow.request_key': { $in: state.outbox.map((p) => p.key) },
+    });
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../support/service-process.js';
+import { tempDir } from '../../support/servers.js';
+
+const squall = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+
+const WF = path.join(import.meta.dirname, 'fixtures', 'packs', 'wftest', 'actions', 'workflows');
+const REHEARSALS = path.join(ROOT, 'test', 'fixtures', 'rehearsals');
+
+describe('squall workflow inspect / rehearse', () => {
+  const tmp = tempDir('squall-wf-cli-');
+  afterAll(() => tmp.cleanup());
+
+  it('inspect: a valid workflow has no errors (exit 0); a broken one lists them by kind (exit 1)', () => {
+    const ok = squall('workflow', 'inspect', path.join(WF, 'parallel-join.yaml'));
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('no errors');
+    const bad = squall('workflow', 'inspect', '--json', path.join(WF, 'bad.yaml'));
+    expect(bad.status).toBe(1);
+    const grouped = JSON.parse(bad.stdout) as Record<string, Array<{ message: string }>>;
+    expect(Object.keys(grouped)).toEqual(['semantics']);
+    expect(grouped.semantics[0].message).toContain('t9');
+  });
+
+  it('rehearse: exit 0 when every expectation holds, exit 1 with the mismatch otherwise', () => {
+    const pass = squall('workflow', 'rehearse', path.join(REHEARSALS, 'parallel-basic.yaml'));
+    expect(pass.status, pass.stdout + pass.stderr).toBe(0);
+    expect(pass.stdout).toContain('PASS');
+    const wrong = path.join(tmp.dir, 'wrong.yaml');
+    writeFileSync(
+      wrong,
+      [
+        `workflow: ${path.join(ROOT, 'packs/examples/actions/workflows/orquesta-sequential.yaml')}`,
+        'inputs: {name: Ineat}',
+        'mock_action_executions:',
+        '  - {task_id: task1, result: {stdout: Ineat}}',
+        '  - {task_id: task2, result: {stdout: "All your base are belong to us!"}}',
+        '  - {task_id: task3, result: {stdout: "Ineat, All your base are belong to us!"}}',
+        'expected_task_sequence: [task1, task2, task3]',
+        'expected_output: {greeting: "something else"}',
+        '',
+      ].join('\n'),
+    );
+    const fail = squall('workflow', 'rehearse', wrong);
+    expect(fail.status).toBe(1);
+    expect(fail.stdout).toContain('FAIL');
+    expect(fail.stdout).toContain('something else');
+    expect(fail.stdout).toContain('Ineat, All your base are belong to us!');
+  });
+});
