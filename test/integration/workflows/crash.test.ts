@@ -46,14 +46,15 @@ async function startWorker(dataDir: string, mongoUrl: string): Promise<Worker> {
 }
 
 const workers: Worker[] = [];
-afterEach(async () => {
+async function killWorkers(): Promise<void> {
   for (const w of workers.splice(0)) {
     if (w.child.exitCode === null && w.child.signalCode === null) {
       w.child.kill('SIGKILL');
       await w.exited;
     }
   }
-});
+}
+afterEach(killWorkers);
 
 for (const target of STORE_TARGETS) {
   describeWithServer(
@@ -146,6 +147,8 @@ for (const target of STORE_TARGETS) {
           expect(clean.result).toEqual(e.result);
           expect(await children(second, again.id)).toHaveLength(7);
         } finally {
+          // The data dir goes only once no worker writes to it any more.
+          await killWorkers();
           data.cleanup();
         }
       }, 120_000);
