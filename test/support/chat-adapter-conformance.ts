@@ -25,7 +25,11 @@ export interface ChatAdapterHarness {
   /** People who may speak; the first two are used. */
   users: ChatUser[];
   /** A person posts `text` (top level, or in `thread`, or as a direct message); resolves when it was delivered. */
-  say(user: ChatUser, text: string, where?: { thread?: string; direct?: boolean; mention?: boolean }): Promise<void>;
+  say(
+    user: ChatUser,
+    text: string,
+    where?: { thread?: string; direct?: boolean; mention?: boolean },
+  ): Promise<void>;
   /** Everything the adapter did on the provider, oldest first. */
   posts(): Promise<ProviderPost[]>;
   /** A person presses the n-th (1-based) button under message `messageId`. */
@@ -70,7 +74,10 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
     });
 
     const lastFrom = (user: ChatUser, text: string) =>
-      eventually(() => messages.find((m) => m.user.id === user.id && m.text.includes(text)), `message "${text}"`);
+      eventually(
+        () => messages.find((m) => m.user.id === user.id && m.text.includes(text)),
+        `message "${text}"`,
+      );
 
     it('has a lower-case name and a positive message limit', () => {
       expect(h.adapter.name).toBe(name);
@@ -109,11 +116,16 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
       const [u] = h.users;
       await h.say(u, 'conformance thread root');
       const root = await lastFrom(u, 'conformance thread root');
-      const posted = await h.adapter.post({ channel: root.channel, thread: root.messageId, text: 'conformance reply' });
+      const posted = await h.adapter.post({
+        channel: root.channel,
+        thread: root.messageId,
+        text: 'conformance reply',
+      });
       expect(posted.messageId).toBeTruthy();
       expect(posted.thread).toBe(root.messageId);
       const seen = await eventually(
-        async () => (await h.posts()).find((p) => p.kind === 'message' && p.text.includes('conformance reply')),
+        async () =>
+          (await h.posts()).find((p) => p.kind === 'message' && p.text.includes('conformance reply')),
         'the reply on the provider',
       );
       expect(seen.channel).toBe(root.channel);
@@ -130,7 +142,11 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
     it('edits a posted message when it can', async () => {
       if (!h.adapter.capabilities.updates) return;
       const posted = await h.adapter.post({ channel: h.channel, text: 'conformance before edit' });
-      await h.adapter.update({ channel: h.channel, messageId: posted.messageId, text: 'conformance after edit' });
+      await h.adapter.update({
+        channel: h.channel,
+        messageId: posted.messageId,
+        text: 'conformance after edit',
+      });
       const seen = await eventually(
         async () => (await h.posts()).find((p) => p.kind === 'update' && p.messageId === posted.messageId),
         'the edit on the provider',
@@ -142,7 +158,13 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
       if (!h.adapter.capabilities.uploads) return;
       const root = await h.adapter.post({ channel: h.channel, text: 'conformance upload root' });
       const content = 'line\n'.repeat(2000);
-      await h.adapter.uploadText({ channel: h.channel, thread: root.thread, filename: 'out.txt', content, title: 'Output' });
+      await h.adapter.uploadText({
+        channel: h.channel,
+        thread: root.thread,
+        filename: 'out.txt',
+        content,
+        title: 'Output',
+      });
       const seen = await eventually(
         async () => (await h.posts()).find((p) => p.kind === 'upload' && p.thread === root.thread),
         'the upload on the provider',
@@ -168,7 +190,10 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
       );
       expect(seen.choices).toEqual(['Yes', 'No']);
       await h.press(v, asked.messageId, 2);
-      const press = await eventually(() => presses.find((p) => p.payload === 'inquiry-123'), 'the button press');
+      const press = await eventually(
+        () => presses.find((p) => p.payload === 'inquiry-123'),
+        'the button press',
+      );
       expect(press).toMatchObject({ value: 'no-value', messageId: asked.messageId, channel: h.channel });
       expect(press.user.id).toBe(v.id);
     });

@@ -4,13 +4,22 @@ import { runAdapterConformance, type ProviderPost } from '../../support/chat-ada
 function asPost(e: ShellEvent): ProviderPost | null {
   switch (e.type) {
     case 'message':
-      return e.from === 'squall' ? { kind: 'message', messageId: e.id, channel: e.channel, thread: e.thread, text: e.text } : null;
+      return e.from === 'squall'
+        ? { kind: 'message', messageId: e.id, channel: e.channel, thread: e.thread, text: e.text }
+        : null;
     case 'update':
       return { kind: 'update', messageId: e.id, channel: e.channel, text: e.text };
     case 'upload':
       return { kind: 'upload', messageId: e.id, channel: e.channel, thread: e.thread, text: e.content };
     case 'ask':
-      return { kind: 'ask', messageId: e.id, channel: e.channel, thread: e.thread, text: e.question, choices: e.choices.map((c) => c.label) };
+      return {
+        kind: 'ask',
+        messageId: e.id,
+        channel: e.channel,
+        thread: e.thread,
+        text: e.question,
+        choices: e.choices.map((c) => c.label),
+      };
   }
 }
 
