@@ -13,6 +13,7 @@ import { executionsSubsystem } from './executions/subsystem.js';
 import { decryptValue, encryptValue, getKeyValueService, kvSubsystem, loadOrCreateKey } from './kv/index.js';
 import { policiesSubsystem } from './policies/subsystem.js';
 import { eventsSubsystem } from './rules/index.js';
+import { workflowsSubsystem } from './workflows/engine/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
 import { streamRoutes } from './api/stream.js';
@@ -98,7 +99,14 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   // Policies and executions need each other; the lazy getters break the cycle.
   const executionService = (): ExecutionService => executions.service();
   const policies = policiesSubsystem(executionService);
-  const executions = executionsSubsystem((services) => executionDeps(services, policies.engine().admit));
+  const executions = executionsSubsystem(
+    (services) => executionDeps(services, policies.engine().admit),
+    () => ({
+      rerunFromTasks: (id, tasks, noReset, user) =>
+        workflows.engine().rerunFromTasks(id, tasks, noReset, user),
+    }),
+  );
+  const workflows = workflowsSubsystem(executionService);
   const auth = authSubsystem();
   const stream: Subsystem = { name: 'stream', routes: streamRoutes() };
   return [
@@ -108,6 +116,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     contentSubsystem(),
     policies,
     executions,
+    workflows,
     eventsSubsystem(executionService),
     timersSubsystem(),
     sensorsSubsystem(),

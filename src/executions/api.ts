@@ -8,7 +8,15 @@ import { STATUSES } from './status.js';
 const executionIdParam = (id: string) => id;
 
 /** /api/v1/executions in st2's shapes (st2-reference.md §11.1, §13.1). */
-export function executionRoutes(executions: () => ExecutionService): RouteModule {
+export interface ExecutionRouteHooks {
+  /** Re-runs a completed workflow from the given tasks (st2 `re-run --tasks`); provided by the workflow engine. */
+  rerunFromTasks?: (id: string, tasks: string[], noReset: string[], user: string) => Promise<ExecutionRecord>;
+}
+
+export function executionRoutes(
+  executions: () => ExecutionService,
+  hooks: () => ExecutionRouteHooks = () => ({}),
+): RouteModule {
   return (router, services) => {
     const uidOf = (e: ExecutionRecord) => ({
       uid: `action:${e.action.pack}:${e.action.name}`,
@@ -202,11 +210,17 @@ export function executionRoutes(executions: () => ExecutionService): RouteModule
         authorize(services, req, 'execution_rerun', uidOf(e));
         const b = body as { parameters: Record<string, unknown>; tasks: string[]; delay?: number };
         if (b.tasks.length > 0) {
-          throw new SquallError(
-            'RERUN_TASKS_UNSUPPORTED',
-            're-running from tasks applies to workflow executions only',
-            { id: e.id },
-          );
+          const rerunFromTasks = hooks().rerunFromTasks;
+          if (!rerunFromTasks) {
+            throw new SquallError(
+              'RERUN_TASKS_UNSUPPORTED',
+              're-running from tasks needs the workflow engine in this process',
+              { id: e.id },
+            );
+          }
+          const reset = (body as { reset: string[] }).reset;
+          const noReset = reset.length ? b.tasks.filter((t) => !reset.includes(t)) : [];
+          return executions().present(await rerunFromTasks(e.id, b.tasks, noReset, requestUser(req).name));
         }
         return executions().present(
           await executions().rerun(e.id, requestUser(req).name, b.parameters, b.delay),

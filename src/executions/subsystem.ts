@@ -2,7 +2,7 @@ import type { Subsystem } from '../service/index.js';
 import { hasRole } from '../service/index.js';
 import type { Services } from '../service/types.js';
 import { SquallError } from '../errors.js';
-import { executionRoutes } from './api.js';
+import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
 import { ExecutionService, RUN_JOB, type ExecutionDeps } from './service.js';
 
@@ -17,6 +17,7 @@ export interface ExecutionsSubsystem extends Subsystem {
  */
 export function executionsSubsystem(
   extraDeps: (services: Services) => Partial<ExecutionDeps> = () => ({}),
+  hooks: () => ExecutionRouteHooks = () => ({}),
 ): ExecutionsSubsystem {
   let executions: ExecutionService | undefined;
   let recovery: ExecutionRecovery | undefined;
@@ -29,7 +30,7 @@ export function executionsSubsystem(
   return {
     name: 'executions',
     service,
-    routes: executionRoutes(service),
+    routes: executionRoutes(service, hooks),
     init(services: Services) {
       const secretBox = services.secrets;
       if (!secretBox)
