@@ -1,9 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {
     ignores: [
+      '.cache/**',
       'dist/**',
       'node_modules/**',
       '.squall/**',
@@ -32,6 +34,10 @@ export default tseslint.config(
         structuredClone: 'readonly',
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
+        performance: 'readonly',
+        queueMicrotask: 'readonly',
+        AbortSignal: 'readonly',
+        URLSearchParams: 'readonly',
       },
     },
     rules: {
@@ -42,5 +48,22 @@ export default tseslint.config(
       ],
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
+  },
+  {
+    files: ['src/web/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        localStorage: 'readonly',
+        navigator: 'readonly',
+        EventSource: 'readonly',
+        performance: 'readonly',
+        requestAnimationFrame: 'readonly',
+        cancelAnimationFrame: 'readonly',
+      },
+    },
+    rules: { ...reactHooks.configs.recommended.rules },
   },
 );

@@ -2,7 +2,9 @@
 // which the Squall action SDK provides to Node actions (see the pack README).
 export default async function postMessage(params, sdk = {}) {
   if (!sdk.chat || typeof sdk.chat.postMessage !== 'function') {
-    throw new Error('chatops.post_message: no chat adapter is available (sdk.chat.postMessage missing); is the ChatOps service enabled?');
+    throw new Error(
+      'chatops.post_message: no chat adapter is available (sdk.chat.postMessage missing); is the ChatOps service enabled?',
+    );
   }
   const posted = await sdk.chat.postMessage({
     channel: params.channel,

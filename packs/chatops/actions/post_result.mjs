@@ -2,7 +2,9 @@
 // (`sdk.chat.postResult`), the action st2's notify rule on core.st2.generic.notifytrigger runs.
 export default async function postResult(params, sdk = {}) {
   if (!sdk.chat || typeof sdk.chat.postResult !== 'function') {
-    throw new Error('chatops.post_result: no chat adapter is available (sdk.chat.postResult missing); is the ChatOps service enabled?');
+    throw new Error(
+      'chatops.post_result: no chat adapter is available (sdk.chat.postResult missing); is the ChatOps service enabled?',
+    );
   }
   const posted = await sdk.chat.postResult({
     execution_id: params.execution_id,

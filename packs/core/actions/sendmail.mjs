@@ -46,10 +46,19 @@ class SmtpConnection {
 
   read() {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`SMTP server did not answer within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`SMTP server did not answer within ${this.timeoutMs / 1000}s`)),
+        this.timeoutMs,
+      );
       this.waiters.push({
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
   }
@@ -68,9 +77,18 @@ class SmtpConnection {
 
 function connect(options) {
   return new Promise((resolve, reject) => {
-    const onError = (err) => reject(new Error(`cannot connect to SMTP server ${options.host}:${options.port}: ${err.message}`));
+    const onError = (err) =>
+      reject(new Error(`cannot connect to SMTP server ${options.host}:${options.port}: ${err.message}`));
     const socket = options.tls
-      ? tls.connect({ host: options.host, port: options.port, servername: options.host, rejectUnauthorized: options.verify }, () => resolve(socket))
+      ? tls.connect(
+          {
+            host: options.host,
+            port: options.port,
+            servername: options.host,
+            rejectUnauthorized: options.verify,
+          },
+          () => resolve(socket),
+        )
       : net.connect({ host: options.host, port: options.port }, () => resolve(socket));
     socket.once('error', onError);
   });
@@ -78,7 +96,9 @@ function connect(options) {
 
 function encodeHeader(value) {
   // RFC 2047 for non-ASCII header values.
-  return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  return /^[\x20-\x7e]*$/.test(value)
+    ? value
+    : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
 function wrap64(buf) {
@@ -112,22 +132,34 @@ function addressOf(s) {
 }
 
 export async function sendMail(params, config = {}) {
-  const to = String(params.to || '').split(',').map((s) => s.trim()).filter(Boolean);
+  const to = String(params.to || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!to.length) throw new Error('core.sendmail: parameter "to" has no address');
   const body = params.body == null ? '' : String(params.body);
-  if (!body && params.send_empty_body === false) return { sent: false, reason: 'empty body and send_empty_body is false' };
+  if (!body && params.send_empty_body === false)
+    return { sent: false, reason: 'empty body and send_empty_body is false' };
   const from = params.from || config.from || 'stanley@localhost';
   const host = config.smtp_host || 'localhost';
   const port = Number(config.smtp_port || (config.smtp_tls ? 465 : 25));
   const timeoutMs = Number(config.timeout || 30) * 1000;
   const verify = config.smtp_verify_cert !== false;
-  const message = await buildMessage({ from, to, subject: String(params.subject || ''), body, contentType: params.content_type || 'text/html', attachments: params.attachments || [] });
+  const message = await buildMessage({
+    from,
+    to,
+    subject: String(params.subject || ''),
+    body,
+    contentType: params.content_type || 'text/html',
+    attachments: params.attachments || [],
+  });
 
   const socket = await connect({ host, port, tls: Boolean(config.smtp_tls), verify });
   const conn = new SmtpConnection(socket, timeoutMs);
   try {
     const greeting = await conn.read();
-    if (greeting.code !== 220) throw new Error(`SMTP server greeting was ${greeting.code} ${greeting.lines.join(' ')}`);
+    if (greeting.code !== 220)
+      throw new Error(`SMTP server greeting was ${greeting.code} ${greeting.lines.join(' ')}`);
     let ehlo = await conn.command(`EHLO ${os.hostname()}`, [250]);
     const offersStartTls = ehlo.lines.some((l) => /^STARTTLS\b/i.test(l));
     if (!config.smtp_tls && config.smtp_starttls !== false && offersStartTls) {
@@ -141,7 +173,9 @@ export async function sendMail(params, config = {}) {
       ehlo = await conn.command(`EHLO ${os.hostname()}`, [250]);
     }
     if (config.smtp_username) {
-      const token = Buffer.from(`\0${config.smtp_username}\0${config.smtp_password || ''}`, 'utf8').toString('base64');
+      const token = Buffer.from(`\0${config.smtp_username}\0${config.smtp_password || ''}`, 'utf8').toString(
+        'base64',
+      );
       await conn.command(`AUTH PLAIN ${token}`, [235]);
     }
     await conn.command(`MAIL FROM:<${addressOf(from)}>`, [250]);
@@ -151,7 +185,14 @@ export async function sendMail(params, config = {}) {
     const data = message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
     const accepted = await conn.command(`${data}${data.endsWith('\r\n') ? '' : '\r\n'}.`, [250]);
     await conn.command('QUIT', [221]).catch(() => undefined);
-    return { sent: true, from, to, subject: params.subject, server: `${host}:${port}`, response: accepted.lines.join(' ') };
+    return {
+      sent: true,
+      from,
+      to,
+      subject: params.subject,
+      server: `${host}:${port}`,
+      response: accepted.lines.join(' '),
+    };
   } finally {
     conn.socket.destroy();
   }

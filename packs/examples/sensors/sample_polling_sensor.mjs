@@ -11,7 +11,11 @@ export default class SamplePollingSensor {
 
   async poll() {
     this.count += 1;
-    await this.sensorService.dispatch('examples.polling_event', { count: this.count, polled_at: new Date().toISOString() }, `poll-${this.count}`);
+    await this.sensorService.dispatch(
+      'examples.polling_event',
+      { count: this.count, polled_at: new Date().toISOString() },
+      `poll-${this.count}`,
+    );
   }
 
   async cleanup() {}

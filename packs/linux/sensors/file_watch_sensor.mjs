@@ -84,7 +84,11 @@ export default class FileWatchSensor {
         const lines = text.split('\n');
         entry.partial = lines.pop() ?? '';
         for (const line of lines) {
-          await this.sensorService.dispatch(TRIGGER, { file_path: path, file_name: basename(path), line: line.replace(/\r$/, '') });
+          await this.sensorService.dispatch(TRIGGER, {
+            file_path: path,
+            file_name: basename(path),
+            line: line.replace(/\r$/, ''),
+          });
         }
       } finally {
         await fh.close();

@@ -8,29 +8,48 @@ type Flags = OutputFlags & { url?: string };
 
 /** `squall pack list|get|register|install|remove|search|validate` (st2 pack, st2-validate-pack). */
 export function registerPack(program: Command): void {
-  const pack = program.command('pack').description('Packs: list, register, install, remove, search, validate');
+  const pack = program
+    .command('pack')
+    .description('Packs: list, register, install, remove, search, validate');
 
-  withOutputOptions(withClientOptions(pack.command('list').description('Installed packs'))).action(async (opts: Flags) => {
-    const rows = await clientFrom(opts).get<Record<string, unknown>[]>('/api/v1/packs', { limit: -1 });
-    print(rows, opts, { columns: ['ref', 'name', 'version', 'description'] });
-  });
-
-  withOutputOptions(withClientOptions(pack.command('get <pack>').description('One pack'))).action(async (ref: string, opts: Flags) => {
-    print(await clientFrom(opts).get(`/api/v1/packs/${encodeURIComponent(ref)}`), opts);
-  });
-
-  withOutputOptions(withClientOptions(pack.command('register [packs...]').description('Re-read packs from disk (st2ctl reload); all packs when none named'))).action(
-    async (packs: string[], opts: Flags) => {
-      const res = await clientFrom(opts).post<Record<string, unknown> & { problems: Array<Record<string, unknown>> }>('/api/v1/packs/register', {
-        packs: packs.length ? packs : undefined,
-        fail_on_failure: false,
-      });
-      if (outputFormat(opts) !== 'table') return print(res, opts);
-      const { problems, packs: registered, ...counts } = res;
-      process.stdout.write(`registered ${(registered as string[]).length} packs: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-      for (const p of problems) process.stdout.write(`  ${p.severity}: ${p.pack}/${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+  withOutputOptions(withClientOptions(pack.command('list').description('Installed packs'))).action(
+    async (opts: Flags) => {
+      const rows = await clientFrom(opts).get<Record<string, unknown>[]>('/api/v1/packs', { limit: -1 });
+      print(rows, opts, { columns: ['ref', 'name', 'version', 'description'] });
     },
   );
+
+  withOutputOptions(withClientOptions(pack.command('get <pack>').description('One pack'))).action(
+    async (ref: string, opts: Flags) => {
+      print(await clientFrom(opts).get(`/api/v1/packs/${encodeURIComponent(ref)}`), opts);
+    },
+  );
+
+  withOutputOptions(
+    withClientOptions(
+      pack
+        .command('register [packs...]')
+        .description('Re-read packs from disk (st2ctl reload); all packs when none named'),
+    ),
+  ).action(async (packs: string[], opts: Flags) => {
+    const res = await clientFrom(opts).post<
+      Record<string, unknown> & { problems: Array<Record<string, unknown>> }
+    >('/api/v1/packs/register', {
+      packs: packs.length ? packs : undefined,
+      fail_on_failure: false,
+    });
+    if (outputFormat(opts) !== 'table') return print(res, opts);
+    const { problems, packs: registered, ...counts } = res;
+    process.stdout.write(
+      `registered ${(registered as string[]).length} packs: ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}\n`,
+    );
+    for (const p of problems)
+      process.stdout.write(
+        `  ${p.severity}: ${p.pack}/${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`,
+      );
+  });
 
   withOutputOptions(
     withClientOptions(
@@ -43,32 +62,54 @@ export function registerPack(program: Command): void {
   ).action(async (sources: string[], opts: Flags & { force?: boolean; skipDependencies?: boolean }) => {
     const resolved = sources.map((s) => {
       const [loc, ver] = s.split(/=(?=[^=]*$)/);
-      const local = !/^[a-z]+:\/\//i.test(loc) && !loc.includes('@') && (loc.startsWith('.') || loc.startsWith('/'));
+      const local =
+        !/^[a-z]+:\/\//i.test(loc) && !loc.includes('@') && (loc.startsWith('.') || loc.startsWith('/'));
       return local ? `${path.resolve(loc)}${ver ? `=${ver}` : ''}` : s;
     });
-    if (process.stderr.isTTY) process.stderr.write(`installing ${resolved.join(', ')}… (cloning, dependencies, virtualenvs)\n`);
-    const res = await clientFrom(opts).post<{ installed: Array<Record<string, any>>; problems: Array<Record<string, unknown>> }>('/api/v1/packs/install', {
+    if (process.stderr.isTTY)
+      process.stderr.write(`installing ${resolved.join(', ')}… (cloning, dependencies, virtualenvs)\n`);
+    const res = await clientFrom(opts).post<{
+      installed: Array<Record<string, any>>;
+      problems: Array<Record<string, unknown>>;
+    }>('/api/v1/packs/install', {
       packs: resolved,
       force: Boolean(opts.force),
       skip_dependencies: Boolean(opts.skipDependencies),
     });
     if (outputFormat(opts) !== 'table') return print(res, opts);
     for (const r of res.installed) {
-      process.stdout.write(`installed ${r.ref} ${r.version}${r.commit ? ` (${String(r.commit).slice(0, 10)})` : ''} into ${r.dir}${r.venv ? `, virtualenv ${r.venv}` : ''}${r.nodeModules ? ', node_modules' : ''}\n`);
-      for (const c of r.conflicts ?? []) process.stdout.write(`  conflict: ${c.pack} ${c.installed} installed, ${c.requested} requested by ${c.requiredBy}\n`);
+      process.stdout.write(
+        `installed ${r.ref} ${r.version}${r.commit ? ` (${String(r.commit).slice(0, 10)})` : ''} into ${r.dir}${r.venv ? `, virtualenv ${r.venv}` : ''}${r.nodeModules ? ', node_modules' : ''}\n`,
+      );
+      for (const c of r.conflicts ?? [])
+        process.stdout.write(
+          `  conflict: ${c.pack} ${c.installed} installed, ${c.requested} requested by ${c.requiredBy}\n`,
+        );
       for (const w of r.warnings ?? []) process.stdout.write(`  warning: ${w}\n`);
     }
-    for (const p of res.problems) process.stdout.write(`  ${p.severity}: ${p.pack}/${p.file}: ${p.message}\n`);
+    for (const p of res.problems)
+      process.stdout.write(`  ${p.severity}: ${p.pack}/${p.file}: ${p.message}\n`);
   });
 
-  withOutputOptions(withClientOptions(pack.command('remove <packs...>').description('Unregister packs and delete their files'))).action(async (packs: string[], opts: Flags) => {
-    const res = await clientFrom(opts).post<{ removed: Record<string, string[]> }>('/api/v1/packs/uninstall', { packs });
+  withOutputOptions(
+    withClientOptions(
+      pack.command('remove <packs...>').description('Unregister packs and delete their files'),
+    ),
+  ).action(async (packs: string[], opts: Flags) => {
+    const res = await clientFrom(opts).post<{ removed: Record<string, string[]> }>(
+      '/api/v1/packs/uninstall',
+      { packs },
+    );
     if (outputFormat(opts) !== 'table') return print(res, opts);
     for (const ref of Object.keys(res.removed)) process.stdout.write(`removed ${ref}\n`);
   });
 
-  withOutputOptions(withClientOptions(pack.command('search <text>').description('Search the configured pack index'))).action(async (text: string, opts: Flags) => {
-    const rows = await clientFrom(opts).post<Record<string, unknown>[]>('/api/v1/packs/index/search', { query: text });
+  withOutputOptions(
+    withClientOptions(pack.command('search <text>').description('Search the configured pack index')),
+  ).action(async (text: string, opts: Flags) => {
+    const rows = await clientFrom(opts).post<Record<string, unknown>[]>('/api/v1/packs/index/search', {
+      query: text,
+    });
     print(rows, opts, { columns: ['name', 'version', 'description'] });
   });
 
@@ -83,7 +124,9 @@ export function registerPack(program: Command): void {
       if (opts.json) process.stdout.write(JSON.stringify(problems, null, 2) + '\n');
       else {
         for (const p of problems) process.stdout.write(`${p.severity}: ${formatProblem(p)}\n`);
-        process.stdout.write(`${path.resolve(dir)}: ${errors.length} error(s), ${problems.length - errors.length} warning(s)\n`);
+        process.stdout.write(
+          `${path.resolve(dir)}: ${errors.length} error(s), ${problems.length - errors.length} warning(s)\n`,
+        );
       }
       if (errors.length) process.exitCode = 1;
     });

@@ -76,8 +76,10 @@ export async function request<T = unknown>(
 
 export const get = <T = unknown>(path: string, signal?: AbortSignal) =>
   request<T>('GET', path, undefined, { signal }).then((r) => r.data);
-export const post = <T = unknown>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}).then((r) => r.data);
-export const put = <T = unknown>(path: string, body?: unknown) => request<T>('PUT', path, body ?? {}).then((r) => r.data);
+export const post = <T = unknown>(path: string, body?: unknown) =>
+  request<T>('POST', path, body ?? {}).then((r) => r.data);
+export const put = <T = unknown>(path: string, body?: unknown) =>
+  request<T>('PUT', path, body ?? {}).then((r) => r.data);
 export const del = <T = unknown>(path: string) => request<T>('DELETE', path).then((r) => r.data);
 
 /** Every page of a st2 list endpoint (pages are capped by the server's max_page_size). */
@@ -94,7 +96,8 @@ export async function getAll<T>(path: string, max = 5000): Promise<T[]> {
 
 export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -112,7 +115,12 @@ const SESSION_MARK = 'squall-signed-in';
 export const maybeSignedIn = () => localStorage.getItem(SESSION_MARK) === '1';
 
 export async function login(username: string, password: string): Promise<void> {
-  await request('POST', '/auth/v1/tokens', {}, { headers: { Authorization: `Basic ${btoa(`${username}:${password}`)}` } });
+  await request(
+    'POST',
+    '/auth/v1/tokens',
+    {},
+    { headers: { Authorization: `Basic ${btoa(`${username}:${password}`)}` } },
+  );
   localStorage.setItem(SESSION_MARK, '1');
 }
 
@@ -123,14 +131,25 @@ export async function logout(): Promise<void> {
 
 export interface Execution {
   id: string;
-  action: { ref: string; name?: string; pack?: string; runner_type?: string; parameters?: Record<string, ParamSpec>; description?: string };
+  action: {
+    ref: string;
+    name?: string;
+    pack?: string;
+    runner_type?: string;
+    parameters?: Record<string, ParamSpec>;
+    description?: string;
+  };
   runner?: { name: string };
   status: string;
   start_timestamp: string;
   end_timestamp?: string;
   elapsed_seconds?: number;
   parameters?: Record<string, unknown>;
-  context?: Record<string, unknown> & { user?: string; trace_context?: Record<string, unknown>; parent?: Record<string, unknown> };
+  context?: Record<string, unknown> & {
+    user?: string;
+    trace_context?: Record<string, unknown>;
+    parent?: Record<string, unknown>;
+  };
   result?: unknown;
   parent?: string;
   children?: string[];
@@ -160,9 +179,30 @@ export interface ParamSpec {
 }
 
 export const COMPLETED = new Set(['succeeded', 'failed', 'timeout', 'canceled', 'abandoned']);
-export const CANCELABLE = new Set(['requested', 'scheduled', 'delayed', 'running', 'pausing', 'paused', 'resuming', 'pending']);
+export const CANCELABLE = new Set([
+  'requested',
+  'scheduled',
+  'delayed',
+  'running',
+  'pausing',
+  'paused',
+  'resuming',
+  'pending',
+]);
 export const STATUSES = [
-  'requested', 'scheduled', 'delayed', 'running', 'succeeded', 'failed', 'timeout', 'abandoned',
-  'canceling', 'canceled', 'pending', 'pausing', 'paused', 'resuming',
+  'requested',
+  'scheduled',
+  'delayed',
+  'running',
+  'succeeded',
+  'failed',
+  'timeout',
+  'abandoned',
+  'canceling',
+  'canceled',
+  'pending',
+  'pausing',
+  'paused',
+  'resuming',
 ];
 export const WORKFLOW_RUNNERS = new Set(['orquesta', 'action-chain']);
