@@ -1,0 +1,117 @@
+// A small closed-loop HTTP load generator: `concurrency` workers each send a request, wait for
+// the whole response, and send the next one, over keep-alive sockets. Closed loop means a slow
+// response delays the next request, so queueing delay that an open-loop client would observe is
+// NOT counted (it is not coordinated-omission-aware). Same client for Squall, the floors and
+// Node-RED, so the comparison is fair even if the absolute tail is optimistic.
+import http from 'node:http';
+
+/**
+ * @param {{url: string, method?: string, body?: string, headers?: Record<string,string>,
+ *   concurrency: number, requests: number, warmup?: number, check?: (status: number, body: string) => string|undefined}} opts
+ * @returns {Promise<{latencies: number[], elapsedMs: number, errors: number, firstError?: string}>}
+ */
+export async function load(opts) {
+  const url = new URL(opts.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const body = opts.body ?? '';
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(opts.headers ?? {}),
+  };
+  const one = () =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: opts.method ?? 'POST',
+          agent,
+          headers,
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - t0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            const problem = opts.check
+              ? opts.check(res.statusCode ?? 0, text)
+              : res.statusCode >= 400
+                ? `HTTP ${res.statusCode}: ${text.slice(0, 200)}`
+                : undefined;
+            resolve({ ms, problem });
+          });
+          res.on('error', (err) => resolve({ ms: performance.now() - t0, problem: String(err) }));
+        },
+      );
+      req.on('error', (err) => resolve({ ms: performance.now() - t0, problem: String(err) }));
+      req.end(body);
+    });
+
+  const runPhase = async (total, record) => {
+    let issued = 0;
+    const worker = async () => {
+      while (issued < total) {
+        issued++;
+        const r = await one();
+        record?.(r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, total) }, worker));
+  };
+
+  await runPhase(opts.warmup ?? 0);
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  const t0 = performance.now();
+  await runPhase(opts.requests, (r) => {
+    if (r.problem) {
+      errors++;
+      firstError ??= r.problem;
+    } else latencies.push(r.ms);
+  });
+  const elapsedMs = performance.now() - t0;
+  agent.destroy();
+  return { latencies, elapsedMs, errors, firstError };
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+const round = (v, d = 2) => (Number.isFinite(v) ? +v.toFixed(d) : v);
+
+/** Prints (and returns) the latency line and the throughput line of one load run. */
+export function report(name, run, extra = {}) {
+  const sorted = [...run.latencies].sort((a, b) => a - b);
+  const n = sorted.length;
+  const lines = [
+    {
+      name: `${name}.latency`,
+      unit: 'ms',
+      p50: round(percentile(sorted, 50)),
+      p99: round(percentile(sorted, 99)),
+      n,
+      ...(run.errors ? { errors: run.errors, first_error: run.firstError } : {}),
+      ...extra,
+    },
+    { name: `${name}.throughput`, unit: 'req/s', value: round((n / run.elapsedMs) * 1000, 1), n, ...extra },
+  ];
+  for (const l of lines) emit(l);
+  return lines;
+}
+
+export const results = [];
+export function emit(line) {
+  results.push(line);
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+export function skip(name, reason) {
+  emit({ name, skipped: true, reason });
+}

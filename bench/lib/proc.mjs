@@ -1,0 +1,60 @@
+// Child processes for the bench: start, wait until ready, sample RSS, stop.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Starts a process; resolves when `ready(line)` returns a truthy value for an output line. */
+export function startProcess(cmd, args, { env, cwd, ready, timeoutMs = 60_000, label = cmd } = {}) {
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${label} not ready after ${timeoutMs} ms:\n${log.slice(-2000)}`));
+    }, timeoutMs);
+    let found = false;
+    const onData = (chunk) => {
+      log += chunk.toString();
+      if (log.length > 200_000) log = log.slice(-100_000);
+      if (found) return;
+      for (const line of log.split('\n')) {
+        const v = ready(line);
+        if (v) {
+          found = true;
+          clearTimeout(timer);
+          resolve({ child, value: v, readyMs: performance.now() - t0, log: () => log });
+          return;
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => {
+      if (!found) {
+        clearTimeout(timer);
+        reject(new Error(`${label} exited (${code ?? signal}) before it was ready:\n${log.slice(-3000)}`));
+      }
+    });
+  });
+}
+
+export async function stopProcess(child, timeoutMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(t);
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? +(Number(m[1]) / 1024).toFixed(1) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

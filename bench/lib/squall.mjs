@@ -1,0 +1,54 @@
+// Runs the real `squall start` (dist/) as a child process on a temp data dir (embedded store).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, sleep } from './proc.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Auth is OFF for the bench (auth.enable: false): every webhook is accepted without a credential
+ * lookup. Log level warn: no per-request info lines.
+ */
+export function writeSquallConfig(dir, packsDir, extra = {}) {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'squall.yaml');
+  const cfg = {
+    data_dir: path.join(dir, 'data'),
+    api: { host: '127.0.0.1', port: 0 },
+    auth: { enable: false },
+    log: { level: 'warn', format: 'json' },
+    packs: { paths: [packsDir] },
+    ...extra,
+  };
+  writeFileSync(file, JSON.stringify(cfg, null, 2)); // JSON is YAML
+  return file;
+}
+
+/** Starts Squall; readyMs is spawn → first 200 from /api/v1/health. */
+export async function startSquall(configFile, { nodeArgs = [], env = {} } = {}) {
+  const t0 = performance.now();
+  const started = await startProcess(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, 'bin', 'squall.js'), 'start', '--config', configFile],
+    {
+      cwd: path.dirname(configFile),
+      env: { SQUALL_AUTH_ADMIN_PASSWORD: 'bench-admin-pw', ...env },
+      ready: (line) => /Squall is up: (http\S+)/.exec(line)?.[1],
+      label: 'squall start',
+      timeoutMs: 120_000,
+    },
+  );
+  const url = started.value;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (performance.now() - t0 > 120_000) throw new Error('squall: /api/v1/health never became healthy');
+    await sleep(10);
+  }
+  return { child: started.child, url, readyMs: performance.now() - t0, log: started.log };
+}
