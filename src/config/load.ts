@@ -63,6 +63,20 @@ export interface SquallConfig {
     catch_up_limit: number;
     resync_interval_ms: number;
   };
+  retention: {
+    executions_days: number;
+    execution_output_days: number;
+    trigger_instances_days: number;
+    rule_enforcements_days: number;
+    traces_days: number;
+    tokens_days: number;
+    inquiries_days: number;
+    check_every_ms: number;
+    batch_size: number;
+    batch_pause_ms: number;
+  };
+  backpressure: { max_queue_depth: number; retry_after_seconds: number; refresh_ms: number };
+  results: { max_inline_bytes: number; preview_bytes: number };
 }
 
 /** Bad configuration. The CLI exits with code 2 on it. */

@@ -443,5 +443,123 @@ export const configSchema = {
         },
       },
     },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Garbage collection of old records (st2 garbagecollector). Every *_days is off (0) by default, like st2.',
+      properties: {
+        executions_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete completed executions (with their output and stored results) older than this.',
+        },
+        execution_output_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete output lines of completed executions older than this (keeps the executions).',
+        },
+        trigger_instances_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete trigger instances older than this.',
+        },
+        rule_enforcements_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete rule enforcements older than this.',
+        },
+        traces_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete traces older than this.',
+        },
+        tokens_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete auth tokens that expired more than this many days ago.',
+        },
+        inquiries_days: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Delete answered or timed-out inquiries older than this (pending ones are kept).',
+        },
+        check_every_ms: {
+          type: 'integer',
+          minimum: 1000,
+          default: 600000,
+          description: 'How often the collection runs (one process at a time, an Agenda job).',
+        },
+        batch_size: {
+          type: 'integer',
+          minimum: 1,
+          default: 500,
+          description: 'Records deleted per batch.',
+        },
+        batch_pause_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 200,
+          description: 'Pause between batches, so collection never starves the API of the database.',
+        },
+      },
+    },
+    backpressure: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Refuse new work (429 + Retry-After) on POST /api/v1/executions and webhooks while too much is queued.',
+      properties: {
+        max_queue_depth: {
+          type: 'integer',
+          minimum: 0,
+          default: 10000,
+          description:
+            'Executions requested, scheduled or delayed but not yet running above which intake answers 429; 0 = never.',
+        },
+        retry_after_seconds: {
+          type: 'integer',
+          minimum: 1,
+          default: 5,
+          description: 'The Retry-After a refused request is given.',
+        },
+        refresh_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 1000,
+          description: 'How often each API process re-counts the queue in the store.',
+        },
+      },
+    },
+    results: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Execution results: large ones are stored outside the execution record.',
+      properties: {
+        max_inline_bytes: {
+          type: 'integer',
+          minimum: 1024,
+          default: 1048576,
+          description:
+            'A result larger than this (as JSON) is stored apart (files under <data_dir>/results, or GridFS on MongoDB); the execution keeps a preview and the API returns the whole result.',
+        },
+        preview_bytes: {
+          type: 'integer',
+          minimum: 0,
+          default: 4096,
+          description: 'Size of the preview kept in the execution record of an offloaded result.',
+        },
+      },
+    },
   },
 } as const;

@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import {
+  BaseNotificationChannel,
+  type JobNotification,
+  type JobStateNotification,
+  type NotificationChannelConfig,
+} from 'agenda';
+import { SquallError } from '../errors.js';
+
+/**
+ * Agenda's NotificationChannel on Redis pub/sub: a job saved in one process is announced to every
+ * process, whose job processor fills its queue at once instead of waiting for the next poll
+ * (scheduler.process_every_ms). Polling stays as the safety net for missed messages.
+ */
+export class RedisNotificationChannel extends BaseNotificationChannel {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly stateChannel: string;
+
+  constructor(
+    private readonly url: string,
+    config: NotificationChannelConfig = {},
+  ) {
+    super({ channelName: 'squall:agenda:jobs', ...config });
+    this.stateChannel = `${this.config.channelName}:state`;
+    this.pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.sub = new Redis(url, { lazyConnect: true });
+    for (const conn of [this.pub, this.sub]) conn.on('error', (err: Error) => this.emit('error', err));
+    // ioredis reconnects by itself; mirror its state so Agenda skips publishing while it is away.
+    this.sub.on('ready', () => this.state !== 'disconnected' && this.setState('connected'));
+    this.sub.on('reconnecting', () => this.state === 'connected' && this.setState('reconnecting'));
+    this.sub.on('message', (channel: string, message: string) => {
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(message) as Record<string, unknown>;
+      } catch (err) {
+        this.emit(
+          'error',
+          new SquallError('JOB_NOTIFICATION_UNREADABLE', `a message on ${channel} is not JSON`, {
+            channel,
+            cause: String(err),
+          }),
+        );
+        return;
+      }
+      if (channel === this.config.channelName) void this.notifyHandlers(reviveJob(parsed));
+      else if (channel === this.stateChannel) void this.notifyStateHandlers(reviveState(parsed));
+    });
+  }
+
+  async connect(): Promise<void> {
+    this.setState('connecting');
+    try {
+      if (this.pub.status === 'wait') await this.pub.connect();
+      if (this.sub.status === 'wait') await this.sub.connect();
+      await this.sub.subscribe(this.config.channelName, this.stateChannel);
+    } catch (err) {
+      this.setState('error');
+      throw new SquallError(
+        'REDIS_UNREACHABLE',
+        `cannot connect to Redis at ${redact(this.url)} for job notifications: ${String(err)}`,
+        { channel: this.config.channelName },
+      );
+    }
+    this.clearReconnect();
+    this.setState('connected');
+  }
+
+  async disconnect(): Promise<void> {
+    this.clearReconnect();
+    this.handlers.clear();
+    this.stateHandlers.clear();
+    this.setState('disconnected');
+    await Promise.all(
+      [this.pub, this.sub].map((c) =>
+        c.status === 'wait' || c.status === 'end' ? c.disconnect() : c.quit(),
+      ),
+    );
+  }
+
+  async publish(notification: JobNotification): Promise<void> {
+    await this.pub.publish(this.config.channelName, JSON.stringify(notification));
+  }
+
+  async publishState(notification: JobStateNotification): Promise<void> {
+    await this.pub.publish(this.stateChannel, JSON.stringify(notification));
+  }
+}
+
+const toDate = (v: unknown) => (v === null || v === undefined ? v : new Date(String(v)));
+
+function reviveJob(raw: Record<string, unknown>): JobNotification {
+  return {
+    ...(raw as unknown as JobNotification),
+    nextRunAt: (toDate(raw.nextRunAt) as Date | null | undefined) ?? null,
+    timestamp: toDate(raw.timestamp) as Date,
+  };
+}
+
+function reviveState(raw: Record<string, unknown>): JobStateNotification {
+  const out = { ...raw } as Record<string, unknown>;
+  for (const k of ['timestamp', 'retryAt', 'lastRunAt', 'lastFinishedAt'])
+    if (k in out) out[k] = toDate(out[k]);
+  return out as unknown as JobStateNotification;
+}
+
+function redact(url: string): string {
+  return url.replace(/:\/\/([^:/@]*):[^@/]*@/, '://$1:****@');
+}
