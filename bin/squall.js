@@ -10,5 +10,7 @@ if (!existsSync(entry)) {
   process.stderr.write('squall: not built yet. Run `npm start` (installs and builds) or `npm run build`.\n');
   process.exit(1);
 }
+// The entry point composes the chat transports with the domain (src/ never imports adapters/).
+await import(pathToFileURL(path.join(root, 'dist', 'adapters', 'index.js')).href);
 const { main } = await import(pathToFileURL(entry).href);
 await main(process.argv);

@@ -13,6 +13,7 @@ import { executionsSubsystem } from './executions/subsystem.js';
 import { decryptValue, encryptValue, getKeyValueService, kvSubsystem, loadOrCreateKey } from './kv/index.js';
 import { policiesSubsystem } from './policies/subsystem.js';
 import { eventsSubsystem } from './rules/index.js';
+import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
@@ -118,6 +119,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     executions,
     workflows,
     eventsSubsystem(executionService),
+    chatopsSubsystem(executionService, { adapters: (services) => configuredChatAdapters(services.config) }),
     timersSubsystem(),
     sensorsSubsystem(),
     stream,

@@ -114,3 +114,9 @@ export function chatopsSubsystem(
     },
   };
 }
+export {
+  registerChatAdapter,
+  configuredChatAdapters,
+  registeredChatTransports,
+  type ChatAdapterFactory,
+} from './registry.js';

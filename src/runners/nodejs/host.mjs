@@ -44,11 +44,37 @@ function isClass(fn) {
   );
 }
 
+/**
+ * Chat from an action (packs/chatops): posts through Squall's API with the execution's temporary
+ * token, so RBAC and routes apply as for any other caller.
+ */
+function makeChat() {
+  const api = process.env.ST2_ACTION_API_URL;
+  const token = process.env.ST2_ACTION_AUTH_TOKEN;
+  const post = async (path, body) => {
+    if (!api) throw new Error('chat is not available: ST2_ACTION_API_URL is not set');
+    const res = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { 'X-Auth-Token': token } : {}) },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`chat ${path} failed with ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    postMessage: (m) => post('/chatops/message', m),
+    postResult: (r) => post('/chatops/result', r),
+  };
+}
+
 async function runAction(msg) {
   const sdk = {
     config: msg.config ?? {},
     logger: makeLogger(msg.action),
     datastore: makeDatastore(),
+    chat: makeChat(),
+    env: process.env,
     executionId: msg.executionId,
     pack: msg.pack,
   };
