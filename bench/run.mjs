@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+// `npm run bench`: every figure of bench/README.md in one run on this machine, one JSON line per
+// figure on stdout ({name, unit, p50, p99 | value, n} or {name, skipped, reason}); progress on
+// stderr. Also writes bench/results/latest.jsonl, latest.md (the table) and profile-scenario1.json.
+// SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
+// Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { emit, load, report, results, skip } from './lib/loadgen.mjs';
+import { ensureNodeRed, startNodeRed } from './lib/nodered.mjs';
+import { writeBenchPack } from './lib/pack.mjs';
+import { topSelfTime } from './lib/profile.mjs';
+import { rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
+import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
+import { runRules } from './rules.mjs';
+import { runStore } from './store.mjs';
+
+const SCALE = Number(process.env.SQUALL_BENCH_SCALE ?? 1);
+const N = (n) => Math.max(20, Math.round(n * SCALE));
+const SEQ = N(500);
+const SEQ_SPAWN = N(300);
+const CONC = 16;
+const CONC_N = N(1000);
+const WARMUP = 50;
+const BODY = JSON.stringify({ event: 'bench', value: 42 });
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const started = performance.now();
+const log = (msg) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** seq + concurrency 16 against one url; returns the report lines keyed by mode. */
+async function drive(name, url, { seq = SEQ, check } = {}) {
+  const out = {};
+  log(`${name}: ${seq} sequential`);
+  out.seq = report(
+    `${name}.seq`,
+    await load({ url, body: BODY, concurrency: 1, requests: seq, warmup: WARMUP, check }),
+  );
+  log(`${name}: ${CONC_N} at concurrency ${CONC}`);
+  out.c16 = report(
+    `${name}.c${CONC}`,
+    await load({ url, body: BODY, concurrency: CONC, requests: CONC_N, warmup: WARMUP, check }),
+  );
+  return out;
+}
+
+const squallCheck = (status, text) => {
+  if (status !== 200) return `HTTP ${status}: ${text.slice(0, 300)}`;
+  const body = JSON.parse(text);
+  const ex = body.executions ?? [];
+  if (ex.length !== 1 || ex[0].status !== 'succeeded') return `unexpected answer: ${text.slice(0, 300)}`;
+  return undefined;
+};
+
+async function floors() {
+  for (const [mode, label, seq] of [
+    ['202', 'floor.node_http_202', SEQ],
+    ['spawn', 'floor.node_http_spawn_true', SEQ_SPAWN],
+    ['bash', 'floor.node_http_spawn_bash_c_true', SEQ_SPAWN],
+  ]) {
+    const srv = await startProcess(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'lib', 'floor-server.mjs'), mode],
+      {
+        ready: (line) => /listening (\d+)/.exec(line)?.[1],
+        label,
+      },
+    );
+    children.add(srv.child);
+    await drive(label, `http://127.0.0.1:${srv.value}/`, { seq });
+    await stopProcess(srv.child);
+    children.delete(srv.child);
+  }
+}
+
+async function squall(dir) {
+  const packs = path.join(dir, 'packs');
+  writeBenchPack(packs);
+  const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);
+  log('squall: starting (embedded store, auth off)');
+  const s = await startSquall(cfg);
+  children.add(s.child);
+  emit({ name: 'startup.squall.to_healthy', unit: 'ms', value: +s.readyMs.toFixed(0), n: 1 });
+  await sleep(2000); // let start-up work (registration, timers) settle
+  emit({ name: 'footprint.squall.idle_rss', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
+  const hook = (h) => `${s.url}/api/v1/webhooks/${h}?wait=10`;
+  const noop = await drive('squall.webhook_core_noop', hook('bench_noop'), { check: squallCheck });
+  const local = await drive('squall.webhook_core_local_true', hook('bench_local'), {
+    seq: SEQ_SPAWN,
+    check: squallCheck,
+  });
+  emit({ name: 'footprint.squall.rss_after_scenario1', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
+  await stopProcess(s.child);
+  children.delete(s.child);
+  return { noop, local };
+}
+
+async function squallProfile(dir) {
+  const packs = path.join(dir, 'packs');
+  const profDir = path.join(dir, 'prof');
+  const cfg = writeSquallConfig(path.join(dir, 'squall-prof'), packs);
+  log('squall: CPU-profiled run of scenario 1 (core.noop, concurrency 16)');
+  const s = await startSquall(cfg, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  children.add(s.child);
+  await sleep(1000);
+  await load({
+    url: `${s.url}/api/v1/webhooks/bench_noop?wait=10`,
+    body: BODY,
+    concurrency: CONC,
+    requests: N(600),
+    warmup: 0,
+    check: squallCheck,
+  });
+  await stopProcess(s.child, 30_000);
+  children.delete(s.child);
+  const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+  if (!files.length)
+    return skip('profile.squall.scenario1', 'no .cpuprofile written (squall did not exit cleanly?)');
+  const summary = topSelfTime(path.join(profDir, files[0]), 20);
+  writeFileSync(path.join(RESULTS, 'profile-scenario1.json'), JSON.stringify(summary, null, 2) + '\n');
+  emit({
+    name: 'profile.squall.scenario1',
+    unit: 'ms',
+    value: summary.busy_ms,
+    n: 1,
+    note: 'busy CPU ms; top self-time functions in bench/results/profile-scenario1.json',
+  });
+}
+
+async function nodeRed(dir) {
+  const scratch = path.join(os.tmpdir(), 'squall-bench-peers', 'node-red');
+  log(`node-red: ensuring node-red@4.1 in ${scratch}`);
+  const red = ensureNodeRed(scratch);
+  const nr = await startNodeRed(red, path.join(dir, 'node-red'), await freePort());
+  children.add(nr.child);
+  emit({ name: 'startup.nodered.to_ready', unit: 'ms', value: +nr.readyMs.toFixed(0), n: 1 });
+  emit({ name: 'footprint.nodered.idle_rss', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
+  const noop = await drive('nodered.http_noop', `${nr.url}/noop`);
+  const spawnOut = await drive('nodered.exec_spawn_true', `${nr.url}/spawn`, { seq: SEQ_SPAWN });
+  emit({ name: 'footprint.nodered.rss_after_load', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
+  await stopProcess(nr.child);
+  children.delete(nr.child);
+  return { noop, spawn: spawnOut };
+}
+
+function ratios(sq, nr) {
+  for (const [label, s, n] of [
+    ['core_local_true_vs_exec_spawn_true', sq.local, nr.spawn],
+    ['core_noop_vs_http_noop', sq.noop, nr.noop],
+  ]) {
+    for (const mode of ['seq', 'c16']) {
+      emit({
+        name: `ratio.squall_over_nodered.${label}.${mode}.p50_latency`,
+        unit: 'x',
+        value: +(s[mode][0].p50 / n[mode][0].p50).toFixed(2),
+        n: 1,
+      });
+      emit({
+        name: `ratio.squall_over_nodered.${label}.${mode}.throughput`,
+        unit: 'x',
+        value: +(s[mode][1].value / n[mode][1].value).toFixed(2),
+        n: 1,
+      });
+    }
+  }
+}
+
+/** Runs a bench script as a child and passes its JSON lines through. */
+async function childBench(args, name) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const code = await new Promise((r) => child.on('exit', r));
+  children.delete(child);
+  const lines = out.split('\n').filter((l) => l.trim().startsWith('{'));
+  for (const l of lines) emit(JSON.parse(l));
+  if (code !== 0 || lines.length === 0)
+    skip(name, `exited ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`);
+}
+
+async function workflows() {
+  const seq = path.join(ROOT, 'bench', 'workflow.ts');
+  if (existsSync(seq)) {
+    log('workflow: 100-task sequential (bench/workflow.ts)');
+    await childBench(['--import', 'tsx', seq, '100'], 'workflow.sequential_noop');
+  } else skip('workflow.sequential_noop', 'bench/workflow.ts is not there');
+  const items = path.join(ROOT, 'bench', 'workflow-items.ts');
+  if (existsSync(items)) {
+    log('workflow: 50-item with-items at concurrency 10');
+    await childBench(['--import', 'tsx', items, '50', '10'], 'workflow.with_items_noop');
+  } else
+    skip(
+      'workflow.with_items_noop.50x_c10',
+      'bench/workflow-items.ts (50-item with-items at concurrency 10) is not written yet',
+    );
+}
+
+function chat() {
+  const adapter = ['adapters/slack', 'src/chatops/slack'].find((p) => existsSync(path.join(ROOT, p)));
+  if (!adapter)
+    return skip(
+      'chat.slack_emulator.noop_alias',
+      'no Slack adapter yet (adapters/slack absent; src/chatops has only the shell adapter): nothing to drive test/emulators/slack with',
+    );
+  return skip(
+    'chat.slack_emulator.noop_alias',
+    `a Slack adapter exists (${adapter}) but the bench driver for it is not written yet`,
+  );
+}
+
+function scaleOut() {
+  const mongo = process.env.SQUALL_BENCH_MONGO_URL;
+  const redis = process.env.SQUALL_BENCH_REDIS_URL;
+  if (!mongo || !redis)
+    return skip(
+      'scaleout.webhook_core_noop',
+      'SQUALL_BENCH_MONGO_URL and SQUALL_BENCH_REDIS_URL are not both set',
+    );
+  return skip(
+    'scaleout.webhook_core_noop',
+    'no cross-process event transport yet (src/events EventBus.attach has no Redis implementation), so a webhook ?wait= on the API process never sees executions finished by another runner process',
+  );
+}
+
+function table() {
+  const rows = results.map((r) => {
+    if (r.skipped) return `| ${r.name} | skipped | ${r.reason} |`;
+    const v = r.value !== undefined ? `${r.value}` : `p50 ${r.p50} / p99 ${r.p99}`;
+    return `| ${r.name} | ${v} ${r.unit} | n=${r.n}${r.errors ? `, errors=${r.errors}` : ''} |`;
+  });
+  return ['| figure | result | notes |', '|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+mkdirSync(RESULTS, { recursive: true });
+const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-'));
+try {
+  log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model}), node ${process.version}, scale ${SCALE}`);
+  emit({
+    name: 'machine',
+    unit: 'cpus',
+    value: os.cpus().length,
+    n: 1,
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+  });
+  log('floor: embedded store write rate');
+  await runStore({ count: N(5000) });
+  await floors();
+  const sq = await squall(dir);
+  if (process.env.SQUALL_BENCH_NO_PEERS) skip('nodered', 'SQUALL_BENCH_NO_PEERS is set');
+  else {
+    try {
+      ratios(sq, await nodeRed(dir));
+    } catch (err) {
+      skip('nodered', `Node-RED could not be run: ${String(err.message ?? err).slice(0, 300)}`);
+    }
+  }
+  log('rules engine: 10 / 1,000 / 10,000 rules');
+  await runRules();
+  await workflows();
+  chat();
+  scaleOut();
+  if (process.env.SQUALL_BENCH_NO_PROFILE) skip('profile.squall.scenario1', 'SQUALL_BENCH_NO_PROFILE is set');
+  else await squallProfile(dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  writeFileSync(path.join(RESULTS, 'latest.jsonl'), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(path.join(RESULTS, 'latest.md'), table());
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; bench/results/latest.{jsonl,md}`);
+}
+process.exit(0);
