@@ -48,6 +48,27 @@ export interface SquallConfig {
     delivery_attempts: number;
     delivery_backoff_ms: number;
     alias_reload_ms: number;
+    slack: {
+      enabled: boolean;
+      mode: 'socket' | 'http';
+      bot_token?: string;
+      app_token?: string;
+      signing_secret?: string;
+      slash_command: string;
+      api_url?: string;
+      events_path: string;
+      port: number;
+    };
+    discord: {
+      enabled: boolean;
+      token?: string;
+      application_id?: string;
+      guild_id?: string;
+      api_url?: string;
+      gateway_url?: string;
+      prefix?: string;
+      slash_command: string;
+    };
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
   executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };

@@ -279,6 +279,104 @@ export const configSchema = {
           default: 60000,
           description: 'How often the alias list is re-read besides on alias change events.',
         },
+        slack: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description:
+            'The Slack transport (adapters/slack, @slack/bolt): Socket Mode needs bot_token + app_token, HTTP mode bot_token + signing_secret.',
+          properties: {
+            enabled: {
+              type: 'boolean',
+              default: false,
+              description: 'Connect to Slack (with the chat role).',
+            },
+            mode: {
+              type: 'string',
+              enum: ['socket', 'http'],
+              default: 'socket',
+              description: 'socket: outbound WebSocket (no public URL); http: Events API on events_path.',
+            },
+            bot_token: { type: 'string', secret: true, description: 'The bot token (xoxb-…).' },
+            app_token: {
+              type: 'string',
+              secret: true,
+              description: 'The app-level token (xapp-…, connections:write), Socket Mode only.',
+            },
+            signing_secret: {
+              type: 'string',
+              secret: true,
+              description: 'Verifies HTTP-mode requests (v0 HMAC, 5-minute timestamp window).',
+            },
+            slash_command: {
+              type: 'string',
+              pattern: '^/',
+              default: '/squall',
+              description: 'The slash command answered as a chat command.',
+            },
+            api_url: {
+              type: 'string',
+              pattern: '^https?://',
+              description: "Web API base URL (default Slack's https://slack.com/api/; an emulator in tests).",
+            },
+            events_path: {
+              type: 'string',
+              pattern: '^/',
+              default: '/slack/events',
+              description: 'HTTP mode: path for events, interactivity and slash commands.',
+            },
+            port: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 65535,
+              default: 3000,
+              description:
+                "HTTP mode: port of the Slack receiver (its own listener: signatures need the raw body, which the API app's parsers consume).",
+            },
+          },
+        },
+        discord: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'The Discord transport (adapters/discord, discord.js).',
+          properties: {
+            enabled: {
+              type: 'boolean',
+              default: false,
+              description: 'Connect to Discord (with the chat role).',
+            },
+            token: { type: 'string', secret: true, description: 'The bot token.' },
+            application_id: {
+              type: 'string',
+              description:
+                'Application id, for registering the slash command (default: from the gateway READY).',
+            },
+            guild_id: {
+              type: 'string',
+              description: 'Register the slash command in this guild (instantly) instead of globally.',
+            },
+            api_url: {
+              type: 'string',
+              pattern: '^https?://',
+              description: "REST base URL without /v10 (default Discord's; an emulator in tests).",
+            },
+            gateway_url: {
+              type: 'string',
+              description:
+                'Unused by discord.js 14 (the gateway comes from GET /gateway/bot at api_url); kept for operators.',
+            },
+            prefix: {
+              type: 'string',
+              description: 'Command prefix on Discord (default: chatops.prefix).',
+            },
+            slash_command: {
+              type: 'string',
+              default: 'squall',
+              description: 'Name of the slash command (/squall <command>); empty registers none.',
+            },
+          },
+        },
       },
     },
     packs: {

@@ -1,0 +1,393 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import {
+  SquallError,
+  type ButtonHandler,
+  type ChatAdapter,
+  type ChatCapabilities,
+  type ChatUser,
+  type IncomingMessage,
+  type MessageHandler,
+  type MessageUpdate,
+  type OutgoingMessage,
+  type PostedMessage,
+  type Question,
+  type TextUpload,
+} from '../../src/chatops/index.js';
+import { SeenSet, type AdapterLogger, consoleLogger } from './util.js';
+
+export interface SlackAdapterOptions {
+  /** Socket Mode (an outbound WebSocket, needs `appToken`) or HTTP (Events API; needs `signingSecret`). */
+  mode: 'socket' | 'http';
+  botToken: string;
+  appToken?: string;
+  signingSecret?: string;
+  /** The slash command answered as a chat command ("/squall"). */
+  slashCommand?: string;
+  /** Web API base (the emulator's in tests); Slack's own by default. */
+  apiUrl?: string;
+  /** HTTP mode: path of the Events API / interactivity / commands endpoint. */
+  eventsPath?: string;
+  /** HTTP mode: port of Bolt's receiver (0 = any free port). */
+  port?: number;
+  /** Web API retries (the SDK's own backoff, 429s included); the SDK default when absent. */
+  retries?: number;
+  logger?: AdapterLogger;
+}
+
+/** Slack's limit for one section block's text; longer text is split over several sections. */
+const SECTION_LIMIT = 3000;
+const BUTTON_BLOCK = 'squall-ask';
+
+function sections(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < text.length && out.length < 45; i += SECTION_LIMIT)
+    out.push({ type: 'section', text: { type: 'mrkdwn', text: text.slice(i, i + SECTION_LIMIT) } });
+  return out;
+}
+
+/** Slack's mrkdwn needs &, < and > escaped; the pipeline's text is plain. */
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+type SlackMessageEvent = {
+  type: string;
+  subtype?: string;
+  channel: string;
+  channel_type?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+};
+
+/**
+ * The Slack transport on @slack/bolt (Socket Mode or the Events API over HTTP). Commands come from
+ * channel messages, mentions, DMs and the slash command; everything the bot says goes out as Block
+ * Kit sections with the plain text as the notification fallback. Slack ids pass through untouched
+ * so the pipeline maps `slack:<U…>` to a Squall user.
+ */
+export class SlackAdapter implements ChatAdapter {
+  readonly name = 'slack';
+  readonly capabilities: ChatCapabilities = {
+    threads: true,
+    updates: true,
+    uploads: true,
+    buttons: true,
+    maxMessageLength: 4000,
+  };
+  private app: App | undefined;
+  private server: Server | undefined;
+  private botUserId = '';
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly buttonHandlers: ButtonHandler[] = [];
+  private readonly users = new Map<string, ChatUser>();
+  /** Messages already handed to the pipeline: a Socket Mode redelivery or app_mention + message twin is dropped. */
+  private readonly seen = new SeenSet(2000);
+  private readonly log: AdapterLogger;
+
+  constructor(private readonly options: SlackAdapterOptions) {
+    this.log = options.logger ?? consoleLogger('slack');
+    if (options.mode === 'socket' && !options.appToken)
+      throw new SquallError(
+        'CHAT_CONFIG_INVALID',
+        'chatops.slack.app_token is required in Socket Mode (an xapp- token with connections:write)',
+        { adapter: 'slack' },
+      );
+    if (options.mode === 'http' && !options.signingSecret)
+      throw new SquallError(
+        'CHAT_CONFIG_INVALID',
+        'chatops.slack.signing_secret is required in HTTP mode (requests are verified with it)',
+        { adapter: 'slack' },
+      );
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onButton(handler: ButtonHandler): void {
+    this.buttonHandlers.push(handler);
+  }
+
+  /** HTTP mode: the port Bolt's receiver listens on (after connect()). */
+  httpPort(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
+  async connect(): Promise<void> {
+    if (this.app) return;
+    const o = this.options;
+    const clientOptions = {
+      ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}),
+      ...(o.retries !== undefined
+        ? { retryConfig: { retries: o.retries, minTimeout: 0, maxTimeout: 0 } }
+        : {}),
+    };
+    const app = new App({
+      token: o.botToken,
+      logger: boltLogger(this.log),
+      logLevel: LogLevel.WARN,
+      // init() below reports a bad token as an error instead of an unhandled rejection.
+      deferInitialization: true,
+      clientOptions,
+      ...(o.mode === 'socket'
+        ? {
+            socketMode: true,
+            appToken: o.appToken,
+            installerOptions: { clientOptions },
+          }
+        : {
+            signingSecret: o.signingSecret,
+            endpoints: o.eventsPath ?? '/slack/events',
+          }),
+    });
+    this.wire(app);
+    try {
+      await app.init();
+      const auth = await app.client.auth.test();
+      this.botUserId = String(auth.user_id ?? '');
+      const started = await app.start(o.mode === 'http' ? (o.port ?? 3000) : undefined);
+      if (o.mode === 'http') this.server = started as Server;
+    } catch (err) {
+      await app.stop().catch(() => undefined);
+      throw new SquallError(
+        'CHAT_CONNECT_FAILED',
+        `could not connect to Slack (${o.mode} mode): ${errorText(err)}`,
+        { adapter: 'slack', mode: o.mode },
+      );
+    }
+    this.app = app;
+  }
+
+  async disconnect(): Promise<void> {
+    const app = this.app;
+    this.app = undefined;
+    this.server = undefined;
+    await app?.stop();
+  }
+
+  private wire(app: App): void {
+    app.error(async (err) => {
+      this.log.error({ err: errorText(err) }, 'slack listener failed');
+    });
+    app.event('message', async ({ event }) => {
+      await this.incoming(event as unknown as SlackMessageEvent, false);
+    });
+    app.event('app_mention', async ({ event }) => {
+      await this.incoming({ ...(event as unknown as SlackMessageEvent), type: 'message' }, true);
+    });
+    const command = this.options.slashCommand ?? '/squall';
+    app.command(command, async ({ command: cmd, ack }) => {
+      await ack();
+      try {
+        // A slash command leaves no message to thread under: post one, so the answer has a home.
+        const root = await this.app!.client.chat.postMessage({
+          channel: cmd.channel_id,
+          text: `<@${cmd.user_id}> ran ${command} ${cmd.text}`,
+        });
+        const user = await this.userOf(cmd.user_id, cmd.user_name);
+        await this.emit({
+          text: cmd.text,
+          user,
+          channel: cmd.channel_id,
+          messageId: String(root.ts),
+          isDirect: cmd.channel_name === 'directmessage' || cmd.channel_id.startsWith('D'),
+          mentionsBot: true,
+        });
+      } catch (err) {
+        this.log.error({ err: errorText(err), channel: cmd.channel_id }, 'slack slash command failed');
+      }
+    });
+    app.action(/^squall:\d+$/, async ({ ack, body, action }) => {
+      await ack();
+      const b = body as unknown as {
+        user: { id: string; username?: string; name?: string };
+        channel?: { id: string };
+        container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
+        message?: { ts: string; thread_ts?: string };
+      };
+      const a = action as unknown as { block_id?: string; value?: string };
+      const payload = (a.block_id ?? '').replace(/^squall-ask:/, '');
+      const messageId = b.message?.ts ?? b.container?.message_ts ?? '';
+      const channel = b.channel?.id ?? b.container?.channel_id ?? '';
+      const thread = b.message?.thread_ts ?? b.container?.thread_ts;
+      const user = await this.userOf(b.user.id, b.user.username ?? b.user.name);
+      for (const h of this.buttonHandlers) {
+        try {
+          await h({ user, payload, value: a.value ?? '', messageId, channel, ...(thread ? { thread } : {}) });
+        } catch (err) {
+          this.log.error({ err: errorText(err) }, 'slack button handler failed');
+        }
+      }
+    });
+  }
+
+  private async incoming(event: SlackMessageEvent, mentioned: boolean): Promise<void> {
+    // Edits, deletions, joins and the like are not commands.
+    if (event.subtype && event.subtype !== 'bot_message' && event.subtype !== 'thread_broadcast') return;
+    if (!this.seen.add(`${event.channel}:${event.ts}`)) return;
+    const fromBot = Boolean(event.bot_id) || event.subtype === 'bot_message';
+    const raw = event.text ?? '';
+    const mention = this.botUserId ? new RegExp(`<@${this.botUserId}(\\|[^>]*)?>`, 'g') : null;
+    const mentionsBot = mentioned || (mention ? mention.test(raw) : false);
+    const text = mention ? raw.replace(mention, '').replace(/^\s*[:,]?\s*/, '') : raw;
+    const user = event.user
+      ? await this.userOf(event.user)
+      : { id: event.bot_id ?? 'unknown', name: event.bot_id ?? 'bot' };
+    await this.emit({
+      text: unescapeMrkdwn(text.trim()),
+      user,
+      channel: event.channel,
+      ...(event.thread_ts && event.thread_ts !== event.ts ? { thread: event.thread_ts } : {}),
+      messageId: event.ts,
+      isDirect: event.channel_type === 'im',
+      mentionsBot,
+      ...(fromBot ? { fromBot: true } : {}),
+    });
+  }
+
+  private async emit(message: IncomingMessage): Promise<void> {
+    for (const h of this.messageHandlers) {
+      try {
+        await h(message);
+      } catch (err) {
+        this.log.error({ err: errorText(err), channel: message.channel }, 'slack message handler failed');
+      }
+    }
+  }
+
+  private async userOf(id: string, fallbackName?: string): Promise<ChatUser> {
+    const known = this.users.get(id) ?? (await this.lookupUser(id));
+    return known ?? { id, name: fallbackName ?? id };
+  }
+
+  private client() {
+    if (!this.app)
+      throw new SquallError('CHAT_NOT_CONNECTED', 'the slack chat adapter is not connected', {
+        adapter: 'slack',
+      });
+    return this.app.client;
+  }
+
+  async post(message: OutgoingMessage): Promise<PostedMessage> {
+    const client = this.client();
+    const blocks = (message.rich?.blocks as unknown[] | undefined) ?? sections(escapeMrkdwn(message.text));
+    if (message.whisperTo) {
+      const res = await client.chat.postEphemeral({
+        channel: message.channel,
+        user: message.whisperTo,
+        text: message.text,
+        blocks: blocks as never,
+        ...(message.thread ? { thread_ts: message.thread } : {}),
+      });
+      const ts = String(res.message_ts ?? '');
+      return { messageId: ts, thread: message.thread ?? ts };
+    }
+    const res = await client.chat.postMessage({
+      channel: message.channel,
+      text: message.text,
+      blocks: blocks as never,
+      ...(message.thread ? { thread_ts: message.thread } : {}),
+    });
+    const ts = String(res.ts);
+    return { messageId: ts, thread: message.thread ?? ts };
+  }
+
+  async update(update: MessageUpdate): Promise<void> {
+    const blocks = (update.rich?.blocks as unknown[] | undefined) ?? sections(escapeMrkdwn(update.text));
+    await this.client().chat.update({
+      channel: update.channel,
+      ts: update.messageId,
+      text: update.text,
+      blocks: blocks as never,
+    });
+  }
+
+  async uploadText(upload: TextUpload): Promise<PostedMessage> {
+    const res = (await this.client().filesUploadV2({
+      channel_id: upload.channel,
+      ...(upload.thread ? { thread_ts: upload.thread } : {}),
+      content: upload.content,
+      filename: upload.filename,
+      ...(upload.title ? { title: upload.title } : {}),
+    })) as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> };
+    const id = res.files?.[0]?.files?.[0]?.id ?? upload.filename;
+    return { messageId: id, thread: upload.thread ?? id };
+  }
+
+  async ask(question: Question): Promise<PostedMessage> {
+    return this.post({
+      channel: question.channel,
+      ...(question.thread ? { thread: question.thread } : {}),
+      text: question.question,
+      rich: {
+        blocks: [
+          ...sections(escapeMrkdwn(question.question)),
+          {
+            type: 'actions',
+            // The payload rides in the block id so a press needs no state on our side.
+            block_id: `${BUTTON_BLOCK}:${question.payload}`.slice(0, 255),
+            elements: question.choices.map((c, i) => ({
+              type: 'button',
+              action_id: `squall:${i}`,
+              text: { type: 'plain_text', text: c.label.slice(0, 75) },
+              value: c.value.slice(0, 2000),
+              ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
+            })),
+          },
+        ],
+      },
+    });
+  }
+
+  async lookupUser(id: string): Promise<ChatUser | null> {
+    const cached = this.users.get(id);
+    if (cached) return cached;
+    try {
+      const res = await this.client().users.info({ user: id });
+      const u = res.user;
+      if (!u?.id) return null;
+      const user: ChatUser = {
+        id: u.id,
+        name: u.name ?? u.id,
+        ...(u.profile?.email ? { email: u.profile.email } : {}),
+      };
+      this.users.set(id, user);
+      return user;
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code !== 'user_not_found')
+        this.log.warn({ err: errorText(err), user: id }, 'slack users.info failed');
+      return null;
+    }
+  }
+}
+
+function unescapeMrkdwn(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Bolt's logger interface on top of ours (Bolt never logs tokens; we keep it at warn). */
+function boltLogger(log: AdapterLogger): BoltLogger {
+  let level = LogLevel.WARN;
+  const fmt = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' ');
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...msg: unknown[]) => log.warn({}, fmt(msg)),
+    error: (...msg: unknown[]) => log.error({}, fmt(msg)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

@@ -1,0 +1,2 @@
+export { SlackAdapter, type SlackAdapterOptions } from './adapter.js';
+export { slackFromConfig } from './config.js';
