@@ -15,6 +15,7 @@ import { policiesSubsystem } from './policies/subsystem.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
+import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
 import { streamRoutes } from './api/stream.js';
@@ -110,6 +111,9 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   const workflows = workflowsSubsystem(executionService);
   const auth = authSubsystem();
   const stream: Subsystem = { name: 'stream', routes: streamRoutes() };
+  const chatops = chatopsSubsystem(executionService, {
+    adapters: (services) => configuredChatAdapters(services.config),
+  });
   return [
     kvSubsystem(),
     securityGlue(),
@@ -119,7 +123,8 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     executions,
     workflows,
     eventsSubsystem(executionService),
-    chatopsSubsystem(executionService, { adapters: (services) => configuredChatAdapters(services.config) }),
+    chatops,
+    inquiriesSubsystem(executionService, { chatAdapters: () => chatops.pipeline().adapters }),
     timersSubsystem(),
     sensorsSubsystem(),
     stream,

@@ -1,5 +1,6 @@
 import { actionChainRunner } from './action-chain.js';
 import { httpRequestRunner } from './http.js';
+import { inquirerRunner } from './inquirer.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
 import { nodejsRunner } from './nodejs.js';
 import { orquestaRunner } from './orquesta.js';
@@ -25,6 +26,7 @@ export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
   [remoteShellScriptRunner.name]: remoteShellScriptRunner,
   [orquestaRunner.name]: orquestaRunner,
   [actionChainRunner.name]: actionChainRunner,
+  [inquirerRunner.name]: inquirerRunner,
 });
 
 export function getRunner(name: string): Runner | undefined {

@@ -1,0 +1,261 @@
+import { getAuthService } from '../auth/index.js';
+import {
+  chatRouteTarget,
+  resolveIdentity,
+  type ButtonChoice,
+  type ButtonPress,
+  type ChatAdapter,
+  type RolesLookup,
+} from '../chatops/index.js';
+import { SquallError, errorMessage } from '../errors.js';
+import type { Services } from '../service/types.js';
+import type { ExecutionRecord } from '../store/index.js';
+import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
+import type { InquirySchema } from './schema.js';
+import { isInquiryPayload, signButtonPayload, verifyButtonPayload } from './signing.js';
+
+export interface ChatTarget {
+  adapter: string;
+  channel: string;
+  thread?: string;
+}
+
+export interface Prompt {
+  question: string;
+  choices: ButtonChoice[];
+}
+
+/**
+ * The question and its buttons: a boolean schema gets Approve/Deny, an enum one button per value,
+ * anything else the instructions for answering with the `inquiry respond` chat command.
+ */
+export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>, prefix: string): Prompt {
+  const schema: InquirySchema = inquiry.schema ?? {};
+  const props = Object.entries(schema.properties ?? {});
+  const first = props[0]?.[1];
+  const question = schema.description ?? first?.description ?? 'Would you like to continue the workflow?';
+  let choices: ButtonChoice[] = [];
+  if (props.length === 1 && first?.type === 'boolean') {
+    const name = props[0][0];
+    choices = [
+      { label: 'Approve', value: JSON.stringify({ [name]: true }), style: 'primary' },
+      { label: 'Deny', value: JSON.stringify({ [name]: false }), style: 'danger' },
+    ];
+  } else if (props.length === 1 && Array.isArray(first?.enum)) {
+    const name = props[0][0];
+    choices = first.enum.map((v) => ({ label: String(v), value: JSON.stringify({ [name]: v }) }));
+  }
+  const policy = inquiry.approval;
+  const rules: string[] = [];
+  if (policy?.quorum && policy.quorum > 1) rules.push(`${policy.quorum} different approvers needed`);
+  if (policy?.different_from_requester) rules.push('the requester cannot approve');
+  const head = `Inquiry ${inquiry.id}: ${question}${rules.length ? ` (${rules.join('; ')})` : ''}`;
+  if (choices.length) return { question: head, choices };
+  const example = props
+    .map(
+      ([n, p]) =>
+        `"${n}": ${p.type === 'boolean' ? 'true' : p.type === 'number' || p.type === 'integer' ? '1' : '"…"'}`,
+    )
+    .join(', ');
+  const fields = props
+    .map(
+      ([n, p]) =>
+        `  ${n} (${String(p.type ?? 'any')}${p.enum ? `: ${p.enum.map(String).join('|')}` : ''})${p.description ? ` - ${p.description}` : ''}`,
+    )
+    .join('\n');
+  return {
+    question: `${head}\n${fields}\nAnswer with: ${prefix}inquiry respond ${inquiry.id} {${example}}`,
+    choices: [],
+  };
+}
+
+/** Roles from the auth subsystem (stored roles plus rbac/ assignments), when auth runs here. */
+function authRoles(services: Services): RolesLookup | undefined {
+  try {
+    const auth = getAuthService(services);
+    return async (user) => {
+      const stored = await services.store.users.findOne({ name: user });
+      return stored ? auth.effectiveRoles(user, stored.roles) : null;
+    };
+  } catch (err) {
+    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Inquiries in chat: posts the prompt into the thread of the chat command that started the
+ * workflow (or the inquiry's `route`), handles the button presses (signed payloads), and edits
+ * the prompt once answered. See README.md for how an adapter's press reaches `press()`.
+ */
+export class InquiryChat implements InquiryPresenter {
+  private rolesOf?: RolesLookup;
+
+  constructor(
+    private readonly services: Services,
+    private readonly inquiries: InquiryService,
+    private readonly adapters: () => Map<string, ChatAdapter>,
+    private readonly key: Buffer,
+  ) {}
+
+  init(): void {
+    this.rolesOf = authRoles(this.services);
+  }
+
+  /** Wires an adapter's button presses to inquiry answers (presses of other payloads are ignored). */
+  attach(adapter: ChatAdapter): void {
+    adapter.onButton((press) => this.press(adapter, press));
+  }
+
+  private log() {
+    return this.services.logger.child({ component: 'inquiries.chat' });
+  }
+
+  private async originOf(inquiry: Inquiry): Promise<ChatTarget | null> {
+    let current: ExecutionRecord | null = await this.services.store.executions.get(inquiry.id);
+    for (let depth = 0; current && depth < 20; depth++) {
+      const chat = current.context?.chat as
+        { adapter?: string; channel?: string; thread?: string } | undefined;
+      if (chat?.adapter && chat.channel)
+        return { adapter: chat.adapter, channel: chat.channel, thread: chat.thread };
+      current = current.parent ? await this.services.store.executions.get(current.parent) : null;
+    }
+    return null;
+  }
+
+  /** Where the prompt goes: a configured route named by the inquiry, else the originating thread. */
+  async targetOf(inquiry: Inquiry): Promise<ChatTarget | null> {
+    if (inquiry.route) {
+      try {
+        const routed = chatRouteTarget(this.services, inquiry.route);
+        if (routed) return routed;
+      } catch (err) {
+        this.log().warn({ err, route: inquiry.route, inquiry: inquiry.id }, 'inquiry route is invalid');
+      }
+    }
+    return this.originOf(inquiry);
+  }
+
+  async posted(inquiry: Inquiry): Promise<void> {
+    const target = await this.targetOf(inquiry);
+    if (!target) return;
+    const adapter = this.adapters().get(target.adapter);
+    if (!adapter) return;
+    // One prompt per inquiry, whichever process sees the pending event first.
+    if (!(await this.services.store.claim(`inquiries:chat:${inquiry.id}`, `${process.pid}`))) return;
+    const prompt = buildPrompt(inquiry, this.services.config.chatops.prefix);
+    const buttons = prompt.choices.length > 0 && adapter.capabilities.buttons;
+    const text = buttons
+      ? prompt.question
+      : prompt.choices.length
+        ? `${prompt.question}\nAnswer with: ${this.services.config.chatops.prefix}inquiry respond ${inquiry.id} ${prompt.choices.map((c) => c.value).join(' | ')}`
+        : prompt.question;
+    const message = buttons
+      ? await adapter.ask({
+          channel: target.channel,
+          thread: target.thread,
+          question: text,
+          choices: prompt.choices,
+          payload: signButtonPayload(this.key, inquiry.id, new Date(inquiry.expires_at)),
+        })
+      : await adapter.post({ channel: target.channel, thread: target.thread, text });
+    await this.services.store.inquiries.updateOne(
+      { id: inquiry.id },
+      {
+        $set: {
+          chat_prompt: {
+            adapter: adapter.name,
+            channel: target.channel,
+            thread: target.thread ?? message.thread,
+            messageId: message.messageId,
+            question: text,
+            choices: prompt.choices.map((c) => c.value),
+          },
+        },
+      },
+    );
+  }
+
+  async answered(inquiry: Inquiry, summary: string): Promise<void> {
+    const record = (await this.services.store.inquiries.get(inquiry.id)) as unknown as Inquiry | null;
+    const prompt = record?.chat_prompt;
+    if (!prompt) return;
+    const adapter = this.adapters().get(prompt.adapter);
+    if (!adapter) return;
+    if (inquiry.status === 'pending') {
+      // A partial approval: the buttons stay for the next approver.
+      await adapter.post({
+        channel: prompt.channel,
+        thread: prompt.thread,
+        text: `Inquiry ${inquiry.id}: ${summary}`,
+      });
+      return;
+    }
+    const text = `${prompt.question}\n${summary}`;
+    // An edit without buttons replaces the prompt: nobody can press them any more.
+    if (adapter.capabilities.updates)
+      await adapter.update({ channel: prompt.channel, messageId: prompt.messageId, text });
+    else
+      await adapter.post({
+        channel: prompt.channel,
+        thread: prompt.thread,
+        text: `Inquiry ${inquiry.id}: ${summary}`,
+      });
+  }
+
+  /** A button was pressed: verify it, answer as the presser's Squall user, or explain the refusal. */
+  async press(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
+    if (!isInquiryPayload(press.payload)) return;
+    const deny = (text: string) =>
+      adapter.post({
+        channel: press.channel,
+        thread: press.thread ?? press.messageId,
+        text,
+        whisperTo: press.user.id,
+      });
+    try {
+      const id = verifyButtonPayload(this.key, press.payload);
+      const record = (await this.services.store.inquiries.get(id)) as unknown as
+        (Inquiry & { chat_prompt?: { choices?: string[] } }) | null;
+      if (record?.chat_prompt?.choices && !record.chat_prompt.choices.includes(press.value)) {
+        throw new SquallError(
+          'INQUIRY_BUTTON_FORGED',
+          `"${press.value}" is not one of the buttons of inquiry ${id}`,
+          {
+            inquiry: id,
+          },
+          403,
+        );
+      }
+      let response: unknown;
+      try {
+        response = JSON.parse(press.value) as unknown;
+      } catch {
+        throw new SquallError(
+          'INQUIRY_BUTTON_FORGED',
+          `the button value of inquiry ${id} is not JSON`,
+          { inquiry: id },
+          400,
+        );
+      }
+      const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
+      await this.inquiries.respond(id, response, {
+        user: { name: identity.name, roles: identity.roles },
+        via: 'chat',
+        chat: {
+          adapter: adapter.name,
+          channel: press.channel,
+          ...(press.thread ? { thread: press.thread } : {}),
+          user: { id: press.user.id, name: press.user.name },
+          mapped: identity.mapped,
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof SquallError))
+        this.log().error({ err, payload: press.payload }, 'handling an inquiry button failed');
+      await deny(`Sorry ${press.user.name}, your answer was not accepted: ${errorMessage(err)}`).catch(
+        (e: unknown) => this.log().error({ err: e }, 'could not tell a chat user their answer was refused'),
+      );
+    }
+  }
+}
