@@ -150,8 +150,8 @@ export class SlackAdapter implements ChatAdapter {
       await app.init();
       const auth = await app.client.auth.test();
       this.botUserId = String(auth.user_id ?? '');
-      const started = await app.start(o.mode === 'http' ? (o.port ?? 3000) : undefined);
-      if (o.mode === 'http') this.server = started as Server;
+      if (o.mode === 'http') this.server = (await app.start(o.port ?? 3000)) as Server;
+      else await app.start();
     } catch (err) {
       await app.stop().catch(() => undefined);
       throw new SquallError(
@@ -314,7 +314,7 @@ export class SlackAdapter implements ChatAdapter {
       content: upload.content,
       filename: upload.filename,
       ...(upload.title ? { title: upload.title } : {}),
-    })) as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> };
+    } as never)) as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> };
     const id = res.files?.[0]?.files?.[0]?.id ?? upload.filename;
     return { messageId: id, thread: upload.thread ?? id };
   }

@@ -1,0 +1,415 @@
+import { once } from 'node:events';
+import {
+  ActionRowBuilder,
+  AttachmentBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  ChannelType,
+  Client,
+  EmbedBuilder,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  type Interaction,
+  type Message,
+  type SendableChannels,
+} from 'discord.js';
+import {
+  SquallError,
+  type ButtonHandler,
+  type ChatAdapter,
+  type ChatCapabilities,
+  type ChatUser,
+  type IncomingMessage,
+  type MessageHandler,
+  type MessageUpdate,
+  type OutgoingMessage,
+  type PostedMessage,
+  type Question,
+  type TextUpload,
+} from '../../src/chatops/index.js';
+import { SeenSet, consoleLogger, type AdapterLogger } from '../slack/util.js';
+
+export interface DiscordAdapterOptions {
+  token: string;
+  /** REST base without /v10 (the emulator's in tests); the gateway URL comes from GET /gateway/bot. */
+  apiUrl?: string;
+  /** Register the slash command here (instant) instead of globally. */
+  guildId?: string;
+  /** Slash command name ("squall" → /squall command:<text>); empty registers none. */
+  slashCommand?: string;
+  /** Messages starting with this are commands on Discord (translated for the pipeline, which sees them as addressed). */
+  prefix?: string;
+  /** REST retries for 5xx/network errors (discord.js default 3); 429s are always waited out by the SDK. */
+  retries?: number;
+  /** How long to wait for guilds at login (discord.js default 15 s). */
+  waitGuildTimeout?: number;
+  logger?: AdapterLogger;
+}
+
+/** Discord's content limit; longer text (up to an embed's 4,096) goes in an embed. */
+const CONTENT_LIMIT = 2000;
+const EMBED_LIMIT = 4096;
+const BUTTON_PREFIX = 'sq|';
+
+/**
+ * The Discord transport on discord.js 14. Commands come from messages with the prefix, mentions,
+ * DMs and the /squall slash command; answers go into a thread started from the command message
+ * (Discord threads take the id of the message they start from, so `thread` is that id); multi-line
+ * text (results) is sent as an embed, files as attachments. The client reconnects and resumes by
+ * itself.
+ */
+export class DiscordAdapter implements ChatAdapter {
+  readonly name = 'discord';
+  readonly capabilities: ChatCapabilities = {
+    threads: true,
+    updates: true,
+    uploads: true,
+    buttons: true,
+    maxMessageLength: EMBED_LIMIT,
+  };
+  private client: Client | undefined;
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly buttonHandlers: ButtonHandler[] = [];
+  private readonly users = new Map<string, ChatUser>();
+  /** Where a message we posted lives (a thread is its own channel), for edits. */
+  private readonly homes = new Map<string, string>();
+  /** Thread (channel) ids known to exist. */
+  private readonly threads = new Set<string>();
+  /** Long button values, when payload + value do not fit Discord's 100-character custom_id. */
+  private readonly longButtons = new Map<string, { payload: string; value: string }>();
+  private readonly seen = new SeenSet(2000);
+  private readonly log: AdapterLogger;
+
+  constructor(private readonly options: DiscordAdapterOptions) {
+    this.log = options.logger ?? consoleLogger('discord');
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onButton(handler: ButtonHandler): void {
+    this.buttonHandlers.push(handler);
+  }
+
+  async connect(): Promise<void> {
+    if (this.client) return;
+    const o = this.options;
+    const client = new Client({
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.MessageContent,
+        GatewayIntentBits.DirectMessages,
+      ],
+      partials: [Partials.Channel],
+      rest: {
+        ...(o.apiUrl ? { api: o.apiUrl } : {}),
+        ...(o.retries !== undefined ? { retries: o.retries } : {}),
+      },
+      ...(o.waitGuildTimeout !== undefined ? { waitGuildTimeout: o.waitGuildTimeout } : {}),
+    });
+    // Without an error listener a throwing async listener would crash the process.
+    client.on(Events.Error, (err) => this.log.error({ err: err.message }, 'discord client error'));
+    client.on(Events.ShardDisconnect, (_e, shard) =>
+      this.log.warn({ shard }, 'discord gateway disconnected'),
+    );
+    client.on(Events.MessageCreate, (m) => void this.incoming(m));
+    client.on(Events.InteractionCreate, (i) => void this.interaction(i));
+    client.on(Events.ThreadCreate, (t) => {
+      this.threads.add(t.id);
+    });
+    const ready = once(client, Events.ClientReady);
+    try {
+      await client.login(o.token);
+      await ready;
+      await this.registerCommand(client);
+    } catch (err) {
+      await client.destroy().catch(() => undefined);
+      throw new SquallError('CHAT_CONNECT_FAILED', `could not connect to Discord: ${errorText(err)}`, {
+        adapter: 'discord',
+      });
+    }
+    this.client = client;
+  }
+
+  async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.destroy();
+  }
+
+  private async registerCommand(client: Client): Promise<void> {
+    const name = this.options.slashCommand ?? 'squall';
+    if (!name) return;
+    const command = {
+      name,
+      description: 'Run a Squall chat command',
+      options: [{ name: 'command', description: 'e.g. "help"', type: 3, required: true }],
+    };
+    if (this.options.guildId) await client.application!.commands.set([command], this.options.guildId);
+    else await client.application!.commands.set([command]);
+  }
+
+  private user(u: { id: string; username: string; globalName?: string | null }): ChatUser {
+    const user = { id: u.id, name: u.username };
+    this.users.set(u.id, user);
+    return user;
+  }
+
+  private async incoming(m: Message): Promise<void> {
+    try {
+      const me = this.client?.user?.id ?? m.client.user?.id;
+      if (m.author.id === me) return;
+      if (!this.seen.add(m.id)) return;
+      const mentionRe = me ? new RegExp(`<@!?${me}>`, 'g') : null;
+      let text = m.content;
+      let mentionsBot = Boolean(me && (m.mentions.users.has(me) || mentionRe?.test(text)));
+      if (mentionRe) text = text.replace(mentionRe, '').replace(/^\s*[:,]?\s*/, '');
+      const prefix = this.options.prefix;
+      if (prefix && text.startsWith(prefix)) {
+        // Discord's own prefix: hand the pipeline the bare command as addressed to the bot.
+        text = text.slice(prefix.length).trim();
+        mentionsBot = true;
+      }
+      const ch = m.channel;
+      const inThread = ch.isThread();
+      if (inThread) this.threads.add(ch.id);
+      await this.emit({
+        text: text.trim(),
+        user: this.user(m.author),
+        channel: inThread ? (ch.parentId ?? ch.id) : ch.id,
+        ...(inThread ? { thread: ch.id } : {}),
+        messageId: m.id,
+        isDirect: ch.type === ChannelType.DM,
+        mentionsBot,
+        ...(m.author.bot ? { fromBot: true } : {}),
+      });
+    } catch (err) {
+      this.log.error({ err: errorText(err), channel: m.channelId }, 'discord message handling failed');
+    }
+  }
+
+  private async interaction(i: Interaction): Promise<void> {
+    try {
+      if (i.isChatInputCommand() && i.commandName === (this.options.slashCommand ?? 'squall')) {
+        const text = i.options.getString('command', true);
+        // The visible echo is the message the answer threads under.
+        await i.reply({ content: `<@${i.user.id}> ran /${i.commandName} ${text}` });
+        const root = await i.fetchReply();
+        this.homes.set(root.id, root.channelId);
+        const ch = i.channel;
+        const inThread = ch?.isThread() ?? false;
+        await this.emit({
+          text,
+          user: this.user(i.user),
+          channel: inThread ? (ch!.isThread() ? (ch.parentId ?? ch.id) : ch!.id) : i.channelId,
+          ...(inThread ? { thread: i.channelId } : {}),
+          messageId: root.id,
+          isDirect: !i.guildId,
+          mentionsBot: true,
+        });
+        return;
+      }
+      if (i.isButton() && i.customId.startsWith(BUTTON_PREFIX)) {
+        await i.deferUpdate();
+        const decoded = this.decodeButton(i.customId);
+        if (!decoded) {
+          await i.followUp({ content: 'That button has expired.', ephemeral: true });
+          return;
+        }
+        const ch = i.channel;
+        const inThread = ch?.isThread() ?? false;
+        const press = {
+          user: this.user(i.user),
+          payload: decoded.payload,
+          value: decoded.value,
+          messageId: i.message.id,
+          channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
+          ...(inThread ? { thread: i.channelId } : {}),
+        };
+        for (const h of this.buttonHandlers) {
+          try {
+            await h(press);
+          } catch (err) {
+            this.log.error({ err: errorText(err) }, 'discord button handler failed');
+          }
+        }
+      }
+    } catch (err) {
+      this.log.error({ err: errorText(err) }, 'discord interaction handling failed');
+    }
+  }
+
+  private async emit(message: IncomingMessage): Promise<void> {
+    for (const h of this.messageHandlers) {
+      try {
+        await h(message);
+      } catch (err) {
+        this.log.error({ err: errorText(err), channel: message.channel }, 'discord message handler failed');
+      }
+    }
+  }
+
+  private requireClient(): Client {
+    if (!this.client)
+      throw new SquallError('CHAT_NOT_CONNECTED', 'the discord chat adapter is not connected', {
+        adapter: 'discord',
+      });
+    return this.client;
+  }
+
+  private async sendable(id: string): Promise<SendableChannels> {
+    const ch = await this.requireClient().channels.fetch(id);
+    if (!ch || !ch.isSendable())
+      throw new SquallError('CHAT_CHANNEL_UNKNOWN', `discord channel ${id} is unknown or not writable`, {
+        adapter: 'discord',
+        channel: id,
+      });
+    return ch;
+  }
+
+  /**
+   * The channel to post into: the thread itself when it exists, else a new thread started from
+   * the message `thread` names (Discord gives the thread that message's id).
+   */
+  private async target(channel: string, thread?: string): Promise<SendableChannels> {
+    if (!thread || thread === channel) return this.sendable(channel);
+    const client = this.requireClient();
+    const cached = client.channels.cache.get(thread);
+    if (cached?.isSendable()) return cached;
+    if (!this.threads.has(thread)) {
+      const parent = await this.sendable(channel);
+      if ('messages' in parent && parent.type !== ChannelType.DM) {
+        const root = await parent.messages.fetch(thread).catch(() => null);
+        if (root) {
+          if (root.hasThread && root.thread) return root.thread;
+          const name =
+            (root.content || 'Squall')
+              .replace(/<@!?\d+>/g, '')
+              .trim()
+              .slice(0, 90) || 'Squall';
+          try {
+            const created = await root.startThread({ name });
+            this.threads.add(created.id);
+            return created;
+          } catch (err) {
+            // Someone else (another process) may have started it meanwhile: use theirs.
+            const again = await client.channels.fetch(thread).catch(() => null);
+            if (again?.isSendable()) return again;
+            throw err;
+          }
+        }
+      }
+      // A DM has no threads: answer in the conversation.
+      if (parent.type === ChannelType.DM) return parent;
+    }
+    return this.sendable(thread);
+  }
+
+  private body(text: string, whisperTo?: string) {
+    const shown = whisperTo ? `<@${whisperTo}> ${text}` : text;
+    if (!shown.includes('\n') && shown.length <= CONTENT_LIMIT)
+      return {
+        content: shown,
+        embeds: [],
+        allowedMentions: whisperTo ? { users: [whisperTo] } : { parse: [] },
+      };
+    return {
+      content: whisperTo ? `<@${whisperTo}>` : '',
+      embeds: [new EmbedBuilder().setDescription(text.slice(0, EMBED_LIMIT))],
+      allowedMentions: whisperTo ? { users: [whisperTo] } : { parse: [] },
+    };
+  }
+
+  async post(message: OutgoingMessage): Promise<PostedMessage> {
+    const ch = await this.target(message.channel, message.thread);
+    const rich = message.rich?.embeds as unknown[] | undefined;
+    const sent = await ch.send({
+      ...this.body(message.text, message.whisperTo),
+      ...(rich ? { embeds: rich as never } : {}),
+    });
+    this.homes.set(sent.id, sent.channelId);
+    return { messageId: sent.id, thread: message.thread ?? sent.id };
+  }
+
+  async update(update: MessageUpdate): Promise<void> {
+    const home = this.homes.get(update.messageId) ?? update.channel;
+    const ch = await this.sendable(home);
+    if (!('messages' in ch)) return;
+    const rich = update.rich?.embeds as unknown[] | undefined;
+    await ch.messages.edit(update.messageId, {
+      ...this.body(update.text),
+      ...(rich ? { embeds: rich as never } : {}),
+    });
+  }
+
+  async uploadText(upload: TextUpload): Promise<PostedMessage> {
+    const ch = await this.target(upload.channel, upload.thread);
+    const sent = await ch.send({
+      ...(upload.title ? { content: upload.title } : {}),
+      files: [
+        new AttachmentBuilder(Buffer.from(upload.content, 'utf8'), {
+          name: upload.filename,
+          ...(upload.title ? { description: upload.title } : {}),
+        }),
+      ],
+    });
+    this.homes.set(sent.id, sent.channelId);
+    return { messageId: sent.id, thread: upload.thread ?? sent.id };
+  }
+
+  private encodeButton(payload: string, value: string): string {
+    const id = `${BUTTON_PREFIX}${payload}|${value}`;
+    if (id.length <= 100) return id;
+    // Too long for a custom_id: keep it here (lost on restart; the press then says it expired).
+    const key = `${BUTTON_PREFIX}~${this.longButtons.size}-${Date.now().toString(36)}`;
+    this.longButtons.set(key, { payload, value });
+    return key;
+  }
+
+  private decodeButton(customId: string): { payload: string; value: string } | null {
+    if (customId.startsWith(`${BUTTON_PREFIX}~`)) return this.longButtons.get(customId) ?? null;
+    const rest = customId.slice(BUTTON_PREFIX.length);
+    const bar = rest.indexOf('|');
+    return bar < 0 ? null : { payload: rest.slice(0, bar), value: rest.slice(bar + 1) };
+  }
+
+  async ask(question: Question): Promise<PostedMessage> {
+    const ch = await this.target(question.channel, question.thread);
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      question.choices.slice(0, 5).map((c) =>
+        new ButtonBuilder()
+          .setCustomId(this.encodeButton(question.payload, c.value))
+          .setLabel(c.label.slice(0, 80))
+          .setStyle(
+            c.style === 'primary'
+              ? ButtonStyle.Success
+              : c.style === 'danger'
+                ? ButtonStyle.Danger
+                : ButtonStyle.Secondary,
+          ),
+      ),
+    );
+    const sent = await ch.send({ ...this.body(question.question), components: [row] });
+    this.homes.set(sent.id, sent.channelId);
+    return { messageId: sent.id, thread: question.thread ?? sent.id };
+  }
+
+  async lookupUser(id: string): Promise<ChatUser | null> {
+    const cached = this.users.get(id);
+    if (cached) return cached;
+    if (!/^\d{5,20}$/.test(id)) return null;
+    try {
+      const u = await this.requireClient().users.fetch(id);
+      return this.user(u);
+    } catch {
+      return null;
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

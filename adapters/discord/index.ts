@@ -1,0 +1,2 @@
+export { DiscordAdapter, type DiscordAdapterOptions } from './adapter.js';
+export { discordFromConfig } from './config.js';
