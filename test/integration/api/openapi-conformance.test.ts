@@ -185,8 +185,9 @@ describe('OpenAPI document and route table (all subsystems)', () => {
     expect(checked).toBeGreaterThan(75);
   });
 
-  it('refuses a bad or expired credential with 401 too (not only a missing one)', async () => {
-    for (const headers of [{ 'X-Auth-Token': 'not-a-token' }, { 'St2-Api-Key': 'not-a-key' }]) {
+  it('refuses an unknown token or API key with 401 too (not only a missing one)', async () => {
+    const bad: Record<string, string>[] = [{ 'X-Auth-Token': 'not-a-token' }, { 'St2-Api-Key': 'not-a-key' }];
+    for (const headers of bad) {
       const res = await fetch(`${api.url}/api/v1/executions`, { headers });
       expect(res.status).toBe(401);
     }
