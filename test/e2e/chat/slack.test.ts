@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SlackAdapter } from '../../../adapters/slack/index.js';
+import { SlackEmulator } from '../../emulators/slack/index.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
+import { quietLogger, startChatSquall } from './harness.js';
+
+const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `Slack Socket Mode end to end (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let slack: SlackEmulator;
+      let squall: Awaited<ReturnType<typeof startChatSquall>>;
+
+      beforeAll(async () => {
+        slack = await new SlackEmulator().start();
+        const adapter = new SlackAdapter({
+          mode: 'socket',
+          botToken: slack.botToken,
+          appToken: slack.appToken,
+          apiUrl: slack.apiUrl,
+          retries: 0,
+          logger: quietLogger,
+        });
+        squall = await startChatSquall(adapter, { mongo: target.kind === 'mongo', users: USERS });
+      }, 60_000);
+      afterAll(async () => {
+        await squall?.svc.cleanup();
+        await slack?.stop();
+      });
+
+      const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
+
+      it('"!echo …" in a channel: ack in the thread, result in the thread, ack edited to succeeded', async () => {
+        const ts = await slack.userSays({ text: '!echo hello world' });
+        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
+        expect(ack.channel).toBe(slack.defaultChannel);
+        const result = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('said hello world'), 15_000);
+        expect(result.blocks?.length).toBeGreaterThan(0);
+        const edit = await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('succeeded'), 10_000);
+        expect(edit.channel).toBe(slack.defaultChannel);
+        // The execution ran as the mapped Squall user.
+        const audit = await squall.svc.services.store.audit.findOne({ kind: 'chat.command', 'user.id': 'U0ALICE' });
+        expect(audit?.actor).toBe('alice');
+      });
+
+      it('the /squall slash command runs the alias and answers in a thread of its echo', async () => {
+        const ack = await slack.slashCommand({ command: '/squall', text: 'echo from slash' });
+        expect(ack.status).toBe(200);
+        const root = await slack.waitForPost((p) => p.text.includes('ran /squall echo from slash'));
+        await slack.waitForPost((p) => p.thread_ts === root.ts && p.text.includes('said from slash'), 15_000);
+      });
+
+      it('an output over 4,000 characters is uploaded as a file in the thread', async () => {
+        const ts = await slack.userSays({ text: '!big output' });
+        const upload = await slack.waitForUpload((u) => u.thread_ts === ts && u.completed, 15_000);
+        expect(upload.data?.toString('utf8')).toContain('the-end');
+        expect(upload.data!.length).toBeGreaterThan(4000);
+      });
+
+      it('ignores its own messages (the emulator echoes every bot post back)', async () => {
+        const before = squall.svc.services.store.audit.find({ kind: 'chat.command' });
+        const n = (await before).length;
+        const ts = await slack.userSays({ text: '!echo loop check' });
+        await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said loop check'), 15_000);
+        // Every bot post (ack, result, with "!" nowhere) came back as an event; only the person's command is audited.
+        const after = await squall.svc.services.store.audit.find({ kind: 'chat.command' });
+        expect(after.length).toBe(n + 1);
+        expect(after.every((a) => (a.user as { id: string }).id !== slack.botUserId)).toBe(true);
+      });
+
+      it('answers a command it does not know, a user who may not run it, and a failing action clearly', async () => {
+        const t1 = await slack.userSays({ text: '!frobnicate the widgets' });
+        const none = await slack.waitForPost((p) => p.thread_ts === t1);
+        expect(none.text).toMatch(/don't know/);
+
+        const t2 = await slack.userSays({ text: '!echo secret', user: 'U0BOB' });
+        const denied = await slack.waitForPost((p) => p.thread_ts === t2);
+        expect(denied.text).toMatch(/not allowed/);
+
+        const t3 = await slack.userSays({ text: '!fail now' });
+        const failed = await slack.waitForPost((p) => p.thread_ts === t3 && /failed/i.test(p.text), 15_000);
+        expect(failed.text).toContain('boom-on-stderr');
+      });
+
+      it('a Socket Mode disconnect mid-conversation loses no command and posts no duplicate', async () => {
+        const connections = slack.connectionCount;
+        slack.disconnect('drop');
+        const ts = await slack.userSays({ text: '!echo after reconnect' });
+        await slack.waitForConnection(connections + 1);
+        await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said after reconnect'), 20_000);
+        await waitFor(
+          () => slack.updates.items.some((u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts),
+          'the ack edit',
+        );
+        const results = slack.posts.items.filter((p) => p.thread_ts === ts && p.text.includes('said after reconnect'));
+        expect(results).toHaveLength(1);
+        const audits = await squall.svc.services.store.audit.find({ kind: 'chat.command', text: 'echo after reconnect' });
+        expect(audits).toHaveLength(1);
+      }, 40_000);
+    },
+  );
+}
