@@ -44,6 +44,8 @@ function serveChannel(
     ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'),
   );
   const lines = createInterface({ input: channel });
+  // readline re-emits the channel's errors; they are logged by the channel's handler above.
+  lines.on('error', () => undefined);
   lines.on('line', (line) => {
     let msg: { type?: string; id?: number; method?: string; args?: unknown };
     try {

@@ -263,17 +263,22 @@ class SupervisedSensor {
       [child.stderr, 'warn'],
     ] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => {
-        if (line.trim() !== '')
-          this.note(levelOf(line, fallback), line, { stream: stream === child.stdout ? 'stdout' : 'stderr' });
-      });
+      // readline re-emits its input's errors (ECONNRESET when the child dies); unhandled they crash the service.
+      createInterface({ input: stream })
+        .on('line', (line) => {
+          if (line.trim() !== '')
+            this.note(levelOf(line, fallback), line, { stream: stream === child.stdout ? 'stdout' : 'stderr' });
+        })
+        .on('error', (err) => this.note('warn', `sensor output stream error: ${err.message}`));
     }
   }
 
   private serveChannel(channel: Readable & Writable): void {
     this.channel = channel;
     channel.on('error', (err) => this.note('warn', `sensor channel error: ${err.message}`));
-    createInterface({ input: channel }).on('line', (line) => {
+    const lines = createInterface({ input: channel });
+    lines.on('error', () => undefined); // already reported by the channel's own error handler
+    lines.on('line', (line) => {
       let msg: Record<string, unknown>;
       try {
         msg = JSON.parse(line) as Record<string, unknown>;
