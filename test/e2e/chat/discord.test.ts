@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DiscordAdapter } from '../../../adapters/discord/index.js';
+import { DiscordEmulator } from '../../emulators/discord/index.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { quietLogger, startChatSquall } from './harness.js';
+
+const ALICE = '1200000000000000101';
+const BOB = '1200000000000000102';
+const USERS = { [`discord:${ALICE}`]: 'alice', [`discord:${BOB}`]: 'mallory' };
+
+const textOf = (m: { content: string; embeds: unknown[] }) =>
+  `${m.content}\n${(m.embeds as Array<{ description?: string }>).map((e) => e.description ?? '').join('\n')}`;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `Discord end to end (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let discord: DiscordEmulator;
+      let squall: Awaited<ReturnType<typeof startChatSquall>>;
+      const errors: string[] = [];
+
+      beforeAll(async () => {
+        discord = await new DiscordEmulator().start();
+        const adapter = new DiscordAdapter({
+          token: discord.botToken,
+          apiUrl: discord.apiUrl,
+          guildId: discord.guildId,
+          retries: 0,
+          waitGuildTimeout: 2000,
+          logger: { ...quietLogger, error: (_o, msg) => void errors.push(msg) },
+        });
+        squall = await startChatSquall(adapter, { mongo: target.kind === 'mongo', users: USERS });
+      }, 60_000);
+      afterAll(async () => {
+        await squall?.svc.cleanup();
+        await discord?.stop();
+        expect(discord?.errors ?? []).toEqual([]);
+        expect(errors).toEqual([]);
+      });
+
+      /** Posts in the thread Discord starts from message `id` (the thread takes that id). */
+      const inThread = (id: string) => (p: { channel_id: string }) => p.channel_id === id;
+
+      it('"!echo …": ack in a thread from the command, result as an embed there, ack edited to succeeded', async () => {
+        const id = discord.userSays({ content: '!echo hello discord' });
+        const ack = await discord.waitForPost((p) => inThread(id)(p) && /execution/i.test(textOf(p)), 10_000);
+        expect(discord.channel(id)?.parent_id).toBe(discord.defaultChannel);
+        const result = await discord.waitForPost(
+          (p) => inThread(id)(p) && textOf(p).includes('said hello discord'),
+          15_000,
+        );
+        expect(result.embeds.length).toBe(1);
+        await discord.waitForUpdate((u) => u.id === ack.id && textOf(u).includes('succeeded'), 10_000);
+      });
+
+      it('the /squall slash command is registered in the guild and answers in a thread of its reply', async () => {
+        expect(discord.registeredCommands.map((c) => c.name)).toContain('squall');
+        const cb = await discord.slashCommand({ name: 'squall', options: { command: 'echo from slash' } });
+        expect(cb.type).toBe(4);
+        const root = await discord.waitForPost((p) => p.content.includes('ran /squall echo from slash'));
+        await discord.waitForPost((p) => inThread(root.id)(p) && textOf(p).includes('said from slash'), 15_000);
+      });
+
+      it('an output over 4,000 characters is attached as a file in the thread', async () => {
+        const id = discord.userSays({ content: '!big output' });
+        const upload = await discord.waitForUpload((u) => u.channel_id === id, 15_000);
+        expect(upload.data.toString('utf8')).toContain('the-end');
+        expect(upload.data.length).toBeGreaterThan(4000);
+      });
+
+      it('ignores its own messages (the emulator echoes every bot post back)', async () => {
+        const n = (await squall.svc.services.store.audit.find({ kind: 'chat.command' })).length;
+        const id = discord.userSays({ content: '!echo loop check' });
+        await discord.waitForPost((p) => inThread(id)(p) && textOf(p).includes('said loop check'), 15_000);
+        const after = await squall.svc.services.store.audit.find({ kind: 'chat.command' });
+        expect(after.length).toBe(n + 1);
+      });
+
+      it('answers an unknown command, a user who may not run it, and a failing action clearly', async () => {
+        const a = discord.userSays({ content: '!frobnicate the widgets' });
+        expect(textOf(await discord.waitForPost(inThread(a)))).toMatch(/don't know/);
+        const b = discord.userSays({ content: '!echo secret', user: BOB });
+        expect(textOf(await discord.waitForPost(inThread(b)))).toMatch(/not allowed/);
+        const c = discord.userSays({ content: '!fail now' });
+        const failed = await discord.waitForPost((p) => inThread(c)(p) && /failed/i.test(textOf(p)), 15_000);
+        expect(textOf(failed)).toContain('boom-on-stderr');
+      });
+
+      it('a gateway drop mid-conversation loses no command and posts no duplicate', async () => {
+        discord.disconnect();
+        const id = discord.userSays({ content: '!echo after resume' });
+        await discord.waitForPost((p) => inThread(id)(p) && textOf(p).includes('said after resume'), 20_000);
+        expect(discord.gateway.items.some((g) => g.kind === 'resume')).toBe(true);
+        const results = discord.posts.items.filter(
+          (p) => inThread(id)(p) && textOf(p).includes('said after resume'),
+        );
+        expect(results).toHaveLength(1);
+        const audits = await squall.svc.services.store.audit.find({ kind: 'chat.command', text: 'echo after resume' });
+        expect(audits).toHaveLength(1);
+      }, 40_000);
+    },
+  );
+}
