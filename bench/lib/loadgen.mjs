@@ -51,10 +51,12 @@ export async function load(opts) {
       req.end(body);
     });
 
-  const runPhase = async (total, record) => {
+  // maxMs bounds a phase: workers stop issuing after it (the run reports how many completed).
+  const runPhase = async (total, record, maxMs = Infinity) => {
     let issued = 0;
+    const until = performance.now() + maxMs;
     const worker = async () => {
-      while (issued < total) {
+      while (issued < total && performance.now() < until) {
         issued++;
         const r = await one();
         record?.(r);
@@ -63,17 +65,21 @@ export async function load(opts) {
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, total) }, worker));
   };
 
-  await runPhase(opts.warmup ?? 0);
+  await runPhase(opts.warmup ?? 0, undefined, opts.maxMs ?? 60_000);
   const latencies = [];
   let errors = 0;
   let firstError;
   const t0 = performance.now();
-  await runPhase(opts.requests, (r) => {
-    if (r.problem) {
-      errors++;
-      firstError ??= r.problem;
-    } else latencies.push(r.ms);
-  });
+  await runPhase(
+    opts.requests,
+    (r) => {
+      if (r.problem) {
+        errors++;
+        firstError ??= r.problem;
+      } else latencies.push(r.ms);
+    },
+    opts.maxMs ?? 60_000,
+  );
   const elapsedMs = performance.now() - t0;
   agent.destroy();
   return { latencies, elapsedMs, errors, firstError };
