@@ -60,7 +60,10 @@ for (const target of STORE_TARGETS) {
         const cb = await discord.slashCommand({ name: 'squall', options: { command: 'echo from slash' } });
         expect(cb.type).toBe(4);
         const root = await discord.waitForPost((p) => p.content.includes('ran /squall echo from slash'));
-        await discord.waitForPost((p) => inThread(root.id)(p) && textOf(p).includes('said from slash'), 15_000);
+        await discord.waitForPost(
+          (p) => inThread(root.id)(p) && textOf(p).includes('said from slash'),
+          15_000,
+        );
       });
 
       it('an output over 4,000 characters is attached as a file in the thread', async () => {
@@ -97,7 +100,10 @@ for (const target of STORE_TARGETS) {
           (p) => inThread(id)(p) && textOf(p).includes('said after resume'),
         );
         expect(results).toHaveLength(1);
-        const audits = await squall.svc.services.store.audit.find({ kind: 'chat.command', text: 'echo after resume' });
+        const audits = await squall.svc.services.store.audit.find({
+          kind: 'chat.command',
+          text: 'echo after resume',
+        });
         expect(audits).toHaveLength(1);
       }, 40_000);
     },

@@ -21,9 +21,12 @@ function denyMallory(): Subsystem {
       services.rbac = {
         assertCan(user, permission) {
           if (user.name === 'mallory')
-            throw new PermissionError(`User "${user.name}" doesn't have required permission "${permission}"`, {
-              permission,
-            });
+            throw new PermissionError(
+              `User "${user.name}" doesn't have required permission "${permission}"`,
+              {
+                permission,
+              },
+            );
         },
       };
     },

@@ -39,12 +39,21 @@ for (const target of STORE_TARGETS) {
         const ts = await slack.userSays({ text: '!echo hello world' });
         const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
         expect(ack.channel).toBe(slack.defaultChannel);
-        const result = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('said hello world'), 15_000);
+        const result = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.includes('said hello world'),
+          15_000,
+        );
         expect(result.blocks?.length).toBeGreaterThan(0);
-        const edit = await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('succeeded'), 10_000);
+        const edit = await slack.waitForUpdate(
+          (u) => u.ts === ack.ts && u.text.includes('succeeded'),
+          10_000,
+        );
         expect(edit.channel).toBe(slack.defaultChannel);
         // The execution ran as the mapped Squall user.
-        const audit = await squall.svc.services.store.audit.findOne({ kind: 'chat.command', 'user.id': 'U0ALICE' });
+        const audit = await squall.svc.services.store.audit.findOne({
+          kind: 'chat.command',
+          'user.id': 'U0ALICE',
+        });
         expect(audit?.actor).toBe('alice');
       });
 
@@ -97,9 +106,14 @@ for (const target of STORE_TARGETS) {
           () => slack.updates.items.some((u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts),
           'the ack edit',
         );
-        const results = slack.posts.items.filter((p) => p.thread_ts === ts && p.text.includes('said after reconnect'));
+        const results = slack.posts.items.filter(
+          (p) => p.thread_ts === ts && p.text.includes('said after reconnect'),
+        );
         expect(results).toHaveLength(1);
-        const audits = await squall.svc.services.store.audit.find({ kind: 'chat.command', text: 'echo after reconnect' });
+        const audits = await squall.svc.services.store.audit.find({
+          kind: 'chat.command',
+          text: 'echo after reconnect',
+        });
         expect(audits).toHaveLength(1);
       }, 40_000);
     },

@@ -1,0 +1,104 @@
+// Benchmark: a chat message on the Slack emulator ("!noop", Socket Mode, the real @slack/bolt) →
+// the core.noop alias → execution → the result posted in the thread. One process, embedded store
+// (or MongoDB with SQUALL_BENCH_MONGO_URL). Prints one JSON line:
+// {name: 'chat.slack.noop', unit: 'ms', p50, p99, n} — message sent → result post seen.
+// Run: node --import tsx bench/chat.ts [n]
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SlackAdapter } from '../adapters/slack/index.js';
+import { chatopsSubsystem } from '../src/chatops/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { contentSubsystem } from '../src/content/subsystem.js';
+import { executionsSubsystem } from '../src/executions/subsystem.js';
+import { silentLogger } from '../src/log/index.js';
+import { startService, type Subsystem } from '../src/service/index.js';
+import { SlackEmulator } from '../test/emulators/slack/index.js';
+
+const n = Number(process.argv[2] ?? 200);
+const warmup = Math.min(20, Math.max(2, Math.round(n / 10)));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-chat-'));
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A throwaway AES-256-GCM box (test/support pulls in vitest, which cannot load here). */
+function secretsSubsystem(): Subsystem {
+  const key = randomBytes(32);
+  return {
+    name: 'bench-secrets',
+    init(services) {
+      services.secrets = {
+        seal(plaintext) {
+          const iv = randomBytes(12);
+          const c = createCipheriv('aes-256-gcm', key, iv);
+          const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+          return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+        },
+        open(sealed) {
+          const raw = Buffer.from(sealed, 'base64');
+          const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+          d.setAuthTag(raw.subarray(12, 28));
+          return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+        },
+      };
+    },
+  };
+}
+
+const slack = await new SlackEmulator().start();
+const adapter = new SlackAdapter({
+  mode: 'socket',
+  botToken: slack.botToken,
+  appToken: slack.appToken,
+  apiUrl: slack.apiUrl,
+  retries: 0,
+  logger: quiet,
+});
+const executions = executionsSubsystem();
+const { config } = loadConfig({
+  env: {},
+  overrides: {
+    data_dir: dir,
+    'api.port': 0,
+    'auth.enable': false,
+    'store.url': process.env.SQUALL_BENCH_MONGO_URL,
+    'scheduler.process_every_ms': 500,
+    'packs.paths': [path.join(import.meta.dirname, '..', 'test', 'e2e', 'chat', 'fixtures', 'packs')],
+    'chatops.users': { 'slack:U0ALICE': 'st2admin' },
+  },
+});
+const svc = await startService({
+  config,
+  logger: silentLogger(),
+  subsystems: [
+    secretsSubsystem(),
+    contentSubsystem(),
+    executions,
+    chatopsSubsystem(() => executions.service(), { adapters: [adapter] }),
+  ],
+});
+
+/** One round trip: the person's message until the second bot post in its thread (ack, then result). */
+async function once(): Promise<number> {
+  const t0 = performance.now();
+  const ts = await slack.userSays({ text: '!noop' });
+  let seen = 0;
+  await slack.waitForPost((p) => p.thread_ts === ts && ++seen === 2, 30_000);
+  return performance.now() - t0;
+}
+
+try {
+  for (let i = 0; i < warmup; i++) await once();
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push(await once());
+  ms.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    Number(ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))].toFixed(2));
+  process.stdout.write(
+    JSON.stringify({ name: 'chat.slack.noop', unit: 'ms', p50: pct(50), p99: pct(99), n }) + '\n',
+  );
+} finally {
+  await svc.stop();
+  await slack.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
