@@ -142,6 +142,24 @@ for (const target of STORE_TARGETS) {
         expect(missing.stdout).toMatch(/Action Execution "000000000000000000000000" is not found/);
       });
 
+      // st2 ends its stream (end_event=st2.execution__update&end_execution_id=ID) only on a
+      // completed status; Squall's /stream/v1/stream must not close on the 'running' update.
+      it('st2 run --tail streams the output lines, and st2 execution tail replays a finished one', async () => {
+        const out = await st2.ok(
+          'run',
+          'core.local',
+          'cmd=echo first-line; sleep 1; echo second-line',
+          '--tail',
+        );
+        expect(out).toMatch(/Tailing execution "([0-9a-f]{24})"/);
+        expect(out).toMatch(/first-line\nsecond-line/);
+        const id = /Tailing execution "([0-9a-f]{24})"/.exec(out)![1];
+        expect(out).toContain(`Execution ${id} has completed (status=succeeded).`);
+        const tail = await st2.ok('execution', 'tail', asyncId);
+        expect(tail).toMatch(/[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d/);
+        expect(tail).toContain(`Execution ${asyncId} has completed (status=succeeded).`);
+      });
+
       it('st2 execution cancel stops a running execution', async () => {
         const started = await st2.ok('run', 'core.local', 'cmd=sleep 60', '--async');
         const id = /st2 execution get ([0-9a-f]{24})/.exec(started)![1];
