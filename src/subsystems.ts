@@ -19,6 +19,7 @@ import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
 import { streamRoutes } from './api/stream.js';
+import { scaleSubsystem } from './scale/index.js';
 import type { Subsystem } from './service/index.js';
 import type { Services } from './service/types.js';
 import type { ActionDatastore } from './runners/types.js';
@@ -124,9 +125,13 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     workflows,
     eventsSubsystem(executionService),
     chatops,
-    inquiriesSubsystem(executionService, { chatAdapters: () => chatops.pipeline().adapters }),
+    inquiriesSubsystem(executionService, {
+      chatAdapters: () => chatops.pipeline().adapters,
+      resumeWorkflow: (id) => workflows.engine().resume(id),
+    }),
     timersSubsystem(),
     sensorsSubsystem(),
     stream,
+    scaleSubsystem(),
   ];
 }

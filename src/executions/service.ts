@@ -19,6 +19,7 @@ import {
   type SecretBox,
 } from './secrets.js';
 import { assertTransition, isCompleted, type ExecutionStatus } from './status.js';
+import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
 
@@ -209,6 +210,7 @@ export class ExecutionService {
     if (req.parent)
       await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
     this.publish('create', record);
+    noteQueued(this.services);
     return this.schedule(record);
   }
 
@@ -360,6 +362,11 @@ export class ExecutionService {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };
       }
       const result = redactDeep(outcome.result, secretValues);
+      // A result over results.max_inline_bytes is stored apart; the record keeps a preview.
+      const offloaded = await offloadResult(this.services, id, result);
+      const resultFields: Record<string, unknown> = offloaded
+        ? { result: offloaded.result, result_ref: offloaded.result_ref, result_size: offloaded.result_size }
+        : { result };
       const latest = await this.get(id);
       let final = outcome.status as ExecutionStatus;
       if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
@@ -369,13 +376,13 @@ export class ExecutionService {
         if (final === 'running') {
           await this.store.executions.updateOne(
             { id },
-            { $set: { worker: null, durable: true, ...(result !== undefined ? { result } : {}) } },
+            { $set: { worker: null, durable: true, ...(result !== undefined ? resultFields : {}) } },
           );
         } else {
-          await this.setStatus(id, final, { set: { result, worker: null, durable: true } });
+          await this.setStatus(id, final, { set: { ...resultFields, worker: null, durable: true } });
         }
       } else {
-        await this.setStatus(id, final, { set: { result } });
+        await this.setStatus(id, final, { set: resultFields });
       }
     } catch (err) {
       logger.error({ err }, 'execution run failed');

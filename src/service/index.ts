@@ -6,6 +6,7 @@ import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { openStore } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
+import { attachRedisEvents, redisNotificationChannel } from '../scale/redis.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
@@ -48,7 +49,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const subsystems = options.subsystems ?? [];
   const store = await openStore({ dataDir: config.data_dir, mongoUrl: config.store.url });
   const bus = new EventBus();
+  // With Redis, job notifications and bus events cross processes at once (see docs/scaling.md).
+  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger);
   const scheduler = new Scheduler({
+    notificationChannel: config.redis.url ? redisNotificationChannel(config.redis.url, logger) : undefined,
     store,
     logger: logger.child({ component: 'scheduler' }),
     processEveryMs: config.scheduler.process_every_ms,

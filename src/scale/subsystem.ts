@@ -1,0 +1,77 @@
+import { hasRole, type Subsystem } from '../service/index.js';
+import type { Services } from '../service/types.js';
+import { queueDepth } from './queue.js';
+import { Retention, RETENTION_JOB } from './retention.js';
+import { scaleRoutes } from './routes.js';
+import { SWEEP_JOB, sweepScheduled } from './sweep.js';
+
+const RUN_JOB = 'execution.run';
+
+/**
+ * Scale-out and reliability in a running process: the queue-depth counter and backpressure
+ * (api role), metrics, retention (GC) and the sweep for executions a dead runner held.
+ */
+export function scaleSubsystem(): Subsystem {
+  let retention: Retention | undefined;
+  let onRejection: ((reason: unknown) => void) | undefined;
+  return {
+    name: 'scale',
+    routes: scaleRoutes(),
+    init(services: Services) {
+      const { agenda } = services.scheduler;
+      // Agenda locks every due job it finds unless limited: one runner would take the whole
+      // queue and the others idle, and a killed runner would hold them all until the lock
+      // lifetime (10 min) runs out. Lock no more than this process runs at once.
+      const runDef = (agenda as unknown as { definitions: Record<string, { lockLimit: number }> })
+        .definitions[RUN_JOB];
+      if (runDef && !runDef.lockLimit) runDef.lockLimit = services.config.scheduler.max_concurrency;
+
+      retention = new Retention(services);
+      services.scheduler.define(RETENTION_JOB, async () => void (await retention!.collect()), {
+        concurrency: 1,
+      });
+      services.scheduler.define(SWEEP_JOB, async () => void (await sweepScheduled(services)), {
+        concurrency: 1,
+      });
+    },
+    async start(services: Services) {
+      // Agenda's background lock bookkeeping (unlockJob, …) can reject with a transient store
+      // error (FerretDB on SQLite answers SQLITE_BUSY under load) that nobody awaits; by
+      // default Node kills the process for it. Those are logged; anything else still crashes.
+      onRejection = (reason: unknown) => {
+        if (isTransientStoreError(reason)) {
+          services.logger.warn({ err: reason }, 'transient store error in a background job operation');
+          return;
+        }
+        throw reason;
+      };
+      process.on('unhandledRejection', onRejection);
+      if (hasRole(services.config, 'api')) await queueDepth(services).start();
+      if (retention?.enabled())
+        await services.scheduler.every(
+          services.config.retention.check_every_ms,
+          RETENTION_JOB,
+          { kind: 'retention' },
+          { name: RETENTION_JOB },
+        );
+      else await services.scheduler.cancel({ name: RETENTION_JOB });
+      await services.scheduler.every(
+        services.config.executions.check_every_ms,
+        SWEEP_JOB,
+        { kind: 'sweep' },
+        { name: SWEEP_JOB },
+      );
+    },
+    stop(services: Services) {
+      if (onRejection) process.off('unhandledRejection', onRejection);
+      queueDepth(services).stop();
+    },
+  };
+}
+
+function isTransientStoreError(reason: unknown): boolean {
+  const text = `${(reason as { name?: string })?.name ?? ''} ${(reason as { message?: string })?.message ?? ''}`;
+  return (
+    /^Mongo/.test(text) && /SQLITE_BUSY|database is locked|ECONNRESET|not primary|NetworkTimeout/i.test(text)
+  );
+}

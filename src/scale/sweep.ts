@@ -1,0 +1,94 @@
+import type { Services } from '../service/types.js';
+import type { ExecutionRecord } from '../store/index.js';
+
+export const SWEEP_JOB = 'scale.sweep';
+const RUN_JOB = 'execution.run';
+
+export interface SweepReport {
+  /** Re-queued under the same attempt: the job was lost or locked by a dead process before it claimed. */
+  requeued: string[];
+  /** Given a new attempt: a dead process claimed them but never started the runner. */
+  reattempted: string[];
+}
+
+/**
+ * Complements crash recovery (executions/recovery.ts, which handles `running` executions of dead
+ * workers): a runner killed between locking an `execution.run` job and starting the action
+ * leaves the execution `scheduled` — its Agenda lock only expires after
+ * `scheduler.lock_lifetime_ms` (10 min), and its per-attempt claim never. This pass finds them:
+ *  - claimed by a dead worker → the action never started (status would be running), so a new
+ *    attempt is safe even for non-idempotent actions;
+ *  - unclaimed, with its job locked for longer than `executions.dead_after_ms` or missing →
+ *    the same attempt is queued again; the per-attempt claim still lets only one run happen.
+ */
+export async function sweepScheduled(services: Services, limit = 200): Promise<SweepReport> {
+  const { store, scheduler, config, logger } = services;
+  const report: SweepReport = { requeued: [], reattempted: [] };
+  const deadAfter = config.executions.dead_after_ms;
+  const now = Date.now();
+  const stale = new Date(now - deadAfter).toISOString();
+  const candidates = await store.executions.find(
+    { status: 'scheduled' },
+    {
+      sort: { start_timestamp: 1 },
+      limit: limit * 5,
+      projection: { id: 1, log: 1, attempt: 1, delay: 1, start_timestamp: 1 },
+    },
+  );
+  const deadline = new Date(now - deadAfter).toISOString();
+  let alive: Set<string> | undefined;
+  for (const execution of candidates) {
+    if (report.requeued.length + report.reattempted.length >= limit) break;
+    const scheduledAt = lastScheduledAt(execution);
+    const due = Date.parse(scheduledAt ?? execution.start_timestamp) + Number(execution.delay ?? 0);
+    if (!scheduledAt || scheduledAt > stale || due > now - deadAfter) continue;
+    const attempt = Number(execution.attempt ?? 0);
+    const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
+    if (claim) {
+      alive ??= new Set(
+        (await store.workers.find({ heartbeat_at: { $gte: deadline } }, { projection: { id: 1 } })).map(
+          (w) => w.id,
+        ),
+      );
+      if (alive.has(claim.owner)) continue;
+      const next = attempt + 1;
+      const updated = await store.executions.updateOne(
+        { id: execution.id, status: 'scheduled', attempt },
+        {
+          $set: { attempt: next },
+          $push: {
+            log: {
+              status: 'scheduled',
+              timestamp: new Date().toISOString(),
+              reason: `worker ${claim.owner} died before starting it; attempt ${next}`,
+            },
+          },
+        },
+      );
+      if (!updated) continue;
+      await scheduler.now(RUN_JOB, { id: execution.id, attempt: next });
+      report.reattempted.push(execution.id);
+      continue;
+    }
+    const { jobs } = await scheduler.agenda.queryJobs({ name: RUN_JOB, data: { id: execution.id } });
+    const pending = jobs.filter((j) => (j.data as { attempt?: number } | undefined)?.attempt === attempt);
+    // A job still waiting in the queue, or held by a live process, will run by itself.
+    const live = pending.some((j) => {
+      const lockedAt = j.lockedAt ? new Date(j.lockedAt as unknown as string).getTime() : undefined;
+      return lockedAt === undefined ? Boolean(j.nextRunAt) : lockedAt >= now - deadAfter;
+    });
+    const stuck = !live;
+    if (!stuck) continue;
+    await scheduler.now(RUN_JOB, { id: execution.id, attempt });
+    report.requeued.push(execution.id);
+  }
+  if (report.requeued.length || report.reattempted.length)
+    logger.warn(report, 'sweep: re-queued scheduled executions that a dead process held');
+  return report;
+}
+
+function lastScheduledAt(execution: ExecutionRecord): string | undefined {
+  const log = Array.isArray(execution.log) ? execution.log : [];
+  for (let i = log.length - 1; i >= 0; i--) if (log[i].status === 'scheduled') return log[i].timestamp;
+  return undefined;
+}

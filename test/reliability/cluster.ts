@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { openStore, type ExecutionRecord, type Store } from '../../src/store/index.js';
+import { MONGO_URL, REDIS_URL, freshMongoUrl, tempDir } from '../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { waitFor } from '../support/wait.js';
+
+export type Json = Record<string, any>;
+
+export const CLUSTER_AVAILABLE = Boolean(MONGO_URL && REDIS_URL);
+export const CLUSTER_NEEDS = 'FerretDB/MongoDB (SQUALL_TEST_MONGO_URL) and Redis (SQUALL_TEST_REDIS_URL)';
+
+/** Several `squall start --roles …` processes on one database and one Redis. */
+export class Cluster {
+  readonly mongoUrl = freshMongoUrl();
+  readonly data = tempDir('squall-reliability-');
+  readonly processes: ServiceProcess[] = [];
+
+  constructor(private readonly extraEnv: Record<string, string> = {}) {}
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      SQUALL_STORE_URL: this.mongoUrl,
+      SQUALL_REDIS_URL: REDIS_URL!,
+      SQUALL_DATA_DIR: this.data.dir,
+      SQUALL_AUTH_ENABLE: 'false',
+      SQUALL_LOG_LEVEL: 'warn',
+      SQUALL_CHATOPS_ENABLE: 'false',
+      // Quick failure detection, so the suite stays short.
+      SQUALL_EXECUTIONS_HEARTBEAT_MS: '500',
+      SQUALL_EXECUTIONS_DEAD_AFTER_MS: '3000',
+      SQUALL_EXECUTIONS_CHECK_EVERY_MS: '1000',
+      SQUALL_SCHEDULER_PROCESS_EVERY_MS: '1000',
+      ...this.extraEnv,
+      ...extra,
+    };
+  }
+
+  /** Starts one process; processes start one after another (pack registration is not concurrent-safe). */
+  async start(roles: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+    const p = await startServiceProcess(['--roles', roles], this.env(extra), 60_000);
+    this.processes.push(p);
+    return p;
+  }
+
+  /** A direct connection to the cluster's database, for the test's own checks. */
+  async store(): Promise<Store> {
+    this.checkStore ??= await openStore({ dataDir: this.data.dir, mongoUrl: this.mongoUrl });
+    return this.checkStore;
+  }
+
+  private checkStore?: Store;
+
+  async stopAll(): Promise<void> {
+    await this.checkStore?.close();
+    await Promise.all(this.processes.map((p) => p.stop('SIGKILL')));
+    this.data.cleanup();
+  }
+}
+
+export async function api(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* plain text answers stay text */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Runs `fn` over `items` with at most `width` in flight. */
+export async function pool<T, R>(
+  items: T[],
+  width: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+export const TERMINAL = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
+
+/** Waits until none of the given executions is still queued or running; returns them from the store. */
+export async function waitTerminal(
+  store: Store,
+  ids: string[],
+  timeoutMs: number,
+): Promise<ExecutionRecord[]> {
+  await waitFor(
+    async () => (await store.executions.count({ id: { $in: ids }, status: { $nin: TERMINAL } })) === 0,
+    `${ids.length} executions to reach a terminal state`,
+    timeoutMs,
+    500,
+  );
+  return store.executions.find({ id: { $in: ids } }, { projection: { result: 0, parameters: 0 } as never });
+}
+
+/** How many times each execution entered `running` (from its status log). */
+export function runningEntries(e: ExecutionRecord): number {
+  return (e.log ?? []).filter((l) => l.status === 'running').length;
+}
+
+/** Resident memory of a process, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithServer } from '../support/servers.js';
+import type { ServiceProcess } from '../support/service-process.js';
+import {
+  CLUSTER_AVAILABLE,
+  CLUSTER_NEEDS,
+  Cluster,
+  api,
+  pool,
+  runningEntries,
+  waitTerminal,
+} from './cluster.js';
+
+/** How many core.noop executions the three-process test pushes through (see README.md). */
+const N = Number(process.env.SQUALL_RELIABILITY_N ?? 60);
+
+describeWithServer(
+  'three processes (api + 2 runners) share the work',
+  CLUSTER_NEEDS,
+  CLUSTER_AVAILABLE,
+  () => {
+    const cluster = new Cluster();
+    let apiProc: ServiceProcess;
+    let runners: ServiceProcess[];
+
+    beforeAll(async () => {
+      apiProc = await cluster.start('api');
+      runners = [await cluster.start('runner'), await cluster.start('runner')];
+    }, 180_000);
+    afterAll(() => cluster.stopAll());
+
+    it(`completes ${N} core.noop executions, each exactly once, on both runners`, async () => {
+      const started = Date.now();
+      const ids = await pool(Array.from({ length: N }), 4, async () => {
+        const r = await api(apiProc.url, 'POST', '/api/v1/executions', { action: 'core.noop' });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        return String(r.body.id);
+      });
+      const store = await cluster.store();
+      const done = await waitTerminal(store, ids, 120_000);
+      const seconds = (Date.now() - started) / 1000;
+      console.log(JSON.stringify({ test: 'three-process', executions: N, seconds, per_second: N / seconds }));
+
+      expect(new Set(ids).size).toBe(N);
+      expect(done).toHaveLength(N);
+      expect(done.filter((e) => e.status !== 'succeeded').map((e) => `${e.id}:${e.status}`)).toEqual([]);
+      // Exactly once: one `running` transition and one run claim per execution.
+      expect(done.filter((e) => runningEntries(e) !== 1).map((e) => e.id)).toEqual([]);
+      const claims = await store.claims.find({ id: { $regex: '^execution:' } });
+      const perExecution = new Map<string, number>();
+      for (const c of claims) {
+        const id = c.id.split(':')[1];
+        perExecution.set(id, (perExecution.get(id) ?? 0) + 1);
+      }
+      expect(ids.filter((id) => perExecution.get(id) !== 1)).toEqual([]);
+      // Both runners took part (Agenda's lock limit keeps one from taking the whole queue).
+      const workers = new Map<string, number>();
+      for (const c of claims) workers.set(c.owner, (workers.get(c.owner) ?? 0) + 1);
+      expect(workers.size).toBe(2);
+      expect(runners.every((r) => r.child.exitCode === null)).toBe(true);
+    }, 180_000);
+  },
+);
