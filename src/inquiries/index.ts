@@ -57,6 +57,11 @@ export interface InquiriesOptions {
    * `() => chatops.pipeline().adapters`. Without it inquiries are answered through API/CLI/UI only.
    */
   chatAdapters?: () => Map<string, ChatAdapter>;
+  /**
+   * Resumes a paused workflow (the workflow engine's `resume`): st2 resumes the root workflow once
+   * its inquiry is answered. Pass `(id) => workflows.engine().resume(id)`.
+   */
+  resumeWorkflow?: (id: string) => Promise<unknown>;
 }
 
 export interface InquiriesSubsystem extends Subsystem {
@@ -87,7 +92,7 @@ export function inquiriesSubsystem(
     chat: () => chat,
     routes: inquiryRoutes(get),
     init(services: Services) {
-      const svc = new InquiryService(services, executions);
+      const svc = new InquiryService(services, executions, options.resumeWorkflow);
       service = svc;
       const log = services.logger.child({ component: 'inquiries' });
       unregister = registerInquiryDriver({ apiUrl: () => services.apiUrl, ask: (ctx) => svc.ask(ctx) });

@@ -93,6 +93,7 @@ export class InquiryService {
   constructor(
     private readonly services: Services,
     private readonly executions: () => ExecutionService,
+    private readonly resumeWorkflow?: (id: string) => Promise<unknown>,
   ) {}
 
   setPresenter(presenter: InquiryPresenter): void {
@@ -243,6 +244,14 @@ export class InquiryService {
 
   /** Who may answer: the users/roles lists (empty = anyone) and RBAC `inquiry_respond`. */
   private checkAllowed(inquiry: Inquiry, who: Responder): void {
+    // RBAC first (st2 order): without inquiry_respond nobody gets as far as the lists.
+    const parent = inquiry.parent_ref
+      ? { uid: `action:${inquiry.parent_ref.replace('.', ':')}`, pack: inquiry.parent_ref.split('.')[0] }
+      : undefined;
+    this.services.rbac?.assertCan(who.user, 'inquiry_respond', {
+      uid: `inquiry:${inquiry.id}`,
+      ...(parent ? { parent } : {}),
+    });
     const names = [who.user.name];
     if (who.chat) names.push(who.chat.user.name, `${who.chat.adapter}:${who.chat.user.id}`);
     if (
@@ -265,13 +274,6 @@ export class InquiryService {
         403,
       );
     }
-    const parent = inquiry.parent_ref
-      ? { uid: `action:${inquiry.parent_ref.replace('.', ':')}`, pack: inquiry.parent_ref.split('.')[0] }
-      : undefined;
-    this.services.rbac?.assertCan(who.user, 'inquiry_respond', {
-      uid: `inquiry:${inquiry.id}`,
-      ...(parent ? { parent } : {}),
-    });
   }
 
   private roleAllows(inquiry: Inquiry, who: Responder): boolean {
@@ -471,6 +473,7 @@ export class InquiryService {
     const exec = await this.store.executions.get(id);
     if (exec && !isCompleted(exec.status))
       await this.executions().completeExternally(id, status, result, reason ?? `${decision} by ${by}`);
+    await this.resumeRoot(inquiry);
     const summary =
       decision === 'timeout'
         ? `Expired at ${at} without an answer`
@@ -479,6 +482,29 @@ export class InquiryService {
       ?.answered(updated ?? { ...inquiry, status, response }, summary)
       .catch((err: unknown) => this.log().warn({ err, inquiry: id }, 'could not update the chat prompt'));
     return { id, response, status };
+  }
+
+  /**
+   * st2 resumes the root workflow once its inquiry is answered: the engine paused it when the ask
+   * went pending, and a paused workflow does not schedule the tasks after the ask by itself.
+   */
+  private async resumeRoot(inquiry: Inquiry): Promise<void> {
+    if (!inquiry.parent || !this.resumeWorkflow) return;
+    const root = await this.store.executions.get(inquiry.root);
+    if (!root || !['paused', 'pausing'].includes(root.status)) return;
+    try {
+      await this.resumeWorkflow(root.id);
+    } catch (err) {
+      // Resumed meanwhile by someone else (or by the engine itself): nothing left to do.
+      if (
+        err instanceof SquallError &&
+        ['WORKFLOW_NOT_PAUSED', 'ILLEGAL_TRANSITION', 'STATUS_CHANGED'].includes(err.code)
+      ) {
+        this.log().debug({ err, workflow: root.id }, 'workflow was already resumed');
+        return;
+      }
+      throw err;
+    }
   }
 
   /** The expiry job: the policy's default outcome (st2: `timeout`) for an unanswered inquiry. */
