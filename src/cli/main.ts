@@ -26,6 +26,7 @@ import { registerTrace } from './commands/trace.js';
 import { registerRuleEnforcement } from './commands/rule-enforcement.js';
 import { registerSensor } from './commands/sensor.js';
 import { registerTimer } from './commands/timer.js';
+import { registerInquiry } from './commands/inquiry.js';
 /**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
  * commands that talk to a running server go through the API client.
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerRuleEnforcement(program);
   registerSensor(program);
   registerTimer(program);
+  registerInquiry(program);
   return program;
 }
 

@@ -1,30 +1,17 @@
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { assertCan } from '../../../src/auth/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
-import type { Subsystem } from '../../../src/service/index.js';
 import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+import { INQ_PACKS, rbacGlue } from './helpers.js';
 
 type Json = Record<string, any>;
 
-export const INQ_PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
 const DONE = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
-
-/** What squall start's security glue does: RBAC decisions where every subsystem finds them. */
-export const rbacGlue: Subsystem = {
-  name: 'test-rbac',
-  init(services) {
-    services.rbac = {
-      assertCan: (user, permission, resource) => assertCan(user, permission, resource as never),
-    };
-  },
-};
 
 for (const target of STORE_TARGETS) {
   describeWithServer(
