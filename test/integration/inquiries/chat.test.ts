@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
+import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { PermissionError } from '../../../src/errors.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { PAYLOAD_PREFIX, inquiriesSubsystem } from '../../../src/inquiries/index.js';
+import type { Subsystem } from '../../../src/service/index.js';
+import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+import { INQ_PACKS } from './helpers.js';
+
+/** Denies everything to "mallory", allows everyone else. */
+const fakeRbac: Subsystem = {
+  name: 'fake-rbac',
+  init(services) {
+    services.rbac = {
+      assertCan(user, permission) {
+        if (user.name === 'mallory')
+          throw new PermissionError(`User "${user.name}" doesn't have required permission "${permission}"`, {
+            permission,
+          });
+      },
+    };
+  },
+};
+
+/**
+ * The chatops notifier still posts its own Yes/No prompt and answers every button press itself
+ * (src/chatops/notify.ts); until it leaves inquiries to src/inquiries, its button handler is kept
+ * off this adapter so only the inquiries subsystem handles presses.
+ */
+function withoutChatopsButtons(adapter: ChatAdapter): ChatAdapter {
+  return new Proxy(adapter, {
+    get(target, prop) {
+      if (prop === 'onButton') return () => undefined;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const alice = { id: 'U1', name: 'alice' };
+const bob = { id: 'U2', name: 'bob' };
+const eve = { id: 'U666', name: 'eve' };
+type Ask = Extract<ShellEvent, { type: 'ask' }>;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `inquiries in chat over the shell adapter (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      let shell: ShellAdapter;
+
+      beforeAll(async () => {
+        shell = new ShellAdapter();
+        const executions = executionsSubsystem();
+        const workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
+        svc = await startTestService({
+          subsystems: [
+            testSecretsSubsystem(),
+            fakeRbac,
+            contentSubsystem(),
+            executions,
+            workflows,
+            chatopsSubsystem(executions.service, { adapters: [withoutChatopsButtons(shell)] }),
+            inquiriesSubsystem(executions.service, {
+              chatAdapters: () => new Map([['shell', shell as ChatAdapter]]),
+              resumeWorkflow: (id) => workflows.engine().resume(id),
+            }),
+          ],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: {
+            'auth.enable': false,
+            'packs.paths': [INQ_PACKS],
+            'scheduler.process_every_ms': 200,
+            'chatops.users': { 'shell:U1': 'alice', 'shell:U2': 'bob', 'shell:U666': 'mallory' },
+          },
+        });
+      }, 60_000);
+      afterAll(async () => {
+        await svc?.cleanup();
+      });
+
+      it('posts Approve/Deny in the thread; refuses the requester and a user without permission; an allowed click resumes the workflow', async () => {
+        const thread = await shell.say(alice, '!deploy with approval', { channel: 'dev' });
+        const prompt = await waitFor(
+          () =>
+            shell
+              .transcript('dev')
+              .find((e): e is Ask => e.type === 'ask' && e.payload.startsWith(PAYLOAD_PREFIX)),
+          'the inquiry prompt in the thread',
+          20_000,
+        );
+        expect(prompt.thread).toBe(thread);
+        expect(prompt.question).toContain('Deploy to production?');
+        expect(prompt.question).toContain('the requester cannot approve');
+        expect(prompt.choices.map((c) => c.label)).toEqual(['Approve', 'Deny']);
+        const inquiryId = prompt.payload.split('.')[1];
+        const pending = async () => (await svc.services.store.inquiries.get(inquiryId))?.status;
+
+        // The requester (policy from the alias's extra.approval) is refused, privately.
+        await shell.press(alice, prompt.id, 'Approve');
+        const toAlice = shell.transcript('dev').filter((e) => e.type === 'message' && e.whisperTo === 'U1');
+        expect(toAlice.at(-1)).toMatchObject({ thread });
+        expect((toAlice.at(-1) as { text: string }).text).toContain(
+          'started this workflow and cannot also approve it',
+        );
+        expect(await pending()).toBe('pending');
+
+        // No RBAC inquiry_respond: refused, nothing changes.
+        await shell.press(eve, prompt.id, 'Approve');
+        const toEve = shell.transcript('dev').filter((e) => e.type === 'message' && e.whisperTo === 'U666');
+        expect((toEve.at(-1) as { text: string }).text).toContain('inquiry_respond');
+        expect(await pending()).toBe('pending');
+
+        // A forged payload is refused too.
+        const forged = { ...prompt, id: `${prompt.id}-x`, payload: prompt.payload.slice(0, -2) + 'xx' };
+        (shell as unknown as { questions: Map<string, Ask> }).questions.set(forged.id, forged);
+        await shell.press(bob, forged.id, 'Approve');
+        const toBob = shell.transcript('dev').filter((e) => e.type === 'message' && e.whisperTo === 'U2');
+        expect((toBob.at(-1) as { text: string }).text).toContain('signature');
+        expect(await pending()).toBe('pending');
+
+        await shell.press(bob, prompt.id, 'Approve');
+        const edited = await waitFor(
+          () => shell.transcript('dev').find((e) => e.type === 'update' && e.id === prompt.id),
+          'the prompt to be edited',
+        );
+        expect((edited as { text: string }).text).toMatch(
+          /Approved by bob \(chat\) at \d{4}-.*\{"approved":true\}/,
+        );
+        const result = await waitFor(
+          () =>
+            shell
+              .transcript('dev')
+              .find(
+                (e) =>
+                  e.type === 'message' &&
+                  e.thread === thread &&
+                  e.text.startsWith('Deploy workflow succeeded'),
+              ),
+          'the workflow result in the thread',
+          20_000,
+        );
+        expect((result as { text: string }).text).toBe('Deploy workflow succeeded: approved');
+        const trail = await svc.services.store.audit.find(
+          { kind: 'inquiry.decision', inquiry_id: inquiryId },
+          { sort: { timestamp: 1 } },
+        );
+        expect(trail.map((d) => [d.chat_user, d.actor, d.via, d.adapter, d.channel, d.outcome])).toEqual([
+          ['alice', 'alice', 'chat', 'shell', 'dev', 'denied'],
+          ['eve', 'mallory', 'chat', 'shell', 'dev', 'denied'],
+          ['bob', 'bob', 'chat', 'shell', 'dev', 'accepted'],
+        ]);
+      });
+    },
+  );
+}
