@@ -13,12 +13,19 @@ interface Invocation {
   stdin?: string;
 }
 
+/**
+ * Actions never run the service user's rc files: Debian's bash sources ~/.bashrc when its stdin
+ * is a socket (Node's pipes are socketpairs), and a slow rc file (e.g. `pyenv init`) then delays
+ * or hangs every action. st2 runs commands without them too.
+ */
+const NO_RC = ['--norc', '--noprofile'];
+
 /** `sudo -E -- bash -c <command>` (st2 §1.2); with a password, sudo reads it from stdin (-S). */
 function viaSudo(shellCommand: string, password: unknown): Invocation {
   const withPassword = typeof password === 'string' && password !== '';
   return {
     command: 'sudo',
-    args: [...(withPassword ? ['-S', '-p', ''] : []), '-E', '--', 'bash', '-c', shellCommand],
+    args: [...(withPassword ? ['-S', '-p', ''] : []), '-E', '--', 'bash', ...NO_RC, '-c', shellCommand],
     stdin: withPassword ? `${password}\n` : undefined,
   };
 }
@@ -48,7 +55,7 @@ export const localShellCmdRunner: Runner = {
     const inv =
       ctx.runnerParameters.sudo === true
         ? viaSudo(cmd, ctx.runnerParameters.sudo_password)
-        : { command: 'bash', args: ['-c', cmd] };
+        : { command: 'bash', args: [...NO_RC, '-c', cmd] };
     return runInvocation(ctx, inv);
   },
 };
@@ -101,7 +108,7 @@ export const localShellScriptRunner: Runner = {
         .join(' ');
       inv = viaSudo(line, ctx.runnerParameters.sudo_password);
     } else if (debug) {
-      inv = { command: 'bash', args: ['-x', script, ...args] };
+      inv = { command: 'bash', args: [...NO_RC, '-x', script, ...args] };
     } else if (isExecutable(script)) {
       inv = { command: script, args };
     } else {

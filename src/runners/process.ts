@@ -84,7 +84,12 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     };
   }
 
-  const stdio: Array<'pipe' | 'ipc'> = ['pipe', 'pipe', 'pipe'];
+  // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
+  const stdio: Array<'pipe' | 'ipc' | 'ignore'> = [
+    spec.stdin !== undefined ? 'pipe' : 'ignore',
+    'pipe',
+    'pipe',
+  ];
   if (spec.extraPipe) stdio.push('pipe');
   if (spec.fork) stdio.push('ipc');
 
@@ -163,8 +168,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   if (child.stdin) {
     // A child that exits without reading its stdin makes our write fail with EPIPE; that is its choice.
     child.stdin.on('error', () => undefined);
-    if (spec.stdin !== undefined) child.stdin.end(spec.stdin);
-    else child.stdin.end();
+    child.stdin.end(spec.stdin);
   }
 
   const done = new Promise<ProcessOutcome>((resolve) => {

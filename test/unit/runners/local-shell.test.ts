@@ -163,7 +163,7 @@ describe('local-shell-cmd', () => {
     expect(res.status).toBe('succeeded');
     expect(res.result).toMatchObject({
       stdout: 'as-root',
-      stderr: 'args=-S -p  -E -- bash -c echo as-root\npw=s3cret',
+      stderr: 'args=-S -p  -E -- bash --norc --noprofile -c echo as-root\npw=s3cret',
     });
   });
 
