@@ -66,7 +66,8 @@ export function createApiApp(
     next();
   });
   const limit = services.config.api.body_limit;
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  // strict: false — st2's client sends a bare `null` body on some POSTs (trigger-instance re-emit).
+  app.use(express.json({ limit, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit, extended: true }));
   app.use(express.text({ limit, type: ['text/*', 'application/x-yaml', 'application/yaml'] }));
 

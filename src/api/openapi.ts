@@ -3,7 +3,7 @@ import type { RouteSpec } from './router.js';
 
 /** Express `/a/:id` → OpenAPI `/a/{id}`. */
 export function openapiPath(path: string): string {
-  return path.replace(/:(\w+)/g, '{$1}');
+  return path.replace(/[:*](\w+)/g, '{$1}');
 }
 
 /** The OpenAPI 3 document, generated from the route table and its schemas. */

@@ -214,7 +214,14 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             payload = copy;
           }
           stream.send(event.name, payload);
-          if (endEvent && event.name === endEvent && (!endId || facts.executionId === endId)) stream.end();
+          // st2 ends the stream when that execution completes, not at its first update.
+          if (
+            endEvent &&
+            event.name === endEvent &&
+            (!endId || facts.executionId === endId) &&
+            (!endId || COMPLETED.has(String((event.payload as Payload).status)))
+          )
+            stream.end();
         });
         stream.onClose(unsubscribe);
         return undefined;

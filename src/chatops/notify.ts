@@ -70,7 +70,7 @@ export class ChatNotifier {
       this.services.bus.subscribe('st2.execution__update', (event) => {
         const e = event.payload as { id: string; status: string; runner?: { name?: string } };
         if ((COMPLETED_STATUSES as readonly string[]).includes(e.status)) void this.completed(e.id);
-        else if (e.status === 'pending' && e.runner?.name === 'inquirer') void this.inquiry(e.id);
+        // Pending inquiries are posted (with signed buttons) by the inquiries subsystem.
       }),
     );
   }
@@ -82,7 +82,11 @@ export class ChatNotifier {
 
   /** Wires button presses of an adapter to inquiry responses. */
   attach(adapter: ChatAdapter): void {
-    adapter.onButton((press) => this.pressed(adapter, press));
+    adapter.onButton((press) => {
+      // Signed inquiry buttons belong to src/inquiries, which listens on the same adapter.
+      if (String(press.payload).startsWith('sqinq1.')) return;
+      return this.pressed(adapter, press);
+    });
   }
 
   private log() {

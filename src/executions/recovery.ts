@@ -87,6 +87,8 @@ export class ExecutionRecovery {
       const idempotent = Boolean(action && (action as { idempotent?: boolean }).idempotent);
       if (idempotent && execution.status === 'running') {
         const attempt = Number((execution as { attempt?: number }).attempt ?? 0) + 1;
+        // One process re-runs a given attempt: conditional updates are not atomic on FerretDB.
+        if (!(await store.claim(`recover:${execution.id}:${attempt}`, this.executions.workerId))) continue;
         const now = new Date().toISOString();
         const updated = await store.executions.updateOne(
           { id: execution.id, status: 'running' },

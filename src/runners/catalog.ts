@@ -226,7 +226,7 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
       roles: { type: 'array', default: [] },
       users: { type: 'array', default: [] },
       ttl: {
-        type: 'integer',
+        type: 'number',
         default: 1440,
         description: 'Time (in minutes) that an unacknowledged Inquiry is cleaned up',
       },

@@ -5,6 +5,25 @@ import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Upd
 
 type Doc = Record<string, unknown>;
 
+/**
+ * FerretDB on SQLite answers "database is locked" (SQLITE_BUSY) when several processes write at
+ * once; the statement did not run, so it is safe to try again after a short pause.
+ */
+function isTransient(err: unknown): boolean {
+  return /database is locked|SQLITE_BUSY/i.test(String((err as Error)?.message ?? ''));
+}
+
+async function retrying<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
+    }
+  }
+}
+
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
 }
@@ -34,7 +53,8 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
 
   async insert(doc: T): Promise<T> {
     try {
-      await this.coll.insertOne(this.codec.encode(doc as unknown as Doc));
+      const encoded = this.codec.encode(doc as unknown as Doc);
+      await retrying(() => this.coll.insertOne(encoded));
     } catch (err) {
       this.conflict(err, doc.id);
     }
@@ -44,17 +64,17 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   async insertMany(docs: T[]): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await this.coll.insertMany(
-        docs.map((d) => this.codec.encode(d as unknown as Doc)),
-        { ordered: true },
-      );
+      const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc));
+      await retrying(() => this.coll.insertMany(encoded, { ordered: true }));
     } catch (err) {
       this.conflict(err);
     }
   }
 
   async get(id: string): Promise<T | null> {
-    return this.codec.decode<T>((await this.coll.findOne({ _id: id as never })) as Doc | null);
+    return this.codec.decode<T>(
+      (await retrying(() => this.coll.findOne({ _id: id as never }))) as Doc | null,
+    );
   }
 
   async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
@@ -63,27 +83,31 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
-    let cursor = this.coll.find(this.codec.filter(filter), {
-      projection: this.codec.projection(options.projection),
+    const docs = await retrying(() => {
+      let cursor = this.coll.find(this.codec.filter(filter), {
+        projection: this.codec.projection(options.projection),
+      });
+      const sort = this.codec.sort(options.sort);
+      if (sort) cursor = cursor.sort(sort);
+      if (options.skip) cursor = cursor.skip(options.skip);
+      if (options.limit !== undefined && options.limit >= 0) cursor = cursor.limit(options.limit);
+      return cursor.toArray();
     });
-    const sort = this.codec.sort(options.sort);
-    if (sort) cursor = cursor.sort(sort);
-    if (options.skip) cursor = cursor.skip(options.skip);
-    if (options.limit !== undefined && options.limit >= 0) cursor = cursor.limit(options.limit);
-    const docs = await cursor.toArray();
     return docs.map((d) => this.codec.decode<T>(d as Doc) as T);
   }
 
   async count(filter: Filter = {}): Promise<number> {
-    return this.coll.countDocuments(this.codec.filter(filter));
+    return retrying(() => this.coll.countDocuments(this.codec.filter(filter)));
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
     try {
-      const doc = await this.coll.findOneAndUpdate(this.codec.filter(filter), this.codec.update(update), {
-        upsert: options.upsert ?? false,
-        returnDocument: 'after',
-      });
+      const doc = await retrying(() =>
+        this.coll.findOneAndUpdate(this.codec.filter(filter), this.codec.update(update), {
+          upsert: options.upsert ?? false,
+          returnDocument: 'after',
+        }),
+      );
       return this.codec.decode<T>(doc as Doc | null);
     } catch (err) {
       return this.conflict(err);
@@ -91,14 +115,16 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const res = await this.coll.updateMany(this.codec.filter(filter), this.codec.update(update));
+    const res = await retrying(() =>
+      this.coll.updateMany(this.codec.filter(filter), this.codec.update(update)),
+    );
     return res.modifiedCount;
   }
 
   async replace(doc: T): Promise<T> {
     const encoded = this.codec.encode(doc as unknown as Doc);
     try {
-      await this.coll.replaceOne({ _id: doc.id as never }, encoded, { upsert: true });
+      await retrying(() => this.coll.replaceOne({ _id: doc.id as never }, encoded, { upsert: true }));
     } catch (err) {
       this.conflict(err, doc.id);
     }
@@ -106,10 +132,10 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    return (await this.coll.deleteOne(this.codec.filter(filter))).deletedCount > 0;
+    return (await retrying(() => this.coll.deleteOne(this.codec.filter(filter)))).deletedCount > 0;
   }
 
   async deleteMany(filter: Filter): Promise<number> {
-    return (await this.coll.deleteMany(this.codec.filter(filter))).deletedCount;
+    return (await retrying(() => this.coll.deleteMany(this.codec.filter(filter)))).deletedCount;
   }
 }
