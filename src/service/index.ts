@@ -49,7 +49,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const subsystems = options.subsystems ?? [];
   const store = await openStore({ dataDir: config.data_dir, mongoUrl: config.store.url });
   const bus = new EventBus();
-  // With Redis, job notifications and bus events cross processes at once (see docs/scaling.md).
+  // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
   if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger);
   const scheduler = new Scheduler({
     notificationChannel: config.redis.url ? redisNotificationChannel(config.redis.url, logger) : undefined,
