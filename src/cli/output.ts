@@ -45,7 +45,10 @@ function getPath(record: Record<string, unknown>, column: string): unknown {
 export function terminalWidth(): number {
   const fromEnv = Number(process.env.COLUMNS);
   if (Number.isInteger(fromEnv) && fromEnv > 20) return fromEnv;
-  return process.stdout.columns && process.stdout.columns > 20 ? process.stdout.columns : 120;
+  if (process.stdout.isTTY)
+    return process.stdout.columns && process.stdout.columns > 20 ? process.stdout.columns : 120;
+  // Piped output (scripts, grep) keeps whole values: a truncated id cannot be used.
+  return Number.POSITIVE_INFINITY;
 }
 
 /**
