@@ -34,11 +34,11 @@ async function ruleChanged(
   services: Services,
   op: 'create' | 'update' | 'delete',
   rule: RuleRecord,
-  afterChange?: () => Promise<void>,
+  afterChange?: (op: 'create' | 'update' | 'delete', rule: RuleRecord) => Promise<void>,
 ): Promise<void> {
   await syncTriggers(services);
   // This process's engine sees the change before the API answers; others follow the event.
-  await afterChange?.();
+  await afterChange?.(op, rule);
   services.bus.publish(`st2.rule__${op}`, presentRule(rule));
 }
 
@@ -62,7 +62,9 @@ function timeRange(filter: Filter, field: string, gt: unknown, lt: unknown): voi
 }
 
 /** `afterChange` runs after every rule change, before the answer (e.g. reload the local rule index). */
-export function rulesRoutes(afterChange?: () => Promise<void>): RouteModule {
+export function rulesRoutes(
+  afterChange?: (op: 'create' | 'update' | 'delete', rule: RuleRecord) => Promise<void>,
+): RouteModule {
   return (router, services) => {
     const { store } = services;
     const max = services.config.api.max_page_size;

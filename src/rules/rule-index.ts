@@ -25,8 +25,21 @@ export class RuleIndex {
   private loading?: Promise<void>;
   private dirty = false;
 
+  private current: RuleRecord[] = [];
+
+  /**
+   * Applies one change this process just wrote, without reading the store back: a read right
+   * after a write may come from an older snapshot on FerretDB, and the API must not answer
+   * before its own engine knows the rule.
+   */
+  apply(op: 'create' | 'update' | 'delete', rule: RuleRecord): void {
+    const others = this.current.filter((r) => r.ref !== rule.ref && r.id !== rule.id);
+    this.set(op === 'delete' ? others : [...others, rule]);
+  }
+
   /** Replaces the index with these (enabled) rules. */
   set(rules: RuleRecord[]): void {
+    this.current = rules;
     const byTrigger = new Map<string, RuleRecord[]>();
     const webhooks = new Map<string, Map<string, WebhookBinding>>();
     for (const rule of [...rules].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))) {

@@ -34,6 +34,7 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
   const index = new RuleIndex();
   let engine: RulesEngine | undefined;
   const unsubscribe: Array<() => void> = [];
+  const appliedByApi = new Set<string>();
   const getEngine = () => {
     if (!engine) throw new SquallError('NOT_READY', 'the rules engine is not initialised yet', {}, 503);
     return engine;
@@ -41,7 +42,10 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
   const routes: RouteModule = (router, services) => {
     triggerRoutes(router, services);
     webhookRoutes(() => index)(router, services);
-    rulesRoutes(() => index.reload(services.store))(router, services);
+    rulesRoutes(async (op, rule) => {
+      index.apply(op, rule);
+      appliedByApi.add(rule.ref);
+    })(router, services);
   };
 
   const refresh = async (services: Services) => {
@@ -65,7 +69,10 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
       }
       const local = (origin: string | undefined) => origin === undefined || origin === services.bus.origin;
       unsubscribe.push(
-        services.bus.subscribe('st2.rule__*', () => {
+        services.bus.subscribe('st2.rule__*', (event) => {
+          // A change the API applied to the index already is not re-read (the read may be stale).
+          const ref = (event.payload as { ref?: string })?.ref;
+          if (local(event.origin) && ref && appliedByApi.delete(ref)) return;
           index.reload(services.store).catch((err) => log.error({ err }, 'reloading the rule index failed'));
         }),
         ...CONTENT_CHANGED_EVENTS.map((name) =>
