@@ -11,7 +11,7 @@ export function buildOpenApi(routes: readonly RouteSpec[]): Record<string, unkno
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const p = openapiPath(r.path);
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+    const params = [...r.path.matchAll(/[:*](\w+)/g)].map((m) => ({
       name: m[1],
       in: 'path',
       required: true,
