@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
+import { ensureOrquestaOracle, ORQUESTA_PYTHON } from '../../support/orquesta-oracle.js';
 import { describe, expect, it } from 'vitest';
 import { isStandardRehearsal, rehearse } from '../../../src/workflows/orquesta/rehearsal.js';
 
@@ -26,15 +27,15 @@ describe('orquesta rehearsals (test/fixtures/rehearsals)', () => {
 
 // Differential check against the real orquesta (PyPI 1.2.0 in .cache/orquesta-venv, driven by
 // oracle/rehearse.py like orquesta-rehearse), for specs that only use the standard format.
-const python = resolve(__dirname, '../../../.cache/orquesta-venv/bin/python');
-const oracleAvailable =
-  existsSync(python) && spawnSync(python, ['-c', 'import orquesta'], { encoding: 'utf8' }).status === 0;
+const oraclePython = ensureOrquestaOracle();
+const oracleAvailable = oraclePython !== undefined;
+const python = oraclePython ?? ORQUESTA_PYTHON;
 const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
 
 describe.skipIf(!oracleAvailable && !requireAll)(
   oracleAvailable
     ? 'orquesta oracle agrees with Squall'
-    : 'orquesta oracle (python venv .cache/orquesta-venv with orquesta missing)',
+    : 'orquesta oracle (no Python here can run PyPI orquesta 1.2: tried pyenv 3.8/3.9 and python3)',
   () => {
     const standard = files.filter((f) => {
       const spec = yaml.load(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
