@@ -267,7 +267,9 @@ class SupervisedSensor {
       createInterface({ input: stream })
         .on('line', (line) => {
           if (line.trim() !== '')
-            this.note(levelOf(line, fallback), line, { stream: stream === child.stdout ? 'stdout' : 'stderr' });
+            this.note(levelOf(line, fallback), line, {
+              stream: stream === child.stdout ? 'stdout' : 'stderr',
+            });
         })
         .on('error', (err) => this.note('warn', `sensor output stream error: ${err.message}`));
     }
