@@ -33,9 +33,12 @@ export class RuleIndex {
    * before its own engine knows the rule.
    */
   apply(op: 'create' | 'update' | 'delete', rule: RuleRecord): void {
-    const others = this.current.filter((r) => r.ref !== rule.ref && r.id !== rule.id);
-    this.set(op === 'delete' ? others : [...others, rule]);
+    // A reload in flight may have read the store before this change: it replays it on its result.
+    if (this.loading) this.appliedDuringLoad.push({ op, rule });
+    this.set(withChange(this.current, op, rule));
   }
+
+  private appliedDuringLoad: Array<{ op: 'create' | 'update' | 'delete'; rule: RuleRecord }> = [];
 
   /** Replaces the index with these (enabled) rules. */
   set(rules: RuleRecord[]): void {
@@ -81,10 +84,13 @@ export class RuleIndex {
       try {
         do {
           this.dirty = false;
-          this.set((await store.rules.find({ enabled: true })) as RuleRecord[]);
+          let rules = (await store.rules.find({ enabled: true })) as RuleRecord[];
+          for (const { op, rule } of this.appliedDuringLoad) rules = withChange(rules, op, rule);
+          this.set(rules);
         } while (this.dirty);
       } finally {
         this.loading = undefined;
+        this.appliedDuringLoad = [];
       }
     })();
     return this.loading;
@@ -107,4 +113,9 @@ export class RuleIndex {
   get generation(): number {
     return this.version;
   }
+}
+
+function withChange(rules: RuleRecord[], op: 'create' | 'update' | 'delete', rule: RuleRecord): RuleRecord[] {
+  const others = rules.filter((r) => r.ref !== rule.ref && r.id !== rule.id);
+  return op === 'delete' ? others : [...others, rule];
 }

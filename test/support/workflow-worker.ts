@@ -6,7 +6,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
-import { silentLogger } from '../../src/log/index.js';
+import { createLogger } from '../../src/log/index.js';
 import { startService } from '../../src/service/index.js';
 import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
 
@@ -47,7 +47,8 @@ const { config } = loadConfig({
 const executions = executionsSubsystem();
 const running = await startService({
   config,
-  logger: silentLogger(),
+  // Warnings and errors go to stderr, which the test shows when a workflow does not finish.
+  logger: createLogger({ level: 'warn', format: 'json', destination: process.stderr }),
   subsystems: [
     { name: 'test-secrets', init: (services) => void (services.secrets = secrets) },
     contentSubsystem(),

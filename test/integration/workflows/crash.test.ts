@@ -15,6 +15,7 @@ interface Worker {
   child: ChildProcess;
   url: string;
   exited: Promise<unknown>;
+  output: string[];
 }
 
 async function startWorker(dataDir: string, mongoUrl: string): Promise<Worker> {
@@ -42,7 +43,7 @@ async function startWorker(dataDir: string, mongoUrl: string): Promise<Worker> {
       reject(new Error(`worker exited before it was ready:\n${output.join('\n')}`));
     });
   });
-  return { child, url, exited };
+  return { child, url, exited, output };
 }
 
 const workers: Worker[] = [];
@@ -76,16 +77,29 @@ for (const target of STORE_TARGETS) {
           };
           const children = async (w: Worker, id: string) =>
             (await call(w, 'GET', `/api/v1/executions?parent=${id}&limit=100`)) as Json[];
-          const finished = (w: Worker, id: string) =>
-            waitFor(
-              async () => {
-                const e = await call(w, 'GET', `/api/v1/executions/${id}`);
-                return DONE.includes(e.status) ? e : null;
-              },
-              `workflow ${id} to finish`,
-              60_000,
-              100,
-            );
+          const finished = async (w: Worker, id: string) => {
+            try {
+              return await waitFor(
+                async () => {
+                  const e = await call(w, 'GET', `/api/v1/executions/${id}`);
+                  return DONE.includes(e.status) ? e : null;
+                },
+                `workflow ${id} to finish`,
+                60_000,
+                100,
+              );
+            } catch (err) {
+              // Say where it stopped: the workflow, each child, and what the worker logged.
+              const e = await call(w, 'GET', `/api/v1/executions/${id}`);
+              const kids = await call(w, 'GET', `/api/v1/executions/${id}/children`);
+              const state = (kids as unknown as Json[]).map(
+                (c) => `${c.context?.orquesta?.task_id}:${c.status}`,
+              );
+              throw new Error(
+                `${(err as Error).message}; workflow ${e.status}; children ${state.join(', ')}\n${w.output.slice(-30).join('\n')}`,
+              );
+            }
+          };
           const taskKey = (c: Json) => `${c.context.orquesta.task_id}:${c.context.orquesta.task_route}`;
 
           const first = await startWorker(data.dir, mongoUrl);
