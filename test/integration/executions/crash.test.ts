@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { newId } from '../../../src/ids.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { waitFor } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+/** Fast heartbeats so that a killed process is noticed in about a second and a half. */
+const FAST_RECOVERY = {
+  SQUALL_AUTH_ENABLE: 'false',
+  SQUALL_LOG_LEVEL: 'warn',
+  SQUALL_EXECUTIONS_HEARTBEAT_MS: '200',
+  SQUALL_EXECUTIONS_DEAD_AFTER_MS: '1500',
+  SQUALL_EXECUTIONS_CHECK_EVERY_MS: '300',
+  SQUALL_SCHEDULER_PROCESS_EVERY_MS: '200',
+  SQUALL_SCHEDULER_LOCK_LIFETIME_MS: '1000',
+};
+
+async function api(svc: ServiceProcess, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${svc.url}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  expect(res.status, `${method} ${path}`).toBeLessThan(300);
+  return (await res.json()) as Json;
+}
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `an execution survives its process being killed (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      it('after SIGKILL and a restart, the in-flight execution ends abandoned with a reason, and the queued one runs', async () => {
+        const data = tempDir();
+        const env = {
+          ...FAST_RECOVERY,
+          ...(target.kind === 'mongo' ? { SQUALL_MONGO_URL: freshMongoUrl() } : {}),
+        };
+        const marker = `crash-marker-${newId()}`;
+        const first = await startServiceProcess(['--data-dir', data.dir], env);
+        let second: ServiceProcess | undefined;
+        try {
+          const inflight = await api(first, 'POST', '/api/v1/executions', {
+            action: 'core.local',
+            parameters: { cmd: `sleep 30; echo ${marker}`, timeout: 120 },
+          });
+          await waitFor(
+            async () => (await api(first, 'GET', `/api/v1/executions/${inflight.id}`)).status === 'running',
+            'the run to start',
+          );
+          const queued = await api(first, 'POST', '/api/v1/executions', {
+            action: 'core.local',
+            parameters: { cmd: 'echo queued-ran' },
+            delay: 3000,
+          });
+          expect(queued.status).toBe('scheduled');
+
+          await first.stop('SIGKILL');
+          // The killed service's child keeps sleeping as an orphan; it is not the service's anymore.
+          try {
+            execFileSync('pkill', ['-f', marker]);
+          } catch {
+            // already gone
+          }
+
+          second = await startServiceProcess(['--data-dir', data.dir], env);
+          const abandoned = await waitFor(
+            async () => {
+              const e = await api(second!, 'GET', `/api/v1/executions/${inflight.id}`);
+              return e.status === 'abandoned' ? e : null;
+            },
+            'the in-flight execution to be abandoned',
+            20_000,
+          );
+          expect(abandoned.result.error).toMatch(/died/);
+          expect(abandoned.log.at(-1).reason).toMatch(/stopped sending heartbeats/);
+
+          const ran = await waitFor(
+            async () => {
+              const e = await api(second!, 'GET', `/api/v1/executions/${queued.id}`);
+              return ['succeeded', 'failed'].includes(e.status) ? e : null;
+            },
+            'the queued execution to run after the restart',
+            20_000,
+          );
+          expect(ran.status).toBe('succeeded');
+          expect(ran.result.stdout).toBe('queued-ran');
+          // It ran once: one running transition.
+          expect(ran.log.filter((l: Json) => l.status === 'running')).toHaveLength(1);
+        } finally {
+          await first.stop('SIGKILL');
+          await second?.stop();
+          data.cleanup();
+        }
+      }, 90_000);
+    },
+  );
+}
