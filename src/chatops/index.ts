@@ -14,6 +14,7 @@ export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, applicableNotify, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
+export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
@@ -94,6 +95,7 @@ export function chatopsSubsystem(
       timer.unref();
       if (!active(services)) return;
       need(notifier).start();
+      p.live.start();
       for (const adapter of p.adapters.values()) await adapter.connect();
       services.logger.info(
         { adapters: [...p.adapters.keys()], aliases: p.enabledAliases().length },
@@ -104,6 +106,7 @@ export function chatopsSubsystem(
       if (timer) clearInterval(timer);
       for (const u of unsubscribe.splice(0)) u();
       notifier?.stop();
+      pipeline?.live.stop();
       for (const adapter of pipeline?.adapters.values() ?? []) {
         await adapter
           .disconnect()

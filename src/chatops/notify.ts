@@ -85,6 +85,7 @@ export class ChatNotifier {
     adapter.onButton((press) => {
       // Signed inquiry buttons belong to src/inquiries, which listens on the same adapter.
       if (String(press.payload).startsWith('sqinq1.')) return;
+      if (String(press.payload).startsWith('exec:')) return this.executionButton(adapter, press);
       return this.pressed(adapter, press);
     });
   }
@@ -259,6 +260,99 @@ export class ChatNotifier {
       current = parentId ? await this.services.store.executions.get(parentId) : null;
     }
     return null;
+  }
+
+  /**
+   * Cancel / Re-run under a chat-started execution: the presser acts as their Squall user, needs
+   * `execution_stop` / `execution_rerun` on the action, and every press is audited.
+   */
+  async executionButton(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
+    const m = /^exec:(cancel|rerun):([0-9a-zA-Z_-]+)$/.exec(String(press.payload));
+    const thread = press.thread ?? press.messageId;
+    const where = { kind: 'chat' as const, adapter: adapter.name, channel: press.channel, thread };
+    const audit: Record<string, unknown> & { outcome: string; reply: string | null } = {
+      id: newId(),
+      timestamp: new Date().toISOString(),
+      kind: 'chat.button',
+      actor: '',
+      adapter: adapter.name,
+      channel: press.channel,
+      thread,
+      user: { id: press.user.id, name: press.user.name },
+      what: String(press.payload).slice(0, 200),
+      execution_id: m?.[2] ?? null,
+      outcome: 'error',
+      reply: null,
+    };
+    const say = async (text: string, whisper = false) => {
+      audit.reply ??= text.slice(0, 1000);
+      await this.pipeline.deliverer.send({
+        target: whisper ? { ...where, whisperTo: press.user.id } : where,
+        text,
+        what: `button ${press.payload}`,
+      });
+    };
+    try {
+      if (!m) {
+        audit.outcome = 'bad_button';
+        await say(`Sorry ${press.user.name}, I don't know that button.`, true);
+        return;
+      }
+      const [, verb, id] = m;
+      const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
+      audit.actor = identity.name;
+      const record = await this.executions().get(id);
+      const [pack, ...rest] = record.action.ref.split('.');
+      const name = rest.join('.');
+      const permission = verb === 'cancel' ? 'execution_stop' : 'execution_rerun';
+      try {
+        this.services.rbac?.assertCan({ name: identity.name, roles: identity.roles }, permission, {
+          uid: `action:${pack}:${name}`,
+          pack,
+        });
+      } catch (err) {
+        if (!(err instanceof SquallError) || err.status !== 403) throw err;
+        audit.outcome = 'forbidden';
+        await say(
+          `Sorry ${press.user.name}, you (as Squall user "${identity.name}") may not ${verb === 'cancel' ? 'cancel' : 're-run'} execution ${id}: ${err.message}`,
+          true,
+        );
+        return;
+      }
+      if (verb === 'cancel') {
+        const updated = await this.executions().cancel(id, identity.name);
+        audit.outcome = 'canceled';
+        await say(`${press.user.name} canceled execution ${id} (${updated.status}).`);
+        return;
+      }
+      const rerun = await this.executions().rerun(id, identity.name);
+      audit.outcome = 'rerun';
+      audit.rerun_id = rerun.id;
+      const text = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;
+      audit.reply = text;
+      const posted = await this.pipeline.deliverer.send({
+        target: where,
+        text,
+        what: `button ${press.payload}`,
+      });
+      await this.pipeline.live.follow(
+        rerun.id,
+        rerun.status,
+        { adapter, channel: press.channel, thread },
+        text,
+        posted?.messageId,
+      );
+    } catch (err) {
+      audit.outcome = 'error';
+      this.log().error({ err, payload: press.payload }, 'handling an execution button failed');
+      await say(`Sorry ${press.user.name}, that did not work: ${errorMessage(err)}`, true).catch(
+        () => undefined,
+      );
+    } finally {
+      await this.services.store.audit
+        .insert(audit as never)
+        .catch((err: unknown) => this.log().error({ err, audit }, 'could not audit a chat button press'));
+    }
   }
 
   private async pressed(adapter: ChatAdapter, press: ButtonPress): Promise<void> {

@@ -20,6 +20,7 @@ import { replyTarget, type ChatAdapter, type IncomingMessage, type PostedMessage
 import { runBuiltin, helpReply, type BuiltinContext } from './builtins.js';
 import { Deliverer, postLong } from './delivery.js';
 import { resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
+import { LiveAcks } from './live.js';
 
 /** What happened to a chat command; stored in the audit record and shown in the chat log. */
 export type CommandOutcome =
@@ -83,6 +84,8 @@ export class ChatPipeline {
   /** Acks being posted, by execution id: a quick result waits for its ack so the thread reads in order. */
   private readonly acks = new Map<string, Promise<unknown>>();
   readonly deliverer: Deliverer;
+  /** Keeps acks up to date while their executions run (started with the notifier). */
+  readonly live: LiveAcks;
 
   constructor(
     private readonly services: Services,
@@ -91,6 +94,7 @@ export class ChatPipeline {
     private readonly rolesOf?: RolesLookup,
   ) {
     this.deliverer = new Deliverer(services, adapters);
+    this.live = new LiveAcks(services, executions);
   }
 
   private get config() {
@@ -353,11 +357,17 @@ export class ChatPipeline {
       audit.outcome = 'executed';
       const ack = this.ackText(alias, action, record);
       if (ack !== null) {
+        if (adapter.capabilities.updates)
+          this.live.expect(record.id, record.status, { adapter, ...where }, ack);
         const posting = reply(ack);
         this.acks.set(record.id, posting);
         try {
-          const posted = await posting;
+          const posted = await posting.catch((err: unknown) => {
+            this.live.drop(record.id);
+            throw err;
+          });
           audit.ack_message_id ??= posted?.messageId ?? null;
+          await this.live.posted(record.id, posted?.messageId);
         } finally {
           setTimeout(() => this.acks.delete(record.id), 60_000).unref();
         }
@@ -449,7 +459,7 @@ export class ChatPipeline {
       what: `result of execution ${record.id}`,
     });
     // The ack said "running"; say how it ended where the provider lets us edit.
-    if (origin && adapter?.capabilities.updates) {
+    if (origin && adapter?.capabilities.updates && !this.live.handles(record.id)) {
       const audit = await this.services.store.audit.findOne({
         kind: 'chat.command',
         execution_id: record.id,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
 import { quietLogger, startChatSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
@@ -90,6 +91,65 @@ for (const target of STORE_TARGETS) {
         const failed = await discord.waitForPost((p) => inThread(c)(p) && /failed/i.test(textOf(p)), 15_000);
         expect(textOf(failed)).toContain('boom-on-stderr');
       });
+
+      const buttonOf = (m: { components: unknown[] }) =>
+        (m.components as Array<{ components?: Array<{ custom_id?: string }> }>)[0]?.components?.[0]
+          ?.custom_id ?? '';
+
+      it('the ack follows the run: running with the last output lines, then succeeded; Re-run starts it again', async () => {
+        const id = discord.userSays({ content: '!ticker' });
+        const ack = await discord.waitForPost((p) => inThread(id)(p) && /execution/i.test(textOf(p)), 10_000);
+        const running = await discord.waitForUpdate(
+          (u) => u.id === ack.id && textOf(u).includes('Status: running') && textOf(u).includes('tick-1'),
+          10_000,
+        );
+        expect(textOf(running)).not.toContain('ticked');
+        await discord.waitForUpdate(
+          (u) => u.id === ack.id && textOf(u).includes('Status: succeeded'),
+          15_000,
+        );
+        const again = await discord.waitForPost(
+          (p) => inThread(id)(p) && p.content.includes('succeeded.') && p.components.length > 0,
+          10_000,
+        );
+        expect(buttonOf(again)).toContain('exec:rerun:');
+        await discord.clickButton({ message_id: again.id, custom_id: buttonOf(again) });
+        const rerun = await discord.waitForPost(
+          (p) => inThread(id)(p) && p.content.includes('re-ran execution'),
+        );
+        await discord.waitForUpdate(
+          (u) => u.id === rerun.id && textOf(u).includes('Status: succeeded'),
+          15_000,
+        );
+      }, 40_000);
+
+      it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
+        const id = discord.userSays({ content: '!slow job' });
+        const ack = await discord.waitForPost((p) => inThread(id)(p) && /execution/i.test(textOf(p)), 10_000);
+        const controls = await discord.waitForPost(
+          (p) => inThread(id)(p) && p.content.includes('in progress'),
+          10_000,
+        );
+        const execId = /Execution (\w+)/.exec(controls.content)![1];
+        await discord.waitForUpdate((u) => u.id === ack.id && textOf(u).includes('Status: running'), 10_000);
+
+        await discord.clickButton({ message_id: controls.id, custom_id: buttonOf(controls), user: BOB });
+        const refusal = await discord.waitForPost((p) => inThread(id)(p) && /may not cancel/.test(p.content));
+        expect(refusal.content).toContain(`<@${BOB}>`);
+        const denied = await waitFor(
+          () => squall.svc.services.store.audit.findOne({ kind: 'chat.button', outcome: 'forbidden' }),
+          'the audit of the refused click',
+        );
+        expect(denied).toMatchObject({ actor: 'mallory', adapter: 'discord', what: `exec:cancel:${execId}` });
+        expect((await squall.svc.services.store.executions.get(execId))?.status).toBe('running');
+
+        await discord.clickButton({ message_id: controls.id, custom_id: buttonOf(controls) });
+        await discord.waitForPost(
+          (p) => inThread(id)(p) && p.content.includes(`canceled execution ${execId}`),
+        );
+        await discord.waitForUpdate((u) => u.id === ack.id && textOf(u).includes('Status: canceled'), 15_000);
+        expect((await squall.svc.services.store.executions.get(execId))?.status).toBe('canceled');
+      }, 40_000);
 
       it('a gateway drop mid-conversation loses no command and posts no duplicate', async () => {
         discord.disconnect();

@@ -96,6 +96,70 @@ for (const target of STORE_TARGETS) {
         expect(failed.text).toContain('boom-on-stderr');
       });
 
+      it('the ack follows the run: running with the last output lines, then succeeded; Re-run starts it again', async () => {
+        const ts = await slack.userSays({ text: '!ticker' });
+        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
+        const running = await slack.waitForUpdate(
+          (u) => u.ts === ack.ts && u.text.includes('Status: running') && u.text.includes('tick-1'),
+          10_000,
+        );
+        expect(running.text).not.toContain('ticked');
+        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: succeeded'), 15_000);
+        const cancel = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('in progress'));
+        expect(cancel.blocks?.some((b) => (b as { type: string }).type === 'actions')).toBe(true);
+        const again = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.includes('succeeded.') && Boolean(p.blocks?.length),
+          10_000,
+        );
+        const click = await slack.clickButton({ message_ts: again.ts, action_id: 'squall:0' });
+        expect(click.status).toBe(200);
+        const rerun = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('re-ran execution'));
+        await slack.waitForUpdate((u) => u.ts === rerun.ts && u.text.includes('Status: succeeded'), 15_000);
+        const audit = await squall.svc.services.store.audit.findOne({
+          kind: 'chat.button',
+          outcome: 'rerun',
+        });
+        expect(audit).toMatchObject({ actor: 'alice', adapter: 'slack', channel: slack.defaultChannel });
+      }, 40_000);
+
+      it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
+        const ts = await slack.userSays({ text: '!slow job' });
+        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
+        const controls = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.includes('in progress'),
+          10_000,
+        );
+        const id = /Execution (\w+)/.exec(controls.text)![1];
+        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: running'), 10_000);
+
+        await slack.clickButton({ message_ts: controls.ts, action_id: 'squall:0', user: 'U0BOB' });
+        const refusal = await slack.waitForEphemeral((e) => /may not cancel/.test(String(e.text)), 10_000);
+        expect(String(refusal.text)).toContain('execution_stop');
+        const denied = await waitFor(
+          () => squall.svc.services.store.audit.findOne({ kind: 'chat.button', outcome: 'forbidden' }),
+          'the audit of the refused click',
+        );
+        expect(denied).toMatchObject({ actor: 'mallory', adapter: 'slack', what: `exec:cancel:${id}` });
+        expect((await squall.svc.services.store.executions.get(id))?.status).toBe('running');
+
+        await slack.clickButton({ message_ts: controls.ts, action_id: 'squall:0' });
+        await waitFor(
+          async () => (await squall.svc.services.store.executions.get(id))?.status === 'canceled',
+          'the execution to be canceled',
+          15_000,
+        );
+        await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.includes(`canceled execution ${id}`),
+          10_000,
+        );
+        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: canceled'), 10_000);
+        const done = await squall.svc.services.store.audit.findOne({
+          kind: 'chat.button',
+          outcome: 'canceled',
+        });
+        expect(done).toMatchObject({ actor: 'alice', execution_id: id });
+      }, 40_000);
+
       it('a Socket Mode disconnect mid-conversation loses no command and posts no duplicate', async () => {
         const connections = slack.connectionCount;
         slack.disconnect('drop');
