@@ -215,17 +215,11 @@ async function workflows() {
     );
 }
 
-function chat() {
-  const adapter = ['adapters/slack', 'src/chatops/slack'].find((p) => existsSync(path.join(ROOT, p)));
-  if (!adapter)
-    return skip(
-      'chat.slack_emulator.noop_alias',
-      'no Slack adapter yet (adapters/slack absent; src/chatops has only the shell adapter): nothing to drive test/emulators/slack with',
-    );
-  return skip(
-    'chat.slack_emulator.noop_alias',
-    `a Slack adapter exists (${adapter}) but the bench driver for it is not written yet`,
-  );
+async function chat() {
+  const driver = path.join(ROOT, 'bench', 'chat.ts');
+  if (!existsSync(driver)) return skip('chat.slack.noop', 'bench/chat.ts is not there');
+  log('chat: Slack emulator message → core.noop alias → result posted (bench/chat.ts)');
+  await childBench(['--import', 'tsx', driver, '200'], 'chat.slack.noop');
 }
 
 function scaleOut() {
@@ -279,7 +273,7 @@ try {
   log('rules engine: 10 / 1,000 / 10,000 rules');
   await runRules();
   await workflows();
-  chat();
+  await chat();
   scaleOut();
   if (process.env.SQUALL_BENCH_NO_PROFILE) skip('profile.squall.scenario1', 'SQUALL_BENCH_NO_PROFILE is set');
   else await squallProfile(dir);
