@@ -122,6 +122,30 @@ export class ExecutionRecovery {
         .then(() => report.abandoned.push(execution.id))
         .catch((err) => logger.warn({ err, execution: execution.id }, 'could not abandon execution'));
     }
+    // A run claimed by a worker that died before it started the action: give it a new attempt
+    // (the action never ran, so this is safe even when it is not idempotent).
+    for (const execution of await store.executions.find({ status: 'scheduled' })) {
+      const attempt = Number((execution as { attempt?: number }).attempt ?? 0);
+      const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
+      if (!claim || alive.has(claim.owner)) continue;
+      if (!(await store.claim(`recover:${execution.id}:${attempt + 1}`, this.executions.workerId))) continue;
+      const updated = await store.executions.updateOne(
+        { id: execution.id, status: 'scheduled' },
+        {
+          $set: { attempt: attempt + 1 },
+          $push: {
+            log: {
+              status: 'scheduled',
+              timestamp: new Date().toISOString(),
+              reason: `worker ${claim.owner} died before starting it; new attempt`,
+            },
+          },
+        },
+      );
+      if (!updated) continue;
+      await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt: attempt + 1 });
+      report.requeued.push(execution.id);
+    }
     const stale = new Date(Date.now() - Math.max(this.options.deadAfterMs, 10_000)).toISOString();
     for (const execution of await store.executions.find({
       status: 'requested',

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `execution recovery (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let svc: Awaited<ReturnType<typeof startTestService>>;
+      const executions = executionsSubsystem();
+      beforeAll(async () => {
+        svc = await startTestService({
+          subsystems: [testSecretsSubsystem(), contentSubsystem(), executions],
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          config: { 'auth.enable': false, 'executions.check_every_ms': 300, 'executions.heartbeat_ms': 200 },
+        });
+      });
+      afterAll(async () => svc?.cleanup());
+
+      it('gives a new attempt to a run that a dead worker claimed but never started, and it runs once', async () => {
+        // Scheduled for later, so that nothing here runs it before the "dead worker" claims it.
+        const e = await executions
+          .service()
+          .request({
+            action: 'core.local',
+            parameters: { cmd: 'echo recovered' },
+            user: 't',
+            delay: 600_000,
+          });
+        expect(e.status).toBe('scheduled');
+        expect(await svc.services.store.claim(`execution:${e.id}:attempt:0`, 'host:4242:dead00')).toBe(true);
+        const done = await waitFor(
+          async () => {
+            const r = await svc.services.store.executions.get(e.id);
+            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+          },
+          'the recovered execution to run',
+          20_000,
+        );
+        expect(done.status).toBe('succeeded');
+        expect((done.result as { stdout: string }).stdout).toBe('recovered');
+        expect(done.log.some((l) => /died before starting it/.test(String(l.reason)))).toBe(true);
+        expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
+      });
+    },
+  );
+}
