@@ -24,14 +24,12 @@ for (const target of STORE_TARGETS) {
 
       it('gives a new attempt to a run that a dead worker claimed but never started, and it runs once', async () => {
         // Scheduled for later, so that nothing here runs it before the "dead worker" claims it.
-        const e = await executions
-          .service()
-          .request({
-            action: 'core.local',
-            parameters: { cmd: 'echo recovered' },
-            user: 't',
-            delay: 600_000,
-          });
+        const e = await executions.service().request({
+          action: 'core.local',
+          parameters: { cmd: 'echo recovered' },
+          user: 't',
+          delay: 600_000,
+        });
         expect(e.status).toBe('scheduled');
         expect(await svc.services.store.claim(`execution:${e.id}:attempt:0`, 'host:4242:dead00')).toBe(true);
         const done = await waitFor(
