@@ -142,10 +142,23 @@ for (const target of STORE_TARGETS) {
         const list = await squall(['execution', 'list', '-n', '1'], olga);
         expect(list.code, list.stderr).toBe(0);
         const run = await squall(['run', 'core.local', 'cmd=echo no'], olga);
-        olgaHome.cleanup();
         expect(run.code).toBe(1);
         expect(run.stderr).toMatch(/403: User "olga" doesn't have required permission "action_execute"/);
         expect(run.stderr).toMatch(/hint:/);
+        // One write per resource group, each refused with the permission it needs.
+        const refusals: Array<[string[], string]> = [
+          [['action', 'disable', 'core.local'], 'action_modify'],
+          [['key', 'set', 'olga_key', 'v'], 'key_value_pair_set'],
+          [['pack', 'register', 'examples'], 'pack_register'],
+          [['rule', 'disable', 'examples.sample_rule_with_webhook'], 'rule_modify'],
+          [['apikey', 'create'], 'api_key'],
+        ];
+        for (const [args, permission] of refusals) {
+          const res = await squall(args, olga);
+          expect(res.code, `${args.join(' ')}: ${res.stdout}`).toBe(1);
+          expect(res.stderr, args.join(' ')).toMatch(new RegExp(`403: .*${permission}`));
+        }
+        olgaHome.cleanup();
       });
 
       it('streams create and update events and output lines over SSE for a run', async () => {
