@@ -1,0 +1,63 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { MONGO_URL, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { sleep } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+describeWithServer(
+  'timers across two OS processes (mongo)',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  Boolean(MONGO_URL),
+  () => {
+    it('an IntervalTimer rule fires exactly once per tick while two squall processes share one database', async () => {
+      const packs = tempDir();
+      const pack = path.join(packs.dir, 'ticks');
+      mkdirSync(path.join(pack, 'rules'), { recursive: true });
+      writeFileSync(
+        path.join(pack, 'pack.yaml'),
+        'ref: ticks\nname: ticks\ndescription: one-second ticks\nversion: 1.0.0\nauthor: tests\n',
+      );
+      writeFileSync(
+        path.join(pack, 'rules', 'every_second.yaml'),
+        'name: every_second\npack: ticks\nenabled: true\ntrigger:\n  type: core.st2.IntervalTimer\n  parameters:\n    unit: seconds\n    delta: 1\naction:\n  ref: core.noop\n',
+      );
+      const env = {
+        SQUALL_MONGO_URL: freshMongoUrl(),
+        SQUALL_AUTH_ENABLE: 'false',
+        SQUALL_LOG_LEVEL: 'warn',
+        SQUALL_PACKS_PATHS: packs.dir,
+        SQUALL_SCHEDULER_PROCESS_EVERY_MS: '200',
+      };
+      const data1 = tempDir();
+      const data2 = tempDir();
+      const procs: ServiceProcess[] = [];
+      try {
+        // One after the other: pack registration is not meant to race with itself.
+        procs.push(await startServiceProcess(['--data-dir', data1.dir], env));
+        procs.push(await startServiceProcess(['--data-dir', data2.dir], env));
+        await sleep(6500);
+        const res = await fetch(`${procs[0].url}/api/v1/triggerinstances?limit=100`);
+        const instances = ((await res.json()) as Json[]).filter(
+          (i) => String(i.trigger ?? '').length > 0 && i.payload?.schedule?.delta === 1,
+        );
+        const ticks = instances.map((i) => String(i.payload.executed_at));
+        expect(ticks.length, 'ticks seen').toBeGreaterThanOrEqual(4);
+        expect(new Set(ticks).size, `duplicate ticks among ${ticks.join(', ')}`).toBe(ticks.length);
+        // Both processes ran timers (both have every role), yet each tick was dispatched once.
+        const executions = (await (
+          await fetch(`${procs[1].url}/api/v1/executions?action=core.noop&limit=100`)
+        ).json()) as Json[];
+        expect(executions.length).toBeGreaterThanOrEqual(ticks.length - 1);
+        expect(executions.length).toBeLessThanOrEqual(ticks.length);
+      } finally {
+        for (const p of procs) await p.stop();
+        data1.cleanup();
+        data2.cleanup();
+        packs.cleanup();
+      }
+    }, 90_000);
+  },
+);
