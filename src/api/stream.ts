@@ -9,6 +9,7 @@ import type { ApiRouter } from './router.js';
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
 
 const COMPLETED = new Set(['succeeded', 'failed', 'timeout', 'canceled', 'abandoned']);
+const OUTPUT_EVENT = 'st2.execution.output__create';
 
 export interface StreamOptions {
   /** Milliseconds between heartbeat comments; proxies drop idle connections otherwise. */
@@ -196,8 +197,25 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         const excluded = csv(query.exclude_attributes);
         services.rbac?.assertCan(requestUser(req), 'stream_view');
         const stream = openStream(req, res, heartbeatMs);
+        // Following one execution (st2 run --tail): its output so far is replayed first, so a
+        // fast action's first lines are not lost to the race between POST and connect.
+        const replay = endId !== undefined && wanted.test(OUTPUT_EVENT);
+        const sentOutput = new Set<string>();
+        let buffered: Array<() => void> | undefined = replay ? [] : undefined;
         const unsubscribe = services.bus.subscribe('*', (event) => {
           if (!wanted.test(event.name)) return;
+          if (buffered && event.name === OUTPUT_EVENT) {
+            buffered.push(() => deliver(event));
+            return;
+          }
+          deliver(event);
+        });
+        const deliver = (event: SquallEvent): void => {
+          if (event.name === OUTPUT_EVENT) {
+            const outputId = String((event.payload as Payload)?.id ?? '');
+            if (outputId && sentOutput.has(outputId)) return;
+            if (outputId) sentOutput.add(outputId);
+          }
           const facts = executionFacts(event);
           if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
           if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
@@ -222,7 +240,20 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             (!endId || COMPLETED.has(String((event.payload as Payload).status)))
           )
             stream.end();
-        });
+        };
+        if (replay) {
+          void services.store.executionOutput
+            .find({ execution_id: endId }, { sort: { timestamp: 1 } })
+            .then((rows) => {
+              for (const row of rows) deliver({ name: OUTPUT_EVENT, payload: row, timestamp: row.timestamp });
+            })
+            .catch((err) => services.logger.warn({ err, execution: endId }, 'could not replay stored output'))
+            .finally(() => {
+              const pending = buffered ?? [];
+              buffered = undefined;
+              for (const send of pending) send();
+            });
+        }
         stream.onClose(unsubscribe);
         return undefined;
       },
