@@ -127,7 +127,18 @@ export class ExecutionRecovery {
     for (const execution of await store.executions.find({ status: 'scheduled' })) {
       const attempt = Number((execution as { attempt?: number }).attempt ?? 0);
       const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
-      if (!claim || alive.has(claim.owner)) continue;
+      if (!claim) {
+        // Never claimed: if the process that scheduled it died, its job may never have been
+        // created. Queue it again, once per attempt (a duplicate job is dropped by the claim).
+        const by = String((execution as { scheduled_by?: string }).scheduled_by ?? '');
+        const due = Date.parse(execution.start_timestamp) + Number(execution.delay ?? 0) <= Date.now();
+        if (!due || alive.has(by)) continue;
+        if (!(await store.claim(`requeue:${execution.id}:${attempt}`, this.executions.workerId))) continue;
+        await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt });
+        report.requeued.push(execution.id);
+        continue;
+      }
+      if (alive.has(claim.owner)) continue;
       if (!(await store.claim(`recover:${execution.id}:${attempt + 1}`, this.executions.workerId))) continue;
       const updated = await store.executions.updateOne(
         { id: execution.id, status: 'scheduled' },

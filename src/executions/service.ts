@@ -221,7 +221,8 @@ export class ExecutionService {
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed')
       return this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
-    const scheduled = await this.setStatus(record.id, 'scheduled');
+    // scheduled_by lets recovery re-queue a run whose scheduler died before creating its job.
+    const scheduled = await this.setStatus(record.id, 'scheduled', { set: { scheduled_by: this.workerId } });
     const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay)
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);

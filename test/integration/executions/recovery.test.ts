@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { RUN_JOB } from '../../../src/executions/service.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
@@ -43,6 +44,29 @@ for (const target of STORE_TARGETS) {
         expect(done.status).toBe('succeeded');
         expect((done.result as { stdout: string }).stdout).toBe('recovered');
         expect(done.log.some((l) => /died before starting it/.test(String(l.reason)))).toBe(true);
+        expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
+      });
+
+      it('queues again a due run whose scheduling process died before creating its job', async () => {
+        const e = await executions
+          .service()
+          .request({ action: 'core.local', parameters: { cmd: 'echo requeued' }, user: 't', delay: 600_000 });
+        // As if another process had marked it scheduled and died before creating the job.
+        await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+        await svc.services.store.executions.updateOne(
+          { id: e.id },
+          { $set: { scheduled_by: 'host:4343:dead01', delay: 0 } },
+        );
+        const done = await waitFor(
+          async () => {
+            const r = await svc.services.store.executions.get(e.id);
+            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+          },
+          'the re-queued execution to run',
+          20_000,
+        );
+        expect(done.status).toBe('succeeded');
+        expect((done.result as { stdout: string }).stdout).toBe('requeued');
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
     },
