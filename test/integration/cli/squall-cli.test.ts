@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { ROOT, startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
@@ -111,6 +112,22 @@ for (const target of STORE_TARGETS) {
         expect(get.stdout).toMatch(/action\.ref: core\.local/);
         expect(get.stdout).toMatch(/status: succeeded/);
       }, 60_000);
+
+      it('rule create FILE, list and delete', async () => {
+        const file = `${home.dir}/cli_rule.yaml`;
+        writeFileSync(
+          file,
+          'name: cli_rule\npack: clitest\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters:\n    url: cli-hook\ncriteria:\n  trigger.body.go:\n    type: equals\n    pattern: yes\naction:\n  ref: core.noop\n',
+        );
+        const created = await squall(['rule', 'create', file], admin());
+        expect(created.code, created.stderr).toBe(0);
+        expect(created.stdout).toContain('clitest.cli_rule');
+        const list = await squall(['rule', 'list'], admin());
+        expect(list.stdout).toContain('clitest.cli_rule');
+        const deleted = await squall(['rule', 'delete', 'clitest.cli_rule'], admin());
+        expect(deleted.code, deleted.stderr).toBe(0);
+        expect((await squall(['rule', 'list'], admin())).stdout).not.toContain('clitest.cli_rule');
+      });
 
       it('never prints a secret parameter, and the secret is not in the service log', async () => {
         const secret = `cli-secret-${Date.now()}-owl`;
