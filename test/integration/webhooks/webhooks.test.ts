@@ -244,11 +244,15 @@ for (const target of STORE_TARGETS) {
         action: { ref: 'core.noop' },
       });
       const send = async (level: number) => {
-        await s.api('POST', '/api/v1/webhooks/st2', { trigger: 'hooks.event', payload: { level } });
-        const [ti] = await s.svc.services.store.triggerInstances.find(
+        // A marker picks this send's instance out of the others of hooks.event in this file.
+        const marker = `backstop-${level}-${Date.now()}`;
+        await s.api('POST', '/api/v1/webhooks/st2', { trigger: 'hooks.event', payload: { level, marker } });
+        const recent = await s.svc.services.store.triggerInstances.find(
           { trigger: 'hooks.event' },
-          { sort: { occurrence_time: -1 }, limit: 1 },
+          { sort: { occurrence_time: -1 }, limit: 50 },
         );
+        const ti = recent.find((i) => (i.payload as { marker?: string })?.marker === marker)!;
+        expect(ti, 'the trigger instance of this send').toBeTruthy();
         await s.processed(ti.id);
         const enf = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body as Json[];
         return enf.map((e) => e.rule.ref).sort();
