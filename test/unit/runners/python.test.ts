@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +38,37 @@ describe.skipIf(missing)(
       const res = await python.run(echo('working'));
       expect(res.status).toBe('succeeded');
       expect(res.result).toEqual({ result: 'working', stdout: 'working\n', stderr: '', exit_code: 0 });
+    });
+
+    it('runs the st2 MyEchoAction unchanged inside the pack virtualenv', async () => {
+      const venv = mkdtempSync(path.join(os.tmpdir(), 'squall-pyvenv-'));
+      try {
+        execFileSync('python3', ['-m', 'venv', venv]);
+        const inVenv = (entry: string, actionParameters: Record<string, unknown>, parameters = {}) => ({
+          ...fakeContext({
+            runner: 'python-script',
+            packDir,
+            entry_point: entry,
+            parameters,
+            actionParameters,
+          }),
+          venvDir: venv,
+        });
+        const which = await python.run(inVenv('which_python.py', {}));
+        expect(which.status).toBe('succeeded');
+        expect((which.result as { result: string }).result).toBe(venv);
+        const res = await python.run(
+          inVenv(
+            'my_echo_action.py',
+            { message: 'working' },
+            { message: { type: 'string', required: true, position: 0 } },
+          ),
+        );
+        expect(res.status).toBe('succeeded');
+        expect((res.result as { result: string }).result).toBe('working');
+      } finally {
+        rmSync(venv, { recursive: true, force: true });
+      }
     });
 
     it('runs the st2 MyEchoAction unchanged: (False, message) fails and keeps the result', async () => {
