@@ -10,6 +10,7 @@ import type { Services } from '../service/types.js';
 import type { Filter, RuleEnforcementRecord, RuleRecord, TraceRecord } from '../store/index.js';
 import { MASK, maskTriggerParameters, syncTriggers } from '../triggers/index.js';
 import { ruleTriggerRef } from './rule-index.js';
+import { ruleTestRoute } from './test-api.js';
 import { RULE_TYPES, validateRule } from './validate.js';
 
 /** A rule as the API shows it: with its bound trigger's ref, webhook secrets masked. */
@@ -194,6 +195,8 @@ export function rulesRoutes(
         return presentRule(rule);
       },
     });
+
+    ruleTestRoute(router, services);
 
     router.add({
       method: 'put',
