@@ -174,7 +174,8 @@ export class EmbeddedJobRepository implements JobRepository {
     for (const f of NULLABLE_FIELDS) if (fields[f] === undefined) fields[f] = null;
     if (_id) {
       const res = await this.jobs.updateAsync(
-        { _id: String(_id), name: props.name },
+        // _id last: nedb reads candidates from the last indexed plain field (here: one record).
+        { name: props.name, _id: String(_id) },
         { $set: fields },
         { returnUpdatedDocs: true },
       );
@@ -223,7 +224,7 @@ export class EmbeddedJobRepository implements JobRepository {
       lastFinishedAt: job.lastFinishedAt ? new Date(job.lastFinishedAt) : null,
       lastModifiedBy: options?.lastModifiedBy ?? null,
     };
-    const res = await this.jobs.updateAsync({ _id: String(job._id), name: job.name }, { $set });
+    const res = await this.jobs.updateAsync({ name: job.name, _id: String(job._id) }, { $set });
     if (res.numAffected !== 1) {
       throw new Error(
         `job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`,
@@ -238,11 +239,11 @@ export class EmbeddedJobRepository implements JobRepository {
     if (!job._id) return undefined;
     const res = await this.jobs.updateAsync(
       {
-        _id: String(job._id),
         name: job.name,
         lockedAt: null,
         nextRunAt: job.nextRunAt,
         disabled: { $ne: true },
+        _id: String(job._id),
       },
       { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } },
       { returnUpdatedDocs: true },

@@ -50,6 +50,10 @@ export class Scheduler {
       processEvery: options.processEveryMs ?? 5000,
       maxConcurrency: options.maxConcurrency ?? 50,
       defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
+      // A one-time job that succeeded is deleted: kept, every finished run stayed in the job
+      // collection and each poll for the next job scanned all of them (the embedded store has
+      // no index that serves that query), so dispatch slowed down as history grew.
+      removeOnComplete: true,
       name: options.workerName,
     } as never);
     this.agenda.on('error', (err: Error) => options.logger.error({ err }, 'scheduler error'));

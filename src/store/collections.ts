@@ -72,7 +72,15 @@ export const COLLECTIONS = {
     name: 'tokens',
     indexes: [{ fields: { token_hash: 1 }, unique: true }, { fields: { expiry: 1 } }],
   },
-  traces: { name: 'traces', indexes: [{ fields: { trace_tag: 1 } }, { fields: { start_timestamp: -1 } }] },
+  traces: {
+    name: 'traces',
+    indexes: [
+      { fields: { trace_tag: 1 } },
+      { fields: { start_timestamp: -1 } },
+      // traceHolding(): every completed execution looks up its trace for the action trigger.
+      { fields: { 'action_executions.object_id': 1 } },
+    ],
+  },
   audit: {
     name: 'audit',
     indexes: [{ fields: { timestamp: -1 } }, { fields: { kind: 1 } }],

@@ -32,6 +32,22 @@ function guardRanges(filter: Doc): Doc {
   return out;
 }
 
+/**
+ * nedb takes its candidates from the LAST field of a filter that has an index and a plain value,
+ * then matches every candidate. `{_id, status}` therefore scanned every record with that status;
+ * with `_id` moved to the end it reads the one record. Key order means nothing to the match.
+ */
+export function idLast(filter: Doc): Doc {
+  if (!('_id' in filter) || typeof filter._id !== 'string') return filter;
+  const { _id, ...rest } = filter;
+  return { ...rest, _id };
+}
+
+/** The filter nedb is given: MongoDB's range semantics, and the cheapest index chosen. */
+function nedbFilter(filter: Doc): Doc {
+  return idLast(guardRanges(filter));
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return (err as { errorType?: string })?.errorType === 'uniqueViolated';
 }
@@ -96,7 +112,7 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
     let cursor = this.db.findAsync(
-      guardRanges(this.codec.filter(filter)),
+      nedbFilter(this.codec.filter(filter)),
       this.codec.projection(options.projection) ?? {},
     );
     const sort = this.codec.sort(options.sort);
@@ -108,13 +124,13 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async count(filter: Filter = {}): Promise<number> {
-    return this.db.countAsync(guardRanges(this.codec.filter(filter)));
+    return this.db.countAsync(nedbFilter(this.codec.filter(filter)));
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
     try {
       const res = await this.db.updateAsync(
-        guardRanges(this.codec.filter(filter)),
+        nedbFilter(this.codec.filter(filter)),
         this.codec.update(update),
         {
           upsert: options.upsert ?? false,
@@ -130,7 +146,7 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const res = await this.db.updateAsync(guardRanges(this.codec.filter(filter)), this.codec.update(update), {
+    const res = await this.db.updateAsync(nedbFilter(this.codec.filter(filter)), this.codec.update(update), {
       multi: true,
     });
     return res.numAffected;
@@ -147,10 +163,10 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    return (await this.db.removeAsync(guardRanges(this.codec.filter(filter)), { multi: false })) > 0;
+    return (await this.db.removeAsync(nedbFilter(this.codec.filter(filter)), { multi: false })) > 0;
   }
 
   async deleteMany(filter: Filter): Promise<number> {
-    return this.db.removeAsync(guardRanges(this.codec.filter(filter)), { multi: true });
+    return this.db.removeAsync(nedbFilter(this.codec.filter(filter)), { multi: true });
   }
 }
