@@ -3,7 +3,8 @@
 // figure on stdout ({name, unit, p50, p99 | value, n} or {name, skipped, reason}); progress on
 // stderr. Also writes bench/results/latest.jsonl, latest.md (the table) and profile-scenario1.json.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
-// Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run.
+// Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
+// runs only the named parts (store, floors, squall, nodered, rules, workflow, chat, scaleout, profile).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -27,6 +28,9 @@ const CONC_N = N(1000);
 const WARMUP = 50;
 const BODY = JSON.stringify({ event: 'bench', value: 42 });
 const RESULTS = path.join(ROOT, 'bench', 'results');
+const ONLY = process.env.SQUALL_BENCH_ONLY ? new Set(process.env.SQUALL_BENCH_ONLY.split(',')) : undefined;
+/** Whether a part runs in this invocation (SQUALL_BENCH_ONLY names the parts to run). */
+const part = (name) => !ONLY || ONLY.has(name);
 const started = performance.now();
 const log = (msg) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
@@ -115,6 +119,7 @@ async function squall(dir) {
 async function squallProfile(dir) {
   const packs = path.join(dir, 'packs');
   const profDir = path.join(dir, 'prof');
+  writeBenchPack(packs);
   const cfg = writeSquallConfig(path.join(dir, 'squall-prof'), packs);
   log('squall: CPU-profiled run of scenario 1 (core.noop, concurrency 16)');
   const s = await startSquall(cfg, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
@@ -258,24 +263,34 @@ try {
     cpu: os.cpus()[0]?.model,
     loadavg_at_start: os.loadavg().map((v) => +v.toFixed(2)),
   });
-  log('floor: embedded store write rate');
-  await runStore({ count: N(5000) });
-  await floors();
-  const sq = await squall(dir);
-  if (process.env.SQUALL_BENCH_NO_PEERS) skip('nodered', 'SQUALL_BENCH_NO_PEERS is set');
+  if (part('store')) {
+    log('floor: embedded store write rate');
+    await runStore({ count: N(5000) });
+  }
+  if (part('floors')) await floors();
+  const sq = part('squall') ? await squall(dir) : undefined;
+  if (!part('nodered')) {
+    /* not asked for */
+  } else if (process.env.SQUALL_BENCH_NO_PEERS) skip('nodered', 'SQUALL_BENCH_NO_PEERS is set');
   else {
     try {
-      ratios(sq, await nodeRed(dir));
+      const nr = await nodeRed(dir);
+      if (sq) ratios(sq, nr);
     } catch (err) {
       skip('nodered', `Node-RED could not be run: ${String(err.message ?? err).slice(0, 300)}`);
     }
   }
-  log('rules engine: 10 / 1,000 / 10,000 rules');
-  await runRules();
-  await workflows();
-  await chat();
-  scaleOut();
-  if (process.env.SQUALL_BENCH_NO_PROFILE) skip('profile.squall.scenario1', 'SQUALL_BENCH_NO_PROFILE is set');
+  if (part('rules')) {
+    log('rules engine: 10 / 1,000 / 10,000 rules');
+    await runRules();
+  }
+  if (part('workflow')) await workflows();
+  if (part('chat')) await chat();
+  if (part('scaleout')) await scaleOut(dir);
+  if (!part('profile')) {
+    /* not asked for */
+  } else if (process.env.SQUALL_BENCH_NO_PROFILE)
+    skip('profile.squall.scenario1', 'SQUALL_BENCH_NO_PROFILE is set');
   else await squallProfile(dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
