@@ -130,7 +130,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
       resumeWorkflow: (id) => workflows.engine().resume(id),
     }),
     timersSubsystem(),
-    sensorsSubsystem(),
+    sensorsSubsystem({ workerId: () => executionService().workerId }),
     stream,
     scaleSubsystem(),
   ];

@@ -48,6 +48,7 @@ export interface SquallConfig {
     delivery_attempts: number;
     delivery_backoff_ms: number;
     alias_reload_ms: number;
+    forward_timeout_ms: number;
     slack: {
       enabled: boolean;
       mode: 'socket' | 'http';
@@ -72,6 +73,7 @@ export interface SquallConfig {
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
   executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };
+  leases: { ttl_ms: number; check_every_ms: number };
   rules: { system_user: string; emit_actiontrigger: boolean };
   webhooks: {
     max_body_bytes: number;

@@ -273,6 +273,13 @@ export const configSchema = {
           default: 2000,
           description: 'Wait before the first retry of a failed delivery; doubles each time.',
         },
+        forward_timeout_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 10000,
+          description:
+            'A post to a chat adapter that another process is connected to goes to that process over Redis; give up (and retry the delivery) after this long.',
+        },
         alias_reload_ms: {
           type: 'integer',
           minimum: 100,
@@ -432,6 +439,29 @@ export const configSchema = {
           minimum: 100,
           default: 5000,
           description: 'How often the consistency check runs.',
+        },
+      },
+    },
+    leases: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Scale-out leases: each sensor, and each chat bot connection, runs in exactly one process; another process takes it over when that one dies.',
+      properties: {
+        ttl_ms: {
+          type: 'integer',
+          minimum: 200,
+          default: 15000,
+          description:
+            'A lease whose process has not heartbeaten (executions.heartbeat_ms) for this long is taken over by another process. At least twice executions.heartbeat_ms.',
+        },
+        check_every_ms: {
+          type: 'integer',
+          minimum: 50,
+          default: 2000,
+          description:
+            'How often a process looks for sensors and chat connections to take (unowned, or left by a dead process) and checks it still holds its own. A takeover happens within ttl_ms + check_every_ms.',
         },
       },
     },

@@ -4,6 +4,7 @@ import { RUNNER_TYPES } from '../runners/catalog.js';
 import type { Collection, StoredRecord, Store } from '../store/index.js';
 import type { Logger } from '../log/index.js';
 import { newId } from '../ids.js';
+import { ConflictError } from '../errors.js';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -43,6 +44,29 @@ export function packDirsIn(paths: string[]): string[] {
 type KeyedRecord = StoredRecord & { ref: string };
 
 /**
+ * Replaces the record matching `filter` (keeping its id) or inserts it under a new id. Safe when
+ * several processes register the same packs at once on an empty database: both find nothing and
+ * insert under different ids, the unique index refuses the later one, which then reads the
+ * earlier one's id and writes again (the same content, from the same files).
+ */
+async function upsertByKey<T extends StoredRecord>(
+  coll: Collection<T>,
+  filter: Record<string, unknown>,
+  build: (id: string) => T,
+  known?: T | null,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const prev = attempt === 1 && known !== undefined ? known : await coll.findOne(filter);
+    try {
+      await coll.replace(build(prev?.id ?? newId()));
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= 5) throw err;
+    }
+  }
+}
+
+/**
  * Writes what is on disk into the store, as `st2ctl reload` does: new and changed records are
  * upserted (keeping their ids), records of the pack that no longer exist on disk are removed.
  * Idempotent. A broken file is reported and skipped; it never stops the other packs.
@@ -56,11 +80,14 @@ async function sync<T extends KeyedRecord>(
   const byRef = new Map(existing.map((r) => [r.ref, r]));
   const keep = new Set<string>();
   for (const rec of records) {
-    const prev = byRef.get(rec.ref);
-    const id = prev?.id ?? newId();
     keep.add(rec.ref);
     // As in st2 the file is the source of truth: its values replace the stored ones.
-    await coll.replace({ ...(rec as object), id } as T);
+    await upsertByKey(
+      coll,
+      { ref: rec.ref },
+      (id) => ({ ...(rec as object), id }) as T,
+      byRef.get(rec.ref) ?? null,
+    );
   }
   // Only records that came from files are the files' to remove: system types and records
   // created through the API stay.
@@ -74,21 +101,18 @@ async function sync<T extends KeyedRecord>(
 
 export async function registerSystemContent(store: Store): Promise<void> {
   for (const runner of Object.values(RUNNER_TYPES)) {
-    const prev = await store.runnerTypes.findOne({ name: runner.name });
-    await store.runnerTypes.replace({
-      ...runner,
-      id: prev?.id ?? newId(),
-      uid: `runner_type:${runner.name}`,
-    } as never);
+    await upsertByKey(
+      store.runnerTypes,
+      { name: runner.name },
+      (id) => ({ ...runner, id, uid: `runner_type:${runner.name}` }) as never,
+    );
   }
   for (const tt of SYSTEM_TRIGGER_TYPES) {
-    const prev = await store.triggerTypes.findOne({ ref: tt.ref });
-    await store.triggerTypes.replace({
-      ...(tt as object),
-      id: prev?.id ?? newId(),
-      uid: `trigger_type:${tt.pack}:${tt.name}`,
-      system: true,
-    } as never);
+    await upsertByKey(
+      store.triggerTypes,
+      { ref: tt.ref },
+      (id) => ({ ...(tt as object), id, uid: `trigger_type:${tt.pack}:${tt.name}`, system: true }) as never,
+    );
   }
 }
 
@@ -124,13 +148,12 @@ export async function registerPacks(options: RegisterOptions): Promise<RegisterR
 }
 
 async function registerOne(store: Store, pack: LoadedPack, counts: Record<string, number>): Promise<void> {
-  const prev = await store.packs.findOne({ ref: pack.ref });
-  await store.packs.replace({
-    ...(pack.pack as object),
-    id: prev?.id ?? newId(),
-    config_schema: pack.config_schema,
-    config: pack.config,
-  } as never);
+  await upsertByKey(
+    store.packs,
+    { ref: pack.ref },
+    (id) =>
+      ({ ...(pack.pack as object), id, config_schema: pack.config_schema, config: pack.config }) as never,
+  );
   counts.packs++;
   const p = pack.ref;
   counts.actions += await sync(store.actions as never, p, pack.actions as never);

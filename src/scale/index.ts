@@ -13,3 +13,4 @@ export {
 export { sweepScheduled, SWEEP_JOB, type SweepReport } from './sweep.js';
 export { redisNotificationChannel, attachRedisEvents } from './redis.js';
 export { scaleRoutes, fullResults } from './routes.js';
+export { Leases, fairShare, type LeaseOptions } from './leases.js';

@@ -20,6 +20,7 @@ import type { RuleRecord, SensorRecord } from '../store/index.js';
 import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
 import { getKeyValueService } from '../kv/index.js';
 import { renderPackConfig } from '../content/subsystem.js';
+import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
@@ -36,10 +37,10 @@ export interface SensorHostOptions {
   /** Lines of output kept per sensor for status(). */
   tailLines?: number;
   /**
-   * Whether this process should run a sensor. Always true today; the hook where a claim-based
-   * lease (partitioning sensors across processes) plugs in.
+   * Which sensors this process runs when several share the store (partition.ts: a lease per
+   * sensor). Absent: every enabled sensor runs here.
    */
-  shouldRun?: (sensor: SensorRecord) => Promise<boolean> | boolean;
+  partition?: SensorPartitioner;
 }
 
 /** A trigger as add_trigger/update_trigger/remove_trigger receive it (st2 TriggerDB shape). */
@@ -405,7 +406,7 @@ class SupervisedSensor {
 }
 
 export class SensorHost {
-  readonly options: Required<Omit<SensorHostOptions, 'shouldRun'>> & Pick<SensorHostOptions, 'shouldRun'>;
+  readonly options: Required<Omit<SensorHostOptions, 'partition'>> & Pick<SensorHostOptions, 'partition'>;
   private readonly running = new Map<string, SupervisedSensor>();
   private readonly known = new Map<string, SensorStatus>();
   private syncing?: Promise<void>;
@@ -444,9 +445,10 @@ export class SensorHost {
       { enabled: true },
       { sort: { ref: 1 } },
     )) as SensorRecord[];
+    const partition = this.options.partition;
+    const mine = partition ? await partition.assign(sensors) : undefined;
     const wanted = new Map<string, SensorRecord>();
-    for (const s of sensors)
-      if (!this.options.shouldRun || (await this.options.shouldRun(s))) wanted.set(s.ref, s);
+    for (const s of sensors) if (!mine || mine.has(s.ref)) wanted.set(s.ref, s);
     for (const [ref, sup] of this.running) {
       const next = wanted.get(ref);
       if (
@@ -460,6 +462,8 @@ export class SensorHost {
       await sup.stop();
       this.running.delete(ref);
     }
+    // Leases of sensors that no longer run here are given back only now that they have stopped.
+    await partition?.settled();
     for (const [ref, sensor] of wanted) {
       if (this.running.has(ref)) continue;
       const sup = new SupervisedSensor(this, sensor);
@@ -487,6 +491,8 @@ export class SensorHost {
     await this.syncing?.catch(() => undefined);
     await Promise.all([...this.running.values()].map((s) => s.stop()));
     this.running.clear();
+    // Stopped here: other processes may take them over at once instead of after the lease ttl.
+    await this.options.partition?.releaseAll();
   }
 
   /** Triggers (rule-bound, with parameters) of the sensor's trigger types, from enabled rules. */

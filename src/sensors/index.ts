@@ -9,3 +9,4 @@ export {
 } from './host.js';
 export { sensorRoutes } from './routes.js';
 export { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
+export { SensorPartition, SENSORS_GROUP, sensorLease, type SensorPartitioner } from './partition.js';

@@ -47,13 +47,18 @@ export function sensorRoutes(hostOf: (services: Services) => SensorHost) {
     router.add({
       method: 'get',
       path: '/api/v1/sensortypes/:ref_or_id/status',
-      summary: "A sensor's process in this Squall process: state, pid, restarts, last exit, recent output",
+      summary:
+        "A sensor's process in this Squall process: state, pid, restarts, last exit, recent output; held_by: the Squall process running it",
       tag: 'sensortypes',
       handler: async ({ req, params }) => {
         const sensor = await findSensor(services, params.ref_or_id);
         authorize(services, req, 'sensor_type_view', { uid: String(sensor.uid ?? ''), pack: sensor.pack });
-        return (
-          hostOf(services).status(sensor.ref) ?? {
+        const host = hostOf(services);
+        // Which process runs it, when sensors are spread over several (the sensor's lease).
+        const lease = (await host.options.partition?.holder(sensor.ref)) ?? {};
+        const here = host.status(sensor.ref);
+        return {
+          ...(here ?? {
             ref: sensor.ref,
             state: 'stopped',
             pid: null,
@@ -65,8 +70,9 @@ export function sensorRoutes(hostOf: (services: Services) => SensorHost) {
             note: hasRole(services.config, 'sensors')
               ? undefined
               : 'this process does not have the sensors role; ask a process that runs sensors',
-          }
-        );
+          }),
+          ...lease,
+        };
       },
     });
   };

@@ -1,7 +1,9 @@
 import { SquallError } from '../errors.js';
 import { hasRole, type Subsystem } from '../service/index.js';
 import type { Services } from '../service/types.js';
+import { Leases } from '../scale/index.js';
 import { SensorHost, type SensorHostOptions } from './host.js';
+import { SensorPartition } from './partition.js';
 import { sensorRoutes } from './routes.js';
 
 const hosts = new WeakMap<Services, SensorHost>();
@@ -25,14 +27,21 @@ export function getSensorHost(services: Services): SensorHost {
 export interface SensorsSubsystemOptions extends SensorHostOptions {
   /**
    * Fallback: how often the enabled set is re-read, for enable/disable done in a process whose
-   * events do not reach this one (no Redis). 0 = only on events and at start.
+   * events do not reach this one (no Redis). 0 = only on events and at start. With `workerId`
+   * (partitioned) it is config leases.check_every_ms instead.
    */
   resyncIntervalMs?: number;
+  /**
+   * This process's worker id (the executions service heartbeats it). Given, sensors are
+   * partitioned over the processes with the sensors role (partition.ts); absent, every enabled
+   * sensor runs in this process.
+   */
+  workerId?: () => string;
 }
 
 /**
- * Sensors: processes with the `sensors` role run every enabled sensor as a supervised child
- * process and follow enable/disable (`st2.sensor_type__update`) and rule changes
+ * Sensors: processes with the `sensors` role run the enabled sensors as supervised child
+ * processes — each sensor in exactly one of them when `workerId` is given — and follow enable/disable (`st2.sensor_type__update`) and rule changes
  * (`st2.rule__*`, for add/update/remove_trigger). Every process serves the enable/disable API.
  */
 export function sensorsSubsystem(options: SensorsSubsystemOptions = {}): Subsystem {
@@ -42,7 +51,21 @@ export function sensorsSubsystem(options: SensorsSubsystemOptions = {}): Subsyst
     name: 'sensors',
     routes: sensorRoutes(getSensorHost),
     init(services) {
-      hosts.set(services, new SensorHost(services, options));
+      const { workerId, ...hostOptions } = options;
+      const partition =
+        workerId && hasRole(services.config, 'sensors')
+          ? new SensorPartition(
+              new Leases({
+                store: services.store,
+                workerId,
+                ttlMs: services.config.leases.ttl_ms,
+                heartbeatMs: services.config.executions.heartbeat_ms,
+                logger: services.logger.child({ component: 'sensors' }),
+              }),
+              services.logger.child({ component: 'sensors' }),
+            )
+          : undefined;
+      hosts.set(services, new SensorHost(services, { partition, ...hostOptions }));
     },
     async start(services) {
       if (!hasRole(services.config, 'sensors')) return;
@@ -71,7 +94,10 @@ export function sensorsSubsystem(options: SensorsSubsystemOptions = {}): Subsyst
         ),
       );
       await host.sync();
-      const every = options.resyncIntervalMs ?? 30_000;
+      // Partitioned: this is also how a sensor left by a dead process is found and taken over.
+      const every = options.workerId
+        ? services.config.leases.check_every_ms
+        : (options.resyncIntervalMs ?? 30_000);
       if (every > 0) {
         resync = setInterval(() => void sync('periodic resync'), every);
         resync.unref();
