@@ -8,6 +8,8 @@ import {
 import { getAuthService, uids } from '../auth/index.js';
 import { SquallError, errorMessage } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
+import { inquiryDriverAt } from '../inquiries/driver.js';
+import type { RespondOutcome } from '../inquiries/service.js';
 import type { Services } from '../service/types.js';
 import type { ChatUser } from './adapter.js';
 import type { SquallIdentity } from './identity.js';
@@ -25,6 +27,8 @@ export interface BuiltinContext {
   chatUser: ChatUser;
   prefix: string;
   aliases: AliasLike[];
+  /** Where the command was said (answers to inquiries are audited with it). */
+  chat?: { adapter: string; channel: string; thread?: string };
 }
 
 export interface BuiltinAnswer {
@@ -156,6 +160,50 @@ function parseResponse(raw: string): Record<string, unknown> {
   );
 }
 
+/**
+ * Answers an inquiry in this process's InquiryService as the asker, via 'chat' with where it was
+ * said (so the audit shows the chat user). Without an inquiries service here, the REST API.
+ */
+async function answerInquiry(
+  ctx: BuiltinContext,
+  id: string,
+  answer: { response: Record<string, unknown> } | { answers: Record<string, string> },
+): Promise<RespondOutcome> {
+  const driver = inquiryDriverAt(ctx.services.apiUrl);
+  if (!driver) {
+    permit(ctx, 'inquiry_respond', uids.inquiry(id) as never);
+    if (!('response' in answer))
+      throw new SquallError(
+        'INQUIRIES_MISSING',
+        `this Squall does not run inquiries, so it cannot read "key=value" answers; use ${ctx.prefix}inquiry respond ${id} {json}`,
+        { inquiry: id },
+      );
+    return api(ctx, 'PUT', `/api/v1/inquiries/${encodeURIComponent(id)}`, { id, ...answer });
+  }
+  const who = {
+    user: { name: ctx.identity.name, roles: ctx.identity.roles },
+    via: 'chat' as const,
+    ...(ctx.chat
+      ? {
+          chat: {
+            ...ctx.chat,
+            user: { id: ctx.chatUser.id, name: ctx.chatUser.name },
+            mapped: ctx.identity.mapped,
+          },
+        }
+      : {}),
+  };
+  return 'response' in answer
+    ? driver.respond(id, answer.response, who)
+    : driver.respondWithAnswers(id, answer.answers, who);
+}
+
+function answered(ctx: BuiltinContext, outcome: RespondOutcome): string {
+  if (outcome.status === 'pending' && outcome.quorum)
+    return `Thanks ${ctx.chatUser.name}, your approval of inquiry ${outcome.id} is recorded (${outcome.approvals ?? '?'} of ${outcome.quorum}).`;
+  return `Thanks ${ctx.chatUser.name}, inquiry ${outcome.id} answered with ${JSON.stringify(outcome.response)}.`;
+}
+
 const HANDLERS: Record<string, (ctx: BuiltinContext, p: Record<string, string>) => Promise<string>> = {
   async executions(ctx, p) {
     permit(ctx, 'execution_list');
@@ -199,10 +247,21 @@ const HANDLERS: Record<string, (ctx: BuiltinContext, p: Record<string, string>) 
       .join('\n')}\nAnswer with ${ctx.prefix}inquiry respond <id> yes|no|{json}`;
   },
   async inquiry_respond(ctx, p) {
-    permit(ctx, 'inquiry_respond', uids.inquiry(p.id) as never);
     const response = parseResponse(p.response ?? '');
-    await api(ctx, 'PUT', `/api/v1/inquiries/${encodeURIComponent(p.id)}`, { id: p.id, response });
-    return `Thanks ${ctx.chatUser.name}, inquiry ${p.id} answered with ${JSON.stringify(response)}.`;
+    return answered(ctx, await answerInquiry(ctx, p.id, { response }));
+  },
+  /** `respond <id> key=value …`: the alias parser hands the trailing pairs over as parameters. */
+  async respond(ctx, p) {
+    const { id: said, ...answers } = p;
+    // Words that are not key=value pairs end up after the id: say how to answer instead of "not found".
+    const [id, ...stray] = said.trim().split(/\s+/);
+    if (stray.length)
+      throw new SquallError(
+        'CHAT_BAD_RESPONSE',
+        `"${stray.join(' ').slice(0, 80)}" is not a field=value answer; answer like ${ctx.prefix}respond ${id} field=value other="two words"`,
+        { inquiry: id },
+      );
+    return answered(ctx, await answerInquiry(ctx, id, { answers }));
   },
   async key_get(ctx, p) {
     const scope = /^user$/i.test(p.scope ?? '') ? 'user' : 'system';

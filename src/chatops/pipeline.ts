@@ -207,6 +207,7 @@ export class ChatPipeline {
       chatUser: message.user,
       prefix: this.config.prefix,
       aliases: this.aliases,
+      chat: { adapter: adapter.name, ...replyTarget(message) },
     };
     const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
     if (helpAlias && /^help(\s|$)/i.test(command)) {

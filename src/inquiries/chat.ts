@@ -11,7 +11,7 @@ import { SquallError, errorMessage } from '../errors.js';
 import type { Services } from '../service/types.js';
 import type { ExecutionRecord } from '../store/index.js';
 import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
-import type { InquirySchema } from './schema.js';
+import type { InquirySchema, PropertySchema } from './schema.js';
 import { isInquiryPayload, signButtonPayload, verifyButtonPayload } from './signing.js';
 
 export interface ChatTarget {
@@ -25,9 +25,45 @@ export interface Prompt {
   choices: ButtonChoice[];
 }
 
+/** A value as typed after `key=` in a chat command: quoted when it has spaces (or is empty). */
+function typed(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /\s|^$/.test(text) ? `"${text.replace(/"/g, "'")}"` : text;
+}
+
+/** An example answer for one property, in the `key=value` form the `respond` command takes. */
+function exampleAnswer(name: string, p: PropertySchema): string {
+  if (Array.isArray(p.enum) && p.enum.length) return `${name}=${typed(p.enum[0])}`;
+  const type = Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type;
+  const example =
+    type === 'boolean'
+      ? 'yes'
+      : type === 'number' || type === 'integer'
+        ? '1'
+        : type === 'array'
+          ? 'a,b'
+          : type === 'object'
+            ? '{"key":"value"}'
+            : '"…"';
+  return `${name}=${example}`;
+}
+
+/** How to answer by typing: `<prefix>respond <id> key=value …` (values coerced by the schema). */
+export function respondHint(inquiry: Pick<Inquiry, 'id' | 'schema'>, prefix: string): string {
+  const props = Object.entries(inquiry.schema?.properties ?? {});
+  const only = props.length === 1 ? props[0] : undefined;
+  const command = `${prefix}respond ${inquiry.id}`;
+  if (only && only[1].type === 'boolean') return `Answer with: ${command} ${only[0]}=yes (or ${only[0]}=no)`;
+  if (only && Array.isArray(only[1].enum) && only[1].enum.length > 1) {
+    const [first, ...rest] = only[1].enum.map((v) => `${only[0]}=${typed(v)}`);
+    return `Answer with: ${command} ${first} (or ${rest.join(', ')})`;
+  }
+  return `Answer with: ${command} ${props.map(([n, p]) => exampleAnswer(n, p)).join(' ')}`.trimEnd();
+}
+
 /**
  * The question and its buttons: a boolean schema gets Approve/Deny, an enum one button per value,
- * anything else the instructions for answering with the `inquiry respond` chat command.
+ * anything else the fields and how to answer them with the `respond` chat command.
  */
 export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>, prefix: string): Prompt {
   const schema: InquirySchema = inquiry.schema ?? {};
@@ -51,12 +87,6 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
   if (policy?.different_from_requester) rules.push('the requester cannot approve');
   const head = `Inquiry ${inquiry.id}: ${question}${rules.length ? ` (${rules.join('; ')})` : ''}`;
   if (choices.length) return { question: head, choices };
-  const example = props
-    .map(
-      ([n, p]) =>
-        `"${n}": ${p.type === 'boolean' ? 'true' : p.type === 'number' || p.type === 'integer' ? '1' : '"…"'}`,
-    )
-    .join(', ');
   const fields = props
     .map(
       ([n, p]) =>
@@ -64,7 +94,7 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
     )
     .join('\n');
   return {
-    question: `${head}\n${fields}\nAnswer with: ${prefix}inquiry respond ${inquiry.id} {${example}}`,
+    question: `${head}\n${fields}\n${respondHint(inquiry, prefix)}\n(or ${prefix}inquiry respond ${inquiry.id} {json})`,
     choices: [],
   };
 }
@@ -148,7 +178,7 @@ export class InquiryChat implements InquiryPresenter {
     const text = buttons
       ? prompt.question
       : prompt.choices.length
-        ? `${prompt.question}\nAnswer with: ${this.services.config.chatops.prefix}inquiry respond ${inquiry.id} ${prompt.choices.map((c) => c.value).join(' | ')}`
+        ? `${prompt.question}\n${respondHint(inquiry, this.services.config.chatops.prefix)}`
         : prompt.question;
     const message = buttons
       ? await adapter.ask({

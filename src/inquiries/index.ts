@@ -17,8 +17,8 @@ import { EXPIRE_JOB, InquiryService } from './service.js';
 import { deriveButtonKey } from './signing.js';
 
 export { inquiryRoutes } from './api.js';
-export { InquiryChat, buildPrompt, type Prompt, type ChatTarget } from './chat.js';
-export { inquiryDriverFor, registerInquiryDriver, type InquiryDriver } from './driver.js';
+export { InquiryChat, buildPrompt, respondHint, type Prompt, type ChatTarget } from './chat.js';
+export { inquiryDriverAt, inquiryDriverFor, registerInquiryDriver, type InquiryDriver } from './driver.js';
 export {
   approvalField,
   autoApproval,
@@ -30,6 +30,7 @@ export {
 export {
   DEFAULT_SCHEMA,
   coerceAnswer,
+  coerceAnswers,
   standardSchema,
   validateResponse,
   type InquirySchema,
@@ -95,7 +96,12 @@ export function inquiriesSubsystem(
       const svc = new InquiryService(services, executions, options.resumeWorkflow);
       service = svc;
       const log = services.logger.child({ component: 'inquiries' });
-      unregister = registerInquiryDriver({ apiUrl: () => services.apiUrl, ask: (ctx) => svc.ask(ctx) });
+      unregister = registerInquiryDriver({
+        apiUrl: () => services.apiUrl,
+        ask: (ctx) => svc.ask(ctx),
+        respond: (id, response, who) => svc.respond(id, response, who),
+        respondWithAnswers: (id, answers, who) => svc.respondWithAnswers(id, answers, who),
+      });
       services.scheduler.define<{ id: string }>(EXPIRE_JOB, (data) => svc.expire(data.id));
       if (options.chatAdapters) {
         const { key } = loadOrCreateKey(kvSettings(services.config).encryption_key_path);

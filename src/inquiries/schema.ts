@@ -169,3 +169,32 @@ export function coerceAnswer(name: string, prop: PropertySchema, text: string): 
       return raw;
   }
 }
+
+/**
+ * Turns typed `key=value` answers (the `respond` chat command) into a response: each value is
+ * coerced by its property's type with coerceAnswer. A name the schema does not list is refused
+ * (a typo would otherwise pass as an extra field and the real one be reported missing), unless
+ * the schema lists no properties or allows additional ones. Schema validation happens later.
+ */
+export function coerceAnswers(
+  schema: InquirySchema,
+  answers: Record<string, string>,
+  inquiryId: string,
+): Record<string, unknown> {
+  const props = schema.properties ?? {};
+  const known = Object.keys(props);
+  const openEnded = known.length === 0 || (schema.additionalProperties ?? false) !== false;
+  const response: Record<string, unknown> = {};
+  for (const [name, text] of Object.entries(answers)) {
+    const prop = Object.hasOwn(props, name) ? props[name] : undefined;
+    if (prop) response[name] = coerceAnswer(name, prop, text);
+    else if (openEnded) response[name] = text;
+    else
+      throw new SquallError(
+        'INQUIRY_ANSWER_UNKNOWN_FIELD',
+        `inquiry ${inquiryId} has no field "${name}" (its fields: ${known.join(', ')})`,
+        { inquiry: inquiryId, field: name, fields: known },
+      );
+  }
+  return response;
+}

@@ -7,7 +7,7 @@ import type { Services } from '../service/types.js';
 import type { ExecutionRecord, InquiryRecord } from '../store/index.js';
 import { dispatchTrigger } from '../triggers/index.js';
 import { autoApproval, decisionOf, expiryMinutes, resolvePolicy, type ApprovalPolicy } from './policy.js';
-import { DEFAULT_SCHEMA, validateResponse, type InquirySchema } from './schema.js';
+import { DEFAULT_SCHEMA, coerceAnswers, validateResponse, type InquirySchema } from './schema.js';
 
 export const EXPIRE_JOB = 'inquiry.expire';
 export const INQUIRY_TRIGGER = 'core.st2.generic.inquiry';
@@ -434,6 +434,35 @@ export class InquiryService {
       return { ...outcome, approvals: count, quorum };
     }
     return this.finish(inquiry, 'succeeded', answer, who, 'approve');
+  }
+
+  /**
+   * Answers with typed `key=value` answers (the `respond` chat command): coerced by the schema's
+   * property types, then answered like any response. An answer that cannot be coerced is refused
+   * and audited like one that fails the schema.
+   */
+  async respondWithAnswers(
+    id: string,
+    answers: Record<string, string>,
+    who: Responder,
+  ): Promise<RespondOutcome> {
+    const inquiry = await this.get(id);
+    // Not pending: respond() refuses it with the reason that matters, whatever was typed.
+    if (inquiry.status !== 'pending') return this.respond(id, answers, who);
+    let response: Record<string, unknown>;
+    try {
+      response = coerceAnswers(inquiry.schema, answers, id);
+    } catch (err) {
+      if (err instanceof SquallError)
+        await this.audit(inquiry, who, {
+          decision: 'respond',
+          outcome: 'denied',
+          reason: err.message,
+          response: answers,
+        });
+      throw err;
+    }
+    return this.respond(id, response, who);
   }
 
   /** Ends the inquiry once (store claim), completes its execution and tells the chat prompt. */

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { quietLogger, startChatSquall } from './harness.js';
+import { emulatedDiscordAdapter, startChatSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
 const BOB = '1200000000000000102';
@@ -24,15 +23,10 @@ for (const target of STORE_TARGETS) {
 
       beforeAll(async () => {
         discord = await new DiscordEmulator().start();
-        const adapter = new DiscordAdapter({
-          token: discord.botToken,
-          apiUrl: discord.apiUrl,
-          guildId: discord.guildId,
-          retries: 0,
-          waitGuildTimeout: 2000,
-          logger: { ...quietLogger, error: (_o, msg) => void errors.push(msg) },
+        squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
+          mongo: target.kind === 'mongo',
+          users: USERS,
         });
-        squall = await startChatSquall(adapter, { mongo: target.kind === 'mongo', users: USERS });
       }, 60_000);
       afterAll(async () => {
         await squall?.svc.cleanup();

@@ -1,10 +1,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DiscordAdapter } from '../../../adapters/discord/index.js';
+import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
 import type { Subsystem } from '../../../src/service/index.js';
+import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
+import type { DiscordEmulator } from '../../emulators/discord/index.js';
+import type { SlackEmulator } from '../../emulators/slack/index.js';
 import { freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 
@@ -12,6 +18,30 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
 
 export const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The Slack adapter in Socket Mode (the real @slack/bolt) talking to `slack`. */
+export function socketSlackAdapter(slack: SlackEmulator): SlackAdapter {
+  return new SlackAdapter({
+    mode: 'socket',
+    botToken: slack.botToken,
+    appToken: slack.appToken,
+    apiUrl: slack.apiUrl,
+    retries: 0,
+    logger: quietLogger,
+  });
+}
+
+/** The Discord adapter (the real discord.js) talking to `discord`; what it logs as errors lands in `errors`. */
+export function emulatedDiscordAdapter(discord: DiscordEmulator, errors: string[]): DiscordAdapter {
+  return new DiscordAdapter({
+    token: discord.botToken,
+    apiUrl: discord.apiUrl,
+    guildId: discord.guildId,
+    retries: 0,
+    waitGuildTimeout: 2000,
+    logger: { ...quietLogger, error: (_o, msg) => void errors.push(msg) },
+  });
+}
 
 /** RBAC stand-in: the Squall user "mallory" may not execute anything. */
 function denyMallory(): Subsystem {
@@ -33,15 +63,38 @@ function denyMallory(): Subsystem {
   };
 }
 
-/** Squall in-process with content, executions and chatops running `adapter` (the real SDK). */
+/**
+ * Squall in-process with content, executions, workflows, chatops running `adapter` (the real SDK)
+ * and inquiries, wired as src/subsystems.ts wires them (inquiries after chatops, whose adapters
+ * it attaches to; answered inquiries resume their workflow through the engine).
+ */
 export async function startChatSquall(
   adapter: ChatAdapter,
   options: { mongo: boolean; users: Record<string, string> },
 ) {
-  const executions = executionsSubsystem();
+  const executions = executionsSubsystem(
+    () => ({}),
+    () => ({
+      rerunFromTasks: (id, tasks, noReset, user) =>
+        workflows.engine().rerunFromTasks(id, tasks, noReset, user),
+    }),
+  );
+  const workflows = workflowsSubsystem(executions.service);
   const chatops = chatopsSubsystem(() => executions.service(), { adapters: [adapter] });
+  const inquiries = inquiriesSubsystem(executions.service, {
+    chatAdapters: () => chatops.pipeline().adapters,
+    resumeWorkflow: (id) => workflows.engine().resume(id),
+  });
   const svc = await startTestService({
-    subsystems: [testSecretsSubsystem(), denyMallory(), contentSubsystem(), executions, chatops],
+    subsystems: [
+      testSecretsSubsystem(),
+      denyMallory(),
+      contentSubsystem(),
+      executions,
+      workflows,
+      chatops,
+      inquiries,
+    ],
     mongoUrl: options.mongo ? freshMongoUrl() : undefined,
     config: {
       'auth.enable': false,
@@ -49,5 +102,5 @@ export async function startChatSquall(
       'chatops.users': options.users,
     },
   });
-  return { svc, executions, chatops };
+  return { svc, executions, workflows, chatops, inquiries };
 }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { SlackEmulator } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { quietLogger, startChatSquall } from './harness.js';
+import { socketSlackAdapter, startChatSquall } from './harness.js';
 
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
 
@@ -18,15 +17,10 @@ for (const target of STORE_TARGETS) {
 
       beforeAll(async () => {
         slack = await new SlackEmulator().start();
-        const adapter = new SlackAdapter({
-          mode: 'socket',
-          botToken: slack.botToken,
-          appToken: slack.appToken,
-          apiUrl: slack.apiUrl,
-          retries: 0,
-          logger: quietLogger,
+        squall = await startChatSquall(socketSlackAdapter(slack), {
+          mongo: target.kind === 'mongo',
+          users: USERS,
         });
-        squall = await startChatSquall(adapter, { mongo: target.kind === 'mongo', users: USERS });
       }, 60_000);
       afterAll(async () => {
         await squall?.svc.cleanup();

@@ -27,21 +27,6 @@ const fakeRbac: Subsystem = {
   },
 };
 
-/**
- * The chatops notifier still posts its own Yes/No prompt and answers every button press itself
- * (src/chatops/notify.ts); until it leaves inquiries to src/inquiries, its button handler is kept
- * off this adapter so only the inquiries subsystem handles presses.
- */
-function withoutChatopsButtons(adapter: ChatAdapter): ChatAdapter {
-  return new Proxy(adapter, {
-    get(target, prop) {
-      if (prop === 'onButton') return () => undefined;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
 const alice = { id: 'U1', name: 'alice' };
 const bob = { id: 'U2', name: 'bob' };
 const eve = { id: 'U666', name: 'eve' };
@@ -67,7 +52,7 @@ for (const target of STORE_TARGETS) {
             contentSubsystem(),
             executions,
             workflows,
-            chatopsSubsystem(executions.service, { adapters: [withoutChatopsButtons(shell)] }),
+            chatopsSubsystem(executions.service, { adapters: [shell] }),
             inquiriesSubsystem(executions.service, {
               chatAdapters: () => new Map([['shell', shell as ChatAdapter]]),
               resumeWorkflow: (id) => workflows.engine().resume(id),
@@ -156,6 +141,75 @@ for (const target of STORE_TARGETS) {
           ['alice', 'alice', 'chat', 'shell', 'dev', 'denied'],
           ['eve', 'mallory', 'chat', 'shell', 'dev', 'denied'],
           ['bob', 'bob', 'chat', 'shell', 'dev', 'accepted'],
+        ]);
+      });
+
+      it('"!respond <id> key=value …" answers a form: values typed by the schema, errors explained in the thread', async () => {
+        const thread = await shell.say(alice, '!fill in the form', { channel: 'forms' });
+        const prompt = await waitFor(
+          () =>
+            shell
+              .transcript('forms')
+              .find(
+                (e): e is Extract<ShellEvent, { type: 'message' }> =>
+                  e.type === 'message' && e.thread === thread && e.text.includes('!respond'),
+              ),
+          'the form prompt in the thread',
+          20_000,
+        );
+        const id = /Inquiry (\w+)/.exec(prompt.text)![1];
+        expect(prompt.text).toContain('count (integer) - How many hosts?');
+        expect(prompt.text).toContain(`Answer with: !respond ${id} reason="…" count=1 urgent=yes`);
+        const replies = () =>
+          shell
+            .transcript('forms')
+            .filter(
+              (e): e is Extract<ShellEvent, { type: 'message' }> =>
+                e.type === 'message' && e.thread === thread && e.from === 'squall',
+            );
+        const say = async (who: typeof alice, text: string) => {
+          const before = replies().length;
+          await shell.say(who, text, { channel: 'forms', thread });
+          return replies()[before]?.text ?? '';
+        };
+        const pending = async () => (await svc.services.store.inquiries.get(id))?.status;
+
+        expect(await say(bob, `!respond ${id} count=lots`)).toBe(
+          `Sorry bob, that didn't work: "lots" is not an integer (field "count")`,
+        );
+        expect(await say(bob, `!respond ${id} count=3`)).toContain(
+          'Response did not pass schema validation: "reason" is a required property',
+        );
+        expect(await say(bob, `!respond ${id} cuont=3`)).toContain(`inquiry ${id} has no field "cuont"`);
+        expect(await say(bob, `!respond ${id} yes`)).toContain('"yes" is not a field=value answer');
+        expect(await say(bob, '!respond 0123456789abcdef01234567 reason=x')).toMatch(
+          /Inquiry "?0123456789abcdef01234567"? .*not found/i,
+        );
+        // RBAC inquiry_respond still applies to typed answers.
+        expect(await say(eve, `!respond ${id} reason=x count=1 urgent=no`)).toContain('inquiry_respond');
+        expect(await pending()).toBe('pending');
+
+        expect(await say(bob, `!respond ${id} reason="disk full" count=3 urgent=no`)).toBe(
+          `Thanks bob, inquiry ${id} answered with {"reason":"disk full","count":3,"urgent":false}.`,
+        );
+        const result = await waitFor(
+          () => replies().find((e) => e.text.startsWith('Form ')),
+          'the workflow result in the thread',
+          20_000,
+        );
+        expect(result.text).toBe('Form succeeded: {"count": 3,"reason": "disk full","urgent": false}');
+        const trail = await svc.services.store.audit.find(
+          { kind: 'inquiry.decision', inquiry_id: id },
+          { sort: { timestamp: 1 } },
+        );
+        expect(
+          trail.map((d) => [d.chat_user, d.actor, d.via, d.adapter, d.channel, d.thread, d.outcome]),
+        ).toEqual([
+          ['bob', 'bob', 'chat', 'shell', 'forms', thread, 'denied'],
+          ['bob', 'bob', 'chat', 'shell', 'forms', thread, 'denied'],
+          ['bob', 'bob', 'chat', 'shell', 'forms', thread, 'denied'],
+          ['eve', 'mallory', 'chat', 'shell', 'forms', thread, 'denied'],
+          ['bob', 'bob', 'chat', 'shell', 'forms', thread, 'accepted'],
         ]);
       });
     },

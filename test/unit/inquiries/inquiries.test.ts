@@ -5,10 +5,12 @@ import {
   DEFAULT_SCHEMA,
   buildPrompt,
   coerceAnswer,
+  coerceAnswers,
   decisionOf,
   deriveButtonKey,
   expiryMinutes,
   resolvePolicy,
+  respondHint,
   signButtonPayload,
   validateResponse,
   verifyButtonPayload,
@@ -111,6 +113,63 @@ describe('chat prompts', () => {
       '!',
     );
     expect(form.choices).toEqual([]);
-    expect(form.question).toContain('!inquiry respond i3 {"a": "…", "b": 1}');
+    expect(form.question).toContain('Answer with: !respond i3 a="…" b=1');
+    expect(form.question).toContain('(or !inquiry respond i3 {json})');
+  });
+  it('shows how to type an answer with respond, for adapters without buttons too', () => {
+    expect(respondHint({ id: 'i1', schema: DEFAULT_SCHEMA }, '!')).toBe(
+      'Answer with: !respond i1 continue=yes (or continue=no)',
+    );
+    const env = { properties: { env: { type: 'string', enum: ['dev', 'prod', 'us east'] } } };
+    expect(respondHint({ id: 'i2', schema: env }, '/')).toBe(
+      'Answer with: /respond i2 env=dev (or env=prod, env="us east")',
+    );
+    const form = {
+      properties: {
+        n: { type: 'number' },
+        tags: { type: 'array' },
+        meta: { type: 'object' },
+        ok: { type: ['boolean', 'null'] },
+      },
+    };
+    expect(respondHint({ id: 'i3', schema: form }, '!')).toBe(
+      'Answer with: !respond i3 n=1 tags=a,b meta={"key":"value"} ok=yes',
+    );
+  });
+});
+
+describe('typed key=value answers (the respond chat command)', () => {
+  const schema = {
+    properties: {
+      reason: { type: 'string' },
+      hosts: { type: 'integer' },
+      urgent: { type: 'boolean' },
+      regions: { type: 'array' },
+      meta: { type: 'object' },
+    },
+  };
+  it('reads each value by its property type', () => {
+    expect(
+      coerceAnswers(
+        schema,
+        { reason: 'disk full', hosts: '3', urgent: 'no', regions: 'eu, us', meta: '{"a":1}' },
+        'i',
+      ),
+    ).toEqual({ reason: 'disk full', hosts: 3, urgent: false, regions: ['eu', 'us'], meta: { a: 1 } });
+  });
+  it('names the field a value does not fit, and refuses a field the schema does not have', () => {
+    expect(() => coerceAnswers(schema, { hosts: 'many' }, 'i')).toThrow(
+      '"many" is not an integer (field "hosts")',
+    );
+    expect(() => coerceAnswers(schema, { meta: '[1]' }, 'i')).toThrow('"[1]" is not a JSON object');
+    expect(() => coerceAnswers(schema, { host: '3' }, 'i')).toThrow(
+      'inquiry i has no field "host" (its fields: reason, hosts, urgent, regions, meta)',
+    );
+  });
+  it('keeps unknown names as text when the schema lists no fields or allows more', () => {
+    expect(coerceAnswers({}, { note: 'hi' }, 'i')).toEqual({ note: 'hi' });
+    expect(
+      coerceAnswers({ properties: { a: { type: 'integer' } }, additionalProperties: true }, { b: '2' }, 'i'),
+    ).toEqual({ b: '2' });
   });
 });

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
+import { SlackEmulator } from '../../emulators/slack/index.js';
+import type { SlackMessage } from '../../emulators/slack/types.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
+import { socketSlackAdapter, startChatSquall } from './harness.js';
+import { inquiryOf } from './inquiry-checks.js';
+
+// alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
+const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'bob', 'slack:U0CAROL': 'carol' };
+const APPROVE = 'squall:0';
+const DENY = 'squall:1';
+
+type Block = { type: string; block_id?: string };
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `Inquiries on Slack, end to end (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let slack: SlackEmulator;
+      let squall: Awaited<ReturnType<typeof startChatSquall>>;
+
+      beforeAll(async () => {
+        slack = await new SlackEmulator().start();
+        slack.addUser({ id: 'U0CAROL', name: 'carol' });
+        squall = await startChatSquall(socketSlackAdapter(slack), {
+          mongo: target.kind === 'mongo',
+          users: USERS,
+        });
+      }, 60_000);
+      afterAll(async () => {
+        await squall?.svc.cleanup();
+        await slack?.stop();
+      });
+
+      const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
+      const buttonsOf = (m: { blocks?: unknown[] }) =>
+        ((m.blocks ?? []) as Block[]).filter((b) => b.type === 'actions');
+
+      /** Starts "!deploy <service>" and returns the command's thread and the Approve/Deny prompt in it. */
+      async function startDeploy(service: string): Promise<{ ts: string; prompt: SlackMessage; id: string }> {
+        const ts = await slack.userSays({ text: `!deploy ${service}` });
+        const prompt = await slack.waitForPost(
+          (p) => inThread(ts)(p) && buttonsOf(p).some((b) => b.block_id?.includes(PAYLOAD_PREFIX)),
+          20_000,
+        );
+        const id = /Inquiry (\w+)/.exec(prompt.text)![1];
+        return { ts, prompt, id };
+      }
+
+      it('Approve: an outsider and the requester are refused privately, the approver resumes the workflow', async () => {
+        const { ts, prompt, id } = await startDeploy('api');
+        expect(prompt.channel).toBe(slack.defaultChannel);
+        expect(prompt.text).toContain('Deploy to production?');
+        const buttons = buttonsOf(prompt)[0] as unknown as { elements: Array<{ text: { text: string } }> };
+        expect(buttons.elements.map((e) => e.text.text)).toEqual(['Approve', 'Deny']);
+
+        // carol is not in the ask's users: refused, only she sees why, nothing changes.
+        await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0CAROL' });
+        const toCarol = await slack.waitForEphemeral((e) => e.user === 'U0CAROL', 15_000);
+        expect(toCarol).toMatchObject({ channel: slack.defaultChannel, thread_ts: ts });
+        expect(toCarol.text).toContain('carol is not allowed to respond');
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
+
+        // alice asked for the deploy: under different_from_requester she cannot approve it.
+        await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0ALICE' });
+        const toAlice = await slack.waitForEphemeral((e) => e.user === 'U0ALICE', 15_000);
+        expect(toAlice.thread_ts).toBe(ts);
+        expect(toAlice.text).toContain('started this workflow and cannot also approve it');
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
+        // Refusals are private: nobody else saw a post about them in the thread.
+        expect(slack.posts.items.filter((p) => inThread(ts)(p) && /Sorry/.test(p.text))).toEqual([]);
+
+        await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0BOB' });
+        const result = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of api'),
+          30_000,
+        );
+        expect(result.text).toBe('Deploy of api succeeded: shipped api');
+        const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
+        expect(edit.text).toMatch(/Deploy to production\?[\s\S]*Approved by bob \(chat\) at \d{4}-/);
+        expect(buttonsOf(edit)).toEqual([]);
+        expect(buttonsOf(slack.findMessage(slack.defaultChannel, prompt.ts)!)).toEqual([]);
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
+          status: 'succeeded',
+          response: { approved: true },
+          responded_by: 'bob',
+        });
+
+        const accepted = await squall.svc.services.store.audit.findOne({
+          kind: 'inquiry.decision',
+          inquiry_id: id,
+          outcome: 'accepted',
+        });
+        expect(accepted).toMatchObject({
+          decision: 'approve',
+          actor: 'bob',
+          via: 'chat',
+          adapter: 'slack',
+          channel: slack.defaultChannel,
+          thread: ts,
+          chat_user: 'bob',
+          chat_user_id: 'U0BOB',
+        });
+        const refused = await squall.svc.services.store.audit.find(
+          { kind: 'inquiry.decision', inquiry_id: id, outcome: 'denied' },
+          { sort: { timestamp: 1 } },
+        );
+        expect(refused.map((a) => a.chat_user_id)).toEqual(['U0CAROL', 'U0ALICE']);
+      }, 60_000);
+
+      it('Deny takes the failure branch, whose output is posted in the thread', async () => {
+        const { ts, prompt, id } = await startDeploy('db');
+        await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
+        const result = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of db'),
+          30_000,
+        );
+        expect(result.text).toBe('Deploy of db succeeded: rollout of db called off');
+        const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
+        expect(edit.text).toContain('Denied by bob (chat)');
+        expect(buttonsOf(edit)).toEqual([]);
+        const ask = await squall.svc.services.store.executions.get(id);
+        expect(ask?.status).toBe('failed');
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
+          status: 'failed',
+          response: { approved: false },
+        });
+      }, 60_000);
+
+      it('a form inquiry is answered with "!respond <id> key=value …" in the thread', async () => {
+        const ts = await slack.userSays({ text: '!change request' });
+        const prompt = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('!respond'), 20_000);
+        const id = /Inquiry (\w+)/.exec(prompt.text)![1];
+        expect(prompt.text).toContain(`!respond ${id} reason=`);
+
+        await slack.userSays({ text: `!respond ${id} hosts=many`, thread_ts: ts, user: 'U0BOB' });
+        const bad = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('"many"'), 15_000);
+        expect(bad.text).toContain('is not an integer');
+        await waitFor(
+          async () => (await inquiryOf(squall.svc.services.apiUrl, id)).status === 'pending',
+          'the inquiry to stay pending',
+        );
+
+        await slack.userSays({
+          text: `!respond ${id} reason="disk full" hosts=3 urgent=yes regions=eu,us`,
+          thread_ts: ts,
+          user: 'U0BOB',
+        });
+        const thanks = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.startsWith('Thanks bob'),
+          15_000,
+        );
+        expect(thanks.text).toContain(`inquiry ${id}`);
+        const result = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.text.startsWith('Change '),
+          30_000,
+        );
+        expect(result.text).toBe(
+          'Change succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
+        );
+        const audit = await squall.svc.services.store.audit.findOne({
+          kind: 'inquiry.decision',
+          inquiry_id: id,
+          outcome: 'accepted',
+        });
+        expect(audit).toMatchObject({ via: 'chat', adapter: 'slack', actor: 'bob', chat_user_id: 'U0BOB' });
+      }, 60_000);
+    },
+  );
+}
