@@ -342,6 +342,9 @@ export class DiscordAdapter implements ChatAdapter {
     await ch.messages.edit(update.messageId, {
       ...this.body(update.text),
       ...(rich ? { embeds: rich as never } : {}),
+      // An edit replaces the message, buttons included (as on Slack): an answered question or a
+      // finished run must not keep buttons that can no longer do anything.
+      components: [],
     });
   }
 

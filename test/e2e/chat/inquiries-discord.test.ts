@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
+import { DiscordEmulator } from '../../emulators/discord/index.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { emulatedDiscordAdapter, startChatSquall } from './harness.js';
+import { inquiryOf } from './inquiry-checks.js';
+
+// alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
+const ALICE = '1200000000000000101';
+const BOB = '1200000000000000102';
+const CAROL = '1200000000000000103';
+const USERS = { [`discord:${ALICE}`]: 'alice', [`discord:${BOB}`]: 'bob', [`discord:${CAROL}`]: 'carol' };
+
+type Row = { components?: Array<{ custom_id?: string; label?: string }> };
+type Posted = { id: string; channel_id: string; content: string; embeds: unknown[]; components: unknown[] };
+
+const textOf = (m: { content: string; embeds: unknown[] }) =>
+  `${m.content}\n${(m.embeds as Array<{ description?: string }>).map((e) => e.description ?? '').join('\n')}`;
+const buttonsOf = (m: { components: unknown[] }) =>
+  (m.components as Row[]).flatMap((r) => r.components ?? []);
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `Inquiries on Discord, end to end (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let discord: DiscordEmulator;
+      let squall: Awaited<ReturnType<typeof startChatSquall>>;
+      const errors: string[] = [];
+
+      beforeAll(async () => {
+        discord = await new DiscordEmulator().start();
+        discord.addUser({ id: CAROL, username: 'carol' });
+        squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
+          mongo: target.kind === 'mongo',
+          users: USERS,
+        });
+      }, 60_000);
+      afterAll(async () => {
+        await squall?.svc.cleanup();
+        await discord?.stop();
+        expect(discord?.errors ?? []).toEqual([]);
+        expect(errors).toEqual([]);
+      });
+
+      /** Posts in the thread Discord starts from message `id` (the thread takes that id). */
+      const inThread = (id: string) => (p: { channel_id: string }) => p.channel_id === id;
+
+      /** Says "!deploy <service>" and returns the command's thread and the Approve/Deny prompt in it. */
+      async function startDeploy(service: string): Promise<{ thread: string; prompt: Posted; id: string }> {
+        const thread = discord.userSays({ content: `!deploy ${service}` });
+        const prompt = (await discord.waitForPost(
+          (p) => inThread(thread)(p) && buttonsOf(p).some((b) => b.custom_id?.includes(PAYLOAD_PREFIX)),
+          20_000,
+        )) as Posted;
+        const id = /Inquiry (\w+)/.exec(textOf(prompt))![1];
+        return { thread, prompt, id };
+      }
+
+      /** Clicks the button labelled `label` under `prompt` as `user`. */
+      const click = (prompt: Posted, label: 'Approve' | 'Deny', user: string) =>
+        discord.clickButton({
+          message_id: prompt.id,
+          custom_id: buttonsOf(prompt).find((b) => b.label === label)!.custom_id!,
+          user,
+        });
+
+      /** The refusal addressed to `user` in the thread: Discord has no ephemeral channel posts, so it mentions them. */
+      const refusalTo = (thread: string, user: string) =>
+        discord.waitForPost((p) => inThread(thread)(p) && p.content.startsWith(`<@${user}>`), 15_000);
+
+      it('Approve: an outsider and the requester are refused, the approver resumes the workflow', async () => {
+        const { thread, prompt, id } = await startDeploy('api');
+        expect(discord.channel(thread)?.parent_id).toBe(discord.defaultChannel);
+        expect(textOf(prompt)).toContain('Deploy to production?');
+        expect(buttonsOf(prompt).map((b) => b.label)).toEqual(['Approve', 'Deny']);
+
+        await click(prompt, 'Approve', CAROL);
+        const toCarol = await refusalTo(thread, CAROL);
+        expect(toCarol.content).toContain('carol is not allowed to respond');
+        // The mention notifies carol and nobody else.
+        const sent = discord.calls.items.find(
+          (c) =>
+            c.method === 'POST' && (c.body as { content?: string } | undefined)?.content === toCarol.content,
+        );
+        expect((sent?.body as { allowed_mentions?: unknown }).allowed_mentions).toMatchObject({
+          users: [CAROL],
+        });
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
+
+        await click(prompt, 'Approve', ALICE);
+        const toAlice = await refusalTo(thread, ALICE);
+        expect(toAlice.content).toContain('started this workflow and cannot also approve it');
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
+
+        await click(prompt, 'Approve', BOB);
+        const result = await discord.waitForPost(
+          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of api'),
+          30_000,
+        );
+        expect(textOf(result).trim()).toBe('Deploy of api succeeded: shipped api');
+        const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
+        expect(textOf(edit)).toMatch(/Deploy to production\?[\s\S]*Approved by bob \(chat\) at \d{4}-/);
+        expect(edit.components).toEqual([]);
+        expect(discord.message(prompt.id)?.components).toEqual([]);
+
+        const accepted = await squall.svc.services.store.audit.findOne({
+          kind: 'inquiry.decision',
+          inquiry_id: id,
+          outcome: 'accepted',
+        });
+        expect(accepted).toMatchObject({
+          decision: 'approve',
+          actor: 'bob',
+          via: 'chat',
+          adapter: 'discord',
+          channel: discord.defaultChannel,
+          thread,
+          chat_user: 'bob',
+          chat_user_id: BOB,
+        });
+      }, 60_000);
+
+      it('Deny takes the failure branch, whose output is posted in the thread', async () => {
+        const { thread, prompt, id } = await startDeploy('db');
+        await click(prompt, 'Deny', BOB);
+        const result = await discord.waitForPost(
+          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of db'),
+          30_000,
+        );
+        expect(textOf(result).trim()).toBe('Deploy of db succeeded: rollout of db called off');
+        const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
+        expect(textOf(edit)).toContain('Denied by bob (chat)');
+        expect(edit.components).toEqual([]);
+        expect((await squall.svc.services.store.executions.get(id))?.status).toBe('failed');
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
+          status: 'failed',
+          response: { approved: false },
+        });
+      }, 60_000);
+    },
+  );
+}
