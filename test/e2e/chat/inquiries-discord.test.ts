@@ -3,7 +3,7 @@ import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { emulatedDiscordAdapter, startChatSquall } from './harness.js';
-import { inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const ALICE = '1200000000000000101';
@@ -105,20 +105,12 @@ for (const target of STORE_TARGETS) {
         expect(edit.components).toEqual([]);
         expect(discord.message(prompt.id)?.components).toEqual([]);
 
-        const accepted = await squall.svc.services.store.audit.findOne({
-          kind: 'inquiry.decision',
-          inquiry_id: id,
-          outcome: 'accepted',
-        });
-        expect(accepted).toMatchObject({
-          decision: 'approve',
-          actor: 'bob',
-          via: 'chat',
+        await expectApprovedByBob(squall.svc.services.store, id, {
           adapter: 'discord',
           channel: discord.defaultChannel,
           thread,
-          chat_user: 'bob',
-          chat_user_id: BOB,
+          bobId: BOB,
+          refused: [CAROL, ALICE],
         });
       }, 60_000);
 

@@ -5,7 +5,7 @@ import type { SlackMessage } from '../../emulators/slack/types.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 import { socketSlackAdapter, startChatSquall } from './harness.js';
-import { inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'bob', 'slack:U0CAROL': 'carol' };
@@ -90,26 +90,13 @@ for (const target of STORE_TARGETS) {
           responded_by: 'bob',
         });
 
-        const accepted = await squall.svc.services.store.audit.findOne({
-          kind: 'inquiry.decision',
-          inquiry_id: id,
-          outcome: 'accepted',
-        });
-        expect(accepted).toMatchObject({
-          decision: 'approve',
-          actor: 'bob',
-          via: 'chat',
+        await expectApprovedByBob(squall.svc.services.store, id, {
           adapter: 'slack',
           channel: slack.defaultChannel,
           thread: ts,
-          chat_user: 'bob',
-          chat_user_id: 'U0BOB',
+          bobId: 'U0BOB',
+          refused: ['U0CAROL', 'U0ALICE'],
         });
-        const refused = await squall.svc.services.store.audit.find(
-          { kind: 'inquiry.decision', inquiry_id: id, outcome: 'denied' },
-          { sort: { timestamp: 1 } },
-        );
-        expect(refused.map((a) => a.chat_user_id)).toEqual(['U0CAROL', 'U0ALICE']);
       }, 60_000);
 
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
