@@ -11,12 +11,51 @@ export const SCREENSHOT_DIR = path.resolve('test-results', 'screenshots');
 export interface BrowserSession {
   context: BrowserContext;
   page: Page;
-  /** console.error messages and uncaught page errors, in order. */
+  /** console.error messages (with the page location) and uncaught page errors, in order. */
   consoleErrors: string[];
-  /** Requests that failed at the network level or answered 4xx/5xx. */
+  /** Requests that failed at the network level or answered 4xx/5xx: `METHOD URL: status`. */
   failedRequests: string[];
+  /**
+   * Declares one failure the test provokes on purpose (the 401 of a wrong password, the 400 of an
+   * invalid form): the next failed request matching `request` (`METHOD URL: status`) and the
+   * browser's console line about it are expected. `assertClean()` fails if it did not happen.
+   */
+  expectFailure(request: RegExp): void;
+  /**
+   * Fails the test unless every failed request and console error since the last call was
+   * declared with expectFailure (and every declared one happened); then starts afresh.
+   */
+  assertClean(): Promise<void>;
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
+}
+
+/** Chromium logs every 4xx/5xx response as a console error naming the URL. */
+const RESOURCE_ERROR = /^Failed to load resource: the server responded with a status of (\d{3})/;
+
+/**
+ * What assertClean() checks, apart from the page: `failed` and `console` lose the expected
+ * entries; returns the problems (unexpected failures, expected ones that did not happen).
+ */
+export function unexpectedFailures(failed: string[], consoleErrors: string[], expected: RegExp[]): string[] {
+  const problems: string[] = [];
+  const requests = [...failed];
+  const logged = [...consoleErrors];
+  for (const pattern of expected) {
+    const i = requests.findIndex((r) => pattern.test(r));
+    if (i < 0) {
+      problems.push(`expected a failed request matching ${pattern}, there was none`);
+      continue;
+    }
+    const [hit] = requests.splice(i, 1);
+    // the console line about that response: same status, same URL
+    const [, url, status] = /^\S+ (\S+): (\d{3})$/.exec(hit) ?? [];
+    const j = logged.findIndex((c) => RESOURCE_ERROR.exec(c)?.[1] === status && c.includes(`(${url})`));
+    if (j >= 0) logged.splice(j, 1);
+  }
+  problems.push(...requests.map((r) => `unexpected failed request: ${r}`));
+  problems.push(...logged.map((c) => `console error: ${c}`));
+  return problems;
 }
 
 /** Headless chromium with a fresh profile, recording console errors and failed requests. */
@@ -41,8 +80,9 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors: string[] = [];
   const failedRequests: string[] = [];
+  const expected: RegExp[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
+    if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
   page.on('requestfailed', (req) => {
@@ -60,6 +100,17 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
     page,
     consoleErrors,
     failedRequests,
+    expectFailure(request) {
+      expected.push(request);
+    },
+    async assertClean() {
+      // A round trip through the page delivers the console lines it logged before now.
+      await page.evaluate(() => 0);
+      const problems = unexpectedFailures(failedRequests, consoleErrors, expected.splice(0));
+      failedRequests.length = 0;
+      consoleErrors.length = 0;
+      if (problems.length) throw new Error(`the browser saw problems:\n  ${problems.join('\n  ')}`);
+    },
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       await page.screenshot({ path: file, fullPage: false });

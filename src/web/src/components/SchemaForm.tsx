@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ParamSpec } from '../api';
 
 export interface Field {
@@ -44,10 +44,15 @@ export function fieldsFromParams(params: Record<string, ParamSpec> | undefined):
 }
 
 /** JSON schema objects (`{type: object, properties, required: [...]}`), e.g. inquiry schemas. */
-export function fieldsFromJsonSchema(schema: { properties?: Record<string, ParamSpec>; required?: string[] | boolean } | undefined): Field[] {
+export function fieldsFromJsonSchema(
+  schema: { properties?: Record<string, ParamSpec>; required?: string[] | boolean } | undefined,
+): Field[] {
   const required = new Set(Array.isArray(schema?.required) ? schema.required : []);
   const props = Object.fromEntries(
-    Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, { ...v, required: v.required === true || required.has(k) }]),
+    Object.entries(schema?.properties ?? {}).map(([k, v]) => [
+      k,
+      { ...v, required: v.required === true || required.has(k) },
+    ]),
   );
   return fieldsFromParams(props);
 }
@@ -56,7 +61,8 @@ function textOf(field: Field, v: unknown): string | boolean {
   if (field.type === 'boolean') return v === true;
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  if (field.type === 'array' && Array.isArray(v) && v.every((x) => typeof x !== 'object')) return v.join(', ');
+  if (field.type === 'array' && Array.isArray(v) && v.every((x) => typeof x !== 'object'))
+    return v.join(', ');
   return typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v);
 }
 
@@ -69,7 +75,11 @@ export function initialValues(fields: Field[], given: Record<string, unknown> = 
 
 const isTemplate = (s: string) => /\{\{.*\}\}|\{%.*%\}/s.test(s);
 
-function convert(field: Field, raw: string | boolean, templated: boolean): { value?: unknown; error?: string } {
+function convert(
+  field: Field,
+  raw: string | boolean,
+  templated: boolean,
+): { value?: unknown; error?: string } {
   const s = field.spec;
   if (field.type === 'boolean') return { value: raw === true };
   const text = String(raw);
@@ -83,7 +93,9 @@ function convert(field: Field, raw: string | boolean, templated: boolean): { val
       if (field.type === 'integer' && !Number.isInteger(n)) return { error: 'must be a whole number' };
       if (s.minimum !== undefined && n < s.minimum) return { error: `must be ≥ ${s.minimum}` };
       if (s.maximum !== undefined && n > s.maximum) return { error: `must be ≤ ${s.maximum}` };
-      return field.enum && !field.enum.includes(n) ? { error: 'not one of the allowed values' } : { value: n };
+      return field.enum && !field.enum.includes(n)
+        ? { error: 'not one of the allowed values' }
+        : { value: n };
     }
     case 'array': {
       let arr: unknown[];
@@ -95,7 +107,10 @@ function convert(field: Field, raw: string | boolean, templated: boolean): { val
         }
         if (!Array.isArray(arr)) return { error: 'must be a list' };
       } else {
-        arr = text.split(',').map((x) => x.trim()).filter(Boolean);
+        arr = text
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
         const it = s.items?.type;
         if (it === 'integer' || it === 'number') {
           const nums = arr.map(Number);
@@ -103,7 +118,8 @@ function convert(field: Field, raw: string | boolean, templated: boolean): { val
           arr = nums;
         }
       }
-      if (s.items?.enum && arr.some((x) => !s.items!.enum!.includes(x))) return { error: `items must be among ${s.items.enum.join(', ')}` };
+      if (s.items?.enum && arr.some((x) => !s.items!.enum!.includes(x)))
+        return { error: `items must be among ${s.items.enum.join(', ')}` };
       return { value: arr };
     }
     case 'object': {
@@ -116,8 +132,10 @@ function convert(field: Field, raw: string | boolean, templated: boolean): { val
       }
     }
     case 'string': {
-      if (s.minLength !== undefined && text.length < s.minLength) return { error: `at least ${s.minLength} characters` };
-      if (s.maxLength !== undefined && text.length > s.maxLength) return { error: `at most ${s.maxLength} characters` };
+      if (s.minLength !== undefined && text.length < s.minLength)
+        return { error: `at least ${s.minLength} characters` };
+      if (s.maxLength !== undefined && text.length > s.maxLength)
+        return { error: `at most ${s.maxLength} characters` };
       if (s.pattern && !new RegExp(s.pattern).test(text)) return { error: `must match ${s.pattern}` };
       if (field.enum && !field.enum.includes(text)) return { error: 'not one of the allowed values' };
       return { value: text };
@@ -137,7 +155,11 @@ function convert(field: Field, raw: string | boolean, templated: boolean): { val
  * server applies its own; immutable fields are never sent. `templated`: Jinja expressions are
  * accepted as-is (rule action parameters).
  */
-export function collect(fields: Field[], values: FormValues, templated = false): { value: Record<string, unknown>; errors: Record<string, string> } {
+export function collect(
+  fields: Field[],
+  values: FormValues,
+  templated = false,
+): { value: Record<string, unknown>; errors: Record<string, string> } {
   const value: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const f of fields) {
@@ -145,7 +167,8 @@ export function collect(fields: Field[], values: FormValues, templated = false):
     const r = convert(f, values[f.name] ?? '', templated);
     if (r.error) errors[f.name] = r.error;
     else if (r.value !== undefined) {
-      const unchangedDefault = f.default !== undefined && JSON.stringify(r.value) === JSON.stringify(f.default) && !f.required;
+      const unchangedDefault =
+        f.default !== undefined && JSON.stringify(r.value) === JSON.stringify(f.default) && !f.required;
       if (!unchangedDefault) value[f.name] = r.value;
     }
   }
@@ -162,13 +185,19 @@ interface Props {
 
 export function SchemaForm({ fields, values, errors, onChange, templated }: Props) {
   const id = useId();
+  // A field edited since the last validation no longer shows that validation's error.
+  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => setEdited((e) => (e.size ? new Set() : e)), [errors]);
   if (fields.length === 0) return <p className="muted">No parameters.</p>;
   return (
     <div className="schema-form">
       {fields.map((f) => {
         const fid = `${id}-${f.name}`;
-        const set = (v: string | boolean) => onChange({ ...values, [f.name]: v });
-        const err = errors[f.name];
+        const set = (v: string | boolean) => {
+          if (errors[f.name] && !edited.has(f.name)) setEdited(new Set([...edited, f.name]));
+          onChange({ ...values, [f.name]: v });
+        };
+        const err = edited.has(f.name) ? undefined : errors[f.name];
         const common = {
           id: fid,
           name: f.name,
@@ -179,7 +208,14 @@ export function SchemaForm({ fields, values, errors, onChange, templated }: Prop
         };
         let input;
         if (f.type === 'boolean') {
-          input = <input type="checkbox" {...common} checked={values[f.name] === true} onChange={(e) => set(e.target.checked)} />;
+          input = (
+            <input
+              type="checkbox"
+              {...common}
+              checked={values[f.name] === true}
+              onChange={(e) => set(e.target.checked)}
+            />
+          );
         } else if (f.enum && !templated) {
           input = (
             <select {...common} value={String(values[f.name] ?? '')} onChange={(e) => set(e.target.value)}>
@@ -191,13 +227,31 @@ export function SchemaForm({ fields, values, errors, onChange, templated }: Prop
               ))}
             </select>
           );
-        } else if (f.type === 'object' || (f.type === 'array' && String(values[f.name] ?? '').startsWith('['))) {
-          input = <textarea {...common} rows={4} spellCheck={false} value={String(values[f.name] ?? '')} onChange={(e) => set(e.target.value)} placeholder={f.type === 'object' ? '{ }' : '[ ]'} />;
+        } else if (
+          f.type === 'object' ||
+          (f.type === 'array' && String(values[f.name] ?? '').startsWith('['))
+        ) {
+          input = (
+            <textarea
+              {...common}
+              rows={4}
+              spellCheck={false}
+              value={String(values[f.name] ?? '')}
+              onChange={(e) => set(e.target.value)}
+              placeholder={f.type === 'object' ? '{ }' : '[ ]'}
+            />
+          );
         } else {
           input = (
             <input
               {...common}
-              type={f.secret ? 'password' : (f.type === 'integer' || f.type === 'number') && !templated ? 'number' : 'text'}
+              type={
+                f.secret
+                  ? 'password'
+                  : (f.type === 'integer' || f.type === 'number') && !templated
+                    ? 'number'
+                    : 'text'
+              }
               autoComplete={f.secret ? 'new-password' : 'off'}
               step={f.type === 'integer' ? 1 : f.type === 'number' ? 'any' : undefined}
               value={String(values[f.name] ?? '')}
@@ -210,12 +264,28 @@ export function SchemaForm({ fields, values, errors, onChange, templated }: Prop
           <div className={`field${err ? ' invalid' : ''}`} key={f.name}>
             <label htmlFor={fid}>
               {f.name}
-              {f.required && <span className="req" aria-hidden="true"> *</span>}
-              <span className="muted small"> {f.type}{f.secret ? ', secret' : ''}{f.immutable ? ', immutable' : ''}</span>
+              {f.required && (
+                <span className="req" aria-hidden="true">
+                  {' '}
+                  *
+                </span>
+              )}
+              <span className="muted small">
+                {' '}
+                {f.type}
+                {f.secret ? ', secret' : ''}
+                {f.immutable ? ', immutable' : ''}
+              </span>
             </label>
             {input}
             <div id={`${fid}-help`} className="help">
-              {err ? <span className="field-error">{f.name}: {err}</span> : <span className="muted small">{f.description}</span>}
+              {err ? (
+                <span className="field-error">
+                  {f.name}: {err}
+                </span>
+              ) : (
+                <span className="muted small">{f.description}</span>
+              )}
             </div>
           </div>
         );

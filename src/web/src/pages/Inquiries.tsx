@@ -1,6 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import { get, put, type ParamSpec } from '../api';
-import { collect, fieldsFromJsonSchema, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
+import { get, request, type ParamSpec } from '../api';
+import { useLiveEvent } from '../live';
+import {
+  collect,
+  fieldsFromJsonSchema,
+  initialValues,
+  SchemaForm,
+  type FormValues,
+} from '../components/SchemaForm';
 import { href, navigate } from '../router';
 import { ErrorBox, Loading, useAsync, useNotice } from '../ui';
 
@@ -10,7 +17,12 @@ interface Inquiry {
   ttl?: number;
   users?: string[];
   roles?: string[];
-  schema?: { properties?: Record<string, ParamSpec>; required?: string[]; description?: string; title?: string };
+  schema?: {
+    properties?: Record<string, ParamSpec>;
+    required?: string[];
+    description?: string;
+    title?: string;
+  };
   parent?: string;
 }
 
@@ -31,7 +43,13 @@ function Respond({ inquiry, onDone }: { inquiry: Inquiry; onDone: () => void }) 
         setErrors(r.errors);
         if (Object.keys(r.errors).length) return;
         try {
-          await put(`/api/v1/inquiries/${inquiry.id}`, { id: inquiry.id, response: r.value });
+          // The audit trail records who answered and through which client (src/inquiries/README.md).
+          await request(
+            'PUT',
+            `/api/v1/inquiries/${inquiry.id}`,
+            { id: inquiry.id, response: r.value },
+            { headers: { 'X-Squall-Client': 'ui' } },
+          );
           onDone();
         } catch (err) {
           setError(err);
@@ -41,13 +59,24 @@ function Respond({ inquiry, onDone }: { inquiry: Inquiry; onDone: () => void }) 
       {inquiry.schema?.description && <p>{inquiry.schema.description}</p>}
       <SchemaForm fields={fields} values={values} errors={errors} onChange={setValues} />
       <ErrorBox error={error} />
-      <button type="submit" className="primary">Respond</button>
+      <button type="submit" className="primary">
+        Respond
+      </button>
     </form>
   );
 }
 
 export function Inquiries({ selected }: { selected?: string }) {
   const list = useAsync(() => get<Inquiry[]>('/api/v1/inquiries'), []);
+  // A workflow reaching core.ask leaves its ask execution pending: show the new inquiry at once.
+  useLiveEvent(
+    'st2.execution__update',
+    (data) => {
+      const e = data as { status?: string; runner?: { name?: string } };
+      if (e.status === 'pending' && e.runner?.name === 'inquirer') list.reload();
+    },
+    [list.reload],
+  );
   const [notice, notify] = useNotice();
   const inquiry = list.data?.find((i) => i.id === selected);
   return (
@@ -59,7 +88,9 @@ export function Inquiries({ selected }: { selected?: string }) {
         <ul className="navlist">
           {list.data?.map((i) => (
             <li key={i.id}>
-              <a href={href('inquiries', i.id)} aria-current={i.id === selected ? 'page' : undefined}>{i.id}</a>
+              <a href={href('inquiries', i.id)} aria-current={i.id === selected ? 'page' : undefined}>
+                {i.id}
+              </a>
               {i.route && <span className="muted small"> {i.route}</span>}
             </li>
           ))}
@@ -73,7 +104,11 @@ export function Inquiries({ selected }: { selected?: string }) {
           <>
             <h2>Inquiry {inquiry.id}</h2>
             <p className="muted small">
-              {inquiry.parent && <>workflow <a href={href('history', inquiry.parent)}>{inquiry.parent}</a> · </>}
+              {inquiry.parent && (
+                <>
+                  workflow <a href={href('history', inquiry.parent)}>{inquiry.parent}</a> ·{' '}
+                </>
+              )}
               {inquiry.users?.length ? `users: ${inquiry.users.join(', ')} · ` : ''}
               {inquiry.roles?.length ? `roles: ${inquiry.roles.join(', ')} · ` : ''}
               ttl {inquiry.ttl} min

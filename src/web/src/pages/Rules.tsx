@@ -1,15 +1,43 @@
 import { useEffect, useMemo, useState } from 'react';
 import { get, getAll, post, put, del, qs, type ParamSpec } from '../api';
-import { collect, fieldsFromJsonSchema, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
+import {
+  collect,
+  fieldsFromJsonSchema,
+  fieldsFromParams,
+  initialValues,
+  SchemaForm,
+  type FormValues,
+} from '../components/SchemaForm';
 import { JsonView } from '../components/JsonView';
 import { href, navigate } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync, useNotice, useSession } from '../ui';
 
 /** st2's criteria operators (src/rules/criteria OPERATORS); exists/nexists take no pattern. */
 export const OPERATORS = [
-  'equals', 'nequals', 'iequals', 'contains', 'ncontains', 'icontains', 'incontains', 'startswith',
-  'istartswith', 'endswith', 'iendswith', 'lessthan', 'greaterthan', 'matchwildcard', 'regex', 'iregex',
-  'matchregex', 'timediff_lt', 'timediff_gt', 'exists', 'nexists', 'inside', 'ninside', 'search',
+  'equals',
+  'nequals',
+  'iequals',
+  'contains',
+  'ncontains',
+  'icontains',
+  'incontains',
+  'startswith',
+  'istartswith',
+  'endswith',
+  'iendswith',
+  'lessthan',
+  'greaterthan',
+  'matchwildcard',
+  'regex',
+  'iregex',
+  'matchregex',
+  'timediff_lt',
+  'timediff_gt',
+  'exists',
+  'nexists',
+  'inside',
+  'ninside',
+  'search',
 ];
 const NO_PATTERN = new Set(['exists', 'nexists']);
 const SEARCH_CONDITIONS = ['any', 'all', 'any2any', 'all2any'];
@@ -44,7 +72,8 @@ function criteriaToRows(c: Rule['criteria']): Criterion[] {
   return Object.entries(c ?? {}).map(([key, v]) => ({
     key,
     type: v.type,
-    pattern: v.pattern === undefined ? '' : typeof v.pattern === 'string' ? v.pattern : JSON.stringify(v.pattern),
+    pattern:
+      v.pattern === undefined ? '' : typeof v.pattern === 'string' ? v.pattern : JSON.stringify(v.pattern),
     condition: v.condition ?? '',
   }));
 }
@@ -52,14 +81,19 @@ function criteriaToRows(c: Rule['criteria']): Criterion[] {
 function rowsToCriteria(rows: Criterion[]): { criteria: Rule['criteria']; error?: string } {
   const out: NonNullable<Rule['criteria']> = {};
   for (const r of rows) {
-    if (!r.key.trim()) return { criteria: out, error: 'every criterion needs a key such as trigger.body.name' };
-    if (out[r.key]) return { criteria: out, error: `the key "${r.key}" appears twice: add a #suffix (${r.key}#2)` };
+    if (!r.key.trim())
+      return { criteria: out, error: 'every criterion needs a key such as trigger.body.name' };
+    if (out[r.key])
+      return { criteria: out, error: `the key "${r.key}" appears twice: add a #suffix (${r.key}#2)` };
     let pattern: unknown = r.pattern;
     if (r.type === 'search') {
       try {
         pattern = JSON.parse(r.pattern || '{}');
       } catch (e) {
-        return { criteria: out, error: `${r.key}: a search pattern is a JSON object of item.* criteria (${(e as Error).message})` };
+        return {
+          criteria: out,
+          error: `${r.key}: a search pattern is a JSON object of item.* criteria (${(e as Error).message})`,
+        };
       }
     } else if (/^(-?\d+(\.\d+)?|true|false|null|\[.*\]|\{.*\})$/s.test(r.pattern.trim())) {
       try {
@@ -68,64 +102,214 @@ function rowsToCriteria(rows: Criterion[]): { criteria: Rule['criteria']; error?
         pattern = r.pattern;
       }
     }
-    out[r.key] = { type: r.type, ...(NO_PATTERN.has(r.type) ? {} : { pattern }), ...(r.type === 'search' ? { condition: r.condition || 'any' } : {}) };
+    out[r.key] = {
+      type: r.type,
+      ...(NO_PATTERN.has(r.type) ? {} : { pattern }),
+      ...(r.type === 'search' ? { condition: r.condition || 'any' } : {}),
+    };
   }
   return { criteria: out };
 }
 
-function CriteriaEditor({ rows, onChange, payloadKeys }: { rows: Criterion[]; onChange: (r: Criterion[]) => void; payloadKeys: string[] }) {
-  const set = (i: number, patch: Partial<Criterion>) => onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+function CriteriaEditor({
+  rows,
+  onChange,
+  payloadKeys,
+}: {
+  rows: Criterion[];
+  onChange: (r: Criterion[]) => void;
+  payloadKeys: string[];
+}) {
+  const set = (i: number, patch: Partial<Criterion>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
     <fieldset className="criteria">
       <legend>Criteria (all must match)</legend>
-      <datalist id="payload-keys">{payloadKeys.map((k) => <option key={k} value={`trigger.${k}`} />)}</datalist>
+      <datalist id="payload-keys">
+        {payloadKeys.map((k) => (
+          <option key={k} value={`trigger.${k}`} />
+        ))}
+      </datalist>
       {rows.map((r, i) => (
         <div className="criterion row gap" key={i}>
-          <input aria-label={`Criterion ${i + 1} key`} list="payload-keys" placeholder="trigger.body.name" value={r.key} onChange={(e) => set(i, { key: e.target.value })} />
-          <select aria-label={`Criterion ${i + 1} operator`} value={r.type} onChange={(e) => set(i, { type: e.target.value })}>
-            {OPERATORS.map((o) => <option key={o}>{o}</option>)}
+          <input
+            aria-label={`Criterion ${i + 1} key`}
+            list="payload-keys"
+            placeholder="trigger.body.name"
+            value={r.key}
+            onChange={(e) => set(i, { key: e.target.value })}
+          />
+          <select
+            aria-label={`Criterion ${i + 1} operator`}
+            value={r.type}
+            onChange={(e) => set(i, { type: e.target.value })}
+          >
+            {OPERATORS.map((o) => (
+              <option key={o}>{o}</option>
+            ))}
           </select>
           {r.type === 'search' && (
-            <select aria-label={`Criterion ${i + 1} condition`} value={r.condition || 'any'} onChange={(e) => set(i, { condition: e.target.value })}>
-              {SEARCH_CONDITIONS.map((c) => <option key={c}>{c}</option>)}
+            <select
+              aria-label={`Criterion ${i + 1} condition`}
+              value={r.condition || 'any'}
+              onChange={(e) => set(i, { condition: e.target.value })}
+            >
+              {SEARCH_CONDITIONS.map((c) => (
+                <option key={c}>{c}</option>
+              ))}
             </select>
           )}
           {!NO_PATTERN.has(r.type) && (
             <input
               aria-label={`Criterion ${i + 1} pattern`}
-              placeholder={r.type === 'search' ? '{"item.name": {"type": "equals", "pattern": "x"}}' : 'pattern'}
+              placeholder={
+                r.type === 'search' ? '{"item.name": {"type": "equals", "pattern": "x"}}' : 'pattern'
+              }
               value={r.pattern}
               onChange={(e) => set(i, { pattern: e.target.value })}
             />
           )}
-          <button type="button" aria-label={`Remove criterion ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>✕</button>
+          <button
+            type="button"
+            aria-label={`Remove criterion ${i + 1}`}
+            onClick={() => onChange(rows.filter((_, j) => j !== i))}
+          >
+            ✕
+          </button>
         </div>
       ))}
-      <button type="button" onClick={() => onChange([...rows, { key: '', type: 'equals', pattern: '', condition: '' }])}>Add criterion</button>
+      <button
+        type="button"
+        onClick={() => onChange([...rows, { key: '', type: 'equals', pattern: '', condition: '' }])}
+      >
+        Add criterion
+      </button>
     </fieldset>
   );
 }
 
 function Enforcements({ rule }: { rule: string }) {
-  const list = useAsync(() => get<{ id: string; enforced_at: string; status: string; execution_id?: string; failure_reason?: string; trigger_instance_id?: string }[]>(`/api/v1/ruleenforcements${qs({ rule_ref: rule, limit: 20 })}`), [rule]);
+  const list = useAsync(
+    () =>
+      get<
+        {
+          id: string;
+          enforced_at: string;
+          status: string;
+          execution_id?: string;
+          failure_reason?: string;
+          trigger_instance_id?: string;
+        }[]
+      >(`/api/v1/ruleenforcements${qs({ rule_ref: rule, limit: 20 })}`),
+    [rule],
+  );
   if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
   if (!list.data) return <Loading />;
   if (list.data.length === 0) return <p className="muted">Not enforced yet.</p>;
   return (
     <table className="table">
-      <thead><tr><th>When</th><th>Status</th><th>Execution</th><th>Trigger instance</th><th>Reason</th></tr></thead>
+      <thead>
+        <tr>
+          <th>When</th>
+          <th>Status</th>
+          <th>Execution</th>
+          <th>Trigger instance</th>
+          <th>Reason</th>
+        </tr>
+      </thead>
       <tbody>
         {list.data.map((e) => (
           <tr key={e.id}>
             <td>{formatTime(e.enforced_at)}</td>
-            <td><StatusBadge status={e.status} /></td>
+            <td>
+              <StatusBadge status={e.status} />
+            </td>
             <td>{e.execution_id ? <a href={href('history', e.execution_id)}>{e.execution_id}</a> : ''}</td>
-            <td><code>{e.trigger_instance_id}</code></td>
+            <td>
+              <code>{e.trigger_instance_id}</code>
+            </td>
             <td>{e.failure_reason}</td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** What POST /api/v1/rules/test answers (src/rules/test-api.ts). */
+interface RuleTestReport {
+  rule: string;
+  matches: boolean;
+  trigger_mismatch?: string;
+  criteria: {
+    key: string;
+    operator: string;
+    pattern: unknown;
+    value: unknown;
+    matched: boolean;
+    error?: string;
+  }[];
+  failed?: { key: string; operator: string; pattern: unknown; value: unknown };
+  action?: string;
+  parameters?: Record<string, unknown>;
+  render_error?: string;
+}
+
+const shown = (v: unknown) => (v === undefined ? '(missing)' : JSON.stringify(v));
+
+/** The tester's verdict: the banner, every criterion with the payload's value, the rendered parameters. */
+function TestReport({ report }: { report: RuleTestReport }) {
+  return (
+    <div className="card test-report" role="status" aria-label="Test result">
+      <strong className={report.matches ? 'status-succeeded' : 'status-failed'}>
+        {report.matches ? 'RULE MATCHES' : 'RULE DOES NOT MATCH'}
+      </strong>
+      {report.trigger_mismatch && <p>{report.trigger_mismatch}</p>}
+      {report.criteria.length > 0 && (
+        <table className="table" aria-label="Criteria results">
+          <thead>
+            <tr>
+              <th>Criterion</th>
+              <th>Operator</th>
+              <th>Pattern</th>
+              <th>Payload value</th>
+              <th>Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.criteria.map((c) => (
+              <tr key={c.key}>
+                <td>
+                  <code>{c.key}</code>
+                </td>
+                <td>{c.operator}</td>
+                <td className="value">
+                  <code>{shown(c.pattern)}</code>
+                </td>
+                <td className="value">
+                  <code>{shown(c.value)}</code>
+                </td>
+                <td className={c.matched ? 'status-succeeded' : 'status-failed'}>
+                  {c.matched ? 'matches' : `does not match${c.error ? ` (${c.error})` : ''}`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report.matches && (
+        <>
+          <p>
+            Would run <code>{report.action}</code> with:
+          </p>
+          {report.render_error ? (
+            <p className="field-error">{report.render_error}</p>
+          ) : (
+            <JsonView value={report.parameters ?? {}} label="Rendered parameters" />
+          )}
+        </>
+      )}
+    </div>
   );
 }
 
@@ -142,18 +326,44 @@ function RuleEditor({ existing }: { existing?: Rule }) {
   const tt = triggers.data?.find((t) => t.ref === triggerType);
   const triggerFields = useMemo(() => fieldsFromJsonSchema(tt?.parameters_schema), [tt]);
   const [triggerValues, setTriggerValues] = useState<FormValues>({});
-  const actionInfo = useAsync(() => (actionRef ? get<{ parameters: Record<string, ParamSpec> }>(`/api/v1/actions/views/overview/${encodeURIComponent(actionRef)}`) : Promise.resolve(undefined)), [actionRef]);
+  const actionInfo = useAsync(
+    () =>
+      actionRef
+        ? get<{ parameters: Record<string, ParamSpec> }>(
+            `/api/v1/actions/views/overview/${encodeURIComponent(actionRef)}`,
+          )
+        : Promise.resolve(undefined),
+    [actionRef],
+  );
   const actionFields = useMemo(() => fieldsFromParams(actionInfo.data?.parameters), [actionInfo.data]);
   const [actionValues, setActionValues] = useState<FormValues>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [testInput, setTestInput] = useState('');
-  const [testResult, setTestResult] = useState<unknown>();
+  const [testResult, setTestResult] = useState<RuleTestReport>();
   const [testError, setTestError] = useState<unknown>();
   const [notice, notify] = useNotice();
 
-  useEffect(() => setTriggerValues(initialValues(triggerFields, existing?.trigger.type === triggerType ? existing?.trigger.parameters : {})), [triggerFields]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => setActionValues(initialValues(actionFields, existing?.action.ref === actionRef ? existing?.action.parameters : {})), [actionFields]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(
+    () =>
+      setTriggerValues(
+        initialValues(
+          triggerFields,
+          existing?.trigger.type === triggerType ? existing?.trigger.parameters : {},
+        ),
+      ),
+    // only when the fields change: the values the user typed must survive other renders
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [triggerFields],
+  );
+  useEffect(
+    () =>
+      setActionValues(
+        initialValues(actionFields, existing?.action.ref === actionRef ? existing?.action.parameters : {}),
+      ),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [actionFields],
+  );
 
   const build = (): Rule | undefined => {
     const t = collect(triggerFields, triggerValues, true);
@@ -208,14 +418,26 @@ function RuleEditor({ existing }: { existing?: Rule }) {
     else {
       try {
         const parsed = JSON.parse(text || '{}') as Record<string, unknown>;
-        body = { rule, trigger_instance: 'payload' in parsed ? { trigger: triggerType, ...parsed } : { trigger: triggerType, payload: parsed } };
+        // A pasted trigger instance ({trigger, payload, ...}) is tested with its own trigger and payload.
+        body = {
+          rule,
+          trigger_instance:
+            'payload' in parsed
+              ? {
+                  trigger: typeof parsed.trigger === 'string' ? parsed.trigger : triggerType,
+                  payload: parsed.payload,
+                }
+              : { trigger: triggerType, payload: parsed },
+        };
       } catch (e) {
-        setTestError(new Error(`The test input is neither a trigger instance id nor JSON: ${(e as Error).message}`));
+        setTestError(
+          new Error(`The test input is neither a trigger instance id nor JSON: ${(e as Error).message}`),
+        );
         return;
       }
     }
     try {
-      setTestResult(await post('/api/v1/rules/test', body));
+      setTestResult(await post<RuleTestReport>('/api/v1/rules/test', body));
     } catch (err) {
       setTestError(err);
     }
@@ -223,12 +445,36 @@ function RuleEditor({ existing }: { existing?: Rule }) {
 
   const payloadKeys = Object.keys(tt?.payload_schema?.properties ?? {});
   return (
-    <form className="rule-editor" aria-label="Rule" noValidate onSubmit={(e) => { e.preventDefault(); void save(); }}>
+    <form
+      className="rule-editor"
+      aria-label="Rule"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
       <div className="grid2">
-        <label>Name<input value={name} onChange={(e) => setName(e.target.value)} required disabled={Boolean(existing?.ref)} /></label>
-        <label>Pack<input value={pack} onChange={(e) => setPack(e.target.value)} disabled={Boolean(existing?.ref)} /></label>
-        <label className="wide">Description<input value={description} onChange={(e) => setDescription(e.target.value)} /></label>
-        <label className="check"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled</label>
+        <label>
+          Name
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            disabled={Boolean(existing?.ref)}
+          />
+        </label>
+        <label>
+          Pack
+          <input value={pack} onChange={(e) => setPack(e.target.value)} disabled={Boolean(existing?.ref)} />
+        </label>
+        <label className="wide">
+          Description
+          <input value={description} onChange={(e) => setDescription(e.target.value)} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
+        </label>
       </div>
       <fieldset>
         <legend>Trigger</legend>
@@ -237,11 +483,28 @@ function RuleEditor({ existing }: { existing?: Rule }) {
           Trigger type
           <select value={triggerType} onChange={(e) => setTriggerType(e.target.value)}>
             <option value="">— choose —</option>
-            {triggers.data?.map((t) => <option key={t.ref} value={t.ref}>{t.ref}</option>)}
+            {triggers.data?.map((t) => (
+              <option key={t.ref} value={t.ref}>
+                {t.ref}
+              </option>
+            ))}
           </select>
         </label>
-        {tt && <p className="muted small">{tt.description}{payloadKeys.length ? ` · payload: ${payloadKeys.join(', ')}` : ''}</p>}
-        {tt && <SchemaForm fields={triggerFields} values={triggerValues} errors={errors} onChange={setTriggerValues} templated />}
+        {tt && (
+          <p className="muted small">
+            {tt.description}
+            {payloadKeys.length ? ` · payload: ${payloadKeys.join(', ')}` : ''}
+          </p>
+        )}
+        {tt && (
+          <SchemaForm
+            fields={triggerFields}
+            values={triggerValues}
+            errors={errors}
+            onChange={setTriggerValues}
+            templated
+          />
+        )}
       </fieldset>
       <CriteriaEditor rows={criteria} onChange={setCriteria} payloadKeys={payloadKeys} />
       <fieldset>
@@ -249,28 +512,52 @@ function RuleEditor({ existing }: { existing?: Rule }) {
         <ErrorBox error={actions.error ?? actionInfo.error} />
         <label>
           Action
-          <input list="rule-actions" value={actionRef} onChange={(e) => setActionRef(e.target.value)} placeholder="core.local" />
-          <datalist id="rule-actions">{actions.data?.map((a) => <option key={a.ref} value={a.ref} />)}</datalist>
+          <input
+            list="rule-actions"
+            value={actionRef}
+            onChange={(e) => setActionRef(e.target.value)}
+            placeholder="core.local"
+          />
+          <datalist id="rule-actions">
+            {actions.data?.map((a) => (
+              <option key={a.ref} value={a.ref} />
+            ))}
+          </datalist>
         </label>
-        {actionInfo.data && <SchemaForm fields={actionFields} values={actionValues} errors={errors} onChange={setActionValues} templated />}
+        {actionInfo.data && (
+          <SchemaForm
+            fields={actionFields}
+            values={actionValues}
+            errors={errors}
+            onChange={setActionValues}
+            templated
+          />
+        )}
       </fieldset>
       <ErrorBox error={error} />
       {notice}
-      <div className="row gap"><button type="submit" className="primary">Save rule</button></div>
+      <div className="row gap">
+        <button type="submit" className="primary">
+          Save rule
+        </button>
+      </div>
       <fieldset>
         <legend>Test before saving</legend>
         <label>
           A stored trigger instance id, or a payload as JSON
-          <textarea rows={4} spellCheck={false} value={testInput} onChange={(e) => setTestInput(e.target.value)} placeholder='{"body": {"name": "test"}}' />
+          <textarea
+            rows={4}
+            spellCheck={false}
+            value={testInput}
+            onChange={(e) => setTestInput(e.target.value)}
+            placeholder='{"body": {"name": "test"}}'
+          />
         </label>
-        <button type="button" onClick={() => void test()}>Test rule</button>
+        <button type="button" onClick={() => void test()}>
+          Test rule
+        </button>
         <ErrorBox error={testError} />
-        {testResult !== undefined && (
-          <div className="card" role="status">
-            <strong>{(testResult as { matches?: boolean; matched?: boolean }).matches ?? (testResult as { matched?: boolean }).matched ? 'RULE MATCHES' : 'RULE DOES NOT MATCH'}</strong>
-            <JsonView value={testResult} label="Test result" />
-          </div>
-        )}
+        {testResult && <TestReport report={testResult} />}
       </fieldset>
     </form>
   );
@@ -280,7 +567,13 @@ export function Rules({ selected, mode }: { selected?: string; mode?: string }) 
   const { can } = useSession();
   const list = useAsync(() => getAll<Rule>('/api/v1/rules'), []);
   const [notice, notify] = useNotice();
-  const rule = useAsync(() => (selected && selected !== 'new' ? get<Rule>(`/api/v1/rules/${encodeURIComponent(selected)}`) : Promise.resolve(undefined)), [selected]);
+  const rule = useAsync(
+    () =>
+      selected && selected !== 'new'
+        ? get<Rule>(`/api/v1/rules/${encodeURIComponent(selected)}`)
+        : Promise.resolve(undefined),
+    [selected],
+  );
   const toggle = async (r: Rule) => {
     try {
       await put(`/api/v1/rules/${encodeURIComponent(r.ref!)}`, { ...r, enabled: !r.enabled });
@@ -304,30 +597,61 @@ export function Rules({ selected, mode }: { selected?: string; mode?: string }) 
     <section className="page split">
       <aside className="sidebar" aria-label="Rules">
         <h1>Rules</h1>
-        {can('rule_create') && <a className="button" href="#/rules/new">New rule</a>}
+        {can('rule_create') && (
+          <a className="button" href="#/rules/new">
+            New rule
+          </a>
+        )}
         <ErrorBox error={list.error} onRetry={list.reload} />
         {notice}
         <ul className="navlist">
           {list.data?.map((r) => (
             <li key={r.ref} className="row gap">
-              <input type="checkbox" aria-label={`${r.ref} enabled`} checked={r.enabled} onChange={() => void toggle(r)} disabled={!can('rule_modify')} />
-              <a href={href('rules', r.ref!)} aria-current={r.ref === selected ? 'page' : undefined}>{r.ref}</a>
+              <input
+                type="checkbox"
+                aria-label={`${r.ref} enabled`}
+                checked={r.enabled}
+                onChange={() => void toggle(r)}
+                disabled={!can('rule_modify')}
+              />
+              <a href={href('rules', r.ref!)} aria-current={r.ref === selected ? 'page' : undefined}>
+                {r.ref}
+              </a>
             </li>
           ))}
         </ul>
         {list.data?.length === 0 && <p className="muted">No rules yet.</p>}
       </aside>
       <div className="content">
-        {selected === 'new' && (<><h2>New rule</h2><RuleEditor /></>)}
+        {selected === 'new' && (
+          <>
+            <h2>New rule</h2>
+            <RuleEditor />
+          </>
+        )}
         <ErrorBox error={rule.error} />
         {rule.data && (
           <>
-            <h2>{rule.data.ref} {!rule.data.enabled && <span className="muted">(disabled)</span>}</h2>
+            <h2>
+              {rule.data.ref} {!rule.data.enabled && <span className="muted">(disabled)</span>}
+            </h2>
             <div className="row gap">
-              {mode !== 'edit' && can('rule_modify') && <a className="button" href={`${href('rules', rule.data.ref!)}/edit`}>Edit</a>}
-              {can('rule_delete') && <button type="button" className="danger" onClick={() => void remove(rule.data!)}>Delete</button>}
+              {mode !== 'edit' && can('rule_modify') && (
+                <a className="button" href={`${href('rules', rule.data.ref!)}/edit`}>
+                  Edit
+                </a>
+              )}
+              {can('rule_delete') && (
+                <button type="button" className="danger" onClick={() => void remove(rule.data!)}>
+                  Delete
+                </button>
+              )}
             </div>
-            {mode === 'edit' ? <RuleEditor existing={rule.data} key={rule.data.ref} /> : <JsonView value={rule.data} label="Rule" />}
+            {mode === 'edit' ? (
+              <RuleEditor existing={rule.data} key={rule.data.ref} />
+            ) : (
+              <JsonView value={rule.data} label="Rule" />
+            )}
             <h3>Recent enforcements</h3>
             <Enforcements rule={rule.data.ref!} />
           </>

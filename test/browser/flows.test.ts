@@ -1,0 +1,279 @@
+/**
+ * The web UI's end-to-end flows (issue #11): a webhook rule built, tested and saved in the rule
+ * editor, then fired with curl; an inquiry answered from the Inquiries page; a pack config with a
+ * schema error. Every test ends with no failed request and no console error but the ones it
+ * provokes on purpose.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserSession } from '../support/browser.js';
+import { waitFor } from '../support/wait.js';
+import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+
+const FIXTURE_PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
+
+/** Runs a command without blocking the event loop (the server answering it is in this process). */
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'), () => {
+  let h: BrowserHarness;
+  let b: BrowserSession;
+  let token: string;
+
+  /** The API as the test sees it from outside the browser. */
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(h.running.url + path, {
+      method,
+      headers: {
+        'X-Auth-Token': token,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+  };
+
+  beforeAll(async () => {
+    h = await startBrowserHarness({ 'packs.paths': [FIXTURE_PACKS] });
+    b = h.b;
+    token = await h.token();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('builds a webhook rule, tests it against pasted JSON, saves it, and shows the curl-fired execution live', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/#/rules/new');
+    const editor = page.getByRole('form', { name: 'Rule' });
+    await editor.getByLabel('Name').fill('deploy_hook');
+    await editor.getByLabel('Pack', { exact: true }).fill('uitest');
+    await editor.getByLabel('Trigger type').selectOption('core.st2.webhook');
+    await editor.locator('input[name="url"]').fill('ui/deploy');
+    await editor.getByRole('button', { name: 'Add criterion' }).click();
+    await editor.getByLabel('Criterion 1 key').fill('trigger.body.env');
+    await editor.getByLabel('Criterion 1 operator').selectOption('equals');
+    await editor.getByLabel('Criterion 1 pattern').fill('prod');
+    await editor.getByLabel('Action', { exact: true }).fill('core.local');
+    const cmd = editor.locator('input[name="cmd"]');
+    await cmd.waitFor();
+    await cmd.fill('echo deploying {{ trigger.body.version }} to {{ trigger.body.env }}');
+
+    // test before saving: one payload that matches, one that does not
+    const input = editor.getByLabel('A stored trigger instance id, or a payload as JSON');
+    const report = editor.getByRole('status', { name: 'Test result' });
+    await input.fill('{"body": {"env": "prod", "version": "2.4.1"}}');
+    await editor.getByRole('button', { name: 'Test rule' }).click();
+    await expect.poll(() => report.locator('strong').textContent()).toBe('RULE MATCHES');
+    const criterion = report.getByRole('table', { name: 'Criteria results' }).getByRole('row').nth(1);
+    expect(await criterion.textContent()).toContain('matches');
+    await expect
+      .poll(() => report.getByRole('tree', { name: 'Rendered parameters' }).textContent())
+      .toContain('echo deploying 2.4.1 to prod');
+    await report.scrollIntoViewIfNeeded();
+    await b.screenshot('rule-editor-tested');
+
+    await input.fill('{"body": {"env": "staging", "version": "2.4.1"}}');
+    await editor.getByRole('button', { name: 'Test rule' }).click();
+    await expect.poll(() => report.locator('strong').textContent()).toBe('RULE DOES NOT MATCH');
+    expect(await criterion.textContent()).toContain('"staging"');
+    expect(await criterion.textContent()).toContain('does not match');
+    expect(await report.getByRole('tree', { name: 'Rendered parameters' }).count()).toBe(0);
+    // testing stored nothing
+    expect((await api('GET', '/api/v1/rules/uitest.deploy_hook')).status).toBe(404);
+
+    await editor.getByRole('button', { name: 'Save rule' }).click();
+    await page.waitForURL(/#\/rules\/uitest\.deploy_hook$/);
+    const saved = await api('GET', '/api/v1/rules/uitest.deploy_hook');
+    expect(saved.body).toMatchObject({
+      enabled: true,
+      trigger: { type: 'core.st2.webhook', parameters: { url: 'ui/deploy' } },
+      criteria: { 'trigger.body.env': { type: 'equals', pattern: 'prod' } },
+      action: {
+        ref: 'core.local',
+        parameters: { cmd: 'echo deploying {{ trigger.body.version }} to {{ trigger.body.env }}' },
+      },
+    });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'History' }).click();
+    await page.getByRole('listbox', { name: 'Executions' }).waitFor();
+    // a mark in this document: it is gone if the page reloads
+    await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+    const curl = await run('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      `X-Auth-Token: ${token}`,
+      '--data',
+      '{"env": "prod", "version": "2.4.1"}',
+      `${h.running.url}/api/v1/webhooks/ui/deploy`,
+    ]);
+    expect(curl, curl.stderr).toMatchObject({ code: 0, stdout: '202' });
+
+    const execution = await waitFor(
+      async () =>
+        (await h.running.services.store.executions.findOne({ 'rule.ref': 'uitest.deploy_hook' })) ?? null,
+      'the execution of uitest.deploy_hook',
+      30_000,
+    );
+    const row = page.locator(`[data-execution-id="${execution.id}"]`);
+    await row.locator('.status-succeeded').waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('core.local');
+    expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+    await b.screenshot('history-webhook');
+    await b.assertClean();
+  }, 90_000);
+
+  it('answers a pending inquiry from the Inquiries page and the workflow finishes', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/#/inquiries');
+    const pending = page.getByRole('complementary', { name: 'Pending inquiries' });
+    await pending.getByText('No pending inquiries.').waitFor();
+
+    const started = await api('POST', '/api/v1/executions', {
+      action: 'uitest.deploy-approval',
+      parameters: { version: '3.1.0' },
+    });
+    expect(started.status, started.text).toBe(201);
+    const workflowId = started.body.id as string;
+
+    // the list follows the stream: the inquiry shows up without a reload
+    const link = pending.getByRole('link').first();
+    await link.waitFor({ timeout: 30_000 });
+    const inquiryId = (await link.textContent())!;
+    await link.click();
+    const form = page.getByRole('form', { name: `Respond to inquiry ${inquiryId}` });
+    await form.waitFor();
+    await expect.poll(() => page.locator('.content').textContent()).toContain(`workflow ${workflowId}`);
+    expect(await form.textContent()).toContain('Deploy this version?');
+
+    // the form comes from the schema: approved is a checkbox, hosts a number, reason is required
+    expect(await form.locator('input[name="approved"]').getAttribute('type')).toBe('checkbox');
+    expect(await form.locator('input[name="hosts"]').getAttribute('type')).toBe('number');
+    await form.getByRole('button', { name: 'Respond' }).click();
+    await expect.poll(() => form.textContent()).toContain('reason: required');
+    await form.locator('input[name="approved"]').check();
+    await form.locator('input[name="reason"]').fill('release train 42');
+    await form.locator('input[name="hosts"]').fill('3');
+    // the error goes once the field is filled in
+    expect(await form.locator('.field-error').count()).toBe(0);
+    await b.screenshot('inquiry-form');
+    await form.getByRole('button', { name: 'Respond' }).click();
+    await page.getByText(`Answered inquiry ${inquiryId}`).waitFor();
+    await pending.getByText('No pending inquiries.').waitFor();
+
+    await page.goto(`/#/history/${workflowId}`);
+    await page
+      .getByRole('heading', { name: /uitest\.deploy-approval/ })
+      .locator('.status-succeeded')
+      .waitFor({ timeout: 30_000 });
+    const result = page.getByRole('tree', { name: 'Result' });
+    await result.getByRole('button', { name: 'Expand output' }).click();
+    await result.getByRole('button', { name: 'Expand answer' }).click();
+    await result.getByText('"release train 42"').waitFor();
+    await b.screenshot('workflow-after-inquiry');
+    const workflow = await api('GET', `/api/v1/executions/${workflowId}`);
+    expect(workflow.body.result.output.answer).toEqual({
+      approved: true,
+      reason: 'release train 42',
+      hosts: 3,
+    });
+
+    // the audit trail says the answer came through the UI
+    const audit = await h.running.services.store.audit.find({
+      kind: 'inquiry.decision',
+      inquiry_id: inquiryId,
+    });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ via: 'ui', actor: h.admin, outcome: 'accepted' });
+    await b.assertClean();
+  }, 90_000);
+
+  it('shows which config field is wrong and why, then stores the fixed config', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/#/packs/uitest');
+    const form = page.getByRole('form', { name: 'Configuration of uitest' });
+    await form.waitFor();
+    const save = form.getByRole('button', { name: 'Save configuration' });
+    const stored = async () => (await api('GET', '/api/v1/configs/uitest')).body.values as object;
+    const before = await stored();
+    expect(before).not.toHaveProperty('api_url');
+
+    // checked in the browser from the schema: the required string, the integer's range
+    await form.locator('input[name="port"]').fill('70000');
+    await save.click();
+    const alert = form.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('The configuration is not valid');
+    expect(await alert.textContent()).toContain('api_url required');
+    expect(await form.locator('.field-error').allTextContents()).toEqual([
+      'api_url: required',
+      'port: must be ≤ 65535',
+    ]);
+
+    // checked by the server: a nested property of an object field
+    await form.locator('input[name="api_url"]').fill('https://deploy.example.org');
+    await form.locator('input[name="port"]').fill('8443');
+    await form.locator('textarea[name="options"]').fill('{"timeout": "soon"}');
+    b.expectFailure(/^PUT \S+\/api\/v1\/configs\/uitest: 400$/);
+    await save.click();
+    await expect.poll(() => alert.textContent()).toContain('options.timeout: must be integer');
+    expect(await alert.textContent()).toMatch(/^400 /);
+    expect(await form.locator('.field-error').allTextContents()).toEqual([
+      'options: timeout: must be integer',
+    ]);
+    await b.screenshot('pack-config-error');
+    expect(await stored()).toEqual(before);
+
+    await form.locator('textarea[name="options"]').fill('{"timeout": 30}');
+    await save.click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('Configuration saved');
+    expect(await form.getByRole('alert').count()).toBe(0);
+    expect(await stored()).toEqual({
+      api_url: 'https://deploy.example.org',
+      port: 8443,
+      options: { timeout: 30 },
+    });
+    await b.assertClean();
+  }, 60_000);
+
+  it('the failure check catches an unexpected failed request, a console error, and a provoked failure that did not happen', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.evaluate(async () => {
+      await fetch('/api/v1/rules/no.such_rule');
+      console.error('something broke');
+    });
+    await expect(b.assertClean()).rejects.toThrow(
+      /unexpected failed request: GET \S+\/api\/v1\/rules\/no\.such_rule: 404[\s\S]*console error: Failed to load resource: the server responded with a status of 404[\s\S]*console error: something broke/,
+    );
+    b.expectFailure(/^GET \S+\/api\/v1\/nothing: 404$/);
+    await expect(b.assertClean()).rejects.toThrow(
+      /expected a failed request matching .*nothing.*, there was none/,
+    );
+    // each check starts afresh
+    await b.assertClean();
+  });
+});

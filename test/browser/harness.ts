@@ -1,0 +1,103 @@
+/**
+ * One Squall (every subsystem, auth on, the embedded store) and one headless chromium for a
+ * browser test file, with the UI built first when its sources are newer than the build.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { getAuthService } from '../../src/auth/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { startService, type RunningService } from '../../src/service/index.js';
+import { defaultSubsystems } from '../../src/subsystems.js';
+import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.js';
+import { tempDir } from '../support/servers.js';
+
+export const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
+export const PASSWORD = 'web-ui-test-password';
+export const describeTitle = (what: string) =>
+  `${what}${hasChromium ? '' : ' (skipped: no chromium at /usr/bin/chromium)'}`;
+export const skipBrowser = !hasChromium && !requireAll;
+
+const WEB_DIST = path.resolve('src/web/dist/index.html');
+
+function ensureBuilt(): void {
+  const src = path.resolve('src/web/src');
+  const newest = (dir: string): number =>
+    Math.max(
+      ...execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((f) => statSync(f).mtimeMs),
+    );
+  if (!existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src)) {
+    execFileSync('npm', ['run', 'build:web', '--silent'], { stdio: 'ignore' });
+  }
+}
+
+export interface BrowserHarness {
+  running: RunningService;
+  b: BrowserSession;
+  admin: string;
+  /** A login token of the admin, for what the test does outside the browser (curl, API checks). */
+  token(): Promise<string>;
+  /** Logs in through the form unless a session is there already (tests may run alone with -t). */
+  signedIn(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBrowserHarness(overrides: Record<string, unknown> = {}): Promise<BrowserHarness> {
+  if (!hasChromium)
+    throw new Error('chromium is required (SQUALL_REQUIRE_ALL=1) but /usr/bin/chromium is missing');
+  ensureBuilt();
+  const tmp = tempDir('squall-web-');
+  const { config } = loadConfig({
+    env: {},
+    cwd: tmp.dir,
+    overrides: {
+      data_dir: tmp.dir,
+      'api.host': '127.0.0.1',
+      'api.port': 0,
+      'auth.enable': true,
+      'auth.admin_password': PASSWORD,
+      'log.level': 'silent',
+      'scheduler.process_every_ms': 200,
+      ...overrides,
+    },
+  });
+  const running = await startService({
+    config,
+    logger: createLogger({ level: 'silent', format: 'json' }),
+    subsystems: defaultSubsystems(config),
+  });
+  const auth = getAuthService(running.services);
+  const admin = auth.settings.admin_username;
+  let b: BrowserSession;
+  try {
+    b = await openBrowser(running.url);
+  } catch (err) {
+    await running.stop();
+    tmp.cleanup();
+    throw err;
+  }
+  return {
+    running,
+    b,
+    admin,
+    token: async () => (await auth.issueToken(admin, 3600)).token,
+    async signedIn() {
+      const { page } = b;
+      if (page.url().startsWith(running.url)) return;
+      await page.goto('/');
+      await page.getByLabel('Username').fill(admin);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    },
+    async stop() {
+      await b.close();
+      await running.stop();
+      tmp.cleanup();
+    },
+  };
+}
