@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { AppendFile } from './append.js';
 import { NedbDatastore } from './nedb.js';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
@@ -12,6 +13,7 @@ const COMPACTION_INTERVAL_MS = 10 * 60 * 1000;
 
 export class EmbeddedDatabase {
   private readonly datastores = new Map<string, NedbDatastore<Doc>>();
+  private readonly files = new Map<string, AppendFile>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -32,6 +34,7 @@ export class EmbeddedDatabase {
       });
     }
     db.setAutocompactionInterval(COMPACTION_INTERVAL_MS);
+    this.files.set(spec.name, AppendFile.attach(db));
     this.datastores.set(spec.name, db);
     return db;
   }
@@ -49,11 +52,13 @@ export class EmbeddedDatabase {
   }
 
   async close(): Promise<void> {
-    for (const db of this.datastores.values()) {
+    for (const [name, db] of this.datastores) {
       db.stopAutocompaction();
       // Queue a no-op behind pending writes so close() returns after they reached the file.
       await db.countAsync({ _id: '__flush__' });
+      await this.files.get(name)?.close();
     }
     this.datastores.clear();
+    this.files.clear();
   }
 }
