@@ -14,7 +14,7 @@ import { emit, load, report, results, skip } from './lib/loadgen.mjs';
 import { ensureNodeRed, startNodeRed } from './lib/nodered.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { topSelfTime } from './lib/profile.mjs';
-import { rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
+import { cpuMs, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runRules } from './rules.mjs';
 import { runStore } from './store.mjs';
@@ -48,19 +48,40 @@ async function freePort() {
   return port;
 }
 
-/** seq + concurrency 16 against one url; returns the report lines keyed by mode. */
-async function drive(name, url, { seq = SEQ, conc = CONC_N, check } = {}) {
+/**
+ * seq + concurrency 16 against one url; returns the report lines keyed by mode. With `pid`, also
+ * the server's CPU time per request (user + system, warm-up included in neither): unlike latency
+ * and throughput it hardly moves with other work on the box, so it is the figure to compare
+ * before/after a change.
+ */
+async function drive(name, url, { seq = SEQ, conc = CONC_N, check, pid } = {}) {
   const out = {};
-  log(`${name}: ${seq} sequential`);
-  out.seq = report(
-    `${name}.seq`,
-    await load({ url, body: BODY, concurrency: 1, requests: seq, warmup: WARMUP, check }),
-  );
-  log(`${name}: ${conc} at concurrency ${CONC}`);
-  out.c16 = report(
-    `${name}.c${CONC}`,
-    await load({ url, body: BODY, concurrency: CONC, requests: conc, warmup: WARMUP, check }),
-  );
+  for (const [mode, concurrency, requests] of [
+    ['seq', 1, seq],
+    [`c${CONC}`, CONC, conc],
+  ]) {
+    log(`${name}: ${requests} at concurrency ${concurrency}`);
+    let cpu0;
+    const run = await load({
+      url,
+      body: BODY,
+      concurrency,
+      requests,
+      warmup: WARMUP,
+      check,
+      onMeasureStart: () => (cpu0 = pid ? cpuMs(pid) : NaN),
+    });
+    const cpu = pid ? cpuMs(pid) - cpu0 : NaN;
+    out[mode === 'seq' ? 'seq' : 'c16'] = report(`${name}.${mode}`, run);
+    if (pid && run.latencies.length)
+      emit({
+        name: `${name}.${mode}.cpu_per_request`,
+        unit: 'ms',
+        value: +(cpu / (run.latencies.length + run.errors)).toFixed(2),
+        n: run.latencies.length,
+        note: 'server CPU (user+system, with its finished children) over the measured requests / their count',
+      });
+  }
   return out;
 }
 
@@ -87,7 +108,7 @@ async function floors() {
       },
     );
     children.add(srv.child);
-    await drive(label, `http://127.0.0.1:${srv.value}/`, { seq });
+    await drive(label, `http://127.0.0.1:${srv.value}/`, { seq, pid: srv.child.pid });
     await stopProcess(srv.child);
     children.delete(srv.child);
   }
@@ -104,8 +125,10 @@ async function squall(dir) {
   await sleep(2000); // let start-up work (registration, timers) settle
   emit({ name: 'footprint.squall.idle_rss', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
   const hook = (h) => `${s.url}/api/v1/webhooks/${h}?wait=10`;
-  const noop = await drive('squall.webhook_core_noop', hook('bench_noop'), { check: squallCheck });
+  const pid = s.child.pid;
+  const noop = await drive('squall.webhook_core_noop', hook('bench_noop'), { check: squallCheck, pid });
   const local = await drive('squall.webhook_core_local_true', hook('bench_local'), {
+    pid,
     seq: SEQ_SPAWN,
     conc: N(500), // keeps the whole run under 10 minutes at today's ~10-20 req/s
     check: squallCheck,
@@ -157,8 +180,11 @@ async function nodeRed(dir) {
   children.add(nr.child);
   emit({ name: 'startup.nodered.to_ready', unit: 'ms', value: +nr.readyMs.toFixed(0), n: 1 });
   emit({ name: 'footprint.nodered.idle_rss', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
-  const noop = await drive('nodered.http_noop', `${nr.url}/noop`);
-  const spawnOut = await drive('nodered.exec_spawn_true', `${nr.url}/spawn`, { seq: SEQ_SPAWN });
+  const noop = await drive('nodered.http_noop', `${nr.url}/noop`, { pid: nr.child.pid });
+  const spawnOut = await drive('nodered.exec_spawn_true', `${nr.url}/spawn`, {
+    seq: SEQ_SPAWN,
+    pid: nr.child.pid,
+  });
   emit({ name: 'footprint.nodered.rss_after_load', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
   await stopProcess(nr.child);
   children.delete(nr.child);

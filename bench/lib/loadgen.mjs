@@ -7,7 +7,8 @@ import http from 'node:http';
 
 /**
  * @param {{url: string, method?: string, body?: string, headers?: Record<string,string>,
- *   concurrency: number, requests: number, warmup?: number, check?: (status: number, body: string) => string|undefined}} opts
+ *   concurrency: number, requests: number, warmup?: number, maxMs?: number, onMeasureStart?: () => void,
+ *   check?: (status: number, body: string) => string|undefined}} opts
  * @returns {Promise<{latencies: number[], elapsedMs: number, errors: number, firstError?: string}>}
  */
 export async function load(opts) {
@@ -69,6 +70,7 @@ export async function load(opts) {
   const latencies = [];
   let errors = 0;
   let firstError;
+  opts.onMeasureStart?.();
   const t0 = performance.now();
   await runPhase(
     opts.requests,

@@ -58,3 +58,18 @@ export function rssMb(pid) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU time (user + system) a process and its finished children have used so far, in ms, from
+ * /proc (Linux; 10 ms ticks). Children count: a spawned `bash -c true` is part of the cost.
+ */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0); // utime stime cutime cstime
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
