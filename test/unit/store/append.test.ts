@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedDatabase } from '../../../src/store/embedded/index.js';
+import type { CollectionSpec } from '../../../src/store/types.js';
 import { tempDir } from '../../support/servers.js';
 
 // The embedded store keeps each datastore's file open between appends (src/store/embedded/append.ts).
 // What a user relies on: every acknowledged write is in the file, also across a compaction, which
 // replaces the file under the open handle.
-const spec = { name: 'things', indexes: [{ fields: { n: 1 } }] };
+const spec: CollectionSpec = { name: 'things', indexes: [{ fields: { n: 1 } }] };
 
 describe('embedded store appends', () => {
   const cleanups: Array<() => void> = [];
