@@ -107,6 +107,13 @@ export interface ChatAdapter {
   /** Short, unique, lower-case: "slack", "discord", "shell". Prefix of chat identities ("slack:U123"). */
   readonly name: string;
   readonly capabilities: ChatCapabilities;
+  /**
+   * The bot account it connects as, the same in every process that shares it. Optional: by
+   * default it is the adapter name and a hash of the token in its config section; adapters
+   * without a token (the terminal) are process-local. One process at a time connects a shared
+   * identity (connections.ts).
+   */
+  readonly identity?: string;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   /** Registers the handler of incoming messages (the pipeline calls this once, before connect()). */

@@ -1,10 +1,13 @@
 import { getAuthService } from '../auth/index.js';
+import { authorize } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
 import { hasRole, type Subsystem } from '../service/index.js';
 import type { Services } from '../service/types.js';
 import type { ChatAdapter } from './adapter.js';
 import type { RolesLookup } from './identity.js';
+import { Leases } from '../scale/index.js';
+import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
@@ -18,6 +21,12 @@ export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
+export {
+  ChatConnections,
+  LeasedAdapter,
+  chatAdapterIdentity,
+  type ChatConnectionStatus,
+} from './connections.js';
 
 export interface ChatopsOptions {
   /** The chat transports of this process (adapters/slack, adapters/discord, adapters/shell). */
@@ -45,8 +54,9 @@ function authRoles(services: Services): RolesLookup | undefined {
 
 /**
  * ChatOps in a running process (st2-reference.md §5): with the `chat` role it connects the
- * adapters, answers commands and posts results and notifications; every process serves the
- * alias and chat API routes. Start it after content and executions.
+ * adapters (a bot account in one process at a time, connections.ts), answers commands and posts
+ * results and notifications; every process serves the alias and chat API routes and posts
+ * through whichever process is connected. Start it after content and executions.
  */
 export function chatopsSubsystem(
   executions: () => ExecutionService,
@@ -54,6 +64,7 @@ export function chatopsSubsystem(
 ): ChatopsSubsystem {
   let pipeline: ChatPipeline | undefined;
   let notifier: ChatNotifier | undefined;
+  let connections: ChatConnections | undefined;
   let timer: NodeJS.Timeout | undefined;
   const unsubscribe: Array<() => void> = [];
   const active = (services: Services) => services.config.chatops.enable && hasRole(services.config, 'chat');
@@ -65,20 +76,44 @@ export function chatopsSubsystem(
     name: 'chatops',
     pipeline: () => need(pipeline),
     notifier: () => need(notifier),
-    routes: (router, services) => chatopsRoutes(() => need(pipeline), executions)(router, services),
+    routes: (router, services) => {
+      chatopsRoutes(() => need(pipeline), executions)(router, services);
+      router.add({
+        method: 'get',
+        path: '/api/v1/chatops/adapters',
+        summary: 'The chat adapters, and which Squall process is connected to each bot',
+        tag: 'chatops',
+        handler: async ({ req }) => {
+          authorize(services, req, 'action_alias_list');
+          return need(connections).statuses();
+        },
+      });
+    },
     init(services: Services) {
       for (const route of Object.keys(services.config.chatops.routes)) routeTargets(services, route);
       const rolesOf = authRoles(services);
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
       notifier = new ChatNotifier(services, executions, pipeline, rolesOf);
       pipeline.deliverer.define();
+      connections = new ChatConnections(
+        services,
+        new Leases({
+          store: services.store,
+          workerId: () => executions().workerId,
+          ttlMs: services.config.leases.ttl_ms,
+          heartbeatMs: services.config.executions.heartbeat_ms,
+          logger: services.logger.child({ component: 'chatops' }),
+        }),
+      );
       const adapters =
         typeof options.adapters === 'function' ? options.adapters(services) : (options.adapters ?? []);
-      for (const adapter of adapters) {
-        if (pipeline.adapters.has(adapter.name))
-          throw new SquallError('CHAT_ADAPTER_DUPLICATE', `two chat adapters are named "${adapter.name}"`, {
-            adapter: adapter.name,
+      for (const given of adapters) {
+        if (pipeline.adapters.has(given.name))
+          throw new SquallError('CHAT_ADAPTER_DUPLICATE', `two chat adapters are named "${given.name}"`, {
+            adapter: given.name,
           });
+        // A bot account is connected by one process; the others post through it.
+        const adapter = connections.wrap(given);
         pipeline.attach(adapter);
         notifier.attach(adapter);
       }
@@ -96,24 +131,18 @@ export function chatopsSubsystem(
       if (!active(services)) return;
       need(notifier).start();
       p.live.start();
-      for (const adapter of p.adapters.values()) await adapter.connect();
+      await need(connections).start();
       services.logger.info(
         { adapters: [...p.adapters.keys()], aliases: p.enabledAliases().length },
         'chatops ready',
       );
     },
-    async stop(services: Services) {
+    async stop() {
       if (timer) clearInterval(timer);
       for (const u of unsubscribe.splice(0)) u();
       notifier?.stop();
       pipeline?.live.stop();
-      for (const adapter of pipeline?.adapters.values() ?? []) {
-        await adapter
-          .disconnect()
-          .catch((err: unknown) =>
-            services.logger.warn({ err, adapter: adapter.name }, 'chat adapter did not disconnect cleanly'),
-          );
-      }
+      await connections?.stop();
     },
   };
 }
