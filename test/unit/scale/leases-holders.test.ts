@@ -1,0 +1,168 @@
+/**
+ * The two users of leases, in one OS process with two "processes" (worker ids) sharing a store
+ * and an event bus: sensors spread and taken over (SensorPartition), a bot connected once and
+ * posted through from the other side (ChatConnections). The OS-process versions are in
+ * test/integration/scale/.
+ */
+import os from 'node:os';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ChatAdapter, OutgoingMessage, PostedMessage } from '../../../src/chatops/index.js';
+import { ChatConnections, chatAdapterIdentity } from '../../../src/chatops/index.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { EventBus } from '../../../src/events/index.js';
+import { silentLogger } from '../../../src/log/index.js';
+import { Leases } from '../../../src/scale/index.js';
+import { SensorPartition } from '../../../src/sensors/index.js';
+import type { Services } from '../../../src/service/types.js';
+import type { SensorRecord, Store } from '../../../src/store/index.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+
+const TTL = 3_000;
+const TOKEN = 'xoxb-very-secret-token';
+
+async function beat(store: Store, worker: string, agoMs = 0): Promise<void> {
+  await store.workers.updateOne(
+    { id: worker },
+    { $set: { heartbeat_at: new Date(Date.now() - agoMs).toISOString() } },
+    { upsert: true },
+  );
+}
+
+/** A chat adapter that records what it posted and whether it is connected. */
+class FakeSlack implements ChatAdapter {
+  readonly name = 'slack';
+  readonly capabilities = {
+    threads: true,
+    updates: true,
+    uploads: false,
+    buttons: false,
+    maxMessageLength: 4000,
+  };
+  connected = false;
+  posts: OutgoingMessage[] = [];
+  async connect() {
+    this.connected = true;
+  }
+  async disconnect() {
+    this.connected = false;
+  }
+  onMessage() {}
+  onButton() {}
+  async post(message: OutgoingMessage): Promise<PostedMessage> {
+    if (!this.connected) throw new Error('not connected');
+    this.posts.push(message);
+    return { messageId: `m${this.posts.length}`, thread: message.thread ?? `m${this.posts.length}` };
+  }
+  async update() {}
+  async uploadText(): Promise<PostedMessage> {
+    throw new Error('no uploads');
+  }
+  async ask(): Promise<PostedMessage> {
+    throw new Error('no buttons');
+  }
+  async lookupUser() {
+    return null;
+  }
+}
+
+const sensor = (ref: string) =>
+  ({ id: ref, ref, pack: ref.split('.')[0], enabled: true }) as unknown as SensorRecord;
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(`lease holders (${target.kind})`, `${target.kind} store`, target.available, () => {
+    let store: Store;
+    const bus = new EventBus();
+    const leasesOf = (worker: string) => new Leases({ store, workerId: () => worker, ttlMs: TTL });
+
+    beforeAll(async () => {
+      store = (await target.open()).store;
+    });
+    afterAll(async () => {
+      await bus.close();
+      await store?.close();
+    });
+
+    it('sensors: two processes split them, a dead one’s sensors go to the survivor, a stop gives them back', async () => {
+      const sensors = ['p.a', 'p.b', 'p.c', 'p.d', 'p.e'].map(sensor);
+      await beat(store, 'sensors-1');
+      await beat(store, 'sensors-2');
+      const one = new SensorPartition(leasesOf('sensors-1'), silentLogger());
+      const two = new SensorPartition(leasesOf('sensors-2'), silentLogger());
+      // Alone, the first takes everything; once the second joined, it gives back what is over its share.
+      expect((await one.assign(sensors)).size).toBe(5);
+      await one.settled();
+      expect((await two.assign(sensors)).size).toBe(0);
+      const kept = await one.assign(sensors);
+      expect(kept.size).toBe(3);
+      await one.settled();
+      const taken = await two.assign(sensors);
+      expect([...taken].sort()).toEqual(sensors.map((s) => s.ref).filter((r) => !kept.has(r)));
+      // The second process dies: after the ttl the first takes its sensors.
+      await beat(store, 'sensors-2', TTL + 500);
+      await beat(store, 'sensors-1');
+      expect((await one.assign(sensors)).size).toBe(5);
+      // A stop gives them back at once.
+      await one.releaseAll();
+      await beat(store, 'sensors-3');
+      const three = new SensorPartition(leasesOf('sensors-3'), silentLogger());
+      expect((await three.assign(sensors)).size).toBe(5);
+    });
+
+    it('chat: one process connects the bot, the other posts through it, and connects when the first dies', async () => {
+      // redis.url only says "events cross processes": here both sides share one in-memory bus.
+      const { config } = loadConfig({
+        env: {},
+        cwd: os.tmpdir(),
+        overrides: {
+          'redis.url': 'redis://bus-shared-in-this-test',
+          'leases.ttl_ms': TTL,
+          'leases.check_every_ms': 60_000,
+          'chatops.slack.bot_token': TOKEN,
+          'chatops.forward_timeout_ms': 5_000,
+        },
+      });
+      const services = { config, logger: silentLogger(), store, bus } as unknown as Services;
+      const [slackA, slackB] = [new FakeSlack(), new FakeSlack()];
+      const [a, b] = [
+        new ChatConnections(services, leasesOf('chat-a')),
+        new ChatConnections(services, leasesOf('chat-b')),
+      ];
+      const [viaA, viaB] = [a.wrap(slackA), b.wrap(slackB)];
+      expect(chatAdapterIdentity(services, slackA)).toMatch(/^slack:[0-9a-f]{16}$/);
+      expect(chatAdapterIdentity(services, slackA)).not.toContain(TOKEN);
+      await beat(store, 'chat-a');
+      await beat(store, 'chat-b');
+      try {
+        await a.start();
+        await b.start();
+        expect([slackA.connected, slackB.connected]).toEqual([true, false]);
+        expect((await b.statuses())[0]).toMatchObject({ connected_here: false, held_by: 'chat-a' });
+
+        // B is not connected: its post goes to A's connection.
+        const posted = await viaB.post({ channel: 'C1', text: 'from b' });
+        expect(slackA.posts.map((p) => p.text)).toEqual(['from b']);
+        expect(posted.messageId).toBe('m1');
+        await viaA.post({ channel: 'C1', text: 'from a' });
+        expect(slackB.posts).toEqual([]);
+
+        // A dies (no more heartbeats); B's next round takes over.
+        await beat(store, 'chat-a', TTL + 500);
+        await b.check(false);
+        expect(slackB.connected).toBe(true);
+        await viaB.post({ channel: 'C1', text: 'b connected' });
+        expect(slackB.posts.map((p) => p.text)).toEqual(['b connected']);
+        // A, alive again, notices it lost the bot and disconnects: never two connections.
+        await beat(store, 'chat-a');
+        await a.check(false);
+        expect([slackA.connected, slackB.connected]).toEqual([false, true]);
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+      expect([slackA.connected, slackB.connected]).toEqual([false, false]);
+      expect(await leasesOf('x').holders([`chat:${chatAdapterIdentity(services, slackA)}`])).toEqual(
+        new Map(),
+      );
+    });
+  });
+}
