@@ -142,7 +142,6 @@ describeWithServer('sensors across two squall OS processes', SCALE_NEEDS, SCALE_
       200,
     );
     const all = await ticks();
-    expect(all.slice(killedAt).every((t) => t.host_pid === other.child.pid)).toBe(true);
     // Never two at once: each sensor process (one per start) ticked in a time span of its own.
     const spans = new Map<number, { from: string; to: string; host: number }>();
     for (const t of all) {
