@@ -1,4 +1,6 @@
 import type { Collection as MongoCollection, Document as MongoDocument } from 'mongodb';
+// sift is MongoDB's query language in JS (mongoose's own matcher); CJS, hence `.default`.
+import sift from 'sift';
 import { ConflictError } from '../../errors.js';
 import { Codec } from '../codec.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
@@ -28,6 +30,28 @@ function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
 }
 
+/**
+ * `{_id: "x", status: "running"}` as `{_id: "x"}` plus the rest of the filter, or undefined when
+ * the filter does not name one record by a string id.
+ */
+export function splitById(filter: Doc): { id: string; rest: Doc } | undefined {
+  const { _id: id, ...rest } = filter;
+  if (typeof id !== 'string' || Object.keys(rest).length === 0) return undefined;
+  return { id, rest };
+}
+
+export interface MongoCollectionOptions {
+  /**
+   * The server is FerretDB. It answers from an index only a filter that is exactly
+   * `{_id: "<string>"}`; any other filter — `{_id, status}` included — reads and decodes every
+   * document of the collection, so an execution's three guarded status updates cost O(all
+   * executions) each. There, such filters read the one record by `_id` and check the rest here.
+   * This is no weaker than FerretDB itself: its findAndModify is a read then a write, not atomic
+   * (see README, "Pointing Squall at MongoDB"); whatever must happen once takes a claim.
+   */
+  idLookups?: boolean;
+}
+
 /** One collection on MongoDB, through the driver behind a mongoose model. */
 export class MongoRepoCollection<T extends StoredRecord> implements Collection<T> {
   readonly name: string;
@@ -36,9 +60,18 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   constructor(
     readonly spec: CollectionSpec,
     private readonly coll: MongoCollection<MongoDocument>,
+    private readonly options: MongoCollectionOptions = {},
   ) {
     this.name = spec.name;
     this.codec = new Codec(spec);
+  }
+
+  /** With `idLookups`: the one stored document an `{_id, …}` filter selects, or null; else undefined. */
+  private async byId(filter: Doc): Promise<Doc | null | undefined> {
+    const split = this.options.idLookups ? splitById(filter) : undefined;
+    if (!split) return undefined;
+    const doc = (await retrying(() => this.coll.findOne({ _id: split.id as never }))) as Doc | null;
+    return doc && sift.default(split.rest)(doc) ? doc : null;
   }
 
   private conflict(err: unknown, id?: unknown): never {
@@ -83,6 +116,10 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
+    if (!options.projection && !options.skip) {
+      const one = await this.byId(this.codec.filter(filter));
+      if (one !== undefined) return one ? [this.codec.decode<T>(one) as T] : [];
+    }
     const docs = await retrying(() => {
       let cursor = this.coll.find(this.codec.filter(filter), {
         projection: this.codec.projection(options.projection),
@@ -97,13 +134,17 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async count(filter: Filter = {}): Promise<number> {
+    const one = await this.byId(this.codec.filter(filter));
+    if (one !== undefined) return one ? 1 : 0;
     return retrying(() => this.coll.countDocuments(this.codec.filter(filter)));
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
+    const query = options.upsert ? this.codec.filter(filter) : await this.narrowed(filter);
+    if (!query) return null;
     try {
       const doc = await retrying(() =>
-        this.coll.findOneAndUpdate(this.codec.filter(filter), this.codec.update(update), {
+        this.coll.findOneAndUpdate(query, this.codec.update(update), {
           upsert: options.upsert ?? false,
           returnDocument: 'after',
         }),
@@ -115,9 +156,9 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const res = await retrying(() =>
-      this.coll.updateMany(this.codec.filter(filter), this.codec.update(update)),
-    );
+    const query = await this.narrowed(filter);
+    if (!query) return 0;
+    const res = await retrying(() => this.coll.updateMany(query, this.codec.update(update)));
     return res.modifiedCount;
   }
 
@@ -132,10 +173,22 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    return (await retrying(() => this.coll.deleteOne(this.codec.filter(filter)))).deletedCount > 0;
+    const query = await this.narrowed(filter);
+    if (!query) return false;
+    return (await retrying(() => this.coll.deleteOne(query))).deletedCount > 0;
   }
 
   async deleteMany(filter: Filter): Promise<number> {
-    return (await retrying(() => this.coll.deleteMany(this.codec.filter(filter)))).deletedCount;
+    const query = await this.narrowed(filter);
+    if (!query) return 0;
+    return (await retrying(() => this.coll.deleteMany(query))).deletedCount;
+  }
+
+  /** The server-side filter for a write: `{_id}` once the record is checked here, null when none matches. */
+  private async narrowed(filter: Filter): Promise<Doc | null> {
+    const query = this.codec.filter(filter);
+    const one = await this.byId(query);
+    if (one === undefined) return query;
+    return one ? { _id: one._id } : null;
   }
 }

@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
-import { MongoRepoCollection } from './collection.js';
+import { MongoRepoCollection, type MongoCollectionOptions } from './collection.js';
 
 /**
  * MongoDB through mongoose: one model per collection declares the indexes its queries need;
@@ -9,12 +9,17 @@ import { MongoRepoCollection } from './collection.js';
  * MongoDB's exact semantics (shared with the embedded store).
  */
 export class MongoDatabase {
-  private constructor(readonly connection: Connection) {}
+  private constructor(
+    readonly connection: Connection,
+    /** The server is FerretDB (it names its version in buildInfo): see MongoCollectionOptions. */
+    readonly ferretdb: boolean,
+  ) {}
 
   static async connect(url: string): Promise<MongoDatabase> {
     const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 10_000, autoIndex: false });
     await connection.asPromise();
-    return new MongoDatabase(connection);
+    const info = await connection.db!.admin().command({ buildInfo: 1 });
+    return new MongoDatabase(connection, 'ferretdbVersion' in info);
   }
 
   private model(spec: CollectionSpec) {
@@ -33,7 +38,8 @@ export class MongoDatabase {
   async collection<T extends StoredRecord>(spec: CollectionSpec): Promise<Collection<T>> {
     const model = this.model(spec);
     await model.createIndexes();
-    return new MongoRepoCollection<T>(spec, model.collection as never);
+    const options: MongoCollectionOptions = { idLookups: this.ferretdb };
+    return new MongoRepoCollection<T>(spec, model.collection as never, options);
   }
 
   async openAll(): Promise<Record<CollectionKey, Collection<StoredRecord>>> {
