@@ -158,10 +158,16 @@ export class ExecutionRecovery {
       report.requeued.push(execution.id);
     }
     const stale = new Date(Date.now() - Math.max(this.options.deadAfterMs, 10_000)).toISOString();
+    // A live requester is still scheduling it (a slow store can take seconds): scheduling it here
+    // too made one of the two fail with ILLEGAL_TRANSITION — the API answered 500 for an
+    // execution that then ran. It is given much longer before it counts as lost.
+    const staleAlive = Date.now() - Math.max(this.options.deadAfterMs * 4, 60_000);
     for (const execution of await store.executions.find({
       status: 'requested',
       start_timestamp: { $lt: stale },
     })) {
+      const by = String((execution as { requested_by?: string }).requested_by ?? '');
+      if (alive.has(by) && Date.parse(execution.start_timestamp) > staleAlive) continue;
       await this.executions
         .schedule(execution)
         .catch((err) => logger.warn({ err, execution: execution.id }, 'could not re-queue'));

@@ -201,6 +201,8 @@ export class ExecutionService {
       children: [],
       attempt: 0,
       web_url: `${this.services.apiUrl}/#/history/${id}`,
+      // Recovery leaves a request alone while the process that is scheduling it is alive.
+      requested_by: this.workerId,
       ...(req.notify ? { notify: req.notify } : {}),
       ...(req.parent ? { parent: req.parent } : {}),
       ...(req.delay ? { delay: req.delay } : {}),

@@ -69,6 +69,39 @@ for (const target of STORE_TARGETS) {
         expect((done.result as { stdout: string }).stdout).toBe('requeued');
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
+
+      it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
+        const { store } = svc.services;
+        const old = new Date(Date.now() - 30_000).toISOString();
+        const stuck = async (requestedBy: string, cmd: string) => {
+          const e = await executions.service().request({
+            action: 'core.local',
+            parameters: { cmd },
+            user: 't',
+            delay: 600_000,
+          });
+          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          // Back to `requested`, 30 s old, as if its requester had stalled (or died) before scheduling it.
+          await store.executions.updateOne(
+            { id: e.id },
+            { $set: { status: 'requested', start_timestamp: old, requested_by: requestedBy, delay: 0 } },
+          );
+          return e.id;
+        };
+        const slow = await stuck(executions.service().workerId, 'echo slow');
+        const orphan = await stuck('host:4444:dead02', 'echo orphan');
+        const done = await waitFor(
+          async () => {
+            const r = await store.executions.get(orphan);
+            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+          },
+          'the orphaned request to run',
+          20_000,
+        );
+        expect(done.status).toBe('succeeded');
+        // The passes that re-queued the orphan saw the other one too, and left it to its live requester.
+        expect((await store.executions.get(slow))?.status).toBe('requested');
+      });
     },
   );
 }
