@@ -295,7 +295,50 @@ function valueAt(err: ErrorObject): unknown {
   return (err as ErrorObject & { data?: unknown }).data;
 }
 
-const compiledSchemas = new WeakMap<Record<string, ParameterSpec>, ReturnType<Ajv['compile']>>();
+type Validator = ReturnType<Ajv['compile']>;
+
+/**
+ * Compiled validators by the JSON of their specs. Keyed by object identity before, the cache
+ * never hit (each request decodes its own copy of the action), so every execution compiled a
+ * schema — 9% of the CPU of a core.noop webhook — and ajv kept each one for good. Bounded: the
+ * oldest is dropped (from ajv too) beyond MAX_COMPILED distinct specs.
+ */
+const compiledSchemas = new Map<string, { validate: Validator; schema: object }>();
+const MAX_COMPILED = 500;
+
+function compiledFor(specs: Record<string, ParameterSpec>): Validator {
+  const key = JSON.stringify(specs);
+  const hit = compiledSchemas.get(key);
+  if (hit) {
+    compiledSchemas.delete(key); // most recently used last
+    compiledSchemas.set(key, hit);
+    return hit.validate;
+  }
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    properties[name] = toJsonSchema(spec as Record<string, unknown>);
+    if (spec.required) required.push(name);
+  }
+  const schema = { type: 'object', properties, required, additionalProperties: false, $async: false };
+  let validate: Validator;
+  try {
+    validate = ajv.compile(schema);
+  } catch (err) {
+    throw new SquallError(
+      'PARAM_SCHEMA',
+      `The parameter specs are not a valid JSON schema: ${(err as Error).message}`,
+      {},
+    );
+  }
+  compiledSchemas.set(key, { validate, schema });
+  if (compiledSchemas.size > MAX_COMPILED) {
+    const [oldestKey, oldest] = compiledSchemas.entries().next().value!;
+    compiledSchemas.delete(oldestKey);
+    ajv.removeSchema(oldest.schema);
+  }
+  return validate;
+}
 
 /**
  * Validates parameter values against their specs: types, enums, formats and the other JSON-schema
@@ -307,26 +350,7 @@ export function validateParameters(
   values: Record<string, unknown>,
   specs: Record<string, ParameterSpec>,
 ): void {
-  let validate = compiledSchemas.get(specs);
-  if (!validate) {
-    const properties: Record<string, unknown> = {};
-    const required: string[] = [];
-    for (const [name, spec] of Object.entries(specs)) {
-      properties[name] = toJsonSchema(spec as Record<string, unknown>);
-      if (spec.required) required.push(name);
-    }
-    const schema = { type: 'object', properties, required, additionalProperties: false };
-    try {
-      validate = ajv.compile({ ...schema, $async: false });
-    } catch (err) {
-      throw new SquallError(
-        'PARAM_SCHEMA',
-        `The parameter specs are not a valid JSON schema: ${(err as Error).message}`,
-        {},
-      );
-    }
-    compiledSchemas.set(specs, validate);
-  }
+  const validate = compiledFor(specs);
   const present: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined) continue;

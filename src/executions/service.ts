@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ParameterSpec } from '../runners/catalog.js';
@@ -323,7 +323,6 @@ export class ExecutionService {
       const user = String(record.context.user ?? 'stanley');
       const token = (await this.deps.issueToken?.(id, user)) ?? '';
       const workDir = path.join(this.services.config.data_dir, 'work', id);
-      mkdirSync(workDir, { recursive: true });
       const venvDir = path.join(this.services.config.packs.virtualenvs_dir ?? '', action.pack);
       const ctx: RunnerContext = {
         executionId: id,

@@ -93,6 +93,15 @@ export function workingDirectory(ctx: RunnerContext): string {
     }
     return cwd;
   }
+  return ensureWorkDir(ctx);
+}
+
+/**
+ * The execution's scratch directory, created on first use: most executions (noop, http,
+ * workflows, commands with their own cwd) never need it, and creating it for each was a
+ * synchronous mkdir on every run.
+ */
+export function ensureWorkDir(ctx: RunnerContext): string {
   mkdirSync(ctx.workDir, { recursive: true });
   return ctx.workDir;
 }

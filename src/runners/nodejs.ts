@@ -1,5 +1,5 @@
 import { SquallError, errorMessage } from '../errors.js';
-import { CANCELED_MESSAGE, actionEnv, timeoutMessage, timeoutSeconds } from './common.js';
+import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
 import { getRunnerType } from './catalog.js';
 import { nodeHostPath, resolveEntryPoint } from './paths.js';
@@ -60,7 +60,7 @@ export const nodejsRunner: Runner = {
       args: [],
       fork: true,
       execArgv,
-      cwd: ctx.workDir,
+      cwd: ensureWorkDir(ctx),
       env: actionEnv(ctx, ctx.runnerParameters.env),
       timeoutSeconds: timeout,
       signal: ctx.signal,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../errors.js';
-import { CANCELED_MESSAGE, actionEnv, timeoutMessage, timeoutSeconds } from './common.js';
+import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
 import { startProcess } from './process.js';
@@ -113,7 +113,7 @@ export const pythonScriptRunner: Runner = {
       command: pythonExecutable(ctx),
       args: ['-u', pythonWrapperPath()],
       stdin: JSON.stringify(request),
-      cwd: ctx.workDir,
+      cwd: ensureWorkDir(ctx),
       env,
       timeoutSeconds: timeout,
       signal: ctx.signal,

@@ -65,7 +65,10 @@ export interface RunnerContext {
   /** Base URL of Squall's API and a temporary token valid for this execution only. */
   apiUrl: string;
   authToken: string;
-  /** Where runners may write scratch files (pack venvs live elsewhere, see `venvDir`). */
+  /**
+   * Where runners may write scratch files (pack venvs live elsewhere, see `venvDir`); not created
+   * in advance: a runner that uses it calls ensureWorkDir() (common.ts).
+   */
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */
   venvDir?: string;
