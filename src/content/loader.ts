@@ -618,6 +618,8 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
       parameters: params,
       merged_parameters: merged,
       ...(data.output_schema !== undefined ? { output_schema: data.output_schema as Obj } : {}),
+      // Read by crash recovery: run again, not abandoned, when its process dies mid-run.
+      ...(data.idempotent === true ? { idempotent: true } : {}),
       tags: (data.tags as ActionRecord['tags'] | undefined) ?? [],
       ...(data.notify !== undefined ? { notify: data.notify as Obj } : {}),
     };

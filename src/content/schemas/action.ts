@@ -47,6 +47,11 @@ export const actionSchema = {
     pack: { type: 'string', description: 'Containing pack; defaults to it, and must equal it when given.' },
     description: { type: 'string', description: 'What the action does.' },
     enabled: { type: 'boolean', description: 'Disabled actions cannot be executed (default true).' },
+    idempotent: {
+      type: 'boolean',
+      description:
+        'Squall extension: safe to run twice. When its process dies mid-run it is run again instead of ending abandoned.',
+    },
     runner_type: { type: 'string', description: 'Name of the runner that executes the action.' },
     entry_point: {
       type: 'string',
