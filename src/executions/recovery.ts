@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Services } from '../service/types.js';
 import type { ExecutionService } from './service.js';
-import { RUN_JOB } from './service.js';
+import { RUN_JOB, completionClaim } from './service.js';
 
 export const RECOVER_JOB = 'execution.recover';
 
@@ -109,6 +109,9 @@ export class ExecutionRecovery {
         }
         continue;
       }
+      // A worker that died between claiming the completion and writing it would keep it forever.
+      const completion = await store.claims.get(completionClaim(execution.id));
+      if (completion && !alive.has(completion.owner)) await store.release(completion.id, completion.owner);
       await this.executions
         .setStatus(execution.id, execution.status === 'canceling' ? 'canceled' : 'abandoned', {
           reason: `worker ${worker || 'unknown'} stopped sending heartbeats`,

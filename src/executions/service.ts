@@ -248,6 +248,7 @@ export class ExecutionService {
       );
     }
     assertTransition(id, current.status, status);
+    if (isCompleted(status)) await this.takeCompletion(id);
     const now = nowIso();
     const $set: Record<string, unknown> = { status, ...(extra.set ?? {}) };
     if (isCompleted(status)) {
@@ -262,6 +263,26 @@ export class ExecutionService {
     this.publish('update', updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;
+  }
+
+  /**
+   * One completion per execution, whoever races for it — a runner finishing, and recovery
+   * abandoning the run of a worker it believed dead. The status guard alone let the later writer
+   * win (succeeded, then abandoned): a conditional update is not atomic on FerretDB; a unique
+   * insert is. Recovery releases the claim of a worker that died before writing its status.
+   */
+  private async takeCompletion(id: string): Promise<void> {
+    const key = completionClaim(id);
+    if (await this.store.claim(key, this.workerId)) return;
+    const held = await this.store.claims.get(key);
+    if (!held || held.owner === this.workerId) return;
+    const latest = await this.get(id);
+    throw new SquallError(
+      'STATUS_CHANGED',
+      `execution ${id} is being completed by ${held.owner} (now ${latest.status})`,
+      { id, status: latest.status, by: held.owner },
+      409,
+    );
   }
 
   private publish(op: 'create' | 'update', record: ExecutionRecord): void {
@@ -489,6 +510,11 @@ export class ExecutionService {
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }
+}
+
+/** The claim that lets one process complete an execution (see ExecutionService.takeCompletion). */
+export function completionClaim(id: string): string {
+  return `execution:${id}:completed`;
 }
 
 const emptyDatastore: ActionDatastore = {

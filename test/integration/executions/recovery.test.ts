@@ -70,6 +70,41 @@ for (const target of STORE_TARGETS) {
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
 
+      it('completes an execution once: a second completion (a late abandon) is refused, a dead claimant does not block recovery', async () => {
+        const { store } = svc.services;
+        const service = executions.service();
+        const running = async (worker: string) => {
+          const e = await service.request({
+            action: 'core.local',
+            parameters: { cmd: 'true' },
+            user: 't',
+            delay: 600_000,
+          });
+          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          await store.executions.updateOne({ id: e.id }, { $set: { status: 'running', worker } });
+          return e.id;
+        };
+        // Another process is completing it (it holds the completion): this one may not.
+        const raced = await running(service.workerId);
+        expect(await store.claim(`execution:${raced}:completed`, 'host:5151:other')).toBe(true);
+        await expect(service.setStatus(raced, 'abandoned', { reason: 'late' })).rejects.toMatchObject({
+          code: 'STATUS_CHANGED',
+        });
+        expect((await store.executions.get(raced))?.status).toBe('running');
+        // Its worker died after claiming the completion and before writing it: recovery still ends it.
+        const orphan = await running('host:5252:dead03');
+        expect(await store.claim(`execution:${orphan}:completed`, 'host:5252:dead03')).toBe(true);
+        const done = await waitFor(
+          async () => {
+            const r = await store.executions.get(orphan);
+            return r?.status === 'abandoned' ? r : null;
+          },
+          "recovery to abandon the dead worker's execution",
+          20_000,
+        );
+        expect(done.log.filter((l) => l.status === 'abandoned')).toHaveLength(1);
+      });
+
       it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
         const { store } = svc.services;
         const old = new Date(Date.now() - 30_000).toISOString();
