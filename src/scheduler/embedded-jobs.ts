@@ -68,8 +68,6 @@ function removeFilter(options: {
  */
 export class EmbeddedJobRepository implements JobRepository {
   private jobs!: NedbDatastore<Doc>;
-  /** The last getNextJobToRun of each job name (see there). */
-  private readonly nextJobQueues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly database: EmbeddedDatabase) {}
 
@@ -269,31 +267,7 @@ export class EmbeddedJobRepository implements JobRepository {
     );
   }
 
-  /**
-   * Agenda fills its queue once per new-job notification, so under load many calls for one job
-   * name run at once; each found the same oldest candidate and all but one lost the lock and
-   * retried (4 wasted find+update pairs per job in the webhook benchmark). One at a time per name,
-   * each call finds a job nobody holds; the store has a single process, so this is the whole race.
-   */
-  getNextJobToRun(
-    jobName: string,
-    nextScanAt: Date,
-    lockDeadline: Date,
-    now: Date | undefined,
-    options?: { lastModifiedBy?: string },
-  ): Promise<JobParameters | undefined> {
-    const previous = this.nextJobQueues.get(jobName) ?? Promise.resolve();
-    const run = () => this.lockNextJob(jobName, nextScanAt, lockDeadline, now, options);
-    const next = previous.then(run, run);
-    const settled = next.catch(() => undefined);
-    this.nextJobQueues.set(jobName, settled);
-    void settled.then(() => {
-      if (this.nextJobQueues.get(jobName) === settled) this.nextJobQueues.delete(jobName);
-    });
-    return next;
-  }
-
-  private async lockNextJob(
+  async getNextJobToRun(
     jobName: string,
     nextScanAt: Date,
     lockDeadline: Date,

@@ -3,6 +3,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
+import { oneLockAtATime } from './one-lock-at-a-time.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
@@ -43,6 +44,7 @@ export class Scheduler {
       store.kind === 'mongo'
         ? new MongoBackend({ mongo: store.mongo!.db as never, collection: 'agenda_jobs' })
         : new EmbeddedAgendaBackend(store.embedded!);
+    oneLockAtATime(backend.repository);
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
