@@ -3,7 +3,6 @@
 // (or MongoDB with SQUALL_BENCH_MONGO_URL). Prints one JSON line:
 // {name: 'chat.slack.noop', unit: 'ms', p50, p99, n} — message sent → result post seen.
 // Run: node --import tsx bench/chat.ts [n]
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,37 +12,14 @@ import { loadConfig } from '../src/config/index.js';
 import { contentSubsystem } from '../src/content/subsystem.js';
 import { executionsSubsystem } from '../src/executions/subsystem.js';
 import { silentLogger } from '../src/log/index.js';
-import { startService, type Subsystem } from '../src/service/index.js';
+import { startService } from '../src/service/index.js';
 import { SlackEmulator } from '../test/emulators/slack/index.js';
+import { benchSecrets } from './lib/inproc.js';
 
 const n = Number(process.argv[2] ?? 200);
 const warmup = Math.min(20, Math.max(2, Math.round(n / 10)));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-chat-'));
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** A throwaway AES-256-GCM box (test/support pulls in vitest, which cannot load here). */
-function secretsSubsystem(): Subsystem {
-  const key = randomBytes(32);
-  return {
-    name: 'bench-secrets',
-    init(services) {
-      services.secrets = {
-        seal(plaintext) {
-          const iv = randomBytes(12);
-          const c = createCipheriv('aes-256-gcm', key, iv);
-          const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-          return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-        },
-        open(sealed) {
-          const raw = Buffer.from(sealed, 'base64');
-          const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-          d.setAuthTag(raw.subarray(12, 28));
-          return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-        },
-      };
-    },
-  };
-}
 
 const slack = await new SlackEmulator().start();
 const adapter = new SlackAdapter({
@@ -71,7 +47,7 @@ const svc = await startService({
   config,
   logger: silentLogger(),
   subsystems: [
-    secretsSubsystem(),
+    benchSecrets(),
     contentSubsystem(),
     executions,
     chatopsSubsystem(() => executions.service(), { adapters: [adapter] }),
@@ -102,3 +78,5 @@ try {
   await slack.stop();
   rmSync(dir, { recursive: true, force: true });
 }
+// A socket of the Slack client can outlive stop(); the figure is printed, so end here.
+process.exit(0);

@@ -25,8 +25,11 @@ export function writeSquallConfig(dir, packsDir, extra = {}) {
   return file;
 }
 
-/** Starts Squall; readyMs is spawn → first 200 from /api/v1/health. */
-export async function startSquall(configFile, { nodeArgs = [], env = {} } = {}) {
+/**
+ * Starts Squall; readyMs is spawn → first 200 from /api/v1/health (or, with `health: false` for a
+ * process without the api role, which serves no HTTP, spawn → "Squall is up").
+ */
+export async function startSquall(configFile, { nodeArgs = [], env = {}, health = true } = {}) {
   const t0 = performance.now();
   const started = await startProcess(
     process.execPath,
@@ -40,14 +43,17 @@ export async function startSquall(configFile, { nodeArgs = [], env = {} } = {}) 
     },
   );
   const url = started.value;
-  for (;;) {
+  while (health) {
     try {
       const res = await fetch(`${url}/api/v1/health`);
       if (res.ok) break;
     } catch {
       /* not yet */
     }
-    if (performance.now() - t0 > 120_000) throw new Error('squall: /api/v1/health never became healthy');
+    if (performance.now() - t0 > 120_000) {
+      started.child.kill('SIGKILL'); // the caller never gets it to stop
+      throw new Error('squall: /api/v1/health never became healthy');
+    }
     await sleep(10);
   }
   return { child: started.child, url, readyMs: performance.now() - t0, log: started.log };

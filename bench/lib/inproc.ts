@@ -1,0 +1,109 @@
+// In-process Squall for the workflow benchmarks: a throwaway pack, the content, executions and
+// workflow subsystems on the embedded store (or MongoDB with SQUALL_BENCH_MONGO_URL), and a
+// wait for an execution to finish. (test/support pulls in vitest, which cannot load here.)
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { contentSubsystem } from '../../src/content/subsystem.js';
+import { isCompleted } from '../../src/executions/status.js';
+import { executionsSubsystem } from '../../src/executions/subsystem.js';
+import type { ExecutionService } from '../../src/executions/service.js';
+import { silentLogger } from '../../src/log/index.js';
+import { startService, type Subsystem } from '../../src/service/index.js';
+import type { ExecutionRecord } from '../../src/store/index.js';
+import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
+
+/** A throwaway AES-256-GCM box for the datastore's secrets. */
+export function benchSecrets(): Subsystem {
+  const key = randomBytes(32);
+  return {
+    name: 'bench-secrets',
+    init(services) {
+      services.secrets = {
+        seal(plaintext) {
+          const iv = randomBytes(12);
+          const c = createCipheriv('aes-256-gcm', key, iv);
+          const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+          return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+        },
+        open(sealed) {
+          const raw = Buffer.from(sealed, 'base64');
+          const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+          d.setAuthTag(raw.subarray(12, 28));
+          return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+        },
+      };
+    },
+  };
+}
+
+export interface BenchWorkflowService {
+  executions: ExecutionService;
+  store: 'mongo' | 'embedded';
+  /** Polls the record until it is completed (the bench's own wait; Squall itself never polls). */
+  finished(id: string): Promise<ExecutionRecord>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Squall in this process with one pack `benchwf` holding the given workflow actions:
+ * `actions` maps an action name to [its metadata YAML lines after `name`/`pack`, its workflow YAML].
+ */
+export async function startWorkflowService(
+  actions: Record<string, { metadata: string; workflow: string }>,
+): Promise<BenchWorkflowService> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-wf-'));
+  const pack = path.join(dir, 'packs', 'benchwf');
+  mkdirSync(path.join(pack, 'actions', 'workflows'), { recursive: true });
+  writeFileSync(
+    path.join(pack, 'pack.yaml'),
+    'ref: benchwf\nname: benchwf\ndescription: bench\nversion: 1.0.0\nauthor: Squall\nemail: squall@localhost.localdomain\n',
+  );
+  for (const [name, { metadata, workflow }] of Object.entries(actions)) {
+    writeFileSync(
+      path.join(pack, 'actions', `${name}.yaml`),
+      `name: ${name}\npack: benchwf\nrunner_type: orquesta\nentry_point: workflows/${name}.yaml\nenabled: true\n${metadata}`,
+    );
+    writeFileSync(path.join(pack, 'actions', 'workflows', `${name}.yaml`), workflow);
+  }
+  const { config } = loadConfig({
+    env: {},
+    overrides: {
+      data_dir: path.join(dir, 'data'),
+      'api.port': 0,
+      'auth.enable': false,
+      'store.url': process.env.SQUALL_BENCH_MONGO_URL || undefined,
+      'packs.paths': [path.join(dir, 'packs')],
+    },
+  });
+  const executions = executionsSubsystem();
+  const running = await startService({
+    config,
+    logger: silentLogger(),
+    subsystems: [benchSecrets(), contentSubsystem(), executions, workflowsSubsystem(executions.service)],
+  });
+  const svc = executions.service();
+  return {
+    executions: svc,
+    store: process.env.SQUALL_BENCH_MONGO_URL ? 'mongo' : 'embedded',
+    async finished(id) {
+      let e = await svc.get(id);
+      while (!isCompleted(e.status)) {
+        await new Promise((r) => setTimeout(r, 5));
+        e = await svc.get(id);
+      }
+      return e;
+    },
+    async stop() {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Prints one figure as a JSON line (run.mjs passes these through). */
+export function figure(name: string, unit: string, value: number, n: number, extra: object = {}): void {
+  process.stdout.write(JSON.stringify({ name, unit, value: +value.toFixed(2), n, ...extra }) + '\n');
+}
