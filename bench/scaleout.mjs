@@ -104,7 +104,7 @@ export async function runScaleOut({
     };
     for (const runners of [1, 2]) {
       if (runners === 2) procs.push(await start('runner'));
-      const open = await drain(api.url, maxMs);
+      const open = await drain(api.url, 30_000);
       if (open)
         log(`scale-out: ${open} trigger instances/executions still open from before; measuring anyway`);
       log(`scale-out: ${requests} webhooks at concurrency ${concurrency} with ${runners} runner(s)`);
