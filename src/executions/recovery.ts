@@ -40,7 +40,9 @@ export class ExecutionRecovery {
       async () => {
         await this.check();
       },
-      { concurrency: 1 },
+      // A check locked by a process that died is taken over after dead_after_ms, not Agenda's
+      // default lock lifetime (10 min).
+      { concurrency: 1, lockLifetimeMs: this.options.deadAfterMs },
     );
     await this.services.scheduler.every(
       this.options.checkEveryMs,
@@ -83,6 +85,10 @@ export class ExecutionRecovery {
       if ((execution as { durable?: boolean }).durable) continue;
       const worker = String((execution as { worker?: string }).worker ?? '');
       if (alive.has(worker)) continue;
+      // A worker that died between claiming the completion and writing it would keep it forever,
+      // and neither the re-run nor the abandon below could complete the execution.
+      const completion = await store.claims.get(completionClaim(execution.id));
+      if (completion && !alive.has(completion.owner)) await store.release(completion.id, completion.owner);
       const action = await store.actions.findOne({ ref: execution.action.ref });
       const idempotent = Boolean(action && (action as { idempotent?: boolean }).idempotent);
       if (idempotent && execution.status === 'running') {
@@ -109,9 +115,6 @@ export class ExecutionRecovery {
         }
         continue;
       }
-      // A worker that died between claiming the completion and writing it would keep it forever.
-      const completion = await store.claims.get(completionClaim(execution.id));
-      if (completion && !alive.has(completion.owner)) await store.release(completion.id, completion.owner);
       await this.executions
         .setStatus(execution.id, execution.status === 'canceling' ? 'canceled' : 'abandoned', {
           reason: `worker ${worker || 'unknown'} stopped sending heartbeats`,

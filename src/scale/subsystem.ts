@@ -30,8 +30,11 @@ export function scaleSubsystem(): Subsystem {
       services.scheduler.define(RETENTION_JOB, async () => void (await retention!.collect()), {
         concurrency: 1,
       });
+      // The sweep rescues what a dead process held; locked by a process that died (a runner
+      // killed mid-sweep), Agenda's default lock lifetime stalled it for 10 min everywhere.
       services.scheduler.define(SWEEP_JOB, async () => void (await sweepScheduled(services)), {
         concurrency: 1,
+        lockLifetimeMs: services.config.executions.dead_after_ms,
       });
     },
     async start(services: Services) {

@@ -105,6 +105,35 @@ for (const target of STORE_TARGETS) {
         expect(done.log.filter((l) => l.status === 'abandoned')).toHaveLength(1);
       });
 
+      it('re-runs an idempotent action whose dead worker held its completion claim, and completes it', async () => {
+        const { store } = svc.services;
+        await store.actions.updateOne({ ref: 'core.local' }, { $set: { idempotent: true } });
+        try {
+          const e = await executions
+            .service()
+            .request({ action: 'core.local', parameters: { cmd: 'echo again' }, user: 't', delay: 600_000 });
+          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          // Its worker ran it, claimed the completion, and died before writing it.
+          await store.executions.updateOne(
+            { id: e.id },
+            { $set: { status: 'running', worker: 'host:5353:dead04' } },
+          );
+          expect(await store.claim(`execution:${e.id}:completed`, 'host:5353:dead04')).toBe(true);
+          const done = await waitFor(
+            async () => {
+              const r = await store.executions.get(e.id);
+              return r && ['succeeded', 'failed', 'abandoned'].includes(r.status) ? r : null;
+            },
+            'the idempotent execution to run again and complete',
+            20_000,
+          );
+          expect(done.status).toBe('succeeded');
+          expect((done.result as { stdout: string }).stdout).toBe('again');
+        } finally {
+          await store.actions.updateOne({ ref: 'core.local' }, { $unset: { idempotent: '' } });
+        }
+      });
+
       it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
         const { store } = svc.services;
         const old = new Date(Date.now() - 30_000).toISOString();
