@@ -90,8 +90,13 @@ export class RulesEngine {
         const kv = await kvContext(this.services);
         const standard = candidates.filter((r) => (r.type as { ref?: string })?.ref !== 'backstop');
         const backstop = candidates.filter((r) => (r.type as { ref?: string })?.ref === 'backstop');
-        const fired = await this.enforceMatching(standard, instance, kv);
-        if (fired === 0) await this.enforceMatching(backstop, instance, kv);
+        const elsewhere: string[] = [];
+        const fired = await this.enforceMatching(standard, instance, kv, elsewhere);
+        if (fired === 0) await this.enforceMatching(backstop, instance, kv, elsewhere);
+        // Another run of this job (a second process that locked it too) holds some rules'
+        // claims: "processed" is its to say once those enforcements exist, or a sync webhook
+        // reading the enforcements now would answer with executions missing.
+        if (!(await this.enforcedAll(id, elsewhere))) return;
       }
       await this.setStatus(id, 'processed');
     } catch (err) {
@@ -100,11 +105,20 @@ export class RulesEngine {
     }
   }
 
-  /** Enforces the rules whose criteria match; returns how many matched. */
+  private async enforcedAll(instanceId: string, ruleIds: string[]): Promise<boolean> {
+    if (ruleIds.length === 0) return true;
+    const done = await this.store.ruleEnforcements.find({ trigger_instance_id: instanceId });
+    const recorded = new Set(done.map((e) => e.rule.id));
+    return ruleIds.every((r) => recorded.has(r));
+  }
+
+  /** Enforces the rules whose criteria match; returns how many matched. Rules whose claim
+   * another run holds are added to `elsewhere`. */
   private async enforceMatching(
     rules: RuleRecord[],
     instance: TriggerInstanceRecord,
     kv: KvContext,
+    elsewhere: string[],
   ): Promise<number> {
     let matched = 0;
     for (const rule of rules) {
@@ -119,7 +133,7 @@ export class RulesEngine {
       }
       if (!verdict.matched) continue;
       matched++;
-      await this.enforce(rule, instance, kv);
+      if (!(await this.enforce(rule, instance, kv))) elsewhere.push(rule.id);
     }
     return matched;
   }
@@ -128,10 +142,11 @@ export class RulesEngine {
     return (instance.trace_context as TraceContext | undefined) ?? {};
   }
 
-  /** Renders the parameters and requests the execution; stores the enforcement either way. */
-  private async enforce(rule: RuleRecord, instance: TriggerInstanceRecord, kv: KvContext): Promise<void> {
+  /** Renders the parameters and requests the execution; stores the enforcement either way.
+   * False when another run holds this rule's claim for the instance. */
+  private async enforce(rule: RuleRecord, instance: TriggerInstanceRecord, kv: KvContext): Promise<boolean> {
     if (!(await this.store.claim(`rule_enforcement:${instance.id}:${rule.id}`, `rules:${process.pid}`)))
-      return;
+      return false;
     const enforcementId = newId();
     const trace = this.traceContext(instance);
     if (trace.trace_id) {
@@ -160,7 +175,7 @@ export class RulesEngine {
         { status: 'failed', failure_reason: errorMessage(err) },
         enforcementId,
       );
-      return;
+      return true;
     }
     const user = this.systemUser;
     const ruleRef = { ref: rule.ref, id: rule.id, uid: rule.uid, name: rule.name, pack: rule.pack };
@@ -201,9 +216,10 @@ export class RulesEngine {
         { status: 'failed', failure_reason: `could not run action "${action.ref}": ${errorMessage(err)}` },
         enforcementId,
       );
-      return;
+      return true;
     }
     await this.record(rule, instance, { status: 'succeeded', execution_id: execution.id }, enforcementId);
+    return true;
   }
 
   private async record(
