@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DiscordEmulator } from '../../emulators/discord/index.js';
+import { expect, it } from 'vitest';
+import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { emulatedDiscordAdapter, startChatSquall } from './harness.js';
+import { useDiscordSquall, type ChatSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
 const BOB = '1200000000000000102';
@@ -18,21 +18,10 @@ for (const target of STORE_TARGETS) {
     target.available,
     () => {
       let discord: DiscordEmulator;
-      let squall: Awaited<ReturnType<typeof startChatSquall>>;
-      const errors: string[] = [];
-
-      beforeAll(async () => {
-        discord = await new DiscordEmulator().start();
-        squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
-          mongo: target.kind === 'mongo',
-          users: USERS,
-        });
-      }, 60_000);
-      afterAll(async () => {
-        await squall?.svc.cleanup();
-        await discord?.stop();
-        expect(discord?.errors ?? []).toEqual([]);
-        expect(errors).toEqual([]);
+      let squall: ChatSquall;
+      useDiscordSquall(target, USERS, (d, s) => {
+        discord = d;
+        squall = s;
       });
 
       /** Posts in the thread Discord starts from message `id` (the thread takes that id). */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
@@ -9,9 +10,9 @@ import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
 import type { Subsystem } from '../../../src/service/index.js';
 import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
-import type { DiscordEmulator } from '../../emulators/discord/index.js';
-import type { SlackEmulator } from '../../emulators/slack/index.js';
-import { freshMongoUrl } from '../../support/servers.js';
+import { DiscordEmulator } from '../../emulators/discord/index.js';
+import { SlackEmulator } from '../../emulators/slack/index.js';
+import { freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -103,4 +104,57 @@ export async function startChatSquall(
     },
   });
   return { svc, executions, workflows, chatops, inquiries };
+}
+
+export type ChatSquall = Awaited<ReturnType<typeof startChatSquall>>;
+
+/**
+ * The suite's hooks: a Slack emulator and a chat Squall on it (Socket Mode) before the tests,
+ * both stopped after them. `ready` hands them to the suite; `prepare` adds users first.
+ */
+export function useSlackSquall(
+  target: StoreTarget,
+  users: Record<string, string>,
+  ready: (slack: SlackEmulator, squall: ChatSquall) => void,
+  prepare: (slack: SlackEmulator) => void = () => undefined,
+): void {
+  let slack: SlackEmulator | undefined;
+  let squall: ChatSquall | undefined;
+  beforeAll(async () => {
+    slack = await new SlackEmulator().start();
+    prepare(slack);
+    squall = await startChatSquall(socketSlackAdapter(slack), { mongo: target.kind === 'mongo', users });
+    ready(slack, squall);
+  }, 60_000);
+  afterAll(async () => {
+    await squall?.svc.cleanup();
+    await slack?.stop();
+  });
+}
+
+/** The same for Discord; after the tests neither the emulator nor the adapter may have seen an error. */
+export function useDiscordSquall(
+  target: StoreTarget,
+  users: Record<string, string>,
+  ready: (discord: DiscordEmulator, squall: ChatSquall) => void,
+  prepare: (discord: DiscordEmulator) => void = () => undefined,
+): void {
+  let discord: DiscordEmulator | undefined;
+  let squall: ChatSquall | undefined;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    discord = await new DiscordEmulator().start();
+    prepare(discord);
+    squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
+      mongo: target.kind === 'mongo',
+      users,
+    });
+    ready(discord, squall);
+  }, 60_000);
+  afterAll(async () => {
+    await squall?.svc.cleanup();
+    await discord?.stop();
+    expect(discord?.errors ?? []).toEqual([]);
+    expect(errors).toEqual([]);
+  });
 }

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
-import { DiscordEmulator } from '../../emulators/discord/index.js';
+import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
-import { emulatedDiscordAdapter, startChatSquall } from './harness.js';
+import { useDiscordSquall, type ChatSquall } from './harness.js';
 import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
@@ -26,23 +26,16 @@ for (const target of STORE_TARGETS) {
     target.available,
     () => {
       let discord: DiscordEmulator;
-      let squall: Awaited<ReturnType<typeof startChatSquall>>;
-      const errors: string[] = [];
-
-      beforeAll(async () => {
-        discord = await new DiscordEmulator().start();
-        discord.addUser({ id: CAROL, username: 'carol' });
-        squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
-          mongo: target.kind === 'mongo',
-          users: USERS,
-        });
-      }, 60_000);
-      afterAll(async () => {
-        await squall?.svc.cleanup();
-        await discord?.stop();
-        expect(discord?.errors ?? []).toEqual([]);
-        expect(errors).toEqual([]);
-      });
+      let squall: ChatSquall;
+      useDiscordSquall(
+        target,
+        USERS,
+        (d, s) => {
+          discord = d;
+          squall = s;
+        },
+        (d) => d.addUser({ id: CAROL, username: 'carol' }),
+      );
 
       /** Posts in the thread Discord starts from message `id` (the thread takes that id). */
       const inThread = (id: string) => (p: { channel_id: string }) => p.channel_id === id;

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
-import { SlackEmulator } from '../../emulators/slack/index.js';
+import type { SlackEmulator } from '../../emulators/slack/index.js';
 import type { SlackMessage } from '../../emulators/slack/types.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { socketSlackAdapter, startChatSquall } from './harness.js';
+import { useSlackSquall, type ChatSquall } from './harness.js';
 import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
@@ -21,20 +21,16 @@ for (const target of STORE_TARGETS) {
     target.available,
     () => {
       let slack: SlackEmulator;
-      let squall: Awaited<ReturnType<typeof startChatSquall>>;
-
-      beforeAll(async () => {
-        slack = await new SlackEmulator().start();
-        slack.addUser({ id: 'U0CAROL', name: 'carol' });
-        squall = await startChatSquall(socketSlackAdapter(slack), {
-          mongo: target.kind === 'mongo',
-          users: USERS,
-        });
-      }, 60_000);
-      afterAll(async () => {
-        await squall?.svc.cleanup();
-        await slack?.stop();
-      });
+      let squall: ChatSquall;
+      useSlackSquall(
+        target,
+        USERS,
+        (sl, s) => {
+          slack = sl;
+          squall = s;
+        },
+        (sl) => sl.addUser({ id: 'U0CAROL', name: 'carol' }),
+      );
 
       const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
       const buttonsOf = (m: { blocks?: unknown[] }) =>

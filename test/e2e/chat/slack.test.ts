@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SlackEmulator } from '../../emulators/slack/index.js';
+import { expect, it } from 'vitest';
+import type { SlackEmulator } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { socketSlackAdapter, startChatSquall } from './harness.js';
+import { useSlackSquall, type ChatSquall } from './harness.js';
 
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
 
@@ -13,18 +13,10 @@ for (const target of STORE_TARGETS) {
     target.available,
     () => {
       let slack: SlackEmulator;
-      let squall: Awaited<ReturnType<typeof startChatSquall>>;
-
-      beforeAll(async () => {
-        slack = await new SlackEmulator().start();
-        squall = await startChatSquall(socketSlackAdapter(slack), {
-          mongo: target.kind === 'mongo',
-          users: USERS,
-        });
-      }, 60_000);
-      afterAll(async () => {
-        await squall?.svc.cleanup();
-        await slack?.stop();
+      let squall: ChatSquall;
+      useSlackSquall(target, USERS, (sl, s) => {
+        slack = sl;
+        squall = s;
       });
 
       const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
