@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
-import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
-import { testSecretsSubsystem } from '../../support/test-service.js';
+import type { TestApi } from '../../support/api.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { INQ_PACKS, rbacGlue } from './helpers.js';
+import { startInquiryApi } from './helpers.js';
 
 type Json = Record<string, any>;
 
@@ -59,20 +54,7 @@ for (const target of STORE_TARGETS) {
         );
 
       beforeAll(async () => {
-        const executions = executionsSubsystem();
-        const workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
-        api = await startTestApi({
-          subsystems: [
-            testSecretsSubsystem(),
-            rbacGlue,
-            contentSubsystem(),
-            executions,
-            workflows,
-            inquiriesSubsystem(executions.service, { resumeWorkflow: (id) => workflows.engine().resume(id) }),
-          ],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          overrides: { 'packs.paths': [INQ_PACKS] },
-        });
+        api = await startInquiryApi(target);
         bob = await api.tokenFor('bob', ['admin']);
         carol = await api.tokenFor('carol', ['admin']);
         watcher = await api.tokenFor('watcher', ['observer']);

@@ -1,15 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
-import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
-import { testSecretsSubsystem } from '../../support/test-service.js';
+import type { TestApi } from '../../support/api.js';
+import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { INQ_PACKS, rbacGlue } from './helpers.js';
+import { startInquiryApi } from './helpers.js';
 
 type Json = Record<string, any>;
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -70,20 +65,7 @@ for (const target of STORE_TARGETS) {
       };
 
       beforeAll(async () => {
-        const executions = executionsSubsystem();
-        const workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
-        api = await startTestApi({
-          subsystems: [
-            testSecretsSubsystem(),
-            rbacGlue,
-            contentSubsystem(),
-            executions,
-            workflows,
-            inquiriesSubsystem(executions.service, { resumeWorkflow: (id) => workflows.engine().resume(id) }),
-          ],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          overrides: { 'packs.paths': [INQ_PACKS] },
-        });
+        api = await startInquiryApi(target);
         bob = await api.tokenFor('bob', ['admin']);
       }, 60_000);
       afterAll(async () => {
