@@ -10,7 +10,7 @@ import {
 import { contentSubsystem, renderPackConfig } from './content/subsystem.js';
 import type { ExecutionDeps, ExecutionService } from './executions/service.js';
 import { executionsSubsystem } from './executions/subsystem.js';
-import { decryptValue, encryptValue, getKeyValueService, kvSubsystem, loadOrCreateKey } from './kv/index.js';
+import { getKeyValueService, kvSubsystem, loadOrCreateKey, secretBox } from './kv/index.js';
 import { policiesSubsystem } from './policies/subsystem.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
@@ -30,7 +30,7 @@ function securityGlue(): Subsystem {
     name: 'security',
     init(services: Services) {
       const { key } = loadOrCreateKey(kvSettings(services.config).encryption_key_path);
-      services.secrets = { seal: (p) => encryptValue(key, p), open: (c) => decryptValue(key, c) };
+      services.secrets = secretBox(key);
       if (services.config.auth.enable) {
         services.rbac = {
           assertCan: (user, permission, resource) => assertCan(user, permission, resource as never),

@@ -1,7 +1,8 @@
 // In-process Squall for the workflow benchmarks: a throwaway pack, the content, executions and
 // workflow subsystems on the embedded store (or MongoDB with SQUALL_BENCH_MONGO_URL), and a
 // wait for an execution to finish. (test/support pulls in vitest, which cannot load here.)
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { secretBox } from '../../src/kv/crypto.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,20 +22,7 @@ export function benchSecrets(): Subsystem {
   return {
     name: 'bench-secrets',
     init(services) {
-      services.secrets = {
-        seal(plaintext) {
-          const iv = randomBytes(12);
-          const c = createCipheriv('aes-256-gcm', key, iv);
-          const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-          return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-        },
-        open(sealed) {
-          const raw = Buffer.from(sealed, 'base64');
-          const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-          d.setAuthTag(raw.subarray(12, 28));
-          return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-        },
-      };
+      services.secrets = secretBox(key);
     },
   };
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Services } from '../service/types.js';
 import type { ExecutionService } from './service.js';
 import { RUN_JOB, completionClaim } from './service.js';
+import { liveExecutions } from './live.js';
 
 export const RECOVER_JOB = 'execution.recover';
 
@@ -30,6 +31,8 @@ export class ExecutionRecovery {
 
   async start(): Promise<void> {
     await this.beat();
+    const entered = await liveExecutions(this.services).backfill();
+    if (entered) this.services.logger.info({ entered }, 'entered open executions in the live register');
     this.timer = setInterval(
       () => void this.beat().catch((err) => this.services.logger.warn({ err }, 'heartbeat failed')),
       this.options.heartbeatMs,
@@ -79,7 +82,8 @@ export class ExecutionRecovery {
     const deadline = new Date(Date.now() - this.options.deadAfterMs).toISOString();
     const alive = new Set((await store.workers.find({ heartbeat_at: { $gte: deadline } })).map((w) => w.id));
     alive.add(this.executions.workerId);
-    const active = await store.executions.find({ status: { $in: ['running', 'canceling'] } });
+    const live = liveExecutions(this.services);
+    const active = await live.read(await live.entries(['running', 'canceling']), ['running', 'canceling']);
     for (const execution of active) {
       // Durable executions (workflows) have no worker process; their engines own them.
       if ((execution as { durable?: boolean }).durable) continue;
@@ -110,6 +114,7 @@ export class ExecutionRecovery {
           },
         );
         if (updated) {
+          await live.moved(execution.id, 'scheduled');
           await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt });
           report.rerun.push(execution.id);
         }
@@ -130,7 +135,7 @@ export class ExecutionRecovery {
     }
     // A run claimed by a worker that died before it started the action: give it a new attempt
     // (the action never ran, so this is safe even when it is not idempotent).
-    for (const execution of await store.executions.find({ status: 'scheduled' })) {
+    for (const execution of await live.read(await live.entries(['scheduled']), ['scheduled'])) {
       const attempt = Number((execution as { attempt?: number }).attempt ?? 0);
       const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
       if (!claim) {
@@ -168,10 +173,8 @@ export class ExecutionRecovery {
     // too made one of the two fail with ILLEGAL_TRANSITION — the API answered 500 for an
     // execution that then ran. It is given much longer before it counts as lost.
     const staleAlive = Date.now() - Math.max(this.options.deadAfterMs * 4, 60_000);
-    for (const execution of await store.executions.find({
-      status: 'requested',
-      start_timestamp: { $lt: stale },
-    })) {
+    const requested = await live.read(await live.entries(['requested'], stale), ['requested']);
+    for (const execution of requested.filter((e) => e.start_timestamp < stale)) {
       const by = String((execution as { requested_by?: string }).requested_by ?? '');
       if (alive.has(by) && Date.parse(execution.start_timestamp) > staleAlive) continue;
       await this.executions

@@ -18,6 +18,7 @@ import {
   sealParameters,
   type SecretBox,
 } from './secrets.js';
+import { liveExecutions } from './live.js';
 import { assertTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
@@ -208,6 +209,8 @@ export class ExecutionService {
       ...(req.delay ? { delay: req.delay } : {}),
       ...(req.links ?? {}),
     };
+    // Entered first: an execution stored without its entry would be invisible to recovery.
+    await liveExecutions(this.services).enter(id, 'requested');
     await this.store.executions.insert(record);
     if (req.parent)
       await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
@@ -260,6 +263,7 @@ export class ExecutionService {
       { $set, $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } } },
     );
     if (!updated) return this.setStatus(id, status, extra);
+    await liveExecutions(this.services).moved(id, status);
     this.publish('update', updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SquallError } from '../errors.js';
+import type { SecretBox } from '../executions/secrets.js';
 
 /**
  * Secret values are encrypted at rest with AES-256-GCM. The ciphertext is one uppercase hex
@@ -111,4 +112,9 @@ export function decryptValue(key: Buffer, ciphertext: string, name?: string): st
       { name },
     );
   }
+}
+
+/** Seals execution secrets with this datastore key (the same AES-256-GCM as the datastore). */
+export function secretBox(key: Buffer): SecretBox {
+  return { seal: (p) => encryptValue(key, p), open: (c) => decryptValue(key, c) };
 }

@@ -3,6 +3,7 @@ import type { ExecutionDeps, ExecutionService } from '../executions/service.js';
 import type { Services } from '../service/types.js';
 import type { ExecutionRecord, PolicyRecord } from '../store/index.js';
 import { openParameters } from '../executions/secrets.js';
+import { liveExecutions } from '../executions/live.js';
 
 /**
  * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
@@ -78,10 +79,11 @@ export class PolicyEngine {
   }
 
   private async admitDelayed(actionRef: string): Promise<void> {
-    const delayed = await this.services.store.executions.find(
-      { 'action.ref': actionRef, status: 'delayed' },
-      { sort: { start_timestamp: 1 }, limit: 5 },
-    );
+    const live = liveExecutions(this.services);
+    const delayed = (await live.read(await live.entries(['delayed']), ['delayed']))
+      .filter((e) => e.action.ref === actionRef)
+      .sort((a, b) => a.start_timestamp.localeCompare(b.start_timestamp))
+      .slice(0, 5);
     for (const candidate of delayed) {
       const round = ((candidate as { delay_rounds?: number }).delay_rounds ?? 0) + 1;
       // One process re-admits a given delayed execution per round.
@@ -98,7 +100,10 @@ export class PolicyEngine {
           $push: { log: { status: 'requested', timestamp: now, reason: 'concurrency slot free' } },
         },
       );
-      if (requeued) await this.executions().schedule(requeued, { admitted: true });
+      if (requeued) {
+        await liveExecutions(this.services).moved(candidate.id, 'requested');
+        await this.executions().schedule(requeued, { admitted: true });
+      }
       return;
     }
   }

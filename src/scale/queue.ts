@@ -1,3 +1,4 @@
+import { liveExecutions } from '../executions/live.js';
 import type { Services } from '../service/types.js';
 
 /** Statuses of executions that wait for a runner: the queue. */
@@ -33,7 +34,7 @@ export class QueueDepth {
   async refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const n = await this.services.store.executions.count({ status: { $in: [...QUEUED_STATUSES] } });
+        const n = await liveExecutions(this.services).count(QUEUED_STATUSES);
         this.counted = n;
         this.since = 0;
         this.refreshedAt = new Date();

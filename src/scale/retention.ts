@@ -74,10 +74,12 @@ export class Retention {
       report.rule_enforcements = await this.batches(store.ruleEnforcements, {
         enforced_at: { $lt: cutoff(o.rule_enforcements_days, now) },
       });
-    if (o.traces_days > 0)
+    if (o.traces_days > 0) {
       report.traces = await this.batches(store.traces, {
         start_timestamp: { $lt: cutoff(o.traces_days, now) },
       });
+      await this.batches(store.traceComponents, { start_timestamp: { $lt: cutoff(o.traces_days, now) } });
+    }
     if (o.tokens_days > 0)
       report.tokens = await this.batches(store.tokens, { expiry: { $lt: cutoff(o.tokens_days, now) } });
     if (o.inquiries_days > 0) {

@@ -1,5 +1,6 @@
 import type { Services } from '../service/types.js';
 import type { ExecutionRecord } from '../store/index.js';
+import { liveExecutions } from '../executions/live.js';
 
 export const SWEEP_JOB = 'scale.sweep';
 const RUN_JOB = 'execution.run';
@@ -27,14 +28,10 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
   const deadAfter = config.executions.dead_after_ms;
   const now = Date.now();
   const stale = new Date(now - deadAfter).toISOString();
-  const candidates = await store.executions.find(
-    { status: 'scheduled' },
-    {
-      sort: { start_timestamp: 1 },
-      limit: limit * 5,
-      projection: { id: 1, log: 1, attempt: 1, delay: 1, start_timestamp: 1 },
-    },
-  );
+  const live = liveExecutions(services);
+  // Only entries scheduled for longer than dead_after_ms can be stuck; the rest are not read.
+  const entries = (await live.entries(['scheduled'], stale)).slice(0, limit * 5);
+  const candidates = await live.read(entries, ['scheduled']);
   const deadline = new Date(now - deadAfter).toISOString();
   let alive: Set<string> | undefined;
   // The run jobs, read once per pass: asked per candidate, a backed-up queue of Q executions cost

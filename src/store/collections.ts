@@ -86,6 +86,14 @@ export const COLLECTIONS = {
     indexes: [{ fields: { timestamp: -1 } }, { fields: { kind: 1 } }],
     opaque: ['details'],
   },
+  /**
+   * The executions not yet completed, with their status: what the queue count, recovery and the
+   * sweep read, so their cost follows the live work, not the history (FerretDB/SQLite reads the
+   * whole collection for any filter but a bare _id; `executions` grows without bound).
+   */
+  liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1 } }] },
+  /** `<kind>:<object id>` → the trace holding that component, so finding it is one read by id. */
+  traceComponents: { name: 'trace_components', indexes: [{ fields: { trace_id: 1 } }] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
   testRecords: {

@@ -39,6 +39,8 @@ export interface Store {
   readonly tokens: Collection<R.TokenRecord>;
   readonly traces: Collection<R.TraceRecord>;
   readonly audit: Collection<R.AuditRecord>;
+  readonly liveExecutions: Collection<R.LiveExecutionRecord>;
+  readonly traceComponents: Collection<R.TraceComponentRecord>;
   readonly workers: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;

@@ -181,6 +181,19 @@ export interface JobTestRecord extends StoredRecord {
   [field: string]: Json;
 }
 
+/** An execution that is not completed yet (id = the execution's id). */
+export interface LiveExecutionRecord extends StoredRecord {
+  status: string;
+  /** When it entered `status`. */
+  since: string;
+}
+
+/** Which trace holds a component (id = `<kind>:<object id>`). */
+export interface TraceComponentRecord extends StoredRecord {
+  trace_id: string;
+  start_timestamp: string;
+}
+
 export interface ClaimRecord extends StoredRecord {
   owner: string;
   claimed_at: string;

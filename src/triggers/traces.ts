@@ -103,11 +103,33 @@ async function pushComponent(
   const listed = (current[kind] ?? []).some(
     (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
   );
-  if (listed) return current;
+  if (listed) {
+    await indexComponent(services, current, kind, component.object_id);
+    return current;
+  }
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
-  if (updated) services.bus.publish('st2.trace__update', updated);
+  if (updated) {
+    await indexComponent(services, updated, kind, component.object_id);
+    services.bus.publish('st2.trace__update', updated);
+  }
   return updated;
+}
+
+const componentKey = (kind: TraceComponentKind, objectId: string) => `${kind}:${objectId}`;
+
+/** Points `<kind>:<object id>` at this trace, unless a newer trace already holds the component. */
+async function indexComponent(
+  services: Services,
+  trace: TraceRecord,
+  kind: TraceComponentKind,
+  objectId: string,
+): Promise<void> {
+  const { traceComponents } = services.store;
+  const id = componentKey(kind, objectId);
+  const known = await traceComponents.get(id);
+  if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) return;
+  await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
 }
 
 /** The newest trace holding this component, if any. */
@@ -116,8 +138,8 @@ export async function traceHolding(
   kind: TraceComponentKind,
   objectId: string,
 ): Promise<TraceRecord | null> {
-  return services.store.traces.findOne(
-    { [`${kind}.object_id`]: objectId },
-    { sort: { start_timestamp: -1 } },
-  );
+  // One read by id: a query into the traces' component arrays reads every trace on FerretDB, and
+  // each completed execution asks this once.
+  const known = await services.store.traceComponents.get(componentKey(kind, objectId));
+  return known ? services.store.traces.get(known.trace_id) : null;
 }

@@ -1,28 +1,18 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { SquallConfig } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startService, type RunningService, type Subsystem } from '../../src/service/index.js';
 import type { SecretBox } from '../../src/executions/secrets.js';
-import { tempDir } from './servers.js';
+import { secretBox } from '../../src/kv/crypto.js';
+import { afterAll, beforeAll } from 'vitest';
+import { contentSubsystem } from '../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../src/executions/subsystem.js';
+import { freshMongoUrl, tempDir } from './servers.js';
 
-/** An AES-256-GCM box with a throwaway key, for tests that do not exercise the datastore. */
+/** A datastore box with a throwaway key, for tests that do not exercise the datastore. */
 export function testSecretBox(): SecretBox {
-  const key = randomBytes(32);
-  return {
-    seal(plaintext) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-    },
-    open(sealed) {
-      const raw = Buffer.from(sealed, 'base64');
-      const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      d.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
+  return secretBox(randomBytes(32));
 }
 
 export function testSecretsSubsystem(): Subsystem {
@@ -65,4 +55,24 @@ export async function startTestService(
       tmp?.cleanup();
     },
   };
+}
+
+/**
+ * Hooks for a suite that drives the executions service directly: a service with content and
+ * executions on this store kind (a fresh database on MongoDB), started before and stopped after.
+ */
+export function useExecutionsService(kind: 'embedded' | 'mongo', config: Record<string, unknown>) {
+  const suite = {
+    executions: executionsSubsystem(),
+    svc: undefined as unknown as Awaited<ReturnType<typeof startTestService>>,
+  };
+  beforeAll(async () => {
+    suite.svc = await startTestService({
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), suite.executions],
+      mongoUrl: kind === 'mongo' ? freshMongoUrl() : undefined,
+      config: { 'auth.enable': false, ...config },
+    });
+  });
+  afterAll(async () => suite.svc?.cleanup());
+  return suite;
 }

@@ -2,7 +2,7 @@
 // on the given data dir or Mongo URL, with fast heartbeats so that a killed peer is noticed
 // quickly. Prints "READY <url>" once it serves HTTP; runs until it is killed.
 import { createHash } from 'node:crypto';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { secretBox } from '../../src/kv/crypto.js';
 import { loadConfig } from '../../src/config/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
@@ -14,20 +14,7 @@ const [dataDir, mongoUrl, packsDir] = process.argv.slice(2);
 
 // The same key in every worker of a test, so sealed parameters survive the restart.
 const key = createHash('sha256').update(`squall-test:${dataDir}`).digest();
-const secrets = {
-  seal(plaintext: string) {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-  },
-  open(sealed: string) {
-    const raw = Buffer.from(sealed, 'base64');
-    const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-    d.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-  },
-};
+const secrets = secretBox(key);
 
 const { config } = loadConfig({
   env: {},

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../chatops/index.js';
 import { contentSubsystem } from '../../content/subsystem.js';
 import { executionsSubsystem } from '../../executions/subsystem.js';
-import { decryptValue, encryptValue, kvSubsystem, loadOrCreateKey } from '../../kv/index.js';
+import { kvSubsystem, loadOrCreateKey, secretBox } from '../../kv/index.js';
 import { kvSettings } from '../../auth/index.js';
 import { createLogger } from '../../log/index.js';
 import { startService, type RunningService } from '../../service/index.js';
@@ -28,7 +28,7 @@ async function startLocalChat(adapter: ChatAdapter, dataDir?: string): Promise<R
         name: 'local-secrets',
         init(services) {
           const { key } = loadOrCreateKey(kvSettings(config).encryption_key_path);
-          services.secrets = { seal: (p) => encryptValue(key, p), open: (c) => decryptValue(key, c) };
+          services.secrets = secretBox(key);
         },
       },
       kvSubsystem(),

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
+import { expect, it } from 'vitest';
 import { RUN_JOB } from '../../../src/executions/service.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
-import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { useExecutionsService } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
 for (const target of STORE_TARGETS) {
@@ -12,16 +10,11 @@ for (const target of STORE_TARGETS) {
     'MongoDB (SQUALL_TEST_MONGO_URL)',
     target.available,
     () => {
-      let svc: Awaited<ReturnType<typeof startTestService>>;
-      const executions = executionsSubsystem();
-      beforeAll(async () => {
-        svc = await startTestService({
-          subsystems: [testSecretsSubsystem(), contentSubsystem(), executions],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false, 'executions.check_every_ms': 300, 'executions.heartbeat_ms': 200 },
-        });
+      const suite = useExecutionsService(target.kind, {
+        'executions.check_every_ms': 300,
+        'executions.heartbeat_ms': 200,
       });
-      afterAll(async () => svc?.cleanup());
+      const { executions } = suite;
 
       it('gives a new attempt to a run that a dead worker claimed but never started, and it runs once', async () => {
         // Scheduled for later, so that nothing here runs it before the "dead worker" claims it.
@@ -32,10 +25,12 @@ for (const target of STORE_TARGETS) {
           delay: 600_000,
         });
         expect(e.status).toBe('scheduled');
-        expect(await svc.services.store.claim(`execution:${e.id}:attempt:0`, 'host:4242:dead00')).toBe(true);
+        expect(await suite.svc.services.store.claim(`execution:${e.id}:attempt:0`, 'host:4242:dead00')).toBe(
+          true,
+        );
         const done = await waitFor(
           async () => {
-            const r = await svc.services.store.executions.get(e.id);
+            const r = await suite.svc.services.store.executions.get(e.id);
             return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
           },
           'the recovered execution to run',
@@ -52,14 +47,14 @@ for (const target of STORE_TARGETS) {
           .service()
           .request({ action: 'core.local', parameters: { cmd: 'echo requeued' }, user: 't', delay: 600_000 });
         // As if another process had marked it scheduled and died before creating the job.
-        await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
-        await svc.services.store.executions.updateOne(
+        await suite.svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+        await suite.svc.services.store.executions.updateOne(
           { id: e.id },
           { $set: { scheduled_by: 'host:4343:dead01', delay: 0 } },
         );
         const done = await waitFor(
           async () => {
-            const r = await svc.services.store.executions.get(e.id);
+            const r = await suite.svc.services.store.executions.get(e.id);
             return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
           },
           'the re-queued execution to run',
@@ -71,7 +66,7 @@ for (const target of STORE_TARGETS) {
       });
 
       it('completes an execution once: a second completion (a late abandon) is refused, a dead claimant does not block recovery', async () => {
-        const { store } = svc.services;
+        const { store } = suite.svc.services;
         const service = executions.service();
         const running = async (worker: string) => {
           const e = await service.request({
@@ -80,7 +75,7 @@ for (const target of STORE_TARGETS) {
             user: 't',
             delay: 600_000,
           });
-          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          await suite.svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
           await store.executions.updateOne({ id: e.id }, { $set: { status: 'running', worker } });
           return e.id;
         };
@@ -106,13 +101,13 @@ for (const target of STORE_TARGETS) {
       });
 
       it('re-runs an idempotent action whose dead worker held its completion claim, and completes it', async () => {
-        const { store } = svc.services;
+        const { store } = suite.svc.services;
         await store.actions.updateOne({ ref: 'core.local' }, { $set: { idempotent: true } });
         try {
           const e = await executions
             .service()
             .request({ action: 'core.local', parameters: { cmd: 'echo again' }, user: 't', delay: 600_000 });
-          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          await suite.svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
           // Its worker ran it, claimed the completion, and died before writing it.
           await store.executions.updateOne(
             { id: e.id },
@@ -135,7 +130,7 @@ for (const target of STORE_TARGETS) {
       });
 
       it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
-        const { store } = svc.services;
+        const { store } = suite.svc.services;
         const old = new Date(Date.now() - 30_000).toISOString();
         const stuck = async (requestedBy: string, cmd: string) => {
           const e = await executions.service().request({
@@ -144,7 +139,7 @@ for (const target of STORE_TARGETS) {
             user: 't',
             delay: 600_000,
           });
-          await svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          await suite.svc.services.scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
           // Back to `requested`, 30 s old, as if its requester had stalled (or died) before scheduling it.
           await store.executions.updateOne(
             { id: e.id },

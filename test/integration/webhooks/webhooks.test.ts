@@ -302,6 +302,12 @@ for (const target of STORE_TARGETS) {
         runner_ref: 'local-shell-cmd',
         result: { stdout: 'at' },
       });
+      // The instance joins the execution's trace (found by the execution, one read by id).
+      const trace = await waitFor(async () => {
+        const [t] = (await s.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
+        return t?.trigger_instances?.some((c: Json) => c.object_id === ti!.id) ? t : null;
+      }, 'the action trigger instance in the execution trace');
+      expect(trace.trace_tag).toBe(`execution-${e.id}`);
     });
   });
 }

@@ -1,0 +1,103 @@
+import type { Services } from '../service/types.js';
+import type { ExecutionRecord, LiveExecutionRecord, Store } from '../store/index.js';
+import { COMPLETED_STATUSES, isCompleted } from './status.js';
+
+/**
+ * The register of executions that are not completed yet, with their status. The queue count,
+ * crash recovery, the sweep and concurrency policies ask it "which executions are scheduled?"
+ * instead of the executions collection, whose size is the whole history: FerretDB on SQLite
+ * reads every document for such a query, and its cost grew with every execution ever run.
+ *
+ * An entry is written before the execution it names, and removed only once that execution is
+ * completed, so every live execution has one. A process that dies between the two writes leaves
+ * an entry one step behind (or naming nothing); `read()` repairs it from the execution itself.
+ */
+export class LiveExecutions {
+  constructor(private readonly store: Store) {}
+
+  /** A new execution enters the register (before it is stored). */
+  async enter(id: string, status: string): Promise<void> {
+    await this.store.liveExecutions.replace({ id, status, since: new Date().toISOString() });
+  }
+
+  /** The execution moved to `status`: a completed one leaves the register. */
+  async moved(id: string, status: string): Promise<void> {
+    if (isCompleted(status)) await this.store.liveExecutions.deleteOne({ id });
+    else await this.store.liveExecutions.replace({ id, status, since: new Date().toISOString() });
+  }
+
+  /** How many entries are in one of these statuses. */
+  count(statuses: readonly string[]): Promise<number> {
+    return this.store.liveExecutions.count({ status: { $in: [...statuses] } });
+  }
+
+  /** Entries in these statuses, oldest first; `before` keeps those in it since before that time. */
+  entries(statuses: readonly string[], before?: string): Promise<LiveExecutionRecord[]> {
+    return this.store.liveExecutions.find(
+      { status: { $in: [...statuses] }, ...(before ? { since: { $lt: before } } : {}) },
+      { sort: { since: 1 } },
+    );
+  }
+
+  /**
+   * The executions behind these entries that really are in one of `statuses`, read one by one
+   * by id. An entry that is behind its execution is corrected; one whose execution is completed,
+   * or was never stored (its creator died) and is older than `orphanAfterMs`, is removed.
+   */
+  async read(
+    entries: LiveExecutionRecord[],
+    statuses: readonly string[],
+    orphanAfterMs = 60_000,
+  ): Promise<ExecutionRecord[]> {
+    const out: ExecutionRecord[] = [];
+    for (const entry of entries) {
+      const execution = await this.store.executions.get(entry.id);
+      if (!execution) {
+        if (Date.parse(entry.since) < Date.now() - orphanAfterMs)
+          await this.store.liveExecutions.deleteOne({ id: entry.id, since: entry.since });
+        continue;
+      }
+      if (execution.status !== entry.status) {
+        const current = await this.store.liveExecutions.get(entry.id);
+        // Moved again since the entry was read: its writer keeps it right.
+        if (current && current.since === entry.since) await this.moved(entry.id, execution.status);
+      }
+      if (statuses.includes(execution.status)) out.push(execution);
+    }
+    return out;
+  }
+
+  /**
+   * Enters every stored execution that is not completed and has no entry: executions stored
+   * before the register existed. One pass over the history, at start-up.
+   */
+  async backfill(): Promise<number> {
+    const open = await this.store.executions.find(
+      { status: { $nin: [...COMPLETED_STATUSES] } },
+      { projection: { id: 1, status: 1 } },
+    );
+    let added = 0;
+    for (const execution of open) {
+      if (await this.store.liveExecutions.get(execution.id)) continue;
+      await this.store.liveExecutions.replace({
+        id: execution.id,
+        status: execution.status,
+        since: new Date().toISOString(),
+      });
+      added++;
+    }
+    return added;
+  }
+}
+
+const registers = new WeakMap<Store, LiveExecutions>();
+
+/** The register over this store. */
+export function liveExecutions(services: Pick<Services, 'store'>): LiveExecutions {
+  let live = registers.get(services.store);
+  if (!live) {
+    live = new LiveExecutions(services.store);
+    registers.set(services.store, live);
+  }
+  return live;
+}
