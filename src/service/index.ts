@@ -48,6 +48,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const { config, logger } = options;
   const subsystems = options.subsystems ?? [];
   const store = await openStore({ dataDir: config.data_dir, mongoUrl: config.store.url });
+  if (await store.mongo?.scansById())
+    logger.warn(
+      'this FerretDB reads a whole collection for every lookup by _id (FerretDB 1.x on SQLite does not use its _id index), ' +
+        'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
+    );
   const bus = new EventBus();
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
   if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger);

@@ -11,7 +11,7 @@ export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';
-export { MongoDatabase } from './mongo/index.js';
+export { MongoDatabase, planScansTable } from './mongo/index.js';
 
 export type StoreKind = 'embedded' | 'mongo';
 

@@ -3,6 +3,12 @@ import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { MongoRepoCollection, type MongoCollectionOptions } from './collection.js';
 
+/** True when a FerretDB/SQLite `explain` answer plans a full table scan (SQLite's `SCAN <table>`). */
+export function planScansTable(explained: unknown): boolean {
+  const lines = (explained as { queryPlanner?: { Plan?: unknown } } | undefined)?.queryPlanner?.Plan;
+  return Array.isArray(lines) && lines.some((l) => /\bdetail=SCAN\b/.test(String(l)));
+}
+
 /**
  * MongoDB through mongoose: one model per collection declares the indexes its queries need;
  * reads and writes go through the model's driver collection so filters and updates keep
@@ -48,6 +54,20 @@ export class MongoDatabase {
       out[key as CollectionKey] = await this.collection(spec as CollectionSpec);
     }
     return out;
+  }
+
+  /**
+   * FerretDB 1.24 on SQLite looks documents up by `_id` with an expression its own `_id` index
+   * does not match, so every read, update and delete by id reads the whole collection: each
+   * operation slows down as history grows. True when the server's query plan for a lookup by id
+   * is a table scan (a fixed FerretDB answers SEARCH … USING INDEX; MongoDB is never asked).
+   */
+  async scansById(): Promise<boolean> {
+    if (!this.ferretdb) return false;
+    const plan = await this.connection
+      .db!.command({ explain: { find: 'claims', filter: { _id: 'probe' } }, verbosity: 'queryPlanner' })
+      .catch(() => undefined);
+    return planScansTable(plan);
   }
 
   /** The raw driver database, for Agenda's Mongo backend. */
