@@ -12,5 +12,12 @@ export {
   type SetOptions,
   type ListOptions,
 } from './service.js';
-export { encryptValue, decryptValue, loadOrCreateKey, generateKeyFile, readKeyFile, secretBox } from './crypto.js';
+export {
+  encryptValue,
+  decryptValue,
+  loadOrCreateKey,
+  generateKeyFile,
+  readKeyFile,
+  secretBox,
+} from './crypto.js';
 export { kvRoutes } from './routes.js';
