@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 let counter = randomBytes(3).readUIntBE(0, 3);
 const processUnique = randomBytes(5);
@@ -14,6 +14,14 @@ export function newId(): string {
   counter = (counter + 1) % 0xffffff;
   buf.writeUIntBE(counter, 9, 3);
   return buf.toString('hex');
+}
+
+/**
+ * The id a key always names, in newId's shape: a retry that derives its record's id from the same
+ * key (a webhook's delivery id) finds what its first attempt stored instead of storing it again.
+ */
+export function idFor(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 24);
 }
 
 export function isId(value: string): boolean {

@@ -3,7 +3,7 @@
  * action trigger, re-emit): validate, store (status pending), trace, and hand it to the rules
  * engine through the durable Agenda job `trigger.process`, so a crash never loses it.
  */
-import { NotFoundError, SquallError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/types.js';
 import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
@@ -31,6 +31,12 @@ export interface DispatchInput {
   causedBy?: { type: string; id: string };
   /** The instance this one re-emits (stored as `re_emit_of`). */
   reEmitOf?: string;
+  /**
+   * The instance's id, for a dispatch that may be a retry of one that died (a webhook
+   * redelivery): when that instance is already stored it is handed to the rules engine again
+   * (which enforces each rule once per instance) instead of being stored twice.
+   */
+  instanceId?: string;
 }
 
 export interface ResolvedTrigger {
@@ -92,7 +98,11 @@ export async function dispatchTrigger(
 ): Promise<TriggerInstanceRecord> {
   const resolved = await resolveTrigger(services, input.trigger);
   validateTriggerPayload(resolved.type, input.payload ?? {});
-  const id = newId();
+  if (input.instanceId) {
+    const stored = await services.store.triggerInstances.get(input.instanceId);
+    if (stored) return processAgain(services, stored);
+  }
+  const id = input.instanceId ?? newId();
   const traceCtx: TraceContext = {
     ...(input.traceContext ?? {}),
     ...(input.traceTag ? { trace_tag: input.traceTag } : {}),
@@ -109,7 +119,15 @@ export async function dispatchTrigger(
     ...(input.source ? { source: input.source } : {}),
     ...(input.reEmitOf ? { re_emit_of: input.reEmitOf } : {}),
   };
-  await services.store.triggerInstances.insert(instance);
+  try {
+    await services.store.triggerInstances.insert(instance);
+  } catch (err) {
+    // A retry racing its first attempt: that one stored it first.
+    const stored =
+      input.instanceId && err instanceof ConflictError ? await services.store.triggerInstances.get(id) : null;
+    if (stored) return processAgain(services, stored);
+    throw err;
+  }
   await addToTrace(services, trace.id, 'trigger_instances', {
     object_id: id,
     ref: resolved.ref,
@@ -132,5 +150,15 @@ export async function dispatchTrigger(
     );
   }
   services.bus.publish('st2.trigger_instance__create', instance);
+  return instance;
+}
+
+/** An instance a retry found stored: its processing job may never have been created, so create one. */
+async function processAgain(
+  services: Services,
+  instance: TriggerInstanceRecord,
+): Promise<TriggerInstanceRecord> {
+  if (instance.status === 'pending' || instance.status === 'processing')
+    await services.scheduler.now(TRIGGER_PROCESS_JOB, { id: instance.id });
   return instance;
 }

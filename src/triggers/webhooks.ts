@@ -12,6 +12,7 @@ import { authorize } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { isCompleted } from '../executions/status.js';
 import type { Services } from '../service/types.js';
+import { idFor } from '../ids.js';
 import type { TriggerInstanceRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { dispatchTrigger } from './dispatch.js';
@@ -390,7 +391,8 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             break;
           }
         }
-        if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
+        const claimOwner = `webhook:${process.pid}`;
+        if (claimKey && !(await services.store.claim(claimKey, claimOwner))) {
           const first = await services.store.claims.get(claimKey);
           const stored = (first as { answer?: string } | null)?.answer;
           res.setHeader('X-Squall-Redelivery', 'true');
@@ -399,6 +401,16 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             res.status(answer.status).json(answer.body);
             return undefined;
           }
+          // No answer yet: the first attempt is still at work, or died before it stored what it
+          // dispatched. Dispatching again under the same instance ids stores only what is missing.
+          for (const [i, t] of targets.entries())
+            await dispatchTrigger(services, {
+              trigger: t.trigger,
+              payload: t.payload,
+              traceTag: t.traceTag,
+              source: `webhook:${hook}`,
+              instanceId: idFor(`${claimKey}:${i}`),
+            });
           res.status(202).json(body);
           return undefined;
         }
@@ -412,12 +424,13 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
         let answer: StoredAnswer;
         try {
           const instances: TriggerInstanceRecord[] = [];
-          for (const t of targets) {
+          for (const [i, t] of targets.entries()) {
             const instance = await dispatchTrigger(services, {
               trigger: t.trigger,
               payload: t.payload,
               traceTag: t.traceTag,
               source: `webhook:${hook}`,
+              ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
             });
             instances.push(instance);
             waiter?.track(instance.id);

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { idFor } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 import { instancesOf, startEvents, type EventsService, type Json } from './support.js';
@@ -177,6 +178,50 @@ for (const target of STORE_TARGETS) {
       expect(instances).toHaveLength(1);
       expect(instances[0].payload.headers['x-github-delivery']).toBe('d-1');
       await s.processed(instances[0].id);
+    });
+
+    it('a redelivery whose first attempt died before answering dispatches what that attempt did not store, once', async () => {
+      await s.createRule({
+        name: 'delivered',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'deliveries' } },
+        action: { ref: 'core.noop' },
+      });
+      const { store } = s.svc.services;
+      const send = (delivery: string) =>
+        s.api('POST', '/api/v1/webhooks/deliveries', { n: delivery }, { 'X-Request-Id': delivery });
+      const claimOf = (delivery: string) => `webhook:deliveries:x-request-id:${delivery}`;
+      const enforcementsOf = async (instanceId: string) =>
+        (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${instanceId}`)).body as Json[];
+
+      // Died after claiming the delivery id, before storing the instance.
+      expect(await store.claim(claimOf('r-1'), 'webhook:999999')).toBe(true);
+      const first = await send('r-1');
+      expect(first.status).toBe(202);
+      expect(first.headers.get('x-squall-redelivery')).toBe('true');
+      const [lost] = (await instancesOf(s, 'deliveries')).filter((i) => i.payload.body.n === 'r-1');
+      expect(lost).toBeTruthy();
+      await s.processed(lost.id);
+
+      // Died after storing the instance, before handing it to the rules engine or answering.
+      expect(await store.claim(claimOf('r-2'), 'webhook:999999')).toBe(true);
+      await store.triggerInstances.insert({
+        id: idFor(`${claimOf('r-2')}:0`),
+        trigger: (lost as Json).trigger,
+        trigger_type: 'core.st2.webhook',
+        payload: { headers: {}, body: { n: 'r-2' } },
+        occurrence_time: new Date().toISOString(),
+        status: 'pending',
+        source: 'webhook:deliveries',
+      } as never);
+      expect((await send('r-2')).status).toBe(202);
+      expect((await send('r-2')).status).toBe(202);
+      const stored = (await instancesOf(s, 'deliveries')).filter((i) => i.payload.body.n === 'r-2');
+      expect(stored).toHaveLength(1);
+      await s.processed(stored[0].id);
+      expect(await enforcementsOf(stored[0].id)).toHaveLength(1);
+      expect(await enforcementsOf(lost.id)).toHaveLength(1);
     });
 
     it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {
