@@ -22,6 +22,7 @@ import {
   resolveTrace,
   traceHolding,
   kvContext,
+  leavePending,
   type KvContext,
   type TraceContext,
 } from '../triggers/index.js';
@@ -69,6 +70,7 @@ export class RulesEngine {
     const $set: Record<string, unknown> = { status };
     if (reason) $set.status_reason = reason;
     const updated = await this.store.triggerInstances.updateOne({ id }, { $set });
+    if (status === 'processed' || status === 'processing_failed') await leavePending(this.services, id);
     if (updated) this.services.bus.publish('st2.trigger_instance__update', updated);
     return updated;
   }

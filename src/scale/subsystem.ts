@@ -4,6 +4,7 @@ import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
 import { SWEEP_JOB, sweepScheduled } from './sweep.js';
+import { sweepPendingInstances } from '../triggers/pending.js';
 
 const RUN_JOB = 'execution.run';
 
@@ -32,7 +33,7 @@ export function scaleSubsystem(): Subsystem {
       });
       // The sweep rescues what a dead process held; locked by a process that died (a runner
       // killed mid-sweep), Agenda's default lock lifetime stalled it for 10 min everywhere.
-      services.scheduler.define(SWEEP_JOB, async () => void (await sweepScheduled(services)), {
+      services.scheduler.define(SWEEP_JOB, () => sweep(services), {
         concurrency: 1,
         lockLifetimeMs: services.config.executions.dead_after_ms,
       });
@@ -77,4 +78,15 @@ function isTransientStoreError(reason: unknown): boolean {
   return (
     /^Mongo/.test(text) && /SQLITE_BUSY|database is locked|ECONNRESET|not primary|NetworkTimeout/i.test(text)
   );
+}
+
+/** The periodic sweep: scheduled executions and pending trigger instances a dead process held. */
+async function sweep(services: Services): Promise<void> {
+  await sweepScheduled(services);
+  const requeued = await sweepPendingInstances(services, services.config.executions.dead_after_ms);
+  if (requeued.length)
+    services.logger.warn(
+      { trigger_instances: requeued },
+      'sweep: queued processing again for pending trigger instances whose job was lost',
+    );
 }

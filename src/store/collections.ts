@@ -92,6 +92,8 @@ export const COLLECTIONS = {
    * whole collection for any filter but a bare _id; `executions` grows without bound).
    */
   liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1 } }] },
+  /** Trigger instances stored but not yet processed, so a sweep finds those whose job was lost. */
+  pendingInstances: { name: 'pending_instances', indexes: [{ fields: { since: 1 } }] },
   /** `<kind>:<object id>` → the trace holding that component, so finding it is one read by id. */
   traceComponents: { name: 'trace_components', indexes: [{ fields: { trace_id: 1 } }] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },

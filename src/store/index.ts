@@ -41,6 +41,7 @@ export interface Store {
   readonly audit: Collection<R.AuditRecord>;
   readonly liveExecutions: Collection<R.LiveExecutionRecord>;
   readonly traceComponents: Collection<R.TraceComponentRecord>;
+  readonly pendingInstances: Collection<R.PendingInstanceRecord>;
   readonly workers: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;

@@ -188,6 +188,11 @@ export interface LiveExecutionRecord extends StoredRecord {
   since: string;
 }
 
+/** A trigger instance not processed yet (id = the instance's id). */
+export interface PendingInstanceRecord extends StoredRecord {
+  since: string;
+}
+
 /** Which trace holds a component (id = `<kind>:<object id>`). */
 export interface TraceComponentRecord extends StoredRecord {
   trace_id: string;

@@ -9,6 +9,7 @@ import type { Services } from '../service/types.js';
 import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
+import { enterPending } from './pending.js';
 import { addToTrace, resolveTrace, type TraceContext } from './traces.js';
 
 /** The Agenda job the rules engine defines; its data is `{id}` of a trigger instance. */
@@ -119,6 +120,8 @@ export async function dispatchTrigger(
     ...(input.source ? { source: input.source } : {}),
     ...(input.reEmitOf ? { re_emit_of: input.reEmitOf } : {}),
   };
+  // Entered first: stored without its entry, an instance whose job is lost would stay pending.
+  await enterPending(services, id);
   try {
     await services.store.triggerInstances.insert(instance);
   } catch (err) {

@@ -27,6 +27,7 @@ export {
 } from './traces.js';
 export { schemaProblems, isMeaningfulSchema } from './schema-check.js';
 export { kvContext, type KvContext } from './kv-context.js';
+export { enterPending, leavePending, sweepPendingInstances } from './pending.js';
 export {
   verifyHmac,
   hmacSchema,

@@ -1,0 +1,53 @@
+import type { Services } from '../service/types.js';
+import { TRIGGER_PROCESS_JOB } from './dispatch.js';
+
+/**
+ * Trigger instances stored but not processed yet. An instance is entered before it is stored and
+ * leaves once the rules engine is done with it; a process that died between storing an instance
+ * and queueing its `trigger.process` job would otherwise leave it pending forever, and the sweep
+ * finds it here without reading the (ever-growing) trigger_instances collection.
+ */
+export async function enterPending(services: Pick<Services, 'store'>, id: string): Promise<void> {
+  await services.store.pendingInstances.replace({ id, since: new Date().toISOString() });
+}
+
+export async function leavePending(services: Pick<Services, 'store'>, id: string): Promise<void> {
+  await services.store.pendingInstances.deleteOne({ id });
+}
+
+/**
+ * Queues processing again for instances pending longer than `olderThanMs` with no
+ * `trigger.process` job waiting or running; drops entries whose instance is done or was never
+ * stored. Processing twice is harmless (each rule is enforced once per instance). Returns the ids
+ * queued again.
+ */
+export async function sweepPendingInstances(
+  services: Services,
+  olderThanMs: number,
+  limit = 500,
+): Promise<string[]> {
+  const { store, scheduler } = services;
+  const stale = new Date(Date.now() - olderThanMs).toISOString();
+  const entries = await store.pendingInstances.find({ since: { $lt: stale } }, { sort: { since: 1 }, limit });
+  if (entries.length === 0) return [];
+  const { jobs } = await scheduler.agenda.queryJobs({ name: TRIGGER_PROCESS_JOB });
+  // A job waiting to run, or locked recently, will process it; one locked by a process that died
+  // would only be released after the lock lifetime (minutes).
+  const alive = (j: (typeof jobs)[number]) =>
+    j.lockedAt ? new Date(j.lockedAt as unknown as string).toISOString() >= stale : Boolean(j.nextRunAt);
+  const queued = new Set(
+    jobs.filter(alive).map((j) => String((j.data as { id?: string } | undefined)?.id ?? '')),
+  );
+  const requeued: string[] = [];
+  for (const entry of entries) {
+    const instance = await store.triggerInstances.get(entry.id);
+    if (!instance || (instance.status !== 'pending' && instance.status !== 'processing')) {
+      await store.pendingInstances.deleteOne({ id: entry.id, since: entry.since });
+      continue;
+    }
+    if (queued.has(entry.id)) continue;
+    await scheduler.now(TRIGGER_PROCESS_JOB, { id: entry.id });
+    requeued.push(entry.id);
+  }
+  return requeued;
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { newId } from '../../../src/ids.js';
+import { TRIGGER_PROCESS_JOB, dispatchTrigger } from '../../../src/triggers/dispatch.js';
+import { sweepPendingInstances } from '../../../src/triggers/pending.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { startEvents, type EventsService, type Json } from '../webhooks/support.js';
+
+/**
+ * A process that dies between storing a trigger instance and queueing its `trigger.process` job
+ * must not leave the instance pending forever: the sweep finds it in `pending_instances`.
+ */
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `scale.sweep: trigger instances whose processing job was lost (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let s: EventsService;
+      const TRIGGER = 'core.st2.webhook';
+      beforeAll(async () => {
+        // Long checks: only the sweeps the test calls act.
+        s = await startEvents(target, { 'executions.check_every_ms': 600_000 });
+        await s.createRule({
+          name: 'on_pending',
+          pack: 'hooks',
+          enabled: true,
+          trigger: { type: TRIGGER, parameters: { url: 'pending' } },
+          action: { ref: 'core.noop' },
+        });
+      });
+      afterAll(async () => s?.svc.cleanup());
+
+      const store = () => s.svc.services.store;
+      const minuteAgo = () => new Date(Date.now() - 60_000).toISOString();
+      /** An instance of the rule's trigger, stored (and entered) a minute ago, as if its job was never queued. */
+      const strandedInstance = async (n: number) => {
+        const ref = (await store().triggers.find({ type: TRIGGER })).find(
+          (t) => (t.parameters as Json)?.url === 'pending',
+        )!.ref;
+        const id = newId();
+        await store().pendingInstances.replace({ id, since: minuteAgo() });
+        await store().triggerInstances.insert({
+          id,
+          trigger: ref,
+          trigger_type: TRIGGER,
+          payload: { headers: {}, body: { n } },
+          occurrence_time: minuteAgo(),
+          status: 'pending',
+        } as never);
+        return id;
+      };
+      const enforcementsOf = async (id: string) =>
+        (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${id}`)).body as Json[];
+
+      it('an instance processed normally leaves no entry behind', async () => {
+        const res = await s.api('POST', '/api/v1/webhooks/pending', { n: 0 });
+        expect(res.status).toBe(202);
+        const [instance] = await store().triggerInstances.find({ source: 'webhook:pending' });
+        await s.processed(instance.id);
+        expect(await store().pendingInstances.get(instance.id)).toBeNull();
+      });
+
+      it('queues processing again for a stranded instance, which then runs its rule once', async () => {
+        const stranded = await strandedInstance(1);
+        expect(await sweepPendingInstances(s.svc.services, 30_000)).toEqual([stranded]);
+        expect((await s.processed(stranded)).status).toBe('processed');
+        expect(await enforcementsOf(stranded)).toHaveLength(1);
+        expect(await store().pendingInstances.get(stranded)).toBeNull();
+        expect(await sweepPendingInstances(s.svc.services, 30_000)).toEqual([]);
+      });
+
+      it('leaves an instance whose job still waits, and drops entries of instances done or never stored', async () => {
+        const waiting = await strandedInstance(2);
+        await s.svc.services.scheduler.at(new Date(Date.now() + 600_000), TRIGGER_PROCESS_JOB, {
+          id: waiting,
+        });
+        const neverStored = newId();
+        await store().pendingInstances.replace({ id: neverStored, since: minuteAgo() });
+        const young = await dispatchTrigger(s.svc.services, {
+          trigger: { type: TRIGGER, parameters: { url: 'pending' } },
+          payload: { headers: {}, body: { n: 3 } },
+        });
+
+        expect(await sweepPendingInstances(s.svc.services, 30_000)).toEqual([]);
+        expect(await store().pendingInstances.get(neverStored)).toBeNull();
+        expect(await store().pendingInstances.get(waiting)).not.toBeNull();
+        await s.processed(young.id);
+        await s.svc.services.scheduler.cancel({ name: TRIGGER_PROCESS_JOB, data: { id: waiting } });
+      });
+    },
+  );
+}
