@@ -30,11 +30,11 @@ export class ExecutionRecovery {
   ) {}
 
   async start(): Promise<void> {
-    await this.beat();
+    await this.heartbeat();
     const entered = await liveExecutions(this.services).backfill();
     if (entered) this.services.logger.info({ entered }, 'entered open executions in the live register');
     this.timer = setInterval(
-      () => void this.beat().catch((err) => this.services.logger.warn({ err }, 'heartbeat failed')),
+      () => void this.heartbeat().catch((err) => this.services.logger.warn({ err }, 'heartbeat failed')),
       this.options.heartbeatMs,
     );
     this.timer.unref();
@@ -60,7 +60,32 @@ export class ExecutionRecovery {
     await this.services.store.workers.deleteOne({ id: this.executions.workerId });
   }
 
-  private async beat(): Promise<void> {
+  /** When the heartbeat now being written started, and how long the last one took. */
+  private beatStartedAt?: number;
+  private lastBeatMs = 0;
+
+  /**
+   * How slow the store is for this process right now, as its own heartbeat sees it: the last
+   * write's duration, or the age of the one still in flight.
+   */
+  storeLagMs(): number {
+    const inFlight = this.beatStartedAt === undefined ? 0 : Date.now() - this.beatStartedAt;
+    return Math.max(this.lastBeatMs, inFlight);
+  }
+
+  /** Records that this process is alive (every heartbeat_ms). */
+  async heartbeat(): Promise<void> {
+    const started = Date.now();
+    this.beatStartedAt = started;
+    try {
+      await this.writeBeat();
+      this.lastBeatMs = Date.now() - started;
+    } finally {
+      if (this.beatStartedAt === started) this.beatStartedAt = undefined;
+    }
+  }
+
+  private async writeBeat(): Promise<void> {
     await this.services.store.workers.updateOne(
       { id: this.executions.workerId },
       {
@@ -76,9 +101,19 @@ export class ExecutionRecovery {
   }
 
   /** One pass of the consistency check; returns what it repaired. */
-  async check(): Promise<{ abandoned: string[]; rerun: string[]; requeued: string[] }> {
+  async check(): Promise<{ abandoned: string[]; rerun: string[]; requeued: string[]; deferred?: boolean }> {
     const { store, logger } = this.services;
     const report = { abandoned: [] as string[], rerun: [] as string[], requeued: [] as string[] };
+    // A store this slow for us is as slow for the others: their heartbeats may be late without
+    // them being dead (seen with a saturated FerretDB: live runners' work was abandoned).
+    const lag = this.storeLagMs();
+    if (lag > this.options.deadAfterMs / 2) {
+      logger.warn(
+        { heartbeat_ms: lag, dead_after_ms: this.options.deadAfterMs },
+        'the store is slow (this process heartbeat took too long): no worker is judged dead in this check',
+      );
+      return { ...report, deferred: true };
+    }
     const deadline = new Date(Date.now() - this.options.deadAfterMs).toISOString();
     const alive = new Set((await store.workers.find({ heartbeat_at: { $gte: deadline } })).map((w) => w.id));
     alive.add(this.executions.workerId);

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { ExecutionRecovery } from '../../../src/executions/recovery.js';
 import { RUN_JOB } from '../../../src/executions/service.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
@@ -160,6 +161,55 @@ for (const target of STORE_TARGETS) {
         expect(done.status).toBe('succeeded');
         // The passes that re-queued the orphan saw the other one too, and left it to its live requester.
         expect((await store.executions.get(slow))?.status).toBe('requested');
+      });
+    },
+  );
+}
+
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `execution recovery on a slow store (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      // The service's own check stays out of the way; the test runs its own.
+      const suite = useExecutionsService(target.kind, { 'executions.check_every_ms': 600_000 });
+
+      it('judges no worker dead while its own heartbeat shows the store is slow, and does once it is fast', async () => {
+        const { store } = suite.svc.services;
+        const e = await suite.executions
+          .service()
+          .request({ action: 'core.local', parameters: { cmd: 'true' }, user: 't', delay: 600_000 });
+        // Running on a worker that sends no heartbeat.
+        await store.executions.updateOne(
+          { id: e.id },
+          { $set: { status: 'running', worker: 'host:4444:gone00' } },
+        );
+        await store.liveExecutions.replace({ id: e.id, status: 'running', since: new Date().toISOString() });
+        const recovery = new ExecutionRecovery(suite.svc.services, suite.executions.service(), {
+          heartbeatMs: 600_000,
+          deadAfterMs: 1000,
+          checkEveryMs: 600_000,
+        });
+
+        const write = store.workers.updateOne.bind(store.workers);
+        store.workers.updateOne = async (...args) => {
+          await new Promise((r) => setTimeout(r, 700));
+          return write(...args);
+        };
+        try {
+          await recovery.heartbeat();
+        } finally {
+          store.workers.updateOne = write;
+        }
+        expect(recovery.storeLagMs()).toBeGreaterThan(500);
+        expect(await recovery.check()).toMatchObject({ deferred: true, abandoned: [] });
+        expect((await store.executions.get(e.id))?.status).toBe('running');
+
+        await recovery.heartbeat();
+        expect((await recovery.check()).abandoned).toEqual([e.id]);
+        expect((await store.executions.get(e.id))?.status).toBe('abandoned');
+        await store.workers.deleteOne({ id: suite.executions.service().workerId });
       });
     },
   );
