@@ -13,6 +13,7 @@
  */
 import { SquallError } from '../errors.js';
 import type { Logger } from '../log/index.js';
+import { claimIsStale } from '../store/claims.js';
 import type { ClaimRecord, Store } from '../store/index.js';
 
 const PREFIX = 'lease:';
@@ -122,13 +123,8 @@ export class Leases {
     return out.sort();
   }
 
-  /** A claim is stale when its owner's heartbeat (or, before the first one, the claim) is older than the ttl. */
-  private async isStale(claim: ClaimRecord, alive?: Set<string>): Promise<boolean> {
-    if (alive?.has(claim.owner)) return false;
-    const worker = await this.options.store.workers.get(claim.owner);
-    const beat = Date.parse(String((worker as { heartbeat_at?: string } | null)?.heartbeat_at ?? ''));
-    const silentSince = Number.isNaN(beat) ? Date.parse(claim.claimed_at) : beat;
-    return Number.isNaN(silentSince) || Date.now() - silentSince >= this.options.ttlMs;
+  private isStale(claim: ClaimRecord, alive?: Set<string>): Promise<boolean> {
+    return claimIsStale(this.options.store, claim, this.options.ttlMs, alive);
   }
 }
 

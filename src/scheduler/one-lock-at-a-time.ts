@@ -1,4 +1,5 @@
 import type { JobRepository } from 'agenda';
+import { SerialPerKey } from '../serial.js';
 
 /**
  * Makes a job repository's getNextJobToRun run one call at a time per job name in this process.
@@ -12,15 +13,6 @@ import type { JobRepository } from 'agenda';
  */
 export function oneLockAtATime(repository: JobRepository): void {
   const lockNext = repository.getNextJobToRun.bind(repository);
-  const queues = new Map<string, Promise<unknown>>();
-  repository.getNextJobToRun = (jobName, ...rest) => {
-    const run = () => lockNext(jobName, ...rest);
-    const next = (queues.get(jobName) ?? Promise.resolve()).then(run, run);
-    const settled = next.catch(() => undefined);
-    queues.set(jobName, settled);
-    void settled.then(() => {
-      if (queues.get(jobName) === settled) queues.delete(jobName);
-    });
-    return next;
-  };
+  const perName = new SerialPerKey();
+  repository.getNextJobToRun = (jobName, ...rest) => perName.run(jobName, () => lockNext(jobName, ...rest));
 }

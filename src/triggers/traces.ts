@@ -6,6 +6,7 @@
  */
 import { SquallError } from '../errors.js';
 import { newId } from '../ids.js';
+import { SerialPerKey } from '../serial.js';
 import type { Services } from '../service/types.js';
 import type { TraceRecord } from '../store/index.js';
 
@@ -67,7 +68,7 @@ export async function resolveTrace(
  * Updates of one trace run one after another in this process: FerretDB applies `$push` as
  * read-modify-write, so two concurrent pushes could lose one of the components.
  */
-const traceQueues = new Map<string, Promise<unknown>>();
+const traceQueues = new SerialPerKey();
 
 export function addToTrace(
   services: Services,
@@ -75,19 +76,7 @@ export function addToTrace(
   kind: TraceComponentKind,
   component: TraceComponent,
 ): Promise<TraceRecord | null> {
-  const previous = traceQueues.get(traceId) ?? Promise.resolve();
-  const next = previous.then(
-    () => pushComponent(services, traceId, kind, component),
-    () => pushComponent(services, traceId, kind, component),
-  );
-  traceQueues.set(traceId, next);
-  // The caller gets `next` (and its error); this derived chain only cleans the queue up.
-  void next
-    .finally(() => {
-      if (traceQueues.get(traceId) === next) traceQueues.delete(traceId);
-    })
-    .catch(() => undefined);
-  return next;
+  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component));
 }
 
 async function pushComponent(

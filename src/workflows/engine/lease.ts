@@ -5,6 +5,8 @@
  */
 import { SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { SerialPerKey } from '../../serial.js';
+import { claimIsStale, claimWorker } from '../../store/claims.js';
 import type { Store } from '../../store/index.js';
 
 export interface LeaseOptions {
@@ -20,21 +22,14 @@ export interface LeaseOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class WorkflowLeases {
-  /** In-process queue per key, so jobs of one process wait in memory rather than poll the store. */
-  private readonly local = new Map<string, Promise<unknown>>();
+  /** Steps of one workflow in this process wait in memory rather than poll the store. */
+  private readonly local = new SerialPerKey();
 
   constructor(private readonly options: LeaseOptions) {}
 
   async with<T>(workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
     const key = `wf:${workflowExecutionId}:lease`;
-    const previous = this.local.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.holding(key, workflowExecutionId, fn));
-    const tail = run.catch(() => undefined);
-    this.local.set(key, tail);
-    void tail.then(() => {
-      if (this.local.get(key) === tail) this.local.delete(key);
-    });
-    return run;
+    return this.local.run(key, () => this.holding(key, workflowExecutionId, fn));
   }
 
   private async holding<T>(key: string, workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
@@ -72,15 +67,9 @@ export class WorkflowLeases {
     const { store } = this.options;
     const claim = await store.claims.get(key);
     if (!claim) return true;
-    const owner = String(claim.owner ?? '');
-    const worker = owner.split('#')[0];
-    if (worker === this.options.workerId()) return false;
-    const record = await store.workers.get(worker);
-    const beat = Date.parse(String((record as { heartbeat_at?: string } | null)?.heartbeat_at ?? ''));
-    const claimedAt = Date.parse(String(claim.claimed_at ?? ''));
-    const silentSince = Number.isNaN(beat) ? claimedAt : beat;
-    if (Number.isNaN(silentSince) || Date.now() - silentSince < this.options.deadAfterMs) return false;
-    await store.claims.deleteOne({ id: key, owner });
+    if (claimWorker(claim.owner) === this.options.workerId()) return false;
+    if (!(await claimIsStale(store, claim, this.options.deadAfterMs))) return false;
+    await store.claims.deleteOne({ id: key, owner: claim.owner });
     return true;
   }
 }
