@@ -65,15 +65,16 @@ export function createApiApp(
     (req as Request & { requestId?: string }).requestId = id;
     next();
   });
+  const router = new ApiRouter();
+  coreRoutes(router, services);
+  for (const mod of options.modules ?? []) mod(router, services);
+  for (const handler of router.earlyMiddleware()) app.use(handler);
+
   const limit = services.config.api.body_limit;
   // strict: false — st2's client sends a bare `null` body on some POSTs (trigger-instance re-emit).
   app.use(express.json({ limit, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit, extended: true }));
   app.use(express.text({ limit, type: ['text/*', 'application/x-yaml', 'application/yaml'] }));
-
-  const router = new ApiRouter();
-  coreRoutes(router, services);
-  for (const mod of options.modules ?? []) mod(router, services);
   router.mount(app, options.authenticate ?? (async () => undefined));
   // The built web UI (when present) answers the remaining GETs for pages; API paths fall through.
   if (options.webUi !== false) mountWebUi(app);

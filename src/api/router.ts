@@ -1,4 +1,4 @@
-import type { Request, Response, NextFunction, Express } from 'express';
+import type { Request, RequestHandler, Response, NextFunction, Express } from 'express';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ValidationError } from '../errors.js';
@@ -39,6 +39,8 @@ export interface RouteSpec {
  */
 export class ApiRouter {
   private readonly specs: RouteSpec[] = [];
+  private readonly admission: RequestHandler[] = [];
+  private readonly bodyHandlers: RequestHandler[] = [];
   private readonly ajv: Ajv;
 
   constructor() {
@@ -53,6 +55,21 @@ export class ApiRouter {
 
   routes(): readonly RouteSpec[] {
     return this.specs;
+  }
+
+  /**
+   * Middleware a route module needs ahead of the app's body parsers: one that reads the raw body
+   * (webhook signatures), or, with `admission`, one that refuses work before any body is read
+   * (backpressure). Admission middleware runs first.
+   */
+  beforeBody(handler: RequestHandler, options: { admission?: boolean } = {}): this {
+    (options.admission ? this.admission : this.bodyHandlers).push(handler);
+    return this;
+  }
+
+  /** What beforeBody registered, in the order the app installs it. */
+  earlyMiddleware(): readonly RequestHandler[] {
+    return [...this.admission, ...this.bodyHandlers];
   }
 
   private validator(schema: JsonSchema | undefined): ValidateFunction | undefined {

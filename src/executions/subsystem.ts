@@ -43,8 +43,10 @@ export function executionsSubsystem(
         services.scheduler.define<{ id: string; attempt?: number }>(
           RUN_JOB,
           (data) => executions!.run(data.id, data.attempt ?? 0),
+          // Lock no more runs than this process runs at once, so the runners share the queue.
           {
             concurrency: services.config.scheduler.max_concurrency,
+            lockLimit: services.config.scheduler.max_concurrency,
           },
         );
       }

@@ -1,4 +1,4 @@
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import client from 'prom-client';
 import type { RouteModule } from '../api/index.js';
 import type { Services } from '../service/types.js';
@@ -87,15 +87,8 @@ export function scaleRoutes(): RouteModule {
         return undefined;
       },
     });
-    const originalMount = router.mount.bind(router);
-    router.mount = (app: Express, authenticate) => {
-      originalMount(app, authenticate);
-      app.use(fullResults(services));
-      app.use(backpressureGuard(services));
-      // Both must run before the body parsers and the routes: move them to the front.
-      const stack = (app as unknown as { router?: { stack?: unknown[] } }).router?.stack;
-      if (stack && stack.length > 2) stack.unshift(...stack.splice(stack.length - 2, 2));
-    };
+    router.beforeBody(backpressureGuard(services), { admission: true });
+    router.beforeBody(fullResults(services));
   };
 }
 

@@ -6,8 +6,6 @@ import { scaleRoutes } from './routes.js';
 import { SWEEP_JOB, sweepScheduled } from './sweep.js';
 import { sweepPendingInstances } from '../triggers/pending.js';
 
-const RUN_JOB = 'execution.run';
-
 /**
  * Scale-out and reliability in a running process: the queue-depth counter and backpressure
  * (api role), metrics, retention (GC) and the sweep for executions a dead runner held.
@@ -19,14 +17,6 @@ export function scaleSubsystem(): Subsystem {
     name: 'scale',
     routes: scaleRoutes(),
     init(services: Services) {
-      const { agenda } = services.scheduler;
-      // Agenda locks every due job it finds unless limited: one runner would take the whole
-      // queue and the others idle, and a killed runner would hold them all until the lock
-      // lifetime (10 min) runs out. Lock no more than this process runs at once.
-      const runDef = (agenda as unknown as { definitions: Record<string, { lockLimit: number }> })
-        .definitions[RUN_JOB];
-      if (runDef && !runDef.lockLimit) runDef.lockLimit = services.config.scheduler.max_concurrency;
-
       retention = new Retention(services);
       services.scheduler.define(RETENTION_JOB, async () => void (await retention!.collect()), {
         concurrency: 1,

@@ -14,6 +14,11 @@ export interface DefineOptions {
   concurrency?: number;
   /** After this long, a job locked by a process that died is taken by another process. */
   lockLifetimeMs?: number;
+  /**
+   * How many of these jobs this process locks at once. Unlimited, one process takes the whole
+   * queue while others idle, and a killed one holds it all until the lock lifetime runs out.
+   */
+  lockLimit?: number;
   priority?: 'lowest' | 'low' | 'normal' | 'high' | 'highest';
 }
 
@@ -78,6 +83,7 @@ export class Scheduler {
         Object.entries({
           concurrency: options.concurrency,
           lockLifetime: options.lockLifetimeMs,
+          lockLimit: options.lockLimit,
           priority: options.priority,
         }).filter(([, v]) => v !== undefined),
       ) as never,

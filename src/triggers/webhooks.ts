@@ -6,7 +6,7 @@
  * The route is declared `auth: 'public'` so that signed webhooks need no API credentials; it
  * enforces authentication itself for every webhook without HMAC.
  */
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiRouter, RouteModule } from '../api/index.js';
 import { authorize } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
@@ -47,10 +47,9 @@ function authEnabled(services: Services): boolean {
 
 /**
  * Makes the raw bytes of webhook requests available (HMAC needs them) and enforces
- * `webhooks.max_body_bytes`. The app's JSON parser runs before any route, so this middleware is
- * placed at the front of the app's stack when the router mounts.
+ * `webhooks.max_body_bytes`. It runs ahead of the app's body parsers (ApiRouter.beforeBody).
  */
-function installRawBody(app: Express, services: Services): void {
+function rawBody(services: Services): RequestHandler {
   const limit = services.config.webhooks?.max_body_bytes ?? 1048576;
   const parse = express.raw({ type: () => true, limit });
   const middleware = (req: Request, res: Response, next: NextFunction) => {
@@ -71,9 +70,7 @@ function installRawBody(app: Express, services: Services): void {
       next();
     });
   };
-  app.use(middleware);
-  const stack = (app as unknown as { router?: { stack?: unknown[] } }).router?.stack;
-  if (stack && stack.length > 1) stack.unshift(stack.pop());
+  return middleware;
 }
 
 function parseBody(req: RawRequest): unknown {
@@ -219,11 +216,7 @@ interface StoredAnswer {
 
 export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
   return (router: ApiRouter, services: Services) => {
-    const originalMount = router.mount.bind(router);
-    router.mount = (app, authenticate) => {
-      installRawBody(app, services);
-      originalMount(app, authenticate);
-    };
+    router.beforeBody(rawBody(services));
 
     const present = (b: WebhookBinding) => ({
       ref: b.triggerRef,
