@@ -28,7 +28,7 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, consoleLogger, type AdapterLogger } from '../slack/util.js';
+import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
 
 export interface DiscordAdapterOptions {
   token: string;

@@ -15,7 +15,7 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, type AdapterLogger, consoleLogger } from './util.js';
+import { SeenSet, type AdapterLogger, consoleLogger } from '../util.js';
 
 export interface SlackAdapterOptions {
   /** Socket Mode (an outbound WebSocket, needs `appToken`) or HTTP (Events API; needs `signingSecret`). */
