@@ -12,6 +12,9 @@ import { COMPLETED_STATUSES, isCompleted } from './status.js';
  * completed, so every live execution has one. A process that dies between the two writes leaves
  * an entry one step behind (or naming nothing); `read()` repairs it from the execution itself.
  */
+/** The claim that records that this database's open executions were entered. */
+const BACKFILLED = 'live_executions:backfilled';
+
 export class LiveExecutions {
   constructor(private readonly store: Store) {}
 
@@ -69,9 +72,11 @@ export class LiveExecutions {
 
   /**
    * Enters every stored execution that is not completed and has no entry: executions stored
-   * before the register existed. One pass over the history, at start-up.
+   * before the register existed. One pass over the history, once per database (since then every
+   * execution is entered before it is stored); processes starting later skip it.
    */
   async backfill(): Promise<number> {
+    if (await this.store.claims.get(BACKFILLED)) return 0;
     const open = await this.store.executions.find(
       { status: { $nin: [...COMPLETED_STATUSES] } },
       { projection: { id: 1, status: 1 } },
@@ -86,6 +91,8 @@ export class LiveExecutions {
       });
       added++;
     }
+    // Marked only once done: a process that dies half-way leaves it to the next start.
+    await this.store.claim(BACKFILLED, 'live-executions');
     return added;
   }
 }

@@ -36,7 +36,7 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
   let alive: Set<string> | undefined;
   // The run jobs, read once per pass: asked per candidate, a backed-up queue of Q executions cost
   // Q queries that each read all Q jobs (FerretDB scans for any filter but a bare _id), every pass.
-  let runJobs: Map<string, RunJob[]> | undefined;
+  let runJobs: { id?: string; attempt?: number }[] | undefined;
   for (const execution of candidates) {
     if (report.requeued.length + report.reattempted.length >= limit) break;
     const scheduledAt = lastScheduledAt(execution);
@@ -70,36 +70,15 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
       report.reattempted.push(execution.id);
       continue;
     }
-    runJobs ??= await runJobsById(services);
-    const pending = (runJobs.get(execution.id) ?? []).filter(
-      (j) => (j.data as { attempt?: number } | undefined)?.attempt === attempt,
-    );
     // A job still waiting in the queue, or held by a live process, will run by itself.
-    const live = pending.some((j) => {
-      const lockedAt = j.lockedAt ? new Date(j.lockedAt as unknown as string).getTime() : undefined;
-      return lockedAt === undefined ? Boolean(j.nextRunAt) : lockedAt >= now - deadAfter;
-    });
-    const stuck = !live;
-    if (!stuck) continue;
+    runJobs ??= await scheduler.liveJobData<{ id?: string; attempt?: number }>(RUN_JOB, now - deadAfter);
+    if (runJobs.some((d) => d?.id === execution.id && d.attempt === attempt)) continue;
     await scheduler.now(RUN_JOB, { id: execution.id, attempt });
     report.requeued.push(execution.id);
   }
   if (report.requeued.length || report.reattempted.length)
     logger.warn(report, 'sweep: re-queued scheduled executions that a dead process held');
   return report;
-}
-
-type RunJob = Awaited<ReturnType<Services['scheduler']['agenda']['queryJobs']>>['jobs'][number];
-
-/** Every `execution.run` job, by execution id. */
-async function runJobsById(services: Services): Promise<Map<string, RunJob[]>> {
-  const { jobs } = await services.scheduler.agenda.queryJobs({ name: RUN_JOB });
-  const byId = new Map<string, RunJob[]>();
-  for (const job of jobs) {
-    const id = String((job.data as { id?: string } | undefined)?.id ?? '');
-    byId.set(id, [...(byId.get(id) ?? []), job]);
-  }
-  return byId;
 }
 
 function lastScheduledAt(execution: ExecutionRecord): string | undefined {

@@ -115,6 +115,22 @@ export class Scheduler {
     await job.save();
   }
 
+  /**
+   * The data of the `name` jobs that will still run by themselves: waiting for their time, or
+   * locked since `lockedSince` (ms epoch). A job locked earlier may belong to a process that died,
+   * and Agenda only frees it after the lock lifetime.
+   */
+  async liveJobData<D>(name: string, lockedSince: number): Promise<D[]> {
+    const { jobs } = await this.agenda.queryJobs({ name });
+    return jobs
+      .filter((j) =>
+        j.lockedAt
+          ? new Date(j.lockedAt as unknown as string).getTime() >= lockedSince
+          : Boolean(j.nextRunAt),
+      )
+      .map((j) => j.data as D);
+  }
+
   async cancel(query: { name?: string; data?: unknown }): Promise<number> {
     return this.agenda.cancel(query as never);
   }

@@ -30,13 +30,8 @@ export async function sweepPendingInstances(
   const stale = new Date(Date.now() - olderThanMs).toISOString();
   const entries = await store.pendingInstances.find({ since: { $lt: stale } }, { sort: { since: 1 }, limit });
   if (entries.length === 0) return [];
-  const { jobs } = await scheduler.agenda.queryJobs({ name: TRIGGER_PROCESS_JOB });
-  // A job waiting to run, or locked recently, will process it; one locked by a process that died
-  // would only be released after the lock lifetime (minutes).
-  const alive = (j: (typeof jobs)[number]) =>
-    j.lockedAt ? new Date(j.lockedAt as unknown as string).toISOString() >= stale : Boolean(j.nextRunAt);
   const queued = new Set(
-    jobs.filter(alive).map((j) => String((j.data as { id?: string } | undefined)?.id ?? '')),
+    (await scheduler.liveJobData<{ id?: string }>(TRIGGER_PROCESS_JOB, Date.parse(stale))).map((d) => d?.id),
   );
   const requeued: string[] = [];
   for (const entry of entries) {

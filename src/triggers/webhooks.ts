@@ -384,8 +384,16 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             break;
           }
         }
-        const claimOwner = `webhook:${process.pid}`;
-        if (claimKey && !(await services.store.claim(claimKey, claimOwner))) {
+        // A delivery's instances have ids derived from its delivery id, so a redelivery finds them.
+        const dispatchTarget = (t: (typeof targets)[number], i: number) =>
+          dispatchTrigger(services, {
+            trigger: t.trigger,
+            payload: t.payload,
+            traceTag: t.traceTag,
+            source: `webhook:${hook}`,
+            ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
+          });
+        if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
           const first = await services.store.claims.get(claimKey);
           const stored = (first as { answer?: string } | null)?.answer;
           res.setHeader('X-Squall-Redelivery', 'true');
@@ -396,14 +404,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
           }
           // No answer yet: the first attempt is still at work, or died before it stored what it
           // dispatched. Dispatching again under the same instance ids stores only what is missing.
-          for (const [i, t] of targets.entries())
-            await dispatchTrigger(services, {
-              trigger: t.trigger,
-              payload: t.payload,
-              traceTag: t.traceTag,
-              source: `webhook:${hook}`,
-              instanceId: idFor(`${claimKey}:${i}`),
-            });
+          for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
           res.status(202).json(body);
           return undefined;
         }
@@ -418,13 +419,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
         try {
           const instances: TriggerInstanceRecord[] = [];
           for (const [i, t] of targets.entries()) {
-            const instance = await dispatchTrigger(services, {
-              trigger: t.trigger,
-              payload: t.payload,
-              traceTag: t.traceTag,
-              source: `webhook:${hook}`,
-              ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
-            });
+            const instance = await dispatchTarget(t, i);
             instances.push(instance);
             waiter?.track(instance.id);
           }
