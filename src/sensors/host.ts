@@ -25,6 +25,8 @@ import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from '
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
 export const SENSOR_EXIT_TRIGGER = 'core.st2.sensor.process_exit';
+/** How long a stopped sensor's pipes get to deliver what it wrote before it exited. */
+const DRAIN_LIMIT_MS = 2000;
 
 export interface SensorHostOptions {
   /** First restart delay; doubles on each crash in a row. */
@@ -93,6 +95,8 @@ class SupervisedSensor {
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
   private stopWaiters: Array<() => void> = [];
+  /** Requests from the sensor still being answered; stop() waits for them so nothing lands after it. */
+  private readonly serving = new Set<Promise<unknown>>();
   readonly status: SensorStatus;
   private triggers = new Map<string, SensorTrigger>();
 
@@ -301,29 +305,61 @@ class SupervisedSensor {
       return;
     }
     if (msg.type !== 'rpc') return;
-    this.host.serve(this.sensor, String(msg.method), (msg.args ?? {}) as Record<string, unknown>).then(
-      (result) => reply({ type: 'rpc-result', id: msg.id, result: result ?? null }),
-      (err) => {
-        this.note('error', `sensor ${this.sensor.ref}: ${String(msg.method)} failed: ${errorMessage(err)}`, {
-          err,
-        });
-        reply({ type: 'rpc-result', id: msg.id, error: errorMessage(err) });
-      },
-    );
+    const answered = this.host
+      .serve(this.sensor, String(msg.method), (msg.args ?? {}) as Record<string, unknown>)
+      .then(
+        (result) => reply({ type: 'rpc-result', id: msg.id, result: result ?? null }),
+        (err) => {
+          this.note(
+            'error',
+            `sensor ${this.sensor.ref}: ${String(msg.method)} failed: ${errorMessage(err)}`,
+            {
+              err,
+            },
+          );
+          reply({ type: 'rpc-result', id: msg.id, error: errorMessage(err) });
+        },
+      );
+    this.track(answered);
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.serving.add(work);
+    void work.finally(() => this.serving.delete(work));
+  }
+
+  /**
+   * Waits until every message the sensor sent before it exited has been read and answered, so that a
+   * disabled sensor's last dispatches are stored before stop() returns rather than trickling in after.
+   */
+  private async drain(child: ChildProcess, channel: Writable | undefined): Promise<void> {
+    const closed = (emitter: NodeJS.EventEmitter, event: string, done: boolean) =>
+      done ? Promise.resolve() : new Promise<void>((resolve) => emitter.once(event, () => resolve()));
+    const limit = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref());
+    await Promise.race([
+      Promise.all([
+        closed(child, 'disconnect', !child.connected),
+        channel ? closed(channel, 'close', channel.destroyed) : Promise.resolve(),
+      ]),
+      limit,
+    ]);
+    while (this.serving.size) await Promise.allSettled([...this.serving]);
   }
 
   private afterExit(code: number | null, signal: NodeJS.Signals | null, how: string): void {
     this.status.pid = null;
     this.status.last_exit = { code, signal, at: new Date().toISOString() };
     if (how === 'exited') {
-      void this.host.emitLifecycle(SENSOR_EXIT_TRIGGER, {
-        id: this.sensor.ref,
-        ref: this.sensor.ref,
-        class_name: this.sensor.class_name,
-        exit_code: code,
-        signal,
-        timestamp: Math.floor(Date.now() / 1000),
-      });
+      this.track(
+        this.host.emitLifecycle(SENSOR_EXIT_TRIGGER, {
+          id: this.sensor.ref,
+          ref: this.sensor.ref,
+          class_name: this.sensor.class_name,
+          exit_code: code,
+          signal,
+          timestamp: Math.floor(Date.now() / 1000),
+        }),
+      );
     }
     if (this.status.state === 'stopping' || this.status.state === 'stopped') {
       this.status.state = 'stopped';
@@ -391,6 +427,7 @@ class SupervisedSensor {
       return;
     }
     this.status.state = 'stopping';
+    const channel = this.channel;
     const exited = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     this.send({ type: 'stop' });
     const timer = setTimeout(() => {
@@ -402,6 +439,7 @@ class SupervisedSensor {
     }, this.host.options.stopTimeoutMs);
     await exited;
     clearTimeout(timer);
+    await this.drain(child, channel);
   }
 }
 
