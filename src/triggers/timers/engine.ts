@@ -86,6 +86,8 @@ export class TimerEngine {
   private reconciling?: Promise<ReconcileReport>;
   private again = false;
   private readonly lastSweep = new Map<string, number>();
+  /** Ticks this process is firing, by timer ref: a timer removed here is gone once they finish. */
+  private readonly ticking = new Map<string, Promise<void>>();
 
   constructor(
     private readonly services: Services,
@@ -179,7 +181,10 @@ export class TimerEngine {
       // once can leave behind on a store whose unique upserts are not atomic.
       if (!ref || !timers.has(ref) || seen.has(ref)) {
         await agenda.cancel({ id: job.id } as never);
-        if (ref && !timers.has(ref)) report.removed.push(ref);
+        if (ref && !timers.has(ref)) {
+          report.removed.push(ref);
+          await this.ticking.get(ref)?.catch(() => undefined); // its failure is the tick job's to report
+        }
         continue;
       }
       seen.add(ref);
@@ -226,6 +231,16 @@ export class TimerEngine {
         data,
       });
     }
+    const ticked = this.tickNow(data, job);
+    this.ticking.set(data.ref, ticked);
+    try {
+      await ticked;
+    } finally {
+      if (this.ticking.get(data.ref) === ticked) this.ticking.delete(data.ref);
+    }
+  }
+
+  private async tickNow(data: TimerJobData, job: Job<TimerJobData>): Promise<void> {
     if (!(await this.stillWanted(data))) {
       // The last rule went away in a process whose event did not reach us; the timer stops.
       await job.remove();

@@ -7,7 +7,7 @@ import { eventsSubsystem } from '../../../src/rules/index.js';
 import { newId } from '../../../src/ids.js';
 import type { Services, Subsystem } from '../../../src/service/index.js';
 import { triggerRefFor } from '../../../src/triggers/index.js';
-import { INTERVAL_TIMER, timersSubsystem } from '../../../src/triggers/timers/index.js';
+import { INTERVAL_TIMER, getTimerEngine, timersSubsystem } from '../../../src/triggers/timers/index.js';
 import {
   STORE_TARGETS,
   describeWithServer,
@@ -153,6 +153,8 @@ for (const target of STORE_TARGETS) {
       expect(enforcement.rule.ref).toBe('timertest.every_second');
 
       await setEnabled(svc.services, ruleId, false);
+      // Once this process has dropped the timer (a tick it was firing included), it ticks no more.
+      await getTimerEngine(svc.services).reconcile();
       await waitFor(async () => (await api('/api/v1/timers')).body.length === 0, 'the timer to go away');
       expect((await api(`/api/v1/timers/${encodeURIComponent(ref)}`)).status).toBe(404);
       const before = (await ticksOf(svc.services, EVERY_SECOND)).length;
