@@ -2,6 +2,7 @@ import type { Collection as MongoCollection, Document as MongoDocument } from 'm
 // sift is MongoDB's query language in JS (mongoose's own matcher); CJS, hence `.default`.
 import sift from 'sift';
 import { ConflictError } from '../../errors.js';
+import { SerialPerKey } from '../../serial.js';
 import { Codec } from '../codec.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
 
@@ -40,6 +41,14 @@ export function splitById(filter: Doc): { id: string; rest: Doc } | undefined {
   return { id, rest };
 }
 
+/**
+ * FerretDB carries out a write to one document as a read, then a write by `_id`, so two writes to
+ * the same document at once can both pass a guard (`{_id, owner}`) or lose one another's `$push`.
+ * In this process they are made to take turns, per document; every store of the process shares
+ * the turns, since tests run several in one process.
+ */
+const documentTurns = new SerialPerKey<string>();
+
 export interface MongoCollectionOptions {
   /**
    * The server is FerretDB. It answers from an index only a filter that is exactly
@@ -74,6 +83,12 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
     return doc && sift.default(split.rest)(doc) ? doc : null;
   }
 
+  /** With `idLookups`: runs a write to the document `_id` names after the other writes to it here. */
+  private inTurn<R>(id: unknown, write: () => Promise<R>): Promise<R> {
+    if (!this.options.idLookups || typeof id !== 'string') return write();
+    return documentTurns.run(`${this.coll.dbName}.${this.coll.collectionName}:${id}`, write);
+  }
+
   private conflict(err: unknown, id?: unknown): never {
     if (isDuplicateKey(err)) {
       throw new ConflictError(`a ${this.name} record with the same unique key already exists`, {
@@ -87,7 +102,7 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   async insert(doc: T): Promise<T> {
     try {
       const encoded = this.codec.encode(doc as unknown as Doc);
-      await retrying(() => this.coll.insertOne(encoded));
+      await this.inTurn(doc.id, () => retrying(() => this.coll.insertOne(encoded)));
     } catch (err) {
       this.conflict(err, doc.id);
     }
@@ -140,19 +155,21 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
-    const query = options.upsert ? this.codec.filter(filter) : await this.narrowed(filter);
-    if (!query) return null;
-    try {
-      const doc = await retrying(() =>
-        this.coll.findOneAndUpdate(query, this.codec.update(update), {
-          upsert: options.upsert ?? false,
-          returnDocument: 'after',
-        }),
-      );
-      return this.codec.decode<T>(doc as Doc | null);
-    } catch (err) {
-      return this.conflict(err);
-    }
+    return this.inTurn(this.codec.filter(filter)._id, async () => {
+      const query = options.upsert ? this.codec.filter(filter) : await this.narrowed(filter);
+      if (!query) return null;
+      try {
+        const doc = await retrying(() =>
+          this.coll.findOneAndUpdate(query, this.codec.update(update), {
+            upsert: options.upsert ?? false,
+            returnDocument: 'after',
+          }),
+        );
+        return this.codec.decode<T>(doc as Doc | null);
+      } catch (err) {
+        return this.conflict(err);
+      }
+    });
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
@@ -165,7 +182,9 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   async replace(doc: T): Promise<T> {
     const encoded = this.codec.encode(doc as unknown as Doc);
     try {
-      await retrying(() => this.coll.replaceOne({ _id: doc.id as never }, encoded, { upsert: true }));
+      await this.inTurn(doc.id, () =>
+        retrying(() => this.coll.replaceOne({ _id: doc.id as never }, encoded, { upsert: true })),
+      );
     } catch (err) {
       this.conflict(err, doc.id);
     }
@@ -173,9 +192,11 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    const query = await this.narrowed(filter);
-    if (!query) return false;
-    return (await retrying(() => this.coll.deleteOne(query))).deletedCount > 0;
+    return this.inTurn(this.codec.filter(filter)._id, async () => {
+      const query = await this.narrowed(filter);
+      if (!query) return false;
+      return (await retrying(() => this.coll.deleteOne(query))).deletedCount > 0;
+    });
   }
 
   async deleteMany(filter: Filter): Promise<number> {

@@ -64,6 +64,47 @@ for (const target of STORE_TARGETS) {
         expect(await coll.get(id)).toBeNull();
       });
 
+      it('of several guarded updates of one record at once, exactly one wins', async () => {
+        for (let round = 0; round < 20; round++) {
+          const id = await make({ status: 'scheduled' });
+          const won = await Promise.all(
+            ['a', 'b', 'c'].map((owner) =>
+              coll.updateOne({ id, status: 'scheduled' }, { $set: { status: 'running', owner } }),
+            ),
+          );
+          expect(won.filter(Boolean)).toHaveLength(1);
+          expect((await coll.get(id))?.owner).toBe(won.find(Boolean)?.owner);
+        }
+      });
+
+      it('keeps every $push and $inc made to one record at once', async () => {
+        const id = await make({ n: 0 });
+        await Promise.all(
+          Array.from({ length: 25 }, (_, i) =>
+            coll.updateOne({ id }, { $push: { seen: i } as never, $inc: { n: 1 } }),
+          ),
+        );
+        const rec = (await coll.get(id)) as Rec & { seen: number[] };
+        expect(rec.n).toBe(25);
+        expect([...rec.seen].sort((x, y) => x - y)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      });
+
+      it("a guarded delete racing a replacement record never removes the replacement (taking over a dead owner's claim)", async () => {
+        for (let round = 0; round < 20; round++) {
+          const id = await make({ owner: 'dead' });
+          const take = async (owner: string) => {
+            await coll.deleteOne({ id, owner: 'dead' });
+            return coll.insert({ id, owner } as Rec).then(
+              () => true,
+              () => false,
+            );
+          };
+          const took = await Promise.all(['live-1', 'live-2'].map(take));
+          expect(took.filter(Boolean)).toHaveLength(1);
+          expect((await coll.get(id))?.owner).toBe(took[0] ? 'live-1' : 'live-2');
+        }
+      });
+
       it('upserts a missing record named by id and conditions', async () => {
         const id = newId();
         const doc = await coll.updateOne({ id, status: 'requested' }, { $set: { n: 7 } }, { upsert: true });
