@@ -13,7 +13,7 @@
  */
 import { SquallError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { claimIsStale } from '../store/claims.js';
+import { breakStaleClaim, claimIsStale } from '../store/claims.js';
 import type { ClaimRecord, Store } from '../store/index.js';
 
 const PREFIX = 'lease:';
@@ -69,11 +69,10 @@ export class Leases {
     if (!current) return store.claim(key, this.owner);
     if (current.owner === this.owner) return true;
     if (!(await this.isStale(current, alive))) return false;
-    // Only the dead owner's claim is removed (the owner is in the filter), so two processes
-    // breaking it at once cannot remove each other's new claim; the unique insert picks one.
-    await store.claims.deleteOne({ id: key, owner: current.owner });
+    const broke = await breakStaleClaim(store, current, this.owner, this.options.ttlMs);
+    // Whoever broke it, the unique insert decides who holds it now.
     const won = await store.claim(key, this.owner);
-    if (won)
+    if (won && broke)
       this.options.logger?.info(
         { lease: name, previous_owner: current.owner },
         `took over lease ${name} from ${current.owner} (silent for longer than ${this.options.ttlMs} ms)`,

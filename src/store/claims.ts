@@ -23,3 +23,31 @@ export async function claimIsStale(
   const silentSince = Number.isNaN(beat) ? Date.parse(claim.claimed_at) : beat;
   return Number.isNaN(silentSince) || Date.now() - silentSince >= ttlMs;
 }
+
+/**
+ * Removes `stale`, a claim whose owner is dead, so that its key can be claimed again; true when
+ * this caller removed it. Of several processes breaking it at once only one proceeds: they race
+ * for a ticket named after the stale claim, a unique insert, which every MongoDB wire server makes
+ * atomic (a guarded delete is a read then a delete on FerretDB, so two breakers could both pass it
+ * and one remove the other's new claim). A ticket left by a breaker that died is itself broken.
+ */
+export async function breakStaleClaim(
+  store: Store,
+  stale: ClaimRecord,
+  breaker: string,
+  ttlMs: number,
+): Promise<boolean> {
+  const ticket = `${stale.id}#breaking:${stale.owner}@${stale.claimed_at}`;
+  if (!(await store.claim(ticket, breaker))) {
+    const held = await store.claims.get(ticket);
+    if (held && (await claimIsStale(store, held, ttlMs))) {
+      await store.claims.deleteOne({ id: ticket, owner: held.owner });
+    }
+    return false;
+  }
+  try {
+    return await store.claims.deleteOne({ id: stale.id, owner: stale.owner, claimed_at: stale.claimed_at });
+  } finally {
+    await store.claims.deleteOne({ id: ticket, owner: breaker });
+  }
+}

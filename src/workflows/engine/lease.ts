@@ -6,7 +6,7 @@
 import { SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { SerialPerKey } from '../../serial.js';
-import { claimIsStale, claimWorker } from '../../store/claims.js';
+import { breakStaleClaim, claimIsStale, claimWorker } from '../../store/claims.js';
 import type { Store } from '../../store/index.js';
 
 export interface LeaseOptions {
@@ -69,7 +69,7 @@ export class WorkflowLeases {
     if (!claim) return true;
     if (claimWorker(claim.owner) === this.options.workerId()) return false;
     if (!(await claimIsStale(store, claim, this.options.deadAfterMs))) return false;
-    await store.claims.deleteOne({ id: key, owner: claim.owner });
+    await breakStaleClaim(store, claim, this.options.workerId(), this.options.deadAfterMs);
     return true;
   }
 }

@@ -1,0 +1,19 @@
+// One "process" in the cross-process lease test: waits for the start time, then tries to take
+// over every lease in turn and prints the ones it got, as `TOOK <name>` lines.
+import os from 'node:os';
+import { Leases } from '../../src/scale/index.js';
+import { openStore } from '../../src/store/index.js';
+
+const [mongoUrl, worker, startAt, count] = process.argv.slice(2);
+const store = await openStore({ dataDir: os.tmpdir(), mongoUrl });
+await store.workers.updateOne(
+  { id: worker },
+  { $set: { heartbeat_at: new Date().toISOString() } },
+  { upsert: true },
+);
+const leases = new Leases({ store, workerId: () => worker, ttlMs: 5_000 });
+await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
+for (let i = 0; i < Number(count); i++) {
+  if (await leases.acquire(`takeover-${i}`)) process.stdout.write(`TOOK takeover-${i}\n`);
+}
+await store.close();
