@@ -13,7 +13,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
-import { newId } from '../../ids.js';
 import type { ExecutionService } from '../../executions/service.js';
 import { openParameters } from '../../executions/secrets.js';
 import { isCompleted, type ExecutionStatus } from '../../executions/status.js';
@@ -348,7 +347,7 @@ export class WorkflowEngine {
       };
       holder.state = state;
       const record: StateRecord = {
-        id: newId(),
+        id: exec.id,
         execution_id: exec.id,
         kind,
         status: 'running',
@@ -373,9 +372,7 @@ export class WorkflowEngine {
     exec: ExecutionRecord,
     reRun: { ref?: string; tasks?: string[]; reset?: string[] },
   ): Promise<RunnerResult> {
-    const old = (await this.store.workflows.findOne({
-      execution_id: String(reRun.ref),
-    })) as StateRecord | null;
+    const old = await this.stateOf(String(reRun.ref));
     if (!old) {
       return {
         status: 'failed',
@@ -407,7 +404,7 @@ export class WorkflowEngine {
       const requests = conductor.rerun({ tasks: reRun.tasks ?? [], noReset: reRun.reset ?? [] });
       this.enqueue(state, fromOrquesta(requests));
       const record: StateRecord = {
-        id: newId(),
+        id: exec.id,
         execution_id: exec.id,
         kind: 'orquesta',
         status: conducted.status,
@@ -455,9 +452,20 @@ export class WorkflowEngine {
   // ---- loading and saving -----------------------------------------------------------------
 
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
-    const record = (await this.store.workflows.findOne({ execution_id: executionId })) as StateRecord | null;
+    const record = await this.stateOf(executionId);
     if (!record) return null;
     return { record, conducted: this.revive(record) };
+  }
+
+  /**
+   * The stored state of a workflow execution. It is stored under the execution's id, a lookup every
+   * store answers from its primary index (FerretDB scans the collection for any other filter: 83 ms
+   * per load with 2,000 past workflows, against 1 ms). States stored before that have an id of their
+   * own and are found by execution_id.
+   */
+  private async stateOf(executionId: string): Promise<StateRecord | null> {
+    return ((await this.store.workflows.get(executionId)) ??
+      (await this.store.workflows.findOne({ execution_id: executionId }))) as StateRecord | null;
   }
 
   private revive(record: StateRecord): Conducted {
@@ -496,6 +504,7 @@ export class WorkflowEngine {
    */
   private async pump(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
     const state = record.state;
+    let answered = false;
     for (let round = 0; ; round++) {
       if (round > 10_000) {
         throw new SquallError(
@@ -509,10 +518,9 @@ export class WorkflowEngine {
         continue;
       }
       const open = state.tasks.filter((t) => !t.applied && !t.inherited && t.execution_id);
-      if (open.length === 0) return;
-      const children = await this.store.executions.find({
-        id: { $in: open.map((t) => t.execution_id as string) },
-      });
+      const children = open.length
+        ? await this.store.executions.find({ id: { $in: open.map((t) => t.execution_id as string) } })
+        : [];
       const byId = new Map(children.map((c) => [c.id, c]));
       let progressed = false;
       const ready = state.tasks
@@ -525,6 +533,7 @@ export class WorkflowEngine {
         );
       for (const { t, child } of ready) {
         if (isCompleted(child.status)) {
+          if (t.reported === 'pending') answered = true;
           t.applied = true;
           t.status = child.status;
           t.result = child.result ?? null;
@@ -541,7 +550,16 @@ export class WorkflowEngine {
           }
         }
       }
-      if (!progressed) return;
+      if (progressed) continue;
+      // An answered inquiry resumes the workflow it paused (st2 resumes the root when the inquiry
+      // is answered). Answered before the pause was stored, the inquiry service found the workflow
+      // still running and had nothing to resume: the workflow resumes here instead of staying paused.
+      if (answered && (conducted.status === 'paused' || conducted.status === 'pausing')) {
+        answered = false;
+        this.enqueue(state, conducted.resume());
+        continue;
+      }
+      return;
     }
   }
 
@@ -678,6 +696,12 @@ export class WorkflowEngine {
     if (isCompleted(exec.status)) return;
     const target = conducted.status;
     const svc = this.executions();
+    if (exec.status === 'paused' && !['paused', 'pausing', 'canceling', 'canceled'].includes(target)) {
+      // Resumed by the engine (its inquiry was answered): the history shows the resume.
+      await svc.setStatus(execId, 'resuming');
+      await svc.setStatus(execId, 'running');
+      if (target === 'running') return;
+    }
     if (FINAL.includes(target)) {
       await svc.completeExternally(execId, target as ExecutionStatus, conducted.result());
       return;
@@ -811,6 +835,15 @@ export class WorkflowEngine {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
       const { record, conducted } = loaded;
+      if (conducted.status !== 'paused' && conducted.status !== 'pausing') {
+        // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
+        throw new SquallError(
+          'WORKFLOW_NOT_PAUSED',
+          `Execution ${id} is ${conducted.status}; only a paused (or pausing) workflow can be resumed`,
+          { id, status: conducted.status },
+          409,
+        );
+      }
       for (const t of record.state.tasks)
         if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
       this.enqueue(record.state, conducted.resume());
@@ -850,7 +883,7 @@ export class WorkflowEngine {
         { id, runner: exec.runner.name, field: 'tasks' },
       );
     }
-    const record = (await this.store.workflows.findOne({ execution_id: id })) as StateRecord | null;
+    const record = await this.stateOf(id);
     if (!record) throw new NotFoundError('Workflow state of execution', id);
     try {
       // A dry run on a copy: the conductor knows which tasks may be re-run.
@@ -887,7 +920,7 @@ export class WorkflowEngine {
 
   /** The task executions of a workflow (for `--show-tasks` and tests). */
   async taskExecutions(id: string): Promise<TaskExecution[]> {
-    const record = (await this.store.workflows.findOne({ execution_id: id })) as StateRecord | null;
+    const record = await this.stateOf(id);
     if (!record) throw new NotFoundError('Workflow state of execution', id);
     return record.state.tasks;
   }

@@ -113,6 +113,26 @@ for (const target of STORE_TARGETS) {
         expect(JSON.stringify(state)).toContain('"seen_by_task":true');
       });
 
+      it('an answer that lands before the workflow has stored its pause still resumes it', async () => {
+        const wf = await run();
+        const id = await pausedOnAsk(wf);
+        // The end state of that race: the ask is answered, but the inquiry service found the
+        // workflow still running (its pause not yet stored), so it had nothing to resume.
+        await api.services.store.executions.updateOne(
+          { id },
+          {
+            $set: {
+              status: 'succeeded',
+              result: { response: { approved: true } },
+              end_timestamp: new Date().toISOString(),
+            },
+          },
+        );
+        const e = await finished(wf);
+        expect(e.status).toBe('succeeded');
+        expect(e.result.output).toEqual({ outcome: 'approved' });
+      });
+
       it('without a policy a "no" is just data: the workflow takes its declined branch', async () => {
         const wf = await run();
         const id = await pausedOnAsk(wf);
