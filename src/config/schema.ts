@@ -582,7 +582,8 @@ export const configSchema = {
           type: 'integer',
           minimum: 0,
           default: 0,
-          description: 'Delete completed executions (with their output and stored results) older than this.',
+          description:
+            'Delete completed executions (with their output, stored results and workflow state) older than this.',
         },
         execution_output_days: {
           type: 'integer',

@@ -51,6 +51,9 @@ export class Retention {
           report.execution_output =
             (report.execution_output ?? 0) +
             (await store.executionOutput.deleteMany({ execution_id: { $in: ids } }));
+          report.workflow_states =
+            (report.workflow_states ?? 0) +
+            (await store.workflows.deleteMany({ execution_id: { $in: ids } }));
           for (const row of rows) {
             const ref = resultRefOf((row as { result?: unknown }).result);
             if (ref) await deleteResult(this.services, ref);
