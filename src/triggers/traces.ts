@@ -63,13 +63,13 @@ export async function resolveTrace(
   return trace;
 }
 
-/** Adds one component to a trace (once: the same object with the same cause is not added again). */
 /**
- * Updates of one trace run one after another in this process: FerretDB applies `$push` as
- * read-modify-write, so two concurrent pushes could lose one of the components.
+ * Adds of one trace run one after another in this process: each reads the trace to add a component
+ * only once, so two concurrent adds of the same component would both push it.
  */
 const traceQueues = new SerialPerKey();
 
+/** Adds one component to a trace (once: the same object with the same cause is not added again). */
 export function addToTrace(
   services: Services,
   traceId: string,

@@ -155,8 +155,9 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
-    return this.inTurn(this.codec.filter(filter)._id, async () => {
-      const query = options.upsert ? this.codec.filter(filter) : await this.narrowed(filter);
+    const encoded = this.codec.filter(filter);
+    return this.inTurn(encoded._id, async () => {
+      const query = options.upsert ? encoded : await this.narrowed(encoded);
       if (!query) return null;
       try {
         const doc = await retrying(() =>
@@ -173,7 +174,7 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const query = await this.narrowed(filter);
+    const query = await this.narrowed(this.codec.filter(filter));
     if (!query) return 0;
     const res = await retrying(() => this.coll.updateMany(query, this.codec.update(update)));
     return res.modifiedCount;
@@ -192,22 +193,25 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
-    return this.inTurn(this.codec.filter(filter)._id, async () => {
-      const query = await this.narrowed(filter);
+    const encoded = this.codec.filter(filter);
+    return this.inTurn(encoded._id, async () => {
+      const query = await this.narrowed(encoded);
       if (!query) return false;
       return (await retrying(() => this.coll.deleteOne(query))).deletedCount > 0;
     });
   }
 
   async deleteMany(filter: Filter): Promise<number> {
-    const query = await this.narrowed(filter);
+    const query = await this.narrowed(this.codec.filter(filter));
     if (!query) return 0;
     return (await retrying(() => this.coll.deleteMany(query))).deletedCount;
   }
 
-  /** The server-side filter for a write: `{_id}` once the record is checked here, null when none matches. */
-  private async narrowed(filter: Filter): Promise<Doc | null> {
-    const query = this.codec.filter(filter);
+  /**
+   * The server-side filter for a write of the encoded `query`: `{_id}` once the record is checked
+   * here, null when none matches.
+   */
+  private async narrowed(query: Doc): Promise<Doc | null> {
     const one = await this.byId(query);
     if (one === undefined) return query;
     return one ? { _id: one._id } : null;

@@ -697,7 +697,7 @@ export class WorkflowEngine {
     const target = conducted.status;
     const svc = this.executions();
     if (exec.status === 'paused' && !['paused', 'pausing', 'canceling', 'canceled'].includes(target)) {
-      // Resumed by the engine (its inquiry was answered): the history shows the resume.
+      // Resumed (by a user, or by the engine when its inquiry was answered): the history shows it.
       await svc.setStatus(execId, 'resuming');
       await svc.setStatus(execId, 'running');
       if (target === 'running') return;
@@ -708,7 +708,6 @@ export class WorkflowEngine {
     }
     if (target === exec.status) return;
     if (target === 'running') {
-      if (exec.status === 'paused') await svc.setStatus(execId, 'resuming');
       if (exec.status !== 'canceling') await svc.setStatus(execId, 'running');
       return;
     }
