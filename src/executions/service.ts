@@ -24,6 +24,9 @@ import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
 
+/** The longest delay before a run: a year. A Date past ~2^53 ms is invalid, and ran at once. */
+export const MAX_DELAY_MS = 365 * 86_400_000;
+
 export interface ExecutionRequest {
   action: string;
   parameters?: Record<string, unknown>;
@@ -204,6 +207,14 @@ export class ExecutionService {
   }
 
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    if (
+      req.delay !== undefined &&
+      !(Number.isInteger(req.delay) && req.delay >= 0 && req.delay <= MAX_DELAY_MS)
+    )
+      throw new ValidationError(
+        `delay: must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS} (a year), got ${JSON.stringify(req.delay)}`,
+        { field: 'delay', value: req.delay },
+      );
     if (req.id) {
       const stored = await this.store.executions.get(req.id);
       if (stored) return stored;

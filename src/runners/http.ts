@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
 import { Agent, FormData, ProxyAgent, request, type Dispatcher } from 'undici';
 import { SquallError, errorMessage } from '../errors.js';
@@ -205,7 +206,7 @@ export const httpRequestRunner: Runner = {
     const timeoutRaw = param(ctx, 'timeout');
     const timeout = timeoutRaw === undefined || timeoutRaw === null ? DEFAULT_TIMEOUT : Number(timeoutRaw);
     const timeoutController = new AbortController();
-    const timer = timeout > 0 ? setTimeout(() => timeoutController.abort(), timeout * 1000) : undefined;
+    const timer = timeout > 0 ? setLongTimeout(() => timeoutController.abort(), timeout * 1000) : undefined;
     const signal = AbortSignal.any([ctx.signal, timeoutController.signal]);
     const followRedirects = ctx.runnerParameters.allow_redirects === true;
 
@@ -278,7 +279,7 @@ export const httpRequestRunner: Runner = {
         },
       };
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       await Promise.all(dispatchers.map((d) => d.close().catch(() => undefined)));
     }
   },
