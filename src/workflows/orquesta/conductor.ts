@@ -338,7 +338,11 @@ export class OrquestaConductor {
     for (const e of this.graph.out.get(taskId) ?? []) {
       if (e.dst === 'continue') continue;
       if (!entry.next[transitionId(e.dst, e.key)]) continue;
-      if (evalJoinReady && this.graph.barriers.has(e.dst) && this.inboundStatus(e.dst, route) === 'not_satisfied')
+      if (
+        evalJoinReady &&
+        this.graph.barriers.has(e.dst) &&
+        this.inboundStatus(e.dst, route) === 'not_satisfied'
+      )
         continue;
       return true;
     }
