@@ -135,6 +135,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/aliasexecution',
+      responses: { 404: 'No action alias has this name, or its action does not exist.' },
       summary: 'Execute an alias with a command (st2 §5.4); 201 {execution, actionalias, message, extra}',
       tag: 'actionalias',
       status: 201,
@@ -266,6 +267,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/message',
+      responses: { 404: 'The chat route, adapter or connection named does not exist.' },
       summary: 'Post a message to a notification route or an adapter channel (sdk.chat.postMessage)',
       tag: 'chatops',
       status: 201,
@@ -336,6 +338,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/result',
+      responses: { 404: 'The execution or the chat route named does not exist.' },
       summary: "Post an execution's formatted result to a route or channel (sdk.chat.postResult)",
       tag: 'chatops',
       status: 201,
