@@ -100,11 +100,9 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     if (args.length === 0 || args[0] === undefined) return publicCtx(scope.ctx);
     const name = String(args[0]);
     if (!(name in scope.ctx)) {
-      throw new SquallError(
-        'EXPRESSION_VARIABLE_UNDEFINED',
-        `The variable "${name}" is referenced before assignment.`,
-        { variable: name },
-      );
+      throw new SquallError('EXPRESSION_VARIABLE_UNDEFINED', `The variable "${name}" is undefined.`, {
+        variable: name,
+      });
     }
     return scope.ctx[name];
   };
@@ -205,11 +203,11 @@ function evaluationError(expression: string, err: unknown, language: string): Sq
   const reason =
     err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
-  const undefinedVar = /The variable "([^"]+)" is referenced before assignment/.exec(cause);
+  const undefinedVar = /The variable "([^"]+)" is undefined/.exec(cause);
   const missingKey = /key "?([^"]*?)"? is not in the dictionary/.exec(reason);
   let message: string;
   if (undefinedVar) {
-    message = `${kind}: Unable to evaluate expression '${expression}'. VariableUndefinedError: The variable "${undefinedVar[1]}" is referenced before assignment.`;
+    message = `${kind}: Unable to evaluate expression '${expression}'. VariableUndefinedError: The variable "${undefinedVar[1]}" is undefined.`;
   } else if (missingKey && language === 'yaql') {
     message = `${kind}: Unable to resolve key '${missingKey[1]}' in expression '${expression}' from context.`;
   } else {
