@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
-import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
@@ -38,6 +38,11 @@ export interface ExecutionRequest {
   parent?: string;
   /** st2's top-level links for rule-fired executions: rule, trigger, trigger_type, trigger_instance. */
   links?: { rule?: unknown; trigger?: unknown; trigger_type?: unknown; trigger_instance?: unknown };
+  /**
+   * The execution's id, for a request that may repeat one whose process died (a rule enforcement
+   * taken over): when it is already stored, that execution is returned and nothing is requested.
+   */
+  id?: string;
 }
 
 /** What the executions service needs from the rest of Squall, injected so each part is testable. */
@@ -139,6 +144,10 @@ export class ExecutionService {
   }
 
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    if (req.id) {
+      const stored = await this.store.executions.get(req.id);
+      if (stored) return stored;
+    }
     const action = await this.getAction(req.action);
     if (action.enabled === false) {
       throw new SquallError('ACTION_DISABLED', `Action "${action.ref}" is disabled and cannot be executed`, {
@@ -156,7 +165,7 @@ export class ExecutionService {
       );
     }
     const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
-    const id = newId();
+    const id = req.id ?? newId();
     const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
     if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
@@ -211,7 +220,14 @@ export class ExecutionService {
     };
     // Entered first: an execution stored without its entry would be invisible to recovery.
     await liveExecutions(this.services).enter(id, 'requested');
-    await this.store.executions.insert(record);
+    try {
+      await this.store.executions.insert(record);
+    } catch (err) {
+      // A repeat racing the request it repeats: that one stored it first.
+      const stored = req.id && err instanceof ConflictError ? await this.store.executions.get(id) : null;
+      if (stored) return stored;
+      throw err;
+    }
     if (req.parent)
       await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
     this.publish('create', record);

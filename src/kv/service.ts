@@ -1,5 +1,6 @@
 import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
+import { nameProblem } from '../names.js';
 import type { EventBus } from '../events/index.js';
 import type { ActionDatastore } from '../runners/types.js';
 import type { Filter, KeyValuePairRecord, Store } from '../store/index.js';
@@ -172,6 +173,12 @@ export class KeyValueService {
   }
 
   async set(name: string, value: string, opts: SetOptions = {}): Promise<KeyValuePair> {
+    // Checked on write only: a key stored before the rule existed can still be read and deleted.
+    const problem = nameProblem(name, 'key');
+    if (problem) {
+      const shown = JSON.stringify(String(name).slice(0, 60));
+      throw new SquallError('KV_NAME_INVALID', `key name ${shown}: ${problem}`, { field: 'name' });
+    }
     const { scope, user, uid } = this.where(name, opts);
     if (typeof value !== 'string') {
       throw new SquallError(

@@ -95,6 +95,36 @@ for (const target of STORE_TARGETS) {
         expect(delayedOnes.length).toBeGreaterThanOrEqual(4);
       });
 
+      it('takes back the slots of an execution that completed without freeing them (its process died)', async () => {
+        const { store } = svc.services;
+        const gone = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          user: 'tester',
+        });
+        await waitFor(
+          async () => (await store.executions.get(gone.id))?.status === 'succeeded',
+          'the first run',
+        );
+        // Its process took both slots and died before recording them: completion freed neither.
+        for (const slot of [0, 1])
+          await store.claims.insert({
+            id: `concurrency:test.local_concurrency:core.local:${slot}`,
+            owner: gone.id,
+            claimed_at: new Date().toISOString(),
+          });
+        const next = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          user: 'tester',
+        });
+        expect(next.status).toBe('scheduled');
+        await waitFor(
+          async () => (await store.executions.get(next.id))?.status === 'succeeded',
+          'the next run',
+        );
+      });
+
       it('re-runs a failing action as many times as the retry policy says', async () => {
         const first = await executions().request({
           action: 'core.local_sudo',
