@@ -7,6 +7,7 @@ import {
   formatExecutionResult,
   humanDisplay,
   normaliseFormats,
+  partialMatches,
   matchAlias,
   type AliasLike,
   type AliasParameters,
@@ -226,6 +227,19 @@ export class ChatPipeline {
     }
     const match = matchAlias(this.aliases, command);
     if (match.kind === 'none') {
+      const partial = partialMatches(this.aliases, command);
+      if (partial.length > 0) {
+        // It names a command but leaves out parameters: show how to say it.
+        audit.outcome = 'bad_parameters';
+        audit.alias = aliasRef(partial[0].alias);
+        const usages = partial.map((p) => `  ${this.config.prefix}${humanDisplay(p.display)}`);
+        await reply(
+          `"${command.slice(0, 100)}" is missing something. Usage:\n${usages.join('\n')}\n` +
+            '(<name> is required, [name] has a default; quote values with spaces.)',
+          true,
+        );
+        return;
+      }
       audit.outcome = 'no_match';
       const tips = match.suggestions.map((s) => `  ${this.config.prefix}${humanDisplay(s.display)}`);
       await reply(

@@ -162,6 +162,25 @@ for (const target of STORE_TARGETS) {
         expect(reply.whisperTo).toBe(alice.id);
       });
 
+      it('answers a command that leaves out its parameters with the usage, privately', async () => {
+        const id = await shell.say(alice, '!hello', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('"hello" is missing something. Usage:\n  !hello <who>');
+        expect(reply.text).not.toContain("I don't know");
+        expect(reply.whisperTo).toBe(alice.id);
+      });
+
+      it("keeps quotes inside a value: !sh echo 'a b' runs echo 'a b'", async () => {
+        const id = await shell.say(alice, "!sh echo 'a  b'", { channel: 'dev' });
+        const result = await waitFor(
+          () => botSaid('dev', id).find((m) => m.text.startsWith('exit 0')),
+          'the result',
+          20_000,
+        );
+        // The shell got both quotes, so the two spaces survive.
+        expect(result.text).toContain('a  b');
+      });
+
       it('lists the candidates of an ambiguous command', async () => {
         const id = await shell.say(alice, '!restart web1', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
