@@ -30,6 +30,7 @@ import {
 import { maskTriggerParameters } from '../triggers/triggers.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
+import { splitRef } from '../names.js';
 
 /** The criteria verdict of one rule for one payload (what the rule tester prints too). */
 export function matchRule(
@@ -319,7 +320,7 @@ export class RulesEngine {
         execution_id: execution.id,
         status: execution.status,
         start_timestamp: execution.start_timestamp,
-        action_name: execution.action.name ?? execution.action.ref.split('.').slice(1).join('.'),
+        action_name: execution.action.name ?? splitRef(execution.action.ref).name,
         action_ref: execution.action.ref,
         runner_ref: execution.runner.name,
         parameters: presented.parameters ?? {},

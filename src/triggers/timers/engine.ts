@@ -19,6 +19,7 @@ import type { RuleRecord, TriggerRecord } from '../../store/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
 import { planTicks, type CatchUpPolicy } from './catchup.js';
 import { TIMER_TYPES, timerSchedule, type TimerSchedule, type TimerType } from './schedule.js';
+import { splitRef } from '../../names.js';
 
 export const TIMER_TICK_JOB = 'timer.tick';
 
@@ -345,8 +346,7 @@ export class TimerEngine {
     const out: TimerView[] = [];
     for (const timer of timers.values()) {
       if (filter.type && timer.type !== filter.type) continue;
-      const [pack, ...rest] = timer.ref.split('.');
-      const name = rest.join('.');
+      const { pack, name } = splitRef(timer.ref);
       out.push({
         id: byRef.get(timer.ref)?.id ?? name,
         ref: timer.ref,
