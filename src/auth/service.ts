@@ -7,6 +7,7 @@ import {
   loadRbacDefinitions,
   RbacPolicy,
   type RbacDefinitions,
+  type RbacUser,
   type RoleAssignmentDefinition,
 } from './rbac.js';
 import { generatePassword, hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
@@ -197,6 +198,16 @@ export class AuthService {
       .filter((a) => a.enabled && a.username === name)
       .flatMap((a) => a.roles);
     return [...new Set([...base, ...fromFiles])];
+  }
+
+  /**
+   * The user a background job acts as, with their effective roles. The system user
+   * (`rules.system_user`, stanley) runs rules and sensors and is an admin, as in st2.
+   */
+  async actingUser(name: string): Promise<RbacUser> {
+    const roles = await this.effectiveRoles(name);
+    const system = this.services.config.rules?.system_user ?? 'stanley';
+    return { name, roles: name === system ? [...roles, 'system_admin'] : roles };
   }
 
   // ---- tokens ----------------------------------------------------------------------------------

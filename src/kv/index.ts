@@ -21,3 +21,10 @@ export {
   secretBox,
 } from './crypto.js';
 export { kvRoutes } from './routes.js';
+export {
+  secretReader,
+  templateDecryptor,
+  datastoreGet,
+  decryptRefused,
+  type SecretReader,
+} from './access.js';
