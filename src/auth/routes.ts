@@ -133,6 +133,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/apikeys',
     summary: 'List API keys (yours; admins see everyone’s, or one user’s with ?user=)',
+    auth: 'account',
     tag: 'auth',
     query: { type: 'object', properties: { user: { type: 'string' } } },
     handler: async ({ req, query }) => {
@@ -154,6 +155,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'post',
     path: '/api/v1/apikeys',
     summary: 'Create an API key; the key is in this answer only',
+    auth: 'account',
     tag: 'auth',
     status: 201,
     body: {
@@ -189,6 +191,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'One API key (by id or by the key itself)',
+    auth: 'account',
     tag: 'auth',
     handler: async ({ req, params }) => {
       return apiKeyView(await loadKey(req, params.id_or_key, 'api_key_view'));
@@ -199,6 +202,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'put',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'Enable, disable or change the metadata of an API key',
+    auth: 'account',
     tag: 'auth',
     body: {
       type: 'object',
@@ -215,6 +219,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'Delete an API key',
+    auth: 'account',
     tag: 'auth',
     status: 204,
     handler: async ({ req, res, params }) => {
@@ -288,6 +293,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/rbac/role_assignments',
     summary: 'Role assignments (yours; admins see everyone’s)',
+    auth: 'account',
     tag: 'rbac',
     query: { type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' } } },
     handler: async ({ req, query }) => {
@@ -306,6 +312,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/rbac/role_assignments/:id',
     summary: 'One role assignment (id is <user>:<role>)',
+    auth: 'account',
     tag: 'rbac',
     handler: async ({ req, params }) => {
       const user = rbacUser(req);
@@ -320,6 +327,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'post',
     path: '/api/v1/rbac/role_assignments',
     summary: 'Give a user a role (admin)',
+    auth: 'account',
     tag: 'rbac',
     status: 201,
     body: {
@@ -339,6 +347,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/rbac/role_assignments/:id',
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
+    auth: 'account',
     tag: 'rbac',
     status: 204,
     handler: async ({ req, res, params }) => {
@@ -355,6 +364,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/users',
     summary: 'List users (admin)',
+    auth: 'account',
     tag: 'auth',
     handler: async ({ req }) => {
       requireAdmin(req, 'listing users');
@@ -366,6 +376,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'post',
     path: '/api/v1/users',
     summary: 'Create a user (admin)',
+    auth: 'account',
     tag: 'auth',
     status: 201,
     body: {
@@ -388,23 +399,46 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'put',
     path: '/api/v1/users/:name',
-    summary: 'Change a user’s password, roles or enabled flag (admin; anyone may change their own password)',
+    summary:
+      'Change a user’s password, roles or enabled flag (admin; anyone may change their own password with current_password). A new password revokes the user’s tokens',
+    auth: 'account',
     tag: 'auth',
     body: {
       type: 'object',
       additionalProperties: false,
       properties: {
         password: { type: 'string', minLength: 1 },
+        current_password: {
+          type: 'string',
+          description: 'The password being replaced; required when non-admins change their own',
+        },
         enabled: { type: 'boolean' },
         roles: { type: 'array', items: { type: 'string' } },
       },
     },
     handler: async ({ req, params, body }) => {
-      const b = body as { password?: string; enabled?: boolean; roles?: string[] };
-      const self = callerOf(req).user === params.name;
+      const b = body as { password?: string; current_password?: string; enabled?: boolean; roles?: string[] };
+      const user = rbacUser(req);
+      const admin = !auth().policy.enabled || isAdmin(user);
+      const self = user.name === params.name;
       if (!self || b.enabled !== undefined || b.roles !== undefined)
         requireAdmin(req, 'changing other users');
-      return auth().updateUser(params.name, b);
+      // Whoever holds a token of the user must not be able to take the account over with it.
+      if (
+        b.password !== undefined &&
+        !admin &&
+        !(await auth().checkPassword(params.name, b.current_password))
+      ) {
+        throw new PermissionError(
+          `changing the password of user "${params.name}" needs their current password (current_password) or an admin`,
+          { user: params.name },
+        );
+      }
+      return auth().updateUser(params.name, {
+        password: b.password,
+        enabled: b.enabled,
+        roles: b.roles,
+      });
     },
   });
 
@@ -412,6 +446,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/users/:name',
     summary: 'Delete a user with their tokens and API keys (admin)',
+    auth: 'account',
     tag: 'auth',
     status: 204,
     handler: async ({ req, res, params }) => {
