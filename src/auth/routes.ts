@@ -4,7 +4,7 @@ import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import { AUTH_COOKIE, callerOf, getAuthService } from './authenticate.js';
 import { isAdmin, PERMISSION_TYPES, uids, type RbacUser, type RoleDefinition } from './rbac.js';
-import { apiKeyView, unauthorized } from './service.js';
+import { apiKeyView, unauthorized, type AuthService } from './service.js';
 
 const metadataSchema = { type: 'object', additionalProperties: true };
 
@@ -60,10 +60,35 @@ export function authRoutes(router: ApiRouter, services: Services): void {
         });
       }
       const ttl = b.ttl === undefined || b.ttl === null ? undefined : Number(b.ttl);
-      const token = await auth().login(creds.user, creds.password, {
-        ttl,
-        metadata: b.metadata as Record<string, unknown> | undefined,
-      });
+      const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      const audit = { event: 'auth.login', user: creds.user, address };
+      try {
+        auth().throttle.check(creds.user, address);
+      } catch (err) {
+        if (err instanceof SquallError && err.status === 429) {
+          res.setHeader('Retry-After', String(err.context.retryAfter));
+          services.logger.warn({ ...audit, outcome: 'throttled' }, 'login refused: too many failed logins');
+        }
+        throw err;
+      }
+      let token: Awaited<ReturnType<AuthService['login']>>;
+      try {
+        token = await auth().login(creds.user, creds.password, {
+          ttl,
+          metadata: b.metadata as Record<string, unknown> | undefined,
+        });
+      } catch (err) {
+        if (err instanceof SquallError && err.status === 401) {
+          auth().throttle.failed(creds.user, address);
+          services.logger.warn(
+            { ...audit, outcome: 'failed' },
+            'login failed: invalid user name or password',
+          );
+        }
+        throw err;
+      }
+      auth().throttle.succeeded(creds.user);
+      services.logger.info({ ...audit, outcome: 'succeeded' }, 'login');
       const secure = auth().settings.cookie_secure ? '; Secure' : '';
       res.setHeader(
         'Set-Cookie',

@@ -12,6 +12,7 @@ import {
   type RoleAssignmentDefinition,
 } from './rbac.js';
 import { generatePassword, hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
+import { LoginThrottle } from './throttle.js';
 import type { AuthContext } from './types.js';
 
 /** st2's token shape (`POST /auth/v1/tokens`). */
@@ -61,11 +62,13 @@ export function unauthorized(message: string, context: Record<string, unknown> =
  */
 export class AuthService {
   readonly settings: AuthSettings;
+  readonly throttle: LoginThrottle;
   policy: RbacPolicy;
   private definitions: RbacDefinitions = { roles: [], assignments: [] };
 
   constructor(private readonly services: Services) {
     this.settings = authSettings(services.config);
+    this.throttle = new LoginThrottle(this.settings.login_throttle);
     this.policy = new RbacPolicy([], rbacSettings(services.config));
   }
 

@@ -141,6 +141,33 @@ export const configSchema = {
           default: false,
           description: 'Mark the web UI auth cookie Secure (set true behind HTTPS).',
         },
+        login_throttle: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description:
+            'Failed logins (POST /auth/v1/tokens) allowed per user and per client address within a window; beyond them logins answer 429 with Retry-After. Counted per process.',
+          properties: {
+            window_seconds: {
+              type: 'integer',
+              minimum: 1,
+              default: 300,
+              description: 'Length of the window failed logins are counted in, in seconds.',
+            },
+            max_failures_per_user: {
+              type: 'integer',
+              minimum: 1,
+              default: 10,
+              description: 'Failed logins for one user name within the window (any address).',
+            },
+            max_failures_per_address: {
+              type: 'integer',
+              minimum: 1,
+              default: 30,
+              description: 'Failed logins from one client address within the window (any user).',
+            },
+          },
+        },
       },
     },
     rbac: {
