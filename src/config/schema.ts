@@ -717,5 +717,33 @@ export const configSchema = {
         },
       },
     },
+    egress: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Where the http-request runner (core.http) may connect, whatever an action asks: hosts are resolved and every address they reach is checked, before each request and redirect.',
+      properties: {
+        block_metadata: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Deny link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services (169.254.169.254, fd00:ec2::254, 100.100.100.200, metadata.google.internal).',
+        },
+        deny: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'CIDRs (10.0.0.0/8), addresses or host names never called. Deny wins over allow.',
+        },
+        allow: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            'When not empty, only these may be called: a host whose name is listed, or whose every address is in a listed CIDR or address.',
+        },
+      },
+    },
   },
 } as const;

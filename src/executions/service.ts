@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
 import { getRunner } from '../runners/index.js';
+import type { EgressSettings } from '../runners/index.js';
 import type { ActionDatastore, OutputType, RunnerContext, RunnerResult } from '../runners/types.js';
 import type { Services } from '../service/types.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
@@ -413,6 +414,7 @@ export class ExecutionService {
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
       try {

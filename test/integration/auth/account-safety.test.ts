@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { defaultSubsystems } from '../../../src/subsystems.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
-import { waitFor } from '../../support/wait.js';
+import { allSubsystems, finishedExecution, startTestApi, type TestApi } from '../../support/api.js';
 
 /**
  * Issue 18 items 12 and 13: an action's token cannot take its user's account over, a password
  * change needs the current password and ends the user's logins, and the last admin cannot drop
  * their own admin role.
  */
-
-function allSubsystems() {
-  const { config } = loadConfig({ env: {}, overrides: {} });
-  return defaultSubsystems(config).filter((s) => s.name !== 'auth' && s.name !== 'kv');
-}
 
 function basic(user: string, password: string): string {
   return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
@@ -22,7 +14,7 @@ function basic(user: string, password: string): string {
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi({ subsystems: allSubsystems() });
+  api = await startTestApi({ subsystems: await allSubsystems() });
 }, 60_000);
 
 afterAll(async () => {
@@ -51,15 +43,7 @@ describe("an action's token (ST2_ACTION_AUTH_TOKEN)", () => {
       body: { action: 'core.local', parameters: { cmd } },
     });
     expect(res.status).toBe(201);
-    const e = await waitFor(
-      async () => {
-        const x = (await api.request('GET', `/api/v1/executions/${res.body.id}`)).body;
-        return ['succeeded', 'failed'].includes(x.status) ? x : null;
-      },
-      'the action to finish',
-      30_000,
-      100,
-    );
+    const e = await finishedExecution(api, res.body.id);
     expect(e.result.stdout.split('\n')).toEqual(['403', '403', '403', '200', '200']);
     expect((await login('oliver', 'taken-over')).status).toBe(401);
     expect((await login('oliver', 'oliver-original')).status).toBe(201);

@@ -1,9 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { defaultSubsystems } from '../../../src/subsystems.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
+import { allSubsystems, finishedExecution, startTestApi, type TestApi } from '../../support/api.js';
 import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
@@ -16,11 +14,6 @@ import { waitFor } from '../../support/wait.js';
 
 const SYSTEM_SECRET = 'system-plaintext-7f3a91';
 const USER_SECRET = 'olivers-own-plaintext-c21';
-
-function allSubsystems() {
-  const { config } = loadConfig({ env: {}, overrides: {} });
-  return defaultSubsystems(config).filter((s) => s.name !== 'auth' && s.name !== 'kv');
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -63,16 +56,7 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
   const run = async (token: string, action: string, parameters: Record<string, unknown>) =>
     api.request('POST', '/api/v1/executions', { token, body: { action, parameters } });
 
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const e = (await api.request('GET', `/api/v1/executions/${id}`)).body;
-        return ['succeeded', 'failed'].includes(e.status) ? e : null;
-      },
-      `execution ${id} to finish`,
-      60_000,
-      100,
-    );
+  const finished = (id: string) => finishedExecution(api, id);
 
   /** The first enforcement of the rule that has `field` (a failure reason, an execution). */
   const enforcementOf = (ruleRef: string, field: string) =>
@@ -97,7 +81,10 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
   beforeAll(async () => {
     packs = tempDir('squall-sec-packs-');
     writePack(packs.dir);
-    api = await startTestApi({ subsystems: allSubsystems(), overrides: { 'packs.paths': [packs.dir] } });
+    api = await startTestApi({
+      subsystems: await allSubsystems(),
+      overrides: { 'packs.paths': [packs.dir] },
+    });
     const reg = await api.request('POST', '/api/v1/packs/register', { body: { packs: ['sectest'] } });
     expect(reg.status, JSON.stringify(reg.body)).toBeLessThan(300);
     operator = await api.tokenFor('oliver', ['operator']);
