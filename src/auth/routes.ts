@@ -43,7 +43,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/auth/v1/tokens',
-    responses: { 401: 'The credentials (basic auth or API key) are not valid.' },
+    responses: {
+      401: 'The credentials (basic auth or API key) are not valid.',
+      429: 'Too many failed logins for this user or address (auth.login_throttle); see Retry-After.',
+    },
     summary: 'Log in with HTTP basic auth; returns a token (body may carry ttl and metadata)',
     tag: 'auth',
     auth: 'public',
@@ -375,6 +378,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     path: '/api/v1/rbac/role_assignments/:id',
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
     auth: 'account',
+    responses: { 409: 'The role comes from a file, or removing it would leave no enabled admin.' },
     tag: 'rbac',
     status: 204,
     handler: async ({ req, res, params }) => {
@@ -430,6 +434,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     summary:
       'Change a user’s password, roles or enabled flag (admin; anyone may change their own password with current_password). A new password revokes the user’s tokens',
     auth: 'account',
+    responses: { 409: 'The change would leave no enabled admin.' },
     tag: 'auth',
     body: {
       type: 'object',
@@ -475,6 +480,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     path: '/api/v1/users/:name',
     summary: 'Delete a user with their tokens and API keys (admin)',
     auth: 'account',
+    responses: { 409: 'The user is the configured admin (auth.admin_username) or the last enabled admin.' },
     tag: 'auth',
     status: 204,
     handler: async ({ req, res, params }) => {
