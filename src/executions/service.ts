@@ -621,12 +621,22 @@ export class ExecutionService {
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
+    // What was secret in the original stays secret in the re-run, decrypted values included.
+    const revealed = [
+      ...(((original as { secret_parameters?: string[] }).secret_parameters ?? [])
+        .map((n) => params[n])
+        .filter((v) => typeof v === 'string') as string[]),
+      ...(original.revealed !== undefined
+        ? (openValue(original.revealed, this.deps.secretBox) as string[])
+        : []),
+    ];
     return this.request({
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,
       user,
       delay,
+      revealed,
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }

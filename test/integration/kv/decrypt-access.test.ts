@@ -149,6 +149,14 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
     expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
     const files = filesUnder(path.join(api.dataDir, 'db')).map((f) => readFileSync(f, 'utf8'));
     expect(files.join('\n')).not.toContain(SYSTEM_SECRET);
+
+    // A re-run carries the rendered value, and keeps it secret.
+    const again = await api.request('POST', `/api/v1/executions/${e.id}/re_run`, { body: {} });
+    expect(again.status).toBe(201);
+    expect(again.body.parameters.cmd).toBe('********');
+    const rerun = await finished(again.body.id);
+    expect(rerun.result.stdout).toBe('got ********');
+    expect(await observed(rerun.id)).not.toContain(SYSTEM_SECRET);
   });
 
   it("refuses action_service.get_value(decrypt=True) of a system secret to an operator's Python action", async () => {
