@@ -12,6 +12,7 @@ import type { Runner } from './types.js';
 export * from './types.js';
 export * from './catalog.js';
 export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
+export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';
 export { MAX_PARAM_LENGTH, buildScriptArguments, serializePositional, shellQuote } from './shell-args.js';
 
 /** The runners Squall executes itself, by runner type name (st2 §1.1). */
