@@ -321,6 +321,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/rbac/role_assignments',
+    responses: { 409: 'The user already has this role.' },
     summary: 'Give a user a role (admin)',
     tag: 'rbac',
     status: 201,
@@ -340,6 +341,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'delete',
     path: '/api/v1/rbac/role_assignments/:id',
+    responses: { 409: 'The assignment comes from a file under rbac/assignments; edit that file.' },
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
     tag: 'rbac',
     status: 204,
