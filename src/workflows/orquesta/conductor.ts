@@ -968,7 +968,8 @@ export class OrquestaConductor {
   /** The context the workflow ended with: the terminal tasks' contexts merged in sequence order. */
   terminalContext(): Record<string, unknown> {
     const terms = this.state.sequence.filter((e) => e.term);
-    if (terms.length === 0) return this.state.contexts[0] ? { ...this.state.contexts[0] } : {};
+    // As orquesta: with no terminal task (the start task failed to render) the context is empty.
+    if (terms.length === 0) return {};
     let ctx = this.context(terms[0].ctxs.in);
     for (const t of terms.slice(1)) ctx = merge(ctx, this.context(t.ctxs.in.filter((i) => i !== 0)));
     return ctx;
