@@ -356,6 +356,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/rbac/role_assignments',
+    responses: { 409: 'The user already has this role.' },
     summary: 'Give a user a role (admin)',
     auth: 'account',
     tag: 'rbac',
@@ -376,6 +377,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'delete',
     path: '/api/v1/rbac/role_assignments/:id',
+    responses: { 409: 'The assignment comes from a file under rbac/assignments; edit that file.' },
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
     auth: 'account',
     responses: { 409: 'The role comes from a file, or removing it would leave no enabled admin.' },
