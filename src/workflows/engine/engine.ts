@@ -182,10 +182,31 @@ function chainConducted(c: ActionChainConductor, displayPublished: boolean): Con
 }
 
 /** Flattens orquesta's grouped inspection errors into st2's `errors` list (each with its `type`). */
+/**
+ * An inspection as st2 writes it in a workflow's result (services/workflows.py inspect): one list,
+ * each error's category in `type` (content, context, expression, semantic, syntax), the language
+ * of context and expression errors in `language`, sorted by type, then schema path.
+ */
 export function inspectionErrors(result: InspectionResult): Array<Record<string, unknown>> {
-  return (Object.keys(result) as Array<keyof InspectionResult>).flatMap((type) =>
-    result[type].map((e) => ({ type, ...e })),
+  const TYPES: Record<keyof InspectionResult, string> = {
+    content: 'content',
+    context: 'context',
+    expressions: 'expression',
+    semantics: 'semantic',
+    syntax: 'syntax',
+  };
+  const errors = (Object.keys(TYPES) as Array<keyof InspectionResult>).flatMap((category) =>
+    (result[category] ?? []).map((e) => {
+      const { type: language, ...rest } = e as typeof e & { type?: string };
+      const entry: Record<string, unknown> = { ...rest };
+      if ((category === 'context' || category === 'expressions') && language !== undefined)
+        entry.language = language;
+      entry.type = TYPES[category];
+      return entry;
+    }),
   );
+  const key = (e: Record<string, unknown>) => `${String(e.type)}\u0000${String(e.schema_path ?? '')}`;
+  return errors.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Only the categories that have errors, as orquesta answers an inspection. */
