@@ -221,6 +221,7 @@ export interface EngineOptions {
 
 export class WorkflowEngine {
   readonly leases: WorkflowLeases;
+  private readonly usesKv = new Map<string, boolean>();
 
   constructor(
     private readonly services: Services,
@@ -484,11 +485,16 @@ export class WorkflowEngine {
   }
 
   /** The datastore table for st2kv(), read only for workflows whose definition calls st2kv. */
-  private async kvTable(
-    conductor: ConductorState | ChainState | undefined,
-  ): Promise<KvLookupTable | undefined> {
-    const c = conductor as ConductorState | undefined;
-    if (!c?.spec || !JSON.stringify(c.spec).includes('st2kv')) return undefined;
+  private async kvTable(record: StateRecord): Promise<KvLookupTable | undefined> {
+    const c = record.state.conductor as ConductorState | undefined;
+    // Whether the definition calls st2kv is asked at every step: remember it per execution.
+    let uses = this.usesKv.get(record.execution_id);
+    if (uses === undefined) {
+      uses = Boolean(c?.spec) && JSON.stringify(c?.spec).includes('st2kv');
+      if (this.usesKv.size >= 1000) this.usesKv.delete(this.usesKv.keys().next().value as string);
+      this.usesKv.set(record.execution_id, uses);
+    }
+    if (!uses || !c) return undefined;
     const user = (c.context?.st2 as { user?: string } | undefined)?.user ?? undefined;
     return getKeyValueService(this.services).lookupTable(user);
   }
@@ -498,7 +504,7 @@ export class WorkflowEngine {
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
     const record = await this.stateOf(executionId);
     if (!record) return null;
-    return { record, conducted: this.revive(record, await this.kvTable(record.state.conductor)) };
+    return { record, conducted: this.revive(record, await this.kvTable(record)) };
   }
 
   /**
