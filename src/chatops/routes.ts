@@ -140,6 +140,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/aliasexecution',
+      responses: { 404: 'No action alias has this name, or its action does not exist.' },
       summary: 'Execute an alias with a command (st2 §5.4); 201 {execution, actionalias, message, extra}',
       tag: 'actionalias',
       status: 201,
@@ -271,6 +272,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/message',
+      responses: { 404: 'The chat route, adapter or connection named does not exist.' },
       summary: 'Post a message to a notification route or an adapter channel (sdk.chat.postMessage)',
       tag: 'chatops',
       status: 201,
@@ -343,6 +345,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/result',
+      responses: { 404: 'The execution or the chat route named does not exist.' },
       summary: "Post an execution's formatted result to a route or channel (sdk.chat.postResult)",
       tag: 'chatops',
       status: 201,

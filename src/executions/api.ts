@@ -88,6 +88,10 @@ export function executionRoutes(
     router.add({
       method: 'post',
       path: '/api/v1/executions',
+      responses: {
+        404: 'The action does not exist.',
+        429: 'Too much work is queued (scale.backpressure); retry after Retry-After seconds.',
+      },
       summary: 'Run an action',
       tag: 'executions',
       status: 201,

@@ -97,6 +97,66 @@ export class ExecutionService {
     return [...this.running.keys()];
   }
 
+  /** Runs this process stopped because it is shutting down, with the grace they were given. */
+  private readonly stoppedAtShutdown = new Map<string, number>();
+
+  /**
+   * Shutdown, once the grace period is over: stops every action still running here (its whole
+   * process group, SIGTERM then SIGKILL). Each run then records what happened to it (run()).
+   */
+  stopForShutdown(graceMs: number): string[] {
+    const ids = this.runningHere();
+    for (const id of ids) {
+      this.stoppedAtShutdown.set(id, graceMs);
+      this.running.get(id)?.abort();
+    }
+    if (ids.length)
+      this.services.logger.warn(
+        { executions: ids, grace_ms: graceMs },
+        `shutting down: stopping ${ids.length} action(s) still running after the grace period`,
+      );
+    return ids;
+  }
+
+  /**
+   * Records a run stopped at shutdown: abandoned, with a result that says why (its output so far
+   * is kept), or — when its action is idempotent — handed back as a new attempt that another
+   * process, or this one once restarted, runs.
+   */
+  private async recordShutdownStop(
+    record: ExecutionRecord,
+    action: ActionRecord,
+    result: unknown,
+    graceMs: number,
+  ): Promise<void> {
+    const id = record.id;
+    const note =
+      `Squall was shut down while this action ran, and it was still running after the grace period ` +
+      `(executions.shutdown_grace_ms = ${graceMs} ms): its process group was killed.`;
+    if ((action as { idempotent?: boolean }).idempotent) {
+      const attempt = Number((record as { attempt?: number }).attempt ?? 0) + 1;
+      const reason = `${note} Handed back as attempt ${attempt}: the action is idempotent.`;
+      const updated = await this.store.executions.updateOne(
+        { id, status: 'running' },
+        {
+          $set: { status: 'scheduled', attempt, worker: null, scheduled_by: this.workerId },
+          $push: { log: { status: 'scheduled', timestamp: nowIso(), reason } },
+        },
+      );
+      if (updated) {
+        await liveExecutions(this.services).moved(id, 'scheduled');
+        await this.services.scheduler.now(RUN_JOB, { id, attempt });
+        this.publish('update', updated);
+        return;
+      }
+    }
+    const partial =
+      result && typeof result === 'object' && !Array.isArray(result)
+        ? (result as object)
+        : { output: result };
+    await this.setStatus(id, 'abandoned', { reason: note, set: { result: { ...partial, error: note } } });
+  }
+
   private get store() {
     return this.services.store;
   }
@@ -411,6 +471,11 @@ export class ExecutionService {
         ? { result: offloaded.result, result_ref: offloaded.result_ref, result_size: offloaded.result_size }
         : { result };
       const latest = await this.get(id);
+      const stoppedGrace = this.stoppedAtShutdown.get(id);
+      if (stoppedGrace !== undefined && latest.status === 'running') {
+        await this.recordShutdownStop(latest, action, result, stoppedGrace);
+        return;
+      }
       let final = outcome.status as ExecutionStatus;
       if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
       if (final === 'running' || final === 'pending' || final === 'paused') {
@@ -437,6 +502,7 @@ export class ExecutionService {
       }
     } finally {
       this.running.delete(id);
+      this.stoppedAtShutdown.delete(id);
     }
   }
 

@@ -259,6 +259,12 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
     router.add({
       method: 'post',
       path: '/api/v1/webhooks/*hook',
+      responses: {
+        401: 'The webhook needs credentials (a token, an API key or its HMAC signature).',
+        403: 'The caller may not send this webhook, or its HMAC signature does not match.',
+        415: 'The body is neither JSON nor form data.',
+        429: 'Too much work is queued (scale.backpressure); retry after Retry-After seconds.',
+      },
       summary:
         'Send a webhook: dispatches core.st2.webhook {headers, body} for the rules on this url (202 with the body); "st2" takes {trigger, payload}',
       tag: 'webhooks',

@@ -102,14 +102,17 @@ for (const target of STORE_TARGETS) {
           parameters: { cmd: 'true' },
           user: 'tester',
         });
+        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
         await waitFor(
-          async () => (await store.executions.get(gone.id))?.status === 'succeeded',
-          'the first run',
+          async () =>
+            (await store.executions.get(gone.id))?.status === 'succeeded' &&
+            (await store.claims.find({ id: { $in: slots } })).length === 0,
+          'the first run to end and give its slot back',
         );
         // Its process took both slots and died before recording them: completion freed neither.
-        for (const slot of [0, 1])
+        for (const slot of slots)
           await store.claims.insert({
-            id: `concurrency:test.local_concurrency:core.local:${slot}`,
+            id: slot,
             owner: gone.id,
             claimed_at: new Date().toISOString(),
           });
