@@ -3,7 +3,7 @@ import { authorize } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import { installPack, removePack, searchIndex } from './install.js';
 import { BUNDLED_PACKS_DIR } from './index.js';
-import { registerPacks, unregisterPack } from './register.js';
+import { bundledRefs, registerPacks, unregisterPack } from './register.js';
 import { packSearchPaths } from './subsystem.js';
 
 /** Pack management: register (st2ctl reload), install, uninstall and index search (§14.4, §14.5). */
@@ -89,7 +89,11 @@ export const packManagementRoutes: RouteModule = (router, services) => {
         return [r.ref, ...r.dependencies.flatMap(collect)];
       });
       const registered = await register(refs);
-      return { installed: reports, registered: registered.counts, problems: registered.problems };
+      const installed = reports.map((r) => {
+        const o = registered.overridden.find((x) => x.ref === r.ref);
+        return o ? { ...r, overrides_bundled: o.bundled } : r;
+      });
+      return { installed, registered: registered.counts, problems: registered.problems };
     },
   });
 
@@ -121,8 +125,12 @@ export const packManagementRoutes: RouteModule = (router, services) => {
           await removePack(ref, { packsDir: packs.install_dir!, virtualenvsDir: packs.virtualenvs_dir! })
         ).removed;
       }
+      // A removed pack that replaced a bundled one gives the bundled one back.
+      const bundled = await bundledRefs();
+      const restored = Object.keys(removed).filter((ref) => bundled.has(ref));
+      if (restored.length) await register(restored);
       services.bus.publish('st2.pack__register', { removed: Object.keys(removed) });
-      return { removed };
+      return { removed, ...(restored.length ? { restored_bundled: restored } : {}) };
     },
   });
 

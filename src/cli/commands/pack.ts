@@ -81,6 +81,10 @@ export function registerPack(program: Command): void {
       process.stdout.write(
         `installed ${r.ref} ${r.version}${r.commit ? ` (${String(r.commit).slice(0, 10)})` : ''} into ${r.dir}${r.venv ? `, virtualenv ${r.venv}` : ''}${r.nodeModules ? ', node_modules' : ''}\n`,
       );
+      if (r.overrides_bundled)
+        process.stdout.write(
+          `  it replaces the bundled pack ${r.ref} (${r.overrides_bundled}); \`squall pack remove ${r.ref}\` brings that one back\n`,
+        );
       for (const c of r.conflicts ?? [])
         process.stdout.write(
           `  conflict: ${c.pack} ${c.installed} installed, ${c.requested} requested by ${c.requiredBy}\n`,
@@ -96,12 +100,14 @@ export function registerPack(program: Command): void {
       pack.command('remove <packs...>').description('Unregister packs and delete their files'),
     ),
   ).action(async (packs: string[], opts: Flags) => {
-    const res = await clientFrom(opts).post<{ removed: Record<string, string[]> }>(
-      '/api/v1/packs/uninstall',
-      { packs },
-    );
+    const res = await clientFrom(opts).post<{
+      removed: Record<string, string[]>;
+      restored_bundled?: string[];
+    }>('/api/v1/packs/uninstall', { packs });
     if (outputFormat(opts) !== 'table') return print(res, opts);
     for (const ref of Object.keys(res.removed)) process.stdout.write(`removed ${ref}\n`);
+    for (const ref of res.restored_bundled ?? [])
+      process.stdout.write(`the bundled pack ${ref} is active again\n`);
   });
 
   withOutputOptions(
