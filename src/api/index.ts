@@ -1,5 +1,5 @@
 export { createApiApp, type RouteModule, type ApiOptions } from './app.js';
 export { ApiRouter, type RouteSpec, type RouteContext, type JsonSchema } from './router.js';
 export { buildOpenApi, openapiPath } from './openapi.js';
-export { listRecords, listQuerySchema, selectAttributes, requestUser } from './list.js';
+export { listRecords, listQuerySchema, pageLimit, selectAttributes, requestUser } from './list.js';
 export { authorize } from './authz.js';

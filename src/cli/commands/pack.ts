@@ -14,7 +14,7 @@ export function registerPack(program: Command): void {
 
   withOutputOptions(withClientOptions(pack.command('list').description('Installed packs'))).action(
     async (opts: Flags) => {
-      const rows = await clientFrom(opts).get<Record<string, unknown>[]>('/api/v1/packs', { limit: -1 });
+      const rows = await clientFrom(opts).getAll<Record<string, unknown>>('/api/v1/packs');
       print(rows, opts, { columns: ['ref', 'name', 'version', 'description'] });
     },
   );
