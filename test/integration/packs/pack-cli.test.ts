@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { ROOT } from '../../support/service-process.js';
 import { tempDir } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
@@ -56,7 +57,7 @@ describe('squall pack install / remove against a server', () => {
   const cleanups: Array<() => void> = [];
   beforeAll(async () => {
     svc = await startTestService({
-      subsystems: [testSecretsSubsystem(), contentSubsystem()],
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
       config: { 'auth.enable': false },
     });
     const { dir, cleanup } = tempDir();
