@@ -70,7 +70,13 @@ export const packManagementRoutes: RouteModule = (router, services) => {
     work: () => Promise<unknown>,
   ) =>
     getExecutionService(services)
-      .runBuiltin({ ref, description, user: requestUser(req).name, parameters }, work)
+      // st2's packs.install and packs.uninstall are Orquesta workflows, and st2client prints a
+      // failed one as a workflow (its error on top); for other runner types it crashes on an
+      // argument the pack commands lack (`with_schema`).
+      .runBuiltin(
+        { ref, description, user: requestUser(req).name, parameters, shownRunnerType: 'orquesta' },
+        work,
+      )
       .then((execution) => ({ execution_id: execution.id }));
 
   const install = async (b: { packs: string[]; force: boolean; skip_dependencies: boolean }) => {
@@ -204,7 +210,12 @@ export const packManagementRoutes: RouteModule = (router, services) => {
           hint: 'set packs.index_url (URL or file path)',
         });
       const b = body as { query?: string; pack?: string };
-      return searchIndex(b.query ?? b.pack ?? '', index);
+      if (b.query !== undefined) return searchIndex(b.query, index);
+      // st2: `{pack}` is a lookup by name, answered with that one pack or an empty list.
+      const exact = (await searchIndex(b.pack ?? '', index)).find(
+        (p) => p.ref === b.pack || p.name === b.pack,
+      );
+      return exact ?? [];
     },
   });
 };

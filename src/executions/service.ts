@@ -155,7 +155,14 @@ export class ExecutionService {
    * a failure's is `{error}`.
    */
   async runBuiltin(
-    spec: { ref: string; description: string; user: string; parameters: Record<string, unknown> },
+    spec: {
+      ref: string;
+      description: string;
+      user: string;
+      parameters: Record<string, unknown>;
+      /** The runner type clients are shown (what st2 would run it with); the runner is BUILTIN_RUNNER. */
+      shownRunnerType?: string;
+    },
     work: () => Promise<unknown>,
   ): Promise<ExecutionRecord> {
     const id = newId();
@@ -167,7 +174,7 @@ export class ExecutionService {
         ref: spec.ref,
         name,
         pack,
-        runner_type: BUILTIN_RUNNER,
+        runner_type: spec.shownRunnerType ?? BUILTIN_RUNNER,
         uid: `action:${pack}:${name}`,
         description: spec.description,
         parameters: {},
