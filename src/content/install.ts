@@ -391,8 +391,9 @@ export function pipFailure(stderr: string): { package?: string; reason: string }
     /^× (?:python setup\.py egg_info|Getting requirements to build wheel|Preparing metadata .*) did not run successfully/,
   );
   const building = last(/^(?:Collecting|Building wheel for|Preparing metadata for|Processing) (\S+)/);
+  // The build's own complaint, not pip's generic lines around it.
   const compilerError = last(
-    /(?:error:|Error:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
+    /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
   );
   if (build || metadata) {
     const pkg = build?.[1] ?? building?.[1];
