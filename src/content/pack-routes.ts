@@ -168,6 +168,7 @@ export const packManagementRoutes: RouteModule = (router, services) => {
     router.add({
       method: 'post',
       path,
+      responses: { 404: 'A pack named is not installed.' },
       summary: 'Remove packs (their records and files); answers the execution that does it',
       tag: 'packs',
       status: 202,

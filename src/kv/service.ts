@@ -25,6 +25,11 @@ export interface KeyValuePair {
   updated_at?: string;
 }
 
+export interface KvLookupTable {
+  system: Record<string, { value: unknown; secret: boolean }>;
+  user: Record<string, { value: unknown; secret: boolean }>;
+}
+
 export interface KvSnapshot {
   system: Record<string, string>;
   user: Record<string, string>;
@@ -279,6 +284,20 @@ export class KeyValueService {
     });
     const out: KvSnapshot = { system: {}, user: {} };
     for (const r of rows) (r.scope === 'user' ? out.user : out.system)[r.name] = r.value;
+    return out;
+  }
+
+  /**
+   * The keys a workflow's st2kv() may read for this user, with whether each is stored encrypted
+   * (the values of secret keys stay encrypted): `system` and `user` by key name.
+   */
+  async lookupTable(user?: string): Promise<KvLookupTable> {
+    const rows = await this.store.kvPairs.find({
+      $and: [this.liveFilter(), { $or: [{ scope: 'system' }, ...(user ? [{ scope: 'user', user }] : [])] }],
+    });
+    const out: KvLookupTable = { system: {}, user: {} };
+    for (const r of rows)
+      (r.scope === 'user' ? out.user : out.system)[r.name] = { value: r.value, secret: Boolean(r.secret) };
     return out;
   }
 
