@@ -107,7 +107,7 @@ describe('squall pack install / remove against a server', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await svc.services.store.actions.findOne({ ref: 'hello_pack.greet' })).toBeNull();
     expect(await svc.services.store.packs.findOne({ ref: 'hello_pack' })).toBeNull();
-  });
+  }, 120_000);
 
   /** Writes a pack directory under a fresh temp dir and returns its path. */
   function fixturePack(ref: string, files: Record<string, string>, version = '0.2.1'): string {
@@ -153,14 +153,14 @@ describe('squall pack install / remove against a server', () => {
     expect(await svc.services.store.packs.findOne({ ref: 'examples' })).toMatchObject({ version: '1.0.0' });
     expect(await svc.services.store.actions.findOne({ ref: 'examples.echo_action' })).toBeTruthy();
     expect(await svc.services.store.actions.findOne({ ref: 'examples.mine' })).toBeNull();
-  });
+  }, 120_000);
 
   it('refuses a user pack named core (reserved, as st2 does)', async () => {
     const inst = await squall(['pack', 'install', fixturePack('core', {}), '--url', svc.url]);
     expect(inst.code).toBe(1);
     expect(inst.stderr).toContain('pack ref "core" is reserved');
     expect(await svc.services.store.actions.findOne({ ref: 'core.local' })).toBeTruthy();
-  });
+  }, 120_000);
 
   it('a failed pip install leaves no directory, virtualenv or registration, and names the package', async () => {
     const broken = fixturePack('needs_missing', {
@@ -221,5 +221,5 @@ describe('squall pack install / remove against a server', () => {
     const rm = await squall(['pack', 'remove', 'core', '--url', svc.url]);
     expect(rm.code).toBe(1);
     expect(rm.stderr).toContain('bundled');
-  });
+  }, 120_000);
 });
