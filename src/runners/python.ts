@@ -7,6 +7,7 @@ import { serveDatastoreCall } from './datastore-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
+import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -22,12 +23,21 @@ export function pythonExecutable(ctx: RunnerContext): string {
   return ctx.venvDir ? path.join(ctx.venvDir, 'bin', 'python') : 'python3';
 }
 
-/** Only the action's own parameters reach run(**params); runner parameters stay with the runner. */
-function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
+/**
+ * Only the action's own parameters reach run(**params); runner parameters stay with the runner.
+ * Every declared parameter is passed, `None` when it has no value, as st2 does: its actions declare
+ * `run(self, cmd, hosts)` for optional parameters and expect None rather than a TypeError.
+ */
+export function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
-  return Object.fromEntries(
-    Object.entries(ctx.actionParameters).filter(([k, v]) => !(k in runnerParams) && v !== undefined),
-  );
+  const params: Record<string, unknown> = {};
+  for (const name of Object.keys(ctx.action.parameters ?? {})) {
+    if (!(name in runnerParams)) params[name] = null;
+  }
+  for (const [k, v] of Object.entries(ctx.actionParameters)) {
+    if (!(k in runnerParams)) params[k] = v === undefined ? null : v;
+  }
+  return params;
 }
 
 /**
@@ -88,13 +98,13 @@ export const pythonScriptRunner: Runner = {
     const entry = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const env = actionEnv(ctx, ctx.runnerParameters.env);
-    const pythonPath = [
-      pythonShimDir(),
-      path.dirname(entry),
-      path.join(ctx.action.packDir, 'actions', 'lib'),
-    ];
-    if (env.PYTHONPATH) pythonPath.push(env.PYTHONPATH);
-    env.PYTHONPATH = pythonPath.join(path.delimiter);
+    env.PYTHONPATH = packPythonPath({
+      venvDir: ctx.venvDir,
+      packLibDirs: [path.join(ctx.action.packDir, 'actions', 'lib')],
+      shimDirs: [pythonShimDir()],
+      inherited: env.PYTHONPATH,
+      runtimeSite: await ensureSt2Runtime(ctx.logger),
+    });
     env.PYTHONUNBUFFERED = '1';
     env.PYTHONIOENCODING = 'utf-8';
     if (ctx.venvDir) {
@@ -103,6 +113,8 @@ export const pythonScriptRunner: Runner = {
     }
     const request = {
       entry_point: entry,
+      pack: ctx.action.pack,
+      packs_base_paths: [path.dirname(ctx.action.packDir)],
       parameters: actionOnlyParameters(ctx),
       config: ctx.config,
       log_level:

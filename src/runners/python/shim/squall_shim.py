@@ -13,6 +13,48 @@ import threading
 
 CHANNEL_FD = 3
 
+# Set by the wrapper from the runner's request: the action's pack and the folders packs live in.
+PACK = None
+PACKS_BASE_PATHS = []
+
+
+def configure(pack=None, packs_base_paths=None):
+    global PACK, PACKS_BASE_PATHS
+    PACK = pack
+    PACKS_BASE_PATHS = list(packs_base_paths or [])
+
+
+def config_path(pack):
+    return "<data_dir>/configs/%s.yaml" % pack
+
+
+def _needs_database_message(name, instead):
+    return (
+        "%s is st2's direct database access, which Squall does not give pack code "
+        "(Squall's st2common shim); use %s instead" % (name, instead)
+    )
+
+
+def needs_st2_database(name, instead):
+    """A stand-in for an st2common function that works on st2's MongoDB: importable, and says so when called."""
+
+    def unavailable(*args, **kwargs):
+        raise NotImplementedError(_needs_database_message(name, instead))
+
+    unavailable.__name__ = name.rsplit(".", 1)[-1]
+    return unavailable
+
+
+class _DatabaseModelMeta(type):
+    def __getattr__(cls, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return needs_st2_database("%s.%s" % (cls.__module__ + "." + cls.__name__, attr), "the Squall API (ST2_ACTION_API_URL)")
+
+
+class St2DatabaseModel(object, metaclass=_DatabaseModelMeta):
+    """A stand-in for an st2common.persistence class: every class method says it needs st2's database."""
+
 _lock = threading.Lock()
 _reader = None
 _writer = None
