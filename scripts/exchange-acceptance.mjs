@@ -21,17 +21,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
   const out = { timeout: 20, concurrency: 3 };
+  const setters = {
+    '--mirrors': (v) => (out.mirrors = v),
+    '--packs': (v) => (out.packs = v.split(',')),
+    '--json': (v) => (out.json = v),
+    '--timeout': (v) => (out.timeout = Number(v)),
+    '--concurrency': (v) => (out.concurrency = Number(v)),
+  };
   for (let i = 2; i < argv.length; i++) {
-    const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--mirrors') (out.mirrors = v), i++;
-    else if (k === '--packs') (out.packs = v.split(',')), i++;
-    else if (k === '--json') (out.json = v), i++;
-    else if (k === '--timeout') (out.timeout = Number(v)), i++;
-    else if (k === '--concurrency') (out.concurrency = Number(v)), i++;
-    else if (k === '--keep') out.keep = true;
-    else throw new Error(`unknown argument ${k}`);
+    if (argv[i] === '--keep') out.keep = true;
+    else if (setters[argv[i]]) setters[argv[i]](argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!out.mirrors) throw new Error('usage: exchange-acceptance.mjs --mirrors DIR [--packs a,b] [--json FILE]');
+  if (!out.mirrors)
+    throw new Error('usage: exchange-acceptance.mjs --mirrors DIR [--packs a,b] [--json FILE]');
   return out;
 }
 
@@ -107,7 +110,7 @@ class Api {
   /** Every record of a list, following X-Total-Count pages (st2's API pages at 100). */
   async list(url) {
     const out = [];
-    for (let offset = 0; ; ) {
+    for (let offset = 0; ;) {
       const sep = url.includes('?') ? '&' : '?';
       const res = await this.call('GET', `${url}${sep}limit=100&offset=${offset}`);
       if (res.status !== 200 || !Array.isArray(res.body)) return out;
@@ -154,6 +157,10 @@ function classify(execution, packDir) {
   // run() returned (False, …): exit code 0 only comes from the action's own return.
   if (result.exit_code === 0) return { reached: true, why: 'returned failure' };
   const stderr = String(result.stderr ?? '');
+  // Only the action's own sys.exit() ends the wrapper without a word: st2's loader errors print a traceback.
+  if (!stderr.trim() && !String(result.stdout ?? '').trim() && result.exit_code > 0) {
+    return { reached: true, why: `exited with code ${result.exit_code} (its own sys.exit)` };
+  }
   const error = String(result.error ?? '');
   const last = stderr.trim().split('\n').pop() ?? '';
   const missing = /No module named '([^']+)'/.exec(last);
@@ -162,15 +169,18 @@ function classify(execution, packDir) {
       ? { reached: false, why: `st2 runtime: ${last}` }
       : { reached: false, why: `pack dependency: ${last}` };
   }
-  if (/Found no classes in plugin file|defines no subclass/.test(stderr)) return { reached: false, why: `loader: ${last}` };
-  if (/st2's direct database access/.test(stderr)) return { reached: false, why: `needs st2's database: ${last}` };
+  if (/Found no classes in plugin file|defines no subclass/.test(stderr))
+    return { reached: false, why: `loader: ${last}` };
+  if (/st2's direct database access/.test(stderr))
+    return { reached: false, why: `needs st2's database: ${last}` };
   if (!stderr && error) return { reached: false, why: `Squall: ${error.slice(0, 160)}` };
   // A traceback through the pack's files (beyond importing them) is the pack's own code running.
   const frames = [...stderr.matchAll(/File "([^"]+)", line \d+, in (\S+)/g)];
   const own = frames.some(([, file, fn]) => file.startsWith(packDir) && fn !== '<module>');
   const inRun = /in (run|instantiate|get_action_class_instance)\b/.test(stderr);
   if (own || inRun) return { reached: true, why: last.slice(0, 160) };
-  if (frames.some(([, file]) => file.startsWith(packDir))) return { reached: true, why: `at import: ${last.slice(0, 140)}` };
+  if (frames.some(([, file]) => file.startsWith(packDir)))
+    return { reached: true, why: `at import: ${last.slice(0, 140)}` };
   return {
     reached: false,
     why: (last || error || `${status}: ${JSON.stringify(result)}`).slice(0, 200),
@@ -180,7 +190,8 @@ function classify(execution, packDir) {
 async function runAction(api, action, packDir, timeout) {
   const parameters = {};
   for (const [name, spec] of Object.entries(action.parameters ?? {})) {
-    if (spec && spec.required && spec.default === undefined && !spec.immutable) parameters[name] = dummyValue(spec);
+    if (spec && spec.required && spec.default === undefined && !spec.immutable)
+      parameters[name] = dummyValue(spec);
   }
   parameters.timeout = timeout;
   const started = await api.call('POST', '/api/v1/executions', { action: action.ref, parameters });
@@ -193,7 +204,8 @@ async function runAction(api, action, packDir, timeout) {
     const res = await api.call('GET', `/api/v1/executions/${id}`);
     const done = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(res.body?.status);
     if (done) return classify(res.body, packDir);
-    if (Date.now() > deadline) return { reached: false, why: `still ${res.body?.status} after ${timeout + 30}s` };
+    if (Date.now() > deadline)
+      return { reached: false, why: `still ${res.body?.status} after ${timeout + 30}s` };
     await sleep(500);
   }
 }
@@ -228,7 +240,9 @@ async function main() {
   const configFile = path.join(dataDir, 'squall.yaml');
   writeFileSync(
     configFile,
-    [`data_dir: ${JSON.stringify(dataDir)}`, 'api:', `  port: ${port}`, 'auth:', '  enable: false', ''].join('\n'),
+    [`data_dir: ${JSON.stringify(dataDir)}`, 'api:', `  port: ${port}`, 'auth:', '  enable: false', ''].join(
+      '\n',
+    ),
   );
   const log = path.join(dataDir, 'squall.log');
   const server = spawn(process.execPath, [path.join(root, 'bin', 'squall.js'), 'start', '-c', configFile], {
@@ -277,12 +291,14 @@ async function main() {
       row.ref = ref;
       const packRecord = (await api.call('GET', `/api/v1/packs/${ref}`)).body ?? {};
       const activePath = String(packRecord.path ?? packRecord.pack_dir ?? '');
-      if (activePath && !activePath.startsWith(dataDir)) row.notes.push(`active copy is ${activePath}, not the installed one`);
+      if (activePath && !activePath.startsWith(dataDir))
+        row.notes.push(`active copy is ${activePath}, not the installed one`);
       const problems = (res.body.problems ?? []).filter((p) => JSON.stringify(p).includes(`/${ref}/`));
-      row.problems = problems.length;
+      row.problems = problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
       const installedDir = report.dir ?? dir;
       for (const [kind, { dir: sub, api: endpoint }] of Object.entries(KINDS)) {
-        const files = kind === 'triggers' ? declaredTriggers(installedDir) : metadataFiles(installedDir, sub).length;
+        const files =
+          kind === 'triggers' ? declaredTriggers(installedDir) : metadataFiles(installedDir, sub).length;
         const registered = (await api.list(`/api/v1/${endpoint}?pack=${ref}`)).length;
         row.kinds[kind] = { files, registered };
       }
@@ -319,7 +335,9 @@ function printTable(rows) {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     if (r.installError) {
-      lines.push(`| ${r.pack} | ${r.commit} | ${r.installSeconds.toFixed(1)} | install failed: ${r.installError.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} |`);
+      lines.push(
+        `| ${r.pack} | ${r.commit} | ${r.installSeconds.toFixed(1)} | install failed: ${r.installError.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} |`,
+      );
       continue;
     }
     const reached = r.python.filter((p) => p.reached).length;

@@ -28,18 +28,18 @@ def config_path(pack):
     return "<data_dir>/configs/%s.yaml" % pack
 
 
-def _needs_database_message(name, instead):
+def _not_in_squall_message(name, instead):
     return (
-        "%s is st2's direct database access, which Squall does not give pack code "
-        "(Squall's st2common shim); use %s instead" % (name, instead)
+        "%s is StackStorm's own machinery (its database or pack installer), which Squall does not "
+        "give pack code (Squall's st2common shim); use %s instead" % (name, instead)
     )
 
 
-def needs_st2_database(name, instead):
-    """A stand-in for an st2common function that works on st2's MongoDB: importable, and says so when called."""
+def not_in_squall(name, instead):
+    """A stand-in for an st2common function of st2's database or installer: importable, and says so when called."""
 
     def unavailable(*args, **kwargs):
-        raise NotImplementedError(_needs_database_message(name, instead))
+        raise NotImplementedError(_not_in_squall_message(name, instead))
 
     unavailable.__name__ = name.rsplit(".", 1)[-1]
     return unavailable
@@ -49,7 +49,7 @@ class _DatabaseModelMeta(type):
     def __getattr__(cls, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
-        return needs_st2_database("%s.%s" % (cls.__module__ + "." + cls.__name__, attr), "the Squall API (ST2_ACTION_API_URL)")
+        return not_in_squall("%s.%s" % (cls.__module__ + "." + cls.__name__, attr), "the Squall API (ST2_ACTION_API_URL)")
 
 
 class St2DatabaseModel(object, metaclass=_DatabaseModelMeta):

@@ -1,1 +1,1 @@
-"""st2common.persistence: st2's database models; see squall_shim.needs_st2_database."""
+"""st2common.persistence: st2's database models; see squall_shim.not_in_squall."""
