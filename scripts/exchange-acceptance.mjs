@@ -187,6 +187,19 @@ function classify(execution, packDir) {
   };
 }
 
+/** The package that failed and why, out of pip's output (the whole output is long). */
+function installFailure(text) {
+  const build = /Failed (?:to build|building wheel for) ([\w.-]+)/.exec(text);
+  const clone = /git clone \S+ \S+ (https?:\/\/\S+?)(?:\.git)? /.exec(text);
+  const cause =
+    /(krb5-config: not found|[\w./-]+\.h: No such file or directory|Could not find function xmlCheckVersion[^|]*|error: [^|]{0,120})/.exec(
+      text,
+    );
+  if (build) return `pip: ${build[1]} does not build${cause ? ` (${cause[1].trim()})` : ''}`;
+  if (clone) return `pip: cannot clone ${clone[1]} (GitHub is not reachable from this machine)`;
+  return text.replace(/\s+/g, ' ').slice(0, 300);
+}
+
 async function runAction(api, action, packDir, timeout) {
   const parameters = {};
   for (const [name, spec] of Object.entries(action.parameters ?? {})) {
@@ -281,7 +294,7 @@ async function main() {
       });
       row.installSeconds = (Date.now() - t0) / 1000;
       if (res.status >= 300) {
-        row.installError = (res.body?.faultstring ?? JSON.stringify(res.body)).slice(0, 300);
+        row.installError = installFailure(res.body?.faultstring ?? JSON.stringify(res.body));
         rows.push(row);
         process.stderr.write(`${name}: install failed: ${row.installError}\n`);
         continue;
