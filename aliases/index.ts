@@ -20,7 +20,14 @@ export type {
 } from './match.js';
 export { applyImmutableParameters, castAliasParameters } from './params.js';
 export type { ParameterSpecLike } from './params.js';
-export { buildHelp, renderHelpText } from './help.js';
+export { buildHelp, humanDisplay, renderHelpText } from './help.js';
 export type { HelpResult, HelpString, HelpOptions, HelpTextOptions } from './help.js';
-export { defaultAckText, formatExecutionResult } from './render.js';
+export {
+  defaultAckText,
+  failureReason,
+  formatExecutionResult,
+  joinPretext,
+  splitPretext,
+  PRETEXT_DELIMITER,
+} from './render.js';
 export type { ExecutionLike, FormattedResult, FormatResultOptions } from './render.js';

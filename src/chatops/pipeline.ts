@@ -3,6 +3,7 @@ import {
   applyImmutableParameters,
   castAliasParameters,
   defaultAckText,
+  failureReason,
   formatExecutionResult,
   matchAlias,
   type AliasLike,
@@ -10,7 +11,7 @@ import {
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { isCompleted } from '../executions/status.js';
+import { FAILED_STATUSES, isCompleted } from '../executions/status.js';
 import type { ExecutionService } from '../executions/service.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/types.js';
@@ -453,6 +454,12 @@ export class ChatPipeline {
       text = formatted.text;
       fullText = formatted.truncated ? formatted.fullText : undefined;
     }
+    // A template written for success (or one that drops `error`) must not hide why it failed.
+    const reason = isFailed(record.status) ? failureReason(record) : undefined;
+    if (reason && !(fullText ?? text).includes(reason.split('\n')[0])) {
+      text = `${text}\nError: ${reason}`;
+      if (fullText) fullText = `${fullText}\nError: ${reason}`;
+    }
     await this.deliverer.send({
       target: { kind: 'chat', ...to },
       text,
@@ -492,6 +499,10 @@ export class ChatPipeline {
       );
     return postLong(adapter, target, text);
   }
+}
+
+function isFailed(status: string): boolean {
+  return (FAILED_STATUSES as readonly string[]).includes(status);
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { schemas } from '../content/index.js';
 import { ValidationError } from '../errors.js';
+import { describeNamePattern } from '../names.js';
 import { canonicalOperator } from '../rules/criteria/index.js';
 import type { Store } from '../store/index.js';
 import {
@@ -44,6 +45,8 @@ function describe(e: ErrorObject): string {
     return `${at ? `${at}.` : ''}${(e.params as { missingProperty: string }).missingProperty}: is required`;
   if (e.keyword === 'additionalProperties')
     return `${at ? `${at}.` : ''}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`;
+  const rule = e.keyword === 'pattern' ? describeNamePattern(String(e.params.pattern)) : undefined;
+  if (rule) return `${prefix}must be ${rule}`;
   return `${prefix}${e.message ?? e.keyword}`;
 }
 

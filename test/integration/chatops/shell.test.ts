@@ -9,8 +9,8 @@ import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import type { Subsystem } from '../../../src/service/index.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
-import { startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, itWithServer } from '../../support/servers.js';
+import { SSHD_PATH, startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -104,8 +104,10 @@ for (const target of STORE_TARGETS) {
         await new Promise((r) => receiver?.close(r));
       });
 
-      it.skipIf(!sshdAvailable)(
+      itWithServer(
         'runs the examples pack "run {{cmd}} on {{hosts=localhost}}" alias: ack, then the per-host result in the same thread',
+        `${SSHD_PATH} (openssh-server)`,
+        sshdAvailable,
         async () => {
           const hosts = `127.0.0.1:${sshd!.port}`;
           const messageId = await shell.say(
