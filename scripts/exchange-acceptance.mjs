@@ -271,6 +271,12 @@ async function main() {
     if (server.exitCode === null) server.kill('SIGTERM');
   };
   process.on('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  }
   try {
     for (let i = 0; ; i++) {
       try {
@@ -306,7 +312,7 @@ async function main() {
       const activePath = String(packRecord.path ?? packRecord.pack_dir ?? '');
       if (activePath && !activePath.startsWith(dataDir))
         row.notes.push(`active copy is ${activePath}, not the installed one`);
-      const problems = (res.body.problems ?? []).filter((p) => JSON.stringify(p).includes(`/${ref}/`));
+      const problems = (res.body.problems ?? []).filter((p) => p.pack === ref);
       row.problems = problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
       const installedDir = report.dir ?? dir;
       for (const [kind, { dir: sub, api: endpoint }] of Object.entries(KINDS)) {
