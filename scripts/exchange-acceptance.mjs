@@ -171,8 +171,13 @@ function classify(execution, packDir) {
   }
   if (/Found no classes in plugin file|defines no subclass/.test(stderr))
     return { reached: false, why: `loader: ${last}` };
-  if (/st2's direct database access/.test(stderr))
-    return { reached: false, why: `needs st2's database: ${last}` };
+  if (/Squall does not give pack code/.test(stderr)) return { reached: false, why: `st2 machinery: ${last}` };
+  // st2's own modules or settings that Squall's shim lacks: st2's runtime, not the pack, fell short.
+  if (
+    /module 'st2\w*(\.\w+)*' has no attribute|cannot import name '\w+' from 'st2|NoSuchOptError/.test(last)
+  ) {
+    return { reached: false, why: `st2 runtime: ${last}` };
+  }
   if (!stderr && error) return { reached: false, why: `Squall: ${error.slice(0, 160)}` };
   // A traceback through the pack's files (beyond importing them) is the pack's own code running.
   const frames = [...stderr.matchAll(/File "([^"]+)", line \d+, in (\S+)/g)];

@@ -22,6 +22,32 @@ def configure(pack=None, packs_base_paths=None):
     global PACK, PACKS_BASE_PATHS
     PACK = pack
     PACKS_BASE_PATHS = list(packs_base_paths or [])
+    _register_st2_options()
+
+
+def _register_st2_options():
+    """The st2.conf settings pack code reads through oslo.config (``cfg.CONF.system.base_path``,
+    ``cfg.CONF.content.packs_base_paths``…), with Squall's values. Without oslo.config (no st2
+    runtime site) there is nothing to register."""
+    try:
+        from oslo_config import cfg
+    except ImportError:
+        return
+    first = PACKS_BASE_PATHS[0] if PACKS_BASE_PATHS else ""
+    options = {
+        "system": [cfg.StrOpt("base_path", default=os.path.dirname(first) if first else "")],
+        "content": [
+            cfg.StrOpt("packs_base_paths", default=":".join(PACKS_BASE_PATHS)),
+            cfg.StrOpt("system_packs_base_path", default=first),
+            cfg.StrOpt("pack_group", default="st2packs"),
+        ],
+    }
+    for group, opts in options.items():
+        for opt in opts:
+            try:
+                cfg.CONF.register_opt(opt, group=group)
+            except cfg.DuplicateOptError:
+                pass
 
 
 def config_path(pack):

@@ -4,7 +4,14 @@ import os
 
 import squall_shim
 
-__all__ = ["get_packs_base_paths", "get_pack_base_path", "get_pack_directory", "get_pack_resource_file_abs_path"]
+__all__ = ["get_pack_group", "get_packs_base_paths", "get_pack_base_path", "get_pack_directory", "get_pack_resource_file_abs_path"]
+
+
+def get_pack_group():
+    """The group with write permission on pack folders (st2's ``content.pack_group``)."""
+    from oslo_config import cfg
+
+    return cfg.CONF.content.pack_group
 
 
 def get_packs_base_paths():
