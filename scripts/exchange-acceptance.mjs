@@ -133,7 +133,7 @@ function dummyValue(spec) {
     case 'array':
       return ['dummy'];
     case 'object':
-      return {};
+      return { dummy: 'dummy' };
     default:
       return 'dummy';
   }

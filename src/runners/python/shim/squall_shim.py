@@ -41,6 +41,15 @@ def _register_st2_options():
             cfg.StrOpt("system_packs_base_path", default=first),
             cfg.StrOpt("pack_group", default="st2packs"),
         ],
+        # Read by actions that then call st2's db_setup, which the shim answers with what to use instead.
+        "database": [
+            cfg.StrOpt(name)
+            for name in (
+                "host", "port", "db_name", "username", "password", "authentication_mechanism", "ssl_cert_reqs",
+                "ssl_match_hostname", "tls", "tls_allow_invalid_certificates", "tls_ca_file",
+                "tls_certificate_key_file", "tls_certificate_key_file_password",
+            )
+        ],
     }
     for group, opts in options.items():
         for opt in opts:

@@ -4,7 +4,7 @@ import os
 
 import squall_shim
 
-__all__ = ["get_pack_group", "get_packs_base_paths", "get_pack_base_path", "get_pack_directory", "get_pack_resource_file_abs_path"]
+__all__ = ["get_pack_group", "get_system_packs_base_path", "get_packs_base_paths", "get_pack_base_path", "get_pack_directory", "get_pack_resource_file_abs_path"]
 
 
 def get_pack_group():
@@ -12,6 +12,12 @@ def get_pack_group():
     from oslo_config import cfg
 
     return cfg.CONF.content.pack_group
+
+
+def get_system_packs_base_path():
+    """The folder of the packs that come with Squall (st2: /opt/stackstorm/packs)."""
+    bases = get_packs_base_paths()
+    return bases[0] if bases else ""
 
 
 def get_packs_base_paths():
