@@ -8,13 +8,14 @@ export type { AliasFormat, AliasLike, AliasParameters, NormalisedFormat } from '
 export { aliasRef } from './types.js';
 export { extractParameters, extractMultipleParameters, validateFormat } from './parser.js';
 export { normaliseFormats } from './formats.js';
-export { matchAlias, suggestAliases } from './match.js';
+export { matchAlias, partialMatches, suggestAliases } from './match.js';
 export type {
   AliasMatch,
   AliasCandidate,
   SingleCandidate,
   MultipleCandidate,
   AliasSuggestion,
+  PartialMatch,
   SkippedFormat,
   MatchOptions,
 } from './match.js';

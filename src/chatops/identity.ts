@@ -40,3 +40,22 @@ export async function resolveIdentity(
     mapped: mappedName !== undefined,
   };
 }
+
+/**
+ * A refusal that says what to do instead of RBAC's wording: who the person acts as, what is
+ * missing, and whom to ask.
+ */
+export function refusalText(
+  identity: SquallIdentity,
+  doing: string,
+  permission?: string,
+  on?: string,
+): string {
+  const missing = permission ? `"${permission}"${on ? ` on ${on}` : ''}` : 'the permission';
+  if (identity.mapped)
+    return `You're not allowed to ${doing}: your Squall account "${identity.name}" lacks ${missing}. Ask an admin to grant it to one of your roles.`;
+  return (
+    `You're not allowed to ${doing}: you're not mapped to a Squall account, so you act as "${identity.name}", which lacks ${missing}. ` +
+    `Ask an admin to map your chat user to your account (chatops.users), or log in and use \`squall chat\`.`
+  );
+}

@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
 import { getRunner } from '../runners/index.js';
+import type { EgressSettings } from '../runners/index.js';
 import type { ActionDatastore, OutputType, RunnerContext, RunnerResult } from '../runners/types.js';
 import type { Services } from '../service/types.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
@@ -14,7 +15,9 @@ import {
   MASK,
   maskParameters,
   openParameters,
+  openValue,
   redactText,
+  sealValue,
   sealParameters,
   type SecretBox,
 } from './secrets.js';
@@ -24,6 +27,9 @@ import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
 
+/** The longest delay before a run: a year. A Date past ~2^53 ms is invalid, and ran at once. */
+export const MAX_DELAY_MS = 365 * 86_400_000;
+
 export interface ExecutionRequest {
   action: string;
   parameters?: Record<string, unknown>;
@@ -31,6 +37,8 @@ export interface ExecutionRequest {
   context?: Record<string, unknown>;
   /** The Squall user on whose behalf it runs (RBAC-effective user). */
   user: string;
+  /** Secrets the requester decrypted into `parameters` (a rule's `decrypt_kv`): kept secret here. */
+  revealed?: string[];
   notify?: Record<string, unknown>;
   /** Milliseconds to wait before running (st2 `--delay`). */
   delay?: number;
@@ -50,9 +58,25 @@ export interface ExecutionDeps {
   secretBox: SecretBox;
   /** Datastore contents for Jinja's `st2kv` (secrets stay ciphertext; `decrypt_kv` opens them). */
   kvSnapshot?(user: string): Promise<{ system: Record<string, unknown>; user: Record<string, unknown> }>;
-  decryptKv?(ciphertext: string): string;
-  /** The datastore as an action sees it (st2 action_service). */
-  actionDatastore?(ctx: { pack: string; user: string; executionId: string }): ActionDatastore;
+  /**
+   * Jinja's `decrypt_kv` for templates rendered on behalf of `user`: refuses keys the user may
+   * not decrypt, and pushes every plaintext it hands out onto `revealed`.
+   */
+  kvDecryptor?(
+    user: string,
+    snapshot: { system: Record<string, unknown>; user: Record<string, unknown> },
+    revealed: string[],
+  ): Promise<(ciphertext: string) => string>;
+  /**
+   * The datastore as an action sees it (st2 action_service); `onReveal` receives every secret
+   * it decrypts, so that it is redacted from the output.
+   */
+  actionDatastore?(ctx: {
+    pack: string;
+    user: string;
+    executionId: string;
+    onReveal(plaintext: string): void;
+  }): ActionDatastore;
   /** Rendered pack config (config_context). */
   packConfig?(pack: string, user: string): Promise<Record<string, unknown>>;
   /** Temporary API token for the execution (ST2_ACTION_AUTH_TOKEN), revoked when it completes. */
@@ -177,6 +201,7 @@ export class ExecutionService {
   present(execution: ExecutionRecord): Record<string, unknown> {
     const {
       secret_parameters: _secrets,
+      revealed: _revealed,
       worker: _worker,
       attempt: _attempt,
       ...rest
@@ -204,6 +229,14 @@ export class ExecutionService {
   }
 
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    if (
+      req.delay !== undefined &&
+      !(Number.isInteger(req.delay) && req.delay >= 0 && req.delay <= MAX_DELAY_MS)
+    )
+      throw new ValidationError(
+        `delay: must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS} (a year), got ${JSON.stringify(req.delay)}`,
+        { field: 'delay', value: req.delay },
+      );
     if (req.id) {
       const stored = await this.store.executions.get(req.id);
       if (stored) return stored;
@@ -231,9 +264,11 @@ export class ExecutionService {
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
 
     let parameters: Record<string, unknown>;
+    const revealed = [...(req.revealed ?? [])];
     try {
       const rc = await this.renderContext(action, req.user, { ...context, execution_id: id });
-      parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt: this.deps.decryptKv });
+      const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
+      parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
       validateParameters(parameters, specs);
     } catch (err) {
       if (err instanceof SquallError) throw err;
@@ -241,9 +276,9 @@ export class ExecutionService {
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
-    const secretValues = secrets
-      .map((n) => parameters[n])
-      .filter((v): v is string => typeof v === 'string' && v.length >= 3);
+    const secretValues = [...secrets.map((n) => parameters[n]), ...revealed].filter(
+      (v): v is string => typeof v === 'string' && v.length >= 3,
+    );
     for (const [name, value] of Object.entries(parameters)) {
       if (!secrets.includes(name) && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
         secrets.push(name);
@@ -266,6 +301,8 @@ export class ExecutionService {
       start_timestamp: now,
       parameters: sealParameters(parameters, secrets, this.deps.secretBox),
       secret_parameters: secrets,
+      // Decrypted datastore values, kept to redact them from the output.
+      ...(revealed.length ? { revealed: sealValue(revealed, this.deps.secretBox) } : {}),
       context,
       log: [{ status: 'requested', timestamp: now }],
       children: [],
@@ -414,6 +451,8 @@ export class ExecutionService {
         .map((n) => params[n])
         .filter((v) => v !== undefined && v !== null)
         .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+      if (record.revealed !== undefined)
+        secretValues.push(...(openValue(record.revealed, this.deps.secretBox) as string[]));
       const runnerSpec = getRunnerType(String(record.runner.name))!;
       const runnerParameters: Record<string, unknown> = {};
       const actionParameters: Record<string, unknown> = {};
@@ -451,12 +490,18 @@ export class ExecutionService {
         onOutput: (type: OutputType, data: string) =>
           void this.output(record, type, redactText(data, secretValues)),
         datastore:
-          this.deps.actionDatastore?.({ pack: action.pack, user, executionId: id }) ?? emptyDatastore,
+          this.deps.actionDatastore?.({
+            pack: action.pack,
+            user,
+            executionId: id,
+            onReveal: (plaintext) => secretValues.push(plaintext),
+          }) ?? emptyDatastore,
         logger,
         apiUrl: this.services.apiUrl,
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
       try {
@@ -587,12 +632,22 @@ export class ExecutionService {
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
+    // What was secret in the original stays secret in the re-run, decrypted values included.
+    const revealed = [
+      ...(((original as { secret_parameters?: string[] }).secret_parameters ?? [])
+        .map((n) => params[n])
+        .filter((v) => typeof v === 'string') as string[]),
+      ...(original.revealed !== undefined
+        ? (openValue(original.revealed, this.deps.secretBox) as string[])
+        : []),
+    ];
     return this.request({
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,
       user,
       delay,
+      revealed,
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }

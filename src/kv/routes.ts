@@ -86,7 +86,8 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const scope = normaliseScope(query.scope as string | undefined, true);
       const decrypt = query.decrypt === true;
       const owner = ownerOf(user, admin, query.user);
-      if (decrypt && !admin && scope !== 'user') throw decryptDenied(user);
+      if (decrypt && !policy().canDecrypt(user, { scope: scope === 'user' ? 'user' : 'system', owner }))
+        throw decryptDenied(user);
       const pageSize = services.config.api.max_page_size;
       const limit = (query.limit as number | undefined) ?? pageSize;
       const offset = (query.offset as number | undefined) ?? 0;
@@ -144,7 +145,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const owner = scope === 'user' ? ownerOf(user, admin, query.user) : undefined;
       policy().assertCan(user, 'key_value_pair_view', uids.keyValuePair(scope, params.name, owner));
       const decrypt = query.decrypt === true;
-      if (decrypt && !admin && !(scope === 'user' && owner === user.name)) throw decryptDenied(user);
+      if (decrypt && !policy().canDecrypt(user, { scope, owner })) throw decryptDenied(user);
       const item = await kv().get(params.name, { scope, user: owner, decrypt });
       if (!item) throw notFound(params.name, scope, owner);
       return item;
@@ -195,6 +196,13 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const scope = normaliseScope(b.scope);
       const owner = scope === 'user' ? ownerOf(user, admin, b.user) : undefined;
       policy().assertCan(user, 'key_value_pair_set', uids.keyValuePair(scope, params.name, owner));
+      // A ciphertext copied from a key the caller may not decrypt would become theirs to open.
+      if (b.encrypted && !policy().canDecrypt(user, { scope: 'system' })) {
+        throw new PermissionError(
+          `key "${params.name}": storing a pre-encrypted value (encrypted: true) requires administrator access; send the plaintext with secret: true`,
+          { user: user.name, name: params.name },
+        );
+      }
       return kv().set(params.name, b.value, {
         scope,
         user: owner,

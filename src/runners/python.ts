@@ -25,19 +25,16 @@ export function pythonExecutable(ctx: RunnerContext): string {
 
 /**
  * Only the action's own parameters reach run(**params); runner parameters stay with the runner.
- * Every declared parameter is passed, `None` when it has no value, as st2 does: its actions declare
- * `run(self, cmd, hosts)` for optional parameters and expect None rather than a TypeError.
+ * As in st2, a declared parameter with no value arrives as None, so `def run(self, cmd, hosts)`
+ * works when the caller gave neither.
  */
-export function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
+function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
-  const params: Record<string, unknown> = {};
-  for (const name of Object.keys(ctx.action.parameters ?? {})) {
-    if (!(name in runnerParams)) params[name] = null;
-  }
-  for (const [k, v] of Object.entries(ctx.actionParameters)) {
-    if (!(k in runnerParams)) params[k] = v === undefined ? null : v;
-  }
-  return params;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(ctx.action.parameters ?? {})) if (!(k in runnerParams)) out[k] = null;
+  for (const [k, v] of Object.entries(ctx.actionParameters))
+    if (!(k in runnerParams) && v !== undefined) out[k] = v;
+  return out;
 }
 
 /**

@@ -18,7 +18,7 @@ import { SquallError, errorMessage } from '../errors.js';
 import type { Services } from '../service/types.js';
 import type { RuleRecord, SensorRecord } from '../store/index.js';
 import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
-import { getKeyValueService } from '../kv/index.js';
+import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/subsystem.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
@@ -599,8 +599,9 @@ export class SensorHost {
       return { id: instance.id, trigger: instance.trigger };
     }
     if (method === 'get_user_info') return { username: this.systemUser, rbac: { is_admin: true } };
+    // Sensors act as the system user: the same decrypt decision as everywhere else.
     const ds = getKeyValueService(this.services).actionDatastore(
-      this.systemUser,
+      await secretReader(this.services, this.systemUser),
       `${sensor.pack}.${sensor.class_name}`,
     );
     const name = () => {

@@ -201,25 +201,35 @@ export class TimerEngine {
     const now = Date.now();
     for (const [ref, timer] of timers) {
       if (seen.has(ref)) continue;
-      const first = timer.schedule.first(now);
-      const iso = first === null ? null : new Date(first).toISOString();
-      const data: TimerJobData = {
-        ref,
-        type: timer.type,
-        parameters: timer.parameters,
-        anchor: iso,
-        tick: iso,
-      };
-      const job = agenda.create(TIMER_TICK_JOB, data);
-      job.unique({ 'data.ref': ref }, { insertOnly: true });
-      job.attrs.nextRunAt = first === null ? null : new Date(first);
-      await job.save();
-      report.created.push(ref);
+      // One timer that cannot be scheduled never keeps the others from being scheduled.
+      try {
+        await this.createJob(ref, timer, now);
+        report.created.push(ref);
+      } catch (err) {
+        for (const rule of timer.rules) invalid.push({ rule, error: errorMessage(err) });
+        this.log.error({ timer: ref, rules: timer.rules, err }, `timer ${ref} could not be scheduled`);
+      }
     }
     if (report.created.length || report.removed.length) {
       this.log.info({ created: report.created, removed: report.removed }, 'timers reconciled');
     }
     return report;
+  }
+
+  private async createJob(ref: string, timer: DesiredTimer, now: number): Promise<void> {
+    const first = timer.schedule.first(now);
+    const iso = first === null ? null : new Date(first).toISOString();
+    const data: TimerJobData = {
+      ref,
+      type: timer.type,
+      parameters: timer.parameters,
+      anchor: iso,
+      tick: iso,
+    };
+    const job = this.services.scheduler.agenda.create(TIMER_TICK_JOB, data);
+    job.unique({ 'data.ref': ref }, { insertOnly: true });
+    job.attrs.nextRunAt = first === null ? null : new Date(first);
+    await job.save();
   }
 
   private async stillWanted(data: TimerJobData): Promise<boolean> {

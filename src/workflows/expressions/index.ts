@@ -9,6 +9,7 @@ import { evaluateYaql, parseYaql } from './yaql/index.js';
 import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
+export { pyRepr } from './jinja/python.js';
 
 export interface ExpressionScope {
   /** Workflow variables visible to the expression (input, vars, published values). */
@@ -219,21 +220,33 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
  * The reason as orquesta prints it, `ExceptionClass: message`: YAQL's own exceptions by class,
  * and a failure inside a workflow function (task(), st2kv()) as st2's ExpressionEvaluationException.
  */
+const FUNCTION_ERROR_CODES = new Set([
+  'WORKFLOW_TASK_NOT_FOUND',
+  'EXPRESSION_KV_NOT_FOUND',
+  'KV_NOT_ENCRYPTED',
+  'EXPRESSION_TASK_UNDEFINED',
+]);
+
 function pythonReason(reason: string, kind: unknown): string {
-  const host = /^function "[^"]+" failed: ([\s\S]*)$/.exec(reason);
-  if (kind === 'HostFunctionError' && host) return `ExpressionEvaluationException: ${host[1]}`;
+  if (kind === 'HostFunctionError') {
+    const host = /^function "[^"]+" failed: ([\s\S]*)$/.exec(reason);
+    return `ExpressionEvaluationException: ${host ? host[1] : reason}`;
+  }
   if (typeof kind === 'string' && /^No\w+Exception$/.test(kind)) return `${kind}: ${reason}`;
   return reason;
 }
 
 /** Messages in orquesta's words, since users compare workflow errors with st2's. */
-function evaluationError(expression: string, err: unknown, language: string): SquallError {
+function evaluationError(expression: string, err: unknown, language: string, fnError?: unknown): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
   const reason =
     err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
   const undefinedVar = /The variable "([^"]+)" is undefined/.exec(cause);
-  const kindOf = err instanceof SquallError ? err.context.kind : undefined;
+  // A workflow function (task(), st2kv()) that failed inside a Jinja template; YAQL marks its
+  // own such failures HostFunctionError.
+  const fnFailed = fnError instanceof SquallError && FUNCTION_ERROR_CODES.has(fnError.code);
+  const kindOf = fnFailed ? 'HostFunctionError' : err instanceof SquallError ? err.context.kind : undefined;
   const missingKey = /key "?([^"]*?)"? is not in the dictionary/.exec(reason);
   let message: string;
   if (undefinedVar) {
@@ -282,13 +295,28 @@ function evaluateString(s: string, scope: ExpressionScope): unknown {
     });
   }
   if (jinjaHere) {
-    const functions = workflowFunctions(scope);
+    // nunjucks keeps only the text of an error a function raised; remember the error itself, so
+    // a failed task() or st2kv() reads as st2's ExpressionEvaluationException.
+    let fnError: unknown;
+    const functions = Object.fromEntries(
+      Object.entries(workflowFunctions(scope)).map(([name, fn]) => [
+        name,
+        (...args: unknown[]) => {
+          try {
+            return fn(...args);
+          } catch (err) {
+            fnError = err;
+            throw err;
+          }
+        },
+      ]),
+    );
     const data = publicCtx(scope.ctx);
     const context: Record<string, unknown> = { ...data, _: data, ...functions };
     try {
       return evaluateJinja(s, context, { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) });
     } catch (err) {
-      throw evaluationError(s, err, 'jinja');
+      throw evaluationError(s, err, 'jinja', fnError);
     }
   }
   return s;

@@ -12,6 +12,7 @@ import type { Subsystem } from '../../../src/service/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, itWithServer } from '../../support/servers.js';
 import { SSHD_PATH, startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -155,15 +156,60 @@ for (const target of STORE_TARGETS) {
       it('answers an unknown command with the closest aliases and the help hint', async () => {
         const id = await shell.say(alice, '!helo bob', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain(`Sorry alice, I don't know "helo bob"`);
-        expect(reply.text).toContain('!hello {{who}}');
+        expect(reply.text).toContain(`I don't know "helo bob"`);
+        expect(reply.text).toContain('!hello <who>');
         expect(reply.text).toContain('!help');
+        // Only the asker sees it.
+        expect(reply.whisperTo).toBe(alice.id);
+      });
+
+      it('answers a command that leaves out its parameters with the usage, privately', async () => {
+        const id = await shell.say(alice, '!hello', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('"hello" is missing something. Usage:\n  !hello <who>');
+        expect(reply.text).not.toContain("I don't know");
+        expect(reply.whisperTo).toBe(alice.id);
+      });
+
+      it("keeps quotes inside a value: !sh echo 'a b' runs echo 'a b'", async () => {
+        const id = await shell.say(alice, "!sh echo 'a  b'", { channel: 'dev' });
+        const result = await waitFor(
+          () => botSaid('dev', id).find((m) => m.text.startsWith('exit 0')),
+          'the result',
+          20_000,
+        );
+        // The shell got both quotes, so the two spaces survive.
+        expect(result.text).toContain('a  b');
+      });
+
+      it('answers every mistake privately, saying what to do (transcript)', async () => {
+        const said: string[] = [];
+        for (const [who, text] of [
+          [alice, '!helo bob'],
+          [alice, '!hello'],
+          [alice, '!restart web1'],
+          [eve, '!hello world'],
+        ] as const)
+          said.push(await shell.say(who, text, { channel: 'mistakes' }));
+        const events = shell.transcript('mistakes');
+        expect(events.filter((e) => e.type === 'message' && e.from === 'squall')).toHaveLength(4);
+        for (const e of events)
+          if (e.type === 'message' && e.from === 'squall') expect(e.whisperTo).toBeDefined();
+        if (target.kind === 'embedded')
+          saveTranscript(
+            'private-errors',
+            'no match, missing parameters, ambiguous, not permitted: each answered only to the asker',
+            events.map((e) =>
+              e.type === 'message' ? { from: e.from, to: e.whisperTo ?? 'channel', text: e.text } : e,
+            ),
+          );
       });
 
       it('lists the candidates of an ambiguous command', async () => {
         const id = await shell.say(alice, '!restart web1', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
         expect(reply.text).toContain('matches more than one command');
+        expect(reply.whisperTo).toBe(alice.id);
         expect(reply.text).toContain('chattest.restart_service');
         expect(reply.text).toContain('chattest.restart_host');
       });
@@ -172,7 +218,8 @@ for (const target of STORE_TARGETS) {
         const id = await shell.say(alice, '!help hello', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
         expect(reply.text).toContain('[chattest]');
-        expect(reply.text).toContain('!hello {{who}} - Say hello to someone.');
+        expect(reply.text).toContain('!hello <who> - Say hello to someone.');
+        expect(reply.whisperTo).toBeUndefined();
         expect(reply.text).not.toContain('[examples]');
       });
 
@@ -181,18 +228,19 @@ for (const target of STORE_TARGETS) {
         await shell.say(alice, 'hello bob', { channel: 'dev' });
         expect(botSaid('dev').length).toBe(before);
         const mention = await shell.say(alice, '@squall help hello', { channel: 'dev' });
-        expect(botSaid('dev', mention)[0].text).toContain('!hello {{who}}');
+        expect(botSaid('dev', mention)[0].text).toContain('!hello <who>');
         const dm = await shell.say(alice, 'help hello', { channel: 'dm-alice', isDirect: true });
-        expect(botSaid('dm-alice', dm)[0].text).toContain('!hello {{who}}');
+        expect(botSaid('dm-alice', dm)[0].text).toContain('!hello <who>');
       });
 
       it('refuses a user without action_execute, runs nothing, and audits the refusal', async () => {
         const before = await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' });
         const id = await shell.say(eve, '!hello world', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain(
-          'Sorry eve, you (as Squall user "mallory") are not allowed to run chattest.hello',
+        expect(reply.text).toBe(
+          `You're not allowed to run chattest.hello: your Squall account "mallory" lacks "action_execute" on chattest.hello. Ask an admin to grant it to one of your roles.`,
         );
+        expect(reply.whisperTo).toBe(eve.id);
         expect(await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' })).toBe(before);
         const audit = await waitFor(
           () => svc.services.store.audit.findOne({ kind: 'chat.command', thread: id }),
@@ -293,7 +341,10 @@ for (const target of STORE_TARGETS) {
         expect(reply.text).toContain('chattest.hello');
         expect(reply.text).not.toContain('chattest.notify_me');
         const refused = await shell.say(eve, '!executions all', { channel: 'dev' });
-        expect(botSaid('dev', refused)[0].text).toContain('Sorry eve, you (as "mallory") may not do that');
+        expect(botSaid('dev', refused)[0]).toMatchObject({
+          text: `You're not allowed to do that: your Squall account "mallory" lacks "execution_list". Ask an admin to grant it to one of your roles.`,
+          whisperTo: eve.id,
+        });
       });
     },
   );

@@ -178,6 +178,26 @@ for (const target of STORE_TARGETS) {
       expect(body).toHaveLength(1);
     });
 
+    it('a timer that cannot be scheduled (delta 1e300) does not stop another from firing', async () => {
+      const fine = { unit: 'seconds', delta: 2 };
+      const huge = await addRule(svc.services, 'a_huge', { unit: 'seconds', delta: 1e300 });
+      const ok = await addRule(svc.services, 'b_fine', fine);
+      try {
+        const report = await getTimerEngine(svc.services).reconcile();
+        expect(report.invalid.map((i) => i.rule)).toContain('timertest.a_huge');
+        expect(report.invalid.find((i) => i.rule === 'timertest.a_huge')?.error).toContain('"delta"');
+        await waitFor(
+          async () => (await ticksOf(svc.services, fine)).length >= 2,
+          'two ticks of the 2 s timer',
+          20_000,
+        );
+      } finally {
+        await setEnabled(svc.services, huge, false);
+        await setEnabled(svc.services, ok, false);
+        await getTimerEngine(svc.services).reconcile();
+      }
+    });
+
     it('a tick claimed by a process killed before it dispatched it is fired by the next, once', async () => {
       const params = { unit: 'minutes', delta: 7 };
       const ref = triggerRefFor(INTERVAL_TIMER, params);
