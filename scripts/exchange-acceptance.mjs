@@ -193,6 +193,28 @@ function classify(execution, packDir) {
 }
 
 /** The package that failed and why, out of pip's output (the whole output is long). */
+/**
+ * Installs one pack as st2 does: the API answers `202 {execution_id}` and the packs.install
+ * execution does the work. Answers `{status, body}` as the old synchronous answer read: the
+ * execution's output on success, its error as `faultstring` on failure.
+ */
+async function installed(api, dir) {
+  const res = await api.call('POST', '/api/v1/packs/install', {
+    packs: [dir],
+    force: true,
+    skip_dependencies: true,
+  });
+  if (res.status >= 300 || !res.body?.execution_id) return res;
+  for (;;) {
+    const ex = (await api.call('GET', `/api/v1/executions/${res.body.execution_id}`)).body ?? {};
+    if (['succeeded', 'failed', 'canceled', 'timeout', 'abandoned'].includes(ex.status)) {
+      if (ex.status === 'succeeded') return { status: 200, body: ex.result?.output ?? {} };
+      return { status: 500, body: { faultstring: ex.result?.error ?? JSON.stringify(ex.result) } };
+    }
+    await sleep(250);
+  }
+}
+
 function installFailure(text) {
   const build = /Failed (?:to build|building wheel for) ([\w.-]+)/.exec(text);
   const clone = /git clone \S+ \S+ (https?:\/\/\S+?)(?:\.git)? /.exec(text);
@@ -298,11 +320,7 @@ async function main() {
       const dir = path.join(mirrors, name);
       const row = { pack: name, commit: commitOf(dir).slice(0, 7), kinds: {}, python: [], notes: [] };
       const t0 = Date.now();
-      const res = await api.call('POST', '/api/v1/packs/install', {
-        packs: [dir],
-        force: true,
-        skip_dependencies: true,
-      });
+      const res = await installed(api, dir);
       row.installSeconds = (Date.now() - t0) / 1000;
       if (res.status >= 300) {
         row.installError = installFailure(res.body?.faultstring ?? JSON.stringify(res.body));
