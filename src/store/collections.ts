@@ -78,7 +78,7 @@ export const COLLECTIONS = {
       { fields: { trace_tag: 1 } },
       { fields: { start_timestamp: -1 } },
       // traceHolding(): every completed execution looks up its trace for the action trigger.
-      { fields: { 'action_executions.object_id': 1 } },
+      { fields: { 'action_executions.object_id': 1 }, multikey: true },
     ],
   },
   audit: {
