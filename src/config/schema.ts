@@ -72,6 +72,19 @@ export const configSchema = {
           pattern: '^mongodb(\\+srv)?://',
           description: 'MongoDB connection string (mongodb://host:port/db). Also read from SQUALL_MONGO_URL.',
         },
+        cache_mb: {
+          type: 'integer',
+          minimum: 1,
+          default: 16,
+          description:
+            "Embedded store: SQLite's page cache in MiB. The store's memory stays within it however much history is kept.",
+        },
+        check_on_start: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Embedded store: check the file for damage (PRAGMA quick_check) at start; it reads the whole file (see README, "Where data lives").',
+        },
       },
     },
     redis: {

@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { COLLECTIONS, type CollectionKey } from './collections.js';
@@ -14,6 +15,8 @@ export { SqliteDatabase, STORE_FILE } from './sqlite/database.js';
 export { JOBS_TABLE, PUT_JOB_SQL, createJobsTable, jobModel, jobRow } from './sqlite/jobs-table.js';
 import { SqliteDatabase, STORE_FILE } from './sqlite/database.js';
 import { importNedbIfPresent, type MigrationProgress } from './sqlite/migrate.js';
+export { importNedb, readNedbFile, NEDB_DIR, NEDB_KEPT_DIR } from './sqlite/migrate.js';
+export type { MigrationProgress, MigrationResult, DamagedLine } from './sqlite/migrate.js';
 export { MongoDatabase, planScansTable } from './mongo/index.js';
 
 export type StoreKind = 'embedded' | 'mongo';
@@ -96,6 +99,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       close: () => mongo.close(),
     });
   }
+  secureDataDir(options.dataDir);
   const embedded = new SqliteDatabase(path.join(options.dataDir, STORE_FILE), {
     cacheMb: options.cacheMb,
     check: options.check,
@@ -115,6 +119,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     embedded.close();
     throw err;
   }
+}
+
+/**
+ * The data directory holds the records, keys and results: readable by Squall's user only. Made
+ * 0700 when created, and tightened when an older Squall left it open to others.
+ */
+export function secureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
 type StoreCollections = Omit<
