@@ -94,6 +94,7 @@ export interface SquallConfig {
     traces_days: number;
     tokens_days: number;
     inquiries_days: number;
+    executions_max_count: number;
     check_every_ms: number;
     batch_size: number;
     batch_pause_ms: number;

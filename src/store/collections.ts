@@ -37,6 +37,8 @@ export const COLLECTIONS = {
     indexes: [
       { fields: { start_timestamp: -1 } },
       { fields: { status: 1 } },
+      // Retention: completed executions that ended before a cutoff.
+      { fields: { end_timestamp: 1 } },
       { fields: { 'action.ref': 1 } },
       { fields: { parent: 1 } },
       { fields: { 'context.user': 1 } },
