@@ -142,3 +142,27 @@ describe('embedded store: damaged file', () => {
     }
   });
 });
+
+describe('embedded store: a failing disk', () => {
+  it('acknowledges nothing whose fsync failed, and refuses writes from then on', async () => {
+    const { dir, cleanup } = tempDir();
+    const store = await openStore({ dataDir: dir });
+    try {
+      const kept = newId();
+      await store.testRecords.insert({ id: kept, n: 0 });
+      // The disk reports an I/O error on the next fsync, as a failing device or full thin pool does.
+      store.embedded!.fsync = (_fd, done) =>
+        done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      const lost = store.testRecords.insert({ id: newId(), n: 1 });
+      await expect(lost).rejects.toMatchObject({ code: 'STORE_FSYNC_FAILED' });
+      await expect(lost).rejects.toThrow(/squall\.db-wal.*EIO/);
+      await expect(store.testRecords.insert({ id: newId(), n: 2 })).rejects.toMatchObject({
+        code: 'STORE_FSYNC_FAILED',
+      });
+      expect(await store.testRecords.get(kept)).not.toBeNull();
+    } finally {
+      await store.close();
+      cleanup();
+    }
+  });
+});
