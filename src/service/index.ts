@@ -59,6 +59,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         `importing the old (nedb) store: ${p.file} (${p.fileIndex}/${p.files}), ${p.records} records`,
       ),
   });
+  store.embedded?.checked.catch((err: unknown) =>
+    logger.fatal(
+      { err },
+      'the store file is damaged: stop Squall and restore it (see README, "Where data lives")',
+    ),
+  );
   if (await store.mongo?.scansById())
     logger.warn(
       'this FerretDB reads a whole collection for every lookup by _id (FerretDB 1.x on SQLite does not use its _id index), ' +

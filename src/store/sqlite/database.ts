@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
@@ -14,6 +15,9 @@ const Database = require('better-sqlite3') as typeof BetterSqlite3;
 
 export type Sqlite = BetterSqlite3.Database;
 
+/** Up to this size the file is checked before the store opens (~0.1 s here); beyond, in the background. */
+const CHECK_INLINE_BYTES = 64 * 1024 * 1024;
+
 /** The file the embedded store keeps its records in, under the data directory. */
 export const STORE_FILE = 'squall.db';
 
@@ -22,6 +26,8 @@ export interface SqliteOptions {
   cacheMb?: number;
   /** Run PRAGMA quick_check when opening (reads every page; see README for its cost). */
   check?: boolean;
+  /** Files up to this size are checked before opening; larger ones on a worker thread. */
+  checkInlineBytes?: number;
 }
 
 interface Waiter {
@@ -77,6 +83,11 @@ export class SqliteDatabase {
   /** Set inside transaction(): writes resolve at once, and the commit waits for the scope. */
   private readonly scope = new AsyncLocalStorage<true>();
   private held = 0;
+  /**
+   * PRAGMA quick_check over the whole file: done before opening when the file is small, otherwise
+   * on a worker thread, so start-up does not grow with the history. Rejects with STORE_CORRUPT.
+   */
+  checked: Promise<void> = Promise.resolve();
   /** Transactions committed since the store opened (for benchmarks). */
   commits = 0;
   /** fsyncs of the WAL since the store opened (for benchmarks). */
@@ -109,14 +120,37 @@ export class SqliteDatabase {
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
-      if (options.check !== false) {
-        const result = this.db.pragma('quick_check', { simple: true });
-        if (result !== 'ok') throw corruptStore(file, String(result));
-      }
+      // Reading the schema fails at once on a file that is not a database or has a damaged header.
+      this.db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      if (options.check !== false) this.checked = this.check(options.checkInlineBytes ?? CHECK_INLINE_BYTES);
     } catch (err) {
       if (isCorruption(err)) throw corruptStore(file, (err as Error).message);
       throw err;
     }
+  }
+
+  private check(inlineBytes: number): Promise<void> {
+    if (statSync(this.file).size <= inlineBytes) {
+      const result = this.db.pragma('quick_check', { simple: true });
+      if (result !== 'ok') throw corruptStore(this.file, String(result));
+      return Promise.resolve();
+    }
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.module);
+       const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+       try { parentPort.postMessage(db.pragma('quick_check', { simple: true })); }
+       catch (err) { parentPort.postMessage(String(err && err.message || err)); }
+       finally { db.close(); }`,
+      { eval: true, workerData: { module: require.resolve('better-sqlite3'), file: this.file } },
+    );
+    worker.unref();
+    return new Promise<void>((resolve, reject) => {
+      worker.once('message', (result: unknown) =>
+        result === 'ok' ? resolve() : reject(corruptStore(this.file, String(result))),
+      );
+      worker.once('error', reject);
+    });
   }
 
   /** Creates the table and indexes of a collection (once). */

@@ -12,7 +12,7 @@ import {
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/ids.js';
-import { STORE_FILE, openStore, type Store } from '../../../src/store/index.js';
+import { STORE_FILE, SqliteDatabase, openStore, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../support/servers.js';
 
 const blob = { payload: 'x'.repeat(300) };
@@ -122,6 +122,27 @@ describe('embedded store: damaged file', () => {
       expect(err?.code).toBe('STORE_CORRUPT');
       expect(err?.message).toContain(file);
       expect(readFileSync(file).equals(before)).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('finds the damage of a large file on a worker thread after opening, naming the file', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = await filled(dir);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
+      closeSync(fd);
+      const db = new SqliteDatabase(file, { checkInlineBytes: 0 });
+      try {
+        await expect(db.checked).rejects.toMatchObject({
+          code: 'STORE_CORRUPT',
+          message: expect.stringContaining(file),
+        });
+      } finally {
+        db.close();
+      }
     } finally {
       cleanup();
     }
