@@ -30,8 +30,7 @@ const NAV: [string, string][] = [
 type Theme = 'light' | 'dark';
 
 function useTheme(): [Theme, () => void] {
-  const initial =
-    (localStorage.getItem('squall-theme') as Theme | null) ??
+  const initial = (localStorage.getItem('squall-theme') as Theme | null) ??
     (window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
   const [theme, setTheme] = useState<Theme>(initial);
   useEffect(() => {
@@ -93,9 +92,7 @@ function App() {
       if (user.rbac.enabled && !user.rbac.is_admin) {
         try {
           const roles = await Promise.all(
-            user.rbac.roles.map((r) =>
-              get<{ permission_grants?: Grant[] }>(`/api/v1/rbac/roles/${encodeURIComponent(r)}`),
-            ),
+            user.rbac.roles.map((r) => get<{ permission_grants?: Grant[] }>(`/api/v1/rbac/roles/${encodeURIComponent(r)}`)),
           );
           grants = roles.flatMap((r) => r.permission_grants ?? []);
         } catch {
@@ -119,28 +116,14 @@ function App() {
   }, [load]);
 
   const section = route.parts[0] ?? 'history';
-  if (error)
-    return (
-      <main className="centered">
-        <ErrorBox error={error} onRetry={load} />
-      </main>
-    );
-  if (session === undefined)
-    return (
-      <main className="centered">
-        <Loading />
-      </main>
-    );
+  if (error) return <main className="centered"><ErrorBox error={error} onRetry={load} /></main>;
+  if (session === undefined) return <main className="centered"><Loading /></main>;
   if (session === null) return <Login onLogin={load} theme={theme} onToggleTheme={toggleTheme} />;
   return (
     <SessionContext.Provider value={session}>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
+      <a className="skip" href="#main">Skip to content</a>
       <header className="topbar">
-        <a className="brand" href="#/history">
-          Squall
-        </a>
+        <a className="brand" href="#/history">Squall</a>
         <nav aria-label="Main">
           {NAV.map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>
@@ -150,16 +133,10 @@ function App() {
         </nav>
         <div className="topbar-right">
           <StreamIndicator />
-          <button
-            type="button"
-            onClick={toggleTheme}
-            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          >
+          <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
             {theme === 'dark' ? '☀' : '☾'}
           </button>
-          <span className="muted" data-testid="username">
-            {session.user.username}
-          </span>
+          <span className="muted" data-testid="username">{session.user.username}</span>
           <button
             type="button"
             onClick={async () => {

@@ -34,17 +34,7 @@ function Scalar({ value }: { value: unknown }) {
   return <span>{String(value)}</span>;
 }
 
-function Node({
-  value,
-  name,
-  depth,
-  initiallyOpen,
-}: {
-  value: unknown;
-  name?: string;
-  depth: number;
-  initiallyOpen: boolean;
-}) {
+function Node({ value, name, depth, initiallyOpen }: { value: unknown; name?: string; depth: number; initiallyOpen: boolean }) {
   const isArray = Array.isArray(value);
   const isObject = value !== null && typeof value === 'object';
   const [open, setOpen] = useState(initiallyOpen && depth < 1);
@@ -67,12 +57,7 @@ function Node({
   const summary = isArray ? `[${size} items]` : `{${size} keys}`;
   return (
     <div className="j-row" role="treeitem" aria-expanded={open}>
-      <button
-        type="button"
-        className="j-toggle"
-        onClick={() => setOpen((o) => !o)}
-        aria-label={`${open ? 'Collapse' : 'Expand'} ${name ?? 'root'}`}
-      >
+      <button type="button" className="j-toggle" onClick={() => setOpen((o) => !o)} aria-label={`${open ? 'Collapse' : 'Expand'} ${name ?? 'root'}`}>
         {open ? '▾' : '▸'}
       </button>
       {key}

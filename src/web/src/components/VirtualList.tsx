@@ -45,8 +45,7 @@ export function VirtualList({ count, rowHeight, renderRow, onRange, onOpen, labe
     if (!el) return;
     const top = idx * rowHeight;
     if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + rowHeight > el.scrollTop + el.clientHeight)
-      el.scrollTop = top + rowHeight - el.clientHeight;
+    else if (top + rowHeight > el.scrollTop + el.clientHeight) el.scrollTop = top + rowHeight - el.clientHeight;
   };
 
   const onKey = (e: KeyboardEvent) => {

@@ -2,15 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { login } from '../api';
 import { ErrorBox } from '../ui';
 
-export function Login({
-  onLogin,
-  theme,
-  onToggleTheme,
-}: {
-  onLogin: () => void;
-  theme: string;
-  onToggleTheme: () => void;
-}) {
+export function Login({ onLogin, theme, onToggleTheme }: { onLogin: () => void; theme: string; onToggleTheme: () => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
@@ -34,23 +26,9 @@ export function Login({
         <h1 id="login-title">Squall</h1>
         <p className="muted">Sign in to run and watch automations.</p>
         <label htmlFor="login-user">Username</label>
-        <input
-          id="login-user"
-          autoComplete="username"
-          autoFocus
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-          required
-        />
+        <input id="login-user" autoComplete="username" autoFocus value={username} onChange={(e) => setUsername(e.target.value)} required />
         <label htmlFor="login-password">Password</label>
-        <input
-          id="login-password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-        />
+        <input id="login-password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
         <ErrorBox error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
