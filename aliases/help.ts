@@ -72,6 +72,16 @@ export interface HelpTextOptions {
   pageSize?: number;
 }
 
+/**
+ * A display string as people read it in chat: a required `{{app}}` becomes `<app>`, one with a
+ * default (`{{stage=staging}}`) becomes `[stage]`. The API keeps st2's raw display.
+ */
+export function humanDisplay(display: string): string {
+  return display.replace(/\{\{\s*([\w.-]+)\s*(=[^}]*)?\}\}/g, (_m, name: string, dflt?: string) =>
+    dflt === undefined ? `<${name}>` : `[${name}]`,
+  );
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -106,7 +116,7 @@ export function renderHelpText(help: HelpResult, options: HelpTextOptions = {}):
       pack = item.pack;
       lines.push('', `[${pack}]`);
     }
-    lines.push(`  ${prefix}${item.display}${item.description ? ` - ${item.description}` : ''}`);
+    lines.push(`  ${prefix}${humanDisplay(item.display)}${item.description ? ` - ${item.description}` : ''}`);
   }
   if (page < pages) lines.push('', `More: ${prefix}help page ${page + 1}`);
   return lines.join('\n');

@@ -8,19 +8,27 @@ export type { AliasFormat, AliasLike, AliasParameters, NormalisedFormat } from '
 export { aliasRef } from './types.js';
 export { extractParameters, extractMultipleParameters, validateFormat } from './parser.js';
 export { normaliseFormats } from './formats.js';
-export { matchAlias, suggestAliases } from './match.js';
+export { matchAlias, partialMatches, suggestAliases } from './match.js';
 export type {
   AliasMatch,
   AliasCandidate,
   SingleCandidate,
   MultipleCandidate,
   AliasSuggestion,
+  PartialMatch,
   SkippedFormat,
   MatchOptions,
 } from './match.js';
 export { applyImmutableParameters, castAliasParameters } from './params.js';
 export type { ParameterSpecLike } from './params.js';
-export { buildHelp, renderHelpText } from './help.js';
+export { buildHelp, humanDisplay, renderHelpText } from './help.js';
 export type { HelpResult, HelpString, HelpOptions, HelpTextOptions } from './help.js';
-export { defaultAckText, formatExecutionResult } from './render.js';
+export {
+  defaultAckText,
+  failureReason,
+  formatExecutionResult,
+  joinPretext,
+  splitPretext,
+  PRETEXT_DELIMITER,
+} from './render.js';
 export type { ExecutionLike, FormattedResult, FormatResultOptions } from './render.js';

@@ -215,3 +215,42 @@ export function suggestAliases(aliases: AliasLike[], command: string, limit = 3)
   );
   return scored.slice(0, Math.max(0, limit));
 }
+
+/** A format whose leading words the command says, though the command does not fit it. */
+export interface PartialMatch {
+  alias: AliasLike;
+  display: string;
+}
+
+/**
+ * Formats a command starts like but does not fit, such as `deploy` or `deploy web` for
+ * `deploy {{app}} to {{stage=staging}}`: the command names the alias and leaves out (or
+ * misplaces) parameters, so the person needs its usage rather than "I don't know". Only the
+ * plain words before a format's first placeholder count; the longest such lead wins.
+ */
+export function partialMatches(aliases: AliasLike[], command: string): PartialMatch[] {
+  const said = command.trim().toLowerCase().replace(/\s+/g, ' ');
+  let found: Array<PartialMatch & { lead: number }> = [];
+  for (const alias of aliases) {
+    if (!isEnabled(alias)) continue;
+    let formats;
+    try {
+      formats = normaliseFormats(alias);
+    } catch (err) {
+      if (err instanceof SquallError) continue;
+      throw err;
+    }
+    for (const { display } of formats) {
+      const at = display.indexOf('{{');
+      if (at <= 0) continue;
+      const lead = display.slice(0, at).trim().toLowerCase().replace(/\s+/g, ' ');
+      if (!lead || /[()[\]|?*+\\^$]/.test(lead)) continue;
+      if (said !== lead && !said.startsWith(`${lead} `)) continue;
+      if (!found.some((f) => f.alias === alias && f.display === display))
+        found.push({ alias, display, lead: lead.length });
+    }
+  }
+  const longest = Math.max(0, ...found.map((f) => f.lead));
+  found = found.filter((f) => f.lead === longest);
+  return found.map(({ alias, display }) => ({ alias, display }));
+}

@@ -183,6 +183,25 @@ export interface DetailedParse {
   literal: number;
 }
 
+const QUOTES = new Set(['"', "'"]);
+
+/**
+ * A placeholder's value with the quotes st2's expression strips around it put back, unless they
+ * enclose the whole value: `sh echo 'a b'` means `echo 'a b'` (st2 loses the closing quote),
+ * while `say "hello there"` still means `hello there`.
+ */
+function keepQuotes(stream: string, m: RegExpExecArray, group: string): string | undefined {
+  const value = m.groups?.[group];
+  const span = m.indices?.groups?.[group];
+  if (value === undefined || !span) return value;
+  const [start, end] = span;
+  const matchEnd = m.index + m[0].length;
+  const open = start > m.index && QUOTES.has(stream[start - 1]) ? stream[start - 1] : '';
+  const close = end < matchEnd && QUOTES.has(stream[end]) ? stream[end] : '';
+  if (open && open === close) return value;
+  return open + value + close;
+}
+
 function literalCount(stream: string, m: RegExpExecArray): number {
   const covered = new Uint8Array(stream.length);
   for (const span of Object.values(m.indices?.groups ?? {})) {
@@ -223,7 +242,7 @@ export function parseDetailed(
     }
     const result: AliasParameters = {};
     compiled.groupParams.forEach((param, index) => {
-      const value = m.groups?.[`a${index}`];
+      const value = keepQuotes(stream, m, `a${index}`);
       if (result[param] === undefined || result[param] === null) result[param] = value ?? null;
     });
     for (const [name, fallback] of compiled.optional) {

@@ -208,3 +208,57 @@ export function formatExecutionResult(
   const text = (fullText.slice(0, keep) + notice(fullText.length - keep)).slice(0, Math.max(maxLength, 0));
   return { text, truncated: true, fullText };
 }
+
+/** hubot-stackstorm's separator between a message's pretext and its body. */
+export const PRETEXT_DELIMITER = '{~}';
+
+/**
+ * Splits a chat message at `{~}` as hubot-stackstorm does (utils.splitMessage): with the separator,
+ * `pretext` is what comes before it and `text` what comes between it and any second one; without,
+ * everything is `text`.
+ */
+export function splitPretext(message: string): { pretext: string; text: string } {
+  const parts = message.split(PRETEXT_DELIMITER);
+  return parts.length > 1 ? { pretext: parts[0], text: parts[1] } : { pretext: '', text: parts[0] };
+}
+
+/** The message as hubot's default adapter shows it: pretext and body on their own lines, no `{~}`. */
+export function joinPretext(message: string): string {
+  if (!message.includes(PRETEXT_DELIMITER)) return message;
+  const { pretext, text } = splitPretext(message);
+  return pretext && text ? `${pretext}\n${text}` : pretext || text;
+}
+
+/**
+ * Why an execution failed, in a line or a few: the runner's `error` (per host for remote runs),
+ * a workflow's errors, else the last lines of stderr. Undefined when the result says nothing.
+ */
+export function failureReason(execution: Pick<ExecutionLike, 'result'>): string | undefined {
+  const result = execution.result;
+  if (typeof result === 'string') return result.trim() || undefined;
+  if (!isMapping(result)) return undefined;
+  const own = (r: Record<string, unknown>): string | undefined => {
+    if (typeof r.error === 'string' && r.error.trim()) return r.error.trim();
+    if (isMapping(r.error) && typeof r.error.message === 'string') return r.error.message;
+    return undefined;
+  };
+  const direct = own(result);
+  if (direct) return direct;
+  const errors = orquestaErrors(result.errors);
+  if (errors.length)
+    return errors
+      .slice(1)
+      .map((l) => l.replace(/^\s*-\s*/, ''))
+      .join('\n');
+  const hosts = Object.entries(result)
+    .filter((e): e is [string, Record<string, unknown>] => isMapping(e[1]))
+    .map(([host, r]) => [host, own(r) ?? lastLines(r.stderr)] as const)
+    .filter(([, why]) => why);
+  if (hosts.length) return hosts.map(([host, why]) => `${host}: ${why}`).join('\n');
+  return lastLines(result.stderr);
+}
+
+function lastLines(value: unknown, n = 5): string | undefined {
+  if (typeof value !== 'string' || !value.trim()) return undefined;
+  return value.trim().split('\n').slice(-n).join('\n');
+}

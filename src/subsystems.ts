@@ -129,7 +129,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
       chatAdapters: () => chatops.pipeline().adapters,
       resumeWorkflow: (id) => workflows.engine().resume(id),
     }),
-    timersSubsystem(),
+    timersSubsystem({ workerId: () => executionService().workerId }),
     sensorsSubsystem({ workerId: () => executionService().workerId }),
     stream,
     scaleSubsystem(),

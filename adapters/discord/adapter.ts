@@ -10,8 +10,10 @@ import {
   Events,
   GatewayIntentBits,
   Partials,
+  MessageFlags,
   type Interaction,
   type Message,
+  type RepliableInteraction,
   type SendableChannels,
 } from 'discord.js';
 import {
@@ -51,6 +53,8 @@ export interface DiscordAdapterOptions {
 const CONTENT_LIMIT = 2000;
 const EMBED_LIMIT = 4096;
 const BUTTON_PREFIX = 'sq|';
+/** Discord keeps an interaction's token for 15 minutes; stay clear of the edge. */
+const INTERACTION_TTL_MS = 14 * 60_000;
 
 /**
  * The Discord transport on discord.js 14. Commands come from messages with the prefix, mentions,
@@ -79,6 +83,11 @@ export class DiscordAdapter implements ChatAdapter {
   /** Long button values, when payload + value do not fit Discord's 100-character custom_id. */
   private readonly longButtons = new Map<string, { payload: string; value: string }>();
   private readonly seen = new SeenSet(2000);
+  /**
+   * The latest interaction (slash command or button) per conversation (the thread key the pipeline
+   * answers in) and user: a whisper there goes out as its ephemeral follow-up.
+   */
+  private readonly interactions = new Map<string, { i: RepliableInteraction; at: number }>();
   private readonly log: AdapterLogger;
 
   constructor(private readonly options: DiscordAdapterOptions) {
@@ -199,6 +208,7 @@ export class DiscordAdapter implements ChatAdapter {
         await i.reply({ content: `<@${i.user.id}> ran /${i.commandName} ${text}` });
         const root = await i.fetchReply();
         this.homes.set(root.id, root.channelId);
+        this.remember(root.id, i);
         const ch = i.channel;
         const inThread = ch?.isThread() ?? false;
         await this.emit({
@@ -221,6 +231,7 @@ export class DiscordAdapter implements ChatAdapter {
         }
         const ch = i.channel;
         const inThread = ch?.isThread() ?? false;
+        this.remember(inThread ? i.channelId : i.message.id, i);
         const press = {
           user: this.user(i.user),
           payload: decoded.payload,
@@ -240,6 +251,32 @@ export class DiscordAdapter implements ChatAdapter {
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'discord interaction handling failed');
     }
+  }
+
+  private remember(conversation: string, i: RepliableInteraction): void {
+    const now = Date.now();
+    this.interactions.set(`${conversation}:${i.user.id}`, { i, at: now });
+    // Interaction tokens live 15 minutes; forget older ones.
+    for (const [key, v] of this.interactions)
+      if (now - v.at > INTERACTION_TTL_MS) this.interactions.delete(key);
+  }
+
+  /**
+   * A message only `userId` sees: the ephemeral follow-up of their interaction in that
+   * conversation, else (a message command has none) a direct message.
+   */
+  private async whisper(message: OutgoingMessage, userId: string): Promise<PostedMessage> {
+    const conversation = message.thread ?? message.channel;
+    const recent = this.interactions.get(`${conversation}:${userId}`);
+    const body = this.body(message.text);
+    if (recent && Date.now() - recent.at < INTERACTION_TTL_MS) {
+      const sent = await recent.i.followUp({ ...body, flags: MessageFlags.Ephemeral });
+      return { messageId: sent.id, thread: conversation };
+    }
+    const dm = await (await this.requireClient().users.fetch(userId)).createDM();
+    const sent = await dm.send(body);
+    this.homes.set(sent.id, sent.channelId);
+    return { messageId: sent.id, thread: conversation };
   }
 
   private async emit(message: IncomingMessage): Promise<void> {
@@ -308,26 +345,22 @@ export class DiscordAdapter implements ChatAdapter {
     return this.sendable(thread);
   }
 
-  private body(text: string, whisperTo?: string) {
-    const shown = whisperTo ? `<@${whisperTo}> ${text}` : text;
-    if (!shown.includes('\n') && shown.length <= CONTENT_LIMIT)
-      return {
-        content: shown,
-        embeds: [],
-        allowedMentions: whisperTo ? { users: [whisperTo] } : { parse: [] },
-      };
+  private body(text: string) {
+    if (!text.includes('\n') && text.length <= CONTENT_LIMIT)
+      return { content: text, embeds: [], allowedMentions: { parse: [] } };
     return {
-      content: whisperTo ? `<@${whisperTo}>` : '',
+      content: '',
       embeds: [new EmbedBuilder().setDescription(text.slice(0, EMBED_LIMIT))],
-      allowedMentions: whisperTo ? { users: [whisperTo] } : { parse: [] },
+      allowedMentions: { parse: [] },
     };
   }
 
   async post(message: OutgoingMessage): Promise<PostedMessage> {
+    if (message.whisperTo) return this.whisper(message, message.whisperTo);
     const ch = await this.target(message.channel, message.thread);
     const rich = message.rich?.embeds as unknown[] | undefined;
     const sent = await ch.send({
-      ...this.body(message.text, message.whisperTo),
+      ...this.body(message.text),
       ...(rich ? { embeds: rich as never } : {}),
     });
     this.homes.set(sent.id, sent.channelId);

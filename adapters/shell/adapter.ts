@@ -49,6 +49,8 @@ export type ShellEvent =
 interface Session {
   id: string;
   user: ChatUser;
+  /** The Squall user who opened it (null when the API runs without auth): only they may use it. */
+  owner: string | null;
   channel: string;
   listeners: Set<(event: ShellEvent) => void>;
   backlog: ShellEvent[];
@@ -263,16 +265,17 @@ export class ShellAdapter implements ChatAdapter {
     return () => this.watchers.delete(fn);
   }
 
-  openSession(user: ChatUser, channel = 'general'): Session {
-    const session: Session = { id: randomUUID(), user, channel, listeners: new Set(), backlog: [] };
+  openSession(user: ChatUser, channel = 'general', owner: string | null = null): Session {
+    const session: Session = { id: randomUUID(), user, channel, owner, listeners: new Set(), backlog: [] };
     this.sessions.set(session.id, session);
     this.knownUsers.set(user.id, user);
     return session;
   }
 
-  private session(id: string): Session {
+  /** The session `id`, when the caller of `req` opened it (someone else's session is as good as unknown). */
+  private session(id: string, req: Request): Session {
     const s = this.sessions.get(id);
-    if (!s)
+    if (!s || s.owner !== callerOf(req))
       throw new SquallError(
         'CHAT_SESSION_UNKNOWN',
         `shell chat session "${id}" does not exist (the server may have restarted)`,
@@ -302,7 +305,10 @@ export class ShellAdapter implements ChatAdapter {
         this.ensureConnected('open session');
         const b = (body ?? {}) as { user?: string; channel?: string };
         const name = sessionUser(req, b.user);
-        const s = this.openSession({ id: name, name }, b.channel ?? 'general');
+        const owner = callerOf(req);
+        // The session acts as whoever opened it: --user changes the name shown in chat, not the Squall user.
+        const user: ChatUser = { id: name, name, ...(owner ? { squallUser: owner } : {}) };
+        const s = this.openSession(user, b.channel ?? 'general', owner);
         return { session: s.id, user: s.user, channel: s.channel };
       },
     });
@@ -321,8 +327,8 @@ export class ShellAdapter implements ChatAdapter {
         },
         required: ['text'],
       },
-      handler: async ({ params, body }) => {
-        const s = this.session(params.id);
+      handler: async ({ req, params, body }) => {
+        const s = this.session(params.id, req);
         const b = body as { text: string; thread?: string; direct?: boolean };
         const messageId = await this.say(s.user, b.text, {
           channel: s.channel,
@@ -343,8 +349,8 @@ export class ShellAdapter implements ChatAdapter {
         properties: { messageId: { type: 'string' }, choice: { type: ['string', 'integer'] } },
         required: ['messageId', 'choice'],
       },
-      handler: async ({ params, body }) => {
-        const s = this.session(params.id);
+      handler: async ({ req, params, body }) => {
+        const s = this.session(params.id, req);
         const b = body as { messageId: string; choice: string | number };
         await this.press(s.user, b.messageId, b.choice);
         return { pressed: true };
@@ -356,8 +362,8 @@ export class ShellAdapter implements ChatAdapter {
       summary: 'Close a terminal chat session',
       tag: 'chatops',
       status: 204,
-      handler: ({ params }) => {
-        const s = this.session(params.id);
+      handler: ({ req, params }) => {
+        const s = this.session(params.id, req);
         s.listeners.clear();
         this.sessions.delete(s.id);
         return undefined;
@@ -369,7 +375,7 @@ export class ShellAdapter implements ChatAdapter {
       summary: "Server-sent events: the bot's posts, edits, files and questions in the session's channel",
       tag: 'chatops',
       handler: ({ params, req, res }) => {
-        const s = this.session(params.id);
+        const s = this.session(params.id, req);
         streamEvents(s, req, res);
         return undefined;
       },
@@ -377,9 +383,17 @@ export class ShellAdapter implements ChatAdapter {
   };
 }
 
-/** Admins may talk as anyone; everyone else talks as themselves. */
+type AuthedRequest = Request & { auth?: { user: string; roles?: string[]; method?: string } };
+
+/** The authenticated Squall user of a request; null when the API runs without auth. */
+function callerOf(req: Request): string | null {
+  const auth = (req as AuthedRequest).auth;
+  return !auth || auth.method === 'anonymous' ? null : auth.user;
+}
+
+/** The chat name of a session: admins may pick any; everyone else is named as themselves. */
 function sessionUser(req: Request, asked: string | undefined): string {
-  const auth = (req as Request & { auth?: { user: string; roles?: string[]; method?: string } }).auth;
+  const auth = (req as AuthedRequest).auth;
   if (!auth || auth.method === 'anonymous') return asked ?? 'shell-user';
   const admin = (auth.roles ?? []).some((r) => r === 'admin' || r === 'system_admin');
   if (asked && asked !== auth.user && !admin)

@@ -44,7 +44,8 @@ export function renderEvent(event: ShellEvent, threadNames: Map<string, number>)
 /**
  * `squall chat`: a line-based chat with the bot over the shell adapter's HTTP/SSE API. Lines are
  * sent as messages (start with the prefix, e.g. "!help"); "/N" presses button N of the latest
- * question; "/quit" leaves. When the input ends (a script), it waits for the bot to go quiet.
+ * question; "/quit" or Ctrl-C leaves at once. When the input ends (a script), it waits for the bot
+ * to go quiet.
  */
 export async function runRepl(options: ReplOptions): Promise<void> {
   const base = options.url.replace(/\/+$/, '') + '/api/v1/chatops/shell/sessions';
@@ -122,30 +123,47 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   });
 
   const rl = createInterface({ input: options.input, terminal: false });
-  for await (const raw of rl) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (line === '/quit' || line === '/exit') break;
-    const pressed = /^\/(\d+)$/.exec(line);
-    try {
-      if (pressed) {
-        if (!lastQuestion) {
-          out('(no question to answer)');
-          continue;
-        }
-        await call('POST', `${base}/${session}/buttons`, {
-          messageId: lastQuestion.id,
-          choice: Number(pressed[1]),
-        });
-      } else {
-        await call('POST', `${base}/${session}/messages`, { text: line });
+  // /quit or Ctrl-C: leave now; the end of a script's input: let the bot finish answering first.
+  let leaving = false;
+  const leave = () => {
+    leaving = true;
+    process.exitCode = 130;
+    rl.close();
+  };
+  process.once('SIGINT', leave);
+  try {
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (!line) continue;
+      if (line === '/quit' || line === '/exit') {
+        leaving = true;
+        break;
       }
-    } catch (err) {
-      out(`(error: ${(err as Error).message})`);
+      const pressed = /^\/(\d+)$/.exec(line);
+      try {
+        if (pressed) {
+          if (!lastQuestion) {
+            out('(no question to answer)');
+            continue;
+          }
+          await call('POST', `${base}/${session}/buttons`, {
+            messageId: lastQuestion.id,
+            choice: Number(pressed[1]),
+          });
+        } else {
+          await call('POST', `${base}/${session}/messages`, { text: line });
+        }
+      } catch (err) {
+        out(`(error: ${(err as Error).message})`);
+      }
     }
+  } finally {
+    process.removeListener('SIGINT', leave);
+    // An open stdin would keep the process alive after /quit.
+    options.input.destroy();
   }
   const quiet = options.quietMs ?? 1500;
-  while (Date.now() - lastEventAt < quiet) await new Promise((r) => setTimeout(r, 100));
+  while (!leaving && Date.now() - lastEventAt < quiet) await new Promise((r) => setTimeout(r, 100));
   abort.abort();
   await stream;
   await call('DELETE', `${base}/${session}`).catch(() => undefined);

@@ -1,4 +1,4 @@
-// Node-RED 4.1.x, headless from files (shared/docs/peers.md §5.2), installed into a scratch dir
+// Node-RED 4.1.x, headless from files (docs/peers.md §5.2), installed into a scratch dir
 // outside the repo — it is not a dependency of Squall. Flow: http in (POST /spawn) → exec in
 // spawn mode running `true` (no shell) → its return-code output → http response 200.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { SquallError } from '../errors.js';
 import type { Services } from '../service/types.js';
 import { VERSION } from '../version.js';
+import { bodyDepthLimit } from './depth.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiRouter, type RouteSpec } from './router.js';
 import { mountWebUi } from './static.js';
@@ -75,6 +76,7 @@ export function createApiApp(
   app.use(express.json({ limit, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit, extended: true }));
   app.use(express.text({ limit, type: ['text/*', 'application/x-yaml', 'application/yaml'] }));
+  app.use(bodyDepthLimit);
   router.mount(app, options.authenticate ?? (async () => undefined));
   // The built web UI (when present) answers the remaining GETs for pages; API paths fall through.
   if (options.webUi !== false) mountWebUi(app);

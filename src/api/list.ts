@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { SquallError } from '../errors.js';
 import type { Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
 
 /** Query parameters every st2 list endpoint accepts. */
@@ -14,6 +15,25 @@ export const listQuerySchema = {
   include_attributes: { type: 'string', description: 'Comma-separated fields to return.' },
   exclude_attributes: { type: 'string', description: 'Comma-separated fields to leave out.' },
 } as const;
+
+/**
+ * A time given in a query parameter (ISO 8601 or anything Date parses), as ISO 8601 UTC;
+ * undefined when absent. Throws a 400 naming the parameter when it is not a time.
+ */
+export function queryTime(query: Record<string, unknown>, name: string): string | undefined {
+  const raw = query[name];
+  if (raw === undefined || raw === '') return undefined;
+  const time = new Date(String(raw));
+  if (Number.isNaN(time.getTime())) {
+    throw new SquallError(
+      'INVALID_QUERY',
+      `query parameter "${name}" is not a time: ${JSON.stringify(String(raw).slice(0, 100))} (expected ISO 8601, e.g. 2024-05-01T12:00:00Z)`,
+      { parameter: name },
+      400,
+    );
+  }
+  return time.toISOString();
+}
 
 export interface ListOptions<T> {
   collection: Collection<T & StoredRecord>;

@@ -29,6 +29,11 @@ export interface RouteSpec {
   response?: JsonSchema;
   /** HTTP status of a successful answer; 200 unless set. */
   status?: number;
+  /**
+   * Other statuses this route answers, beyond those every route of its shape gives (see
+   * buildOpenApi: 400, 401, 403, 404, 413), with when. A 2xx here shares `response`'s schema.
+   */
+  responses?: Record<number, string>;
   /** Returns the JSON body, or undefined when the handler wrote the response itself. */
   handler: (ctx: RouteContext) => Promise<unknown> | unknown;
 }

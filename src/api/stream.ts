@@ -4,6 +4,7 @@ import type { Services } from '../service/types.js';
 import { requestUser } from './list.js';
 import type { RouteModule } from './app.js';
 import type { ApiRouter } from './router.js';
+import { splitRef } from '../names.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
@@ -78,9 +79,8 @@ function matchesFilter(payload: unknown, filter: Record<string, unknown>): boole
 }
 
 function actionUid(ref: string): { uid: string; pack: string } {
-  const i = ref.indexOf('.');
-  const pack = i < 0 ? ref : ref.slice(0, i);
-  return { uid: `action:${pack}:${ref.slice(i + 1)}`, pack };
+  const { pack, name } = splitRef(ref);
+  return { uid: `action:${pack}:${name}`, pack };
 }
 
 /** Whether this user may see this event; a failing RBAC check hides the event, never the stream. */

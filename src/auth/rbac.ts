@@ -3,6 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { PermissionError, SquallError } from '../errors.js';
 import type { Filter } from '../store/index.js';
+import { splitRef } from '../names.js';
 
 /**
  * RBAC with StackStorm's model (st2-reference.md §10.2): permission types per resource type,
@@ -379,9 +380,7 @@ export const uids = {
 };
 
 function contentRef(type: string, ref: string): ResourceRef {
-  const dot = ref.indexOf('.');
-  const pack = dot < 0 ? ref : ref.slice(0, dot);
-  const name = dot < 0 ? '' : ref.slice(dot + 1);
+  const { pack, name } = splitRef(ref);
   return { uid: `${type}:${pack}:${name}`, pack };
 }
 

@@ -43,6 +43,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/auth/v1/tokens',
+    responses: { 401: 'The credentials (basic auth or API key) are not valid.' },
     summary: 'Log in with HTTP basic auth; returns a token (body may carry ttl and metadata)',
     tag: 'auth',
     auth: 'public',
@@ -153,6 +154,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/apikeys',
+    responses: { 404: 'The user the key is for does not exist.' },
     summary: 'Create an API key; the key is in this answer only',
     tag: 'auth',
     status: 201,
@@ -365,6 +367,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/users',
+    responses: { 409: 'A user with this name exists.' },
     summary: 'Create a user (admin)',
     tag: 'auth',
     status: 201,

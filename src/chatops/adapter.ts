@@ -11,6 +11,12 @@ export interface ChatUser {
   id: string;
   name: string;
   email?: string;
+  /**
+   * The Squall user this person has already proven to be (the terminal's session, opened with
+   * their token). Set only by an adapter that authenticated them; the pipeline then acts as this
+   * user and nobody else, ignoring `chatops.users` and the default user.
+   */
+  squallUser?: string;
 }
 
 /** A message seen by the adapter, normalised. */

@@ -12,7 +12,7 @@ import { inquiryDriverAt } from '../inquiries/driver.js';
 import type { RespondOutcome } from '../inquiries/service.js';
 import type { Services } from '../service/types.js';
 import type { ChatUser } from './adapter.js';
-import type { SquallIdentity } from './identity.js';
+import { refusalText, type SquallIdentity } from './identity.js';
 
 /**
  * The built-in chat commands (aliases in packs/chatops/aliases with `extra.squall.builtin`).
@@ -307,8 +307,10 @@ export async function runBuiltin(
     return { text: await handler(ctx, params), outcome: 'builtin' };
   } catch (err) {
     if (err instanceof SquallError && (err.status === 403 || err.status === 401)) {
+      // The API's refusal names the permission in st2's words: `… required permission "pack_list" …`.
+      const permission = /permission "([a-z_]+)"/.exec(err.message)?.[1];
       return {
-        text: `Sorry ${who}, you (as "${ctx.identity.name}") may not do that: ${err.message}`,
+        text: refusalText(ctx.identity, 'do that', permission),
         outcome: 'forbidden',
       };
     }

@@ -1,3 +1,4 @@
+import { joinPretext } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/types.js';
@@ -26,9 +27,12 @@ export interface Delivery {
 export async function postLong(
   adapter: ChatAdapter,
   target: { channel: string; thread?: string; whisperTo?: string },
-  text: string,
-  fullText?: string,
+  rawText: string,
+  rawFull?: string,
 ): Promise<PostedMessage> {
+  // Exchange aliases and notify messages use hubot's `{~}` pretext separator.
+  const text = joinPretext(rawText);
+  const fullText = rawFull === undefined ? undefined : joinPretext(rawFull);
   const max = adapter.capabilities.maxMessageLength;
   const whole = fullText ?? text;
   if (whole.length <= max) return adapter.post({ ...target, text: whole });

@@ -16,7 +16,7 @@ export type RolesLookup = (user: string) => Promise<string[] | null>;
  * Maps a chat identity to a Squall user (st2-reference.md §5.4: the execution's `user` is a Squall
  * user, `api_user` the chat name). `chatops.users` is keyed by "<adapter>:<user id>" or
  * "<adapter>:<user name>"; anyone else acts as `chatops.default_user` with `default_roles` when
- * that user has no account.
+ * that user has no account. A person the adapter authenticated (`squallUser`) acts as that user.
  */
 export async function resolveIdentity(
   services: Services,
@@ -25,6 +25,12 @@ export async function resolveIdentity(
   rolesOf?: RolesLookup,
 ): Promise<SquallIdentity> {
   const { users, default_user, default_roles } = services.config.chatops;
+  if (user.squallUser) {
+    // An authenticated session: its own roles only, never the default user's.
+    const name = user.squallUser;
+    const roles = (await rolesOf?.(name)) ?? (await services.store.users.findOne({ name }))?.roles ?? [];
+    return { name, roles, mapped: true };
+  }
   const mappedName = users[chatIdentity(adapter, user.id)] ?? users[chatIdentity(adapter, user.name)];
   const name = mappedName ?? default_user;
   const roles = (await rolesOf?.(name)) ?? (await services.store.users.findOne({ name }))?.roles ?? null;
@@ -33,4 +39,23 @@ export async function resolveIdentity(
     roles: roles && roles.length > 0 ? roles : mappedName ? (roles ?? []) : default_roles,
     mapped: mappedName !== undefined,
   };
+}
+
+/**
+ * A refusal that says what to do instead of RBAC's wording: who the person acts as, what is
+ * missing, and whom to ask.
+ */
+export function refusalText(
+  identity: SquallIdentity,
+  doing: string,
+  permission?: string,
+  on?: string,
+): string {
+  const missing = permission ? `"${permission}"${on ? ` on ${on}` : ''}` : 'the permission';
+  if (identity.mapped)
+    return `You're not allowed to ${doing}: your Squall account "${identity.name}" lacks ${missing}. Ask an admin to grant it to one of your roles.`;
+  return (
+    `You're not allowed to ${doing}: you're not mapped to a Squall account, so you act as "${identity.name}", which lacks ${missing}. ` +
+    `Ask an admin to map your chat user to your account (chatops.users), or log in and use \`squall chat\`.`
+  );
 }

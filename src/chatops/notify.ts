@@ -11,6 +11,7 @@ import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
 import type { ChatOrigin, ChatPipeline } from './pipeline.js';
+import { splitRef } from '../names.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
@@ -302,8 +303,7 @@ export class ChatNotifier {
       const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
       audit.actor = identity.name;
       const record = await this.executions().get(id);
-      const [pack, ...rest] = record.action.ref.split('.');
-      const name = rest.join('.');
+      const { pack, name } = splitRef(record.action.ref);
       const permission = verb === 'cancel' ? 'execution_stop' : 'execution_rerun';
       try {
         this.services.rbac?.assertCan({ name: identity.name, roles: identity.roles }, permission, {

@@ -3,14 +3,18 @@ import {
   applyImmutableParameters,
   castAliasParameters,
   defaultAckText,
+  failureReason,
   formatExecutionResult,
+  humanDisplay,
+  normaliseFormats,
+  partialMatches,
   matchAlias,
   type AliasLike,
   type AliasParameters,
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { isCompleted } from '../executions/status.js';
+import { FAILED_STATUSES, isCompleted } from '../executions/status.js';
 import type { ExecutionService } from '../executions/service.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/types.js';
@@ -19,7 +23,7 @@ import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { replyTarget, type ChatAdapter, type IncomingMessage, type PostedMessage } from './adapter.js';
 import { runBuiltin, helpReply, type BuiltinContext } from './builtins.js';
 import { Deliverer, postLong } from './delivery.js';
-import { resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
+import { refusalText, resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
 import { LiveAcks } from './live.js';
 
 /** What happened to a chat command; stored in the audit record and shown in the chat log. */
@@ -154,10 +158,16 @@ export class ChatPipeline {
       reply: null,
       ack_message_id: null,
     };
-    const reply = async (text: string): Promise<PostedMessage | undefined> => {
+    /** A post in the thread; `privately`: only the asker sees it (refusals and mistakes). */
+    const reply: Reply = async (text, privately = false) => {
       audit.reply ??= text.slice(0, 1000);
       return this.deliverer.send({
-        target: { kind: 'chat', adapter: adapter.name, ...where },
+        target: {
+          kind: 'chat',
+          adapter: adapter.name,
+          ...where,
+          ...(privately ? { whisperTo: message.user.id } : {}),
+        },
         text,
         what: `reply to ${adapter.name}:${message.messageId}`,
       });
@@ -166,7 +176,8 @@ export class ChatPipeline {
       if (command.length > this.config.max_command_length) {
         audit.outcome = 'too_long';
         await reply(
-          `Sorry ${message.user.name}, that command is ${command.length} characters long; the limit is ${this.config.max_command_length}.`,
+          `That command is ${command.length} characters long; the limit is ${this.config.max_command_length}. Shorten it, or run the action with \`squall run\`.`,
+          true,
         );
         return;
       }
@@ -179,9 +190,7 @@ export class ChatPipeline {
         { err, adapter: adapter.name, channel: message.channel, command: command.slice(0, 200) },
         'chat command failed',
       );
-      await reply(`Sorry ${message.user.name}, something went wrong: ${errorMessage(err)}`).catch(
-        () => undefined,
-      );
+      await reply(`Something went wrong on Squall's side: ${errorMessage(err)}`, true).catch(() => undefined);
     } finally {
       await this.services.store.audit
         .insert(audit as never)
@@ -198,7 +207,7 @@ export class ChatPipeline {
     command: string,
     identity: SquallIdentity,
     audit: ChatCommandAudit,
-    reply: (text: string) => Promise<PostedMessage | undefined>,
+    reply: Reply,
   ): Promise<void> {
     const ctx: BuiltinContext = {
       services: this.services,
@@ -218,22 +227,37 @@ export class ChatPipeline {
     }
     const match = matchAlias(this.aliases, command);
     if (match.kind === 'none') {
+      const partial = partialMatches(this.aliases, command);
+      if (partial.length > 0) {
+        // It names a command but leaves out parameters: show how to say it.
+        audit.outcome = 'bad_parameters';
+        audit.alias = aliasRef(partial[0].alias);
+        const usages = partial.map((p) => `  ${this.config.prefix}${humanDisplay(p.display)}`);
+        await reply(
+          `"${command.slice(0, 100)}" is missing something. Usage:\n${usages.join('\n')}\n` +
+            '(<name> is required, [name] has a default; quote values with spaces.)',
+          true,
+        );
+        return;
+      }
       audit.outcome = 'no_match';
-      const tips = match.suggestions.map((s) => `  ${this.config.prefix}${s.display}`);
+      const tips = match.suggestions.map((s) => `  ${this.config.prefix}${humanDisplay(s.display)}`);
       await reply(
-        `Sorry ${message.user.name}, I don't know "${command.slice(0, 100)}".` +
+        `I don't know "${command.slice(0, 100)}".` +
           (tips.length ? ` Did you mean:\n${tips.join('\n')}` : '') +
           `\nSay ${this.config.prefix}help for the list of commands.`,
+        true,
       );
       return;
     }
     if (match.kind === 'ambiguous') {
       audit.outcome = 'ambiguous';
       const options = match.candidates.map(
-        (c) => `  ${this.config.prefix}${c.display} (${aliasRef(c.alias)})`,
+        (c) => `  ${this.config.prefix}${humanDisplay(c.display)} (${aliasRef(c.alias)})`,
       );
       await reply(
-        `Sorry ${message.user.name}, "${command.slice(0, 100)}" matches more than one command; please be more specific:\n${options.join('\n')}`,
+        `"${command.slice(0, 100)}" matches more than one command; say it the way one of these reads:\n${options.join('\n')}`,
+        true,
       );
       return;
     }
@@ -245,7 +269,7 @@ export class ChatPipeline {
       const params = match.matchMultiple ? (match.parameters[0] ?? {}) : match.parameters;
       const answer = await runBuiltin(ctx, builtin, stripNulls(params));
       audit.outcome = answer.outcome;
-      await reply(answer.text);
+      await reply(answer.text, answer.outcome !== 'builtin');
       return;
     }
     await this.execute(adapter, message, command, identity, alias, match, audit, reply);
@@ -259,21 +283,22 @@ export class ChatPipeline {
     alias: AliasLike,
     match: { matchMultiple: boolean; parameters: AliasParameters | AliasParameters[] },
     audit: ChatCommandAudit,
-    reply: (text: string) => Promise<PostedMessage | undefined>,
+    reply: Reply,
   ): Promise<void> {
-    const who = message.user.name;
     const action = await this.services.store.actions.findOne({ ref: alias.action_ref });
     if (!action) {
       audit.outcome = 'error';
       await reply(
-        `Sorry ${who}, the command "${aliasRef(alias)}" runs action "${alias.action_ref}", which is not installed.`,
+        `"${aliasRef(alias)}" runs action ${alias.action_ref}, which is not installed. Ask an admin to install its pack (\`squall pack install\`).`,
+        true,
       );
       return;
     }
     if (action.enabled === false) {
       audit.outcome = 'action_disabled';
       await reply(
-        `Sorry ${who}, action "${action.ref}" is disabled, so "${aliasRef(alias)}" cannot run right now.`,
+        `Action ${action.ref} is disabled, so "${aliasRef(alias)}" cannot run right now. Ask an admin to enable it.`,
+        true,
       );
       return;
     }
@@ -285,9 +310,7 @@ export class ChatPipeline {
     } catch (err) {
       if (!(err instanceof SquallError) || err.status !== 403) throw err;
       audit.outcome = 'forbidden';
-      await reply(
-        `Sorry ${who}, you (as Squall user "${identity.name}") are not allowed to run ${action.ref}: ${err.message}`,
-      );
+      await reply(refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref), true);
       return;
     }
     const where = replyTarget(message);
@@ -326,7 +349,7 @@ export class ChatPipeline {
     } catch (err) {
       if (!(err instanceof SquallError)) throw err;
       audit.outcome = 'bad_parameters';
-      await reply(`Sorry ${who}, I couldn't use those parameters: ${err.message}`);
+      await reply(`I couldn't use those parameters: ${err.message}\n${this.usage(alias)}`, true);
       return;
     }
     const ids: string[] = [];
@@ -348,7 +371,7 @@ export class ChatPipeline {
       } catch (err) {
         if (!(err instanceof SquallError)) throw err;
         audit.outcome = err.code === 'ACTION_DISABLED' ? 'action_disabled' : 'bad_parameters';
-        await reply(`Sorry ${who}, ${action.ref} did not start: ${err.message}`);
+        await reply(`${action.ref} did not start: ${err.message}\n${this.usage(alias)}`, true);
         if (ids.length === 0) return;
         continue;
       }
@@ -384,6 +407,12 @@ export class ChatPipeline {
       },
       'chat command executed',
     );
+  }
+
+  /** How to say an alias: its formats as people read them. */
+  usage(alias: AliasLike): string {
+    const shown = normaliseFormats(alias).map((f) => `${this.config.prefix}${humanDisplay(f.display)}`);
+    return `Usage: ${shown.join('  or  ')}`;
   }
 
   /** st2 §5.4: nothing with ack.enabled false; ack.format rendered, else a phrase; the UI link appended. */
@@ -453,6 +482,12 @@ export class ChatPipeline {
       text = formatted.text;
       fullText = formatted.truncated ? formatted.fullText : undefined;
     }
+    // A template written for success (or one that drops `error`) must not hide why it failed.
+    const reason = isFailed(record.status) ? failureReason(record) : undefined;
+    if (reason && !(fullText ?? text).includes(reason.split('\n')[0])) {
+      text = `${text}\nError: ${reason}`;
+      if (fullText) fullText = `${fullText}\nError: ${reason}`;
+    }
     await this.deliverer.send({
       target: { kind: 'chat', ...to },
       text,
@@ -492,6 +527,12 @@ export class ChatPipeline {
       );
     return postLong(adapter, target, text);
   }
+}
+
+type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | undefined>;
+
+function isFailed(status: string): boolean {
+  return (FAILED_STATUSES as readonly string[]).includes(status);
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

@@ -8,6 +8,7 @@ import {
   normaliseFormats,
   type AliasLike,
 } from '../../aliases/index.js';
+import { uids } from '../auth/index.js';
 import { authorize, listQuerySchema, listRecords, requestUser, type ApiRouter } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
@@ -16,6 +17,10 @@ import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { chatRouteTarget, routeTargets } from './notify.js';
 import type { ChatPipeline } from './pipeline.js';
+
+/** The actions behind sdk.chat: calling their routes needs the right to run them. */
+const POST_MESSAGE = { ...uids.action('chatops.post_message') };
+const POST_RESULT = { ...uids.action('chatops.post_result') };
 
 async function aliasByRefOrId(store: Store, refOrId: string): Promise<AliasRecord> {
   const found =
@@ -135,6 +140,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/aliasexecution',
+      responses: { 404: 'No action alias has this name, or its action does not exist.' },
       summary: 'Execute an alias with a command (st2 §5.4); 201 {execution, actionalias, message, extra}',
       tag: 'actionalias',
       status: 201,
@@ -266,6 +272,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/message',
+      responses: { 404: 'The chat route, adapter or connection named does not exist.' },
       summary: 'Post a message to a notification route or an adapter channel (sdk.chat.postMessage)',
       tag: 'chatops',
       status: 201,
@@ -287,7 +294,9 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         },
         required: ['message'],
       },
-      handler: async ({ body }) => {
+      handler: async ({ req, body }) => {
+        // Posting as the bot is what the chatops.post_message action does: the same permission.
+        authorize(services, req, 'action_execute', POST_MESSAGE);
         const b = body as {
           route?: string;
           adapter?: string;
@@ -336,6 +345,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
     router.add({
       method: 'post',
       path: '/api/v1/chatops/result',
+      responses: { 404: 'The execution or the chat route named does not exist.' },
       summary: "Post an execution's formatted result to a route or channel (sdk.chat.postResult)",
       tag: 'chatops',
       status: 201,
@@ -363,7 +373,10 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           thread_id?: string;
         };
         const record: ExecutionRecord = await executions().get(b.execution_id);
-        authorize(services, req, 'execution_view', { uid: `execution:${record.id}` });
+        authorize(services, req, 'action_execute', POST_RESULT);
+        authorize(services, req, 'execution_view', {
+          ...uids.execution(record.id, record.action.ref, record.context?.user as string | undefined),
+        });
         let target: { adapter: string; channel: string; thread?: string } | undefined;
         if (b.adapter && b.channel)
           target = { adapter: b.adapter, channel: b.channel, thread: b.thread ?? b.thread_id };

@@ -72,7 +72,12 @@ export interface SquallConfig {
     };
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
-  executions: { heartbeat_ms: number; dead_after_ms: number; check_every_ms: number };
+  executions: {
+    heartbeat_ms: number;
+    dead_after_ms: number;
+    check_every_ms: number;
+    shutdown_grace_ms: number;
+  };
   leases: { ttl_ms: number; check_every_ms: number };
   rules: { system_user: string; emit_actiontrigger: boolean };
   webhooks: {

@@ -453,6 +453,13 @@ export const configSchema = {
           default: 5000,
           description: 'How often the consistency check runs.',
         },
+        shutdown_grace_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 10000,
+          description:
+            'On SIGTERM, how long running actions get to finish. Those still running then have their process groups killed and are recorded as abandoned (re-queued when idempotent), with a result saying so.',
+        },
       },
     },
     leases: {

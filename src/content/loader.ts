@@ -9,6 +9,7 @@ import {
   type ParameterSpec,
 } from '../runners/catalog.js';
 import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/system-types.js';
+import { isTimerType, timerProblem } from '../triggers/timers/schedule.js';
 import { SquallError } from '../errors.js';
 import type { ContentProblem } from './problems.js';
 import {
@@ -1085,7 +1086,18 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
             // the trigger type's own schema problem was reported where it is defined
           }
         }
-      } else if (!externalTriggers.has(ttRef)) {
+      }
+      // A timer's parameters say when it fires: checked as the timers engine will read them.
+      if (scope.errors === before && isTimerType(ttRef)) {
+        const problem = timerProblem(ttRef, (rule.trigger.parameters ?? {}) as Obj);
+        if (problem)
+          scope.error('BAD_TRIGGER_PARAMETERS', problem.message, [
+            'trigger',
+            'parameters',
+            ...(problem.field ? [problem.field] : []),
+          ]);
+      }
+      if (!triggerTypes.has(ttRef) && !externalTriggers.has(ttRef)) {
         const system = getSystemTriggerType(ttRef.startsWith('st2.') ? `core.${ttRef}` : ttRef);
         scope.error(
           'UNKNOWN_TRIGGER_TYPE',

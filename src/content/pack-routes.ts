@@ -96,6 +96,7 @@ export const packManagementRoutes: RouteModule = (router, services) => {
   router.add({
     method: 'post',
     path: '/api/v1/packs/uninstall',
+    responses: { 404: 'A pack named is not installed.' },
     summary: 'Remove packs: their records and their files',
     tag: 'packs',
     body: {

@@ -164,6 +164,14 @@ async function registerOne(store: Store, pack: LoadedPack, counts: Record<string
   counts.trigger_types += await sync(store.triggerTypes as never, p, pack.trigger_types as never);
 }
 
+/**
+ * Registers one loaded pack, replacing whatever is registered under its ref (the bundled pack of
+ * the same ref included): the acceptance run of st2's own `examples` pack uses it.
+ */
+export async function registerLoadedPack(store: Store, pack: LoadedPack): Promise<void> {
+  await registerOne(store, pack, {});
+}
+
 /** Removes every record of a pack (its files are removed by removePack). */
 export async function unregisterPack(store: Store, ref: string): Promise<void> {
   for (const coll of [

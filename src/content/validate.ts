@@ -1,3 +1,4 @@
+import { describeNamePattern } from '../names.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import {
@@ -189,7 +190,9 @@ function translateErrors(errors: ErrorObject[], basePath: PathSegment[] = []): V
           atKey: false,
           field: fieldOf(path),
           code: 'BAD_VALUE',
-          message: `${show(e.data)} must match the pattern ${String(params.pattern)}`,
+          message: describeNamePattern(String(params.pattern))
+            ? `${show(e.data)} is not a valid name: it must be ${describeNamePattern(String(params.pattern))}`
+            : `${show(e.data)} must match the pattern ${String(params.pattern)}`,
         };
         break;
       case 'format':

@@ -1,5 +1,12 @@
 import type { RouteModule } from '../api/index.js';
-import { authorize, listQuerySchema, listRecords, requestUser, selectAttributes } from '../api/index.js';
+import {
+  authorize,
+  listQuerySchema,
+  listRecords,
+  queryTime,
+  requestUser,
+  selectAttributes,
+} from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
 import type { ExecutionRecord, Filter } from '../store/index.js';
 import type { ExecutionService } from './service.js';
@@ -62,8 +69,10 @@ export function executionRoutes(
         if (query.trigger_instance) filter['trigger_instance.id'] = query.trigger_instance;
         if (query.runner) filter['runner.name'] = query.runner;
         const ts: Record<string, string> = {};
-        if (query.timestamp_gt) ts.$gt = String(query.timestamp_gt);
-        if (query.timestamp_lt) ts.$lt = String(query.timestamp_lt);
+        const after = queryTime(query, 'timestamp_gt');
+        const before = queryTime(query, 'timestamp_lt');
+        if (after) ts.$gt = after;
+        if (before) ts.$lt = before;
         if (Object.keys(ts).length) filter.start_timestamp = ts;
         Object.assign(filter, services.rbac?.executionFilter?.(requestUser(req)) ?? {});
         return listRecords<ExecutionRecord>(req, res, {
@@ -79,6 +88,10 @@ export function executionRoutes(
     router.add({
       method: 'post',
       path: '/api/v1/executions',
+      responses: {
+        404: 'The action does not exist.',
+        429: 'Too much work is queued (scale.backpressure); retry after Retry-After seconds.',
+      },
       summary: 'Run an action',
       tag: 'executions',
       status: 201,

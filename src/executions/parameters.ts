@@ -11,11 +11,9 @@ import addFormatsModule from 'ajv-formats';
 import { SquallError } from '../errors.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import {
-  evaluateJinja,
   findTemplateVariables,
   hasJinja,
-  renderTemplate,
-  singleExpression,
+  renderValue,
   type JinjaOptions,
 } from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
@@ -31,32 +29,6 @@ function referencedNames(value: unknown, out: Set<string>): void {
   } else if (value !== null && typeof value === 'object') {
     for (const v of Object.values(value)) referencedNames(v, out);
   }
-}
-
-/**
- * Renders one value. Strings render to strings (then the declared type's cast applies, as in
- * st2). Inside arrays and objects a string that is exactly `{{ expr }}` keeps the expression's
- * native type (st2 appends `| to_complex` there), other strings render to strings.
- */
-function renderValue(
-  value: unknown,
-  context: Record<string, unknown>,
-  options: JinjaOptions,
-  nested: boolean,
-): unknown {
-  if (typeof value === 'string') {
-    if (!hasJinja(value)) return value;
-    return nested && singleExpression(value) !== null
-      ? evaluateJinja(value, context, options)
-      : renderTemplate(value, context, options);
-  }
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, context, options, true));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]),
-    );
-  }
-  return value;
 }
 
 /** Depth-first topological order; returns the names on a cycle when there is one. */
@@ -89,12 +61,68 @@ function orderByDependencies(
   return { order };
 }
 
+/** What one execution request may cost; going over any of them is a 400 PARAM_LIMIT. */
+export const PARAMETER_LIMITS = {
+  /** Parameters given in one request. */
+  maxParameters: 256,
+  /** Characters of one template (a string value holding Jinja). */
+  maxTemplateChars: 64 * 1024,
+  /** Time rendering all of a request's templates may take. */
+  renderMs: 5_000,
+} as const;
+
+function limitError(message: string, context: Record<string, unknown>): SquallError {
+  return new SquallError('PARAM_LIMIT', message, context, 400);
+}
+
+/** Rejects what costs too much to render before any of it is rendered. */
+function checkRequestShape(specs: Record<string, ParameterSpec>, provided: Record<string, unknown>): void {
+  const names = Object.keys(provided).filter((n) => provided[n] !== undefined);
+  if (names.length > PARAMETER_LIMITS.maxParameters) {
+    throw limitError(
+      `${names.length} parameters were given; at most ${PARAMETER_LIMITS.maxParameters} are accepted in one request`,
+      { limit: 'maxParameters', max: PARAMETER_LIMITS.maxParameters, given: names.length },
+    );
+  }
+  // Unknown names are refused here, before rendering, as validateParameters would refuse them after.
+  const unknown = names.filter((n) => !Object.prototype.hasOwnProperty.call(specs, n));
+  if (unknown.length) {
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more unknown)` : '';
+    throw new SquallError(
+      'PARAM_UNKNOWN',
+      `Additional properties are not allowed ('${unknown[0]}' was unexpected): "${unknown[0]}" is not a parameter of this action${more}`,
+      { parameter: unknown[0], unknown: unknown.slice(0, 20), count: unknown.length },
+    );
+  }
+  for (const name of names) {
+    const longest = longestTemplate(provided[name]);
+    if (longest > PARAMETER_LIMITS.maxTemplateChars) {
+      throw limitError(
+        `Parameter "${name}" holds a template of ${longest} characters; templates may have at most ${PARAMETER_LIMITS.maxTemplateChars}`,
+        {
+          limit: 'maxTemplateChars',
+          max: PARAMETER_LIMITS.maxTemplateChars,
+          parameter: name,
+          given: longest,
+        },
+      );
+    }
+  }
+}
+
+function longestTemplate(value: unknown): number {
+  if (typeof value === 'string') return value.length > 2 && hasJinja(value) ? value.length : 0;
+  if (value !== null && typeof value === 'object')
+    return Math.max(0, ...Object.values(value).map(longestTemplate));
+  return 0;
+}
+
 /**
- * Applies defaults, rejects overrides of immutable parameters, renders Jinja in values and
- * defaults in dependency order, casts to declared types and checks required parameters.
- * `provided` values for names without a spec are rendered and kept (validateParameters rejects
- * them). Throws SquallError PARAM_IMMUTABLE, PARAM_CYCLE, PARAM_RENDER, PARAM_TYPE or
- * PARAM_REQUIRED.
+ * Applies defaults, rejects unknown parameters and overrides of immutable ones, renders Jinja in
+ * values and defaults in dependency order, casts to declared types and checks required
+ * parameters. Each template sees the context plus only the parameters it references, so the work
+ * grows linearly with the number of parameters. Throws SquallError PARAM_LIMIT, PARAM_UNKNOWN,
+ * PARAM_IMMUTABLE, PARAM_CYCLE, PARAM_RENDER, PARAM_TYPE or PARAM_REQUIRED.
  */
 export function renderParameters(
   specs: Record<string, ParameterSpec>,
@@ -103,6 +131,7 @@ export function renderParameters(
   options: JinjaOptions = {},
 ): Record<string, unknown> {
   const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  checkRequestShape(specs, provided);
   const overridden = Object.keys(provided).filter(
     (n) => has(specs, n) && specs[n].immutable && provided[n] !== undefined,
   );
@@ -150,15 +179,22 @@ export function renderParameters(
   }
 
   const rendered: Record<string, unknown> = {};
+  const deadline = Date.now() + PARAMETER_LIMITS.renderMs;
   for (const name of order) {
+    const scope = (): Record<string, unknown> => {
+      const s: Record<string, unknown> = { ...context };
+      for (const dep of deps.get(name) ?? []) s[dep] = rendered[dep];
+      return s;
+    };
     try {
-      rendered[name] = renderValue(
-        raw[name],
-        { ...context, ...rendered },
-        { ...options, source: `parameter "${name}"` },
-        false,
-      );
+      rendered[name] = renderValue(raw[name], scope, { ...options, source: `parameter "${name}"`, deadline });
     } catch (err) {
+      if (Date.now() > deadline) {
+        throw limitError(
+          `Rendering the parameters took longer than ${PARAMETER_LIMITS.renderMs / 1000} s and was stopped at parameter "${name}"`,
+          { limit: 'renderMs', max: PARAMETER_LIMITS.renderMs, parameter: name },
+        );
+      }
       throw renderError(name, err, fromDefault.has(name));
     }
   }

@@ -3,6 +3,7 @@ import type { Services } from '../service/types.js';
 import type { ExecutionService } from './service.js';
 import { RUN_JOB, completionClaim } from './service.js';
 import { liveExecutions } from './live.js';
+import { breakStaleClaim, claimOrTakeOver, claimWorker } from '../store/claims.js';
 
 export const RECOVER_JOB = 'execution.recover';
 
@@ -100,6 +101,17 @@ export class ExecutionRecovery {
     );
   }
 
+  /**
+   * One repair by one process: a repair claimed by a process that died before doing it is taken
+   * over (each repair is a guarded update or a job the run claim de-duplicates: safe to repeat).
+   */
+  private async claim(key: string): Promise<boolean> {
+    const got = await claimOrTakeOver(this.services.store, key, this.executions.workerId, {
+      ttlMs: this.options.deadAfterMs,
+    });
+    return got.claimed;
+  }
+
   /** One pass of the consistency check; returns what it repaired. */
   async check(): Promise<{ abandoned: string[]; rerun: string[]; requeued: string[]; deferred?: boolean }> {
     const { store, logger } = this.services;
@@ -127,18 +139,20 @@ export class ExecutionRecovery {
       // A worker that died between claiming the completion and writing it would keep it forever,
       // and neither the re-run nor the abandon below could complete the execution.
       const completion = await store.claims.get(completionClaim(execution.id));
-      if (completion && !alive.has(completion.owner)) await store.release(completion.id, completion.owner);
+      if (completion && !alive.has(claimWorker(completion.owner)))
+        await breakStaleClaim(store, completion, this.executions.workerId, this.options.deadAfterMs);
       const action = await store.actions.findOne({ ref: execution.action.ref });
       const idempotent = Boolean(action && (action as { idempotent?: boolean }).idempotent);
       if (idempotent && execution.status === 'running') {
         const attempt = Number((execution as { attempt?: number }).attempt ?? 0) + 1;
         // One process re-runs a given attempt: conditional updates are not atomic on FerretDB.
-        if (!(await store.claim(`recover:${execution.id}:${attempt}`, this.executions.workerId))) continue;
+        if (!(await this.claim(`recover:${execution.id}:${attempt}`))) continue;
         const now = new Date().toISOString();
         const updated = await store.executions.updateOne(
           { id: execution.id, status: 'running' },
           {
-            $set: { status: 'scheduled', attempt, worker: null },
+            // scheduled_by: a re-run whose job this process dies before creating is re-queued.
+            $set: { status: 'scheduled', attempt, worker: null, scheduled_by: this.executions.workerId },
             $push: {
               log: {
                 status: 'scheduled',
@@ -179,13 +193,13 @@ export class ExecutionRecovery {
         const by = String((execution as { scheduled_by?: string }).scheduled_by ?? '');
         const due = Date.parse(execution.start_timestamp) + Number(execution.delay ?? 0) <= Date.now();
         if (!due || alive.has(by)) continue;
-        if (!(await store.claim(`requeue:${execution.id}:${attempt}`, this.executions.workerId))) continue;
+        if (!(await this.claim(`requeue:${execution.id}:${attempt}`))) continue;
         await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt });
         report.requeued.push(execution.id);
         continue;
       }
       if (alive.has(claim.owner)) continue;
-      if (!(await store.claim(`recover:${execution.id}:${attempt + 1}`, this.executions.workerId))) continue;
+      if (!(await this.claim(`recover:${execution.id}:${attempt + 1}`))) continue;
       const updated = await store.executions.updateOne(
         { id: execution.id, status: 'scheduled' },
         {

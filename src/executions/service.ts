@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
-import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
@@ -38,6 +38,11 @@ export interface ExecutionRequest {
   parent?: string;
   /** st2's top-level links for rule-fired executions: rule, trigger, trigger_type, trigger_instance. */
   links?: { rule?: unknown; trigger?: unknown; trigger_type?: unknown; trigger_instance?: unknown };
+  /**
+   * The execution's id, for a request that may repeat one whose process died (a rule enforcement
+   * taken over): when it is already stored, that execution is returned and nothing is requested.
+   */
+  id?: string;
 }
 
 /** What the executions service needs from the rest of Squall, injected so each part is testable. */
@@ -92,6 +97,66 @@ export class ExecutionService {
     return [...this.running.keys()];
   }
 
+  /** Runs this process stopped because it is shutting down, with the grace they were given. */
+  private readonly stoppedAtShutdown = new Map<string, number>();
+
+  /**
+   * Shutdown, once the grace period is over: stops every action still running here (its whole
+   * process group, SIGTERM then SIGKILL). Each run then records what happened to it (run()).
+   */
+  stopForShutdown(graceMs: number): string[] {
+    const ids = this.runningHere();
+    for (const id of ids) {
+      this.stoppedAtShutdown.set(id, graceMs);
+      this.running.get(id)?.abort();
+    }
+    if (ids.length)
+      this.services.logger.warn(
+        { executions: ids, grace_ms: graceMs },
+        `shutting down: stopping ${ids.length} action(s) still running after the grace period`,
+      );
+    return ids;
+  }
+
+  /**
+   * Records a run stopped at shutdown: abandoned, with a result that says why (its output so far
+   * is kept), or — when its action is idempotent — handed back as a new attempt that another
+   * process, or this one once restarted, runs.
+   */
+  private async recordShutdownStop(
+    record: ExecutionRecord,
+    action: ActionRecord,
+    result: unknown,
+    graceMs: number,
+  ): Promise<void> {
+    const id = record.id;
+    const note =
+      `Squall was shut down while this action ran, and it was still running after the grace period ` +
+      `(executions.shutdown_grace_ms = ${graceMs} ms): its process group was killed.`;
+    if ((action as { idempotent?: boolean }).idempotent) {
+      const attempt = Number((record as { attempt?: number }).attempt ?? 0) + 1;
+      const reason = `${note} Handed back as attempt ${attempt}: the action is idempotent.`;
+      const updated = await this.store.executions.updateOne(
+        { id, status: 'running' },
+        {
+          $set: { status: 'scheduled', attempt, worker: null, scheduled_by: this.workerId },
+          $push: { log: { status: 'scheduled', timestamp: nowIso(), reason } },
+        },
+      );
+      if (updated) {
+        await liveExecutions(this.services).moved(id, 'scheduled');
+        await this.services.scheduler.now(RUN_JOB, { id, attempt });
+        this.publish('update', updated);
+        return;
+      }
+    }
+    const partial =
+      result && typeof result === 'object' && !Array.isArray(result)
+        ? (result as object)
+        : { output: result };
+    await this.setStatus(id, 'abandoned', { reason: note, set: { result: { ...partial, error: note } } });
+  }
+
   private get store() {
     return this.services.store;
   }
@@ -139,6 +204,10 @@ export class ExecutionService {
   }
 
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    if (req.id) {
+      const stored = await this.store.executions.get(req.id);
+      if (stored) return stored;
+    }
     const action = await this.getAction(req.action);
     if (action.enabled === false) {
       throw new SquallError('ACTION_DISABLED', `Action "${action.ref}" is disabled and cannot be executed`, {
@@ -156,7 +225,7 @@ export class ExecutionService {
       );
     }
     const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
-    const id = newId();
+    const id = req.id ?? newId();
     const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
     if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
@@ -210,12 +279,21 @@ export class ExecutionService {
       ...(req.links ?? {}),
     };
     // Entered first: an execution stored without its entry would be invisible to recovery.
-    await this.store.transaction(async () => {
+    const stored = await this.store.transaction(async () => {
       await liveExecutions(this.services).enter(id, 'requested');
-      await this.store.executions.insert(record);
+      try {
+        await this.store.executions.insert(record);
+      } catch (err) {
+        // A repeat racing the request it repeats: that one stored it first.
+        const first = req.id && err instanceof ConflictError ? await this.store.executions.get(id) : null;
+        if (first) return first;
+        throw err;
+      }
       if (req.parent)
         await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
+      return null;
     });
+    if (stored) return stored;
     this.publish('create', record);
     noteQueued(this.services);
     return this.schedule(record);
@@ -404,6 +482,11 @@ export class ExecutionService {
         ? { result: offloaded.result, result_ref: offloaded.result_ref, result_size: offloaded.result_size }
         : { result };
       const latest = await this.get(id);
+      const stoppedGrace = this.stoppedAtShutdown.get(id);
+      if (stoppedGrace !== undefined && latest.status === 'running') {
+        await this.recordShutdownStop(latest, action, result, stoppedGrace);
+        return;
+      }
       let final = outcome.status as ExecutionStatus;
       if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
       if (final === 'running' || final === 'pending' || final === 'paused') {
@@ -430,6 +513,7 @@ export class ExecutionService {
       }
     } finally {
       this.running.delete(id);
+      this.stoppedAtShutdown.delete(id);
     }
   }
 

@@ -63,6 +63,9 @@ export function executionsSubsystem(
       });
       await recovery.start();
     },
+    overdue(services: Services) {
+      executions?.stopForShutdown(services.config.executions.shutdown_grace_ms);
+    },
     async stop() {
       unsubscribe?.();
       await recovery?.stop();

@@ -8,6 +8,7 @@ import type { ExecutionRecord, InquiryRecord } from '../store/index.js';
 import { dispatchTrigger } from '../triggers/index.js';
 import { autoApproval, decisionOf, expiryMinutes, resolvePolicy, type ApprovalPolicy } from './policy.js';
 import { DEFAULT_SCHEMA, coerceAnswers, validateResponse, type InquirySchema } from './schema.js';
+import { splitRef } from '../names.js';
 
 export const EXPIRE_JOB = 'inquiry.expire';
 export const INQUIRY_TRIGGER = 'core.st2.generic.inquiry';
@@ -246,7 +247,7 @@ export class InquiryService {
   private checkAllowed(inquiry: Inquiry, who: Responder): void {
     // RBAC first (st2 order): without inquiry_respond nobody gets as far as the lists.
     const parent = inquiry.parent_ref
-      ? { uid: `action:${inquiry.parent_ref.replace('.', ':')}`, pack: inquiry.parent_ref.split('.')[0] }
+      ? { uid: `action:${inquiry.parent_ref.replace('.', ':')}`, pack: splitRef(inquiry.parent_ref).pack }
       : undefined;
     this.services.rbac?.assertCan(who.user, 'inquiry_respond', {
       uid: `inquiry:${inquiry.id}`,

@@ -7,6 +7,7 @@ export {
   type KvScope,
   type KvScopeFilter,
   type KvSnapshot,
+  type KvLookupTable,
   type KeyChange,
   type KeyOptions,
   type SetOptions,

@@ -1,5 +1,6 @@
 import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
+import { nameProblem } from '../names.js';
 import type { EventBus } from '../events/index.js';
 import type { ActionDatastore } from '../runners/types.js';
 import type { Filter, KeyValuePairRecord, Store } from '../store/index.js';
@@ -22,6 +23,11 @@ export interface KeyValuePair {
   expire_timestamp?: string;
   created_at?: string;
   updated_at?: string;
+}
+
+export interface KvLookupTable {
+  system: Record<string, { value: unknown; secret: boolean }>;
+  user: Record<string, { value: unknown; secret: boolean }>;
 }
 
 export interface KvSnapshot {
@@ -167,6 +173,12 @@ export class KeyValueService {
   }
 
   async set(name: string, value: string, opts: SetOptions = {}): Promise<KeyValuePair> {
+    // Checked on write only: a key stored before the rule existed can still be read and deleted.
+    const problem = nameProblem(name, 'key');
+    if (problem) {
+      const shown = JSON.stringify(String(name).slice(0, 60));
+      throw new SquallError('KV_NAME_INVALID', `key name ${shown}: ${problem}`, { field: 'name' });
+    }
     const { scope, user, uid } = this.where(name, opts);
     if (typeof value !== 'string') {
       throw new SquallError(
@@ -272,6 +284,20 @@ export class KeyValueService {
     });
     const out: KvSnapshot = { system: {}, user: {} };
     for (const r of rows) (r.scope === 'user' ? out.user : out.system)[r.name] = r.value;
+    return out;
+  }
+
+  /**
+   * The keys a workflow's st2kv() may read for this user, with whether each is stored encrypted
+   * (the values of secret keys stay encrypted): `system` and `user` by key name.
+   */
+  async lookupTable(user?: string): Promise<KvLookupTable> {
+    const rows = await this.store.kvPairs.find({
+      $and: [this.liveFilter(), { $or: [{ scope: 'system' }, ...(user ? [{ scope: 'user', user }] : [])] }],
+    });
+    const out: KvLookupTable = { system: {}, user: {} };
+    for (const r of rows)
+      (r.scope === 'user' ? out.user : out.system)[r.name] = { value: r.value, secret: Boolean(r.secret) };
     return out;
   }
 

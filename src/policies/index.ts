@@ -4,6 +4,8 @@ import type { Services } from '../service/types.js';
 import type { ExecutionRecord, PolicyRecord } from '../store/index.js';
 import { openParameters } from '../executions/secrets.js';
 import { liveExecutions } from '../executions/live.js';
+import { isCompleted } from '../executions/status.js';
+import { claimOrTakeOver } from '../store/claims.js';
 
 /**
  * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
@@ -57,7 +59,13 @@ export class PolicyEngine {
       let got: string | undefined;
       for (let slot = 0; slot < threshold && !got; slot++) {
         const claim = `concurrency:${key}:${slot}`;
-        if (await this.services.store.claim(claim, execution.id)) got = claim;
+        // A slot's owner is an execution; one that completed without giving the slot back (its
+        // process died between taking the slot and recording it) holds it no longer.
+        const taken = await claimOrTakeOver(this.services.store, claim, execution.id, {
+          ttlMs: this.services.config.executions.dead_after_ms,
+          ownerGone: (held) => this.executionGone(held.owner),
+        });
+        if (taken.claimed || taken.holder?.owner === execution.id) got = claim;
       }
       if (!got) {
         for (const claim of held) await this.services.store.release(claim, execution.id);
@@ -69,6 +77,11 @@ export class PolicyEngine {
       await this.services.store.executions.updateOne({ id: execution.id }, { $set: { policy_slots: held } });
     return 'run';
   };
+
+  private async executionGone(id: string): Promise<boolean> {
+    const execution = await this.services.store.executions.get(id);
+    return !execution || isCompleted(execution.status);
+  }
 
   /** On completion: free the slots, admit the oldest delayed execution, and apply retry policies. */
   async onCompleted(execution: ExecutionRecord): Promise<void> {
@@ -87,8 +100,13 @@ export class PolicyEngine {
     for (const candidate of delayed) {
       const round = ((candidate as { delay_rounds?: number }).delay_rounds ?? 0) + 1;
       // One process re-admits a given delayed execution per round.
-      if (!(await this.services.store.claim(`readmit:${candidate.id}:${round}`, this.executions().workerId)))
-        continue;
+      const readmit = await claimOrTakeOver(
+        this.services.store,
+        `readmit:${candidate.id}:${round}`,
+        this.executions().workerId,
+        { ttlMs: this.services.config.executions.dead_after_ms },
+      );
+      if (!readmit.claimed) continue;
       await this.services.store.executions.updateOne({ id: candidate.id }, { $set: { delay_rounds: round } });
       const verdict = await this.admit(candidate);
       if (verdict !== 'run') continue;

@@ -4,9 +4,10 @@
  * match renders the action parameters and requests the execution. Every enforcement, fired or
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
-import { errorMessage } from '../errors.js';
+import { ConflictError, errorMessage } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
-import { newId } from '../ids.js';
+import { idFor, newId } from '../ids.js';
+import { claimOrTakeOver } from '../store/claims.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/types.js';
 import type {
@@ -29,6 +30,7 @@ import {
 import { maskTriggerParameters } from '../triggers/triggers.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
+import { splitRef } from '../names.js';
 
 /** The criteria verdict of one rule for one payload (what the rule tester prints too). */
 export function matchRule(
@@ -147,9 +149,23 @@ export class RulesEngine {
   /** Renders the parameters and requests the execution; stores the enforcement either way.
    * False when another run holds this rule's claim for the instance. */
   private async enforce(rule: RuleRecord, instance: TriggerInstanceRecord, kv: KvContext): Promise<boolean> {
-    if (!(await this.store.claim(`rule_enforcement:${instance.id}:${rule.id}`, `rules:${process.pid}`)))
-      return false;
-    const enforcementId = newId();
+    // The claim is taken before the enforcement exists: a process killed in between leaves it
+    // held by a dead worker, which the next run of this job takes over. What the dead one may
+    // already have stored (the execution, the enforcement) has ids derived from the claim, so
+    // the taker finds it instead of storing it twice.
+    const key = `rule_enforcement:${instance.id}:${rule.id}`;
+    const got = await claimOrTakeOver(this.store, key, this.executions().workerId, {
+      ttlMs: this.services.config.executions.dead_after_ms,
+    });
+    if (!got.claimed) return false;
+    const enforcementId = idFor(key);
+    if (got.from) {
+      this.services.logger.info(
+        { rule: rule.ref, trigger_instance: instance.id, previous_owner: got.from },
+        'took over a rule enforcement left by a dead process',
+      );
+      if (await this.store.ruleEnforcements.get(enforcementId)) return true;
+    }
     const trace = this.traceContext(instance);
     if (trace.trace_id) {
       await addToTrace(this.services, trace.trace_id, 'rules', {
@@ -185,6 +201,7 @@ export class RulesEngine {
     let execution: ExecutionRecord;
     try {
       execution = await this.executions().request({
+        id: idFor(`${key}:execution`),
         action: action.ref,
         parameters,
         user,
@@ -237,7 +254,13 @@ export class RulesEngine {
       enforced_at: new Date().toISOString(),
       ...outcome,
     };
-    await this.store.ruleEnforcements.insert(enforcement);
+    try {
+      await this.store.ruleEnforcements.insert(enforcement);
+    } catch (err) {
+      // A taken-over enforcement whose first owner stored it after all.
+      if (err instanceof ConflictError && (await this.store.ruleEnforcements.get(id))) return enforcement;
+      throw err;
+    }
     if (outcome.status === 'failed')
       this.services.logger.warn(
         { rule: rule.ref, trigger_instance: instance.id, reason: outcome.failure_reason },
@@ -297,7 +320,7 @@ export class RulesEngine {
         execution_id: execution.id,
         status: execution.status,
         start_timestamp: execution.start_timestamp,
-        action_name: execution.action.name ?? execution.action.ref.split('.').slice(1).join('.'),
+        action_name: execution.action.name ?? splitRef(execution.action.ref).name,
         action_ref: execution.action.ref,
         runner_ref: execution.runner.name,
         parameters: presented.parameters ?? {},

@@ -6,34 +6,7 @@
  * stays a list.
  */
 import { SquallError, errorMessage } from '../errors.js';
-import {
-  evaluateJinja,
-  hasJinja,
-  renderTemplate,
-  singleExpression,
-  type JinjaOptions,
-} from '../workflows/expressions/jinja/index.js';
-
-function renderValue(
-  value: unknown,
-  context: Record<string, unknown>,
-  options: JinjaOptions,
-  nested: boolean,
-): unknown {
-  if (typeof value === 'string') {
-    if (!hasJinja(value)) return value;
-    return nested && singleExpression(value) !== null
-      ? evaluateJinja(value, context, options)
-      : renderTemplate(value, context, options);
-  }
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, context, options, true));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]),
-    );
-  }
-  return value;
-}
+import { renderValue, type JinjaOptions } from '../workflows/expressions/jinja/index.js';
 
 /** Renders every parameter; throws RULE_PARAM_RENDER naming the rule and the parameter. */
 export function renderRuleParameters(
@@ -45,12 +18,10 @@ export function renderRuleParameters(
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parameters ?? {})) {
     try {
-      out[name] = renderValue(
-        value,
-        context,
-        { ...options, source: `rule ${ruleRef}: action.parameters.${name}` },
-        false,
-      );
+      out[name] = renderValue(value, context, {
+        ...options,
+        source: `rule ${ruleRef}: action.parameters.${name}`,
+      });
     } catch (err) {
       throw new SquallError(
         'RULE_PARAM_RENDER',

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { schemas } from '../content/index.js';
 import { ValidationError } from '../errors.js';
+import { describeNamePattern } from '../names.js';
 import { canonicalOperator } from '../rules/criteria/index.js';
 import type { Store } from '../store/index.js';
 import {
@@ -16,6 +17,7 @@ import {
   WEBHOOK_EXTENSION_KEYS,
   WEBHOOK_TRIGGER_TYPE,
 } from '../triggers/index.js';
+import { isTimerType, timerProblem } from '../triggers/timers/index.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const checkShape = ajv.compile(schemas.ruleSchema);
@@ -44,6 +46,8 @@ function describe(e: ErrorObject): string {
     return `${at ? `${at}.` : ''}${(e.params as { missingProperty: string }).missingProperty}: is required`;
   if (e.keyword === 'additionalProperties')
     return `${at ? `${at}.` : ''}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`;
+  const rule = e.keyword === 'pattern' ? describeNamePattern(String(e.params.pattern)) : undefined;
+  if (rule) return `${prefix}must be ${rule}`;
   return `${prefix}${e.message ?? e.keyword}`;
 }
 
@@ -97,8 +101,15 @@ export async function validateRule(store: Store, body: unknown, source = 'rule')
         problems.push('trigger.parameters.wait: must be a whole number of seconds');
       for (const k of WEBHOOK_EXTENSION_KEYS) delete params[k];
     }
+    const before = problems.length;
     if (isMeaningfulSchema(type.parameters_schema))
       problems.push(...schemaProblems(type.parameters_schema, params, 'trigger.parameters'));
+    // A timer's parameters say when it fires: checked as the timers engine will read them.
+    if (problems.length === before && isTimerType(trigger.type)) {
+      const problem = timerProblem(trigger.type, params);
+      if (problem)
+        problems.push(`trigger.parameters${problem.field ? `.${problem.field}` : ''}: ${problem.message}`);
+    }
   }
   const act = await store.actions.findOne({ ref: action.ref });
   if (!act) problems.push(`action.ref: unknown action "${action.ref}"`);

@@ -22,12 +22,18 @@ export function pythonExecutable(ctx: RunnerContext): string {
   return ctx.venvDir ? path.join(ctx.venvDir, 'bin', 'python') : 'python3';
 }
 
-/** Only the action's own parameters reach run(**params); runner parameters stay with the runner. */
+/**
+ * Only the action's own parameters reach run(**params); runner parameters stay with the runner.
+ * As in st2, a declared parameter with no value arrives as None, so `def run(self, cmd, hosts)`
+ * works when the caller gave neither.
+ */
 function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   const runnerParams = getRunnerType(ctx.action.runner_type)?.runner_parameters ?? {};
-  return Object.fromEntries(
-    Object.entries(ctx.actionParameters).filter(([k, v]) => !(k in runnerParams) && v !== undefined),
-  );
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(ctx.action.parameters ?? {})) if (!(k in runnerParams)) out[k] = null;
+  for (const [k, v] of Object.entries(ctx.actionParameters))
+    if (!(k in runnerParams) && v !== undefined) out[k] = v;
+  return out;
 }
 
 /**

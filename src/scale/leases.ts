@@ -13,7 +13,7 @@
  */
 import { SquallError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { breakStaleClaim, claimIsStale } from '../store/claims.js';
+import { claimIsStale, claimOrTakeOver } from '../store/claims.js';
 import type { ClaimRecord, Store } from '../store/index.js';
 
 const PREFIX = 'lease:';
@@ -62,22 +62,17 @@ export class Leases {
    * A lease held by a process that stopped heartbeating is broken and taken.
    */
   async acquire(name: string, alive?: Set<string>): Promise<boolean> {
-    const { store } = this.options;
-    const key = PREFIX + name;
-    if (await store.claim(key, this.owner)) return true;
-    const current = await store.claims.get(key);
-    if (!current) return store.claim(key, this.owner);
-    if (current.owner === this.owner) return true;
-    if (!(await this.isStale(current, alive))) return false;
-    const broke = await breakStaleClaim(store, current, this.owner, this.options.ttlMs);
-    // Whoever broke it, the unique insert decides who holds it now.
-    const won = await store.claim(key, this.owner);
-    if (won && broke)
+    const got = await claimOrTakeOver(this.options.store, PREFIX + name, this.owner, {
+      ttlMs: this.options.ttlMs,
+      ownerGone: (held) => this.isStale(held, alive),
+    });
+    if (!got.claimed) return got.holder?.owner === this.owner;
+    if (got.from)
       this.options.logger?.info(
-        { lease: name, previous_owner: current.owner },
-        `took over lease ${name} from ${current.owner} (silent for longer than ${this.options.ttlMs} ms)`,
+        { lease: name, previous_owner: got.from },
+        `took over lease ${name} from ${got.from} (silent for longer than ${this.options.ttlMs} ms)`,
       );
-    return won;
+    return true;
   }
 
   /** Gives the lease back; only the owner's release has an effect. */

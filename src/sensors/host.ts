@@ -22,6 +22,7 @@ import { getKeyValueService } from '../kv/index.js';
 import { renderPackConfig } from '../content/subsystem.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
+import { splitRef } from '../names.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
 export const SENSOR_EXIT_TRIGGER = 'core.st2.sensor.process_exit';
@@ -546,12 +547,12 @@ export class SensorHost {
       const t = rule.trigger as { type: string; parameters?: Record<string, unknown> };
       if (!hasParameters(t.parameters)) continue;
       const ref = triggerRefFor(t.type, t.parameters);
-      const [pack, ...rest] = ref.split('.');
+      const { pack, name } = splitRef(ref);
       out.set(ref, {
-        id: rest.join('.'),
+        id: name,
         ref,
-        uid: `trigger:${pack}:${rest.join('.')}`,
-        name: rest.join('.'),
+        uid: `trigger:${pack}:${name}`,
+        name,
         pack,
         type: t.type,
         parameters: t.parameters,

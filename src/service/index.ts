@@ -22,6 +22,11 @@ export interface Subsystem {
   init?(services: Services): Promise<void> | void;
   start?(services: Services): Promise<void> | void;
   stop?(services: Services): Promise<void> | void;
+  /**
+   * At shutdown, when this process's jobs still run after `executions.shutdown_grace_ms`: end
+   * them now; they then record how they ended (the executions service kills its actions).
+   */
+  overdue?(services: Services): Promise<void> | void;
 }
 
 export interface RunningService {
@@ -122,6 +127,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      // No new job starts here from now on; running ones get the grace period, then are ended.
+      await scheduler.quiesce({
+        graceMs: config.executions.shutdown_grace_ms,
+        overdue: async () => {
+          for (const sub of subsystems) await sub.overdue?.(services);
+        },
+      });
       for (const sub of [...subsystems].reverse()) {
         try {
           await sub.stop?.(services);

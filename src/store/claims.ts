@@ -51,3 +51,49 @@ export async function breakStaleClaim(
     await store.claims.deleteOne({ id: ticket, owner: breaker });
   }
 }
+
+export interface TakeOverOptions {
+  /** A worker silent this long is dead (config executions.dead_after_ms / leases.ttl_ms). */
+  ttlMs: number;
+  /**
+   * Whether the owner of the held claim is gone. Default: its worker stopped heartbeating
+   * (claimIsStale). Claims owned by something other than a worker (an execution holding a
+   * concurrency slot) say here when their owner is gone.
+   */
+  ownerGone?: (held: ClaimRecord) => Promise<boolean>;
+}
+
+export type ClaimOutcome =
+  | { claimed: true; /** The gone owner whose claim this caller broke and took. */ from?: string }
+  | { claimed: false; holder: ClaimRecord | null };
+
+/**
+ * Store.claim, except that a claim held by an owner that is gone is broken (breakStaleClaim: a
+ * one-time ticket, so that of several takers only one breaks it) and claimed again. Every
+ * "exactly one process does X" claim needs this: a claim is taken before X is done, so an owner
+ * killed in between would otherwise leave X undone for good. What a taker does must therefore
+ * be safe to repeat (the gone owner may have done part of X): derive ids from the claim's key.
+ */
+export async function claimOrTakeOver(
+  store: Store,
+  key: string,
+  owner: string,
+  options: TakeOverOptions,
+): Promise<ClaimOutcome> {
+  if (await store.claim(key, owner)) return { claimed: true };
+  const held = await store.claims.get(key);
+  if (!held) {
+    // Released in between: the unique insert decides again.
+    if (await store.claim(key, owner)) return { claimed: true };
+    return { claimed: false, holder: await store.claims.get(key) };
+  }
+  if (held.owner === owner) return { claimed: false, holder: held };
+  const gone = options.ownerGone
+    ? await options.ownerGone(held)
+    : await claimIsStale(store, held, options.ttlMs);
+  if (!gone) return { claimed: false, holder: held };
+  await breakStaleClaim(store, held, owner, options.ttlMs);
+  // Whoever broke it, the unique insert decides who holds it now.
+  if (await store.claim(key, owner)) return { claimed: true, from: held.owner };
+  return { claimed: false, holder: await store.claims.get(key) };
+}

@@ -4,7 +4,7 @@
  */
 import { Ajv } from 'ajv';
 import type { RouteModule } from '../api/index.js';
-import { authorize, listQuerySchema, listRecords } from '../api/index.js';
+import { authorize, listQuerySchema, listRecords, queryTime } from '../api/index.js';
 import { schemas } from '../content/index.js';
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { isId, newId } from '../ids.js';
@@ -193,8 +193,10 @@ export const triggerRoutes: RouteModule = (router, services) => {
       if (query.trigger_type) filter.trigger_type = query.trigger_type;
       if (query.status) filter.status = query.status;
       const range: Record<string, string> = {};
-      if (query.timestamp_gt) range.$gt = new Date(String(query.timestamp_gt)).toISOString();
-      if (query.timestamp_lt) range.$lt = new Date(String(query.timestamp_lt)).toISOString();
+      const after = queryTime(query, 'timestamp_gt');
+      const before = queryTime(query, 'timestamp_lt');
+      if (after) range.$gt = after;
+      if (before) range.$lt = before;
       if (Object.keys(range).length) filter.occurrence_time = range;
       return listRecords<TriggerInstanceRecord>(req, res, {
         collection: store.triggerInstances,

@@ -6,6 +6,7 @@
  * parameters without asking the store, and rules with equal parameters share one Trigger.
  */
 import { createHash } from 'node:crypto';
+import { splitRef } from '../names.js';
 
 export const WEBHOOK_TRIGGER_TYPE = 'core.st2.webhook';
 export const ACTION_TRIGGER_TYPE = 'core.st2.generic.actiontrigger';
@@ -55,11 +56,10 @@ export function triggerRefFor(type: string, parameters: unknown): string {
 }
 
 export function packOfRef(ref: string): string {
-  const i = ref.indexOf('.');
-  return i < 0 ? ref : ref.slice(0, i);
+  return splitRef(ref).pack;
 }
 
+/** The name part of a ref; a ref without a dot is its own name here (system trigger types). */
 export function nameOfRef(ref: string): string {
-  const i = ref.indexOf('.');
-  return i < 0 ? ref : ref.slice(i + 1);
+  return ref.includes('.') ? splitRef(ref).name : ref;
 }

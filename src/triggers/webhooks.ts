@@ -8,7 +8,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiRouter, RouteModule } from '../api/index.js';
-import { authorize } from '../api/index.js';
+import { assertBodyDepth, authorize } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { isCompleted } from '../executions/status.js';
 import type { Services } from '../service/types.js';
@@ -91,13 +91,16 @@ function parseBody(req: RawRequest): unknown {
     return out;
   }
   if (type === '' || type === 'application/json' || type.endsWith('+json')) {
+    let body: unknown;
     try {
-      return JSON.parse(text);
+      body = JSON.parse(text);
     } catch (err) {
       throw new ValidationError(`webhook body is not valid JSON: ${errorMessage(err)}`, {
         content_type: type || undefined,
       });
     }
+    assertBodyDepth(body);
+    return body;
   }
   throw new SquallError(
     'WEBHOOK_UNSUPPORTED_CONTENT_TYPE',
@@ -256,6 +259,12 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
     router.add({
       method: 'post',
       path: '/api/v1/webhooks/*hook',
+      responses: {
+        401: 'The webhook needs credentials (a token, an API key or its HMAC signature).',
+        403: 'The caller may not send this webhook, or its HMAC signature does not match.',
+        415: 'The body is neither JSON nor form data.',
+        429: 'Too much work is queued (scale.backpressure); retry after Retry-After seconds.',
+      },
       summary:
         'Send a webhook: dispatches core.st2.webhook {headers, body} for the rules on this url (202 with the body); "st2" takes {trigger, payload}',
       tag: 'webhooks',

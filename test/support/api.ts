@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import { loadConfig, type SquallConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startService, type Services, type Subsystem } from '../../src/service/index.js';
@@ -36,6 +37,8 @@ export interface StartTestApiOptions {
   dataDir?: string;
   /** mongodb:// URL to run on MongoDB instead of the embedded store. */
   mongoUrl?: string;
+  /** Write the service's log (pino JSON, this level) to this file instead of discarding it. */
+  log?: { level: string; file: string };
 }
 
 export const TEST_ADMIN_PASSWORD = 'test-admin-password';
@@ -62,7 +65,13 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
       ...options.overrides,
     },
   });
-  const logger = createLogger({ level: 'silent', format: 'json' });
+  const logger = options.log
+    ? createLogger({
+        level: options.log.level,
+        format: 'json',
+        destination: createWriteStream(options.log.file),
+      })
+    : createLogger({ level: 'silent', format: 'json' });
   const running = await startService({
     config,
     logger,

@@ -28,6 +28,22 @@ export function describeWithServer(name: string, server: string, available: bool
   }
 }
 
+/** it() for a test that needs a server: skipped under a name saying what is missing, or failing under SQUALL_REQUIRE_ALL=1. */
+export function itWithServer(
+  name: string,
+  server: string,
+  available: boolean,
+  body: () => Promise<void> | void,
+  timeoutMs?: number,
+): void {
+  if (available) it(name, body, timeoutMs);
+  else if (REQUIRE_ALL)
+    it(`${name} (needs ${server})`, () => {
+      throw new Error(`${server} is required (SQUALL_REQUIRE_ALL=1) but not available`);
+    });
+  else it.skip(`${name} [skipped: ${server} not available]`, body);
+}
+
 export function tempDir(prefix = 'squall-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -69,7 +69,8 @@ export function registerExecution(program: Command): void {
       print(
         children.map((c) => ({
           id: c.id,
-          task: c.context?.orquesta?.task_name ?? c.context?.chain?.name ?? '',
+          task: taskLabel(c),
+          route: c.context?.orquesta?.task_route ?? '',
           action: c.action?.ref,
           status: c.status,
           start_timestamp: c.start_timestamp,
@@ -145,4 +146,16 @@ export function registerExecution(program: Command): void {
     const done = await followExecution(client, id, { showOutput: true });
     process.stderr.write(`execution ${id} ${done.status}\n`);
   });
+}
+
+/**
+ * A task's name as orquesta names its runs: `task2__r1` when a split sent it down route 1 (the
+ * plain name on route 0), and `[item]` for one item of a with-items task.
+ */
+function taskLabel(c: Execution): string {
+  const o = c.context?.orquesta;
+  if (!o) return c.context?.chain?.name ?? '';
+  const route = Number(o.task_route ?? 0);
+  const name = route > 0 ? `${o.task_name}__r${route}` : String(o.task_name);
+  return o.item_id !== undefined ? `${name}[${o.item_id}]` : name;
 }

@@ -1,3 +1,4 @@
+import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
 import { PARAMETER_SCHEMA_ID, parametersMapSchema } from './parameter.js';
 
 const notifyEntry = {
@@ -41,8 +42,9 @@ export const actionSchema = {
     name: {
       type: 'string',
       minLength: 1,
-      pattern: '^[^.\\s]+$',
-      description: 'Action name (ref = pack.name); no dots or spaces.',
+      maxLength: NAME_MAX_LENGTH,
+      pattern: CONTENT_NAME_PATTERN,
+      description: 'Action name (ref = pack.name, split at the first dot); printable, no spaces.',
     },
     pack: { type: 'string', description: 'Containing pack; defaults to it, and must equal it when given.' },
     description: { type: 'string', description: 'What the action does.' },

@@ -1,3 +1,4 @@
+import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
 /** Action alias (st2-reference.md §5.1, st2 `ActionAliasAPI`). */
 export const aliasSchema = {
   $id: 'https://squall.dev/schemas/alias.json',
@@ -9,7 +10,8 @@ export const aliasSchema = {
     name: {
       type: 'string',
       minLength: 1,
-      pattern: '^[^.\\s]+$',
+      maxLength: NAME_MAX_LENGTH,
+      pattern: CONTENT_NAME_PATTERN,
       description: 'Alias name (ref = pack.name).',
     },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },

@@ -1,3 +1,4 @@
+import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
 /** Policy (st2-reference.md §9, st2 `PolicyAPI`). */
 export const policySchema = {
   $id: 'https://squall.dev/schemas/policy.json',
@@ -9,7 +10,8 @@ export const policySchema = {
     name: {
       type: 'string',
       minLength: 1,
-      pattern: '^[^.\\s]+$',
+      maxLength: NAME_MAX_LENGTH,
+      pattern: CONTENT_NAME_PATTERN,
       description: 'Policy name (ref = pack.name).',
     },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },

@@ -1,3 +1,4 @@
+import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
 import { tagsSchema } from './action.js';
 
 /** Criteria operators and their aliases (st2-reference.md §4.2); lookup is case-insensitive. */
@@ -64,7 +65,8 @@ export const ruleSchema = {
     name: {
       type: 'string',
       minLength: 1,
-      pattern: '^[^.\\s]+$',
+      maxLength: NAME_MAX_LENGTH,
+      pattern: CONTENT_NAME_PATTERN,
       description: 'Rule name (ref = pack.name).',
     },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },

@@ -1,10 +1,12 @@
+import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
 import { tagsSchema } from './action.js';
 
 const triggerTypeProperties = {
   name: {
     type: 'string',
     minLength: 1,
-    pattern: '^[^\\s]+$',
+    maxLength: NAME_MAX_LENGTH,
+    pattern: CONTENT_NAME_PATTERN,
     description: 'Trigger type name (ref = pack.name).',
   },
   pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
@@ -40,7 +42,12 @@ export const sensorSchema = {
   type: 'object',
   required: ['class_name', 'entry_point'],
   properties: {
-    name: { type: 'string', description: 'Sensor name; defaults to class_name.' },
+    name: {
+      type: 'string',
+      maxLength: NAME_MAX_LENGTH,
+      pattern: CONTENT_NAME_PATTERN,
+      description: 'Sensor name; defaults to class_name.',
+    },
     class_name: {
       type: 'string',
       pattern: '^[A-Za-z_][A-Za-z0-9_]*$',

@@ -134,10 +134,29 @@ const nullFalse =
   (value, pattern, ctx) =>
     pattern === null || pattern === undefined ? false : fn(value, pattern, ctx);
 
+/**
+ * Python's float(x), which st2 applies to the timediff pattern: st2web sends the seconds as a
+ * string ("10"), so strings of a number count as that number.
+ */
+function pyFloat(x: unknown): number {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'boolean') return x ? 1 : 0;
+  if (typeof x === 'string') {
+    const t = x.trim().replace(/_/g, '');
+    if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
+    const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+    if (special) return special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
+    throw new OperatorError(`could not convert string to float: '${x}'`);
+  }
+  throw new OperatorError(
+    `float() argument must be a string or a real number, not '${x === null ? 'NoneType' : Array.isArray(x) ? 'list' : 'dict'}'`,
+  );
+}
+
 function timediff(value: unknown, pattern: unknown, now: Date, op: '<' | '>'): boolean {
   const seconds = (now.getTime() - parseDateUtc(value).getTime()) / 1000;
-  const c = pyCompare(seconds, pattern, op);
-  return op === '<' ? c < 0 : c > 0;
+  const period = pyFloat(pattern);
+  return op === '<' ? seconds < period : seconds > period;
 }
 
 export interface OperatorInfo {

@@ -12,12 +12,14 @@
 import os from 'node:os';
 import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
-import { newId } from '../../ids.js';
+import { idFor, newId } from '../../ids.js';
+import { claimOrTakeOver } from '../../store/claims.js';
 import type { Services } from '../../service/types.js';
 import type { RuleRecord, TriggerRecord } from '../../store/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
 import { planTicks, type CatchUpPolicy } from './catchup.js';
 import { TIMER_TYPES, timerSchedule, type TimerSchedule, type TimerType } from './schedule.js';
+import { splitRef } from '../../names.js';
 
 export const TIMER_TICK_JOB = 'timer.tick';
 
@@ -81,8 +83,12 @@ function escapeRegex(s: string): string {
 }
 
 export class TimerEngine {
-  /** Names this engine in tick claims (several engines may share a process in tests). */
-  readonly owner = `${os.hostname()}:${process.pid}:${newId()}`;
+  /**
+   * Names this engine in tick claims (several engines may share a process in tests): its
+   * process's worker id, so that the tick claim of a process killed before it dispatched the
+   * tick is taken over once the worker stops heartbeating.
+   */
+  readonly owner: string;
   private reconciling?: Promise<ReconcileReport>;
   private again = false;
   private readonly lastSweep = new Map<string, number>();
@@ -92,7 +98,10 @@ export class TimerEngine {
   constructor(
     private readonly services: Services,
     readonly settings: TimerSettings,
-  ) {}
+    workerId?: string,
+  ) {
+    this.owner = `${workerId ?? `${os.hostname()}:${process.pid}`}#${newId()}`;
+  }
 
   private get log() {
     return this.services.logger.child({ component: 'timers' });
@@ -192,25 +201,35 @@ export class TimerEngine {
     const now = Date.now();
     for (const [ref, timer] of timers) {
       if (seen.has(ref)) continue;
-      const first = timer.schedule.first(now);
-      const iso = first === null ? null : new Date(first).toISOString();
-      const data: TimerJobData = {
-        ref,
-        type: timer.type,
-        parameters: timer.parameters,
-        anchor: iso,
-        tick: iso,
-      };
-      const job = agenda.create(TIMER_TICK_JOB, data);
-      job.unique({ 'data.ref': ref }, { insertOnly: true });
-      job.attrs.nextRunAt = first === null ? null : new Date(first);
-      await job.save();
-      report.created.push(ref);
+      // One timer that cannot be scheduled never keeps the others from being scheduled.
+      try {
+        await this.createJob(ref, timer, now);
+        report.created.push(ref);
+      } catch (err) {
+        for (const rule of timer.rules) invalid.push({ rule, error: errorMessage(err) });
+        this.log.error({ timer: ref, rules: timer.rules, err }, `timer ${ref} could not be scheduled`);
+      }
     }
     if (report.created.length || report.removed.length) {
       this.log.info({ created: report.created, removed: report.removed }, 'timers reconciled');
     }
     return report;
+  }
+
+  private async createJob(ref: string, timer: DesiredTimer, now: number): Promise<void> {
+    const first = timer.schedule.first(now);
+    const iso = first === null ? null : new Date(first).toISOString();
+    const data: TimerJobData = {
+      ref,
+      type: timer.type,
+      parameters: timer.parameters,
+      anchor: iso,
+      tick: iso,
+    };
+    const job = this.services.scheduler.agenda.create(TIMER_TICK_JOB, data);
+    job.unique({ 'data.ref': ref }, { insertOnly: true });
+    job.attrs.nextRunAt = first === null ? null : new Date(first);
+    await job.save();
   }
 
   private async stillWanted(data: TimerJobData): Promise<boolean> {
@@ -288,8 +307,14 @@ export class TimerEngine {
   /** Fires one tick unless another process already has; returns whether this process fired it. */
   async fire(data: Pick<TimerJobData, 'ref' | 'type' | 'parameters'>, tickMs: number): Promise<boolean> {
     const executedAt = new Date(tickMs).toISOString();
-    if (!(await this.services.store.claim(`timer:${data.ref}:${executedAt}`, this.owner))) return false;
+    const key = `timer:${data.ref}:${executedAt}`;
+    const got = await claimOrTakeOver(this.services.store, key, this.owner, {
+      ttlMs: this.services.config.executions.dead_after_ms,
+    });
+    if (!got.claimed) return false;
+    // A tick taken over from a dead process may have been stored by it: same id, stored once.
     await dispatchTrigger(this.services, {
+      instanceId: idFor(key),
       trigger: { type: data.type, parameters: data.parameters },
       payload: { executed_at: executedAt, schedule: data.parameters },
       source: `timer:${data.ref}`,
@@ -321,8 +346,7 @@ export class TimerEngine {
     const out: TimerView[] = [];
     for (const timer of timers.values()) {
       if (filter.type && timer.type !== filter.type) continue;
-      const [pack, ...rest] = timer.ref.split('.');
-      const name = rest.join('.');
+      const { pack, name } = splitRef(timer.ref);
       out.push({
         id: byRef.get(timer.ref)?.id ?? name,
         ref: timer.ref,

@@ -18,6 +18,7 @@ export {
 } from './catchup.js';
 export {
   timerSchedule,
+  timerProblem,
   isTimerType,
   TIMER_TYPES,
   INTERVAL_TIMER,

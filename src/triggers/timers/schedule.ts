@@ -24,6 +24,8 @@ const UNIT_MS = {
   seconds: 1000,
 } as const;
 export type IntervalUnit = keyof typeof UNIT_MS;
+/** The longest interval: beyond it a tick's date is past what a Date holds (delta 1e300 broke reconcile). */
+const MAX_INTERVAL_MS = 100 * 365 * 86_400_000;
 
 /** A validated timer: its identity and its next-tick function. */
 export interface TimerSchedule {
@@ -68,8 +70,12 @@ function intervalSchedule(parameters: Record<string, unknown>): TimerSchedule {
   if (typeof delta !== 'number' || !Number.isInteger(delta) || delta < 1) {
     throw paramError(type, 'delta', 'must be a whole number of at least 1', rawDelta);
   }
-  const timezone = timezoneOf(type, parameters);
   const period = delta * UNIT_MS[unit as IntervalUnit];
+  if (period > MAX_INTERVAL_MS) {
+    const most = Math.floor(MAX_INTERVAL_MS / UNIT_MS[unit as IntervalUnit]);
+    throw paramError(type, 'delta', `must be at most ${most} ${unit} (100 years)`, rawDelta);
+  }
+  const timezone = timezoneOf(type, parameters);
   return {
     type,
     parameters,
@@ -212,5 +218,23 @@ export function timerSchedule(
           type,
         },
       );
+  }
+}
+
+/**
+ * What is wrong with a timer's parameters: the parameter at fault (absent when it is the whole
+ * object) and why; undefined when the timer is valid.
+ */
+export function timerProblem(
+  type: TimerType,
+  parameters: Record<string, unknown>,
+): { field?: string; message: string } | undefined {
+  try {
+    timerSchedule(type, parameters);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof SquallError)) throw err;
+    const field = (err.context as { field?: string } | undefined)?.field;
+    return { ...(field && field !== 'parameters' ? { field } : {}), message: err.message };
   }
 }

@@ -39,7 +39,7 @@ function settingsOf(services: Services): TimerSettings {
  * start and, as a fallback for rule changes made by processes whose events do not reach them,
  * every `timers.resync_interval_ms`.
  */
-export function timersSubsystem(): Subsystem {
+export function timersSubsystem(options: { workerId?: () => string } = {}): Subsystem {
   let unsubscribe: Array<() => void> = [];
   let resync: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
@@ -57,7 +57,7 @@ export function timersSubsystem(): Subsystem {
     name: 'timers',
     routes: timerRoutes(getTimerEngine),
     init(services) {
-      const engine = new TimerEngine(services, settingsOf(services));
+      const engine = new TimerEngine(services, settingsOf(services), options.workerId?.());
       engines.set(services, engine);
       if (hasRole(services.config, 'timers')) {
         services.scheduler.define<TimerJobData>(TIMER_TICK_JOB, (data, job) => engine.tick(data, job), {

@@ -43,7 +43,7 @@ export function checkTimezone(timezone: string, where: string): string {
     throw new SquallError(
       'TIMER_TIMEZONE_INVALID',
       `${where}: timezone "${timezone}" is not an IANA timezone name (e.g. "UTC", "Europe/Paris")`,
-      { timezone },
+      { timezone, field: 'timezone' },
     );
   }
 }

@@ -22,6 +22,7 @@ import type { Services } from '../../service/types.js';
 import type { ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
 import {
+  ABENDED_STATUSES,
   OrquestaConductor,
   inspect,
   type ConductorState,
@@ -29,6 +30,7 @@ import {
   type TaskRequest,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
+import { getKeyValueService, type KvLookupTable } from '../../kv/index.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
 
@@ -138,7 +140,12 @@ function orquestaConducted(c: OrquestaConductor): Conducted {
     pause: () => c.pause(),
     resume: () => fromOrquesta(c.resume()),
     cancel: () => c.cancel(),
-    result: () => (c.errors.length > 0 ? { errors: c.errors, output: c.output } : { output: c.output }),
+    // As st2 writes it: `output` (null when empty), and `errors` only when the workflow abended
+    // (a failure remediated by `noop` or a transition leaves no errors in a succeeded result).
+    result: () => {
+      const output = c.output && Object.keys(c.output).length > 0 ? c.output : null;
+      return ABENDED_STATUSES.includes(c.status) ? { output, errors: c.errors } : { output };
+    },
   };
 }
 
@@ -283,7 +290,12 @@ export class WorkflowEngine {
       source_channel: c.source_channel ?? null,
       user: c.user ?? null,
     };
-    const holder: { state?: EngineState } = {};
+    const holder: { state?: EngineState; kv?: KvLookupTable } = {};
+    if (text.includes('st2kv')) {
+      holder.kv = await getKeyValueService(this.services).lookupTable(
+        typeof st2.user === 'string' ? st2.user : undefined,
+      );
+    }
     let conductor: OrquestaConductor;
     try {
       conductor = OrquestaConductor.create(
@@ -422,31 +434,42 @@ export class WorkflowEngine {
   }
 
   /** st2's `task(name)` and the functions the conductor cannot know by itself. */
-  private scope(holder: { state?: EngineState }, workflowExecutionId: string) {
+  private scope(holder: { state?: EngineState; kv?: KvLookupTable }, workflowExecutionId: string) {
     return {
-      task: (name?: string) => {
-        const tasks = holder.state?.tasks ?? [];
-        const t = [...tasks].reverse().find((x) => (name === undefined ? x.applied : x.task_id === name));
-        if (!t) {
-          throw new SquallError(
-            'WORKFLOW_TASK_NOT_FOUND',
-            `Unable to find task execution for "${name ?? '(current)'}".`,
-            { task_id: name, workflow_execution_id: workflowExecutionId },
-          );
-        }
-        return {
-          task_execution_id: t.execution_id,
-          workflow_execution_id: workflowExecutionId,
-          task_name: t.task_name,
-          task_id: t.task_id,
-          route: t.route,
-          result: t.result ?? null,
-          status: t.status,
-          start_timestamp: t.start_timestamp,
-          end_timestamp: t.end_timestamp ?? null,
-        };
-      },
+      task: (name: string | undefined, route: number, current?: { id: string; route: number }) =>
+        taskRecord(holder.state, workflowExecutionId, name ?? current?.id, route),
+      st2kv: (key: string, decrypt: boolean) => this.st2kv(holder.kv, key, decrypt),
     };
+  }
+
+  /**
+   * st2's st2kv(key, decrypt): `system.NAME` reads a system key, any other name the user's own.
+   * Undefined when there is no such key. Like st2, decrypt=true on a key that is not encrypted
+   * is an error, and a secret read without decrypt gives the stored ciphertext.
+   */
+  private st2kv(table: KvLookupTable | undefined, key: string, decrypt: boolean): unknown {
+    const system = key.startsWith('system.');
+    const entry = system ? table?.system[key.slice('system.'.length)] : table?.user[key];
+    if (!entry) return undefined;
+    if (!decrypt) return entry.value;
+    if (!entry.secret) {
+      throw new SquallError(
+        'KV_NOT_ENCRYPTED',
+        `The value of key "${key}" is not encrypted, so it cannot be decrypted.`,
+        { key },
+      );
+    }
+    return getKeyValueService(this.services).decrypt(String(entry.value));
+  }
+
+  /** The datastore table for st2kv(), read only for workflows whose definition calls st2kv. */
+  private async kvTable(
+    conductor: ConductorState | ChainState | undefined,
+  ): Promise<KvLookupTable | undefined> {
+    const c = conductor as ConductorState | undefined;
+    if (!c?.spec || !JSON.stringify(c.spec).includes('st2kv')) return undefined;
+    const user = (c.context?.st2 as { user?: string } | undefined)?.user ?? undefined;
+    return getKeyValueService(this.services).lookupTable(user);
   }
 
   // ---- loading and saving -----------------------------------------------------------------
@@ -454,7 +477,7 @@ export class WorkflowEngine {
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
     const record = await this.stateOf(executionId);
     if (!record) return null;
-    return { record, conducted: this.revive(record) };
+    return { record, conducted: this.revive(record, await this.kvTable(record.state.conductor)) };
   }
 
   /**
@@ -468,8 +491,8 @@ export class WorkflowEngine {
       (await this.store.workflows.findOne({ execution_id: executionId }))) as StateRecord | null;
   }
 
-  private revive(record: StateRecord): Conducted {
-    const holder = { state: record.state };
+  private revive(record: StateRecord, kv?: KvLookupTable): Conducted {
+    const holder = { state: record.state, kv };
     if (record.kind === 'action-chain') {
       return chainConducted(
         ActionChainConductor.fromState(record.state.conductor as ChainState),
@@ -923,4 +946,62 @@ export class WorkflowEngine {
     if (!record) throw new NotFoundError('Workflow state of execution', id);
     return record.state.tasks;
   }
+}
+
+/**
+ * st2's task(name, route) (orquesta_functions/runtime.py): the latest execution of the task on
+ * that route, or, when the task never ran on it, on the nearest earlier route the current one
+ * extends (before a split). A with-items task's result is `{items: [{status, result}, …]}`.
+ */
+function taskRecord(
+  state: EngineState | undefined,
+  workflowExecutionId: string,
+  taskId: string | undefined,
+  route: number,
+): Record<string, unknown> {
+  const notFound = (): SquallError =>
+    new SquallError('WORKFLOW_TASK_NOT_FOUND', `Unable to find task execution for "${taskId ?? 'None'}".`, {
+      task_id: taskId,
+      workflow_execution_id: workflowExecutionId,
+    });
+  const conductor = state?.conductor as ConductorState | undefined;
+  if (taskId === undefined || !conductor?.tasks) throw notFound();
+  let r = route;
+  while (conductor.tasks[`${taskId}__r${r}`] === undefined) {
+    if (r <= 0) throw notFound();
+    const current = conductor.routes[r] ?? [];
+    let prev = -1;
+    for (let i = r - 1; i >= 0; i--) {
+      if ((conductor.routes[i] ?? []).every((t) => current.includes(t))) {
+        prev = i;
+        break;
+      }
+    }
+    if (prev < 0) throw notFound();
+    r = prev;
+  }
+  const runs = (state?.tasks ?? []).filter((x) => x.task_id === taskId && x.route === r);
+  if (runs.length === 0) throw notFound();
+  const latest = runs[runs.length - 1];
+  const itemized = runs.filter((x) => x.item_id !== undefined);
+  let result: unknown = latest.result ?? null;
+  let status = latest.status;
+  if (itemized.length > 0) {
+    const items: unknown[] = [];
+    for (const x of itemized) items[x.item_id as number] = { status: x.status, result: x.result ?? null };
+    result = { items: Array.from(items, (i) => i ?? null) };
+    const entry = conductor.sequence[conductor.tasks[`${taskId}__r${r}`]];
+    status = entry?.status ?? status;
+  }
+  return {
+    task_execution_id: latest.execution_id,
+    workflow_execution_id: workflowExecutionId,
+    task_name: taskId,
+    task_id: taskId,
+    route: r,
+    result,
+    status,
+    start_timestamp: runs[0].start_timestamp,
+    end_timestamp: latest.end_timestamp ?? null,
+  };
 }

@@ -19,8 +19,11 @@ export interface ExpressionScope {
   item?: { value: unknown };
   /** Status of the last instance of a task on the current route (or any route). */
   taskStatus?: (taskId: string) => string | undefined;
-  /** StackStorm's task(name) record. */
-  task?: (name?: string) => unknown;
+  /**
+   * StackStorm's task(name, route) record. The name defaults to the current task, the route to
+   * the current task's (0 outside a task).
+   */
+  task?: (name: string | undefined, route: number, current?: { id: string; route: number }) => unknown;
   /** Synchronous datastore lookup for st2kv(); undefined means "no such key". */
   st2kv?: (key: string, decrypt: boolean) => unknown;
   /** Decrypts values for Jinja's `decrypt_kv` filter. */
@@ -100,11 +103,9 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     if (args.length === 0 || args[0] === undefined) return publicCtx(scope.ctx);
     const name = String(args[0]);
     if (!(name in scope.ctx)) {
-      throw new SquallError(
-        'EXPRESSION_VARIABLE_UNDEFINED',
-        `The variable "${name}" is referenced before assignment.`,
-        { variable: name },
-      );
+      throw new SquallError('EXPRESSION_VARIABLE_UNDEFINED', `The variable "${name}" is undefined.`, {
+        variable: name,
+      });
     }
     return scope.ctx[name];
   };
@@ -181,39 +182,78 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
       const v = scope.st2kv?.(k, decrypt);
       if (v === undefined) {
         if (hasDefault) return dflt;
+        // st2 names the key as stored: without `system.`, or `user:name` in the user's scope.
+        const user = (scope.ctx.st2 as { user?: unknown } | undefined)?.user;
+        const stored = k.startsWith('system.') ? k.slice('system.'.length) : `${String(user)}:${k}`;
         throw new SquallError(
           'EXPRESSION_KV_NOT_FOUND',
-          `The key "${k}" does not exist in the StackStorm datastore.`,
+          `The key "${stored}" does not exist in the StackStorm datastore.`,
           { key: k },
         );
       }
       return v;
     },
-    task: (name?: unknown) => {
+    task: (...args: unknown[]) => {
       if (!scope.task)
         throw new SquallError('EXPRESSION_TASK_UNDEFINED', 'task() is not available here.', {});
-      return scope.task(name === undefined ? undefined : String(name));
+      // task(name?, route?); named arguments (`route => 1`, `route=1`) arrive as a trailing object.
+      const last = args[args.length - 1];
+      const named =
+        last && typeof last === 'object' && !Array.isArray(last)
+          ? (args.pop() as Record<string, unknown>)
+          : {};
+      const name = args[0] ?? named.task_id;
+      const route = args[1] ?? named.route;
+      return scope.task(
+        name === undefined || name === null ? undefined : String(name),
+        route === undefined || route === null ? (scope.currentTask?.route ?? 0) : Number(route),
+        scope.currentTask,
+      );
     },
   });
   Object.assign(fns, scope.functions ?? {});
   return fns;
 }
 
+/**
+ * The reason as orquesta prints it, `ExceptionClass: message`: YAQL's own exceptions by class,
+ * and a failure inside a workflow function (task(), st2kv()) as st2's ExpressionEvaluationException.
+ */
+const FUNCTION_ERROR_CODES = new Set([
+  'WORKFLOW_TASK_NOT_FOUND',
+  'EXPRESSION_KV_NOT_FOUND',
+  'KV_NOT_ENCRYPTED',
+  'EXPRESSION_TASK_UNDEFINED',
+]);
+
+function pythonReason(reason: string, kind: unknown): string {
+  if (kind === 'HostFunctionError') {
+    const host = /^function "[^"]+" failed: ([\s\S]*)$/.exec(reason);
+    return `ExpressionEvaluationException: ${host ? host[1] : reason}`;
+  }
+  if (typeof kind === 'string' && /^No\w+Exception$/.test(kind)) return `${kind}: ${reason}`;
+  return reason;
+}
+
 /** Messages in orquesta's words, since users compare workflow errors with st2's. */
-function evaluationError(expression: string, err: unknown, language: string): SquallError {
+function evaluationError(expression: string, err: unknown, language: string, fnError?: unknown): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
   const reason =
     err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
-  const undefinedVar = /The variable "([^"]+)" is referenced before assignment/.exec(cause);
+  const undefinedVar = /The variable "([^"]+)" is undefined/.exec(cause);
+  // A workflow function (task(), st2kv()) that failed inside a Jinja template; YAQL marks its
+  // own such failures HostFunctionError.
+  const fnFailed = fnError instanceof SquallError && FUNCTION_ERROR_CODES.has(fnError.code);
+  const kindOf = fnFailed ? 'HostFunctionError' : err instanceof SquallError ? err.context.kind : undefined;
   const missingKey = /key "?([^"]*?)"? is not in the dictionary/.exec(reason);
   let message: string;
   if (undefinedVar) {
-    message = `${kind}: Unable to evaluate expression '${expression}'. VariableUndefinedError: The variable "${undefinedVar[1]}" is referenced before assignment.`;
+    message = `${kind}: Unable to evaluate expression '${expression}'. VariableUndefinedError: The variable "${undefinedVar[1]}" is undefined.`;
   } else if (missingKey && language === 'yaql') {
     message = `${kind}: Unable to resolve key '${missingKey[1]}' in expression '${expression}' from context.`;
   } else {
-    message = `${kind}: Unable to evaluate expression '${expression}'. ${reason}`;
+    message = `${kind}: Unable to evaluate expression '${expression}'. ${pythonReason(reason, kindOf)}`;
   }
   return new SquallError('EXPRESSION_EVALUATION', message, {
     expression,
@@ -254,13 +294,28 @@ function evaluateString(s: string, scope: ExpressionScope): unknown {
     });
   }
   if (jinjaHere) {
-    const functions = workflowFunctions(scope);
+    // nunjucks keeps only the text of an error a function raised; remember the error itself, so
+    // a failed task() or st2kv() reads as st2's ExpressionEvaluationException.
+    let fnError: unknown;
+    const functions = Object.fromEntries(
+      Object.entries(workflowFunctions(scope)).map(([name, fn]) => [
+        name,
+        (...args: unknown[]) => {
+          try {
+            return fn(...args);
+          } catch (err) {
+            fnError = err;
+            throw err;
+          }
+        },
+      ]),
+    );
     const data = publicCtx(scope.ctx);
     const context: Record<string, unknown> = { ...data, _: data, ...functions };
     try {
       return evaluateJinja(s, context, { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) });
     } catch (err) {
-      throw evaluationError(s, err, 'jinja');
+      throw evaluationError(s, err, 'jinja', fnError);
     }
   }
   return s;

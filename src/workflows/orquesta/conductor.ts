@@ -105,6 +105,11 @@ export interface TaskRequest {
 export interface TaskCompletion {
   status: string;
   result?: unknown;
+  /**
+   * with-items: the item results the integrator has accumulated so far (orquesta's
+   * `accumulated_result`); without it, the task result has one entry per item.
+   */
+  accumulated_result?: unknown[];
 }
 
 export interface RerunOptions {
@@ -326,13 +331,19 @@ export class OrquestaConductor {
     return 'not_satisfied';
   }
 
-  private hasNextTasks(taskId: string, route: number): boolean {
+  /** With evalJoinReady false, a transition into a join counts whether or not the join is ready. */
+  private hasNextTasks(taskId: string, route: number, evalJoinReady = true): boolean {
     const entry = this.entry(taskId, route);
     if (!entry || !COMPLETED_STATUSES.includes(entry.status ?? '')) return false;
     for (const e of this.graph.out.get(taskId) ?? []) {
       if (e.dst === 'continue') continue;
       if (!entry.next[transitionId(e.dst, e.key)]) continue;
-      if (this.graph.barriers.has(e.dst) && this.inboundStatus(e.dst, route) === 'not_satisfied') continue;
+      if (
+        evalJoinReady &&
+        this.graph.barriers.has(e.dst) &&
+        this.inboundStatus(e.dst, route) === 'not_satisfied'
+      )
+        continue;
       return true;
     }
     return false;
@@ -591,6 +602,20 @@ export class OrquestaConductor {
     });
   }
 
+  /**
+   * Marks with-items items that were requested but not dispatched yet as not run again, as
+   * orquesta-rehearse sees them (it runs one item at a time): a failed item then completes the
+   * task without waiting for them. They are requested again by takeNextTasks.
+   */
+  deferItems(taskId: string, route: number, itemIds: number[]): void {
+    const entry = this.entry(taskId, route);
+    const st = this.staged(taskId, route);
+    for (const i of itemIds) {
+      if (entry?.items?.[i]?.status === 'running') entry.items[i] = { status: 'null' };
+      if (st?.items?.[i]?.status === 'running') st.items[i] = { status: 'null' };
+    }
+  }
+
   /** Records a task (or with-items item) result and returns the next task requests. */
   onTaskCompleted(taskId: string, route: number, completion: TaskCompletion, itemId?: number): TaskRequest[] {
     this.recordCompletion(taskId, route, completion, itemId);
@@ -661,7 +686,8 @@ export class OrquestaConductor {
       else if (anyNotRun && ['pausing', 'paused'].includes(this.state.status)) taskStatus = 'paused';
       else if (anyNotRun) taskStatus = 'running';
       else taskStatus = 'succeeded';
-      result = entry.items.map((i) => (i.result === undefined ? null : i.result));
+      result =
+        completion.accumulated_result ?? entry.items.map((i) => (i.result === undefined ? null : i.result));
       if (taskStatus === 'running' || taskStatus === 'paused') {
         entry.status = taskStatus;
         entry.result = result;
@@ -856,7 +882,10 @@ export class OrquestaConductor {
     );
     let event = status;
     if (ABENDED_STATUSES.includes(status))
-      event = this.hasNextTasks(entry.id, entry.route) ? 'remediated' : 'failed';
+      event =
+        this.hasNextTasks(entry.id, entry.route) || this.hasNextTasks(entry.id, entry.route, false)
+          ? 'remediated'
+          : 'failed';
     let next: WorkflowStatus = wf;
     if (event === 'failed') {
       next = wf === 'canceling' ? (active ? 'canceling' : 'canceled') : 'failed';
@@ -939,7 +968,8 @@ export class OrquestaConductor {
   /** The context the workflow ended with: the terminal tasks' contexts merged in sequence order. */
   terminalContext(): Record<string, unknown> {
     const terms = this.state.sequence.filter((e) => e.term);
-    if (terms.length === 0) return this.state.contexts[0] ? { ...this.state.contexts[0] } : {};
+    // As orquesta: with no terminal task (the start task failed to render) the context is empty.
+    if (terms.length === 0) return {};
     let ctx = this.context(terms[0].ctxs.in);
     for (const t of terms.slice(1)) ctx = merge(ctx, this.context(t.ctxs.in.filter((i) => i !== 0)));
     return ctx;

@@ -104,6 +104,10 @@ export function composeGraph(spec: WorkflowSpec): WorkflowGraph {
       g.inbound.set(t.dst, inb);
     }
   }
+  // Engine commands (continue, fail, noop) reached by several transitions are split points too:
+  // orquesta names each run by its route (`continue__r1`).
+  for (const name of ['continue', 'fail', 'noop'])
+    if (g.nodes.has(name) && !(name in spec.tasks) && prevTaskCount(spec, name) > 1) g.splits.add(name);
   const byDst = (a: Edge, b: Edge): number => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0);
   const bySrc = (a: Edge, b: Edge): number => (a.src < b.src ? -1 : a.src > b.src ? 1 : 0);
   for (const [k, v] of g.out) g.out.set(k, [...v].sort(byDst));

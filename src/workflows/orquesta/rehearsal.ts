@@ -24,6 +24,7 @@ import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
 import { OrquestaConductor, type ConductorOptions, type TaskRequest } from './conductor.js';
 import { parseWorkflowSpec } from './spec.js';
+import { stateId } from './graph.js';
 import { inspect, type InspectionResult } from './inspect.js';
 
 export interface MockActionExecution {
@@ -212,6 +213,7 @@ export function rehearse(
   let rerunDone = !spec.rerun;
   let statusBeforeRerun: string | undefined;
   let guard = 0;
+  const accumulated = new Map<string, unknown[]>();
 
   for (;;) {
     if (++guard > 10000) {
@@ -243,6 +245,13 @@ export function rehearse(
     const batch: TaskRequest[] = [];
     const rest: TaskRequest[] = [];
     const itemsSeen = new Set<string>();
+    // As orquesta-rehearse: once a with-items task has completed (an item failed), its items
+    // not yet run are dropped rather than completed.
+    const done = (r: TaskRequest): boolean => {
+      const e = conductor.state.sequence[conductor.state.tasks[stateId(r.task_id, r.route)]];
+      return r.item_id !== undefined && e !== undefined && e.status !== 'running';
+    };
+    pending = pending.filter((r) => !done(r));
     for (const r of pending) {
       if (r.item_id === undefined) batch.push(r);
       else {
@@ -255,6 +264,7 @@ export function rehearse(
       }
     }
     pending = rest;
+    for (const r of rest) conductor.deferItems(r.task_id, r.route, [r.item_id as number]);
     for (const req of batch) {
       const seq = conductor.state.sequence.length - 1;
       const mock = takeMock(req.task_id, req.route, seq);
@@ -271,7 +281,18 @@ export function rehearse(
           pending.splice(pending.indexOf(target), 1);
           pending.push(req);
         }
-        conductor.recordCompletion(req.task_id, req.route, { status, result }, target.item_id);
+        // Like orquesta-rehearse, the task result is the list of item results seen so far.
+        const key = stateId(req.task_id, req.route);
+        const acc = accumulated.get(key) ?? [];
+        while (acc.length <= (target.item_id as number)) acc.push(null);
+        acc[target.item_id as number] = result;
+        accumulated.set(key, acc);
+        conductor.recordCompletion(
+          req.task_id,
+          req.route,
+          { status, result, accumulated_result: [...acc] },
+          target.item_id,
+        );
       } else {
         conductor.recordCompletion(req.task_id, req.route, { status, result });
       }
@@ -286,7 +307,9 @@ export function rehearse(
         }
       }
     }
-    pending.push(...conductor.takeNextTasks());
+    const same = (a: TaskRequest, b: TaskRequest): boolean =>
+      a.task_id === b.task_id && a.route === b.route && a.item_id === b.item_id;
+    for (const r of conductor.takeNextTasks()) if (!pending.some((p) => same(p, r))) pending.push(r);
   }
 
   const actual: RehearsalActual = {
@@ -295,10 +318,12 @@ export function rehearse(
     status: conductor.status,
     output: conductor.output,
     errors: conductor.errors,
-    term_tasks: conductor.state.sequence.filter((e) => e.term).map((e) => e.id),
+    term_tasks: conductor.state.sequence.filter((e) => e.term).map((e) => stateId(e.id, e.route)),
   };
   if (statusBeforeRerun !== undefined) actual.status_before_rerun = statusBeforeRerun;
-  const expectedSeq = spec.expected_task_sequence.map((t) => (t.includes('__r') ? t : `${t}__r0`));
+  // As orquesta-rehearse: a name without `__rN` means the task on route 0.
+  const routed = (t: string): string => (t.includes('__r') ? t : `${t}__r0`);
+  const expectedSeq = spec.expected_task_sequence.map(routed);
   const checks: Array<string | null> = [
     diff('task sequence', expectedSeq, actual.task_sequence),
     diff('routes', spec.expected_routes ?? [[]], actual.routes),
@@ -307,7 +332,9 @@ export function rehearse(
   if (spec.expected_errors !== undefined) checks.push(diff('errors', spec.expected_errors, actual.errors));
   if (spec.expected_output !== undefined) checks.push(diff('output', spec.expected_output, actual.output));
   if (spec.expected_term_tasks !== undefined)
-    checks.push(diff('terminal tasks', [...spec.expected_term_tasks].sort(), [...actual.term_tasks].sort()));
+    checks.push(
+      diff('terminal tasks', spec.expected_term_tasks.map(routed).sort(), [...actual.term_tasks].sort()),
+    );
   if (spec.expected_status_before_rerun !== undefined)
     checks.push(diff('status before re-run', spec.expected_status_before_rerun, statusBeforeRerun));
   if (ops.length > 0) checks.push(`operations never applied: ${JSON.stringify(ops)}`);

@@ -66,10 +66,18 @@ for (const target of STORE_TARGETS) {
       });
 
       it('answers an unknown command, a user who may not run it, and a failing action clearly', async () => {
+        // A message command has no ephemeral reply on Discord: mistakes and refusals go by DM.
+        const dmOf = (user: string) => (p: { channel_id: string }) =>
+          p.channel_id === discord.dmChannel(user).id;
         const a = discord.userSays({ content: '!frobnicate the widgets' });
-        expect(textOf(await discord.waitForPost(inThread(a)))).toMatch(/don't know/);
+        expect(
+          textOf(await discord.waitForPost((p) => dmOf(ALICE)(p) && /frobnicate/.test(textOf(p)))),
+        ).toMatch(/I don't know "frobnicate the widgets"[\s\S]*!help/);
         const b = discord.userSays({ content: '!echo secret', user: BOB });
-        expect(textOf(await discord.waitForPost(inThread(b)))).toMatch(/not allowed/);
+        expect(textOf(await discord.waitForPost(dmOf(BOB)))).toMatch(
+          /not allowed to run e2echat\.echo: your Squall account "mallory" lacks "action_execute"/,
+        );
+        expect(discord.posts.items.filter((p) => inThread(a)(p) || inThread(b)(p))).toEqual([]);
         const c = discord.userSays({ content: '!fail now' });
         // The result, not the "Execution … failed." line with Re-run (the two are posted in either order).
         const failed = await discord.waitForPost(
@@ -121,8 +129,11 @@ for (const target of STORE_TARGETS) {
         await discord.waitForUpdate((u) => u.id === ack.id && textOf(u).includes('Status: running'), 10_000);
 
         await discord.clickButton({ message_id: controls.id, custom_id: buttonOf(controls), user: BOB });
-        const refusal = await discord.waitForPost((p) => inThread(id)(p) && /may not cancel/.test(p.content));
-        expect(refusal.content).toContain(`<@${BOB}>`);
+        // Only the presser sees the refusal: the ephemeral follow-up of their click.
+        const refusal = await discord.waitForEphemeral(
+          (p) => inThread(id)(p) && /may not cancel/.test(textOf(p)),
+        );
+        expect((refusal.interaction_metadata as { user: { id: string } }).user.id).toBe(BOB);
         const denied = await waitFor(
           () => squall.svc.services.store.audit.findOne({ kind: 'chat.button', outcome: 'forbidden' }),
           'the audit of the refused click',

@@ -121,7 +121,12 @@ for (const target of STORE_TARGETS) {
         expect(prompt.text).toContain(`!respond ${id} reason=`);
 
         await slack.userSays({ text: `!respond ${id} hosts=many`, thread_ts: ts, user: 'U0BOB' });
-        const bad = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('"many"'), 15_000);
+        // A bad value is the asker's mistake: only they see the answer.
+        const bad = await slack.waitForEphemeral(
+          (e) => e.thread_ts === ts && e.text.includes('"many"'),
+          15_000,
+        );
+        expect(bad.user).toBe('U0BOB');
         expect(bad.text).toContain('is not an integer');
         await waitFor(
           async () => (await inquiryOf(squall.svc.services.apiUrl, id)).status === 'pending',

@@ -69,13 +69,19 @@ for (const target of STORE_TARGETS) {
       });
 
       it('answers a command it does not know, a user who may not run it, and a failing action clearly', async () => {
+        // Mistakes and refusals are ephemeral: only the asker sees them, in the thread.
         const t1 = await slack.userSays({ text: '!frobnicate the widgets' });
-        const none = await slack.waitForPost((p) => p.thread_ts === t1);
-        expect(none.text).toMatch(/don't know/);
+        const none = await slack.waitForEphemeral((e) => e.thread_ts === t1);
+        expect(none).toMatchObject({ user: 'U0ALICE', via: 'chat.postEphemeral' });
+        expect(none.text).toMatch(/I don't know "frobnicate the widgets"[\s\S]*!help/);
 
         const t2 = await slack.userSays({ text: '!echo secret', user: 'U0BOB' });
-        const denied = await slack.waitForPost((p) => p.thread_ts === t2);
-        expect(denied.text).toMatch(/not allowed/);
+        const denied = await slack.waitForEphemeral((e) => e.thread_ts === t2);
+        expect(denied.user).toBe('U0BOB');
+        expect(denied.text).toMatch(
+          /not allowed to run e2echat\.echo: your Squall account "mallory" lacks "action_execute"/,
+        );
+        expect(slack.posts.items.filter((p) => p.thread_ts === t1 || p.thread_ts === t2)).toEqual([]);
 
         const t3 = await slack.userSays({ text: '!fail now' });
         // The result, not the "Execution … failed." line with Re-run (the two are posted in either order).

@@ -219,6 +219,23 @@ export class DiscordEmulator {
     this.users.set(user.id, user);
   }
 
+  /** The bot's direct-message channel with a user (created on first use, as Discord does). */
+  dmChannel(userId: string): DiscordChannel {
+    const found = [...this.channels.values()].find(
+      (c) => c.type === 1 && (c.recipients as Array<{ id: string }> | undefined)?.[0]?.id === userId,
+    );
+    if (found) return found;
+    const user = this.requireUser(userId);
+    const dm: DiscordChannel = {
+      id: this.snowflake(),
+      type: 1,
+      recipients: [{ discriminator: '0', avatar: null, global_name: null, ...user }],
+      last_message_id: null,
+    };
+    this.channels.set(dm.id, dm);
+    return dm;
+  }
+
   channel(id: string): DiscordChannel | undefined {
     return this.channels.get(id);
   }
@@ -704,6 +721,13 @@ export class DiscordEmulator {
       if (req.method !== 'POST') throw new DiscordApiError(405, '405: Method Not Allowed', 0);
       const channel = this.requireChannel(interaction.channel_id);
       const message = this.botMessage(channel, req.body, req.files, {
+        // Follow-ups say whose interaction they answer, as Discord's do.
+        interaction_metadata: {
+          id: interaction.id,
+          type: interaction.type,
+          user: interaction.user,
+          authorizing_integration_owners: { '0': this.guildId },
+        },
         webhook_id: this.applicationId,
         application_id: this.applicationId,
       });
@@ -842,6 +866,11 @@ export class DiscordEmulator {
     }
     if (s[0] === 'users' && s[1] === '@me' && s.length === 2 && m === 'GET')
       return ok({ ...this.botUser, discriminator: '0', avatar: null });
+    if (s[0] === 'users' && s[1] === '@me' && s[2] === 'channels' && s.length === 3 && m === 'POST') {
+      const recipient = this.users.get(String(req.body.recipient_id ?? ''));
+      if (!recipient) throw new DiscordApiError(400, 'Invalid Recipient(s)', 50033);
+      return ok(this.dmChannel(recipient.id));
+    }
     if (s[0] === 'users' && s.length === 2 && m === 'GET') {
       const user = this.users.get(s[1]);
       if (!user) throw new DiscordApiError(404, 'Unknown User', 10013);

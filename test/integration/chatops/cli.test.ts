@@ -136,8 +136,8 @@ describe('squall chat and squall alias against a running Squall', () => {
     expect(ack, out).toBeTruthy();
     expect(result).toContain('[thread 1] squall: said: hello repl');
     expect(lines.indexOf(ack!)).toBeLessThan(lines.indexOf(result!));
-    expect(out).toContain(`[thread 2] squall: Sorry alice, I don't know "helo there". Did you mean:`);
-    expect(out).toContain('!hello {{who}}');
+    expect(out).toContain(`[thread 2] squall (to you only): I don't know "helo there". Did you mean:`);
+    expect(out).toContain('!hello <who>');
   }, 60_000);
 
   it('squall alias match asks the server which alias a text means', async () => {

@@ -9,8 +9,8 @@ import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import type { Subsystem } from '../../../src/service/index.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
-import { startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, itWithServer } from '../../support/servers.js';
+import { SSHD_PATH, startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -104,8 +104,10 @@ for (const target of STORE_TARGETS) {
         await new Promise((r) => receiver?.close(r));
       });
 
-      it.skipIf(!sshdAvailable)(
+      itWithServer(
         'runs the examples pack "run {{cmd}} on {{hosts=localhost}}" alias: ack, then the per-host result in the same thread',
+        `${SSHD_PATH} (openssh-server)`,
+        sshdAvailable,
         async () => {
           const hosts = `127.0.0.1:${sshd!.port}`;
           const messageId = await shell.say(
@@ -153,15 +155,37 @@ for (const target of STORE_TARGETS) {
       it('answers an unknown command with the closest aliases and the help hint', async () => {
         const id = await shell.say(alice, '!helo bob', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain(`Sorry alice, I don't know "helo bob"`);
-        expect(reply.text).toContain('!hello {{who}}');
+        expect(reply.text).toContain(`I don't know "helo bob"`);
+        expect(reply.text).toContain('!hello <who>');
         expect(reply.text).toContain('!help');
+        // Only the asker sees it.
+        expect(reply.whisperTo).toBe(alice.id);
+      });
+
+      it('answers a command that leaves out its parameters with the usage, privately', async () => {
+        const id = await shell.say(alice, '!hello', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain('"hello" is missing something. Usage:\n  !hello <who>');
+        expect(reply.text).not.toContain("I don't know");
+        expect(reply.whisperTo).toBe(alice.id);
+      });
+
+      it("keeps quotes inside a value: !sh echo 'a b' runs echo 'a b'", async () => {
+        const id = await shell.say(alice, "!sh echo 'a  b'", { channel: 'dev' });
+        const result = await waitFor(
+          () => botSaid('dev', id).find((m) => m.text.startsWith('exit 0')),
+          'the result',
+          20_000,
+        );
+        // The shell got both quotes, so the two spaces survive.
+        expect(result.text).toContain('a  b');
       });
 
       it('lists the candidates of an ambiguous command', async () => {
         const id = await shell.say(alice, '!restart web1', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
         expect(reply.text).toContain('matches more than one command');
+        expect(reply.whisperTo).toBe(alice.id);
         expect(reply.text).toContain('chattest.restart_service');
         expect(reply.text).toContain('chattest.restart_host');
       });
@@ -170,7 +194,8 @@ for (const target of STORE_TARGETS) {
         const id = await shell.say(alice, '!help hello', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
         expect(reply.text).toContain('[chattest]');
-        expect(reply.text).toContain('!hello {{who}} - Say hello to someone.');
+        expect(reply.text).toContain('!hello <who> - Say hello to someone.');
+        expect(reply.whisperTo).toBeUndefined();
         expect(reply.text).not.toContain('[examples]');
       });
 
@@ -179,18 +204,19 @@ for (const target of STORE_TARGETS) {
         await shell.say(alice, 'hello bob', { channel: 'dev' });
         expect(botSaid('dev').length).toBe(before);
         const mention = await shell.say(alice, '@squall help hello', { channel: 'dev' });
-        expect(botSaid('dev', mention)[0].text).toContain('!hello {{who}}');
+        expect(botSaid('dev', mention)[0].text).toContain('!hello <who>');
         const dm = await shell.say(alice, 'help hello', { channel: 'dm-alice', isDirect: true });
-        expect(botSaid('dm-alice', dm)[0].text).toContain('!hello {{who}}');
+        expect(botSaid('dm-alice', dm)[0].text).toContain('!hello <who>');
       });
 
       it('refuses a user without action_execute, runs nothing, and audits the refusal', async () => {
         const before = await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' });
         const id = await shell.say(eve, '!hello world', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain(
-          'Sorry eve, you (as Squall user "mallory") are not allowed to run chattest.hello',
+        expect(reply.text).toBe(
+          `You're not allowed to run chattest.hello: your Squall account "mallory" lacks "action_execute" on chattest.hello. Ask an admin to grant it to one of your roles.`,
         );
+        expect(reply.whisperTo).toBe(eve.id);
         expect(await svc.services.store.executions.count({ 'action.ref': 'chattest.hello' })).toBe(before);
         const audit = await waitFor(
           () => svc.services.store.audit.findOne({ kind: 'chat.command', thread: id }),
@@ -291,7 +317,10 @@ for (const target of STORE_TARGETS) {
         expect(reply.text).toContain('chattest.hello');
         expect(reply.text).not.toContain('chattest.notify_me');
         const refused = await shell.say(eve, '!executions all', { channel: 'dev' });
-        expect(botSaid('dev', refused)[0].text).toContain('Sorry eve, you (as "mallory") may not do that');
+        expect(botSaid('dev', refused)[0]).toMatchObject({
+          text: `You're not allowed to do that: your Squall account "mallory" lacks "execution_list". Ask an admin to grant it to one of your roles.`,
+          whisperTo: eve.id,
+        });
       });
     },
   );

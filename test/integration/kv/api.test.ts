@@ -151,6 +151,18 @@ describe('RBAC on keys', () => {
 });
 
 describe('listing, TTL and events', () => {
+  it('refuses key names with NUL or bidi-override characters or over 255 characters (a 100k name is refused by the HTTP server), naming the field', async () => {
+    for (const name of ['nul\u0000key', 'bidi\u202Ekey', 'k'.repeat(300)]) {
+      const put = await api.request('put', `/api/v1/keys/${encodeURIComponent(name)}`, {
+        body: { value: 'v' },
+      });
+      expect(put.status).toBe(400);
+      expect(put.body.faultstring).toMatch(/^key name ".*": (must be printable|is 300 characters long)/);
+    }
+    const dotted = await api.request('put', '/api/v1/keys/deploy.branch%20name', { body: { value: 'v' } });
+    expect(dotted.status).toBe(200);
+  });
+
   it('pages with X-Total-Count and filters by prefix', async () => {
     for (const n of ['page.a', 'page.b', 'page.c'])
       await api.request('put', `/api/v1/keys/${n}`, { body: { value: n } });

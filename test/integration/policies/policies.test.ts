@@ -95,6 +95,39 @@ for (const target of STORE_TARGETS) {
         expect(delayedOnes.length).toBeGreaterThanOrEqual(4);
       });
 
+      it('takes back the slots of an execution that completed without freeing them (its process died)', async () => {
+        const { store } = svc.services;
+        const gone = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          user: 'tester',
+        });
+        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+        await waitFor(
+          async () =>
+            (await store.executions.get(gone.id))?.status === 'succeeded' &&
+            (await store.claims.find({ id: { $in: slots } })).length === 0,
+          'the first run to end and give its slot back',
+        );
+        // Its process took both slots and died before recording them: completion freed neither.
+        for (const slot of slots)
+          await store.claims.insert({
+            id: slot,
+            owner: gone.id,
+            claimed_at: new Date().toISOString(),
+          });
+        const next = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          user: 'tester',
+        });
+        expect(next.status).toBe('scheduled');
+        await waitFor(
+          async () => (await store.executions.get(next.id))?.status === 'succeeded',
+          'the next run',
+        );
+      });
+
       it('re-runs a failing action as many times as the retry policy says', async () => {
         const first = await executions().request({
           action: 'core.local_sudo',

@@ -135,6 +135,24 @@ for (const target of STORE_TARGETS) {
         ).toContain('trigger.parameters.hmac.secret: is required');
       });
 
+      it('a dotted rule name is accepted; unprintable and 100k-character names get a 400 naming the field', async () => {
+        const rule = (name: string): Json => ({
+          name,
+          pack: 'names',
+          trigger: { type: 'core.st2.webhook', parameters: { url: 'names' } },
+          action: { ref: 'core.noop' },
+        });
+        expect((await s.createRule(rule('on.push'))).ref).toBe('names.on.push');
+        const got = await s.api('GET', '/api/v1/rules/names.on.push');
+        expect(got.status).toBe(200);
+        expect(got.body.name).toBe('on.push');
+        for (const name of ['nul\u0000name', 'bidi\u202Eexe', 'x'.repeat(100_000)]) {
+          const r = await s.api('POST', '/api/v1/rules', rule(name));
+          expect(r.status).toBe(400);
+          expect(r.body.faultstring).toMatch(/name: must (be printable characters|NOT have more than 255)/);
+        }
+      });
+
       it('rule types and the trigger types API (create, update, delete)', async () => {
         expect(((await s.api('GET', '/api/v1/ruletypes')).body as Json[]).map((t) => t.name)).toEqual([
           'standard',

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.js';
 import { STORE_TARGETS } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { startEvents, type EventsService } from '../webhooks/support.js';
+import { copyInstance, startEvents, type EventsService } from '../webhooks/support.js';
 
 const embedded = STORE_TARGETS.find((t) => t.kind === 'embedded')!;
 
@@ -40,13 +39,7 @@ describe('a trigger instance processed by two runs at once', () => {
     );
     await s.processed(first.id);
 
-    const id = newId();
-    await store.triggerInstances.insert({
-      ...first,
-      id,
-      status: 'pending',
-      payload: { ...(first.payload as object), body: { n: 2 } },
-    });
+    const id = await copyInstance(s, first, { n: 2 });
     const engine = s.events.engine();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

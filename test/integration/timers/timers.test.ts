@@ -178,6 +178,45 @@ for (const target of STORE_TARGETS) {
       expect(body).toHaveLength(1);
     });
 
+    it('a timer that cannot be scheduled (delta 1e300) does not stop another from firing', async () => {
+      const fine = { unit: 'seconds', delta: 2 };
+      const huge = await addRule(svc.services, 'a_huge', { unit: 'seconds', delta: 1e300 });
+      const ok = await addRule(svc.services, 'b_fine', fine);
+      try {
+        const report = await getTimerEngine(svc.services).reconcile();
+        expect(report.invalid.map((i) => i.rule)).toContain('timertest.a_huge');
+        expect(report.invalid.find((i) => i.rule === 'timertest.a_huge')?.error).toContain('"delta"');
+        await waitFor(
+          async () => (await ticksOf(svc.services, fine)).length >= 2,
+          'two ticks of the 2 s timer',
+          20_000,
+        );
+      } finally {
+        await setEnabled(svc.services, huge, false);
+        await setEnabled(svc.services, ok, false);
+        await getTimerEngine(svc.services).reconcile();
+      }
+    });
+
+    it('a tick claimed by a process killed before it dispatched it is fired by the next, once', async () => {
+      const params = { unit: 'minutes', delta: 7 };
+      const ref = triggerRefFor(INTERVAL_TIMER, params);
+      const tick = Date.parse('2026-01-01T00:07:00.000Z');
+      const executedAt = new Date(tick).toISOString();
+      // The dead worker never heartbeated and claimed an hour ago.
+      await svc.services.store.claims.insert({
+        id: `timer:${ref}:${executedAt}`,
+        owner: 'deadhost:4242:abcdef#0',
+        claimed_at: new Date(Date.now() - 3_600_000).toISOString(),
+      });
+      const engine = getTimerEngine(svc.services);
+      const data = { ref, type: INTERVAL_TIMER, parameters: params } as const;
+      expect(await engine.fire(data, tick)).toBe(true);
+      // Now claimed by a live process: not fired again.
+      expect(await engine.fire(data, tick)).toBe(false);
+      expect(await ticksOf(svc.services, params)).toEqual([executedAt]);
+    });
+
     it('squall timer list|get show the timers', async () => {
       const params = { unit: 'hours', delta: 6 };
       const ref = triggerRefFor(INTERVAL_TIMER, params);

@@ -2,6 +2,8 @@ import { expect } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
+import { newId } from '../../../src/ids.js';
+import type { TriggerInstanceRecord } from '../../../src/store/index.js';
 import { freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
@@ -84,4 +86,21 @@ export async function startEvents(
 export async function instancesOf(svc: EventsService, hook: string): Promise<Json[]> {
   const { store } = svc.svc.services;
   return store.triggerInstances.find({ source: `webhook:${hook}` }, { sort: { occurrence_time: -1 } });
+}
+
+/** Stores a copy of `first` under a new id, with `body` as its webhook body: an instance to process. */
+export async function copyInstance(
+  svc: EventsService,
+  first: Json,
+  body: Json,
+  status: 'pending' | 'processing' = 'pending',
+): Promise<string> {
+  const id = newId();
+  await svc.svc.services.store.triggerInstances.insert({
+    ...(first as TriggerInstanceRecord),
+    id,
+    status,
+    payload: { ...(first.payload as object), body },
+  });
+  return id;
 }

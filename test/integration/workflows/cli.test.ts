@@ -54,4 +54,19 @@ describe('squall workflow inspect / rehearse', () => {
     expect(fail.stdout).toContain('something else');
     expect(fail.stdout).toContain('Ineat, All your base are belong to us!');
   });
+
+  it('rehearse: a task two branches reach is named by its route (task4__r1, task4__r2), as orquesta names it', () => {
+    const split = path.join(tmp.dir, 'split.yaml');
+    writeFileSync(
+      split,
+      [
+        `workflow: ${path.join(REHEARSALS, '../workflows/split.yaml')}`,
+        'expected_task_sequence: [task1, task2, task3, task4, task4, task5, task5]',
+        '',
+      ].join('\n'),
+    );
+    const routes = squall('workflow', 'rehearse', split);
+    expect(routes.status).toBe(1);
+    expect(routes.stdout).toContain('"task4__r1","task4__r2","task5__r1","task5__r2"');
+  });
 });

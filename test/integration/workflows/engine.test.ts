@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { getKeyValueService, kvSubsystem } from '../../../src/kv/index.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { workflowsSubsystem, type WorkflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
@@ -57,7 +58,7 @@ for (const target of STORE_TARGETS) {
         const executions = executionsSubsystem();
         workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
         svc = await startTestService({
-          subsystems: [testSecretsSubsystem(), contentSubsystem(), executions, workflows],
+          subsystems: [kvSubsystem(), testSecretsSubsystem(), contentSubsystem(), executions, workflows],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
           config: { 'auth.enable': false, 'packs.paths': [PACKS], 'scheduler.process_every_ms': 200 },
         });
@@ -84,6 +85,49 @@ for (const target of STORE_TARGETS) {
         );
         expect(kids[0].context.parent.execution_id).toBe(id);
         expect(kids[0].context.orquesta).toMatchObject({ task_id: 'task1', task_route: 0 });
+      });
+
+      it('names a task two branches reach by its route, keeps their contexts apart, and finds it with task(name, route)', async () => {
+        const id = await run('wftest.split-routes');
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result).toEqual({
+          output: { route1: 'left', route2: 'right', start_from_route2: 0 },
+        });
+        const listed = (await api('GET', `/api/v1/executions/${id}/children`)).body as unknown as Json[];
+        const shared = listed.filter((c) => c.context.orquesta.task_id === 'shared');
+        expect(shared.map((c) => c.context.orquesta.task_route).sort()).toEqual([1, 2]);
+      });
+
+      it('ends succeeded, without errors in the result, when a failure is remediated by noop', async () => {
+        const e = await finished(await run('wftest.noop-remediation'));
+        expect(e.status).toBe('succeeded');
+        expect(e.result).toEqual({ output: { message: 'handled' } });
+      });
+
+      it('gives task(t).result of a with-items task as st2 does: {items: [{status, result}]}', async () => {
+        const e = await finished(await run('wftest.items-result'));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ lines: ['fee', 'fi'], jinja_statuses: ['succeeded', 'succeeded'] });
+      });
+
+      it("reads the datastore with st2kv(): system keys, decrypt, default, and st2's error for a missing key", async () => {
+        const kv = getKeyValueService(svc.services);
+        await kv.set('wf_plain', 'open');
+        await kv.set('wf_secret', 's3cret', { secret: true } as never);
+        const e = await finished(await run('wftest.kv-read'));
+        expect(e.status).toBe('failed');
+        expect(e.result).toEqual({
+          output: { plain: 'open', secret: 's3cret', fallback: 'none' },
+          errors: [
+            {
+              type: 'error',
+              message:
+                'YaqlEvaluationException: Unable to evaluate expression \'<% st2kv("system.wf_missing") %>\'. ' +
+                'ExpressionEvaluationException: The key "wf_missing" does not exist in the StackStorm datastore.',
+            },
+          ],
+        });
       });
 
       it('runs parallel branches and joins them once both have finished', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildHelp, renderHelpText, type AliasLike } from '../../../aliases/index.js';
+import { buildHelp, humanDisplay, renderHelpText, type AliasLike } from '../../../aliases/index.js';
 
 const aliases: AliasLike[] = [
   {
@@ -94,15 +94,15 @@ describe('renderHelpText', () => {
         'Available commands (5):',
         '',
         '[apps]',
-        '  !deploy {{app}}',
-        '  !Deploy {{app}} to {{env}}',
+        '  !deploy <app>',
+        '  !Deploy <app> to <env>',
         '',
         '[core]',
-        '  !run {{cmd}} on {{hosts}} - Run a command on hosts',
+        '  !run <cmd> on <hosts> - Run a command on hosts',
         '  !exec <cmd> - Run a command on hosts',
         '',
         '[packs]',
-        '  !pack install {{packs}} - Install packs',
+        '  !pack install <packs> - Install packs',
       ].join('\n'),
     );
   });
@@ -115,20 +115,17 @@ describe('renderHelpText', () => {
         'Available commands (5), page 1 of 3:',
         '',
         '[apps]',
-        '  @bot deploy {{app}}',
-        '  @bot Deploy {{app}} to {{env}}',
+        '  @bot deploy <app>',
+        '  @bot Deploy <app> to <env>',
         '',
         'More: @bot help page 2',
       ].join('\n'),
     );
     const last = renderHelpText(help, { pageSize: 2, page: 3 });
     expect(last).toBe(
-      [
-        'Available commands (5), page 3 of 3:',
-        '',
-        '[packs]',
-        '  !pack install {{packs}} - Install packs',
-      ].join('\n'),
+      ['Available commands (5), page 3 of 3:', '', '[packs]', '  !pack install <packs> - Install packs'].join(
+        '\n',
+      ),
     );
     expect(renderHelpText(help, { pageSize: 2, page: 9 })).toBe(
       'There is no page 9: 5 commands fit on 3 pages.',
@@ -137,5 +134,13 @@ describe('renderHelpText', () => {
 
   it('says so when nothing matches', () => {
     expect(renderHelpText(buildHelp(aliases, { filter: 'nothing-like-this' }))).toBe('No commands match.');
+  });
+});
+
+describe('humanDisplay', () => {
+  it('shows required parameters as <name> and defaulted ones as [name]', () => {
+    expect(humanDisplay('deploy {{app}} to {{stage=staging}}')).toBe('deploy <app> to [stage]');
+    expect(humanDisplay('run {{ cmd }} on {{ hosts = localhost }}')).toBe('run <cmd> on [hosts]');
+    expect(humanDisplay('pack list')).toBe('pack list');
   });
 });

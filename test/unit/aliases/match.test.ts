@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { matchAlias, normaliseFormats, suggestAliases, type AliasLike } from '../../../aliases/index.js';
+import {
+  matchAlias,
+  normaliseFormats,
+  partialMatches,
+  suggestAliases,
+  type AliasLike,
+} from '../../../aliases/index.js';
 
 function alias(name: string, formats: AliasLike['formats'], extra: Partial<AliasLike> = {}): AliasLike {
   return { name, pack: 'ops', action_ref: `ops.${name}`, formats, ...extra };
@@ -160,5 +166,36 @@ describe('suggestAliases', () => {
   it('limits the number of suggestions and offers none for unrelated text', () => {
     expect(suggestAliases(aliases, 'pack', 2)).toHaveLength(2);
     expect(suggestAliases(aliases, 'zebra crossing')).toEqual([]);
+  });
+});
+
+describe('partialMatches', () => {
+  const deploy: AliasLike = {
+    name: 'deploy',
+    pack: 'apps',
+    action_ref: 'apps.deploy',
+    formats: ['deploy {{app}} to {{stage=staging}}'],
+  };
+  const restart: AliasLike = {
+    name: 'restart',
+    pack: 'ops',
+    action_ref: 'ops.restart',
+    formats: ['restart service {{name}}', '(re)?start host {{host}}'],
+  };
+
+  it('finds the formats a command starts like when parameters are missing', () => {
+    for (const said of ['deploy', 'deploy web', 'Deploy  web now'])
+      expect(partialMatches([deploy, restart], said).map((p) => p.display)).toEqual([
+        'deploy {{app}} to {{stage=staging}}',
+      ]);
+    expect(partialMatches([deploy, restart], 'restart service').map((p) => p.display)).toEqual([
+      'restart service {{name}}',
+    ]);
+  });
+
+  it('ignores other words, regular-expression leads and disabled aliases', () => {
+    expect(partialMatches([deploy, restart], 'deployment web')).toEqual([]);
+    expect(partialMatches([deploy, restart], 'start host')).toEqual([]);
+    expect(partialMatches([{ ...deploy, enabled: false }], 'deploy')).toEqual([]);
   });
 });

@@ -342,3 +342,18 @@ describe('extractMultipleParameters', () => {
     expect(extractMultipleParameters('fixes {{issue}}', 'fixes AB-1')).toEqual([{ issue: 'AB-1' }]);
   });
 });
+
+describe('quotes inside a value', () => {
+  it('keeps them unless they enclose the whole value', () => {
+    expect(extractParameters('sh {{cmd}}', "sh echo 'a b'")).toEqual({ cmd: "echo 'a b'" });
+    expect(extractParameters('sh {{cmd}}', 'sh grep "x y" /etc/hosts')).toEqual({
+      cmd: 'grep "x y" /etc/hosts',
+    });
+    expect(extractParameters('sh {{cmd}}', `sh 'a b' c`)).toEqual({ cmd: `'a b' c` });
+    expect(extractParameters('sh {{cmd}}', 'sh "echo hi"')).toEqual({ cmd: 'echo hi' });
+    expect(extractParameters('run {{cmd}} on {{hosts}}', `run "echo 'x'" on web1`)).toEqual({
+      cmd: "echo 'x'",
+      hosts: 'web1',
+    });
+  });
+});

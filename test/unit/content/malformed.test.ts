@@ -429,6 +429,27 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
+  it('rule with a timer that can never fire (issue 18: these were registered)', async () => {
+    const ps = await problems({
+      'rules/r.yaml':
+        'name: r\nenabled: true\ntrigger:\n  type: core.st2.CronTimer\n  parameters:\n    minute: "99"\naction:\n  ref: core.noop\n',
+      'rules/s.yaml':
+        'name: s\nenabled: true\ntrigger:\n  type: core.st2.IntervalTimer\n  parameters:\n    unit: seconds\n    delta: 1e300\naction:\n  ref: core.noop\n',
+    });
+    expectProblem(ps, {
+      code: 'BAD_TRIGGER_PARAMETERS',
+      field: 'trigger.parameters.minute',
+      line: 6,
+      message: /CronTimer field "minute": "99" is out of range/,
+    });
+    expectProblem(ps, {
+      code: 'BAD_TRIGGER_PARAMETERS',
+      field: 'trigger.parameters.delta',
+      line: 7,
+      message: /"delta" must be at most/,
+    });
+  });
+
   it('webhook rule without url', async () => {
     const ps = await problems({
       'rules/r.yaml':

@@ -60,7 +60,9 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
     expect(r('{{ v | to_json_string(indent=2, sort_keys=True) }}', c)).toBe(
       '{\n  "a": [\n    true,\n    null,\n    "\\u00e9"\n  ],\n  "b": 1\n}',
     );
-    expect(r('{{ v | to_yaml_string }}', c)).toBe('a:\n  - true\n  - null\n  - é\nb: 1\n');
+    // PyYAML's safe_dump: a list in a mapping is not indented; `y` stays plain, yes/no/on/off are quoted.
+    expect(r('{{ v | to_yaml_string }}', c)).toBe('a:\n- true\n- null\n- é\nb: 1\n');
+    expect(r('{{ w | to_yaml_string }}', { w: [{ x: 3, y: 'on' }] })).toBe("- x: 3\n  y: 'on'\n");
   });
 
   it('regex_match anchors at the start, regex_search does not', () => {

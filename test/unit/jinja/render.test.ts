@@ -155,3 +155,22 @@ describe('hasJinja and findTemplateVariables', () => {
     expect([...names].sort()).toEqual(['a', 'b', 'd', 'e', 'f']);
   });
 });
+
+describe('bounds on one render (issue 18 item 2)', () => {
+  it('stops a loop that runs past its deadline', () => {
+    const loop = '{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}';
+    expect(() => renderTemplate(loop, {}, { deadline: Date.now() - 1 })).toThrow(
+      /rendering took longer than its time limit/,
+    );
+  });
+
+  it('refuses a range() over the item limit and keeps Python range semantics below it', () => {
+    expect(() => renderTemplate('{% for i in range(10**9) %}{% endfor %}', {})).toThrow(
+      /range\(\) of 1000000000 items is over the limit of 100000/,
+    );
+    expect(renderTemplate('{% for i in range(2, 10, 3) %}{{ i }},{% endfor %}{{ range(3) }}', {})).toBe(
+      '2,5,8,[0, 1, 2]',
+    );
+    expect(renderTemplate('{{ range(5, 0, -2) }}', {})).toBe('[5, 3, 1]');
+  });
+});

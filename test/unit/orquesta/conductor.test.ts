@@ -193,7 +193,7 @@ describe('orquesta conductor API', () => {
     );
     expect(c.start()).toEqual([]);
     expect(c.status).toBe('failed');
-    expect(c.errors[0].message).toContain('The variable "nope" is referenced before assignment.');
+    expect(c.errors[0].message).toContain('The variable "nope" is undefined.');
   });
 
   it('fails when a task input does not render, naming the task', () => {

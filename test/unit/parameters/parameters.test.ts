@@ -161,6 +161,55 @@ describe('renderParameters', () => {
   });
 });
 
+describe('renderParameters: the cost of one request is bounded (issue 18 item 2)', () => {
+  const ctx = { action_context: {}, config_context: {}, st2kv: { system: {}, user: {} } };
+
+  it('refuses more parameters than the limit, naming it, before rendering any', () => {
+    let renders = 0;
+    const context = { ...ctx, count: () => String(++renders) };
+    const provided: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++) provided[`p${i}`] = '{{ count() }}';
+    expect(() => renderParameters({}, provided, context)).toThrow(
+      /1000 parameters were given; at most 256 are accepted in one request/,
+    );
+    expect(renders).toBe(0);
+  });
+
+  it('refuses unknown parameters before rendering any', () => {
+    let renders = 0;
+    const context = { ...ctx, count: () => String(++renders) };
+    const specs: Record<string, ParameterSpec> = { known: { type: 'string' } };
+    let error: SquallError | undefined;
+    try {
+      renderParameters(specs, { known: '{{ count() }}', other: '{{ count() }}', third: 'x' }, context);
+    } catch (err) {
+      error = err as SquallError;
+    }
+    expect(error?.code).toBe('PARAM_UNKNOWN');
+    expect(error?.message).toContain('"other" is not a parameter of this action (and 1 more unknown)');
+    expect(renders).toBe(0);
+  });
+
+  it('gives each template the context and only the parameters it references, so the work stays linear', () => {
+    const sizes: number[] = [];
+    function probe(this: { ctx: Record<string, unknown> }): string {
+      sizes.push(Object.keys(this.ctx).length);
+      return 'x';
+    }
+    const specs: Record<string, ParameterSpec> = {};
+    const provided: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) {
+      specs[`p${i}`] = { type: 'string' };
+      provided[`p${i}`] = i === 0 ? '{{ probe() }}' : `{{ probe() }}{{ p${i - 1} | length }}`;
+    }
+    const out = renderParameters(specs, provided, { ...ctx, probe });
+    expect(out.p199).toBe('x2');
+    expect(sizes).toHaveLength(200);
+    // Before, the i-th template saw all i parameters rendered before it: quadratic in total.
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('castParameters', () => {
   const specs: Record<string, ParameterSpec> = {
     arr: { type: 'array' },

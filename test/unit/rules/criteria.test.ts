@@ -105,6 +105,21 @@ describe('criteria operators: match / no match / missing key / null pattern', ()
     expect(check('timediff_lt', 'not a date', 5).error).toMatch(/Unknown string format/);
   });
 
+  it('timediff takes its seconds as st2 does, float(pattern): "10" as st2web sends it is 10 seconds', () => {
+    const now = new Date('2024-05-01T12:00:00Z');
+    const at = (op: string, value: string, pattern: unknown) =>
+      evaluateCriteria({ 'trigger.t': { type: op, pattern } }, { t: value }, { now });
+    expect(at('timediff_lt', '2024-05-01T11:59:55Z', '10').matched).toBe(true);
+    expect(at('timediff_lt', '2024-05-01T11:59:30Z', '10').matched).toBe(false);
+    expect(at('timediff_gt', '2024-05-01T11:59:30Z', ' 10.5 ').matched).toBe(true);
+    expect(at('timediff_gt', '2024-05-01T11:59:55Z', '1e1').matched).toBe(false);
+    // Compared as text, "10" would sort after 5 seconds and before 30 the other way round.
+    expect(at('timediff_lt', '2024-05-01T11:59:50Z', '100').matched).toBe(true);
+    const bad = at('timediff_lt', '2024-05-01T11:59:55Z', 'ten');
+    expect(bad.matched).toBe(false);
+    expect(bad.failed?.reason).toMatch(/could not convert string to float: 'ten'/);
+  });
+
   it('an unknown operator is an error result naming the operator', () => {
     const verdict = evaluateCriteria({ 'trigger.f': { type: 'resembles', pattern: 'x' } }, { f: 'x' });
     expect(verdict.matched).toBe(false);

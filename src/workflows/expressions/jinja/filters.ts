@@ -182,12 +182,16 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       });
     },
     to_yaml_string(value: unknown, indent: unknown = null): string {
-      return yaml.dump(value ?? null, {
-        indent: typeof indent === 'number' ? indent : 2,
-        sortKeys: true,
-        noRefs: true,
-        lineWidth: -1,
-      });
+      return pyYamlQuoting(
+        yaml.dump(value ?? null, {
+          indent: typeof indent === 'number' ? indent : 2,
+          sortKeys: true,
+          noRefs: true,
+          lineWidth: -1,
+          noCompatMode: true,
+          noArrayIndent: true,
+        }),
+      );
     },
     regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), sticky: true }).test(asText(value));
@@ -296,3 +300,15 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
     Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined,
   items: (value: unknown) => (isPlainObject(value) ? Object.entries(value) : []),
 };
+
+/**
+ * PyYAML (what st2's to_yaml_string uses) quotes the YAML 1.1 booleans yes/no/on/off but, unlike
+ * js-yaml's compatibility mode, not `y` and `n`: dump without that mode, then quote those words
+ * where they stand as a plain key or value.
+ */
+const PY_BOOL_WORDS = '(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)';
+function pyYamlQuoting(text: string): string {
+  return text
+    .replace(new RegExp(`^(\\s*(?:- )*)(${PY_BOOL_WORDS})(:(?: |$))`, 'gm'), "$1'$2'$3")
+    .replace(new RegExp(`((?:: |^\\s*- ))(${PY_BOOL_WORDS})$`, 'gm'), "$1'$2'");
+}

@@ -26,7 +26,16 @@ export interface JinjaOptions {
   functions?: Record<string, Function>;
   /** What is being rendered (parameter, field, file), for error messages. */
   source?: string;
+  /**
+   * Epoch ms after which rendering stops with JINJA_DEADLINE. Checked at every `{{ }}` output and
+   * every `range()`, so a loop cannot spin past it for long (a render is synchronous: without a
+   * deadline one template can hold the whole process).
+   */
+  deadline?: number;
 }
+
+/** The most items one `range()` yields: larger loops are not what templates are for. */
+export const MAX_RANGE_ITEMS = 100_000;
 
 /** A template failed to parse or render; the message names the template and the reason. */
 export class JinjaRenderError extends SquallError {
@@ -393,6 +402,27 @@ function optionsOf(self: RenderContextThis | undefined): JinjaOptions {
   return (self?.ctx?.[OPTS_KEY] as JinjaOptions | undefined) ?? {};
 }
 
+function checkDeadline(self: RenderContextThis | undefined): void {
+  const { deadline } = optionsOf(self);
+  if (deadline !== undefined && Date.now() > deadline)
+    throw new SquallError('JINJA_DEADLINE', 'rendering took longer than its time limit and was stopped', {
+      deadline: new Date(deadline).toISOString(),
+    });
+}
+
+/** Python's range(), bounded to MAX_RANGE_ITEMS items and checking the render deadline. */
+function boundedRange(this: RenderContextThis, ...args: unknown[]): number[] {
+  checkDeadline(this);
+  const nums = args.map(Number);
+  const [start, stop, step] = nums.length <= 1 ? [0, nums[0] ?? 0, 1] : [nums[0], nums[1], nums[2] ?? 1];
+  if (![start, stop, step].every(Number.isFinite) || step === 0)
+    throw new Error(`range() arguments must be finite numbers and step not 0, got ${JSON.stringify(args)}`);
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  if (count > MAX_RANGE_ITEMS)
+    throw new Error(`range() of ${count} items is over the limit of ${MAX_RANGE_ITEMS}`);
+  return Array.from({ length: count }, (_, i) => start + i * step);
+}
+
 /** Adapts a positional filter to nunjucks' calling convention (keyword args arrive as an object). */
 function adaptFilter(
   fn: FilterFunction,
@@ -461,8 +491,13 @@ function env(): nunjucks.Environment {
     const f = e.getFilter(name);
     return items.map((it) => f.call(this, it, ...positional.slice(1)));
   });
-  e.addFilter(OUTPUT_FILTER, (value: unknown) => pyStr(value));
+  e.addGlobal('range', boundedRange);
+  e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
+    checkDeadline(this);
+    return pyStr(value);
+  });
   e.addFilter(CAPTURE_FILTER, function (this: RenderContextThis, value: unknown) {
+    checkDeadline(this);
     (this.ctx[CAPTURE_KEY] as { value: unknown }).value = value;
     return '';
   });
@@ -584,6 +619,34 @@ export function evaluateJinja(
   const capture = { value: undefined as unknown };
   run(`{{ (${single}) | ${CAPTURE_FILTER} }}`, expression, context, options, capture);
   return capture.value === undefined ? null : capture.value;
+}
+
+/**
+ * Renders a parameter value the way st2 renders action and rule parameters: a string renders to a
+ * string (the declared type's cast applies later); inside arrays and objects a string that is
+ * exactly `{{ expr }}` keeps the expression's native type (st2 appends `| to_complex` there).
+ * `context` is called only when a template needs it, so plain values cost nothing.
+ */
+export function renderValue(
+  value: unknown,
+  context: Record<string, unknown> | (() => Record<string, unknown>),
+  options: JinjaOptions = {},
+  nested = false,
+): unknown {
+  if (typeof value === 'string') {
+    if (!hasJinja(value)) return value;
+    const ctx = typeof context === 'function' ? context() : context;
+    return nested && singleExpression(value) !== null
+      ? evaluateJinja(value, ctx, options)
+      : renderTemplate(value, ctx, options);
+  }
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, context, options, true));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, renderValue(v, context, options, true)]),
+    );
+  }
+  return value;
 }
 
 /**

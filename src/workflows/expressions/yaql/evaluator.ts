@@ -310,7 +310,9 @@ export function getProperty(receiver: unknown, name: string): unknown {
       for (const item of iterate(src)) yield getProperty(item, name);
     });
   }
-  throw new YaqlFailure('NoMatchingFunctionException', `a ${typeName(receiver)} has no property "${name}"`, {
+  // YAQL looks `x.name` up as the function `#property#name`, which only dicts and lists have.
+  throw new YaqlFailure('NoFunctionRegisteredException', `Unknown function "#property#${name}"`, {
     property: name,
+    receiver: typeName(receiver),
   });
 }

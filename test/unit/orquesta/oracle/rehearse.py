@@ -25,10 +25,14 @@ def main(path):
         case = yaml.safe_load(f)
     base = os.path.dirname(os.path.abspath(path))
     wf_path = case["workflow"]
-    if not os.path.isabs(wf_path):
-        wf_path = os.path.normpath(os.path.join(base, wf_path))
-    with open(wf_path) as f:
-        spec = native_specs.WorkflowSpec(f.read())
+    if isinstance(wf_path, dict):
+        # An inline workflow (the specs generated from orquesta's own cases).
+        spec = native_specs.WorkflowSpec(yaml.safe_dump(wf_path))
+    else:
+        if not os.path.isabs(wf_path):
+            wf_path = os.path.normpath(os.path.join(base, wf_path))
+        with open(wf_path) as f:
+            spec = native_specs.WorkflowSpec(f.read())
     mocks = []
     for m in case.get("mock_action_executions") or []:
         m = dict(m)
@@ -45,8 +49,7 @@ def main(path):
 
     errs = spec.inspect()
     if errs:
-        print(json.dumps({"inspection": errs}, default=str))
-        return
+        return {"inspection": errs}
     conductor = conducting.WorkflowConductor(spec, inputs=case.get("inputs") or {})
     conductor.request_workflow_status(statuses.RUNNING)
     queue = list(conductor.get_next_tasks())
@@ -79,14 +82,20 @@ def main(path):
         state = conductor.serialize()
     if conductor.get_workflow_status() in statuses.COMPLETED_STATUSES:
         conductor.render_workflow_output()
-    print(json.dumps({
+    return {
         "task_sequence": ["%s__r%s" % (e["id"], e["route"]) for e in conductor.workflow_state.sequence],
         "routes": conductor.workflow_state.routes,
         "status": conductor.get_workflow_status(),
         "output": conductor.get_workflow_output(),
         "errors": conductor.errors,
-    }, default=str))
+    }
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # One JSON line per spec path, in order; a spec the old conductor cannot run reports why.
+    for arg in sys.argv[1:]:
+        try:
+            out = main(arg)
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which decides
+            out = {"exception": "%s: %s" % (type(exc).__name__, exc)}
+        print(json.dumps(out, default=str))

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../support/servers.js';
+import { ROOT, startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { waitFor } from '../../support/wait.js';
+
+const ADMIN_PASSWORD = 'quickstart-admin-pw';
+
+interface Cli {
+  stdin: NodeJS.WritableStream;
+  out: () => string;
+  exited: Promise<number | null>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+/** `squall <args>` in a child process, its stdin left open for a conversation. */
+function squall(args: string[], env: NodeJS.ProcessEnv): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    stdin: child.stdin,
+    out: () => out,
+    exited: new Promise((resolve) => child.on('close', (code) => resolve(code))),
+    signal: (sig) => child.kill(sig),
+  };
+}
+
+/**
+ * The README's quick start on a fresh data directory, untouched config: `squall start`,
+ * `squall login st2admin`, `squall chat`. Chat acts as the logged-in user, the README's commands
+ * work without SSH, a failure says why, and /quit and Ctrl-C leave.
+ */
+describe('the quick start chat, as a new user tries it', () => {
+  let svc: ServiceProcess;
+  const data = tempDir();
+  const home = tempDir();
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    svc = await startServiceProcess(['--data-dir', data.dir], {
+      SQUALL_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      SQUALL_LOG_LEVEL: 'warn',
+    });
+    env = { SQUALL_API_URL: svc.url, XDG_CONFIG_HOME: home.dir, SQUALL_API_KEY: '', SQUALL_AUTH_TOKEN: '' };
+    const login = squall(['login', 'st2admin', '-p', ADMIN_PASSWORD], env);
+    expect(await login.exited, login.out()).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.stop();
+    data.cleanup();
+    home.cleanup();
+  });
+
+  it('runs the README commands as the logged-in user, and /quit leaves at once', async () => {
+    const chat = squall(['chat'], env);
+    await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);
+    expect(chat.out()).toContain('as st2admin');
+    chat.stdin.write('!help\n');
+    await waitFor(() => chat.out().includes('Available commands'), 'the help', 20_000);
+    expect(chat.out()).toContain('!sh <cmd>');
+    expect(chat.out()).toContain('!run <cmd> on [hosts]');
+    chat.stdin.write('!sh echo hello-from-chat\n');
+    await waitFor(() => /exit 0/.test(chat.out()), `the result: ${chat.out()}`, 30_000);
+    expect(chat.out()).toContain('hello-from-chat');
+    // The alias's result template splits its header from the output with hubot's {~}.
+    expect(chat.out()).not.toContain('{~}');
+    expect(chat.out()).not.toMatch(/may not|not allowed/);
+    chat.stdin.write('/quit\n');
+    // stdin stays open: /quit alone must end the session.
+    expect(await chat.exited).toBe(0);
+    const runs = await fetch(`${svc.url}/api/v1/executions?action=core.local`, {
+      headers: { 'St2-Api-Key': '', 'X-Auth-Token': await token() },
+    });
+    const [run] = (await runs.json()) as Array<{ context: { user: string } }>;
+    expect(run.context.user).toBe('st2admin');
+  }, 90_000);
+
+  it('a failed command says why in the thread, and Ctrl-C leaves', async () => {
+    const chat = squall(['chat'], env);
+    await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);
+    // Nothing listens on this port: the SSH connection is refused.
+    chat.stdin.write('!run uptime on 127.0.0.1:9\n');
+    await waitFor(() => chat.out().includes('*127.0.0.1:9* (exit'), `the result: ${chat.out()}`, 30_000);
+    const result = chat.out().slice(chat.out().indexOf('*127.0.0.1:9* (exit'));
+    expect(result).toMatch(/ECONNREFUSED|refused/i);
+    chat.signal('SIGINT');
+    expect(await chat.exited).toBe(130);
+  }, 90_000);
+
+  async function token(): Promise<string> {
+    const res = await fetch(`${svc.url}/auth/v1/tokens`, {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`st2admin:${ADMIN_PASSWORD}`).toString('base64') },
+    });
+    return ((await res.json()) as { token: string }).token;
+  }
+});
