@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { emit, load } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
-import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
+import { startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -58,7 +58,10 @@ function multiply(file, times) {
   return n;
 }
 
-export async function runHistory({ executions = 2000, history = Number(process.env.SQUALL_BENCH_HISTORY ?? 100_000) } = {}) {
+export async function runHistory({
+  executions = 2000,
+  history = Number(process.env.SQUALL_BENCH_HISTORY ?? 100_000),
+} = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-history-'));
   const packs = path.join(dir, 'packs');
   writeBenchPack(packs);
@@ -92,9 +95,19 @@ export async function runHistory({ executions = 2000, history = Number(process.e
     await sleep(2000);
     emit({ name: 'history.idle_rss_big', unit: 'MB', value: rssMb(s.child.pid), n: total });
     const more = await webhooks(s.url, Math.min(1000, executions));
-    emit({ name: 'history.rss_big_after_executions', unit: 'MB', value: rssMb(s.child.pid), n: total + more });
+    emit({
+      name: 'history.rss_big_after_executions',
+      unit: 'MB',
+      value: rssMb(s.child.pid),
+      n: total + more,
+    });
     await stopProcess(s.child);
-    emit({ name: 'history.disk_total', unit: 'MB', value: +(storeBytes(dataDir) / 1e6).toFixed(1), n: total });
+    emit({
+      name: 'history.disk_total',
+      unit: 'MB',
+      value: +(storeBytes(dataDir) / 1e6).toFixed(1),
+      n: total,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
