@@ -117,6 +117,7 @@ export class SqliteDatabase {
       this.db.pragma('temp_store = FILE');
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = OFF');
+      this.savepoint = this.db.transaction((op: () => unknown) => op());
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
@@ -205,7 +206,7 @@ export class SqliteDatabase {
     let result: T;
     try {
       this.begin();
-      result = this.guard(() => this.db.transaction(op)());
+      result = this.guard(() => this.savepoint(op) as T);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -243,6 +244,9 @@ export class SqliteDatabase {
       });
     return Promise.resolve();
   }
+
+  /** Runs a write in its own savepoint (better-sqlite3 nests a transaction that way). */
+  private savepoint!: (op: () => unknown) => unknown;
 
   private guard<T>(op: () => T): T {
     try {
