@@ -10,7 +10,16 @@ import {
 import { contentSubsystem, renderPackConfig } from './content/subsystem.js';
 import type { ExecutionDeps, ExecutionService } from './executions/service.js';
 import { executionsSubsystem } from './executions/subsystem.js';
-import { getKeyValueService, kvSubsystem, loadOrCreateKey, secretBox } from './kv/index.js';
+import {
+  datastoreGet,
+  getKeyValueService,
+  kvSubsystem,
+  loadOrCreateKey,
+  secretBox,
+  secretReader,
+  templateDecryptor,
+  type KvSnapshot,
+} from './kv/index.js';
 import { policiesSubsystem } from './policies/subsystem.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
@@ -42,18 +51,25 @@ function securityGlue(): Subsystem {
 }
 
 /** st2's action_service on Squall's datastore; `local` keys are namespaced by pack. */
-function actionDatastore(services: Services, ctx: { pack: string; user: string }): ActionDatastore {
+function actionDatastore(
+  services: Services,
+  ctx: { pack: string; user: string; onReveal(plaintext: string): void },
+): ActionDatastore {
   const kv = () => getKeyValueService(services);
   const nameOf = (name: string, local?: boolean) => (local === false ? name : `${ctx.pack}:${name}`);
   const scopeOf = (scope?: string) =>
     scope === 'user' ? { scope: 'user', user: ctx.user } : { scope: 'system' };
   return {
-    async getValue(name, opts = {}) {
-      const pair = await kv().get(nameOf(name, opts.local), {
-        ...scopeOf(opts.scope),
-        decrypt: opts.decrypt ?? false,
-      });
-      return pair ? String(pair.value) : null;
+    getValue(name, opts = {}) {
+      const where =
+        opts.scope === 'user' ? { scope: 'user' as const, user: ctx.user } : { scope: 'system' as const };
+      return datastoreGet(
+        kv(),
+        () => secretReader(services, ctx.user),
+        nameOf(name, opts.local),
+        { ...where, decrypt: opts.decrypt },
+        ctx.onReveal,
+      );
     },
     async setValue(name, value, opts = {}) {
       await kv().set(nameOf(name, opts.local), value, {
@@ -80,7 +96,13 @@ function executionDeps(services: Services, admit: ExecutionDeps['admit']): Parti
   const kv = () => getKeyValueService(services);
   return {
     kvSnapshot: async (user) => (await kv().snapshot(user)) as never,
-    decryptKv: (c) => kv().decrypt(c),
+    kvDecryptor: async (user, snapshot, revealed) =>
+      templateDecryptor(
+        (c) => kv().decrypt(c),
+        await secretReader(services, user),
+        snapshot as KvSnapshot,
+        revealed,
+      ),
     actionDatastore: (ctx) => actionDatastore(services, ctx),
     packConfig: async (pack, user) =>
       renderPackConfig(services, pack, (await kv().snapshot(user)) as never, (c) => kv().decrypt(c)),

@@ -22,8 +22,12 @@ export interface RouteSpec {
   path: string;
   summary: string;
   tag: string;
-  /** 'public' routes need no credentials; everything else does (when auth is enabled). */
-  auth?: 'required' | 'public';
+  /**
+   * 'public' routes need no credentials; everything else does (when auth is enabled).
+   * 'account' routes (users, API keys, role assignments) also refuse an action's token
+   * (ST2_ACTION_AUTH_TOKEN): an action acts for its user but never manages the account.
+   */
+  auth?: 'required' | 'public' | 'account';
   query?: JsonSchema;
   body?: JsonSchema;
   response?: JsonSchema;

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { RouteSpec } from '../api/index.js';
 import type { Services } from '../service/index.js';
-import { SquallError } from '../errors.js';
+import { PermissionError, SquallError } from '../errors.js';
 import { unauthorized, type AuthService } from './service.js';
 import type { AuthContext } from './types.js';
 
@@ -112,6 +112,12 @@ export function authenticate(services: Services): (req: Request, spec: RouteSpec
     } catch (err) {
       if (spec.auth === 'public' && err instanceof SquallError && err.status === 401) return;
       throw err;
+    }
+    if (spec.auth === 'account' && context.method === 'execution_token') {
+      throw new PermissionError(
+        `an action's token (ST2_ACTION_AUTH_TOKEN of execution ${context.executionId}) cannot manage accounts: ${spec.method.toUpperCase()} ${spec.path} needs a login token or an API key`,
+        { user: context.user, execution: context.executionId, path: spec.path },
+      );
     }
     req.auth = context;
   };

@@ -9,6 +9,13 @@ export interface AuthSettings {
   admin_username: string;
   admin_password?: string;
   cookie_secure: boolean;
+  login_throttle: LoginThrottleSettings;
+}
+
+export interface LoginThrottleSettings {
+  window_seconds: number;
+  max_failures_per_user: number;
+  max_failures_per_address: number;
 }
 
 export interface RbacSettings {
@@ -37,6 +44,11 @@ export function authSettings(config: SquallConfig): AuthSettings {
     admin_username: a.admin_username ?? 'st2admin',
     admin_password: a.admin_password,
     cookie_secure: a.cookie_secure ?? false,
+    login_throttle: {
+      window_seconds: a.login_throttle?.window_seconds ?? 300,
+      max_failures_per_user: a.login_throttle?.max_failures_per_user ?? 10,
+      max_failures_per_address: a.login_throttle?.max_failures_per_address ?? 30,
+    },
   };
 }
 

@@ -294,6 +294,17 @@ export class RbacPolicy {
     return false;
   }
 
+  /**
+   * The one decision on who may see a datastore secret in clear, wherever it is asked for (the
+   * REST API's decrypt, Jinja's `decrypt_kv` and `st2kv(..., decrypt)`, the action and sensor
+   * datastores): admins (everyone when RBAC is off) any key; anyone else only their own
+   * user-scope keys. A value whose key is unknown counts as a system-scope key.
+   */
+  canDecrypt(user: RbacUser, key: { scope: 'system' | 'user'; owner?: string }): boolean {
+    if (!this.enabled || isAdmin(user)) return true;
+    return key.scope === 'user' && key.owner === user.name;
+  }
+
   /** Throws st2's 403 when `can()` says no. */
   assertCan(user: RbacUser, permission: string, resource?: ResourceRef): void {
     if (this.can(user, permission, resource)) return;

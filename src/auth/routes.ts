@@ -4,7 +4,7 @@ import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import { AUTH_COOKIE, callerOf, getAuthService } from './authenticate.js';
 import { isAdmin, PERMISSION_TYPES, uids, type RbacUser, type RoleDefinition } from './rbac.js';
-import { apiKeyView, unauthorized } from './service.js';
+import { apiKeyView, unauthorized, type AuthService } from './service.js';
 
 const metadataSchema = { type: 'object', additionalProperties: true };
 
@@ -43,7 +43,10 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/auth/v1/tokens',
-    responses: { 401: 'The credentials (basic auth or API key) are not valid.' },
+    responses: {
+      401: 'The credentials (basic auth or API key) are not valid.',
+      429: 'Too many failed logins for this user or address (auth.login_throttle); see Retry-After.',
+    },
     summary: 'Log in with HTTP basic auth; returns a token (body may carry ttl and metadata)',
     tag: 'auth',
     auth: 'public',
@@ -61,10 +64,35 @@ export function authRoutes(router: ApiRouter, services: Services): void {
         });
       }
       const ttl = b.ttl === undefined || b.ttl === null ? undefined : Number(b.ttl);
-      const token = await auth().login(creds.user, creds.password, {
-        ttl,
-        metadata: b.metadata as Record<string, unknown> | undefined,
-      });
+      const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      const audit = { event: 'auth.login', user: creds.user, address };
+      try {
+        auth().throttle.check(creds.user, address);
+      } catch (err) {
+        if (err instanceof SquallError && err.status === 429) {
+          res.setHeader('Retry-After', String(err.context.retryAfter));
+          services.logger.warn({ ...audit, outcome: 'throttled' }, 'login refused: too many failed logins');
+        }
+        throw err;
+      }
+      let token: Awaited<ReturnType<AuthService['login']>>;
+      try {
+        token = await auth().login(creds.user, creds.password, {
+          ttl,
+          metadata: b.metadata as Record<string, unknown> | undefined,
+        });
+      } catch (err) {
+        if (err instanceof SquallError && err.status === 401) {
+          auth().throttle.failed(creds.user, address);
+          services.logger.warn(
+            { ...audit, outcome: 'failed' },
+            'login failed: invalid user name or password',
+          );
+        }
+        throw err;
+      }
+      auth().throttle.succeeded(creds.user);
+      services.logger.info({ ...audit, outcome: 'succeeded' }, 'login');
       const secure = auth().settings.cookie_secure ? '; Secure' : '';
       res.setHeader(
         'Set-Cookie',
@@ -134,6 +162,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/apikeys',
     summary: 'List API keys (yours; admins see everyone’s, or one user’s with ?user=)',
+    auth: 'account',
     tag: 'auth',
     query: { type: 'object', properties: { user: { type: 'string' } } },
     handler: async ({ req, query }) => {
@@ -156,6 +185,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     path: '/api/v1/apikeys',
     responses: { 404: 'The user the key is for does not exist.' },
     summary: 'Create an API key; the key is in this answer only',
+    auth: 'account',
     tag: 'auth',
     status: 201,
     body: {
@@ -191,6 +221,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'One API key (by id or by the key itself)',
+    auth: 'account',
     tag: 'auth',
     handler: async ({ req, params }) => {
       return apiKeyView(await loadKey(req, params.id_or_key, 'api_key_view'));
@@ -201,6 +232,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'put',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'Enable, disable or change the metadata of an API key',
+    auth: 'account',
     tag: 'auth',
     body: {
       type: 'object',
@@ -217,6 +249,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/apikeys/:id_or_key',
     summary: 'Delete an API key',
+    auth: 'account',
     tag: 'auth',
     status: 204,
     handler: async ({ req, res, params }) => {
@@ -290,6 +323,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/rbac/role_assignments',
     summary: 'Role assignments (yours; admins see everyone’s)',
+    auth: 'account',
     tag: 'rbac',
     query: { type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' } } },
     handler: async ({ req, query }) => {
@@ -308,6 +342,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/rbac/role_assignments/:id',
     summary: 'One role assignment (id is <user>:<role>)',
+    auth: 'account',
     tag: 'rbac',
     handler: async ({ req, params }) => {
       const user = rbacUser(req);
@@ -321,7 +356,9 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/rbac/role_assignments',
+    responses: { 409: 'The user already has this role.' },
     summary: 'Give a user a role (admin)',
+    auth: 'account',
     tag: 'rbac',
     status: 201,
     body: {
@@ -341,6 +378,8 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/rbac/role_assignments/:id',
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
+    auth: 'account',
+    responses: { 409: 'The role comes from a file, or removing it would leave no enabled admin.' },
     tag: 'rbac',
     status: 204,
     handler: async ({ req, res, params }) => {
@@ -357,6 +396,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'get',
     path: '/api/v1/users',
     summary: 'List users (admin)',
+    auth: 'account',
     tag: 'auth',
     handler: async ({ req }) => {
       requireAdmin(req, 'listing users');
@@ -369,6 +409,7 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     path: '/api/v1/users',
     responses: { 409: 'A user with this name exists.' },
     summary: 'Create a user (admin)',
+    auth: 'account',
     tag: 'auth',
     status: 201,
     body: {
@@ -391,23 +432,47 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'put',
     path: '/api/v1/users/:name',
-    summary: 'Change a user’s password, roles or enabled flag (admin; anyone may change their own password)',
+    summary:
+      'Change a user’s password, roles or enabled flag (admin; anyone may change their own password with current_password). A new password revokes the user’s tokens',
+    auth: 'account',
+    responses: { 409: 'The change would leave no enabled admin.' },
     tag: 'auth',
     body: {
       type: 'object',
       additionalProperties: false,
       properties: {
         password: { type: 'string', minLength: 1 },
+        current_password: {
+          type: 'string',
+          description: 'The password being replaced; required when non-admins change their own',
+        },
         enabled: { type: 'boolean' },
         roles: { type: 'array', items: { type: 'string' } },
       },
     },
     handler: async ({ req, params, body }) => {
-      const b = body as { password?: string; enabled?: boolean; roles?: string[] };
-      const self = callerOf(req).user === params.name;
+      const b = body as { password?: string; current_password?: string; enabled?: boolean; roles?: string[] };
+      const user = rbacUser(req);
+      const admin = !auth().policy.enabled || isAdmin(user);
+      const self = user.name === params.name;
       if (!self || b.enabled !== undefined || b.roles !== undefined)
         requireAdmin(req, 'changing other users');
-      return auth().updateUser(params.name, b);
+      // Whoever holds a token of the user must not be able to take the account over with it.
+      if (
+        b.password !== undefined &&
+        !admin &&
+        !(await auth().checkPassword(params.name, b.current_password))
+      ) {
+        throw new PermissionError(
+          `changing the password of user "${params.name}" needs their current password (current_password) or an admin`,
+          { user: params.name },
+        );
+      }
+      return auth().updateUser(params.name, {
+        password: b.password,
+        enabled: b.enabled,
+        roles: b.roles,
+      });
     },
   });
 
@@ -415,6 +480,8 @@ export function authRoutes(router: ApiRouter, services: Services): void {
     method: 'delete',
     path: '/api/v1/users/:name',
     summary: 'Delete a user with their tokens and API keys (admin)',
+    auth: 'account',
+    responses: { 409: 'The user is the configured admin (auth.admin_username) or the last enabled admin.' },
     tag: 'auth',
     status: 204,
     handler: async ({ req, res, params }) => {

@@ -4,12 +4,15 @@ import type { Services } from '../service/index.js';
 import type { ApiKeyRecord, TokenRecord, UserRecord } from '../store/index.js';
 import { authSettings, rbacSettings, type AuthSettings } from './config.js';
 import {
+  isAdmin,
   loadRbacDefinitions,
   RbacPolicy,
   type RbacDefinitions,
+  type RbacUser,
   type RoleAssignmentDefinition,
 } from './rbac.js';
 import { generatePassword, hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
+import { LoginThrottle } from './throttle.js';
 import type { AuthContext } from './types.js';
 
 /** st2's token shape (`POST /auth/v1/tokens`). */
@@ -59,11 +62,13 @@ export function unauthorized(message: string, context: Record<string, unknown> =
  */
 export class AuthService {
   readonly settings: AuthSettings;
+  readonly throttle: LoginThrottle;
   policy: RbacPolicy;
   private definitions: RbacDefinitions = { roles: [], assignments: [] };
 
   constructor(private readonly services: Services) {
     this.settings = authSettings(services.config);
+    this.throttle = new LoginThrottle(this.settings.login_throttle);
     this.policy = new RbacPolicy([], rbacSettings(services.config));
   }
 
@@ -146,8 +151,13 @@ export class AuthService {
       this.checkRoles(changes.roles);
       set.roles = [...new Set(changes.roles)];
     }
+    if (changes.roles !== undefined || changes.enabled === false)
+      await this.assertAdminRemains(name, { roles: changes.roles, enabled: changes.enabled });
     const updated = await this.store.users.updateOne({ name }, { $set: set });
     if (!updated) throw new NotFoundError('user', name);
+    // A new password ends every login of the user (execution tokens end with their executions).
+    if (changes.password !== undefined)
+      await this.store.tokens.deleteMany({ user: name, 'metadata.execution_id': { $exists: false } });
     return userView(updated);
   }
 
@@ -160,6 +170,7 @@ export class AuthService {
         409,
       );
     }
+    await this.assertAdminRemains(name, { deleted: true });
     if (!(await this.store.users.deleteOne({ name }))) throw new NotFoundError('user', name);
     await this.store.tokens.deleteMany({ user: name });
     await this.store.apiKeys.deleteMany({ user: name });
@@ -190,6 +201,32 @@ export class AuthService {
     }
   }
 
+  /**
+   * Refuses a change to `name` (new roles, disabled, deleted) that would leave no enabled user
+   * with an admin role: nobody could then manage users or roles until a restart.
+   */
+  private async assertAdminRemains(
+    name: string,
+    change: { roles?: string[]; enabled?: boolean; deleted?: boolean },
+  ): Promise<void> {
+    const target = await this.store.users.findOne({ name });
+    if (!target?.enabled || !isAdmin({ name, roles: await this.effectiveRoles(name, target.roles) })) return;
+    const users = await this.store.users.find({ enabled: true });
+    let remaining = 0;
+    for (const u of users) {
+      if (u.name === name && (change.deleted || change.enabled === false)) continue;
+      const stored = u.name === name && change.roles !== undefined ? change.roles : u.roles;
+      if (isAdmin({ name: u.name, roles: await this.effectiveRoles(u.name, stored) })) remaining++;
+    }
+    if (remaining > 0) return;
+    throw new SquallError(
+      'LAST_ADMIN',
+      `user "${name}" is the last enabled admin: this change would leave nobody able to manage users and roles; give another user the admin role first`,
+      { user: name },
+      409,
+    );
+  }
+
   /** The user's stored roles plus the enabled file assignments naming them. */
   async effectiveRoles(name: string, stored?: string[]): Promise<string[]> {
     const base = stored ?? (await this.store.users.findOne({ name }))?.roles ?? [];
@@ -197,6 +234,23 @@ export class AuthService {
       .filter((a) => a.enabled && a.username === name)
       .flatMap((a) => a.roles);
     return [...new Set([...base, ...fromFiles])];
+  }
+
+  /**
+   * The user a background job acts as, with their effective roles. The system user
+   * (`rules.system_user`, stanley) runs rules and sensors and is an admin, as in st2.
+   */
+  async actingUser(name: string): Promise<RbacUser> {
+    const roles = await this.effectiveRoles(name);
+    const system = this.services.config.rules?.system_user ?? 'stanley';
+    return { name, roles: name === system ? [...roles, 'system_admin'] : roles };
+  }
+
+  /** Whether `password` is the user's current password. */
+  async checkPassword(name: string, password: string | undefined): Promise<boolean> {
+    if (password === undefined) return false;
+    const user = await this.store.users.findOne({ name });
+    return Boolean(user && (await verifyPassword(password, user.password_hash)));
   }
 
   // ---- tokens ----------------------------------------------------------------------------------
@@ -409,6 +463,9 @@ export class AuthService {
       );
     }
     const { user, role } = parsed;
+    const current = await this.store.users.findOne({ name: user });
+    if (current?.roles.includes(role))
+      await this.assertAdminRemains(user, { roles: current.roles.filter((r) => r !== role) });
     if (this.definitions.assignments.some((a) => a.username === user && a.roles.includes(role))) {
       throw new SquallError(
         'ROLE_ASSIGNMENT_FROM_FILE',

@@ -484,9 +484,14 @@ export class ChatPipeline {
     }
     // A template written for success (or one that drops `error`) must not hide why it failed.
     const reason = isFailed(record.status) ? failureReason(record) : undefined;
-    if (reason && !(fullText ?? text).includes(reason.split('\n')[0])) {
-      text = `${text}\nError: ${reason}`;
-      if (fullText) fullText = `${fullText}\nError: ${reason}`;
+    const shownText = fullText ?? text;
+    // Per-host lines read "host: why"; a template that shows `why` under the host has said it.
+    const unsaid = (reason ?? '')
+      .split('\n')
+      .filter((l) => l && !shownText.includes(l) && !shownText.includes(l.replace(/^\S+?: /, '')));
+    if (unsaid.length > 0) {
+      text = `${text}\nError: ${unsaid.join('\n')}`;
+      if (fullText) fullText = `${fullText}\nError: ${unsaid.join('\n')}`;
     }
     await this.deliverer.send({
       target: { kind: 'chat', ...to },

@@ -154,6 +154,33 @@ export const configSchema = {
           default: false,
           description: 'Mark the web UI auth cookie Secure (set true behind HTTPS).',
         },
+        login_throttle: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description:
+            'Failed logins (POST /auth/v1/tokens) allowed per user and per client address within a window; beyond them logins answer 429 with Retry-After. Counted per process.',
+          properties: {
+            window_seconds: {
+              type: 'integer',
+              minimum: 1,
+              default: 300,
+              description: 'Length of the window failed logins are counted in, in seconds.',
+            },
+            max_failures_per_user: {
+              type: 'integer',
+              minimum: 1,
+              default: 10,
+              description: 'Failed logins for one user name within the window (any address).',
+            },
+            max_failures_per_address: {
+              type: 'integer',
+              minimum: 1,
+              default: 30,
+              description: 'Failed logins from one client address within the window (any user).',
+            },
+          },
+        },
       },
     },
     rbac: {
@@ -714,6 +741,34 @@ export const configSchema = {
           minimum: 0,
           default: 4096,
           description: 'Size of the preview kept in the execution record of an offloaded result.',
+        },
+      },
+    },
+    egress: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Where the http-request runner (core.http) may connect, whatever an action asks: hosts are resolved and every address they reach is checked, before each request and redirect.',
+      properties: {
+        block_metadata: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Deny link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata services (169.254.169.254, fd00:ec2::254, 100.100.100.200, metadata.google.internal).',
+        },
+        deny: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'CIDRs (10.0.0.0/8), addresses or host names never called. Deny wins over allow.',
+        },
+        allow: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            'When not empty, only these may be called: a host whose name is listed, or whose every address is in a listed CIDR or address.',
         },
       },
     },

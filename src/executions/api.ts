@@ -9,7 +9,7 @@ import {
 } from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
 import type { ExecutionRecord, Filter } from '../store/index.js';
-import type { ExecutionService } from './service.js';
+import { MAX_DELAY_MS, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
 
 const executionIdParam = (id: string) => id;
@@ -104,7 +104,12 @@ export function executionRoutes(
           context: { type: 'object' },
           notify: { type: 'object' },
           user: { type: ['string', 'null'] },
-          delay: { type: 'integer', minimum: 0, description: 'Milliseconds to wait before running.' },
+          delay: {
+            type: 'integer',
+            minimum: 0,
+            maximum: MAX_DELAY_MS,
+            description: 'Milliseconds to wait before running.',
+          },
           trace_tag: { type: 'string' },
         },
       },
@@ -215,7 +220,7 @@ export function executionRoutes(
           tasks: { type: 'array', items: { type: 'string' }, default: [] },
           reset: { type: 'array', items: { type: 'string' }, default: [] },
           user: { type: ['string', 'null'] },
-          delay: { type: 'integer', minimum: 0 },
+          delay: { type: 'integer', minimum: 0, maximum: MAX_DELAY_MS },
         },
       },
       handler: async ({ req, params, body }) => {

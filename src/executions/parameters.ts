@@ -227,6 +227,7 @@ function renderError(name: string, err: unknown, isDefault: boolean): SquallErro
       parameter: name,
       ...(err instanceof SquallError ? { cause: err.toJSON() } : {}),
     },
+    err instanceof SquallError && err.status === 403 ? 403 : 400,
   );
 }
 

@@ -24,14 +24,23 @@ export function sealParameters(
   const out = { ...values };
   for (const name of secretNames) {
     if (out[name] === undefined || out[name] === null) continue;
-    out[name] = { [SEALED]: box.seal(JSON.stringify(out[name])) };
+    out[name] = sealValue(out[name], box);
   }
   return out;
 }
 
+/** One value sealed whole (a list of revealed secrets, for instance). */
+export function sealValue(value: unknown, box: SecretBox): { [SEALED]: string } {
+  return { [SEALED]: box.seal(JSON.stringify(value)) };
+}
+
+export function openValue(sealed: unknown, box: SecretBox): unknown {
+  return isSealed(sealed) ? JSON.parse(box.open(sealed[SEALED])) : sealed;
+}
+
 export function openParameters(values: Record<string, unknown>, box: SecretBox): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = isSealed(v) ? JSON.parse(box.open(v[SEALED])) : v;
+  for (const [k, v] of Object.entries(values)) out[k] = openValue(v, box);
   return out;
 }
 

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
+import { splitRef } from '../names.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
 import { getRunner } from '../runners/index.js';
+import type { EgressSettings } from '../runners/index.js';
 import type { ActionDatastore, OutputType, RunnerContext, RunnerResult } from '../runners/types.js';
 import type { Services } from '../service/types.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
@@ -14,7 +16,9 @@ import {
   MASK,
   maskParameters,
   openParameters,
+  openValue,
   redactText,
+  sealValue,
   sealParameters,
   type SecretBox,
 } from './secrets.js';
@@ -24,6 +28,9 @@ import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
 
+/** The longest delay before a run: a year. A Date past ~2^53 ms is invalid, and ran at once. */
+export const MAX_DELAY_MS = 365 * 86_400_000;
+
 export interface ExecutionRequest {
   action: string;
   parameters?: Record<string, unknown>;
@@ -31,6 +38,8 @@ export interface ExecutionRequest {
   context?: Record<string, unknown>;
   /** The Squall user on whose behalf it runs (RBAC-effective user). */
   user: string;
+  /** Secrets the requester decrypted into `parameters` (a rule's `decrypt_kv`): kept secret here. */
+  revealed?: string[];
   notify?: Record<string, unknown>;
   /** Milliseconds to wait before running (st2 `--delay`). */
   delay?: number;
@@ -50,9 +59,25 @@ export interface ExecutionDeps {
   secretBox: SecretBox;
   /** Datastore contents for Jinja's `st2kv` (secrets stay ciphertext; `decrypt_kv` opens them). */
   kvSnapshot?(user: string): Promise<{ system: Record<string, unknown>; user: Record<string, unknown> }>;
-  decryptKv?(ciphertext: string): string;
-  /** The datastore as an action sees it (st2 action_service). */
-  actionDatastore?(ctx: { pack: string; user: string; executionId: string }): ActionDatastore;
+  /**
+   * Jinja's `decrypt_kv` for templates rendered on behalf of `user`: refuses keys the user may
+   * not decrypt, and pushes every plaintext it hands out onto `revealed`.
+   */
+  kvDecryptor?(
+    user: string,
+    snapshot: { system: Record<string, unknown>; user: Record<string, unknown> },
+    revealed: string[],
+  ): Promise<(ciphertext: string) => string>;
+  /**
+   * The datastore as an action sees it (st2 action_service); `onReveal` receives every secret
+   * it decrypts, so that it is redacted from the output.
+   */
+  actionDatastore?(ctx: {
+    pack: string;
+    user: string;
+    executionId: string;
+    onReveal(plaintext: string): void;
+  }): ActionDatastore;
   /** Rendered pack config (config_context). */
   packConfig?(pack: string, user: string): Promise<Record<string, unknown>>;
   /** Temporary API token for the execution (ST2_ACTION_AUTH_TOKEN), revoked when it completes. */
@@ -66,10 +91,36 @@ export type CompletionListener = (execution: ExecutionRecord) => Promise<void> |
 
 const nowIso = () => new Date().toISOString();
 
+/** Runner type shown for Squall's built-in actions (runBuiltin). */
+export const BUILTIN_RUNNER = 'squall-builtin';
+
 function secretNames(specs: Record<string, ParameterSpec>): string[] {
   return Object.entries(specs)
     .filter(([, s]) => s.secret)
     .map(([n]) => n);
+}
+
+/** An execution as the API and the stream show it: secrets masked, internals left out. */
+export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {
+  const {
+    secret_parameters: _secrets,
+    revealed: _revealed,
+    worker: _worker,
+    attempt: _attempt,
+    ...rest
+  } = execution as ExecutionRecord & Record<string, unknown>;
+  const parameters = maskParameters(execution.parameters ?? {});
+  return {
+    ...rest,
+    parameters,
+    liveaction: {
+      id: execution.id,
+      action: execution.action.ref,
+      parameters,
+      status: execution.status,
+      runner_info: {},
+    },
+  };
 }
 
 /**
@@ -175,24 +226,7 @@ export class ExecutionService {
 
   /** The record as the API shows it: secrets masked. */
   present(execution: ExecutionRecord): Record<string, unknown> {
-    const {
-      secret_parameters: _secrets,
-      worker: _worker,
-      attempt: _attempt,
-      ...rest
-    } = execution as ExecutionRecord & Record<string, unknown>;
-    const parameters = maskParameters(execution.parameters ?? {});
-    return {
-      ...rest,
-      parameters,
-      liveaction: {
-        id: execution.id,
-        action: execution.action.ref,
-        parameters,
-        status: execution.status,
-        runner_info: {},
-      },
-    };
+    return presentExecution(execution);
   }
 
   private async renderContext(action: ActionRecord, user: string, context: Record<string, unknown>) {
@@ -203,7 +237,80 @@ export class ExecutionService {
     return { action_context: context, config_context: config, st2kv };
   }
 
+  /**
+   * Runs `work` in this process as an execution of one of Squall's built-in actions, which have
+   * no action file and no runner (st2's `packs.install` and `packs.uninstall`, which st2's API
+   * answers with an execution id): it is recorded, published and completed like any execution,
+   * so `st2`, `squall` and the UI follow it the same way. Its result is `{output: <work's value>}`;
+   * a failure's is `{error}`.
+   */
+  async runBuiltin(
+    spec: {
+      ref: string;
+      description: string;
+      user: string;
+      parameters: Record<string, unknown>;
+      /** The runner type clients are shown (what st2 would run it with); the runner is BUILTIN_RUNNER. */
+      shownRunnerType?: string;
+    },
+    work: () => Promise<unknown>,
+  ): Promise<ExecutionRecord> {
+    const id = newId();
+    const now = nowIso();
+    const { pack, name } = splitRef(spec.ref);
+    const record: ExecutionRecord = {
+      id,
+      action: {
+        ref: spec.ref,
+        name,
+        pack,
+        runner_type: spec.shownRunnerType ?? BUILTIN_RUNNER,
+        uid: `action:${pack}:${name}`,
+        description: spec.description,
+        parameters: {},
+      },
+      runner: { name: BUILTIN_RUNNER, runner_parameters: {} },
+      status: 'requested',
+      start_timestamp: now,
+      parameters: spec.parameters,
+      secret_parameters: [],
+      context: { user: spec.user, pack },
+      log: [{ status: 'requested', timestamp: now }],
+      children: [],
+      attempt: 0,
+      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      requested_by: this.workerId,
+    };
+    await liveExecutions(this.services).enter(id, 'requested');
+    await this.store.executions.insert(record);
+    this.publish('create', record);
+    await this.setStatus(id, 'scheduled');
+    // `worker` lets recovery abandon it if this process dies mid-way.
+    const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } });
+    void (async () => {
+      let outcome: { status: ExecutionStatus; result: unknown };
+      try {
+        outcome = { status: 'succeeded', result: { output: await work() } };
+      } catch (err) {
+        const context = err instanceof SquallError ? { code: err.code } : {};
+        outcome = { status: 'failed', result: { error: errorMessage(err), ...context } };
+      }
+      await this.setStatus(id, outcome.status, { set: { result: outcome.result } }).catch((err) =>
+        this.services.logger.error({ err, execution: id }, 'could not record the end of a built-in action'),
+      );
+    })();
+    return running;
+  }
+
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {
+    if (
+      req.delay !== undefined &&
+      !(Number.isInteger(req.delay) && req.delay >= 0 && req.delay <= MAX_DELAY_MS)
+    )
+      throw new ValidationError(
+        `delay: must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS} (a year), got ${JSON.stringify(req.delay)}`,
+        { field: 'delay', value: req.delay },
+      );
     if (req.id) {
       const stored = await this.store.executions.get(req.id);
       if (stored) return stored;
@@ -231,9 +338,11 @@ export class ExecutionService {
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
 
     let parameters: Record<string, unknown>;
+    const revealed = [...(req.revealed ?? [])];
     try {
       const rc = await this.renderContext(action, req.user, { ...context, execution_id: id });
-      parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt: this.deps.decryptKv });
+      const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
+      parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
       validateParameters(parameters, specs);
     } catch (err) {
       if (err instanceof SquallError) throw err;
@@ -241,9 +350,9 @@ export class ExecutionService {
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
-    const secretValues = secrets
-      .map((n) => parameters[n])
-      .filter((v): v is string => typeof v === 'string' && v.length >= 3);
+    const secretValues = [...secrets.map((n) => parameters[n]), ...revealed].filter(
+      (v): v is string => typeof v === 'string' && v.length >= 3,
+    );
     for (const [name, value] of Object.entries(parameters)) {
       if (!secrets.includes(name) && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
         secrets.push(name);
@@ -266,6 +375,8 @@ export class ExecutionService {
       start_timestamp: now,
       parameters: sealParameters(parameters, secrets, this.deps.secretBox),
       secret_parameters: secrets,
+      // Decrypted datastore values, kept to redact them from the output.
+      ...(revealed.length ? { revealed: sealValue(revealed, this.deps.secretBox) } : {}),
       context,
       log: [{ status: 'requested', timestamp: now }],
       children: [],
@@ -425,6 +536,8 @@ export class ExecutionService {
         .map((n) => params[n])
         .filter((v) => v !== undefined && v !== null)
         .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+      if (record.revealed !== undefined)
+        secretValues.push(...(openValue(record.revealed, this.deps.secretBox) as string[]));
       const runnerSpec = getRunnerType(String(record.runner.name))!;
       const runnerParameters: Record<string, unknown> = {};
       const actionParameters: Record<string, unknown> = {};
@@ -462,12 +575,18 @@ export class ExecutionService {
         onOutput: (type: OutputType, data: string) =>
           void this.output(record, type, redactText(data, secretValues)),
         datastore:
-          this.deps.actionDatastore?.({ pack: action.pack, user, executionId: id }) ?? emptyDatastore,
+          this.deps.actionDatastore?.({
+            pack: action.pack,
+            user,
+            executionId: id,
+            onReveal: (plaintext) => secretValues.push(plaintext),
+          }) ?? emptyDatastore,
         logger,
         apiUrl: this.services.apiUrl,
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
       try {
@@ -598,12 +717,22 @@ export class ExecutionService {
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
+    // What was secret in the original stays secret in the re-run, decrypted values included.
+    const revealed = [
+      ...(((original as { secret_parameters?: string[] }).secret_parameters ?? [])
+        .map((n) => params[n])
+        .filter((v) => typeof v === 'string') as string[]),
+      ...(original.revealed !== undefined
+        ? (openValue(original.revealed, this.deps.secretBox) as string[])
+        : []),
+    ];
     return this.request({
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,
       user,
       delay,
+      revealed,
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }

@@ -99,6 +99,33 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
   };
 }
 
+/** "16:40 UTC" for an ISO timestamp (the day is in the chat client's own timestamp). */
+function clock(iso: string | undefined): string {
+  const d = iso ? new Date(iso) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? `${d.toISOString().slice(11, 16)} UTC` : '';
+}
+
+/**
+ * How an answered prompt reads in chat: "✅ Approved by @alice · 16:40 UTC", "❌ Denied by …",
+ * "⌛ Expired · …", or "✅ Answered by @alice · 16:40 UTC: reason=disk full, hosts=3". Undefined
+ * when the inquiry does not say who decided.
+ */
+export function answeredLine(
+  inquiry: Pick<Inquiry, 'decision' | 'responded_by' | 'responded_at' | 'response'>,
+): string | undefined {
+  const when = clock(inquiry.responded_at);
+  const tail = when ? ` · ${when}` : '';
+  if (inquiry.decision === 'timeout') return `⌛ Expired without an answer${tail}`;
+  if (!inquiry.responded_by) return undefined;
+  const by = `@${inquiry.responded_by}`;
+  if (inquiry.decision === 'approve') return `✅ Approved by ${by}${tail}`;
+  if (inquiry.decision === 'deny') return `❌ Denied by ${by}${tail}`;
+  const fields = Object.entries((inquiry.response ?? {}) as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+  return `✅ Answered by ${by}${tail}${fields ? `: ${fields}` : ''}`;
+}
+
 /** Roles from the auth subsystem (stored roles plus rbac/ assignments), when auth runs here. */
 function authRoles(services: Services): RolesLookup | undefined {
   try {
@@ -221,7 +248,7 @@ export class InquiryChat implements InquiryPresenter {
       });
       return;
     }
-    const text = `${prompt.question}\n${summary}`;
+    const text = `${prompt.question}\n${answeredLine(inquiry) ?? summary}`;
     // An edit without buttons replaces the prompt: nobody can press them any more.
     if (adapter.capabilities.updates)
       await adapter.update({ channel: prompt.channel, messageId: prompt.messageId, text });

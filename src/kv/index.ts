@@ -22,3 +22,10 @@ export {
   secretBox,
 } from './crypto.js';
 export { kvRoutes } from './routes.js';
+export {
+  secretReader,
+  templateDecryptor,
+  datastoreGet,
+  decryptRefused,
+  type SecretReader,
+} from './access.js';

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { ApiRouter } from '../api/index.js';
+import { listQuerySchema, pageLimit, type ApiRouter } from '../api/index.js';
 import { callerOf, getAuthService, isAdmin, uids, type RbacUser } from '../auth/index.js';
 import { PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
@@ -77,7 +77,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         scope: scopeQuery,
         decrypt: { type: 'boolean' },
         user: { type: 'string' },
-        limit: { type: 'integer', minimum: -1 },
+        limit: listQuerySchema.limit,
         offset: { type: 'integer', minimum: 0 },
       },
     },
@@ -86,9 +86,10 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const scope = normaliseScope(query.scope as string | undefined, true);
       const decrypt = query.decrypt === true;
       const owner = ownerOf(user, admin, query.user);
-      if (decrypt && !admin && scope !== 'user') throw decryptDenied(user);
+      if (decrypt && !policy().canDecrypt(user, { scope: scope === 'user' ? 'user' : 'system', owner }))
+        throw decryptDenied(user);
       const pageSize = services.config.api.max_page_size;
-      const limit = (query.limit as number | undefined) ?? pageSize;
+      const limit = pageLimit(req, pageSize) ?? -1;
       const offset = (query.offset as number | undefined) ?? 0;
       const allUsers = admin && scope === 'all' && query.user === undefined;
       const mayListAll = policy().can(user, 'key_value_pair_list');
@@ -123,7 +124,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         items = visible.slice(offset, limit >= 0 ? offset + limit : undefined);
       }
       res.setHeader('X-Total-Count', String(total));
-      res.setHeader('X-Limit', String(limit));
+      if (limit >= 0) res.setHeader('X-Limit', String(limit));
       return items;
     },
   });
@@ -144,7 +145,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const owner = scope === 'user' ? ownerOf(user, admin, query.user) : undefined;
       policy().assertCan(user, 'key_value_pair_view', uids.keyValuePair(scope, params.name, owner));
       const decrypt = query.decrypt === true;
-      if (decrypt && !admin && !(scope === 'user' && owner === user.name)) throw decryptDenied(user);
+      if (decrypt && !policy().canDecrypt(user, { scope, owner })) throw decryptDenied(user);
       const item = await kv().get(params.name, { scope, user: owner, decrypt });
       if (!item) throw notFound(params.name, scope, owner);
       return item;
@@ -195,6 +196,13 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       const scope = normaliseScope(b.scope);
       const owner = scope === 'user' ? ownerOf(user, admin, b.user) : undefined;
       policy().assertCan(user, 'key_value_pair_set', uids.keyValuePair(scope, params.name, owner));
+      // A ciphertext copied from a key the caller may not decrypt would become theirs to open.
+      if (b.encrypted && !policy().canDecrypt(user, { scope: 'system' })) {
+        throw new PermissionError(
+          `key "${params.name}": storing a pre-encrypted value (encrypted: true) requires administrator access; send the plaintext with secret: true`,
+          { user: user.name, name: params.name },
+        );
+      }
       return kv().set(params.name, b.value, {
         scope,
         user: owner,

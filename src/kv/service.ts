@@ -4,6 +4,7 @@ import { nameProblem } from '../names.js';
 import type { EventBus } from '../events/index.js';
 import type { ActionDatastore } from '../runners/types.js';
 import type { Filter, KeyValuePairRecord, Store } from '../store/index.js';
+import { datastoreGet, type SecretReader } from './access.js';
 import { decryptValue, encryptValue } from './crypto.js';
 
 export type KvScope = 'system' | 'user';
@@ -315,15 +316,20 @@ export class KeyValueService {
   }
 
   /**
-   * The datastore an action sees (st2 action_service): `user` owns scope-user keys; `local`
-   * names are prefixed with `localPrefix:` (st2 uses `<pack>.<ActionClass>`).
+   * The datastore a sensor sees (st2 sensor_service): `reader` owns scope-user keys and decides
+   * what `decrypt` may open; `local` names are prefixed with `localPrefix:` (st2 uses
+   * `<pack>.<SensorClass>`).
    */
-  actionDatastore(user: string, localPrefix?: string): ActionDatastore {
+  actionDatastore(reader: SecretReader, localPrefix?: string): ActionDatastore {
+    const user = reader.user;
     const full = (name: string, local?: boolean) => (local && localPrefix ? `${localPrefix}:${name}` : name);
     return {
-      getValue: async (name, o = {}) =>
-        (await this.get(full(name, o.local), { scope: o.scope ?? 'system', user, decrypt: o.decrypt }))
-          ?.value ?? null,
+      getValue: (name, o = {}) =>
+        datastoreGet(this, async () => reader, full(name, o.local), {
+          scope: o.scope ?? 'system',
+          user,
+          decrypt: o.decrypt,
+        }),
       setValue: async (name, value, o = {}) => {
         await this.set(full(name, o.local), value, {
           scope: o.scope ?? 'system',

@@ -2,8 +2,9 @@
  * /api/v1/rules, /ruletypes, /ruleenforcements and /traces in st2's shapes
  * (st2-reference.md §4.4, §4.6, §11.1, §13.2).
  */
+import type { Request } from 'express';
 import type { RouteModule } from '../api/index.js';
-import { authorize, listQuerySchema, listRecords } from '../api/index.js';
+import { authorize, listQuerySchema, listRecords, requestUser } from '../api/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import type { Services } from '../service/types.js';
@@ -41,6 +42,15 @@ async function ruleChanged(
   // This process's engine sees the change before the API answers; others follow the event.
   await afterChange?.(op, rule);
   services.bus.publish(`st2.rule__${op}`, presentRule(rule));
+}
+
+/**
+ * st2 records who created or last changed a rule (`context.user`); the caller cannot set it.
+ * The rules engine decrypts the rule's templates with that user's rights.
+ */
+function authorContext(req: Request, draft: Record<string, unknown>): Record<string, unknown> {
+  const given = draft.context && typeof draft.context === 'object' ? (draft.context as object) : {};
+  return { ...given, user: requestUser(req).name };
 }
 
 /** A rule read back from the API has its webhook secret masked: sending it back keeps the secret. */
@@ -104,6 +114,7 @@ export function rulesRoutes(
           filter: ruleFilter(query),
           sort: { ref: 1 },
           maxPageSize: max,
+          defaultLimit: null, // st2 answers every rule when no limit is given
           present: presentRule,
         });
       },
@@ -137,6 +148,7 @@ export function rulesRoutes(
           filter: ruleFilter(query),
           sort: { ref: 1 },
           maxPageSize: max,
+          defaultLimit: null, // st2 answers every rule when no limit is given
         });
         return Promise.all((rows as RuleRecord[]).map(view));
       },
@@ -183,7 +195,7 @@ export function rulesRoutes(
               ref: draft.ref,
             },
           );
-        const rule = { ...draft, id: newId() } as RuleRecord;
+        const rule = { ...draft, id: newId(), context: authorContext(req, draft) } as RuleRecord;
         try {
           await store.rules.insert(rule);
         } catch (err) {
@@ -218,7 +230,7 @@ export function rulesRoutes(
           );
         const keep: Record<string, unknown> = {};
         for (const k of ['pack_dir']) if (existing[k] !== undefined) keep[k] = existing[k];
-        const rule = { ...keep, ...draft, id: existing.id } as RuleRecord;
+        const rule = { ...keep, ...draft, id: existing.id, context: authorContext(req, draft) } as RuleRecord;
         await store.rules.replace(rule);
         await ruleChanged(services, 'update', rule, afterChange);
         return presentRule(rule);

@@ -7,6 +7,7 @@
 import { ConflictError, errorMessage } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
 import { idFor, newId } from '../ids.js';
+import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import { claimOrTakeOver } from '../store/claims.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/types.js';
@@ -126,7 +127,8 @@ export class RulesEngine {
   ): Promise<number> {
     let matched = 0;
     for (const rule of rules) {
-      const verdict = matchRule(rule, instance.payload, kv);
+      const ruleKv = await this.kvOfAuthor(rule, kv);
+      const verdict = matchRule(rule, instance.payload, ruleKv);
       const error = verdict.results.find((r) => r.error);
       if (error) {
         await this.record(rule, instance, {
@@ -137,9 +139,23 @@ export class RulesEngine {
       }
       if (!verdict.matched) continue;
       matched++;
-      if (!(await this.enforce(rule, instance, kv))) elsewhere.push(rule.id);
+      if (!(await this.enforce(rule, instance, ruleKv))) elsewhere.push(rule.id);
     }
     return matched;
+  }
+
+  /**
+   * A rule's templates decrypt with the rights of its author (`context.user`, set by the API),
+   * or of the system user for rules registered from packs; what they decrypt is collected so
+   * the execution keeps it secret.
+   */
+  private async kvOfAuthor(rule: RuleRecord, kv: KvContext): Promise<KvContext> {
+    if (!kv.decrypt) return kv;
+    const author = (rule.context as { user?: unknown } | undefined)?.user;
+    const reader = await secretReader(this.services, typeof author === 'string' ? author : this.systemUser);
+    const revealed: string[] = [];
+    const decrypt = templateDecryptor(kv.decrypt, reader, kv.st2kv as KvSnapshot, revealed);
+    return { ...kv, decrypt, revealed };
   }
 
   private traceContext(instance: TriggerInstanceRecord): TraceContext {
@@ -205,6 +221,7 @@ export class RulesEngine {
         action: action.ref,
         parameters,
         user,
+        revealed: kv.revealed,
         context: {
           user,
           rule: { id: rule.id, ref: rule.ref, name: rule.name },

@@ -38,13 +38,17 @@ export const OVERRIDABLE_RUNNER_PARAMETER_ATTRIBUTES = [
   'required',
 ];
 
+/** The longest action timeout accepted: a year (0 means none). A longer one is surely a mistake. */
+export const MAX_TIMEOUT_SECONDS = 365 * 86_400;
+const timeoutRange = { minimum: 0, maximum: MAX_TIMEOUT_SECONDS };
+
 const shellCommon: Record<string, ParameterSpec> = {
   cwd: { type: 'string', description: 'Working directory where the command will be executed in.' },
   env: { type: 'object', description: 'Environment variables which will be available to the command.' },
   kwarg_op: { type: 'string', description: 'Operator to use in front of keyword args.', default: '--' },
   sudo: { type: 'boolean', description: 'The command will be executed with sudo.', default: false },
   sudo_password: { type: 'string', description: 'Sudo password.', secret: true, required: false },
-  timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 60 },
+  timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 60, ...timeoutRange },
 };
 
 const remoteCommon: Record<string, ParameterSpec> = {
@@ -79,7 +83,7 @@ const remoteCommon: Record<string, ParameterSpec> = {
   private_key: { type: 'string', description: 'Private key material or path to the key file.', secret: true },
   sudo: { type: 'boolean', description: 'The remote command will be executed with sudo.', default: false },
   sudo_password: { type: 'string', description: 'Sudo password.', secret: true },
-  timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 60 },
+  timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 60, ...timeoutRange },
   username: { type: 'string', description: 'Username used to log in.' },
 };
 
@@ -135,7 +139,7 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
       debug: { type: 'boolean', default: false },
       content_version: { type: 'string' },
       env: { type: 'object', description: 'Environment variables which will be available to the script.' },
-      timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 600 },
+      timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 600, ...timeoutRange },
       log_level: {
         type: 'string',
         default: 'DEBUG',
@@ -153,7 +157,7 @@ export const RUNNER_TYPES: Record<string, RunnerTypeSpec> = {
     runner_module: 'nodejs_runner',
     runner_parameters: {
       env: { type: 'object', description: 'Environment variables which will be available to the action.' },
-      timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 600 },
+      timeout: { type: 'integer', description: 'Action timeout in seconds.', default: 600, ...timeoutRange },
     },
     output_key: 'result',
     supported: true,
@@ -272,7 +276,7 @@ function winrm(name: string, module: string, withCmd: boolean): RunnerTypeSpec {
       password: { type: 'string', required: true, secret: true },
       port: { type: 'integer', default: 5986 },
       scheme: { type: 'string', default: 'https' },
-      timeout: { type: 'integer', default: 60 },
+      timeout: { type: 'integer', default: 60, ...timeoutRange },
       transport: {
         type: 'string',
         default: 'ntlm',

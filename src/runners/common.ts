@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { MAX_TIMEOUT_SECONDS } from './catalog.js';
 import { SquallError } from '../errors.js';
 import { stripShellChars, tryJsonDecode, type ProcessOutcome } from './process.js';
 import type { RunnerContext, RunnerResult, RunnerStatus } from './types.js';
@@ -62,10 +63,10 @@ export function timeoutSeconds(ctx: RunnerContext, fallback: number): number {
   const raw = ctx.runnerParameters.timeout;
   if (raw === undefined || raw === null) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
+  if (!Number.isFinite(n) || n < 0 || n > MAX_TIMEOUT_SECONDS) {
     throw new SquallError(
       'RUNNER_PARAMETER_INVALID',
-      `runner parameter "timeout" of action "${ctx.action.ref}" must be a number of seconds, got ${JSON.stringify(raw)}`,
+      `runner parameter "timeout" of action "${ctx.action.ref}" must be a number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}, got ${JSON.stringify(raw)}`,
       {
         action: ctx.action.ref,
         parameter: 'timeout',

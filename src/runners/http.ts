@@ -1,8 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
 import { Agent, FormData, ProxyAgent, request, type Dispatcher } from 'undici';
 import { SquallError, errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, timeoutMessage } from './common.js';
+import {
+  deniedBy,
+  EgressPolicy,
+  HostList,
+  notAllowedBy,
+  pinnedLookup,
+  resolveHost,
+  type Address,
+} from './egress.js';
 import type { Runner, RunnerContext, RunnerResult } from './types.js';
 
 const METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'PURGE'];
@@ -22,46 +32,46 @@ function asStringList(ctx: RunnerContext, name: string): string[] {
       },
     );
   }
-  return raw.map((h) => normalizeHost(String(h)));
+  return raw.map((h) => String(h));
 }
 
-function normalizeHost(host: string): string {
-  return host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1');
+interface HostRules {
+  deny: HostList;
+  allow: HostList;
+  egress: EgressPolicy;
+}
+
+function denied(ctx: RunnerContext, url: URL, why: string, parameter: string): SquallError {
+  return new SquallError(
+    'HTTP_HOST_DENIED',
+    `action "${ctx.action.ref}" may not call ${url.origin}: ${why}`,
+    {
+      action: ctx.action.ref,
+      url: url.toString(),
+      parameter,
+    },
+  );
 }
 
 /**
- * st2's url_hosts_blacklist / url_hosts_whitelist: exact host names (no ports, no wildcards); the
- * two are mutually exclusive. Checked before every request, redirects included.
+ * st2's url_hosts_blacklist / url_hosts_whitelist, then the config's egress policy, which no
+ * action parameter can widen. Addresses are compared, not spellings: the host is resolved and
+ * every address it reaches must pass (IPv4-mapped IPv6 is its IPv4 address). Returns the checked
+ * addresses, which the connection is then pinned to, so a second DNS answer cannot swap them.
+ * Checked before every request, redirects included.
  */
-function assertHostAllowed(ctx: RunnerContext, url: URL, deny: string[], allow: string[]): void {
-  const host = normalizeHost(url.hostname);
-  if (deny.includes(host)) {
-    throw new SquallError(
-      'HTTP_HOST_DENIED',
-      `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is in url_hosts_blacklist`,
-      {
-        action: ctx.action.ref,
-        host,
-        url: url.toString(),
-        parameter: 'url_hosts_blacklist',
-      },
-    );
-  }
-  if (allow.length > 0 && !allow.includes(host)) {
-    throw new SquallError(
-      'HTTP_HOST_DENIED',
-      `action "${ctx.action.ref}" may not call ${url.origin}: host "${host}" is not in url_hosts_whitelist`,
-      {
-        action: ctx.action.ref,
-        host,
-        url: url.toString(),
-        parameter: 'url_hosts_whitelist',
-      },
-    );
-  }
+async function checkTarget(ctx: RunnerContext, url: URL, rules: HostRules): Promise<Address[]> {
+  const target = {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    addresses: await resolveHost(url.hostname),
+  };
+  const black = await deniedBy(rules.deny, target);
+  if (black) throw denied(ctx, url, `${black} is in url_hosts_blacklist`, 'url_hosts_blacklist');
+  const white = notAllowedBy(rules.allow, target);
+  if (white) throw denied(ctx, url, `${white} is not in url_hosts_whitelist`, 'url_hosts_whitelist');
+  const egress = await rules.egress.refusal(target);
+  if (egress) throw denied(ctx, url, egress, 'egress');
+  return target.addresses;
 }
 
 /** Action parameters win over runner parameters of the same name (core.http defines both kinds). */
@@ -115,7 +125,7 @@ async function buildBody(
   return JSON.stringify(body);
 }
 
-function makeDispatcher(ctx: RunnerContext, url: URL): Dispatcher {
+function makeDispatcher(ctx: RunnerContext, url: URL, addresses: Address[]): Dispatcher {
   const verify = ctx.runnerParameters.verify_ssl_cert !== false;
   const proxy =
     url.protocol === 'https:' ? ctx.runnerParameters.https_proxy : ctx.runnerParameters.http_proxy;
@@ -126,7 +136,7 @@ function makeDispatcher(ctx: RunnerContext, url: URL): Dispatcher {
       proxyTls: { rejectUnauthorized: verify },
     });
   }
-  return new Agent({ connect: { rejectUnauthorized: verify } });
+  return new Agent({ connect: { rejectUnauthorized: verify, lookup: pinnedLookup(addresses) } });
 }
 
 /** `http-request` (core.http): result `{status_code, body, parsed, headers}`, success iff 200–206 (§1.3). */
@@ -166,7 +176,11 @@ export const httpRequestRunner: Runner = {
         },
       );
     }
-    assertHostAllowed(ctx, url, deny, allow);
+    const rules: HostRules = {
+      deny: new HostList(deny, 'url_hosts_blacklist'),
+      allow: new HostList(allow, 'url_hosts_whitelist'),
+      egress: new EgressPolicy(ctx.egress),
+    };
 
     const query = stringRecord(param(ctx, 'params'), ctx, 'params');
     for (const [k, v] of Object.entries(query)) url.searchParams.append(k, v);
@@ -205,14 +219,14 @@ export const httpRequestRunner: Runner = {
     const timeoutRaw = param(ctx, 'timeout');
     const timeout = timeoutRaw === undefined || timeoutRaw === null ? DEFAULT_TIMEOUT : Number(timeoutRaw);
     const timeoutController = new AbortController();
-    const timer = timeout > 0 ? setTimeout(() => timeoutController.abort(), timeout * 1000) : undefined;
+    const timer = timeout > 0 ? setLongTimeout(() => timeoutController.abort(), timeout * 1000) : undefined;
     const signal = AbortSignal.any([ctx.signal, timeoutController.signal]);
     const followRedirects = ctx.runnerParameters.allow_redirects === true;
 
     const dispatchers: Dispatcher[] = [];
     try {
       for (let hop = 0; ; hop++) {
-        const dispatcher = makeDispatcher(ctx, url);
+        const dispatcher = makeDispatcher(ctx, url, await checkTarget(ctx, url, rules));
         dispatchers.push(dispatcher);
         // undici.request rather than fetch: fetch refuses "bad ports" (6000, 6667, 10080, ...)
         // that ops endpoints legitimately use.
@@ -238,7 +252,6 @@ export const httpRequestRunner: Runner = {
             };
           }
           url = new URL(location, url);
-          assertHostAllowed(ctx, url, deny, allow);
           // The rule of browsers and requests: 303 (and 301/302 after POST) continue as a body-less GET.
           if (statusCode === 303 || ((statusCode === 301 || statusCode === 302) && method === 'POST')) {
             method = method === 'HEAD' ? 'HEAD' : 'GET';
@@ -278,7 +291,7 @@ export const httpRequestRunner: Runner = {
         },
       };
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       await Promise.all(dispatchers.map((d) => d.close().catch(() => undefined)));
     }
   },

@@ -1,6 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import type { OutputType } from './types.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL on timeout or cancel. */
@@ -136,9 +137,9 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   };
   spec.signal.addEventListener('abort', onAbort, { once: true });
 
-  let timeoutTimer: NodeJS.Timeout | undefined;
+  let timeoutTimer: LongTimeout | undefined;
   if (spec.timeoutSeconds && spec.timeoutSeconds > 0) {
-    timeoutTimer = setTimeout(() => {
+    timeoutTimer = setLongTimeout(() => {
       timedOut = true;
       stop();
     }, spec.timeoutSeconds * 1000);
@@ -178,7 +179,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
-      if (timeoutTimer) clearTimeout(timeoutTimer);
+      timeoutTimer?.clear();
       if (drainTimer) clearTimeout(drainTimer);
       spec.signal.removeEventListener('abort', onAbort);
       const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);

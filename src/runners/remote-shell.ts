@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { setLongTimeout } from '../long-timeout.js';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -331,11 +332,11 @@ async function runOnHost(
       const settle = (code: number | null, signal?: string): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         resolve({ code, signal, stdout, stderr, timedOut });
       };
       const timer = Number.isFinite(deadline)
-        ? setTimeout(
+        ? setLongTimeout(
             () => {
               timedOut = true;
               channel.signal('KILL');

@@ -1,3 +1,4 @@
+import type { EgressSettings } from './egress.js';
 import type { ParameterSpec } from './catalog.js';
 
 /** Execution statuses a runner may end in (st2-reference.md §13.1). */
@@ -77,6 +78,8 @@ export interface RunnerContext {
    * (st2's `[system_user] user` and `ssh_key_file`). Without them: the service's user and ~/.ssh keys.
    */
   ssh?: { username?: string; privateKeyPath?: string };
+  /** The config's egress policy for outbound HTTP (`egress`); the default when absent. */
+  egress?: EgressSettings;
 }
 
 export interface RunnerResult {

@@ -5,6 +5,8 @@ import type { Services } from '../service/types.js';
 export interface KvContext {
   st2kv: { system: Record<string, unknown>; user: Record<string, unknown> };
   decrypt?: (ciphertext: string) => string;
+  /** Plaintexts `decrypt` handed out, when the caller tracks them. */
+  revealed?: string[];
 }
 
 /** Datastore values for Jinja's `st2kv` (empty when this process has no datastore). */

@@ -5,6 +5,7 @@ import { startService, type Services, type Subsystem } from '../../src/service/i
 import { authSubsystem, getAuthService } from '../../src/auth/index.js';
 import { kvSubsystem } from '../../src/kv/index.js';
 import { tempDir } from './servers.js';
+import { waitFor } from './wait.js';
 
 export interface TestApi {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -128,4 +129,24 @@ export async function startTestApi(options: StartTestApiOptions = {}): Promise<T
       temp?.cleanup();
     },
   };
+}
+
+/** Every subsystem of `squall start` but auth and kv (startTestApi brings those). */
+export async function allSubsystems(): Promise<Subsystem[]> {
+  const { defaultSubsystems } = await import('../../src/subsystems.js');
+  const { config } = loadConfig({ env: {}, overrides: {} });
+  return defaultSubsystems(config).filter((s) => s.name !== 'auth' && s.name !== 'kv');
+}
+
+/** Waits until the execution has succeeded or failed and returns it (as the admin sees it). */
+export async function finishedExecution(api: TestApi, id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const e = (await api.request('GET', `/api/v1/executions/${id}`)).body;
+      return ['succeeded', 'failed'].includes(e?.status) ? e : null;
+    },
+    `execution ${id} to finish`,
+    timeoutMs,
+    100,
+  );
 }

@@ -40,13 +40,21 @@ export function runSchemathesis(
   args: string[],
   cwd: string,
   timeoutMs: number,
+  options: { protectedUsers?: string[] } = {},
 ): Promise<{ code: number | null; output: string }> {
   const cli = ensureSchemathesis();
   return new Promise((resolve, reject) => {
     const child = spawn(cli, args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        // schemathesis_hooks.py (next to this file): keeps the run from locking itself out.
+        PYTHONPATH: import.meta.dirname,
+        SCHEMATHESIS_HOOKS: 'schemathesis_hooks',
+        SQUALL_FUZZ_PROTECTED_USERS: (options.protectedUsers ?? []).join(','),
+      },
     });
     let output = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

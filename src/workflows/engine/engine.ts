@@ -182,10 +182,31 @@ function chainConducted(c: ActionChainConductor, displayPublished: boolean): Con
 }
 
 /** Flattens orquesta's grouped inspection errors into st2's `errors` list (each with its `type`). */
+/**
+ * An inspection as st2 writes it in a workflow's result (services/workflows.py inspect): one list,
+ * each error's category in `type` (content, context, expression, semantic, syntax), the language
+ * of context and expression errors in `language`, sorted by type, then schema path.
+ */
 export function inspectionErrors(result: InspectionResult): Array<Record<string, unknown>> {
-  return (Object.keys(result) as Array<keyof InspectionResult>).flatMap((type) =>
-    result[type].map((e) => ({ type, ...e })),
+  const TYPES: Record<keyof InspectionResult, string> = {
+    content: 'content',
+    context: 'context',
+    expressions: 'expression',
+    semantics: 'semantic',
+    syntax: 'syntax',
+  };
+  const errors = (Object.keys(TYPES) as Array<keyof InspectionResult>).flatMap((category) =>
+    (result[category] ?? []).map((e) => {
+      const { type: language, ...rest } = e as typeof e & { type?: string };
+      const entry: Record<string, unknown> = { ...rest };
+      if ((category === 'context' || category === 'expressions') && language !== undefined)
+        entry.language = language;
+      entry.type = TYPES[category];
+      return entry;
+    }),
   );
+  const key = (e: Record<string, unknown>) => `${String(e.type)}\u0000${String(e.schema_path ?? '')}`;
+  return errors.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Only the categories that have errors, as orquesta answers an inspection. */
@@ -200,6 +221,7 @@ export interface EngineOptions {
 
 export class WorkflowEngine {
   readonly leases: WorkflowLeases;
+  private readonly usesKv = new Map<string, boolean>();
 
   constructor(
     private readonly services: Services,
@@ -463,11 +485,16 @@ export class WorkflowEngine {
   }
 
   /** The datastore table for st2kv(), read only for workflows whose definition calls st2kv. */
-  private async kvTable(
-    conductor: ConductorState | ChainState | undefined,
-  ): Promise<KvLookupTable | undefined> {
-    const c = conductor as ConductorState | undefined;
-    if (!c?.spec || !JSON.stringify(c.spec).includes('st2kv')) return undefined;
+  private async kvTable(record: StateRecord): Promise<KvLookupTable | undefined> {
+    const c = record.state.conductor as ConductorState | undefined;
+    // Whether the definition calls st2kv is asked at every step: remember it per execution.
+    let uses = this.usesKv.get(record.execution_id);
+    if (uses === undefined) {
+      uses = Boolean(c?.spec) && JSON.stringify(c?.spec).includes('st2kv');
+      if (this.usesKv.size >= 1000) this.usesKv.delete(this.usesKv.keys().next().value as string);
+      this.usesKv.set(record.execution_id, uses);
+    }
+    if (!uses || !c) return undefined;
     const user = (c.context?.st2 as { user?: string } | undefined)?.user ?? undefined;
     return getKeyValueService(this.services).lookupTable(user);
   }
@@ -477,7 +504,7 @@ export class WorkflowEngine {
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
     const record = await this.stateOf(executionId);
     if (!record) return null;
-    return { record, conducted: this.revive(record, await this.kvTable(record.state.conductor)) };
+    return { record, conducted: this.revive(record, await this.kvTable(record)) };
   }
 
   /**

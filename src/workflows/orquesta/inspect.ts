@@ -15,6 +15,8 @@ import {
 } from './spec.js';
 
 export interface InspectionResult {
+  /** st2's own check of task contents: action refs and inputs (services/workflows.py). */
+  content: InspectionError[];
   syntax: InspectionError[];
   semantics: InspectionError[];
   expressions: InspectionError[];
@@ -22,7 +24,7 @@ export interface InspectionResult {
 }
 
 export interface InspectOptions {
-  /** Answers whether an action ref is registered; unknown actions become semantic errors. */
+  /** Answers whether an action ref is registered; unknown actions become content errors. */
   actionExists?: (ref: string) => boolean;
   /** Parameter names of an action and which are required, to check task input. */
   actionParams?: (ref: string) => { names: string[]; required: string[] } | undefined;
@@ -37,16 +39,76 @@ export function inspect(
   options: InspectOptions = {},
 ): InspectionResult {
   const raw = loadSpecSource(source);
-  const result: InspectionResult = { syntax: checkSyntax(raw), semantics: [], expressions: [], context: [] };
-  if (result.syntax.length > 0) return result;
-  const spec = normaliseSpec(raw);
-  result.semantics = inspectSemantics(spec, options);
+  const result: InspectionResult = {
+    content: [],
+    syntax: checkSyntax(raw),
+    semantics: [],
+    expressions: [],
+    context: [],
+  };
+  let spec: WorkflowSpec;
+  try {
+    spec = normaliseSpec(raw);
+  } catch (err) {
+    // Too broken to read further: the syntax errors say why.
+    if (result.syntax.length > 0) return result;
+    throw err;
+  }
+  // Like orquesta, every check runs even when the schema is violated somewhere.
+  result.content = inspectContent(spec, options);
+  result.semantics = inspectSemantics(spec);
   result.expressions = inspectExpressions(spec);
   result.context = inspectContext(spec, options.contextVariables ?? []);
   return result;
 }
 
-function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): InspectionError[] {
+/** st2's inspect_task_contents: each task's action reference and input, in st2's words. */
+function inspectContent(spec: WorkflowSpec, options: InspectOptions): InspectionError[] {
+  const out: InspectionError[] = [];
+  for (const [name, task] of Object.entries(spec.tasks)) {
+    const ref = task.action;
+    if (typeof ref !== 'string' || ref === '' || extractExpressions(ref).length > 0) continue;
+    const actionPath = {
+      spec_path: `tasks.${name}.action`,
+      schema_path: `${TASK_SCHEMA_PATH}.properties.action`,
+    };
+    if (!ref.includes('.')) {
+      out.push({ message: `The action reference "${ref}" is not formatted correctly.`, ...actionPath });
+      continue;
+    }
+    if (options.actionExists && !options.actionExists(ref)) {
+      out.push({ message: `The action "${ref}" is not registered in the database.`, ...actionPath });
+      continue;
+    }
+    const input = task.input;
+    if (!options.actionParams || (input !== undefined && (typeof input !== 'object' || Array.isArray(input))))
+      continue;
+    const params = options.actionParams(ref);
+    if (!params) continue;
+    const given = Object.keys((input ?? {}) as Record<string, unknown>);
+    for (const r of params.required) {
+      if (!given.includes(r)) {
+        out.push({
+          message: `Action "${ref}" is missing required input "${r}".`,
+          spec_path: `tasks.${name}.input`,
+          schema_path: `${TASK_SCHEMA_PATH}.properties.input`,
+        });
+      }
+    }
+    for (const g of given) {
+      if (!params.names.includes(g)) {
+        out.push({
+          message: `Action "${ref}" has unexpected input "${g}".`,
+          spec_path: `tasks.${name}.input.${g}`,
+          schema_path: `${TASK_SCHEMA_PATH}.properties.input.patternProperties.^\\w+$`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function inspectSemantics(spec: WorkflowSpec): InspectionError[] {
   const out: InspectionError[] = [];
   for (const name of Object.keys(spec.tasks)) {
     if ((ENGINE_COMMANDS as readonly string[]).includes(name)) {
@@ -102,38 +164,6 @@ function inspectSemantics(spec: WorkflowSpec, options: InspectOptions): Inspecti
         spec_path: `tasks.${name}`,
         schema_path: `${TASK_SCHEMA_PATH}`,
       });
-    }
-    if (typeof task.action === 'string' && extractExpressions(task.action).length === 0) {
-      if (options.actionExists && !options.actionExists(task.action)) {
-        out.push({
-          message: `Action "${task.action}" is not registered in the database.`,
-          spec_path: `tasks.${name}.action`,
-          schema_path: `${TASK_SCHEMA_PATH}.properties.action`,
-        });
-      } else if (options.actionParams && task.input && typeof task.input === 'object') {
-        const params = options.actionParams(task.action);
-        if (params) {
-          const given = Object.keys(task.input as Record<string, unknown>);
-          for (const g of given) {
-            if (!params.names.includes(g)) {
-              out.push({
-                message: `Action "${task.action}" has no parameter "${g}".`,
-                spec_path: `tasks.${name}.input.${g}`,
-                schema_path: `${TASK_SCHEMA_PATH}.properties.input`,
-              });
-            }
-          }
-          for (const r of params.required) {
-            if (!given.includes(r)) {
-              out.push({
-                message: `Action "${task.action}" is missing required input "${r}".`,
-                spec_path: `tasks.${name}.input`,
-                schema_path: `${TASK_SCHEMA_PATH}.properties.input`,
-              });
-            }
-          }
-        }
-      }
     }
   }
   return out;

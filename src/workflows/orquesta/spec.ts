@@ -8,6 +8,7 @@ import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { SquallError } from '../../errors.js';
 import { parseInlineParams } from './inline.js';
+import { pyRepr } from '../expressions/index.js';
 
 export const ENGINE_COMMANDS = ['continue', 'fail', 'noop', 'retry'] as const;
 export type EngineCommand = (typeof ENGINE_COMMANDS)[number];
@@ -213,7 +214,7 @@ export function checkSyntax(raw: Record<string, unknown>): InspectionError[] {
     const schemaPath = e.schemaPath
       .replace(/^#\//, '')
       .split('/')
-      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'))
       .join('.');
     if (/\.oneOf\.\d+\./.test(schemaPath)) continue;
     let message = e.message ?? 'is invalid';
@@ -222,7 +223,7 @@ export function checkSyntax(raw: Record<string, unknown>): InspectionError[] {
     } else if (e.keyword === 'required') {
       message = `'${String((e.params as { missingProperty: string }).missingProperty)}' is a required property`;
     } else if (e.keyword === 'oneOf') {
-      message = `${JSON.stringify(valueAt(raw, specPath))} is not valid under any of the given schemas`;
+      message = `${pyRepr(valueAt(raw, specPath))} is not valid under any of the given schemas`;
     } else {
       message = `${specPath || 'workflow'} ${message}`;
     }

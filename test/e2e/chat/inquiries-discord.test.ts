@@ -94,7 +94,9 @@ for (const target of STORE_TARGETS) {
         );
         expect(textOf(result).trim()).toBe('Deploy of api succeeded: shipped api');
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
-        expect(textOf(edit)).toMatch(/Deploy to production\?[\s\S]*Approved by bob \(chat\) at \d{4}-/);
+        expect(textOf(edit)).toMatch(
+          /Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/,
+        );
         expect(edit.components).toEqual([]);
         expect(discord.message(prompt.id)?.components).toEqual([]);
 
@@ -116,7 +118,7 @@ for (const target of STORE_TARGETS) {
         );
         expect(textOf(result).trim()).toBe('Deploy of db succeeded: rollout of db called off');
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
-        expect(textOf(edit)).toContain('Denied by bob (chat)');
+        expect(textOf(edit)).toContain('❌ Denied by @bob · ');
         expect(edit.components).toEqual([]);
         expect((await squall.svc.services.store.executions.get(id))?.status).toBe('failed');
         expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({

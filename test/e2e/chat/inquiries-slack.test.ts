@@ -77,7 +77,7 @@ for (const target of STORE_TARGETS) {
         );
         expect(result.text).toBe('Deploy of api succeeded: shipped api');
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
-        expect(edit.text).toMatch(/Deploy to production\?[\s\S]*Approved by bob \(chat\) at \d{4}-/);
+        expect(edit.text).toMatch(/Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/);
         expect(buttonsOf(edit)).toEqual([]);
         expect(buttonsOf(slack.findMessage(slack.defaultChannel, prompt.ts)!)).toEqual([]);
         expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
@@ -104,7 +104,7 @@ for (const target of STORE_TARGETS) {
         );
         expect(result.text).toBe('Deploy of db succeeded: rollout of db called off');
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
-        expect(edit.text).toContain('Denied by bob (chat)');
+        expect(edit.text).toContain('❌ Denied by @bob · ');
         expect(buttonsOf(edit)).toEqual([]);
         const ask = await squall.svc.services.store.executions.get(id);
         expect(ask?.status).toBe('failed');

@@ -12,6 +12,7 @@ import type { Subsystem } from '../../../src/service/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, itWithServer } from '../../support/servers.js';
 import { SSHD_PATH, startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -179,6 +180,29 @@ for (const target of STORE_TARGETS) {
         );
         // The shell got both quotes, so the two spaces survive.
         expect(result.text).toContain('a  b');
+      });
+
+      it('answers every mistake privately, saying what to do (transcript)', async () => {
+        const said: string[] = [];
+        for (const [who, text] of [
+          [alice, '!helo bob'],
+          [alice, '!hello'],
+          [alice, '!restart web1'],
+          [eve, '!hello world'],
+        ] as const)
+          said.push(await shell.say(who, text, { channel: 'mistakes' }));
+        const events = shell.transcript('mistakes');
+        expect(events.filter((e) => e.type === 'message' && e.from === 'squall')).toHaveLength(4);
+        for (const e of events)
+          if (e.type === 'message' && e.from === 'squall') expect(e.whisperTo).toBeDefined();
+        if (target.kind === 'embedded')
+          saveTranscript(
+            'private-errors',
+            'no match, missing parameters, ambiguous, not permitted: each answered only to the asker',
+            events.map((e) =>
+              e.type === 'message' ? { from: e.from, to: e.whisperTo ?? 'channel', text: e.text } : e,
+            ),
+          );
       });
 
       it('lists the candidates of an ambiguous command', async () => {

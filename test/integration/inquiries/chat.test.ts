@@ -116,9 +116,7 @@ for (const target of STORE_TARGETS) {
           () => shell.transcript('dev').find((e) => e.type === 'update' && e.id === prompt.id),
           'the prompt to be edited',
         );
-        expect((edited as { text: string }).text).toMatch(
-          /Approved by bob \(chat\) at \d{4}-.*\{"approved":true\}/,
-        );
+        expect((edited as { text: string }).text).toMatch(/\n✅ Approved by @bob · \d\d:\d\d UTC$/);
         const result = await waitFor(
           () =>
             shell

@@ -5,6 +5,7 @@ import { openStore, type ExecutionRecord } from '../../../src/store/index.js';
 import { describeWithServer, tempDir } from '../../support/servers.js';
 import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
 import { sleep, waitFor } from '../../support/wait.js';
+import { FIXTURE_PACKS } from '../../reliability/cluster.js';
 
 type Json = Record<string, any>;
 
@@ -27,17 +28,23 @@ describeWithServer('squall start stopped with SIGTERM', 'the embedded store', tr
   const data = tempDir('squall-shutdown-');
   let svc: ServiceProcess | undefined;
   const start = (grace: number) =>
-    startServiceProcess(['--data-dir', data.dir], {
-      SQUALL_AUTH_ENABLE: 'false',
-      SQUALL_CHATOPS_ENABLE: 'false',
-      SQUALL_LOG_LEVEL: 'info',
-      SQUALL_EXECUTIONS_SHUTDOWN_GRACE_MS: String(grace),
-    });
-  const run = async (cmd: string): Promise<string> => {
+    startServiceProcess(
+      ['--data-dir', data.dir],
+      {
+        // The reliability pack's record_run_idempotent: appends a line per run, then sleeps.
+        SQUALL_PACKS_PATHS: FIXTURE_PACKS,
+        SQUALL_AUTH_ENABLE: 'false',
+        SQUALL_CHATOPS_ENABLE: 'false',
+        SQUALL_LOG_LEVEL: 'info',
+        SQUALL_EXECUTIONS_SHUTDOWN_GRACE_MS: String(grace),
+      },
+      90_000,
+    );
+  const run = async (cmd: string, action = 'core.local', parameters: Json = { cmd }): Promise<string> => {
     const res = await fetch(`${svc!.url}/api/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'core.local', parameters: { cmd } }),
+      body: JSON.stringify({ action, parameters }),
     });
     const body = (await res.json()) as Json;
     expect(res.status, JSON.stringify(body)).toBe(201);
@@ -71,7 +78,7 @@ describeWithServer('squall start stopped with SIGTERM', 'the embedded store', tr
     console.log(JSON.stringify({ test: 'idle shutdown', exit_ms: Date.now() - began }));
     expect(code).toBe(0);
     expect(svc.output.join('\n')).not.toContain('jobs still running at shutdown');
-  });
+  }, 120_000);
 
   it('kills the process group of an action still running after the grace period, and records it', async () => {
     svc = await start(1500);
@@ -83,7 +90,8 @@ describeWithServer('squall start stopped with SIGTERM', 'the embedded store', tr
     const pgid = Number(readFileSync(pidFile, 'utf8'));
     const { code } = await svc.stop('SIGTERM');
     expect(code).toBe(0);
-    expect(groupAlive(pgid)).toBe(false);
+    // Killed at the end of the grace period, not left to run its 30 s (reaping takes a moment).
+    await waitFor(async () => !groupAlive(pgid), 'the action process group to be gone', 5000);
     const execution = await stored(id);
     expect(execution.status).toBe('abandoned');
     const result = execution.result as Json;
@@ -94,7 +102,7 @@ describeWithServer('squall start stopped with SIGTERM', 'the embedded store', tr
       reason: expect.stringContaining('shut down'),
     });
     expect(existsSync(marker)).toBe(false);
-  });
+  }, 120_000);
 
   it('lets an action that ends within the grace period finish', async () => {
     svc = await start(20_000);
@@ -105,5 +113,22 @@ describeWithServer('squall start stopped with SIGTERM', 'the embedded store', tr
     const execution = await stored(id);
     expect(execution.status).toBe('succeeded');
     expect((execution.result as Json).stdout).toContain('done');
-  });
+  }, 120_000);
+
+  it('hands an idempotent action still running after the grace period back as a new attempt', async () => {
+    svc = await start(1000);
+    const log = path.join(data.dir, 'runs.log');
+    const id = await run('', 'reliability.record_run_idempotent', { log, seconds: 60 });
+    await running(id);
+    await waitFor(async () => existsSync(log), 'the first run to start');
+    const { code } = await svc.stop('SIGTERM');
+    expect(code).toBe(0);
+    const execution = await stored(id);
+    expect(execution.status).toBe('scheduled');
+    expect((execution as { attempt?: number }).attempt).toBe(1);
+    expect(execution.log.at(-1)?.reason).toContain('Handed back as attempt 1');
+    // Started again, Squall runs it again.
+    svc = await start(1000);
+    await waitFor(async () => readFileSync(log, 'utf8').trim().split('\n').length === 2, 'the second run');
+  }, 120_000);
 });

@@ -196,7 +196,7 @@ for (const target of STORE_TARGETS) {
         expect(e.status).toBe('failed');
         expect(e.result.output).toBeNull();
         const types = e.result.errors.map((x: Json) => x.type);
-        expect(types).toContain('semantics');
+        expect(types).toContain('semantic');
         expect(JSON.stringify(e.result.errors)).toContain('t9');
         expect(await children(e.id)).toHaveLength(0);
       });

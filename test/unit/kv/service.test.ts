@@ -162,7 +162,7 @@ describe('KeyValueService', () => {
   });
 
   it('gives actions st2’s action_service view, with local keys prefixed', async () => {
-    const ds = kv.actionDatastore('alice', 'mypack.MyAction');
+    const ds = kv.actionDatastore({ user: 'alice', may: () => true }, 'mypack.MyAction');
     await ds.setValue('count', '1', { local: true });
     await ds.setValue('note', 'n', { scope: 'user' });
     expect(await ds.getValue('count', { local: true })).toBe('1');

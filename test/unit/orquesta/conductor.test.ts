@@ -89,13 +89,41 @@ tasks:
     expect(r.semantics.map((e) => e.spec_path)).toContain('tasks.b.join');
   });
 
-  it('uses actionExists to report unregistered actions', () => {
+  it("uses actionExists and actionParams for st2's content checks, in st2's words", () => {
     const r = inspect(wf('sequential'), { actionExists: (ref) => ref !== 'core.noop' });
-    expect(r.semantics[0].message).toBe('Action "core.noop" is not registered in the database.');
+    expect(r.content[0].message).toBe('The action "core.noop" is not registered in the database.');
+    const inputs = inspect(
+      {
+        version: 1.0,
+        tasks: {
+          t1: { action: 'echo' },
+          t2: { action: 'core.echo', input: { messages: 'x' } },
+        },
+      },
+      { actionExists: () => true, actionParams: () => ({ names: ['message'], required: ['message'] }) },
+    );
+    expect(inputs.content).toEqual([
+      {
+        message: 'The action reference "echo" is not formatted correctly.',
+        spec_path: 'tasks.t1.action',
+        schema_path: 'properties.tasks.patternProperties.^\\w+$.properties.action',
+      },
+      {
+        message: 'Action "core.echo" is missing required input "message".',
+        spec_path: 'tasks.t2.input',
+        schema_path: 'properties.tasks.patternProperties.^\\w+$.properties.input',
+      },
+      {
+        message: 'Action "core.echo" has unexpected input "messages".',
+        spec_path: 'tasks.t2.input.messages',
+        schema_path: 'properties.tasks.patternProperties.^\\w+$.properties.input.patternProperties.^\\w+$',
+      },
+    ]);
   });
 
   it('accepts the seed workflow', () => {
     expect(inspect(wf('orquesta-sequential'))).toEqual({
+      content: [],
       syntax: [],
       semantics: [],
       expressions: [],

@@ -39,13 +39,14 @@ export const MAX_RANGE_ITEMS = 100_000;
 
 /** A template failed to parse or render; the message names the template and the reason. */
 export class JinjaRenderError extends SquallError {
-  constructor(template: string, reason: string, context: Record<string, unknown> = {}) {
+  constructor(template: string, reason: string, context: Record<string, unknown> = {}, status = 400) {
     const where = typeof context.source === 'string' ? ` (${context.source})` : '';
-    super('JINJA_RENDER', `Failed to render Jinja template "${abbreviate(template)}"${where}: ${reason}`, {
-      template,
-      reason,
-      ...context,
-    });
+    super(
+      'JINJA_RENDER',
+      `Failed to render Jinja template "${abbreviate(template)}"${where}: ${reason}`,
+      { template, reason, ...context },
+      status,
+    );
     this.name = 'JinjaRenderError';
   }
 }
@@ -466,6 +467,8 @@ function env(): nunjucks.Environment {
     trimBlocks: true,
     lstripBlocks: true,
     throwOnUndefined: false,
+    // Keeps the error a filter threw as the render error's `cause` (a decrypt refusal stays a 403).
+    dev: true,
   });
   const filters: Record<string, FilterFunction> = { ...jinjaBuiltins, ...st2Filters };
   for (const [name, fn] of Object.entries(filters))
@@ -531,6 +534,14 @@ function compiled(source: string, original: string, options: JinjaOptions): nunj
   return t;
 }
 
+/** The SquallError a filter threw, under nunjucks' (possibly nested) TemplateError wrappers. */
+function squallCause(err: unknown): SquallError | undefined {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    if (depth > 0 && e instanceof SquallError) return e;
+  }
+  return undefined;
+}
+
 function cleanReason(err: unknown): string {
   if (err instanceof SquallError) return err.message;
   const msg = err instanceof Error ? err.message : String(err);
@@ -572,12 +583,19 @@ function run(
   try {
     return template.render(renderContext(context, options, capture));
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    throw new JinjaRenderError(original, cleanReason(err), {
-      source: options.source,
-      phase: 'render',
-      ...(cause instanceof SquallError ? { cause: cause.toJSON() } : {}),
-    });
+    const cause = squallCause(err);
+    // A refusal (decrypt_kv of a key the user may not open) stays a 403.
+    const status = cause instanceof SquallError && cause.status === 403 ? 403 : 400;
+    throw new JinjaRenderError(
+      original,
+      cleanReason(err),
+      {
+        source: options.source,
+        phase: 'render',
+        ...(cause instanceof SquallError ? { cause: cause.toJSON() } : {}),
+      },
+      status,
+    );
   }
 }
 

@@ -1,0 +1,212 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allSubsystems, finishedExecution, startTestApi, type TestApi } from '../../support/api.js';
+import { writeTestPack } from '../../support/packs.js';
+import { tempDir } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
+
+/**
+ * Issue 18 item 3: a datastore secret opens only for those the REST API lets decrypt it (admins
+ * any key, users their own user-scope keys) — in action parameters, rules and the action
+ * datastore alike — and a secret that was opened stays secret in parameters, output and files.
+ */
+
+const SYSTEM_SECRET = 'system-plaintext-7f3a91';
+const USER_SECRET = 'olivers-own-plaintext-c21';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** A pack whose Python action reads a key through st2's action_service with decrypt. */
+function writePack(root: string): void {
+  writeTestPack(root, 'sectest', {
+    'actions/peek.yaml': [
+      'name: peek',
+      'runner_type: python-script',
+      'entry_point: peek.py',
+      'parameters:',
+      '  key: {type: string, required: true}',
+      '  scope: {type: string, default: system}',
+      '',
+    ].join('\n'),
+    'actions/peek.py': [
+      'from st2common.runners.base_action import Action',
+      '',
+      'class Peek(Action):',
+      '    def run(self, key, scope):',
+      '        value = self.action_service.get_value(key, local=False, scope=scope, decrypt=True)',
+      '        print("value is %s" % value)',
+      '        return {"value": value}',
+      '',
+    ].join('\n'),
+  });
+}
+
+describe('decrypting datastore secrets outside the keys API (all subsystems)', () => {
+  let api: TestApi;
+  let operator: string;
+  let observer: string;
+  let packs: { dir: string; cleanup(): void };
+
+  const run = async (token: string, action: string, parameters: Record<string, unknown>) =>
+    api.request('POST', '/api/v1/executions', { token, body: { action, parameters } });
+
+  const finished = (id: string) => finishedExecution(api, id);
+
+  /** The first enforcement of the rule that has `field` (a failure reason, an execution). */
+  const enforcementOf = (ruleRef: string, field: string) =>
+    waitFor(
+      async () =>
+        (await api.request('GET', `/api/v1/ruleenforcements?rule_ref=${ruleRef}`)).body.find(
+          (x: Record<string, unknown>) => x[field],
+        ),
+      `an enforcement of ${ruleRef} with ${field}`,
+      30_000,
+      100,
+    );
+
+  /** Everything an observer can read about an execution, as one string. */
+  const observed = async (id: string) => {
+    const one = await api.request('GET', `/api/v1/executions/${id}`, { token: observer });
+    const output = await api.request('GET', `/api/v1/executions/${id}/output`, { token: observer });
+    expect(one.status).toBe(200);
+    return JSON.stringify(one.body) + String(output.body);
+  };
+
+  beforeAll(async () => {
+    packs = tempDir('squall-sec-packs-');
+    writePack(packs.dir);
+    api = await startTestApi({
+      subsystems: await allSubsystems(),
+      overrides: { 'packs.paths': [packs.dir] },
+    });
+    const reg = await api.request('POST', '/api/v1/packs/register', { body: { packs: ['sectest'] } });
+    expect(reg.status, JSON.stringify(reg.body)).toBeLessThan(300);
+    operator = await api.tokenFor('oliver', ['operator']);
+    observer = await api.tokenFor('olga', ['observer']);
+    const sys = await api.request('PUT', '/api/v1/keys/syssecret', {
+      body: { value: SYSTEM_SECRET, secret: true },
+    });
+    expect(sys.status).toBe(200);
+    const mine = await api.request('PUT', '/api/v1/keys/mysecret', {
+      token: operator,
+      body: { value: USER_SECRET, secret: true, scope: 'user' },
+    });
+    expect(mine.status).toBe(200);
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    packs?.cleanup();
+  });
+
+  it("refuses an operator's decrypt_kv of a system secret in action parameters, as the keys API does", async () => {
+    const res = await run(operator, 'core.local', { cmd: 'echo {{ st2kv.system.syssecret | decrypt_kv }}' });
+    expect(res.status).toBe(403);
+    expect(res.body.faultstring).toContain('requires administrator access');
+    expect(res.body.faultstring).toContain('st2kv.system.syssecret');
+    expect(JSON.stringify(res.body)).not.toContain(SYSTEM_SECRET);
+    const list = await api.request('GET', '/api/v1/executions?action=core.local');
+    expect(JSON.stringify(list.body)).not.toContain(SYSTEM_SECRET);
+  });
+
+  it('refuses a ciphertext pasted into the template, which no key of the operator holds', async () => {
+    const cipher = (await api.request('GET', '/api/v1/keys/syssecret', { token: operator })).body.value;
+    expect(cipher).not.toContain(SYSTEM_SECRET);
+    const res = await run(operator, 'core.local', { cmd: `echo {{ "${cipher}" | decrypt_kv }}` });
+    expect(res.status).toBe(403);
+    // Nor can it become the operator's own key to decrypt.
+    const copy = await api.request('PUT', '/api/v1/keys/stolen', {
+      token: operator,
+      body: { value: cipher, encrypted: true, scope: 'user' },
+    });
+    expect(copy.status).toBe(403);
+  });
+
+  it('lets a user decrypt their own user-scope secret, masked in parameters and redacted in output', async () => {
+    const res = await run(operator, 'core.local', { cmd: 'echo {{ st2kv.user.mysecret | decrypt_kv }}' });
+    expect(res.status).toBe(201);
+    expect(res.body.parameters.cmd).toBe('********');
+    const e = await finished(res.body.id);
+    expect(e.status).toBe('succeeded');
+    expect(e.result.stdout).toBe('********');
+    expect(await observed(e.id)).not.toContain(USER_SECRET);
+  });
+
+  it('treats a system secret an admin renders as secret: masked, redacted, never in the data files', async () => {
+    const res = await run(api.adminToken, 'core.local', {
+      cmd: 'echo "got {{ st2kv.system.syssecret | decrypt_kv }}"',
+    });
+    expect(res.status).toBe(201);
+    const e = await finished(res.body.id);
+    expect(e.status).toBe('succeeded');
+    expect(e.result.stdout).toBe('got ********');
+    expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
+    const files = filesUnder(path.join(api.dataDir, 'db')).map((f) => readFileSync(f, 'utf8'));
+    expect(files.join('\n')).not.toContain(SYSTEM_SECRET);
+
+    // A re-run carries the rendered value, and keeps it secret.
+    const again = await api.request('POST', `/api/v1/executions/${e.id}/re_run`, { body: {} });
+    expect(again.status).toBe(201);
+    expect(again.body.parameters.cmd).toBe('********');
+    const rerun = await finished(again.body.id);
+    expect(rerun.result.stdout).toBe('got ********');
+    expect(await observed(rerun.id)).not.toContain(SYSTEM_SECRET);
+  });
+
+  it("refuses action_service.get_value(decrypt=True) of a system secret to an operator's Python action", async () => {
+    const res = await run(operator, 'sectest.peek', { key: 'syssecret' });
+    expect(res.status).toBe(201);
+    const e = await finished(res.body.id);
+    expect(e.status).toBe('failed');
+    expect(JSON.stringify(e.result)).toContain('requires administrator access');
+    expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
+  });
+
+  it("opens the operator's own user-scope secret to their Python action, redacted from its output", async () => {
+    const res = await run(operator, 'sectest.peek', { key: 'mysecret', scope: 'user' });
+    const e = await finished(res.body.id);
+    expect(e.status).toBe('succeeded');
+    expect(e.result.result).toEqual({ value: '********' });
+    expect(await observed(e.id)).not.toContain(USER_SECRET);
+  });
+
+  it("fires an operator's rule without decrypting a system secret; an admin's rule keeps it secret", async () => {
+    const rule = (name: string, hook: string) => ({
+      name,
+      pack: 'sectest',
+      enabled: true,
+      trigger: { type: 'core.st2.webhook', parameters: { url: hook } },
+      criteria: {},
+      action: {
+        ref: 'core.local',
+        parameters: { cmd: 'echo "rule {{ st2kv.system.syssecret | decrypt_kv }}"' },
+      },
+    });
+    const byOperator = await api.request('POST', '/api/v1/rules', {
+      token: operator,
+      body: { ...rule('op_rule', 'op_hook'), context: { user: api.adminUser } },
+    });
+    expect(byOperator.status).toBe(201);
+    expect(byOperator.body.context.user).toBe('oliver');
+    const byAdmin = await api.request('POST', '/api/v1/rules', { body: rule('admin_rule', 'admin_hook') });
+    expect(byAdmin.status).toBe(201);
+
+    expect((await api.request('POST', '/api/v1/webhooks/op_hook', { body: {} })).status).toBe(202);
+    const refused = await enforcementOf('sectest.op_rule', 'failure_reason');
+    expect(refused.failure_reason).toContain('requires administrator access');
+
+    expect((await api.request('POST', '/api/v1/webhooks/admin_hook', { body: {} })).status).toBe(202);
+    const enforced = await enforcementOf('sectest.admin_rule', 'execution_id');
+    const e = await finished(enforced.execution_id);
+    expect(e.status).toBe('succeeded');
+    expect(e.parameters.cmd).toBe('********');
+    expect(e.result.stdout).toBe('rule ********');
+    expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
+  });
+});
