@@ -1053,6 +1053,16 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
       return undefined;
     }
     if (externalActions.has(ref)) return undefined;
+    // st2 registers a rule whatever its action (RuleAPI.to_model never looks it up): the rule's
+    // enforcement fails when it fires. Aliases and policies stay strict.
+    if (what === 'rule') {
+      scope.warn(
+        'UNKNOWN_ACTION',
+        `rule names action "${ref}", which is not installed; the rule is registered and its enforcements fail until the action is installed`,
+        path,
+      );
+      return undefined;
+    }
     scope.error('UNKNOWN_ACTION', `${what} names unknown action "${ref}"`, path);
     return false;
   };
@@ -1106,7 +1116,9 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         );
       }
       const action = checkActionRef(scope, rule.action.ref, ['action', 'ref'], 'rule');
-      if (action) checkActionParameters(scope, action, rule.action.parameters, ['action', 'parameters']);
+      // Like st2, a rule's action parameters are checked when it fires, not at registration.
+      if (action)
+        checkActionParameters(scope, action, rule.action.parameters, ['action', 'parameters'], 'warning');
       return scope.errors === before;
     });
 
@@ -1173,17 +1185,20 @@ function checkActionParameters(
   action: ActionRecord,
   given: Obj,
   path: PathSegment[],
+  severity: 'error' | 'warning' = 'error',
 ): void {
   for (const name of Object.keys(given)) {
     if (!(name in action.merged_parameters)) {
-      scope.error(
+      scope.report(
+        severity,
         'UNKNOWN_ACTION_PARAMETER',
         `action "${action.ref}" has no parameter "${name}" (has: ${Object.keys(action.merged_parameters).join(', ')})`,
         [...path, name],
         { key: true },
       );
     } else if (action.merged_parameters[name].immutable === true) {
-      scope.error(
+      scope.report(
+        severity,
         'IMMUTABLE_PARAMETER',
         `parameter "${name}" of action "${action.ref}" is immutable and cannot be set`,
         [...path, name],
@@ -1193,7 +1208,8 @@ function checkActionParameters(
   }
   for (const [name, def] of Object.entries(action.merged_parameters)) {
     if (def.required === true && def.default === undefined && !(name in given)) {
-      scope.error(
+      scope.report(
+        severity,
         'MISSING_ACTION_PARAMETER',
         `action "${action.ref}" requires parameter "${name}"`,
         path.slice(0, -1).concat(path.length ? [path[path.length - 1]] : []),

@@ -306,6 +306,24 @@ for (const target of STORE_TARGETS) {
       expect(await send(2)).toEqual(['hooks.catch_all']);
     });
 
+    it('a rule naming an action that is not installed is created, and its enforcement fails naming the action', async () => {
+      await s.createRule({
+        name: 'needs_slack',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'needs_slack' } },
+        action: { ref: 'slack.post_message', parameters: { message: '{{ trigger.body.text }}' } },
+      });
+      expect((await s.api('POST', '/api/v1/webhooks/needs_slack', { text: 'hi' })).status).toBe(202);
+      const [ti] = await instancesOf(s, 'needs_slack');
+      expect((await s.processed(ti.id)).status).toBe('processed');
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      expect(enf.rule.ref).toBe('hooks.needs_slack');
+      expect(enf.status).toBe('failed');
+      expect(enf.execution_id).toBeUndefined();
+      expect(enf.failure_reason).toContain('slack.post_message');
+    });
+
     it('an enforcement whose parameters fail to render is stored as failed with the reason', async () => {
       await s.createRule({
         name: 'bad_template',

@@ -401,18 +401,24 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expectProblem(ps, { code: 'UNKNOWN_TRIGGER_TYPE', message: /did you mean "core\.st2\.webhook"/ });
   });
 
-  it('rule naming an unknown action', async () => {
-    const ps = await problems({
+  it('rule naming an action that is not installed is registered with a warning, as st2 does', async () => {
+    const dir = await writePack({
       'rules/r.yaml':
-        'name: r\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.locall\n',
+        'name: r\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: slack.post_message\n',
     });
+    const ps = await validatePackDir(dir);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION',
+      file: 'rules/r.yaml',
       field: 'action.ref',
       line: 7,
       column: 8,
-      message: /rule names unknown action "core\.locall"/,
+      message: /rule names action "slack\.post_message", which is not installed/,
     });
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.flatMap((p) => p.rules.map((r) => r.action.ref))).toContain('slack.post_message');
   });
 
   it('rule with trigger parameters the trigger type does not accept', async () => {
@@ -488,12 +494,13 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('rule passing a parameter the action does not have, and missing a required one', async () => {
+  it('rule passing a parameter the action does not have, and missing a required one: warnings, as st2 checks them when the rule fires', async () => {
     const ps = await problems({
       'rules/r.yaml':
         'name: r\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.local\n  parameters:\n    command: ls\n',
     });
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION_PARAMETER',
       field: 'action.parameters.command',
       line: 9,
@@ -501,6 +508,7 @@ describe('malformed packs: each problem names the file, field and reason', () =>
       message: /action "core\.local" has no parameter "command"/,
     });
     expectProblem(ps, {
+      severity: 'warning',
       code: 'MISSING_ACTION_PARAMETER',
       field: 'action.parameters.cmd',
       message: /action "core\.local" requires parameter "cmd"/,
@@ -513,6 +521,7 @@ describe('malformed packs: each problem names the file, field and reason', () =>
         'name: r\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.local_sudo\n  parameters:\n    cmd: ls\n    sudo: false\n',
     });
     expectProblem(ps, {
+      severity: 'warning',
       code: 'IMMUTABLE_PARAMETER',
       field: 'action.parameters.sudo',
       line: 10,
