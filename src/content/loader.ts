@@ -516,20 +516,13 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
       );
       continue;
     }
+    // st2 registers it; Squall lists it too, and an execution of it fails naming the runner.
     if (!runner.supported) {
       scope.warn(
         'UNSUPPORTED_RUNNER',
-        `runner "${runnerName}" is recognised but Squall does not run it; action "${ref}" is not loaded`,
+        `runner "${runnerName}" is recognised but Squall does not run it; action "${ref}" is registered and its executions fail`,
         ['runner_type'],
       );
-      draft.skipped.push({
-        kind: 'action',
-        ref,
-        metadata_file: file,
-        reason: `runner ${runnerName} is not supported by Squall`,
-      });
-      draft.skippedActionRefs.add(ref);
-      continue;
     }
     // Runner parameter overrides (st2 §1): only some attributes, and only when they differ.
     const merged: Record<string, ParameterSpec> = {};

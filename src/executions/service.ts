@@ -322,7 +322,8 @@ export class ExecutionService {
       });
     }
     const runnerType = getRunnerType(String(action.runner_type));
-    if (!runnerType || !runnerType.supported) {
+    // A recognised runner Squall does not run (winrm-*) still gets an execution, which fails in run().
+    if (!runnerType) {
       throw new SquallError(
         'RUNNER_UNSUPPORTED',
         `Action "${action.ref}" uses runner "${action.runner_type}", which Squall cannot run`,
@@ -521,9 +522,8 @@ export class ExecutionService {
     }
     const runner = getRunner(String(record.runner.name));
     if (!runner) {
-      await this.setStatus(id, 'failed', {
-        set: { result: { error: `runner "${record.runner.name}" is not available` } },
-      });
+      const error = `runner "${record.runner.name}" is not supported by Squall: action "${record.action.ref}" cannot run here`;
+      await this.setStatus(id, 'failed', { reason: error, set: { result: { error } } });
       return;
     }
     const abort = new AbortController();

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -10,6 +11,7 @@ import {
 } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+import { writePack } from '../../unit/content/helpers.js';
 
 type Json = Record<string, any>;
 
@@ -52,14 +54,34 @@ for (const target of STORE_TARGETS) {
           timeoutMs,
         );
 
+      // A pack with an action of a runner st2 has and Squall does not run (st2's examples has three).
+      let winrmPack = '';
+
       beforeAll(async () => {
+        winrmPack = await writePack(
+          { 'actions/dir.yaml': 'name: dir\nrunner_type: winrm-cmd\nparameters:\n  cmd: {default: dir}\n' },
+          'win',
+        );
         svc = await startTestService({
           subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false },
+          config: { 'auth.enable': false, 'packs.paths': [path.dirname(winrmPack)] },
         });
       });
-      afterAll(async () => svc?.cleanup());
+      afterAll(async () => {
+        await svc?.cleanup();
+        rmSync(path.dirname(winrmPack), { recursive: true, force: true });
+      });
+
+      it('lists an action whose runner Squall does not run, and running it fails naming the runner', async () => {
+        const listed = await api('GET', '/api/v1/actions?pack=win');
+        expect(listed.body!.map((a: Json) => [a.ref, a.runner_type])).toEqual([['win.dir', 'winrm-cmd']]);
+        const e = await finished(await run('win.dir', { host: 'w1', username: 'u', password: 'secret-pw' }));
+        expect(e.status).toBe('failed');
+        expect(e.result.error).toBe(
+          'runner "winrm-cmd" is not supported by Squall: action "win.dir" cannot run here',
+        );
+      });
 
       it('runs core.local: echo hi succeeds with stdout "hi", with st2 fields and a status log', async () => {
         const id = await run('core.local', { cmd: 'echo hi' });

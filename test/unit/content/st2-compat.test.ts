@@ -9,7 +9,7 @@ describe('a pack in StackStorm format (st2_compat fixture)', async () => {
   const result = await loadPacks([resolve(BUNDLED_PACKS_DIR, 'core'), FIXTURE], { configDir: CONFIGS });
   const pack = result.packs.find((p) => p.ref === 'st2_compat')!;
 
-  it('registers with zero errors and exactly two named warnings for recognised-but-unsupported runners', () => {
+  it('registers with zero errors and exactly two named warnings for removed and unsupported runners', () => {
     expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(result.problems.map((p) => [p.code, p.file, p.line, p.column, p.field])).toEqual([
       ['REMOVED_RUNNER', 'actions/mistral_action.yaml', 3, 14, 'runner_type'],
@@ -18,7 +18,11 @@ describe('a pack in StackStorm format (st2_compat fixture)', async () => {
     expect(formatProblem(result.problems[0], resolve('.'))).toMatch(
       /^test\/fixtures\/packs\/st2_compat\/actions\/mistral_action\.yaml:3:14: warning: runner_type: runner "mistral-v2" was removed from StackStorm: Mistral/,
     );
-    expect(pack.skipped.map((s) => s.ref)).toEqual(['st2_compat.mistral_action', 'st2_compat.winrm_action']);
+    // As st2 does, an action of a recognised runner Squall does not run is registered.
+    expect(pack.skipped.map((s) => s.ref)).toEqual(['st2_compat.mistral_action']);
+    expect(pack.actions.find((a) => a.ref === 'st2_compat.winrm_action')).toMatchObject({
+      runner_type: 'winrm-cmd',
+    });
   });
 
   it('reads pack.yaml with an explicit ref for a display name', () => {
@@ -31,7 +35,7 @@ describe('a pack in StackStorm format (st2_compat fixture)', async () => {
     });
   });
 
-  it('loads an action of every supported runner with computed ref, uid and metadata_file', () => {
+  it('loads an action of every runner with computed ref, uid and metadata_file', () => {
     expect(pack.actions.map((a) => a.runner_type).sort()).toEqual(
       [
         'action-chain',
@@ -46,6 +50,7 @@ describe('a pack in StackStorm format (st2_compat fixture)', async () => {
         'python-script',
         'remote-shell-cmd',
         'remote-shell-script',
+        'winrm-cmd',
       ].sort(),
     );
     const script = pack.actions.find((a) => a.name === 'local_script')!;
