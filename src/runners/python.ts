@@ -8,6 +8,7 @@ import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js'
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
 import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
+import { systemUser } from './system-user.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -112,6 +113,7 @@ export const pythonScriptRunner: Runner = {
       entry_point: entry,
       pack: ctx.action.pack,
       packs_base_paths: [path.dirname(ctx.action.packDir)],
+      system_user: systemUser(ctx),
       parameters: actionOnlyParameters(ctx),
       config: ctx.config,
       log_level:

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { setLongTimeout } from '../long-timeout.js';
-import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -10,6 +9,7 @@ import { CANCELED_MESSAGE, timeoutMessage, timeoutSeconds } from './common.js';
 import { resolveEntryPoint } from './paths.js';
 import { stripShellChars, tryJsonDecode } from './process.js';
 import { assertArgumentSize, buildScriptArguments, shellQuote } from './shell-args.js';
+import { systemUser } from './system-user.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const { Client } = ssh2;
@@ -71,8 +71,8 @@ interface AuthOptions {
 
 function authOptions(ctx: RunnerContext): AuthOptions {
   const rp = ctx.runnerParameters;
-  const username =
-    (typeof rp.username === 'string' && rp.username) || ctx.ssh?.username || userInfo().username;
+  const system = systemUser(ctx);
+  const username = (typeof rp.username === 'string' && rp.username) || system.user;
   const auth: AuthOptions = { username };
   if (typeof rp.password === 'string' && rp.password !== '') auth.password = rp.password;
   if (typeof rp.passphrase === 'string' && rp.passphrase !== '') auth.passphrase = rp.passphrase;
@@ -95,12 +95,7 @@ function authOptions(ctx: RunnerContext): AuthOptions {
       auth.privateKey = readFileSync(key, 'utf8');
     }
   } else if (!auth.password) {
-    const candidates = [
-      ctx.ssh?.privateKeyPath,
-      ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(homedir(), '.ssh', f)),
-    ];
-    const found = candidates.find((f): f is string => typeof f === 'string' && existsSync(f));
-    if (found) auth.privateKey = readFileSync(found, 'utf8');
+    if (system.ssh_key_file) auth.privateKey = readFileSync(system.ssh_key_file, 'utf8');
   }
   return auth;
 }

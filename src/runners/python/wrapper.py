@@ -1,6 +1,7 @@
 """Runs one st2 Python action for Squall's python-script runner.
 
-Input (stdin, one JSON document): entry_point, pack, packs_base_paths, parameters, config, log_level.
+Input (stdin, one JSON document): entry_point, pack, packs_base_paths, system_user, parameters, config,
+log_level.
 Output: whatever the action prints goes to stdout/stderr untouched; the result travels on fd 3
 as ``{"type": "result", "status": true|false|null, "result": ...}`` (see squall_shim).
 Exit code 0 when run() returned, 1 when it raised or could not be loaded.
@@ -65,7 +66,11 @@ def main():
 
     request = json.loads(sys.stdin.read() or "{}")
     entry_point = request["entry_point"]
-    squall_shim.configure(pack=request.get("pack"), packs_base_paths=request.get("packs_base_paths"))
+    squall_shim.configure(
+        pack=request.get("pack"),
+        packs_base_paths=request.get("packs_base_paths"),
+        system_user=request.get("system_user"),
+    )
     Action._squall_log_level = request.get("log_level") or "DEBUG"
     if Action._squall_log_level == "AUDIT":
         Action._squall_log_level = "CRITICAL"

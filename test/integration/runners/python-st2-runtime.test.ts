@@ -1,4 +1,5 @@
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +79,14 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       separator: '=',
       core_is_system: true,
       pack_ref: 'st2_runtime',
+      system_user: [userInfo().username, expect.any(String)],
     });
+    // Squall's key when the service user has one, else st2's default path.
+    const key = (e.result.result as { system_user: string[] }).system_user[1];
+    const own = ['id_ed25519', 'id_ecdsa', 'id_rsa']
+      .map((f) => path.join(homedir(), '.ssh', f))
+      .find((f) => existsSync(f));
+    expect(key).toBe(own ?? '/home/stanley/.ssh/stanley_rsa');
   });
 
   it('passes declared parameters that have no value as None', async () => {

@@ -16,12 +16,15 @@ CHANNEL_FD = 3
 # Set by the wrapper from the runner's request: the action's pack and the folders packs live in.
 PACK = None
 PACKS_BASE_PATHS = []
+# st2's [system_user]: the user and SSH key Squall's remote runners use (linux's wait_for_ssh reads them).
+SYSTEM_USER = {}
 
 
-def configure(pack=None, packs_base_paths=None):
-    global PACK, PACKS_BASE_PATHS
+def configure(pack=None, packs_base_paths=None, system_user=None):
+    global PACK, PACKS_BASE_PATHS, SYSTEM_USER
     PACK = pack
     PACKS_BASE_PATHS = list(packs_base_paths or [])
+    SYSTEM_USER = dict(system_user or {})
     _register_st2_options()
 
 
@@ -40,6 +43,11 @@ def _register_st2_options():
             cfg.StrOpt("packs_base_paths", default=":".join(PACKS_BASE_PATHS)),
             cfg.StrOpt("system_packs_base_path", default=first),
             cfg.StrOpt("pack_group", default="st2packs"),
+        ],
+        # st2's defaults (st2common/config.py) when the runner sends none.
+        "system_user": [
+            cfg.StrOpt("user", default=SYSTEM_USER.get("user") or "stanley"),
+            cfg.StrOpt("ssh_key_file", default=SYSTEM_USER.get("ssh_key_file") or "/home/stanley/.ssh/stanley_rsa"),
         ],
         # Read by actions that then call st2's db_setup, which the shim answers with what to use instead.
         "database": [
