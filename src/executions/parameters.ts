@@ -204,7 +204,7 @@ export function renderParameters(
   const cast = castParameters(ordered, specs);
 
   const missing = Object.entries(specs)
-    .filter(([name, spec]) => spec.required && (cast[name] === undefined || cast[name] === null))
+    .filter(([name, spec]) => needsValue(spec) && (cast[name] === undefined || cast[name] === null))
     .map(([name]) => name);
   if (missing.length) {
     throw new SquallError(
@@ -216,6 +216,15 @@ export function renderParameters(
     );
   }
   return cast;
+}
+
+/**
+ * Whether a parameter must have a value other than None. st2 (schema.validate with
+ * allow_default_none, used when an execution is requested) lets a parameter whose default is null
+ * be None even when it is required: packs' get_pack_dependencies declares packs_status so.
+ */
+function needsValue(spec: ParameterSpec): boolean {
+  return spec.required === true && spec.default !== null;
 }
 
 function renderError(name: string, err: unknown, isDefault: boolean): SquallError {
@@ -355,7 +364,7 @@ function compiledFor(specs: Record<string, ParameterSpec>): Validator {
   const required: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
     properties[name] = toJsonSchema(spec as Record<string, unknown>);
-    if (spec.required) required.push(name);
+    if (needsValue(spec)) required.push(name);
   }
   const schema = { type: 'object', properties, required, additionalProperties: false, $async: false };
   let validate: Validator;
@@ -379,8 +388,8 @@ function compiledFor(specs: Record<string, ParameterSpec>): Validator {
 
 /**
  * Validates parameter values against their specs: types, enums, formats and the other JSON-schema
- * keywords, required parameters, and no unknown parameters. Null values of optional parameters
- * pass (st2 carries "no value" as None). Throws SquallError PARAM_UNKNOWN, PARAM_REQUIRED or
+ * keywords, required parameters, and no unknown parameters. Null values of optional parameters,
+ * and of required ones whose default is null, pass (st2 carries "no value" as None). Throws SquallError PARAM_UNKNOWN, PARAM_REQUIRED or
  * PARAM_INVALID; `context.errors` lists every issue with the parameter it concerns.
  */
 export function validateParameters(
@@ -391,7 +400,7 @@ export function validateParameters(
   const present: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (value === null && Object.prototype.hasOwnProperty.call(specs, name) && !specs[name].required)
+    if (value === null && Object.prototype.hasOwnProperty.call(specs, name) && !needsValue(specs[name]))
       continue;
     present[name] = value;
   }

@@ -90,6 +90,26 @@ describe('renderParameters', () => {
     expect(renderParameters(specs, { cmd: 'ls' }, {})).toEqual({ dir: '/tmp', cmd: 'ls' });
   });
 
+  it('a required parameter whose default is null may be None, as st2 allows (packs.get_pack_dependencies)', () => {
+    const packsStatus: Record<string, ParameterSpec> = {
+      packs_status: { type: 'object', required: true, default: null },
+      nested: { type: 'integer', required: true, default: 3 },
+    };
+    const unset = renderParameters(packsStatus, {}, {});
+    expect(unset).toEqual({ packs_status: null, nested: 3 });
+    expect(() => validateParameters(unset, packsStatus)).not.toThrow();
+    const given = renderParameters(packsStatus, { packs_status: { csv: 'Success.' } }, {});
+    expect(() => validateParameters(given, packsStatus)).not.toThrow();
+    expect(given.packs_status).toEqual({ csv: 'Success.' });
+    // Still typed: a value that is not an object is refused.
+    expect(thrown(() => validateParameters({ packs_status: 'x', nested: 3 }, packsStatus)).code).toBe(
+      'PARAM_INVALID',
+    );
+    // A required parameter without a default still needs a value.
+    const noDefault = { hosts: { type: 'string', required: true } } as Record<string, ParameterSpec>;
+    expect(thrown(() => renderParameters(noDefault, {}, {})).code).toBe('PARAM_REQUIRED');
+  });
+
   it('throws PARAM_REQUIRED for missing required parameters', () => {
     const err = thrown(() =>
       renderParameters(
