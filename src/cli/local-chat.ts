@@ -40,4 +40,3 @@ export async function startLocalChat(adapter: ChatAdapter, dataDir?: string): Pr
     ],
   });
 }
-
