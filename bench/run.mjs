@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: every figure of bench/README.md in one run on this machine, one JSON line per
 // figure on stdout ({name, unit, p50, p99 | value, n} or {name, skipped, reason}); progress on
-// stderr. Also writes bench/results/latest.jsonl, latest.md (the table) and profile-scenario1.json.
+// stderr. Also writes bench/out/latest.jsonl, latest.md (the table) and profile-scenario1.json
+// (bench/out is ignored by git). SQUALL_BENCH_SNAPSHOT=1 writes them to bench/results instead, the
+// committed snapshot: only when a run is meant to replace it.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
 // runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, chat, scaleout, profile).
@@ -28,7 +30,7 @@ const CONC = 16;
 const CONC_N = N(1000);
 const WARMUP = 50;
 const BODY = JSON.stringify({ event: 'bench', value: 42 });
-const RESULTS = path.join(ROOT, 'bench', 'results');
+const RESULTS = path.join(ROOT, 'bench', process.env.SQUALL_BENCH_SNAPSHOT === '1' ? 'results' : 'out');
 const ONLY = process.env.SQUALL_BENCH_ONLY ? new Set(process.env.SQUALL_BENCH_ONLY.split(',')) : undefined;
 /** Whether a part runs in this invocation (SQUALL_BENCH_ONLY names the parts to run). */
 const part = (name) => !ONLY || ONLY.has(name);
@@ -161,7 +163,7 @@ async function squallProfile(dir) {
     unit: 'ms',
     value: summary.busy_ms,
     n: 1,
-    note: 'busy CPU ms; top self-time functions in bench/results/profile-scenario1.json',
+    note: 'busy CPU ms; top self-time functions in profile-scenario1.json beside latest.md',
   });
 }
 
@@ -336,6 +338,8 @@ try {
   });
   writeFileSync(path.join(RESULTS, 'latest.jsonl'), results.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(path.join(RESULTS, 'latest.md'), table());
-  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; bench/results/latest.{jsonl,md}`);
+  log(
+    `done in ${((performance.now() - started) / 1000).toFixed(0)} s; ${path.relative(ROOT, RESULTS)}/latest.{jsonl,md}`,
+  );
 }
 process.exit(0);

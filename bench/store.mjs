@@ -1,5 +1,7 @@
-// Floor: the embedded store's raw write rate (nedb through src/store openStore, from dist/):
-// sequential awaited inserts into testRecords, and 16 in flight at once.
+// Floor: the embedded store's raw write rate (SQLite through src/store openStore, from dist/),
+// beside the nedb engine it replaced (src/store/embedded, kept to import old data directories):
+// sequential awaited inserts into testRecords, and 16 in flight at once. SQLite's insert is
+// durable when it resolves (fsync'd WAL, group commit); nedb's was written but never fsync'd.
 // Run alone: node bench/store.mjs
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -9,10 +11,20 @@ import { emit } from './lib/loadgen.mjs';
 import { ROOT } from './lib/squall.mjs';
 
 export async function runStore({ count = 5000 } = {}) {
-  const { openStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'store', 'index.js')).href);
+  const { openStore, EmbeddedDatabase } = await import(
+    pathToFileURL(path.join(ROOT, 'dist', 'src', 'store', 'index.js')).href
+  );
+  await floor('embedded', count, async (dir) => openStore({ dataDir: dir }));
+  await floor('nedb', count, async (dir) => {
+    const nedb = new EmbeddedDatabase(path.join(dir, 'db'));
+    return { ...(await nedb.openAll()), close: () => nedb.close() };
+  });
+}
+
+async function floor(engine, count, open) {
   const { newId } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'ids.js')).href);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-store-'));
-  const store = await openStore({ dataDir: dir });
+  const store = await open(dir);
   const doc = (i) => ({
     id: newId(),
     n: i,
@@ -26,7 +38,7 @@ export async function runStore({ count = 5000 } = {}) {
     for (let i = 0; i < count; i++) await store.testRecords.insert(doc(i));
     let ms = performance.now() - t0;
     emit({
-      name: 'floor.store_embedded.insert_seq',
+      name: `floor.store_${engine}.insert_seq`,
       unit: 'writes/s',
       value: +((count / ms) * 1000).toFixed(0),
       n: count,
@@ -43,7 +55,7 @@ export async function runStore({ count = 5000 } = {}) {
     );
     ms = performance.now() - t0;
     emit({
-      name: 'floor.store_embedded.insert_c16',
+      name: `floor.store_${engine}.insert_c16`,
       unit: 'writes/s',
       value: +((count / ms) * 1000).toFixed(0),
       n: count,

@@ -3,6 +3,7 @@ import { SquallError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerStart } from './commands/start.js';
+import { registerStore } from './commands/store.js';
 import { registerLogin } from './commands/login.js';
 import { registerWhoami } from './commands/whoami.js';
 import { registerKey } from './commands/key.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true);
   registerStart(program);
   registerConfig(program);
+  registerStore(program);
   registerLogin(program);
   registerWhoami(program);
   registerKey(program);

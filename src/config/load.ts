@@ -25,7 +25,7 @@ export interface SquallConfig {
     max_page_size: number;
     cors_origins: string[];
   };
-  store: { url?: string };
+  store: { url?: string; cache_mb: number; check_on_start: boolean };
   redis: { url?: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   auth: { enable: boolean; token_ttl: number; admin_username: string; admin_password?: string };
@@ -99,6 +99,7 @@ export interface SquallConfig {
     traces_days: number;
     tokens_days: number;
     inquiries_days: number;
+    executions_max_count: number;
     check_every_ms: number;
     batch_size: number;
     batch_pause_ms: number;

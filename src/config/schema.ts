@@ -72,6 +72,19 @@ export const configSchema = {
           pattern: '^mongodb(\\+srv)?://',
           description: 'MongoDB connection string (mongodb://host:port/db). Also read from SQUALL_MONGO_URL.',
         },
+        cache_mb: {
+          type: 'integer',
+          minimum: 1,
+          default: 16,
+          description:
+            "Embedded store: SQLite's page cache in MiB. The store's memory stays within it however much history is kept.",
+        },
+        check_on_start: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Embedded store: check the file for damage (PRAGMA quick_check) at start; it reads the whole file (see README, "Where data lives").',
+        },
       },
     },
     redis: {
@@ -610,12 +623,12 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       description:
-        'Garbage collection of old records (st2 garbagecollector). Every *_days is off (0) by default, like st2.',
+        'Garbage collection of old records (st2 garbagecollector), on by default as n8n prunes: completed executions and the records of their events are kept 30 days, and at most 100,000 executions. 0 turns a limit off (st2 keeps everything).',
       properties: {
         executions_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 30,
           description:
             'Delete completed executions (with their output, stored results and workflow state) older than this.',
         },
@@ -628,32 +641,39 @@ export const configSchema = {
         trigger_instances_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 30,
           description: 'Delete trigger instances older than this.',
         },
         rule_enforcements_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 30,
           description: 'Delete rule enforcements older than this.',
         },
         traces_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 30,
           description: 'Delete traces older than this.',
         },
         tokens_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 7,
           description: 'Delete auth tokens that expired more than this many days ago.',
         },
         inquiries_days: {
           type: 'integer',
           minimum: 0,
-          default: 0,
+          default: 30,
           description: 'Delete answered or timed-out inquiries older than this (pending ones are kept).',
+        },
+        executions_max_count: {
+          type: 'integer',
+          minimum: 0,
+          default: 100000,
+          description:
+            'Keep at most this many completed executions: the oldest beyond it are deleted (with their output, stored results and workflow state).',
         },
         check_every_ms: {
           type: 'integer',

@@ -390,17 +390,21 @@ export class ExecutionService {
       ...(req.links ?? {}),
     };
     // Entered first: an execution stored without its entry would be invisible to recovery.
-    await liveExecutions(this.services).enter(id, 'requested');
-    try {
-      await this.store.executions.insert(record);
-    } catch (err) {
-      // A repeat racing the request it repeats: that one stored it first.
-      const stored = req.id && err instanceof ConflictError ? await this.store.executions.get(id) : null;
-      if (stored) return stored;
-      throw err;
-    }
-    if (req.parent)
-      await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
+    const stored = await this.store.transaction(async () => {
+      await liveExecutions(this.services).enter(id, 'requested');
+      try {
+        await this.store.executions.insert(record);
+      } catch (err) {
+        // A repeat racing the request it repeats: that one stored it first.
+        const first = req.id && err instanceof ConflictError ? await this.store.executions.get(id) : null;
+        if (first) return first;
+        throw err;
+      }
+      if (req.parent)
+        await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
+      return null;
+    });
+    if (stored) return stored;
     this.publish('create', record);
     noteQueued(this.services);
     return this.schedule(record);
@@ -445,12 +449,19 @@ export class ExecutionService {
       $set.end_timestamp = now;
       $set.elapsed_seconds = (Date.parse(now) - Date.parse(current.start_timestamp)) / 1000;
     }
-    const updated = await this.store.executions.updateOne(
-      { id, status: current.status },
-      { $set, $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } } },
-    );
+    // The status and its register entry are one step: committed together.
+    const updated = await this.store.transaction(async () => {
+      const changed = await this.store.executions.updateOne(
+        { id, status: current.status },
+        {
+          $set,
+          $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } },
+        },
+      );
+      if (changed) await liveExecutions(this.services).moved(id, status);
+      return changed;
+    });
     if (!updated) return this.setStatus(id, status, extra);
-    await liveExecutions(this.services).moved(id, status);
     this.publish('update', updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;

@@ -77,10 +77,10 @@ async function writeResult(services: Services, executionId: string, json: string
       return `gridfs:${id}`;
     }
     const dir = resultsDir(services);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${executionId}.json`);
     // Written whole then renamed, so a crash never leaves half a result behind a reference.
-    await writeFile(`${file}.tmp`, json);
+    await writeFile(`${file}.tmp`, json, { mode: 0o600 });
     await rename(`${file}.tmp`, file);
     return `file:${executionId}`;
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Services } from '../service/types.js';
-import type { Collection, Filter, StoredRecord } from '../store/index.js';
+import type { Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
 import { deleteResult, resultRefOf } from './results.js';
 
 export const RETENTION_JOB = 'scale.retention';
@@ -14,7 +14,7 @@ const cutoff = (days: number, now: number) => new Date(now - days * DAY_MS).toIS
 
 /**
  * st2's garbage collector: deletes records older than their `retention.*_days` (0 = keep
- * forever, the default), in batches of `retention.batch_size` with `retention.batch_pause_ms`
+ * forever), and the oldest completed executions beyond `retention.executions_max_count`, in batches of `retention.batch_size` with `retention.batch_pause_ms`
  * between them, so a collection of millions never holds the database for long.
  */
 export class Retention {
@@ -34,6 +34,7 @@ export class Retention {
       o.traces_days,
       o.tokens_days,
       o.inquiries_days,
+      o.executions_max_count,
     ].some((d) => d > 0);
   }
 
@@ -42,25 +43,38 @@ export class Retention {
     const o = this.opts;
     const { store } = this.services;
     const report: RetentionReport = {};
+    const withTheirRecords = async (rows: StoredRecord[]) => {
+      const ids = rows.map((r) => r.id);
+      report.execution_output =
+        (report.execution_output ?? 0) +
+        (await store.executionOutput.deleteMany({ execution_id: { $in: ids } }));
+      report.workflow_states =
+        (report.workflow_states ?? 0) + (await store.workflows.deleteMany({ execution_id: { $in: ids } }));
+      for (const row of rows) {
+        const ref = resultRefOf((row as { result?: unknown }).result);
+        if (ref) await deleteResult(this.services, ref);
+      }
+    };
+    const executionFields = { projection: { id: 1, result: 1 } as never };
     if (o.executions_days > 0) {
       report.executions = await this.batches(
         store.executions,
         { status: { $in: DONE }, end_timestamp: { $lt: cutoff(o.executions_days, now) } },
-        async (rows) => {
-          const ids = rows.map((r) => r.id);
-          report.execution_output =
-            (report.execution_output ?? 0) +
-            (await store.executionOutput.deleteMany({ execution_id: { $in: ids } }));
-          report.workflow_states =
-            (report.workflow_states ?? 0) +
-            (await store.workflows.deleteMany({ execution_id: { $in: ids } }));
-          for (const row of rows) {
-            const ref = resultRefOf((row as { result?: unknown }).result);
-            if (ref) await deleteResult(this.services, ref);
-          }
-        },
-        { projection: { id: 1, result: 1 } as never },
+        withTheirRecords,
+        executionFields,
       );
+    }
+    if (o.executions_max_count > 0) {
+      const excess = (await store.executions.count({ status: { $in: DONE } })) - o.executions_max_count;
+      if (excess > 0) {
+        report.executions =
+          (report.executions ?? 0) +
+          (await this.batches(store.executions, { status: { $in: DONE } }, withTheirRecords, {
+            ...executionFields,
+            sort: { start_timestamp: 1 },
+            max: excess,
+          }));
+      }
     }
     if (o.execution_output_days > 0) {
       report.execution_output =
@@ -101,16 +115,25 @@ export class Retention {
     collection: Collection<T>,
     filter: Filter,
     before?: (rows: T[]) => Promise<void>,
-    options: { projection?: Record<string, 0 | 1> } = { projection: { id: 1 } },
+    options: { projection?: Record<string, 0 | 1>; sort?: SortSpec; max?: number } = {
+      projection: { id: 1 },
+    },
   ): Promise<number> {
     const { batch_size: size, batch_pause_ms: pause } = this.opts;
+    const max = options.max ?? Infinity;
     let deleted = 0;
     for (;;) {
-      const rows = await collection.find(filter, { limit: size, projection: options.projection });
+      const limit = Math.min(size, max - deleted);
+      if (limit <= 0) return deleted;
+      const rows = await collection.find(filter, {
+        limit,
+        projection: options.projection,
+        sort: options.sort,
+      });
       if (rows.length === 0) return deleted;
       await before?.(rows);
       deleted += await collection.deleteMany({ id: { $in: rows.map((r) => r.id) } });
-      if (rows.length < size) return deleted;
+      if (rows.length < limit) return deleted;
       if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     }
   }

@@ -63,6 +63,28 @@ function metricsRegistry(services: Services): client.Registry {
       this.set(services.config.backpressure.max_queue_depth);
     },
   });
+  for (const [name, help, read] of [
+    [
+      'squall_store_commits_total',
+      'Transactions the embedded store committed.',
+      () => services.store.embedded?.commits,
+    ],
+    [
+      'squall_store_fsyncs_total',
+      'fsyncs of the embedded store’s WAL (one per group of commits).',
+      () => services.store.embedded?.fsyncs,
+    ],
+  ] as const) {
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read() ?? 0);
+      },
+    });
+  }
   return registry;
 }
 

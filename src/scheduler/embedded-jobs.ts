@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type {
   AgendaBackend,
   JobParameters,
@@ -7,9 +8,15 @@ import type {
   JobsResult,
 } from 'agenda';
 import { computeJobState, toJobId } from 'agenda';
-import type { EmbeddedDatabase } from '../store/index.js';
+import {
+  JOBS_TABLE,
+  PUT_JOB_SQL,
+  createJobsTable,
+  jobModel as model,
+  jobRow,
+  type SqliteDatabase,
+} from '../store/index.js';
 import { newId } from '../ids.js';
-import type { NedbDatastore } from '../store/embedded/nedb.js';
 
 type Doc = Record<string, unknown>;
 
@@ -39,51 +46,97 @@ function toJob(doc: Doc): JobParameters {
   return out as unknown as JobParameters;
 }
 
-function nameFilter(options: { name?: string; names?: string[]; notNames?: string[] }): Doc {
-  if (options.name) return { name: options.name };
-  if (options.names?.length) return { name: { $in: options.names } };
-  if (options.notNames?.length) return { name: { $nin: options.notNames } };
-  return {};
+interface Row {
+  doc: string;
 }
 
-function removeFilter(options: {
+interface Selector {
   id?: unknown;
   ids?: unknown[];
   name?: string;
   names?: string[];
   notNames?: string[];
   data?: unknown;
-}): Doc {
-  const q: Doc = { ...nameFilter(options) };
-  if (options.id) q._id = String(options.id);
-  else if (options.ids?.length) q._id = { $in: options.ids.map(String) };
-  if (options.data !== undefined) q.data = options.data;
-  return q;
+}
+
+/** WHERE for a selection of jobs by id and name (`data` is matched afterwards). */
+function selectorSql(options: Selector): { where: string; params: Array<string | number> } {
+  const terms: string[] = [];
+  const params: Array<string | number> = [];
+  if (options.name) {
+    terms.push('name = ?');
+    params.push(options.name);
+  } else if (options.names?.length) {
+    terms.push(`name IN (${options.names.map(() => '?').join(',')})`);
+    params.push(...options.names);
+  } else if (options.notNames?.length) {
+    terms.push(`name NOT IN (${options.notNames.map(() => '?').join(',')})`);
+    params.push(...options.notNames);
+  }
+  if (options.id) {
+    terms.push('id = ?');
+    params.push(String(options.id));
+  } else if (options.ids?.length) {
+    terms.push(`id IN (${options.ids.map(() => '?').join(',')})`);
+    params.push(...options.ids.map(String));
+  }
+  return { where: terms.length ? terms.join(' AND ') : '1', params };
 }
 
 /**
- * Agenda's job repository on the embedded store. It mirrors @agendajs/mongo-backend's semantics
- * (lock by lockedAt, single and unique jobs); atomicity comes from nedb's serial executor plus a
- * compare-and-set retry, which is sound because the embedded store has a single process.
+ * Agenda's job repository on the embedded store (SQLite). It mirrors @agendajs/mongo-backend's
+ * semantics (lock by lockedAt, single and unique jobs). Each job is a row whose columns hold what
+ * the scheduler filters and orders by, beside the whole job; a lock is a select and an update in
+ * one synchronous transaction, so it is atomic by construction.
  */
 export class EmbeddedJobRepository implements JobRepository {
-  private jobs!: NedbDatastore<Doc>;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(private readonly database: EmbeddedDatabase) {}
+  constructor(private readonly database: SqliteDatabase) {}
 
   async connect(): Promise<void> {
-    this.jobs = await this.database.datastore({
-      name: 'agenda_jobs',
-      indexes: [{ fields: { name: 1 } }, { fields: { nextRunAt: 1 } }],
+    createJobsTable(this.database.db);
+  }
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.database.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private rows(where: string, params: unknown[], tail = ''): Doc[] {
+    return (
+      this.statement(`SELECT doc FROM ${JOBS_TABLE} WHERE ${where}${tail}`).all(...params) as Row[]
+    ).map((r) => model.deserialize(r.doc));
+  }
+
+  /** Writes a job: its whole document and the columns derived from it. */
+  private put(doc: Doc): void {
+    this.statement(PUT_JOB_SQL).run(...jobRow(doc));
+  }
+
+  /** Applies `fields` to each selected job; the jobs as they are after. */
+  private change(docs: Doc[], fields: Doc): Doc[] {
+    return docs.map((doc) => {
+      const next = { ...doc, ...fields };
+      this.put(next);
+      return next;
     });
   }
 
+  private selected(options: Selector): Doc[] {
+    const { where, params } = selectorSql(options);
+    const docs = this.rows(where, params);
+    return options.data === undefined ? docs : docs.filter((d) => model.match(d, { data: options.data }));
+  }
+
   async queryJobs(options: JobsQueryOptions = {}): Promise<JobsResult> {
-    const q: Doc = { ...nameFilter(options) };
-    if (options.id) q._id = options.id;
-    else if (options.ids?.length) q._id = { $in: options.ids };
-    if (options.includeDisabled === false) q.disabled = { $ne: true };
-    let docs = (await this.jobs.findAsync(q).sort({ nextRunAt: -1, lastRunAt: -1 })) as Doc[];
+    const { where, params } = selectorSql(options as Selector);
+    const extra = options.includeDisabled === false ? ' AND disabled = 0' : '';
+    const docs = this.rows(where + extra, params, ' ORDER BY next_run_at DESC');
     const now = new Date();
     let jobs = docs.map((d) => {
       const job = toJob(d);
@@ -97,7 +150,6 @@ export class EmbeddedJobRepository implements JobRepository {
     const total = jobs.length;
     if (options.skip) jobs = jobs.slice(options.skip);
     if (options.limit) jobs = jobs.slice(0, options.limit);
-    docs = [];
     return { jobs, total } as JobsResult;
   }
 
@@ -124,96 +176,85 @@ export class EmbeddedJobRepository implements JobRepository {
   }
 
   async getDistinctJobNames(): Promise<string[]> {
-    const docs = (await this.jobs.findAsync({}, { name: 1 })) as Doc[];
-    return [...new Set(docs.map((d) => String(d.name)))];
+    return (this.statement(`SELECT DISTINCT name FROM ${JOBS_TABLE}`).all() as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
   }
 
   async getJobById(id: string): Promise<JobParameters | null> {
-    const doc = (await this.jobs.findOneAsync({ _id: id })) as Doc | null;
+    const [doc] = this.rows('id = ?', [String(id)]);
     return doc ? toJob(doc) : null;
   }
 
   async getQueueSize(): Promise<number> {
-    return this.jobs.countAsync({ nextRunAt: { $ne: null, $lt: new Date() } });
-  }
-
-  async removeJobs(options: Parameters<JobRepository['removeJobs']>[0]): Promise<number> {
-    return this.jobs.removeAsync(removeFilter(options as never), { multi: true });
-  }
-
-  async disableJobs(options: Parameters<JobRepository['disableJobs']>[0]): Promise<number> {
     return (
-      await this.jobs.updateAsync(
-        removeFilter(options as never),
-        { $set: { disabled: true } },
-        { multi: true },
-      )
-    ).numAffected;
+      this.statement(
+        `SELECT count(*) AS n FROM ${JOBS_TABLE} WHERE next_run_at IS NOT NULL AND next_run_at < ?`,
+      ).get(Date.now()) as { n: number }
+    ).n;
   }
 
-  async enableJobs(options: Parameters<JobRepository['enableJobs']>[0]): Promise<number> {
-    return (
-      await this.jobs.updateAsync(
-        removeFilter(options as never),
-        { $set: { disabled: false } },
-        { multi: true },
-      )
-    ).numAffected;
+  removeJobs(options: Parameters<JobRepository['removeJobs']>[0]): Promise<number> {
+    return this.database.write(() => {
+      const docs = this.selected(options as Selector);
+      const del = this.statement(`DELETE FROM ${JOBS_TABLE} WHERE id = ?`);
+      for (const d of docs) del.run(String(d._id));
+      return docs.length;
+    });
   }
 
-  async purgeAllJobs(): Promise<number> {
-    return this.jobs.removeAsync({}, { multi: true });
+  disableJobs(options: Parameters<JobRepository['disableJobs']>[0]): Promise<number> {
+    return this.database.write(
+      () => this.change(this.selected(options as Selector), { disabled: true }).length,
+    );
   }
 
-  async saveJob<DATA = unknown>(
+  enableJobs(options: Parameters<JobRepository['enableJobs']>[0]): Promise<number> {
+    return this.database.write(
+      () => this.change(this.selected(options as Selector), { disabled: false }).length,
+    );
+  }
+
+  purgeAllJobs(): Promise<number> {
+    return this.database.write(() => this.statement(`DELETE FROM ${JOBS_TABLE}`).run().changes);
+  }
+
+  saveJob<DATA = unknown>(
     job: JobParameters<DATA>,
     options?: { lastModifiedBy?: string },
   ): Promise<JobParameters<DATA>> {
     const { _id, unique, uniqueOpts, ...props } = job;
     const fields: Doc = { ...props, lastModifiedBy: options?.lastModifiedBy ?? null };
     for (const f of NULLABLE_FIELDS) if (fields[f] === undefined) fields[f] = null;
-    if (_id) {
-      const res = await this.jobs.updateAsync(
-        // _id last: nedb reads candidates from the last indexed plain field (here: one record).
-        { name: props.name, _id: String(_id) },
-        { $set: fields },
-        { returnUpdatedDocs: true },
-      );
-      return res.affectedDocuments ? (toJob(res.affectedDocuments as Doc) as JobParameters<DATA>) : job;
-    }
-    if (props.type === 'single') {
-      const existing = (await this.jobs.findOneAsync({ name: props.name, type: 'single' })) as Doc | null;
-      if (existing) {
-        const now = new Date();
-        // A past nextRunAt on the existing job is kept, as Agenda's Mongo backend does.
-        if (props.nextRunAt && props.nextRunAt <= now) delete fields.nextRunAt;
-        const res = await this.jobs.updateAsync(
-          { _id: existing._id },
-          { $set: fields },
-          { returnUpdatedDocs: true },
-        );
-        return toJob(res.affectedDocuments as Doc) as JobParameters<DATA>;
+    return this.database.write(() => {
+      if (_id) {
+        const [doc] = this.rows('id = ? AND name = ?', [String(_id), String(props.name)]);
+        return (doc ? toJob(this.change([doc], fields)[0]) : job) as JobParameters<DATA>;
       }
-    } else if (unique) {
-      const query: Doc = { ...(unique as Doc), name: props.name };
-      const existing = (await this.jobs.findOneAsync(query)) as Doc | null;
-      if (existing) {
-        if (uniqueOpts?.insertOnly) return toJob(existing) as JobParameters<DATA>;
-        const res = await this.jobs.updateAsync(
-          { _id: existing._id },
-          { $set: fields },
-          { returnUpdatedDocs: true },
-        );
-        return toJob(res.affectedDocuments as Doc) as JobParameters<DATA>;
+      if (props.type === 'single') {
+        const [existing] = this.rows("name = ? AND type = 'single'", [String(props.name)], ' LIMIT 1');
+        if (existing) {
+          // A past nextRunAt on the existing job is kept, as Agenda's Mongo backend does.
+          if (props.nextRunAt && props.nextRunAt <= new Date()) delete fields.nextRunAt;
+          return toJob(this.change([existing], fields)[0]) as JobParameters<DATA>;
+        }
+      } else if (unique) {
+        const query: Doc = { ...(unique as Doc), name: props.name };
+        const existing = this.rows('name = ?', [String(props.name)]).find((d) => model.match(d, query));
+        if (existing) {
+          if (uniqueOpts?.insertOnly) return toJob(existing) as JobParameters<DATA>;
+          return toJob(this.change([existing], fields)[0]) as JobParameters<DATA>;
+        }
       }
-    }
-    const inserted = (await this.jobs.insertAsync({ ...fields, _id: newId() })) as Doc;
-    return toJob(inserted) as JobParameters<DATA>;
+      const inserted = { ...fields, _id: newId() };
+      this.put(inserted);
+      return toJob(inserted) as JobParameters<DATA>;
+    });
   }
 
-  async saveJobState(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<void> {
-    if (!job._id) throw new Error('Cannot save job state without job ID');
-    const $set = {
+  saveJobState(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<void> {
+    if (!job._id) return Promise.reject(new Error('Cannot save job state without job ID'));
+    const fields = {
       lockedAt: job.lockedAt ? new Date(job.lockedAt) : null,
       nextRunAt: job.nextRunAt ? new Date(job.nextRunAt) : null,
       lastRunAt: job.lastRunAt ? new Date(job.lastRunAt) : null,
@@ -224,79 +265,67 @@ export class EmbeddedJobRepository implements JobRepository {
       lastFinishedAt: job.lastFinishedAt ? new Date(job.lastFinishedAt) : null,
       lastModifiedBy: options?.lastModifiedBy ?? null,
     };
-    const res = await this.jobs.updateAsync({ name: job.name, _id: String(job._id) }, { $set });
-    if (res.numAffected !== 1) {
-      throw new Error(
-        `job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`,
-      );
-    }
+    return this.database.write(() => {
+      const docs = this.rows('id = ? AND name = ?', [String(job._id), job.name]);
+      if (docs.length !== 1) {
+        throw new Error(
+          `job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`,
+        );
+      }
+      this.change(docs, fields);
+    });
   }
 
-  async lockJob(
-    job: JobParameters,
-    options?: { lastModifiedBy?: string },
-  ): Promise<JobParameters | undefined> {
-    if (!job._id) return undefined;
-    const res = await this.jobs.updateAsync(
-      {
-        name: job.name,
-        lockedAt: null,
-        nextRunAt: job.nextRunAt,
-        disabled: { $ne: true },
-        _id: String(job._id),
-      },
-      { $set: { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } },
-      { returnUpdatedDocs: true },
-    );
-    return res.numAffected > 0 && res.affectedDocuments ? toJob(res.affectedDocuments as Doc) : undefined;
+  lockJob(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<JobParameters | undefined> {
+    if (!job._id) return Promise.resolve(undefined);
+    const next = job.nextRunAt ? new Date(job.nextRunAt).getTime() : null;
+    return this.database.write(() => {
+      const [doc] = this.rows(
+        'id = ? AND name = ? AND locked_at IS NULL AND disabled = 0 AND next_run_at IS ?',
+        [String(job._id), job.name, next],
+      );
+      if (!doc) return undefined;
+      return toJob(
+        this.change([doc], { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null })[0],
+      );
+    });
   }
 
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
-    await this.jobs.updateAsync(
-      { _id: String(job._id), nextRunAt: { $ne: null } },
-      { $set: { lockedAt: null } },
-    );
+    await this.database.write(() => {
+      this.change(this.rows('id = ? AND next_run_at IS NOT NULL', [String(job._id)]), { lockedAt: null });
+    });
   }
 
   async unlockJobs(jobIds: string[]): Promise<void> {
-    await this.jobs.updateAsync(
-      { _id: { $in: jobIds.map(String) } },
-      { $set: { lockedAt: null } },
-      { multi: true },
-    );
+    if (jobIds.length === 0) return;
+    await this.database.write(() => {
+      this.change(this.selected({ ids: jobIds }), { lockedAt: null });
+    });
   }
 
-  async getNextJobToRun(
+  getNextJobToRun(
     jobName: string,
     nextScanAt: Date,
     lockDeadline: Date,
     now: Date | undefined,
     options?: { lastModifiedBy?: string },
   ): Promise<JobParameters | undefined> {
-    const where = {
-      name: jobName,
-      disabled: { $ne: true },
-      // $ne: null because nedb, unlike MongoDB, lets null satisfy range comparisons.
-      $or: [
-        { lockedAt: null, nextRunAt: { $ne: null, $lte: nextScanAt } },
-        { lockedAt: { $ne: null, $lte: lockDeadline } },
-      ],
-    };
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const [candidate] = (await this.jobs
-        .findAsync(where)
-        .sort({ nextRunAt: 1, priority: -1 })
-        .limit(1)) as Doc[];
-      if (!candidate) return undefined;
-      const res = await this.jobs.updateAsync(
-        { ...where, _id: candidate._id },
-        { $set: { lockedAt: now ?? new Date(), lastModifiedBy: options?.lastModifiedBy ?? null } },
-        { returnUpdatedDocs: true },
+    return this.database.write(() => {
+      const [doc] = this.rows(
+        `name = ? AND disabled = 0 AND ((locked_at IS NULL AND next_run_at <= ?) OR locked_at <= ?)`,
+        [jobName, nextScanAt.getTime(), lockDeadline.getTime()],
+        ' ORDER BY next_run_at ASC, priority DESC LIMIT 1',
       );
-      if (res.numAffected > 0 && res.affectedDocuments) return toJob(res.affectedDocuments as Doc);
-    }
-    return undefined;
+      if (!doc) return undefined;
+      return toJob(
+        this.change([doc], {
+          lockedAt: now ?? new Date(),
+          lastModifiedBy: options?.lastModifiedBy ?? null,
+        })[0],
+      );
+    });
   }
 }
 
@@ -305,7 +334,7 @@ export class EmbeddedAgendaBackend implements AgendaBackend {
   readonly repository: EmbeddedJobRepository;
   readonly ownsConnection = false;
 
-  constructor(database: EmbeddedDatabase) {
+  constructor(database: SqliteDatabase) {
     this.repository = new EmbeddedJobRepository(database);
   }
 
@@ -314,6 +343,6 @@ export class EmbeddedAgendaBackend implements AgendaBackend {
   }
 
   async disconnect(): Promise<void> {
-    // The store owns the files; closing the store closes them.
+    // The store owns the file; closing the store closes it.
   }
 }

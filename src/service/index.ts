@@ -4,7 +4,7 @@ import type { SquallConfig } from '../config/index.js';
 import { EventBus } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
-import { openStore } from '../store/index.js';
+import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from '../scale/redis.js';
 import type { Services } from './types.js';
@@ -52,7 +52,24 @@ export function hasRole(config: SquallConfig, role: string): boolean {
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const subsystems = options.subsystems ?? [];
-  const store = await openStore({ dataDir: config.data_dir, mongoUrl: config.store.url });
+  secureDataDir(config.data_dir);
+  const store = await openStore({
+    dataDir: config.data_dir,
+    mongoUrl: config.store.url,
+    cacheMb: config.store.cache_mb,
+    check: config.store.check_on_start,
+    onMigrationProgress: (p) =>
+      logger.info(
+        p,
+        `importing the old (nedb) store: ${p.file} (${p.fileIndex}/${p.files}), ${p.records} records`,
+      ),
+  });
+  store.embedded?.checked.catch((err: unknown) =>
+    logger.fatal(
+      { err },
+      'the store file is damaged: stop Squall and restore it (see README, "Where data lives")',
+    ),
+  );
   if (await store.mongo?.scansById())
     logger.warn(
       'this FerretDB reads a whole collection for every lookup by _id (FerretDB 1.x on SQLite does not use its _id index), ' +

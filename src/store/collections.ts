@@ -37,6 +37,8 @@ export const COLLECTIONS = {
     indexes: [
       { fields: { start_timestamp: -1 } },
       { fields: { status: 1 } },
+      // Retention: completed executions that ended before a cutoff.
+      { fields: { end_timestamp: 1 } },
       { fields: { 'action.ref': 1 } },
       { fields: { parent: 1 } },
       { fields: { 'context.user': 1 } },
@@ -78,7 +80,7 @@ export const COLLECTIONS = {
       { fields: { trace_tag: 1 } },
       { fields: { start_timestamp: -1 } },
       // traceHolding(): every completed execution looks up its trace for the action trigger.
-      { fields: { 'action_executions.object_id': 1 } },
+      { fields: { 'action_executions.object_id': 1 }, multikey: true },
     ],
   },
   audit: {

@@ -1,7 +1,7 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { COLLECTIONS, type CollectionKey } from './collections.js';
-import { EmbeddedDatabase } from './embedded/index.js';
 import { MongoDatabase } from './mongo/index.js';
 import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
@@ -11,6 +11,12 @@ export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';
+export { SqliteDatabase, STORE_FILE } from './sqlite/database.js';
+export { JOBS_TABLE, PUT_JOB_SQL, createJobsTable, jobModel, jobRow } from './sqlite/jobs-table.js';
+import { SqliteDatabase, STORE_FILE } from './sqlite/database.js';
+import { importNedbIfPresent, type MigrationProgress } from './sqlite/migrate.js';
+export { importNedb, readNedbFile, NEDB_DIR, NEDB_KEPT_DIR } from './sqlite/migrate.js';
+export type { MigrationProgress, MigrationResult, DamagedLine } from './sqlite/migrate.js';
 export { MongoDatabase, planScansTable } from './mongo/index.js';
 
 export type StoreKind = 'embedded' | 'mongo';
@@ -52,8 +58,18 @@ export interface Store {
   claim(key: string, owner: string): Promise<boolean>;
   /** Gives back a claim; only its owner's release has an effect. */
   release(key: string, owner: string): Promise<boolean>;
+  /**
+   * Resolves once every write issued so far is on disk. Each write already resolves only then;
+   * this is for a caller that fired writes without awaiting them. Immediate on MongoDB.
+   */
+  sync(): Promise<void>;
+  /**
+   * Commits the writes `fn` makes together (one transaction on the embedded store): the records of
+   * one step, such as an execution's status and its register entry. Runs `fn` as is on MongoDB.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** The underlying database, for Agenda's job repository. */
-  readonly embedded?: EmbeddedDatabase;
+  readonly embedded?: SqliteDatabase;
   readonly mongo?: MongoDatabase;
   close(): Promise<void>;
 }
@@ -62,6 +78,12 @@ export interface OpenStoreOptions {
   /** mongodb://… selects MongoDB; otherwise the embedded store under dataDir. */
   mongoUrl?: string;
   dataDir: string;
+  /** The embedded store's page cache in MiB (its memory, whatever the history holds). */
+  cacheMb?: number;
+  /** Check the embedded store's file for damage when opening it (default true). */
+  check?: boolean;
+  /** Told how an import of an old (nedb) data directory advances. */
+  onMigrationProgress?: (progress: MigrationProgress) => void;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
@@ -72,20 +94,46 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       kind: 'mongo',
       ...(collections as unknown as StoreCollections),
       mongo,
+      sync: () => Promise.resolve(),
+      transaction: (fn) => fn(),
       close: () => mongo.close(),
     });
   }
-  const embedded = new EmbeddedDatabase(path.join(options.dataDir, 'db'));
-  const collections = await embedded.openAll();
-  return withClaims({
-    kind: 'embedded',
-    ...(collections as unknown as StoreCollections),
-    embedded,
-    close: () => embedded.close(),
+  secureDataDir(options.dataDir);
+  const embedded = new SqliteDatabase(path.join(options.dataDir, STORE_FILE), {
+    cacheMb: options.cacheMb,
+    check: options.check,
   });
+  try {
+    const collections = embedded.openAll();
+    await importNedbIfPresent(options.dataDir, embedded, options.onMigrationProgress);
+    return withClaims({
+      kind: 'embedded',
+      ...(collections as unknown as StoreCollections),
+      embedded,
+      sync: () => embedded.sync(),
+      transaction: (fn) => embedded.transaction(fn),
+      close: async () => embedded.close(),
+    });
+  } catch (err) {
+    embedded.close();
+    throw err;
+  }
 }
 
-type StoreCollections = Omit<Store, 'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo'>;
+/**
+ * The data directory holds the records, keys and results: readable by Squall's user only. Made
+ * 0700 when created, and tightened when an older Squall left it open to others.
+ */
+export function secureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+type StoreCollections = Omit<
+  Store,
+  'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo' | 'sync' | 'transaction'
+>;
 
 function withClaims(store: Omit<Store, 'claim' | 'release'>): Store {
   return {

@@ -57,6 +57,11 @@ export interface IndexSpec {
   fields: Record<string, 1 | -1>;
   unique?: boolean;
   sparse?: boolean;
+  /**
+   * The path crosses an array (`action_executions.object_id`): MongoDB indexes every element; the
+   * embedded store, which indexes one scalar per record, matches such a field without its index.
+   */
+  multikey?: boolean;
 }
 
 export interface CollectionSpec {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'vitest';
@@ -82,3 +82,10 @@ export const STORE_TARGETS: StoreTarget[] = [
     },
   },
 ];
+
+/** The embedded store's files under a data directory (the database and its write-ahead log). */
+export function embeddedStoreFiles(dataDir: string): string[] {
+  return readdirSync(dataDir)
+    .filter((f) => f.startsWith('squall.db'))
+    .map((f) => path.join(dataDir, f));
+}

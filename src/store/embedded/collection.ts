@@ -11,7 +11,7 @@ const RANGE_OPERATORS = ['$lt', '$lte', '$gt', '$gte'];
  * nedb compares with JavaScript's operators, so null satisfies `$lte: 5` (null coerces to 0);
  * MongoDB never matches null or a missing field with a range. Guarding keeps the stores alike.
  */
-function guardRanges(filter: Doc): Doc {
+export function guardRanges(filter: Doc): Doc {
   const out: Doc = {};
   for (const [k, v] of Object.entries(filter)) {
     if ((k === '$or' || k === '$and') && Array.isArray(v)) out[k] = v.map((f) => guardRanges(f as Doc));

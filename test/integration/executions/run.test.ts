@@ -1,9 +1,13 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import {
+  STORE_TARGETS,
+  describeWithServer,
+  embeddedStoreFiles,
+  freshMongoUrl,
+} from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -156,9 +160,9 @@ for (const target of STORE_TARGETS) {
         const raw = await svc.services.store.executions.get(id);
         expect(JSON.stringify(raw)).not.toContain(secret);
         if (target.kind === 'embedded') {
-          const dbDir = path.join(svc.config.data_dir, 'db');
-          for (const f of readdirSync(dbDir))
-            expect(readFileSync(path.join(dbDir, f), 'utf8')).not.toContain(secret);
+          const files = embeddedStoreFiles(svc.config.data_dir);
+          expect(files.length).toBeGreaterThan(0);
+          for (const f of files) expect(readFileSync(f, 'latin1')).not.toContain(secret);
         }
       });
     },

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SquallEvent } from '../../../src/events/index.js';
 import { getKeyValueService } from '../../../src/kv/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
+import { embeddedStoreFiles } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 
 let api: TestApi;
@@ -15,13 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 describe('secrets', () => {
   const PLAINTEXT = 'correct-horse-battery-staple-42';
@@ -43,9 +37,9 @@ describe('secrets', () => {
     expect(raw?.value).toMatch(/^[0-9A-F]+$/);
     expect(JSON.stringify(raw)).not.toContain(PLAINTEXT);
 
-    const dbFiles = filesUnder(path.join(api.dataDir, 'db'));
+    const dbFiles = embeddedStoreFiles(api.dataDir);
     expect(dbFiles.length).toBeGreaterThan(0);
-    const kvFile = dbFiles.map((f) => readFileSync(f, 'utf8')).join('\n');
+    const kvFile = dbFiles.map((f) => readFileSync(f, 'latin1')).join('\n');
     expect(kvFile).toContain(raw!.value); // the write reached the files…
     expect(kvFile).not.toContain(PLAINTEXT); // …as ciphertext only
     expect(statSync(path.join(api.dataDir, 'keys', 'datastore.key')).mode & 0o777).toBe(0o600);

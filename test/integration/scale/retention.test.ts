@@ -102,6 +102,18 @@ for (const target of STORE_TARGETS) {
         expect(await exists(store.executions, recent)).toBe(true);
       });
 
+      it('keeps at most executions_max_count completed executions, deleting the oldest with their records', async () => {
+        await store.executions.deleteMany({});
+        const byAge = [];
+        for (const days of [5, 4, 3, 2, 1]) byAge.push(await execution('succeeded', days));
+        const running = await execution('running', null);
+        const report = await retention({ executions_max_count: 2 }).collect();
+        expect(report).toMatchObject({ executions: 3, execution_output: 3, workflow_states: 3 });
+        for (const id of byAge.slice(0, 3)) expect(await exists(store.executions, id)).toBe(false);
+        for (const id of [...byAge.slice(3), running]) expect(await exists(store.executions, id)).toBe(true);
+        expect(await retention({ executions_max_count: 2 }).collect()).toEqual({});
+      });
+
       it('deletes old trigger instances, rule enforcements, traces, expired tokens and answered inquiries; keeps pending inquiries and newer records', async () => {
         const put = async (coll: { insert(r: never): Promise<unknown> }, rec: Rec) => {
           await coll.insert(rec as never);

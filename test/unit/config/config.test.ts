@@ -36,6 +36,22 @@ describe('configuration', () => {
     expect(config.roles).toEqual(['all']);
   });
 
+  it('keeps history bounded by default: retention on, with its limits shown by `config show`', () => {
+    const { cwd } = configFile('');
+    const { config } = loadConfig({ cwd, env: {} });
+    expect(config.retention).toMatchObject({
+      executions_days: 30,
+      executions_max_count: 100000,
+      trigger_instances_days: 30,
+      rule_enforcements_days: 30,
+      traces_days: 30,
+    });
+    expect(maskConfig(config)).toMatchObject({
+      retention: { executions_days: 30, executions_max_count: 100000 },
+    });
+    expect(config.store).toMatchObject({ cache_mb: 16, check_on_start: true });
+  });
+
   it('reads ./squall.yaml and lets SQUALL_* variables and flags override it, in that order', () => {
     const { cwd } = configFile('api:\n  port: 9200\n  host: 0.0.0.0\nlog:\n  level: debug\n');
     const { config } = loadConfig({

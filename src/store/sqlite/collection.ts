@@ -1,0 +1,270 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ConflictError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import { Codec } from '../codec.js';
+import { guardRanges } from '../embedded/collection.js';
+import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { SqliteDatabase } from './database.js';
+import { indexedFields, orderBy, plan } from './query.js';
+
+type Doc = Record<string, unknown>;
+
+/**
+ * nedb's matcher and update operators: the semantics the embedded store has always had (MongoDB's,
+ * with ranges guarded against null), now applied to records read from SQLite.
+ */
+const require = createRequire(import.meta.url);
+const model = require('@seald-io/nedb/lib/model.js') as {
+  match(doc: Doc, query: Doc): boolean;
+  modify(doc: Doc, update: Doc): Doc;
+  deepCopy(doc: Doc, strictKeys?: boolean): Doc;
+  getDotValue(doc: Doc, field: string): unknown;
+  checkObject(doc: Doc): void;
+};
+
+interface Row {
+  id: string;
+  doc: string;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = String((err as { code?: string })?.code ?? '');
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function toRow(doc: Doc): [string, string] {
+  const { _id, ...rest } = doc;
+  return [String(_id), JSON.stringify(rest)];
+}
+
+function fromRow(row: Row): Doc {
+  return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+}
+
+/** MongoDB-style projection of a stored document (as nedb's cursor applies it). */
+function project(doc: Doc, projection: Record<string, 0 | 1> | undefined): Doc {
+  if (!projection || Object.keys(projection).length === 0) return doc;
+  const { _id: keepId, ...rest } = projection;
+  const keys = Object.keys(rest);
+  let out: Doc;
+  if (keys.length === 0 || rest[keys[0]] === 0) {
+    out = { ...doc };
+    for (const k of keys) out = model.modify(out, { $unset: { [k]: true } });
+  } else {
+    const $set: Doc = {};
+    for (const k of keys) {
+      const v = model.getDotValue(doc, k);
+      if (v !== undefined) $set[k] = v;
+    }
+    out = model.modify({}, { $set });
+  }
+  if (keepId === 0) delete out._id;
+  else out._id = doc._id;
+  return out;
+}
+
+/** One collection as a table of (id, JSON document), with an index per declared index. */
+export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
+  readonly name: string;
+  private readonly codec: Codec;
+  private readonly indexed: Set<string>;
+  private readonly table: string;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(
+    readonly spec: CollectionSpec,
+    private readonly database: SqliteDatabase,
+  ) {
+    this.name = spec.name;
+    this.codec = new Codec(spec);
+    this.indexed = indexedFields(spec);
+    this.table = `"${spec.name.replace(/"/g, '""')}"`;
+  }
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.database.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private conflict(err: unknown, id?: unknown): never {
+    if (isUniqueViolation(err)) {
+      throw new ConflictError(`a ${this.name} record with the same key already exists`, {
+        collection: this.name,
+        id,
+      });
+    }
+    throw err;
+  }
+
+  /** The stored documents matching an encoded filter, in order, after skip and limit. */
+  private select(filter: Doc, options: FindOptions = {}): Doc[] {
+    const guarded = guardRanges(filter);
+    const { where, params, exact } = plan(guarded, this.indexed);
+    const order = orderBy(this.codec.sort(options.sort));
+    const limit = options.limit !== undefined && options.limit >= 0 ? options.limit : undefined;
+    const skip = options.skip ?? 0;
+    if (exact) {
+      const sql = `SELECT id, doc FROM ${this.table} WHERE ${where} ORDER BY ${order}${
+        limit !== undefined ? ' LIMIT ? OFFSET ?' : skip ? ' LIMIT -1 OFFSET ?' : ''
+      }`;
+      const bound = limit !== undefined ? [...params, limit, skip] : skip ? [...params, skip] : params;
+      return (this.statement(sql).all(...bound) as Row[]).map(fromRow);
+    }
+    const out: Doc[] = [];
+    if (limit === 0) return out;
+    let skipped = 0;
+    const sql = `SELECT id, doc FROM ${this.table} WHERE ${where} ORDER BY ${order}`;
+    for (const row of this.statement(sql).iterate(...params) as IterableIterator<Row>) {
+      const doc = fromRow(row);
+      if (!model.match(doc, guarded)) continue;
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
+      out.push(doc);
+      if (limit !== undefined && out.length >= limit) break;
+    }
+    return out;
+  }
+
+  private decode(doc: Doc): T {
+    return this.codec.decode<T>(doc) as T;
+  }
+
+  private insertRow(doc: Doc): void {
+    model.checkObject(doc);
+    try {
+      this.statement(`INSERT INTO ${this.table} (id, doc) VALUES (?, ?)`).run(...toRow(doc));
+    } catch (err) {
+      this.conflict(err, doc._id);
+    }
+  }
+
+  private updateRow(doc: Doc): void {
+    try {
+      const [id, text] = toRow(doc);
+      this.statement(`UPDATE ${this.table} SET doc = ? WHERE id = ?`).run(text, id);
+    } catch (err) {
+      this.conflict(err, doc._id);
+    }
+  }
+
+  insert(doc: T): Promise<T> {
+    const encoded = this.codec.encode(doc as unknown as Doc);
+    return this.database.write(() => {
+      this.insertRow(encoded);
+      return doc;
+    });
+  }
+
+  insertMany(docs: T[]): Promise<void> {
+    if (docs.length === 0) return Promise.resolve();
+    const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc));
+    return this.database.write(() => {
+      for (const doc of encoded) this.insertRow(doc);
+    });
+  }
+
+  get(id: string): Promise<T | null> {
+    return this.database.read(() => {
+      const row = this.statement(`SELECT id, doc FROM ${this.table} WHERE id = ?`).get(id) as Row | undefined;
+      return row ? this.decode(fromRow(row)) : null;
+    });
+  }
+
+  async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
+    const rows = await this.find(filter, { ...options, limit: 1 });
+    return rows[0] ?? null;
+  }
+
+  find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
+    return this.database.read(() => {
+      const projection = this.codec.projection(options.projection);
+      return this.select(this.codec.filter(filter), options).map((d) => this.decode(project(d, projection)));
+    });
+  }
+
+  count(filter: Filter = {}): Promise<number> {
+    return this.database.read(() => {
+      const guarded = guardRanges(this.codec.filter(filter));
+      const { where, params, exact } = plan(guarded, this.indexed);
+      if (exact) {
+        return (
+          this.statement(`SELECT count(*) AS n FROM ${this.table} WHERE ${where}`).get(...params) as {
+            n: number;
+          }
+        ).n;
+      }
+      return this.select(guarded).length;
+    });
+  }
+
+  updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
+    const query = this.codec.filter(filter);
+    const encoded = this.codec.update(update) as Doc;
+    return this.database.write(() => {
+      const [current] = this.select(query, { limit: 1 });
+      if (current) {
+        const next = model.modify(current, encoded);
+        this.updateRow(next);
+        return this.decode(next);
+      }
+      if (!options.upsert) return null;
+      const base = model.deepCopy(query, true);
+      const next = model.modify(base, encoded);
+      next._id ??= newId();
+      this.insertRow(next);
+      return this.decode(next);
+    });
+  }
+
+  updateMany(filter: Filter, update: Update): Promise<number> {
+    const query = this.codec.filter(filter);
+    const encoded = this.codec.update(update) as Doc;
+    return this.database.write(() => {
+      const matched = this.select(query);
+      for (const doc of matched) this.updateRow(model.modify(doc, encoded));
+      return matched.length;
+    });
+  }
+
+  replace(doc: T): Promise<T> {
+    const encoded = this.codec.encode(doc as unknown as Doc);
+    return this.database.write(() => {
+      model.checkObject(encoded);
+      try {
+        this.statement(
+          `INSERT INTO ${this.table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`,
+        ).run(...toRow(encoded));
+      } catch (err) {
+        this.conflict(err, doc.id);
+      }
+      return doc;
+    });
+  }
+
+  deleteOne(filter: Filter): Promise<boolean> {
+    const query = this.codec.filter(filter);
+    return this.database.write(() => {
+      const [doc] = this.select(query, { limit: 1 });
+      if (!doc) return false;
+      this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(String(doc._id));
+      return true;
+    });
+  }
+
+  deleteMany(filter: Filter): Promise<number> {
+    const query = this.codec.filter(filter);
+    return this.database.write(() => {
+      const ids = this.select(query).map((d) => String(d._id));
+      const del = this.statement(`DELETE FROM ${this.table} WHERE id = ?`);
+      for (const id of ids) del.run(id);
+      return ids.length;
+    });
+  }
+}

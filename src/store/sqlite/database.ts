@@ -1,0 +1,349 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmodSync, closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SquallError } from '../../errors.js';
+import { COLLECTIONS, type CollectionKey } from '../collections.js';
+import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
+import { SqliteCollection } from './collection.js';
+import { fieldExpr } from './query.js';
+
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3') as typeof BetterSqlite3;
+
+export type Sqlite = BetterSqlite3.Database;
+
+/** Up to this size the file is checked before the store opens (~0.1 s here); beyond, in the background. */
+const CHECK_INLINE_BYTES = 64 * 1024 * 1024;
+
+/** The file the embedded store keeps its records in, under the data directory. */
+export const STORE_FILE = 'squall.db';
+
+export interface SqliteOptions {
+  /** Page cache per connection, in MiB: the store's memory, whatever the history holds. */
+  cacheMb?: number;
+  /** Run PRAGMA quick_check when opening (reads every page; see README for its cost). */
+  check?: boolean;
+  /** Files up to this size are checked before opening; larger ones on a worker thread. */
+  checkInlineBytes?: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function quoteName(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A SQLite error that says the file is damaged, or not a database at all. */
+export function isCorruption(err: unknown): boolean {
+  const code = String((err as { code?: string })?.code ?? '');
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+}
+
+export function corruptStore(file: string, detail: string): SquallError {
+  return new SquallError(
+    'STORE_CORRUPT',
+    `the store file ${file} is damaged (${detail}). Squall did not modify it. Restore it from a backup, ` +
+      `or move it aside and start again (sqlite3 "${file}" ".recover" can salvage what is readable).`,
+    { file },
+  );
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode.
+ *
+ * Durability: a committed transaction is on disk once its WAL frames are fsync'd: SQLite replays
+ * the WAL up to the last commit frame whose checksums hold (https://www.sqlite.org/wal.html,
+ * https://www.sqlite.org/fileformat2.html#walformat). synchronous=FULL would fsync inside COMMIT,
+ * blocking the event loop for the whole fsync (~4 ms here); instead SQLite runs with
+ * synchronous=NORMAL (still safe from corruption; it syncs around checkpoints) and this class
+ * fsyncs the WAL itself on libuv's thread pool after each commit, before acknowledging the writes
+ * of that commit. The on-disk state an acknowledgement promises is the one FULL gives.
+ *
+ * Writes are group-committed: the first write of an event-loop turn opens a transaction, every
+ * write of that turn runs inside it (each in its own savepoint, so one failed write undoes only
+ * itself), and the turn's end commits them. Commits made while an fsync runs share the next one.
+ * A write's promise resolves only once it is on disk; if an fsync fails, its writes reject and the
+ * store refuses writes from then on (the kernel may have dropped the unwritten pages).
+ *
+ * Atomicity: better-sqlite3 runs statements synchronously on the one connection, so the read and
+ * the write of a conditional update happen with no other operation in between.
+ */
+export class SqliteDatabase {
+  readonly db: Sqlite;
+  private waiters: Waiter[] = [];
+  private open = false;
+  private readonly tables = new Set<string>();
+  private closed = false;
+  /** Set inside transaction(): writes resolve at once, and the commit waits for the scope. */
+  private readonly scope = new AsyncLocalStorage<true>();
+  private held = 0;
+  /**
+   * PRAGMA quick_check over the whole file: done before opening when the file is small, otherwise
+   * on a worker thread, so start-up does not grow with the history. Rejects with STORE_CORRUPT.
+   */
+  checked: Promise<void> = Promise.resolve();
+  /** Transactions committed since the store opened (for benchmarks). */
+  commits = 0;
+  /** fsyncs of the WAL since the store opened (for benchmarks). */
+  fsyncs = 0;
+  /** Committed, waiting for the next fsync of the WAL. */
+  private unsynced: Waiter[] = [];
+  /** Committed, in the fsync running now. */
+  private syncing?: Waiter[];
+  private walFd?: number;
+  private failed?: Error;
+  /** How the WAL is fsync'd: replaced in tests to inject a failing disk. */
+  fsync: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void = fsync;
+
+  constructor(
+    readonly file: string,
+    options: SqliteOptions = {},
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // SQLite creates the -wal and -shm files with the main file's permissions.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    else if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 16)}`);
+      this.db.pragma('temp_store = FILE');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = OFF');
+      this.savepoint = this.db.transaction((op: () => unknown) => op());
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
+      );
+      // Reading the schema fails at once on a file that is not a database or has a damaged header.
+      this.db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      if (options.check !== false) this.checked = this.check(options.checkInlineBytes ?? CHECK_INLINE_BYTES);
+    } catch (err) {
+      if (isCorruption(err)) throw corruptStore(file, (err as Error).message);
+      throw err;
+    }
+  }
+
+  private check(inlineBytes: number): Promise<void> {
+    if (statSync(this.file).size <= inlineBytes) {
+      const result = this.db.pragma('quick_check', { simple: true });
+      if (result !== 'ok') throw corruptStore(this.file, String(result));
+      return Promise.resolve();
+    }
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.module);
+       const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+       try { parentPort.postMessage(db.pragma('quick_check', { simple: true })); }
+       catch (err) { parentPort.postMessage(String(err && err.message || err)); }
+       finally { db.close(); }`,
+      { eval: true, workerData: { module: require.resolve('better-sqlite3'), file: this.file } },
+    );
+    worker.unref();
+    return new Promise<void>((resolve, reject) => {
+      worker.once('message', (result: unknown) =>
+        result === 'ok' ? resolve() : reject(corruptStore(this.file, String(result))),
+      );
+      worker.once('error', reject);
+    });
+  }
+
+  /** Creates the table and indexes of a collection (once). */
+  ensureTable(spec: CollectionSpec): void {
+    if (this.tables.has(spec.name)) return;
+    const table = quoteName(spec.name);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)`);
+    for (const index of spec.indexes) {
+      if (index.multikey) continue;
+      const fields = Object.keys(index.fields);
+      const name = quoteName(`${spec.name}__${fields.join('__')}`);
+      const exprs = fields.map((f) => `${fieldExpr(f)}${index.fields[f] < 0 ? ' DESC' : ''}`);
+      const where = index.sparse
+        ? ` WHERE ${fields.map((f) => `${fieldExpr(f)} IS NOT NULL`).join(' AND ')}`
+        : '';
+      this.db.exec(
+        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${table} (${exprs.join(', ')})${where}`,
+      );
+    }
+    this.tables.add(spec.name);
+  }
+
+  collection<T extends StoredRecord>(spec: CollectionSpec): Collection<T> {
+    this.ensureTable(spec);
+    return new SqliteCollection<T>(spec, this);
+  }
+
+  openAll(): Record<CollectionKey, Collection<StoredRecord>> {
+    const out = {} as Record<CollectionKey, Collection<StoredRecord>>;
+    for (const [key, spec] of Object.entries(COLLECTIONS)) {
+      out[key as CollectionKey] = this.collection(spec as CollectionSpec);
+    }
+    return out;
+  }
+
+  /** Runs a read now (it sees this process's writes, committed or about to be). */
+  read<T>(op: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.guard(op));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Runs a write now, inside this turn's transaction, and resolves once that transaction is
+   * committed to disk. A write that throws is undone alone, and rejects at once.
+   */
+  write<T>(op: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
+    if (this.failed) return Promise.reject(this.failed);
+    let result: T;
+    try {
+      this.begin();
+      result = this.guard(() => this.savepoint(op) as T);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.scope.getStore()) return Promise.resolve(result);
+    return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: () => resolve(result), reject }));
+  }
+
+  /**
+   * Commits every write `fn` makes in one transaction with the writes around it: none of them is
+   * on disk before all are, and the result resolves once they are. Inside, a write resolves as
+   * soon as it ran, so `fn` runs on without giving other work a turn: keep it to store calls.
+   * Not a rollback scope: a write that ran stays when a later one fails.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.scope.getStore()) return fn();
+    this.held++;
+    let result: T;
+    try {
+      result = await this.scope.run(true, fn);
+    } finally {
+      this.held--;
+      if (this.held === 0 && this.open) setImmediate(() => this.commit());
+    }
+    await this.sync();
+    return result;
+  }
+
+  /** Resolves once every write issued so far is committed to disk. */
+  sync(): Promise<void> {
+    if (this.open) return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.syncing || this.unsynced.length > 0)
+      return new Promise((resolve, reject) => {
+        this.unsynced.push({ resolve, reject });
+        this.flush();
+      });
+    return Promise.resolve();
+  }
+
+  /** Runs a write in its own savepoint (better-sqlite3 nests a transaction that way). */
+  private savepoint!: (op: () => unknown) => unknown;
+
+  private guard<T>(op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      if (isCorruption(err)) throw corruptStore(this.file, (err as Error).message);
+      throw err;
+    }
+  }
+
+  private begin(): void {
+    if (this.open) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    this.open = true;
+    setImmediate(() => this.commit());
+  }
+
+  private commit(force = false): void {
+    if (!this.open || (this.held > 0 && !force)) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.open = false;
+    try {
+      this.db.exec('COMMIT');
+      this.commits++;
+    } catch (err) {
+      // The transaction is not on disk: every write of it fails, none is acknowledged.
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      const failure = isCorruption(err) ? corruptStore(this.file, (err as Error).message) : err;
+      for (const w of waiters) w.reject(failure);
+      return;
+    }
+    this.unsynced.push(...waiters);
+    this.flush();
+  }
+
+  /** The WAL's descriptor; on first use its directory entry is made durable too. */
+  private wal(): number {
+    if (this.walFd === undefined) {
+      this.walFd = openSync(`${this.file}-wal`, 'r');
+      const dir = openSync(path.dirname(this.file), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
+    return this.walFd;
+  }
+
+  /** Starts an fsync of the WAL for the commits waiting for one, unless one is running. */
+  private flush(): void {
+    if (this.syncing || this.unsynced.length === 0 || this.closed) return;
+    const batch = (this.syncing = this.unsynced);
+    this.unsynced = [];
+    let fd: number;
+    try {
+      fd = this.wal();
+    } catch (err) {
+      this.syncing = undefined;
+      this.fail(batch, err);
+      return;
+    }
+    this.fsync(fd, (err) => {
+      if (this.syncing !== batch) return; // close() settled them
+      this.syncing = undefined;
+      if (err) return this.fail(batch, err);
+      this.fsyncs++;
+      for (const w of batch) w.resolve();
+      this.flush();
+    });
+  }
+
+  private fail(batch: Waiter[], err: unknown): void {
+    this.failed ??= new SquallError(
+      'STORE_FSYNC_FAILED',
+      `could not make writes to ${this.file}-wal durable (${String((err as Error)?.message ?? err)}). ` +
+        'Writes since the last acknowledged one may not be on disk: the store refuses writes until Squall restarts.',
+      { file: this.file },
+    );
+    for (const w of [...batch, ...this.unsynced.splice(0)]) w.reject(this.failed);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.commit(true);
+    const pending = [...(this.syncing ?? []), ...this.unsynced.splice(0)];
+    this.syncing = undefined;
+    this.closed = true;
+    try {
+      if (pending.length > 0 && !this.failed) fsyncSync(this.wal());
+      for (const w of pending) w.resolve();
+    } catch (err) {
+      this.fail(pending, err);
+    } finally {
+      if (this.walFd !== undefined) closeSync(this.walFd);
+      this.db.close();
+    }
+  }
+}
