@@ -377,7 +377,6 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'delete',
     path: '/api/v1/rbac/role_assignments/:id',
-    responses: { 409: 'The assignment comes from a file under rbac/assignments; edit that file.' },
     summary: 'Take a role from a user (admin; id is <user>:<role>)',
     auth: 'account',
     responses: { 409: 'The role comes from a file, or removing it would leave no enabled admin.' },
