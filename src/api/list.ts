@@ -1,13 +1,13 @@
 import type { Request, Response } from 'express';
-import { SquallError } from '../errors.js';
+import { isAdmin } from '../auth/index.js';
+import { PermissionError, SquallError, ValidationError } from '../errors.js';
 import type { Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
 
 /** Query parameters every st2 list endpoint accepts. */
 export const listQuerySchema = {
   limit: {
     type: 'integer',
-    minimum: -1,
-    description: 'Page size (st2: -1 for all, capped by api.max_page_size).',
+    description: 'Page size; -1 for all (admins only). Above api.max_page_size only for admins, as in st2.',
   },
   offset: { type: 'integer', minimum: 0, default: 0, description: 'Number of records to skip.' },
   sort_asc: { type: 'boolean', description: 'Oldest first.' },
@@ -40,7 +40,52 @@ export interface ListOptions<T> {
   filter: Filter;
   sort: SortSpec;
   maxPageSize: number;
+  /**
+   * The page size when the request names none, from st2's openapi.yaml: 100 for most lists;
+   * `null` where st2 declares no default and answers everything (actions, rules, sensortypes).
+   */
+  defaultLimit?: number | null;
   present?: (record: T) => unknown;
+}
+
+/** st2's default page size of a list endpoint that declares one. */
+export const DEFAULT_PAGE_SIZE = 100;
+
+/**
+ * The page size of a list request, as st2's `validate_limit_query_param` decides it: `undefined`
+ * means all records. `-1` asks for all and a limit above api.max_page_size is allowed, both for
+ * admins only (403 otherwise); 0 and values below -1 are a 400.
+ */
+export function pageLimit(
+  req: Request,
+  maxPageSize: number,
+  defaultLimit: number | null = DEFAULT_PAGE_SIZE,
+): number | undefined {
+  const raw = (req.query as Record<string, unknown>).limit;
+  if (raw === undefined) return defaultLimit === null ? undefined : defaultLimit;
+  const limit = Number(raw);
+  const admin = isAdmin(requestUser(req));
+  if (limit === -1) {
+    if (!admin)
+      throw new PermissionError(
+        'Administrator access required to be able to specify limit=-1 and retrieve all the records',
+        { limit },
+      );
+    return undefined;
+  }
+  if (limit === 0)
+    throw new ValidationError(
+      `Limit, "${limit}" specified, must be a positive number or -1 for full result set.`,
+      { field: 'limit' },
+    );
+  if (limit <= -2)
+    throw new ValidationError(`Limit, "${limit}" specified, must be a positive number.`, { field: 'limit' });
+  if (limit > maxPageSize && !admin)
+    throw new PermissionError(`Limit "${limit}" specified, maximum value is "${maxPageSize}"`, {
+      limit,
+      max_page_size: maxPageSize,
+    });
+  return limit;
 }
 
 /** st2's list conventions: limit/offset, X-Total-Count and X-Limit headers, attribute selection. */
@@ -50,18 +95,22 @@ export async function listRecords<T extends StoredRecord>(
   options: ListOptions<T>,
 ): Promise<unknown[]> {
   const q = req.query as Record<string, unknown>;
-  const requested = q.limit === undefined ? options.maxPageSize : Number(q.limit);
-  const limit = requested === -1 || requested > options.maxPageSize ? options.maxPageSize : requested;
+  const limit = pageLimit(req, options.maxPageSize, options.defaultLimit);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
   if (q.sort_asc === true || q.sort_asc === 'true')
     sort = Object.fromEntries(Object.entries(sort).map(([k]) => [k, 1])) as SortSpec;
   const [rows, total] = await Promise.all([
-    options.collection.find(options.filter, { sort, skip: offset, limit }),
+    options.collection.find(options.filter, {
+      sort,
+      skip: offset,
+      ...(limit === undefined ? {} : { limit }),
+    }),
     options.collection.count(options.filter),
   ]);
   res.setHeader('X-Total-Count', String(total));
-  res.setHeader('X-Limit', String(limit));
+  // st2 sends X-Limit only for a bounded page.
+  if (limit !== undefined) res.setHeader('X-Limit', String(limit));
   const present = options.present ?? ((r: T) => r);
   return rows.map((r) =>
     selectAttributes(present(r as T), q.include_attributes as string, q.exclude_attributes as string),

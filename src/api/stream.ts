@@ -5,6 +5,7 @@ import { requestUser } from './list.js';
 import type { RouteModule } from './app.js';
 import type { ApiRouter } from './router.js';
 import { splitRef } from '../names.js';
+import { presentExecution } from '../executions/service.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
@@ -253,6 +254,23 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
               buffered = undefined;
               for (const send of pending) send();
             });
+        }
+        // An execution that ended before the client connected (a quick `st2 pack install`)
+        // would leave it waiting for an update that already went by: send its last one now.
+        if (endId && endEvent === 'st2.execution__update') {
+          void services.store.executions
+            .get(endId)
+            .then((record) => {
+              if (record && COMPLETED.has(record.status))
+                deliver({
+                  name: 'st2.execution__update',
+                  payload: presentExecution(record),
+                  timestamp: record.end_timestamp ?? new Date().toISOString(),
+                });
+            })
+            .catch((err) =>
+              services.logger.warn({ err, execution: endId }, 'could not read the followed execution'),
+            );
         }
         stream.onClose(unsubscribe);
         return undefined;

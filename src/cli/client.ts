@@ -6,6 +6,9 @@ import { SquallError } from '../errors.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:9101';
 
+/** Page size of `getAll`: st2's default max_page_size, which every user may ask for. */
+const PAGE_SIZE = 100;
+
 /** What `squall login` caches and what the CLI reads: ~/.config/squall/config.yaml. */
 export interface CliConfig {
   url?: string;
@@ -147,6 +150,22 @@ export class ApiClient {
 
   async get<T = unknown>(pathname: string, query?: RequestOptions['query']): Promise<T> {
     return (await this.request<T>('get', pathname, { query })).body;
+  }
+
+  /**
+   * Every record of a st2 list endpoint, a page at a time: st2 answers `limit=-1` and pages above
+   * api.max_page_size to admins only.
+   */
+  async getAll<T = unknown>(pathname: string, query: RequestOptions['query'] = {}): Promise<T[]> {
+    const out: T[] = [];
+    for (;;) {
+      const page = await this.request<T[]>('get', pathname, {
+        query: { ...query, limit: PAGE_SIZE, offset: out.length },
+      });
+      out.push(...page.body);
+      const total = Number(page.headers.get('X-Total-Count') ?? out.length);
+      if (page.body.length === 0 || out.length >= total) return out;
+    }
   }
 
   async post<T = unknown>(pathname: string, body?: unknown, options: RequestOptions = {}): Promise<T> {

@@ -43,6 +43,7 @@ export const contentRoutes: RouteModule = (router, services) => {
         filter,
         sort: { ref: 1 },
         maxPageSize: max,
+        defaultLimit: null, // st2 answers every action when no limit is given
         present: presentAction,
       });
     },
@@ -111,6 +112,7 @@ export const contentRoutes: RouteModule = (router, services) => {
         filter,
         sort: { ref: 1 },
         maxPageSize: max,
+        defaultLimit: null, // st2 answers every action when no limit is given
         present: (a) => ({
           ...presentAction(a),
           parameters: (a as { merged_parameters?: unknown }).merged_parameters ?? a.parameters,
@@ -194,6 +196,8 @@ export const contentRoutes: RouteModule = (router, services) => {
           filter,
           sort: { [key]: 1 },
           maxPageSize: max,
+          // st2 declares no default page size for sensortypes (all are answered).
+          defaultLimit: path === 'sensortypes' ? null : undefined,
         });
       },
     });

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { ConflictError, NotFoundError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
+import { RESERVED_PACK_REFS } from './schemas/index.js';
 
 /**
  * Pack install/remove on disk (st2-reference.md §14.4) and Exchange index search (§14.5).
@@ -164,6 +165,13 @@ async function readPackYaml(
       { source, file, field: 'ref' },
     );
   }
+  if (RESERVED_PACK_REFS.includes(ref)) {
+    throw new SquallError(
+      'PACK_NAME_RESERVED',
+      `${source}: pack ref "${ref}" is reserved for the pack bundled with Squall; a user pack cannot use it`,
+      { source, file, field: 'ref' },
+    );
+  }
   return {
     ref,
     version: d.version === undefined ? '' : String(d.version),
@@ -315,14 +323,99 @@ async function fetchSource(
  * dependencies recursively.
  */
 export async function installPack(source: string, options: InstallOptions): Promise<InstallReport> {
-  return installOne(source, options, new Map(), '(request)');
+  const staging = new Staging();
+  try {
+    const report = await installOne(source, options, new Map(), staging);
+    await staging.commit();
+    return report;
+  } catch (err) {
+    await staging.rollback();
+    throw err;
+  }
+}
+
+/**
+ * An install in progress: each step that changes what is live (a pack directory, a virtualenv)
+ * keeps what it replaced aside and says how to undo itself, so a failure anywhere — pip, npm, a
+ * dependency — puts back exactly what was there before, and success removes the kept copies.
+ */
+class Staging {
+  private undo: Array<() => Promise<void>> = [];
+  private kept: string[] = [];
+
+  /** Moves `live` (when present) aside; `rollback` removes whatever is at `live` and moves it back. */
+  async replace(live: string): Promise<void> {
+    const aside = join(dirname(live), `.previous-${newId()}-${basename(live)}`);
+    const had = await exists(live);
+    if (had) {
+      await rename(live, aside);
+      this.kept.push(aside);
+    }
+    this.undo.push(async () => {
+      await rm(live, { recursive: true, force: true });
+      if (had) await rename(aside, live);
+    });
+  }
+
+  async commit(): Promise<void> {
+    for (const dir of this.kept) await rm(dir, { recursive: true, force: true });
+    this.undo = [];
+    this.kept = [];
+  }
+
+  async rollback(): Promise<void> {
+    for (const step of this.undo.reverse()) await step();
+    this.undo = [];
+    this.kept = [];
+  }
+}
+
+/** pip's own words for which requirement failed and why, from its stderr. */
+export function pipFailure(stderr: string): { package?: string; reason: string } {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const last = (re: RegExp) => {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = re.exec(lines[i]);
+      if (m) return m;
+    }
+    return null;
+  };
+  const notFound = last(/No matching distribution found for (\S+)/);
+  if (notFound)
+    return {
+      package: notFound[1],
+      reason: 'no matching distribution found (no such package on the index, or no release for this Python)',
+    };
+  const build = last(/(?:Failed (?:building wheel for|to build)|Could not build wheels for) ([^\s,]+)/);
+  const metadata = last(
+    /^× (?:python setup\.py egg_info|Getting requirements to build wheel|Preparing metadata .*) did not run successfully/,
+  );
+  const building = last(/^(?:Collecting|Building wheel for|Preparing metadata for|Processing) (\S+)/);
+  // The build's own complaint, not pip's generic lines around it.
+  const compilerError = last(
+    /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
+  );
+  if (build || metadata) {
+    const pkg = build?.[1] ?? building?.[1];
+    return {
+      ...(pkg ? { package: pkg } : {}),
+      reason: `it failed to build${compilerError ? `: ${compilerError.input}` : ''}`,
+    };
+  }
+  const invalid = last(/Invalid requirement: '?([^'\s]+)'?/);
+  if (invalid) return { package: invalid[1], reason: 'invalid requirement line' };
+  const error = last(/^ERROR: (.*)/);
+  return {
+    ...(building ? { package: building[1] } : {}),
+    reason: error?.[1] ?? lines.filter(Boolean).slice(-1)[0] ?? 'pip failed',
+  };
 }
 
 async function installOne(
   source: string,
   options: InstallOptions,
   visiting: Map<string, string>,
-  requiredBy: string,
+  staging: Staging,
 ): Promise<InstallReport> {
   const packsDir = resolve(options.packsDir);
   await mkdir(packsDir, { recursive: true });
@@ -341,15 +434,11 @@ async function installOne(
       );
     }
     const dest = join(packsDir, meta.ref);
-    if (await exists(dest)) {
-      if (!options.force)
-        throw new ConflictError(
-          `pack "${meta.ref}" is already installed in ${dest}; use force to replace it`,
-          { pack: meta.ref, dir: dest },
-        );
-      await rm(dest, { recursive: true, force: true });
-    }
-    await rename(tmp, dest);
+    if ((await exists(dest)) && !options.force)
+      throw new ConflictError(`pack "${meta.ref}" is already installed in ${dest}; use force to replace it`, {
+        pack: meta.ref,
+        dir: dest,
+      });
     visiting.set(meta.ref, meta.version);
     report = {
       ref: meta.ref,
@@ -366,27 +455,45 @@ async function installOne(
     const progress = (step: InstallProgress['step'], message: string) =>
       options.onProgress?.({ step, pack: meta.ref, message });
 
-    if (await exists(join(dest, 'package.json'))) {
+    // node_modules is built in the staged copy (it moves with it); a virtualenv is not
+    // relocatable, so it is built in place with the previous one kept aside.
+    if (await exists(join(tmp, 'package.json'))) {
       progress('npm', 'npm install --omit=dev');
       await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
-        cwd: dest,
+        cwd: tmp,
       });
       report.nodeModules = true;
     }
-    if (await exists(join(dest, 'requirements.txt'))) {
+    if (await exists(join(tmp, 'requirements.txt'))) {
       const venv = join(resolve(options.virtualenvsDir), meta.ref);
-      await rm(venv, { recursive: true, force: true });
       await mkdir(resolve(options.virtualenvsDir), { recursive: true });
+      await staging.replace(venv);
       progress('venv', `python3 -m venv ${venv}`);
       await run(options.python ?? 'python3', ['-m', 'venv', ...(options.venvOptions ?? []), venv]);
       progress('pip', 'pip install -r requirements.txt');
-      await run(
-        join(venv, 'bin', 'pip'),
-        ['install', '--disable-pip-version-check', '--quiet', '-r', join(dest, 'requirements.txt')],
-        { cwd: dest },
-      );
+      try {
+        await run(
+          join(venv, 'bin', 'pip'),
+          ['install', '--disable-pip-version-check', '--quiet', '-r', join(tmp, 'requirements.txt')],
+          { cwd: tmp },
+        );
+      } catch (err) {
+        const stderr = String((err as SquallError).context?.stderr ?? (err as Error).message);
+        const failure = pipFailure(stderr);
+        throw new SquallError(
+          'PACK_REQUIREMENTS_FAILED',
+          `pack "${meta.ref}": pip could not install ${failure.package ?? 'its requirements'} from requirements.txt: ${failure.reason}; nothing was installed`,
+          {
+            pack: meta.ref,
+            ...(failure.package ? { package: failure.package } : {}),
+            stderr: stderr.slice(-4000),
+          },
+        );
+      }
       report.venv = venv;
     }
+    await staging.replace(dest);
+    await rename(tmp, dest);
 
     if (!options.skipDependencies) {
       for (const dep of meta.dependencies) {
@@ -440,7 +547,7 @@ async function installOne(
           spec.version ? `${depSource}=${spec.version}` : depSource,
           options,
           visiting,
-          meta.ref,
+          staging,
         );
         report.dependencies.push(sub);
         report.conflicts.push(...sub.conflicts);
@@ -450,7 +557,6 @@ async function installOne(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  void requiredBy;
   return report;
 }
 

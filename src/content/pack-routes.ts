@@ -1,9 +1,12 @@
 import type { RouteModule } from '../api/index.js';
-import { authorize } from '../api/index.js';
-import { SquallError } from '../errors.js';
-import { installPack, removePack, searchIndex } from './install.js';
+import { authorize, requestUser } from '../api/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError, SquallError } from '../errors.js';
+import { getExecutionService } from '../executions/subsystem.js';
+import { installPack, removePack, searchIndex, type InstallReport } from './install.js';
 import { BUNDLED_PACKS_DIR } from './index.js';
-import { registerPacks, unregisterPack } from './register.js';
+import { bundledRefs, registerPacks, unregisterPack } from './register.js';
 import { packSearchPaths } from './subsystem.js';
 
 /** Pack management: register (st2ctl reload), install, uninstall and index search (§14.4, §14.5). */
@@ -54,11 +57,78 @@ export const packManagementRoutes: RouteModule = (router, services) => {
     },
   });
 
+  /**
+   * st2 answers install and uninstall with `202 {execution_id}` and does the work in an execution
+   * (`packs.install`, `packs.uninstall`) that clients follow; so does Squall. What can be refused
+   * at once (bad input, a bundled pack) is refused before the execution starts.
+   */
+  const asExecution = (
+    req: Parameters<typeof requestUser>[0],
+    ref: string,
+    description: string,
+    parameters: Record<string, unknown>,
+    work: () => Promise<unknown>,
+  ) =>
+    getExecutionService(services)
+      // st2's packs.install and packs.uninstall are Orquesta workflows, and st2client prints a
+      // failed one as a workflow (its error on top); for other runner types it crashes on an
+      // argument the pack commands lack (`with_schema`).
+      .runBuiltin(
+        { ref, description, user: requestUser(req).name, parameters, shownRunnerType: 'orquesta' },
+        work,
+      )
+      .then((execution) => ({ execution_id: execution.id }));
+
+  const install = async (b: { packs: string[]; force: boolean; skip_dependencies: boolean }) => {
+    const { packs } = services.config;
+    const reports = [];
+    for (const source of b.packs) {
+      reports.push(
+        await installPack(source, {
+          packsDir: packs.install_dir!,
+          virtualenvsDir: packs.virtualenvs_dir!,
+          force: b.force,
+          skipDependencies: b.skip_dependencies,
+          indexSource: packs.index_url,
+          onProgress: (p) => services.logger.info({ progress: p }, 'pack install'),
+        }),
+      );
+    }
+    const refs = reports.flatMap(function collect(r): string[] {
+      return [r.ref, ...r.dependencies.flatMap(collect)];
+    });
+    const registered = await register(refs);
+    const installed: Array<InstallReport & { overrides_bundled?: string }> = reports.map((r) => {
+      const o = registered.overridden.find((x) => x.ref === r.ref);
+      return o ? { ...r, overrides_bundled: o.bundled } : r;
+    });
+    const warnings = installed.flatMap((r) => [
+      ...r.warnings,
+      ...r.conflicts.map(
+        (c) => `${c.pack} ${c.installed} is installed; ${c.requiredBy} requires ${c.requested}`,
+      ),
+      ...(r.overrides_bundled
+        ? [`${r.ref} replaces the bundled pack ${r.ref}; removing it brings the bundled one back`]
+        : []),
+    ]);
+    // st2's packs.install output (packs_list, warning_list, message) and Squall's details.
+    return {
+      packs_list: refs,
+      warning_list: warnings,
+      message: `Successfully installed packs: ${refs.join(', ')}`,
+      installed,
+      registered: registered.counts,
+      problems: registered.problems,
+    };
+  };
+
   router.add({
     method: 'post',
     path: '/api/v1/packs/install',
-    summary: 'Install packs from git URLs or paths (optionally =tag|branch|sha), then register them',
+    summary:
+      'Install packs from git URLs or paths (optionally =tag|branch|sha), then register them; answers the execution that does it',
     tag: 'packs',
+    status: 202,
     body: {
       type: 'object',
       required: ['packs'],
@@ -71,61 +141,61 @@ export const packManagementRoutes: RouteModule = (router, services) => {
     handler: async ({ req, body }) => {
       authorize(services, req, 'pack_install');
       const b = body as { packs: string[]; force: boolean; skip_dependencies: boolean };
-      const { packs } = services.config;
-      const reports = [];
-      for (const source of b.packs) {
-        reports.push(
-          await installPack(source, {
-            packsDir: packs.install_dir!,
-            virtualenvsDir: packs.virtualenvs_dir!,
-            force: b.force,
-            skipDependencies: b.skip_dependencies,
-            indexSource: packs.index_url,
-            onProgress: (p) => services.logger.info({ progress: p }, 'pack install'),
-          }),
-        );
-      }
-      const refs = reports.flatMap(function collect(r): string[] {
-        return [r.ref, ...r.dependencies.flatMap(collect)];
-      });
-      const registered = await register(refs);
-      return { installed: reports, registered: registered.counts, problems: registered.problems };
+      return asExecution(req, 'packs.install', 'Install packs and register them.', { ...b }, () =>
+        install(b),
+      );
     },
   });
 
-  router.add({
-    method: 'post',
-    path: '/api/v1/packs/uninstall',
-    responses: { 404: 'A pack named is not installed.' },
-    summary: 'Remove packs: their records and their files',
-    tag: 'packs',
-    body: {
-      type: 'object',
-      required: ['packs'],
-      properties: { packs: { type: 'array', minItems: 1, items: { type: 'string' } } },
-    },
-    handler: async ({ req, body }) => {
-      authorize(services, req, 'pack_uninstall');
-      const { packs } = services.config;
-      const removed: Record<string, string[]> = {};
-      for (const ref of (body as { packs: string[] }).packs) {
-        const record = await services.store.packs.findOne({ ref });
-        if (record && String(record.path).startsWith(BUNDLED_PACKS_DIR)) {
-          throw new SquallError(
-            'PACK_BUNDLED',
-            `pack "${ref}" is bundled with Squall and cannot be removed`,
-            { ref },
-          );
+  const uninstall = async (refs: string[]) => {
+    const { packs } = services.config;
+    const removed: Record<string, string[]> = {};
+    for (const ref of refs) {
+      await unregisterPack(services.store, ref);
+      removed[ref] = (
+        await removePack(ref, { packsDir: packs.install_dir!, virtualenvsDir: packs.virtualenvs_dir! })
+      ).removed;
+    }
+    // A removed pack that replaced a bundled one gives the bundled one back.
+    const bundled = await bundledRefs();
+    const restored = refs.filter((ref) => bundled.has(ref));
+    if (restored.length) await register(restored);
+    services.bus.publish('st2.pack__register', { removed: refs });
+    return { packs_list: refs, removed, ...(restored.length ? { restored_bundled: restored } : {}) };
+  };
+
+  for (const path of ['/api/v1/packs/uninstall', '/api/v1/packs/uninstall/:ref_or_id']) {
+    router.add({
+      method: 'post',
+      path,
+      responses: { 404: 'A pack named is not installed.' },
+      summary: 'Remove packs (their records and files); answers the execution that does it',
+      tag: 'packs',
+      status: 202,
+      body: {
+        type: 'object',
+        ...(path.endsWith('uninstall') ? { required: ['packs'] } : {}),
+        properties: { packs: { type: 'array', minItems: 1, items: { type: 'string' } } },
+      },
+      handler: async ({ req, body, params }) => {
+        authorize(services, req, 'pack_uninstall');
+        const refs = params.ref_or_id ? [params.ref_or_id] : (body as { packs: string[] }).packs;
+        for (const ref of refs) {
+          const record = await services.store.packs.findOne({ ref });
+          if (record && String(record.path).startsWith(BUNDLED_PACKS_DIR)) {
+            throw new SquallError(
+              'PACK_BUNDLED',
+              `pack "${ref}" is bundled with Squall and cannot be removed`,
+              { ref },
+            );
+          }
+          if (!record && !existsSync(join(services.config.packs.install_dir!, ref)))
+            throw new NotFoundError('pack', ref);
         }
-        await unregisterPack(services.store, ref);
-        removed[ref] = (
-          await removePack(ref, { packsDir: packs.install_dir!, virtualenvsDir: packs.virtualenvs_dir! })
-        ).removed;
-      }
-      services.bus.publish('st2.pack__register', { removed: Object.keys(removed) });
-      return { removed };
-    },
-  });
+        return asExecution(req, 'packs.uninstall', 'Remove packs.', { packs: refs }, () => uninstall(refs));
+      },
+    });
+  }
 
   router.add({
     method: 'post',
@@ -141,7 +211,12 @@ export const packManagementRoutes: RouteModule = (router, services) => {
           hint: 'set packs.index_url (URL or file path)',
         });
       const b = body as { query?: string; pack?: string };
-      return searchIndex(b.query ?? b.pack ?? '', index);
+      if (b.query !== undefined) return searchIndex(b.query, index);
+      // st2: `{pack}` is a lookup by name, answered with that one pack or an empty list.
+      const exact = (await searchIndex(b.pack ?? '', index)).find(
+        (p) => p.ref === b.pack || p.name === b.pack,
+      );
+      return exact ?? [];
     },
   });
 };

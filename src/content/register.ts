@@ -4,8 +4,10 @@ import { RUNNER_TYPES } from '../runners/catalog.js';
 import type { Collection, StoredRecord, Store } from '../store/index.js';
 import type { Logger } from '../log/index.js';
 import { newId } from '../ids.js';
-import { ConflictError } from '../errors.js';
-import { readdirSync, existsSync } from 'node:fs';
+import { ConflictError, SquallError } from '../errors.js';
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { RESERVED_PACK_REFS } from './schemas/index.js';
 import path from 'node:path';
 
 export interface RegisterOptions {
@@ -21,10 +23,24 @@ export interface RegisterOptions {
 export interface RegisterReport {
   packs: string[];
   counts: Record<string, number>;
+  /** Problems of the registered packs only (all packs when `only` is absent). */
   problems: ContentProblem[];
+  /** Bundled packs that a pack of the same ref from the search paths replaces. */
+  overridden: BundledOverride[];
 }
 
-/** Directories under each search path that hold a pack.yaml. */
+export interface BundledOverride {
+  ref: string;
+  /** The bundled copy that is not loaded. */
+  bundled: string;
+  /** The user's copy that is loaded instead. */
+  by: string;
+}
+
+/**
+ * Directories under each search path that hold a pack.yaml. Dot-directories are skipped: they
+ * are installs being staged (`.installing-*`) or kept for rollback (`.previous-*`).
+ */
 export function packDirsIn(paths: string[]): string[] {
   const out: string[] = [];
   for (const base of paths) {
@@ -34,11 +50,55 @@ export function packDirsIn(paths: string[]): string[] {
       continue;
     }
     for (const entry of readdirSync(base, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
       if (entry.isDirectory() && existsSync(path.join(base, entry.name, 'pack.yaml')))
         out.push(path.join(base, entry.name));
     }
   }
   return out;
+}
+
+/** The ref pack.yaml declares (ref, else name), or undefined when it cannot be read. */
+function declaredRef(dir: string): string | undefined {
+  try {
+    const data = yaml.load(readFileSync(path.join(dir, 'pack.yaml'), 'utf8')) as Record<string, unknown>;
+    const ref = data?.ref ?? data?.name;
+    return typeof ref === 'string' ? ref : undefined;
+  } catch {
+    return undefined; // the loader reports the broken pack.yaml under the pack's own directory
+  }
+}
+
+/** Refs of the packs bundled with Squall. */
+export async function bundledRefs(): Promise<Set<string>> {
+  return new Set((await bundledPackDirs()).map((dir) => declaredRef(dir) ?? path.basename(dir)));
+}
+
+/**
+ * The pack directories in load order. A pack installed by the user (or found in packs.paths)
+ * replaces the bundled pack of the same ref, except the reserved ones; the bundled copy is then
+ * not loaded at all, so it reports nothing.
+ */
+export async function packDirsByPrecedence(
+  packPaths: string[],
+): Promise<{ dirs: string[]; overridden: BundledOverride[] }> {
+  const userDirs = packDirsIn(packPaths);
+  const userRefs = new Map<string, string>();
+  for (const dir of userDirs) {
+    const ref = declaredRef(dir);
+    if (ref && !userRefs.has(ref)) userRefs.set(ref, dir);
+  }
+  const reserved: string[] = [];
+  const rest: string[] = [];
+  const overridden: BundledOverride[] = [];
+  for (const dir of await bundledPackDirs()) {
+    const ref = declaredRef(dir) ?? path.basename(dir);
+    const by = userRefs.get(ref);
+    if (RESERVED_PACK_REFS.includes(ref)) reserved.push(dir);
+    else if (by) overridden.push({ ref, bundled: dir, by });
+    else rest.push(dir);
+  }
+  return { dirs: [...reserved, ...userDirs, ...rest], overridden };
 }
 
 type KeyedRecord = StoredRecord & { ref: string };
@@ -119,7 +179,9 @@ export async function registerSystemContent(store: Store): Promise<void> {
 export async function registerPacks(options: RegisterOptions): Promise<RegisterReport> {
   const { store, logger } = options;
   await registerSystemContent(store);
-  const dirs = [...(await bundledPackDirs()), ...packDirsIn(options.packPaths)];
+  const { dirs, overridden } = await packDirsByPrecedence(options.packPaths);
+  // Every pack is loaded (rules of one pack refer to actions of others), but only the named ones
+  // are written and reported: a broken pack never adds noise to another pack's registration.
   const loaded = await loadPacks(dirs, { configDir: options.configDir });
   const counts: Record<string, number> = {
     packs: 0,
@@ -130,21 +192,43 @@ export async function registerPacks(options: RegisterOptions): Promise<RegisterR
     sensors: 0,
     trigger_types: 0,
   };
+  const wanted = (ref: string | undefined) =>
+    !options.only || (ref !== undefined && options.only.includes(ref));
   const registered: string[] = [];
   const seen = new Set<string>();
+  const dirsOfWanted = new Set<string>();
   for (const pack of loaded.packs) {
-    if (options.only && !options.only.includes(pack.ref)) continue;
+    if (!wanted(pack.ref)) continue;
+    dirsOfWanted.add(pack.dir);
     if (seen.has(pack.ref)) continue;
     seen.add(pack.ref);
     await registerOne(store, pack, counts);
     registered.push(pack.ref);
   }
-  for (const p of loaded.problems) {
+  const problems = loaded.problems.filter(
+    (p) => wanted(p.pack) || (p.pack_dir !== undefined && dirsOfWanted.has(p.pack_dir)),
+  );
+  const missing = (options.only ?? []).filter(
+    (ref) => !registered.includes(ref) && !problems.some((p) => p.pack === ref),
+  );
+  if (missing.length) {
+    throw new SquallError(
+      'PACK_NOT_FOUND',
+      `Pack ${missing.map((m) => `"${m}"`).join(', ')} not found on disk (looked in the bundled packs and ${options.packPaths.join(', ')})`,
+      { packs: missing, paths: options.packPaths },
+    );
+  }
+  for (const p of problems) {
     const line = formatProblem(p);
     if (p.severity === 'error') logger.error({ problem: p }, line);
     else logger.warn({ problem: p }, line);
   }
-  return { packs: registered, counts, problems: loaded.problems };
+  for (const o of overridden.filter((x) => wanted(x.ref)))
+    logger.info(
+      { pack: o.ref, by: o.by, bundled: o.bundled },
+      `pack ${o.ref} from ${o.by} replaces the bundled one`,
+    );
+  return { packs: registered, counts, problems, overridden: overridden.filter((o) => wanted(o.ref)) };
 }
 
 async function registerOne(store: Store, pack: LoadedPack, counts: Record<string, number>): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
+import { splitRef } from '../names.js';
 import type { ParameterSpec } from '../runners/catalog.js';
 import { getRunnerType } from '../runners/catalog.js';
 import { getRunner } from '../runners/index.js';
@@ -90,10 +91,36 @@ export type CompletionListener = (execution: ExecutionRecord) => Promise<void> |
 
 const nowIso = () => new Date().toISOString();
 
+/** Runner type shown for Squall's built-in actions (runBuiltin). */
+export const BUILTIN_RUNNER = 'squall-builtin';
+
 function secretNames(specs: Record<string, ParameterSpec>): string[] {
   return Object.entries(specs)
     .filter(([, s]) => s.secret)
     .map(([n]) => n);
+}
+
+/** An execution as the API and the stream show it: secrets masked, internals left out. */
+export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {
+  const {
+    secret_parameters: _secrets,
+    revealed: _revealed,
+    worker: _worker,
+    attempt: _attempt,
+    ...rest
+  } = execution as ExecutionRecord & Record<string, unknown>;
+  const parameters = maskParameters(execution.parameters ?? {});
+  return {
+    ...rest,
+    parameters,
+    liveaction: {
+      id: execution.id,
+      action: execution.action.ref,
+      parameters,
+      status: execution.status,
+      runner_info: {},
+    },
+  };
 }
 
 /**
@@ -199,25 +226,7 @@ export class ExecutionService {
 
   /** The record as the API shows it: secrets masked. */
   present(execution: ExecutionRecord): Record<string, unknown> {
-    const {
-      secret_parameters: _secrets,
-      revealed: _revealed,
-      worker: _worker,
-      attempt: _attempt,
-      ...rest
-    } = execution as ExecutionRecord & Record<string, unknown>;
-    const parameters = maskParameters(execution.parameters ?? {});
-    return {
-      ...rest,
-      parameters,
-      liveaction: {
-        id: execution.id,
-        action: execution.action.ref,
-        parameters,
-        status: execution.status,
-        runner_info: {},
-      },
-    };
+    return presentExecution(execution);
   }
 
   private async renderContext(action: ActionRecord, user: string, context: Record<string, unknown>) {
@@ -226,6 +235,71 @@ export class ExecutionService {
       this.deps.packConfig?.(action.pack, user) ?? {},
     ]);
     return { action_context: context, config_context: config, st2kv };
+  }
+
+  /**
+   * Runs `work` in this process as an execution of one of Squall's built-in actions, which have
+   * no action file and no runner (st2's `packs.install` and `packs.uninstall`, which st2's API
+   * answers with an execution id): it is recorded, published and completed like any execution,
+   * so `st2`, `squall` and the UI follow it the same way. Its result is `{output: <work's value>}`;
+   * a failure's is `{error}`.
+   */
+  async runBuiltin(
+    spec: {
+      ref: string;
+      description: string;
+      user: string;
+      parameters: Record<string, unknown>;
+      /** The runner type clients are shown (what st2 would run it with); the runner is BUILTIN_RUNNER. */
+      shownRunnerType?: string;
+    },
+    work: () => Promise<unknown>,
+  ): Promise<ExecutionRecord> {
+    const id = newId();
+    const now = nowIso();
+    const { pack, name } = splitRef(spec.ref);
+    const record: ExecutionRecord = {
+      id,
+      action: {
+        ref: spec.ref,
+        name,
+        pack,
+        runner_type: spec.shownRunnerType ?? BUILTIN_RUNNER,
+        uid: `action:${pack}:${name}`,
+        description: spec.description,
+        parameters: {},
+      },
+      runner: { name: BUILTIN_RUNNER, runner_parameters: {} },
+      status: 'requested',
+      start_timestamp: now,
+      parameters: spec.parameters,
+      secret_parameters: [],
+      context: { user: spec.user, pack },
+      log: [{ status: 'requested', timestamp: now }],
+      children: [],
+      attempt: 0,
+      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      requested_by: this.workerId,
+    };
+    await liveExecutions(this.services).enter(id, 'requested');
+    await this.store.executions.insert(record);
+    this.publish('create', record);
+    await this.setStatus(id, 'scheduled');
+    // `worker` lets recovery abandon it if this process dies mid-way.
+    const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } });
+    void (async () => {
+      let outcome: { status: ExecutionStatus; result: unknown };
+      try {
+        outcome = { status: 'succeeded', result: { output: await work() } };
+      } catch (err) {
+        const context = err instanceof SquallError ? { code: err.code } : {};
+        outcome = { status: 'failed', result: { error: errorMessage(err), ...context } };
+      }
+      await this.setStatus(id, outcome.status, { set: { result: outcome.result } }).catch((err) =>
+        this.services.logger.error({ err, execution: id }, 'could not record the end of a built-in action'),
+      );
+    })();
+    return running;
   }
 
   async request(req: ExecutionRequest): Promise<ExecutionRecord> {

@@ -10,6 +10,21 @@ export interface ExecutionsSubsystem extends Subsystem {
   service(): ExecutionService;
 }
 
+const registry = new WeakMap<Services, ExecutionService>();
+
+/** The execution service of this process, for subsystems that start built-in executions. */
+export function getExecutionService(services: Services): ExecutionService {
+  const executions = registry.get(services);
+  if (!executions)
+    throw new SquallError(
+      'EXECUTIONS_NOT_INITIALISED',
+      'the executions subsystem is not part of this process: add executionsSubsystem() to the subsystems',
+      {},
+      500,
+    );
+  return executions;
+}
+
 /**
  * Executions in a running process: the service, the durable `execution.run` job (runner role),
  * cross-process cancel, and crash recovery. Other subsystems add their parts of ExecutionDeps
@@ -39,6 +54,7 @@ export function executionsSubsystem(
           'the datastore subsystem must start before executions (no secret box)',
         );
       executions = new ExecutionService(services, { secretBox, ...extraDeps(services) });
+      registry.set(services, executions);
       if (hasRole(services.config, 'runner')) {
         services.scheduler.define<{ id: string; attempt?: number }>(
           RUN_JOB,

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { ApiRouter } from '../api/index.js';
+import { listQuerySchema, pageLimit, type ApiRouter } from '../api/index.js';
 import { callerOf, getAuthService, isAdmin, uids, type RbacUser } from '../auth/index.js';
 import { PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
@@ -77,7 +77,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         scope: scopeQuery,
         decrypt: { type: 'boolean' },
         user: { type: 'string' },
-        limit: { type: 'integer', minimum: -1 },
+        limit: listQuerySchema.limit,
         offset: { type: 'integer', minimum: 0 },
       },
     },
@@ -89,7 +89,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
       if (decrypt && !policy().canDecrypt(user, { scope: scope === 'user' ? 'user' : 'system', owner }))
         throw decryptDenied(user);
       const pageSize = services.config.api.max_page_size;
-      const limit = (query.limit as number | undefined) ?? pageSize;
+      const limit = pageLimit(req, pageSize) ?? -1;
       const offset = (query.offset as number | undefined) ?? 0;
       const allUsers = admin && scope === 'all' && query.user === undefined;
       const mayListAll = policy().can(user, 'key_value_pair_list');
@@ -124,7 +124,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         items = visible.slice(offset, limit >= 0 ? offset + limit : undefined);
       }
       res.setHeader('X-Total-Count', String(total));
-      res.setHeader('X-Limit', String(limit));
+      if (limit >= 0) res.setHeader('X-Limit', String(limit));
       return items;
     },
   });

@@ -114,6 +114,7 @@ export function rulesRoutes(
           filter: ruleFilter(query),
           sort: { ref: 1 },
           maxPageSize: max,
+          defaultLimit: null, // st2 answers every rule when no limit is given
           present: presentRule,
         });
       },
@@ -147,6 +148,7 @@ export function rulesRoutes(
           filter: ruleFilter(query),
           sort: { ref: 1 },
           maxPageSize: max,
+          defaultLimit: null, // st2 answers every rule when no limit is given
         });
         return Promise.all((rows as RuleRecord[]).map(view));
       },

@@ -7,6 +7,7 @@ import { serveDatastoreCall } from './datastore-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
+import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -94,13 +95,13 @@ export const pythonScriptRunner: Runner = {
     const entry = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const env = actionEnv(ctx, ctx.runnerParameters.env);
-    const pythonPath = [
-      pythonShimDir(),
-      path.dirname(entry),
-      path.join(ctx.action.packDir, 'actions', 'lib'),
-    ];
-    if (env.PYTHONPATH) pythonPath.push(env.PYTHONPATH);
-    env.PYTHONPATH = pythonPath.join(path.delimiter);
+    env.PYTHONPATH = packPythonPath({
+      venvDir: ctx.venvDir,
+      packLibDirs: [path.join(ctx.action.packDir, 'actions', 'lib')],
+      shimDirs: [pythonShimDir()],
+      inherited: env.PYTHONPATH,
+      runtimeSite: await ensureSt2Runtime(ctx.logger),
+    });
     env.PYTHONUNBUFFERED = '1';
     env.PYTHONIOENCODING = 'utf-8';
     if (ctx.venvDir) {
@@ -109,6 +110,8 @@ export const pythonScriptRunner: Runner = {
     }
     const request = {
       entry_point: entry,
+      pack: ctx.action.pack,
+      packs_base_paths: [path.dirname(ctx.action.packDir)],
       parameters: actionOnlyParameters(ctx),
       config: ctx.config,
       log_level:

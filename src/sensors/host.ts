@@ -22,6 +22,7 @@ import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/subsystem.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
+import { ensureSt2Runtime, packPythonPath, pythonShimDir } from '../runners/index.js';
 import { splitRef } from '../names.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
@@ -142,7 +143,7 @@ class SupervisedSensor {
       const prepared = await this.prepare();
       if (this.status.state !== 'starting') return; // stopped while preparing
       this.triggers = new Map(prepared.triggers.map((t) => [t.ref, t]));
-      ({ child, cmd } = this.launch(prepared.config, prepared.triggers));
+      ({ child, cmd } = this.launch(prepared.config, prepared.triggers, prepared.runtimeSite));
     } catch (err) {
       // Could not even start (missing file, bad record): treated as a crash, so it is retried.
       this.note('error', `sensor ${this.sensor.ref} could not be started: ${errorMessage(err)}`, { err });
@@ -173,7 +174,11 @@ class SupervisedSensor {
     });
   }
 
-  private async prepare(): Promise<{ config: Record<string, unknown>; triggers: SensorTrigger[] }> {
+  private async prepare(): Promise<{
+    config: Record<string, unknown>;
+    triggers: SensorTrigger[];
+    runtimeSite?: string;
+  }> {
     const entry = String(this.sensor.entry_point_path ?? '');
     if (!entry || !existsSync(entry)) {
       throw new SquallError(
@@ -182,15 +187,18 @@ class SupervisedSensor {
         { sensor: this.sensor.ref, entry_point_path: entry },
       );
     }
+    const python = String(this.sensor.language ?? (entry.endsWith('.py') ? 'python' : '')) === 'python';
     return {
       config: await this.host.packConfig(this.sensor.pack),
       triggers: await this.host.triggersFor(this.sensor),
+      runtimeSite: python ? await ensureSt2Runtime(this.host.services.logger) : undefined,
     };
   }
 
   private launch(
     config: Record<string, unknown>,
     triggers: SensorTrigger[],
+    runtimeSite?: string,
   ): { child: ChildProcess; cmd: string[] } {
     const s = this.sensor;
     const entry = String(s.entry_point_path);
@@ -207,14 +215,13 @@ class SupervisedSensor {
       const cmd = [python, '-u', sensorPythonWrapperPath()];
       const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
       const packDir = path.dirname(path.dirname(entry));
-      env.PYTHONPATH = [
-        sensorPythonShimDir(),
-        path.dirname(entry),
-        path.join(packDir, 'lib'),
-        process.env.PYTHONPATH,
-      ]
-        .filter(Boolean)
-        .join(path.delimiter);
+      env.PYTHONPATH = packPythonPath({
+        venvDir: python === venvPython ? path.dirname(path.dirname(venvPython)) : undefined,
+        packLibDirs: [path.dirname(entry), path.join(packDir, 'lib')],
+        shimDirs: [sensorPythonShimDir(), pythonShimDir()],
+        inherited: process.env.PYTHONPATH,
+        runtimeSite,
+      });
       if (python === venvPython) env.VIRTUAL_ENV = path.dirname(path.dirname(venvPython));
       const child = spawn(cmd[0], cmd.slice(1), {
         cwd: path.dirname(entry),

@@ -8,6 +8,10 @@ import { secretBox } from '../../src/kv/crypto.js';
 import { afterAll, beforeAll } from 'vitest';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
+import { registerSystemContent } from '../../src/content/register.js';
+import { kvSubsystem } from '../../src/kv/index.js';
+import { eventsSubsystem } from '../../src/rules/index.js';
+import { sensorsSubsystem } from '../../src/sensors/index.js';
 import { freshMongoUrl, tempDir } from './servers.js';
 
 /** A datastore box with a throwaway key, for tests that do not exercise the datastore. */
@@ -75,4 +79,29 @@ export function useExecutionsService(kind: 'embedded' | 'mongo', config: Record<
   });
   afterAll(async () => suite.svc?.cleanup());
   return suite;
+}
+
+/**
+ * Subsystems of a service that runs one pack's sensors, with executions and rules: the other packs'
+ * sensors are disabled (they would only add noise), and the system trigger types are put back
+ * (content registration deletes them when it syncs the bundled core pack).
+ */
+export function sensorPackSubsystems(pack: string): Subsystem[] {
+  const executions = executionsSubsystem();
+  const onlyThisPack: Subsystem = {
+    name: `test-only-${pack}-sensors`,
+    async init(services) {
+      await registerSystemContent(services.store);
+      await services.store.sensors.updateMany({ pack: { $ne: pack } }, { $set: { enabled: false } });
+    },
+  };
+  return [
+    testSecretsSubsystem(),
+    kvSubsystem(),
+    contentSubsystem(),
+    onlyThisPack,
+    executions,
+    eventsSubsystem(() => executions.service()),
+    sensorsSubsystem({ backoffInitialMs: 200, backoffMaxMs: 800, stopTimeoutMs: 3000, resyncIntervalMs: 0 }),
+  ];
 }

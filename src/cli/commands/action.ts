@@ -13,10 +13,7 @@ export function registerAction(program: Command): void {
     ),
   ).action(async (opts: Flags & { pack?: string }) => {
     const client = clientFrom(opts);
-    const rows = await client.get<Record<string, unknown>[]>('/api/v1/actions', {
-      pack: opts.pack,
-      limit: -1,
-    });
+    const rows = await client.getAll<Record<string, unknown>>('/api/v1/actions', { pack: opts.pack });
     print(rows, opts, { columns: ['ref', 'pack', 'description'] });
   });
   withOutputOptions(

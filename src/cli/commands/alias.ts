@@ -20,7 +20,7 @@ export function registerAlias(program: Command): void {
   withOutputOptions(withClientOptions(alias.command('list').description('List action aliases')))
     .option('--pack <pack>', 'only this pack')
     .action(async (opts: OutputFlags & { url?: string; pack?: string }) => {
-      const rows = await clientFrom(opts).get<Alias[]>('/api/v1/actionalias', { pack: opts.pack, limit: -1 });
+      const rows = await clientFrom(opts).getAll<Alias>('/api/v1/actionalias', { pack: opts.pack });
       if (opts.json || opts.yaml) return print(rows, opts);
       print(
         rows.map((a) => ({

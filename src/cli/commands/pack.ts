@@ -1,10 +1,27 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem, validatePackDir } from '../../content/index.js';
-import { clientFrom, withClientOptions } from '../client.js';
+import { SquallError } from '../../errors.js';
+import { clientFrom, withClientOptions, type ApiClient } from '../client.js';
+import { followExecution } from '../execution-view.js';
 import { outputFormat, print, withOutputOptions, type OutputFlags } from '../output.js';
 
 type Flags = OutputFlags & { url?: string };
+
+/** Waits for the execution a pack install/uninstall answered with; its output, or its error. */
+async function followPackExecution(
+  client: ApiClient,
+  started: { execution_id: string },
+): Promise<Record<string, unknown>> {
+  const e = await followExecution(client, started.execution_id, { showOutput: false });
+  if (e.status !== 'succeeded')
+    throw new SquallError(
+      String(e.result?.code ?? 'PACK_EXECUTION_FAILED'),
+      String(e.result?.error ?? `${e.action?.ref} ended ${e.status}`),
+      { execution: started.execution_id },
+    );
+  return (e.result?.output ?? {}) as Record<string, unknown>;
+}
 
 /** `squall pack list|get|register|install|remove|search|validate` (st2 pack, st2-validate-pack). */
 export function registerPack(program: Command): void {
@@ -14,7 +31,7 @@ export function registerPack(program: Command): void {
 
   withOutputOptions(withClientOptions(pack.command('list').description('Installed packs'))).action(
     async (opts: Flags) => {
-      const rows = await clientFrom(opts).get<Record<string, unknown>[]>('/api/v1/packs', { limit: -1 });
+      const rows = await clientFrom(opts).getAll<Record<string, unknown>>('/api/v1/packs');
       print(rows, opts, { columns: ['ref', 'name', 'version', 'description'] });
     },
   );
@@ -68,19 +85,24 @@ export function registerPack(program: Command): void {
     });
     if (process.stderr.isTTY)
       process.stderr.write(`installing ${resolved.join(', ')}… (cloning, dependencies, virtualenvs)\n`);
-    const res = await clientFrom(opts).post<{
-      installed: Array<Record<string, any>>;
-      problems: Array<Record<string, unknown>>;
-    }>('/api/v1/packs/install', {
-      packs: resolved,
-      force: Boolean(opts.force),
-      skip_dependencies: Boolean(opts.skipDependencies),
-    });
+    const client = clientFrom(opts);
+    const res = (await followPackExecution(
+      client,
+      await client.post<{ execution_id: string }>('/api/v1/packs/install', {
+        packs: resolved,
+        force: Boolean(opts.force),
+        skip_dependencies: Boolean(opts.skipDependencies),
+      }),
+    )) as { installed: Array<Record<string, any>>; problems: Array<Record<string, unknown>> };
     if (outputFormat(opts) !== 'table') return print(res, opts);
     for (const r of res.installed) {
       process.stdout.write(
         `installed ${r.ref} ${r.version}${r.commit ? ` (${String(r.commit).slice(0, 10)})` : ''} into ${r.dir}${r.venv ? `, virtualenv ${r.venv}` : ''}${r.nodeModules ? ', node_modules' : ''}\n`,
       );
+      if (r.overrides_bundled)
+        process.stdout.write(
+          `  it replaces the bundled pack ${r.ref} (${r.overrides_bundled}); \`squall pack remove ${r.ref}\` brings that one back\n`,
+        );
       for (const c of r.conflicts ?? [])
         process.stdout.write(
           `  conflict: ${c.pack} ${c.installed} installed, ${c.requested} requested by ${c.requiredBy}\n`,
@@ -96,12 +118,15 @@ export function registerPack(program: Command): void {
       pack.command('remove <packs...>').description('Unregister packs and delete their files'),
     ),
   ).action(async (packs: string[], opts: Flags) => {
-    const res = await clientFrom(opts).post<{ removed: Record<string, string[]> }>(
-      '/api/v1/packs/uninstall',
-      { packs },
-    );
+    const client = clientFrom(opts);
+    const res = (await followPackExecution(
+      client,
+      await client.post<{ execution_id: string }>('/api/v1/packs/uninstall', { packs }),
+    )) as { removed: Record<string, string[]>; restored_bundled?: string[] };
     if (outputFormat(opts) !== 'table') return print(res, opts);
     for (const ref of Object.keys(res.removed)) process.stdout.write(`removed ${ref}\n`);
+    for (const ref of res.restored_bundled ?? [])
+      process.stdout.write(`the bundled pack ${ref} is active again\n`);
   });
 
   withOutputOptions(

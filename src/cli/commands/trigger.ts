@@ -20,12 +20,12 @@ export function registerTrigger(program: Command): void {
   ).action(async (opts: Common & { pack?: string; bound?: boolean }) => {
     const client = clientFrom(opts);
     if (opts.bound) {
-      print(await client.get('/api/v1/triggers', { pack: opts.pack, limit: -1 }), opts, {
+      print(await client.getAll('/api/v1/triggers', { pack: opts.pack }), opts, {
         columns: ['ref', 'type', 'parameters', 'ref_count'],
       });
       return;
     }
-    print(await client.get('/api/v1/triggertypes', { pack: opts.pack, limit: -1 }), opts, {
+    print(await client.getAll('/api/v1/triggertypes', { pack: opts.pack }), opts, {
       columns: ['ref', 'pack', 'description'],
     });
   });

@@ -1,6 +1,12 @@
 /** pack.yaml (st2-reference.md §14.2, st2 `PackAPI`). */
 export const PACK_REF_PATTERN = '^[a-z0-9_]+$';
 
+/**
+ * Bundled packs a user's pack may not replace: st2 refuses user packs named `core` or `packs`
+ * (USER_PACK_NAME_BLACKLIST), and Squall's own content depends on `core`.
+ */
+export const RESERVED_PACK_REFS = ['core', 'packs'];
+
 export const packSchema = {
   $id: 'https://squall.dev/schemas/pack.json',
   title: 'pack.yaml',

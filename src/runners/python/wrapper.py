@@ -1,6 +1,6 @@
 """Runs one st2 Python action for Squall's python-script runner.
 
-Input (stdin, one JSON document): entry_point, parameters, config, log_level.
+Input (stdin, one JSON document): entry_point, pack, packs_base_paths, parameters, config, log_level.
 Output: whatever the action prints goes to stdout/stderr untouched; the result travels on fd 3
 as ``{"type": "result", "status": true|false|null, "result": ...}`` (see squall_shim).
 Exit code 0 when run() returned, 1 when it raised or could not be loaded.
@@ -15,42 +15,48 @@ import traceback
 
 
 def load_action_class(entry_point):
+    """Picks the action class as st2's loader does (st2common/util/loader.py register_plugin).
+
+    st2 takes the classes defined in the entry point itself, in name order, and registers each
+    with the abstract ``Action`` that implements every abstract method (``run``). So a class
+    with a ``run`` method is an action whatever its base chain: packs such as jira define their
+    own ``Action`` base class and never import st2's.
+    """
     from st2common.runners.base_action import Action
 
-    module_name = "squall_action_" + os.path.splitext(os.path.basename(entry_point))[0].replace("-", "_")
+    # st2 appends the action's folder to sys.path (after the pack's site and st2's own).
+    folder = os.path.dirname(os.path.realpath(entry_point))
+    if folder not in sys.path and folder + os.sep not in sys.path:
+        sys.path.append(folder)
+    module_name = os.path.splitext(os.path.basename(entry_point))[0]
     spec = importlib.util.spec_from_file_location(module_name, entry_point)
     if spec is None or spec.loader is None:
         raise ImportError("cannot load %s as a Python module" % entry_point)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
     spec.loader.exec_module(module)
 
-    candidates = [
-        cls
-        for _, cls in inspect.getmembers(module, inspect.isclass)
-        if issubclass(cls, Action) and cls is not Action and not inspect.isabstract(cls)
-    ]
-    # Prefer classes defined in the entry point itself over ones it imported.
-    own = [cls for cls in candidates if cls.__module__ == module_name]
-    chosen = own or candidates
-    if not chosen:
-        raise ImportError("%s defines no subclass of st2common.runners.base_action.Action" % entry_point)
-    return chosen[0]
+    required = getattr(Action, "__abstractmethods__", frozenset(["run"]))
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if cls.__module__ != module.__name__:
+            continue
+        methods = {
+            name
+            for name, fn in inspect.getmembers(cls, inspect.isfunction)
+            if not getattr(fn, "__isabstractmethod__", False)
+        }
+        if required <= methods:
+            return cls
+    raise ImportError(
+        'Found no classes in plugin file "%s" matching requirements: none defines %s'
+        % (entry_point, ", ".join(sorted(required)))
+    )
 
 
 def instantiate(action_cls, config):
     from squall_shim import ActionService
+    from st2common.runners.utils import get_action_class_instance
 
-    service = ActionService()
-    try:
-        return action_cls(config=config, action_service=service)
-    except TypeError as exc:
-        # Older actions define __init__(self, config) only; st2 then sets the service afterwards.
-        if "action_service" not in str(exc):
-            raise
-        instance = action_cls(config=config)
-        instance.action_service = service
-        return instance
+    return get_action_class_instance(action_cls, config=config, action_service=ActionService())
 
 
 def main():
@@ -59,6 +65,7 @@ def main():
 
     request = json.loads(sys.stdin.read() or "{}")
     entry_point = request["entry_point"]
+    squall_shim.configure(pack=request.get("pack"), packs_base_paths=request.get("packs_base_paths"))
     Action._squall_log_level = request.get("log_level") or "DEBUG"
     if Action._squall_log_level == "AUDIT":
         Action._squall_log_level = "CRITICAL"

@@ -6,13 +6,26 @@ stays up (trigger changes still arrive) until the host says stop; then cleanup()
 An exception in setup/run ends the process with exit code 1 (the host restarts it).
 """
 
-import importlib.util
-import inspect
-import json
-import os
-import sys
-import threading
-import traceback
+def _monkey_patch():
+    """st2's sensor container monkey-patches every sensor process with eventlet before anything
+    else (st2reactor/container/sensor_wrapper.py); sensors written for it rely on green sockets
+    and sleeps. Without the st2 runtime site (no eventlet) the sensor runs unpatched."""
+    try:
+        import eventlet
+    except ImportError:
+        return
+    eventlet.monkey_patch(os=True, select=True, socket=True, thread=True, time=True)
+
+
+_monkey_patch()
+
+import importlib.util  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
 
 _stop_lock = threading.Lock()
 _stopping = False

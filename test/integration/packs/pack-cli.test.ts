@@ -1,8 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { ROOT } from '../../support/service-process.js';
 import { tempDir } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
@@ -56,7 +57,7 @@ describe('squall pack install / remove against a server', () => {
   const cleanups: Array<() => void> = [];
   beforeAll(async () => {
     svc = await startTestService({
-      subsystems: [testSecretsSubsystem(), contentSubsystem()],
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
       config: { 'auth.enable': false },
     });
     const { dir, cleanup } = tempDir();
@@ -106,11 +107,119 @@ describe('squall pack install / remove against a server', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await svc.services.store.actions.findOne({ ref: 'hello_pack.greet' })).toBeNull();
     expect(await svc.services.store.packs.findOne({ ref: 'hello_pack' })).toBeNull();
-  });
+  }, 120_000);
+
+  /** Writes a pack directory under a fresh temp dir and returns its path. */
+  function fixturePack(ref: string, files: Record<string, string>, version = '0.2.1'): string {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const root = path.join(dir, ref);
+    const all: Record<string, string> = {
+      'pack.yaml': `ref: ${ref}\nname: ${ref}\ndescription: test\nversion: ${version}\nauthor: t\n`,
+      ...files,
+    };
+    for (const [rel, text] of Object.entries(all)) {
+      mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      writeFileSync(path.join(root, rel), text);
+    }
+    return root;
+  }
+  const ACTION = (name: string) =>
+    `name: ${name}\nrunner_type: local-shell-cmd\nparameters:\n  cmd:\n    default: echo ${name}\n`;
+  /** Nothing of an install is left: no directory (staged or kept), no virtualenv. */
+  const leftovers = (ref: string) => [
+    ...readdirSync(svc.config.packs.install_dir!).filter((f) => f === ref || f.startsWith('.')),
+    ...(existsSync(svc.config.packs.virtualenvs_dir!) ? readdirSync(svc.config.packs.virtualenvs_dir!) : []),
+  ];
+
+  it('an installed pack replaces the bundled pack of the same ref; removing it brings the bundled one back', async () => {
+    const mine = fixturePack('examples', { 'actions/mine.yaml': ACTION('mine') });
+    const inst = await squall(['pack', 'install', mine, '--url', svc.url]);
+    expect(inst.stderr).toBe('');
+    expect(inst.stdout).toContain('installed examples 0.2.1');
+    expect(inst.stdout).toMatch(/it replaces the bundled pack examples \(.*packs\/examples\)/);
+    const record = await svc.services.store.packs.findOne({ ref: 'examples' });
+    expect(record).toMatchObject({
+      version: '0.2.1',
+      path: path.join(svc.config.packs.install_dir!, 'examples'),
+    });
+    expect(await svc.services.store.actions.findOne({ ref: 'examples.mine' })).toBeTruthy();
+    expect(await svc.services.store.actions.findOne({ ref: 'examples.echo_action' })).toBeNull();
+
+    const rm = await squall(['pack', 'remove', 'examples', '--url', svc.url]);
+    expect(rm.stderr).toBe('');
+    expect(rm.stdout).toContain('removed examples');
+    expect(rm.stdout).toContain('the bundled pack examples is active again');
+    expect(await svc.services.store.packs.findOne({ ref: 'examples' })).toMatchObject({ version: '1.0.0' });
+    expect(await svc.services.store.actions.findOne({ ref: 'examples.echo_action' })).toBeTruthy();
+    expect(await svc.services.store.actions.findOne({ ref: 'examples.mine' })).toBeNull();
+  }, 120_000);
+
+  it('refuses a user pack named core (reserved, as st2 does)', async () => {
+    const inst = await squall(['pack', 'install', fixturePack('core', {}), '--url', svc.url]);
+    expect(inst.code).toBe(1);
+    expect(inst.stderr).toContain('pack ref "core" is reserved');
+    expect(await svc.services.store.actions.findOne({ ref: 'core.local' })).toBeTruthy();
+  }, 120_000);
+
+  it('a failed pip install leaves no directory, virtualenv or registration, and names the package', async () => {
+    const broken = fixturePack('needs_missing', {
+      'actions/a.yaml': ACTION('a'),
+      'requirements.txt': 'squall-test-no-such-package-7c1e==1.0.0\n',
+    });
+    const inst = await squall(['pack', 'install', broken, '--url', svc.url]);
+    expect(inst.code).toBe(1);
+    expect(inst.stderr).toMatch(
+      /pack "needs_missing": pip could not install squall-test-no-such-package-7c1e(==1\.0\.0)? from requirements\.txt: no matching distribution found/,
+    );
+    expect(leftovers('needs_missing')).toEqual([]);
+    expect(await svc.services.store.packs.findOne({ ref: 'needs_missing' })).toBeNull();
+    expect(await svc.services.store.actions.findOne({ ref: 'needs_missing.a' })).toBeNull();
+  }, 120_000);
+
+  it('a failed forced reinstall keeps the installed copy as it was', async () => {
+    const good = fixturePack('keeper', { 'actions/old.yaml': ACTION('old') }, '1.0.0');
+    expect((await squall(['pack', 'install', good, '--url', svc.url])).stderr).toBe('');
+    const bad = fixturePack(
+      'keeper',
+      { 'actions/new.yaml': ACTION('new'), 'requirements.txt': 'squall-test-no-such-package-7c1e\n' },
+      '2.0.0',
+    );
+    const inst = await squall(['pack', 'install', bad, '--force', '--url', svc.url]);
+    expect(inst.code).toBe(1);
+    expect(inst.stderr).toContain('squall-test-no-such-package-7c1e');
+    const dir = path.join(svc.config.packs.install_dir!, 'keeper');
+    expect(readdirSync(path.join(dir, 'actions'))).toEqual(['old.yaml']);
+    expect(leftovers('keeper')).toEqual(['keeper']);
+    expect(await svc.services.store.packs.findOne({ ref: 'keeper' })).toMatchObject({ version: '1.0.0' });
+    expect((await squall(['pack', 'remove', 'keeper', '--url', svc.url])).stderr).toBe('');
+  }, 120_000);
+
+  it('register PACK reports only that pack, not the problems of a broken one next to it', async () => {
+    const brokenDir = path.join(svc.config.packs.install_dir!, 'broken_neighbour');
+    mkdirSync(path.join(brokenDir, 'actions'), { recursive: true });
+    writeFileSync(
+      path.join(brokenDir, 'pack.yaml'),
+      'ref: broken_neighbour\nname: broken_neighbour\ndescription: t\nversion: 1.0.0\nauthor: t\n',
+    );
+    writeFileSync(path.join(brokenDir, 'actions', 'bad.yaml'), 'name: bad\nrunner_type: no-such-runner\n');
+    const ok = fixturePack('lonely', { 'actions/a.yaml': ACTION('a') });
+    expect((await squall(['pack', 'install', ok, '--url', svc.url])).stdout).not.toContain(
+      'broken_neighbour',
+    );
+    const reg = await squall(['pack', 'register', 'lonely', '--url', svc.url]);
+    expect(reg.stdout).toContain('registered 1 packs');
+    expect(reg.stdout).not.toContain('broken_neighbour');
+    const all = await squall(['pack', 'register', '--url', svc.url]);
+    expect(all.stdout.match(/broken_neighbour\/actions\/bad\.yaml/g)).toHaveLength(1);
+    const missing = await squall(['pack', 'register', 'no_such_pack', '--url', svc.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Pack "no_such_pack" not found on disk');
+  }, 180_000);
 
   it('refuses to remove a bundled pack', async () => {
     const rm = await squall(['pack', 'remove', 'core', '--url', svc.url]);
     expect(rm.code).toBe(1);
     expect(rm.stderr).toContain('bundled');
-  });
+  }, 120_000);
 });

@@ -2,17 +2,10 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { registerSystemContent } from '../../../src/content/register.js';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { eventsSubsystem } from '../../../src/rules/index.js';
 import { newId } from '../../../src/ids.js';
-import { kvSubsystem } from '../../../src/kv/index.js';
-import { sensorsSubsystem } from '../../../src/sensors/index.js';
-import type { Subsystem } from '../../../src/service/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { ROOT } from '../../support/service-process.js';
-import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { sensorPackSubsystems, startTestService } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
@@ -21,19 +14,6 @@ const FIXTURE_PACKS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../fixtures/sensors/packs',
 );
-
-/**
- * Only the fixture pack's sensors run (the bundled packs' sensors would only add noise), and the
- * system trigger types are put back: content registration currently deletes them when it syncs
- * the bundled core pack.
- */
-const onlyFixtureSensors: Subsystem = {
-  name: 'test-only-fixture-sensors',
-  async init(services) {
-    await registerSystemContent(services.store);
-    await services.store.sensors.updateMany({ pack: { $ne: 'sensortest' } }, { $set: { enabled: false } });
-  },
-};
 
 /** The real `squall` CLI against a test service (asynchronously: the API runs in this process). */
 function squall(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -71,22 +51,8 @@ for (const target of STORE_TARGETS) {
     const status = async (ref: string) => (await api('GET', `/api/v1/sensortypes/${ref}/status`)).body;
 
     beforeAll(async () => {
-      const executions = executionsSubsystem();
       svc = await startTestService({
-        subsystems: [
-          testSecretsSubsystem(),
-          kvSubsystem(),
-          contentSubsystem(),
-          onlyFixtureSensors,
-          executions,
-          eventsSubsystem(() => executions.service()),
-          sensorsSubsystem({
-            backoffInitialMs: 200,
-            backoffMaxMs: 800,
-            stopTimeoutMs: 3000,
-            resyncIntervalMs: 0,
-          }),
-        ],
+        subsystems: sensorPackSubsystems('sensortest'),
         mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
         config: { 'auth.enable': false, 'packs.paths': [FIXTURE_PACKS] },
       });

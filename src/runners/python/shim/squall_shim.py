@@ -13,6 +13,83 @@ import threading
 
 CHANNEL_FD = 3
 
+# Set by the wrapper from the runner's request: the action's pack and the folders packs live in.
+PACK = None
+PACKS_BASE_PATHS = []
+
+
+def configure(pack=None, packs_base_paths=None):
+    global PACK, PACKS_BASE_PATHS
+    PACK = pack
+    PACKS_BASE_PATHS = list(packs_base_paths or [])
+    _register_st2_options()
+
+
+def _register_st2_options():
+    """The st2.conf settings pack code reads through oslo.config (``cfg.CONF.system.base_path``,
+    ``cfg.CONF.content.packs_base_paths``…), with Squall's values. Without oslo.config (no st2
+    runtime site) there is nothing to register."""
+    try:
+        from oslo_config import cfg
+    except ImportError:
+        return
+    first = PACKS_BASE_PATHS[0] if PACKS_BASE_PATHS else ""
+    options = {
+        "system": [cfg.StrOpt("base_path", default=os.path.dirname(first) if first else "")],
+        "content": [
+            cfg.StrOpt("packs_base_paths", default=":".join(PACKS_BASE_PATHS)),
+            cfg.StrOpt("system_packs_base_path", default=first),
+            cfg.StrOpt("pack_group", default="st2packs"),
+        ],
+        # Read by actions that then call st2's db_setup, which the shim answers with what to use instead.
+        "database": [
+            cfg.StrOpt(name)
+            for name in (
+                "host", "port", "db_name", "username", "password", "authentication_mechanism", "ssl_cert_reqs",
+                "ssl_match_hostname", "tls", "tls_allow_invalid_certificates", "tls_ca_file",
+                "tls_certificate_key_file", "tls_certificate_key_file_password",
+            )
+        ],
+    }
+    for group, opts in options.items():
+        for opt in opts:
+            try:
+                cfg.CONF.register_opt(opt, group=group)
+            except cfg.DuplicateOptError:
+                pass
+
+
+def config_path(pack):
+    return "<data_dir>/configs/%s.yaml" % pack
+
+
+def _not_in_squall_message(name, instead):
+    return (
+        "%s is StackStorm's own machinery (its database or pack installer), which Squall does not "
+        "give pack code (Squall's st2common shim); use %s instead" % (name, instead)
+    )
+
+
+def not_in_squall(name, instead):
+    """A stand-in for an st2common function of st2's database or installer: importable, and says so when called."""
+
+    def unavailable(*args, **kwargs):
+        raise NotImplementedError(_not_in_squall_message(name, instead))
+
+    unavailable.__name__ = name.rsplit(".", 1)[-1]
+    return unavailable
+
+
+class _DatabaseModelMeta(type):
+    def __getattr__(cls, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return not_in_squall("%s.%s" % (cls.__module__ + "." + cls.__name__, attr), "the Squall API (ST2_ACTION_API_URL)")
+
+
+class St2DatabaseModel(object, metaclass=_DatabaseModelMeta):
+    """A stand-in for an st2common.persistence class: every class method says it needs st2's database."""
+
 _lock = threading.Lock()
 _reader = None
 _writer = None

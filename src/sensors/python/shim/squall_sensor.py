@@ -10,6 +10,7 @@ the host: ``{"type": "add_trigger" | "update_trigger" | "remove_trigger", "trigg
 import json
 import logging
 import os
+import select
 import sys
 import threading
 
@@ -70,8 +71,23 @@ class Channel(object):
             raise SquallChannelError("%s failed: %s" % (method, answer["error"]))
         return answer.get("result")
 
+    def _lines(self):
+        """Lines from the host. select() first, so that under eventlet (st2 monkey-patches sensor
+        processes) the wait is green and the sensor's own green threads keep running."""
+        fd = self._reader.fileno()
+        pending = b""
+        while True:
+            select.select([fd], [], [])
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                yield line
+
     def _read_loop(self):
-        for line in self._reader:
+        for line in self._lines():
             try:
                 message = json.loads(line.decode("utf-8"))
             except ValueError:

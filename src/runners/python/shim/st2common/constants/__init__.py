@@ -1,0 +1,1 @@
+"""st2common.constants: the names StackStorm packs import, with st2's values."""

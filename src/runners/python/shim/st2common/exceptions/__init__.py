@@ -1,0 +1,9 @@
+"""st2common.exceptions."""
+
+
+class StackStormBaseException(Exception):
+    pass
+
+
+class StackStormPluginException(StackStormBaseException):
+    pass

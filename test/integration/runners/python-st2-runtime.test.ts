@@ -1,0 +1,108 @@
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../support/servers.js';
+import { sensorPackSubsystems, startTestService } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
+
+type Json = Record<string, any>;
+
+const FIXTURE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../fixtures/packs/st2_runtime',
+);
+
+/**
+ * Issue 21: pack code gets what StackStorm's python runner and sensor container give it — st2's
+ * libraries (six, yaml, eventlet…), st2common helpers, st2's class loader, None for unset
+ * parameters — from a pack that lists none of it.
+ */
+describe('Python packs run with st2 runtime (issue 21)', () => {
+  let svc: Awaited<ReturnType<typeof startTestService>>;
+  const packsDir = tempDir();
+
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${svc.url}${p}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const run = async (action: string, parameters: Json = {}) => {
+    const res = await api('POST', '/api/v1/executions', { action, parameters });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return waitFor(
+      async () => {
+        const { body } = await api('GET', `/api/v1/executions/${res.body.id}`);
+        return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body.status)
+          ? body
+          : null;
+      },
+      `${action} to finish`,
+      20_000,
+    );
+  };
+
+  beforeAll(async () => {
+    cpSync(FIXTURE, path.join(packsDir.dir, 'st2_runtime'), { recursive: true });
+    svc = await startTestService({
+      subsystems: sensorPackSubsystems('st2_runtime'),
+      config: { 'auth.enable': false, 'packs.paths': [packsDir.dir] },
+    });
+  });
+  afterAll(async () => {
+    await svc?.cleanup();
+    packsDir.cleanup();
+  });
+
+  it("loads an action class whose base chain never reaches st2common's Action, as st2's loader does", async () => {
+    const e = await run('st2_runtime.duck_typed', { key: 'ABC-1' });
+    expect(e.result.stderr).toBe('');
+    expect(e.status).toBe('succeeded');
+    // GetThing, not Formatter (no run()) nor BaseClientAction (imported, not defined in the file).
+    expect(e.result.result).toEqual({ key: '<ABC-1>', client: 'client for []', has_service: true });
+  });
+
+  it('imports six, yaml, eventlet and st2common.util / constants / content helpers the pack never lists', async () => {
+    const e = await run('st2_runtime.uses_runtime', { text: "it's" });
+    expect(e.result.stderr).toBe('');
+    expect(e.status).toBe('succeeded');
+    expect(e.result.result).toEqual({
+      six_text: "it's",
+      yaml: { a: [1, 2] },
+      isotime: '2024-05-06T07:08:09+00:00',
+      quoted: `'it'"'"'s'`,
+      jinja: '{"k": "it\'s"}',
+      separator: '=',
+      core_is_system: true,
+      pack_ref: 'st2_runtime',
+    });
+  });
+
+  it('passes declared parameters that have no value as None', async () => {
+    const e = await run('st2_runtime.optional_params');
+    expect(e.result.stderr).toBe('');
+    expect(e.status).toBe('succeeded');
+    expect(e.result.result).toEqual({ cmd: null, hosts: null, count: 2 });
+  });
+
+  it("names the pack and the key when the action reads a config key the pack's config lacks", async () => {
+    const e = await run('st2_runtime.missing_config');
+    expect(e.status).toBe('failed');
+    expect(e.result.stderr).toContain('ValueError: Config for pack "st2_runtime" is missing key "url"');
+  });
+
+  it('runs an eventlet monkey-patched sensor: it dispatches and keeps its datastore between polls', async () => {
+    const second = await waitFor(
+      async () => {
+        const found = await svc.services.store.triggerInstances.find({ trigger: 'st2_runtime.green_event' });
+        return found.find((i) => (i.payload as Json).polls === 2) ?? null;
+      },
+      'the second poll of the green sensor',
+      30_000,
+    );
+    expect(second.payload).toEqual({ polls: 2, previous: '1', parsed: { x: 1 }, text: 'ok' });
+  });
+});

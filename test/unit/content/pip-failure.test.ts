@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { pipFailure } from '../../../src/content/install.js';
+
+/** pip's stderr, in the shapes pip 23–24 prints them (written for this test). */
+describe('pipFailure: which requirement failed and why, from pip stderr', () => {
+  it('a package that is not on the index', () => {
+    const stderr = [
+      'ERROR: Could not find a version that satisfies the requirement squall-nope==1.0 (from versions: none)',
+      'ERROR: No matching distribution found for squall-nope==1.0',
+    ].join('\n');
+    expect(pipFailure(stderr)).toEqual({
+      package: 'squall-nope==1.0',
+      reason: expect.stringContaining('no matching distribution found'),
+    });
+  });
+
+  it('a pinned package that fails to build (a C extension without its headers)', () => {
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × Building wheel for lxml (setup.py) did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [3 lines of output]',
+      '      Error: Please make sure the libxml2 and libxslt development packages are installed.',
+      '      [end of output]',
+      '  note: This error originates from a subprocess, and is likely not a problem with pip.',
+      '  ERROR: Failed building wheel for lxml',
+      'ERROR: Could not build wheels for lxml, which is required to install pyproject.toml-based projects',
+    ].join('\n');
+    const failure = pipFailure(stderr);
+    expect(failure.package).toBe('lxml');
+    expect(failure.reason).toMatch(/^it failed to build: Error: Please make sure the libxml2/);
+  });
+
+  it('a package whose metadata step fails (setup.py egg_info)', () => {
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × python setup.py egg_info did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [2 lines of output]',
+      '      Processing pykerberos',
+      '      OSError: krb5-config: not found',
+      'error: metadata-generation-failed',
+    ].join('\n');
+    const failure = pipFailure(`Collecting pykerberos\n${stderr}`);
+    expect(failure.package).toBe('pykerberos');
+    expect(failure.reason).toBe('it failed to build: OSError: krb5-config: not found');
+  });
+});
