@@ -52,6 +52,25 @@ export interface MatchOptions {
   suggestions?: number;
 }
 
+/**
+ * The enabled aliases with their formats. An alias whose formats do not parse is left out; it
+ * goes to `skipped` when the caller reports such aliases.
+ */
+function* enabledFormats(
+  aliases: AliasLike[],
+  skipped?: SkippedFormat[],
+): Generator<{ alias: AliasLike; formats: ReturnType<typeof normaliseFormats> }> {
+  for (const alias of aliases) {
+    if (!isEnabled(alias)) continue;
+    try {
+      yield { alias, formats: normaliseFormats(alias) };
+    } catch (err) {
+      if (!(err instanceof SquallError)) throw err;
+      skipped?.push({ ref: aliasRef(alias), representation: '', error: err });
+    }
+  }
+}
+
 function collect(
   aliases: AliasLike[],
   command: string,
@@ -59,16 +78,7 @@ function collect(
   skipped: SkippedFormat[],
 ): AliasCandidate[] {
   const found: AliasCandidate[] = [];
-  for (const alias of aliases) {
-    if (!isEnabled(alias)) continue;
-    let formats;
-    try {
-      formats = normaliseFormats(alias);
-    } catch (err) {
-      if (!(err instanceof SquallError)) throw err;
-      skipped.push({ ref: aliasRef(alias), representation: '', error: err });
-      continue;
-    }
+  for (const { alias, formats } of enabledFormats(aliases, skipped)) {
     formats.forEach((normalised, index) => {
       if (normalised.matchMultiple !== multiple) return;
       for (const representation of normalised.representation) {
@@ -188,15 +198,7 @@ function displayWords(display: string): string[] {
 export function suggestAliases(aliases: AliasLike[], command: string, limit = 3): AliasSuggestion[] {
   const typed = words(command);
   const scored: AliasSuggestion[] = [];
-  for (const alias of aliases) {
-    if (!isEnabled(alias)) continue;
-    let formats;
-    try {
-      formats = normaliseFormats(alias);
-    } catch (err) {
-      if (err instanceof SquallError) continue;
-      throw err;
-    }
+  for (const { alias, formats } of enabledFormats(aliases)) {
     let winner: AliasSuggestion | undefined;
     for (const { display } of formats) {
       const wanted = displayWords(display);
@@ -231,15 +233,7 @@ export interface PartialMatch {
 export function partialMatches(aliases: AliasLike[], command: string): PartialMatch[] {
   const said = command.trim().toLowerCase().replace(/\s+/g, ' ');
   let found: Array<PartialMatch & { lead: number }> = [];
-  for (const alias of aliases) {
-    if (!isEnabled(alias)) continue;
-    let formats;
-    try {
-      formats = normaliseFormats(alias);
-    } catch (err) {
-      if (err instanceof SquallError) continue;
-      throw err;
-    }
+  for (const { alias, formats } of enabledFormats(aliases)) {
     for (const { display } of formats) {
       const at = display.indexOf('{{');
       if (at <= 0) continue;

@@ -6,18 +6,18 @@
 // committed snapshot: only when a run is meant to replace it.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
-// runs only the named parts (store, floors, squall, nodered, rules, workflow, chat, scaleout, profile).
+// runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, chat, scaleout, profile).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { emit, load, report, results, skip } from './lib/loadgen.mjs';
 import { ensureNodeRed, startNodeRed } from './lib/nodered.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { topSelfTime } from './lib/profile.mjs';
-import { cpuMs, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
+import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
+import { runCli } from './cli.mjs';
 import { runRules } from './rules.mjs';
 import { runScaleOut } from './scaleout.mjs';
 import { runStore } from './store.mjs';
@@ -42,14 +42,6 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /**
  * seq + concurrency 16 against one url; returns the report lines keyed by mode. With `pid`, also
@@ -302,6 +294,10 @@ try {
     cpu: os.cpus()[0]?.model,
     loadavg_at_start: os.loadavg().map((v) => +v.toFixed(2)),
   });
+  if (part('cli')) {
+    log('cli: squall --help, squall execution list');
+    await runCli();
+  }
   if (part('store')) {
     log('floor: embedded store write rate');
     await runStore({ count: N(5000) });

@@ -10,7 +10,10 @@ if (!existsSync(entry)) {
   process.stderr.write('squall: not built yet. Run `npm start` (installs and builds) or `npm run build`.\n');
   process.exit(1);
 }
-// The entry point composes the chat transports with the domain (src/ never imports adapters/).
-await import(pathToFileURL(path.join(root, 'dist', 'adapters', 'index.js')).href);
-const { main } = await import(pathToFileURL(entry).href);
+const { main, needsChatAdapters } = await import(pathToFileURL(entry).href);
+// The entry point composes the chat transports with the domain (src/ never imports adapters/),
+// only for the commands that run them: Slack's and Discord's SDKs take a while to load.
+if (needsChatAdapters(process.argv)) {
+  await import(pathToFileURL(path.join(root, 'dist', 'adapters', 'index.js')).href);
+}
 await main(process.argv);

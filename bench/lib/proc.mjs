@@ -1,6 +1,16 @@
 // Child processes for the bench: start, wait until ready, sample RSS, stop.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+/** A TCP port that was free a moment ago (nothing listens on it once this resolves). */
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /** Starts a process; resolves when `ready(line)` returns a truthy value for an output line. */
 export function startProcess(cmd, args, { env, cwd, ready, timeoutMs = 60_000, label = cmd } = {}) {

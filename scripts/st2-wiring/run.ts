@@ -9,7 +9,7 @@
 // ST2_CHECKOUT is a directory holding st2's contrib/examples and st2tests/integration/orquesta
 // (e.g. `git --git-dir=<mirror> archive HEAD contrib/examples st2tests | tar -x -C DIR`).
 // The tests talk to Squall through PyPI's st2client (in .cache/st2-wiring, created on first
-// use); shim/ gives them the few st2common constants they import. Tests that need pause,
+// use); Squall's st2common shim (src/runners/python/shim) gives them the constants they import. Tests that need pause,
 // inquiry, cancel or re-run choreography are left out, as the issue scopes them out.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ import { defaultSubsystems } from '../../src/subsystems.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const VENV = path.join(ROOT, '.cache', 'st2-wiring');
 const PYTHON = path.join(VENV, 'bin', 'python');
-const SHIM = path.join(import.meta.dirname, 'shim');
+const SHIM = path.join(ROOT, 'src', 'runners', 'python', 'shim');
 /** Modules whose every test is pause, inquiry, cancel or re-run choreography. */
 const LEFT_OUT_MODULES = new Set([
   'test_wiring_cancel',

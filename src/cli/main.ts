@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.js';
 import { SquallError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
@@ -29,8 +28,18 @@ import { registerSensor } from './commands/sensor.js';
 import { registerTimer } from './commands/timer.js';
 import { registerInquiry } from './commands/inquiry.js';
 /**
+ * Whether the command in argv runs chat transports, so the entry point must register the chat
+ * adapters (Slack's and Discord's SDKs) before it runs; every other command starts without them.
+ */
+export function needsChatAdapters(argv: string[]): boolean {
+  // The root command has no options taking a value: the first word is the command.
+  return argv.slice(2).find((a) => !a.startsWith('-')) === 'start';
+}
+
+/**
  * The `squall` command. Each group lives in ./commands/<group>.ts and registers itself here;
- * commands that talk to a running server go through the API client.
+ * commands that talk to a running server go through the API client. Command modules load domain
+ * modules inside their actions (`await import()`), so `--help` and the API commands stay quick.
  */
 export function buildProgram(): Command {
   const program = new Command('squall')
@@ -69,7 +78,8 @@ export function buildProgram(): Command {
 /** One line for humans, the right exit code: 2 for configuration problems, 1 otherwise. */
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
-  if (err instanceof ConfigError) {
+  // ConfigError's code: importing the class would load the config schema (and ajv) for every command.
+  if (err instanceof SquallError && err.code === 'CONFIG_INVALID') {
     process.stderr.write(
       `squall: configuration error:\n${err.message
         .split('\n')

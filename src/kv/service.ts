@@ -29,6 +29,8 @@ export interface KeyValuePair {
 export interface KvLookupTable {
   system: Record<string, { value: unknown; secret: boolean }>;
   user: Record<string, { value: unknown; secret: boolean }>;
+  /** Whose decrypt rights apply to st2kv(..., decrypt=true); without one nothing is decrypted. */
+  reader?: SecretReader;
 }
 
 export interface KvSnapshot {

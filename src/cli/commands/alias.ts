@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { extractParameters } from '../../../aliases/index.js';
 import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions } from '../client.js';
 import { print, withOutputOptions, type OutputFlags } from '../output.js';
@@ -81,7 +80,7 @@ export function registerAlias(program: Command): void {
     )
     .argument('<args...>', 'TEXT (with --format), or FORMAT TEXT')
     .option('-f, --format <format>', 'the alias format string, e.g. "deploy {{app}} to {{env=staging}}"')
-    .action((args: string[], opts: { format?: string }) => {
+    .action(async (args: string[], opts: { format?: string }) => {
       const format = opts.format ?? (args.length > 1 ? args[0] : undefined);
       const text = opts.format !== undefined ? args.join(' ') : args.slice(1).join(' ');
       if (format === undefined)
@@ -92,6 +91,7 @@ export function registerAlias(program: Command): void {
             hint: 'squall alias parse --format "deploy {{app}}" "deploy web"',
           },
         );
+      const { extractParameters } = await import('../../../aliases/index.js');
       process.stdout.write(JSON.stringify(extractParameters(format, text)) + '\n');
     });
 }

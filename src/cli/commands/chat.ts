@@ -1,43 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { chatopsSubsystem, type ChatAdapter } from '../../chatops/index.js';
-import { contentSubsystem } from '../../content/subsystem.js';
-import { executionsSubsystem } from '../../executions/subsystem.js';
-import { kvSubsystem, loadOrCreateKey, secretBox } from '../../kv/index.js';
-import { kvSettings } from '../../auth/index.js';
-import { createLogger } from '../../log/index.js';
-import { startService, type RunningService } from '../../service/index.js';
 import { ApiClient, clientFrom, withClientOptions } from '../client.js';
-
-/** An in-process Squall for `squall chat --local`: packs, executions, datastore and chat; auth off, port chosen freely. */
-async function startLocalChat(adapter: ChatAdapter, dataDir?: string): Promise<RunningService> {
-  const { config } = loadConfig({
-    overrides: { data_dir: dataDir, 'api.port': 0, 'api.host': '127.0.0.1', 'auth.enable': false },
-  });
-  const logger = createLogger({
-    level: process.env.SQUALL_LOG_LEVEL ?? 'warn',
-    format: 'json',
-    destination: process.stderr,
-  });
-  const executions = executionsSubsystem();
-  return startService({
-    config,
-    logger,
-    subsystems: [
-      {
-        name: 'local-secrets',
-        init(services) {
-          const { key } = loadOrCreateKey(kvSettings(config).encryption_key_path);
-          services.secrets = secretBox(key);
-        },
-      },
-      kvSubsystem(),
-      contentSubsystem(),
-      executions,
-      chatopsSubsystem(() => executions.service(), { adapters: [adapter] }),
-    ],
-  });
-}
 
 /**
  * `squall chat`: talk to the bot from a terminal through the shell chat adapter, against a
@@ -71,6 +33,7 @@ export function registerChat(program: Command): void {
         const { runRepl } = await import('../../../adapters/shell/index.js');
         if (opts.local) {
           const { ShellAdapter } = await import('../../../adapters/shell/index.js');
+          const { startLocalChat } = await import('../local-chat.js');
           const local = await startLocalChat(new ShellAdapter(), opts.dataDir);
           try {
             await runRepl({

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import yaml from 'js-yaml';
-import { configLeaves, configSchema, loadConfig, maskConfig } from '../../config/index.js';
 
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('Inspect Squall configuration');
@@ -8,7 +7,8 @@ export function registerConfig(program: Command): void {
     .command('schema')
     .description('Print the configuration JSON schema (the reference for squall.yaml and SQUALL_* variables)')
     .option('--env', 'list the environment variable of every key instead')
-    .action((opts: { env?: boolean }) => {
+    .action(async (opts: { env?: boolean }) => {
+      const { configLeaves, configSchema } = await import('../../config/index.js');
       if (opts.env) {
         for (const leaf of configLeaves())
           process.stdout.write(`${leaf.env.padEnd(36)} ${leaf.path.join('.')}\n`);
@@ -21,7 +21,8 @@ export function registerConfig(program: Command): void {
     .description('Print the effective configuration (file + SQUALL_* + defaults), secrets masked')
     .option('-c, --config <file>', 'configuration file')
     .option('--json', 'JSON instead of YAML')
-    .action((opts: { config?: string; json?: boolean }) => {
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const { loadConfig, maskConfig } = await import('../../config/index.js');
       const { config: effective, file } = loadConfig({ file: opts.config });
       const masked = maskConfig(effective);
       if (opts.json) process.stdout.write(JSON.stringify(masked, null, 2) + '\n');

@@ -1,12 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.js';
-import {
-  coerceAnswer,
-  standardSchema,
-  type InquirySchema,
-  type PropertySchema,
-} from '../../inquiries/index.js';
+import type { InquirySchema, PropertySchema } from '../../inquiries/index.js';
 import { clientFrom, withClientOptions } from '../client.js';
 import { print, withOutputOptions, type OutputFlags } from '../output.js';
 
@@ -66,6 +61,8 @@ export async function promptResponse(
   input: NodeJS.ReadableStream,
   output: NodeJS.WritableStream,
 ): Promise<Json> {
+  // The inquiries module brings the datastore and auth with it; only this prompt needs it.
+  const { coerceAnswer, standardSchema } = await import('../../inquiries/index.js');
   const std = standardSchema(schema) as { properties?: Record<string, PropertySchema>; required?: string[] };
   const required = new Set(std.required ?? []);
   const reader = new LineReader(input);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { formatProblem, validatePackDir } from '../../content/index.js';
 import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions, type ApiClient } from '../client.js';
 import { followExecution } from '../execution-view.js';
@@ -144,6 +143,7 @@ export function registerPack(program: Command): void {
     .option('--config-dir <dir>', 'where <pack>.yaml configs live')
     .option('-j, --json', 'JSON output')
     .action(async (dir: string, opts: { configDir?: string; json?: boolean }) => {
+      const { formatProblem, validatePackDir } = await import('../../content/index.js');
       const problems = await validatePackDir(path.resolve(dir), { configDir: opts.configDir });
       const errors = problems.filter((p) => p.severity === 'error');
       if (opts.json) process.stdout.write(JSON.stringify(problems, null, 2) + '\n');

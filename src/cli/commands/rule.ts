@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
-import { formatRuleTestReport, testRule } from '../../rules/tester.js';
 import { clientFrom, withClientOptions } from '../client.js';
 import { print, withOutputOptions, type OutputFlags } from '../output.js';
 
@@ -163,6 +162,7 @@ export function registerRule(program: Command): void {
         const instance = opts.triggerInstance
           ? readDataFile(opts.triggerInstance, 'trigger instance')
           : await client!.get<Obj>(`/api/v1/triggerinstances/${encodeURIComponent(opts.triggerInstanceId!)}`);
+        const { formatRuleTestReport, testRule } = await import('../../rules/tester.js');
         const report = testRule(ruleData, {
           trigger: typeof instance.trigger === 'string' ? instance.trigger : undefined,
           payload: instance.payload ?? {},

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { createLogger } from '../../log/index.js';
-import { startService } from '../../service/index.js';
-import { defaultSubsystems } from '../../subsystems.js';
 
 export function registerStart(program: Command): void {
   program
@@ -24,6 +20,15 @@ export function registerStart(program: Command): void {
     )
     .action(
       async (opts: { config?: string; dataDir?: string; host?: string; port?: number; roles?: string[] }) => {
+        // Loaded here, not at the top: the service is most of Squall, and `--help` needs none of it.
+        const [{ loadConfig }, { createLogger }, { startService }, { defaultSubsystems }] = await Promise.all(
+          [
+            import('../../config/index.js'),
+            import('../../log/index.js'),
+            import('../../service/index.js'),
+            import('../../subsystems.js'),
+          ],
+        );
         const { config } = loadConfig({
           file: opts.config,
           overrides: {

@@ -1,9 +1,16 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { STORE_FILE, SqliteDatabase, importNedb, secureDataDir } from '../../store/index.js';
+import type { SqliteDatabase } from '../../store/index.js';
 
-function openEmbedded(opts: { config?: string; dataDir?: string }): { db: SqliteDatabase; dataDir: string } {
+async function openEmbedded(opts: {
+  config?: string;
+  dataDir?: string;
+}): Promise<{ db: SqliteDatabase; dataDir: string }> {
+  // Loaded here, not at the top: `squall --help` and the API commands need neither.
+  const [{ loadConfig }, { STORE_FILE, SqliteDatabase, secureDataDir }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../store/index.js'),
+  ]);
   const { config } = loadConfig({ file: opts.config, overrides: { data_dir: opts.dataDir } });
   if (config.store.url)
     throw new Error('the store is MongoDB (store.url): these commands are for the embedded store');
@@ -26,7 +33,8 @@ export function registerStore(program: Command): void {
       'import the readable records and save the damaged lines aside, instead of stopping',
     )
     .action(async (opts: { config?: string; dataDir?: string; skipDamaged?: boolean }) => {
-      const { db, dataDir } = openEmbedded(opts);
+      const { db, dataDir } = await openEmbedded(opts);
+      const { importNedb } = await import('../../store/index.js');
       try {
         db.openAll();
         const result = await importNedb(dataDir, db, {
@@ -53,8 +61,8 @@ export function registerStore(program: Command): void {
     .description('Check the embedded store file for damage (PRAGMA integrity_check)')
     .option('-c, --config <file>', 'configuration file')
     .option('-d, --data-dir <dir>', 'data directory')
-    .action((opts: { config?: string; dataDir?: string }) => {
-      const { db } = openEmbedded(opts);
+    .action(async (opts: { config?: string; dataDir?: string }) => {
+      const { db } = await openEmbedded(opts);
       try {
         const problems = db.db.pragma('integrity_check') as Array<{ integrity_check: string }>;
         const lines = problems.map((p) => p.integrity_check);

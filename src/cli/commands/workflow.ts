@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import yaml from 'js-yaml';
 import { SquallError, errorMessage } from '../../errors.js';
-import { inspect, rehearse } from '../../workflows/index.js';
 import { clientFrom, withClientOptions } from '../client.js';
 
 function readDefinition(file: string): string {
@@ -72,6 +71,7 @@ export function registerWorkflow(program: Command): void {
       });
       grouped = res.body ?? {};
     } else {
+      const { inspect } = await import('../../workflows/index.js');
       grouped = inspect(text) as unknown as Grouped;
     }
     if (!printInspection(file, grouped, Boolean(opts.json))) process.exitCode = 1;
@@ -82,7 +82,8 @@ export function registerWorkflow(program: Command): void {
     .description(
       'Run orquesta rehearsal specs (orquesta-rehearse format) against the conductor; exit 1 when any expectation does not hold',
     )
-    .action((specs: string[]) => {
+    .action(async (specs: string[]) => {
+      const { rehearse } = await import('../../workflows/index.js');
       let failed = 0;
       for (const spec of specs) {
         const report = rehearse(spec);

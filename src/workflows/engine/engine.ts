@@ -30,7 +30,7 @@ import {
   type TaskRequest,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
-import { getKeyValueService, type KvLookupTable } from '../../kv/index.js';
+import { decryptRefused, getKeyValueService, secretReader, type KvLookupTable } from '../../kv/index.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
 
@@ -314,9 +314,7 @@ export class WorkflowEngine {
     };
     const holder: { state?: EngineState; kv?: KvLookupTable } = {};
     if (text.includes('st2kv')) {
-      holder.kv = await getKeyValueService(this.services).lookupTable(
-        typeof st2.user === 'string' ? st2.user : undefined,
-      );
+      holder.kv = await this.kvLookup(typeof st2.user === 'string' ? st2.user : undefined);
     }
     let conductor: OrquestaConductor;
     try {
@@ -481,6 +479,10 @@ export class WorkflowEngine {
         { key },
       );
     }
+    // The same decision as the keys API's decrypt: admins any key, users their own.
+    const owner = table?.reader?.user;
+    if (!table?.reader?.may(system ? { scope: 'system' } : { scope: 'user', owner }))
+      throw decryptRefused(owner ?? '(unknown)', system ? `st2kv.${key}` : `st2kv.user.${key}`);
     return getKeyValueService(this.services).decrypt(String(entry.value));
   }
 
@@ -496,7 +498,13 @@ export class WorkflowEngine {
     }
     if (!uses || !c) return undefined;
     const user = (c.context?.st2 as { user?: string } | undefined)?.user ?? undefined;
-    return getKeyValueService(this.services).lookupTable(user);
+    return this.kvLookup(user);
+  }
+
+  /** The datastore as the workflow's user sees it, with that user's decrypt rights. */
+  private async kvLookup(user: string | undefined): Promise<KvLookupTable> {
+    const table = await getKeyValueService(this.services).lookupTable(user);
+    return { ...table, ...(user ? { reader: await secretReader(this.services, user) } : {}) };
   }
 
   // ---- loading and saving -----------------------------------------------------------------

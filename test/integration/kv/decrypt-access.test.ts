@@ -34,6 +34,17 @@ function writePack(root: string): void {
       '  scope: {type: string, default: system}',
       '',
     ].join('\n'),
+    'actions/wf_peek.yaml':
+      'name: wf_peek\nrunner_type: orquesta\nentry_point: workflows/wf_peek.yaml\nparameters: {}\n',
+    'actions/workflows/wf_peek.yaml': [
+      'version: 1.0',
+      'tasks:',
+      '  task1:',
+      '    action: core.noop',
+      'output:',
+      '  - secret: <% st2kv("system.syssecret", decrypt => true) %>',
+      '',
+    ].join('\n'),
     'actions/peek.py': [
       'from st2common.runners.base_action import Action',
       '',
@@ -161,6 +172,15 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
 
   it("refuses action_service.get_value(decrypt=True) of a system secret to an operator's Python action", async () => {
     const res = await run(operator, 'sectest.peek', { key: 'syssecret' });
+    expect(res.status).toBe(201);
+    const e = await finished(res.body.id);
+    expect(e.status).toBe('failed');
+    expect(JSON.stringify(e.result)).toContain('requires administrator access');
+    expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
+  });
+
+  it("refuses st2kv(..., decrypt => true) of a system secret in an operator's Orquesta workflow", async () => {
+    const res = await run(operator, 'sectest.wf_peek', {});
     expect(res.status).toBe(201);
     const e = await finished(res.body.id);
     expect(e.status).toBe('failed');

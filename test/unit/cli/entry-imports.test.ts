@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { needsChatAdapters } from '../../../src/cli/main.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'squall-cli-imports-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Every module a `node --import tsx` child resolves while running `args`, relative to the repo. */
+function modulesLoaded(name: string, args: string[]): Promise<string[]> {
+  const file = path.join(tmp, `${name}.txt`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', './test/support/record-imports.mjs', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SQUALL_RECORD_IMPORTS: file, HOME: tmp, SQUALL_API_URL: '' },
+        stdio: 'ignore',
+      },
+    );
+    child.on('error', reject);
+    child.on('close', () =>
+      resolve(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((u) => u.startsWith('file://'))
+          .map((u) => path.relative(ROOT, new URL(u).pathname)),
+      ),
+    );
+  });
+}
+
+/** Modules that make `squall --help` slow: the chat SDKs, the service and what only it uses. */
+const HEAVY = [
+  /(^|\/)node_modules\/@slack\//,
+  /(^|\/)node_modules\/discord\.js\//,
+  /(^|\/)node_modules\/(express|mongodb|agenda|ajv)\//,
+  /^adapters\//,
+  /^src\/(service|workflows|store|content|runners|config)\//,
+];
+const heavy = (mods: string[]) => mods.filter((m) => HEAVY.some((re) => re.test(m)));
+
+describe('what a CLI entry point loads', () => {
+  it('building the program (every command, every --help) loads neither chat SDKs nor the service', async () => {
+    const mods = await modulesLoaded('build', [
+      '--input-type=module',
+      '-e',
+      "const { buildProgram } = await import('./src/cli/main.ts');" +
+        'const all = (c) => [c, ...c.commands.flatMap(all)];' +
+        'for (const c of all(buildProgram())) c.helpInformation();',
+    ]);
+    expect(mods).toContain('src/cli/commands/start.ts');
+    expect(heavy(mods)).toEqual([]);
+  });
+
+  it('`squall execution list` loads only the API client side', async () => {
+    const mods = await modulesLoaded('list', [
+      'src/cli/run.ts',
+      'execution',
+      'list',
+      '--url',
+      'http://127.0.0.1:1',
+    ]);
+    expect(mods).toContain('src/cli/client.ts');
+    expect(heavy(mods)).toEqual([]);
+  });
+
+  it('`squall start` registers the chat adapters before it runs', async () => {
+    const mods = await modulesLoaded('start-help', ['src/cli/run.ts', 'start', '--help']);
+    expect(mods).toContain('adapters/index.ts');
+    expect(mods.some((m) => /(^|\/)node_modules\/@slack\//.test(m))).toBe(true);
+  });
+
+  it('only `start` needs the chat adapters', () => {
+    const argv = (...a: string[]) => ['node', 'squall', ...a];
+    expect(needsChatAdapters(argv('start', '--port', '0'))).toBe(true);
+    expect(needsChatAdapters(argv('--help'))).toBe(false);
+    expect(needsChatAdapters(argv('execution', 'list'))).toBe(false);
+    expect(needsChatAdapters(argv('chat', '--local'))).toBe(false);
+    expect(needsChatAdapters(argv('help', 'start'))).toBe(false);
+  });
+});
