@@ -45,6 +45,7 @@ export interface ListOptions<T> {
    * `null` where st2 declares no default and answers everything (actions, rules, sensortypes).
    */
   defaultLimit?: number | null;
+  /** How a record is shown, before attribute selection (which may leave out what it reads). */
   present?: (record: T) => unknown;
 }
 
@@ -112,8 +113,9 @@ export async function listRecords<T extends StoredRecord>(
   // st2 sends X-Limit only for a bounded page.
   if (limit !== undefined) res.setHeader('X-Limit', String(limit));
   const present = options.present ?? ((r: T) => r);
-  return rows.map((r) =>
-    selectAttributes(present(r as T), q.include_attributes as string, q.exclude_attributes as string),
+  const shown = await Promise.all(rows.map((r) => present(r as T)));
+  return shown.map((r) =>
+    selectAttributes(r, q.include_attributes as string, q.exclude_attributes as string),
   );
 }
 

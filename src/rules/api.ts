@@ -143,14 +143,16 @@ export function rulesRoutes(
       query: ruleListQuery,
       handler: async ({ req, res, query }) => {
         authorize(services, req, 'rule_list');
-        const rows = await listRecords<RuleRecord>(req, res, {
+        return listRecords<RuleRecord>(req, res, {
           collection: store.rules,
           filter: ruleFilter(query),
           sort: { ref: 1 },
           maxPageSize: max,
           defaultLimit: null, // st2 answers every rule when no limit is given
+          // The view reads the whole rule, so it is built before include_attributes picks fields
+          // (a view of a picked rule failed: schemathesis, include_attributes=Ü).
+          present: view,
         });
-        return Promise.all((rows as RuleRecord[]).map(view));
       },
     });
 
@@ -349,13 +351,13 @@ export function rulesRoutes(
       query: enforcementQuery,
       handler: async ({ req, res, query }) => {
         authorize(services, req, 'rule_enforcement_list');
-        const rows = await listRecords<RuleEnforcementRecord>(req, res, {
+        return listRecords<RuleEnforcementRecord>(req, res, {
           collection: store.ruleEnforcements,
           filter: enforcementFilter(query),
           sort: { enforced_at: -1 },
           maxPageSize: max,
+          present: enforcementView,
         });
-        return Promise.all((rows as RuleEnforcementRecord[]).map(enforcementView));
       },
     });
     router.add({
