@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allSubsystems, finishedExecution, startTestApi, type TestApi } from '../../support/api.js';
 import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
+import { STORE_FILE } from '../../../src/store/index.js';
 
 /**
  * Issue 18 item 3: a datastore secret opens only for those the REST API lets decrypt it (admins
@@ -15,11 +16,20 @@ import { waitFor } from '../../support/wait.js';
 const SYSTEM_SECRET = 'system-plaintext-7f3a91';
 const USER_SECRET = 'olivers-own-plaintext-c21';
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
+/** The embedded store's files (the SQLite database and its WAL) and the stored results. */
+function storeFiles(dataDir: string): string[] {
+  const under = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) => {
+      const p = path.join(dir, f);
+      return statSync(p).isDirectory() ? under(p) : [p];
+    });
+  const results = path.join(dataDir, 'results');
+  return [
+    ...readdirSync(dataDir)
+      .filter((f) => f.startsWith(STORE_FILE))
+      .map((f) => path.join(dataDir, f)),
+    ...(existsSync(results) ? under(results) : []),
+  ];
 }
 
 /** A pack whose Python action reads a key through st2's action_service with decrypt. */
@@ -158,7 +168,8 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
     expect(e.status).toBe('succeeded');
     expect(e.result.stdout).toBe('got ********');
     expect(await observed(e.id)).not.toContain(SYSTEM_SECRET);
-    const files = filesUnder(path.join(api.dataDir, 'db')).map((f) => readFileSync(f, 'utf8'));
+    expect(storeFiles(api.dataDir).length).toBeGreaterThan(0);
+    const files = storeFiles(api.dataDir).map((f) => readFileSync(f, 'latin1'));
     expect(files.join('\n')).not.toContain(SYSTEM_SECRET);
 
     // A re-run carries the rendered value, and keeps it secret.
