@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   {
@@ -65,5 +66,41 @@ export default tseslint.config(
       },
     },
     rules: { ...reactHooks.configs.recommended.rules },
+  },
+  // Boundaries (CONTRIBUTING.md, docs/architecture.md): no import cycles; another folder is
+  // imported only through its index.ts; src/ never imports adapters/; adapters/ see only
+  // src/chatops; the Orquesta conductor and the alias parser do no I/O.
+  {
+    files: ['src/**/*.{ts,tsx}', 'adapters/**/*.ts', 'aliases/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.tsx', '.js'] } })],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-internal-modules': ['error', { allow: ['**/index.js', '**/src/*.ts'] }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './src', from: './adapters', message: 'The domain (src/) never imports adapters/.' },
+            {
+              target: './adapters',
+              from: './src',
+              except: ['./chatops/index.ts'],
+              message: 'Adapters see only src/chatops.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/workflows/orquesta/**/*.ts', 'aliases/**/*.ts'],
+    ignores: ['src/workflows/orquesta/rehearsal.ts'],
+    plugins: { 'import-x': importX },
+    rules: { 'import-x/no-nodejs-modules': 'error' },
   },
 );
