@@ -15,8 +15,6 @@ import ts from 'typescript';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 const ROOTS = ['src', 'adapters', 'aliases'];
-// Folders whose files are imported one by one on purpose: the CLI loads each command lazily.
-const EXEMPT = [/^src\/cli\/main\.ts$/];
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'python', 'shim']);
 
 const rel = (p) => path.relative(root, p).split(path.sep).join('/');
@@ -133,7 +131,6 @@ function ensureExport(indexFile, moduleFile, name, kind, withJs) {
 const problems = [];
 const edits = new Map(); // file → [{ start, end, text }]
 for (const file of ROOTS.flatMap((r) => walk(path.join(root, r)))) {
-  if (EXEMPT.some((re) => re.test(rel(file)))) continue;
   const sf = parse(file);
   for (const st of sf.statements) {
     const isImport = ts.isImportDeclaration(st);
@@ -194,8 +191,43 @@ for (const [file, list] of edits) {
   let text = readFileSync(file, 'utf8');
   for (const e of [...list].sort((a, b) => b.start - a.start))
     text = text.slice(0, e.start) + e.text + text.slice(e.end);
-  writeFileSync(file, text);
+  writeFileSync(file, mergeImports(file, text));
 }
+
+/** One import declaration per index: `import { a }` and `import type { B }` become `import { a, type B }`. */
+function mergeImports(file, text) {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const groups = new Map();
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || st.attributes) continue;
+    const c = st.importClause;
+    if (!c || c.name || !c.namedBindings || !ts.isNamedImports(c.namedBindings)) continue;
+    const spec = st.moduleSpecifier.text;
+    if (!/(^|\/)index(\.js)?$/.test(spec)) continue;
+    groups.set(spec, [...(groups.get(spec) ?? []), st]);
+  }
+  const cuts = [];
+  for (const [spec, decls] of groups) {
+    if (decls.length < 2) continue;
+    const allType = decls.every((d) => d.importClause.isTypeOnly);
+    const parts = decls.flatMap((d) =>
+      d.importClause.namedBindings.elements.map((el) =>
+        !allType && d.importClause.isTypeOnly && !el.isTypeOnly ? `type ${el.getText(sf)}` : el.getText(sf),
+      ),
+    );
+    const merged = `import ${allType ? 'type ' : ''}{ ${[...new Set(parts)].join(', ')} } from '${spec}';`;
+    cuts.push({ start: decls[0].getStart(sf), end: decls[0].getEnd(), text: merged });
+    for (const d of decls.slice(1)) {
+      let end = d.getEnd();
+      if (text[end] === '\n') end++;
+      cuts.push({ start: d.getStart(sf), end, text: '' });
+    }
+  }
+  for (const c of cuts.sort((a, b) => b.start - a.start))
+    text = text.slice(0, c.start) + c.text + text.slice(c.end);
+  return text;
+}
+
 for (const [indexFile, list] of pendingExports) {
   const byModule = new Map();
   for (const e of list) {
