@@ -1,9 +1,8 @@
 import { getAuthService } from '../auth/index.js';
 import { authorize } from '../api/index.js';
 import { SquallError } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { ExecutionService } from '../executions/index.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import type { ChatAdapter } from './adapter.js';
 import type { RolesLookup } from './identity.js';
 import { Leases } from '../scale/index.js';

@@ -1,7 +1,6 @@
 import { errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { isCompleted } from '../executions/status.js';
-import type { Services } from '../service/types.js';
+import { type ExecutionService, isCompleted } from '../executions/index.js';
+import type { Services } from '../service/index.js';
 import type { ChatAdapter } from './adapter.js';
 
 /** How many output lines the ack shows while the execution runs. */

@@ -1,9 +1,8 @@
 import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/status.js';
+import { type ExecutionService, COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/index.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import type { ButtonChoice, ButtonPress, ChatAdapter } from './adapter.js';

@@ -54,3 +54,4 @@ export async function validatePackDir(
   const result = await loadPacks([target, ...others], options);
   return result.problems.filter((p) => p.pack_dir === target);
 }
+export { contentSubsystem, renderPackConfig } from './subsystem.js';

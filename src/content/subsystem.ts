@@ -1,5 +1,4 @@
-import type { Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { Subsystem, Services } from '../service/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { contentRoutes } from './api.js';
 import { packManagementRoutes } from './pack-routes.js';

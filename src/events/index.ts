@@ -69,3 +69,4 @@ export class EventBus {
 function escapeRegex(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
+export { RedisEventTransport } from './redis.js';

@@ -8,7 +8,7 @@ import {
   type RolesLookup,
 } from '../chatops/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
 import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
 import type { InquirySchema, PropertySchema } from './schema.js';

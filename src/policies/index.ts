@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionDeps, ExecutionService } from '../executions/service.js';
-import type { Services } from '../service/types.js';
-import type { ExecutionRecord, PolicyRecord } from '../store/index.js';
-import { openParameters } from '../executions/secrets.js';
-import { liveExecutions } from '../executions/live.js';
-import { isCompleted } from '../executions/status.js';
-import { claimOrTakeOver } from '../store/claims.js';
+import {
+  type ExecutionDeps,
+  type ExecutionService,
+  openParameters,
+  liveExecutions,
+  isCompleted,
+} from '../executions/index.js';
+import type { Services } from '../service/index.js';
+import { type ExecutionRecord, type PolicyRecord, claimOrTakeOver } from '../store/index.js';
 
 /**
  * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
@@ -161,3 +163,4 @@ export class PolicyEngine {
     );
   }
 }
+export { policiesSubsystem } from './subsystem.js';

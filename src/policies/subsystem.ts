@@ -1,4 +1,4 @@
-import type { ExecutionService } from '../executions/service.js';
+import type { ExecutionService } from '../executions/index.js';
 import type { Subsystem } from '../service/index.js';
 import { PolicyEngine } from './index.js';
 

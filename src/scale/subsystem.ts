@@ -1,10 +1,9 @@
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
 import { SWEEP_JOB, sweepScheduled } from './sweep.js';
-import { sweepPendingInstances } from '../triggers/pending.js';
+import { sweepPendingInstances } from '../triggers/index.js';
 
 /**
  * Scale-out and reliability in a running process: the queue-depth counter and backpressure

@@ -1,6 +1,6 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
-import { liveExecutions } from '../executions/live.js';
+import { liveExecutions } from '../executions/index.js';
 
 export const SWEEP_JOB = 'scale.sweep';
 const RUN_JOB = 'execution.run';

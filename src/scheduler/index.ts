@@ -197,3 +197,4 @@ export class Scheduler {
     return processor?.runningJobs?.length ?? 0;
   }
 }
+export { RedisNotificationChannel } from './redis-channel.js';

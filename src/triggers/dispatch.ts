@@ -5,7 +5,7 @@
  */
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { TRIGGER_PROCESS_JOB } from './dispatch.js';
 
 /**

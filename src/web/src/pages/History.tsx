@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
-import { VirtualList } from '../components/VirtualList';
+import { VirtualList } from '../components/index';
 import { subscribe } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
 const PAGE = 100;
 const ROW = 36;
-const FIELDS = 'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
+const FIELDS =
+  'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
 
 interface Filters {
   action: string;
@@ -45,7 +46,11 @@ function matches(e: Execution, f: Filters): boolean {
  */
 export function History() {
   const route = useRoute();
-  const initial = { ...EMPTY, action: route.query.get('action') ?? '', status: route.query.get('status') ?? '' };
+  const initial = {
+    ...EMPTY,
+    action: route.query.get('action') ?? '',
+    status: route.query.get('status') ?? '',
+  };
   const [filters, setFilters] = useState<Filters>(initial);
   const [draft, setDraft] = useState<Filters>(initial);
   const [total, setTotal] = useState<number | undefined>();
@@ -162,8 +167,17 @@ export function History() {
       >
         <label>
           Action
-          <input list="f-actions" value={draft.action} onChange={(e) => set('action', e.target.value)} placeholder="pack.action" />
-          <datalist id="f-actions">{options.data?.action?.map((a) => <option key={a} value={a} />)}</datalist>
+          <input
+            list="f-actions"
+            value={draft.action}
+            onChange={(e) => set('action', e.target.value)}
+            placeholder="pack.action"
+          />
+          <datalist id="f-actions">
+            {options.data?.action?.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
         </label>
         <label>
           Status
@@ -177,7 +191,11 @@ export function History() {
         <label>
           User
           <input list="f-users" value={draft.user} onChange={(e) => set('user', e.target.value)} />
-          <datalist id="f-users">{options.data?.user?.map((a) => <option key={a} value={a} />)}</datalist>
+          <datalist id="f-users">
+            {options.data?.user?.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
         </label>
         <label>
           Rule
@@ -222,9 +240,14 @@ export function History() {
           if (!e) return <span className="muted">…</span>;
           return (
             <a className="exec-row" href={href('history', e.id)} tabIndex={-1} data-execution-id={e.id}>
-              <span className="c-status"><StatusBadge status={e.status} /></span>
+              <span className="c-status">
+                <StatusBadge status={e.status} />
+              </span>
               <span className="c-action">{e.action?.ref}</span>
-              <span className="c-user">{e.context?.user ?? ''}{e.rule?.ref ? ` · rule ${e.rule.ref}` : ''}</span>
+              <span className="c-user">
+                {e.context?.user ?? ''}
+                {e.rule?.ref ? ` · rule ${e.rule.ref}` : ''}
+              </span>
               <span className="c-time">{formatTime(e.start_timestamp)}</span>
               <span className="c-dur">{formatDuration(e.elapsed_seconds)}</span>
             </a>

@@ -7,8 +7,8 @@ import {
   initialValues,
   SchemaForm,
   type FormValues,
-} from '../components/SchemaForm';
-import { JsonView } from '../components/JsonView';
+  JsonView,
+} from '../components/index';
 import { href, navigate } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync, useNotice, useSession } from '../ui';
 
