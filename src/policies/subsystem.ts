@@ -1,6 +1,6 @@
 import type { ExecutionService } from '../executions/index.js';
 import type { Subsystem } from '../service/index.js';
-import { PolicyEngine } from './index.js';
+import { PolicyEngine } from './engine.js';
 
 /** Policies need the executions service; `engine` is handed to executionsSubsystem as its `admit`. */
 export function policiesSubsystem(
