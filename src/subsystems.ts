@@ -22,6 +22,7 @@ import {
 import { policiesSubsystem } from './policies/index.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
+import { notifierSubsystem } from './notifier/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
@@ -145,6 +146,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     workflows,
     eventsSubsystem(executionService),
     chatops,
+    notifierSubsystem(executionService, () => chatops.notifier()),
     inquiriesSubsystem(executionService, {
       chatAdapters: () => chatops.pipeline().adapters,
       resumeWorkflow: (id) => workflows.engine().resume(id),

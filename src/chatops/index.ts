@@ -15,7 +15,7 @@ export * from './adapter.js';
 export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
-export { ChatNotifier, applicableNotify, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
+export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
 export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
@@ -128,7 +128,6 @@ export function chatopsSubsystem(
       timer = setInterval(reload, services.config.chatops.alias_reload_ms);
       timer.unref();
       if (!active(services)) return;
-      need(notifier).start();
       p.live.start();
       await need(connections).start();
       services.logger.info(
@@ -139,7 +138,6 @@ export function chatopsSubsystem(
     async stop() {
       if (timer) clearInterval(timer);
       for (const u of unsubscribe.splice(0)) u();
-      notifier?.stop();
       pipeline?.live.stop();
       await connections?.stop();
     },
