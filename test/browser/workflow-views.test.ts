@@ -1,10 +1,13 @@
 /**
  * The pictures of issue #24 in headless chromium: a workflow's graph (on its action and on a run,
  * with live task statuses, the routes taken and inspection errors on their tasks) and a run's
- * timeline (with-items lanes, a nested sub-workflow). Each test ends with no failed request and no
+ * timeline (with-items lanes, a nested sub-workflow) and a webhook's trace down to the chat post
+ * its execution's notification made. Each test ends with no failed request and no
  * console error.
  */
 import path from 'node:path';
+// The terminal chat adapter (adapters/shell), for the ops route's posts.
+import '../../adapters/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserSession } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
@@ -12,144 +15,218 @@ import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } 
 
 const FIXTURE_PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
 
-describe.skipIf(skipBrowser)(describeTitle('workflow graph and run timeline in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+describe.skipIf(skipBrowser)(
+  describeTitle('workflow graph, run timeline and trace in headless chromium'),
+  () => {
+    let h: BrowserHarness;
+    let b: BrowserSession;
 
-  const api = (method: string, p: string, body?: unknown) => h.api(method, p, body);
+    const api = (method: string, p: string, body?: unknown) => h.api(method, p, body);
 
-  const run = async (action: string, parameters: Record<string, unknown>) => {
-    const started = await api('POST', '/api/v1/executions', { action, parameters });
-    expect(started.status, started.text).toBe(201);
-    const id = started.body.id as string;
-    const done = await waitFor(
-      async () => {
-        const e = (await api('GET', `/api/v1/executions/${id}`)).body as { status: string };
-        return ['succeeded', 'failed', 'timeout', 'canceled'].includes(e.status) ? e : null;
-      },
-      `${action} to finish`,
-      60_000,
-    );
-    expect(done.status).toBe('succeeded');
-    return id;
-  };
-
-  beforeAll(async () => {
-    h = await startBrowserHarness({ 'packs.paths': [FIXTURE_PACKS] });
-    b = h.b;
-  }, 120_000);
-
-  afterAll(async () => {
-    await h?.stop();
-  });
-
-  it('draws examples.orquesta-sequential: 3 tasks succeeded, the routes taken, a click opens the task', async () => {
-    await h.signedIn();
-    const { page } = b;
-
-    // the action's page: the definition, nothing run yet
-    await page.goto('/#/actions/examples.orquesta-sequential');
-    const definition = page.getByRole('img', { name: /^Workflow graph/ });
-    await definition.waitFor();
-    expect(await definition.locator('.wf-node').count()).toBe(3);
-    expect(await definition.locator('[data-edge="task1->task2"] text').textContent()).toBe(
-      'succeeded · publish greeting',
-    );
-    expect(await definition.locator('.wf-node[data-status]').count()).toBe(0);
-
-    const id = await run('examples.orquesta-sequential', { name: 'Squall' });
-    await page.goto(`/#/history/${id}`);
-    const graph = page.getByRole('img', { name: 'Workflow graph: 3 tasks' });
-    await graph.waitFor();
-    const nodes = graph.locator('.wf-node');
-    expect(await nodes.count()).toBe(3);
-    await expect
-      .poll(async () =>
-        nodes.evaluateAll((els) =>
-          els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
-        ),
-      )
-      .toEqual(['task1:succeeded', 'task2:succeeded', 'task3:succeeded']);
-    expect(
-      await graph
-        .locator('[data-taken="true"]')
-        .evaluateAll((els) => els.map((e) => e.getAttribute('data-edge'))),
-    ).toEqual(['task1->task2', 'task2->task3']);
-    await graph.scrollIntoViewIfNeeded();
-    await b.screenshot('workflow-graph');
-
-    // a node opens its task's execution
-    const children = (await api('GET', `/api/v1/executions/${id}/children?depth=1`)).body as Array<{
-      id: string;
-      context: { orquesta: { task_name: string } };
-    }>;
-    const task2 = children.find((c) => c.context.orquesta.task_name === 'task2')!;
-    await graph.getByRole('link', { name: 'Task task2, succeeded' }).click();
-    await page.waitForURL(new RegExp(`#/history/${task2.id}$`));
-    await page.getByRole('heading', { name: /core\.echo/ }).waitFor();
-    await b.assertClean();
-  }, 120_000);
-
-  it("puts squall workflow inspect's errors on the tasks they are about", async () => {
-    await h.signedIn();
-    const { page } = b;
-    await page.goto('/#/actions/uitest.broken-flow');
-    const graph = page.getByRole('img', { name: /^Workflow graph/ });
-    await graph.waitFor();
-    const errorsOf = (task: string) =>
-      graph.locator(`[data-task="${task}"] .wf-node-error`).getAttribute('data-errors');
-    // the undefined next task is the fetch transition's mistake; the unknown action and the
-    // unassigned variable are publish_it's
-    expect(await errorsOf('fetch')).toBe('1');
-    expect(await errorsOf('publish_it')).toBe('2');
-    const list = page.getByRole('list', { name: 'Task errors' });
-    expect(await list.textContent()).toContain('fetch: semantic The task "missing_task" is not defined.');
-    expect(await list.textContent()).toContain(
-      'publish_it: content The action "uitest.no_such_action" is not registered in the database.',
-    );
-    expect(await list.textContent()).toContain('Variable "undefined_var" is referenced before assignment.');
-    // the same errors as the inspect endpoint answers for the file
-    const graphApi = await api('GET', '/api/v1/workflows/graph?action=uitest.broken-flow');
-    expect(graphApi.status).toBe(200);
-    await graph.scrollIntoViewIfNeeded();
-    await b.screenshot('workflow-inspect');
-    await b.assertClean();
-  }, 60_000);
-
-  it('shows a with-items fan-out one lane per item, and the nested sub-workflow when expanded', async () => {
-    await h.signedIn();
-    const { page } = b;
-    const id = await run('uitest.fan-out', {});
-    await page.goto(`/#/history/${id}`);
-    const timeline = page.getByRole('figure', { name: 'Run timeline' });
-    await timeline.waitFor();
-    const deploy = timeline.getByRole('group', { name: 'deploy: 4 items' });
-    await deploy.waitFor();
-    for (let i = 0; i < 4; i++) {
-      const lane = deploy.locator(`[data-lane="deploy[${i}]"]`);
-      expect(await lane.locator('.gantt-lane-label').textContent()).toBe(`item ${i}`);
-      expect(await lane.locator('.gantt-bar').getAttribute('data-status')).toBe('succeeded');
-      expect(await lane.locator('.gantt-bar').getAttribute('title')).toMatch(
-        new RegExp(`^deploy item ${i}\\nstatus: succeeded\\naction: core\\.local`),
+    const run = async (action: string, parameters: Record<string, unknown>) => {
+      const started = await api('POST', '/api/v1/executions', { action, parameters });
+      expect(started.status, started.text).toBe(201);
+      const id = started.body.id as string;
+      const done = await waitFor(
+        async () => {
+          const e = (await api('GET', `/api/v1/executions/${id}`)).body as { status: string };
+          return ['succeeded', 'failed', 'timeout', 'canceled'].includes(e.status) ? e : null;
+        },
+        `${action} to finish`,
+        60_000,
       );
-    }
-    // the time axis has ticks from 0
-    expect(await timeline.locator('.gantt-tick').first().textContent()).toBe('0');
-    expect(await timeline.locator('.gantt-tick').count()).toBeGreaterThan(2);
+      expect(done.status).toBe('succeeded');
+      return id;
+    };
 
-    // the graph marks the with-items task
-    const graph = page.getByRole('img', { name: 'Workflow graph: 4 tasks' });
-    expect(await graph.locator('[data-task="deploy"] .wf-node-action').textContent()).toContain(
-      'with-items ×2',
-    );
+    beforeAll(async () => {
+      h = await startBrowserHarness({
+        'packs.paths': [FIXTURE_PACKS],
+        'chatops.routes': { ops: { adapter: 'shell', channel: 'ops' } },
+      });
+      b = h.b;
+    }, 120_000);
 
-    // the report task is a workflow: expanding it shows its three tasks on the same time axis
-    expect(await timeline.locator('[data-lane="task1"]').count()).toBe(0);
-    await timeline.getByRole('button', { name: 'Expand sub-workflow report' }).click();
-    for (const t of ['task1', 'task2', 'task3'])
-      await timeline.locator(`[data-lane="${t}"] .gantt-bar[data-status="succeeded"]`).waitFor();
-    await timeline.scrollIntoViewIfNeeded();
-    await b.screenshot('run-timeline');
-    await b.assertClean();
-  }, 120_000);
-});
+    afterAll(async () => {
+      await h?.stop();
+    });
+
+    it('draws examples.orquesta-sequential: 3 tasks succeeded, the routes taken, a click opens the task', async () => {
+      await h.signedIn();
+      const { page } = b;
+
+      // the action's page: the definition, nothing run yet
+      await page.goto('/#/actions/examples.orquesta-sequential');
+      const definition = page.getByRole('img', { name: /^Workflow graph/ });
+      await definition.waitFor();
+      expect(await definition.locator('.wf-node').count()).toBe(3);
+      expect(await definition.locator('[data-edge="task1->task2"] text').textContent()).toBe(
+        'succeeded · publish greeting',
+      );
+      expect(await definition.locator('.wf-node[data-status]').count()).toBe(0);
+
+      const id = await run('examples.orquesta-sequential', { name: 'Squall' });
+      await page.goto(`/#/history/${id}`);
+      const graph = page.getByRole('img', { name: 'Workflow graph: 3 tasks' });
+      await graph.waitFor();
+      const nodes = graph.locator('.wf-node');
+      expect(await nodes.count()).toBe(3);
+      await expect
+        .poll(async () =>
+          nodes.evaluateAll((els) =>
+            els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
+          ),
+        )
+        .toEqual(['task1:succeeded', 'task2:succeeded', 'task3:succeeded']);
+      expect(
+        await graph
+          .locator('[data-taken="true"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-edge'))),
+      ).toEqual(['task1->task2', 'task2->task3']);
+      await graph.scrollIntoViewIfNeeded();
+      await b.screenshot('workflow-graph');
+
+      // a node opens its task's execution
+      const children = (await api('GET', `/api/v1/executions/${id}/children?depth=1`)).body as Array<{
+        id: string;
+        context: { orquesta: { task_name: string } };
+      }>;
+      const task2 = children.find((c) => c.context.orquesta.task_name === 'task2')!;
+      await graph.getByRole('link', { name: 'Task task2, succeeded' }).click();
+      await page.waitForURL(new RegExp(`#/history/${task2.id}$`));
+      await page.getByRole('heading', { name: /core\.echo/ }).waitFor();
+      await b.assertClean();
+    }, 120_000);
+
+    it("puts squall workflow inspect's errors on the tasks they are about", async () => {
+      await h.signedIn();
+      const { page } = b;
+      await page.goto('/#/actions/uitest.broken-flow');
+      const graph = page.getByRole('img', { name: /^Workflow graph/ });
+      await graph.waitFor();
+      const errorsOf = (task: string) =>
+        graph.locator(`[data-task="${task}"] .wf-node-error`).getAttribute('data-errors');
+      // the undefined next task is the fetch transition's mistake; the unknown action and the
+      // unassigned variable are publish_it's
+      expect(await errorsOf('fetch')).toBe('1');
+      expect(await errorsOf('publish_it')).toBe('2');
+      const list = page.getByRole('list', { name: 'Task errors' });
+      expect(await list.textContent()).toContain('fetch: semantic The task "missing_task" is not defined.');
+      expect(await list.textContent()).toContain(
+        'publish_it: content The action "uitest.no_such_action" is not registered in the database.',
+      );
+      expect(await list.textContent()).toContain('Variable "undefined_var" is referenced before assignment.');
+      // the same errors as the inspect endpoint answers for the file
+      const graphApi = await api('GET', '/api/v1/workflows/graph?action=uitest.broken-flow');
+      expect(graphApi.status).toBe(200);
+      await graph.scrollIntoViewIfNeeded();
+      await b.screenshot('workflow-inspect');
+      await b.assertClean();
+    }, 60_000);
+
+    it('shows a with-items fan-out one lane per item, and the nested sub-workflow when expanded', async () => {
+      await h.signedIn();
+      const { page } = b;
+      const id = await run('uitest.fan-out', {});
+      await page.goto(`/#/history/${id}`);
+      const timeline = page.getByRole('figure', { name: 'Run timeline' });
+      await timeline.waitFor();
+      const deploy = timeline.getByRole('group', { name: 'deploy: 4 items' });
+      await deploy.waitFor();
+      for (let i = 0; i < 4; i++) {
+        const lane = deploy.locator(`[data-lane="deploy[${i}]"]`);
+        expect(await lane.locator('.gantt-lane-label').textContent()).toBe(`item ${i}`);
+        expect(await lane.locator('.gantt-bar').getAttribute('data-status')).toBe('succeeded');
+        expect(await lane.locator('.gantt-bar').getAttribute('title')).toMatch(
+          new RegExp(`^deploy item ${i}\\nstatus: succeeded\\naction: core\\.local`),
+        );
+      }
+      // the time axis has ticks from 0
+      expect(await timeline.locator('.gantt-tick').first().textContent()).toBe('0');
+      expect(await timeline.locator('.gantt-tick').count()).toBeGreaterThan(2);
+
+      // the graph marks the with-items task
+      const graph = page.getByRole('img', { name: 'Workflow graph: 4 tasks' });
+      expect(await graph.locator('[data-task="deploy"] .wf-node-action').textContent()).toContain(
+        'with-items ×2',
+      );
+
+      // the report task is a workflow: expanding it shows its three tasks on the same time axis
+      expect(await timeline.locator('[data-lane="task1"]').count()).toBe(0);
+      await timeline.getByRole('button', { name: 'Expand sub-workflow report' }).click();
+      for (const t of ['task1', 'task2', 'task3'])
+        await timeline.locator(`[data-lane="${t}"] .gantt-bar[data-status="succeeded"]`).waitFor();
+      await timeline.scrollIntoViewIfNeeded();
+      await b.screenshot('run-timeline');
+      await b.assertClean();
+    }, 120_000);
+
+    it("shows a webhook's trace: instance → rules matched and not → execution → chat post, from each record", async () => {
+      await h.signedIn();
+      const { page } = b;
+      const fired = await api('POST', '/api/v1/webhooks/uitest/deployed', { env: 'prod', version: '7.1' });
+      expect(fired.status, fired.text).toBe(202);
+      const execution = await waitFor(
+        async () =>
+          (await h.running.services.store.executions.findOne({ 'rule.ref': 'uitest.announce_prod' })) ?? null,
+        'the execution of uitest.announce_prod',
+        30_000,
+      );
+      // the notification reaches the ops route (the terminal adapter's #ops)
+      await waitFor(
+        async () =>
+          (await h.running.services.store.audit.findOne({
+            kind: 'chat.delivery',
+            execution_id: execution.id,
+            outcome: 'delivered',
+          })) ?? null,
+        'the notification of the announce execution',
+        30_000,
+      );
+
+      await page.goto(`/#/history/${execution.id}`);
+      await page.getByRole('link', { name: 'Show the trace' }).click();
+      await page.waitForURL(new RegExp(`#/trace/execution/${execution.id}$`));
+      const tree = page.getByRole('list', { name: 'Trace' });
+      const source = tree.locator(':scope > li[data-kind="source"]');
+      await source.waitFor();
+      expect(await source.locator(':scope > .trace-node').textContent()).toContain('webhook uitest/deployed');
+      const instance = source.locator(':scope > ul > li[data-kind="trigger_instance"]');
+      expect(await instance.locator(':scope > .trace-node').textContent()).toContain('core.st2.webhook');
+      const matched = instance.locator(':scope > ul > li[data-kind="rule_enforcement"]');
+      expect(await matched.locator(':scope > .trace-node').textContent()).toContain('uitest.announce_prod');
+      const notMatched = instance.locator(':scope > ul > li[data-kind="rule_not_matched"]');
+      expect(await notMatched.locator(':scope > .trace-node').textContent()).toContain(
+        'uitest.announce_stagingdid not match: trigger.body.env equals',
+      );
+      const exec = matched.locator(`:scope > ul > li[data-kind="execution"][data-id="${execution.id}"]`);
+      expect(await exec.locator(':scope > .trace-node a').getAttribute('href')).toBe(
+        `#/history/${execution.id}`,
+      );
+      const post = exec.locator(':scope > ul > li[data-kind="chat_delivery"]');
+      await expect
+        .poll(() => post.locator(':scope > .trace-node').textContent())
+        .toContain('notification → shell #ops');
+      expect(await post.locator(':scope > .trace-node').textContent()).toContain(
+        'version 7.1 announced: succeeded',
+      );
+      // what the execution caused in turn: the notify trigger's instance
+      expect(
+        await exec.locator(':scope > ul > li[data-kind="trigger_instance"] > .trace-node').allTextContents(),
+      ).toEqual(expect.arrayContaining([expect.stringContaining('core.st2.generic.notifytrigger')]));
+      await b.screenshot('trace');
+
+      // the same tree from the rule enforcement and from the trigger instance
+      const enforcementId = await matched.getAttribute('data-id');
+      const instanceId = await instance.getAttribute('data-id');
+      await page.goto('/#/rules/uitest.announce_prod');
+      await page.getByRole('link', { name: 'Trace' }).first().click();
+      await page.waitForURL(new RegExp(`#/trace/rule_enforcement/${enforcementId}$`));
+      await tree.locator(`li[data-id="${execution.id}"] li[data-kind="chat_delivery"]`).first().waitFor();
+      await page.goto(`/#/trace/trigger_instance/${instanceId}`);
+      await tree.locator(`li[data-id="${instanceId}"] > .trace-node.trace-focus`).waitFor();
+      await tree.locator(`li[data-id="${execution.id}"] li[data-kind="chat_delivery"]`).first().waitFor();
+      await b.assertClean();
+    }, 90_000);
+  },
+);

@@ -225,7 +225,7 @@ export function ExecutionDetail({ id }: { id: string }) {
         {e.parent && (<><dt>Parent</dt><dd><a href={href('history', e.parent)}>{e.parent}</a></dd></>)}
         {e.rule?.ref && (<><dt>Rule</dt><dd><a href={href('rules', e.rule.ref)}>{e.rule.ref}</a></dd></>)}
         {e.trigger_instance?.id && (<><dt>Trigger instance</dt><dd><code>{e.trigger_instance.id}</code> {e.trigger?.type ?? e.trigger_type?.ref ?? ''}</dd></>)}
-        {trace && (<><dt>Trace</dt><dd><code>{trace.trace_tag ?? trace.id}</code></dd></>)}
+        <dt>Trace</dt><dd>{trace && <code>{trace.trace_tag ?? trace.id}</code>} <a href={href('trace', 'execution', e.id)}>Show the trace</a></dd>
       </dl>
       <h2>Parameters</h2>
       {Object.keys(e.parameters ?? {}).length === 0 ? <p className="muted">None.</p> : (
