@@ -101,6 +101,44 @@ describe.skipIf(skipBrowser)(
       await b.assertClean();
     }, 120_000);
 
+    it('follows a running workflow live: the paused task, then the answer, the next task and its route', async () => {
+      await h.signedIn();
+      const { page } = b;
+      const started = await api('POST', '/api/v1/executions', {
+        action: 'uitest.deploy-approval',
+        parameters: { version: '9.9.9' },
+      });
+      expect(started.status, started.text).toBe(201);
+      const id = started.body.id as string;
+      await page.goto(`/#/history/${id}`);
+      // a mark in this document: it is gone if the page reloads
+      await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+      const graph = page.getByRole('img', { name: 'Workflow graph: 2 tasks' });
+      await graph.locator('[data-task="ask"][data-status="pending"]').waitFor({ timeout: 30_000 });
+      expect(await graph.locator('[data-task="report"]').getAttribute('data-status')).toBeNull();
+      expect(await graph.locator('[data-taken="true"]').count()).toBe(0);
+
+      const ask = await waitFor(
+        async () =>
+          (await h.running.services.store.executions.findOne({ parent: id, 'action.ref': 'core.ask' })) ??
+          null,
+        'the ask task',
+        30_000,
+      );
+      const answered = await api('PUT', `/api/v1/inquiries/${ask.id}`, {
+        id: ask.id,
+        response: { approved: true, reason: 'live graph', hosts: 1 },
+      });
+      expect(answered.status, answered.text).toBe(200);
+      await graph.locator('[data-task="report"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      expect(await graph.locator('[data-task="ask"]').getAttribute('data-status')).toBe('succeeded');
+      expect(await graph.locator('[data-taken="true"]').getAttribute('data-edge')).toBe('ask->report');
+      const timeline = page.getByRole('figure', { name: 'Run timeline' });
+      await timeline.locator('[data-lane="report"] .gantt-bar[data-status="succeeded"]').waitFor();
+      expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+      await b.assertClean();
+    }, 90_000);
+
     it("puts squall workflow inspect's errors on the tasks they are about", async () => {
       await h.signedIn();
       const { page } = b;
