@@ -139,6 +139,29 @@ describe.skipIf(skipBrowser)(
       await b.assertClean();
     }, 90_000);
 
+    it('draws an ActionChain run: on-success and on-failure edges, the path it took', async () => {
+      await h.signedIn();
+      const { page } = b;
+      const id = await run('examples.echochain', {});
+      await page.goto(`/#/history/${id}`);
+      const graph = page.getByRole('img', { name: 'Workflow graph: 4 tasks' });
+      await graph.locator('[data-task="c3"][data-status="succeeded"]').waitFor();
+      expect(
+        await graph
+          .locator('.wf-node')
+          .evaluateAll((els) =>
+            els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
+          ),
+      ).toEqual(['c1:succeeded', 'c2:succeeded', 'c3:succeeded', 'c4:null']);
+      expect(await graph.locator('[data-edge="c1->c4"] text').textContent()).toBe('on-failure');
+      expect(
+        await graph
+          .locator('[data-taken="true"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-edge'))),
+      ).toEqual(['c1->c2', 'c2->c3']);
+      await b.assertClean();
+    }, 90_000);
+
     it("puts squall workflow inspect's errors on the tasks they are about", async () => {
       await h.signedIn();
       const { page } = b;
