@@ -162,6 +162,35 @@ describe.skipIf(skipBrowser)(
       await b.assertClean();
     }, 90_000);
 
+    it('shows a retried task as its attempts on one lane, the failed ones first', async () => {
+      await h.signedIn();
+      const { page } = b;
+      const started = await api('POST', '/api/v1/executions', { action: 'uitest.flaky', parameters: {} });
+      expect(started.status, started.text).toBe(201);
+      const id = started.body.id as string;
+      await page.goto(`/#/history/${id}`);
+      await page
+        .getByRole('heading', { name: /uitest\.flaky/ })
+        .locator('.status-failed')
+        .waitFor({ timeout: 60_000 });
+      const lane = page.getByRole('figure', { name: 'Run timeline' }).locator('[data-lane="try_it"]');
+      await expect.poll(() => lane.locator('.gantt-bar').count()).toBe(3);
+      expect(await lane.locator('.gantt-label').textContent()).toContain('3 attempts');
+      const titles = await lane
+        .locator('.gantt-bar')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('title')!.split('\n')[0]));
+      expect(titles).toEqual([
+        'try_it · attempt 1 of 3',
+        'try_it · attempt 2 of 3',
+        'try_it · attempt 3 of 3',
+      ]);
+      expect(await lane.locator('.gantt-bar.gantt-retry').count()).toBe(2);
+      const graph = page.getByRole('img', { name: 'Workflow graph: 1 task' });
+      expect(await graph.locator('[data-task="try_it"]').getAttribute('data-status')).toBe('failed');
+      expect(await graph.locator('[data-task="try_it"] .wf-node-action').textContent()).toContain('retry 2');
+      await b.assertClean();
+    }, 90_000);
+
     it("puts squall workflow inspect's errors on the tasks they are about", async () => {
       await h.signedIn();
       const { page } = b;

@@ -121,7 +121,7 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
       {data.nodes.length > 0 && (
         <svg
           role="img"
-          aria-label={`Workflow graph: ${data.nodes.length} tasks`}
+          aria-label={`Workflow graph: ${data.nodes.length} task${data.nodes.length === 1 ? '' : 's'}`}
           width={layout.width}
           height={layout.height}
           viewBox={`0 0 ${layout.width} ${layout.height}`}
