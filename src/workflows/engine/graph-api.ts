@@ -122,6 +122,9 @@ async function executionGraph(services: Services, exec: ExecutionRecord): Promis
     if (!action) throw new NotFoundError('Action', exec.action.ref);
     view = await actionGraph(services, action);
   }
+  // Only transitions the picture draws (an implicit `continue` after a publish-only transition is not).
+  const drawn = new Set(view.edges.map((e) => `${e.src}>${e.dst}>${e.key}`));
+  taken = taken.filter((t) => drawn.has(`${t.src}>${t.dst}>${t.key}`));
   const children = await services.store.executions.find(
     { parent: exec.id },
     { projection: { result: 0, parameters: 0 } },
