@@ -191,6 +191,25 @@ describe.skipIf(skipBrowser)(
       await b.assertClean();
     }, 90_000);
 
+    it('draws a with-items task of 30 items as one lane per concurrency slot', async () => {
+      await h.signedIn();
+      const { page } = b;
+      const id = await run('uitest.spread', {});
+      await page.goto(`/#/history/${id}`);
+      const group = page
+        .getByRole('figure', { name: 'Run timeline' })
+        .getByRole('group', { name: 'spread: 30 items' });
+      await group.waitFor();
+      const lanes = group.locator('[data-lane^="spread/slot"]');
+      const count = await lanes.count();
+      // never more lanes than the concurrency: each slot runs one item at a time
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(count).toBeLessThanOrEqual(4);
+      expect(await group.locator('.gantt-bar[data-status="succeeded"]').count()).toBe(30);
+      expect(await group.locator('.gantt-bar.gantt-retry').count()).toBe(0);
+      await b.assertClean();
+    }, 120_000);
+
     it("puts squall workflow inspect's errors on the tasks they are about", async () => {
       await h.signedIn();
       const { page } = b;

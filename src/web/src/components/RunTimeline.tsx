@@ -104,13 +104,31 @@ function Bar({ run, scale, attempt, attempts }: { run: TaskRun; scale: Scale; at
   );
 }
 
-function Lane({ label, runs, scale, depth, testid }: { label: ReactNode; runs: TaskRun[]; scale: Scale; depth: number; testid?: string }) {
+/** Above this many items a with-items task gets one lane per concurrency slot, not per item. */
+export const MAX_ITEM_LANES = 24;
+
+/** Packs runs into as few lanes as never overlap (first lane free at each start): the slots. */
+export function slotLanes(runs: TaskRun[], now: number): TaskRun[][] {
+  const lanes: { end: number; runs: TaskRun[] }[] = [];
+  for (const r of [...runs].sort((a, b) => ms(a.start_timestamp) - ms(b.start_timestamp))) {
+    const start = ms(r.start_timestamp);
+    const end = r.end_timestamp ? ms(r.end_timestamp) : now;
+    const lane = lanes.find((l) => l.end <= start);
+    if (lane) {
+      lane.runs.push(r);
+      lane.end = end;
+    } else lanes.push({ end, runs: [r] });
+  }
+  return lanes.map((l) => l.runs);
+}
+
+function Lane({ label, runs, scale, depth, testid, attempts = true }: { label: ReactNode; runs: TaskRun[]; scale: Scale; depth: number; testid?: string; attempts?: boolean }) {
   return (
     <div className="gantt-row" data-lane={testid}>
       <div className="gantt-label" style={{ paddingLeft: depth * 16 }}>{label}</div>
       <div className="gantt-track">
         {runs.map((r, i) => (
-          <Bar key={`${r.execution_id ?? r.start_timestamp}-${i}`} run={r} scale={scale} attempt={i + 1} attempts={runs.length} />
+          <Bar key={`${r.execution_id ?? r.start_timestamp}-${i}`} run={r} scale={scale} attempt={attempts ? i + 1 : 1} attempts={attempts ? runs.length : 1} />
         ))}
       </div>
     </div>
@@ -172,6 +190,24 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
             </div>
           );
         }
+        if (items.length > MAX_ITEM_LANES) {
+          return (
+            <div key={task} role="group" aria-label={`${task}: ${items.length} items`}>
+              <Lane label={label} runs={[]} scale={scale} depth={depth} testid={task} />
+              {slotLanes(list, scale.now).map((lane, slot) => (
+                <Lane
+                  key={slot}
+                  label={<span className="gantt-lane-label">slot {slot + 1} · {lane.length} runs</span>}
+                  runs={lane}
+                  scale={scale}
+                  depth={depth + 1}
+                  testid={`${task}/slot${slot + 1}`}
+                  attempts={false}
+                />
+              ))}
+            </div>
+          );
+        }
         return (
           <div key={task} role="group" aria-label={`${task}: ${items.length} items`}>
             <Lane label={label} runs={[]} scale={scale} depth={depth} testid={task} />
@@ -192,7 +228,10 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
   );
 }
 
-/** The Gantt of a workflow execution: one row per task (per item for with-items), a time axis. */
+/**
+ * The Gantt of a workflow execution: one row per task, per item for with-items (per concurrency
+ * slot past MAX_ITEM_LANES items), a time axis.
+ */
 export function RunTimeline({ data }: { data: WorkflowGraphData }) {
   const exec = data.execution!;
   const runs = data.runs ?? [];
