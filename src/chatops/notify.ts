@@ -81,6 +81,7 @@ export class ChatNotifier implements NotifyDelivery {
           action_ref: record.action.ref,
         },
         what: `notify ${route} for ${record.id}`,
+        execution_id: record.id,
       });
     }
   }

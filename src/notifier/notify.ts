@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { COMPLETED_STATUSES, FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
 import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
+import { traceHolding } from '../triggers/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 
 export type NotifyEntry = {
@@ -125,7 +126,13 @@ export class Notifier {
       message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
       data = {};
     }
+    // st2's notifier dispatches the notify trigger in the execution's trace.
+    const traceId =
+      (await traceHolding(this.services, 'action_executions', record.id))?.id ??
+      (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
     this.services.bus.publish('trigger.dispatch', {
+      ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
+      causedBy: { type: 'action_execution', id: record.id },
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,

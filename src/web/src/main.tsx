@@ -15,6 +15,7 @@ import {
   Inquiries,
   Datastore,
   ChatLog,
+  Trace,
 } from './pages/index';
 import './styles.css';
 
@@ -73,6 +74,8 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'trace':
+      return <Trace from={id} id={rest[0]} />;
     default:
       return <ErrorBox error={new Error(`No page "${section}"`)} />;
   }

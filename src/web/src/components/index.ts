@@ -3,3 +3,6 @@ export { SchemaForm, collect, fieldsFromJsonSchema, fieldsFromParams, initialVal
 export type { FormValues } from './SchemaForm';
 export { JsonView } from './JsonView';
 export { VirtualList } from './VirtualList';
+export { WorkflowGraph } from './WorkflowGraph';
+export type { WorkflowGraphData } from './WorkflowGraph';
+export { RunTimeline, useWorkflowData } from './RunTimeline';

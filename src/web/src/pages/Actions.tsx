@@ -1,6 +1,14 @@
 import { useEffect, useMemo, useState } from 'react';
-import { get, getAll, post, type Execution, type ParamSpec } from '../api';
-import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/index';
+import { get, getAll, post, WORKFLOW_RUNNERS, type Execution, type ParamSpec } from '../api';
+import {
+  WorkflowGraph,
+  type WorkflowGraphData,
+  collect,
+  fieldsFromParams,
+  initialValues,
+  SchemaForm,
+  type FormValues,
+} from '../components/index';
 import { href, navigate } from '../router';
 import { ErrorBox, Loading, useAsync, useSession } from '../ui';
 
@@ -66,6 +74,25 @@ function RunForm({ action }: { action: Action }) {
       </button>
       {action.enabled === false && <span className="muted"> This action is disabled.</span>}
     </form>
+  );
+}
+
+/** The definition's graph, with `squall workflow inspect`'s errors on their tasks. */
+function ActionGraph({ action }: { action: string }) {
+  const graph = useAsync(
+    () => get<WorkflowGraphData>(`/api/v1/workflows/graph?action=${encodeURIComponent(action)}`),
+    [action],
+  );
+  return (
+    <>
+      <h3>Workflow graph</h3>
+      <ErrorBox error={graph.error} onRetry={graph.reload} />
+      {graph.data ? (
+        <WorkflowGraph data={graph.data} />
+      ) : (
+        !graph.error && <Loading what="Loading the workflow" />
+      )}
+    </>
   );
 }
 
@@ -150,6 +177,7 @@ export function Actions({ selected }: { selected?: string }) {
             ) : (
               <p className="muted">You may not run this action.</p>
             )}
+            {WORKFLOW_RUNNERS.has(detail.data.runner_type) && <ActionGraph action={detail.data.ref} />}
           </>
         )}
       </div>

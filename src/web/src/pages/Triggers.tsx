@@ -44,7 +44,7 @@ function Instances({ type }: { type: string }) {
             <tr key={i.id}>
               <td>{formatTime(i.occurrence_time)}</td>
               <td>
-                <code>{i.id}</code>
+                <code>{i.id}</code> <a href={href('trace', 'trigger_instance', i.id)}>Trace</a>
               </td>
               <td>{i.status ? <StatusBadge status={i.status} /> : ''}</td>
               <td>

@@ -9,3 +9,4 @@ export { Triggers } from './Triggers';
 export { Inquiries } from './Inquiries';
 export { Datastore } from './Datastore';
 export { ChatLog } from './ChatLog';
+export { Trace } from './Trace';
