@@ -94,6 +94,7 @@ export default tseslint.config(
             '**/index',
             '**/src/*.ts',
             'react-dom/client',
+            '**/*.css',
             '@seald-io/nedb/lib/model.js',
           ],
         },
