@@ -322,26 +322,29 @@ export class ChatNotifier {
       if (verb === 'cancel') {
         const updated = await this.executions().cancel(id, identity.name);
         audit.outcome = 'canceled';
-        await say(`${press.user.name} canceled execution ${id} (${updated.status}).`);
+        // The card shows who canceled it; nothing else is posted.
+        audit.reply = `${press.user.name} canceled execution ${id} (${updated.status}).`;
+        this.pipeline.live.noteCanceled(id, press.user.name);
+        return;
+      }
+      // One re-run per card, however many clicks (and processes) there are.
+      if (!(await this.pipeline.live.claimRerun(id, press.user.name))) {
+        audit.outcome = 'already_rerun';
+        await say(`Execution ${id} was already re-run from this card.`, true);
         return;
       }
       const rerun = await this.executions().rerun(id, identity.name);
       audit.outcome = 'rerun';
       audit.rerun_id = rerun.id;
-      const text = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;
-      audit.reply = text;
-      const posted = await this.pipeline.deliverer.send({
-        target: where,
-        text,
-        what: `button ${press.payload}`,
+      audit.reply = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;
+      const cardId = await this.pipeline.live.open(rerun.id, rerun.status, {
+        adapter,
+        channel: press.channel,
+        thread,
+        action: rerun.action.ref,
+        requester: { id: press.user.id, name: press.user.name },
       });
-      await this.pipeline.live.follow(
-        rerun.id,
-        rerun.status,
-        { adapter, channel: press.channel, thread },
-        text,
-        posted?.messageId,
-      );
+      if (!cardId) await say(audit.reply);
     } catch (err) {
       audit.outcome = 'error';
       this.log().error({ err, payload: press.payload }, 'handling an execution button failed');

@@ -41,6 +41,7 @@ export interface SquallConfig {
     prefix: string;
     bot_name: string;
     max_command_length: number;
+    card_edit_interval_ms: number;
     default_user: string;
     default_roles: string[];
     users: Record<string, string>;

@@ -248,6 +248,13 @@ export const configSchema = {
           default: 4000,
           description: 'Longer chat commands are refused unparsed.',
         },
+        card_edit_interval_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 2000,
+          description:
+            "Shortest time between two edits of an execution's chat card (edits in between are coalesced).",
+        },
         default_user: {
           type: 'string',
           default: 'chatops',
