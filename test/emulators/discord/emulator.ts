@@ -418,11 +418,16 @@ export class DiscordEmulator {
     if (!id) throw new Error('clickButton needs message_id or message');
     const message = this.messages.get(id);
     if (!message) throw new Error(`Discord emulator: no message ${id}`);
-    const hasButton = (message.components as { components?: { type: number; custom_id?: string }[] }[]).some(
-      (row) => (row.components ?? []).some((c) => c.type === 2 && c.custom_id === input.custom_id),
-    );
-    if (!hasButton)
+    const button = (
+      message.components as { components?: { type: number; custom_id?: string; disabled?: boolean }[] }[]
+    )
+      .flatMap((row) => row.components ?? [])
+      .find((c) => c.type === 2 && c.custom_id === input.custom_id);
+    if (!button)
       throw new Error(`clickButton: message ${id} has no button with custom_id '${input.custom_id}'`);
+    // Discord's client cannot press a greyed-out button: no interaction is ever sent.
+    if (button.disabled)
+      throw new Error(`clickButton: button '${input.custom_id}' of message ${id} is disabled`);
     const channel = this.requireChannel(message.channel_id);
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
   }
