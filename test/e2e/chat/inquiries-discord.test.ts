@@ -88,11 +88,12 @@ for (const target of STORE_TARGETS) {
         expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
 
         await click(prompt, 'Approve', BOB);
-        const result = await discord.waitForPost(
-          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of api'),
+        const result = await discord.waitForUpdate(
+          // The result is the final state of the run's card.
+          (u) => u.channel_id === thread && textOf(u).includes('Deploy of api'),
           30_000,
         );
-        expect(textOf(result).trim()).toBe('Deploy of api succeeded: shipped api');
+        expect(textOf(result).trim()).toMatch(/\nDeploy of api succeeded: shipped api$/);
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toMatch(
           /Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/,
@@ -112,11 +113,12 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { thread, prompt, id } = await startDeploy('db');
         await click(prompt, 'Deny', BOB);
-        const result = await discord.waitForPost(
-          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of db'),
+        const result = await discord.waitForUpdate(
+          // The result is the final state of the run's card.
+          (u) => u.channel_id === thread && textOf(u).includes('Deploy of db'),
           30_000,
         );
-        expect(textOf(result).trim()).toBe('Deploy of db succeeded: rollout of db called off');
+        expect(textOf(result).trim()).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toContain('❌ Denied by @bob · ');
         expect(edit.components).toEqual([]);

@@ -71,11 +71,14 @@ for (const target of STORE_TARGETS) {
         expect(slack.posts.items.filter((p) => inThread(ts)(p) && /Sorry/.test(p.text))).toEqual([]);
 
         await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0BOB' });
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of api'),
+        const result = await slack.waitForUpdate(
+          // The result is the final state of the run's card.
+          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nDeploy of api'),
           30_000,
         );
-        expect(result.text).toBe('Deploy of api succeeded: shipped api');
+        expect(result.text).toMatch(
+          /^✅ e2echat\.deploy · alice\n[\s\S]*\nDeploy of api succeeded: shipped api$/,
+        );
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toMatch(/Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/);
         expect(buttonsOf(edit)).toEqual([]);
@@ -98,11 +101,12 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
         await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of db'),
+        const result = await slack.waitForUpdate(
+          // The result is the final state of the run's card.
+          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nDeploy of db'),
           30_000,
         );
-        expect(result.text).toBe('Deploy of db succeeded: rollout of db called off');
+        expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toContain('❌ Denied by @bob · ');
         expect(buttonsOf(edit)).toEqual([]);
@@ -143,12 +147,13 @@ for (const target of STORE_TARGETS) {
           15_000,
         );
         expect(thanks.text).toContain(`inquiry ${id}`);
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Change '),
+        const result = await slack.waitForUpdate(
+          // The result is the final state of the run's card.
+          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nChange '),
           30_000,
         );
-        expect(result.text).toBe(
-          'Change succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
+        expect(result.text).toContain(
+          '\nChange succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
         );
         const audit = await squall.svc.services.store.audit.findOne({
           kind: 'inquiry.decision',

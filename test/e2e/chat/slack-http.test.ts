@@ -29,11 +29,17 @@ describe('Slack HTTP mode (Events API) end to end (embedded)', () => {
 
   it('runs a signed channel command and a signed slash command', async () => {
     const ts = await slack.userSays({ text: '!echo over http' });
-    await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said over http'), 15_000);
+    await slack.waitForUpdate(
+      (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('said over http'),
+      15_000,
+    );
     const ack = await slack.slashCommand({ command: '/squall', text: 'echo http slash' });
     expect(ack.status).toBe(200);
     const root = await slack.waitForPost((p) => p.text.includes('ran /squall echo http slash'));
-    await slack.waitForPost((p) => p.thread_ts === root.ts && p.text.includes('said http slash'), 15_000);
+    await slack.waitForUpdate(
+      (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === root.ts && u.text.includes('said http slash'),
+      15_000,
+    );
   });
 
   it('answers a bad signature and a stale timestamp with 401 and executes nothing', async () => {
