@@ -53,6 +53,7 @@ export class ChatScreen {
   private readonly threads = new Map<string, number>();
   private readonly pressable = new Map<string, Pressable>();
   private readonly numbers = new Map<string, number>();
+  private readonly cardThreads = new Map<string, string>();
   constructor(private readonly output: Writable & { isTTY?: boolean }) {}
 
   private get tty(): boolean {
@@ -154,8 +155,10 @@ export class ChatScreen {
     });
   }
 
-  private card(id: string, card: ChatCard, thread?: string): void {
+  private card(id: string, card: ChatCard, given?: string): void {
     const n = this.number(id);
+    if (given) this.cardThreads.set(id, given);
+    const thread = this.cardThreads.get(id);
     if (card.buttons) this.pressable.set(id, { id, n, choices: card.buttons.choices });
     else this.pressable.delete(id);
     const pad = '      ';
