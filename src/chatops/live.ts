@@ -60,7 +60,12 @@ interface CardState extends CardTarget {
   rerunBy?: string;
   canceledBy?: string;
   reaction?: CardReaction;
+  /** Called when the run ends while the card waits to be posted. */
+  onFinish?: () => void;
 }
+
+/** How long a card waits for its run to end before it is posted (then it goes up final, unedited). */
+const QUICK_MS = 300;
 
 /** The final note of a card: the alias's result.format and a failure's reason (pipeline.ts). */
 export type ResultNote = (record: ExecutionRecord) => Promise<string | undefined>;
@@ -136,7 +141,17 @@ export class LiveAcks {
     };
     // Follow before posting, so no early event is missed.
     this.states.set(id, s);
-    void this.react(s, 'working');
+    // A run that ends at once gets its card in the final state: one post, no edit.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(QUICK_MS, this.interval));
+      s.onFinish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    s.onFinish = undefined;
+    if (s.finished) await this.settle(s);
+    else void this.react(s, 'working');
     try {
       const card = this.card(s);
       const text = cardText(card);
@@ -150,6 +165,11 @@ export class LiveAcks {
       this.failed.add(id);
       setTimeout(() => this.failed.delete(id), 10 * 60_000).unref();
       return undefined;
+    }
+    if (s.final) {
+      await this.react(s, reactionOf(s.status));
+      this.finished(s);
+      return s.cardId;
     }
     // Events between the request and now were recorded; make sure the status is current.
     try {
@@ -236,6 +256,7 @@ export class LiveAcks {
     if (isCompleted(status)) {
       s.finished = true;
       s.endedAt = Date.now();
+      s.onFinish?.();
     }
   }
 
@@ -338,13 +359,17 @@ export class LiveAcks {
       )
       .finally(() => {
         s.inflight = undefined;
-        if (final) {
-          this.done.set(s.id, s);
-          setTimeout(() => this.done.delete(s.id), 10 * 60_000).unref();
-          this.forget(s);
-        } else if (s.dirty) this.schedule(s);
+        if (final) this.finished(s);
+        else if (s.dirty) this.schedule(s);
       });
     await s.inflight;
+  }
+
+  /** The card shows the end of the run: keep it a while for Re-run, stop following the run. */
+  private finished(s: CardState): void {
+    this.done.set(s.id, s);
+    setTimeout(() => this.done.delete(s.id), 10 * 60_000).unref();
+    this.forget(s);
   }
 
   /** The run is over: read its result for the card, and put long output in the thread as a file. */

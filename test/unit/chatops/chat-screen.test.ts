@@ -9,7 +9,7 @@ class FakeTerminal extends Writable {
   rows: string[] = [''];
   private row = 0;
   raw = '';
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
     const text = chunk.toString();
     this.raw += text;
     for (const part of text.split(/(\x1b\[\d*[AJ]|\r|\n)/)) {
@@ -31,7 +31,7 @@ class FakeTerminal extends Writable {
 
 class Pipe extends Writable {
   out = '';
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
     this.out += chunk.toString();
     done();
   }
