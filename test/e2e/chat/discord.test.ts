@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
 
@@ -139,6 +140,7 @@ for (const target of STORE_TARGETS) {
         const id = discord.userSays({ content: '!ticker' });
         const card = await cardOf(id);
         const ack = card();
+        const first = structuredClone(ack);
         const running = await discord.waitForUpdate(
           (u) => u.id === ack.id && textOf(u).includes('· running ·') && textOf(u).includes('tick-1'),
           10_000,
@@ -169,6 +171,39 @@ for (const target of STORE_TARGETS) {
         );
         const reruns = await squall.svc.services.store.audit.find({ kind: 'chat.button', outcome: 'rerun' });
         expect(reruns).toHaveLength(1);
+        if (target.kind === 'embedded') {
+          const shown = (m: { content: string; embeds: unknown[]; components: unknown[] }) => ({
+            embed: textOf(m).trim(),
+            buttons: buttons(m).map(
+              (b) => `${b.label}${b.url ? ' (link)' : ''}${b.disabled ? ' (disabled)' : ''}`,
+            ),
+          });
+          const finalEdit = discord.updates.items.filter(
+            (u) => u.id === ack.id && textOf(u).includes('✅'),
+          )[0];
+          saveTranscript(
+            'discord-card',
+            'One command, one card on Discord: an embed edited as it runs, final, re-run once',
+            [
+              { alice: '!ticker' },
+              { squall: 'posts the card in a thread from the command', ...shown(first) },
+              { squall: 'edits it (at most once per 2 s)', ...shown(running) },
+              { squall: 'final state', ...shown(finalEdit) },
+              {
+                squall: 'reactions on the command',
+                reactions: discord.reactions.items
+                  .filter((r) => r.message_id === id)
+                  .map((r) => `${r.op} ${r.emoji}`),
+              },
+              { alice: 'clicks Re-run twice' },
+              { squall: 'the card after the click', ...shown(card()) },
+              {
+                squall: 'posts the card of the re-run',
+                embed: textOf(discord.message(second.id)!).trim().split('\n')[0],
+              },
+            ],
+          );
+        }
       }, 40_000);
 
       it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {

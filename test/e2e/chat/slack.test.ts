@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { SlackEmulator } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { useSlackSquall, type ChatSquall } from './harness.js';
 
@@ -140,6 +141,7 @@ for (const target of STORE_TARGETS) {
         const ts = await slack.userSays({ text: '!ticker' });
         const card = await cardOf(ts);
         const ack = card();
+        const first = structuredClone(ack);
         const running = await slack.waitForUpdate(
           (u) => u.ts === ack.ts && u.text.includes('· running ·') && u.text.includes('tick-1'),
           10_000,
@@ -170,6 +172,38 @@ for (const target of STORE_TARGETS) {
         );
         const reruns = await squall.svc.services.store.audit.find({ kind: 'chat.button', outcome: 'rerun' });
         expect(reruns).toHaveLength(1);
+        if (target.kind === 'embedded') {
+          const shown = (m: { text: string; blocks?: unknown[] }) => ({
+            text: m.text,
+            buttons: buttonIds(m),
+            // Slack buttons cannot be greyed out: a disabled one is a line of context under the card.
+            shown_as_context: (m.blocks as Array<{ type: string; elements?: Array<{ text?: string }> }>)
+              .filter((b) => b.type === 'context')
+              .slice(1)
+              .flatMap((b) => (b.elements ?? []).map((e) => e.text ?? '')),
+          });
+          saveTranscript(
+            'slack-card',
+            'One command, one card on Slack: posted, edited as it runs, final, re-run once',
+            [
+              { alice: '!ticker' },
+              { squall: 'posts the card in the thread', ...shown(first) },
+              { squall: 'edits it (at most once per 2 s)', ...shown(running) },
+              { squall: 'final state', ...shown(edits.at(-1)!) },
+              {
+                squall: 'reactions on the command',
+                reactions: slack.reactions.items.filter((r) => r.ts === ts).map((r) => `${r.op} :${r.name}:`),
+              },
+              { alice: 'clicks Re-run twice' },
+              { squall: 'to alice only', text: again.text },
+              { squall: 'the card after the click', ...shown(card()) },
+              {
+                squall: 'posts the card of the re-run',
+                text: slack.findMessage(rerunCard.channel, rerunCard.ts)!.text,
+              },
+            ],
+          );
+        }
         expect(reruns[0]).toMatchObject({ actor: 'alice', adapter: 'slack', channel: slack.defaultChannel });
       }, 40_000);
 
