@@ -138,7 +138,7 @@ describe('squall chat and squall alias against a running Squall', () => {
     const result = lines.findIndex((l) => l.includes('said: hello repl'));
     expect(lines[result]).toBe('      said: hello repl');
     expect(lines.lastIndexOf(cards.at(-1)!)).toBeLessThan(result);
-    expect(lines[result + 1]).toMatch(/^ {6}\[1\.1\] Re-run  \[1\.2\] Open http/);
+    expect(lines[result + 1]).toMatch(/^ {6}\[1\.1\] Re-run {2}\[1\.2\] Open http/);
     expect(out).toContain(`[thread 2] squall (to you only): I don't know "helo there". Did you mean:`);
     expect(out).toContain('!hello <who>');
   }, 60_000);

@@ -12,10 +12,11 @@ class FakeTerminal extends Writable {
   override _write(chunk: Buffer, _enc: string, done: () => void): void {
     const text = chunk.toString();
     this.raw += text;
-    for (const part of text.split(/(\x1b\[\d*[AJ]|\r|\n)/)) {
-      const up = /^\x1b\[(\d*)A$/.exec(part);
+    const ESC = String.fromCharCode(27);
+    for (const part of text.split(new RegExp(`(${ESC}\\[\\d*[AJ]|\r|\n)`))) {
+      const up = new RegExp(`^${ESC}\\[(\\d*)A$`).exec(part);
       if (up) this.row = Math.max(0, this.row - Number(up[1] || 1));
-      else if (part === '\x1b[J') this.rows = [...this.rows.slice(0, this.row), ''];
+      else if (part === `${ESC}[J`) this.rows = [...this.rows.slice(0, this.row), ''];
       else if (part === '\r') this.rows[this.row] = '';
       else if (part === '\n') {
         this.row += 1;
