@@ -3,7 +3,8 @@ import type { Services } from '../service/types.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
-import { SWEEP_JOB, sweepScheduled } from './sweep.js';
+import { SWEEP_JOB, sweepClaimedWork, sweepScheduled } from './sweep.js';
+import { getExecutionService } from '../executions/subsystem.js';
 import { sweepPendingInstances } from '../triggers/pending.js';
 
 /**
@@ -13,6 +14,7 @@ import { sweepPendingInstances } from '../triggers/pending.js';
 export function scaleSubsystem(): Subsystem {
   let retention: Retention | undefined;
   let onRejection: ((reason: unknown) => void) | undefined;
+  let claimedWorkTimer: NodeJS.Timeout | undefined;
   return {
     name: 'scale',
     routes: scaleRoutes(),
@@ -55,8 +57,21 @@ export function scaleSubsystem(): Subsystem {
         { kind: 'sweep' },
         { name: SWEEP_JOB },
       );
+      // In every process, not as a job that any one process picks up: only a process that
+      // declared a kind of work (chat, policies) can do it.
+      const owner = () => getExecutionService(services).workerId;
+      let sweeping = false;
+      claimedWorkTimer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweepClaimedWork(services, owner)
+          .catch((err: unknown) => services.logger.warn({ err }, 'sweep of claimed work failed'))
+          .finally(() => (sweeping = false));
+      }, services.config.executions.check_every_ms);
+      claimedWorkTimer.unref();
     },
     stop(services: Services) {
+      if (claimedWorkTimer) clearInterval(claimedWorkTimer);
       if (onRejection) process.off('unhandledRejection', onRejection);
       queueDepth(services).stop();
     },
