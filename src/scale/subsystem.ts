@@ -43,14 +43,13 @@ export function scaleSubsystem(): Subsystem {
       };
       process.on('unhandledRejection', onRejection);
       if (hasRole(services.config, 'api')) await queueDepth(services).start();
-      if (retention?.enabled())
-        await services.scheduler.every(
-          services.config.retention.check_every_ms,
-          RETENTION_JOB,
-          { kind: 'retention' },
-          { name: RETENTION_JOB },
-        );
-      else await services.scheduler.cancel({ name: RETENTION_JOB });
+      // Always scheduled: with every history limit off it still collects finished claims.
+      await services.scheduler.every(
+        services.config.retention.check_every_ms,
+        RETENTION_JOB,
+        { kind: 'retention' },
+        { name: RETENTION_JOB },
+      );
       await services.scheduler.every(
         services.config.executions.check_every_ms,
         SWEEP_JOB,
