@@ -57,16 +57,20 @@ export function scaleSubsystem(): Subsystem {
         { name: SWEEP_JOB },
       );
       // In every process, not as a job that any one process picks up: only a process that
-      // declared a kind of work (chat, policies) can do it.
+      // declared a kind of work (chat, policies) can do it. No owner is dead before
+      // dead_after_ms: looking more often would find nothing more.
       const owner = () => getExecutionService(services).workerId;
       let sweeping = false;
-      claimedWorkTimer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        sweepClaimedWork(services, owner)
-          .catch((err: unknown) => services.logger.warn({ err }, 'sweep of claimed work failed'))
-          .finally(() => (sweeping = false));
-      }, services.config.executions.check_every_ms);
+      claimedWorkTimer = setInterval(
+        () => {
+          if (sweeping) return;
+          sweeping = true;
+          sweepClaimedWork(services, owner)
+            .catch((err: unknown) => services.logger.warn({ err }, 'sweep of claimed work failed'))
+            .finally(() => (sweeping = false));
+        },
+        Math.max(services.config.executions.check_every_ms, services.config.executions.dead_after_ms),
+      );
       claimedWorkTimer.unref();
     },
     stop(services: Services) {

@@ -144,8 +144,8 @@ export interface ResumeReport {
 
 /**
  * Takes over the claims of `works` left open (claimed, never finished) by owners that are gone,
- * and does their work: one taker per claim (claimOrTakeOver). Only claims older than `ttlMs` are
- * read: a younger one cannot belong to an owner known dead.
+ * and does their work: one taker per claim (claimOrTakeOver). Claims younger than `ttlMs` are
+ * skipped: their owner cannot be known dead yet.
  */
 export async function resumeClaimedWork(
   store: Store,
@@ -156,13 +156,14 @@ export async function resumeClaimedWork(
   const report: ResumeReport = { resumed: [], failed: [] };
   const before = new Date(Date.now() - ttlMs).toISOString();
   for (const work of works) {
+    // By key only (an index range on both stores): a family holds its open claims and the
+    // done ones of the last minutes (store retention collects them).
     const open = await store.claims.find({
       id: { $gte: work.prefix, $lt: work.prefix + '\uffff' },
-      claimed_at: { $lt: before },
       done_at: { $exists: false },
     });
     for (const claim of open) {
-      if (claim.id.includes('#breaking:')) continue;
+      if (claim.claimed_at >= before || claim.id.includes('#breaking:')) continue;
       const got = await claimOrTakeOver(store, claim.id, owner, { ttlMs });
       if (!got.claimed) continue;
       try {
