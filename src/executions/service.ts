@@ -708,6 +708,8 @@ export class ExecutionService {
     overrides: Record<string, unknown> = {},
     delay?: number,
     extraContext: Record<string, unknown> = {},
+    /** The re-run's id, when the caller derives it (a retry taken over finds the first one's). */
+    rerunId?: string,
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
@@ -727,6 +729,7 @@ export class ExecutionService {
         : []),
     ];
     return this.request({
+      ...(rerunId ? { id: rerunId } : {}),
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,
