@@ -13,6 +13,11 @@ import { ST2_CLI_INSTALLABLE, ensureSt2Client, st2Cli, type St2Cli } from '../..
 const PASSWORD = 'st2-packs-test-password';
 /** More actions than st2's max_page_size (100), with dotted names like slack's chat.postMessage. */
 const MANY = 120;
+/**
+ * Installing or registering MANY actions writes each one; on FerretDB under a shared machine's
+ * load that took 20–30 s, past vitest's default 30 s. A timeout, not a speed assertion.
+ */
+const SLOW_STORE_MS = 180_000;
 
 function writeTree(root: string, files: Record<string, string>): void {
   for (const [rel, text] of Object.entries(files)) {
@@ -98,7 +103,8 @@ for (const target of STORE_TARGETS) {
             SQUALL_PACKS_INDEX_URL: path.join(fixtures, 'index', 'index.json'),
             ...(target.kind === 'mongo' ? { SQUALL_MONGO_URL: freshMongoUrl() } : {}),
           },
-          60_000,
+          // squall start under the shared machine's load (load average 20) took over 60 s.
+          180_000,
         );
         const home = path.join(temp.dir, 'home');
         mkdirSync(home, { recursive: true });
@@ -111,14 +117,18 @@ for (const target of STORE_TARGETS) {
         cleanup?.();
       });
 
-      it('st2 pack install --force file://… installs and prints the pack, with no AsyncRequest error', async () => {
-        const r = await st2('pack', 'install', '--force', `file://${path.join(fixtures, 'many')}`);
-        expect(r.stdout + r.stderr).not.toMatch(/ERROR|execution_id/);
-        expect(r.code).toBe(0);
-        expect(r.stdout).toMatch(row('ref', 'many'));
-        expect(r.stdout).toMatch(row('version', '0.3.0'));
-        expect(existsSync(path.join(installDir, 'many', 'pack.yaml'))).toBe(true);
-      });
+      it(
+        'st2 pack install --force file://… installs and prints the pack, with no AsyncRequest error',
+        async () => {
+          const r = await st2('pack', 'install', '--force', `file://${path.join(fixtures, 'many')}`);
+          expect(r.stdout + r.stderr).not.toMatch(/ERROR|execution_id/);
+          expect(r.code).toBe(0);
+          expect(r.stdout).toMatch(row('ref', 'many'));
+          expect(r.stdout).toMatch(row('version', '0.3.0'));
+          expect(existsSync(path.join(installDir, 'many', 'pack.yaml'))).toBe(true);
+        },
+        SLOW_STORE_MS,
+      );
 
       it('st2 action list shows every action, beyond 100, as st2 answers a list without a limit', async () => {
         const all = await st2.json<Array<{ ref: string }>>('action', 'list');
@@ -130,14 +140,18 @@ for (const target of STORE_TARGETS) {
         expect(table.match(/many\.chat\.post\d{3}/g)).toHaveLength(MANY);
       });
 
-      it('st2 pack register PACK registers only that pack, whatever is broken next to it', async () => {
-        const out = await st2.ok('pack', 'register', 'many');
-        expect(out).toMatch(row('actions', String(MANY)));
-        expect(out).not.toContain('broken_neighbour');
-        const missing = await st2('pack', 'register', 'no_such_pack');
-        expect(missing.code).not.toBe(0);
-        expect(missing.stdout + missing.stderr).toContain('Pack "no_such_pack" not found on disk');
-      });
+      it(
+        'st2 pack register PACK registers only that pack, whatever is broken next to it',
+        async () => {
+          const out = await st2.ok('pack', 'register', 'many');
+          expect(out).toMatch(row('actions', String(MANY)));
+          expect(out).not.toContain('broken_neighbour');
+          const missing = await st2('pack', 'register', 'no_such_pack');
+          expect(missing.code).not.toBe(0);
+          expect(missing.stdout + missing.stderr).toContain('Pack "no_such_pack" not found on disk');
+        },
+        SLOW_STORE_MS,
+      );
 
       it('st2 pack search finds packs in the configured index', async () => {
         const out = await st2.ok('pack', 'search', 'parsing');
@@ -151,15 +165,19 @@ for (const target of STORE_TARGETS) {
         expect(r.stdout + r.stderr).toContain(`"many" doesn't exist or doesn't have a config schema defined`);
       });
 
-      it('st2 pack remove removes the pack and prints it, with no AsyncRequest error', async () => {
-        const r = await st2('pack', 'remove', 'many');
-        expect(r.stdout + r.stderr).not.toMatch(/ERROR|execution_id/);
-        expect(r.code).toBe(0);
-        expect(r.stdout).toMatch(row('ref', 'many'));
-        expect(existsSync(path.join(installDir, 'many'))).toBe(false);
-        const get = await st2('pack', 'get', 'many');
-        expect(get.stdout + get.stderr).toMatch(/Pack "\w+" is not found/);
-      });
+      it(
+        'st2 pack remove removes the pack and prints it, with no AsyncRequest error',
+        async () => {
+          const r = await st2('pack', 'remove', 'many');
+          expect(r.stdout + r.stderr).not.toMatch(/ERROR|execution_id/);
+          expect(r.code).toBe(0);
+          expect(r.stdout).toMatch(row('ref', 'many'));
+          expect(existsSync(path.join(installDir, 'many'))).toBe(false);
+          const get = await st2('pack', 'get', 'many');
+          expect(get.stdout + get.stderr).toMatch(/Pack "\w+" is not found/);
+        },
+        SLOW_STORE_MS,
+      );
 
       it('a failed st2 pack install fails with the package that pip could not install, and leaves nothing', async () => {
         const r = await st2('pack', 'install', `file://${path.join(fixtures, 'needs_missing')}`);
