@@ -35,6 +35,8 @@ export interface SquallConfig {
     config_dir?: string;
     virtualenvs_dir?: string;
     index_url?: string;
+    /** st2's [packs] enable_common_libs (default false). */
+    enable_common_libs?: boolean;
   };
   chatops: {
     enable: boolean;

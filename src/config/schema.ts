@@ -453,6 +453,12 @@ export const configSchema = {
           type: 'string',
           description: 'Pack index (StackStorm Exchange index.json format): URL or file path.',
         },
+        enable_common_libs: {
+          type: 'boolean',
+          default: false,
+          description:
+            "st2's [packs] enable_common_libs: put a pack's root lib/ first on its Python actions' PYTHONPATH (off by default, as in st2).",
+        },
       },
     },
     executions: {

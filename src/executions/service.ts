@@ -586,6 +586,7 @@ export class ExecutionService {
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        commonLibs: this.services.config.packs.enable_common_libs === true,
         egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
