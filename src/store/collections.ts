@@ -42,6 +42,8 @@ export const COLLECTIONS = {
       { fields: { 'action.ref': 1 } },
       { fields: { parent: 1 } },
       { fields: { 'context.user': 1 } },
+      // History's rule filter and the dashboard's link from a rule.
+      { fields: { 'rule.ref': 1 } },
     ],
     opaque: ['result', 'parameters', 'liveaction'],
   },

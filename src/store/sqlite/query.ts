@@ -10,8 +10,13 @@ type Bindable = string | number;
  */
 export function fieldExpr(path: string): string {
   if (path === '_id') return 'id';
+  return `json_extract(doc, ${jsonPath(path)})`;
+}
+
+/** A stored field's JSON path as a SQL string literal: `'$."action"."ref"'`. */
+export function jsonPath(path: string): string {
   const segments = path.split('.').map((s) => `"${s.replace(/"/g, '""')}"`);
-  return `json_extract(doc, '$.${segments.join('.').replace(/'/g, "''")}')`;
+  return `'$.${segments.join('.').replace(/'/g, "''")}'`;
 }
 
 /** The fields this collection has a (scalar) index on: the only ones a filter is pushed down for. */
@@ -74,7 +79,12 @@ export function plan(filter: Doc, indexed: Set<string>): Plan {
         continue;
       }
       for (const [op, operand] of Object.entries(value as Doc)) {
-        if (op === '$ne' && operand === null) {
+        if (op === '$exists' && typeof operand === 'boolean' && key !== '_id') {
+          // json_type is NULL only for a missing field (a stored null is 'null'), as $exists; the
+          // IS NULL term lets SQLite use the field's index for the missing ones.
+          if (operand) add(`json_type(doc, ${jsonPath(key)}) IS NOT NULL`);
+          else add(`${expr} IS NULL AND json_type(doc, ${jsonPath(key)}) IS NULL`);
+        } else if (op === '$ne' && operand === null) {
           // json_extract gives NULL for a missing field and for null alike, as MongoDB's $ne: null.
           add(`${expr} IS NOT NULL`);
         } else if (op === '$eq' && bindable(operand)) {
