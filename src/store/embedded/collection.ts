@@ -2,16 +2,8 @@ import { NedbDatastore } from './nedb.js';
 import { ConflictError } from '../../errors.js';
 import { Codec } from '../codec.js';
 import { groupFields, reduceGroups } from '../group.js';
-import type {
-  Collection,
-  CollectionSpec,
-  Filter,
-  FindOptions,
-  GroupRow,
-  GroupSpec,
-  StoredRecord,
-  Update,
-} from '../types.js';
+import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 

@@ -5,16 +5,8 @@ import { ConflictError } from '../../errors.js';
 import { SerialPerKey } from '../../serial.js';
 import { Codec } from '../codec.js';
 import { GroupReducer, groupFields } from '../group.js';
-import type {
-  Collection,
-  CollectionSpec,
-  Filter,
-  FindOptions,
-  GroupRow,
-  GroupSpec,
-  StoredRecord,
-  Update,
-} from '../types.js';
+import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 
@@ -196,7 +188,9 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
       n: { $sum: 1 },
     };
     sums.forEach(([, field], i) => ($group[`s${i}`] = { $sum: `$${field}` }));
-    const rows = (await retrying(() => this.coll.aggregate([{ $match: match }, { $group }]).toArray())) as Doc[];
+    const rows = (await retrying(() =>
+      this.coll.aggregate([{ $match: match }, { $group }]).toArray(),
+    )) as Doc[];
     return rows.map((r) => {
       const id = (r._id ?? {}) as Doc;
       return {

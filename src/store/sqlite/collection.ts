@@ -5,16 +5,8 @@ import { newId } from '../../ids.js';
 import { Codec } from '../codec.js';
 import { guardRanges } from '../embedded/collection.js';
 import { GroupReducer } from '../group.js';
-import type {
-  Collection,
-  CollectionSpec,
-  Filter,
-  FindOptions,
-  GroupRow,
-  GroupSpec,
-  StoredRecord,
-  Update,
-} from '../types.js';
+import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 import { fieldExpr, indexedFields, jsonPath, orderBy, plan } from './query.js';
 
