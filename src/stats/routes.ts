@@ -1,7 +1,8 @@
+import type { Request } from 'express';
 import { authorize, requestUser, type ApiRouter, type JsonSchema } from '../api/index.js';
 import type { Services } from '../service/types.js';
 import { actionStats, executionStats, queueStats, ruleStats } from './service.js';
-import { STATS_RANGES, statsWindow, type StatsRange } from './window.js';
+import { STATS_RANGES, statsWindow, type StatsRange, type StatsWindow } from './window.js';
 
 const rangeQuery: JsonSchema = {
   type: 'object',
@@ -39,95 +40,82 @@ const actionFigure = {
  */
 export function statsRoutes() {
   return (router: ApiRouter, services: Services): void => {
-    const visible = (req: Parameters<typeof requestUser>[0]) =>
-      services.rbac?.executionFilter?.(requestUser(req)) ?? {};
-    const range = (query: Record<string, unknown>) => statsWindow((query.range ?? '24h') as StatsRange);
+    const visible = (req: Request) => services.rbac?.executionFilter?.(requestUser(req)) ?? {};
 
-    router.add({
-      method: 'get',
-      path: '/api/v1/stats/executions',
-      summary: 'Top-level executions per hour (or day) and status over a range, and the failure rate',
-      tag: 'stats',
-      query: rangeQuery,
-      response: {
-        type: 'object',
-        properties: {
-          ...windowProps,
-          bucket: { type: 'string', enum: ['hour', 'day'] },
-          total: { type: 'integer' },
-          by_status: counts,
-          completed: { type: 'integer' },
-          failed: { type: 'integer', description: 'failed, timeout and abandoned.' },
-          failure_rate: { type: ['number', 'null'], description: 'failed / completed.' },
-          buckets: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { start: { type: 'string', format: 'date-time' }, counts },
-              required: ['start', 'counts'],
-            },
+    /** A figure over a range: `?range=`, the window's fields, one permission, one computation. */
+    const ranged = (
+      path: string,
+      summary: string,
+      permission: string,
+      properties: Record<string, unknown>,
+      compute: (window: StatsWindow, req: Request) => Promise<unknown>,
+    ) =>
+      router.add({
+        method: 'get',
+        path: `/api/v1/stats/${path}`,
+        summary,
+        tag: 'stats',
+        query: rangeQuery,
+        response: {
+          type: 'object',
+          properties: { ...windowProps, ...properties },
+          required: [...Object.keys(windowProps), ...Object.keys(properties)],
+        },
+        handler: ({ req, query }) => {
+          authorize(services, req, permission);
+          return compute(statsWindow((query.range ?? '24h') as StatsRange), req);
+        },
+      });
+
+    ranged(
+      'executions',
+      'Top-level executions per hour (or day) and status over a range, and the failure rate',
+      'execution_list',
+      {
+        bucket: { type: 'string', enum: ['hour', 'day'] },
+        total: { type: 'integer' },
+        by_status: counts,
+        completed: { type: 'integer' },
+        failed: { type: 'integer', description: 'failed, timeout and abandoned.' },
+        failure_rate: { type: ['number', 'null'], description: 'failed / completed.' },
+        buckets: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { start: { type: 'string', format: 'date-time' }, counts },
+            required: ['start', 'counts'],
           },
         },
-        required: ['range', 'since', 'until', 'bucket', 'total', 'by_status', 'failure_rate', 'buckets'],
       },
-      handler: ({ req, query }) => {
-        authorize(services, req, 'execution_list');
-        return executionStats(services.store, range(query), visible(req));
+      (window, req) => executionStats(services.store, window, visible(req)),
+    );
+    ranged(
+      'actions',
+      'The most frequent and the slowest actions over a range',
+      'execution_list',
+      {
+        most_frequent: { type: 'array', items: actionFigure },
+        slowest: { type: 'array', items: actionFigure },
       },
-    });
-
-    router.add({
-      method: 'get',
-      path: '/api/v1/stats/actions',
-      summary: 'The most frequent and the slowest actions over a range',
-      tag: 'stats',
-      query: rangeQuery,
-      response: {
-        type: 'object',
-        properties: {
-          ...windowProps,
-          most_frequent: { type: 'array', items: actionFigure },
-          slowest: { type: 'array', items: actionFigure },
-        },
-        required: ['range', 'since', 'until', 'most_frequent', 'slowest'],
-      },
-      handler: ({ req, query }) => {
-        authorize(services, req, 'execution_list');
-        return actionStats(services.store, range(query), visible(req));
-      },
-    });
-
-    router.add({
-      method: 'get',
-      path: '/api/v1/stats/rules',
-      summary: 'The rules that fired most over a range (from rule enforcements)',
-      tag: 'stats',
-      query: rangeQuery,
-      response: {
-        type: 'object',
-        properties: {
-          ...windowProps,
-          total: { type: 'integer' },
-          most_fired: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                rule: { type: 'string' },
-                count: { type: 'integer' },
-                failed: { type: 'integer' },
-              },
-              required: ['rule', 'count', 'failed'],
-            },
+      (window, req) => actionStats(services.store, window, visible(req)),
+    );
+    ranged(
+      'rules',
+      'The rules that fired most over a range (from rule enforcements)',
+      'rule_enforcement_list',
+      {
+        total: { type: 'integer' },
+        most_fired: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { rule: { type: 'string' }, count: { type: 'integer' }, failed: { type: 'integer' } },
+            required: ['rule', 'count', 'failed'],
           },
         },
-        required: ['range', 'since', 'until', 'total', 'most_fired'],
       },
-      handler: ({ req, query }) => {
-        authorize(services, req, 'rule_enforcement_list');
-        return ruleStats(services.store, range(query));
-      },
-    });
+      (window) => ruleStats(services.store, window),
+    );
 
     router.add({
       method: 'get',
