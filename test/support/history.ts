@@ -57,7 +57,7 @@ export async function seedEnforcements(
  * `n` top-level executions spread over the last `hours`, statuses and actions in rotation, written
  * in batches (one SQLite transaction each): a large history in seconds, without running anything.
  */
-export async function seedBulkHistory(store: Store, n: number, hours = 24 * 30): Promise<void> {
+export async function seedBulkHistory(store: Store, n: number, hours = 24 * 29): Promise<void> {
   const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'timeout', 'canceled'];
   const actions = ['core.local', 'core.noop', 'core.http', 'examples.sequence', 'linux.check_loadavg'];
   const now = Date.now();

@@ -86,7 +86,7 @@ export function StackedBars({ label, bars, series, bucketMs, hrefOf }: StackedBa
               base += bar.counts[s];
               return (
                 <a key={s} href={hrefOf(bar, s)} aria-label={`${bar.counts[s]} ${s}, ${when}`}>
-                  <rect className={`bar status-${s}`} x={x} y={top} width={barW} height={Math.max(0.5, height)}>
+                  <rect className={`chart-bar status-${s}`} x={x} y={top} width={barW} height={Math.max(0.5, height)}>
                     <title>{title}</title>
                   </rect>
                 </a>
