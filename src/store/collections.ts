@@ -44,6 +44,8 @@ export const COLLECTIONS = {
       { fields: { 'context.user': 1 } },
       // History's rule filter and the dashboard's link from a rule.
       { fields: { 'rule.ref': 1 } },
+      // History's default list: top-level executions (no parent), newest first, and their count.
+      { fields: { parent: 1, start_timestamp: -1 }, presence: true },
     ],
     opaque: ['result', 'parameters', 'liveaction'],
   },

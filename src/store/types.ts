@@ -64,6 +64,11 @@ export interface IndexSpec {
    * embedded store, which indexes one scalar per record, matches such a field without its index.
    */
   multikey?: boolean;
+  /**
+   * The first field is indexed by whether it is there, not by its value: what `$exists` asks
+   * (History's top-level executions: `parent` missing, newest first). MongoDB indexes the field.
+   */
+  presence?: boolean;
 }
 
 export interface CollectionSpec {

@@ -47,7 +47,7 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
   const api = async (path: string) => {
     const res = await fetch(h.running.url + path, { headers: { 'X-Auth-Token': token } });
     expect(res.status, path).toBe(200);
-    return res.json();
+    return (await res.json()) as any;
   };
   const text = (testid: string) => b.page.getByTestId(testid).textContent();
   const historyTotal = () => b.page.getByText(/^[\d,]+ executions$/).textContent();

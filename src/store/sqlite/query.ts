@@ -1,4 +1,4 @@
-import type { CollectionSpec, SortSpec } from '../types.js';
+import type { CollectionSpec, IndexSpec, SortSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 type Bindable = string | number;
@@ -19,12 +19,24 @@ export function jsonPath(path: string): string {
   return `'$.${segments.join('.').replace(/'/g, "''")}'`;
 }
 
+/** The SQL expression an index keeps for its `i`th field. */
+export function indexExpr(index: IndexSpec, field: string, i: number): string {
+  return index.presence && i === 0 ? presenceExpr(field) : fieldExpr(field);
+}
+
+/** NULL exactly when the field is missing (a stored null is 'null'): `$exists` in SQL. */
+export function presenceExpr(path: string): string {
+  return `json_type(doc, ${jsonPath(path)})`;
+}
+
 /** The fields this collection has a (scalar) index on: the only ones a filter is pushed down for. */
 export function indexedFields(spec: CollectionSpec): Set<string> {
   const out = new Set<string>(['_id']);
   for (const index of spec.indexes) {
     if (index.multikey) continue;
-    for (const field of Object.keys(index.fields)) out.add(field);
+    Object.keys(index.fields).forEach((field, i) =>
+      out.add(index.presence && i === 0 ? `$exists:${field}` : field),
+    );
   }
   return out;
 }
@@ -64,6 +76,12 @@ export function plan(filter: Doc, indexed: Set<string>): Plan {
         for (const part of value) visit(part as Doc);
         continue;
       }
+      const existsOnly =
+        !!value && typeof value === 'object' && Object.keys(value).length === 1 && '$exists' in value;
+      if (existsOnly && indexed.has(`$exists:${key}`) && typeof (value as Doc).$exists === 'boolean') {
+        add(`${presenceExpr(key)} IS ${(value as Doc).$exists ? 'NOT ' : ''}NULL`);
+        continue;
+      }
       if (key.startsWith('$') || !indexed.has(key)) {
         exact = false;
         continue;
@@ -79,12 +97,7 @@ export function plan(filter: Doc, indexed: Set<string>): Plan {
         continue;
       }
       for (const [op, operand] of Object.entries(value as Doc)) {
-        if (op === '$exists' && typeof operand === 'boolean' && key !== '_id') {
-          // json_type is NULL only for a missing field (a stored null is 'null'), as $exists; the
-          // IS NULL term lets SQLite use the field's index for the missing ones.
-          if (operand) add(`json_type(doc, ${jsonPath(key)}) IS NOT NULL`);
-          else add(`${expr} IS NULL AND json_type(doc, ${jsonPath(key)}) IS NULL`);
-        } else if (op === '$ne' && operand === null) {
+        if (op === '$ne' && operand === null) {
           // json_extract gives NULL for a missing field and for null alike, as MongoDB's $ne: null.
           add(`${expr} IS NOT NULL`);
         } else if (op === '$eq' && bindable(operand)) {
