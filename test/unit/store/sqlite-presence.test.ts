@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS, SqliteDatabase } from '../../../src/store/index.js';
+import { COLLECTIONS, SqliteDatabase, type CollectionSpec } from '../../../src/store/index.js';
 import { indexedFields, plan } from '../../../src/store/sqlite/query.js';
 
 /**
@@ -14,7 +14,7 @@ describe('SQLite plan for $exists on a field with a presence index', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('pushes `parent: {$exists: false}` down exactly, and SQLite answers it from the index', () => {
-    const indexed = indexedFields(COLLECTIONS.executions);
+    const indexed = indexedFields(COLLECTIONS.executions as CollectionSpec);
     const p = plan({ parent: { $exists: false }, status: 'failed' }, indexed);
     expect(p.exact).toBe(true);
     expect(p.where).toContain(`json_type(doc, '$."parent"') IS NULL`);
@@ -23,7 +23,7 @@ describe('SQLite plan for $exists on a field with a presence index', () => {
 
     const db = new SqliteDatabase(path.join(dir, 'squall.db'), { check: false });
     try {
-      db.collection(COLLECTIONS.executions);
+      db.collection(COLLECTIONS.executions as CollectionSpec);
       const top = plan({ parent: { $exists: false } }, indexed);
       const explain = (sql: string) =>
         (db.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...top.params) as { detail: string }[])
