@@ -9,12 +9,15 @@ import { indexedFields, plan } from '../../../src/store/sqlite/query.js';
  * Issue 24: History's default list is the top-level executions (`parent` missing), newest first.
  * Answered from the presence index, its count and first page do not read every execution.
  */
+// COLLECTIONS' literal index shapes are narrower than CollectionSpec's (as in openAll()).
+const spec = Object.values(COLLECTIONS).find((c) => c.name === 'executions') as CollectionSpec;
+
 describe('SQLite plan for $exists on a field with a presence index', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-presence-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('pushes `parent: {$exists: false}` down exactly, and SQLite answers it from the index', () => {
-    const indexed = indexedFields(COLLECTIONS.executions as CollectionSpec);
+    const indexed = indexedFields(spec);
     const p = plan({ parent: { $exists: false }, status: 'failed' }, indexed);
     expect(p.exact).toBe(true);
     expect(p.where).toContain(`json_type(doc, '$."parent"') IS NULL`);
@@ -23,7 +26,7 @@ describe('SQLite plan for $exists on a field with a presence index', () => {
 
     const db = new SqliteDatabase(path.join(dir, 'squall.db'), { check: false });
     try {
-      db.collection(COLLECTIONS.executions as CollectionSpec);
+      db.collection(spec);
       const top = plan({ parent: { $exists: false } }, indexed);
       const explain = (sql: string) =>
         (db.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...top.params) as { detail: string }[])
