@@ -15,6 +15,7 @@ import { Inquiries } from './pages/Inquiries';
 import { Datastore } from './pages/Datastore';
 import { ChatLog } from './pages/ChatLog';
 import { Dashboard } from './pages/Dashboard';
+import { Trace } from './pages/Trace';
 import './styles.css';
 
 const NAV: [string, string][] = [
@@ -74,6 +75,8 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'trace':
+      return <Trace from={id} id={rest[0]} />;
     default:
       return <ErrorBox error={new Error(`No page "${section}"`)} />;
   }
