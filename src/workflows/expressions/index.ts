@@ -5,7 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
-import { evaluateYaql, parseYaql } from './yaql/index.js';
+import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
 import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
@@ -360,7 +360,8 @@ export function checkExpressionSyntax(
         problems.push({
           expression: m[0],
           language: 'yaql',
-          message: `Parse error: ${(err as Error).message}`,
+          message:
+            err instanceof YaqlSyntaxError ? err.yaqlMessage : `Parse error: ${(err as Error).message}`,
         });
       }
     }
