@@ -61,6 +61,27 @@ describe("orquesta's conducting cases (test/fixtures/rehearsals/orquesta)", () =
   }
 });
 
+describe('the two extensions these cases use', () => {
+  it('expected_actions: a request rendered differently fails', () => {
+    const spec = load('task_rendering_for_with_items--multiple_lists_rendering.yaml');
+    spec.expected_actions![2].input = { message: 'marco' };
+    const report = rehearse(spec, { basePath: dir });
+    expect(report.mismatches).toHaveLength(1);
+    expect(report.mismatches[0]).toContain('requested actions differs');
+    expect(report.mismatches[0]).toContain('"marcopolo"');
+  });
+
+  it('reruns: a re-run session that ends otherwise fails, and names the session', () => {
+    const spec = load('rerun--fail_single_branch.yaml');
+    spec.reruns![0].expected_workflow_status = 'succeeded';
+    const report = rehearse(spec, { basePath: dir });
+    expect(report.mismatches).toEqual([
+      're-run 1: workflow status differs\n  expected: "succeeded"\n  actual:   "failed"',
+    ]);
+    expect(report.actual.reruns?.map((r) => r.status)).toEqual(['failed', 'succeeded']);
+  });
+});
+
 /**
  * Cases where PyPI's orquesta 1.2.0 differs from orquesta's main branch (whose tests these are),
  * so the old conductor is no oracle for them: the field that differs, and how. Squall gives main's
