@@ -13,16 +13,8 @@ import yaml
 sys.path.insert(0, sys.argv[1])
 from orquesta import rehearsing  # noqa: E402
 
-KEYS = [
-    "inputs",
-    "mock_action_executions",
-    "expected_task_sequence",
-    "expected_routes",
-    "expected_workflow_status",
-    "expected_output",
-    "expected_errors",
-    "expected_term_tasks",
-]
+# Squall's extensions (src/workflows/orquesta/rehearsal.ts), which orquesta-rehearse rejects.
+EXTENSIONS = ["reruns", "expected_actions"]
 
 for path in sys.argv[2:]:
     with open(path) as f:
@@ -32,7 +24,7 @@ for path in sys.argv[2:]:
         wf.flush()
         try:
             rehearsal = rehearsing.load_test_spec(
-                {"workflow": wf.name, **{k: spec[k] for k in KEYS if k in spec}}
+                {**{k: v for k, v in spec.items() if k not in EXTENSIONS}, "workflow": wf.name}
             )
             rehearsal.assert_conducting_sequence()
             c = rehearsal.conductor
