@@ -21,6 +21,10 @@ const CHOSEN = {
   'rule-editor.png': 'rule-editor-tested.png', // flows.test.ts, tested before saving
   'inquiries.png': 'inquiry-form.png', // flows.test.ts, the form from the inquiry's schema
   'pack-config.png': 'pack-config-error.png', // flows.test.ts, a field the server refused
+  'workflow-graph.png': 'workflow-graph.png', // workflow-views.test.ts, examples.orquesta-sequential run
+  'workflow-inspect.png': 'workflow-inspect.png', // workflow-views.test.ts, inspect errors on their tasks
+  'run-timeline.png': 'run-timeline.png', // workflow-views.test.ts, with-items lanes and a sub-workflow
+  'trace.png': 'trace.png', // workflow-views.test.ts, a webhook's trace down to the chat post
 };
 
 const problems = [];

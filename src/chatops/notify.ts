@@ -12,6 +12,7 @@ import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
 import type { ChatOrigin, ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
+import { traceHolding } from '../triggers/index.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
@@ -137,7 +138,13 @@ export class ChatNotifier {
       message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
       data = {};
     }
+    // st2's notifier dispatches the notify trigger in the execution's trace.
+    const traceId =
+      (await traceHolding(this.services, 'action_executions', record.id))?.id ??
+      (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
     this.services.bus.publish('trigger.dispatch', {
+      ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
+      causedBy: { type: 'action_execution', id: record.id },
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,
@@ -189,6 +196,7 @@ export class ChatNotifier {
           action_ref: record.action.ref,
         },
         what: `notify ${route} for ${record.id}`,
+        execution_id: record.id,
       });
     }
   }

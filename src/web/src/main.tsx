@@ -14,6 +14,7 @@ import { Triggers } from './pages/Triggers';
 import { Inquiries } from './pages/Inquiries';
 import { Datastore } from './pages/Datastore';
 import { ChatLog } from './pages/ChatLog';
+import { Trace } from './pages/Trace';
 import './styles.css';
 
 const NAV: [string, string][] = [
@@ -70,6 +71,8 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'trace':
+      return <Trace from={id} id={rest[0]} />;
     default:
       return <ErrorBox error={new Error(`No page "${section}"`)} />;
   }

@@ -183,6 +183,9 @@ describe('OpenAPI document and route table (all subsystems)', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked).toBeGreaterThan(75);
+    // The web UI's picture endpoints (issue #24) are documented, so the walk above covered them.
+    for (const p of ['/api/v1/workflows/graph', '/api/v1/traces/views/tree'])
+      expect(Object.keys(doc.paths[p] ?? {}), p).toContain('get');
   });
 
   it('refuses an unknown token or API key with 401 too (not only a missing one)', async () => {
