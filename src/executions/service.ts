@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
 import { splitRef } from '../names.js';
 import type { ParameterSpec } from '../runners/catalog.js';
@@ -566,7 +567,7 @@ export class ExecutionService {
         env: {
           ST2_ACTION_PACK_NAME: action.pack,
           ST2_ACTION_EXECUTION_ID: id,
-          ST2_ACTION_API_URL: `${this.services.apiUrl}/api/v1`,
+          ST2_ACTION_API_URL: st2ApiUrl(this.services.config, this.services.apiUrl),
           ST2_ACTION_AUTH_TOKEN: token,
           SQUALL_API_URL: this.services.apiUrl,
           SQUALL_EXECUTION_ID: id,

@@ -16,6 +16,7 @@ import { NotFoundError, SquallError, ValidationError, errorMessage } from '../..
 import type { ExecutionService } from '../../executions/service.js';
 import { openParameters } from '../../executions/secrets.js';
 import { isCompleted, type ExecutionStatus } from '../../executions/status.js';
+import { st2ApiUrl } from '../../config/index.js';
 import type { ParameterSpec } from '../../runners/catalog.js';
 import type { RunnerContext, RunnerResult } from '../../runners/types.js';
 import type { Services } from '../../service/types.js';
@@ -311,7 +312,7 @@ export class WorkflowEngine {
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
-      api_url: `${this.services.apiUrl}/api/v1`,
+      api_url: st2ApiUrl(this.services.config, this.services.apiUrl),
       api_user: c.api_user ?? c.user ?? null,
       pack: ctx.action.pack,
       source_channel: c.source_channel ?? null,
