@@ -510,6 +510,7 @@ export class ChatPipeline {
       text,
       fullText,
       what: `result of execution ${record.id}`,
+      execution_id: record.id,
     });
   }
 
