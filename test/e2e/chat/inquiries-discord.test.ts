@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
 import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
@@ -88,9 +89,13 @@ for (const target of STORE_TARGETS) {
         expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
 
         await click(prompt, 'Approve', BOB);
-        const result = await discord.waitForUpdate(
-          // The result is the final state of the run's card.
-          (u) => u.channel_id === thread && textOf(u).includes('Deploy of api'),
+        const result = await waitFor(
+          // The result is the final state of the run's card (posted final when the run was quick).
+          () =>
+            discord
+              .channelMessages(thread)
+              .find((m) => m.author.id === discord.botUserId && textOf(m).includes('Deploy of api')),
+          'the final card',
           30_000,
         );
         expect(textOf(result).trim()).toMatch(/\nDeploy of api succeeded: shipped api$/);
@@ -113,9 +118,13 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { thread, prompt, id } = await startDeploy('db');
         await click(prompt, 'Deny', BOB);
-        const result = await discord.waitForUpdate(
-          // The result is the final state of the run's card.
-          (u) => u.channel_id === thread && textOf(u).includes('Deploy of db'),
+        const result = await waitFor(
+          // The result is the final state of the run's card (posted final when the run was quick).
+          () =>
+            discord
+              .channelMessages(thread)
+              .find((m) => m.author.id === discord.botUserId && textOf(m).includes('Deploy of db')),
+          'the final card',
           30_000,
         );
         expect(textOf(result).trim()).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);

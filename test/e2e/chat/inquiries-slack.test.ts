@@ -71,9 +71,13 @@ for (const target of STORE_TARGETS) {
         expect(slack.posts.items.filter((p) => inThread(ts)(p) && /Sorry/.test(p.text))).toEqual([]);
 
         await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0BOB' });
-        const result = await slack.waitForUpdate(
-          // The result is the final state of the run's card.
-          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nDeploy of api'),
+        const result = await waitFor(
+          // The result is the final state of the run's card (posted final when the run was quick).
+          () =>
+            slack
+              .thread(slack.defaultChannel, ts)
+              .find((m) => m.user === slack.botUserId && m.text.includes('\nDeploy of api')),
+          'the final card',
           30_000,
         );
         expect(result.text).toMatch(
@@ -101,9 +105,13 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
         await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
-        const result = await slack.waitForUpdate(
-          // The result is the final state of the run's card.
-          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nDeploy of db'),
+        const result = await waitFor(
+          // The result is the final state of the run's card (posted final when the run was quick).
+          () =>
+            slack
+              .thread(slack.defaultChannel, ts)
+              .find((m) => m.user === slack.botUserId && m.text.includes('\nDeploy of db')),
+          'the final card',
           30_000,
         );
         expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
@@ -147,9 +155,13 @@ for (const target of STORE_TARGETS) {
           15_000,
         );
         expect(thanks.text).toContain(`inquiry ${id}`);
-        const result = await slack.waitForUpdate(
-          // The result is the final state of the run's card.
-          (u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts && u.text.includes('\nChange '),
+        const result = await waitFor(
+          // The result is the final state of the run's card (posted final when the run was quick).
+          () =>
+            slack
+              .thread(slack.defaultChannel, ts)
+              .find((m) => m.user === slack.botUserId && m.text.includes('\nChange ')),
+          'the final card',
           30_000,
         );
         expect(result.text).toContain(
