@@ -32,6 +32,16 @@ for (const target of STORE_TARGETS) {
         (sl) => sl.addUser({ id: 'U0CAROL', name: 'carol' }),
       );
 
+      /** The run's card once it shows `text` (posted final when the run was quick, else edited). */
+      const finalCard = (ts: string, text: string) =>
+        waitFor(
+          () =>
+            slack
+              .thread(slack.defaultChannel, ts)
+              .find((m) => m.user === slack.botUserId && m.text.includes(text)),
+          'the final card',
+          30_000,
+        );
       const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
       const buttonsOf = (m: { blocks?: unknown[] }) =>
         ((m.blocks ?? []) as Block[]).filter((b) => b.type === 'actions');
@@ -71,15 +81,7 @@ for (const target of STORE_TARGETS) {
         expect(slack.posts.items.filter((p) => inThread(ts)(p) && /Sorry/.test(p.text))).toEqual([]);
 
         await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0BOB' });
-        const result = await waitFor(
-          // The result is the final state of the run's card (posted final when the run was quick).
-          () =>
-            slack
-              .thread(slack.defaultChannel, ts)
-              .find((m) => m.user === slack.botUserId && m.text.includes('\nDeploy of api')),
-          'the final card',
-          30_000,
-        );
+        const result = await finalCard(ts, '\nDeploy of api');
         expect(result.text).toMatch(
           /^✅ e2echat\.deploy · alice\n[\s\S]*\nDeploy of api succeeded: shipped api$/,
         );
@@ -105,15 +107,7 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
         await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
-        const result = await waitFor(
-          // The result is the final state of the run's card (posted final when the run was quick).
-          () =>
-            slack
-              .thread(slack.defaultChannel, ts)
-              .find((m) => m.user === slack.botUserId && m.text.includes('\nDeploy of db')),
-          'the final card',
-          30_000,
-        );
+        const result = await finalCard(ts, '\nDeploy of db');
         expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toContain('❌ Denied by @bob · ');
@@ -155,15 +149,7 @@ for (const target of STORE_TARGETS) {
           15_000,
         );
         expect(thanks.text).toContain(`inquiry ${id}`);
-        const result = await waitFor(
-          // The result is the final state of the run's card (posted final when the run was quick).
-          () =>
-            slack
-              .thread(slack.defaultChannel, ts)
-              .find((m) => m.user === slack.botUserId && m.text.includes('\nChange ')),
-          'the final card',
-          30_000,
-        );
+        const result = await finalCard(ts, '\nChange ');
         expect(result.text).toContain(
           '\nChange succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
         );
