@@ -97,14 +97,17 @@ export class ChatNotifier {
 
   async completed(id: string): Promise<void> {
     try {
-      if (!(await this.services.store.claim(`chatops:notify:${id}`, `${process.pid}`))) return;
       const record = await this.executions().get(id);
       const action = await this.services.store.actions.findOne({ ref: record.action.ref });
       const notify = {
         ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
         ...((record.notify ?? {}) as Record<string, NotifyEntry>),
       };
-      for (const { when, entry } of applicableNotify(notify, record.status)) {
+      const applicable = applicableNotify(notify, record.status);
+      // Claimed only when there is something to post: a claim per execution is a write per event.
+      if (applicable.length === 0) return;
+      if (!(await this.services.store.claim(`chatops:notify:${id}`, `${process.pid}`))) return;
+      for (const { when, entry } of applicable) {
         for (const route of entry.routes ?? entry.channels ?? [])
           await this.notifyRoute(record, route, entry, when);
       }
