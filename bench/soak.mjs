@@ -15,6 +15,7 @@ import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 const SAMPLE_MS = 10_000;
+const MAX_IN_FLIGHT = 256;
 
 function dirBytes(dir) {
   let sum = 0;
@@ -31,7 +32,12 @@ function percentile(sorted, q) {
 }
 
 async function gauges(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  let text = '';
+  try {
+    text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  } catch {
+    // An overloaded server misses a sample rather than stalling the sampler.
+  }
   const read = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
     heap_mb: +(read('squall_nodejs_heap_size_used_bytes') / 1e6).toFixed(1),
@@ -60,7 +66,14 @@ export async function runSoak({
   let inFlight = 0;
   // Open loop: a request leaves every 1/rate s whatever the answers do, so queueing shows up in
   // the latency (unlike the closed-loop load generator).
+  let shed = 0;
   const one = () => {
+    // Beyond MAX_IN_FLIGHT the server is not keeping up: the request is counted as shed, not
+    // queued without bound in this client.
+    if (inFlight >= MAX_IN_FLIGHT) {
+      shed++;
+      return;
+    }
     const t0 = performance.now();
     sent++;
     inFlight++;
@@ -105,6 +118,7 @@ export async function runSoak({
       disk_mb: +(dirBytes(dataDir) / 1e6).toFixed(2),
       in_flight: inFlight,
       errors,
+      shed,
     };
     samples.push(row);
     process.stderr.write(`[soak] ${JSON.stringify(row)}\n`);
@@ -138,7 +152,7 @@ export async function runSoak({
   writeFileSync(path.join(outDir, 'soak.svg'), soakChart(samples, { rate, seconds }));
   const first = samples[1] ?? samples[0];
   const last = samples.at(-1);
-  emit({ name: 'soak.executions', unit: 'executions', value: done, n: sent, errors, rate_per_s: rate });
+  emit({ name: 'soak.executions', unit: 'executions', value: done, n: sent, errors, shed, rate_per_s: rate });
   emit({
     name: 'soak.rss_growth',
     unit: 'MB',
