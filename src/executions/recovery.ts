@@ -46,7 +46,7 @@ export class ExecutionRecovery {
       },
       // A check locked by a process that died is taken over after dead_after_ms, not Agenda's
       // default lock lifetime (10 min).
-      { concurrency: 1, lockLifetimeMs: this.options.deadAfterMs },
+      { concurrency: 1, lockLifetimeMs: this.options.deadAfterMs, skipWhileRunning: true },
     );
     await this.services.scheduler.every(
       this.options.checkEveryMs,

@@ -20,12 +20,14 @@ export function scaleSubsystem(): Subsystem {
       retention = new Retention(services);
       services.scheduler.define(RETENTION_JOB, async () => void (await retention!.collect()), {
         concurrency: 1,
+        skipWhileRunning: true,
       });
       // The sweep rescues what a dead process held; locked by a process that died (a runner
       // killed mid-sweep), Agenda's default lock lifetime stalled it for 10 min everywhere.
       services.scheduler.define(SWEEP_JOB, () => sweep(services), {
         concurrency: 1,
         lockLifetimeMs: services.config.executions.dead_after_ms,
+        skipWhileRunning: true,
       });
     },
     async start(services: Services) {

@@ -21,6 +21,12 @@ export interface DefineOptions {
    */
   lockLimit?: number;
   priority?: 'lowest' | 'low' | 'normal' | 'high' | 'highest';
+  /**
+   * A repeating job whose run is skipped while an earlier run of it is still going in this
+   * process. Agenda starts the next run once it gives up on one, but cannot stop the earlier
+   * run's promise: on a slow store, sweeps piled up and slowed the store further.
+   */
+  skipWhileRunning?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -74,19 +80,52 @@ export class Scheduler {
       removeOnComplete: true,
       name: options.workerName,
     } as never);
-    this.agenda.on('error', (err: Error) => options.logger.error({ err }, 'scheduler error'));
+    this.agenda.on('error', (err: Error) => {
+      if (this.isLateLockCheck(err))
+        options.logger.debug({ err }, 'scheduler: lock check after the run ended');
+      else options.logger.error({ err }, 'scheduler error');
+    });
+  }
+
+  /** When each job name's last run in this process ended, and how many runs of it are going. */
+  private readonly lastEnded = new Map<string, number>();
+  private readonly going = new Map<string, number>();
+
+  /**
+   * Agenda clears a job's lock as its run ends, then saves; its lock check can wake in between
+   * and report "no lockedAt date found" for a run that already finished. That is not a failure.
+   */
+  private isLateLockCheck(err: Error): boolean {
+    const name = /^execution of '(.+)' canceled, no lockedAt date found/.exec(err.message)?.[1];
+    if (!name || (this.going.get(name) ?? 0) > 0) return false;
+    return Date.now() - (this.lastEnded.get(name) ?? 0) < 60_000;
   }
 
   define<D>(name: string, handler: JobHandler<D>, options: DefineOptions = {}): void {
     const logger = this.options.logger;
+    let running = 0;
     this.agenda.define<D>(
       name,
       async (job: Job<D>) => {
+        if (options.skipWhileRunning && running > 0) {
+          logger.warn({ job: name }, 'job skipped: its previous run is still going');
+          return;
+        }
+        running++;
+        this.going.set(name, running);
+        const keepLocked = options.lockLifetimeMs
+          ? keepLockWhileRunning(job, options.lockLifetimeMs, logger)
+          : undefined;
         try {
           await handler(job.attrs.data, job);
         } catch (err) {
           logger.error({ err, job: name, jobId: String(job.attrs._id) }, 'job failed');
           throw err;
+        } finally {
+          running--;
+          this.going.set(name, running);
+          this.lastEnded.set(name, Date.now());
+          if (keepLocked) clearInterval(keepLocked);
         }
       },
       // Only defined keys: an explicit undefined would override Agenda's defaults.
@@ -210,4 +249,22 @@ export class Scheduler {
     const processor = (this.agenda as unknown as { jobProcessor?: { runningJobs?: unknown[] } }).jobProcessor;
     return processor?.runningJobs?.length ?? 0;
   }
+}
+
+/**
+ * A short lock lifetime means "taken over soon after its process dies", not "cancelled when a
+ * run is slow": Agenda cancels a run whose lock is older than the lifetime, so a slow store made
+ * every sweep fail. The lock is renewed while this process is running the job.
+ */
+function keepLockWhileRunning(job: Job<unknown>, lockLifetimeMs: number, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(
+    () => {
+      job
+        .touch()
+        .catch((err: unknown) => logger.warn({ err, job: job.attrs.name }, 'could not renew a job lock'));
+    },
+    Math.max(100, Math.floor(lockLifetimeMs / 3)),
+  );
+  timer.unref();
+  return timer;
 }

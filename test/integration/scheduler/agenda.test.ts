@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { Scheduler } from '../../../src/scheduler/index.js';
-import { silentLogger } from '../../../src/log/index.js';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../../src/log/index.js';
 import { newId } from '../../../src/ids.js';
 import type { Store } from '../../../src/store/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
@@ -40,6 +41,44 @@ for (const target of STORE_TARGETS) {
         await waitFor(() => store.testRecords.count({ tag }), 'the job to run', 10_000);
         await sleep(300);
         expect(await store.testRecords.count({ tag })).toBe(1);
+      });
+
+      it('keeps the lock of a slow run with a short lock lifetime: it is neither cancelled nor started again', async () => {
+        const { store } = await target.open();
+        const errors: string[] = [];
+        const destination = new Writable({
+          write(chunk: Buffer, _enc, done) {
+            const line = JSON.parse(String(chunk)) as {
+              level: number;
+              msg: string;
+              err?: { message: string };
+            };
+            if (line.level >= 50) errors.push(`${line.msg}: ${line.err?.message ?? ''}`);
+            done();
+          },
+        });
+        const logger = createLogger({ level: 'error', format: 'json', destination });
+        const scheduler = new Scheduler({ store, logger, processEveryMs: 100 });
+        open.push({ store, scheduler });
+        const SLOW = 'squall.test.slow';
+        let starts = 0;
+        let finished = 0;
+        // A sweep on a slow store: three lock lifetimes long.
+        scheduler.define(
+          SLOW,
+          async () => {
+            starts++;
+            await sleep(1500);
+            finished++;
+          },
+          { concurrency: 1, lockLifetimeMs: 500, skipWhileRunning: true },
+        );
+        await scheduler.start();
+        await scheduler.now(SLOW, {});
+        await waitFor(() => finished === 1, 'the slow run to finish', 15_000);
+        await sleep(700);
+        expect(errors).toEqual([]);
+        expect(starts).toBe(1);
       });
 
       it('runs a job scheduled before a restart exactly once after the restart', async () => {
