@@ -6,8 +6,8 @@
 // committed snapshot: only when a run is meant to replace it.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
-// runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, chat, scaleout, soak, profile).
-// `npm run bench -- soak` runs only the soak.
+// runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, historyui, chat, scaleout, soak,
+// profile). `npm run bench -- soak` runs only the soak.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { topSelfTime } from './lib/profile.mjs';
 import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runCli } from './cli.mjs';
+import { runHistoryUi } from './history-ui.mjs';
 import { runRules } from './rules.mjs';
 import { runScaleOut } from './scaleout.mjs';
 import { runSoak } from './soak.mjs';
@@ -356,6 +357,10 @@ try {
     await runRules();
   }
   if (part('workflow')) await workflows();
+  if (part('historyui')) {
+    log('history UI: History and the dashboard in chromium at 100,000 executions');
+    await runHistoryUi({ history: N(100_000) });
+  }
   if (part('chat')) await chat();
   if (part('scaleout')) await scaleOut(dir);
   if (part('soak')) {

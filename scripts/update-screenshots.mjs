@@ -15,12 +15,17 @@ const MAX_BYTES = 200 * 1024;
 
 /** docs/screenshots name ← test-results/screenshots name (which test takes it). */
 const CHOSEN = {
+  'dashboard.png': 'dashboard.png', // dashboard.test.ts, a seeded history over 24 h
   'login.png': 'login.png', // web-ui.test.ts, after a wrong password
   'history.png': 'history.png', // web-ui.test.ts, live History
   'execution-detail.png': 'execution-detail.png', // web-ui.test.ts
   'rule-editor.png': 'rule-editor-tested.png', // flows.test.ts, tested before saving
   'inquiries.png': 'inquiry-form.png', // flows.test.ts, the form from the inquiry's schema
   'pack-config.png': 'pack-config-error.png', // flows.test.ts, a field the server refused
+  'workflow-graph.png': 'workflow-graph.png', // workflow-views.test.ts, examples.orquesta-sequential run
+  'workflow-inspect.png': 'workflow-inspect.png', // workflow-views.test.ts, inspect errors on their tasks
+  'run-timeline.png': 'run-timeline.png', // workflow-views.test.ts, with-items lanes and a sub-workflow
+  'trace.png': 'trace.png', // workflow-views.test.ts, a webhook's trace down to the chat post
 };
 
 const problems = [];

@@ -20,6 +20,11 @@ export interface Delivery {
   data?: unknown;
   /** What this is, for logs and audit: "result of <id>", "notify ops for <id>". */
   what: string;
+  /**
+   * The execution this message is about (its result, its notification). Delivered messages about
+   * an execution are audited (`chat.delivery`, outcome `delivered`) so its trace can show them.
+   */
+  execution_id?: string;
   attempt?: number;
 }
 
@@ -91,7 +96,9 @@ export class Deliverer {
   async send(delivery: Delivery): Promise<PostedMessage | undefined> {
     const attempt = delivery.attempt ?? 1;
     try {
-      return await this.once(delivery);
+      const posted = await this.once(delivery);
+      if (delivery.execution_id) await this.audited(delivery, posted, attempt);
+      return posted;
     } catch (err) {
       const { delivery_attempts: max, delivery_backoff_ms: backoff } = this.services.config.chatops;
       const log = this.services.logger.child({ component: 'chatops', what: delivery.what, attempt });
@@ -118,6 +125,34 @@ export class Deliverer {
       }
       return undefined;
     }
+  }
+
+  private async audited(
+    delivery: Delivery,
+    posted: PostedMessage | undefined,
+    attempts: number,
+  ): Promise<void> {
+    const t = delivery.target;
+    await this.services.store.audit.insert({
+      id: newId(),
+      timestamp: new Date().toISOString(),
+      kind: 'chat.delivery',
+      outcome: 'delivered',
+      what: delivery.what,
+      execution_id: delivery.execution_id as string,
+      // Where it went, never the webhook's headers (they may carry credentials).
+      target: (t.kind === 'webhook'
+        ? { kind: 'webhook', url: t.url }
+        : {
+            kind: 'chat',
+            adapter: t.adapter,
+            channel: t.channel,
+            ...(t.thread ? { thread: t.thread } : {}),
+          }) as never,
+      ...(posted?.messageId ? { message_id: posted.messageId } : {}),
+      text: delivery.text.slice(0, 500),
+      attempts,
+    });
   }
 
   private async once(delivery: Delivery): Promise<PostedMessage | undefined> {

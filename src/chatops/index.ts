@@ -10,6 +10,7 @@ import { Leases } from '../scale/index.js';
 import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
+import { registerClaimedWork } from '../scale/sweep.js';
 import { chatopsRoutes } from './routes.js';
 
 export * from './adapter.js';
@@ -94,6 +95,7 @@ export function chatopsSubsystem(
       const rolesOf = authRoles(services);
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
       notifier = new ChatNotifier(services, executions, pipeline, rolesOf);
+      registerClaimedWork(services, notifier.notifyWork);
       pipeline.deliverer.define();
       connections = new ChatConnections(
         services,

@@ -2,16 +2,18 @@ import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.j
 import { SquallError, errorMessage } from '../errors.js';
 import type { ExecutionService } from '../executions/service.js';
 import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/status.js';
-import { newId } from '../ids.js';
+import { idFor, newId } from '../ids.js';
+import { doOnce, type ClaimedWork } from '../store/claims.js';
 import type { Services } from '../service/types.js';
 import type { ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
-import type { ButtonChoice, ButtonPress, ChatAdapter } from './adapter.js';
+import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
-import type { ChatOrigin, ChatPipeline } from './pipeline.js';
+import type { ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
+import { traceHolding } from '../triggers/index.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
@@ -53,8 +55,8 @@ function renderDeep(value: unknown, ctx: Record<string, unknown>, source: string
  * action's `notify` with the execution's, and for each route of each applicable entry posts the
  * rendered message — to the originating thread for the chat route, to `chatops.routes` targets
  * (a chat channel or a webhook) otherwise — and emits `core.st2.generic.notifytrigger`. One process
- * does this per execution (store claim). It also puts pending inquiries of chat-started workflows
- * in front of the people in that thread, with buttons.
+ * does this per execution (store claim). Pending inquiries are put in front of people by
+ * src/inquiries (InquiryChat).
  */
 export class ChatNotifier {
   private unsubscribe: Array<() => void> = [];
@@ -95,25 +97,40 @@ export class ChatNotifier {
     return this.services.logger.child({ component: 'chatops.notify' });
   }
 
+  /**
+   * Notifies once per finished execution, whichever process sees the event first; one killed
+   * after claiming it leaves the claim open for the sweep to take over (notifyWork).
+   */
   async completed(id: string): Promise<void> {
     try {
-      const record = await this.executions().get(id);
-      const action = await this.services.store.actions.findOne({ ref: record.action.ref });
-      const notify = {
-        ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
-        ...((record.notify ?? {}) as Record<string, NotifyEntry>),
-      };
-      const applicable = applicableNotify(notify, record.status);
-      // Claimed only when there is something to post: a claim per execution is a write per event.
-      if (applicable.length === 0) return;
-      if (!(await this.services.store.claim(`chatops:notify:${id}`, `${process.pid}`))) return;
-      for (const { when, entry } of applicable) {
-        for (const route of entry.routes ?? entry.channels ?? [])
-          await this.notifyRoute(record, route, entry, when);
-      }
+      // Most executions notify nobody: they take no claim.
+      if ((await this.notifications(await this.executions().get(id))).length === 0) return;
+      await doOnce(this.services.store, this.notifyWork, id, this.executions().workerId);
     } catch (err) {
       this.log().error({ err, execution: id }, 'notification of a finished execution failed');
     }
+  }
+
+  /** The notify triggers' instance ids are derived from the claim: a taker stores each once. */
+  readonly notifyWork: ClaimedWork = {
+    prefix: 'chatops:notify:',
+    run: async (id) => {
+      const record = await this.executions().get(id);
+      for (const { when, entry } of await this.notifications(record)) {
+        for (const route of entry.routes ?? entry.channels ?? [])
+          await this.notifyRoute(record, route, entry, when);
+      }
+    },
+  };
+
+  /** The notify entries of the action and the execution that apply to how it ended. */
+  private async notifications(record: ExecutionRecord): Promise<Array<{ when: string; entry: NotifyEntry }>> {
+    const action = await this.services.store.actions.findOne({ ref: record.action.ref });
+    const notify = {
+      ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
+      ...((record.notify ?? {}) as Record<string, NotifyEntry>),
+    };
+    return applicableNotify(notify, record.status);
   }
 
   private async notifyRoute(
@@ -140,7 +157,14 @@ export class ChatNotifier {
       message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
       data = {};
     }
+    // st2's notifier dispatches the notify trigger in the execution's trace.
+    const traceId =
+      (await traceHolding(this.services, 'action_executions', record.id))?.id ??
+      (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
     this.services.bus.publish('trigger.dispatch', {
+      ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
+      causedBy: { type: 'action_execution', id: record.id },
+      instanceId: idFor(`${this.notifyWork.prefix}${record.id}:${when}:${route}`),
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,
@@ -192,78 +216,9 @@ export class ChatNotifier {
           action_ref: record.action.ref,
         },
         what: `notify ${route} for ${record.id}`,
+        execution_id: record.id,
       });
     }
-  }
-
-  /** Posts a pending inquiry into the thread of the chat command that started its workflow. */
-  async inquiry(id: string): Promise<void> {
-    try {
-      if (!(await this.services.store.claim(`chatops:inquiry:${id}`, `${process.pid}`))) return;
-      const record = await this.executions().get(id);
-      const origin = await this.chatOrigin(record);
-      const route = (record.parameters?.route ?? '') as string;
-      const target = origin ?? (route ? chatRouteTarget(this.services, route) : null);
-      if (!target) return;
-      const adapter = this.pipeline.adapters.get(target.adapter);
-      if (!adapter) return;
-      const schema = (record.parameters?.schema ?? {}) as {
-        description?: string;
-        properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
-      };
-      const props = Object.entries(schema.properties ?? { continue: { type: 'boolean' } });
-      const prefix = this.services.config.chatops.prefix;
-      const question =
-        schema.description ?? props[0]?.[1]?.description ?? 'Would you like to continue the workflow?';
-      let choices: ButtonChoice[] = [];
-      if (props.length === 1 && props[0][1].type === 'boolean') {
-        const name = props[0][0];
-        choices = [
-          { label: 'Yes', value: JSON.stringify({ [name]: true }), style: 'primary' },
-          { label: 'No', value: JSON.stringify({ [name]: false }), style: 'danger' },
-        ];
-      } else if (props.length === 1 && Array.isArray(props[0][1].enum)) {
-        const name = props[0][0];
-        choices = props[0][1].enum.map((v) => ({ label: String(v), value: JSON.stringify({ [name]: v }) }));
-      }
-      const text = `Inquiry ${id}: ${question}${
-        choices.length
-          ? ''
-          : `\nAnswer with ${prefix}inquiry respond ${id} {"${props.map(([n]) => n).join('": …, "')}": …}`
-      }`;
-      if (choices.length)
-        await adapter.ask({
-          channel: target.channel,
-          thread: target.thread,
-          question: text,
-          choices,
-          payload: id,
-        });
-      else
-        await this.pipeline.deliverer.send({
-          target: { kind: 'chat', ...target },
-          text,
-          what: `inquiry ${id}`,
-        });
-    } catch (err) {
-      this.log().error({ err, execution: id }, 'could not post an inquiry to chat');
-    }
-  }
-
-  private async chatOrigin(
-    record: ExecutionRecord,
-  ): Promise<{ adapter: string; channel: string; thread?: string } | null> {
-    let current: ExecutionRecord | null = record;
-    for (let depth = 0; current && depth < 10; depth++) {
-      const chat = current.context?.chat as ChatOrigin | undefined;
-      if (chat?.adapter) return { adapter: chat.adapter, channel: chat.channel, thread: chat.thread };
-      const parentId: string | undefined =
-        current.parent ??
-        (current.context?.parent as { execution_id?: string } | undefined)?.execution_id ??
-        undefined;
-      current = parentId ? await this.services.store.executions.get(parentId) : null;
-    }
-    return null;
   }
 
   /**

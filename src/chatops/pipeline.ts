@@ -498,6 +498,7 @@ export class ChatPipeline {
       text,
       fullText,
       what: `result of execution ${record.id}`,
+      execution_id: record.id,
     });
     // The ack said "running"; say how it ended where the provider lets us edit.
     if (origin && adapter?.capabilities.updates && !this.live.handles(record.id)) {

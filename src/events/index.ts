@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { outsideStoreGroup, whenDurable } from '../store/group.js';
+import { outsideStoreGroup, whenDurable } from '../store/scope.js';
 
 /**
  * Events use st2's names (`st2.execution__create`, `st2.execution.output__create`, …) so the SSE

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
 import { splitRef } from '../names.js';
 import type { ParameterSpec } from '../runners/catalog.js';
@@ -577,7 +578,7 @@ export class ExecutionService {
         env: {
           ST2_ACTION_PACK_NAME: action.pack,
           ST2_ACTION_EXECUTION_ID: id,
-          ST2_ACTION_API_URL: `${this.services.apiUrl}/api/v1`,
+          ST2_ACTION_API_URL: st2ApiUrl(this.services.config, this.services.apiUrl),
           ST2_ACTION_AUTH_TOKEN: token,
           SQUALL_API_URL: this.services.apiUrl,
           SQUALL_EXECUTION_ID: id,
@@ -597,6 +598,7 @@ export class ExecutionService {
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        commonLibs: this.services.config.packs.enable_common_libs === true,
         egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
@@ -719,6 +721,8 @@ export class ExecutionService {
     overrides: Record<string, unknown> = {},
     delay?: number,
     extraContext: Record<string, unknown> = {},
+    /** The re-run's id, when the caller derives it (a retry taken over finds the first one's). */
+    rerunId?: string,
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
@@ -738,6 +742,7 @@ export class ExecutionService {
         : []),
     ];
     return this.request({
+      ...(rerunId ? { id: rerunId } : {}),
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,

@@ -4,6 +4,7 @@
  */
 import type { ChatAdapter } from '../chatops/index.js';
 import { SquallError } from '../errors.js';
+import { registerClaimedWork } from '../scale/sweep.js';
 import type { ExecutionService } from '../executions/service.js';
 import { kvSettings } from '../auth/index.js';
 import { loadOrCreateKey } from '../kv/index.js';
@@ -121,6 +122,7 @@ export function inquiriesSubsystem(
           deriveButtonKey(key),
         );
         chat.init();
+        registerClaimedWork(services, chat.promptWork);
         svc.setPresenter(chat);
         for (const adapter of adapters().values()) chat.attach(adapter);
       }

@@ -12,6 +12,7 @@ import type { Filter, RuleEnforcementRecord, RuleRecord, TraceRecord } from '../
 import { MASK, maskTriggerParameters, syncTriggers } from '../triggers/index.js';
 import { ruleTriggerRef } from './rule-index.js';
 import { ruleTestRoute } from './test-api.js';
+import { addTraceTreeRoute } from './trace-tree.js';
 import { RULE_TYPES, validateRule } from './validate.js';
 
 /** A rule as the API shows it: with its bound trigger's ref, webhook secrets masked. */
@@ -415,6 +416,7 @@ export function rulesRoutes(
         });
       },
     });
+    addTraceTreeRoute(router, services);
     router.add({
       method: 'get',
       path: '/api/v1/traces/:id',

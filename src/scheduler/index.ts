@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
-import { outsideStoreGroup } from '../store/group.js';
+import { outsideStoreGroup } from '../store/scope.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 

@@ -42,6 +42,10 @@ export const COLLECTIONS = {
       { fields: { 'action.ref': 1 } },
       { fields: { parent: 1 } },
       { fields: { 'context.user': 1 } },
+      // History's rule filter and the dashboard's link from a rule.
+      { fields: { 'rule.ref': 1 } },
+      // History's default list: top-level executions (no parent), newest first, and their count.
+      { fields: { parent: 1, start_timestamp: -1 }, presence: true },
     ],
     opaque: ['result', 'parameters', 'liveaction'],
   },

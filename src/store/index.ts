@@ -7,6 +7,7 @@ import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
 
 export * from './types.js';
+export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export type { CollectionKey } from './collections.js';

@@ -31,19 +31,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
   let b: BrowserSession;
   let token: string;
 
-  /** The API as the test sees it from outside the browser. */
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(h.running.url + path, {
-      method,
-      headers: {
-        'X-Auth-Token': token,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-  };
+  const api = (method: string, p: string, body?: unknown) => h.api(method, p, body);
 
   beforeAll(async () => {
     h = await startBrowserHarness({ 'packs.paths': [FIXTURE_PACKS] });

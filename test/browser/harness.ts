@@ -41,6 +41,8 @@ export interface BrowserHarness {
   admin: string;
   /** A login token of the admin, for what the test does outside the browser (curl, API checks). */
   token(): Promise<string>;
+  /** The API as the test sees it from outside the browser, as the admin. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
   /** Logs in through the form unless a session is there already (tests may run alone with -t). */
   signedIn(): Promise<void>;
   stop(): Promise<void>;
@@ -80,11 +82,26 @@ export async function startBrowserHarness(overrides: Record<string, unknown> = {
     tmp.cleanup();
     throw err;
   }
+  const token = async () => (await auth.issueToken(admin, 3600)).token;
+  let apiToken: string | undefined;
   return {
     running,
     b,
     admin,
-    token: async () => (await auth.issueToken(admin, 3600)).token,
+    token,
+    async api(method, p, body) {
+      apiToken ??= await token();
+      const res = await fetch(running.url + p, {
+        method,
+        headers: {
+          'X-Auth-Token': apiToken,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+    },
     async signedIn() {
       const { page } = b;
       if (page.url().startsWith(running.url)) return;

@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
-import { activeGroup, storeGroup, type StoreGroup } from '../group.js';
+import { activeGroup, storeGroup, type StoreGroup } from '../scope.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { SqliteCollection } from './collection.js';
-import { fieldExpr } from './query.js';
+import { fieldExpr, indexExpr } from './query.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -98,6 +98,13 @@ export class SqliteDatabase {
   private syncing?: Waiter[];
   private walFd?: number;
   private failed?: Error;
+  /** The worker thread of readAside(), started on first use. */
+  private aside?: Worker;
+  private readonly asideWaiting = new Map<
+    number,
+    { resolve(rows: unknown[]): void; reject(err: unknown): void }
+  >();
+  private asideNext = 0;
   /** How the WAL is fsync'd: replaced in tests to inject a failing disk. */
   fsync: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void = fsync;
 
@@ -163,8 +170,8 @@ export class SqliteDatabase {
     for (const index of spec.indexes) {
       if (index.multikey) continue;
       const fields = Object.keys(index.fields);
-      const name = quoteName(`${spec.name}__${fields.join('__')}`);
-      const exprs = fields.map((f) => `${fieldExpr(f)}${index.fields[f] < 0 ? ' DESC' : ''}`);
+      const name = quoteName(`${spec.name}__${fields.join('__')}${index.presence ? '__presence' : ''}`);
+      const exprs = fields.map((f, i) => `${indexExpr(index, f, i)}${index.fields[f] < 0 ? ' DESC' : ''}`);
       const where = index.sparse
         ? ` WHERE ${fields.map((f) => `${fieldExpr(f)} IS NOT NULL`).join(' AND ')}`
         : '';
@@ -195,6 +202,64 @@ export class SqliteDatabase {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Runs a read-only statement on a second connection, in a worker thread: an aggregate over a
+   * large history (a dashboard's 30 days) takes seconds of SQLite's time, which on the main
+   * connection would stall every request and job of the process. It sees committed writes only
+   * (each write resolves once committed, so a caller's awaited writes are there).
+   */
+  readAside(sql: string, params: readonly (string | number)[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
+    const worker = (this.aside ??= this.startAside());
+    const id = this.asideNext++;
+    worker.ref();
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.asideWaiting.set(id, { resolve, reject });
+      worker.postMessage({ id, sql, params });
+    });
+  }
+
+  private startAside(): Worker {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.module);
+       const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+       db.pragma('cache_size = ' + workerData.cache);
+       db.pragma('busy_timeout = 5000');
+       parentPort.on('message', ({ id, sql, params }) => {
+         try { parentPort.postMessage({ id, rows: db.prepare(sql).all(...params) }); }
+         catch (err) { parentPort.postMessage({ id, error: String((err && err.message) || err), code: err && err.code }); }
+       });`,
+      {
+        eval: true,
+        workerData: {
+          module: require.resolve('better-sqlite3'),
+          file: this.file,
+          cache: this.db.pragma('cache_size', { simple: true }),
+        },
+      },
+    );
+    const settle = () => {
+      if (this.asideWaiting.size === 0) worker.unref();
+    };
+    worker.on('message', (m: { id: number; rows?: unknown[]; error?: string; code?: string }) => {
+      const waiter = this.asideWaiting.get(m.id);
+      this.asideWaiting.delete(m.id);
+      settle();
+      if (!waiter) return;
+      if (m.error === undefined) return waiter.resolve(m.rows ?? []);
+      const err = Object.assign(new Error(m.error), { code: m.code });
+      waiter.reject(isCorruption(err) ? corruptStore(this.file, m.error) : err);
+    });
+    worker.on('error', (err) => {
+      for (const w of this.asideWaiting.values()) w.reject(err);
+      this.asideWaiting.clear();
+      if (this.aside === worker) this.aside = undefined;
+    });
+    worker.unref();
+    return worker;
   }
 
   /**
@@ -376,6 +441,9 @@ export class SqliteDatabase {
       this.fail(pending, err);
     } finally {
       if (this.walFd !== undefined) closeSync(this.walFd);
+      for (const w of this.asideWaiting.values()) w.reject(new Error(`the store ${this.file} is closed`));
+      this.asideWaiting.clear();
+      void this.aside?.terminate();
       this.db.close();
     }
   }

@@ -14,9 +14,12 @@ import { Triggers } from './pages/Triggers';
 import { Inquiries } from './pages/Inquiries';
 import { Datastore } from './pages/Datastore';
 import { ChatLog } from './pages/ChatLog';
+import { Dashboard } from './pages/Dashboard';
+import { Trace } from './pages/Trace';
 import './styles.css';
 
 const NAV: [string, string][] = [
+  ['dashboard', 'Dashboard'],
   ['history', 'History'],
   ['actions', 'Actions'],
   ['rules', 'Rules'],
@@ -52,8 +55,10 @@ function StreamIndicator() {
 
 function Page() {
   const route = useRoute();
-  const [section = 'history', id, ...rest] = route.parts;
+  const [section = 'dashboard', id, ...rest] = route.parts;
   switch (section) {
+    case 'dashboard':
+      return <Dashboard />;
     case 'history':
       return id ? <ExecutionDetail id={id} key={id} /> : <History />;
     case 'actions':
@@ -70,6 +75,8 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'trace':
+      return <Trace from={id} id={rest[0]} />;
     default:
       return <ErrorBox error={new Error(`No page "${section}"`)} />;
   }
@@ -115,7 +122,7 @@ function App() {
     });
   }, [load]);
 
-  const section = route.parts[0] ?? 'history';
+  const section = route.parts[0] ?? 'dashboard';
   if (error) return <main className="centered"><ErrorBox error={error} onRetry={load} /></main>;
   if (session === undefined) return <main className="centered"><Loading /></main>;
   if (session === null) return <Login onLogin={load} theme={theme} onToggleTheme={toggleTheme} />;
@@ -123,7 +130,7 @@ function App() {
     <SessionContext.Provider value={session}>
       <a className="skip" href="#main">Skip to content</a>
       <header className="topbar">
-        <a className="brand" href="#/history">Squall</a>
+        <a className="brand" href="#/dashboard">Squall</a>
         <nav aria-label="Main">
           {NAV.map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>

@@ -5,6 +5,7 @@ import { ValidationError, errorMessage } from '../../errors.js';
 import type { ExecutionService } from '../../executions/service.js';
 import { inspect } from '../orquesta/index.js';
 import { groupedInspection, type WorkflowEngine } from './engine.js';
+import { addGraphRoute } from './graph-api.js';
 
 /**
  * Workflow operations (st2-reference.md §11.1, §13.1): pause and resume through
@@ -15,6 +16,7 @@ export function workflowRoutes(
   executions: () => ExecutionService,
 ): RouteModule {
   return (router, services) => {
+    addGraphRoute(router, services, executions);
     router.add({
       method: 'put',
       path: '/api/v1/executions/:id',

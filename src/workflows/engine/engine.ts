@@ -16,10 +16,11 @@ import { NotFoundError, SquallError, ValidationError, errorMessage } from '../..
 import type { ExecutionService } from '../../executions/service.js';
 import { openParameters } from '../../executions/secrets.js';
 import { isCompleted, type ExecutionStatus } from '../../executions/status.js';
+import { st2ApiUrl } from '../../config/index.js';
 import type { ParameterSpec } from '../../runners/catalog.js';
 import type { RunnerContext, RunnerResult } from '../../runners/types.js';
 import type { Services } from '../../service/types.js';
-import type { ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
+import type { ActionRecord, ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
 import {
   ABENDED_STATUSES,
@@ -27,6 +28,7 @@ import {
   inspect,
   type ConductorState,
   type InspectionResult,
+  type InspectOptions,
   type TaskRequest,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
@@ -209,6 +211,26 @@ export function inspectionErrors(result: InspectionResult): Array<Record<string,
   return errors.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/** What inspection knows of the registered actions: which exist, and their parameters. */
+export function inspectOptions(actions: ActionRecord[]): InspectOptions {
+  const byRef = new Map(actions.map((a) => [a.ref, a]));
+  return {
+    actionExists: (ref) => byRef.has(ref),
+    actionParams: (ref) => {
+      const a = byRef.get(ref);
+      if (!a) return undefined;
+      const specs = (a.merged_parameters ?? a.parameters ?? {}) as Record<string, ParameterSpec>;
+      return {
+        names: Object.keys(specs),
+        required: Object.entries(specs)
+          .filter(([, s]) => s.required && s.default === undefined && !s.immutable)
+          .map(([n]) => n),
+      };
+    },
+    contextVariables: ['st2', 'parent'],
+  };
+}
+
 /** Only the categories that have errors, as orquesta answers an inspection. */
 export function groupedInspection(result: InspectionResult): Partial<InspectionResult> {
   return Object.fromEntries(Object.entries(result).filter(([, v]) => v.length > 0));
@@ -276,25 +298,9 @@ export class WorkflowEngine {
         result: { errors: [{ type: 'error', message: errorMessage(err) }], output: null },
       };
     }
-    const actions = await this.store.actions.find({});
-    const byRef = new Map(actions.map((a) => [a.ref, a]));
     let inspection: InspectionResult;
     try {
-      inspection = inspect(text, {
-        actionExists: (ref) => byRef.has(ref),
-        actionParams: (ref) => {
-          const a = byRef.get(ref);
-          if (!a) return undefined;
-          const specs = (a.merged_parameters ?? a.parameters ?? {}) as Record<string, ParameterSpec>;
-          return {
-            names: Object.keys(specs),
-            required: Object.entries(specs)
-              .filter(([, s]) => s.required && s.default === undefined && !s.immutable)
-              .map(([n]) => n),
-          };
-        },
-        contextVariables: ['st2', 'parent'],
-      });
+      inspection = inspect(text, inspectOptions(await this.store.actions.find({})));
     } catch (err) {
       return {
         status: 'failed',
@@ -306,7 +312,7 @@ export class WorkflowEngine {
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
-      api_url: `${this.services.apiUrl}/api/v1`,
+      api_url: st2ApiUrl(this.services.config, this.services.apiUrl),
       api_user: c.api_user ?? c.user ?? null,
       pack: ctx.action.pack,
       source_channel: c.source_channel ?? null,

@@ -270,6 +270,26 @@ for (const target of STORE_TARGETS) {
       });
       const byExecution = (await s.api('GET', `/api/v1/traces?execution=${enf.execution_id}`)).body;
       expect(byExecution.map((t: Json) => t.id)).toEqual([traces[0].id]);
+      // the same trace as a tree, from the execution and from the enforcement
+      for (const q of [`execution=${enf.execution_id}`, `rule_enforcement=${enf.id}`]) {
+        const tree = await s.api('GET', `/api/v1/traces/views/tree?${q}`);
+        expect(tree.status, tree.text).toBe(200);
+        expect(tree.body.trace).toMatchObject({ id: traces[0].id, trace_tag: 'deploy-42' });
+        const path = (n: Json): string[] => [
+          `${n.kind}:${n.id}`,
+          ...(n.children[0] ? path(n.children[0]) : []),
+        ];
+        expect(path(tree.body.roots[0])).toEqual(
+          expect.arrayContaining([
+            `trigger_instance:${instanceId}`,
+            `rule_enforcement:${enf.id}`,
+            `execution:${enf.execution_id}`,
+          ]),
+        );
+      }
+      expect(
+        (await s.api('GET', '/api/v1/traces/views/tree?execution=000000000000000000000000')).status,
+      ).toBe(404);
 
       const invalid = await s.api('POST', '/api/v1/webhooks/st2', {
         trigger: 'hooks.event',

@@ -105,6 +105,16 @@ for (const target of STORE_TARGETS) {
         expect(e.result).toEqual({ output: { message: 'handled' } });
       });
 
+      it("gives st2.api_url as the API's versioned URL here, which answers the workflow's own callback", async () => {
+        const id = await run('wftest.st2-ctx');
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result).toEqual({ output: { callback: `${svc.url}/api/v1/executions/${id}` } });
+        const back = await fetch(e.result.output.callback as string);
+        expect(back.status).toBe(200);
+        expect(((await back.json()) as Json).id).toBe(id);
+      });
+
       it('gives task(t).result of a with-items task as st2 does: {items: [{status, result}]}', async () => {
         const e = await finished(await run('wftest.items-result'));
         expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
@@ -321,6 +331,41 @@ for (const target of STORE_TARGETS) {
         expect(e.result.output).toEqual({ f: 'first', c: 'now it exists' });
         expect((await children(again.id)).map(taskOf)).toEqual(['check']);
         expect(e.context.re_run).toMatchObject({ ref: first.id, tasks: ['check'] });
+      });
+
+      it("answers a run's graph: tasks, each run's status and times, the transitions taken", async () => {
+        const id = await run('examples.orquesta-sequential', { name: 'Graph' });
+        expect((await finished(id)).status).toBe('succeeded');
+        const res = await api('GET', `/api/v1/workflows/graph?execution=${id}`);
+        expect(res.status, res.text).toBe(200);
+        const g = res.body!;
+        expect(g.nodes.map((n: Json) => n.name)).toEqual(['task1', 'task2', 'task3']);
+        expect(g.edges.map((e: Json) => `${e.src}->${e.dst} ${e.condition}`)).toEqual([
+          'task1->task2 succeeded',
+          'task2->task3 succeeded',
+        ]);
+        expect(g.taken).toEqual([
+          { src: 'task1', dst: 'task2', key: 0 },
+          { src: 'task2', dst: 'task3', key: 0 },
+        ]);
+        const kids = await children(id);
+        expect(g.runs.map((r: Json) => [r.task, r.status, r.execution_id])).toEqual(
+          kids.map((k) => [taskOf(k), 'succeeded', k.id]),
+        );
+        expect(g.runs.every((r: Json) => r.end_timestamp >= r.start_timestamp)).toBe(true);
+        expect(g.execution).toMatchObject({ id, status: 'succeeded' });
+      });
+
+      it("answers an action's graph with inspection errors on their tasks, and refuses what is not a workflow", async () => {
+        const bad = await api('GET', '/api/v1/workflows/graph?action=wftest.bad');
+        expect(bad.status, bad.text).toBe(200);
+        const t1 = bad.body!.nodes.find((n: Json) => n.name === 't1');
+        expect(t1.errors.map((e: Json) => e.type).sort()).toEqual(['content', 'semantic']);
+        expect((await api('GET', '/api/v1/workflows/graph?action=wftest.nope')).status).toBe(404);
+        const plain = await api('GET', '/api/v1/workflows/graph?action=core.noop');
+        expect(plain.status).toBe(400);
+        expect(plain.body!.faultstring).toContain('not a workflow runner');
+        expect((await api('GET', '/api/v1/workflows/graph')).status).toBe(400);
       });
 
       it('inspects a workflow posted as YAML and answers errors grouped by kind', async () => {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { get, getAll, post, type Execution, type ParamSpec } from '../api';
+import { get, getAll, post, WORKFLOW_RUNNERS, type Execution, type ParamSpec } from '../api';
+import { WorkflowGraph, type WorkflowGraphData } from '../components/WorkflowGraph';
 import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
 import { href, navigate } from '../router';
 import { ErrorBox, Loading, useAsync, useSession } from '../ui';
@@ -60,6 +61,18 @@ function RunForm({ action }: { action: Action }) {
   );
 }
 
+/** The definition's graph, with `squall workflow inspect`'s errors on their tasks. */
+function ActionGraph({ action }: { action: string }) {
+  const graph = useAsync(() => get<WorkflowGraphData>(`/api/v1/workflows/graph?action=${encodeURIComponent(action)}`), [action]);
+  return (
+    <>
+      <h3>Workflow graph</h3>
+      <ErrorBox error={graph.error} onRetry={graph.reload} />
+      {graph.data ? <WorkflowGraph data={graph.data} /> : !graph.error && <Loading what="Loading the workflow" />}
+    </>
+  );
+}
+
 export function Actions({ selected }: { selected?: string }) {
   const { can } = useSession();
   const list = useAsync(() => getAll<Action>('/api/v1/actions?include_attributes=ref,name,pack,description,runner_type,enabled'), []);
@@ -114,6 +127,7 @@ export function Actions({ selected }: { selected?: string }) {
             ) : (
               <p className="muted">You may not run this action.</p>
             )}
+            {WORKFLOW_RUNNERS.has(detail.data.runner_type) && <ActionGraph action={detail.data.ref} />}
           </>
         )}
       </div>

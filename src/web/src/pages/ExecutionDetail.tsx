@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CANCELABLE, COMPLETED, del, get, post, put, request, WORKFLOW_RUNNERS, type Execution } from '../api';
 import { JsonView } from '../components/JsonView';
+import { RunTimeline, useWorkflowData } from '../components/RunTimeline';
+import { WorkflowGraph } from '../components/WorkflowGraph';
 import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
 import { subscribe } from '../live';
 import { href, navigate } from '../router';
@@ -107,46 +109,18 @@ function Output({ id }: { id: string }) {
   );
 }
 
-function Children({ execution }: { execution: Execution }) {
-  const children = useAsync(() => get<Execution[]>(`/api/v1/executions/${execution.id}/children?depth=1`), [execution.id, execution.status]);
-  if (children.error) return <ErrorBox error={children.error} />;
-  if (!children.data) return <Loading what="Loading tasks" />;
-  const start = Date.parse(execution.start_timestamp);
-  const end = Math.max(Date.parse(execution.end_timestamp ?? new Date().toISOString()), ...children.data.map((c) => Date.parse(c.end_timestamp ?? new Date().toISOString())));
-  const span = Math.max(1, end - start);
-  const taskName = (c: Execution) => {
-    const ctx = c.context ?? {};
-    const o = ctx.orquesta as { task_name?: string } | undefined;
-    const ch = ctx.chain as { name?: string } | undefined;
-    return o?.task_name ?? ch?.name ?? c.action.ref;
-  };
+/** The workflow's graph (live task statuses, routes taken) and its run timeline. */
+function WorkflowRun({ execution }: { execution: Execution }) {
+  const { data, error } = useWorkflowData(execution.id);
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return <Loading what="Loading the workflow" />;
   return (
-    <div>
-      <table className="table">
-        <thead>
-          <tr><th>Task</th><th>Action</th><th>Status</th><th>Started</th><th>Duration</th><th>Timeline</th></tr>
-        </thead>
-        <tbody>
-          {children.data.map((c) => {
-            const s = Date.parse(c.start_timestamp) - start;
-            const d = Date.parse(c.end_timestamp ?? new Date().toISOString()) - Date.parse(c.start_timestamp);
-            return (
-              <tr key={c.id}>
-                <td><a href={href('history', c.id)}>{taskName(c)}</a></td>
-                <td>{c.action.ref}</td>
-                <td><StatusBadge status={c.status} /></td>
-                <td>{formatTime(c.start_timestamp)}</td>
-                <td>{formatDuration(c.elapsed_seconds)}</td>
-                <td className="timeline-cell">
-                  <div className={`bar status-${c.status}`} style={{ marginLeft: `${(s / span) * 100}%`, width: `${Math.max(1, (d / span) * 100)}%` }} title={`${taskName(c)}: ${formatDuration(d / 1000)}`} />
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      {children.data.length === 0 && <p className="muted">No tasks yet.</p>}
-    </div>
+    <>
+      <h2>Workflow graph</h2>
+      <WorkflowGraph data={data} />
+      <h2>Timeline</h2>
+      <RunTimeline data={data} />
+    </>
   );
 }
 
@@ -251,7 +225,7 @@ export function ExecutionDetail({ id }: { id: string }) {
         {e.parent && (<><dt>Parent</dt><dd><a href={href('history', e.parent)}>{e.parent}</a></dd></>)}
         {e.rule?.ref && (<><dt>Rule</dt><dd><a href={href('rules', e.rule.ref)}>{e.rule.ref}</a></dd></>)}
         {e.trigger_instance?.id && (<><dt>Trigger instance</dt><dd><code>{e.trigger_instance.id}</code> {e.trigger?.type ?? e.trigger_type?.ref ?? ''}</dd></>)}
-        {trace && (<><dt>Trace</dt><dd><code>{trace.trace_tag ?? trace.id}</code></dd></>)}
+        <dt>Trace</dt><dd>{trace && <code>{trace.trace_tag ?? trace.id}</code>} <a href={href('trace', 'execution', e.id)}>Show the trace</a></dd>
       </dl>
       <h2>Parameters</h2>
       {Object.keys(e.parameters ?? {}).length === 0 ? <p className="muted">None.</p> : (
@@ -266,7 +240,7 @@ export function ExecutionDetail({ id }: { id: string }) {
           </tbody>
         </table>
       )}
-      {workflow && (<><h2>Tasks and timeline</h2><Children execution={e} /></>)}
+      {workflow && <WorkflowRun execution={e} />}
       <h2>Output</h2>
       <Output id={e.id} />
       <h2>Result</h2>

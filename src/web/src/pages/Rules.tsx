@@ -215,6 +215,7 @@ function Enforcements({ rule }: { rule: string }) {
           <th>Execution</th>
           <th>Trigger instance</th>
           <th>Reason</th>
+          <th />
         </tr>
       </thead>
       <tbody>
@@ -229,6 +230,7 @@ function Enforcements({ rule }: { rule: string }) {
               <code>{e.trigger_instance_id}</code>
             </td>
             <td>{e.failure_reason}</td>
+            <td><a href={href('trace', 'rule_enforcement', e.id)}>Trace</a></td>
           </tr>
         ))}
       </tbody>

@@ -32,7 +32,7 @@ function Instances({ type }: { type: string }) {
           {list.data.map((i) => (
             <tr key={i.id}>
               <td>{formatTime(i.occurrence_time)}</td>
-              <td><code>{i.id}</code></td>
+              <td><code>{i.id}</code> <a href={href('trace', 'trigger_instance', i.id)}>Trace</a></td>
               <td>{i.status ? <StatusBadge status={i.status} /> : ''}</td>
               <td><JsonView value={i.payload} open={false} label={`Payload of ${i.id}`} /></td>
               <td>
