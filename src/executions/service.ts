@@ -429,10 +429,21 @@ export class ExecutionService {
   }
 
   /** Moves an execution to `status`, refusing illegal transitions; returns the updated record. */
-  async setStatus(
+  setStatus(
     id: string,
     status: ExecutionStatus,
     extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] } = {},
+  ): Promise<ExecutionRecord> {
+    // A completion is one step: its claim, the status, and what completion sets off in the store
+    // (the action trigger's instance and job) are acknowledged together.
+    if (isCompleted(status)) return this.store.transaction(() => this.moveStatus(id, status, extra));
+    return this.moveStatus(id, status, extra);
+  }
+
+  private async moveStatus(
+    id: string,
+    status: ExecutionStatus,
+    extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] },
   ): Promise<ExecutionRecord> {
     const current = await this.get(id);
     if (extra.expect && !extra.expect.includes(current.status)) {

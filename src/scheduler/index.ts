@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
+import { outsideStoreGroup } from '../store/scope.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
@@ -41,6 +42,16 @@ export interface SchedulerOptions {
 }
 
 /**
+ * A job created inside a store transaction is processed outside it: its handler's writes are
+ * acknowledged on disk, not merely run (the in-memory channel calls the processor at once).
+ */
+function outsideGroups(channel: NotificationChannel): NotificationChannel {
+  const publish = channel.publish.bind(channel);
+  channel.publish = (notification) => outsideStoreGroup(() => publish(notification));
+  return channel;
+}
+
+/**
  * Agenda on either store. Every durable background step (running an execution, advancing a
  * workflow, firing a timer, expiring an inquiry) is an Agenda job defined through here, so it
  * survives restarts and, on MongoDB, is shared between processes.
@@ -59,7 +70,7 @@ export class Scheduler {
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
-      notificationChannel: options.notificationChannel ?? new InMemoryNotificationChannel(),
+      notificationChannel: outsideGroups(options.notificationChannel ?? new InMemoryNotificationChannel()),
       processEvery: options.processEveryMs ?? 5000,
       maxConcurrency: options.maxConcurrency ?? 50,
       defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
@@ -171,7 +182,10 @@ export class Scheduler {
   }
 
   async cancel(query: { name?: string; data?: unknown }): Promise<number> {
-    return this.agenda.cancel(query as never);
+    const removed = await this.agenda.cancel(query as never);
+    // The embedded repository does not wait for removals to reach the disk; this caller does.
+    await this.options.store.sync();
+    return removed;
   }
 
   async start(): Promise<void> {

@@ -65,8 +65,11 @@ export interface Store {
    */
   sync(): Promise<void>;
   /**
-   * Commits the writes `fn` makes together (one transaction on the embedded store): the records of
-   * one step, such as an execution's status and its register entry. Runs `fn` as is on MongoDB.
+   * Acknowledges the writes `fn` makes together: the records of one step, such as an execution's
+   * status and its register entry, or a trigger instance, its trace entry and its job. On the
+   * embedded store they are issued in order without waiting for the disk (one commit, one fsync),
+   * the result resolves once all are on disk, and the events `fn` publishes go out only then.
+   * Runs `fn` as is on MongoDB.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** The underlying database, for Agenda's job repository. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
+import { activeGroup, storeGroup, type StoreGroup } from '../scope.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { SqliteCollection } from './collection.js';
 import { fieldExpr, indexExpr } from './query.js';
@@ -80,9 +80,9 @@ export class SqliteDatabase {
   private open = false;
   private readonly tables = new Set<string>();
   private closed = false;
-  /** Set inside transaction(): writes resolve at once, and the commit waits for the scope. */
-  private readonly scope = new AsyncLocalStorage<true>();
-  private held = 0;
+  /** total_changes() when this turn's transaction began: a commit that changed nothing needs no fsync. */
+  private changesAtBegin = 0;
+  private totalChanges!: BetterSqlite3.Statement;
   /**
    * PRAGMA quick_check over the whole file: done before opening when the file is small, otherwise
    * on a worker thread, so start-up does not grow with the history. Rejects with STORE_CORRUPT.
@@ -125,6 +125,7 @@ export class SqliteDatabase {
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = OFF');
       this.savepoint = this.db.transaction((op: () => unknown) => op());
+      this.totalChanges = this.db.prepare('SELECT total_changes() AS n');
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
@@ -266,6 +267,20 @@ export class SqliteDatabase {
    * committed to disk. A write that throws is undone alone, and rejects at once.
    */
   write<T>(op: () => T): Promise<T> {
+    return this.run(op, !activeGroup());
+  }
+
+  /**
+   * Runs a write now, inside this turn's transaction, and resolves as soon as it ran. It reaches
+   * the disk with its transaction, before any write issued after it is acknowledged (the WAL is
+   * one ordered log, and each fsync covers every frame before it): for bookkeeping whose loss in
+   * a crash only means a step is done again, such as the scheduler's job locks and states.
+   */
+  writeInOrder<T>(op: () => T): Promise<T> {
+    return this.run(op, false);
+  }
+
+  private run<T>(op: () => T, acknowledge: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
     if (this.failed) return Promise.reject(this.failed);
     let result: T;
@@ -275,28 +290,35 @@ export class SqliteDatabase {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.scope.getStore()) return Promise.resolve(result);
+    if (!acknowledge) return Promise.resolve(result);
     return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: () => resolve(result), reject }));
   }
 
   /**
-   * Commits every write `fn` makes in one transaction with the writes around it: none of them is
-   * on disk before all are, and the result resolves once they are. Inside, a write resolves as
-   * soon as it ran, so `fn` runs on without giving other work a turn: keep it to store calls.
-   * Not a rollback scope: a write that ran stays when a later one fails.
+   * Groups the writes `fn` makes: each resolves as soon as it ran, so `fn` runs on without waiting
+   * for the disk, and the result resolves once all of them are on disk. The writes reach the disk
+   * in the order they were issued (a crash keeps a prefix of them, as if each had been awaited);
+   * made in one event-loop turn, as store calls are, they share one commit and one fsync. Work
+   * `fn` only sets off (scheduled jobs: see outsideStoreGroup) is not part of the group, and the
+   * events it publishes are delivered once its writes are on disk (whenDurable).
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.scope.getStore()) return fn();
-    this.held++;
-    let result: T;
+    if (activeGroup()) return fn();
+    const group: StoreGroup = { active: true, deferred: [] };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      result = await this.scope.run(true, fn);
+      outcome = { ok: true, value: await storeGroup.run(group, fn) };
+    } catch (error) {
+      outcome = { ok: false, error };
     } finally {
-      this.held--;
-      if (this.held === 0 && this.open) setImmediate(() => this.commit());
+      group.active = false;
     }
+    // The writes that ran before a failure stay (this is not a rollback scope): they are
+    // committed, and announced, like the others.
     await this.sync();
-    return result;
+    for (const after of group.deferred) after();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   /** Resolves once every write issued so far is committed to disk. */
@@ -325,18 +347,20 @@ export class SqliteDatabase {
   private begin(): void {
     if (this.open) return;
     this.db.exec('BEGIN IMMEDIATE');
+    this.changesAtBegin = (this.totalChanges.get() as { n: number }).n;
     this.open = true;
     setImmediate(() => this.commit());
   }
 
-  private commit(force = false): void {
-    if (!this.open || (this.held > 0 && !force)) return;
+  private commit(): void {
+    if (!this.open) return;
     const waiters = this.waiters;
     this.waiters = [];
     this.open = false;
+    let changed: boolean;
     try {
+      changed = (this.totalChanges.get() as { n: number }).n !== this.changesAtBegin;
       this.db.exec('COMMIT');
-      this.commits++;
     } catch (err) {
       // The transaction is not on disk: every write of it fails, none is acknowledged.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -344,6 +368,15 @@ export class SqliteDatabase {
       for (const w of waiters) w.reject(failure);
       return;
     }
+    if (!changed) {
+      // Nothing to make durable (a lock that found no job): these writes wait only for the
+      // commits before them that are not on disk yet (the running fsync covers those it follows).
+      if (this.unsynced.length > 0) this.unsynced.push(...waiters);
+      else if (this.syncing) this.syncing.push(...waiters);
+      else for (const w of waiters) w.resolve();
+      return;
+    }
+    this.commits++;
     this.unsynced.push(...waiters);
     this.flush();
   }
@@ -397,7 +430,7 @@ export class SqliteDatabase {
 
   close(): void {
     if (this.closed) return;
-    this.commit(true);
+    this.commit();
     const pending = [...(this.syncing ?? []), ...this.unsynced.splice(0)];
     this.syncing = undefined;
     this.closed = true;
