@@ -133,14 +133,16 @@ for (const target of STORE_TARGETS) {
         sshdAvailable,
         async () => {
           const hosts = `127.0.0.1:${sshd!.port}`;
+          // The run lasts a second: one that ends within 300 ms has its card posted final, and
+          // then the ack note (what this checks) is never shown.
           const messageId = await shell.say(
             alice,
-            `!run "echo chat-ok" on ${hosts} username=${sshd!.username} private_key=${sshd!.privateKeyPath}`,
+            `!run "sleep 1; echo chat-ok" on ${hosts} username=${sshd!.username} private_key=${sshd!.privateKeyPath}`,
             { channel: 'dev' },
           );
           // The ack is the card: the alias's ack.format is its note while it runs.
           const ack = cardIn('dev', messageId)!;
-          expect(ack.first.note).toContain(`Running \`echo chat-ok\` on ${hosts}`);
+          expect(ack.first.note).toContain(`Running \`sleep 1; echo chat-ok\` on ${hosts}`);
           expect(ack.first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/history\/[0-9a-f]{24}\/general$/);
           const result = await finalCard('dev', messageId, 'the result on the card');
           expect(result.card.emoji).toBe('✅');
