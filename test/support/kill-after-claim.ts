@@ -3,6 +3,7 @@
 // stored, before it does the claimed work, as a crash at the worst moment would.
 import { MongoRepoCollection } from '../../src/store/mongo/collection.js';
 import { SqliteCollection } from '../../src/store/sqlite/collection.js';
+import { whenDurable } from '../../src/store/scope.js';
 
 const prefix = process.env.SQUALL_TEST_KILL_AFTER_CLAIM;
 if (prefix) {
@@ -11,8 +12,12 @@ if (prefix) {
     proto.insert = async function (this: { name: string }, doc: { id: string }) {
       const stored = await insert.call(this, doc);
       if (this.name === 'claims' && doc.id.startsWith(prefix)) {
-        process.stdout.write(`KILLED AFTER CLAIM ${doc.id}\n`);
-        process.kill(process.pid, 'SIGKILL');
+        // Inside an embedded-store transaction the insert resolves before it is on disk; the crash
+        // this stands for comes after the claim is stored, so it waits for the commit.
+        whenDurable(() => {
+          process.stdout.write(`KILLED AFTER CLAIM ${doc.id}\n`);
+          process.kill(process.pid, 'SIGKILL');
+        });
       }
       return stored;
     } as never;
