@@ -103,16 +103,15 @@ export class Scheduler {
 
   define<D>(name: string, handler: JobHandler<D>, options: DefineOptions = {}): void {
     const logger = this.options.logger;
-    let running = 0;
     this.agenda.define<D>(
       name,
       async (job: Job<D>) => {
+        const running = this.going.get(name) ?? 0;
         if (options.skipWhileRunning && running > 0) {
           logger.warn({ job: name }, 'job skipped: its previous run is still going');
           return;
         }
-        running++;
-        this.going.set(name, running);
+        this.going.set(name, running + 1);
         const keepLocked = options.lockLifetimeMs
           ? keepLockWhileRunning(job, options.lockLifetimeMs, logger)
           : undefined;
@@ -122,8 +121,7 @@ export class Scheduler {
           logger.error({ err, job: name, jobId: String(job.attrs._id) }, 'job failed');
           throw err;
         } finally {
-          running--;
-          this.going.set(name, running);
+          this.going.set(name, (this.going.get(name) ?? 1) - 1);
           this.lastEnded.set(name, Date.now());
           if (keepLocked) clearInterval(keepLocked);
         }
