@@ -25,6 +25,7 @@ export { buildHelp, humanDisplay, renderHelpText } from './help.js';
 export type { HelpResult, HelpString, HelpOptions, HelpTextOptions } from './help.js';
 export {
   defaultAckText,
+  executionOutput,
   failureReason,
   formatExecutionResult,
   joinPretext,

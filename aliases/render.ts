@@ -262,3 +262,28 @@ function lastLines(value: unknown, n = 5): string | undefined {
   if (typeof value !== 'string' || !value.trim()) return undefined;
   return value.trim().split('\n').slice(-n).join('\n');
 }
+
+/**
+ * What an execution printed, for a chat card or a file: stdout then stderr of a shell run (per
+ * host for remote runs), else the result shaped as in the default message, without its header.
+ */
+export function executionOutput(execution: Pick<ExecutionLike, 'result' | 'runner' | 'action'>): string {
+  const result = execution.result;
+  const streams = (r: Record<string, unknown>) =>
+    [r.stdout, r.stderr]
+      .filter((s): s is string => typeof s === 'string' && s.trim() !== '')
+      .map((s) => s.replace(/\s+$/, ''))
+      .join('\n');
+  if (isMapping(result)) {
+    if (typeof result.stdout === 'string' || typeof result.stderr === 'string') return streams(result);
+    const hosts = Object.entries(result).filter(
+      (e): e is [string, Record<string, unknown>] =>
+        isMapping(e[1]) && (typeof e[1].stdout === 'string' || typeof e[1].stderr === 'string'),
+    );
+    if (hosts.length > 0 && hosts.length === Object.keys(result).length)
+      return hosts.map(([host, r]) => `${host}:\n${streams(r)}`.trimEnd()).join('\n');
+  }
+  if (!truthy(result)) return '';
+  const runner = execution.runner?.name ?? execution.action.runner_type ?? '';
+  return resultLines(runner, result).join('\n');
+}

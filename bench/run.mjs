@@ -6,7 +6,8 @@
 // committed snapshot: only when a run is meant to replace it.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
-// runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, chat, scaleout, profile).
+// runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, historyui, chat, scaleout, soak,
+// profile). `npm run bench -- soak` runs only the soak.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -18,8 +19,10 @@ import { topSelfTime } from './lib/profile.mjs';
 import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runCli } from './cli.mjs';
+import { runHistoryUi } from './history-ui.mjs';
 import { runRules } from './rules.mjs';
 import { runScaleOut } from './scaleout.mjs';
+import { runSoak } from './soak.mjs';
 import { runStore } from './store.mjs';
 
 const SCALE = Number(process.env.SQUALL_BENCH_SCALE ?? 1);
@@ -31,7 +34,13 @@ const CONC_N = N(1000);
 const WARMUP = 50;
 const BODY = JSON.stringify({ event: 'bench', value: 42 });
 const RESULTS = path.join(ROOT, 'bench', process.env.SQUALL_BENCH_SNAPSHOT === '1' ? 'results' : 'out');
-const ONLY = process.env.SQUALL_BENCH_ONLY ? new Set(process.env.SQUALL_BENCH_ONLY.split(',')) : undefined;
+// `npm run bench -- soak` runs the soak alone (its length: SQUALL_SOAK_SECONDS, default 300 s).
+const SOAK_ONLY = process.argv.slice(2).includes('soak');
+const ONLY = SOAK_ONLY
+  ? new Set(['soak'])
+  : process.env.SQUALL_BENCH_ONLY
+    ? new Set(process.env.SQUALL_BENCH_ONLY.split(','))
+    : undefined;
 /** Whether a part runs in this invocation (SQUALL_BENCH_ONLY names the parts to run). */
 const part = (name) => !ONLY || ONLY.has(name);
 const started = performance.now();
@@ -49,13 +58,14 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
  * and throughput it hardly moves with other work on the box, so it is the figure to compare
  * before/after a change.
  */
-async function drive(name, url, { seq = SEQ, conc = CONC_N, check, pid } = {}) {
+async function drive(name, url, { seq = SEQ, conc = CONC_N, check, pid, metrics } = {}) {
   const out = {};
   for (const [mode, concurrency, requests] of [
     ['seq', 1, seq],
     [`c${CONC}`, CONC, conc],
   ]) {
     log(`${name}: ${requests} at concurrency ${concurrency}`);
+    const store0 = metrics ? await storeCounters(metrics) : undefined;
     let cpu0;
     const run = await load({
       url,
@@ -76,8 +86,29 @@ async function drive(name, url, { seq = SEQ, conc = CONC_N, check, pid } = {}) {
         n: run.latencies.length,
         note: 'server CPU (user+system, with its finished children) over the measured requests / their count',
       });
+    if (store0 && run.latencies.length) {
+      await sleep(500); // the tail of the last events (action trigger, job removals)
+      const store1 = await storeCounters(metrics);
+      const sent = run.latencies.length + run.errors + WARMUP;
+      for (const k of ['commits', 'fsyncs'])
+        emit({
+          name: `${name}.${mode}.store_${k}_per_request`,
+          unit: k,
+          value: +((store1[k] - store0[k]) / sent).toFixed(2),
+          n: sent,
+          note: `squall_store_${k}_total over all requests of the phase (warm-up included) / their count; background work (heartbeats) included`,
+        });
+    }
   }
   return out;
+}
+
+/** The embedded store's commit and fsync counters, from /metrics. */
+async function storeCounters(metricsUrl) {
+  const text = await (await fetch(metricsUrl)).text();
+  const read = (k) =>
+    Number(new RegExp(`^squall_store_${k}_total(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { commits: read('commits'), fsyncs: read('fsyncs') };
 }
 
 const squallCheck = (status, text) => {
@@ -121,9 +152,15 @@ async function squall(dir) {
   emit({ name: 'footprint.squall.idle_rss', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
   const hook = (h) => `${s.url}/api/v1/webhooks/${h}?wait=10`;
   const pid = s.child.pid;
-  const noop = await drive('squall.webhook_core_noop', hook('bench_noop'), { check: squallCheck, pid });
+  const metrics = `${s.url}/metrics`;
+  const noop = await drive('squall.webhook_core_noop', hook('bench_noop'), {
+    check: squallCheck,
+    pid,
+    metrics,
+  });
   const local = await drive('squall.webhook_core_local_true', hook('bench_local'), {
     pid,
+    metrics,
     seq: SEQ_SPAWN,
     conc: N(500), // keeps the whole run under 10 minutes at today's ~10-20 req/s
     check: squallCheck,
@@ -320,8 +357,18 @@ try {
     await runRules();
   }
   if (part('workflow')) await workflows();
+  if (part('historyui')) {
+    log('history UI: History and the dashboard in chromium at 100,000 executions');
+    await runHistoryUi({ history: N(100_000) });
+  }
   if (part('chat')) await chat();
   if (part('scaleout')) await scaleOut(dir);
+  if (part('soak')) {
+    // In the full run the soak gets 60 s (SQUALL_SOAK_SECONDS overrides); alone, 300 s.
+    const seconds = Number(process.env.SQUALL_SOAK_SECONDS ?? (SOAK_ONLY ? 300 : 60));
+    log(`soak: webhook → core.noop at a constant rate for ${seconds} s`);
+    await runSoak({ seconds, outDir: RESULTS });
+  }
   if (!part('profile')) {
     /* not asked for */
   } else if (process.env.SQUALL_BENCH_NO_PROFILE)

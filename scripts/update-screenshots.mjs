@@ -15,6 +15,7 @@ const MAX_BYTES = 200 * 1024;
 
 /** docs/screenshots name ← test-results/screenshots name (which test takes it). */
 const CHOSEN = {
+  'dashboard.png': 'dashboard.png', // dashboard.test.ts, a seeded history over 24 h
   'login.png': 'login.png', // web-ui.test.ts, after a wrong password
   'history.png': 'history.png', // web-ui.test.ts, live History
   'execution-detail.png': 'execution-detail.png', // web-ui.test.ts

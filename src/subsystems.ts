@@ -29,6 +29,7 @@ import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
 import { streamRoutes } from './api/index.js';
 import { scaleSubsystem } from './scale/index.js';
+import { statsRoutes } from './stats/index.js';
 import type { Subsystem, Services } from './service/index.js';
 import type { ActionDatastore } from './runners/index.js';
 
@@ -154,6 +155,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     timersSubsystem({ workerId: () => executionService().workerId }),
     sensorsSubsystem({ workerId: () => executionService().workerId }),
     stream,
+    { name: 'stats', routes: statsRoutes() },
     scaleSubsystem(),
   ];
 }

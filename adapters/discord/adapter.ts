@@ -11,6 +11,7 @@ import {
   GatewayIntentBits,
   Partials,
   MessageFlags,
+  Routes,
   type Interaction,
   type Message,
   type RepliableInteraction,
@@ -18,8 +19,11 @@ import {
 } from 'discord.js';
 import {
   SquallError,
+  type ButtonChoice,
   type ButtonHandler,
+  type CardReaction,
   type ChatAdapter,
+  type ChatCard,
   type ChatCapabilities,
   type ChatUser,
   type IncomingMessage,
@@ -53,6 +57,16 @@ export interface DiscordAdapterOptions {
 const CONTENT_LIMIT = 2000;
 const EMBED_LIMIT = 4096;
 const BUTTON_PREFIX = 'sq|';
+const REACTIONS: Record<CardReaction, string> = { working: '⏳', succeeded: '✅', failed: '❌' };
+
+/** The embed colour of a card: green, red, grey, or blurple while it runs. */
+function cardColor(card: ChatCard): number {
+  if (card.emoji === '✅') return 0x2eb67d;
+  if (card.emoji === '❌') return 0xe01e5a;
+  if (card.emoji === '🚫') return 0x808080;
+  return 0x5865f2;
+}
+
 /** Discord keeps an interaction's token for 15 minutes; stay clear of the edge. */
 const INTERACTION_TTL_MS = 14 * 60_000;
 
@@ -185,6 +199,7 @@ export class DiscordAdapter implements ChatAdapter {
       const ch = m.channel;
       const inThread = ch.isThread();
       if (inThread) this.threads.add(ch.id);
+      this.homes.set(m.id, m.channelId);
       await this.emit({
         text: text.trim(),
         user: this.user(m.author),
@@ -355,14 +370,55 @@ export class DiscordAdapter implements ChatAdapter {
     };
   }
 
+  /** An execution's card: an embed coloured by status, and its buttons. */
+  private cardBody(card: ChatCard) {
+    const who = /^\d{5,20}$/.test(card.requester.id) ? `<@${card.requester.id}>` : card.requester.name;
+    const lines = [
+      `${who}`,
+      `[Execution ${card.executionId}](${card.url}) · ${card.status} · ${card.elapsed}`,
+    ];
+    if (card.code) lines.push('```\n' + card.code.replace(/```/g, '``\u200b`') + '\n```');
+    if (card.note) lines.push(card.note);
+    const embed = new EmbedBuilder()
+      .setTitle(`${card.emoji} ${card.action}`.slice(0, 256))
+      .setDescription(lines.join('\n').slice(0, EMBED_LIMIT))
+      .setColor(cardColor(card));
+    return {
+      content: '',
+      embeds: [embed],
+      allowedMentions: { parse: [] },
+      components: card.buttons ? [this.buttonRow(card.buttons.payload, card.buttons.choices)] : [],
+    };
+  }
+
+  private buttonRow(payload: string, choices: ButtonChoice[]) {
+    return new ActionRowBuilder<ButtonBuilder>().addComponents(
+      choices.slice(0, 5).map((c) => {
+        const b = new ButtonBuilder().setLabel(c.label.slice(0, 80));
+        if (c.url) return b.setStyle(ButtonStyle.Link).setURL(c.url);
+        return b
+          .setCustomId(this.encodeButton(payload, c.value))
+          .setDisabled(Boolean(c.disabled))
+          .setStyle(
+            c.style === 'primary'
+              ? ButtonStyle.Success
+              : c.style === 'danger'
+                ? ButtonStyle.Danger
+                : ButtonStyle.Secondary,
+          );
+      }),
+    );
+  }
+
   async post(message: OutgoingMessage): Promise<PostedMessage> {
     if (message.whisperTo) return this.whisper(message, message.whisperTo);
     const ch = await this.target(message.channel, message.thread);
     const rich = message.rich?.embeds as unknown[] | undefined;
-    const sent = await ch.send({
-      ...this.body(message.text),
-      ...(rich ? { embeds: rich as never } : {}),
-    });
+    const sent = await ch.send(
+      message.card
+        ? this.cardBody(message.card)
+        : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) },
+    );
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: message.thread ?? sent.id };
   }
@@ -372,6 +428,10 @@ export class DiscordAdapter implements ChatAdapter {
     const ch = await this.sendable(home);
     if (!('messages' in ch)) return;
     const rich = update.rich?.embeds as unknown[] | undefined;
+    if (update.card) {
+      await ch.messages.edit(update.messageId, this.cardBody(update.card));
+      return;
+    }
     await ch.messages.edit(update.messageId, {
       ...this.body(update.text),
       ...(rich ? { embeds: rich as never } : {}),
@@ -414,23 +474,25 @@ export class DiscordAdapter implements ChatAdapter {
 
   async ask(question: Question): Promise<PostedMessage> {
     const ch = await this.target(question.channel, question.thread);
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-      question.choices.slice(0, 5).map((c) =>
-        new ButtonBuilder()
-          .setCustomId(this.encodeButton(question.payload, c.value))
-          .setLabel(c.label.slice(0, 80))
-          .setStyle(
-            c.style === 'primary'
-              ? ButtonStyle.Success
-              : c.style === 'danger'
-                ? ButtonStyle.Danger
-                : ButtonStyle.Secondary,
-          ),
-      ),
-    );
+    const row = this.buttonRow(question.payload, question.choices);
     const sent = await ch.send({ ...this.body(question.question), components: [row] });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: question.thread ?? sent.id };
+  }
+
+  async react(
+    target: { channel: string; messageId: string },
+    add: CardReaction,
+    remove?: CardReaction,
+  ): Promise<void> {
+    const rest = this.requireClient().rest;
+    // A command typed in a thread lives in the thread's channel.
+    const channel = this.homes.get(target.messageId) ?? target.channel;
+    const own = (r: CardReaction) =>
+      Routes.channelMessageOwnReaction(channel, target.messageId, encodeURIComponent(REACTIONS[r]));
+    // Adding a reaction already there, or removing one that is not, is a no-op on Discord.
+    await rest.put(own(add));
+    if (remove && remove !== add) await rest.delete(own(remove));
   }
 
   async lookupUser(id: string): Promise<ChatUser | null> {

@@ -4,7 +4,9 @@ import {
   SquallError,
   type ApiRouter,
   type ButtonHandler,
+  type CardReaction,
   type ChatAdapter,
+  type ChatCard,
   type ChatCapabilities,
   type ChatUser,
   type MessageHandler,
@@ -25,8 +27,11 @@ export type ShellEvent =
       text: string;
       from: string;
       whisperTo?: string;
+      /** An execution's live card (edited in place by later `update` events). */
+      card?: ChatCard;
     }
-  | { type: 'update'; id: string; channel: string; text: string }
+  | { type: 'update'; id: string; channel: string; text: string; card?: ChatCard }
+  | { type: 'reaction'; id: string; channel: string; emoji: string; removed?: string }
   | {
       type: 'upload';
       id: string;
@@ -42,7 +47,7 @@ export type ShellEvent =
       channel: string;
       thread?: string;
       question: string;
-      choices: Array<{ label: string; value: string; style?: string }>;
+      choices: Array<{ label: string; value: string; style?: string; url?: string; disabled?: boolean }>;
       payload: string;
     };
 
@@ -147,13 +152,57 @@ export class ShellAdapter implements ChatAdapter {
       text: message.text,
       from: this.botName,
       ...(message.whisperTo ? { whisperTo: message.whisperTo } : {}),
+      ...(message.card ? { card: message.card } : {}),
     });
+    this.cardButtons(id, message.channel, message.thread, message.card);
     return { messageId: id, thread: message.thread ?? id };
   }
 
   async update(update: MessageUpdate): Promise<void> {
     this.ensureConnected('update');
-    this.emit({ type: 'update', id: update.messageId, channel: update.channel, text: update.text });
+    this.emit({
+      type: 'update',
+      id: update.messageId,
+      channel: update.channel,
+      text: update.text,
+      ...(update.card ? { card: update.card } : {}),
+    });
+    const before = this.questions.get(update.messageId);
+    if (update.card) this.cardButtons(update.messageId, update.channel, before?.thread, update.card);
+    else this.questions.delete(update.messageId);
+  }
+
+  /** A card's buttons can be pressed like a question's. */
+  private cardButtons(id: string, channel: string, thread: string | undefined, card?: ChatCard): void {
+    if (!card?.buttons) {
+      this.questions.delete(id);
+      return;
+    }
+    this.questions.set(id, {
+      type: 'ask',
+      id,
+      channel,
+      ...(thread ? { thread } : {}),
+      question: card.action,
+      choices: card.buttons.choices,
+      payload: card.buttons.payload,
+    });
+  }
+
+  async react(
+    target: { channel: string; messageId: string },
+    add: CardReaction,
+    remove?: CardReaction,
+  ): Promise<void> {
+    this.ensureConnected('react');
+    const emoji = { working: '⏳', succeeded: '✅', failed: '❌' };
+    this.emit({
+      type: 'reaction',
+      id: target.messageId,
+      channel: target.channel,
+      emoji: emoji[add],
+      ...(remove && remove !== add ? { removed: emoji[remove] } : {}),
+    });
   }
 
   async uploadText(upload: TextUpload): Promise<PostedMessage> {
@@ -242,6 +291,12 @@ export class ShellAdapter implements ChatAdapter {
           messageId,
         },
       );
+    if (picked.url)
+      throw new SquallError('CHAT_LINK_BUTTON', `"${picked.label}" is a link: ${picked.url}`, { messageId });
+    if (picked.disabled)
+      throw new SquallError('CHAT_BUTTON_DISABLED', `"${picked.label}" can no longer be pressed`, {
+        messageId,
+      });
     this.knownUsers.set(user.id, user);
     for (const handler of this.buttonHandlers)
       await handler({

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { SquallError } from '../../src/chatops/index.js';
 import type { ShellEvent } from './adapter.js';
+import { ChatScreen } from './screen.js';
 
 export interface ReplOptions {
   /** Squall API base URL. */
@@ -32,6 +33,8 @@ export function renderEvent(event: ShellEvent, threadNames: Map<string, number>)
     }
     case 'update':
       return `    (edited) ${indent(event.text, '      ')}`;
+    case 'reaction':
+      return `    (${event.emoji} on your message)`;
     case 'upload':
       return `    ${tag(event.thread)}[file ${event.filename}${event.title ? ` - ${event.title}` : ''}]\n      ${indent(event.content, '      ')}`;
     case 'ask': {
@@ -43,8 +46,8 @@ export function renderEvent(event: ShellEvent, threadNames: Map<string, number>)
 
 /**
  * `squall chat`: a line-based chat with the bot over the shell adapter's HTTP/SSE API. Lines are
- * sent as messages (start with the prefix, e.g. "!help"); "/N" presses button N of the latest
- * question; "/quit" or Ctrl-C leaves at once. When the input ends (a script), it waits for the bot
+ * sent as messages (start with the prefix, e.g. "!help"); "/N.k" presses button k of message N
+ * ("/k" when only one message has buttons); cards are redrawn in place (screen.ts); "/quit" or Ctrl-C leaves at once. When the input ends (a script), it waits for the bot
  * to go quiet.
  */
 export async function runRepl(options: ReplOptions): Promise<void> {
@@ -89,8 +92,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
     `Connected to ${options.url} as ${me} in #${String(opened.channel)}. Type !help for commands, /quit to leave.`,
   );
 
-  const threads = new Map<string, number>();
-  let lastQuestion: Extract<ShellEvent, { type: 'ask' }> | undefined;
+  const screen = new ChatScreen(options.output as Writable & { isTTY?: boolean });
   let lastEventAt = Date.now();
   const abort = new AbortController();
   const stream = (async () => {
@@ -114,8 +116,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         if (!data || type === 'hello') continue;
         const event = JSON.parse(data) as ShellEvent;
         lastEventAt = Date.now();
-        if (event.type === 'ask') lastQuestion = event;
-        out(renderEvent(event, threads));
+        screen.event(event);
       }
     }
   })().catch((err: unknown) => {
@@ -139,22 +140,20 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         leaving = true;
         break;
       }
-      const pressed = /^\/(\d+)$/.exec(line);
+      screen.typed(raw);
       try {
-        if (pressed) {
-          if (!lastQuestion) {
-            out('(no question to answer)');
+        if (/^\/\d+(\.\d+)?$/.test(line)) {
+          const press = screen.resolvePress(line);
+          if ('error' in press) {
+            screen.note(press.error);
             continue;
           }
-          await call('POST', `${base}/${session}/buttons`, {
-            messageId: lastQuestion.id,
-            choice: Number(pressed[1]),
-          });
+          await call('POST', `${base}/${session}/buttons`, press);
         } else {
           await call('POST', `${base}/${session}/messages`, { text: line });
         }
       } catch (err) {
-        out(`(error: ${(err as Error).message})`);
+        screen.note(`(error: ${(err as Error).message})`);
       }
     }
   } finally {

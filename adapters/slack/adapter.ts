@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import {
   SquallError,
+  type ButtonChoice,
   type ButtonHandler,
+  type CardReaction,
   type ChatAdapter,
+  type ChatCard,
   type ChatCapabilities,
   type ChatUser,
   type IncomingMessage,
@@ -50,6 +53,65 @@ function sections(text: string): Array<Record<string, unknown>> {
 /** Slack's mrkdwn needs &, < and > escaped; the pipeline's text is plain. */
 function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Slack's names of the card's reactions. */
+const REACTIONS: Record<CardReaction, string> = {
+  working: 'hourglass_flowing_sand',
+  succeeded: 'white_check_mark',
+  failed: 'x',
+};
+
+/** A row of buttons; Slack buttons cannot be greyed out, so a disabled one is shown as text. */
+function buttonBlocks(payload: string, choices: ButtonChoice[]): Array<Record<string, unknown>> {
+  const live = choices.filter((c) => !c.disabled);
+  const off = choices.filter((c) => c.disabled);
+  const blocks: Array<Record<string, unknown>> = [];
+  if (off.length)
+    blocks.push({
+      type: 'context',
+      elements: off.map((c) => ({ type: 'mrkdwn', text: escapeMrkdwn(c.label) })),
+    });
+  if (live.length)
+    blocks.push({
+      type: 'actions',
+      // The payload rides in the block id so a press needs no state on our side.
+      block_id: `${BUTTON_BLOCK}:${payload}`.slice(0, 255),
+      elements: live.map((c) => ({
+        type: 'button',
+        action_id: c.url ? `squall-open:${choices.indexOf(c)}` : `squall:${choices.indexOf(c)}`,
+        text: { type: 'plain_text', text: c.label.slice(0, 75) },
+        ...(c.url ? { url: c.url } : { value: c.value.slice(0, 2000) }),
+        ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
+      })),
+    });
+  return blocks;
+}
+
+/** An execution's card in Block Kit: header, context line, output, note, buttons. */
+function cardBlocks(card: ChatCard): Array<Record<string, unknown>> {
+  const who = /^[UW][A-Z0-9]+$/.test(card.requester.id)
+    ? `<@${card.requester.id}>`
+    : escapeMrkdwn(card.requester.name);
+  const blocks: Array<Record<string, unknown>> = [
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${card.emoji} *${escapeMrkdwn(card.action)}* · ${who}` },
+    },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `<${card.url}|Execution ${card.executionId}> · ${escapeMrkdwn(card.status)} · ${card.elapsed}`,
+        },
+      ],
+    },
+  ];
+  if (card.code) blocks.push(...sections('```\n' + escapeMrkdwn(card.code) + '\n```'));
+  if (card.note) blocks.push(...sections(escapeMrkdwn(card.note)));
+  if (card.buttons) blocks.push(...buttonBlocks(card.buttons.payload, card.buttons.choices));
+  return blocks;
 }
 
 type SlackMessageEvent = {
@@ -202,6 +264,10 @@ export class SlackAdapter implements ChatAdapter {
         this.log.error({ err: errorText(err), channel: cmd.channel_id }, 'slack slash command failed');
       }
     });
+    // A link button (Open) still sends an action, which must be acknowledged.
+    app.action(/^squall-open:\d+$/, async ({ ack }) => {
+      await ack();
+    });
     app.action(/^squall:\d+$/, async ({ ack, body, action }) => {
       await ack();
       const b = body as unknown as {
@@ -275,7 +341,9 @@ export class SlackAdapter implements ChatAdapter {
 
   async post(message: OutgoingMessage): Promise<PostedMessage> {
     const client = this.client();
-    const blocks = (message.rich?.blocks as unknown[] | undefined) ?? sections(escapeMrkdwn(message.text));
+    const blocks =
+      (message.rich?.blocks as unknown[] | undefined) ??
+      (message.card ? cardBlocks(message.card) : sections(escapeMrkdwn(message.text)));
     if (message.whisperTo) {
       const res = await client.chat.postEphemeral({
         channel: message.channel,
@@ -298,7 +366,9 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   async update(update: MessageUpdate): Promise<void> {
-    const blocks = (update.rich?.blocks as unknown[] | undefined) ?? sections(escapeMrkdwn(update.text));
+    const blocks =
+      (update.rich?.blocks as unknown[] | undefined) ??
+      (update.card ? cardBlocks(update.card) : sections(escapeMrkdwn(update.text)));
     await this.client().chat.update({
       channel: update.channel,
       ts: update.messageId,
@@ -327,21 +397,26 @@ export class SlackAdapter implements ChatAdapter {
       rich: {
         blocks: [
           ...sections(escapeMrkdwn(question.question)),
-          {
-            type: 'actions',
-            // The payload rides in the block id so a press needs no state on our side.
-            block_id: `${BUTTON_BLOCK}:${question.payload}`.slice(0, 255),
-            elements: question.choices.map((c, i) => ({
-              type: 'button',
-              action_id: `squall:${i}`,
-              text: { type: 'plain_text', text: c.label.slice(0, 75) },
-              value: c.value.slice(0, 2000),
-              ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
-            })),
-          },
+          ...buttonBlocks(question.payload, question.choices),
         ],
       },
     });
+  }
+
+  async react(
+    target: { channel: string; messageId: string },
+    add: CardReaction,
+    remove?: CardReaction,
+  ): Promise<void> {
+    const client = this.client();
+    const at = { channel: target.channel, timestamp: target.messageId };
+    // Slack answers already_reacted / no_reaction when the reaction is already as wanted.
+    const tolerate = (code: string) => (err: unknown) => {
+      if ((err as { data?: { error?: string } }).data?.error !== code) throw err;
+    };
+    await client.reactions.add({ ...at, name: REACTIONS[add] }).catch(tolerate('already_reacted'));
+    if (remove && remove !== add)
+      await client.reactions.remove({ ...at, name: REACTIONS[remove] }).catch(tolerate('no_reaction'));
   }
 
   async lookupUser(id: string): Promise<ChatUser | null> {

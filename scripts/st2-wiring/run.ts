@@ -3,6 +3,9 @@
 // (contrib/examples) registered over its bundled one, and prints "N passed of M".
 //
 //   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT [-k PATTERN]
+//   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT --st2tests ST2TESTS_CHECKOUT
+//     (also registers the `fixtures` pack of StackStorm/st2tests, which st2's launchdev.sh installs
+//     beside `examples` for these tests: test_config_context_renders calls it)
 //   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT --show ACTION_REF ['{"param": 1}']
 //     (runs one action on the same set-up and prints its status, result and tasks)
 //
@@ -13,6 +16,7 @@
 // inquiry, cancel or re-run choreography are left out, as the issue scopes them out.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
@@ -39,6 +43,14 @@ const LEFT_OUT_TESTS = /cancel|pause|resume|inquiry|rerun/;
 const [checkout, ...rest] = process.argv.slice(2);
 const kIdx = rest.indexOf('-k');
 const filter = kIdx >= 0 ? rest[kIdx + 1] : undefined;
+const st2testsIdx = rest.indexOf('--st2tests');
+const fixturesDir = st2testsIdx >= 0 ? path.join(rest[st2testsIdx + 1], 'packs', 'fixtures') : undefined;
+if (fixturesDir && !existsSync(path.join(fixturesDir, 'pack.yaml'))) {
+  process.stderr.write(
+    `st2-wiring: ${fixturesDir}/pack.yaml is missing: give a StackStorm/st2tests checkout\n`,
+  );
+  process.exit(2);
+}
 const showIdx = rest.indexOf('--show');
 const show =
   showIdx >= 0 ? { ref: rest[showIdx + 1], params: JSON.parse(rest[showIdx + 2] ?? '{}') } : undefined;
@@ -107,14 +119,29 @@ for f in sorted(os.listdir('integration/orquesta')):
 
 ensureVenv();
 const { ids, leftOut } = testIds();
+// st2's integration tests run st2 as st2.dev.conf configures it: the API on 127.0.0.1:9101 with
+// `[auth] api_url = http://127.0.0.1:9101/` (test_st2_runtime_context expects that URL). Squall
+// listens there too when the port is free.
+const ST2_PORT = 9101;
+const portFree = await new Promise<boolean>((resolve) => {
+  const probe = net.createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(ST2_PORT, '127.0.0.1', () => probe.close(() => resolve(true)));
+});
+if (!portFree)
+  process.stderr.write(
+    `st2-wiring: port ${ST2_PORT} is taken; Squall listens elsewhere and test_st2_runtime_context cannot pass\n`,
+  );
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2-wiring-'));
 const packs = path.join(dir, 'packs');
 cpSync(examplesDir, path.join(packs, 'examples'), { recursive: true });
+if (fixturesDir) cpSync(fixturesDir, path.join(packs, 'fixtures'), { recursive: true });
 const { config } = loadConfig({
   env: {},
   overrides: {
     data_dir: path.join(dir, 'data'),
-    'api.port': 0,
+    'api.port': portFree ? ST2_PORT : 0,
+    'auth.api_url': portFree ? `http://127.0.0.1:${ST2_PORT}/` : undefined,
     'auth.enable': false,
     roles: ['api', 'runner', 'rules', 'timers'],
     'log.level': 'silent',
@@ -124,15 +151,21 @@ const running = await startService({ config, logger: silentLogger(), subsystems:
 let code = 1;
 try {
   // st2's examples pack over the bundled one of the same ref, as a user's installed pack would be.
-  const loaded = await loadPacks([path.join(packs, 'examples')], { configDir: config.packs.config_dir! });
-  const pack = loaded.packs.find((p) => p.ref === 'examples');
-  if (!pack)
-    throw new Error(`st2-wiring: st2's examples pack did not load: ${JSON.stringify(loaded.problems)}`);
-  await registerLoadedPack(running.services.store, pack);
+  const refs = fixturesDir ? ['examples', 'fixtures'] : ['examples'];
+  const loaded = await loadPacks(
+    refs.map((r) => path.join(packs, r)),
+    { configDir: config.packs.config_dir! },
+  );
+  for (const ref of refs) {
+    const pack = loaded.packs.find((p) => p.ref === ref);
+    if (!pack)
+      throw new Error(`st2-wiring: st2's ${ref} pack did not load: ${JSON.stringify(loaded.problems)}`);
+    await registerLoadedPack(running.services.store, pack);
+  }
   const problems = loaded.problems.filter((p) => p.severity === 'error');
   if (problems.length > 0)
     process.stderr.write(
-      `st2-wiring: ${problems.length} files of st2's examples pack did not load (first: ${JSON.stringify(problems[0])})\n`,
+      `st2-wiring: ${problems.length} files of st2's packs did not load (first: ${JSON.stringify(problems[0])})\n`,
     );
 
   const url = running.url.replace(/\/$/, '');

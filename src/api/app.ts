@@ -66,6 +66,12 @@ export function createApiApp(
     (req as Request & { requestId?: string }).requestId = id;
     next();
   });
+  // st2's API service itself answers at /v1 (the /api/ prefix is nginx's); st2 clients and an
+  // `auth.api_url` pointing at Squall's root (st2ApiUrl) reach the same routes there.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (/^\/v1(?:[/?]|$)/.test(req.url)) req.url = `/api${req.url}`;
+    next();
+  });
   const router = new ApiRouter();
   coreRoutes(router, services);
   for (const mod of options.modules ?? []) mod(router, services);

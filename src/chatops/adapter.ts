@@ -45,6 +45,8 @@ export interface OutgoingMessage {
   rich?: Record<string, unknown>;
   /** Address only this chat user (st2's whisper); adapters without ephemeral messages DM them. */
   whisperTo?: string;
+  /** An execution's live card: adapters that know cards render it natively, others post `text`. */
+  card?: ChatCard;
 }
 
 /** Where a post landed: reply in `thread` to continue the conversation, edit `messageId`. */
@@ -58,7 +60,33 @@ export interface MessageUpdate {
   messageId: string;
   text: string;
   rich?: Record<string, unknown>;
+  card?: ChatCard;
 }
+
+/**
+ * One execution's card (live.ts): a header (status emoji, action, requester), a context line
+ * (execution id linked to the web UI, status, elapsed time), the tail of the output as a code
+ * block, a note, and one row of buttons. `text` of the post carrying it is the same as plain text.
+ */
+export interface ChatCard {
+  status: string;
+  emoji: string;
+  action: string;
+  requester: { id: string; name: string };
+  executionId: string;
+  /** The execution in the web UI. */
+  url: string;
+  /** "0.4 s", "2 min 5 s". */
+  elapsed: string;
+  /** Shown as a fenced code block (the last lines of the output). */
+  code?: string;
+  /** Shown as text under the code (the alias's result.format, a failure's reason, who canceled). */
+  note?: string;
+  buttons?: { payload: string; choices: ButtonChoice[] };
+}
+
+/** What the reaction on the person's command says. */
+export type CardReaction = 'working' | 'succeeded' | 'failed';
 
 export interface TextUpload {
   channel: string;
@@ -72,6 +100,10 @@ export interface ButtonChoice {
   label: string;
   value: string;
   style?: 'primary' | 'danger' | 'default';
+  /** A link button: opens the URL, never comes back as a press. */
+  url?: string;
+  /** Shown but not clickable (a press of it is ignored where the provider cannot grey it out). */
+  disabled?: boolean;
 }
 
 export interface Question {
@@ -132,6 +164,15 @@ export interface ChatAdapter {
   ask(question: Question): Promise<PostedMessage>;
   /** The provider's user, or null when unknown. */
   lookupUser(id: string): Promise<ChatUser | null>;
+  /**
+   * Shows `add` as the bot's reaction on a person's message, taking `remove` away (optional; the
+   * card's status as seen from the channel). Reacting twice or removing a missing one is not an error.
+   */
+  react?(
+    target: { channel: string; messageId: string },
+    add: CardReaction,
+    remove?: CardReaction,
+  ): Promise<void>;
   /** HTTP endpoints the transport needs (Slack's HTTP mode, the terminal's session API). */
   routes?: RouteModule;
 }

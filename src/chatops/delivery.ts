@@ -117,7 +117,7 @@ export class Deliverer {
             kind: 'chat.delivery',
             outcome: 'failed',
             what: delivery.what,
-            target: delivery.target as never,
+            target: auditedTarget(delivery.target) as never,
             attempts: attempt,
             error: errorMessage(err),
           })
@@ -132,7 +132,6 @@ export class Deliverer {
     posted: PostedMessage | undefined,
     attempts: number,
   ): Promise<void> {
-    const t = delivery.target;
     await this.services.store.audit.insert({
       id: newId(),
       timestamp: new Date().toISOString(),
@@ -140,15 +139,7 @@ export class Deliverer {
       outcome: 'delivered',
       what: delivery.what,
       execution_id: delivery.execution_id as string,
-      // Where it went, never the webhook's headers (they may carry credentials).
-      target: (t.kind === 'webhook'
-        ? { kind: 'webhook', url: t.url }
-        : {
-            kind: 'chat',
-            adapter: t.adapter,
-            channel: t.channel,
-            ...(t.thread ? { thread: t.thread } : {}),
-          }) as never,
+      target: auditedTarget(delivery.target) as never,
       ...(posted?.messageId ? { message_id: posted.messageId } : {}),
       text: delivery.text.slice(0, 500),
       attempts,
@@ -186,4 +177,11 @@ export class Deliverer {
       delivery.fullText,
     );
   }
+}
+
+/** Where a delivery went, as audited: never a webhook's headers (they may carry credentials). */
+function auditedTarget(t: DeliveryTarget): Record<string, unknown> {
+  return t.kind === 'webhook'
+    ? { kind: 'webhook', url: t.url }
+    : { kind: 'chat', adapter: t.adapter, channel: t.channel, ...(t.thread ? { thread: t.thread } : {}) };
 }

@@ -1,57 +1,97 @@
+import { executionOutput, type ExecutionLike } from '../../aliases/index.js';
 import { errorMessage } from '../errors.js';
 import { type ExecutionService, isCompleted } from '../executions/index.js';
 import type { Services } from '../service/index.js';
-import type { ChatAdapter } from './adapter.js';
-
-/** How many output lines the ack shows while the execution runs. */
-const TAIL_LINES = 5;
+import type { ExecutionRecord } from '../store/index.js';
+import type { ButtonChoice, CardReaction, ChatAdapter, ChatCard, ChatUser } from './adapter.js';
+import { postLong } from './delivery.js';
+import {
+  cardText,
+  formatElapsed,
+  isWorking,
+  outputTail,
+  reactionOf,
+  statusEmoji,
+  statusLabel,
+} from './card.js';
 
 interface TaskState {
   name: string;
   status: string;
 }
 
-interface LiveState {
-  id: string;
+/** Where a card goes and what it is about. */
+export interface CardTarget {
   adapter: ChatAdapter;
   channel: string;
   thread: string;
-  /** The ack as first posted; every edit is this plus the live part. */
-  base: string;
-  ackId?: string;
+  action: string;
+  requester: Pick<ChatUser, 'id' | 'name'>;
+  /** The person's command: its reaction shows the status (⏳ → ✅/❌). */
+  command?: { channel: string; messageId: string };
+  /** Shown under the output while it runs (the alias's ack.format). */
+  note?: string;
+}
+
+interface CardState extends CardTarget {
+  id: string;
+  cardId?: string;
   status: string;
+  startedAt: number;
+  endedAt?: number;
   tail: string[];
   /** An output line still being written (no newline yet). */
   partial: string;
   tasks: Map<string, TaskState>;
-  lastSent: number;
+  /** When the card was last written (posted or edited), and last edited (0: never). */
+  lastWrite: number;
+  lastEdit: number;
   sentText?: string;
   timer?: NodeJS.Timeout;
+  /** When the pending edit is due. */
+  due?: number;
   inflight?: Promise<void>;
   dirty: boolean;
   finished: boolean;
-  /** The message with the Cancel (then Re-run) button. */
-  controls?: Promise<string | undefined>;
+  /** The final state: the output and the note of the finished run. */
+  final?: { code?: string; note?: string };
+  /** Who pressed Re-run (the button is then disabled) or Cancel. */
+  rerunBy?: string;
+  canceledBy?: string;
+  reaction?: CardReaction;
+  /** Called when the run ends while the card waits to be posted. */
+  onFinish?: () => void;
 }
 
+/** How long a card waits for its run to end before it is posted (then it goes up final, unedited). */
+const QUICK_MS = 300;
+
+/** The final note of a card: the alias's result.format and a failure's reason (pipeline.ts). */
+export type ResultNote = (record: ExecutionRecord) => Promise<string | undefined>;
+
 /**
- * Keeps the ack of a chat-started execution up to date (scheduled, running with the last lines of
- * output, the tasks of a workflow, then the final status). Edits are throttled per execution to
- * one per `interval` ms; the latest state is always the one sent and the final one always goes out.
- * State is in memory, in the process that posted the ack (the only one that can edit it anyway).
+ * One live card per chat-started execution: posted once, then edited as the run goes (status,
+ * the tail of its output, a workflow's tasks, the elapsed time) and finally showing the result,
+ * with Cancel while it runs and Re-run and Open after. Edits of a card are coalesced: at most one
+ * per `interval` ms (counting the post for intermediate states; the final state only waits for the
+ * previous edit), so a quick command costs one post and one edit. A reaction on the person's
+ * command shows the status to the channel. State is in memory, in the process that posted the card.
  */
 export class LiveAcks {
-  private readonly states = new Map<string, LiveState>();
+  private readonly states = new Map<string, CardState>();
   /** Children of tracked workflows (at any depth) → the tracked root. */
   private readonly roots = new Map<string, string>();
-  /** Recently finished here: the pipeline leaves their ack alone. */
-  private readonly done = new Set<string>();
+  /** Finished here recently (their card holds the result), with the card's final state. */
+  private readonly done = new Map<string, CardState>();
+  /** Executions whose card could not be posted: the result goes out as a reply instead. */
+  private readonly failed = new Set<string>();
   private unsubscribe: Array<() => void> = [];
 
   constructor(
     private readonly services: Services,
     private readonly executions: () => ExecutionService,
-    private readonly interval = 1000,
+    private readonly interval = 2000,
+    private readonly resultNote: ResultNote = async () => undefined,
   ) {}
 
   start(): void {
@@ -70,91 +110,112 @@ export class LiveAcks {
     for (const s of this.states.values()) if (s.timer) clearTimeout(s.timer);
   }
 
-  /** Whether this process edits (or just edited) the ack of `id` itself. */
+  /** Whether this process keeps (or kept) the card of `id`: its result is shown there. */
   handles(id: string): boolean {
     return this.states.has(id) || this.done.has(id);
   }
 
-  /** Follows a run started by a button (the reply announcing it is its ack). */
-  async follow(
-    id: string,
-    status: string,
-    target: { adapter: ChatAdapter; channel: string; thread: string },
-    base: string,
-    ackId: string | undefined,
-  ): Promise<void> {
-    if (!target.adapter.capabilities.updates) return;
-    this.expect(id, status, target, base);
-    await this.posted(id, ackId);
+  /** Whether the card of `id` could not be posted (its result needs a reply of its own). */
+  cardFailed(id: string): boolean {
+    return this.failed.has(id);
   }
 
-  /** Starts following an execution before its ack is posted, so no early event is missed. */
-  expect(
-    id: string,
-    status: string,
-    target: { adapter: ChatAdapter; channel: string; thread: string },
-    base: string,
-  ): void {
-    this.states.set(id, {
+  /**
+   * Posts the card of execution `id` and keeps it up to date. Resolves with the card's message id,
+   * or undefined when it could not be posted (logged; the caller replies instead).
+   */
+  async open(id: string, status: string, target: CardTarget): Promise<string | undefined> {
+    const s: CardState = {
       id,
       ...target,
-      base,
       status,
+      startedAt: Date.now(),
       tail: [],
       partial: '',
       tasks: new Map(),
-      lastSent: 0,
+      lastWrite: 0,
+      lastEdit: 0,
       dirty: false,
       finished: false,
+    };
+    // Follow before posting, so no early event is missed.
+    this.states.set(id, s);
+    // A run that ends at once gets its card in the final state: one post, no edit.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(QUICK_MS, this.interval));
+      s.onFinish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
-  }
-
-  /** The ack is posted: edits can start, and the Cancel button goes under it. */
-  async posted(id: string, ackId: string | undefined): Promise<void> {
-    const s = this.states.get(id);
-    if (!s) return;
-    if (!ackId || !s.adapter.capabilities.updates) {
+    s.onFinish = undefined;
+    if (s.finished) await this.settle(s);
+    else void this.react(s, 'working');
+    try {
+      const card = this.card(s);
+      const text = cardText(card);
+      const posted = await s.adapter.post({ channel: s.channel, thread: s.thread, text, card });
+      s.cardId = posted.messageId;
+      s.sentText = text + JSON.stringify(card.buttons ?? null);
+      s.lastWrite = Date.now();
+    } catch (err) {
+      this.log().warn({ err: errorMessage(err), execution: id }, 'could not post the card of an execution');
       this.forget(s);
-      return;
+      this.failed.add(id);
+      setTimeout(() => this.failed.delete(id), 10 * 60_000).unref();
+      return undefined;
     }
-    s.ackId = ackId;
-    s.sentText = s.base;
-    s.lastSent = Date.now();
-    if (s.adapter.capabilities.buttons && !s.finished) s.controls = this.postCancel(s);
+    if (s.final) {
+      await this.react(s, reactionOf(s.status));
+      this.finished(s);
+      return s.cardId;
+    }
     // Events between the request and now were recorded; make sure the status is current.
     try {
       const record = await this.executions().get(id);
-      if (!s.finished) this.apply(s, record.status);
+      this.apply(s, record.status);
     } catch (err) {
-      this.log().warn({ err, execution: id }, 'could not read the execution of a live ack');
+      this.log().warn({ err, execution: id }, 'could not read the execution of a card');
     }
     this.schedule(s);
+    return s.cardId;
   }
 
-  /** Forgets an execution whose ack could not be posted. */
-  drop(id: string): void {
+  /**
+   * A Re-run of `id` was pressed by `who`: true the first time (the card's button is disabled),
+   * false when it was already pressed (the press is ignored, so two clicks start one run).
+   */
+  async claimRerun(id: string, who: string): Promise<boolean> {
+    if (!(await this.services.store.claim(`chatops:rerun:${id}`, who))) return false;
+    const s = this.states.get(id) ?? this.done.get(id);
+    if (s) {
+      s.rerunBy = who;
+      await this.redraw(s);
+    }
+    return true;
+  }
+
+  /** `who` canceled `id`: the card says so. */
+  noteCanceled(id: string, who: string): void {
     const s = this.states.get(id);
-    if (s) this.forget(s);
+    if (!s) return;
+    s.canceledBy = who;
+    this.schedule(s);
   }
 
   private log() {
     return this.services.logger.child({ component: 'chatops.live' });
   }
 
-  private async postCancel(s: LiveState): Promise<string | undefined> {
-    try {
-      const posted = await s.adapter.ask({
-        channel: s.channel,
-        thread: s.thread,
-        question: `Execution ${s.id} is in progress.`,
-        choices: [{ label: 'Cancel', value: 'cancel', style: 'danger' }],
-        payload: `exec:cancel:${s.id}`,
-      });
-      return posted.messageId;
-    } catch (err) {
-      this.log().warn({ err, execution: s.id }, 'could not post the Cancel button');
-      return undefined;
-    }
+  private async react(s: CardState, status: CardReaction): Promise<void> {
+    if (!s.command || !s.adapter.react || s.reaction === status) return;
+    const previous = s.reaction;
+    s.reaction = status;
+    await s.adapter
+      .react(s.command, status, previous)
+      .catch((err: unknown) =>
+        this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not react to the command'),
+      );
   }
 
   private execution(e: ExecutionEvent): void {
@@ -184,84 +245,177 @@ export class LiveAcks {
     const lines = (s.partial + o.data).split(/\r?\n/);
     s.partial = lines.pop() ?? '';
     s.tail.push(...lines);
-    if (s.tail.length > TAIL_LINES) s.tail.splice(0, s.tail.length - TAIL_LINES);
+    if (s.tail.length > 50) s.tail.splice(0, s.tail.length - 50);
     this.schedule(s);
   }
 
-  private apply(s: LiveState, status: string): void {
+  private apply(s: CardState, status: string): void {
     if (s.finished || !status) return;
     s.status = status;
-    if (isCompleted(status)) s.finished = true;
-  }
-
-  /** The ack as it should read now. */
-  render(s: LiveState): string {
-    const parts = [s.base, `Status: ${s.status}`];
-    if (s.tasks.size > 0) {
-      parts.push('Tasks:\n' + [...s.tasks.values()].map((t) => `  ${t.name}: ${t.status}`).join('\n'));
+    if (isCompleted(status)) {
+      s.finished = true;
+      s.endedAt = Date.now();
+      s.onFinish?.();
     }
-    const tail = [...s.tail, ...(s.partial ? [s.partial] : [])].slice(-TAIL_LINES);
-    if (!s.finished && tail.length > 0) parts.push('```\n' + tail.join('\n') + '\n```');
-    return parts.join('\n');
   }
 
-  private schedule(s: LiveState): void {
+  /** The card as it should read now. */
+  card(s: CardState): ChatCard {
+    const base = this.services.apiUrl.replace(/\/+$/, '');
+    const url = `${base}/#/history/${s.id}/general`;
+    const elapsed = formatElapsed((s.endedAt ?? Date.now()) - s.startedAt);
+    let code: string | undefined;
+    let note: string | undefined;
+    if (s.final) {
+      ({ code, note } = s.final);
+    } else {
+      const lines = [...s.tail, ...(s.partial ? [s.partial] : [])];
+      const tasks = [...s.tasks.values()].map((t) => `${statusEmoji(t.status)} ${t.name}: ${t.status}`);
+      code = lines.length ? outputTail(lines.join('\n')).tail : undefined;
+      note = [s.note, ...tasks].filter(Boolean).join('\n') || undefined;
+    }
+    if (s.canceledBy) note = [note, `Canceled by ${s.canceledBy}.`].filter(Boolean).join('\n');
+    const open: ButtonChoice = { label: 'Open', value: 'open', url };
+    let choices: ButtonChoice[];
+    let payload: string;
+    if (s.finished) {
+      payload = `exec:rerun:${s.id}`;
+      choices = [
+        s.rerunBy
+          ? { label: `Re-run by ${s.rerunBy}`, value: 'rerun', disabled: true }
+          : { label: 'Re-run', value: 'rerun', style: 'primary' },
+        open,
+      ];
+    } else {
+      payload = `exec:cancel:${s.id}`;
+      choices = isWorking(s.status) ? [{ label: 'Cancel', value: 'cancel', style: 'danger' }, open] : [open];
+    }
+    return {
+      status: statusLabel(s.status),
+      emoji: statusEmoji(s.status),
+      action: s.action,
+      requester: { id: s.requester.id, name: s.requester.name },
+      executionId: s.id,
+      url,
+      elapsed,
+      ...(code ? { code } : {}),
+      ...(note ? { note } : {}),
+      ...(s.adapter.capabilities.buttons ? { buttons: { payload, choices } } : {}),
+    };
+  }
+
+  private schedule(s: CardState): void {
     s.dirty = true;
-    if (!s.ackId || s.timer || s.inflight) return;
-    const wait = s.finished ? 0 : Math.max(0, s.lastSent + this.interval - Date.now());
-    s.timer = setTimeout(() => void this.flush(s), wait);
+    if (!s.cardId || s.inflight) return;
+    // Intermediate states wait `interval` after the last write (the post included); the final
+    // state only waits for the last edit, so a quick run costs one post and one edit.
+    const due = s.finished
+      ? s.lastEdit === 0
+        ? Date.now()
+        : s.lastEdit + this.interval
+      : s.lastWrite + this.interval;
+    if (s.timer) {
+      if ((s.due ?? 0) <= due) return;
+      clearTimeout(s.timer);
+    }
+    s.due = due;
+    s.timer = setTimeout(() => void this.flush(s), Math.max(0, due - Date.now()));
     s.timer.unref();
   }
 
-  private async flush(s: LiveState): Promise<void> {
+  /** Edits the card now (a button state changed); the coalescing of run updates is unaffected. */
+  private async redraw(s: CardState): Promise<void> {
+    await s.inflight;
+    if (!s.cardId) return;
+    await this.edit(s).catch((err: unknown) =>
+      this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not edit the card'),
+    );
+  }
+
+  private async edit(s: CardState): Promise<void> {
+    const card = this.card(s);
+    const text = cardText(card);
+    const buttons = JSON.stringify(card.buttons ?? null);
+    if (text + buttons === s.sentText) return;
+    s.lastEdit = s.lastWrite = Date.now();
+    await s.adapter.update({ channel: s.channel, messageId: s.cardId!, text, card });
+    s.sentText = text + buttons;
+  }
+
+  private async flush(s: CardState): Promise<void> {
     s.timer = undefined;
-    if (!s.dirty || !s.ackId) return;
+    if (!s.dirty || !s.cardId) return;
     s.dirty = false;
-    const text = this.render(s);
     const final = s.finished;
     const send = async () => {
-      if (text !== s.sentText) {
-        await s.adapter.update({ channel: s.channel, messageId: s.ackId!, text });
-        s.sentText = text;
-      }
-      if (final) await this.finish(s);
+      if (final) await this.settle(s);
+      await this.edit(s);
+      if (final) await this.react(s, reactionOf(s.status));
     };
     s.inflight = send()
       .catch((err: unknown) =>
-        this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not edit the ack'),
+        this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not edit the card'),
       )
       .finally(() => {
         s.inflight = undefined;
-        s.lastSent = Date.now();
-        if (final) {
-          this.done.add(s.id);
-          setTimeout(() => this.done.delete(s.id), 10 * 60_000).unref();
-          this.forget(s);
-        } else if (s.dirty) this.schedule(s);
+        if (final) this.finished(s);
+        else if (s.dirty) this.schedule(s);
       });
     await s.inflight;
   }
 
-  /** The run is over: the Cancel button gives way to Re-run. */
-  private async finish(s: LiveState): Promise<void> {
-    if (!s.adapter.capabilities.buttons) return;
-    const controls = await s.controls;
-    if (controls)
-      await s.adapter
-        .update({ channel: s.channel, messageId: controls, text: `Execution ${s.id} ${s.status}.` })
-        .catch((err: unknown) =>
-          this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not edit the Cancel button'),
-        );
-    await s.adapter.ask({
-      channel: s.channel,
-      thread: s.thread,
-      question: `Execution ${s.id} ${s.status}.`,
-      choices: [{ label: 'Re-run', value: 'rerun', style: 'primary' }],
-      payload: `exec:rerun:${s.id}`,
-    });
+  /** The card shows the end of the run: keep it a while for Re-run, stop following the run. */
+  private finished(s: CardState): void {
+    this.done.set(s.id, s);
+    setTimeout(() => this.done.delete(s.id), 10 * 60_000).unref();
+    this.forget(s);
   }
 
-  private forget(s: LiveState): void {
+  /** The run is over: read its result for the card, and put long output in the thread as a file. */
+  private async settle(s: CardState): Promise<void> {
+    let record: ExecutionRecord;
+    try {
+      record = await this.executions().get(s.id);
+    } catch (err) {
+      this.log().warn({ err, execution: s.id }, 'could not read the result of a card');
+      s.final = { note: `The result could not be read: ${errorMessage(err)}` };
+      return;
+    }
+    if (record.start_timestamp && record.end_timestamp) {
+      const ms = Date.parse(record.end_timestamp) - Date.parse(record.start_timestamp);
+      if (Number.isFinite(ms) && ms >= 0) s.endedAt = s.startedAt + ms;
+    }
+    const shown = this.executions().present(record) as unknown as ExecutionLike;
+    const output = executionOutput(shown);
+    const { tail, cut } = outputTail(output);
+    const note = await this.resultNote(record).catch(
+      (err: unknown) => `(the result could not be rendered: ${errorMessage(err)})`,
+    );
+    s.final = { ...(tail ? { code: tail } : {}), ...(note ? { note } : {}) };
+    if (!cut) return;
+    const lines = output.split('\n').length;
+    const filename = `${s.action}-${s.id}.txt`;
+    try {
+      if (s.adapter.capabilities.uploads)
+        await s.adapter.uploadText({
+          channel: s.channel,
+          thread: s.thread,
+          filename,
+          content: output,
+          title: `Full output of ${s.action} (${lines} lines)`,
+        });
+      else
+        await postLong(
+          s.adapter,
+          { channel: s.channel, thread: s.thread },
+          `Full output of ${s.action} (${lines} lines):\n${output}`,
+        );
+    } catch (err) {
+      this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not upload the full output');
+    }
+  }
+
+  private forget(s: CardState): void {
     if (s.timer) clearTimeout(s.timer);
     this.states.delete(s.id);
     for (const [child, root] of this.roots) if (root === s.id) this.roots.delete(child);

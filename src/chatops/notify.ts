@@ -3,12 +3,11 @@ import type { ExecutionService } from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { NotifyDelivery, RouteNotification } from '../notifier/index.js';
 import type { Services } from '../service/index.js';
-import type { ExecutionRecord } from '../store/index.js';
-import type { ButtonChoice, ButtonPress, ChatAdapter } from './adapter.js';
+import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
-import type { ChatOrigin, ChatPipeline } from './pipeline.js';
+import type { ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
@@ -17,8 +16,8 @@ export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
 /**
  * Chat's side of notifications (st2 §13.4, §5.5): the notifier (src/notifier) hands it each
  * rendered notify route, which it posts to the originating thread for the chat route and to
- * `chatops.routes` targets (a chat channel or a webhook) otherwise. It also puts pending inquiries
- * of chat-started workflows in front of the people in that thread, with buttons.
+ * `chatops.routes` targets (a chat channel or a webhook) otherwise. Pending inquiries are put in
+ * front of people by src/inquiries (InquiryChat).
  */
 export class ChatNotifier implements NotifyDelivery {
   constructor(
@@ -86,76 +85,6 @@ export class ChatNotifier implements NotifyDelivery {
     }
   }
 
-  /** Posts a pending inquiry into the thread of the chat command that started its workflow. */
-  async inquiry(id: string): Promise<void> {
-    try {
-      if (!(await this.services.store.claim(`chatops:inquiry:${id}`, `${process.pid}`))) return;
-      const record = await this.executions().get(id);
-      const origin = await this.chatOrigin(record);
-      const route = (record.parameters?.route ?? '') as string;
-      const target = origin ?? (route ? chatRouteTarget(this.services, route) : null);
-      if (!target) return;
-      const adapter = this.pipeline.adapters.get(target.adapter);
-      if (!adapter) return;
-      const schema = (record.parameters?.schema ?? {}) as {
-        description?: string;
-        properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
-      };
-      const props = Object.entries(schema.properties ?? { continue: { type: 'boolean' } });
-      const prefix = this.services.config.chatops.prefix;
-      const question =
-        schema.description ?? props[0]?.[1]?.description ?? 'Would you like to continue the workflow?';
-      let choices: ButtonChoice[] = [];
-      if (props.length === 1 && props[0][1].type === 'boolean') {
-        const name = props[0][0];
-        choices = [
-          { label: 'Yes', value: JSON.stringify({ [name]: true }), style: 'primary' },
-          { label: 'No', value: JSON.stringify({ [name]: false }), style: 'danger' },
-        ];
-      } else if (props.length === 1 && Array.isArray(props[0][1].enum)) {
-        const name = props[0][0];
-        choices = props[0][1].enum.map((v) => ({ label: String(v), value: JSON.stringify({ [name]: v }) }));
-      }
-      const text = `Inquiry ${id}: ${question}${
-        choices.length
-          ? ''
-          : `\nAnswer with ${prefix}inquiry respond ${id} {"${props.map(([n]) => n).join('": …, "')}": …}`
-      }`;
-      if (choices.length)
-        await adapter.ask({
-          channel: target.channel,
-          thread: target.thread,
-          question: text,
-          choices,
-          payload: id,
-        });
-      else
-        await this.pipeline.deliverer.send({
-          target: { kind: 'chat', ...target },
-          text,
-          what: `inquiry ${id}`,
-        });
-    } catch (err) {
-      this.log().error({ err, execution: id }, 'could not post an inquiry to chat');
-    }
-  }
-
-  private async chatOrigin(
-    record: ExecutionRecord,
-  ): Promise<{ adapter: string; channel: string; thread?: string } | null> {
-    let current: ExecutionRecord | null = record;
-    for (let depth = 0; current && depth < 10; depth++) {
-      const chat = current.context?.chat as ChatOrigin | undefined;
-      if (chat?.adapter) return { adapter: chat.adapter, channel: chat.channel, thread: chat.thread };
-      const parentId: string | undefined =
-        current.parent ??
-        (current.context?.parent as { execution_id?: string } | undefined)?.execution_id ??
-        undefined;
-      current = parentId ? await this.services.store.executions.get(parentId) : null;
-    }
-    return null;
-  }
-
   /**
    * Cancel / Re-run under a chat-started execution: the presser acts as their Squall user, needs
    * `execution_stop` / `execution_rerun` on the action, and every press is audited.
@@ -215,26 +144,29 @@ export class ChatNotifier implements NotifyDelivery {
       if (verb === 'cancel') {
         const updated = await this.executions().cancel(id, identity.name);
         audit.outcome = 'canceled';
-        await say(`${press.user.name} canceled execution ${id} (${updated.status}).`);
+        // The card shows who canceled it; nothing else is posted.
+        audit.reply = `${press.user.name} canceled execution ${id} (${updated.status}).`;
+        this.pipeline.live.noteCanceled(id, press.user.name);
+        return;
+      }
+      // One re-run per card, however many clicks (and processes) there are.
+      if (!(await this.pipeline.live.claimRerun(id, press.user.name))) {
+        audit.outcome = 'already_rerun';
+        await say(`Execution ${id} was already re-run from this card.`, true);
         return;
       }
       const rerun = await this.executions().rerun(id, identity.name);
       audit.outcome = 'rerun';
       audit.rerun_id = rerun.id;
-      const text = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;
-      audit.reply = text;
-      const posted = await this.pipeline.deliverer.send({
-        target: where,
-        text,
-        what: `button ${press.payload}`,
+      audit.reply = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;
+      const cardId = await this.pipeline.live.open(rerun.id, rerun.status, {
+        adapter,
+        channel: press.channel,
+        thread,
+        action: rerun.action.ref,
+        requester: { id: press.user.id, name: press.user.name },
       });
-      await this.pipeline.live.follow(
-        rerun.id,
-        rerun.status,
-        { adapter, channel: press.channel, thread },
-        text,
-        posted?.messageId,
-      );
+      if (!cardId) await say(audit.reply);
     } catch (err) {
       audit.outcome = 'error';
       this.log().error({ err, payload: press.payload }, 'handling an execution button failed');

@@ -3,7 +3,9 @@ import {
   applyImmutableParameters,
   castAliasParameters,
   defaultAckText,
+  executionOutput,
   failureReason,
+  joinPretext,
   formatExecutionResult,
   humanDisplay,
   normaliseFormats,
@@ -14,7 +16,7 @@ import {
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { FAILED_STATUSES, isCompleted, type ExecutionService } from '../executions/index.js';
+import { FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
@@ -64,6 +66,8 @@ export interface ChatOrigin {
   user: { id: string; name: string };
   message: string;
   ack?: string;
+  /** A live card shows this execution and its result (live.ts). */
+  card?: boolean;
 }
 
 const SMART_QUOTES: Array<[RegExp, string]> = [
@@ -97,7 +101,9 @@ export class ChatPipeline {
     private readonly rolesOf?: RolesLookup,
   ) {
     this.deliverer = new Deliverer(services, adapters);
-    this.live = new LiveAcks(services, executions);
+    this.live = new LiveAcks(services, executions, services.config.chatops.card_edit_interval_ms, (r) =>
+      this.resultNote(r),
+    );
   }
 
   private get config() {
@@ -321,6 +327,8 @@ export class ChatPipeline {
       user: { id: message.user.id, name: message.user.name },
       message: message.messageId,
     };
+    // The card is the ack (and shows the result); without an ack st2 posts only the result.
+    if (alias.ack?.enabled !== false) chat.card = true;
     const context = {
       source_channel,
       api_user: message.user.name,
@@ -378,22 +386,28 @@ export class ChatPipeline {
       audit.execution_id ??= record.id;
       audit.execution_ids.push(record.id);
       audit.outcome = 'executed';
-      const ack = this.ackText(alias, action, record);
-      if (ack !== null) {
-        if (adapter.capabilities.updates)
-          this.live.expect(record.id, record.status, { adapter, ...where }, ack);
-        const posting = reply(ack);
-        this.acks.set(record.id, posting);
-        try {
-          const posted = await posting.catch((err: unknown) => {
-            this.live.drop(record.id);
-            throw err;
-          });
-          audit.ack_message_id ??= posted?.messageId ?? null;
-          await this.live.posted(record.id, posted?.messageId);
-        } finally {
-          setTimeout(() => this.acks.delete(record.id), 60_000).unref();
-        }
+      if (!context.chat.card) {
+        // ack.enabled false: no card; the result is posted when the run ends (st2 §5.5).
+        continue;
+      }
+      const opening = this.live.open(record.id, record.status, {
+        adapter,
+        ...where,
+        action: action.ref,
+        requester: { id: message.user.id, name: message.user.name },
+        command: { channel: message.channel, messageId: message.messageId },
+        ...(alias.ack?.format ? { note: this.ackText(alias, action, record, false) ?? undefined } : {}),
+      });
+      this.acks.set(record.id, opening);
+      try {
+        const cardId = await opening;
+        audit.ack_message_id ??= cardId ?? null;
+        audit.reply ??= `card of execution ${record.id}`;
+        // The card could not go up: fall back to the plain ack.
+        if (!cardId)
+          await reply(this.ackText(alias, action, record) ?? `Started ${action.ref} (${record.id}).`);
+      } finally {
+        setTimeout(() => this.acks.delete(record.id), 60_000).unref();
       }
     }
     this.services.logger.info(
@@ -415,11 +429,11 @@ export class ChatPipeline {
   }
 
   /** st2 §5.4: nothing with ack.enabled false; ack.format rendered, else a phrase; the UI link appended. */
-  ackText(alias: AliasLike, action: ActionRecord, record: ExecutionRecord): string | null {
+  ackText(alias: AliasLike, action: ActionRecord, record: ExecutionRecord, withUrl = true): string | null {
     const ack = alias.ack ?? {};
     if (ack.enabled === false) return null;
     const webUrl = this.services.apiUrl;
-    const appendUrl = ack.append_url !== false;
+    const appendUrl = withUrl && ack.append_url !== false;
     if (!ack.format) return defaultAckText(record.id, action.ref, appendUrl ? webUrl : undefined);
     let text: string;
     try {
@@ -449,14 +463,12 @@ export class ChatPipeline {
     const to =
       target ?? (origin ? { adapter: origin.adapter, channel: origin.channel, thread: origin.thread } : null);
     if (!to) return;
-    const aliasRefName = record.context?.action_alias_ref as string | undefined;
-    const alias =
-      (aliasRefName &&
-        (this.aliases.find((a) => aliasRef(a) === aliasRefName) ??
-          ((await this.services.store.aliases.findOne({
-            ref: aliasRefName,
-          })) as unknown as AliasLike | null))) ||
-      null;
+    if (!target && origin?.card) {
+      // Its card shows the result, unless the card could not be posted.
+      await this.acks.get(record.id)?.catch(() => undefined);
+      if (!this.live.cardFailed(record.id)) return;
+    }
+    const alias = await this.aliasOf(record);
     if (alias?.result?.enabled === false) return;
     await this.acks.get(record.id)?.catch(() => undefined);
     const adapter = this.adapters.get(to.adapter);
@@ -499,22 +511,46 @@ export class ChatPipeline {
       what: `result of execution ${record.id}`,
       execution_id: record.id,
     });
-    // The ack said "running"; say how it ended where the provider lets us edit.
-    if (origin && adapter?.capabilities.updates && !this.live.handles(record.id)) {
-      const audit = await this.services.store.audit.findOne({
-        kind: 'chat.command',
-        execution_id: record.id,
-      });
-      const ackId = audit?.ack_message_id;
-      if (typeof ackId === 'string' && isCompleted(record.status as never)) {
-        const original = typeof audit?.reply === 'string' ? audit.reply : `execution ${record.id}`;
-        await adapter
-          .update({ channel: origin.channel, messageId: ackId, text: `${original} [${record.status}]` })
-          .catch((err: unknown) =>
-            this.services.logger.warn({ err, execution: record.id }, 'could not update the ack'),
-          );
+  }
+
+  /** The alias that started `record`, if any. */
+  private async aliasOf(record: ExecutionRecord): Promise<AliasLike | null> {
+    const ref = record.context?.action_alias_ref as string | undefined;
+    if (!ref) return null;
+    return (
+      this.aliases.find((a) => aliasRef(a) === ref) ??
+      ((await this.services.store.aliases.findOne({ ref })) as unknown as AliasLike | null)
+    );
+  }
+
+  /**
+   * What a finished card says under its output: the alias's `result.format` (context execution,
+   * alias) and, for a failed run, why, when neither the template nor the output says it.
+   */
+  async resultNote(record: ExecutionRecord): Promise<string | undefined> {
+    const alias = await this.aliasOf(record);
+    const shown = present(this.executions(), record);
+    let note = '';
+    if (alias?.result?.enabled !== false && alias?.result?.format) {
+      try {
+        note = joinPretext(
+          renderTemplate(
+            alias.result.format,
+            { execution: shown, alias },
+            { source: `${aliasRef(alias)} result.format` },
+          ),
+        ).trim();
+      } catch (err) {
+        note = `(result.format of ${aliasRef(alias)} failed: ${errorMessage(err)})`;
       }
     }
+    const said = `${note}\n${executionOutput(shown as unknown as ExecutionLike)}`;
+    const reason = isFailed(record.status) ? failureReason(record) : undefined;
+    const unsaid = (reason ?? '')
+      .split('\n')
+      .filter((l) => l && !said.includes(l) && !said.includes(l.replace(/^\S+?: /, '')));
+    if (unsaid.length > 0) note = `${note}\nError: ${unsaid.join('\n')}`.trim();
+    return note || undefined;
   }
 
   /** Posts straight to a chat channel (POST /chatops/message, chatops.post_message). */

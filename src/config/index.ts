@@ -1,3 +1,3 @@
 export { configSchema } from './schema.js';
-export { loadConfig, maskConfig, configLeaves, ConfigError } from './load.js';
+export { loadConfig, maskConfig, configLeaves, ConfigError, st2ApiUrl } from './load.js';
 export type { SquallConfig, LoadConfigOptions } from './load.js';

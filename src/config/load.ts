@@ -28,19 +28,28 @@ export interface SquallConfig {
   store: { url?: string; cache_mb: number; check_on_start: boolean };
   redis: { url?: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
-  auth: { enable: boolean; token_ttl: number; admin_username: string; admin_password?: string };
+  auth: {
+    enable: boolean;
+    token_ttl: number;
+    admin_username: string;
+    admin_password?: string;
+    api_url?: string;
+  };
   packs: {
     paths: string[];
     install_dir?: string;
     config_dir?: string;
     virtualenvs_dir?: string;
     index_url?: string;
+    /** st2's [packs] enable_common_libs (default false). */
+    enable_common_libs?: boolean;
   };
   chatops: {
     enable: boolean;
     prefix: string;
     bot_name: string;
     max_command_length: number;
+    card_edit_interval_ms: number;
     default_user: string;
     default_roles: string[];
     users: Record<string, string>;
@@ -293,4 +302,14 @@ export function maskConfig(config: SquallConfig): Record<string, unknown> {
     }
   }
   return masked;
+}
+
+/**
+ * The versioned API URL st2 hands to workflows (`st2.api_url`) and actions (`ST2_ACTION_API_URL`):
+ * st2's `get_full_public_api_url()`, i.e. `[auth] api_url` without its trailing slash plus `/v1`.
+ * Unset, it is where Squall serves the API: `<api.url>/api/v1`.
+ */
+export function st2ApiUrl(config: Pick<SquallConfig, 'auth'>, apiUrl: string): string {
+  const base = config.auth.api_url ?? `${apiUrl.replace(/\/+$/, '')}/api`;
+  return `${base.replace(/\/+$/, '')}/v1`;
 }

@@ -125,6 +125,11 @@ export const configSchema = {
       default: {},
       properties: {
         enable: { type: 'boolean', default: true, description: 'Require authentication on the API.' },
+        api_url: {
+          type: 'string',
+          description:
+            "st2's [auth] api_url: the public base URL of the API without its version, as clients reach it. Workflows' st2.api_url and actions' ST2_ACTION_API_URL are <api_url>/v1, as in st2 (e.g. http://127.0.0.1:9101/ gives http://127.0.0.1:9101/v1, which Squall also answers). Defaults to <api.url>/api.",
+        },
         token_ttl: {
           type: 'integer',
           minimum: 60,
@@ -247,6 +252,13 @@ export const configSchema = {
           minimum: 10,
           default: 4000,
           description: 'Longer chat commands are refused unparsed.',
+        },
+        card_edit_interval_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 2000,
+          description:
+            "Shortest time between two edits of an execution's chat card (edits in between are coalesced).",
         },
         default_user: {
           type: 'string',
@@ -452,6 +464,12 @@ export const configSchema = {
         index_url: {
           type: 'string',
           description: 'Pack index (StackStorm Exchange index.json format): URL or file path.',
+        },
+        enable_common_libs: {
+          type: 'boolean',
+          default: false,
+          description:
+            "st2's [packs] enable_common_libs: put a pack's root lib/ first on its Python actions' PYTHONPATH (off by default, as in st2).",
         },
       },
     },

@@ -95,6 +95,7 @@ function run(
                 args,
                 cwd: opts.cwd,
                 stderr: String(stderr).slice(-4000),
+                stdout: String(stdout).slice(-4000),
               },
             ),
           );
@@ -370,9 +371,9 @@ class Staging {
   }
 }
 
-/** pip's own words for which requirement failed and why, from its stderr. */
-export function pipFailure(stderr: string): { package?: string; reason: string } {
-  const lines = stderr.split('\n').map((l) => l.trim());
+/** pip's own words for which requirement failed and why, from its output (stdout, then stderr). */
+export function pipFailure(output: string): { package?: string; reason: string } {
+  const lines = output.split('\n').map((l) => l.trim());
   const last = (re: RegExp) => {
     for (let i = lines.length - 1; i >= 0; i--) {
       const m = re.exec(lines[i]);
@@ -393,7 +394,7 @@ export function pipFailure(stderr: string): { package?: string; reason: string }
   const building = last(/^(?:Collecting|Building wheel for|Preparing metadata for|Processing) (\S+)/);
   // The build's own complaint, not pip's generic lines around it.
   const compilerError = last(
-    /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
+    /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|Exception:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
   );
   if (build || metadata) {
     const pkg = build?.[1] ?? building?.[1];
@@ -474,12 +475,22 @@ async function installOne(
       try {
         await run(
           join(venv, 'bin', 'pip'),
-          ['install', '--disable-pip-version-check', '--quiet', '-r', join(tmp, 'requirements.txt')],
+          // Not --quiet: when a package fails while pip collects it (mysqlclient without
+          // pkg-config), only stdout's "Collecting X" says which one it was.
+          [
+            'install',
+            '--disable-pip-version-check',
+            '--progress-bar',
+            'off',
+            '-r',
+            join(tmp, 'requirements.txt'),
+          ],
           { cwd: tmp },
         );
       } catch (err) {
-        const stderr = String((err as SquallError).context?.stderr ?? (err as Error).message);
-        const failure = pipFailure(stderr);
+        const context = (err as SquallError).context as { stdout?: string; stderr?: string } | undefined;
+        const stderr = context?.stderr ?? (err as Error).message;
+        const failure = pipFailure(`${context?.stdout ?? ''}\n${stderr}`);
         throw new SquallError(
           'PACK_REQUIREMENTS_FAILED',
           `pack "${meta.ref}": pip could not install ${failure.package ?? 'its requirements'} from requirements.txt: ${failure.reason}; nothing was installed`,

@@ -212,6 +212,29 @@ function validateFile(scope: FileScope, kind: FileKind, data: Obj): boolean {
   return scope.errors === before;
 }
 
+/**
+ * Sensors and trigger types read from a pack are not schema-checked by st2: its sensors registrar
+ * builds `SensorTypeAPI(**content)` without `validate()`, and both it and the triggers registrar
+ * hand trigger types to `add_trigger_models`, which keeps only name, pack, description,
+ * payload_schema, parameters_schema and tags. An unknown field (email's `payload_info`) is
+ * therefore ignored there; Squall ignores it too and says so. (POST /triggertypes stays strict,
+ * as st2's `TriggerTypeAPI` is.)
+ */
+function validateLenient(scope: FileScope, kind: 'sensor' | 'trigger_type', data: Obj): boolean {
+  const before = scope.errors;
+  for (const v of validateKind(kind, data)) {
+    if (v.code !== 'UNKNOWN_FIELD') scope.violations([v]);
+    else
+      scope.warn(
+        'IGNORED_FIELD',
+        `field "${String(v.path[v.path.length - 1])}" is not one st2 reads; it is ignored, as in st2`,
+        v.path,
+        { key: true, field: v.field },
+      );
+  }
+  return scope.errors === before;
+}
+
 function warnUnknownAttributes(scope: FileScope, params: Obj, base: PathSegment[]): void {
   for (const [name, def] of Object.entries(params)) {
     if (!isObj(def)) continue;
@@ -867,7 +890,7 @@ async function readTriggerTypes(draft: PackDraft, scan: PackScan): Promise<void>
     const file = `triggers/${name}`;
     const scope = new FileScope(scan, file);
     const data = (await readYamlFile(scope, join(dir, name))) as Obj | undefined;
-    if (!data || !validateFile(scope, 'trigger_type', data)) continue;
+    if (!data || !validateLenient(scope, 'trigger_type', data)) continue;
     const record = makeTriggerType(scope, draft, data, file, 'triggers', []);
     if (record) {
       draft.trigger_types.push(record);
@@ -883,7 +906,7 @@ async function readSensors(draft: PackDraft, scan: PackScan): Promise<void> {
     const scope = new FileScope(scan, file);
     const data = (await readYamlFile(scope, join(dir, name))) as Obj | undefined;
     if (!data) continue;
-    if (!validateFile(scope, 'sensor', data) || !checkPackField(scope, data, draft.ref)) continue;
+    if (!validateLenient(scope, 'sensor', data) || !checkPackField(scope, data, draft.ref)) continue;
     const entryPoint = String(data.entry_point);
     const entryPointPath = resolve(dir, entryPoint);
     const ext = extname(entryPoint);

@@ -9,6 +9,7 @@ import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { RESERVED_PACK_REFS } from './schemas/index.js';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 
 export interface RegisterOptions {
   store: Store;
@@ -117,13 +118,22 @@ async function upsertByKey<T extends StoredRecord>(
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const prev = attempt === 1 && known !== undefined ? known : await coll.findOne(filter);
+    const next = build(prev?.id ?? newId());
+    // Every start registers every pack: unchanged records are not written again (on FerretDB,
+    // rewriting ~200 records made each restart take 10–20 s).
+    if (prev && sameContent(prev, next)) return;
     try {
-      await coll.replace(build(prev?.id ?? newId()));
+      await coll.replace(next);
       return;
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= 5) throw err;
     }
   }
+}
+
+/** Equal as stored: keys whose value is undefined are not stored, so they do not count. */
+function sameContent(stored: object, next: object): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(stored)), JSON.parse(JSON.stringify(next)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { outsideStoreGroup, whenDurable } from '../store/index.js';
 
 /**
  * Events use st2's names (`st2.execution__create`, `st2.execution.output__create`, …) so the SSE
@@ -38,9 +39,15 @@ export class EventBus {
 
   publish<P>(name: string, payload: P): void {
     const event: SquallEvent<P> = { name, payload, origin: this.origin, timestamp: new Date().toISOString() };
-    this.emitter.emit('event', event);
-    if (this.transport)
-      void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
+    // Records are on disk before their event is out (a store transaction defers it until then),
+    // and listeners act on their own, outside the publisher's transaction.
+    whenDurable(() =>
+      outsideStoreGroup(() => {
+        this.emitter.emit('event', event);
+        if (this.transport)
+          void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
+      }),
+    );
   }
 
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */

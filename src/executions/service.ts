@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
+import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
 import { splitRef } from '../names.js';
 import {
@@ -433,10 +434,21 @@ export class ExecutionService {
   }
 
   /** Moves an execution to `status`, refusing illegal transitions; returns the updated record. */
-  async setStatus(
+  setStatus(
     id: string,
     status: ExecutionStatus,
     extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] } = {},
+  ): Promise<ExecutionRecord> {
+    // A completion is one step: its claim, the status, and what completion sets off in the store
+    // (the action trigger's instance and job) are acknowledged together.
+    if (isCompleted(status)) return this.store.transaction(() => this.moveStatus(id, status, extra));
+    return this.moveStatus(id, status, extra);
+  }
+
+  private async moveStatus(
+    id: string,
+    status: ExecutionStatus,
+    extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] },
   ): Promise<ExecutionRecord> {
     const current = await this.get(id);
     if (extra.expect && !extra.expect.includes(current.status)) {
@@ -571,7 +583,7 @@ export class ExecutionService {
         env: {
           ST2_ACTION_PACK_NAME: action.pack,
           ST2_ACTION_EXECUTION_ID: id,
-          ST2_ACTION_API_URL: `${this.services.apiUrl}/api/v1`,
+          ST2_ACTION_API_URL: st2ApiUrl(this.services.config, this.services.apiUrl),
           ST2_ACTION_AUTH_TOKEN: token,
           SQUALL_API_URL: this.services.apiUrl,
           SQUALL_EXECUTION_ID: id,
@@ -591,6 +603,7 @@ export class ExecutionService {
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        commonLibs: this.services.config.packs.enable_common_libs === true,
         egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;
@@ -713,6 +726,8 @@ export class ExecutionService {
     overrides: Record<string, unknown> = {},
     delay?: number,
     extraContext: Record<string, unknown> = {},
+    /** The re-run's id, when the caller derives it (a retry taken over finds the first one's). */
+    rerunId?: string,
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
@@ -732,6 +747,7 @@ export class ExecutionService {
         : []),
     ];
     return this.request({
+      ...(rerunId ? { id: rerunId } : {}),
       action: original.action.ref,
       parameters: { ...params, ...overrides },
       context,

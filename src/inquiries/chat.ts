@@ -8,8 +8,9 @@ import {
   type RolesLookup,
 } from '../chatops/index.js';
 import { SquallError, errorMessage } from '../errors.js';
+import { getExecutionService } from '../executions/index.js';
 import type { Services } from '../service/index.js';
-import type { ExecutionRecord } from '../store/index.js';
+import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
 import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
 import type { InquirySchema, PropertySchema } from './schema.js';
 import { isInquiryPayload, signButtonPayload, verifyButtonPayload } from './signing.js';
@@ -193,13 +194,34 @@ export class InquiryChat implements InquiryPresenter {
     return this.originOf(inquiry);
   }
 
+  /**
+   * One prompt per inquiry, whichever process sees the pending event first; one killed after
+   * claiming it leaves the claim open for the sweep to take over (promptWork).
+   */
   async posted(inquiry: Inquiry): Promise<void> {
     const target = await this.targetOf(inquiry);
-    if (!target) return;
-    const adapter = this.adapters().get(target.adapter);
-    if (!adapter) return;
-    // One prompt per inquiry, whichever process sees the pending event first.
-    if (!(await this.services.store.claim(`inquiries:chat:${inquiry.id}`, `${process.pid}`))) return;
+    if (!target || !this.adapters().get(target.adapter)) return;
+    await doOnce(
+      this.services.store,
+      this.promptWork,
+      inquiry.id,
+      getExecutionService(this.services).workerId,
+    );
+  }
+
+  /** A taker posts only while the inquiry is pending and has no prompt stored yet. */
+  readonly promptWork: ClaimedWork = {
+    prefix: 'inquiries:chat:',
+    run: async (id) => {
+      const inquiry = (await this.services.store.inquiries.get(id)) as unknown as Inquiry | null;
+      if (!inquiry || inquiry.status !== 'pending' || inquiry.chat_prompt) return;
+      const target = await this.targetOf(inquiry);
+      const adapter = target && this.adapters().get(target.adapter);
+      if (target && adapter) await this.prompt(inquiry, target, adapter);
+    },
+  };
+
+  private async prompt(inquiry: Inquiry, target: ChatTarget, adapter: ChatAdapter): Promise<void> {
     const prompt = buildPrompt(inquiry, this.services.config.chatops.prefix);
     const buttons = prompt.choices.length > 0 && adapter.capabilities.buttons;
     const text = buttons

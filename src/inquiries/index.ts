@@ -4,6 +4,7 @@
  */
 import type { ChatAdapter } from '../chatops/index.js';
 import { SquallError } from '../errors.js';
+import { registerClaimedWork } from '../scale/index.js';
 import type { ExecutionService } from '../executions/index.js';
 import { kvSettings } from '../auth/index.js';
 import { loadOrCreateKey } from '../kv/index.js';
@@ -120,6 +121,7 @@ export function inquiriesSubsystem(
           deriveButtonKey(key),
         );
         chat.init();
+        registerClaimedWork(services, chat.promptWork);
         svc.setPresenter(chat);
         for (const adapter of adapters().values()) chat.attach(adapter);
       }

@@ -1,4 +1,5 @@
 import type { ExecutionService } from '../executions/index.js';
+import { registerClaimedWork } from '../scale/index.js';
 import type { Subsystem } from '../service/index.js';
 import { Notifier, type NotifyDelivery } from './notify.js';
 
@@ -24,6 +25,8 @@ export function notifierSubsystem(
     name: 'notifier',
     init(services) {
       notifier = new Notifier(services, executions, delivery);
+      // A claim a dead process left open is taken over by the sweep in whichever process lives.
+      registerClaimedWork(services, notifier.notifyWork);
     },
     start() {
       notifier!.start();

@@ -1,8 +1,9 @@
 import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.js';
 import { errorMessage } from '../errors.js';
 import { COMPLETED_STATUSES, FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
+import { idFor } from '../ids.js';
 import type { Services } from '../service/index.js';
-import type { ExecutionRecord } from '../store/index.js';
+import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
 import { traceHolding } from '../triggers/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 
@@ -84,22 +85,40 @@ export class Notifier {
     return this.services.logger.child({ component: 'notifier' });
   }
 
+  /**
+   * Notifies once per finished execution, whichever process sees the event first; one killed
+   * after claiming it leaves the claim open for the sweep to take over (notifyWork).
+   */
   async completed(id: string): Promise<void> {
     try {
-      if (!(await this.services.store.claim(`chatops:notify:${id}`, `${process.pid}`))) return;
-      const record = await this.executions().get(id);
-      const action = await this.services.store.actions.findOne({ ref: record.action.ref });
-      const notify = {
-        ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
-        ...((record.notify ?? {}) as Record<string, NotifyEntry>),
-      };
-      for (const { when, entry } of applicableNotify(notify, record.status)) {
-        for (const route of entry.routes ?? entry.channels ?? [])
-          await this.notifyRoute(record, route, entry, when);
-      }
+      // Most executions notify nobody: they take no claim.
+      if ((await this.notifications(await this.executions().get(id))).length === 0) return;
+      await doOnce(this.services.store, this.notifyWork, id, this.executions().workerId);
     } catch (err) {
       this.log().error({ err, execution: id }, 'notification of a finished execution failed');
     }
+  }
+
+  /** The notify triggers' instance ids are derived from the claim: a taker stores each once. */
+  readonly notifyWork: ClaimedWork = {
+    prefix: 'chatops:notify:',
+    run: async (id) => {
+      const record = await this.executions().get(id);
+      for (const { when, entry } of await this.notifications(record)) {
+        for (const route of entry.routes ?? entry.channels ?? [])
+          await this.notifyRoute(record, route, entry, when);
+      }
+    },
+  };
+
+  /** The notify entries of the action and the execution that apply to how it ended. */
+  private async notifications(record: ExecutionRecord): Promise<Array<{ when: string; entry: NotifyEntry }>> {
+    const action = await this.services.store.actions.findOne({ ref: record.action.ref });
+    const notify = {
+      ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
+      ...((record.notify ?? {}) as Record<string, NotifyEntry>),
+    };
+    return applicableNotify(notify, record.status);
   }
 
   private async notifyRoute(
@@ -133,6 +152,7 @@ export class Notifier {
     this.services.bus.publish('trigger.dispatch', {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
+      instanceId: idFor(`${this.notifyWork.prefix}${record.id}:${when}:${route}`),
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,

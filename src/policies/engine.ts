@@ -7,7 +7,14 @@ import {
   isCompleted,
 } from '../executions/index.js';
 import type { Services } from '../service/index.js';
-import { type ExecutionRecord, type PolicyRecord, claimOrTakeOver } from '../store/index.js';
+import {
+  type ExecutionRecord,
+  type PolicyRecord,
+  claimOrTakeOver,
+  doOnce,
+  type ClaimedWork,
+} from '../store/index.js';
+import { idFor } from '../ids.js';
 
 /**
  * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
@@ -128,38 +135,73 @@ export class PolicyEngine {
     }
   }
 
+  /**
+   * A retry is requested once per failed execution, whichever process completes it; one killed
+   * after claiming the retry leaves the claim open for the sweep to take over (retryWork).
+   */
   private async retry(execution: ExecutionRecord): Promise<void> {
+    if (!(await this.retryPlan(execution))) return;
+    await doOnce(this.services.store, this.retryWork, execution.id, this.executions().workerId);
+  }
+
+  /** The re-run's id is derived from the claim: a taker finds the one a dead owner requested. */
+  readonly retryWork: ClaimedWork = {
+    prefix: 'retry:',
+    run: async (id) => {
+      const { store } = this.services;
+      const rerunId = idFor(`retry:${id}`);
+      if (await store.executions.get(rerunId)) return;
+      const execution = await store.executions.get(id);
+      const plan = execution && (await this.retryPlan(execution));
+      if (!execution || !plan) return;
+      const rerun = await this.executions().rerun(
+        execution.id,
+        String(execution.context.user ?? 'stanley'),
+        {},
+        plan.delayMs,
+        {
+          policies: {
+            retry: {
+              retry_count: plan.count + 1,
+              applied_policy: plan.policy.ref,
+              original: plan.original,
+              previous: execution.id,
+            },
+          },
+        },
+        rerunId,
+      );
+      this.services.logger.info(
+        { execution: execution.id, retry: rerun.id, attempt: plan.count + 1, policy: plan.policy.ref },
+        'retry policy re-ran execution',
+      );
+    },
+  };
+
+  /** The retry policy that applies to a completed execution, if one does and has retries left. */
+  private async retryPlan(
+    execution: ExecutionRecord,
+  ): Promise<{ policy: PolicyRecord; count: number; original: string; delayMs: number } | undefined> {
     const retryOn =
       execution.status === 'failed' ? 'failure' : execution.status === 'timeout' ? 'timeout' : undefined;
-    if (!retryOn || execution.parent) return;
+    if (!retryOn || execution.parent) return undefined;
     const policy = (await this.forAction(execution.action.ref)).find(
       (p) =>
         p.policy_type === 'action.retry' && (p.parameters as { retry_on?: string })?.retry_on === retryOn,
     );
-    if (!policy) return;
+    if (!policy) return undefined;
     const params = policy.parameters as { max_retry_count?: number; delay?: number };
     const info = (
       execution.context.policies as
         { retry?: { retry_count: number; applied_policy: string; original?: string } } | undefined
     )?.retry;
     const count = info?.retry_count ?? 0;
-    if (count >= Number(params.max_retry_count ?? 2)) return;
-    if (!(await this.services.store.claim(`retry:${execution.id}`, this.executions().workerId))) return;
-    const original = info?.original ?? execution.id;
-    const rerun = await this.executions().rerun(
-      execution.id,
-      String(execution.context.user ?? 'stanley'),
-      {},
-      Number(params.delay ?? 0) * 1000,
-      {
-        policies: {
-          retry: { retry_count: count + 1, applied_policy: policy.ref, original, previous: execution.id },
-        },
-      },
-    );
-    this.services.logger.info(
-      { execution: execution.id, retry: rerun.id, attempt: count + 1, policy: policy.ref },
-      'retry policy re-ran execution',
-    );
+    if (count >= Number(params.max_retry_count ?? 2)) return undefined;
+    return {
+      policy,
+      count,
+      original: info?.original ?? execution.id,
+      delayMs: Number(params.delay ?? 0) * 1000,
+    };
   }
 }

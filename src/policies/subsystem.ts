@@ -1,6 +1,7 @@
 import type { ExecutionService } from '../executions/index.js';
 import type { Subsystem } from '../service/index.js';
 import { PolicyEngine } from './engine.js';
+import { registerClaimedWork } from '../scale/index.js';
 
 /** Policies need the executions service; `engine` is handed to executionsSubsystem as its `admit`. */
 export function policiesSubsystem(
@@ -13,6 +14,7 @@ export function policiesSubsystem(
     engine: () => engine!,
     init(services) {
       engine = new PolicyEngine(services, executions);
+      registerClaimedWork(services, engine.retryWork);
     },
     async start(services) {
       await engine!.reload();

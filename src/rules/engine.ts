@@ -78,8 +78,16 @@ export class RulesEngine {
     return updated;
   }
 
-  /** The `trigger.process` job. */
-  async process(id: string): Promise<void> {
+  /**
+   * The `trigger.process` job. Its writes (the instance's status, claims, trace entries, the
+   * executions and their run jobs, the enforcements) are issued in order and acknowledged
+   * together: one commit on the embedded store instead of one per write.
+   */
+  process(id: string): Promise<void> {
+    return this.store.transaction(() => this.processInstance(id));
+  }
+
+  private async processInstance(id: string): Promise<void> {
     const instance = await this.store.triggerInstances.get(id);
     if (!instance) {
       this.services.logger.warn({ trigger_instance: id }, 'trigger instance to process no longer exists');

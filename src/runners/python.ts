@@ -97,6 +97,8 @@ export const pythonScriptRunner: Runner = {
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const env = actionEnv(ctx, ctx.runnerParameters.env);
     env.PYTHONPATH = packPythonPath({
+      // st2's python runner: the pack's root lib/ only with [packs] enable_common_libs.
+      ...(ctx.commonLibs ? { commonLibDir: path.join(ctx.action.packDir, 'lib') } : {}),
       venvDir: ctx.venvDir,
       packLibDirs: [path.join(ctx.action.packDir, 'actions', 'lib')],
       shimDirs: [pythonShimDir()],

@@ -136,6 +136,8 @@ function venvSitePackages(venvDir: string): string[] {
 }
 
 export interface PackPythonPathOptions {
+  /** The pack's root `lib/` when st2's `enable_common_libs` is on: it goes before everything. */
+  commonLibDir?: string;
   venvDir?: string;
   /** The pack's own library folders (st2: `actions/lib`; sensors: `sensors/lib`…). */
   packLibDirs: string[];
@@ -152,6 +154,7 @@ export interface PackPythonPathOptions {
  */
 export function packPythonPath(opts: PackPythonPathOptions): string {
   return [
+    ...(opts.commonLibDir ? [opts.commonLibDir] : []),
     ...(opts.venvDir ? venvSitePackages(opts.venvDir) : []),
     ...opts.packLibDirs,
     ...opts.shimDirs,

@@ -73,6 +73,8 @@ export interface RunnerContext {
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */
   venvDir?: string;
+  /** st2's `[packs] enable_common_libs`: the pack's root `lib/` goes first on PYTHONPATH. */
+  commonLibs?: boolean;
   /**
    * Defaults for the remote-shell runners when the action sets no `username` / `private_key`
    * (st2's `[system_user] user` and `ssh_key_file`). Without them: the service's user and ~/.ssh keys.

@@ -1,5 +1,5 @@
 import type { Services } from '../service/index.js';
-import type { Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
+import type { ClaimRecord, Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
 import { deleteResult, resultRefOf } from './results.js';
 
 export const RETENTION_JOB = 'scale.retention';
@@ -13,6 +13,20 @@ export type RetentionReport = Record<string, number>;
 const cutoff = (days: number, now: number) => new Date(now - days * DAY_MS).toISOString();
 
 /**
+ * How long a claim outlives the work it guarded. Once that work is finished no one needs the
+ * claim but a racer still in flight (a redelivered job, a second process handling the same
+ * event, seconds behind), which must still lose it; minutes are plenty.
+ */
+export const FINISHED_CLAIMS_KEEP_MS = 10 * 60_000;
+
+/** Claims of work done once and marked done (store/claims.ts doOnce). */
+const DONE_ONCE_PREFIXES = ['retry:', 'chatops:notify:', 'inquiries:chat:'];
+/** Claims about one execution (`<prefix><execution id>:…`): its runs, its completion, its repairs. */
+const EXECUTION_PREFIXES = ['execution:', 'recover:', 'requeue:'];
+/** The subject of a claim `<family>:<id>:…`. */
+const subjectOf = (claim: ClaimRecord) => claim.id.split(':')[1];
+
+/**
  * st2's garbage collector: deletes records older than their `retention.*_days` (0 = keep
  * forever), and the oldest completed executions beyond `retention.executions_max_count`, in batches of `retention.batch_size` with `retention.batch_pause_ms`
  * between them, so a collection of millions never holds the database for long.
@@ -22,20 +36,6 @@ export class Retention {
 
   private get opts() {
     return this.services.config.retention;
-  }
-
-  enabled(): boolean {
-    const o = this.opts;
-    return [
-      o.executions_days,
-      o.execution_output_days,
-      o.trigger_instances_days,
-      o.rule_enforcements_days,
-      o.traces_days,
-      o.tokens_days,
-      o.inquiries_days,
-      o.executions_max_count,
-    ].some((d) => d > 0);
   }
 
   /** One full pass; returns how many records of each kind it deleted. */
@@ -106,9 +106,78 @@ export class Retention {
         id: { $lt: idAt(now - o.inquiries_days * DAY_MS) },
       });
     }
+    const claims = await this.collectClaims(now);
+    if (claims > 0) report.claims = claims;
     const total = Object.values(report).reduce((a, b) => a + b, 0);
     if (total > 0) this.services.logger.info({ deleted: report }, 'retention: deleted old records');
     return report;
+  }
+
+  /**
+   * Claims whose work is finished (a claim is taken per webhook delivery, rule enforcement, run
+   * and completion, so they would otherwise grow with every event). Each family is collected
+   * when what it guards can no longer happen twice without it; the rest (leases, concurrency
+   * slots, inquiry decisions, timer ticks, which the timer engine collects) is left alone. Runs
+   * whatever the history limits say: claims are bookkeeping, not history.
+   */
+  private async collectClaims(now: number): Promise<number> {
+    const { store } = this.services;
+    const finished = new Date(now - FINISHED_CLAIMS_KEEP_MS).toISOString();
+    let deleted = 0;
+    for (const prefix of DONE_ONCE_PREFIXES)
+      deleted += await this.claimFamily(prefix, finished, async (rows) =>
+        rows.filter((c) => c.done_at !== undefined && c.done_at < finished),
+      );
+    // An execution that left the live register is completed: a late run job finds it so and
+    // does nothing, and its status no longer changes.
+    for (const prefix of EXECUTION_PREFIXES)
+      deleted += await this.claimFamily(prefix, finished, async (rows) => {
+        const ids = [...new Set(rows.map(subjectOf))];
+        const live = new Set(
+          (await store.liveExecutions.find({ id: { $in: ids } }, { projection: { id: 1 } })).map((e) => e.id),
+        );
+        return rows.filter((c) => !live.has(subjectOf(c)));
+      });
+    // A rule's enforcement for an instance: once the instance left the pending register it is
+    // processed, and the rules engine never processes it again.
+    deleted += await this.claimFamily('rule_enforcement:', finished, async (rows) => {
+      const ids = [...new Set(rows.map(subjectOf))];
+      const pending = new Set(
+        (await store.pendingInstances.find({ id: { $in: ids } }, { projection: { id: 1 } })).map((e) => e.id),
+      );
+      return rows.filter((c) => !pending.has(subjectOf(c)));
+    });
+    // A webhook delivery id dedupes (the first answer is given again) while its trigger
+    // instances are kept; after that a redelivery is a new event anyway.
+    const days = this.opts.trigger_instances_days;
+    if (days > 0) deleted += await this.claimFamily('webhook:', cutoff(days, now), async (rows) => rows);
+    return deleted;
+  }
+
+  /** Deletes the claims under `prefix` taken before `before` that `collectable` picks, batch by batch. */
+  private async claimFamily(
+    prefix: string,
+    before: string,
+    collectable: (rows: ClaimRecord[]) => Promise<ClaimRecord[]>,
+  ): Promise<number> {
+    const { store } = this.services;
+    const { batch_size: size, batch_pause_ms: pause } = this.opts;
+    let after = prefix;
+    let deleted = 0;
+    for (;;) {
+      // By id, so that claims kept (still needed) are not read again by the next batch.
+      const rows = await store.claims.find(
+        { id: { $gt: after, $lt: prefix + '\uffff' }, claimed_at: { $lt: before } },
+        { limit: size, sort: { id: 1 } },
+      );
+      if (rows.length === 0) return deleted;
+      // A breaking ticket (store/claims.ts) is its breaker's to remove.
+      const gone = (await collectable(rows.filter((c) => !c.id.includes('#breaking:')))).map((c) => c.id);
+      if (gone.length) deleted += await store.claims.deleteMany({ id: { $in: gone } });
+      if (rows.length < size) return deleted;
+      after = rows[rows.length - 1].id;
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    }
   }
 
   private async batches<T extends StoredRecord>(

@@ -2,7 +2,8 @@ import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
-import { SWEEP_JOB, sweepScheduled } from './sweep.js';
+import { SWEEP_JOB, sweepClaimedWork, sweepScheduled } from './sweep.js';
+import { getExecutionService } from '../executions/index.js';
 import { sweepPendingInstances } from '../triggers/index.js';
 
 /**
@@ -12,6 +13,7 @@ import { sweepPendingInstances } from '../triggers/index.js';
 export function scaleSubsystem(): Subsystem {
   let retention: Retention | undefined;
   let onRejection: ((reason: unknown) => void) | undefined;
+  let claimedWorkTimer: NodeJS.Timeout | undefined;
   return {
     name: 'scale',
     routes: scaleRoutes(),
@@ -42,22 +44,38 @@ export function scaleSubsystem(): Subsystem {
       };
       process.on('unhandledRejection', onRejection);
       if (hasRole(services.config, 'api')) await queueDepth(services).start();
-      if (retention?.enabled())
-        await services.scheduler.every(
-          services.config.retention.check_every_ms,
-          RETENTION_JOB,
-          { kind: 'retention' },
-          { name: RETENTION_JOB },
-        );
-      else await services.scheduler.cancel({ name: RETENTION_JOB });
+      // Always scheduled: with every history limit off it still collects finished claims.
+      await services.scheduler.every(
+        services.config.retention.check_every_ms,
+        RETENTION_JOB,
+        { kind: 'retention' },
+        { name: RETENTION_JOB },
+      );
       await services.scheduler.every(
         services.config.executions.check_every_ms,
         SWEEP_JOB,
         { kind: 'sweep' },
         { name: SWEEP_JOB },
       );
+      // In every process, not as a job that any one process picks up: only a process that
+      // declared a kind of work (chat, policies) can do it. No owner is dead before
+      // dead_after_ms: looking more often would find nothing more.
+      const owner = () => getExecutionService(services).workerId;
+      let sweeping = false;
+      claimedWorkTimer = setInterval(
+        () => {
+          if (sweeping) return;
+          sweeping = true;
+          sweepClaimedWork(services, owner)
+            .catch((err: unknown) => services.logger.warn({ err }, 'sweep of claimed work failed'))
+            .finally(() => (sweeping = false));
+        },
+        Math.max(services.config.executions.check_every_ms, services.config.executions.dead_after_ms),
+      );
+      claimedWorkTimer.unref();
     },
     stop(services: Services) {
+      if (claimedWorkTimer) clearInterval(claimedWorkTimer);
       if (onRejection) process.off('unhandledRejection', onRejection);
       queueDepth(services).stop();
     },

@@ -1,5 +1,5 @@
 import type { Services } from '../service/index.js';
-import type { ExecutionRecord } from '../store/index.js';
+import { type ExecutionRecord, resumeClaimedWork, type ClaimedWork } from '../store/index.js';
 import { liveExecutions } from '../executions/index.js';
 
 export const SWEEP_JOB = 'scale.sweep';
@@ -85,4 +85,38 @@ function lastScheduledAt(execution: ExecutionRecord): string | undefined {
   const log = Array.isArray(execution.log) ? execution.log : [];
   for (let i = log.length - 1; i >= 0; i--) if (log[i].status === 'scheduled') return log[i].timestamp;
   return undefined;
+}
+
+const claimedWorks = new WeakMap<Services, Map<string, ClaimedWork>>();
+
+/**
+ * Declares work this process does once per claim (store/claims.ts doOnce), so that the claims a
+ * dead process left open are taken over here (sweepClaimedWork). Returns the work, for doOnce.
+ */
+export function registerClaimedWork(services: Services, work: ClaimedWork): ClaimedWork {
+  let works = claimedWorks.get(services);
+  if (!works) claimedWorks.set(services, (works = new Map()));
+  works.set(work.prefix, work);
+  return work;
+}
+
+/**
+ * Takes over and does the claimed work (retries, chat notifications and prompts) whose owner died
+ * between claiming and finishing it. Every process runs it for the work it declared (a process
+ * without chat cannot post a chat message), every `executions.check_every_ms`.
+ */
+export async function sweepClaimedWork(services: Services, owner: () => string): Promise<string[]> {
+  const works = claimedWorks.get(services);
+  if (!works?.size) return [];
+  const report = await resumeClaimedWork(
+    services.store,
+    works.values(),
+    owner(),
+    services.config.executions.dead_after_ms,
+  );
+  for (const { key, err } of report.failed)
+    services.logger.error({ err, claim: key }, 'sweep: work taken over from a dead process failed');
+  if (report.resumed.length)
+    services.logger.warn({ claims: report.resumed }, 'sweep: did the claimed work of a dead process');
+  return report.resumed;
 }

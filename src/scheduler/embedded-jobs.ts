@@ -88,6 +88,11 @@ function selectorSql(options: Selector): { where: string; params: Array<string |
  * semantics (lock by lockedAt, single and unique jobs). Each job is a row whose columns hold what
  * the scheduler filters and orders by, beside the whole job; a lock is a select and an update in
  * one synchronous transaction, so it is atomic by construction.
+ *
+ * A new job is acknowledged once it is on disk. Locks, run states and the removal of a finished
+ * job are written in order but not waited for (writeInOrder): the next acknowledged write carries
+ * them to disk, and a crash that loses one only makes a job run again, which every job handler
+ * takes (each claims its step), and frees a dead process's lock at once instead of after its lifetime.
  */
 export class EmbeddedJobRepository implements JobRepository {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -195,7 +200,7 @@ export class EmbeddedJobRepository implements JobRepository {
   }
 
   removeJobs(options: Parameters<JobRepository['removeJobs']>[0]): Promise<number> {
-    return this.database.write(() => {
+    return this.database.writeInOrder(() => {
       const docs = this.selected(options as Selector);
       const del = this.statement(`DELETE FROM ${JOBS_TABLE} WHERE id = ?`);
       for (const d of docs) del.run(String(d._id));
@@ -265,7 +270,7 @@ export class EmbeddedJobRepository implements JobRepository {
       lastFinishedAt: job.lastFinishedAt ? new Date(job.lastFinishedAt) : null,
       lastModifiedBy: options?.lastModifiedBy ?? null,
     };
-    return this.database.write(() => {
+    return this.database.writeInOrder(() => {
       const docs = this.rows('id = ? AND name = ?', [String(job._id), job.name]);
       if (docs.length !== 1) {
         throw new Error(
@@ -279,7 +284,7 @@ export class EmbeddedJobRepository implements JobRepository {
   lockJob(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<JobParameters | undefined> {
     if (!job._id) return Promise.resolve(undefined);
     const next = job.nextRunAt ? new Date(job.nextRunAt).getTime() : null;
-    return this.database.write(() => {
+    return this.database.writeInOrder(() => {
       const [doc] = this.rows(
         'id = ? AND name = ? AND locked_at IS NULL AND disabled = 0 AND next_run_at IS ?',
         [String(job._id), job.name, next],
@@ -293,14 +298,14 @@ export class EmbeddedJobRepository implements JobRepository {
 
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
-    await this.database.write(() => {
+    await this.database.writeInOrder(() => {
       this.change(this.rows('id = ? AND next_run_at IS NOT NULL', [String(job._id)]), { lockedAt: null });
     });
   }
 
   async unlockJobs(jobIds: string[]): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.database.write(() => {
+    await this.database.writeInOrder(() => {
       this.change(this.selected({ ids: jobIds }), { lockedAt: null });
     });
   }
@@ -312,7 +317,7 @@ export class EmbeddedJobRepository implements JobRepository {
     now: Date | undefined,
     options?: { lastModifiedBy?: string },
   ): Promise<JobParameters | undefined> {
-    return this.database.write(() => {
+    return this.database.writeInOrder(() => {
       const [doc] = this.rows(
         `name = ? AND disabled = 0 AND ((locked_at IS NULL AND next_run_at <= ?) OR locked_at <= ?)`,
         [jobName, nextScanAt.getTime(), lockDeadline.getTime()],

@@ -1,7 +1,7 @@
 import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
-import type { Store } from '../store/index.js';
+import { type Store, outsideStoreGroup } from '../store/index.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 
@@ -41,6 +41,16 @@ export interface SchedulerOptions {
 }
 
 /**
+ * A job created inside a store transaction is processed outside it: its handler's writes are
+ * acknowledged on disk, not merely run (the in-memory channel calls the processor at once).
+ */
+function outsideGroups(channel: NotificationChannel): NotificationChannel {
+  const publish = channel.publish.bind(channel);
+  channel.publish = (notification) => outsideStoreGroup(() => publish(notification));
+  return channel;
+}
+
+/**
  * Agenda on either store. Every durable background step (running an execution, advancing a
  * workflow, firing a timer, expiring an inquiry) is an Agenda job defined through here, so it
  * survives restarts and, on MongoDB, is shared between processes.
@@ -59,7 +69,7 @@ export class Scheduler {
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
-      notificationChannel: options.notificationChannel ?? new InMemoryNotificationChannel(),
+      notificationChannel: outsideGroups(options.notificationChannel ?? new InMemoryNotificationChannel()),
       processEvery: options.processEveryMs ?? 5000,
       maxConcurrency: options.maxConcurrency ?? 50,
       defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
@@ -92,16 +102,15 @@ export class Scheduler {
 
   define<D>(name: string, handler: JobHandler<D>, options: DefineOptions = {}): void {
     const logger = this.options.logger;
-    let running = 0;
     this.agenda.define<D>(
       name,
       async (job: Job<D>) => {
+        const running = this.going.get(name) ?? 0;
         if (options.skipWhileRunning && running > 0) {
           logger.warn({ job: name }, 'job skipped: its previous run is still going');
           return;
         }
-        running++;
-        this.going.set(name, running);
+        this.going.set(name, running + 1);
         const keepLocked = options.lockLifetimeMs
           ? keepLockWhileRunning(job, options.lockLifetimeMs, logger)
           : undefined;
@@ -111,8 +120,7 @@ export class Scheduler {
           logger.error({ err, job: name, jobId: String(job.attrs._id) }, 'job failed');
           throw err;
         } finally {
-          running--;
-          this.going.set(name, running);
+          this.going.set(name, (this.going.get(name) ?? 1) - 1);
           this.lastEnded.set(name, Date.now());
           if (keepLocked) clearInterval(keepLocked);
         }
@@ -171,7 +179,10 @@ export class Scheduler {
   }
 
   async cancel(query: { name?: string; data?: unknown }): Promise<number> {
-    return this.agenda.cancel(query as never);
+    const removed = await this.agenda.cancel(query as never);
+    // The embedded repository does not wait for removals to reach the disk; this caller does.
+    await this.options.store.sync();
+    return removed;
   }
 
   async start(): Promise<void> {

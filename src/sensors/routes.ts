@@ -45,6 +45,56 @@ export function sensorRoutes(hostOf: (services: Services) => SensorHost) {
     });
     router.add({
       method: 'get',
+      path: '/api/v1/stats/sensors',
+      summary:
+        'Sensor health: enabled and disabled sensors (store), and the state of the sensor processes this Squall process runs',
+      tag: 'stats',
+      response: {
+        type: 'object',
+        properties: {
+          total: { type: 'integer' },
+          enabled: { type: 'integer' },
+          runs_sensors: { type: 'boolean', description: 'This process has the sensors role.' },
+          states: {
+            type: 'object',
+            additionalProperties: { type: 'integer' },
+            description: 'Sensor processes here per state (running, backoff, …).',
+          },
+          failing: {
+            type: 'array',
+            description: 'Sensors here that crashed and wait to restart, or restarted in a row.',
+            items: {
+              type: 'object',
+              properties: {
+                ref: { type: 'string' },
+                state: { type: 'string' },
+                restarts_in_a_row: { type: 'integer' },
+              },
+              required: ['ref', 'state', 'restarts_in_a_row'],
+            },
+          },
+        },
+        required: ['total', 'enabled', 'runs_sensors', 'states', 'failing'],
+      },
+      handler: async ({ req }) => {
+        authorize(services, req, 'sensor_type_list');
+        const rows = await services.store.sensors.group({}, { by: { enabled: { field: 'enabled' } } });
+        const here = hasRole(services.config, 'sensors') ? hostOf(services).statuses() : [];
+        const states: Record<string, number> = {};
+        for (const s of here) states[s.state] = (states[s.state] ?? 0) + 1;
+        return {
+          total: rows.reduce((n, r) => n + r.count, 0),
+          enabled: rows.filter((r) => r.key.enabled === true).reduce((n, r) => n + r.count, 0),
+          runs_sensors: hasRole(services.config, 'sensors'),
+          states,
+          failing: here
+            .filter((s) => s.state === 'backoff' || s.restarts_in_a_row > 0)
+            .map((s) => ({ ref: s.ref, state: s.state, restarts_in_a_row: s.restarts_in_a_row })),
+        };
+      },
+    });
+    router.add({
+      method: 'get',
       path: '/api/v1/sensortypes/:ref_or_id/status',
       summary:
         "A sensor's process in this Squall process: state, pid, restarts, last exit, recent output; held_by: the Squall process running it",

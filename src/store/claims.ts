@@ -97,3 +97,84 @@ export async function claimOrTakeOver(
   if (await store.claim(key, owner)) return { claimed: true, from: held.owner };
   return { claimed: false, holder: await store.claims.get(key) };
 }
+
+/**
+ * Work that one process does once for a claim key, taken over when its owner dies before it is
+ * done. `run` gets the key without its prefix; it must be safe to repeat (a taker cannot know how
+ * far a dead owner got): what it stores has ids derived from the key.
+ */
+export interface ClaimedWork {
+  /** The claim keys of this work: `<prefix><subject>`. */
+  prefix: string;
+  run(subject: string): Promise<void>;
+}
+
+/** Marks the claim's work done: the claim stays, so a late caller still loses it, until collected. */
+export async function finishClaim(store: Store, key: string, owner: string): Promise<void> {
+  await store.claims.updateOne({ id: key, owner }, { $set: { done_at: new Date().toISOString() } });
+}
+
+/**
+ * Claims `work` for `subject` and does it, unless another caller claimed it first; true when this
+ * caller did it. A failed run is done too (its error is the caller's to log): only a process that
+ * dies between claiming and finishing leaves the claim open, for resumeClaimedWork to take over.
+ */
+export async function doOnce(
+  store: Store,
+  work: ClaimedWork,
+  subject: string,
+  owner: string,
+): Promise<boolean> {
+  const key = work.prefix + subject;
+  if (!(await store.claim(key, owner))) return false;
+  try {
+    await work.run(subject);
+  } finally {
+    await finishClaim(store, key, owner);
+  }
+  return true;
+}
+
+export interface ResumeReport {
+  /** Keys taken over from gone owners and done here. */
+  resumed: string[];
+  /** Keys taken over whose work failed here (logged by the caller). */
+  failed: Array<{ key: string; err: unknown }>;
+}
+
+/**
+ * Takes over the claims of `works` left open (claimed, never finished) by owners that are gone,
+ * and does their work: one taker per claim (claimOrTakeOver). Claims younger than `ttlMs` are
+ * skipped: their owner cannot be known dead yet.
+ */
+export async function resumeClaimedWork(
+  store: Store,
+  works: Iterable<ClaimedWork>,
+  owner: string,
+  ttlMs: number,
+): Promise<ResumeReport> {
+  const report: ResumeReport = { resumed: [], failed: [] };
+  const before = new Date(Date.now() - ttlMs).toISOString();
+  for (const work of works) {
+    // By key only (an index range on both stores): a family holds its open claims and the
+    // done ones of the last minutes (store retention collects them).
+    const open = await store.claims.find({
+      id: { $gte: work.prefix, $lt: work.prefix + '\uffff' },
+      done_at: { $exists: false },
+    });
+    for (const claim of open) {
+      if (claim.claimed_at >= before || claim.id.includes('#breaking:')) continue;
+      const got = await claimOrTakeOver(store, claim.id, owner, { ttlMs });
+      if (!got.claimed) continue;
+      try {
+        await work.run(claim.id.slice(work.prefix.length));
+        report.resumed.push(claim.id);
+      } catch (err) {
+        report.failed.push({ key: claim.id, err });
+      } finally {
+        await finishClaim(store, claim.id, owner);
+      }
+    }
+  }
+  return report;
+}

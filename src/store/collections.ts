@@ -42,6 +42,10 @@ export const COLLECTIONS = {
       { fields: { 'action.ref': 1 } },
       { fields: { parent: 1 } },
       { fields: { 'context.user': 1 } },
+      // History's rule filter and the dashboard's link from a rule.
+      { fields: { 'rule.ref': 1 } },
+      // History's default list: top-level executions (no parent), newest first, and their count.
+      { fields: { parent: 1, start_timestamp: -1 }, presence: true },
     ],
     opaque: ['result', 'parameters', 'liveaction'],
   },
@@ -96,8 +100,11 @@ export const COLLECTIONS = {
   liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1 } }] },
   /** Trigger instances stored but not yet processed, so a sweep finds those whose job was lost. */
   pendingInstances: { name: 'pending_instances', indexes: [{ fields: { since: 1 } }] },
-  /** `<kind>:<object id>` → the trace holding that component, so finding it is one read by id. */
-  traceComponents: { name: 'trace_components', indexes: [{ fields: { trace_id: 1 } }] },
+  /**
+   * `action_executions:<execution id>` and `trigger_instances:<instance id>` → the trace holding
+   * it, so finding it is one read by id. Indexed by start time for retention (nothing looks entries up by trace).
+   */
+  traceComponents: { name: 'trace_components', indexes: [{ fields: { start_timestamp: 1 } }] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
   testRecords: {

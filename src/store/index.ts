@@ -7,6 +7,7 @@ import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
 
 export * from './types.js';
+export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export type { CollectionKey } from './collections.js';
@@ -63,8 +64,11 @@ export interface Store {
    */
   sync(): Promise<void>;
   /**
-   * Commits the writes `fn` makes together (one transaction on the embedded store): the records of
-   * one step, such as an execution's status and its register entry. Runs `fn` as is on MongoDB.
+   * Acknowledges the writes `fn` makes together: the records of one step, such as an execution's
+   * status and its register entry, or a trigger instance, its trace entry and its job. On the
+   * embedded store they are issued in order without waiting for the disk (one commit, one fsync),
+   * the result resolves once all are on disk, and the events `fn` publishes go out only then.
+   * Runs `fn` as is on MongoDB.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** The underlying database, for Agenda's job repository. */
@@ -159,3 +163,6 @@ void _allListed;
 void COLLECTIONS;
 export type { StoredRecord };
 export { breakStaleClaim, claimIsStale, claimOrTakeOver, claimWorker } from './claims.js';
+export { outsideStoreGroup, whenDurable } from './scope.js';
+export { doOnce, resumeClaimedWork } from './claims.js';
+export type { ClaimedWork } from './claims.js';

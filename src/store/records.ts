@@ -202,4 +202,6 @@ export interface TraceComponentRecord extends StoredRecord {
 export interface ClaimRecord extends StoredRecord {
   owner: string;
   claimed_at: string;
+  /** Set when the claimed work is done (store/claims.ts doOnce): the claim is then collectable. */
+  done_at?: string;
 }

@@ -39,6 +39,8 @@ export interface Collection<T extends StoredRecord> {
   findOne(filter: Filter, options?: FindOptions): Promise<T | null>;
   find(filter?: Filter, options?: FindOptions): Promise<T[]>;
   count(filter?: Filter): Promise<number>;
+  /** The records matching `filter`, counted per group (in no particular order). */
+  group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]>;
   /**
    * Applies `update` to the first document matching `filter` and returns it as it is after the
    * update, or null when nothing matched. Not a mutual-exclusion primitive: MongoDB makes it
@@ -62,6 +64,11 @@ export interface IndexSpec {
    * embedded store, which indexes one scalar per record, matches such a field without its index.
    */
   multikey?: boolean;
+  /**
+   * The first field is indexed by whether it is there, not by its value: what `$exists` asks
+   * (History's top-level executions: `parent` missing, newest first). MongoDB indexes the field.
+   */
+  presence?: boolean;
 }
 
 export interface CollectionSpec {
@@ -72,4 +79,25 @@ export interface CollectionSpec {
    * allowed inside them, they cost nothing to copy, and they are never queried into.
    */
   opaque?: string[];
+}
+
+/**
+ * A count (and sums) per distinct combination of fields, computed where the records are (SQL
+ * GROUP BY, MongoDB's $group): a dashboard's figures cost one query, not a read of every record.
+ */
+export interface GroupSpec {
+  /**
+   * Output key → the stored field it groups by (dotted paths allowed). `prefix` keeps only the
+   * first n characters of a text value: an ISO-8601 time cut to 13 is its hour, to 10 its day.
+   */
+  by: Record<string, { field: string; prefix?: number }>;
+  /** Output name → a numeric field summed over each group (records without a number add 0). */
+  sum?: Record<string, string>;
+}
+
+export interface GroupRow {
+  /** The group's value of each `by` key; null for records without the field. */
+  key: Record<string, string | number | boolean | null>;
+  count: number;
+  sums: Record<string, number>;
 }

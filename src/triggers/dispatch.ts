@@ -98,6 +98,16 @@ export async function dispatchTrigger(
 ): Promise<TriggerInstanceRecord> {
   const resolved = await resolveTrigger(services, input.trigger);
   validateTriggerPayload(resolved.type, input.payload ?? {});
+  // The trace, the pending entry, the instance, its trace entry and its job: written in this
+  // order, acknowledged together (one commit on the embedded store).
+  return services.store.transaction(() => storeInstance(services, input, resolved));
+}
+
+async function storeInstance(
+  services: Services,
+  input: DispatchInput,
+  resolved: ResolvedTrigger,
+): Promise<TriggerInstanceRecord> {
   if (input.instanceId) {
     const stored = await services.store.triggerInstances.get(input.instanceId);
     if (stored) return processAgain(services, stored);

@@ -93,17 +93,24 @@ async function pushComponent(
     (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
   );
   if (listed) {
-    await indexComponent(services, current, kind, component.object_id);
+    if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
     return current;
   }
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
   if (updated) {
-    await indexComponent(services, updated, kind, component.object_id);
+    if (INDEXED_KINDS.has(kind)) await indexComponent(services, updated, kind, component.object_id);
     services.bus.publish('st2.trace__update', updated);
   }
   return updated;
 }
+
+/**
+ * Executions and trigger instances are looked up by component (traceHolding: an execution's
+ * trace for its children and its action trigger, the trace tree of an execution, instance or
+ * enforcement); rules never are, and an entry per rule was a write and ~100 bytes per event.
+ */
+const INDEXED_KINDS: ReadonlySet<TraceComponentKind> = new Set(['action_executions', 'trigger_instances']);
 
 const componentKey = (kind: TraceComponentKind, objectId: string) => `${kind}:${objectId}`;
 
@@ -121,10 +128,10 @@ async function indexComponent(
   await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
 }
 
-/** The newest trace holding this component, if any. */
+/** The newest trace holding this execution or trigger instance, if any. */
 export async function traceHolding(
   services: Services,
-  kind: TraceComponentKind,
+  kind: Exclude<TraceComponentKind, 'rules'>,
   objectId: string,
 ): Promise<TraceRecord | null> {
   // One read by id: a query into the traces' component arrays reads every trace on FerretDB, and

@@ -85,7 +85,7 @@ for (const target of TARGETS) {
       };
       const started: ServiceProcess[] = [];
       const start = async () => {
-        const p = await startServiceProcess([], env, 90_000);
+        const p = await startServiceProcess([], env, 180_000);
         started.push(p);
         return p;
       };
@@ -158,7 +158,10 @@ for (const target of TARGETS) {
           };
           const left = open.pending + open.processing + open.executions;
           if (left === 0) break;
-          if (left < fewest) [fewest, movedAt] = [left, Date.now()];
+          if (left < fewest) {
+            [fewest, movedAt] = [left, Date.now()];
+            console.log(JSON.stringify({ test: 'random-kill', store: target.kind, settling: open }));
+          }
           if (Date.now() - movedAt > STALL_MS) {
             const stuck = (
               await api(current.url, 'GET', `/api/v1/executions?status=${OPEN.join(',')}&limit=5`)
@@ -257,7 +260,7 @@ for (const target of TARGETS) {
         expect(wrong.slice(0, 20)).toEqual([]);
         expect(instances).toHaveLength(BURST);
         expect(executions).toHaveLength(BURST * MATCHING.length);
-      }, 900_000);
+      }, 1_500_000);
     },
   );
 }

@@ -87,8 +87,9 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
   page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
   page.on('requestfailed', (req) => {
     const reason = req.failure()?.errorText ?? 'failed';
-    // Leaving a page aborts its open event streams: that is not a failure.
-    if (reason.includes('ERR_ABORTED') && req.url().includes('/stream/')) return;
+    // Leaving a page aborts its open event streams and the reads it no longer needs (the page's
+    // AbortController, or the navigation): the client's choice, not a failure.
+    if (reason.includes('ERR_ABORTED') && (req.url().includes('/stream/') || req.method() === 'GET')) return;
     failedRequests.push(`${req.method()} ${req.url()}: ${reason}`);
   });
   page.on('response', (res) => {

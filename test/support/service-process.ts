@@ -16,10 +16,12 @@ export async function startServiceProcess(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 30_000,
+  /** Node options before the script, e.g. another `--import` (tsx is always loaded first). */
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/run.ts', 'start', '--port', '0', ...args],
+    ['--import', 'tsx', ...nodeArgs, 'src/cli/run.ts', 'start', '--port', '0', ...args],
     {
       cwd: ROOT,
       env: { ...process.env, SQUALL_LOG_FORMAT: 'json', ...env },

@@ -7,11 +7,15 @@ export const WRITE_TRANSCRIPTS = process.env.SQUALL_WRITE_TRANSCRIPTS === '1';
 
 /** Ids, ports and clock times vary per run; a transcript keeps only what a reader needs. */
 function stable(text: string): string {
-  return text
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
-    .replace(/\b[0-9a-f]{24}\b/g, '<execution-id>')
-    .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:<port>')
-    .replace(/\b\d\d:\d\d UTC\b/g, '<hh:mm> UTC');
+  return (
+    text
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/\b[0-9a-f]{24}\b/g, '<execution-id>')
+      .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:<port>')
+      .replace(/\b\d\d:\d\d UTC\b/g, '<hh:mm> UTC')
+      // A card's elapsed time ("· 0.4 s", "· 2 min 5 s").
+      .replace(/· (\d+ min )?\d+(\.\d)? s\b/g, '· <elapsed>')
+  );
 }
 
 /**

@@ -1,7 +1,9 @@
 import { NedbDatastore } from './nedb.js';
 import { ConflictError } from '../../errors.js';
 import { Codec } from '../codec.js';
+import { groupFields, reduceGroups } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 
@@ -125,6 +127,13 @@ export class EmbeddedCollection<T extends StoredRecord> implements Collection<T>
 
   async count(filter: Filter = {}): Promise<number> {
     return this.db.countAsync(nedbFilter(this.codec.filter(filter)));
+  }
+
+  /** nedb has no grouping: the matching records' grouped fields are read and folded here. */
+  async group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]> {
+    const projection = Object.fromEntries(groupFields(spec).map((f) => [f, 1 as const]));
+    const docs = (await this.db.findAsync(nedbFilter(this.codec.filter(filter)), projection)) as Doc[];
+    return reduceGroups(docs, spec);
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {

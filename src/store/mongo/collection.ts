@@ -4,7 +4,9 @@ import sift from 'sift';
 import { ConflictError } from '../../errors.js';
 import { SerialPerKey } from '../../serial.js';
 import { Codec } from '../codec.js';
+import { GroupReducer, groupFields } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 
@@ -50,6 +52,11 @@ export function splitById(filter: Doc): { id: string; rest: Doc } | undefined {
 const documentTurns = new SerialPerKey<string>();
 
 export interface MongoCollectionOptions {
+  /**
+   * The server is FerretDB. Its $group has neither $substrBytes nor a working $sum of a field, so
+   * a group with a prefix or a sum is folded here from a cursor over the fields it reads.
+   */
+  ferretdb?: boolean;
   /**
    * The server is FerretDB. It answers from an index only a filter that is exactly
    * `{_id: "<string>"}`; any other filter — `{_id, status}` included — reads and decodes every
@@ -152,6 +159,51 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
     const one = await this.byId(this.codec.filter(filter));
     if (one !== undefined) return one ? 1 : 0;
     return retrying(() => this.coll.countDocuments(this.codec.filter(filter)));
+  }
+
+  async group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]> {
+    const match = this.codec.filter(filter);
+    const keys = Object.entries(spec.by);
+    const sums = Object.entries(spec.sum ?? {});
+    if (this.options.ferretdb && (sums.length > 0 || keys.some(([, b]) => b.prefix !== undefined))) {
+      return retrying(async () => {
+        const reducer = new GroupReducer(spec);
+        const projection = Object.fromEntries(groupFields(spec).map((f) => [f, 1]));
+        for await (const doc of this.coll.find(match, { projection })) reducer.add(doc as Doc);
+        return reducer.rows();
+      });
+    }
+    const keyExpr = (field: string, prefix?: number) =>
+      prefix === undefined
+        ? `$${field}`
+        : {
+            $cond: [
+              { $eq: [{ $type: `$${field}` }, 'string'] },
+              { $substrBytes: [`$${field}`, 0, Math.trunc(prefix)] },
+              `$${field}`,
+            ],
+          };
+    const $group: Doc = {
+      _id: Object.fromEntries(keys.map(([, b], i) => [`k${i}`, keyExpr(b.field, b.prefix)])),
+      n: { $sum: 1 },
+    };
+    sums.forEach(([, field], i) => ($group[`s${i}`] = { $sum: `$${field}` }));
+    const rows = (await retrying(() =>
+      this.coll.aggregate([{ $match: match }, { $group }]).toArray(),
+    )) as Doc[];
+    return rows.map((r) => {
+      const id = (r._id ?? {}) as Doc;
+      return {
+        key: Object.fromEntries(
+          keys.map(([name], i) => {
+            const v = id[`k${i}`];
+            return [name, ['string', 'number', 'boolean'].includes(typeof v) ? (v as string) : null];
+          }),
+        ),
+        count: Number(r.n),
+        sums: Object.fromEntries(sums.map(([name], i) => [name, Number(r[`s${i}`] ?? 0)])),
+      };
+    });
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {

@@ -44,7 +44,7 @@ export class MongoDatabase {
   async collection<T extends StoredRecord>(spec: CollectionSpec): Promise<Collection<T>> {
     const model = this.model(spec);
     await model.createIndexes();
-    const options: MongoCollectionOptions = { idLookups: this.ferretdb };
+    const options: MongoCollectionOptions = { idLookups: this.ferretdb, ferretdb: this.ferretdb };
     return new MongoRepoCollection<T>(spec, model.collection as never, options);
   }
 

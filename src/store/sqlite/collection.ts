@@ -4,9 +4,11 @@ import { ConflictError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { Codec } from '../codec.js';
 import { guardRanges } from '../embedded/index.js';
+import { GroupReducer } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
+import type { GroupRow, GroupSpec } from '../types.js';
 import type { SqliteDatabase } from './database.js';
-import { indexedFields, orderBy, plan } from './query.js';
+import { fieldExpr, indexedFields, jsonPath, orderBy, plan } from './query.js';
 
 type Doc = Record<string, unknown>;
 
@@ -202,6 +204,60 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
       }
       return this.select(guarded).length;
     });
+  }
+
+  /**
+   * One GROUP BY over the rows the filter selects. A filter SQL cannot express exactly (unindexed
+   * fields, regexes) is matched row by row here and folded into groups as it goes.
+   */
+  async group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]> {
+    const guarded = guardRanges(this.codec.filter(filter));
+    const { where, params, exact } = plan(guarded, this.indexed);
+    if (!exact) {
+      return this.database.read(() => {
+        const reducer = new GroupReducer(spec);
+        const sql = `SELECT id, doc FROM ${this.table} WHERE ${where}`;
+        for (const row of this.statement(sql).iterate(...params) as IterableIterator<Row>) {
+          const doc = fromRow(row);
+          if (model.match(doc, guarded)) reducer.add(doc);
+        }
+        return reducer.rows();
+      });
+    }
+    const keys = Object.entries(spec.by);
+    const sums = Object.entries(spec.sum ?? {});
+    // `doc -> path` is the field as JSON text (so true stays true, not 1); NULL when missing.
+    const keyExprs = keys.map(([, { field, prefix }]) => {
+      const value = fieldExpr(field);
+      const json = field === '_id' ? 'json_quote(id)' : `doc -> ${jsonPath(field)}`;
+      return prefix === undefined
+        ? json
+        : `CASE WHEN typeof(${value}) = 'text' THEN json_quote(substr(${value}, 1, ${Math.trunc(prefix)})) ELSE ${json} END`;
+    });
+    const sumExprs = sums.map(
+      ([, field]) =>
+        `total(CASE WHEN json_type(doc, ${jsonPath(field)}) IN ('integer', 'real') THEN ${fieldExpr(field)} END)`,
+    );
+    const columns = [
+      ...keyExprs.map((e, i) => `${e} AS k${i}`),
+      'count(*) AS n',
+      ...sumExprs.map((e, i) => `${e} AS s${i}`),
+    ];
+    const groupBy = keys.length ? ` GROUP BY ${keys.map((_, i) => `k${i}`).join(', ')}` : '';
+    const sql = `SELECT ${columns.join(', ')} FROM ${this.table} WHERE ${where}${groupBy}`;
+    const rows = (await this.database.readAside(sql, params)) as Record<string, string | number | null>[];
+    return rows
+      .filter((r) => Number(r.n) > 0)
+      .map((r) => ({
+        key: Object.fromEntries(
+          keys.map(([name], i) => {
+            const v = r[`k${i}`] === null ? null : (JSON.parse(String(r[`k${i}`])) as unknown);
+            return [name, typeof v === 'object' ? null : (v as string | number | boolean)];
+          }),
+        ),
+        count: Number(r.n),
+        sums: Object.fromEntries(sums.map(([name], i) => [name, Number(r[`s${i}`])])),
+      }));
   }
 
   updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -6,9 +5,10 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
+import { activeGroup, storeGroup, type StoreGroup } from '../scope.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { SqliteCollection } from './collection.js';
-import { fieldExpr } from './query.js';
+import { fieldExpr, indexExpr } from './query.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -80,9 +80,9 @@ export class SqliteDatabase {
   private open = false;
   private readonly tables = new Set<string>();
   private closed = false;
-  /** Set inside transaction(): writes resolve at once, and the commit waits for the scope. */
-  private readonly scope = new AsyncLocalStorage<true>();
-  private held = 0;
+  /** total_changes() when this turn's transaction began: a commit that changed nothing needs no fsync. */
+  private changesAtBegin = 0;
+  private totalChanges!: BetterSqlite3.Statement;
   /**
    * PRAGMA quick_check over the whole file: done before opening when the file is small, otherwise
    * on a worker thread, so start-up does not grow with the history. Rejects with STORE_CORRUPT.
@@ -98,6 +98,13 @@ export class SqliteDatabase {
   private syncing?: Waiter[];
   private walFd?: number;
   private failed?: Error;
+  /** The worker thread of readAside(), started on first use. */
+  private aside?: Worker;
+  private readonly asideWaiting = new Map<
+    number,
+    { resolve(rows: unknown[]): void; reject(err: unknown): void }
+  >();
+  private asideNext = 0;
   /** How the WAL is fsync'd: replaced in tests to inject a failing disk. */
   fsync: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void = fsync;
 
@@ -118,6 +125,7 @@ export class SqliteDatabase {
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = OFF');
       this.savepoint = this.db.transaction((op: () => unknown) => op());
+      this.totalChanges = this.db.prepare('SELECT total_changes() AS n');
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
@@ -162,8 +170,8 @@ export class SqliteDatabase {
     for (const index of spec.indexes) {
       if (index.multikey) continue;
       const fields = Object.keys(index.fields);
-      const name = quoteName(`${spec.name}__${fields.join('__')}`);
-      const exprs = fields.map((f) => `${fieldExpr(f)}${index.fields[f] < 0 ? ' DESC' : ''}`);
+      const name = quoteName(`${spec.name}__${fields.join('__')}${index.presence ? '__presence' : ''}`);
+      const exprs = fields.map((f, i) => `${indexExpr(index, f, i)}${index.fields[f] < 0 ? ' DESC' : ''}`);
       const where = index.sparse
         ? ` WHERE ${fields.map((f) => `${fieldExpr(f)} IS NOT NULL`).join(' AND ')}`
         : '';
@@ -197,10 +205,82 @@ export class SqliteDatabase {
   }
 
   /**
+   * Runs a read-only statement on a second connection, in a worker thread: an aggregate over a
+   * large history (a dashboard's 30 days) takes seconds of SQLite's time, which on the main
+   * connection would stall every request and job of the process. It sees committed writes only
+   * (each write resolves once committed, so a caller's awaited writes are there).
+   */
+  readAside(sql: string, params: readonly (string | number)[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
+    const worker = (this.aside ??= this.startAside());
+    const id = this.asideNext++;
+    worker.ref();
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.asideWaiting.set(id, { resolve, reject });
+      worker.postMessage({ id, sql, params });
+    });
+  }
+
+  private startAside(): Worker {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.module);
+       const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+       db.pragma('cache_size = ' + workerData.cache);
+       db.pragma('busy_timeout = 5000');
+       parentPort.on('message', ({ id, sql, params }) => {
+         try { parentPort.postMessage({ id, rows: db.prepare(sql).all(...params) }); }
+         catch (err) { parentPort.postMessage({ id, error: String((err && err.message) || err), code: err && err.code }); }
+       });`,
+      {
+        eval: true,
+        workerData: {
+          module: require.resolve('better-sqlite3'),
+          file: this.file,
+          cache: this.db.pragma('cache_size', { simple: true }),
+        },
+      },
+    );
+    const settle = () => {
+      if (this.asideWaiting.size === 0) worker.unref();
+    };
+    worker.on('message', (m: { id: number; rows?: unknown[]; error?: string; code?: string }) => {
+      const waiter = this.asideWaiting.get(m.id);
+      this.asideWaiting.delete(m.id);
+      settle();
+      if (!waiter) return;
+      if (m.error === undefined) return waiter.resolve(m.rows ?? []);
+      const err = Object.assign(new Error(m.error), { code: m.code });
+      waiter.reject(isCorruption(err) ? corruptStore(this.file, m.error) : err);
+    });
+    worker.on('error', (err) => {
+      for (const w of this.asideWaiting.values()) w.reject(err);
+      this.asideWaiting.clear();
+      if (this.aside === worker) this.aside = undefined;
+    });
+    worker.unref();
+    return worker;
+  }
+
+  /**
    * Runs a write now, inside this turn's transaction, and resolves once that transaction is
    * committed to disk. A write that throws is undone alone, and rejects at once.
    */
   write<T>(op: () => T): Promise<T> {
+    return this.run(op, !activeGroup());
+  }
+
+  /**
+   * Runs a write now, inside this turn's transaction, and resolves as soon as it ran. It reaches
+   * the disk with its transaction, before any write issued after it is acknowledged (the WAL is
+   * one ordered log, and each fsync covers every frame before it): for bookkeeping whose loss in
+   * a crash only means a step is done again, such as the scheduler's job locks and states.
+   */
+  writeInOrder<T>(op: () => T): Promise<T> {
+    return this.run(op, false);
+  }
+
+  private run<T>(op: () => T, acknowledge: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
     if (this.failed) return Promise.reject(this.failed);
     let result: T;
@@ -210,28 +290,35 @@ export class SqliteDatabase {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.scope.getStore()) return Promise.resolve(result);
+    if (!acknowledge) return Promise.resolve(result);
     return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: () => resolve(result), reject }));
   }
 
   /**
-   * Commits every write `fn` makes in one transaction with the writes around it: none of them is
-   * on disk before all are, and the result resolves once they are. Inside, a write resolves as
-   * soon as it ran, so `fn` runs on without giving other work a turn: keep it to store calls.
-   * Not a rollback scope: a write that ran stays when a later one fails.
+   * Groups the writes `fn` makes: each resolves as soon as it ran, so `fn` runs on without waiting
+   * for the disk, and the result resolves once all of them are on disk. The writes reach the disk
+   * in the order they were issued (a crash keeps a prefix of them, as if each had been awaited);
+   * made in one event-loop turn, as store calls are, they share one commit and one fsync. Work
+   * `fn` only sets off (scheduled jobs: see outsideStoreGroup) is not part of the group, and the
+   * events it publishes are delivered once its writes are on disk (whenDurable).
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.scope.getStore()) return fn();
-    this.held++;
-    let result: T;
+    if (activeGroup()) return fn();
+    const group: StoreGroup = { active: true, deferred: [] };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      result = await this.scope.run(true, fn);
+      outcome = { ok: true, value: await storeGroup.run(group, fn) };
+    } catch (error) {
+      outcome = { ok: false, error };
     } finally {
-      this.held--;
-      if (this.held === 0 && this.open) setImmediate(() => this.commit());
+      group.active = false;
     }
+    // The writes that ran before a failure stay (this is not a rollback scope): they are
+    // committed, and announced, like the others.
     await this.sync();
-    return result;
+    for (const after of group.deferred) after();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   /** Resolves once every write issued so far is committed to disk. */
@@ -260,18 +347,20 @@ export class SqliteDatabase {
   private begin(): void {
     if (this.open) return;
     this.db.exec('BEGIN IMMEDIATE');
+    this.changesAtBegin = (this.totalChanges.get() as { n: number }).n;
     this.open = true;
     setImmediate(() => this.commit());
   }
 
-  private commit(force = false): void {
-    if (!this.open || (this.held > 0 && !force)) return;
+  private commit(): void {
+    if (!this.open) return;
     const waiters = this.waiters;
     this.waiters = [];
     this.open = false;
+    let changed: boolean;
     try {
+      changed = (this.totalChanges.get() as { n: number }).n !== this.changesAtBegin;
       this.db.exec('COMMIT');
-      this.commits++;
     } catch (err) {
       // The transaction is not on disk: every write of it fails, none is acknowledged.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -279,6 +368,15 @@ export class SqliteDatabase {
       for (const w of waiters) w.reject(failure);
       return;
     }
+    if (!changed) {
+      // Nothing to make durable (a lock that found no job): these writes wait only for the
+      // commits before them that are not on disk yet (the running fsync covers those it follows).
+      if (this.unsynced.length > 0) this.unsynced.push(...waiters);
+      else if (this.syncing) this.syncing.push(...waiters);
+      else for (const w of waiters) w.resolve();
+      return;
+    }
+    this.commits++;
     this.unsynced.push(...waiters);
     this.flush();
   }
@@ -332,7 +430,7 @@ export class SqliteDatabase {
 
   close(): void {
     if (this.closed) return;
-    this.commit(true);
+    this.commit();
     const pending = [...(this.syncing ?? []), ...this.unsynced.splice(0)];
     this.syncing = undefined;
     this.closed = true;
@@ -343,6 +441,9 @@ export class SqliteDatabase {
       this.fail(pending, err);
     } finally {
       if (this.walFd !== undefined) closeSync(this.walFd);
+      for (const w of this.asideWaiting.values()) w.reject(new Error(`the store ${this.file} is closed`));
+      this.asideWaiting.clear();
+      void this.aside?.terminate();
       this.db.close();
     }
   }

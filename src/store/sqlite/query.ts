@@ -1,4 +1,4 @@
-import type { CollectionSpec, SortSpec } from '../types.js';
+import type { CollectionSpec, IndexSpec, SortSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 type Bindable = string | number;
@@ -10,8 +10,23 @@ type Bindable = string | number;
  */
 export function fieldExpr(path: string): string {
   if (path === '_id') return 'id';
+  return `json_extract(doc, ${jsonPath(path)})`;
+}
+
+/** A stored field's JSON path as a SQL string literal: `'$."action"."ref"'`. */
+export function jsonPath(path: string): string {
   const segments = path.split('.').map((s) => `"${s.replace(/"/g, '""')}"`);
-  return `json_extract(doc, '$.${segments.join('.').replace(/'/g, "''")}')`;
+  return `'$.${segments.join('.').replace(/'/g, "''")}'`;
+}
+
+/** The SQL expression an index keeps for its `i`th field. */
+export function indexExpr(index: IndexSpec, field: string, i: number): string {
+  return index.presence && i === 0 ? presenceExpr(field) : fieldExpr(field);
+}
+
+/** NULL exactly when the field is missing (a stored null is 'null'): `$exists` in SQL. */
+export function presenceExpr(path: string): string {
+  return `json_type(doc, ${jsonPath(path)})`;
 }
 
 /** The fields this collection has a (scalar) index on: the only ones a filter is pushed down for. */
@@ -19,7 +34,9 @@ export function indexedFields(spec: CollectionSpec): Set<string> {
   const out = new Set<string>(['_id']);
   for (const index of spec.indexes) {
     if (index.multikey) continue;
-    for (const field of Object.keys(index.fields)) out.add(field);
+    Object.keys(index.fields).forEach((field, i) =>
+      out.add(index.presence && i === 0 ? `$exists:${field}` : field),
+    );
   }
   return out;
 }
@@ -57,6 +74,12 @@ export function plan(filter: Doc, indexed: Set<string>): Plan {
     for (const [key, value] of Object.entries(f)) {
       if (key === '$and' && Array.isArray(value)) {
         for (const part of value) visit(part as Doc);
+        continue;
+      }
+      const existsOnly =
+        !!value && typeof value === 'object' && Object.keys(value).length === 1 && '$exists' in value;
+      if (existsOnly && indexed.has(`$exists:${key}`) && typeof (value as Doc).$exists === 'boolean') {
+        add(`${presenceExpr(key)} IS ${(value as Doc).$exists ? 'NOT ' : ''}NULL`);
         continue;
       }
       if (key.startsWith('$') || !indexed.has(key)) {

@@ -15,11 +15,13 @@ import {
   Inquiries,
   Datastore,
   ChatLog,
+  Dashboard,
   Trace,
 } from './pages/index';
 import './styles.css';
 
 const NAV: [string, string][] = [
+  ['dashboard', 'Dashboard'],
   ['history', 'History'],
   ['actions', 'Actions'],
   ['rules', 'Rules'],
@@ -56,8 +58,10 @@ function StreamIndicator() {
 
 function Page() {
   const route = useRoute();
-  const [section = 'history', id, ...rest] = route.parts;
+  const [section = 'dashboard', id, ...rest] = route.parts;
   switch (section) {
+    case 'dashboard':
+      return <Dashboard />;
     case 'history':
       return id ? <ExecutionDetail id={id} key={id} /> : <History />;
     case 'actions':
@@ -123,7 +127,7 @@ function App() {
     });
   }, [load]);
 
-  const section = route.parts[0] ?? 'history';
+  const section = route.parts[0] ?? 'dashboard';
   if (error)
     return (
       <main className="centered">
@@ -143,7 +147,7 @@ function App() {
         Skip to content
       </a>
       <header className="topbar">
-        <a className="brand" href="#/history">
+        <a className="brand" href="#/dashboard">
           Squall
         </a>
         <nav aria-label="Main">

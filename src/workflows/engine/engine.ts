@@ -19,6 +19,7 @@ import {
   isCompleted,
   type ExecutionStatus,
 } from '../../executions/index.js';
+import { st2ApiUrl } from '../../config/index.js';
 import type { ParameterSpec, RunnerContext, RunnerResult } from '../../runners/index.js';
 import type { Services } from '../../service/index.js';
 import type { ActionRecord, ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
@@ -313,7 +314,7 @@ export class WorkflowEngine {
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
-      api_url: `${this.services.apiUrl}/api/v1`,
+      api_url: st2ApiUrl(this.services.config, this.services.apiUrl),
       api_user: c.api_user ?? c.user ?? null,
       pack: ctx.action.pack,
       source_channel: c.source_channel ?? null,

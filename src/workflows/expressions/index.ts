@@ -5,7 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
-import { evaluateYaql, parseYaql } from './yaql/index.js';
+import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
 import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
@@ -153,7 +153,12 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
       if (args.length === 0 || args[0] === undefined) return scope.item.value;
       const key = String(args[0]);
       const v = scope.item.value;
-      if (!v || typeof v !== 'object' || !(key in (v as Record<string, unknown>))) {
+      if (!v || typeof v !== 'object' || Array.isArray(v)) {
+        throw new SquallError('EXPRESSION_ITEM_UNDEFINED', 'Item is not type of collections.abc.Mapping.', {
+          key,
+        });
+      }
+      if (!(key in (v as Record<string, unknown>))) {
         throw new SquallError('EXPRESSION_ITEM_UNDEFINED', `Item does not have key "${key}".`, { key });
       }
       return (v as Record<string, unknown>)[key];
@@ -360,7 +365,8 @@ export function checkExpressionSyntax(
         problems.push({
           expression: m[0],
           language: 'yaql',
-          message: `Parse error: ${(err as Error).message}`,
+          message:
+            err instanceof YaqlSyntaxError ? err.yaqlMessage : `Parse error: ${(err as Error).message}`,
         });
       }
     }

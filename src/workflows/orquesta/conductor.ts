@@ -561,7 +561,8 @@ export class OrquestaConductor {
     if (!Array.isArray(items)) {
       throw new SquallError(
         'WORKFLOW_ITEMS_INVALID',
-        `The value of "${spec.with.expression}" is not type of list.`,
+        // orquesta's TypeError, which it logs as "TypeError: <message>".
+        `TypeError: The value of "${spec.with.expression}" is not type of list.`,
         { task_id: st.id, value: items },
       );
     }

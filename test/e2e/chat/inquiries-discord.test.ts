@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
 import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
@@ -39,6 +40,16 @@ for (const target of STORE_TARGETS) {
 
       /** Posts in the thread Discord starts from message `id` (the thread takes that id). */
       const inThread = (id: string) => (p: { channel_id: string }) => p.channel_id === id;
+      /** The run's card once it shows `text` (posted final when the run was quick, else edited). */
+      const finalCard = (thread: string, text: string) =>
+        waitFor(
+          () =>
+            discord
+              .channelMessages(thread)
+              .find((m) => m.author.id === discord.botUserId && textOf(m).includes(text)),
+          'the final card',
+          30_000,
+        );
 
       /** Says "!deploy <service>" and returns the command's thread and the Approve/Deny prompt in it. */
       async function startDeploy(service: string): Promise<{ thread: string; prompt: Posted; id: string }> {
@@ -88,11 +99,8 @@ for (const target of STORE_TARGETS) {
         expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
 
         await click(prompt, 'Approve', BOB);
-        const result = await discord.waitForPost(
-          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of api'),
-          30_000,
-        );
-        expect(textOf(result).trim()).toBe('Deploy of api succeeded: shipped api');
+        const result = await finalCard(thread, 'Deploy of api');
+        expect(textOf(result).trim()).toMatch(/\nDeploy of api succeeded: shipped api$/);
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toMatch(
           /Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/,
@@ -112,11 +120,8 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { thread, prompt, id } = await startDeploy('db');
         await click(prompt, 'Deny', BOB);
-        const result = await discord.waitForPost(
-          (p) => inThread(thread)(p) && textOf(p).includes('Deploy of db'),
-          30_000,
-        );
-        expect(textOf(result).trim()).toBe('Deploy of db succeeded: rollout of db called off');
+        const result = await finalCard(thread, 'Deploy of db');
+        expect(textOf(result).trim()).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toContain('❌ Denied by @bob · ');
         expect(edit.components).toEqual([]);

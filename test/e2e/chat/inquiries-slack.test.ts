@@ -32,6 +32,16 @@ for (const target of STORE_TARGETS) {
         (sl) => sl.addUser({ id: 'U0CAROL', name: 'carol' }),
       );
 
+      /** The run's card once it shows `text` (posted final when the run was quick, else edited). */
+      const finalCard = (ts: string, text: string) =>
+        waitFor(
+          () =>
+            slack
+              .thread(slack.defaultChannel, ts)
+              .find((m) => m.user === slack.botUserId && m.text.includes(text)),
+          'the final card',
+          30_000,
+        );
       const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
       const buttonsOf = (m: { blocks?: unknown[] }) =>
         ((m.blocks ?? []) as Block[]).filter((b) => b.type === 'actions');
@@ -71,11 +81,10 @@ for (const target of STORE_TARGETS) {
         expect(slack.posts.items.filter((p) => inThread(ts)(p) && /Sorry/.test(p.text))).toEqual([]);
 
         await slack.clickButton({ message_ts: prompt.ts, action_id: APPROVE, user: 'U0BOB' });
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of api'),
-          30_000,
+        const result = await finalCard(ts, '\nDeploy of api');
+        expect(result.text).toMatch(
+          /^✅ e2echat\.deploy · alice\n[\s\S]*\nDeploy of api succeeded: shipped api$/,
         );
-        expect(result.text).toBe('Deploy of api succeeded: shipped api');
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toMatch(/Deploy to production\?[\s\S]*\n✅ Approved by @bob · \d\d:\d\d UTC\s*$/);
         expect(buttonsOf(edit)).toEqual([]);
@@ -98,11 +107,8 @@ for (const target of STORE_TARGETS) {
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
         await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Deploy of db'),
-          30_000,
-        );
-        expect(result.text).toBe('Deploy of db succeeded: rollout of db called off');
+        const result = await finalCard(ts, '\nDeploy of db');
+        expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toContain('❌ Denied by @bob · ');
         expect(buttonsOf(edit)).toEqual([]);
@@ -143,12 +149,9 @@ for (const target of STORE_TARGETS) {
           15_000,
         );
         expect(thanks.text).toContain(`inquiry ${id}`);
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.startsWith('Change '),
-          30_000,
-        );
-        expect(result.text).toBe(
-          'Change succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
+        const result = await finalCard(ts, '\nChange ');
+        expect(result.text).toContain(
+          '\nChange succeeded: {"hosts": 3,"reason": "disk full","regions": ["eu","us"],"urgent": true}',
         );
         const audit = await squall.svc.services.store.audit.findOne({
           kind: 'inquiry.decision',

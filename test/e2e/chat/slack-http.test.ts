@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { SlackEmulator } from '../../emulators/slack/index.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, waitFor } from '../../support/wait.js';
 import { quietLogger, startChatSquall } from './harness.js';
 
 describe('Slack HTTP mode (Events API) end to end (embedded)', () => {
@@ -29,11 +29,27 @@ describe('Slack HTTP mode (Events API) end to end (embedded)', () => {
 
   it('runs a signed channel command and a signed slash command', async () => {
     const ts = await slack.userSays({ text: '!echo over http' });
-    await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said over http'), 15_000);
+    await waitFor(
+      // The card's current state (posted final when the run was quick, else edited).
+      () =>
+        slack
+          .thread(slack.defaultChannel, ts)
+          .some((m) => m.user === slack.botUserId && m.text.includes('said over http')),
+      'the final card',
+      15_000,
+    );
     const ack = await slack.slashCommand({ command: '/squall', text: 'echo http slash' });
     expect(ack.status).toBe(200);
     const root = await slack.waitForPost((p) => p.text.includes('ran /squall echo http slash'));
-    await slack.waitForPost((p) => p.thread_ts === root.ts && p.text.includes('said http slash'), 15_000);
+    await waitFor(
+      // The card's current state (posted final when the run was quick, else edited).
+      () =>
+        slack
+          .thread(slack.defaultChannel, root.ts)
+          .some((m) => m.user === slack.botUserId && m.text.includes('said http slash')),
+      'the final card',
+      15_000,
+    );
   });
 
   it('answers a bad signature and a stale timestamp with 401 and executes nothing', async () => {

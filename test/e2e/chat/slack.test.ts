@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { SlackEmulator } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { useSlackSquall, type ChatSquall } from './harness.js';
 
@@ -20,51 +21,102 @@ for (const target of STORE_TARGETS) {
       });
 
       const inThread = (ts: string) => (p: { thread_ts?: string }) => p.thread_ts === ts;
+      /** The card in the thread of command `ts`, as it reads now (edits applied). */
+      const cardOf = async (ts: string) => {
+        const post = await slack.waitForPost((p) => inThread(ts)(p) && /Execution \w+/.test(p.text), 10_000);
+        return () => slack.findMessage(post.channel, post.ts)!;
+      };
+      /** The command's reaction is `name` alone (⏳ gone, if it was there): the card is final by then. */
+      const settled = (ts: string, name: string) =>
+        waitFor(
+          () =>
+            JSON.stringify(slack.findMessage(slack.defaultChannel, ts)?.reactions) ===
+            JSON.stringify([{ name, users: [slack.botUserId], count: 1 }]),
+          `the ${name} reaction alone`,
+          20_000,
+        );
+      const buttonIds = (m: { blocks?: unknown[] }) =>
+        (
+          m.blocks as Array<{
+            type: string;
+            elements?: Array<{ action_id?: string; text?: { text: string } }>;
+          }>
+        )
+          .filter((b) => b.type === 'actions')
+          .flatMap((b) => b.elements ?? [])
+          .map((e) => `${e.action_id}=${e.text?.text}`);
 
-      it('"!echo …" in a channel: ack in the thread, result in the thread, ack edited to succeeded', async () => {
+      it('"!echo …" is one card in the thread: 1 post, at most 1 edit, ⏳ then ✅ on the command', async () => {
         const ts = await slack.userSays({ text: '!echo hello world' });
-        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
-        expect(ack.channel).toBe(slack.defaultChannel);
-        const result = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.includes('said hello world'),
-          15_000,
+        const card = await cardOf(ts);
+        await settled(ts, 'white_check_mark');
+        const final = card();
+        expect(final.text).toMatch(
+          /^✅ e2echat\.echo · alice\nExecution \w+ · succeeded · \d+\.\d s\n```\nsaid hello world\n```$/,
         );
-        expect(result.blocks?.length).toBeGreaterThan(0);
-        const edit = await slack.waitForUpdate(
-          (u) => u.ts === ack.ts && u.text.includes('succeeded'),
-          10_000,
+        expect(buttonIds(final)).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
+        // One post and at most one edit; the reaction went ⏳ → ✅.
+        const writes = slack.calls.items.filter(
+          (c) =>
+            (c.method === 'chat.postMessage' && c.params.thread_ts === ts) ||
+            (c.method === 'chat.update' && c.params.ts === final.ts),
         );
-        expect(edit.channel).toBe(slack.defaultChannel);
+        expect(writes.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+        // A run that finished within 1 s costs at most one edit (a slower one: one per 2 s more).
+        const run = (await squall.svc.services.store.executions.get(/Execution (\w+)/.exec(final.text)![1]))!;
+        const ms = Date.parse(run.end_timestamp!) - Date.parse(run.start_timestamp);
+        expect(writes.filter((c) => c.method === 'chat.update').length).toBeLessThanOrEqual(
+          1 + Math.floor(ms / 2000),
+        );
+        // A run that ends at once gets its final card and ✅ straight away; else ⏳ first.
+        const seen = slack.reactions.items.filter((r) => r.ts === ts).map((r) => `${r.op} ${r.name}`);
+        expect([
+          'add white_check_mark',
+          'add hourglass_flowing_sand|add white_check_mark|remove hourglass_flowing_sand',
+        ]).toContain(seen.join('|'));
         // The execution ran as the mapped Squall user.
-        const audit = await squall.svc.services.store.audit.findOne({
-          kind: 'chat.command',
-          'user.id': 'U0ALICE',
-        });
-        expect(audit?.actor).toBe('alice');
+        const audit = await waitFor(
+          () => squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo hello world' }),
+          'the audit of the command',
+        );
+        expect(audit.actor).toBe('alice');
       });
 
-      it('the /squall slash command runs the alias and answers in a thread of its echo', async () => {
+      it('the /squall slash command runs the alias and answers with a card in a thread of its echo', async () => {
         const ack = await slack.slashCommand({ command: '/squall', text: 'echo from slash' });
         expect(ack.status).toBe(200);
         const root = await slack.waitForPost((p) => p.text.includes('ran /squall echo from slash'));
-        await slack.waitForPost((p) => p.thread_ts === root.ts && p.text.includes('said from slash'), 15_000);
+        const card = await cardOf(root.ts);
+        await waitFor(
+          () => card().text.includes('said from slash') && card().text.startsWith('✅'),
+          'the final card',
+        );
       });
 
-      it('an output over 4,000 characters is uploaded as a file in the thread', async () => {
+      it('an output over the card is uploaded as <action>-<id>.txt holding only the output', async () => {
         const ts = await slack.userSays({ text: '!big output' });
+        const card = await cardOf(ts);
         const upload = await slack.waitForUpload((u) => u.thread_ts === ts && u.completed, 15_000);
-        expect(upload.data?.toString('utf8')).toContain('the-end');
-        expect(upload.data!.length).toBeGreaterThan(4000);
+        const id = /Execution (\w+)/.exec(card().text)![1];
+        expect(upload.filename).toBe(`e2echat.big-${id}.txt`);
+        const text = upload.data!.toString('utf8');
+        expect(text).toContain('the-end');
+        expect(text.length).toBeGreaterThan(4000);
+        expect(text).not.toMatch(/completed|status:|execution:/);
+        await settled(ts, 'white_check_mark');
+        expect(card().text).toContain('the-end');
       });
 
       it('ignores its own messages (the emulator echoes every bot post back)', async () => {
-        const before = squall.svc.services.store.audit.find({ kind: 'chat.command' });
-        const n = (await before).length;
         const ts = await slack.userSays({ text: '!echo loop check' });
-        await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said loop check'), 15_000);
-        // Every bot post (ack, result, with "!" nowhere) came back as an event; only the person's command is audited.
+        await settled(ts, 'white_check_mark');
+        await waitFor(
+          () => squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo loop check' }),
+          'the audit of the command',
+        );
+        // Every bot post came back as an event; only the person's command is audited.
         const after = await squall.svc.services.store.audit.find({ kind: 'chat.command' });
-        expect(after.length).toBe(n + 1);
+        expect(after.filter((a) => a.text === 'echo loop check')).toHaveLength(1);
         expect(after.every((a) => (a.user as { id: string }).id !== slack.botUserId)).toBe(true);
       });
 
@@ -84,51 +136,90 @@ for (const target of STORE_TARGETS) {
         expect(slack.posts.items.filter((p) => p.thread_ts === t1 || p.thread_ts === t2)).toEqual([]);
 
         const t3 = await slack.userSays({ text: '!fail now' });
-        // The result, not the "Execution … failed." line with Re-run (the two are posted in either order).
-        const failed = await slack.waitForPost(
-          (p) => p.thread_ts === t3 && p.text.includes('boom-on-stderr'),
-          15_000,
-        );
-        expect(failed.text).toMatch(/failed/i);
+        const card = await cardOf(t3);
+        await settled(t3, 'x');
+        expect(card().text).toMatch(/^❌ e2echat\.fail · alice\nExecution \w+ · failed/);
+        expect(card().text).toContain('boom-on-stderr');
       });
 
-      it('the ack follows the run: running with the last output lines, then succeeded; Re-run starts it again', async () => {
+      it('the card follows the run: running with the last output lines, then succeeded; Re-run starts it once', async () => {
         const ts = await slack.userSays({ text: '!ticker' });
-        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
+        const card = await cardOf(ts);
+        const ack = card();
+        const first = structuredClone(ack);
         const running = await slack.waitForUpdate(
-          (u) => u.ts === ack.ts && u.text.includes('Status: running') && u.text.includes('tick-1'),
+          (u) => u.ts === ack.ts && u.text.includes('· running ·') && u.text.includes('tick-1'),
           10_000,
         );
         expect(running.text).not.toContain('ticked');
-        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: succeeded'), 15_000);
-        const cancel = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('in progress'));
-        expect(cancel.blocks?.some((b) => (b as { type: string }).type === 'actions')).toBe(true);
-        const again = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.includes('succeeded.') && Boolean(p.blocks?.length),
-          10_000,
+        expect(buttonIds(running)).toEqual(['squall:0=Cancel', 'squall-open:1=Open']);
+        await settled(ts, 'white_check_mark');
+        const edits = slack.updates.items.filter((u) => u.ts === ack.ts);
+        // Edits of one card are at least 2 s apart (the run takes ~3 s: a handful at most).
+        expect(edits.length).toBeLessThanOrEqual(3);
+        expect(buttonIds(card())).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
+        // Two quick clicks (two people, or a double click) start one re-run.
+        await Promise.all([
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
+        ]);
+        const again = await slack.waitForEphemeral((e) => /already re-run/.test(String(e.text)), 10_000);
+        expect(again.user).toBe('U0ALICE');
+        await waitFor(() => card().text && !buttonIds(card()).includes('squall:0=Re-run'), 'Re-run disabled');
+        expect(JSON.stringify(card().blocks)).toContain('Re-run by alice');
+        const rerunCard = await slack.waitForPost(
+          (p) => inThread(ts)(p) && p.ts !== ack.ts && /e2echat\.ticker/.test(p.text),
         );
-        const click = await slack.clickButton({ message_ts: again.ts, action_id: 'squall:0' });
-        expect(click.status).toBe(200);
-        const rerun = await slack.waitForPost((p) => inThread(ts)(p) && p.text.includes('re-ran execution'));
-        await slack.waitForUpdate((u) => u.ts === rerun.ts && u.text.includes('Status: succeeded'), 15_000);
-        const audit = await squall.svc.services.store.audit.findOne({
-          kind: 'chat.button',
-          outcome: 'rerun',
-        });
-        expect(audit).toMatchObject({ actor: 'alice', adapter: 'slack', channel: slack.defaultChannel });
+        await waitFor(
+          () => slack.findMessage(rerunCard.channel, rerunCard.ts)!.text.startsWith('✅'),
+          'the re-run card to succeed',
+          15_000,
+        );
+        const reruns = await squall.svc.services.store.audit.find({ kind: 'chat.button', outcome: 'rerun' });
+        expect(reruns).toHaveLength(1);
+        if (target.kind === 'embedded') {
+          const shown = (m: { text: string; blocks?: unknown[] }) => ({
+            text: m.text,
+            buttons: buttonIds(m),
+            // Slack buttons cannot be greyed out: a disabled one is a line of context under the card.
+            shown_as_context: (m.blocks as Array<{ type: string; elements?: Array<{ text?: string }> }>)
+              .filter((b) => b.type === 'context')
+              .slice(1)
+              .flatMap((b) => (b.elements ?? []).map((e) => e.text ?? '')),
+          });
+          saveTranscript(
+            'slack-card',
+            'One command, one card on Slack: posted, edited as it runs, final, re-run once',
+            [
+              { alice: '!ticker' },
+              { squall: 'posts the card in the thread', ...shown(first) },
+              { squall: 'edits it (at most once per 2 s)', ...shown(running) },
+              { squall: 'final state', ...shown(edits.at(-1)!) },
+              {
+                squall: 'reactions on the command',
+                reactions: slack.reactions.items.filter((r) => r.ts === ts).map((r) => `${r.op} :${r.name}:`),
+              },
+              { alice: 'clicks Re-run twice' },
+              { squall: 'to alice only', text: again.text },
+              { squall: 'the card after the click', ...shown(card()) },
+              {
+                squall: 'posts the card of the re-run',
+                text: slack.findMessage(rerunCard.channel, rerunCard.ts)!.text,
+              },
+            ],
+          );
+        }
+        expect(reruns[0]).toMatchObject({ actor: 'alice', adapter: 'slack', channel: slack.defaultChannel });
       }, 40_000);
 
       it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
         const ts = await slack.userSays({ text: '!slow job' });
-        const ack = await slack.waitForPost((p) => inThread(ts)(p) && /execution/i.test(p.text), 10_000);
-        const controls = await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.includes('in progress'),
-          10_000,
-        );
-        const id = /Execution (\w+)/.exec(controls.text)![1];
-        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: running'), 10_000);
+        const card = await cardOf(ts);
+        const ack = card();
+        const id = /Execution (\w+)/.exec(ack.text)![1];
+        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('· running ·'), 10_000);
 
-        await slack.clickButton({ message_ts: controls.ts, action_id: 'squall:0', user: 'U0BOB' });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', user: 'U0BOB' });
         const refusal = await slack.waitForEphemeral((e) => /may not cancel/.test(String(e.text)), 10_000);
         expect(String(refusal.text)).toContain('execution_stop');
         const denied = await waitFor(
@@ -138,17 +229,15 @@ for (const target of STORE_TARGETS) {
         expect(denied).toMatchObject({ actor: 'mallory', adapter: 'slack', what: `exec:cancel:${id}` });
         expect((await squall.svc.services.store.executions.get(id))?.status).toBe('running');
 
-        await slack.clickButton({ message_ts: controls.ts, action_id: 'squall:0' });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' });
         await waitFor(
           async () => (await squall.svc.services.store.executions.get(id))?.status === 'canceled',
           'the execution to be canceled',
           15_000,
         );
-        await slack.waitForPost(
-          (p) => inThread(ts)(p) && p.text.includes(`canceled execution ${id}`),
-          10_000,
-        );
-        await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('Status: canceled'), 10_000);
+        await settled(ts, 'x');
+        expect(card().text).toMatch(/^🚫 e2echat\.slow · alice\nExecution \w+ · canceled/);
+        expect(card().text).toContain('Canceled by alice.');
         const done = await squall.svc.services.store.audit.findOne({
           kind: 'chat.button',
           outcome: 'canceled',
@@ -161,15 +250,11 @@ for (const target of STORE_TARGETS) {
         slack.disconnect('drop');
         const ts = await slack.userSays({ text: '!echo after reconnect' });
         await slack.waitForConnection(connections + 1);
-        await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes('said after reconnect'), 20_000);
-        await waitFor(
-          () => slack.updates.items.some((u) => slack.findMessage(u.channel, u.ts)?.thread_ts === ts),
-          'the ack edit',
-        );
-        const results = slack.posts.items.filter(
-          (p) => p.thread_ts === ts && p.text.includes('said after reconnect'),
-        );
-        expect(results).toHaveLength(1);
+        await settled(ts, 'white_check_mark');
+        expect(slack.thread(slack.defaultChannel, ts).map((m) => m.text)).toEqual([
+          '!echo after reconnect',
+          expect.stringContaining('said after reconnect'),
+        ]);
         const audits = await squall.svc.services.store.audit.find({
           kind: 'chat.command',
           text: 'echo after reconnect',

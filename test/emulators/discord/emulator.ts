@@ -119,6 +119,13 @@ export class DiscordEmulator {
   readonly ephemerals = new Recorder<DiscordPost>('Discord ephemeral reply');
   readonly updates = new Recorder<DiscordUpdate>('Discord message update');
   readonly uploads = new Recorder<DiscordUpload>('Discord attachment upload');
+  /** The bot's own reactions, added and removed: `{channel_id, message_id, emoji, op}`. */
+  readonly reactions = new Recorder<{
+    channel_id: string;
+    message_id: string;
+    emoji: string;
+    op: 'add' | 'remove';
+  }>('Discord reaction');
   readonly interactionResponses = new Recorder<DiscordInteractionResponse>('Discord interaction callback');
   readonly gateway = new Recorder<DiscordGatewayEvent>('Discord gateway event');
   /** Errors inside the emulator itself (answered as HTTP 500): a test should expect none. */
@@ -411,11 +418,16 @@ export class DiscordEmulator {
     if (!id) throw new Error('clickButton needs message_id or message');
     const message = this.messages.get(id);
     if (!message) throw new Error(`Discord emulator: no message ${id}`);
-    const hasButton = (message.components as { components?: { type: number; custom_id?: string }[] }[]).some(
-      (row) => (row.components ?? []).some((c) => c.type === 2 && c.custom_id === input.custom_id),
-    );
-    if (!hasButton)
+    const button = (
+      message.components as { components?: { type: number; custom_id?: string; disabled?: boolean }[] }[]
+    )
+      .flatMap((row) => row.components ?? [])
+      .find((c) => c.type === 2 && c.custom_id === input.custom_id);
+    if (!button)
       throw new Error(`clickButton: message ${id} has no button with custom_id '${input.custom_id}'`);
+    // Discord's client cannot press a greyed-out button: no interaction is ever sent.
+    if (button.disabled)
+      throw new Error(`clickButton: button '${input.custom_id}' of message ${id} is disabled`);
     const channel = this.requireChannel(message.channel_id);
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
   }
@@ -939,7 +951,7 @@ export class DiscordEmulator {
       message.thread = thread;
       return { status: 201, body: thread };
     }
-    if (action === 'reactions' && rest.length === 2 && rest[1] === '@me' && m === 'PUT') {
+    if (action === 'reactions' && rest.length === 2 && rest[1] === '@me' && (m === 'PUT' || m === 'DELETE')) {
       const emoji = rest[0];
       const reactions = (message.reactions ?? []) as {
         emoji: { name: string };
@@ -947,13 +959,26 @@ export class DiscordEmulator {
         me: boolean;
       }[];
       const existing = reactions.find((r) => r.emoji.name === emoji);
-      if (existing && !existing.me) {
-        existing.count += 1;
-        existing.me = true;
-      } else if (!existing) {
-        reactions.push({ emoji: { name: emoji }, count: 1, me: true });
+      // Both are idempotent on Discord: 204 whether or not the bot had reacted.
+      if (m === 'PUT') {
+        if (existing && !existing.me) {
+          existing.count += 1;
+          existing.me = true;
+        } else if (!existing) {
+          reactions.push({ emoji: { name: emoji }, count: 1, me: true });
+        }
+      } else if (existing?.me) {
+        existing.me = false;
+        existing.count -= 1;
+        if (existing.count === 0) reactions.splice(reactions.indexOf(existing), 1);
       }
       message.reactions = reactions;
+      this.reactions.push({
+        channel_id: message.channel_id,
+        message_id: message.id,
+        emoji,
+        op: m === 'PUT' ? 'add' : 'remove',
+      });
       return { status: 204 };
     }
     throw new DiscordApiError(404, '404: Not Found', 0);

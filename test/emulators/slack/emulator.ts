@@ -113,6 +113,10 @@ export class SlackEmulator {
   readonly posts = new Recorder<SlackPost>('Slack bot post');
   readonly updates = new Recorder<SlackUpdate>('Slack message update');
   readonly ephemerals = new Recorder<SlackEphemeral>('Slack ephemeral message');
+  /** The bot's reactions.add / reactions.remove that Slack accepted. */
+  readonly reactions = new Recorder<{ channel: string; ts: string; name: string; op: 'add' | 'remove' }>(
+    'Slack reaction',
+  );
   readonly uploads = new Recorder<SlackUpload>('Slack completed file upload');
   readonly responses = new Recorder<SlackResponseUrlPost>('Slack response_url POST');
   /** Failures of deliveries nobody awaited (bot-message echoes): inspect them, they are not thrown. */
@@ -810,6 +814,19 @@ export class SlackEmulator {
         } else {
           message.reactions.push({ name, users: [this.botUserId], count: 1 });
         }
+        this.reactions.push({ channel: channel.id, ts: message.ts, name, op: 'add' });
+        return {};
+      },
+      'reactions.remove': (p) => {
+        const channel = channelFor(p);
+        const message = this.findMessage(channel.id, need(p, 'timestamp')) ?? fail('message_not_found');
+        const name = need(p, 'name');
+        const reaction = message.reactions?.find((r) => r.name === name);
+        if (!reaction || !reaction.users.includes(this.botUserId)) return fail('no_reaction');
+        reaction.users = reaction.users.filter((u) => u !== this.botUserId);
+        reaction.count -= 1;
+        if (reaction.count === 0) message.reactions = message.reactions!.filter((r) => r !== reaction);
+        this.reactions.push({ channel: channel.id, ts: message.ts, name, op: 'remove' });
         return {};
       },
       'files.getUploadURLExternal': (p) => {

@@ -157,6 +157,7 @@ describe('OpenAPI document and route table (all subsystems)', () => {
   it('answers 401 with st2 wording on every protected route without credentials', async () => {
     const wrong: string[] = [];
     let checked = 0;
+    const walked: string[] = [];
     for (const [p, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         if (Array.isArray(op.security) && op.security.length === 0) continue;
@@ -171,6 +172,7 @@ describe('OpenAPI document and route table (all subsystems)', () => {
           });
           const text = await res.text();
           checked++;
+          walked.push(p);
           if (res.status !== 401) wrong.push(`${method} ${p}: ${res.status} ${text.slice(0, 120)}`);
           else if (!/One of Token or API key required/.test(text))
             wrong.push(`${method} ${p}: 401 body ${text}`);
@@ -183,6 +185,9 @@ describe('OpenAPI document and route table (all subsystems)', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked).toBeGreaterThan(75);
+    // the dashboard's aggregates (issue 24) are protected like the lists they summarise
+    for (const figure of ['executions', 'actions', 'rules', 'queue', 'sensors'])
+      expect(walked).toContain(`/api/v1/stats/${figure}`);
     // The web UI's picture endpoints (issue #24) are documented, so the walk above covered them.
     for (const p of ['/api/v1/workflows/graph', '/api/v1/traces/views/tree'])
       expect(Object.keys(doc.paths[p] ?? {}), p).toContain('get');

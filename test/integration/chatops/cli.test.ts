@@ -131,11 +131,14 @@ describe('squall chat and squall alias against a running Squall', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('as alice in #dev');
     const lines = out.split('\n');
-    const ack = lines.find((l) => l.includes('chattest.hello') && l.includes('[thread 1]'));
-    const result = lines.find((l) => l.includes('said: hello repl'));
-    expect(ack, out).toBeTruthy();
-    expect(result).toContain('[thread 1] squall: said: hello repl');
-    expect(lines.indexOf(ack!)).toBeLessThan(lines.indexOf(result!));
+    // Not a terminal: the card is printed when it appears and, if it was still running, once
+    // more in its final state; never for each edit.
+    const cards = lines.filter((l) => /^ {4}\[thread 1\] #1 . chattest\.hello · alice$/.test(l));
+    expect([[false], [true, false]], out).toContainEqual(cards.map((l) => l.includes('⏳')));
+    const result = lines.findIndex((l) => l.includes('said: hello repl'));
+    expect(lines[result]).toBe('      said: hello repl');
+    expect(lines.lastIndexOf(cards.at(-1)!)).toBeLessThan(result);
+    expect(lines[result + 1]).toMatch(/^ {6}\[1\.1\] Re-run {2}\[1\.2\] Open http/);
     expect(out).toContain(`[thread 2] squall (to you only): I don't know "helo there". Did you mean:`);
     expect(out).toContain('!hello <who>');
   }, 60_000);

@@ -64,6 +64,28 @@ for (const target of STORE_TARGETS) {
               e.type === 'message' && e.from === 'squall' && (thread === undefined || e.thread === thread),
           );
 
+      /** The card in `thread` as it reads now (its post, with the latest edit applied). */
+      const cardIn = (channel: string, thread: string) => {
+        const post = botSaid(channel, thread).find((m) => m.card);
+        if (!post) return undefined;
+        const edits = shell
+          .transcript(channel)
+          .filter(
+            (e): e is Extract<ShellEvent, { type: 'update' }> => e.type === 'update' && e.id === post.id,
+          );
+        const last = edits.at(-1) ?? post;
+        return { id: post.id, card: last.card!, text: last.text, first: post.card! };
+      };
+      const finalCard = (channel: string, thread: string, what: string) =>
+        waitFor(
+          () => {
+            const c = cardIn(channel, thread);
+            return c && c.card.emoji !== '⏳' ? c : undefined;
+          },
+          what,
+          30_000,
+        );
+
       beforeAll(async () => {
         receiver = http.createServer((req, res) => {
           let body = '';
@@ -117,25 +139,23 @@ for (const target of STORE_TARGETS) {
         sshdAvailable,
         async () => {
           const hosts = `127.0.0.1:${sshd!.port}`;
+          // The run lasts a second: one that ends within 300 ms has its card posted final, and
+          // then the ack note (what this checks) is never shown.
           const messageId = await shell.say(
             alice,
-            `!run "echo chat-ok" on ${hosts} username=${sshd!.username} private_key=${sshd!.privateKeyPath}`,
+            `!run "sleep 1; echo chat-ok" on ${hosts} username=${sshd!.username} private_key=${sshd!.privateKeyPath}`,
             { channel: 'dev' },
           );
-          const ack = botSaid('dev', messageId)[0];
-          expect(ack?.text).toContain(`Running \`echo chat-ok\` on ${hosts}`);
-          expect(ack?.text).toMatch(
-            /details available at http:\/\/127\.0\.0\.1:\d+\/#\/history\/[0-9a-f]{24}\/general/,
-          );
-          const result = await waitFor(
-            () => botSaid('dev', messageId).find((m) => m.text.includes('chat-ok') && m !== ack),
-            'the result in the thread',
-            30_000,
-          );
-          expect(result.text).toContain(`*${hosts}* (exit 0)`);
-          const events = shell.transcript('dev').filter((e) => e.type === 'message' && e.from === 'squall');
-          expect(events.indexOf(ack)).toBeLessThan(events.indexOf(result));
-          const id = /history\/([0-9a-f]{24})/.exec(ack.text)![1];
+          // The ack is the card: the alias's ack.format is its note while it runs.
+          const ack = cardIn('dev', messageId)!;
+          expect(ack.first.note).toContain(`Running \`sleep 1; echo chat-ok\` on ${hosts}`);
+          expect(ack.first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/history\/[0-9a-f]{24}\/general$/);
+          const result = await finalCard('dev', messageId, 'the result on the card');
+          expect(result.card.emoji).toBe('✅');
+          expect(result.card.note).toContain(`*${hosts}* (exit 0)`);
+          expect(result.text).toContain('chat-ok');
+          expect(botSaid('dev', messageId)).toHaveLength(1);
+          const id = result.card.executionId;
           const execution = (await svc.services.store.executions.get(id))!;
           expect(execution.context).toMatchObject({
             api_user: 'alice',
@@ -150,13 +170,9 @@ for (const target of STORE_TARGETS) {
 
       it('posts a custom result.format in the thread of a command typed inside a thread', async () => {
         await shell.say(alice, '!hello bob', { channel: 'dev', thread: 'T-42' });
-        const said = await waitFor(
-          () => botSaid('dev', 'T-42').find((m) => m.text === 'said: hello bob'),
-          'the hello result',
-          20_000,
-        );
-        expect(said.thread).toBe('T-42');
-        expect(botSaid('dev', 'T-42')[0].text).toMatch(/chattest\.hello/);
+        const said = await finalCard('dev', 'T-42', 'the hello result');
+        expect(said.card).toMatchObject({ action: 'chattest.hello', note: 'said: hello bob' });
+        expect(botSaid('dev', 'T-42')).toHaveLength(1);
       });
 
       it('answers an unknown command with the closest aliases and the help hint', async () => {
@@ -179,11 +195,8 @@ for (const target of STORE_TARGETS) {
 
       it("keeps quotes inside a value: !sh echo 'a b' runs echo 'a b'", async () => {
         const id = await shell.say(alice, "!sh echo 'a  b'", { channel: 'dev' });
-        const result = await waitFor(
-          () => botSaid('dev', id).find((m) => m.text.startsWith('exit 0')),
-          'the result',
-          20_000,
-        );
+        const result = await finalCard('dev', id, 'the result');
+        expect(result.card.note).toMatch(/^exit 0/);
         // The shell got both quotes, so the two spaces survive.
         expect(result.text).toContain('a  b');
       });

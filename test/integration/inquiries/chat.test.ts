@@ -117,20 +117,21 @@ for (const target of STORE_TARGETS) {
           'the prompt to be edited',
         );
         expect((edited as { text: string }).text).toMatch(/\n✅ Approved by @bob · \d\d:\d\d UTC$/);
+        // The result is the final state of the run's card (a card edit in the thread).
         const result = await waitFor(
           () =>
             shell
               .transcript('dev')
               .find(
                 (e) =>
-                  e.type === 'message' &&
-                  e.thread === thread &&
-                  e.text.startsWith('Deploy workflow succeeded'),
+                  e.type === 'update' &&
+                  e.card?.note === 'Deploy workflow succeeded: approved' &&
+                  e.card.emoji === '✅',
               ),
           'the workflow result in the thread',
           20_000,
         );
-        expect((result as { text: string }).text).toBe('Deploy workflow succeeded: approved');
+        expect((result as { text: string }).text).toContain('\nDeploy workflow succeeded: approved');
         const trail = await svc.services.store.audit.find(
           { kind: 'inquiry.decision', inquiry_id: inquiryId },
           { sort: { timestamp: 1 } },
@@ -191,11 +192,16 @@ for (const target of STORE_TARGETS) {
           `Thanks bob, inquiry ${id} answered with {"reason":"disk full","count":3,"urgent":false}.`,
         );
         const result = await waitFor(
-          () => replies().find((e) => e.text.startsWith('Form ')),
-          'the workflow result in the thread',
+          () =>
+            shell
+              .transcript('forms')
+              .find((e) => e.type === 'update' && e.card?.note?.startsWith('Form ') && e.card.emoji === '✅'),
+          'the workflow result on its card',
           20_000,
         );
-        expect(result.text).toBe('Form succeeded: {"count": 3,"reason": "disk full","urgent": false}');
+        expect((result as { card: { note: string } }).card.note).toBe(
+          'Form succeeded: {"count": 3,"reason": "disk full","urgent": false}',
+        );
         const trail = await svc.services.store.audit.find(
           { kind: 'inquiry.decision', inquiry_id: id },
           { sort: { timestamp: 1 } },

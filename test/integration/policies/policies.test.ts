@@ -67,25 +67,23 @@ for (const target of STORE_TARGETS) {
           else running.delete(e.id);
           peak = Math.max(peak, running.size);
         });
-        const ids: string[] = [];
-        for (let i = 0; i < 6; i++) {
-          ids.push(
-            (
-              await executions().request({
-                action: 'core.local',
-                parameters: { cmd: 'sleep 0.4' },
-                user: 'tester',
-              })
-            ).id,
-          );
-        }
+        // Six requests at once, each running long enough that a loaded store cannot let the
+        // first ones finish before the last are admitted (with 0.4 s runs one after another,
+        // a slow FerretDB delayed only 3).
+        const ids = (
+          await Promise.all(
+            Array.from({ length: 6 }, () =>
+              executions().request({ action: 'core.local', parameters: { cmd: 'sleep 2' }, user: 'tester' }),
+            ),
+          )
+        ).map((e) => e.id);
         const done = await waitFor(
           async () => {
             const recs = await Promise.all(ids.map((id) => svc.services.store.executions.get(id)));
             return recs.every((r) => r?.status === 'succeeded') ? recs : null;
           },
           'all six executions to succeed',
-          30_000,
+          60_000,
         );
         unsubscribe();
         expect(done).toHaveLength(6);

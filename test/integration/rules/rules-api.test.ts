@@ -178,6 +178,10 @@ for (const target of STORE_TARGETS) {
         });
         expect(tt.status, tt.text).toBe(201);
         expect(tt.body.ref).toBe('mine.thing');
+        // The API is strict, as st2's TriggerTypeAPI is; only pack files drop unknown fields.
+        const extra = await s.api('POST', '/api/v1/triggertypes', { name: 'other', payload_info: ['a'] });
+        expect(extra.status).toBe(400);
+        expect(extra.text).toContain('payload_info: unknown field');
         const up = await s.api('PUT', '/api/v1/triggertypes/mine.thing', {
           name: 'thing',
           description: 'changed',

@@ -159,6 +159,68 @@ for (const target of STORE_TARGETS) {
         expect(await coll.count({ 'nested.group': group })).toBe(0);
       });
 
+      it('groups and counts in the store: by field, by an ISO time cut to its hour, with sums', async () => {
+        const ref = `p.${newId()}`;
+        const rows = [
+          ['2026-03-01T10:05:00.000Z', 'succeeded', 2],
+          ['2026-03-01T10:55:00.000Z', 'failed', 4],
+          ['2026-03-01T11:00:00.000Z', 'succeeded', 6],
+          ['2026-03-01T11:30:00.000Z', 'succeeded', undefined],
+          ['2026-03-01T12:30:00.000Z', 'succeeded', 1],
+        ] as const;
+        const executions = store.executions as unknown as Collection<JobTestRecord & Record<string, unknown>>;
+        await executions.insertMany(
+          rows.map(([start_timestamp, status, elapsed_seconds], i) => ({
+            id: newId(),
+            action: { ref },
+            status,
+            start_timestamp,
+            ...(elapsed_seconds === undefined ? {} : { elapsed_seconds }),
+            // one child execution, which `parent: {$exists: false}` leaves out
+            ...(i === 4 ? { parent: newId() } : {}),
+          })),
+        );
+        const filter = {
+          'action.ref': ref,
+          parent: { $exists: false },
+          start_timestamp: { $gte: '2026-03-01T10:00:00.000Z' },
+        };
+        const hourly = await executions.group(filter, {
+          by: { hour: { field: 'start_timestamp', prefix: 13 }, status: { field: 'status' } },
+          sum: { seconds: 'elapsed_seconds' },
+        });
+        const sortKey = (r: { key: Record<string, unknown> }) => JSON.stringify(r.key);
+        expect(hourly.sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual([
+          { key: { hour: '2026-03-01T10', status: 'failed' }, count: 1, sums: { seconds: 4 } },
+          { key: { hour: '2026-03-01T10', status: 'succeeded' }, count: 1, sums: { seconds: 2 } },
+          { key: { hour: '2026-03-01T11', status: 'succeeded' }, count: 2, sums: { seconds: 6 } },
+        ]);
+        expect(await executions.group(filter, { by: { action: { field: 'action.ref' } } })).toEqual([
+          { key: { action: ref }, count: 4, sums: {} },
+        ]);
+        expect(await executions.group({ 'action.ref': `${ref}-none` }, { by: {} })).toEqual([]);
+        expect(await executions.count(filter)).toBe(4);
+      });
+
+      it('groups a filter on unindexed fields and a missing or boolean key alike', async () => {
+        const group = newId();
+        await coll.insertMany([
+          { id: newId(), n: 1, nested: { group, on: true } },
+          { id: newId(), n: 2, nested: { group, on: true } },
+          { id: newId(), n: 3, nested: { group, on: false } },
+          { id: newId(), n: 4, nested: { group } },
+        ]);
+        const out = await coll.group(
+          { 'nested.group': group, n: { $gt: 1 } },
+          { by: { on: { field: 'nested.on' } }, sum: { n: 'n' } },
+        );
+        expect(out.sort((a, b) => a.sums.n - b.sums.n)).toEqual([
+          { key: { on: true }, count: 1, sums: { n: 2 } },
+          { key: { on: false }, count: 1, sums: { n: 3 } },
+          { key: { on: null }, count: 1, sums: { n: 4 } },
+        ]);
+      });
+
       it('persists across close and reopen', async () => {
         const { store: s1, location } = await target.open();
         const id = newId();

@@ -105,6 +105,16 @@ for (const target of STORE_TARGETS) {
         expect(e.result).toEqual({ output: { message: 'handled' } });
       });
 
+      it("gives st2.api_url as the API's versioned URL here, which answers the workflow's own callback", async () => {
+        const id = await run('wftest.st2-ctx');
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result).toEqual({ output: { callback: `${svc.url}/api/v1/executions/${id}` } });
+        const back = await fetch(e.result.output.callback as string);
+        expect(back.status).toBe(200);
+        expect(((await back.json()) as Json).id).toBe(id);
+      });
+
       it('gives task(t).result of a with-items task as st2 does: {items: [{status, result}]}', async () => {
         const e = await finished(await run('wftest.items-result'));
         expect(e.status, JSON.stringify(e.result)).toBe('succeeded');

@@ -20,6 +20,8 @@ function asPost(e: ShellEvent): ProviderPost | null {
         text: e.question,
         choices: e.choices.map((c) => c.label),
       };
+    case 'reaction':
+      return null;
   }
 }
 

@@ -1,7 +1,7 @@
 import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, configLeaves, loadConfig, maskConfig } from '../../../src/config/index.js';
+import { ConfigError, configLeaves, loadConfig, maskConfig, st2ApiUrl } from '../../../src/config/index.js';
 import { reportError } from '../../../src/cli/main.js';
 import { tempDir } from '../../support/servers.js';
 
@@ -149,5 +149,29 @@ describe('configuration', () => {
     expect(masked).not.toContain('hunter2');
     expect(masked).not.toContain('s3cret');
     expect(masked).toContain('mongodb://app:********@db:27017/squall');
+  });
+});
+
+describe("st2ApiUrl (st2's get_full_public_api_url)", () => {
+  const withAuth = (api_url?: string) =>
+    loadConfig({ env: {}, overrides: { 'auth.api_url': api_url } }).config;
+
+  it("is [auth] api_url without its trailing slash plus /v1, as st2's configs give it", () => {
+    expect(st2ApiUrl(withAuth('http://127.0.0.1:9101/'), 'http://0.0.0.0:1')).toBe(
+      'http://127.0.0.1:9101/v1',
+    );
+    expect(st2ApiUrl(withAuth('https://st2.example.com/api'), 'http://0.0.0.0:1')).toBe(
+      'https://st2.example.com/api/v1',
+    );
+  });
+
+  it('defaults to where Squall serves its API, under /api', () => {
+    expect(st2ApiUrl(withAuth(), 'http://127.0.0.1:9101')).toBe('http://127.0.0.1:9101/api/v1');
+    expect(st2ApiUrl(withAuth(), 'https://squall.example.com/')).toBe('https://squall.example.com/api/v1');
+  });
+
+  it('reads SQUALL_AUTH_API_URL', () => {
+    const { config } = loadConfig({ env: { SQUALL_AUTH_API_URL: 'http://10.0.0.5:9101' } });
+    expect(st2ApiUrl(config, 'http://x')).toBe('http://10.0.0.5:9101/v1');
   });
 });

@@ -45,4 +45,30 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
     expect(failure.package).toBe('pykerberos');
     expect(failure.reason).toBe('it failed to build: OSError: krb5-config: not found');
   });
+
+  it('a package that fails while pip collects it: stdout names it, stderr says why', () => {
+    const stdout = [
+      'Collecting six (from -r requirements.txt (line 1))',
+      '  Using cached six-1.16.0-py2.py3-none-any.whl',
+      'Collecting mysqlclient (from -r requirements.txt (line 2))',
+      '  Downloading mysqlclient-2.2.4.tar.gz (90 kB)',
+      '  Installing build dependencies: started',
+      "  Getting requirements to build wheel: finished with status 'error'",
+    ].join('\n');
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × Getting requirements to build wheel did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [3 lines of output]',
+      '      Trying pkg-config --exists mysqlclient',
+      '      Exception: Can not find valid pkg-config name.',
+      '      [end of output]',
+      '  note: This error originates from a subprocess, and is likely not a problem with pip.',
+      'error: subprocess-exited-with-error',
+    ].join('\n');
+    expect(pipFailure(`${stdout}\n${stderr}`)).toEqual({
+      package: 'mysqlclient',
+      reason: 'it failed to build: Exception: Can not find valid pkg-config name.',
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,36 @@ describe.skipIf(missing)(
         config: { region: 'eu' },
         kwargs: { n: 2 },
       });
+    });
+
+    it("a pack's root lib/ is importable only with st2's enable_common_libs, as in st2", async () => {
+      // Shaped like st2's examples isprime: `from environ import get_environ` from <pack>/lib.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-commonlib-'));
+      mkdirSync(path.join(dir, 'lib'));
+      mkdirSync(path.join(dir, 'actions'));
+      writeFileSync(path.join(dir, 'lib', 'environ.py'), 'def get_environ():\n    return "shared"\n');
+      writeFileSync(
+        path.join(dir, 'actions', 'uses_lib.py'),
+        [
+          'from environ import get_environ',
+          'from st2common.runners.base_action import Action',
+          'class UsesLib(Action):',
+          '    def run(self):',
+          '        return get_environ()',
+          '',
+        ].join('\n'),
+      );
+      try {
+        const ctx = () => fakeContext({ runner: 'python-script', packDir: dir, entry_point: 'uses_lib.py' });
+        const off = await python.run(ctx());
+        expect(off.status).toBe('failed');
+        expect(JSON.stringify(off.result)).toContain("No module named 'environ'");
+        const on = await python.run({ ...ctx(), commonLibs: true });
+        expect(on.status).toBe('succeeded');
+        expect((on.result as { result: unknown }).result).toBe('shared');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('reports an exception as failed with the traceback in stderr', async () => {

@@ -6,3 +6,5 @@ export { VirtualList } from './VirtualList';
 export { WorkflowGraph } from './WorkflowGraph';
 export type { WorkflowGraphData } from './WorkflowGraph';
 export { RunTimeline, useWorkflowData } from './RunTimeline';
+export { StackedBars } from './StackedBars';
+export type { Bar } from './StackedBars';

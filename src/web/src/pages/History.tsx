@@ -10,6 +10,7 @@ const ROW = 36;
 const FIELDS =
   'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
 
+/** `after` and `before` are ISO-8601 times (as the API's timestamp_gt / timestamp_lt take them). */
 interface Filters {
   action: string;
   status: string;
@@ -20,10 +21,30 @@ interface Filters {
 }
 const EMPTY: Filters = { action: '', status: '', user: '', rule: '', after: '', before: '' };
 
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
+function toIso(local: string): string {
+  if (!local) return '';
   const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+/** An ISO time as a datetime-local value, in the browser's zone, to the second. */
+function toLocal(iso: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+}
+
+/** The filters a link gives in the URL (#/history?status=failed&timestamp_gt=…), as the API names them. */
+function fromUrl(q: URLSearchParams): Filters {
+  return {
+    action: q.get('action') ?? '',
+    status: q.get('status') ?? '',
+    user: q.get('user') ?? '',
+    rule: q.get('rule') ?? '',
+    after: toIso(q.get('timestamp_gt') ?? ''),
+    before: toIso(q.get('timestamp_lt') ?? ''),
+  };
 }
 
 /** Whether a live execution belongs in the list under these filters (top-level only, as st2web). */
@@ -33,10 +54,8 @@ function matches(e: Execution, f: Filters): boolean {
   if (f.status && !f.status.split(',').includes(e.status)) return false;
   if (f.user && e.context?.user !== f.user) return false;
   if (f.rule && e.rule?.ref !== f.rule) return false;
-  const after = toIso(f.after);
-  const before = toIso(f.before);
-  if (after && !(e.start_timestamp > after)) return false;
-  if (before && !(e.start_timestamp < before)) return false;
+  if (f.after && !(e.start_timestamp > f.after)) return false;
+  if (f.before && !(e.start_timestamp < f.before)) return false;
   return true;
 }
 
@@ -46,11 +65,7 @@ function matches(e: Execution, f: Filters): boolean {
  */
 export function History() {
   const route = useRoute();
-  const initial = {
-    ...EMPTY,
-    action: route.query.get('action') ?? '',
-    status: route.query.get('status') ?? '',
-  };
+  const initial = fromUrl(route.query);
   const [filters, setFilters] = useState<Filters>(initial);
   const [draft, setDraft] = useState<Filters>(initial);
   const [total, setTotal] = useState<number | undefined>();
@@ -74,8 +89,8 @@ export function History() {
         status: filters.status,
         user: filters.user,
         rule: filters.rule,
-        timestamp_gt: toIso(filters.after),
-        timestamp_lt: toIso(filters.before),
+        timestamp_gt: filters.after,
+        timestamp_lt: filters.before,
       })}`,
     [filters],
   );
@@ -183,6 +198,9 @@ export function History() {
           Status
           <select value={draft.status} onChange={(e) => apply({ ...draft, status: e.target.value })}>
             <option value="">any</option>
+            {draft.status && !STATUSES.includes(draft.status) && (
+              <option value={draft.status}>{draft.status.replace(/,/g, ', ')}</option>
+            )}
             {STATUSES.map((s) => (
               <option key={s}>{s}</option>
             ))}
@@ -202,12 +220,43 @@ export function History() {
           <input value={draft.rule} onChange={(e) => set('rule', e.target.value)} placeholder="pack.rule" />
         </label>
         <label>
+          Started in
+          <select
+            value=""
+            onChange={(e) => {
+              const hours = Number(e.target.value);
+              if (hours)
+                apply({
+                  ...draft,
+                  after: new Date(Date.now() - hours * 3_600_000).toISOString(),
+                  before: '',
+                });
+            }}
+          >
+            <option value="">pick a range…</option>
+            <option value="1">last hour</option>
+            <option value="24">last 24 hours</option>
+            <option value="168">last 7 days</option>
+            <option value="720">last 30 days</option>
+          </select>
+        </label>
+        <label>
           After
-          <input type="datetime-local" value={draft.after} onChange={(e) => set('after', e.target.value)} />
+          <input
+            type="datetime-local"
+            step="1"
+            value={toLocal(draft.after)}
+            onChange={(e) => set('after', toIso(e.target.value))}
+          />
         </label>
         <label>
           Before
-          <input type="datetime-local" value={draft.before} onChange={(e) => set('before', e.target.value)} />
+          <input
+            type="datetime-local"
+            step="1"
+            value={toLocal(draft.before)}
+            onChange={(e) => set('before', toIso(e.target.value))}
+          />
         </label>
         <button type="submit">Apply</button>
         <button type="button" onClick={() => apply(EMPTY)}>

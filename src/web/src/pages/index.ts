@@ -10,3 +10,4 @@ export { Inquiries } from './Inquiries';
 export { Datastore } from './Datastore';
 export { ChatLog } from './ChatLog';
 export { Trace } from './Trace';
+export { Dashboard } from './Dashboard';

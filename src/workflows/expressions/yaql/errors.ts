@@ -1,10 +1,14 @@
 import { SquallError } from '../../../errors.js';
 
-/** The expression text cannot be read (lexer or grammar). `position` is a 0-based offset. */
+/**
+ * The expression text cannot be read (lexer or grammar). `position` is a 0-based offset.
+ * `yaqlMessage` is what Python's yaql says of it (st2 reports that in inspection errors).
+ */
 export class YaqlSyntaxError extends SquallError {
   readonly position: number;
+  readonly yaqlMessage: string;
 
-  constructor(expression: string, position: number, reason: string) {
+  constructor(expression: string, position: number, reason: string, yaqlMessage?: string) {
     super(
       'YAQL_SYNTAX',
       `YAQL expression "${expression}" is not valid at position ${position}: ${reason}`,
@@ -13,6 +17,9 @@ export class YaqlSyntaxError extends SquallError {
     );
     this.name = 'YaqlSyntaxError';
     this.position = position;
+    this.yaqlMessage =
+      yaqlMessage ??
+      `Lexical error: illegal character '${expression[position] ?? ''}' at position ${position}`;
   }
 }
 

@@ -38,12 +38,14 @@ export type YaqlNode =
   | ({ kind: 'mapping'; key: YaqlNode; value: YaqlNode } & Pos)
   | ({ kind: 'wrap'; inner: YaqlNode } & Pos);
 
-type TokType = 'number' | 'string' | 'func' | 'dollar' | 'word' | 'op' | 'punct' | 'eof';
+type TokType = 'number' | 'string' | 'func' | 'dollar' | 'word' | 'op' | 'punct' | 'eof' | 'illegal';
 interface Token {
   type: TokType;
   text: string;
   value?: unknown;
   pos: number;
+  /** On an `illegal` token: the lexical error, raised when the parser reaches it. */
+  error?: YaqlSyntaxError;
 }
 
 const WORD_OPS = new Set(['and', 'or', 'not', 'in', 'mod']);
@@ -97,8 +99,24 @@ function decodeEscapes(raw: string, expression: string, pos: number): string {
   return out;
 }
 
-export function tokenize(expression: string): Token[] {
+/**
+ * The tokens of an expression. A lexical error ends the list with an `illegal` token rather than
+ * being thrown: yaql's parser pulls tokens lazily, so a grammar error before that point is the
+ * one it reports (`<% x` fails on "<", not on "%").
+ */
+function tokenize(expression: string): Token[] {
   const tokens: Token[] = [];
+  let start = 0;
+  try {
+    lex(expression, tokens, (p) => (start = p));
+  } catch (err) {
+    if (!(err instanceof YaqlSyntaxError)) throw err;
+    tokens.push({ type: 'illegal', text: expression[start], pos: start, error: err });
+  }
+  return tokens;
+}
+
+function lex(expression: string, tokens: Token[], at: (start: number) => void): void {
   const s = expression;
   let i = 0;
   const isWordStart = (c: string) => /[\p{L}_]/u.test(c);
@@ -110,6 +128,7 @@ export function tokenize(expression: string): Token[] {
       continue;
     }
     const start = i;
+    at(start);
     if (c === '$') {
       i++;
       while (i < s.length && isWord(s[i])) i++;
@@ -195,7 +214,6 @@ export function tokenize(expression: string): Token[] {
     throw new YaqlSyntaxError(expression, start, `unexpected character "${c}"`);
   }
   tokens.push({ type: 'eof', text: '', pos: s.length });
-  return tokens;
 }
 
 // Binding powers: higher binds tighter.
@@ -232,14 +250,23 @@ class Parser {
   ) {}
 
   private peek(): Token {
-    return this.tokens[this.i];
+    const t = this.tokens[this.i];
+    if (t.error) throw t.error;
+    return t;
   }
   private next(): Token {
-    return this.tokens[this.i++];
+    const t = this.peek();
+    this.i++;
+    return t;
   }
   private fail(tok: Token, reason?: string): never {
     const what = tok.type === 'eof' ? 'end of expression' : `"${tok.text}"`;
-    throw new YaqlSyntaxError(this.expression, tok.pos, reason ?? `unexpected ${what}`);
+    // yaql's own words (its ply parser's p_error), which st2 reports.
+    const yaql =
+      tok.type === 'eof'
+        ? 'Parse error: unexpected end of statement'
+        : `Parse error: unexpected '${tok.text}' at position ${tok.pos} of expression '${this.expression}'`;
+    throw new YaqlSyntaxError(this.expression, tok.pos, reason ?? `unexpected ${what}`, yaql);
   }
   private expect(text: string): Token {
     const t = this.next();
@@ -341,7 +368,6 @@ class Parser {
     }
     let sawNamed = false;
     for (;;) {
-      const first = this.peek();
       const value = this.parseExpr(0);
       const t = this.peek();
       if (t.type === 'op' && t.text === '=>') {
@@ -350,7 +376,8 @@ class Parser {
         args.push({ kind: 'mapping', key: value, value: dest, pos: t.pos });
         sawNamed = true;
       } else {
-        if (sawNamed) this.fail(first, 'a positional argument cannot follow a named one (key => value)');
+        // yaql's grammar finds out at the token after it.
+        if (sawNamed) this.fail(t, 'a positional argument cannot follow a named one (key => value)');
         args.push(value);
       }
       const sep = this.next();

@@ -40,11 +40,14 @@ def main(path):
         m.setdefault("status", "succeeded")
         mocks.append(m)
 
-    def take(task_id):
-        for m in mocks:
-            if m["task_id"] == task_id and m["left"] > 0:
-                m["left"] -= 1
-                return m
+    def take(task_id, seq_id):
+        # As orquesta-rehearse: a mock for this task's place in the sequence, else one for any.
+        open_ = [m for m in mocks if m["task_id"] == task_id and m["left"] > 0]
+        for m in [m for m in open_ if m.get("seq_id") == seq_id] + [
+            m for m in open_ if m.get("seq_id") is None
+        ]:
+            m["left"] -= 1
+            return m
         return {"task_id": task_id, "status": "succeeded", "result": None}
 
     errs = spec.inspect()
@@ -62,7 +65,7 @@ def main(path):
             tid, route = task["id"], task["route"]
             tspec = spec.tasks.get_task(tid)
             conductor.update_task_state(tid, route, events.ActionExecutionEvent(statuses.RUNNING))
-            m = take(tid)
+            m = take(tid, len(conductor.workflow_state.sequence) - 1)
             if tspec.has_items() and task.get("items_count") == 0:
                 # st2 completes an empty with-items task at once with an empty list.
                 ev = events.ActionExecutionEvent(statuses.SUCCEEDED, result=[])

@@ -1,0 +1,188 @@
+// Soak: webhook → rule → core.noop at a constant rate for as long as the run allows, sampling
+// RSS, heap, event-loop delay, p99 latency and the store's size every 10 s; then draws them
+// (bench/lib/chart.mjs). A flat line is the point: growth is a bug to find.
+// Run alone: node bench/soak.mjs   (SQUALL_SOAK_SECONDS, default 300; SQUALL_SOAK_RATE per second,
+// default 50). Writes soak.jsonl and soak.svg to bench/out (bench/results with SQUALL_BENCH_SNAPSHOT=1).
+import http from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { soakChart } from './lib/chart.mjs';
+import { emit } from './lib/loadgen.mjs';
+import { writeBenchPack } from './lib/pack.mjs';
+import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
+import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
+
+const SAMPLE_MS = 10_000;
+const MAX_IN_FLIGHT = 256;
+
+function dirBytes(dir) {
+  let sum = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    sum += entry.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return sum;
+}
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function gauges(url) {
+  let text = '';
+  try {
+    text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  } catch {
+    // An overloaded server misses a sample rather than stalling the sampler.
+  }
+  const read = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    heap_mb: +(read('squall_nodejs_heap_size_used_bytes') / 1e6).toFixed(1),
+    loop_p99_ms: +(read('squall_nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(2),
+  };
+}
+
+export async function runSoak({
+  seconds = Number(process.env.SQUALL_SOAK_SECONDS ?? 300),
+  rate = Number(process.env.SQUALL_SOAK_RATE ?? 50),
+  outDir = path.join(ROOT, 'bench', process.env.SQUALL_BENCH_SNAPSHOT === '1' ? 'results' : 'out'),
+} = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-soak-'));
+  const packs = path.join(dir, 'packs');
+  writeBenchPack(packs);
+  const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);
+  const dataDir = path.join(dir, 'squall', 'data');
+  const s = await startSquall(cfg);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(`${s.url}/api/v1/webhooks/bench_noop?wait=10`);
+  const body = JSON.stringify({ event: 'bench', value: 42 });
+  let window = [];
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  let inFlight = 0;
+  // Open loop: a request leaves every 1/rate s whatever the answers do, so queueing shows up in
+  // the latency (unlike the closed-loop load generator).
+  let shed = 0;
+  const one = () => {
+    // Beyond MAX_IN_FLIGHT the server is not keeping up: the request is counted as shed, not
+    // queued without bound in this client.
+    if (inFlight >= MAX_IN_FLIGHT) {
+      shed++;
+      return;
+    }
+    const t0 = performance.now();
+    sent++;
+    inFlight++;
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          inFlight--;
+          done++;
+          if (res.statusCode !== 200) errors++;
+          window.push(performance.now() - t0);
+        });
+      },
+    );
+    req.on('error', () => {
+      inFlight--;
+      errors++;
+    });
+    req.end(body);
+  };
+  const samples = [];
+  const start = performance.now();
+  const sample = async () => {
+    const sorted = window.sort((a, b) => a - b);
+    window = [];
+    const g = await gauges(s.url);
+    const row = {
+      t_s: Math.round((performance.now() - start) / 1000),
+      executions: done,
+      rss_mb: rssMb(s.child.pid),
+      ...g,
+      p50_ms: +percentile(sorted, 0.5).toFixed(1),
+      p99_ms: +percentile(sorted, 0.99).toFixed(1),
+      disk_mb: +(dirBytes(dataDir) / 1e6).toFixed(2),
+      in_flight: inFlight,
+      errors,
+      shed,
+    };
+    samples.push(row);
+    process.stderr.write(`[soak] ${JSON.stringify(row)}\n`);
+  };
+  try {
+    await sleep(2000);
+    await sample();
+    const interval = 1000 / rate;
+    let next = performance.now();
+    let nextSample = start + SAMPLE_MS;
+    while (performance.now() - start < seconds * 1000) {
+      const now = performance.now();
+      while (next <= now) {
+        one();
+        next += interval;
+      }
+      if (now >= nextSample) {
+        nextSample += SAMPLE_MS;
+        await sample();
+      }
+      await sleep(Math.max(0, Math.min(next, nextSample) - performance.now()));
+    }
+    while (inFlight > 0 && performance.now() - start < (seconds + 15) * 1000) await sleep(50);
+    await sample();
+  } finally {
+    await stopProcess(s.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'soak.jsonl'), samples.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(path.join(outDir, 'soak.svg'), soakChart(samples, { rate, seconds }));
+  const first = samples[1] ?? samples[0];
+  const last = samples.at(-1);
+  emit({ name: 'soak.executions', unit: 'executions', value: done, n: sent, errors, shed, rate_per_s: rate });
+  emit({
+    name: 'soak.rss_growth',
+    unit: 'MB',
+    value: +(last.rss_mb - first.rss_mb).toFixed(1),
+    n: samples.length,
+  });
+  emit({
+    name: 'soak.heap_growth',
+    unit: 'MB',
+    value: +(last.heap_mb - first.heap_mb).toFixed(1),
+    n: samples.length,
+  });
+  emit({
+    name: 'soak.p99_latency_last_vs_first',
+    unit: 'ms',
+    value: last.p99_ms,
+    first: first.p99_ms,
+    n: samples.length,
+  });
+  emit({
+    name: 'soak.disk_per_execution',
+    unit: 'bytes',
+    value: Math.round(((last.disk_mb - samples[0].disk_mb) * 1e6) / Math.max(1, done)),
+    n: done,
+    note: 'data dir growth (SQLite file + WAL) / executions',
+  });
+  return samples;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runSoak();
+  process.exit(0);
+}

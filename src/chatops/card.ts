@@ -1,0 +1,69 @@
+import type { CardReaction, ChatCard } from './adapter.js';
+
+/** How many output lines a card shows. */
+export const CARD_TAIL_LINES = 10;
+/** Longest output (characters) a card shows; longer output also goes up as a file in the thread. */
+export const CARD_OUTPUT_CHARS = 1500;
+
+const WORKING = ['requested', 'scheduled', 'delayed', 'running', 'pausing', 'canceling', 'resuming'];
+const WAITING = ['pending', 'paused'];
+const FAILED = ['failed', 'timeout', 'abandoned'];
+
+/** The emoji of a card in `status`. */
+export function statusEmoji(status: string): string {
+  if (status === 'succeeded') return '✅';
+  if (FAILED.includes(status)) return '❌';
+  if (status === 'canceled') return '🚫';
+  if (WAITING.includes(status)) return '✋';
+  return '⏳';
+}
+
+/** The reaction on the command for a card in `status`. */
+export function reactionOf(status: string): CardReaction {
+  if (status === 'succeeded') return 'succeeded';
+  if (FAILED.includes(status) || status === 'canceled') return 'failed';
+  return 'working';
+}
+
+/** Whether the run can still change (Cancel makes sense). */
+export function isWorking(status: string): boolean {
+  return WORKING.includes(status) || WAITING.includes(status);
+}
+
+/** What the card says about `status` (a paused workflow waits for someone's answer). */
+export function statusLabel(status: string, waitingForApproval = false): string {
+  if (waitingForApproval && WAITING.includes(status)) return 'waiting for approval';
+  return status;
+}
+
+/** "0.4 s" under ten seconds, "12 s" under a minute, "2 min 5 s" after. */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const whole = Math.round(s);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+}
+
+/** The last lines of `output` that fit a card, and whether anything was left out. */
+export function outputTail(output: string): { tail: string; cut: boolean } {
+  const lines = output.replace(/\s+$/, '').split('\n');
+  let tail = lines.slice(-CARD_TAIL_LINES).join('\n');
+  let cut = lines.length > CARD_TAIL_LINES;
+  if (tail.length > CARD_OUTPUT_CHARS) {
+    tail = '…' + tail.slice(tail.length - CARD_OUTPUT_CHARS + 1);
+    cut = true;
+  }
+  return { tail, cut };
+}
+
+/** The card as plain text: the notification fallback, and what adapters without cards show. */
+export function cardText(card: ChatCard): string {
+  const lines = [
+    `${card.emoji} ${card.action} · ${card.requester.name}`,
+    `Execution ${card.executionId} · ${card.status} · ${card.elapsed}`,
+  ];
+  if (card.code) lines.push('```', card.code, '```');
+  if (card.note) lines.push(card.note);
+  return lines.join('\n');
+}

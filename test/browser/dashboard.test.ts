@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/ids.js';
+import type { BrowserSession } from '../support/browser.js';
+import { executionRecord, seedEnforcements, type SeedExecution } from '../support/history.js';
+import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+
+/** Issue 24: the dashboard shows what the stats API answers, and each figure opens History so filtered. */
+describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), () => {
+  let h: BrowserHarness;
+  let b: BrowserSession;
+  let token: string;
+
+  const seeded: SeedExecution[] = [
+    { action: 'demo.deploy', status: 'succeeded', minutesAgo: 3, elapsed: 12 },
+    { action: 'demo.deploy', status: 'succeeded', minutesAgo: 50, elapsed: 14 },
+    { action: 'demo.deploy', status: 'failed', minutesAgo: 95, elapsed: 8, rule: 'demo.on_push' },
+    { action: 'demo.backup', status: 'succeeded', minutesAgo: 130, elapsed: 95 },
+    { action: 'demo.backup', status: 'timeout', minutesAgo: 400, elapsed: 120 },
+    { action: 'demo.check', status: 'succeeded', minutesAgo: 700, elapsed: 1, rule: 'demo.on_push' },
+    { action: 'demo.check', status: 'canceled', minutesAgo: 1000, elapsed: 2 },
+    { action: 'demo.check', status: 'succeeded', minutesAgo: 2 * 24 * 60, elapsed: 1 },
+    { action: 'demo.check', status: 'failed', minutesAgo: 10 * 24 * 60, elapsed: 1 },
+  ];
+
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+    b = h.b;
+    token = await h.token();
+    const store = h.running.services.store;
+    await store.executions.insertMany(seeded.map((s) => executionRecord(s)));
+    await seedEnforcements(store, 'demo.on_push', 4);
+    await seedEnforcements(store, 'demo.nightly', 2);
+    await store.inquiries.insertMany([
+      { id: newId(), status: 'pending' },
+      { id: newId(), status: 'pending' },
+      { id: newId(), status: 'pending' },
+    ]);
+    await store.liveExecutions.insertMany([
+      { id: newId(), status: 'scheduled', since: new Date().toISOString() },
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const api = async (path: string) => {
+    const res = await fetch(h.running.url + path, { headers: { 'X-Auth-Token': token } });
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as any;
+  };
+  const text = (testid: string) => b.page.getByTestId(testid).textContent();
+  const historyTotal = () => b.page.getByText(/^[\d,]+ executions$/).textContent();
+
+  it('is the home page, and its figures equal the stats API for a seeded history', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const ex = await api('/api/v1/stats/executions?range=24h');
+    const actions = await api('/api/v1/stats/actions?range=24h');
+    const rules = await api('/api/v1/stats/rules?range=24h');
+    const queue = await api('/api/v1/stats/queue');
+    expect(ex.total).toBe(7);
+    await expect.poll(() => text('figure-executions')).toBe(String(ex.total));
+    expect(await text('figure-failure-rate')).toBe(`${(ex.failure_rate * 100).toFixed(1)} %`);
+    expect(await text('figure-queue')).toBe(String(queue.depth));
+    expect(await text('figure-inquiries')).toBe('3');
+    // one bar per hour, adding up to the total; each status in the legend with its count
+    const bars = page.locator('[data-testid="executions-chart"] g[data-bucket]');
+    expect(await bars.count()).toBe(24);
+    const counts = await bars.evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-count'))));
+    expect(counts.reduce((a, c) => a + c, 0)).toBe(ex.total);
+    for (const [status, n] of Object.entries(ex.by_status as Record<string, number>))
+      expect(await page.getByTestId(`status-${status}`).textContent()).toBe(`${status} ${n}`);
+    const rows = (name: string) =>
+      page
+        .getByRole('table', { name })
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(await rows('Most frequent actions')).toEqual(
+      actions.most_frequent.map((a: { action: string; count: number; failed: number }) => [
+        a.action,
+        String(a.count),
+        String(a.failed),
+      ]),
+    );
+    expect((await rows('Slowest actions')).map((r) => r[0])).toEqual(
+      actions.slowest.map((a: { action: string }) => a.action),
+    );
+    expect(await rows('Rules that fired most')).toEqual([
+      ['demo.on_push', '4'],
+      ['demo.nightly', '2'],
+    ]);
+    expect(rules.most_fired[0]).toMatchObject({ rule: 'demo.on_push', count: 4 });
+    await b.screenshot('dashboard');
+    await b.assertClean();
+  });
+
+  it('opens History filtered as each figure counts', async () => {
+    await h.signedIn();
+    const { page } = b;
+    const ex = await api('/api/v1/stats/executions?range=24h');
+    await page.goto('/#/dashboard');
+    await page.getByTestId('figure-executions').click();
+    await page.waitForURL(/#\/history\?/);
+    await expect.poll(historyTotal).toBe(`${ex.total} executions`);
+
+    await page.goto('/#/dashboard');
+    await page.getByTestId('figure-failure-rate').click();
+    await expect.poll(historyTotal).toBe(`${ex.failed} executions`);
+    expect(await page.getByLabel('Status').inputValue()).toBe('failed,timeout,abandoned');
+
+    await page.goto('/#/dashboard');
+    await page
+      .getByRole('table', { name: 'Most frequent actions' })
+      .getByRole('link', { name: 'demo.deploy' })
+      .click();
+    await expect.poll(historyTotal).toBe('3 executions');
+    await page.locator('[data-execution-id]').first().waitFor();
+    expect(await page.locator('.exec-row .c-action').allTextContents()).toEqual(Array(3).fill('demo.deploy'));
+
+    await page.goto('/#/dashboard');
+    await page
+      .getByRole('table', { name: 'Rules that fired most' })
+      .getByRole('link', { name: 'demo.on_push' })
+      .click();
+    await expect.poll(historyTotal).toBe('2 executions');
+
+    // a bar segment: that hour, that status
+    await page.goto('/#/dashboard');
+    const segment = page.locator('[data-testid="executions-chart"] a').first();
+    const label = (await segment.getAttribute('aria-label')) ?? '';
+    await segment.click();
+    await expect.poll(historyTotal).toBe(`${label.split(' ')[0]} executions`);
+    await b.assertClean();
+  });
+
+  it('switches to 7 days per hour and 30 days per day', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/#/dashboard');
+    await page.getByRole('radio', { name: '7 d' }).click();
+    const week = await api('/api/v1/stats/executions?range=7d');
+    await expect.poll(() => text('figure-executions')).toBe(String(week.total));
+    // the 10-day-old execution is only in 30 d
+    expect(week.total).toBe(8);
+    expect(await page.locator('[data-testid="executions-chart"] g[data-bucket]').count()).toBe(168);
+    await page.getByRole('radio', { name: '30 d' }).click();
+    await expect.poll(() => text('figure-executions')).toBe('9');
+    expect(await page.locator('[data-testid="executions-chart"] g[data-bucket]').count()).toBe(30);
+    await b.assertClean();
+  });
+});

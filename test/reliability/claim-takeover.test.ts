@@ -1,0 +1,182 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { newId } from '../../src/ids.js';
+import { SlackEmulator } from '../emulators/slack/index.js';
+import { MONGO_URL, describeWithServer, freshMongoUrl, tempDir } from '../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { TERMINAL, api, type Json } from './cluster.js';
+
+/**
+ * Work claimed once per event and done by the claimer — a retry policy's re-run (`retry:<id>`),
+ * an execution's chat notification (`chatops:notify:<id>`), an inquiry's chat prompt
+ * (`inquiries:chat:<id>`) — was lost for good when the claimer died between claiming and doing
+ * it: nothing took those claims over (issue 18). Here a `squall start` process SIGKILLs itself
+ * right after storing such a claim (test/support/kill-after-claim.ts), and the next process on
+ * the same store must do the work, exactly once.
+ */
+const PACKS = path.join(import.meta.dirname, 'fixtures-kill');
+const HOOK = path.join(import.meta.dirname, '../support/kill-after-claim.ts');
+/** Longer than executions.dead_after_ms and leases.ttl_ms below: the killed process is dead. */
+const DEAD_MS = 3_500;
+const TAKEOVER_MS = 90_000;
+
+const TARGETS = [
+  { kind: 'embedded', available: true, server: 'the embedded store' },
+  { kind: 'mongo', available: Boolean(MONGO_URL), server: 'FerretDB/MongoDB (SQUALL_TEST_MONGO_URL)' },
+] as const;
+
+for (const target of TARGETS) {
+  describeWithServer(
+    `claimed work of a process killed after claiming it is taken over (${target.kind})`,
+    target.server,
+    target.available,
+    () => {
+      const data = tempDir('squall-claim-takeover-');
+      const storeUrl = target.kind === 'mongo' ? freshMongoUrl() : undefined;
+      const started: ServiceProcess[] = [];
+      let slack: SlackEmulator;
+      let current: ServiceProcess;
+
+      /** Starts the next process; with `killAfter`, it dies as soon as it claims such a key. */
+      const start = async (killAfter?: string) => {
+        const p = await startServiceProcess(
+          ['--config', config],
+          {
+            SQUALL_DATA_DIR: data.dir,
+            ...(storeUrl ? { SQUALL_STORE_URL: storeUrl } : {}),
+            ...(killAfter ? { SQUALL_TEST_KILL_AFTER_CLAIM: killAfter } : {}),
+            SQUALL_PACKS_PATHS: PACKS,
+            SQUALL_AUTH_ENABLE: 'false',
+            SQUALL_LOG_LEVEL: 'warn',
+            SQUALL_EXECUTIONS_HEARTBEAT_MS: '500',
+            SQUALL_EXECUTIONS_DEAD_AFTER_MS: '3000',
+            SQUALL_EXECUTIONS_CHECK_EVERY_MS: '1000',
+            SQUALL_LEASES_TTL_MS: '3000',
+            SQUALL_LEASES_CHECK_EVERY_MS: '500',
+            SQUALL_SCHEDULER_PROCESS_EVERY_MS: '300',
+            SQUALL_CHATOPS_SLACK_ENABLED: 'true',
+            SQUALL_CHATOPS_SLACK_BOT_TOKEN: slack.botToken,
+            SQUALL_CHATOPS_SLACK_APP_TOKEN: slack.appToken,
+            SQUALL_CHATOPS_SLACK_API_URL: slack.apiUrl,
+          },
+          90_000,
+          ['--import', HOOK],
+        );
+        started.push(p);
+        current = p;
+        return p;
+      };
+
+      /** Waits until `p` killed itself after claiming `prefix…`; then until it counts as dead. */
+      const killedAfterClaim = async (p: ServiceProcess, prefix: string) => {
+        await waitFor(
+          () => p.child.signalCode === 'SIGKILL',
+          `the process to kill itself after claiming ${prefix}…`,
+          60_000,
+          100,
+        );
+        expect(p.output.some((l) => l.startsWith(`KILLED AFTER CLAIM ${prefix}`))).toBe(true);
+        await sleep(DEAD_MS);
+      };
+
+      const executionsOf = async (action: string): Promise<Json[]> => {
+        const res = await api(current.url, 'GET', `/api/v1/executions?action=${action}&limit=100`);
+        expect(res.status).toBe(200);
+        return res.body as Json[];
+      };
+
+      const postsWith = (text: string) => slack.posts.items.filter((p) => String(p.text).includes(text));
+
+      const config = path.join(data.dir, 'squall.yaml');
+      beforeAll(async () => {
+        slack = await new SlackEmulator().start();
+        writeFileSync(
+          config,
+          `chatops:\n  routes:\n    ops: { adapter: slack, channel: ${slack.defaultChannel} }\n`,
+        );
+      });
+
+      afterAll(async () => {
+        await Promise.all(started.map((p) => p.stop('SIGKILL')));
+        await slack?.stop();
+        data.cleanup();
+      });
+
+      it('retry:<execution>: the re-run the dead process claimed is requested once', async () => {
+        const p = await start('retry:');
+        const res = await api(p.url, 'POST', '/api/v1/executions', { action: 'claimkill.fail' });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        await killedAfterClaim(p, 'retry:');
+
+        await start('chatops:notify:');
+        const runs = await waitFor(
+          async () => {
+            const list = await executionsOf('claimkill.fail');
+            return list.length >= 2 && list.every((e) => TERMINAL.includes(e.status)) ? list : undefined;
+          },
+          'the retry of claimkill.fail, taken over and finished',
+          TAKEOVER_MS,
+          250,
+        );
+        // max_retry_count 1: the original and one re-run, both failed, the re-run naming the original.
+        expect(runs.map((e) => e.status)).toEqual(['failed', 'failed']);
+        const rerun = runs.find((e) => e.context?.policies?.retry);
+        expect(rerun?.context.policies.retry).toMatchObject({ retry_count: 1, original: res.body.id });
+      }, 240_000);
+
+      it('chatops:notify:<execution>: the notification the dead process claimed is posted once', async () => {
+        const marker = newId();
+        const res = await api(current.url, 'POST', '/api/v1/executions', {
+          action: 'claimkill.notified',
+          parameters: { marker },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        await killedAfterClaim(current, 'chatops:notify:');
+        expect(postsWith(marker)).toEqual([]);
+
+        await start('inquiries:chat:');
+        await slack.waitForPost((p) => String(p.text).includes(`claimkill notified ${marker}`), TAKEOVER_MS);
+        // A few more sweeps: still one post, and one notify trigger instance.
+        await sleep(3_000);
+        expect(postsWith(marker)).toHaveLength(1);
+        const instances = await api(
+          current.url,
+          'GET',
+          '/api/v1/triggerinstances?trigger=core.st2.generic.notifytrigger&limit=100',
+        );
+        expect(
+          (instances.body as Json[]).filter((i) => i.payload?.execution_id === res.body.id),
+        ).toHaveLength(1);
+        expect((await executionsOf('claimkill.fail')).length, 'no retry beyond max_retry_count').toBe(2);
+      }, 240_000);
+
+      it('inquiries:chat:<inquiry>: the prompt the dead process claimed is posted once', async () => {
+        const marker = newId();
+        const res = await api(current.url, 'POST', '/api/v1/executions', {
+          action: 'core.ask',
+          parameters: {
+            route: 'ops',
+            schema: {
+              type: 'object',
+              description: `claimkill question ${marker}`,
+              properties: { continue: { type: 'boolean' } },
+            },
+          },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        await killedAfterClaim(current, 'inquiries:chat:');
+        expect(postsWith(marker)).toEqual([]);
+
+        await start();
+        await slack.waitForPost((p) => String(p.text).includes(marker), TAKEOVER_MS);
+        await sleep(3_000);
+        expect(postsWith(marker)).toHaveLength(1);
+        const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
+        expect(inquiry.body.status).toBe('pending');
+        expect(postsWith(`claimkill notified`), 'the notification was not posted again').toHaveLength(1);
+      }, 240_000);
+    },
+  );
+}
