@@ -27,7 +27,7 @@ import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
-import { streamRoutes } from './api/index.js';
+import { streamRoutes } from './stream/index.js';
 import { scaleSubsystem } from './scale/index.js';
 import { statsRoutes } from './stats/index.js';
 import type { Subsystem, Services } from './service/index.js';
