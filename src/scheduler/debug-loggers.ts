@@ -1,43 +1,26 @@
 import { createRequire } from 'node:module';
 
-/** The parts of the `debug` package (Agenda's logger) this module touches. */
-interface DebugLogger {
-  (...args: unknown[]): void;
-  extend(namespace: string, delimiter?: string): DebugLogger;
-}
+/** The part of the `debug` package (Agenda's logger) this module touches. */
 interface DebugModule {
-  init(logger: DebugLogger): void;
+  useColors(): boolean;
 }
 
-const CACHED = Symbol.for('squall.debug-extend-cached');
+const MEMOISED = Symbol.for('squall.debug-colors-memoised');
 
 /**
  * Agenda logs through `debug` with `log.extend('runOrRetry')(...)` at every step of every job,
- * and `extend` builds a new logger each time (a colour hash, an `isatty` system call, a copy of
- * the inspect options): ~3% of a webhook's CPU, for lines that are off unless DEBUG names them.
- * Each logger now keeps the children it extended, by name: Agenda's names are fixed strings,
- * so the cache holds a few dozen loggers, and a child behaves as a fresh one would (its enabled
- * state follows DEBUG; its `+Nms` counts from its previous line, as a logger's does).
+ * and each `extend` builds a new logger, which asks `isatty(stderr)` for its colours: a system
+ * call per log line, ~2–3% of a webhook's CPU, for lines that are off unless DEBUG names them.
+ * The answer cannot change while the process runs (DEBUG_COLORS is read at start, stderr stays
+ * what it is), so it is asked once. Agenda's loggers are made when its modules load, so their
+ * `extend` cannot be swapped for a cached one from here; this is the part of it that costs.
  */
-export function cacheDebugExtend(
+export function memoiseDebugColors(
   debug: DebugModule = createRequire(import.meta.url)('debug') as DebugModule,
 ): void {
-  const marked = debug as DebugModule & { [CACHED]?: true };
-  if (marked[CACHED]) return;
-  marked[CACHED] = true;
-  const init = debug.init.bind(debug);
-  debug.init = (logger: DebugLogger) => {
-    init(logger);
-    const extend = logger.extend;
-    const children = new Map<string, DebugLogger>();
-    logger.extend = function (this: DebugLogger, namespace: string, delimiter?: string) {
-      const key = `${delimiter ?? ':'}${namespace}`;
-      let child = children.get(key);
-      if (!child) {
-        child = extend.call(this, namespace, delimiter);
-        children.set(key, child);
-      }
-      return child;
-    };
-  };
+  const marked = debug as DebugModule & { [MEMOISED]?: true };
+  if (marked[MEMOISED]) return;
+  marked[MEMOISED] = true;
+  const colors = debug.useColors();
+  debug.useColors = () => colors;
 }

@@ -2,7 +2,7 @@ import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
-import { cacheDebugExtend } from './debug-loggers.js';
+import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 import { outsideStoreGroup } from '../store/scope.js';
@@ -62,7 +62,7 @@ export class Scheduler {
   private started = false;
 
   constructor(private readonly options: SchedulerOptions) {
-    cacheDebugExtend();
+    memoiseDebugColors();
     const { store } = options;
     const backend =
       store.kind === 'mongo'
