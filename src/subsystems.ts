@@ -105,7 +105,12 @@ function executionDeps(services: Services, admit: ExecutionDeps['admit']): Parti
       ),
     actionDatastore: (ctx) => actionDatastore(services, ctx),
     packConfig: async (pack, user) =>
-      renderPackConfig(services, pack, (await kv().snapshot(user)) as never, (c) => kv().decrypt(c)),
+      renderPackConfig(
+        services,
+        pack,
+        async () => (await kv().snapshot(user)) as never,
+        (c) => kv().decrypt(c),
+      ),
     issueToken: services.config.auth.enable
       ? (id, user) => issueExecutionToken(services, id, user)
       : undefined,
