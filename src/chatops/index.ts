@@ -12,6 +12,7 @@ import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { registerClaimedWork } from '../scale/sweep.js';
 import { chatopsRoutes } from './routes.js';
+import { chatLinkRoutes } from './link-routes.js';
 
 export * from './adapter.js';
 export { SquallError } from '../errors.js';
@@ -21,6 +22,7 @@ export { ChatNotifier, applicableNotify, routeTargets, chatRouteTarget, CHAT_ROU
 export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
+export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
 export {
   ChatConnections,
@@ -79,6 +81,7 @@ export function chatopsSubsystem(
     notifier: () => need(notifier),
     routes: (router, services) => {
       chatopsRoutes(() => need(pipeline), executions)(router, services);
+      chatLinkRoutes(router, services);
       router.add({
         method: 'get',
         path: '/api/v1/chatops/adapters',

@@ -187,7 +187,13 @@ export class ChatPipeline {
         );
         return;
       }
-      const identity = await resolveIdentity(this.services, adapter.name, message.user, this.rolesOf);
+      const identity = await resolveIdentity(
+        this.services,
+        adapter.name,
+        message.user,
+        this.rolesOf,
+        message.workspace ?? '',
+      );
       audit.actor = identity.name;
       await this.dispatch(adapter, message, command, identity, audit, reply);
     } catch (err) {
@@ -222,7 +228,7 @@ export class ChatPipeline {
       chatUser: message.user,
       prefix: this.config.prefix,
       aliases: this.aliases,
-      chat: { adapter: adapter.name, ...replyTarget(message) },
+      chat: { adapter: adapter.name, ...replyTarget(message), workspace: message.workspace ?? '' },
     };
     const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
     if (helpAlias && /^help(\s|$)/i.test(command)) {
@@ -275,6 +281,12 @@ export class ChatPipeline {
       const params = match.matchMultiple ? (match.parameters[0] ?? {}) : match.parameters;
       const answer = await runBuiltin(ctx, builtin, stripNulls(params));
       audit.outcome = answer.outcome;
+      if (answer.secret) {
+        // Straight to the asker, once: a retry job would keep the secret in the job store.
+        audit.reply = answer.secret.audit;
+        await adapter.post({ ...replyTarget(message), text: answer.text, whisperTo: message.user.id });
+        return;
+      }
       await reply(answer.text, answer.outcome !== 'builtin');
       return;
     }
@@ -316,7 +328,10 @@ export class ChatPipeline {
     } catch (err) {
       if (!(err instanceof SquallError) || err.status !== 403) throw err;
       audit.outcome = 'forbidden';
-      await reply(refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref), true);
+      await reply(
+        refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref, this.config.prefix),
+        true,
+      );
       return;
     }
     const where = replyTarget(message);
