@@ -1,0 +1,38 @@
+import { assertCan } from '../../src/auth/index.js';
+import { chatopsSubsystem, type ChatAdapter } from '../../src/chatops/index.js';
+import { contentSubsystem } from '../../src/content/subsystem.js';
+import { executionsSubsystem } from '../../src/executions/subsystem.js';
+import type { Subsystem } from '../../src/service/index.js';
+import { startTestApi, type TestApi } from './api.js';
+import { testSecretsSubsystem } from './test-service.js';
+
+/** RBAC where every subsystem finds it, as `squall start` wires it when auth is on. */
+export function rbacSubsystem(): Subsystem {
+  return {
+    name: 'rbac',
+    init(services) {
+      services.rbac = { assertCan: (user, permission, resource) => assertCan(user, permission, resource) };
+    },
+  };
+}
+
+/**
+ * Squall with auth and RBAC on, content, executions and chatops on `adapters`: chat commands
+ * run as real Squall users with their roles (see startTestApi for `overrides` and `mongoUrl`).
+ */
+export async function startChatApi(
+  adapters: ChatAdapter[],
+  options: { overrides?: Record<string, unknown>; mongoUrl?: string } = {},
+): Promise<TestApi> {
+  const executions = executionsSubsystem();
+  return startTestApi({
+    subsystems: [
+      testSecretsSubsystem(),
+      rbacSubsystem(),
+      contentSubsystem(),
+      executions,
+      chatopsSubsystem(() => executions.service(), { adapters }),
+    ],
+    ...options,
+  });
+}
