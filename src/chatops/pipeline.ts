@@ -38,6 +38,7 @@ export type CommandOutcome =
   | 'forbidden'
   | 'action_disabled'
   | 'too_long'
+  | 'wrong_channel'
   | 'error';
 
 export interface ChatCommandAudit {
@@ -221,25 +222,37 @@ export class ChatPipeline {
     audit: ChatCommandAudit,
     reply: Reply,
   ): Promise<void> {
+    // Aliases limited to other channels (`channels`, a Squall extension) neither match nor show in help here.
+    const aliases = this.aliases.filter((a) => answersIn(a, adapter.name, message.channel));
     const ctx: BuiltinContext = {
       services: this.services,
       executions: this.executions,
       identity,
       chatUser: message.user,
       prefix: this.config.prefix,
-      aliases: this.aliases,
+      aliases,
       chat: { adapter: adapter.name, ...replyTarget(message), workspace: message.workspace ?? '' },
     };
-    const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
+    const helpAlias = aliases.find((a) => extraBuiltin(a) === 'help');
     if (helpAlias && /^help(\s|$)/i.test(command)) {
       audit.alias = aliasRef(helpAlias);
       audit.outcome = 'builtin';
       await reply(helpReply(ctx, command.replace(/^help\s*/i, '')));
       return;
     }
-    const match = matchAlias(this.aliases, command);
+    const match = matchAlias(aliases, command);
     if (match.kind === 'none') {
-      const partial = partialMatches(this.aliases, command);
+      const elsewhere = aliases.length < this.aliases.length ? matchAlias(this.aliases, command) : match;
+      if (elsewhere.kind === 'match') {
+        audit.outcome = 'wrong_channel';
+        audit.alias = aliasRef(elsewhere.alias);
+        await reply(
+          `"${command.slice(0, 100)}" can't be used here; it answers only in ${(elsewhere.alias.channels ?? []).join(', ')}. Say it there.`,
+          true,
+        );
+        return;
+      }
+      const partial = partialMatches(aliases, command);
       if (partial.length > 0) {
         // It names a command but leaves out parameters: show how to say it.
         audit.outcome = 'bad_parameters';
@@ -590,6 +603,11 @@ type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | unde
 
 function isFailed(status: string): boolean {
   return (FAILED_STATUSES as readonly string[]).includes(status);
+}
+
+/** Whether an alias answers in this channel: no `channels` list, or one naming it (bare or `<adapter>:`). */
+function answersIn(alias: AliasLike, adapter: string, channel: string): boolean {
+  return !alias.channels || alias.channels.some((c) => c === channel || c === `${adapter}:${channel}`);
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

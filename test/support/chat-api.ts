@@ -16,6 +16,17 @@ export function rbacSubsystem(): Subsystem {
   };
 }
 
+/** Content, executions and chatops on `adapters` (with the test secret box). */
+export function chatSubsystems(adapters: ChatAdapter[]): Subsystem[] {
+  const executions = executionsSubsystem();
+  return [
+    testSecretsSubsystem(),
+    contentSubsystem(),
+    executions,
+    chatopsSubsystem(() => executions.service(), { adapters }),
+  ];
+}
+
 /**
  * Squall with auth and RBAC on, content, executions and chatops on `adapters`: chat commands
  * run as real Squall users with their roles (see startTestApi for `overrides` and `mongoUrl`).
@@ -24,15 +35,5 @@ export async function startChatApi(
   adapters: ChatAdapter[],
   options: { overrides?: Record<string, unknown>; mongoUrl?: string } = {},
 ): Promise<TestApi> {
-  const executions = executionsSubsystem();
-  return startTestApi({
-    subsystems: [
-      testSecretsSubsystem(),
-      rbacSubsystem(),
-      contentSubsystem(),
-      executions,
-      chatopsSubsystem(() => executions.service(), { adapters }),
-    ],
-    ...options,
-  });
+  return startTestApi({ subsystems: [rbacSubsystem(), ...chatSubsystems(adapters)], ...options });
 }
