@@ -13,6 +13,7 @@ import { registerRole } from './commands/role.js';
 import { registerWorkflow } from './commands/workflow.js';
 import { registerAlias } from './commands/alias.js';
 import { registerChat } from './commands/chat.js';
+import { registerChatops } from './commands/chatops.js';
 import { registerRun } from './commands/run.js';
 import { registerExecution } from './commands/execution.js';
 import { registerAction } from './commands/action.js';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerWorkflow(program);
   registerAlias(program);
   registerChat(program);
+  registerChatops(program);
   registerRun(program);
   registerExecution(program);
   registerAction(program);

@@ -1,3 +1,4 @@
+import type { ShellAdapter, ShellEvent } from '../../adapters/shell/index.js';
 import { assertCan } from '../../src/auth/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../src/chatops/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
@@ -36,4 +37,18 @@ export async function startChatApi(
   options: { overrides?: Record<string, unknown>; mongoUrl?: string } = {},
 ): Promise<TestApi> {
   return startTestApi({ subsystems: [rbacSubsystem(), ...chatSubsystems(adapters)], ...options });
+}
+
+/** What the bot said in a terminal chat thread (whispers included), oldest first. */
+export function botSaidIn(
+  shell: ShellAdapter,
+  channel: string,
+  thread: string,
+): Array<Extract<ShellEvent, { type: 'message' }>> {
+  return shell
+    .transcript(channel)
+    .filter(
+      (e): e is Extract<ShellEvent, { type: 'message' }> =>
+        e.type === 'message' && e.from === 'squall' && e.thread === thread,
+    );
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
-import { chatSubsystems } from '../../support/chat-api.js';
+import { ShellAdapter } from '../../../adapters/shell/index.js';
+import { botSaidIn, chatSubsystems } from '../../support/chat-api.js';
 import { startTestService } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -13,13 +13,7 @@ const alice = { id: 'U1', name: 'alice' };
 describe('aliases limited to channels', () => {
   let svc: Awaited<ReturnType<typeof startTestService>>;
   let shell: ShellAdapter;
-  const botSaid = (channel: string, thread: string) =>
-    shell
-      .transcript(channel)
-      .filter(
-        (e): e is Extract<ShellEvent, { type: 'message' }> =>
-          e.type === 'message' && e.from === 'squall' && e.thread === thread,
-      );
+  const botSaid = (channel: string, thread: string) => botSaidIn(shell, channel, thread);
 
   beforeAll(async () => {
     shell = new ShellAdapter();
