@@ -14,6 +14,7 @@ import { Triggers } from './pages/Triggers';
 import { Inquiries } from './pages/Inquiries';
 import { Datastore } from './pages/Datastore';
 import { ChatLog } from './pages/ChatLog';
+import { ChatLinkConfirm, ChatLinks } from './pages/ChatLinks';
 import { Dashboard } from './pages/Dashboard';
 import { Trace } from './pages/Trace';
 import './styles.css';
@@ -28,6 +29,7 @@ const NAV: [string, string][] = [
   ['inquiries', 'Inquiries'],
   ['datastore', 'Datastore'],
   ['chatlog', 'Chat log'],
+  ['chatlinks', 'Chat links'],
 ];
 
 type Theme = 'light' | 'dark';
@@ -75,6 +77,10 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'chat-link':
+      return id ? <ChatLinkConfirm token={id} key={id} /> : <ChatLinks linked={false} />;
+    case 'chatlinks':
+      return <ChatLinks linked={route.query.get('linked') === '1'} />;
     case 'trace':
       return <Trace from={id} id={rest[0]} />;
     default:
