@@ -1,4 +1,4 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { chatIdentity, type ChatUser } from './adapter.js';
 import { chatLinkId } from './links.js';
 

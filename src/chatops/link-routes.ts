@@ -1,7 +1,8 @@
 import { isAdmin } from '../auth/index.js';
-import { requestUser, type ApiRouter } from '../api/index.js';
+import type { Request } from 'express';
+import type { ApiRouter } from '../api/index.js';
 import { PermissionError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { ChatLinks } from './links.js';
 
 const identity = {
@@ -39,9 +40,14 @@ const tokenBody = {
  * logged-in user; a user lists and revokes their own links, an admin anyone's. Account routes:
  * an action's token cannot link or unlink its user.
  */
-export function chatLinkRoutes(router: ApiRouter, services: Services): void {
+export function chatLinkRoutes(
+  router: ApiRouter,
+  services: Services,
+  // The API's requestUser, handed in: importing it here would close an import cycle through src/api.
+  requestUser: (req: Request) => { name: string; roles: string[] },
+): void {
   const links = new ChatLinks(services);
-  const mayManage = (req: Parameters<typeof requestUser>[0], owner: string) => {
+  const mayManage = (req: Request, owner: string) => {
     const me = requestUser(req);
     if (me.name !== owner && !isAdmin(me))
       throw new PermissionError(`User "${me.name}" may only manage their own chat links`, { owner });

@@ -1,6 +1,6 @@
 import { randomSecret, sha256 } from '../auth/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ChatLinkRecord, ChatLinkRequestRecord, ChatIdentityFields } from '../store/index.js';
 
 /** The id of a linked chat identity: `<platform>:<workspace>:<chat user id>`. */
