@@ -104,6 +104,16 @@ interface Conducted {
 
 const nowIso = () => new Date().toISOString();
 
+/** The runners whose executions are workflows: the ones pause, resume and their cascade apply to. */
+const WORKFLOW_RUNNERS = ['orquesta', 'action-chain'];
+
+/** The child executions of a workflow's tasks that are still its own business (not applied, not inherited). */
+function taskExecutionsUnderWay(record: StateRecord): string[] {
+  return record.state.tasks.flatMap((t) =>
+    t.execution_id && !t.applied && !t.inherited ? [t.execution_id] : [],
+  );
+}
+
 function fromOrquesta(requests: TaskRequest[]): Ask[] {
   return requests.map((r) => ({
     task_id: r.task_id,
@@ -837,7 +847,7 @@ export class WorkflowEngine {
 
   private async requireWorkflow(id: string): Promise<ExecutionRecord> {
     const exec = await this.executions().get(id);
-    if (!['orquesta', 'action-chain'].includes(String(exec.runner.name))) {
+    if (!WORKFLOW_RUNNERS.includes(String(exec.runner.name))) {
       throw new SquallError(
         'NOT_A_WORKFLOW',
         `Execution ${id} runs "${exec.action.ref}" with runner ${exec.runner.name}; only workflows (orquesta, action-chain) can be paused or resumed`,
@@ -859,7 +869,7 @@ export class WorkflowEngine {
         409,
       );
     }
-    const children: string[] = [];
+    let children: string[] = [];
     await this.leases.with(id, async () => {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
@@ -867,18 +877,9 @@ export class WorkflowEngine {
       conducted.pause();
       await this.save(record, conducted);
       await this.syncExecution(record, conducted, id);
-      for (const t of record.state.tasks)
-        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
+      children = taskExecutionsUnderWay(record);
     });
-    for (const childId of children) {
-      const child = await this.store.executions.get(childId);
-      if (
-        child &&
-        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
-        ['running', 'resuming'].includes(child.status)
-      )
-        await this.pause(childId);
-    }
+    await this.cascade(children, ['running', 'resuming'], (childId) => this.pause(childId));
     return this.executions().get(id);
   }
 
@@ -893,7 +894,7 @@ export class WorkflowEngine {
         409,
       );
     }
-    const children: string[] = [];
+    let children: string[] = [];
     await this.leases.with(id, async () => {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
@@ -907,8 +908,7 @@ export class WorkflowEngine {
           409,
         );
       }
-      for (const t of record.state.tasks)
-        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
+      children = taskExecutionsUnderWay(record);
       this.enqueue(record.state, conducted.resume());
       const current = await this.executions().get(id);
       await this.pump(record, conducted, current);
@@ -916,16 +916,21 @@ export class WorkflowEngine {
       if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
       await this.syncExecution(record, conducted, id);
     });
+    await this.cascade(children, ['paused', 'pausing'], (childId) => this.resume(childId));
+    return this.executions().get(id);
+  }
+
+  /** Pause and resume go down to the sub-workflows (st2): each child workflow in `statuses` gets `apply`. */
+  private async cascade(
+    children: string[],
+    statuses: string[],
+    apply: (childId: string) => Promise<ExecutionRecord>,
+  ): Promise<void> {
     for (const childId of children) {
       const child = await this.store.executions.get(childId);
-      if (
-        child &&
-        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
-        ['paused', 'pausing'].includes(child.status)
-      )
-        await this.resume(childId);
+      if (child && WORKFLOW_RUNNERS.includes(String(child.runner.name)) && statuses.includes(child.status))
+        await apply(childId);
     }
-    return this.executions().get(id);
   }
 
   /**

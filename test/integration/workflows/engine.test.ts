@@ -318,6 +318,28 @@ for (const target of STORE_TARGETS) {
         expect((await children(sub.id)).map((c) => c.status)).toEqual(['canceled']);
       });
 
+      it('pauses and resumes a workflow whose task is a sub-workflow: both cascade down', async () => {
+        const id = await run('wftest.nested');
+        const sub = await waitFor(
+          async () => (await children(id)).find((c) => c.status === 'running'),
+          'sub-workflow running',
+        );
+        await waitFor(
+          async () => (await children(sub.id)).some((c) => c.status === 'running'),
+          'inner task running',
+        );
+        const paused = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
+        expect(paused.status, paused.text).toBe(200);
+        // The inner task sleeps 30 s, so both stay pausing until the resume below.
+        expect((await get(sub.id)).status).toBe('pausing');
+        const resumed = await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
+        expect(resumed.status, resumed.text).toBe(200);
+        expect((await get(id)).status).toBe('running');
+        expect((await get(sub.id)).status).toBe('running');
+        await api('DELETE', `/api/v1/executions/${id}`);
+        expect((await finished(id)).status).toBe('canceled');
+      });
+
       it('re-runs a failed workflow from a task: earlier tasks are not run again', async () => {
         const marker = path.join(scratch.dir, `rerun-${target.kind}`);
         const first = await finished(await run('wftest.rerun', { marker }));
