@@ -859,78 +859,88 @@ export class WorkflowEngine {
   }
 
   /** st2 `execution pause`: `pausing` while tasks run, then `paused`; cascades down to sub-workflows. */
-  async pause(id: string): Promise<ExecutionRecord> {
-    const exec = await this.requireWorkflow(id);
-    if (!['running', 'resuming', 'pausing', 'paused'].includes(exec.status)) {
-      throw new SquallError(
-        'WORKFLOW_NOT_PAUSABLE',
-        `Execution ${id} is ${exec.status}; only a running workflow can be paused`,
-        { id, status: exec.status },
-        409,
-      );
-    }
-    let children: string[] = [];
-    await this.leases.with(id, async () => {
-      const loaded = await this.load(id);
-      if (!loaded) throw new NotFoundError('Workflow state of execution', id);
-      const { record, conducted } = loaded;
-      conducted.pause();
-      await this.save(record, conducted);
-      await this.syncExecution(record, conducted, id);
-      children = taskExecutionsUnderWay(record);
+  pause(id: string): Promise<ExecutionRecord> {
+    return this.pauseOrResume(id, {
+      from: ['running', 'resuming', 'pausing', 'paused'],
+      refused: (status) =>
+        new SquallError(
+          'WORKFLOW_NOT_PAUSABLE',
+          `Execution ${id} is ${status}; only a running workflow can be paused`,
+          { id, status },
+          409,
+        ),
+      apply: async (record, conducted) => {
+        conducted.pause();
+        await this.save(record, conducted);
+        await this.syncExecution(record, conducted, id);
+      },
+      children: ['running', 'resuming'],
+      cascade: (childId) => this.pause(childId),
     });
-    await this.cascade(children, ['running', 'resuming'], (childId) => this.pause(childId));
-    return this.executions().get(id);
   }
 
   /** st2 `execution resume`: cascades down to paused sub-workflows. */
-  async resume(id: string): Promise<ExecutionRecord> {
-    const exec = await this.requireWorkflow(id);
-    if (!['pausing', 'paused'].includes(exec.status)) {
-      throw new SquallError(
+  resume(id: string): Promise<ExecutionRecord> {
+    const notPaused = (status: string) =>
+      new SquallError(
         'WORKFLOW_NOT_PAUSED',
-        `Execution ${id} is ${exec.status}; only a paused (or pausing) workflow can be resumed`,
-        { id, status: exec.status },
+        `Execution ${id} is ${status}; only a paused (or pausing) workflow can be resumed`,
+        { id, status },
         409,
       );
-    }
+    return this.pauseOrResume(id, {
+      from: ['pausing', 'paused'],
+      refused: notPaused,
+      apply: async (record, conducted) => {
+        // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
+        if (conducted.status !== 'paused' && conducted.status !== 'pausing')
+          throw notPaused(conducted.status);
+        this.enqueue(record.state, conducted.resume());
+        const current = await this.executions().get(id);
+        await this.pump(record, conducted, current);
+        await this.save(record, conducted);
+        if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
+        await this.syncExecution(record, conducted, id);
+      },
+      children: ['paused', 'pausing'],
+      cascade: (childId) => this.resume(childId),
+    });
+  }
+
+  /**
+   * The one walk of pause and resume: refuse a workflow not in a `from` status, `apply` to its
+   * state under the lease, then go down (as st2 does) to each task execution that is a workflow in
+   * a `children` status.
+   */
+  private async pauseOrResume(
+    id: string,
+    step: {
+      from: string[];
+      refused: (status: string) => SquallError;
+      apply: (record: StateRecord, conducted: Conducted) => Promise<void>;
+      children: string[];
+      cascade: (childId: string) => Promise<ExecutionRecord>;
+    },
+  ): Promise<ExecutionRecord> {
+    const exec = await this.requireWorkflow(id);
+    if (!step.from.includes(exec.status)) throw step.refused(exec.status);
     let children: string[] = [];
     await this.leases.with(id, async () => {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
-      const { record, conducted } = loaded;
-      if (conducted.status !== 'paused' && conducted.status !== 'pausing') {
-        // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
-        throw new SquallError(
-          'WORKFLOW_NOT_PAUSED',
-          `Execution ${id} is ${conducted.status}; only a paused (or pausing) workflow can be resumed`,
-          { id, status: conducted.status },
-          409,
-        );
-      }
-      children = taskExecutionsUnderWay(record);
-      this.enqueue(record.state, conducted.resume());
-      const current = await this.executions().get(id);
-      await this.pump(record, conducted, current);
-      await this.save(record, conducted);
-      if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
-      await this.syncExecution(record, conducted, id);
+      children = taskExecutionsUnderWay(loaded.record);
+      await step.apply(loaded.record, loaded.conducted);
     });
-    await this.cascade(children, ['paused', 'pausing'], (childId) => this.resume(childId));
-    return this.executions().get(id);
-  }
-
-  /** Pause and resume go down to the sub-workflows (st2): each child workflow in `statuses` gets `apply`. */
-  private async cascade(
-    children: string[],
-    statuses: string[],
-    apply: (childId: string) => Promise<ExecutionRecord>,
-  ): Promise<void> {
     for (const childId of children) {
       const child = await this.store.executions.get(childId);
-      if (child && WORKFLOW_RUNNERS.includes(String(child.runner.name)) && statuses.includes(child.status))
-        await apply(childId);
+      if (
+        child &&
+        WORKFLOW_RUNNERS.includes(String(child.runner.name)) &&
+        step.children.includes(child.status)
+      )
+        await step.cascade(childId);
     }
+    return this.executions().get(id);
   }
 
   /**
