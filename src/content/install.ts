@@ -403,6 +403,16 @@ export function pipFailure(output: string): { package?: string; reason: string }
       reason: `it failed to build${compilerError ? `: ${compilerError.input}` : ''}`,
     };
   }
+  // A `git+https://…` requirement: git's own complaint says why (an unreachable host, a missing
+  // ref); pip's closing lines only say a subprocess failed.
+  const clone = last(/^× git clone .*?(\S+:\/\/\S+) \S+ did not run successfully/);
+  if (clone) {
+    const gitError = last(/^fatal: (.*)/);
+    return {
+      ...(building ? { package: building[1] } : {}),
+      reason: `git could not clone ${clone[1]}${gitError ? `: ${gitError[1]}` : ''}`,
+    };
+  }
   const invalid = last(/Invalid requirement: '?([^'\s]+)'?/);
   if (invalid) return { package: invalid[1], reason: 'invalid requirement line' };
   const error = last(/^ERROR: (.*)/);
