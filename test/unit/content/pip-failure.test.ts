@@ -99,4 +99,24 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
         "git could not clone https://git.example.test/someone/examplelib.git: unable to access 'https://git.example.test/someone/examplelib.git/': Could not resolve host: git.example.test",
     });
   });
+
+  it("a C extension that no longer compiles on this Python: the compiler's fatal error, not its command line", () => {
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × Building wheel for oldext (setup.py) did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [4 lines of output]',
+      '      running build_ext',
+      '      oldext/speedups.c:12:10: fatal error: longintrepr.h: No such file or directory',
+      '      compilation terminated.',
+      "      error: Command '['gcc', '-O3', '-c', 'oldext/speedups.c']' returned non-zero exit status 1.",
+      '      [end of output]',
+      '  ERROR: Failed building wheel for oldext',
+    ].join('\n');
+    expect(pipFailure(stderr)).toEqual({
+      package: 'oldext',
+      reason:
+        'it failed to build: oldext/speedups.c:12:10: fatal error: longintrepr.h: No such file or directory',
+    });
+  });
 });
