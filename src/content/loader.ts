@@ -1070,11 +1070,21 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
     }
     if (externalActions.has(ref)) return undefined;
     // st2 registers a rule whatever its action (RuleAPI.to_model never looks it up): the rule's
-    // enforcement fails when it fires. Aliases and policies stay strict.
+    // enforcement fails when it fires. Its aliases registrar only logs "Action … not found in DB"
+    // and registers the alias (opsgenie's send_heartbeat names an action the pack lacks). Policies
+    // stay strict.
     if (what === 'rule') {
       scope.warn(
         'UNKNOWN_ACTION',
         `rule names action "${ref}", which is not installed; the rule is registered and its enforcements fail until the action is installed`,
+        path,
+      );
+      return undefined;
+    }
+    if (what === 'alias') {
+      scope.warn(
+        'UNKNOWN_ACTION',
+        `alias names action "${ref}", which is not installed; the alias is registered, as in st2, and a command matching it fails until the action is installed`,
         path,
       );
       return undefined;

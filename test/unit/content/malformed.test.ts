@@ -554,18 +554,23 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('alias naming an unknown action', async () => {
-    const ps = await problems({
+  it('alias naming an action that is not installed is registered with a warning, as st2 does', async () => {
+    const dir = await writePack({
       'aliases/x.yaml': 'name: x\naction_ref: core.nothing\nformats:\n  - "do it"\n',
     });
+    const ps = await validatePackDir(dir);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION',
       file: 'aliases/x.yaml',
       field: 'action_ref',
       line: 2,
       column: 13,
-      message: /alias names unknown action "core\.nothing"/,
+      message: /alias names action "core\.nothing", which is not installed/,
     });
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.flatMap((p) => p.aliases.map((a) => a.action_ref))).toContain('core.nothing');
   });
 
   it('alias format naming a parameter the action lacks', async () => {
