@@ -206,8 +206,22 @@ function checkPackField(scope: FileScope, data: Obj, pack: string): boolean {
   return true;
 }
 
+/**
+ * Top-level fields st2 accepts as null in a pack file: its registrars call `XxxAPI.validate()`,
+ * which validates with `allow_default_none=True`, so a field that is optional and has no default
+ * (or a null one) may be null (opsgenie's rule has a bare `description:`). Taken from st2's
+ * RuleAPI, ActionAPI, ActionAliasAPI and PolicyAPI schemas; a null there means the field is unset.
+ */
+const NULLABLE_FIELDS: Partial<Record<FileKind, ReadonlySet<string>>> = {
+  action: new Set(['description', 'tags', 'notify']),
+  rule: new Set(['description', 'criteria', 'context', 'tags']),
+  alias: new Set(['description', 'ack', 'result', 'extra', 'immutable_parameters']),
+  policy: new Set(['description', 'parameters']),
+};
+
 function validateFile(scope: FileScope, kind: FileKind, data: Obj): boolean {
   const before = scope.errors;
+  for (const field of NULLABLE_FIELDS[kind] ?? []) if (data[field] === null) delete data[field];
   scope.violations(validateKind(kind, data));
   return scope.errors === before;
 }

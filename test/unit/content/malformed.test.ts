@@ -421,6 +421,29 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(loaded.packs.flatMap((p) => p.rules.map((r) => r.action.ref))).toContain('slack.post_message');
   });
 
+  it('optional fields left empty (null) are unset, as st2 validates with allow_default_none', async () => {
+    const dir = await writePack({
+      'rules/r.yaml':
+        'name: r\ndescription:\nenabled: false\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.noop\n',
+      'actions/a.yaml': ACTION('description: null\ntags:\n'),
+      'aliases/x.yaml': 'name: x\ndescription:\naction_ref: core.noop\nformats:\n  - "do it"\n',
+    });
+    expect(await validatePackDir(dir)).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    const pack = loaded.packs.find((p) => p.dir === dir)!;
+    expect(pack.rules.map((r) => r.name)).toEqual(['r']);
+    expect(pack.actions.map((a) => a.name)).toEqual(['a']);
+    expect(pack.aliases.map((a) => a.name)).toEqual(['x']);
+  });
+
+  it('a null where st2 has a default or a requirement stays an error', async () => {
+    const ps = await problems({
+      'rules/r.yaml':
+        'name: r\nenabled:\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.noop\n',
+    });
+    expectProblem(ps, { code: 'WRONG_TYPE', field: 'enabled', message: /must be boolean, not null/ });
+  });
+
   it('rule with trigger parameters the trigger type does not accept', async () => {
     const ps = await problems({
       'rules/r.yaml':
