@@ -700,13 +700,14 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('sensor inline trigger type with an invalid payload schema', async () => {
+  it('sensor inline trigger type with an invalid payload schema: a warning, registered as in st2', async () => {
     const ps = await problems({
       'sensors/s.yaml':
         'class_name: S\nentry_point: s.mjs\ntrigger_types:\n  - name: ev\n    payload_schema:\n      type: objekt\n',
       'sensors/s.mjs': '',
     });
     expectProblem(ps, {
+      severity: 'warning',
       code: 'BAD_SCHEMA',
       field: 'trigger_types[0].payload_schema',
       line: 6,
