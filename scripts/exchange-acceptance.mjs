@@ -74,18 +74,28 @@ function metadataFiles(packDir, dir) {
   );
 }
 
-/** Trigger types a pack declares: triggers/ files and the trigger_types of its sensors (st2 registers both). */
+/**
+ * Trigger types a pack declares: triggers/ files and the trigger_types of its sensors (st2
+ * registers both), counted once per name (two sensors may declare the same one, as in newrelic).
+ */
 function declaredTriggers(packDir) {
-  let n = metadataFiles(packDir, 'triggers').length;
+  const names = new Set();
+  for (const f of metadataFiles(packDir, 'triggers')) {
+    try {
+      names.add(String(yaml.load(readFileSync(path.join(packDir, 'triggers', f), 'utf8'))?.name ?? f));
+    } catch {
+      names.add(f);
+    }
+  }
   for (const f of metadataFiles(packDir, 'sensors')) {
     try {
       const doc = yaml.load(readFileSync(path.join(packDir, 'sensors', f), 'utf8'));
-      n += Array.isArray(doc?.trigger_types) ? doc.trigger_types.length : 0;
+      for (const t of Array.isArray(doc?.trigger_types) ? doc.trigger_types : []) names.add(String(t?.name));
     } catch {
       /* a broken sensor file is counted under sensors */
     }
   }
-  return n;
+  return names.size;
 }
 
 class Api {
@@ -192,7 +202,6 @@ function classify(execution, packDir) {
   };
 }
 
-/** The package that failed and why, out of pip's output (the whole output is long). */
 /**
  * Installs one pack as st2 does: the API answers `202 {execution_id}` and the packs.install
  * execution does the work. Answers `{status, body}` as the old synchronous answer read: the
@@ -215,7 +224,13 @@ async function installed(api, dir) {
   }
 }
 
+/** The package that failed and why, out of the install error (pip's whole output is long). */
 function installFailure(text) {
+  // Squall's own answer already names the package and why (pipFailure).
+  const squall = /pip could not install (.+?) from requirements\.txt: (.+?); nothing was installed/.exec(
+    text,
+  );
+  if (squall) return `pip: ${squall[1]}: ${squall[2]}`;
   const build = /Failed (?:to build|building wheel for) ([\w.-]+)/.exec(text);
   const clone = /git clone \S+ \S+ (https?:\/\/\S+?)(?:\.git)? /.exec(text);
   const cause =
