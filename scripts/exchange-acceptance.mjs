@@ -151,7 +151,7 @@ function dummyValue(spec) {
 
 /** Modules st2 itself gives pack code (its virtualenv and st2common); missing ones are Squall's gap. */
 const ST2_RUNTIME_MODULES =
-  /^(st2common|st2client|st2reactor|st2actions|six|yaml|eventlet|greenlet|requests|urllib3|jinja2|dateutil|pytz|simplejson|git|oslo_config|paramiko|jsonschema|chardet)(\.|$)/;
+  /^(st2common|st2client|st2reactor|st2actions|six|yaml|eventlet|greenlet|requests|urllib3|jinja2|dateutil|pytz|simplejson|git|oslo_config|paramiko|jsonschema|chardet|packaging)(\.|$)/;
 
 /**
  * Did the action reach the pack's own code? Yes when it succeeded, timed out, or failed in its own
