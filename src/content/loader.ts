@@ -265,8 +265,18 @@ function warnUnknownAttributes(scope: FileScope, params: Obj, base: PathSegment[
   }
 }
 
-/** Validates each parameter's default (unless it is a template) against the parameter's own schema. */
-function checkDefaults(scope: FileScope, params: Record<string, ParameterSpec>, base: PathSegment[]): void {
+/**
+ * Validates each parameter's default (unless it is a template) against the parameter's own schema.
+ * An action's is a warning: st2's actions registrar never checks a default against its type (the
+ * slack pack has 25 such, e.g. `type: boolean, default: ""`); the default is checked when a run
+ * leaves the parameter unset, as st2's create_request does.
+ */
+function checkDefaults(
+  scope: FileScope,
+  params: Record<string, ParameterSpec>,
+  base: PathSegment[],
+  action = false,
+): void {
   for (const [name, def] of Object.entries(params)) {
     if (!isObj(def) || !('default' in def) || def.default === null || isTemplate(def.default)) continue;
     const { default: dflt, ...rest } = def;
@@ -282,11 +292,14 @@ function checkDefaults(scope: FileScope, params: Record<string, ParameterSpec>, 
     }
     if (!validate(dflt)) {
       const e = validate.errors?.[0];
-      scope.error(
-        'BAD_DEFAULT',
-        `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`,
-        [...base, name, 'default'],
-      );
+      const message = `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`;
+      if (action)
+        scope.warn(
+          'BAD_DEFAULT',
+          `${message}; the action is registered, as in st2, and a run that leaves "${name}" unset is refused`,
+          [...base, name, 'default'],
+        );
+      else scope.error('BAD_DEFAULT', message, [...base, name, 'default']);
     }
   }
 }
@@ -583,7 +596,7 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
         merged[pname] = { ...pdef };
       }
     }
-    checkDefaults(scope, params, ['parameters']);
+    checkDefaults(scope, params, ['parameters'], true);
     const positions = new Map<number, string>();
     for (const [pname, pdef] of Object.entries(params)) {
       if (typeof pdef.position !== 'number') continue;

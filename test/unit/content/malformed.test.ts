@@ -288,11 +288,16 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('a default that does not match the parameter type', async () => {
-    const ps = await problems({
+  it('an action default that does not match the parameter type: a warning, registered as in st2', async () => {
+    const dir = await writePack({
       'actions/a.yaml': ACTION('parameters:\n  n:\n    type: integer\n    default: ten\n'),
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.actions.map((a) => a.name)).toEqual(['a']);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'BAD_DEFAULT',
       field: 'parameters.n.default',
       line: 7,
