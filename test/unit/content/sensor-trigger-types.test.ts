@@ -69,7 +69,9 @@ describe("a pack's sensor trigger types that st2 registers although they are imp
 
   it('a payload dispatched to the trigger type with the broken schema is refused, naming why', () => {
     const push = pack.trigger_types.find((t) => t.ref === 'hooks.push')!;
-    expect(() => validateTriggerPayload(push, { branch: 'main', files: ['a'] })).toThrow(
+    expect(() =>
+      validateTriggerPayload({ id: 'tt-push', ...push }, { branch: 'main', files: ['a'] }),
+    ).toThrow(
       /payload of trigger "hooks\.push" does not match its payload_schema: payload: cannot be checked, the schema is not a valid JSON schema/,
     );
   });
