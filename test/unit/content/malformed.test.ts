@@ -121,11 +121,16 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(r.packs[0].actions).toEqual([]);
   });
 
-  it('missing entry_point file', async () => {
-    const ps = await problems({
+  it('missing entry_point file: a warning, and the action registers as in st2', async () => {
+    const dir = await writePack({
       'actions/a.yaml': 'name: a\nrunner_type: local-shell-script\nentry_point: nope.sh\n',
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.actions.map((a) => a.name)).toEqual(['a']);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'MISSING_ENTRY_POINT',
       file: 'actions/a.yaml',
       field: 'entry_point',
