@@ -1124,8 +1124,8 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
     if (externalActions.has(ref)) return undefined;
     // st2 registers a rule whatever its action (RuleAPI.to_model never looks it up): the rule's
     // enforcement fails when it fires. Its aliases registrar only logs "Action … not found in DB"
-    // and registers the alias (opsgenie's send_heartbeat names an action the pack lacks). Policies
-    // stay strict.
+    // and registers the alias (opsgenie's send_heartbeat names an action the pack lacks); its
+    // policies registrar looks up only the policy type, so a policy applies once the action exists.
     if (what === 'rule') {
       scope.warn(
         'UNKNOWN_ACTION',
@@ -1138,6 +1138,14 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
       scope.warn(
         'UNKNOWN_ACTION',
         `alias names action "${ref}", which is not installed; the alias is registered, as in st2, and a command matching it fails until the action is installed`,
+        path,
+      );
+      return undefined;
+    }
+    if (what === 'policy') {
+      scope.warn(
+        'UNKNOWN_ACTION',
+        `policy names action "${ref}", which is not installed; the policy is registered, as in st2, and applies once the action is installed`,
         path,
       );
       return undefined;

@@ -642,18 +642,25 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('policy naming an unknown action', async () => {
-    const ps = await problems({
+  it('policy naming an action that is not installed is registered with a warning, as st2 does', async () => {
+    const dir = await writePack({
       'policies/p.yaml':
         'name: p\nresource_ref: bad.missing\npolicy_type: action.concurrency\nparameters:\n  threshold: 1\n',
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.policies.map((p) => p.resource_ref)).toEqual([
+      'bad.missing',
+    ]);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION',
       file: 'policies/p.yaml',
       field: 'resource_ref',
       line: 2,
       column: 15,
-      message: /policy names unknown action "bad\.missing"/,
+      message: /policy names action "bad\.missing", which is not installed/,
     });
   });
 
