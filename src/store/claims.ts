@@ -116,8 +116,10 @@ export async function finishClaim(store: Store, key: string, owner: string): Pro
 
 /**
  * Claims `work` for `subject` and does it, unless another caller claimed it first; true when this
- * caller did it. A failed run is done too (its error is the caller's to log): only a process that
- * dies between claiming and finishing leaves the claim open, for resumeClaimedWork to take over.
+ * caller did it. A claim this owner took ahead (with the write that made the work owed) and has
+ * not finished counts as its own. A failed run is done too (its error is the caller's to log):
+ * only a process that dies between claiming and finishing leaves the claim open, for
+ * resumeClaimedWork to take over.
  */
 export async function doOnce(
   store: Store,
@@ -126,7 +128,10 @@ export async function doOnce(
   owner: string,
 ): Promise<boolean> {
   const key = work.prefix + subject;
-  if (!(await store.claim(key, owner))) return false;
+  if (!(await store.claim(key, owner))) {
+    const held = await store.claims.get(key);
+    if (!held || held.owner !== owner || held.done_at) return false;
+  }
   try {
     await work.run(subject);
   } finally {

@@ -39,14 +39,18 @@ for (const target of TARGETS) {
       let slack: SlackEmulator;
       let current: ServiceProcess;
 
-      /** Starts the next process; with `killAfter`, it dies as soon as it claims such a key. */
-      const start = async (killAfter?: string) => {
+      /**
+       * Starts the next process; with `killAfter`, it dies as soon as it claims such a key; with
+       * `killAfterStatus`, as soon as it stored an execution's move to that status.
+       */
+      const start = async (killAfter?: string, killAfterStatus?: string) => {
         const p = await startServiceProcess(
           ['--config', config],
           {
             SQUALL_DATA_DIR: data.dir,
             ...(storeUrl ? { SQUALL_STORE_URL: storeUrl } : {}),
             ...(killAfter ? { SQUALL_TEST_KILL_AFTER_CLAIM: killAfter } : {}),
+            ...(killAfterStatus ? { SQUALL_TEST_KILL_AFTER_STATUS: killAfterStatus } : {}),
             SQUALL_PACKS_PATHS: PACKS,
             SQUALL_AUTH_ENABLE: 'false',
             SQUALL_LOG_LEVEL: 'warn',
@@ -69,17 +73,18 @@ for (const target of TARGETS) {
         return p;
       };
 
-      /** Waits until `p` killed itself after claiming `prefix…`; then until it counts as dead. */
-      const killedAfterClaim = async (p: ServiceProcess, prefix: string) => {
+      /** Waits until `p` killed itself after `what` (claiming `prefix…`); then until it counts as dead. */
+      const killedAfter = async (p: ServiceProcess, what: string) => {
         await waitFor(
           () => p.child.signalCode === 'SIGKILL',
-          `the process to kill itself after claiming ${prefix}…`,
+          `the process to kill itself after ${what}…`,
           60_000,
           100,
         );
-        expect(p.output.some((l) => l.startsWith(`KILLED AFTER CLAIM ${prefix}`))).toBe(true);
+        expect(p.output.some((l) => l.startsWith(`KILLED AFTER ${what}`))).toBe(true);
         await sleep(DEAD_MS);
       };
+      const killedAfterClaim = (p: ServiceProcess, prefix: string) => killedAfter(p, `CLAIM ${prefix}`);
 
       const executionsOf = async (action: string): Promise<Json[]> => {
         const res = await api(current.url, 'GET', `/api/v1/executions?action=${action}&limit=100`);
@@ -176,6 +181,34 @@ for (const target of TARGETS) {
         const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
         expect(inquiry.body.status).toBe('pending');
         expect(postsWith(`claimkill notified`), 'the notification was not posted again').toHaveLength(1);
+      }, 240_000);
+
+      it('a failed execution whose process died before claiming its retry still gets exactly one', async () => {
+        // Killed once the `failed` status is on disk: before the fix nothing recorded that a retry
+        // was owed, so no process ever requested it.
+        const p = await start(undefined, 'failed');
+        const res = await api(p.url, 'POST', '/api/v1/executions', { action: 'claimkill.fail' });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        await killedAfter(p, `STATUS failed ${res.body.id}`);
+
+        await start();
+        const ofThisOne = async () =>
+          (await executionsOf('claimkill.fail')).filter(
+            (e) => e.id === res.body.id || e.context?.policies?.retry?.original === res.body.id,
+          );
+        const runs = await waitFor(
+          async () => {
+            const list = await ofThisOne();
+            return list.length >= 2 && list.every((e) => TERMINAL.includes(e.status)) ? list : undefined;
+          },
+          'the retry owed by the execution that failed as its process died',
+          TAKEOVER_MS,
+          250,
+        );
+        expect(runs.map((e) => e.status)).toEqual(['failed', 'failed']);
+        // A few more sweeps: still exactly one retry.
+        await sleep(3_000);
+        expect(await ofThisOne()).toHaveLength(2);
       }, 240_000);
     },
   );
