@@ -114,11 +114,11 @@ export class ChatNotifier {
   /** The notify triggers' instance ids are derived from the claim: a taker stores each once. */
   readonly notifyWork: ClaimedWork = {
     prefix: 'chatops:notify:',
-    run: async (id) => {
+    run: async (id, how) => {
       const record = await this.executions().get(id);
       for (const { when, entry } of await this.notifications(record)) {
         for (const route of entry.routes ?? entry.channels ?? [])
-          await this.notifyRoute(record, route, entry, when);
+          await this.notifyRoute(record, route, entry, when, how?.resumed ?? false);
       }
     },
   };
@@ -138,6 +138,7 @@ export class ChatNotifier {
     route: string,
     entry: NotifyEntry,
     when: string,
+    resumed: boolean,
   ): Promise<void> {
     const shown = this.executions().present(record);
     const ctx = {
@@ -157,6 +158,8 @@ export class ChatNotifier {
       message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
       data = {};
     }
+    // What this notification stores and posts is named after its claim: a taker repeats nothing.
+    const key = `${this.notifyWork.prefix}${record.id}:${when}:${route}`;
     // st2's notifier dispatches the notify trigger in the execution's trace.
     const traceId =
       (await traceHolding(this.services, 'action_executions', record.id))?.id ??
@@ -164,7 +167,7 @@ export class ChatNotifier {
     this.services.bus.publish('trigger.dispatch', {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
-      instanceId: idFor(`${this.notifyWork.prefix}${record.id}:${when}:${route}`),
+      instanceId: idFor(key),
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,
@@ -199,7 +202,7 @@ export class ChatNotifier {
       });
       return;
     }
-    for (const target of targets) {
+    for (const [n, target] of targets.entries()) {
       const max =
         target.kind === 'chat'
           ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
@@ -217,6 +220,8 @@ export class ChatNotifier {
         },
         what: `notify ${route} for ${record.id}`,
         execution_id: record.id,
+        idempotencyKey: `${key}:${n}`,
+        mayRepeat: resumed,
       });
     }
   }

@@ -106,7 +106,8 @@ export async function claimOrTakeOver(
 export interface ClaimedWork {
   /** The claim keys of this work: `<prefix><subject>`. */
   prefix: string;
-  run(subject: string): Promise<void>;
+  /** `resumed`: taken over from a gone owner, which may have done part of it. */
+  run(subject: string, how?: { resumed: boolean }): Promise<void>;
 }
 
 /** Marks the claim's work done: the claim stays, so a late caller still loses it, until collected. */
@@ -172,7 +173,7 @@ export async function resumeClaimedWork(
       const got = await claimOrTakeOver(store, claim.id, owner, { ttlMs });
       if (!got.claimed) continue;
       try {
-        await work.run(claim.id.slice(work.prefix.length));
+        await work.run(claim.id.slice(work.prefix.length), { resumed: true });
         report.resumed.push(claim.id);
       } catch (err) {
         report.failed.push({ key: claim.id, err });

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/ids.js';
+import { DiscordEmulator } from '../emulators/discord/index.js';
 import { SlackEmulator } from '../emulators/slack/index.js';
 import { MONGO_URL, describeWithServer, freshMongoUrl, tempDir } from '../support/servers.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
@@ -37,13 +38,14 @@ for (const target of TARGETS) {
       const storeUrl = target.kind === 'mongo' ? freshMongoUrl() : undefined;
       const started: ServiceProcess[] = [];
       let slack: SlackEmulator;
+      let discord: DiscordEmulator;
       let current: ServiceProcess;
 
       /**
        * Starts the next process; with `killAfter`, it dies as soon as it claims such a key; with
        * `killAfterStatus`, as soon as it stored an execution's move to that status.
        */
-      const start = async (killAfter?: string, killAfterStatus?: string) => {
+      const start = async (killAfter?: string, killAfterStatus?: string, killBeforeDone?: string) => {
         const p = await startServiceProcess(
           ['--config', config],
           {
@@ -51,6 +53,7 @@ for (const target of TARGETS) {
             ...(storeUrl ? { SQUALL_STORE_URL: storeUrl } : {}),
             ...(killAfter ? { SQUALL_TEST_KILL_AFTER_CLAIM: killAfter } : {}),
             ...(killAfterStatus ? { SQUALL_TEST_KILL_AFTER_STATUS: killAfterStatus } : {}),
+            ...(killBeforeDone ? { SQUALL_TEST_KILL_BEFORE_DONE: killBeforeDone } : {}),
             SQUALL_PACKS_PATHS: PACKS,
             SQUALL_AUTH_ENABLE: 'false',
             SQUALL_LOG_LEVEL: 'warn',
@@ -64,6 +67,10 @@ for (const target of TARGETS) {
             SQUALL_CHATOPS_SLACK_BOT_TOKEN: slack.botToken,
             SQUALL_CHATOPS_SLACK_APP_TOKEN: slack.appToken,
             SQUALL_CHATOPS_SLACK_API_URL: slack.apiUrl,
+            SQUALL_CHATOPS_DISCORD_ENABLED: 'true',
+            SQUALL_CHATOPS_DISCORD_TOKEN: discord.botToken,
+            SQUALL_CHATOPS_DISCORD_API_URL: discord.apiUrl,
+            SQUALL_CHATOPS_DISCORD_GUILD_ID: discord.guildId,
           },
           90_000,
           ['--import', HOOK],
@@ -97,15 +104,19 @@ for (const target of TARGETS) {
       const config = path.join(data.dir, 'squall.yaml');
       beforeAll(async () => {
         slack = await new SlackEmulator().start();
+        discord = await new DiscordEmulator().start();
         writeFileSync(
           config,
-          `chatops:\n  routes:\n    ops: { adapter: slack, channel: ${slack.defaultChannel} }\n`,
+          `chatops:\n  routes:\n    ops: { adapter: slack, channel: ${slack.defaultChannel} }\n` +
+            `    both:\n      - { adapter: slack, channel: ${slack.defaultChannel} }\n` +
+            `      - { adapter: discord, channel: '${discord.defaultChannel}' }\n`,
         );
       });
 
       afterAll(async () => {
         await Promise.all(started.map((p) => p.stop('SIGKILL')));
         await slack?.stop();
+        await discord?.stop();
         data.cleanup();
       });
 
@@ -181,6 +192,35 @@ for (const target of TARGETS) {
         const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
         expect(inquiry.body.status).toBe('pending');
         expect(postsWith(`claimkill notified`), 'the notification was not posted again').toHaveLength(1);
+      }, 240_000);
+
+      it('a notification posted by a process killed before marking it done is not posted again (Slack, Discord)', async () => {
+        const marker = newId();
+        const p = await start(undefined, undefined, 'chatops:notify:');
+        const res = await api(p.url, 'POST', '/api/v1/executions', {
+          action: 'claimkill.notified_both',
+          parameters: { marker },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const key = `chatops:notify:${res.body.id}`;
+        await killedAfter(p, `WORK ${key}`);
+        const text = `claimkill both ${marker}`;
+        const onSlack = () => slack.posts.items.filter((m) => String(m.text).includes(text));
+        const onDiscord = () => discord.posts.items.filter((m) => JSON.stringify(m).includes(text));
+        expect(onSlack()).toHaveLength(1);
+        expect(onDiscord()).toHaveLength(1);
+
+        const next = await start();
+        await waitFor(
+          () =>
+            next.output.some((l) => l.includes('did the claimed work of a dead process') && l.includes(key)),
+          `the next process to take ${key} over`,
+          TAKEOVER_MS,
+          250,
+        );
+        await sleep(2_000);
+        expect.soft(onSlack(), 'Slack: the earlier post was found by its metadata').toHaveLength(1);
+        expect(onDiscord(), 'Discord: the same nonce returned the earlier message').toHaveLength(1);
       }, 240_000);
 
       it('a failed execution whose process died before claiming its retry still gets exactly one', async () => {

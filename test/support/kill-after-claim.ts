@@ -5,12 +5,15 @@
 //   stored, before the claimed work is done;
 // - SQUALL_TEST_KILL_AFTER_STATUS=<status>: right after an execution's move to <status> is stored,
 //   before anything that completion sets off runs.
+// - SQUALL_TEST_KILL_BEFORE_DONE=<prefix>: once the work of a claim whose key starts with <prefix>
+//   is done (a chat message posted), before the claim is marked done.
 import { MongoRepoCollection } from '../../src/store/mongo/collection.js';
 import { SqliteCollection } from '../../src/store/sqlite/collection.js';
 import { whenDurable } from '../../src/store/scope.js';
 
 const prefix = process.env.SQUALL_TEST_KILL_AFTER_CLAIM;
 const status = process.env.SQUALL_TEST_KILL_AFTER_STATUS;
+const beforeDone = process.env.SQUALL_TEST_KILL_BEFORE_DONE;
 
 function die(what: string): never {
   process.stdout.write(`KILLED AFTER ${what}\n`);
@@ -31,6 +34,23 @@ for (const proto of [SqliteCollection.prototype, MongoRepoCollection.prototype])
         whenDurable(() => die(`CLAIM ${doc.id}`));
       }
       return stored;
+    } as never;
+  }
+  if (beforeDone) {
+    const updateOne = proto.updateOne as (this: Collection, ...args: unknown[]) => Promise<unknown>;
+    proto.updateOne = async function (this: Collection, ...args: unknown[]) {
+      const filter = args[0] as { id?: unknown };
+      const update = args[1] as { $set?: { done_at?: string } };
+      if (
+        this.name === 'claims' &&
+        typeof filter.id === 'string' &&
+        filter.id.startsWith(beforeDone) &&
+        update.$set?.done_at
+      ) {
+        await this.database?.sync();
+        die(`WORK ${filter.id}`);
+      }
+      return updateOne.apply(this, args);
     } as never;
   }
   if (status) {
