@@ -42,6 +42,11 @@ export function discordNonce(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 25);
 }
 
+/** Discord returns the earlier message for a nonce it saw from this bot in the last minutes. */
+function nonced(key: string | undefined): { nonce?: string; enforceNonce?: boolean } {
+  return key ? { nonce: discordNonce(key), enforceNonce: true } : {};
+}
+
 export interface DiscordAdapterOptions {
   token: string;
   /** REST base without /v10 (the emulator's in tests); the gateway URL comes from GET /gateway/bot. */
@@ -424,8 +429,7 @@ export class DiscordAdapter implements ChatAdapter {
       ...(message.card
         ? this.cardBody(message.card)
         : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) }),
-      // Discord returns the earlier message for a nonce it saw from this bot in the last minutes.
-      ...(message.idempotencyKey ? { nonce: discordNonce(message.idempotencyKey), enforceNonce: true } : {}),
+      ...nonced(message.idempotencyKey),
     });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: message.thread ?? sent.id };
@@ -483,7 +487,11 @@ export class DiscordAdapter implements ChatAdapter {
   async ask(question: Question): Promise<PostedMessage> {
     const ch = await this.target(question.channel, question.thread);
     const row = this.buttonRow(question.payload, question.choices);
-    const sent = await ch.send({ ...this.body(question.question), components: [row] });
+    const sent = await ch.send({
+      ...this.body(question.question),
+      components: [row],
+      ...nonced(question.idempotencyKey),
+    });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: question.thread ?? sent.id };
   }

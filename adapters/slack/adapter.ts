@@ -431,6 +431,8 @@ export class SlackAdapter implements ChatAdapter {
       channel: question.channel,
       ...(question.thread ? { thread: question.thread } : {}),
       text: question.question,
+      idempotencyKey: question.idempotencyKey,
+      mayRepeat: question.mayRepeat,
       rich: {
         blocks: [
           ...sections(escapeMrkdwn(question.question)),

@@ -122,6 +122,9 @@ export interface Question {
   choices: ButtonChoice[];
   /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
   payload: string;
+  /** As on OutgoingMessage: questions with the same key are one post. */
+  idempotencyKey?: string;
+  mayRepeat?: boolean;
 }
 
 export interface ButtonPress {
