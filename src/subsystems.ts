@@ -7,9 +7,8 @@ import {
   kvSettings,
   revokeExecutionToken,
 } from './auth/index.js';
-import { contentSubsystem, renderPackConfig } from './content/subsystem.js';
-import type { ExecutionDeps, ExecutionService } from './executions/service.js';
-import { executionsSubsystem } from './executions/subsystem.js';
+import { contentSubsystem, renderPackConfig } from './content/index.js';
+import { type ExecutionDeps, type ExecutionService, executionsSubsystem } from './executions/index.js';
 import {
   datastoreGet,
   getKeyValueService,
@@ -20,19 +19,19 @@ import {
   templateDecryptor,
   type KvSnapshot,
 } from './kv/index.js';
-import { policiesSubsystem } from './policies/subsystem.js';
+import { policiesSubsystem } from './policies/index.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
+import { notifierSubsystem } from './notifier/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
-import { streamRoutes } from './api/stream.js';
+import { streamRoutes } from './stream/index.js';
 import { scaleSubsystem } from './scale/index.js';
 import { statsRoutes } from './stats/index.js';
-import type { Subsystem } from './service/index.js';
-import type { Services } from './service/types.js';
-import type { ActionDatastore } from './runners/types.js';
+import type { Subsystem, Services } from './service/index.js';
+import type { ActionDatastore } from './runners/index.js';
 
 /** Seals execution secrets with the datastore's key, and puts RBAC where every subsystem finds it. */
 function securityGlue(): Subsystem {
@@ -109,7 +108,12 @@ function executionDeps(
       ),
     actionDatastore: (ctx) => actionDatastore(services, ctx),
     packConfig: async (pack, user) =>
-      renderPackConfig(services, pack, (await kv().snapshot(user)) as never, (c) => kv().decrypt(c)),
+      renderPackConfig(
+        services,
+        pack,
+        async () => (await kv().snapshot(user)) as never,
+        (c) => kv().decrypt(c),
+      ),
     issueToken: services.config.auth.enable
       ? (id, user) => issueExecutionToken(services, id, user)
       : undefined,
@@ -152,6 +156,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     workflows,
     eventsSubsystem(executionService),
     chatops,
+    notifierSubsystem(executionService, () => chatops.notifier()),
     inquiriesSubsystem(executionService, {
       chatAdapters: () => chatops.pipeline().adapters,
       resumeWorkflow: (id) => workflows.engine().resume(id),

@@ -4,17 +4,17 @@
  * children → the chat posts and notifications they produced, and the trigger instances they
  * caused (action trigger, notify trigger), each under what caused it.
  */
-import type { ApiRouter } from '../api/index.js';
-import { authorize } from '../api/index.js';
+import { type ApiRouter, authorize } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type {
   AuditRecord,
   RuleEnforcementRecord,
   TraceRecord,
   TriggerInstanceRecord,
 } from '../store/index.js';
-import { kvContext, traceHolding } from '../triggers/index.js';
+import { traceHolding } from '../traces/index.js';
+import { kvContext } from '../triggers/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
 

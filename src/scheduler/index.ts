@@ -1,10 +1,10 @@
 import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
-import type { Store } from '../store/index.js';
+import { type Store, outsideStoreGroup } from '../store/index.js';
+import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
-import { outsideStoreGroup } from '../store/scope.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
@@ -61,6 +61,7 @@ export class Scheduler {
   private started = false;
 
   constructor(private readonly options: SchedulerOptions) {
+    memoiseDebugColors();
     const { store } = options;
     const backend =
       store.kind === 'mongo'
@@ -266,3 +267,4 @@ function keepLockWhileRunning(job: Job<unknown>, lockLifetimeMs: number, logger:
   timer.unref();
   return timer;
 }
+export { RedisNotificationChannel } from './redis-channel.js';

@@ -15,11 +15,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { SquallError, errorMessage } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { RuleRecord, SensorRecord } from '../store/index.js';
 import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
 import { getKeyValueService, secretReader } from '../kv/index.js';
-import { renderPackConfig } from '../content/subsystem.js';
+import { renderPackConfig } from '../content/index.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
 import { ensureSt2Runtime, packPythonPath, pythonShimDir } from '../runners/index.js';
@@ -569,16 +569,14 @@ export class SensorHost {
   }
 
   async packConfig(pack: string): Promise<Record<string, unknown>> {
-    let st2kv = { system: {}, user: {} } as {
-      system: Record<string, unknown>;
-      user: Record<string, unknown>;
-    };
-    try {
-      st2kv = await getKeyValueService(this.services).snapshot(this.systemUser);
-    } catch (err) {
-      if (!(err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')) throw err;
-    }
-    return renderPackConfig(this.services, pack, st2kv);
+    return renderPackConfig(this.services, pack, async () => {
+      try {
+        return await getKeyValueService(this.services).snapshot(this.systemUser);
+      } catch (err) {
+        if (!(err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')) throw err;
+        return { system: {}, user: {} };
+      }
+    });
   }
 
   get systemUser(): string {
