@@ -214,7 +214,7 @@ for (const target of TARGETS) {
       it('a notification posted by a process killed before marking it done is not posted again (Slack, Discord)', async () => {
         const marker = newId();
         // One live process at a time on the store: the one killed must be the one doing the work.
-        await current.stop();
+        await current?.stop();
         const p = await start(undefined, undefined, 'chatops:notify:');
         const res = await api(p.url, 'POST', '/api/v1/executions', {
           action: 'claimkill.notified_both',
@@ -238,7 +238,7 @@ for (const target of TARGETS) {
       it('an inquiry prompt posted by a process killed before storing it is not posted again (Slack, Discord)', async () => {
         for (const route of ['ops', 'dc']) {
           const marker = newId();
-          await current.stop();
+          await current?.stop();
           const p = await start(undefined, undefined, 'inquiries:chat:');
           const res = await api(p.url, 'POST', '/api/v1/executions', {
             action: 'core.ask',
