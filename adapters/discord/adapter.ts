@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   ActionRowBuilder,
@@ -35,6 +36,16 @@ import {
   type TextUpload,
 } from '../../src/chatops/index.js';
 import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
+
+/** A post's idempotency key as a Discord nonce (a string of at most 25 characters). */
+export function discordNonce(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
+/** Discord returns the earlier message for a nonce it saw from this bot in the last minutes. */
+function nonced(key: string | undefined): { nonce?: string; enforceNonce?: boolean } {
+  return key ? { nonce: discordNonce(key), enforceNonce: true } : {};
+}
 
 export interface DiscordAdapterOptions {
   token: string;
@@ -416,11 +427,12 @@ export class DiscordAdapter implements ChatAdapter {
     if (message.whisperTo) return this.whisper(message, message.whisperTo);
     const ch = await this.target(message.channel, message.thread);
     const rich = message.rich?.embeds as unknown[] | undefined;
-    const sent = await ch.send(
-      message.card
+    const sent = await ch.send({
+      ...(message.card
         ? this.cardBody(message.card)
-        : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) },
-    );
+        : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) }),
+      ...nonced(message.idempotencyKey),
+    });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: message.thread ?? sent.id };
   }
@@ -477,7 +489,11 @@ export class DiscordAdapter implements ChatAdapter {
   async ask(question: Question): Promise<PostedMessage> {
     const ch = await this.target(question.channel, question.thread);
     const row = this.buttonRow(question.payload, question.choices);
-    const sent = await ch.send({ ...this.body(question.question), components: [row] });
+    const sent = await ch.send({
+      ...this.body(question.question),
+      components: [row],
+      ...nonced(question.idempotencyKey),
+    });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: question.thread ?? sent.id };
   }

@@ -42,6 +42,8 @@ export interface SlackAdapterOptions {
 /** Slack's limit for one section block's text; longer text is split over several sections. */
 const SECTION_LIMIT = 3000;
 const BUTTON_BLOCK = 'squall-ask';
+/** The metadata event_type of a post carrying an idempotency key (OutgoingMessage.idempotencyKey). */
+const KEYED_POST_EVENT = 'squall_post';
 
 function sections(text: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
@@ -361,14 +363,49 @@ export class SlackAdapter implements ChatAdapter {
       const ts = String(res.message_ts ?? '');
       return { messageId: ts, thread: message.thread ?? ts };
     }
+    const key = message.idempotencyKey;
+    if (key && message.mayRepeat) {
+      const earlier = await this.findKeyedPost(message.channel, message.thread, key);
+      if (earlier) return { messageId: earlier, thread: message.thread ?? earlier };
+    }
     const res = await client.chat.postMessage({
       channel: message.channel,
       text: message.text,
       blocks: blocks as never,
       ...(message.thread ? { thread_ts: message.thread } : {}),
+      ...(key ? { metadata: { event_type: KEYED_POST_EVENT, event_payload: { key } } } : {}),
     });
     const ts = String(res.ts);
     return { messageId: ts, thread: message.thread ?? ts };
+  }
+
+  /**
+   * The ts of the bot's post carrying idempotency key `key` among the channel's (or thread's)
+   * latest messages, if there is one. Slack has no idempotency key on chat.postMessage, so a post
+   * that may repeat an earlier one looks for it first. A lookup that fails posts anyway (logged):
+   * a second post beats a lost one.
+   */
+  private async findKeyedPost(
+    channel: string,
+    thread: string | undefined,
+    key: string,
+  ): Promise<string | undefined> {
+    const client = this.client();
+    try {
+      const res = thread
+        ? await client.conversations.replies({ channel, ts: thread, include_all_metadata: true, limit: 200 })
+        : await client.conversations.history({ channel, include_all_metadata: true, limit: 100 });
+      const found = (res.messages ?? []).find(
+        (m) =>
+          m.user === this.botUserId &&
+          m.metadata?.event_type === KEYED_POST_EVENT &&
+          (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key,
+      );
+      return found?.ts;
+    } catch (err) {
+      this.log.warn({ err, channel, key }, 'could not look for an earlier post with this key; posting');
+      return undefined;
+    }
   }
 
   async update(update: MessageUpdate): Promise<void> {
@@ -400,6 +437,8 @@ export class SlackAdapter implements ChatAdapter {
       channel: question.channel,
       ...(question.thread ? { thread: question.thread } : {}),
       text: question.question,
+      idempotencyKey: question.idempotencyKey,
+      mayRepeat: question.mayRepeat,
       rich: {
         blocks: [
           ...sections(escapeMrkdwn(question.question)),

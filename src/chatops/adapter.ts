@@ -52,6 +52,15 @@ export interface OutgoingMessage {
   whisperTo?: string;
   /** An execution's live card: adapters that know cards render it natively, others post `text`. */
   card?: ChatCard;
+  /**
+   * Posts with the same key are one post: work done once per claim (a notification) posts with a
+   * key derived from the claim, so that a process taking it over from one killed after posting
+   * does not post again. Discord dedups by `nonce`; Slack has no such key, so the post carries the
+   * key in its metadata and, when `mayRepeat`, the adapter first looks for an earlier post with it.
+   */
+  idempotencyKey?: string;
+  /** An earlier attempt with this `idempotencyKey` may have posted (a taken-over claim, a retry). */
+  mayRepeat?: boolean;
 }
 
 /** Where a post landed: reply in `thread` to continue the conversation, edit `messageId`. */
@@ -118,6 +127,9 @@ export interface Question {
   choices: ButtonChoice[];
   /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
   payload: string;
+  /** As on OutgoingMessage: questions with the same key are one post. */
+  idempotencyKey?: string;
+  mayRepeat?: boolean;
 }
 
 export interface ButtonPress {

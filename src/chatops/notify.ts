@@ -42,7 +42,7 @@ export class ChatNotifier implements NotifyDelivery {
   }
 
   /** Delivers one notify route: the chat thread the command came from, or the configured targets. */
-  async deliver({ record, route, message, data }: RouteNotification): Promise<void> {
+  async deliver({ record, route, message, data, key, resumed }: RouteNotification): Promise<void> {
     if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
       if (record.context?.chat) await this.pipeline.postResult(record);
       return;
@@ -63,7 +63,7 @@ export class ChatNotifier implements NotifyDelivery {
       });
       return;
     }
-    for (const target of targets) {
+    for (const [n, target] of targets.entries()) {
       const max =
         target.kind === 'chat'
           ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
@@ -81,6 +81,8 @@ export class ChatNotifier implements NotifyDelivery {
         },
         what: `notify ${route} for ${record.id}`,
         execution_id: record.id,
+        idempotencyKey: `${key}:${n}`,
+        mayRepeat: resumed,
       });
     }
   }

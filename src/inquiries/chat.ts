@@ -198,16 +198,26 @@ export class InquiryChat implements InquiryPresenter {
   /** A taker posts only while the inquiry is pending and has no prompt stored yet. */
   readonly promptWork: ClaimedWork = {
     prefix: 'inquiries:chat:',
-    run: async (id) => {
+    run: async (id, how) => {
       const inquiry = (await this.services.store.inquiries.get(id)) as unknown as Inquiry | null;
       if (!inquiry || inquiry.status !== 'pending' || inquiry.chat_prompt) return;
       const target = await this.targetOf(inquiry);
       const adapter = target && this.adapters().get(target.adapter);
-      if (target && adapter) await this.prompt(inquiry, target, adapter);
+      if (target && adapter) await this.prompt(inquiry, target, adapter, how?.resumed ?? false);
     },
   };
 
-  private async prompt(inquiry: Inquiry, target: ChatTarget, adapter: ChatAdapter): Promise<void> {
+  /**
+   * Posts the prompt, keyed by its claim: a taker whose dead predecessor posted it but did not
+   * store it (`resumed`) gets that post back instead of posting again.
+   */
+  private async prompt(
+    inquiry: Inquiry,
+    target: ChatTarget,
+    adapter: ChatAdapter,
+    resumed = false,
+  ): Promise<void> {
+    const once = { idempotencyKey: this.promptWork.prefix + inquiry.id, mayRepeat: resumed };
     const prompt = buildPrompt(inquiry, this.services.config.chatops.prefix);
     const buttons = prompt.choices.length > 0 && adapter.capabilities.buttons;
     const text = buttons
@@ -222,8 +232,9 @@ export class InquiryChat implements InquiryPresenter {
           question: text,
           choices: prompt.choices,
           payload: signButtonPayload(this.key, inquiry.id, new Date(inquiry.expires_at)),
+          ...once,
         })
-      : await adapter.post({ channel: target.channel, thread: target.thread, text });
+      : await adapter.post({ channel: target.channel, thread: target.thread, text, ...once });
     await this.services.store.inquiries.updateOne(
       { id: inquiry.id },
       {

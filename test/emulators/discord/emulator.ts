@@ -133,6 +133,10 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
   private readonly users = new Map<string, DiscordUser>();
   private readonly channels = new Map<string, DiscordChannel>();
   private readonly messages = new Map<string, DiscordMessage>();
+  /** Nonces of created messages by `<author>:<nonce>`, for `enforce_nonce`. */
+  private readonly nonces = new Map<string, { id: string; at: number }>();
+  /** How long a nonce is enforced: Discord says "the past few minutes". */
+  nonceWindowMs = 5 * 60_000;
   private readonly files = new Map<string, Buffer>();
   private readonly interactions = new Map<string, Interaction>();
   private readonly commands = new Map<string, DiscordCommand>();
@@ -894,7 +898,13 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     if (sub !== 'messages') throw new DiscordApiError(404, '404: Not Found', 0);
     if (messageId === undefined) {
       if (m === 'POST') {
-        const message = this.botMessage(channel, req.body, req.files, {});
+        const nonce = this.nonceOf(req.body);
+        const earlier =
+          nonce !== undefined && req.body.enforce_nonce === true ? this.nonced(nonce) : undefined;
+        if (earlier) return { status: 200, body: earlier };
+        const message = this.botMessage(channel, req.body, req.files, nonce !== undefined ? { nonce } : {});
+        if (nonce !== undefined)
+          this.nonces.set(`${this.botUserId}:${nonce}`, { id: message.id, at: Date.now() });
         this.announce(message, 'channel');
         return { status: 200, body: message };
       }
@@ -1043,6 +1053,25 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
       flags: 0,
       ...fields,
     };
+  }
+
+  /** A create-message body's `nonce`: an integer or a string of at most 25 characters. */
+  private nonceOf(body: Record<string, unknown>): string | number | undefined {
+    const nonce = body.nonce;
+    if (nonce === undefined || nonce === null) return undefined;
+    if ((typeof nonce === 'string' && nonce.length <= 25) || Number.isInteger(nonce))
+      return nonce as string | number;
+    throw new DiscordApiError(400, 'Invalid Form Body (nonce: must be 25 or fewer in length)', 50035);
+  }
+
+  /**
+   * `enforce_nonce`: the message this bot created with `nonce` within the last few minutes, which
+   * Discord returns instead of creating another.
+   */
+  private nonced(nonce: string | number): DiscordMessage | undefined {
+    const seen = this.nonces.get(`${this.botUserId}:${nonce}`);
+    if (!seen || Date.now() - seen.at > this.nonceWindowMs) return undefined;
+    return this.messages.get(seen.id);
   }
 
   private botMessage(

@@ -663,6 +663,24 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
     const fail = (error: string): never => {
       throw new SlackApiError(error);
     };
+    // Message metadata (https://api.slack.com/metadata): an event_type and an event_payload object.
+    const metadataOf = (p: Params): SlackMessage['metadata'] => {
+      const m = p.metadata as { event_type?: unknown; event_payload?: unknown } | string | undefined;
+      if (m === undefined || m === '') return undefined;
+      if (typeof m !== 'object' || m === null) return fail('invalid_metadata_format');
+      if (typeof m.event_type !== 'string' || !m.event_payload || typeof m.event_payload !== 'object')
+        return fail('invalid_metadata_schema');
+      return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+    };
+    // conversations.history/replies return metadata only when asked to (include_all_metadata).
+    const listed = (p: Params) => {
+      const all = str(p, 'include_all_metadata') === 'true' || str(p, 'include_all_metadata') === '1';
+      return (m: SlackMessage) => {
+        const shown = withoutChannel(m);
+        if (!all) delete shown.metadata;
+        return shown;
+      };
+    };
 
     return {
       'auth.test': () => ({
@@ -687,7 +705,11 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         const thread_ts = str(p, 'thread_ts');
         if (thread_ts && !this.history.get(channel.id)?.some((m) => m.ts === thread_ts))
           fail('thread_not_found');
-        const message = this.botPost({ channel: channel.id, text, blocks, thread_ts }, 'chat.postMessage');
+        const metadata = metadataOf(p);
+        const message = this.botPost(
+          { channel: channel.id, text, blocks, thread_ts, ...(metadata ? { metadata } : {}) },
+          'chat.postMessage',
+        );
         return { channel: channel.id, ts: message.ts, message: withoutChannel(message) };
       },
       'chat.update': (p) => {
@@ -741,7 +763,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         const channel = channelFor(p);
         const limit = Number(str(p, 'limit') ?? 100);
         return {
-          messages: [...(this.history.get(channel.id) ?? [])].reverse().slice(0, limit).map(withoutChannel),
+          messages: [...(this.history.get(channel.id) ?? [])].reverse().slice(0, limit).map(listed(p)),
           has_more: false,
         };
       },
@@ -749,7 +771,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         const channel = channelFor(p);
         const messages = this.thread(channel.id, need(p, 'ts'));
         if (messages.length === 0) fail('thread_not_found');
-        return { messages: messages.map(withoutChannel), has_more: false };
+        return { messages: messages.map(listed(p)), has_more: false };
       },
       'conversations.open': (p) => {
         const userIds = need(p, 'users').split(',');
@@ -860,6 +882,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       blocks?: unknown[];
       thread_ts?: string;
       files?: SlackMessage['files'];
+      metadata?: SlackMessage['metadata'];
     },
     via: SlackPost['via'],
   ): SlackMessage {
@@ -873,6 +896,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       ...(input.blocks ? { blocks: input.blocks } : {}),
       ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
       ...(input.files ? { files: input.files } : {}),
+      ...(input.metadata ? { metadata: input.metadata } : {}),
     };
     this.store(message);
     this.posts.push({ ...structuredClone(message), via });
