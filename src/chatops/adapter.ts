@@ -104,6 +104,19 @@ export interface ButtonChoice {
   url?: string;
   /** Shown but not clickable (a press of it is ignored where the provider cannot grey it out). */
   disabled?: boolean;
+  /**
+   * Ask "are you sure?" before the press counts: Slack shows its confirm dialog, Discord (which has
+   * none) an ephemeral follow-up with `confirm` and `deny` buttons; the press arrives once confirmed.
+   */
+  confirm?: ButtonConfirm;
+}
+
+export interface ButtonConfirm {
+  title: string;
+  text: string;
+  /** The label that goes ahead ("Cancel run") and the one that backs out ("Keep running"). */
+  confirm: string;
+  deny: string;
 }
 
 export interface Question {
@@ -113,6 +126,8 @@ export interface Question {
   choices: ButtonChoice[];
   /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
   payload: string;
+  /** Provider user ids to notify (an approval's approvers); adapters that cannot mention ignore them. */
+  mentions?: string[];
 }
 
 export interface ButtonPress {

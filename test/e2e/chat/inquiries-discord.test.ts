@@ -3,6 +3,7 @@ import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
+import { pressAndConfirm } from './confirm.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
 import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
 
@@ -63,12 +64,16 @@ for (const target of STORE_TARGETS) {
       }
 
       /** Clicks the button labelled `label` under `prompt` as `user`. */
-      const click = (prompt: Posted, label: 'Approve' | 'Deny', user: string) =>
-        discord.clickButton({
+      const click = async (prompt: Posted, label: 'Approve' | 'Deny', user: string) => {
+        const input = {
           message_id: prompt.id,
           custom_id: buttonsOf(prompt).find((b) => b.label === label)!.custom_id!,
           user,
-        });
+        };
+        // Deny asks "are you sure?" first (an ephemeral follow-up: Discord has no confirm dialog).
+        if (label === 'Deny') await pressAndConfirm(discord, input);
+        else await discord.clickButton(input);
+      };
 
       /** The refusal only `user` sees: the ephemeral follow-up of their button press in the thread. */
       const refusalTo = (thread: string, user: string, says: string) =>

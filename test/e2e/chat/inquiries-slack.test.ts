@@ -106,7 +106,7 @@ for (const target of STORE_TARGETS) {
 
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
-        await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
+        await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB', confirm: true });
         const result = await finalCard(ts, '\nDeploy of db');
         expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);

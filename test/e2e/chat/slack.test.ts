@@ -35,6 +35,12 @@ for (const target of STORE_TARGETS) {
           `the ${name} reaction alone`,
           20_000,
         );
+      /** The Block Kit confirm dialog of the button `actionId` of `m`, if it has one. */
+      const confirmOf = (m: { blocks?: unknown[] }, actionId: string) =>
+        (m.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; confirm?: unknown }> }>)
+          .filter((b) => b.type === 'actions')
+          .flatMap((b) => b.elements ?? [])
+          .find((e) => e.action_id === actionId)?.confirm;
       const buttonIds = (m: { blocks?: unknown[] }) =>
         (
           m.blocks as Array<{
@@ -158,10 +164,18 @@ for (const target of STORE_TARGETS) {
         // Edits of one card are at least 2 s apart (the run takes ~3 s: a handful at most).
         expect(edits.length).toBeLessThanOrEqual(3);
         expect(buttonIds(card())).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
+        // Re-run asks first (Slack's confirm dialog): backing out of it does nothing.
+        expect(confirmOf(card(), 'squall:0')).toMatchObject({
+          title: { text: 'Re-run?' },
+          text: { text: 'Run e2echat.ticker again with the same parameters?' },
+          confirm: { text: 'Re-run' },
+          deny: { text: 'Not now' },
+        });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: false });
         // Two quick clicks (two people, or a double click) start one re-run.
         await Promise.all([
-          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
-          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true }),
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true }),
         ]);
         const again = await slack.waitForEphemeral((e) => /already re-run/.test(String(e.text)), 10_000);
         expect(again.user).toBe('U0ALICE');
@@ -219,7 +233,13 @@ for (const target of STORE_TARGETS) {
         const id = /Execution (\w+)/.exec(ack.text)![1];
         await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('· running ·'), 10_000);
 
-        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', user: 'U0BOB' });
+        expect(confirmOf(card(), 'squall:0')).toMatchObject({
+          title: { text: 'Cancel this run?' },
+          confirm: { text: 'Cancel run' },
+          deny: { text: 'Keep running' },
+          style: 'danger',
+        });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', user: 'U0BOB', confirm: true });
         const refusal = await slack.waitForEphemeral((e) => /may not cancel/.test(String(e.text)), 10_000);
         expect(String(refusal.text)).toContain('execution_stop');
         const denied = await waitFor(
@@ -229,7 +249,7 @@ for (const target of STORE_TARGETS) {
         expect(denied).toMatchObject({ actor: 'mallory', adapter: 'slack', what: `exec:cancel:${id}` });
         expect((await squall.svc.services.store.executions.get(id))?.status).toBe('running');
 
-        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true });
         await waitFor(
           async () => (await squall.svc.services.store.executions.get(id))?.status === 'canceled',
           'the execution to be canceled',

@@ -459,6 +459,11 @@ export class SlackEmulator {
       channel?: string;
       value?: string;
       user?: string;
+      /**
+       * A button with a `confirm` object opens Slack's dialog first: `true` presses its confirm
+       * button (the click is delivered), `false` its deny button (nothing is sent).
+       */
+      confirm?: boolean;
     },
     options: SlackDeliveryOptions = {},
   ): Promise<SlackAck> {
@@ -474,6 +479,12 @@ export class SlackEmulator {
           `${input.value !== undefined ? ` and value '${input.value}'` : ''}`,
       );
     }
+    if (button.element.confirm && input.confirm === undefined)
+      throw new Error(
+        `clickButton: '${input.action_id}' of message ${ts} opens a confirm dialog; say confirm: true or false`,
+      );
+    if (button.element.confirm && input.confirm === false)
+      return Promise.resolve({ status: 0, payload: 'the person backed out of the confirm dialog' });
     const payload = {
       type: 'block_actions',
       team: { id: this.teamId, domain: this.teamDomain },
@@ -1217,6 +1228,7 @@ interface ButtonElement {
   value?: string;
   text?: unknown;
   style?: string;
+  confirm?: unknown;
 }
 
 function findButton(
