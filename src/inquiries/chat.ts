@@ -332,7 +332,8 @@ export class InquiryChat implements InquiryPresenter {
       });
       return;
     }
-    const text = `${prompt.question}\n${answeredLine(inquiry) ?? summary}`;
+    // Who may approve and the expiry no longer matter: the question and the answer remain.
+    const text = `${prompt.question.split('\n')[0]}\n${answeredLine(inquiry) ?? summary}`;
     // An edit without buttons replaces the prompt: nobody can press them any more.
     if (adapter.capabilities.updates)
       await adapter.update({ channel: prompt.channel, messageId: prompt.messageId, text });
