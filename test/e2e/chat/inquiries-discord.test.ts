@@ -6,7 +6,7 @@ import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { pressAndConfirm } from './confirm.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
-import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, expectDeniedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const ALICE = '1200000000000000101';
@@ -165,11 +165,7 @@ for (const target of STORE_TARGETS) {
           /✋ Approval needed: Deploy to production\?\n❌ Denied by @bob · \d\d:\d\d UTC/,
         );
         expect(edit.components).toEqual([]);
-        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
-          status: 'failed',
-          response: { approved: false },
-          responded_by: 'bob',
-        });
+        await expectDeniedByBob(squall.svc.services.apiUrl, id);
         if (target.kind === 'embedded')
           saveTranscript(
             'discord-approval',

@@ -6,7 +6,7 @@ import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { useSlackSquall, type ChatSquall } from './harness.js';
-import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, expectDeniedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'bob', 'slack:U0CAROL': 'carol' };
@@ -178,11 +178,7 @@ for (const target of STORE_TARGETS) {
         expect(edit.text).toMatch(
           /^✋ Approval needed: Deploy to production\?\n❌ Denied by @bob · \d\d:\d\d UTC$/,
         );
-        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({
-          status: 'failed',
-          response: { approved: false },
-          responded_by: 'bob',
-        });
+        await expectDeniedByBob(squall.svc.services.apiUrl, id);
         if (target.kind === 'embedded')
           saveTranscript(
             'slack-approval',
