@@ -27,7 +27,9 @@ export function socketSlackAdapter(slack: SlackEmulator): SlackAdapter {
     botToken: slack.botToken,
     appToken: slack.appToken,
     apiUrl: slack.apiUrl,
-    retries: 0,
+    // The emulator answers 429 over Slack's rate limits: the client waits Retry-After and retries,
+    // as in production (retries are immediate otherwise, so an emulator error does not stall a test).
+    retries: 10,
     logger: quietLogger,
   });
 }

@@ -27,6 +27,7 @@ import type {
   SlackUpload,
   SlackUser,
 } from './types.js';
+import { SlackRateLimits } from './rate-limits.js';
 
 export interface SlackEmulatorOptions {
   /** `socket` (default): deliveries go over Socket Mode. `http`: signed POSTs to `requestUrl`. */
@@ -50,6 +51,11 @@ export interface SlackEmulatorOptions {
   connectTimeoutMs?: number;
   users?: SlackUser[];
   channels?: SlackChannel[];
+  /**
+   * Slack's rate limits for chat.postMessage (about 1 per second per channel, short bursts) and
+   * chat.update (Tier 3), answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
+   */
+  rateLimits?: boolean;
 }
 
 /** A Web API error: answered as HTTP 200 `{ok:false, error}` exactly like Slack. */
@@ -130,6 +136,8 @@ export class SlackEmulator {
   private readonly pendingUploads = new Map<string, SlackUpload>();
   private readonly responseUrls = new Map<string, ResponseUrlContext>();
   private readonly rateLimits: RateLimitRule[] = [];
+  /** Slack's own limits (absent when the options turn them off). */
+  private readonly tierLimits?: SlackRateLimits;
   private readonly methods: Record<string, Handler>;
 
   private server?: http.Server;
@@ -163,6 +171,7 @@ export class SlackEmulator {
     this.echo = options.echoBotMessages ?? true;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 3_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    if (options.rateLimits ?? true) this.tierLimits = new SlackRateLimits();
     const users = options.users ?? [
       { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops', email: 'alice@example.test' },
       { id: 'U0BOB', name: 'bob', real_name: 'Bob Dev', email: 'bob@example.test' },
@@ -595,11 +604,14 @@ export class SlackEmulator {
         : undefined;
     delete params.token;
 
-    const limited = takeRateLimit(this.rateLimits, method);
-    if (limited) {
+    const channelRef = typeof params.channel === 'string' ? params.channel : undefined;
+    const retryAfter =
+      takeRateLimit(this.rateLimits, method)?.retryAfterSeconds ??
+      this.tierLimits?.take(method, channelRef && (this.lookupChannel(channelRef)?.id ?? channelRef));
+    if (retryAfter !== undefined) {
       const response = { ok: false, error: 'ratelimited' };
       this.calls.push({ method, params, token, status: 429, response });
-      sendJson(res, 429, response, { 'retry-after': String(limited.retryAfterSeconds) });
+      sendJson(res, 429, response, { 'retry-after': String(retryAfter) });
       return;
     }
 
