@@ -175,18 +175,24 @@ for (const target of STORE_TARGETS) {
               {
                 squall: 'asks in the thread',
                 text: textOf(prompt).trim(),
-                buttons: buttonsOf(prompt).map((b) => b.label),
+                buttons: buttonsOf(prompt)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
               },
               {
                 squall: 'the card meanwhile',
                 text: textOf(waiting).trim(),
-                buttons: buttonsOf(waiting).map((b) => b.label),
+                buttons: buttonsOf(waiting)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
               },
               { bob: 'clicks Deny on the card' },
               {
                 squall: 'to bob only',
                 text: textOf(ask).trim(),
-                buttons: buttonsOf(ask).map((b) => b.label),
+                buttons: buttonsOf(ask)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
               },
               { bob: 'clicks Deny' },
               { squall: 'the prompt, edited (no buttons left)', text: textOf(edit).trim() },

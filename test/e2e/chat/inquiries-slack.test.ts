@@ -185,11 +185,11 @@ for (const target of STORE_TARGETS) {
             'An approval on Slack: the prompt, the card waiting, Deny from the card',
             [
               { alice: '!deploy web' },
-              { squall: 'asks in the thread', text: prompt.text, buttons: ['Approve', 'Deny (asks first)'] },
+              { squall: 'asks in the thread', text: prompt.text, buttons: '[Approve] [Deny (asks first)]' },
               {
                 squall: 'the card meanwhile',
                 text: waiting.text,
-                buttons: cardButtons.map((b) => b.text.text),
+                buttons: cardButtons.map((b) => `[${b.text.text}]`).join(' '),
               },
               { bob: 'clicks Deny on the card and confirms' },
               { squall: 'the prompt, edited (no buttons left)', text: edit.text },
