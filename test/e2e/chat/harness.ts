@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
@@ -128,6 +128,8 @@ export function useSlackSquall(
     squall = await startChatSquall(socketSlackAdapter(slack), { mongo: target.kind === 'mongo', users });
     ready(slack, squall);
   }, 60_000);
+  // Each test is its own scenario: it starts with Slack's rate limits full, not drained by the last.
+  beforeEach(() => slack?.resetRateLimits());
   afterAll(async () => {
     await squall?.svc.cleanup();
     await slack?.stop();

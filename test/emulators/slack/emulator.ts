@@ -337,6 +337,11 @@ export class SlackEmulator {
 
   // ---------------------------------------------------------------- fault injection
 
+  /** Slack's own limits start full again, as after a quiet minute (tests that share an emulator). */
+  resetRateLimits(): void {
+    this.tierLimits?.reset();
+  }
+
   /** The next `times` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, options: { retryAfterSeconds?: number; times?: number } = {}): void {
     this.rateLimits.push({

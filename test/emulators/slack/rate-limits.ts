@@ -31,6 +31,11 @@ export class SlackRateLimits {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Every limit full again, as after a quiet minute. */
+  reset(): void {
+    this.buckets.clear();
+  }
+
   /**
    * Takes a token for `method` (per `channel` for chat.postMessage): undefined when within the
    * limit, else the seconds to wait (Retry-After).
