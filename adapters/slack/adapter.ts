@@ -85,9 +85,23 @@ function buttonBlocks(payload: string, choices: ButtonChoice[]): Array<Record<st
         text: { type: 'plain_text', text: c.label.slice(0, 75) },
         ...(c.url ? { url: c.url } : { value: c.value.slice(0, 2000) }),
         ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
+        ...(c.confirm && !c.url ? { confirm: confirmDialog(c) } : {}),
       })),
     });
   return blocks;
+}
+
+/** Block Kit's confirmation dialog object (its length limits: 100, 300, 30 and 30 characters). */
+function confirmDialog(c: ButtonChoice): Record<string, unknown> {
+  const plain = (text: string, max: number) => ({ type: 'plain_text', text: text.slice(0, max) });
+  const confirm = c.confirm!;
+  return {
+    title: plain(confirm.title, 100),
+    text: plain(confirm.text, 300),
+    confirm: plain(confirm.confirm, 30),
+    deny: plain(confirm.deny, 30),
+    ...(c.style === 'danger' ? { style: 'danger' } : {}),
+  };
 }
 
 /** An execution's card in Block Kit: header, context line, output, note, buttons. */
@@ -433,15 +447,19 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   async ask(question: Question): Promise<PostedMessage> {
+    // A mention in the text is what notifies people; ids that are not Slack users are left out.
+    const mentions = (question.mentions ?? []).filter((id) => /^[UW][A-Z0-9]+$/.test(id));
+    const cc = mentions.length ? `cc ${mentions.map((id) => `<@${id}>`).join(' ')}` : '';
     return this.post({
       channel: question.channel,
       ...(question.thread ? { thread: question.thread } : {}),
-      text: question.question,
+      text: cc ? `${question.question}\n${cc}` : question.question,
       idempotencyKey: question.idempotencyKey,
       mayRepeat: question.mayRepeat,
       rich: {
         blocks: [
           ...sections(escapeMrkdwn(question.question)),
+          ...(cc ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: cc }] }] : []),
           ...buttonBlocks(question.payload, question.choices),
         ],
       },

@@ -118,6 +118,19 @@ export interface ButtonChoice {
   url?: string;
   /** Shown but not clickable (a press of it is ignored where the provider cannot grey it out). */
   disabled?: boolean;
+  /**
+   * Ask "are you sure?" before the press counts: Slack shows its confirm dialog, Discord (which has
+   * none) an ephemeral follow-up with `confirm` and `deny` buttons; the press arrives once confirmed.
+   */
+  confirm?: ButtonConfirm;
+}
+
+export interface ButtonConfirm {
+  title: string;
+  text: string;
+  /** The label that goes ahead ("Cancel run") and the one that backs out ("Keep running"). */
+  confirm: string;
+  deny: string;
 }
 
 export interface Question {
@@ -130,6 +143,8 @@ export interface Question {
   /** As on OutgoingMessage: questions with the same key are one post. */
   idempotencyKey?: string;
   mayRepeat?: boolean;
+  /** Provider user ids to notify (an approval's approvers); adapters that cannot mention ignore them. */
+  mentions?: string[];
 }
 
 export interface ButtonPress {

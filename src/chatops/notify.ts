@@ -7,6 +7,7 @@ import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
+import { CARD_DENY } from './live.js';
 import type { ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
 
@@ -32,6 +33,8 @@ export class ChatNotifier implements NotifyDelivery {
     adapter.onButton((press) => {
       // Signed inquiry buttons belong to src/inquiries, which listens on the same adapter.
       if (String(press.payload).startsWith('sqinq1.')) return;
+      // A card's Deny answers the workflow's inquiry: src/inquiries handles it.
+      if (press.value === CARD_DENY) return;
       if (String(press.payload).startsWith('exec:')) return this.executionButton(adapter, press);
       return this.pressed(adapter, press);
     });

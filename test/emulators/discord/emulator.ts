@@ -137,6 +137,8 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
   private readonly nonces = new Map<string, { id: string; at: number }>();
   /** How long a nonce is enforced: Discord says "the past few minutes". */
   nonceWindowMs = 5 * 60_000;
+  /** Ephemeral messages (interaction replies and follow-ups with flag 64), by id. */
+  private readonly ephemeralMessages = new Map<string, DiscordMessage>();
   private readonly files = new Map<string, Buffer>();
   private readonly interactions = new Map<string, Interaction>();
   private readonly commands = new Map<string, DiscordCommand>();
@@ -257,7 +259,7 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
   }
 
   message(id: string): DiscordMessage | undefined {
-    return this.messages.get(id);
+    return this.messages.get(id) ?? this.ephemeralMessages.get(id);
   }
 
   /** Application commands the bot registered, global and per guild. */
@@ -395,8 +397,12 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     const user = this.requireUser(input.user ?? this.defaultUser);
     const id = input.message?.id ?? input.message_id;
     if (!id) throw new Error('clickButton needs message_id or message');
-    const message = this.messages.get(id);
+    const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new Error(`Discord emulator: no message ${id}`);
+    // An ephemeral message is shown to one person only: nobody else can press its buttons.
+    const shownTo = (message.interaction_metadata as { user?: { id?: string } } | undefined)?.user?.id;
+    if (this.ephemeralMessages.has(id) && shownTo !== user.id)
+      throw new Error(`clickButton: ephemeral message ${id} is shown only to ${shownTo}, not ${user.id}`);
     const button = (
       message.components as { components?: { type: number; custom_id?: string; disabled?: boolean }[] }[]
     )
@@ -1168,7 +1174,7 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     files: FilePart[],
     via: DiscordUpdate['via'] | undefined,
   ): DiscordMessage {
-    const message = this.messages.get(id);
+    const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new DiscordApiError(404, 'Unknown Message', 10008);
     if (typeof body.content === 'string' || body.content === null) message.content = body.content ?? '';
     if (Array.isArray(body.embeds)) message.embeds = body.embeds;
@@ -1237,7 +1243,11 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
   }
 
   private store(message: DiscordMessage): void {
-    if ((Number(message.flags) & EPHEMERAL) !== 0) return;
+    if ((Number(message.flags) & EPHEMERAL) !== 0) {
+      // Kept apart: not in the channel's history, but its buttons can be pressed by its one reader.
+      this.ephemeralMessages.set(message.id, message);
+      return;
+    }
     this.messages.set(message.id, message);
     const channel = this.channels.get(message.channel_id);
     if (channel) {

@@ -26,6 +26,7 @@ import type {
   SlackUpload,
   SlackUser,
 } from './types.js';
+import { SlackRateLimits } from './rate-limits.js';
 
 export interface SlackEmulatorOptions {
   /** `socket` (default): deliveries go over Socket Mode. `http`: signed POSTs to `requestUrl`. */
@@ -49,6 +50,11 @@ export interface SlackEmulatorOptions {
   connectTimeoutMs?: number;
   users?: SlackUser[];
   channels?: SlackChannel[];
+  /**
+   * Slack's rate limits for chat.postMessage (about 1 per second per channel, short bursts) and
+   * chat.update (Tier 3), answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
+   */
+  rateLimits?: boolean;
 }
 
 /** A Web API error: answered as HTTP 200 `{ok:false, error}` exactly like Slack. */
@@ -129,6 +135,8 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
   private readonly pendingUploads = new Map<string, SlackUpload>();
   private readonly responseUrls = new Map<string, ResponseUrlContext>();
   private readonly rateLimits: RateLimitRule[] = [];
+  /** Slack's own limits (absent when the options turn them off). */
+  private readonly tierLimits?: SlackRateLimits;
   private readonly methods: Record<string, Handler>;
 
   private server?: http.Server;
@@ -163,6 +171,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
     this.echo = options.echoBotMessages ?? true;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 3_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    if (options.rateLimits ?? true) this.tierLimits = new SlackRateLimits();
     const users = options.users ?? [
       { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops', email: 'alice@example.test' },
       { id: 'U0BOB', name: 'bob', real_name: 'Bob Dev', email: 'bob@example.test' },
@@ -304,6 +313,11 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
 
   // ---------------------------------------------------------------- fault injection
 
+  /** Slack's own limits start full again, as after a quiet minute (tests that share an emulator). */
+  resetRateLimits(): void {
+    this.tierLimits?.reset();
+  }
+
   /** The next `times` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, options: { retryAfterSeconds?: number; times?: number } = {}): void {
     this.rateLimits.push({
@@ -435,6 +449,11 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       channel?: string;
       value?: string;
       user?: string;
+      /**
+       * A button with a `confirm` object opens Slack's dialog first: `true` presses its confirm
+       * button (the click is delivered), `false` its deny button (nothing is sent).
+       */
+      confirm?: boolean;
     },
     options: SlackDeliveryOptions = {},
   ): Promise<SlackAck> {
@@ -450,6 +469,12 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
           `${input.value !== undefined ? ` and value '${input.value}'` : ''}`,
       );
     }
+    if (button.element.confirm && input.confirm === undefined)
+      throw new Error(
+        `clickButton: '${input.action_id}' of message ${ts} opens a confirm dialog; say confirm: true or false`,
+      );
+    if (button.element.confirm && input.confirm === false)
+      return Promise.resolve({ status: 0, payload: 'the person backed out of the confirm dialog' });
     const payload = {
       type: 'block_actions',
       team: { id: this.teamId, domain: this.teamDomain },
@@ -560,11 +585,14 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         : undefined;
     delete params.token;
 
-    const limited = takeRateLimit(this.rateLimits, method);
-    if (limited) {
+    const channelRef = typeof params.channel === 'string' ? params.channel : undefined;
+    const retryAfter =
+      takeRateLimit(this.rateLimits, method)?.retryAfterSeconds ??
+      this.tierLimits?.take(method, channelRef && (this.lookupChannel(channelRef)?.id ?? channelRef));
+    if (retryAfter !== undefined) {
       const response = { ok: false, error: 'ratelimited' };
       this.calls.push({ method, params, token, status: 429, response });
-      sendJson(res, 429, response, { 'retry-after': String(limited.retryAfterSeconds) });
+      sendJson(res, 429, response, { 'retry-after': String(retryAfter) });
       return;
     }
 
@@ -1217,6 +1245,7 @@ interface ButtonElement {
   value?: string;
   text?: unknown;
   style?: string;
+  confirm?: unknown;
 }
 
 function findButton(
