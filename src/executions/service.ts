@@ -645,7 +645,10 @@ export class ExecutionService {
         return;
       }
       let final = outcome.status as ExecutionStatus;
-      if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
+      // A durable runner still `running` (a workflow) is ended by its engine once its tasks are
+      // canceled: ending it here would report it canceled while its children still run.
+      if (latest.status === 'canceling' && !['succeeded', 'failed', 'running'].includes(final))
+        final = 'canceled';
       if (final === 'running' || final === 'pending' || final === 'paused') {
         // A durable runner (workflow, inquiry) carries on without this process: its engine
         // completes the execution later through completeExternally(). No worker owns it now.

@@ -315,6 +315,38 @@ for (const target of STORE_TARGETS) {
         expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
       });
 
+      it('a cancel that arrives while the workflow is still being started waits for its running task', async () => {
+        // Forces the CI interleaving: the first task is running and the cancel is in before the
+        // workflow's runner has returned. The workflow must go canceling and end canceled only
+        // after its task is canceled, not be ended by its runner's return.
+        const eng = workflows.engine();
+        const original = eng.startOrquesta.bind(eng);
+        let canceledDuringStart = false;
+        eng.startOrquesta = async (ctx) => {
+          const out = await original(ctx);
+          if (ctx.action.ref !== 'wftest.slow-sequence') return out;
+          await waitFor(
+            async () => (await children(ctx.executionId)).some((c) => c.status === 'running'),
+            'task one running',
+          );
+          const res = await api('DELETE', `/api/v1/executions/${ctx.executionId}`);
+          expect(res.status, res.text).toBeLessThan(300);
+          canceledDuringStart = true;
+          return out;
+        };
+        try {
+          const id = await run('wftest.slow-sequence', { first: 30 });
+          const e = await finished(id);
+          expect(canceledDuringStart).toBe(true);
+          expect(e.status).toBe('canceled');
+          const kids = await children(id);
+          expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+          expect(String(kids[0].end_timestamp) <= String(e.end_timestamp)).toBe(true);
+        } finally {
+          eng.startOrquesta = original;
+        }
+      });
+
       it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
         const { id, sub } = await nestedRunning();
         await api('DELETE', `/api/v1/executions/${id}`);
