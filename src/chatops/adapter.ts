@@ -1,4 +1,5 @@
 import type { RouteModule } from '../api/index.js';
+import type { FormHandlers } from './forms.js';
 
 /**
  * The one contract every chat transport implements (Slack, Discord, the terminal). An adapter
@@ -113,6 +114,8 @@ export interface Question {
   choices: ButtonChoice[];
   /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
   payload: string;
+  /** Only this chat user sees the question (a private reply with buttons). */
+  whisperTo?: string;
 }
 
 export interface ButtonPress {
@@ -175,6 +178,13 @@ export interface ChatAdapter {
   ): Promise<void>;
   /** HTTP endpoints the transport needs (Slack's HTTP mode, the terminal's session API). */
   routes?: RouteModule;
+  /**
+   * Forms (modals) built from an action's parameters (forms.ts), for adapters that draw them:
+   * `maxFields` is the most inputs one form holds. The pipeline registers its handlers once,
+   * before connect(); a press of a button whose payload starts with FORM_PAYLOAD_PREFIX opens one.
+   */
+  readonly forms?: { maxFields: number };
+  onForm?(handlers: FormHandlers): void;
 }
 
 /** A reply in the thread of `message` (the message itself starts the thread when it has none). */
