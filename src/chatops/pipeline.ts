@@ -561,7 +561,13 @@ export class ChatPipeline {
     const whisper = (text: string) =>
       where
         ? this.deliverer.send({
-            target: { kind: 'chat', adapter: adapter.name, ...where, whisperTo: submission.user.id },
+            target: {
+              kind: 'chat',
+              adapter: adapter.name,
+              channel: where.channel,
+              ...(where.thread ? { thread: where.thread } : {}),
+              whisperTo: submission.user.id,
+            },
             text,
             what: `form reply to ${adapter.name}:${submission.user.id}`,
           })

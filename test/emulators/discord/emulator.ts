@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Recorder } from '../shared/recorder.js';
+import { modalOf, modalProblem, submitData, type DiscordModal } from './modals.js';
 import {
   closeServer,
   closeSockets,
@@ -127,11 +128,15 @@ export class DiscordEmulator {
     op: 'add' | 'remove';
   }>('Discord reaction');
   readonly interactionResponses = new Recorder<DiscordInteractionResponse>('Discord interaction callback');
+  /** Modals the bot opened (interaction response type 9), with whether they are still open. */
+  readonly modals = new Recorder<DiscordModal>('Discord modal');
   readonly gateway = new Recorder<DiscordGatewayEvent>('Discord gateway event');
   /** Errors inside the emulator itself (answered as HTTP 500): a test should expect none. */
   readonly errors: Error[] = [];
 
   private readonly users = new Map<string, DiscordUser>();
+  /** Ephemeral messages by id (a button on one can still be pressed). */
+  private readonly ephemeralMessages = new Map<string, DiscordMessage>();
   private readonly channels = new Map<string, DiscordChannel>();
   private readonly messages = new Map<string, DiscordMessage>();
   private readonly files = new Map<string, Buffer>();
@@ -416,7 +421,7 @@ export class DiscordEmulator {
     const user = this.requireUser(input.user ?? this.defaultUser);
     const id = input.message?.id ?? input.message_id;
     if (!id) throw new Error('clickButton needs message_id or message');
-    const message = this.messages.get(id);
+    const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new Error(`Discord emulator: no message ${id}`);
     const button = (
       message.components as { components?: { type: number; custom_id?: string; disabled?: boolean }[] }[]
@@ -430,6 +435,29 @@ export class DiscordEmulator {
       throw new Error(`clickButton: button '${input.custom_id}' of message ${id} is disabled`);
     const channel = this.requireChannel(message.channel_id);
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
+  }
+
+  /**
+   * A person fills in an open modal and submits it: `values` by input custom_id; inputs not
+   * named keep what they showed. Resolves with the bot's callback to the submit.
+   */
+  submitModal(input: {
+    modal: DiscordModal;
+    values?: Record<string, string>;
+    user?: string;
+  }): Promise<DiscordInteractionResponse> {
+    const modal = input.modal;
+    if (!modal.open) throw new Error(`submitModal: modal ${modal.custom_id} is closed`);
+    const user = this.requireUser(input.user ?? modal.user);
+    if (user.id !== modal.user)
+      throw new Error(`submitModal: modal ${modal.custom_id} is open for ${modal.user}`);
+    const data = submitData(modal, input.values ?? {});
+    // Submitting closes a Discord modal, whatever the bot answers.
+    modal.open = false;
+    const message = modal.message_id
+      ? (this.messages.get(modal.message_id) ?? this.ephemeralMessages.get(modal.message_id))
+      : undefined;
+    return this.interact(user, this.requireChannel(modal.channel_id), 5, data, message);
   }
 
   // ---------------------------------------------------------------- gateway
@@ -704,7 +732,24 @@ export class DiscordEmulator {
       if (!interaction.message_id)
         throw new DiscordApiError(400, 'Interaction has no message to update', 50035);
       resource = this.edit(interaction.message_id, data ?? {}, req.files, 'interaction_update');
-    } else if (![6, 9].includes(type)) {
+    } else if (type === 9) {
+      // A modal answers a command or a component, never another modal's submit.
+      if (interaction.type !== 2 && interaction.type !== 3)
+        throw new DiscordApiError(400, 'Interaction response type 9 is not valid here', 50035);
+      const problem = modalProblem(data);
+      if (problem) throw new DiscordApiError(400, `Invalid Form Body (${problem})`, 50035);
+      this.modals.push(
+        modalOf(data!, {
+          interaction_id: id,
+          user: interaction.user.id,
+          channel_id: interaction.channel_id,
+          ...(interaction.message_id ? { message_id: interaction.message_id } : {}),
+        }),
+      );
+    } else if (type === 6 && interaction.type === 5 && !interaction.message_id) {
+      // A deferred update needs a message: only a modal opened from a component has one.
+      throw new DiscordApiError(400, 'Interaction response type 6 needs a message', 50035);
+    } else if (type !== 6) {
       throw new DiscordApiError(400, `Invalid interaction response type ${type}`, 50035);
     }
     this.interactionResponses.push(response);
@@ -1233,7 +1278,11 @@ export class DiscordEmulator {
   }
 
   private store(message: DiscordMessage): void {
-    if ((Number(message.flags) & EPHEMERAL) !== 0) return;
+    // Only its recipient sees an ephemeral message (not in the channel), but its buttons work.
+    if ((Number(message.flags) & EPHEMERAL) !== 0) {
+      this.ephemeralMessages.set(message.id, message);
+      return;
+    }
     this.messages.set(message.id, message);
     const channel = this.channels.get(message.channel_id);
     if (channel) {
