@@ -257,7 +257,8 @@ for (const target of STORE_TARGETS) {
         ]);
         // The audit is written after the card's final state: wait for it, then count.
         await waitFor(
-          () => squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo after reconnect' }),
+          () =>
+            squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo after reconnect' }),
           'the audit of the command',
         );
         const audits = await squall.svc.services.store.audit.find({
