@@ -149,7 +149,8 @@ for (const target of STORE_TARGETS) {
       it("a message shortcut opens the form of that message's command, filled in from it", async () => {
         const ts = await slack.userSays({ text: '!scale db to 4' });
         await waitFor(
-          () => slack.posts.items.some((p) => p.thread_ts === ts && p.text.includes('scaled db to 4')),
+          // The card as it reads now (a slow run's card is posted first, then edited).
+          () => slack.thread(slack.defaultChannel, ts).some((m) => m.text.includes('scaled db to 4')),
           'the command runs',
           20_000,
         );
