@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   {
@@ -65,5 +66,81 @@ export default tseslint.config(
       },
     },
     rules: { ...reactHooks.configs.recommended.rules },
+  },
+  // Boundaries (CONTRIBUTING.md, docs/architecture.md): no import cycles; another folder is
+  // imported only through its index.ts; src/ never imports adapters/; adapters/ see only
+  // src/chatops; the Orquesta conductor and the alias parser do no I/O.
+  {
+    files: ['src/**/*.{ts,tsx}', 'adapters/**/*.ts', 'aliases/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
+        }),
+      ],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      // src/*.ts (errors, ids, …) are shared leaves; two packages are used through a subpath.
+      'import-x/no-internal-modules': [
+        'error',
+        {
+          allow: [
+            '**/index.js',
+            '**/index',
+            '**/src/*.ts',
+            'react-dom/client',
+            '**/*.css',
+            '@seald-io/nedb/lib/model.js',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // src/cli is the composition edge: `squall start` and `squall chat` load the transports.
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/cli/**'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './src', from: './adapters', message: 'The domain (src/) never imports adapters/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['adapters/**/*.ts'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './adapters',
+              from: './src',
+              except: ['./chatops/index.ts'],
+              message: 'Adapters see only src/chatops.',
+            },
+            { target: './adapters', from: './aliases', message: 'Adapters see only src/chatops.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/workflows/orquesta/**/*.ts', 'aliases/**/*.ts'],
+    ignores: ['src/workflows/orquesta/rehearsal.ts'],
+    plugins: { 'import-x': importX },
+    rules: { 'import-x/no-nodejs-modules': 'error' },
   },
 );

@@ -7,9 +7,8 @@ import {
   kvSettings,
   revokeExecutionToken,
 } from './auth/index.js';
-import { contentSubsystem, renderPackConfig } from './content/subsystem.js';
-import type { ExecutionDeps, ExecutionService } from './executions/service.js';
-import { executionsSubsystem } from './executions/subsystem.js';
+import { contentSubsystem, renderPackConfig } from './content/index.js';
+import { type ExecutionDeps, type ExecutionService, executionsSubsystem } from './executions/index.js';
 import {
   datastoreGet,
   getKeyValueService,
@@ -20,19 +19,19 @@ import {
   templateDecryptor,
   type KvSnapshot,
 } from './kv/index.js';
-import { policiesSubsystem } from './policies/subsystem.js';
+import { policiesSubsystem } from './policies/index.js';
 import { eventsSubsystem } from './rules/index.js';
 import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
+import { notifierSubsystem } from './notifier/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
-import { streamRoutes } from './api/stream.js';
+import { streamRoutes } from './api/index.js';
 import { scaleSubsystem } from './scale/index.js';
 import { statsRoutes } from './stats/index.js';
-import type { Subsystem } from './service/index.js';
-import type { Services } from './service/types.js';
-import type { ActionDatastore } from './runners/types.js';
+import type { Subsystem, Services } from './service/index.js';
+import type { ActionDatastore } from './runners/index.js';
 
 /** Seals execution secrets with the datastore's key, and puts RBAC where every subsystem finds it. */
 function securityGlue(): Subsystem {
@@ -148,6 +147,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     workflows,
     eventsSubsystem(executionService),
     chatops,
+    notifierSubsystem(executionService, () => chatops.notifier()),
     inquiriesSubsystem(executionService, {
       chatAdapters: () => chatops.pipeline().adapters,
       resumeWorkflow: (id) => workflows.engine().resume(id),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { SquallError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { VERSION } from '../version.js';
 import { bodyDepthLimit } from './depth.js';
 import { buildOpenApi } from './openapi.js';

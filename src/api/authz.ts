@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { requestUser } from './list.js';
 
 /** Checks the request's user against RBAC (st2 permission types and resource uids). */

@@ -1,11 +1,11 @@
 import type { Request, Response } from 'express';
 import type { SquallEvent } from '../events/index.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { requestUser } from './list.js';
 import type { RouteModule } from './app.js';
 import type { ApiRouter } from './router.js';
 import { splitRef } from '../names.js';
-import { presentExecution } from '../executions/service.js';
+import { presentExecution } from '../executions/index.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];

@@ -7,10 +7,9 @@ import {
 } from '../../aliases/index.js';
 import { getAuthService, uids } from '../auth/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { inquiryDriverAt } from '../inquiries/driver.js';
-import type { RespondOutcome } from '../inquiries/service.js';
-import type { Services } from '../service/types.js';
+import type { ExecutionService } from '../executions/index.js';
+import { inquiryDriverAt, type RespondOutcome } from '../inquiries/index.js';
+import type { Services } from '../service/index.js';
 import type { ChatUser } from './adapter.js';
 import { refusalText, type SquallIdentity } from './identity.js';
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { SquallError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Leases } from '../scale/index.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type {
   ButtonHandler,
   ChatAdapter,

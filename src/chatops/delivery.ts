@@ -1,7 +1,7 @@
 import { joinPretext } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ChatAdapter, PostedMessage } from './adapter.js';
 
 export const DELIVER_JOB = 'chatops.deliver';

@@ -1,4 +1,4 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { chatIdentity, type ChatUser } from './adapter.js';
 
 /** The Squall user a chat user acts as, and whether that came from an explicit mapping. */

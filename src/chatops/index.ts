@@ -1,16 +1,14 @@
 import { getAuthService } from '../auth/index.js';
 import { authorize } from '../api/index.js';
 import { SquallError } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { ExecutionService } from '../executions/index.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import type { ChatAdapter } from './adapter.js';
 import type { RolesLookup } from './identity.js';
 import { Leases } from '../scale/index.js';
 import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
-import { registerClaimedWork } from '../scale/sweep.js';
 import { chatopsRoutes } from './routes.js';
 
 export * from './adapter.js';
@@ -27,7 +25,7 @@ export {
 export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
-export { ChatNotifier, applicableNotify, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
+export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
 export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
@@ -105,7 +103,6 @@ export function chatopsSubsystem(
       const rolesOf = authRoles(services);
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
       notifier = new ChatNotifier(services, executions, pipeline, rolesOf);
-      registerClaimedWork(services, notifier.notifyWork);
       pipeline.deliverer.define();
       connections = new ChatConnections(
         services,
@@ -141,7 +138,6 @@ export function chatopsSubsystem(
       timer = setInterval(reload, services.config.chatops.alias_reload_ms);
       timer.unref();
       if (!active(services)) return;
-      need(notifier).start();
       p.live.start();
       await need(connections).start();
       services.logger.info(
@@ -152,7 +148,6 @@ export function chatopsSubsystem(
     async stop() {
       if (timer) clearInterval(timer);
       for (const u of unsubscribe.splice(0)) u();
-      notifier?.stop();
       pipeline?.live.stop();
       await connections?.stop();
     },

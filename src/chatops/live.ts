@@ -1,8 +1,7 @@
 import { executionOutput, type ExecutionLike } from '../../aliases/index.js';
 import { errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { isCompleted } from '../executions/status.js';
-import type { Services } from '../service/types.js';
+import { type ExecutionService, isCompleted } from '../executions/index.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
 import type { ButtonChoice, CardReaction, ChatAdapter, ChatCard, ChatUser } from './adapter.js';
 import { postLong } from './delivery.js';

@@ -1,87 +1,31 @@
-import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/status.js';
-import { idFor, newId } from '../ids.js';
-import { doOnce, type ClaimedWork } from '../store/claims.js';
-import type { Services } from '../service/types.js';
-import type { ExecutionRecord } from '../store/index.js';
-import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import type { ExecutionService } from '../executions/index.js';
+import { newId } from '../ids.js';
+import type { NotifyDelivery, RouteNotification } from '../notifier/index.js';
+import type { Services } from '../service/index.js';
 import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
 import type { ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
-import { traceHolding } from '../triggers/index.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
 
-type NotifyEntry = {
-  routes?: string[];
-  channels?: string[];
-  message?: string;
-  data?: Record<string, unknown>;
-};
-
-/** Which notify entries apply to an execution that ended in `status` (st2 §2.2). */
-export function applicableNotify(
-  notify: Record<string, NotifyEntry | undefined>,
-  status: string,
-): Array<{ when: string; entry: NotifyEntry }> {
-  const out: Array<{ when: string; entry: NotifyEntry }> = [];
-  const add = (when: string) => {
-    const entry = notify[when];
-    if (entry) out.push({ when, entry });
-  };
-  add('on-complete');
-  if (status === 'succeeded') add('on-success');
-  if ((FAILED_STATUSES as readonly string[]).includes(status)) add('on-failure');
-  return out;
-}
-
-/** Renders every string inside `value` with Jinja. */
-function renderDeep(value: unknown, ctx: Record<string, unknown>, source: string): unknown {
-  if (typeof value === 'string') return renderTemplate(value, ctx, { source });
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, ctx, source));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, ctx, source)]));
-  return value;
-}
-
 /**
- * Squall's notifier for chat (st2 §13.4, §2.2, §5.5): when an execution ends it merges the
- * action's `notify` with the execution's, and for each route of each applicable entry posts the
- * rendered message — to the originating thread for the chat route, to `chatops.routes` targets
- * (a chat channel or a webhook) otherwise — and emits `core.st2.generic.notifytrigger`. One process
- * does this per execution (store claim). Pending inquiries are put in front of people by
- * src/inquiries (InquiryChat).
+ * Chat's side of notifications (st2 §13.4, §5.5): the notifier (src/notifier) hands it each
+ * rendered notify route, which it posts to the originating thread for the chat route and to
+ * `chatops.routes` targets (a chat channel or a webhook) otherwise. Pending inquiries are put in
+ * front of people by src/inquiries (InquiryChat).
  */
-export class ChatNotifier {
-  private unsubscribe: Array<() => void> = [];
-
+export class ChatNotifier implements NotifyDelivery {
   constructor(
     private readonly services: Services,
     private readonly executions: () => ExecutionService,
     private readonly pipeline: ChatPipeline,
     private readonly rolesOf?: RolesLookup,
   ) {}
-
-  start(): void {
-    this.unsubscribe.push(
-      this.services.bus.subscribe('st2.execution__update', (event) => {
-        const e = event.payload as { id: string; status: string; runner?: { name?: string } };
-        if ((COMPLETED_STATUSES as readonly string[]).includes(e.status)) void this.completed(e.id);
-        // Pending inquiries are posted (with signed buttons) by the inquiries subsystem.
-      }),
-    );
-  }
-
-  stop(): void {
-    for (const u of this.unsubscribe) u();
-    this.unsubscribe = [];
-  }
 
   /** Wires button presses of an adapter to inquiry responses. */
   attach(adapter: ChatAdapter): void {
@@ -97,88 +41,8 @@ export class ChatNotifier {
     return this.services.logger.child({ component: 'chatops.notify' });
   }
 
-  /**
-   * Notifies once per finished execution, whichever process sees the event first; one killed
-   * after claiming it leaves the claim open for the sweep to take over (notifyWork).
-   */
-  async completed(id: string): Promise<void> {
-    try {
-      // Most executions notify nobody: they take no claim.
-      if ((await this.notifications(await this.executions().get(id))).length === 0) return;
-      await doOnce(this.services.store, this.notifyWork, id, this.executions().workerId);
-    } catch (err) {
-      this.log().error({ err, execution: id }, 'notification of a finished execution failed');
-    }
-  }
-
-  /** The notify triggers' instance ids are derived from the claim: a taker stores each once. */
-  readonly notifyWork: ClaimedWork = {
-    prefix: 'chatops:notify:',
-    run: async (id) => {
-      const record = await this.executions().get(id);
-      for (const { when, entry } of await this.notifications(record)) {
-        for (const route of entry.routes ?? entry.channels ?? [])
-          await this.notifyRoute(record, route, entry, when);
-      }
-    },
-  };
-
-  /** The notify entries of the action and the execution that apply to how it ended. */
-  private async notifications(record: ExecutionRecord): Promise<Array<{ when: string; entry: NotifyEntry }>> {
-    const action = await this.services.store.actions.findOne({ ref: record.action.ref });
-    const notify = {
-      ...((action?.notify ?? {}) as Record<string, NotifyEntry>),
-      ...((record.notify ?? {}) as Record<string, NotifyEntry>),
-    };
-    return applicableNotify(notify, record.status);
-  }
-
-  private async notifyRoute(
-    record: ExecutionRecord,
-    route: string,
-    entry: NotifyEntry,
-    when: string,
-  ): Promise<void> {
-    const shown = this.executions().present(record);
-    const ctx = {
-      action_parameters: shown.parameters,
-      action_results: record.result ?? null,
-      action_context: record.context,
-      execution: shown,
-    };
-    let message: string;
-    let data: unknown;
-    try {
-      message = entry.message
-        ? renderTemplate(entry.message, ctx, { source: `notify ${when} message of ${record.action.ref}` })
-        : formatExecutionResult(shown as unknown as ExecutionLike).fullText;
-      data = renderDeep(entry.data ?? {}, ctx, `notify ${when} data of ${record.action.ref}`);
-    } catch (err) {
-      message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
-      data = {};
-    }
-    // st2's notifier dispatches the notify trigger in the execution's trace.
-    const traceId =
-      (await traceHolding(this.services, 'action_executions', record.id))?.id ??
-      (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
-    this.services.bus.publish('trigger.dispatch', {
-      ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
-      causedBy: { type: 'action_execution', id: record.id },
-      instanceId: idFor(`${this.notifyWork.prefix}${record.id}:${when}:${route}`),
-      trigger: 'core.st2.generic.notifytrigger',
-      payload: {
-        execution_id: record.id,
-        status: record.status,
-        start_timestamp: record.start_timestamp,
-        end_timestamp: record.end_timestamp ?? null,
-        action_ref: record.action.ref,
-        runner_ref: record.runner.name,
-        route,
-        channel: route,
-        message,
-        data,
-      },
-    });
+  /** Delivers one notify route: the chat thread the command came from, or the configured targets. */
+  async deliver({ record, route, message, data }: RouteNotification): Promise<void> {
     if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
       if (record.context?.chat) await this.pipeline.postResult(record);
       return;

@@ -16,10 +16,9 @@ import {
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { FAILED_STATUSES } from '../executions/status.js';
-import type { ExecutionService } from '../executions/service.js';
+import { FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import {

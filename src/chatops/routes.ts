@@ -11,8 +11,8 @@ import {
 import { uids } from '../auth/index.js';
 import { authorize, listQuerySchema, listRecords, requestUser, type ApiRouter } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import type { Services } from '../service/types.js';
+import type { ExecutionService } from '../executions/index.js';
+import type { Services } from '../service/index.js';
 import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { chatRouteTarget, routeTargets } from './notify.js';

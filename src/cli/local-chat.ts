@@ -1,6 +1,6 @@
 import { chatopsSubsystem, type ChatAdapter } from '../chatops/index.js';
-import { contentSubsystem } from '../content/subsystem.js';
-import { executionsSubsystem } from '../executions/subsystem.js';
+import { contentSubsystem } from '../content/index.js';
+import { executionsSubsystem } from '../executions/index.js';
 import { kvSubsystem, loadOrCreateKey, secretBox } from '../kv/index.js';
 import { kvSettings } from '../auth/index.js';
 import { createLogger } from '../log/index.js';

@@ -1,32 +1,34 @@
 import { Command, CommanderError } from 'commander';
 import { SquallError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerConfig } from './commands/config.js';
-import { registerStart } from './commands/start.js';
-import { registerStore } from './commands/store.js';
-import { registerLogin } from './commands/login.js';
-import { registerWhoami } from './commands/whoami.js';
-import { registerKey } from './commands/key.js';
-import { registerApikey } from './commands/apikey.js';
-import { registerUser } from './commands/user.js';
-import { registerRole } from './commands/role.js';
-import { registerWorkflow } from './commands/workflow.js';
-import { registerAlias } from './commands/alias.js';
-import { registerChat } from './commands/chat.js';
-import { registerRun } from './commands/run.js';
-import { registerExecution } from './commands/execution.js';
-import { registerAction } from './commands/action.js';
-import { registerPack } from './commands/pack.js';
+import {
+  registerConfig,
+  registerStart,
+  registerStore,
+  registerLogin,
+  registerWhoami,
+  registerKey,
+  registerApikey,
+  registerUser,
+  registerRole,
+  registerWorkflow,
+  registerAlias,
+  registerChat,
+  registerRun,
+  registerExecution,
+  registerAction,
+  registerPack,
+  registerRule,
+  registerTrigger,
+  registerTriggerInstance,
+  registerWebhook,
+  registerTrace,
+  registerRuleEnforcement,
+  registerSensor,
+  registerTimer,
+  registerInquiry,
+} from './commands/index.js';
 
-import { registerRule } from './commands/rule.js';
-import { registerTrigger } from './commands/trigger.js';
-import { registerTriggerInstance } from './commands/trigger-instance.js';
-import { registerWebhook } from './commands/webhook.js';
-import { registerTrace } from './commands/trace.js';
-import { registerRuleEnforcement } from './commands/rule-enforcement.js';
-import { registerSensor } from './commands/sensor.js';
-import { registerTimer } from './commands/timer.js';
-import { registerInquiry } from './commands/inquiry.js';
 /**
  * Whether the command in argv runs chat transports, so the entry point must register the chat
  * adapters (Slack's and Discord's SDKs) before it runs; every other command starts without them.

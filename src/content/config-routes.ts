@@ -2,10 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import yaml from 'js-yaml';
-import type { RouteModule } from '../api/index.js';
-import { authorize, requestUser } from '../api/index.js';
+import { type RouteModule, authorize, requestUser } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { MASK } from '../executions/secrets.js';
+import { MASK } from '../executions/index.js';
 import { parametersToObjectSchema } from './validate.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadPacks } from './loader.js';
+import { BUNDLED_PACKS_DIR } from './paths.js';
 import type { ContentProblem } from './problems.js';
 
 export { loadPack, loadPacks, isSemver } from './loader.js';
@@ -22,15 +21,7 @@ export {
   type InstallProgress,
 } from './install.js';
 
-/**
- * Squall's own packs (core, chatops, linux, examples), shipped in the repository's packs/.
- * From src/content (tests, dev) that is ../../packs; from the build in dist/src/content, ../../../packs.
- */
-export const BUNDLED_PACKS_DIR =
-  [new URL('../../packs', import.meta.url), new URL('../../../packs', import.meta.url)]
-    .map((u) => resolve(fileURLToPath(u)))
-    .find((dir) => existsSync(join(dir, 'core', 'pack.yaml'))) ??
-  resolve(fileURLToPath(new URL('../../packs', import.meta.url)));
+export { BUNDLED_PACKS_DIR, packSearchPaths } from './paths.js';
 
 export async function bundledPackDirs(): Promise<string[]> {
   const out: string[] = [];
@@ -54,3 +45,4 @@ export async function validatePackDir(
   const result = await loadPacks([target, ...others], options);
   return result.problems.filter((p) => p.pack_dir === target);
 }
+export { contentSubsystem, renderPackConfig } from './subsystem.js';

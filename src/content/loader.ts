@@ -7,9 +7,9 @@ import {
   REMOVED_RUNNERS,
   RUNNER_TYPES,
   type ParameterSpec,
-} from '../runners/catalog.js';
-import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/system-types.js';
-import { isTimerType, timerProblem } from '../triggers/timers/schedule.js';
+} from '../runners/index.js';
+import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/index.js';
+import { isTimerType, timerProblem } from '../triggers/timers/index.js';
 import { SquallError } from '../errors.js';
 import type { ContentProblem } from './problems.js';
 import {

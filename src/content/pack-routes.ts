@@ -1,13 +1,11 @@
-import type { RouteModule } from '../api/index.js';
-import { authorize, requestUser } from '../api/index.js';
+import { type RouteModule, authorize, requestUser } from '../api/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, SquallError } from '../errors.js';
-import { getExecutionService } from '../executions/subsystem.js';
+import { getExecutionService } from '../executions/index.js';
 import { installPack, removePack, searchIndex, type InstallReport } from './install.js';
-import { BUNDLED_PACKS_DIR } from './index.js';
+import { BUNDLED_PACKS_DIR, packSearchPaths } from './paths.js';
 import { bundledRefs, registerPacks, unregisterPack } from './register.js';
-import { packSearchPaths } from './subsystem.js';
 
 /** Pack management: register (st2ctl reload), install, uninstall and index search (§14.4, §14.5). */
 export const packManagementRoutes: RouteModule = (router, services) => {

@@ -1,6 +1,6 @@
 import { bundledPackDirs, formatProblem, loadPacks, type ContentProblem, type LoadedPack } from './index.js';
-import { SYSTEM_TRIGGER_TYPES } from '../triggers/system-types.js';
-import { RUNNER_TYPES } from '../runners/catalog.js';
+import { SYSTEM_TRIGGER_TYPES } from '../triggers/index.js';
+import { RUNNER_TYPES } from '../runners/index.js';
 import type { Collection, StoredRecord, Store } from '../store/index.js';
 import type { Logger } from '../log/index.js';
 import { newId } from '../ids.js';

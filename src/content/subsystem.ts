@@ -1,16 +1,10 @@
-import type { Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { Subsystem, Services } from '../service/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { contentRoutes } from './api.js';
 import { packManagementRoutes } from './pack-routes.js';
 import { packConfigRoutes } from './config-routes.js';
+import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
-
-/** Where packs are looked for: the configured paths, then the install dir (bundled packs come first). */
-export function packSearchPaths(services: Services): string[] {
-  const { packs } = services.config;
-  return [...packs.paths, packs.install_dir!];
-}
 
 /**
  * The pack config an action sees as `config_context` / `config`: values with schema defaults,

@@ -1,4 +1,4 @@
-import type { ParameterSpec } from '../runners/catalog.js';
+import type { ParameterSpec } from '../runners/index.js';
 import type { ContentProblem } from './problems.js';
 
 /** Fields every content record carries besides st2's own (st2-reference.md conventions). */

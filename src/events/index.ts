@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { outsideStoreGroup, whenDurable } from '../store/scope.js';
+import { outsideStoreGroup, whenDurable } from '../store/index.js';
 
 /**
  * Events use st2's names (`st2.execution__create`, `st2.execution.output__create`, …) so the SSE
@@ -76,3 +76,4 @@ export class EventBus {
 function escapeRegex(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
+export { RedisEventTransport } from './redis.js';

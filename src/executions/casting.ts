@@ -5,7 +5,7 @@
  * integer. st2's None marker (the `use_none` filter) becomes null for every type.
  */
 import { SquallError } from '../errors.js';
-import type { ParameterSpec } from '../runners/catalog.js';
+import type { ParameterSpec } from '../runners/index.js';
 import { NONE_MAGIC_VALUE, parsePythonLiteral, pyStr } from '../workflows/expressions/jinja/index.js';
 
 function typeError(

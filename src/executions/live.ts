@@ -1,4 +1,4 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord, LiveExecutionRecord, Store } from '../store/index.js';
 import { COMPLETED_STATUSES, isCompleted } from './status.js';
 

@@ -9,7 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { SquallError } from '../errors.js';
-import type { ParameterSpec } from '../runners/catalog.js';
+import type { ParameterSpec } from '../runners/index.js';
 import {
   findTemplateVariables,
   hasJinja,

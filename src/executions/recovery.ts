@@ -1,9 +1,9 @@
 import os from 'node:os';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionService } from './service.js';
 import { RUN_JOB, completionClaim } from './service.js';
 import { liveExecutions } from './live.js';
-import { breakStaleClaim, claimOrTakeOver, claimWorker } from '../store/claims.js';
+import { breakStaleClaim, claimOrTakeOver, claimWorker } from '../store/index.js';
 
 export const RECOVER_JOB = 'execution.recover';
 

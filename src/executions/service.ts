@@ -5,12 +5,17 @@ import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessag
 import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
 import { splitRef } from '../names.js';
-import type { ParameterSpec } from '../runners/catalog.js';
-import { getRunnerType } from '../runners/catalog.js';
-import { getRunner } from '../runners/index.js';
-import type { EgressSettings } from '../runners/index.js';
-import type { ActionDatastore, OutputType, RunnerContext, RunnerResult } from '../runners/types.js';
-import type { Services } from '../service/types.js';
+import {
+  type ParameterSpec,
+  getRunnerType,
+  getRunner,
+  type EgressSettings,
+  type ActionDatastore,
+  type OutputType,
+  type RunnerContext,
+  type RunnerResult,
+} from '../runners/index.js';
+import type { Services } from '../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
 import { renderParameters, validateParameters } from './parameters.js';
 import {

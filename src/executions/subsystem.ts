@@ -1,6 +1,4 @@
-import type { Subsystem } from '../service/index.js';
-import { hasRole } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';

@@ -8,10 +8,9 @@ import {
   type RolesLookup,
 } from '../chatops/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { getExecutionService } from '../executions/subsystem.js';
-import type { Services } from '../service/types.js';
-import { doOnce, type ClaimedWork } from '../store/claims.js';
-import type { ExecutionRecord } from '../store/index.js';
+import { getExecutionService } from '../executions/index.js';
+import type { Services } from '../service/index.js';
+import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
 import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
 import type { InquirySchema, PropertySchema } from './schema.js';
 import { isInquiryPayload, signButtonPayload, verifyButtonPayload } from './signing.js';

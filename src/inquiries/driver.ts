@@ -4,7 +4,7 @@
  * it, and it imports nothing that imports them (types only), so no import cycle forms.
  */
 import { SquallError } from '../errors.js';
-import type { RunnerContext, RunnerResult } from '../runners/types.js';
+import type { RunnerContext, RunnerResult } from '../runners/index.js';
 import type { Responder, RespondOutcome } from './service.js';
 
 export interface InquiryDriver {

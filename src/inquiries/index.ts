@@ -4,12 +4,11 @@
  */
 import type { ChatAdapter } from '../chatops/index.js';
 import { SquallError } from '../errors.js';
-import { registerClaimedWork } from '../scale/sweep.js';
-import type { ExecutionService } from '../executions/service.js';
+import { registerClaimedWork } from '../scale/index.js';
+import type { ExecutionService } from '../executions/index.js';
 import { kvSettings } from '../auth/index.js';
 import { loadOrCreateKey } from '../kv/index.js';
-import type { Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { Subsystem, Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
 import { inquiryRoutes } from './api.js';
 import { InquiryChat } from './chat.js';

@@ -1,9 +1,8 @@
 import { NotFoundError, SquallError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { isCompleted, type ExecutionStatus } from '../executions/status.js';
+import { type ExecutionService, isCompleted, type ExecutionStatus } from '../executions/index.js';
 import { newId } from '../ids.js';
-import type { RunnerContext, RunnerResult } from '../runners/types.js';
-import type { Services } from '../service/types.js';
+import type { RunnerContext, RunnerResult } from '../runners/index.js';
+import type { Services } from '../service/index.js';
 import type { ExecutionRecord, InquiryRecord } from '../store/index.js';
 import { dispatchTrigger } from '../triggers/index.js';
 import { autoApproval, decisionOf, expiryMinutes, resolvePolicy, type ApprovalPolicy } from './policy.js';

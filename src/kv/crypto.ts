@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SquallError } from '../errors.js';
-import type { SecretBox } from '../executions/secrets.js';
+import type { SecretBox } from '../executions/index.js';
 
 /**
  * Secret values are encrypted at rest with AES-256-GCM. The ciphertext is one uppercase hex

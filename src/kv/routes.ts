@@ -4,7 +4,7 @@ import { callerOf, getAuthService, isAdmin, uids, type RbacUser } from '../auth/
 import { PermissionError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import { normaliseScope, type KeyValuePair, type KvScope } from './service.js';
-import { getKeyValueService } from './subsystem.js';
+import { getKeyValueService } from './registry.js';
 
 const scopeQuery = {
   type: 'string',

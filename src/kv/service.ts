@@ -2,7 +2,7 @@ import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { nameProblem } from '../names.js';
 import type { EventBus } from '../events/index.js';
-import type { ActionDatastore } from '../runners/types.js';
+import type { ActionDatastore } from '../runners/index.js';
 import type { Filter, KeyValuePairRecord, Store } from '../store/index.js';
 import { datastoreGet, type SecretReader } from './access.js';
 import { decryptValue, encryptValue } from './crypto.js';

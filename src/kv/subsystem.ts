@@ -1,25 +1,11 @@
 import { kvSettings } from '../auth/index.js';
-import { SquallError } from '../errors.js';
 import type { Services, Subsystem } from '../service/index.js';
 import { loadOrCreateKey } from './crypto.js';
+import { getKeyValueService, registerKeyValueService } from './registry.js';
 import { kvRoutes } from './routes.js';
 import { KeyValueService } from './service.js';
 
-const registry = new WeakMap<Services, KeyValueService>();
-
-/** The datastore of a running process (created by the kv subsystem's init). */
-export function getKeyValueService(services: Services): KeyValueService {
-  const kv = registry.get(services);
-  if (!kv) {
-    throw new SquallError(
-      'KV_NOT_INITIALISED',
-      'the kv subsystem is not part of this process: add kvSubsystem() to the subsystems',
-      {},
-      500,
-    );
-  }
-  return kv;
-}
+export { getKeyValueService } from './registry.js';
 
 /**
  * The key-value datastore: loads (or on first start generates) the encryption key, serves
@@ -40,7 +26,7 @@ export function kvSubsystem(): Subsystem {
           'generated the datastore encryption key',
         );
       }
-      registry.set(services, new KeyValueService(services.store, key, services.bus));
+      registerKeyValueService(services, new KeyValueService(services.store, key, services.bus));
     },
     start(services: Services) {
       const kv = getKeyValueService(services);

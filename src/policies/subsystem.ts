@@ -1,7 +1,7 @@
-import type { ExecutionService } from '../executions/service.js';
+import type { ExecutionService } from '../executions/index.js';
 import type { Subsystem } from '../service/index.js';
-import { PolicyEngine } from './index.js';
-import { registerClaimedWork } from '../scale/sweep.js';
+import { PolicyEngine } from './engine.js';
+import { registerClaimedWork } from '../scale/index.js';
 
 /** Policies need the executions service; `engine` is handed to executionsSubsystem as its `admit`. */
 export function policiesSubsystem(

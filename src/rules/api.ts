@@ -3,11 +3,10 @@
  * (st2-reference.md §4.4, §4.6, §11.1, §13.2).
  */
 import type { Request } from 'express';
-import type { RouteModule } from '../api/index.js';
-import { authorize, listQuerySchema, listRecords, requestUser } from '../api/index.js';
+import { type RouteModule, authorize, listQuerySchema, listRecords, requestUser } from '../api/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { Filter, RuleEnforcementRecord, RuleRecord, TraceRecord } from '../store/index.js';
 import { MASK, maskTriggerParameters, syncTriggers } from '../triggers/index.js';
 import { ruleTriggerRef } from './rule-index.js';

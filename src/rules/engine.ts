@@ -5,18 +5,18 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
+import type { ExecutionService } from '../executions/index.js';
 import { idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
-import { claimOrTakeOver } from '../store/claims.js';
-import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
-import type { Services } from '../service/types.js';
-import type {
-  ExecutionRecord,
-  RuleEnforcementRecord,
-  RuleRecord,
-  TriggerInstanceRecord,
+import {
+  claimOrTakeOver,
+  type ExecutionRecord,
+  type RuleEnforcementRecord,
+  type RuleRecord,
+  type TriggerInstanceRecord,
 } from '../store/index.js';
+import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
+import type { Services } from '../service/index.js';
 import {
   ACTION_TRIGGER_TYPE,
   addToTrace,
@@ -27,8 +27,8 @@ import {
   leavePending,
   type KvContext,
   type TraceContext,
+  maskTriggerParameters,
 } from '../triggers/index.js';
-import { maskTriggerParameters } from '../triggers/triggers.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
 import { splitRef } from '../names.js';

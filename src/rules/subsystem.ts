@@ -1,8 +1,7 @@
 import type { RouteModule } from '../api/index.js';
 import { SquallError } from '../errors.js';
-import type { ExecutionService } from '../executions/service.js';
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import type { ExecutionService } from '../executions/index.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import {
   dispatchTrigger,
   ensureSystemTriggerTypes,

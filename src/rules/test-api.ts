@@ -10,12 +10,11 @@
  * decrypted (`decrypt_kv` reports a render error) and the action's secret parameters are masked:
  * the report must not be a way to read secrets.
  */
-import type { ApiRouter } from '../api/index.js';
-import { authorize } from '../api/index.js';
+import { type ApiRouter, authorize } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { MASK } from '../executions/secrets.js';
+import { MASK } from '../executions/index.js';
 import { isId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { kvContext } from '../triggers/index.js';
 import { testRule } from './tester.js';
 import { validateRule } from './validate.js';

@@ -4,10 +4,9 @@
  * children → the chat posts and notifications they produced, and the trigger instances they
  * caused (action trigger, notify trigger), each under what caused it.
  */
-import type { ApiRouter } from '../api/index.js';
-import { authorize } from '../api/index.js';
+import { type ApiRouter, authorize } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type {
   AuditRecord,
   RuleEnforcementRecord,

@@ -1,4 +1,4 @@
-import { workflowDriverFor } from '../workflows/engine/driver.js';
+import { workflowDriverFor } from '../workflows/engine/index.js';
 import type { Runner } from './types.js';
 
 /** `action-chain` (st2 §6.2): like orquesta, a durable run conducted by the workflow engine. */

@@ -17,21 +17,28 @@ export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js'
 export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';
 export { MAX_PARAM_LENGTH, buildScriptArguments, serializePositional, shellQuote } from './shell-args.js';
 
-/** The runners Squall executes itself, by runner type name (st2 §1.1). */
-export const RUNNERS: Readonly<Record<string, Runner>> = Object.freeze({
-  [localShellCmdRunner.name]: localShellCmdRunner,
-  [localShellScriptRunner.name]: localShellScriptRunner,
-  [noopRunner.name]: noopRunner,
-  [httpRequestRunner.name]: httpRequestRunner,
-  [pythonScriptRunner.name]: pythonScriptRunner,
-  [nodejsRunner.name]: nodejsRunner,
-  [remoteShellCmdRunner.name]: remoteShellCmdRunner,
-  [remoteShellScriptRunner.name]: remoteShellScriptRunner,
-  [orquestaRunner.name]: orquestaRunner,
-  [actionChainRunner.name]: actionChainRunner,
-  [inquirerRunner.name]: inquirerRunner,
-});
+/**
+ * The runners Squall executes itself, by runner type name (st2 §1.1). Built on first use: the
+ * workflow and inquiry runners sit in an import cycle with this index (runners → workflows →
+ * executions → runners), so their bindings may not be initialised while this module evaluates.
+ */
+let runners: Readonly<Record<string, Runner>> | undefined;
+const runnerTable = (): Readonly<Record<string, Runner>> =>
+  (runners ??= Object.freeze({
+    [localShellCmdRunner.name]: localShellCmdRunner,
+    [localShellScriptRunner.name]: localShellScriptRunner,
+    [noopRunner.name]: noopRunner,
+    [httpRequestRunner.name]: httpRequestRunner,
+    [pythonScriptRunner.name]: pythonScriptRunner,
+    [nodejsRunner.name]: nodejsRunner,
+    [remoteShellCmdRunner.name]: remoteShellCmdRunner,
+    [remoteShellScriptRunner.name]: remoteShellScriptRunner,
+    [orquestaRunner.name]: orquestaRunner,
+    [actionChainRunner.name]: actionChainRunner,
+    [inquirerRunner.name]: inquirerRunner,
+  }));
 
 export function getRunner(name: string): Runner | undefined {
-  return Object.prototype.hasOwnProperty.call(RUNNERS, name) ? RUNNERS[name] : undefined;
+  const table = runnerTable();
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }

@@ -1,4 +1,4 @@
-import { inquiryDriverFor } from '../inquiries/driver.js';
+import { inquiryDriverFor } from '../inquiries/index.js';
 import type { Runner } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { queueDepth } from './queue.js';
 
 const GUARDED: Array<{ method: string; test: (path: string) => boolean }> = [

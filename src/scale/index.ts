@@ -14,3 +14,4 @@ export { sweepScheduled, SWEEP_JOB, type SweepReport } from './sweep.js';
 export { redisNotificationChannel, attachRedisEvents } from './redis.js';
 export { scaleRoutes, fullResults } from './routes.js';
 export { Leases, fairShare, type LeaseOptions } from './leases.js';
+export { registerClaimedWork } from './sweep.js';

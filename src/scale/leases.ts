@@ -13,8 +13,7 @@
  */
 import { SquallError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { claimIsStale, claimOrTakeOver } from '../store/claims.js';
-import type { ClaimRecord, Store } from '../store/index.js';
+import { claimIsStale, claimOrTakeOver, type ClaimRecord, type Store } from '../store/index.js';
 
 const PREFIX = 'lease:';
 

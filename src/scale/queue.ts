@@ -1,5 +1,5 @@
-import { liveExecutions } from '../executions/live.js';
-import type { Services } from '../service/types.js';
+import { liveExecutions } from '../executions/index.js';
+import type { Services } from '../service/index.js';
 
 /** Statuses of executions that wait for a runner: the queue. */
 export const QUEUED_STATUSES = ['requested', 'scheduled', 'delayed'] as const;

@@ -1,7 +1,6 @@
-import { RedisEventTransport } from '../events/redis.js';
-import type { EventBus } from '../events/index.js';
+import { RedisEventTransport, type EventBus } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import { RedisNotificationChannel } from '../scheduler/redis-channel.js';
+import { RedisNotificationChannel } from '../scheduler/index.js';
 
 /**
  * With `redis.url`, processes tell each other at once: Agenda job notifications (a job saved in

@@ -3,7 +3,7 @@ import { readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { SquallError } from '../errors.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 
 /** Marks the preview a record keeps in `result` when the whole result lives elsewhere. */
 export const RESULT_REF_KEY = '__squall_result_ref';

@@ -1,4 +1,4 @@
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { ClaimRecord, Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
 import { deleteResult, resultRefOf } from './results.js';
 

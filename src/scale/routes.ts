@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import client from 'prom-client';
 import type { RouteModule } from '../api/index.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { backpressureGuard } from './backpressure.js';
 import { queueDepth } from './queue.js';
 import { RESULT_REF_KEY, readResultJson, resultRefOf } from './results.js';

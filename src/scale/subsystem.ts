@@ -1,11 +1,10 @@
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
 import { SWEEP_JOB, sweepClaimedWork, sweepScheduled } from './sweep.js';
-import { getExecutionService } from '../executions/subsystem.js';
-import { sweepPendingInstances } from '../triggers/pending.js';
+import { getExecutionService } from '../executions/index.js';
+import { sweepPendingInstances } from '../triggers/index.js';
 
 /**
  * Scale-out and reliability in a running process: the queue-depth counter and backpressure

@@ -1,7 +1,6 @@
-import type { Services } from '../service/types.js';
-import type { ExecutionRecord } from '../store/index.js';
-import { liveExecutions } from '../executions/live.js';
-import { resumeClaimedWork, type ClaimedWork } from '../store/claims.js';
+import type { Services } from '../service/index.js';
+import { type ExecutionRecord, resumeClaimedWork, type ClaimedWork } from '../store/index.js';
+import { liveExecutions } from '../executions/index.js';
 
 export const SWEEP_JOB = 'scale.sweep';
 const RUN_JOB = 'execution.run';

@@ -1,10 +1,9 @@
 import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
-import type { Store } from '../store/index.js';
+import { type Store, outsideStoreGroup } from '../store/index.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
-import { outsideStoreGroup } from '../store/scope.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
@@ -266,3 +265,4 @@ function keepLockWhileRunning(job: Job<unknown>, lockLifetimeMs: number, logger:
   timer.unref();
   return timer;
 }
+export { RedisNotificationChannel } from './redis-channel.js';

@@ -1,7 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import { authorize, type ApiRouter } from '../api/index.js';
-import { hasRole } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import { hasRole, type Services } from '../service/index.js';
 import type { SensorRecord } from '../store/index.js';
 import type { SensorHost } from './host.js';
 

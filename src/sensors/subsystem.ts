@@ -1,6 +1,5 @@
 import { SquallError } from '../errors.js';
-import { hasRole, type Subsystem } from '../service/index.js';
-import type { Services } from '../service/types.js';
+import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import { Leases } from '../scale/index.js';
 import { SensorHost, type SensorHostOptions } from './host.js';
 import { SensorPartition } from './partition.js';

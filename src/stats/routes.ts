@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { authorize, requestUser, type ApiRouter, type JsonSchema } from '../api/index.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import { actionStats, executionStats, queueStats, ruleStats } from './service.js';
 import { STATS_RANGES, statsWindow, type StatsRange, type StatsWindow } from './window.js';
 

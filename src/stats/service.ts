@@ -1,4 +1,4 @@
-import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/status.js';
+import { COMPLETED_STATUSES, FAILED_STATUSES } from '../executions/index.js';
 import { QUEUED_STATUSES } from '../scale/index.js';
 import type { Filter, Store } from '../store/index.js';
 import { BUCKET_PREFIX, bucketStart, type StatsWindow } from './window.js';

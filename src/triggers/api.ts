@@ -5,7 +5,7 @@
 import { Ajv } from 'ajv';
 import type { RouteModule } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords, queryTime } from '../api/index.js';
-import { schemas } from '../content/index.js';
+import { triggerTypeSchema } from '../content/schemas/index.js';
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import type { Filter, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
@@ -13,7 +13,7 @@ import { dispatchTrigger } from './dispatch.js';
 import { presentTrigger } from './triggers.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const checkTriggerType = ajv.compile(schemas.triggerTypeSchema);
+const checkTriggerType = ajv.compile(triggerTypeSchema);
 
 function triggerTypeRecord(body: unknown, where: string): Omit<TriggerTypeRecord, 'id'> {
   if (!checkTriggerType(body)) {

@@ -5,15 +5,14 @@
  */
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
-import { enterPending } from './pending.js';
+import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { addToTrace, resolveTrace, type TraceContext } from './traces.js';
 
-/** The Agenda job the rules engine defines; its data is `{id}` of a trigger instance. */
-export const TRIGGER_PROCESS_JOB = 'trigger.process';
+export { TRIGGER_PROCESS_JOB } from './pending.js';
 
 export interface DispatchInput {
   /**

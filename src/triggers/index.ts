@@ -46,3 +46,4 @@ export {
 } from './triggers.js';
 export { webhookRoutes, type WebhookBinding, type WebhookRegistry } from './webhooks.js';
 export { triggerRoutes } from './api.js';
+export { SYSTEM_TRIGGER_TYPES, getSystemTriggerType } from './system-types.js';

@@ -1,6 +1,6 @@
 import { SquallError } from '../errors.js';
 import { getKeyValueService } from '../kv/index.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 
 export interface KvContext {
   st2kv: { system: Record<string, unknown>; user: Record<string, unknown> };

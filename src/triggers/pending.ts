@@ -1,5 +1,7 @@
-import type { Services } from '../service/types.js';
-import { TRIGGER_PROCESS_JOB } from './dispatch.js';
+import type { Services } from '../service/index.js';
+
+/** The Agenda job the rules engine defines; its data is `{id}` of a trigger instance. */
+export const TRIGGER_PROCESS_JOB = 'trigger.process';
 
 /**
  * Trigger instances stored but not processed yet. An instance is entered before it is stored and

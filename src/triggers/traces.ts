@@ -7,7 +7,7 @@
 import { SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SerialPerKey } from '../serial.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { TraceRecord } from '../store/index.js';
 
 export interface TraceContext {

@@ -5,7 +5,7 @@
  */
 import { ConflictError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Services } from '../service/types.js';
+import type { Services } from '../service/index.js';
 import type { RuleRecord, TriggerRecord } from '../store/index.js';
 import { SYSTEM_TRIGGER_TYPES } from './system-types.js';
 import { hasParameters, nameOfRef, packOfRef, triggerRefFor, WEBHOOK_TRIGGER_TYPE } from './refs.js';

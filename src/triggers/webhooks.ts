@@ -7,11 +7,10 @@
  * enforces authentication itself for every webhook without HMAC.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { ApiRouter, RouteModule } from '../api/index.js';
-import { assertBodyDepth, authorize } from '../api/index.js';
+import { type ApiRouter, type RouteModule, assertBodyDepth, authorize } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
-import { isCompleted } from '../executions/status.js';
-import type { Services } from '../service/types.js';
+import { isCompleted } from '../executions/index.js';
+import type { Services } from '../service/index.js';
 import { idFor } from '../ids.js';
 import type { TriggerInstanceRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';

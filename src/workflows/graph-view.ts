@@ -3,10 +3,13 @@
  * transitions as labelled edges, joins / with-items / retries marked, and inspection errors placed
  * on the task their spec path names. Layout is the UI's job; this only says what is connected.
  */
-import { composeGraph } from './orquesta/graph.js';
-import type { InspectionResult } from './orquesta/inspect.js';
-import { type InspectionError, type WorkflowSpec } from './orquesta/spec.js';
-import type { ChainSpec } from './actionchain/spec.js';
+import {
+  composeGraph,
+  type InspectionResult,
+  type InspectionError,
+  type WorkflowSpec,
+} from './orquesta/index.js';
+import type { ChainSpec } from './actionchain/index.js';
 
 export interface GraphNodeView {
   name: string;

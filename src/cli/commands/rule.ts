@@ -162,7 +162,7 @@ export function registerRule(program: Command): void {
         const instance = opts.triggerInstance
           ? readDataFile(opts.triggerInstance, 'trigger instance')
           : await client!.get<Obj>(`/api/v1/triggerinstances/${encodeURIComponent(opts.triggerInstanceId!)}`);
-        const { formatRuleTestReport, testRule } = await import('../../rules/tester.js');
+        const { formatRuleTestReport, testRule } = await import('../../rules/index.js');
         const report = testRule(ruleData, {
           trigger: typeof instance.trigger === 'string' ? instance.trigger : undefined,
           payload: instance.payload ?? {},

@@ -62,3 +62,4 @@ export class EmbeddedDatabase {
     this.files.clear();
   }
 }
+export { guardRanges } from './collection.js';

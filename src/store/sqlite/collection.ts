@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { Codec } from '../codec.js';
-import { guardRanges } from '../embedded/collection.js';
+import { guardRanges } from '../embedded/index.js';
 import { GroupReducer } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
 import type { GroupRow, GroupSpec } from '../types.js';

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../errors.js';
 import { authorize, type ApiRouter } from '../../api/index.js';
-import type { Services } from '../../service/types.js';
+import type { Services } from '../../service/index.js';
 import type { TimerEngine } from './engine.js';
 import { TIMER_TYPES } from './schedule.js';
 

@@ -1,6 +1,5 @@
 import { SquallError } from '../../errors.js';
-import { hasRole, type Subsystem } from '../../service/index.js';
-import type { Services } from '../../service/types.js';
+import { hasRole, type Subsystem, type Services } from '../../service/index.js';
 import {
   DEFAULT_TIMER_SETTINGS,
   TIMER_TICK_JOB,

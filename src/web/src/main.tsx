@@ -4,18 +4,20 @@ import { get, logout, maybeSignedIn, onUnauthorized, type CurrentUser } from './
 import { closeStream, useStreamState } from './live';
 import { useRoute } from './router';
 import { ErrorBox, Loading, makeCan, SessionContext, type Grant, type Session } from './ui';
-import { Login } from './pages/Login';
-import { History } from './pages/History';
-import { ExecutionDetail } from './pages/ExecutionDetail';
-import { Actions } from './pages/Actions';
-import { Rules } from './pages/Rules';
-import { Packs } from './pages/Packs';
-import { Triggers } from './pages/Triggers';
-import { Inquiries } from './pages/Inquiries';
-import { Datastore } from './pages/Datastore';
-import { ChatLog } from './pages/ChatLog';
-import { Dashboard } from './pages/Dashboard';
-import { Trace } from './pages/Trace';
+import {
+  Login,
+  History,
+  ExecutionDetail,
+  Actions,
+  Rules,
+  Packs,
+  Triggers,
+  Inquiries,
+  Datastore,
+  ChatLog,
+  Dashboard,
+  Trace,
+} from './pages/index';
 import './styles.css';
 
 const NAV: [string, string][] = [
@@ -33,7 +35,8 @@ const NAV: [string, string][] = [
 type Theme = 'light' | 'dark';
 
 function useTheme(): [Theme, () => void] {
-  const initial = (localStorage.getItem('squall-theme') as Theme | null) ??
+  const initial =
+    (localStorage.getItem('squall-theme') as Theme | null) ??
     (window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
   const [theme, setTheme] = useState<Theme>(initial);
   useEffect(() => {
@@ -99,7 +102,9 @@ function App() {
       if (user.rbac.enabled && !user.rbac.is_admin) {
         try {
           const roles = await Promise.all(
-            user.rbac.roles.map((r) => get<{ permission_grants?: Grant[] }>(`/api/v1/rbac/roles/${encodeURIComponent(r)}`)),
+            user.rbac.roles.map((r) =>
+              get<{ permission_grants?: Grant[] }>(`/api/v1/rbac/roles/${encodeURIComponent(r)}`),
+            ),
           );
           grants = roles.flatMap((r) => r.permission_grants ?? []);
         } catch {
@@ -123,14 +128,28 @@ function App() {
   }, [load]);
 
   const section = route.parts[0] ?? 'dashboard';
-  if (error) return <main className="centered"><ErrorBox error={error} onRetry={load} /></main>;
-  if (session === undefined) return <main className="centered"><Loading /></main>;
+  if (error)
+    return (
+      <main className="centered">
+        <ErrorBox error={error} onRetry={load} />
+      </main>
+    );
+  if (session === undefined)
+    return (
+      <main className="centered">
+        <Loading />
+      </main>
+    );
   if (session === null) return <Login onLogin={load} theme={theme} onToggleTheme={toggleTheme} />;
   return (
     <SessionContext.Provider value={session}>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
-        <a className="brand" href="#/dashboard">Squall</a>
+        <a className="brand" href="#/dashboard">
+          Squall
+        </a>
         <nav aria-label="Main">
           {NAV.map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>
@@ -140,10 +159,16 @@ function App() {
         </nav>
         <div className="topbar-right">
           <StreamIndicator />
-          <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          <button
+            type="button"
+            onClick={toggleTheme}
+            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          >
             {theme === 'dark' ? '☀' : '☾'}
           </button>
-          <span className="muted" data-testid="username">{session.user.username}</span>
+          <span className="muted" data-testid="username">
+            {session.user.username}
+          </span>
           <button
             type="button"
             onClick={async () => {

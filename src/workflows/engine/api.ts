@@ -1,8 +1,7 @@
 import yaml from 'js-yaml';
-import type { RouteModule } from '../../api/index.js';
-import { authorize } from '../../api/index.js';
+import { type RouteModule, authorize } from '../../api/index.js';
 import { ValidationError, errorMessage } from '../../errors.js';
-import type { ExecutionService } from '../../executions/service.js';
+import type { ExecutionService } from '../../executions/index.js';
 import { inspect } from '../orquesta/index.js';
 import { groupedInspection, type WorkflowEngine } from './engine.js';
 import { addGraphRoute } from './graph-api.js';

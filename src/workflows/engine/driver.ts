@@ -4,7 +4,7 @@
  * there is no import cycle between src/runners and the engine (which needs the executions service).
  */
 import { SquallError } from '../../errors.js';
-import type { RunnerContext, RunnerResult } from '../../runners/types.js';
+import type { RunnerContext, RunnerResult } from '../../runners/index.js';
 
 export interface WorkflowDriver {
   /** The API URL of the process the engine serves; runners carry the same URL in their context. */

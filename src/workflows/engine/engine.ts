@@ -13,13 +13,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
-import type { ExecutionService } from '../../executions/service.js';
-import { openParameters } from '../../executions/secrets.js';
-import { isCompleted, type ExecutionStatus } from '../../executions/status.js';
+import {
+  type ExecutionService,
+  openParameters,
+  isCompleted,
+  type ExecutionStatus,
+} from '../../executions/index.js';
 import { st2ApiUrl } from '../../config/index.js';
-import type { ParameterSpec } from '../../runners/catalog.js';
-import type { RunnerContext, RunnerResult } from '../../runners/types.js';
-import type { Services } from '../../service/types.js';
+import type { ParameterSpec, RunnerContext, RunnerResult } from '../../runners/index.js';
+import type { Services } from '../../service/index.js';
 import type { ActionRecord, ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
 import {

@@ -5,11 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ApiRouter } from '../../api/index.js';
-import { authorize } from '../../api/index.js';
+import { type ApiRouter, authorize } from '../../api/index.js';
 import { NotFoundError, ValidationError, errorMessage } from '../../errors.js';
-import type { ExecutionService } from '../../executions/service.js';
-import type { Services } from '../../service/types.js';
+import type { ExecutionService } from '../../executions/index.js';
+import type { Services } from '../../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../../store/index.js';
 import { parseChainSpec, type ChainSpec, type ChainState } from '../actionchain/index.js';
 import { brokenGraphView, chainGraphView, orquestaGraphView, type WorkflowGraphView } from '../graph-view.js';

@@ -2,10 +2,9 @@
  * The durable workflow engine (st2-reference.md §6): the `orquesta` / `action-chain` runners'
  * other half, the `workflow.advance` job, pause/resume/cancel/re-run and the workflow routes.
  */
-import type { Subsystem } from '../../service/index.js';
-import type { Services } from '../../service/types.js';
+import type { Subsystem, Services } from '../../service/index.js';
 import { SquallError } from '../../errors.js';
-import type { ExecutionService } from '../../executions/service.js';
+import type { ExecutionService } from '../../executions/index.js';
 import type { ExecutionRecord } from '../../store/index.js';
 import { workflowRoutes } from './api.js';
 import { registerWorkflowDriver } from './driver.js';

@@ -6,8 +6,7 @@
 import { SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { SerialPerKey } from '../../serial.js';
-import { breakStaleClaim, claimIsStale, claimWorker } from '../../store/claims.js';
-import type { Store } from '../../store/index.js';
+import { breakStaleClaim, claimIsStale, claimWorker, type Store } from '../../store/index.js';
 
 export interface LeaseOptions {
   store: Store;

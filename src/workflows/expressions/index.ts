@@ -9,7 +9,7 @@ import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
 import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
-export { pyRepr } from './jinja/python.js';
+export { pyRepr } from './jinja/index.js';
 
 export interface ExpressionScope {
   /** Workflow variables visible to the expression (input, vars, published values). */

@@ -3,7 +3,6 @@
  * JSON-serialisable model the conductor keeps inside its state. Syntax checking (the JSON schema)
  * lives here too because it shares the shape; semantic checks live in inspect.ts.
  */
-import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { SquallError } from '../../errors.js';
@@ -160,26 +159,17 @@ export const WORKFLOW_SCHEMA = {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(WORKFLOW_SCHEMA);
 
-/** Reads a spec given as YAML text, a file path (ending in .yaml/.yml) or an already-loaded object. */
+/**
+ * Reads a spec given as YAML text or an already-loaded object. The conductor does no I/O: callers
+ * read workflow files themselves (the engine from the pack, the rehearsal CLI from disk).
+ */
 export function loadSpecSource(
   source: string | Record<string, unknown>,
   label = 'workflow',
 ): Record<string, unknown> {
   if (typeof source !== 'string') return source;
-  let text = source;
-  let where = label;
-  if (/\.ya?ml$/i.test(source.trim()) && !source.includes('\n')) {
-    where = source.trim();
-    try {
-      text = readFileSync(where, 'utf8');
-    } catch (err) {
-      throw new SquallError(
-        'WORKFLOW_SPEC_UNREADABLE',
-        `Cannot read workflow definition "${where}": ${(err as Error).message}`,
-        { path: where },
-      );
-    }
-  }
+  const text = source;
+  const where = label;
   let doc: unknown;
   try {
     doc = yaml.load(text);

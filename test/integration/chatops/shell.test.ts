@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
 import { chatopsSubsystem } from '../../../src/chatops/index.js';
+import { notifierSubsystem } from '../../../src/notifier/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -99,13 +100,18 @@ for (const target of STORE_TARGETS) {
         if (sshdAvailable) sshd = await startSshd();
         shell = new ShellAdapter();
         const executions = executionsSubsystem();
+        const chatops = chatopsSubsystem(() => executions.service(), { adapters: [shell] });
         svc = await startTestService({
           subsystems: [
             testSecretsSubsystem(),
             fakeRbacSubsystem(),
             contentSubsystem(),
             executions,
-            chatopsSubsystem(() => executions.service(), { adapters: [shell] }),
+            chatops,
+            notifierSubsystem(
+              () => executions.service(),
+              () => chatops.notifier(),
+            ),
           ],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
           config: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applicableNotify } from '../../../src/chatops/index.js';
+import { applicableNotify } from '../../../src/notifier/index.js';
 import { ChatPipeline } from '../../../src/chatops/pipeline.js';
 import type { Services } from '../../../src/service/types.js';
 

@@ -6,7 +6,17 @@ import { formatDuration, formatTime, StatusBadge } from '../ui';
 import type { TaskRun, WorkflowGraphData } from './WorkflowGraph';
 import './workflow.css';
 
-const ACTIVE = new Set(['requested', 'scheduled', 'delayed', 'running', 'pausing', 'resuming', 'canceling', 'pending', 'paused']);
+const ACTIVE = new Set([
+  'requested',
+  'scheduled',
+  'delayed',
+  'running',
+  'pausing',
+  'resuming',
+  'canceling',
+  'pending',
+  'paused',
+]);
 
 /**
  * The graph endpoint's data for a workflow execution, refetched (coalesced) whenever the
@@ -27,7 +37,9 @@ export function useWorkflowData(executionId: string): { data?: WorkflowGraphData
       }
       inFlight = true;
       try {
-        const d = await get<WorkflowGraphData>(`/api/v1/workflows/graph?execution=${encodeURIComponent(executionId)}`);
+        const d = await get<WorkflowGraphData>(
+          `/api/v1/workflows/graph?execution=${encodeURIComponent(executionId)}`,
+        );
         if (live) {
           setData(d);
           setError(undefined);
@@ -82,7 +94,17 @@ interface Scale {
   now: number;
 }
 
-function Bar({ run, scale, attempt, attempts }: { run: TaskRun; scale: Scale; attempt: number; attempts: number }) {
+function Bar({
+  run,
+  scale,
+  attempt,
+  attempts,
+}: {
+  run: TaskRun;
+  scale: Scale;
+  attempt: number;
+  attempts: number;
+}) {
   const start = ms(run.start_timestamp);
   const end = run.end_timestamp ? ms(run.end_timestamp) : ACTIVE.has(run.status) ? scale.now : start;
   const left = ((start - scale.t0) / scale.span) * 100;
@@ -94,11 +116,20 @@ function Bar({ run, scale, attempt, attempts }: { run: TaskRun; scale: Scale; at
     `started ${formatTime(run.start_timestamp)}`,
     run.end_timestamp ? `took ${formatDuration((end - start) / 1000)}` : 'still running',
     run.execution_id ? `execution ${run.execution_id}` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   const style = { left: `${Math.max(0, left)}%`, width: `${Math.min(100 - Math.max(0, left), width)}%` };
   const cls = `gantt-bar status-${run.status}${attempt < attempts ? ' gantt-retry' : ''}`;
   return run.execution_id ? (
-    <a className={cls} style={style} title={title} href={href('history', run.execution_id)} data-status={run.status} aria-label={title.split('\n')[0]} />
+    <a
+      className={cls}
+      style={style}
+      title={title}
+      href={href('history', run.execution_id)}
+      data-status={run.status}
+      aria-label={title.split('\n')[0]}
+    />
   ) : (
     <span className={cls} style={style} title={title} data-status={run.status} />
   );
@@ -122,13 +153,35 @@ export function slotLanes(runs: TaskRun[], now: number): TaskRun[][] {
   return lanes.map((l) => l.runs);
 }
 
-function Lane({ label, runs, scale, depth, testid, attempts = true }: { label: ReactNode; runs: TaskRun[]; scale: Scale; depth: number; testid?: string; attempts?: boolean }) {
+function Lane({
+  label,
+  runs,
+  scale,
+  depth,
+  testid,
+  attempts = true,
+}: {
+  label: ReactNode;
+  runs: TaskRun[];
+  scale: Scale;
+  depth: number;
+  testid?: string;
+  attempts?: boolean;
+}) {
   return (
     <div className="gantt-row" data-lane={testid}>
-      <div className="gantt-label" style={{ paddingLeft: depth * 16 }}>{label}</div>
+      <div className="gantt-label" style={{ paddingLeft: depth * 16 }}>
+        {label}
+      </div>
       <div className="gantt-track">
         {runs.map((r, i) => (
-          <Bar key={`${r.execution_id ?? r.start_timestamp}-${i}`} run={r} scale={scale} attempt={attempts ? i + 1 : 1} attempts={attempts ? runs.length : 1} />
+          <Bar
+            key={`${r.execution_id ?? r.start_timestamp}-${i}`}
+            run={r}
+            scale={scale}
+            attempt={attempts ? i + 1 : 1}
+            attempts={attempts ? runs.length : 1}
+          />
         ))}
       </div>
     </div>
@@ -138,8 +191,22 @@ function Lane({ label, runs, scale, depth, testid, attempts = true }: { label: R
 /** A sub-workflow's rows, fetched when opened, drawn on the parent's time scale. */
 function Nested({ executionId, scale, depth }: { executionId: string; scale: Scale; depth: number }) {
   const { data, error } = useWorkflowData(executionId);
-  if (error) return <div className="gantt-row"><div className="gantt-label field-error" style={{ paddingLeft: depth * 16 }}>{(error as Error).message}</div></div>;
-  if (!data) return <div className="gantt-row"><div className="gantt-label muted" style={{ paddingLeft: depth * 16 }}>loading…</div></div>;
+  if (error)
+    return (
+      <div className="gantt-row">
+        <div className="gantt-label field-error" style={{ paddingLeft: depth * 16 }}>
+          {(error as Error).message}
+        </div>
+      </div>
+    );
+  if (!data)
+    return (
+      <div className="gantt-row">
+        <div className="gantt-label muted" style={{ paddingLeft: depth * 16 }}>
+          loading…
+        </div>
+      </div>
+    );
   return <Rows runs={data.runs ?? []} scale={scale} depth={depth} />;
 }
 
@@ -165,28 +232,48 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
     <>
       {tasks.map((task) => {
         const list = byTask.get(task)!;
-        const items = [...new Set(list.filter((r) => r.item !== undefined).map((r) => r.item as number))].sort((a, b) => a - b);
+        const items = [
+          ...new Set(list.filter((r) => r.item !== undefined).map((r) => r.item as number)),
+        ].sort((a, b) => a - b);
         const last = list[list.length - 1];
         const sub = list.filter((r) => r.workflow && r.execution_id);
         const subOpen = sub.length > 0 && open.has(task);
         const label = (
           <>
             {sub.length > 0 && (
-              <button type="button" className="link" aria-expanded={subOpen} aria-label={`${subOpen ? 'Collapse' : 'Expand'} sub-workflow ${task}`} onClick={() => toggle(task)}>
+              <button
+                type="button"
+                className="link"
+                aria-expanded={subOpen}
+                aria-label={`${subOpen ? 'Collapse' : 'Expand'} sub-workflow ${task}`}
+                onClick={() => toggle(task)}
+              >
                 {subOpen ? '▾' : '▸'}
               </button>
             )}
             {last.execution_id ? <a href={href('history', last.execution_id)}>{task}</a> : task}{' '}
             <StatusBadge status={last.status} />
             {items.length > 0 && <span className="muted small"> {items.length} items</span>}
-            {items.length === 0 && list.length > 1 && <span className="muted small"> {list.length} attempts</span>}
+            {items.length === 0 && list.length > 1 && (
+              <span className="muted small"> {list.length} attempts</span>
+            )}
           </>
         );
         if (items.length === 0) {
           return (
             <div key={task}>
               <Lane label={label} runs={list} scale={scale} depth={depth} testid={task} />
-              {subOpen && sub.slice(-1).map((r) => <Nested key={r.execution_id} executionId={r.execution_id!} scale={scale} depth={depth + 1} />)}
+              {subOpen &&
+                sub
+                  .slice(-1)
+                  .map((r) => (
+                    <Nested
+                      key={r.execution_id}
+                      executionId={r.execution_id!}
+                      scale={scale}
+                      depth={depth + 1}
+                    />
+                  ))}
             </div>
           );
         }
@@ -197,7 +284,11 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
               {slotLanes(list, scale.now).map((lane, slot) => (
                 <Lane
                   key={slot}
-                  label={<span className="gantt-lane-label">slot {slot + 1} · {lane.length} runs</span>}
+                  label={
+                    <span className="gantt-lane-label">
+                      slot {slot + 1} · {lane.length} runs
+                    </span>
+                  }
                   runs={lane}
                   scale={scale}
                   depth={depth + 1}
@@ -243,7 +334,9 @@ export function RunTimeline({ data }: { data: WorkflowGraphData }) {
     return () => clearInterval(t);
   }, [running]);
   const t0 = Math.min(ms(exec.start_timestamp), ...runs.map((r) => ms(r.start_timestamp)));
-  const ends = [ms(exec.end_timestamp), ...runs.map((r) => ms(r.end_timestamp))].filter((x) => !Number.isNaN(x));
+  const ends = [ms(exec.end_timestamp), ...runs.map((r) => ms(r.end_timestamp))].filter(
+    (x) => !Number.isNaN(x),
+  );
   const t1 = running ? Math.max(now, ...ends) : Math.max(t0 + 1, ...ends);
   const span = Math.max(1, t1 - t0);
   const step = tickStep(span);
@@ -257,7 +350,9 @@ export function RunTimeline({ data }: { data: WorkflowGraphData }) {
         <div className="gantt-label">Task · started {formatTime(exec.start_timestamp)}</div>
         <div className="gantt-track">
           {ticks.map((t) => (
-            <span key={t} className="gantt-tick" style={{ left: `${(t / span) * 100}%` }}>{offsetLabel(t)}</span>
+            <span key={t} className="gantt-tick" style={{ left: `${(t / span) * 100}%` }}>
+              {offsetLabel(t)}
+            </span>
           ))}
         </div>
       </div>

@@ -60,7 +60,18 @@ export function taskStatus(runs: TaskRun[]): string | undefined {
   const byItem = new Map<number, TaskRun>();
   for (const r of current) byItem.set(r.item ?? -1, r); // later runs (retries) win
   const statuses = [...byItem.values()].map((r) => r.status);
-  for (const s of ['running', 'requested', 'scheduled', 'delayed', 'pending', 'paused', 'failed', 'timeout', 'canceled', 'abandoned'])
+  for (const s of [
+    'running',
+    'requested',
+    'scheduled',
+    'delayed',
+    'pending',
+    'paused',
+    'failed',
+    'timeout',
+    'canceled',
+    'abandoned',
+  ])
     if (statuses.includes(s)) return s;
   return statuses[0];
 }
@@ -86,10 +97,19 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
     const g = new dagre.graphlib.Graph({ multigraph: true });
     g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 56, marginx: 12, marginy: 12 });
     g.setDefaultEdgeLabel(() => ({}));
-    for (const n of data.nodes) g.setNode(n.name, { width: n.kind === 'command' ? 110 : NODE_W, height: n.kind === 'command' ? 34 : NODE_H });
+    for (const n of data.nodes)
+      g.setNode(n.name, {
+        width: n.kind === 'command' ? 110 : NODE_W,
+        height: n.kind === 'command' ? 34 : NODE_H,
+      });
     for (const e of data.edges) {
       const label = edgeLabel(e);
-      g.setEdge(e.src, e.dst, { label, width: Math.min(320, label.length * 6.6 + 8), height: 18, labelpos: 'c' }, `${e.key}:${e.condition}`);
+      g.setEdge(
+        e.src,
+        e.dst,
+        { label, width: Math.min(320, label.length * 6.6 + 8), height: 18, labelpos: 'c' },
+        `${e.key}:${e.condition}`,
+      );
     }
     dagre.layout(g);
     const size = g.graph();
@@ -97,7 +117,10 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
       width: (size.width ?? 0) + 2,
       height: (size.height ?? 0) + 2,
       nodes: data.nodes.map((n) => ({ n, box: g.node(n.name) })),
-      edges: data.edges.map((e) => ({ e, pts: g.edge({ v: e.src, w: e.dst, name: `${e.key}:${e.condition}` }) })),
+      edges: data.edges.map((e) => ({
+        e,
+        pts: g.edge({ v: e.src, w: e.dst, name: `${e.key}:${e.condition}` }),
+      })),
     };
   }, [data.nodes, data.edges]);
   const taken = new Set((data.taken ?? []).map((t) => `${t.src}>${t.dst}>${t.key}`));
@@ -114,7 +137,10 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
       {data.errors.length > 0 && (
         <ul className="wf-errors" aria-label="Workflow errors">
           {data.errors.map((e, i) => (
-            <li key={i}><span className="wf-error-type">{e.type}</span> {e.spec_path ? <code>{e.spec_path}</code> : null} {e.message}</li>
+            <li key={i}>
+              <span className="wf-error-type">{e.type}</span>{' '}
+              {e.spec_path ? <code>{e.spec_path}</code> : null} {e.message}
+            </li>
           ))}
         </ul>
       )}
@@ -127,21 +153,42 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
           viewBox={`0 0 ${layout.width} ${layout.height}`}
         >
           <defs>
-            <marker id="wf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <marker
+              id="wf-arrow"
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerWidth="7"
+              markerHeight="7"
+              orient="auto-start-reverse"
+            >
               <path d="M0,0 L10,5 L0,10 z" className="wf-arrowhead" />
             </marker>
           </defs>
           {layout.edges.map(({ e, pts }) => {
             if (!pts?.points) return null;
-            const d = pts.points.map((p: { x: number; y: number }, i: number) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
+            const d = pts.points
+              .map((p: { x: number; y: number }, i: number) => `${i ? 'L' : 'M'}${p.x},${p.y}`)
+              .join(' ');
             const isTaken = taken.has(`${e.src}>${e.dst}>${e.key}`);
-            const kind = /fail/.test(e.condition) ? 'failed' : /succe/.test(e.condition) ? 'succeeded' : 'other';
+            const kind = /fail/.test(e.condition)
+              ? 'failed'
+              : /succe/.test(e.condition)
+                ? 'succeeded'
+                : 'other';
             return (
-              <g key={`${e.src}>${e.dst}>${e.key}>${e.condition}`} className={`wf-edge wf-edge-${kind}${isTaken ? ' wf-taken' : ''}`} data-edge={`${e.src}->${e.dst}`} data-taken={isTaken ? 'true' : undefined}>
+              <g
+                key={`${e.src}>${e.dst}>${e.key}>${e.condition}`}
+                className={`wf-edge wf-edge-${kind}${isTaken ? ' wf-taken' : ''}`}
+                data-edge={`${e.src}->${e.dst}`}
+                data-taken={isTaken ? 'true' : undefined}
+              >
                 <title>{`${e.src} → ${e.dst}: when ${e.condition}${e.publish.length ? `; publish ${e.publish.join(', ')}` : ''}${isTaken ? ' (taken)' : ''}`}</title>
                 <path d={d} markerEnd="url(#wf-arrow)" />
                 {pts.x !== undefined && (
-                  <text x={pts.x} y={pts.y + 4} textAnchor="middle" className="wf-edge-label">{edgeLabel(e)}</text>
+                  <text x={pts.x} y={pts.y + 4} textAnchor="middle" className="wf-edge-label">
+                    {edgeLabel(e)}
+                  </text>
                 )}
               </g>
             );
@@ -154,7 +201,9 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
             const y = box.y - box.height / 2;
             const marks = [
               n.join !== undefined ? `join ${n.join}` : '',
-              n.with ? `with-items${n.with.concurrency !== undefined ? ` ×${String(n.with.concurrency)}` : ''}` : '',
+              n.with
+                ? `with-items${n.with.concurrency !== undefined ? ` ×${String(n.with.concurrency)}` : ''}`
+                : '',
               n.retry ? `retry ${String(n.retry.count)}` : '',
             ].filter(Boolean);
             const tooltip = [
@@ -164,7 +213,9 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
               n.publish?.length ? `publish: ${n.publish.join(', ')}` : '',
               status ? `status: ${status}${runs.length > 1 ? ` (${runs.length} runs)` : ''}` : '',
               ...n.errors.map((e) => `${e.type} error: ${e.message}`),
-            ].filter(Boolean).join('\n');
+            ]
+              .filter(Boolean)
+              .join('\n');
             return (
               <g
                 key={n.name}
@@ -176,20 +227,41 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
                 role={clickable ? 'link' : undefined}
                 aria-label={clickable ? `Task ${n.name}${status ? `, ${status}` : ''}` : undefined}
                 onClick={clickable ? () => open(n.name) : undefined}
-                onKeyDown={clickable ? (ev) => { if (ev.key === 'Enter') open(n.name); } : undefined}
+                onKeyDown={
+                  clickable
+                    ? (ev) => {
+                        if (ev.key === 'Enter') open(n.name);
+                      }
+                    : undefined
+                }
               >
                 <title>{tooltip}</title>
-                {n.with && <rect className="wf-stack" x={5} y={-5} width={box.width} height={box.height} rx={8} />}
+                {n.with && (
+                  <rect className="wf-stack" x={5} y={-5} width={box.width} height={box.height} rx={8} />
+                )}
                 <rect width={box.width} height={box.height} rx={n.kind === 'command' ? 17 : 8} />
-                <text x={10} y={n.kind === 'command' ? 21 : 20} className="wf-node-name">{n.name}</text>
+                <text x={10} y={n.kind === 'command' ? 21 : 20} className="wf-node-name">
+                  {n.name}
+                </text>
                 {n.kind === 'task' && (
                   <text x={10} y={38} className="wf-node-action">
-                    {actionName(n.action).slice(0, 26)}{marks.length ? ` · ${marks.join(' · ')}` : ''}
+                    {actionName(n.action).slice(0, 26)}
+                    {marks.length ? ` · ${marks.join(' · ')}` : ''}
                   </text>
                 )}
-                {status && <text x={box.width - 8} y={20} textAnchor="end" className="wf-node-status">{status}</text>}
+                {status && (
+                  <text x={box.width - 8} y={20} textAnchor="end" className="wf-node-status">
+                    {status}
+                  </text>
+                )}
                 {n.errors.length > 0 && (
-                  <text x={box.width - 8} y={38} textAnchor="end" className="wf-node-error" data-errors={n.errors.length}>
+                  <text
+                    x={box.width - 8}
+                    y={38}
+                    textAnchor="end"
+                    className="wf-node-error"
+                    data-errors={n.errors.length}
+                  >
                     ⚠ {n.errors.length}
                   </text>
                 )}
@@ -202,7 +274,9 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
         <ul className="wf-errors" aria-label="Task errors">
           {data.nodes.flatMap((n) =>
             n.errors.map((e, i) => (
-              <li key={`${n.name}-${i}`}><strong>{n.name}</strong>: <span className="wf-error-type">{e.type}</span> {e.message}</li>
+              <li key={`${n.name}-${i}`}>
+                <strong>{n.name}</strong>: <span className="wf-error-type">{e.type}</span> {e.message}
+              </li>
             )),
           )}
         </ul>

@@ -1,7 +1,14 @@
 import { useEffect, useMemo, useState } from 'react';
 import { get, getAll, post, WORKFLOW_RUNNERS, type Execution, type ParamSpec } from '../api';
-import { WorkflowGraph, type WorkflowGraphData } from '../components/WorkflowGraph';
-import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
+import {
+  WorkflowGraph,
+  type WorkflowGraphData,
+  collect,
+  fieldsFromParams,
+  initialValues,
+  SchemaForm,
+  type FormValues,
+} from '../components/index';
 import { href, navigate } from '../router';
 import { ErrorBox, Loading, useAsync, useSession } from '../ui';
 
@@ -36,13 +43,22 @@ function RunForm({ action }: { action: Action }) {
         const r = collect(fields, values);
         setErrors(r.errors);
         if (Object.keys(r.errors).length) {
-          setError(new Error(`Fix ${Object.keys(r.errors).length} parameter(s): ${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join('; ')}`));
+          setError(
+            new Error(
+              `Fix ${Object.keys(r.errors).length} parameter(s): ${Object.entries(r.errors)
+                .map(([k, v]) => `${k} ${v}`)
+                .join('; ')}`,
+            ),
+          );
           return;
         }
         setBusy(true);
         setError(undefined);
         try {
-          const created = await post<Execution>('/api/v1/executions', { action: action.ref, parameters: r.value });
+          const created = await post<Execution>('/api/v1/executions', {
+            action: action.ref,
+            parameters: r.value,
+          });
           navigate(href('history', created.id));
         } catch (err) {
           setError(err);
@@ -63,22 +79,35 @@ function RunForm({ action }: { action: Action }) {
 
 /** The definition's graph, with `squall workflow inspect`'s errors on their tasks. */
 function ActionGraph({ action }: { action: string }) {
-  const graph = useAsync(() => get<WorkflowGraphData>(`/api/v1/workflows/graph?action=${encodeURIComponent(action)}`), [action]);
+  const graph = useAsync(
+    () => get<WorkflowGraphData>(`/api/v1/workflows/graph?action=${encodeURIComponent(action)}`),
+    [action],
+  );
   return (
     <>
       <h3>Workflow graph</h3>
       <ErrorBox error={graph.error} onRetry={graph.reload} />
-      {graph.data ? <WorkflowGraph data={graph.data} /> : !graph.error && <Loading what="Loading the workflow" />}
+      {graph.data ? (
+        <WorkflowGraph data={graph.data} />
+      ) : (
+        !graph.error && <Loading what="Loading the workflow" />
+      )}
     </>
   );
 }
 
 export function Actions({ selected }: { selected?: string }) {
   const { can } = useSession();
-  const list = useAsync(() => getAll<Action>('/api/v1/actions?include_attributes=ref,name,pack,description,runner_type,enabled'), []);
+  const list = useAsync(
+    () => getAll<Action>('/api/v1/actions?include_attributes=ref,name,pack,description,runner_type,enabled'),
+    [],
+  );
   const [search, setSearch] = useState('');
   const detail = useAsync(
-    () => (selected ? get<Action>(`/api/v1/actions/views/overview/${encodeURIComponent(selected)}`) : Promise.resolve(undefined)),
+    () =>
+      selected
+        ? get<Action>(`/api/v1/actions/views/overview/${encodeURIComponent(selected)}`)
+        : Promise.resolve(undefined),
     [selected],
   );
   const groups = useMemo(() => {
@@ -95,16 +124,31 @@ export function Actions({ selected }: { selected?: string }) {
     <section className="page split">
       <aside className="sidebar" aria-label="Actions by pack">
         <h1>Actions</h1>
-        <input type="search" aria-label="Search actions" placeholder="Search actions" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          type="search"
+          aria-label="Search actions"
+          placeholder="Search actions"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <ErrorBox error={list.error} onRetry={list.reload} />
         {list.loading && !list.data && <Loading />}
         {groups.map(([pack, actions]) => (
-          <details key={pack} open={Boolean(search) || selected?.startsWith(`${pack}.`) || groups.length <= 3}>
-            <summary>{pack} <span className="muted small">({actions.length})</span></summary>
+          <details
+            key={pack}
+            open={Boolean(search) || selected?.startsWith(`${pack}.`) || groups.length <= 3}
+          >
+            <summary>
+              {pack} <span className="muted small">({actions.length})</span>
+            </summary>
             <ul className="navlist">
               {actions.map((a) => (
                 <li key={a.ref}>
-                  <a href={href('actions', a.ref)} aria-current={a.ref === selected ? 'page' : undefined} title={a.description}>
+                  <a
+                    href={href('actions', a.ref)}
+                    aria-current={a.ref === selected ? 'page' : undefined}
+                    title={a.description}
+                  >
                     {a.name}
                   </a>
                 </li>
@@ -121,8 +165,14 @@ export function Actions({ selected }: { selected?: string }) {
           <>
             <h2>{detail.data.ref}</h2>
             <p>{detail.data.description}</p>
-            <p className="muted small">runner: {detail.data.runner_type} · <a href={`#/history?action=${encodeURIComponent(detail.data.ref)}`}>history</a></p>
-            {can('action_execute', { uid: `action:${detail.data.pack}:${detail.data.name}`, pack: detail.data.pack }) ? (
+            <p className="muted small">
+              runner: {detail.data.runner_type} ·{' '}
+              <a href={`#/history?action=${encodeURIComponent(detail.data.ref)}`}>history</a>
+            </p>
+            {can('action_execute', {
+              uid: `action:${detail.data.pack}:${detail.data.name}`,
+              pack: detail.data.pack,
+            }) ? (
               <RunForm action={detail.data} />
             ) : (
               <p className="muted">You may not run this action.</p>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { get } from '../api';
-import { StackedBars, type Bar } from '../components/StackedBars';
+import { StackedBars, type Bar } from '../components/index';
 import { navigate, useRoute } from '../router';
 import { ErrorBox, Loading, useAsync } from '../ui';
 import './Dashboard.css';
@@ -18,8 +18,20 @@ const FAILED = 'failed,timeout,abandoned';
 const QUEUED = 'requested,scheduled,delayed';
 /** Chart stack order, bottom first: outcomes, then work in flight. */
 const SERIES = [
-  'succeeded', 'failed', 'timeout', 'abandoned', 'canceled', 'canceling',
-  'running', 'pausing', 'paused', 'resuming', 'pending', 'delayed', 'scheduled', 'requested',
+  'succeeded',
+  'failed',
+  'timeout',
+  'abandoned',
+  'canceled',
+  'canceling',
+  'running',
+  'pausing',
+  'paused',
+  'resuming',
+  'pending',
+  'delayed',
+  'scheduled',
+  'requested',
 ];
 
 interface Window {
@@ -67,7 +79,13 @@ interface SensorStats {
  * History filtered as a figure counts: the API's windows start inclusive, History's
  * `timestamp_gt` is exclusive, hence one millisecond earlier.
  */
-export function historyHref(filters: { since?: string; until?: string; status?: string; action?: string; rule?: string }) {
+export function historyHref(filters: {
+  since?: string;
+  until?: string;
+  status?: string;
+  action?: string;
+  rule?: string;
+}) {
   const p = new URLSearchParams();
   if (filters.since) p.set('timestamp_gt', new Date(Date.parse(filters.since) - 1).toISOString());
   if (filters.until) p.set('timestamp_lt', filters.until);
@@ -82,7 +100,14 @@ function useFigures<T>(path: string, range: Range | undefined, tick: number) {
   );
 }
 
-function Figure(props: { label: string; value: string; testid: string; href?: string; note?: string; tone?: string }) {
+function Figure(props: {
+  label: string;
+  value: string;
+  testid: string;
+  href?: string;
+  note?: string;
+  tone?: string;
+}) {
   const body = (
     <>
       <span className="figure-label">{props.label}</span>
@@ -114,7 +139,9 @@ function useTick(ms: number): number {
 /** The home page: what ran, how it went, and what waits, over 24 hours, 7 days or 30 days. */
 export function Dashboard() {
   const route = useRoute();
-  const range = (RANGES.some(([r]) => r === route.query.get('range')) ? route.query.get('range') : '24h') as Range;
+  const range = (
+    RANGES.some(([r]) => r === route.query.get('range')) ? route.query.get('range') : '24h'
+  ) as Range;
   const tick = useTick(REFRESH_MS);
   const executions = useFigures<ExecutionStats>('executions', range, tick);
   const actions = useFigures<ActionStats>('actions', range, tick);
@@ -124,7 +151,8 @@ export function Dashboard() {
 
   const e = executions.data;
   const win = e ? { since: e.since, until: e.until } : {};
-  const pct = (r: number | null | undefined) => (r === null || r === undefined ? '–' : `${(r * 100).toFixed(1)} %`);
+  const pct = (r: number | null | undefined) =>
+    r === null || r === undefined ? '–' : `${(r * 100).toFixed(1)} %`;
   const failing = sensors.data?.failing.length ?? 0;
 
   return (
@@ -209,7 +237,9 @@ export function Dashboard() {
               hrefOf={(bar, status) =>
                 historyHref({
                   since: bar.start,
-                  until: new Date(Date.parse(bar.start) + (e.bucket === 'day' ? 86_400_000 : 3_600_000)).toISOString(),
+                  until: new Date(
+                    Date.parse(bar.start) + (e.bucket === 'day' ? 86_400_000 : 3_600_000),
+                  ).toISOString(),
                   status,
                 })
               }
@@ -233,15 +263,25 @@ export function Dashboard() {
           <h2>Most frequent actions</h2>
           <table aria-label="Most frequent actions">
             <thead>
-              <tr><th>Action</th><th className="num">Runs</th><th className="num">Failed</th></tr>
+              <tr>
+                <th>Action</th>
+                <th className="num">Runs</th>
+                <th className="num">Failed</th>
+              </tr>
             </thead>
             <tbody>
               {actions.data?.most_frequent.map((a) => (
                 <tr key={a.action}>
-                  <td><a href={historyHref({ ...win, action: a.action })}>{a.action}</a></td>
+                  <td>
+                    <a href={historyHref({ ...win, action: a.action })}>{a.action}</a>
+                  </td>
                   <td className="num">{a.count.toLocaleString()}</td>
                   <td className="num">
-                    {a.failed ? <a href={historyHref({ ...win, action: a.action, status: FAILED })}>{a.failed}</a> : 0}
+                    {a.failed ? (
+                      <a href={historyHref({ ...win, action: a.action, status: FAILED })}>{a.failed}</a>
+                    ) : (
+                      0
+                    )}
                   </td>
                 </tr>
               ))}
@@ -253,30 +293,43 @@ export function Dashboard() {
           <h2>Slowest actions</h2>
           <table aria-label="Slowest actions">
             <thead>
-              <tr><th>Action</th><th className="num">Mean duration</th><th className="num">Runs</th></tr>
+              <tr>
+                <th>Action</th>
+                <th className="num">Mean duration</th>
+                <th className="num">Runs</th>
+              </tr>
             </thead>
             <tbody>
               {actions.data?.slowest.map((a) => (
                 <tr key={a.action}>
-                  <td><a href={historyHref({ ...win, action: a.action })}>{a.action}</a></td>
+                  <td>
+                    <a href={historyHref({ ...win, action: a.action })}>{a.action}</a>
+                  </td>
                   <td className="num">{a.avg_seconds?.toFixed(1)} s</td>
                   <td className="num">{a.count.toLocaleString()}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {actions.data?.slowest.length === 0 && <p className="muted">No completed executions in this range.</p>}
+          {actions.data?.slowest.length === 0 && (
+            <p className="muted">No completed executions in this range.</p>
+          )}
         </div>
         <div className="card">
           <h2>Rules that fired most</h2>
           <table aria-label="Rules that fired most">
             <thead>
-              <tr><th>Rule</th><th className="num">Enforcements</th></tr>
+              <tr>
+                <th>Rule</th>
+                <th className="num">Enforcements</th>
+              </tr>
             </thead>
             <tbody>
               {rules.data?.most_fired.map((r) => (
                 <tr key={r.rule}>
-                  <td><a href={historyHref({ ...win, rule: r.rule })}>{r.rule}</a></td>
+                  <td>
+                    <a href={historyHref({ ...win, rule: r.rule })}>{r.rule}</a>
+                  </td>
                   <td className="num">{r.count.toLocaleString()}</td>
                 </tr>
               ))}

@@ -1,12 +1,39 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { CANCELABLE, COMPLETED, del, get, post, put, request, WORKFLOW_RUNNERS, type Execution } from '../api';
-import { JsonView } from '../components/JsonView';
-import { RunTimeline, useWorkflowData } from '../components/RunTimeline';
-import { WorkflowGraph } from '../components/WorkflowGraph';
-import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/SchemaForm';
+import {
+  CANCELABLE,
+  COMPLETED,
+  del,
+  get,
+  post,
+  put,
+  request,
+  WORKFLOW_RUNNERS,
+  type Execution,
+} from '../api';
+import {
+  JsonView,
+  RunTimeline,
+  useWorkflowData,
+  WorkflowGraph,
+  collect,
+  fieldsFromParams,
+  initialValues,
+  SchemaForm,
+  type FormValues,
+} from '../components/index';
 import { subscribe } from '../live';
 import { href, navigate } from '../router';
-import { ErrorBox, formatBytes, formatDuration, formatTime, Loading, StatusBadge, useAsync, useNotice, useSession } from '../ui';
+import {
+  ErrorBox,
+  formatBytes,
+  formatDuration,
+  formatTime,
+  Loading,
+  StatusBadge,
+  useAsync,
+  useNotice,
+  useSession,
+} from '../ui';
 
 const AUTO_OPEN_BYTES = 100_000;
 
@@ -51,7 +78,9 @@ function Result({ id, status }: { id: string; status: string }) {
   return (
     <div className="result">
       <div className="row gap">
-        <span className="muted small" data-testid="result-size">{formatBytes(text.length)}</span>
+        <span className="muted small" data-testid="result-size">
+          {formatBytes(text.length)}
+        </span>
         {!parsed && (
           <button
             type="button"
@@ -82,7 +111,11 @@ function Output({ id }: { id: string }) {
     const es = new EventSource(`/stream/v1/executions/${encodeURIComponent(id)}/output`);
     es.addEventListener('st2.execution.output__create', (e) => {
       const line = JSON.parse((e as MessageEvent<string>).data) as { data: string; output_type: string };
-      setLines((ls) => (ls.length > 20000 ? [...ls.slice(-10000), { data: line.data, type: line.output_type }] : [...ls, { data: line.data, type: line.output_type }]));
+      setLines((ls) =>
+        ls.length > 20000
+          ? [...ls.slice(-10000), { data: line.data, type: line.output_type }]
+          : [...ls, { data: line.data, type: line.output_type }],
+      );
     });
     es.addEventListener('EOF', () => {
       setState('ended');
@@ -100,10 +133,22 @@ function Output({ id }: { id: string }) {
   return (
     <div>
       <div className="muted small" role="status">
-        {state === 'live' ? 'following output…' : state === 'ended' ? `${lines.length} output chunks` : 'output stream unavailable'}
+        {state === 'live'
+          ? 'following output…'
+          : state === 'ended'
+            ? `${lines.length} output chunks`
+            : 'output stream unavailable'}
       </div>
       <pre ref={pre} className="output" aria-label="Output" tabIndex={0}>
-        {lines.length === 0 ? <span className="muted">(no output)</span> : lines.map((l, i) => <span key={i} className={l.type === 'stderr' ? 'stderr' : undefined}>{l.data}</span>)}
+        {lines.length === 0 ? (
+          <span className="muted">(no output)</span>
+        ) : (
+          lines.map((l, i) => (
+            <span key={i} className={l.type === 'stderr' ? 'stderr' : undefined}>
+              {l.data}
+            </span>
+          ))
+        )}
       </pre>
     </div>
   );
@@ -125,7 +170,13 @@ function WorkflowRun({ execution }: { execution: Execution }) {
 }
 
 function Rerun({ execution, onClose }: { execution: Execution; onClose: () => void }) {
-  const params = useAsync(() => get<{ parameters: Record<string, never> }>(`/api/v1/actions/views/overview/${encodeURIComponent(execution.action.ref)}`), [execution.action.ref]);
+  const params = useAsync(
+    () =>
+      get<{ parameters: Record<string, never> }>(
+        `/api/v1/actions/views/overview/${encodeURIComponent(execution.action.ref)}`,
+      ),
+    [execution.action.ref],
+  );
   const fields = fieldsFromParams(params.data?.parameters);
   const [values, setValues] = useState<FormValues | undefined>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -159,8 +210,12 @@ function Rerun({ execution, onClose }: { execution: Execution; onClose: () => vo
       <SchemaForm fields={fields} values={values} errors={errors} onChange={setValues} />
       <ErrorBox error={error} />
       <div className="row gap">
-        <button type="submit" className="primary">Re-run</button>
-        <button type="button" onClick={onClose}>Cancel</button>
+        <button type="submit" className="primary">
+          Re-run
+        </button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
       </div>
     </form>
   );
@@ -168,7 +223,10 @@ function Rerun({ execution, onClose }: { execution: Execution; onClose: () => vo
 
 export function ExecutionDetail({ id }: { id: string }) {
   const { can } = useSession();
-  const exec = useAsync(() => get<Execution>(`/api/v1/executions/${encodeURIComponent(id)}?exclude_attributes=result`), [id]);
+  const exec = useAsync(
+    () => get<Execution>(`/api/v1/executions/${encodeURIComponent(id)}?exclude_attributes=result`),
+    [id],
+  );
   const [rerun, setRerun] = useState(false);
   const [notice, notify] = useNotice();
   useEffect(
@@ -195,46 +253,107 @@ export function ExecutionDetail({ id }: { id: string }) {
   const trace = e.context?.trace_context as { trace_tag?: string; id?: string } | undefined;
   return (
     <section className="page detail">
-      <p><a href="#/history">← History</a></p>
+      <p>
+        <a href="#/history">← History</a>
+      </p>
       <h1>
         {e.action.ref} <StatusBadge status={e.status} />
       </h1>
       <div className="toolbar" role="toolbar" aria-label="Execution actions">
         {can('execution_rerun', resource) && (
-          <button type="button" onClick={() => setRerun(true)}>Re-run…</button>
+          <button type="button" onClick={() => setRerun(true)}>
+            Re-run…
+          </button>
         )}
         {CANCELABLE.has(e.status) && can('execution_stop', resource) && (
-          <button type="button" className="danger" onClick={() => act('Cancel', () => del(`/api/v1/executions/${e.id}`))}>Cancel</button>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => act('Cancel', () => del(`/api/v1/executions/${e.id}`))}
+          >
+            Cancel
+          </button>
         )}
         {workflow && e.status === 'running' && can('execution_stop', resource) && (
-          <button type="button" onClick={() => act('Pause', () => put(`/api/v1/executions/${e.id}`, { status: 'pausing' }))}>Pause</button>
+          <button
+            type="button"
+            onClick={() => act('Pause', () => put(`/api/v1/executions/${e.id}`, { status: 'pausing' }))}
+          >
+            Pause
+          </button>
         )}
         {workflow && (e.status === 'paused' || e.status === 'pausing') && can('execution_stop', resource) && (
-          <button type="button" onClick={() => act('Resume', () => put(`/api/v1/executions/${e.id}`, { status: 'resuming' }))}>Resume</button>
+          <button
+            type="button"
+            onClick={() => act('Resume', () => put(`/api/v1/executions/${e.id}`, { status: 'resuming' }))}
+          >
+            Resume
+          </button>
         )}
       </div>
       {notice}
       {rerun && <Rerun execution={e} onClose={() => setRerun(false)} />}
       <dl className="facts">
-        <dt>Id</dt><dd><code>{e.id}</code></dd>
-        <dt>User</dt><dd>{e.context?.user ?? ''}</dd>
-        <dt>Runner</dt><dd>{e.runner?.name}</dd>
-        <dt>Started</dt><dd>{formatTime(e.start_timestamp)}</dd>
-        <dt>Finished</dt><dd>{formatTime(e.end_timestamp)}</dd>
-        <dt>Duration</dt><dd>{formatDuration(e.elapsed_seconds)}</dd>
-        {e.parent && (<><dt>Parent</dt><dd><a href={href('history', e.parent)}>{e.parent}</a></dd></>)}
-        {e.rule?.ref && (<><dt>Rule</dt><dd><a href={href('rules', e.rule.ref)}>{e.rule.ref}</a></dd></>)}
-        {e.trigger_instance?.id && (<><dt>Trigger instance</dt><dd><code>{e.trigger_instance.id}</code> {e.trigger?.type ?? e.trigger_type?.ref ?? ''}</dd></>)}
-        <dt>Trace</dt><dd>{trace && <code>{trace.trace_tag ?? trace.id}</code>} <a href={href('trace', 'execution', e.id)}>Show the trace</a></dd>
+        <dt>Id</dt>
+        <dd>
+          <code>{e.id}</code>
+        </dd>
+        <dt>User</dt>
+        <dd>{e.context?.user ?? ''}</dd>
+        <dt>Runner</dt>
+        <dd>{e.runner?.name}</dd>
+        <dt>Started</dt>
+        <dd>{formatTime(e.start_timestamp)}</dd>
+        <dt>Finished</dt>
+        <dd>{formatTime(e.end_timestamp)}</dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(e.elapsed_seconds)}</dd>
+        {e.parent && (
+          <>
+            <dt>Parent</dt>
+            <dd>
+              <a href={href('history', e.parent)}>{e.parent}</a>
+            </dd>
+          </>
+        )}
+        {e.rule?.ref && (
+          <>
+            <dt>Rule</dt>
+            <dd>
+              <a href={href('rules', e.rule.ref)}>{e.rule.ref}</a>
+            </dd>
+          </>
+        )}
+        {e.trigger_instance?.id && (
+          <>
+            <dt>Trigger instance</dt>
+            <dd>
+              <code>{e.trigger_instance.id}</code> {e.trigger?.type ?? e.trigger_type?.ref ?? ''}
+            </dd>
+          </>
+        )}
+        <dt>Trace</dt>
+        <dd>
+          {trace && <code>{trace.trace_tag ?? trace.id}</code>}{' '}
+          <a href={href('trace', 'execution', e.id)}>Show the trace</a>
+        </dd>
       </dl>
       <h2>Parameters</h2>
-      {Object.keys(e.parameters ?? {}).length === 0 ? <p className="muted">None.</p> : (
+      {Object.keys(e.parameters ?? {}).length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
         <table className="table params">
           <tbody>
             {Object.entries(e.parameters ?? {}).map(([k, v]) => (
               <tr key={k}>
                 <th scope="row">{k}</th>
-                <td>{typeof v === 'object' && v !== null ? <JsonView value={v} label={k} /> : <code>{String(v)}</code>}</td>
+                <td>
+                  {typeof v === 'object' && v !== null ? (
+                    <JsonView value={v} label={k} />
+                  ) : (
+                    <code>{String(v)}</code>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -249,7 +368,10 @@ export function ExecutionDetail({ id }: { id: string }) {
         <summary>Status log</summary>
         <ul>
           {(e.log ?? []).map((l, i) => (
-            <li key={i}>{formatTime(l.timestamp)} — {l.status}{l.reason ? ` (${l.reason})` : ''}</li>
+            <li key={i}>
+              {formatTime(l.timestamp)} — {l.status}
+              {l.reason ? ` (${l.reason})` : ''}
+            </li>
           ))}
         </ul>
       </details>

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
-import { VirtualList } from '../components/VirtualList';
+import { VirtualList } from '../components/index';
 import { subscribe } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
 const PAGE = 100;
 const ROW = 36;
-const FIELDS = 'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
+const FIELDS =
+  'id,action.ref,status,start_timestamp,end_timestamp,elapsed_seconds,context.user,rule.ref,parent,runner.name';
 
 /** `after` and `before` are ISO-8601 times (as the API's timestamp_gt / timestamp_lt take them). */
 interface Filters {
@@ -181,14 +182,25 @@ export function History() {
       >
         <label>
           Action
-          <input list="f-actions" value={draft.action} onChange={(e) => set('action', e.target.value)} placeholder="pack.action" />
-          <datalist id="f-actions">{options.data?.action?.map((a) => <option key={a} value={a} />)}</datalist>
+          <input
+            list="f-actions"
+            value={draft.action}
+            onChange={(e) => set('action', e.target.value)}
+            placeholder="pack.action"
+          />
+          <datalist id="f-actions">
+            {options.data?.action?.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
         </label>
         <label>
           Status
           <select value={draft.status} onChange={(e) => apply({ ...draft, status: e.target.value })}>
             <option value="">any</option>
-            {draft.status && !STATUSES.includes(draft.status) && <option value={draft.status}>{draft.status.replace(/,/g, ', ')}</option>}
+            {draft.status && !STATUSES.includes(draft.status) && (
+              <option value={draft.status}>{draft.status.replace(/,/g, ', ')}</option>
+            )}
             {STATUSES.map((s) => (
               <option key={s}>{s}</option>
             ))}
@@ -197,7 +209,11 @@ export function History() {
         <label>
           User
           <input list="f-users" value={draft.user} onChange={(e) => set('user', e.target.value)} />
-          <datalist id="f-users">{options.data?.user?.map((a) => <option key={a} value={a} />)}</datalist>
+          <datalist id="f-users">
+            {options.data?.user?.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
         </label>
         <label>
           Rule
@@ -209,7 +225,12 @@ export function History() {
             value=""
             onChange={(e) => {
               const hours = Number(e.target.value);
-              if (hours) apply({ ...draft, after: new Date(Date.now() - hours * 3_600_000).toISOString(), before: '' });
+              if (hours)
+                apply({
+                  ...draft,
+                  after: new Date(Date.now() - hours * 3_600_000).toISOString(),
+                  before: '',
+                });
             }}
           >
             <option value="">pick a range…</option>
@@ -221,11 +242,21 @@ export function History() {
         </label>
         <label>
           After
-          <input type="datetime-local" step="1" value={toLocal(draft.after)} onChange={(e) => set('after', toIso(e.target.value))} />
+          <input
+            type="datetime-local"
+            step="1"
+            value={toLocal(draft.after)}
+            onChange={(e) => set('after', toIso(e.target.value))}
+          />
         </label>
         <label>
           Before
-          <input type="datetime-local" step="1" value={toLocal(draft.before)} onChange={(e) => set('before', toIso(e.target.value))} />
+          <input
+            type="datetime-local"
+            step="1"
+            value={toLocal(draft.before)}
+            onChange={(e) => set('before', toIso(e.target.value))}
+          />
         </label>
         <button type="submit">Apply</button>
         <button type="button" onClick={() => apply(EMPTY)}>
@@ -258,9 +289,14 @@ export function History() {
           if (!e) return <span className="muted">…</span>;
           return (
             <a className="exec-row" href={href('history', e.id)} tabIndex={-1} data-execution-id={e.id}>
-              <span className="c-status"><StatusBadge status={e.status} /></span>
+              <span className="c-status">
+                <StatusBadge status={e.status} />
+              </span>
               <span className="c-action">{e.action?.ref}</span>
-              <span className="c-user">{e.context?.user ?? ''}{e.rule?.ref ? ` · rule ${e.rule.ref}` : ''}</span>
+              <span className="c-user">
+                {e.context?.user ?? ''}
+                {e.rule?.ref ? ` · rule ${e.rule.ref}` : ''}
+              </span>
               <span className="c-time">{formatTime(e.start_timestamp)}</span>
               <span className="c-dur">{formatDuration(e.elapsed_seconds)}</span>
             </a>

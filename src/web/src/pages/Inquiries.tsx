@@ -7,7 +7,7 @@ import {
   initialValues,
   SchemaForm,
   type FormValues,
-} from '../components/SchemaForm';
+} from '../components/index';
 import { href, navigate } from '../router';
 import { ErrorBox, Loading, useAsync, useNotice } from '../ui';
 

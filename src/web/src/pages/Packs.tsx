@@ -1,12 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, get, getAll, post, put, type ParamSpec } from '../api';
-import {
-  collect,
-  fieldsFromParams,
-  initialValues,
-  SchemaForm,
-  type FormValues,
-} from '../components/SchemaForm';
+import { collect, fieldsFromParams, initialValues, SchemaForm, type FormValues } from '../components/index';
 import { href } from '../router';
 import { ErrorBox, Loading, useAsync, useNotice, useSession } from '../ui';
 

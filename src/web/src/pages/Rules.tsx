@@ -7,8 +7,8 @@ import {
   initialValues,
   SchemaForm,
   type FormValues,
-} from '../components/SchemaForm';
-import { JsonView } from '../components/JsonView';
+  JsonView,
+} from '../components/index';
 import { href, navigate } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync, useNotice, useSession } from '../ui';
 
@@ -230,7 +230,9 @@ function Enforcements({ rule }: { rule: string }) {
               <code>{e.trigger_instance_id}</code>
             </td>
             <td>{e.failure_reason}</td>
-            <td><a href={href('trace', 'rule_enforcement', e.id)}>Trace</a></td>
+            <td>
+              <a href={href('trace', 'rule_enforcement', e.id)}>Trace</a>
+            </td>
           </tr>
         ))}
       </tbody>

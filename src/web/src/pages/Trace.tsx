@@ -6,7 +6,14 @@ import '../components/workflow.css';
 
 /** GET /api/v1/traces/views/tree (src/rules/trace-tree.ts). */
 interface TraceNode {
-  kind: 'source' | 'trigger_instance' | 'rule_enforcement' | 'rule_not_matched' | 'execution' | 'chat_command' | 'chat_delivery';
+  kind:
+    | 'source'
+    | 'trigger_instance'
+    | 'rule_enforcement'
+    | 'rule_not_matched'
+    | 'execution'
+    | 'chat_command'
+    | 'chat_delivery';
   id: string;
   title: string;
   detail?: string;
@@ -56,12 +63,22 @@ function Node({ node, focus }: { node: TraceNode; focus: string }) {
     <li data-kind={node.kind} data-id={node.id}>
       <span
         className={`trace-node${node.id === focus ? ' trace-focus' : ''}${node.kind === 'rule_not_matched' ? ' trace-unmatched' : ''}`}
-        title={[node.detail, node.time ? formatTime(node.time) : '', node.kind !== 'source' ? `id ${node.id}` : ''].filter(Boolean).join('\n')}
+        title={[
+          node.detail,
+          node.time ? formatTime(node.time) : '',
+          node.kind !== 'source' ? `id ${node.id}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n')}
       >
         <span className="trace-kind">{KIND_LABEL[node.kind]}</span>
         {link ? <a href={link}>{node.title}</a> : <span>{node.title}</span>}
         {node.status && <StatusBadge status={node.status} />}
-        {node.detail && <span className="muted small trace-detail">{node.detail.length > 120 ? `${node.detail.slice(0, 119)}…` : node.detail}</span>}
+        {node.detail && (
+          <span className="muted small trace-detail">
+            {node.detail.length > 120 ? `${node.detail.slice(0, 119)}…` : node.detail}
+          </span>
+        )}
         {node.time && <span className="muted small">{formatTime(node.time)}</span>}
       </span>
       {node.children.length > 0 && (
@@ -79,7 +96,8 @@ function Node({ node, focus }: { node: TraceNode; focus: string }) {
 export function Trace({ from, id }: { from?: string; id?: string }) {
   const valid = from !== undefined && id !== undefined && FROM.has(from);
   const tree = useAsync(
-    () => (valid ? get<TraceTree>(`/api/v1/traces/views/tree${qs({ [from]: id })}`) : Promise.resolve(undefined)),
+    () =>
+      valid ? get<TraceTree>(`/api/v1/traces/views/tree${qs({ [from]: id })}`) : Promise.resolve(undefined),
     [from, id],
   );
   // Executions of the trace change state and their children join it: read it again then.
@@ -97,7 +115,16 @@ export function Trace({ from, id }: { from?: string; id?: string }) {
     },
     [from, id, tree.data],
   );
-  if (!valid) return <ErrorBox error={new Error('Open a trace from an execution, a trigger instance or a rule enforcement: #/trace/execution/<id>')} />;
+  if (!valid)
+    return (
+      <ErrorBox
+        error={
+          new Error(
+            'Open a trace from an execution, a trigger instance or a rule enforcement: #/trace/execution/<id>',
+          )
+        }
+      />
+    );
   return (
     <section className="page">
       <h1>Trace</h1>
@@ -106,7 +133,8 @@ export function Trace({ from, id }: { from?: string; id?: string }) {
       {tree.data && (
         <>
           <p className="muted small">
-            tag <code>{tree.data.trace.trace_tag}</code> · trace <code>{tree.data.trace.id}</code> · started {formatTime(tree.data.trace.start_timestamp)}
+            tag <code>{tree.data.trace.trace_tag}</code> · trace <code>{tree.data.trace.id}</code> · started{' '}
+            {formatTime(tree.data.trace.start_timestamp)}
           </p>
           <ul className="trace-tree" aria-label="Trace">
             {tree.data.roots.map((n) => (

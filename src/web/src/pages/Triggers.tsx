@@ -1,5 +1,5 @@
 import { get, getAll, post, qs, type ParamSpec } from '../api';
-import { JsonView } from '../components/JsonView';
+import { JsonView } from '../components/index';
 import { href } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync, useNotice } from '../ui';
 
@@ -18,7 +18,10 @@ interface Instance {
 }
 
 function Instances({ type }: { type: string }) {
-  const list = useAsync(() => get<Instance[]>(`/api/v1/triggerinstances${qs({ trigger_type: type, limit: 50 })}`), [type]);
+  const list = useAsync(
+    () => get<Instance[]>(`/api/v1/triggerinstances${qs({ trigger_type: type, limit: 50 })}`),
+    [type],
+  );
   const [notice, notify] = useNotice();
   if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
   if (!list.data) return <Loading />;
@@ -27,14 +30,26 @@ function Instances({ type }: { type: string }) {
     <>
       {notice}
       <table className="table">
-        <thead><tr><th>When</th><th>Id</th><th>Status</th><th>Payload</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Id</th>
+            <th>Status</th>
+            <th>Payload</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {list.data.map((i) => (
             <tr key={i.id}>
               <td>{formatTime(i.occurrence_time)}</td>
-              <td><code>{i.id}</code> <a href={href('trace', 'trigger_instance', i.id)}>Trace</a></td>
+              <td>
+                <code>{i.id}</code> <a href={href('trace', 'trigger_instance', i.id)}>Trace</a>
+              </td>
               <td>{i.status ? <StatusBadge status={i.status} /> : ''}</td>
-              <td><JsonView value={i.payload} open={false} label={`Payload of ${i.id}`} /></td>
+              <td>
+                <JsonView value={i.payload} open={false} label={`Payload of ${i.id}`} />
+              </td>
               <td>
                 <button
                   type="button"
@@ -69,7 +84,11 @@ export function Triggers({ selected }: { selected?: string }) {
         <ErrorBox error={types.error} onRetry={types.reload} />
         <ul className="navlist">
           {types.data?.map((t) => (
-            <li key={t.ref}><a href={href('triggers', t.ref)} aria-current={t.ref === selected ? 'page' : undefined}>{t.ref}</a></li>
+            <li key={t.ref}>
+              <a href={href('triggers', t.ref)} aria-current={t.ref === selected ? 'page' : undefined}>
+                {t.ref}
+              </a>
+            </li>
           ))}
         </ul>
       </aside>
@@ -80,8 +99,22 @@ export function Triggers({ selected }: { selected?: string }) {
             <h2>{tt.ref}</h2>
             <p>{tt.description}</p>
             <div className="grid2">
-              <div><h3>Parameters schema</h3>{tt.parameters_schema ? <JsonView value={tt.parameters_schema} label="Parameters schema" /> : <p className="muted">None.</p>}</div>
-              <div><h3>Payload schema</h3>{tt.payload_schema ? <JsonView value={tt.payload_schema} label="Payload schema" /> : <p className="muted">None.</p>}</div>
+              <div>
+                <h3>Parameters schema</h3>
+                {tt.parameters_schema ? (
+                  <JsonView value={tt.parameters_schema} label="Parameters schema" />
+                ) : (
+                  <p className="muted">None.</p>
+                )}
+              </div>
+              <div>
+                <h3>Payload schema</h3>
+                {tt.payload_schema ? (
+                  <JsonView value={tt.payload_schema} label="Payload schema" />
+                ) : (
+                  <p className="muted">None.</p>
+                )}
+              </div>
             </div>
             <h3>Recent instances</h3>
             <Instances type={tt.ref} />

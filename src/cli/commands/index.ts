@@ -1,0 +1,26 @@
+// The public surface of src/cli/commands: other folders import it from here.
+export { registerConfig } from './config.js';
+export { registerStart } from './start.js';
+export { registerStore } from './store.js';
+export { registerLogin } from './login.js';
+export { registerWhoami } from './whoami.js';
+export { registerKey } from './key.js';
+export { registerApikey } from './apikey.js';
+export { registerUser } from './user.js';
+export { registerRole } from './role.js';
+export { registerWorkflow } from './workflow.js';
+export { registerAlias } from './alias.js';
+export { registerChat } from './chat.js';
+export { registerRun } from './run.js';
+export { registerExecution } from './execution.js';
+export { registerAction } from './action.js';
+export { registerPack } from './pack.js';
+export { registerRule } from './rule.js';
+export { registerTrigger } from './trigger.js';
+export { registerTriggerInstance } from './trigger-instance.js';
+export { registerWebhook } from './webhook.js';
+export { registerTrace } from './trace.js';
+export { registerRuleEnforcement } from './rule-enforcement.js';
+export { registerSensor } from './sensor.js';
+export { registerTimer } from './timer.js';
+export { registerInquiry } from './inquiry.js';

@@ -1,0 +1,9 @@
+// The public surface of src/executions: other folders import it from here.
+export { ExecutionService, presentExecution } from './service.js';
+export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';
+export { executionsSubsystem, getExecutionService } from './subsystem.js';
+export { MASK, openParameters } from './secrets.js';
+export type { ExecutionStatus } from './status.js';
+export type { SecretBox } from './secrets.js';
+export type { ExecutionDeps } from './service.js';
+export { liveExecutions } from './live.js';

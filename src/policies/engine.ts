@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import {
+  type ExecutionDeps,
+  type ExecutionService,
+  openParameters,
+  liveExecutions,
+  isCompleted,
+} from '../executions/index.js';
+import type { Services } from '../service/index.js';
+import {
+  type ExecutionRecord,
+  type PolicyRecord,
+  claimOrTakeOver,
+  doOnce,
+  type ClaimedWork,
+} from '../store/index.js';
+import { idFor } from '../ids.js';
+
+/**
+ * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
+ * processes: a concurrency slot is a claim (unique insert) `concurrency:<key>:<n>`, held by the
+ * execution until it completes; a retry is a new execution requested on completion.
+ */
+export class PolicyEngine {
+  private policies = new Map<string, PolicyRecord[]>();
+  private loaded = false;
+
+  constructor(
+    private readonly services: Services,
+    private readonly executions: () => ExecutionService,
+  ) {}
+
+  async reload(): Promise<void> {
+    const all = await this.services.store.policies.find({ enabled: { $ne: false } });
+    const map = new Map<string, PolicyRecord[]>();
+    for (const p of all) {
+      const ref = String(p.resource_ref);
+      map.set(ref, [...(map.get(ref) ?? []), p]);
+    }
+    this.policies = map;
+    this.loaded = true;
+  }
+
+  private async forAction(ref: string): Promise<PolicyRecord[]> {
+    if (!this.loaded) await this.reload();
+    return this.policies.get(ref) ?? [];
+  }
+
+  private concurrencyKey(policy: PolicyRecord, execution: ExecutionRecord): string {
+    const base = `${policy.ref}:${execution.action.ref}`;
+    if (policy.policy_type !== 'action.concurrency.attr') return base;
+    const attrs = ((policy.parameters as { attributes?: string[] })?.attributes ?? []).slice().sort();
+    const params = openParameters(execution.parameters ?? {}, this.services.secrets!);
+    const values = attrs.map((a) => JSON.stringify(params[a] ?? null)).join('|');
+    return `${base}:${createHash('sha256').update(values).digest('hex').slice(0, 16)}`;
+  }
+
+  /** ExecutionDeps.admit: takes a concurrency slot, or says delay/cancel. */
+  admit: NonNullable<ExecutionDeps['admit']> = async (execution) => {
+    const policies = (await this.forAction(execution.action.ref)).filter((p) =>
+      String(p.policy_type).startsWith('action.concurrency'),
+    );
+    const held: string[] = [];
+    for (const policy of policies) {
+      const params = (policy.parameters ?? {}) as { threshold?: number; action?: string };
+      const threshold = Number(params.threshold ?? 0);
+      const key = this.concurrencyKey(policy, execution);
+      let got: string | undefined;
+      for (let slot = 0; slot < threshold && !got; slot++) {
+        const claim = `concurrency:${key}:${slot}`;
+        // A slot's owner is an execution; one that completed without giving the slot back (its
+        // process died between taking the slot and recording it) holds it no longer.
+        const taken = await claimOrTakeOver(this.services.store, claim, execution.id, {
+          ttlMs: this.services.config.executions.dead_after_ms,
+          ownerGone: (held) => this.executionGone(held.owner),
+        });
+        if (taken.claimed || taken.holder?.owner === execution.id) got = claim;
+      }
+      if (!got) {
+        for (const claim of held) await this.services.store.release(claim, execution.id);
+        return params.action === 'cancel' ? 'canceled' : 'delayed';
+      }
+      held.push(got);
+    }
+    if (held.length)
+      await this.services.store.executions.updateOne({ id: execution.id }, { $set: { policy_slots: held } });
+    return 'run';
+  };
+
+  private async executionGone(id: string): Promise<boolean> {
+    const execution = await this.services.store.executions.get(id);
+    return !execution || isCompleted(execution.status);
+  }
+
+  /** On completion: free the slots, admit the oldest delayed execution, and apply retry policies. */
+  async onCompleted(execution: ExecutionRecord): Promise<void> {
+    const slots = ((execution as { policy_slots?: string[] }).policy_slots ?? []) as string[];
+    for (const claim of slots) await this.services.store.release(claim, execution.id);
+    if (slots.length) await this.admitDelayed(execution.action.ref);
+    await this.retry(execution);
+  }
+
+  private async admitDelayed(actionRef: string): Promise<void> {
+    const live = liveExecutions(this.services);
+    const delayed = (await live.read(await live.entries(['delayed']), ['delayed']))
+      .filter((e) => e.action.ref === actionRef)
+      .sort((a, b) => a.start_timestamp.localeCompare(b.start_timestamp))
+      .slice(0, 5);
+    for (const candidate of delayed) {
+      const round = ((candidate as { delay_rounds?: number }).delay_rounds ?? 0) + 1;
+      // One process re-admits a given delayed execution per round.
+      const readmit = await claimOrTakeOver(
+        this.services.store,
+        `readmit:${candidate.id}:${round}`,
+        this.executions().workerId,
+        { ttlMs: this.services.config.executions.dead_after_ms },
+      );
+      if (!readmit.claimed) continue;
+      await this.services.store.executions.updateOne({ id: candidate.id }, { $set: { delay_rounds: round } });
+      const verdict = await this.admit(candidate);
+      if (verdict !== 'run') continue;
+      const now = new Date().toISOString();
+      const requeued = await this.services.store.executions.updateOne(
+        { id: candidate.id, status: 'delayed' },
+        {
+          $set: { status: 'requested' },
+          $push: { log: { status: 'requested', timestamp: now, reason: 'concurrency slot free' } },
+        },
+      );
+      if (requeued) {
+        await liveExecutions(this.services).moved(candidate.id, 'requested');
+        await this.executions().schedule(requeued, { admitted: true });
+      }
+      return;
+    }
+  }
+
+  /**
+   * A retry is requested once per failed execution, whichever process completes it; one killed
+   * after claiming the retry leaves the claim open for the sweep to take over (retryWork).
+   */
+  private async retry(execution: ExecutionRecord): Promise<void> {
+    if (!(await this.retryPlan(execution))) return;
+    await doOnce(this.services.store, this.retryWork, execution.id, this.executions().workerId);
+  }
+
+  /** The re-run's id is derived from the claim: a taker finds the one a dead owner requested. */
+  readonly retryWork: ClaimedWork = {
+    prefix: 'retry:',
+    run: async (id) => {
+      const { store } = this.services;
+      const rerunId = idFor(`retry:${id}`);
+      if (await store.executions.get(rerunId)) return;
+      const execution = await store.executions.get(id);
+      const plan = execution && (await this.retryPlan(execution));
+      if (!execution || !plan) return;
+      const rerun = await this.executions().rerun(
+        execution.id,
+        String(execution.context.user ?? 'stanley'),
+        {},
+        plan.delayMs,
+        {
+          policies: {
+            retry: {
+              retry_count: plan.count + 1,
+              applied_policy: plan.policy.ref,
+              original: plan.original,
+              previous: execution.id,
+            },
+          },
+        },
+        rerunId,
+      );
+      this.services.logger.info(
+        { execution: execution.id, retry: rerun.id, attempt: plan.count + 1, policy: plan.policy.ref },
+        'retry policy re-ran execution',
+      );
+    },
+  };
+
+  /** The retry policy that applies to a completed execution, if one does and has retries left. */
+  private async retryPlan(
+    execution: ExecutionRecord,
+  ): Promise<{ policy: PolicyRecord; count: number; original: string; delayMs: number } | undefined> {
+    const retryOn =
+      execution.status === 'failed' ? 'failure' : execution.status === 'timeout' ? 'timeout' : undefined;
+    if (!retryOn || execution.parent) return undefined;
+    const policy = (await this.forAction(execution.action.ref)).find(
+      (p) =>
+        p.policy_type === 'action.retry' && (p.parameters as { retry_on?: string })?.retry_on === retryOn,
+    );
+    if (!policy) return undefined;
+    const params = policy.parameters as { max_retry_count?: number; delay?: number };
+    const info = (
+      execution.context.policies as
+        { retry?: { retry_count: number; applied_policy: string; original?: string } } | undefined
+    )?.retry;
+    const count = info?.retry_count ?? 0;
+    if (count >= Number(params.max_retry_count ?? 2)) return undefined;
+    return {
+      policy,
+      count,
+      original: info?.original ?? execution.id,
+      delayMs: Number(params.delay ?? 0) * 1000,
+    };
+  }
+}
