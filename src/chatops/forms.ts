@@ -1,6 +1,5 @@
 import { SquallError } from '../errors.js';
-import { castParameter, validateParameters, type ParameterIssue } from '../executions/parameters.js';
-import type { ParameterSpec } from '../runners/catalog.js';
+import type { ParameterSpec } from '../runners/index.js';
 import type { ActionRecord } from '../store/index.js';
 import type { ChatUser } from './adapter.js';
 
@@ -76,6 +75,16 @@ export interface FormOutcome {
   errors?: Record<string, string>;
   /** Providers that cannot keep a form open (Discord) offer this form again, filled in as typed. */
   retry?: ChatForm;
+}
+
+/**
+ * The executions' own parameter casting and validation (src/executions castParameter,
+ * validateParameters), handed in by the pipeline so this module stays a leaf.
+ */
+export interface ParameterChecks {
+  cast(name: string, value: unknown, spec: ParameterSpec): unknown;
+  /** Throws SquallError with `context.errors: [{parameter, message}]`. */
+  validate(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): void;
 }
 
 export interface FormHandlers {
@@ -185,6 +194,7 @@ export function buildForm(
 export function validateForm(
   action: ActionRecord,
   values: Record<string, string>,
+  checks: ParameterChecks,
 ): { parameters: Record<string, unknown> } | { errors: Record<string, string> } {
   const specs = formSpecs(action);
   const errors: Record<string, string> = {};
@@ -195,7 +205,7 @@ export function validateForm(
     // A string keeps its spaces; other types are read from the trimmed text.
     const text = spec.type === 'string' ? raw : raw.trim();
     try {
-      parameters[name] = spec.type === 'string' ? text : castParameter(name, text, spec);
+      parameters[name] = spec.type === 'string' ? text : checks.cast(name, text, spec);
     } catch (err) {
       if (!(err instanceof SquallError)) throw err;
       errors[name] = err.message;
@@ -212,11 +222,11 @@ export function validateForm(
       .map(([name, spec]) => [name, spec.default !== undefined ? { ...spec, required: false } : spec]),
   );
   try {
-    validateParameters(checked, checkable);
+    checks.validate(checked, checkable);
   } catch (err) {
     if (!(err instanceof SquallError)) throw err;
-    const issues = (err.context?.errors ?? []) as ParameterIssue[];
-    for (const issue of issues.length ? issues : [{ parameter: '', message: err.message, keyword: '' }]) {
+    const issues = (err.context?.errors ?? []) as Array<{ parameter: string; message: string }>;
+    for (const issue of issues.length ? issues : [{ parameter: '', message: err.message }]) {
       const field = issue.parameter in specs ? issue.parameter : Object.keys(specs)[0];
       if (field) errors[field] ??= issue.message;
     }

@@ -16,7 +16,12 @@ import {
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
+import {
+  FAILED_STATUSES,
+  castParameter,
+  validateParameters,
+  type ExecutionService,
+} from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
@@ -578,7 +583,10 @@ export class ChatPipeline {
       return {};
     }
     const { action, identity } = found;
-    const checked = validateForm(action, submission.values);
+    const checked = validateForm(action, submission.values, {
+      cast: castParameter,
+      validate: validateParameters,
+    });
     if ('errors' in checked)
       return { errors: checked.errors, retry: buildForm(action, context, submission.values) };
     const chat: ChatOrigin = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildForm, decodeFormContext, validateForm } from '../../../src/chatops/forms.js';
+import { buildForm, decodeFormContext, validateForm as validateWith } from '../../../src/chatops/forms.js';
+import { castParameter, validateParameters } from '../../../src/executions/index.js';
 import type { ActionRecord } from '../../../src/store/index.js';
 
 const action = {
@@ -18,6 +19,9 @@ const action = {
     owner: { type: 'string', default: '{{ st2kv.system.owner }}' },
   },
 } as unknown as ActionRecord;
+
+const validateForm = (a: ActionRecord, values: Record<string, string>) =>
+  validateWith(a, values, { cast: castParameter, validate: validateParameters });
 
 describe('forms from parameter schemas', () => {
   it('builds one field per fillable parameter, typed from the schema, secrets never filled in', () => {
