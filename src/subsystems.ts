@@ -27,7 +27,7 @@ import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
 import { timersSubsystem } from './triggers/timers/index.js';
 import { sensorsSubsystem } from './sensors/index.js';
-import { streamRoutes } from './api/index.js';
+import { streamRoutes } from './stream/index.js';
 import { scaleSubsystem } from './scale/index.js';
 import { statsRoutes } from './stats/index.js';
 import type { Subsystem, Services } from './service/index.js';
@@ -105,7 +105,12 @@ function executionDeps(services: Services, admit: ExecutionDeps['admit']): Parti
       ),
     actionDatastore: (ctx) => actionDatastore(services, ctx),
     packConfig: async (pack, user) =>
-      renderPackConfig(services, pack, (await kv().snapshot(user)) as never, (c) => kv().decrypt(c)),
+      renderPackConfig(
+        services,
+        pack,
+        async () => (await kv().snapshot(user)) as never,
+        (c) => kv().decrypt(c),
+      ),
     issueToken: services.config.auth.enable
       ? (id, user) => issueExecutionToken(services, id, user)
       : undefined,

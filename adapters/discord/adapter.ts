@@ -152,6 +152,7 @@ export class DiscordAdapter implements ChatAdapter {
       ? { form: retry }
       : await this.formHandlers!.open({
           ...request,
+          workspace: i.guildId ?? this.options.guildId ?? '',
           user: this.user(i.user),
           maxFields: this.forms.maxFields,
         });
@@ -256,6 +257,7 @@ export class DiscordAdapter implements ChatAdapter {
         isDirect: ch.type === ChannelType.DM,
         mentionsBot,
         ...(m.author.bot ? { fromBot: true } : {}),
+        workspace: m.guildId ?? this.options.guildId ?? '',
       });
     } catch (err) {
       this.log.error({ err: errorText(err), channel: m.channelId }, 'discord message handling failed');
@@ -286,6 +288,7 @@ export class DiscordAdapter implements ChatAdapter {
           messageId: root.id,
           isDirect: !i.guildId,
           mentionsBot: true,
+          workspace: i.guildId ?? this.options.guildId ?? '',
         });
         return;
       }
@@ -359,6 +362,7 @@ export class DiscordAdapter implements ChatAdapter {
       user: this.user(i.user),
       context: kept.context,
       values,
+      workspace: i.guildId ?? this.options.guildId ?? '',
     });
     if (!outcome.errors || Object.keys(outcome.errors).length === 0) {
       if (i.isFromMessage()) await i.deferUpdate();

@@ -128,6 +128,7 @@ type SlackMessageEvent = {
   text?: string;
   ts: string;
   thread_ts?: string;
+  team?: string;
 };
 
 /**
@@ -148,6 +149,8 @@ export class SlackAdapter implements ChatAdapter {
   private app: App | undefined;
   private server: Server | undefined;
   private botUserId = '';
+  /** The workspace (team) the bot is installed in, for messages whose event names none. */
+  private teamId = '';
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly buttonHandlers: ButtonHandler[] = [];
   private formHandlers: FormHandlers | undefined;
@@ -193,6 +196,7 @@ export class SlackAdapter implements ChatAdapter {
   private async openForm(
     triggerId: string,
     request: {
+      workspace?: string;
       userId: string;
       userName?: string;
       channel: string;
@@ -210,6 +214,7 @@ export class SlackAdapter implements ChatAdapter {
       ...(request.payload !== undefined ? { payload: request.payload } : {}),
       ...(request.command !== undefined ? { command: request.command } : {}),
       maxFields: this.forms.maxFields,
+      workspace: request.workspace || this.teamId,
     });
     if ('form' in reply) {
       await this.client().views.open({ trigger_id: triggerId, view: formView(reply.form) as never });
@@ -260,6 +265,7 @@ export class SlackAdapter implements ChatAdapter {
       await app.init();
       const auth = await app.client.auth.test();
       this.botUserId = String(auth.user_id ?? '');
+      this.teamId = String(auth.team_id ?? '');
       if (o.mode === 'http') this.server = (await app.start(o.port ?? 3000)) as Server;
       else await app.start();
     } catch (err) {
@@ -317,6 +323,7 @@ export class SlackAdapter implements ChatAdapter {
           messageId: String(root.ts),
           isDirect: cmd.channel_name === 'directmessage' || cmd.channel_id.startsWith('D'),
           mentionsBot: true,
+          workspace: cmd.team_id || this.teamId,
         });
       } catch (err) {
         this.log.error({ err: errorText(err), channel: cmd.channel_id }, 'slack slash command failed');
@@ -349,6 +356,7 @@ export class SlackAdapter implements ChatAdapter {
             .submit({
               user: await this.userOf(body.user.id, body.user.name),
               context: view.private_metadata,
+              workspace: body.team?.id || this.teamId,
               values: submittedValues(view.state as never),
             })
             .catch((err: unknown) => {
@@ -428,6 +436,7 @@ export class SlackAdapter implements ChatAdapter {
       isDirect: event.channel_type === 'im',
       mentionsBot,
       ...(fromBot ? { fromBot: true } : {}),
+      workspace: event.team ?? this.teamId,
     });
   }
 

@@ -4,4 +4,3 @@ export { buildOpenApi, openapiPath } from './openapi.js';
 export { listRecords, listQuerySchema, pageLimit, queryTime, selectAttributes, requestUser } from './list.js';
 export { MAX_BODY_DEPTH, assertBodyDepth, nestingDepth } from './depth.js';
 export { authorize } from './authz.js';
-export { streamRoutes } from './stream.js';

@@ -58,6 +58,8 @@ export interface FormRequest {
   thread?: string;
   /** The most inputs the provider's form holds (Discord: 5). */
   maxFields: number;
+  /** Slack team / Discord guild id (IncomingMessage.workspace): a linked identity needs it. */
+  workspace?: string;
 }
 
 /** The form to draw, or a private reply (no such action, not allowed, too many fields: the web UI link). */
@@ -68,6 +70,7 @@ export interface FormSubmission {
   context: string;
   /** What the person entered per field name; empty inputs are '' or absent. */
   values: Record<string, string>;
+  workspace?: string;
 }
 
 /** Errors per field to show in the form; none means it was accepted (and the form closes). */

@@ -61,6 +61,7 @@ export type CommandOutcome =
   | 'forbidden'
   | 'action_disabled'
   | 'too_long'
+  | 'wrong_channel'
   | 'error';
 
 export interface ChatCommandAudit {
@@ -214,7 +215,13 @@ export class ChatPipeline {
         );
         return;
       }
-      const identity = await resolveIdentity(this.services, adapter.name, message.user, this.rolesOf);
+      const identity = await resolveIdentity(
+        this.services,
+        adapter.name,
+        message.user,
+        this.rolesOf,
+        message.workspace ?? '',
+      );
       audit.actor = identity.name;
       await this.dispatch(adapter, message, command, identity, audit, reply);
     } catch (err) {
@@ -242,25 +249,37 @@ export class ChatPipeline {
     audit: ChatCommandAudit,
     reply: Reply,
   ): Promise<void> {
+    // Aliases limited to other channels (`channels`, a Squall extension) neither match nor show in help here.
+    const aliases = this.aliases.filter((a) => answersIn(a, adapter.name, message.channel));
     const ctx: BuiltinContext = {
       services: this.services,
       executions: this.executions,
       identity,
       chatUser: message.user,
       prefix: this.config.prefix,
-      aliases: this.aliases,
-      chat: { adapter: adapter.name, ...replyTarget(message) },
+      aliases,
+      chat: { adapter: adapter.name, ...replyTarget(message), workspace: message.workspace ?? '' },
     };
-    const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
+    const helpAlias = aliases.find((a) => extraBuiltin(a) === 'help');
     if (helpAlias && /^help(\s|$)/i.test(command)) {
       audit.alias = aliasRef(helpAlias);
       audit.outcome = 'builtin';
       await reply(helpReply(ctx, command.replace(/^help\s*/i, '')));
       return;
     }
-    const match = matchAlias(this.aliases, command);
+    const match = matchAlias(aliases, command);
     if (match.kind === 'none') {
-      const partial = partialMatches(this.aliases, command);
+      const elsewhere = aliases.length < this.aliases.length ? matchAlias(this.aliases, command) : match;
+      if (elsewhere.kind === 'match') {
+        audit.outcome = 'wrong_channel';
+        audit.alias = aliasRef(elsewhere.alias);
+        await reply(
+          `"${command.slice(0, 100)}" can't be used here; it answers only in ${(elsewhere.alias.channels ?? []).join(', ')}. Say it there.`,
+          true,
+        );
+        return;
+      }
+      const partial = partialMatches(aliases, command);
       if (partial.length > 0) {
         // It names a command but leaves out parameters: show how to say it.
         audit.outcome = 'bad_parameters';
@@ -302,6 +321,12 @@ export class ChatPipeline {
       const params = match.matchMultiple ? (match.parameters[0] ?? {}) : match.parameters;
       const answer = await runBuiltin(ctx, builtin, stripNulls(params));
       audit.outcome = answer.outcome;
+      if (answer.secret) {
+        // Straight to the asker, once: a retry job would keep the secret in the job store.
+        audit.reply = answer.secret.audit;
+        await adapter.post({ ...replyTarget(message), text: answer.text, whisperTo: message.user.id });
+        return;
+      }
       await reply(answer.text, answer.outcome !== 'builtin');
       return;
     }
@@ -513,7 +538,7 @@ export class ChatPipeline {
         };
     }
     if (!context) return { text: 'That form has expired; run the command again.' };
-    const found = await this.formAction(adapter, request.user, context);
+    const found = await this.formAction(adapter, request.user, context, request.workspace);
     if ('text' in found) return found;
     const form = buildForm(found.action, context, values);
     if (form.fields.length > request.maxFields)
@@ -530,12 +555,13 @@ export class ChatPipeline {
     adapter: ChatAdapter,
     user: ChatUser,
     context: FormContext,
+    workspace = '',
   ): Promise<{ action: ActionRecord; identity: SquallIdentity } | { text: string }> {
     const action = await this.services.store.actions.findOne({ ref: context.a });
     if (!action) return { text: `There is no action ${context.a.slice(0, 200)}.` };
     if (action.enabled === false)
       return { text: `Action ${action.ref} is disabled. Ask an admin to enable it.` };
-    const identity = await resolveIdentity(this.services, adapter.name, user, this.rolesOf);
+    const identity = await resolveIdentity(this.services, adapter.name, user, this.rolesOf, workspace);
     const refusal = this.refusalToRun(identity, action);
     return refusal ? { text: refusal } : { action, identity };
   }
@@ -550,7 +576,7 @@ export class ChatPipeline {
       return null;
     } catch (err) {
       if (!(err instanceof SquallError) || err.status !== 403) throw err;
-      return refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref);
+      return refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref, this.config.prefix);
     }
   }
 
@@ -577,7 +603,7 @@ export class ChatPipeline {
           })
         : undefined;
     if (!context || !where) return { errors: {} };
-    const found = await this.formAction(adapter, submission.user, context);
+    const found = await this.formAction(adapter, submission.user, context, submission.workspace);
     if ('text' in found) {
       await whisper(found.text);
       return {};
@@ -828,6 +854,11 @@ type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | unde
 
 function isFailed(status: string): boolean {
   return (FAILED_STATUSES as readonly string[]).includes(status);
+}
+
+/** Whether an alias answers in this channel: no `channels` list, or one naming it (bare or `<adapter>:`). */
+function answersIn(alias: AliasLike, adapter: string, channel: string): boolean {
+  return !alias.channels || alias.channels.some((c) => c === channel || c === `${adapter}:${channel}`);
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

@@ -6,21 +6,26 @@ import { packConfigRoutes } from './config-routes.js';
 import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
 
+type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
+
 /**
  * The pack config an action sees as `config_context` / `config`: values with schema defaults,
- * dynamic values (`{{ st2kv.system.x }}`) rendered now, for this user.
+ * dynamic values (`{{ st2kv.system.x }}`) rendered now, for this user. The datastore is read
+ * only for a config that has dynamic values: it is every live key, read twice per execution.
  */
 export async function renderPackConfig(
   services: Services,
   pack: string,
-  st2kv: { system: Record<string, unknown>; user: Record<string, unknown> },
+  readSt2kv: () => Promise<St2kv>,
   decrypt?: (c: string) => string,
 ): Promise<Record<string, unknown>> {
   const record = await services.store.packs.findOne({ ref: pack });
   const config = record?.config as
     { values?: Record<string, unknown>; dynamic_fields?: string[] } | undefined;
   const values = structuredClone(config?.values ?? {});
-  for (const dotted of config?.dynamic_fields ?? []) {
+  const dynamic = config?.dynamic_fields ?? [];
+  const st2kv = dynamic.length ? await readSt2kv() : { system: {}, user: {} };
+  for (const dotted of dynamic) {
     const keys = dotted.split('.');
     let node: Record<string, unknown> = values;
     for (const k of keys.slice(0, -1)) node = (node[k] ?? {}) as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { COMPLETED_STATUSES, FAILED_STATUSES, type ExecutionService } from '../e
 import { idFor } from '../ids.js';
 import type { Services } from '../service/index.js';
 import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
-import { traceHolding } from '../triggers/index.js';
+import { traceHolding } from '../traces/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 
 export type NotifyEntry = {

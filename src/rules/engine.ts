@@ -17,16 +17,13 @@ import {
 } from '../store/index.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/index.js';
+import { addToTrace, traceHolding, type TraceContext } from '../traces/index.js';
 import {
   ACTION_TRIGGER_TYPE,
-  addToTrace,
   dispatchTrigger,
-  resolveTrace,
-  traceHolding,
   kvContext,
   leavePending,
   type KvContext,
-  type TraceContext,
   maskTriggerParameters,
 } from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
@@ -293,45 +290,6 @@ export class RulesEngine {
       );
     this.services.bus.publish('st2.rule_enforcement__create', enforcement);
     return enforcement;
-  }
-
-  /**
-   * Puts a newly requested execution into its trace: the one its context names, its parent's,
-   * the newest with its trace tag, or a new `execution-<id>` trace (st2 traces every execution).
-   */
-  async traceExecution(execution: {
-    id: string;
-    action?: { ref?: string };
-    parent?: string;
-    context?: Record<string, unknown>;
-  }): Promise<void> {
-    const ctx = execution.context ?? {};
-    const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
-    let traceId: string | undefined;
-    if (tc.trace_id && (await this.store.traces.get(tc.trace_id))) traceId = tc.trace_id;
-    if (!traceId && execution.parent)
-      traceId = (await traceHolding(this.services, 'action_executions', execution.parent))?.id;
-    if (!traceId) {
-      const trace = await resolveTrace(
-        this.services,
-        tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
-        `execution-${execution.id}`,
-      );
-      traceId = trace.id;
-    }
-    const rule = ctx.rule as { id?: string } | undefined;
-    const ti = ctx.trigger_instance as { id?: string } | undefined;
-    const causedBy =
-      rule?.id && ti?.id
-        ? { type: 'rule', id: `${rule.id}:${ti.id}` }
-        : execution.parent
-          ? { type: 'action_execution', id: execution.parent }
-          : undefined;
-    await addToTrace(this.services, traceId, 'action_executions', {
-      object_id: execution.id,
-      ...(execution.action?.ref ? { ref: execution.action.ref } : {}),
-      ...(causedBy ? { caused_by: causedBy } : {}),
-    });
   }
 
   /** core.st2.generic.actiontrigger for a completed execution (st2-reference.md §3.2). */

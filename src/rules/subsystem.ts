@@ -11,6 +11,7 @@ import {
   webhookRoutes,
   type DispatchInput,
 } from '../triggers/index.js';
+import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { rulesRoutes } from './api.js';
 import { RulesEngine } from './engine.js';
 import { RuleIndex } from './rule-index.js';
@@ -92,12 +93,10 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
         }),
         services.bus.subscribe('st2.execution__create', (event) => {
           if (!local(event.origin)) return;
-          const execution = event.payload as Parameters<RulesEngine['traceExecution']>[0];
-          engine!
-            .traceExecution(execution)
-            .catch((err) =>
-              log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
-            );
+          const execution = event.payload as TracedExecution;
+          traceExecution(services, execution).catch((err) =>
+            log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
+          );
         }),
       );
       await refresh(services);

@@ -13,7 +13,8 @@ import type {
   TraceRecord,
   TriggerInstanceRecord,
 } from '../store/index.js';
-import { kvContext, traceHolding } from '../triggers/index.js';
+import { traceHolding } from '../traces/index.js';
+import { kvContext } from '../triggers/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
 

@@ -11,7 +11,6 @@ export {
   type OffloadedResult,
 } from './results.js';
 export { sweepScheduled, SWEEP_JOB, type SweepReport } from './sweep.js';
-export { redisNotificationChannel, attachRedisEvents } from './redis.js';
 export { scaleRoutes, fullResults } from './routes.js';
 export { Leases, fairShare, type LeaseOptions } from './leases.js';
 export { registerClaimedWork } from './sweep.js';

@@ -2,6 +2,7 @@ import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
 import { type Store, outsideStoreGroup } from '../store/index.js';
+import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 
@@ -60,6 +61,7 @@ export class Scheduler {
   private started = false;
 
   constructor(private readonly options: SchedulerOptions) {
+    memoiseDebugColors();
     const { store } = options;
     const backend =
       store.kind === 'mongo'

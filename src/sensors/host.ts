@@ -569,16 +569,14 @@ export class SensorHost {
   }
 
   async packConfig(pack: string): Promise<Record<string, unknown>> {
-    let st2kv = { system: {}, user: {} } as {
-      system: Record<string, unknown>;
-      user: Record<string, unknown>;
-    };
-    try {
-      st2kv = await getKeyValueService(this.services).snapshot(this.systemUser);
-    } catch (err) {
-      if (!(err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')) throw err;
-    }
-    return renderPackConfig(this.services, pack, st2kv);
+    return renderPackConfig(this.services, pack, async () => {
+      try {
+        return await getKeyValueService(this.services).snapshot(this.systemUser);
+      } catch (err) {
+        if (!(err instanceof SquallError && err.code === 'KV_NOT_INITIALISED')) throw err;
+        return { system: {}, user: {} };
+      }
+    });
   }
 
   get systemUser(): string {

@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
-import { attachRedisEvents, redisNotificationChannel } from '../scale/index.js';
+import { attachRedisEvents, redisNotificationChannel } from './redis.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';

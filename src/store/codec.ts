@@ -30,6 +30,35 @@ function mapKeys(value: unknown, fn: (k: string) => string): unknown {
   return value;
 }
 
+/**
+ * mapKeys for a document the caller owns (fresh from JSON.parse or a driver): a value whose keys
+ * need no change is returned as it is, not copied. Reading a record no longer deep-copies it
+ * once more after parsing; only the objects that hold an escaped key are rebuilt.
+ */
+function unescapeOwned(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = unescapeOwned(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const obj = value as Record<string, unknown>;
+  let renamed = false;
+  let children: Record<string, unknown> | undefined;
+  for (const k of Object.keys(obj)) {
+    if (unescapeKey(k) !== k) renamed = true;
+    const v = unescapeOwned(obj[k]);
+    if (v !== obj[k]) (children ??= {})[k] = v;
+  }
+  if (!renamed && !children) return obj;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj)) out[unescapeKey(k)] = children && k in children ? children[k] : obj[k];
+  return out;
+}
+
 export class Codec {
   private readonly opaque: Set<string>;
 
@@ -57,13 +86,14 @@ export class Codec {
     return out;
   }
 
+  /** The record a stored document holds; it may share objects with `doc`, which the store hands over. */
   decode<T>(doc: Record<string, unknown> | null | undefined): T | null {
     if (!doc) return null;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(doc)) {
       if (k === '_id') out.id = v;
       else if (this.opaque.has(k)) out[k] = typeof v === 'string' ? JSON.parse(v) : v;
-      else out[unescapeKey(k)] = mapKeys(v, unescapeKey);
+      else out[unescapeKey(k)] = unescapeOwned(v);
     }
     return out as T;
   }

@@ -10,7 +10,7 @@ import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '..
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
-import { addToTrace, resolveTrace, type TraceContext } from './traces.js';
+import { addToTrace, resolveTrace, type TraceContext } from '../traces/index.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 

@@ -17,14 +17,6 @@ export {
   ACTION_TRIGGER_TYPE,
   WEBHOOK_EXTENSION_KEYS,
 } from './refs.js';
-export {
-  resolveTrace,
-  addToTrace,
-  traceHolding,
-  type TraceContext,
-  type TraceComponent,
-  type TraceComponentKind,
-} from './traces.js';
 export { schemaProblems, isMeaningfulSchema } from './schema-check.js';
 export { kvContext, type KvContext } from './kv-context.js';
 export { enterPending, leavePending, sweepPendingInstances } from './pending.js';

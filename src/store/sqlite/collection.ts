@@ -138,8 +138,12 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     return this.codec.decode<T>(doc) as T;
   }
 
-  private insertRow(doc: Doc): void {
-    model.checkObject(doc);
+  /**
+   * Inserts a document. The codec has escaped every key of an encoded record (no dot, no leading
+   * `$`), so only a document built from a filter (an upsert) is checked against nedb's key rules.
+   */
+  private insertRow(doc: Doc, fromFilter = false): void {
+    if (fromFilter) model.checkObject(doc);
     try {
       this.statement(`INSERT INTO ${this.table} (id, doc) VALUES (?, ?)`).run(...toRow(doc));
     } catch (err) {
@@ -274,7 +278,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
       const base = model.deepCopy(query, true);
       const next = model.modify(base, encoded);
       next._id ??= newId();
-      this.insertRow(next);
+      this.insertRow(next, true);
       return this.decode(next);
     });
   }
@@ -292,7 +296,6 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   replace(doc: T): Promise<T> {
     const encoded = this.codec.encode(doc as unknown as Doc);
     return this.database.write(() => {
-      model.checkObject(encoded);
       try {
         this.statement(
           `INSERT INTO ${this.table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamRoutes } from '../../../src/api/stream.js';
+import { streamRoutes } from '../../../src/stream/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 
 /** Reads SSE frames from a fetch body until `done` says so or the stream ends. */

@@ -1,9 +1,7 @@
 import type { Request, Response } from 'express';
 import type { SquallEvent } from '../events/index.js';
 import type { Services } from '../service/index.js';
-import { requestUser } from './list.js';
-import type { RouteModule } from './app.js';
-import type { ApiRouter } from './router.js';
+import { requestUser, type ApiRouter, type RouteModule } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { presentExecution } from '../executions/index.js';
 

@@ -1,0 +1,44 @@
+import type { Services } from '../service/index.js';
+import { addToTrace, resolveTrace, traceHolding, type TraceContext } from './record.js';
+
+/** What traceExecution reads of a newly requested execution (the `st2.execution__create` payload). */
+export interface TracedExecution {
+  id: string;
+  action?: { ref?: string };
+  parent?: string;
+  context?: Record<string, unknown>;
+}
+
+/**
+ * Puts a newly requested execution into its trace: the one its context names, its parent's,
+ * the newest with its trace tag, or a new `execution-<id>` trace (st2 traces every execution).
+ */
+export async function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
+  const ctx = execution.context ?? {};
+  const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
+  let traceId: string | undefined;
+  if (tc.trace_id && (await services.store.traces.get(tc.trace_id))) traceId = tc.trace_id;
+  if (!traceId && execution.parent)
+    traceId = (await traceHolding(services, 'action_executions', execution.parent))?.id;
+  if (!traceId) {
+    const trace = await resolveTrace(
+      services,
+      tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
+      `execution-${execution.id}`,
+    );
+    traceId = trace.id;
+  }
+  const rule = ctx.rule as { id?: string } | undefined;
+  const ti = ctx.trigger_instance as { id?: string } | undefined;
+  const causedBy =
+    rule?.id && ti?.id
+      ? { type: 'rule', id: `${rule.id}:${ti.id}` }
+      : execution.parent
+        ? { type: 'action_execution', id: execution.parent }
+        : undefined;
+  await addToTrace(services, traceId, 'action_executions', {
+    object_id: execution.id,
+    ...(execution.action?.ref ? { ref: execution.action.ref } : {}),
+    ...(causedBy ? { caused_by: causedBy } : {}),
+  });
+}
