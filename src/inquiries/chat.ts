@@ -1,5 +1,5 @@
-import { getAuthService } from '../auth/index.js';
 import {
+  authRoles,
   chatRouteTarget,
   resolveIdentity,
   type ButtonChoice,
@@ -125,20 +125,6 @@ export function answeredLine(
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   return `✅ Answered by ${by}${tail}${fields ? `: ${fields}` : ''}`;
-}
-
-/** Roles from the auth subsystem (stored roles plus rbac/ assignments), when auth runs here. */
-function authRoles(services: Services): RolesLookup | undefined {
-  try {
-    const auth = getAuthService(services);
-    return async (user) => {
-      const stored = await services.store.users.findOne({ name: user });
-      return stored ? auth.effectiveRoles(user, stored.roles) : null;
-    };
-  } catch (err) {
-    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -250,15 +250,14 @@ for (const target of STORE_TARGETS) {
         const posts = discord.posts.items.filter(inThread(id));
         expect(posts).toHaveLength(1);
         expect(textOf(discord.message(posts[0].id)!)).toContain('said after resume');
-        // The audit is written after the card's final state: wait for it, then count.
-        await waitFor(
-          () => squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo after resume' }),
-          'the audit of the command',
-        );
-        const audits = await squall.svc.services.store.audit.find({
-          kind: 'chat.command',
-          text: 'echo after resume',
-        });
+        // The pipeline writes the audit after the reply is posted: wait for it, then count.
+        const audits = await waitFor(async () => {
+          const found = await squall.svc.services.store.audit.find({
+            kind: 'chat.command',
+            text: 'echo after resume',
+          });
+          return found.length > 0 ? found : null;
+        }, 'the audit of the command');
         expect(audits).toHaveLength(1);
       }, 40_000);
     },

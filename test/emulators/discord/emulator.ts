@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Recorder } from '../shared/recorder.js';
+import { ChatRecordings, Recorder } from '../shared/recorder.js';
 import { modalOf, modalProblem, submitData, type DiscordModal } from './modals.js';
 import {
-  closeServer,
-  closeSockets,
-  listen,
   readBody,
   sendEmpty,
   sendJson,
+  startEmulatorServer,
+  stopEmulatorServer,
   takeRateLimit,
   type FilePart,
   type RateLimitRule,
@@ -102,7 +101,7 @@ const ALL_PERMISSIONS = '8';
  * A Discord guild on 127.0.0.1 that the unmodified discord.js Client talks to: REST v10 and the
  * Gateway (JSON, no compression). One guild with a couple of text channels and two people.
  */
-export class DiscordEmulator {
+export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, DiscordUpload, DiscordPost> {
   readonly guildId = '1200000000000000001';
   readonly guildName = 'Squall Emulator';
   readonly botUserId = '1200000000000000100';
@@ -155,6 +154,7 @@ export class DiscordEmulator {
   private readyWaiters: (() => void)[] = [];
 
   constructor(options: DiscordEmulatorOptions = {}) {
+    super();
     this.botToken = options.botToken ?? 'squall-emulator.discord.token';
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.echo = options.echoBotMessages ?? true;
@@ -176,24 +176,24 @@ export class DiscordEmulator {
   // ---------------------------------------------------------------- lifecycle and addresses
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
+    ({
+      server: this.server,
+      wss: this.wss,
+      port: this.port,
+    } = await startEmulatorServer(
+      (req, res) => this.route(req, res),
+      (error, res) => {
         this.errors.push(error);
         if (!res.headersSent) sendJson(res, 500, { message: `emulator error: ${error.message}`, code: 0 });
-      });
-    });
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.port = await listen(this.server);
+      },
+      (req, socket, head) => this.upgrade(req, socket, head),
+    ));
     return this;
   }
 
   async stop(): Promise<void> {
     for (const i of this.interactions.values()) if (i.settle) clearTimeout(i.settle.timer);
-    await closeSockets(this.sockets);
-    this.wss?.close();
-    if (this.server) await closeServer(this.server);
+    await stopEmulatorServer(this.sockets, this.server, this.wss);
   }
 
   get baseUrl(): string {
@@ -267,31 +267,6 @@ export class DiscordEmulator {
   }
 
   // ---------------------------------------------------------------- waiting helpers
-
-  waitForPost(predicate: (p: DiscordPost) => boolean = () => true, timeoutMs = 5_000): Promise<DiscordPost> {
-    return this.posts.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpdate(
-    predicate: (u: DiscordUpdate) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordUpdate> {
-    return this.updates.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpload(
-    predicate: (u: DiscordUpload) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordUpload> {
-    return this.uploads.waitFor(predicate, timeoutMs);
-  }
-
-  waitForEphemeral(
-    predicate: (p: DiscordPost) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordPost> {
-    return this.ephemerals.waitFor(predicate, timeoutMs);
-  }
 
   waitForCall(
     method: string,

@@ -2,15 +2,14 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Recorder } from '../shared/recorder.js';
+import { ChatRecordings, Recorder } from '../shared/recorder.js';
 import { SlackViewError, SlackViews } from './views.js';
 import {
-  closeServer,
-  closeSockets,
-  listen,
   readBody,
   readRaw,
   sendJson,
+  startEmulatorServer,
+  stopEmulatorServer,
   takeRateLimit,
   type RateLimitRule,
 } from '../shared/http.js';
@@ -91,7 +90,7 @@ const JSON_PARAMS = ['blocks', 'attachments', 'files', 'metadata', 'view'];
  * A Slack workspace on 127.0.0.1 that the unmodified @slack/bolt talks to: Web API, Socket Mode
  * and signed HTTP deliveries. One team, a bot, two people and a couple of channels by default.
  */
-export class SlackEmulator {
+export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackUpload, SlackEphemeral> {
   readonly teamId = 'T0SQUALL';
   readonly teamDomain = 'squall-emu';
   readonly appId = 'A0SQUALL';
@@ -156,6 +155,7 @@ export class SlackEmulator {
   private readonly connectTimeoutMs: number;
 
   constructor(options: SlackEmulatorOptions = {}) {
+    super();
     this.mode = options.mode ?? 'socket';
     this.botToken = options.botToken ?? 'xoxb-squall-emulator';
     this.appToken = options.appToken ?? 'xapp-1-squall-emulator';
@@ -188,15 +188,18 @@ export class SlackEmulator {
   // ---------------------------------------------------------------- lifecycle and addresses
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        this.deliveryErrors.push(err instanceof Error ? err : new Error(String(err)));
+    ({
+      server: this.server,
+      wss: this.wss,
+      port: this.port,
+    } = await startEmulatorServer(
+      (req, res) => this.route(req, res),
+      (err, res) => {
+        this.deliveryErrors.push(err);
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'emulator_error', detail: String(err) });
-      });
-    });
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.port = await listen(this.server);
+      },
+      (req, socket, head) => this.upgrade(req, socket, head),
+    ));
     return this;
   }
 
@@ -207,9 +210,7 @@ export class SlackEmulator {
     }
     this.outbox.length = 0;
     this.inFlight.clear();
-    await closeSockets(this.sockets);
-    this.wss?.close();
-    if (this.server) await closeServer(this.server);
+    await stopEmulatorServer(this.sockets, this.server, this.wss);
   }
 
   get baseUrl(): string {
@@ -267,31 +268,6 @@ export class SlackEmulator {
   }
 
   // ---------------------------------------------------------------- waiting helpers
-
-  waitForPost(predicate: (p: SlackPost) => boolean = () => true, timeoutMs = 5_000): Promise<SlackPost> {
-    return this.posts.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpdate(
-    predicate: (u: SlackUpdate) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackUpdate> {
-    return this.updates.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpload(
-    predicate: (u: SlackUpload) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackUpload> {
-    return this.uploads.waitFor(predicate, timeoutMs);
-  }
-
-  waitForEphemeral(
-    predicate: (e: SlackEphemeral) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackEphemeral> {
-    return this.ephemerals.waitFor(predicate, timeoutMs);
-  }
 
   waitForCall(
     method: string,

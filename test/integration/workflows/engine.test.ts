@@ -53,6 +53,19 @@ for (const target of STORE_TARGETS) {
           { sort: { start_timestamp: 1 } },
         )) as Json[];
       const taskOf = (c: Json) => c.context.orquesta?.task_id as string;
+      /** wftest.nested with its sub-workflow and the sub-workflow's 30 s task running. */
+      const nestedRunning = async () => {
+        const id = await run('wftest.nested');
+        const sub = await waitFor(
+          async () => (await children(id)).find((c) => c.status === 'running'),
+          'sub-workflow running',
+        );
+        await waitFor(
+          async () => (await children(sub.id)).some((c) => c.status === 'running'),
+          'inner task running',
+        );
+        return { id, sub };
+      };
 
       beforeAll(async () => {
         const executions = executionsSubsystem();
@@ -303,19 +316,25 @@ for (const target of STORE_TARGETS) {
       });
 
       it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
-        const id = await run('wftest.nested');
-        const sub = await waitFor(
-          async () => (await children(id)).find((c) => c.status === 'running'),
-          'sub-workflow running',
-        );
-        await waitFor(
-          async () => (await children(sub.id)).some((c) => c.status === 'running'),
-          'inner task running',
-        );
+        const { id, sub } = await nestedRunning();
         await api('DELETE', `/api/v1/executions/${id}`);
         expect((await finished(id)).status).toBe('canceled');
         expect((await finished(sub.id)).status).toBe('canceled');
         expect((await children(sub.id)).map((c) => c.status)).toEqual(['canceled']);
+      });
+
+      it('pauses and resumes a workflow whose task is a sub-workflow: both cascade down', async () => {
+        const { id, sub } = await nestedRunning();
+        const paused = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
+        expect(paused.status, paused.text).toBe(200);
+        // The inner task sleeps 30 s, so both stay pausing until the resume below.
+        expect((await get(sub.id)).status).toBe('pausing');
+        const resumed = await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
+        expect(resumed.status, resumed.text).toBe(200);
+        expect((await get(id)).status).toBe('running');
+        expect((await get(sub.id)).status).toBe('running');
+        await api('DELETE', `/api/v1/executions/${id}`);
+        expect((await finished(id)).status).toBe('canceled');
       });
 
       it('re-runs a failed workflow from a task: earlier tasks are not run again', async () => {
