@@ -20,7 +20,11 @@ import {
   type SendableChannels,
 } from 'discord.js';
 import {
+  FORM_PAYLOAD_PREFIX,
   SquallError,
+  type ChatForm,
+  type FormHandlers,
+  type FormRequest,
   type ButtonChoice,
   type ButtonConfirm,
   type ButtonHandler,
@@ -38,6 +42,7 @@ import {
   type TextUpload,
 } from '../../src/chatops/index.js';
 import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
+import { MODAL_PREFIX, errorsText, formModal } from './forms.js';
 
 /** A post's idempotency key as a Discord nonce (a string of at most 25 characters). */
 export function discordNonce(key: string): string {
@@ -116,6 +121,13 @@ export class DiscordAdapter implements ChatAdapter {
   /** What the "are you sure?" of a confirm button says, by its direct custom id (lost on restart: then a generic one). */
   private readonly confirms = new Map<string, ButtonConfirm>();
   private readonly seen = new SeenSet(2000);
+  private formHandlers: FormHandlers | undefined;
+  /** A Discord modal holds five inputs; bigger forms get a link to the web UI instead. */
+  readonly forms = { maxFields: 5 };
+  /** Open modals' contexts (too long for a custom_id) and forms to offer again, by key. */
+  private readonly modals = new Map<string, { context: string; at: number }>();
+  private readonly retries = new Map<string, { form: ChatForm; at: number }>();
+  private modalCounter = 0;
   /**
    * The latest interaction (slash command or button) per conversation (the thread key the pipeline
    * answers in) and user: a whisper there goes out as its ephemeral follow-up.
@@ -133,6 +145,42 @@ export class DiscordAdapter implements ChatAdapter {
 
   onButton(handler: ButtonHandler): void {
     this.buttonHandlers.push(handler);
+  }
+
+  onForm(handlers: FormHandlers): void {
+    this.formHandlers = handlers;
+  }
+
+  /** Keeps `value` under a short key for 15 minutes (an interaction's life). */
+  private keep<T>(map: Map<string, T & { at: number }>, value: T): string {
+    const now = Date.now();
+    for (const [k, v] of map) if (now - v.at > INTERACTION_TTL_MS) map.delete(k);
+    const key = `${(++this.modalCounter).toString(36)}${now.toString(36)}`;
+    map.set(key, { ...value, at: now } as T & { at: number });
+    return key;
+  }
+
+  /** Answers an interaction with the form as a modal, or privately with why not. */
+  private async showForm(
+    i: Extract<RepliableInteraction, { showModal: unknown }>,
+    request: Omit<FormRequest, 'maxFields' | 'user'>,
+    retryKey?: string,
+  ): Promise<void> {
+    const retry = retryKey ? this.retries.get(retryKey)?.form : undefined;
+    const reply = retry
+      ? { form: retry }
+      : await this.formHandlers!.open({
+          ...request,
+          workspace: i.guildId ?? this.options.guildId ?? '',
+          user: this.user(i.user),
+          maxFields: this.forms.maxFields,
+        });
+    if ('text' in reply) {
+      await i.reply({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const key = this.keep(this.modals, { context: reply.form.context });
+    await i.showModal(formModal(reply.form, `${MODAL_PREFIX}${key}`) as never);
   }
 
   async connect(): Promise<void> {
@@ -239,6 +287,11 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       if (i.isChatInputCommand() && i.commandName === (this.options.slashCommand ?? 'squall')) {
         const text = i.options.getString('command', true);
+        // "/squall run ACTION" alone answers with the action's form.
+        if (this.formHandlers && /^\s*run\s+\S+\s*$/i.test(text)) {
+          await this.showForm(i, { command: text, channel: i.channelId });
+          return;
+        }
         // The visible echo is the message the answer threads under.
         await i.reply({ content: `<@${i.user.id}> ran /${i.commandName} ${text}` });
         const root = await i.fetchReply();
@@ -258,6 +311,10 @@ export class DiscordAdapter implements ChatAdapter {
         });
         return;
       }
+      if (i.isModalSubmit() && i.customId.startsWith(MODAL_PREFIX)) {
+        await this.submitted(i);
+        return;
+      }
       if (i.isButton() && i.customId.startsWith(CONFIRM_PREFIX)) {
         await this.askToConfirm(i);
         return;
@@ -267,6 +324,22 @@ export class DiscordAdapter implements ChatAdapter {
         return;
       }
       if (i.isButton() && i.customId.startsWith(BUTTON_PREFIX)) {
+        const form = this.decodeButton(i.customId);
+        // "Fill in…" answers with the modal itself, so it is not deferred.
+        if (form?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
+          const ch = i.channel;
+          const inThread = ch?.isThread() ?? false;
+          await this.showForm(
+            i,
+            {
+              payload: form.payload,
+              channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
+              ...(inThread ? { thread: i.channelId } : {}),
+            },
+            form.value.startsWith('retry:') ? form.value.slice(6) : undefined,
+          );
+          return;
+        }
         // Confirmed on an "are you sure?" follow-up: it loses its buttons, the press goes ahead.
         if (i.message.flags.has(MessageFlags.Ephemeral))
           await i.update({ content: `Confirmed by <@${i.user.id}>.`, embeds: [], components: [] });
@@ -329,6 +402,46 @@ export class DiscordAdapter implements ChatAdapter {
     });
   }
 
+  /**
+   * A submitted modal: the pipeline validates it. Accepted, the modal's interaction is answered
+   * quietly (the card follows); refused, the person gets the errors privately with "Fill in…",
+   * which reopens the form as they typed it (a Discord modal cannot show errors itself).
+   */
+  private async submitted(
+    i: Extract<Interaction, { isFromMessage(): boolean; fields: unknown }>,
+  ): Promise<void> {
+    const kept = this.modals.get(i.customId.slice(MODAL_PREFIX.length));
+    if (!kept || !this.formHandlers) {
+      await i.reply({ content: 'That form has expired; open it again.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const values: Record<string, string> = {};
+    for (const [id, field] of i.fields.fields) if ('value' in field) values[id] = String(field.value ?? '');
+    const outcome = await this.formHandlers.submit({
+      user: this.user(i.user),
+      context: kept.context,
+      values,
+      workspace: i.guildId ?? this.options.guildId ?? '',
+    });
+    if (!outcome.errors || Object.keys(outcome.errors).length === 0) {
+      if (i.isFromMessage()) await i.deferUpdate();
+      else await i.reply({ content: 'Running it…', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const retryKey = outcome.retry ? this.keep(this.retries, { form: outcome.retry }) : undefined;
+    await i.reply({
+      ...this.body(errorsText(outcome.errors)),
+      flags: MessageFlags.Ephemeral,
+      components: retryKey
+        ? [
+            this.buttonRow(`${FORM_PAYLOAD_PREFIX}${kept.context}`, [
+              { label: 'Fill in…', value: `retry:${retryKey}`, style: 'primary' },
+            ]),
+          ]
+        : [],
+    });
+  }
+
   private remember(conversation: string, i: RepliableInteraction): void {
     const now = Date.now();
     this.interactions.set(`${conversation}:${i.user.id}`, { i, at: now });
@@ -341,10 +454,17 @@ export class DiscordAdapter implements ChatAdapter {
    * A message only `userId` sees: the ephemeral follow-up of their interaction in that
    * conversation, else (a message command has none) a direct message.
    */
-  private async whisper(message: OutgoingMessage, userId: string): Promise<PostedMessage> {
+  private async whisper(
+    message: OutgoingMessage,
+    userId: string,
+    buttons?: { payload: string; choices: ButtonChoice[] },
+  ): Promise<PostedMessage> {
     const conversation = message.thread ?? message.channel;
     const recent = this.interactions.get(`${conversation}:${userId}`);
-    const body = this.body(message.text);
+    const body = {
+      ...this.body(message.text),
+      ...(buttons ? { components: [this.buttonRow(buttons.payload, buttons.choices)] } : {}),
+    };
     if (recent && Date.now() - recent.at < INTERACTION_TTL_MS) {
       const sent = await recent.i.followUp({ ...body, flags: MessageFlags.Ephemeral });
       return { messageId: sent.id, thread: conversation };
@@ -541,6 +661,16 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   async ask(question: Question): Promise<PostedMessage> {
+    if (question.whisperTo)
+      return this.whisper(
+        {
+          channel: question.channel,
+          ...(question.thread ? { thread: question.thread } : {}),
+          text: question.question,
+        },
+        question.whisperTo,
+        { payload: question.payload, choices: question.choices },
+      );
     const ch = await this.target(question.channel, question.thread);
     const row = this.buttonRow(question.payload, question.choices);
     // Only the content's mentions notify (not an embed's), and only users listed as allowed.

@@ -2,7 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import {
+  FORM_PAYLOAD_PREFIX,
   SquallError,
+  type FormHandlers,
+  type FormReply,
   type ButtonChoice,
   type ButtonHandler,
   type CardReaction,
@@ -19,6 +22,7 @@ import {
   type TextUpload,
 } from '../../src/chatops/index.js';
 import { SeenSet, type AdapterLogger, consoleLogger } from '../util.js';
+import { FORM_CALLBACK, FORM_SHORTCUT, formView, submittedValues } from './forms.js';
 
 export interface SlackAdapterOptions {
   /** Socket Mode (an outbound WebSocket, needs `appToken`) or HTTP (Events API; needs `signingSecret`). */
@@ -165,6 +169,9 @@ export class SlackAdapter implements ChatAdapter {
   private teamId = '';
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly buttonHandlers: ButtonHandler[] = [];
+  private formHandlers: FormHandlers | undefined;
+  /** A modal holds at most 100 blocks. */
+  readonly forms = { maxFields: 100 };
   private readonly users = new Map<string, ChatUser>();
   /** Messages already handed to the pipeline: a Socket Mode redelivery or app_mention + message twin is dropped. */
   private readonly seen = new SeenSet(2000);
@@ -192,6 +199,49 @@ export class SlackAdapter implements ChatAdapter {
 
   onButton(handler: ButtonHandler): void {
     this.buttonHandlers.push(handler);
+  }
+
+  onForm(handlers: FormHandlers): void {
+    this.formHandlers = handlers;
+  }
+
+  /**
+   * Opens the form someone asked for with `trigger_id` (valid for 3 s, once), or whispers why
+   * not (no such action, not permitted).
+   */
+  private async openForm(
+    triggerId: string,
+    request: {
+      workspace?: string;
+      userId: string;
+      userName?: string;
+      channel: string;
+      thread?: string;
+      payload?: string;
+      command?: string;
+    },
+  ): Promise<void> {
+    if (!this.formHandlers) return;
+    const user = await this.userOf(request.userId, request.userName);
+    const reply: FormReply = await this.formHandlers.open({
+      user,
+      channel: request.channel,
+      ...(request.thread ? { thread: request.thread } : {}),
+      ...(request.payload !== undefined ? { payload: request.payload } : {}),
+      ...(request.command !== undefined ? { command: request.command } : {}),
+      maxFields: this.forms.maxFields,
+      workspace: request.workspace || this.teamId,
+    });
+    if ('form' in reply) {
+      await this.client().views.open({ trigger_id: triggerId, view: formView(reply.form) as never });
+      return;
+    }
+    await this.post({
+      channel: request.channel,
+      ...(request.thread ? { thread: request.thread } : {}),
+      text: reply.text,
+      whisperTo: user.id,
+    });
   }
 
   /** HTTP mode: the port Bolt's receiver listens on (after connect()). */
@@ -266,6 +316,16 @@ export class SlackAdapter implements ChatAdapter {
     app.command(command, async ({ command: cmd, ack }) => {
       await ack();
       try {
+        // "/squall run ACTION" alone opens the action's form.
+        if (this.formHandlers && /^\s*run\s+\S+\s*$/i.test(cmd.text)) {
+          await this.openForm(cmd.trigger_id, {
+            userId: cmd.user_id,
+            userName: cmd.user_name,
+            channel: cmd.channel_id,
+            command: cmd.text,
+          });
+          return;
+        }
         // A slash command leaves no message to thread under: post one, so the answer has a home.
         const root = await this.app!.client.chat.postMessage({
           channel: cmd.channel_id,
@@ -285,6 +345,48 @@ export class SlackAdapter implements ChatAdapter {
         this.log.error({ err: errorText(err), channel: cmd.channel_id }, 'slack slash command failed');
       }
     });
+    // The message shortcut: the form of the command in that message, filled in from it.
+    app.shortcut(FORM_SHORTCUT, async ({ ack, body }) => {
+      await ack();
+      const b = body as unknown as {
+        trigger_id: string;
+        user: { id: string; username?: string; name?: string };
+        channel: { id: string };
+        message: { ts: string; thread_ts?: string; text?: string };
+      };
+      try {
+        await this.openForm(b.trigger_id, {
+          userId: b.user.id,
+          userName: b.user.username ?? b.user.name,
+          channel: b.channel.id,
+          thread: b.message.thread_ts ?? b.message.ts,
+          command: unescapeMrkdwn(b.message.text ?? ''),
+        });
+      } catch (err) {
+        this.log.error({ err: errorText(err) }, 'slack form shortcut failed');
+      }
+    });
+    app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
+      const outcome = this.formHandlers
+        ? await this.formHandlers
+            .submit({
+              user: await this.userOf(body.user.id, body.user.name),
+              context: view.private_metadata,
+              workspace: body.team?.id || this.teamId,
+              values: submittedValues(view.state as never),
+            })
+            .catch((err: unknown) => {
+              this.log.error({ err: errorText(err) }, 'slack form submission failed');
+              return {
+                errors: { [view.blocks[0]?.block_id ?? '']: `Squall could not run it: ${errorText(err)}` },
+              };
+            })
+        : {};
+      // Errors stay in the modal, under their inputs (keyed by block_id).
+      if (outcome.errors && Object.keys(outcome.errors).length)
+        await ack({ response_action: 'errors', errors: outcome.errors });
+      else await ack();
+    });
     // A link button (Open) still sends an action, which must be acknowledged.
     app.action(/^squall-open:\d+$/, async ({ ack }) => {
       await ack();
@@ -299,6 +401,22 @@ export class SlackAdapter implements ChatAdapter {
       };
       const a = action as unknown as { block_id?: string; value?: string };
       const payload = (a.block_id ?? '').replace(/^squall-ask:/, '');
+      if (payload.startsWith(FORM_PAYLOAD_PREFIX)) {
+        const t = body as unknown as { trigger_id: string; user: { id: string; username?: string } };
+        const c = b.container;
+        try {
+          await this.openForm(t.trigger_id, {
+            userId: t.user.id,
+            userName: t.user.username,
+            channel: b.channel?.id ?? c?.channel_id ?? '',
+            ...(c?.thread_ts ? { thread: c.thread_ts } : {}),
+            payload,
+          });
+        } catch (err) {
+          this.log.error({ err: errorText(err) }, 'slack form could not open');
+        }
+        return;
+      }
       const messageId = b.message?.ts ?? b.container?.message_ts ?? '';
       const channel = b.channel?.id ?? b.container?.channel_id ?? '';
       const thread = b.message?.thread_ts ?? b.container?.thread_ts;
@@ -451,6 +569,7 @@ export class SlackAdapter implements ChatAdapter {
     const mentions = (question.mentions ?? []).filter((id) => /^[UW][A-Z0-9]+$/.test(id));
     const cc = mentions.length ? `cc ${mentions.map((id) => `<@${id}>`).join(' ')}` : '';
     return this.post({
+      ...(question.whisperTo ? { whisperTo: question.whisperTo } : {}),
       channel: question.channel,
       ...(question.thread ? { thread: question.thread } : {}),
       text: cc ? `${question.question}\n${cc}` : question.question,

@@ -1,4 +1,5 @@
 import type { RouteModule } from '../api/index.js';
+import type { FormHandlers } from './forms.js';
 
 /**
  * The one contract every chat transport implements (Slack, Discord, the terminal). An adapter
@@ -145,6 +146,8 @@ export interface Question {
   mayRepeat?: boolean;
   /** Provider user ids to notify (an approval's approvers); adapters that cannot mention ignore them. */
   mentions?: string[];
+  /** Only this chat user sees the question (a private reply with buttons). */
+  whisperTo?: string;
 }
 
 export interface ButtonPress {
@@ -207,6 +210,13 @@ export interface ChatAdapter {
   ): Promise<void>;
   /** HTTP endpoints the transport needs (Slack's HTTP mode, the terminal's session API). */
   routes?: RouteModule;
+  /**
+   * Forms (modals) built from an action's parameters (forms.ts), for adapters that draw them:
+   * `maxFields` is the most inputs one form holds. The pipeline registers its handlers once,
+   * before connect(); a press of a button whose payload starts with FORM_PAYLOAD_PREFIX opens one.
+   */
+  readonly forms?: { maxFields: number };
+  onForm?(handlers: FormHandlers): void;
 }
 
 /** A reply in the thread of `message` (the message itself starts the thread when it has none). */

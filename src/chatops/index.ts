@@ -12,6 +12,16 @@ import { chatopsRoutes } from './routes.js';
 import { chatLinkRoutes } from './link-routes.js';
 
 export * from './adapter.js';
+export {
+  FORM_PAYLOAD_PREFIX,
+  type ChatForm,
+  type FormField,
+  type FormHandlers,
+  type FormOutcome,
+  type FormReply,
+  type FormRequest,
+  type FormSubmission,
+} from './forms.js';
 export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';

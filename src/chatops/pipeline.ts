@@ -16,16 +16,40 @@ import {
   type ExecutionLike,
 } from '../../aliases/index.js';
 import { SquallError, errorMessage } from '../errors.js';
-import { FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
+import {
+  FAILED_STATUSES,
+  castParameter,
+  validateParameters,
+  type ExecutionService,
+} from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
-import { replyTarget, type ChatAdapter, type IncomingMessage, type PostedMessage } from './adapter.js';
+import {
+  replyTarget,
+  type ChatAdapter,
+  type ChatUser,
+  type IncomingMessage,
+  type PostedMessage,
+} from './adapter.js';
 import { runBuiltin, helpReply, type BuiltinContext } from './builtins.js';
 import { Deliverer, postLong } from './delivery.js';
+import {
+  FORM_PAYLOAD_PREFIX,
+  buildForm,
+  decodeFormContext,
+  encodeFormContext,
+  validateForm,
+  webRunFormUrl,
+  type FormContext,
+  type FormOutcome,
+  type FormReply,
+  type FormRequest,
+  type FormSubmission,
+} from './forms.js';
 import { refusalText, resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
-import { LiveAcks } from './live.js';
+import { LiveAcks, type CardTarget } from './live.js';
 
 /** What happened to a chat command; stored in the audit record and shown in the chat log. */
 export type CommandOutcome =
@@ -124,6 +148,10 @@ export class ChatPipeline {
   attach(adapter: ChatAdapter): void {
     this.adapters.set(adapter.name, adapter);
     adapter.onMessage((message) => this.handle(adapter, message));
+    adapter.onForm?.({
+      open: (request) => this.openForm(adapter, request),
+      submit: (submission) => this.submitForm(adapter, submission),
+    });
   }
 
   /**
@@ -257,11 +285,11 @@ export class ChatPipeline {
         audit.outcome = 'bad_parameters';
         audit.alias = aliasRef(partial[0].alias);
         const usages = partial.map((p) => `  ${this.config.prefix}${humanDisplay(p.display)}`);
-        await reply(
+        const text =
           `"${command.slice(0, 100)}" is missing something. Usage:\n${usages.join('\n')}\n` +
-            '(<name> is required, [name] has a default; quote values with spaces.)',
-          true,
-        );
+          '(<name> is required, [name] has a default; quote values with spaces.)';
+        audit.reply = text.slice(0, 1000);
+        if (!(await this.offerForm(adapter, message, partial[0].alias, text))) await reply(text, true);
         return;
       }
       audit.outcome = 'no_match';
@@ -332,18 +360,10 @@ export class ChatPipeline {
       );
       return;
     }
-    try {
-      this.services.rbac?.assertCan({ name: identity.name, roles: identity.roles }, 'action_execute', {
-        uid: action.uid ?? `action:${action.pack}:${action.name}`,
-        pack: action.pack,
-      });
-    } catch (err) {
-      if (!(err instanceof SquallError) || err.status !== 403) throw err;
+    const refusal = this.refusalToRun(identity, action);
+    if (refusal) {
       audit.outcome = 'forbidden';
-      await reply(
-        refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref, this.config.prefix),
-        true,
-      );
+      await reply(refusal, true);
       return;
     }
     const where = replyTarget(message);
@@ -406,7 +426,11 @@ export class ChatPipeline {
       } catch (err) {
         if (!(err instanceof SquallError)) throw err;
         audit.outcome = err.code === 'ACTION_DISABLED' ? 'action_disabled' : 'bad_parameters';
-        await reply(`${action.ref} did not start: ${err.message}\n${this.usage(alias)}`, true);
+        const text = `${action.ref} did not start: ${err.message}\n${this.usage(alias)}`;
+        audit.reply ??= text.slice(0, 1000);
+        const offered =
+          err.code.startsWith('PARAM_') && (await this.offerForm(adapter, message, alias, text));
+        if (!offered) await reply(text, true);
         if (ids.length === 0) return;
         continue;
       }
@@ -418,7 +442,7 @@ export class ChatPipeline {
         // ack.enabled false: no card; the result is posted when the run ends (st2 §5.5).
         continue;
       }
-      const opening = this.live.open(record.id, record.status, {
+      const cardId = await this.openCard(record, {
         adapter,
         ...where,
         action: action.ref,
@@ -426,17 +450,11 @@ export class ChatPipeline {
         command: { channel: message.channel, messageId: message.messageId },
         ...(alias.ack?.format ? { note: this.ackText(alias, action, record, false) ?? undefined } : {}),
       });
-      this.acks.set(record.id, opening);
-      try {
-        const cardId = await opening;
-        audit.ack_message_id ??= cardId ?? null;
-        audit.reply ??= `card of execution ${record.id}`;
-        // The card could not go up: fall back to the plain ack.
-        if (!cardId)
-          await reply(this.ackText(alias, action, record) ?? `Started ${action.ref} (${record.id}).`);
-      } finally {
-        setTimeout(() => this.acks.delete(record.id), 60_000).unref();
-      }
+      audit.ack_message_id ??= cardId ?? null;
+      audit.reply ??= `card of execution ${record.id}`;
+      // The card could not go up: fall back to the plain ack.
+      if (!cardId)
+        await reply(this.ackText(alias, action, record) ?? `Started ${action.ref} (${record.id}).`);
     }
     this.services.logger.info(
       {
@@ -448,6 +466,240 @@ export class ChatPipeline {
       },
       'chat command executed',
     );
+  }
+
+  /** Posts the live card of `record` (its result waits for it, so the thread reads in order). */
+  private async openCard(record: ExecutionRecord, target: CardTarget): Promise<string | undefined> {
+    const opening = this.live.open(record.id, record.status, target);
+    this.acks.set(record.id, opening);
+    try {
+      return await opening;
+    } finally {
+      setTimeout(() => this.acks.delete(record.id), 60_000).unref();
+    }
+  }
+
+  /**
+   * The usage reply with a "Fill in…" button (private to the asker) when the adapter draws forms;
+   * false when it does not (the caller replies with plain text).
+   */
+  private async offerForm(
+    adapter: ChatAdapter,
+    message: IncomingMessage,
+    alias: AliasLike,
+    text: string,
+  ): Promise<boolean> {
+    if (!adapter.forms || !adapter.onForm || !adapter.capabilities.buttons) return false;
+    const where = replyTarget(message);
+    const context: FormContext = {
+      a: alias.action_ref,
+      l: aliasRef(alias),
+      c: where.channel,
+      t: where.thread,
+    };
+    await adapter.ask({
+      ...where,
+      question: text,
+      choices: [{ label: 'Fill in…', value: 'open', style: 'primary' }],
+      payload: `${FORM_PAYLOAD_PREFIX}${encodeFormContext(context)}`,
+      whisperTo: message.user.id,
+    });
+    return true;
+  }
+
+  /**
+   * The form someone asked for: from a "Fill in…" press (its payload), `run ACTION` (a slash
+   * command with no arguments) or a command's text (a Slack message shortcut). Refusals and
+   * forms too big for the provider come back as a private reply.
+   */
+  async openForm(adapter: ChatAdapter, request: FormRequest): Promise<FormReply> {
+    let context: FormContext | null = null;
+    let values: Record<string, string> = {};
+    if (request.payload?.startsWith(FORM_PAYLOAD_PREFIX))
+      context = decodeFormContext(request.payload.slice(FORM_PAYLOAD_PREFIX.length));
+    else if (request.command !== undefined) {
+      const command = request.command.trim().replace(new RegExp(`^${escapeRegex(this.config.prefix)}`), '');
+      const where = { c: request.channel, ...(request.thread ? { t: request.thread } : {}) };
+      const named = /^run\s+(\S+)\s*$/i.exec(command);
+      const match = named ? null : matchAlias(this.aliases, command);
+      if (named) context = { a: named[1], ...where };
+      else if (match?.kind === 'match') {
+        context = { a: match.alias.action_ref, l: aliasRef(match.alias), ...where };
+        const params = match.matchMultiple ? (match.parameters as AliasParameters[])[0] : match.parameters;
+        values = stripNulls((params ?? {}) as AliasParameters);
+      } else {
+        const partial = partialMatches(this.aliases, command);
+        if (partial.length)
+          context = { a: partial[0].alias.action_ref, l: aliasRef(partial[0].alias), ...where };
+      }
+      if (!context)
+        return {
+          text: `I don't know a command or action in "${command.slice(0, 100)}". Say ${this.config.prefix}help for the list.`,
+        };
+    }
+    if (!context) return { text: 'That form has expired; run the command again.' };
+    const found = await this.formAction(adapter, request.user, context, request.workspace);
+    if ('text' in found) return found;
+    const form = buildForm(found.action, context, values);
+    if (form.fields.length > request.maxFields)
+      return {
+        text:
+          `${found.action.ref} has ${form.fields.length} parameters, more than a form here holds (${request.maxFields}). ` +
+          `Fill them in on the web UI: ${webRunFormUrl(this.services.apiUrl, found.action.ref)}`,
+      };
+    return { form };
+  }
+
+  /** The action a form runs, if it exists, is enabled and the person may run it. */
+  private async formAction(
+    adapter: ChatAdapter,
+    user: ChatUser,
+    context: FormContext,
+    workspace = '',
+  ): Promise<{ action: ActionRecord; identity: SquallIdentity } | { text: string }> {
+    const action = await this.services.store.actions.findOne({ ref: context.a });
+    if (!action) return { text: `There is no action ${context.a.slice(0, 200)}.` };
+    if (action.enabled === false)
+      return { text: `Action ${action.ref} is disabled. Ask an admin to enable it.` };
+    const identity = await resolveIdentity(this.services, adapter.name, user, this.rolesOf, workspace);
+    const refusal = this.refusalToRun(identity, action);
+    return refusal ? { text: refusal } : { action, identity };
+  }
+
+  /** Why `identity` may not run `action` (RBAC action_execute), or null when it may. */
+  private refusalToRun(identity: SquallIdentity, action: ActionRecord): string | null {
+    try {
+      this.services.rbac?.assertCan({ name: identity.name, roles: identity.roles }, 'action_execute', {
+        uid: action.uid ?? `action:${action.pack}:${action.name}`,
+        pack: action.pack,
+      });
+      return null;
+    } catch (err) {
+      if (!(err instanceof SquallError) || err.status !== 403) throw err;
+      return refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref, this.config.prefix);
+    }
+  }
+
+  /**
+   * A filled-in form: validated with the executions' parameter validation (errors go back to the
+   * form, per field), then run as the person's Squall user with the normal live card in the
+   * conversation the form came from. Audited as a chat command.
+   */
+  async submitForm(adapter: ChatAdapter, submission: FormSubmission): Promise<FormOutcome> {
+    const context = decodeFormContext(submission.context);
+    const where = context ? { channel: context.c, thread: context.t ?? '' } : null;
+    const whisper = (text: string) =>
+      where
+        ? this.deliverer.send({
+            target: {
+              kind: 'chat',
+              adapter: adapter.name,
+              channel: where.channel,
+              ...(where.thread ? { thread: where.thread } : {}),
+              whisperTo: submission.user.id,
+            },
+            text,
+            what: `form reply to ${adapter.name}:${submission.user.id}`,
+          })
+        : undefined;
+    if (!context || !where) return { errors: {} };
+    const found = await this.formAction(adapter, submission.user, context, submission.workspace);
+    if ('text' in found) {
+      await whisper(found.text);
+      return {};
+    }
+    const { action, identity } = found;
+    const checked = validateForm(action, submission.values, {
+      cast: castParameter,
+      validate: validateParameters,
+    });
+    if ('errors' in checked)
+      return { errors: checked.errors, retry: buildForm(action, context, submission.values) };
+    const chat: ChatOrigin = {
+      adapter: adapter.name,
+      channel: where.channel,
+      thread: where.thread,
+      user: { id: submission.user.id, name: submission.user.name },
+      message: where.thread,
+      card: true,
+    };
+    const context_ = {
+      source_channel: where.channel,
+      api_user: submission.user.name,
+      user: identity.name,
+      chat,
+      ...(context.l ? { action_alias_ref: context.l } : {}),
+    };
+    const audit: ChatCommandAudit = {
+      id: newId(),
+      kind: 'chat.command',
+      timestamp: new Date().toISOString(),
+      actor: identity.name,
+      adapter: adapter.name,
+      channel: where.channel,
+      thread: where.thread || null,
+      user: chat.user,
+      text: `form ${action.ref}`,
+      alias: context.l ?? null,
+      execution_id: null,
+      execution_ids: [],
+      outcome: 'error',
+      reply: null,
+      ack_message_id: null,
+    };
+    const write = () => {
+      void this.services.store.audit
+        .insert(audit as never)
+        .catch((err: unknown) =>
+          this.services.logger.error({ err, audit }, 'could not write the audit record of a chat form'),
+        );
+      this.services.bus.publish('squall.chatops.command', audit);
+    };
+    let record: ExecutionRecord;
+    try {
+      record = await this.executions().request({
+        action: action.ref,
+        parameters: checked.parameters,
+        context: context_,
+        user: identity.name,
+        notify: {
+          'on-complete': {
+            routes: ['chat'],
+            data: { user: submission.user.name, source_channel: where.channel, source_context: chat },
+          },
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof SquallError)) throw err;
+      audit.outcome = 'bad_parameters';
+      audit.reply = err.message;
+      write();
+      // The schema passed but the run's own checks did not (a rendered default, a policy): say it in the form.
+      const field = String(err.context.parameter ?? Object.keys(submission.values)[0] ?? '');
+      return { errors: { [field]: err.message }, retry: buildForm(action, context, submission.values) };
+    }
+    audit.outcome = 'executed';
+    audit.execution_id = record.id;
+    audit.execution_ids.push(record.id);
+    // The provider waits for the answer to the form (Slack: 3 s): the card goes up after it.
+    void this.openCard(record, {
+      adapter,
+      channel: where.channel,
+      thread: where.thread,
+      action: action.ref,
+      requester: chat.user,
+      ...(where.thread ? { command: { channel: where.channel, messageId: where.thread } } : {}),
+    })
+      .then(async (cardId) => {
+        audit.ack_message_id = cardId ?? null;
+        audit.reply = `card of execution ${record.id}`;
+        if (!cardId) await whisper(`Started ${action.ref} (${record.id}).`);
+      })
+      .catch((err: unknown) =>
+        this.services.logger.error({ err, execution: record.id }, 'could not post the card of a form run'),
+      )
+      .finally(write);
+    return {};
   }
 
   /** How to say an alias: its formats as people read them. */

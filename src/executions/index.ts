@@ -7,3 +7,4 @@ export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps } from './service.js';
 export { liveExecutions } from './live.js';
+export { castParameter, validateParameters, type ParameterIssue } from './parameters.js';

@@ -311,6 +311,12 @@ for (const target of STORE_TARGETS) {
           '!echo after reconnect',
           expect.stringContaining('said after reconnect'),
         ]);
+        // The audit is written after the card's final state: wait for it, then count.
+        await waitFor(
+          () =>
+            squall.svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo after reconnect' }),
+          'the audit of the command',
+        );
         const audits = await squall.svc.services.store.audit.find({
           kind: 'chat.command',
           text: 'echo after reconnect',

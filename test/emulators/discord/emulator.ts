@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ChatRecordings, Recorder } from '../shared/recorder.js';
+import { modalOf, modalProblem, submitData, type DiscordModal } from './modals.js';
 import {
   readBody,
   sendEmpty,
@@ -126,19 +127,21 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     op: 'add' | 'remove';
   }>('Discord reaction');
   readonly interactionResponses = new Recorder<DiscordInteractionResponse>('Discord interaction callback');
+  /** Modals the bot opened (interaction response type 9), with whether they are still open. */
+  readonly modals = new Recorder<DiscordModal>('Discord modal');
   readonly gateway = new Recorder<DiscordGatewayEvent>('Discord gateway event');
   /** Errors inside the emulator itself (answered as HTTP 500): a test should expect none. */
   readonly errors: Error[] = [];
 
   private readonly users = new Map<string, DiscordUser>();
+  /** Ephemeral messages by id (a button on one can still be pressed). */
+  private readonly ephemeralMessages = new Map<string, DiscordMessage>();
   private readonly channels = new Map<string, DiscordChannel>();
   private readonly messages = new Map<string, DiscordMessage>();
   /** Nonces of created messages by `<author>:<nonce>`, for `enforce_nonce`. */
   private readonly nonces = new Map<string, { id: string; at: number }>();
   /** How long a nonce is enforced: Discord says "the past few minutes". */
   nonceWindowMs = 5 * 60_000;
-  /** Ephemeral messages (interaction replies and follow-ups with flag 64), by id. */
-  private readonly ephemeralMessages = new Map<string, DiscordMessage>();
   private readonly files = new Map<string, Buffer>();
   private readonly interactions = new Map<string, Interaction>();
   private readonly commands = new Map<string, DiscordCommand>();
@@ -417,6 +420,29 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
   }
 
+  /**
+   * A person fills in an open modal and submits it: `values` by input custom_id; inputs not
+   * named keep what they showed. Resolves with the bot's callback to the submit.
+   */
+  submitModal(input: {
+    modal: DiscordModal;
+    values?: Record<string, string>;
+    user?: string;
+  }): Promise<DiscordInteractionResponse> {
+    const modal = input.modal;
+    if (!modal.open) throw new Error(`submitModal: modal ${modal.custom_id} is closed`);
+    const user = this.requireUser(input.user ?? modal.user);
+    if (user.id !== modal.user)
+      throw new Error(`submitModal: modal ${modal.custom_id} is open for ${modal.user}`);
+    const data = submitData(modal, input.values ?? {});
+    // Submitting closes a Discord modal, whatever the bot answers.
+    modal.open = false;
+    const message = modal.message_id
+      ? (this.messages.get(modal.message_id) ?? this.ephemeralMessages.get(modal.message_id))
+      : undefined;
+    return this.interact(user, this.requireChannel(modal.channel_id), 5, data, message);
+  }
+
   // ---------------------------------------------------------------- gateway
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -689,7 +715,24 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
       if (!interaction.message_id)
         throw new DiscordApiError(400, 'Interaction has no message to update', 50035);
       resource = this.edit(interaction.message_id, data ?? {}, req.files, 'interaction_update');
-    } else if (![6, 9].includes(type)) {
+    } else if (type === 9) {
+      // A modal answers a command or a component, never another modal's submit.
+      if (interaction.type !== 2 && interaction.type !== 3)
+        throw new DiscordApiError(400, 'Interaction response type 9 is not valid here', 50035);
+      const problem = modalProblem(data);
+      if (problem) throw new DiscordApiError(400, `Invalid Form Body (${problem})`, 50035);
+      this.modals.push(
+        modalOf(data!, {
+          interaction_id: id,
+          user: interaction.user.id,
+          channel_id: interaction.channel_id,
+          ...(interaction.message_id ? { message_id: interaction.message_id } : {}),
+        }),
+      );
+    } else if (type === 6 && interaction.type === 5 && !interaction.message_id) {
+      // A deferred update needs a message: only a modal opened from a component has one.
+      throw new DiscordApiError(400, 'Interaction response type 6 needs a message', 50035);
+    } else if (type !== 6) {
       throw new DiscordApiError(400, `Invalid interaction response type ${type}`, 50035);
     }
     this.interactionResponses.push(response);

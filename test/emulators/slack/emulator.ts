@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ChatRecordings, Recorder } from '../shared/recorder.js';
+import { SlackViewError, SlackViews } from './views.js';
 import {
   readBody,
   readRaw,
@@ -89,7 +90,7 @@ interface ResponseUrlContext {
 type Params = Record<string, unknown>;
 type Handler = (params: Params, token: string | undefined) => Record<string, unknown>;
 
-const JSON_PARAMS = ['blocks', 'attachments', 'files', 'metadata'];
+const JSON_PARAMS = ['blocks', 'attachments', 'files', 'metadata', 'view'];
 
 /**
  * A Slack workspace on 127.0.0.1 that the unmodified @slack/bolt talks to: Web API, Socket Mode
@@ -124,6 +125,8 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
   );
   readonly uploads = new Recorder<SlackUpload>('Slack completed file upload');
   readonly responses = new Recorder<SlackResponseUrlPost>('Slack response_url POST');
+  /** Modals the bot opened (views.open), as they read now. */
+  readonly views = new SlackViews({ team: 'T0SQUALL', app: 'A0SQUALL', bot: 'B0BOT' });
   /** Failures of deliveries nobody awaited (bot-message echoes): inspect them, they are not thrown. */
   readonly deliveryErrors: Error[] = [];
 
@@ -432,7 +435,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       api_app_id: this.appId,
       is_enterprise_install: 'false',
       response_url: this.newResponseUrl({ channel: channel.id, user: user.id }),
-      trigger_id: this.nextId('trigger'),
+      trigger_id: this.views.issued(this.nextId('trigger'), user.id),
     };
     return this.sendEnvelope('slash_commands', payload, options);
   }
@@ -475,13 +478,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       );
     if (button.element.confirm && input.confirm === false)
       return Promise.resolve({ status: 0, payload: 'the person backed out of the confirm dialog' });
-    const payload = {
-      type: 'block_actions',
-      team: { id: this.teamId, domain: this.teamDomain },
-      user: { id: user.id, username: user.name, name: user.name, team_id: this.teamId },
-      api_app_id: this.appId,
-      token: 'emulator-verification-token',
-      trigger_id: this.nextId('trigger'),
+    const payload = this.blockActions(user, channel, button, input.action_id, {
       container: {
         type: 'message',
         message_ts: message.ts,
@@ -489,7 +486,6 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         is_ephemeral: false,
         ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
       },
-      channel: { id: channel.id, name: channel.name },
       message: structuredClone(message),
       response_url: this.newResponseUrl({
         channel: channel.id,
@@ -497,11 +493,68 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         message_ts: message.ts,
         thread_ts: message.thread_ts,
       }),
+    });
+    return this.sendEnvelope('interactive', payload, options);
+  }
+
+  /**
+   * A person clicks a button on an ephemeral message the bot whispered to them. Slack sends no
+   * `message` for an ephemeral one: the container says `is_ephemeral: true`.
+   */
+  clickEphemeralButton(
+    input: { ephemeral: SlackEphemeral; action_id: string; value?: string },
+    options: SlackDeliveryOptions = {},
+  ): Promise<SlackAck> {
+    const e = input.ephemeral;
+    const user = this.requireUser(e.user);
+    const channel = this.resolveChannel(e.channel);
+    const button = findButton(e.blocks ?? [], input.action_id, input.value);
+    if (!button) throw new Error(`clickEphemeralButton: no button '${input.action_id}' on ${e.message_ts}`);
+    const payload = this.blockActions(user, channel, button, input.action_id, {
+      container: {
+        type: 'message',
+        message_ts: e.message_ts,
+        channel_id: channel.id,
+        is_ephemeral: true,
+        ...(e.thread_ts ? { thread_ts: e.thread_ts } : {}),
+      },
+      response_url: this.newResponseUrl({ channel: channel.id, user: user.id, thread_ts: e.thread_ts }),
+    });
+    return this.sendEnvelope('interactive', payload, options);
+  }
+
+  /** The fields every interaction payload starts with; its trigger_id may open one modal. */
+  private interactionHead(type: string, user: SlackUser): Record<string, unknown> {
+    return {
+      type,
+      team: { id: this.teamId, domain: this.teamDomain },
+      user: { id: user.id, username: user.name, name: user.name, team_id: this.teamId },
+      api_app_id: this.appId,
+      token: 'emulator-verification-token',
+      trigger_id: this.views.issued(this.nextId('trigger'), user.id),
+      is_enterprise_install: false,
+    };
+  }
+
+  /** A block_actions payload for a press of `button` (where it sits: `where`). */
+  private blockActions(
+    user: SlackUser,
+    channel: SlackChannel,
+    button: { block_id?: string; element: ButtonElement },
+    actionId: string,
+    where: { container: Record<string, unknown>; message?: unknown; response_url: string },
+  ): Record<string, unknown> {
+    return {
+      ...this.interactionHead('block_actions', user),
+      container: where.container,
+      channel: { id: channel.id, name: channel.name },
+      ...(where.message ? { message: where.message } : {}),
+      response_url: where.response_url,
       state: { values: {} },
       actions: [
         {
           type: 'button',
-          action_id: input.action_id,
+          action_id: actionId,
           block_id: button.block_id,
           text: button.element.text,
           ...(button.element.value !== undefined ? { value: button.element.value } : {}),
@@ -509,9 +562,63 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
           action_ts: this.nextTs(),
         },
       ],
-      is_enterprise_install: false,
     };
-    return this.sendEnvelope('interactive', payload, options);
+  }
+
+  /** A person runs a message shortcut (the "…" menu of a message). */
+  messageShortcut(
+    input: { callback_id: string; message_ts: string; channel?: string; user?: string },
+    options: SlackDeliveryOptions = {},
+  ): Promise<SlackAck> {
+    const user = this.requireUser(input.user ?? this.defaultUser);
+    const message = this.locateMessage(input.message_ts, input.channel);
+    const channel = this.resolveChannel(message.channel);
+    return this.sendEnvelope(
+      'interactive',
+      {
+        ...this.interactionHead('message_action', user),
+        callback_id: input.callback_id,
+        channel: { id: channel.id, name: channel.name },
+        message: withoutChannel(structuredClone(message)),
+        message_ts: message.ts,
+        response_url: this.newResponseUrl({ channel: channel.id, user: user.id, message_ts: message.ts }),
+        action_ts: this.nextTs(),
+      },
+      options,
+    );
+  }
+
+  /**
+   * A person fills in an open modal and presses Submit: `values` by block_id (a select by option
+   * value); inputs not named keep what the view shows. The bot's ack is applied to the view
+   * (errors shown, replaced, or closed). Slack's client does not submit with a required input
+   * empty, so that throws here.
+   */
+  async submitView(
+    input: { view_id: string; values?: Record<string, string>; user?: string },
+    options: SlackDeliveryOptions = {},
+  ): Promise<SlackAck> {
+    const view = this.views.all.get(input.view_id);
+    if (!view || !view.open) throw new Error(`submitView: view ${input.view_id} is not open`);
+    const user = this.requireUser(input.user ?? view.user);
+    if (user.id !== view.user)
+      throw new Error(`submitView: view ${view.id} is open for ${view.user}, not ${user.id}`);
+    const state = this.views.stateOf(view, input.values ?? {});
+    const missing = this.views.missingRequired(view, state);
+    if (missing.length) throw new Error(`submitView: required inputs empty: ${missing.join(', ')}`);
+    view.state = state;
+    const ack = await this.sendEnvelope(
+      'interactive',
+      {
+        ...this.interactionHead('view_submission', user),
+        view: SlackViews.shown(view),
+        response_urls: [],
+        enterprise: null,
+      },
+      options,
+    );
+    this.views.applyAck(view, ack.payload);
+    return ack;
   }
 
   /**
@@ -777,6 +884,8 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
         });
         return { message_ts };
       },
+      'views.open': (p) => ({ view: SlackViews.shown(viewCall(() => this.views.open(p))) }),
+      'views.update': (p) => ({ view: SlackViews.shown(viewCall(() => this.views.update(p))) }),
       'chat.getPermalink': (p) => {
         const channel = channelFor(p);
         const ts = need(p, 'message_ts');
@@ -1246,6 +1355,16 @@ interface ButtonElement {
   text?: unknown;
   style?: string;
   confirm?: unknown;
+}
+
+/** A views.* failure as the Web API reports it. */
+function viewCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SlackViewError) throw new SlackApiError(err.error.split(':')[0]);
+    throw err;
+  }
 }
 
 function findButton(

@@ -1,2 +1,3 @@
 export { SlackEmulator, type SlackEmulatorOptions } from './emulator.js';
 export type * from './types.js';
+export type { SlackView } from './views.js';
