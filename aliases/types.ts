@@ -22,6 +22,8 @@ export interface AliasLike {
   result?: { enabled?: boolean; format?: string; extra?: Record<string, unknown> };
   extra?: Record<string, unknown>;
   immutable_parameters?: Record<string, unknown>;
+  /** Squall extension: the chat channels it answers in ("C0OPS" or "slack:C0OPS"); absent: all. */
+  channels?: string[];
 }
 
 /** A format entry expanded into its help text and the patterns that match chat input. */

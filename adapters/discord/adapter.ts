@@ -209,6 +209,7 @@ export class DiscordAdapter implements ChatAdapter {
         isDirect: ch.type === ChannelType.DM,
         mentionsBot,
         ...(m.author.bot ? { fromBot: true } : {}),
+        workspace: m.guildId ?? this.options.guildId ?? '',
       });
     } catch (err) {
       this.log.error({ err: errorText(err), channel: m.channelId }, 'discord message handling failed');
@@ -234,6 +235,7 @@ export class DiscordAdapter implements ChatAdapter {
           messageId: root.id,
           isDirect: !i.guildId,
           mentionsBot: true,
+          workspace: i.guildId ?? this.options.guildId ?? '',
         });
         return;
       }

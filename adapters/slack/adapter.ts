@@ -124,6 +124,7 @@ type SlackMessageEvent = {
   text?: string;
   ts: string;
   thread_ts?: string;
+  team?: string;
 };
 
 /**
@@ -144,6 +145,8 @@ export class SlackAdapter implements ChatAdapter {
   private app: App | undefined;
   private server: Server | undefined;
   private botUserId = '';
+  /** The workspace (team) the bot is installed in, for messages whose event names none. */
+  private teamId = '';
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly buttonHandlers: ButtonHandler[] = [];
   private readonly users = new Map<string, ChatUser>();
@@ -212,6 +215,7 @@ export class SlackAdapter implements ChatAdapter {
       await app.init();
       const auth = await app.client.auth.test();
       this.botUserId = String(auth.user_id ?? '');
+      this.teamId = String(auth.team_id ?? '');
       if (o.mode === 'http') this.server = (await app.start(o.port ?? 3000)) as Server;
       else await app.start();
     } catch (err) {
@@ -259,6 +263,7 @@ export class SlackAdapter implements ChatAdapter {
           messageId: String(root.ts),
           isDirect: cmd.channel_name === 'directmessage' || cmd.channel_id.startsWith('D'),
           mentionsBot: true,
+          workspace: cmd.team_id || this.teamId,
         });
       } catch (err) {
         this.log.error({ err: errorText(err), channel: cmd.channel_id }, 'slack slash command failed');
@@ -313,6 +318,7 @@ export class SlackAdapter implements ChatAdapter {
       isDirect: event.channel_type === 'im',
       mentionsBot,
       ...(fromBot ? { fromBot: true } : {}),
+      workspace: event.team ?? this.teamId,
     });
   }
 

@@ -34,6 +34,11 @@ export interface IncomingMessage {
   mentionsBot: boolean;
   /** Posted by a bot (including this one): never answered. */
   fromBot?: boolean;
+  /**
+   * The provider's workspace the message came from (Slack team id, Discord guild id): with the
+   * adapter and the user id it names the chat identity a `!link` binds. Absent: none ('').
+   */
+  workspace?: string;
 }
 
 export interface OutgoingMessage {

@@ -12,6 +12,7 @@ import { inquiryDriverAt, type RespondOutcome } from '../inquiries/index.js';
 import type { Services } from '../service/index.js';
 import type { ChatUser } from './adapter.js';
 import { refusalText, type SquallIdentity } from './identity.js';
+import { ChatLinks } from './links.js';
 
 /**
  * The built-in chat commands (aliases in packs/chatops/aliases with `extra.squall.builtin`).
@@ -27,12 +28,17 @@ export interface BuiltinContext {
   prefix: string;
   aliases: AliasLike[];
   /** Where the command was said (answers to inquiries are audited with it). */
-  chat?: { adapter: string; channel: string; thread?: string };
+  chat?: { adapter: string; channel: string; thread?: string; workspace?: string };
 }
 
 export interface BuiltinAnswer {
   text: string;
   outcome: 'builtin' | 'forbidden' | 'bad_parameters' | 'error';
+  /**
+   * The text holds a secret (the `!link` token): only the asker sees it, it is posted once (no
+   * retry job keeps it) and the audit records `audit` instead.
+   */
+  secret?: { audit: string };
 }
 
 const HELP_PAGE_SIZE = 20;
@@ -285,7 +291,38 @@ const HANDLERS: Record<string, (ctx: BuiltinContext, p: Record<string, string>) 
   },
 };
 
-export const BUILTIN_NAMES = ['help', ...Object.keys(HANDLERS)];
+export const BUILTIN_NAMES = ['help', 'link', ...Object.keys(HANDLERS)];
+
+/** `link`: a one-time web UI link that binds this chat identity to the Squall user who opens it. */
+async function linkReply(ctx: BuiltinContext): Promise<BuiltinAnswer> {
+  if (!ctx.chat)
+    return {
+      text: `Sorry ${ctx.chatUser.name}, linking works only from a chat conversation.`,
+      outcome: 'error',
+    };
+  if (ctx.chatUser.squallUser)
+    return {
+      text: `You are already signed in as ${ctx.chatUser.squallUser} here; there is nothing to link.`,
+      outcome: 'builtin',
+    };
+  const { token, expires_at } = await new ChatLinks(ctx.services).request({
+    platform: ctx.chat.adapter,
+    workspace: ctx.chat.workspace ?? '',
+    chat_user: { id: ctx.chatUser.id, name: ctx.chatUser.name },
+  });
+  const url = `${ctx.services.apiUrl.replace(/\/+$/, '')}/#/chat-link/${token}`;
+  const minutes = Math.round((Date.parse(expires_at) - Date.now()) / 60_000);
+  const now = ctx.identity.linked
+    ? ` You are linked to ${ctx.identity.name} now; confirming replaces that.`
+    : '';
+  return {
+    text:
+      `Open this link to connect your ${ctx.chat.adapter} account to your Squall account: ${url}\n` +
+      `Log in there (as yourself) and confirm. It works once, for ${minutes} min; don't share it.${now}`,
+    outcome: 'builtin',
+    secret: { audit: 'a one-time link to the web UI (not recorded)' },
+  };
+}
 
 /** Runs one built-in command; errors become the answer (refusals are outcome `forbidden`). */
 export async function runBuiltin(
@@ -295,6 +332,7 @@ export async function runBuiltin(
 ): Promise<BuiltinAnswer> {
   const who = ctx.chatUser.name;
   if (name === 'help') return { text: helpReply(ctx, params.filter ?? ''), outcome: 'builtin' };
+  if (name === 'link') return linkReply(ctx);
   const handler = HANDLERS[name];
   if (!handler) {
     return {
@@ -309,7 +347,7 @@ export async function runBuiltin(
       // The API's refusal names the permission in st2's words: `… required permission "pack_list" …`.
       const permission = /permission "([a-z_]+)"/.exec(err.message)?.[1];
       return {
-        text: refusalText(ctx.identity, 'do that', permission),
+        text: refusalText(ctx.identity, 'do that', permission, undefined, ctx.prefix),
         outcome: 'forbidden',
       };
     }

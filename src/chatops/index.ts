@@ -1,5 +1,5 @@
 import { getAuthService } from '../auth/index.js';
-import { authorize } from '../api/index.js';
+import { authorize, requestUser } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import type { ExecutionService } from '../executions/index.js';
 import { hasRole, type Subsystem, type Services } from '../service/index.js';
@@ -10,6 +10,7 @@ import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
+import { chatLinkRoutes } from './link-routes.js';
 
 export * from './adapter.js';
 export { SquallError } from '../errors.js';
@@ -19,6 +20,7 @@ export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './noti
 export { LiveAcks } from './live.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
+export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
 export {
   ChatConnections,
@@ -77,6 +79,7 @@ export function chatopsSubsystem(
     notifier: () => need(notifier),
     routes: (router, services) => {
       chatopsRoutes(() => need(pipeline), executions)(router, services);
+      chatLinkRoutes(router, services, requestUser);
       router.add({
         method: 'get',
         path: '/api/v1/chatops/adapters',

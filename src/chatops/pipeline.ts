@@ -37,6 +37,7 @@ export type CommandOutcome =
   | 'forbidden'
   | 'action_disabled'
   | 'too_long'
+  | 'wrong_channel'
   | 'error';
 
 export interface ChatCommandAudit {
@@ -186,7 +187,13 @@ export class ChatPipeline {
         );
         return;
       }
-      const identity = await resolveIdentity(this.services, adapter.name, message.user, this.rolesOf);
+      const identity = await resolveIdentity(
+        this.services,
+        adapter.name,
+        message.user,
+        this.rolesOf,
+        message.workspace ?? '',
+      );
       audit.actor = identity.name;
       await this.dispatch(adapter, message, command, identity, audit, reply);
     } catch (err) {
@@ -214,25 +221,37 @@ export class ChatPipeline {
     audit: ChatCommandAudit,
     reply: Reply,
   ): Promise<void> {
+    // Aliases limited to other channels (`channels`, a Squall extension) neither match nor show in help here.
+    const aliases = this.aliases.filter((a) => answersIn(a, adapter.name, message.channel));
     const ctx: BuiltinContext = {
       services: this.services,
       executions: this.executions,
       identity,
       chatUser: message.user,
       prefix: this.config.prefix,
-      aliases: this.aliases,
-      chat: { adapter: adapter.name, ...replyTarget(message) },
+      aliases,
+      chat: { adapter: adapter.name, ...replyTarget(message), workspace: message.workspace ?? '' },
     };
-    const helpAlias = this.aliases.find((a) => extraBuiltin(a) === 'help');
+    const helpAlias = aliases.find((a) => extraBuiltin(a) === 'help');
     if (helpAlias && /^help(\s|$)/i.test(command)) {
       audit.alias = aliasRef(helpAlias);
       audit.outcome = 'builtin';
       await reply(helpReply(ctx, command.replace(/^help\s*/i, '')));
       return;
     }
-    const match = matchAlias(this.aliases, command);
+    const match = matchAlias(aliases, command);
     if (match.kind === 'none') {
-      const partial = partialMatches(this.aliases, command);
+      const elsewhere = aliases.length < this.aliases.length ? matchAlias(this.aliases, command) : match;
+      if (elsewhere.kind === 'match') {
+        audit.outcome = 'wrong_channel';
+        audit.alias = aliasRef(elsewhere.alias);
+        await reply(
+          `"${command.slice(0, 100)}" can't be used here; it answers only in ${(elsewhere.alias.channels ?? []).join(', ')}. Say it there.`,
+          true,
+        );
+        return;
+      }
+      const partial = partialMatches(aliases, command);
       if (partial.length > 0) {
         // It names a command but leaves out parameters: show how to say it.
         audit.outcome = 'bad_parameters';
@@ -274,6 +293,12 @@ export class ChatPipeline {
       const params = match.matchMultiple ? (match.parameters[0] ?? {}) : match.parameters;
       const answer = await runBuiltin(ctx, builtin, stripNulls(params));
       audit.outcome = answer.outcome;
+      if (answer.secret) {
+        // Straight to the asker, once: a retry job would keep the secret in the job store.
+        audit.reply = answer.secret.audit;
+        await adapter.post({ ...replyTarget(message), text: answer.text, whisperTo: message.user.id });
+        return;
+      }
       await reply(answer.text, answer.outcome !== 'builtin');
       return;
     }
@@ -315,7 +340,10 @@ export class ChatPipeline {
     } catch (err) {
       if (!(err instanceof SquallError) || err.status !== 403) throw err;
       audit.outcome = 'forbidden';
-      await reply(refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref), true);
+      await reply(
+        refusalText(identity, `run ${action.ref}`, 'action_execute', action.ref, this.config.prefix),
+        true,
+      );
       return;
     }
     const where = replyTarget(message);
@@ -574,6 +602,11 @@ type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | unde
 
 function isFailed(status: string): boolean {
   return (FAILED_STATUSES as readonly string[]).includes(status);
+}
+
+/** Whether an alias answers in this channel: no `channels` list, or one naming it (bare or `<adapter>:`). */
+function answersIn(alias: AliasLike, adapter: string, channel: string): boolean {
+  return !alias.channels || alias.channels.some((c) => c === channel || c === `${adapter}:${channel}`);
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

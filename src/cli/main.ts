@@ -14,6 +14,7 @@ import {
   registerWorkflow,
   registerAlias,
   registerChat,
+  registerChatops,
   registerRun,
   registerExecution,
   registerAction,
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerWorkflow(program);
   registerAlias(program);
   registerChat(program);
+  registerChatops(program);
   registerRun(program);
   registerExecution(program);
   registerAction(program);

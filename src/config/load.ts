@@ -50,6 +50,7 @@ export interface SquallConfig {
     bot_name: string;
     max_command_length: number;
     card_edit_interval_ms: number;
+    link_ttl_ms: number;
     default_user: string;
     default_roles: string[];
     users: Record<string, string>;

@@ -277,6 +277,13 @@ export const configSchema = {
           default: {},
           description: 'Chat identities to Squall users: {"slack:U123": "alice", "shell:bob": "bob"}.',
         },
+        link_ttl_ms: {
+          type: 'integer',
+          minimum: 10000,
+          default: 900000,
+          description:
+            'How long the one-time web link sent by `!link` stays valid (a chat user binds their identity to their Squall account with it).',
+        },
         routes: {
           type: 'object',
           default: {},

@@ -796,6 +796,7 @@ async function readAliases(draft: PackDraft, scan: PackScan): Promise<void> {
       ...(data.result !== undefined ? { result: data.result as AliasRecord['result'] } : {}),
       extra: (data.extra as Obj | undefined) ?? {},
       immutable_parameters: (data.immutable_parameters as Obj | undefined) ?? {},
+      ...(data.channels !== undefined ? { channels: data.channels as string[] } : {}),
     };
     draft.aliases.push(record);
     draft.scopes.set(record, scope);

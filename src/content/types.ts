@@ -74,6 +74,8 @@ export interface AliasRecord extends RecordBase {
   result?: { enabled?: boolean; format?: string; extra?: Record<string, unknown> };
   extra: Record<string, unknown>;
   immutable_parameters: Record<string, unknown>;
+  /** Squall extension: the channels it answers in ("C0OPS" or "slack:C0OPS"); absent: all. */
+  channels?: string[];
 }
 
 export interface PolicyRecord extends RecordBase {

@@ -105,6 +105,13 @@ export const COLLECTIONS = {
    * it, so finding it is one read by id. Indexed by start time for retention (nothing looks entries up by trace).
    */
   traceComponents: { name: 'trace_components', indexes: [{ fields: { start_timestamp: 1 } }] },
+  /** A chat identity bound to a Squall user (id = `<platform>:<workspace>:<chat user id>`). */
+  chatLinks: {
+    name: 'chat_links',
+    indexes: [{ fields: { user: 1 } }, { fields: { platform: 1, 'chat_user.id': 1 } }],
+  },
+  /** Pending `!link` requests (id = sha256 of the one-time token), until confirmed or expired. */
+  chatLinkRequests: { name: 'chat_link_requests', indexes: [{ fields: { expires_at: 1 } }] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
   testRecords: {

@@ -48,6 +48,8 @@ export interface Store {
   readonly liveExecutions: Collection<R.LiveExecutionRecord>;
   readonly traceComponents: Collection<R.TraceComponentRecord>;
   readonly pendingInstances: Collection<R.PendingInstanceRecord>;
+  readonly chatLinks: Collection<R.ChatLinkRecord>;
+  readonly chatLinkRequests: Collection<R.ChatLinkRequestRecord>;
   readonly workers: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;

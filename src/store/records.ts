@@ -177,6 +177,26 @@ export interface AuditRecord extends StoredRecord {
   [field: string]: Json;
 }
 
+/** Who a chat identity is: the adapter, its workspace (Slack team, Discord guild) and the user there. */
+export interface ChatIdentityFields {
+  platform: string;
+  /** Slack team id, Discord guild id; '' when the adapter has no workspaces (the terminal). */
+  workspace: string;
+  chat_user: { id: string; name: string };
+}
+
+/** A chat identity linked to a Squall user (`!link`); id = `<platform>:<workspace>:<chat user id>`. */
+export interface ChatLinkRecord extends StoredRecord, ChatIdentityFields {
+  user: string;
+  created_at: string;
+}
+
+/** A `!link` not yet confirmed; id = sha256 of its one-time token (the token itself is never stored). */
+export interface ChatLinkRequestRecord extends StoredRecord, ChatIdentityFields {
+  created_at: string;
+  expires_at: string;
+}
+
 export interface JobTestRecord extends StoredRecord {
   [field: string]: Json;
 }

@@ -11,6 +11,7 @@ export { registerRole } from './role.js';
 export { registerWorkflow } from './workflow.js';
 export { registerAlias } from './alias.js';
 export { registerChat } from './chat.js';
+export { registerChatops } from './chatops.js';
 export { registerRun } from './run.js';
 export { registerExecution } from './execution.js';
 export { registerAction } from './action.js';

@@ -68,6 +68,14 @@ export const aliasSchema = {
       additionalProperties: false,
     },
     extra: { type: 'object', description: 'Free-form data for the chat layer (e.g. security.twofactor).' },
+    channels: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, pattern: '^\\S+$' },
+      description:
+        'Squall extension (st2 aliases have no such field): the chat channels the alias answers in, each a channel id ("C0OPS") or "<adapter>:<channel id>" ("slack:C0OPS"); elsewhere it is refused. Absent: every channel.',
+    },
     immutable_parameters: {
       type: 'object',
       description: 'Parameters chat input cannot set (values may be Jinja).',

@@ -15,6 +15,8 @@ import {
   Inquiries,
   Datastore,
   ChatLog,
+  ChatLinkConfirm,
+  ChatLinks,
   Dashboard,
   Trace,
 } from './pages/index';
@@ -30,6 +32,7 @@ const NAV: [string, string][] = [
   ['inquiries', 'Inquiries'],
   ['datastore', 'Datastore'],
   ['chatlog', 'Chat log'],
+  ['chatlinks', 'Chat links'],
 ];
 
 type Theme = 'light' | 'dark';
@@ -78,6 +81,10 @@ function Page() {
       return <Datastore />;
     case 'chatlog':
       return <ChatLog />;
+    case 'chat-link':
+      return id ? <ChatLinkConfirm token={id} key={id} /> : <ChatLinks linked={false} />;
+    case 'chatlinks':
+      return <ChatLinks linked={route.query.get('linked') === '1'} />;
     case 'trace':
       return <Trace from={id} id={rest[0]} />;
     default:

@@ -2,26 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
-import { assertCan } from '../../../src/auth/index.js';
-import { chatopsSubsystem } from '../../../src/chatops/index.js';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import type { Subsystem } from '../../../src/service/index.js';
-import { startTestApi, type TestApi } from '../../support/api.js';
-import { testSecretsSubsystem } from '../../support/test-service.js';
+import type { TestApi } from '../../support/api.js';
+import { startChatApi } from '../../support/chat-api.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** RBAC where every subsystem finds it, as `squall start` wires it. */
-function rbacSubsystem(): Subsystem {
-  return {
-    name: 'rbac',
-    init(services) {
-      services.rbac = { assertCan: (user, permission, resource) => assertCan(user, permission, resource) };
-    },
-  };
-}
 
 type Said = Extract<ShellEvent, { type: 'message' }>;
 
@@ -37,15 +22,7 @@ describe('chat routes under RBAC', () => {
 
   beforeAll(async () => {
     shell = new ShellAdapter();
-    const executions = executionsSubsystem();
-    api = await startTestApi({
-      subsystems: [
-        testSecretsSubsystem(),
-        rbacSubsystem(),
-        contentSubsystem(),
-        executions,
-        chatopsSubsystem(() => executions.service(), { adapters: [shell] }),
-      ],
+    api = await startChatApi([shell], {
       overrides: {
         'packs.paths': [path.join(here, 'fixtures', 'packs')],
         // The setting that let an observer run actions through the terminal chat.

@@ -221,6 +221,32 @@ for (const target of STORE_TARGETS) {
         ]);
       });
 
+      it('keeps linked chat identities: one per identity, found by id or by platform and chat user', async () => {
+        const chat_user = { id: `U${newId()}`, name: 'alice' };
+        const id = `slack:T1:${chat_user.id}`;
+        const link = {
+          id,
+          platform: 'slack',
+          workspace: 'T1',
+          chat_user,
+          created_at: new Date().toISOString(),
+        };
+        await store.chatLinks.replace({ ...link, user: 'otto' });
+        // Linking again replaces the link: the identity acts as one Squall user at a time.
+        await store.chatLinks.replace({ ...link, user: 'olga' });
+        expect(await store.chatLinks.get(id)).toMatchObject({ user: 'olga', chat_user });
+        expect(
+          await store.chatLinks.findOne({ platform: 'slack', 'chat_user.id': chat_user.id }),
+        ).toMatchObject({
+          id,
+          user: 'olga',
+        });
+        expect(await store.chatLinks.find({ user: 'olga', 'chat_user.id': chat_user.id })).toHaveLength(1);
+        expect(await store.chatLinks.deleteOne({ id })).toBe(true);
+        expect(await store.chatLinks.deleteOne({ id })).toBe(false);
+        expect(await store.chatLinks.get(id)).toBeNull();
+      });
+
       it('persists across close and reopen', async () => {
         const { store: s1, location } = await target.open();
         const id = newId();

@@ -581,6 +581,26 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
+  it('alias channels (a Squall extension) must be a list of channel ids', async () => {
+    const ps = await problems({
+      'aliases/x.yaml': 'name: x\naction_ref: core.local\nformats:\n  - "x"\nchannels: C0OPS\n',
+      'aliases/y.yaml': 'name: y\naction_ref: core.local\nformats:\n  - "y"\nchannels:\n  - "ops room"\n',
+    });
+    expectProblem(ps, { code: 'WRONG_TYPE', file: 'aliases/x.yaml', field: 'channels', message: /array/ });
+    expectProblem(ps, {
+      code: 'BAD_VALUE',
+      file: 'aliases/y.yaml',
+      field: 'channels[0]',
+      message: /pattern/,
+    });
+    expect(
+      await problems({
+        'aliases/z.yaml':
+          'name: z\naction_ref: core.local\nformats:\n  - "z"\nchannels: [C0OPS, "slack:C0DEV"]\n',
+      }),
+    ).toEqual([]);
+  });
+
   it('alias with an empty formats list and a bad format object', async () => {
     const ps = await problems({
       'aliases/x.yaml': 'name: x\naction_ref: core.local\nformats: []\n',

@@ -9,5 +9,6 @@ export { Triggers } from './Triggers';
 export { Inquiries } from './Inquiries';
 export { Datastore } from './Datastore';
 export { ChatLog } from './ChatLog';
+export { ChatLinkConfirm, ChatLinks } from './ChatLinks';
 export { Trace } from './Trace';
 export { Dashboard } from './Dashboard';
