@@ -92,7 +92,10 @@ function actionDatastore(
   };
 }
 
-function executionDeps(services: Services, admit: ExecutionDeps['admit']): Partial<ExecutionDeps> {
+function executionDeps(
+  services: Services,
+  policies: Pick<ExecutionDeps, 'admit' | 'owedOnCompletion'>,
+): Partial<ExecutionDeps> {
   const kv = () => getKeyValueService(services);
   return {
     kvSnapshot: async (user) => (await kv().snapshot(user)) as never,
@@ -117,7 +120,8 @@ function executionDeps(services: Services, admit: ExecutionDeps['admit']): Parti
     revokeToken: services.config.auth.enable
       ? async (id) => void (await revokeExecutionToken(services, id))
       : undefined,
-    admit,
+    admit: policies.admit,
+    owedOnCompletion: policies.owedOnCompletion,
   };
 }
 
@@ -130,7 +134,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   const executionService = (): ExecutionService => executions.service();
   const policies = policiesSubsystem(executionService);
   const executions = executionsSubsystem(
-    (services) => executionDeps(services, policies.engine().admit),
+    (services) => executionDeps(services, policies.engine()),
     () => ({
       rerunFromTasks: (id, tasks, noReset, user) =>
         workflows.engine().rerunFromTasks(id, tasks, noReset, user),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   ActionRowBuilder,
@@ -12,6 +13,7 @@ import {
   Partials,
   MessageFlags,
   Routes,
+  type ButtonInteraction,
   type Interaction,
   type Message,
   type RepliableInteraction,
@@ -20,6 +22,7 @@ import {
 import {
   SquallError,
   type ButtonChoice,
+  type ButtonConfirm,
   type ButtonHandler,
   type CardReaction,
   type ChatAdapter,
@@ -35,6 +38,16 @@ import {
   type TextUpload,
 } from '../../src/chatops/index.js';
 import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
+
+/** A post's idempotency key as a Discord nonce (a string of at most 25 characters). */
+export function discordNonce(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
+/** Discord returns the earlier message for a nonce it saw from this bot in the last minutes. */
+function nonced(key: string | undefined): { nonce?: string; enforceNonce?: boolean } {
+  return key ? { nonce: discordNonce(key), enforceNonce: true } : {};
+}
 
 export interface DiscordAdapterOptions {
   token: string;
@@ -57,6 +70,10 @@ export interface DiscordAdapterOptions {
 const CONTENT_LIMIT = 2000;
 const EMBED_LIMIT = 4096;
 const BUTTON_PREFIX = 'sq|';
+/** A button that asks "are you sure?" first (Discord has no confirm dialog); the rest is as for BUTTON_PREFIX. */
+const CONFIRM_PREFIX = 'sq?|';
+/** "Keep" on an "are you sure?" follow-up: nothing happens. */
+const KEEP_ID = 'sq-keep';
 const REACTIONS: Record<CardReaction, string> = { working: '⏳', succeeded: '✅', failed: '❌' };
 
 /** The embed colour of a card: green, red, grey, or blurple while it runs. */
@@ -96,6 +113,8 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly threads = new Set<string>();
   /** Long button values, when payload + value do not fit Discord's 100-character custom_id. */
   private readonly longButtons = new Map<string, { payload: string; value: string }>();
+  /** What the "are you sure?" of a confirm button says, by its direct custom id (lost on restart: then a generic one). */
+  private readonly confirms = new Map<string, ButtonConfirm>();
   private readonly seen = new SeenSet(2000);
   /**
    * The latest interaction (slash command or button) per conversation (the thread key the pipeline
@@ -239,8 +258,19 @@ export class DiscordAdapter implements ChatAdapter {
         });
         return;
       }
+      if (i.isButton() && i.customId.startsWith(CONFIRM_PREFIX)) {
+        await this.askToConfirm(i);
+        return;
+      }
+      if (i.isButton() && i.customId === KEEP_ID) {
+        await i.update({ content: 'Kept: nothing was done.', embeds: [], components: [] });
+        return;
+      }
       if (i.isButton() && i.customId.startsWith(BUTTON_PREFIX)) {
-        await i.deferUpdate();
+        // Confirmed on an "are you sure?" follow-up: it loses its buttons, the press goes ahead.
+        if (i.message.flags.has(MessageFlags.Ephemeral))
+          await i.update({ content: `Confirmed by <@${i.user.id}>.`, embeds: [], components: [] });
+        else await i.deferUpdate();
         const decoded = this.decodeButton(i.customId);
         if (!decoded) {
           await i.followUp({ content: 'That button has expired.', ephemeral: true });
@@ -268,6 +298,35 @@ export class DiscordAdapter implements ChatAdapter {
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'discord interaction handling failed');
     }
+  }
+
+  /** The press of a button that asks first: an ephemeral "are you sure?" with Confirm and Keep. */
+  private async askToConfirm(i: ButtonInteraction): Promise<void> {
+    const direct = BUTTON_PREFIX + i.customId.slice(CONFIRM_PREFIX.length);
+    const label = ('label' in i.component ? i.component.label : undefined) ?? 'do it';
+    const confirm = this.confirms.get(direct) ?? {
+      title: 'Are you sure?',
+      text: `${label}?`,
+      confirm: label,
+      deny: 'Keep',
+    };
+    await i.reply({
+      content: `**${confirm.title}**\n${confirm.text}`,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: { parse: [] },
+      components: [
+        new ActionRowBuilder<ButtonBuilder>().addComponents(
+          new ButtonBuilder()
+            .setCustomId(direct)
+            .setLabel(confirm.confirm.slice(0, 80))
+            .setStyle(ButtonStyle.Danger),
+          new ButtonBuilder()
+            .setCustomId(KEEP_ID)
+            .setLabel(confirm.deny.slice(0, 80))
+            .setStyle(ButtonStyle.Secondary),
+        ),
+      ],
+    });
   }
 
   private remember(conversation: string, i: RepliableInteraction): void {
@@ -398,8 +457,14 @@ export class DiscordAdapter implements ChatAdapter {
       choices.slice(0, 5).map((c) => {
         const b = new ButtonBuilder().setLabel(c.label.slice(0, 80));
         if (c.url) return b.setStyle(ButtonStyle.Link).setURL(c.url);
+        const direct = this.encodeButton(payload, c.value);
+        if (c.confirm) {
+          this.confirms.set(direct, c.confirm);
+          // Every card redraw renders its buttons again: keep the newest texts only.
+          if (this.confirms.size > 1000) this.confirms.delete(this.confirms.keys().next().value!);
+        }
         return b
-          .setCustomId(this.encodeButton(payload, c.value))
+          .setCustomId(c.confirm ? CONFIRM_PREFIX + direct.slice(BUTTON_PREFIX.length) : direct)
           .setDisabled(Boolean(c.disabled))
           .setStyle(
             c.style === 'primary'
@@ -416,11 +481,12 @@ export class DiscordAdapter implements ChatAdapter {
     if (message.whisperTo) return this.whisper(message, message.whisperTo);
     const ch = await this.target(message.channel, message.thread);
     const rich = message.rich?.embeds as unknown[] | undefined;
-    const sent = await ch.send(
-      message.card
+    const sent = await ch.send({
+      ...(message.card
         ? this.cardBody(message.card)
-        : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) },
-    );
+        : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) }),
+      ...nonced(message.idempotencyKey),
+    });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: message.thread ?? sent.id };
   }
@@ -477,7 +543,18 @@ export class DiscordAdapter implements ChatAdapter {
   async ask(question: Question): Promise<PostedMessage> {
     const ch = await this.target(question.channel, question.thread);
     const row = this.buttonRow(question.payload, question.choices);
-    const sent = await ch.send({ ...this.body(question.question), components: [row] });
+    // Only the content's mentions notify (not an embed's), and only users listed as allowed.
+    const mentions = (question.mentions ?? []).filter((id) => /^\d{5,20}$/.test(id));
+    const body = this.body(question.question);
+    const cc = mentions.length
+      ? {
+          content: [body.content, `cc ${mentions.map((id) => `<@${id}>`).join(' ')}`]
+            .filter(Boolean)
+            .join('\n'),
+          allowedMentions: { users: mentions },
+        }
+      : {};
+    const sent = await ch.send({ ...body, ...cc, components: [row], ...nonced(question.idempotencyKey) });
     this.homes.set(sent.id, sent.channelId);
     return { messageId: sent.id, thread: question.thread ?? sent.id };
   }

@@ -42,6 +42,8 @@ export interface SlackAdapterOptions {
 /** Slack's limit for one section block's text; longer text is split over several sections. */
 const SECTION_LIMIT = 3000;
 const BUTTON_BLOCK = 'squall-ask';
+/** The metadata event_type of a post carrying an idempotency key (OutgoingMessage.idempotencyKey). */
+const KEYED_POST_EVENT = 'squall_post';
 
 function sections(text: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
@@ -83,9 +85,23 @@ function buttonBlocks(payload: string, choices: ButtonChoice[]): Array<Record<st
         text: { type: 'plain_text', text: c.label.slice(0, 75) },
         ...(c.url ? { url: c.url } : { value: c.value.slice(0, 2000) }),
         ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
+        ...(c.confirm && !c.url ? { confirm: confirmDialog(c) } : {}),
       })),
     });
   return blocks;
+}
+
+/** Block Kit's confirmation dialog object (its length limits: 100, 300, 30 and 30 characters). */
+function confirmDialog(c: ButtonChoice): Record<string, unknown> {
+  const plain = (text: string, max: number) => ({ type: 'plain_text', text: text.slice(0, max) });
+  const confirm = c.confirm!;
+  return {
+    title: plain(confirm.title, 100),
+    text: plain(confirm.text, 300),
+    confirm: plain(confirm.confirm, 30),
+    deny: plain(confirm.deny, 30),
+    ...(c.style === 'danger' ? { style: 'danger' } : {}),
+  };
 }
 
 /** An execution's card in Block Kit: header, context line, output, note, buttons. */
@@ -361,14 +377,49 @@ export class SlackAdapter implements ChatAdapter {
       const ts = String(res.message_ts ?? '');
       return { messageId: ts, thread: message.thread ?? ts };
     }
+    const key = message.idempotencyKey;
+    if (key && message.mayRepeat) {
+      const earlier = await this.findKeyedPost(message.channel, message.thread, key);
+      if (earlier) return { messageId: earlier, thread: message.thread ?? earlier };
+    }
     const res = await client.chat.postMessage({
       channel: message.channel,
       text: message.text,
       blocks: blocks as never,
       ...(message.thread ? { thread_ts: message.thread } : {}),
+      ...(key ? { metadata: { event_type: KEYED_POST_EVENT, event_payload: { key } } } : {}),
     });
     const ts = String(res.ts);
     return { messageId: ts, thread: message.thread ?? ts };
+  }
+
+  /**
+   * The ts of the bot's post carrying idempotency key `key` among the channel's (or thread's)
+   * latest messages, if there is one. Slack has no idempotency key on chat.postMessage, so a post
+   * that may repeat an earlier one looks for it first. A lookup that fails posts anyway (logged):
+   * a second post beats a lost one.
+   */
+  private async findKeyedPost(
+    channel: string,
+    thread: string | undefined,
+    key: string,
+  ): Promise<string | undefined> {
+    const client = this.client();
+    try {
+      const res = thread
+        ? await client.conversations.replies({ channel, ts: thread, include_all_metadata: true, limit: 200 })
+        : await client.conversations.history({ channel, include_all_metadata: true, limit: 100 });
+      const found = (res.messages ?? []).find(
+        (m) =>
+          m.user === this.botUserId &&
+          m.metadata?.event_type === KEYED_POST_EVENT &&
+          (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key,
+      );
+      return found?.ts;
+    } catch (err) {
+      this.log.warn({ err, channel, key }, 'could not look for an earlier post with this key; posting');
+      return undefined;
+    }
   }
 
   async update(update: MessageUpdate): Promise<void> {
@@ -396,13 +447,19 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   async ask(question: Question): Promise<PostedMessage> {
+    // A mention in the text is what notifies people; ids that are not Slack users are left out.
+    const mentions = (question.mentions ?? []).filter((id) => /^[UW][A-Z0-9]+$/.test(id));
+    const cc = mentions.length ? `cc ${mentions.map((id) => `<@${id}>`).join(' ')}` : '';
     return this.post({
       channel: question.channel,
       ...(question.thread ? { thread: question.thread } : {}),
-      text: question.question,
+      text: cc ? `${question.question}\n${cc}` : question.question,
+      idempotencyKey: question.idempotencyKey,
+      mayRepeat: question.mayRepeat,
       rich: {
         blocks: [
           ...sections(escapeMrkdwn(question.question)),
+          ...(cc ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: cc }] }] : []),
           ...buttonBlocks(question.payload, question.choices),
         ],
       },

@@ -52,6 +52,15 @@ export interface OutgoingMessage {
   whisperTo?: string;
   /** An execution's live card: adapters that know cards render it natively, others post `text`. */
   card?: ChatCard;
+  /**
+   * Posts with the same key are one post: work done once per claim (a notification) posts with a
+   * key derived from the claim, so that a process taking it over from one killed after posting
+   * does not post again. Discord dedups by `nonce`; Slack has no such key, so the post carries the
+   * key in its metadata and, when `mayRepeat`, the adapter first looks for an earlier post with it.
+   */
+  idempotencyKey?: string;
+  /** An earlier attempt with this `idempotencyKey` may have posted (a taken-over claim, a retry). */
+  mayRepeat?: boolean;
 }
 
 /** Where a post landed: reply in `thread` to continue the conversation, edit `messageId`. */
@@ -109,6 +118,19 @@ export interface ButtonChoice {
   url?: string;
   /** Shown but not clickable (a press of it is ignored where the provider cannot grey it out). */
   disabled?: boolean;
+  /**
+   * Ask "are you sure?" before the press counts: Slack shows its confirm dialog, Discord (which has
+   * none) an ephemeral follow-up with `confirm` and `deny` buttons; the press arrives once confirmed.
+   */
+  confirm?: ButtonConfirm;
+}
+
+export interface ButtonConfirm {
+  title: string;
+  text: string;
+  /** The label that goes ahead ("Cancel run") and the one that backs out ("Keep running"). */
+  confirm: string;
+  deny: string;
 }
 
 export interface Question {
@@ -118,6 +140,11 @@ export interface Question {
   choices: ButtonChoice[];
   /** Opaque to the adapter; comes back with the press (e.g. the inquiry id). */
   payload: string;
+  /** As on OutgoingMessage: questions with the same key are one post. */
+  idempotencyKey?: string;
+  mayRepeat?: boolean;
+  /** Provider user ids to notify (an approval's approvers); adapters that cannot mention ignore them. */
+  mentions?: string[];
 }
 
 export interface ButtonPress {

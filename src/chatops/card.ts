@@ -1,4 +1,4 @@
-import type { CardReaction, ChatCard } from './adapter.js';
+import type { ButtonChoice, CardReaction, ChatCard } from './adapter.js';
 
 /** How many output lines a card shows. */
 export const CARD_TAIL_LINES = 10;
@@ -8,6 +8,19 @@ export const CARD_OUTPUT_CHARS = 1500;
 const WORKING = ['requested', 'scheduled', 'delayed', 'running', 'pausing', 'canceling', 'resuming'];
 const WAITING = ['pending', 'paused'];
 const FAILED = ['failed', 'timeout', 'abandoned'];
+
+/** Deny (an approval): asks first, as Cancel and Re-run do. */
+export const DENY_BUTTON: ButtonChoice = {
+  label: 'Deny',
+  value: 'deny',
+  style: 'danger',
+  confirm: {
+    title: 'Deny?',
+    text: 'Deny this approval? The workflow goes on as denied.',
+    confirm: 'Deny',
+    deny: 'Back',
+  },
+};
 
 /** The emoji of a card in `status`. */
 export function statusEmoji(status: string): string {
@@ -30,9 +43,9 @@ export function isWorking(status: string): boolean {
   return WORKING.includes(status) || WAITING.includes(status);
 }
 
-/** What the card says about `status` (a paused workflow waits for someone's answer). */
+/** What the card says about `status` (a workflow with a pending inquiry waits for someone's answer). */
 export function statusLabel(status: string, waitingForApproval = false): string {
-  if (waitingForApproval && WAITING.includes(status)) return 'waiting for approval';
+  if (waitingForApproval && isWorking(status)) return 'waiting for approval';
   return status;
 }
 

@@ -26,12 +26,22 @@ export interface Delivery {
    */
   execution_id?: string;
   attempt?: number;
+  /** OutgoingMessage.idempotencyKey of the post (work done once per claim derives it from the claim). */
+  idempotencyKey?: string;
+  /** An earlier attempt may have posted it: the claim was taken over from a dead process. */
+  mayRepeat?: boolean;
 }
 
 /** Posts `text`; text over the adapter's limit is cut and the full text uploaded (or split). */
 export async function postLong(
   adapter: ChatAdapter,
-  target: { channel: string; thread?: string; whisperTo?: string },
+  target: {
+    channel: string;
+    thread?: string;
+    whisperTo?: string;
+    idempotencyKey?: string;
+    mayRepeat?: boolean;
+  },
   rawText: string,
   rawFull?: string,
 ): Promise<PostedMessage> {
@@ -68,6 +78,9 @@ export async function postLong(
       ...target,
       thread: target.thread ?? first?.thread,
       text: rest.slice(0, end),
+      ...(target.idempotencyKey && first
+        ? { idempotencyKey: `${target.idempotencyKey}:${whole.length - rest.length}` }
+        : {}),
     });
     first ??= posted;
     rest = rest.slice(end);
@@ -172,7 +185,18 @@ export class Deliverer {
       );
     return postLong(
       adapter,
-      { channel: t.channel, thread: t.thread, whisperTo: t.whisperTo },
+      {
+        channel: t.channel,
+        thread: t.thread,
+        whisperTo: t.whisperTo,
+        ...(delivery.idempotencyKey
+          ? {
+              idempotencyKey: delivery.idempotencyKey,
+              // A retried delivery's failed attempt may have posted too (a timeout after the post).
+              mayRepeat: Boolean(delivery.mayRepeat) || (delivery.attempt ?? 1) > 1,
+            }
+          : {}),
+      },
       delivery.text,
       delivery.fullText,
     );

@@ -1,3 +1,5 @@
+import { getAuthService } from '../auth/index.js';
+import { SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import { chatIdentity, type ChatUser } from './adapter.js';
 import { chatLinkId } from './links.js';
@@ -14,6 +16,20 @@ export interface SquallIdentity {
 
 /** Resolves roles of a Squall user; the auth subsystem provides a better one (file assignments). */
 export type RolesLookup = (user: string) => Promise<string[] | null>;
+
+/** Roles from the auth subsystem (stored roles plus rbac/ assignments), when auth runs here. */
+export function authRoles(services: Services): RolesLookup | undefined {
+  try {
+    const auth = getAuthService(services);
+    return async (user) => {
+      const stored = await services.store.users.findOne({ name: user });
+      return stored ? auth.effectiveRoles(user, stored.roles) : null;
+    };
+  } catch (err) {
+    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
+    throw err;
+  }
+}
 
 /**
  * Maps a chat identity to a Squall user (st2-reference.md §5.4: the execution's `user` is a Squall

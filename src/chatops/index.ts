@@ -1,10 +1,9 @@
-import { getAuthService } from '../auth/index.js';
 import { authorize, requestUser } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import type { ExecutionService } from '../executions/index.js';
 import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import type { ChatAdapter } from './adapter.js';
-import type { RolesLookup } from './identity.js';
+import { authRoles } from './identity.js';
 import { Leases } from '../scale/index.js';
 import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
@@ -17,9 +16,10 @@ export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
-export { LiveAcks } from './live.js';
+export { CARD_DENY, LiveAcks } from './live.js';
+export { DENY_BUTTON } from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
-export { resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
+export { authRoles, resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';
 export {
@@ -37,20 +37,6 @@ export interface ChatopsOptions {
 export interface ChatopsSubsystem extends Subsystem {
   pipeline(): ChatPipeline;
   notifier(): ChatNotifier;
-}
-
-/** Roles from the auth subsystem (stored roles plus rbac/ assignments) when it runs here. */
-function authRoles(services: Services): RolesLookup | undefined {
-  try {
-    const auth = getAuthService(services);
-    return async (user) => {
-      const stored = await services.store.users.findOne({ name: user });
-      return stored ? auth.effectiveRoles(user, stored.roles) : null;
-    };
-  } catch (err) {
-    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ExecutionRecord } from '../store/index.js';
 import type { ButtonChoice, CardReaction, ChatAdapter, ChatCard, ChatUser } from './adapter.js';
 import { postLong } from './delivery.js';
 import {
+  DENY_BUTTON,
   cardText,
   formatElapsed,
   isWorking,
@@ -43,6 +44,8 @@ interface CardState extends CardTarget {
   /** An output line still being written (no newline yet). */
   partial: string;
   tasks: Map<string, TaskState>;
+  /** Descendants (any depth) waiting for a person's answer: core.ask runs still pending. */
+  asking: Set<string>;
   /** When the card was last written (posted or edited), and last edited (0: never). */
   lastWrite: number;
   lastEdit: number;
@@ -62,6 +65,9 @@ interface CardState extends CardTarget {
   /** Called when the run ends while the card waits to be posted. */
   onFinish?: () => void;
 }
+
+/** The value of a card's Deny button (payload `exec:cancel:<id>`): answered by src/inquiries. */
+export const CARD_DENY = 'deny';
 
 /** How long a card waits for its run to end before it is posted (then it goes up final, unedited). */
 const QUICK_MS = 300;
@@ -133,6 +139,7 @@ export class LiveAcks {
       tail: [],
       partial: '',
       tasks: new Map(),
+      asking: new Set(),
       lastWrite: 0,
       lastEdit: 0,
       dirty: false,
@@ -232,6 +239,11 @@ export class LiveAcks {
     const root = rootId ? this.states.get(rootId) : undefined;
     if (!root || root.finished) return;
     this.roots.set(e.id, root.id);
+    // An inquiry's execution stays pending until someone answers it (st2: the workflow pauses).
+    const wasAsking = root.asking.size > 0;
+    if (e.status === 'pending') root.asking.add(e.id);
+    else root.asking.delete(e.id);
+    if (wasAsking !== root.asking.size > 0) this.schedule(root);
     // Only direct tasks of the workflow are listed; deeper ones are part of their task.
     if (parent !== root.id) return;
     const name = e.context?.orquesta?.task_name ?? e.context?.chain?.name ?? e.action?.ref ?? e.id;
@@ -283,16 +295,39 @@ export class LiveAcks {
       choices = [
         s.rerunBy
           ? { label: `Re-run by ${s.rerunBy}`, value: 'rerun', disabled: true }
-          : { label: 'Re-run', value: 'rerun', style: 'primary' },
+          : {
+              label: 'Re-run',
+              value: 'rerun',
+              style: 'primary',
+              confirm: {
+                title: 'Re-run?',
+                text: `Run ${s.action} again with the same parameters?`,
+                confirm: 'Re-run',
+                deny: 'Not now',
+              },
+            },
         open,
       ];
     } else {
       payload = `exec:cancel:${s.id}`;
-      choices = isWorking(s.status) ? [{ label: 'Cancel', value: 'cancel', style: 'danger' }, open] : [open];
+      const cancel: ButtonChoice = {
+        label: 'Cancel',
+        value: 'cancel',
+        style: 'danger',
+        confirm: {
+          title: 'Cancel this run?',
+          text: `Cancel execution ${s.id} of ${s.action}?`,
+          confirm: 'Cancel run',
+          deny: 'Keep running',
+        },
+      };
+      choices = isWorking(s.status) ? [cancel, open] : [open];
+      // Deny answers the pending inquiry as the presser (src/inquiries handles the press).
+      if (this.waiting(s)) choices.unshift({ ...DENY_BUTTON, value: CARD_DENY });
     }
     return {
-      status: statusLabel(s.status),
-      emoji: statusEmoji(s.status),
+      status: statusLabel(s.status, this.waiting(s)),
+      emoji: this.waiting(s) ? statusEmoji('paused') : statusEmoji(s.status),
       action: s.action,
       requester: { id: s.requester.id, name: s.requester.name },
       executionId: s.id,
@@ -302,6 +337,11 @@ export class LiveAcks {
       ...(note ? { note } : {}),
       ...(s.adapter.capabilities.buttons ? { buttons: { payload, choices } } : {}),
     };
+  }
+
+  /** The run waits for an approval: the card says so and offers Deny. */
+  private waiting(s: CardState): boolean {
+    return !s.finished && s.asking.size > 0;
   }
 
   private schedule(s: CardState): void {

@@ -7,6 +7,7 @@ import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
+import { CARD_DENY } from './live.js';
 import type { ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
 
@@ -32,6 +33,8 @@ export class ChatNotifier implements NotifyDelivery {
     adapter.onButton((press) => {
       // Signed inquiry buttons belong to src/inquiries, which listens on the same adapter.
       if (String(press.payload).startsWith('sqinq1.')) return;
+      // A card's Deny answers the workflow's inquiry: src/inquiries handles it.
+      if (press.value === CARD_DENY) return;
       if (String(press.payload).startsWith('exec:')) return this.executionButton(adapter, press);
       return this.pressed(adapter, press);
     });
@@ -42,7 +45,7 @@ export class ChatNotifier implements NotifyDelivery {
   }
 
   /** Delivers one notify route: the chat thread the command came from, or the configured targets. */
-  async deliver({ record, route, message, data }: RouteNotification): Promise<void> {
+  async deliver({ record, route, message, data, key, resumed }: RouteNotification): Promise<void> {
     if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
       if (record.context?.chat) await this.pipeline.postResult(record);
       return;
@@ -63,7 +66,7 @@ export class ChatNotifier implements NotifyDelivery {
       });
       return;
     }
-    for (const target of targets) {
+    for (const [n, target] of targets.entries()) {
       const max =
         target.kind === 'chat'
           ? (this.pipeline.adapters.get(target.adapter)?.capabilities.maxMessageLength ?? 4000)
@@ -81,6 +84,8 @@ export class ChatNotifier implements NotifyDelivery {
         },
         what: `notify ${route} for ${record.id}`,
         execution_id: record.id,
+        idempotencyKey: `${key}:${n}`,
+        mayRepeat: resumed,
       });
     }
   }

@@ -393,14 +393,28 @@ export function pipFailure(output: string): { package?: string; reason: string }
   );
   const building = last(/^(?:Collecting|Building wheel for|Preparing metadata for|Processing) (\S+)/);
   // The build's own complaint, not pip's generic lines around it.
-  const compilerError = last(
-    /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|Exception:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
-  );
+  // A C compiler's `fatal error:` (a missing header) says why; the `error: command 'gcc' failed`
+  // after it only repeats the compiler's command line.
+  const compilerError =
+    last(/^\S+:\d+:\d+: fatal error: .*/) ??
+    last(
+      /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|Exception:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
+    );
   if (build || metadata) {
     const pkg = build?.[1] ?? building?.[1];
     return {
       ...(pkg ? { package: pkg } : {}),
       reason: `it failed to build${compilerError ? `: ${compilerError.input}` : ''}`,
+    };
+  }
+  // A `git+https://…` requirement: git's own complaint says why (an unreachable host, a missing
+  // ref); pip's closing lines only say a subprocess failed.
+  const clone = last(/^× git clone .*?(\S+:\/\/\S+) \S+ did not run successfully/);
+  if (clone) {
+    const gitError = last(/^fatal: (.*)/);
+    return {
+      ...(building ? { package: building[1] } : {}),
+      reason: `git could not clone ${clone[1]}${gitError ? `: ${gitError[1]}` : ''}`,
     };
   }
   const invalid = last(/Invalid requirement: '?([^'\s]+)'?/);

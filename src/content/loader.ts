@@ -206,8 +206,22 @@ function checkPackField(scope: FileScope, data: Obj, pack: string): boolean {
   return true;
 }
 
+/**
+ * Top-level fields st2 accepts as null in a pack file: its registrars call `XxxAPI.validate()`,
+ * which validates with `allow_default_none=True`, so a field that is optional and has no default
+ * (or a null one) may be null (opsgenie's rule has a bare `description:`). Taken from st2's
+ * RuleAPI, ActionAPI, ActionAliasAPI and PolicyAPI schemas; a null there means the field is unset.
+ */
+const NULLABLE_FIELDS: Partial<Record<FileKind, ReadonlySet<string>>> = {
+  action: new Set(['description', 'tags', 'notify']),
+  rule: new Set(['description', 'criteria', 'context', 'tags']),
+  alias: new Set(['description', 'ack', 'result', 'extra', 'immutable_parameters']),
+  policy: new Set(['description', 'parameters']),
+};
+
 function validateFile(scope: FileScope, kind: FileKind, data: Obj): boolean {
   const before = scope.errors;
+  for (const field of NULLABLE_FIELDS[kind] ?? []) if (data[field] === null) delete data[field];
   scope.violations(validateKind(kind, data));
   return scope.errors === before;
 }
@@ -251,8 +265,18 @@ function warnUnknownAttributes(scope: FileScope, params: Obj, base: PathSegment[
   }
 }
 
-/** Validates each parameter's default (unless it is a template) against the parameter's own schema. */
-function checkDefaults(scope: FileScope, params: Record<string, ParameterSpec>, base: PathSegment[]): void {
+/**
+ * Validates each parameter's default (unless it is a template) against the parameter's own schema.
+ * An action's is a warning: st2's actions registrar never checks a default against its type (the
+ * slack pack has 25 such, e.g. `type: boolean, default: ""`); the default is checked when a run
+ * leaves the parameter unset, as st2's create_request does.
+ */
+function checkDefaults(
+  scope: FileScope,
+  params: Record<string, ParameterSpec>,
+  base: PathSegment[],
+  action = false,
+): void {
   for (const [name, def] of Object.entries(params)) {
     if (!isObj(def) || !('default' in def) || def.default === null || isTemplate(def.default)) continue;
     const { default: dflt, ...rest } = def;
@@ -268,11 +292,14 @@ function checkDefaults(scope: FileScope, params: Record<string, ParameterSpec>, 
     }
     if (!validate(dflt)) {
       const e = validate.errors?.[0];
-      scope.error(
-        'BAD_DEFAULT',
-        `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`,
-        [...base, name, 'default'],
-      );
+      const message = `default of parameter "${name}" is invalid: ${e?.message ?? 'does not match'} (got ${JSON.stringify(dflt)})`;
+      if (action)
+        scope.warn(
+          'BAD_DEFAULT',
+          `${message}; the action is registered, as in st2, and a run that leaves "${name}" unset is refused`,
+          [...base, name, 'default'],
+        );
+      else scope.error('BAD_DEFAULT', message, [...base, name, 'default']);
     }
   }
 }
@@ -569,7 +596,7 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
         merged[pname] = { ...pdef };
       }
     }
-    checkDefaults(scope, params, ['parameters']);
+    checkDefaults(scope, params, ['parameters'], true);
     const positions = new Map<number, string>();
     for (const [pname, pdef] of Object.entries(params)) {
       if (typeof pdef.position !== 'number') continue;
@@ -599,9 +626,13 @@ async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
             'entry_point',
           ]);
         } else if (!(await isFile(entryPointPath))) {
-          scope.error('MISSING_ENTRY_POINT', `entry point file actions/${entryPoint} does not exist`, [
-            'entry_point',
-          ]);
+          // st2's actions registrar never looks for the file (libcloud's import_public_ssh_key
+          // names one the pack lacks): the action registers and a run of it fails naming the file.
+          scope.warn(
+            'MISSING_ENTRY_POINT',
+            `entry point file actions/${entryPoint} does not exist; the action is registered, as in st2, and a run of it fails until the file is there`,
+            ['entry_point'],
+          );
         } else if (runnerName === 'orquesta' || runnerName === 'action-chain') {
           await checkWorkflowFile(scan, draft, entryPointPath, runnerName, scope);
         } else if (runnerName === 'nodejs' && !/\.(m|c)?(js|ts)$/.test(entryPoint)) {
@@ -855,10 +886,16 @@ function makeTriggerType(
     try {
       compileSchema(toStandardSchema(data[key]) as Obj);
     } catch (err) {
-      scope.error('BAD_SCHEMA', `${key} is not a valid JSON schema: ${(err as Error).message}`, [
-        ...path,
-        key,
-      ]);
+      const message = `${key} is not a valid JSON schema: ${(err as Error).message}`;
+      // st2's add_trigger_models checks only that payload_schema is an object (bitbucket's
+      // `items: "string"` registers there); its payloads then fail validation when dispatched.
+      if (key === 'payload_schema')
+        scope.warn(
+          'BAD_SCHEMA',
+          `${message}; the trigger type is registered, as in st2, and a payload dispatched to it is refused until the schema is fixed`,
+          [...path, key],
+        );
+      else scope.error('BAD_SCHEMA', message, [...path, key]);
     }
   }
   if (data.pack !== undefined && data.pack !== draft.ref) {
@@ -1031,6 +1068,22 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         const nameField = kind === 'sensors' ? 'class_name' : 'name';
         const path: PathSegment[] =
           kind === 'trigger_types' && rec.metadata_file.startsWith('sensors/') ? [] : [nameField];
+        // Two sensors of one pack declaring the same trigger type (newrelic's legacy and current
+        // app sensors): st2's create_or_update_trigger_type_db updates the one record by ref.
+        if (
+          kind === 'trigger_types' &&
+          first.pack === d.ref &&
+          first.file.startsWith('sensors/') &&
+          rec.metadata_file.startsWith('sensors/')
+        ) {
+          scope.warn(
+            'DUPLICATE_REF',
+            `${KIND_LABEL[kind]} "${rec.ref}" is also declared in ${where}; it is registered once, as in st2, with that file's definition`,
+            path,
+            { field: 'trigger_types' },
+          );
+          return false;
+        }
         scope.error(
           'DUPLICATE_REF',
           `${KIND_LABEL[kind]} "${rec.ref}" is already defined in ${where}`,
@@ -1071,11 +1124,29 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
     }
     if (externalActions.has(ref)) return undefined;
     // st2 registers a rule whatever its action (RuleAPI.to_model never looks it up): the rule's
-    // enforcement fails when it fires. Aliases and policies stay strict.
+    // enforcement fails when it fires. Its aliases registrar only logs "Action … not found in DB"
+    // and registers the alias (opsgenie's send_heartbeat names an action the pack lacks); its
+    // policies registrar looks up only the policy type, so a policy applies once the action exists.
     if (what === 'rule') {
       scope.warn(
         'UNKNOWN_ACTION',
         `rule names action "${ref}", which is not installed; the rule is registered and its enforcements fail until the action is installed`,
+        path,
+      );
+      return undefined;
+    }
+    if (what === 'alias') {
+      scope.warn(
+        'UNKNOWN_ACTION',
+        `alias names action "${ref}", which is not installed; the alias is registered, as in st2, and a command matching it fails until the action is installed`,
+        path,
+      );
+      return undefined;
+    }
+    if (what === 'policy') {
+      scope.warn(
+        'UNKNOWN_ACTION',
+        `policy names action "${ref}", which is not installed; the policy is registered, as in st2, and applies once the action is installed`,
         path,
       );
       return undefined;

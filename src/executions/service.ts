@@ -91,6 +91,13 @@ export interface ExecutionDeps {
   revokeToken?(executionId: string): Promise<void>;
   /** Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). */
   admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
+  /**
+   * The claim keys of work owed because `completed` (the record with its terminal status, not yet
+   * stored) completes as it does: a retry policy's re-run. They are claimed before the status is
+   * written, in the same store transaction, so that a process killed after the completion leaves
+   * them open for the sweep to take over (store/claims.ts) instead of owing nothing.
+   */
+  owedOnCompletion?(completed: ExecutionRecord): Promise<string[]>;
 }
 
 export type CompletionListener = (execution: ExecutionRecord) => Promise<void> | void;
@@ -460,7 +467,10 @@ export class ExecutionService {
       );
     }
     assertTransition(id, current.status, status);
-    if (isCompleted(status)) await this.takeCompletion(id);
+    if (isCompleted(status)) {
+      await this.takeCompletion(id);
+      await this.claimOwed({ ...current, ...(extra.set ?? {}), status });
+    }
     const now = nowIso();
     const $set: Record<string, unknown> = { status, ...(extra.set ?? {}) };
     if (isCompleted(status)) {
@@ -503,6 +513,16 @@ export class ExecutionService {
       { id, status: latest.status, by: held.owner },
       409,
     );
+  }
+
+  /**
+   * Claims the work `completed` owes (ExecutionDeps.owedOnCompletion) for this process. Should the
+   * status write then fail, the open claim is harmless: whoever takes it over finds the execution
+   * not completed that way, and owes nothing.
+   */
+  private async claimOwed(completed: ExecutionRecord): Promise<void> {
+    for (const key of (await this.deps.owedOnCompletion?.(completed)) ?? [])
+      await this.store.claim(key, this.workerId);
   }
 
   private publish(op: 'create' | 'update', record: ExecutionRecord): void {
@@ -625,7 +645,10 @@ export class ExecutionService {
         return;
       }
       let final = outcome.status as ExecutionStatus;
-      if (latest.status === 'canceling' && final !== 'succeeded' && final !== 'failed') final = 'canceled';
+      // A durable runner still `running` (a workflow) is ended by its engine once its tasks are
+      // canceled: ending it here would report it canceled while its children still run.
+      if (latest.status === 'canceling' && !['succeeded', 'failed', 'running'].includes(final))
+        final = 'canceled';
       if (final === 'running' || final === 'pending' || final === 'paused') {
         // A durable runner (workflow, inquiry) carries on without this process: its engine
         // completes the execution later through completeExternally(). No worker owns it now.

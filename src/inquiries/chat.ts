@@ -1,5 +1,7 @@
-import { getAuthService } from '../auth/index.js';
 import {
+  CARD_DENY,
+  DENY_BUTTON,
+  authRoles,
   chatRouteTarget,
   resolveIdentity,
   type ButtonChoice,
@@ -14,6 +16,9 @@ import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.j
 import type { Inquiry, InquiryPresenter, InquiryService } from './service.js';
 import type { InquirySchema, PropertySchema } from './schema.js';
 import { isInquiryPayload, signButtonPayload, verifyButtonPayload } from './signing.js';
+
+/** The payload of a live card's buttons while its run goes (chatops/live.ts). */
+const CARD_DENY_PAYLOAD = /^exec:cancel:([0-9a-zA-Z_-]+)$/;
 
 export interface ChatTarget {
   adapter: string;
@@ -62,11 +67,37 @@ export function respondHint(inquiry: Pick<Inquiry, 'id' | 'schema'>, prefix: str
   return `Answer with: ${command} ${props.map(([n, p]) => exampleAnswer(n, p)).join(' ')}`.trimEnd();
 }
 
+/** What a prompt says about the inquiry besides its question (all optional, for tests and old records). */
+type PromptFacts = Pick<Inquiry, 'id' | 'schema' | 'approval'> &
+  Partial<Pick<Inquiry, 'requester' | 'users' | 'roles' | 'expires_at'>>;
+
+/** "in 25 min (16:40 UTC)", "in 23 h (16:40 UTC)", "in 3 days (5 Dec 16:40 UTC)". */
+export function expiryText(expiresAt: string, now = Date.now()): string {
+  const at = new Date(expiresAt);
+  if (Number.isNaN(at.getTime())) return '';
+  const minutes = Math.max(0, Math.round((at.getTime() - now) / 60_000));
+  const clockAt = `${at.toISOString().slice(11, 16)} UTC`;
+  if (minutes < 60) return `in ${minutes} min (${clockAt})`;
+  if (minutes < 48 * 60) return `in ${Math.round(minutes / 60)} h (${clockAt})`;
+  const day = at.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  return `in ${Math.round(minutes / 1440)} days (${day} ${clockAt})`;
+}
+
+/** Who may answer: the inquiry's users and roles (st2: anyone may when both are empty). */
+function approversText(inquiry: PromptFacts): string {
+  const users = (inquiry.users ?? []).map((u) => `@${u}`);
+  const roles = (inquiry.roles ?? []).map((r) => `anyone with role ${r}`);
+  const all = [...users, ...roles];
+  if (all.length === 0) return 'anyone allowed to respond to inquiries';
+  return all.length === 1 ? all[0] : `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`;
+}
+
 /**
  * The question and its buttons: a boolean schema gets Approve/Deny, an enum one button per value,
- * anything else the fields and how to answer them with the `respond` chat command.
+ * anything else the fields and how to answer them with the `respond` chat command. The text leads
+ * with the question, then who asked, who may answer and when it expires; the id comes last.
  */
-export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>, prefix: string): Prompt {
+export function buildPrompt(inquiry: PromptFacts, prefix: string): Prompt {
   const schema: InquirySchema = inquiry.schema ?? {};
   const props = Object.entries(schema.properties ?? {});
   const first = props[0]?.[1];
@@ -76,7 +107,7 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
     const name = props[0][0];
     choices = [
       { label: 'Approve', value: JSON.stringify({ [name]: true }), style: 'primary' },
-      { label: 'Deny', value: JSON.stringify({ [name]: false }), style: 'danger' },
+      { ...DENY_BUTTON, value: JSON.stringify({ [name]: false }) },
     ];
   } else if (props.length === 1 && Array.isArray(first?.enum)) {
     const name = props[0][0];
@@ -86,8 +117,21 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
   const rules: string[] = [];
   if (policy?.quorum && policy.quorum > 1) rules.push(`${policy.quorum} different approvers needed`);
   if (policy?.different_from_requester) rules.push('the requester cannot approve');
-  const head = `Inquiry ${inquiry.id}: ${question}${rules.length ? ` (${rules.join('; ')})` : ''}`;
-  if (choices.length) return { question: head, choices };
+  const approval = props.length === 1 && first?.type === 'boolean';
+  const requester = inquiry.requester?.chat?.user_name ?? inquiry.requester?.user;
+  const expiry = inquiry.expires_at ? expiryText(inquiry.expires_at) : '';
+  const facts = [
+    requester ? `Requested by @${requester}` : undefined,
+    `${approval ? 'Approvers' : 'Who may answer'}: ${approversText(inquiry)}`,
+    expiry ? `expires ${expiry}` : undefined,
+  ].filter(Boolean);
+  const head = [
+    `✋ ${approval ? 'Approval needed: ' : ''}${question}`,
+    facts.join(' · '),
+    ...(rules.length ? [`(${rules.join('; ')})`] : []),
+  ];
+  const tail = `Inquiry ${inquiry.id}`;
+  if (choices.length) return { question: [...head, tail].join('\n'), choices };
   const fields = props
     .map(
       ([n, p]) =>
@@ -95,7 +139,13 @@ export function buildPrompt(inquiry: Pick<Inquiry, 'id' | 'schema' | 'approval'>
     )
     .join('\n');
   return {
-    question: `${head}\n${fields}\n${respondHint(inquiry, prefix)}\n(or ${prefix}inquiry respond ${inquiry.id} {json})`,
+    question: [
+      ...head,
+      fields,
+      respondHint(inquiry, prefix),
+      `(or ${prefix}inquiry respond ${inquiry.id} {json})`,
+      tail,
+    ].join('\n'),
     choices: [],
   };
 }
@@ -125,20 +175,6 @@ export function answeredLine(
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   return `✅ Answered by ${by}${tail}${fields ? `: ${fields}` : ''}`;
-}
-
-/** Roles from the auth subsystem (stored roles plus rbac/ assignments), when auth runs here. */
-function authRoles(services: Services): RolesLookup | undefined {
-  try {
-    const auth = getAuthService(services);
-    return async (user) => {
-      const stored = await services.store.users.findOne({ name: user });
-      return stored ? auth.effectiveRoles(user, stored.roles) : null;
-    };
-  } catch (err) {
-    if (err instanceof SquallError && err.code === 'AUTH_NOT_INITIALISED') return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -212,16 +248,36 @@ export class InquiryChat implements InquiryPresenter {
   /** A taker posts only while the inquiry is pending and has no prompt stored yet. */
   readonly promptWork: ClaimedWork = {
     prefix: 'inquiries:chat:',
-    run: async (id) => {
+    run: async (id, how) => {
       const inquiry = (await this.services.store.inquiries.get(id)) as unknown as Inquiry | null;
       if (!inquiry || inquiry.status !== 'pending' || inquiry.chat_prompt) return;
       const target = await this.targetOf(inquiry);
       const adapter = target && this.adapters().get(target.adapter);
-      if (target && adapter) await this.prompt(inquiry, target, adapter);
+      if (target && adapter) await this.prompt(inquiry, target, adapter, how?.resumed ?? false);
     },
   };
 
-  private async prompt(inquiry: Inquiry, target: ChatTarget, adapter: ChatAdapter): Promise<void> {
+  /** The chat ids on `adapter` of the inquiry's users, from `chatops.users` (the requester left out). */
+  private approverIds(inquiry: Inquiry, adapter: string): string[] {
+    const wanted = new Set(inquiry.users ?? []);
+    const requester = inquiry.requester?.chat?.user_id;
+    return Object.entries(this.services.config.chatops.users)
+      .filter(([key, user]) => key.startsWith(`${adapter}:`) && wanted.has(user))
+      .map(([key]) => key.slice(adapter.length + 1))
+      .filter((id) => id !== requester);
+  }
+
+  /**
+   * Posts the prompt, keyed by its claim: a taker whose dead predecessor posted it but did not
+   * store it (`resumed`) gets that post back instead of posting again.
+   */
+  private async prompt(
+    inquiry: Inquiry,
+    target: ChatTarget,
+    adapter: ChatAdapter,
+    resumed = false,
+  ): Promise<void> {
+    const once = { idempotencyKey: this.promptWork.prefix + inquiry.id, mayRepeat: resumed };
     const prompt = buildPrompt(inquiry, this.services.config.chatops.prefix);
     const buttons = prompt.choices.length > 0 && adapter.capabilities.buttons;
     const text = buttons
@@ -236,8 +292,10 @@ export class InquiryChat implements InquiryPresenter {
           question: text,
           choices: prompt.choices,
           payload: signButtonPayload(this.key, inquiry.id, new Date(inquiry.expires_at)),
+          ...once,
+          mentions: this.approverIds(inquiry, adapter.name),
         })
-      : await adapter.post({ channel: target.channel, thread: target.thread, text });
+      : await adapter.post({ channel: target.channel, thread: target.thread, text, ...once });
     await this.services.store.inquiries.updateOne(
       { id: inquiry.id },
       {
@@ -270,7 +328,8 @@ export class InquiryChat implements InquiryPresenter {
       });
       return;
     }
-    const text = `${prompt.question}\n${answeredLine(inquiry) ?? summary}`;
+    // Who may approve and the expiry no longer matter: the question and the answer remain.
+    const text = `${prompt.question.split('\n')[0]}\n${answeredLine(inquiry) ?? summary}`;
     // An edit without buttons replaces the prompt: nobody can press them any more.
     if (adapter.capabilities.updates)
       await adapter.update({ channel: prompt.channel, messageId: prompt.messageId, text });
@@ -284,57 +343,97 @@ export class InquiryChat implements InquiryPresenter {
 
   /** A button was pressed: verify it, answer as the presser's Squall user, or explain the refusal. */
   async press(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
-    if (!isInquiryPayload(press.payload)) return;
-    const deny = (text: string) =>
-      adapter.post({
-        channel: press.channel,
-        thread: press.thread ?? press.messageId,
-        text,
-        whisperTo: press.user.id,
-      });
+    const cardDeny = CARD_DENY_PAYLOAD.exec(press.payload);
+    if (!isInquiryPayload(press.payload) && !(cardDeny && press.value === CARD_DENY)) return;
     try {
-      const id = verifyButtonPayload(this.key, press.payload);
-      const record = (await this.services.store.inquiries.get(id)) as unknown as
-        (Inquiry & { chat_prompt?: { choices?: string[] } }) | null;
-      if (record?.chat_prompt?.choices && !record.chat_prompt.choices.includes(press.value)) {
-        throw new SquallError(
-          'INQUIRY_BUTTON_FORGED',
-          `"${press.value}" is not one of the buttons of inquiry ${id}`,
-          {
-            inquiry: id,
-          },
-          403,
-        );
-      }
-      let response: unknown;
-      try {
-        response = JSON.parse(press.value) as unknown;
-      } catch {
-        throw new SquallError(
-          'INQUIRY_BUTTON_FORGED',
-          `the button value of inquiry ${id} is not JSON`,
-          { inquiry: id },
-          400,
-        );
-      }
-      const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
-      await this.inquiries.respond(id, response, {
-        user: { name: identity.name, roles: identity.roles },
-        via: 'chat',
-        chat: {
-          adapter: adapter.name,
-          channel: press.channel,
-          ...(press.thread ? { thread: press.thread } : {}),
-          user: { id: press.user.id, name: press.user.name },
-          mapped: identity.mapped,
-        },
-      });
+      if (cardDeny) await this.denyFromCard(adapter, press, cardDeny[1]);
+      else await this.answerButton(adapter, press);
     } catch (err) {
       if (!(err instanceof SquallError))
         this.log().error({ err, payload: press.payload }, 'handling an inquiry button failed');
-      await deny(`Sorry ${press.user.name}, your answer was not accepted: ${errorMessage(err)}`).catch(
-        (e: unknown) => this.log().error({ err: e }, 'could not tell a chat user their answer was refused'),
+      await adapter
+        .post({
+          channel: press.channel,
+          thread: press.thread ?? press.messageId,
+          text: `Sorry ${press.user.name}, your answer was not accepted: ${errorMessage(err)}`,
+          whisperTo: press.user.id,
+        })
+        .catch((e: unknown) =>
+          this.log().error({ err: e }, 'could not tell a chat user their answer was refused'),
+        );
+    }
+  }
+
+  private async answerButton(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
+    const id = verifyButtonPayload(this.key, press.payload);
+    const record = (await this.services.store.inquiries.get(id)) as unknown as
+      (Inquiry & { chat_prompt?: { choices?: string[] } }) | null;
+    if (record?.chat_prompt?.choices && !record.chat_prompt.choices.includes(press.value)) {
+      throw new SquallError(
+        'INQUIRY_BUTTON_FORGED',
+        `"${press.value}" is not one of the buttons of inquiry ${id}`,
+        {
+          inquiry: id,
+        },
+        403,
       );
     }
+    let response: unknown;
+    try {
+      response = JSON.parse(press.value) as unknown;
+    } catch {
+      throw new SquallError(
+        'INQUIRY_BUTTON_FORGED',
+        `the button value of inquiry ${id} is not JSON`,
+        { inquiry: id },
+        400,
+      );
+    }
+    await this.respondAs(adapter, press, id, response);
+  }
+
+  /**
+   * Deny on the live card of a workflow waiting for approval: the same answer as the prompt's Deny
+   * button, given to the workflow's pending approval (the policy and RBAC checks apply as usual).
+   */
+  private async denyFromCard(adapter: ChatAdapter, press: ButtonPress, root: string): Promise<void> {
+    const pending = (await this.services.store.inquiries.find(
+      { root, status: 'pending' },
+      { sort: { created_at: 1 } },
+    )) as unknown as Inquiry[];
+    if (pending.length === 0)
+      throw new SquallError(
+        'INQUIRY_NOT_PENDING',
+        `execution ${root} is no longer waiting for an approval`,
+        { execution: root },
+        409,
+      );
+    const inquiry = pending[0];
+    const deny = buildPrompt(inquiry, this.services.config.chatops.prefix).choices.find(
+      (c) => c.label === 'Deny',
+    );
+    if (!deny)
+      throw new SquallError(
+        'INQUIRY_NOT_APPROVAL',
+        `inquiry ${inquiry.id} is not a yes/no approval: answer it in its thread`,
+        { inquiry: inquiry.id },
+        400,
+      );
+    await this.respondAs(adapter, press, inquiry.id, JSON.parse(deny.value) as unknown);
+  }
+
+  private async respondAs(adapter: ChatAdapter, press: ButtonPress, id: string, response: unknown) {
+    const identity = await resolveIdentity(this.services, adapter.name, press.user, this.rolesOf);
+    await this.inquiries.respond(id, response, {
+      user: { name: identity.name, roles: identity.roles },
+      via: 'chat',
+      chat: {
+        adapter: adapter.name,
+        channel: press.channel,
+        ...(press.thread ? { thread: press.thread } : {}),
+        user: { id: press.user.id, name: press.user.name },
+        mapped: identity.mapped,
+      },
+    });
   }
 }

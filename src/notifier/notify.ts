@@ -20,6 +20,13 @@ export interface RouteNotification {
   route: string;
   message: string;
   data: unknown;
+  /**
+   * Named after the notification's claim: what is posted for it carries this key, so that a post
+   * a dead process already made is not made again (OutgoingMessage.idempotencyKey).
+   */
+  key: string;
+  /** Taken over from a dead process, which may have posted it. */
+  resumed: boolean;
 }
 
 /** Delivers notify routes; chatops provides it (a chat thread, a chat channel or a webhook). */
@@ -102,11 +109,11 @@ export class Notifier {
   /** The notify triggers' instance ids are derived from the claim: a taker stores each once. */
   readonly notifyWork: ClaimedWork = {
     prefix: 'chatops:notify:',
-    run: async (id) => {
+    run: async (id, how) => {
       const record = await this.executions().get(id);
       for (const { when, entry } of await this.notifications(record)) {
         for (const route of entry.routes ?? entry.channels ?? [])
-          await this.notifyRoute(record, route, entry, when);
+          await this.notifyRoute(record, route, entry, when, how?.resumed ?? false);
       }
     },
   };
@@ -126,6 +133,7 @@ export class Notifier {
     route: string,
     entry: NotifyEntry,
     when: string,
+    resumed: boolean,
   ): Promise<void> {
     const shown = this.executions().present(record);
     const ctx = {
@@ -145,6 +153,8 @@ export class Notifier {
       message = `${record.action.ref} ${record.status} (execution ${record.id}); the notify message failed to render: ${errorMessage(err)}`;
       data = {};
     }
+    // What this notification stores and posts is named after its claim: a taker repeats nothing.
+    const key = `${this.notifyWork.prefix}${record.id}:${when}:${route}`;
     // st2's notifier dispatches the notify trigger in the execution's trace.
     const traceId =
       (await traceHolding(this.services, 'action_executions', record.id))?.id ??
@@ -152,7 +162,7 @@ export class Notifier {
     this.services.bus.publish('trigger.dispatch', {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
-      instanceId: idFor(`${this.notifyWork.prefix}${record.id}:${when}:${route}`),
+      instanceId: idFor(key),
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,
@@ -175,6 +185,6 @@ export class Notifier {
       );
       return;
     }
-    await delivery.deliver({ record, route, message, data });
+    await delivery.deliver({ record, route, message, data, key, resumed });
   }
 }

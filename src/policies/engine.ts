@@ -92,6 +92,10 @@ export class PolicyEngine {
     return !execution || isCompleted(execution.status);
   }
 
+  /** ExecutionDeps.owedOnCompletion: the retry a failed execution is owed, claimed with its completion. */
+  owedOnCompletion: NonNullable<ExecutionDeps['owedOnCompletion']> = async (completed) =>
+    (await this.retryPlan(completed)) ? [this.retryWork.prefix + completed.id] : [];
+
   /** On completion: free the slots, admit the oldest delayed execution, and apply retry policies. */
   async onCompleted(execution: ExecutionRecord): Promise<void> {
     const slots = ((execution as { policy_slots?: string[] }).policy_slots ?? []) as string[];

@@ -21,8 +21,8 @@ import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index
 import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/index.js';
 import type { SensorPartitioner } from './partition.js';
-import { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
-import { ensureSt2Runtime, packPythonPath, pythonShimDir } from '../runners/index.js';
+import { sensorJsHostPath, sensorPythonShimDirs, sensorPythonWrapperPath } from './paths.js';
+import { ensureSt2Runtime, packPythonPath } from '../runners/index.js';
 import { splitRef } from '../names.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
@@ -218,7 +218,7 @@ class SupervisedSensor {
       env.PYTHONPATH = packPythonPath({
         venvDir: python === venvPython ? path.dirname(path.dirname(venvPython)) : undefined,
         packLibDirs: [path.dirname(entry), path.join(packDir, 'lib')],
-        shimDirs: [sensorPythonShimDir(), pythonShimDir()],
+        shimDirs: sensorPythonShimDirs(),
         inherited: process.env.PYTHONPATH,
         runtimeSite,
       });

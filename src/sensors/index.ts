@@ -8,5 +8,5 @@ export {
   type SensorTrigger,
 } from './host.js';
 export { sensorRoutes } from './routes.js';
-export { sensorJsHostPath, sensorPythonShimDir, sensorPythonWrapperPath } from './paths.js';
+export { sensorJsHostPath, sensorPythonShimDirs, sensorPythonWrapperPath } from './paths.js';
 export { SensorPartition, SENSORS_GROUP, sensorLease, type SensorPartitioner } from './partition.js';

@@ -13,20 +13,11 @@
 // trigger of its types, and run() — or, for a polling sensor without run(), poll() every
 // pollInterval seconds. run() may return at once: the sensor lives until it is stopped.
 import { pathToFileURL } from 'node:url';
+import { call, settle } from '../runners/nodejs/child-rpc.mjs';
 
-let nextId = 0;
-const pending = new Map();
 let sensor;
 let stopping = false;
 let pollTimer;
-
-function call(method, args) {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    process.send({ type: 'rpc', id, method, args });
-  });
-}
 
 function makeLogger(name) {
   const write =
@@ -159,13 +150,8 @@ async function stop() {
 const TRIGGER_METHODS = new Set(['add_trigger', 'update_trigger', 'remove_trigger']);
 
 process.on('message', (msg) => {
-  if (msg?.type === 'rpc-result') {
-    const waiter = pending.get(msg.id);
-    if (!waiter) return;
-    pending.delete(msg.id);
-    if ('error' in msg) waiter.reject(new Error(msg.error));
-    else waiter.resolve(msg.result);
-  } else if (msg?.type === 'start') {
+  if (settle(msg)) return;
+  if (msg?.type === 'start') {
     start(msg).catch(crash);
   } else if (TRIGGER_METHODS.has(msg?.type)) {
     const fn = sensor?.[msg.type];

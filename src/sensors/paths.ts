@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pythonShimDir } from '../runners/index.js';
 
 /**
  * The sensor host's non-TypeScript assets (js-host.mjs, the Python wrapper and shim) are read from
@@ -15,4 +16,8 @@ function assetsDir(): string {
 
 export const sensorJsHostPath = () => path.join(assetsDir(), 'js-host.mjs');
 export const sensorPythonWrapperPath = () => path.join(assetsDir(), 'python', 'wrapper.py');
-export const sensorPythonShimDir = () => path.join(assetsDir(), 'python', 'shim');
+/**
+ * A Python sensor's shim packages: its own (st2reactor, squall_sensor), then the action shim's
+ * (st2common, squall_process), which it shares: the channel, datastore calls and monkey_patch.
+ */
+export const sensorPythonShimDirs = () => [path.join(assetsDir(), 'python', 'shim'), pythonShimDir()];

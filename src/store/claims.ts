@@ -106,7 +106,8 @@ export async function claimOrTakeOver(
 export interface ClaimedWork {
   /** The claim keys of this work: `<prefix><subject>`. */
   prefix: string;
-  run(subject: string): Promise<void>;
+  /** `resumed`: taken over from a gone owner, which may have done part of it. */
+  run(subject: string, how?: { resumed: boolean }): Promise<void>;
 }
 
 /** Marks the claim's work done: the claim stays, so a late caller still loses it, until collected. */
@@ -116,8 +117,10 @@ export async function finishClaim(store: Store, key: string, owner: string): Pro
 
 /**
  * Claims `work` for `subject` and does it, unless another caller claimed it first; true when this
- * caller did it. A failed run is done too (its error is the caller's to log): only a process that
- * dies between claiming and finishing leaves the claim open, for resumeClaimedWork to take over.
+ * caller did it. A claim this owner took ahead (with the write that made the work owed) and has
+ * not finished counts as its own. A failed run is done too (its error is the caller's to log):
+ * only a process that dies between claiming and finishing leaves the claim open, for
+ * resumeClaimedWork to take over.
  */
 export async function doOnce(
   store: Store,
@@ -126,7 +129,10 @@ export async function doOnce(
   owner: string,
 ): Promise<boolean> {
   const key = work.prefix + subject;
-  if (!(await store.claim(key, owner))) return false;
+  if (!(await store.claim(key, owner))) {
+    const held = await store.claims.get(key);
+    if (!held || held.owner !== owner || held.done_at) return false;
+  }
   try {
     await work.run(subject);
   } finally {
@@ -167,7 +173,7 @@ export async function resumeClaimedWork(
       const got = await claimOrTakeOver(store, claim.id, owner, { ttlMs });
       if (!got.claimed) continue;
       try {
-        await work.run(claim.id.slice(work.prefix.length));
+        await work.run(claim.id.slice(work.prefix.length), { resumed: true });
         report.resumed.push(claim.id);
       } catch (err) {
         report.failed.push({ key: claim.id, err });

@@ -37,7 +37,14 @@ export function schemaProblems(schema: Record<string, unknown>, value: unknown, 
   const key = JSON.stringify(schema);
   let validate = cache.get(key);
   if (!validate) {
-    validate = ajv.compile(toStandardSchema(schema) as Record<string, unknown>);
+    try {
+      validate = ajv.compile(toStandardSchema(schema) as Record<string, unknown>);
+    } catch (err) {
+      // A pack's trigger type may carry a broken payload_schema (st2 registers it too).
+      return [
+        `${where}: cannot be checked, the schema is not a valid JSON schema: ${(err as Error).message}`,
+      ];
+    }
     if (cache.size > 500) cache.clear();
     cache.set(key, validate);
   }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/ids.js';
+import { DiscordEmulator } from '../emulators/discord/index.js';
 import { SlackEmulator } from '../emulators/slack/index.js';
 import { MONGO_URL, describeWithServer, freshMongoUrl, tempDir } from '../support/servers.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
@@ -37,16 +38,22 @@ for (const target of TARGETS) {
       const storeUrl = target.kind === 'mongo' ? freshMongoUrl() : undefined;
       const started: ServiceProcess[] = [];
       let slack: SlackEmulator;
+      let discord: DiscordEmulator;
       let current: ServiceProcess;
 
-      /** Starts the next process; with `killAfter`, it dies as soon as it claims such a key. */
-      const start = async (killAfter?: string) => {
+      /**
+       * Starts the next process; with `killAfter`, it dies as soon as it claims such a key; with
+       * `killAfterStatus`, as soon as it stored an execution's move to that status.
+       */
+      const start = async (killAfter?: string, killAfterStatus?: string, killBeforeDone?: string) => {
         const p = await startServiceProcess(
           ['--config', config],
           {
             SQUALL_DATA_DIR: data.dir,
             ...(storeUrl ? { SQUALL_STORE_URL: storeUrl } : {}),
             ...(killAfter ? { SQUALL_TEST_KILL_AFTER_CLAIM: killAfter } : {}),
+            ...(killAfterStatus ? { SQUALL_TEST_KILL_AFTER_STATUS: killAfterStatus } : {}),
+            ...(killBeforeDone ? { SQUALL_TEST_KILL_BEFORE_DONE: killBeforeDone } : {}),
             SQUALL_PACKS_PATHS: PACKS,
             SQUALL_AUTH_ENABLE: 'false',
             SQUALL_LOG_LEVEL: 'warn',
@@ -60,6 +67,10 @@ for (const target of TARGETS) {
             SQUALL_CHATOPS_SLACK_BOT_TOKEN: slack.botToken,
             SQUALL_CHATOPS_SLACK_APP_TOKEN: slack.appToken,
             SQUALL_CHATOPS_SLACK_API_URL: slack.apiUrl,
+            SQUALL_CHATOPS_DISCORD_ENABLED: 'true',
+            SQUALL_CHATOPS_DISCORD_TOKEN: discord.botToken,
+            SQUALL_CHATOPS_DISCORD_API_URL: discord.apiUrl,
+            SQUALL_CHATOPS_DISCORD_GUILD_ID: discord.guildId,
           },
           90_000,
           ['--import', HOOK],
@@ -69,17 +80,31 @@ for (const target of TARGETS) {
         return p;
       };
 
-      /** Waits until `p` killed itself after claiming `prefix…`; then until it counts as dead. */
-      const killedAfterClaim = async (p: ServiceProcess, prefix: string) => {
+      /** Waits until `p` killed itself after `what` (claiming `prefix…`); then until it counts as dead. */
+      const killedAfter = async (p: ServiceProcess, what: string) => {
         await waitFor(
           () => p.child.signalCode === 'SIGKILL',
-          `the process to kill itself after claiming ${prefix}…`,
+          `the process to kill itself after ${what}…`,
           60_000,
           100,
         );
-        expect(p.output.some((l) => l.startsWith(`KILLED AFTER CLAIM ${prefix}`))).toBe(true);
+        expect(p.output.some((l) => l.startsWith(`KILLED AFTER ${what}`))).toBe(true);
         await sleep(DEAD_MS);
       };
+      /** Waits until a live process (any: each sweeps) logged that it did `key`'s work, then a little more. */
+      const tookOver = async (key: string) => {
+        await waitFor(
+          () =>
+            started.some((p) =>
+              p.output.some((l) => l.includes('did the claimed work of a dead process') && l.includes(key)),
+            ),
+          `a live process to take ${key} over`,
+          TAKEOVER_MS,
+          250,
+        );
+        await sleep(2_000);
+      };
+      const killedAfterClaim = (p: ServiceProcess, prefix: string) => killedAfter(p, `CLAIM ${prefix}`);
 
       const executionsOf = async (action: string): Promise<Json[]> => {
         const res = await api(current.url, 'GET', `/api/v1/executions?action=${action}&limit=100`);
@@ -92,23 +117,31 @@ for (const target of TARGETS) {
       const config = path.join(data.dir, 'squall.yaml');
       beforeAll(async () => {
         slack = await new SlackEmulator().start();
+        discord = await new DiscordEmulator().start();
         writeFileSync(
           config,
-          `chatops:\n  routes:\n    ops: { adapter: slack, channel: ${slack.defaultChannel} }\n`,
+          `chatops:\n  routes:\n    ops: { adapter: slack, channel: ${slack.defaultChannel} }\n` +
+            `    both:\n      - { adapter: slack, channel: ${slack.defaultChannel} }\n` +
+            `      - { adapter: discord, channel: '${discord.defaultChannel}' }\n` +
+            `    dc: { adapter: discord, channel: '${discord.defaultChannel}' }\n`,
         );
       });
 
       afterAll(async () => {
         await Promise.all(started.map((p) => p.stop('SIGKILL')));
         await slack?.stop();
+        await discord?.stop();
         data.cleanup();
       });
 
-      it('retry:<execution>: the re-run the dead process claimed is requested once', async () => {
-        const p = await start('retry:');
+      it('retry:<execution>: the retry a failed execution is owed is requested once, though its process died right after the failure was stored', async () => {
+        // The retry is claimed with the completion, before the status is written: killed once the
+        // `failed` status is on disk, the process leaves the claim open for the next one. Before
+        // that was so, nothing recorded that a retry was owed, and no process ever requested it.
+        const p = await start(undefined, 'failed');
         const res = await api(p.url, 'POST', '/api/v1/executions', { action: 'claimkill.fail' });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
-        await killedAfterClaim(p, 'retry:');
+        await killedAfter(p, `STATUS failed ${res.body.id}`);
 
         await start('chatops:notify:');
         const runs = await waitFor(
@@ -177,6 +210,63 @@ for (const target of TARGETS) {
         expect(inquiry.body.status).toBe('pending');
         expect(postsWith(`claimkill notified`), 'the notification was not posted again').toHaveLength(1);
       }, 240_000);
+
+      it('a notification posted by a process killed before marking it done is not posted again (Slack, Discord)', async () => {
+        const marker = newId();
+        // One live process at a time on the store: the one killed must be the one doing the work.
+        await current?.stop();
+        const p = await start(undefined, undefined, 'chatops:notify:');
+        const res = await api(p.url, 'POST', '/api/v1/executions', {
+          action: 'claimkill.notified_both',
+          parameters: { marker },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const key = `chatops:notify:${res.body.id}`;
+        await killedAfter(p, `WORK ${key}`);
+        const text = `claimkill both ${marker}`;
+        const onSlack = () => slack.posts.items.filter((m) => String(m.text).includes(text));
+        const onDiscord = () => discord.posts.items.filter((m) => JSON.stringify(m).includes(text));
+        expect(onSlack()).toHaveLength(1);
+        expect(onDiscord()).toHaveLength(1);
+
+        await start();
+        await tookOver(key);
+        expect.soft(onSlack(), 'Slack: the earlier post was found by its metadata').toHaveLength(1);
+        expect(onDiscord(), 'Discord: the same nonce returned the earlier message').toHaveLength(1);
+      }, 240_000);
+
+      it('an inquiry prompt posted by a process killed before storing it is not posted again (Slack, Discord)', async () => {
+        for (const route of ['ops', 'dc']) {
+          const marker = newId();
+          await current?.stop();
+          const p = await start(undefined, undefined, 'inquiries:chat:');
+          const res = await api(p.url, 'POST', '/api/v1/executions', {
+            action: 'core.ask',
+            parameters: {
+              route,
+              schema: {
+                type: 'object',
+                description: `claimkill prompt ${marker}`,
+                properties: { continue: { type: 'boolean' } },
+              },
+            },
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+          const key = `inquiries:chat:${res.body.id}`;
+          await killedAfter(p, `WORK ${key}`);
+          const prompts = () =>
+            route === 'ops'
+              ? slack.posts.items.filter((m) => JSON.stringify(m).includes(marker))
+              : discord.posts.items.filter((m) => JSON.stringify(m).includes(marker));
+          expect(prompts(), `${route}: the dead process posted the prompt`).toHaveLength(1);
+
+          await start();
+          await tookOver(key);
+          expect.soft(prompts(), `${route}: the prompt was not posted again`).toHaveLength(1);
+          const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
+          expect(inquiry.body.status).toBe('pending');
+        }
+      }, 360_000);
     },
   );
 }

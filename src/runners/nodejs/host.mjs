@@ -6,17 +6,7 @@
 // Child → parent: {type: 'rpc', id, method, args}
 //                 {type: 'result', ok: true, result} | {type: 'result', ok: false, error, stack}
 import { pathToFileURL } from 'node:url';
-
-let nextId = 0;
-const pending = new Map();
-
-function call(method, args) {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    process.send({ type: 'rpc', id, method, args });
-  });
-}
+import { call, settle } from './child-rpc.mjs';
 
 function makeLogger(action) {
   const write = (level) => (msg, extra) => {
@@ -103,15 +93,7 @@ function finish(message, code) {
 }
 
 process.on('message', (msg) => {
-  if (msg?.type === 'rpc-result') {
-    const waiter = pending.get(msg.id);
-    if (!waiter) return;
-    pending.delete(msg.id);
-    if ('error' in msg) waiter.reject(new Error(msg.error));
-    else waiter.resolve(msg.result);
-    return;
-  }
-  if (msg?.type !== 'run') return;
+  if (settle(msg) || msg?.type !== 'run') return;
   runAction(msg).then(
     (result) => finish({ type: 'result', ok: true, result: result === undefined ? null : result }, 0),
     (err) => {

@@ -7,7 +7,6 @@ as ``{"type": "result", "status": true|false|null, "result": ...}`` (see squall_
 Exit code 0 when run() returned, 1 when it raised or could not be loaded.
 """
 
-import importlib.util
 import inspect
 import json
 import os
@@ -23,6 +22,7 @@ def load_action_class(entry_point):
     with a ``run`` method is an action whatever its base chain: packs such as jira define their
     own ``Action`` base class and never import st2's.
     """
+    from squall_process import load_module
     from st2common.runners.base_action import Action
 
     # st2 appends the action's folder to sys.path (after the pack's site and st2's own).
@@ -30,11 +30,7 @@ def load_action_class(entry_point):
     if folder not in sys.path and folder + os.sep not in sys.path:
         sys.path.append(folder)
     module_name = os.path.splitext(os.path.basename(entry_point))[0]
-    spec = importlib.util.spec_from_file_location(module_name, entry_point)
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load %s as a Python module" % entry_point)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(entry_point, module_name)
 
     required = getattr(Action, "__abstractmethods__", frozenset(["run"]))
     for _, cls in inspect.getmembers(module, inspect.isclass):

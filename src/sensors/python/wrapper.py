@@ -6,20 +6,13 @@ stays up (trigger changes still arrive) until the host says stop; then cleanup()
 An exception in setup/run ends the process with exit code 1 (the host restarts it).
 """
 
-def _monkey_patch():
-    """st2's sensor container monkey-patches every sensor process with eventlet before anything
-    else (st2reactor/container/sensor_wrapper.py); sensors written for it rely on green sockets
-    and sleeps. Without the st2 runtime site (no eventlet) the sensor runs unpatched."""
-    try:
-        import eventlet
-    except ImportError:
-        return
-    eventlet.monkey_patch(os=True, select=True, socket=True, thread=True, time=True)
+# st2's sensor container monkey-patches every sensor process with eventlet before anything else
+# (st2reactor/container/sensor_wrapper.py); sensors written for it rely on green sockets and
+# sleeps. Without the st2 runtime site (no eventlet) the sensor runs unpatched.
+from st2common.util.monkey_patch import monkey_patch
 
+monkey_patch()
 
-_monkey_patch()
-
-import importlib.util  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -32,15 +25,11 @@ _stopping = False
 
 
 def load_sensor_class(entry_point, class_name):
+    from squall_process import load_module
     from st2reactor.sensor.base import BaseSensor
 
     module_name = "squall_sensor_" + os.path.splitext(os.path.basename(entry_point))[0].replace("-", "_")
-    spec = importlib.util.spec_from_file_location(module_name, entry_point)
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load %s as a Python module" % entry_point)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    module = load_module(entry_point, module_name, register=True)
     cls = getattr(module, class_name, None) if class_name else None
     if cls is None:
         found = [

@@ -106,6 +106,16 @@ interface Conducted {
 
 const nowIso = () => new Date().toISOString();
 
+/** The runners whose executions are workflows: the ones pause, resume and their cascade apply to. */
+const WORKFLOW_RUNNERS = ['orquesta', 'action-chain'];
+
+/** The child executions of a workflow's tasks that are still its own business (not applied, not inherited). */
+function taskExecutionsUnderWay(record: StateRecord): string[] {
+  return record.state.tasks.flatMap((t) =>
+    t.execution_id && !t.applied && !t.inherited ? [t.execution_id] : [],
+  );
+}
+
 function fromOrquesta(requests: TaskRequest[]): Ask[] {
   return requests.map((r) => ({
     task_id: r.task_id,
@@ -839,7 +849,7 @@ export class WorkflowEngine {
 
   private async requireWorkflow(id: string): Promise<ExecutionRecord> {
     const exec = await this.executions().get(id);
-    if (!['orquesta', 'action-chain'].includes(String(exec.runner.name))) {
+    if (!WORKFLOW_RUNNERS.includes(String(exec.runner.name))) {
       throw new SquallError(
         'NOT_A_WORKFLOW',
         `Execution ${id} runs "${exec.action.ref}" with runner ${exec.runner.name}; only workflows (orquesta, action-chain) can be paused or resumed`,
@@ -851,81 +861,86 @@ export class WorkflowEngine {
   }
 
   /** st2 `execution pause`: `pausing` while tasks run, then `paused`; cascades down to sub-workflows. */
-  async pause(id: string): Promise<ExecutionRecord> {
-    const exec = await this.requireWorkflow(id);
-    if (!['running', 'resuming', 'pausing', 'paused'].includes(exec.status)) {
-      throw new SquallError(
-        'WORKFLOW_NOT_PAUSABLE',
-        `Execution ${id} is ${exec.status}; only a running workflow can be paused`,
-        { id, status: exec.status },
-        409,
-      );
-    }
-    const children: string[] = [];
-    await this.leases.with(id, async () => {
-      const loaded = await this.load(id);
-      if (!loaded) throw new NotFoundError('Workflow state of execution', id);
-      const { record, conducted } = loaded;
-      conducted.pause();
-      await this.save(record, conducted);
-      await this.syncExecution(record, conducted, id);
-      for (const t of record.state.tasks)
-        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
+  pause(id: string): Promise<ExecutionRecord> {
+    return this.pauseOrResume(id, {
+      from: ['running', 'resuming', 'pausing', 'paused'],
+      refused: (status) =>
+        new SquallError(
+          'WORKFLOW_NOT_PAUSABLE',
+          `Execution ${id} is ${status}; only a running workflow can be paused`,
+          { id, status },
+          409,
+        ),
+      apply: async (record, conducted) => {
+        conducted.pause();
+        await this.save(record, conducted);
+        await this.syncExecution(record, conducted, id);
+      },
+      children: ['running', 'resuming'],
+      cascade: (childId) => this.pause(childId),
     });
-    for (const childId of children) {
-      const child = await this.store.executions.get(childId);
-      if (
-        child &&
-        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
-        ['running', 'resuming'].includes(child.status)
-      )
-        await this.pause(childId);
-    }
-    return this.executions().get(id);
   }
 
   /** st2 `execution resume`: cascades down to paused sub-workflows. */
-  async resume(id: string): Promise<ExecutionRecord> {
-    const exec = await this.requireWorkflow(id);
-    if (!['pausing', 'paused'].includes(exec.status)) {
-      throw new SquallError(
+  resume(id: string): Promise<ExecutionRecord> {
+    const notPaused = (status: string) =>
+      new SquallError(
         'WORKFLOW_NOT_PAUSED',
-        `Execution ${id} is ${exec.status}; only a paused (or pausing) workflow can be resumed`,
-        { id, status: exec.status },
+        `Execution ${id} is ${status}; only a paused (or pausing) workflow can be resumed`,
+        { id, status },
         409,
       );
-    }
-    const children: string[] = [];
+    return this.pauseOrResume(id, {
+      from: ['pausing', 'paused'],
+      refused: notPaused,
+      apply: async (record, conducted) => {
+        // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
+        if (conducted.status !== 'paused' && conducted.status !== 'pausing')
+          throw notPaused(conducted.status);
+        this.enqueue(record.state, conducted.resume());
+        const current = await this.executions().get(id);
+        await this.pump(record, conducted, current);
+        await this.save(record, conducted);
+        if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
+        await this.syncExecution(record, conducted, id);
+      },
+      children: ['paused', 'pausing'],
+      cascade: (childId) => this.resume(childId),
+    });
+  }
+
+  /**
+   * The one walk of pause and resume: refuse a workflow not in a `from` status, `apply` to its
+   * state under the lease, then go down (as st2 does) to each task execution that is a workflow in
+   * a `children` status.
+   */
+  private async pauseOrResume(
+    id: string,
+    step: {
+      from: string[];
+      refused: (status: string) => SquallError;
+      apply: (record: StateRecord, conducted: Conducted) => Promise<void>;
+      children: string[];
+      cascade: (childId: string) => Promise<ExecutionRecord>;
+    },
+  ): Promise<ExecutionRecord> {
+    const exec = await this.requireWorkflow(id);
+    if (!step.from.includes(exec.status)) throw step.refused(exec.status);
+    let children: string[] = [];
     await this.leases.with(id, async () => {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
-      const { record, conducted } = loaded;
-      if (conducted.status !== 'paused' && conducted.status !== 'pausing') {
-        // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
-        throw new SquallError(
-          'WORKFLOW_NOT_PAUSED',
-          `Execution ${id} is ${conducted.status}; only a paused (or pausing) workflow can be resumed`,
-          { id, status: conducted.status },
-          409,
-        );
-      }
-      for (const t of record.state.tasks)
-        if (t.execution_id && !t.applied && !t.inherited) children.push(t.execution_id);
-      this.enqueue(record.state, conducted.resume());
-      const current = await this.executions().get(id);
-      await this.pump(record, conducted, current);
-      await this.save(record, conducted);
-      if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
-      await this.syncExecution(record, conducted, id);
+      children = taskExecutionsUnderWay(loaded.record);
+      await step.apply(loaded.record, loaded.conducted);
     });
     for (const childId of children) {
       const child = await this.store.executions.get(childId);
       if (
         child &&
-        ['orquesta', 'action-chain'].includes(String(child.runner.name)) &&
-        ['paused', 'pausing'].includes(child.status)
+        WORKFLOW_RUNNERS.includes(String(child.runner.name)) &&
+        step.children.includes(child.status)
       )
-        await this.resume(childId);
+        await step.cascade(childId);
     }
     return this.executions().get(id);
   }

@@ -3,6 +3,7 @@ import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
+import { answer, pressAndConfirm, pressAsking } from './confirm.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
@@ -157,17 +158,22 @@ for (const target of STORE_TARGETS) {
         await settled(id, '✅');
         const rerun = buttons(card())[0];
         expect(rerun.custom_id).toContain('exec:rerun:');
-        // A double click: both presses reach the bot before it greys the button out.
-        await Promise.all([
-          discord.clickButton({ message_id: ack.id, custom_id: rerun.custom_id! }),
-          discord.clickButton({ message_id: ack.id, custom_id: rerun.custom_id! }),
-        ]);
+        // Re-run asks first (an ephemeral "are you sure?", Discord has no confirm dialog); Keep does nothing.
+        const press = { message_id: ack.id, custom_id: rerun.custom_id! };
+        const kept = await pressAsking(discord, press);
+        expect(textOf(kept)).toContain('Run e2echat.ticker again with the same parameters?');
+        expect(buttons(kept).map((b) => b.label)).toEqual(['Re-run', 'Not now']);
+        await answer(discord, kept, 'keep');
+        await waitFor(() => textOf(discord.message(kept.id)!).includes('Kept'), 'the kept follow-up');
+        expect(discord.message(kept.id)!.components).toEqual([]);
+        // A double click: both confirmations reach the bot before it greys the button out.
+        const asks = [await pressAsking(discord, press), await pressAsking(discord, press)];
+        await Promise.all(asks.map((ask) => answer(discord, ask, 'confirm')));
         await discord.waitForEphemeral((p) => inThread(id)(p) && /already re-run/.test(textOf(p)));
         await waitFor(() => buttons(card())[0].disabled, 'the Re-run button greyed out');
         expect(buttons(card())[0].label).toBe('Re-run by alice');
-        expect(() => discord.clickButton({ message_id: ack.id, custom_id: rerun.custom_id! })).toThrow(
-          /disabled/,
-        );
+        const greyed = buttons(card())[0].custom_id!;
+        expect(() => discord.clickButton({ message_id: ack.id, custom_id: greyed })).toThrow(/disabled/);
         const second = await discord.waitForPost(
           (p) => inThread(id)(p) && p.id !== ack.id && textOf(p).includes('e2echat.ticker'),
         );
@@ -222,7 +228,12 @@ for (const target of STORE_TARGETS) {
         const cancel = buttons(card())[0];
         expect(cancel.label).toBe('Cancel');
 
-        await discord.clickButton({ message_id: ack.id, custom_id: cancel.custom_id!, user: BOB });
+        const asked = await pressAndConfirm(discord, {
+          message_id: ack.id,
+          custom_id: cancel.custom_id!,
+          user: BOB,
+        });
+        expect(textOf(asked)).toContain('Cancel this run?');
         // Only the presser sees the refusal: the ephemeral follow-up of their click.
         const refusal = await discord.waitForEphemeral(
           (p) => inThread(id)(p) && /may not cancel/.test(textOf(p)),
@@ -235,7 +246,7 @@ for (const target of STORE_TARGETS) {
         expect(denied).toMatchObject({ actor: 'mallory', adapter: 'discord', what: `exec:cancel:${execId}` });
         expect((await squall.svc.services.store.executions.get(execId))?.status).toBe('running');
 
-        await discord.clickButton({ message_id: ack.id, custom_id: cancel.custom_id! });
+        await pressAndConfirm(discord, { message_id: ack.id, custom_id: cancel.custom_id! });
         await settled(id, '❌');
         expect(textOf(card())).toContain('🚫 e2echat.slow');
         expect(textOf(card())).toContain('Canceled by alice.');
@@ -250,10 +261,14 @@ for (const target of STORE_TARGETS) {
         const posts = discord.posts.items.filter(inThread(id));
         expect(posts).toHaveLength(1);
         expect(textOf(discord.message(posts[0].id)!)).toContain('said after resume');
-        const audits = await squall.svc.services.store.audit.find({
-          kind: 'chat.command',
-          text: 'echo after resume',
-        });
+        // The pipeline writes the audit after the reply is posted: wait for it, then count.
+        const audits = await waitFor(async () => {
+          const found = await squall.svc.services.store.audit.find({
+            kind: 'chat.command',
+            text: 'echo after resume',
+          });
+          return found.length > 0 ? found : null;
+        }, 'the audit of the command');
         expect(audits).toHaveLength(1);
       }, 40_000);
     },

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
@@ -27,7 +27,9 @@ export function socketSlackAdapter(slack: SlackEmulator): SlackAdapter {
     botToken: slack.botToken,
     appToken: slack.appToken,
     apiUrl: slack.apiUrl,
-    retries: 0,
+    // The emulator answers 429 over Slack's rate limits: the client waits Retry-After and retries,
+    // as in production (retries are immediate otherwise, so an emulator error does not stall a test).
+    retries: 10,
     logger: quietLogger,
   });
 }
@@ -126,6 +128,8 @@ export function useSlackSquall(
     squall = await startChatSquall(socketSlackAdapter(slack), { mongo: target.kind === 'mongo', users });
     ready(slack, squall);
   }, 60_000);
+  // Each test is its own scenario: it starts with Slack's rate limits full, not drained by the last.
+  beforeEach(() => slack?.resetRateLimits());
   afterAll(async () => {
     await squall?.svc.cleanup();
     await slack?.stop();

@@ -2,9 +2,11 @@ import { expect, it } from 'vitest';
 import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import type { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
+import { pressAndConfirm } from './confirm.js';
 import { useDiscordSquall, type ChatSquall } from './harness.js';
-import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, expectDeniedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const ALICE = '1200000000000000101';
@@ -16,7 +18,9 @@ type Row = { components?: Array<{ custom_id?: string; label?: string }> };
 type Posted = { id: string; channel_id: string; content: string; embeds: unknown[]; components: unknown[] };
 
 const textOf = (m: { content: string; embeds: unknown[] }) =>
-  `${m.content}\n${(m.embeds as Array<{ description?: string }>).map((e) => e.description ?? '').join('\n')}`;
+  `${m.content}\n${(m.embeds as Array<{ title?: string; description?: string }>)
+    .map((e) => [e.title, e.description].filter(Boolean).join('\n'))
+    .join('\n')}`;
 const buttonsOf = (m: { components: unknown[] }) =>
   (m.components as Row[]).flatMap((r) => r.components ?? []);
 
@@ -63,12 +67,16 @@ for (const target of STORE_TARGETS) {
       }
 
       /** Clicks the button labelled `label` under `prompt` as `user`. */
-      const click = (prompt: Posted, label: 'Approve' | 'Deny', user: string) =>
-        discord.clickButton({
+      const click = async (prompt: Posted, label: 'Approve' | 'Deny', user: string) => {
+        const input = {
           message_id: prompt.id,
           custom_id: buttonsOf(prompt).find((b) => b.label === label)!.custom_id!,
           user,
-        });
+        };
+        // Deny asks "are you sure?" first (an ephemeral follow-up: Discord has no confirm dialog).
+        if (label === 'Deny') await pressAndConfirm(discord, input);
+        else await discord.clickButton(input);
+      };
 
       /** The refusal only `user` sees: the ephemeral follow-up of their button press in the thread. */
       const refusalTo = (thread: string, user: string, says: string) =>
@@ -115,6 +123,82 @@ for (const target of STORE_TARGETS) {
           bobId: BOB,
           refused: [CAROL, ALICE],
         });
+      }, 60_000);
+
+      it('the prompt names requester, approvers (mentioned) and expiry; the card waits for approval and its Deny ends the run', async () => {
+        const { thread, prompt, id } = await startDeploy('web');
+        // The mention is in the content (an embed's mention notifies nobody), allowed for bob only.
+        expect(prompt.content).toBe(`cc <@${BOB}>`);
+        expect(textOf(prompt)).toMatch(
+          new RegExp(
+            '\\n✋ Approval needed: Deploy to production\\?\n' +
+              'Requested by @alice · Approvers: @alice or @bob · expires in 24 h \\(\\d\\d:\\d\\d UTC\\)\n' +
+              '\\(the requester cannot approve\\)\n' +
+              `Inquiry ${id}$`,
+          ),
+        );
+        const isCard = (m: Posted & { author?: { id: string } }) =>
+          m.author?.id === discord.botUserId && /e2echat\.deploy\n/.test(textOf(m));
+        const waiting = structuredClone(
+          await waitFor(
+            () =>
+              discord
+                .channelMessages(thread)
+                .find((m) => isCard(m as never) && textOf(m).includes('· waiting for approval ·')),
+            'the card waiting for approval',
+            15_000,
+          ),
+        );
+        expect(buttonsOf(waiting).map((b) => b.label)).toEqual(['Deny', 'Cancel', 'Open']);
+
+        const ask = await pressAndConfirm(discord, {
+          message_id: waiting.id,
+          custom_id: buttonsOf(waiting)[0].custom_id!,
+          user: BOB,
+        });
+        expect(textOf(ask)).toContain('Deny this approval?');
+        expect(buttonsOf(ask).map((b) => b.label)).toEqual(['Deny', 'Back']);
+        const result = await finalCard(thread, 'Deploy of web');
+        expect(textOf(result).trim()).toMatch(/\nDeploy of web succeeded: rollout of web called off$/);
+        const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
+        expect(textOf(edit)).toMatch(
+          /✋ Approval needed: Deploy to production\?\n❌ Denied by @bob · \d\d:\d\d UTC/,
+        );
+        expect(edit.components).toEqual([]);
+        await expectDeniedByBob(squall.svc.services.apiUrl, id);
+        if (target.kind === 'embedded')
+          saveTranscript(
+            'discord-approval',
+            'An approval on Discord: the prompt, the card waiting, Deny from the card (confirmed in an ephemeral follow-up)',
+            [
+              { alice: '!deploy web' },
+              {
+                squall: 'asks in the thread',
+                text: textOf(prompt).trim(),
+                buttons: buttonsOf(prompt)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
+              },
+              {
+                squall: 'the card meanwhile',
+                text: textOf(waiting).trim(),
+                buttons: buttonsOf(waiting)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
+              },
+              { bob: 'clicks Deny on the card' },
+              {
+                squall: 'to bob only',
+                text: textOf(ask).trim(),
+                buttons: buttonsOf(ask)
+                  .map((b) => `[${b.label}]`)
+                  .join(' '),
+              },
+              { bob: 'clicks Deny' },
+              { squall: 'the prompt, edited (no buttons left)', text: textOf(edit).trim() },
+              { squall: 'the card, final', text: textOf(discord.message(result.id)!).trim() },
+            ],
+          );
       }, 60_000);
 
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {

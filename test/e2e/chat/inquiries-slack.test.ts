@@ -3,9 +3,10 @@ import { PAYLOAD_PREFIX } from '../../../src/inquiries/index.js';
 import type { SlackEmulator } from '../../emulators/slack/index.js';
 import type { SlackMessage } from '../../emulators/slack/types.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { useSlackSquall, type ChatSquall } from './harness.js';
-import { expectApprovedByBob, inquiryOf } from './inquiry-checks.js';
+import { expectApprovedByBob, expectDeniedByBob, inquiryOf } from './inquiry-checks.js';
 
 // alice asks, bob approves, carol is a Squall user the deploy's ask does not list.
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'bob', 'slack:U0CAROL': 'carol' };
@@ -106,7 +107,7 @@ for (const target of STORE_TARGETS) {
 
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { ts, prompt, id } = await startDeploy('db');
-        await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB' });
+        await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB', confirm: true });
         const result = await finalCard(ts, '\nDeploy of db');
         expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
@@ -118,6 +119,83 @@ for (const target of STORE_TARGETS) {
           status: 'failed',
           response: { approved: false },
         });
+      }, 60_000);
+
+      it('the prompt names requester, approvers (mentioned) and expiry; the card waits for approval and its Deny ends the run', async () => {
+        const { ts, prompt, id } = await startDeploy('web');
+        expect(prompt.text).toMatch(
+          new RegExp(
+            '^✋ Approval needed: Deploy to production\\?\n' +
+              'Requested by @alice · Approvers: @alice or @bob · expires in 24 h \\(\\d\\d:\\d\\d UTC\\)\n' +
+              '\\(the requester cannot approve\\)\n' +
+              `Inquiry ${id}\n` +
+              'cc <@U0BOB>$',
+          ),
+        );
+        // The mention is in a block too (mrkdwn, unescaped), so Slack notifies bob.
+        expect(JSON.stringify(prompt.blocks)).toContain('"text":"cc <@U0BOB>"');
+        const deny = (buttonsOf(prompt)[0] as unknown as { elements: Array<{ confirm?: unknown }> })
+          .elements[1];
+        expect(deny.confirm).toMatchObject({ title: { text: 'Deny?' }, confirm: { text: 'Deny' } });
+
+        // The run's card: waiting for approval, with Deny (asks first), Cancel and Open.
+        const isCard = (m: { user?: string; text: string }) =>
+          m.user === slack.botUserId && /^\S+ e2echat\.deploy · alice\n/.test(m.text);
+        const waiting = structuredClone(
+          await waitFor(
+            () =>
+              slack
+                .thread(slack.defaultChannel, ts)
+                .find((m) => isCard(m) && m.text.includes('· waiting for approval ·')),
+            'the card waiting for approval',
+            15_000,
+          ),
+        );
+        expect(waiting.text).toMatch(/^✋ e2echat\.deploy · alice\nExecution \w+ · waiting for approval · /);
+        const cardButtons = (
+          buttonsOf(waiting)[0] as unknown as {
+            elements: Array<{
+              action_id: string;
+              text: { text: string };
+              confirm?: { title: { text: string } };
+            }>;
+          }
+        ).elements;
+        expect(cardButtons.map((b) => b.text.text)).toEqual(['Deny', 'Cancel', 'Open']);
+        expect(cardButtons[0].confirm?.title.text).toBe('Deny?');
+
+        await slack.clickButton({
+          message_ts: waiting.ts,
+          action_id: 'squall:0',
+          user: 'U0BOB',
+          confirm: true,
+        });
+        const result = await finalCard(ts, '\nDeploy of web');
+        // The ask failed (denied): the workflow took its failure branch, as Orquesta does.
+        expect(result.text).toMatch(/\nDeploy of web succeeded: rollout of web called off$/);
+        expect(result.text).not.toContain('waiting for approval');
+        const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
+        expect(edit.text).toMatch(
+          /^✋ Approval needed: Deploy to production\?\n❌ Denied by @bob · \d\d:\d\d UTC$/,
+        );
+        await expectDeniedByBob(squall.svc.services.apiUrl, id);
+        if (target.kind === 'embedded')
+          saveTranscript(
+            'slack-approval',
+            'An approval on Slack: the prompt, the card waiting, Deny from the card',
+            [
+              { alice: '!deploy web' },
+              { squall: 'asks in the thread', text: prompt.text, buttons: '[Approve] [Deny (asks first)]' },
+              {
+                squall: 'the card meanwhile',
+                text: waiting.text,
+                buttons: cardButtons.map((b) => `[${b.text.text}]`).join(' '),
+              },
+              { bob: 'clicks Deny on the card and confirms' },
+              { squall: 'the prompt, edited (no buttons left)', text: edit.text },
+              { squall: 'the card, final', text: slack.findMessage(slack.defaultChannel, result.ts)!.text },
+            ],
+          );
       }, 60_000);
 
       it('a form inquiry is answered with "!respond <id> key=value …" in the thread', async () => {

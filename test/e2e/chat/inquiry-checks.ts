@@ -37,3 +37,12 @@ export async function expectApprovedByBob(
     chat_user_id: where.bobId,
   });
 }
+
+/** Inquiry `id` was denied by bob: failed, with the deny answer, as the API shows it. */
+export async function expectDeniedByBob(apiUrl: string, id: string): Promise<void> {
+  expect(await inquiryOf(apiUrl, id)).toMatchObject({
+    status: 'failed',
+    response: { approved: false },
+    responded_by: 'bob',
+  });
+}

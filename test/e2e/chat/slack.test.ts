@@ -27,14 +27,20 @@ for (const target of STORE_TARGETS) {
         return () => slack.findMessage(post.channel, post.ts)!;
       };
       /** The command's reaction is `name` alone (⏳ gone, if it was there): the card is final by then. */
-      const settled = (ts: string, name: string) =>
+      const settled = (ts: string, name: string, timeoutMs = 20_000) =>
         waitFor(
           () =>
             JSON.stringify(slack.findMessage(slack.defaultChannel, ts)?.reactions) ===
             JSON.stringify([{ name, users: [slack.botUserId], count: 1 }]),
           `the ${name} reaction alone`,
-          20_000,
+          timeoutMs,
         );
+      /** The Block Kit confirm dialog of the button `actionId` of `m`, if it has one. */
+      const confirmOf = (m: { blocks?: unknown[] }, actionId: string) =>
+        (m.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; confirm?: unknown }> }>)
+          .filter((b) => b.type === 'actions')
+          .flatMap((b) => b.elements ?? [])
+          .find((e) => e.action_id === actionId)?.confirm;
       const buttonIds = (m: { blocks?: unknown[] }) =>
         (
           m.blocks as Array<{
@@ -62,6 +68,8 @@ for (const target of STORE_TARGETS) {
             (c.method === 'chat.update' && c.params.ts === final.ts),
         );
         expect(writes.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+        // Within Slack's rate limits (the emulator answers 429 beyond them): none was hit.
+        expect(slack.calls.items.filter((c) => c.status === 429)).toEqual([]);
         // A run that finished within 1 s costs at most one edit (a slower one: one per 2 s more).
         const run = (await squall.svc.services.store.executions.get(/Execution (\w+)/.exec(final.text)![1]))!;
         const ms = Date.parse(run.end_timestamp!) - Date.parse(run.start_timestamp);
@@ -158,10 +166,18 @@ for (const target of STORE_TARGETS) {
         // Edits of one card are at least 2 s apart (the run takes ~3 s: a handful at most).
         expect(edits.length).toBeLessThanOrEqual(3);
         expect(buttonIds(card())).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
+        // Re-run asks first (Slack's confirm dialog): backing out of it does nothing.
+        expect(confirmOf(card(), 'squall:0')).toMatchObject({
+          title: { text: 'Re-run?' },
+          text: { text: 'Run e2echat.ticker again with the same parameters?' },
+          confirm: { text: 'Re-run' },
+          deny: { text: 'Not now' },
+        });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: false });
         // Two quick clicks (two people, or a double click) start one re-run.
         await Promise.all([
-          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
-          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' }),
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true }),
+          slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true }),
         ]);
         const again = await slack.waitForEphemeral((e) => /already re-run/.test(String(e.text)), 10_000);
         expect(again.user).toBe('U0ALICE');
@@ -212,6 +228,40 @@ for (const target of STORE_TARGETS) {
         expect(reruns[0]).toMatchObject({ actor: 'alice', adapter: 'slack', channel: slack.defaultChannel });
       }, 40_000);
 
+      it('a burst of 10 commands in one channel: Slack rate-limits posts over ~1/s, the client waits and retries, every card ends final', async () => {
+        const commands: string[] = [];
+        for (let n = 1; n <= 10; n++) commands.push(await slack.userSays({ text: `!echo burst ${n}` }));
+        // Ten runs at once on a shared machine: give them longer than one command gets.
+        for (const ts of commands) await settled(ts, 'white_check_mark', 45_000);
+        for (const [i, ts] of commands.entries()) {
+          const cards = slack.thread(slack.defaultChannel, ts).filter((m) => m.user === slack.botUserId);
+          // One card per command, final, however many posts Slack refused at first.
+          expect(cards).toHaveLength(1);
+          expect(cards[0].text).toMatch(
+            new RegExp(
+              `^✅ e2echat\\.echo · alice\\nExecution \\w+ · succeeded · .*\\n\`\`\`\\nsaid burst ${i + 1}\\n\`\`\`$`,
+            ),
+          );
+        }
+        const limited = slack.calls.items.filter((c) => c.status === 429);
+        // Ten cards in a second exceed Slack's burst for one channel: some posts waited.
+        expect(limited.length).toBeGreaterThan(0);
+        expect(
+          limited.every(
+            (c) =>
+              c.method === 'chat.postMessage' && (c.response as { error?: string }).error === 'ratelimited',
+          ),
+        ).toBe(true);
+        // Each refused post was retried: the accepted posts are one card per command.
+        const accepted = slack.calls.items.filter(
+          (c) =>
+            c.method === 'chat.postMessage' &&
+            c.status === 200 &&
+            commands.includes(String(c.params.thread_ts)),
+        );
+        expect(accepted).toHaveLength(10);
+      }, 120_000);
+
       it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
         const ts = await slack.userSays({ text: '!slow job' });
         const card = await cardOf(ts);
@@ -219,7 +269,13 @@ for (const target of STORE_TARGETS) {
         const id = /Execution (\w+)/.exec(ack.text)![1];
         await slack.waitForUpdate((u) => u.ts === ack.ts && u.text.includes('· running ·'), 10_000);
 
-        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', user: 'U0BOB' });
+        expect(confirmOf(card(), 'squall:0')).toMatchObject({
+          title: { text: 'Cancel this run?' },
+          confirm: { text: 'Cancel run' },
+          deny: { text: 'Keep running' },
+          style: 'danger',
+        });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', user: 'U0BOB', confirm: true });
         const refusal = await slack.waitForEphemeral((e) => /may not cancel/.test(String(e.text)), 10_000);
         expect(String(refusal.text)).toContain('execution_stop');
         const denied = await waitFor(
@@ -229,7 +285,7 @@ for (const target of STORE_TARGETS) {
         expect(denied).toMatchObject({ actor: 'mallory', adapter: 'slack', what: `exec:cancel:${id}` });
         expect((await squall.svc.services.store.executions.get(id))?.status).toBe('running');
 
-        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0' });
+        await slack.clickButton({ message_ts: ack.ts, action_id: 'squall:0', confirm: true });
         await waitFor(
           async () => (await squall.svc.services.store.executions.get(id))?.status === 'canceled',
           'the execution to be canceled',

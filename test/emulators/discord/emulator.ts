@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Recorder } from '../shared/recorder.js';
+import { ChatRecordings, Recorder } from '../shared/recorder.js';
 import {
-  closeServer,
-  closeSockets,
-  listen,
   readBody,
   sendEmpty,
   sendJson,
+  startEmulatorServer,
+  stopEmulatorServer,
   takeRateLimit,
   type FilePart,
   type RateLimitRule,
@@ -101,7 +100,7 @@ const ALL_PERMISSIONS = '8';
  * A Discord guild on 127.0.0.1 that the unmodified discord.js Client talks to: REST v10 and the
  * Gateway (JSON, no compression). One guild with a couple of text channels and two people.
  */
-export class DiscordEmulator {
+export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, DiscordUpload, DiscordPost> {
   readonly guildId = '1200000000000000001';
   readonly guildName = 'Squall Emulator';
   readonly botUserId = '1200000000000000100';
@@ -134,6 +133,12 @@ export class DiscordEmulator {
   private readonly users = new Map<string, DiscordUser>();
   private readonly channels = new Map<string, DiscordChannel>();
   private readonly messages = new Map<string, DiscordMessage>();
+  /** Nonces of created messages by `<author>:<nonce>`, for `enforce_nonce`. */
+  private readonly nonces = new Map<string, { id: string; at: number }>();
+  /** How long a nonce is enforced: Discord says "the past few minutes". */
+  nonceWindowMs = 5 * 60_000;
+  /** Ephemeral messages (interaction replies and follow-ups with flag 64), by id. */
+  private readonly ephemeralMessages = new Map<string, DiscordMessage>();
   private readonly files = new Map<string, Buffer>();
   private readonly interactions = new Map<string, Interaction>();
   private readonly commands = new Map<string, DiscordCommand>();
@@ -150,6 +155,7 @@ export class DiscordEmulator {
   private readyWaiters: (() => void)[] = [];
 
   constructor(options: DiscordEmulatorOptions = {}) {
+    super();
     this.botToken = options.botToken ?? 'squall-emulator.discord.token';
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.echo = options.echoBotMessages ?? true;
@@ -171,24 +177,24 @@ export class DiscordEmulator {
   // ---------------------------------------------------------------- lifecycle and addresses
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
+    ({
+      server: this.server,
+      wss: this.wss,
+      port: this.port,
+    } = await startEmulatorServer(
+      (req, res) => this.route(req, res),
+      (error, res) => {
         this.errors.push(error);
         if (!res.headersSent) sendJson(res, 500, { message: `emulator error: ${error.message}`, code: 0 });
-      });
-    });
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.port = await listen(this.server);
+      },
+      (req, socket, head) => this.upgrade(req, socket, head),
+    ));
     return this;
   }
 
   async stop(): Promise<void> {
     for (const i of this.interactions.values()) if (i.settle) clearTimeout(i.settle.timer);
-    await closeSockets(this.sockets);
-    this.wss?.close();
-    if (this.server) await closeServer(this.server);
+    await stopEmulatorServer(this.sockets, this.server, this.wss);
   }
 
   get baseUrl(): string {
@@ -253,7 +259,7 @@ export class DiscordEmulator {
   }
 
   message(id: string): DiscordMessage | undefined {
-    return this.messages.get(id);
+    return this.messages.get(id) ?? this.ephemeralMessages.get(id);
   }
 
   /** Application commands the bot registered, global and per guild. */
@@ -262,31 +268,6 @@ export class DiscordEmulator {
   }
 
   // ---------------------------------------------------------------- waiting helpers
-
-  waitForPost(predicate: (p: DiscordPost) => boolean = () => true, timeoutMs = 5_000): Promise<DiscordPost> {
-    return this.posts.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpdate(
-    predicate: (u: DiscordUpdate) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordUpdate> {
-    return this.updates.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpload(
-    predicate: (u: DiscordUpload) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordUpload> {
-    return this.uploads.waitFor(predicate, timeoutMs);
-  }
-
-  waitForEphemeral(
-    predicate: (p: DiscordPost) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<DiscordPost> {
-    return this.ephemerals.waitFor(predicate, timeoutMs);
-  }
 
   waitForCall(
     method: string,
@@ -416,8 +397,12 @@ export class DiscordEmulator {
     const user = this.requireUser(input.user ?? this.defaultUser);
     const id = input.message?.id ?? input.message_id;
     if (!id) throw new Error('clickButton needs message_id or message');
-    const message = this.messages.get(id);
+    const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new Error(`Discord emulator: no message ${id}`);
+    // An ephemeral message is shown to one person only: nobody else can press its buttons.
+    const shownTo = (message.interaction_metadata as { user?: { id?: string } } | undefined)?.user?.id;
+    if (this.ephemeralMessages.has(id) && shownTo !== user.id)
+      throw new Error(`clickButton: ephemeral message ${id} is shown only to ${shownTo}, not ${user.id}`);
     const button = (
       message.components as { components?: { type: number; custom_id?: string; disabled?: boolean }[] }[]
     )
@@ -919,7 +904,13 @@ export class DiscordEmulator {
     if (sub !== 'messages') throw new DiscordApiError(404, '404: Not Found', 0);
     if (messageId === undefined) {
       if (m === 'POST') {
-        const message = this.botMessage(channel, req.body, req.files, {});
+        const nonce = this.nonceOf(req.body);
+        const earlier =
+          nonce !== undefined && req.body.enforce_nonce === true ? this.nonced(nonce) : undefined;
+        if (earlier) return { status: 200, body: earlier };
+        const message = this.botMessage(channel, req.body, req.files, nonce !== undefined ? { nonce } : {});
+        if (nonce !== undefined)
+          this.nonces.set(`${this.botUserId}:${nonce}`, { id: message.id, at: Date.now() });
         this.announce(message, 'channel');
         return { status: 200, body: message };
       }
@@ -1070,6 +1061,25 @@ export class DiscordEmulator {
     };
   }
 
+  /** A create-message body's `nonce`: an integer or a string of at most 25 characters. */
+  private nonceOf(body: Record<string, unknown>): string | number | undefined {
+    const nonce = body.nonce;
+    if (nonce === undefined || nonce === null) return undefined;
+    if ((typeof nonce === 'string' && nonce.length <= 25) || Number.isInteger(nonce))
+      return nonce as string | number;
+    throw new DiscordApiError(400, 'Invalid Form Body (nonce: must be 25 or fewer in length)', 50035);
+  }
+
+  /**
+   * `enforce_nonce`: the message this bot created with `nonce` within the last few minutes, which
+   * Discord returns instead of creating another.
+   */
+  private nonced(nonce: string | number): DiscordMessage | undefined {
+    const seen = this.nonces.get(`${this.botUserId}:${nonce}`);
+    if (!seen || Date.now() - seen.at > this.nonceWindowMs) return undefined;
+    return this.messages.get(seen.id);
+  }
+
   private botMessage(
     channel: DiscordChannel,
     body: Record<string, unknown>,
@@ -1164,7 +1174,7 @@ export class DiscordEmulator {
     files: FilePart[],
     via: DiscordUpdate['via'] | undefined,
   ): DiscordMessage {
-    const message = this.messages.get(id);
+    const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new DiscordApiError(404, 'Unknown Message', 10008);
     if (typeof body.content === 'string' || body.content === null) message.content = body.content ?? '';
     if (Array.isArray(body.embeds)) message.embeds = body.embeds;
@@ -1233,7 +1243,11 @@ export class DiscordEmulator {
   }
 
   private store(message: DiscordMessage): void {
-    if ((Number(message.flags) & EPHEMERAL) !== 0) return;
+    if ((Number(message.flags) & EPHEMERAL) !== 0) {
+      // Kept apart: not in the channel's history, but its buttons can be pressed by its one reader.
+      this.ephemeralMessages.set(message.id, message);
+      return;
+    }
     this.messages.set(message.id, message);
     const channel = this.channels.get(message.channel_id);
     if (channel) {

@@ -65,3 +65,30 @@ function describeItems(items: unknown[]): string {
   });
   return last.length === 0 ? '(none)' : `${items.length > 5 ? '…, ' : ''}${last.join(', ')}`;
 }
+
+/**
+ * What every chat emulator records of the bot's visible output, and the waits tests use on it.
+ * Each emulator declares the recorders with its own item types and names.
+ */
+export abstract class ChatRecordings<Post, Update, Upload, Ephemeral> {
+  abstract readonly posts: Recorder<Post>;
+  abstract readonly updates: Recorder<Update>;
+  abstract readonly uploads: Recorder<Upload>;
+  abstract readonly ephemerals: Recorder<Ephemeral>;
+
+  waitForPost(predicate: (p: Post) => boolean = () => true, timeoutMs = 5_000): Promise<Post> {
+    return this.posts.waitFor(predicate, timeoutMs);
+  }
+
+  waitForUpdate(predicate: (u: Update) => boolean = () => true, timeoutMs = 5_000): Promise<Update> {
+    return this.updates.waitFor(predicate, timeoutMs);
+  }
+
+  waitForUpload(predicate: (u: Upload) => boolean = () => true, timeoutMs = 5_000): Promise<Upload> {
+    return this.uploads.waitFor(predicate, timeoutMs);
+  }
+
+  waitForEphemeral(predicate: (e: Ephemeral) => boolean = () => true, timeoutMs = 5_000): Promise<Ephemeral> {
+    return this.ephemerals.waitFor(predicate, timeoutMs);
+  }
+}

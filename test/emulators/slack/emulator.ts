@@ -2,14 +2,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Recorder } from '../shared/recorder.js';
+import { ChatRecordings, Recorder } from '../shared/recorder.js';
 import {
-  closeServer,
-  closeSockets,
-  listen,
   readBody,
   readRaw,
   sendJson,
+  startEmulatorServer,
+  stopEmulatorServer,
   takeRateLimit,
   type RateLimitRule,
 } from '../shared/http.js';
@@ -27,6 +26,7 @@ import type {
   SlackUpload,
   SlackUser,
 } from './types.js';
+import { SlackRateLimits } from './rate-limits.js';
 
 export interface SlackEmulatorOptions {
   /** `socket` (default): deliveries go over Socket Mode. `http`: signed POSTs to `requestUrl`. */
@@ -50,6 +50,11 @@ export interface SlackEmulatorOptions {
   connectTimeoutMs?: number;
   users?: SlackUser[];
   channels?: SlackChannel[];
+  /**
+   * Slack's rate limits for chat.postMessage (about 1 per second per channel, short bursts) and
+   * chat.update (Tier 3), answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
+   */
+  rateLimits?: boolean;
 }
 
 /** A Web API error: answered as HTTP 200 `{ok:false, error}` exactly like Slack. */
@@ -90,7 +95,7 @@ const JSON_PARAMS = ['blocks', 'attachments', 'files', 'metadata'];
  * A Slack workspace on 127.0.0.1 that the unmodified @slack/bolt talks to: Web API, Socket Mode
  * and signed HTTP deliveries. One team, a bot, two people and a couple of channels by default.
  */
-export class SlackEmulator {
+export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackUpload, SlackEphemeral> {
   readonly teamId = 'T0SQUALL';
   readonly teamDomain = 'squall-emu';
   readonly appId = 'A0SQUALL';
@@ -130,6 +135,8 @@ export class SlackEmulator {
   private readonly pendingUploads = new Map<string, SlackUpload>();
   private readonly responseUrls = new Map<string, ResponseUrlContext>();
   private readonly rateLimits: RateLimitRule[] = [];
+  /** Slack's own limits (absent when the options turn them off). */
+  private readonly tierLimits?: SlackRateLimits;
   private readonly methods: Record<string, Handler>;
 
   private server?: http.Server;
@@ -153,6 +160,7 @@ export class SlackEmulator {
   private readonly connectTimeoutMs: number;
 
   constructor(options: SlackEmulatorOptions = {}) {
+    super();
     this.mode = options.mode ?? 'socket';
     this.botToken = options.botToken ?? 'xoxb-squall-emulator';
     this.appToken = options.appToken ?? 'xapp-1-squall-emulator';
@@ -163,6 +171,7 @@ export class SlackEmulator {
     this.echo = options.echoBotMessages ?? true;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 3_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    if (options.rateLimits ?? true) this.tierLimits = new SlackRateLimits();
     const users = options.users ?? [
       { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops', email: 'alice@example.test' },
       { id: 'U0BOB', name: 'bob', real_name: 'Bob Dev', email: 'bob@example.test' },
@@ -185,15 +194,18 @@ export class SlackEmulator {
   // ---------------------------------------------------------------- lifecycle and addresses
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        this.deliveryErrors.push(err instanceof Error ? err : new Error(String(err)));
+    ({
+      server: this.server,
+      wss: this.wss,
+      port: this.port,
+    } = await startEmulatorServer(
+      (req, res) => this.route(req, res),
+      (err, res) => {
+        this.deliveryErrors.push(err);
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'emulator_error', detail: String(err) });
-      });
-    });
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.port = await listen(this.server);
+      },
+      (req, socket, head) => this.upgrade(req, socket, head),
+    ));
     return this;
   }
 
@@ -204,9 +216,7 @@ export class SlackEmulator {
     }
     this.outbox.length = 0;
     this.inFlight.clear();
-    await closeSockets(this.sockets);
-    this.wss?.close();
-    if (this.server) await closeServer(this.server);
+    await stopEmulatorServer(this.sockets, this.server, this.wss);
   }
 
   get baseUrl(): string {
@@ -265,31 +275,6 @@ export class SlackEmulator {
 
   // ---------------------------------------------------------------- waiting helpers
 
-  waitForPost(predicate: (p: SlackPost) => boolean = () => true, timeoutMs = 5_000): Promise<SlackPost> {
-    return this.posts.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpdate(
-    predicate: (u: SlackUpdate) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackUpdate> {
-    return this.updates.waitFor(predicate, timeoutMs);
-  }
-
-  waitForUpload(
-    predicate: (u: SlackUpload) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackUpload> {
-    return this.uploads.waitFor(predicate, timeoutMs);
-  }
-
-  waitForEphemeral(
-    predicate: (e: SlackEphemeral) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<SlackEphemeral> {
-    return this.ephemerals.waitFor(predicate, timeoutMs);
-  }
-
   waitForCall(
     method: string,
     predicate: (c: SlackCall) => boolean = () => true,
@@ -327,6 +312,11 @@ export class SlackEmulator {
   }
 
   // ---------------------------------------------------------------- fault injection
+
+  /** Slack's own limits start full again, as after a quiet minute (tests that share an emulator). */
+  resetRateLimits(): void {
+    this.tierLimits?.reset();
+  }
 
   /** The next `times` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, options: { retryAfterSeconds?: number; times?: number } = {}): void {
@@ -459,6 +449,11 @@ export class SlackEmulator {
       channel?: string;
       value?: string;
       user?: string;
+      /**
+       * A button with a `confirm` object opens Slack's dialog first: `true` presses its confirm
+       * button (the click is delivered), `false` its deny button (nothing is sent).
+       */
+      confirm?: boolean;
     },
     options: SlackDeliveryOptions = {},
   ): Promise<SlackAck> {
@@ -474,6 +469,12 @@ export class SlackEmulator {
           `${input.value !== undefined ? ` and value '${input.value}'` : ''}`,
       );
     }
+    if (button.element.confirm && input.confirm === undefined)
+      throw new Error(
+        `clickButton: '${input.action_id}' of message ${ts} opens a confirm dialog; say confirm: true or false`,
+      );
+    if (button.element.confirm && input.confirm === false)
+      return Promise.resolve({ status: 0, payload: 'the person backed out of the confirm dialog' });
     const payload = {
       type: 'block_actions',
       team: { id: this.teamId, domain: this.teamDomain },
@@ -584,11 +585,14 @@ export class SlackEmulator {
         : undefined;
     delete params.token;
 
-    const limited = takeRateLimit(this.rateLimits, method);
-    if (limited) {
+    const channelRef = typeof params.channel === 'string' ? params.channel : undefined;
+    const retryAfter =
+      takeRateLimit(this.rateLimits, method)?.retryAfterSeconds ??
+      this.tierLimits?.take(method, channelRef && (this.lookupChannel(channelRef)?.id ?? channelRef));
+    if (retryAfter !== undefined) {
       const response = { ok: false, error: 'ratelimited' };
       this.calls.push({ method, params, token, status: 429, response });
-      sendJson(res, 429, response, { 'retry-after': String(limited.retryAfterSeconds) });
+      sendJson(res, 429, response, { 'retry-after': String(retryAfter) });
       return;
     }
 
@@ -687,6 +691,24 @@ export class SlackEmulator {
     const fail = (error: string): never => {
       throw new SlackApiError(error);
     };
+    // Message metadata (https://api.slack.com/metadata): an event_type and an event_payload object.
+    const metadataOf = (p: Params): SlackMessage['metadata'] => {
+      const m = p.metadata as { event_type?: unknown; event_payload?: unknown } | string | undefined;
+      if (m === undefined || m === '') return undefined;
+      if (typeof m !== 'object' || m === null) return fail('invalid_metadata_format');
+      if (typeof m.event_type !== 'string' || !m.event_payload || typeof m.event_payload !== 'object')
+        return fail('invalid_metadata_schema');
+      return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+    };
+    // conversations.history/replies return metadata only when asked to (include_all_metadata).
+    const listed = (p: Params) => {
+      const all = str(p, 'include_all_metadata') === 'true' || str(p, 'include_all_metadata') === '1';
+      return (m: SlackMessage) => {
+        const shown = withoutChannel(m);
+        if (!all) delete shown.metadata;
+        return shown;
+      };
+    };
 
     return {
       'auth.test': () => ({
@@ -711,7 +733,11 @@ export class SlackEmulator {
         const thread_ts = str(p, 'thread_ts');
         if (thread_ts && !this.history.get(channel.id)?.some((m) => m.ts === thread_ts))
           fail('thread_not_found');
-        const message = this.botPost({ channel: channel.id, text, blocks, thread_ts }, 'chat.postMessage');
+        const metadata = metadataOf(p);
+        const message = this.botPost(
+          { channel: channel.id, text, blocks, thread_ts, ...(metadata ? { metadata } : {}) },
+          'chat.postMessage',
+        );
         return { channel: channel.id, ts: message.ts, message: withoutChannel(message) };
       },
       'chat.update': (p) => {
@@ -765,7 +791,7 @@ export class SlackEmulator {
         const channel = channelFor(p);
         const limit = Number(str(p, 'limit') ?? 100);
         return {
-          messages: [...(this.history.get(channel.id) ?? [])].reverse().slice(0, limit).map(withoutChannel),
+          messages: [...(this.history.get(channel.id) ?? [])].reverse().slice(0, limit).map(listed(p)),
           has_more: false,
         };
       },
@@ -773,7 +799,7 @@ export class SlackEmulator {
         const channel = channelFor(p);
         const messages = this.thread(channel.id, need(p, 'ts'));
         if (messages.length === 0) fail('thread_not_found');
-        return { messages: messages.map(withoutChannel), has_more: false };
+        return { messages: messages.map(listed(p)), has_more: false };
       },
       'conversations.open': (p) => {
         const userIds = need(p, 'users').split(',');
@@ -884,6 +910,7 @@ export class SlackEmulator {
       blocks?: unknown[];
       thread_ts?: string;
       files?: SlackMessage['files'];
+      metadata?: SlackMessage['metadata'];
     },
     via: SlackPost['via'],
   ): SlackMessage {
@@ -897,6 +924,7 @@ export class SlackEmulator {
       ...(input.blocks ? { blocks: input.blocks } : {}),
       ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
       ...(input.files ? { files: input.files } : {}),
+      ...(input.metadata ? { metadata: input.metadata } : {}),
     };
     this.store(message);
     this.posts.push({ ...structuredClone(message), via });
@@ -1217,6 +1245,7 @@ interface ButtonElement {
   value?: string;
   text?: unknown;
   style?: string;
+  confirm?: unknown;
 }
 
 function findButton(

@@ -41,6 +41,8 @@ export interface SlackMessage {
   edited?: { user: string; ts: string };
   reactions?: { name: string; users: string[]; count: number }[];
   subtype?: string;
+  /** Message metadata the app attached (chat.postMessage `metadata`). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** Every Web API request the bot made, in order (including rejected and rate-limited ones). */

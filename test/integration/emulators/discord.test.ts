@@ -264,6 +264,28 @@ describe('Discord emulator with discord.js', () => {
     expect(discord.posts.items.map((p) => p.content)).toEqual(['after the limit']);
   });
 
+  it('returns the earlier message for a nonce it saw from the bot when enforce_nonce is set', async () => {
+    const channel = await client.channels.fetch(discord.defaultChannel);
+    if (!channel?.isSendable()) throw new Error('the default channel is not sendable');
+    const first = await channel.send({ content: 'deployed', nonce: 'notify-42', enforceNonce: true });
+    const again = await channel.send({ content: 'deployed', nonce: 'notify-42', enforceNonce: true });
+    expect(again.id).toBe(first.id);
+    // Without enforce_nonce a nonce is only echoed back: a second message is created.
+    const loose = await channel.send({ content: 'deployed', nonce: 'notify-42', enforceNonce: false });
+    expect(loose.id).not.toBe(first.id);
+    expect(discord.posts.items.map((p) => p.content)).toEqual(['deployed', 'deployed']);
+    // Only within the window ("the past few minutes").
+    discord.nonceWindowMs = 0;
+    await new Promise((r) => setTimeout(r, 5));
+    const late = await channel.send({ content: 'deployed', nonce: 'notify-42', enforceNonce: true });
+    expect(late.id).not.toBe(first.id);
+    await expect(
+      client.rest.post(`/channels/${discord.defaultChannel}/messages`, {
+        body: { content: 'x', nonce: 'n'.repeat(26), enforce_nonce: true },
+      }),
+    ).rejects.toMatchObject({ status: 400, code: 50035 });
+  });
+
   it('refuses an empty message and an unknown channel with Discord’s error codes', async () => {
     await expect(
       client.rest.post(`/channels/${discord.defaultChannel}/messages`, { body: { content: '' } }),

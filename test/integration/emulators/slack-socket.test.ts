@@ -145,6 +145,26 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     }
   });
 
+  it('stores message metadata and returns it from history and replies only with include_all_metadata', async () => {
+    await app.start();
+    const metadata = { event_type: 'squall_post', event_payload: { key: 'notify:42' } };
+    const root = await app.client.chat.postMessage({ channel: 'C0OPS', text: 'deployed', metadata });
+    await app.client.chat.postMessage({ channel: 'C0OPS', text: 'in thread', thread_ts: root.ts, metadata });
+    const plain = await app.client.conversations.history({ channel: 'C0OPS' });
+    expect(plain.messages?.find((m) => m.ts === root.ts)?.metadata).toBeUndefined();
+    const all = await app.client.conversations.history({ channel: 'C0OPS', include_all_metadata: true });
+    expect(all.messages?.find((m) => m.ts === root.ts)?.metadata).toEqual(metadata);
+    const replies = await app.client.conversations.replies({
+      channel: 'C0OPS',
+      ts: root.ts as string,
+      include_all_metadata: true,
+    });
+    expect(replies.messages?.map((m) => m.metadata)).toEqual([metadata, metadata]);
+    await expect(
+      app.client.chat.postMessage({ channel: 'C0OPS', text: 'x', metadata: { event_type: 'x' } as never }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_metadata_schema' } });
+  });
+
   it('records chat.update of a posted message so waitForUpdate sees the new text and blocks', async () => {
     await app.start();
     const posted = await app.client.chat.postMessage({ channel: 'C0OPS', text: 'Running deploy…' });

@@ -22,7 +22,10 @@ for (const target of STORE_TARGETS) {
         let exSub: ReturnType<typeof executionsSubsystem>;
         executions = () => exSub.service();
         const policies = policiesSubsystem(() => executions());
-        exSub = executionsSubsystem(() => ({ admit: policies.engine().admit }));
+        exSub = executionsSubsystem(() => ({
+          admit: policies.engine().admit,
+          owedOnCompletion: policies.engine().owedOnCompletion,
+        }));
         svc = await startTestService({
           subsystems: [testSecretsSubsystem(), contentSubsystem(), policies, exSub],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,

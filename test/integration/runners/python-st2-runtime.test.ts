@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -46,16 +47,26 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     );
   };
 
+  const virtualenvs = tempDir();
+
   beforeAll(async () => {
     cpSync(FIXTURE, path.join(packsDir.dir, 'st2_runtime'), { recursive: true });
+    // The pack's own virtualenv, as an install makes it: without it the action would run on the
+    // machine's python3 and see whatever that has installed.
+    execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(virtualenvs.dir, 'st2_runtime')]);
     svc = await startTestService({
       subsystems: sensorPackSubsystems('st2_runtime'),
-      config: { 'auth.enable': false, 'packs.paths': [packsDir.dir] },
+      config: {
+        'auth.enable': false,
+        'packs.paths': [packsDir.dir],
+        'packs.virtualenvs_dir': virtualenvs.dir,
+      },
     });
   });
   afterAll(async () => {
     await svc?.cleanup();
     packsDir.cleanup();
+    virtualenvs.cleanup();
   });
 
   it("loads an action class whose base chain never reaches st2common's Action, as st2's loader does", async () => {
@@ -66,7 +77,7 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     expect(e.result.result).toEqual({ key: '<ABC-1>', client: 'client for []', has_service: true });
   });
 
-  it('imports six, yaml, eventlet and st2common.util / constants / content helpers the pack never lists', async () => {
+  it('imports six, yaml, eventlet, packaging and st2common.util / constants / content helpers the pack never lists', async () => {
     const e = await run('st2_runtime.uses_runtime', { text: "it's" });
     expect(e.result.stderr).toBe('');
     expect(e.status).toBe('succeeded');
@@ -77,6 +88,7 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       quoted: `'it'"'"'s'`,
       jinja: '{"k": "it\'s"}',
       separator: '=',
+      packaging: true,
       core_is_system: true,
       pack_ref: 'st2_runtime',
       system_user: [userInfo().username, expect.any(String)],

@@ -29,6 +29,15 @@ for (const target of STORE_TARGETS) {
       expect((await store.claims.get('once:a'))?.done_at).toEqual(expect.any(String));
     });
 
+    it('doOnce does work its caller claimed ahead (with the write that made it owed), once', async () => {
+      const work = recorder('ahead:');
+      expect(await store.claim('ahead:a', 'live-worker')).toBe(true);
+      expect(await doOnce(store, work, 'a', 'other-worker')).toBe(false);
+      expect(await doOnce(store, work, 'a', 'live-worker')).toBe(true);
+      expect(await doOnce(store, work, 'a', 'live-worker')).toBe(false);
+      expect(work.ran).toEqual(['a']);
+    });
+
     it('a failed run is done too: only a dead claimer leaves its claim open', async () => {
       const work: ClaimedWork = {
         prefix: 'failing:',

@@ -53,6 +53,19 @@ for (const target of STORE_TARGETS) {
           { sort: { start_timestamp: 1 } },
         )) as Json[];
       const taskOf = (c: Json) => c.context.orquesta?.task_id as string;
+      /** wftest.nested with its sub-workflow and the sub-workflow's 30 s task running. */
+      const nestedRunning = async () => {
+        const id = await run('wftest.nested');
+        const sub = await waitFor(
+          async () => (await children(id)).find((c) => c.status === 'running'),
+          'sub-workflow running',
+        );
+        await waitFor(
+          async () => (await children(sub.id)).some((c) => c.status === 'running'),
+          'inner task running',
+        );
+        return { id, sub };
+      };
 
       beforeAll(async () => {
         const executions = executionsSubsystem();
@@ -302,20 +315,58 @@ for (const target of STORE_TARGETS) {
         expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
       });
 
+      it('a cancel that arrives while the workflow is still being started waits for its running task', async () => {
+        // Forces the CI interleaving: the first task is running and the cancel is in before the
+        // workflow's runner has returned. The workflow must go canceling and end canceled only
+        // after its task is canceled, not be ended by its runner's return.
+        const eng = workflows.engine();
+        const original = eng.startOrquesta.bind(eng);
+        let canceledDuringStart = false;
+        eng.startOrquesta = async (ctx) => {
+          const out = await original(ctx);
+          if (ctx.action.ref !== 'wftest.slow-sequence') return out;
+          await waitFor(
+            async () => (await children(ctx.executionId)).some((c) => c.status === 'running'),
+            'task one running',
+          );
+          const res = await api('DELETE', `/api/v1/executions/${ctx.executionId}`);
+          expect(res.status, res.text).toBeLessThan(300);
+          canceledDuringStart = true;
+          return out;
+        };
+        try {
+          const id = await run('wftest.slow-sequence', { first: 30 });
+          const e = await finished(id);
+          expect(canceledDuringStart).toBe(true);
+          expect(e.status).toBe('canceled');
+          const kids = await children(id);
+          expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+          expect(String(kids[0].end_timestamp) <= String(e.end_timestamp)).toBe(true);
+        } finally {
+          eng.startOrquesta = original;
+        }
+      });
+
       it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
-        const id = await run('wftest.nested');
-        const sub = await waitFor(
-          async () => (await children(id)).find((c) => c.status === 'running'),
-          'sub-workflow running',
-        );
-        await waitFor(
-          async () => (await children(sub.id)).some((c) => c.status === 'running'),
-          'inner task running',
-        );
+        const { id, sub } = await nestedRunning();
         await api('DELETE', `/api/v1/executions/${id}`);
         expect((await finished(id)).status).toBe('canceled');
         expect((await finished(sub.id)).status).toBe('canceled');
         expect((await children(sub.id)).map((c) => c.status)).toEqual(['canceled']);
+      });
+
+      it('pauses and resumes a workflow whose task is a sub-workflow: both cascade down', async () => {
+        const { id, sub } = await nestedRunning();
+        const paused = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
+        expect(paused.status, paused.text).toBe(200);
+        // The inner task sleeps 30 s, so both stay pausing until the resume below.
+        expect((await get(sub.id)).status).toBe('pausing');
+        const resumed = await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
+        expect(resumed.status, resumed.text).toBe(200);
+        expect((await get(id)).status).toBe('running');
+        expect((await get(sub.id)).status).toBe('running');
+        await api('DELETE', `/api/v1/executions/${id}`);
+        expect((await finished(id)).status).toBe('canceled');
       });
 
       it('re-runs a failed workflow from a task: earlier tasks are not run again', async () => {

@@ -121,11 +121,16 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(r.packs[0].actions).toEqual([]);
   });
 
-  it('missing entry_point file', async () => {
-    const ps = await problems({
+  it('missing entry_point file: a warning, and the action registers as in st2', async () => {
+    const dir = await writePack({
       'actions/a.yaml': 'name: a\nrunner_type: local-shell-script\nentry_point: nope.sh\n',
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.actions.map((a) => a.name)).toEqual(['a']);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'MISSING_ENTRY_POINT',
       file: 'actions/a.yaml',
       field: 'entry_point',
@@ -288,11 +293,16 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('a default that does not match the parameter type', async () => {
-    const ps = await problems({
+  it('an action default that does not match the parameter type: a warning, registered as in st2', async () => {
+    const dir = await writePack({
       'actions/a.yaml': ACTION('parameters:\n  n:\n    type: integer\n    default: ten\n'),
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.actions.map((a) => a.name)).toEqual(['a']);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'BAD_DEFAULT',
       field: 'parameters.n.default',
       line: 7,
@@ -419,6 +429,29 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
     const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
     expect(loaded.packs.flatMap((p) => p.rules.map((r) => r.action.ref))).toContain('slack.post_message');
+  });
+
+  it('optional fields left empty (null) are unset, as st2 validates with allow_default_none', async () => {
+    const dir = await writePack({
+      'rules/r.yaml':
+        'name: r\ndescription:\nenabled: false\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.noop\n',
+      'actions/a.yaml': ACTION('description: null\ntags:\n'),
+      'aliases/x.yaml': 'name: x\ndescription:\naction_ref: core.noop\nformats:\n  - "do it"\n',
+    });
+    expect(await validatePackDir(dir)).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    const pack = loaded.packs.find((p) => p.dir === dir)!;
+    expect(pack.rules.map((r) => r.name)).toEqual(['r']);
+    expect(pack.actions.map((a) => a.name)).toEqual(['a']);
+    expect(pack.aliases.map((a) => a.name)).toEqual(['x']);
+  });
+
+  it('a null where st2 has a default or a requirement stays an error', async () => {
+    const ps = await problems({
+      'rules/r.yaml':
+        'name: r\nenabled:\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.noop\n',
+    });
+    expectProblem(ps, { code: 'WRONG_TYPE', field: 'enabled', message: /must be boolean, not null/ });
   });
 
   it('rule with trigger parameters the trigger type does not accept', async () => {
@@ -554,18 +587,23 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('alias naming an unknown action', async () => {
-    const ps = await problems({
+  it('alias naming an action that is not installed is registered with a warning, as st2 does', async () => {
+    const dir = await writePack({
       'aliases/x.yaml': 'name: x\naction_ref: core.nothing\nformats:\n  - "do it"\n',
     });
+    const ps = await validatePackDir(dir);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION',
       file: 'aliases/x.yaml',
       field: 'action_ref',
       line: 2,
       column: 13,
-      message: /alias names unknown action "core\.nothing"/,
+      message: /alias names action "core\.nothing", which is not installed/,
     });
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.flatMap((p) => p.aliases.map((a) => a.action_ref))).toContain('core.nothing');
   });
 
   it('alias format naming a parameter the action lacks', async () => {
@@ -624,18 +662,25 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('policy naming an unknown action', async () => {
-    const ps = await problems({
+  it('policy naming an action that is not installed is registered with a warning, as st2 does', async () => {
+    const dir = await writePack({
       'policies/p.yaml':
         'name: p\nresource_ref: bad.missing\npolicy_type: action.concurrency\nparameters:\n  threshold: 1\n',
     });
+    const ps = await validatePackDir(dir);
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.find((p) => p.dir === dir)!.policies.map((p) => p.resource_ref)).toEqual([
+      'bad.missing',
+    ]);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ACTION',
       file: 'policies/p.yaml',
       field: 'resource_ref',
       line: 2,
       column: 15,
-      message: /policy names unknown action "bad\.missing"/,
+      message: /policy names action "bad\.missing", which is not installed/,
     });
   });
 
@@ -692,13 +737,14 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('sensor inline trigger type with an invalid payload schema', async () => {
+  it('sensor inline trigger type with an invalid payload schema: a warning, registered as in st2', async () => {
     const ps = await problems({
       'sensors/s.yaml':
         'class_name: S\nentry_point: s.mjs\ntrigger_types:\n  - name: ev\n    payload_schema:\n      type: objekt\n',
       'sensors/s.mjs': '',
     });
     expectProblem(ps, {
+      severity: 'warning',
       code: 'BAD_SCHEMA',
       field: 'trigger_types[0].payload_schema',
       line: 6,

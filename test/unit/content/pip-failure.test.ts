@@ -71,4 +71,52 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
       reason: 'it failed to build: Exception: Can not find valid pkg-config name.',
     });
   });
+
+  it("a git+https requirement whose host cannot be reached: git says why, not pip's closing note", () => {
+    const stdout = [
+      'Collecting examplelib (from -r requirements.txt (line 1))',
+      '  Cloning https://git.example.test/someone/examplelib.git to /tmp/pip-install-x/examplelib_1',
+    ].join('\n');
+    const clone =
+      'git clone --filter=blob:none --quiet https://git.example.test/someone/examplelib.git /tmp/pip-install-x/examplelib_1';
+    const stderr = [
+      `  Running command ${clone}`,
+      "  fatal: unable to access 'https://git.example.test/someone/examplelib.git/': Could not resolve host: git.example.test",
+      '  error: subprocess-exited-with-error',
+      `  × ${clone} did not run successfully.`,
+      '  │ exit code: 128',
+      '  ╰─> See above for output.',
+      '  note: This error originates from a subprocess, and is likely not a problem with pip.',
+      'error: subprocess-exited-with-error',
+      `× ${clone} did not run successfully.`,
+      '│ exit code: 128',
+      '╰─> See above for output.',
+      'note: This error originates from a subprocess, and is likely not a problem with pip.',
+    ].join('\n');
+    expect(pipFailure(`${stdout}\n${stderr}`)).toEqual({
+      package: 'examplelib',
+      reason:
+        "git could not clone https://git.example.test/someone/examplelib.git: unable to access 'https://git.example.test/someone/examplelib.git/': Could not resolve host: git.example.test",
+    });
+  });
+
+  it("a C extension that no longer compiles on this Python: the compiler's fatal error, not its command line", () => {
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × Building wheel for oldext (setup.py) did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [4 lines of output]',
+      '      running build_ext',
+      '      oldext/speedups.c:12:10: fatal error: longintrepr.h: No such file or directory',
+      '      compilation terminated.',
+      "      error: Command '['gcc', '-O3', '-c', 'oldext/speedups.c']' returned non-zero exit status 1.",
+      '      [end of output]',
+      '  ERROR: Failed building wheel for oldext',
+    ].join('\n');
+    expect(pipFailure(stderr)).toEqual({
+      package: 'oldext',
+      reason:
+        'it failed to build: oldext/speedups.c:12:10: fatal error: longintrepr.h: No such file or directory',
+    });
+  });
 });

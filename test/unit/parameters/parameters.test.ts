@@ -15,6 +15,15 @@ function thrown(fn: () => unknown): SquallError {
 }
 
 describe('renderParameters', () => {
+  it('a default that does not match its type (registered, as st2 does) is refused only when the run leaves it unset', () => {
+    // slack's rtm.connect: `type: boolean, default: ""`.
+    const specs: Record<string, ParameterSpec> = { presence: { type: 'boolean', default: '' } };
+    const err = thrown(() => validateParameters(renderParameters(specs, {}, {}), specs));
+    expect(err.code).toBe('PARAM_TYPE');
+    expect(err.message).toMatch(/presence/);
+    expect(() => validateParameters(renderParameters(specs, { presence: true }, {}), specs)).not.toThrow();
+  });
+
   it('applies defaults and lets provided values win', () => {
     const specs: Record<string, ParameterSpec> = {
       a: { type: 'string', default: 'dflt' },

@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   sensorJsHostPath,
-  sensorPythonShimDir,
+  sensorPythonShimDirs,
   sensorPythonWrapperPath,
 } from '../../../src/sensors/index.js';
 import { tempDir } from '../../support/servers.js';
@@ -56,7 +56,7 @@ describe('Python sensor shim (st2reactor.sensor.base)', () => {
       ].join('\n'),
     );
     const child = spawn('python3', ['-u', sensorPythonWrapperPath()], {
-      env: { ...process.env, PYTHONPATH: sensorPythonShimDir() },
+      env: { ...process.env, PYTHONPATH: sensorPythonShimDirs().join(path.delimiter) },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -11,7 +11,7 @@ import json
 import os
 import threading
 
-CHANNEL_FD = 3
+from squall_process import DatastoreCalls, KeyValuePair, encode, open_channel  # noqa: F401 (KeyValuePair: st2's shape)
 
 # Set by the wrapper from the runner's request: the action's pack and the folders packs live in.
 PACK = None
@@ -111,20 +111,18 @@ class SquallRPCError(Exception):
 def _open():
     global _reader, _writer
     if _writer is None:
-        try:
-            _writer = os.fdopen(os.dup(CHANNEL_FD), "wb", buffering=0)
-            _reader = os.fdopen(CHANNEL_FD, "rb")
-        except OSError as exc:
-            raise SquallRPCError(
+        _reader, _writer = open_channel(
+            SquallRPCError(
                 "the Squall runner channel (fd 3) is not available; "
                 "this code must be started by Squall's python-script runner"
-            ) from exc
+            )
+        )
     return _reader, _writer
 
 
 def send(message):
     _, writer = _open()
-    writer.write((json.dumps(message, default=_fallback) + "\n").encode("utf-8"))
+    writer.write(encode(message))
 
 
 def call(method, **args):
@@ -145,56 +143,11 @@ def call(method, **args):
         return answer.get("result")
 
 
-def _fallback(value):
-    """What json cannot encode is sent as text, as st2 does for odd results."""
-    for attr in ("to_dict", "__json__"):
-        fn = getattr(value, attr, None)
-        if callable(fn):
-            return fn()
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _scope(scope):
-    scope = scope or "system"
-    return scope[len("st2kv."):] if scope.startswith("st2kv.") else scope
-
-
-class KeyValuePair(object):
-    """The shape st2's list_values returns: objects with ``name`` and ``value``."""
-
-    def __init__(self, name, value, scope="system"):
-        self.name = name
-        self.value = value
-        self.scope = scope
-
-    def __repr__(self):
-        return "KeyValuePair(name=%r, scope=%r)" % (self.name, self.scope)
-
-
-class ActionService(object):
+class ActionService(DatastoreCalls):
     """``self.action_service`` of an st2 Action: datastore access (st2 §2.3)."""
 
     def __init__(self, action=None):
         self._action = action
 
-    def get_value(self, name, local=True, scope="system", decrypt=False):
-        return call("get_value", name=name, local=local, scope=_scope(scope), decrypt=decrypt)
-
-    def set_value(self, name, value, ttl=None, local=True, scope="system", encrypt=False):
-        if not isinstance(value, str):
-            value = str(value)
-        call("set_value", name=name, value=value, ttl=ttl, local=local, scope=_scope(scope), encrypt=encrypt)
-        return True
-
-    def delete_value(self, name, local=True, scope="system"):
-        return bool(call("delete_value", name=name, local=local, scope=_scope(scope)))
-
-    def list_values(self, local=True, prefix=None, limit=None, offset=0):
-        items = call("list_values", local=local, prefix=prefix) or []
-        start = offset or 0
-        end = start + limit if limit else None
-        return [KeyValuePair(i["name"], i["value"]) for i in items[start:end]]
+    def _rpc(self, method, **args):
+        return call(method, **args)

@@ -14,34 +14,20 @@ import select
 import sys
 import threading
 
-CHANNEL_FD = 3
+from squall_process import DatastoreCalls, KeyValuePair, encode, open_channel  # noqa: F401 (KeyValuePair: st2's shape)
 
 
 class SquallChannelError(Exception):
     pass
 
 
-def _fallback(value):
-    for attr in ("to_dict", "__json__"):
-        fn = getattr(value, attr, None)
-        if callable(fn):
-            return fn()
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
 class Channel(object):
     def __init__(self, on_command):
-        try:
-            self._writer = os.fdopen(os.dup(CHANNEL_FD), "wb", buffering=0)
-            self._reader = os.fdopen(CHANNEL_FD, "rb")
-        except OSError as exc:
-            raise SquallChannelError(
+        self._reader, self._writer = open_channel(
+            SquallChannelError(
                 "the Squall sensor channel (fd 3) is not available; sensors must be started by Squall's sensor host"
-            ) from exc
+            )
+        )
         self._on_command = on_command
         self._write_lock = threading.Lock()
         self._id_lock = threading.Lock()
@@ -52,7 +38,7 @@ class Channel(object):
         thread.start()
 
     def send(self, message):
-        data = (json.dumps(message, default=_fallback) + "\n").encode("utf-8")
+        data = encode(message)
         with self._write_lock:
             self._writer.write(data)
 
@@ -118,22 +104,7 @@ def _trigger_ref(trigger):
     raise ValueError("dispatch: trigger must be a ref string or a dict with pack and name, got %r" % (trigger,))
 
 
-def _scope(scope):
-    scope = scope or "system"
-    return scope[len("st2kv."):] if scope.startswith("st2kv.") else scope
-
-
-class KeyValuePair(object):
-    def __init__(self, name, value, scope="system"):
-        self.name = name
-        self.value = value
-        self.scope = scope
-
-    def __repr__(self):
-        return "KeyValuePair(name=%r, scope=%r)" % (self.name, self.scope)
-
-
-class SensorService(object):
+class SensorService(DatastoreCalls):
     """``self.sensor_service`` of an st2 sensor (st2-reference.md §3.3)."""
 
     def __init__(self, channel, sensor_ref, log_level="DEBUG"):
@@ -169,20 +140,5 @@ class SensorService(object):
             self.get_logger("dispatch").error("dispatch of %s failed: %s", ref, exc)
             return None
 
-    def list_values(self, local=True, prefix=None, limit=None, offset=0, scope="system"):
-        items = self._channel.call("list_values", local=local, prefix=prefix, scope=_scope(scope)) or []
-        start = offset or 0
-        end = start + limit if limit else None
-        return [KeyValuePair(i["name"], i["value"], _scope(scope)) for i in items[start:end]]
-
-    def get_value(self, name, local=True, scope="system", decrypt=False):
-        return self._channel.call("get_value", name=name, local=local, scope=_scope(scope), decrypt=decrypt)
-
-    def set_value(self, name, value, ttl=None, local=True, scope="system", encrypt=False):
-        if not isinstance(value, str):
-            value = str(value)
-        self._channel.call("set_value", name=name, value=value, ttl=ttl, local=local, scope=_scope(scope), encrypt=encrypt)
-        return True
-
-    def delete_value(self, name, local=True, scope="system"):
-        return bool(self._channel.call("delete_value", name=name, local=local, scope=_scope(scope)))
+    def _rpc(self, method, **args):
+        return self._channel.call(method, **args)
