@@ -4,7 +4,7 @@
 // Run alone: node bench/soak.mjs   (SQUALL_SOAK_SECONDS, default 300; SQUALL_SOAK_RATE per second,
 // default 50). Writes soak.jsonl and soak.svg to bench/out (bench/results with SQUALL_BENCH_SNAPSHOT=1).
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,7 +42,30 @@ async function gauges(url) {
   return {
     heap_mb: +(read('squall_nodejs_heap_size_used_bytes') / 1e6).toFixed(1),
     loop_p99_ms: +(read('squall_nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(2),
+    external_mb: +(read('squall_nodejs_external_memory_bytes') / 1e6).toFixed(1),
   };
+}
+
+/** RSS split: anonymous memory (heap, malloc, SQLite's page cache) against mapped files. */
+function rssSplit(pid) {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    // The process has exited: the sample shows NaN.
+  }
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
+  return { rss_anon_mb: +(kb('RssAnon') / 1024).toFixed(1), rss_file_mb: +(kb('RssFile') / 1024).toFixed(1) };
+}
+
+function walMb(dir) {
+  let sum = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) sum += walMb(p);
+    else if (entry.name.endsWith('-wal')) sum += statSync(p).size / 1e6;
+  }
+  return +sum.toFixed(2);
 }
 
 export async function runSoak({
@@ -112,10 +135,12 @@ export async function runSoak({
       t_s: Math.round((performance.now() - start) / 1000),
       executions: done,
       rss_mb: rssMb(s.child.pid),
+      ...rssSplit(s.child.pid),
       ...g,
       p50_ms: +percentile(sorted, 0.5).toFixed(1),
       p99_ms: +percentile(sorted, 0.99).toFixed(1),
       disk_mb: +(dirBytes(dataDir) / 1e6).toFixed(2),
+      wal_mb: walMb(dataDir),
       in_flight: inFlight,
       errors,
       shed,

@@ -4,6 +4,8 @@
 const SERIES = [
   ['rss_mb', 'RSS (MB)'],
   ['heap_mb', 'V8 heap used (MB)'],
+  ['rss_anon_mb', 'RSS anonymous (MB)'],
+  ['wal_mb', 'SQLite WAL file (MB)'],
   ['loop_p99_ms', 'event-loop delay p99 (ms)'],
   ['p99_ms', 'webhook latency p99 (ms)'],
   ['disk_mb', 'data dir on disk (MB)'],
