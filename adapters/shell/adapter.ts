@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import {
   SquallError,
   type ApiRouter,
+  type ButtonChoice,
   type ButtonHandler,
   type CardReaction,
   type ChatAdapter,
@@ -47,7 +48,7 @@ export type ShellEvent =
       channel: string;
       thread?: string;
       question: string;
-      choices: Array<{ label: string; value: string; style?: string; url?: string; disabled?: boolean }>;
+      choices: ButtonChoice[];
       payload: string;
       /** Only this user's terminal shows the question (as a whisper). */
       whisperTo?: string;
@@ -89,6 +90,8 @@ export class ShellAdapter implements ChatAdapter {
   private readonly watchers = new Set<(event: ShellEvent) => void>();
   private readonly knownUsers = new Map<string, ChatUser>();
   private readonly questions = new Map<string, Extract<ShellEvent, { type: 'ask' }>>();
+  /** Open "are you sure?" questions, by their message id: the press they stand for, and who may answer. */
+  private readonly confirming = new Map<string, { of: string; value: string; userId: string }>();
   private connected = false;
   private readonly botName: string;
 
@@ -306,11 +309,49 @@ export class ShellAdapter implements ChatAdapter {
         messageId,
       });
     this.knownUsers.set(user.id, user);
+    const pending = this.confirming.get(messageId);
+    if (pending) {
+      if (pending.userId !== user.id)
+        throw new SquallError('CHAT_NOT_YOUR_QUESTION', `question ${messageId} was asked of someone else`, {
+          messageId,
+        });
+      this.confirming.delete(messageId);
+      this.questions.delete(messageId);
+      const original = this.questions.get(pending.of);
+      // Backing out does nothing; the original button stays to be pressed again.
+      if (picked.value !== 'confirm' || !original) return;
+      return this.dispatch(user, pending.of, original, pending.value);
+    }
+    if (picked.confirm) {
+      // Slack's confirm dialog, terminal style: a private question, and the press counts only on /1.
+      const asked = await this.ask({
+        channel: q.channel,
+        ...(q.thread ? { thread: q.thread } : {}),
+        question: `${picked.confirm.title} ${picked.confirm.text}`,
+        choices: [
+          { label: picked.confirm.confirm, value: 'confirm', style: 'danger' },
+          { label: picked.confirm.deny, value: 'deny' },
+        ],
+        payload: q.payload,
+        whisperTo: user.id,
+      });
+      this.confirming.set(asked.messageId, { of: messageId, value: picked.value, userId: user.id });
+      return;
+    }
+    await this.dispatch(user, messageId, q, picked.value);
+  }
+
+  private async dispatch(
+    user: ChatUser,
+    messageId: string,
+    q: Extract<ShellEvent, { type: 'ask' }>,
+    value: string,
+  ): Promise<void> {
     for (const handler of this.buttonHandlers)
       await handler({
         user,
         payload: q.payload,
-        value: picked.value,
+        value,
         messageId,
         channel: q.channel,
         ...(q.thread ? { thread: q.thread } : {}),

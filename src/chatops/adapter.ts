@@ -121,7 +121,8 @@ export interface ButtonChoice {
   disabled?: boolean;
   /**
    * Ask "are you sure?" before the press counts: Slack shows its confirm dialog, Discord (which has
-   * none) an ephemeral follow-up with `confirm` and `deny` buttons; the press arrives once confirmed.
+   * none) an ephemeral follow-up with `confirm` and `deny` buttons, the terminal a private question
+   * with both; the press arrives once confirmed.
    */
   confirm?: ButtonConfirm;
 }

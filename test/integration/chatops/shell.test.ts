@@ -263,6 +263,66 @@ for (const target of STORE_TARGETS) {
         expect(run.context?.user).toBe('alice');
       });
 
+      it('asks the presser before Cancel and Re-run count: backing out does nothing, confirming does it once', async () => {
+        const id = await shell.say(alice, '!sh sleep 30', { channel: 'dev' });
+        const running = await waitFor(
+          () => {
+            const c = cardIn('dev', id);
+            return c?.card.buttons?.choices.some((b) => b.value === 'cancel') ? c : undefined;
+          },
+          'a Cancel button on the card',
+          30_000,
+        );
+        const executionId = running.card.executionId;
+        const cancelAt = running.card.buttons!.choices.findIndex((b) => b.value === 'cancel') + 1;
+        const confirmations = () =>
+          shell
+            .transcript('dev')
+            .filter(
+              (e): e is Extract<ShellEvent, { type: 'ask' }> =>
+                e.type === 'ask' && e.thread === id && e.whisperTo !== undefined,
+            );
+
+        await shell.press(alice, running.id, cancelAt);
+        expect(confirmations()).toHaveLength(1);
+        const [asked] = confirmations();
+        expect(asked.whisperTo).toBe(alice.id);
+        expect(asked.question).toBe(`Cancel this run? Cancel execution ${executionId} of core.local?`);
+        expect(asked.choices.map((c) => c.label)).toEqual(['Cancel run', 'Keep running']);
+        // Backing out: still running, and the question is gone.
+        await shell.press(alice, asked.id, 2);
+        expect((await svc.services.store.executions.get(executionId))!.status).toBe('running');
+        await expect(shell.press(alice, asked.id, 1)).rejects.toMatchObject({ code: 'CHAT_NO_QUESTION' });
+
+        await shell.press(alice, running.id, cancelAt);
+        const again = confirmations().at(-1)!;
+        expect(again.id).not.toBe(asked.id);
+        // Only the presser may confirm.
+        await expect(shell.press(eve, again.id, 1)).rejects.toMatchObject({ code: 'CHAT_NOT_YOUR_QUESTION' });
+        await shell.press(alice, again.id, 1);
+        await waitFor(
+          async () =>
+            (await svc.services.store.executions.get(executionId))!.status === 'canceled' || undefined,
+          'the run canceled',
+          30_000,
+        );
+
+        const done = await finalCard('dev', id, 'the canceled card');
+        const rerunAt = done.card.buttons!.choices.findIndex((b) => b.value === 'rerun') + 1;
+        expect(rerunAt).toBeGreaterThan(0);
+        const runs = () => svc.services.store.executions.count({ 'action.ref': 'core.local' });
+        const before = await runs();
+        await shell.press(alice, done.id, rerunAt);
+        const rerunAsk = confirmations().at(-1)!;
+        expect(rerunAsk.choices.map((c) => c.label)).toEqual(['Re-run', 'Not now']);
+        await shell.press(alice, rerunAsk.id, 2);
+        expect(await runs()).toBe(before);
+        await shell.press(alice, done.id, rerunAt);
+        await shell.press(alice, confirmations().at(-1)!.id, 1);
+        await waitFor(async () => ((await runs()) === before + 1 ? true : undefined), 'one re-run', 30_000);
+        expect(await runs()).toBe(before + 1);
+      }, 60_000);
+
       it('answers help natively, grouped by pack, and filters it', async () => {
         const id = await shell.say(alice, '!help hello', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];
