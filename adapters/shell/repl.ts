@@ -47,7 +47,7 @@ export function renderEvent(event: ShellEvent, threadNames: Map<string, number>)
 /**
  * `squall chat`: a line-based chat with the bot over the shell adapter's HTTP/SSE API. Lines are
  * sent as messages (start with the prefix, e.g. "!help"); "/N.k" presses button k of message N
- * ("/k" when only one message has buttons); cards are redrawn in place (screen.ts); "/quit" or Ctrl-C leaves at once. When the input ends (a script), it waits for the bot
+ * ("/k" when only one message has buttons, or to answer the question just asked of you); cards are redrawn in place (screen.ts); "/quit" or Ctrl-C leaves at once. When the input ends (a script), it waits for the bot
  * to go quiet.
  */
 export async function runRepl(options: ReplOptions): Promise<void> {

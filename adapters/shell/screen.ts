@@ -10,6 +10,8 @@ interface Pressable {
   id: string;
   n: number;
   choices: Choice[];
+  /** Asked of this terminal only (an "are you sure?", a choice of aliases): answered once. */
+  private?: boolean;
 }
 
 interface Block {
@@ -121,6 +123,8 @@ export class ChatScreen {
     let target: Pressable | undefined;
     if (m[1]) target = [...this.pressable.values()].find((p) => p.n === Number(m[1]));
     else if (live.length === 1) target = live[0];
+    // A question just asked of me is what a bare /k answers, however many cards show buttons.
+    else if (live.at(-1)?.private) target = live.at(-1);
     else if (live.length === 0) return { error: '(no buttons to press)' };
     else
       return {
@@ -131,6 +135,7 @@ export class ChatScreen {
     if (!choice) return { error: `(message ${target.n} has no button ${k})` };
     if (choice.url) return { error: `(${choice.label} is a link: ${choice.url})` };
     if (choice.disabled) return { error: `(${choice.label}: already done)` };
+    if (target.private) this.pressable.delete(target.id);
     return { messageId: target.id, choice: k };
   }
 
@@ -143,7 +148,12 @@ export class ChatScreen {
 
   private ask(event: Ask): void {
     const n = this.number(event.id);
-    this.pressable.set(event.id, { id: event.id, n, choices: event.choices });
+    this.pressable.set(event.id, {
+      id: event.id,
+      n,
+      choices: event.choices,
+      ...(event.whisperTo ? { private: true } : {}),
+    });
     const [first, ...rest] = renderFences(event.question, '      ');
     this.print({
       id: event.id,

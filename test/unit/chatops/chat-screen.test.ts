@@ -137,6 +137,26 @@ describe('squall chat screen', () => {
     });
   });
 
+  it('a bare /k answers the private question just asked (Cancel? confirm / keep), once', () => {
+    const screen = new ChatScreen(new Pipe());
+    screen.event({ type: 'message', id: 'c1', channel: 'g', text: '', from: 'squall', card: card({}) });
+    screen.event({
+      type: 'ask',
+      id: 'q1',
+      channel: 'g',
+      question: 'Cancel this run? Cancel execution e1 of core.local?',
+      choices: [
+        { label: 'Cancel run', value: 'confirm' },
+        { label: 'Keep running', value: 'deny' },
+      ],
+      payload: 'exec:cancel:e1',
+      whisperTo: 'U1',
+    });
+    expect(screen.resolvePress('/2')).toEqual({ messageId: 'q1', choice: 2 });
+    // Answered: /1 is the card's Cancel again.
+    expect(screen.resolvePress('/1')).toEqual({ messageId: 'c1', choice: 1 });
+  });
+
   it('into a pipe, a card is printed when it appears and once more when final, never for each edit', () => {
     const pipe = new Pipe();
     const screen = new ChatScreen(pipe);
