@@ -143,6 +143,45 @@ for (const target of STORE_TARGETS) {
         ]);
       });
 
+      it('Deny asks the presser first: backing out leaves the inquiry pending, confirming denies it', async () => {
+        const thread = await shell.say(alice, '!deploy with approval', { channel: 'deny' });
+        const prompt = await waitFor(
+          () =>
+            shell
+              .transcript('deny')
+              .find((e): e is Ask => e.type === 'ask' && e.payload.startsWith(PAYLOAD_PREFIX)),
+          'the inquiry prompt in the thread',
+          20_000,
+        );
+        expect(prompt.thread).toBe(thread);
+        const inquiryId = prompt.payload.split('.')[1];
+        const status = async () => (await svc.services.store.inquiries.get(inquiryId))?.status;
+        const asked = () =>
+          shell.transcript('deny').filter((e): e is Ask => e.type === 'ask' && e.whisperTo === bob.id);
+
+        await shell.press(bob, prompt.id, 'Deny');
+        expect(asked().map((q) => [q.question, q.choices.map((c) => c.label)])).toEqual([
+          ['Deny? Deny this approval? The workflow goes on as denied.', ['Deny', 'Back']],
+        ]);
+        await shell.press(bob, asked()[0].id, 'Back');
+        expect(await status()).toBe('pending');
+
+        await shell.press(bob, prompt.id, 'Deny');
+        expect(asked()).toHaveLength(2);
+        await shell.press(bob, asked()[1].id, 'Deny');
+        await waitFor(
+          async () => ((await status()) !== 'pending' ? true : undefined),
+          'the inquiry answered',
+        );
+        const trail = await svc.services.store.audit.find({
+          kind: 'inquiry.decision',
+          inquiry_id: inquiryId,
+        });
+        expect(trail.map((d) => [d.chat_user, d.outcome])).toEqual([['bob', 'accepted']]);
+        const answered = (await svc.services.store.inquiries.get(inquiryId))!;
+        expect(Object.values(answered.response ?? {})).toEqual([false]);
+      });
+
       it('"!respond <id> key=value …" answers a form: values typed by the schema, errors explained in the thread', async () => {
         const thread = await shell.say(alice, '!fill in the form', { channel: 'forms' });
         const prompt = await waitFor(
