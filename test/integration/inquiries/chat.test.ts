@@ -71,17 +71,23 @@ for (const target of STORE_TARGETS) {
         await svc?.cleanup();
       });
 
-      it('posts Approve/Deny in the thread; refuses the requester and a user without permission; an allowed click resumes the workflow', async () => {
-        const thread = await shell.say(alice, '!deploy with approval', { channel: 'dev' });
+      /** Alice starts the deploy workflow in `channel`; its Approve/Deny prompt, in her command's thread. */
+      const askForApproval = async (channel: string) => {
+        const thread = await shell.say(alice, '!deploy with approval', { channel });
         const prompt = await waitFor(
           () =>
             shell
-              .transcript('dev')
+              .transcript(channel)
               .find((e): e is Ask => e.type === 'ask' && e.payload.startsWith(PAYLOAD_PREFIX)),
           'the inquiry prompt in the thread',
           20_000,
         );
         expect(prompt.thread).toBe(thread);
+        return prompt;
+      };
+
+      it('posts Approve/Deny in the thread; refuses the requester and a user without permission; an allowed click resumes the workflow', async () => {
+        const prompt = await askForApproval('dev');
         expect(prompt.question).toContain('Deploy to production?');
         expect(prompt.question).toContain('the requester cannot approve');
         expect(prompt.choices.map((c) => c.label)).toEqual(['Approve', 'Deny']);
@@ -91,7 +97,7 @@ for (const target of STORE_TARGETS) {
         // The requester (policy from the alias's extra.approval) is refused, privately.
         await shell.press(alice, prompt.id, 'Approve');
         const toAlice = shell.transcript('dev').filter((e) => e.type === 'message' && e.whisperTo === 'U1');
-        expect(toAlice.at(-1)).toMatchObject({ thread });
+        expect(toAlice.at(-1)).toMatchObject({ thread: prompt.thread });
         expect((toAlice.at(-1) as { text: string }).text).toContain(
           'started this workflow and cannot also approve it',
         );
@@ -144,16 +150,7 @@ for (const target of STORE_TARGETS) {
       });
 
       it('Deny asks the presser first: backing out leaves the inquiry pending, confirming denies it', async () => {
-        const thread = await shell.say(alice, '!deploy with approval', { channel: 'deny' });
-        const prompt = await waitFor(
-          () =>
-            shell
-              .transcript('deny')
-              .find((e): e is Ask => e.type === 'ask' && e.payload.startsWith(PAYLOAD_PREFIX)),
-          'the inquiry prompt in the thread',
-          20_000,
-        );
-        expect(prompt.thread).toBe(thread);
+        const prompt = await askForApproval('deny');
         const inquiryId = prompt.payload.split('.')[1];
         const status = async () => (await svc.services.store.inquiries.get(inquiryId))?.status;
         const asked = () =>
