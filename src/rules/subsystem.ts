@@ -27,7 +27,8 @@ export const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__
 
 /**
  * The event side: trigger types/triggers/instances API, webhooks, the rules engine (the
- * `trigger.process` job, with the rules role), rule enforcements, traces and the action trigger.
+ * `trigger.process` job, with the rules role), rule enforcements and traces. The action trigger
+ * leaves from the notifier (src/notifier).
  * Add it after content and executions: `eventsSubsystem(() => executions.service())`.
  */
 export function eventsSubsystem(executions: () => ExecutionService): EventsSubsystem {
@@ -102,7 +103,6 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
       await refresh(services);
     },
     async start(services: Services) {
-      executions().onCompleted((execution) => getEngine().emitActionTrigger(execution));
       // Content may have been registered after our init (subsystem order); read it again.
       await refresh(services);
     },
