@@ -11,7 +11,6 @@ import {
   webhookRoutes,
   type DispatchInput,
 } from '../triggers/index.js';
-import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { rulesRoutes } from './api.js';
 import { RulesEngine } from './engine.js';
 import { RuleIndex } from './rule-index.js';
@@ -90,13 +89,6 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
               { err, trigger: (event.payload as DispatchInput)?.trigger },
               'dispatching an internal trigger failed',
             ),
-          );
-        }),
-        services.bus.subscribe('st2.execution__create', (event) => {
-          if (!local(event.origin)) return;
-          const execution = event.payload as TracedExecution;
-          traceExecution(services, execution).catch((err) =>
-            log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
           );
         }),
       );
