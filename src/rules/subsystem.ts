@@ -26,8 +26,8 @@ export const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__
 
 /**
  * The event side: trigger types/triggers/instances API, webhooks, the rules engine (the
- * `trigger.process` job, with the rules role), rule enforcements and traces. The action trigger
- * leaves from the notifier (src/notifier).
+ * `trigger.process` job, with the rules role), the rule enforcements and traces API. A completed
+ * execution comes back only as a trigger instance the notifier dispatched (src/notifier).
  * Add it after content and executions: `eventsSubsystem(() => executions.service())`.
  */
 export function eventsSubsystem(executions: () => ExecutionService): EventsSubsystem {
