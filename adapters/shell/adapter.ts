@@ -49,6 +49,8 @@ export type ShellEvent =
       question: string;
       choices: Array<{ label: string; value: string; style?: string; url?: string; disabled?: boolean }>;
       payload: string;
+      /** Only this user's terminal shows the question (as a whisper). */
+      whisperTo?: string;
     };
 
 interface Session {
@@ -125,7 +127,12 @@ export class ShellAdapter implements ChatAdapter {
     for (const w of this.watchers) w(event);
     for (const s of this.sessions.values()) {
       if (s.channel !== event.channel) continue;
-      if (event.type === 'message' && event.whisperTo && event.whisperTo !== s.user.id) continue;
+      if (
+        (event.type === 'message' || event.type === 'ask') &&
+        event.whisperTo &&
+        event.whisperTo !== s.user.id
+      )
+        continue;
       if (s.listeners.size === 0) {
         s.backlog.push(event);
         if (s.backlog.length > BACKLOG) s.backlog.shift();
@@ -231,6 +238,7 @@ export class ShellAdapter implements ChatAdapter {
       question: question.question,
       choices: question.choices,
       payload: question.payload,
+      ...(question.whisperTo ? { whisperTo: question.whisperTo } : {}),
     };
     this.questions.set(id, event);
     this.emit(event);

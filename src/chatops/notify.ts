@@ -8,7 +8,7 @@ import { runBuiltin } from './builtins.js';
 import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
 import { CARD_DENY } from './live.js';
-import type { ChatPipeline } from './pipeline.js';
+import { CHOICE_PAYLOAD_PREFIX, type ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
@@ -36,6 +36,8 @@ export class ChatNotifier implements NotifyDelivery {
       // A card's Deny answers the workflow's inquiry: src/inquiries handles it.
       if (press.value === CARD_DENY) return;
       if (String(press.payload).startsWith('exec:')) return this.executionButton(adapter, press);
+      // The pick among an ambiguous command's aliases: the pipeline runs it.
+      if (String(press.payload).startsWith(CHOICE_PAYLOAD_PREFIX)) return;
       return this.pressed(adapter, press);
     });
   }

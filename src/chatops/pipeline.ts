@@ -11,6 +11,7 @@ import {
   normaliseFormats,
   partialMatches,
   matchAlias,
+  type AliasCandidate,
   type AliasLike,
   type AliasParameters,
   type ExecutionLike,
@@ -29,6 +30,7 @@ import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import {
   replyTarget,
   type ChatAdapter,
+  type ButtonPress,
   type ChatUser,
   type IncomingMessage,
   type PostedMessage,
@@ -95,6 +97,19 @@ export interface ChatOrigin {
   card?: boolean;
 }
 
+/** Payload of the buttons offered for an ambiguous command; the rest is the key of the pending choice. */
+export const CHOICE_PAYLOAD_PREFIX = 'alias-choice:';
+/** How long the buttons of an ambiguous command can be pressed (kept in memory: lost on restart). */
+const CHOICE_TTL_MS = 15 * 60_000;
+
+/** An ambiguous command waiting for its asker to press one of the candidate aliases. */
+interface PendingChoice {
+  adapter: string;
+  message: IncomingMessage;
+  refs: string[];
+  at: number;
+}
+
 const SMART_QUOTES: Array<[RegExp, string]> = [
   [/[\u2018\u2019]/g, "'"],
   [/[\u201c\u201d]/g, '"'],
@@ -115,6 +130,8 @@ export class ChatPipeline {
   private aliases: AliasLike[] = [];
   /** Acks being posted, by execution id: a quick result waits for its ack so the thread reads in order. */
   private readonly acks = new Map<string, Promise<unknown>>();
+  /** Ambiguous commands whose buttons are out, by the key in their payload. */
+  private readonly choices = new Map<string, PendingChoice>();
   readonly deliverer: Deliverer;
   /** Keeps acks up to date while their executions run (started with the notifier). */
   readonly live: LiveAcks;
@@ -148,6 +165,9 @@ export class ChatPipeline {
   attach(adapter: ChatAdapter): void {
     this.adapters.set(adapter.name, adapter);
     adapter.onMessage((message) => this.handle(adapter, message));
+    adapter.onButton((press) => {
+      if (press.payload.startsWith(CHOICE_PAYLOAD_PREFIX)) return this.choose(adapter, press);
+    });
     adapter.onForm?.({
       open: (request) => this.openForm(adapter, request),
       submit: (submission) => this.submitForm(adapter, submission),
@@ -170,8 +190,11 @@ export class ChatPipeline {
     return null;
   }
 
-  /** Handles one incoming message; never throws (errors become replies and are logged). */
-  async handle(adapter: ChatAdapter, message: IncomingMessage): Promise<void> {
+  /**
+   * Handles one incoming message; never throws (errors become replies and are logged). `chosen`:
+   * the alias the asker picked from an ambiguous match (only it is matched).
+   */
+  async handle(adapter: ChatAdapter, message: IncomingMessage, chosen?: string): Promise<void> {
     const command = this.commandOf(message);
     if (command === null || command === '') return;
     const where = replyTarget(message);
@@ -223,7 +246,7 @@ export class ChatPipeline {
         message.workspace ?? '',
       );
       audit.actor = identity.name;
-      await this.dispatch(adapter, message, command, identity, audit, reply);
+      await this.dispatch(adapter, message, command, identity, audit, reply, chosen);
     } catch (err) {
       audit.outcome = 'error';
       this.services.logger.error(
@@ -248,6 +271,7 @@ export class ChatPipeline {
     identity: SquallIdentity,
     audit: ChatCommandAudit,
     reply: Reply,
+    chosen?: string,
   ): Promise<void> {
     // Aliases limited to other channels (`channels`, a Squall extension) neither match nor show in help here.
     const aliases = this.aliases.filter((a) => answersIn(a, adapter.name, message.channel));
@@ -261,13 +285,13 @@ export class ChatPipeline {
       chat: { adapter: adapter.name, ...replyTarget(message), workspace: message.workspace ?? '' },
     };
     const helpAlias = aliases.find((a) => extraBuiltin(a) === 'help');
-    if (helpAlias && /^help(\s|$)/i.test(command)) {
+    if (helpAlias && !chosen && /^help(\s|$)/i.test(command)) {
       audit.alias = aliasRef(helpAlias);
       audit.outcome = 'builtin';
       await reply(helpReply(ctx, command.replace(/^help\s*/i, '')));
       return;
     }
-    const match = matchAlias(aliases, command);
+    const match = matchAlias(chosen ? aliases.filter((a) => aliasRef(a) === chosen) : aliases, command);
     if (match.kind === 'none') {
       const elsewhere = aliases.length < this.aliases.length ? matchAlias(this.aliases, command) : match;
       if (elsewhere.kind === 'match') {
@@ -307,6 +331,7 @@ export class ChatPipeline {
       const options = match.candidates.map(
         (c) => `  ${this.config.prefix}${humanDisplay(c.display)} (${aliasRef(c.alias)})`,
       );
+      if (await this.offerChoice(adapter, message, command, match.candidates, audit)) return;
       await reply(
         `"${command.slice(0, 100)}" matches more than one command; say it the way one of these reads:\n${options.join('\n')}`,
         true,
@@ -505,6 +530,71 @@ export class ChatPipeline {
       whisperTo: message.user.id,
     });
     return true;
+  }
+
+  /**
+   * The private reply to an ambiguous command with one button per candidate alias; false when the
+   * adapter has no buttons (the caller lists them as text). The press runs the command as said.
+   */
+  private async offerChoice(
+    adapter: ChatAdapter,
+    message: IncomingMessage,
+    command: string,
+    candidates: AliasCandidate[],
+    audit: ChatCommandAudit,
+  ): Promise<boolean> {
+    if (!adapter.capabilities.buttons) return false;
+    const now = Date.now();
+    for (const [key, pending] of this.choices) if (now - pending.at > CHOICE_TTL_MS) this.choices.delete(key);
+    const key = newId();
+    this.choices.set(key, {
+      adapter: adapter.name,
+      message,
+      refs: candidates.map((c) => aliasRef(c.alias)),
+      at: now,
+    });
+    const question = `"${command.slice(0, 100)}" matches more than one command. Which one did you mean?`;
+    audit.reply = question;
+    await adapter.ask({
+      ...replyTarget(message),
+      question,
+      choices: candidates.map((c, i) => ({
+        label: `${this.config.prefix}${humanDisplay(c.display)}`,
+        value: String(i),
+      })),
+      payload: `${CHOICE_PAYLOAD_PREFIX}${key}`,
+      whisperTo: message.user.id,
+    });
+    return true;
+  }
+
+  /** A candidate of an ambiguous command was pressed: run the command with that alias, once, for its asker only. */
+  private async choose(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
+    const key = press.payload.slice(CHOICE_PAYLOAD_PREFIX.length);
+    const pending = this.choices.get(key);
+    const ref = pending?.refs[Number(press.value)];
+    const tell = (text: string) =>
+      this.deliverer.send({
+        target: {
+          kind: 'chat',
+          adapter: adapter.name,
+          channel: press.channel,
+          thread: press.thread ?? press.messageId,
+          whisperTo: press.user.id,
+        },
+        text,
+        what: `choice refusal to ${adapter.name}:${press.user.id}`,
+      });
+    if (!pending || pending.adapter !== adapter.name || !ref) {
+      await tell('That choice has expired (or was already made); say the command again.');
+      return;
+    }
+    if (press.user.id !== pending.message.user.id) {
+      await tell(`Only ${pending.message.user.name} can choose here; say the command yourself to run it.`);
+      return;
+    }
+    this.choices.delete(key);
+    await this.handle(adapter, pending.message, ref);
   }
 
   /**

@@ -144,6 +144,34 @@ for (const target of STORE_TARGETS) {
         expect(textOf(card())).toContain('boom-on-stderr');
       });
 
+      it("an ambiguous command: one ephemeral with a button per alias, pressable by the asker only; the press posts that alias's card", async () => {
+        await discord.slashCommand({ name: 'squall', options: { command: 'greet echo hi' } });
+        const root = await discord.waitForPost((p) => p.content.includes('ran /squall greet echo hi'));
+        const offer = await discord.waitForEphemeral((p) => /matches more than one command/.test(textOf(p)));
+        expect(textOf(offer)).toMatch(/"greet echo hi" matches more than one command/);
+        const choices = buttons(offer);
+        expect(choices.map((b) => b.label)).toEqual(['!greet <words>', '!greet <cmd>']);
+        expect(
+          discord.ephemerals.items.filter((p) => /matches more than one command/.test(textOf(p))),
+        ).toHaveLength(1);
+        expect(discord.posts.items.filter((p) => /matches more than one/.test(textOf(p)))).toEqual([]);
+
+        // Shown to Alice only: nobody else can press it.
+        expect(() =>
+          discord.clickButton({ message: offer, custom_id: choices[0].custom_id!, user: BOB }),
+        ).toThrow(/shown only to/);
+
+        await discord.clickButton({ message: offer, custom_id: choices[0].custom_id! });
+        const card = await cardOf(root.id);
+        await waitFor(() => /· succeeded ·/.test(textOf(card())), 'the final card', 20_000);
+        expect(textOf(card())).toMatch(/^\n✅ e2echat\.echo\n[\s\S]*said echo hi/);
+        const run = (await squall.svc.services.store.executions.get(
+          /Execution (\w+)/.exec(textOf(card()))![1],
+        ))!;
+        expect(run.context?.user).toBe('alice');
+        expect(run.context?.action_alias_ref).toBe('e2echat.greet');
+      });
+
       it('the card follows the run: running with the last output lines, then succeeded; Re-run starts it once', async () => {
         const id = discord.userSays({ content: '!ticker' });
         const card = await cardOf(id);

@@ -150,6 +150,43 @@ for (const target of STORE_TARGETS) {
         expect(card().text).toContain('boom-on-stderr');
       });
 
+      it('an ambiguous command: one private reply with a button per candidate; the press runs that alias once, for the asker only', async () => {
+        const ts = await slack.userSays({ text: '!greet echo hi' });
+        const offer = await slack.waitForEphemeral((e) => e.thread_ts === ts);
+        expect(offer).toMatchObject({ user: 'U0ALICE', via: 'chat.postEphemeral' });
+        expect(offer.text).toMatch(/"greet echo hi" matches more than one command/);
+        expect(buttonIds(offer)).toEqual(['squall:0=!greet <words>', 'squall:1=!greet <cmd>']);
+        expect(slack.ephemerals.items.filter((e) => e.thread_ts === ts)).toHaveLength(1);
+        expect(slack.posts.items.filter((p) => p.thread_ts === ts || p.ts === ts)).toEqual([]);
+
+        // A press by anyone else (Slack shows the buttons to Alice only; a replayed press) runs nothing.
+        await slack.clickEphemeralButton({ ephemeral: { ...offer, user: 'U0BOB' }, action_id: 'squall:1' });
+        const refused = await slack.waitForEphemeral((e) => e.user === 'U0BOB' && e.thread_ts === ts);
+        expect(refused.text).toMatch(/Only U?\w+ can choose here/);
+
+        await slack.clickEphemeralButton({ ephemeral: offer, action_id: 'squall:1' });
+        const post = await slack.waitForPost(
+          (p) => p.thread_ts === ts && /Execution \w+/.test(p.text),
+          10_000,
+        );
+        const card = () => slack.findMessage(post.channel, post.ts)!;
+        await waitFor(() => /· succeeded ·/.test(card().text), 'the final card', 20_000);
+        expect(card().text).toMatch(/^✅ core\.local · alice\nExecution \w+ · succeeded[\s\S]*\nhi\n/);
+        const run = (await squall.svc.services.store.executions.get(
+          /Execution (\w+)/.exec(card().text)![1],
+        ))!;
+        expect(run.context?.user).toBe('alice');
+        expect(run.context?.action_alias_ref).toBe('e2echat.greet_shell');
+        expect(run.parameters).toMatchObject({ cmd: 'echo hi' });
+
+        // The choice is made: pressing again runs nothing.
+        await slack.clickEphemeralButton({ ephemeral: offer, action_id: 'squall:0' });
+        await slack.waitForEphemeral((e) => e.thread_ts === ts && /expired/.test(e.text));
+        const runs = await squall.svc.services.store.executions.find({});
+        expect(
+          runs.filter((r) => String(r.context?.action_alias_ref ?? '').startsWith('e2echat.greet')),
+        ).toHaveLength(1);
+      });
       it('the card follows the run: running with the last output lines, then succeeded; Re-run starts it once', async () => {
         const ts = await slack.userSays({ text: '!ticker' });
         const card = await cardOf(ts);

@@ -211,26 +211,56 @@ for (const target of STORE_TARGETS) {
         ] as const)
           said.push(await shell.say(who, text, { channel: 'mistakes' }));
         const events = shell.transcript('mistakes');
-        expect(events.filter((e) => e.type === 'message' && e.from === 'squall')).toHaveLength(4);
-        for (const e of events)
-          if (e.type === 'message' && e.from === 'squall') expect(e.whisperTo).toBeDefined();
+        // Three replies and, for the ambiguous one, a question with a button per candidate.
+        const answers = events.filter(
+          (e) => (e.type === 'message' && e.from === 'squall') || e.type === 'ask',
+        );
+        expect(answers.map((e) => e.type)).toEqual(['message', 'message', 'ask', 'message']);
+        for (const e of answers) expect(e.type !== 'upload' && 'whisperTo' in e && e.whisperTo).toBeTruthy();
         if (target.kind === 'embedded')
           saveTranscript(
             'private-errors',
             'no match, missing parameters, ambiguous, not permitted: each answered only to the asker',
             events.map((e) =>
-              e.type === 'message' ? { from: e.from, to: e.whisperTo ?? 'channel', text: e.text } : e,
+              e.type === 'message'
+                ? { from: e.from, to: e.whisperTo ?? 'channel', text: e.text }
+                : e.type === 'ask'
+                  ? {
+                      from: 'squall',
+                      to: e.whisperTo ?? 'channel',
+                      text: e.question,
+                      buttons: e.choices.map((c) => c.label),
+                    }
+                  : e,
             ),
           );
       });
 
-      it('lists the candidates of an ambiguous command', async () => {
+      it('offers the candidates of an ambiguous command as buttons to the asker; her press runs that alias', async () => {
         const id = await shell.say(alice, '!restart web1', { channel: 'dev' });
-        const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain('matches more than one command');
-        expect(reply.whisperTo).toBe(alice.id);
-        expect(reply.text).toContain('chattest.restart_service');
-        expect(reply.text).toContain('chattest.restart_host');
+        expect(botSaid('dev', id)).toEqual([]);
+        const asked = shell
+          .transcript('dev')
+          .filter((e): e is Extract<ShellEvent, { type: 'ask' }> => e.type === 'ask' && e.thread === id);
+        expect(asked).toHaveLength(1);
+        expect(asked[0].question).toContain('matches more than one command');
+        expect(asked[0].whisperTo).toBe(alice.id);
+        expect(asked[0].choices.map((c) => c.label)).toEqual(['!restart <host>', '!restart <service>']);
+
+        // Someone else's press is refused privately and runs nothing.
+        const before = await svc.services.store.executions.count({ 'action.ref': 'chattest.restart' });
+        await shell.press(eve, asked[0].id, 2);
+        expect(botSaid('dev', id).map((m) => [m.whisperTo, m.text])).toEqual([
+          [eve.id, 'Only alice can choose here; say the command yourself to run it.'],
+        ]);
+        expect(await svc.services.store.executions.count({ 'action.ref': 'chattest.restart' })).toBe(before);
+
+        await shell.press(alice, asked[0].id, 2);
+        const runs = await svc.services.store.executions.find({ 'action.ref': 'chattest.restart' });
+        expect(runs).toHaveLength(before + 1);
+        const run = runs.find((r) => r.context?.action_alias_ref === 'chattest.restart_service')!;
+        expect(run.parameters).toEqual({ service: 'web1' });
+        expect(run.context?.user).toBe('alice');
       });
 
       it('answers help natively, grouped by pack, and filters it', async () => {
