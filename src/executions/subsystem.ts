@@ -1,5 +1,6 @@
 import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
+import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
 import { ExecutionService, RUN_JOB, type ExecutionDeps } from './service.js';
@@ -34,7 +35,7 @@ export function executionsSubsystem(
 ): ExecutionsSubsystem {
   let executions: ExecutionService | undefined;
   let recovery: ExecutionRecovery | undefined;
-  let unsubscribe: (() => void) | undefined;
+  const unsubscribes: Array<() => void> = [];
   const service = () => {
     if (!executions)
       throw new SquallError('NOT_READY', 'the executions service is not initialised yet', {}, 503);
@@ -64,8 +65,20 @@ export function executionsSubsystem(
           },
         );
       }
-      unsubscribe = services.bus.subscribe('squall.execution.cancel', (event) =>
-        executions!.abortLocal((event.payload as { id: string }).id),
+      const log = services.logger.child({ component: 'executions' });
+      unsubscribes.push(
+        services.bus.subscribe('squall.execution.cancel', (event) =>
+          executions!.abortLocal((event.payload as { id: string }).id),
+        ),
+        // The requesting process puts each requested execution into its trace (st2 does it in the
+        // request), so no other room is visited for it.
+        services.bus.subscribe('st2.execution__create', (event) => {
+          if (event.origin !== undefined && event.origin !== services.bus.origin) return;
+          const execution = event.payload as TracedExecution;
+          traceExecution(services, execution).catch((err) =>
+            log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
+          );
+        }),
       );
     },
     async start(services: Services) {
@@ -81,7 +94,7 @@ export function executionsSubsystem(
       executions?.stopForShutdown(services.config.executions.shutdown_grace_ms);
     },
     async stop() {
-      unsubscribe?.();
+      for (const u of unsubscribes.splice(0)) u();
       await recovery?.stop();
     },
   };

@@ -1,6 +1,7 @@
 import type { ExecutionService } from '../executions/index.js';
 import { registerClaimedWork } from '../scale/index.js';
 import type { Subsystem } from '../service/index.js';
+import { emitActionTrigger } from './actiontrigger.js';
 import { Notifier, type NotifyDelivery } from './notify.js';
 
 export {
@@ -12,9 +13,11 @@ export {
 } from './notify.js';
 
 /**
- * The notifier in a running process: every process runs it, so `notify` routes and
- * `core.st2.generic.notifytrigger` fire wherever executions complete, with or without the chat
- * role. `delivery` is chat's route delivery (chatops), absent from a process without chatops.
+ * The notifier in a running process: every process runs it, so `notify` routes,
+ * `core.st2.generic.notifytrigger` and `core.st2.generic.actiontrigger` fire wherever executions
+ * complete, with or without the chat role. The action trigger is posted by the process that
+ * completed the execution (its completion listener), as st2's notifier posts it. `delivery` is
+ * chat's route delivery (chatops), absent from a process without chatops.
  */
 export function notifierSubsystem(
   executions: () => ExecutionService,
@@ -28,7 +31,8 @@ export function notifierSubsystem(
       // A claim a dead process left open is taken over by the sweep in whichever process lives.
       registerClaimedWork(services, notifier.notifyWork);
     },
-    start() {
+    start(services) {
+      executions().onCompleted((execution) => emitActionTrigger(services, executions, execution));
       notifier!.start();
     },
     stop() {

@@ -5,6 +5,7 @@ import { idFor } from '../ids.js';
 import type { Services } from '../service/index.js';
 import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
 import { traceHolding } from '../traces/index.js';
+import { dispatchTrigger } from '../triggers/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 
 export type NotifyEntry = {
@@ -159,7 +160,10 @@ export class Notifier {
     const traceId =
       (await traceHolding(this.services, 'action_executions', record.id))?.id ??
       (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
-    this.services.bus.publish('trigger.dispatch', {
+    // Dispatched here, not through the rules' bus listener: the completion reaches the rules only
+    // as a stored trigger instance. Not awaited, as the bus listener did not: the route is
+    // delivered whether or not the trigger instance could be stored.
+    dispatchTrigger(this.services, {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
       instanceId: idFor(key),
@@ -176,7 +180,9 @@ export class Notifier {
         message,
         data,
       },
-    });
+    }).catch((err) =>
+      this.log().error({ err, execution: record.id, route }, 'dispatching the notify trigger failed'),
+    );
     const delivery = this.delivery();
     if (!delivery) {
       this.log().warn(

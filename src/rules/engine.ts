@@ -17,18 +17,10 @@ import {
 } from '../store/index.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/index.js';
-import { addToTrace, traceHolding, type TraceContext } from '../traces/index.js';
-import {
-  ACTION_TRIGGER_TYPE,
-  dispatchTrigger,
-  kvContext,
-  leavePending,
-  type KvContext,
-  maskTriggerParameters,
-} from '../triggers/index.js';
+import { addToTrace, type TraceContext } from '../traces/index.js';
+import { kvContext, leavePending, type KvContext, maskTriggerParameters } from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
-import { splitRef } from '../names.js';
 
 /** The criteria verdict of one rule for one payload (what the rule tester prints too). */
 export function matchRule(
@@ -290,28 +282,5 @@ export class RulesEngine {
       );
     this.services.bus.publish('st2.rule_enforcement__create', enforcement);
     return enforcement;
-  }
-
-  /** core.st2.generic.actiontrigger for a completed execution (st2-reference.md §3.2). */
-  async emitActionTrigger(execution: ExecutionRecord): Promise<void> {
-    if (this.services.config.rules?.emit_actiontrigger === false) return;
-    const presented = this.executions().present(execution) as { parameters?: unknown };
-    const trace = await traceHolding(this.services, 'action_executions', execution.id);
-    await dispatchTrigger(this.services, {
-      trigger: ACTION_TRIGGER_TYPE,
-      payload: {
-        execution_id: execution.id,
-        status: execution.status,
-        start_timestamp: execution.start_timestamp,
-        action_name: execution.action.name ?? splitRef(execution.action.ref).name,
-        action_ref: execution.action.ref,
-        runner_ref: execution.runner.name,
-        parameters: presented.parameters ?? {},
-        result: execution.result ?? {},
-      },
-      ...(trace ? { traceContext: { trace_id: trace.id } } : {}),
-      source: 'actiontrigger',
-      causedBy: { type: 'action_execution', id: execution.id },
-    });
   }
 }

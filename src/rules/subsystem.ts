@@ -11,7 +11,6 @@ import {
   webhookRoutes,
   type DispatchInput,
 } from '../triggers/index.js';
-import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { rulesRoutes } from './api.js';
 import { RulesEngine } from './engine.js';
 import { RuleIndex } from './rule-index.js';
@@ -27,7 +26,8 @@ export const CONTENT_CHANGED_EVENTS = ['squall.content__registered', 'st2.pack__
 
 /**
  * The event side: trigger types/triggers/instances API, webhooks, the rules engine (the
- * `trigger.process` job, with the rules role), rule enforcements, traces and the action trigger.
+ * `trigger.process` job, with the rules role), the rule enforcements and traces API. A completed
+ * execution comes back only as a trigger instance the notifier dispatched (src/notifier).
  * Add it after content and executions: `eventsSubsystem(() => executions.service())`.
  */
 export function eventsSubsystem(executions: () => ExecutionService): EventsSubsystem {
@@ -91,18 +91,10 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
             ),
           );
         }),
-        services.bus.subscribe('st2.execution__create', (event) => {
-          if (!local(event.origin)) return;
-          const execution = event.payload as TracedExecution;
-          traceExecution(services, execution).catch((err) =>
-            log.error({ err, execution: execution.id }, 'recording the trace of an execution failed'),
-          );
-        }),
       );
       await refresh(services);
     },
     async start(services: Services) {
-      executions().onCompleted((execution) => getEngine().emitActionTrigger(execution));
       // Content may have been registered after our init (subsystem order); read it again.
       await refresh(services);
     },

@@ -11,6 +11,7 @@ import { executionsSubsystem } from '../../src/executions/subsystem.js';
 import { registerSystemContent } from '../../src/content/register.js';
 import { kvSubsystem } from '../../src/kv/index.js';
 import { eventsSubsystem } from '../../src/rules/index.js';
+import { notifierSubsystem } from '../../src/notifier/index.js';
 import { sensorsSubsystem } from '../../src/sensors/index.js';
 import { freshMongoUrl, tempDir } from './servers.js';
 
@@ -102,6 +103,10 @@ export function sensorPackSubsystems(pack: string): Subsystem[] {
     onlyThisPack,
     executions,
     eventsSubsystem(() => executions.service()),
+    notifierSubsystem(
+      () => executions.service(),
+      () => undefined,
+    ),
     sensorsSubsystem({ backoffInitialMs: 200, backoffMaxMs: 800, stopTimeoutMs: 3000, resyncIntervalMs: 0 }),
   ];
 }

@@ -4,6 +4,7 @@ import { registerSystemContent } from '../../../src/content/register.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
+import { notifierSubsystem } from '../../../src/notifier/index.js';
 import { newId } from '../../../src/ids.js';
 import type { Services, Subsystem } from '../../../src/service/index.js';
 import { triggerRefFor } from '../../../src/triggers/index.js';
@@ -94,7 +95,16 @@ function squall(url: string, args: string[]): Promise<{ code: number; stdout: st
 
 const start = (mongoUrl?: string, withRules = false) => {
   const executions = executionsSubsystem();
-  const rules = withRules ? [executions, eventsSubsystem(() => executions.service())] : [];
+  const rules = withRules
+    ? [
+        executions,
+        eventsSubsystem(() => executions.service()),
+        notifierSubsystem(
+          () => executions.service(),
+          () => undefined,
+        ),
+      ]
+    : [];
   return startTestService({
     subsystems: [testSecretsSubsystem(), contentSubsystem(), systemTriggerTypes, ...rules, timersSubsystem()],
     mongoUrl,

@@ -4,6 +4,7 @@ import { getAuthService } from '../../../src/auth/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
+import { notifierSubsystem } from '../../../src/notifier/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { testSecretsSubsystem } from '../../support/test-service.js';
@@ -35,6 +36,10 @@ for (const target of STORE_TARGETS) {
             contentSubsystem(),
             executions,
             eventsSubsystem(() => executions.service()),
+            notifierSubsystem(
+              () => executions.service(),
+              () => undefined,
+            ),
           ],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
         });

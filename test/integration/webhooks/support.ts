@@ -3,6 +3,7 @@ import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
 import { newId } from '../../../src/ids.js';
+import { notifierSubsystem } from '../../../src/notifier/index.js';
 import type { TriggerInstanceRecord } from '../../../src/store/index.js';
 import { freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
@@ -24,7 +25,7 @@ export interface EventsService {
   createRule(rule: Json): Promise<Json>;
 }
 
-/** Squall with content, executions and the events subsystem, auth off, on one store. */
+/** Squall with content, executions, the events subsystem and the notifier, auth off, on one store. */
 export async function startEvents(
   target: StoreTarget,
   config: Record<string, unknown> = {},
@@ -32,7 +33,16 @@ export async function startEvents(
   const executions = executionsSubsystem();
   const events = eventsSubsystem(() => executions.service());
   const svc = await startTestService({
-    subsystems: [testSecretsSubsystem(), contentSubsystem(), executions, events],
+    subsystems: [
+      testSecretsSubsystem(),
+      contentSubsystem(),
+      executions,
+      events,
+      notifierSubsystem(
+        () => executions.service(),
+        () => undefined,
+      ),
+    ],
     mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
     config: { 'auth.enable': false, 'scheduler.process_every_ms': 200, ...config },
   });
