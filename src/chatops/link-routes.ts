@@ -60,6 +60,7 @@ export function chatLinkRoutes(
     tag: 'chatops',
     auth: 'account',
     body: tokenBody,
+    responses: { 404: 'The token is unknown, already used or expired.' },
     response: {
       type: 'object',
       properties: { ...identity, expires_at: { type: 'string', format: 'date-time' } },
@@ -75,6 +76,7 @@ export function chatLinkRoutes(
     auth: 'account',
     status: 201,
     body: tokenBody,
+    responses: { 404: 'The token is unknown, already used or expired.' },
     response: linkSchema,
     handler: async ({ req, body }) => links.confirm((body as { token: string }).token, requestUser(req).name),
   });

@@ -78,7 +78,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           },
           pack: { type: 'string' },
           limit: { type: 'integer', minimum: 0, default: 0 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+          offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
         },
       },
       handler: async ({ req, query }) => {

@@ -34,7 +34,7 @@ export function inquiryRoutes(inquiries: () => InquiryService): RouteModule {
         type: 'object',
         properties: {
           limit: { type: 'integer', minimum: -1, description: 'Page size (-1 for all).' },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+          offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
         },
       },
       response: { type: 'array', items: inquiryShape },

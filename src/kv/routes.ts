@@ -78,7 +78,7 @@ export function kvRoutes(router: ApiRouter, services: Services): void {
         decrypt: { type: 'boolean' },
         user: { type: 'string' },
         limit: listQuerySchema.limit,
-        offset: { type: 'integer', minimum: 0 },
+        offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
       },
     },
     handler: async ({ req, res, query }) => {
