@@ -4,9 +4,12 @@ import type { Logger } from '../log/index.js';
 import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
+import { DueJobsSnapshot, ferretdbJobsDb } from './ferretdb-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
+
+const JOBS_COLLECTION = 'agenda_jobs';
 
 export type JobHandler<D> = (data: D, job: Job<D>) => Promise<void>;
 
@@ -63,15 +66,26 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     memoiseDebugColors();
     const { store } = options;
+    const ferretdb = store.kind === 'mongo' && store.mongo!.ferretdb;
     const backend =
       store.kind === 'mongo'
-        ? new MongoBackend({ mongo: store.mongo!.db as never, collection: 'agenda_jobs' })
+        ? new MongoBackend({
+            mongo: (ferretdb ? ferretdbJobsDb(store.mongo!.db) : store.mongo!.db) as never,
+            collection: JOBS_COLLECTION,
+          })
         : new EmbeddedAgendaBackend(store.embedded!);
+    const notificationChannel = outsideGroups(
+      options.notificationChannel ?? new InMemoryNotificationChannel(),
+    );
+    if (ferretdb) {
+      const jobs = store.mongo!.db.collection(JOBS_COLLECTION);
+      new DueJobsSnapshot(() => jobs).attach(backend.repository, notificationChannel);
+    }
     oneLockAtATime(backend.repository);
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
-      notificationChannel: outsideGroups(options.notificationChannel ?? new InMemoryNotificationChannel()),
+      notificationChannel,
       processEvery: options.processEveryMs ?? 5000,
       maxConcurrency: options.maxConcurrency ?? 50,
       defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
