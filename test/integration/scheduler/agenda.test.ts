@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { Scheduler } from '../../../src/scheduler/index.js';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../../src/log/index.js';
@@ -104,6 +104,51 @@ for (const target of STORE_TARGETS) {
         await sleep(1000);
         expect(await second.store.testRecords.count({ tag })).toBe(1);
       });
+
+      it('runs at its next poll a job another process created without notifying this one', async () => {
+        const { store } = await target.open();
+        const runner = makeScheduler(store, 300);
+        // Another process's scheduler on the same store: its in-process channel reaches nobody here.
+        const other = new Scheduler({ store, logger: silentLogger(), processEveryMs: 60_000 });
+        open.push({ store, scheduler: runner });
+        await runner.start();
+        await sleep(700); // a few idle polls first
+        const tag = newId();
+        await other.now(JOB, { tag });
+        await waitFor(() => store.testRecords.count({ tag }), 'the job to run at the next poll', 10_000);
+        expect(await store.testRecords.count({ tag })).toBe(1);
+      });
     },
   );
 }
+
+describeWithServer(
+  'Agenda on FerretDB: idle polls',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  STORE_TARGETS[1].available,
+  () => {
+    it('does not send one lock query per job name on every poll when nothing is due', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const names = Array.from({ length: 8 }, (_, i) => `squall.test.idle${i}`);
+      const scheduler = new Scheduler({ store, logger: silentLogger(), processEveryMs: 100 });
+      for (const name of names) scheduler.define(name, async () => undefined);
+      const jobs = store.mongo!.db.collection('agenda_jobs');
+      // A waiting job of each name (due in an hour): what every lock query would read.
+      for (const name of names) await scheduler.at(new Date(Date.now() + 3_600_000), name, {});
+      const lockQueries = vi.spyOn(Object.getPrototypeOf(jobs) as typeof jobs, 'findOneAndUpdate');
+      try {
+        await scheduler.start();
+        await sleep(1500);
+        const polls = 1500 / 100;
+        // Before: every poll asked once per name (8 × 15); now a poll asks only for names with a job due.
+        const sent = lockQueries.mock.calls.length;
+        if (store.mongo!.ferretdb) expect(sent).toBeLessThan(polls);
+        else expect(sent).toBeGreaterThan(0);
+      } finally {
+        lockQueries.mockRestore();
+        await scheduler.stop(1000);
+        await store.close();
+      }
+    });
+  },
+);
