@@ -66,10 +66,12 @@ export function ferretdbJobsDb(db: Db): Db {
 }
 
 interface JobState {
+  _id?: unknown;
   name?: string;
   nextRunAt?: Date | null;
   lockedAt?: Date | null;
   disabled?: boolean;
+  priority?: number;
 }
 
 /** What Agenda's lock query selects (`getNextJobToRun`), evaluated on a job's state. */
@@ -79,84 +81,157 @@ export function isDue(job: JobState, name: string, nextScanAt: Date, lockDeadlin
   return job.lockedAt <= lockDeadline;
 }
 
+/** Agenda's lock order: the earliest `nextRunAt` first (none before any), then the highest priority. */
+function lockOrder(a: JobState, b: JobState): number {
+  const at = (j: JobState) => (j.nextRunAt ? j.nextRunAt.getTime() : -Infinity);
+  return at(a) - at(b) || (b.priority ?? 0) - (a.priority ?? 0);
+}
+
 /**
- * Agenda polls by asking the store, for every defined job name, for the next job of that name to
- * lock: on FerretDB each such question reads and sorts every job in Go, ten of them per poll with
- * nothing to do. Here one read of every job's state (name, times, lock) per poll answers "nothing
- * due" for the names that have nothing due, and only the others ask the store. A name this
- * process has since created, saved or unlocked a job of, or been notified of, always asks the
- * store until the next read; what another process did without a notification is seen at the next
- * poll, as before.
+ * Agenda asks the store for the next job of a name to lock once per defined name on every poll
+ * and twice per job run (the job, then "no more"); on FerretDB each such question reads, decodes
+ * and sorts the whole job collection in Go, so with a backlog every lock cost O(backlog) and a
+ * burst O(backlog²). Here the process keeps a view of every job's state (name, times, lock,
+ * priority): read from the store at most once per `freshMs` and kept current with what this
+ * process writes and is notified of. A lock picks its candidates from the view and locks one by
+ * `_id` (read by `_id`, checked, written by `_id`: FerretDB's own findAndModify is no more atomic),
+ * so a poll with nothing due sends nothing and a lock costs two reads by `_id`. A job another
+ * process created without a notification is seen at the next read, one poll later at most; a job
+ * whose lock expired is locked by Agenda's own query.
  */
-export class DueJobsSnapshot {
+export class JobQueueView {
+  private jobs = new Map<string, JobState>();
+  private readAt = -Infinity;
+  private reading?: Promise<void>;
+  /** Changes this process made, in order, replayed over a read begun before them. */
+  private changes: Array<{ seq: number; id?: string; state?: JobState | null }> = [];
   private seq = 0;
-  private readonly changedAt = new Map<string, number>();
-  private allChangedAt = 0;
-  private snapshot?: { seq: number; at: number; jobs: Promise<JobState[]> };
 
   constructor(
-    private readonly jobs: () => Collection<Document>,
-    /** How long one read serves: the names of one poll ask at once. */
-    private readonly freshMs = 250,
+    private readonly collection: () => Collection<Document>,
+    private readonly freshMs: number,
   ) {}
 
-  /** Marks a name (or, without one, every name) changed by this process since the last read. */
-  changed(name: string | undefined): void {
-    if (name) this.changedAt.set(name, ++this.seq);
-    else this.allChangedAt = ++this.seq;
+  /** Records this process's change to a job (`null`: removed; no id: anything may have changed). */
+  private change(id: string | undefined, state?: JobState | null): void {
+    const entry = { seq: ++this.seq, id, state };
+    this.apply(entry);
+    if (this.reading) this.changes.push(entry);
+    if (id === undefined) this.readAt = -Infinity;
   }
 
-  private changedSince(name: string, seq: number): boolean {
-    return Math.max(this.changedAt.get(name) ?? 0, this.allChangedAt) > seq;
+  private apply({ id, state }: { id?: string; state?: JobState | null }): void {
+    if (id === undefined) return;
+    if (state === null) this.jobs.delete(id);
+    else if (state) this.jobs.set(id, { ...this.jobs.get(id), ...state });
   }
 
-  private read(): { seq: number; jobs: Promise<JobState[]> } {
-    const now = Date.now();
-    if (!this.snapshot || now - this.snapshot.at > this.freshMs) {
-      const jobs = this.jobs()
-        .find({}, { projection: { name: 1, nextRunAt: 1, lockedAt: 1, disabled: 1 } })
-        .toArray() as Promise<JobState[]>;
-      this.snapshot = { seq: this.seq, at: now, jobs };
-      // A failed read is not kept: the next question reads again.
-      const taken = this.snapshot;
-      jobs.catch(() => {
-        if (this.snapshot === taken) this.snapshot = undefined;
-      });
-    }
-    return this.snapshot;
+  /** Reads the store when the view is older than `freshMs` (one read, however slow). */
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.readAt <= this.freshMs) return;
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    await this.reading;
   }
 
-  /** False when no job of `name` can be due: the store need not be asked. */
-  async mayHaveDue(name: string, nextScanAt: Date, lockDeadline: Date): Promise<boolean> {
-    const { seq, jobs } = this.read();
-    if (this.changedSince(name, seq)) return true;
-    return (await jobs).some((j) => isDue(j, name, nextScanAt, lockDeadline));
+  private async read(): Promise<void> {
+    const begun = Date.now();
+    const since = this.seq;
+    this.changes = [];
+    const docs = (await this.collection()
+      .find({}, { projection: { name: 1, nextRunAt: 1, lockedAt: 1, disabled: 1, priority: 1 } })
+      .toArray()) as JobState[];
+    const jobs = new Map<string, JobState>();
+    for (const d of docs) jobs.set(String(d._id), d);
+    this.jobs = jobs;
+    const after = this.changes.filter((c) => c.seq > since);
+    for (const c of after) this.apply(c);
+    this.changes = [];
+    // A change of unknown reach during the read: the next question reads again.
+    if (!after.some((c) => c.id === undefined)) this.readAt = begun;
   }
 
   /**
-   * Makes `repository` and `channel` keep this snapshot honest and consult it before each lock
-   * query. A write marks its name once it completed: a read begun after that includes it.
+   * Makes `repository` lock through this view, and keeps the view current with the
+   * repository's writes and the channel's notifications.
    */
   attach(repository: JobRepository, channel: NotificationChannel): void {
-    const after = <T>(name: string | undefined, write: Promise<T>): Promise<T> =>
-      write.finally(() => this.changed(name));
     const next = repository.getNextJobToRun.bind(repository);
-    repository.getNextJobToRun = async (jobName, nextScanAt, lockDeadline, ...rest) =>
-      (await this.mayHaveDue(jobName, nextScanAt, lockDeadline))
-        ? next(jobName, nextScanAt, lockDeadline, ...rest)
-        : undefined;
+    const lockJob = repository.lockJob.bind(repository);
+    repository.getNextJobToRun = async (jobName, nextScanAt, lockDeadline, now, options) => {
+      await this.fresh();
+      const due = [...this.jobs.entries()]
+        .filter(([, j]) => isDue(j, jobName, nextScanAt, lockDeadline))
+        .sort(([, a], [, b]) => lockOrder(a, b));
+      for (const [id, job] of due) {
+        // An expired lock (its process died): Agenda's own query takes it over.
+        if (job.lockedAt != null) return next(jobName, nextScanAt, lockDeadline, now, options);
+        const locked = await lockJob(
+          { _id: job._id, name: jobName, nextRunAt: job.nextRunAt ?? null } as never,
+          options,
+        );
+        if (locked) {
+          this.change(id, { lockedAt: locked.lockedAt ?? new Date(), nextRunAt: locked.nextRunAt ?? null });
+          return locked;
+        }
+        // Locked or changed by another process since the read: the next read tells.
+        this.change(id, null);
+      }
+      return undefined;
+    };
+    const stateOf = (job: {
+      _id?: unknown;
+      name?: string;
+      nextRunAt?: Date | null;
+      lockedAt?: Date | null;
+      disabled?: boolean;
+      priority?: number;
+    }): JobState => ({
+      name: job.name,
+      nextRunAt: job.nextRunAt ?? null,
+      lockedAt: job.lockedAt ?? null,
+      disabled: job.disabled,
+      priority: job.priority,
+      _id: job._id,
+    });
     const saveJob = repository.saveJob.bind(repository);
-    repository.saveJob = (job, ...rest) => after(job.name, saveJob(job, ...rest));
+    repository.saveJob = async (job, options) => {
+      const saved = await saveJob(job, options);
+      this.change(saved._id === undefined ? undefined : String(saved._id), stateOf(saved));
+      return saved;
+    };
     const saveJobState = repository.saveJobState.bind(repository);
-    repository.saveJobState = (job, ...rest) => after(job.name, saveJobState(job, ...rest));
-    const unlockJob = repository.unlockJob.bind(repository);
-    repository.unlockJob = (job) => after(job.name, unlockJob(job));
-    const unlockJobs = repository.unlockJobs.bind(repository);
-    repository.unlockJobs = (ids) => after(undefined, unlockJobs(ids));
+    repository.saveJobState = async (job, options) => {
+      await saveJobState(job, options);
+      this.change(job._id === undefined ? undefined : String(job._id), stateOf(job));
+    };
+    const removeJobs = repository.removeJobs.bind(repository);
+    repository.removeJobs = async (options) => {
+      const removed = await removeJobs(options);
+      const ids = options.id !== undefined ? [options.id] : options.ids;
+      if (ids && !options.data) for (const id of ids) this.change(String(id), null);
+      else this.change(undefined);
+      return removed;
+    };
+    for (const method of ['unlockJob', 'unlockJobs', 'disableJobs', 'enableJobs', 'purgeAllJobs'] as const) {
+      const original = (repository[method] as (...a: unknown[]) => Promise<unknown>).bind(repository);
+      (repository as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        const result = await original(...args);
+        this.change(undefined);
+        return result;
+      };
+    }
     const subscribe = channel.subscribe.bind(channel);
     channel.subscribe = (handler) =>
       subscribe((notification) => {
-        this.changed(notification.jobName);
+        const id = String(notification.jobId);
+        if (!this.jobs.has(id))
+          this.change(id, {
+            _id: id,
+            name: notification.jobName,
+            nextRunAt: notification.nextRunAt ? new Date(notification.nextRunAt) : null,
+            lockedAt: null,
+            priority: notification.priority,
+          });
         return handler(notification);
       });
   }

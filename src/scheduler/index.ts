@@ -4,12 +4,13 @@ import type { Logger } from '../log/index.js';
 import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
-import { DueJobsSnapshot, ferretdbJobsDb } from './ferretdb-jobs.js';
+import { JobQueueView, ferretdbJobsDb } from './ferretdb-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
 const JOBS_COLLECTION = 'agenda_jobs';
+const DEFAULT_PROCESS_EVERY_MS = 5000;
 
 export type JobHandler<D> = (data: D, job: Job<D>) => Promise<void>;
 
@@ -79,14 +80,16 @@ export class Scheduler {
     );
     if (ferretdb) {
       const jobs = store.mongo!.db.collection(JOBS_COLLECTION);
-      new DueJobsSnapshot(() => jobs).attach(backend.repository, notificationChannel);
+      // Half a poll: the names of one poll share one read.
+      const freshMs = (options.processEveryMs ?? DEFAULT_PROCESS_EVERY_MS) / 2;
+      new JobQueueView(() => jobs, freshMs).attach(backend.repository, notificationChannel);
     }
     oneLockAtATime(backend.repository);
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
       notificationChannel,
-      processEvery: options.processEveryMs ?? 5000,
+      processEvery: options.processEveryMs ?? DEFAULT_PROCESS_EVERY_MS,
       maxConcurrency: options.maxConcurrency ?? 50,
       defaultLockLifetime: options.lockLifetimeMs ?? 600_000,
       // A one-time job that succeeded is deleted: kept, every finished run stayed in the job
