@@ -123,7 +123,7 @@ for (const target of STORE_TARGETS) {
 }
 
 describeWithServer(
-  'Agenda on FerretDB: idle polls',
+  'Agenda on FerretDB: lock queries',
   'MongoDB (SQUALL_TEST_MONGO_URL)',
   STORE_TARGETS[1].available,
   () => {
@@ -144,6 +144,33 @@ describeWithServer(
         const sent = lockQueries.mock.calls.length;
         if (store.mongo!.ferretdb) expect(sent).toBeLessThan(polls);
         else expect(sent).toBeGreaterThan(0);
+      } finally {
+        lockQueries.mockRestore();
+        await scheduler.stop(1000);
+        await store.close();
+      }
+    });
+
+    it('runs each job of a burst once, locking each by id rather than by a query over the whole queue', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const scheduler = makeScheduler(store, 1000);
+      const jobs = store.mongo!.db.collection('agenda_jobs');
+      const lockQueries = vi.spyOn(Object.getPrototypeOf(jobs) as typeof jobs, 'findOneAndUpdate');
+      try {
+        await scheduler.start();
+        const tags = Array.from({ length: 40 }, () => newId());
+        await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
+        await waitFor(
+          async () => (await store.testRecords.count({})) >= tags.length,
+          'the burst to run',
+          60_000,
+        );
+        await sleep(1500);
+        for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
+        const overQueue = lockQueries.mock.calls.filter(([filter]) => !('_id' in (filter as object)));
+        // Before: two per job (the job, then "no more"), each reading every queued job on FerretDB.
+        if (store.mongo!.ferretdb) expect(overQueue.length).toBeLessThan(tags.length / 4);
+        else expect(overQueue.length).toBeGreaterThanOrEqual(tags.length);
       } finally {
         lockQueries.mockRestore();
         await scheduler.stop(1000);
