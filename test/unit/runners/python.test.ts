@@ -186,6 +186,54 @@ describe.skipIf(missing)(
       });
     }, 15_000);
 
+    describe('a pack that declares requirements but has no virtualenv (st2: PACK_VIRTUALENV_DOESNT_EXIST)', () => {
+      const withRequirements = (pack: string) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-novenv-'));
+        writeFileSync(path.join(dir, 'requirements.txt'), 'six\n');
+        mkdirSync(path.join(dir, 'actions'));
+        writeFileSync(
+          path.join(dir, 'actions', 'hello.py'),
+          'from st2common.runners.base_action import Action\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+        );
+        const virtualenvs = mkdtempSync(path.join(os.tmpdir(), 'squall-venvs-'));
+        return {
+          ...fakeContext({ runner: 'python-script', pack, packDir: dir, entry_point: 'hello.py' }),
+          virtualenvsDir: virtualenvs,
+        };
+      };
+
+      it('refuses to run it on the machine Python, naming the pack, the missing path and the fix', async () => {
+        const ctx = withRequirements('mypack');
+        const res = await python.run(ctx);
+        expect(res.status).toBe('failed');
+        const error = (res.result as { error: string }).error;
+        expect(error).toContain(
+          `The virtual environment (${path.join(ctx.virtualenvsDir, 'mypack')}) for pack "mypack" does not exist`,
+        );
+        expect(error).toContain(`squall pack install ${ctx.action.packDir}`);
+        expect(ctx.output).toEqual([]);
+      });
+
+      it('runs it once the virtualenv exists', async () => {
+        const ctx = withRequirements('mypack');
+        execFileSync('python3', ['-m', 'venv', path.join(ctx.virtualenvsDir, 'mypack')]);
+        const res = await python.run({ ...ctx, venvDir: path.join(ctx.virtualenvsDir, 'mypack') });
+        expect(res.status).toBe('succeeded');
+        expect((res.result as { result: string }).result).toBe('reached');
+      });
+
+      it("runs st2's system packs (linux, chatops…) without one, as st2 does", async () => {
+        const res = await python.run(withRequirements('linux'));
+        expect(res.status).toBe('succeeded');
+      });
+
+      it('runs a pack without requirements.txt on the machine Python', async () => {
+        const ctx = withRequirements('plain');
+        rmSync(path.join(ctx.action.packDir, 'requirements.txt'));
+        expect((await python.run(ctx)).status).toBe('succeeded');
+      });
+    });
+
     it('fails cleanly when python is not where venvDir says', async () => {
       const ctx = fakeContext({
         runner: 'python-script',
