@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,22 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     // The pack's own virtualenv, as an install makes it: without it the action would run on the
     // machine's python3 and see whatever that has installed.
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(virtualenvs.dir, 'st2_runtime')]);
+    // A pack that pins requirements, put in place without `squall pack install`: no virtualenv.
+    const needsVenv = path.join(packsDir.dir, 'needs_venv');
+    mkdirSync(path.join(needsVenv, 'actions'), { recursive: true });
+    writeFileSync(
+      path.join(needsVenv, 'pack.yaml'),
+      'ref: needs_venv\nname: needs_venv\ndescription: pins a library\nversion: 0.1.0\nauthor: Squall tests\n',
+    );
+    writeFileSync(path.join(needsVenv, 'requirements.txt'), 'six==1.16.0\n');
+    writeFileSync(
+      path.join(needsVenv, 'actions', 'hello.yaml'),
+      'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
+    );
+    writeFileSync(
+      path.join(needsVenv, 'actions', 'hello.py'),
+      'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+    );
     svc = await startTestService({
       subsystems: sensorPackSubsystems('st2_runtime'),
       config: {
@@ -99,6 +115,19 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       .map((f) => path.join(homedir(), '.ssh', f))
       .find((f) => existsSync(f));
     expect(key).toBe(own ?? '/home/stanley/.ssh/stanley_rsa');
+  });
+
+  it('refuses, as st2 does, a pack with requirements.txt registered without its virtualenv, saying how to make it', async () => {
+    const e = await run('needs_venv.hello');
+    expect(e.status).toBe('failed');
+    expect(e.result.error).toBe(
+      `The virtual environment (${path.join(virtualenvs.dir, 'needs_venv')}) for pack "needs_venv" does not exist. ` +
+        'Normally this is created when you install a pack using "squall pack install". If you installed your pack ' +
+        `by some other means, install it with "squall pack install ${path.join(packsDir.dir, 'needs_venv')}" (it builds ` +
+        `the virtualenv from ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}), or create it yourself: ` +
+        `python3 -m venv ${path.join(virtualenvs.dir, 'needs_venv')} && ` +
+        `${path.join(virtualenvs.dir, 'needs_venv', 'bin', 'pip')} install -r ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}`,
+    );
   });
 
   it('passes declared parameters that have no value as None', async () => {
