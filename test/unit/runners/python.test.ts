@@ -186,6 +186,14 @@ describe.skipIf(missing)(
       });
     }, 15_000);
 
+    it("keeps Squall's wrapper script off the action's sys.path, as st2's is", async () => {
+      const res = await python.run(
+        fakeContext({ runner: 'python-script', packDir, entry_point: 'imports_wrapper.py' }),
+      );
+      expect(res.status).toBe('succeeded');
+      expect((res.result as { result: string }).result).toBe('no module named wrapper');
+    });
+
     describe('a pack that declares requirements but has no virtualenv (st2: PACK_VIRTUALENV_DOESNT_EXIST)', () => {
       const withRequirements = (pack: string) => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-novenv-'));
