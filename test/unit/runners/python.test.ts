@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,6 +192,68 @@ describe.skipIf(missing)(
       );
       expect(res.status).toBe('succeeded');
       expect((res.result as { result: string }).result).toBe('no module named wrapper');
+    });
+
+    describe("st2's download_pack (the packs pack's packs.download)", () => {
+      const git = (cwd: string, ...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd });
+      // A git repository holding pack "fromgit": v1.0.0 tagged, then 1.1.0 on the default branch.
+      const repo = mkdtempSync(path.join(os.tmpdir(), 'squall-packrepo-'));
+      const manifest = (version: string) =>
+        writeFileSync(
+          path.join(repo, 'pack.yaml'),
+          `ref: fromgit\nname: fromgit\nversion: ${version}\nauthor: t\ndescription: d\n`,
+        );
+      git(repo, 'init', '--quiet');
+      manifest('1.0.0');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '--quiet', '-m', 'one');
+      git(repo, 'tag', 'v1.0.0');
+      manifest('1.1.0');
+      git(repo, 'commit', '--quiet', '-am', 'two');
+
+      const download = (packs: string[]) => {
+        // The action's pack lives in a packs folder of its own: st2's default base maps to it.
+        const base = mkdtempSync(path.join(os.tmpdir(), 'squall-packsbase-'));
+        mkdirSync(path.join(base, 'packs', 'actions'), { recursive: true });
+        execFileSync('cp', [
+          path.join(packDir, 'actions', 'download_packs.py'),
+          path.join(base, 'packs', 'actions'),
+        ]);
+        const ctx = fakeContext({
+          runner: 'python-script',
+          pack: 'packs',
+          packDir: path.join(base, 'packs'),
+          entry_point: 'download_packs.py',
+          parameters: { packs: { type: 'array', required: true } },
+          actionParameters: { packs },
+        });
+        return { base, run: python.run(ctx) };
+      };
+
+      it('clones a file:// git repository at a version tag into the packs folder', async () => {
+        const { base, run } = download([`file://${repo}=1.0.0`]);
+        const res = await run;
+        expect(res.status, JSON.stringify(res.result)).toBe('succeeded');
+        expect((res.result as { result: unknown }).result).toEqual([
+          [`file://${repo}`, 'fromgit', [true, 'Success.']],
+        ]);
+        expect(readFileSync(path.join(base, 'fromgit', 'pack.yaml'), 'utf8')).toContain('version: 1.0.0');
+      });
+
+      it('takes the default branch without a version, and replaces an existing copy', async () => {
+        const { base, run } = download([`file://${repo}=1.0.0`, `file://${repo}`]);
+        expect((await run).status).toBe('succeeded');
+        expect(readFileSync(path.join(base, 'fromgit', 'pack.yaml'), 'utf8')).toContain('version: 1.1.0');
+      });
+
+      it('fails as st2 does on a version the repository lacks, listing the ones it has', async () => {
+        const res = await download([`file://${repo}=9.9.9`]).run;
+        expect(res.status).toBe('failed');
+        expect((res.result as { stderr: string }).stderr).toContain(
+          `ValueError: "9.9.9" is not a valid version, hash, tag or branch in file://${repo}. Available versions are: 1.0.0.`,
+        );
+      });
     });
 
     describe('a pack that declares requirements but has no virtualenv (st2: PACK_VIRTUALENV_DOESNT_EXIST)', () => {
