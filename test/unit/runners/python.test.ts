@@ -286,7 +286,7 @@ describe.skipIf(missing)(
 
       it('runs it once the virtualenv exists', async () => {
         const ctx = withRequirements('mypack');
-        execFileSync('python3', ['-m', 'venv', path.join(ctx.virtualenvsDir, 'mypack')]);
+        execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(ctx.virtualenvsDir, 'mypack')]);
         const res = await python.run({ ...ctx, venvDir: path.join(ctx.virtualenvsDir, 'mypack') });
         expect(res.status).toBe('succeeded');
         expect((res.result as { result: string }).result).toBe('reached');
