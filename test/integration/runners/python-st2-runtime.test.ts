@@ -66,6 +66,15 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       path.join(needsVenv, 'actions', 'hello.yaml'),
       'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
     );
+    mkdirSync(path.join(needsVenv, 'sensors'));
+    writeFileSync(
+      path.join(needsVenv, 'sensors', 'idle.yaml'),
+      'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
+    );
+    writeFileSync(
+      path.join(needsVenv, 'sensors', 'idle.py'),
+      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def setup(self):\n        pass\n\n    def run(self):\n        pass\n\n    def cleanup(self):\n        pass\n\n    def add_trigger(self, trigger):\n        pass\n\n    def update_trigger(self, trigger):\n        pass\n\n    def remove_trigger(self, trigger):\n        pass\n',
+    );
     writeFileSync(
       path.join(needsVenv, 'actions', 'hello.py'),
       'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
@@ -127,6 +136,23 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
         `the virtualenv from ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}), or create it yourself: ` +
         `python3 -m venv ${path.join(virtualenvs.dir, 'needs_venv')} && ` +
         `${path.join(virtualenvs.dir, 'needs_venv', 'bin', 'pip')} install -r ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}`,
+    );
+  });
+
+  it("does not start that pack's Python sensor either, and says why in its status", async () => {
+    const enabled = await api('PUT', '/api/v1/sensortypes/needs_venv.IdleSensor', { enabled: true });
+    expect(enabled.status).toBe(200);
+    const status = await waitFor(
+      async () => {
+        const s = (await api('GET', '/api/v1/sensortypes/needs_venv.IdleSensor/status')).body;
+        return s.tail?.some((l: string) => l.includes('could not be started')) ? s : null;
+      },
+      'the sensor to be refused',
+      20_000,
+    );
+    expect(status.pid ?? null).toBeNull();
+    expect(status.tail.join('\n')).toContain(
+      `could not be started: The virtual environment (${path.join(virtualenvs.dir, 'needs_venv')}) for pack "needs_venv" does not exist`,
     );
   });
 
