@@ -11,6 +11,7 @@ import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
+import { installTemplateSandbox } from './sandbox.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
@@ -462,6 +463,7 @@ let environment: nunjucks.Environment | null = null;
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
+  installTemplateSandbox();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
     trimBlocks: true,
