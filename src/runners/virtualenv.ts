@@ -36,11 +36,13 @@ export function missingVirtualenv(
   if (!existsSync(requirements)) return undefined;
   const venv = path.resolve(virtualenvsDir ?? '', pack);
   if (isDir(venv)) return undefined;
+  // st2's fix, `st2 run packs.setup_virtualenv`, becomes the two commands it runs: the virtualenv
+  // is keyed by ref, so the pack can stay where it is (a `squall pack install` of the same
+  // directory would add a second copy, skipped as DUPLICATE_PACK behind the packs.paths one).
   return (
     `The virtual environment (${venv}) for pack "${pack}" does not exist. Normally this is created ` +
     `when you install a pack using "squall pack install". If you installed your pack by some other ` +
-    `means, install it with "squall pack install ${packDir}" (it builds the virtualenv from ` +
-    `${requirements}), or create it yourself: python3 -m venv ${venv} && ${path.join(venv, 'bin', 'pip')} ` +
-    `install -r ${requirements}`
+    `means, you can create a new virtual environment using the commands: python3 -m venv ${venv} && ` +
+    `${path.join(venv, 'bin', 'pip')} install -r ${requirements}`
   );
 }

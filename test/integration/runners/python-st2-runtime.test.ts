@@ -132,8 +132,7 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     expect(e.result.error).toBe(
       `The virtual environment (${path.join(virtualenvs.dir, 'needs_venv')}) for pack "needs_venv" does not exist. ` +
         'Normally this is created when you install a pack using "squall pack install". If you installed your pack ' +
-        `by some other means, install it with "squall pack install ${path.join(packsDir.dir, 'needs_venv')}" (it builds ` +
-        `the virtualenv from ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}), or create it yourself: ` +
+        'by some other means, you can create a new virtual environment using the commands: ' +
         `python3 -m venv ${path.join(virtualenvs.dir, 'needs_venv')} && ` +
         `${path.join(virtualenvs.dir, 'needs_venv', 'bin', 'pip')} install -r ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}`,
     );

@@ -280,7 +280,9 @@ describe.skipIf(missing)(
         expect(error).toContain(
           `The virtual environment (${path.join(ctx.virtualenvsDir, 'mypack')}) for pack "mypack" does not exist`,
         );
-        expect(error).toContain(`squall pack install ${ctx.action.packDir}`);
+        expect(error).toContain(
+          `python3 -m venv ${path.join(ctx.virtualenvsDir, 'mypack')} && ${path.join(ctx.virtualenvsDir, 'mypack', 'bin', 'pip')} install -r ${path.join(ctx.action.packDir, 'requirements.txt')}`,
+        );
         expect(ctx.output).toEqual([]);
       });
 
