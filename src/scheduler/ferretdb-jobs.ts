@@ -95,7 +95,7 @@ function lockOrder(a: JobState, b: JobState): number {
  * priority): read from the store at most once per `freshMs` and kept current with what this
  * process writes and is notified of. A lock picks its candidates from the view and locks one by
  * `_id` (read by `_id`, checked, written by `_id`: FerretDB's own findAndModify is no more atomic),
- * so a poll with nothing due sends nothing and a lock costs two reads by `_id`. A job another
+ * so a poll with nothing due sends nothing and a lock costs a read and a write by `_id`. A job another
  * process created without a notification is seen at the next read, one poll later at most; a job
  * whose lock expired is locked by Agenda's own query.
  */
