@@ -232,7 +232,20 @@ for (const target of STORE_TARGETS) {
         const { thread, prompt, id } = await startDeploy('db');
         await click(prompt, 'Deny', BOB);
         const result = await finalCard(thread, 'Deploy of db');
-        expect(textOf(result).trim()).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
+        // Orquesta's status stays (the failure branch handled the denial: succeeded); the card says who denied.
+        expect(textOf(result).trim()).toMatch(
+          /^❌ e2echat\.deploy\n<@\d+>\n\[Execution \w+\]\([^)]+\) · succeeded · [^\n]+\n[\s\S]*❌ Denied by @bob · \d\d:\d\d UTC \(the workflow then ended succeeded\)\nDeploy of db succeeded: rollout of db called off$/,
+        );
+        expect((result.embeds[0] as { color: number }).color).toBe(0xe01e5a);
+        const run = /Execution (\w+)/.exec(textOf(result))![1];
+        expect((await squall.svc.services.store.executions.get(run))?.status).toBe('succeeded');
+        // The channel sees it as not done: ❌ on the command.
+        await waitFor(
+          () =>
+            JSON.stringify(discord.message(thread)?.reactions) ===
+            JSON.stringify([{ emoji: { name: '❌' }, count: 1, me: true }]),
+          'the ❌ reaction alone',
+        );
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toContain('❌ Denied by @bob · ');
         expect(edit.components).toEqual([]);
