@@ -25,7 +25,7 @@ import {
 } from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import type { ActionRecord, ChatChoiceRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import {
   replyTarget,
@@ -99,16 +99,8 @@ export interface ChatOrigin {
 
 /** Payload of the buttons offered for an ambiguous command; the rest is the key of the pending choice. */
 export const CHOICE_PAYLOAD_PREFIX = 'alias-choice:';
-/** How long the buttons of an ambiguous command can be pressed (kept in memory: lost on restart). */
+/** How long the buttons of an ambiguous command can be pressed (stored: a restart keeps them). */
 const CHOICE_TTL_MS = 15 * 60_000;
-
-/** An ambiguous command waiting for its asker to press one of the candidate aliases. */
-interface PendingChoice {
-  adapter: string;
-  message: IncomingMessage;
-  refs: string[];
-  at: number;
-}
 
 const SMART_QUOTES: Array<[RegExp, string]> = [
   [/[\u2018\u2019]/g, "'"],
@@ -130,8 +122,6 @@ export class ChatPipeline {
   private aliases: AliasLike[] = [];
   /** Acks being posted, by execution id: a quick result waits for its ack so the thread reads in order. */
   private readonly acks = new Map<string, Promise<unknown>>();
-  /** Ambiguous commands whose buttons are out, by the key in their payload. */
-  private readonly choices = new Map<string, PendingChoice>();
   readonly deliverer: Deliverer;
   /** Keeps acks up to date while their executions run (started with the notifier). */
   readonly live: LiveAcks;
@@ -545,13 +535,17 @@ export class ChatPipeline {
   ): Promise<boolean> {
     if (!adapter.capabilities.buttons) return false;
     const now = Date.now();
-    for (const [key, pending] of this.choices) if (now - pending.at > CHOICE_TTL_MS) this.choices.delete(key);
+    const choices = this.services.store.chatChoices;
+    // Earlier choices expire on their own; sweep those that did so the collection stays small.
+    await choices.deleteMany({ expires_at: { $lt: new Date(now).toISOString() } });
     const key = newId();
-    this.choices.set(key, {
+    await choices.insert({
+      id: key,
       adapter: adapter.name,
-      message,
+      message: message as unknown as ChatChoiceRecord['message'],
       refs: candidates.map((c) => aliasRef(c.alias)),
-      at: now,
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now + CHOICE_TTL_MS).toISOString(),
     });
     const question = `"${command.slice(0, 100)}" matches more than one command. Which one did you mean?`;
     audit.reply = question;
@@ -571,7 +565,8 @@ export class ChatPipeline {
   /** A candidate of an ambiguous command was pressed: run the command with that alias, once, for its asker only. */
   private async choose(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
     const key = press.payload.slice(CHOICE_PAYLOAD_PREFIX.length);
-    const pending = this.choices.get(key);
+    const found = await this.services.store.chatChoices.get(key);
+    const pending = found && found.expires_at >= new Date().toISOString() ? found : null;
     const ref = pending?.refs[Number(press.value)];
     const tell = (text: string) =>
       this.deliverer.send({
@@ -586,15 +581,20 @@ export class ChatPipeline {
         what: `choice refusal to ${adapter.name}:${press.user.id}`,
       });
     if (!pending || pending.adapter !== adapter.name || !ref) {
-      await tell('That choice has expired (or was already made); say the command again.');
+      await tell('This button has expired (or the choice was already made) — run the command again.');
       return;
     }
-    if (press.user.id !== pending.message.user.id) {
-      await tell(`Only ${pending.message.user.name} can choose here; say the command yourself to run it.`);
+    const message = pending.message as unknown as IncomingMessage;
+    if (press.user.id !== message.user.id) {
+      await tell(`Only ${message.user.name} can choose here; say the command yourself to run it.`);
       return;
     }
-    this.choices.delete(key);
-    await this.handle(adapter, pending.message, ref);
+    // Once: a second press (a double click, another process) finds it gone.
+    if (!(await this.services.store.chatChoices.deleteOne({ id: key }))) {
+      await tell('This choice was already made.');
+      return;
+    }
+    await this.handle(adapter, message, ref);
   }
 
   /**
@@ -627,7 +627,7 @@ export class ChatPipeline {
           text: `I don't know a command or action in "${command.slice(0, 100)}". Say ${this.config.prefix}help for the list.`,
         };
     }
-    if (!context) return { text: 'That form has expired; run the command again.' };
+    if (!context) return { text: 'This form has expired — run the command again.' };
     const found = await this.formAction(adapter, request.user, context, request.workspace);
     if ('text' in found) return found;
     const form = buildForm(found.action, context, values);

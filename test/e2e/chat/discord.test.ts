@@ -150,6 +150,7 @@ for (const target of STORE_TARGETS) {
         const dmSays = (user: string, re: RegExp) =>
           discord.waitForPost((p) => p.channel_id === dm(user) && re.test(textOf(p)), 15_000);
         const commands: string[] = [];
+        const earlier = discord.posts.items.length;
         const say = (content: string, user = ALICE) => {
           const id = discord.userSays({ content, user });
           commands.push(id);
@@ -191,9 +192,9 @@ for (const target of STORE_TARGETS) {
           ).toBe(true);
         // Nothing in the channel, no thread from any of these commands, no ephemeral (there was no interaction).
         expect(
-          discord.posts.items.filter(
-            (p) => p.channel_id === discord.defaultChannel || commands.includes(p.channel_id),
-          ),
+          discord.posts.items
+            .slice(earlier)
+            .filter((p) => p.channel_id === discord.defaultChannel || commands.includes(p.channel_id)),
         ).toEqual([]);
         for (const id of commands) expect(discord.channel(id)).toBeUndefined();
 
@@ -214,7 +215,10 @@ for (const target of STORE_TARGETS) {
         expect(
           discord.ephemerals.items.filter((p) => /matches more than one command/.test(textOf(p))),
         ).toHaveLength(1);
-        expect(discord.posts.items.filter((p) => /matches more than one/.test(textOf(p)))).toEqual([]);
+        // Nothing in the guild (a typed command's DMs, earlier, are not in it).
+        expect(
+          discord.posts.items.filter((p) => p.guild_id && /matches more than one/.test(textOf(p))),
+        ).toEqual([]);
 
         // Shown to Alice only: nobody else can press it.
         expect(() =>
