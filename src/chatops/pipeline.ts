@@ -382,7 +382,6 @@ export class ChatPipeline {
       return;
     }
     const where = replyTarget(message);
-    const source_channel = message.channel;
     const chat: ChatOrigin = {
       adapter: adapter.name,
       channel: message.channel,
@@ -392,13 +391,7 @@ export class ChatPipeline {
     };
     // The card is the ack (and shows the result); without an ack st2 posts only the result.
     if (alias.ack?.enabled !== false) chat.card = true;
-    const context = {
-      source_channel,
-      api_user: message.user.name,
-      user: identity.name,
-      chat,
-      action_alias_ref: aliasRef(alias),
-    };
+    const { context, notify } = chatRun(chat, identity, aliasRef(alias));
     let sets: AliasParameters[];
     try {
       const raw = match.matchMultiple
@@ -431,12 +424,7 @@ export class ChatPipeline {
           parameters,
           context,
           user: identity.name,
-          notify: {
-            'on-complete': {
-              routes: ['chat'],
-              data: { user: message.user.name, source_channel, source_context: chat },
-            },
-          },
+          notify,
         });
       } catch (err) {
         if (!(err instanceof SquallError)) throw err;
@@ -713,13 +701,7 @@ export class ChatPipeline {
       message: where.thread,
       card: true,
     };
-    const context_ = {
-      source_channel: where.channel,
-      api_user: submission.user.name,
-      user: identity.name,
-      chat,
-      ...(context.l ? { action_alias_ref: context.l } : {}),
-    };
+    const run = chatRun(chat, identity, context.l);
     const audit: ChatCommandAudit = {
       id: newId(),
       kind: 'chat.command',
@@ -750,14 +732,9 @@ export class ChatPipeline {
       record = await this.executions().request({
         action: action.ref,
         parameters: checked.parameters,
-        context: context_,
+        context: run.context,
         user: identity.name,
-        notify: {
-          'on-complete': {
-            routes: ['chat'],
-            data: { user: submission.user.name, source_channel: where.channel, source_context: chat },
-          },
-        },
+        notify: run.notify,
       });
     } catch (err) {
       if (!(err instanceof SquallError)) throw err;
@@ -941,6 +918,29 @@ export class ChatPipeline {
 }
 
 type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | undefined>;
+
+/**
+ * The context and notify of an execution a chat user starts (a command or a form): st2's
+ * `source_channel`/`api_user`, the Squall user it runs as, where in chat it came from, and the
+ * chat route its result goes to.
+ */
+function chatRun(chat: ChatOrigin, identity: SquallIdentity, alias?: string) {
+  return {
+    context: {
+      source_channel: chat.channel,
+      api_user: chat.user.name,
+      user: identity.name,
+      chat,
+      ...(alias ? { action_alias_ref: alias } : {}),
+    },
+    notify: {
+      'on-complete': {
+        routes: ['chat'],
+        data: { user: chat.user.name, source_channel: chat.channel, source_context: chat },
+      },
+    },
+  };
+}
 
 function isFailed(status: string): boolean {
   return (FAILED_STATUSES as readonly string[]).includes(status);
