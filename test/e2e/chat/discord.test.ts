@@ -144,6 +144,67 @@ for (const target of STORE_TARGETS) {
         expect(textOf(card())).toContain('boom-on-stderr');
       });
 
+      it('every error of a typed command goes to its asker as a DM (opened with POST /users/@me/channels), never to the channel', async () => {
+        // A message command has no interaction to answer ephemerally: Discord's private channel is a DM.
+        const dm = (user: string) => discord.dmChannel(user).id;
+        const dmSays = (user: string, re: RegExp) =>
+          discord.waitForPost((p) => p.channel_id === dm(user) && re.test(textOf(p)), 15_000);
+        const commands: string[] = [];
+        const earlier = discord.posts.items.length;
+        const say = (content: string, user = ALICE) => {
+          const id = discord.userSays({ content, user });
+          commands.push(id);
+          return id;
+        };
+
+        say('!frobnicate the gears');
+        expect(textOf(await dmSays(ALICE, /frobnicate the gears/))).toMatch(
+          /I don't know "frobnicate the gears"[\s\S]*!help/,
+        );
+        const ambiguous = say('!greet typed hello');
+        const offer = await dmSays(ALICE, /"greet typed hello" matches more than one command/);
+        expect(buttons(offer).map((b) => b.label)).toEqual(['!greet <words>', '!greet <cmd>']);
+        // Only the DM's recipient can press its buttons.
+        expect(() =>
+          discord.clickButton({ message: offer, custom_id: buttons(offer)[0].custom_id!, user: BOB }),
+        ).toThrow(/direct message/);
+        say('!scale web');
+        const missing = await dmSays(ALICE, /"scale web" is missing something/);
+        expect(textOf(missing)).toContain('!scale <service> to <replicas>');
+        expect(buttons(missing).map((b) => b.label)).toEqual(['Fill in…']);
+        say('!scale web to many');
+        expect(textOf(await dmSays(ALICE, /"many"/))).toMatch(
+          /I couldn't use those parameters: Parameter "replicas" must be an integer[\s\S]*Usage: !scale <service> to <replicas>/,
+        );
+        say('!echo not for mallory', BOB);
+        expect(textOf(await dmSays(BOB, /not allowed to run e2echat\.echo/))).toContain('"mallory"');
+
+        // The bot opened each DM itself, as Discord requires, before writing to it.
+        for (const user of [ALICE, BOB])
+          expect(
+            discord.calls.items.some(
+              (c) =>
+                c.method === 'POST' &&
+                c.path === '/users/@me/channels' &&
+                (c.body as { recipient_id?: string }).recipient_id === user &&
+                c.status === 200,
+            ),
+          ).toBe(true);
+        // Nothing in the channel, no thread from any of these commands, no ephemeral (there was no interaction).
+        expect(
+          discord.posts.items
+            .slice(earlier)
+            .filter((p) => p.channel_id === discord.defaultChannel || commands.includes(p.channel_id)),
+        ).toEqual([]);
+        for (const id of commands) expect(discord.channel(id)).toBeUndefined();
+
+        // The choice pressed in the DM runs the command where it was typed.
+        await discord.clickButton({ message: offer, custom_id: buttons(offer)[0].custom_id! });
+        const card = await cardOf(ambiguous);
+        await waitFor(() => /· succeeded ·/.test(textOf(card())), "the chosen command's card", 20_000);
+        expect(textOf(card())).toContain('said typed hello');
+      }, 60_000);
+
       it("an ambiguous command: one ephemeral with a button per alias, pressable by the asker only; the press posts that alias's card", async () => {
         await discord.slashCommand({ name: 'squall', options: { command: 'greet echo hi' } });
         const root = await discord.waitForPost((p) => p.content.includes('ran /squall greet echo hi'));
@@ -154,7 +215,10 @@ for (const target of STORE_TARGETS) {
         expect(
           discord.ephemerals.items.filter((p) => /matches more than one command/.test(textOf(p))),
         ).toHaveLength(1);
-        expect(discord.posts.items.filter((p) => /matches more than one/.test(textOf(p)))).toEqual([]);
+        // Nothing in the guild (a typed command's DMs, earlier, are not in it).
+        expect(
+          discord.posts.items.filter((p) => p.guild_id && /matches more than one/.test(textOf(p))),
+        ).toEqual([]);
 
         // Shown to Alice only: nobody else can press it.
         expect(() =>

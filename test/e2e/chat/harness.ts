@@ -73,7 +73,12 @@ function denyMallory(): Subsystem {
  */
 export async function startChatSquall(
   adapter: ChatAdapter,
-  options: { mongo: boolean; users: Record<string, string> },
+  options: {
+    mongo: boolean;
+    users: Record<string, string>;
+    /** Start on this store (a restart): the MongoDB database or the embedded data directory. */
+    store?: { mongoUrl?: string; dataDir?: string };
+  },
 ) {
   const executions = executionsSubsystem(
     () => ({}),
@@ -98,7 +103,8 @@ export async function startChatSquall(
       chatops,
       inquiries,
     ],
-    mongoUrl: options.mongo ? freshMongoUrl() : undefined,
+    mongoUrl: options.store?.mongoUrl ?? (options.mongo ? freshMongoUrl() : undefined),
+    ...(options.store?.dataDir ? { dataDir: options.store.dataDir } : {}),
     config: {
       'auth.enable': false,
       'packs.paths': [FIXTURE_PACKS],

@@ -201,11 +201,51 @@ for (const target of STORE_TARGETS) {
           );
       }, 60_000);
 
+      it('a typed answer that is refused goes to its author as a DM, not into the thread', async () => {
+        const { thread, id } = await startDeploy('cache');
+        const dmOf = (user: string) => discord.dmChannel(user).id;
+        discord.userSays({ content: `!respond ${id} approved=yes`, channel: thread, user: CAROL });
+        const refusal = await discord.waitForPost(
+          (p) => p.channel_id === dmOf(CAROL) && textOf(p).includes('carol is not allowed to respond'),
+          15_000,
+        );
+        expect(textOf(refusal)).toContain(id);
+        discord.userSays({ content: `!respond ${id} approved=yes`, channel: thread, user: ALICE });
+        await discord.waitForPost(
+          (p) =>
+            p.channel_id === dmOf(ALICE) &&
+            textOf(p).includes('started this workflow and cannot also approve it'),
+          15_000,
+        );
+        expect(
+          discord.posts.items.filter(
+            (p) => inThread(thread)(p) && /not allowed|cannot also approve/.test(textOf(p)),
+          ),
+        ).toEqual([]);
+        expect(await inquiryOf(squall.svc.services.apiUrl, id)).toMatchObject({ status: 'pending' });
+        // The approver's typed answer goes through.
+        discord.userSays({ content: `!respond ${id} approved=yes`, channel: thread, user: BOB });
+        await finalCard(thread, 'Deploy of cache succeeded');
+      }, 60_000);
+
       it('Deny takes the failure branch, whose output is posted in the thread', async () => {
         const { thread, prompt, id } = await startDeploy('db');
         await click(prompt, 'Deny', BOB);
         const result = await finalCard(thread, 'Deploy of db');
-        expect(textOf(result).trim()).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
+        // Orquesta's status stays (the failure branch handled the denial: succeeded); the card says who denied.
+        expect(textOf(result).trim()).toMatch(
+          /^❌ e2echat\.deploy\n<@\d+>\n\[Execution \w+\]\([^)]+\) · succeeded · [^\n]+\n[\s\S]*❌ Denied by @bob · \d\d:\d\d UTC \(the workflow then ended succeeded\)\nDeploy of db succeeded: rollout of db called off$/,
+        );
+        expect((result.embeds[0] as { color: number }).color).toBe(0xe01e5a);
+        const run = /Execution (\w+)/.exec(textOf(result))![1];
+        expect((await squall.svc.services.store.executions.get(run))?.status).toBe('succeeded');
+        // The channel sees it as not done: ❌ on the command.
+        await waitFor(
+          () =>
+            JSON.stringify(discord.message(thread)?.reactions) ===
+            JSON.stringify([{ emoji: { name: '❌' }, count: 1, me: true }]),
+          'the ❌ reaction alone',
+        );
         const edit = await discord.waitForUpdate((u) => u.id === prompt.id, 10_000);
         expect(textOf(edit)).toContain('❌ Denied by @bob · ');
         expect(edit.components).toEqual([]);

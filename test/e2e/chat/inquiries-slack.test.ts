@@ -109,7 +109,20 @@ for (const target of STORE_TARGETS) {
         const { ts, prompt, id } = await startDeploy('db');
         await slack.clickButton({ message_ts: prompt.ts, action_id: DENY, user: 'U0BOB', confirm: true });
         const result = await finalCard(ts, '\nDeploy of db');
-        expect(result.text).toMatch(/\nDeploy of db succeeded: rollout of db called off$/);
+        // Orquesta's status stays (the failure branch handled the denial: succeeded); the card says who denied.
+        expect(result.text).toMatch(
+          /^❌ e2echat\.deploy · alice\nExecution \w+ · succeeded · [^\n]+\n[\s\S]*❌ Denied by @bob · \d\d:\d\d UTC \(the workflow then ended succeeded\)\nDeploy of db succeeded: rollout of db called off$/,
+        );
+        expect(
+          (await squall.svc.services.store.executions.get(/Execution (\w+)/.exec(result.text)![1]))?.status,
+        ).toBe('succeeded');
+        // The channel sees it as not done: ❌ on the command.
+        await waitFor(
+          () =>
+            JSON.stringify(slack.findMessage(slack.defaultChannel, ts)?.reactions) ===
+            JSON.stringify([{ name: 'x', users: [slack.botUserId], count: 1 }]),
+          'the ❌ reaction alone',
+        );
         const edit = await slack.waitForUpdate((u) => u.ts === prompt.ts, 10_000);
         expect(edit.text).toContain('❌ Denied by @bob · ');
         expect(buttonsOf(edit)).toEqual([]);

@@ -417,6 +417,10 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     if (button.disabled)
       throw new Error(`clickButton: button '${input.custom_id}' of message ${id} is disabled`);
     const channel = this.requireChannel(message.channel_id);
+    // A direct message is seen by its recipient only.
+    const recipient = (channel.recipients as Array<{ id: string }> | undefined)?.[0]?.id;
+    if (channel.type === 1 && recipient !== user.id)
+      throw new Error(`clickButton: message ${id} is in a direct message to ${recipient}, not ${user.id}`);
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
   }
 
