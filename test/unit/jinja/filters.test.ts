@@ -190,4 +190,14 @@ describe('Jinja2 builtins with Python results', () => {
       '[1, 2, 3] 1 3',
     );
   });
+
+  it('regex_match and regex_search answer a nested quantifier on a crafted value instead of backtracking for hours', () => {
+    const value = 'a'.repeat(50) + '!';
+    expect(
+      renderTemplate(`{{ v | regex_match('(a+)+$') }} {{ v | regex_search('(a|aa)+$') }}`, { v: value }),
+    ).toBe('False False');
+    expect(renderTemplate(`{{ 'abc\n' | regex_search('c$') }} {{ 'xab' | regex_match('ab') }}`, {})).toBe(
+      'True False',
+    );
+  });
 });

@@ -96,6 +96,29 @@ describe('criteria operators: match / no match / missing key / null pattern', ()
     expect(check('ncontains', ['a', 'b'], 'c').matched).toBe(true);
   });
 
+  it("regex criteria keep Python's semantics on the linear-time engine", () => {
+    // Python: `$` also matches before a final newline, `\Z` only at the very end.
+    expect(check('regex', 'abc\n', 'abc$').matched).toBe(true);
+    expect(check('regex', 'abc\n', 'abc\\Z').matched).toBe(false);
+    expect(check('regex', 'abc', 'abc\\Z').matched).toBe(true);
+    expect(check('regex', 'xab', '(?P<first>a)b').matched).toBe(true);
+    expect(check('regex', 'ABC', '(?i)abc').matched).toBe(true);
+    expect(check('matchregex', 'xab', 'ab').matched).toBe(false);
+    // Features RE2 lacks still work, on V8's engine.
+    expect(check('regex', 'aa', '(a)\\1').matched).toBe(true);
+    expect(check('regex', 'ab', 'a(?=b)').matched).toBe(true);
+    expect(check('regex', 'abc', '(').error).toMatch(/Invalid regular expression/);
+  });
+
+  it('a pattern with nested quantifiers on a crafted payload is answered, not backtracked for hours', () => {
+    // 2^50 steps on a backtracking engine: the test would never end.
+    const payload = 'a'.repeat(50) + '!';
+    expect(check('regex', payload, '(a+)+$').matched).toBe(false);
+    expect(check('iregex', payload.toUpperCase(), '(a+)+$').matched).toBe(false);
+    expect(check('matchregex', payload, '(a|aa)+$').matched).toBe(false);
+    expect(check('regex', 'aaaa', '(a+)+$').matched).toBe(true);
+  });
+
   it('a Python TypeError is an error result, not a match and not a throw', () => {
     const lt = check('lessthan', 'abc', 5);
     expect(lt.matched).toBe(false);
