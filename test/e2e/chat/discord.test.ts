@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { answer, pressAndConfirm, pressAsking } from './confirm.js';
-import { describeChat, useDiscordSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, useDiscordSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
 const BOB = '1200000000000000102';
@@ -97,14 +97,7 @@ describeChat(`Discord end to end`, (target) => {
   it('ignores its own messages (the emulator echoes every bot post back)', async () => {
     const id = discord.userSays({ content: '!echo loop check' });
     await settled(id, '✅');
-    await waitFor(
-      () => squall().svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo loop check' }),
-      'the audit of the command',
-    );
-    // Every bot post came back as an event; only the person's command is audited.
-    const after = await squall().svc.services.store.audit.find({ kind: 'chat.command' });
-    expect(after.filter((a) => a.text === 'echo loop check')).toHaveLength(1);
-    expect(after.every((a) => (a.user as { id: string }).id !== discord.botUserId)).toBe(true);
+    await expectAuditedOnce(squall(), 'echo loop check', discord.botUserId);
   });
 
   it('answers an unknown command, a user who may not run it, and a failing action clearly', async () => {

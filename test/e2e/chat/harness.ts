@@ -14,6 +14,7 @@ import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { SlackEmulator } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
@@ -185,4 +186,16 @@ export function useDiscordSquall(
     },
   );
   return { discord, squall };
+}
+
+/**
+ * The command `text` was audited once, as the person's: the bot's own posts, which the emulators
+ * echo back as events, were not taken for commands.
+ */
+export async function expectAuditedOnce(squall: ChatSquall, text: string, botUserId: string): Promise<void> {
+  const audit = squall.svc.services.store.audit;
+  await waitFor(() => audit.findOne({ kind: 'chat.command', text }), 'the audit of the command');
+  const commands = await audit.find({ kind: 'chat.command' });
+  expect(commands.filter((a) => a.text === text)).toHaveLength(1);
+  expect(commands.every((a) => (a.user as { id: string }).id !== botUserId)).toBe(true);
 }

@@ -21,6 +21,14 @@ const textOf = (m: { content: string; embeds: unknown[] }) =>
     .join('\n')}`;
 const buttonsOf = (m: { components: unknown[] }) =>
   (m.components as Row[]).flatMap((r) => r.components ?? []);
+/** A bot message in a transcript: what `squall` did, its text and its buttons. */
+const shown = (squall: string, m: { content: string; embeds: unknown[]; components: unknown[] }) => ({
+  squall,
+  text: textOf(m).trim(),
+  buttons: buttonsOf(m)
+    .map((b) => `[${b.label}]`)
+    .join(' '),
+});
 
 describeChat(`Inquiries on Discord, end to end`, (target) => {
   const { discord, squall } = useDiscordSquall(target, USERS);
@@ -154,28 +162,10 @@ describeChat(`Inquiries on Discord, end to end`, (target) => {
         'An approval on Discord: the prompt, the card waiting, Deny from the card (confirmed in an ephemeral follow-up)',
         [
           { alice: '!deploy web' },
-          {
-            squall: 'asks in the thread',
-            text: textOf(prompt).trim(),
-            buttons: buttonsOf(prompt)
-              .map((b) => `[${b.label}]`)
-              .join(' '),
-          },
-          {
-            squall: 'the card meanwhile',
-            text: textOf(waiting).trim(),
-            buttons: buttonsOf(waiting)
-              .map((b) => `[${b.label}]`)
-              .join(' '),
-          },
+          shown('asks in the thread', prompt),
+          shown('the card meanwhile', waiting),
           { bob: 'clicks Deny on the card' },
-          {
-            squall: 'to bob only',
-            text: textOf(ask).trim(),
-            buttons: buttonsOf(ask)
-              .map((b) => `[${b.label}]`)
-              .join(' '),
-          },
+          shown('to bob only', ask),
           { bob: 'clicks Deny' },
           { squall: 'the prompt, edited (no buttons left)', text: textOf(edit).trim() },
           { squall: 'the card, final', text: textOf(discord.message(result.id)!).trim() },

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
-import { describeChat, useSlackSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, useSlackSquall } from './harness.js';
 
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
 
@@ -106,14 +106,7 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
   it('ignores its own messages (the emulator echoes every bot post back)', async () => {
     const ts = await slack.userSays({ text: '!echo loop check' });
     await settled(ts, 'white_check_mark');
-    await waitFor(
-      () => squall().svc.services.store.audit.findOne({ kind: 'chat.command', text: 'echo loop check' }),
-      'the audit of the command',
-    );
-    // Every bot post came back as an event; only the person's command is audited.
-    const after = await squall().svc.services.store.audit.find({ kind: 'chat.command' });
-    expect(after.filter((a) => a.text === 'echo loop check')).toHaveLength(1);
-    expect(after.every((a) => (a.user as { id: string }).id !== slack.botUserId)).toBe(true);
+    await expectAuditedOnce(squall(), 'echo loop check', slack.botUserId);
   });
 
   it('answers a command it does not know, a user who may not run it, and a failing action clearly', async () => {
