@@ -7,7 +7,8 @@
 // times `squall start` → first 200 from /api/v1/health, with the server's CPU time and its RSS.
 // Minutes and ~8 GB of disk at 1,000,000: not in the default `npm run bench`, only with
 // SQUALL_BENCH_ONLY=restart. Run alone: node bench/restart.mjs
-// SQUALL_BENCH_RESTART_CPU_PROF=<dir> writes a `--cpu-prof` profile of each big restart there.
+// SQUALL_BENCH_RESTART_CPU_PROF=<dir> writes a `--cpu-prof` profile of each restart there (seed/, big/);
+// SQUALL_BENCH_RESTART_KEEP=1 keeps the data directory.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -65,6 +66,9 @@ function grow(file, executions, stepSeconds) {
     let doc = 'doc';
     for (const f of TIMES[t])
       doc = `CASE WHEN json_type(${doc}, '$.${f}') = 'text' THEN json_set(${doc}, '$.${f}', strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(doc, '$.${f}'), '-' || (:k * ${stepSeconds}) || ' seconds')) ELSE ${doc} END`;
+    // A trace's tag is unique unless a user chose it: copies get their own.
+    if (t === 'traces')
+      doc = `json_set(${doc}, '$.trace_tag', json_extract(doc, '$.trace_tag') || '~' || :k)`;
     return db.prepare(`INSERT INTO "${t}" (id, doc) SELECT id || '~' || :k, ${doc} FROM "base_${t}"`);
   });
   const copy = db.transaction((k) => {
@@ -118,7 +122,13 @@ export async function runRestart({
   // Retention off: this is a user who keeps 1,000,000 executions (the default keeps 100,000, and
   // would start deleting the rest in the background).
   const cfg = writeSquallConfig(path.join(dir, 'squall'), packs, {
-    retention: { executions_days: 0, executions_max_count: 0, trigger_instances_days: 0, rule_enforcements_days: 0, traces_days: 0 },
+    retention: {
+      executions_days: 0,
+      executions_max_count: 0,
+      trigger_instances_days: 0,
+      rule_enforcements_days: 0,
+      traces_days: 0,
+    },
   });
   const dataDir = path.join(dir, 'squall', 'data');
   const profDir = process.env.SQUALL_BENCH_RESTART_CPU_PROF;
@@ -131,14 +141,16 @@ export async function runRestart({
       (await webhooks(s.url, 'bench_fail', Math.round(seed * 0.05)));
     await stopProcess(s.child);
     const small = [];
-    for (let i = 0; i < rounds; i++) small.push(await restart(cfg, 'seed'));
+    for (let i = 0; i < rounds; i++)
+      small.push(await restart(cfg, 'seed', profDir && path.join(profDir, 'seed')));
     process.stderr.write(`[restart] ${done} webhooks stored; copying up to ${executions} executions\n`);
     const filled = grow(path.join(dataDir, 'squall.db'), executions, 30);
     process.stderr.write(
       `[restart] filled in ${(filled.fillMs / 1000).toFixed(0)} s: ${JSON.stringify(filled.counts)} ${JSON.stringify(filled.statuses)}\n`,
     );
     const big = [];
-    for (let i = 0; i < rounds; i++) big.push(await restart(cfg, 'big', profDir));
+    for (let i = 0; i < rounds; i++)
+      big.push(await restart(cfg, 'big', profDir && path.join(profDir, 'big')));
     const median = (xs, k) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const n = filled.counts.executions;
     const line = (name, unit, xs, k, extra = {}) =>
@@ -146,7 +158,11 @@ export async function runRestart({
     line('restart.seed.to_healthy', 'ms', small, 'readyMs', { executions: done });
     line('restart.seed.cpu_to_healthy', 'ms', small, 'cpuToHealthy', { executions: done });
     line('restart.seed.rss', 'MB', small, 'rss', { executions: done });
-    line('restart.big.to_healthy', 'ms', big, 'readyMs', { executions: n, records: filled.counts, statuses: filled.statuses });
+    line('restart.big.to_healthy', 'ms', big, 'readyMs', {
+      executions: n,
+      records: filled.counts,
+      statuses: filled.statuses,
+    });
     line('restart.big.cpu_to_healthy', 'ms', big, 'cpuToHealthy', {
       executions: n,
       note: 'user + system CPU of the server from spawn to healthy (10 ms ticks)',
@@ -154,7 +170,8 @@ export async function runRestart({
     line('restart.big.rss', 'MB', big, 'rss', { executions: n, note: 'RSS 2 s after healthy' });
     emit({ name: 'restart.big.disk', unit: 'MB', value: +(storeBytes(dataDir) / 1e6).toFixed(0), n });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.SQUALL_BENCH_RESTART_KEEP) process.stderr.write(`[restart] kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
