@@ -88,6 +88,8 @@ export interface OpenStoreOptions {
   cacheMb?: number;
   /** Check the embedded store's file for damage when opening it (default true). */
   check?: boolean;
+  /** How long the check of a large embedded store waits, so that it does not slow start-up. */
+  checkDelayMs?: number;
   /** Told how an import of an old (nedb) data directory advances. */
   onMigrationProgress?: (progress: MigrationProgress) => void;
 }
@@ -110,6 +112,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const embedded = new SqliteDatabase(path.join(options.dataDir, STORE_FILE), {
     cacheMb: options.cacheMb,
     check: options.check,
+    checkDelayMs: options.checkDelayMs,
   });
   try {
     const collections = embedded.openAll();
