@@ -234,7 +234,9 @@ export const httpRequestRunner: Runner = {
         dispatchers.push(dispatcher);
         // undici.request rather than fetch: fetch refuses "bad ports" (6000, 6667, 10080, ...)
         // that ops endpoints legitimately use.
-        const response = await (await undici()).request(url, {
+        const response = await (
+          await undici()
+        ).request(url, {
           method: method as Dispatcher.HttpMethod,
           headers,
           body,
