@@ -7,6 +7,7 @@ import { Scheduler } from '../scheduler/index.js';
 import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
+import { guardRegexBacktracking } from './regex-guard.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
@@ -52,6 +53,7 @@ export function hasRole(config: SquallConfig, role: string): boolean {
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const subsystems = options.subsystems ?? [];
+  guardRegexBacktracking();
   secureDataDir(config.data_dir);
   const store = await openStore({
     dataDir: config.data_dir,
