@@ -27,7 +27,7 @@ export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
 export { CARD_DENY, LiveAcks } from './live.js';
-export { DENY_BUTTON } from './card.js';
+export { DENY_BUTTON, deniedLine, utcClock } from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { authRoles, resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';

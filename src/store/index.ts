@@ -51,6 +51,7 @@ export interface Store {
   readonly pendingInstances: Collection<R.PendingInstanceRecord>;
   readonly chatLinks: Collection<R.ChatLinkRecord>;
   readonly chatLinkRequests: Collection<R.ChatLinkRequestRecord>;
+  readonly chatChoices: Collection<R.ChatChoiceRecord>;
   readonly workers: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;
