@@ -1,5 +1,4 @@
 import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
 import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
@@ -65,7 +64,7 @@ export class Scheduler {
     const { store } = options;
     const backend =
       store.kind === 'mongo'
-        ? new MongoBackend({ mongo: store.mongo!.db as never, collection: 'agenda_jobs' })
+        ? store.mongo!.agendaBackend('agenda_jobs')
         : new EmbeddedAgendaBackend(store.embedded!);
     oneLockAtATime(backend.repository);
     this.agenda = new Agenda({

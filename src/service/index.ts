@@ -60,6 +60,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     mongoUrl: config.store.url,
     cacheMb: config.store.cache_mb,
     check: config.store.check_on_start,
+    // A large file is checked on a worker thread once start-up is over, not competing with it.
+    checkDelayMs: 10_000,
     onMigrationProgress: (p) =>
       logger.info(
         p,

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { COLLECTIONS, type CollectionKey } from './collections.js';
-import { MongoDatabase } from './mongo/index.js';
+import type { MongoDatabase } from './mongo/index.js';
 import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
 
@@ -17,7 +17,8 @@ export { JOBS_TABLE, PUT_JOB_SQL, createJobsTable, jobModel, jobRow } from './sq
 import { SqliteDatabase, STORE_FILE, importNedbIfPresent, type MigrationProgress } from './sqlite/index.js';
 export { importNedb, readNedbFile, NEDB_DIR, NEDB_KEPT_DIR } from './sqlite/index.js';
 export type { MigrationProgress, MigrationResult, DamagedLine } from './sqlite/index.js';
-export { MongoDatabase, planScansTable } from './mongo/index.js';
+// Loaded by openStore for a mongodb:// url only: mongoose and its driver are ~20 MB of memory.
+export type { MongoDatabase } from './mongo/index.js';
 
 export type StoreKind = 'embedded' | 'mongo';
 
@@ -88,12 +89,15 @@ export interface OpenStoreOptions {
   cacheMb?: number;
   /** Check the embedded store's file for damage when opening it (default true). */
   check?: boolean;
+  /** How long the check of a large embedded store waits, so that it does not slow start-up. */
+  checkDelayMs?: number;
   /** Told how an import of an old (nedb) data directory advances. */
   onMigrationProgress?: (progress: MigrationProgress) => void;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.mongoUrl) {
+    const { MongoDatabase } = await import('./mongo/index.js');
     const mongo = await MongoDatabase.connect(options.mongoUrl);
     const collections = await mongo.openAll();
     return withClaims({
@@ -109,6 +113,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const embedded = new SqliteDatabase(path.join(options.dataDir, STORE_FILE), {
     cacheMb: options.cacheMb,
     check: options.check,
+    checkDelayMs: options.checkDelayMs,
   });
   try {
     const collections = embedded.openAll();
