@@ -7,6 +7,7 @@ import { Scheduler } from '../scheduler/index.js';
 import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
+import { wireContentCache } from './content-cache.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
@@ -76,8 +77,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
     );
   const bus = new EventBus();
+  const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
-  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger);
+  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);
   const scheduler = new Scheduler({
     notificationChannel: config.redis.url ? redisNotificationChannel(config.redis.url, logger) : undefined,
     store,
