@@ -87,6 +87,7 @@ export class RulesEngine {
     if (instance.status !== 'pending' && instance.status !== 'processing') return;
     await this.setStatus(id, 'processing');
     try {
+      await this.index.settled();
       const candidates = this.index.candidates(instance.trigger);
       if (candidates.length > 0) {
         const kv = await kvContext(this.services);

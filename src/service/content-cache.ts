@@ -2,8 +2,12 @@ import type { EventBus } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import type { ContentCollectionKey, Store } from '../store/index.js';
 
-/** Published to the other processes after a write to a content collection. */
-export const CONTENT_CHANGED = 'squall.content__changed';
+/** Told to the other processes after a write to a content collection: they forget what they kept of it. */
+export const CONTENT_CACHE_FORGET = 'squall.content_cache__forget';
+
+export interface ContentCacheForget {
+  collections: ContentCollectionKey[];
+}
 
 /**
  * Turns on the store's content cache where this process hears of every write: alone on its
@@ -12,9 +16,8 @@ export const CONTENT_CHANGED = 'squall.content__changed';
  */
 export function wireContentCache(store: Store, bus: EventBus, redis: boolean, logger: Logger) {
   const cache = store.contentCache;
-  bus.subscribe(CONTENT_CHANGED, (event) => {
-    for (const c of (event.payload as { collections: ContentCollectionKey[] }).collections)
-      cache.invalidate(c);
+  bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
+    for (const c of (event.payload as ContentCacheForget).collections) cache.invalidate(c);
   });
   if (store.kind === 'embedded' && !redis) {
     cache.enable();
@@ -28,7 +31,7 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
       const next = { collections: new Set<ContentCollectionKey>(), told: Promise.resolve() };
       next.told = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         batch = undefined;
-        return bus.announce(CONTENT_CHANGED, { collections: [...next.collections] });
+        return bus.announce<ContentCacheForget>(CONTENT_CACHE_FORGET, { collections: [...next.collections] });
       });
       batch = next;
     }

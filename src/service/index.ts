@@ -11,6 +11,7 @@ import { wireContentCache } from './content-cache.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
+export { CONTENT_CACHE_FORGET, type ContentCacheForget } from './content-cache.js';
 
 /** A subsystem that joins a running process: registers jobs and routes, starts and stops. */
 export interface Subsystem {
