@@ -18,12 +18,12 @@ const PAIR = String.raw`(?:^|\s+)${KEY}=(${VALUE})`;
 const OPTIONAL = String.raw`\{\{${KEY}\s*=\s*(?:${EXT_VALUE})\s*\}\}`;
 const REQUIRED = String.raw`\{\{${KEY}\}\}`;
 
+/** A placeholder's value: quoted, {json} or lazy (the last alternative accepts what the others do). */
+const VALUE_ALTERNATIVES = String.raw`(?:(?<=').+?(?=')|(?<=").+?(?=")|\{.+?\}|.+?)`;
+
 /** What one placeholder becomes: optional quotes around a quoted, {json} or lazy value. */
 function placeholderRegex(leadingSpace: string, index: number): string {
-  return (
-    leadingSpace +
-    `["']?(?P<${PLACEHOLDER_MARK}${index}>(?:(?<=').+?(?=')|(?<=").+?(?=")|\\{.+?\\}|.+?))["']?`
-  );
+  return leadingSpace + `["']?(?P<${PLACEHOLDER_MARK}${index}>${VALUE_ALTERNATIVES})["']?`;
 }
 
 export interface CompiledFormat {
@@ -34,6 +34,14 @@ export interface CompiledFormat {
   groupParams: string[];
   /** `[name, default]` for every `{{name=default}}`, in order. */
   optional: Array<[string, string]>;
+  /**
+   * The same language without the lookarounds that pick which quotes a value keeps (each
+   * placeholder's last alternative, `.+?`, already accepts anything the others do), so V8 can run
+   * it on its linear-time engine. A command it rejects cannot match `regex`, whose backtracking
+   * takes time exponential in the placeholders on a long command that almost fits: a chat user's
+   * one message would hold the server for minutes. Null when the format has no placeholder.
+   */
+  precheck: RegExp | null;
 }
 
 const CACHE_LIMIT = 2000;
@@ -82,12 +90,14 @@ export function compileFormat(format: string): CompiledFormat {
     });
   }
 
+  const relaxed = source.split(VALUE_ALTERNATIVES).join('.+?');
   const compiled: CompiledFormat = {
     format,
     regex,
     globalRegex,
     groupParams: translated.groupParams,
     optional,
+    precheck: relaxed === source ? null : new RegExp(relaxed, flags.replace('d', '')),
   };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(format, compiled);
@@ -258,7 +268,8 @@ export function parseDetailed(
     return result;
   };
 
-  const first = compiled.regex.exec(stream);
+  const fits = !compiled.precheck || compiled.precheck.test(stream);
+  const first = fits ? compiled.regex.exec(stream) : null;
   const parameters = [build(first)];
   const literal = first ? literalCount(stream, first) : 0;
   if (!multiple) return { parameters, literal };

@@ -182,6 +182,17 @@ function classify(execution, packDir) {
       ? { reached: false, why: `st2 runtime: ${last}` }
       : { reached: false, why: `pack dependency: ${last}` };
   }
+  // keystoneauth's answer when the pack ran its OpenStack CLI without a pack config: a config error.
+  if (/Missing value [\w-]+ required for auth plugin/.test(last))
+    return { reached: true, why: `config error: ${last.slice(0, 140)}` };
+  // st2's wrapper also calls run(**every declared parameter): a run() that does not take them is the pack's bug.
+  if (
+    /TypeError: \w+\.run\(\) (got an unexpected keyword argument|missing \d+ required positional)/.test(last)
+  )
+    return {
+      reached: false,
+      why: `the pack's run() does not match its metadata (st2 fails it too): ${last}`,
+    };
   if (/Found no classes in plugin file|defines no subclass/.test(stderr))
     return { reached: false, why: `loader: ${last}` };
   if (/Squall does not give pack code/.test(stderr)) return { reached: false, why: `st2 machinery: ${last}` };

@@ -631,6 +631,7 @@ export class ExecutionService {
         authToken: token,
         workDir,
         venvDir: existsDir(venvDir) ? venvDir : undefined,
+        virtualenvsDir: this.services.config.packs.virtualenvs_dir,
         commonLibs: this.services.config.packs.enable_common_libs === true,
         egress: (this.services.config as { egress?: EgressSettings }).egress,
       };

@@ -12,6 +12,7 @@ import type { Runner } from './types.js';
 export * from './types.js';
 export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
+export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
 export { ensureSt2Runtime, packPythonPath, st2RuntimeBaseDir } from './st2-runtime.js';
 export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
 export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';

@@ -9,6 +9,7 @@ import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
 import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
 import { systemUser } from './system-user.js';
+import { missingVirtualenv } from './virtualenv.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -93,6 +94,11 @@ function serveChannel(
 export const pythonScriptRunner: Runner = {
   name: 'python-script',
   async run(ctx): Promise<RunnerResult> {
+    const noVirtualenv =
+      ctx.venvDir || ctx.virtualenvsDir === undefined
+        ? undefined
+        : missingVirtualenv(ctx.action.pack, ctx.action.packDir, ctx.virtualenvsDir);
+    if (noVirtualenv) return { status: 'failed', result: { error: noVirtualenv } };
     const entry = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
     const timeout = timeoutSeconds(ctx, DEFAULT_TIMEOUT);
     const env = actionEnv(ctx, ctx.runnerParameters.env);

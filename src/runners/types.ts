@@ -73,6 +73,11 @@ export interface RunnerContext {
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */
   venvDir?: string;
+  /**
+   * Where pack virtualenvs live (`packs.virtualenvs_dir`). When set, the python runner refuses, as
+   * st2 does, a pack that needs a virtualenv and has none (see missingVirtualenv).
+   */
+  virtualenvsDir?: string;
   /** st2's `[packs] enable_common_libs`: the pack's root `lib/` goes first on PYTHONPATH. */
   commonLibs?: boolean;
   /**

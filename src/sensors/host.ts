@@ -22,7 +22,7 @@ import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/index.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDirs, sensorPythonWrapperPath } from './paths.js';
-import { ensureSt2Runtime, packPythonPath } from '../runners/index.js';
+import { ensureSt2Runtime, missingVirtualenv, packPythonPath } from '../runners/index.js';
 import { splitRef } from '../names.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
@@ -188,6 +188,19 @@ class SupervisedSensor {
       );
     }
     const python = String(this.sensor.language ?? (entry.endsWith('.py') ? 'python' : '')) === 'python';
+    const noVirtualenv = python
+      ? missingVirtualenv(
+          this.sensor.pack,
+          path.dirname(path.dirname(entry)),
+          this.host.services.config.packs.virtualenvs_dir,
+        )
+      : undefined;
+    if (noVirtualenv) {
+      throw new SquallError('PACK_VIRTUALENV_MISSING', noVirtualenv, {
+        sensor: this.sensor.ref,
+        pack: this.sensor.pack,
+      });
+    }
     return {
       config: await this.host.packConfig(this.sensor.pack),
       triggers: await this.host.triggersFor(this.sensor),

@@ -8,6 +8,7 @@ import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
 import { wireContentCache } from './content-cache.js';
+import { guardRegexBacktracking } from './regex-guard.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
@@ -54,6 +55,7 @@ export function hasRole(config: SquallConfig, role: string): boolean {
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const subsystems = options.subsystems ?? [];
+  guardRegexBacktracking();
   secureDataDir(config.data_dir);
   const store = await openStore({
     dataDir: config.data_dir,

@@ -3,7 +3,7 @@
  * Comparisons follow Python: `True == 1`, `'a' < 1` is a TypeError, `x in None` is a TypeError.
  * A TypeError here becomes an error result (st2 records a failed rule enforcement), never a match.
  */
-import { fnmatchRegex, isPlainObject, pyRegex, pyRepr } from '../../workflows/expressions/jinja/index.js';
+import { fnmatchRegex, isPlainObject, pyRegexTest, pyRepr } from '../../workflows/expressions/jinja/index.js';
 
 /** An operator failed the way Python would raise (TypeError, AttributeError, re.error...). */
 export class OperatorError extends Error {
@@ -275,21 +275,21 @@ const DEFS: OperatorDef[] = [
     aliases: [],
     description: 're.search(pattern, value) (unanchored)',
     usesPattern: true,
-    fn: nullFalse((v, p) => pyRegex(regexPattern(p)).test(regexSubject(v))),
+    fn: nullFalse((v, p) => pyRegexTest(regexPattern(p), regexSubject(v))),
   },
   {
     name: 'iregex',
     aliases: [],
     description: 'as regex, ignoring case',
     usesPattern: true,
-    fn: nullFalse((v, p) => pyRegex(regexPattern(p), { ignoreCase: true }).test(regexSubject(v))),
+    fn: nullFalse((v, p) => pyRegexTest(regexPattern(p), regexSubject(v), { ignoreCase: true })),
   },
   {
     name: 'matchregex',
     aliases: [],
     description: 'deprecated: re.match with DOTALL (anchored at the start)',
     usesPattern: true,
-    fn: nullFalse((v, p) => pyRegex(regexPattern(p), { dotAll: true, sticky: true }).test(regexSubject(v))),
+    fn: nullFalse((v, p) => pyRegexTest(regexPattern(p), regexSubject(v), { dotAll: true, anchored: true })),
   },
   {
     name: 'timediff_lt',

@@ -13,6 +13,11 @@ import os
 import sys
 import traceback
 
+# Python puts this script's folder first on sys.path. st2's wrapper lives elsewhere, so pack code
+# must not import this file: wmi-client-wrapper's py2-style `from wrapper import …` found it.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
+
 
 def load_action_class(entry_point):
     """Picks the action class as st2's loader does (st2common/util/loader.py register_plugin).

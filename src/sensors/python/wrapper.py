@@ -20,6 +20,11 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
 
+# Python puts this script's folder first on sys.path. st2's wrapper lives elsewhere, so pack code
+# must not import this file: wmi-client-wrapper's py2-style `from wrapper import …` found it.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
+
 _stop_lock = threading.Lock()
 _stopping = False
 

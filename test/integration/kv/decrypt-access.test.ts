@@ -136,6 +136,23 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
     expect(JSON.stringify(list.body)).not.toContain(SYSTEM_SECRET);
   });
 
+  it("cannot reach JavaScript from a template to read the secret another way (nunjucks' constructor escape)", async () => {
+    // The classic nunjucks escape builds a Function and runs it in the server, where the datastore
+    // key is: it would open any secret and bypass every check above.
+    const escape = (code: string) => `{{ range.constructor("${code}")() }}`;
+    const marker = '__squallTemplateEscape';
+    for (const cmd of [
+      escape(`return (globalThis.${marker} = process.pid)`),
+      `{{ "".constructor.constructor("return (globalThis.${marker} = 1)")() }}`,
+      `{{ ([range]|map(attribute="constructor")|first)("return (globalThis.${marker} = 2)")() }}`,
+    ]) {
+      const res = await run(operator, 'core.local', { cmd: `echo ${cmd}` });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.faultstring).toContain('cmd');
+      expect((globalThis as Record<string, unknown>)[marker]).toBeUndefined();
+    }
+  });
+
   it('refuses a ciphertext pasted into the template, which no key of the operator holds', async () => {
     const cipher = (await api.request('GET', '/api/v1/keys/syssecret', { token: operator })).body.value;
     expect(cipher).not.toContain(SYSTEM_SECRET);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,31 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     // The pack's own virtualenv, as an install makes it: without it the action would run on the
     // machine's python3 and see whatever that has installed.
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(virtualenvs.dir, 'st2_runtime')]);
+    // A pack that pins requirements, put in place without `squall pack install`: no virtualenv.
+    const needsVenv = path.join(packsDir.dir, 'needs_venv');
+    mkdirSync(path.join(needsVenv, 'actions'), { recursive: true });
+    writeFileSync(
+      path.join(needsVenv, 'pack.yaml'),
+      'ref: needs_venv\nname: needs_venv\ndescription: pins a library\nversion: 0.1.0\nauthor: Squall tests\n',
+    );
+    writeFileSync(path.join(needsVenv, 'requirements.txt'), 'six==1.16.0\n');
+    writeFileSync(
+      path.join(needsVenv, 'actions', 'hello.yaml'),
+      'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
+    );
+    mkdirSync(path.join(needsVenv, 'sensors'));
+    writeFileSync(
+      path.join(needsVenv, 'sensors', 'idle.yaml'),
+      'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
+    );
+    writeFileSync(
+      path.join(needsVenv, 'sensors', 'idle.py'),
+      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def setup(self):\n        pass\n\n    def run(self):\n        pass\n\n    def cleanup(self):\n        pass\n\n    def add_trigger(self, trigger):\n        pass\n\n    def update_trigger(self, trigger):\n        pass\n\n    def remove_trigger(self, trigger):\n        pass\n',
+    );
+    writeFileSync(
+      path.join(needsVenv, 'actions', 'hello.py'),
+      'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+    );
     svc = await startTestService({
       subsystems: sensorPackSubsystems('st2_runtime'),
       config: {
@@ -99,6 +124,35 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       .map((f) => path.join(homedir(), '.ssh', f))
       .find((f) => existsSync(f));
     expect(key).toBe(own ?? '/home/stanley/.ssh/stanley_rsa');
+  });
+
+  it('refuses, as st2 does, a pack with requirements.txt registered without its virtualenv, saying how to make it', async () => {
+    const e = await run('needs_venv.hello');
+    expect(e.status).toBe('failed');
+    expect(e.result.error).toBe(
+      `The virtual environment (${path.join(virtualenvs.dir, 'needs_venv')}) for pack "needs_venv" does not exist. ` +
+        'Normally this is created when you install a pack using "squall pack install". If you installed your pack ' +
+        'by some other means, you can create a new virtual environment using the commands: ' +
+        `python3 -m venv ${path.join(virtualenvs.dir, 'needs_venv')} && ` +
+        `${path.join(virtualenvs.dir, 'needs_venv', 'bin', 'pip')} install -r ${path.join(packsDir.dir, 'needs_venv', 'requirements.txt')}`,
+    );
+  });
+
+  it("does not start that pack's Python sensor either, and says why in its status", async () => {
+    const enabled = await api('PUT', '/api/v1/sensortypes/needs_venv.IdleSensor', { enabled: true });
+    expect(enabled.status).toBe(200);
+    const status = await waitFor(
+      async () => {
+        const s = (await api('GET', '/api/v1/sensortypes/needs_venv.IdleSensor/status')).body;
+        return s.tail?.some((l: string) => l.includes('could not be started')) ? s : null;
+      },
+      'the sensor to be refused',
+      20_000,
+    );
+    expect(status.pid ?? null).toBeNull();
+    expect(status.tail.join('\n')).toContain(
+      `could not be started: The virtual environment (${path.join(virtualenvs.dir, 'needs_venv')}) for pack "needs_venv" does not exist`,
+    );
   });
 
   it('passes declared parameters that have no value as None', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runBounded } from '../../support/bounded.js';
 import {
   matchAlias,
   normaliseFormats,
@@ -197,5 +198,23 @@ describe('partialMatches', () => {
     expect(partialMatches([deploy, restart], 'deployment web')).toEqual([]);
     expect(partialMatches([deploy, restart], 'start host')).toEqual([]);
     expect(partialMatches([{ ...deploy, enabled: false }], 'deploy')).toEqual([]);
+  });
+
+  it('a long command that almost fits a many-placeholder format is answered, not backtracked for minutes', () => {
+    // 4,000 characters (chatops.max_command_length) against six placeholders: 10^9+ steps for the
+    // quote-aware expression; the linear pre-check refuses it first. Run apart so a regression fails.
+    const out = runBounded(
+      `import { matchAlias } from './aliases/index.ts';
+      const aliases = [{ name: 'six', action_ref: 'x.y', formats: ['a {{p1}} b {{p2}} c {{p3}} d {{p4}} e {{p5}} f {{p6}} g'] }];
+      const near = matchAlias(aliases, 'a ' + 'x b y c z d w e '.repeat(250));
+      const fits = matchAlias(aliases, 'a "one two" b 2 c {"k": 1} d 4 e 5 f 6 g');
+      console.log(JSON.stringify([near.kind, fits.kind, fits.parameters]));`,
+      60_000,
+    );
+    expect(JSON.parse(out)).toEqual([
+      'none',
+      'match',
+      { p1: 'one two', p2: '2', p3: '{"k": 1}', p4: '4', p5: '5', p6: '6' },
+    ]);
   });
 });

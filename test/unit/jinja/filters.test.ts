@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runBounded } from '../../support/bounded.js';
 import {
   JinjaRenderError,
   NONE_MAGIC_VALUE,
@@ -188,6 +189,19 @@ describe('Jinja2 builtins with Python results', () => {
     expect(r("{{ ['a', 'b'] | map('upper') | join }}")).toBe('AB');
     expect(r('{{ [1, 2, 1, 3] | unique }} {{ [3, 1, 2] | min }} {{ [3, 1, 2] | max }}')).toBe(
       '[1, 2, 3] 1 3',
+    );
+  });
+
+  it('regex_match and regex_search answer a nested quantifier on a crafted value instead of backtracking for hours', () => {
+    const out = runBounded(
+      `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
+      console.log(renderTemplate("{{ v | regex_match('(a+)+$') }} {{ v | regex_search('(a|aa)+$') }}", { v: 'a'.repeat(50) + '!' }));`,
+      60_000,
+      false,
+    );
+    expect(out).toBe('False False');
+    expect(renderTemplate(`{{ 'abc\n' | regex_search('c$') }} {{ 'xab' | regex_match('ab') }}`, {})).toBe(
+      'True False',
     );
   });
 });

@@ -173,4 +173,12 @@ describe('bounds on one render (issue 18 item 2)', () => {
     );
     expect(renderTemplate('{{ range(5, 0, -2) }}', {})).toBe('[5, 3, 1]');
   });
+
+  it("prints a macro's output, `| safe` and `| escape` as the text they are, as Jinja2 prints Markup", () => {
+    expect(renderTemplate('{% macro m(x) %}hi {{ x }}{% endmacro %}{{ m(1) }}', {})).toBe('hi 1');
+    expect(renderTemplate('{{ "a" | safe }} {{ "<a>" | escape }}', {})).toBe('a &lt;a&gt;');
+    expect(
+      renderTemplate('{% macro m() %}<{{ caller() }}>{% endmacro %}{% call m() %}x{% endcall %}', {}),
+    ).toBe('<x>');
+  });
 });

@@ -6,6 +6,7 @@ import {
   lookupPayloadKey,
   type Criteria,
 } from '../../../src/rules/criteria/index.js';
+import { runBounded } from '../../support/bounded.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 
@@ -94,6 +95,38 @@ describe('criteria operators: match / no match / missing key / null pattern', ()
     expect(check('contains', ['a', 'b'], 'b').matched).toBe(true);
     expect(check('contains', { key: 1 }, 'key').matched).toBe(true);
     expect(check('ncontains', ['a', 'b'], 'c').matched).toBe(true);
+  });
+
+  it("regex criteria keep Python's semantics on the linear-time engine", () => {
+    // Python: `$` also matches before a final newline, `\Z` only at the very end.
+    expect(check('regex', 'abc\n', 'abc$').matched).toBe(true);
+    expect(check('regex', 'abc\n', 'abc\\Z').matched).toBe(false);
+    expect(check('regex', 'abc', 'abc\\Z').matched).toBe(true);
+    expect(check('regex', 'xab', '(?P<first>a)b').matched).toBe(true);
+    expect(check('regex', 'ABC', '(?i)abc').matched).toBe(true);
+    expect(check('matchregex', 'xab', 'ab').matched).toBe(false);
+    // Features RE2 lacks still work, on V8's engine.
+    expect(check('regex', 'aa', '(a)\\1').matched).toBe(true);
+    expect(check('regex', 'ab', 'a(?=b)').matched).toBe(true);
+    expect(check('regex', 'abc', '(').error).toMatch(/Invalid regular expression/);
+  });
+
+  it('a pattern with nested quantifiers on a crafted payload is answered, not backtracked for hours', () => {
+    // 2^50 steps on a backtracking engine: run apart, so that a regression fails instead of hanging.
+    const out = runBounded(
+      `import { evaluateCriteria } from './src/rules/criteria/index.ts';
+      const payload = 'a'.repeat(50) + '!';
+      const check = (type, value, pattern) => evaluateCriteria({ 'trigger.f': { type, pattern } }, { f: value }).matched;
+      console.log(JSON.stringify([
+        check('regex', payload, '(a+)+$'),
+        check('iregex', payload.toUpperCase(), '(a+)+$'),
+        check('matchregex', payload, '(a|aa)+$'),
+        check('regex', 'aaaa', '(a+)+$'),
+      ]));`,
+      60_000,
+      false,
+    );
+    expect(JSON.parse(out)).toEqual([false, false, false, true]);
   });
 
   it('a Python TypeError is an error result, not a match and not a throw', () => {

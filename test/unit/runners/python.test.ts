@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +185,126 @@ describe.skipIf(missing)(
         error: 'Action failed to complete in 1 seconds',
       });
     }, 15_000);
+
+    it("keeps Squall's wrapper script off the action's sys.path, as st2's is", async () => {
+      const res = await python.run(
+        fakeContext({ runner: 'python-script', packDir, entry_point: 'imports_wrapper.py' }),
+      );
+      expect(res.status).toBe('succeeded');
+      expect((res.result as { result: string }).result).toBe('no module named wrapper');
+    });
+
+    describe("st2's download_pack (the packs pack's packs.download)", () => {
+      const git = (cwd: string, ...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd });
+      // A git repository holding pack "fromgit": v1.0.0 tagged, then 1.1.0 on the default branch.
+      const repo = mkdtempSync(path.join(os.tmpdir(), 'squall-packrepo-'));
+      const manifest = (version: string) =>
+        writeFileSync(
+          path.join(repo, 'pack.yaml'),
+          `ref: fromgit\nname: fromgit\nversion: ${version}\nauthor: t\ndescription: d\n`,
+        );
+      git(repo, 'init', '--quiet');
+      manifest('1.0.0');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '--quiet', '-m', 'one');
+      git(repo, 'tag', 'v1.0.0');
+      manifest('1.1.0');
+      git(repo, 'commit', '--quiet', '-am', 'two');
+
+      const download = (packs: string[]) => {
+        // The action's pack lives in a packs folder of its own: st2's default base maps to it.
+        const base = mkdtempSync(path.join(os.tmpdir(), 'squall-packsbase-'));
+        mkdirSync(path.join(base, 'packs', 'actions'), { recursive: true });
+        execFileSync('cp', [
+          path.join(packDir, 'actions', 'download_packs.py'),
+          path.join(base, 'packs', 'actions'),
+        ]);
+        const ctx = fakeContext({
+          runner: 'python-script',
+          pack: 'packs',
+          packDir: path.join(base, 'packs'),
+          entry_point: 'download_packs.py',
+          parameters: { packs: { type: 'array', required: true } },
+          actionParameters: { packs },
+        });
+        return { base, run: python.run(ctx) };
+      };
+
+      it('clones a file:// git repository at a version tag into the packs folder', async () => {
+        const { base, run } = download([`file://${repo}=1.0.0`]);
+        const res = await run;
+        expect(res.status, JSON.stringify(res.result)).toBe('succeeded');
+        expect((res.result as { result: unknown }).result).toEqual([
+          [`file://${repo}`, 'fromgit', [true, 'Success.']],
+        ]);
+        expect(readFileSync(path.join(base, 'fromgit', 'pack.yaml'), 'utf8')).toContain('version: 1.0.0');
+      });
+
+      it('takes the default branch without a version, and replaces an existing copy', async () => {
+        const { base, run } = download([`file://${repo}=1.0.0`, `file://${repo}`]);
+        expect((await run).status).toBe('succeeded');
+        expect(readFileSync(path.join(base, 'fromgit', 'pack.yaml'), 'utf8')).toContain('version: 1.1.0');
+      });
+
+      it('fails as st2 does on a version the repository lacks, listing the ones it has', async () => {
+        const res = await download([`file://${repo}=9.9.9`]).run;
+        expect(res.status).toBe('failed');
+        expect((res.result as { stderr: string }).stderr).toContain(
+          `ValueError: "9.9.9" is not a valid version, hash, tag or branch in file://${repo}. Available versions are: 1.0.0.`,
+        );
+      });
+    });
+
+    describe('a pack that declares requirements but has no virtualenv (st2: PACK_VIRTUALENV_DOESNT_EXIST)', () => {
+      const withRequirements = (pack: string) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-novenv-'));
+        writeFileSync(path.join(dir, 'requirements.txt'), 'six\n');
+        mkdirSync(path.join(dir, 'actions'));
+        writeFileSync(
+          path.join(dir, 'actions', 'hello.py'),
+          'from st2common.runners.base_action import Action\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+        );
+        const virtualenvs = mkdtempSync(path.join(os.tmpdir(), 'squall-venvs-'));
+        return {
+          ...fakeContext({ runner: 'python-script', pack, packDir: dir, entry_point: 'hello.py' }),
+          virtualenvsDir: virtualenvs,
+        };
+      };
+
+      it('refuses to run it on the machine Python, naming the pack, the missing path and the fix', async () => {
+        const ctx = withRequirements('mypack');
+        const res = await python.run(ctx);
+        expect(res.status).toBe('failed');
+        const error = (res.result as { error: string }).error;
+        expect(error).toContain(
+          `The virtual environment (${path.join(ctx.virtualenvsDir, 'mypack')}) for pack "mypack" does not exist`,
+        );
+        expect(error).toContain(
+          `python3 -m venv ${path.join(ctx.virtualenvsDir, 'mypack')} && ${path.join(ctx.virtualenvsDir, 'mypack', 'bin', 'pip')} install -r ${path.join(ctx.action.packDir, 'requirements.txt')}`,
+        );
+        expect(ctx.output).toEqual([]);
+      });
+
+      it('runs it once the virtualenv exists', async () => {
+        const ctx = withRequirements('mypack');
+        execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(ctx.virtualenvsDir, 'mypack')]);
+        const res = await python.run({ ...ctx, venvDir: path.join(ctx.virtualenvsDir, 'mypack') });
+        expect(res.status).toBe('succeeded');
+        expect((res.result as { result: string }).result).toBe('reached');
+      });
+
+      it("runs st2's system packs (linux, chatops…) without one, as st2 does", async () => {
+        const res = await python.run(withRequirements('linux'));
+        expect(res.status).toBe('succeeded');
+      });
+
+      it('runs a pack without requirements.txt on the machine Python', async () => {
+        const ctx = withRequirements('plain');
+        rmSync(path.join(ctx.action.packDir, 'requirements.txt'));
+        expect((await python.run(ctx)).status).toBe('succeeded');
+      });
+    });
 
     it('fails cleanly when python is not where venvDir says', async () => {
       const ctx = fakeContext({

@@ -7,6 +7,7 @@ import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
 import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
 import { pyFindAll, pyRegex, pyReplacement } from './pyregex.js';
+import { pyRegexTest } from './linear-regex.js';
 import { queryJsonPath } from './jsonpath.js';
 import { bumpVersion, compareVersions, matchVersion, parseVersion } from './semver.js';
 
@@ -194,7 +195,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       );
     },
     regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
-      return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), sticky: true }).test(asText(value));
+      return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase), anchored: true });
     },
     regex_replace(
       value: unknown,
@@ -206,7 +207,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       return asText(value).replace(re, pyReplacement(asText(replacement)));
     },
     regex_search(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
-      return pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }).test(asText(value));
+      return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase) });
     },
     regex_substring(
       value: unknown,

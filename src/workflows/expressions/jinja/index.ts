@@ -11,10 +11,12 @@ import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
+import { installTemplateSandbox } from './sandbox.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
+export { pyRegexTest } from './linear-regex.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 
@@ -462,6 +464,7 @@ let environment: nunjucks.Environment | null = null;
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
+  installTemplateSandbox();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
     trimBlocks: true,

@@ -42,6 +42,8 @@ export function pyReprString(s: string): string {
 export function pyRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'string') return pyReprString(value);
+  // nunjucks' safe strings (macro output, `| safe`, `| escape`) are String objects: Jinja2's Markup is a str.
+  if (value instanceof String) return pyReprString(String(value));
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return pyFloat(value);
   if (typeof value === 'bigint') return value.toString();
@@ -61,6 +63,7 @@ export function pyRepr(value: unknown): string {
 export function pyStr(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
+  if (value instanceof String) return String(value);
   if (value instanceof Date) return value.toISOString();
   return pyRepr(value);
 }

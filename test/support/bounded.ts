@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './service-process.js';
+
+/**
+ * Runs an ES module snippet (imports relative to the repository root, TypeScript allowed) in a
+ * child process that is killed after `timeoutMs`, and returns what it printed. For tests of code
+ * that, when it regresses, would not fail but hang: a catastrophic regular expression holds the
+ * thread, so a test in-process could never time out. `guard`: with the service's V8 regex flag.
+ */
+export function runBounded(code: string, timeoutMs = 60_000, guard = true): string {
+  const prelude = guard
+    ? "import { guardRegexBacktracking } from './src/service/regex-guard.ts'; guardRegexBacktracking();\n"
+    : '';
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', prelude + code], {
+    cwd: ROOT,
+    timeout: timeoutMs,
+    encoding: 'utf8',
+  });
+  if (res.signal) throw new Error(`still running after ${timeoutMs} ms (killed with ${res.signal})`);
+  if (res.status !== 0) throw new Error(`exited ${res.status}: ${res.stderr}`);
+  return res.stdout.trim();
+}
