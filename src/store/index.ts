@@ -5,11 +5,14 @@ import { COLLECTIONS, type CollectionKey } from './collections.js';
 import type { MongoDatabase } from './mongo/index.js';
 import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
+import { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
 
 export * from './types.js';
 export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
+export { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
+export type { AnnounceContentChange, ContentCollectionKey } from './content-cache.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';
 export { SqliteDatabase, STORE_FILE } from './sqlite/index.js';
@@ -75,6 +78,11 @@ export interface Store {
    * Runs `fn` as is on MongoDB.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Answers to content reads (actions, rules, trigger types…) kept in this process; off until the
+   * service enables it with a way to hear of every other process's writes.
+   */
+  readonly contentCache: ContentCache;
   /** The underlying database, for Agenda's job repository. */
   readonly embedded?: SqliteDatabase;
   readonly mongo?: MongoDatabase;
@@ -143,12 +151,18 @@ export function secureDataDir(dir: string): void {
 
 type StoreCollections = Omit<
   Store,
-  'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo' | 'sync' | 'transaction'
+  'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo' | 'sync' | 'transaction' | 'contentCache'
 >;
 
-function withClaims(store: Omit<Store, 'claim' | 'release'>): Store {
+function withClaims(store: Omit<Store, 'claim' | 'release' | 'contentCache'>): Store {
+  const contentCache = new ContentCache();
+  const cached: Partial<Record<string, Collection<StoredRecord>>> = {};
+  for (const key of CONTENT_COLLECTIONS)
+    cached[key] = contentCache.wrap(key, store[key] as unknown as Collection<StoredRecord>);
   return {
     ...store,
+    ...(cached as unknown as Pick<Store, (typeof CONTENT_COLLECTIONS)[number]>),
+    contentCache,
     async release(key: string, owner: string): Promise<boolean> {
       return store.claims.deleteOne({ id: key, owner });
     },
