@@ -1,12 +1,18 @@
 /**
  * Registers every chat transport with src/chatops. Imported for its effect by the entry points
- * only (bin/squall.js, src/cli/run.ts): the domain never imports adapters.
+ * only (bin/squall.js, src/cli/run.ts): the domain never imports adapters. Slack's and Discord's
+ * SDKs are loaded only when their transport is enabled: together they are ~50 MB of an idle
+ * server's memory.
  */
 import { registerChatAdapter } from '../src/chatops/index.js';
-import { discordFromConfig } from './discord/index.js';
 import { ShellAdapter } from './shell/index.js';
-import { slackFromConfig } from './slack/index.js';
 
 registerChatAdapter('shell', () => new ShellAdapter());
-registerChatAdapter('slack', (config) => slackFromConfig(config));
-registerChatAdapter('discord', (config) => discordFromConfig(config));
+registerChatAdapter('slack', async (config) =>
+  config.chatops.slack?.enabled ? (await import('./slack/index.js')).slackFromConfig(config) : undefined,
+);
+registerChatAdapter('discord', async (config) =>
+  config.chatops.discord?.enabled
+    ? (await import('./discord/index.js')).discordFromConfig(config)
+    : undefined,
+);

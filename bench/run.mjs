@@ -7,7 +7,8 @@
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
 // runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, historyui, chat, scaleout, soak,
-// profile). `npm run bench -- soak` runs only the soak.
+// profile). `npm run bench -- soak` runs only the soak. `restart` (1,000,000 executions, ~30 min and
+// ~7 GB of disk) runs only when named: SQUALL_BENCH_ONLY=restart.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runCli } from './cli.mjs';
 import { runHistoryUi } from './history-ui.mjs';
+import { runRestart } from './restart.mjs';
 import { runRules } from './rules.mjs';
 import { runScaleOut } from './scaleout.mjs';
 import { runSoak } from './soak.mjs';
@@ -362,6 +364,10 @@ try {
     await runHistoryUi({ history: N(100_000) });
   }
   if (part('chat')) await chat();
+  if (ONLY?.has('restart')) {
+    log('restart: squall start on a history grown to 1,000,000 executions (opt-in)');
+    await runRestart();
+  }
   if (part('scaleout')) await scaleOut(dir);
   if (part('soak')) {
     // In the full run the soak gets 60 s (SQUALL_SOAK_SECONDS overrides); alone, 300 s.

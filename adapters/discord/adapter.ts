@@ -346,7 +346,7 @@ export class DiscordAdapter implements ChatAdapter {
         else await i.deferUpdate();
         const decoded = this.decodeButton(i.customId);
         if (!decoded) {
-          await i.followUp({ content: 'That button has expired.', ephemeral: true });
+          await i.followUp({ content: 'This button has expired — run the command again.', ephemeral: true });
           return;
         }
         const ch = i.channel;
@@ -412,7 +412,10 @@ export class DiscordAdapter implements ChatAdapter {
   ): Promise<void> {
     const kept = this.modals.get(i.customId.slice(MODAL_PREFIX.length));
     if (!kept || !this.formHandlers) {
-      await i.reply({ content: 'That form has expired; open it again.', flags: MessageFlags.Ephemeral });
+      await i.reply({
+        content: 'This form has expired — press Fill in… or run the command again.',
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     const values: Record<string, string> = {};

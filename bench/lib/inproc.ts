@@ -27,6 +27,20 @@ export function benchSecrets(): Subsystem {
   };
 }
 
+/** An in-process service's config: data and packs under `dir`, auth off, MongoDB with SQUALL_BENCH_MONGO_URL. */
+export function benchConfig(dir: string) {
+  return loadConfig({
+    env: {},
+    overrides: {
+      data_dir: path.join(dir, 'data'),
+      'api.port': 0,
+      'auth.enable': false,
+      'store.url': process.env.SQUALL_BENCH_MONGO_URL || undefined,
+      'packs.paths': [path.join(dir, 'packs')],
+    },
+  }).config;
+}
+
 export interface BenchWorkflowService {
   executions: ExecutionService;
   store: 'mongo' | 'embedded';
@@ -56,16 +70,7 @@ export async function startWorkflowService(
     );
     writeFileSync(path.join(pack, 'actions', 'workflows', `${name}.yaml`), workflow);
   }
-  const { config } = loadConfig({
-    env: {},
-    overrides: {
-      data_dir: path.join(dir, 'data'),
-      'api.port': 0,
-      'auth.enable': false,
-      'store.url': process.env.SQUALL_BENCH_MONGO_URL || undefined,
-      'packs.paths': [path.join(dir, 'packs')],
-    },
-  });
+  const config = benchConfig(dir);
   const executions = executionsSubsystem();
   const running = await startService({
     config,

@@ -86,6 +86,44 @@ export function extractCredential(req: Request): Credential | undefined {
   return undefined;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A write carried by the web UI's cookie must come from the web UI's own origin. The cookie is
+ * SameSite=Strict, but "same site" spans every port of a host and every subdomain of a domain: a
+ * page on localhost:8000 could otherwise post a form (urlencoded bodies are parsed) to
+ * localhost:9101 and run core.local as whoever is logged in. Browsers name the page that sent a
+ * request in `Origin` (and `Sec-Fetch-Site`); clients that send neither are not browsers.
+ */
+function assertSameOrigin(req: Request): void {
+  if (SAFE_METHODS.has(req.method.toUpperCase())) return;
+  const one = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const origin = one('origin');
+  const fetchSite = one('sec-fetch-site');
+  const hosts = [one('host'), ...(one('x-forwarded-host') ?? '').split(',')]
+    .map((h) => h?.trim().toLowerCase())
+    .filter(Boolean);
+  let sameOrigin: boolean;
+  if (origin && origin !== 'null') {
+    let host = '';
+    try {
+      host = new URL(origin).host.toLowerCase();
+    } catch {
+      host = '';
+    }
+    sameOrigin = hosts.includes(host);
+  } else if (origin === 'null') sameOrigin = false;
+  else sameOrigin = fetchSite === undefined || fetchSite === 'same-origin' || fetchSite === 'none';
+  if (!sameOrigin)
+    throw new PermissionError(
+      `cross-site request refused: ${req.method} ${req.path} with the web UI's cookie must come from the web UI itself (Origin ${origin ?? 'absent'}); use a token or an API key from other pages`,
+      { origin: origin ?? null, sec_fetch_site: fetchSite ?? null, path: req.path },
+    );
+}
+
 /**
  * The `authenticate` hook of createApiApp: sets `req.auth = {user, roles, method}` or throws a
  * 401 with st2's faultstring. Public routes accept anonymous callers but still identify a
@@ -103,6 +141,7 @@ export function authenticate(services: Services): (req: Request, spec: RouteSpec
       if (spec.auth === 'public') return;
       throw unauthorized('One of Token or API key required.', { path: req.path });
     }
+    if (credential.kind === 'cookie') assertSameOrigin(req);
     let context: AuthContext;
     try {
       context =

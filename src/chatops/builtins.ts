@@ -346,6 +346,9 @@ export async function runBuiltin(
     if (err instanceof SquallError && (err.status === 403 || err.status === 401)) {
       // The API's refusal names the permission in st2's words: `… required permission "pack_list" …`.
       const permission = /permission "([a-z_]+)"/.exec(err.message)?.[1];
+      // Not an RBAC permission (an inquiry's own list of who may answer): its message says why.
+      if (!permission && err.status === 403)
+        return { text: `Sorry ${who}, you can't do that: ${err.message}`, outcome: 'forbidden' };
       return {
         text: refusalText(ctx.identity, 'do that', permission, undefined, ctx.prefix),
         outcome: 'forbidden',

@@ -49,6 +49,18 @@ export function statusLabel(status: string, waitingForApproval = false): string 
   return status;
 }
 
+/** "16:40 UTC" for an ISO timestamp (the day is in the chat client's own timestamp); '' if unreadable. */
+export function utcClock(iso: string | undefined): string {
+  const d = iso ? new Date(iso) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? `${d.toISOString().slice(11, 16)} UTC` : '';
+}
+
+/** "❌ Denied by @bob · 16:40 UTC": how a denied approval reads on its prompt and on the run's card. */
+export function deniedLine(by: string, at: string | undefined): string {
+  const when = utcClock(at);
+  return `❌ Denied by @${by}${when ? ` · ${when}` : ''}`;
+}
+
 /** "0.4 s" under ten seconds, "12 s" under a minute, "2 min 5 s" after. */
 export function formatElapsed(ms: number): string {
   const s = Math.max(0, ms) / 1000;

@@ -27,7 +27,7 @@ export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
 export { CARD_DENY, LiveAcks } from './live.js';
-export { DENY_BUTTON } from './card.js';
+export { DENY_BUTTON, deniedLine, utcClock } from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { authRoles, resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';
@@ -41,7 +41,7 @@ export {
 
 export interface ChatopsOptions {
   /** The chat transports of this process (adapters/slack, adapters/discord, adapters/shell). */
-  adapters?: ChatAdapter[] | ((services: Services) => ChatAdapter[]);
+  adapters?: ChatAdapter[] | ((services: Services) => ChatAdapter[] | Promise<ChatAdapter[]>);
 }
 
 export interface ChatopsSubsystem extends Subsystem {
@@ -87,7 +87,7 @@ export function chatopsSubsystem(
         },
       });
     },
-    init(services: Services) {
+    async init(services: Services) {
       for (const route of Object.keys(services.config.chatops.routes)) routeTargets(services, route);
       const rolesOf = authRoles(services);
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
@@ -104,7 +104,7 @@ export function chatopsSubsystem(
         }),
       );
       const adapters =
-        typeof options.adapters === 'function' ? options.adapters(services) : (options.adapters ?? []);
+        typeof options.adapters === 'function' ? await options.adapters(services) : (options.adapters ?? []);
       for (const given of adapters) {
         if (pipeline.adapters.has(given.name))
           throw new SquallError('CHAT_ADAPTER_DUPLICATE', `two chat adapters are named "${given.name}"`, {

@@ -8,6 +8,7 @@ import { postLong } from './delivery.js';
 import {
   DENY_BUTTON,
   cardText,
+  deniedLine,
   formatElapsed,
   isWorking,
   outputTail,
@@ -46,6 +47,8 @@ interface CardState extends CardTarget {
   tasks: Map<string, TaskState>;
   /** Descendants (any depth) waiting for a person's answer: core.ask runs still pending. */
   asking: Set<string>;
+  /** Someone was asked during the run (its inquiries are read when it ends). */
+  asked: boolean;
   /** When the card was last written (posted or edited), and last edited (0: never). */
   lastWrite: number;
   lastEdit: number;
@@ -57,7 +60,7 @@ interface CardState extends CardTarget {
   dirty: boolean;
   finished: boolean;
   /** The final state: the output and the note of the finished run. */
-  final?: { code?: string; note?: string };
+  final?: { code?: string; note?: string; denials?: string[] };
   /** Who pressed Re-run (the button is then disabled) or Cancel. */
   rerunBy?: string;
   canceledBy?: string;
@@ -140,6 +143,7 @@ export class LiveAcks {
       partial: '',
       tasks: new Map(),
       asking: new Set(),
+      asked: false,
       lastWrite: 0,
       lastEdit: 0,
       dirty: false,
@@ -173,7 +177,7 @@ export class LiveAcks {
       return undefined;
     }
     if (s.final) {
-      await this.react(s, reactionOf(s.status));
+      await this.react(s, this.reactionOf(s));
       this.finished(s);
       return s.cardId;
     }
@@ -241,8 +245,10 @@ export class LiveAcks {
     this.roots.set(e.id, root.id);
     // An inquiry's execution stays pending until someone answers it (st2: the workflow pauses).
     const wasAsking = root.asking.size > 0;
-    if (e.status === 'pending') root.asking.add(e.id);
-    else root.asking.delete(e.id);
+    if (e.status === 'pending') {
+      root.asking.add(e.id);
+      root.asked = true;
+    } else root.asking.delete(e.id);
     if (wasAsking !== root.asking.size > 0) this.schedule(root);
     // Only direct tasks of the workflow are listed; deeper ones are part of their task.
     if (parent !== root.id) return;
@@ -280,6 +286,13 @@ export class LiveAcks {
     let note: string | undefined;
     if (s.final) {
       ({ code, note } = s.final);
+      // A denied approval is what people need to read, whatever branch the workflow then took
+      // (Orquesta: a handled failure ends the workflow succeeded, and that status stays as it is).
+      const denials = s.final.denials ?? [];
+      if (denials.length)
+        note = [...denials.map((d) => `${d} (the workflow then ended ${s.status})`), note]
+          .filter(Boolean)
+          .join('\n');
     } else {
       const lines = [...s.tail, ...(s.partial ? [s.partial] : [])];
       const tasks = [...s.tasks.values()].map((t) => `${statusEmoji(t.status)} ${t.name}: ${t.status}`);
@@ -327,7 +340,7 @@ export class LiveAcks {
     }
     return {
       status: statusLabel(s.status, this.waiting(s)),
-      emoji: this.waiting(s) ? statusEmoji('paused') : statusEmoji(s.status),
+      emoji: this.waiting(s) ? statusEmoji('paused') : this.denied(s) ? '❌' : statusEmoji(s.status),
       action: s.action,
       requester: { id: s.requester.id, name: s.requester.name },
       executionId: s.id,
@@ -337,6 +350,16 @@ export class LiveAcks {
       ...(note ? { note } : {}),
       ...(s.adapter.capabilities.buttons ? { buttons: { payload, choices } } : {}),
     };
+  }
+
+  /** Someone denied an approval of the finished run. */
+  private denied(s: CardState): boolean {
+    return Boolean(s.final?.denials?.length);
+  }
+
+  /** The reaction on the command: a denied run reads as not done, whatever its status. */
+  private reactionOf(s: CardState): CardReaction {
+    return this.denied(s) ? 'failed' : reactionOf(s.status);
   }
 
   /** The run waits for an approval: the card says so and offers Deny. */
@@ -390,7 +413,7 @@ export class LiveAcks {
     const send = async () => {
       if (final) await this.settle(s);
       await this.edit(s);
-      if (final) await this.react(s, reactionOf(s.status));
+      if (final) await this.react(s, this.reactionOf(s));
     };
     s.inflight = send()
       .catch((err: unknown) =>
@@ -431,7 +454,12 @@ export class LiveAcks {
     const note = await this.resultNote(record).catch(
       (err: unknown) => `(the result could not be rendered: ${errorMessage(err)})`,
     );
-    s.final = { ...(tail ? { code: tail } : {}), ...(note ? { note } : {}) };
+    const denials = s.asked ? await this.denials(s.id) : [];
+    s.final = {
+      ...(tail ? { code: tail } : {}),
+      ...(note ? { note } : {}),
+      ...(denials.length ? { denials } : {}),
+    };
     if (!cut) return;
     const lines = output.split('\n').length;
     const filename = `${s.action}-${s.id}.txt`;
@@ -452,6 +480,19 @@ export class LiveAcks {
         );
     } catch (err) {
       this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not upload the full output');
+    }
+  }
+
+  /** "❌ Denied by @bob · 16:40 UTC" for each approval of run `root` that was denied. */
+  private async denials(root: string): Promise<string[]> {
+    try {
+      const asked = await this.services.store.inquiries.find({ root }, { sort: { responded_at: 1 } });
+      return asked
+        .filter((i) => i.decision === 'deny' && typeof i.responded_by === 'string')
+        .map((i) => deniedLine(String(i.responded_by), i.responded_at as string | undefined));
+    } catch (err) {
+      this.log().warn({ err: errorMessage(err), execution: root }, 'could not read the inquiries of a card');
+      return [];
     }
   }
 

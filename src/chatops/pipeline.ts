@@ -25,7 +25,7 @@ import {
 } from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import type { ActionRecord, ChatChoiceRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import {
   replyTarget,
@@ -99,16 +99,8 @@ export interface ChatOrigin {
 
 /** Payload of the buttons offered for an ambiguous command; the rest is the key of the pending choice. */
 export const CHOICE_PAYLOAD_PREFIX = 'alias-choice:';
-/** How long the buttons of an ambiguous command can be pressed (kept in memory: lost on restart). */
+/** How long the buttons of an ambiguous command can be pressed (stored: a restart keeps them). */
 const CHOICE_TTL_MS = 15 * 60_000;
-
-/** An ambiguous command waiting for its asker to press one of the candidate aliases. */
-interface PendingChoice {
-  adapter: string;
-  message: IncomingMessage;
-  refs: string[];
-  at: number;
-}
 
 const SMART_QUOTES: Array<[RegExp, string]> = [
   [/[\u2018\u2019]/g, "'"],
@@ -130,8 +122,6 @@ export class ChatPipeline {
   private aliases: AliasLike[] = [];
   /** Acks being posted, by execution id: a quick result waits for its ack so the thread reads in order. */
   private readonly acks = new Map<string, Promise<unknown>>();
-  /** Ambiguous commands whose buttons are out, by the key in their payload. */
-  private readonly choices = new Map<string, PendingChoice>();
   readonly deliverer: Deliverer;
   /** Keeps acks up to date while their executions run (started with the notifier). */
   readonly live: LiveAcks;
@@ -392,7 +382,6 @@ export class ChatPipeline {
       return;
     }
     const where = replyTarget(message);
-    const source_channel = message.channel;
     const chat: ChatOrigin = {
       adapter: adapter.name,
       channel: message.channel,
@@ -402,13 +391,7 @@ export class ChatPipeline {
     };
     // The card is the ack (and shows the result); without an ack st2 posts only the result.
     if (alias.ack?.enabled !== false) chat.card = true;
-    const context = {
-      source_channel,
-      api_user: message.user.name,
-      user: identity.name,
-      chat,
-      action_alias_ref: aliasRef(alias),
-    };
+    const { context, notify } = chatRun(chat, identity, aliasRef(alias));
     let sets: AliasParameters[];
     try {
       const raw = match.matchMultiple
@@ -441,12 +424,7 @@ export class ChatPipeline {
           parameters,
           context,
           user: identity.name,
-          notify: {
-            'on-complete': {
-              routes: ['chat'],
-              data: { user: message.user.name, source_channel, source_context: chat },
-            },
-          },
+          notify,
         });
       } catch (err) {
         if (!(err instanceof SquallError)) throw err;
@@ -545,13 +523,17 @@ export class ChatPipeline {
   ): Promise<boolean> {
     if (!adapter.capabilities.buttons) return false;
     const now = Date.now();
-    for (const [key, pending] of this.choices) if (now - pending.at > CHOICE_TTL_MS) this.choices.delete(key);
+    const choices = this.services.store.chatChoices;
+    // Earlier choices expire on their own; sweep those that did so the collection stays small.
+    await choices.deleteMany({ expires_at: { $lt: new Date(now).toISOString() } });
     const key = newId();
-    this.choices.set(key, {
+    await choices.insert({
+      id: key,
       adapter: adapter.name,
-      message,
+      message: message as unknown as ChatChoiceRecord['message'],
       refs: candidates.map((c) => aliasRef(c.alias)),
-      at: now,
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now + CHOICE_TTL_MS).toISOString(),
     });
     const question = `"${command.slice(0, 100)}" matches more than one command. Which one did you mean?`;
     audit.reply = question;
@@ -571,7 +553,8 @@ export class ChatPipeline {
   /** A candidate of an ambiguous command was pressed: run the command with that alias, once, for its asker only. */
   private async choose(adapter: ChatAdapter, press: ButtonPress): Promise<void> {
     const key = press.payload.slice(CHOICE_PAYLOAD_PREFIX.length);
-    const pending = this.choices.get(key);
+    const found = await this.services.store.chatChoices.get(key);
+    const pending = found && found.expires_at >= new Date().toISOString() ? found : null;
     const ref = pending?.refs[Number(press.value)];
     const tell = (text: string) =>
       this.deliverer.send({
@@ -586,15 +569,20 @@ export class ChatPipeline {
         what: `choice refusal to ${adapter.name}:${press.user.id}`,
       });
     if (!pending || pending.adapter !== adapter.name || !ref) {
-      await tell('That choice has expired (or was already made); say the command again.');
+      await tell('This button has expired (or the choice was already made) — run the command again.');
       return;
     }
-    if (press.user.id !== pending.message.user.id) {
-      await tell(`Only ${pending.message.user.name} can choose here; say the command yourself to run it.`);
+    const message = pending.message as unknown as IncomingMessage;
+    if (press.user.id !== message.user.id) {
+      await tell(`Only ${message.user.name} can choose here; say the command yourself to run it.`);
       return;
     }
-    this.choices.delete(key);
-    await this.handle(adapter, pending.message, ref);
+    // Once: a second press (a double click, another process) finds it gone.
+    if (!(await this.services.store.chatChoices.deleteOne({ id: key }))) {
+      await tell('This choice was already made.');
+      return;
+    }
+    await this.handle(adapter, message, ref);
   }
 
   /**
@@ -627,7 +615,7 @@ export class ChatPipeline {
           text: `I don't know a command or action in "${command.slice(0, 100)}". Say ${this.config.prefix}help for the list.`,
         };
     }
-    if (!context) return { text: 'That form has expired; run the command again.' };
+    if (!context) return { text: 'This form has expired — run the command again.' };
     const found = await this.formAction(adapter, request.user, context, request.workspace);
     if ('text' in found) return found;
     const form = buildForm(found.action, context, values);
@@ -713,13 +701,7 @@ export class ChatPipeline {
       message: where.thread,
       card: true,
     };
-    const context_ = {
-      source_channel: where.channel,
-      api_user: submission.user.name,
-      user: identity.name,
-      chat,
-      ...(context.l ? { action_alias_ref: context.l } : {}),
-    };
+    const run = chatRun(chat, identity, context.l);
     const audit: ChatCommandAudit = {
       id: newId(),
       kind: 'chat.command',
@@ -750,14 +732,9 @@ export class ChatPipeline {
       record = await this.executions().request({
         action: action.ref,
         parameters: checked.parameters,
-        context: context_,
+        context: run.context,
         user: identity.name,
-        notify: {
-          'on-complete': {
-            routes: ['chat'],
-            data: { user: submission.user.name, source_channel: where.channel, source_context: chat },
-          },
-        },
+        notify: run.notify,
       });
     } catch (err) {
       if (!(err instanceof SquallError)) throw err;
@@ -941,6 +918,29 @@ export class ChatPipeline {
 }
 
 type Reply = (text: string, privately?: boolean) => Promise<PostedMessage | undefined>;
+
+/**
+ * The context and notify of an execution a chat user starts (a command or a form): st2's
+ * `source_channel`/`api_user`, the Squall user it runs as, where in chat it came from, and the
+ * chat route its result goes to.
+ */
+function chatRun(chat: ChatOrigin, identity: SquallIdentity, alias?: string) {
+  return {
+    context: {
+      source_channel: chat.channel,
+      api_user: chat.user.name,
+      user: identity.name,
+      chat,
+      ...(alias ? { action_alias_ref: alias } : {}),
+    },
+    notify: {
+      'on-complete': {
+        routes: ['chat'],
+        data: { user: chat.user.name, source_channel: chat.channel, source_context: chat },
+      },
+    },
+  };
+}
 
 function isFailed(status: string): boolean {
   return (FAILED_STATUSES as readonly string[]).includes(status);

@@ -4,9 +4,11 @@ import type { ChatAdapter } from './adapter.js';
 /**
  * Chat transports register a factory here by name; the entry points (bin/squall.js,
  * src/cli/run.ts) import `adapters/` so they do, and nothing else in src/ imports adapters.
- * A factory returns undefined when its transport is not configured.
+ * A factory returns undefined when its transport is not configured. It may resolve later: a
+ * transport loads its SDK only when it is configured (Slack's and Discord's cost tens of MB).
  */
-export type ChatAdapterFactory = (config: SquallConfig) => ChatAdapter | ChatAdapter[] | undefined;
+type Made = ChatAdapter | ChatAdapter[] | undefined;
+export type ChatAdapterFactory = (config: SquallConfig) => Made | Promise<Made>;
 
 const factories = new Map<string, ChatAdapterFactory>();
 
@@ -15,11 +17,13 @@ export function registerChatAdapter(name: string, factory: ChatAdapterFactory): 
 }
 
 /** Every configured adapter, from every registered transport. */
-export function configuredChatAdapters(config: SquallConfig): ChatAdapter[] {
-  return [...factories.values()].flatMap((f) => {
-    const made = f(config);
-    return made === undefined ? [] : Array.isArray(made) ? made : [made];
-  });
+export async function configuredChatAdapters(config: SquallConfig): Promise<ChatAdapter[]> {
+  const out: ChatAdapter[] = [];
+  for (const f of factories.values()) {
+    const made = await f(config);
+    if (made !== undefined) out.push(...(Array.isArray(made) ? made : [made]));
+  }
+  return out;
 }
 
 export function registeredChatTransports(): string[] {

@@ -1,5 +1,6 @@
 import yaml from 'js-yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { loadYaml } from '../yaml.js';
 
 export type PathSegment = string | number;
 
@@ -24,7 +25,7 @@ export type ParsedYaml =
 export function parseYaml(text: string, filename?: string): ParsedYaml {
   let data: unknown;
   try {
-    data = yaml.load(text, { filename });
+    data = loadYaml(text, { filename });
   } catch (err) {
     if (err instanceof yaml.YAMLException) {
       return {
@@ -34,7 +35,7 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
         column: err.mark ? err.mark.column + 1 : undefined,
       };
     }
-    return { ok: false, message: String(err) };
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
   let located: { doc: ReturnType<typeof parseDocument>; counter: LineCounter } | undefined;
   const locate = (path: readonly PathSegment[], opts: { key?: boolean } = {}): Position | undefined => {

@@ -50,6 +50,15 @@ export class EventBus {
     );
   }
 
+  /**
+   * Sends an event to the other processes only (none without a transport), resolving once the
+   * transport has taken it: for a change the others must hear of before the caller goes on.
+   */
+  async announce<P>(name: string, payload: P): Promise<void> {
+    if (!this.transport) return;
+    await this.transport.publish({ name, payload, origin: this.origin, timestamp: new Date().toISOString() });
+  }
+
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */
   subscribe(pattern: string | RegExp, handler: EventHandler): () => void {
     const re =

@@ -17,7 +17,15 @@ export class RedisEventTransport implements EventTransport {
 
   constructor(
     url: string,
-    options: { channel?: string; onError?: (err: unknown) => void } = {},
+    options: {
+      channel?: string;
+      onError?: (err: unknown) => void;
+      /**
+       * Told when the subscription is lost (false: events published meanwhile are missed) and when
+       * it is back and subscribed again (true).
+       */
+      onLink?: (up: boolean) => void;
+    } = {},
     private readonly channel = options.channel ?? EVENTS_CHANNEL,
   ) {
     this.onError = options.onError ?? (() => undefined);
@@ -25,6 +33,27 @@ export class RedisEventTransport implements EventTransport {
     this.pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.sub = new Redis(url, { lazyConnect: true });
     for (const conn of [this.pub, this.sub]) conn.on('error', (err) => this.onError(err));
+    const onLink = options.onLink;
+    if (onLink) {
+      let lost = false;
+      this.sub.on('close', () => {
+        if (!this.handler || lost) return;
+        lost = true;
+        onLink(false);
+      });
+      // ioredis subscribes again on its own after 'ready'; our own SUBSCRIBE is answered after
+      // its, so once it is, no event can slip by unheard.
+      this.sub.on('ready', () => {
+        if (!lost || !this.handler) return;
+        this.sub.subscribe(this.channel).then(
+          () => {
+            lost = false;
+            onLink(true);
+          },
+          (err: unknown) => this.onError(err),
+        );
+      });
+    }
     this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel || !this.handler) return;
       let event: SquallEvent;

@@ -8,3 +8,4 @@ export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps } from './service.js';
 export { liveExecutions } from './live.js';
 export { castParameter, validateParameters, type ParameterIssue } from './parameters.js';
+export { mentionsDatastore } from './datastore-mentions.js';

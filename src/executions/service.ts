@@ -1,3 +1,4 @@
+import { mentionsDatastore } from './datastore-mentions.js';
 import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
@@ -242,9 +243,14 @@ export class ExecutionService {
     return presentExecution(execution);
   }
 
-  private async renderContext(action: ActionRecord, user: string, context: Record<string, unknown>) {
+  private async renderContext(
+    action: ActionRecord,
+    user: string,
+    context: Record<string, unknown>,
+    withDatastore: boolean,
+  ) {
     const [st2kv, config] = await Promise.all([
-      this.deps.kvSnapshot?.(user) ?? { system: {}, user: {} },
+      (withDatastore && this.deps.kvSnapshot?.(user)) || { system: {}, user: {} },
       this.deps.packConfig?.(action.pack, user) ?? {},
     ]);
     return { action_context: context, config_context: config, st2kv };
@@ -354,7 +360,9 @@ export class ExecutionService {
     let parameters: Record<string, unknown>;
     const revealed = [...(req.revealed ?? [])];
     try {
-      const rc = await this.renderContext(action, req.user, { ...context, execution_id: id });
+      // The datastore is read only when a template can reach it (issue 19: every key per event).
+      const withDatastore = mentionsDatastore(specs, req.parameters);
+      const rc = await this.renderContext(action, req.user, { ...context, execution_id: id }, withDatastore);
       const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
       parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
       validateParameters(parameters, specs);

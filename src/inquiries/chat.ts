@@ -3,11 +3,13 @@ import {
   DENY_BUTTON,
   authRoles,
   chatRouteTarget,
+  deniedLine,
   resolveIdentity,
   type ButtonChoice,
   type ButtonPress,
   type ChatAdapter,
   type RolesLookup,
+  utcClock,
 } from '../chatops/index.js';
 import { SquallError, errorMessage } from '../errors.js';
 import { getExecutionService } from '../executions/index.js';
@@ -150,12 +152,6 @@ export function buildPrompt(inquiry: PromptFacts, prefix: string): Prompt {
   };
 }
 
-/** "16:40 UTC" for an ISO timestamp (the day is in the chat client's own timestamp). */
-function clock(iso: string | undefined): string {
-  const d = iso ? new Date(iso) : undefined;
-  return d && !Number.isNaN(d.getTime()) ? `${d.toISOString().slice(11, 16)} UTC` : '';
-}
-
 /**
  * How an answered prompt reads in chat: "✅ Approved by @alice · 16:40 UTC", "❌ Denied by …",
  * "⌛ Expired · …", or "✅ Answered by @alice · 16:40 UTC: reason=disk full, hosts=3". Undefined
@@ -164,13 +160,13 @@ function clock(iso: string | undefined): string {
 export function answeredLine(
   inquiry: Pick<Inquiry, 'decision' | 'responded_by' | 'responded_at' | 'response'>,
 ): string | undefined {
-  const when = clock(inquiry.responded_at);
+  const when = utcClock(inquiry.responded_at);
   const tail = when ? ` · ${when}` : '';
   if (inquiry.decision === 'timeout') return `⌛ Expired without an answer${tail}`;
   if (!inquiry.responded_by) return undefined;
   const by = `@${inquiry.responded_by}`;
   if (inquiry.decision === 'approve') return `✅ Approved by ${by}${tail}`;
-  if (inquiry.decision === 'deny') return `❌ Denied by ${by}${tail}`;
+  if (inquiry.decision === 'deny') return deniedLine(inquiry.responded_by, inquiry.responded_at);
   const fields = Object.entries((inquiry.response ?? {}) as Record<string, unknown>)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');

@@ -5,7 +5,7 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import type { ExecutionService } from '../executions/index.js';
+import { mentionsDatastore, type ExecutionService } from '../executions/index.js';
 import { idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
@@ -87,9 +87,15 @@ export class RulesEngine {
     if (instance.status !== 'pending' && instance.status !== 'processing') return;
     await this.setStatus(id, 'processing');
     try {
+      await this.index.settled();
       const candidates = this.index.candidates(instance.trigger);
       if (candidates.length > 0) {
-        const kv = await kvContext(this.services);
+        // Every live key is read only when a candidate's criteria or parameters can reach them.
+        const kv = await kvContext(
+          this.services,
+          undefined,
+          candidates.some((r) => mentionsDatastore(r.criteria, r.action)),
+        );
         const standard = candidates.filter((r) => (r.type as { ref?: string })?.ref !== 'backstop');
         const backstop = candidates.filter((r) => (r.type as { ref?: string })?.ref === 'backstop');
         const elsewhere: string[] = [];

@@ -96,6 +96,11 @@ export class RuleIndex {
     return this.loading;
   }
 
+  /** Resolves once a reload under way (if any) is applied: what an event is matched against. */
+  settled(): Promise<void> {
+    return this.loading ?? Promise.resolve();
+  }
+
   /** Enabled rules listening to this trigger ref (a type ref or a parameterised trigger's ref). */
   candidates(triggerRef: string): RuleRecord[] {
     return this.byTrigger.get(triggerRef) ?? [];

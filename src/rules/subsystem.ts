@@ -1,7 +1,13 @@
 import type { RouteModule } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import type { ExecutionService } from '../executions/index.js';
-import { hasRole, type Subsystem, type Services } from '../service/index.js';
+import {
+  CONTENT_CACHE_FORGET,
+  hasRole,
+  type ContentCacheForget,
+  type Subsystem,
+  type Services,
+} from '../service/index.js';
 import {
   dispatchTrigger,
   ensureSystemTriggerTypes,
@@ -73,6 +79,12 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
           // A change the API applied to the index already is not re-read (the read may be stale).
           const ref = (event.payload as { ref?: string })?.ref;
           if (local(event.origin) && ref && appliedByApi.delete(ref)) return;
+          index.reload(services.store).catch((err) => log.error({ err }, 'reloading the rule index failed'));
+        }),
+        // Another process wrote rules: it says so before it answers, so starting the reload now
+        // (events and webhooks wait for it: RuleIndex.settled) lets the next event see the change.
+        services.bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
+          if (!(event.payload as ContentCacheForget).collections.includes('rules')) return;
           index.reload(services.store).catch((err) => log.error({ err }, 'reloading the rule index failed'));
         }),
         ...CONTENT_CHANGED_EVENTS.map((name) =>

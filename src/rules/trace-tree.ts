@@ -5,6 +5,7 @@
  * caused (action trigger, notify trigger), each under what caused it.
  */
 import { type ApiRouter, authorize } from '../api/index.js';
+import type { TraceNode, TraceTree } from '../api-types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import type {
@@ -17,33 +18,6 @@ import { traceHolding } from '../traces/index.js';
 import { kvContext } from '../triggers/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
-
-export type TraceNodeKind =
-  | 'source'
-  | 'trigger_instance'
-  | 'rule_enforcement'
-  | 'rule_not_matched'
-  | 'execution'
-  | 'chat_command'
-  | 'chat_delivery';
-
-export interface TraceNode {
-  kind: TraceNodeKind;
-  /** The record's id (for a source: its name; for a rule that did not match: the rule's ref). */
-  id: string;
-  title: string;
-  detail?: string;
-  status?: string;
-  time?: string;
-  /** Trigger type of an instance, rule ref of an enforcement, action ref of an execution. */
-  ref?: string;
-  children: TraceNode[];
-}
-
-export interface TraceTree {
-  trace: { id: string; trace_tag: string; start_timestamp: string };
-  roots: TraceNode[];
-}
 
 /** Most records a tree reads of each kind: a runaway trace is cut, not read whole. */
 const MAX_PER_KIND = 500;

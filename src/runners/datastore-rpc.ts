@@ -28,9 +28,18 @@ function nameOf(args: Record<string, unknown>, method: string): string {
   return args.name;
 }
 
+/** The datastore calls a child process may make (st2's action_service and sensor_service). */
+export const DATASTORE_METHODS: ReadonlySet<string> = new Set([
+  'get_value',
+  'set_value',
+  'delete_value',
+  'list_values',
+]);
+
 /**
- * Serves a datastore call made by an action process (Python shim over fd 3, Node SDK over IPC).
- * Arguments use st2's action_service names (§2.3): local, scope, decrypt, ttl, encrypt, prefix.
+ * Serves a datastore call made by an action or sensor process (Python shims over fd 3, Node over
+ * IPC) on `ds`, which already holds who asks and what they may decrypt. Arguments use st2's
+ * service names (§2.3): local, scope, decrypt, ttl, encrypt, prefix.
  */
 export async function serveDatastoreCall(
   ds: ActionDatastore,
@@ -38,7 +47,8 @@ export async function serveDatastoreCall(
   rawArgs: unknown,
 ): Promise<unknown> {
   const args = (rawArgs && typeof rawArgs === 'object' ? rawArgs : {}) as Record<string, unknown>;
-  const local = opt(args.local, Boolean);
+  // st2's services default to local=True.
+  const local = opt(args.local, Boolean) ?? true;
   const scope = scopeOf(args.scope);
   switch (method) {
     case 'get_value':

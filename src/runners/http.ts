@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
-import { Agent, FormData, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 import { SquallError, errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, timeoutMessage } from './common.js';
 import {
@@ -101,6 +101,9 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
 }
 
+/** undici (~18 MB loaded), only once a process runs an http-request action. */
+const undici = () => import('undici');
+
 async function buildBody(
   ctx: RunnerContext,
   headers: Record<string, string>,
@@ -108,7 +111,7 @@ async function buildBody(
   const filePath = param(ctx, 'file_path');
   const fileContent = param(ctx, 'file_content');
   if (typeof filePath === 'string' || typeof fileContent === 'string') {
-    const form = new FormData();
+    const form = new (await undici()).FormData();
     const content =
       typeof filePath === 'string' ? await readFile(filePath) : Buffer.from(String(fileContent));
     const fileName = String(
@@ -125,7 +128,8 @@ async function buildBody(
   return JSON.stringify(body);
 }
 
-function makeDispatcher(ctx: RunnerContext, url: URL, addresses: Address[]): Dispatcher {
+async function makeDispatcher(ctx: RunnerContext, url: URL, addresses: Address[]): Promise<Dispatcher> {
+  const { Agent, ProxyAgent } = await undici();
   const verify = ctx.runnerParameters.verify_ssl_cert !== false;
   const proxy =
     url.protocol === 'https:' ? ctx.runnerParameters.https_proxy : ctx.runnerParameters.http_proxy;
@@ -226,11 +230,13 @@ export const httpRequestRunner: Runner = {
     const dispatchers: Dispatcher[] = [];
     try {
       for (let hop = 0; ; hop++) {
-        const dispatcher = makeDispatcher(ctx, url, await checkTarget(ctx, url, rules));
+        const dispatcher = await makeDispatcher(ctx, url, await checkTarget(ctx, url, rules));
         dispatchers.push(dispatcher);
         // undici.request rather than fetch: fetch refuses "bad ports" (6000, 6667, 10080, ...)
         // that ops endpoints legitimately use.
-        const response = await request(url, {
+        const response = await (
+          await undici()
+        ).request(url, {
           method: method as Dispatcher.HttpMethod,
           headers,
           body,

@@ -13,6 +13,7 @@ export * from './types.js';
 export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
 export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
+export { DATASTORE_METHODS, serveDatastoreCall } from './datastore-rpc.js';
 export { ensureSt2Runtime, packPythonPath, st2RuntimeBaseDir } from './st2-runtime.js';
 export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
 export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';

@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { SquallError, errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, timeoutMessage, timeoutSeconds } from './common.js';
 import { resolveEntryPoint } from './paths.js';
@@ -12,8 +11,9 @@ import { assertArgumentSize, buildScriptArguments, shellQuote } from './shell-ar
 import { systemUser } from './system-user.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
-const { Client } = ssh2;
-type SshClient = InstanceType<typeof Client>;
+type SshClient = Client;
+/** ssh2 (~12 MB with its WebAssembly ciphers), only once a process runs a remote action. */
+const newClient = async (): Promise<SshClient> => new (await import('ssh2')).default.Client();
 
 const DEFAULT_TIMEOUT = 60;
 const DEFAULT_PORT = 22;
@@ -260,7 +260,7 @@ async function runOnHost(
   bastion?: SshClient,
 ): Promise<HostResult> {
   if (state.canceled) return { ...errorResult(CANCELED_MESSAGE, undefined, -15) };
-  const client = new Client();
+  const client = await newClient();
   const entry: { client: SshClient; channel?: ClientChannel } = { client };
   state.live.add(entry);
   const deadline = timeout > 0 ? Date.now() + timeout * 1000 : Infinity;
@@ -445,7 +445,7 @@ async function runRemote(ctx: RunnerContext, kind: 'cmd' | 'script'): Promise<Ru
   try {
     if (typeof rp.bastion_host === 'string' && rp.bastion_host.trim() !== '') {
       const [b] = parseHosts(rp.bastion_host, DEFAULT_PORT);
-      bastion = new Client();
+      bastion = await newClient();
       try {
         await connect(
           {

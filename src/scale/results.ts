@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 
@@ -22,13 +22,16 @@ export interface OffloadedResult {
 }
 
 const BUCKET = 'execution_results';
-// The driver copy mongoose uses, so the bucket and the connection's Db come from one driver.
-const { GridFSBucket, ObjectId } = mongoose.mongo;
 type Db = mongoose.mongo.Db;
-
-function bucket(db: Db): mongoose.mongo.GridFSBucket {
+/**
+ * The driver copy mongoose uses, so the bucket and the connection's Db come from one driver;
+ * loaded only on the MongoDB store (the embedded store keeps results in files).
+ */
+async function gridfs(services: Services) {
+  const { GridFSBucket, ObjectId } = (await import('mongoose')).default.mongo;
+  const db = services.store.mongo!.db as unknown as Db;
   // 8 MB chunks: few documents per result, each well under FerretDB's and MongoDB's 16 MB.
-  return new GridFSBucket(db, { bucketName: BUCKET, chunkSizeBytes: 8 * 1024 * 1024 });
+  return { bucket: new GridFSBucket(db, { bucketName: BUCKET, chunkSizeBytes: 8 * 1024 * 1024 }), ObjectId };
 }
 
 function resultsDir(services: Services): string {
@@ -67,7 +70,7 @@ async function writeResult(services: Services, executionId: string, json: string
   const { store } = services;
   try {
     if (store.kind === 'mongo') {
-      const b = bucket(store.mongo!.db as unknown as Db);
+      const { bucket: b } = await gridfs(services);
       const id = await new Promise<string>((resolve, reject) => {
         const upload = b.openUploadStream(`${executionId}.json`, { metadata: { execution_id: executionId } });
         upload.once('error', reject);
@@ -97,9 +100,9 @@ export async function readResultJson(services: Services, ref: string): Promise<s
   const [kind, id] = splitRef(ref);
   try {
     if (kind === 'gridfs') {
-      const b = bucket(services.store.mongo!.db as unknown as Db);
+      const { bucket, ObjectId } = await gridfs(services);
       const chunks: Buffer[] = [];
-      for await (const chunk of b.openDownloadStream(new ObjectId(id))) chunks.push(chunk as Buffer);
+      for await (const chunk of bucket.openDownloadStream(new ObjectId(id))) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     }
     return await readFile(path.join(resultsDir(services), `${id}.json`), 'utf8');
@@ -115,7 +118,8 @@ export async function deleteResult(services: Services, ref: string): Promise<voi
   const [kind, id] = splitRef(ref);
   if (kind === 'gridfs') {
     try {
-      await bucket(services.store.mongo!.db as unknown as Db).delete(new ObjectId(id));
+      const { bucket, ObjectId } = await gridfs(services);
+      await bucket.delete(new ObjectId(id));
     } catch (err) {
       if (!/FileNotFound|File not found/i.test(String(err))) throw err;
     }

@@ -1,5 +1,4 @@
 import { Agenda, InMemoryNotificationChannel, type Job, type NotificationChannel } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Logger } from '../log/index.js';
 import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
@@ -70,10 +69,7 @@ export class Scheduler {
     const ferretdb = store.kind === 'mongo' && store.mongo!.ferretdb;
     const backend =
       store.kind === 'mongo'
-        ? new MongoBackend({
-            mongo: (ferretdb ? ferretdbJobsDb(store.mongo!.db) : store.mongo!.db) as never,
-            collection: JOBS_COLLECTION,
-          })
+        ? store.mongo!.agendaBackend(JOBS_COLLECTION, ferretdb ? ferretdbJobsDb : undefined)
         : new EmbeddedAgendaBackend(store.embedded!);
     const notificationChannel = outsideGroups(
       options.notificationChannel ?? new InMemoryNotificationChannel(),

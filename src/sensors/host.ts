@@ -22,7 +22,13 @@ import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/index.js';
 import type { SensorPartitioner } from './partition.js';
 import { sensorJsHostPath, sensorPythonShimDirs, sensorPythonWrapperPath } from './paths.js';
-import { ensureSt2Runtime, missingVirtualenv, packPythonPath } from '../runners/index.js';
+import {
+  DATASTORE_METHODS,
+  ensureSt2Runtime,
+  missingVirtualenv,
+  packPythonPath,
+  serveDatastoreCall,
+} from '../runners/index.js';
 import { splitRef } from '../names.js';
 
 export const SENSOR_SPAWN_TRIGGER = 'core.st2.sensor.process_spawn';
@@ -610,56 +616,19 @@ export class SensorHost {
       return { id: instance.id, trigger: instance.trigger };
     }
     if (method === 'get_user_info') return { username: this.systemUser, rbac: { is_admin: true } };
+    if (!DATASTORE_METHODS.has(method)) {
+      throw new SquallError(
+        'SENSOR_METHOD_UNKNOWN',
+        `sensor "${sensor.ref}" called an unknown method "${method}"`,
+        { sensor: sensor.ref, method },
+      );
+    }
     // Sensors act as the system user: the same decrypt decision as everywhere else.
     const ds = getKeyValueService(this.services).actionDatastore(
       await secretReader(this.services, this.systemUser),
       `${sensor.pack}.${sensor.class_name}`,
     );
-    const name = () => {
-      if (typeof args.name !== 'string' || args.name === '') {
-        throw new SquallError(
-          'SENSOR_DATASTORE_NAME_INVALID',
-          `${method}: the key name must be a non-empty string`,
-          {
-            sensor: sensor.ref,
-            method,
-            name: args.name,
-          },
-        );
-      }
-      return args.name;
-    };
-    const scope = args.scope === 'user' ? 'user' : 'system';
-    const local = args.local !== false;
-    switch (method) {
-      case 'get_value':
-        return ds.getValue(name(), { local, scope, decrypt: Boolean(args.decrypt) });
-      case 'set_value':
-        await ds.setValue(name(), typeof args.value === 'string' ? args.value : JSON.stringify(args.value), {
-          local,
-          scope,
-          ttl: typeof args.ttl === 'number' ? args.ttl : undefined,
-          encrypt: Boolean(args.encrypt),
-        });
-        return true;
-      case 'delete_value':
-        return ds.deleteValue(name(), { local, scope });
-      case 'list_values':
-        return ds.listValues({
-          local,
-          scope,
-          prefix: typeof args.prefix === 'string' ? args.prefix : undefined,
-        });
-      default:
-        throw new SquallError(
-          'SENSOR_METHOD_UNKNOWN',
-          `sensor "${sensor.ref}" called an unknown method "${method}"`,
-          {
-            sensor: sensor.ref,
-            method,
-          },
-        );
-    }
+    return serveDatastoreCall(ds, method, args);
   }
 
   /** process_spawn / process_exit; a failure to record them is logged, never fatal. */

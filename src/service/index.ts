@@ -7,10 +7,12 @@ import { Scheduler } from '../scheduler/index.js';
 import { openStore, secureDataDir } from '../store/index.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
+import { wireContentCache } from './content-cache.js';
 import { guardRegexBacktracking } from './regex-guard.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
+export { CONTENT_CACHE_FORGET, type ContentCacheForget } from './content-cache.js';
 
 /** A subsystem that joins a running process: registers jobs and routes, starts and stops. */
 export interface Subsystem {
@@ -60,6 +62,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     mongoUrl: config.store.url,
     cacheMb: config.store.cache_mb,
     check: config.store.check_on_start,
+    // A large file is checked on a worker thread once start-up is over, not competing with it.
+    checkDelayMs: 10_000,
     onMigrationProgress: (p) =>
       logger.info(
         p,
@@ -78,8 +82,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
     );
   const bus = new EventBus();
+  const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
-  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger);
+  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);
   const scheduler = new Scheduler({
     notificationChannel: config.redis.url ? redisNotificationChannel(config.redis.url, logger) : undefined,
     store,

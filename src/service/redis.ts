@@ -13,9 +13,15 @@ export function redisNotificationChannel(url: string, logger: Logger): RedisNoti
   return channel;
 }
 
-export async function attachRedisEvents(bus: EventBus, url: string, logger: Logger): Promise<void> {
+export async function attachRedisEvents(
+  bus: EventBus,
+  url: string,
+  logger: Logger,
+  onLink?: (up: boolean) => void,
+): Promise<void> {
   const transport = new RedisEventTransport(url, {
     onError: (err) => logger.warn({ err }, 'Redis event bridge: error'),
+    onLink,
   });
   bus.onTransportError((err) => logger.warn({ err }, 'Redis event bridge: publish failed'));
   await bus.attach(transport);

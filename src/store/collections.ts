@@ -112,6 +112,11 @@ export const COLLECTIONS = {
   },
   /** Pending `!link` requests (id = sha256 of the one-time token), until confirmed or expired. */
   chatLinkRequests: { name: 'chat_link_requests', indexes: [{ fields: { expires_at: 1 } }] },
+  /**
+   * An ambiguous chat command waiting for its asker to press one of its aliases (id = the key in
+   * the buttons' payload), so a press after a restart, or in another process, still runs it.
+   */
+  chatChoices: { name: 'chat_choices', indexes: [{ fields: { expires_at: 1 } }], opaque: ['message'] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
   testRecords: {

@@ -2,14 +2,17 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { COLLECTIONS, type CollectionKey } from './collections.js';
-import { MongoDatabase } from './mongo/index.js';
+import type { MongoDatabase } from './mongo/index.js';
 import type * as R from './records.js';
 import type { Collection, StoredRecord } from './types.js';
+import { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
 
 export * from './types.js';
 export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
+export { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
+export type { AnnounceContentChange, ContentCollectionKey } from './content-cache.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';
 export { SqliteDatabase, STORE_FILE } from './sqlite/index.js';
@@ -17,7 +20,8 @@ export { JOBS_TABLE, PUT_JOB_SQL, createJobsTable, jobModel, jobRow } from './sq
 import { SqliteDatabase, STORE_FILE, importNedbIfPresent, type MigrationProgress } from './sqlite/index.js';
 export { importNedb, readNedbFile, NEDB_DIR, NEDB_KEPT_DIR } from './sqlite/index.js';
 export type { MigrationProgress, MigrationResult, DamagedLine } from './sqlite/index.js';
-export { MongoDatabase, planScansTable } from './mongo/index.js';
+// Loaded by openStore for a mongodb:// url only: mongoose and its driver are ~20 MB of memory.
+export type { MongoDatabase } from './mongo/index.js';
 
 export type StoreKind = 'embedded' | 'mongo';
 
@@ -50,6 +54,7 @@ export interface Store {
   readonly pendingInstances: Collection<R.PendingInstanceRecord>;
   readonly chatLinks: Collection<R.ChatLinkRecord>;
   readonly chatLinkRequests: Collection<R.ChatLinkRequestRecord>;
+  readonly chatChoices: Collection<R.ChatChoiceRecord>;
   readonly workers: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;
@@ -73,6 +78,11 @@ export interface Store {
    * Runs `fn` as is on MongoDB.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Answers to content reads (actions, rules, trigger types…) kept in this process; off until the
+   * service enables it with a way to hear of every other process's writes.
+   */
+  readonly contentCache: ContentCache;
   /** The underlying database, for Agenda's job repository. */
   readonly embedded?: SqliteDatabase;
   readonly mongo?: MongoDatabase;
@@ -87,12 +97,15 @@ export interface OpenStoreOptions {
   cacheMb?: number;
   /** Check the embedded store's file for damage when opening it (default true). */
   check?: boolean;
+  /** How long the check of a large embedded store waits, so that it does not slow start-up. */
+  checkDelayMs?: number;
   /** Told how an import of an old (nedb) data directory advances. */
   onMigrationProgress?: (progress: MigrationProgress) => void;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.mongoUrl) {
+    const { MongoDatabase } = await import('./mongo/index.js');
     const mongo = await MongoDatabase.connect(options.mongoUrl);
     const collections = await mongo.openAll();
     return withClaims({
@@ -108,6 +121,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const embedded = new SqliteDatabase(path.join(options.dataDir, STORE_FILE), {
     cacheMb: options.cacheMb,
     check: options.check,
+    checkDelayMs: options.checkDelayMs,
   });
   try {
     const collections = embedded.openAll();
@@ -137,12 +151,18 @@ export function secureDataDir(dir: string): void {
 
 type StoreCollections = Omit<
   Store,
-  'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo' | 'sync' | 'transaction'
+  'kind' | 'close' | 'claim' | 'release' | 'embedded' | 'mongo' | 'sync' | 'transaction' | 'contentCache'
 >;
 
-function withClaims(store: Omit<Store, 'claim' | 'release'>): Store {
+function withClaims(store: Omit<Store, 'claim' | 'release' | 'contentCache'>): Store {
+  const contentCache = new ContentCache();
+  const cached: Partial<Record<string, Collection<StoredRecord>>> = {};
+  for (const key of CONTENT_COLLECTIONS)
+    cached[key] = contentCache.wrap(key, store[key] as unknown as Collection<StoredRecord>);
   return {
     ...store,
+    ...(cached as unknown as Pick<Store, (typeof CONTENT_COLLECTIONS)[number]>),
+    contentCache,
     async release(key: string, owner: string): Promise<boolean> {
       return store.claims.deleteOne({ id: key, owner });
     },

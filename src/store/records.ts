@@ -197,6 +197,17 @@ export interface ChatLinkRequestRecord extends StoredRecord, ChatIdentityFields 
   expires_at: string;
 }
 
+/** An ambiguous chat command's candidates, until one is pressed or it expires. */
+export interface ChatChoiceRecord extends StoredRecord {
+  adapter: string;
+  /** The person's message as the adapter handed it over (IncomingMessage). */
+  message: Json;
+  /** The candidate aliases, in the order of the buttons. */
+  refs: string[];
+  created_at: string;
+  expires_at: string;
+}
+
 export interface JobTestRecord extends StoredRecord {
   [field: string]: Json;
 }

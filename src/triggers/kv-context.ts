@@ -9,8 +9,11 @@ export interface KvContext {
   revealed?: string[];
 }
 
-/** Datastore values for Jinja's `st2kv` (empty when this process has no datastore). */
-export async function kvContext(services: Services, user?: string): Promise<KvContext> {
+/**
+ * Datastore values for Jinja's `st2kv` (empty when this process has no datastore, or when
+ * `snapshot` is false: no template to render reaches the datastore, so no key is read).
+ */
+export async function kvContext(services: Services, user?: string, snapshot = true): Promise<KvContext> {
   let kv;
   try {
     kv = getKeyValueService(services);
@@ -20,6 +23,6 @@ export async function kvContext(services: Services, user?: string): Promise<KvCo
       return { st2kv: { system: {}, user: {} } };
     throw err;
   }
-  const snap = await kv.snapshot(user);
+  const snap = snapshot ? await kv.snapshot(user) : { system: {}, user: {} };
   return { st2kv: { system: snap.system, user: snap.user }, decrypt: (c) => kv.decrypt(c) };
 }

@@ -30,6 +30,8 @@ export interface WebhookBinding {
 
 /** Where webhooks come from (the rules engine's in-memory index). */
 export interface WebhookRegistry {
+  /** Resolves once a change of the rules, heard of but still being read, is applied. */
+  settled?(): Promise<void>;
   webhook(url: string): WebhookBinding[];
   webhookUrls(): string[];
 }
@@ -321,6 +323,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             },
           ];
         } else {
+          await registry().settled?.();
           const bindings = registry().webhook(hook);
           if (bindings.length === 0) {
             requireCredentials();

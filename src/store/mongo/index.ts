@@ -1,3 +1,4 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
 import mongoose, { type Connection } from 'mongoose';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
@@ -73,6 +74,14 @@ export class MongoDatabase {
   /** The raw driver database, for Agenda's Mongo backend. */
   get db() {
     return this.connection.db!;
+  }
+
+  /**
+   * Agenda's job repository in `collection` (on a database `wrapDb` may adapt). Made here, not by the scheduler, so that the MongoDB
+   * driver is loaded only by a process on MongoDB (openStore loads this module for a mongodb:// url).
+   */
+  agendaBackend(collection: string, wrapDb?: (db: mongoose.mongo.Db) => mongoose.mongo.Db): MongoBackend {
+    return new MongoBackend({ mongo: (wrapDb ? wrapDb(this.db) : this.db) as never, collection });
   }
 
   async close(): Promise<void> {

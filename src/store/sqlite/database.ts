@@ -28,6 +28,12 @@ export interface SqliteOptions {
   check?: boolean;
   /** Files up to this size are checked before opening; larger ones on a worker thread. */
   checkInlineBytes?: number;
+  /**
+   * How long the worker thread's check of a large file waits before it starts: it reads every
+   * page (~1 s of CPU per 100,000 executions stored), which would compete with start-up for the
+   * CPU (default 0).
+   */
+  checkDelayMs?: number;
 }
 
 interface Waiter {
@@ -131,19 +137,39 @@ export class SqliteDatabase {
       );
       // Reading the schema fails at once on a file that is not a database or has a damaged header.
       this.db.prepare('SELECT count(*) FROM sqlite_schema').get();
-      if (options.check !== false) this.checked = this.check(options.checkInlineBytes ?? CHECK_INLINE_BYTES);
+      if (options.check !== false)
+        this.checked = this.check(options.checkInlineBytes ?? CHECK_INLINE_BYTES, options.checkDelayMs ?? 0);
     } catch (err) {
       if (isCorruption(err)) throw corruptStore(file, (err as Error).message);
       throw err;
     }
   }
 
-  private check(inlineBytes: number): Promise<void> {
+  private check(inlineBytes: number, delayMs: number): Promise<void> {
     if (statSync(this.file).size <= inlineBytes) {
       const result = this.db.pragma('quick_check', { simple: true });
       if (result !== 'ok') throw corruptStore(this.file, String(result));
       return Promise.resolve();
     }
+    if (delayMs <= 0) return this.checkAside();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.cancelCheck = undefined;
+        this.checkAside().then(resolve, reject);
+      }, delayMs);
+      timer.unref();
+      // Closed before the check started: there is nothing left to check.
+      this.cancelCheck = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Drops a delayed check that has not started yet (at close). */
+  private cancelCheck?: () => void;
+
+  private checkAside(): Promise<void> {
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
        const Database = require(workerData.module);
@@ -430,6 +456,7 @@ export class SqliteDatabase {
 
   close(): void {
     if (this.closed) return;
+    this.cancelCheck?.();
     this.commit();
     const pending = [...(this.syncing ?? []), ...this.unsynced.splice(0)];
     this.syncing = undefined;

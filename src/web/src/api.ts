@@ -1,5 +1,8 @@
 /** The Squall API as the UI uses it: same origin, the HttpOnly `auth-token` cookie, st2 error bodies. */
 
+// Response shapes the server declares once (a types-only file: nothing of it reaches the bundle).
+export type { TraceNode, TraceTree } from '../../api-types';
+
 export class ApiError extends Error {
   constructor(
     message: string,

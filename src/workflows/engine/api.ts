@@ -1,6 +1,6 @@
-import yaml from 'js-yaml';
 import { type RouteModule, authorize } from '../../api/index.js';
 import { ValidationError, errorMessage } from '../../errors.js';
+import { loadYaml } from '../../yaml.js';
 import type { ExecutionService } from '../../executions/index.js';
 import { inspect } from '../orquesta/index.js';
 import { groupedInspection, type WorkflowEngine } from './engine.js';
@@ -57,7 +57,7 @@ export function workflowRoutes(
         }
         if (typeof source === 'string') {
           try {
-            const parsed = yaml.load(source);
+            const parsed = loadYaml(source);
             if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
               return {
                 syntax: [

@@ -407,6 +407,7 @@ export class WorkflowEngine {
       state.conductor = conducted.state;
       record.status = conducted.status;
       await this.store.workflows.insert(record);
+      await this.advanceIfCanceled(exec.id);
       // From here the engine owns the execution: recovery must not abandon it with this process.
       await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
       await this.pump(record, conducted, exec);
@@ -462,6 +463,7 @@ export class WorkflowEngine {
       };
       state.conductor = conducted.state;
       await this.store.workflows.insert(record);
+      await this.advanceIfCanceled(exec.id);
       await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
       await this.pump(record, conducted, exec);
       await this.save(record, conducted);
@@ -469,6 +471,16 @@ export class WorkflowEngine {
         return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
       return { status: 'running', result: undefined };
     });
+  }
+
+  /**
+   * Called once a new workflow's state is stored, under its lease. A cancel that landed while the
+   * runner was starting it scheduled an advance that found no state and did nothing: the advance
+   * scheduled here waits for this lease and then cancels, at once rather than at the next sweep.
+   */
+  private async advanceIfCanceled(workflowExecutionId: string): Promise<void> {
+    const exec = await this.store.executions.get(workflowExecutionId);
+    if (exec?.status === 'canceling') await this.scheduleAdvance(workflowExecutionId);
   }
 
   /** st2's `task(name)` and the functions the conductor cannot know by itself. */

@@ -5,6 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
+import { loadYaml } from '../../yaml.js';
 import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
 import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
 
@@ -125,7 +126,7 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     json_dump: fns.to_json_string ?? toJson,
     json_parse: fns.from_json_string ?? fromJson,
     yaml_dump: fns.to_yaml_string ?? ((v: unknown) => yaml.dump(v)),
-    yaml_parse: fns.from_yaml_string ?? ((s: unknown) => yaml.load(String(s))),
+    yaml_parse: fns.from_yaml_string ?? ((s: unknown) => loadYaml(String(s))),
     ctx: ctxFn,
     result: () => scope.currentTask?.result ?? null,
     succeeded: () => status() === 'succeeded',

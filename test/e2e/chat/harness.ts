@@ -12,8 +12,9 @@ import type { Subsystem } from '../../../src/service/index.js';
 import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { SlackEmulator } from '../../emulators/slack/index.js';
-import { freshMongoUrl, type StoreTarget } from '../../support/servers.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
@@ -73,7 +74,12 @@ function denyMallory(): Subsystem {
  */
 export async function startChatSquall(
   adapter: ChatAdapter,
-  options: { mongo: boolean; users: Record<string, string> },
+  options: {
+    mongo: boolean;
+    users: Record<string, string>;
+    /** Start on this store (a restart): the MongoDB database or the embedded data directory. */
+    store?: { mongoUrl?: string; dataDir?: string };
+  },
 ) {
   const executions = executionsSubsystem(
     () => ({}),
@@ -98,7 +104,8 @@ export async function startChatSquall(
       chatops,
       inquiries,
     ],
-    mongoUrl: options.mongo ? freshMongoUrl() : undefined,
+    mongoUrl: options.store?.mongoUrl ?? (options.mongo ? freshMongoUrl() : undefined),
+    ...(options.store?.dataDir ? { dataDir: options.store.dataDir } : {}),
     config: {
       'auth.enable': false,
       'packs.paths': [FIXTURE_PACKS],
@@ -110,55 +117,91 @@ export async function startChatSquall(
 
 export type ChatSquall = Awaited<ReturnType<typeof startChatSquall>>;
 
+/** A chat suite once per store target (embedded, and MongoDB when it is up), titled `<title> (<kind>)`. */
+export function describeChat(title: string, body: (target: StoreTarget) => void): void {
+  for (const target of STORE_TARGETS)
+    describeWithServer(`${title} (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () =>
+      body(target),
+    );
+}
+
+/** What a chat suite's tests reach: the emulator (started before them) and the Squall on it. */
+export interface ChatSuite<Emulator> {
+  emulator: Emulator;
+  squall: () => ChatSquall;
+}
+
 /**
- * The suite's hooks: a Slack emulator and a chat Squall on it (Socket Mode) before the tests,
- * both stopped after them. `ready` hands them to the suite; `prepare` adds users first.
+ * The suite's hooks: `emulator` started before the tests with a chat Squall on it (the adapter
+ * `adapterFor` gives), both stopped after them, then the `afterStop` checks. The emulator is
+ * made at once, so a suite may add users to it before it starts; the Squall exists only once
+ * the tests run.
  */
+function useChatSquall<Emulator extends { start(): Promise<unknown>; stop(): Promise<void> }>(
+  target: StoreTarget,
+  users: Record<string, string>,
+  emulator: Emulator,
+  adapterFor: (emulator: Emulator) => ChatAdapter,
+  afterStop: () => void = () => undefined,
+): ChatSuite<Emulator> {
+  let squall: ChatSquall | undefined;
+  beforeAll(async () => {
+    await emulator.start();
+    squall = await startChatSquall(adapterFor(emulator), { mongo: target.kind === 'mongo', users });
+  }, 60_000);
+  afterAll(async () => {
+    await squall?.svc.cleanup();
+    await emulator.stop();
+    afterStop();
+  });
+  return {
+    emulator,
+    squall: () => {
+      if (!squall) throw new Error('the chat Squall is started in beforeAll: use it inside a test');
+      return squall;
+    },
+  };
+}
+
+/** A Slack emulator in Socket Mode and a chat Squall on it, for the suite. */
 export function useSlackSquall(
   target: StoreTarget,
   users: Record<string, string>,
-  ready: (slack: SlackEmulator, squall: ChatSquall) => void,
-  prepare: (slack: SlackEmulator) => void = () => undefined,
-): void {
-  let slack: SlackEmulator | undefined;
-  let squall: ChatSquall | undefined;
-  beforeAll(async () => {
-    slack = await new SlackEmulator().start();
-    prepare(slack);
-    squall = await startChatSquall(socketSlackAdapter(slack), { mongo: target.kind === 'mongo', users });
-    ready(slack, squall);
-  }, 60_000);
+): { slack: SlackEmulator; squall: () => ChatSquall } {
+  const { emulator, squall } = useChatSquall(target, users, new SlackEmulator(), socketSlackAdapter);
   // Each test is its own scenario: it starts with Slack's rate limits full, not drained by the last.
-  beforeEach(() => slack?.resetRateLimits());
-  afterAll(async () => {
-    await squall?.svc.cleanup();
-    await slack?.stop();
-  });
+  beforeEach(() => emulator.resetRateLimits());
+  return { slack: emulator, squall };
 }
 
 /** The same for Discord; after the tests neither the emulator nor the adapter may have seen an error. */
 export function useDiscordSquall(
   target: StoreTarget,
   users: Record<string, string>,
-  ready: (discord: DiscordEmulator, squall: ChatSquall) => void,
-  prepare: (discord: DiscordEmulator) => void = () => undefined,
-): void {
-  let discord: DiscordEmulator | undefined;
-  let squall: ChatSquall | undefined;
+): { discord: DiscordEmulator; squall: () => ChatSquall } {
   const errors: string[] = [];
-  beforeAll(async () => {
-    discord = await new DiscordEmulator().start();
-    prepare(discord);
-    squall = await startChatSquall(emulatedDiscordAdapter(discord, errors), {
-      mongo: target.kind === 'mongo',
-      users,
-    });
-    ready(discord, squall);
-  }, 60_000);
-  afterAll(async () => {
-    await squall?.svc.cleanup();
-    await discord?.stop();
-    expect(discord?.errors ?? []).toEqual([]);
-    expect(errors).toEqual([]);
-  });
+  const discord = new DiscordEmulator();
+  const { squall } = useChatSquall(
+    target,
+    users,
+    discord,
+    (d) => emulatedDiscordAdapter(d, errors),
+    () => {
+      expect(discord.errors).toEqual([]);
+      expect(errors).toEqual([]);
+    },
+  );
+  return { discord, squall };
+}
+
+/**
+ * The command `text` was audited once, as the person's: the bot's own posts, which the emulators
+ * echo back as events, were not taken for commands.
+ */
+export async function expectAuditedOnce(squall: ChatSquall, text: string, botUserId: string): Promise<void> {
+  const audit = squall.svc.services.store.audit;
+  await waitFor(() => audit.findOne({ kind: 'chat.command', text }), 'the audit of the command');
+  const commands = await audit.find({ kind: 'chat.command' });
+  expect(commands.filter((a) => a.text === text)).toHaveLength(1);
+  expect(commands.every((a) => (a.user as { id: string }).id !== botUserId)).toBe(true);
 }

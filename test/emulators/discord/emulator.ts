@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
-import { ChatRecordings, Recorder } from '../shared/recorder.js';
+import { WebSocket } from 'ws';
+import { ChatEmulator } from '../shared/emulator.js';
+import { Recorder } from '../shared/recorder.js';
 import { modalOf, modalProblem, submitData, type DiscordModal } from './modals.js';
 import {
   readBody,
   sendEmpty,
   sendJson,
-  startEmulatorServer,
-  stopEmulatorServer,
   takeRateLimit,
   type FilePart,
   type RateLimitRule,
@@ -101,7 +100,13 @@ const ALL_PERMISSIONS = '8';
  * A Discord guild on 127.0.0.1 that the unmodified discord.js Client talks to: REST v10 and the
  * Gateway (JSON, no compression). One guild with a couple of text channels and two people.
  */
-export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, DiscordUpload, DiscordPost> {
+export class DiscordEmulator extends ChatEmulator<
+  DiscordCall,
+  DiscordPost,
+  DiscordUpdate,
+  DiscordUpload,
+  DiscordPost
+> {
   readonly guildId = '1200000000000000001';
   readonly guildName = 'Squall Emulator';
   readonly botUserId = '1200000000000000100';
@@ -146,11 +151,7 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
   private readonly interactions = new Map<string, Interaction>();
   private readonly commands = new Map<string, DiscordCommand>();
   private readonly rateLimits: RateLimitRule[] = [];
-  private readonly sockets = new Set<WebSocket>();
   private session?: Session;
-  private server?: http.Server;
-  private wss?: WebSocketServer;
-  private port = 0;
   private lastSnowflake = 0n;
   private readonly heartbeatIntervalMs: number;
   private readonly echo: boolean;
@@ -179,29 +180,13 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
 
   // ---------------------------------------------------------------- lifecycle and addresses
 
-  async start(): Promise<this> {
-    ({
-      server: this.server,
-      wss: this.wss,
-      port: this.port,
-    } = await startEmulatorServer(
-      (req, res) => this.route(req, res),
-      (error, res) => {
-        this.errors.push(error);
-        if (!res.headersSent) sendJson(res, 500, { message: `emulator error: ${error.message}`, code: 0 });
-      },
-      (req, socket, head) => this.upgrade(req, socket, head),
-    ));
-    return this;
+  protected failed(error: Error, res: http.ServerResponse): void {
+    this.errors.push(error);
+    if (!res.headersSent) sendJson(res, 500, { message: `emulator error: ${error.message}`, code: 0 });
   }
 
-  async stop(): Promise<void> {
+  protected stopping(): void {
     for (const i of this.interactions.values()) if (i.settle) clearTimeout(i.settle.timer);
-    await stopEmulatorServer(this.sockets, this.server, this.wss);
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
   }
 
   /** For discord.js `new Client({ rest: { api: emulator.apiUrl } })` (the SDK appends /v10). */
@@ -211,7 +196,7 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
 
   /** What GET /gateway/bot returns; discord.js connects there by itself. */
   get gatewayUrl(): string {
-    return `ws://127.0.0.1:${this.port}/gateway`;
+    return this.socketUrl('/gateway');
   }
 
   // ---------------------------------------------------------------- guild model
@@ -417,6 +402,10 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
     if (button.disabled)
       throw new Error(`clickButton: button '${input.custom_id}' of message ${id} is disabled`);
     const channel = this.requireChannel(message.channel_id);
+    // A direct message is seen by its recipient only.
+    const recipient = (channel.recipients as Array<{ id: string }> | undefined)?.[0]?.id;
+    if (channel.type === 1 && recipient !== user.id)
+      throw new Error(`clickButton: message ${id} is in a direct message to ${recipient}, not ${user.id}`);
     return this.interact(user, channel, 3, { custom_id: input.custom_id, component_type: 2 }, message);
   }
 
@@ -445,19 +434,15 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
 
   // ---------------------------------------------------------------- gateway
 
-  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', this.baseUrl);
+  protected upgrade(url: URL, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     if (url.pathname !== '/gateway') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss?.handleUpgrade(req, socket, head, (ws) =>
-      this.onConnection(ws, Object.fromEntries(url.searchParams)),
-    );
+    this.accept(req, socket, head, (ws) => this.onConnection(ws, Object.fromEntries(url.searchParams)));
   }
 
   private onConnection(ws: WebSocket, query: Record<string, string>): void {
-    this.sockets.add(ws);
     this.gateway.push({ kind: 'connect', query });
     const send = (payload: unknown) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(payload));
@@ -491,7 +476,6 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
       }
     });
     ws.on('close', (code) => {
-      this.sockets.delete(ws);
       this.gateway.push({ kind: 'close', code });
       if (this.session?.ws === ws) {
         this.session.ws = undefined;
@@ -802,7 +786,7 @@ export class DiscordEmulator extends ChatRecordings<DiscordPost, DiscordUpdate, 
 
   // ---------------------------------------------------------------- REST
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     if (req.method === 'GET' && url.pathname.startsWith('/attachments/')) {
       const data = this.files.get(url.pathname);

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 
 /** A file part of a multipart/form-data body. */
 export interface FilePart {
@@ -81,42 +80,6 @@ export function sendJson(
 export function sendEmpty(res: http.ServerResponse, status = 204): void {
   res.writeHead(status);
   res.end();
-}
-
-/** An emulator's HTTP server and the WebSocket server its upgrades go to, listening on `port`. */
-export interface EmulatorServer {
-  server: http.Server;
-  wss: WebSocketServer;
-  port: number;
-}
-
-/**
- * Starts an emulator's server on 127.0.0.1: requests go to `route`; an error inside it is given
- * to `failed`, which answers (if nothing was sent yet) as the real service would; upgrades go to
- * `upgrade`.
- */
-export async function startEmulatorServer(
-  route: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
-  failed: (error: Error, res: http.ServerResponse) => void,
-  upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
-): Promise<EmulatorServer> {
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((err: unknown) => failed(err instanceof Error ? err : new Error(String(err)), res));
-  });
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', upgrade);
-  return { server, wss, port: await listen(server) };
-}
-
-/** Closes an emulator's sockets, its WebSocket server, then its HTTP server. */
-export async function stopEmulatorServer(
-  sockets: Iterable<WebSocket>,
-  server?: http.Server,
-  wss?: WebSocketServer,
-): Promise<void> {
-  await closeSockets(sockets);
-  wss?.close();
-  if (server) await closeServer(server);
 }
 
 /** Listens on 127.0.0.1 with a free port; returns the port. */

@@ -1,18 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
-import { ChatRecordings, Recorder } from '../shared/recorder.js';
+import { WebSocket } from 'ws';
+import { ChatEmulator } from '../shared/emulator.js';
+import { Recorder } from '../shared/recorder.js';
 import { SlackViewError, SlackViews } from './views.js';
-import {
-  readBody,
-  readRaw,
-  sendJson,
-  startEmulatorServer,
-  stopEmulatorServer,
-  takeRateLimit,
-  type RateLimitRule,
-} from '../shared/http.js';
+import { readBody, readRaw, sendJson, takeRateLimit, type RateLimitRule } from '../shared/http.js';
 import type {
   SlackAck,
   SlackCall,
@@ -96,7 +89,13 @@ const JSON_PARAMS = ['blocks', 'attachments', 'files', 'metadata', 'view'];
  * A Slack workspace on 127.0.0.1 that the unmodified @slack/bolt talks to: Web API, Socket Mode
  * and signed HTTP deliveries. One team, a bot, two people and a couple of channels by default.
  */
-export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackUpload, SlackEphemeral> {
+export class SlackEmulator extends ChatEmulator<
+  SlackCall,
+  SlackPost,
+  SlackUpdate,
+  SlackUpload,
+  SlackEphemeral
+> {
   readonly teamId = 'T0SQUALL';
   readonly teamDomain = 'squall-emu';
   readonly appId = 'A0SQUALL';
@@ -142,13 +141,9 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
   private readonly tierLimits?: SlackRateLimits;
   private readonly methods: Record<string, Handler>;
 
-  private server?: http.Server;
-  private wss?: WebSocketServer;
-  private port = 0;
   private lastTsMicros = 0;
   private counter = 0;
   private readonly tickets = new Set<string>();
-  private readonly sockets = new Set<WebSocket>();
   /** The socket deliveries go to: the most recent one that received `hello`. */
   private active?: WebSocket;
   private readonly outbox: Pending[] = [];
@@ -196,34 +191,18 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
 
   // ---------------------------------------------------------------- lifecycle and addresses
 
-  async start(): Promise<this> {
-    ({
-      server: this.server,
-      wss: this.wss,
-      port: this.port,
-    } = await startEmulatorServer(
-      (req, res) => this.route(req, res),
-      (err, res) => {
-        this.deliveryErrors.push(err);
-        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'emulator_error', detail: String(err) });
-      },
-      (req, socket, head) => this.upgrade(req, socket, head),
-    ));
-    return this;
+  protected failed(error: Error, res: http.ServerResponse): void {
+    this.deliveryErrors.push(error);
+    if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'emulator_error', detail: String(error) });
   }
 
-  async stop(): Promise<void> {
+  protected stopping(): void {
     for (const p of [...this.outbox, ...this.inFlight.values()]) {
       clearTimeout(p.timer);
       p.reject(new Error('Slack emulator stopped before the bot acked this delivery'));
     }
     this.outbox.length = 0;
     this.inFlight.clear();
-    await stopEmulatorServer(this.sockets, this.server, this.wss);
-  }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
   }
 
   /** For `clientOptions.slackApiUrl` (WebClient's `slackApiUrl`). */
@@ -658,7 +637,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
 
   // ---------------------------------------------------------------- HTTP routing
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const parts = url.pathname.split('/').filter(Boolean);
     if (req.method === 'POST' && parts[0] === 'api' && parts.length === 2) {
@@ -830,7 +809,7 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       'apps.connections.open': () => {
         const ticket = randomBytes(8).toString('hex');
         this.tickets.add(ticket);
-        return { url: `ws://127.0.0.1:${this.port}/link/?ticket=${ticket}&app_id=${this.appId}` };
+        return { url: this.socketUrl(`/link/?ticket=${ticket}&app_id=${this.appId}`) };
       },
       'chat.postMessage': (p) => {
         const channel = channelFor(p);
@@ -1198,18 +1177,16 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
 
   // ---------------------------------------------------------------- Socket Mode
 
-  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', this.baseUrl);
+  protected upgrade(url: URL, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const ticket = url.searchParams.get('ticket') ?? '';
     if (!url.pathname.startsWith('/link') || !this.tickets.delete(ticket)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss?.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    this.accept(req, socket, head, (ws) => this.onConnection(ws));
   }
 
   private onConnection(ws: WebSocket): void {
-    this.sockets.add(ws);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let msg: { envelope_id?: string; payload?: unknown };
@@ -1226,7 +1203,6 @@ export class SlackEmulator extends ChatRecordings<SlackPost, SlackUpdate, SlackU
       pending.resolve({ status: 200, payload: msg.payload });
     });
     ws.on('close', () => {
-      this.sockets.delete(ws);
       if (this.active === ws) this.active = undefined;
       // Unacked envelopes are retried on the next connection, as Slack does.
       for (const [id, pending] of this.inFlight) {

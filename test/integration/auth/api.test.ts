@@ -99,6 +99,59 @@ describe('authentication over HTTP', () => {
     );
   });
 
+  it("refuses a write with the web UI's cookie from another origin (a form on another port of the same host)", async () => {
+    const login = await fetch(`${api.url}/auth/v1/tokens`, {
+      method: 'POST',
+      headers: { Authorization: basic('st2admin', api.adminPassword) },
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const host = new URL(api.url).host;
+    const post = (headers: Record<string, string>, body: string, type: string) =>
+      fetch(`${api.url}/api/v1/keys/csrf_probe`, {
+        method: 'PUT',
+        headers: { Cookie: cookie, 'Content-Type': type, ...headers },
+        body,
+      });
+    const form = new URLSearchParams({ value: 'from-another-page' }).toString();
+    const urlencoded = 'application/x-www-form-urlencoded';
+    // What a page on localhost:8000 would send: the browser adds the cookie (same site) and Origin.
+    const crossPort = await post(
+      { Origin: 'http://localhost:8000', 'Sec-Fetch-Site': 'same-site' },
+      form,
+      urlencoded,
+    );
+    expect(crossPort.status).toBe(403);
+    expect(((await crossPort.json()) as { faultstring: string }).faultstring).toMatch(
+      /cross-site request refused/,
+    );
+    expect((await post({ 'Sec-Fetch-Site': 'cross-site' }, form, urlencoded)).status).toBe(403);
+    expect((await post({ Origin: 'null' }, form, urlencoded)).status).toBe(403);
+    // The web UI itself, and clients that are not browsers, still write with the cookie.
+    const json = JSON.stringify({ value: 'from-the-web-ui' });
+    const own = await post(
+      { Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin' },
+      json,
+      'application/json',
+    );
+    expect(own.status).toBe(200);
+    expect((await post({}, json, 'application/json')).status).toBe(200);
+    // Reads and token-authenticated writes are not affected.
+    const read = await fetch(`${api.url}/api/v1/user`, {
+      headers: { Cookie: cookie, Origin: 'http://localhost:8000' },
+    });
+    expect(read.status).toBe(200);
+    const withToken = await fetch(`${api.url}/api/v1/keys/csrf_probe`, {
+      method: 'PUT',
+      headers: {
+        'X-Auth-Token': api.adminToken,
+        Origin: 'http://localhost:8000',
+        'Content-Type': 'application/json',
+      },
+      body: json,
+    });
+    expect(withToken.status).toBe(200);
+  });
+
   it('logging out revokes the token', async () => {
     const token = await api.tokenFor('leaver', ['observer']);
     expect((await api.request('delete', '/auth/v1/tokens', { token })).status).toBe(204);

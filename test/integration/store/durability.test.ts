@@ -127,6 +127,28 @@ describe('embedded store: damaged file', () => {
     }
   });
 
+  it('checks a large file after a delay, so the check does not compete with start-up', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = await filled(dir);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
+      closeSync(fd);
+      const late = new SqliteDatabase(file, { checkInlineBytes: 0, checkDelayMs: 50 });
+      try {
+        await expect(late.checked).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+      } finally {
+        late.close();
+      }
+      // Closed before its check started: the check never runs.
+      const closed = new SqliteDatabase(file, { checkInlineBytes: 0, checkDelayMs: 60_000 });
+      closed.close();
+      await expect(closed.checked).resolves.toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('finds the damage of a large file on a worker thread after opening, naming the file', async () => {
     const { dir, cleanup } = tempDir();
     try {

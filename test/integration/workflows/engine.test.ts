@@ -347,6 +347,43 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('a cancel that lands before the workflow state exists ends it without the sweep', async () => {
+        // The cancel's advance runs (and finds no state) before the runner stores the workflow;
+        // the sweep is off, so only the engine itself can carry the cancel out.
+        const eng = workflows.engine();
+        const start = eng.startOrquesta.bind(eng);
+        const advance = eng.advance.bind(eng);
+        const sweep = eng.sweep.bind(eng);
+        let canceledFirst = false;
+        eng.sweep = async () => 0;
+        eng.startOrquesta = async (ctx) => {
+          if (ctx.action.ref === 'wftest.slow-sequence') {
+            const advanced = new Promise<void>((resolve) => {
+              eng.advance = async (id) => {
+                await advance(id);
+                if (id === ctx.executionId) resolve();
+              };
+            });
+            const res = await api('DELETE', `/api/v1/executions/${ctx.executionId}`);
+            expect(res.status, res.text).toBeLessThan(300);
+            await advanced;
+            canceledFirst = true;
+          }
+          return start(ctx);
+        };
+        try {
+          const id = await run('wftest.slow-sequence', { first: 30 });
+          const e = await finished(id);
+          expect(canceledFirst).toBe(true);
+          expect(e.status).toBe('canceled');
+          expect((await children(id)).map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+        } finally {
+          eng.startOrquesta = start;
+          eng.advance = advance;
+          eng.sweep = sweep;
+        }
+      });
+
       it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
         const { id, sub } = await nestedRunning();
         await api('DELETE', `/api/v1/executions/${id}`);

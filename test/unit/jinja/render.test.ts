@@ -181,4 +181,25 @@ describe('bounds on one render (issue 18 item 2)', () => {
       renderTemplate('{% macro m() %}<{{ caller() }}>{% endmacro %}{% call m() %}x{% endcall %}', {}),
     ).toBe('<x>');
   });
+
+  it('a render error never quotes a value decrypt_kv opened, even cut short (JSON.parse quotes its input)', () => {
+    const plain = 'plaintext-"SECRET"-42';
+    const render = (template: string) => () =>
+      renderTemplate(template, { s: 'ciphertext' }, { decrypt: () => plain, source: 'parameter "cmd"' });
+    for (const template of ['{{ s | decrypt_kv | from_json_string }}', '{{ (s | decrypt_kv) ~ x.y.z() }}']) {
+      let error: unknown;
+      try {
+        render(template)();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(JinjaRenderError);
+      const err = error as JinjaRenderError;
+      expect(err.message).not.toMatch(/SECRET|plaintext/);
+      expect(JSON.stringify(err.toJSON())).not.toMatch(/SECRET|plaintext/);
+      expect(err.message).toContain('the reason is withheld');
+    }
+    // Without a secret the reason is given in full.
+    expect(() => renderTemplate('{{ s | from_json_string }}', { s: 'plain' })).toThrow(/not valid JSON/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planScansTable } from '../../../src/store/index.js';
+import { planScansTable } from '../../../src/store/mongo/index.js';
 
 // `explain` answers of FerretDB 1.24.2 on SQLite for `find({_id: "probe"})`, as recorded from a
 // stock build and from the build .ci/run makes.

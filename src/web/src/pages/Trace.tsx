@@ -1,31 +1,8 @@
-import { get, qs } from '../api';
+import { get, qs, type TraceNode, type TraceTree } from '../api';
 import { useLiveEvent } from '../live';
 import { href } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync } from '../ui';
 import '../components/workflow.css';
-
-/** GET /api/v1/traces/views/tree (src/rules/trace-tree.ts). */
-interface TraceNode {
-  kind:
-    | 'source'
-    | 'trigger_instance'
-    | 'rule_enforcement'
-    | 'rule_not_matched'
-    | 'execution'
-    | 'chat_command'
-    | 'chat_delivery';
-  id: string;
-  title: string;
-  detail?: string;
-  status?: string;
-  time?: string;
-  ref?: string;
-  children: TraceNode[];
-}
-interface TraceTree {
-  trace: { id: string; trace_tag: string; start_timestamp: string };
-  roots: TraceNode[];
-}
 
 /** What a trace can be opened from: `#/trace/<from>/<id>`. */
 const FROM = new Set(['execution', 'trigger_instance', 'rule_enforcement', 'trace']);

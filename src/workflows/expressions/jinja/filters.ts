@@ -5,6 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
+import { loadYaml } from '../../../yaml.js';
 import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
 import { pyFindAll, pyRegex, pyReplacement } from './pyregex.js';
 import { pyRegexTest } from './linear-regex.js';
@@ -155,7 +156,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
     },
     from_yaml_string(value: unknown): unknown {
       try {
-        return yaml.load(asText(value)) ?? null;
+        return loadYaml(asText(value)) ?? null;
       } catch (err) {
         throw filterError('from_yaml_string', `value is not valid YAML: ${(err as Error).message}`);
       }

@@ -583,12 +583,33 @@ function run(
   capture?: { value: unknown },
 ): string {
   const template = compiled(source, original, options);
+  // Whether decrypt_kv opened a secret in this render: an error's reason may then quote it, whole
+  // or cut short (JSON.parse quotes its input), into an API answer, an enforcement or a chat thread.
+  let revealed = false;
+  const decrypt = options.decrypt;
+  const opts: JinjaOptions = decrypt
+    ? {
+        ...options,
+        decrypt: (ciphertext) => {
+          const plain = decrypt(ciphertext);
+          revealed = true;
+          return plain;
+        },
+      }
+    : options;
   try {
-    return template.render(renderContext(context, options, capture));
+    return template.render(renderContext(context, opts, capture));
   } catch (err) {
     const cause = squallCause(err);
     // A refusal (decrypt_kv of a key the user may not open) stays a 403.
     const status = cause instanceof SquallError && cause.status === 403 ? 403 : 400;
+    if (revealed)
+      throw new JinjaRenderError(
+        original,
+        'it failed after decrypt_kv opened a secret; the reason is withheld, since it could quote the secret',
+        { source: options.source, phase: 'render' },
+        status,
+      );
     throw new JinjaRenderError(
       original,
       cleanReason(err),

@@ -1,0 +1,87 @@
+// Store calls per webhook → rule → core.noop, by collection and method: the figure the
+// round-trip cuts of issue 19 are judged by (each call is a round trip on MongoDB).
+// `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '../src/log/index.js';
+import { startService } from '../src/service/index.js';
+import { defaultSubsystems } from '../src/subsystems.js';
+import { COLLECTIONS, type CollectionKey } from '../src/store/index.js';
+// @ts-expect-error -- a plain JS helper of the bench, without types
+import { writeBenchPack } from './lib/pack.mjs';
+import { benchConfig } from './lib/inproc.js';
+
+const n = Number(process.argv[2] ?? 50);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-calls-'));
+writeBenchPack(path.join(dir, 'packs'));
+const config = benchConfig(dir);
+// Scaled out (MongoDB + Redis), the content cache hears of other processes' writes over Redis.
+if (process.env.SQUALL_BENCH_REDIS_URL) config.redis.url = process.env.SQUALL_BENCH_REDIS_URL;
+const tStart = Date.now();
+const running = await startService({ config, logger: silentLogger(), subsystems: defaultSubsystems(config) });
+process.stderr.write(`started in ${Date.now() - tStart} ms\n`);
+const counts = new Map<string, number>();
+const store = running.services.store as unknown as Record<string, Record<string, unknown>>;
+for (const key of Object.keys(COLLECTIONS) as CollectionKey[]) {
+  const coll = store[key]!;
+  for (const method of [
+    'insert',
+    'insertMany',
+    'get',
+    'findOne',
+    'find',
+    'count',
+    'group',
+    'updateOne',
+    'updateMany',
+    'replace',
+    'deleteOne',
+    'deleteMany',
+  ]) {
+    const fn = coll[method] as (...a: unknown[]) => unknown;
+    coll[method] = (...args: unknown[]) => {
+      const label = `${key}.${method}`;
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+      return fn.apply(coll, args);
+    };
+  }
+}
+const hook = async () => {
+  const res = await fetch(`${running.url}/api/v1/webhooks/bench_noop?wait=10`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"a":1}',
+  });
+  const body = (await res.json()) as { executions?: { status: string }[] };
+  if (res.status !== 200 || body.executions?.[0]?.status !== 'succeeded')
+    throw new Error(`webhook answered ${res.status} ${JSON.stringify(body)}`);
+};
+for (let i = 0; i < 10; i++) await hook();
+await new Promise((r) => setTimeout(r, 500));
+counts.clear();
+const cache = running.services.store.contentCache;
+const hits0 = cache.hits;
+const t0 = Date.now();
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < n; i++) await hook();
+const ms = (Date.now() - t0) / n;
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / n;
+const hits = cache.hits - hits0;
+await new Promise((r) => setTimeout(r, 500));
+const rows = [...counts].sort((a, b) => b[1] - a[1]);
+let total = 0;
+for (const [label, c] of rows) {
+  total += c;
+  process.stdout.write(`${(c / n).toFixed(2).padStart(7)}  ${label}\n`);
+}
+process.stdout.write(`${(hits / n).toFixed(2).padStart(7)}  of which answered by the content cache\n`);
+process.stdout.write(
+  `${((total - hits) / n).toFixed(2).padStart(7)}  store calls per webhook (n=${n}, ${ms.toFixed(1)} ms each, ${cpuMs.toFixed(2)} ms CPU each, client included)\n`,
+);
+// stop() of an in-process service with every subsystem can take minutes here (not a figure of
+// this script): give it 10 s, then leave.
+await Promise.race([running.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

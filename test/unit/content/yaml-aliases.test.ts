@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { loadYaml } from '../../../src/yaml.js';
+import { parseYaml } from '../../../src/content/yaml.js';
+import { runBounded } from '../../support/bounded.js';
+
+/** Ten levels of ten aliases of the level below: 400 bytes that expand to 10^9 values. */
+function laughs(levels = 9): string {
+  let y = 'l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < levels; i++)
+    y += `l${i}: &l${i} [${Array(10)
+      .fill(`*l${i - 1}`)
+      .join(', ')}]\n`;
+  return y;
+}
+
+describe('YAML whose aliases expand without bound ("billion laughs")', () => {
+  it('is refused at load, naming the file and the limit', () => {
+    expect(() => loadYaml(laughs(), { filename: 'actions/workflows/laugh.yaml' })).toThrow(
+      /actions\/workflows\/laugh.yaml: the YAML's anchors and aliases expand to more than 1,000,000 values/,
+    );
+    const parsed = parseYaml(laughs(), 'rules/laugh.yaml');
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toMatch(/rules\/laugh.yaml: .*expand to more than/);
+  });
+
+  it('still loads documents that use anchors as people do', () => {
+    const text =
+      'defaults: &d {timeout: 60, retries: 2}\na: *d\nb: {<<: *d, timeout: 5}\ncron: "*/5 * * * *"\n';
+    expect(loadYaml(text)).toEqual({
+      defaults: { timeout: 60, retries: 2 },
+      a: { timeout: 60, retries: 2 },
+      b: { timeout: 5, retries: 2 },
+      cron: '*/5 * * * *',
+    });
+  });
+
+  it("from_yaml_string in an operator's parameter is a render error, not a process held for minutes", () => {
+    // Printing the loaded value walks 10^9 nodes: run apart, so a regression fails instead of hanging.
+    const out = runBounded(
+      `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
+      try { renderTemplate('{{ y | from_yaml_string }}', { y: ${JSON.stringify(laughs())} }); console.log('rendered'); }
+      catch (err) { console.log(err.message); }`,
+      60_000,
+      false,
+    );
+    expect(out).toMatch(
+      /Filter "from_yaml_string": value is not valid YAML: .*expand to more than 1,000,000 values/,
+    );
+  });
+});
