@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { emit, load } from './lib/loadgen.mjs';
+import { emit, sendWebhooks } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
@@ -20,18 +20,6 @@ function storeBytes(dataDir) {
   return readdirSync(dataDir)
     .filter((f) => f.startsWith('squall.db'))
     .reduce((sum, f) => sum + statSync(path.join(dataDir, f)).size, 0);
-}
-
-async function webhooks(url, requests) {
-  const run = await load({
-    url: `${url}/api/v1/webhooks/bench_noop?wait=10`,
-    body: JSON.stringify({ event: 'bench', value: 42 }),
-    concurrency: 16,
-    requests,
-    warmup: 0,
-    maxMs: 300_000,
-  });
-  return run.latencies.length;
 }
 
 /** Copies every history record (instance, enforcement, execution, trace, …) `times` over, under new ids. */
@@ -73,7 +61,7 @@ export async function runHistory({
     const idle = rssMb(s.child.pid);
     emit({ name: 'history.idle_rss', unit: 'MB', value: idle, n: 1 });
     const before = storeBytes(dataDir);
-    const done = await webhooks(s.url, executions);
+    const done = await sendWebhooks(s.url, 'bench_noop', executions);
     await sleep(1000);
     emit({ name: 'history.rss_after_executions', unit: 'MB', value: rssMb(s.child.pid), n: done });
     await stopProcess(s.child);
@@ -94,7 +82,7 @@ export async function runHistory({
     emit({ name: 'history.restart_to_healthy_big', unit: 'ms', value: +s.readyMs.toFixed(0), n: total });
     await sleep(2000);
     emit({ name: 'history.idle_rss_big', unit: 'MB', value: rssMb(s.child.pid), n: total });
-    const more = await webhooks(s.url, Math.min(1000, executions));
+    const more = await sendWebhooks(s.url, 'bench_noop', Math.min(1000, executions));
     emit({
       name: 'history.rss_big_after_executions',
       unit: 'MB',

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { emit, load } from './lib/loadgen.mjs';
+import { emit, sendWebhooks } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { cpuMs, rssMb, sleep, stopProcess } from './lib/proc.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
@@ -36,18 +36,6 @@ function storeBytes(dataDir) {
   return readdirSync(dataDir)
     .filter((f) => f.startsWith('squall.db'))
     .reduce((sum, f) => sum + statSync(path.join(dataDir, f)).size, 0);
-}
-
-async function webhooks(url, hook, requests) {
-  const run = await load({
-    url: `${url}/api/v1/webhooks/${hook}?wait=10`,
-    body: JSON.stringify({ event: 'bench', value: 42 }),
-    concurrency: 16,
-    requests,
-    warmup: 0,
-    maxMs: 300_000,
-  });
-  return run.latencies.length;
 }
 
 /**
@@ -136,9 +124,9 @@ export async function runRestart({
   try {
     let s = await startSquall(cfg);
     const done =
-      (await webhooks(s.url, 'bench_noop', Math.round(seed * 0.8))) +
-      (await webhooks(s.url, 'bench_local', Math.round(seed * 0.15))) +
-      (await webhooks(s.url, 'bench_fail', Math.round(seed * 0.05)));
+      (await sendWebhooks(s.url, 'bench_noop', Math.round(seed * 0.8))) +
+      (await sendWebhooks(s.url, 'bench_local', Math.round(seed * 0.15))) +
+      (await sendWebhooks(s.url, 'bench_fail', Math.round(seed * 0.05)));
     await stopProcess(s.child);
     const small = [];
     for (let i = 0; i < rounds; i++)

@@ -87,6 +87,19 @@ export async function load(opts) {
   return { latencies, elapsedMs, errors, firstError };
 }
 
+/** Sends `requests` webhooks to `hook`, 16 in flight, each waiting for its executions; how many were answered. */
+export async function sendWebhooks(url, hook, requests) {
+  const run = await load({
+    url: `${url}/api/v1/webhooks/${hook}?wait=10`,
+    body: JSON.stringify({ event: 'bench', value: 42 }),
+    concurrency: 16,
+    requests,
+    warmup: 0,
+    maxMs: 300_000,
+  });
+  return run.latencies.length;
+}
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

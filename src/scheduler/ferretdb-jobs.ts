@@ -178,14 +178,7 @@ export class JobQueueView {
       }
       return undefined;
     };
-    const stateOf = (job: {
-      _id?: unknown;
-      name?: string;
-      nextRunAt?: Date | null;
-      lockedAt?: Date | null;
-      disabled?: boolean;
-      priority?: number;
-    }): JobState => ({
+    const stateOf = (job: JobState): JobState => ({
       name: job.name,
       nextRunAt: job.nextRunAt ?? null,
       lockedAt: job.lockedAt ?? null,

@@ -99,6 +99,15 @@ describe('embedded store: damaged file', () => {
     return path.join(dir, STORE_FILE);
   }
 
+  /** A filled store with one page overwritten: damage only a full check finds. */
+  async function damaged(dir: string) {
+    const file = await filled(dir);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
+    closeSync(fd);
+    return file;
+  }
+
   async function openError(dir: string) {
     return openStore({ dataDir: dir }).then(
       async (s) => {
@@ -130,10 +139,7 @@ describe('embedded store: damaged file', () => {
   it('checks a large file after a delay, so the check does not compete with start-up', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const file = await filled(dir);
-      const fd = openSync(file, 'r+');
-      writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
-      closeSync(fd);
+      const file = await damaged(dir);
       const late = new SqliteDatabase(file, { checkInlineBytes: 0, checkDelayMs: 50 });
       try {
         await expect(late.checked).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
@@ -152,10 +158,7 @@ describe('embedded store: damaged file', () => {
   it('finds the damage of a large file on a worker thread after opening, naming the file', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const file = await filled(dir);
-      const fd = openSync(file, 'r+');
-      writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
-      closeSync(fd);
+      const file = await damaged(dir);
       const db = new SqliteDatabase(file, { checkInlineBytes: 0 });
       try {
         await expect(db.checked).rejects.toMatchObject({
