@@ -19,6 +19,11 @@ export interface PyTestOptions {
   anchored?: boolean;
 }
 
+/**
+ * Compiling for RE2 costs far more than V8's RegExp, and a rule set may hold thousands of
+ * distinct patterns (10,000 rules: ~1,400 regex criteria): keep that many, dropping the oldest.
+ */
+const CACHE_LIMIT = 10_000;
 const cache = new Map<string, RE2JS | null>();
 
 /** Python's `\Z` (the very end) is RE2's `\z`; an escaped backslash before a Z stays as it is. */
@@ -41,7 +46,7 @@ function compileLinear(pattern: string, options: PyTestOptions): RE2JS | null {
     // reports it if it is no regular expression at all.
     re = null;
   }
-  if (cache.size > 1000) cache.clear();
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(key, re);
   return re;
 }
