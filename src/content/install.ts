@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import { loadYaml } from '../yaml.js';
 import { ConflictError, NotFoundError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { RESERVED_PACK_REFS } from './schemas/index.js';
@@ -147,7 +147,7 @@ async function readPackYaml(
   const file = join(dir, 'pack.yaml');
   let data: unknown;
   try {
-    data = yaml.load(await readFile(file, 'utf8'));
+    data = loadYaml(await readFile(file, 'utf8'));
   } catch (err) {
     throw new SquallError(
       'PACK_INVALID',

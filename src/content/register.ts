@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.js';
 import { newId } from '../ids.js';
 import { ConflictError, SquallError } from '../errors.js';
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
+import { loadYaml } from '../yaml.js';
 import { RESERVED_PACK_REFS } from './schemas/index.js';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -62,7 +62,7 @@ export function packDirsIn(paths: string[]): string[] {
 /** The ref pack.yaml declares (ref, else name), or undefined when it cannot be read. */
 function declaredRef(dir: string): string | undefined {
   try {
-    const data = yaml.load(readFileSync(path.join(dir, 'pack.yaml'), 'utf8')) as Record<string, unknown>;
+    const data = loadYaml(readFileSync(path.join(dir, 'pack.yaml'), 'utf8')) as Record<string, unknown>;
     const ref = data?.ref ?? data?.name;
     return typeof ref === 'string' ? ref : undefined;
   } catch {
