@@ -24,6 +24,7 @@ import {
   type ExecutionService,
 } from '../executions/index.js';
 import { newId } from '../ids.js';
+import { chatStateStore } from './state.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ChatChoiceRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
@@ -162,6 +163,7 @@ export class ChatPipeline {
       open: (request) => this.openForm(adapter, request),
       submit: (submission) => this.submitForm(adapter, submission),
     });
+    adapter.useState?.(chatStateStore(this.services.store, adapter.name));
   }
 
   /**
