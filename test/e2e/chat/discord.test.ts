@@ -41,6 +41,7 @@ describeChat(`Discord end to end`, (target) => {
     ).flatMap((r) => r.components ?? []);
 
   it('"!echo …" is one card in a thread from the command: 1 post, at most 1 edit, ⏳ then ✅', async () => {
+    const earlier = { posts: discord.posts.items.length, ephemerals: discord.ephemerals.items.length };
     const id = discord.userSays({ content: '!echo hello discord' });
     const card = await cardOf(id);
     expect(discord.channel(id)?.parent_id).toBe(discord.defaultChannel);
@@ -58,6 +59,9 @@ describeChat(`Discord end to end`, (target) => {
     expect(buttons(final)[1].url).toMatch(/#\/history\/\w+\/general$/);
     const posts = discord.posts.items.filter(inThread(id));
     expect(posts).toHaveLength(1);
+    // Nothing else from the bot: the card is its only message (no ack, no result, no DM, no ephemeral).
+    expect(discord.posts.items.slice(earlier.posts)).toHaveLength(1);
+    expect(discord.ephemerals.items.slice(earlier.ephemerals)).toEqual([]);
     // A run that finished within 1 s costs at most one edit (a slower one: one per 2 s more).
     const run = (await squall().svc.services.store.executions.get(
       /Execution (\w+)/.exec(textOf(final))![1],
@@ -223,6 +227,12 @@ describeChat(`Discord end to end`, (target) => {
     expect(textOf(running)).not.toContain('ticked');
     expect(buttons(running).map((b) => b.label)).toEqual(['Cancel', 'Open']);
     await settled(id, '✅');
+    // Edits of one card are at least 2 s apart.
+    const editedAt = discord.updates.items
+      .filter((u) => u.id === ack.id)
+      .map((u) => Date.parse(String(u.message.edited_timestamp)));
+    for (let i = 1; i < editedAt.length; i++)
+      expect(editedAt[i] - editedAt[i - 1]).toBeGreaterThanOrEqual(1900);
     const rerun = buttons(card())[0];
     expect(rerun.custom_id).toContain('exec:rerun:');
     // Re-run asks first (an ephemeral "are you sure?", Discord has no confirm dialog); Keep does nothing.
