@@ -184,6 +184,81 @@ describeChat(`Discord end to end`, (target) => {
     expect(textOf(card())).toContain('said typed hello');
   }, 60_000);
 
+  it("a slash command's errors are ephemeral replies to its interaction: no match, missing and bad parameter, not permitted", async () => {
+    const earlier = discord.posts.items.length;
+    const cases: Array<{ command: string; user?: string; says: RegExp }> = [
+      { command: 'frobnicate the bolts', says: /I don't know "frobnicate the bolts"[\s\S]*!help/ },
+      { command: 'scale api', says: /"scale api" is missing something[\s\S]*!scale <service> to <replicas>/ },
+      {
+        command: 'scale api to heaps',
+        says: /I couldn't use those parameters: Parameter "replicas" must be an integer/,
+      },
+      {
+        command: 'echo slash for mallory',
+        user: BOB,
+        says: /not allowed to run e2echat\.echo: your Squall account "mallory" lacks "action_execute"/,
+      },
+    ];
+    for (const c of cases) {
+      const seen = discord.ephemerals.items.length;
+      await discord.slashCommand({
+        name: 'squall',
+        options: { command: c.command },
+        ...(c.user ? { user: c.user } : {}),
+      });
+      const reply = await discord.ephemerals.waitFor(
+        (p) => discord.ephemerals.items.indexOf(p) >= seen && c.says.test(textOf(p)),
+        15_000,
+      );
+      expect((reply.interaction_metadata as { user: { id: string } }).user.id).toBe(c.user ?? ALICE);
+    }
+    // The only public posts are the slash commands' own echoes ("<@…> ran /squall …").
+    expect(
+      discord.posts.items
+        .slice(earlier)
+        .filter((p) => !/ran \/squall /.test(p.content))
+        .map(textOf),
+    ).toEqual([]);
+  });
+
+  it('help shows {{app}} as <app> and a defaulted {{stage=staging}} as [stage]; "!ship" and "!ship web" get the usage and Fill in… by DM', async () => {
+    const id = discord.userSays({ content: '!help ship' });
+    const help = await discord.waitForPost(
+      (p) =>
+        (inThread(id)(p) || p.channel_id === discord.dmChannel(ALICE).id) && /Ship an app/.test(textOf(p)),
+    );
+    expect(textOf(help)).toContain('!ship <app> to [stage] - Ship an app');
+    expect(textOf(help)).not.toMatch(/\{\{/);
+    const dm = discord.dmChannel(ALICE).id;
+    for (const command of ['ship', 'ship web']) {
+      discord.userSays({ content: `!${command}` });
+      const usage = await discord.waitForPost(
+        (p) => p.channel_id === dm && textOf(p).includes(`"${command}" is missing something`),
+        15_000,
+      );
+      expect(textOf(usage)).toContain('!ship <app> to [stage]');
+      expect(buttons(usage).map((b) => b.label)).toEqual(['Fill in…']);
+    }
+  });
+
+  it('an alias limited to channels runs in its channel and is refused privately elsewhere, naming where', async () => {
+    // The emulator's second channel ("general") is the alias's war room.
+    const warRoom = '1200000000000000011';
+    const id = discord.userSays({ content: '!warroom all hands' });
+    const refusal = await discord.waitForPost(
+      (p) => p.channel_id === discord.dmChannel(ALICE).id && /warroom all hands/.test(textOf(p)),
+      15_000,
+    );
+    expect(textOf(refusal).trim()).toBe(
+      `"warroom all hands" can't be used here; it answers only in discord:${warRoom}. Say it there.`,
+    );
+    expect(discord.posts.items.filter(inThread(id))).toEqual([]);
+    const there = discord.userSays({ content: '!warroom all hands', channel: warRoom });
+    const card = await cardOf(there);
+    await settled(there, '✅');
+    expect(textOf(card())).toContain('said all hands');
+  });
+
   it("an ambiguous command: one ephemeral with a button per alias, pressable by the asker only; the press posts that alias's card", async () => {
     await discord.slashCommand({ name: 'squall', options: { command: 'greet echo hi' } });
     const root = await discord.waitForPost((p) => p.content.includes('ran /squall greet echo hi'));
