@@ -15,6 +15,7 @@ import {
   reactionOf,
   statusEmoji,
   statusLabel,
+  withoutRepeatedOutput,
 } from './card.js';
 
 interface TaskState {
@@ -339,6 +340,7 @@ export class LiveAcks {
     let note: string | undefined;
     if (s.final) {
       ({ code, note } = s.final);
+      if (code && note) note = withoutRepeatedOutput(note, code) || undefined;
       // A denied approval is what people need to read, whatever branch the workflow then took
       // (Orquesta: a handled failure ends the workflow succeeded, and that status stays as it is).
       const denials = s.final.denials ?? [];
