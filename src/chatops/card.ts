@@ -101,9 +101,9 @@ export function withoutRepeatedOutput(note: string, code: string): string {
   const shown = code.trim().replace(/^…/, '');
   if (!shown) return note;
   return note
-    .replace(/```[^\n`]*\n([\s\S]*?)\n?```/g, (block, inner: string) => {
+    .replace(/```[^\n`]*\n([\s\S]*?)\n?```\n?/g, (block, inner: string) => {
       const said = inner.trim();
-      return said && (said === shown || said.endsWith(shown)) ? '' : block;
+      return said && (shown.includes(said) || said.endsWith(shown)) ? '' : block;
     })
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -190,5 +190,12 @@ describe('withoutRepeatedOutput', () => {
       '*web1* (exit 1)\n```\nboom\n```',
     );
     expect(withoutRepeatedOutput('Deployed web', 'hello')).toBe('Deployed web');
+    // One host's block of a multi-host output (web1:\n…\nweb2:\n…).
+    expect(
+      withoutRepeatedOutput(
+        '*web1* (exit 0):\n```\nup 1\n```\n*web2* (exit 0):\n```\nup 2\n```',
+        'web1:\nup 1\nweb2:\nup 2',
+      ),
+    ).toBe('*web1* (exit 0):\n*web2* (exit 0):');
   });
 });
