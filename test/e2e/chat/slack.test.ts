@@ -258,11 +258,12 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     expect(buttonIds(running)).toEqual(['squall:0=Cancel', 'squall-open:1=Open']);
     await settled(ts, 'white_check_mark');
     const edits = slack.updates.items.filter((u) => u.ts === ack.ts);
-    // Edits of one card are at least 2 s apart (the run takes ~3 s: a handful at most).
+    // Edits of one card are sent at least 2 s apart (the run takes ~3 s: a handful at most); seen
+    // here when they arrive, so allow for a slow request followed by a quick one.
     expect(edits.length).toBeLessThanOrEqual(3);
     const editedAt = edits.map((u) => Number((u.message.edited as { ts: string }).ts));
     for (let i = 1; i < editedAt.length; i++)
-      expect(editedAt[i] - editedAt[i - 1]).toBeGreaterThanOrEqual(1.9);
+      expect(editedAt[i] - editedAt[i - 1]).toBeGreaterThanOrEqual(1.5);
     expect(buttonIds(card())).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
     // Re-run asks first (Slack's confirm dialog): backing out of it does nothing.
     expect(confirmOf(card(), 'squall:0')).toMatchObject({
