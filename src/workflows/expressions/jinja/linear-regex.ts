@@ -219,6 +219,18 @@ function re2Test(re: RE2JS, text: string, anchored: boolean | undefined): boolea
   return anchored ? m.lookingAt() : m.find();
 }
 
+/** Which engine `pyRegexTest` runs a pattern on for this text (for tests and diagnosis). */
+export function pyRegexEngine(
+  pattern: string,
+  subject = '',
+  options: PyTestOptions = {},
+): 'v8-linear' | 're2' | 'v8-backtracking' {
+  const c = compile(pattern, options);
+  if (c.v8 && !SURROGATE.test(subject)) return 'v8-linear';
+  if (c.re2 === undefined) c.re2 = compileRe2(pattern, options);
+  return c.re2 ? 're2' : 'v8-backtracking';
+}
+
 /** re.search (or re.match with `anchored`) of a Python pattern: does it match `subject`? */
 export function pyRegexTest(pattern: string, subject: string, options: PyTestOptions = {}): boolean {
   const c = compile(pattern, options);
