@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runBounded } from '../../support/bounded.js';
-import { pyRegexEngine, pyRegexTest } from '../../../src/workflows/expressions/jinja/index.js';
+import {
+  pyRegexEngine,
+  pyRegexGlobal,
+  pyRegexTest,
+  renderTemplate,
+} from '../../../src/workflows/expressions/jinja/index.js';
 
 type Opts = { ignoreCase?: boolean; dotAll?: boolean; anchored?: boolean };
 
@@ -94,5 +99,32 @@ describe('pyRegexTest: Python re semantics on a linear-time engine', () => {
       ['v8-linear', false],
       ['re2', false],
     ]);
+  });
+});
+
+describe('regex_replace and regex_substring on the linear engine', () => {
+  const r = (t: string, v: unknown) => renderTemplate(t, { v });
+
+  it('keep Python re.sub / re.findall results', () => {
+    expect(r(`{{ v | regex_replace('(?P<w>o)(x)?', '[\\\\g<w>\\\\2]') }}`, 'foo')).toBe('f[o][o]');
+    expect(r(`{{ v | regex_substring('\\\\d+$') }}`, 'a1 22')).toBe('22');
+    // `$` before a final newline: the text ends with one, so V8's backtracking engine answers.
+    expect(r(`{{ v | regex_substring('\\\\d+$') }}`, 'a1 22\n')).toBe('22');
+    expect(r(`{{ v | regex_replace('a.b', '-') }}`, 'a\rb a\nb')).toBe('- a\nb');
+    expect(r(`{{ v | regex_substring('A+', 0, True) }}`, 'xaAx')).toBe('aA');
+    expect(pyRegexGlobal('(a)(b)?', 'aab').flags).toContain('l');
+    expect(pyRegexGlobal('(a)(b)?', 'aab', { ignoreCase: true }).flags).not.toContain('l');
+  });
+
+  it('answer nested quantifiers on crafted text in linear time', () => {
+    const out = runBounded(
+      `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
+      const v = 'a'.repeat(50) + '!';
+      console.log(renderTemplate("{{ v | regex_replace('(a+)+$', 'x') }} {{ v | regex_replace('(a|aa)+b', 'x') | length }}", { v }));
+      try { renderTemplate("{{ v | regex_substring('(a+)+$') }}", { v }); } catch (e) { console.log('no match'); }`,
+      30_000,
+      false,
+    );
+    expect(out).toBe(`${'a'.repeat(50)}! 51\nno match`);
   });
 });

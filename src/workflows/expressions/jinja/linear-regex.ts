@@ -78,7 +78,15 @@ const SURROGATE = /[\uD800-\uDFFF]/;
  * and the line separators too), and `$` where nothing after it has to match.
  * Anything else Python and V8 might read differently returns null (RE2 runs it).
  */
-export function toLinearV8(pattern: string, dotAll: boolean): { source: string; flags: string } | null {
+export function toLinearV8(
+  pattern: string,
+  dotAll: boolean,
+  /**
+   * For a search, replace or findall, where what `$` takes shows in the result: `$` is V8's
+   * (the very end), which is Python's only on a text that does not end with a newline.
+   */
+  extract = false,
+): { source: string; flags: string } | null {
   let src = pattern;
   let dotall = dotAll;
   const inline = /^\(\?([a-zA-Z]+)\)/.exec(src);
@@ -153,6 +161,7 @@ export function toLinearV8(pattern: string, dotAll: boolean): { source: string; 
         if (src[i + 1] === ',') return null; // Python's {,n}; V8 reads it as text
         break;
       case '$': {
+        if (extract) break;
         // Python's `$` is the end or just before a final newline. Where nothing after it has to
         // match (it only closes groups and ends the pattern or a top-level alternative), taking
         // that newline with it gives the same answer.
@@ -168,6 +177,40 @@ export function toLinearV8(pattern: string, dotAll: boolean): { source: string; 
   }
   if (inClass) return null;
   return { source: out, flags: dotall ? 's' : '' };
+}
+
+const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 4 }, () => new Map());
+
+/**
+ * A global RegExp for a Python pattern, for replacing and finding all matches in `subject`: on
+ * V8's linear engine where the translation keeps Python's meaning for this text, otherwise V8's
+ * backtracking one (pyRegex; the service's V8 flag bounds it where it can).
+ */
+export function pyRegexGlobal(pattern: string, subject: string, options: PyTestOptions = {}): RegExp {
+  const linear =
+    !options.ignoreCase &&
+    !SURROGATE.test(subject) &&
+    !(subject.endsWith('\n') && pattern.includes('$')) &&
+    linearEngineAvailable();
+  if (linear) {
+    const cache = globalCaches[options.dotAll ? 1 : 0];
+    let re = cache.get(pattern);
+    if (re === undefined) {
+      const t = toLinearV8(pattern, Boolean(options.dotAll), true);
+      try {
+        re = t ? new RegExp(t.source, t.flags + 'g' + LINEAR) : null;
+      } catch {
+        re = null;
+      }
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      cache.set(pattern, re);
+    }
+    if (re) {
+      re.lastIndex = 0;
+      return re;
+    }
+  }
+  return pyRegex(pattern, { ignoreCase: options.ignoreCase, dotAll: options.dotAll, global: true });
 }
 
 /** Python's `\Z` (the very end) is RE2's `\z`; an escaped backslash before a Z stays as it is. */
