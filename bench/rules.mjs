@@ -19,7 +19,7 @@ const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', 'src', p)).href
 
 const TRIGGER = 'squallbench.event';
 
-function criteriaFor(i) {
+export function criteriaFor(i) {
   switch (i % 7) {
     case 0:
       return { 'trigger.host': { type: 'equals', pattern: `host-${i}` } };
