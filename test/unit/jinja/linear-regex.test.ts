@@ -58,11 +58,10 @@ describe('pyRegexTest: Python re semantics on a linear-time engine', () => {
     expect(pyRegexEngine('abc', '', { ignoreCase: true })).toBe('re2');
     expect(pyRegexEngine('(?i)abc')).toBe('re2');
     expect(pyRegexEngine('a.b', 'a😀b')).toBe('re2');
-    // A `$` that something must follow, Python's {,n}, larger counted repeats: RE2. (RE2 gives
+    // A `$` that something must follow, Python's {,n}: RE2 (so do counted repeats above V8's limit, which depends on the V8 version). (RE2 gives
     // such a `$` no match before a final newline: `(a$|b)\\n` misses "a\\n", as it did before.)
     expect(pyRegexEngine('a$\\n')).toBe('re2');
     expect(pyRegexEngine('a{,3}')).toBe('re2');
-    expect(pyRegexEngine('a{1,50}')).toBe('re2');
     expect(pyRegexEngine('\\d{4}-\\d{2}')).toBe('v8-linear');
     expect(pyRegexEngine('a(?=b)')).toBe('v8-backtracking');
     expect(pyRegexEngine('(a)\\1')).toBe('v8-backtracking');
