@@ -58,8 +58,9 @@ describe('pyRegexTest: Python re semantics on a linear-time engine', () => {
     expect(pyRegexEngine('abc', '', { ignoreCase: true })).toBe('re2');
     expect(pyRegexEngine('(?i)abc')).toBe('re2');
     expect(pyRegexEngine('a.b', 'a😀b')).toBe('re2');
-    // A `$` that something must follow, Python's {,n}: RE2 (so do counted repeats above V8's limit, which depends on the V8 version). (RE2 gives
-    // such a `$` no match before a final newline: `(a$|b)\\n` misses "a\\n", as it did before.)
+    // A `$` that something must follow and Python's {,n} go to RE2, as do counted repeats above
+    // V8's limit (which depends on the V8 version). RE2 gives such a `$` no match before a final
+    // newline: `(a$|b)\\n` misses "a\\n", as it did before.
     expect(pyRegexEngine('a$\\n')).toBe('re2');
     expect(pyRegexEngine('a{,3}')).toBe('re2');
     expect(pyRegexEngine('\\d{4}-\\d{2}')).toBe('v8-linear');
