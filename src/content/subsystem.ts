@@ -5,6 +5,7 @@ import { packManagementRoutes } from './pack-routes.js';
 import { packConfigRoutes } from './config-routes.js';
 import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
+import { packUnloadRoutes } from './unload.js';
 
 type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
 
@@ -47,6 +48,7 @@ export function contentSubsystem(): Subsystem {
     routes: (router, services) => {
       contentRoutes(router, services);
       packManagementRoutes(router, services);
+      packUnloadRoutes(router, services);
       packConfigRoutes(router, services);
     },
     async init(services: Services) {
