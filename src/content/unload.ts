@@ -90,12 +90,10 @@ export async function packRecords(store: Store, ref: string): Promise<PackRecord
     count += found.length;
   }
   if (!count) throw new NotFoundError('pack', ref, { hint: 'no pack of that ref is registered' });
-  const types = new Set(records.TriggerType.map((t) => String(t.ref)));
-  const dependent_rules = types.size
-    ? (await store.rules.find({}))
-        .filter((r) => r.pack !== ref && types.has(String((r.trigger as { type?: string })?.type)))
-        .map((r) => brief('Rule', r as never))
-    : [];
+  // By ref (PACK.NAME), so they are still found once the trigger types are deleted.
+  const dependent_rules = (await store.rules.find({}))
+    .filter((r) => r.pack !== ref && String((r.trigger as { type?: string })?.type).startsWith(`${ref}.`))
+    .map((r) => brief('Rule', r as never));
   return { pack: ref, bundled: isBundled(pack), records, dependent_rules };
 }
 
