@@ -171,6 +171,20 @@ describe("st2's packs.unload on Squall (issue 21)", () => {
     expect((await content()).actions).toEqual(['unload_me.greet']);
   });
 
+  it("keeps a bundled pack: st2's code logs each refused delete, and the pack stays whole", async () => {
+    const before = (await api('GET', '/api/v1/actions?pack=examples&limit=-1')).body.length;
+    const e = await run('pack_mgmt.unload', { packs: ['examples'] });
+    expect(e.result.stderr).toContain('pack "examples" is bundled with Squall and cannot be unloaded');
+    expect((await api('GET', '/api/v1/actions?pack=examples&limit=-1')).body).toHaveLength(before);
+    expect((await api('GET', '/api/v1/packs/examples')).status).toBe(200);
+  });
+
+  it('logs, as st2 does, a pack that is not registered, and ends', async () => {
+    const e = await run('pack_mgmt.unload', { packs: ['no_such_pack'] });
+    expect(e.status).toBe('succeeded');
+    expect(e.result.stderr).toContain('Pack DB object not found');
+  });
+
   describe('POST /api/v1/packs/unload', () => {
     it('unloads a whole pack at once and says what went', async () => {
       const res = await api('POST', '/api/v1/packs/unload', { packs: ['unload_me'] });
