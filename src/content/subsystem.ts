@@ -6,6 +6,7 @@ import { packConfigRoutes } from './config-routes.js';
 import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
 import { packUnloadRoutes } from './unload.js';
+import { readUnloaded, unloadedPacksFile } from './unloaded.js';
 
 type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
 
@@ -57,6 +58,8 @@ export function contentSubsystem(): Subsystem {
         logger: services.logger.child({ component: 'content' }),
         packPaths: packSearchPaths(services),
         configDir: services.config.packs.config_dir!,
+        // Unloaded packs stay so until registered, as in st2 (which registers nothing at start).
+        skip: readUnloaded(unloadedPacksFile(services.config.data_dir)),
       });
       services.bus.publish('squall.content__registered', { packs: report.packs, counts: report.counts });
       const errors = report.problems.filter((p) => p.severity === 'error').length;

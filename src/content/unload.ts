@@ -3,6 +3,7 @@ import { NotFoundError, SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import type { Collection, StoredRecord, Store } from '../store/index.js';
 import { BUNDLED_PACKS_DIR } from './paths.js';
+import { markUnloaded, unloadedPacksFile } from './unloaded.js';
 
 /**
  * Unloading a pack (st2's `packs.unload`, contrib/packs/actions/pack_mgmt/unload.py): its records
@@ -200,6 +201,7 @@ export const packUnloadRoutes: RouteModule = (router, services) => {
       const unloaded: Record<string, UnloadReport> = {};
       for (const { pack } of found) {
         unloaded[pack] = await unloadPack(store, pack);
+        markUnloaded(unloadedPacksFile(services.config.data_dir), [pack]);
         published(services, pack);
       }
       return { packs_list: refs, unloaded };
@@ -225,9 +227,13 @@ export const packUnloadRoutes: RouteModule = (router, services) => {
     tag: 'packs',
     handler: async ({ req, params }) => {
       may(req, 'pack_uninstall', params.ref);
-      const deleted = await deletePackRecord(store, params.ref, modelOf(params.model), params.id);
+      const model = modelOf(params.model);
+      const deleted = await deletePackRecord(store, params.ref, model, params.id);
+      // st2's unload deletes the pack record once its content is gone: the pack is unloaded.
+      if (deleted && model === 'Pack')
+        markUnloaded(unloadedPacksFile(services.config.data_dir), [params.ref]);
       // Actions and configs are read from the store when used; the others are held by engines.
-      const held = !['Action', 'Config', 'ConfigSchema'].includes(params.model);
+      const held = !['Action', 'Config', 'ConfigSchema'].includes(model);
       if (deleted && held) published(services, params.ref);
       return { deleted };
     },

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/servers.js';
-import { sensorPackSubsystems, startTestService } from '../../support/test-service.js';
+import { contentSubsystem } from '../../../src/content/subsystem.js';
+import { sensorPackSubsystems, startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
@@ -226,5 +227,52 @@ describe("st2's packs.unload on Squall (issue 21)", () => {
       expect(del.status).toBe(400);
       expect((await api('GET', `/api/v1/actions/${action.ref}`)).status).toBe(200);
     });
+  });
+
+  describe('across restarts', () => {
+    it('an unloaded pack stays unloaded when Squall starts again, until it is registered (st2 registers nothing at start)', async () => {
+      const data = tempDir();
+      const start = () =>
+        startTestService({
+          dataDir: data.dir,
+          subsystems: [testSecretsSubsystem(), contentSubsystem()],
+          config: { 'auth.enable': false, 'packs.paths': [packsDir.dir], 'packs.config_dir': configs.dir },
+        });
+      const registeredAfterStart = async () => {
+        const s = await start();
+        try {
+          return Boolean(await s.services.store.actions.findOne({ ref: 'unload_me.greet' }));
+        } finally {
+          await s.stop();
+        }
+      };
+      try {
+        let s = await start();
+        const url = (p: string) => `${s.url}${p}`;
+        const post = (p: string, body: unknown) =>
+          fetch(url(p), {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+        expect((await post('/api/v1/packs/unload', { packs: ['unload_me'] })).status).toBe(200);
+        await s.stop();
+        expect(await registeredAfterStart()).toBe(false);
+        s = await start();
+        expect(
+          (
+            await fetch(`${s.url}/api/v1/packs/register`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ packs: ['unload_me'] }),
+            })
+          ).status,
+        ).toBe(200);
+        await s.stop();
+        expect(await registeredAfterStart()).toBe(true);
+      } finally {
+        data.cleanup();
+      }
+    }, 60_000);
   });
 });
