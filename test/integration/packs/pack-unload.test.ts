@@ -12,9 +12,11 @@ type Json = Record<string, any>;
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/packs');
 
 /**
- * Issue 21: st2's `packs.unload` (contrib/packs/actions/pack_mgmt/unload.py, run unchanged from
- * the pack_mgmt fixture) removes a pack's registered content through st2common.persistence, which
- * Squall's shim serves with its API; the pack's files stay and `pack register` brings it back.
+ * Issue 21: st2's `packs.unload` (contrib/packs/actions/pack_mgmt/unload.py) removes a pack's
+ * registered content through st2common.persistence, which Squall's shim serves with its API; the
+ * pack's files stay and `pack register` brings it back. The pack_mgmt fixture is our own action
+ * making the same st2common calls in the same order (the acceptance run in README "Packs" runs
+ * st2's own file from the Exchange mirror).
  */
 describe("st2's packs.unload on Squall (issue 21)", () => {
   let svc: Awaited<ReturnType<typeof startTestService>>;
@@ -109,7 +111,7 @@ describe("st2's packs.unload on Squall (issue 21)", () => {
     expect((await run('unload_me.greet', { who: 'you' })).result.result).toBe('hello you');
   });
 
-  it("runs st2's unload.py unchanged: the pack's records are gone, its files stay", async () => {
+  it("unloads through st2common's persistence calls as st2's unload.py does: the pack's records are gone, its files stay", async () => {
     const e = await run('pack_mgmt.unload', { packs: ['unload_me'] });
     expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
     // st2's action returns nothing; it logs what it did.
