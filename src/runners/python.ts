@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
+import { PACK_RECORD_METHODS, servePackRecordCall } from './pack-records-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
 import { boundedLines } from './bounded-lines.js';
 import { startProcess } from './process.js';
@@ -85,7 +86,10 @@ function serveChannel(
       try {
         answer = {
           id: msg.id,
-          result: (await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
+          result:
+            (PACK_RECORD_METHODS.has(String(msg.method))
+              ? await servePackRecordCall(ctx, String(msg.method), msg.args)
+              : await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
         };
       } catch (err) {
         answer = { id: msg.id, error: errorMessage(err) };
