@@ -3,6 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { SquallError } from '../errors.js';
+import { lazyValidator } from '../lazy-validator.js';
 import { configSchema } from './schema.js';
 
 /** One target of a chatops notification route. */
@@ -227,8 +228,9 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validate = ajv.compile(configSchema);
+const validate = lazyValidator(() =>
+  new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true }).compile(configSchema),
+);
 
 /**
  * Reads the config file, applies SQUALL_* environment variables, then command-line overrides,

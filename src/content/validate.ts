@@ -13,6 +13,7 @@ import {
   triggerTypeSchema,
 } from './schemas/index.js';
 import type { PathSegment } from './yaml.js';
+import { lazyValidator } from '../lazy-validator.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -27,22 +28,37 @@ function makeAjv(useDefaults: boolean): Ajv {
   return ajv;
 }
 
-const metaAjv = makeAjv(false);
-metaAjv.addSchema(parameterSchema);
+let metaAjv: Ajv | undefined;
+/** The ajv of the content kinds' own schemas, made when the first of them is compiled. */
+function kindAjv(): Ajv {
+  if (!metaAjv) {
+    metaAjv = makeAjv(false);
+    metaAjv.addSchema(parameterSchema);
+  }
+  return metaAjv;
+}
 
 export type FileKind =
   'pack' | 'action' | 'rule' | 'alias' | 'policy' | 'sensor' | 'trigger_type' | 'config_schema';
 
-const compiled: Record<FileKind, ValidateFunction> = {
-  pack: metaAjv.compile(packSchema),
-  action: metaAjv.compile(actionSchema),
-  rule: metaAjv.compile(ruleSchema),
-  alias: metaAjv.compile(aliasSchema),
-  policy: metaAjv.compile(policySchema),
-  sensor: metaAjv.compile(sensorSchema),
-  trigger_type: metaAjv.compile(triggerTypeSchema),
-  config_schema: metaAjv.compile(configSchemaSchema),
+const KIND_SCHEMAS: Record<FileKind, Record<string, unknown>> = {
+  pack: packSchema,
+  action: actionSchema,
+  rule: ruleSchema,
+  alias: aliasSchema,
+  policy: policySchema,
+  sensor: sensorSchema,
+  trigger_type: triggerTypeSchema,
+  config_schema: configSchemaSchema,
 };
+
+/** Each kind's validator, compiled when a file of that kind is first validated. */
+const compiled = Object.fromEntries(
+  Object.entries(KIND_SCHEMAS).map(([kind, schema]) => [
+    kind,
+    lazyValidator(() => kindAjv().compile(schema)),
+  ]),
+) as Record<FileKind, ValidateFunction>;
 
 /** A schema violation translated for humans, with the data path to locate it in the YAML. */
 export interface Violation {
@@ -70,15 +86,29 @@ export function validateWith(
   return translateErrors(validate.errors ?? [], basePath);
 }
 
-const defaultsAjv = makeAjv(true);
-const plainAjv = makeAjv(false);
+let defaultsAjv: Ajv | undefined;
+let plainAjv: Ajv | undefined;
+/** Compiled schemas by their JSON and options; the oldest is dropped past COMPILED_MAX. */
+const compiledByJson = new Map<string, ValidateFunction>();
+const COMPILED_MAX = 2000;
 
-/** Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. */
+/**
+ * Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. The same
+ * schema compiles once: registering the bundled packs compiled ~1,000 schemas (one per parameter
+ * default, most of them `{type: string}` and the like) at every start, and ajv kept each.
+ */
 export function compileSchema(
   schema: Record<string, unknown>,
   opts: { useDefaults?: boolean } = {},
 ): ValidateFunction {
-  return (opts.useDefaults ? defaultsAjv : plainAjv).compile(schema);
+  const key = `${opts.useDefaults ? 'd' : 'p'}${JSON.stringify(schema)}`;
+  const cached = compiledByJson.get(key);
+  if (cached) return cached;
+  const ajv = opts.useDefaults ? (defaultsAjv ??= makeAjv(true)) : (plainAjv ??= makeAjv(false));
+  const validate = ajv.compile(schema);
+  if (compiledByJson.size >= COMPILED_MAX) compiledByJson.delete(compiledByJson.keys().next().value!);
+  compiledByJson.set(key, validate);
+  return validate;
 }
 
 export function fieldOf(path: readonly PathSegment[]): string {
