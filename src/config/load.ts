@@ -3,7 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { SquallError } from '../errors.js';
-import { lazyValidator } from '../lazy-validator.js';
+import { builtValidator } from '../lazy-validator.js';
 import { configSchema } from './schema.js';
 
 /** One target of a chatops notification route. */
@@ -228,9 +228,11 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
-const validate = lazyValidator(() =>
-  new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true }).compile(configSchema),
-);
+const validate = builtValidator({
+  name: 'config',
+  schema: configSchema,
+  ajv: (extra) => new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, ...extra }),
+});
 
 /**
  * Reads the config file, applies SQUALL_* environment variables, then command-line overrides,

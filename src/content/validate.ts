@@ -1,5 +1,5 @@
 import { describeNamePattern } from '../names.js';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import {
   actionSchema,
@@ -13,30 +13,35 @@ import {
   triggerTypeSchema,
 } from './schemas/index.js';
 import type { PathSegment } from './yaml.js';
-import { lazyValidator } from '../lazy-validator.js';
+import { builtValidator } from '../lazy-validator.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
 
-function makeAjv(useDefaults: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults, validateSchema: true });
+function makeAjv(useDefaults: boolean, extra: Options = {}): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    verbose: true,
+    useDefaults,
+    validateSchema: true,
+    ...extra,
+  });
   addFormats(ajv);
   // st2 extensions to JSON schema: metadata only for validation purposes.
   for (const keyword of ['position', 'immutable', 'secret']) ajv.addKeyword({ keyword });
   return ajv;
 }
 
-let metaAjv: Ajv | undefined;
-/** The ajv of the content kinds' own schemas, made when the first of them is compiled. */
-function kindAjv(): Ajv {
-  if (!metaAjv) {
-    metaAjv = makeAjv(false);
-    metaAjv.addSchema(parameterSchema);
-  }
-  return metaAjv;
+/** An ajv for the content kinds' own schemas. */
+function makeKindAjv(extra?: Options): Ajv {
+  const ajv = makeAjv(false, extra);
+  ajv.addSchema(parameterSchema);
+  return ajv;
 }
+let metaAjv: Ajv | undefined;
 
 export type FileKind =
   'pack' | 'action' | 'rule' | 'alias' | 'policy' | 'sensor' | 'trigger_type' | 'config_schema';
@@ -52,11 +57,16 @@ const KIND_SCHEMAS: Record<FileKind, Record<string, unknown>> = {
   config_schema: configSchemaSchema,
 };
 
-/** Each kind's validator, compiled when a file of that kind is first validated. */
+/**
+ * Each kind's validator: the build's code for it, loaded when a file of that kind is first
+ * validated, or compiled then (one ajv for all kinds).
+ */
 const compiled = Object.fromEntries(
   Object.entries(KIND_SCHEMAS).map(([kind, schema]) => [
     kind,
-    lazyValidator(() => kindAjv().compile(schema)),
+    builtValidator({ name: `content-${kind}`, schema, ajv: makeKindAjv }, () =>
+      (metaAjv ??= makeKindAjv()).compile(schema),
+    ),
   ]),
 ) as Record<FileKind, ValidateFunction>;
 
