@@ -13,7 +13,7 @@ import {
   triggerTypeSchema,
 } from './schemas/index.js';
 import type { PathSegment } from './yaml.js';
-import { builtValidator } from '../lazy-validator.js';
+import { builtValidator, cachedValidator } from '../lazy-validator.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -98,6 +98,9 @@ export function validateWith(
 
 let defaultsAjv: Ajv | undefined;
 let plainAjv: Ajv | undefined;
+/** How compileSchema's validators are made, for the code kept of them (cachedValidator). */
+const WITH_DEFAULTS = { name: 'schema-defaults', ajv: (extra?: Options) => makeAjv(true, extra) };
+const PLAIN = { name: 'schema', ajv: (extra?: Options) => makeAjv(false, extra) };
 /** Compiled schemas by their JSON and options; the oldest is dropped past COMPILED_MAX. */
 const compiledByJson = new Map<string, ValidateFunction>();
 const COMPILED_MAX = 2000;
@@ -114,8 +117,9 @@ export function compileSchema(
   const key = `${opts.useDefaults ? 'd' : 'p'}${JSON.stringify(schema)}`;
   const cached = compiledByJson.get(key);
   if (cached) return cached;
-  const ajv = opts.useDefaults ? (defaultsAjv ??= makeAjv(true)) : (plainAjv ??= makeAjv(false));
-  const validate = ajv.compile(schema);
+  const validate = opts.useDefaults
+    ? cachedValidator(WITH_DEFAULTS, schema, () => (defaultsAjv ??= makeAjv(true)).compile(schema))
+    : cachedValidator(PLAIN, schema, () => (plainAjv ??= makeAjv(false)).compile(schema));
   if (compiledByJson.size >= COMPILED_MAX) compiledByJson.delete(compiledByJson.keys().next().value!);
   compiledByJson.set(key, validate);
   return validate;

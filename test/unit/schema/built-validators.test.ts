@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,8 +8,11 @@ import '../../../src/content/validate.js';
 import {
   builtSchemaHash,
   builtValidator,
+  cachedValidator,
   registeredBuiltSchemas,
+  useValidatorCache,
   writeBuiltValidators,
+  writeKept,
 } from '../../../src/lazy-validator.js';
 
 // Inside the repository: the generated code requires ajv's runtime from node_modules.
@@ -106,5 +110,54 @@ describe('validators the build writes as code (dist/validators)', () => {
     } finally {
       rmSync(stale, { recursive: true, force: true });
     }
+  });
+});
+
+describe('validators of pack schemas kept as code in the data dir', () => {
+  const family = registeredBuiltSchemas().find((s) => s.name === 'content-action')!;
+  const schema = {
+    type: 'object',
+    properties: { host: { type: 'string', format: 'hostname' }, n: { type: 'integer', default: 3 } },
+    required: ['host'],
+  };
+
+  it('are written after they compile, then loaded instead of compiled, with the same answers', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'squall-validator-cache-'));
+    try {
+      useValidatorCache(dataDir);
+      let compiled = 0;
+      const compile = () => (compiled++, family.ajv().compile(schema));
+      const first = cachedValidator({ name: 'test', ajv: family.ajv }, schema, compile);
+      expect(compiled).toBe(1);
+      await writeKept();
+      expect(readdirSync(path.join(dataDir, 'cache', 'validators'))).toHaveLength(1);
+      const kept = cachedValidator({ name: 'test', ajv: family.ajv }, schema, compile);
+      expect(compiled).toBe(1);
+      for (const sample of [{ host: 'a.example' }, { host: 'not a host!' }, {}, { host: 1, n: 'x' }]) {
+        const [d1, d2] = [structuredClone(sample), structuredClone(sample)];
+        expect(kept(d1)).toBe(first(d2));
+        expect(kept.errors).toEqual(first.errors);
+        expect(d1).toEqual(d2);
+      }
+      // A schema ajv refuses is never kept: it fails every time.
+      const bad = { type: 'string', minLength: 'two' };
+      const badCompile = () => family.ajv().compile(bad);
+      expect(() => cachedValidator({ name: 'test', ajv: family.ajv }, bad, badCompile)).toThrow();
+      await writeKept();
+      expect(() => cachedValidator({ name: 'test', ajv: family.ajv }, bad, badCompile)).toThrow();
+      expect(readdirSync(path.join(dataDir, 'cache', 'validators'))).toHaveLength(1);
+    } finally {
+      useValidatorCache(undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a data dir, compile every time and write nothing', async () => {
+    let compiled = 0;
+    const compile = () => (compiled++, family.ajv().compile(schema));
+    cachedValidator({ name: 'test', ajv: family.ajv }, schema, compile);
+    cachedValidator({ name: 'test', ajv: family.ajv }, schema, compile);
+    await writeKept();
+    expect(compiled).toBe(2);
   });
 });
