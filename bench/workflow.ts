@@ -6,7 +6,8 @@
 // A warm-up workflow runs first (not counted). SQUALL_BENCH_CALLS=1 prints calls by collection.
 // Run: node --import tsx bench/workflow.ts [n]
 import { isCompleted } from '../src/executions/index.js';
-import { COLLECTIONS, type CollectionKey, type ExecutionRecord } from '../src/store/index.js';
+import type { ExecutionRecord } from '../src/store/index.js';
+import { countStoreCalls } from './lib/count-calls.js';
 import { figure, startWorkflowService } from './lib/inproc.js';
 
 const n = Number(process.argv[2] ?? 100);
@@ -18,33 +19,7 @@ const tasks = Array.from({ length: n }, (_, i) =>
 const squall = await startWorkflowService({
   seq: { metadata: 'parameters: {}\n', workflow: `version: 1.0\ntasks:\n${tasks.join('\n')}\n` },
 });
-const counts = new Map<string, number>();
-const store = squall.storeHandle as unknown as Record<string, Record<string, unknown>>;
-for (const key of Object.keys(COLLECTIONS) as CollectionKey[]) {
-  const coll = store[key]!;
-  // The Collection interface (src/store/types.ts): each call is a round trip on MongoDB.
-  for (const method of [
-    'insert',
-    'insertMany',
-    'get',
-    'findOne',
-    'find',
-    'count',
-    'group',
-    'updateOne',
-    'updateMany',
-    'replace',
-    'deleteOne',
-    'deleteMany',
-  ]) {
-    const fn = coll[method];
-    coll[method] = (...args: unknown[]) => {
-      const label = `${key}.${method}`;
-      counts.set(label, (counts.get(label) ?? 0) + 1);
-      return (fn as (...a: unknown[]) => unknown).apply(coll, args);
-    };
-  }
-}
+const counts = countStoreCalls(squall.storeHandle);
 // Waits for the workflow through the completion listeners, so that no polling read is counted.
 const done = new Map<string, (e: ExecutionRecord) => void>();
 squall.executions.onCompleted(async (e) => done.get(e.id)?.(e));
