@@ -93,12 +93,10 @@ type StateRecord = WorkflowStateRecord & { state: EngineState };
 
 /**
  * What one step knows of its state beyond the record, so that it does not ask the store again:
- * the outbox keys the stored state held when loaded (only those can have children already, made
- * by a step that died before saving), and the children this step created (their status is the one
- * their request returned; a change reaches the workflow as an advance of its own).
+ * the children this step created (their status is the one their request returned; a change
+ * reaches the workflow as an advance of its own).
  */
 interface StepMemo {
-  stored: Set<string>;
   created: Set<string>;
 }
 
@@ -561,10 +559,6 @@ export class WorkflowEngine {
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
     const record = await this.stateOf(executionId);
     if (!record) return null;
-    this.steps.set(record.state, {
-      stored: new Set(record.state.outbox.map((p) => p.key)),
-      created: new Set(),
-    });
     return { record, conducted: this.revive(record, await this.kvTable(record)) };
   }
 
@@ -715,11 +709,11 @@ export class WorkflowEngine {
     }
   }
 
-  /** This step's memo of a state (a state made in this step has nothing stored). */
+  /** This step's memo of a state. */
   private memo(state: EngineState): StepMemo {
     let memo = this.steps.get(state);
     if (!memo) {
-      memo = { stored: new Set(), created: new Set() };
+      memo = { created: new Set() };
       this.steps.set(state, memo);
     }
     return memo;
@@ -729,15 +723,13 @@ export class WorkflowEngine {
   private async issue(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
     const state = record.state;
     const memo = this.memo(state);
-    // Only a step replayed after a crash finds children here: the ones it created before dying,
-    // for requests of the stored outbox (a request this step made has no child yet).
-    const replayed = state.outbox.map((p) => p.key).filter((k) => memo.stored.has(k));
-    const existing = replayed.length
-      ? await this.store.executions.find({
-          parent: exec.id,
-          'context.workflow.request_key': { $in: replayed },
-        })
-      : [];
+    // Only a step replayed after a crash finds children here: the ones it created before dying.
+    // Asked for every request, those of this step too: a replay enqueues again, under the same
+    // keys, the requests the dead step had made in memory only, never stored in its outbox.
+    const existing = await this.store.executions.find({
+      parent: exec.id,
+      'context.workflow.request_key': { $in: state.outbox.map((p) => p.key) },
+    });
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
