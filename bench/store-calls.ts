@@ -7,10 +7,10 @@ import path from 'node:path';
 import { silentLogger } from '../src/log/index.js';
 import { startService } from '../src/service/index.js';
 import { defaultSubsystems } from '../src/subsystems.js';
-import { COLLECTIONS, type CollectionKey } from '../src/store/index.js';
 // @ts-expect-error -- a plain JS helper of the bench, without types
 import { writeBenchPack } from './lib/pack.mjs';
 import { benchConfig } from './lib/inproc.js';
+import { countStoreCalls } from './lib/count-calls.js';
 
 const n = Number(process.argv[2] ?? 50);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-calls-'));
@@ -21,32 +21,7 @@ if (process.env.SQUALL_BENCH_REDIS_URL) config.redis.url = process.env.SQUALL_BE
 const tStart = Date.now();
 const running = await startService({ config, logger: silentLogger(), subsystems: defaultSubsystems(config) });
 process.stderr.write(`started in ${Date.now() - tStart} ms\n`);
-const counts = new Map<string, number>();
-const store = running.services.store as unknown as Record<string, Record<string, unknown>>;
-for (const key of Object.keys(COLLECTIONS) as CollectionKey[]) {
-  const coll = store[key]!;
-  for (const method of [
-    'insert',
-    'insertMany',
-    'get',
-    'findOne',
-    'find',
-    'count',
-    'group',
-    'updateOne',
-    'updateMany',
-    'replace',
-    'deleteOne',
-    'deleteMany',
-  ]) {
-    const fn = coll[method] as (...a: unknown[]) => unknown;
-    coll[method] = (...args: unknown[]) => {
-      const label = `${key}.${method}`;
-      counts.set(label, (counts.get(label) ?? 0) + 1);
-      return fn.apply(coll, args);
-    };
-  }
-}
+const counts = countStoreCalls(running.services.store);
 const hook = async () => {
   const res = await fetch(`${running.url}/api/v1/webhooks/bench_noop?wait=10`, {
     method: 'POST',

@@ -13,7 +13,7 @@ import { executionsSubsystem } from '../../src/executions/subsystem.js';
 import type { ExecutionService } from '../../src/executions/service.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startService, type Subsystem } from '../../src/service/index.js';
-import type { ExecutionRecord } from '../../src/store/index.js';
+import type { ExecutionRecord, Store } from '../../src/store/index.js';
 import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
 
 /** A throwaway AES-256-GCM box for the datastore's secrets. */
@@ -44,6 +44,8 @@ export function benchConfig(dir: string) {
 export interface BenchWorkflowService {
   executions: ExecutionService;
   store: 'mongo' | 'embedded';
+  /** The running service's store (the bench counts its calls and commits). */
+  storeHandle: Store;
   /** Polls the record until it is completed (the bench's own wait; Squall itself never polls). */
   finished(id: string): Promise<ExecutionRecord>;
   stop(): Promise<void>;
@@ -81,6 +83,7 @@ export async function startWorkflowService(
   return {
     executions: svc,
     store: process.env.SQUALL_BENCH_MONGO_URL ? 'mongo' : 'embedded',
+    storeHandle: running.services.store,
     async finished(id) {
       let e = await svc.get(id);
       while (!isCompleted(e.status)) {

@@ -30,7 +30,7 @@ import {
   type SecretBox,
 } from './secrets.js';
 import { liveExecutions } from './live.js';
-import { assertTransition, isCompleted, type ExecutionStatus } from './status.js';
+import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
@@ -440,7 +440,12 @@ export class ExecutionService {
     if (verdict === 'delayed')
       return this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
     // scheduled_by lets recovery re-queue a run whose scheduler died before creating its job.
-    const scheduled = await this.setStatus(record.id, 'scheduled', { set: { scheduled_by: this.workerId } });
+    const scheduled = await this.setStatus(
+      record.id,
+      'scheduled',
+      { set: { scheduled_by: this.workerId } },
+      record,
+    );
     const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay)
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
@@ -448,24 +453,38 @@ export class ExecutionService {
     return scheduled;
   }
 
-  /** Moves an execution to `status`, refusing illegal transitions; returns the updated record. */
+  /**
+   * Moves an execution to `status`, refusing illegal transitions; returns the updated record.
+   * `known` is the record as the caller just read or wrote it, which spares reading it again: the
+   * update is conditional on its status, so a record that changed since is read afresh and retried.
+   */
   setStatus(
     id: string,
     status: ExecutionStatus,
     extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] } = {},
+    known?: ExecutionRecord,
   ): Promise<ExecutionRecord> {
     // A completion is one step: its claim, the status, and what completion sets off in the store
     // (the action trigger's instance and job) are acknowledged together.
-    if (isCompleted(status)) return this.store.transaction(() => this.moveStatus(id, status, extra));
-    return this.moveStatus(id, status, extra);
+    if (isCompleted(status)) return this.store.transaction(() => this.moveStatus(id, status, extra, known));
+    return this.moveStatus(id, status, extra, known);
   }
 
   private async moveStatus(
     id: string,
     status: ExecutionStatus,
     extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] },
+    known?: ExecutionRecord,
   ): Promise<ExecutionRecord> {
-    const current = await this.get(id);
+    // A known record that would refuse the move may be behind: the refusal is decided on a fresh read.
+    if (
+      known &&
+      (known.id !== id ||
+        (extra.expect && !extra.expect.includes(known.status)) ||
+        !canTransition(known.status, status))
+    )
+      known = undefined;
+    const current = known ?? (await this.get(id));
     if (extra.expect && !extra.expect.includes(current.status)) {
       throw new SquallError(
         'STATUS_CHANGED',
@@ -554,28 +573,14 @@ export class ExecutionService {
 
   /** The Agenda job: runs the execution once, whichever process picks the job up. */
   async run(id: string, attempt = 0): Promise<void> {
-    if (!(await this.store.claim(`execution:${id}:attempt:${attempt}`, this.workerId))) return;
-    const record = await this.store.executions.get(id);
-    if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return;
-    const action = await this.store.actions.findOne({ ref: record.action.ref });
-    if (!action) {
-      await this.setStatus(id, 'failed', {
-        reason: 'action was removed',
-        set: { result: { error: `Action "${record.action.ref}" no longer exists` } },
-      });
-      return;
-    }
-    const runner = getRunner(String(record.runner.name));
-    if (!runner) {
-      const error = `runner "${record.runner.name}" is not supported by Squall: action "${record.action.ref}" cannot run here`;
-      await this.setStatus(id, 'failed', { reason: error, set: { result: { error } } });
-      return;
-    }
     const abort = new AbortController();
-    this.running.set(id, abort);
-    const logger = this.services.logger.child({ execution: id, action: record.action.ref });
+    // Not one store transaction with its claim: the events of two transactions that end in the
+    // same fsync go out in the order the transactions ended, so this `running` could reach
+    // listeners before the completion that let a concurrency policy admit it.
+    const started = await this.startRun(id, attempt, abort);
+    if (!started) return;
+    const { record, action, runner, logger } = started;
     try {
-      await this.setStatus(id, 'running', { set: { worker: this.workerId } });
       const params = openParameters(record.parameters ?? {}, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
         .map((n) => params[n])
@@ -671,19 +676,59 @@ export class ExecutionService {
           await this.setStatus(id, final, { set: { ...resultFields, worker: null, durable: true } });
         }
       } else {
-        await this.setStatus(id, final, { set: resultFields });
+        await this.setStatus(id, final, { set: resultFields }, latest);
       }
     } catch (err) {
-      logger.error({ err }, 'execution run failed');
-      const latest = await this.store.executions.get(id);
-      if (latest && !isCompleted(latest.status)) {
-        await this.setStatus(id, 'failed', { set: { result: { error: errorMessage(err) } } }).catch(
-          () => undefined,
-        );
-      }
+      await this.runFailed(id, logger, err);
     } finally {
       this.running.delete(id);
       this.stoppedAtShutdown.delete(id);
+    }
+  }
+
+  /**
+   * The start of a run: its attempt's claim, the record and its action, and `running`.
+   * Undefined when there is nothing to run here (claimed by another, no longer runnable, failed).
+   */
+  private async startRun(id: string, attempt: number, abort: AbortController) {
+    if (!(await this.store.claim(`execution:${id}:attempt:${attempt}`, this.workerId))) return undefined;
+    const record = await this.store.executions.get(id);
+    if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return undefined;
+    const action = await this.store.actions.findOne({ ref: record.action.ref });
+    if (!action) {
+      await this.setStatus(id, 'failed', {
+        reason: 'action was removed',
+        set: { result: { error: `Action "${record.action.ref}" no longer exists` } },
+      });
+      return undefined;
+    }
+    const runner = getRunner(String(record.runner.name));
+    if (!runner) {
+      const error = `runner "${record.runner.name}" is not supported by Squall: action "${record.action.ref}" cannot run here`;
+      await this.setStatus(id, 'failed', { reason: error, set: { result: { error } } });
+      return undefined;
+    }
+    this.running.set(id, abort);
+    const logger = this.services.logger.child({ execution: id, action: record.action.ref });
+    try {
+      const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } }, record);
+      return { record: running, action, runner, logger };
+    } catch (err) {
+      await this.runFailed(id, logger, err);
+      this.running.delete(id);
+      this.stoppedAtShutdown.delete(id);
+      return undefined;
+    }
+  }
+
+  /** A run that threw: failed, unless something else completed it meanwhile. */
+  private async runFailed(id: string, logger: Services['logger'], err: unknown): Promise<void> {
+    logger.error({ err }, 'execution run failed');
+    const latest = await this.store.executions.get(id);
+    if (latest && !isCompleted(latest.status)) {
+      await this.setStatus(id, 'failed', { set: { result: { error: errorMessage(err) } } }).catch(
+        () => undefined,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Services } from '../service/index.js';
-import { addToTrace, resolveTrace, traceHolding, type TraceContext } from './record.js';
+import { addToTrace, resolveTrace, traceIdHolding, type TraceContext } from './record.js';
 
 /** What traceExecution reads of a newly requested execution (the `st2.execution__create` payload). */
 export interface TracedExecution {
@@ -16,18 +16,6 @@ export interface TracedExecution {
 export async function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
   const ctx = execution.context ?? {};
   const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
-  let traceId: string | undefined;
-  if (tc.trace_id && (await services.store.traces.get(tc.trace_id))) traceId = tc.trace_id;
-  if (!traceId && execution.parent)
-    traceId = (await traceHolding(services, 'action_executions', execution.parent))?.id;
-  if (!traceId) {
-    const trace = await resolveTrace(
-      services,
-      tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
-      `execution-${execution.id}`,
-    );
-    traceId = trace.id;
-  }
   const rule = ctx.rule as { id?: string } | undefined;
   const ti = ctx.trigger_instance as { id?: string } | undefined;
   const causedBy =
@@ -36,9 +24,22 @@ export async function traceExecution(services: Services, execution: TracedExecut
       : execution.parent
         ? { type: 'action_execution', id: execution.parent }
         : undefined;
-  await addToTrace(services, traceId, 'action_executions', {
+  const component = {
     object_id: execution.id,
     ...(execution.action?.ref ? { ref: execution.action.ref } : {}),
     ...(causedBy ? { caused_by: causedBy } : {}),
-  });
+  };
+  // The trace the context names, else the parent's: each read once, by the add itself, which
+  // answers null when that trace does not exist (any more).
+  if (tc.trace_id && (await addToTrace(services, tc.trace_id, 'action_executions', component))) return;
+  if (execution.parent) {
+    const parentTrace = await traceIdHolding(services, 'action_executions', execution.parent);
+    if (parentTrace && (await addToTrace(services, parentTrace, 'action_executions', component))) return;
+  }
+  const trace = await resolveTrace(
+    services,
+    tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
+    `execution-${execution.id}`,
+  );
+  await addToTrace(services, trace.id, 'action_executions', component);
 }

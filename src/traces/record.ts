@@ -128,6 +128,15 @@ async function indexComponent(
   await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
 }
 
+/** The id of the newest trace holding this execution or trigger instance, if any (it may be gone). */
+export async function traceIdHolding(
+  services: Services,
+  kind: Exclude<TraceComponentKind, 'rules'>,
+  objectId: string,
+): Promise<string | undefined> {
+  return (await services.store.traceComponents.get(componentKey(kind, objectId)))?.trace_id;
+}
+
 /** The newest trace holding this execution or trigger instance, if any. */
 export async function traceHolding(
   services: Services,

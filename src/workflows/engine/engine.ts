@@ -32,6 +32,7 @@ import {
   type InspectionResult,
   type InspectOptions,
   type TaskRequest,
+  type WorkflowGraph,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
 import { decryptRefused, getKeyValueService, secretReader, type KvLookupTable } from '../../kv/index.js';
@@ -89,6 +90,15 @@ export interface EngineState {
 }
 
 type StateRecord = WorkflowStateRecord & { state: EngineState };
+
+/**
+ * What one step knows of its state beyond the record, so that it does not ask the store again:
+ * the children this step created (their status is the one their request returned; a change
+ * reaches the workflow as an advance of its own).
+ */
+interface StepMemo {
+  created: Set<string>;
+}
 
 type Ask = Omit<PendingTask, 'key'>;
 
@@ -256,6 +266,9 @@ export interface EngineOptions {
 export class WorkflowEngine {
   readonly leases: WorkflowLeases;
   private readonly usesKv = new Map<string, boolean>();
+  private readonly steps = new WeakMap<EngineState, StepMemo>();
+  /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
+  private readonly graphs = new Map<string, WorkflowGraph>();
 
   constructor(
     private readonly services: Services,
@@ -386,37 +399,31 @@ export class WorkflowEngine {
     holder: { state?: EngineState },
     extra: Partial<EngineState> = {},
   ): Promise<RunnerResult> {
-    return this.leases.with(exec.id, async () => {
-      const state: EngineState = {
-        version: 1,
-        conductor: conducted.state,
-        tasks: [],
-        outbox: [],
-        seq: 0,
-        ...extra,
-      };
-      holder.state = state;
-      const record: StateRecord = {
-        id: exec.id,
-        execution_id: exec.id,
-        kind,
-        status: 'running',
-        state,
-      };
-      this.enqueue(state, conducted.start());
-      state.conductor = conducted.state;
-      record.status = conducted.status;
-      await this.store.workflows.insert(record);
-      await this.advanceIfCanceled(exec.id);
-      // From here the engine owns the execution: recovery must not abandon it with this process.
-      await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
-      await this.pump(record, conducted, exec);
-      await this.save(record, conducted);
-      if (FINAL.includes(conducted.status)) {
-        return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
-      }
-      return { status: 'running', result: undefined };
-    });
+    // The state, the first tasks' children and their jobs: one store transaction (see advance()).
+    return this.store.transaction(() =>
+      this.leases.with(exec.id, async () => {
+        const state: EngineState = {
+          version: 1,
+          conductor: conducted.state,
+          tasks: [],
+          outbox: [],
+          seq: 0,
+          ...extra,
+        };
+        holder.state = state;
+        const record: StateRecord = {
+          id: exec.id,
+          execution_id: exec.id,
+          kind,
+          status: 'running',
+          state,
+        };
+        this.enqueue(state, conducted.start());
+        state.conductor = conducted.state;
+        record.status = conducted.status;
+        return this.firstStep(record, conducted, exec);
+      }),
+    );
   }
 
   private async startRerun(
@@ -462,15 +469,25 @@ export class WorkflowEngine {
         state,
       };
       state.conductor = conducted.state;
-      await this.store.workflows.insert(record);
-      await this.advanceIfCanceled(exec.id);
-      await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
-      await this.pump(record, conducted, exec);
-      await this.save(record, conducted);
-      if (FINAL.includes(conducted.status))
-        return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
-      return { status: 'running', result: undefined };
+      return this.firstStep(record, conducted, exec);
     });
+  }
+
+  /** A new workflow's state stored, its first tasks requested: what its runner answers. */
+  private async firstStep(
+    record: StateRecord,
+    conducted: Conducted,
+    exec: ExecutionRecord,
+  ): Promise<RunnerResult> {
+    await this.store.workflows.insert(record);
+    await this.advanceIfCanceled(exec.id);
+    // From here the engine owns the execution: recovery must not abandon it with this process.
+    await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
+    await this.pump(record, conducted, exec);
+    await this.save(record, conducted);
+    if (FINAL.includes(conducted.status))
+      return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
+    return { status: 'running', result: undefined };
   }
 
   /**
@@ -564,11 +581,18 @@ export class WorkflowEngine {
         record.state.display_published !== false,
       );
     }
-    return orquestaConducted(
-      OrquestaConductor.fromState(record.state.conductor as ConductorState, {
-        scope: this.scope(holder, record.execution_id),
-      }),
-    );
+    // The record was just read for this step alone: its state is conducted as is, not copied.
+    // The task graph is composed once per workflow execution and process (its spec never changes).
+    const conductor = OrquestaConductor.fromState(record.state.conductor as ConductorState, {
+      scope: this.scope(holder, record.execution_id),
+      adopt: true,
+      graph: this.graphs.get(record.execution_id),
+    });
+    if (!this.graphs.has(record.execution_id)) {
+      if (this.graphs.size >= 1000) this.graphs.delete(this.graphs.keys().next().value as string);
+      this.graphs.set(record.execution_id, conductor.graph);
+    }
+    return orquestaConducted(conductor);
   }
 
   private async save(record: StateRecord, conducted: Conducted): Promise<void> {
@@ -592,6 +616,7 @@ export class WorkflowEngine {
    */
   private async pump(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
     const state = record.state;
+    const memo = this.memo(state);
     let answered = false;
     for (let round = 0; ; round++) {
       if (round > 10_000) {
@@ -605,7 +630,9 @@ export class WorkflowEngine {
         await this.issue(record, conducted, exec);
         continue;
       }
-      const open = state.tasks.filter((t) => !t.applied && !t.inherited && t.execution_id);
+      const open = state.tasks.filter(
+        (t) => !t.applied && !t.inherited && t.execution_id && !memo.created.has(t.execution_id),
+      );
       const children = open.length
         ? await this.store.executions.find({ id: { $in: open.map((t) => t.execution_id as string) } })
         : [];
@@ -682,10 +709,23 @@ export class WorkflowEngine {
     }
   }
 
+  /** This step's memo of a state. */
+  private memo(state: EngineState): StepMemo {
+    let memo = this.steps.get(state);
+    if (!memo) {
+      memo = { created: new Set() };
+      this.steps.set(state, memo);
+    }
+    return memo;
+  }
+
   /** Creates the child executions of the outbox, each once (found again by its request key). */
   private async issue(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
     const state = record.state;
+    const memo = this.memo(state);
     // Only a step replayed after a crash finds children here: the ones it created before dying.
+    // Asked for every request, those of this step too: a replay enqueues again, under the same
+    // keys, the requests the dead step had made in memory only, never stored in its outbox.
     const existing = await this.store.executions.find({
       parent: exec.id,
       'context.workflow.request_key': { $in: state.outbox.map((p) => p.key) },
@@ -741,6 +781,7 @@ export class WorkflowEngine {
         task.execution_id = child.id;
         task.status = child.status;
         task.start_timestamp = child.start_timestamp;
+        memo.created.add(child.id);
       } catch (err) {
         // st2 fails the task when its action cannot be requested (unknown action, bad parameters).
         task.applied = true;
@@ -810,24 +851,33 @@ export class WorkflowEngine {
   /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
   async advance(workflowExecutionId: string): Promise<void> {
     const cascade: string[] = [];
-    await this.leases.with(workflowExecutionId, async () => {
-      const loaded = await this.load(workflowExecutionId);
-      if (!loaded) return;
-      const { record, conducted } = loaded;
-      if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
-      const exec = await this.executions().get(workflowExecutionId);
-      const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
-      if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
-        conducted.cancel();
-      }
-      await this.pump(record, conducted, exec);
-      await this.save(record, conducted);
-      if (wantsCancel || conducted.status === 'canceling') {
-        for (const t of record.state.tasks)
-          if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
-      }
-      await this.syncExecution(record, conducted, workflowExecutionId);
-    });
+    // One transition, one store transaction: the lease, the children it requests (each with its
+    // register entry, status and run job), the state and the workflow's own status share one
+    // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
+    // stored without the state that asked for it is found again by its request key.
+    await this.store.transaction(() =>
+      this.leases.with(workflowExecutionId, async () => {
+        const loaded = await this.load(workflowExecutionId);
+        if (!loaded) return;
+        const { record, conducted } = loaded;
+        if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
+        const exec = await this.executions().get(workflowExecutionId);
+        const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
+        if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
+          conducted.cancel();
+        }
+        await this.pump(record, conducted, exec);
+        await this.save(record, conducted);
+        if (wantsCancel || conducted.status === 'canceling') {
+          for (const t of record.state.tasks)
+            if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
+        }
+        // Read at the start of this step: when it already shows the conductor's status there is
+        // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
+        if (exec.status !== conducted.status)
+          await this.syncExecution(record, conducted, workflowExecutionId);
+      }),
+    );
     // Cancel cascades down to running children (st2 §13.1), outside this workflow's lease.
     for (const id of cascade) {
       const child = await this.store.executions.get(id);

@@ -122,6 +122,13 @@ export interface RerunOptions {
 export interface ConductorOptions {
   /** Extra functions and lookups for expressions (st2kv, task(), decrypt). */
   scope?: Omit<ExpressionScope, 'ctx' | 'currentTask' | 'item'>;
+  /**
+   * fromState: the state is the caller's to hand over (freshly decoded, used by nobody else), so
+   * it is conducted as is instead of copied first.
+   */
+  adopt?: boolean;
+  /** The task graph of this state's spec, composed earlier (a spec never changes once stored). */
+  graph?: WorkflowGraph;
 }
 
 function clone<T>(v: T): T {
@@ -183,7 +190,9 @@ export class OrquestaConductor {
         version: state?.version,
       });
     }
-    return new OrquestaConductor(clone(state), options);
+    const c = new OrquestaConductor(options.adopt ? state : clone(state), options);
+    c.graphCache = options.graph;
+    return c;
   }
 
   get graph(): WorkflowGraph {

@@ -81,6 +81,38 @@ for (const target of STORE_TARGETS) {
         scratch.cleanup();
       });
 
+      it('carries each task result into the next across twelve transitions, each task run once', async () => {
+        // One store transaction per transition: a lost or repeated transition, or a state saved
+        // from a stale read, shows up as a wrong accumulator, a missing or doubled child.
+        const ids = await Promise.all([
+          run('wftest.chain', { seed: 'a' }),
+          run('wftest.chain', { seed: 'b' }),
+        ]);
+        for (const [i, id] of ids.entries()) {
+          const e = await finished(id, 60_000);
+          expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+          const seed = i === 0 ? 'a' : 'b';
+          expect(e.result).toEqual({ output: { acc: `${seed}-1-2-3-4-5-6-7-8-9-10-11-12` } });
+          expect(e.log.map((l: Json) => l.status)).toEqual([
+            'requested',
+            'scheduled',
+            'running',
+            'succeeded',
+          ]);
+          const kids = await children(id);
+          expect(kids.map(taskOf)).toEqual(Array.from({ length: 12 }, (_, k) => `t${k + 1}`));
+          expect(kids.every((k) => k.status === 'succeeded')).toBe(true);
+          expect(kids.map((k) => k.log.map((l: Json) => l.status))).toEqual(
+            kids.map(() => ['requested', 'scheduled', 'running', 'succeeded']),
+          );
+          expect([...e.children].sort()).toEqual(kids.map((k) => k.id).sort());
+          const tasks = await workflows.engine().taskExecutions(id);
+          expect(tasks.map((t) => [t.task_id, t.status, t.applied])).toEqual(
+            kids.map((k) => [taskOf(k), 'succeeded', true]),
+          );
+        }
+      });
+
       it('runs the seed examples.orquesta-sequential name=Ineat to its exact output', async () => {
         const id = await run('examples.orquesta-sequential', { name: 'Ineat' });
         const e = await finished(id);
