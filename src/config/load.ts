@@ -87,6 +87,7 @@ export interface SquallConfig {
     dead_after_ms: number;
     check_every_ms: number;
     shutdown_grace_ms: number;
+    max_output_chars: number;
   };
   leases: { ttl_ms: number; check_every_ms: number };
   rules: { system_user: string; emit_actiontrigger: boolean };

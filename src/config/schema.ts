@@ -512,6 +512,13 @@ export const configSchema = {
           description:
             'On SIGTERM, how long running actions get to finish. Those still running then have their process groups killed and are recorded as abandoned (re-queued when idempotent), with a result saying so.',
         },
+        max_output_chars: {
+          type: 'integer',
+          minimum: 0,
+          default: 8388608,
+          description:
+            'Output kept per stream (stdout, stderr) of one execution. Past it the beginning is kept (and streamed), then the last 64 KiB, with a line saying how much was dropped; a command that never stops printing cannot fill the memory or the store. 0: no limit.',
+        },
       },
     },
     leases: {

@@ -633,6 +633,7 @@ export class ExecutionService {
         venvDir: existsDir(venvDir) ? venvDir : undefined,
         virtualenvsDir: this.services.config.packs.virtualenvs_dir,
         commonLibs: this.services.config.packs.enable_common_libs === true,
+        maxOutputChars: this.services.config.executions.max_output_chars,
         egress: (this.services.config as { egress?: EgressSettings }).egress,
       };
       let outcome: RunnerResult;

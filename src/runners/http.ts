@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
 import type { Dispatcher, FormData } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
+import { DEFAULT_MAX_OUTPUT_CHARS } from './output-capture.js';
 import { SquallError, errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, timeoutMessage } from './common.js';
 import {
@@ -17,6 +19,33 @@ import type { Runner, RunnerContext, RunnerResult } from './types.js';
 
 const METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'PURGE'];
 const MAX_REDIRECTS = 20;
+
+/**
+ * Reads a response body up to `limit` bytes (0: all of it). An endless or huge response (a stream,
+ * a disk image) would otherwise be held whole in the service's memory and stored as the result;
+ * past the limit the connection is closed and the result keeps the beginning, saying so.
+ */
+async function readBounded(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  limit: number,
+): Promise<{ text: string; cut: string }> {
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  let read = 0;
+  for await (const chunk of body) {
+    if (limit > 0 && read + chunk.length > limit) {
+      text += decoder.write(chunk.subarray(0, limit - read));
+      body.destroy();
+      return {
+        text,
+        cut: `\n[squall: the response body was cut after ${limit.toLocaleString('en-US')} bytes (executions.max_output_chars); the rest was not read]`,
+      };
+    }
+    read += chunk.length;
+    text += decoder.write(chunk);
+  }
+  return { text: text + decoder.end(), cut: '' };
+}
 const DEFAULT_TIMEOUT = 60;
 
 function asStringList(ctx: RunnerContext, name: string): string[] {
@@ -265,12 +294,16 @@ export const httpRequestRunner: Runner = {
           }
           continue;
         }
-        const text = await response.body.text();
+        const { text, cut } = await readBounded(
+          response.body,
+          ctx.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
+        );
         const respHeaders: Record<string, string> = {};
         for (const key of Object.keys(response.headers)) respHeaders[key] = header(key) ?? '';
         let parsedBody: unknown = text;
         let parsed = false;
-        if (/json/i.test(header('content-type') ?? '') && text !== '') {
+        if (cut) parsedBody = text + cut;
+        else if (/json/i.test(header('content-type') ?? '') && text !== '') {
           try {
             parsedBody = JSON.parse(text) as unknown;
             parsed = true;

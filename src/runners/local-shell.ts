@@ -41,6 +41,7 @@ async function runInvocation(ctx: RunnerContext, inv: Invocation): Promise<Runne
     timeoutSeconds: timeout,
     signal: ctx.signal,
     onOutput: (type, data) => ctx.onOutput(type, data),
+    maxOutputChars: ctx.maxOutputChars,
   });
   const outcome = await proc.done;
   return shellResult(outcome, timeout, inv.stdin !== undefined);

@@ -65,6 +65,7 @@ export const nodejsRunner: Runner = {
       timeoutSeconds: timeout,
       signal: ctx.signal,
       onOutput: (type, data) => ctx.onOutput(type, data),
+      maxOutputChars: ctx.maxOutputChars,
     });
     const child = proc.child;
     let final: ChildMessage | undefined;

@@ -2,6 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
+import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
 import type { OutputType } from './types.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL on timeout or cancel. */
@@ -28,6 +29,8 @@ export interface ProcessSpec {
   /** Node options for a forked child (default: none, so a test runner's loaders are not inherited). */
   execArgv?: string[];
   graceMs?: number;
+  /** Characters kept per stream (see OutputCapture); default DEFAULT_MAX_OUTPUT_CHARS, 0: no limit. */
+  maxOutputChars?: number;
 }
 
 export interface ProcessOutcome {
@@ -145,24 +148,23 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     }, spec.timeoutSeconds * 1000);
   }
 
-  const chunks = { stdout: [] as string[], stderr: [] as string[] };
+  const limit = spec.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
+  const emit = (type: OutputType, text: string): void => spec.onOutput(type, text);
+  const captures = {
+    stdout: new OutputCapture('stdout', limit, emit),
+    stderr: new OutputCapture('stderr', limit, emit),
+  };
   for (const type of ['stdout', 'stderr'] as const) {
     const stream = child[type];
     if (!stream) continue;
     const decoder = new StringDecoder('utf8');
     stream.on('data', (buf: Buffer) => {
       const text = decoder.write(buf);
-      if (text) {
-        chunks[type].push(text);
-        spec.onOutput(type, text);
-      }
+      if (text) captures[type].add(text);
     });
     stream.on('end', () => {
       const rest = decoder.end();
-      if (rest) {
-        chunks[type].push(rest);
-        spec.onOutput(type, rest);
-      }
+      if (rest) captures[type].add(rest);
     });
   }
 
@@ -187,8 +189,8 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
         returnCode,
         exitCode: code,
         exitSignal: sig,
-        stdout: chunks.stdout.join(''),
-        stderr: chunks.stderr.join('') || (spawnError ? spawnError.message : ''),
+        stdout: captures.stdout.finish(),
+        stderr: captures.stderr.finish() || (spawnError ? spawnError.message : ''),
         timedOut,
         canceled,
         spawnError,

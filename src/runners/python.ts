@@ -137,6 +137,7 @@ export const pythonScriptRunner: Runner = {
       timeoutSeconds: timeout,
       signal: ctx.signal,
       onOutput: (type, data) => ctx.onOutput(type, data),
+      maxOutputChars: ctx.maxOutputChars,
       extraPipe: true,
     });
     const channel = proc.child?.stdio[3] as (Readable & Writable) | undefined | null;

@@ -6,10 +6,11 @@ import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { SquallError, errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, timeoutMessage, timeoutSeconds } from './common.js';
 import { resolveEntryPoint } from './paths.js';
+import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
 import { stripShellChars, tryJsonDecode } from './process.js';
 import { assertArgumentSize, buildScriptArguments, shellQuote } from './shell-args.js';
 import { systemUser } from './system-user.js';
-import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
+import type { OutputType, Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 type SshClient = Client;
 /** ssh2 (~12 MB with its WebAssembly ciphers), only once a process runs a remote action. */
@@ -320,15 +321,17 @@ async function runOnHost(
       stderr: string;
       timedOut: boolean;
     }>((resolve) => {
-      let stdout = '';
-      let stderr = '';
+      const limit = ctx.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
+      const emit = (type: OutputType, text: string): void => ctx.onOutput(type, text);
+      const stdout = new OutputCapture('stdout', limit, emit);
+      const stderr = new OutputCapture('stderr', limit, emit);
       let timedOut = false;
       let settled = false;
       const settle = (code: number | null, signal?: string): void => {
         if (settled) return;
         settled = true;
         timer?.clear();
-        resolve({ code, signal, stdout, stderr, timedOut });
+        resolve({ code, signal, stdout: stdout.finish(), stderr: stderr.finish(), timedOut });
       };
       const timer = Number.isFinite(deadline)
         ? setLongTimeout(
@@ -344,14 +347,10 @@ async function runOnHost(
         : undefined;
       client.once('close', () => settle(null));
       channel.on('data', (c: Buffer) => {
-        const text = c.toString('utf8');
-        stdout += text;
-        ctx.onOutput('stdout', text);
+        stdout.add(c.toString('utf8'));
       });
       channel.stderr.on('data', (c: Buffer) => {
-        const text = c.toString('utf8');
-        stderr += text;
-        ctx.onOutput('stderr', text);
+        stderr.add(c.toString('utf8'));
       });
       channel.on('close', (code: number | null, signal?: string) => settle(code, signal));
       if (prepared.sudoPassword) channel.write(`${prepared.sudoPassword}\n`);

@@ -61,6 +61,8 @@ export interface RunnerContext {
   signal: AbortSignal;
   /** Called for each chunk of output as it arrives (stored and streamed by the caller). */
   onOutput(type: OutputType, data: string): void;
+  /** Output kept per stream (`executions.max_output_chars`; 0: no limit); see OutputCapture. */
+  maxOutputChars?: number;
   datastore: ActionDatastore;
   logger: RunnerLogger;
   /** Base URL of Squall's API and a temporary token valid for this execution only. */

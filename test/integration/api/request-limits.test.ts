@@ -102,6 +102,19 @@ describe('request limits at the API edge (all subsystems)', () => {
     expect(res.body.faultstring).toContain('range() of 1000000000 items is over the limit of 100000');
   });
 
+  it('refuses a template that would build gigabytes from a few characters, and keeps serving', async () => {
+    // It used to run until the heap limit killed the service (one operator, one request).
+    const cmd = "echo {{ 'x' | center(1000000000) }}";
+    const res = await post(
+      '/api/v1/executions',
+      JSON.stringify({ action: 'core.local', parameters: { cmd } }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('PARAM_RENDER');
+    expect(res.body.faultstring).toContain('the center filter would build 999,999,999 characters');
+    expect((await fetch(`${api.url}/api/v1/health`)).status).toBe(200);
+  });
+
   it('answers 400 naming the parameter for a timestamp filter that is not a time', async () => {
     for (const name of ['timestamp_gt', 'timestamp_lt']) {
       for (const path of ['/api/v1/triggerinstances', '/api/v1/executions']) {

@@ -15,6 +15,7 @@ const http = getRunner('http-request')!;
 let server: Server;
 let base: string;
 const seen: Seen[] = [];
+const endlessClosed: number[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -40,6 +41,16 @@ beforeAll(async () => {
       } else if (u.pathname === '/redirect') {
         res.writeHead(302, { Location: '/json' });
         res.end();
+      } else if (u.pathname === '/endless') {
+        // A stream that never ends (a log tail, a video): only the client closing stops it.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 'y');
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => endlessClosed.push(Date.now()));
+        pump();
       } else if (u.pathname === '/slow') {
         setTimeout(() => res.end('late'), 5000);
       } else {
@@ -62,6 +73,22 @@ beforeEach(() => {
 });
 
 describe('http-request against a local HTTP server', () => {
+  it('keeps the first executions.max_output_chars bytes of an endless body, closes the connection and says so', async () => {
+    const ctx = fakeContext({ runner: 'http-request', runnerParameters: { url: `${base}/endless` } });
+    ctx.maxOutputChars = 1024 * 1024;
+    const res = await http.run(ctx);
+    const result = res.result as { status_code: number; body: string; parsed: boolean };
+    expect(res.status).toBe('succeeded');
+    expect(result.status_code).toBe(200);
+    expect(result.parsed).toBe(false);
+    expect(
+      result.body.startsWith(
+        'y'.repeat(1024 * 1024) + '\n[squall: the response body was cut after 1,048,576 bytes',
+      ),
+    ).toBe(true);
+    await expect.poll(() => endlessClosed.length).toBe(1);
+  });
+
   it('GETs JSON and returns status_code, parsed body and headers', async () => {
     const ctx = fakeContext({
       runner: 'http-request',

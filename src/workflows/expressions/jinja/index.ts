@@ -9,6 +9,7 @@
  */
 import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
+import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildBudget } from './budget.js';
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
 import { installTemplateSandbox } from './sandbox.js';
@@ -266,6 +267,8 @@ const STRING_METHODS: Record<string, Method> = {
     return pySplit(this, positional[0] ?? named.sep, positional[1] ?? named.maxsplit);
   },
   replace(this: string, old: unknown, replacement: unknown, count?: unknown) {
+    const cap = count === undefined || count === null || Number(count) < 0 ? Infinity : countArg(count);
+    spendReplace(this, String(old), String(replacement), 'str.replace()', cap);
     const parts = this.split(String(old));
     const n = count === undefined || count === null || Number(count) < 0 ? parts.length : Number(count) + 1;
     return (
@@ -299,7 +302,9 @@ const STRING_METHODS: Record<string, Method> = {
     return String(sub) === '' ? this.length + 1 : this.split(String(sub)).length - 1;
   },
   join(this: string, items: unknown) {
-    return (Array.isArray(items) ? items : []).map((x) => pyStr(x)).join(this);
+    const list = Array.isArray(items) ? items : [];
+    spendBuild(Math.max(0, list.length - 1) * this.length, 'str.join()');
+    return list.map((x) => pyStr(x)).join(this);
   },
   isdigit(this: string) {
     return /^\d+$/.test(this);
@@ -319,7 +324,9 @@ const STRING_METHODS: Record<string, Method> = {
       const name = (key ?? '').split(/[!:]/)[0];
       const v =
         name === '' ? positional[auto++] : /^\d+$/.test(name) ? positional[Number(name)] : named[name];
-      return pyStr(v);
+      const text = pyStr(v);
+      spendBuild(text.length, 'str.format()');
+      return text;
     });
   },
 };
@@ -358,6 +365,26 @@ const LIST_METHODS: Record<string, Method> = {
   },
 };
 
+/** JavaScript's string methods that build more than they are given, priced before they run. */
+const PRICED_JS_STRING_METHODS: Record<string, (s: string, args: unknown[]) => unknown> = {
+  repeat(s, [n]) {
+    spendBuild(s.length * countArg(n), 'str.repeat()');
+    return s.repeat(countArg(n));
+  },
+  padStart(s, [n, fill]) {
+    spendBuild(countArg(n) - s.length, 'str.padStart()');
+    return s.padStart(countArg(n), fill === undefined ? undefined : String(fill));
+  },
+  padEnd(s, [n, fill]) {
+    spendBuild(countArg(n) - s.length, 'str.padEnd()');
+    return s.padEnd(countArg(n), fill === undefined ? undefined : String(fill));
+  },
+  replaceAll(s, [old, replacement]) {
+    spendReplace(s, String(old), String(replacement), 'str.replaceAll()');
+    return s.split(String(old)).join(String(replacement));
+  },
+};
+
 // Python semantics win over JavaScript's for these string methods (JS replace() changes only
 // the first occurrence; JS split() without a separator does not split on whitespace).
 const STRING_OVERRIDES = new Set(['split', 'replace']);
@@ -379,11 +406,19 @@ function installPythonMethods(): void {
   const original = runtime.memberLookup;
   runtime.memberLookup = function memberLookup(obj: unknown, val: unknown): unknown {
     if (typeof val === 'string') {
+      if (typeof obj === 'string' || Array.isArray(obj)) guardInput(obj, `.${val}`);
       if (typeof obj === 'string') {
+        const priced = PRICED_JS_STRING_METHODS[val];
+        if (priced) return (...args: unknown[]) => priced(obj, args);
         const m = STRING_METHODS[val];
         if (m && (STRING_OVERRIDES.has(val) || !(val in String.prototype)))
           return (...args: unknown[]) => m.apply(obj, args);
       } else if (Array.isArray(obj)) {
+        if (val === 'join')
+          return (sep: unknown = ',') => {
+            spendBuild(Math.max(0, obj.length - 1) * String(sep).length, 'list.join()');
+            return obj.join(String(sep));
+          };
         const m = LIST_METHODS[val];
         if (m && !(val in Array.prototype)) return (...args: unknown[]) => m.apply(obj, args);
       } else if (isPlainObject(obj) && !Object.prototype.hasOwnProperty.call(obj, val)) {
@@ -461,6 +496,75 @@ const FILTER_PARAMS: Record<string, string[]> = {
 
 let environment: nunjucks.Environment | null = null;
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type NunjucksFilter = Function;
+
+/** Every filter, output included, refuses a value grown past the build budget. */
+function guardFilterInputs(e: nunjucks.Environment): void {
+  const filters = (e as unknown as { filters: Record<string, NunjucksFilter> }).filters;
+  for (const [name, original] of Object.entries(filters))
+    e.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      guardInput(value, name.startsWith('__') ? 'the output' : `the ${name} filter`);
+      return original.call(this, value, ...args);
+    });
+}
+
+/** Filters whose output can be far larger than their input, priced before they run. */
+function priceFilters(e: nunjucks.Environment): void {
+  const price = (name: string, params: string[], cost: (value: unknown, args: unknown[]) => number): void => {
+    const original = e.getFilter(name) as NunjucksFilter;
+    e.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      const { positional, named } = kwargs(args);
+      const all = params.map((p, i) => (p in named ? named[p] : positional[i]));
+      spendBuild(cost(value, all), `the ${name} filter`);
+      return original.call(this, value, ...args);
+    });
+  };
+  const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+  const lines = (value: unknown): number => occurrences(text(value), '\n') + 1;
+  price('center', ['width'], (value, [width]) => countArg(width ?? 80) - text(value).length);
+  price('indent', ['width'], (value, [width]) => lines(value) * countArg(width ?? 4));
+  price('batch', ['linecount', 'fill_with'], (_value, [size, fill]) => (fill ? countArg(size) : 0));
+  price('slice', ['slices'], (_value, [slices]) => countArg(slices));
+  price('replace', ['old', 'new', 'count'], (value, [old, replacement, maxCount]) => {
+    const cap = maxCount === undefined || maxCount === null ? Infinity : countArg(maxCount);
+    const grow = text(replacement).length - text(old).length;
+    return grow > 0 ? occurrences(text(value), text(old), cap) * grow : 0;
+  });
+  price('join', FILTER_PARAMS.join, (value, [sep]) => {
+    const n = typeof value === 'string' ? value.length : Array.isArray(value) ? value.length : 0;
+    return Math.max(0, n - 1) * text(sep).length;
+  });
+  // Every match may insert the replacement, whose group references copy (at most) the text again.
+  price('regex_replace', FILTER_PARAMS.regex_replace, (value, [, replacement]) => {
+    const t = text(value);
+    const refs = (text(replacement).match(/\\(?:\d|g<)/g) ?? []).length;
+    return (t.length + 1) * text(replacement).length + refs * t.length;
+  });
+  // Each value is written on its own line, indented once per level it is nested at.
+  const indented = (value: unknown, indent: unknown): number => {
+    const width = typeof indent === 'string' ? indent.length : countArg(indent);
+    return width ? width * nestingOf(value) : 0;
+  };
+  price('to_json_string', FILTER_PARAMS.to_json_string, (value, [indent]) => indented(value, indent));
+  price('to_yaml_string', FILTER_PARAMS.to_yaml_string, (value, [indent]) => indented(value, indent));
+}
+
+/** The sum of the nesting levels of every value a JSON-like value holds (objects met twice count once). */
+function nestingOf(value: unknown): number {
+  let total = 0;
+  const seen = new Set<unknown>();
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    total += d;
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return total;
+}
+
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
@@ -497,6 +601,7 @@ function env(): nunjucks.Environment {
     const f = e.getFilter(name);
     return items.map((it) => f.call(this, it, ...positional.slice(1)));
   });
+  priceFilters(e);
   e.addGlobal('range', boundedRange);
   e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
@@ -507,6 +612,7 @@ function env(): nunjucks.Environment {
     (this.ctx[CAPTURE_KEY] as { value: unknown }).value = value;
     return '';
   });
+  guardFilterInputs(e);
   const addTest = (name: string, fn: (v: unknown) => boolean): void => {
     (e as unknown as { addTest: (n: string, f: (v: unknown) => boolean) => void }).addTest(name, fn);
   };
@@ -598,7 +704,7 @@ function run(
       }
     : options;
   try {
-    return template.render(renderContext(context, opts, capture));
+    return withBuildBudget(() => template.render(renderContext(context, opts, capture)));
   } catch (err) {
     const cause = squallCause(err);
     // A refusal (decrypt_kv of a key the user may not open) stays a 403.

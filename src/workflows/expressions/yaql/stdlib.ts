@@ -12,6 +12,7 @@ import {
   isIterable,
   isNumber,
   isSequence,
+  MAX_COLLECTION,
   iterate,
   mkFloat,
   numValue,
@@ -240,6 +241,13 @@ def('#operator_*', 'F', (c) => {
   if (isNumber(a) && isNumber(b)) return arith(a, b, (x, y) => x * y);
   const rep = (x: unknown, n: unknown): unknown => {
     const k = Math.max(0, numValue(n));
+    // A workflow's expression must not take the process's memory with it: bound what one repetition makes.
+    const size = (typeof x === 'string' ? x.length : (x as unknown[]).length) * k;
+    if (size > MAX_COLLECTION * (typeof x === 'string' ? 64 : 1))
+      fail(
+        'MemoryError',
+        `repeating ${typeof x === 'string' ? 'a string' : 'a sequence'} ${k} times would make ${size} ${typeof x === 'string' ? 'characters' : 'items'}`,
+      );
     if (typeof x === 'string') return x.repeat(k);
     const out: unknown[] = [];
     for (let i = 0; i < k; i++) out.push(...(x as unknown[]));

@@ -1,0 +1,85 @@
+import { SquallError } from '../../../errors.js';
+
+/**
+ * How much one render may build, counted in characters (and list items) that amplifying
+ * operations are about to make.
+ *
+ * Anyone who may run an action writes templates (st2 renders `{{ }}` in live parameters, chat
+ * `!sh` included), and some operations build far more than they are given: `'x' | center(10**9)`
+ * or `'x'.padStart(10**9)` from a few characters. The render deadline cannot stop one call: it
+ * runs synchronously until it has allocated gigabytes, and the heap limit then kills the whole
+ * service. Each such operation is priced before it runs, against a budget per render (a template
+ * could repeat a call that fits alone thousands of times); strings and lists read from data
+ * (a large stdout, a result) cost nothing unless an operation multiplies them.
+ */
+export const MAX_BUILD = 64 * 1024 * 1024;
+
+interface Budget {
+  left: number;
+}
+
+// Renders are synchronous, so the one in progress is the one to charge; a render inside a render
+// (a filter that renders) gets its own and restores the outer one.
+let current: Budget | null = null;
+
+export function withBuildBudget<T>(fn: () => T): T {
+  const outer = current;
+  current = { left: MAX_BUILD };
+  try {
+    return fn();
+  } finally {
+    current = outer;
+  }
+}
+
+/** Charges `size` characters or items that `what` is about to build; refuses past the budget. */
+export function spendBuild(size: number, what: string): void {
+  const budget = current ?? { left: MAX_BUILD };
+  if (!Number.isFinite(size) || size > budget.left)
+    throw new SquallError(
+      'JINJA_TOO_LARGE',
+      `${what} would build ${Number.isFinite(size) ? Math.round(size).toLocaleString('en-US') : 'unboundedly many'} characters or items, more than one render may build (${MAX_BUILD.toLocaleString('en-US')})`,
+      { what, size: Number.isFinite(size) ? Math.round(size) : null, limit: MAX_BUILD },
+    );
+  budget.left -= Math.max(0, size);
+}
+
+/** A count argument as the operation will read it (NaN, negatives and fractions as JS does). */
+export function countArg(n: unknown): number {
+  const k = Math.trunc(Number(n));
+  return Number.isNaN(k) ? 0 : Math.max(0, k);
+}
+
+/** How many times `old` occurs in `text` (non-overlapping, as replace counts), at most `cap`. */
+export function occurrences(text: string, old: string, cap = Infinity): number {
+  if (old === '') return Math.min(text.length + 1, cap);
+  let n = 0;
+  for (let i = text.indexOf(old); i >= 0 && n < cap; i = text.indexOf(old, i + old.length)) n++;
+  return n;
+}
+
+/** Prices `text` with `old` replaced by `replacement` (every time, or at most `cap` times). */
+export function spendReplace(
+  text: string,
+  old: string,
+  replacement: string,
+  what: string,
+  cap = Infinity,
+): void {
+  const n = occurrences(text, old, cap);
+  if (replacement.length > old.length) spendBuild(n * (replacement.length - old.length), what);
+}
+
+/**
+ * Refuses to work on a string or list already past the budget: concatenation (`~`, `+`) can grow
+ * one without limit, cheaply, until a filter or method copies it whole.
+ */
+export function guardInput(value: unknown, what: string): void {
+  const size = typeof value === 'string' || Array.isArray(value) ? value.length : 0;
+  if (size > MAX_BUILD)
+    throw new SquallError(
+      'JINJA_TOO_LARGE',
+      `${what} was given ${size.toLocaleString('en-US')} characters or items, more than one render may build (${MAX_BUILD.toLocaleString('en-US')})`,
+      { what, size, limit: MAX_BUILD },
+    );
+}

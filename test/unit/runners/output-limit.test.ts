@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { getRunner } from '../../../src/runners/index.js';
+import { OutputCapture } from '../../../src/runners/output-capture.js';
+import { fakeContext } from '../../support/runner-context.js';
+
+const localCmd = getRunner('local-shell-cmd')!;
+const python = getRunner('python-script')!;
+
+// A command that never stops printing (`yes`, `tail -f`) was held whole in memory, streamed into
+// the store and stored again as its result: 15 s of `yes` gave a 394 MB result and 1.8 GB of RSS.
+describe('output kept per execution', () => {
+  it('keeps the beginning and the last 64 KiB of a stream past the limit, saying what was dropped', async () => {
+    const limit = 1024 * 1024;
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'seq 1 2000000; echo the-last-line >&1; echo err-end >&2' },
+    });
+    ctx.maxOutputChars = limit;
+    const res = await localCmd.run(ctx);
+    const stdout = (res.result as { stdout: string }).stdout;
+    expect(res.status).toBe('succeeded');
+    expect(stdout.length).toBeLessThan(limit + 300);
+    expect(stdout.startsWith('1\n2\n3\n')).toBe(true);
+    expect(stdout.endsWith('2000000\nthe-last-line')).toBe(true);
+    const dropped =
+      /\[squall: ([\d,]+) characters of stdout were dropped here: more than executions\.max_output_chars \(1,048,576\) in all\]/.exec(
+        stdout,
+      );
+    expect(dropped).not.toBeNull();
+    // seq 1 2000000 prints 14,888,896 characters, plus the last line.
+    expect(Number(dropped![1].replace(/,/g, '')) + limit).toBe(14_888_896 + 'the-last-line\n'.length);
+    expect((res.result as { stderr: string }).stderr).toBe('err-end');
+    // What was streamed is what was kept: the store does not get the dropped middle either.
+    const streamed = ctx.output
+      .filter((o) => o.type === 'stdout')
+      .map((o) => o.data)
+      .join('');
+    expect(streamed.length).toBe(stdout.length + 1);
+  });
+
+  it('keeps everything under the limit, and everything with 0 (no limit)', async () => {
+    for (const limit of [1024 * 1024, 0]) {
+      const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'seq 1 100000' } });
+      ctx.maxOutputChars = limit;
+      const stdout = ((await localCmd.run(ctx)).result as { stdout: string }).stdout;
+      expect(stdout.length).toBe(588_894);
+      expect(stdout).not.toContain('[squall:');
+    }
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'seq 1 2000000' } });
+    ctx.maxOutputChars = 0;
+    expect(((await localCmd.run(ctx)).result as { stdout: string }).stdout.length).toBe(14_888_895);
+  });
+
+  it('bounds what a Python action prints without touching its result', async () => {
+    const ctx = fakeContext({ runner: 'python-script', entry_point: 'spam.py' });
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const path = await import('node:path');
+    mkdirSync(path.join(ctx.action.packDir, 'actions'), { recursive: true });
+    writeFileSync(
+      path.join(ctx.action.packDir, 'actions', 'spam.py'),
+      [
+        'from st2common.runners.base_action import Action',
+        'class Spam(Action):',
+        '    def run(self):',
+        '        for i in range(200000):',
+        "            print('line %d of a chatty action' % i)",
+        "        return {'ok': True}",
+        '',
+      ].join('\n'),
+    );
+    ctx.maxOutputChars = 256 * 1024;
+    const res = await python.run(ctx);
+    const result = res.result as { result: unknown; stdout: string };
+    expect(res.status).toBe('succeeded');
+    expect(result.result).toEqual({ ok: true });
+    expect(result.stdout.length).toBeLessThan(256 * 1024 + 300);
+    expect(result.stdout).toContain('line 0 of a chatty action');
+    expect(result.stdout).toContain('line 199999 of a chatty action');
+    expect(result.stdout).toMatch(/characters of stdout were dropped here/);
+  });
+
+  it('splits a chunk that crosses the limit and streams the held-back end once', () => {
+    const seen: string[] = [];
+    const capture = new OutputCapture('stdout', 10, (_t, text) => seen.push(text));
+    capture.add('abcdefgh');
+    capture.add('ijklmnop');
+    capture.add('qrstuvwxyz');
+    const kept = capture.finish();
+    expect(kept).toBe(
+      'abcde\n[squall: 16 characters of stdout were dropped here: more than executions.max_output_chars (10) in all]\nvwxyz',
+    );
+    expect(seen.join('')).toBe(kept);
+  });
+});
