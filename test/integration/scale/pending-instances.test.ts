@@ -68,7 +68,6 @@ for (const target of STORE_TARGETS) {
       });
 
       it('an instance of a trigger no rule listens to is stored processed, with no pending entry and no job', async () => {
-        const before = await s.svc.services.scheduler.liveJobData(TRIGGER_PROCESS_JOB, 0);
         const idle = await dispatchTrigger(s.svc.services, {
           trigger: 'core.st2.generic.actiontrigger',
           payload: { execution_id: newId(), status: 'succeeded' },
@@ -76,9 +75,8 @@ for (const target of STORE_TARGETS) {
         expect(idle.status).toBe('processed');
         expect((await store().triggerInstances.get(idle.id))?.status).toBe('processed');
         expect(await store().pendingInstances.get(idle.id)).toBeNull();
-        expect(await s.svc.services.scheduler.liveJobData(TRIGGER_PROCESS_JOB, 0)).toHaveLength(
-          before.length,
-        );
+        const jobs = await s.svc.services.scheduler.liveJobData<{ id?: string }>(TRIGGER_PROCESS_JOB, 0);
+        expect(jobs.filter((d) => d?.id === idle.id)).toEqual([]);
         // Once a rule listens, its instances are matched as before.
         await s.createRule({
           name: 'on_actiontrigger',
