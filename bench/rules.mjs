@@ -19,7 +19,7 @@ const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', 'src', p)).href
 
 const TRIGGER = 'squallbench.event';
 
-function criteriaFor(i) {
+export function criteriaFor(i) {
   switch (i % 7) {
     case 0:
       return { 'trigger.host': { type: 'equals', pattern: `host-${i}` } };
@@ -56,7 +56,7 @@ function ruleRecord(newId, name, criteria) {
   };
 }
 
-export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500 } = {}) {
+export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500, dispatch = true } = {}) {
   const { loadConfig } = await dist('config/index.js');
   const { startService } = await dist('service/index.js');
   const { silentLogger } = await dist('log/index.js');
@@ -106,6 +106,7 @@ export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500 } = 
       const kv = await kvContext(services);
       let count = 0;
       let matched = 0;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       while (performance.now() - t0 < budgetMs || count < 3) {
         for (const rule of events.index().candidates(TRIGGER))
@@ -113,14 +114,19 @@ export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500 } = 
         count++;
       }
       const elapsed = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       if (matched !== count)
         throw new Error(`expected exactly one matching rule per instance, got ${matched / count}`);
       emit({
         name: `rules.eval.${n}_rules`,
         unit: 'instances/s',
         value: +((count / elapsed) * 1000).toFixed(1),
+        // per second of this process's CPU time: steadier than wall time on a shared machine
+        cpu_value: +((count / cpuMs) * 1000).toFixed(1),
         n: count,
       });
+      if (!dispatch) continue;
 
       // Dispatch → enforcement, one instance at a time.
       const samples = [];
@@ -159,6 +165,7 @@ export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500 } = 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runRules();
+  // SQUALL_BENCH_RULES_EVAL_ONLY=1: the inner loop only (for comparing builds)
+  await runRules({ dispatch: !process.env.SQUALL_BENCH_RULES_EVAL_ONLY });
   process.exit(0);
 }

@@ -3,6 +3,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import v8 from 'node:v8';
+
+// `squall start` keeps V8's young generation from growing on start-up garbage until it is up
+// (src/cli/commands/start.ts, youngGenerationForWork): set before anything loads.
+if (process.argv.slice(2).find((a) => !a.startsWith('-')) === 'start') {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'dist', 'src', 'cli', 'main.js');

@@ -61,6 +61,7 @@ if (args.has('--build')) {
       [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
       'compiling TypeScript',
     );
+    run(process.execPath, [path.join(root, 'scripts', 'build-validators.mjs')], 'writing validators');
   }
   const web = path.join(root, 'src', 'web');
   if (existsSync(path.join(web, 'package.json')) || existsSync(path.join(web, 'vite.config.ts'))) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   ActionRowBuilder,
@@ -32,6 +32,7 @@ import {
   type ChatAdapter,
   type ChatCard,
   type ChatCapabilities,
+  type ChatStateStore,
   type ChatUser,
   type IncomingMessage,
   type MessageHandler,
@@ -77,6 +78,11 @@ const EMBED_LIMIT = 4096;
 const BUTTON_PREFIX = 'sq|';
 /** A button that asks "are you sure?" first (Discord has no confirm dialog); the rest is as for BUTTON_PREFIX. */
 const CONFIRM_PREFIX = 'sq?|';
+/**
+ * "Confirm" on an "are you sure?" follow-up: `sq!<message id>|` and the rest as for BUTTON_PREFIX,
+ * naming the message whose button asked (the press is that message's, e.g. a card to redraw).
+ */
+const CONFIRMED_PREFIX = 'sq!';
 /** "Keep" on an "are you sure?" follow-up: nothing happens. */
 const KEEP_ID = 'sq-keep';
 const REACTIONS: Record<CardReaction, string> = { working: '⏳', succeeded: '✅', failed: '❌' };
@@ -91,6 +97,10 @@ function cardColor(card: ChatCard): number {
 
 /** Discord keeps an interaction's token for 15 minutes; stay clear of the edge. */
 const INTERACTION_TTL_MS = 14 * 60_000;
+/** How long a long button value or a confirmation text is kept: a card's buttons outlive an interaction. */
+const BUTTON_TTL_MS = 24 * 3600_000;
+/** Kept values remembered in this process too (the store is read when one is not here). */
+const KEPT_IN_MEMORY = 5000;
 
 /**
  * The Discord transport on discord.js 14. Commands come from messages with the prefix, mentions,
@@ -116,18 +126,18 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly homes = new Map<string, string>();
   /** Thread (channel) ids known to exist. */
   private readonly threads = new Set<string>();
-  /** Long button values, when payload + value do not fit Discord's 100-character custom_id. */
-  private readonly longButtons = new Map<string, { payload: string; value: string }>();
-  /** What the "are you sure?" of a confirm button says, by its direct custom id (lost on restart: then a generic one). */
-  private readonly confirms = new Map<string, ButtonConfirm>();
+  /**
+   * What buttons and modals need beyond their custom_id, by key: `button:<hash>` a value too long
+   * for Discord's 100-character custom_id, `confirm:<custom id>` what its "are you sure?" says,
+   * `modal:<key>` an open modal's context (taken once), `retry:<key>` a form to offer again. Kept
+   * in the store given by useState (so a restart or another process finds them) and here.
+   */
+  private readonly kept = new Map<string, { json: string; expires: number }>();
+  private state: ChatStateStore | undefined;
   private readonly seen = new SeenSet(2000);
   private formHandlers: FormHandlers | undefined;
   /** A Discord modal holds five inputs; bigger forms get a link to the web UI instead. */
   readonly forms = { maxFields: 5 };
-  /** Open modals' contexts (too long for a custom_id) and forms to offer again, by key. */
-  private readonly modals = new Map<string, { context: string; at: number }>();
-  private readonly retries = new Map<string, { form: ChatForm; at: number }>();
-  private modalCounter = 0;
   /**
    * The latest interaction (slash command or button) per conversation (the thread key the pipeline
    * answers in) and user: a whisper there goes out as its ephemeral follow-up.
@@ -151,13 +161,40 @@ export class DiscordAdapter implements ChatAdapter {
     this.formHandlers = handlers;
   }
 
-  /** Keeps `value` under a short key for 15 minutes (an interaction's life). */
-  private keep<T>(map: Map<string, T & { at: number }>, value: T): string {
+  useState(state: ChatStateStore): void {
+    this.state = state;
+  }
+
+  /** Keeps `value` under `key` for `ttlMs`, here and in the store; a value kept already is not written again. */
+  private async keep(key: string, value: unknown, ttlMs: number): Promise<void> {
+    const json = JSON.stringify(value);
     const now = Date.now();
-    for (const [k, v] of map) if (now - v.at > INTERACTION_TTL_MS) map.delete(k);
-    const key = `${(++this.modalCounter).toString(36)}${now.toString(36)}`;
-    map.set(key, { ...value, at: now } as T & { at: number });
-    return key;
+    const had = this.kept.get(key);
+    // The same value with more than half its life left: a card redraw, nothing to write.
+    if (had && had.json === json && had.expires - now > ttlMs / 2) return;
+    this.kept.delete(key);
+    this.kept.set(key, { json, expires: now + ttlMs });
+    if (this.kept.size > KEPT_IN_MEMORY) this.kept.delete(this.kept.keys().next().value!);
+    await this.state?.put(key, value, ttlMs);
+  }
+
+  /** The value kept under `key` (here, else in the store), or null when unknown or expired. */
+  private async recall(key: string): Promise<unknown> {
+    const had = this.kept.get(key);
+    if (had && had.expires > Date.now()) return JSON.parse(had.json) as unknown;
+    if (!this.state) return null;
+    return this.state.get(key).catch((err: unknown) => {
+      this.log.warn({ err: errorText(err), key }, 'reading discord button state failed');
+      return null;
+    });
+  }
+
+  /** The value kept under `key`, removed: only one caller (in any process) gets it. */
+  private async take(key: string): Promise<unknown> {
+    const had = this.kept.get(key);
+    this.kept.delete(key);
+    if (this.state) return this.state.take(key);
+    return had && had.expires > Date.now() ? (JSON.parse(had.json) as unknown) : null;
   }
 
   /** Answers an interaction with the form as a modal, or privately with why not. */
@@ -166,7 +203,9 @@ export class DiscordAdapter implements ChatAdapter {
     request: Omit<FormRequest, 'maxFields' | 'user'>,
     retryKey?: string,
   ): Promise<void> {
-    const retry = retryKey ? this.retries.get(retryKey)?.form : undefined;
+    const retry = retryKey
+      ? ((await this.recall(`retry:${retryKey}`)) as { form: ChatForm } | null)?.form
+      : undefined;
     const reply = retry
       ? { form: retry }
       : await this.formHandlers!.open({
@@ -179,7 +218,8 @@ export class DiscordAdapter implements ChatAdapter {
       await i.reply({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
       return;
     }
-    const key = this.keep(this.modals, { context: reply.form.context });
+    const key = randomBytes(12).toString('base64url');
+    await this.keep(`modal:${key}`, { context: reply.form.context }, INTERACTION_TTL_MS);
     await i.showModal(formModal(reply.form, `${MODAL_PREFIX}${key}`) as never);
   }
 
@@ -323,8 +363,10 @@ export class DiscordAdapter implements ChatAdapter {
         await i.update({ content: 'Kept: nothing was done.', embeds: [], components: [] });
         return;
       }
-      if (i.isButton() && i.customId.startsWith(BUTTON_PREFIX)) {
-        const form = this.decodeButton(i.customId);
+      if (i.isButton() && (i.customId.startsWith(BUTTON_PREFIX) || i.customId.startsWith(CONFIRMED_PREFIX))) {
+        const confirmed = /^sq!(\d+)\|(.*)$/s.exec(i.customId);
+        const customId = confirmed ? BUTTON_PREFIX + confirmed[2] : i.customId;
+        const form = await this.decodeButton(customId);
         // "Fill in…" answers with the modal itself, so it is not deferred.
         if (form?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
           const ch = i.channel;
@@ -344,19 +386,23 @@ export class DiscordAdapter implements ChatAdapter {
         if (i.message.flags.has(MessageFlags.Ephemeral))
           await i.update({ content: `Confirmed by <@${i.user.id}>.`, embeds: [], components: [] });
         else await i.deferUpdate();
-        const decoded = this.decodeButton(i.customId);
+        const decoded = form;
         if (!decoded) {
           await i.followUp({ content: 'This button has expired — run the command again.', ephemeral: true });
           return;
         }
         const ch = i.channel;
         const inThread = ch?.isThread() ?? false;
-        this.remember(inThread ? i.channelId : i.message.id, i);
+        // A confirmed press is the press of the message that asked (it is in the follow-up's channel).
+        const messageId = confirmed?.[1] ?? i.message.id;
+        this.remember(inThread ? i.channelId : messageId, i);
+        // Where the pressed message lives, for its edits (a card posted before a restart too).
+        this.homes.set(messageId, i.message.channelId);
         const press = {
           user: this.user(i.user),
           payload: decoded.payload,
           value: decoded.value,
-          messageId: i.message.id,
+          messageId,
           channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
           ...(inThread ? { thread: i.channelId } : {}),
         };
@@ -376,8 +422,9 @@ export class DiscordAdapter implements ChatAdapter {
   /** The press of a button that asks first: an ephemeral "are you sure?" with Confirm and Keep. */
   private async askToConfirm(i: ButtonInteraction): Promise<void> {
     const direct = BUTTON_PREFIX + i.customId.slice(CONFIRM_PREFIX.length);
+    const withOrigin = `${CONFIRMED_PREFIX}${i.message.id}|${i.customId.slice(CONFIRM_PREFIX.length)}`;
     const label = ('label' in i.component ? i.component.label : undefined) ?? 'do it';
-    const confirm = this.confirms.get(direct) ?? {
+    const confirm = ((await this.recall(`confirm:${direct}`)) as ButtonConfirm | null) ?? {
       title: 'Are you sure?',
       text: `${label}?`,
       confirm: label,
@@ -390,7 +437,7 @@ export class DiscordAdapter implements ChatAdapter {
       components: [
         new ActionRowBuilder<ButtonBuilder>().addComponents(
           new ButtonBuilder()
-            .setCustomId(direct)
+            .setCustomId(withOrigin.length <= 100 ? withOrigin : direct)
             .setLabel(confirm.confirm.slice(0, 80))
             .setStyle(ButtonStyle.Danger),
           new ButtonBuilder()
@@ -410,7 +457,9 @@ export class DiscordAdapter implements ChatAdapter {
   private async submitted(
     i: Extract<Interaction, { isFromMessage(): boolean; fields: unknown }>,
   ): Promise<void> {
-    const kept = this.modals.get(i.customId.slice(MODAL_PREFIX.length));
+    const kept = (await this.take(`modal:${i.customId.slice(MODAL_PREFIX.length)}`)) as {
+      context: string;
+    } | null;
     if (!kept || !this.formHandlers) {
       await i.reply({
         content: 'This form has expired — press Fill in… or run the command again.',
@@ -431,13 +480,14 @@ export class DiscordAdapter implements ChatAdapter {
       else await i.reply({ content: 'Running it…', flags: MessageFlags.Ephemeral });
       return;
     }
-    const retryKey = outcome.retry ? this.keep(this.retries, { form: outcome.retry }) : undefined;
+    const retryKey = outcome.retry ? randomBytes(12).toString('base64url') : undefined;
+    if (retryKey) await this.keep(`retry:${retryKey}`, { form: outcome.retry }, INTERACTION_TTL_MS);
     await i.reply({
       ...this.body(errorsText(outcome.errors)),
       flags: MessageFlags.Ephemeral,
       components: retryKey
         ? [
-            this.buttonRow(`${FORM_PAYLOAD_PREFIX}${kept.context}`, [
+            await this.buttonRow(`${FORM_PAYLOAD_PREFIX}${kept.context}`, [
               { label: 'Fill in…', value: `retry:${retryKey}`, style: 'primary' },
             ]),
           ]
@@ -466,7 +516,7 @@ export class DiscordAdapter implements ChatAdapter {
     const recent = this.interactions.get(`${conversation}:${userId}`);
     const body = {
       ...this.body(message.text),
-      ...(buttons ? { components: [this.buttonRow(buttons.payload, buttons.choices)] } : {}),
+      ...(buttons ? { components: [await this.buttonRow(buttons.payload, buttons.choices)] } : {}),
     };
     if (recent && Date.now() - recent.at < INTERACTION_TTL_MS) {
       const sent = await recent.i.followUp({ ...body, flags: MessageFlags.Ephemeral });
@@ -555,7 +605,7 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   /** An execution's card: an embed coloured by status, and its buttons. */
-  private cardBody(card: ChatCard) {
+  private async cardBody(card: ChatCard) {
     const who = /^\d{5,20}$/.test(card.requester.id) ? `<@${card.requester.id}>` : card.requester.name;
     const lines = [
       `${who}`,
@@ -571,22 +621,22 @@ export class DiscordAdapter implements ChatAdapter {
       content: '',
       embeds: [embed],
       allowedMentions: { parse: [] },
-      components: card.buttons ? [this.buttonRow(card.buttons.payload, card.buttons.choices)] : [],
+      components: card.buttons ? [await this.buttonRow(card.buttons.payload, card.buttons.choices)] : [],
     };
   }
 
-  private buttonRow(payload: string, choices: ButtonChoice[]) {
-    return new ActionRowBuilder<ButtonBuilder>().addComponents(
-      choices.slice(0, 5).map((c) => {
-        const b = new ButtonBuilder().setLabel(c.label.slice(0, 80));
-        if (c.url) return b.setStyle(ButtonStyle.Link).setURL(c.url);
-        const direct = this.encodeButton(payload, c.value);
-        if (c.confirm) {
-          this.confirms.set(direct, c.confirm);
-          // Every card redraw renders its buttons again: keep the newest texts only.
-          if (this.confirms.size > 1000) this.confirms.delete(this.confirms.keys().next().value!);
-        }
-        return b
+  private async buttonRow(payload: string, choices: ButtonChoice[]) {
+    const buttons: ButtonBuilder[] = [];
+    for (const c of choices.slice(0, 5)) {
+      const b = new ButtonBuilder().setLabel(c.label.slice(0, 80));
+      if (c.url) {
+        buttons.push(b.setStyle(ButtonStyle.Link).setURL(c.url));
+        continue;
+      }
+      const direct = await this.encodeButton(payload, c.value);
+      if (c.confirm) await this.keep(`confirm:${direct}`, c.confirm, BUTTON_TTL_MS);
+      buttons.push(
+        b
           .setCustomId(c.confirm ? CONFIRM_PREFIX + direct.slice(BUTTON_PREFIX.length) : direct)
           .setDisabled(Boolean(c.disabled))
           .setStyle(
@@ -595,9 +645,10 @@ export class DiscordAdapter implements ChatAdapter {
               : c.style === 'danger'
                 ? ButtonStyle.Danger
                 : ButtonStyle.Secondary,
-          );
-      }),
-    );
+          ),
+      );
+    }
+    return new ActionRowBuilder<ButtonBuilder>().addComponents(buttons);
   }
 
   async post(message: OutgoingMessage): Promise<PostedMessage> {
@@ -606,7 +657,7 @@ export class DiscordAdapter implements ChatAdapter {
     const rich = message.rich?.embeds as unknown[] | undefined;
     const sent = await ch.send({
       ...(message.card
-        ? this.cardBody(message.card)
+        ? await this.cardBody(message.card)
         : { ...this.body(message.text), ...(rich ? { embeds: rich as never } : {}) }),
       ...nonced(message.idempotencyKey),
     });
@@ -620,7 +671,7 @@ export class DiscordAdapter implements ChatAdapter {
     if (!('messages' in ch)) return;
     const rich = update.rich?.embeds as unknown[] | undefined;
     if (update.card) {
-      await ch.messages.edit(update.messageId, this.cardBody(update.card));
+      await ch.messages.edit(update.messageId, await this.cardBody(update.card));
       return;
     }
     await ch.messages.edit(update.messageId, {
@@ -647,17 +698,21 @@ export class DiscordAdapter implements ChatAdapter {
     return { messageId: sent.id, thread: upload.thread ?? sent.id };
   }
 
-  private encodeButton(payload: string, value: string): string {
+  private async encodeButton(payload: string, value: string): Promise<string> {
     const id = `${BUTTON_PREFIX}${payload}|${value}`;
     if (id.length <= 100) return id;
-    // Too long for a custom_id: keep it here (lost on restart; the press then says it expired).
-    const key = `${BUTTON_PREFIX}~${this.longButtons.size}-${Date.now().toString(36)}`;
-    this.longButtons.set(key, { payload, value });
-    return key;
+    // Too long for a custom_id: kept under its hash (the same button drawn again is the same key).
+    const hash = createHash('sha256').update(id).digest('base64url').slice(0, 24);
+    await this.keep(`button:${hash}`, { payload, value }, BUTTON_TTL_MS);
+    return `${BUTTON_PREFIX}~${hash}`;
   }
 
-  private decodeButton(customId: string): { payload: string; value: string } | null {
-    if (customId.startsWith(`${BUTTON_PREFIX}~`)) return this.longButtons.get(customId) ?? null;
+  private async decodeButton(customId: string): Promise<{ payload: string; value: string } | null> {
+    if (customId.startsWith(`${BUTTON_PREFIX}~`))
+      return (await this.recall(`button:${customId.slice(BUTTON_PREFIX.length + 1)}`)) as {
+        payload: string;
+        value: string;
+      } | null;
     const rest = customId.slice(BUTTON_PREFIX.length);
     const bar = rest.indexOf('|');
     return bar < 0 ? null : { payload: rest.slice(0, bar), value: rest.slice(bar + 1) };
@@ -675,7 +730,7 @@ export class DiscordAdapter implements ChatAdapter {
         { payload: question.payload, choices: question.choices },
       );
     const ch = await this.target(question.channel, question.thread);
-    const row = this.buttonRow(question.payload, question.choices);
+    const row = await this.buttonRow(question.payload, question.choices);
     // Only the content's mentions notify (not an embed's), and only users listed as allowed.
     const mentions = (question.mentions ?? []).filter((id) => /^\d{5,20}$/.test(id));
     const body = this.body(question.question);

@@ -19,18 +19,35 @@ interface Block {
   lines: string[];
 }
 
-/** ``` fences become an indented block with a bar, instead of being printed literally. */
+/**
+ * ``` fences become an indented block with a bar, instead of being printed literally: a fence
+ * line may carry a language (```sh), the block's first line (```text) or the whole block
+ * (```text```, as Slack writes one-line blocks), and a block may close at the end of a line.
+ */
 export function renderFences(text: string, pad: string): string[] {
   const out: string[] = [];
+  const bar = (line: string) => out.push(`${pad}│ ${line}`);
   let inCode = false;
   for (const line of text.split('\n')) {
-    if (/^\s*```/.test(line)) {
-      inCode = !inCode;
-      const rest = line.replace(/^\s*```\w*/, '');
-      if (rest.trim()) out.push(`${pad}│ ${rest.replace(/```\s*$/, '')}`);
+    const fence = /^\s*```(.*)$/.exec(line);
+    if (fence && !inCode) {
+      const rest = fence[1];
+      const whole = /^(.*\S)```\s*$/.exec(rest);
+      if (whole) bar(whole[1]);
+      else {
+        inCode = true;
+        if (!/^\w*\s*$/.test(rest)) bar(rest);
+      }
       continue;
     }
-    out.push(inCode ? `${pad}│ ${line}` : `${pad}${line}`);
+    if (inCode && /```\s*$/.test(line)) {
+      inCode = false;
+      const before = line.replace(/```\s*$/, '');
+      if (before.trim()) bar(before);
+      continue;
+    }
+    if (inCode) bar(line);
+    else out.push(`${pad}${line}`);
   }
   return out;
 }

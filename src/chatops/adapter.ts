@@ -218,6 +218,22 @@ export interface ChatAdapter {
    */
   readonly forms?: { maxFields: number };
   onForm?(handlers: FormHandlers): void;
+  /**
+   * Where the adapter keeps what its buttons and forms need beyond what the provider carries back
+   * (Discord: values longer than a custom_id, confirmation texts, open modals' contexts), so a
+   * restart or another process still has it (state.ts; the pipeline hands it over at attach).
+   */
+  useState?(state: ChatStateStore): void;
+}
+
+/** Small JSON values by key, with an expiry, kept in the store (see ChatAdapter.useState). */
+export interface ChatStateStore {
+  /** Keeps `value` (JSON) under `key` for `ttlMs`, replacing what was there. */
+  put(key: string, value: unknown, ttlMs: number): Promise<void>;
+  /** The value, or null when missing or expired. */
+  get(key: string): Promise<unknown>;
+  /** The value, removed so that only one caller gets it; null when missing, expired or taken. */
+  take(key: string): Promise<unknown>;
 }
 
 /** A reply in the thread of `message` (the message itself starts the thread when it has none). */

@@ -92,3 +92,19 @@ export function cardText(card: ChatCard): string {
   if (card.note) lines.push(card.note);
   return lines.join('\n');
 }
+
+/**
+ * The note without its fenced blocks that only repeat the output the card already shows (result
+ * templates written for st2 often fence `stdout`): the card says the output once.
+ */
+export function withoutRepeatedOutput(note: string, code: string): string {
+  const shown = code.trim().replace(/^…/, '');
+  if (!shown) return note;
+  return note
+    .replace(/```[^\n`]*\n([\s\S]*?)\n?```\n?/g, (block, inner: string) => {
+      const said = inner.trim();
+      return said && (shown.includes(said) || said.endsWith(shown)) ? '' : block;
+    })
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

@@ -5,7 +5,7 @@
  * another takes the lease and connects. The token itself is never stored or logged.
  *
  * Every other process still posts through that bot: its adapter is a LeasedAdapter, which sends
- * post/update/upload/ask/lookupUser to the connected process over the event bus (Redis) and
+ * post/update/upload/ask/lookupUser/react to the connected process over the event bus (Redis) and
  * waits for the answer. So a result, notification or inquiry finished by any process reaches
  * chat. Adapters without a token (the terminal) are process-local and connected everywhere.
  */
@@ -16,7 +16,9 @@ import type { Leases } from '../scale/index.js';
 import type { Services } from '../service/index.js';
 import type {
   ButtonHandler,
+  CardReaction,
   ChatAdapter,
+  ChatStateStore,
   ChatUser,
   MessageHandler,
   MessageUpdate,
@@ -25,11 +27,12 @@ import type {
   Question,
   TextUpload,
 } from './adapter.js';
+import type { FormHandlers } from './forms.js';
 
 const FORWARD = 'squall.chatops.forward';
 const FORWARD_RESULT = 'squall.chatops.forward.result';
 
-type ForwardMethod = 'post' | 'update' | 'uploadText' | 'ask' | 'lookupUser';
+type ForwardMethod = 'post' | 'update' | 'uploadText' | 'ask' | 'lookupUser' | 'react';
 
 interface ForwardRequest {
   id: string;
@@ -92,6 +95,24 @@ export class LeasedAdapter implements ChatAdapter {
   onButton(handler: ButtonHandler): void {
     this.inner.onButton(handler);
   }
+  // Forms, state and reactions are the inner adapter's: without these a bot configured with a
+  // token (always wrapped) offered no "Fill in…" and put no ⏳/✅ on commands.
+  get forms() {
+    return this.inner.forms;
+  }
+  onForm(handlers: FormHandlers): void {
+    this.inner.onForm?.(handlers);
+  }
+  useState(state: ChatStateStore): void {
+    this.inner.useState?.(state);
+  }
+  async react(
+    target: { channel: string; messageId: string },
+    add: CardReaction,
+    remove?: CardReaction,
+  ): Promise<void> {
+    await this.call('react', { target, add, ...(remove ? { remove } : {}) });
+  }
   post(message: OutgoingMessage): Promise<PostedMessage> {
     return this.call('post', message) as Promise<PostedMessage>;
   }
@@ -111,6 +132,14 @@ export class LeasedAdapter implements ChatAdapter {
   /** Runs `method` on the real adapter: here when connected here, else in the holder's process. */
   async call(method: ForwardMethod, args: unknown): Promise<unknown> {
     if (!this.connectedHere) return this.forward(this.identity, method, args);
+    if (method === 'react') {
+      const { target, add, remove } = args as {
+        target: { channel: string; messageId: string };
+        add: CardReaction;
+        remove?: CardReaction;
+      };
+      return this.inner.react?.(target, add, remove);
+    }
     const inner = this.inner as unknown as Record<ForwardMethod, (a: unknown) => Promise<unknown>>;
     return inner[method](args);
   }

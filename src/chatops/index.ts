@@ -29,6 +29,7 @@ export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './noti
 export { CARD_DENY, LiveAcks } from './live.js';
 export { DENY_BUTTON, deniedLine, utcClock } from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
+export { chatStateStore } from './state.js';
 export { authRoles, resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';
 export { ChatLinks, chatLinkId, type ChatLinkPreview } from './links.js';
 export { BUILTIN_NAMES, helpReply, runBuiltin } from './builtins.js';

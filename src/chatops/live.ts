@@ -15,6 +15,7 @@ import {
   reactionOf,
   statusEmoji,
   statusLabel,
+  withoutRepeatedOutput,
 } from './card.js';
 
 interface TaskState {
@@ -33,6 +34,14 @@ export interface CardTarget {
   command?: { channel: string; messageId: string };
   /** Shown under the output while it runs (the alias's ack.format). */
   note?: string;
+}
+
+/** The card whose button was pressed: where it is (ButtonPress). */
+export interface PressedCard {
+  adapter: ChatAdapter;
+  channel: string;
+  thread: string;
+  messageId: string;
 }
 
 interface CardState extends CardTarget {
@@ -196,14 +205,59 @@ export class LiveAcks {
    * A Re-run of `id` was pressed by `who`: true the first time (the card's button is disabled),
    * false when it was already pressed (the press is ignored, so two clicks start one run).
    */
-  async claimRerun(id: string, who: string): Promise<boolean> {
+  async claimRerun(id: string, who: string, pressed?: PressedCard): Promise<boolean> {
     if (!(await this.services.store.claim(`chatops:rerun:${id}`, who))) return false;
-    const s = this.states.get(id) ?? this.done.get(id);
+    const s =
+      this.states.get(id) ?? this.done.get(id) ?? (pressed ? await this.restore(id, pressed) : undefined);
     if (s) {
       s.rerunBy = who;
       await this.redraw(s);
     }
     return true;
+  }
+
+  /**
+   * The finished card of `id` that this process does not keep (posted before a restart, by another
+   * process, or long ago), rebuilt from its execution so it can be redrawn; undefined when it cannot be.
+   */
+  private async restore(id: string, pressed: PressedCard): Promise<CardState | undefined> {
+    try {
+      const record = await this.executions().get(id);
+      if (!isCompleted(record.status)) return undefined;
+      const chat = record.context?.chat as { user?: { id?: unknown; name?: unknown } } | undefined;
+      const s: CardState = {
+        id,
+        adapter: pressed.adapter,
+        channel: pressed.channel,
+        thread: pressed.thread,
+        action: record.action.ref,
+        requester: {
+          id: String(chat?.user?.id ?? ''),
+          name: String(chat?.user?.name ?? record.context?.user ?? ''),
+        },
+        cardId: pressed.messageId,
+        status: record.status,
+        startedAt: Date.parse(record.start_timestamp ?? '') || Date.now(),
+        tail: [],
+        partial: '',
+        tasks: new Map(),
+        asking: new Set(),
+        asked: true,
+        lastWrite: 0,
+        lastEdit: 0,
+        dirty: false,
+        finished: true,
+      };
+      // Its long output was uploaded when it ended: only read the result again.
+      await this.settle(s, false);
+      return s;
+    } catch (err) {
+      this.log().warn(
+        { err: errorMessage(err), execution: id },
+        'could not rebuild the card of an execution',
+      );
+      return undefined;
+    }
   }
 
   /** `who` canceled `id`: the card says so. */
@@ -286,6 +340,7 @@ export class LiveAcks {
     let note: string | undefined;
     if (s.final) {
       ({ code, note } = s.final);
+      if (code && note) note = withoutRepeatedOutput(note, code) || undefined;
       // A denied approval is what people need to read, whatever branch the workflow then took
       // (Orquesta: a handled failure ends the workflow succeeded, and that status stays as it is).
       const denials = s.final.denials ?? [];
@@ -435,7 +490,7 @@ export class LiveAcks {
   }
 
   /** The run is over: read its result for the card, and put long output in the thread as a file. */
-  private async settle(s: CardState): Promise<void> {
+  private async settle(s: CardState, upload = true): Promise<void> {
     let record: ExecutionRecord;
     try {
       record = await this.executions().get(s.id);
@@ -460,7 +515,7 @@ export class LiveAcks {
       ...(note ? { note } : {}),
       ...(denials.length ? { denials } : {}),
     };
-    if (!cut) return;
+    if (!cut || !upload) return;
     const lines = output.split('\n').length;
     const filename = `${s.action}-${s.id}.txt`;
     try {

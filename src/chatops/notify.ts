@@ -157,7 +157,8 @@ export class ChatNotifier implements NotifyDelivery {
         return;
       }
       // One re-run per card, however many clicks (and processes) there are.
-      if (!(await this.pipeline.live.claimRerun(id, press.user.name))) {
+      const pressed = { adapter, channel: press.channel, thread, messageId: press.messageId };
+      if (!(await this.pipeline.live.claimRerun(id, press.user.name, pressed))) {
         audit.outcome = 'already_rerun';
         await say(`Execution ${id} was already re-run from this card.`, true);
         return;

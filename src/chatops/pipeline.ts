@@ -24,6 +24,7 @@ import {
   type ExecutionService,
 } from '../executions/index.js';
 import { newId } from '../ids.js';
+import { chatStateStore } from './state.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ChatChoiceRecord, ExecutionRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
@@ -162,6 +163,7 @@ export class ChatPipeline {
       open: (request) => this.openForm(adapter, request),
       submit: (submission) => this.submitForm(adapter, submission),
     });
+    adapter.useState?.(chatStateStore(this.services.store, adapter.name));
   }
 
   /**
@@ -288,7 +290,7 @@ export class ChatPipeline {
         audit.outcome = 'wrong_channel';
         audit.alias = aliasRef(elsewhere.alias);
         await reply(
-          `"${command.slice(0, 100)}" can't be used here; it answers only in ${(elsewhere.alias.channels ?? []).join(', ')}. Say it there.`,
+          `"${command.slice(0, 100)}" can't be used here; it answers only in ${channelsOn(elsewhere.alias, adapter.name).join(', ')}. Say it there.`,
           true,
         );
         return;
@@ -949,6 +951,11 @@ function isFailed(status: string): boolean {
 /** Whether an alias answers in this channel: no `channels` list, or one naming it (bare or `<adapter>:`). */
 function answersIn(alias: AliasLike, adapter: string, channel: string): boolean {
   return !alias.channels || alias.channels.some((c) => c === channel || c === `${adapter}:${channel}`);
+}
+
+/** The channels an alias answers in on `adapter` (bare ids, or `<adapter>:<id>`), not another platform's. */
+function channelsOn(alias: AliasLike, adapter: string): string[] {
+  return (alias.channels ?? []).filter((c) => !/^[a-z]+:/.test(c) || c.startsWith(`${adapter}:`));
 }
 
 function extraBuiltin(alias: AliasLike): string | undefined {

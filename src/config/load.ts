@@ -3,6 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { SquallError } from '../errors.js';
+import { builtValidator } from '../lazy-validator.js';
 import { configSchema } from './schema.js';
 
 /** One target of a chatops notification route. */
@@ -228,8 +229,11 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validate = ajv.compile(configSchema);
+const validate = builtValidator({
+  name: 'config',
+  schema: configSchema,
+  ajv: (extra) => new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, ...extra }),
+});
 
 /**
  * Reads the config file, applies SQUALL_* environment variables, then command-line overrides,

@@ -7,7 +7,8 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { MASK } from '../executions/index.js';
 import { parametersToObjectSchema } from './validate.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+/** Made at the first config write (not at every start). */
+let ajv: Ajv | undefined;
 
 type PackConfig = {
   values?: Record<string, unknown>;
@@ -121,7 +122,7 @@ export const packConfigRoutes: RouteModule = (router, services) => {
         if (node && node[last] === MASK) node[last] = old?.[last];
       }
       if (p.config_schema) {
-        const validate = ajv.compile(
+        const validate = (ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false })).compile(
           parametersToObjectSchema(p.config_schema as Record<string, unknown>, true),
         );
         if (!validate(values)) {

@@ -6,6 +6,7 @@ import { getExecutionService } from '../executions/index.js';
 import { installPack, removePack, searchIndex, type InstallReport } from './install.js';
 import { BUNDLED_PACKS_DIR, packSearchPaths } from './paths.js';
 import { bundledRefs, registerPacks, unregisterPack } from './register.js';
+import { clearUnloaded, unloadedPacksFile } from './unloaded.js';
 
 /** Pack management: register (st2ctl reload), install, uninstall and index search (§14.4, §14.5). */
 export const packManagementRoutes: RouteModule = (router, services) => {
@@ -17,6 +18,7 @@ export const packManagementRoutes: RouteModule = (router, services) => {
       configDir: services.config.packs.config_dir!,
       only: only?.length ? only : undefined,
     });
+    clearUnloaded(unloadedPacksFile(services.config.data_dir), only?.length ? report.packs : undefined);
     services.bus.publish('st2.pack__register', { packs: report.packs, counts: report.counts });
     services.bus.publish('squall.content__registered', { packs: report.packs, counts: report.counts });
     return report;
@@ -156,6 +158,7 @@ export const packManagementRoutes: RouteModule = (router, services) => {
     }
     // A removed pack that replaced a bundled one gives the bundled one back.
     const bundled = await bundledRefs();
+    clearUnloaded(unloadedPacksFile(services.config.data_dir), refs);
     const restored = refs.filter((ref) => bundled.has(ref));
     if (restored.length) await register(restored);
     services.bus.publish('st2.pack__register', { removed: refs });

@@ -19,6 +19,8 @@ export interface RegisterOptions {
   configDir: string;
   /** Only these packs (by ref); all when absent. */
   only?: string[];
+  /** Packs left out of a registration of all (unloaded ones, at start). */
+  skip?: string[];
 }
 
 export interface RegisterReport {
@@ -203,7 +205,9 @@ export async function registerPacks(options: RegisterOptions): Promise<RegisterR
     trigger_types: 0,
   };
   const wanted = (ref: string | undefined) =>
-    !options.only || (ref !== undefined && options.only.includes(ref));
+    options.only
+      ? ref !== undefined && options.only.includes(ref)
+      : !(ref !== undefined && options.skip?.includes(ref));
   const registered: string[] = [];
   const seen = new Set<string>();
   const dirsOfWanted = new Set<string>();

@@ -5,6 +5,8 @@ import { packManagementRoutes } from './pack-routes.js';
 import { packConfigRoutes } from './config-routes.js';
 import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
+import { packUnloadRoutes } from './unload.js';
+import { readUnloaded, unloadedPacksFile } from './unloaded.js';
 
 type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
 
@@ -47,6 +49,7 @@ export function contentSubsystem(): Subsystem {
     routes: (router, services) => {
       contentRoutes(router, services);
       packManagementRoutes(router, services);
+      packUnloadRoutes(router, services);
       packConfigRoutes(router, services);
     },
     async init(services: Services) {
@@ -55,6 +58,8 @@ export function contentSubsystem(): Subsystem {
         logger: services.logger.child({ component: 'content' }),
         packPaths: packSearchPaths(services),
         configDir: services.config.packs.config_dir!,
+        // Unloaded packs stay so until registered, as in st2 (which registers nothing at start).
+        skip: readUnloaded(unloadedPacksFile(services.config.data_dir)),
       });
       services.bus.publish('squall.content__registered', { packs: report.packs, counts: report.counts });
       const errors = report.problems.filter((p) => p.severity === 'error').length;

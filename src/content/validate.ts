@@ -1,5 +1,5 @@
 import { describeNamePattern } from '../names.js';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import {
   actionSchema,
@@ -13,36 +13,62 @@ import {
   triggerTypeSchema,
 } from './schemas/index.js';
 import type { PathSegment } from './yaml.js';
+import { builtValidator, cachedValidator } from '../lazy-validator.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
 
-function makeAjv(useDefaults: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults, validateSchema: true });
+function makeAjv(useDefaults: boolean, extra: Options = {}): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    verbose: true,
+    useDefaults,
+    validateSchema: true,
+    ...extra,
+  });
   addFormats(ajv);
   // st2 extensions to JSON schema: metadata only for validation purposes.
   for (const keyword of ['position', 'immutable', 'secret']) ajv.addKeyword({ keyword });
   return ajv;
 }
 
-const metaAjv = makeAjv(false);
-metaAjv.addSchema(parameterSchema);
+/** An ajv for the content kinds' own schemas. */
+function makeKindAjv(extra?: Options): Ajv {
+  const ajv = makeAjv(false, extra);
+  ajv.addSchema(parameterSchema);
+  return ajv;
+}
+let metaAjv: Ajv | undefined;
 
 export type FileKind =
   'pack' | 'action' | 'rule' | 'alias' | 'policy' | 'sensor' | 'trigger_type' | 'config_schema';
 
-const compiled: Record<FileKind, ValidateFunction> = {
-  pack: metaAjv.compile(packSchema),
-  action: metaAjv.compile(actionSchema),
-  rule: metaAjv.compile(ruleSchema),
-  alias: metaAjv.compile(aliasSchema),
-  policy: metaAjv.compile(policySchema),
-  sensor: metaAjv.compile(sensorSchema),
-  trigger_type: metaAjv.compile(triggerTypeSchema),
-  config_schema: metaAjv.compile(configSchemaSchema),
+const KIND_SCHEMAS: Record<FileKind, Record<string, unknown>> = {
+  pack: packSchema,
+  action: actionSchema,
+  rule: ruleSchema,
+  alias: aliasSchema,
+  policy: policySchema,
+  sensor: sensorSchema,
+  trigger_type: triggerTypeSchema,
+  config_schema: configSchemaSchema,
 };
+
+/**
+ * Each kind's validator: the build's code for it, loaded when a file of that kind is first
+ * validated, or compiled then (one ajv for all kinds).
+ */
+const compiled = Object.fromEntries(
+  Object.entries(KIND_SCHEMAS).map(([kind, schema]) => [
+    kind,
+    builtValidator({ name: `content-${kind}`, schema, ajv: makeKindAjv }, () =>
+      (metaAjv ??= makeKindAjv()).compile(schema),
+    ),
+  ]),
+) as Record<FileKind, ValidateFunction>;
 
 /** A schema violation translated for humans, with the data path to locate it in the YAML. */
 export interface Violation {
@@ -70,15 +96,33 @@ export function validateWith(
   return translateErrors(validate.errors ?? [], basePath);
 }
 
-const defaultsAjv = makeAjv(true);
-const plainAjv = makeAjv(false);
+let defaultsAjv: Ajv | undefined;
+let plainAjv: Ajv | undefined;
+/** How compileSchema's validators are made, for the code kept of them (cachedValidator). */
+const WITH_DEFAULTS = { name: 'schema-defaults', ajv: (extra?: Options) => makeAjv(true, extra) };
+const PLAIN = { name: 'schema', ajv: (extra?: Options) => makeAjv(false, extra) };
+/** Compiled schemas by their JSON and options; the oldest is dropped past COMPILED_MAX. */
+const compiledByJson = new Map<string, ValidateFunction>();
+const COMPILED_MAX = 2000;
 
-/** Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. */
+/**
+ * Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. The same
+ * schema compiles once: registering the bundled packs compiled ~1,000 schemas (one per parameter
+ * default, most of them `{type: string}` and the like) at every start, and ajv kept each.
+ */
 export function compileSchema(
   schema: Record<string, unknown>,
   opts: { useDefaults?: boolean } = {},
 ): ValidateFunction {
-  return (opts.useDefaults ? defaultsAjv : plainAjv).compile(schema);
+  const key = `${opts.useDefaults ? 'd' : 'p'}${JSON.stringify(schema)}`;
+  const cached = compiledByJson.get(key);
+  if (cached) return cached;
+  const validate = opts.useDefaults
+    ? cachedValidator(WITH_DEFAULTS, schema, () => (defaultsAjv ??= makeAjv(true)).compile(schema))
+    : cachedValidator(PLAIN, schema, () => (plainAjv ??= makeAjv(false)).compile(schema));
+  if (compiledByJson.size >= COMPILED_MAX) compiledByJson.delete(compiledByJson.keys().next().value!);
+  compiledByJson.set(key, validate);
+  return validate;
 }
 
 export function fieldOf(path: readonly PathSegment[]): string {

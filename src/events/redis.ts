@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { SquallError } from '../errors.js';
+import { connectRedis } from '../redis.js';
 import type { EventHandler, EventTransport, SquallEvent } from './index.js';
 
 export const EVENTS_CHANNEL = 'squall:events';
@@ -30,8 +31,8 @@ export class RedisEventTransport implements EventTransport {
   ) {
     this.onError = options.onError ?? (() => undefined);
     // A publish made while Redis is away is queued and sent on reconnect (ioredis offline queue).
-    this.pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.sub = new Redis(url, { lazyConnect: true });
+    this.pub = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.sub = connectRedis(url, { lazyConnect: true });
     for (const conn of [this.pub, this.sub]) conn.on('error', (err) => this.onError(err));
     const onLink = options.onLink;
     if (onLink) {

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { SquallError } from '../errors.js';
+import { lazyValidator } from '../lazy-validator.js';
 import type { InquirySchema } from './schema.js';
 
 /**
@@ -32,7 +33,7 @@ export const POLICY_SCHEMA = {
   },
 } as const;
 
-const validatePolicy = new Ajv({ allErrors: true }).compile(POLICY_SCHEMA);
+const validatePolicy = lazyValidator(() => new Ajv({ allErrors: true }).compile(POLICY_SCHEMA));
 
 /** The effective policy (undefined = plain st2 semantics), validated; later sources win. */
 export function resolvePolicy(...sources: unknown[]): ApprovalPolicy | undefined {

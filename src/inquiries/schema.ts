@@ -35,7 +35,8 @@ export const DEFAULT_SCHEMA: InquirySchema = {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
+/** Made at the first inquiry response checked (not at every start). */
+let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /**
@@ -90,7 +91,9 @@ export function validateResponse(schema: InquirySchema, response: unknown, inqui
   let validate = compiled.get(key);
   if (!validate) {
     try {
-      validate = ajv.compile(standardSchema(schema));
+      validate = (ajv ??= addFormats(new Ajv({ allErrors: true, strict: false }))).compile(
+        standardSchema(schema),
+      );
     } catch (err) {
       throw new SquallError(
         'INQUIRY_SCHEMA_INVALID',

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { schemas } from '../content/index.js';
 import { ValidationError } from '../errors.js';
+import { lazyValidator } from '../lazy-validator.js';
 import { describeNamePattern } from '../names.js';
 import { canonicalOperator } from '../rules/criteria/index.js';
 import type { Store } from '../store/index.js';
@@ -19,8 +20,9 @@ import {
 } from '../triggers/index.js';
 import { isTimerType, timerProblem } from '../triggers/timers/index.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const checkShape = ajv.compile(schemas.ruleSchema);
+const checkShape = lazyValidator(() =>
+  new Ajv({ allErrors: true, strict: false }).compile(schemas.ruleSchema),
+);
 
 export const RULE_TYPES = [
   {

@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
+import { PACK_RECORD_METHODS, servePackRecordCall } from './pack-records-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
+import { boundedLines } from './bounded-lines.js';
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
 import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
@@ -39,6 +40,9 @@ function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   return out;
 }
 
+/** The largest message (a result, a datastore call) an action may send on its channel. */
+export const MAX_CHANNEL_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Serves the wrapper's channel on fd 3: datastore RPCs go to ctx.datastore, the result message is
  * kept. Requests are answered in order, as the Python side waits for each answer.
@@ -46,16 +50,22 @@ function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
 function serveChannel(
   ctx: RunnerContext,
   channel: Readable & Writable,
-): { result: () => ResultMessage | undefined } {
+): { result: () => ResultMessage | undefined; oversize: () => number | undefined } {
   let result: ResultMessage | undefined;
+  let oversize: number | undefined;
   let queue = Promise.resolve();
   channel.on('error', (err) =>
     ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'),
   );
-  const lines = createInterface({ input: channel });
-  // readline re-emits the channel's errors; they are logged by the channel's handler above.
-  lines.on('error', () => undefined);
-  lines.on('line', (line) => {
+  boundedLines(
+    channel,
+    MAX_CHANNEL_MESSAGE_BYTES,
+    (line) => onLine(line),
+    (bytes) => {
+      oversize = bytes;
+    },
+  );
+  const onLine = (line: string): void => {
     let msg: { type?: string; id?: number; method?: string; args?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
@@ -76,15 +86,18 @@ function serveChannel(
       try {
         answer = {
           id: msg.id,
-          result: (await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
+          result:
+            (PACK_RECORD_METHODS.has(String(msg.method))
+              ? await servePackRecordCall(ctx, String(msg.method), msg.args)
+              : await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
         };
       } catch (err) {
         answer = { id: msg.id, error: errorMessage(err) };
       }
       if (!channel.destroyed && channel.writable) channel.write(`${JSON.stringify(answer)}\n`);
     });
-  });
-  return { result: () => result };
+  };
+  return { result: () => result, oversize: () => oversize };
 }
 
 /**
@@ -141,7 +154,9 @@ export const pythonScriptRunner: Runner = {
       extraPipe: true,
     });
     const channel = proc.child?.stdio[3] as (Readable & Writable) | undefined | null;
-    const served = channel ? serveChannel(ctx, channel) : { result: () => undefined };
+    const served = channel
+      ? serveChannel(ctx, channel)
+      : { result: () => undefined, oversize: () => undefined };
     const outcome = await proc.done;
     const message = served.result();
 
@@ -161,6 +176,9 @@ export const pythonScriptRunner: Runner = {
     } else if (outcome.spawnError) {
       status = 'failed';
       result.error = `could not start ${pythonExecutable(ctx)}: ${outcome.spawnError.message}`;
+    } else if (served.oversize() !== undefined) {
+      status = 'failed';
+      result.error = `the action's result (or a datastore call) was more than ${MAX_CHANNEL_MESSAGE_BYTES.toLocaleString('en-US')} bytes as JSON (${(served.oversize() as number).toLocaleString('en-US')} read when it was dropped); return less, or store it elsewhere and return where`;
     } else if (outcome.returnCode === -15) {
       status = 'abandoned';
     } else if (outcome.returnCode !== 0 || !message || message.status === false) {

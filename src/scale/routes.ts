@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import client from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { RouteModule } from '../api/index.js';
 import type { Services } from '../service/index.js';
 import { backpressureGuard } from './backpressure.js';
@@ -38,13 +38,23 @@ export function fullResults(services: Services) {
   };
 }
 
-const registries = new WeakMap<Services, client.Registry>();
+const registries = new WeakMap<Services, Promise<Registry>>();
 
-function metricsRegistry(services: Services): client.Registry {
-  const existing = registries.get(services);
-  if (existing) return existing;
+/**
+ * The process's Prometheus registry, made at the first scrape: prom-client (with OpenTelemetry's
+ * API, ~85 modules) is loaded then, not at every start.
+ */
+function metricsRegistry(services: Services): Promise<Registry> {
+  let registry = registries.get(services);
+  if (!registry) {
+    registry = import('prom-client').then((m) => makeRegistry(m.default, services));
+    registries.set(services, registry);
+  }
+  return registry;
+}
+
+function makeRegistry(client: typeof import('prom-client'), services: Services): Registry {
   const registry = new client.Registry();
-  registries.set(services, registry);
   client.collectDefaultMetrics({ register: registry, prefix: 'squall_' });
   const depth = () => queueDepth(services);
   new client.Gauge({
@@ -104,7 +114,7 @@ export function scaleRoutes(): RouteModule {
       summary: 'Prometheus metrics of this process (queue depth, limit, Node.js runtime)',
       tag: 'metrics',
       handler: async ({ res }) => {
-        const reg = metricsRegistry(services);
+        const reg = await metricsRegistry(services);
         res.type(reg.contentType).send(await reg.metrics());
         return undefined;
       },

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   BaseNotificationChannel,
   type JobNotification,
@@ -6,6 +6,7 @@ import {
   type NotificationChannelConfig,
 } from 'agenda';
 import { SquallError } from '../errors.js';
+import { connectRedis } from '../redis.js';
 
 /**
  * Agenda's NotificationChannel on Redis pub/sub: a job saved in one process is announced to every
@@ -23,8 +24,8 @@ export class RedisNotificationChannel extends BaseNotificationChannel {
   ) {
     super({ channelName: 'squall:agenda:jobs', ...config });
     this.stateChannel = `${this.config.channelName}:state`;
-    this.pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.sub = new Redis(url, { lazyConnect: true });
+    this.pub = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.sub = connectRedis(url, { lazyConnect: true });
     for (const conn of [this.pub, this.sub]) conn.on('error', (err: Error) => this.emit('error', err));
     // ioredis reconnects by itself; mirror its state so Agenda skips publishing while it is away.
     this.sub.on('ready', () => this.state !== 'disconnected' && this.setState('connected'));

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SquallConfig } from '../config/index.js';
 import { EventBus } from '../events/index.js';
+import { useValidatorCache } from '../lazy-validator.js';
 import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { openStore, secureDataDir } from '../store/index.js';
@@ -58,6 +59,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const began = performance.now();
   guardRegexBacktracking();
   secureDataDir(config.data_dir);
+  // Pack schemas' validators are kept as code: registration at the next start loads them.
+  useValidatorCache(config.data_dir);
   const store = await openStore({
     dataDir: config.data_dir,
     mongoUrl: config.store.url,
@@ -165,6 +168,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       await scheduler.stop();
       await bus.close();
       await store.close();
+      useValidatorCache(undefined);
     })());
 
   return { services, url, stop };

@@ -7,13 +7,15 @@ import type { RouteModule } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords, queryTime } from '../api/index.js';
 import { triggerTypeSchema } from '../content/schemas/index.js';
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
+import { lazyValidator } from '../lazy-validator.js';
 import { isId, newId } from '../ids.js';
 import type { Filter, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { dispatchTrigger } from './dispatch.js';
 import { presentTrigger } from './triggers.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const checkTriggerType = ajv.compile(triggerTypeSchema);
+const checkTriggerType = lazyValidator(() =>
+  new Ajv({ allErrors: true, strict: false }).compile(triggerTypeSchema),
+);
 
 function triggerTypeRecord(body: unknown, where: string): Omit<TriggerTypeRecord, 'id'> {
   if (!checkTriggerType(body)) {

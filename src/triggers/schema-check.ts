@@ -1,17 +1,24 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { toStandardSchema } from '../content/index.js';
+import { cachedValidator } from '../lazy-validator.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-ajv.addKeyword({ keyword: 'secret' });
-ajv.addKeyword({ keyword: 'immutable' });
-ajv.addKeyword({ keyword: 'position' });
+function makeAjv(extra?: Options): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, ...extra });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: 'secret' });
+  ajv.addKeyword({ keyword: 'immutable' });
+  ajv.addKeyword({ keyword: 'position' });
+  return ajv;
+}
+/** Made at the first schema compiled here that has no kept code (cachedValidator). */
+let ajv: Ajv | undefined;
+const FAMILY = { name: 'trigger-schema', ajv: makeAjv };
 
 const cache = new Map<string, ValidateFunction>();
 
@@ -38,7 +45,8 @@ export function schemaProblems(schema: Record<string, unknown>, value: unknown, 
   let validate = cache.get(key);
   if (!validate) {
     try {
-      validate = ajv.compile(toStandardSchema(schema) as Record<string, unknown>);
+      const standard = toStandardSchema(schema) as Record<string, unknown>;
+      validate = cachedValidator(FAMILY, standard, () => (ajv ??= makeAjv()).compile(standard));
     } catch (err) {
       // A pack's trigger type may carry a broken payload_schema (st2 registers it too).
       return [

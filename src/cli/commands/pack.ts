@@ -129,6 +129,30 @@ export function registerPack(program: Command): void {
   });
 
   withOutputOptions(
+    withClientOptions(
+      pack
+        .command('unload <packs...>')
+        .description(
+          "Unregister packs' content and keep their files (st2's packs.unload); `pack register` brings it back",
+        ),
+    ),
+  ).action(async (packs: string[], opts: Flags) => {
+    const res = await clientFrom(opts).post<{
+      unloaded: Record<string, Record<string, string[]> & { warnings: string[] }>;
+    }>('/api/v1/packs/unload', { packs });
+    if (outputFormat(opts) !== 'table') return print(res, opts);
+    for (const [ref, report] of Object.entries(res.unloaded)) {
+      const counts = Object.entries(report)
+        .filter(([k, v]) => k !== 'warnings' && v.length)
+        .map(([k, v]) => `${v.length} ${k}`);
+      process.stdout.write(
+        `unloaded ${ref}${counts.length ? ` (${counts.join(', ')})` : ''}; its files are kept\n`,
+      );
+      for (const w of report.warnings) process.stdout.write(`  warning: ${w}\n`);
+    }
+  });
+
+  withOutputOptions(
     withClientOptions(pack.command('search <text>').description('Search the configured pack index')),
   ).action(async (text: string, opts: Flags) => {
     const rows = await clientFrom(opts).post<Record<string, unknown>[]>('/api/v1/packs/index/search', {

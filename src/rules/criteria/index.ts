@@ -124,12 +124,15 @@ interface Evaluation {
   result: CriterionResult;
 }
 
+/** The render context, built only when a pattern holds Jinja (most criteria are plain values). */
+type RenderContext = () => Record<string, unknown>;
+
 function evaluateOne(
   key: string,
   spec: CriterionSpec,
   payload: unknown,
   prefix: string,
-  renderContext: Record<string, unknown>,
+  renderContext: RenderContext,
   options: CriteriaOptions,
   opCtx: OperatorContext,
 ): Evaluation {
@@ -161,7 +164,10 @@ function evaluateOne(
     return { result: evaluateSearch(key, spec, value, renderContext, options, opCtx) };
   let pattern: unknown;
   try {
-    pattern = renderPattern(spec.pattern, renderContext, options.jinja);
+    pattern =
+      typeof spec.pattern === 'string' && hasJinja(spec.pattern)
+        ? renderPattern(spec.pattern, renderContext(), options.jinja)
+        : spec.pattern;
   } catch (err) {
     return {
       result: {
@@ -193,7 +199,7 @@ function evaluateSearch(
   key: string,
   spec: CriterionSpec,
   value: unknown,
-  renderContext: Record<string, unknown>,
+  renderContext: RenderContext,
   options: CriteriaOptions,
   opCtx: OperatorContext,
 ): CriterionResult {
@@ -224,7 +230,8 @@ function evaluateSearch(
   }
   let firstChildError: string | undefined;
   const itemMatches = items.map((item) => {
-    const ctx = { ...renderContext, item };
+    let built: Record<string, unknown> | undefined;
+    const ctx = () => (built ??= { ...renderContext(), item });
     const childResults = Object.entries(children as Criteria).map(([childKey, childSpec]) => {
       const { result } = evaluateOne(childKey, childSpec, item, 'item', ctx, options, opCtx);
       if (result.error && !firstChildError) firstChildError = result.error;
@@ -245,6 +252,14 @@ function failureReason(r: CriterionResult): string {
   return `criterion "${r.key}" (${r.operator} ${describeValue(r.pattern)}) did not match the payload value ${describeValue(r.value)}`;
 }
 
+/** The operators' clock, read only by timediff_* (a class: an object literal with a getter is slow to build). */
+class Clock implements OperatorContext {
+  constructor(private at?: Date) {}
+  get now(): Date {
+    return (this.at ??= new Date());
+  }
+}
+
 /** Evaluates rule criteria against a trigger payload. Never throws for bad criteria. */
 export function evaluateCriteria(
   criteria: Criteria | null | undefined,
@@ -253,8 +268,9 @@ export function evaluateCriteria(
 ): CriteriaVerdict {
   const results: CriterionResult[] = [];
   let failed: CriteriaVerdict['failed'];
-  const renderContext = { ...(options.context ?? {}), trigger: payload };
-  const opCtx: OperatorContext = { now: options.now ?? new Date() };
+  let context: Record<string, unknown> | undefined;
+  const renderContext = () => (context ??= { ...(options.context ?? {}), trigger: payload });
+  const opCtx: OperatorContext = new Clock(options.now);
   for (const [key, spec] of Object.entries(criteria ?? {})) {
     const { result } = evaluateOne(key, spec, payload, 'trigger', renderContext, options, opCtx);
     results.push(result);

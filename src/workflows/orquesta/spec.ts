@@ -6,6 +6,7 @@
 import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { SquallError } from '../../errors.js';
+import { lazyValidator } from '../../lazy-validator.js';
 import { parseInlineParams } from './inline.js';
 import { pyRepr } from '../expressions/index.js';
 
@@ -156,8 +157,9 @@ export const WORKFLOW_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateSchema = ajv.compile(WORKFLOW_SCHEMA);
+const validateSchema = lazyValidator(() =>
+  new Ajv({ allErrors: true, strict: false }).compile(WORKFLOW_SCHEMA),
+);
 
 /**
  * Reads a spec given as YAML text or an already-loaded object. The conductor does no I/O: callers

@@ -41,6 +41,7 @@ describeChat(`Discord end to end`, (target) => {
     ).flatMap((r) => r.components ?? []);
 
   it('"!echo …" is one card in a thread from the command: 1 post, at most 1 edit, ⏳ then ✅', async () => {
+    const earlier = { posts: discord.posts.items.length, ephemerals: discord.ephemerals.items.length };
     const id = discord.userSays({ content: '!echo hello discord' });
     const card = await cardOf(id);
     expect(discord.channel(id)?.parent_id).toBe(discord.defaultChannel);
@@ -58,6 +59,9 @@ describeChat(`Discord end to end`, (target) => {
     expect(buttons(final)[1].url).toMatch(/#\/history\/\w+\/general$/);
     const posts = discord.posts.items.filter(inThread(id));
     expect(posts).toHaveLength(1);
+    // Nothing else from the bot: the card is its only message (no ack, no result, no DM, no ephemeral).
+    expect(discord.posts.items.slice(earlier.posts)).toHaveLength(1);
+    expect(discord.ephemerals.items.slice(earlier.ephemerals)).toEqual([]);
     // A run that finished within 1 s costs at most one edit (a slower one: one per 2 s more).
     const run = (await squall().svc.services.store.executions.get(
       /Execution (\w+)/.exec(textOf(final))![1],
@@ -180,6 +184,81 @@ describeChat(`Discord end to end`, (target) => {
     expect(textOf(card())).toContain('said typed hello');
   }, 60_000);
 
+  it("a slash command's errors are ephemeral replies to its interaction: no match, missing and bad parameter, not permitted", async () => {
+    const earlier = discord.posts.items.length;
+    const cases: Array<{ command: string; user?: string; says: RegExp }> = [
+      { command: 'frobnicate the bolts', says: /I don't know "frobnicate the bolts"[\s\S]*!help/ },
+      { command: 'scale api', says: /"scale api" is missing something[\s\S]*!scale <service> to <replicas>/ },
+      {
+        command: 'scale api to heaps',
+        says: /I couldn't use those parameters: Parameter "replicas" must be an integer/,
+      },
+      {
+        command: 'echo slash for mallory',
+        user: BOB,
+        says: /not allowed to run e2echat\.echo: your Squall account "mallory" lacks "action_execute"/,
+      },
+    ];
+    for (const c of cases) {
+      const seen = discord.ephemerals.items.length;
+      await discord.slashCommand({
+        name: 'squall',
+        options: { command: c.command },
+        ...(c.user ? { user: c.user } : {}),
+      });
+      const reply = await discord.ephemerals.waitFor(
+        (p) => discord.ephemerals.items.indexOf(p) >= seen && c.says.test(textOf(p)),
+        15_000,
+      );
+      expect((reply.interaction_metadata as { user: { id: string } }).user.id).toBe(c.user ?? ALICE);
+    }
+    // The only public posts are the slash commands' own echoes ("<@…> ran /squall …").
+    expect(
+      discord.posts.items
+        .slice(earlier)
+        .filter((p) => !/ran \/squall /.test(p.content))
+        .map(textOf),
+    ).toEqual([]);
+  });
+
+  it('help shows {{app}} as <app> and a defaulted {{stage=staging}} as [stage]; "!ship" and "!ship web" get the usage and Fill in… by DM', async () => {
+    const id = discord.userSays({ content: '!help ship' });
+    const help = await discord.waitForPost(
+      (p) =>
+        (inThread(id)(p) || p.channel_id === discord.dmChannel(ALICE).id) && /Ship an app/.test(textOf(p)),
+    );
+    expect(textOf(help)).toContain('!ship <app> to [stage] - Ship an app');
+    expect(textOf(help)).not.toMatch(/\{\{/);
+    const dm = discord.dmChannel(ALICE).id;
+    for (const command of ['ship', 'ship web']) {
+      discord.userSays({ content: `!${command}` });
+      const usage = await discord.waitForPost(
+        (p) => p.channel_id === dm && textOf(p).includes(`"${command}" is missing something`),
+        15_000,
+      );
+      expect(textOf(usage)).toContain('!ship <app> to [stage]');
+      expect(buttons(usage).map((b) => b.label)).toEqual(['Fill in…']);
+    }
+  });
+
+  it('an alias limited to channels runs in its channel and is refused privately elsewhere, naming where', async () => {
+    // The emulator's second channel ("general") is the alias's war room.
+    const warRoom = '1200000000000000011';
+    const id = discord.userSays({ content: '!warroom all hands' });
+    const refusal = await discord.waitForPost(
+      (p) => p.channel_id === discord.dmChannel(ALICE).id && /warroom all hands/.test(textOf(p)),
+      15_000,
+    );
+    expect(textOf(refusal).trim()).toBe(
+      `"warroom all hands" can't be used here; it answers only in discord:${warRoom}. Say it there.`,
+    );
+    expect(discord.posts.items.filter(inThread(id))).toEqual([]);
+    const there = discord.userSays({ content: '!warroom all hands', channel: warRoom });
+    const card = await cardOf(there);
+    await settled(there, '✅');
+    expect(textOf(card())).toContain('said all hands');
+  });
+
   it("an ambiguous command: one ephemeral with a button per alias, pressable by the asker only; the press posts that alias's card", async () => {
     await discord.slashCommand({ name: 'squall', options: { command: 'greet echo hi' } });
     const root = await discord.waitForPost((p) => p.content.includes('ran /squall greet echo hi'));
@@ -223,6 +302,12 @@ describeChat(`Discord end to end`, (target) => {
     expect(textOf(running)).not.toContain('ticked');
     expect(buttons(running).map((b) => b.label)).toEqual(['Cancel', 'Open']);
     await settled(id, '✅');
+    // Edits of one card are sent at least 2 s apart (seen here on arrival: some slack for latency).
+    const editedAt = discord.updates.items
+      .filter((u) => u.id === ack.id)
+      .map((u) => Date.parse(String(u.message.edited_timestamp)));
+    for (let i = 1; i < editedAt.length; i++)
+      expect(editedAt[i] - editedAt[i - 1]).toBeGreaterThanOrEqual(1500);
     const rerun = buttons(card())[0];
     expect(rerun.custom_id).toContain('exec:rerun:');
     // Re-run asks first (an ephemeral "are you sure?", Discord has no confirm dialog); Keep does nothing.

@@ -79,6 +79,8 @@ export async function startChatSquall(
     users: Record<string, string>;
     /** Start on this store (a restart): the MongoDB database or the embedded data directory. */
     store?: { mongoUrl?: string; dataDir?: string };
+    /** More config, e.g. the bot's token under chatops.<adapter> (then it is leased, as in production). */
+    config?: Record<string, unknown>;
   },
 ) {
   const executions = executionsSubsystem(
@@ -110,6 +112,7 @@ export async function startChatSquall(
       'auth.enable': false,
       'packs.paths': [FIXTURE_PACKS],
       'chatops.users': options.users,
+      ...options.config,
     },
   });
   return { svc, executions, workflows, chatops, inquiries };

@@ -41,6 +41,7 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
       .map((e) => `${e.action_id}=${e.text?.text}`);
 
   it('"!echo …" is one card in the thread: 1 post, at most 1 edit, ⏳ then ✅ on the command', async () => {
+    const before = slack.calls.items.length;
     const ts = await slack.userSays({ text: '!echo hello world' });
     const card = await cardOf(ts);
     await settled(ts, 'white_check_mark');
@@ -56,6 +57,11 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
         (c.method === 'chat.update' && c.params.ts === final.ts),
     );
     expect(writes.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    // Nothing else from the bot: the card is its only message (no ack, no result, no ephemeral).
+    const all = slack.calls.items.slice(before);
+    expect(all.filter((c) => /^chat\.post|^files\./.test(c.method)).map((c) => c.method)).toEqual([
+      'chat.postMessage',
+    ]);
     // Within Slack's rate limits (the emulator answers 429 beyond them): none was hit.
     expect(slack.calls.items.filter((c) => c.status === 429)).toEqual([]);
     // A run that finished within 1 s costs at most one edit (a slower one: one per 2 s more).
@@ -76,6 +82,82 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
       'the audit of the command',
     );
     expect(audit.actor).toBe('alice');
+  });
+
+  it('each mistake goes only to its asker (chat.postEphemeral) and says what to do: no match, ambiguous, missing and bad parameter, not permitted', async () => {
+    const before = slack.calls.items.length;
+    const cases: Array<{ text: string; user?: string; says: RegExp }> = [
+      { text: '!frobnicate the gears', says: /I don't know "frobnicate the gears"[\s\S]*!help/ },
+      { text: '!greet typed hello', says: /"greet typed hello" matches more than one command/ },
+      { text: '!scale web', says: /"scale web" is missing something[\s\S]*!scale <service> to <replicas>/ },
+      {
+        text: '!scale web to many',
+        says: /I couldn't use those parameters: Parameter "replicas" must be an integer[\s\S]*Usage: !scale <service> to <replicas>/,
+      },
+      {
+        text: '!echo not for mallory',
+        user: 'U0BOB',
+        says: /not allowed to run e2echat\.echo: your Squall account "mallory" lacks "action_execute"/,
+      },
+    ];
+    for (const c of cases) {
+      const ts = await slack.userSays({ text: c.text, ...(c.user ? { user: c.user } : {}) });
+      const reply = await slack.waitForEphemeral((e) => e.thread_ts === ts, 15_000);
+      expect(reply).toMatchObject({ user: c.user ?? 'U0ALICE', via: 'chat.postEphemeral' });
+      expect(reply.text).toMatch(c.says);
+      expect(slack.ephemerals.items.filter((e) => e.thread_ts === ts)).toHaveLength(1);
+    }
+    // Nothing anyone else sees: no post, no edit, no reaction, no file.
+    expect(
+      slack.calls.items
+        .slice(before)
+        .filter((c) => /^(chat\.postMessage|chat\.update|reactions\.|files\.)/.test(c.method)),
+    ).toEqual([]);
+    expect(await squall().svc.services.store.executions.count({ 'context.user': 'mallory' })).toBe(0);
+  });
+
+  it('help shows {{app}} as <app> and a defaulted {{stage=staging}} as [stage]; "!ship" and "!ship web" get the usage and Fill in…, privately', async () => {
+    const ts = await slack.userSays({ text: '!help ship' });
+    const help = await waitFor(
+      () =>
+        [...slack.posts.items, ...slack.ephemerals.items].find(
+          (p) => p.thread_ts === ts && /ship/.test(p.text),
+        ),
+      'the help reply',
+    );
+    expect(help.text).toContain('!ship <app> to [stage] - Ship an app');
+    expect(help.text).not.toMatch(/\{\{/);
+    const bare = await slack.userSays({ text: '!ship' });
+    const usage = await slack.waitForEphemeral((e) => e.thread_ts === bare, 15_000);
+    expect(usage.user).toBe('U0ALICE');
+    expect(usage.text).toMatch(/is missing something[\s\S]*!ship <app> to \[stage\]/);
+    expect(buttonIds(usage)).toEqual(['squall:0=Fill in…']);
+    // Only the defaulted trailing parameter left out: the usage and the form too, never "I don't know".
+    const web = await slack.userSays({ text: '!ship web' });
+    const usage2 = await slack.waitForEphemeral((e) => e.thread_ts === web, 15_000);
+    expect(usage2.text).toMatch(/"ship web" is missing something[\s\S]*!ship <app> to \[stage\]/);
+    expect(buttonIds(usage2)).toEqual(['squall:0=Fill in…']);
+    expect(slack.posts.items.filter((p) => inThread(bare)(p) || inThread(web)(p))).toEqual([]);
+  });
+
+  it('an alias limited to channels runs in its channel and is refused privately elsewhere, naming where', async () => {
+    slack.addChannel({ id: 'C0WAR', name: 'war-room' });
+    const ts = await slack.userSays({ text: '!warroom all hands' });
+    const refusal = await slack.waitForEphemeral((e) => e.thread_ts === ts, 15_000);
+    expect(refusal).toMatchObject({ user: 'U0ALICE', via: 'chat.postEphemeral' });
+    // Only this platform's channels are named.
+    expect(refusal.text).toBe(
+      `"warroom all hands" can't be used here; it answers only in slack:C0WAR. Say it there.`,
+    );
+    expect(slack.posts.items.filter(inThread(ts))).toEqual([]);
+    const there = await slack.userSays({ text: '!warroom all hands', channel: 'C0WAR' });
+    const post = await slack.waitForPost((p) => inThread(there)(p) && /Execution \w+/.test(p.text), 10_000);
+    await waitFor(
+      () => /· succeeded ·/.test(slack.findMessage('C0WAR', post.ts)!.text),
+      'the card in the war room',
+      20_000,
+    );
+    expect(slack.findMessage('C0WAR', post.ts)!.text).toContain('said all hands');
   });
 
   it('the /squall slash command runs the alias and answers with a card in a thread of its echo', async () => {
@@ -176,8 +258,12 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     expect(buttonIds(running)).toEqual(['squall:0=Cancel', 'squall-open:1=Open']);
     await settled(ts, 'white_check_mark');
     const edits = slack.updates.items.filter((u) => u.ts === ack.ts);
-    // Edits of one card are at least 2 s apart (the run takes ~3 s: a handful at most).
+    // Edits of one card are sent at least 2 s apart (the run takes ~3 s: a handful at most); seen
+    // here when they arrive, so allow for a slow request followed by a quick one.
     expect(edits.length).toBeLessThanOrEqual(3);
+    const editedAt = edits.map((u) => Number((u.message.edited as { ts: string }).ts));
+    for (let i = 1; i < editedAt.length; i++)
+      expect(editedAt[i] - editedAt[i - 1]).toBeGreaterThanOrEqual(1.5);
     expect(buttonIds(card())).toEqual(['squall:0=Re-run', 'squall-open:1=Open']);
     // Re-run asks first (Slack's confirm dialog): backing out of it does nothing.
     expect(confirmOf(card(), 'squall:0')).toMatchObject({

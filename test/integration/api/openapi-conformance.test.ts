@@ -47,6 +47,7 @@ describe('OpenAPI document and route table (all subsystems)', () => {
   let doc: OpenApi;
   let routeKeys: string[];
   let expressKeys: string[];
+  let checkSchemas: () => void;
 
   beforeAll(async () => {
     const subsystems = allSubsystems();
@@ -62,6 +63,7 @@ describe('OpenAPI document and route table (all subsystems)', () => {
     );
     const { app, router } = createApiApp(api.services, { modules, webUi: false });
     routeKeys = router.routes().map((r) => `${r.method} ${normalise(r.path)}`);
+    checkSchemas = () => router.checkSchemas();
     const stack = (
       app as unknown as {
         router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
@@ -74,6 +76,10 @@ describe('OpenAPI document and route table (all subsystems)', () => {
 
   afterAll(async () => {
     await api?.stop();
+  });
+
+  it("every route's query and body schema compiles (routes compile them at their first request)", () => {
+    expect(checkSchemas).not.toThrow();
   });
 
   function documented(): string[] {

@@ -190,6 +190,21 @@ describe('RBAC: an observer reads every resource group and writes none (all subs
       body: { packs: ['linux'] },
       permission: 'pack_uninstall',
     });
+    // Unloading (st2's packs.unload) is checked as uninstalling, on each pack named.
+    await expectDenied({
+      method: 'POST',
+      path: '/api/v1/packs/unload',
+      body: { packs: ['linux'] },
+      permission: 'pack_uninstall',
+      resource: 'pack:linux',
+    });
+    const records = await expectRead('/api/v1/packs/linux/records');
+    await expectDenied({
+      method: 'DELETE',
+      path: `/api/v1/packs/linux/records/Action/${records.records.Action[0].id}`,
+      permission: 'pack_uninstall',
+      resource: 'pack:linux',
+    });
     expect(await expectRead('/api/v1/configs/core')).toBeDefined();
     await expectDenied({
       method: 'PUT',

@@ -156,6 +156,7 @@ describe('squall chat and squall alias against a running Squall', () => {
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as Array<{ ref: string }>).map((a) => a.ref).sort()).toEqual([
       'chattest.hello',
+      'chattest.repeat',
       'chattest.restart_host',
       'chattest.restart_service',
     ]);

@@ -208,19 +208,25 @@ for (const target of STORE_TARGETS) {
           [alice, '!hello'],
           [alice, '!restart web1'],
           [eve, '!hello world'],
+          [alice, '!repeat hello to bob many times'],
         ] as const)
           said.push(await shell.say(who, text, { channel: 'mistakes' }));
         const events = shell.transcript('mistakes');
-        // Three replies and, for the ambiguous one, a question with a button per candidate.
+        // Four replies and, for the ambiguous one, a question with a button per candidate.
         const answers = events.filter(
           (e) => (e.type === 'message' && e.from === 'squall') || e.type === 'ask',
         );
-        expect(answers.map((e) => e.type)).toEqual(['message', 'message', 'ask', 'message']);
+        expect(answers.map((e) => e.type)).toEqual(['message', 'message', 'ask', 'message', 'message']);
         for (const e of answers) expect(e.type !== 'upload' && 'whisperTo' in e && e.whisperTo).toBeTruthy();
+        // A bad parameter says which and how to say it.
+        const last = answers.at(-1)!;
+        expect(last.type === 'message' ? last.text : '').toMatch(
+          /I couldn't use those parameters: Parameter "times" must be an integer[\s\S]*Usage: !repeat hello to <who> <times> times/,
+        );
         if (target.kind === 'embedded')
           saveTranscript(
             'private-errors',
-            'no match, missing parameters, ambiguous, not permitted: each answered only to the asker',
+            'no match, missing parameters, ambiguous, not permitted, a bad parameter: each answered only to the asker',
             events.map((e) =>
               e.type === 'message'
                 ? { from: e.from, to: e.whisperTo ?? 'channel', text: e.text }

@@ -217,6 +217,25 @@ describe('squall pack install / remove against a server', () => {
     expect(missing.stderr).toContain('Pack "no_such_pack" not found on disk');
   }, 180_000);
 
+  it('unloads a pack, keeping its files, and `pack register` brings it back', async () => {
+    const dir = fixturePack('unloadable', { 'actions/one.yaml': ACTION('one') });
+    expect((await squall(['pack', 'install', dir, '--url', svc.url])).stderr).toBe('');
+    const installed = path.join(svc.config.packs.install_dir!, 'unloadable');
+    const out = await squall(['pack', 'unload', 'unloadable', '--url', svc.url]);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toContain('unloaded unloadable (1 Action, 1 Pack); its files are kept');
+    expect(await svc.services.store.actions.findOne({ ref: 'unloadable.one' })).toBeNull();
+    expect(existsSync(path.join(installed, 'actions', 'one.yaml'))).toBe(true);
+    expect((await squall(['pack', 'register', 'unloadable', '--url', svc.url])).code).toBe(0);
+    expect(await svc.services.store.actions.findOne({ ref: 'unloadable.one' })).toBeTruthy();
+    const missing = await squall(['pack', 'unload', 'no_such_pack', '--url', svc.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('pack "no_such_pack" was not found');
+    const bundled = await squall(['pack', 'unload', 'examples', '--url', svc.url]);
+    expect(bundled.code).toBe(1);
+    expect(bundled.stderr).toContain('bundled with Squall and cannot be unloaded');
+  }, 120_000);
+
   it('refuses to remove a bundled pack', async () => {
     const rm = await squall(['pack', 'remove', 'core', '--url', svc.url]);
     expect(rm.code).toBe(1);

@@ -68,7 +68,13 @@ describeWithServer('a Slack bot across two squall OS processes', SCALE_NEEDS, SC
 
   const commandAnswered = async (words: string) => {
     const ts = await slack.userSays({ text: `!shout echo ${words}` });
-    await slack.waitForPost((p) => p.thread_ts === ts && p.text.includes(words), 60_000);
+    // The card: posted final when the run ends within 300 ms, else edited to its final state.
+    const card = await slack.waitForPost((p) => p.thread_ts === ts, 60_000);
+    await waitFor(
+      () => slack.findMessage(card.channel, card.ts)?.text.includes(words),
+      `the card to show ${words}`,
+      60_000,
+    );
   };
 
   it('one process holds the Socket Mode connection, the other posts through it, and takes over when it is killed', async () => {

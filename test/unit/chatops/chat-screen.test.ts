@@ -107,6 +107,14 @@ describe('squall chat screen', () => {
       '  │ b',
       '  done',
     ]);
+    // A language tag is not shown; text on a fence line is (Slack writes ```text``` on one line).
+    expect(renderFences('```sh\nls\n```', '')).toEqual(['│ ls']);
+    expect(renderFences('*web1* (exit 255):\n```Failed to connect```\nnext', '')).toEqual([
+      '*web1* (exit 255):',
+      '│ Failed to connect',
+      'next',
+    ]);
+    expect(renderFences('```Failed to\nconnect```\nnext', '')).toEqual(['│ Failed to', '│ connect', 'next']);
   });
 
   it('numbers buttons per message: /N.k presses the one meant, a bare /k only when one message has buttons', () => {

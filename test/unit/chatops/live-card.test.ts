@@ -6,7 +6,7 @@ import type {
   OutgoingMessage,
   TextUpload,
 } from '../../../src/chatops/index.js';
-import { formatElapsed, outputTail } from '../../../src/chatops/card.js';
+import { formatElapsed, outputTail, withoutRepeatedOutput } from '../../../src/chatops/card.js';
 import { LiveAcks } from '../../../src/chatops/live.js';
 import { EventBus } from '../../../src/events/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
@@ -176,5 +176,26 @@ describe('live cards', () => {
     expect(formatElapsed(125_000)).toBe('2 min 5 s');
     expect(outputTail('a\nb').cut).toBe(false);
     expect(outputTail('x'.repeat(2000)).tail.length).toBe(1500);
+  });
+});
+
+describe('withoutRepeatedOutput', () => {
+  it("drops a result template's fenced block that repeats the output the card shows, keeping the rest", () => {
+    expect(withoutRepeatedOutput('exit 0\n```\nhello\n```', 'hello')).toBe('exit 0');
+    // The card shows the tail of a longer output.
+    expect(withoutRepeatedOutput('exit 0\n```\n1\n2\n3\n```', '2\n3')).toBe('exit 0');
+    expect(withoutRepeatedOutput('exit 0\n```\nhello\n```', '…llo')).toBe('exit 0');
+    // Anything else is kept.
+    expect(withoutRepeatedOutput('*web1* (exit 1)\n```\nboom\n```', 'hello')).toBe(
+      '*web1* (exit 1)\n```\nboom\n```',
+    );
+    expect(withoutRepeatedOutput('Deployed web', 'hello')).toBe('Deployed web');
+    // One host's block of a multi-host output (web1:\n…\nweb2:\n…).
+    expect(
+      withoutRepeatedOutput(
+        '*web1* (exit 0):\n```\nup 1\n```\n*web2* (exit 0):\n```\nup 2\n```',
+        'web1:\nup 1\nweb2:\nup 2',
+      ),
+    ).toBe('*web1* (exit 0):\n*web2* (exit 0):');
   });
 });

@@ -110,9 +110,10 @@ describe('what a CLI entry point loads', () => {
     expect(mods).toContain('adapters/index.ts');
     expect(mods).toContain('src/store/sqlite/database.ts');
     // Chat SDKs (no chatops.slack/discord enabled), MongoDB (no mongodb:// url), ssh2 and undici
-    // (no remote or http action has run): tens of MB of an idle server's memory.
+    // (no remote or http action has run): tens of MB of an idle server's memory. ioredis (no
+    // redis.url) and prom-client (until /metrics is scraped): ~120 modules of start-up time.
     const unused =
-      /(^|\/)node_modules\/(@slack|discord\.js|mongoose|mongodb|@agendajs\/mongo-backend|ssh2|undici)\//;
+      /(^|\/)node_modules\/(@slack|discord\.js|mongoose|mongodb|@agendajs\/mongo-backend|ssh2|undici|ioredis|prom-client)\//;
     expect(mods.filter((m) => unused.test(m))).toEqual([]);
     expect(mods).not.toContain('src/store/mongo/index.ts');
   }, 120_000);

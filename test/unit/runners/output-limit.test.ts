@@ -1,9 +1,17 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
+import { boundedLines } from '../../../src/runners/bounded-lines.js';
 import { OutputCapture } from '../../../src/runners/output-capture.js';
 import { fakeContext } from '../../support/runner-context.js';
 
 const localCmd = getRunner('local-shell-cmd')!;
+
+function writeAction(packDir: string, file: string, lines: string[]): void {
+  mkdirSync(path.join(packDir, 'actions'), { recursive: true });
+  writeFileSync(path.join(packDir, 'actions', file), lines.join('\n'));
+}
 const python = getRunner('python-script')!;
 
 // A command that never stops printing (`yes`, `tail -f`) was held whole in memory, streamed into
@@ -53,21 +61,15 @@ describe('output kept per execution', () => {
 
   it('bounds what a Python action prints without touching its result', async () => {
     const ctx = fakeContext({ runner: 'python-script', entry_point: 'spam.py' });
-    const { writeFileSync, mkdirSync } = await import('node:fs');
-    const path = await import('node:path');
-    mkdirSync(path.join(ctx.action.packDir, 'actions'), { recursive: true });
-    writeFileSync(
-      path.join(ctx.action.packDir, 'actions', 'spam.py'),
-      [
-        'from st2common.runners.base_action import Action',
-        'class Spam(Action):',
-        '    def run(self):',
-        '        for i in range(200000):',
-        "            print('line %d of a chatty action' % i)",
-        "        return {'ok': True}",
-        '',
-      ].join('\n'),
-    );
+    writeAction(ctx.action.packDir, 'spam.py', [
+      'from st2common.runners.base_action import Action',
+      'class Spam(Action):',
+      '    def run(self):',
+      '        for i in range(200000):',
+      "            print('line %d of a chatty action' % i)",
+      "        return {'ok': True}",
+      '',
+    ]);
     ctx.maxOutputChars = 256 * 1024;
     const res = await python.run(ctx);
     const result = res.result as { result: unknown; stdout: string };
@@ -77,6 +79,44 @@ describe('output kept per execution', () => {
     expect(result.stdout).toContain('line 0 of a chatty action');
     expect(result.stdout).toContain('line 199999 of a chatty action');
     expect(result.stdout).toMatch(/characters of stdout were dropped here/);
+  });
+
+  it("fails a Python action whose result is over the channel's limit, with the reason, and nothing thrown", async () => {
+    // It returned a 600 MB string: readline grew one line until V8's string limit threw in the
+    // stream's handler (an uncaught exception in the service) and the execution failed with no reason.
+    const ctx = fakeContext({ runner: 'python-script', entry_point: 'big.py' });
+    writeAction(ctx.action.packDir, 'big.py', [
+      'from st2common.runners.base_action import Action',
+      'class Big(Action):',
+      '    def run(self):',
+      "        return 'x' * (65 * 1024 * 1024)",
+      '',
+    ]);
+    const res = await python.run(ctx);
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toMatch(
+      /^the action's result \(or a datastore call\) was more than 67,108,864 bytes as JSON/,
+    );
+  });
+
+  it('splits channel lines and drops only the one over the limit', async () => {
+    const { PassThrough } = await import('node:stream');
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    const over: number[] = [];
+    boundedLines(
+      stream,
+      8,
+      (l) => lines.push(l),
+      (n) => over.push(n),
+    );
+    stream.write('ab\ncd');
+    stream.write('ef\n0123456789abc');
+    stream.write('def\nok\r\n12345678\n123456789\nlast');
+    stream.end();
+    await new Promise((r) => stream.on('end', r));
+    expect(lines).toEqual(['ab', 'cdef', 'ok', '12345678', 'last']);
+    expect(over).toEqual([13, 9]);
   });
 
   it('splits a chunk that crosses the limit and streams the held-back end once', () => {

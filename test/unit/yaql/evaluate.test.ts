@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runBounded } from '../../support/bounded.js';
 import {
   collectYaqlReferences,
   evaluateYaql,
@@ -135,6 +136,31 @@ describe('evaluateYaql', () => {
     expect(ev('regex("(?P<h>\\\\w+)@(\\\\w+)").search("to bob@host", $3.value)')).toBe('host');
     expect(ev('"a1b22".replace(regex("(\\\\d+)"), "<\\\\1>")')).toBe('a<1>b<22>');
     expect(ev('"web1" =~ "^web\\\\d$"')).toBe(true);
+  });
+
+  it('tests (=~, !~, matches) with re.search semantics on the linear-time entry point', () => {
+    // Python's `$` also matches before a final newline, `.` everything but `\n`.
+    expect(evaluateYaql('$.s =~ "^web\\\\d$"', { data: { s: 'web1\n' } })).toBe(true);
+    expect(evaluateYaql('$.s !~ "a.b"', { data: { s: 'a\rb' } })).toBe(false);
+    expect(ev('regex("B", true).matches("abc")')).toBe(true);
+    expect(ev('"abc".matches("^b")')).toBe(false);
+    expect(evaluateYaql('$.s =~ regex("^b$", false, true)', { data: { s: 'a\nb' } })).toBe(true);
+    expect(() => ev('"a" =~ "("')).toThrow(/invalid regular expression/);
+  });
+
+  it('answers a nested quantifier on a crafted value in linear time', () => {
+    const out = runBounded(
+      `import { evaluateYaql } from './src/workflows/expressions/yaql/index.ts';
+      const data = { s: 'a'.repeat(50) + '!' };
+      console.log(JSON.stringify([
+        evaluateYaql('$.s =~ "(a+)+$"', { data }),
+        evaluateYaql('$.s !~ regex("(A|AA)+$", true)', { data }),
+        evaluateYaql('regex("(a+)+$").matches($.s)', { data }),
+      ]));`,
+      30_000,
+      false,
+    );
+    expect(JSON.parse(out)).toEqual([false, true, false]);
   });
 });
 

@@ -7,8 +7,8 @@ import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
 import { loadYaml } from '../../../yaml.js';
 import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
-import { pyFindAll, pyRegex, pyReplacement } from './pyregex.js';
-import { pyRegexTest } from './linear-regex.js';
+import { pyFindAll, pyReplacement } from './pyregex.js';
+import { pyRegexGlobal, pyRegexTest } from './linear-regex.js';
 import { queryJsonPath } from './jsonpath.js';
 import { bumpVersion, compareVersions, matchVersion, parseVersion } from './semver.js';
 
@@ -204,8 +204,9 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       replacement: unknown,
       ignorecase: unknown = false,
     ): string {
-      const re = pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase), global: true });
-      return asText(value).replace(re, pyReplacement(asText(replacement)));
+      const text = asText(value);
+      const re = pyRegexGlobal(asText(pattern), text, { ignoreCase: Boolean(ignorecase) });
+      return text.replace(re, pyReplacement(asText(replacement)));
     },
     regex_search(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase) });
@@ -216,7 +217,8 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       resultIndex: unknown = 0,
       ignorecase: unknown = false,
     ): unknown {
-      const all = pyFindAll(pyRegex(asText(pattern), { ignoreCase: Boolean(ignorecase) }), asText(value));
+      const text = asText(value);
+      const all = pyFindAll(pyRegexGlobal(asText(pattern), text, { ignoreCase: Boolean(ignorecase) }), text);
       let idx = Number(resultIndex);
       if (idx < 0) idx += all.length;
       if (!Number.isInteger(idx) || idx < 0 || idx >= all.length) {

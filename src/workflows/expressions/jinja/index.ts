@@ -17,7 +17,7 @@ import { installTemplateSandbox } from './sandbox.js';
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
-export { pyRegexTest } from './linear-regex.js';
+export { pyRegexTest, pyRegexEngine, pyRegexGlobal } from './linear-regex.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 

@@ -2,13 +2,22 @@
  * Python regex tests in linear time, for patterns matched against text that someone else chooses.
  *
  * A rule criterion's pattern is checked against webhook and sensor payloads. On a backtracking
- * engine (V8's, and Python's too) a pattern like `(a+)+$` takes exponential time on a crafted
- * payload, and a criteria check is synchronous: one webhook would hold the process. RE2's syntax is
- * Python's for everything but lookarounds and back-references, and it matches in linear time, so
- * patterns RE2 accepts run on it (re2js: pure JavaScript, no build). Patterns with those features
- * run on V8 (pyRegex), as they must; the service's V8 flag bounds those it can (see
- * service/regex-guard.ts).
+ * engine (V8's default one, and Python's too) a pattern like `(a+)+$` takes exponential time on a
+ * crafted payload, and a criteria check is synchronous: one webhook would hold the process. So
+ * every Python-pattern test goes through `pyRegexTest`, which runs it on a linear-time engine:
+ *
+ * 1. V8's own linear engine (`new RegExp(src, 'l')`, switched on below with
+ *    `--enable-experimental-regexp-engine`): native, as fast as V8's usual engine on short texts.
+ *    It runs the common subset: no ignore-case, no unicode mode, no lookarounds or back-references,
+ *    no large counted repeats. A pattern is translated to it only when the translation keeps
+ *    Python's meaning exactly (see `toLinearV8`); a text with characters outside the BMP goes to
+ *    RE2 instead, since without unicode mode V8 would see each as two characters.
+ * 2. RE2 (re2js, pure JavaScript, linear time): Python's syntax for everything but lookarounds and
+ *    back-references; slower than V8 to compile and to match.
+ * 3. Patterns neither accepts (lookarounds, back-references) run on V8's backtracking engine
+ *    (pyRegex), as they must; the service's V8 flag bounds those it can (service/regex-guard.ts).
  */
+import v8 from 'node:v8';
 import { RE2JS } from 're2js';
 import { pyRegex } from './pyregex.js';
 
@@ -19,54 +28,267 @@ export interface PyTestOptions {
   anchored?: boolean;
 }
 
+/** What one pattern compiled to, for one set of options. */
+interface Compiled {
+  /** On V8's linear engine; null when the pattern is outside what it runs with Python's meaning. */
+  v8: RegExp | null;
+  /** On RE2; undefined until first needed, null when RE2 does not accept it. */
+  re2: RE2JS | null | undefined;
+  /** For RE2: Python's `$` also matches just before a final newline, so test without it too. */
+  dollar: boolean;
+}
+
 /**
  * Compiling for RE2 costs far more than V8's RegExp, and a rule set may hold thousands of
- * distinct patterns (10,000 rules: ~1,400 regex criteria): keep that many, dropping the oldest.
+ * distinct patterns (10,000 rules: ~1,400 regex criteria): keep that many per option set, dropping
+ * the oldest. One map per option set, keyed by the pattern itself: no key string built per test.
  */
 const CACHE_LIMIT = 10_000;
-const cache = new Map<string, RE2JS | null>();
+const caches: Map<string, Compiled>[] = Array.from({ length: 8 }, () => new Map());
+
+let linearEngine: boolean | undefined;
+
+/**
+ * Switches on V8's linear engine (the `l` flag) for this process, once: V8 reads the flag when a
+ * RegExp is built, so setting it at run time is enough. False where this V8 has no such engine.
+ */
+export function linearEngineAvailable(): boolean {
+  if (linearEngine === undefined) {
+    try {
+      v8.setFlagsFromString('--enable-experimental-regexp-engine');
+      linearEngine = new RegExp('a', LINEAR).test('a');
+    } catch {
+      linearEngine = false;
+    }
+  }
+  return linearEngine;
+}
+
+const LINEAR = ['l'].join('');
+const HEX2 = /^[0-9a-fA-F]{2}$/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** Escapes that mean the same in Python and in a V8 RegExp without unicode mode. */
+const SAME_ESCAPES = new Set('dDwWsSbBntrfv');
+const SAME_CLASS_ESCAPES = new Set('dDwWsSbntrfv');
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The V8 source and flags for a Python pattern whose meaning survives the move exactly, or null.
+ * Handled: `(?P<n>`, `\A`, `\Z`, a leading `(?s)`, `.` (Python's excludes only `\n`, V8's `\r`
+ * and the line separators too), and `$` where nothing after it has to match.
+ * Anything else Python and V8 might read differently returns null (RE2 runs it).
+ */
+export function toLinearV8(
+  pattern: string,
+  dotAll: boolean,
+  /**
+   * For a search, replace or findall, where what `$` takes shows in the result: `$` is V8's
+   * (the very end), which is Python's only on a text that does not end with a newline.
+   */
+  extract = false,
+): { source: string; flags: string } | null {
+  let src = pattern;
+  let dotall = dotAll;
+  const inline = /^\(\?([a-zA-Z]+)\)/.exec(src);
+  if (inline) {
+    for (const f of inline[1]) {
+      if (f === 's') dotall = true;
+      else if (f !== 'u') return null; // i, m, x, a, L: RE2 or V8 read them differently
+    }
+    src = src.slice(inline[0].length);
+  }
+  let out = '';
+  let inClass = false;
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    const code = ch.charCodeAt(0);
+    if (code >= 0xd800 && code <= 0xdfff) return null;
+    if (ch === '\\') {
+      const nx = src[i + 1] ?? '';
+      if (/[0-9a-zA-Z]/.test(nx)) {
+        if (nx === 'x' && HEX2.test(src.slice(i + 2, i + 4))) {
+          out += src.slice(i, i + 4);
+          i += 3;
+          continue;
+        }
+        if (nx === 'u' && HEX4.test(src.slice(i + 2, i + 6))) {
+          out += src.slice(i, i + 6);
+          i += 5;
+          continue;
+        }
+        if (!inClass && nx === 'A') out += '^';
+        else if (!inClass && nx === 'Z') out += '$';
+        else if ((inClass ? SAME_CLASS_ESCAPES : SAME_ESCAPES).has(nx)) out += ch + nx;
+        else return null;
+      } else if (nx === '') return null;
+      else out += ch + nx;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      out += ch;
+      continue;
+    }
+    switch (ch) {
+      case '[':
+        inClass = true;
+        out += ch;
+        if (src[i + 1] === '^') out += src[++i];
+        if (src[i + 1] === ']') out += '\\' + src[++i];
+        continue;
+      case '(':
+        depth++;
+        if (src[i + 1] !== '?') break;
+        if (src[i + 2] === ':') break;
+        if (src.startsWith('(?P<', i)) {
+          out += '(?<';
+          i += 3;
+          continue;
+        }
+        return null; // lookarounds, back-references, comments, scoped flags: not here
+      case ')':
+        depth--;
+        break;
+      case '.':
+        if (!dotall) {
+          out += '[^\\n]';
+          continue;
+        }
+        break;
+      case '{':
+        if (src[i + 1] === ',') return null; // Python's {,n}; V8 reads it as text
+        break;
+      case '$': {
+        if (extract) break;
+        // Python's `$` is the end or just before a final newline. Where nothing after it has to
+        // match (it only closes groups and ends the pattern or a top-level alternative), taking
+        // that newline with it gives the same answer.
+        let j = i + 1;
+        let d = depth;
+        while (src[j] === ')' || src[j] === '$') if (src[j++] === ')') d--;
+        if (j < src.length && !(src[j] === '|' && d === 0)) return null;
+        out += '(?:\\n?$)';
+        continue;
+      }
+    }
+    out += ch;
+  }
+  if (inClass) return null;
+  return { source: out, flags: dotall ? 's' : '' };
+}
+
+const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 4 }, () => new Map());
+
+/**
+ * A global RegExp for a Python pattern, for replacing and finding all matches in `subject`: on
+ * V8's linear engine where the translation keeps Python's meaning for this text, otherwise V8's
+ * backtracking one (pyRegex; the service's V8 flag bounds it where it can).
+ */
+export function pyRegexGlobal(pattern: string, subject: string, options: PyTestOptions = {}): RegExp {
+  const linear =
+    !options.ignoreCase &&
+    !SURROGATE.test(subject) &&
+    !(subject.endsWith('\n') && pattern.includes('$')) &&
+    linearEngineAvailable();
+  if (linear) {
+    const cache = globalCaches[options.dotAll ? 1 : 0];
+    let re = cache.get(pattern);
+    if (re === undefined) {
+      const t = toLinearV8(pattern, Boolean(options.dotAll), true);
+      try {
+        re = t ? new RegExp(t.source, t.flags + 'g' + LINEAR) : null;
+      } catch {
+        re = null;
+      }
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      cache.set(pattern, re);
+    }
+    if (re) {
+      re.lastIndex = 0;
+      return re;
+    }
+  }
+  return pyRegex(pattern, { ignoreCase: options.ignoreCase, dotAll: options.dotAll, global: true });
+}
 
 /** Python's `\Z` (the very end) is RE2's `\z`; an escaped backslash before a Z stays as it is. */
 function toRe2Syntax(pattern: string): string {
   return pattern.replace(/(?<!\\)((?:\\\\)*)\\Z/g, '$1\\z');
 }
 
-function compileLinear(pattern: string, options: PyTestOptions): RE2JS | null {
-  const key = `${options.ignoreCase ? 'i' : ''}${options.dotAll ? 's' : ''}\0${pattern}`;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  let re: RE2JS | null;
+function compileRe2(pattern: string, options: PyTestOptions): RE2JS | null {
   try {
-    re = RE2JS.compile(
+    return RE2JS.compile(
       toRe2Syntax(pattern),
       (options.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (options.dotAll ? RE2JS.DOTALL : 0),
     );
   } catch {
-    // Not RE2 syntax (a lookaround, a back-reference, verbose mode): V8 runs it below, and
-    // reports it if it is no regular expression at all.
-    re = null;
+    // Not RE2 syntax (a lookaround, a back-reference, verbose mode): V8 runs it, and reports it
+    // if it is no regular expression at all.
+    return null;
   }
+}
+
+function compileV8(pattern: string, options: PyTestOptions): RegExp | null {
+  if (options.ignoreCase || !linearEngineAvailable()) return null;
+  const t = toLinearV8(pattern, Boolean(options.dotAll));
+  if (!t) return null;
+  try {
+    return new RegExp(options.anchored ? `^(?:${t.source})` : t.source, t.flags + LINEAR);
+  } catch {
+    return null; // not linear (large counted repeats) or not valid: RE2 or pyRegex decide
+  }
+}
+
+function compile(pattern: string, options: PyTestOptions): Compiled {
+  const cache = caches[(options.ignoreCase ? 1 : 0) | (options.dotAll ? 2 : 0) | (options.anchored ? 4 : 0)];
+  const hit = cache.get(pattern);
+  if (hit !== undefined) return hit;
+  const re = compileV8(pattern, options);
+  const entry: Compiled = {
+    v8: re,
+    re2: re ? undefined : compileRe2(pattern, options),
+    dollar: pattern.includes('$') && !pattern.includes('\\Z'),
+  };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, re);
-  return re;
+  cache.set(pattern, entry);
+  return entry;
+}
+
+function re2Test(re: RE2JS, text: string, anchored: boolean | undefined): boolean {
+  const m = re.matcher(text);
+  return anchored ? m.lookingAt() : m.find();
+}
+
+/** Which engine `pyRegexTest` runs a pattern on for this text (for tests and diagnosis). */
+export function pyRegexEngine(
+  pattern: string,
+  subject = '',
+  options: PyTestOptions = {},
+): 'v8-linear' | 're2' | 'v8-backtracking' {
+  const c = compile(pattern, options);
+  if (c.v8 && !SURROGATE.test(subject)) return 'v8-linear';
+  if (c.re2 === undefined) c.re2 = compileRe2(pattern, options);
+  return c.re2 ? 're2' : 'v8-backtracking';
 }
 
 /** re.search (or re.match with `anchored`) of a Python pattern: does it match `subject`? */
 export function pyRegexTest(pattern: string, subject: string, options: PyTestOptions = {}): boolean {
-  const re = compileLinear(pattern, options);
+  const c = compile(pattern, options);
+  if (c.v8 && !SURROGATE.test(subject)) return c.v8.test(subject);
+  if (c.re2 === undefined) c.re2 = compileRe2(pattern, options);
+  // Python's `$` also matches just before a final newline; RE2's only at the very end.
+  const retry = c.dollar && subject.endsWith('\n');
+  const re = c.re2;
   if (!re)
     return pyRegex(pattern, {
       ignoreCase: options.ignoreCase,
       dotAll: options.dotAll,
       sticky: options.anchored,
     }).test(subject);
-  const matches = (text: string) => {
-    const m = re.matcher(text);
-    return options.anchored ? m.lookingAt() : m.find();
-  };
-  if (matches(subject)) return true;
-  // Python's `$` also matches just before a final newline; RE2's only at the very end.
   return (
-    subject.endsWith('\n') && pattern.includes('$') && !/\\Z/.test(pattern) && matches(subject.slice(0, -1))
+    re2Test(re, subject, options.anchored) || (retry && re2Test(re, subject.slice(0, -1), options.anchored))
   );
 }

@@ -21,8 +21,13 @@ function pyFloat(n: number): string {
   return String(n);
 }
 
+// eslint-disable-next-line no-control-regex -- the control characters repr() escapes
+const NEEDS_ESCAPE = /[\\'\x00-\x1f\x7f]/;
+
 /** Python's repr() of a str: single quotes unless the text holds a single quote and no double. */
 export function pyReprString(s: string): string {
+  // Nothing to escape (the usual case): quoted as it is.
+  if (!NEEDS_ESCAPE.test(s)) return `'${s}'`;
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {

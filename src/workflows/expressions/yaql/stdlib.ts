@@ -1,5 +1,6 @@
 import { YaqlFailure } from './errors.js';
 import { type Arg, type Builtin, type Call, noMatch, YContext } from './evaluator.js';
+import { pyRegexTest } from '../jinja/index.js';
 import { compilePythonRegex, expandPythonReplacement, pythonSplit, pythonStrip } from './pyhelpers.js';
 import {
   dictGet,
@@ -653,9 +654,18 @@ def('regex', 'F', (c) => {
   return new YRegex(pattern, compilePythonRegex(pattern, flags));
 });
 def('escapeRegex', 'F', (c) => str(c, 0).replace(/[^\p{L}\p{N}_]/gu, (ch) => `\\${ch}`));
-function toRegex(c: Call, v: unknown): RegExp {
-  if (v instanceof YRegex) return v.regexp;
-  if (typeof v === 'string') return compilePythonRegex(v, {});
+/**
+ * Python's re.search(...) is not None, in linear time: a YAQL test runs on the same entry point as
+ * rule criteria and Jinja (pyRegexTest), since the text may be anyone's. MULTILINE, which that
+ * entry point lacks, stays on V8 (the service's flag bounds it where it can).
+ */
+function regexTest(source: string, re: RegExp, s: string): boolean {
+  if (re.flags.includes('m')) return re.test(s);
+  return pyRegexTest(source, s, { ignoreCase: re.flags.includes('i'), dotAll: re.flags.includes('s') });
+}
+function regexOperand(c: Call, v: unknown): [string, RegExp] {
+  if (v instanceof YRegex) return [v.source, v.regexp];
+  if (typeof v === 'string') return [v, compilePythonRegex(v, {})];
   return skip(c);
 }
 function withGlobal(re: RegExp): RegExp {
@@ -664,12 +674,12 @@ function withGlobal(re: RegExp): RegExp {
 def('#operator_=~', 'F', (c) => {
   const s = val(c, 0);
   if (typeof s !== 'string') skip(c);
-  return toRegex(c, val(c, 1)).test(s);
+  return regexTest(...regexOperand(c, val(c, 1)), s);
 });
 def('#operator_!~', 'F', (c) => {
   const s = val(c, 0);
   if (typeof s !== 'string') skip(c);
-  return !toRegex(c, val(c, 1)).test(s);
+  return !regexTest(...regexOperand(c, val(c, 1)), s);
 });
 /** Orders (regex, string) from either `regex.f(string)` or `string.f(regex)`; strings as patterns only when allowed. */
 function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = false): [RegExp, string] {
@@ -684,7 +694,8 @@ function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = f
 def('matches', 'M', (c) => {
   argc(c, 2, 2);
   const [re, s] = regexAndString(c, true, true);
-  return re.test(s);
+  const receiver = val(c, 0);
+  return regexTest(receiver instanceof YRegex ? receiver.source : (val(c, 1) as string), re, s);
 });
 function publishMatch(m: RegExpExecArray): [string, unknown][] {
   const rec = (value: string | undefined, start: number) =>

@@ -1,15 +1,16 @@
-"""``st2common.persistence.pack``: importable; using it says what to use in Squall instead."""
+"""``st2common.persistence.pack``: a pack's records (get_all/query/get_by_*/delete by pack) reach Squall's API
+through squall_records; the rest says what to use in Squall instead."""
 
-from squall_shim import St2DatabaseModel
+from squall_records import PackRecordModel
 
 
-class Pack(St2DatabaseModel):
+class Pack(PackRecordModel):
     pass
 
 
-class ConfigSchema(St2DatabaseModel):
+class ConfigSchema(PackRecordModel):
     pass
 
 
-class Config(St2DatabaseModel):
+class Config(PackRecordModel):
     pass

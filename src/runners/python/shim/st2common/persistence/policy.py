@@ -1,9 +1,11 @@
-"""``st2common.persistence.policy``: importable; using it says what to use in Squall instead."""
+"""``st2common.persistence.policy``: a pack's records (get_all/query/get_by_*/delete by pack) reach Squall's API
+through squall_records; the rest says what to use in Squall instead."""
 
+from squall_records import PackRecordModel
 from squall_shim import St2DatabaseModel
 
 
-class Policy(St2DatabaseModel):
+class Policy(PackRecordModel):
     pass
 
 

@@ -1,13 +1,15 @@
-"""``st2common.persistence.trigger``: importable; using it says what to use in Squall instead."""
+"""``st2common.persistence.trigger``: a pack's records (get_all/query/get_by_*/delete by pack) reach Squall's API
+through squall_records; the rest says what to use in Squall instead."""
 
+from squall_records import PackRecordModel
 from squall_shim import St2DatabaseModel
 
 
-class Trigger(St2DatabaseModel):
+class Trigger(PackRecordModel):
     pass
 
 
-class TriggerType(St2DatabaseModel):
+class TriggerType(PackRecordModel):
     pass
 
 

@@ -1,6 +1,12 @@
-"""``st2common.models.db``: st2's MongoDB layer, which Squall does not expose to pack code."""
+"""``st2common.models.db``: st2's MongoDB connection. In Squall pack code reaches a pack's records
+through Squall's API instead (st2common.persistence, squall_records), so there is nothing to
+connect to: ``db_setup`` and ``db_teardown`` accept st2's arguments and do nothing, as
+``packs.unload`` calls them before it uses the persistence classes."""
 
-from squall_shim import not_in_squall
 
-db_setup = not_in_squall("st2common.models.db.db_setup", "the Squall API (ST2_ACTION_API_URL)")
-db_teardown = not_in_squall("st2common.models.db.db_teardown", "the Squall API (ST2_ACTION_API_URL)")
+def db_setup(db_name=None, db_host=None, db_port=None, username=None, password=None, ensure_indexes=True, **kwargs):
+    return None
+
+
+def db_teardown():
+    return None
