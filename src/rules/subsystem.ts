@@ -72,6 +72,10 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
         services.scheduler.define<{ id: string }>(TRIGGER_PROCESS_JOB, (data) => engine!.process(data.id), {
           concurrency: services.config.scheduler.max_concurrency,
         });
+        services.noRulesFor = async (ref) => {
+          await index.settled();
+          return index.candidates(ref).length === 0;
+        };
       }
       const local = (origin: string | undefined) => origin === undefined || origin === services.bus.origin;
       unsubscribe.push(

@@ -104,9 +104,16 @@ export class Leases {
   /** The live members of `group`, sorted; members that stopped heartbeating are removed. */
   async members(group: string, alive?: Set<string>): Promise<string[]> {
     const { store } = this.options;
+    const living = alive ?? (await this.aliveWorkers());
+    if (store.mongo?.ferretdb) {
+      // A key range reads the whole claims collection on FerretDB (every webhook delivery id:
+      // seconds late in a burst, every sensor sync): the live workers' member leases are read by
+      // id instead. A dead member's lease is left, and counts for nothing.
+      const holders = await this.holders([...living].map((w) => memberLease(group, w)));
+      return [...living].filter((w) => holders.get(memberLease(group, w)) === w).sort();
+    }
     const prefix = PREFIX + memberLease(group, '');
     const claims = await store.claims.find({ id: { $gte: prefix, $lt: prefix + '\uffff' } });
-    const living = alive ?? (await this.aliveWorkers());
     const out: string[] = [];
     for (const claim of claims) {
       if (living.has(claim.owner)) out.push(claim.owner);

@@ -14,8 +14,9 @@ type Doc = Record<string, unknown>;
  * other filter reads and decodes every document of the collection in Go. Agenda's Mongo backend
  * saves a job's state with `{_id, name}` (twice per run), so on FerretDB each save read the whole
  * job collection, i.e. the whole queue. Here such a write reads the one job by `_id`, checks the
- * rest of the filter in JS and writes by `_id`. No weaker than FerretDB itself, whose
- * findAndModify is a read then a write, not atomic.
+ * rest of the filter in JS and writes by `_id` (a filter of only `_id` and `name` is written by
+ * `_id` at once). No weaker than FerretDB itself, whose findAndModify is a read then a write, not
+ * atomic.
  */
 function byIdFirst(coll: Collection<Document>): Collection<Document> {
   const split = (filter: unknown): { id: unknown; rest: Doc } | undefined => {
@@ -24,9 +25,13 @@ function byIdFirst(coll: Collection<Document>): Collection<Document> {
     if (id === undefined || (typeof id === 'object' && id !== null && !('_bsontype' in id))) return undefined;
     return Object.keys(rest).length ? { id, rest } : undefined;
   };
+  const onlyName = (rest: Doc) => Object.keys(rest).length === 1 && typeof rest.name === 'string';
   const matching = async (filter: unknown): Promise<Doc | null | undefined> => {
     const s = split(filter);
     if (!s) return undefined;
+    // `{_id, name}` (Agenda's job-state saves, twice per run): a job's name never changes and its
+    // `_id` is unique, so the job with that `_id` is the one; no read needed before the write.
+    if (onlyName(s.rest)) return { _id: s.id };
     const doc = (await coll.findOne({ _id: s.id } as Document)) as Doc | null;
     return doc && sift.default(s.rest)(doc) ? doc : null;
   };

@@ -56,6 +56,7 @@ export function hasRole(config: SquallConfig, role: string): boolean {
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const subsystems = options.subsystems ?? [];
+  const began = performance.now();
   guardRegexBacktracking();
   secureDataDir(config.data_dir);
   // Pack schemas' validators are kept as code: registration at the next start loads them.
@@ -107,7 +108,18 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     apiUrl: config.api.url ?? `http://${host}:${config.api.port}`,
   };
 
-  for (const sub of subsystems) await sub.init?.(services);
+  // How long each step of start-up took (logged once up): on a slow store this shows what a
+  // restart waits on.
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const timed = async (name: string, step: () => Promise<void> | void) => {
+    await step();
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
+  phases.store = Math.round(mark - began);
+  for (const sub of subsystems) await timed(`init:${sub.name}`, () => sub.init?.(services));
 
   let server: http.Server | undefined;
   let url = services.apiUrl;
@@ -125,10 +137,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const port = (server.address() as AddressInfo).port;
     url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (!config.api.url) services.apiUrl = url;
+    await timed('api', () => {});
   }
 
-  await scheduler.start();
-  for (const sub of subsystems) await sub.start?.(services);
+  await timed('scheduler', () => scheduler.start());
+  for (const sub of subsystems) await timed(`start:${sub.name}`, () => sub.start?.(services));
+  logger.info({ phases, ms: Math.round(performance.now() - began) }, 'start-up phases (ms)');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

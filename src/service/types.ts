@@ -29,6 +29,13 @@ export interface Services {
   };
   /** Seals and opens secrets (execution parameters, pack config); installed by the datastore subsystem. */
   secrets?: import('../executions/secrets.js').SecretBox;
+  /**
+   * True when no enabled rule listens to the trigger `ref`, as this process's rules engine sees
+   * it (installed by the events subsystem where the process has the rules role). An instance of
+   * such a trigger is stored `processed` at once: its `trigger.process` job would find nothing to
+   * match (every completed execution's action trigger, mostly).
+   */
+  noRulesFor?(ref: string): Promise<boolean>;
   /** Lines printed after start-up, e.g. how to log in. */
   startupNotes?: string[];
 }

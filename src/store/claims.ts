@@ -161,13 +161,19 @@ export async function resumeClaimedWork(
 ): Promise<ResumeReport> {
   const report: ResumeReport = { resumed: [], failed: [] };
   const before = new Date(Date.now() - ttlMs).toISOString();
-  for (const work of works) {
+  const family = (work: ClaimedWork) => ({ id: { $gte: work.prefix, $lt: work.prefix + '\uffff' } });
+  const families = [...works];
+  // On FerretDB any filter but `{_id}` reads the whole claims collection (every webhook delivery
+  // id, every execution's claims): one read for all the families instead of one each.
+  const together = store.mongo?.ferretdb
+    ? await store.claims.find({ $or: families.map(family), done_at: { $exists: false } })
+    : undefined;
+  for (const work of families) {
     // By key only (an index range on both stores): a family holds its open claims and the
     // done ones of the last minutes (store retention collects them).
-    const open = await store.claims.find({
-      id: { $gte: work.prefix, $lt: work.prefix + '\uffff' },
-      done_at: { $exists: false },
-    });
+    const open = together
+      ? together.filter((c) => c.id.startsWith(work.prefix))
+      : await store.claims.find({ ...family(work), done_at: { $exists: false } });
     for (const claim of open) {
       if (claim.claimed_at >= before || claim.id.includes('#breaking:')) continue;
       const got = await claimOrTakeOver(store, claim.id, owner, { ttlMs });

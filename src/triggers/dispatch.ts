@@ -117,6 +117,9 @@ async function storeInstance(
     ...(input.traceContext ?? {}),
     ...(input.traceTag ? { trace_tag: input.traceTag } : {}),
   };
+  // No rule listens to it here: stored processed, with no pending entry and no job to match
+  // nothing (each a handful of round trips on MongoDB; every execution's action trigger is one).
+  const unmatched = (await services.noRulesFor?.(resolved.ref)) ?? false;
   const trace = await resolveTrace(services, traceCtx, `trigger_instance-${id}`);
   const instance: TriggerInstanceRecord = {
     id,
@@ -124,13 +127,13 @@ async function storeInstance(
     trigger_type: resolved.type.ref,
     payload: input.payload ?? {},
     occurrence_time: new Date().toISOString(),
-    status: 'pending',
+    status: unmatched ? 'processed' : 'pending',
     trace_context: { trace_id: trace.id, trace_tag: trace.trace_tag },
     ...(input.source ? { source: input.source } : {}),
     ...(input.reEmitOf ? { re_emit_of: input.reEmitOf } : {}),
   };
   // Entered first: stored without its entry, an instance whose job is lost would stay pending.
-  await enterPending(services, id);
+  if (!unmatched) await enterPending(services, id);
   try {
     await services.store.triggerInstances.insert(instance);
   } catch (err) {
@@ -145,6 +148,10 @@ async function storeInstance(
     ref: resolved.ref,
     ...(input.causedBy ? { caused_by: input.causedBy } : {}),
   });
+  if (unmatched) {
+    services.bus.publish('st2.trigger_instance__create', instance);
+    return instance;
+  }
   try {
     await services.scheduler.now(TRIGGER_PROCESS_JOB, { id });
   } catch (err) {

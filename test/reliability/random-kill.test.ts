@@ -105,6 +105,7 @@ for (const target of TARGETS) {
             const { signal } = await current.stop('SIGKILL');
             expect(signal).toBe('SIGKILL');
             kills++;
+            const restartedAt = Date.now();
             current = await start();
             console.log(
               JSON.stringify({
@@ -112,11 +113,15 @@ for (const target of TARGETS) {
                 store: target.kind,
                 kills,
                 seconds: (Date.now() - began) / 1000,
+                restart_seconds: (Date.now() - restartedAt) / 1000,
+                answered: outcome202(),
               }),
             );
           })().finally(() => (restarting = null)));
 
         let retries = 0;
+        let answered = 0;
+        const outcome202 = () => answered;
         const began = Date.now();
         const outcome = await pool(
           Array.from({ length: BURST }, (_, i) => i),
@@ -132,6 +137,7 @@ for (const target of TARGETS) {
                   body: JSON.stringify({ marker: `${run}:${i}` }),
                 });
                 await res.text();
+                answered++;
                 return res.status;
               } catch {
                 // No answer: the process died under it. Sent again, same delivery id, once it is back.

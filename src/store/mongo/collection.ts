@@ -90,6 +90,25 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
     return doc && sift.default(split.rest)(doc) ? doc : null;
   }
 
+  /**
+   * With `idLookups`, a filter that is only `{_id: {$in: [strings]}}` (lease holders, a few
+   * names): one read by `_id` each, at once, instead of FerretDB reading the whole collection
+   * (the claims collection holds every webhook delivery id: seconds per read late in a burst).
+   */
+  private async byIds(filter: Doc, options: FindOptions): Promise<T[] | undefined> {
+    if (!this.options.idLookups || options.sort || Object.keys(filter).length !== 1) return undefined;
+    const ids = (filter._id as { $in?: unknown } | undefined)?.$in;
+    const only = filter._id && Object.keys(filter._id as Doc).length === 1;
+    if (!only || !Array.isArray(ids) || ids.length > 100 || !ids.every((id) => typeof id === 'string'))
+      return undefined;
+    const docs = await Promise.all(
+      [...new Set(ids as string[])].map((id) => retrying(() => this.coll.findOne({ _id: id as never }))),
+    );
+    const found = docs.filter((d) => d !== null) as Doc[];
+    const limited = options.limit !== undefined && options.limit > 0 ? found.slice(0, options.limit) : found;
+    return limited.map((d) => this.codec.decode<T>(d) as T);
+  }
+
   /** With `idLookups`: runs a write to the document `_id` names after the other writes to it here. */
   private inTurn<R>(id: unknown, write: () => Promise<R>): Promise<R> {
     if (!this.options.idLookups || typeof id !== 'string') return write();
@@ -141,6 +160,8 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
     if (!options.projection && !options.skip) {
       const one = await this.byId(this.codec.filter(filter));
       if (one !== undefined) return one ? [this.codec.decode<T>(one) as T] : [];
+      const some = await this.byIds(this.codec.filter(filter), options);
+      if (some) return some;
     }
     const docs = await retrying(() => {
       let cursor = this.coll.find(this.codec.filter(filter), {

@@ -67,6 +67,35 @@ for (const target of STORE_TARGETS) {
         await goneFromPending(instance.id);
       });
 
+      it('an instance of a trigger no rule listens to is stored processed, with no pending entry and no job', async () => {
+        const idle = await dispatchTrigger(s.svc.services, {
+          trigger: 'core.st2.generic.actiontrigger',
+          payload: { execution_id: newId(), status: 'succeeded' },
+        });
+        expect(idle.status).toBe('processed');
+        expect((await store().triggerInstances.get(idle.id))?.status).toBe('processed');
+        expect(await store().pendingInstances.get(idle.id)).toBeNull();
+        const jobs = await s.svc.services.scheduler.liveJobData<{ id?: string }>(TRIGGER_PROCESS_JOB, 0);
+        expect(jobs.filter((d) => d?.id === idle.id)).toEqual([]);
+        // Once a rule listens, its instances are matched as before.
+        await s.createRule({
+          name: 'on_actiontrigger',
+          pack: 'hooks',
+          enabled: true,
+          trigger: { type: 'core.st2.generic.actiontrigger' },
+          criteria: { 'trigger.status': { type: 'equals', pattern: 'nope' } },
+          action: { ref: 'core.noop' },
+        });
+        const matched = await dispatchTrigger(s.svc.services, {
+          trigger: 'core.st2.generic.actiontrigger',
+          payload: { execution_id: newId(), status: 'succeeded' },
+        });
+        expect(matched.status).toBe('pending');
+        expect((await s.processed(matched.id)).status).toBe('processed');
+        await goneFromPending(matched.id);
+        await s.api('DELETE', '/api/v1/rules/hooks.on_actiontrigger');
+      });
+
       it('queues processing again for a stranded instance, which then runs its rule once', async () => {
         const stranded = await strandedInstance(1);
         expect(await sweepPendingInstances(s.svc.services, 30_000)).toEqual([stranded]);
