@@ -515,7 +515,7 @@ export const configSchema = {
         max_output_chars: {
           type: 'integer',
           minimum: 0,
-          default: 8388608,
+          default: 67108864,
           description:
             'Output kept per stream (stdout, stderr) of one execution. Past it the beginning is kept (and streamed), then the last 64 KiB, with a line saying how much was dropped; a command that never stops printing cannot fill the memory or the store. 0: no limit.',
         },

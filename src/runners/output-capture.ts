@@ -1,7 +1,7 @@
 import type { OutputType } from './types.js';
 
 /** Output kept per stream of one execution when the config sets nothing (`executions.max_output_chars`). */
-export const DEFAULT_MAX_OUTPUT_CHARS = 8 * 1024 * 1024;
+export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
 /** What is kept of the end of an over-long stream: where a failing command says why. */
 const TAIL_CHARS = 64 * 1024;
 
