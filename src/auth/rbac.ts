@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import { PermissionError, SquallError } from '../errors.js';
+import { loadYaml } from '../yaml.js';
 import type { Filter } from '../store/index.js';
 import { splitRef } from '../names.js';
 
@@ -421,7 +421,7 @@ function yamlFiles(dir: string): string[] {
 function readYaml(file: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = yaml.load(readFileSync(file, 'utf8'), { filename: file });
+    doc = loadYaml(readFileSync(file, 'utf8'), { filename: file });
   } catch (err) {
     throw new SquallError('RBAC_FILE_INVALID', `${file}: invalid YAML: ${(err as Error).message}`, { file });
   }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { SquallError } from '../errors.js';
+import { loadYaml } from '../yaml.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:9101';
 
@@ -28,7 +29,7 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   if (!existsSync(file)) return {};
   let doc: unknown;
   try {
-    doc = yaml.load(readFileSync(file, 'utf8'));
+    doc = loadYaml(readFileSync(file, 'utf8'), { filename: file });
   } catch (err) {
     throw new SquallError('CLI_CONFIG_INVALID', `${file}: invalid YAML: ${(err as Error).message}`, {
       file,

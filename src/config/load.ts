@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { SquallError } from '../errors.js';
+import { loadYaml } from '../yaml.js';
 import { builtValidator } from '../lazy-validator.js';
 import { configSchema } from './schema.js';
 
@@ -258,7 +258,7 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
       );
     }
     try {
-      const parsed = yaml.load(text, { filename: abs });
+      const parsed = loadYaml(text, { filename: abs });
       if (parsed !== undefined && parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
         throw new ConfigError(`${abs}: the config must be a mapping of keys to values`, { file: abs });
       }

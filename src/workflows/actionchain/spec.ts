@@ -3,8 +3,8 @@
  * `name`, `ref`, `parameters` (or legacy `params`), `on-success`, `on-failure`, `publish`, `notify`.
  */
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
+import { loadYaml } from '../../yaml.js';
 
 export interface ChainTask {
   name: string;
@@ -56,7 +56,7 @@ export function parseChainSpec(source: string | Record<string, unknown>, label =
       }
     }
     try {
-      raw = yaml.load(text);
+      raw = loadYaml(text, { filename: where });
     } catch (err) {
       fail(where, `not valid YAML: ${(err as Error).message}`, { path: where });
     }

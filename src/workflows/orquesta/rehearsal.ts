@@ -28,8 +28,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
+import { loadYaml } from '../../yaml.js';
 import { OrquestaConductor, type ConductorOptions, type TaskRequest } from './conductor.js';
 import { parseWorkflowSpec } from './spec.js';
 import { stateId } from './graph.js';
@@ -153,7 +153,7 @@ export function loadRehearsalSpec(
       { path: pathOrSpec },
     );
   }
-  const spec = yaml.load(text) as RehearsalSpec;
+  const spec = loadYaml(text, { filename: pathOrSpec }) as RehearsalSpec;
   if (!spec || typeof spec !== 'object' || !spec.workflow) {
     throw new SquallError(
       'REHEARSAL_INVALID',

@@ -3,9 +3,9 @@
  * JSON-serialisable model the conductor keeps inside its state. Syntax checking (the JSON schema)
  * lives here too because it shares the shape; semantic checks live in inspect.ts.
  */
-import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { SquallError } from '../../errors.js';
+import { loadYaml } from '../../yaml.js';
 import { lazyValidator } from '../../lazy-validator.js';
 import { parseInlineParams } from './inline.js';
 import { pyRepr } from '../expressions/index.js';
@@ -174,7 +174,7 @@ export function loadSpecSource(
   const where = label;
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text, { filename: where });
   } catch (err) {
     throw new SquallError(
       'WORKFLOW_SPEC_YAML',

@@ -47,4 +47,45 @@ describe('YAML whose aliases expand without bound ("billion laughs")', () => {
       /Filter "from_yaml_string": value is not valid YAML: .*expand to more than 1,000,000 values/,
     );
   });
+
+  it('is refused by every other loader of YAML a user writes: workflows, action chains, the config, RBAC files, the CLI config', () => {
+    // Each of these walked (validated, cloned, stored) the 10^9 values: run apart, so a regression
+    // fails instead of hanging.
+    const out = runBounded(
+      `import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import path from 'node:path';
+      import { loadSpecSource, inspect } from './src/workflows/orquesta/index.ts';
+      import { parseChainSpec } from './src/workflows/actionchain/index.ts';
+      import { loadConfig } from './src/config/index.ts';
+      import { loadRbacDefinitions } from './src/auth/index.ts';
+      import { readCliConfig } from './src/cli/client.ts';
+      const laughs = ${JSON.stringify(laughs())};
+      const dir = mkdtempSync(path.join(tmpdir(), 'laughs-'));
+      for (const d of ['rbac/roles', 'rbac/assignments', 'xdg/squall']) mkdirSync(path.join(dir, d), { recursive: true });
+      writeFileSync(path.join(dir, 'squall.yaml'), laughs);
+      writeFileSync(path.join(dir, 'rbac/roles/laugh.yaml'), laughs);
+      writeFileSync(path.join(dir, 'xdg/squall/config.yaml'), laughs);
+      const rows = [];
+      for (const [name, f] of [
+        ['orquesta', () => loadSpecSource('version: 1.0\\n' + laughs, 'wf.yaml')],
+        ['inspect', () => inspect('version: 1.0\\ntasks: {}\\n' + laughs)],
+        ['chain', () => parseChainSpec('chain: []\\n' + laughs, 'chain.yaml')],
+        ['config', () => loadConfig({ cwd: dir, env: {} })],
+        ['rbac', () => loadRbacDefinitions(path.join(dir, 'rbac'))],
+        ['cli', () => readCliConfig({ XDG_CONFIG_HOME: path.join(dir, 'xdg') })],
+      ]) {
+        try { f(); rows.push([name, 'loaded']); } catch (e) { rows.push([name, e.message]); }
+      }
+      console.log(JSON.stringify(rows));`,
+      60_000,
+      false,
+    );
+    const rows = JSON.parse(out) as Array<[string, string]>;
+    expect(rows.map((r) => r[0])).toEqual(['orquesta', 'inspect', 'chain', 'config', 'rbac', 'cli']);
+    for (const [name, message] of rows) expect(message, name).toMatch(/expand to more than 1,000,000 values/);
+    expect(rows[0][1]).toMatch(/wf\.yaml/);
+    expect(rows[4][1]).toMatch(/roles\/laugh\.yaml/);
+    expect(rows[5][1]).toMatch(/squall\/config\.yaml/);
+  }, 90_000);
 });
