@@ -10,21 +10,24 @@ import { SquallError } from '../../../errors.js';
  * runs synchronously until it has allocated gigabytes, and the heap limit then kills the whole
  * service. Each such operation is priced before it runs, against a budget per render (a template
  * could repeat a call that fits alone thousands of times); strings and lists read from data
- * (a large stdout, a result) cost nothing unless an operation multiplies them.
+ * (a large stdout, a result) cost nothing unless an operation multiplies them. YAQL (`<% %>`)
+ * evaluations are charged the same way (code YAQL_TOO_LARGE).
  */
 export const MAX_BUILD = 64 * 1024 * 1024;
 
 interface Budget {
   left: number;
+  /** The error code of a refusal: JINJA_TOO_LARGE or YAQL_TOO_LARGE. */
+  code: string;
 }
 
 // Renders are synchronous, so the one in progress is the one to charge; a render inside a render
 // (a filter that renders) gets its own and restores the outer one.
 let current: Budget | null = null;
 
-export function withBuildBudget<T>(fn: () => T): T {
+export function withBuildBudget<T>(fn: () => T, code = 'JINJA_TOO_LARGE'): T {
   const outer = current;
-  current = { left: MAX_BUILD };
+  current = { left: MAX_BUILD, code };
   try {
     return fn();
   } finally {
@@ -34,10 +37,10 @@ export function withBuildBudget<T>(fn: () => T): T {
 
 /** Charges `size` characters or items that `what` is about to build; refuses past the budget. */
 export function spendBuild(size: number, what: string): void {
-  const budget = current ?? { left: MAX_BUILD };
+  const budget = current ?? { left: MAX_BUILD, code: 'JINJA_TOO_LARGE' };
   if (!Number.isFinite(size) || size > budget.left)
     throw new SquallError(
-      'JINJA_TOO_LARGE',
+      budget.code,
       `${what} would build ${Number.isFinite(size) ? Math.round(size).toLocaleString('en-US') : 'unboundedly many'} characters or items, more than one render may build (${MAX_BUILD.toLocaleString('en-US')})`,
       { what, size: Number.isFinite(size) ? Math.round(size) : null, limit: MAX_BUILD },
     );
@@ -78,7 +81,7 @@ export function guardInput(value: unknown, what: string): void {
   const size = typeof value === 'string' || Array.isArray(value) ? value.length : 0;
   if (size > MAX_BUILD)
     throw new SquallError(
-      'JINJA_TOO_LARGE',
+      current?.code ?? 'JINJA_TOO_LARGE',
       `${what} was given ${size.toLocaleString('en-US')} characters or items, more than one render may build (${MAX_BUILD.toLocaleString('en-US')})`,
       { what, size, limit: MAX_BUILD },
     );

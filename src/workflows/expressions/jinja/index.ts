@@ -19,6 +19,7 @@ export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPla
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
 export { pyRegexTest, pyRegexEngine, pyRegexGlobal } from './linear-regex.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
+export { guardInput, MAX_BUILD, spendBuild, spendReplace, withBuildBudget } from './budget.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 
 export interface JinjaOptions {

@@ -9,6 +9,7 @@ import {
   isSequence,
   iterate,
   numValue,
+  tick,
   toPlain,
   typeName,
   YIter,
@@ -145,6 +146,7 @@ export class Evaluator {
   ) {}
 
   eval(node: YaqlNode, scope: Scope): unknown {
+    tick();
     switch (node.kind) {
       case 'constant':
         return node.value;

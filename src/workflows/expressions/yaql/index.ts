@@ -5,12 +5,13 @@
  * plain lists and dicts). See README.md in this folder for deliberate differences and gaps.
  */
 import { SquallError } from '../../../errors.js';
+import { withBuildBudget } from '../jinja/index.js';
 import { YaqlEvaluationError, YaqlFailure } from './errors.js';
 import { Evaluator, type HostFunction, Scope } from './evaluator.js';
 import { parse, type YaqlNode } from './parser.js';
 import { collectReferences, type YaqlReferences } from './references.js';
 import { BUILTINS } from './stdlib.js';
-import { fromPlain, toPlain } from './values.js';
+import { fromPlain, toPlain, withDeadline, YAQL_TIME_LIMIT_MS } from './values.js';
 
 export { YaqlEvaluationError, YaqlSyntaxError } from './errors.js';
 export type { YaqlNode } from './parser.js';
@@ -25,6 +26,8 @@ export interface YaqlEvaluateOptions {
    * arguments arrive together as one trailing plain object. Called as `x.f(a)` they receive (x, a).
    */
   functions?: Record<string, HostFunction>;
+  /** Epoch ms after which evaluation stops (YAQL_DEADLINE); default YAQL_TIME_LIMIT_MS from now. */
+  deadline?: number;
 }
 
 const CACHE_LIMIT = 2000;
@@ -46,8 +49,17 @@ export function evaluateYaql(expression: string, options: YaqlEvaluateOptions = 
   const evaluator = new Evaluator(BUILTINS, options.functions ?? {});
   const scope = new Scope(null, new Map([['$', fromPlain(options.data)]]));
   try {
-    return toPlain(evaluator.eval(ast, scope));
+    // One budget for what the whole evaluation builds (shared with Jinja: budget.ts).
+    return withDeadline(options.deadline ?? Date.now() + YAQL_TIME_LIMIT_MS, () =>
+      withBuildBudget(() => toPlain(evaluator.eval(ast, scope)), 'YAQL_TOO_LARGE'),
+    );
   } catch (err) {
+    if (err instanceof SquallError && (err.code === 'YAQL_TOO_LARGE' || err.code === 'YAQL_DEADLINE'))
+      throw new YaqlEvaluationError(expression, err.message, {
+        kind: err.code === 'YAQL_DEADLINE' ? 'TimeoutError' : 'MemoryError',
+        causeCode: err.code,
+        causeContext: err.context,
+      });
     if (err instanceof YaqlFailure) {
       const cause = err.details.cause;
       const wrapped = new YaqlEvaluationError(expression, err.message, {
@@ -61,7 +73,9 @@ export function evaluateYaql(expression: string, options: YaqlEvaluateOptions = 
     if (err instanceof RangeError) {
       throw new YaqlEvaluationError(
         expression,
-        `the expression is too deeply nested or recursive (${err.message})`,
+        /Invalid (string|array) length/.test(err.message)
+          ? `the expression built a string or list longer than JavaScript allows (${err.message})`
+          : `the expression is too deeply nested or recursive (${err.message})`,
         { kind: 'RangeError' },
       );
     }

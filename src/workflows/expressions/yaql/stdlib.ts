@@ -1,6 +1,6 @@
 import { YaqlFailure } from './errors.js';
 import { type Arg, type Builtin, type Call, noMatch, YContext } from './evaluator.js';
-import { pyRegexTest } from '../jinja/index.js';
+import { guardInput, pyRegexTest, spendBuild, spendReplace } from '../jinja/index.js';
 import { compilePythonRegex, expandPythonReplacement, pythonSplit, pythonStrip } from './pyhelpers.js';
 import {
   dictGet,
@@ -19,6 +19,7 @@ import {
   numValue,
   pyEquals,
   pyTruthy,
+  tick,
   toArray,
   typeName,
   yaqlStr,
@@ -222,10 +223,25 @@ def('#operator_+', 'F', (c) => {
   const a = val(c, 0);
   const b = val(c, 1);
   if (isNumber(a) && isNumber(b)) return arith(a, b, (x, y) => x + y);
-  if (typeof a === 'string' && typeof b === 'string') return a + b;
-  if (isDict(a) && isDict(b)) return new Map([...a, ...b]);
-  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  if (a instanceof YSet && b instanceof YSet) return new YSet([...a.items, ...b.items]);
+  if (typeof a === 'string' && typeof b === 'string') {
+    // V8 joins strings without copying them, so a string can double cheaply (`aggregate($1 + $1, 'x')`)
+    // until something copies it whole: it may grow to the budget, not past it.
+    const joined = a + b;
+    guardInput(joined, 'the + operator');
+    return joined;
+  }
+  if (isDict(a) && isDict(b)) {
+    spendBuild(a.size + b.size, 'the + operator');
+    return new Map([...a, ...b]);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    spendBuild(a.length + b.length, 'the + operator');
+    return [...a, ...b];
+  }
+  if (a instanceof YSet && b instanceof YSet) {
+    spendBuild(a.items.length + b.items.length, 'the + operator');
+    return new YSet([...a.items, ...b.items]);
+  }
   if (isIterable(a) && isIterable(b)) return lazy(() => chain(iterate(a), iterate(b)));
   return skip(c);
 });
@@ -249,6 +265,7 @@ def('#operator_*', 'F', (c) => {
         'MemoryError',
         `repeating ${typeof x === 'string' ? 'a string' : 'a sequence'} ${k} times would make ${size} ${typeof x === 'string' ? 'characters' : 'items'}`,
       );
+    spendBuild(size, `repeating ${typeof x === 'string' ? 'a string' : 'a sequence'} ${k} times`);
     if (typeof x === 'string') return x.repeat(k);
     const out: unknown[] = [];
     for (let i = 0; i < k; i++) out.push(...(x as unknown[]));
@@ -453,6 +470,11 @@ def('isRegex', 'F', (c) => val(c, 0) instanceof YRegex);
 // ---- strings ------------------------------------------------------------------------------------
 
 const codePoints = (s: string): string[] => [...s];
+/** A string an operation is about to copy whole (data read as it is costs nothing). */
+function copied(s: string, what: string): string {
+  spendBuild(s.length, what);
+  return s;
+}
 
 def('len', 'MF', (c) => {
   argc(c, 1, 1);
@@ -462,8 +484,8 @@ def('len', 'MF', (c) => {
   if (isIterable(v) && !(v instanceof YView && !v.setLike)) return toArray(v).length;
   return skip(c);
 });
-def('toUpper', 'M', (c) => str(c, 0).toUpperCase());
-def('toLower', 'M', (c) => str(c, 0).toLowerCase());
+def('toUpper', 'M', (c) => copied(str(c, 0), 'toUpper()').toUpperCase());
+def('toLower', 'M', (c) => copied(str(c, 0), 'toLower()').toLowerCase());
 for (const [name, mode] of [
   ['trim', 'both'],
   ['trimLeft', 'left'],
@@ -519,6 +541,7 @@ def('replace', 'M', (c) => {
   return replaceCount(s, what, str(c, 2), int(c, 3, 'count', -1));
 });
 function replaceCount(s: string, old: string, repl: string, count: number): string {
+  spendReplace(s, old, repl, 'replace()', count < 0 ? Infinity : count);
   if (count < 0) {
     if (old === '') return repl + codePoints(s).join(repl) + repl;
     return s.split(old).join(repl);
@@ -625,8 +648,14 @@ def('characters', 'F', (c) => {
   return [...new Set(s)];
 });
 def('concat', 'F', (c) => {
-  if (c.args.length && c.args.every((a) => typeof a.value() === 'string'))
-    return c.args.map((a) => a.value()).join('');
+  if (c.args.length && c.args.every((a) => typeof a.value() === 'string')) {
+    const parts = c.args.map((a) => a.value() as string);
+    spendBuild(
+      parts.reduce((n, p) => n + p.length, 0),
+      'concat()',
+    );
+    return parts.join('');
+  }
   return skip(c);
 });
 def('join', 'M', (c) => {
@@ -638,7 +667,12 @@ def('join', 'M', (c) => {
   if (isIterable(a) && typeof b === 'string') [seq, sep] = [a, b];
   else if (typeof a === 'string' && isIterable(b)) [seq, sep] = [b, a];
   else return skip(c);
-  return toArray(seq).map(yaqlStr).join(sep);
+  const parts = toArray(seq).map(yaqlStr);
+  spendBuild(
+    parts.reduce((n, p) => n + p.length, Math.max(0, parts.length - 1) * sep.length),
+    'join()',
+  );
+  return parts.join(sep);
 });
 
 // ---- regular expressions ------------------------------------------------------------------------
@@ -764,7 +798,9 @@ def('replace', 'M', (c) => {
   return s.replace(withGlobal(re), (...m: unknown[]) => {
     if (count > 0 && n >= count) return m[0] as string;
     n++;
-    return expandPythonReplacement(repl, m);
+    const out = expandPythonReplacement(repl, m);
+    spendBuild(out.length, 'replace()');
+    return out;
   });
 });
 def('replaceBy', 'M', (c) => {
@@ -779,7 +815,9 @@ def('replaceBy', 'M', (c) => {
   let last = 0;
   for (const m of s.matchAll(g)) {
     if (count > 0 && n >= count) break;
-    out += s.slice(last, m.index) + yaqlStr(sel.inScope(c.scope.child(publishMatch(m as RegExpExecArray))));
+    const piece = yaqlStr(sel.inScope(c.scope.child(publishMatch(m as RegExpExecArray))));
+    spendBuild(piece.length, 'replaceBy()');
+    out += s.slice(last, m.index) + piece;
     last = (m.index as number) + m[0].length;
     n++;
   }
@@ -1377,6 +1415,7 @@ query('groupBy', 'M', (coll, c) => {
   const agg = lam(c, 3, 'aggregator');
   const groups: [unknown, unknown[]][] = [];
   for (const x of iterate(coll)) {
+    tick();
     const k = key(x);
     const v = value ? value(x) : x;
     const g = groups.find((e) => pyEquals(e[0], k));

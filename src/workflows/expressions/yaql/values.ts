@@ -1,4 +1,38 @@
+import { spendBuild } from '../jinja/index.js';
+import { SquallError } from '../../../errors.js';
 import { YaqlFailure } from './errors.js';
+
+/** How long one evaluation may run unless the caller gives its own deadline. */
+export const YAQL_TIME_LIMIT_MS = 10_000;
+
+let deadline = Infinity;
+let ticks = 0;
+
+/**
+ * Runs `fn` with a time limit. An evaluation is synchronous: `range(1000000).select(range(1000000).sum())`
+ * or `range(1000000).toSet()` (quadratic) would hold the whole process for hours, so the evaluator,
+ * sequences and quadratic loops call `tick()`, which stops the evaluation past the deadline.
+ */
+export function withDeadline<T>(until: number, fn: () => T): T {
+  const outer = deadline;
+  deadline = Math.min(until, outer);
+  try {
+    return fn();
+  } finally {
+    deadline = outer;
+  }
+}
+
+export function tick(): void {
+  if ((++ticks & 0xff) === 0 && Date.now() > deadline)
+    throw new SquallError(
+      'YAQL_DEADLINE',
+      'evaluating the expression took longer than its time limit and was stopped',
+      {
+        deadline: new Date(deadline).toISOString(),
+      },
+    );
+}
 
 /*
  * Runtime values. YAQL runs on Python values, and several of its behaviours depend on Python types
@@ -30,7 +64,10 @@ export class YIter {
       yield* this.cache;
       return;
     }
-    yield* this.factory();
+    for (const v of this.factory()) {
+      tick();
+      yield v;
+    }
   }
 
   /** Materialises the sequence; infinite ones (sequence(), cycle()) fail instead of hanging. */
@@ -38,7 +75,11 @@ export class YIter {
     if (!this.cache) {
       const out: unknown[] = [];
       for (const v of this.factory()) {
+        tick();
         out.push(v);
+        // Each sequence alone is bounded; many of them (`range(1000).select(range(1000000).toList())`)
+        // are charged to the evaluation's build budget as they fill.
+        if (out.length % CHARGE_EVERY === 0) spendBuild(CHARGE_EVERY, 'materialising a sequence');
         if (out.length > MAX_COLLECTION) {
           throw new YaqlFailure(
             'CollectionTooLarge',
@@ -46,6 +87,7 @@ export class YIter {
           );
         }
       }
+      spendBuild(out.length % CHARGE_EVERY, 'materialising a sequence');
       this.cache = out;
     }
     return this.cache;
@@ -64,12 +106,16 @@ export class YView extends YIter {
 }
 
 export const MAX_COLLECTION = 1_000_000;
+const CHARGE_EVERY = 65_536;
 
 export class YSet {
   readonly items: unknown[];
   constructor(items: Iterable<unknown>) {
     const out: unknown[] = [];
-    for (const v of items) if (!out.some((o) => pyEquals(o, v))) out.push(v);
+    for (const v of items) {
+      tick();
+      if (!out.some((o) => pyEquals(o, v))) out.push(v);
+    }
     this.items = out;
   }
   has(v: unknown): boolean {
@@ -210,6 +256,7 @@ export function pyFloatRepr(n: number): string {
 }
 
 function pyStrRepr(s: string): string {
+  spendBuild(s.length + 2, 'str()');
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = '';
   for (const ch of s) {
@@ -227,14 +274,23 @@ function pyStrRepr(s: string): string {
 
 /** Python's repr(), used for values inside containers when str() renders them. */
 export function pyRepr(v: unknown): string {
+  tick();
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'string') return pyStrRepr(v);
   if (v instanceof YFloat) return pyFloatRepr(v.value);
   if (typeof v === 'number') return Number.isInteger(v) ? intStr(v) : pyFloatRepr(v);
-  if (Array.isArray(v)) return `(${v.map(pyRepr).join(', ')}${v.length === 1 ? ',' : ''})`;
-  if (isDict(v)) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  // A list of a million references to one large list prints it a million times: each item is charged.
+  if (Array.isArray(v)) {
+    spendBuild(v.length * 2, 'str()');
+    return `(${v.map(pyRepr).join(', ')}${v.length === 1 ? ',' : ''})`;
+  }
+  if (isDict(v)) {
+    spendBuild(v.size * 4, 'str()');
+    return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  }
+  if (v instanceof YSet) spendBuild(v.items.length * 2, 'str()');
   if (v instanceof YSet)
     return v.items.length ? `frozenset({${v.items.map(pyRepr).join(', ')}})` : 'frozenset()';
   if (v instanceof YRegex) return `re.compile(${pyStrRepr(v.source)})`;
@@ -301,18 +357,43 @@ function plainKey(k: unknown): string {
   return yaqlStr(k);
 }
 
-/** Internal values → plain JS: arrays, objects, numbers, strings, booleans, null. */
+/**
+ * Internal values → plain JS: arrays, objects, numbers, strings, booleans, null.
+ *
+ * Values inside an evaluation are shared, not copied: `[$.list] * 1000000` holds a million
+ * references to one list, and `range(1000).select('x' * 60000000)` a thousand to one string. The
+ * plain copy (and JSON.stringify of it, when the result is stored) would expand them, so every
+ * list and dict entry is charged to the build budget, and so is every string met again (the first
+ * time a string is met it costs nothing: it is data already held, such as a large stdout).
+ */
 export function toPlain(v: unknown): unknown {
+  return plainOf(v, new Set());
+}
+
+/** Strings shorter than this are charged every time (cheaper than remembering them). */
+const REMEMBERED_STRING = 16;
+
+function plainOf(v: unknown, seen: Set<string>): unknown {
+  tick();
   if (v === undefined) return null;
   if (v instanceof YFloat) return v.value;
+  if (typeof v === 'string') {
+    if (v.length < REMEMBERED_STRING) spendBuild(v.length, 'the result');
+    else if (seen.has(v)) spendBuild(v.length, 'the result (a string repeated)');
+    else seen.add(v);
+    return v;
+  }
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (v instanceof YIter) return v.toArray().map(toPlain);
-  if (v instanceof YSet) return v.items.map(toPlain);
+  const list = Array.isArray(v) ? v : v instanceof YIter ? v.toArray() : v instanceof YSet ? v.items : null;
+  if (list) {
+    spendBuild(list.length, 'the result');
+    return list.map((x) => plainOf(x, seen));
+  }
   if (v instanceof YRegex) return v.source;
   if (isDict(v)) {
+    spendBuild(v.size, 'the result');
     const out: Record<string, unknown> = {};
-    for (const [k, x] of v) out[plainKey(k)] = toPlain(x);
+    for (const [k, x] of v) out[plainKey(k)] = plainOf(x, seen);
     return out;
   }
   return v;
