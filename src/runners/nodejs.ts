@@ -4,6 +4,7 @@ import { serveDatastoreCall } from './datastore-rpc.js';
 import { getRunnerType } from './catalog.js';
 import { nodeHostPath, resolveEntryPoint } from './paths.js';
 import { startProcess } from './process.js';
+import { MAX_CHANNEL_MESSAGE_BYTES } from './python.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -101,6 +102,8 @@ export const nodejsRunner: Runner = {
           executionId: ctx.executionId,
           pack: ctx.action.pack,
           action: ctx.action.ref,
+          // The result travels whole over IPC: the child refuses one over the Python runner's limit.
+          maxResultBytes: MAX_CHANNEL_MESSAGE_BYTES,
         });
       }
     }

@@ -1,7 +1,7 @@
 // Runs one `nodejs` action inside its own child process (forked by src/runners/nodejs.ts).
 // Kept as plain JavaScript so the same file works from the source tree and from a build.
 //
-// Parent → child: {type: 'run', entry, params, config, executionId, pack, action}
+// Parent → child: {type: 'run', entry, params, config, executionId, pack, action, maxResultBytes}
 //                 {type: 'rpc-result', id, result} | {type: 'rpc-result', id, error}
 // Child → parent: {type: 'rpc', id, method, args}
 //                 {type: 'result', ok: true, result} | {type: 'result', ok: false, error, stack}
@@ -92,10 +92,37 @@ function finish(message, code) {
   process.send(message, () => process.exit(code));
 }
 
+/**
+ * The service reads this process's IPC channel whole: a 500 MB result took it to 1.75 GB of RSS
+ * and 13 s of parsing, and a larger one would stop it at V8's string limit. A result over the
+ * parent's limit (as JSON, as it travels) fails the action instead, with the reason. (An action
+ * that calls process.send itself is not stopped by this; it runs pack code, as st2 does.)
+ */
+function resultMessage(result, maxBytes) {
+  const value = result === undefined ? null : result;
+  let bytes;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(value) ?? 'null');
+  } catch (err) {
+    bytes = Infinity;
+    process.stderr.write(`the result could not be serialised: ${err instanceof Error ? err.message : err}\n`);
+  }
+  if (!maxBytes || bytes <= maxBytes) return { type: 'result', ok: true, result: value };
+  const size = Number.isFinite(bytes) ? `${bytes.toLocaleString('en-US')} bytes` : 'too large to serialise';
+  return {
+    type: 'result',
+    ok: false,
+    error: `the action's result was more than ${maxBytes.toLocaleString('en-US')} bytes as JSON (${size}); return less, or write it to a file or the datastore`,
+  };
+}
+
 process.on('message', (msg) => {
   if (settle(msg) || msg?.type !== 'run') return;
   runAction(msg).then(
-    (result) => finish({ type: 'result', ok: true, result: result === undefined ? null : result }, 0),
+    (result) => {
+      const message = resultMessage(result, msg.maxResultBytes);
+      finish(message, message.ok ? 0 : 1);
+    },
     (err) => {
       const error = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(`${error.stack ?? error.message}\n`);

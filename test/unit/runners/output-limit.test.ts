@@ -99,6 +99,24 @@ describe('output kept per execution', () => {
     );
   });
 
+  it("fails a nodejs action whose result is over the channel's limit, with the reason, and the service's memory untouched", async () => {
+    // It returned a 500 MB string: the service parsed the whole IPC message (1.75 GB of RSS, 13 s)
+    // and stored it; a little more and V8's string limit threw inside the channel's reader.
+    const ctx = fakeContext({ runner: 'nodejs', entry_point: 'big.mjs' });
+    writeAction(ctx.action.packDir, 'big.mjs', [
+      "export default async function () { return 'x'.repeat(65 * 1024 * 1024); }",
+      '',
+    ]);
+    const before = process.memoryUsage().rss;
+    const res = await getRunner('nodejs')!.run(ctx);
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toMatch(
+      /^the action's result was more than 67,108,864 bytes as JSON \(68,157,442 bytes\)/,
+    );
+    expect((res.result as { result: unknown }).result).toBeNull();
+    expect(process.memoryUsage().rss - before).toBeLessThan(60 * 1024 * 1024);
+  }, 60_000);
+
   it('splits channel lines and drops only the one over the limit', async () => {
     const { PassThrough } = await import('node:stream');
     const stream = new PassThrough();
