@@ -1,4 +1,10 @@
-import { hasRole, type Subsystem, type Services } from '../service/index.js';
+import {
+  crashPolicyInstalled,
+  hasRole,
+  tolerateRejections,
+  type Subsystem,
+  type Services,
+} from '../service/index.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
@@ -13,6 +19,7 @@ import { sweepPendingInstances } from '../triggers/index.js';
 export function scaleSubsystem(): Subsystem {
   let retention: Retention | undefined;
   let onRejection: ((reason: unknown) => void) | undefined;
+  let untolerate: (() => void) | undefined;
   let claimedWorkTimer: NodeJS.Timeout | undefined;
   return {
     name: 'scale',
@@ -34,12 +41,16 @@ export function scaleSubsystem(): Subsystem {
     async start(services: Services) {
       // Agenda's background lock bookkeeping (unlockJob, …) can reject with a transient store
       // error (FerretDB on SQLite answers SQLITE_BUSY under load) that nobody awaits; by
-      // default Node kills the process for it. Those are logged; anything else still crashes.
+      // default Node kills the process for it. Those are logged; anything else still crashes
+      // (through the crash policy, src/service/crash-policy.ts, when `squall start` installed it).
+      const transient = (reason: unknown): boolean => {
+        if (!isTransientStoreError(reason)) return false;
+        services.logger.warn({ err: reason }, 'transient store error in a background job operation');
+        return true;
+      };
+      untolerate = tolerateRejections(transient);
       onRejection = (reason: unknown) => {
-        if (isTransientStoreError(reason)) {
-          services.logger.warn({ err: reason }, 'transient store error in a background job operation');
-          return;
-        }
+        if (crashPolicyInstalled() || transient(reason)) return;
         throw reason;
       };
       process.on('unhandledRejection', onRejection);
@@ -77,6 +88,7 @@ export function scaleSubsystem(): Subsystem {
     stop(services: Services) {
       if (claimedWorkTimer) clearInterval(claimedWorkTimer);
       if (onRejection) process.off('unhandledRejection', onRejection);
+      untolerate?.();
       queueDepth(services).stop();
     },
   };

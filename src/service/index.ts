@@ -14,6 +14,13 @@ import type { Services } from './types.js';
 
 export type { Services } from './types.js';
 export { CONTENT_CACHE_FORGET, type ContentCacheForget } from './content-cache.js';
+export {
+  CRASH_EXIT_CODE,
+  crashPolicyInstalled,
+  installCrashPolicy,
+  tolerateRejections,
+  type CrashPolicyOptions,
+} from './crash-policy.js';
 
 /** A subsystem that joins a running process: registers jobs and routes, starts and stops. */
 export interface Subsystem {

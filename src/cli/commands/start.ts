@@ -39,14 +39,17 @@ export function registerStart(program: Command): void {
       async (opts: { config?: string; dataDir?: string; host?: string; port?: number; roles?: string[] }) => {
         youngGenerationForStartUp();
         // Loaded here, not at the top: the service is most of Squall, and `--help` needs none of it.
-        const [{ loadConfig }, { createLogger }, { startService }, { defaultSubsystems }] = await Promise.all(
-          [
-            import('../../config/index.js'),
-            import('../../log/index.js'),
-            import('../../service/index.js'),
-            import('../../subsystems.js'),
-          ],
-        );
+        const [
+          { loadConfig },
+          { createLogger },
+          { installCrashPolicy, startService },
+          { defaultSubsystems },
+        ] = await Promise.all([
+          import('../../config/index.js'),
+          import('../../log/index.js'),
+          import('../../service/index.js'),
+          import('../../subsystems.js'),
+        ]);
         const { config } = loadConfig({
           file: opts.config,
           overrides: {
@@ -57,7 +60,13 @@ export function registerStart(program: Command): void {
           },
         });
         const logger = createLogger({ level: config.log.level, format: config.log.format });
+        // One stop for SIGTERM, SIGINT and a fatal error, whichever comes first.
+        const up: { service?: Awaited<ReturnType<typeof startService>> } = {};
+        let stopping: Promise<void> | undefined;
+        const stopOnce = (): Promise<void> | undefined => (stopping ??= up.service?.stop());
+        installCrashPolicy({ logger, stop: stopOnce, graceMs: config.executions.shutdown_grace_ms });
         const running = await startService({ config, logger, subsystems: defaultSubsystems(config) });
+        up.service = running;
         const { services } = running;
         logger.info(
           { url: running.url, store: services.store.kind, dataDir: config.data_dir, roles: config.roles },
@@ -76,8 +85,7 @@ export function registerStart(program: Command): void {
           }
           shuttingDown = true;
           logger.info({ signal }, 'shutting down: letting in-flight jobs finish');
-          running
-            .stop()
+          Promise.resolve(stopOnce())
             .then(() => {
               logger.info('stopped');
               process.exit(0);
