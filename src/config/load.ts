@@ -25,6 +25,9 @@ export interface SquallConfig {
     body_limit: string;
     max_page_size: number;
     cors_origins: string[];
+    max_streams_per_user: number;
+    headers_timeout_ms: number;
+    request_timeout_ms: number;
   };
   store: { url?: string; cache_mb: number; check_on_start: boolean };
   redis: { url?: string };

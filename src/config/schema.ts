@@ -59,6 +59,27 @@ export const configSchema = {
           default: [],
           description: 'Origins allowed by CORS.',
         },
+        max_streams_per_user: {
+          type: 'integer',
+          minimum: 0,
+          default: 32,
+          description:
+            'Event streams (/stream/v1/…) one user may hold open in one process; past it a new one is a 429. 0: no limit.',
+        },
+        headers_timeout_ms: {
+          type: 'integer',
+          minimum: 1000,
+          default: 20000,
+          description:
+            "How long a client may take to send a request's headers before its connection is closed (slow clients holding sockets).",
+        },
+        request_timeout_ms: {
+          type: 'integer',
+          minimum: 1000,
+          default: 120000,
+          description:
+            'How long a client may take to send a whole request, body included, before its connection is closed.',
+        },
       },
     },
     store: {

@@ -136,7 +136,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       modules: subsystems.flatMap((s) => (s.routes ? [s.routes] : [])),
       authenticate: authProvider?.authenticate?.(services),
     });
-    server = http.createServer(app);
+    // Slow clients (slowloris): Node's defaults let one trickle headers for 60 s, checked only
+    // every 30 s, holding a socket each; these close such connections soon after the limit.
+    server = http.createServer(
+      {
+        headersTimeout: config.api.headers_timeout_ms,
+        requestTimeout: config.api.request_timeout_ms,
+        connectionsCheckingInterval: Math.min(5_000, config.api.headers_timeout_ms),
+      },
+      app,
+    );
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.api.port, host, () => resolve());

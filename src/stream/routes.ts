@@ -4,6 +4,7 @@ import type { Services } from '../service/index.js';
 import { requestUser, type ApiRouter, type RouteModule } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { presentExecution } from '../executions/index.js';
+import { SquallError } from '../errors.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
@@ -125,6 +126,35 @@ function visible(services: Services, req: Request, event: SquallEvent): boolean 
   }
 }
 
+/**
+ * Open event streams per user, in this process. Each one holds a socket and receives every event
+ * on the bus: a user (or a leaked token) opening thousands made every event cost thousands of
+ * writes. Past `api.max_streams_per_user` a new one is a 429; closing one frees its place.
+ */
+function streamSlots(limit: number): (req: Request) => () => void {
+  const open = new Map<string, number>();
+  return (req) => {
+    const user = requestUser(req).name;
+    const n = open.get(user) ?? 0;
+    if (limit > 0 && n >= limit)
+      throw new SquallError(
+        'TOO_MANY_STREAMS',
+        `user "${user}" already has ${n} event streams open in this process, the most allowed (api.max_streams_per_user); close one first`,
+        { user, limit },
+        429,
+      );
+    open.set(user, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (open.get(user) ?? 1) - 1;
+      if (left > 0) open.set(user, left);
+      else open.delete(user);
+    };
+  };
+}
+
 function openStream(
   req: Request,
   res: Response,
@@ -167,11 +197,19 @@ function openStream(
 export function streamRoutes(options: StreamOptions = {}): RouteModule {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   return (router: ApiRouter, services: Services) => {
+    const claimSlot = streamSlots(services.config.api.max_streams_per_user);
+    const open = (req: Request, res: Response) => {
+      const release = claimSlot(req);
+      const stream = openStream(req, res, heartbeatMs);
+      stream.onClose(release);
+      return stream;
+    };
     router.add({
       method: 'get',
       path: '/stream/v1/stream',
       summary: 'Server-sent events: executions, output lines, announcements (st2 event names)',
       tag: 'stream',
+      responses: { 429: 'The user has api.max_streams_per_user streams open in this process.' },
       query: {
         type: 'object',
         properties: {
@@ -195,7 +233,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         const endId = query.end_execution_id ? String(query.end_execution_id) : undefined;
         const excluded = csv(query.exclude_attributes);
         services.rbac?.assertCan(requestUser(req), 'stream_view');
-        const stream = openStream(req, res, heartbeatMs);
+        const stream = open(req, res);
         // Following one execution (st2 run --tail): its output so far is replayed first, so a
         // fast action's first lines are not lost to the race between POST and connect.
         const replay = endId !== undefined && wanted.test(OUTPUT_EVENT);
@@ -280,6 +318,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
       path: '/stream/v1/executions/:id/output',
       summary: "Server-sent events: one execution's output, stored lines first, until it completes",
       tag: 'stream',
+      responses: { 429: 'The user has api.max_streams_per_user streams open in this process.' },
       query: {
         type: 'object',
         properties: { output_type: { type: 'string', enum: ['stdout', 'stderr', 'output'] } },
@@ -301,7 +340,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
           parent: action,
         });
         const type = query.output_type ? String(query.output_type) : undefined;
-        const stream = openStream(req, res, heartbeatMs);
+        const stream = open(req, res);
         const buffered: SquallEvent[] = [];
         let replaying = true;
         const seen = new Set<string>();
