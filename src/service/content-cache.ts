@@ -34,7 +34,7 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
     return { onLink: undefined };
   }
   if (!redis) {
-    cache.enable(markerAnnouncer(store), markerFreshness(store));
+    cache.enable(markerAnnouncer(store, logger), markerFreshness(store));
     return { onLink: undefined };
   }
   // Writes that land in the same turn of the event loop are told in one message.
@@ -67,10 +67,40 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
 
 const MARKER = 'content';
 
-/** Every content write changes the marker: a new random version, so no change can go unseen. */
-function markerAnnouncer(store: Store) {
+/**
+ * Every content write changes the marker: a new random version, so no change can go unseen. Not
+ * awaited by the write: registering a pack is ~100 sequential content writes, and a marker write
+ * for each was ~100 round trips of every start on FerretDB. Writes while one marker write is under
+ * way share the next one, so a burst of changes costs two. The others see a change within
+ * CONTENT_CHECK_EVERY_MS of its marker write either way.
+ */
+function markerAnnouncer(store: Store, logger: Logger) {
+  let dirty = false;
+  let writing = false;
+  const drain = async () => {
+    writing = true;
+    try {
+      while (dirty) {
+        dirty = false;
+        try {
+          await store.contentVersions.replace({ id: MARKER, version: newId() });
+        } catch (err) {
+          // Left dirty: the next content write tries again; until then the others keep what they read.
+          dirty = true;
+          logger.warn(
+            { err },
+            'content cache: the version marker could not be changed; other processes may serve old content until the next content write',
+          );
+          return;
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  };
   return async () => {
-    await store.contentVersions.replace({ id: MARKER, version: newId() });
+    dirty = true;
+    if (!writing) void drain();
   };
 }
 
