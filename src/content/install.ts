@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { cp, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadYaml } from '../yaml.js';
 import { ConflictError, NotFoundError, SquallError } from '../errors.js';
@@ -257,6 +257,35 @@ export async function searchIndex(text: string, indexSource: string): Promise<In
     .map((s) => s.entry);
 }
 
+/**
+ * A pack's files stay inside it. A repository can hold symbolic links, and one such as
+ * `actions/workflows/x.yaml -> /home/squall/.ssh/id_rsa` (or `../../keys/...`) would be read as
+ * pack content by the loader, the workflow graph API and the runners, and quoted in their errors.
+ * Links within the pack are kept; one that leads outside it (or dangles outside it) stops the
+ * install, naming it.
+ */
+async function refuseEscapingLinks(root: string, label: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot + sep);
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isSymbolicLink()) {
+        const target = await readlink(p);
+        const resolved = await realpath(p).catch(() => resolve(dirname(p), target));
+        if (!inside(resolved))
+          throw new SquallError(
+            'PACK_LINK_OUTSIDE',
+            `${label}: ${relative(root, p)} is a symbolic link to ${target}, outside the pack; a pack may link only to its own files`,
+            { pack: label, path: relative(root, p), target },
+            400,
+          );
+      } else if (entry.isDirectory() && !(dir === root && entry.name === '.git')) await walk(p);
+    }
+  };
+  await walk(root);
+}
+
 async function fetchSource(
   location: string,
   version: string | undefined,
@@ -273,7 +302,12 @@ async function fetchSource(
   }
   if (local && !version) {
     progress('download', `copying ${local}`);
-    await cp(local, dest, { recursive: true, filter: (src) => !/\/(\.git|node_modules)$/.test(src) });
+    // Links are copied as written: resolved, a link inside the pack would point back at the source.
+    await cp(local, dest, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !/\/(\.git|node_modules)$/.test(src),
+    });
     return {};
   }
   let url = local ?? location;
@@ -440,6 +474,7 @@ async function installOne(
   let report: InstallReport;
   try {
     const { commit } = await fetchSource(location, version, tmp, options, label);
+    await refuseEscapingLinks(tmp, label);
     const meta = await readPackYaml(tmp, source);
     if (meta.python_versions && meta.python_versions.length > 0 && !meta.python_versions.includes('3')) {
       throw new SquallError(

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,39 @@ describe('pack install and remove on disk', () => {
     root = await mkdtemp(join(tmpdir(), 'squall-install-'));
     packsDir = join(root, 'packs');
     virtualenvsDir = join(root, 'virtualenvs');
+  });
+
+  it('refuses a pack (git or copied) with a symbolic link leading outside it, naming the link; keeps links inside it', async () => {
+    // A cloned repository with `actions/workflows/keys.yaml -> <outside>` was installed, and the
+    // loader, the workflow graph API and the runners read the outside file as pack content.
+    const secret = join(root, 'outside-secret.txt');
+    await writeFile(secret, 'not for packs\n');
+    const repo = join(root, 'src-links');
+    await makePack(repo, 'linky', '1.0.0', { 'actions/lib/real.sh': 'echo hi\n' });
+    await symlink('real.sh', join(repo, 'actions', 'lib', 'inside.sh'));
+    await mkdir(join(repo, 'actions', 'workflows'), { recursive: true });
+    await symlink(secret, join(repo, 'actions', 'workflows', 'keys.yaml'));
+    git(repo, 'init', '-q');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'links');
+    git(repo, 'tag', 'v1.0.0');
+    for (const source of [`${repo}=1.0.0`, repo]) {
+      await expect(
+        installPack(source, { packsDir, virtualenvsDir, skipDependencies: true }),
+      ).rejects.toMatchObject({
+        code: 'PACK_LINK_OUTSIDE',
+        status: 400,
+        message: expect.stringMatching(
+          /actions\/workflows\/keys\.yaml is a symbolic link to .*outside-secret\.txt, outside the pack/,
+        ),
+      });
+      expect(existsSync(join(packsDir, 'linky'))).toBe(false);
+    }
+    await rm(join(repo, 'actions', 'workflows', 'keys.yaml'));
+    git(repo, 'commit', '-qam', 'no escaping link');
+    const report = await installPack(repo, { packsDir, virtualenvsDir, skipDependencies: true });
+    expect(report).toMatchObject({ ref: 'linky' });
+    expect(await readFile(join(packsDir, 'linky', 'actions', 'lib', 'inside.sh'), 'utf8')).toBe('echo hi\n');
   });
 
   it('installs a git repository at a tag: the installed copy has the tagged content', async () => {
