@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { ROOT } from './service-process.js';
 
 /**
@@ -19,4 +19,27 @@ export function runBounded(code: string, timeoutMs = 60_000, guard = true): stri
   if (res.signal) throw new Error(`still running after ${timeoutMs} ms (killed with ${res.signal})`);
   if (res.status !== 0) throw new Error(`exited ${res.status}: ${res.stderr}`);
   return res.stdout.trim();
+}
+
+/**
+ * runBounded without blocking the test worker: a child that runs for tens of seconds under
+ * spawnSync starves vitest's worker RPC ("Timeout calling onTaskUpdate", an unhandled error).
+ */
+export function runBoundedAsync(code: string, timeoutMs = 60_000, guard = true): Promise<string> {
+  const prelude = guard
+    ? "import { guardRegexBacktracking } from './src/service/regex-guard.ts'; guardRegexBacktracking();\n"
+    : '';
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', prelude + code],
+      { cwd: ROOT, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && (err as { killed?: boolean }).killed)
+          reject(new Error(`still running after ${timeoutMs} ms (killed with ${String(err.signal)})`));
+        else if (err) reject(new Error(`exited ${String(err.code)}: ${stderr}`));
+        else resolve(stdout.trim());
+      },
+    );
+  });
 }
