@@ -39,6 +39,7 @@ for (const target of STORE_TARGETS) {
           store,
           logger: pino({ level: 'silent' }),
           config: {
+            leases: { ttl_ms: 30_000 },
             retention: {
               executions_days: 0,
               execution_output_days: 0,
