@@ -11,10 +11,11 @@ import { ChatConnections, chatAdapterIdentity } from '../../../src/chatops/index
 import { loadConfig } from '../../../src/config/index.js';
 import { EventBus } from '../../../src/events/index.js';
 import { silentLogger } from '../../../src/log/index.js';
-import { Leases, Retention } from '../../../src/scale/index.js';
+import { Leases } from '../../../src/scale/index.js';
 import { SensorPartition } from '../../../src/sensors/index.js';
 import type { Services } from '../../../src/service/types.js';
 import type { SensorRecord, Store } from '../../../src/store/index.js';
+import { testRetention } from '../../support/retention.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
 const TTL = 3_000;
@@ -167,25 +168,7 @@ for (const target of STORE_TARGETS) {
 
     it("retention deletes a dead process's leases once it has been silent for the ttl, and no live one's", async () => {
       const sensors = ['gc.a', 'gc.b'].map(sensor);
-      const retention = new Retention({
-        store,
-        logger: silentLogger(),
-        config: {
-          leases: { ttl_ms: TTL },
-          retention: {
-            executions_days: 0,
-            execution_output_days: 0,
-            trigger_instances_days: 0,
-            rule_enforcements_days: 0,
-            traces_days: 0,
-            tokens_days: 0,
-            inquiries_days: 0,
-            executions_max_count: 0,
-            batch_size: 2,
-            batch_pause_ms: 0,
-          },
-        },
-      } as unknown as Services);
+      const retention = testRetention(store, {}, TTL);
       const leaseIds = async () =>
         (await store.claims.find({ id: { $gte: 'lease:', $lt: 'lease:\uffff' } }))
           .map((c) => `${c.id} ${c.owner}`)
