@@ -45,7 +45,7 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     );
     writeFileSync(
       path.join(needsVenv, 'sensors', 'idle.py'),
-      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def setup(self):\n        pass\n\n    def run(self):\n        pass\n\n    def cleanup(self):\n        pass\n\n    def add_trigger(self, trigger):\n        pass\n\n    def update_trigger(self, trigger):\n        pass\n\n    def remove_trigger(self, trigger):\n        pass\n',
+      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def run(self):\n        pass\n',
     );
     writeFileSync(
       path.join(needsVenv, 'actions', 'hello.py'),
