@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { fixturePacksDir, startSt2PackService, type St2PackService } from '../../support/st2-pack-service.js';
@@ -55,16 +56,10 @@ describe("st2's packs.unload on Squall (issue 21)", () => {
   beforeAll(async () => {
     writeFileSync(path.join(configs.dir, 'unload_me.yaml'), 'greeting: hi\n');
     // Another pack's rule on unload_me's trigger type: st2's unload warns about it.
-    const other = path.join(packsDir.dir, 'unload_user');
-    mkdirSync(path.join(other, 'rules'), { recursive: true });
-    writeFileSync(
-      path.join(other, 'pack.yaml'),
-      'ref: unload_user\nname: unload_user\ndescription: uses unload_me\nversion: 0.1.0\nauthor: Squall tests\n',
-    );
-    writeFileSync(
-      path.join(other, 'rules', 'on_greeted.yaml'),
-      'name: on_greeted\npack: unload_user\ntrigger:\n  type: unload_me.greeted\naction:\n  ref: core.noop\n',
-    );
+    writeTestPack(packsDir.dir, 'unload_user', {
+      'rules/on_greeted.yaml':
+        'name: on_greeted\npack: unload_user\ntrigger:\n  type: unload_me.greeted\naction:\n  ref: core.noop\n',
+    });
     ({ svc, api, run } = await startSt2PackService({
       packsDir: packsDir.dir,
       sensorPack: 'unload_me',

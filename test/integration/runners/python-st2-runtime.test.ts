@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
 import { fixturePacksDir, startSt2PackService, type St2PackService } from '../../support/st2-pack-service.js';
 import { waitFor } from '../../support/wait.js';
@@ -27,30 +28,16 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
     // machine's python3 and see whatever that has installed.
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(virtualenvs.dir, 'st2_runtime')]);
     // A pack that pins requirements, put in place without `squall pack install`: no virtualenv.
-    const needsVenv = path.join(packsDir.dir, 'needs_venv');
-    mkdirSync(path.join(needsVenv, 'actions'), { recursive: true });
-    writeFileSync(
-      path.join(needsVenv, 'pack.yaml'),
-      'ref: needs_venv\nname: needs_venv\ndescription: pins a library\nversion: 0.1.0\nauthor: Squall tests\n',
-    );
-    writeFileSync(path.join(needsVenv, 'requirements.txt'), 'six==1.16.0\n');
-    writeFileSync(
-      path.join(needsVenv, 'actions', 'hello.yaml'),
-      'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
-    );
-    mkdirSync(path.join(needsVenv, 'sensors'));
-    writeFileSync(
-      path.join(needsVenv, 'sensors', 'idle.yaml'),
-      'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
-    );
-    writeFileSync(
-      path.join(needsVenv, 'sensors', 'idle.py'),
-      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def run(self):\n        pass\n',
-    );
-    writeFileSync(
-      path.join(needsVenv, 'actions', 'hello.py'),
-      'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
-    );
+    writeTestPack(packsDir.dir, 'needs_venv', {
+      'requirements.txt': 'six==1.16.0\n',
+      'actions/hello.yaml': 'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
+      'actions/hello.py':
+        'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+      'sensors/idle.yaml':
+        'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
+      'sensors/idle.py':
+        'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def run(self):\n        pass\n',
+    });
     ({ svc, api, run } = await startSt2PackService({
       packsDir: packsDir.dir,
       sensorPack: 'st2_runtime',
