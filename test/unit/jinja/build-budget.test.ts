@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateYaql } from '../../../src/workflows/expressions/yaql/index.js';
 import { renderTemplate } from '../../../src/workflows/expressions/jinja/index.js';
-import { runBounded } from '../../support/bounded.js';
+import { runBoundedAsync } from '../../support/bounded.js';
 
 // A live parameter is a template anyone who may run an action writes (chat `!sh` included). One
 // that builds gigabytes from a few characters ran until the heap limit killed the whole service
@@ -41,9 +41,9 @@ function refusal(template: string): { code?: string; cause?: string; message: st
 }
 
 describe('what one render may build', () => {
-  it('refuses every amplifying template with a 400 that names the operation, in a process that survives it', () => {
+  it('refuses every amplifying template with a 400 that names the operation, in a process that survives it', async () => {
     // In a child with a small heap: without the bound this is killed (out of memory or the timeout).
-    const out = runBounded(
+    const out = await runBoundedAsync(
       `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
        const rows = [];
        for (const t of ${JSON.stringify(amplifiers)}) {
