@@ -69,14 +69,24 @@ export async function resolveTrace(
  */
 const traceQueues = new SerialPerKey();
 
+export interface AddToTraceOptions {
+  /**
+   * The component's object was stored just now, by this call's caller (a trigger instance
+   * inserted, an execution announced by its create event): no trace can hold it yet, so its
+   * index entry is written without reading it first.
+   */
+  fresh?: boolean;
+}
+
 /** Adds one component to a trace (once: the same object with the same cause is not added again). */
 export function addToTrace(
   services: Services,
   traceId: string,
   kind: TraceComponentKind,
   component: TraceComponent,
+  options: AddToTraceOptions = {},
 ): Promise<TraceRecord | null> {
-  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component));
+  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component, options));
 }
 
 async function pushComponent(
@@ -84,6 +94,7 @@ async function pushComponent(
   traceId: string,
   kind: TraceComponentKind,
   component: TraceComponent,
+  options: AddToTraceOptions,
 ): Promise<TraceRecord | null> {
   const { store } = services;
   const current = await store.traces.get(traceId);
@@ -99,7 +110,8 @@ async function pushComponent(
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
   if (updated) {
-    if (INDEXED_KINDS.has(kind)) await indexComponent(services, updated, kind, component.object_id);
+    if (INDEXED_KINDS.has(kind))
+      await indexComponent(services, updated, kind, component.object_id, options.fresh);
     services.bus.publish('st2.trace__update', updated);
   }
   return updated;
@@ -120,10 +132,11 @@ async function indexComponent(
   trace: TraceRecord,
   kind: TraceComponentKind,
   objectId: string,
+  fresh = false,
 ): Promise<void> {
   const { traceComponents } = services.store;
   const id = componentKey(kind, objectId);
-  const known = await traceComponents.get(id);
+  const known = fresh ? null : await traceComponents.get(id);
   if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) return;
   await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
 }
