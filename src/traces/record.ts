@@ -72,8 +72,9 @@ const traceQueues = new SerialPerKey();
 export interface AddToTraceOptions {
   /**
    * The component's object was stored just now, by this call's caller (a trigger instance
-   * inserted, an execution announced by its create event): no trace can hold it yet, so its
-   * index entry is written without reading it first.
+   * inserted, an execution announced by its create event): no trace can hold it yet, so it is
+   * pushed without reading the trace to see whether it is listed, and its index entry is written
+   * without reading it first.
    */
   fresh?: boolean;
 }
@@ -97,15 +98,18 @@ async function pushComponent(
   options: AddToTraceOptions,
 ): Promise<TraceRecord | null> {
   const { store } = services;
-  const current = await store.traces.get(traceId);
-  if (!current) return null;
-  const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
-  const listed = (current[kind] ?? []).some(
-    (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
-  );
-  if (listed) {
-    if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
-    return current;
+  // A fresh component is in no trace yet: the push alone tells whether the trace exists.
+  if (!options.fresh) {
+    const current = await store.traces.get(traceId);
+    if (!current) return null;
+    const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
+    const listed = (current[kind] ?? []).some(
+      (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
+    );
+    if (listed) {
+      if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
+      return current;
+    }
   }
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
