@@ -4,7 +4,7 @@
  * `trace_tag` is user-chosen and not unique (the newest trace with the tag is reused);
  * `trace_id` must name an existing trace.
  */
-import { SquallError } from '../errors.js';
+import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SerialPerKey } from '../serial.js';
 import type { Services } from '../service/index.js';
@@ -73,8 +73,7 @@ export interface AddToTraceOptions {
   /**
    * The component's object was stored just now, by this call's caller (a trigger instance
    * inserted, an execution announced by its create event): no trace can hold it yet, so it is
-   * pushed without reading the trace to see whether it is listed, and its index entry is written
-   * without reading it first.
+   * pushed without reading the trace to see whether it is listed.
    */
   fresh?: boolean;
 }
@@ -114,8 +113,7 @@ async function pushComponent(
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
   if (updated) {
-    if (INDEXED_KINDS.has(kind))
-      await indexComponent(services, updated, kind, component.object_id, options.fresh);
+    if (INDEXED_KINDS.has(kind)) await indexComponent(services, updated, kind, component.object_id);
     services.bus.publish('st2.trace__update', updated);
   }
   return updated;
@@ -136,13 +134,21 @@ async function indexComponent(
   trace: TraceRecord,
   kind: TraceComponentKind,
   objectId: string,
-  fresh = false,
 ): Promise<void> {
   const { traceComponents } = services.store;
   const id = componentKey(kind, objectId);
-  const known = fresh ? null : await traceComponents.get(id);
+  const entry = { id, trace_id: trace.id, start_timestamp: trace.start_timestamp };
+  // Nearly every component is new to every trace: one insert (a unique key), where reading first
+  // cost a round trip per component (~5 per webhook). Only one already held is read and compared.
+  try {
+    await traceComponents.insert(entry);
+    return;
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
+  const known = await traceComponents.get(id);
   if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) return;
-  await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
+  await traceComponents.replace(entry);
 }
 
 /** The id of the newest trace holding this execution or trigger instance, if any (it may be gone). */
