@@ -848,35 +848,62 @@ export class WorkflowEngine {
 
   // ---- the advance job ----------------------------------------------------------------------
 
+  /**
+   * A child finished (or the workflow itself): the workflow moves on in the caller's step, without
+   * the hop through a `workflow.advance` job, when that can be done at once: not inside a step of
+   * this process (a completion a step causes, such as a child canceled by a policy, would wait for
+   * that step's lease: it goes through the job), and not while another process holds the lease.
+   * False when it was not done: the caller schedules the job. A crash between the child's
+   * completion and this advance is what it was with the job: the sweep advances every open workflow.
+   */
+  async advanceHere(workflowExecutionId: string): Promise<boolean> {
+    if (this.leases.insideStep()) return false;
+    try {
+      await this.advance(workflowExecutionId, { waitMs: 0 });
+      return true;
+    } catch (err) {
+      if (!(err instanceof SquallError && err.code === 'WORKFLOW_BUSY'))
+        this.services.logger.warn(
+          { err, workflow: workflowExecutionId },
+          'workflow advance failed; retried as a workflow.advance job',
+        );
+      return false;
+    }
+  }
+
   /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
-  async advance(workflowExecutionId: string): Promise<void> {
+  async advance(workflowExecutionId: string, wait?: { waitMs: number }): Promise<void> {
     const cascade: string[] = [];
     // One transition, one store transaction: the lease, the children it requests (each with its
     // register entry, status and run job), the state and the workflow's own status share one
     // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
     // stored without the state that asked for it is found again by its request key.
     await this.store.transaction(() =>
-      this.leases.with(workflowExecutionId, async () => {
-        const loaded = await this.load(workflowExecutionId);
-        if (!loaded) return;
-        const { record, conducted } = loaded;
-        if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
-        const exec = await this.executions().get(workflowExecutionId);
-        const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
-        if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
-          conducted.cancel();
-        }
-        await this.pump(record, conducted, exec);
-        await this.save(record, conducted);
-        if (wantsCancel || conducted.status === 'canceling') {
-          for (const t of record.state.tasks)
-            if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
-        }
-        // Read at the start of this step: when it already shows the conductor's status there is
-        // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
-        if (exec.status !== conducted.status)
-          await this.syncExecution(record, conducted, workflowExecutionId);
-      }),
+      this.leases.with(
+        workflowExecutionId,
+        async () => {
+          const loaded = await this.load(workflowExecutionId);
+          if (!loaded) return;
+          const { record, conducted } = loaded;
+          if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
+          const exec = await this.executions().get(workflowExecutionId);
+          const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
+          if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
+            conducted.cancel();
+          }
+          await this.pump(record, conducted, exec);
+          await this.save(record, conducted);
+          if (wantsCancel || conducted.status === 'canceling') {
+            for (const t of record.state.tasks)
+              if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
+          }
+          // Read at the start of this step: when it already shows the conductor's status there is
+          // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
+          if (exec.status !== conducted.status)
+            await this.syncExecution(record, conducted, workflowExecutionId);
+        },
+        wait,
+      ),
     );
     // Cancel cascades down to running children (st2 §13.1), outside this workflow's lease.
     for (const id of cascade) {
