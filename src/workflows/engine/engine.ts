@@ -22,7 +22,7 @@ import {
 import { st2ApiUrl } from '../../config/index.js';
 import type { ParameterSpec, RunnerContext, RunnerResult } from '../../runners/index.js';
 import type { Services } from '../../service/index.js';
-import type { ActionRecord, ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
+import type { ActionRecord, ExecutionRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
 import {
   ABENDED_STATUSES,
@@ -35,6 +35,7 @@ import {
   type WorkflowGraph,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
+import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
 import { decryptRefused, getKeyValueService, secretReader, type KvLookupTable } from '../../kv/index.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
@@ -89,7 +90,7 @@ export interface EngineState {
   display_published?: boolean;
 }
 
-type StateRecord = WorkflowStateRecord & { state: EngineState };
+type StateRecord = Hydrated<TaskExecution> & { state: EngineState };
 
 /**
  * What one step knows of its state beyond the record, so that it does not ask the store again:
@@ -98,6 +99,8 @@ type StateRecord = WorkflowStateRecord & { state: EngineState };
  */
 interface StepMemo {
   created: Set<string>;
+  /** The task records this step changed or added (written apart, see stored.ts). */
+  changed: Set<TaskExecution>;
 }
 
 type Ask = Omit<PendingTask, 'key'>;
@@ -269,6 +272,8 @@ export class WorkflowEngine {
   private readonly steps = new WeakMap<EngineState, StepMemo>();
   /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
   private readonly graphs = new Map<string, WorkflowGraph>();
+  /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
+  private readonly cache = new StateCache<TaskExecution>();
 
   constructor(
     private readonly services: Services,
@@ -455,6 +460,7 @@ export class WorkflowEngine {
         rerun_of: old.execution_id,
       };
       const holder = { state };
+      for (const t of state.tasks) this.memo(state).changed.add(t);
       const conductor = OrquestaConductor.fromState(old.state.conductor as ConductorState, {
         scope: this.scope(holder, exec.id),
       });
@@ -479,7 +485,8 @@ export class WorkflowEngine {
     conducted: Conducted,
     exec: ExecutionRecord,
   ): Promise<RunnerResult> {
-    await this.store.workflows.insert(record);
+    await writeState(this.store, record, this.memo(record.state).changed, { first: true });
+    this.memo(record.state).changed.clear();
     await this.advanceIfCanceled(exec.id);
     // From here the engine owns the execution: recovery must not abandon it with this process.
     await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
@@ -557,7 +564,7 @@ export class WorkflowEngine {
   // ---- loading and saving -----------------------------------------------------------------
 
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
-    const record = await this.stateOf(executionId);
+    const record = await this.stateOf(executionId, this.cache);
     if (!record) return null;
     return { record, conducted: this.revive(record, await this.kvTable(record)) };
   }
@@ -568,9 +575,8 @@ export class WorkflowEngine {
    * per load with 2,000 past workflows, against 1 ms). States stored before that have an id of their
    * own and are found by execution_id.
    */
-  private async stateOf(executionId: string): Promise<StateRecord | null> {
-    return ((await this.store.workflows.get(executionId)) ??
-      (await this.store.workflows.findOne({ execution_id: executionId }))) as StateRecord | null;
+  private async stateOf(executionId: string, cache?: StateCache<TaskExecution>): Promise<StateRecord | null> {
+    return (await readState(this.store, executionId, cache)) as StateRecord | null;
   }
 
   private revive(record: StateRecord, kv?: KvLookupTable): Conducted {
@@ -598,7 +604,9 @@ export class WorkflowEngine {
   private async save(record: StateRecord, conducted: Conducted): Promise<void> {
     record.state.conductor = conducted.state;
     record.status = conducted.status;
-    await this.store.workflows.replace(record);
+    const memo = this.memo(record.state);
+    await writeState(this.store, record, memo.changed, { cache: this.cache });
+    memo.changed.clear();
   }
 
   private enqueue(state: EngineState, asks: Ask[]): void {
@@ -653,6 +661,7 @@ export class WorkflowEngine {
           t.status = child.status;
           t.result = child.result ?? null;
           t.end_timestamp = child.end_timestamp ?? nowIso();
+          memo.changed.add(t);
           this.enqueue(state, this.completeTask(conducted, t, child.status, t.result, exec));
           progressed = true;
         } else {
@@ -660,6 +669,7 @@ export class WorkflowEngine {
           if (report) {
             t.reported = report;
             t.status = child.status;
+            memo.changed.add(t);
             this.enqueue(state, this.completeTask(conducted, t, report, child.result ?? null, exec));
             progressed = true;
           }
@@ -713,7 +723,7 @@ export class WorkflowEngine {
   private memo(state: EngineState): StepMemo {
     let memo = this.steps.get(state);
     if (!memo) {
-      memo = { created: new Set() };
+      memo = { created: new Set(), changed: new Set() };
       this.steps.set(state, memo);
     }
     return memo;
@@ -752,6 +762,7 @@ export class WorkflowEngine {
         start_timestamp: nowIso(),
       };
       state.tasks.push(task);
+      memo.changed.add(task);
       if (p.action === null) {
         // An action-less task completes at once as succeeded (orquesta semantics).
         task.applied = true;
@@ -929,7 +940,7 @@ export class WorkflowEngine {
 
   /** Finishes what dead processes left: every unfinished workflow is advanced once. */
   async sweep(): Promise<number> {
-    const open = await this.store.workflows.find({ status: { $nin: FINAL } });
+    const open = await this.store.workflows.find({ status: { $nin: FINAL }, kind: { $in: HEAD_KINDS } });
     for (const w of open) await this.advance(w.execution_id);
     return open.length;
   }
