@@ -3,7 +3,8 @@
  * whole workflow again:
  *
  * - the head record (id = the workflow execution's id, `kind` orquesta or action-chain): the
- *   conductor state without the Orquesta spec, the outbox, and `changed`, the task records this
+ *   conductor state without the Orquesta spec (nor the results its task entries keep, which are
+ *   the task records'), the outbox, and `changed`, the task records this
  *   step changed (written whole in the head, so a crash before their own records is harmless);
  * - the spec, once per execution (`<id>/spec`, `kind: spec`), read once per process;
  * - one record per task execution (`<id>/t/<key>`, `kind: task`), written when it changes,
@@ -149,7 +150,15 @@ export async function writeState<T extends StoredTask>(
     .map((t) => [index.get(t) as number, t]);
   const conductor = state.conductor as { spec?: unknown } | undefined;
   const orquesta = record.kind === 'orquesta' && conductor?.spec !== undefined;
-  const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown };
+  const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown; sequence?: Array<{ result?: unknown }> };
+  // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
+  // evaluated when the result arrives; task() reads the task records): not stored again and again.
+  if (orquesta && Array.isArray(rest.sequence))
+    rest.sequence = rest.sequence.map((e) => {
+      if (e.result === undefined) return e;
+      const { result: _, ...entry } = e;
+      return entry;
+    });
   const head = {
     ...record,
     rev,
