@@ -4,8 +4,9 @@
  *
  * - the head record (id = the workflow execution's id, `kind` orquesta or action-chain): the
  *   conductor state without the Orquesta spec (nor the results its task entries keep, which are
- *   the task records'), the outbox, and `changed`, the task records this
- *   step changed (written whole in the head, so a crash before their own records is harmless);
+ *   the task records'), the outbox, and `state.changed`, the task records this step changed
+ *   (written whole in the head, so a crash before their own records is harmless; inside the opaque
+ *   `state`, as FerretDB stores no nested arrays);
  * - the spec, once per execution (`<id>/spec`, `kind: spec`), read once per process;
  * - one record per task execution (`<id>/t/<key>`, `kind: task`), written when it changes,
  *   after the head. The head wins over a task record of an older revision.
@@ -27,6 +28,8 @@ interface StoredTask {
 interface HydratedState<T extends StoredTask> {
   tasks: T[];
   conductor: unknown;
+  /** Stored heads only: the task records the write of this revision changed, by index in tasks. */
+  changed?: Array<{ n: number; task: T }>;
 }
 
 export type Hydrated<T extends StoredTask> = WorkflowStateRecord & {
@@ -36,12 +39,6 @@ export type Hydrated<T extends StoredTask> = WorkflowStateRecord & {
   spec_apart?: boolean;
   tasks_apart?: boolean;
 };
-
-interface Head<T extends StoredTask> {
-  rev: number;
-  /** The task records the write of this revision changed: [index in tasks, record]. */
-  changed?: Array<[number, T]>;
-}
 
 interface TaskDoc<T> {
   id: string;
@@ -85,7 +82,7 @@ export async function readState<T extends StoredTask>(
     (await store.workflows.findOne({
       execution_id: executionId,
       kind: { $in: HEAD_KINDS },
-    }))) as (Hydrated<T> & Head<T>) | null;
+    }))) as (Hydrated<T> & { rev: number }) | null;
   if (!head) return null;
   const id = head.execution_id;
   const conductor = head.state.conductor as { spec?: unknown } | undefined;
@@ -97,7 +94,8 @@ export async function readState<T extends StoredTask>(
     }
     conductor.spec = spec;
   }
-  const changed = head.changed ?? [];
+  const changed = head.state.changed ?? [];
+  delete head.state.changed;
   if (head.tasks_apart) {
     const cached = cache?.tasks.get(id);
     cache?.tasks.delete(id);
@@ -112,17 +110,16 @@ export async function readState<T extends StoredTask>(
       ).map((d) => d.state);
       const tasks: T[] = [];
       for (const d of docs) tasks[d.n] = d.task;
-      for (const [n, t] of changed) tasks[n] = t;
+      for (const { n, task } of changed) tasks[n] = task;
       head.state.tasks = Array.from(tasks).filter((t) => t !== undefined);
       // Those of the last write whose own record did not make it are written again at the next.
       const stored = new Map(docs.map((d) => [d.n, d.rev]));
-      const unwritten = changed.filter(([n]) => (stored.get(n) ?? -1) < head.rev).map(([, t]) => t);
+      const unwritten = changed.filter(({ n }) => (stored.get(n) ?? -1) < head.rev).map(({ task }) => task);
       if (unwritten.length > 0) pending.set(head.state, unwritten);
     }
   } else if (head.state.tasks.length > 0) {
     pending.set(head.state, head.state.tasks); // stored before this format: all written apart next
   }
-  delete head.changed;
   return head;
 }
 
@@ -145,9 +142,7 @@ export async function writeState<T extends StoredTask>(
   const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...changed]);
   const index = new Map<T, number>();
   if (dirty.size > 0) state.tasks.forEach((t, n) => dirty.has(t) && index.set(t, n));
-  const entries: Array<[number, T]> = [...dirty]
-    .filter((t) => index.has(t))
-    .map((t) => [index.get(t) as number, t]);
+  const entries = [...dirty].filter((t) => index.has(t)).map((t) => ({ n: index.get(t) as number, task: t }));
   const conductor = state.conductor as { spec?: unknown } | undefined;
   const orquesta = record.kind === 'orquesta' && conductor?.spec !== undefined;
   const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown; sequence?: Array<{ result?: unknown }> };
@@ -164,15 +159,14 @@ export async function writeState<T extends StoredTask>(
     rev,
     ...(orquesta ? { spec_apart: true } : {}),
     tasks_apart: true,
-    changed: entries,
-    state: { ...state, tasks: [], conductor: orquesta ? rest : conductor },
+    state: { ...state, tasks: [], changed: entries, conductor: orquesta ? rest : conductor },
   };
   if (orquesta && !record.spec_apart) {
     const doc = { id: specId(id), execution_id: specId(id), kind: 'spec', status: 'spec', state: spec };
     await store.workflows.replace(doc as never);
   }
   await (options.first ? store.workflows.insert(head as never) : store.workflows.replace(head as never));
-  for (const [n, task] of entries) {
+  for (const { n, task } of entries) {
     const doc: TaskDoc<T> = {
       id: taskId(id, task.key),
       execution_id: taskId(id, task.key),
