@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
+import { idFor } from '../../ids.js';
 import {
   type ExecutionService,
   openParameters,
@@ -736,10 +737,19 @@ export class WorkflowEngine {
     // Only a step replayed after a crash finds children here: the ones it created before dying.
     // Asked for every request, those of this step too: a replay enqueues again, under the same
     // keys, the requests the dead step had made in memory only, never stored in its outbox.
-    const existing = await this.store.executions.find({
-      parent: exec.id,
-      'context.workflow.request_key': { $in: state.outbox.map((p) => p.key) },
-    });
+    // A child's id is derived from its request key, so the lookup is by primary key. A head stored
+    // before that (no revision) may have children of random ids: found by parent and key, which
+    // reads every child of the workflow (request_key is not indexed).
+    const asked = state.outbox.filter((p) => p.action !== null);
+    const existing =
+      asked.length === 0
+        ? []
+        : record.rev !== undefined
+          ? await this.store.executions.find({ id: { $in: asked.map((p) => childIdFor(record, p)) } })
+          : await this.store.executions.find({
+              parent: exec.id,
+              'context.workflow.request_key': { $in: asked.map((p) => p.key) },
+            });
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -781,6 +791,7 @@ export class WorkflowEngine {
       }
       try {
         const child = await this.executions().request({
+          id: childIdFor(record, p),
           action: p.action,
           parameters: p.input,
           parent: exec.id,
@@ -1104,6 +1115,11 @@ export class WorkflowEngine {
     if (!record) throw new NotFoundError('Workflow state of execution', id);
     return record.state.tasks;
   }
+}
+
+/** A workflow's child execution id, the same whenever its request is made again. */
+function childIdFor(record: StateRecord, p: PendingTask): string {
+  return idFor(`${record.execution_id}:task:${p.key}`);
 }
 
 /**
