@@ -66,13 +66,15 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
 }
 
 const MARKER = 'content';
+/** How long content writes are gathered into one marker write. */
+const MARKER_GATHER_MS = 50;
 
 /**
  * Every content write changes the marker: a new random version, so no change can go unseen. Not
  * awaited by the write: registering a pack is ~100 sequential content writes, and a marker write
  * for each was ~100 round trips of every start on FerretDB. Writes while one marker write is under
- * way share the next one, so a burst of changes costs two. The others see a change within
- * CONTENT_CHECK_EVERY_MS of its marker write either way.
+ * way, or within MARKER_GATHER_MS of each other, share one, so a burst of changes costs a few. The
+ * others see a change within MARKER_GATHER_MS + CONTENT_CHECK_EVERY_MS of it.
  */
 function markerAnnouncer(store: Store, logger: Logger) {
   let dirty = false;
@@ -81,6 +83,8 @@ function markerAnnouncer(store: Store, logger: Logger) {
     writing = true;
     try {
       while (dirty) {
+        // Changes made meanwhile share this marker write (registering a pack makes ~100 in a row).
+        await new Promise((resolve) => setTimeout(resolve, MARKER_GATHER_MS));
         dirty = false;
         try {
           await store.contentVersions.replace({ id: MARKER, version: newId() });
