@@ -109,7 +109,12 @@ export class ApiRouter {
     }
   }
 
-  mount(app: Express, authenticate: (req: Request, spec: RouteSpec) => Promise<void>): void {
+  /** `durable` resolves once every write the answer may show is on disk; awaited before answering. */
+  mount(
+    app: Express,
+    authenticate: (req: Request, spec: RouteSpec) => Promise<void>,
+    durable: () => Promise<void> = async () => undefined,
+  ): void {
     for (const spec of this.specs) {
       const checkQuery = this.validator(spec.query);
       const checkBody = this.validator(spec.body);
@@ -133,6 +138,7 @@ export class ApiRouter {
             query,
             body,
           });
+          if (!res.headersSent) await durable();
           if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
           else if (!res.headersSent && spec.status === 204) res.status(204).end();
         } catch (err) {
