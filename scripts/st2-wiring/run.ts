@@ -15,7 +15,7 @@
 // use); Squall's st2common shim (src/runners/python/shim) gives them the constants they import. Tests that need pause,
 // inquiry, cancel or re-run choreography are left out, as the issue scopes them out.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,7 @@ const LEFT_OUT_TESTS = /cancel|pause|resume|inquiry|rerun/;
 
 const [checkout, ...rest] = process.argv.slice(2);
 const kIdx = rest.indexOf('-k');
+const runAll = rest.includes('--all');
 const filter = kIdx >= 0 ? rest[kIdx + 1] : undefined;
 const st2testsIdx = rest.indexOf('--st2tests');
 const fixturesDir = st2testsIdx >= 0 ? path.join(rest[st2testsIdx + 1], 'packs', 'fixtures') : undefined;
@@ -72,17 +73,43 @@ for (const p of [path.join(testsDir, 'integration', 'orquesta'), path.join(examp
 function ensureVenv(): void {
   const ok = (): boolean =>
     existsSync(PYTHON) &&
-    spawnSync(PYTHON, ['-c', 'import st2client, retrying, six, eventlet'], { stdio: 'ignore' }).status === 0;
+    spawnSync(PYTHON, ['-c', 'import st2client, retrying, six, eventlet, pytest'], { stdio: 'ignore' }).status === 0;
   if (ok()) return;
   rmSync(VENV, { recursive: true, force: true });
   const steps: Array<[string, string[]]> = [
     ['python3', ['-m', 'venv', VENV]],
-    [PYTHON, ['-m', 'pip', 'install', '-q', 'st2client==3.9.0', 'retrying', 'six', 'eventlet']],
+    [PYTHON, ['-m', 'pip', 'install', '-q', 'st2client==3.9.0', 'retrying', 'six', 'eventlet', 'pytest']],
   ];
   for (const [cmd, args] of steps) {
     const r = spawnSync(cmd, args, { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`st2-wiring: ${cmd} ${args.join(' ')} failed`);
   }
+}
+
+/**
+ * A virtualenv per pack that has a requirements.txt, as st2's launchdev.sh makes with
+ * `st2ctl reload --register-setup-virtualenvs` (Squall refuses a pack's Python actions without
+ * one, as st2 does). Kept in .cache/st2-wiring/pack-venvs/<ref>, rebuilt when the requirements
+ * change; a requirement pip cannot install leaves a warning and the virtualenv without it.
+ */
+function ensurePackVenvs(packDirs: Record<string, string>): string {
+  const root = path.join(VENV, 'pack-venvs');
+  for (const [ref, dir] of Object.entries(packDirs)) {
+    const req = path.join(dir, 'requirements.txt');
+    if (!existsSync(req)) continue;
+    const venv = path.join(root, ref);
+    const stamp = path.join(venv, '.requirements');
+    const wanted = readFileSync(req, 'utf8');
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) continue;
+    rmSync(venv, { recursive: true, force: true });
+    if (spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' }).status !== 0)
+      throw new Error(`st2-wiring: python3 -m venv ${venv} failed`);
+    const pip = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', '-r', req], { stdio: 'inherit' });
+    if (pip.status !== 0)
+      process.stderr.write(`st2-wiring: pip could not install all of ${ref}'s requirements.txt\n`);
+    writeFileSync(stamp, wanted);
+  }
+  return root;
 }
 
 /** The test ids to run: every test of the covered modules, less the choreography. */
@@ -111,7 +138,7 @@ for f in sorted(os.listdir('integration/orquesta')):
   for (const id of all) {
     const [pkg, , mod, , test] = id.split('.');
     if (pkg !== 'integration') continue; // a module that does not import here (pytest): all left out by name
-    if (LEFT_OUT_MODULES.has(mod) || LEFT_OUT_TESTS.test(test)) leftOut.push(id);
+    if (!runAll && (LEFT_OUT_MODULES.has(mod) || LEFT_OUT_TESTS.test(test))) leftOut.push(id);
     else if (!filter || id.includes(filter)) ids.push(id);
   }
   return { ids, leftOut };
@@ -136,10 +163,14 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2-wiring-'));
 const packs = path.join(dir, 'packs');
 cpSync(examplesDir, path.join(packs, 'examples'), { recursive: true });
 if (fixturesDir) cpSync(fixturesDir, path.join(packs, 'fixtures'), { recursive: true });
+const virtualenvsDir = ensurePackVenvs(
+  fixturesDir ? { examples: examplesDir, fixtures: fixturesDir } : { examples: examplesDir },
+);
 const { config } = loadConfig({
   env: {},
   overrides: {
     data_dir: path.join(dir, 'data'),
+    'packs.virtualenvs_dir': virtualenvsDir,
     'api.port': portFree ? ST2_PORT : 0,
     'auth.api_url': portFree ? `http://127.0.0.1:${ST2_PORT}/` : undefined,
     'auth.enable': false,
