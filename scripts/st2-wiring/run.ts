@@ -73,7 +73,8 @@ for (const p of [path.join(testsDir, 'integration', 'orquesta'), path.join(examp
 function ensureVenv(): void {
   const ok = (): boolean =>
     existsSync(PYTHON) &&
-    spawnSync(PYTHON, ['-c', 'import st2client, retrying, six, eventlet, pytest'], { stdio: 'ignore' }).status === 0;
+    spawnSync(PYTHON, ['-c', 'import st2client, retrying, six, eventlet, pytest'], { stdio: 'ignore' })
+      .status === 0;
   if (ok()) return;
   rmSync(VENV, { recursive: true, force: true });
   const steps: Array<[string, string[]]> = [

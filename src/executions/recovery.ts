@@ -188,7 +188,8 @@ export class ExecutionRecovery {
     // concurrency policy delayed has no run job and is left to the policy.
     const waiting = await live.read(await live.entries(['scheduled', 'delayed']), ['scheduled', 'delayed']);
     for (const execution of waiting) {
-      if (execution.status === 'delayed' && !(execution as { delayed_until?: string }).delayed_until) continue;
+      if (execution.status === 'delayed' && !(execution as { delayed_until?: string }).delayed_until)
+        continue;
       const attempt = Number((execution as { attempt?: number }).attempt ?? 0);
       const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
       if (!claim) {

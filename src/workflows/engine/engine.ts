@@ -670,6 +670,9 @@ export class WorkflowEngine {
       for (const { t, child } of ready) {
         if (isCompleted(child.status)) {
           if (t.reported === 'pending') answered = true;
+          // Paused when last seen and finished since: it was resumed (a paused execution ends
+          // otherwise only canceled), which resumed this workflow in st2 before the completion.
+          if (t.reported === 'paused' && child.status !== 'canceled') conducted.resumeForTask();
           t.applied = true;
           t.status = child.status;
           t.result = child.result ?? null;
