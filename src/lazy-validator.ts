@@ -1,8 +1,25 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import type { Ajv, Options, ValidateFunction } from 'ajv';
 
 const require = createRequire(import.meta.url);
@@ -105,17 +122,30 @@ const toWrite = new Map<string, BuiltSchema>();
 let writing: NodeJS.Timeout | undefined;
 /** Validator code is written this long after its schema was first compiled: after start-up. */
 const WRITE_DELAY_MS = 10_000;
+/** The files of the cache this process loaded or wrote since `useValidatorCache` (what pruning keeps). */
+const used = new Set<string>();
+/** Whether the next write pass also deletes the files nothing used since start. */
+let pruneDue = false;
+/** The last line of a kept file: the sha256 of everything before it. */
+const SEAL = '\n// squall-sha256:';
 
 /**
  * Keeps validators of pack schemas as code under `<dataDir>/cache/validators` (undefined: compile
- * them every time, and forget what was not written yet: the service stopped).
+ * them every time, and forget what was not written yet: the service stopped). Once start-up is
+ * over (WRITE_DELAY_MS), the files no schema loaded since then used are deleted: packs removed or
+ * changed leave none behind.
  */
 export function useValidatorCache(dir: string | undefined): void {
   dataDir = dir;
-  if (dir) return;
-  toWrite.clear();
+  used.clear();
   clearTimeout(writing);
   writing = undefined;
+  pruneDue = Boolean(dir);
+  if (dir) {
+    writing = setTimeout(() => void writeKept(), WRITE_DELAY_MS).unref();
+    return;
+  }
+  toWrite.clear();
 }
 
 /**
@@ -135,7 +165,8 @@ export function cachedValidator(
   const b: BuiltSchema = { ...family, schema };
   const hash = builtSchemaHash(b);
   const name = `${family.name}-${hash}.cjs`;
-  const kept = loadCode(path.join(dir, name), hash);
+  used.add(name);
+  const kept = loadKept(dir, name, hash);
   if (kept) return kept;
   const validate = compile();
   toWrite.set(name, b);
@@ -143,29 +174,125 @@ export function cachedValidator(
   return validate;
 }
 
-/** Writes the code of the schemas compiled since the last write (errors only cost the cache). */
+/** Whether a file or folder of the cache is this user's and nobody else's to write. */
+function privateToUs(st: Stats): boolean {
+  if (typeof process.getuid !== 'function') return true; // no owners to check (Windows)
+  return st.uid === process.getuid() && (st.mode & 0o022) === 0;
+}
+
+/**
+ * The cache folder, made this user's alone (0700): null when it cannot be, e.g. another user
+ * owns it, and then nothing is read from or written to it.
+ */
+function privateDir(dir: string, create: boolean): string | null {
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) return null;
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return null;
+    if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+/** `code` sealed with its hash, as the cache keeps it. */
+function seal(code: string): string {
+  return `${code}${SEAL}${createHash('sha256').update(code).digest('hex')}\n`;
+}
+
+/** The code of a sealed file's text, or undefined when the seal does not match (corrupt, foreign). */
+function unseal(text: string): string | undefined {
+  const at = text.lastIndexOf(SEAL);
+  if (at < 0) return undefined;
+  const code = text.slice(0, at);
+  const digest = text.slice(at + SEAL.length).trim();
+  return createHash('sha256').update(code).digest('hex') === digest ? code : undefined;
+}
+
+/**
+ * A kept validator, run only when its file is trustworthy: a regular file (no link), in a folder
+ * and owned by this user with no one else allowed to write either, whose seal matches its content,
+ * made for this very schema (`hash`). The code run is the text that was checked, not the file
+ * read again. Anything else is refused (the schema is compiled, and its code written anew).
+ */
+function loadKept(dir: string, name: string, hash: string): ValidateFunction | undefined {
+  const file = path.join(dir, name);
+  let text: string;
+  try {
+    if (!privateToUs(statSync(dir))) return undefined;
+    const fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || !privateToUs(st)) return undefined;
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // not written (yet), or a link
+  }
+  const code = unseal(text);
+  if (code === undefined) return undefined;
+  try {
+    const mod = { exports: {} as ValidateFunction & { hash?: string } };
+    const run = vm.runInThisContext(`(function (module, exports, require) {${code}\n})`, {
+      filename: file,
+    }) as (m: typeof mod, e: unknown, r: NodeJS.Require) => void;
+    run(mod, mod.exports, createRequire(file));
+    return mod.exports.hash === hash ? mod.exports : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the cache's files that nothing loaded or wrote since start (schemas of packs gone). */
+function prune(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (used.has(name)) continue;
+    try {
+      unlinkSync(path.join(dir, name));
+    } catch {
+      // gone already, or not ours to delete
+    }
+  }
+}
+
+/**
+ * Writes the code of the schemas compiled since the last write (errors only cost the cache), and
+ * the first time after start deletes what nothing used.
+ */
 export async function writeKept(): Promise<void> {
   writing = undefined;
   const batch = [...toWrite];
   toWrite.clear();
   const dir = cacheDir();
   // Not into a data dir that is gone (a test's, removed after its service stopped).
-  if (!dir || batch.length === 0 || !existsSync(dataDir!)) return;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch {
-    return;
-  }
+  if (!dir || !existsSync(dataDir!)) return;
+  if (batch.length === 0 && !(pruneDue && existsSync(dir))) return;
+  if (!privateDir(dir, true)) return;
   const ajvs = new Map<string, Ajv>();
   for (const [name, b] of batch) {
     try {
       if (!ajvs.has(b.name)) ajvs.set(b.name, b.ajv(await codeOptions()));
       const file = path.join(dir, name);
-      writeFileSync(`${file}.tmp`, await builtValidatorSource(b, { ajv: ajvs.get(b.name), resolved: true }));
+      const code = await builtValidatorSource(b, { ajv: ajvs.get(b.name), resolved: true });
+      writeFileSync(`${file}.tmp`, seal(code), { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
     } catch {
       // a schema ajv cannot write as code, or a read-only data dir: compiled at every start
     }
+  }
+  if (pruneDue) {
+    pruneDue = false;
+    prune(dir);
   }
 }
 

@@ -16,6 +16,8 @@ import type { Logger } from '../log/index.js';
 import { claimIsStale, claimOrTakeOver, type ClaimRecord, type Store } from '../store/index.js';
 
 const PREFIX = 'lease:';
+/** Every lease's claim id starts with this. */
+export const LEASE_PREFIX = PREFIX;
 
 export interface LeaseOptions {
   store: Store;
@@ -108,7 +110,8 @@ export class Leases {
     if (store.mongo?.ferretdb) {
       // A key range reads the whole claims collection on FerretDB (every webhook delivery id:
       // seconds late in a burst, every sensor sync): the live workers' member leases are read by
-      // id instead. A dead member's lease is left, and counts for nothing.
+      // id instead. A dead member's lease is left, counting for nothing, until retention collects
+      // it (deadLeases).
       const holders = await this.holders([...living].map((w) => memberLease(group, w)));
       return [...living].filter((w) => holders.get(memberLease(group, w)) === w).sort();
     }
@@ -130,6 +133,19 @@ export class Leases {
 
 function memberLease(group: string, workerId: string): string {
   return `${group}:member:${workerId}`;
+}
+
+/**
+ * Of these lease claims, those whose owner stopped heartbeating `ttlMs` ago or more. A group
+ * member's lease names its (dead) worker, so no process ever takes it back; a sensor's or chat
+ * connection's lease is taken over while its sensor or connection exists, and left for good once
+ * it is gone. Retention (retention.ts) deletes them.
+ */
+export async function deadLeases(store: Store, claims: ClaimRecord[], ttlMs: number): Promise<ClaimRecord[]> {
+  const dead: ClaimRecord[] = [];
+  for (const claim of claims)
+    if (claim.id.startsWith(PREFIX) && (await claimIsStale(store, claim, ttlMs))) dead.push(claim);
+  return dead;
 }
 
 /**

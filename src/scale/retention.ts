@@ -1,5 +1,6 @@
 import type { Services } from '../service/index.js';
 import type { ClaimRecord, Collection, Filter, SortSpec, StoredRecord } from '../store/index.js';
+import { deadLeases, LEASE_PREFIX } from './leases.js';
 import { deleteResult, resultRefOf } from './results.js';
 
 export const RETENTION_JOB = 'scale.retention';
@@ -151,14 +152,29 @@ export class Retention {
     // instances are kept; after that a redelivery is a new event anyway.
     const days = this.opts.trigger_instances_days;
     if (days > 0) deleted += await this.claimFamily('webhook:', cutoff(days, now), async (rows) => rows);
+    // Leases whose owner died without giving them back: a group member's lease names the dead
+    // worker, so nobody takes it over; a removed sensor's lease has nobody to take it. Deleted
+    // once the owner has been silent for the lease ttl, each only as it was read: a process may
+    // have broken and taken it meanwhile.
+    const ttl = this.services.config.leases.ttl_ms;
+    deleted += await this.claimFamily(
+      LEASE_PREFIX,
+      new Date(now - ttl).toISOString(),
+      (rows) => deadLeases(store, rows, ttl),
+      true,
+    );
     return deleted;
   }
 
-  /** Deletes the claims under `prefix` taken before `before` that `collectable` picks, batch by batch. */
+  /**
+   * Deletes the claims under `prefix` taken before `before` that `collectable` picks, batch by
+   * batch; `exact`: each only while it has the owner and time it was read with.
+   */
   private async claimFamily(
     prefix: string,
     before: string,
     collectable: (rows: ClaimRecord[]) => Promise<ClaimRecord[]>,
+    exact = false,
   ): Promise<number> {
     const { store } = this.services;
     const { batch_size: size, batch_pause_ms: pause } = this.opts;
@@ -172,8 +188,14 @@ export class Retention {
       );
       if (rows.length === 0) return deleted;
       // A breaking ticket (store/claims.ts) is its breaker's to remove.
-      const gone = (await collectable(rows.filter((c) => !c.id.includes('#breaking:')))).map((c) => c.id);
-      if (gone.length) deleted += await store.claims.deleteMany({ id: { $in: gone } });
+      const picked = await collectable(rows.filter((c) => !c.id.includes('#breaking:')));
+      if (exact)
+        for (const c of picked)
+          deleted += (await store.claims.deleteOne({ id: c.id, owner: c.owner, claimed_at: c.claimed_at }))
+            ? 1
+            : 0;
+      else if (picked.length)
+        deleted += await store.claims.deleteMany({ id: { $in: picked.map((c) => c.id) } });
       if (rows.length < size) return deleted;
       after = rows[rows.length - 1].id;
       if (pause > 0) await new Promise((r) => setTimeout(r, pause));

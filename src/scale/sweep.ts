@@ -31,12 +31,20 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
   const live = liveExecutions(services);
   // Only entries scheduled for longer than dead_after_ms can be stuck; the rest are not read.
   const entries = (await live.entries(['scheduled'], stale)).slice(0, limit * 5);
-  const candidates = await live.read(entries, ['scheduled']);
-  const deadline = new Date(now - deadAfter).toISOString();
-  let alive: Set<string> | undefined;
+  if (!entries.length) return report;
   // The run jobs, read once per pass: asked per candidate, a backed-up queue of Q executions cost
   // Q queries that each read all Q jobs (FerretDB scans for any filter but a bare _id), every pass.
-  let runJobs: { id?: string; attempt?: number }[] | undefined;
+  // An execution whose job still waits, or is held by a live process, runs by itself: its record
+  // is not read at all. Under a backlog every entry is older than dead_after_ms, and reading each
+  // one every pass made the store slower the further behind it was.
+  const runJobs = await scheduler.liveJobData<{ id?: string; attempt?: number }>(RUN_JOB, now - deadAfter);
+  const queued = new Set(runJobs.map((d) => d?.id));
+  const candidates = await live.read(
+    entries.filter((e) => !queued.has(e.id)),
+    ['scheduled'],
+  );
+  const deadline = new Date(now - deadAfter).toISOString();
+  let alive: Set<string> | undefined;
   for (const execution of candidates) {
     if (report.requeued.length + report.reattempted.length >= limit) break;
     const scheduledAt = lastScheduledAt(execution);
@@ -71,7 +79,6 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
       continue;
     }
     // A job still waiting in the queue, or held by a live process, will run by itself.
-    runJobs ??= await scheduler.liveJobData<{ id?: string; attempt?: number }>(RUN_JOB, now - deadAfter);
     if (runJobs.some((d) => d?.id === execution.id && d.attempt === attempt)) continue;
     await scheduler.now(RUN_JOB, { id: execution.id, attempt });
     report.requeued.push(execution.id);

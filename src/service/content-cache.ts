@@ -1,6 +1,7 @@
 import type { EventBus } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import type { ContentCollectionKey, Store } from '../store/index.js';
+import { newId } from '../ids.js';
+import type { ContentCollectionKey, ContentFreshness, Store } from '../store/index.js';
 
 /** Told to the other processes after a write to a content collection: they forget what they kept of it. */
 export const CONTENT_CACHE_FORGET = 'squall.content_cache__forget';
@@ -10,9 +11,18 @@ export interface ContentCacheForget {
 }
 
 /**
- * Turns on the store's content cache where this process hears of every write: alone on its
- * embedded store, or with the Redis bus when scaled out. On MongoDB without Redis another
- * process's write would never reach it, so every read goes to the store as before.
+ * How often a process on MongoDB without Redis checks the content version marker before serving
+ * cached content: a content change made through another process is seen within this time. Every
+ * content lookup went to the store before (~16 whole-collection reads per webhook on FerretDB).
+ */
+export const CONTENT_CHECK_EVERY_MS = 250;
+
+/**
+ * Turns on the store's content cache. Alone on its embedded store a process hears of every write;
+ * with the Redis bus, every process's writes are told to the others before they are acknowledged.
+ * On MongoDB without Redis nothing tells it, so every content write also changes a version marker
+ * in the store, and a process checks the marker (one read by id) at most every
+ * CONTENT_CHECK_EVERY_MS before serving what it kept; its own writes it forgets at once.
  */
 export function wireContentCache(store: Store, bus: EventBus, redis: boolean, logger: Logger) {
   const cache = store.contentCache;
@@ -23,7 +33,10 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
     cache.enable();
     return { onLink: undefined };
   }
-  if (!redis) return { onLink: undefined };
+  if (!redis) {
+    cache.enable(markerAnnouncer(store, logger), markerFreshness(store));
+    return { onLink: undefined };
+  }
   // Writes that land in the same turn of the event loop are told in one message.
   let batch: { collections: Set<ContentCollectionKey>; told: Promise<void> } | undefined;
   cache.enable((collection) => {
@@ -48,6 +61,62 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
         cache.disable();
         logger.warn('Redis event bridge lost: content cache off until it is back');
       }
+    },
+  };
+}
+
+const MARKER = 'content';
+/** How long content writes are gathered into one marker write. */
+const MARKER_GATHER_MS = 50;
+
+/**
+ * Every content write changes the marker: a new random version, so no change can go unseen. Not
+ * awaited by the write: registering a pack is ~100 sequential content writes, and a marker write
+ * for each was ~100 round trips of every start on FerretDB. Writes while one marker write is under
+ * way, or within MARKER_GATHER_MS of each other, share one, so a burst of changes costs a few. The
+ * others see a change within MARKER_GATHER_MS + CONTENT_CHECK_EVERY_MS of it.
+ */
+function markerAnnouncer(store: Store, logger: Logger) {
+  let dirty = false;
+  let writing = false;
+  const drain = async () => {
+    writing = true;
+    try {
+      while (dirty) {
+        // Changes made meanwhile share this marker write (registering a pack makes ~100 in a row).
+        await new Promise((resolve) => setTimeout(resolve, MARKER_GATHER_MS));
+        dirty = false;
+        try {
+          await store.contentVersions.replace({ id: MARKER, version: newId() });
+        } catch (err) {
+          // Left dirty: the next content write tries again; until then the others keep what they read.
+          dirty = true;
+          logger.warn(
+            { err },
+            'content cache: the version marker could not be changed; other processes may serve old content until the next content write',
+          );
+          return;
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  };
+  return async () => {
+    dirty = true;
+    if (!writing) void drain();
+  };
+}
+
+function markerFreshness(store: Store): ContentFreshness {
+  let seen: unknown;
+  return {
+    everyMs: CONTENT_CHECK_EVERY_MS,
+    async changed() {
+      const version = (await store.contentVersions.get(MARKER))?.version ?? null;
+      if (version === seen) return false;
+      seen = version;
+      return true;
     },
   };
 }

@@ -117,6 +117,11 @@ export const COLLECTIONS = {
    * the buttons' payload), so a press after a restart, or in another process, still runs it.
    */
   chatChoices: { name: 'chat_choices', indexes: [{ fields: { expires_at: 1 } }], opaque: ['message'] },
+  /**
+   * One record (`content`) whose `version` every content write changes, where no Redis bus tells the
+   * processes of each other's writes: each checks it before serving cached content (src/service/content-cache.ts).
+   */
+  contentVersions: { name: 'content_versions', indexes: [] },
   workers: { name: 'workers', indexes: [{ fields: { heartbeat_at: 1 } }] },
   claims: { name: 'claims', indexes: [{ fields: { claimed_at: 1 } }] },
   testRecords: {

@@ -30,6 +30,17 @@ const MAX_FIND_LENGTH = 100;
 export type AnnounceContentChange = (collection: ContentCollectionKey) => Promise<void>;
 
 /**
+ * Asks the store whether content changed since the last call (true: forget everything kept).
+ * Used where no channel tells this process of other processes' writes: it is asked before a
+ * cached answer is served, at most once per `everyMs`, so another process's write is seen
+ * within that time and a busy process pays one read per period, not one per content lookup.
+ */
+export interface ContentFreshness {
+  changed(): Promise<boolean>;
+  everyMs: number;
+}
+
+/**
  * Per-process answers to content reads. Off until enabled: a process only caches when it hears of
  * every write (alone on its embedded store, or with the Redis bus when scaled out); without a
  * channel, another process's write could never reach its cache.
@@ -42,6 +53,9 @@ export class ContentCache {
     return this.announce;
   }
   private on = false;
+  private freshness?: ContentFreshness;
+  private checkedAt = 0;
+  private checking?: Promise<void>;
   hits = 0;
   misses = 0;
 
@@ -49,11 +63,32 @@ export class ContentCache {
     return this.on;
   }
 
-  /** Starts caching; `announce` carries this process's writes to the others. */
-  enable(announce?: AnnounceContentChange): void {
+  /**
+   * Starts caching; `announce` carries this process's writes to the others, and `freshness`
+   * (when nothing tells this process of theirs) finds out about their writes.
+   */
+  enable(announce?: AnnounceContentChange, freshness?: ContentFreshness): void {
     this.announce = announce;
+    this.freshness = freshness;
+    this.checkedAt = 0;
     this.invalidate();
     this.on = true;
+  }
+
+  /** @internal Resolves once what is kept is known to be no older than the freshness period. */
+  fresh(): Promise<void> | undefined {
+    const freshness = this.freshness;
+    if (!freshness || Date.now() - this.checkedAt < freshness.everyMs) return undefined;
+    this.checking ??= (async () => {
+      try {
+        const started = Date.now();
+        if (await freshness.changed()) this.invalidate();
+        this.checkedAt = started;
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
   }
 
   /** Stops caching (the channel that told this process of other writes is down). */
@@ -154,6 +189,8 @@ class CachedCollection<T extends StoredRecord> implements Collection<T> {
 
   private async read<R>(key: string, load: () => Promise<R>): Promise<R> {
     if (!this.cache.enabled) return load();
+    const checking = this.cache.fresh();
+    if (checking) await checking;
     if (this.answers.has(key)) {
       this.cache.hits++;
       // Callers may change what they get: each gets its own copy, the kept one stays as read.

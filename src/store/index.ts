@@ -12,7 +12,7 @@ export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
-export type { AnnounceContentChange, ContentCollectionKey } from './content-cache.js';
+export type { AnnounceContentChange, ContentCollectionKey, ContentFreshness } from './content-cache.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';
 export { SqliteDatabase, STORE_FILE } from './sqlite/index.js';
@@ -56,6 +56,7 @@ export interface Store {
   readonly chatLinkRequests: Collection<R.ChatLinkRequestRecord>;
   readonly chatChoices: Collection<R.ChatChoiceRecord>;
   readonly workers: Collection<R.JobTestRecord>;
+  readonly contentVersions: Collection<R.JobTestRecord>;
   readonly testRecords: Collection<R.JobTestRecord>;
   readonly claims: Collection<R.ClaimRecord>;
   /**

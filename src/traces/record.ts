@@ -4,7 +4,7 @@
  * `trace_tag` is user-chosen and not unique (the newest trace with the tag is reused);
  * `trace_id` must name an existing trace.
  */
-import { SquallError } from '../errors.js';
+import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SerialPerKey } from '../serial.js';
 import type { Services } from '../service/index.js';
@@ -123,9 +123,18 @@ async function indexComponent(
 ): Promise<void> {
   const { traceComponents } = services.store;
   const id = componentKey(kind, objectId);
+  const entry = { id, trace_id: trace.id, start_timestamp: trace.start_timestamp };
+  // Nearly every component is new to every trace: one insert (a unique key), where reading first
+  // cost a round trip per component (~5 per webhook). Only one already held is read and compared.
+  try {
+    await traceComponents.insert(entry);
+    return;
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
   const known = await traceComponents.get(id);
   if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) return;
-  await traceComponents.replace({ id, trace_id: trace.id, start_timestamp: trace.start_timestamp });
+  await traceComponents.replace(entry);
 }
 
 /** The id of the newest trace holding this execution or trigger instance, if any (it may be gone). */

@@ -37,12 +37,14 @@ export async function sweepPendingInstances(
   );
   const requeued: string[] = [];
   for (const entry of entries) {
+    // Its job will process it (and remove the entry): not read. Under a backlog every entry is
+    // stale, and reading each one every pass slowed the store the further behind it was.
+    if (queued.has(entry.id)) continue;
     const instance = await store.triggerInstances.get(entry.id);
     if (!instance || (instance.status !== 'pending' && instance.status !== 'processing')) {
       await store.pendingInstances.deleteOne({ id: entry.id, since: entry.since });
       continue;
     }
-    if (queued.has(entry.id)) continue;
     await scheduler.now(TRIGGER_PROCESS_JOB, { id: entry.id });
     requeued.push(entry.id);
   }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserSession } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
 import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { isCompleted } from '../../src/executions/index.js';
 
 const FIXTURE_PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
 
@@ -30,7 +31,7 @@ describe.skipIf(skipBrowser)(
       const done = await waitFor(
         async () => {
           const e = (await api('GET', `/api/v1/executions/${id}`)).body as { status: string };
-          return ['succeeded', 'failed', 'timeout', 'canceled'].includes(e.status) ? e : null;
+          return isCompleted(e.status) ? e : null;
         },
         `${action} to finish`,
         60_000,

@@ -4,6 +4,7 @@ import { openStore, type ExecutionRecord, type Store } from '../../src/store/ind
 import { MONGO_URL, REDIS_URL, freshMongoUrl, tempDir } from '../support/servers.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
+import { COMPLETED_STATUSES } from '../../src/executions/index.js';
 
 export type Json = Record<string, any>;
 
@@ -102,7 +103,8 @@ export async function pool<T, R>(
   return out;
 }
 
-export const TERMINAL = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
+/** The completed statuses, as strings (the store's query and API answers are untyped here). */
+export const TERMINAL: string[] = [...COMPLETED_STATUSES];
 
 /**
  * Waits until none of the given executions is still queued or running; returns them from the store.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithServer } from '../support/servers.js';
-import type { ServiceProcess } from '../support/service-process.js';
+import { MONGO_URL, describeWithServer } from '../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { CLUSTER_AVAILABLE, CLUSTER_NEEDS, Cluster, api } from './cluster.js';
 
 /**
@@ -62,6 +62,62 @@ describeWithServer(
         (await api(editor.url, 'PUT', '/api/v1/rules/core.cache_probe', rule('echo second'))).status,
       ).toBe(200);
       expect(await hook()).toEqual(['second']);
+    }, 90_000);
+  },
+);
+
+/**
+ * On MongoDB without Redis nothing carries one process's writes to the others: each checks a
+ * version marker that every content write changes (at most every 250 ms) before serving what it
+ * kept. Without the marker a process that kept core.noop would run it forever after it was disabled
+ * elsewhere; with every read going to the store (no cache) the change would be seen, but each
+ * webhook paid ~16 whole-collection reads on FerretDB.
+ */
+describeWithServer(
+  'content changed through one process is seen soon by another on MongoDB without Redis',
+  'FerretDB/MongoDB (SQUALL_TEST_MONGO_URL)',
+  Boolean(MONGO_URL),
+  () => {
+    const cluster = new Cluster();
+    const started: ServiceProcess[] = [];
+    let editor: ServiceProcess;
+    let worker: ServiceProcess;
+    const start = async (roles: string) => {
+      const { SQUALL_REDIS_URL: _redis, ...env } = cluster.env();
+      const p = await startServiceProcess(['--roles', roles], env, 60_000);
+      started.push(p);
+      return p;
+    };
+
+    beforeAll(async () => {
+      editor = await start('api');
+      worker = await start('api,rules,runner');
+    }, 180_000);
+    afterAll(async () => {
+      await Promise.all(started.map((p) => p.stop()));
+      cluster.data.cleanup();
+    });
+
+    const run = (action: string) => api(worker.url, 'POST', '/api/v1/executions', { action });
+    /** Polls `run` until `ok` holds; the change must arrive within seconds, not on a restart. */
+    const within = async (ok: (status: number) => boolean) => {
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const res = await run('core.noop');
+        if (ok(res.status)) return res;
+        if (Date.now() > until) throw new Error(`still ${res.status} after 15 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
+    it('an action disabled on one process is refused on another, and runs there again once enabled', async () => {
+      for (let i = 0; i < 3; i++) expect((await run('core.noop')).status).toBe(201);
+      expect((await api(editor.url, 'PUT', '/api/v1/actions/core.noop', { enabled: false })).status).toBe(
+        200,
+      );
+      expect(JSON.stringify((await within((s) => s >= 400)).body)).toMatch(/disabled/i);
+      expect((await api(editor.url, 'PUT', '/api/v1/actions/core.noop', { enabled: true })).status).toBe(200);
+      await within((s) => s === 201);
     }, 90_000);
   },
 );

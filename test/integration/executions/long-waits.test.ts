@@ -4,6 +4,7 @@ import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
@@ -45,7 +46,7 @@ describeWithServer('long timeouts and delays', 'the embedded store', embedded.av
     const done = await waitFor(
       async () => {
         const e = await get(res.body.id);
-        return ['succeeded', 'failed', 'timeout'].includes(e.status) ? e : null;
+        return isCompleted(e.status) ? e : null;
       },
       'the action to end',
       30_000,

@@ -12,6 +12,7 @@ import {
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 import { writePack } from '../../unit/content/helpers.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
@@ -46,9 +47,7 @@ for (const target of STORE_TARGETS) {
         waitFor(
           async () => {
             const { body } = await api('GET', `/api/v1/executions/${id}`);
-            return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body!.status)
-              ? body!
-              : null;
+            return isCompleted(body!.status) ? body! : null;
           },
           `execution ${id} to finish`,
           timeoutMs,

@@ -3,10 +3,9 @@ import type { TestApi } from '../../support/api.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 import { startInquiryApi } from './helpers.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
-
-const DONE = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
 
 for (const target of STORE_TARGETS) {
   describeWithServer(
@@ -32,7 +31,7 @@ for (const target of STORE_TARGETS) {
         waitFor(
           async () => {
             const e = await get(id);
-            return DONE.includes(e.status) ? e : null;
+            return isCompleted(e.status) ? e : null;
           },
           `workflow ${id} to finish`,
           20_000,

@@ -1,15 +1,14 @@
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { sensorPackSubsystems, startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { fixturePacksDir, startSt2PackService, type St2PackService } from '../../support/st2-pack-service.js';
+import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
-
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/packs');
 
 /**
  * Issue 21: st2's `packs.unload` (contrib/packs/actions/pack_mgmt/unload.py) removes a pack's
@@ -19,33 +18,12 @@ const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  * st2's own file from the Exchange mirror).
  */
 describe("st2's packs.unload on Squall (issue 21)", () => {
-  let svc: Awaited<ReturnType<typeof startTestService>>;
-  const packsDir = tempDir();
+  let svc: St2PackService['svc'];
+  let api: St2PackService['api'];
+  let run: St2PackService['run'];
+  const packsDir = fixturePacksDir(['unload_me', 'pack_mgmt']);
   const configs = tempDir();
 
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${svc.url}${p}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-  };
-  const run = async (action: string, parameters: Json = {}) => {
-    const res = await api('POST', '/api/v1/executions', { action, parameters });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return waitFor(
-      async () => {
-        const { body } = await api('GET', `/api/v1/executions/${res.body.id}`);
-        return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body.status)
-          ? body
-          : null;
-      },
-      `${action} to finish`,
-      30_000,
-    );
-  };
   const content = async () => {
     const of = async (p: string) => (await api('GET', p)).body.map((r: Json) => r.ref ?? r.name);
     return {
@@ -76,24 +54,17 @@ describe("st2's packs.unload on Squall (issue 21)", () => {
     (await svc.services.store.executions.find({ 'action.ref': 'unload_me.greet' })).length;
 
   beforeAll(async () => {
-    for (const pack of ['unload_me', 'pack_mgmt'])
-      cpSync(path.join(FIXTURES, pack), path.join(packsDir.dir, pack), { recursive: true });
     writeFileSync(path.join(configs.dir, 'unload_me.yaml'), 'greeting: hi\n');
     // Another pack's rule on unload_me's trigger type: st2's unload warns about it.
-    const other = path.join(packsDir.dir, 'unload_user');
-    mkdirSync(path.join(other, 'rules'), { recursive: true });
-    writeFileSync(
-      path.join(other, 'pack.yaml'),
-      'ref: unload_user\nname: unload_user\ndescription: uses unload_me\nversion: 0.1.0\nauthor: Squall tests\n',
-    );
-    writeFileSync(
-      path.join(other, 'rules', 'on_greeted.yaml'),
-      'name: on_greeted\npack: unload_user\ntrigger:\n  type: unload_me.greeted\naction:\n  ref: core.noop\n',
-    );
-    svc = await startTestService({
-      subsystems: sensorPackSubsystems('unload_me'),
-      config: { 'auth.enable': false, 'packs.paths': [packsDir.dir], 'packs.config_dir': configs.dir },
+    writeTestPack(packsDir.dir, 'unload_user', {
+      'rules/on_greeted.yaml':
+        'name: on_greeted\npack: unload_user\ntrigger:\n  type: unload_me.greeted\naction:\n  ref: core.noop\n',
     });
+    ({ svc, api, run } = await startSt2PackService({
+      packsDir: packsDir.dir,
+      sensorPack: 'unload_me',
+      config: { 'packs.config_dir': configs.dir },
+    }));
   });
   afterAll(async () => {
     await svc?.cleanup();

@@ -1,19 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
 import { tempDir } from '../../support/servers.js';
-import { sensorPackSubsystems, startTestService } from '../../support/test-service.js';
+import { fixturePacksDir, startSt2PackService, type St2PackService } from '../../support/st2-pack-service.js';
 import { waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
-
-const FIXTURE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../fixtures/packs/st2_runtime',
-);
 
 /**
  * Issue 21: pack code gets what StackStorm's python runner and sensor container give it — st2's
@@ -21,72 +16,33 @@ const FIXTURE = path.resolve(
  * parameters — from a pack that lists none of it.
  */
 describe('Python packs run with st2 runtime (issue 21)', () => {
-  let svc: Awaited<ReturnType<typeof startTestService>>;
-  const packsDir = tempDir();
-
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${svc.url}${p}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  const run = async (action: string, parameters: Json = {}) => {
-    const res = await api('POST', '/api/v1/executions', { action, parameters });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return waitFor(
-      async () => {
-        const { body } = await api('GET', `/api/v1/executions/${res.body.id}`);
-        return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body.status)
-          ? body
-          : null;
-      },
-      `${action} to finish`,
-      20_000,
-    );
-  };
+  let svc: St2PackService['svc'];
+  let api: St2PackService['api'];
+  let run: St2PackService['run'];
+  const packsDir = fixturePacksDir(['st2_runtime']);
 
   const virtualenvs = tempDir();
 
   beforeAll(async () => {
-    cpSync(FIXTURE, path.join(packsDir.dir, 'st2_runtime'), { recursive: true });
     // The pack's own virtualenv, as an install makes it: without it the action would run on the
     // machine's python3 and see whatever that has installed.
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(virtualenvs.dir, 'st2_runtime')]);
     // A pack that pins requirements, put in place without `squall pack install`: no virtualenv.
-    const needsVenv = path.join(packsDir.dir, 'needs_venv');
-    mkdirSync(path.join(needsVenv, 'actions'), { recursive: true });
-    writeFileSync(
-      path.join(needsVenv, 'pack.yaml'),
-      'ref: needs_venv\nname: needs_venv\ndescription: pins a library\nversion: 0.1.0\nauthor: Squall tests\n',
-    );
-    writeFileSync(path.join(needsVenv, 'requirements.txt'), 'six==1.16.0\n');
-    writeFileSync(
-      path.join(needsVenv, 'actions', 'hello.yaml'),
-      'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
-    );
-    mkdirSync(path.join(needsVenv, 'sensors'));
-    writeFileSync(
-      path.join(needsVenv, 'sensors', 'idle.yaml'),
-      'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
-    );
-    writeFileSync(
-      path.join(needsVenv, 'sensors', 'idle.py'),
-      'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def setup(self):\n        pass\n\n    def run(self):\n        pass\n\n    def cleanup(self):\n        pass\n\n    def add_trigger(self, trigger):\n        pass\n\n    def update_trigger(self, trigger):\n        pass\n\n    def remove_trigger(self, trigger):\n        pass\n',
-    );
-    writeFileSync(
-      path.join(needsVenv, 'actions', 'hello.py'),
-      'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
-    );
-    svc = await startTestService({
-      subsystems: sensorPackSubsystems('st2_runtime'),
-      config: {
-        'auth.enable': false,
-        'packs.paths': [packsDir.dir],
-        'packs.virtualenvs_dir': virtualenvs.dir,
-      },
+    writeTestPack(packsDir.dir, 'needs_venv', {
+      'requirements.txt': 'six==1.16.0\n',
+      'actions/hello.yaml': 'name: hello\nrunner_type: python-script\nentry_point: hello.py\n',
+      'actions/hello.py':
+        'from st2common.runners.base_action import Action\n\n\nclass Hello(Action):\n    def run(self):\n        return "reached"\n',
+      'sensors/idle.yaml':
+        'class_name: IdleSensor\nentry_point: idle.py\ntrigger_types:\n  - name: idle_event\n',
+      'sensors/idle.py':
+        'from st2reactor.sensor.base import Sensor\n\n\nclass IdleSensor(Sensor):\n    def run(self):\n        pass\n',
     });
+    ({ svc, api, run } = await startSt2PackService({
+      packsDir: packsDir.dir,
+      sensorPack: 'st2_runtime',
+      config: { 'packs.virtualenvs_dir': virtualenvs.dir },
+    }));
   });
   afterAll(async () => {
     await svc?.cleanup();

@@ -1,10 +1,9 @@
 import os from 'node:os';
-import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '../../../src/ids.js';
-import { Retention, idAt } from '../../../src/scale/retention.js';
-import type { Services } from '../../../src/service/index.js';
+import { idAt } from '../../../src/scale/retention.js';
 import { openStore, type Store } from '../../../src/store/index.js';
+import { testRetention } from '../../support/retention.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 
 const DAY = 86_400_000;
@@ -34,26 +33,7 @@ for (const target of STORE_TARGETS) {
         dir.cleanup();
       });
 
-      const retention = (days: Partial<Record<string, number>>) =>
-        new Retention({
-          store,
-          logger: pino({ level: 'silent' }),
-          config: {
-            retention: {
-              executions_days: 0,
-              execution_output_days: 0,
-              trigger_instances_days: 0,
-              rule_enforcements_days: 0,
-              traces_days: 0,
-              tokens_days: 0,
-              inquiries_days: 0,
-              batch_size: 2,
-              batch_pause_ms: 0,
-              check_every_ms: 3_600_000,
-              ...days,
-            },
-          },
-        } as unknown as Services);
+      const retention = (days: Partial<Record<string, number>>) => testRetention(store, days);
 
       const execution = async (status: string, endedDaysAgo: number | null) => {
         const id = newId();

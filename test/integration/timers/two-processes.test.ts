@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
 import { MONGO_URL, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
 import { sleep } from '../../support/wait.js';
@@ -14,16 +13,10 @@ describeWithServer(
   () => {
     it('an IntervalTimer rule fires exactly once per tick while two squall processes share one database', async () => {
       const packs = tempDir();
-      const pack = path.join(packs.dir, 'ticks');
-      mkdirSync(path.join(pack, 'rules'), { recursive: true });
-      writeFileSync(
-        path.join(pack, 'pack.yaml'),
-        'ref: ticks\nname: ticks\ndescription: one-second ticks\nversion: 1.0.0\nauthor: tests\n',
-      );
-      writeFileSync(
-        path.join(pack, 'rules', 'every_second.yaml'),
-        'name: every_second\npack: ticks\nenabled: true\ntrigger:\n  type: core.st2.IntervalTimer\n  parameters:\n    unit: seconds\n    delta: 1\naction:\n  ref: core.noop\n',
-      );
+      writeTestPack(packs.dir, 'ticks', {
+        'rules/every_second.yaml':
+          'name: every_second\npack: ticks\nenabled: true\ntrigger:\n  type: core.st2.IntervalTimer\n  parameters:\n    unit: seconds\n    delta: 1\naction:\n  ref: core.noop\n',
+      });
       const env = {
         SQUALL_MONGO_URL: freshMongoUrl(),
         SQUALL_AUTH_ENABLE: 'false',

@@ -8,6 +8,7 @@ import type { TriggerInstanceRecord } from '../../../src/store/index.js';
 import { freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 export type Json = Record<string, any>;
 
@@ -68,9 +69,7 @@ export async function startEvents(
     waitFor(
       async () => {
         const { body } = await api('GET', `/api/v1/executions/${id}`);
-        return ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'].includes(body?.status)
-          ? body
-          : null;
+        return isCompleted(body?.status) ? body : null;
       },
       `execution ${id} to finish`,
       20_000,

@@ -5,11 +5,11 @@ import { afterEach, expect, it } from 'vitest';
 import { ROOT } from '../../support/service-process.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
 const PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
-const DONE = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
 
 interface Worker {
   child: ChildProcess;
@@ -82,7 +82,7 @@ for (const target of STORE_TARGETS) {
               return await waitFor(
                 async () => {
                   const e = await call(w, 'GET', `/api/v1/executions/${id}`);
-                  return DONE.includes(e.status) ? e : null;
+                  return isCompleted(e.status) ? e : null;
                 },
                 `workflow ${id} to finish`,
                 60_000,

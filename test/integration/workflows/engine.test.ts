@@ -8,11 +8,11 @@ import { workflowsSubsystem, type WorkflowsSubsystem } from '../../../src/workfl
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
 const PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
-const DONE = ['succeeded', 'failed', 'timeout', 'canceled', 'abandoned'];
 
 for (const target of STORE_TARGETS) {
   describeWithServer(
@@ -42,7 +42,7 @@ for (const target of STORE_TARGETS) {
         waitFor(
           async () => {
             const e = await get(id);
-            return DONE.includes(e.status) ? e : null;
+            return isCompleted(e.status) ? e : null;
           },
           `execution ${id} to finish`,
           timeoutMs,

@@ -15,6 +15,7 @@ import { Leases } from '../../../src/scale/index.js';
 import { SensorPartition } from '../../../src/sensors/index.js';
 import type { Services } from '../../../src/service/types.js';
 import type { SensorRecord, Store } from '../../../src/store/index.js';
+import { testRetention } from '../../support/retention.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
 const TTL = 3_000;
@@ -163,6 +164,45 @@ for (const target of STORE_TARGETS) {
       expect(await leasesOf('x').holders([`chat:${chatAdapterIdentity(services, slackA)}`])).toEqual(
         new Map(),
       );
+    });
+
+    it("retention deletes a dead process's leases once it has been silent for the ttl, and no live one's", async () => {
+      const sensors = ['gc.a', 'gc.b'].map(sensor);
+      const retention = testRetention(store, {}, TTL);
+      const leaseIds = async () =>
+        (await store.claims.find({ id: { $gte: 'lease:', $lt: 'lease:\uffff' } }))
+          .map((c) => `${c.id} ${c.owner}`)
+          .filter((l) => l.includes('gc-'))
+          .sort();
+      await beat(store, 'gc-live');
+      await beat(store, 'gc-dead');
+      const live = new SensorPartition(leasesOf('gc-live'), silentLogger());
+      const dead = new SensorPartition(leasesOf('gc-dead'), silentLogger());
+      // (Members left by the tests above may count in the share: how many each takes varies.)
+      expect((await dead.assign(sensors)).size).toBeGreaterThan(0);
+      await dead.settled();
+      await live.assign(sensors);
+      await live.settled();
+      const held = await leaseIds();
+      expect(held).toContain('lease:sensors:member:gc-dead gc-dead');
+      expect(held).toContain('lease:sensors:member:gc-live gc-live');
+      expect(
+        held.filter((l) => l.startsWith('lease:sensor:') && l.endsWith(' gc-dead')).length,
+      ).toBeGreaterThan(0);
+      // Both alive, however old the claims: nothing is collected.
+      const later = Date.now() + TTL + 1_000;
+      await beat(store, 'gc-live');
+      await beat(store, 'gc-dead');
+      await retention.collect(later);
+      expect(await leaseIds()).toEqual(held);
+      // gc-dead dies without leaving the group, and its sensors are removed meanwhile: nobody
+      // takes its leases over. Once it has been silent for the ttl, retention deletes them.
+      await beat(store, 'gc-live');
+      await beat(store, 'gc-dead', TTL + 500);
+      const report = await retention.collect(later);
+      expect(report.claims).toBeGreaterThanOrEqual(2);
+      expect(await leaseIds()).toEqual(held.filter((l) => l.endsWith(' gc-live')));
+      await live.releaseAll();
     });
   });
 }

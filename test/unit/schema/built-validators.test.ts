@@ -1,7 +1,19 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src/config/load.js';
 import '../../../src/content/validate.js';
@@ -150,6 +162,113 @@ describe('validators of pack schemas kept as code in the data dir', () => {
       useValidatorCache(undefined);
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  /** A fresh data dir with the cache on; `fn` gets the cache folder and a counting compile. */
+  async function withCache(
+    fn: (
+      cacheDir: string,
+      use: (s?: object) => { compiled: () => number; validate: ValidateFunction },
+    ) => Promise<void>,
+  ): Promise<void> {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'squall-validator-cache-'));
+    try {
+      useValidatorCache(dataDir);
+      await fn(path.join(dataDir, 'cache', 'validators'), (s = schema) => {
+        let n = 0;
+        const validate = cachedValidator(
+          { name: 'test', ajv: family.ajv },
+          s,
+          () => (n++, family.ajv().compile(s)),
+        );
+        return { compiled: () => n, validate };
+      });
+    } finally {
+      useValidatorCache(undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  it('are kept 0600 in a 0700 folder, and pruned at the first write after a start when nothing used them', async () => {
+    await withCache(async (cacheDir, use) => {
+      const other = { type: 'object', properties: { gone: { type: 'boolean' } } };
+      use();
+      use(other);
+      await writeKept();
+      const files = readdirSync(cacheDir).sort();
+      expect(files).toHaveLength(2);
+      expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+      for (const f of files) expect(statSync(path.join(cacheDir, f)).mode & 0o777).toBe(0o600);
+      writeFileSync(path.join(cacheDir, 'leftover.cjs.tmp'), 'x');
+      // Started again (same data dir): only `schema` is loaded; `other`'s pack is gone.
+      useValidatorCache(path.dirname(path.dirname(cacheDir)));
+      expect(use().compiled()).toBe(0);
+      await writeKept();
+      const left = readdirSync(cacheDir);
+      expect(left).toHaveLength(1);
+      expect(files).toContain(left[0]);
+      expect(use().compiled()).toBe(0);
+      // Pruning happens once per start: what is written later stays.
+      use(other);
+      await writeKept();
+      expect(readdirSync(cacheDir)).toHaveLength(2);
+    });
+  });
+
+  it('refuse, without running it, a file that is corrupt, foreign, a link or writable by others', async () => {
+    await withCache(async (cacheDir, use) => {
+      use();
+      await writeKept();
+      const [name] = readdirSync(cacheDir);
+      const file = path.join(cacheDir, name);
+      const good = readFileSync(file, 'utf8');
+      const g = globalThis as { squallPwned?: number };
+      delete g.squallPwned;
+      // The right name and hash property, code of someone else's: its seal does not match.
+      const evil = good.replace(
+        '"use strict";',
+        '"use strict";globalThis.squallPwned = (globalThis.squallPwned ?? 0) + 1;',
+      );
+      expect(evil).not.toBe(good);
+      const refused = (text: string, mode = 0o600) => {
+        rmSync(file, { force: true });
+        writeFileSync(file, text, { mode });
+        chmodSync(file, mode);
+        const u = use();
+        expect(u.compiled()).toBe(1);
+        expect(u.validate({ host: 'a.example' })).toBe(true);
+      };
+      refused(evil);
+      refused(good.slice(0, good.length - 20)); // cut short
+      refused(good.slice(0, good.lastIndexOf('\n// squall-sha256:'))); // no seal at all
+      // A sealed file anyone may write is not trusted either, nor a folder anyone may write.
+      const resealed = (code: string) =>
+        `${code}\n// squall-sha256:${createHash('sha256').update(code).digest('hex')}\n`;
+      const evilCode = evil.slice(0, evil.lastIndexOf('\n// squall-sha256:'));
+      refused(resealed(evilCode), 0o666);
+      refused(resealed(evilCode), 0o620);
+      // A link to a sealed file elsewhere.
+      const elsewhere = path.join(path.dirname(cacheDir), 'elsewhere.cjs');
+      writeFileSync(elsewhere, good, { mode: 0o600 });
+      rmSync(file);
+      symlinkSync(elsewhere, file);
+      expect(use().compiled()).toBe(1);
+      rmSync(file);
+      writeFileSync(file, good, { mode: 0o600 });
+      chmodSync(cacheDir, 0o777);
+      expect(use().compiled()).toBe(1);
+      chmodSync(cacheDir, 0o700);
+      expect(g.squallPwned).toBeUndefined();
+      // The file as written is trusted again; a refused one is written anew.
+      expect(use().compiled()).toBe(0);
+      rmSync(file);
+      writeFileSync(file, evil, { mode: 0o600 });
+      expect(use().compiled()).toBe(1);
+      await writeKept();
+      expect(readFileSync(file, 'utf8')).toBe(good);
+      expect(use().compiled()).toBe(0);
+      expect(g.squallPwned).toBeUndefined();
+    });
   });
 
   it('without a data dir, compile every time and write nothing', async () => {

@@ -38,6 +38,40 @@ function memoryCollection() {
 }
 
 describe('the content cache', () => {
+  it('where nothing tells it of other writes, checks for a change at most once per period and forgets what it kept when told', async () => {
+    const { coll, state } = memoryCollection();
+    let version = 1;
+    let checks = 0;
+    let seen = 0;
+    const freshness = {
+      everyMs: 60_000,
+      async changed() {
+        checks++;
+        const changed = version !== seen;
+        seen = version;
+        return changed;
+      },
+    };
+    const cache = new ContentCache();
+    cache.enable(undefined, freshness);
+    const actions = cache.wrap('actions', coll);
+    await coll.insert({ id: 'a1', ref: 'p.a', enabled: true });
+    for (let i = 0; i < 5; i++) expect((await actions.findOne({ ref: 'p.a' }))?.enabled).toBe(true);
+    expect([state.reads, checks]).toEqual([1, 1]);
+
+    // Another process disables it (straight to the store) and changes the version.
+    await coll.updateOne({ id: 'a1' }, { $set: { enabled: false } });
+    version = 2;
+    // Within the period the kept answer is served; once the period is over the change is seen.
+    expect((await actions.findOne({ ref: 'p.a' }))?.enabled).toBe(true);
+    freshness.everyMs = 0;
+    expect((await actions.findOne({ ref: 'p.a' }))?.enabled).toBe(false);
+    expect([state.reads, checks]).toEqual([2, 2]);
+    // No change since: kept again.
+    expect((await actions.findOne({ ref: 'p.a' }))?.enabled).toBe(false);
+    expect([state.reads, checks]).toEqual([2, 3]);
+  });
+
   it('answers a repeated read from memory, and a write through it is seen by the next read', async () => {
     const { coll, state } = memoryCollection();
     const cache = new ContentCache();

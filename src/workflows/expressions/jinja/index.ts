@@ -18,6 +18,7 @@ export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js'
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
 export { pyRegexTest, pyRegexEngine, pyRegexGlobal } from './linear-regex.js';
+export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './pyregex-scan.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 

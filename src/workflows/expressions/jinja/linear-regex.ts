@@ -20,6 +20,7 @@
 import v8 from 'node:v8';
 import { RE2JS } from 're2js';
 import { pyRegex } from './pyregex.js';
+import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
 
 export interface PyTestOptions {
   ignoreCase?: boolean;
@@ -87,96 +88,67 @@ export function toLinearV8(
    */
   extract = false,
 ): { source: string; flags: string } | null {
-  let src = pattern;
+  // Without unicode mode V8 reads a character outside the BMP as two: RE2 runs those.
+  if (SURROGATE.test(pattern)) return null;
   let dotall = dotAll;
-  const inline = /^\(\?([a-zA-Z]+)\)/.exec(src);
-  if (inline) {
-    for (const f of inline[1]) {
-      if (f === 's') dotall = true;
-      else if (f !== 'u') return null; // i, m, x, a, L: RE2 or V8 read them differently
-    }
-    src = src.slice(inline[0].length);
+  const { flags: inline, rest } = leadingInlineFlags(pattern);
+  for (const f of inline) {
+    if (f === 's') dotall = true;
+    else if (f !== 'u') return null; // i, m, x, a, L: RE2 or V8 read them differently
   }
-  let out = '';
-  let inClass = false;
   let depth = 0;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    const code = ch.charCodeAt(0);
-    if (code >= 0xd800 && code <= 0xdfff) return null;
-    if (ch === '\\') {
-      const nx = src[i + 1] ?? '';
-      if (/[0-9a-zA-Z]/.test(nx)) {
-        if (nx === 'x' && HEX2.test(src.slice(i + 2, i + 4))) {
-          out += src.slice(i, i + 4);
-          i += 3;
-          continue;
-        }
-        if (nx === 'u' && HEX4.test(src.slice(i + 2, i + 6))) {
-          out += src.slice(i, i + 6);
-          i += 5;
-          continue;
-        }
-        if (!inClass && nx === 'A') out += '^';
-        else if (!inClass && nx === 'Z') out += '$';
-        else if ((inClass ? SAME_CLASS_ESCAPES : SAME_ESCAPES).has(nx)) out += ch + nx;
-        else return null;
-      } else if (nx === '') return null;
-      else out += ch + nx;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-      out += ch;
-      continue;
-    }
-    switch (ch) {
-      case '[':
-        inClass = true;
-        out += ch;
-        if (src[i + 1] === '^') out += src[++i];
-        if (src[i + 1] === ']') out += '\\' + src[++i];
-        continue;
-      case '(':
-        depth++;
-        if (src[i + 1] !== '?') break;
-        if (src[i + 2] === ':') break;
-        if (src.startsWith('(?P<', i)) {
-          out += '(?<';
-          i += 3;
-          continue;
-        }
-        return null; // lookarounds, back-references, comments, scoped flags: not here
-      case ')':
-        depth--;
-        break;
-      case '.':
-        if (!dotall) {
-          out += '[^\\n]';
-          continue;
-        }
-        break;
-      case '{':
-        if (src[i + 1] === ',') return null; // Python's {,n}; V8 reads it as text
-        break;
-      case '$': {
-        if (extract) break;
-        // Python's `$` is the end or just before a final newline. Where nothing after it has to
-        // match (it only closes groups and ends the pattern or a top-level alternative), taking
-        // that newline with it gives the same answer.
-        let j = i + 1;
-        let d = depth;
-        while (src[j] === ')' || src[j] === '$') if (src[j++] === ')') d--;
-        if (j < src.length && !(src[j] === '|' && d === 0)) return null;
-        out += '(?:\\n?$)';
-        continue;
+  const t = translatePyRegex(rest, {
+    escape(nx, at) {
+      const { src, i } = at;
+      if (nx === '') return null;
+      if (!/[0-9a-zA-Z]/.test(nx)) return '\\' + nx;
+      if (nx === 'x' && HEX2.test(src.slice(i + 2, i + 4))) {
+        at.i += 2;
+        return src.slice(i, i + 4);
       }
-    }
-    out += ch;
-  }
-  if (inClass) return null;
-  return { source: out, flags: dotall ? 's' : '' };
+      if (nx === 'u' && HEX4.test(src.slice(i + 2, i + 6))) {
+        at.i += 4;
+        return src.slice(i, i + 6);
+      }
+      if (!at.inClass && nx === 'A') return '^';
+      if (!at.inClass && nx === 'Z') return '$';
+      return (at.inClass ? SAME_CLASS_ESCAPES : SAME_ESCAPES).has(nx) ? '\\' + nx : null;
+    },
+    char(ch, at) {
+      const { src, i } = at;
+      switch (ch) {
+        case '(':
+          depth++;
+          if (src[i + 1] !== '?' || src[i + 2] === ':') return ch;
+          if (src.startsWith('(?P<', i)) {
+            at.i += 3;
+            return '(?<';
+          }
+          return null; // lookarounds, back-references, comments, scoped flags: not here
+        case ')':
+          depth--;
+          return ch;
+        case '.':
+          return dotall ? ch : '[^\\n]';
+        case '{':
+          return src[i + 1] === ',' ? null : ch; // Python's {,n}; V8 reads it as text
+        case '$': {
+          if (extract) return ch;
+          // Python's `$` is the end or just before a final newline. Where nothing after it has to
+          // match (it only closes groups and ends the pattern or a top-level alternative), taking
+          // that newline with it gives the same answer.
+          let j = i + 1;
+          let d = depth;
+          while (src[j] === ')' || src[j] === '$') if (src[j++] === ')') d--;
+          if (j < src.length && !(src[j] === '|' && d === 0)) return null;
+          return '(?:\\n?$)';
+        }
+      }
+      return ch;
+    },
+  });
+  if (!t || t.unclosed) return null;
+  return { source: t.source, flags: dotall ? 's' : '' };
 }
 
 const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 4 }, () => new Map());

@@ -5,6 +5,7 @@
  * matches before a final newline) and `\1`/`\g<n>` in replacements.
  */
 import { SquallError } from '../../../errors.js';
+import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
 
 export interface PyRegexOptions {
   ignoreCase?: boolean;
@@ -28,53 +29,31 @@ export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
   if (options.dotAll) flags.add('s');
   if (options.sticky) flags.add('y');
   if (options.global) flags.add('g');
-  let src = pattern;
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
-  if (inline) {
-    src = src.slice(inline[0].length);
-    for (const f of inline[1]) if (f === 'i' || f === 'm' || f === 's') flags.add(f);
-  }
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (ch === '\\') {
-      const nx = src[i + 1] ?? '';
-      if (!inClass && nx === 'A') out += '^';
-      else if (!inClass && nx === 'Z') out += '$(?![\\s\\S])';
-      else out += ch + nx;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-      out += ch;
-      continue;
-    }
-    if (ch === '[') {
-      inClass = true;
-      out += ch;
-      if (src[i + 1] === '^') out += src[++i];
-      if (src[i + 1] === ']') out += '\\' + src[++i];
-      continue;
-    }
-    if (src.startsWith('(?P<', i)) {
-      out += '(?<';
-      i += 3;
-      continue;
-    }
-    const backref = /^\(\?P=(\w+)\)/.exec(src.slice(i));
-    if (backref) {
-      out += `\\k<${backref[1]}>`;
-      i += backref[0].length - 1;
-      continue;
-    }
-    if (ch === '$' && !flags.has('m')) {
-      out += '(?=\\n?$)';
-      continue;
-    }
-    out += ch;
-  }
+  const { flags: inline, rest } = leadingInlineFlags(pattern);
+  for (const f of inline) if (f === 'i' || f === 'm' || f === 's') flags.add(f);
+  // Never null: these callbacks do not give up, V8 reports what it cannot read.
+  const out = (
+    translatePyRegex(rest, {
+      escape(nx, at) {
+        if (!at.inClass && nx === 'A') return '^';
+        if (!at.inClass && nx === 'Z') return '$(?![\\s\\S])';
+        return '\\' + nx;
+      },
+      char(ch, at) {
+        if (at.src.startsWith('(?P<', at.i)) {
+          at.i += 3;
+          return '(?<';
+        }
+        const backref = ch === '(' ? /^\(\?P=(\w+)\)/.exec(at.src.slice(at.i)) : null;
+        if (backref) {
+          at.i += backref[0].length - 1;
+          return `\\k<${backref[1]}>`;
+        }
+        if (ch === '$' && !flags.has('m')) return '(?=\\n?$)';
+        return ch;
+      },
+    }) as { source: string }
+  ).source;
   let re: RegExp;
   try {
     re = new RegExp(out, [...flags].join(''));
