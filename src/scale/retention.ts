@@ -52,6 +52,10 @@ export class Retention {
       report.workflow_states =
         (report.workflow_states ?? 0) + (await store.workflows.deleteMany({ execution_id: { $in: ids } }));
       for (const row of rows) {
+        // A workflow's spec and task records, stored apart under its id (src/workflows/engine/stored.ts).
+        report.workflow_states += await store.workflows.deleteMany({
+          id: { $gt: `${row.id}/`, $lt: `${row.id}0` },
+        });
         const ref = resultRefOf((row as { result?: unknown }).result);
         if (ref) await deleteResult(this.services, ref);
       }

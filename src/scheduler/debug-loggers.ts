@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 /** The part of the `debug` package (Agenda's logger) this module touches. */
 interface DebugModule {
   useColors(): boolean;
+  selectColor(namespace: string): string | number;
 }
 
 const MEMOISED = Symbol.for('squall.debug-colors-memoised');
@@ -12,7 +13,7 @@ const MEMOISED = Symbol.for('squall.debug-colors-memoised');
  * and each `extend` builds a new logger, which asks `isatty(stderr)` for its colours: a system
  * call per log line, ~2–3% of a webhook's CPU, for lines that are off unless DEBUG names them.
  * The answer cannot change while the process runs (DEBUG_COLORS is read at start, stderr stays
- * what it is), so it is asked once. Agenda's loggers are made when its modules load, so their
+ * what it is), so it is asked once, and the colour of each namespace is picked once. Agenda's loggers are made when its modules load, so their
  * `extend` cannot be swapped for a cached one from here; this is the part of it that costs.
  */
 export function memoiseDebugColors(
@@ -23,4 +24,16 @@ export function memoiseDebugColors(
   marked[MEMOISED] = true;
   const colors = debug.useColors();
   debug.useColors = () => colors;
+  // Each extend also hashes its namespace to pick a colour (~1% of a webhook's CPU); Agenda's
+  // namespaces are a handful, each picked the same way every time.
+  const select = debug.selectColor.bind(debug);
+  const picked = new Map<string, string | number>();
+  debug.selectColor = (namespace: string) => {
+    let color = picked.get(namespace);
+    if (color === undefined) {
+      color = select(namespace);
+      if (picked.size < 1000) picked.set(namespace, color);
+    }
+    return color;
+  };
 }

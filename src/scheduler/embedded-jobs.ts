@@ -94,6 +94,9 @@ function selectorSql(options: Selector): { where: string; params: Array<string |
  * them to disk, and a crash that loses one only makes a job run again, which every job handler
  * takes (each claims its step), and frees a dead process's lock at once instead of after its lifetime.
  */
+/** A write that reads, then changes one job row at most: it needs no savepoint (writeOne). */
+const SINGLE = { single: true } as const;
+
 export class EmbeddedJobRepository implements JobRepository {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
@@ -231,7 +234,8 @@ export class EmbeddedJobRepository implements JobRepository {
     const { _id, unique, uniqueOpts, ...props } = job;
     const fields: Doc = { ...props, lastModifiedBy: options?.lastModifiedBy ?? null };
     for (const f of NULLABLE_FIELDS) if (fields[f] === undefined) fields[f] = null;
-    return this.database.write(() => {
+    // Every branch reads, then writes at most one job: no savepoint needed.
+    return this.database.writeOne(() => {
       if (_id) {
         const [doc] = this.rows('id = ? AND name = ?', [String(_id), String(props.name)]);
         return (doc ? toJob(this.change([doc], fields)[0]) : job) as JobParameters<DATA>;
@@ -278,7 +282,7 @@ export class EmbeddedJobRepository implements JobRepository {
         );
       }
       this.change(docs, fields);
-    });
+    }, SINGLE);
   }
 
   lockJob(job: JobParameters, options?: { lastModifiedBy?: string }): Promise<JobParameters | undefined> {
@@ -293,7 +297,7 @@ export class EmbeddedJobRepository implements JobRepository {
       return toJob(
         this.change([doc], { lockedAt: new Date(), lastModifiedBy: options?.lastModifiedBy ?? null })[0],
       );
-    });
+    }, SINGLE);
   }
 
   async unlockJob(job: JobParameters): Promise<void> {
@@ -330,7 +334,7 @@ export class EmbeddedJobRepository implements JobRepository {
           lastModifiedBy: options?.lastModifiedBy ?? null,
         })[0],
       );
-    });
+    }, SINGLE);
   }
 }
 

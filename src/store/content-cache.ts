@@ -194,14 +194,14 @@ class CachedCollection<T extends StoredRecord> implements Collection<T> {
     if (this.answers.has(key)) {
       this.cache.hits++;
       // Callers may change what they get: each gets its own copy, the kept one stays as read.
-      return structuredClone(this.answers.get(key)) as R;
+      return copyAnswer(this.answers.get(key)) as R;
     }
     this.cache.misses++;
     const started = this.generation;
     const answer = await load();
     if (started === this.generation && this.cache.enabled && keepable(answer)) {
       if (this.answers.size >= MAX_ENTRIES) this.answers.delete(this.answers.keys().next().value!);
-      this.answers.set(key, structuredClone(answer));
+      this.answers.set(key, copyAnswer(answer));
     }
     return answer;
   }
@@ -220,6 +220,40 @@ class CachedCollection<T extends StoredRecord> implements Collection<T> {
     this.forget();
     await this.cache.changed(this.key);
     return result;
+  }
+}
+
+/** Thrown by copyPlain at a value that is not plain data (left to structuredClone). */
+const NOT_PLAIN = Symbol('not plain data');
+
+function copyPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'function' || typeof value === 'symbol') throw NOT_PLAIN;
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyPlain(value[i]);
+    return out;
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Object.getPrototypeOf(value) !== Object.prototype) throw NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) out[k] = copyPlain((value as Record<string, unknown>)[k]);
+  return out;
+}
+
+/**
+ * A deep copy of a cached answer: records are plain data (objects, arrays, strings, numbers,
+ * Dates), which a walk copies several times faster than structuredClone, whose serialisation was
+ * ~3% of a webhook's CPU (nine content reads per event). Anything else is left to structuredClone.
+ */
+export function copyAnswer<R>(value: R): R {
+  try {
+    return copyPlain(value) as R;
+  } catch (err) {
+    if (err !== NOT_PLAIN) throw err;
+    return structuredClone(value);
   }
 }
 

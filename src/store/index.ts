@@ -11,7 +11,7 @@ export * from './types.js';
 export { GroupReducer, reduceGroups } from './group.js';
 export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
-export { CONTENT_COLLECTIONS, ContentCache } from './content-cache.js';
+export { CONTENT_COLLECTIONS, ContentCache, copyAnswer } from './content-cache.js';
 export type { AnnounceContentChange, ContentCollectionKey, ContentFreshness } from './content-cache.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';

@@ -30,16 +30,19 @@ export async function traceExecution(services: Services, execution: TracedExecut
     ...(causedBy ? { caused_by: causedBy } : {}),
   };
   // The trace the context names, else the parent's: each read once, by the add itself, which
-  // answers null when that trace does not exist (any more).
-  if (tc.trace_id && (await addToTrace(services, tc.trace_id, 'action_executions', component))) return;
+  // answers null when that trace does not exist (any more). The execution was announced by its
+  // create event, once, right after it was stored: no trace indexes it yet.
+  const fresh = { fresh: true };
+  if (tc.trace_id && (await addToTrace(services, tc.trace_id, 'action_executions', component, fresh))) return;
   if (execution.parent) {
     const parentTrace = await traceIdHolding(services, 'action_executions', execution.parent);
-    if (parentTrace && (await addToTrace(services, parentTrace, 'action_executions', component))) return;
+    if (parentTrace && (await addToTrace(services, parentTrace, 'action_executions', component, fresh)))
+      return;
   }
   const trace = await resolveTrace(
     services,
     tc.trace_tag ? { trace_tag: tc.trace_tag } : undefined,
     `execution-${execution.id}`,
   );
-  await addToTrace(services, trace.id, 'action_executions', component);
+  await addToTrace(services, trace.id, 'action_executions', component, fresh);
 }

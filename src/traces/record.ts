@@ -69,14 +69,24 @@ export async function resolveTrace(
  */
 const traceQueues = new SerialPerKey();
 
+export interface AddToTraceOptions {
+  /**
+   * The component's object was stored just now, by this call's caller (a trigger instance
+   * inserted, an execution announced by its create event): no trace can hold it yet, so it is
+   * pushed without reading the trace to see whether it is listed.
+   */
+  fresh?: boolean;
+}
+
 /** Adds one component to a trace (once: the same object with the same cause is not added again). */
 export function addToTrace(
   services: Services,
   traceId: string,
   kind: TraceComponentKind,
   component: TraceComponent,
+  options: AddToTraceOptions = {},
 ): Promise<TraceRecord | null> {
-  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component));
+  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component, options));
 }
 
 async function pushComponent(
@@ -84,17 +94,21 @@ async function pushComponent(
   traceId: string,
   kind: TraceComponentKind,
   component: TraceComponent,
+  options: AddToTraceOptions,
 ): Promise<TraceRecord | null> {
   const { store } = services;
-  const current = await store.traces.get(traceId);
-  if (!current) return null;
-  const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
-  const listed = (current[kind] ?? []).some(
-    (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
-  );
-  if (listed) {
-    if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
-    return current;
+  // A fresh component is in no trace yet: the push alone tells whether the trace exists.
+  if (!options.fresh) {
+    const current = await store.traces.get(traceId);
+    if (!current) return null;
+    const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
+    const listed = (current[kind] ?? []).some(
+      (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
+    );
+    if (listed) {
+      if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
+      return current;
+    }
   }
   const entry = { ...component, updated_at: nowIso() };
   const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });

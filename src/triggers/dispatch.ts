@@ -143,11 +143,14 @@ async function storeInstance(
     if (stored) return processAgain(services, stored);
     throw err;
   }
-  await addToTrace(services, trace.id, 'trigger_instances', {
-    object_id: id,
-    ref: resolved.ref,
-    ...(input.causedBy ? { caused_by: input.causedBy } : {}),
-  });
+  // Inserted just now (a repeat of a stored id went to processAgain): no trace indexes it yet.
+  await addToTrace(
+    services,
+    trace.id,
+    'trigger_instances',
+    { object_id: id, ref: resolved.ref, ...(input.causedBy ? { caused_by: input.causedBy } : {}) },
+    { fresh: true },
+  );
   if (unmatched) {
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;

@@ -297,22 +297,32 @@ export class SqliteDatabase {
   }
 
   /**
+   * write() for an op that makes at most one change, as its last statement (one INSERT, UPDATE
+   * or DELETE, after any reads): SQLite undoes a failed statement by itself, so the op needs no
+   * savepoint of its own (a SAVEPOINT and a RELEASE per write, ~2% of a webhook's CPU).
+   */
+  writeOne<T>(op: () => T): Promise<T> {
+    return this.run(op, !activeGroup(), true);
+  }
+
+  /**
    * Runs a write now, inside this turn's transaction, and resolves as soon as it ran. It reaches
    * the disk with its transaction, before any write issued after it is acknowledged (the WAL is
    * one ordered log, and each fsync covers every frame before it): for bookkeeping whose loss in
    * a crash only means a step is done again, such as the scheduler's job locks and states.
+   * `single`: the op makes at most one change, as its last statement (see writeOne).
    */
-  writeInOrder<T>(op: () => T): Promise<T> {
-    return this.run(op, false);
+  writeInOrder<T>(op: () => T, options: { single?: boolean } = {}): Promise<T> {
+    return this.run(op, false, options.single);
   }
 
-  private run<T>(op: () => T, acknowledge: boolean): Promise<T> {
+  private run<T>(op: () => T, acknowledge: boolean, single = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the store ${this.file} is closed`));
     if (this.failed) return Promise.reject(this.failed);
     let result: T;
     try {
       this.begin();
-      result = this.guard(() => this.savepoint(op) as T);
+      result = this.guard(single ? op : () => this.savepoint(op) as T);
     } catch (err) {
       return Promise.reject(err);
     }

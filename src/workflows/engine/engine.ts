@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
+import { idFor } from '../../ids.js';
 import {
   type ExecutionService,
   openParameters,
@@ -22,7 +23,7 @@ import {
 import { st2ApiUrl } from '../../config/index.js';
 import type { ParameterSpec, RunnerContext, RunnerResult } from '../../runners/index.js';
 import type { Services } from '../../service/index.js';
-import type { ActionRecord, ExecutionRecord, WorkflowStateRecord } from '../../store/index.js';
+import type { ActionRecord, ExecutionRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
 import {
   ABENDED_STATUSES,
@@ -35,6 +36,7 @@ import {
   type WorkflowGraph,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
+import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
 import { decryptRefused, getKeyValueService, secretReader, type KvLookupTable } from '../../kv/index.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
@@ -89,7 +91,7 @@ export interface EngineState {
   display_published?: boolean;
 }
 
-type StateRecord = WorkflowStateRecord & { state: EngineState };
+type StateRecord = Hydrated<TaskExecution> & { state: EngineState };
 
 /**
  * What one step knows of its state beyond the record, so that it does not ask the store again:
@@ -98,6 +100,8 @@ type StateRecord = WorkflowStateRecord & { state: EngineState };
  */
 interface StepMemo {
   created: Set<string>;
+  /** The task records this step changed or added (written apart, see stored.ts). */
+  changed: Set<TaskExecution>;
 }
 
 type Ask = Omit<PendingTask, 'key'>;
@@ -276,6 +280,8 @@ export class WorkflowEngine {
   private readonly steps = new WeakMap<EngineState, StepMemo>();
   /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
   private readonly graphs = new Map<string, WorkflowGraph>();
+  /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
+  private readonly cache = new StateCache<TaskExecution>();
 
   constructor(
     private readonly services: Services,
@@ -462,6 +468,7 @@ export class WorkflowEngine {
         rerun_of: old.execution_id,
       };
       const holder = { state };
+      for (const t of state.tasks) this.memo(state).changed.add(t);
       const conductor = OrquestaConductor.fromState(old.state.conductor as ConductorState, {
         scope: this.scope(holder, exec.id),
       });
@@ -491,7 +498,8 @@ export class WorkflowEngine {
     exec: ExecutionRecord,
     workflowExecution: string = exec.id,
   ): Promise<RunnerResult> {
-    await this.store.workflows.insert(record);
+    await writeState(this.store, record, this.memo(record.state).changed, { first: true });
+    this.memo(record.state).changed.clear();
     await this.advanceIfCanceled(exec.id);
     // From here the engine owns the execution: recovery must not abandon it with this process.
     // context.workflow_execution: the workflow execution it runs, as st2's orquesta runner adds it.
@@ -578,7 +586,7 @@ export class WorkflowEngine {
   // ---- loading and saving -----------------------------------------------------------------
 
   private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
-    const record = await this.stateOf(executionId);
+    const record = await this.stateOf(executionId, this.cache);
     if (!record) return null;
     return { record, conducted: this.revive(record, await this.kvTable(record)) };
   }
@@ -589,9 +597,8 @@ export class WorkflowEngine {
    * per load with 2,000 past workflows, against 1 ms). States stored before that have an id of their
    * own and are found by execution_id.
    */
-  private async stateOf(executionId: string): Promise<StateRecord | null> {
-    return ((await this.store.workflows.get(executionId)) ??
-      (await this.store.workflows.findOne({ execution_id: executionId }))) as StateRecord | null;
+  private async stateOf(executionId: string, cache?: StateCache<TaskExecution>): Promise<StateRecord | null> {
+    return (await readState(this.store, executionId, cache)) as StateRecord | null;
   }
 
   private revive(record: StateRecord, kv?: KvLookupTable): Conducted {
@@ -619,7 +626,9 @@ export class WorkflowEngine {
   private async save(record: StateRecord, conducted: Conducted): Promise<void> {
     record.state.conductor = conducted.state;
     record.status = conducted.status;
-    await this.store.workflows.replace(record);
+    const memo = this.memo(record.state);
+    await writeState(this.store, record, memo.changed, { cache: this.cache });
+    memo.changed.clear();
   }
 
   private enqueue(state: EngineState, asks: Ask[]): void {
@@ -677,6 +686,7 @@ export class WorkflowEngine {
           t.status = child.status;
           t.result = child.result ?? null;
           t.end_timestamp = child.end_timestamp ?? nowIso();
+          memo.changed.add(t);
           this.enqueue(state, this.completeTask(conducted, t, child.status, t.result, exec));
           progressed = true;
         } else {
@@ -687,6 +697,7 @@ export class WorkflowEngine {
             if (report === 'running' && t.reported === 'paused') conducted.resumeForTask();
             t.reported = report;
             t.status = child.status;
+            memo.changed.add(t);
             this.enqueue(state, this.completeTask(conducted, t, report, child.result ?? null, exec));
             progressed = true;
           }
@@ -740,7 +751,7 @@ export class WorkflowEngine {
   private memo(state: EngineState): StepMemo {
     let memo = this.steps.get(state);
     if (!memo) {
-      memo = { created: new Set() };
+      memo = { created: new Set(), changed: new Set() };
       this.steps.set(state, memo);
     }
     return memo;
@@ -753,10 +764,19 @@ export class WorkflowEngine {
     // Only a step replayed after a crash finds children here: the ones it created before dying.
     // Asked for every request, those of this step too: a replay enqueues again, under the same
     // keys, the requests the dead step had made in memory only, never stored in its outbox.
-    const existing = await this.store.executions.find({
-      parent: exec.id,
-      'context.workflow.request_key': { $in: state.outbox.map((p) => p.key) },
-    });
+    // A child's id is derived from its request key, so the lookup is by primary key. A head stored
+    // before that (no revision) may have children of random ids: found by parent and key, which
+    // reads every child of the workflow (request_key is not indexed).
+    const asked = state.outbox.filter((p) => p.action !== null);
+    const existing =
+      asked.length === 0
+        ? []
+        : record.rev !== undefined
+          ? await this.store.executions.find({ id: { $in: asked.map((p) => childIdFor(record, p)) } })
+          : await this.store.executions.find({
+              parent: exec.id,
+              'context.workflow.request_key': { $in: asked.map((p) => p.key) },
+            });
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -779,6 +799,7 @@ export class WorkflowEngine {
         start_timestamp: nowIso(),
       };
       state.tasks.push(task);
+      memo.changed.add(task);
       if (p.action === null) {
         // An action-less task completes at once as succeeded (orquesta semantics).
         task.applied = true;
@@ -797,6 +818,7 @@ export class WorkflowEngine {
       }
       try {
         const child = await this.executions().request({
+          id: childIdFor(record, p),
           action: p.action,
           parameters: p.input,
           parent: exec.id,
@@ -875,8 +897,31 @@ export class WorkflowEngine {
 
   // ---- the advance job ----------------------------------------------------------------------
 
+  /**
+   * A child finished (or the workflow itself): the workflow moves on in the caller's step, without
+   * the hop through a `workflow.advance` job, when that can be done at once: not inside a step of
+   * this process (a completion a step causes, such as a child canceled by a policy, would wait for
+   * that step's lease: it goes through the job), and not while another process holds the lease.
+   * False when it was not done: the caller schedules the job. A crash between the child's
+   * completion and this advance is what it was with the job: the sweep advances every open workflow.
+   */
+  async advanceHere(workflowExecutionId: string): Promise<boolean> {
+    if (this.leases.insideStep()) return false;
+    try {
+      await this.advance(workflowExecutionId, { waitMs: 0 });
+      return true;
+    } catch (err) {
+      if (!(err instanceof SquallError && err.code === 'WORKFLOW_BUSY'))
+        this.services.logger.warn(
+          { err, workflow: workflowExecutionId },
+          'workflow advance failed; retried as a workflow.advance job',
+        );
+      return false;
+    }
+  }
+
   /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
-  async advance(workflowExecutionId: string): Promise<void> {
+  async advance(workflowExecutionId: string, wait?: { waitMs: number }): Promise<void> {
     const cascade: string[] = [];
     let cascadeUp: string | undefined;
     // One transition, one store transaction: the lease, the children it requests (each with its
@@ -884,26 +929,31 @@ export class WorkflowEngine {
     // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
     // stored without the state that asked for it is found again by its request key.
     await this.store.transaction(() =>
-      this.leases.with(workflowExecutionId, async () => {
-        const loaded = await this.load(workflowExecutionId);
-        if (!loaded) return;
-        const { record, conducted } = loaded;
-        if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
-        const exec = await this.executions().get(workflowExecutionId);
-        const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
-        if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
-          conducted.cancel();
-          // st2 (request_cancellation) cascades a sub-workflow's cancel up to the root workflow.
-          if (exec.parent && exec.status === 'canceling') cascadeUp = exec.parent;
-        }
-        await this.pump(record, conducted, exec);
-        await this.save(record, conducted);
-        if (wantsCancel || conducted.status === 'canceling') cascade.push(...taskExecutionsUnderWay(record));
-        // Read at the start of this step: when it already shows the conductor's status there is
-        // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
-        if (exec.status !== conducted.status)
-          await this.syncExecution(record, conducted, workflowExecutionId);
-      }),
+      this.leases.with(
+        workflowExecutionId,
+        async () => {
+          const loaded = await this.load(workflowExecutionId);
+          if (!loaded) return;
+          const { record, conducted } = loaded;
+          if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
+          const exec = await this.executions().get(workflowExecutionId);
+          const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
+          if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
+            conducted.cancel();
+            // st2 (request_cancellation) cascades a sub-workflow's cancel up to the root workflow.
+            if (exec.parent && exec.status === 'canceling') cascadeUp = exec.parent;
+          }
+          await this.pump(record, conducted, exec);
+          await this.save(record, conducted);
+          if (wantsCancel || conducted.status === 'canceling')
+            cascade.push(...taskExecutionsUnderWay(record));
+          // Read at the start of this step: when it already shows the conductor's status there is
+          // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
+          if (exec.status !== conducted.status)
+            await this.syncExecution(record, conducted, workflowExecutionId);
+        },
+        wait,
+      ),
     );
     // Outside this workflow's lease: the cancel goes up to the root workflow, and down to the
     // tasks st2 cancels with a workflow (orquesta and action-chain runners' cancel): sub-workflows,
@@ -956,7 +1006,7 @@ export class WorkflowEngine {
 
   /** Finishes what dead processes left: every unfinished workflow is advanced once. */
   async sweep(): Promise<number> {
-    const open = await this.store.workflows.find({ status: { $nin: FINAL } });
+    const open = await this.store.workflows.find({ status: { $nin: FINAL }, kind: { $in: HEAD_KINDS } });
     for (const w of open) await this.advance(w.execution_id);
     return open.length;
   }
@@ -1135,6 +1185,11 @@ export class WorkflowEngine {
     if (!record) throw new NotFoundError('Workflow state of execution', id);
     return record.state.tasks;
   }
+}
+
+/** A workflow's child execution id, the same whenever its request is made again. */
+function childIdFor(record: StateRecord, p: PendingTask): string {
+  return idFor(`${record.execution_id}:task:${p.key}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { parseChainSpec, type ChainSpec, type ChainState } from '../actionchain/
 import { brokenGraphView, chainGraphView, orquestaGraphView, type WorkflowGraphView } from '../graph-view.js';
 import { inspect, loadSpecSource, normaliseSpec, type ConductorState } from '../orquesta/index.js';
 import { inspectOptions, type EngineState } from './engine.js';
+import { readState } from './stored.js';
 
 /** One run of a task: a child execution (or an action-less task completed at once). */
 export interface TaskRun {
@@ -103,7 +104,7 @@ function takenChain(state: ChainState): ExecutionGraph['taken'] {
 }
 
 async function executionGraph(services: Services, exec: ExecutionRecord): Promise<ExecutionGraph> {
-  const record = await services.store.workflows.findOne({ execution_id: exec.id });
+  const record = await readState(services.store, exec.id);
   const state = record?.state as EngineState | undefined;
   let view: WorkflowGraphView;
   let taken: ExecutionGraph['taken'] = [];

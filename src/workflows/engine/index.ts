@@ -78,6 +78,10 @@ export function workflowsSubsystem(
           .catch((err) =>
             log.error({ err, workflow: id }, 'could not schedule workflow.advance; the sweep will catch up'),
           );
+      // In the completion's own path when it can be (no job hop); otherwise as a job.
+      const advance = async (id: string, childId?: string) => {
+        if (!(await eng.advanceHere(id))) await schedule(id, childId);
+      };
       executions().onCompleted(async (e: ExecutionRecord) => {
         // A child finished: its workflow moves on. A workflow finished from outside (canceled
         // while paused, abandoned): its engine state follows, and its children are canceled.
@@ -85,8 +89,8 @@ export function workflowsSubsystem(
           e.parent &&
           (e.context.workflow as { execution_id?: string } | undefined)?.execution_id === e.parent
         )
-          await schedule(e.parent, e.id);
-        if (isWorkflow(e)) await schedule(e.id);
+          await advance(e.parent, e.id);
+        if (isWorkflow(e)) await advance(e.id);
       });
       unsubscribe.push(
         services.bus.subscribe('st2.execution__update', (event) => {

@@ -3,6 +3,7 @@
  * updates atomic, so the lease is a claim (a unique insert) given back when the step is done.
  * A claim left by a process that died (its heartbeat in `workers` went silent) is taken over.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { SerialPerKey } from '../../serial.js';
@@ -23,18 +24,46 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class WorkflowLeases {
   /** Steps of one workflow in this process wait in memory rather than poll the store. */
   private readonly local = new SerialPerKey();
+  /**
+   * Set inside a step (a lease held by this process), for work that must not wait for a lease
+   * there. Work a step only sets off (a job it schedules) inherits the store too, so it says whether
+   * that step still runs.
+   */
+  private readonly inside = new AsyncLocalStorage<{ running: boolean }>();
 
   constructor(private readonly options: LeaseOptions) {}
 
-  async with<T>(workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding the workflow's lease. `waitMs` overrides the options' wait for a lease held
+   * by another process (steps of this process queue in memory whatever it says).
+   */
+  async with<T>(workflowExecutionId: string, fn: () => Promise<T>, wait?: { waitMs: number }): Promise<T> {
     const key = `wf:${workflowExecutionId}:lease`;
-    return this.local.run(key, () => this.holding(key, workflowExecutionId, fn));
+    const step = { running: true };
+    const inStep = async () => {
+      try {
+        return await this.inside.run(step, fn);
+      } finally {
+        step.running = false;
+      }
+    };
+    return this.local.run(key, () => this.holding(key, workflowExecutionId, inStep, wait?.waitMs));
   }
 
-  private async holding<T>(key: string, workflowExecutionId: string, fn: () => Promise<T>): Promise<T> {
+  /** Whether the caller runs inside a step of this process (a workflow's lease held for it). */
+  insideStep(): boolean {
+    return this.inside.getStore()?.running === true;
+  }
+
+  private async holding<T>(
+    key: string,
+    workflowExecutionId: string,
+    fn: () => Promise<T>,
+    waitMs = this.options.waitMs ?? 30_000,
+  ): Promise<T> {
     const { store } = this.options;
     const owner = `${this.options.workerId()}#${newId()}`;
-    const deadline = Date.now() + (this.options.waitMs ?? 30_000);
+    const deadline = Date.now() + waitMs;
     let pause = 5;
     let lastStaleCheck = 0;
     while (!(await store.claim(key, owner))) {
@@ -46,7 +75,7 @@ export class WorkflowLeases {
         const holder = await store.claims.get(key);
         throw new SquallError(
           'WORKFLOW_BUSY',
-          `Workflow ${workflowExecutionId} is being conducted by ${String(holder?.owner ?? 'another step')}; gave up waiting after ${this.options.waitMs ?? 30_000} ms`,
+          `Workflow ${workflowExecutionId} is being conducted by ${String(holder?.owner ?? 'another step')}; gave up waiting after ${waitMs} ms`,
           { workflow_execution_id: workflowExecutionId, holder: holder?.owner },
           503,
         );

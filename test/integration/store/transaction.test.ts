@@ -85,4 +85,30 @@ describe('embedded store: store.transaction()', () => {
       await write;
       expect(done).toBe(true);
     }));
+
+  it('a write that fails (a duplicate key, a refused update) changes nothing; the rest of its turn commits', () =>
+    withStore(async (store) => {
+      const a = newId();
+      const outcomes = await Promise.allSettled([
+        store.testRecords.insert({ id: a, n: 1, key: 'k' }),
+        store.testRecords.insert({ id: newId(), n: 2, key: 'k' }),
+        store.testRecords.updateOne({ id: a }, { $set: { n: 9 }, $inc: { key: 1 } }),
+        store.testRecords.updateOne({ id: a }, { $push: { n: 3 } }),
+        store.testRecords.insert({ id: newId(), n: 4 }),
+        store.testRecords.updateOne({ id: a }, { $set: { n: 5 }, $push: { tags: 't' } }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const stored = await store.testRecords.find({}, { sort: { n: 1 } });
+      expect(stored.map((r) => [r.n, (r as { key?: string }).key, (r as { tags?: string[] }).tags])).toEqual([
+        [4, undefined, undefined],
+        [5, 'k', ['t']],
+      ]);
+    }));
 });

@@ -7,6 +7,7 @@ interface Logger {
   (...args: unknown[]): void;
   extend(ns: string, delimiter?: string): Logger;
   useColors: boolean;
+  color: string | number;
   log: (...args: unknown[]) => void;
 }
 const require = createRequire(import.meta.url);
@@ -14,6 +15,7 @@ const debug = require('debug') as ((ns: string) => Logger) & {
   enable(ns: string): void;
   disable(): string;
   useColors(): boolean;
+  selectColor(ns: string): string | number;
 };
 
 describe("Agenda's debug loggers (memoiseDebugColors)", () => {
@@ -29,6 +31,14 @@ describe("Agenda's debug loggers (memoiseDebugColors)", () => {
     const isatty = vi.spyOn(tty, 'isatty');
     for (let i = 0; i < 5; i++) expect(parent.extend('runOrRetry').useColors).toBe(expected);
     expect(isatty).not.toHaveBeenCalled();
+  });
+
+  it('pick the same colour for a namespace as before, once', () => {
+    const before = debug.selectColor('squalltest:colour:a');
+    memoiseDebugColors();
+    expect(debug('squalltest:colour:a').extend('x').extend('y')).toBeTypeOf('function');
+    expect(debug.selectColor('squalltest:colour:a')).toBe(before);
+    expect(debug('squalltest:colour:a').color).toBe(before);
   });
 
   it('keep DEBUG working for loggers made before and after', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContentCache, type Collection, type StoredRecord } from '../../../src/store/index.js';
+import { ContentCache, copyAnswer, type Collection, type StoredRecord } from '../../../src/store/index.js';
 
 interface Rec extends StoredRecord {
   ref: string;
@@ -96,6 +96,31 @@ describe('the content cache', () => {
     (await actions.get('a1'))!.enabled = false;
     (await actions.get('a1'))!.enabled = false;
     expect((await actions.get('a1'))?.enabled).toBe(true);
+  });
+
+  it('copies an answer deeply: nested objects, arrays and Dates are new, values the same', () => {
+    const at = new Date('2026-12-05T12:00:00Z');
+    const answer = {
+      id: 'a1',
+      parameters: { cmd: { type: 'string', default: 'x', enum: ['x', 'y'] } },
+      tags: [{ name: 't', value: null }],
+      at,
+      n: 1.5,
+      on: false,
+      missing: undefined,
+    };
+    const copy = copyAnswer(answer);
+    expect(copy).toEqual(answer);
+    expect(copy.parameters.cmd.enum).not.toBe(answer.parameters.cmd.enum);
+    expect(copy.tags[0]).not.toBe(answer.tags[0]);
+    expect(copy.at).not.toBe(at);
+    expect(copy.at).toBeInstanceOf(Date);
+    expect('missing' in copy).toBe(true);
+    // Not plain data (a Map): copied by structuredClone, as before.
+    const odd = { m: new Map([['k', { v: 1 }]]) };
+    const oddCopy = copyAnswer(odd);
+    expect(oddCopy.m.get('k')).toEqual({ v: 1 });
+    expect(oddCopy.m.get('k')).not.toBe(odd.m.get('k'));
   });
 
   it('does not keep an answer read while a write was under way', async () => {
