@@ -236,8 +236,10 @@ export function executionRoutes(
               { id: e.id },
             );
           }
+          // st2: a task's with-items items are reset (all run again) only when `reset` names it;
+          // st2client sends reset = tasks less --no-reset.
           const reset = (body as { reset: string[] }).reset;
-          const noReset = reset.length ? b.tasks.filter((t) => !reset.includes(t)) : [];
+          const noReset = b.tasks.filter((t) => !reset.includes(t));
           return executions().present(await rerunFromTasks(e.id, b.tasks, noReset, requestUser(req).name));
         }
         return executions().present(

@@ -184,7 +184,12 @@ export class ExecutionRecovery {
     }
     // A run claimed by a worker that died before it started the action: give it a new attempt
     // (the action never ran, so this is safe even when it is not idempotent).
-    for (const execution of await live.read(await live.entries(['scheduled']), ['scheduled'])) {
+    // A run waiting out its `delay` is `delayed` (as st2 shows it) with `delayed_until`; one a
+    // concurrency policy delayed has no run job and is left to the policy.
+    const waiting = await live.read(await live.entries(['scheduled', 'delayed']), ['scheduled', 'delayed']);
+    for (const execution of waiting) {
+      if (execution.status === 'delayed' && !(execution as { delayed_until?: string }).delayed_until)
+        continue;
       const attempt = Number((execution as { attempt?: number }).attempt ?? 0);
       const claim = await store.claims.get(`execution:${execution.id}:attempt:${attempt}`);
       if (!claim) {
@@ -201,12 +206,12 @@ export class ExecutionRecovery {
       if (alive.has(claim.owner)) continue;
       if (!(await this.claim(`recover:${execution.id}:${attempt + 1}`))) continue;
       const updated = await store.executions.updateOne(
-        { id: execution.id, status: 'scheduled' },
+        { id: execution.id, status: execution.status },
         {
           $set: { attempt: attempt + 1 },
           $push: {
             log: {
-              status: 'scheduled',
+              status: execution.status,
               timestamp: new Date().toISOString(),
               reason: `worker ${claim.owner} died before starting it; new attempt`,
             },

@@ -439,6 +439,22 @@ export class ExecutionService {
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed')
       return this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
+    const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
+    if (record.delay && record.status === 'requested') {
+      // st2 shows a run waiting out its delay as `delayed`, `scheduled` once the delay is over.
+      const until = new Date(Date.now() + Number(record.delay));
+      const delayed = await this.setStatus(
+        record.id,
+        'delayed',
+        {
+          reason: `delayed ${Number(record.delay)} ms`,
+          set: { scheduled_by: this.workerId, delayed_until: until.toISOString() },
+        },
+        record,
+      );
+      await this.services.scheduler.at(until, RUN_JOB, data);
+      return delayed;
+    }
     // scheduled_by lets recovery re-queue a run whose scheduler died before creating its job.
     const scheduled = await this.setStatus(
       record.id,
@@ -446,7 +462,6 @@ export class ExecutionService {
       { set: { scheduled_by: this.workerId } },
       record,
     );
-    const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay)
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
     else await this.services.scheduler.now(RUN_JOB, data);
@@ -711,7 +726,11 @@ export class ExecutionService {
     this.running.set(id, abort);
     const logger = this.services.logger.child({ execution: id, action: record.action.ref });
     try {
-      const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } }, record);
+      const ready =
+        record.status === 'delayed'
+          ? await this.setStatus(id, 'scheduled', { reason: 'delay elapsed' }, record)
+          : record;
+      const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } }, ready);
       return { record: running, action, runner, logger };
     } catch (err) {
       await this.runFailed(id, logger, err);

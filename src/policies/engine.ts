@@ -107,7 +107,8 @@ export class PolicyEngine {
   private async admitDelayed(actionRef: string): Promise<void> {
     const live = liveExecutions(this.services);
     const delayed = (await live.read(await live.entries(['delayed']), ['delayed']))
-      .filter((e) => e.action.ref === actionRef)
+      // Not a run waiting out its own `delay` (delayed_until): that one has its run job.
+      .filter((e) => e.action.ref === actionRef && !(e as { delayed_until?: string }).delayed_until)
       .sort((a, b) => a.start_timestamp.localeCompare(b.start_timestamp))
       .slice(0, 5);
     for (const candidate of delayed) {

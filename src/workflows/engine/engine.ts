@@ -114,6 +114,8 @@ interface Conducted {
   complete(task: TaskExecution, status: string, result: unknown): Ask[];
   pause(): void;
   resume(): Ask[];
+  /** A paused task resumed from below: the workflow runs again (orquesta only). */
+  resumeForTask(): void;
   cancel(): void;
   result(): unknown;
 }
@@ -122,6 +124,9 @@ const nowIso = () => new Date().toISOString();
 
 /** The runners whose executions are workflows: the ones pause, resume and their cascade apply to. */
 const WORKFLOW_RUNNERS = ['orquesta', 'action-chain'];
+
+/** Statuses of an action that has not started running: a workflow's cancel cancels it. */
+const NOT_STARTED = ['requested', 'scheduled', 'delayed'];
 
 /** The child executions of a workflow's tasks that are still its own business (not applied, not inherited). */
 function taskExecutionsUnderWay(record: StateRecord): string[] {
@@ -167,6 +172,7 @@ function orquestaConducted(c: OrquestaConductor): Conducted {
       fromOrquesta(c.onTaskCompleted(t.task_id, t.route, { status, result }, t.item_id)),
     pause: () => c.pause(),
     resume: () => fromOrquesta(c.resume()),
+    resumeForTask: () => c.resumeForTask(),
     cancel: () => c.cancel(),
     // As st2 writes it: `output` (null when empty), and `errors` only when the workflow abended
     // (a failure remediated by `noop` or a transition leaves no errors in a succeeded result).
@@ -200,6 +206,7 @@ function chainConducted(c: ActionChainConductor, displayPublished: boolean): Con
     },
     pause: () => c.pause(),
     resume: () => fromChain(c.resume()),
+    resumeForTask: () => undefined,
     cancel: () => c.cancel(),
     result: () => {
       const r = { ...c.result };
@@ -476,7 +483,11 @@ export class WorkflowEngine {
         state,
       };
       state.conductor = conducted.state;
-      return this.firstStep(record, conducted, exec);
+      // st2 re-runs from tasks in the same workflow execution (request_rerun moves it to the new
+      // action execution): the new execution's context names the original's.
+      const original = await this.store.executions.get(old.execution_id);
+      const workflowExecution = String(original?.context.workflow_execution ?? old.execution_id);
+      return this.firstStep(record, conducted, exec, workflowExecution);
     });
   }
 
@@ -485,12 +496,22 @@ export class WorkflowEngine {
     record: StateRecord,
     conducted: Conducted,
     exec: ExecutionRecord,
+    workflowExecution: string = exec.id,
   ): Promise<RunnerResult> {
     await writeState(this.store, record, this.memo(record.state).changed, { first: true });
     this.memo(record.state).changed.clear();
     await this.advanceIfCanceled(exec.id);
     // From here the engine owns the execution: recovery must not abandon it with this process.
-    await this.store.executions.updateOne({ id: exec.id }, { $set: { durable: true } });
+    // context.workflow_execution: the workflow execution it runs, as st2's orquesta runner adds it.
+    await this.store.executions.updateOne(
+      { id: exec.id },
+      {
+        $set: {
+          durable: true,
+          ...(record.kind === 'orquesta' ? { 'context.workflow_execution': workflowExecution } : {}),
+        },
+      },
+    );
     await this.pump(record, conducted, exec);
     await this.save(record, conducted);
     if (FINAL.includes(conducted.status))
@@ -658,6 +679,9 @@ export class WorkflowEngine {
       for (const { t, child } of ready) {
         if (isCompleted(child.status)) {
           if (t.reported === 'pending') answered = true;
+          // Paused when last seen and finished since: it was resumed (a paused execution ends
+          // otherwise only canceled), which resumed this workflow in st2 before the completion.
+          if (t.reported === 'paused' && child.status !== 'canceled') conducted.resumeForTask();
           t.applied = true;
           t.status = child.status;
           t.result = child.result ?? null;
@@ -668,6 +692,9 @@ export class WorkflowEngine {
         } else {
           const report = this.nonFinalReport(t, child.status);
           if (report) {
+            // A sub-workflow paused on its own and now resumed resumes this workflow too (st2
+            // handle_action_execution_resume); an answered inquiry is handled below.
+            if (report === 'running' && t.reported === 'paused') conducted.resumeForTask();
             t.reported = report;
             t.status = child.status;
             memo.changed.add(t);
@@ -896,6 +923,7 @@ export class WorkflowEngine {
   /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
   async advance(workflowExecutionId: string, wait?: { waitMs: number }): Promise<void> {
     const cascade: string[] = [];
+    let cascadeUp: string | undefined;
     // One transition, one store transaction: the lease, the children it requests (each with its
     // register entry, status and run job), the state and the workflow's own status share one
     // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
@@ -912,13 +940,13 @@ export class WorkflowEngine {
           const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
           if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
             conducted.cancel();
+            // st2 (request_cancellation) cascades a sub-workflow's cancel up to the root workflow.
+            if (exec.parent && exec.status === 'canceling') cascadeUp = exec.parent;
           }
           await this.pump(record, conducted, exec);
           await this.save(record, conducted);
-          if (wantsCancel || conducted.status === 'canceling') {
-            for (const t of record.state.tasks)
-              if (t.execution_id && !t.applied && !t.inherited) cascade.push(t.execution_id);
-          }
+          if (wantsCancel || conducted.status === 'canceling')
+            cascade.push(...taskExecutionsUnderWay(record));
           // Read at the start of this step: when it already shows the conductor's status there is
           // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
           if (exec.status !== conducted.status)
@@ -927,20 +955,47 @@ export class WorkflowEngine {
         wait,
       ),
     );
-    // Cancel cascades down to running children (st2 §13.1), outside this workflow's lease.
+    // Outside this workflow's lease: the cancel goes up to the root workflow, and down to the
+    // tasks st2 cancels with a workflow (orquesta and action-chain runners' cancel): sub-workflows,
+    // and actions that have not started. An action already running is left to finish (st2's
+    // "graceful exit"): the workflow stays `canceling` until it has, then ends `canceled`.
+    if (cascadeUp) {
+      const root = await this.rootOf(cascadeUp);
+      if (root && !['canceling', 'canceled'].includes(root.status) && !isCompleted(root.status))
+        await this.cancelQuietly(root.id, 'sub-workflow cancel');
+    }
     for (const id of cascade) {
       const child = await this.store.executions.get(id);
       if (!child || isCompleted(child.status) || child.status === 'canceling') continue;
-      try {
-        await this.executions().cancel(id, 'workflow cancel');
-      } catch (err) {
-        if (
-          err instanceof SquallError &&
-          ['NOT_CANCELABLE', 'ILLEGAL_TRANSITION', 'STATUS_CHANGED'].includes(err.code)
-        ) {
-          this.services.logger.debug({ err, child: id }, 'child finished before the cancel reached it');
-        } else throw err;
-      }
+      const cancelable = WORKFLOW_RUNNERS.includes(String(child.runner.name))
+        ? true
+        : NOT_STARTED.includes(child.status);
+      if (cancelable) await this.cancelQuietly(id, 'workflow cancel');
+    }
+  }
+
+  /** The top of a chain of workflow executions (st2 get_root_execution). */
+  private async rootOf(id: string): Promise<ExecutionRecord | null> {
+    let current = await this.store.executions.get(id);
+    for (let depth = 0; current?.parent && depth < 100; depth++) {
+      const up = await this.store.executions.get(current.parent);
+      if (!up) break;
+      current = up;
+    }
+    return current;
+  }
+
+  /** Cancels an execution that may have finished (or begun canceling) meanwhile. */
+  private async cancelQuietly(id: string, by: string): Promise<void> {
+    try {
+      await this.executions().cancel(id, by);
+    } catch (err) {
+      if (
+        err instanceof SquallError &&
+        ['NOT_CANCELABLE', 'ILLEGAL_TRANSITION', 'STATUS_CHANGED'].includes(err.code)
+      ) {
+        this.services.logger.debug({ err, execution: id }, 'execution finished before the cancel reached it');
+      } else throw err;
     }
   }
 
@@ -1037,6 +1092,7 @@ export class WorkflowEngine {
   ): Promise<ExecutionRecord> {
     const exec = await this.requireWorkflow(id);
     if (!step.from.includes(exec.status)) throw step.refused(exec.status);
+    await this.untilStateStored(id);
     let children: string[] = [];
     await this.leases.with(id, async () => {
       const loaded = await this.load(id);
@@ -1054,6 +1110,20 @@ export class WorkflowEngine {
         await step.cascade(childId);
     }
     return this.executions().get(id);
+  }
+
+  /**
+   * A workflow shows `running` as soon as its runner starts, a moment before the runner has stored
+   * its state: a pause asked in that moment (st2's tests pause as soon as they see `running`)
+   * waits for the state rather than answer that there is none. At most ~10 s.
+   */
+  private async untilStateStored(id: string): Promise<void> {
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      if (await this.stateOf(id)) return;
+      const exec = await this.store.executions.get(id);
+      if (!exec || isCompleted(exec.status)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /**

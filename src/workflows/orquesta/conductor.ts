@@ -429,6 +429,15 @@ export class OrquestaConductor {
     return this.takeNextTasks();
   }
 
+  /**
+   * A paused task of a paused (or pausing) workflow was resumed from below (a sub-workflow resumed
+   * by itself): the workflow runs again, as st2's resume_workflow_execution requests `running`
+   * before it records the task as running. Its other paused tasks stay paused.
+   */
+  resumeForTask(): void {
+    if (this.state.status === 'paused' || this.state.status === 'pausing') this.state.status = 'running';
+  }
+
   /** Cancels: no new tasks; `canceling` while tasks are in flight, then `canceled`. */
   cancel(): void {
     const s = this.state.status;

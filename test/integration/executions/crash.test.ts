@@ -57,7 +57,7 @@ for (const target of STORE_TARGETS) {
             parameters: { cmd: 'echo queued-ran' },
             delay: 3000,
           });
-          expect(queued.status).toBe('scheduled');
+          expect(queued.status).toBe('delayed');
 
           await first.stop('SIGKILL');
           // The killed service's child keeps sleeping as an orphan; it is not the service's anymore.

@@ -41,11 +41,11 @@ for (const target of STORE_TARGETS) {
 
       it('a stale record that refuses the move is read again, and the move is made', async () => {
         const waiting = await later();
-        expect(waiting.status).toBe('scheduled');
+        expect(waiting.status).toBe('delayed');
         const behind = { ...waiting, status: 'succeeded' } as ExecutionRecord;
         const canceled = await service().setStatus(waiting.id, 'canceled', { reason: 'test' }, behind);
         expect(canceled.status).toBe('canceled');
-        expect(canceled.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'canceled']);
+        expect(canceled.log.map((l) => l.status)).toEqual(['requested', 'delayed', 'canceled']);
       });
 
       it('a record of another execution is not used', async () => {
@@ -53,7 +53,7 @@ for (const target of STORE_TARGETS) {
         const b = await later();
         const moved = await service().setStatus(a.id, 'canceled', {}, b);
         expect(moved.id).toBe(a.id);
-        expect((await suite.svc.services.store.executions.get(b.id))?.status).toBe('scheduled');
+        expect((await suite.svc.services.store.executions.get(b.id))?.status).toBe('delayed');
       });
     },
   );

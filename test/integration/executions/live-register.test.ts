@@ -27,7 +27,8 @@ for (const target of STORE_TARGETS) {
 
       it('follows an execution until it completes, and the queue count reads it', async () => {
         const waiting = await later('true');
-        expect((await entry(waiting.id))?.status).toBe('scheduled');
+        // Waiting out its delay, as st2 shows it.
+        expect((await entry(waiting.id))?.status).toBe('delayed');
         const depth = queueDepth(suite.svc.services);
         await depth.refresh();
         expect(depth.snapshot().counted).toBe(1);
@@ -50,7 +51,7 @@ for (const target of STORE_TARGETS) {
       it('repairs entries left behind by a process that died between its two writes', async () => {
         const live = liveExecutions(suite.svc.services);
         const behind = await later('true');
-        // Stored as running, the entry still says scheduled.
+        // Stored as running, the entry still says delayed.
         await suite.svc.services.store.executions.updateOne(
           { id: behind.id },
           { $set: { status: 'running' } },
@@ -73,7 +74,7 @@ for (const target of STORE_TARGETS) {
           since: young,
         });
 
-        const read = await live.read(await live.entries(['scheduled', 'requested']), ['running']);
+        const read = await live.read(await live.entries(['delayed', 'requested']), ['running']);
         expect(read.map((e) => e.id)).toEqual([behind.id]);
         expect((await entry(behind.id))?.status).toBe('running');
         expect(await entry(done.id)).toBeNull();
@@ -94,7 +95,7 @@ for (const target of STORE_TARGETS) {
         await suite.svc.services.store.claims.deleteOne({ id: 'live_executions:backfilled' });
         await suite.svc.services.store.liveExecutions.deleteOne({ id: open.id });
         expect(await liveExecutions(suite.svc.services).backfill()).toBe(1);
-        expect((await entry(open.id))?.status).toBe('scheduled');
+        expect((await entry(open.id))?.status).toBe('delayed');
         expect(await liveExecutions(suite.svc.services).backfill()).toBe(0);
         await executions.service().cancel(open.id, 't');
       });

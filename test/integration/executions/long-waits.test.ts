@@ -71,6 +71,6 @@ describeWithServer('long timeouts and delays', 'the embedded store', embedded.av
     const res = await post({ action: 'core.noop', delay: 30 * DAY_S * 1000 });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     await sleep(2000);
-    expect((await get(res.body.id)).status).toBe('scheduled');
+    expect((await get(res.body.id)).status).toBe('delayed');
   });
 });

@@ -27,7 +27,14 @@ for (const target of STORE_TARGETS) {
         const old = new Date(Date.now() - 60_000).toISOString();
         await suite.svc.services.store.executions.updateOne(
           { id: e.id },
-          { $set: { delay: 0, start_timestamp: old, log: [{ status: 'scheduled', timestamp: old }] } },
+          {
+            $set: {
+              status: 'scheduled',
+              delay: 0,
+              start_timestamp: old,
+              log: [{ status: 'scheduled', timestamp: old }],
+            },
+          },
         );
         await suite.svc.services.store.liveExecutions.replace({ id: e.id, status: 'scheduled', since: old });
         return e.id;

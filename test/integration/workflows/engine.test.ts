@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
@@ -53,9 +53,9 @@ for (const target of STORE_TARGETS) {
           { sort: { start_timestamp: 1 } },
         )) as Json[];
       const taskOf = (c: Json) => c.context.orquesta?.task_id as string;
-      /** wftest.nested with its sub-workflow and the sub-workflow's 30 s task running. */
-      const nestedRunning = async () => {
-        const id = await run('wftest.nested');
+      /** wftest.nested with its sub-workflow and the sub-workflow's `first`-second task running. */
+      const nestedRunning = async (first = 30) => {
+        const id = await run('wftest.nested', { first });
         const sub = await waitFor(
           async () => (await children(id)).find((c) => c.status === 'running'),
           'sub-workflow running',
@@ -67,8 +67,44 @@ for (const target of STORE_TARGETS) {
         return { id, sub };
       };
 
+      let files = 0;
+      /** A file that exists until the test removes it: a wftest.wait-file task runs while it does. */
+      const holdFile = () => {
+        const p = path.join(scratch.dir, `hold-${target.kind}-${++files}`);
+        writeFileSync(p, 'hold\n');
+        return p;
+      };
+      const statusOf = (id: string, statuses: string[]) =>
+        waitFor(
+          async () => {
+            const e = await get(id);
+            return statuses.includes(e.status) ? e : null;
+          },
+          `execution ${id} to be ${statuses.join(' or ')}`,
+          20_000,
+        );
+      const task = (id: string, name: string, statuses: string[]) =>
+        waitFor(
+          async () => (await children(id)).find((c) => taskOf(c) === name && statuses.includes(c.status)),
+          `task ${name} of ${id} to be ${statuses.join(' or ')}`,
+          20_000,
+        );
+      const tasksOf = async (id: string) => (await children(id)).map((c) => [taskOf(c), c.status as string]);
+      /** wftest.wait-files with both sub-workflows' `wait` tasks running. */
+      const bothWaiting = async () => {
+        const [left, right] = [holdFile(), holdFile()];
+        const id = await run('wftest.wait-files', { left, right });
+        const lhs = await task(id, 'lhs', ['running']);
+        const rhs = await task(id, 'rhs', ['running']);
+        for (const sub of [lhs, rhs]) await task(sub.id, 'wait', ['running']);
+        return { id, lhs, rhs, left, right };
+      };
+
       beforeAll(async () => {
-        const executions = executionsSubsystem();
+        const executions = executionsSubsystem(undefined, () => ({
+          rerunFromTasks: (id, tasks, noReset, user) =>
+            workflows.engine().rerunFromTasks(id, tasks, noReset, user),
+        }));
         workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
         svc = await startTestService({
           subsystems: [kvSubsystem(), testSecretsSubsystem(), contentSubsystem(), executions, workflows],
@@ -333,18 +369,20 @@ for (const target of STORE_TARGETS) {
         await finished(id);
       });
 
-      it('cancels a running workflow: its running child is canceled and the workflow ends canceled', async () => {
-        const id = await run('wftest.slow-sequence', { first: 30 });
+      it('cancels a running workflow as st2 does: canceling while its task ends on its own, then canceled', async () => {
+        const id = await run('wftest.slow-sequence', { first: 2 });
         await waitFor(
           async () => (await children(id)).some((c) => c.status === 'running'),
           'task one running',
         );
         const res = await api('DELETE', `/api/v1/executions/${id}`);
         expect(res.status, res.text).toBeLessThan(300);
+        expect(res.body!.status).toBe('canceling');
         const e = await finished(id);
         expect(e.status).toBe('canceled');
+        // The running task was left to finish (st2's graceful exit); task two never started.
         const kids = await children(id);
-        expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+        expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'succeeded']]);
       });
 
       it('a cancel that arrives while the workflow is still being started waits for its running task', async () => {
@@ -367,12 +405,12 @@ for (const target of STORE_TARGETS) {
           return out;
         };
         try {
-          const id = await run('wftest.slow-sequence', { first: 30 });
+          const id = await run('wftest.slow-sequence', { first: 2 });
           const e = await finished(id);
           expect(canceledDuringStart).toBe(true);
           expect(e.status).toBe('canceled');
           const kids = await children(id);
-          expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+          expect(kids.map((c) => [taskOf(c), c.status])).toEqual([['one', 'succeeded']]);
           expect(String(kids[0].end_timestamp) <= String(e.end_timestamp)).toBe(true);
         } finally {
           eng.startOrquesta = original;
@@ -404,11 +442,17 @@ for (const target of STORE_TARGETS) {
           return start(ctx);
         };
         try {
-          const id = await run('wftest.slow-sequence', { first: 30 });
+          const id = await run('wftest.slow-sequence', { first: 2 });
           const e = await finished(id);
           expect(canceledFirst).toBe(true);
           expect(e.status).toBe('canceled');
-          expect((await children(id)).map((c) => [taskOf(c), c.status])).toEqual([['one', 'canceled']]);
+          // Task one is canceled if the cancel reached it before it started, else it ran to its end.
+          const kids = (await children(id)).map((c) => [taskOf(c), c.status]);
+          expect(kids).toHaveLength(1);
+          expect([
+            ['one', 'canceled'],
+            ['one', 'succeeded'],
+          ]).toContainEqual(kids[0]);
         } finally {
           eng.startOrquesta = start;
           eng.advance = advance;
@@ -417,25 +461,27 @@ for (const target of STORE_TARGETS) {
       });
 
       it('cancels a workflow whose task is a sub-workflow: the cancel cascades down', async () => {
-        const { id, sub } = await nestedRunning();
+        const { id, sub } = await nestedRunning(3);
         await api('DELETE', `/api/v1/executions/${id}`);
+        await waitFor(async () => (await get(sub.id)).status === 'canceling', 'sub-workflow canceling');
         expect((await finished(id)).status).toBe('canceled');
         expect((await finished(sub.id)).status).toBe('canceled');
-        expect((await children(sub.id)).map((c) => c.status)).toEqual(['canceled']);
+        // The sub-workflow's running task ended on its own; its next task never started.
+        expect((await children(sub.id)).map((c) => c.status)).toEqual(['succeeded']);
       });
 
       it('pauses and resumes a workflow whose task is a sub-workflow: both cascade down', async () => {
-        const { id, sub } = await nestedRunning();
+        const { id, sub } = await nestedRunning(8);
         const paused = await api('PUT', `/api/v1/executions/${id}`, { status: 'pausing' });
         expect(paused.status, paused.text).toBe(200);
-        // The inner task sleeps 30 s, so both stay pausing until the resume below.
+        // The inner task sleeps 8 s, so both stay pausing until the resume below.
         expect((await get(sub.id)).status).toBe('pausing');
         const resumed = await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
         expect(resumed.status, resumed.text).toBe(200);
         expect((await get(id)).status).toBe('running');
         expect((await get(sub.id)).status).toBe('running');
-        await api('DELETE', `/api/v1/executions/${id}`);
-        expect((await finished(id)).status).toBe('canceled');
+        expect((await finished(sub.id)).status).toBe('succeeded');
+        expect((await finished(id)).status).toBe('succeeded');
       });
 
       it('re-runs a failed workflow from a task: earlier tasks are not run again', async () => {
@@ -497,6 +543,171 @@ for (const target of STORE_TARGETS) {
         const good = 'version: 1.0\ntasks:\n  t1:\n    action: core.noop\n';
         const ok = await api('POST', '/api/v1/workflows/inspect', good, 'application/x-yaml');
         expect(ok.body).toEqual({});
+      });
+
+      it('cancels a workflow while its task runs: canceling until the task ends on its own, then canceled', async () => {
+        const hold = holdFile();
+        const id = await run('wftest.wait-file', { path: hold });
+        await task(id, 'wait', ['running']);
+        const res = await api('DELETE', `/api/v1/executions/${id}`);
+        expect(res.status, res.text).toBe(200);
+        // The running action is not killed: the workflow waits for it.
+        await new Promise((r) => setTimeout(r, 500));
+        expect((await get(id)).status).toBe('canceling');
+        expect(await tasksOf(id)).toEqual([['wait', 'running']]);
+        rmSync(hold);
+        const e = await finished(id);
+        expect(e.status).toBe('canceled');
+        // The task finished (st2's graceful exit) and the next one never started.
+        expect(await tasksOf(id)).toEqual([['wait', 'succeeded']]);
+        expect(e.log.map((l: Json) => l.status)).toEqual([
+          'requested',
+          'scheduled',
+          'running',
+          'canceling',
+          'canceled',
+        ]);
+      });
+
+      it("cancels a sub-workflow: the cancel goes up to the root and down to the root's other sub-workflow", async () => {
+        const { id, lhs, rhs, left, right } = await bothWaiting();
+        const res = await api('DELETE', `/api/v1/executions/${lhs.id}`);
+        expect(res.status, res.text).toBe(200);
+        await statusOf(lhs.id, ['canceling']);
+        await statusOf(id, ['canceling']);
+        await statusOf(rhs.id, ['canceling']);
+        rmSync(left);
+        rmSync(right);
+        for (const e of [lhs.id, rhs.id, id]) expect((await finished(e)).status).toBe('canceled');
+        // Each sub-workflow's running task ended on its own; neither went on to `after`.
+        expect(await tasksOf(lhs.id)).toEqual([['wait', 'succeeded']]);
+        expect(await tasksOf(rhs.id)).toEqual([['wait', 'succeeded']]);
+      });
+
+      it('pauses one sub-workflow from below, then resumes it: the root pauses once idle and resumes with it', async () => {
+        const { id, lhs, rhs, left, right } = await bothWaiting();
+        const paused = await api('PUT', `/api/v1/executions/${lhs.id}`, { status: 'pausing' });
+        expect(paused.status, paused.text).toBe(200);
+        expect(paused.body!.status).toBe('pausing');
+        rmSync(left);
+        await statusOf(lhs.id, ['paused']);
+        // The other sub-workflow still runs, so the root does too.
+        expect((await get(id)).status).toBe('running');
+        expect((await get(rhs.id)).status).toBe('running');
+        rmSync(right);
+        expect((await statusOf(rhs.id, ['succeeded'])).status).toBe('succeeded');
+        await statusOf(id, ['paused']);
+        // Resuming the sub-workflow alone resumes the root, which then completes.
+        const resumed = await api('PUT', `/api/v1/executions/${lhs.id}`, { status: 'resuming' });
+        expect(resumed.status, resumed.text).toBe(200);
+        expect((await finished(lhs.id)).status).toBe('succeeded');
+        const root = await finished(id);
+        expect(root.status).toBe('succeeded');
+        expect(root.log.map((l: Json) => l.status).slice(-3)).toEqual(['resuming', 'running', 'succeeded']);
+      });
+
+      it('pauses a workflow asked the moment it shows running, before its runner stored its state', async () => {
+        const eng = workflows.engine();
+        const original = eng.startOrquesta.bind(eng);
+        let pause: Promise<{ status: number; body: Json | null; text: string }> | undefined;
+        const hold = holdFile();
+        eng.startOrquesta = async (ctx) => {
+          if (ctx.action.ref === 'wftest.wait-file') {
+            pause = api('PUT', `/api/v1/executions/${ctx.executionId}`, { status: 'pausing' });
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          return original(ctx);
+        };
+        try {
+          const id = await run('wftest.wait-file', { path: hold });
+          await waitFor(async () => pause, 'the pause request');
+          const res = await pause!;
+          expect(res.status, res.text).toBe(200);
+          expect(['pausing', 'paused']).toContain(res.body!.status);
+          rmSync(hold);
+          await statusOf(id, ['paused']);
+          expect(await tasksOf(id)).toEqual([['wait', 'succeeded']]);
+          await api('PUT', `/api/v1/executions/${id}`, { status: 'resuming' });
+          expect((await finished(id)).status).toBe('succeeded');
+        } finally {
+          eng.startOrquesta = original;
+          if (existsSync(hold)) rmSync(hold);
+        }
+      });
+
+      it('shows a task waiting out its delay as delayed; the workflow cancel cancels it at once', async () => {
+        const id = await run('wftest.delayed-task');
+        const later = await task(id, 'later', ['delayed']);
+        expect(later.log.map((l: Json) => l.status)).toEqual(['requested', 'delayed']);
+        const res = await api('DELETE', `/api/v1/executions/${id}`);
+        expect(res.status, res.text).toBe(200);
+        expect((await finished(id)).status).toBe('canceled');
+        expect(await tasksOf(id)).toEqual([['later', 'canceled']]);
+      });
+
+      it('runs a delayed action as delayed, then scheduled once the delay is over, then running', async () => {
+        const res = await api('POST', '/api/v1/executions', {
+          action: 'core.echo',
+          parameters: { message: 'hi' },
+          delay: 300,
+        });
+        expect(res.status, res.text).toBe(201);
+        expect(res.body!.status).toBe('delayed');
+        const e = await finished(res.body!.id);
+        expect(e.status).toBe('succeeded');
+        expect(e.log.map((l: Json) => l.status)).toEqual([
+          'requested',
+          'delayed',
+          'scheduled',
+          'running',
+          'succeeded',
+        ]);
+      });
+
+      it('re-runs from tasks in the same workflow execution; a plain re-run is a new one', async () => {
+        const marker = path.join(scratch.dir, `marker-${target.kind}`);
+        const first = await finished(await run('wftest.rerun-items', { marker }));
+        expect(first.status).toBe('failed');
+        const wfex = first.context.workflow_execution;
+        expect(typeof wfex).toBe('string');
+        writeFileSync(marker, 'here\n');
+        // st2client's re_run(id, tasks=[each]): reset = tasks less no_reset, all of them here.
+        const reset = await api('POST', `/api/v1/executions/${first.id}/re_run`, {
+          parameters: {},
+          tasks: ['each'],
+          reset: ['each'],
+        });
+        expect(reset.status, reset.text).toBe(201);
+        const again = await finished(reset.body!.id);
+        expect(again.status, JSON.stringify(again.result)).toBe('succeeded');
+        expect(again.context.workflow_execution).toBe(wfex);
+        // Reset: every item runs again.
+        expect((await children(again.id)).length).toBe(4);
+
+        const plain = await api('POST', `/api/v1/executions/${first.id}/re_run`, { parameters: {} });
+        expect(plain.status, plain.text).toBe(201);
+        const fresh = await finished(plain.body!.id);
+        expect(fresh.status).toBe('succeeded');
+        expect(fresh.context.workflow_execution).not.toBe(wfex);
+      });
+
+      it('re-runs a with-items task without reset (st2 --no-reset): only the items that failed run again', async () => {
+        const marker = path.join(scratch.dir, `marker-noreset-${target.kind}`);
+        const first = await finished(await run('wftest.rerun-items', { marker }));
+        expect(first.status).toBe('failed');
+        writeFileSync(marker, 'here\n');
+        // st2client's re_run(id, tasks=[each], no_reset=[each]) sends reset: [].
+        const res = await api('POST', `/api/v1/executions/${first.id}/re_run`, {
+          parameters: {},
+          tasks: ['each'],
+          reset: [],
+        });
+        expect(res.status, res.text).toBe(201);
+        const again = await finished(res.body!.id);
+        expect(again.status, JSON.stringify(again.result)).toBe('succeeded');
+        expect(again.context.workflow_execution).toBe(first.context.workflow_execution);
+        const items = (await children(again.id)).map((c) => c.context.orquesta.item_id).sort();
+        expect(items).toEqual([1, 3]);
       });
     },
   );
