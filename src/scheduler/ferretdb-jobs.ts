@@ -2,6 +2,7 @@ import type { JobRepository, NotificationChannel } from 'agenda';
 import type { mongo } from 'mongoose';
 // sift is MongoDB's query language in JS (mongoose's own matcher); CJS, hence `.default`.
 import sift from 'sift';
+import { retryingTransient } from '../store/index.js';
 
 // The driver mongoose carries: the store's connection is made by it.
 type Db = mongo.Db;
@@ -18,6 +19,20 @@ type Doc = Record<string, unknown>;
  * `_id` at once). No weaker than FerretDB itself, whose findAndModify is a read then a write, not
  * atomic.
  */
+/** The job collection's promise-returning calls Agenda makes, tried again on a transient error. */
+const RETRIED = [
+  'insertOne',
+  'insertMany',
+  'updateMany',
+  'replaceOne',
+  'deleteOne',
+  'deleteMany',
+  'findOne',
+  'findOneAndDelete',
+  'countDocuments',
+  'bulkWrite',
+] as const;
+
 function byIdFirst(coll: Collection<Document>): Collection<Document> {
   const split = (filter: unknown): { id: unknown; rest: Doc } | undefined => {
     if (!filter || typeof filter !== 'object') return undefined;
@@ -48,10 +63,21 @@ function byIdFirst(coll: Collection<Document>): Collection<Document> {
     if (one === null) return null;
     return coll.findOneAndUpdate({ _id: one._id } as Document, update, options ?? {});
   }) as Collection<Document>['findOneAndUpdate'];
+  // Agenda saves, locks and removes jobs in the background, and a save that failed with a
+  // transient SQLITE_BUSY left a job locked that no run would ever finish: tried again here.
+  const retried = <F extends (...args: never[]) => Promise<unknown>>(f: F) =>
+    ((...args: Parameters<F>) => retryingTransient(() => f(...args))) as unknown as F;
+  const overrides: Record<string, unknown> = {
+    updateOne: retried(updateOne),
+    findOneAndUpdate: retried(findOneAndUpdate),
+  };
+  for (const name of RETRIED) {
+    const f = coll[name] as ((...a: never[]) => Promise<unknown>) | undefined;
+    if (typeof f === 'function') overrides[name] = retried(f.bind(coll));
+  }
   return new Proxy(coll, {
     get(target, prop) {
-      if (prop === 'updateOne') return updateOne;
-      if (prop === 'findOneAndUpdate') return findOneAndUpdate;
+      if (typeof prop === 'string' && prop in overrides) return overrides[prop];
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },

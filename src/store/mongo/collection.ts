@@ -4,30 +4,14 @@ import sift from 'sift';
 import { ConflictError } from '../../errors.js';
 import { SerialPerKey } from '../../serial.js';
 import { Codec } from '../codec.js';
+import { retryingTransient } from '../transient.js';
 import { GroupReducer, groupFields } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
 import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 
-/**
- * FerretDB on SQLite answers "database is locked" (SQLITE_BUSY) when several processes write at
- * once; the statement did not run, so it is safe to try again after a short pause.
- */
-function isTransient(err: unknown): boolean {
-  return /database is locked|SQLITE_BUSY/i.test(String((err as Error)?.message ?? ''));
-}
-
-async function retrying<T>(op: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await op();
-    } catch (err) {
-      if (!isTransient(err) || attempt >= 8) throw err;
-      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
-    }
-  }
-}
+const retrying = retryingTransient;
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
