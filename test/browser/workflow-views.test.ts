@@ -187,7 +187,10 @@ describe.skipIf(skipBrowser)(
       ]);
       expect(await lane.locator('.gantt-bar.gantt-retry').count()).toBe(2);
       const graph = page.getByRole('img', { name: 'Workflow graph: 1 task' });
-      expect(await graph.locator('[data-task="try_it"]').getAttribute('data-status')).toBe('failed');
+      // The graph reloads 200 ms after the workflow's last event, which may land after the heading's.
+      await expect
+        .poll(() => graph.locator('[data-task="try_it"]').getAttribute('data-status'))
+        .toBe('failed');
       expect(await graph.locator('[data-task="try_it"] .wf-node-action').textContent()).toContain('retry 2');
       await b.assertClean();
     }, 90_000);
