@@ -5,6 +5,7 @@ import {
   type Subsystem,
   type Services,
 } from '../service/index.js';
+import { isTransient } from '../store/index.js';
 import { queueDepth } from './queue.js';
 import { Retention, RETENTION_JOB } from './retention.js';
 import { scaleRoutes } from './routes.js';
@@ -96,9 +97,7 @@ export function scaleSubsystem(): Subsystem {
 
 function isTransientStoreError(reason: unknown): boolean {
   const text = `${(reason as { name?: string })?.name ?? ''} ${(reason as { message?: string })?.message ?? ''}`;
-  return (
-    /^Mongo/.test(text) && /SQLITE_BUSY|database is locked|ECONNRESET|not primary|NetworkTimeout/i.test(text)
-  );
+  return /^Mongo/.test(text) && (isTransient(reason) || /ECONNRESET|not primary|NetworkTimeout/i.test(text));
 }
 
 /** The periodic sweep: scheduled executions and pending trigger instances a dead process held. */

@@ -4,14 +4,12 @@ import sift from 'sift';
 import { ConflictError } from '../../errors.js';
 import { SerialPerKey } from '../../serial.js';
 import { Codec } from '../codec.js';
-import { retryingTransient } from '../transient.js';
+import { retryingTransient as retrying } from '../transient.js';
 import { GroupReducer, groupFields } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
 import type { GroupRow, GroupSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
-
-const retrying = retryingTransient;
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
