@@ -94,7 +94,7 @@ function actionDatastore(
 
 function executionDeps(
   services: Services,
-  policies: Pick<ExecutionDeps, 'admit' | 'owedOnCompletion'>,
+  policies: Pick<ExecutionDeps, 'admit' | 'delayedByPolicy' | 'owedOnCompletion'>,
 ): Partial<ExecutionDeps> {
   const kv = () => getKeyValueService(services);
   return {
@@ -121,6 +121,7 @@ function executionDeps(
       ? async (id) => void (await revokeExecutionToken(services, id))
       : undefined,
     admit: policies.admit,
+    delayedByPolicy: policies.delayedByPolicy,
     owedOnCompletion: policies.owedOnCompletion,
   };
 }

@@ -93,6 +93,11 @@ export interface ExecutionDeps {
   /** Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). */
   admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
   /**
+   * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
+   * and that write found no delayed execution to admit, so the policy looks again.
+   */
+  delayedByPolicy?(execution: ExecutionRecord): Promise<void>;
+  /**
    * The claim keys of work owed because `completed` (the record with its terminal status, not yet
    * stored) completes as it does: a retry policy's re-run. They are claimed before the status is
    * written, in the same store transaction, so that a process killed after the completion leaves
@@ -437,8 +442,11 @@ export class ExecutionService {
     const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record)) ?? 'run');
     if (verdict === 'canceled')
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
-    if (verdict === 'delayed')
-      return this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
+    if (verdict === 'delayed') {
+      const delayed = await this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
+      await this.deps.delayedByPolicy?.(delayed);
+      return (await this.store.executions.get(record.id)) ?? delayed;
+    }
     const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay && record.status === 'requested') {
       // st2 shows a run waiting out its delay as `delayed`, `scheduled` once the delay is over.

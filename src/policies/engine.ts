@@ -65,7 +65,8 @@ export class PolicyEngine {
       const params = (policy.parameters ?? {}) as { threshold?: number; action?: string };
       const threshold = Number(params.threshold ?? 0);
       const key = this.concurrencyKey(policy, execution);
-      let got: string | undefined;
+      // A re-admission (two completions can each try one) keeps the slot this execution holds.
+      let got = await this.slotHeld(key, threshold, execution.id);
       for (let slot = 0; slot < threshold && !got; slot++) {
         const claim = `concurrency:${key}:${slot}`;
         // A slot's owner is an execution; one that completed without giving the slot back (its
@@ -82,10 +83,25 @@ export class PolicyEngine {
       }
       held.push(got);
     }
-    if (held.length)
-      await this.services.store.executions.updateOne({ id: execution.id }, { $set: { policy_slots: held } });
+    // Added, never replaced: a slot left out of the record would outlive the execution, as no
+    // completion would give it back.
+    for (const claim of held)
+      await this.services.store.executions.updateOne(
+        { id: execution.id },
+        { $addToSet: { policy_slots: claim } },
+      );
     return 'run';
   };
+
+  private async slotHeld(key: string, threshold: number, owner: string): Promise<string | undefined> {
+    const ids = Array.from({ length: threshold }, (_, slot) => `concurrency:${key}:${slot}`);
+    const mine = await this.services.store.claims.find({ id: { $in: ids }, owner });
+    return mine[0]?.id;
+  }
+
+  /** ExecutionDeps.delayedByPolicy. */
+  delayedByPolicy: NonNullable<ExecutionDeps['delayedByPolicy']> = (execution) =>
+    this.admitDelayed(execution.action.ref);
 
   private async executionGone(id: string): Promise<boolean> {
     const execution = await this.services.store.executions.get(id);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { policiesSubsystem } from '../../../src/policies/subsystem.js';
+import type { PolicyEngine } from '../../../src/policies/engine.js';
 import { newId } from '../../../src/ids.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
@@ -16,14 +17,23 @@ for (const target of STORE_TARGETS) {
     () => {
       let svc: Awaited<ReturnType<typeof startTestService>>;
       let executions: () => ExecutionService;
+      let policyEngine: () => PolicyEngine;
+      let afterAdmit: ((verdict: string) => Promise<void>) | undefined;
 
       beforeAll(async () => {
         // eslint-disable-next-line prefer-const
         let exSub: ReturnType<typeof executionsSubsystem>;
         executions = () => exSub.service();
         const policies = policiesSubsystem(() => executions());
+        policyEngine = () => policies.engine();
         exSub = executionsSubsystem(() => ({
-          admit: policies.engine().admit,
+          // What the engine said, then whatever a test does at that moment (another completion).
+          admit: async (execution) => {
+            const verdict = await policies.engine().admit(execution);
+            await afterAdmit?.(verdict);
+            return verdict;
+          },
+          delayedByPolicy: policies.engine().delayedByPolicy,
           owedOnCompletion: policies.engine().owedOnCompletion,
         }));
         svc = await startTestService({
@@ -126,6 +136,79 @@ for (const target of STORE_TARGETS) {
         await waitFor(
           async () => (await store.executions.get(next.id))?.status === 'succeeded',
           'the next run',
+        );
+      });
+
+      it('a second admission of a running execution takes no second slot; its completion frees all', async () => {
+        const { store } = svc.services;
+        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+        const holder = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'sleep 1' },
+          user: 'tester',
+        });
+        const held = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'sleep 3' },
+          user: 'tester',
+        });
+        await waitFor(
+          async () => (await store.executions.get(holder.id))?.status === 'succeeded',
+          'the first holder to finish',
+        );
+        const owner = (await store.claims.find({ id: { $in: slots } })).map((c) => c.owner);
+        expect(owner).toEqual([held.id]);
+        // Two completions can each re-admit one delayed execution: the later finds it holding slot 1
+        // with slot 0 free.
+        expect(await policyEngine().admit((await store.executions.get(held.id))!)).toBe('run');
+        expect((await store.claims.find({ id: { $in: slots } })).map((c) => c.owner)).toEqual([held.id]);
+        await waitFor(
+          async () =>
+            (await store.executions.get(held.id))?.status === 'succeeded' &&
+            (await store.claims.find({ id: { $in: slots } })).length === 0,
+          'the run to end and give back every slot it held',
+        );
+      });
+
+      it('admits a delayed execution whose slot was freed while it was being delayed', async () => {
+        const { store } = svc.services;
+        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+        const running = await Promise.all(
+          [0, 1].map(() =>
+            executions().request({ action: 'core.local', parameters: { cmd: 'sleep 6' }, user: 'tester' }),
+          ),
+        );
+        await waitFor(
+          async () => (await store.claims.find({ id: { $in: slots } })).length === 2,
+          'both slots taken',
+        );
+        // Refused, and before it is stored as delayed both slots come free (their holders' processes
+        // gave them back): no completion is left to admit it.
+        afterAdmit = async (verdict) => {
+          afterAdmit = undefined;
+          if (verdict !== 'delayed') return;
+          for (const claim of await store.claims.find({ id: { $in: slots } }))
+            await store.release(claim.id, claim.owner);
+        };
+        const late = await executions().request({
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          user: 'tester',
+        });
+        expect(afterAdmit).toBeUndefined();
+        await waitFor(
+          async () => (await store.executions.get(late.id))?.status === 'succeeded',
+          'the delayed execution to run in a freed slot',
+        );
+        // Long before the two holders end.
+        for (const r of running) expect((await store.executions.get(r.id))?.status).toBe('running');
+        await waitFor(
+          async () => {
+            const recs = await Promise.all(running.map((r) => store.executions.get(r.id)));
+            return recs.every((r) => r?.status === 'succeeded');
+          },
+          'the holders to finish',
+          20_000,
         );
       });
 
