@@ -6,6 +6,7 @@ import { serveDatastoreCall } from './datastore-rpc.js';
 import { PACK_RECORD_METHODS, servePackRecordCall } from './pack-records-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
 import { boundedLines } from './bounded-lines.js';
+import { MAX_CHANNEL_MESSAGE_BYTES } from './json-channel.js';
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
 import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
@@ -39,9 +40,6 @@ function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
     if (!(k in runnerParams) && v !== undefined) out[k] = v;
   return out;
 }
-
-/** The largest message (a result, a datastore call) an action may send on its channel. */
-export const MAX_CHANNEL_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Serves the wrapper's channel on fd 3: datastore RPCs go to ctx.datastore, the result message is
