@@ -47,6 +47,11 @@ export interface ListOptions<T> {
   sort: SortSpec;
   maxPageSize: number;
   /**
+   * The largest page even an admin gets (limit=-1 and limits above maxPageSize included);
+   * absent or 0: none. The answer's X-Limit says when it applied.
+   */
+  maxAdminPageSize?: number;
+  /**
    * The page size when the request names none, from st2's openapi.yaml: 100 for most lists;
    * `null` where st2 declares no default and answers everything (actions, rules, sensortypes).
    */
@@ -61,13 +66,21 @@ export const DEFAULT_PAGE_SIZE = 100;
 /**
  * The page size of a list request, as st2's `validate_limit_query_param` decides it: `undefined`
  * means all records. `-1` asks for all and a limit above api.max_page_size is allowed, both for
- * admins only (403 otherwise); 0 and values below -1 are a 400.
+ * admins only (403 otherwise); 0 and values below -1 are a 400. With `maxAdminPageSize`, a page
+ * (for an admin: "all" too) is no larger than it.
  */
 export function pageLimit(
   req: Request,
   maxPageSize: number,
   defaultLimit: number | null = DEFAULT_PAGE_SIZE,
+  maxAdminPageSize = 0,
 ): number | undefined {
+  const limit = requestedLimit(req, maxPageSize, defaultLimit);
+  if (!maxAdminPageSize) return limit;
+  return limit === undefined ? maxAdminPageSize : Math.min(limit, maxAdminPageSize);
+}
+
+function requestedLimit(req: Request, maxPageSize: number, defaultLimit: number | null): number | undefined {
   const raw = (req.query as Record<string, unknown>).limit;
   if (raw === undefined) return defaultLimit === null ? undefined : defaultLimit;
   const limit = Number(raw);
@@ -102,7 +115,7 @@ export async function listRecords<T extends StoredRecord>(
   options: ListOptions<T>,
 ): Promise<unknown[]> {
   const q = req.query as Record<string, unknown>;
-  const limit = pageLimit(req, options.maxPageSize, options.defaultLimit);
+  const limit = pageLimit(req, options.maxPageSize, options.defaultLimit, options.maxAdminPageSize);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
   if (q.sort_asc === true || q.sort_asc === 'true')

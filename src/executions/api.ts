@@ -80,6 +80,7 @@ export function executionRoutes(
           filter,
           sort: { start_timestamp: -1 },
           maxPageSize: services.config.api.max_page_size,
+          maxAdminPageSize: services.config.api.max_admin_page_size,
           present: (e) => executions().present(e),
         });
       },
