@@ -2,7 +2,8 @@
 // peak RSS (VmHWM) and its longest event-loop stall. The server runs in this process (embedded
 // store, auth off: the caller is the admin); the history is one real core.noop execution copied
 // under new ids with insertMany; the request is made by curl, so the client's memory is not ours.
-// Run alone: node --import tsx bench/list-all.ts [executions=100000] [extra query, e.g. limit=-1]
+// Run alone: node --import tsx bench/list-all.ts [executions=100000] [query=limit=-1]; the cap
+// (api.max_admin_page_size, 10,000) applies unless SQUALL_API_MAX_ADMIN_PAGE_SIZE=0.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,7 +29,13 @@ const rss = (): number => process.memoryUsage().rss / 2 ** 20;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-list-'));
 const { config } = loadConfig({
   env: {},
-  overrides: { data_dir: dataDir, 'api.port': 0, 'auth.enable': false },
+  overrides: {
+    data_dir: dataDir,
+    'api.port': 0,
+    'auth.enable': false,
+    // SQUALL_API_MAX_ADMIN_PAGE_SIZE=0 measures the answer without the cap.
+    'api.max_admin_page_size': Number(process.env.SQUALL_API_MAX_ADMIN_PAGE_SIZE ?? 10_000),
+  },
 });
 const secrets = {
   name: 'bench-secrets',
