@@ -102,8 +102,11 @@ for (const target of STORE_TARGETS) {
       let cleanup: () => void;
       let home: string;
 
-      const executionStatus = async (id: string) =>
-        (await st2.json<{ status: string }>('execution', 'get', id)).status;
+      // On a workflow, `st2 execution get -j` prints the execution and then its tasks' list.
+      const executionStatus = async (id: string) => {
+        const out = await st2.ok('execution', 'get', id, '-j');
+        return (JSON.parse(out.slice(0, out.indexOf('\n}') + 2)) as { status: string }).status;
+      };
       const asyncId = (out: string) => {
         const m = /st2 execution get ([0-9a-f]{24})/.exec(out);
         expect(m, out).not.toBeNull();
