@@ -344,6 +344,10 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
       const got2 = await st2.ok('trace', 'get', traceId, '-e', hookExecution);
       expect(got2).toContain(hookExecution);
       expect(await st2.ok('trace', 'get', traceId, '--show-executions')).not.toMatch(/\|\s*rule\s*\|/);
+      // st2 prints a trace's uid after its id.
+      expect(await st2.ok('trace', 'list', '-n', '100', '-a', 'id', 'uid')).toMatch(
+        new RegExp(`${traceId}\\s*\\|\\s*trace:[0-9a-f]{32}\\s*\\|`),
+      );
     },
     SLOW_MS,
   );
