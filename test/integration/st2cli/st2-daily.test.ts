@@ -97,11 +97,21 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
   let cleanup: () => void;
   let home: string;
 
-  // On a workflow, `st2 execution get -j` prints the execution and then its tasks' list.
+  /** An API key of st2admin, made once with `st2 apikey create -k`. */
+  let keyCache: string | undefined;
+  async function apiKey(): Promise<string> {
+    keyCache ??= (await st2.ok('apikey', 'create', '-k')).trim();
+    return keyCache;
+  }
+
+  // Polled through the API: a st2 call takes seconds on a loaded machine, longer than a state.
   const executionStatus = async (id: string) => {
-    const out = await st2.ok('execution', 'get', id, '-j');
-    return (JSON.parse(out.slice(0, out.indexOf('\n}') + 2)) as { status: string }).status;
+    const res = await fetch(`${svc.url}/api/v1/executions/${id}?include_attributes=status`, {
+      headers: { 'st2-api-key': await apiKey() },
+    });
+    return ((await res.json()) as { status: string }).status;
   };
+
   const asyncId = (out: string) => {
     const m = /st2 execution get ([0-9a-f]{24})/.exec(out);
     expect(m, out).not.toBeNull();
@@ -227,7 +237,7 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
   it(
     'st2 execution pause and resume an Orquesta workflow; get --show-tasks and -d',
     async () => {
-      const id = asyncId(await st2.ok('run', 'daily.slow', 'seconds=3', '--async'));
+      const id = asyncId(await st2.ok('run', 'daily.slow', 'seconds=6', '--async'));
       await settle(id, 'running');
       const paused = await st2.ok('execution', 'pause', id);
       expect(paused).toMatch(new RegExp(`^id: ${id}$`, 'm'));
@@ -351,12 +361,6 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
     },
     SLOW_MS,
   );
-
-  let keyCache: string | undefined;
-  async function apiKey(): Promise<string> {
-    keyCache ??= (await st2.ok('apikey', 'create', '-k')).trim();
-    return keyCache;
-  }
 
   it(
     'st2 apikey create/list/get/disable/enable/delete',
