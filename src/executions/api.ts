@@ -82,6 +82,8 @@ export function executionRoutes(
           maxPageSize: services.config.api.max_page_size,
           maxAdminPageSize: services.config.api.max_admin_page_size,
           present: (e) => executions().present(e),
+          // st2: timestamp_lt keeps newest first; timestamp_gt alone answers oldest first.
+          ascending: !before && Boolean(after),
         });
       },
     });
