@@ -314,6 +314,7 @@ export class ExecutionService {
     void (async () => {
       let outcome: { status: ExecutionStatus; result: unknown };
       try {
+        await this.store.sync(); // work has effects (a pack's files): see the runner gate in run()
         outcome = { status: 'succeeded', result: { output: await work() } };
       } catch (err) {
         const context = err instanceof SquallError ? { code: err.code } : {};
@@ -666,6 +667,11 @@ export class ExecutionService {
       };
       let outcome: RunnerResult;
       try {
+        // An action with a side effect (a spawn, SSH, HTTP) starts only on state that is on disk:
+        // the embedded store acknowledges writes at commit and fsyncs when something leaves the
+        // process (src/store/sqlite/database.ts), so a power cut cannot take back the `running`
+        // of an action that has run. Immediate on MongoDB. A failed fsync fails the execution here.
+        if (!runner.inProcess) await this.store.sync();
         outcome = await runner.run(ctx);
       } catch (err) {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };
