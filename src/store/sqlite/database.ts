@@ -527,7 +527,10 @@ export class SqliteDatabase {
         this.fsyncs++;
         this.synced = this.commits;
       }
-      for (const w of pending) this.failed ? w.reject(this.failed) : w.resolve();
+      for (const w of pending) {
+        if (this.failed) w.reject(this.failed);
+        else w.resolve();
+      }
     } catch (err) {
       this.fail(err);
       for (const w of pending) w.reject(this.failed);
