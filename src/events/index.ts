@@ -50,8 +50,9 @@ export class EventBus {
 
   publish<P>(name: string, payload: P): void {
     const event: SquallEvent<P> = { name, payload, origin: this.origin, timestamp: new Date().toISOString() };
-    // Records are on disk before their event is out (a store transaction defers it until then),
-    // and listeners act on their own, outside the publisher's transaction.
+    // Records are committed before their event is out (a store transaction defers it until then),
+    // and listeners act on their own, outside the publisher's transaction. Whatever a listener
+    // sends out of the process waits for the store's sync() (durable before any effect).
     whenDurable(() =>
       outsideStoreGroup(() => {
         this.emitter.emit('event', event);

@@ -128,6 +128,8 @@ export class SqliteDatabase {
   private syncWaiters: SyncWaiter[] = [];
   /** The fsync of commits nobody waits for (LAZY_SYNC_MS). */
   private lazyTimer?: NodeJS.Timeout;
+  /** The lazy fsync came due while another ran: it follows that one. */
+  private lazyDue = false;
   private walFd?: number;
   private failed?: Error;
   /** The worker thread of readAside(), started on first use. */
@@ -474,7 +476,11 @@ export class SqliteDatabase {
    * yet covered), unless one is running: its end starts the next.
    */
   private flush(lazy = false): void {
-    if (this.syncing !== undefined || this.closed || this.failed) return;
+    if (this.syncing !== undefined) {
+      this.lazyDue ||= lazy;
+      return;
+    }
+    if (this.closed || this.failed) return;
     if (this.synced >= this.commits || (!lazy && this.syncWaiters.length === 0)) return;
     const seq = (this.syncing = this.commits);
     let fd: number;
@@ -497,7 +503,9 @@ export class SqliteDatabase {
         if (w.seq <= seq) w.resolve();
         else this.syncWaiters.push(w);
       }
-      this.flush();
+      const lazy = this.lazyDue;
+      this.lazyDue = false;
+      this.flush(lazy);
     });
   }
 
