@@ -648,13 +648,15 @@ export class ExecutionService {
         signal: abort.signal,
         onOutput: (type: OutputType, data: string) =>
           void this.output(record, type, redactText(data, secretValues)),
-        datastore:
+        datastore: durableWrites(
           this.deps.actionDatastore?.({
             pack: action.pack,
             user,
             executionId: id,
             onReveal: (plaintext) => secretValues.push(plaintext),
           }) ?? emptyDatastore,
+          () => this.store.sync(),
+        ),
         logger,
         apiUrl: this.services.apiUrl,
         authToken: token,
@@ -873,6 +875,26 @@ export class ExecutionService {
 /** The claim that lets one process complete an execution (see ExecutionService.takeCompletion). */
 export function completionClaim(id: string): string {
   return `execution:${id}:completed`;
+}
+
+/**
+ * The action's datastore, whose writes answer the action process only once on disk: the action
+ * may act outside on what it stored (see the runner gate in ExecutionService.run()).
+ */
+function durableWrites(ds: ActionDatastore, durable: () => Promise<void>): ActionDatastore {
+  return {
+    getValue: (name, opts) => ds.getValue(name, opts),
+    listValues: (opts) => ds.listValues(opts),
+    setValue: async (name, value, opts) => {
+      await ds.setValue(name, value, opts);
+      await durable();
+    },
+    deleteValue: async (name, opts) => {
+      const deleted = await ds.deleteValue(name, opts);
+      await durable();
+      return deleted;
+    },
+  };
 }
 
 const emptyDatastore: ActionDatastore = {
