@@ -85,8 +85,8 @@ export function createApiApp(
   app.use(express.urlencoded({ limit, extended: true }));
   app.use(express.text({ limit, type: ['text/*', 'application/x-yaml', 'application/yaml'] }));
   app.use(bodyDepthLimit);
-  // An answer shows only what is on disk: the embedded store lets a read see writes whose group
-  // commit has not been fsync'd yet, and a kill then would undo what the client was shown.
+  // An answer shows only what is on disk: the embedded store acknowledges writes at commit and
+  // fsyncs when something leaves the process, and a power cut would undo what the client was shown.
   router.mount(app, options.authenticate ?? (async () => undefined), () => services.store.sync());
   // The built web UI (when present) answers the remaining GETs for pages; API paths fall through.
   if (options.webUi !== false) mountWebUi(app);

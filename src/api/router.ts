@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response, NextFunction, Express } from 'express';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { ValidationError } from '../errors.js';
+import { ValidationError, errorMessage } from '../errors.js';
 import { lazyValidator } from '../lazy-validator.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -119,6 +119,7 @@ export class ApiRouter {
       const checkQuery = this.validator(spec.query);
       const checkBody = this.validator(spec.body);
       app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+        const hold = holdUntilDurable(res, durable);
         try {
           await authenticate(req, spec);
           // st2's Python client sends booleans as True/False.
@@ -138,15 +139,45 @@ export class ApiRouter {
             query,
             body,
           });
-          if (!res.headersSent) await durable();
-          if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
-          else if (!res.headersSent && spec.status === 204) res.status(204).end();
+          if (hold.answered || res.headersSent) return;
+          await durable();
+          if (result !== undefined) res.status(spec.status ?? 200).json(result);
+          else if (spec.status === 204) res.status(204).end();
         } catch (err) {
           next(err);
         }
       });
     }
   }
+}
+
+/**
+ * An answer leaves only once `durable` resolves (the store's sync(): every write it may show is
+ * on disk), whoever sends it: the router, a handler that answers by itself (a webhook's answer, a
+ * 204), or the error handler. Holds res.end, which every one of them ends with. Should the wait
+ * fail (the disk failed), the answer is replaced by a 503: what it would show may be lost.
+ */
+function holdUntilDurable(res: Response, durable: () => Promise<void>): { answered: boolean } {
+  const state = { answered: false };
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((...args: unknown[]) => {
+    if (state.answered) return res;
+    state.answered = true;
+    durable().then(
+      () => end(...args),
+      (err: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        res.statusCode = 503;
+        res.removeHeader('Content-Length');
+        res.removeHeader('ETag');
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        const code = (err as { code?: string })?.code ?? 'STORE_UNAVAILABLE';
+        end(JSON.stringify({ faultstring: errorMessage(err), code }));
+      },
+    );
+    return res;
+  }) as typeof res.end;
+  return state;
 }
 
 function schemaError(where: string, validate: ValidateFunction): ValidationError {

@@ -32,6 +32,29 @@ export interface Delivery {
   mayRepeat?: boolean;
 }
 
+/** What an adapter sends to its provider: each waits for the store's sync() first (afterSync). */
+const OUTGOING = new Set<string>(['post', 'update', 'uploadText', 'ask', 'react']);
+
+/**
+ * The adapter, whose posts, edits, uploads, questions and reactions leave only once the store has
+ * synced (`durable`): the embedded store acknowledges writes at commit and fsyncs when something
+ * leaves the process, and a chat message telling of an execution a power cut then took back would
+ * disagree with the restarted server. Everything else (connect, handlers, capabilities) is the
+ * adapter's own.
+ */
+export function afterSync(adapter: ChatAdapter, durable: () => Promise<void>): ChatAdapter {
+  return new Proxy(adapter, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (typeof prop === 'string' && OUTGOING.has(prop))
+        return (...args: unknown[]) => durable().then(() => fn.apply(target, args));
+      return fn.bind(target);
+    },
+  });
+}
+
 /** Posts `text`; text over the adapter's limit is cut and the full text uploaded (or split). */
 export async function postLong(
   adapter: ChatAdapter,
@@ -162,6 +185,7 @@ export class Deliverer {
   private async once(delivery: Delivery): Promise<PostedMessage | undefined> {
     const t = delivery.target;
     if (t.kind === 'webhook') {
+      await this.services.store.sync(); // see afterSync
       const res = await fetch(t.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(t.headers ?? {}) },

@@ -9,6 +9,7 @@ import { ChatConnections } from './connections.js';
 import { ChatNotifier, routeTargets } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
+import { afterSync } from './delivery.js';
 import { chatLinkRoutes } from './link-routes.js';
 
 export * from './adapter.js';
@@ -112,7 +113,8 @@ export function chatopsSubsystem(
             adapter: given.name,
           });
         // A bot account is connected by one process; the others post through it.
-        const adapter = connections.wrap(given);
+        // Its posts wait for the store's fsync (afterSync).
+        const adapter = afterSync(connections.wrap(given), () => services.store.sync());
         pipeline.attach(adapter);
         notifier.attach(adapter);
       }

@@ -24,9 +24,20 @@ export interface EventTransport {
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private transport?: EventTransport;
+  /** Awaited before an event goes to another process (the store's sync(); see durableBeforeTransport). */
+  private durable: () => Promise<void> = () => Promise.resolve();
 
   constructor(readonly origin: string = `${process.pid}`) {
     this.emitter.setMaxListeners(0);
+  }
+
+  /**
+   * Events leave for other processes only once `durable` resolves: the embedded store
+   * acknowledges writes at commit and fsyncs when something leaves the process, and another
+   * process must not act on a record a power cut could take back.
+   */
+  durableBeforeTransport(durable: () => Promise<void>): void {
+    this.durable = durable;
   }
 
   /** Bridges events between processes (Redis when scaled out). */
@@ -39,13 +50,17 @@ export class EventBus {
 
   publish<P>(name: string, payload: P): void {
     const event: SquallEvent<P> = { name, payload, origin: this.origin, timestamp: new Date().toISOString() };
-    // Records are on disk before their event is out (a store transaction defers it until then),
-    // and listeners act on their own, outside the publisher's transaction.
+    // Records are committed before their event is out (a store transaction defers it until then),
+    // and listeners act on their own, outside the publisher's transaction. Whatever a listener
+    // sends out of the process waits for the store's sync() (durable before any effect).
     whenDurable(() =>
       outsideStoreGroup(() => {
         this.emitter.emit('event', event);
-        if (this.transport)
-          void this.transport.publish(event).catch((err) => this.emitter.emit('transport-error', err));
+        const transport = this.transport;
+        if (transport)
+          void this.durable()
+            .then(() => transport.publish(event))
+            .catch((err: unknown) => this.emitter.emit('transport-error', err));
       }),
     );
   }

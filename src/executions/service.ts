@@ -314,6 +314,7 @@ export class ExecutionService {
     void (async () => {
       let outcome: { status: ExecutionStatus; result: unknown };
       try {
+        await this.store.sync(); // work has effects (a pack's files): see the runner gate in run()
         outcome = { status: 'succeeded', result: { output: await work() } };
       } catch (err) {
         const context = err instanceof SquallError ? { code: err.code } : {};
@@ -647,13 +648,15 @@ export class ExecutionService {
         signal: abort.signal,
         onOutput: (type: OutputType, data: string) =>
           void this.output(record, type, redactText(data, secretValues)),
-        datastore:
+        datastore: durableWrites(
           this.deps.actionDatastore?.({
             pack: action.pack,
             user,
             executionId: id,
             onReveal: (plaintext) => secretValues.push(plaintext),
           }) ?? emptyDatastore,
+          () => this.store.sync(),
+        ),
         logger,
         apiUrl: this.services.apiUrl,
         authToken: token,
@@ -666,6 +669,11 @@ export class ExecutionService {
       };
       let outcome: RunnerResult;
       try {
+        // An action with a side effect (a spawn, SSH, HTTP) starts only on state that is on disk:
+        // the embedded store acknowledges writes at commit and fsyncs when something leaves the
+        // process (src/store/sqlite/database.ts), so a power cut cannot take back the `running`
+        // of an action that has run. Immediate on MongoDB. A failed fsync fails the execution here.
+        if (!runner.inProcess) await this.store.sync();
         outcome = await runner.run(ctx);
       } catch (err) {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };
@@ -867,6 +875,26 @@ export class ExecutionService {
 /** The claim that lets one process complete an execution (see ExecutionService.takeCompletion). */
 export function completionClaim(id: string): string {
   return `execution:${id}:completed`;
+}
+
+/**
+ * The action's datastore, whose writes answer the action process only once on disk: the action
+ * may act outside on what it stored (see the runner gate in ExecutionService.run()).
+ */
+function durableWrites(ds: ActionDatastore, durable: () => Promise<void>): ActionDatastore {
+  return {
+    getValue: (name, opts) => ds.getValue(name, opts),
+    listValues: (opts) => ds.listValues(opts),
+    setValue: async (name, value, opts) => {
+      await ds.setValue(name, value, opts);
+      await durable();
+    },
+    deleteValue: async (name, opts) => {
+      const deleted = await ds.deleteValue(name, opts);
+      await durable();
+      return deleted;
+    },
+  };
 }
 
 const emptyDatastore: ActionDatastore = {

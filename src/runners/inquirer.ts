@@ -7,6 +7,7 @@ import type { Runner } from './types.js';
  */
 export const inquirerRunner: Runner = {
   name: 'inquirer',
+  inProcess: true,
   run(ctx) {
     return inquiryDriverFor(ctx).ask(ctx);
   },

@@ -3,6 +3,7 @@ import type { Runner } from './types.js';
 /** `noop`: a static successful result (st2 §1.3). */
 export const noopRunner: Runner = {
   name: 'noop',
+  inProcess: true,
   run() {
     return Promise.resolve({
       status: 'succeeded',

@@ -7,6 +7,7 @@ import type { Runner } from './types.js';
  */
 export const orquestaRunner: Runner = {
   name: 'orquesta',
+  inProcess: true,
   run(ctx) {
     return workflowDriverFor(ctx).startOrquesta(ctx);
   },

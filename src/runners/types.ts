@@ -98,5 +98,12 @@ export interface RunnerResult {
 
 export interface Runner {
   readonly name: string;
+  /**
+   * True when running an action has no effect outside this process and its store (noop, a
+   * workflow, an inquiry): it may start on writes that are committed but not yet on disk. Any
+   * other runner (a spawn, an SSH or HTTP call) starts only once the store has synced: an action
+   * with a side effect never runs on state a power cut could take back.
+   */
+  readonly inProcess?: boolean;
   run(ctx: RunnerContext): Promise<RunnerResult>;
 }

@@ -606,8 +606,23 @@ export class SensorHost {
     return this.services.config.rules?.system_user ?? 'stanley';
   }
 
-  /** Answers a sensor's request: dispatch, datastore (st2 `local` = `<pack>.<ClassName>:` prefix), user info. */
+  /**
+   * Answers a sensor's request: dispatch, datastore (st2 `local` = `<pack>.<ClassName>:` prefix),
+   * user info. The answer leaves the process, so it waits for the store's fsync: a sensor told
+   * its trigger was dispatched may acknowledge its source (delete a queue message), and a power
+   * cut must not then take the trigger instance back.
+   */
   async serve(sensor: SensorRecord, method: string, args: Record<string, unknown>): Promise<unknown> {
+    const answer = await this.answer(sensor, method, args);
+    await this.services.store.sync();
+    return answer;
+  }
+
+  private async answer(
+    sensor: SensorRecord,
+    method: string,
+    args: Record<string, unknown>,
+  ): Promise<unknown> {
     if (method === 'dispatch') {
       const traceContext = args.trace_context as { trace_id?: string; trace_tag?: string } | undefined;
       const instance = await dispatchTrigger(this.services, {

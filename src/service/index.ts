@@ -93,6 +93,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
     );
   const bus = new EventBus();
+  bus.durableBeforeTransport(() => store.sync());
   const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
   if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);

@@ -68,15 +68,17 @@ export interface Store {
   /** Gives back a claim; only its owner's release has an effect. */
   release(key: string, owner: string): Promise<boolean>;
   /**
-   * Resolves once every write issued so far is on disk. Each write already resolves only then;
-   * this is for a caller that fired writes without awaiting them. Immediate on MongoDB.
+   * Resolves once every write issued so far is on disk; rejects if the disk failed. The embedded
+   * store resolves each write at commit (visible, kept by a crash of the process) and fsyncs here:
+   * await it before anything leaves the process (an API answer, an action with a side effect, a
+   * chat post, an event to a client or another process). Immediate on MongoDB.
    */
   sync(): Promise<void>;
   /**
    * Acknowledges the writes `fn` makes together: the records of one step, such as an execution's
    * status and its register entry, or a trigger instance, its trace entry and its job. On the
-   * embedded store they are issued in order without waiting for the disk (one commit, one fsync),
-   * the result resolves once all are on disk, and the events `fn` publishes go out only then.
+   * embedded store they are issued in order without waiting for the commit (one commit), the
+   * result resolves once all are committed, and the events `fn` publishes go out only then.
    * Runs `fn` as is on MongoDB.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;

@@ -155,10 +155,16 @@ function streamSlots(limit: number): (req: Request) => () => void {
   };
 }
 
+/**
+ * An event goes out once what it tells of is on disk (`durable`, the store's sync()): a client
+ * shown a record a power cut then took would disagree with the restarted server. Events waiting
+ * for the same fsync go out together, in order; if the disk failed the stream ends.
+ */
 function openStream(
   req: Request,
   res: Response,
   heartbeatMs: number,
+  durable: () => Promise<void>,
 ): { send: (name: string, data: unknown) => void; onClose: (fn: () => void) => void; end: () => void } {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -179,9 +185,21 @@ function openStream(
   const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
   timer.unref?.();
   req.on('close', end);
+  let queued = '';
+  const flush = () => {
+    const text = queued;
+    queued = '';
+    if (!ended) res.write(text);
+  };
   return {
     send(name, data) {
-      if (!ended) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (ended) return;
+      if (queued === '')
+        durable().then(flush, () => {
+          queued = '';
+          end();
+        });
+      queued += `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
     },
     onClose(fn) {
       closers.push(fn);
@@ -200,7 +218,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
     const claimSlot = streamSlots(services.config.api.max_streams_per_user);
     const open = (req: Request, res: Response) => {
       const release = claimSlot(req);
-      const stream = openStream(req, res, heartbeatMs);
+      const stream = openStream(req, res, heartbeatMs, () => services.store.sync());
       stream.onClose(release);
       return stream;
     };

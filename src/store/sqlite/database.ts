@@ -15,6 +15,12 @@ const Database = require('better-sqlite3') as typeof BetterSqlite3;
 
 export type Sqlite = BetterSqlite3.Database;
 
+/**
+ * Commits nobody waits to see on disk (no answer, no effect) are fsync'd this long after the
+ * first of them at the latest: the window a power cut can take, like a crash that much earlier.
+ */
+const LAZY_SYNC_MS = 50;
+
 /** Up to this size the file is checked before the store opens (~0.1 s here); beyond, in the background. */
 const CHECK_INLINE_BYTES = 64 * 1024 * 1024;
 
@@ -39,6 +45,11 @@ export interface SqliteOptions {
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
+}
+
+/** A sync() caller: waits for an fsync that covers commit number `seq`. */
+interface SyncWaiter extends Waiter {
+  seq: number;
 }
 
 function quoteName(name: string): string {
@@ -68,14 +79,25 @@ export function corruptStore(file: string, detail: string): SquallError {
  * https://www.sqlite.org/fileformat2.html#walformat). synchronous=FULL would fsync inside COMMIT,
  * blocking the event loop for the whole fsync (~4 ms here); instead SQLite runs with
  * synchronous=NORMAL (still safe from corruption; it syncs around checkpoints) and this class
- * fsyncs the WAL itself on libuv's thread pool after each commit, before acknowledging the writes
- * of that commit. The on-disk state an acknowledgement promises is the one FULL gives.
+ * fsyncs the WAL itself on libuv's thread pool.
+ *
+ * A commit is visible at COMMIT, durable before any effect. A write resolves once its transaction
+ * is committed (in the WAL, so it survives kill -9: the kernel has the pages), not once it is
+ * fsync'd. The WAL is one ordered log and a power cut keeps a prefix of its commits (SQLite stops
+ * replaying at the first commit whose frames or checksums are incomplete), so losing the unsynced
+ * tail is the same as a crash a moment earlier, which recovery already handles, as long as nothing
+ * outside the process saw what was lost. So whatever leaves the process waits for sync() first,
+ * which fsyncs every commit made so far: an API answer, an action with a side effect about to
+ * start (a spawn, an SSH or HTTP call), a chat post, an event to another process or an SSE
+ * client. One fsync then covers every internal step of a chain (trigger instance, enforcement,
+ * execution, its statuses) instead of one fsync per step in its critical path. Commits nobody
+ * syncs are fsync'd within LAZY_SYNC_MS anyway, so that the tail a power cut can take stays short.
  *
  * Writes are group-committed: the first write of an event-loop turn opens a transaction, every
  * write of that turn runs inside it (each in its own savepoint, so one failed write undoes only
  * itself), and the turn's end commits them. Commits made while an fsync runs share the next one.
- * A write's promise resolves only once it is on disk; if an fsync fails, its writes reject and the
- * store refuses writes from then on (the kernel may have dropped the unwritten pages).
+ * If an fsync fails, sync() rejects from then on and the store refuses writes (the kernel may
+ * have dropped the unwritten pages): nothing that may be lost is shown or acted on.
  *
  * Atomicity: better-sqlite3 runs statements synchronously on the one connection, so the read and
  * the write of a conditional update happen with no other operation in between.
@@ -98,10 +120,16 @@ export class SqliteDatabase {
   commits = 0;
   /** fsyncs of the WAL since the store opened (for benchmarks). */
   fsyncs = 0;
-  /** Committed, waiting for the next fsync of the WAL. */
-  private unsynced: Waiter[] = [];
-  /** Committed, in the fsync running now. */
-  private syncing?: Waiter[];
+  /** The number of the last commit an fsync covered (commits are numbered by `commits`). */
+  private synced = 0;
+  /** The last commit the fsync running now covers; undefined when none runs. */
+  private syncing?: number;
+  /** sync() callers waiting for an fsync. */
+  private syncWaiters: SyncWaiter[] = [];
+  /** The fsync of commits nobody waits for (LAZY_SYNC_MS). */
+  private lazyTimer?: NodeJS.Timeout;
+  /** The lazy fsync came due while another ran: it follows that one. */
+  private lazyDue = false;
   private walFd?: number;
   private failed?: Error;
   /** The worker thread of readAside(), started on first use. */
@@ -290,7 +318,8 @@ export class SqliteDatabase {
 
   /**
    * Runs a write now, inside this turn's transaction, and resolves once that transaction is
-   * committed to disk. A write that throws is undone alone, and rejects at once.
+   * committed (visible, and kept by a crash of the process; on disk once sync() says so). A write
+   * that throws is undone alone, and rejects at once.
    */
   write<T>(op: () => T): Promise<T> {
     return this.run(op, !activeGroup());
@@ -306,10 +335,10 @@ export class SqliteDatabase {
   }
 
   /**
-   * Runs a write now, inside this turn's transaction, and resolves as soon as it ran. It reaches
-   * the disk with its transaction, before any write issued after it is acknowledged (the WAL is
-   * one ordered log, and each fsync covers every frame before it): for bookkeeping whose loss in
-   * a crash only means a step is done again, such as the scheduler's job locks and states.
+   * Runs a write now, inside this turn's transaction, and resolves as soon as it ran. It is
+   * committed with its transaction, before any write issued after it (the WAL is one ordered log,
+   * and each fsync covers every frame before it): for bookkeeping whose loss in a crash only
+   * means a step is done again, such as the scheduler's job locks and states.
    * `single`: the op makes at most one change, as its last statement (see writeOne).
    */
   writeInOrder<T>(op: () => T, options: { single?: boolean } = {}): Promise<T> {
@@ -332,11 +361,12 @@ export class SqliteDatabase {
 
   /**
    * Groups the writes `fn` makes: each resolves as soon as it ran, so `fn` runs on without waiting
-   * for the disk, and the result resolves once all of them are on disk. The writes reach the disk
-   * in the order they were issued (a crash keeps a prefix of them, as if each had been awaited);
-   * made in one event-loop turn, as store calls are, they share one commit and one fsync. Work
-   * `fn` only sets off (scheduled jobs: see outsideStoreGroup) is not part of the group, and the
-   * events it publishes are delivered once its writes are on disk (whenDurable).
+   * for the commit, and the result resolves once all of them are committed. The writes are
+   * committed in the order they were issued (a crash keeps a prefix of them, as if each had been
+   * awaited); made in one event-loop turn, as store calls are, they share one commit. Work `fn`
+   * only sets off (scheduled jobs: see outsideStoreGroup) is not part of the group, and the
+   * events it publishes are delivered once its writes are committed (whenDurable); what carries
+   * them out of the process syncs first.
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     if (activeGroup()) return fn();
@@ -351,21 +381,33 @@ export class SqliteDatabase {
     }
     // The writes that ran before a failure stay (this is not a rollback scope): they are
     // committed, and announced, like the others.
-    await this.sync();
+    await this.committed();
     for (const after of group.deferred) after();
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
 
-  /** Resolves once every write issued so far is committed to disk. */
+  /** Resolves once every write issued so far is committed (see write()); rejects if that commit failed. */
+  committed(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Resolves once every write issued so far is on disk: one fsync of the WAL covers every commit
+   * made before it starts. Rejects if that commit or fsync failed, and after any fsync failed
+   * (commits acknowledged since the last good one may be lost). Await it before anything leaves
+   * the process.
+   */
   sync(): Promise<void> {
-    if (this.open) return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.syncing || this.unsynced.length > 0)
-      return new Promise((resolve, reject) => {
-        this.unsynced.push({ resolve, reject });
-        this.flush();
-      });
-    return Promise.resolve();
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.open) return this.committed().then(() => this.sync());
+    const seq = this.commits;
+    if (this.synced >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push({ seq, resolve, reject });
+      this.flush();
+    });
   }
 
   /** Runs a write in its own savepoint (better-sqlite3 nests a transaction that way). */
@@ -398,23 +440,21 @@ export class SqliteDatabase {
       changed = (this.totalChanges.get() as { n: number }).n !== this.changesAtBegin;
       this.db.exec('COMMIT');
     } catch (err) {
-      // The transaction is not on disk: every write of it fails, none is acknowledged.
+      // The transaction is not in the WAL: every write of it fails, none is acknowledged.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       const failure = isCorruption(err) ? corruptStore(this.file, (err as Error).message) : err;
       for (const w of waiters) w.reject(failure);
       return;
     }
-    if (!changed) {
-      // Nothing to make durable (a lock that found no job): these writes wait only for the
-      // commits before them that are not on disk yet (the running fsync covers those it follows).
-      if (this.unsynced.length > 0) this.unsynced.push(...waiters);
-      else if (this.syncing) this.syncing.push(...waiters);
-      else for (const w of waiters) w.resolve();
-      return;
+    // A commit that changed nothing (a lock that found no job) needs no fsync.
+    if (changed) {
+      this.commits++;
+      this.lazyTimer ??= setTimeout(() => {
+        this.lazyTimer = undefined;
+        this.flush(true);
+      }, LAZY_SYNC_MS).unref();
     }
-    this.commits++;
-    this.unsynced.push(...waiters);
-    this.flush();
+    for (const w of waiters) w.resolve();
   }
 
   /** The WAL's descriptor; on first use its directory entry is made durable too. */
@@ -431,51 +471,77 @@ export class SqliteDatabase {
     return this.walFd;
   }
 
-  /** Starts an fsync of the WAL for the commits waiting for one, unless one is running. */
-  private flush(): void {
-    if (this.syncing || this.unsynced.length === 0 || this.closed) return;
-    const batch = (this.syncing = this.unsynced);
-    this.unsynced = [];
+  /**
+   * Starts an fsync of the WAL for the commits someone waits for (or, `lazy`, for every commit not
+   * yet covered), unless one is running: its end starts the next.
+   */
+  private flush(lazy = false): void {
+    if (this.syncing !== undefined) {
+      this.lazyDue ||= lazy;
+      return;
+    }
+    if (this.closed || this.failed) return;
+    if (this.synced >= this.commits || (!lazy && this.syncWaiters.length === 0)) return;
+    const seq = (this.syncing = this.commits);
     let fd: number;
     try {
       fd = this.wal();
     } catch (err) {
       this.syncing = undefined;
-      this.fail(batch, err);
+      this.fail(err);
       return;
     }
     this.fsync(fd, (err) => {
-      if (this.syncing !== batch) return; // close() settled them
+      if (this.syncing !== seq) return; // close() settled the waiters
       this.syncing = undefined;
-      if (err) return this.fail(batch, err);
+      if (err) return this.fail(err);
       this.fsyncs++;
-      for (const w of batch) w.resolve();
-      this.flush();
+      this.synced = seq;
+      const waiting = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const w of waiting) {
+        if (w.seq <= seq) w.resolve();
+        else this.syncWaiters.push(w);
+      }
+      const lazy = this.lazyDue;
+      this.lazyDue = false;
+      this.flush(lazy);
     });
   }
 
-  private fail(batch: Waiter[], err: unknown): void {
+  private fail(err: unknown): void {
     this.failed ??= new SquallError(
       'STORE_FSYNC_FAILED',
       `could not make writes to ${this.file}-wal durable (${String((err as Error)?.message ?? err)}). ` +
-        'Writes since the last acknowledged one may not be on disk: the store refuses writes until Squall restarts.',
+        'Writes since the last fsync may not be on disk: the store refuses writes until Squall restarts.',
       { file: this.file },
     );
-    for (const w of [...batch, ...this.unsynced.splice(0)]) w.reject(this.failed);
+    for (const w of this.syncWaiters.splice(0)) w.reject(this.failed);
   }
 
   close(): void {
     if (this.closed) return;
     this.cancelCheck?.();
     this.commit();
-    const pending = [...(this.syncing ?? []), ...this.unsynced.splice(0)];
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    const pending = this.syncWaiters.splice(0);
+    const unsynced = this.synced < this.commits;
     this.syncing = undefined;
     this.closed = true;
     try {
-      if (pending.length > 0 && !this.failed) fsyncSync(this.wal());
-      for (const w of pending) w.resolve();
+      if (unsynced && !this.failed) {
+        fsyncSync(this.wal());
+        this.fsyncs++;
+        this.synced = this.commits;
+      }
+      for (const w of pending) {
+        if (this.failed) w.reject(this.failed);
+        else w.resolve();
+      }
     } catch (err) {
-      this.fail(pending, err);
+      this.fail(err);
+      for (const w of pending) w.reject(this.failed);
     } finally {
       if (this.walFd !== undefined) closeSync(this.walFd);
       for (const w of this.asideWaiting.values()) w.reject(new Error(`the store ${this.file} is closed`));

@@ -32,58 +32,69 @@ async function withStore(fn: (store: Store, bus: EventBus, heard: string[]) => P
 }
 
 describe('embedded store: store.transaction()', () => {
-  it('commits a step in one fsync, resolves once it is on disk, and announces it only then', () =>
+  it('commits a step once, resolves and announces it at commit; sync() is one fsync after', () =>
     withStore(async (store, bus, heard) => {
       const disk = heldFsync();
       store.embedded!.fsync = disk.fsync;
       const fsyncs = store.embedded!.fsyncs;
-      let done = false;
-      const step = store
-        .transaction(async () => {
-          for (let n = 0; n < 5; n++) {
-            await store.testRecords.insert({ id: newId(), n });
-            bus.publish('test.created', { n });
-          }
-        })
-        .then(() => (done = true));
-      await tick();
-      await tick();
-      // Five writes, one commit waiting for one fsync; nothing announced or acknowledged yet.
-      expect(disk.waiting()).toBe(1);
-      expect(done).toBe(false);
-      expect(heard).toEqual([]);
-      disk.release();
-      await step;
-      expect(store.embedded!.fsyncs - fsyncs).toBe(1);
+      const commits = store.embedded!.commits;
+      await store.transaction(async () => {
+        for (let n = 0; n < 5; n++) {
+          await store.testRecords.insert({ id: newId(), n });
+          bus.publish('test.created', { n });
+        }
+      });
+      // Five writes, one commit, announced in the process; not fsync'd yet.
+      expect(store.embedded!.commits - commits).toBe(1);
       expect(heard).toHaveLength(5);
+      let synced = false;
+      const sync = store.sync().then(() => (synced = true));
+      await tick();
+      await tick();
+      expect(disk.waiting()).toBe(1);
+      expect(synced).toBe(false);
+      disk.release();
+      await sync;
+      expect(store.embedded!.fsyncs - fsyncs).toBe(1);
       expect(await store.testRecords.count({})).toBe(5);
     }));
 
-  it('when its fsync fails, rejects and announces nothing', () =>
+  it('when its fsync fails, the step stays committed in the process and sync() rejects', () =>
     withStore(async (store, bus, heard) => {
       store.embedded!.fsync = (_fd, done) =>
         done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
-      const step = store.transaction(async () => {
+      await store.transaction(async () => {
         await store.testRecords.insert({ id: newId(), n: 1 });
         bus.publish('test.created', { n: 1 });
       });
-      await expect(step).rejects.toMatchObject({ code: 'STORE_FSYNC_FAILED' });
-      await tick();
-      expect(heard).toEqual([]);
+      expect(heard).toEqual(['test.created']);
+      await expect(store.sync()).rejects.toMatchObject({ code: 'STORE_FSYNC_FAILED' });
+      await expect(store.testRecords.insert({ id: newId(), n: 2 })).rejects.toMatchObject({
+        code: 'STORE_FSYNC_FAILED',
+      });
     }));
 
-  it('a write awaited outside a transaction is acknowledged only once on disk', () =>
+  it('a write resolves at commit; sync() resolves once an fsync covers it', () =>
     withStore(async (store) => {
       const disk = heldFsync();
       store.embedded!.fsync = disk.fsync;
-      let done = false;
-      const write = store.testRecords.insert({ id: newId(), n: 1 }).then(() => (done = true));
+      await store.testRecords.insert({ id: newId(), n: 1 });
+      let synced = false;
+      const sync = store.sync().then(() => (synced = true));
       await tick();
       await tick();
-      expect(done).toBe(false);
+      expect(synced).toBe(false);
+      // A write committed while that fsync runs needs the next one.
+      await store.testRecords.insert({ id: newId(), n: 2 });
+      let later = false;
+      const next = store.sync().then(() => (later = true));
       disk.release();
-      await write;
-      expect(done).toBe(true);
+      await sync;
+      await tick();
+      expect(later).toBe(false);
+      disk.release();
+      await next;
+      expect(later).toBe(true);
     }));
 
   it('a write that fails (a duplicate key, a refused update) changes nothing; the rest of its turn commits', () =>
