@@ -126,3 +126,44 @@ for (const target of STORE_TARGETS) {
     },
   );
 }
+
+// A runner dispatches every execution's action trigger: with no rule on it, the instance is stored
+// processed there (the runner keeps the rule index too), not handed to a rules process to match nothing.
+describeWithServer(
+  'an instance no rule listens to, dispatched in a process without the rules role',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  STORE_TARGETS[1].available,
+  () => {
+    let s: EventsService;
+    beforeAll(async () => {
+      s = await startEvents(STORE_TARGETS[1], {
+        roles: ['api', 'runner'],
+        'executions.check_every_ms': 600_000,
+      });
+    });
+    afterAll(async () => s?.svc.cleanup());
+
+    it('is stored processed with no pending entry; once a rule listens, it waits for a rules process', async () => {
+      const store = s.svc.services.store;
+      const idle = await dispatchTrigger(s.svc.services, {
+        trigger: 'core.st2.generic.actiontrigger',
+        payload: { execution_id: newId(), status: 'succeeded' },
+      });
+      expect(idle.status).toBe('processed');
+      expect(await store.pendingInstances.get(idle.id)).toBeNull();
+      await s.createRule({
+        name: 'on_actiontrigger_elsewhere',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.generic.actiontrigger' },
+        action: { ref: 'core.noop' },
+      });
+      const matched = await dispatchTrigger(s.svc.services, {
+        trigger: 'core.st2.generic.actiontrigger',
+        payload: { execution_id: newId(), status: 'succeeded' },
+      });
+      expect(matched.status).toBe('pending');
+      expect(await store.pendingInstances.get(matched.id)).not.toBeNull();
+    });
+  },
+);
