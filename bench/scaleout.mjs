@@ -86,7 +86,9 @@ export async function runScaleOut({
       },
     );
     log(`scale-out: starting --roles ${roles}`);
-    const s = await startSquall(cfg, { health: roles.split(',').includes('api'), env: callEnv });
+    // SQUALL_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for every process.
+    const nodeArgs = process.env.SQUALL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const s = await startSquall(cfg, { health: roles.split(',').includes('api'), env: callEnv, nodeArgs });
     track?.(s.child);
     return s;
   };
@@ -113,7 +115,9 @@ export async function runScaleOut({
         ? undefined
         : `unexpected: ${text.slice(0, 300)}`;
     };
-    for (const runners of [1, 2]) {
+    // SQUALL_BENCH_SCALEOUT_RUNNERS=1: the one-runner phase only (A/B pairs in half the time).
+    const phases = process.env.SQUALL_BENCH_SCALEOUT_RUNNERS === '1' ? [1] : [1, 2];
+    for (const runners of phases) {
       if (runners === 2) procs.push(await start('runner'));
       const open = await drain(api.url, 30_000);
       if (open)
