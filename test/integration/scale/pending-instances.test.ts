@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { TRIGGER_PROCESS_JOB, dispatchTrigger } from '../../../src/triggers/dispatch.js';
 import { sweepPendingInstances } from '../../../src/triggers/pending.js';
@@ -164,6 +164,25 @@ describeWithServer(
       });
       expect(matched.status).toBe('pending');
       expect(await store.pendingInstances.get(matched.id)).not.toBeNull();
+    });
+
+    it('creates a new trace holding the instance, with no push after it', async () => {
+      const store = s.svc.services.store;
+      const pushes = vi.spyOn(store.traces, 'updateOne');
+      try {
+        const instance = await dispatchTrigger(s.svc.services, {
+          trigger: 'core.st2.generic.actiontrigger',
+          payload: { execution_id: newId(), status: 'succeeded' },
+        });
+        const trace = await store.traces.get(String(instance.trace_context?.trace_id));
+        expect(trace?.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
+        expect((await store.traceComponents.get(`trigger_instances:${instance.id}`))?.trace_id).toBe(
+          trace?.id,
+        );
+        expect(pushes).not.toHaveBeenCalled();
+      } finally {
+        pushes.mockRestore();
+      }
     });
   },
 );
