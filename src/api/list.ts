@@ -47,12 +47,27 @@ export interface ListOptions<T> {
   sort: SortSpec;
   maxPageSize: number;
   /**
+   * The largest page even an admin gets (limit=-1 and limits above maxPageSize included);
+   * absent or 0: none. The answer's X-Limit says when it applied.
+   */
+  maxAdminPageSize?: number;
+  /**
    * The page size when the request names none, from st2's openapi.yaml: 100 for most lists;
    * `null` where st2 declares no default and answers everything (actions, rules, sensortypes).
    */
   defaultLimit?: number | null;
   /** How a record is shown, before attribute selection (which may leave out what it reads). */
   present?: (record: T) => unknown;
+  /**
+   * The direction when the request sets neither sort_asc nor sort_desc: true sorts every key of `sort` ascending
+   * (st2's executions answer oldest first for `timestamp_gt` alone).
+   */
+  ascending?: boolean;
+}
+
+/** A boolean query flag as st2's Python client sends it (`True`) or as ajv coerced it. */
+export function queryFlag(value: unknown): boolean {
+  return value === true || value === 'true' || value === 'True' || value === '1';
 }
 
 /** st2's default page size of a list endpoint that declares one. */
@@ -61,13 +76,21 @@ export const DEFAULT_PAGE_SIZE = 100;
 /**
  * The page size of a list request, as st2's `validate_limit_query_param` decides it: `undefined`
  * means all records. `-1` asks for all and a limit above api.max_page_size is allowed, both for
- * admins only (403 otherwise); 0 and values below -1 are a 400.
+ * admins only (403 otherwise); 0 and values below -1 are a 400. With `maxAdminPageSize`, a page
+ * (for an admin: "all" too) is no larger than it.
  */
 export function pageLimit(
   req: Request,
   maxPageSize: number,
   defaultLimit: number | null = DEFAULT_PAGE_SIZE,
+  maxAdminPageSize = 0,
 ): number | undefined {
+  const limit = requestedLimit(req, maxPageSize, defaultLimit);
+  if (!maxAdminPageSize) return limit;
+  return limit === undefined ? maxAdminPageSize : Math.min(limit, maxAdminPageSize);
+}
+
+function requestedLimit(req: Request, maxPageSize: number, defaultLimit: number | null): number | undefined {
   const raw = (req.query as Record<string, unknown>).limit;
   if (raw === undefined) return defaultLimit === null ? undefined : defaultLimit;
   const limit = Number(raw);
@@ -102,11 +125,12 @@ export async function listRecords<T extends StoredRecord>(
   options: ListOptions<T>,
 ): Promise<unknown[]> {
   const q = req.query as Record<string, unknown>;
-  const limit = pageLimit(req, options.maxPageSize, options.defaultLimit);
+  const limit = pageLimit(req, options.maxPageSize, options.defaultLimit, options.maxAdminPageSize);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
-  if (q.sort_asc === true || q.sort_asc === 'true')
-    sort = Object.fromEntries(Object.entries(sort).map(([k]) => [k, 1])) as SortSpec;
+  // st2: sort_desc wins over sort_asc; `st2 execution list --sort asc` sends sort_asc=True.
+  const ascending = queryFlag(q.sort_desc) ? false : queryFlag(q.sort_asc) || options.ascending === true;
+  if (ascending) sort = Object.fromEntries(Object.entries(sort).map(([k]) => [k, 1])) as SortSpec;
   const [rows, total] = await Promise.all([
     options.collection.find(options.filter, {
       sort,

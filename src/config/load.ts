@@ -24,6 +24,7 @@ export interface SquallConfig {
     url?: string;
     body_limit: string;
     max_page_size: number;
+    max_admin_page_size: number;
     cors_origins: string[];
     max_streams_per_user: number;
     headers_timeout_ms: number;

@@ -213,7 +213,7 @@ export class ExecutionRecovery {
             log: {
               status: execution.status,
               timestamp: new Date().toISOString(),
-              reason: `worker ${claim.owner} died before starting it; new attempt`,
+              reason: `worker ${claim.owner} sent no heartbeat within dead_after_ms and had not started it; new attempt`,
             },
           },
         },

@@ -37,8 +37,8 @@ export const DATASTORE_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Serves a datastore call made by an action or sensor process (Python shims over fd 3, Node over
- * IPC) on `ds`, which already holds who asks and what they may decrypt. Arguments use st2's
+ * Serves a datastore call made by an action or sensor process (JSON lines on fd 3: json-channel.ts)
+ * on `ds`, which already holds who asks and what they may decrypt. Arguments use st2's
  * service names (§2.3): local, scope, decrypt, ttl, encrypt, prefix.
  */
 export async function serveDatastoreCall(

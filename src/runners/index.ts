@@ -14,6 +14,12 @@ export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
 export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
 export { DATASTORE_METHODS, serveDatastoreCall } from './datastore-rpc.js';
+export {
+  MAX_CHANNEL_IN_FLIGHT,
+  MAX_CHANNEL_MESSAGE_BYTES,
+  serveJsonChannel,
+  type JsonChannel,
+} from './json-channel.js';
 export { ensureSt2Runtime, packPythonPath, st2RuntimeBaseDir } from './st2-runtime.js';
 export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
 export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';

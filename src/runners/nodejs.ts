@@ -4,7 +4,8 @@ import { serveDatastoreCall } from './datastore-rpc.js';
 import { getRunnerType } from './catalog.js';
 import { nodeHostPath, resolveEntryPoint } from './paths.js';
 import { startProcess } from './process.js';
-import { MAX_CHANNEL_MESSAGE_BYTES } from './python.js';
+import type { Readable, Writable } from 'node:stream';
+import { MAX_CHANNEL_MESSAGE_BYTES, serveJsonChannel, type JsonChannel } from './json-channel.js';
 import type { Runner, RunnerContext, RunnerResult, RunnerStatus } from './types.js';
 
 const DEFAULT_TIMEOUT = 600;
@@ -41,9 +42,10 @@ function execArgvFor(ctx: RunnerContext, entry: string): string[] {
 }
 
 /**
- * `nodejs`: Squall's native runner. The entry point runs in a forked child process (its own
- * process group) so a crash or an endless loop cannot hurt the service; its SDK's datastore calls
- * come back over IPC and are served from ctx.datastore. Result `{result, stdout, stderr}`.
+ * `nodejs`: Squall's native runner. The entry point runs in a child Node process (its own process
+ * group) so a crash or an endless loop cannot hurt the service; its SDK's datastore calls come
+ * back as JSON lines on fd 3 (bounded: json-channel.ts) and are served from ctx.datastore. Result
+ * `{result, stdout, stderr}`.
  */
 export const nodejsRunner: Runner = {
   name: 'nodejs',
@@ -57,55 +59,55 @@ export const nodejsRunner: Runner = {
     );
 
     const proc = startProcess({
-      command: nodeHostPath(),
-      args: [],
-      fork: true,
-      execArgv,
+      command: process.execPath,
+      args: [...execArgv, nodeHostPath()],
       cwd: ensureWorkDir(ctx),
       env: actionEnv(ctx, ctx.runnerParameters.env),
       timeoutSeconds: timeout,
       signal: ctx.signal,
       onOutput: (type, data) => ctx.onOutput(type, data),
       maxOutputChars: ctx.maxOutputChars,
+      extraPipe: true,
     });
-    const child = proc.child;
+    const who = `nodejs action "${ctx.action.ref}"`;
+    const fd3 = proc.child?.stdio[3] as (Readable & Writable) | undefined | null;
     let final: ChildMessage | undefined;
-    if (child) {
-      child.on('message', (raw: unknown) => {
-        const msg = (raw ?? {}) as ChildMessage;
-        if (msg.type === 'result') {
-          final = msg;
-          return;
-        }
-        if (msg.type !== 'rpc') return;
-        serveDatastoreCall(ctx.datastore, String(msg.method), msg.args).then(
-          (result) => {
-            if (child.connected) child.send({ type: 'rpc-result', id: msg.id, result: result ?? null });
-          },
-          (err: unknown) => {
-            if (child.connected) child.send({ type: 'rpc-result', id: msg.id, error: errorMessage(err) });
-          },
-        );
+    let channel: JsonChannel | undefined;
+    if (fd3) {
+      channel = serveJsonChannel(fd3, {
+        who,
+        onMessage: (msg: ChildMessage) => {
+          if (msg.type === 'result') {
+            final = msg;
+            return;
+          }
+          if (msg.type !== 'rpc') return false;
+          return serveDatastoreCall(ctx.datastore, String(msg.method), msg.args).then(
+            (result) => channel?.send({ type: 'rpc-result', id: msg.id, result: result ?? null }),
+            (err: unknown) => channel?.send({ type: 'rpc-result', id: msg.id, error: errorMessage(err) }),
+          );
+        },
+        onViolation: (reason) => {
+          ctx.logger.warn({ execution: ctx.executionId, action: ctx.action.ref }, reason);
+          proc.stop();
+        },
+        onError: (err) =>
+          ctx.logger.warn(
+            { execution: ctx.executionId, err: errorMessage(err) },
+            'nodejs action channel error',
+          ),
       });
-      child.on('error', (err) =>
-        ctx.logger.warn(
-          { execution: ctx.executionId, err: errorMessage(err) },
-          'nodejs action process error',
-        ),
-      );
-      if (child.connected) {
-        child.send({
-          type: 'run',
-          entry,
-          params,
-          config: ctx.config,
-          executionId: ctx.executionId,
-          pack: ctx.action.pack,
-          action: ctx.action.ref,
-          // The result travels whole over IPC: the child refuses one over the Python runner's limit.
-          maxResultBytes: MAX_CHANNEL_MESSAGE_BYTES,
-        });
-      }
+      channel.send({
+        type: 'run',
+        entry,
+        params,
+        config: ctx.config,
+        executionId: ctx.executionId,
+        pack: ctx.action.pack,
+        action: ctx.action.ref,
+        // The child refuses a result over the channel's limit with the reason (the channel would drop it).
+        maxResultBytes: MAX_CHANNEL_MESSAGE_BYTES,
+      });
     }
     const outcome = await proc.done;
 
@@ -115,7 +117,11 @@ export const nodejsRunner: Runner = {
       stderr: outcome.stderr,
     };
     let status: RunnerStatus;
-    if (outcome.timedOut) {
+    const violation = channel?.violation();
+    if (violation !== undefined) {
+      status = 'failed';
+      result.error = violation;
+    } else if (outcome.timedOut) {
       status = 'timeout';
       result.error = timeoutMessage(timeout);
     } else if (outcome.canceled) {

@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
@@ -11,7 +11,7 @@ export const KILL_GRACE_MS = 1000;
 const DRAIN_AFTER_EXIT_MS = 1000;
 
 export interface ProcessSpec {
-  /** Executable (or, with `fork`, the JavaScript module to run in a new Node process). */
+  /** Executable. */
   command: string;
   args: string[];
   cwd?: string;
@@ -22,12 +22,8 @@ export interface ProcessSpec {
   timeoutSeconds?: number;
   signal: AbortSignal;
   onOutput(type: OutputType, data: string): void;
-  /** Adds a bidirectional pipe on fd 3 (used for the Python action RPC). */
+  /** Adds a bidirectional pipe on fd 3 (the channel of Python and Node.js actions: json-channel.ts). */
   extraPipe?: boolean;
-  /** Start a Node process with an IPC channel (`child_process.fork`) instead of `spawn`. */
-  fork?: boolean;
-  /** Node options for a forked child (default: none, so a test runner's loaders are not inherited). */
-  execArgv?: string[];
   graceMs?: number;
   /** Characters kept per stream (see OutputCapture); default DEFAULT_MAX_OUTPUT_CHARS, 0: no limit. */
   maxOutputChars?: number;
@@ -89,25 +85,12 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   }
 
   // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
-  const stdio: Array<'pipe' | 'ipc' | 'ignore'> = [
-    spec.stdin !== undefined ? 'pipe' : 'ignore',
-    'pipe',
-    'pipe',
-  ];
+  const stdio: Array<'pipe' | 'ignore'> = [spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'];
   if (spec.extraPipe) stdio.push('pipe');
-  if (spec.fork) stdio.push('ipc');
 
   let child: ChildProcess;
   try {
-    child = spec.fork
-      ? fork(spec.command, spec.args, {
-          cwd: spec.cwd,
-          env: spec.env,
-          detached: true,
-          stdio,
-          execArgv: spec.execArgv ?? [],
-        })
-      : spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
+    child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     return {

@@ -5,7 +5,7 @@ import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeco
 import { serveDatastoreCall } from './datastore-rpc.js';
 import { PACK_RECORD_METHODS, servePackRecordCall } from './pack-records-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
-import { boundedLines } from './bounded-lines.js';
+import { serveJsonChannel, type JsonChannel } from './json-channel.js';
 import { startProcess } from './process.js';
 import { getRunnerType } from './catalog.js';
 import { ensureSt2Runtime, packPythonPath } from './st2-runtime.js';
@@ -40,64 +40,51 @@ function actionOnlyParameters(ctx: RunnerContext): Record<string, unknown> {
   return out;
 }
 
-/** The largest message (a result, a datastore call) an action may send on its channel. */
-export const MAX_CHANNEL_MESSAGE_BYTES = 64 * 1024 * 1024;
-
 /**
- * Serves the wrapper's channel on fd 3: datastore RPCs go to ctx.datastore, the result message is
- * kept. Requests are answered in order, as the Python side waits for each answer.
+ * Serves the wrapper's channel on fd 3 (json-channel.ts: bounded lines): datastore and pack-record
+ * RPCs are answered one at a time and in order, as the Python side waits for each answer (a flood
+ * of requests waits on its own writes); the result message is kept. A line over the limit (or one
+ * that is not a message) stops the action: its reason is the execution's error.
  */
 function serveChannel(
   ctx: RunnerContext,
   channel: Readable & Writable,
-): { result: () => ResultMessage | undefined; oversize: () => number | undefined } {
+  stop: () => void,
+): { result: () => ResultMessage | undefined; violation: () => string | undefined } {
   let result: ResultMessage | undefined;
-  let oversize: number | undefined;
-  let queue = Promise.resolve();
-  channel.on('error', (err) =>
-    ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'),
-  );
-  boundedLines(
-    channel,
-    MAX_CHANNEL_MESSAGE_BYTES,
-    (line) => onLine(line),
-    (bytes) => {
-      oversize = bytes;
-    },
-  );
-  const onLine = (line: string): void => {
-    let msg: { type?: string; id?: number; method?: string; args?: unknown };
-    try {
-      msg = JSON.parse(line) as typeof msg;
-    } catch (err) {
-      ctx.logger.warn(
-        { execution: ctx.executionId, err: errorMessage(err) },
-        'python action sent a line that is not JSON on fd 3',
-      );
-      return;
-    }
-    if (msg.type === 'result') {
-      result = msg as ResultMessage;
-      return;
-    }
-    if (msg.type !== 'rpc') return;
-    queue = queue.then(async () => {
-      let answer: Record<string, unknown>;
-      try {
-        answer = {
-          id: msg.id,
-          result:
-            (PACK_RECORD_METHODS.has(String(msg.method))
-              ? await servePackRecordCall(ctx, String(msg.method), msg.args)
-              : await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
-        };
-      } catch (err) {
-        answer = { id: msg.id, error: errorMessage(err) };
+  const served: JsonChannel = serveJsonChannel(channel, {
+    who: `python action "${ctx.action.ref}"`,
+    maxInFlight: 1,
+    onMessage: (msg: { type?: string; id?: number; method?: string; args?: unknown }) => {
+      if (msg.type === 'result') {
+        result = msg as ResultMessage;
+        return;
       }
-      if (!channel.destroyed && channel.writable) channel.write(`${JSON.stringify(answer)}\n`);
-    });
-  };
-  return { result: () => result, oversize: () => oversize };
+      if (msg.type !== 'rpc') return false;
+      return (async () => {
+        let answer: Record<string, unknown>;
+        try {
+          answer = {
+            id: msg.id,
+            result:
+              (PACK_RECORD_METHODS.has(String(msg.method))
+                ? await servePackRecordCall(ctx, String(msg.method), msg.args)
+                : await serveDatastoreCall(ctx.datastore, String(msg.method), msg.args)) ?? null,
+          };
+        } catch (err) {
+          answer = { id: msg.id, error: errorMessage(err) };
+        }
+        served.send(answer);
+      })();
+    },
+    onViolation: (reason) => {
+      ctx.logger.warn({ execution: ctx.executionId, action: ctx.action.ref }, reason);
+      stop();
+    },
+    onError: (err) =>
+      ctx.logger.warn({ err: errorMessage(err), execution: ctx.executionId }, 'python action channel error'),
+  });
+  return { result: () => result, violation: () => served.violation() };
 }
 
 /**
@@ -155,8 +142,8 @@ export const pythonScriptRunner: Runner = {
     });
     const channel = proc.child?.stdio[3] as (Readable & Writable) | undefined | null;
     const served = channel
-      ? serveChannel(ctx, channel)
-      : { result: () => undefined, oversize: () => undefined };
+      ? serveChannel(ctx, channel, () => proc.stop())
+      : { result: () => undefined, violation: () => undefined };
     const outcome = await proc.done;
     const message = served.result();
 
@@ -167,7 +154,11 @@ export const pythonScriptRunner: Runner = {
       exit_code: outcome.returnCode,
     };
     let status: RunnerStatus;
-    if (outcome.timedOut) {
+    const violation = served.violation();
+    if (violation !== undefined) {
+      status = 'failed';
+      result.error = violation;
+    } else if (outcome.timedOut) {
       status = 'timeout';
       Object.assign(result, { exit_code: -9, error: timeoutMessage(timeout) });
     } else if (outcome.canceled) {
@@ -176,9 +167,6 @@ export const pythonScriptRunner: Runner = {
     } else if (outcome.spawnError) {
       status = 'failed';
       result.error = `could not start ${pythonExecutable(ctx)}: ${outcome.spawnError.message}`;
-    } else if (served.oversize() !== undefined) {
-      status = 'failed';
-      result.error = `the action's result (or a datastore call) was more than ${MAX_CHANNEL_MESSAGE_BYTES.toLocaleString('en-US')} bytes as JSON (${(served.oversize() as number).toLocaleString('en-US')} read when it was dropped); return less, or store it elsewhere and return where`;
     } else if (outcome.returnCode === -15) {
       status = 'abandoned';
     } else if (outcome.returnCode !== 0 || !message || message.status === false) {

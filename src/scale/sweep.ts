@@ -68,7 +68,8 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
             log: {
               status: 'scheduled',
               timestamp: new Date().toISOString(),
-              reason: `worker ${claim.owner} died before starting it; attempt ${next}`,
+              // What was observed: the claimant's heartbeat lapsed. It may be slow rather than dead.
+              reason: `worker ${claim.owner} sent no heartbeat for ${deadAfter} ms and had not started it; attempt ${next}`,
             },
           },
         },
@@ -84,7 +85,10 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
     report.requeued.push(execution.id);
   }
   if (report.requeued.length || report.reattempted.length)
-    logger.warn(report, 'sweep: re-queued scheduled executions that a dead process held');
+    logger.warn(
+      { ...report, dead_after_ms: deadAfter },
+      `sweep: re-queued scheduled executions whose lease expired (job lock or claimant heartbeat older than ${deadAfter} ms); the holder may be slow rather than dead`,
+    );
   return report;
 }
 
@@ -122,8 +126,14 @@ export async function sweepClaimedWork(services: Services, owner: () => string):
     services.config.executions.dead_after_ms,
   );
   for (const { key, err } of report.failed)
-    services.logger.error({ err, claim: key }, 'sweep: work taken over from a dead process failed');
+    services.logger.error(
+      { err, claim: key },
+      'sweep: claimed work taken over after its lease expired failed',
+    );
   if (report.resumed.length)
-    services.logger.warn({ claims: report.resumed }, 'sweep: did the claimed work of a dead process');
+    services.logger.warn(
+      { claims: report.resumed, dead_after_ms: services.config.executions.dead_after_ms },
+      'sweep: did claimed work whose lease expired (its owner sent no heartbeat within dead_after_ms; slow or dead)',
+    );
   return report.resumed;
 }

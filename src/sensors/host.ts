@@ -1,15 +1,16 @@
 /**
  * The sensor container (st2-reference.md §3.3, §12 "st2sensorcontainer"): every enabled sensor of
- * the store runs as a supervised child process. JavaScript sensors are forked into js-host.mjs
- * and talk over Node IPC; Python sensors written for st2 run through the shim in
- * python/ (the pack's virtualenv when it has one) and talk JSON lines over fd 3.
+ * the store runs as a supervised child process. JavaScript sensors run in js-host.mjs; Python
+ * sensors written for st2 run through the shim in python/ (the pack's virtualenv when it has one).
+ * Both talk JSON lines over fd 3, bounded in message size and in requests served at once
+ * (runners/json-channel.ts): a sensor that breaks the bounds is stopped and restarted.
  *
  * Supervision: a sensor that exits is restarted with exponential backoff (capped; reset once it
  * has stayed up for a while), its stdout/stderr lines go to the service log under its ref (and
  * into a short in-memory tail), and every spawn and exit emits core.st2.sensor.process_spawn /
  * process_exit. Nothing a sensor does can crash the service.
  */
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,6 +29,8 @@ import {
   missingVirtualenv,
   packPythonPath,
   serveDatastoreCall,
+  serveJsonChannel,
+  type JsonChannel,
 } from '../runners/index.js';
 import { splitRef } from '../names.js';
 
@@ -100,6 +103,7 @@ function levelOf(line: string, fallback: Level): Level {
 class SupervisedSensor {
   private child?: ChildProcess;
   private channel?: Writable;
+  private served?: JsonChannel;
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
   private stopWaiters: Array<() => void> = [];
@@ -165,6 +169,7 @@ class SupervisedSensor {
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       this.channel = undefined;
+      this.served = undefined;
       this.afterExit(code, signal, 'exited');
     });
     child.on('error', (err) =>
@@ -249,7 +254,7 @@ class SupervisedSensor {
       });
       this.capture(child);
       const channel = child.stdio[3] as (Readable & Writable) | null;
-      if (channel) this.serveChannel(channel);
+      if (channel) this.serveChannel(channel, child);
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(
         JSON.stringify({
@@ -267,16 +272,14 @@ class SupervisedSensor {
     const isTs = /\.(c|m)?ts$/.test(entry);
     const execArgv = isTs ? ['--import', 'tsx'] : [];
     const cmd = [process.execPath, ...execArgv, sensorJsHostPath()];
-    const child = fork(sensorJsHostPath(), [], {
+    const child = spawn(cmd[0], cmd.slice(1), {
       cwd: path.dirname(entry),
-      execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     this.capture(child);
-    child.on('message', (msg) =>
-      this.onMessage(msg as Record<string, unknown>, (answer) => child.send(answer)),
-    );
-    child.send({
+    const channel = child.stdio[3] as (Readable & Writable) | null;
+    const served = channel ? this.serveChannel(channel, child) : undefined;
+    served?.send({
       type: 'start',
       entry,
       className: s.class_name,
@@ -307,31 +310,32 @@ class SupervisedSensor {
     }
   }
 
-  private serveChannel(channel: Readable & Writable): void {
+  private serveChannel(channel: Readable & Writable, child: ChildProcess): JsonChannel {
     this.channel = channel;
-    channel.on('error', (err) => this.note('warn', `sensor channel error: ${err.message}`));
-    const lines = createInterface({ input: channel });
-    lines.on('error', () => undefined); // already reported by the channel's own error handler
-    lines.on('line', (line) => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        this.note('warn', `sensor sent a line that is not JSON on its channel: ${line.slice(0, 200)}`);
-        return;
-      }
-      this.onMessage(msg, (answer) => {
-        if (!channel.destroyed && channel.writable) channel.write(`${JSON.stringify(answer)}\n`);
-      });
+    const served: JsonChannel = serveJsonChannel(channel, {
+      who: `sensor "${this.sensor.ref}"`,
+      onMessage: (msg) => this.onMessage(msg, (answer) => served.send(answer)),
+      onViolation: (reason) => {
+        // Stopped like a crash: the supervisor restarts it with backoff.
+        this.note('error', `${reason}; stopping it`);
+        child.kill('SIGKILL');
+      },
+      onError: (err) => this.note('warn', `sensor channel error: ${err.message}`),
     });
+    this.served = served;
+    return served;
   }
 
-  private onMessage(msg: Record<string, unknown>, reply: (answer: Record<string, unknown>) => void): void {
+  /** One message from the sensor: a promise while a request is served, false for one it may not send. */
+  private onMessage(
+    msg: Record<string, unknown>,
+    reply: (answer: Record<string, unknown>) => void,
+  ): Promise<unknown> | boolean {
     if (msg.type === 'ready') {
       this.note('debug', `sensor ${this.sensor.ref} is set up and running`);
-      return;
+      return true;
     }
-    if (msg.type !== 'rpc') return;
+    if (msg.type !== 'rpc') return false;
     const answered = this.host
       .serve(this.sensor, String(msg.method), (msg.args ?? {}) as Record<string, unknown>)
       .then(
@@ -348,6 +352,7 @@ class SupervisedSensor {
         },
       );
     this.track(answered);
+    return answered;
   }
 
   private track(work: Promise<unknown>): void {
@@ -433,8 +438,7 @@ class SupervisedSensor {
     const child = this.child;
     if (!child) return;
     try {
-      if (child.send && child.connected) child.send(msg);
-      else if (this.channel && this.channel.writable) this.channel.write(`${JSON.stringify(msg)}\n`);
+      this.served?.send(msg);
     } catch (err) {
       this.note(
         'warn',

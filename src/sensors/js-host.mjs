@@ -1,5 +1,6 @@
-// Runs one JavaScript sensor in its own child process (forked by src/sensors/host.ts).
-// Plain JavaScript so the same file works from the source tree and from a build.
+// Runs one JavaScript sensor in its own child process (started by src/sensors/host.ts), which
+// talks to the service in JSON lines on fd 3 (../runners/nodejs/child-rpc.mjs), as the Python
+// sensor shim does. Plain JavaScript so the same file works from the source tree and from a build.
 //
 // Parent → child: {type: 'start', entry, className, ref, pack, config, pollInterval, triggers}
 //                 {type: 'add_trigger' | 'update_trigger' | 'remove_trigger', trigger}
@@ -13,7 +14,7 @@
 // trigger of its types, and run() — or, for a polling sensor without run(), poll() every
 // pollInterval seconds. run() may return at once: the sensor lives until it is stopped.
 import { pathToFileURL } from 'node:url';
-import { call, settle } from '../runners/nodejs/child-rpc.mjs';
+import { call, listen, refuseProcessSend, send } from '../runners/nodejs/child-rpc.mjs';
 
 let sensor;
 let stopping = false;
@@ -117,7 +118,7 @@ async function start(msg) {
   for (const trigger of msg.triggers ?? []) {
     if (typeof sensor.add_trigger === 'function') await sensor.add_trigger(trigger);
   }
-  process.send({ type: 'ready' });
+  send({ type: 'ready' });
   if (typeof sensor.run === 'function') {
     await sensor.run();
   } else if (typeof sensor.poll === 'function') {
@@ -149,17 +150,20 @@ async function stop() {
 
 const TRIGGER_METHODS = new Set(['add_trigger', 'update_trigger', 'remove_trigger']);
 
-process.on('message', (msg) => {
-  if (settle(msg)) return;
-  if (msg?.type === 'start') {
-    start(msg).catch(crash);
-  } else if (TRIGGER_METHODS.has(msg?.type)) {
-    const fn = sensor?.[msg.type];
-    if (typeof fn === 'function') Promise.resolve(fn.call(sensor, msg.trigger)).catch(crash);
-  } else if (msg?.type === 'stop') {
-    void stop();
-  }
-});
-process.on('disconnect', () => void stop());
+listen(
+  (msg) => {
+    if (msg?.type === 'start') {
+      refuseProcessSend(`sensor "${msg.ref}"`);
+      start(msg).catch(crash);
+    } else if (TRIGGER_METHODS.has(msg?.type)) {
+      const fn = sensor?.[msg.type];
+      if (typeof fn === 'function') Promise.resolve(fn.call(sensor, msg.trigger)).catch(crash);
+    } else if (msg?.type === 'stop') {
+      void stop();
+    }
+  },
+  // The service closed the channel (it stopped or went away): clean up and exit.
+  () => void stop(),
+);
 process.on('unhandledRejection', crash);
 process.on('uncaughtException', crash);

@@ -128,11 +128,37 @@ export class Codec {
       const mapped: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
         const key = k === 'id' ? '_id' : k;
-        mapped[key] = op === '$set' || op === '$push' || op === '$addToSet' ? this.encodeValue(k, v) : v;
+        if (op === '$push' || op === '$addToSet') mapped[key] = this.encodeAppend(op, k, v);
+        else mapped[key] = op === '$set' ? this.encodeValue(k, v) : v;
       }
       out[op] = mapped;
     }
     return out;
+  }
+
+  /**
+   * A `$push`/`$addToSet` value. With `$each` its elements are encoded one by one and the
+   * modifier kept (escaped whole, `{$each: [...]}` was pushed as a literal object). `$each` is the
+   * only modifier accepted: nedb has no `$position` or `$sort`, and FerretDB ignores `$slice`
+   * (the array kept growing), so the stores would differ.
+   */
+  private encodeAppend(op: '$push' | '$addToSet', field: string, value: unknown): unknown {
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      !Object.prototype.hasOwnProperty.call(value, '$each')
+    )
+      return this.encodeValue(field, value);
+    const { $each, ...modifiers } = value as Record<string, unknown>;
+    const [other] = Object.keys(modifiers);
+    if (other !== undefined)
+      throw new Error(
+        `${op} on "${field}" of ${this.spec.name}: ${other} is not supported (only $each; the stores do not agree on the others)`,
+      );
+    if (!Array.isArray($each))
+      throw new Error(`${op} on "${field}" of ${this.spec.name}: $each must be an array`);
+    return { $each: $each.map((e) => this.encodeValue(field, e)) };
   }
 
   projection(projection: Record<string, 0 | 1> | undefined): Record<string, 0 | 1> | undefined {

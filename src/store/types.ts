@@ -3,7 +3,8 @@
  * understand), so the same domain code runs on the embedded store and on MongoDB.
  *
  * Supported filter operators: equality, $eq $ne $in $nin $lt $lte $gt $gte $exists $regex $or
- * $and, dotted paths. Updates: $set $unset $inc $push $pull $addToSet. `id` is the primary key
+ * $and, dotted paths. Updates: $set $unset $inc $push $pull $addToSet ($push and $addToSet take
+ * `{$each: [...]}`, no other modifier). `id` is the primary key
  * (stored as `_id`). Timestamps are ISO-8601 strings in UTC, so they sort as text.
  */
 export type Filter = Record<string, unknown>;

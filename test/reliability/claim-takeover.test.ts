@@ -96,7 +96,7 @@ for (const target of TARGETS) {
         await waitFor(
           () =>
             started.some((p) =>
-              p.output.some((l) => l.includes('did the claimed work of a dead process') && l.includes(key)),
+              p.output.some((l) => l.includes('did claimed work whose lease expired') && l.includes(key)),
             ),
           `a live process to take ${key} over`,
           TAKEOVER_MS,

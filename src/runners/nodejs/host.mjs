@@ -1,4 +1,5 @@
-// Runs one `nodejs` action inside its own child process (forked by src/runners/nodejs.ts).
+// Runs one `nodejs` action inside its own child process (started by src/runners/nodejs.ts), which
+// talks to the service in JSON lines on fd 3 (child-rpc.mjs).
 // Kept as plain JavaScript so the same file works from the source tree and from a build.
 //
 // Parent → child: {type: 'run', entry, params, config, executionId, pack, action, maxResultBytes}
@@ -6,7 +7,7 @@
 // Child → parent: {type: 'rpc', id, method, args}
 //                 {type: 'result', ok: true, result} | {type: 'result', ok: false, error, stack}
 import { pathToFileURL } from 'node:url';
-import { call, settle } from './child-rpc.mjs';
+import { call, listen, refuseProcessSend, send } from './child-rpc.mjs';
 
 function makeLogger(action) {
   const write = (level) => (msg, extra) => {
@@ -89,14 +90,14 @@ async function runAction(msg) {
 }
 
 function finish(message, code) {
-  process.send(message, () => process.exit(code));
+  send(message, () => process.exit(code));
 }
 
 /**
  * The service reads this process's IPC channel whole: a 500 MB result took it to 1.75 GB of RSS
  * and 13 s of parsing, and a larger one would stop it at V8's string limit. A result over the
- * parent's limit (as JSON, as it travels) fails the action instead, with the reason. (An action
- * that calls process.send itself is not stopped by this; it runs pack code, as st2 does.)
+ * parent's limit (as JSON, as it travels) fails the action instead, with the reason. (The service
+ * bounds every line it reads on fd 3 as well, so code writing there itself cannot get past it.)
  */
 function resultMessage(result, maxBytes) {
   const value = result === undefined ? null : result;
@@ -116,8 +117,19 @@ function resultMessage(result, maxBytes) {
   };
 }
 
-process.on('message', (msg) => {
-  if (settle(msg) || msg?.type !== 'run') return;
+let started = false;
+listen(
+  (msg) => {
+    if (started || msg?.type !== 'run') return;
+    started = true;
+    refuseProcessSend(`nodejs action "${msg.action}"`);
+    start(msg);
+  },
+  // The service closed the channel (it stopped, or cut off this action): nothing to report to.
+  () => process.exit(1),
+);
+
+function start(msg) {
   runAction(msg).then(
     (result) => {
       const message = resultMessage(result, msg.maxResultBytes);
@@ -129,4 +141,4 @@ process.on('message', (msg) => {
       finish({ type: 'result', ok: false, error: error.message, stack: error.stack }, 1);
     },
   );
-});
+}

@@ -315,7 +315,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
       }));
   }
 
-  updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
+  async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
     const query = this.codec.filter(filter);
     const encoded = this.codec.update(update) as Doc;
     // One change, the op's last step (what it returns is decoded first): no savepoint needed.
@@ -337,7 +337,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     });
   }
 
-  updateMany(filter: Filter, update: Update): Promise<number> {
+  async updateMany(filter: Filter, update: Update): Promise<number> {
     const query = this.codec.filter(filter);
     const encoded = this.codec.update(update) as Doc;
     return this.database.write(() => {

@@ -40,7 +40,9 @@ for (const target of STORE_TARGETS) {
         );
         expect(done.status).toBe('succeeded');
         expect((done.result as { stdout: string }).stdout).toBe('recovered');
-        expect(done.log.some((l) => /died before starting it/.test(String(l.reason)))).toBe(true);
+        expect(
+          done.log.some((l) => /sent no heartbeat .* and had not started it/.test(String(l.reason))),
+        ).toBe(true);
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
 

@@ -147,6 +147,34 @@ for (const target of STORE_TARGETS) {
         expect(res.body![0].start_timestamp >= res.body![1].start_timestamp).toBe(true);
       });
 
+      it("an admin's limit=-1 (or a limit above it) answers at most api.max_admin_page_size, saying so in X-Limit", async () => {
+        for (let i = 0; i < 3; i++) await finished(await run('core.local', { cmd: 'true' }));
+        const api_ = svc.services.config.api;
+        const before = api_.max_admin_page_size;
+        expect(before).toBe(10_000);
+        api_.max_admin_page_size = 2;
+        try {
+          const all = await api('GET', '/api/v1/executions?limit=-1');
+          expect(all.status).toBe(200);
+          expect(all.body).toHaveLength(2);
+          expect(all.headers.get('x-limit')).toBe('2');
+          const total = Number(all.headers.get('x-total-count'));
+          expect(total).toBeGreaterThan(2);
+          const big = await api('GET', '/api/v1/executions?limit=500');
+          expect(big.body).toHaveLength(2);
+          expect(big.headers.get('x-limit')).toBe('2');
+          // offset pages on past the cap.
+          const next = await api('GET', '/api/v1/executions?limit=-1&offset=1');
+          expect(next.body![0].id).toBe(all.body![1].id);
+          api_.max_admin_page_size = 0;
+          const uncapped = await api('GET', '/api/v1/executions?limit=-1');
+          expect(uncapped.body).toHaveLength(total);
+          expect(uncapped.headers.get('x-limit')).toBeNull();
+        } finally {
+          api_.max_admin_page_size = before;
+        }
+      });
+
       it('answers 404 for an unknown action and 400 naming a bad parameter', async () => {
         const missing = await api('POST', '/api/v1/executions', { action: 'core.nope', parameters: {} });
         expect(missing.status).toBe(404);

@@ -156,6 +156,30 @@ for (const target of STORE_TARGETS) {
       expect((await api('GET', '/api/v1/sensortypes/sensortest.CrashingSensor')).body.enabled).toBe(false);
     });
 
+    it('a sensor that abuses its channel is stopped naming it and restarted; the service keeps answering', async () => {
+      const enabled = await api('PUT', '/api/v1/sensortypes/sensortest.FloodingSensor', { enabled: true });
+      expect(enabled.status).toBe(200);
+      const st = await waitFor(
+        async () => {
+          const s = await status('sensortest.FloodingSensor');
+          return s.spawns >= 2 && s.tail.some((l: string) => l.includes('stopping it')) ? s : null;
+        },
+        'FloodingSensor stopped and started again',
+        30_000,
+      );
+      const tail = st.tail.join('\n');
+      expect(tail).toContain(
+        'sensor "sensortest.FloodingSensor": process.send is not available (there is no IPC channel)',
+      );
+      expect(tail).toMatch(
+        /sensor "sensortest\.FloodingSensor" sent a message of more than 67,108,864 bytes on its channel \([\d,]+ read when it was dropped\).*; stopping it/,
+      );
+      const disabled = await api('PUT', '/api/v1/sensortypes/sensortest.FloodingSensor', { enabled: false });
+      expect(disabled.body.enabled).toBe(false);
+      // The other sensors were served all along.
+      expect((await status('sensortest.CounterSensor')).state).toBe('running');
+    }, 60_000);
+
     it('disabling a running sensor runs its cleanup, stops it, and it dispatches no more', async () => {
       const res = await api('PUT', '/api/v1/sensortypes/sensortest.CounterSensor', { enabled: false });
       expect(res.status).toBe(200);

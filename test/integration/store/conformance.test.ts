@@ -118,6 +118,38 @@ for (const target of STORE_TARGETS) {
         expect(doc).toEqual({ id, n: 3, tags: ['b'] });
       });
 
+      it('applies $push and $addToSet with $each, encoding the elements', async () => {
+        const id = newId();
+        await coll.insert({ id, tags: ['a'] });
+        await coll.updateOne({ id }, { $push: { tags: { $each: ['b', 'c', 'd'] } } });
+        expect((await coll.get(id))?.tags).toEqual(['a', 'b', 'c', 'd']);
+        await coll.updateOne({ id }, { $addToSet: { tags: { $each: ['d', 'e', 'e'] } } });
+        expect((await coll.get(id))?.tags).toEqual(['a', 'b', 'c', 'd', 'e']);
+        // Elements are escaped like any stored value: keys with dots and dollars come back intact.
+        const odd = { 'a.b': 1, $k: { 'x.y': true } };
+        await coll.updateOne({ id }, { $push: { list: { $each: [odd, odd] } } } as never);
+        await coll.updateOne({ id }, { $addToSet: { list: { $each: [odd, { other: 1 }] } } } as never);
+        expect((await coll.get(id)) as unknown).toMatchObject({ list: [odd, odd, { other: 1 }] });
+      });
+
+      it('refuses the modifiers besides $each (the stores differ on them: FerretDB ignores $slice), naming them', async () => {
+        const id = newId();
+        await coll.insert({ id, tags: ['a'] });
+        await expect(
+          coll.updateOne({ id }, { $push: { tags: { $each: ['b'], $position: 0 } } } as never),
+        ).rejects.toThrow(/\$push on "tags" of test_records: \$position is not supported/);
+        await expect(
+          coll.updateOne({ id }, { $addToSet: { tags: { $each: ['b'], $slice: 1 } } } as never),
+        ).rejects.toThrow(/\$addToSet on "tags" of test_records: \$slice is not supported/);
+        await expect(
+          coll.updateOne({ id }, { $push: { tags: { $each: ['b'], $slice: -3 } } } as never),
+        ).rejects.toThrow(/\$push on "tags" of test_records: \$slice is not supported \(only \$each/);
+        await expect(coll.updateOne({ id }, { $push: { tags: { $each: 'b' } } } as never)).rejects.toThrow(
+          /\$each must be an array/,
+        );
+        expect((await coll.get(id))?.tags).toEqual(['a']);
+      });
+
       it('claim() lets exactly one of many racing callers win a key', async () => {
         for (let round = 0; round < 5; round++) {
           const key = `job:${newId()}`;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
 import { typeStrippingFlags } from '../../../src/runners/nodejs.js';
+import { MAX_CHANNEL_IN_FLIGHT, MAX_CHANNEL_MESSAGE_BYTES } from '../../../src/runners/json-channel.js';
 import { fakeContext } from '../../support/runner-context.js';
 
 const packDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodepack');
@@ -100,5 +101,83 @@ describe('nodejs runner', () => {
     expect(typeStrippingFlags('20.20.2')).toBeUndefined();
     expect(typeStrippingFlags('22.6.0')).toEqual(['--experimental-strip-types']);
     expect(typeStrippingFlags('23.6.0')).toEqual([]);
+  });
+
+  describe('its channel to the service is bounded', () => {
+    // The service keeps answering: each case runs another action afterwards.
+    const stillAnswers = async (): Promise<void> => {
+      const res = await nodejs.run(
+        fakeContext({
+          runner: 'nodejs',
+          packDir,
+          entry_point: 'greeter.cjs',
+          actionParameters: { name: 'Ada' },
+        }),
+      );
+      expect(res.status).toBe('succeeded');
+    };
+
+    it('process.send is not there: calling it fails the action with an error naming it', async () => {
+      const res = await nodejs.run(fakeContext({ runner: 'nodejs', packDir, entry_point: 'ipc-send.mjs' }));
+      expect(res.status).toBe('failed');
+      expect((res.result as { error: string }).error).toBe(
+        'nodejs action "tests.test_action": process.send is not available (there is no IPC channel); return a result, or use the SDK',
+      );
+      await stillAnswers();
+    });
+
+    it('a line over the limit written to fd 3 fails the action naming it; the line is not kept', async () => {
+      const mib = MAX_CHANNEL_MESSAGE_BYTES / (1024 * 1024) + 4;
+      const res = await nodejs.run(
+        fakeContext({
+          runner: 'nodejs',
+          packDir,
+          entry_point: 'channel-huge.mjs',
+          actionParameters: { mib },
+        }),
+      );
+      expect(res.status).toBe('failed');
+      expect((res.result as { error: string }).error).toMatch(
+        /^nodejs action "tests\.test_action" sent a message of more than 67,108,864 bytes on its channel \([\d,]+ read when it was dropped\)/,
+      );
+      await stillAnswers();
+    }, 60_000);
+
+    it('a flood of messages the channel does not have fails the action at the first, naming it', async () => {
+      const res = await nodejs.run(
+        fakeContext({ runner: 'nodejs', packDir, entry_point: 'channel-junk.mjs' }),
+      );
+      expect(res.status).toBe('failed');
+      expect((res.result as { error: string }).error).toBe(
+        'nodejs action "tests.test_action" sent a message the channel does not have (type "junk")',
+      );
+      await stillAnswers();
+    }, 30_000);
+
+    it('a flood of datastore calls is served MAX_CHANNEL_IN_FLIGHT at a time, all answered', async () => {
+      const ctx = fakeContext({
+        runner: 'nodejs',
+        packDir,
+        entry_point: 'rpc-flood.mjs',
+        actionParameters: { calls: 20_000 },
+      });
+      await ctx.datastore.setValue('hits', '7');
+      const getValue = ctx.datastore.getValue.bind(ctx.datastore);
+      let now = 0;
+      let most = 0;
+      ctx.datastore.getValue = async (...args: Parameters<typeof getValue>) => {
+        most = Math.max(most, ++now);
+        await new Promise((r) => setTimeout(r, 1));
+        try {
+          return await getValue(...args);
+        } finally {
+          now--;
+        }
+      };
+      const res = await nodejs.run(ctx);
+      expect(res.status).toBe('succeeded');
+      expect((res.result as { result: unknown }).result).toEqual({ calls: 20_000, same: true, first: '7' });
+      expect(most).toBe(MAX_CHANNEL_IN_FLIGHT);
+    }, 60_000);
   });
 });

@@ -14,6 +14,19 @@ function writeAction(packDir: string, file: string, lines: string[]): void {
 }
 const python = getRunner('python-script')!;
 
+/** A Python action `actions/<file>` whose run(self) is `body` (lines, indented here). */
+function pythonAction(file: string, body: string[]) {
+  const ctx = fakeContext({ runner: 'python-script', entry_point: file });
+  writeAction(ctx.action.packDir, file, [
+    'from st2common.runners.base_action import Action',
+    'class A(Action):',
+    '    def run(self):',
+    ...body.map((l) => `        ${l}`),
+    '',
+  ]);
+  return ctx;
+}
+
 // A command that never stops printing (`yes`, `tail -f`) was held whole in memory, streamed into
 // the store and stored again as its result: 15 s of `yes` gave a 394 MB result and 1.8 GB of RSS.
 describe('output kept per execution', () => {
@@ -84,20 +97,35 @@ describe('output kept per execution', () => {
   it("fails a Python action whose result is over the channel's limit, with the reason, and nothing thrown", async () => {
     // It returned a 600 MB string: readline grew one line until V8's string limit threw in the
     // stream's handler (an uncaught exception in the service) and the execution failed with no reason.
-    const ctx = fakeContext({ runner: 'python-script', entry_point: 'big.py' });
-    writeAction(ctx.action.packDir, 'big.py', [
-      'from st2common.runners.base_action import Action',
-      'class Big(Action):',
-      '    def run(self):',
-      "        return 'x' * (65 * 1024 * 1024)",
-      '',
-    ]);
+    const ctx = pythonAction('big.py', ["return 'x' * (65 * 1024 * 1024)"]);
     const res = await python.run(ctx);
     expect(res.status).toBe('failed');
     expect((res.result as { error: string }).error).toMatch(
-      /^the action's result \(or a datastore call\) was more than 67,108,864 bytes as JSON/,
+      /^python action "tests\.test_action" sent a message of more than 67,108,864 bytes on its channel \([\d,]+ read when it was dropped\)/,
     );
   });
+
+  it('answers a flood of datastore calls from a Python action in order, one at a time, and stops one that writes junk on fd 3', async () => {
+    const ctx = pythonAction('flood.py', [
+      'for i in range(2000):',
+      "    self.action_service.set_value('n', str(i))",
+      "return self.action_service.get_value('n')",
+    ]);
+    const res = await python.run(ctx);
+    expect(res.status, JSON.stringify(res.result)).toBe('succeeded');
+    expect((res.result as { result: unknown }).result).toBe('1999');
+
+    const junk = pythonAction('junk.py', [
+      'import os',
+      'while True:',
+      '    os.write(3, b\'{"type": "junk"}\\n\' * 1000)',
+    ]);
+    const stopped = await python.run(junk);
+    expect(stopped.status).toBe('failed');
+    expect((stopped.result as { error: string }).error).toBe(
+      'python action "tests.test_action" sent a message the channel does not have (type "junk")',
+    );
+  }, 60_000);
 
   it("fails a nodejs action whose result is over the channel's limit, with the reason, and the service's memory untouched", async () => {
     // It returned a 500 MB string: the service parsed the whole IPC message (1.75 GB of RSS, 13 s)

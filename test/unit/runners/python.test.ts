@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -253,6 +262,65 @@ describe.skipIf(missing)(
         expect((res.result as { stderr: string }).stderr).toContain(
           `ValueError: "9.9.9" is not a valid version, hash, tag or branch in file://${repo}. Available versions are: 1.0.0.`,
         );
+      });
+      describe('download_pack refuses a symbolic link leading outside the pack, as pack install does', () => {
+        // A secret outside the pack, and a pack whose files link to it (and, harmlessly, to themselves).
+        const secret = path.join(mkdtempSync(path.join(os.tmpdir(), 'squall-secret-')), 'id_rsa');
+        writeFileSync(secret, 'PRIVATE KEY\n');
+        const craft = (ref: string) => {
+          const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-linkpack-'));
+          writeFileSync(
+            path.join(dir, 'pack.yaml'),
+            `ref: ${ref}\nname: ${ref}\nversion: 1.0.0\nauthor: t\ndescription: d\n`,
+          );
+          mkdirSync(path.join(dir, 'actions'));
+          writeFileSync(path.join(dir, 'actions', 'real.yaml'), 'name: real\n');
+          symlinkSync('real.yaml', path.join(dir, 'actions', 'alias.yaml'));
+          symlinkSync(secret, path.join(dir, 'actions', 'key.yaml'));
+          return dir;
+        };
+        it('from a local directory (copied): fails naming the link, places nothing, copies no secret', async () => {
+          const dir = craft('linkdir');
+          const { base, run } = download([`file://${dir}`]);
+          const res = await run;
+          expect(res.status).toBe('failed');
+          expect((res.result as { stderr: string }).stderr).toContain(
+            `ValueError: file://${dir}: actions/key.yaml is a symbolic link to ${secret}, outside the pack; a pack may link only to its own files`,
+          );
+          expect(existsSync(path.join(base, 'linkdir'))).toBe(false);
+        });
+
+        it('from a git repository: fails naming the link, places nothing', async () => {
+          const dir = craft('linkgit');
+          execFileSync('git', ['init', '--quiet'], { cwd: dir });
+          execFileSync('git', ['add', '.'], { cwd: dir });
+          execFileSync(
+            'git',
+            ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'x'],
+            {
+              cwd: dir,
+            },
+          );
+          const { base, run } = download([`file://${dir}`]);
+          const res = await run;
+          expect(res.status).toBe('failed');
+          expect((res.result as { stderr: string }).stderr).toContain(
+            `ValueError: file://${dir}: actions/key.yaml is a symbolic link to ${secret}, outside the pack`,
+          );
+          expect(existsSync(path.join(base, 'linkgit'))).toBe(false);
+        });
+
+        it('keeps a link within the pack as a link', async () => {
+          const dir = craft('linkok');
+          rmSync(path.join(dir, 'actions', 'key.yaml'));
+          const { base, run } = download([`file://${dir}`]);
+          const res = await run;
+          expect(res.status, JSON.stringify(res.result)).toBe('succeeded');
+          expect(lstatSync(path.join(base, 'linkok', 'actions', 'alias.yaml')).isSymbolicLink()).toBe(true);
+          expect(readFileSync(path.join(base, 'linkok', 'actions', 'alias.yaml'), 'utf8')).toBe(
+            'name: real\n',
+          );
+        });
       });
     });
 

@@ -1,4 +1,4 @@
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -108,14 +108,19 @@ describe('JS sensor host', () => {
         async cleanup() { process.stdout.write('cleaned up\\n'); }
       }`,
     );
-    const child = fork(sensorJsHostPath(), [], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [sensorJsHostPath()], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout!.on('data', (d) => (stdout += String(d)));
     const parent = fakeParent();
-    child.on('message', (m: Msg) => {
-      if (m.type === 'rpc') child.send({ type: 'rpc-result', id: m.id, result: parent.answer(m) });
+    const channel = child.stdio[3] as Readable & Writable;
+    const send = (m: Msg): boolean => channel.write(`${JSON.stringify(m)}\n`);
+    createInterface({ input: channel }).on('line', (line) => {
+      const m = JSON.parse(line) as Msg;
+      if (m.type === 'rpc') send({ type: 'rpc-result', id: m.id, result: parent.answer(m) });
     });
-    child.send({
+    send({
       type: 'start',
       entry,
       className: 'Poller',
@@ -126,14 +131,14 @@ describe('JS sensor host', () => {
       triggers: [],
     });
     await waitFor(() => parent.calls.length >= 1, 'a first poll');
-    child.send({ type: 'add_trigger', trigger: { ref: 'p.x', parameters: { tag: 'green' } } });
+    send({ type: 'add_trigger', trigger: { ref: 'p.x', parameters: { tag: 'green' } } });
     const withTag = await waitFor(
       () => parent.calls.find((c) => c.args.payload.tags.includes('green')),
       'a poll after add_trigger',
     );
     expect(withTag.args).toMatchObject({ trigger: 'p.tick', payload: { region: 'eu' } });
     const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.send({ type: 'stop' });
+    send({ type: 'stop' });
     expect(await exit).toBe(0);
     expect(stdout).toContain('cleaned up');
   });

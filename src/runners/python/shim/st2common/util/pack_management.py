@@ -88,6 +88,26 @@ def clone_repo(temp_dir, repo_url, verify_ssl=True, ref="master"):
     return temp_dir
 
 
+def _refuse_escaping_links(root, label):
+    """A pack's files stay inside it, as ``squall pack install`` has them (src/content/install.ts):
+    a link such as ``actions/x.yaml -> /home/squall/.ssh/id_rsa`` would be read as pack content.
+    Links within the pack are kept; one that leads (or dangles) outside it stops the download."""
+    real_root = os.path.realpath(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == root and ".git" in dirnames:
+            dirnames.remove(".git")
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                continue
+            resolved = os.path.realpath(path)
+            if resolved != real_root and not resolved.startswith(real_root + os.sep):
+                raise ValueError(
+                    "%s: %s is a symbolic link to %s, outside the pack; a pack may link only to its own files"
+                    % (label, os.path.relpath(path, root), os.readlink(path))
+                )
+
+
 def is_desired_pack(abs_pack_path, pack_name):
     if not os.path.exists(abs_pack_path):
         return (False, 'Pack "%s" not found or it\'s missing a "pack.yaml" file.' % (pack_name))
@@ -136,9 +156,12 @@ def download_pack(pack, abs_repo_base=ST2_DEFAULT_PACKS_BASE, verify_ssl=True, f
         if local_dir and not os.path.isdir(os.path.join(local_dir, ".git")):
             if not os.path.isdir(local_dir):
                 raise ValueError('Local pack directory "%s" doesn\'t exist' % (local_dir))
-            shutil.copytree(local_dir, local)
+            # Links copied as links (copytree follows them by default: a link to a secret outside
+            # the pack became a copy of it), then checked as those of a clone are.
+            shutil.copytree(local_dir, local, symlinks=True)
         else:
             clone_repo(temp_dir=local, repo_url=pack_url, verify_ssl=verify_ssl, ref=pack_version)
+        _refuse_escaping_links(local, pack)
         metadata = get_pack_metadata(pack_dir=local)
         pack_ref = get_pack_ref(pack_dir=local)
         result[1] = pack_ref
