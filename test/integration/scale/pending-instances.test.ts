@@ -174,7 +174,9 @@ describeWithServer(
           trigger: 'core.st2.generic.actiontrigger',
           payload: { execution_id: newId(), status: 'succeeded' },
         });
-        const trace = await store.traces.get(String(instance.trace_context?.trace_id));
+        const trace = await store.traces.get(
+          String((instance.trace_context as { trace_id?: string }).trace_id),
+        );
         expect(trace?.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
         expect((await store.traceComponents.get(`trigger_instances:${instance.id}`))?.trace_id).toBe(
           trace?.id,
