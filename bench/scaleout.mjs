@@ -4,6 +4,8 @@
 // (dropped at the end). Needs SQUALL_BENCH_MONGO_URL + SQUALL_BENCH_REDIS_URL, or else
 // SQUALL_TEST_MONGO_URL + SQUALL_TEST_REDIS_URL (the test servers).
 // Run alone: node bench/scaleout.mjs [requests]
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { emit, load, report, skip } from './lib/loadgen.mjs';
@@ -84,10 +86,21 @@ export async function runScaleOut({
       },
     );
     log(`scale-out: starting --roles ${roles}`);
-    const s = await startSquall(cfg, { health: roles.split(',').includes('api') });
+    // SQUALL_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for every process.
+    const nodeArgs = process.env.SQUALL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const s = await startSquall(cfg, { health: roles.split(',').includes('api'), env: callEnv, nodeArgs });
     track?.(s.child);
     return s;
   };
+  // SQUALL_BENCH_CALLS=1: count each process's driver calls in the measured requests (a preload,
+  // bench/lib/count-mongo-calls.mjs) and print them per webhook by collection, operation and caller.
+  const calls = process.env.SQUALL_BENCH_CALLS === '1' ? mkdtempSync(path.join(os.tmpdir(), 'calls-')) : '';
+  const callEnv = calls
+    ? {
+        SQUALL_COUNT_CALLS_DIR: calls,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.join(import.meta.dirname, 'lib', 'count-mongo-calls.mjs')}`,
+      }
+    : {};
   const procs = [];
   try {
     // One after another: pack registration at start-up is not safe to run concurrently.
@@ -102,7 +115,9 @@ export async function runScaleOut({
         ? undefined
         : `unexpected: ${text.slice(0, 300)}`;
     };
-    for (const runners of [1, 2]) {
+    // SQUALL_BENCH_SCALEOUT_RUNNERS=1: the one-runner phase only (A/B pairs in half the time).
+    const phases = process.env.SQUALL_BENCH_SCALEOUT_RUNNERS === '1' ? [1] : [1, 2];
+    for (const runners of phases) {
       if (runners === 2) procs.push(await start('runner'));
       const open = await drain(api.url, 30_000);
       if (open)
@@ -117,9 +132,17 @@ export async function runScaleOut({
         warmup: 50,
         maxMs,
         check,
-        onMeasureStart: () => (cpu0 = procs.map((p) => cpuMs(p.child.pid))),
+        onMeasureStart: () => {
+          cpu0 = procs.map((p) => cpuMs(p.child.pid));
+          if (calls) for (const p of procs) p.child.kill('SIGUSR2');
+        },
       });
       const cpu = procs.map((p, i) => cpuMs(p.child.pid) - cpu0[i]);
+      if (calls) {
+        for (const p of procs) p.child.kill('SIGUSR2');
+        await sleep(500);
+        printCalls(calls, procs, run.latencies.length + run.errors, log);
+      }
       report(`${NAME}.${runners}_runner${runners > 1 ? 's' : ''}.c${concurrency}`, run, { store: 'mongo' });
       const done = run.latencies.length + run.errors;
       if (done)
@@ -145,6 +168,29 @@ export async function runScaleOut({
     } finally {
       await client.close();
     }
+  }
+}
+
+/** The measured phase's driver calls per webhook, per process: by collection + operation, then by caller. */
+function printCalls(dir, procs, done, log) {
+  for (const [i, p] of procs.entries()) {
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(`${p.child.pid}-`))
+      .sort((a, b) => Number(a.split('-')[1].split('.')[0]) - Number(b.split('-')[1].split('.')[0]));
+    if (files.length === 0) continue;
+    const { counts } = JSON.parse(readFileSync(path.join(dir, files.at(-1)), 'utf8'));
+    const byOp = new Map();
+    let all = 0;
+    for (const [key, n] of Object.entries(counts)) {
+      const op = key.split(' | ')[0];
+      byOp.set(op, (byOp.get(op) ?? 0) + n);
+      all += n;
+    }
+    const per = (n) => (n / done).toFixed(2);
+    log(`calls: process ${i} (${i === 0 ? 'api,rules' : 'runner'}): ${per(all)} per webhook`);
+    for (const [op, n] of [...byOp].sort((a, b) => b[1] - a[1])) log(`  ${per(n).padStart(6)} ${op}`);
+    if (process.env.SQUALL_BENCH_CALLS_BY_CALLER === '1')
+      for (const [key, n] of Object.entries(counts).slice(0, 40)) log(`  ${per(n).padStart(6)} ${key}`);
   }
 }
 

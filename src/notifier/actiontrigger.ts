@@ -31,7 +31,7 @@ export async function emitActionTrigger(
       parameters: presented.parameters ?? {},
       result: execution.result ?? {},
     },
-    ...(trace ? { traceContext: { trace_id: trace.id } } : {}),
+    ...(trace ? { traceContext: { trace_id: trace.id }, trace } : {}),
     source: 'actiontrigger',
     causedBy: { type: 'action_execution', id: execution.id },
   });

@@ -72,11 +72,16 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
         services.scheduler.define<{ id: string }>(TRIGGER_PROCESS_JOB, (data) => engine!.process(data.id), {
           concurrency: services.config.scheduler.max_concurrency,
         });
-        services.noRulesFor = async (ref) => {
-          await index.settled();
-          return index.candidates(ref).length === 0;
-        };
       }
+      // Every process keeps the index (kept current by the same events as a rules process's), so
+      // an instance no rule listens to is stored processed where it is dispatched: a runner's
+      // action trigger was a pending entry, a job and its run elsewhere (~11 round trips per
+      // execution on MongoDB) to match nothing. A rules process in another process matches against
+      // an index no fresher than this one.
+      services.noRulesFor = async (ref) => {
+        await index.settled();
+        return index.candidates(ref).length === 0;
+      };
       const local = (origin: string | undefined) => origin === undefined || origin === services.bus.origin;
       unsubscribe.push(
         services.bus.subscribe('st2.rule__*', (event) => {

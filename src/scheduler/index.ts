@@ -5,6 +5,7 @@ import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { JobQueueView, ferretdbJobsDb } from './ferretdb-jobs.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
+import { fewerOneTimeSaves } from './one-time-saves.js';
 
 export { EmbeddedAgendaBackend, EmbeddedJobRepository } from './embedded-jobs.js';
 
@@ -74,6 +75,8 @@ export class Scheduler {
     const notificationChannel = outsideGroups(
       options.notificationChannel ?? new InMemoryNotificationChannel(),
     );
+    // Each save a round trip on MongoDB; the embedded store commits them in groups.
+    if (store.kind === 'mongo') fewerOneTimeSaves(backend.repository);
     if (ferretdb) {
       const jobs = store.mongo!.db.collection(JOBS_COLLECTION);
       // Half a poll: the names of one poll share one read.

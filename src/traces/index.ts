@@ -5,6 +5,8 @@
  */
 export {
   resolveTrace,
+  resolveTraceWith,
+  indexAdded,
   addToTrace,
   traceHolding,
   type TraceContext,

@@ -32,6 +32,20 @@ export async function resolveTrace(
   context: TraceContext | undefined,
   defaultTag: string,
 ): Promise<TraceRecord> {
+  return (await resolveTraceWith(services, context, defaultTag)).trace;
+}
+
+/**
+ * resolveTrace, and a trace it creates holds `first` from the start (`added`): the component's
+ * push was a round trip of its own, and its event one more. The caller indexes it once its object
+ * is stored (indexAdded); a trace that existed gets nothing (the caller adds to it).
+ */
+export async function resolveTraceWith(
+  services: Services,
+  context: TraceContext | undefined,
+  defaultTag: string,
+  first?: { kind: TraceComponentKind; component: TraceComponent },
+): Promise<{ trace: TraceRecord; added: boolean }> {
   const { store } = services;
   if (context?.trace_id) {
     const found = await store.traces.get(context.trace_id);
@@ -43,12 +57,12 @@ export async function resolveTrace(
         400,
       );
     }
-    return found;
+    return { trace: found, added: false };
   }
   const tag = context?.trace_tag || defaultTag;
   if (context?.trace_tag) {
     const existing = await store.traces.findOne({ trace_tag: tag }, { sort: { start_timestamp: -1 } });
-    if (existing) return existing;
+    if (existing) return { trace: existing, added: false };
   }
   const trace: TraceRecord = {
     id: newId(),
@@ -58,9 +72,20 @@ export async function resolveTrace(
     rules: [],
     action_executions: [],
   };
+  if (first) trace[first.kind] = [{ ...first.component, updated_at: trace.start_timestamp }];
   await store.traces.insert(trace);
   services.bus.publish('st2.trace__create', trace);
-  return trace;
+  return { trace, added: Boolean(first) };
+}
+
+/** Indexes the component a trace was created with (resolveTraceWith's `added`), as addToTrace would. */
+export async function indexAdded(
+  services: Services,
+  trace: TraceRecord,
+  kind: TraceComponentKind,
+  objectId: string,
+): Promise<void> {
+  if (INDEXED_KINDS.has(kind)) await indexComponent(services, trace, kind, objectId);
 }
 
 /**

@@ -6,11 +6,11 @@
 import { ConflictError, NotFoundError, SquallError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import type { TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
+import type { TraceRecord, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
-import { addToTrace, resolveTrace, type TraceContext } from '../traces/index.js';
+import { addToTrace, indexAdded, resolveTraceWith, type TraceContext } from '../traces/index.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -25,6 +25,8 @@ export interface DispatchInput {
   traceTag?: string;
   /** st2 `trace_context`: `trace_id` must name an existing trace. */
   traceContext?: TraceContext;
+  /** The trace `traceContext.trace_id` names, when the caller has just read it (not read again). */
+  trace?: TraceRecord;
   /** Who dispatched it (`webhook`, `sensor:<ref>`, `timer`, `actiontrigger`, `re_emit`...). */
   source?: string;
   /** What caused it, recorded in the trace (e.g. `{type: 'action_execution', id}`). */
@@ -120,7 +122,19 @@ async function storeInstance(
   // No rule listens to it here: stored processed, with no pending entry and no job to match
   // nothing (each a handful of round trips on MongoDB; every execution's action trigger is one).
   const unmatched = (await services.noRulesFor?.(resolved.ref)) ?? false;
-  const trace = await resolveTrace(services, traceCtx, `trigger_instance-${id}`);
+  // A new trace is created holding the instance (no push after the insert).
+  const component = {
+    object_id: id,
+    ref: resolved.ref,
+    ...(input.causedBy ? { caused_by: input.causedBy } : {}),
+  };
+  const known = input.trace && input.trace.id === traceCtx.trace_id ? input.trace : undefined;
+  const { trace, added } = known
+    ? { trace: known, added: false }
+    : await resolveTraceWith(services, traceCtx, `trigger_instance-${id}`, {
+        kind: 'trigger_instances',
+        component,
+      });
   const instance: TriggerInstanceRecord = {
     id,
     trigger: resolved.ref,
@@ -144,13 +158,8 @@ async function storeInstance(
     throw err;
   }
   // Inserted just now (a repeat of a stored id went to processAgain): no trace indexes it yet.
-  await addToTrace(
-    services,
-    trace.id,
-    'trigger_instances',
-    { object_id: id, ref: resolved.ref, ...(input.causedBy ? { caused_by: input.causedBy } : {}) },
-    { fresh: true },
-  );
+  if (added) await indexAdded(services, trace, 'trigger_instances', id);
+  else await addToTrace(services, trace.id, 'trigger_instances', component, { fresh: true });
   if (unmatched) {
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { TRIGGER_PROCESS_JOB, dispatchTrigger } from '../../../src/triggers/dispatch.js';
 import { sweepPendingInstances } from '../../../src/triggers/pending.js';
@@ -126,3 +126,65 @@ for (const target of STORE_TARGETS) {
     },
   );
 }
+
+// A runner dispatches every execution's action trigger: with no rule on it, the instance is stored
+// processed there (the runner keeps the rule index too), not handed to a rules process to match nothing.
+describeWithServer(
+  'an instance no rule listens to, dispatched in a process without the rules role',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  STORE_TARGETS[1].available,
+  () => {
+    let s: EventsService;
+    beforeAll(async () => {
+      s = await startEvents(STORE_TARGETS[1], {
+        roles: ['api', 'runner'],
+        'executions.check_every_ms': 600_000,
+      });
+    });
+    afterAll(async () => s?.svc.cleanup());
+
+    it('is stored processed with no pending entry; once a rule listens, it waits for a rules process', async () => {
+      const store = s.svc.services.store;
+      const idle = await dispatchTrigger(s.svc.services, {
+        trigger: 'core.st2.generic.actiontrigger',
+        payload: { execution_id: newId(), status: 'succeeded' },
+      });
+      expect(idle.status).toBe('processed');
+      expect(await store.pendingInstances.get(idle.id)).toBeNull();
+      await s.createRule({
+        name: 'on_actiontrigger_elsewhere',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.generic.actiontrigger' },
+        action: { ref: 'core.noop' },
+      });
+      const matched = await dispatchTrigger(s.svc.services, {
+        trigger: 'core.st2.generic.actiontrigger',
+        payload: { execution_id: newId(), status: 'succeeded' },
+      });
+      expect(matched.status).toBe('pending');
+      expect(await store.pendingInstances.get(matched.id)).not.toBeNull();
+    });
+
+    it('creates a new trace holding the instance, with no push after it', async () => {
+      const store = s.svc.services.store;
+      const pushes = vi.spyOn(store.traces, 'updateOne');
+      try {
+        const instance = await dispatchTrigger(s.svc.services, {
+          trigger: 'core.st2.generic.actiontrigger',
+          payload: { execution_id: newId(), status: 'succeeded' },
+        });
+        const trace = await store.traces.get(
+          String((instance.trace_context as { trace_id?: string }).trace_id),
+        );
+        expect(trace?.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
+        expect((await store.traceComponents.get(`trigger_instances:${instance.id}`))?.trace_id).toBe(
+          trace?.id,
+        );
+        expect(pushes).not.toHaveBeenCalled();
+      } finally {
+        pushes.mockRestore();
+      }
+    });
+  },
+);

@@ -17,19 +17,25 @@ function makeScheduler(store: Store, processEveryMs: number): Scheduler {
   return scheduler;
 }
 
+/** The schedulers and stores a test pushes here are stopped and closed after it. */
+function stoppedAfterEach(): Array<{ store: Store; scheduler: Scheduler }> {
+  const open: Array<{ store: Store; scheduler: Scheduler }> = [];
+  afterEach(async () => {
+    for (const { store, scheduler } of open.splice(0)) {
+      await scheduler.stop(1000);
+      await store.close();
+    }
+  });
+  return open;
+}
+
 for (const target of STORE_TARGETS) {
   describeWithServer(
     `Agenda on the ${target.kind} store`,
     'MongoDB (SQUALL_TEST_MONGO_URL)',
     target.available,
     () => {
-      const open: Array<{ store: Store; scheduler: Scheduler }> = [];
-      afterEach(async () => {
-        for (const { store, scheduler } of open.splice(0)) {
-          await scheduler.stop(1000);
-          await store.close();
-        }
-      });
+      const open = stoppedAfterEach();
 
       it('starts a new job at once through the notification channel, not at the next poll', async () => {
         const { store } = await target.open();
@@ -176,6 +182,79 @@ describeWithServer(
         await scheduler.stop(1000);
         await store.close();
       }
+    });
+  },
+);
+
+describeWithServer(
+  'Agenda on MongoDB: job-state saves',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  STORE_TARGETS[1].available,
+  () => {
+    const open = stoppedAfterEach();
+
+    it('saves no state of a one-time job that runs and is removed: insert, lock and removal only', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const scheduler = makeScheduler(store, 60_000);
+      open.push({ store, scheduler });
+      const jobs = store.mongo!.db.collection('agenda_jobs');
+      const saves = vi.spyOn(Object.getPrototypeOf(jobs) as typeof jobs, 'updateOne');
+      try {
+        await scheduler.start();
+        const tags = Array.from({ length: 5 }, () => newId());
+        const ids = await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
+        await waitFor(
+          async () => (await store.testRecords.count({})) >= tags.length,
+          'the jobs to run',
+          20_000,
+        );
+        await waitFor(
+          async () => (await jobs.countDocuments({ name: JOB })) === 0,
+          'the jobs to be removed',
+          10_000,
+        );
+        for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
+        const ofTheseJobs = saves.mock.calls.filter(([filter]) =>
+          ids.includes(String((filter as { _id?: unknown })._id)),
+        );
+        // Before: two per run (as it starts, as it ends), each a round trip.
+        expect(ofTheseJobs).toEqual([]);
+      } finally {
+        saves.mockRestore();
+      }
+    });
+
+    it('still saves how a failed one-time run ended, and a repeating job its next run', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const scheduler = new Scheduler({ store, logger: silentLogger(), processEveryMs: 200 });
+      open.push({ store, scheduler });
+      const FAILS = 'squall.test.fails';
+      const REPEATS = 'squall.test.repeats';
+      let repeated = 0;
+      scheduler.define(FAILS, async () => {
+        throw new Error('this run fails');
+      });
+      scheduler.define(REPEATS, async () => void repeated++);
+      const jobs = store.mongo!.db.collection('agenda_jobs');
+      await scheduler.start();
+      const failed = await scheduler.now(FAILS, {});
+      await waitFor(
+        async () => ((await jobs.findOne({ name: FAILS })) as { failReason?: string } | null)?.failReason,
+        'the failed run to be saved',
+        10_000,
+      );
+      const job = (await jobs.findOne({ name: FAILS })) as Record<string, unknown>;
+      expect(String(job._id)).toBe(failed);
+      expect(job).toMatchObject({
+        failReason: 'this run fails',
+        failCount: 1,
+        lockedAt: null,
+        nextRunAt: null,
+      });
+      await scheduler.every(300, REPEATS, {});
+      await waitFor(() => repeated >= 2, 'the repeating job to run twice', 10_000);
+      const repeating = (await jobs.findOne({ name: REPEATS })) as { nextRunAt?: Date | null };
+      expect(repeating.nextRunAt).toBeInstanceOf(Date);
     });
   },
 );
