@@ -828,6 +828,8 @@ export class WorkflowEngine {
       try {
         const child = await this.executions().request({
           id: childIdFor(record, p),
+          // Looked up above by that id (heads with a revision; older ones by request key).
+          unstored: record.rev !== undefined,
           action: p.action,
           parameters: p.input,
           parent: exec.id,
