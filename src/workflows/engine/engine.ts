@@ -128,6 +128,9 @@ const WORKFLOW_RUNNERS = ['orquesta', 'action-chain'];
 /** Statuses of an action that has not started running: a workflow's cancel cancels it. */
 const NOT_STARTED = ['requested', 'scheduled', 'delayed'];
 
+/** A task record that no step changes again: its completion applied, or copied from a re-run. */
+const isSettled = (t: TaskExecution) => t.applied || t.inherited === true;
+
 /** The child executions of a workflow's tasks that are still its own business (not applied, not inherited). */
 function taskExecutionsUnderWay(record: StateRecord): string[] {
   return record.state.tasks.flatMap((t) =>
@@ -627,7 +630,7 @@ export class WorkflowEngine {
     record.state.conductor = conducted.state;
     record.status = conducted.status;
     const memo = this.memo(record.state);
-    await writeState(this.store, record, memo.changed, { cache: this.cache });
+    await writeState(this.store, record, memo.changed, { cache: this.cache, settled: isSettled });
     memo.changed.clear();
   }
 

@@ -8,8 +8,12 @@
  *   (written whole in the head, so a crash before their own records is harmless; inside the opaque
  *   `state`, as FerretDB stores no nested arrays);
  * - the spec, once per execution (`<id>/spec`, `kind: spec`), read once per process;
- * - one record per task execution (`<id>/t/<key>`, `kind: task`), written when it changes,
- *   after the head. The head wins over a task record of an older revision.
+ * - one record per task execution (`<id>/t/<key>`, `kind: task`), written after the head. A task
+ *   still under way (its child not finished) changes again soon: while each step changes it, it
+ *   rides in the head only, and gets a record of its own at the first step that does not (or
+ *   once it is settled). A sequential workflow's task is so written once, not twice: the head
+ *   carries it while its child runs, its record is written when its completion is applied.
+ *   The head wins over a task record of an older revision.
  *
  * A head stored before this format (spec and every task inside it) reads as it always did and is
  * written in this format at its next step. `execution_id` is unique in the collection: the spec
@@ -51,7 +55,8 @@ interface TaskDoc<T> {
 /** What a process keeps between steps: specs by execution, and the task list of the last write. */
 export class StateCache<T extends StoredTask> {
   readonly specs = new Map<string, unknown>();
-  readonly tasks = new Map<string, { rev: number; tasks: T[] }>();
+  /** `carried`: the tasks the head of `rev` carries that have no record of that revision. */
+  readonly tasks = new Map<string, { rev: number; tasks: T[]; carried: T[] }>();
 
   remember<V>(map: Map<string, V>, id: string, value: V): void {
     map.delete(id);
@@ -101,6 +106,7 @@ export async function readState<T extends StoredTask>(
     cache?.tasks.delete(id);
     if (cached && cached.rev === head.rev) {
       head.state.tasks = cached.tasks;
+      if (cached.carried.length > 0) pending.set(head.state, cached.carried);
     } else {
       const docs = (
         (await store.workflows.find({
@@ -112,7 +118,8 @@ export async function readState<T extends StoredTask>(
       for (const d of docs) tasks[d.n] = d.task;
       for (const { n, task } of changed) tasks[n] = task;
       head.state.tasks = Array.from(tasks).filter((t) => t !== undefined);
-      // Those of the last write whose own record did not make it are written again at the next.
+      // Those of the last write whose own record is not written (still under way, or lost in a
+      // crash) are written at the next.
       const stored = new Map(docs.map((d) => [d.n, d.rev]));
       const unwritten = changed.filter(({ n }) => (stored.get(n) ?? -1) < head.rev).map(({ task }) => task);
       if (unwritten.length > 0) pending.set(head.state, unwritten);
@@ -127,22 +134,27 @@ export async function readState<T extends StoredTask>(
 const pending = new WeakMap<object, StoredTask[]>();
 
 /**
- * Writes a step: the head (without the spec and tasks), then the records of the tasks it changed.
+ * Writes a step: the head (without the spec and tasks, with the tasks it changed and those the
+ * last head carried without a record), then the records of those tasks, except the ones this step
+ * changed that are not `settled` (they ride in the head until a step leaves them unchanged).
  * `first`: the workflow's first write, with its spec record before the head.
  */
 export async function writeState<T extends StoredTask>(
   store: Store,
   record: Hydrated<T>,
   changed: Iterable<T>,
-  options: { first?: boolean; cache?: StateCache<T> } = {},
+  options: { first?: boolean; cache?: StateCache<T>; settled?: (task: T) => boolean } = {},
 ): Promise<void> {
   const id = record.execution_id;
   const state = record.state;
   const rev = (record.rev ?? 0) + 1;
-  const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...changed]);
+  const now = new Set<T>(changed);
+  const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...now]);
   const index = new Map<T, number>();
   if (dirty.size > 0) state.tasks.forEach((t, n) => dirty.has(t) && index.set(t, n));
   const entries = [...dirty].filter((t) => index.has(t)).map((t) => ({ n: index.get(t) as number, task: t }));
+  const settled = options.settled ?? (() => true);
+  const carried = entries.filter(({ task }) => now.has(task) && !settled(task));
   const conductor = state.conductor as { spec?: unknown } | undefined;
   const orquesta = record.kind === 'orquesta' && conductor?.spec !== undefined;
   const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown; sequence?: Array<{ result?: unknown }> };
@@ -167,6 +179,7 @@ export async function writeState<T extends StoredTask>(
   }
   await (options.first ? store.workflows.insert(head as never) : store.workflows.replace(head as never));
   for (const { n, task } of entries) {
+    if (carried.some((c) => c.task === task)) continue;
     const doc: TaskDoc<T> = {
       id: taskId(id, task.key),
       execution_id: taskId(id, task.key),
@@ -181,5 +194,9 @@ export async function writeState<T extends StoredTask>(
   if (orquesta) record.spec_apart = true;
   record.tasks_apart = true;
   if (orquesta) options.cache?.remember(options.cache.specs, id, spec);
-  options.cache?.remember(options.cache.tasks, id, { rev, tasks: state.tasks });
+  options.cache?.remember(options.cache.tasks, id, {
+    rev,
+    tasks: state.tasks,
+    carried: carried.map(({ task }) => task),
+  });
 }
