@@ -15,6 +15,11 @@
  *   carries it while its child runs, its record is written when its completion is applied.
  *   The head wins over a task record of an older revision.
  *
+ * - Orquesta's task sequence (an entry per task run, the bulk of the head as the workflow grows):
+ *   all but its last entries in records of SEQ_CHUNK entries (`<id>/q/<n>`, `kind: seq`), each
+ *   written once, before the head that counts it (`seq_apart`: how many entries are in them); an
+ *   entry changed after its record was written rides in the head (`seq_over`, by index).
+ *
  * A head stored before this format (spec and every task inside it) reads as it always did and is
  * written in this format at its next step. `execution_id` is unique in the collection: the spec
  * and task records carry their own id there, and are found (and removed with the workflow, see
@@ -42,6 +47,8 @@ export type Hydrated<T extends StoredTask> = WorkflowStateRecord & {
   rev?: number;
   spec_apart?: boolean;
   tasks_apart?: boolean;
+  /** Orquesta: how many sequence entries are stored in records apart. */
+  seq_apart?: number;
 };
 
 interface TaskDoc<T> {
@@ -55,8 +62,11 @@ interface TaskDoc<T> {
 /** What a process keeps between steps: specs by execution, and the task list of the last write. */
 export class StateCache<T extends StoredTask> {
   readonly specs = new Map<string, unknown>();
-  /** `carried`: the tasks the head of `rev` carries that have no record of that revision. */
-  readonly tasks = new Map<string, { rev: number; tasks: T[]; carried: T[] }>();
+  /**
+   * `carried`: the tasks the head of `rev` carries that have no record of that revision; `seq`:
+   * the sequence entries stored apart, as conducted and as their records hold them (JSON).
+   */
+  readonly tasks = new Map<string, { rev: number; tasks: T[]; carried: T[]; seq?: SeqApart }>();
 
   remember<V>(map: Map<string, V>, id: string, value: V): void {
     map.delete(id);
@@ -65,7 +75,18 @@ export class StateCache<T extends StoredTask> {
   }
 }
 
+/** Sequence entries stored apart: the entries (as conducted) and each record's JSON as stored. */
+interface SeqApart {
+  entries: unknown[];
+  chunks: string[];
+}
+
+/** Sequence entries per record; the last SEQ_KEEP or more entries stay in the head. */
+export const SEQ_CHUNK = 16;
+const SEQ_KEEP = 4;
+
 const specId = (id: string) => `${id}/spec`;
+const seqId = (id: string, n: number) => `${id}/q/${String(n).padStart(6, '0')}`;
 const taskId = (id: string, key: string) => `${id}/t/${key}`;
 
 /** The filter of a workflow execution's spec and task records ('0' follows '/'). */
@@ -101,9 +122,32 @@ export async function readState<T extends StoredTask>(
   }
   const changed = head.state.changed ?? [];
   delete head.state.changed;
+  const cached = cache?.tasks.get(id);
+  cache?.tasks.delete(id);
+  const seqApart = head.seq_apart ?? 0;
+  if (seqApart > 0 && conductor) {
+    const c = conductor as { sequence: unknown[]; seq_over?: Record<string, unknown> };
+    let apart = cached && cached.rev === head.rev ? cached.seq : undefined;
+    if (!apart || apart.entries.length < seqApart) {
+      const docs = (await store.workflows.find({
+        ...stateRecordsOf(id),
+        kind: 'seq',
+      })) as unknown as Array<{ id: string; state: { entries: unknown[] } }>;
+      // Records past seqApart were written by a step that died before its head: not counted.
+      docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const counted = docs.slice(0, seqApart / SEQ_CHUNK);
+      apart = {
+        entries: counted.flatMap((d) => d.state.entries),
+        chunks: counted.map((d) => JSON.stringify(d.state.entries)),
+      };
+    }
+    const frozen = apart.entries.slice(0, seqApart);
+    for (const [n, entry] of Object.entries(c.seq_over ?? {})) frozen[Number(n)] = entry;
+    delete c.seq_over;
+    c.sequence = [...frozen, ...c.sequence];
+    seqStored.set(head.state, { entries: frozen, chunks: apart.chunks.slice(0, seqApart / SEQ_CHUNK) });
+  }
   if (head.tasks_apart) {
-    const cached = cache?.tasks.get(id);
-    cache?.tasks.delete(id);
     if (cached && cached.rev === head.rev) {
       head.state.tasks = cached.tasks;
       if (cached.carried.length > 0) pending.set(head.state, cached.carried);
@@ -133,6 +177,9 @@ export async function readState<T extends StoredTask>(
 /** Tasks a read found in the head only (their own record lost in a crash), by state. */
 const pending = new WeakMap<object, StoredTask[]>();
 
+/** The sequence entries the head read counts as stored apart, by state. */
+const seqStored = new WeakMap<object, SeqApart>();
+
 /**
  * Writes a step: the head (without the spec and tasks, with the tasks it changed and those the
  * last head carried without a record), then the records of those tasks, except the ones this step
@@ -158,23 +205,63 @@ export async function writeState<T extends StoredTask>(
   const conductor = state.conductor as { spec?: unknown } | undefined;
   const orquesta = record.kind === 'orquesta' && conductor?.spec !== undefined;
   const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown; sequence?: Array<{ result?: unknown }> };
-  // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
-  // evaluated when the result arrives; task() reads the task records): not stored again and again.
-  if (orquesta && Array.isArray(rest.sequence))
-    rest.sequence = rest.sequence.map((e) => {
-      if (e.result === undefined) return e;
-      const { result: _, ...entry } = e;
-      return entry;
-    });
+  // The sequence: entries before `apart` are in records (each written once); those changed since
+  // ride in the head, as do the last entries.
+  let seq: SeqApart | undefined;
+  let seqOver: Record<string, unknown> | undefined;
+  const newChunks: Array<{ n: number; entries: unknown[] }> = [];
+  if (orquesta && Array.isArray(rest.sequence)) {
+    const all = rest.sequence;
+    // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
+    // evaluated when the result arrives; task() reads the task records): not stored, and dropped
+    // from the entries once they are (an entry read from the store has none either).
+    for (const e of all) if (e.result !== undefined) delete e.result;
+    const stored = seqStored.get(state);
+    const kept = stored && stored.chunks.length * SEQ_CHUNK <= all.length ? stored.chunks.length : 0;
+    const apart = Math.max(kept * SEQ_CHUNK, Math.floor((all.length - SEQ_KEEP) / SEQ_CHUNK) * SEQ_CHUNK);
+    const chunks = stored ? stored.chunks.slice(0, kept) : [];
+    // Each stored record is compared whole; only one that differs is compared entry by entry.
+    for (let c = 0; c < kept; c++) {
+      const at = c * SEQ_CHUNK;
+      if (JSON.stringify(all.slice(at, at + SEQ_CHUNK)) === chunks[c]) continue;
+      const was = JSON.parse(chunks[c] as string) as unknown[];
+      for (let i = 0; i < SEQ_CHUNK; i++)
+        if (JSON.stringify(all[at + i]) !== JSON.stringify(was[i])) (seqOver ??= {})[at + i] = all[at + i];
+    }
+    for (let n = kept * SEQ_CHUNK; n < apart; n += SEQ_CHUNK) {
+      const chunk = all.slice(n, n + SEQ_CHUNK);
+      newChunks.push({ n: n / SEQ_CHUNK, entries: chunk });
+      chunks.push(JSON.stringify(chunk));
+    }
+    rest.sequence = all.slice(apart);
+    seq = { entries: all.slice(0, apart), chunks };
+  }
   const head = {
     ...record,
     rev,
     ...(orquesta ? { spec_apart: true } : {}),
+    ...(seq ? { seq_apart: seq.entries.length } : {}),
     tasks_apart: true,
-    state: { ...state, tasks: [], changed: entries, conductor: orquesta ? rest : conductor },
+    state: {
+      ...state,
+      tasks: [],
+      changed: entries,
+      conductor: orquesta ? { ...rest, ...(seqOver ? { seq_over: seqOver } : {}) } : conductor,
+    },
   };
   if (orquesta && !record.spec_apart) {
     const doc = { id: specId(id), execution_id: specId(id), kind: 'spec', status: 'spec', state: spec };
+    await store.workflows.replace(doc as never);
+  }
+  // Before the head that counts them: a crash in between leaves records no head counts yet.
+  for (const { n, entries: chunk } of newChunks) {
+    const doc = {
+      id: seqId(id, n),
+      execution_id: seqId(id, n),
+      kind: 'seq',
+      status: 'seq',
+      state: { entries: chunk },
+    };
     await store.workflows.replace(doc as never);
   }
   await (options.first ? store.workflows.insert(head as never) : store.workflows.replace(head as never));
@@ -190,6 +277,10 @@ export async function writeState<T extends StoredTask>(
     await store.workflows.replace(doc as never);
   }
   pending.delete(state);
+  if (seq) {
+    seqStored.set(state, seq);
+    (record as { seq_apart?: number }).seq_apart = seq.entries.length;
+  }
   record.rev = rev;
   if (orquesta) record.spec_apart = true;
   record.tasks_apart = true;
@@ -198,5 +289,6 @@ export async function writeState<T extends StoredTask>(
     rev,
     tasks: state.tasks,
     carried: carried.map(({ task }) => task),
+    ...(seq ? { seq } : {}),
   });
 }

@@ -98,4 +98,53 @@ describe.each(stores)('workflow state stored apart (%s)', (_name, options) => {
       { key: 'b', applied: false },
     ]);
   });
+
+  it("stores Orquesta's sequence apart but for its last entries, and an old entry changed since in the head", async () => {
+    const entry = (i: number) => ({ id: `t${i}`, route: 0, status: 'succeeded', result: { big: i } });
+    const sequence = Array.from({ length: 40 }, (_, i) => entry(i));
+    const record = {
+      id: 'wf1',
+      execution_id: 'wf1',
+      kind: 'orquesta',
+      status: 'running',
+      state: { tasks: [], conductor: { spec: { tasks: {} }, sequence } },
+    } as unknown as Rec;
+    const cache = new StateCache<T>();
+    await writeState(store, record, [], { first: true, cache });
+    const head = (await store.workflows.get('wf1')) as unknown as {
+      seq_apart: number;
+      state: { conductor: { sequence: unknown[] } };
+    };
+    expect(head.seq_apart).toBe(32);
+    expect(head.state.conductor.sequence).toHaveLength(8);
+    const stripped = sequence.map(({ result: _, ...e }) => e);
+    const seqOf = (r: Rec | null) => (r?.state.conductor as { sequence: unknown[] }).sequence;
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(stripped);
+
+    // An entry already stored apart changes: it rides in the head; the cache and a fresh read agree.
+    const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
+    const seq = seqOf(rec) as Array<Record<string, unknown>>;
+    seq[3]!.term = true;
+    seq.push({ id: 't40', route: 0 });
+    await writeState(store, rec, [], { cache });
+    const expected = [
+      ...stripped.slice(0, 3),
+      { ...stripped[3], term: true },
+      ...stripped.slice(4),
+      { id: 't40', route: 0 },
+    ];
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(expected);
+    const hit = seqOf(await readState<T>(store, 'wf1', cache)) as Array<Record<string, unknown>>;
+    expect(hit.map(({ result: _, ...e }) => e)).toEqual(expected);
+
+    // A chunk written by a step that died before its head is not counted.
+    await store.workflows.replace({
+      id: 'wf1/q/000002',
+      execution_id: 'wf1/q/000002',
+      kind: 'seq',
+      status: 'seq',
+      state: { entries: [{ id: 'ghost' }] },
+    } as never);
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(expected);
+  });
 });
