@@ -26,6 +26,7 @@
  * `stateRecordsOf`) by the range of ids under the workflow execution's id.
  */
 import type { Store, WorkflowStateRecord } from '../../store/index.js';
+import { stateId } from '../orquesta/index.js';
 
 /** The kinds of head records (what the sweep and the lookups by execution_id ask for). */
 export const HEAD_KINDS = ['orquesta', 'action-chain'];
@@ -147,6 +148,13 @@ export async function readState<T extends StoredTask>(
     c.sequence = [...frozen, ...c.sequence];
     seqStored.set(head.state, { entries: frozen, chunks: apart.chunks.slice(0, seqApart / SEQ_CHUNK) });
   }
+  // Orquesta's index of the last entry of each task and route is not stored: rebuilt from the sequence.
+  if (head.seq_apart !== undefined && conductor) {
+    const c = conductor as { sequence: Array<{ id: string; route: number }>; tasks?: Record<string, number> };
+    const index: Record<string, number> = {};
+    c.sequence.forEach((e, n) => (index[stateId(e.id, e.route)] = n));
+    c.tasks = index;
+  }
   if (head.tasks_apart) {
     if (cached && cached.rev === head.rev) {
       head.state.tasks = cached.tasks;
@@ -234,6 +242,7 @@ export async function writeState<T extends StoredTask>(
       chunks.push(JSON.stringify(chunk));
     }
     rest.sequence = all.slice(apart);
+    delete (rest as { tasks?: unknown }).tasks;
     seq = { entries: all.slice(0, apart), chunks };
   }
   const head = {

@@ -120,6 +120,11 @@ describe.each(stores)('workflow state stored apart (%s)', (_name, options) => {
     const stripped = sequence.map(({ result: _, ...e }) => e);
     const seqOf = (r: Rec | null) => (r?.state.conductor as { sequence: unknown[] }).sequence;
     expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(stripped);
+    // Orquesta's index of each task's last entry is not stored: a read rebuilds it.
+    expect(head.state.conductor).not.toHaveProperty('tasks');
+    const index = ((await readState<T>(store, 'wf1'))?.state.conductor as { tasks: Record<string, number> })
+      .tasks;
+    expect(index).toEqual(Object.fromEntries(sequence.map((e, i) => [`${e.id}__r0`, i])));
 
     // An entry already stored apart changes: it rides in the head; the cache and a fresh read agree.
     const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
