@@ -6,6 +6,7 @@ import { VERSION } from '../version.js';
 import { bodyDepthLimit } from './depth.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiRouter, type RouteSpec } from './router.js';
+import { serviceRegistryRoutes } from './service-registry.js';
 import { mountWebUi } from './static.js';
 
 export type RouteModule = (router: ApiRouter, services: Services) => void;
@@ -74,6 +75,7 @@ export function createApiApp(
   });
   const router = new ApiRouter();
   coreRoutes(router, services);
+  serviceRegistryRoutes(router, services);
   for (const mod of options.modules ?? []) mod(router, services);
   for (const handler of router.earlyMiddleware()) app.use(handler);
 

@@ -53,6 +53,16 @@ export interface ListOptions<T> {
   defaultLimit?: number | null;
   /** How a record is shown, before attribute selection (which may leave out what it reads). */
   present?: (record: T) => unknown;
+  /**
+   * The direction when the request sets neither sort_asc nor sort_desc: true sorts every key of `sort` ascending
+   * (st2's executions answer oldest first for `timestamp_gt` alone).
+   */
+  ascending?: boolean;
+}
+
+/** A boolean query flag as st2's Python client sends it (`True`) or as ajv coerced it. */
+export function queryFlag(value: unknown): boolean {
+  return value === true || value === 'true' || value === 'True' || value === '1';
 }
 
 /** st2's default page size of a list endpoint that declares one. */
@@ -105,8 +115,9 @@ export async function listRecords<T extends StoredRecord>(
   const limit = pageLimit(req, options.maxPageSize, options.defaultLimit);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
-  if (q.sort_asc === true || q.sort_asc === 'true')
-    sort = Object.fromEntries(Object.entries(sort).map(([k]) => [k, 1])) as SortSpec;
+  // st2: sort_desc wins over sort_asc; `st2 execution list --sort asc` sends sort_asc=True.
+  const ascending = queryFlag(q.sort_desc) ? false : queryFlag(q.sort_asc) || options.ascending === true;
+  if (ascending) sort = Object.fromEntries(Object.entries(sort).map(([k]) => [k, 1])) as SortSpec;
   const [rows, total] = await Promise.all([
     options.collection.find(options.filter, {
       sort,

@@ -8,6 +8,7 @@ import {
   normaliseFormats,
   type AliasLike,
 } from '../../aliases/index.js';
+import type { Request } from 'express';
 import { uids } from '../auth/index.js';
 import { authorize, listQuerySchema, listRecords, requestUser, type ApiRouter } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError } from '../errors.js';
@@ -137,6 +138,90 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
       },
     });
 
+    type AliasExecutionInput = {
+      name: string;
+      format?: string;
+      command: string;
+      user?: string;
+      source_channel?: string;
+      source_context?: Record<string, unknown>;
+      notification_route?: string;
+    };
+    /** Runs the alias `b.name` on `b.command`: st2's {execution, actionalias, message, extra}. */
+    const executeAlias = async (req: Request, b: AliasExecutionInput) => {
+      const record = await aliasByRefOrId(store, b.name);
+      const alias = record as unknown as AliasLike;
+      if (alias.enabled === false)
+        throw new SquallError('ALIAS_DISABLED', `Action alias "${aliasRef(alias)}" is disabled`, {
+          alias: aliasRef(alias),
+        });
+      const representations = normaliseFormats(alias).flatMap((f) => f.representation);
+      const format = b.format ?? representations[0];
+      if (b.format !== undefined && !representations.includes(b.format))
+        throw new ValidationError(
+          `Format "${b.format}" is not one of the formats of alias "${aliasRef(alias)}"`,
+          {
+            alias: aliasRef(alias),
+            formats: representations,
+          },
+        );
+      const action = await store.actions.findOne({ ref: alias.action_ref });
+      if (!action) throw new NotFoundError('Action', alias.action_ref, { alias: aliasRef(alias) });
+      authorize(services, req, 'action_execute', { uid: action.uid, pack: action.pack });
+      const caller = requestUser(req).name;
+      const context = {
+        action_alias_ref: aliasRef(alias),
+        api_user: b.user || caller,
+        user: caller,
+        source_channel: b.source_channel ?? null,
+        ...(b.source_context ? { source_context: b.source_context } : {}),
+      };
+      const extracted = extractParameters(format, b.command);
+      const withImmutable = applyImmutableParameters(extracted, alias, (t) =>
+        renderTemplate(
+          t,
+          { ...context, action_context: context },
+          { source: `${aliasRef(alias)} immutable_parameters` },
+        ),
+      );
+      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
+        string,
+        { type?: string }
+      >;
+      const execution = await executions().request({
+        action: action.ref,
+        parameters: castAliasParameters(withImmutable, specs),
+        context,
+        user: caller,
+        notify: {
+          'on-complete': {
+            routes: [b.notification_route ?? 'chat'],
+            data: {
+              user: b.user || caller,
+              source_channel: b.source_channel ?? null,
+              source_context: b.source_context ?? {},
+            },
+          },
+        },
+      });
+      const ack = pipeline().ackText(alias, action, execution);
+      let extra: unknown;
+      if (alias.ack?.extra) {
+        extra = JSON.parse(
+          renderTemplate(JSON.stringify(alias.ack.extra), {
+            execution: executions().present(execution),
+            actionalias: alias,
+          }),
+        ) as unknown;
+      }
+      return {
+        execution: executions().present(execution),
+        actionalias: alias,
+        ...(ack !== null ? { message: ack } : {}),
+        ...(extra !== undefined ? { extra } : {}),
+      };
+    };
+
     router.add({
       method: 'post',
       path: '/api/v1/aliasexecution',
@@ -157,87 +242,51 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         },
         required: ['name', 'command'],
       },
+      handler: async ({ req, body }) => executeAlias(req, body as AliasExecutionInput),
+    });
+
+    router.add({
+      method: 'post',
+      path: '/api/v1/aliasexecution/match_and_execute',
+      responses: {
+        400: 'No alias or more than one matches the command.',
+        404: 'The action of the matched alias does not exist.',
+      },
+      summary:
+        'Find the alias a command means and execute it (st2 `action-alias execute`); 201 {results: [...]}',
+      tag: 'actionalias',
+      status: 201,
+      body: {
+        type: 'object',
+        properties: {
+          command: { type: 'string', maxLength: 20000 },
+          user: { type: 'string', description: 'Chat user (api_user); the caller when empty.' },
+          source_channel: { type: 'string' },
+          notification_channel: { type: 'string' },
+          notification_route: { type: 'string' },
+        },
+        required: ['command'],
+      },
       handler: async ({ req, body }) => {
+        authorize(services, req, 'action_alias_match');
         const b = body as {
-          name: string;
-          format?: string;
           command: string;
           user?: string;
           source_channel?: string;
-          source_context?: Record<string, unknown>;
+          notification_channel?: string;
           notification_route?: string;
         };
-        const record = await aliasByRefOrId(store, b.name);
-        const alias = record as unknown as AliasLike;
-        if (alias.enabled === false)
-          throw new SquallError('ALIAS_DISABLED', `Action alias "${aliasRef(alias)}" is disabled`, {
-            alias: aliasRef(alias),
-          });
-        const representations = normaliseFormats(alias).flatMap((f) => f.representation);
-        const format = b.format ?? representations[0];
-        if (b.format !== undefined && !representations.includes(b.format))
-          throw new ValidationError(
-            `Format "${b.format}" is not one of the formats of alias "${aliasRef(alias)}"`,
-            {
-              alias: aliasRef(alias),
-              formats: representations,
-            },
-          );
-        const action = await store.actions.findOne({ ref: alias.action_ref });
-        if (!action) throw new NotFoundError('Action', alias.action_ref, { alias: aliasRef(alias) });
-        authorize(services, req, 'action_execute', { uid: action.uid, pack: action.pack });
-        const caller = requestUser(req).name;
-        const context = {
-          action_alias_ref: aliasRef(alias),
-          api_user: b.user ?? caller,
-          user: caller,
-          source_channel: b.source_channel ?? null,
-          ...(b.source_context ? { source_context: b.source_context } : {}),
-        };
-        const extracted = extractParameters(format, b.command);
-        const withImmutable = applyImmutableParameters(extracted, alias, (t) =>
-          renderTemplate(
-            t,
-            { ...context, action_context: context },
-            { source: `${aliasRef(alias)} immutable_parameters` },
-          ),
-        );
-        const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
-          string,
-          { type?: string }
-        >;
-        const execution = await executions().request({
-          action: action.ref,
-          parameters: castAliasParameters(withImmutable, specs),
-          context,
-          user: caller,
-          notify: {
-            'on-complete': {
-              routes: [b.notification_route ?? 'chat'],
-              data: {
-                user: b.user ?? caller,
-                source_channel: b.source_channel ?? null,
-                source_context: b.source_context ?? {},
-              },
-            },
-          },
+        const match = matchAlias(await allAliases(), b.command);
+        if (match.kind !== 'match') throw new ValidationError(match.message, { command: b.command });
+        const result = await executeAlias(req, {
+          name: aliasRef(match.alias),
+          format: match.representation,
+          command: b.command,
+          user: b.user,
+          source_channel: b.source_channel,
+          notification_route: b.notification_route || b.notification_channel,
         });
-        const ack = pipeline().ackText(alias, action, execution);
-        let extra: unknown;
-        if (alias.ack?.extra) {
-          extra = JSON.parse(
-            renderTemplate(JSON.stringify(alias.ack.extra), {
-              execution: executions().present(execution),
-              actionalias: alias,
-            }),
-          ) as unknown;
-        }
-        return {
-          execution: executions().present(execution),
-          actionalias: alias,
-          ...(ack !== null ? { message: ack } : {}),
-          ...(extra !== undefined ? { extra } : {}),
-        };
+        return { results: [result] };
       },
     });
 

@@ -1,6 +1,6 @@
 import type { RouteModule } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords } from '../api/index.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, SquallError } from '../errors.js';
 import type { ContentRecord, Filter } from '../store/index.js';
 import { isId } from '../ids.js';
 
@@ -72,6 +72,42 @@ export const contentRoutes: RouteModule = (router, services) => {
       const updated =
         enabled === undefined ? a : await store.actions.updateOne({ id: a.id }, { $set: { enabled } });
       return presentAction(updated ?? a);
+    },
+  });
+  // st2 stores an action posted to the API; in Squall an action is a file of its pack, so these
+  // answer st2's error shape with what to do instead (`st2 action create/delete`).
+  const fromPackFiles = (what: string) =>
+    new SquallError(
+      'ACTIONS_ARE_PACK_FILES',
+      `Squall does not ${what} actions through the API: an action is a metadata file (and entry point) under packs/<pack>/actions/. ${
+        what === 'create'
+          ? 'Add the file there'
+          : 'Remove the file (or disable the action with `st2 action disable`)'
+      } and run \`st2 pack register <pack>\` (or \`st2 pack install\`).`,
+      { operation: what },
+      405,
+    );
+  router.add({
+    method: 'post',
+    path: '/api/v1/actions',
+    summary: 'Not supported (405): actions are pack files; register the pack instead',
+    tag: 'actions',
+    responses: { 405: 'Always: add the action file to its pack and register the pack.' },
+    handler: ({ req }) => {
+      authorize(services, req, 'action_create');
+      throw fromPackFiles('create');
+    },
+  });
+  router.add({
+    method: 'delete',
+    path: '/api/v1/actions/:ref_or_id',
+    summary: 'Not supported (405): actions are pack files; remove the file and register the pack',
+    tag: 'actions',
+    responses: { 404: 'No such action.', 405: 'The action exists: remove its file and register the pack.' },
+    handler: async ({ req, params }) => {
+      const a = await byRefOrId(store.actions, params.ref_or_id, 'Action');
+      authorize(services, req, 'action_delete', { uid: a.uid, pack: a.pack });
+      throw fromPackFiles('delete');
     },
   });
   router.add({

@@ -81,6 +81,8 @@ export function executionRoutes(
           sort: { start_timestamp: -1 },
           maxPageSize: services.config.api.max_page_size,
           present: (e) => executions().present(e),
+          // st2: timestamp_lt keeps newest first; timestamp_gt alone answers oldest first.
+          ascending: !before && Boolean(after),
         });
       },
     });

@@ -2,6 +2,7 @@
  * /api/v1/rules, /ruletypes, /ruleenforcements and /traces in st2's shapes
  * (st2-reference.md §4.4, §4.6, §11.1, §13.2).
  */
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { type RouteModule, authorize, listQuerySchema, listRecords, requestUser } from '../api/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -412,6 +413,7 @@ export function rulesRoutes(
           filter,
           sort: { start_timestamp: -1 },
           maxPageSize: max,
+          present: presentTrace,
         });
       },
     });
@@ -425,8 +427,18 @@ export function rulesRoutes(
         authorize(services, req, 'trace_view');
         const t = await store.traces.get(params.id);
         if (!t) throw new NotFoundError('Trace', params.id);
-        return t;
+        return presentTrace(t);
       },
     });
   };
+}
+
+/**
+ * A trace as st2 shows it, with a uid (`trace:<md5>`, the first column after id in `st2 trace
+ * list`). st2 hashes the trace's components, so its uid changes as the trace grows; this one
+ * hashes the tag and id and stays put.
+ */
+function presentTrace(t: TraceRecord): TraceRecord & { uid: string } {
+  const hash = createHash('md5').update(`${t.trace_tag}\u0000${t.id}`).digest('hex');
+  return { ...t, uid: `trace:${hash}` };
 }

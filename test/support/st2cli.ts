@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { STORE_TARGETS, describeWithServer, type StoreTarget } from './servers.js';
 import { ROOT } from './service-process.js';
 
 /** The official StackStorm CLI (PyPI st2client), installed in a venv under the repo's .cache. */
@@ -104,4 +105,25 @@ export function st2Cli(bin: string, baseUrl: string, home: string): St2Cli {
   };
   cli.json = async (...args) => JSON.parse(await cli.ok(...args, '-j'));
   return cli;
+}
+
+/** A property row of st2's vertical table: `| name  | value  |`. */
+export function st2Row(name: string, value: string): RegExp {
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`\\|\\s*${esc(name)}\\s*\\|\\s*${esc(value)}\\s*\\|`);
+}
+
+/**
+ * One describe per store (embedded, MongoDB) for a suite that drives the st2 CLI, skipped with
+ * the reason when python3's venv (or MongoDB) is missing.
+ */
+export function describeSt2PerStore(title: string, body: (target: StoreTarget) => void): void {
+  for (const target of STORE_TARGETS) {
+    describeWithServer(
+      `${title} (${target.kind})`,
+      target.available ? 'python3 with venv (for st2client)' : 'MongoDB (SQUALL_TEST_MONGO_URL)',
+      target.available && ST2_CLI_INSTALLABLE,
+      () => body(target),
+    );
+  }
 }

@@ -45,6 +45,9 @@ export function workflowRoutes(
       tag: 'workflows',
       handler: async ({ req, body }) => {
         authorize(services, req, 'action_view');
+        // st2client (`st2 workflow inspect`) posts text/plain and reads st2's flat list.
+        const st2List = Boolean(req.is('text/plain'));
+        const answer = (grouped: Record<string, unknown[]>) => (st2List ? inspectionList(grouped) : grouped);
         let source: string | Record<string, unknown>;
         if (typeof body === 'string') source = body;
         else if (body && typeof body === 'object' && !Array.isArray(body))
@@ -59,7 +62,7 @@ export function workflowRoutes(
           try {
             const parsed = loadYaml(source);
             if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-              return {
+              return answer({
                 syntax: [
                   {
                     message: 'The workflow definition must be a YAML mapping',
@@ -67,10 +70,10 @@ export function workflowRoutes(
                     schema_path: null,
                   },
                 ],
-              };
+              });
             }
           } catch (err) {
-            return {
+            return answer({
               syntax: [
                 {
                   message: `The workflow definition is not valid YAML: ${errorMessage(err)}`,
@@ -78,16 +81,26 @@ export function workflowRoutes(
                   schema_path: null,
                 },
               ],
-            };
+            });
           }
         }
         const refs = new Set(
           (await services.store.actions.find({}, { projection: { ref: 1 } })).map((a) => a.ref),
         );
-        return groupedInspection(
-          inspect(source, { actionExists: (ref) => refs.has(ref), contextVariables: ['st2', 'parent'] }),
+        return answer(
+          groupedInspection(
+            inspect(source, { actionExists: (ref) => refs.has(ref), contextVariables: ['st2', 'parent'] }),
+          ) as Record<string, unknown[]>,
         );
       },
     });
   };
+}
+
+/** st2's shape of an inspection: one list, each error with its kind as `type`, by type then path. */
+function inspectionList(grouped: Record<string, unknown[]>): Record<string, unknown>[] {
+  const key = (e: Record<string, unknown>) => `${String(e.type)}\u0000${String(e.schema_path ?? '')}`;
+  return Object.entries(grouped)
+    .flatMap(([type, errors]) => errors.map((e) => ({ ...(e as Record<string, unknown>), type })))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

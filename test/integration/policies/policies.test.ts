@@ -152,9 +152,12 @@ for (const target of STORE_TARGETS) {
           parameters: { cmd: 'sleep 3' },
           user: 'tester',
         });
+        // Its slot is given back just after its completion is stored.
         await waitFor(
-          async () => (await store.executions.get(holder.id))?.status === 'succeeded',
-          'the first holder to finish',
+          async () =>
+            (await store.executions.get(holder.id))?.status === 'succeeded' &&
+            (await store.claims.find({ id: { $in: slots } })).every((c) => c.owner === held.id),
+          'the first holder to finish and give its slot back',
         );
         const owner = (await store.claims.find({ id: { $in: slots } })).map((c) => c.owner);
         expect(owner).toEqual([held.id]);
