@@ -39,6 +39,8 @@ try {
   const embedded = squall.storeHandle.embedded;
   const commits0 = embedded?.commits ?? 0;
   const fsyncs0 = embedded?.fsyncs ?? 0;
+  const cache = squall.storeHandle.contentCache;
+  const hits0 = cache.hits;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run();
@@ -55,6 +57,13 @@ try {
     n,
   );
   figure(`workflow.sequential_noop.store_calls_per_task.${squall.store}`, 'calls', calls / n, n);
+  // Of those, the reads this process's content cache answered (actions): no round trip.
+  figure(
+    `workflow.sequential_noop.content_cache_hits_per_task.${squall.store}`,
+    'calls',
+    (cache.hits - hits0) / n,
+    n,
+  );
   if (embedded) {
     figure(
       `workflow.sequential_noop.commits_per_task.embedded`,

@@ -59,6 +59,11 @@ export interface ExecutionRequest {
    * taken over): when it is already stored, that execution is returned and nothing is requested.
    */
   id?: string;
+  /**
+   * The caller has just looked `id` up and found nothing (a workflow step reads all its requests
+   * in one call): it is not read again. A repeat racing this request is still caught at the insert.
+   */
+  unstored?: boolean;
 }
 
 /** What the executions service needs from the rest of Squall, injected so each part is testable. */
@@ -336,7 +341,7 @@ export class ExecutionService {
         `delay: must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS} (a year), got ${JSON.stringify(req.delay)}`,
         { field: 'delay', value: req.delay },
       );
-    if (req.id) {
+    if (req.id && !req.unstored) {
       const stored = await this.store.executions.get(req.id);
       if (stored) return stored;
     }

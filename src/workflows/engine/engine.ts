@@ -128,6 +128,9 @@ const WORKFLOW_RUNNERS = ['orquesta', 'action-chain'];
 /** Statuses of an action that has not started running: a workflow's cancel cancels it. */
 const NOT_STARTED = ['requested', 'scheduled', 'delayed'];
 
+/** A task record that no step changes again: its completion applied, or copied from a re-run. */
+const isSettled = (t: TaskExecution) => t.applied || t.inherited === true;
+
 /** The child executions of a workflow's tasks that are still its own business (not applied, not inherited). */
 function taskExecutionsUnderWay(record: StateRecord): string[] {
   return record.state.tasks.flatMap((t) =>
@@ -627,7 +630,7 @@ export class WorkflowEngine {
     record.state.conductor = conducted.state;
     record.status = conducted.status;
     const memo = this.memo(record.state);
-    await writeState(this.store, record, memo.changed, { cache: this.cache });
+    await writeState(this.store, record, memo.changed, { cache: this.cache, settled: isSettled });
     memo.changed.clear();
   }
 
@@ -642,9 +645,16 @@ export class WorkflowEngine {
 
   /**
    * Turns the outbox into child executions and applies every finished child, until neither has
-   * anything left. Called under the lease; the caller saves the record afterwards.
+   * anything left. Called under the lease; the caller saves the record afterwards. `known`: a
+   * completed child as its completion stored it, not read again.
    */
-  private async pump(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
+  private async pump(
+    record: StateRecord,
+    conducted: Conducted,
+    exec: ExecutionRecord,
+    known?: ExecutionRecord,
+  ): Promise<void> {
+    const given = known && isCompleted(known.status) && known.parent === exec.id ? known : undefined;
     const state = record.state;
     const memo = this.memo(state);
     let answered = false;
@@ -663,9 +673,11 @@ export class WorkflowEngine {
       const open = state.tasks.filter(
         (t) => !t.applied && !t.inherited && t.execution_id && !memo.created.has(t.execution_id),
       );
-      const children = open.length
-        ? await this.store.executions.find({ id: { $in: open.map((t) => t.execution_id as string) } })
+      const asked = open.filter((t) => t.execution_id !== given?.id);
+      const children = asked.length
+        ? await this.store.executions.find({ id: { $in: asked.map((t) => t.execution_id as string) } })
         : [];
+      if (given && asked.length < open.length) children.push(given);
       const byId = new Map(children.map((c) => [c.id, c]));
       let progressed = false;
       const ready = state.tasks
@@ -819,6 +831,8 @@ export class WorkflowEngine {
       try {
         const child = await this.executions().request({
           id: childIdFor(record, p),
+          // Looked up above by that id (heads with a revision; older ones by request key).
+          unstored: record.rev !== undefined,
           action: p.action,
           parameters: p.input,
           parent: exec.id,
@@ -905,10 +919,10 @@ export class WorkflowEngine {
    * False when it was not done: the caller schedules the job. A crash between the child's
    * completion and this advance is what it was with the job: the sweep advances every open workflow.
    */
-  async advanceHere(workflowExecutionId: string): Promise<boolean> {
+  async advanceHere(workflowExecutionId: string, child?: ExecutionRecord): Promise<boolean> {
     if (this.leases.insideStep()) return false;
     try {
-      await this.advance(workflowExecutionId, { waitMs: 0 });
+      await this.advance(workflowExecutionId, { waitMs: 0 }, child);
       return true;
     } catch (err) {
       if (!(err instanceof SquallError && err.code === 'WORKFLOW_BUSY'))
@@ -920,8 +934,16 @@ export class WorkflowEngine {
     }
   }
 
-  /** The Agenda job: apply whatever finished, request what comes next, finish the workflow. */
-  async advance(workflowExecutionId: string, wait?: { waitMs: number }): Promise<void> {
+  /**
+   * The Agenda job: apply whatever finished, request what comes next, finish the workflow.
+   * `child`: a child as its completion stored it (a completed record does not change again), which
+   * the step then does not read back.
+   */
+  async advance(
+    workflowExecutionId: string,
+    wait?: { waitMs: number },
+    child?: ExecutionRecord,
+  ): Promise<void> {
     const cascade: string[] = [];
     let cascadeUp: string | undefined;
     // One transition, one store transaction: the lease, the children it requests (each with its
@@ -943,7 +965,7 @@ export class WorkflowEngine {
             // st2 (request_cancellation) cascades a sub-workflow's cancel up to the root workflow.
             if (exec.parent && exec.status === 'canceling') cascadeUp = exec.parent;
           }
-          await this.pump(record, conducted, exec);
+          await this.pump(record, conducted, exec, child);
           await this.save(record, conducted);
           if (wantsCancel || conducted.status === 'canceling')
             cascade.push(...taskExecutionsUnderWay(record));

@@ -79,8 +79,8 @@ export function workflowsSubsystem(
             log.error({ err, workflow: id }, 'could not schedule workflow.advance; the sweep will catch up'),
           );
       // In the completion's own path when it can be (no job hop); otherwise as a job.
-      const advance = async (id: string, childId?: string) => {
-        if (!(await eng.advanceHere(id))) await schedule(id, childId);
+      const advance = async (id: string, child?: ExecutionRecord) => {
+        if (!(await eng.advanceHere(id, child))) await schedule(id, child?.id);
       };
       executions().onCompleted(async (e: ExecutionRecord) => {
         // A child finished: its workflow moves on. A workflow finished from outside (canceled
@@ -89,7 +89,7 @@ export function workflowsSubsystem(
           e.parent &&
           (e.context.workflow as { execution_id?: string } | undefined)?.execution_id === e.parent
         )
-          await advance(e.parent, e.id);
+          await advance(e.parent, e);
         if (isWorkflow(e)) await advance(e.id);
       });
       unsubscribe.push(

@@ -8,8 +8,17 @@
  *   (written whole in the head, so a crash before their own records is harmless; inside the opaque
  *   `state`, as FerretDB stores no nested arrays);
  * - the spec, once per execution (`<id>/spec`, `kind: spec`), read once per process;
- * - one record per task execution (`<id>/t/<key>`, `kind: task`), written when it changes,
- *   after the head. The head wins over a task record of an older revision.
+ * - one record per task execution (`<id>/t/<key>`, `kind: task`), written after the head. A task
+ *   still under way (its child not finished) changes again soon: while each step changes it, it
+ *   rides in the head only, and gets a record of its own at the first step that does not (or
+ *   once it is settled). A sequential workflow's task is so written once, not twice: the head
+ *   carries it while its child runs, its record is written when its completion is applied.
+ *   The head wins over a task record of an older revision.
+ *
+ * - Orquesta's task sequence (an entry per task run, the bulk of the head as the workflow grows):
+ *   all but its last entries in records of SEQ_CHUNK entries (`<id>/q/<n>`, `kind: seq`), each
+ *   written once, before the head that counts it (`seq_apart`: how many entries are in them); an
+ *   entry changed after its record was written rides in the head (`seq_over`, by index).
  *
  * A head stored before this format (spec and every task inside it) reads as it always did and is
  * written in this format at its next step. `execution_id` is unique in the collection: the spec
@@ -17,6 +26,7 @@
  * `stateRecordsOf`) by the range of ids under the workflow execution's id.
  */
 import type { Store, WorkflowStateRecord } from '../../store/index.js';
+import { stateId } from '../orquesta/index.js';
 
 /** The kinds of head records (what the sweep and the lookups by execution_id ask for). */
 export const HEAD_KINDS = ['orquesta', 'action-chain'];
@@ -38,6 +48,8 @@ export type Hydrated<T extends StoredTask> = WorkflowStateRecord & {
   rev?: number;
   spec_apart?: boolean;
   tasks_apart?: boolean;
+  /** Orquesta: how many sequence entries are stored in records apart. */
+  seq_apart?: number;
 };
 
 interface TaskDoc<T> {
@@ -51,7 +63,11 @@ interface TaskDoc<T> {
 /** What a process keeps between steps: specs by execution, and the task list of the last write. */
 export class StateCache<T extends StoredTask> {
   readonly specs = new Map<string, unknown>();
-  readonly tasks = new Map<string, { rev: number; tasks: T[] }>();
+  /**
+   * `carried`: the tasks the head of `rev` carries that have no record of that revision; `seq`:
+   * the sequence entries stored apart, as conducted and as their records hold them (JSON).
+   */
+  readonly tasks = new Map<string, { rev: number; tasks: T[]; carried: T[]; seq?: SeqApart }>();
 
   remember<V>(map: Map<string, V>, id: string, value: V): void {
     map.delete(id);
@@ -60,7 +76,18 @@ export class StateCache<T extends StoredTask> {
   }
 }
 
+/** Sequence entries stored apart: the entries (as conducted) and each record's JSON as stored. */
+interface SeqApart {
+  entries: unknown[];
+  chunks: string[];
+}
+
+/** Sequence entries per record; the last SEQ_KEEP or more entries stay in the head. */
+export const SEQ_CHUNK = 16;
+const SEQ_KEEP = 4;
+
 const specId = (id: string) => `${id}/spec`;
+const seqId = (id: string, n: number) => `${id}/q/${String(n).padStart(6, '0')}`;
 const taskId = (id: string, key: string) => `${id}/t/${key}`;
 
 /** The filter of a workflow execution's spec and task records ('0' follows '/'). */
@@ -96,11 +123,42 @@ export async function readState<T extends StoredTask>(
   }
   const changed = head.state.changed ?? [];
   delete head.state.changed;
+  const cached = cache?.tasks.get(id);
+  cache?.tasks.delete(id);
+  const seqApart = head.seq_apart ?? 0;
+  if (seqApart > 0 && conductor) {
+    const c = conductor as { sequence: unknown[]; seq_over?: Record<string, unknown> };
+    let apart = cached && cached.rev === head.rev ? cached.seq : undefined;
+    if (!apart || apart.entries.length < seqApart) {
+      const docs = (await store.workflows.find({
+        ...stateRecordsOf(id),
+        kind: 'seq',
+      })) as unknown as Array<{ id: string; state: { entries: unknown[] } }>;
+      // Records past seqApart were written by a step that died before its head: not counted.
+      docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const counted = docs.slice(0, seqApart / SEQ_CHUNK);
+      apart = {
+        entries: counted.flatMap((d) => d.state.entries),
+        chunks: counted.map((d) => JSON.stringify(d.state.entries)),
+      };
+    }
+    const frozen = apart.entries.slice(0, seqApart);
+    for (const [n, entry] of Object.entries(c.seq_over ?? {})) frozen[Number(n)] = entry;
+    delete c.seq_over;
+    c.sequence = [...frozen, ...c.sequence];
+    seqStored.set(head.state, { entries: frozen, chunks: apart.chunks.slice(0, seqApart / SEQ_CHUNK) });
+  }
+  // Orquesta's index of the last entry of each task and route is not stored: rebuilt from the sequence.
+  if (head.seq_apart !== undefined && conductor) {
+    const c = conductor as { sequence: Array<{ id: string; route: number }>; tasks?: Record<string, number> };
+    const index: Record<string, number> = {};
+    c.sequence.forEach((e, n) => (index[stateId(e.id, e.route)] = n));
+    c.tasks = index;
+  }
   if (head.tasks_apart) {
-    const cached = cache?.tasks.get(id);
-    cache?.tasks.delete(id);
     if (cached && cached.rev === head.rev) {
       head.state.tasks = cached.tasks;
+      if (cached.carried.length > 0) pending.set(head.state, cached.carried);
     } else {
       const docs = (
         (await store.workflows.find({
@@ -112,7 +170,8 @@ export async function readState<T extends StoredTask>(
       for (const d of docs) tasks[d.n] = d.task;
       for (const { n, task } of changed) tasks[n] = task;
       head.state.tasks = Array.from(tasks).filter((t) => t !== undefined);
-      // Those of the last write whose own record did not make it are written again at the next.
+      // Those of the last write whose own record is not written (still under way, or lost in a
+      // crash) are written at the next.
       const stored = new Map(docs.map((d) => [d.n, d.rev]));
       const unwritten = changed.filter(({ n }) => (stored.get(n) ?? -1) < head.rev).map(({ task }) => task);
       if (unwritten.length > 0) pending.set(head.state, unwritten);
@@ -126,47 +185,97 @@ export async function readState<T extends StoredTask>(
 /** Tasks a read found in the head only (their own record lost in a crash), by state. */
 const pending = new WeakMap<object, StoredTask[]>();
 
+/** The sequence entries the head read counts as stored apart, by state. */
+const seqStored = new WeakMap<object, SeqApart>();
+
 /**
- * Writes a step: the head (without the spec and tasks), then the records of the tasks it changed.
+ * Writes a step: the head (without the spec and tasks, with the tasks it changed and those the
+ * last head carried without a record), then the records of those tasks, except the ones this step
+ * changed that are not `settled` (they ride in the head until a step leaves them unchanged).
  * `first`: the workflow's first write, with its spec record before the head.
  */
 export async function writeState<T extends StoredTask>(
   store: Store,
   record: Hydrated<T>,
   changed: Iterable<T>,
-  options: { first?: boolean; cache?: StateCache<T> } = {},
+  options: { first?: boolean; cache?: StateCache<T>; settled?: (task: T) => boolean } = {},
 ): Promise<void> {
   const id = record.execution_id;
   const state = record.state;
   const rev = (record.rev ?? 0) + 1;
-  const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...changed]);
+  const now = new Set<T>(changed);
+  const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...now]);
   const index = new Map<T, number>();
   if (dirty.size > 0) state.tasks.forEach((t, n) => dirty.has(t) && index.set(t, n));
   const entries = [...dirty].filter((t) => index.has(t)).map((t) => ({ n: index.get(t) as number, task: t }));
+  const settled = options.settled ?? (() => true);
+  const carried = entries.filter(({ task }) => now.has(task) && !settled(task));
   const conductor = state.conductor as { spec?: unknown } | undefined;
   const orquesta = record.kind === 'orquesta' && conductor?.spec !== undefined;
   const { spec, ...rest } = (conductor ?? {}) as { spec?: unknown; sequence?: Array<{ result?: unknown }> };
-  // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
-  // evaluated when the result arrives; task() reads the task records): not stored again and again.
-  if (orquesta && Array.isArray(rest.sequence))
-    rest.sequence = rest.sequence.map((e) => {
-      if (e.result === undefined) return e;
-      const { result: _, ...entry } = e;
-      return entry;
-    });
+  // The sequence: entries before `apart` are in records (each written once); those changed since
+  // ride in the head, as do the last entries.
+  let seq: SeqApart | undefined;
+  let seqOver: Record<string, unknown> | undefined;
+  const newChunks: Array<{ n: number; entries: unknown[] }> = [];
+  if (orquesta && Array.isArray(rest.sequence)) {
+    const all = rest.sequence;
+    // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
+    // evaluated when the result arrives; task() reads the task records): not stored, and dropped
+    // from the entries once they are (an entry read from the store has none either).
+    for (const e of all) if (e.result !== undefined) delete e.result;
+    const stored = seqStored.get(state);
+    const kept = stored && stored.chunks.length * SEQ_CHUNK <= all.length ? stored.chunks.length : 0;
+    const apart = Math.max(kept * SEQ_CHUNK, Math.floor((all.length - SEQ_KEEP) / SEQ_CHUNK) * SEQ_CHUNK);
+    const chunks = stored ? stored.chunks.slice(0, kept) : [];
+    // Each stored record is compared whole; only one that differs is compared entry by entry.
+    for (let c = 0; c < kept; c++) {
+      const at = c * SEQ_CHUNK;
+      if (JSON.stringify(all.slice(at, at + SEQ_CHUNK)) === chunks[c]) continue;
+      const was = JSON.parse(chunks[c] as string) as unknown[];
+      for (let i = 0; i < SEQ_CHUNK; i++)
+        if (JSON.stringify(all[at + i]) !== JSON.stringify(was[i])) (seqOver ??= {})[at + i] = all[at + i];
+    }
+    for (let n = kept * SEQ_CHUNK; n < apart; n += SEQ_CHUNK) {
+      const chunk = all.slice(n, n + SEQ_CHUNK);
+      newChunks.push({ n: n / SEQ_CHUNK, entries: chunk });
+      chunks.push(JSON.stringify(chunk));
+    }
+    rest.sequence = all.slice(apart);
+    delete (rest as { tasks?: unknown }).tasks;
+    seq = { entries: all.slice(0, apart), chunks };
+  }
   const head = {
     ...record,
     rev,
     ...(orquesta ? { spec_apart: true } : {}),
+    ...(seq ? { seq_apart: seq.entries.length } : {}),
     tasks_apart: true,
-    state: { ...state, tasks: [], changed: entries, conductor: orquesta ? rest : conductor },
+    state: {
+      ...state,
+      tasks: [],
+      changed: entries,
+      conductor: orquesta ? { ...rest, ...(seqOver ? { seq_over: seqOver } : {}) } : conductor,
+    },
   };
   if (orquesta && !record.spec_apart) {
     const doc = { id: specId(id), execution_id: specId(id), kind: 'spec', status: 'spec', state: spec };
     await store.workflows.replace(doc as never);
   }
+  // Before the head that counts them: a crash in between leaves records no head counts yet.
+  for (const { n, entries: chunk } of newChunks) {
+    const doc = {
+      id: seqId(id, n),
+      execution_id: seqId(id, n),
+      kind: 'seq',
+      status: 'seq',
+      state: { entries: chunk },
+    };
+    await store.workflows.replace(doc as never);
+  }
   await (options.first ? store.workflows.insert(head as never) : store.workflows.replace(head as never));
   for (const { n, task } of entries) {
+    if (carried.some((c) => c.task === task)) continue;
     const doc: TaskDoc<T> = {
       id: taskId(id, task.key),
       execution_id: taskId(id, task.key),
@@ -177,9 +286,18 @@ export async function writeState<T extends StoredTask>(
     await store.workflows.replace(doc as never);
   }
   pending.delete(state);
+  if (seq) {
+    seqStored.set(state, seq);
+    (record as { seq_apart?: number }).seq_apart = seq.entries.length;
+  }
   record.rev = rev;
   if (orquesta) record.spec_apart = true;
   record.tasks_apart = true;
   if (orquesta) options.cache?.remember(options.cache.specs, id, spec);
-  options.cache?.remember(options.cache.tasks, id, { rev, tasks: state.tasks });
+  options.cache?.remember(options.cache.tasks, id, {
+    rev,
+    tasks: state.tasks,
+    carried: carried.map(({ task }) => task),
+    ...(seq ? { seq } : {}),
+  });
 }

@@ -58,9 +58,12 @@ export function inCycle(spec: WorkflowSpec, name: string): boolean {
   return false;
 }
 
+/** The tasks no transition leads to. One pass over the transitions (prevTaskCount of each task was quadratic). */
 export function startTasks(spec: WorkflowSpec): string[] {
+  const reached = new Set<string>();
+  for (const src of Object.keys(spec.tasks)) for (const t of nextTasks(spec, src)) reached.add(t.dst);
   return Object.keys(spec.tasks)
-    .filter((n) => prevTaskCount(spec, n) === 0)
+    .filter((n) => !reached.has(n))
     .sort();
 }
 

@@ -1,0 +1,155 @@
+// How a workflow's state is stored apart (src/workflows/engine/stored.ts): a task still under way
+// rides in the head only while each step changes it, and gets its own record once a step leaves
+// it unchanged or it is settled; a reader without the writer's cache, and a write whose task
+// records were lost in a crash, still see every task.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../../src/store/index.js';
+import { StateCache, readState, writeState, type Hydrated } from '../../../src/workflows/engine/stored.js';
+import { freshMongoUrl, MONGO_URL, tempDir } from '../../support/servers.js';
+
+interface T {
+  key: string;
+  status: string;
+  applied: boolean;
+}
+type Rec = Hydrated<T>;
+
+const stores: Array<[string, () => { mongoUrl?: string }]> = [['embedded', () => ({})]];
+if (MONGO_URL) stores.push(['mongo', () => ({ mongoUrl: freshMongoUrl() })]);
+
+describe.each(stores)('workflow state stored apart (%s)', (_name, options) => {
+  let store: Store;
+  let cleanup: () => void;
+  beforeEach(async () => {
+    const t = tempDir('squall-stored-');
+    cleanup = t.cleanup;
+    store = await openStore({ dataDir: t.dir, ...options() });
+  });
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  const settled = (t: T) => t.applied;
+  const ownRecord = async (key: string) =>
+    ((await store.workflows.get(`wf1/t/${key}`)) as { state: { task: T } } | null)?.state.task;
+  const fresh = async () => ((await readState<T>(store, 'wf1')) as Rec).state.tasks;
+
+  /** The engine's first step (no cache), then `a` applied and `b` requested with the cache. */
+  async function twoSteps(cache: StateCache<T>): Promise<Rec> {
+    const a: T = { key: 'a', status: 'running', applied: false };
+    const first = {
+      id: 'wf1',
+      execution_id: 'wf1',
+      kind: 'action-chain',
+      status: 'running',
+      state: { tasks: [a], conductor: { n: 1 } },
+    } as unknown as Rec;
+    await writeState(store, first, [a], { first: true });
+    const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
+    const [ra] = rec.state.tasks as [T];
+    ra.applied = true;
+    ra.status = 'succeeded';
+    const b: T = { key: 'b', status: 'running', applied: false };
+    rec.state.tasks.push(b);
+    await writeState(store, rec, [ra, b], { cache, settled });
+    return rec;
+  }
+
+  it('writes a settled task apart at once, and one under way only when a step leaves it unchanged', async () => {
+    const cache = new StateCache<T>();
+    await twoSteps(cache);
+    expect(await ownRecord('a')).toMatchObject({ applied: true, status: 'succeeded' });
+    expect(await ownRecord('b')).toBeUndefined();
+    expect(await fresh()).toMatchObject([
+      { key: 'a', applied: true },
+      { key: 'b', applied: false },
+    ]);
+
+    // The next step changes only c: b, carried by the last head, gets its record now.
+    const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
+    const c: T = { key: 'c', status: 'running', applied: false };
+    rec.state.tasks.push(c);
+    await writeState(store, rec, [c], { cache, settled });
+    expect(await ownRecord('b')).toMatchObject({ key: 'b', applied: false });
+    expect(await ownRecord('c')).toBeUndefined();
+    expect(await fresh()).toMatchObject([{ key: 'a' }, { key: 'b' }, { key: 'c' }]);
+  });
+
+  it('a reader without the cache writes the carried task apart at the next step too', async () => {
+    await twoSteps(new StateCache<T>());
+    const rec = (await readState<T>(store, 'wf1')) as Rec;
+    await writeState(store, rec, [], { settled });
+    expect(await ownRecord('b')).toMatchObject({ key: 'b', applied: false });
+  });
+
+  it('a task record lost in a crash after its head is read from the head, and written at the next step', async () => {
+    await twoSteps(new StateCache<T>());
+    await store.workflows.deleteOne({ id: 'wf1/t/a' });
+    expect(await fresh()).toMatchObject([
+      { key: 'a', applied: true },
+      { key: 'b', applied: false },
+    ]);
+    const rec = (await readState<T>(store, 'wf1')) as Rec;
+    await writeState(store, rec, [], { settled });
+    expect(await ownRecord('a')).toMatchObject({ applied: true });
+    expect(await fresh()).toMatchObject([
+      { key: 'a', applied: true },
+      { key: 'b', applied: false },
+    ]);
+  });
+
+  it("stores Orquesta's sequence apart but for its last entries, and an old entry changed since in the head", async () => {
+    const entry = (i: number) => ({ id: `t${i}`, route: 0, status: 'succeeded', result: { big: i } });
+    const sequence = Array.from({ length: 40 }, (_, i) => entry(i));
+    const record = {
+      id: 'wf1',
+      execution_id: 'wf1',
+      kind: 'orquesta',
+      status: 'running',
+      state: { tasks: [], conductor: { spec: { tasks: {} }, sequence } },
+    } as unknown as Rec;
+    const cache = new StateCache<T>();
+    await writeState(store, record, [], { first: true, cache });
+    const head = (await store.workflows.get('wf1')) as unknown as {
+      seq_apart: number;
+      state: { conductor: { sequence: unknown[] } };
+    };
+    expect(head.seq_apart).toBe(32);
+    expect(head.state.conductor.sequence).toHaveLength(8);
+    const stripped = sequence.map(({ result: _, ...e }) => e);
+    const seqOf = (r: Rec | null) => (r?.state.conductor as { sequence: unknown[] }).sequence;
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(stripped);
+    // Orquesta's index of each task's last entry is not stored: a read rebuilds it.
+    expect(head.state.conductor).not.toHaveProperty('tasks');
+    const index = ((await readState<T>(store, 'wf1'))?.state.conductor as { tasks: Record<string, number> })
+      .tasks;
+    expect(index).toEqual(Object.fromEntries(sequence.map((e, i) => [`${e.id}__r0`, i])));
+
+    // An entry already stored apart changes: it rides in the head; the cache and a fresh read agree.
+    const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
+    const seq = seqOf(rec) as Array<Record<string, unknown>>;
+    seq[3]!.term = true;
+    seq.push({ id: 't40', route: 0 });
+    await writeState(store, rec, [], { cache });
+    const expected = [
+      ...stripped.slice(0, 3),
+      { ...stripped[3], term: true },
+      ...stripped.slice(4),
+      { id: 't40', route: 0 },
+    ];
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(expected);
+    const hit = seqOf(await readState<T>(store, 'wf1', cache)) as Array<Record<string, unknown>>;
+    expect(hit.map(({ result: _, ...e }) => e)).toEqual(expected);
+
+    // A chunk written by a step that died before its head is not counted.
+    await store.workflows.replace({
+      id: 'wf1/q/000002',
+      execution_id: 'wf1/q/000002',
+      kind: 'seq',
+      status: 'seq',
+      state: { entries: [{ id: 'ghost' }] },
+    } as never);
+    expect(seqOf(await readState<T>(store, 'wf1'))).toEqual(expected);
+  });
+});
