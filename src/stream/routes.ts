@@ -175,7 +175,7 @@ function openStream(
   res.write('retry: 3000\n\n');
   const closers: (() => void)[] = [];
   let ended = false;
-  const end = () => {
+  const close = () => {
     if (ended) return;
     ended = true;
     clearInterval(timer);
@@ -184,27 +184,35 @@ function openStream(
   };
   const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
   timer.unref?.();
-  req.on('close', end);
+  req.on('close', close);
   let queued = '';
+  /** Set by end(): the events already sent go out (once on disk), then the stream closes. */
+  let ending = false;
   const flush = () => {
     const text = queued;
     queued = '';
     if (!ended) res.write(text);
+    if (ending) close();
   };
   return {
     send(name, data) {
-      if (ended) return;
+      if (ended || ending) return;
       if (queued === '')
         durable().then(flush, () => {
           queued = '';
-          end();
+          close();
         });
       queued += `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
     },
     onClose(fn) {
       closers.push(fn);
     },
-    end,
+    // The last events are often sent just before (an execution's completion): they wait for the
+    // same fsync, so the stream closes after them, not at once.
+    end() {
+      if (queued === '') close();
+      else ending = true;
+    },
   };
 }
 
