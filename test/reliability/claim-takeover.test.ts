@@ -106,6 +106,31 @@ for (const target of TARGETS) {
       };
       const killedAfterClaim = (p: ServiceProcess, prefix: string) => killedAfter(p, `CLAIM ${prefix}`);
 
+      /**
+       * Requests an execution from `p`, which may kill itself before it answers: the answer waits
+       * for the fsync, while the work it sets off (a noop run, its completion, the claim the hook
+       * dies at) only waits for commits. Then the id is the one the hook named as it died.
+       */
+      const requestExecution = async (p: ServiceProcess, body: Json, prefix: string): Promise<string> => {
+        try {
+          const res = await api(p.url, 'POST', '/api/v1/executions', body);
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+          return String(res.body.id);
+        } catch (err) {
+          await waitFor(
+            () => p.child.signalCode === 'SIGKILL',
+            'the process to have killed itself',
+            10_000,
+            100,
+          ).catch(() => {
+            throw err;
+          });
+          const line = p.output.find((l) => l.startsWith('KILLED AFTER ') && l.includes(prefix));
+          if (!line) throw err;
+          return line.slice(line.indexOf(prefix) + prefix.length).trim();
+        }
+      };
+
       const executionsOf = async (action: string): Promise<Json[]> => {
         const res = await api(current.url, 'GET', `/api/v1/executions?action=${action}&limit=100`);
         expect(res.status).toBe(200);
@@ -161,11 +186,11 @@ for (const target of TARGETS) {
 
       it('chatops:notify:<execution>: the notification the dead process claimed is posted once', async () => {
         const marker = newId();
-        const res = await api(current.url, 'POST', '/api/v1/executions', {
-          action: 'claimkill.notified',
-          parameters: { marker },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const id = await requestExecution(
+          current,
+          { action: 'claimkill.notified', parameters: { marker } },
+          'chatops:notify:',
+        );
         await killedAfterClaim(current, 'chatops:notify:');
         expect(postsWith(marker)).toEqual([]);
 
@@ -179,26 +204,27 @@ for (const target of TARGETS) {
           'GET',
           '/api/v1/triggerinstances?trigger=core.st2.generic.notifytrigger&limit=100',
         );
-        expect(
-          (instances.body as Json[]).filter((i) => i.payload?.execution_id === res.body.id),
-        ).toHaveLength(1);
+        expect((instances.body as Json[]).filter((i) => i.payload?.execution_id === id)).toHaveLength(1);
         expect((await executionsOf('claimkill.fail')).length, 'no retry beyond max_retry_count').toBe(2);
       }, 240_000);
 
       it('inquiries:chat:<inquiry>: the prompt the dead process claimed is posted once', async () => {
         const marker = newId();
-        const res = await api(current.url, 'POST', '/api/v1/executions', {
-          action: 'core.ask',
-          parameters: {
-            route: 'ops',
-            schema: {
-              type: 'object',
-              description: `claimkill question ${marker}`,
-              properties: { continue: { type: 'boolean' } },
+        const id = await requestExecution(
+          current,
+          {
+            action: 'core.ask',
+            parameters: {
+              route: 'ops',
+              schema: {
+                type: 'object',
+                description: `claimkill question ${marker}`,
+                properties: { continue: { type: 'boolean' } },
+              },
             },
           },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(201);
+          'inquiries:chat:',
+        );
         await killedAfterClaim(current, 'inquiries:chat:');
         expect(postsWith(marker)).toEqual([]);
 
@@ -206,7 +232,7 @@ for (const target of TARGETS) {
         await slack.waitForPost((p) => String(p.text).includes(marker), TAKEOVER_MS);
         await sleep(3_000);
         expect(postsWith(marker)).toHaveLength(1);
-        const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
+        const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${id}`);
         expect(inquiry.body.status).toBe('pending');
         expect(postsWith(`claimkill notified`), 'the notification was not posted again').toHaveLength(1);
       }, 240_000);
@@ -216,12 +242,12 @@ for (const target of TARGETS) {
         // One live process at a time on the store: the one killed must be the one doing the work.
         await current?.stop();
         const p = await start(undefined, undefined, 'chatops:notify:');
-        const res = await api(p.url, 'POST', '/api/v1/executions', {
-          action: 'claimkill.notified_both',
-          parameters: { marker },
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(201);
-        const key = `chatops:notify:${res.body.id}`;
+        const id = await requestExecution(
+          p,
+          { action: 'claimkill.notified_both', parameters: { marker } },
+          'chatops:notify:',
+        );
+        const key = `chatops:notify:${id}`;
         await killedAfter(p, `WORK ${key}`);
         const text = `claimkill both ${marker}`;
         const onSlack = () => slack.posts.items.filter((m) => String(m.text).includes(text));
@@ -240,19 +266,22 @@ for (const target of TARGETS) {
           const marker = newId();
           await current?.stop();
           const p = await start(undefined, undefined, 'inquiries:chat:');
-          const res = await api(p.url, 'POST', '/api/v1/executions', {
-            action: 'core.ask',
-            parameters: {
-              route,
-              schema: {
-                type: 'object',
-                description: `claimkill prompt ${marker}`,
-                properties: { continue: { type: 'boolean' } },
+          const id = await requestExecution(
+            p,
+            {
+              action: 'core.ask',
+              parameters: {
+                route,
+                schema: {
+                  type: 'object',
+                  description: `claimkill prompt ${marker}`,
+                  properties: { continue: { type: 'boolean' } },
+                },
               },
             },
-          });
-          expect(res.status, JSON.stringify(res.body)).toBe(201);
-          const key = `inquiries:chat:${res.body.id}`;
+            'inquiries:chat:',
+          );
+          const key = `inquiries:chat:${id}`;
           await killedAfter(p, `WORK ${key}`);
           const prompts = () =>
             route === 'ops'
@@ -263,7 +292,7 @@ for (const target of TARGETS) {
           await start();
           await tookOver(key);
           expect.soft(prompts(), `${route}: the prompt was not posted again`).toHaveLength(1);
-          const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${res.body.id}`);
+          const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${id}`);
           expect(inquiry.body.status).toBe('pending');
         }
       }, 360_000);
