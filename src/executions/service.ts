@@ -16,8 +16,8 @@ import {
   type RunnerContext,
   type RunnerResult,
 } from '../runners/index.js';
-import type { Services } from '../service/index.js';
-import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import { hasRole, type Services } from '../service/index.js';
+import { outsideStoreGroup, whenDurable, type ActionRecord, type ExecutionRecord } from '../store/index.js';
 import { renderParameters, validateParameters } from './parameters.js';
 import {
   MASK,
@@ -109,6 +109,20 @@ export interface ExecutionDeps {
    * them open for the sweep to take over (store/claims.ts) instead of owing nothing.
    */
   owedOnCompletion?(completed: ExecutionRecord): Promise<string[]>;
+}
+
+/** What a status change sets besides the status (ExecutionService.setStatus). */
+export interface StatusChange {
+  reason?: string;
+  set?: Record<string, unknown>;
+  /** Refuse the change unless the execution is in one of these statuses. */
+  expect?: string[];
+  /**
+   * A status the execution passes through on its way, not stored on its own (runHere's `running`):
+   * `record` is the execution as that move would have stored it (`set` being what it set), while the
+   * store still says `from`. It is written with this move, in one update, and published before it.
+   */
+  through?: { record: ExecutionRecord; from: string; set: Record<string, unknown> };
 }
 
 export type CompletionListener = (execution: ExecutionRecord) => Promise<void> | void;
@@ -478,8 +492,36 @@ export class ExecutionService {
     );
     if (record.delay)
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
+    else if (await this.claimToRunHere(scheduled, data.attempt))
+      // Once what scheduled it is committed (its events out first), outside that transaction.
+      whenDurable(() => outsideStoreGroup(() => void this.runHere(scheduled, data.attempt)));
     else await this.services.scheduler.now(RUN_JOB, data);
     return scheduled;
+  }
+
+  /**
+   * Whether this process runs `scheduled` itself, with no `execution.run` job: a runner of this
+   * process whose run ends at once (Runner.immediate: noop), its attempt claimed here as the job's
+   * run would claim it. A crash before the run leaves it `scheduled` and claimed by a dead worker:
+   * recovery gives it a new attempt, as it does a job claimed by a process that died before it ran.
+   */
+  private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<boolean> {
+    if (!getRunner(String(scheduled.runner.name))?.immediate) return false;
+    if (!hasRole(this.services.config, 'runner')) return false;
+    return this.store.claim(runClaim(scheduled.id, attempt), this.workerId);
+  }
+
+  /**
+   * The run of an execution claimed by claimToRunHere: one store transaction, whose one update of
+   * the record stores `running` and the completion together (both logged, both published in order),
+   * and whose register entry is written once, removed by the completion.
+   */
+  private async runHere(scheduled: ExecutionRecord, attempt: number): Promise<void> {
+    try {
+      await this.store.transaction(() => this.run(scheduled.id, attempt, scheduled));
+    } catch (err) {
+      this.services.logger.error({ err, execution: scheduled.id }, 'execution run failed');
+    }
   }
 
   /**
@@ -490,7 +532,7 @@ export class ExecutionService {
   setStatus(
     id: string,
     status: ExecutionStatus,
-    extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] } = {},
+    extra: StatusChange = {},
     known?: ExecutionRecord,
   ): Promise<ExecutionRecord> {
     // A completion is one step: its claim, the status, and what completion sets off in the store
@@ -502,9 +544,10 @@ export class ExecutionService {
   private async moveStatus(
     id: string,
     status: ExecutionStatus,
-    extra: { reason?: string; set?: Record<string, unknown>; expect?: string[] },
+    extra: StatusChange,
     known?: ExecutionRecord,
   ): Promise<ExecutionRecord> {
+    if (extra.through) known = extra.through.record;
     // A known record that would refuse the move may be behind: the refusal is decided on a fresh read.
     if (
       known &&
@@ -514,6 +557,7 @@ export class ExecutionService {
     )
       known = undefined;
     const current = known ?? (await this.get(id));
+    const through = known && known === extra.through?.record ? extra.through : undefined;
     if (extra.expect && !extra.expect.includes(current.status)) {
       throw new SquallError(
         'STATUS_CHANGED',
@@ -528,24 +572,27 @@ export class ExecutionService {
       await this.claimOwed({ ...current, ...(extra.set ?? {}), status });
     }
     const now = nowIso();
-    const $set: Record<string, unknown> = { status, ...(extra.set ?? {}) };
+    const $set: Record<string, unknown> = { ...(through?.set ?? {}), status, ...(extra.set ?? {}) };
     if (isCompleted(status)) {
       $set.end_timestamp = now;
       $set.elapsed_seconds = (Date.parse(now) - Date.parse(current.start_timestamp)) / 1000;
     }
     // The status and its register entry are one step: committed together.
     const updated = await this.store.transaction(async () => {
+      const entry = { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) };
       const changed = await this.store.executions.updateOne(
-        { id, status: current.status },
-        {
-          $set,
-          $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } },
-        },
+        { id, status: through ? through.from : current.status },
+        { $set, $push: { log: through ? { $each: [through.record.log.at(-1), entry] } : entry } },
       );
       if (changed) await liveExecutions(this.services).moved(id, status);
       return changed;
     });
-    if (!updated) return this.setStatus(id, status, extra);
+    if (!updated) {
+      // Changed since (a cancel): decided afresh, from what the store says now.
+      const { through: _passed, ...rest } = extra;
+      return this.setStatus(id, status, rest);
+    }
+    if (through) this.publish('update', through.record);
     this.publish('update', updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;
@@ -600,13 +647,17 @@ export class ExecutionService {
     }
   }
 
-  /** The Agenda job: runs the execution once, whichever process picks the job up. */
-  async run(id: string, attempt = 0): Promise<void> {
+  /**
+   * The Agenda job: runs the execution once, whichever process picks the job up. `claimed` is the
+   * record as scheduled by this process, which has claimed its attempt already (runHere).
+   */
+  async run(id: string, attempt = 0, claimed?: ExecutionRecord): Promise<void> {
     const abort = new AbortController();
     // Not one store transaction with its claim: the events of two transactions that end in the
     // same fsync go out in the order the transactions ended, so this `running` could reach
-    // listeners before the completion that let a concurrency policy admit it.
-    const started = await this.startRun(id, attempt, abort);
+    // listeners before the completion that let a concurrency policy admit it. (runHere's claim is
+    // taken when it is scheduled, and its run starts once that is committed and announced.)
+    const started = await this.startRun(id, attempt, abort, claimed);
     if (!started) return;
     const { record, action, runner, logger } = started;
     try {
@@ -689,9 +740,11 @@ export class ExecutionService {
       const resultFields: Record<string, unknown> = offloaded
         ? { result: offloaded.result, result_ref: offloaded.result_ref, result_size: offloaded.result_size }
         : { result };
-      const latest = await this.get(id);
       const stoppedGrace = this.stoppedAtShutdown.get(id);
-      if (stoppedGrace !== undefined && latest.status === 'running') {
+      // A run of runHere() ended without waiting: what changed meanwhile (a cancel) is caught by the
+      // completion's update, conditional on the status it was scheduled with, then read afresh.
+      const latest = claimed ? record : await this.get(id);
+      if (!claimed && stoppedGrace !== undefined && latest.status === 'running') {
         await this.recordShutdownStop(latest, action, result, stoppedGrace);
         return;
       }
@@ -700,6 +753,14 @@ export class ExecutionService {
       // canceled: ending it here would report it canceled while its children still run.
       if (latest.status === 'canceling' && !['succeeded', 'failed', 'running'].includes(final))
         final = 'canceled';
+      let through: StatusChange['through'] = claimed
+        ? { record, from: claimed.status, set: { worker: this.workerId } }
+        : undefined;
+      if (through && !isCompleted(final)) {
+        // The run did not end after all: `running` is stored on its own first.
+        await this.setStatus(id, 'running', { set: through.set }, claimed);
+        through = undefined;
+      }
       if (final === 'running' || final === 'pending' || final === 'paused') {
         // A durable runner (workflow, inquiry) carries on without this process: its engine
         // completes the execution later through completeExternally(). No worker owns it now.
@@ -712,7 +773,7 @@ export class ExecutionService {
           await this.setStatus(id, final, { set: { ...resultFields, worker: null, durable: true } });
         }
       } else {
-        await this.setStatus(id, final, { set: resultFields }, latest);
+        await this.setStatus(id, final, { set: resultFields, through }, latest);
       }
     } catch (err) {
       await this.runFailed(id, logger, err);
@@ -726,9 +787,9 @@ export class ExecutionService {
    * The start of a run: its attempt's claim, the record and its action, and `running`.
    * Undefined when there is nothing to run here (claimed by another, no longer runnable, failed).
    */
-  private async startRun(id: string, attempt: number, abort: AbortController) {
-    if (!(await this.store.claim(`execution:${id}:attempt:${attempt}`, this.workerId))) return undefined;
-    const record = await this.store.executions.get(id);
+  private async startRun(id: string, attempt: number, abort: AbortController, claimed?: ExecutionRecord) {
+    if (!claimed && !(await this.store.claim(runClaim(id, attempt), this.workerId))) return undefined;
+    const record = claimed ?? (await this.store.executions.get(id));
     if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return undefined;
     const action = await this.store.actions.findOne({ ref: record.action.ref });
     if (!action) {
@@ -751,7 +812,10 @@ export class ExecutionService {
         record.status === 'delayed'
           ? await this.setStatus(id, 'scheduled', { reason: 'delay elapsed' }, record)
           : record;
-      const running = await this.setStatus(id, 'running', { set: { worker: this.workerId } }, ready);
+      const running = claimed
+        ? // runHere: stored with the completion (StatusChange.through).
+          passing(ready, 'running', { worker: this.workerId })
+        : await this.setStatus(id, 'running', { set: { worker: this.workerId } }, ready);
       return { record: running, action, runner, logger };
     } catch (err) {
       await this.runFailed(id, logger, err);
@@ -875,6 +939,20 @@ export class ExecutionService {
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }
+}
+
+/** `record` as a move to `status` would store it, not stored (StatusChange.through). */
+function passing(
+  record: ExecutionRecord,
+  status: ExecutionStatus,
+  set: Record<string, unknown>,
+): ExecutionRecord {
+  return { ...record, ...set, status, log: [...record.log, { status, timestamp: nowIso() }] };
+}
+
+/** The claim that lets one process run an attempt of an execution (ExecutionService.startRun). */
+export function runClaim(id: string, attempt: number): string {
+  return `execution:${id}:attempt:${attempt}`;
 }
 
 /** The claim that lets one process complete an execution (see ExecutionService.takeCompletion). */

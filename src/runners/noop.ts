@@ -4,6 +4,7 @@ import type { Runner } from './types.js';
 export const noopRunner: Runner = {
   name: 'noop',
   inProcess: true,
+  immediate: true,
   run() {
     return Promise.resolve({
       status: 'succeeded',

@@ -105,5 +105,11 @@ export interface Runner {
    * with a side effect never runs on state a power cut could take back.
    */
   readonly inProcess?: boolean;
+  /**
+   * True when a run ends at once, in this process, without waiting on anything (noop): the process
+   * that schedules such an execution runs it itself, with no job in between, and its `running`,
+   * run and completion share one store transaction. Implies `inProcess`.
+   */
+  readonly immediate?: boolean;
   run(ctx: RunnerContext): Promise<RunnerResult>;
 }

@@ -67,12 +67,11 @@ export function modifyOwned(doc: Doc, update: Doc): Doc {
         const v = (fields as Doc)[k];
         const cur = doc[k];
         if (cur !== undefined && !Array.isArray(cur)) return model.modify(doc, update);
-        if (
-          v !== null &&
-          typeof v === 'object' &&
-          !Array.isArray(v) &&
-          (OWN.call(v, '$each') || OWN.call(v, '$slice'))
-        )
+        if (v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$each')) {
+          // `{$each: [...]}` alone pushes its elements; any other modifier goes to nedb.
+          if (Object.keys(v).length !== 1 || !Array.isArray((v as Doc).$each))
+            return model.modify(doc, update);
+        } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$slice'))
           return model.modify(doc, update);
       }
     }
@@ -87,8 +86,13 @@ export function modifyOwned(doc: Doc, update: Doc): Doc {
         delete doc[k];
         continue;
       }
-      model.checkObject(v as Doc);
+      const each =
+        op === '$push' && v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$each')
+          ? ((v as Doc).$each as unknown[])
+          : undefined;
+      model.checkObject((each ?? v) as Doc);
       if (op === '$set') doc[k] = v;
+      else if (each) ((doc[k] ??= []) as unknown[]).push(...each);
       else ((doc[k] ??= []) as unknown[]).push(v);
     }
   }

@@ -48,6 +48,44 @@ for (const target of STORE_TARGETS) {
         expect(depth.snapshot().counted).toBe(0);
       });
 
+      it('core.noop, run by the process that scheduled it, sends requested, scheduled, running, succeeded in order, says the same in its history, and leaves the register', async () => {
+        const seen: Array<{ id: string; status: string }> = [];
+        const unsubscribe = suite.svc.services.bus.subscribe('st2.execution__*', (event) => {
+          const e = event.payload as { id: string; status: string };
+          seen.push({ id: e.id, status: e.status });
+        });
+        try {
+          const ids = await Promise.all(
+            [1, 2, 3].map(
+              async () => (await executions.service().request({ action: 'core.noop', user: 't' })).id,
+            ),
+          );
+          for (const id of ids) {
+            const done = await waitFor(async () => {
+              const r = await suite.svc.services.store.executions.get(id);
+              return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+            }, `execution ${id} to finish`);
+            expect(done.status).toBe('succeeded');
+            expect(done.result).toMatchObject({ succeeded: true, return_code: 0 });
+            expect(done.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
+            await waitFor(
+              () => (seen.filter((s) => s.id === id).length >= 4 ? true : null),
+              `the events of ${id}`,
+            );
+            expect(seen.filter((s) => s.id === id).map((s) => s.status)).toEqual([
+              'requested',
+              'scheduled',
+              'running',
+              'succeeded',
+            ]);
+            // Completed: out of the register of open executions.
+            expect(await suite.svc.services.store.liveExecutions.get(id)).toBeNull();
+          }
+        } finally {
+          unsubscribe();
+        }
+      });
+
       it('repairs entries left behind by a process that died between its two writes', async () => {
         const live = liveExecutions(suite.svc.services);
         const behind = await later('true');

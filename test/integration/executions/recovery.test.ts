@@ -69,6 +69,40 @@ for (const target of STORE_TARGETS) {
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
 
+      it('a noop run whose scheduling process died after claiming it, before it ran, gets a new attempt and runs once', async () => {
+        const { store, scheduler } = suite.svc.services;
+        const e = await executions.service().request({ action: 'core.noop', user: 't', delay: 600_000 });
+        expect(e.status).toBe('delayed');
+        // What a process that died right after scheduling a noop it meant to run itself leaves:
+        // `scheduled` by it, its attempt claimed by it, no job.
+        await scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+        const dead = 'host:4545:dead02';
+        await store.executions.updateOne(
+          { id: e.id },
+          { $set: { status: 'scheduled', scheduled_by: dead, delay: 0 }, $unset: { delayed_until: '' } },
+        );
+        await store.liveExecutions.replace({
+          id: e.id,
+          status: 'scheduled',
+          since: new Date().toISOString(),
+        });
+        expect(await store.claim(`execution:${e.id}:attempt:0`, dead)).toBe(true);
+
+        const done = await waitFor(
+          async () => {
+            const r = await store.executions.get(e.id);
+            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+          },
+          'the noop run to be given a new attempt',
+          20_000,
+        );
+        expect(done.status).toBe('succeeded');
+        expect(
+          done.log.some((l) => /sent no heartbeat .* and had not started it/.test(String(l.reason))),
+        ).toBe(true);
+        expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
+      });
+
       it('completes an execution once: a second completion (a late abandon) is refused, a dead claimant does not block recovery', async () => {
         const { store } = suite.svc.services;
         const service = executions.service();
