@@ -17,7 +17,14 @@ import {
   type RunnerResult,
 } from '../runners/index.js';
 import { hasRole, type Services } from '../service/index.js';
-import { outsideStoreGroup, whenDurable, type ActionRecord, type ExecutionRecord } from '../store/index.js';
+import {
+  breakStaleClaim,
+  claimIsStale,
+  outsideStoreGroup,
+  whenDurable,
+  type ActionRecord,
+  type ExecutionRecord,
+} from '../store/index.js';
 import { renderParameters, validateParameters } from './parameters.js';
 import {
   MASK,
@@ -609,6 +616,16 @@ export class ExecutionService {
     if (await this.store.claim(key, this.workerId)) return;
     const held = await this.store.claims.get(key);
     if (!held || held.owner === this.workerId) return;
+    // runHere claims the completion before its one status write: on a store without transactions,
+    // a worker that died between the two keeps the claim while the execution is still `scheduled`,
+    // and the attempt recovery then gives it could never complete. A dead holder's claim is taken.
+    const deadAfter = this.services.config.executions.dead_after_ms;
+    if (
+      (await claimIsStale(this.store, held, deadAfter)) &&
+      (await breakStaleClaim(this.store, held, this.workerId, deadAfter)) &&
+      (await this.store.claim(key, this.workerId))
+    )
+      return;
     const latest = await this.get(id);
     throw new SquallError(
       'STATUS_CHANGED',
