@@ -172,12 +172,19 @@ for (const target of STORE_TARGETS) {
         const id = await run('wftest.split-routes');
         const e = await finished(id);
         expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
-        expect(e.result).toEqual({
-          output: { route1: 'left', route2: 'right', start_from_route2: 0 },
-        });
+        // Routes are numbered in the order the branches reach `shared` (as in orquesta): left and
+        // right run at the same time, so either may be route 1; each route keeps its own context.
+        const output = e.result.output as Json;
+        expect([output.route1, output.route2].sort()).toEqual(['left', 'right']);
+        expect(output.start_from_route2).toBe(0);
         const listed = (await api('GET', `/api/v1/executions/${id}/children`)).body as unknown as Json[];
         const shared = listed.filter((c) => c.context.orquesta.task_id === 'shared');
         expect(shared.map((c) => c.context.orquesta.task_route).sort()).toEqual([1, 2]);
+        for (const c of shared) {
+          expect(c.result.stdout, JSON.stringify(c.result)).toBe(
+            output[`route${c.context.orquesta.task_route}`],
+          );
+        }
       });
 
       it('ends succeeded, without errors in the result, when a failure is remediated by noop', async () => {
