@@ -185,6 +185,8 @@ export class PolicyEngine {
             retry: {
               retry_count: plan.count + 1,
               applied_policy: plan.policy.ref,
+              // st2's key (a liveaction's id is its execution's here); `previous` and `original` are Squall's.
+              retried_liveaction_id: execution.id,
               original: plan.original,
               previous: execution.id,
             },

@@ -242,6 +242,19 @@ for (const target of STORE_TARGETS) {
             (r) => (r.context.policies as { retry: { original: string } }).retry.original === first.id,
           ),
         ).toBe(true);
+        // st2's context: each retry names the execution (liveaction) it retried and the policy.
+        const byCount = new Map(
+          retries.map((r) => [
+            (r.context.policies as { retry: { retry_count: number } }).retry.retry_count,
+            r,
+          ]),
+        );
+        expect(byCount.get(1)!.context.policies).toMatchObject({
+          retry: { applied_policy: 'test.error_retry', retried_liveaction_id: first.id },
+        });
+        expect(byCount.get(2)!.context.policies).toMatchObject({
+          retry: { applied_policy: 'test.error_retry', retried_liveaction_id: byCount.get(1)!.id },
+        });
       });
     },
   );
