@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { TRIGGER_PROCESS_JOB, dispatchTrigger } from '../../../src/triggers/dispatch.js';
 import { sweepPendingInstances } from '../../../src/triggers/pending.js';
+import { traceHolding, withComponents } from '../../../src/traces/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 import { startEvents, type EventsService, type Json } from '../webhooks/support.js';
@@ -166,7 +167,7 @@ describeWithServer(
       expect(await store.pendingInstances.get(matched.id)).not.toBeNull();
     });
 
-    it('creates a new trace holding the instance, with no push after it', async () => {
+    it('creates a new trace holding the instance; the trace record is not written again', async () => {
       const store = s.svc.services.store;
       const pushes = vi.spyOn(store.traces, 'updateOne');
       try {
@@ -177,10 +178,9 @@ describeWithServer(
         const trace = await store.traces.get(
           String((instance.trace_context as { trace_id?: string }).trace_id),
         );
-        expect(trace?.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
-        expect((await store.traceComponents.get(`trigger_instances:${instance.id}`))?.trace_id).toBe(
-          trace?.id,
-        );
+        const [view] = await withComponents(s.svc.services, [trace!]);
+        expect(view!.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
+        expect((await traceHolding(s.svc.services, 'trigger_instances', instance.id))?.id).toBe(trace?.id);
         expect(pushes).not.toHaveBeenCalled();
       } finally {
         pushes.mockRestore();
