@@ -362,7 +362,19 @@ for (const target of STORE_TARGETS) {
       expect(enf.failure_reason).toContain('no_such_filter');
     });
 
-    it('a completed execution emits core.st2.generic.actiontrigger with its result', async () => {
+    it('a completed execution emits core.st2.generic.actiontrigger with its result while a rule listens to it', async () => {
+      // No rule listens yet: nothing is stored for this one (it would only repeat the execution).
+      const unheard = await s.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
+      expect(unheard.status).toBe(201);
+      await s.finished(unheard.body.id);
+      await s.createRule({
+        name: 'on_actiontrigger',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.generic.actiontrigger' },
+        criteria: { 'trigger.action_ref': { type: 'equals', pattern: 'nothing.matches' } },
+        action: { ref: 'core.noop' },
+      });
       const res = await s.api('POST', '/api/v1/executions', {
         action: 'core.local',
         parameters: { cmd: 'echo at' },
@@ -391,6 +403,13 @@ for (const target of STORE_TARGETS) {
         return t?.trigger_instances?.some((c: Json) => c.object_id === ti!.id) ? t : null;
       }, 'the action trigger instance in the execution trace');
       expect(trace.trace_tag).toBe(`execution-${e.id}`);
+      const actionTriggers = await s.svc.services.store.triggerInstances.find({
+        trigger: 'core.st2.generic.actiontrigger',
+      });
+      expect(actionTriggers.map((t) => (t.payload as Json).execution_id)).not.toContain(unheard.body.id);
+      const [unheardTrace] = (await s.api('GET', `/api/v1/traces?execution=${unheard.body.id}`))
+        .body as Json[];
+      expect(unheardTrace.trigger_instances).toEqual([]);
     });
   });
 }
