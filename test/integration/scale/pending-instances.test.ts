@@ -5,7 +5,7 @@ import { sweepPendingInstances } from '../../../src/triggers/pending.js';
 import { traceHolding, withComponents } from '../../../src/traces/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { startEvents, type EventsService, type Json } from '../webhooks/support.js';
+import { listenToActionTrigger, startEvents, type EventsService, type Json } from '../webhooks/support.js';
 
 /**
  * A process that dies between storing a trigger instance and queueing its `trigger.process` job
@@ -79,14 +79,7 @@ for (const target of STORE_TARGETS) {
         const jobs = await s.svc.services.scheduler.liveJobData<{ id?: string }>(TRIGGER_PROCESS_JOB, 0);
         expect(jobs.filter((d) => d?.id === idle.id)).toEqual([]);
         // Once a rule listens, its instances are matched as before.
-        await s.createRule({
-          name: 'on_actiontrigger',
-          pack: 'hooks',
-          enabled: true,
-          trigger: { type: 'core.st2.generic.actiontrigger' },
-          criteria: { 'trigger.status': { type: 'equals', pattern: 'nope' } },
-          action: { ref: 'core.noop' },
-        });
+        await listenToActionTrigger(s, { 'trigger.status': { type: 'equals', pattern: 'nope' } });
         const matched = await dispatchTrigger(s.svc.services, {
           trigger: 'core.st2.generic.actiontrigger',
           payload: { execution_id: newId(), status: 'succeeded' },
