@@ -406,7 +406,8 @@ export function rulesRoutes(
         authorize(services, req, 'trace_list');
         const filter: Filter = {};
         if (query.trace_tag) filter.trace_tag = query.trace_tag;
-        // A member's trace is found from its own records; a trace stored before lists it as well.
+        // A member's trace is found from its own records (those stored before say it too); only a
+        // member they do not name is looked for in the lists of traces stored before (not indexed).
         const members: Array<[TraceComponentKind, unknown]> = [
           ['action_executions', query.execution],
           ['rules', query.rule],
@@ -416,7 +417,7 @@ export function rulesRoutes(
         for (const [kind, id] of members) {
           if (typeof id !== 'string' || !id) continue;
           const ids = await traceIdsHolding(services, kind, id);
-          and.push({ $or: [{ id: { $in: ids } }, { [`${kind}.object_id`]: id }] });
+          and.push(ids.length ? { id: { $in: ids } } : { [`${kind}.object_id`]: id });
         }
         if (and.length) filter.$and = and;
         return listRecords<TraceRecord>(req, res, {
