@@ -164,9 +164,13 @@ export interface TokenRecord extends StoredRecord {
 export interface TraceRecord extends StoredRecord {
   trace_tag: string;
   start_timestamp: string;
-  trigger_instances: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
-  rules: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
-  action_executions: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  /**
+   * Members listed in the record: traces stored before members were read from their own records
+   * (src/traces) have them; a trace stored since has none.
+   */
+  trigger_instances?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  rules?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  action_executions?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
   [field: string]: Json;
 }
 
