@@ -17,7 +17,7 @@ import {
   type RunnerResult,
 } from '../runners/index.js';
 import type { Services } from '../service/index.js';
-import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import { beforeLeavingProcess, type ActionRecord, type ExecutionRecord } from '../store/index.js';
 import { renderParameters, validateParameters } from './parameters.js';
 import {
   MASK,
@@ -319,7 +319,7 @@ export class ExecutionService {
     void (async () => {
       let outcome: { status: ExecutionStatus; result: unknown };
       try {
-        await this.store.sync(); // work has effects (a pack's files): see the runner gate in run()
+        await beforeLeavingProcess(this.store); // work has effects (a pack's files): see the runner gate in run()
         outcome = { status: 'succeeded', result: { output: await work() } };
       } catch (err) {
         const context = err instanceof SquallError ? { code: err.code } : {};
@@ -660,7 +660,7 @@ export class ExecutionService {
             executionId: id,
             onReveal: (plaintext) => secretValues.push(plaintext),
           }) ?? emptyDatastore,
-          () => this.store.sync(),
+          () => beforeLeavingProcess(this.store),
         ),
         logger,
         apiUrl: this.services.apiUrl,
@@ -678,7 +678,7 @@ export class ExecutionService {
         // the embedded store acknowledges writes at commit and fsyncs when something leaves the
         // process (src/store/sqlite/database.ts), so a power cut cannot take back the `running`
         // of an action that has run. Immediate on MongoDB. A failed fsync fails the execution here.
-        if (!runner.inProcess) await this.store.sync();
+        if (!runner.inProcess) await beforeLeavingProcess(this.store);
         outcome = await runner.run(ctx);
       } catch (err) {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };

@@ -5,6 +5,7 @@ import { requestUser, type ApiRouter, type RouteModule } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { presentExecution } from '../executions/index.js';
 import { SquallError } from '../errors.js';
+import { beforeLeavingProcess } from '../store/index.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
@@ -242,7 +243,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
     const claimSlot = streamSlots(services.config.api.max_streams_per_user);
     const open = (req: Request, res: Response) => {
       const release = claimSlot(req);
-      const stream = openStream(req, res, heartbeatMs, () => services.store.sync());
+      const stream = openStream(req, res, heartbeatMs, () => beforeLeavingProcess(services.store));
       stream.onClose(release);
       return stream;
     };
