@@ -99,6 +99,21 @@ for (const target of STORE_TARGETS) {
         expect(await liveExecutions(suite.svc.services).backfill()).toBe(0);
         await executions.service().cancel(open.id, 't');
       });
+
+      it('gives delayed entries from before entries kept their action their action, once per database', async () => {
+        const { store } = suite.svc.services;
+        const waiting = await later('true');
+        // As written before: the entry has no action, so a freed slot of core.local would not find it.
+        const old = (await entry(waiting.id))!;
+        await store.liveExecutions.replace({ id: old.id, status: old.status, since: old.since });
+        await store.claims.deleteOne({ id: 'live_executions:actions' });
+        const live = liveExecutions(suite.svc.services);
+        expect((await live.delayed('core.local')).map((e) => e.id)).not.toContain(waiting.id);
+        expect(await live.labelDelayed()).toBe(1);
+        expect((await live.delayed('core.local')).map((e) => e.id)).toContain(waiting.id);
+        expect(await live.labelDelayed()).toBe(0);
+        await executions.service().cancel(waiting.id, 't');
+      });
     },
   );
 }

@@ -4,6 +4,8 @@ import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { policiesSubsystem } from '../../../src/policies/subsystem.js';
 import type { PolicyEngine } from '../../../src/policies/engine.js';
 import { newId } from '../../../src/ids.js';
+import { liveExecutions } from '../../../src/executions/live.js';
+import type { ExecutionRecord } from '../../../src/store/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
@@ -213,6 +215,28 @@ for (const target of STORE_TARGETS) {
           'the holders to finish',
           20_000,
         );
+      });
+
+      it('a delay looks at the delayed executions of its own action only', async () => {
+        const { store } = svc.services;
+        const live = liveExecutions(svc.services);
+        // Other actions' executions waiting for their own policies' slots.
+        const others = Array.from({ length: 5 }, () => newId());
+        for (const id of others) await live.moved(id, 'delayed', 'test.other_action');
+        const read: string[] = [];
+        const get = store.executions.get.bind(store.executions);
+        store.executions.get = (id) => {
+          read.push(id);
+          return get(id);
+        };
+        try {
+          const refused = { id: newId(), action: { ref: 'core.local' } } as ExecutionRecord;
+          await policyEngine().delayedByPolicy(refused);
+          expect(read.filter((id) => others.includes(id))).toEqual([]);
+        } finally {
+          store.executions.get = get;
+          for (const id of others) await store.liveExecutions.deleteOne({ id });
+        }
       });
 
       it('re-runs a failing action as many times as the retry policy says', async () => {
