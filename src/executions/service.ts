@@ -17,7 +17,7 @@ import {
   type RunnerResult,
 } from '../runners/index.js';
 import type { Services } from '../service/index.js';
-import type { ActionRecord, ExecutionRecord } from '../store/index.js';
+import { beforeLeavingProcess, type ActionRecord, type ExecutionRecord } from '../store/index.js';
 import { renderParameters, validateParameters } from './parameters.js';
 import {
   MASK,
@@ -99,9 +99,10 @@ export interface ExecutionDeps {
   admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
   /**
    * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
-   * and that write found no delayed execution to admit, so the policy looks again.
+   * and that write found no delayed execution to admit, so the policy looks again. Resolves to the
+   * execution's record when the policy changed it meanwhile (admitted it), as it is then.
    */
-  delayedByPolicy?(execution: ExecutionRecord): Promise<void>;
+  delayedByPolicy?(execution: ExecutionRecord): Promise<ExecutionRecord | undefined>;
   /**
    * The claim keys of work owed because `completed` (the record with its terminal status, not yet
    * stored) completes as it does: a retry policy's re-run. They are claimed before the status is
@@ -319,7 +320,7 @@ export class ExecutionService {
     void (async () => {
       let outcome: { status: ExecutionStatus; result: unknown };
       try {
-        await this.store.sync(); // work has effects (a pack's files): see the runner gate in run()
+        await beforeLeavingProcess(this.store); // work has effects (a pack's files): see the runner gate in run()
         outcome = { status: 'succeeded', result: { output: await work() } };
       } catch (err) {
         const context = err instanceof SquallError ? { code: err.code } : {};
@@ -450,8 +451,7 @@ export class ExecutionService {
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed') {
       const delayed = await this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
-      await this.deps.delayedByPolicy?.(delayed);
-      return (await this.store.executions.get(record.id)) ?? delayed;
+      return (await this.deps.delayedByPolicy?.(delayed)) ?? delayed;
     }
     const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay && record.status === 'requested') {
@@ -542,7 +542,7 @@ export class ExecutionService {
           $push: { log: { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) } },
         },
       );
-      if (changed) await liveExecutions(this.services).moved(id, status);
+      if (changed) await liveExecutions(this.services).moved(id, status, current.action.ref);
       return changed;
     });
     if (!updated) return this.setStatus(id, status, extra);
@@ -660,7 +660,7 @@ export class ExecutionService {
             executionId: id,
             onReveal: (plaintext) => secretValues.push(plaintext),
           }) ?? emptyDatastore,
-          () => this.store.sync(),
+          () => beforeLeavingProcess(this.store),
         ),
         logger,
         apiUrl: this.services.apiUrl,
@@ -678,7 +678,7 @@ export class ExecutionService {
         // the embedded store acknowledges writes at commit and fsyncs when something leaves the
         // process (src/store/sqlite/database.ts), so a power cut cannot take back the `running`
         // of an action that has run. Immediate on MongoDB. A failed fsync fails the execution here.
-        if (!runner.inProcess) await this.store.sync();
+        if (!runner.inProcess) await beforeLeavingProcess(this.store);
         outcome = await runner.run(ctx);
       } catch (err) {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { SquallError, errorMessage } from '../errors.js';
 import type { Services } from '../service/index.js';
-import type { RuleRecord, SensorRecord } from '../store/index.js';
+import { beforeLeavingProcess, type RuleRecord, type SensorRecord } from '../store/index.js';
 import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
 import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/index.js';
@@ -646,7 +646,7 @@ export class SensorHost {
    */
   async serve(sensor: SensorRecord, method: string, args: Record<string, unknown>): Promise<unknown> {
     const answer = await this.answer(sensor, method, args);
-    await this.services.store.sync();
+    await beforeLeavingProcess(this.services.store);
     return answer;
   }
 

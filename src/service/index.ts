@@ -5,7 +5,7 @@ import { EventBus } from '../events/index.js';
 import { useValidatorCache } from '../lazy-validator.js';
 import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
-import { openStore, secureDataDir } from '../store/index.js';
+import { beforeLeavingProcess, openStore, secureDataDir } from '../store/index.js';
 import { SquallError } from '../errors.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
@@ -94,7 +94,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
     );
   const bus = new EventBus();
-  bus.durableBeforeTransport(() => store.sync());
+  bus.durableBeforeTransport(() => beforeLeavingProcess(store));
   const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
   if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);

@@ -101,9 +101,10 @@ export const COLLECTIONS = {
   /**
    * The executions not yet completed, with their status: what the queue count, recovery and the
    * sweep read, so their cost follows the live work, not the history (FerretDB/SQLite reads the
-   * whole collection for any filter but a bare _id; `executions` grows without bound).
+   * whole collection for any filter but a bare _id; `executions` grows without bound). By action
+   * too: a freed concurrency slot looks for the delayed executions of its action only.
    */
-  liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1 } }] },
+  liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1, action: 1 } }] },
   /** Trigger instances stored but not yet processed, so a sweep finds those whose job was lost. */
   pendingInstances: { name: 'pending_instances', indexes: [{ fields: { since: 1 } }] },
   /**

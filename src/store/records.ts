@@ -221,6 +221,11 @@ export interface LiveExecutionRecord extends StoredRecord {
   status: string;
   /** When it entered `status`. */
   since: string;
+  /**
+   * The execution's action ref: a slot a concurrency policy frees looks up the delayed executions
+   * of its action by it (absent on entries written before it was kept; recovery adds it).
+   */
+  action?: string;
 }
 
 /** A trigger instance not processed yet (id = the instance's id). */
