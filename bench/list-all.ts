@@ -11,14 +11,12 @@ import { newId } from '../src/ids.js';
 import type { ExecutionRecord } from '../src/store/index.js';
 import { contentSubsystem } from '../src/content/subsystem.js';
 import { executionsSubsystem } from '../src/executions/subsystem.js';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config/index.js';
-import { secretBox } from '../src/kv/crypto.js';
 import { silentLogger } from '../src/log/index.js';
 import { startService } from '../src/service/index.js';
+import { inProcessConfig, secretsSubsystem } from '../test/support/in-process.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const query = process.argv[3] ?? 'limit=-1';
@@ -27,26 +25,14 @@ const hwm = (): number =>
 const rss = (): number => process.memoryUsage().rss / 2 ** 20;
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-list-'));
-const { config } = loadConfig({
-  env: {},
-  overrides: {
-    data_dir: dataDir,
-    'api.port': 0,
-    'auth.enable': false,
-    // SQUALL_API_MAX_ADMIN_PAGE_SIZE=0 measures the answer without the cap.
-    'api.max_admin_page_size': Number(process.env.SQUALL_API_MAX_ADMIN_PAGE_SIZE ?? 10_000),
-  },
+const config = inProcessConfig(dataDir, {
+  // SQUALL_API_MAX_ADMIN_PAGE_SIZE=0 measures the answer without the cap.
+  'api.max_admin_page_size': Number(process.env.SQUALL_API_MAX_ADMIN_PAGE_SIZE ?? 10_000),
 });
-const secrets = {
-  name: 'bench-secrets',
-  init(services: { secrets?: unknown }) {
-    services.secrets = secretBox(randomBytes(32));
-  },
-};
 const svc = await startService({
   config,
   logger: silentLogger(),
-  subsystems: [secrets as never, contentSubsystem(), executionsSubsystem()],
+  subsystems: [secretsSubsystem(), contentSubsystem(), executionsSubsystem()],
 });
 try {
   const res = await fetch(`${svc.url}/api/v1/executions`, {

@@ -44,6 +44,11 @@ export function renderEvent(event: ShellEvent, threadNames: Map<string, number>)
   }
 }
 
+/** A newcomer's first `squall chat` comes before any `squall login`. */
+const NOT_LOGGED_IN =
+  'log in first: `squall login st2admin` (the first start printed the generated password; it stays in ' +
+  '<data_dir>/keys/initial-admin-password until you change it), or set SQUALL_API_KEY / SQUALL_AUTH_TOKEN';
+
 /**
  * `squall chat`: a line-based chat with the bot over the shell adapter's HTTP/SSE API. Lines are
  * sent as messages (start with the prefix, e.g. "!help"); "/N.k" presses button k of message N
@@ -77,7 +82,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       throw new SquallError(
         String(parsed.code ?? 'CHAT_API_ERROR'),
         `${method} ${new URL(url).pathname}: ${String(parsed.faultstring ?? `HTTP ${res.status}`)}`,
-        { status: res.status },
+        { status: res.status, ...(res.status === 401 ? { hint: NOT_LOGGED_IN } : {}) },
       );
     return parsed;
   };

@@ -1,12 +1,9 @@
 // In-process Squall for the workflow benchmarks: a throwaway pack, the content, executions and
 // workflow subsystems on the embedded store (or MongoDB with SQUALL_BENCH_MONGO_URL), and a
 // wait for an execution to finish. (test/support pulls in vitest, which cannot load here.)
-import { randomBytes } from 'node:crypto';
-import { secretBox } from '../../src/kv/crypto.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { isCompleted } from '../../src/executions/status.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
@@ -15,30 +12,19 @@ import { silentLogger } from '../../src/log/index.js';
 import { startService, type Subsystem } from '../../src/service/index.js';
 import type { ExecutionRecord, Store } from '../../src/store/index.js';
 import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
+import { inProcessConfig, secretsSubsystem } from '../../test/support/in-process.js';
 
 /** A throwaway AES-256-GCM box for the datastore's secrets. */
 export function benchSecrets(): Subsystem {
-  const key = randomBytes(32);
-  return {
-    name: 'bench-secrets',
-    init(services) {
-      services.secrets = secretBox(key);
-    },
-  };
+  return secretsSubsystem(undefined, 'bench-secrets');
 }
 
 /** An in-process service's config: data and packs under `dir`, auth off, MongoDB with SQUALL_BENCH_MONGO_URL. */
 export function benchConfig(dir: string) {
-  return loadConfig({
-    env: {},
-    overrides: {
-      data_dir: path.join(dir, 'data'),
-      'api.port': 0,
-      'auth.enable': false,
-      'store.url': process.env.SQUALL_BENCH_MONGO_URL || undefined,
-      'packs.paths': [path.join(dir, 'packs')],
-    },
-  }).config;
+  return inProcessConfig(path.join(dir, 'data'), {
+    'store.url': process.env.SQUALL_BENCH_MONGO_URL || undefined,
+    'packs.paths': [path.join(dir, 'packs')],
+  });
 }
 
 export interface BenchWorkflowService {

@@ -6,6 +6,8 @@
 //   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT --st2tests ST2TESTS_CHECKOUT
 //     (also registers the `fixtures` pack of StackStorm/st2tests, which st2's launchdev.sh installs
 //     beside `examples` for these tests: test_config_context_renders calls it)
+//   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT ... --mongo mongodb://HOST:PORT/DB
+//     (Squall on MongoDB or FerretDB instead of the embedded store; give a database of its own)
 //   node --import tsx scripts/st2-wiring/run.ts ST2_CHECKOUT --show ACTION_REF ['{"param": 1}']
 //     (runs one action on the same set-up and prints its status, result and tasks)
 //
@@ -46,6 +48,8 @@ if (fixturesDir && !existsSync(path.join(fixturesDir, 'pack.yaml'))) {
   );
   process.exit(2);
 }
+const mongoIdx = rest.indexOf('--mongo');
+const mongoUrl = mongoIdx >= 0 ? rest[mongoIdx + 1] : undefined;
 const showIdx = rest.indexOf('--show');
 const show =
   showIdx >= 0 ? { ref: rest[showIdx + 1], params: JSON.parse(rest[showIdx + 2] ?? '{}') } : undefined;
@@ -165,6 +169,7 @@ const { config } = loadConfig({
   env: {},
   overrides: {
     data_dir: path.join(dir, 'data'),
+    ...(mongoUrl ? { 'store.url': mongoUrl } : {}),
     'packs.virtualenvs_dir': virtualenvsDir,
     'api.port': portFree ? ST2_PORT : 0,
     'auth.api_url': portFree ? `http://127.0.0.1:${ST2_PORT}/` : undefined,

@@ -8,6 +8,7 @@ import { buildOpenApi } from './openapi.js';
 import { ApiRouter, type RouteSpec } from './router.js';
 import { serviceRegistryRoutes } from './service-registry.js';
 import { mountWebUi } from './static.js';
+import { beforeLeavingProcess } from '../store/index.js';
 
 export type RouteModule = (router: ApiRouter, services: Services) => void;
 
@@ -87,7 +88,9 @@ export function createApiApp(
   app.use(bodyDepthLimit);
   // An answer shows only what is on disk: the embedded store acknowledges writes at commit and
   // fsyncs when something leaves the process, and a power cut would undo what the client was shown.
-  router.mount(app, options.authenticate ?? (async () => undefined), () => services.store.sync());
+  router.mount(app, options.authenticate ?? (async () => undefined), () =>
+    beforeLeavingProcess(services.store),
+  );
   // The built web UI (when present) answers the remaining GETs for pages; API paths fall through.
   if (options.webUi !== false) mountWebUi(app);
 

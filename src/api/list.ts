@@ -58,6 +58,8 @@ export interface ListOptions<T> {
   defaultLimit?: number | null;
   /** How a record is shown, before attribute selection (which may leave out what it reads). */
   present?: (record: T) => unknown;
+  /** How a whole page is shown (one read for the page's related records, not one per record); wins over present. */
+  presentPage?: (records: T[]) => Promise<unknown[]>;
   /**
    * The direction when the request sets neither sort_asc nor sort_desc: true sorts every key of `sort` ascending
    * (st2's executions answer oldest first for `timestamp_gt` alone).
@@ -143,7 +145,9 @@ export async function listRecords<T extends StoredRecord>(
   // st2 sends X-Limit only for a bounded page.
   if (limit !== undefined) res.setHeader('X-Limit', String(limit));
   const present = options.present ?? ((r: T) => r);
-  const shown = await Promise.all(rows.map((r) => present(r as T)));
+  const shown = options.presentPage
+    ? await options.presentPage(rows as T[])
+    : await Promise.all(rows.map((r) => present(r as T)));
   return shown.map((r) =>
     selectAttributes(r, q.include_attributes as string, q.exclude_attributes as string),
   );

@@ -12,6 +12,7 @@ import {
   type RoleAssignmentDefinition,
 } from './rbac.js';
 import { generatePassword, hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
+import { InitialAdminPassword } from './initial-password.js';
 import { LoginThrottle } from './throttle.js';
 import type { AuthContext } from './types.js';
 
@@ -87,33 +88,50 @@ export class AuthService {
   // ---- users -----------------------------------------------------------------------------------
 
   /**
-   * Creates the admin on first start. Without a configured password one is generated and handed
-   * to `startupNotes`, the only place it ever appears.
+   * Creates the admin on first start. Without a configured password one is generated, printed in
+   * `startupNotes` and kept in `<data_dir>/keys/initial-admin-password` until the admin changes it;
+   * later starts name that file while it still holds the admin's password.
    */
   async ensureAdmin(): Promise<{ created: boolean; password?: string }> {
     const name = this.settings.admin_username;
+    const initial = new InitialAdminPassword(this.services.config.data_dir);
     const existing = await this.store.users.findOne({ name });
     if (existing) {
       if (!existing.roles.includes('admin')) {
         await this.store.users.updateOne({ name }, { $addToSet: { roles: 'admin' } });
       }
+      const kept = initial.read();
+      if (kept !== undefined) {
+        if (await verifyPassword(kept, existing.password_hash)) {
+          this.note(
+            `log in as ${name} with the generated password in ${initial.file} (kept until you change it)`,
+          );
+        } else initial.remove(); // changed since, by another process or an older Squall
+      }
       return { created: false };
     }
     const generated = this.settings.admin_password === undefined;
     const password = this.settings.admin_password ?? generatePassword();
+    const staged = generated ? initial.stage(password) : undefined;
     try {
       await this.createUser(name, { password, roles: ['admin'] });
     } catch (err) {
+      staged?.discard();
       // Another process created it first.
       if (err instanceof ConflictError) return { created: false };
       throw err;
     }
-    if (generated) {
-      this.services.startupNotes ??= [];
-      this.services.startupNotes.push(`log in as ${name} / ${password} — shown once`);
+    if (staged) {
+      staged.commit();
+      this.note(`log in as ${name} / ${password} — also in ${initial.file} until you change it`);
     }
     this.services.logger.info({ user: name, generatedPassword: generated }, 'created the admin user');
     return { created: true, password: generated ? password : undefined };
+  }
+
+  private note(line: string): void {
+    this.services.startupNotes ??= [];
+    this.services.startupNotes.push(line);
   }
 
   async createUser(name: string, opts: { password?: string; roles?: string[] } = {}): Promise<UserView> {
@@ -156,8 +174,11 @@ export class AuthService {
     const updated = await this.store.users.updateOne({ name }, { $set: set });
     if (!updated) throw new NotFoundError('user', name);
     // A new password ends every login of the user (execution tokens end with their executions).
-    if (changes.password !== undefined)
+    if (changes.password !== undefined) {
       await this.store.tokens.deleteMany({ user: name, 'metadata.execution_id': { $exists: false } });
+      if (name === this.settings.admin_username)
+        new InitialAdminPassword(this.services.config.data_dir).remove();
+    }
     return userView(updated);
   }
 

@@ -3,6 +3,7 @@ import { SquallError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { ChatAdapter, PostedMessage } from './adapter.js';
+import { beforeLeavingProcess } from '../store/index.js';
 
 export const DELIVER_JOB = 'chatops.deliver';
 
@@ -185,7 +186,7 @@ export class Deliverer {
   private async once(delivery: Delivery): Promise<PostedMessage | undefined> {
     const t = delivery.target;
     if (t.kind === 'webhook') {
-      await this.services.store.sync(); // see afterSync
+      await beforeLeavingProcess(this.services.store); // see afterSync
       const res = await fetch(t.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(t.headers ?? {}) },

@@ -11,6 +11,7 @@ import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
 import { afterSync } from './delivery.js';
 import { chatLinkRoutes } from './link-routes.js';
+import { beforeLeavingProcess } from '../store/index.js';
 
 export * from './adapter.js';
 export {
@@ -114,7 +115,7 @@ export function chatopsSubsystem(
           });
         // A bot account is connected by one process; the others post through it.
         // Its posts wait for the store's fsync (afterSync).
-        const adapter = afterSync(connections.wrap(given), () => services.store.sync());
+        const adapter = afterSync(connections.wrap(given), () => beforeLeavingProcess(services.store));
         pipeline.attach(adapter);
         notifier.attach(adapter);
       }

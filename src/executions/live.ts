@@ -14,6 +14,8 @@ import { COMPLETED_STATUSES, isCompleted } from './status.js';
  */
 /** The claim that records that this database's open executions were entered. */
 const BACKFILLED = 'live_executions:backfilled';
+/** The claim that records that this database's delayed entries carry their action. */
+const LABELLED = 'live_executions:actions';
 
 export class LiveExecutions {
   constructor(private readonly store: Store) {}
@@ -23,10 +25,16 @@ export class LiveExecutions {
     await this.store.liveExecutions.replace({ id, status, since: new Date().toISOString() });
   }
 
-  /** The execution moved to `status`: a completed one leaves the register. */
-  async moved(id: string, status: string): Promise<void> {
+  /** The execution (of action `action`) moved to `status`: a completed one leaves the register. */
+  async moved(id: string, status: string, action?: string): Promise<void> {
     if (isCompleted(status)) await this.store.liveExecutions.deleteOne({ id });
-    else await this.store.liveExecutions.replace({ id, status, since: new Date().toISOString() });
+    else
+      await this.store.liveExecutions.replace({
+        id,
+        status,
+        since: new Date().toISOString(),
+        ...(action ? { action } : {}),
+      });
   }
 
   /** How many entries are in one of these statuses. */
@@ -40,6 +48,11 @@ export class LiveExecutions {
       { status: { $in: [...statuses] }, ...(before ? { since: { $lt: before } } : {}) },
       { sort: { since: 1 } },
     );
+  }
+
+  /** Entries of delayed executions of this action, oldest first. */
+  delayed(action: string): Promise<LiveExecutionRecord[]> {
+    return this.store.liveExecutions.find({ status: 'delayed', action }, { sort: { since: 1 } });
   }
 
   /**
@@ -63,7 +76,8 @@ export class LiveExecutions {
       if (execution.status !== entry.status) {
         const current = await this.store.liveExecutions.get(entry.id);
         // Moved again since the entry was read: its writer keeps it right.
-        if (current && current.since === entry.since) await this.moved(entry.id, execution.status);
+        if (current && current.since === entry.since)
+          await this.moved(entry.id, execution.status, execution.action?.ref);
       }
       if (statuses.includes(execution.status)) out.push(execution);
     }
@@ -79,7 +93,7 @@ export class LiveExecutions {
     if (await this.store.claims.get(BACKFILLED)) return 0;
     const open = await this.store.executions.find(
       { status: { $nin: [...COMPLETED_STATUSES] } },
-      { projection: { id: 1, status: 1 } },
+      { projection: { id: 1, status: 1, action: 1 } },
     );
     let added = 0;
     for (const execution of open) {
@@ -88,12 +102,33 @@ export class LiveExecutions {
         id: execution.id,
         status: execution.status,
         since: new Date().toISOString(),
+        ...(execution.action?.ref ? { action: execution.action.ref } : {}),
       });
       added++;
     }
     // Marked only once done: a process that dies half-way leaves it to the next start.
     await this.store.claim(BACKFILLED, 'live-executions');
     return added;
+  }
+
+  /**
+   * Gives the delayed entries written before entries kept their action (`delayed(action)` finds
+   * only those that have it) their execution's action. Once per database, like backfill().
+   */
+  async labelDelayed(): Promise<number> {
+    if (await this.store.claims.get(LABELLED)) return 0;
+    let labelled = 0;
+    for (const entry of await this.entries(['delayed'])) {
+      if (entry.action) continue;
+      const execution = await this.store.executions.get(entry.id);
+      if (!execution?.action?.ref) continue;
+      const current = await this.store.liveExecutions.get(entry.id);
+      if (!current || current.since !== entry.since || current.action) continue;
+      await this.store.liveExecutions.replace({ ...current, action: execution.action.ref });
+      labelled++;
+    }
+    await this.store.claim(LABELLED, 'live-executions');
+    return labelled;
   }
 }
 

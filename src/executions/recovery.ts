@@ -34,6 +34,9 @@ export class ExecutionRecovery {
     await this.heartbeat();
     const entered = await liveExecutions(this.services).backfill();
     if (entered) this.services.logger.info({ entered }, 'entered open executions in the live register');
+    const labelled = await liveExecutions(this.services).labelDelayed();
+    if (labelled)
+      this.services.logger.info({ labelled }, 'gave delayed executions their action in the live register');
     this.timer = setInterval(
       () => void this.heartbeat().catch((err) => this.services.logger.warn({ err }, 'heartbeat failed')),
       this.options.heartbeatMs,

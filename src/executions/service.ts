@@ -18,6 +18,7 @@ import {
 } from '../runners/index.js';
 import { hasRole, type Services } from '../service/index.js';
 import {
+  beforeLeavingProcess,
   breakStaleClaim,
   claimIsStale,
   outsideStoreGroup,
@@ -106,9 +107,10 @@ export interface ExecutionDeps {
   admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
   /**
    * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
-   * and that write found no delayed execution to admit, so the policy looks again.
+   * and that write found no delayed execution to admit, so the policy looks again. Resolves to the
+   * execution's record when the policy changed it meanwhile (admitted it), as it is then.
    */
-  delayedByPolicy?(execution: ExecutionRecord): Promise<void>;
+  delayedByPolicy?(execution: ExecutionRecord): Promise<ExecutionRecord | undefined>;
   /**
    * The claim keys of work owed because `completed` (the record with its terminal status, not yet
    * stored) completes as it does: a retry policy's re-run. They are claimed before the status is
@@ -340,7 +342,7 @@ export class ExecutionService {
     void (async () => {
       let outcome: { status: ExecutionStatus; result: unknown };
       try {
-        await this.store.sync(); // work has effects (a pack's files): see the runner gate in run()
+        await beforeLeavingProcess(this.store); // work has effects (a pack's files): see the runner gate in run()
         outcome = { status: 'succeeded', result: { output: await work() } };
       } catch (err) {
         const context = err instanceof SquallError ? { code: err.code } : {};
@@ -471,8 +473,7 @@ export class ExecutionService {
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed') {
       const delayed = await this.setStatus(record.id, 'delayed', { reason: 'delayed by concurrency policy' });
-      await this.deps.delayedByPolicy?.(delayed);
-      return (await this.store.executions.get(record.id)) ?? delayed;
+      return (await this.deps.delayedByPolicy?.(delayed)) ?? delayed;
     }
     const data = { id: record.id, attempt: (record as { attempt?: number }).attempt ?? 0 };
     if (record.delay && record.status === 'requested') {
@@ -591,7 +592,7 @@ export class ExecutionService {
         { id, status: through ? through.from : current.status },
         { $set, $push: { log: through ? { $each: [through.record.log.at(-1), entry] } : entry } },
       );
-      if (changed) await liveExecutions(this.services).moved(id, status);
+      if (changed) await liveExecutions(this.services).moved(id, status, current.action.ref);
       return changed;
     });
     if (!updated) {
@@ -728,7 +729,7 @@ export class ExecutionService {
             executionId: id,
             onReveal: (plaintext) => secretValues.push(plaintext),
           }) ?? emptyDatastore,
-          () => this.store.sync(),
+          () => beforeLeavingProcess(this.store),
         ),
         logger,
         apiUrl: this.services.apiUrl,
@@ -746,7 +747,7 @@ export class ExecutionService {
         // the embedded store acknowledges writes at commit and fsyncs when something leaves the
         // process (src/store/sqlite/database.ts), so a power cut cannot take back the `running`
         // of an action that has run. Immediate on MongoDB. A failed fsync fails the execution here.
-        if (!runner.inProcess) await this.store.sync();
+        if (!runner.inProcess) await beforeLeavingProcess(this.store);
         outcome = await runner.run(ctx);
       } catch (err) {
         outcome = { status: 'failed', result: { error: errorMessage(err) } };

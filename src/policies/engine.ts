@@ -101,7 +101,7 @@ export class PolicyEngine {
 
   /** ExecutionDeps.delayedByPolicy. */
   delayedByPolicy: NonNullable<ExecutionDeps['delayedByPolicy']> = (execution) =>
-    this.admitDelayed(execution.action.ref);
+    this.admitDelayed(execution.action.ref, execution.id);
 
   private async executionGone(id: string): Promise<boolean> {
     const execution = await this.services.store.executions.get(id);
@@ -120,9 +120,14 @@ export class PolicyEngine {
     await this.retry(execution);
   }
 
-  private async admitDelayed(actionRef: string): Promise<void> {
+  /**
+   * Admits the oldest delayed execution of this action that a slot now takes, reading only the
+   * delayed executions of this action. Resolves to `own`'s record when this changed it.
+   */
+  private async admitDelayed(actionRef: string, own?: string): Promise<ExecutionRecord | undefined> {
     const live = liveExecutions(this.services);
-    const delayed = (await live.read(await live.entries(['delayed']), ['delayed']))
+    let ownRecord: ExecutionRecord | undefined;
+    const delayed = (await live.read(await live.delayed(actionRef), ['delayed']))
       // Not a run waiting out its own `delay` (delayed_until): that one has its run job.
       .filter((e) => e.action.ref === actionRef && !(e as { delayed_until?: string }).delayed_until)
       .sort((a, b) => a.start_timestamp.localeCompare(b.start_timestamp))
@@ -137,7 +142,11 @@ export class PolicyEngine {
         { ttlMs: this.services.config.executions.dead_after_ms },
       );
       if (!readmit.claimed) continue;
-      await this.services.store.executions.updateOne({ id: candidate.id }, { $set: { delay_rounds: round } });
+      const counted = await this.services.store.executions.updateOne(
+        { id: candidate.id },
+        { $set: { delay_rounds: round } },
+      );
+      if (candidate.id === own && counted) ownRecord = counted;
       const verdict = await this.admit(candidate);
       if (verdict !== 'run') continue;
       const now = new Date().toISOString();
@@ -149,11 +158,13 @@ export class PolicyEngine {
         },
       );
       if (requeued) {
-        await liveExecutions(this.services).moved(candidate.id, 'requested');
-        await this.executions().schedule(requeued, { admitted: true });
+        await live.moved(candidate.id, 'requested', actionRef);
+        const scheduled = await this.executions().schedule(requeued, { admitted: true });
+        if (candidate.id === own) ownRecord = scheduled;
       }
-      return;
+      return ownRecord;
     }
+    return ownRecord;
   }
 
   /**
@@ -185,6 +196,8 @@ export class PolicyEngine {
             retry: {
               retry_count: plan.count + 1,
               applied_policy: plan.policy.ref,
+              // st2's key (a liveaction's id is its execution's here); `previous` and `original` are Squall's.
+              retried_liveaction_id: execution.id,
               original: plan.original,
               previous: execution.id,
             },

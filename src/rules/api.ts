@@ -11,6 +11,7 @@ import type { Services } from '../service/index.js';
 import type { Filter, RuleEnforcementRecord, RuleRecord, TraceRecord } from '../store/index.js';
 import { MASK, maskTriggerParameters, syncTriggers } from '../triggers/index.js';
 import { ruleTriggerRef } from './rule-index.js';
+import { type TraceComponentKind, type TraceView, traceIdsHolding, withComponents } from '../traces/index.js';
 import { ruleTestRoute } from './test-api.js';
 import { addTraceTreeRoute } from './trace-tree.js';
 import { RULE_TYPES, validateRule } from './validate.js';
@@ -405,15 +406,26 @@ export function rulesRoutes(
         authorize(services, req, 'trace_list');
         const filter: Filter = {};
         if (query.trace_tag) filter.trace_tag = query.trace_tag;
-        if (query.execution) filter['action_executions.object_id'] = query.execution;
-        if (query.rule) filter['rules.object_id'] = query.rule;
-        if (query.trigger_instance) filter['trigger_instances.object_id'] = query.trigger_instance;
+        // A member's trace is found from its own records (those stored before say it too); only a
+        // member they do not name is looked for in the lists of traces stored before (not indexed).
+        const members: Array<[TraceComponentKind, unknown]> = [
+          ['action_executions', query.execution],
+          ['rules', query.rule],
+          ['trigger_instances', query.trigger_instance],
+        ];
+        const and: Filter[] = [];
+        for (const [kind, id] of members) {
+          if (typeof id !== 'string' || !id) continue;
+          const ids = await traceIdsHolding(services, kind, id);
+          and.push(ids.length ? { id: { $in: ids } } : { [`${kind}.object_id`]: id });
+        }
+        if (and.length) filter.$and = and;
         return listRecords<TraceRecord>(req, res, {
           collection: store.traces,
           filter,
           sort: { start_timestamp: -1 },
           maxPageSize: max,
-          present: presentTrace,
+          presentPage: async (page) => (await withComponents(services, page)).map(presentTrace),
         });
       },
     });
@@ -427,7 +439,8 @@ export function rulesRoutes(
         authorize(services, req, 'trace_view');
         const t = await store.traces.get(params.id);
         if (!t) throw new NotFoundError('Trace', params.id);
-        return presentTrace(t);
+        const [view] = await withComponents(services, [t]);
+        return presentTrace(view!);
       },
     });
   };
@@ -438,7 +451,7 @@ export function rulesRoutes(
  * list`). st2 hashes the trace's components, so its uid changes as the trace grows; this one
  * hashes the tag and id and stays put.
  */
-function presentTrace(t: TraceRecord): TraceRecord & { uid: string } {
+function presentTrace(t: TraceView): TraceView & { uid: string } {
   const hash = createHash('md5').update(`${t.trace_tag}\u0000${t.id}`).digest('hex');
   return { ...t, uid: `trace:${hash}` };
 }

@@ -17,7 +17,7 @@ import {
 } from '../store/index.js';
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/index.js';
-import { addToTrace, type TraceContext } from '../traces/index.js';
+import type { TraceContext } from '../traces/index.js';
 import { kvContext, leavePending, type KvContext, maskTriggerParameters } from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
@@ -185,15 +185,8 @@ export class RulesEngine {
       );
       if (await this.store.ruleEnforcements.get(enforcementId)) return true;
     }
+    // The enforcement itself puts the rule in the instance's trace (src/traces reads it from there).
     const trace = this.traceContext(instance);
-    if (trace.trace_id) {
-      await addToTrace(this.services, trace.trace_id, 'rules', {
-        object_id: rule.id,
-        ref: rule.ref,
-        caused_by: { type: 'trigger_instance', id: instance.id },
-        rule_enforcement_id: enforcementId,
-      });
-    }
     const action = rule.action as { ref: string; parameters?: Record<string, unknown> };
     let parameters: Record<string, unknown>;
     try {

@@ -14,7 +14,7 @@ import type {
   TraceRecord,
   TriggerInstanceRecord,
 } from '../store/index.js';
-import { traceHolding } from '../traces/index.js';
+import { traceHolding, withComponents } from '../traces/index.js';
 import { kvContext } from '../triggers/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
@@ -215,7 +215,8 @@ async function traceOf(services: Services, query: Record<string, unknown>): Prom
     );
   }
   if (!trace) throw new NotFoundError('Trace', `of ${named}`);
-  return trace;
+  const [view] = await withComponents(services, [trace]);
+  return view!;
 }
 
 export function addTraceTreeRoute(router: ApiRouter, services: Services): void {

@@ -102,6 +102,16 @@ async function install(dir: string, logger?: RuntimeLogger): Promise<string> {
 
 let pending: Promise<string> | undefined;
 let failedAt = 0;
+let installed = false;
+
+/**
+ * Whether ensureSt2Runtime() would answer without installing anything: the site is known to be in
+ * place, or the last install failed too recently to try again. Sensors use it to start without
+ * holding the rest of start-up while pip runs (a first start on a new machine: ~10 s, offline: minutes).
+ */
+export function st2RuntimeSettled(): boolean {
+  return installed || (!pending && failedAt > 0 && Date.now() - failedAt < RETRY_AFTER_MS);
+}
 
 /**
  * The st2 runtime site, installing it on first use. When it cannot be installed the error is
@@ -111,7 +121,9 @@ export async function ensureSt2Runtime(logger?: RuntimeLogger): Promise<string |
   if (!pending && Date.now() - failedAt < RETRY_AFTER_MS) return undefined;
   pending ??= runtimeDir().then((dir) => install(dir, logger));
   try {
-    return await pending;
+    const site = await pending;
+    installed = true;
+    return site;
   } catch (err) {
     if (failedAt === 0 || Date.now() - failedAt >= RETRY_AFTER_MS) {
       logger?.warn(

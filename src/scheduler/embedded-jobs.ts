@@ -203,8 +203,18 @@ export class EmbeddedJobRepository implements JobRepository {
   }
 
   removeJobs(options: Parameters<JobRepository['removeJobs']>[0]): Promise<number> {
+    const selector = options as Selector;
+    if (selector.data === undefined) {
+      // Selected by id and name alone (a finished one-time job's removal): one DELETE, no row read
+      // and parsed first; SQLite undoes a failed statement whole, so it needs no savepoint.
+      const { where, params } = selectorSql(selector);
+      return this.database.writeInOrder(
+        () => this.statement(`DELETE FROM ${JOBS_TABLE} WHERE ${where}`).run(...params).changes,
+        SINGLE,
+      );
+    }
     return this.database.writeInOrder(() => {
-      const docs = this.selected(options as Selector);
+      const docs = this.selected(selector);
       const del = this.statement(`DELETE FROM ${JOBS_TABLE} WHERE id = ?`);
       for (const d of docs) del.run(String(d._id));
       return docs.length;

@@ -75,8 +75,9 @@ export class Scheduler {
     const notificationChannel = outsideGroups(
       options.notificationChannel ?? new InMemoryNotificationChannel(),
     );
-    // Each save a round trip on MongoDB; the embedded store commits them in groups.
-    if (store.kind === 'mongo') fewerOneTimeSaves(backend.repository);
+    // Each save a round trip on MongoDB; on the embedded store a read, a parse, a serialize and
+    // a row write with its two indexes (two of the four job writes of each webhook's jobs).
+    fewerOneTimeSaves(backend.repository);
     if (ferretdb) {
       const jobs = store.mongo!.db.collection(JOBS_COLLECTION);
       // Half a poll: the names of one poll share one read.

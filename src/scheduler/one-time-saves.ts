@@ -13,7 +13,8 @@ const oneTime = (job: SavedState) => !job.repeatInterval && !job.repeatAt;
 /**
  * Agenda runs a job as: lock, save its state (lastRunAt; a one-time job's nextRunAt cleared), run,
  * save its state (unlocked), and a one-time job that succeeded is then removed. On MongoDB each is
- * a round trip, six per job with its insert. Two of them change nothing anyone reads:
+ * a round trip, six per job with its insert; on the embedded store each reads, parses, serializes
+ * and rewrites the job's row. Two of them change nothing anyone reads:
  * - The save as a one-time job starts: the lock already keeps every other process off it until
  *   the lock lifetime lapses (then Agenda's query takes it over, whatever its nextRunAt), and this
  *   process unlocks only jobs it has not started. Skipped; a touch and the save at the end write

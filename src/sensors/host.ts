@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { SquallError, errorMessage } from '../errors.js';
 import type { Services } from '../service/index.js';
-import type { RuleRecord, SensorRecord } from '../store/index.js';
+import { beforeLeavingProcess, type RuleRecord, type SensorRecord } from '../store/index.js';
 import { dispatchTrigger, triggerRefFor, hasParameters } from '../triggers/index.js';
 import { getKeyValueService, secretReader } from '../kv/index.js';
 import { renderPackConfig } from '../content/index.js';
@@ -27,6 +27,7 @@ import {
   DATASTORE_METHODS,
   ensureSt2Runtime,
   missingVirtualenv,
+  st2RuntimeSettled,
   packPythonPath,
   serveDatastoreCall,
   serveJsonChannel,
@@ -147,6 +148,12 @@ class SupervisedSensor {
   private async spawnNow(): Promise<void> {
     this.status.state = 'starting';
     this.status.next_restart_at = null;
+    if (this.isPython() && !st2RuntimeSettled()) {
+      // The st2 runtime site is installed once per machine (pip, ~10 s; minutes when offline):
+      // the sensor waits for it on its own, so start-up, health and the other sensors do not.
+      this.runtimeWait ??= this.spawnAfterRuntime().finally(() => (this.runtimeWait = undefined));
+      return;
+    }
     let child: ChildProcess;
     let cmd: string[];
     try {
@@ -185,6 +192,31 @@ class SupervisedSensor {
     });
   }
 
+  private runtimeWait?: Promise<void>;
+
+  private isPython(): boolean {
+    const entry = String(this.sensor.entry_point_path ?? '');
+    return String(this.sensor.language ?? (entry.endsWith('.py') ? 'python' : '')) === 'python';
+  }
+
+  private async spawnAfterRuntime(): Promise<void> {
+    const waiting = setTimeout(
+      () =>
+        this.note(
+          'info',
+          `sensor ${this.sensor.ref} waits for the st2 runtime site (Python libraries st2 lends its packs; installed once per machine)`,
+        ),
+      1000,
+    );
+    try {
+      await ensureSt2Runtime(this.host.services.logger);
+    } finally {
+      clearTimeout(waiting);
+    }
+    if (this.status.state !== 'starting') return; // stopped while waiting
+    await this.spawnNow();
+  }
+
   private async prepare(): Promise<{
     config: Record<string, unknown>;
     triggers: SensorTrigger[];
@@ -198,7 +230,7 @@ class SupervisedSensor {
         { sensor: this.sensor.ref, entry_point_path: entry },
       );
     }
-    const python = String(this.sensor.language ?? (entry.endsWith('.py') ? 'python' : '')) === 'python';
+    const python = this.isPython();
     const noVirtualenv = python
       ? missingVirtualenv(
           this.sensor.pack,
@@ -614,7 +646,7 @@ export class SensorHost {
    */
   async serve(sensor: SensorRecord, method: string, args: Record<string, unknown>): Promise<unknown> {
     const answer = await this.answer(sensor, method, args);
-    await this.services.store.sync();
+    await beforeLeavingProcess(this.services.store);
     return answer;
   }
 

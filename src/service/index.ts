@@ -5,7 +5,8 @@ import { EventBus } from '../events/index.js';
 import { useValidatorCache } from '../lazy-validator.js';
 import type { Logger } from '../log/index.js';
 import { Scheduler } from '../scheduler/index.js';
-import { openStore, secureDataDir } from '../store/index.js';
+import { beforeLeavingProcess, openStore, secureDataDir } from '../store/index.js';
+import { SquallError } from '../errors.js';
 import { createApiApp, type RouteModule } from '../api/index.js';
 import { attachRedisEvents, redisNotificationChannel } from './redis.js';
 import { wireContentCache } from './content-cache.js';
@@ -93,7 +94,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         'so Squall slows down as history grows: use MongoDB, or a FerretDB with the fix .ci/run applies (see README, "Scaling out")',
     );
   const bus = new EventBus();
-  bus.durableBeforeTransport(() => store.sync());
+  bus.durableBeforeTransport(() => beforeLeavingProcess(store));
   const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
   if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);
@@ -148,7 +149,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       app,
     );
     await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
+      server!.once('error', (err) => reject(listenError(err, host, config.api.port)));
       server!.listen(config.api.port, host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
@@ -189,4 +190,26 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     })());
 
   return { services, url, stop };
+}
+
+/** A port that cannot be had is the commonest first-start failure: say which and what to do. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  const other = `squall start --port ${port + 1} (or api.port in squall.yaml, SQUALL_API_PORT)`;
+  if (err.code === 'EADDRINUSE') {
+    return new SquallError(
+      'API_PORT_IN_USE',
+      `cannot listen on ${where}: the port is already in use (another Squall, or another program)`,
+      { host, port, hint: `stop the other process, or start on another port: ${other}` },
+    );
+  }
+  if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+    return new SquallError('API_LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, {
+      host,
+      port,
+      code: err.code,
+      hint: `check api.host, or start on another port: ${other}`,
+    });
+  }
+  return err;
 }

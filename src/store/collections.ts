@@ -12,7 +12,13 @@ export const COLLECTIONS = {
   triggers: { name: 'triggers', indexes: [{ fields: { ref: 1 }, unique: true }, { fields: { type: 1 } }] },
   triggerInstances: {
     name: 'trigger_instances',
-    indexes: [{ fields: { occurrence_time: -1 } }, { fields: { trigger: 1 } }, { fields: { status: 1 } }],
+    indexes: [
+      { fields: { occurrence_time: -1 } },
+      { fields: { trigger: 1 } },
+      { fields: { status: 1 } },
+      // A trace's instances (src/traces reads a trace's members from their records).
+      { fields: { 'trace_context.trace_id': 1 } },
+    ],
     opaque: ['payload'],
   },
   rules: {
@@ -83,7 +89,7 @@ export const COLLECTIONS = {
     indexes: [
       { fields: { trace_tag: 1 } },
       { fields: { start_timestamp: -1 } },
-      // traceHolding(): every completed execution looks up its trace for the action trigger.
+      // `GET /traces?execution=` on traces stored with their member lists (src/traces).
       { fields: { 'action_executions.object_id': 1 }, multikey: true },
     ],
   },
@@ -95,16 +101,22 @@ export const COLLECTIONS = {
   /**
    * The executions not yet completed, with their status: what the queue count, recovery and the
    * sweep read, so their cost follows the live work, not the history (FerretDB/SQLite reads the
-   * whole collection for any filter but a bare _id; `executions` grows without bound).
+   * whole collection for any filter but a bare _id; `executions` grows without bound). By action
+   * too: a freed concurrency slot looks for the delayed executions of its action only.
    */
-  liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1 } }] },
+  liveExecutions: { name: 'live_executions', indexes: [{ fields: { status: 1, action: 1 } }] },
   /** Trigger instances stored but not yet processed, so a sweep finds those whose job was lost. */
   pendingInstances: { name: 'pending_instances', indexes: [{ fields: { since: 1 } }] },
   /**
-   * `action_executions:<execution id>` and `trigger_instances:<instance id>` → the trace holding
-   * it, so finding it is one read by id. Indexed by start time for retention (nothing looks entries up by trace).
+   * `action_executions:<execution id>` → the trace holding it (an execution's record does not say),
+   * so finding it is one read by id, and a trace's executions one indexed query. Entries named
+   * `trigger_instances:<id>` were written before (an instance's trace_context says). Indexed by the
+   * trace's start time for retention.
    */
-  traceComponents: { name: 'trace_components', indexes: [{ fields: { start_timestamp: 1 } }] },
+  traceComponents: {
+    name: 'trace_components',
+    indexes: [{ fields: { start_timestamp: 1 } }, { fields: { trace_id: 1 } }],
+  },
   /** A chat identity bound to a Squall user (id = `<platform>:<workspace>:<chat user id>`). */
   chatLinks: {
     name: 'chat_links',

@@ -13,6 +13,7 @@ export type * from './records.js';
 export { COLLECTIONS } from './collections.js';
 export { CONTENT_COLLECTIONS, ContentCache, copyAnswer } from './content-cache.js';
 export { isTransient, retryingTransient } from './transient.js';
+export { beforeLeavingProcess } from './egress.js';
 export type { AnnounceContentChange, ContentCollectionKey, ContentFreshness } from './content-cache.js';
 export type { CollectionKey } from './collections.js';
 export { EmbeddedDatabase } from './embedded/index.js';

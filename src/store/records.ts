@@ -164,9 +164,13 @@ export interface TokenRecord extends StoredRecord {
 export interface TraceRecord extends StoredRecord {
   trace_tag: string;
   start_timestamp: string;
-  trigger_instances: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
-  rules: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
-  action_executions: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  /**
+   * Members listed in the record: traces stored before members were read from their own records
+   * (src/traces) have them; a trace stored since has none.
+   */
+  trigger_instances?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  rules?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
+  action_executions?: Array<{ object_id: string; ref?: string; updated_at: string; caused_by?: Json }>;
   [field: string]: Json;
 }
 
@@ -217,6 +221,11 @@ export interface LiveExecutionRecord extends StoredRecord {
   status: string;
   /** When it entered `status`. */
   since: string;
+  /**
+   * The execution's action ref: a slot a concurrency policy frees looks up the delayed executions
+   * of its action by it (absent on entries written before it was kept; recovery adds it).
+   */
+  action?: string;
 }
 
 /** A trigger instance not processed yet (id = the instance's id). */

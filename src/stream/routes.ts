@@ -5,6 +5,7 @@ import { requestUser, type ApiRouter, type RouteModule } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { presentExecution } from '../executions/index.js';
 import { SquallError } from '../errors.js';
+import { beforeLeavingProcess } from '../store/index.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
 export const DEFAULT_STREAM_EVENTS = ['st2.announcement__*', 'st2.execution__*', 'st2.liveaction__*'];
@@ -156,9 +157,10 @@ function streamSlots(limit: number): (req: Request) => () => void {
 }
 
 /**
- * An event goes out once what it tells of is on disk (`durable`, the store's sync()): a client
- * shown a record a power cut then took would disagree with the restarted server. Events waiting
- * for the same fsync go out together, in order; if the disk failed the stream ends.
+ * An event goes out once what it tells of is on disk (`durable`, the store's sync(): every write
+ * issued before the call): a client shown a record a power cut then took would disagree with the
+ * restarted server. So a batch is the events queued before its sync began; those sent while it is
+ * in flight wait for the next one. Batches go out in order; if the disk failed the stream ends.
  */
 function openStream(
   req: Request,
@@ -185,33 +187,48 @@ function openStream(
   const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
   timer.unref?.();
   req.on('close', close);
+  /** Events sent since the last sync began: the next sync covers them. */
   let queued = '';
+  let syncing = false;
   /** Set by end(): the events already sent go out (once on disk), then the stream closes. */
   let ending = false;
-  const flush = () => {
-    const text = queued;
+  const flush = (): void => {
+    if (ended || syncing) return;
+    if (queued === '') {
+      if (ending) close();
+      return;
+    }
+    const batch = queued;
     queued = '';
-    if (!ended) res.write(text);
-    if (ending) close();
+    syncing = true;
+    durable().then(
+      () => {
+        syncing = false;
+        if (ended) return;
+        res.write(batch);
+        flush();
+      },
+      () => {
+        syncing = false;
+        queued = '';
+        close();
+      },
+    );
   };
   return {
     send(name, data) {
       if (ended || ending) return;
-      if (queued === '')
-        durable().then(flush, () => {
-          queued = '';
-          close();
-        });
       queued += `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+      flush();
     },
     onClose(fn) {
       closers.push(fn);
     },
-    // The last events are often sent just before (an execution's completion): they wait for the
-    // same fsync, so the stream closes after them, not at once.
+    // The last events are often sent just before (an execution's completion): they wait for
+    // their fsync, so the stream closes after them, not at once.
     end() {
-      if (queued === '') close();
-      else ending = true;
+      ending = true;
+      flush();
     },
   };
 }
@@ -226,7 +243,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
     const claimSlot = streamSlots(services.config.api.max_streams_per_user);
     const open = (req: Request, res: Response) => {
       const release = claimSlot(req);
-      const stream = openStream(req, res, heartbeatMs, () => services.store.sync());
+      const stream = openStream(req, res, heartbeatMs, () => beforeLeavingProcess(services.store));
       stream.onClose(release);
       return stream;
     };

@@ -1,16 +1,19 @@
 /**
  * Traces (st2's st2common/services/trace.py, st2-reference.md §13.2): one record groups what one
- * event set off — trigger instances, rule enforcements, executions and their children. Triggers,
- * rules and the notifier write into a trace through this room; the trace views read it.
+ * event set off — trigger instances, rule enforcements, executions and their children. Triggers
+ * and executions name their trace through this room; the trace views read it.
  */
 export {
   resolveTrace,
-  resolveTraceWith,
-  indexAdded,
-  addToTrace,
+  joinTrace,
   traceHolding,
+  traceIdHolding,
+  traceIdsHolding,
+  withComponents,
+  executionCause,
   type TraceContext,
   type TraceComponent,
   type TraceComponentKind,
+  type TraceView,
 } from './record.js';
 export { traceExecution, type TracedExecution } from './execution.js';

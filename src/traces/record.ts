@@ -3,12 +3,23 @@
  * instances, rule enforcements, executions and their children — grouped under one record.
  * `trace_tag` is user-chosen and not unique (the newest trace with the tag is reused);
  * `trace_id` must name an existing trace.
+ *
+ * The trace record itself holds only its id, tag and start: it is written once and never grows.
+ * Who belongs to it is read from the members' own records: a trigger instance's `trace_context`,
+ * the enforcements of those instances, and a `trace_components` entry per execution (an
+ * execution's record does not say which trace it joined). A record listing every member was
+ * rewritten at each one (~8.8 KB per task at 100 tasks of a workflow) and stored each twice.
+ * Traces stored before keep their lists; what joined them since is read the new way and added.
  */
 import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
-import { SerialPerKey } from '../serial.js';
 import type { Services } from '../service/index.js';
-import type { TraceRecord } from '../store/index.js';
+import type {
+  ExecutionRecord,
+  RuleEnforcementRecord,
+  TraceRecord,
+  TriggerInstanceRecord,
+} from '../store/index.js';
 
 export interface TraceContext {
   trace_id?: string;
@@ -21,8 +32,21 @@ export interface TraceComponent {
   object_id: string;
   ref?: string;
   caused_by?: { type: string; id: string };
+  updated_at?: string;
   [extra: string]: unknown;
 }
+
+/** One member as a trace lists it. */
+type Component = {
+  object_id: string;
+  ref?: string;
+  updated_at: string;
+  caused_by?: unknown;
+  [extra: string]: unknown;
+};
+
+/** A trace as the API shows it: its members listed per kind. */
+export type TraceView = TraceRecord & Record<TraceComponentKind, Component[]>;
 
 const nowIso = () => new Date().toISOString();
 
@@ -32,20 +56,6 @@ export async function resolveTrace(
   context: TraceContext | undefined,
   defaultTag: string,
 ): Promise<TraceRecord> {
-  return (await resolveTraceWith(services, context, defaultTag)).trace;
-}
-
-/**
- * resolveTrace, and a trace it creates holds `first` from the start (`added`): the component's
- * push was a round trip of its own, and its event one more. The caller indexes it once its object
- * is stored (indexAdded); a trace that existed gets nothing (the caller adds to it).
- */
-export async function resolveTraceWith(
-  services: Services,
-  context: TraceContext | undefined,
-  defaultTag: string,
-  first?: { kind: TraceComponentKind; component: TraceComponent },
-): Promise<{ trace: TraceRecord; added: boolean }> {
   const { store } = services;
   if (context?.trace_id) {
     const found = await store.traces.get(context.trace_id);
@@ -57,114 +67,33 @@ export async function resolveTraceWith(
         400,
       );
     }
-    return { trace: found, added: false };
+    return found;
   }
   const tag = context?.trace_tag || defaultTag;
   if (context?.trace_tag) {
     const existing = await store.traces.findOne({ trace_tag: tag }, { sort: { start_timestamp: -1 } });
-    if (existing) return { trace: existing, added: false };
+    if (existing) return existing;
   }
-  const trace: TraceRecord = {
-    id: newId(),
-    trace_tag: tag,
-    start_timestamp: nowIso(),
-    trigger_instances: [],
-    rules: [],
-    action_executions: [],
-  };
-  if (first) trace[first.kind] = [{ ...first.component, updated_at: trace.start_timestamp }];
+  const trace: TraceRecord = { id: newId(), trace_tag: tag, start_timestamp: nowIso() };
   await store.traces.insert(trace);
   services.bus.publish('st2.trace__create', trace);
-  return { trace, added: Boolean(first) };
+  return trace;
 }
 
-/** Indexes the component a trace was created with (resolveTraceWith's `added`), as addToTrace would. */
-export async function indexAdded(
-  services: Services,
-  trace: TraceRecord,
-  kind: TraceComponentKind,
-  objectId: string,
-): Promise<void> {
-  if (INDEXED_KINDS.has(kind)) await indexComponent(services, trace, kind, objectId);
-}
+const executionKey = (executionId: string) => `action_executions:${executionId}`;
 
 /**
- * Adds of one trace run one after another in this process: each reads the trace to add a component
- * only once, so two concurrent adds of the same component would both push it.
+ * Records that this execution belongs to this trace (`trace_components`, one insert by a unique
+ * key), unless a newer trace already holds it.
  */
-const traceQueues = new SerialPerKey();
-
-export interface AddToTraceOptions {
-  /**
-   * The component's object was stored just now, by this call's caller (a trigger instance
-   * inserted, an execution announced by its create event): no trace can hold it yet, so it is
-   * pushed without reading the trace to see whether it is listed.
-   */
-  fresh?: boolean;
-}
-
-/** Adds one component to a trace (once: the same object with the same cause is not added again). */
-export function addToTrace(
+export async function joinTrace(
   services: Services,
-  traceId: string,
-  kind: TraceComponentKind,
-  component: TraceComponent,
-  options: AddToTraceOptions = {},
-): Promise<TraceRecord | null> {
-  return traceQueues.run(traceId, () => pushComponent(services, traceId, kind, component, options));
-}
-
-async function pushComponent(
-  services: Services,
-  traceId: string,
-  kind: TraceComponentKind,
-  component: TraceComponent,
-  options: AddToTraceOptions,
-): Promise<TraceRecord | null> {
-  const { store } = services;
-  // A fresh component is in no trace yet: the push alone tells whether the trace exists.
-  if (!options.fresh) {
-    const current = await store.traces.get(traceId);
-    if (!current) return null;
-    const causeOf = (c: { caused_by?: unknown }) => (c.caused_by as { id?: string } | undefined)?.id;
-    const listed = (current[kind] ?? []).some(
-      (c) => c.object_id === component.object_id && causeOf(c) === causeOf(component),
-    );
-    if (listed) {
-      if (INDEXED_KINDS.has(kind)) await indexComponent(services, current, kind, component.object_id);
-      return current;
-    }
-  }
-  const entry = { ...component, updated_at: nowIso() };
-  const updated = await store.traces.updateOne({ id: traceId }, { $push: { [kind]: entry } });
-  if (updated) {
-    if (INDEXED_KINDS.has(kind)) await indexComponent(services, updated, kind, component.object_id);
-    services.bus.publish('st2.trace__update', updated);
-  }
-  return updated;
-}
-
-/**
- * Executions and trigger instances are looked up by component (traceHolding: an execution's
- * trace for its children and its action trigger, the trace tree of an execution, instance or
- * enforcement); rules never are, and an entry per rule was a write and ~100 bytes per event.
- */
-const INDEXED_KINDS: ReadonlySet<TraceComponentKind> = new Set(['action_executions', 'trigger_instances']);
-
-const componentKey = (kind: TraceComponentKind, objectId: string) => `${kind}:${objectId}`;
-
-/** Points `<kind>:<object id>` at this trace, unless a newer trace already holds the component. */
-async function indexComponent(
-  services: Services,
-  trace: TraceRecord,
-  kind: TraceComponentKind,
-  objectId: string,
+  trace: Pick<TraceRecord, 'id' | 'start_timestamp'>,
+  executionId: string,
 ): Promise<void> {
   const { traceComponents } = services.store;
-  const id = componentKey(kind, objectId);
+  const id = executionKey(executionId);
   const entry = { id, trace_id: trace.id, start_timestamp: trace.start_timestamp };
-  // Nearly every component is new to every trace: one insert (a unique key), where reading first
-  // cost a round trip per component (~5 per webhook). Only one already held is read and compared.
   try {
     await traceComponents.insert(entry);
     return;
@@ -176,23 +105,183 @@ async function indexComponent(
   await traceComponents.replace(entry);
 }
 
-/** The id of the newest trace holding this execution or trigger instance, if any (it may be gone). */
+/** The id of the trace holding this execution or trigger instance, if any (it may be gone). */
 export async function traceIdHolding(
   services: Services,
   kind: Exclude<TraceComponentKind, 'rules'>,
   objectId: string,
 ): Promise<string | undefined> {
-  return (await services.store.traceComponents.get(componentKey(kind, objectId)))?.trace_id;
+  if (kind === 'action_executions')
+    return (await services.store.traceComponents.get(executionKey(objectId)))?.trace_id;
+  const instance = await services.store.triggerInstances.get(objectId);
+  return (instance?.trace_context as TraceContext | undefined)?.trace_id;
 }
 
-/** The newest trace holding this execution or trigger instance, if any. */
+/** The trace holding this execution or trigger instance, if any (the record, without its members). */
 export async function traceHolding(
   services: Services,
   kind: Exclude<TraceComponentKind, 'rules'>,
   objectId: string,
 ): Promise<TraceRecord | null> {
-  // One read by id: a query into the traces' component arrays reads every trace on FerretDB, and
-  // each completed execution asks this once.
-  const known = await services.store.traceComponents.get(componentKey(kind, objectId));
-  return known ? services.store.traces.get(known.trace_id) : null;
+  const id = await traceIdHolding(services, kind, objectId);
+  return id ? services.store.traces.get(id) : null;
+}
+
+/**
+ * The ids of the traces holding an execution, a trigger instance or a rule's enforcements (the
+ * API's `?execution=`, `?trigger_instance=`, `?rule=`), found from the members' own records (a
+ * trace stored before may list it too: the caller asks those traces' lists as well).
+ */
+export async function traceIdsHolding(
+  services: Services,
+  kind: TraceComponentKind,
+  objectId: string,
+): Promise<string[]> {
+  const { store } = services;
+  if (kind !== 'rules') {
+    const id = await traceIdHolding(services, kind, objectId);
+    return id ? [id] : [];
+  }
+  const rule = await store.rules.get(objectId);
+  const enforcements = await store.ruleEnforcements.find(
+    rule ? { 'rule.ref': rule.ref } : { 'rule.id': objectId },
+    {
+      projection: { id: 1, trigger_instance_id: 1, rule: 1 },
+      sort: { enforced_at: -1 },
+      limit: RULE_TRACES_READ,
+    },
+  );
+  const instanceIds = [
+    ...new Set(enforcements.filter((e) => e.rule?.id === objectId).map((e) => e.trigger_instance_id)),
+  ];
+  if (!instanceIds.length) return [];
+  const instances = await store.triggerInstances.find(
+    { id: { $in: instanceIds } },
+    { projection: { id: 1, trace_context: 1 } },
+  );
+  const ids = instances.map((i) => (i.trace_context as TraceContext | undefined)?.trace_id);
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
+}
+
+/** The newest enforcements of a rule read to find its traces: a rule's traces are listed, not all of history. */
+const RULE_TRACES_READ = 1000;
+
+/** Each trace with its members (trigger instances, rules, executions), read together for a page. */
+export async function withComponents(services: Services, traces: TraceRecord[]): Promise<TraceView[]> {
+  if (!traces.length) return [];
+  const { store } = services;
+  const traceIds = traces.map((t) => t.id);
+  const [instances, rows] = await Promise.all([
+    store.triggerInstances.find(
+      { 'trace_context.trace_id': { $in: traceIds } },
+      { projection: { payload: 0 }, sort: { occurrence_time: 1 } },
+    ),
+    store.traceComponents.find({ trace_id: { $in: traceIds } }, { sort: { id: 1 } }),
+  ]);
+  // Entries of traces stored before name trigger instances too: those are read from the instances.
+  const executionRows = rows.filter((r) => r.id.startsWith('action_executions:'));
+  const executionIds = executionRows.map((r) => r.id.slice('action_executions:'.length));
+  const [enforcements, executions] = await Promise.all([
+    instances.length
+      ? store.ruleEnforcements.find(
+          { trigger_instance_id: { $in: instances.map((i) => i.id) } },
+          { sort: { enforced_at: 1 } },
+        )
+      : Promise.resolve([] as RuleEnforcementRecord[]),
+    executionIds.length
+      ? store.executions.find(
+          { id: { $in: executionIds } },
+          { projection: { id: 1, action: 1, parent: 1, context: 1, start_timestamp: 1 } },
+        )
+      : Promise.resolve([] as ExecutionRecord[]),
+  ]);
+  const traceOfInstance = new Map<string, string>();
+  const members = new Map(
+    traceIds.map((id) => [
+      id,
+      { trigger_instances: [], rules: [], action_executions: [] } as Record<TraceComponentKind, Component[]>,
+    ]),
+  );
+  for (const i of instances) {
+    const traceId = (i.trace_context as TraceContext).trace_id!;
+    traceOfInstance.set(i.id, traceId);
+    members.get(traceId)?.trigger_instances.push(instanceComponent(i));
+  }
+  for (const e of enforcements) {
+    const traceId = traceOfInstance.get(e.trigger_instance_id);
+    if (traceId) members.get(traceId)?.rules.push(ruleComponent(e));
+  }
+  const executionById = new Map(executions.map((e) => [e.id, e]));
+  const executionComponents = executionRows.map((r) => {
+    const id = r.id.slice('action_executions:'.length);
+    const e = executionById.get(id);
+    // An execution retention has deleted is still named, as the trace's list named it.
+    return {
+      traceId: r.trace_id,
+      c: e ? executionComponent(e) : { object_id: id, updated_at: r.start_timestamp },
+    };
+  });
+  executionComponents.sort((a, b) =>
+    a.c.updated_at < b.c.updated_at ? -1 : a.c.updated_at > b.c.updated_at ? 1 : 0,
+  );
+  for (const { traceId, c } of executionComponents) members.get(traceId)?.action_executions.push(c);
+  return traces.map((t) => {
+    const derived = members.get(t.id)!;
+    return {
+      ...t,
+      trigger_instances: merged(t.trigger_instances, derived.trigger_instances),
+      rules: merged(t.rules, derived.rules),
+      action_executions: merged(t.action_executions, derived.action_executions),
+    };
+  });
+}
+
+/** A trace's stored list (traces stored before), then what joined it since and is not listed. */
+function merged(stored: Component[] | undefined, derived: Component[]): Component[] {
+  if (!stored?.length) return derived;
+  const key = (c: Component) =>
+    `${c.object_id}\u0000${(c.caused_by as { id?: string } | undefined)?.id ?? ''}`;
+  const listed = new Set(stored.map(key));
+  return [...stored, ...derived.filter((c) => !listed.has(key(c)))];
+}
+
+function instanceComponent(i: TriggerInstanceRecord): Component {
+  return {
+    object_id: i.id,
+    ref: i.trigger,
+    ...(i.caused_by ? { caused_by: i.caused_by } : {}),
+    updated_at: i.occurrence_time,
+  };
+}
+
+function ruleComponent(e: RuleEnforcementRecord): Component {
+  return {
+    object_id: e.rule.id,
+    ref: e.rule.ref,
+    caused_by: { type: 'trigger_instance', id: e.trigger_instance_id },
+    rule_enforcement_id: e.id,
+    updated_at: e.enforced_at,
+  };
+}
+
+/** What caused an execution, as its trace names it: the rule and instance, else its parent. */
+export function executionCause(e: {
+  parent?: unknown;
+  context?: unknown;
+}): { type: string; id: string } | undefined {
+  const ctx = (e.context ?? {}) as Record<string, unknown>;
+  const rule = ctx.rule as { id?: string } | undefined;
+  const ti = ctx.trigger_instance as { id?: string } | undefined;
+  if (rule?.id && ti?.id) return { type: 'rule', id: `${rule.id}:${ti.id}` };
+  return typeof e.parent === 'string' && e.parent ? { type: 'action_execution', id: e.parent } : undefined;
+}
+
+function executionComponent(e: ExecutionRecord): Component {
+  const causedBy = executionCause(e);
+  return {
+    object_id: e.id,
+    ...(e.action?.ref ? { ref: e.action.ref } : {}),
+    ...(causedBy ? { caused_by: causedBy } : {}),
+    updated_at: e.start_timestamp,
+  };
 }

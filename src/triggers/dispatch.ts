@@ -10,7 +10,7 @@ import type { TraceRecord, TriggerInstanceRecord, TriggerRecord, TriggerTypeReco
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
-import { addToTrace, indexAdded, resolveTraceWith, type TraceContext } from '../traces/index.js';
+import { resolveTrace, type TraceContext } from '../traces/index.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -100,7 +100,7 @@ export async function dispatchTrigger(
 ): Promise<TriggerInstanceRecord> {
   const resolved = await resolveTrigger(services, input.trigger);
   validateTriggerPayload(resolved.type, input.payload ?? {});
-  // The trace, the pending entry, the instance, its trace entry and its job: written in this
+  // The trace, the pending entry, the instance and its job: written in this
   // order, acknowledged together (one commit on the embedded store).
   return services.store.transaction(() => storeInstance(services, input, resolved));
 }
@@ -122,19 +122,9 @@ async function storeInstance(
   // No rule listens to it here: stored processed, with no pending entry and no job to match
   // nothing (each a handful of round trips on MongoDB; every execution's action trigger is one).
   const unmatched = (await services.noRulesFor?.(resolved.ref)) ?? false;
-  // A new trace is created holding the instance (no push after the insert).
-  const component = {
-    object_id: id,
-    ref: resolved.ref,
-    ...(input.causedBy ? { caused_by: input.causedBy } : {}),
-  };
+  // The instance's trace_context is what puts it in its trace (the trace record is not rewritten).
   const known = input.trace && input.trace.id === traceCtx.trace_id ? input.trace : undefined;
-  const { trace, added } = known
-    ? { trace: known, added: false }
-    : await resolveTraceWith(services, traceCtx, `trigger_instance-${id}`, {
-        kind: 'trigger_instances',
-        component,
-      });
+  const trace = known ?? (await resolveTrace(services, traceCtx, `trigger_instance-${id}`));
   const instance: TriggerInstanceRecord = {
     id,
     trigger: resolved.ref,
@@ -143,6 +133,8 @@ async function storeInstance(
     occurrence_time: new Date().toISOString(),
     status: unmatched ? 'processed' : 'pending',
     trace_context: { trace_id: trace.id, trace_tag: trace.trace_tag },
+    // What its trace shows as the instance's cause.
+    ...(input.causedBy ? { caused_by: input.causedBy } : {}),
     ...(input.source ? { source: input.source } : {}),
     ...(input.reEmitOf ? { re_emit_of: input.reEmitOf } : {}),
   };
@@ -157,9 +149,6 @@ async function storeInstance(
     if (stored) return processAgain(services, stored);
     throw err;
   }
-  // Inserted just now (a repeat of a stored id went to processAgain): no trace indexes it yet.
-  if (added) await indexAdded(services, trace, 'trigger_instances', id);
-  else await addToTrace(services, trace.id, 'trigger_instances', component, { fresh: true });
   if (unmatched) {
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;

@@ -109,9 +109,11 @@ for (const target of TARGETS) {
       /**
        * Requests an execution from `p`, which may kill itself before it answers: the answer waits
        * for the fsync, while the work it sets off (a noop run, its completion, the claim the hook
-       * dies at) only waits for commits. Then the id is the one the hook named as it died.
+       * dies at) only waits for commits. Then there is no answer (undefined), and executionWith()
+       * finds the execution through the next process's API. X-Request-Id cannot stand in: it
+       * names the request, not the execution (POST /executions takes no id from the client).
        */
-      const requestExecution = async (p: ServiceProcess, body: Json, prefix: string): Promise<string> => {
+      const requestExecution = async (p: ServiceProcess, body: Json): Promise<string | undefined> => {
         try {
           const res = await api(p.url, 'POST', '/api/v1/executions', body);
           expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -125,10 +127,16 @@ for (const target of TARGETS) {
           ).catch(() => {
             throw err;
           });
-          const line = p.output.find((l) => l.startsWith('KILLED AFTER ') && l.includes(prefix));
-          if (!line) throw err;
-          return line.slice(line.indexOf(prefix) + prefix.length).trim();
+          return undefined;
         }
+      };
+
+      /** The id the answer gave, or that of the execution of `action` whose parameters hold `marker`. */
+      const executionWith = async (action: string, marker: string, answered: string | undefined) => {
+        if (answered) return answered;
+        const found = (await executionsOf(action)).find((e) => JSON.stringify(e.parameters).includes(marker));
+        expect(found, `the execution of ${action} with ${marker}, through the API`).toBeDefined();
+        return String(found!.id);
       };
 
       const executionsOf = async (action: string): Promise<Json[]> => {
@@ -186,15 +194,15 @@ for (const target of TARGETS) {
 
       it('chatops:notify:<execution>: the notification the dead process claimed is posted once', async () => {
         const marker = newId();
-        const id = await requestExecution(
-          current,
-          { action: 'claimkill.notified', parameters: { marker } },
-          'chatops:notify:',
-        );
+        const answered = await requestExecution(current, {
+          action: 'claimkill.notified',
+          parameters: { marker },
+        });
         await killedAfterClaim(current, 'chatops:notify:');
         expect(postsWith(marker)).toEqual([]);
 
         await start('inquiries:chat:');
+        const id = await executionWith('claimkill.notified', marker, answered);
         await slack.waitForPost((p) => String(p.text).includes(`claimkill notified ${marker}`), TAKEOVER_MS);
         // A few more sweeps: still one post, and one notify trigger instance.
         await sleep(3_000);
@@ -210,25 +218,22 @@ for (const target of TARGETS) {
 
       it('inquiries:chat:<inquiry>: the prompt the dead process claimed is posted once', async () => {
         const marker = newId();
-        const id = await requestExecution(
-          current,
-          {
-            action: 'core.ask',
-            parameters: {
-              route: 'ops',
-              schema: {
-                type: 'object',
-                description: `claimkill question ${marker}`,
-                properties: { continue: { type: 'boolean' } },
-              },
+        const answered = await requestExecution(current, {
+          action: 'core.ask',
+          parameters: {
+            route: 'ops',
+            schema: {
+              type: 'object',
+              description: `claimkill question ${marker}`,
+              properties: { continue: { type: 'boolean' } },
             },
           },
-          'inquiries:chat:',
-        );
+        });
         await killedAfterClaim(current, 'inquiries:chat:');
         expect(postsWith(marker)).toEqual([]);
 
         await start();
+        const id = await executionWith('core.ask', marker, answered);
         await slack.waitForPost((p) => String(p.text).includes(marker), TAKEOVER_MS);
         await sleep(3_000);
         expect(postsWith(marker)).toHaveLength(1);
@@ -242,13 +247,11 @@ for (const target of TARGETS) {
         // One live process at a time on the store: the one killed must be the one doing the work.
         await current?.stop();
         const p = await start(undefined, undefined, 'chatops:notify:');
-        const id = await requestExecution(
-          p,
-          { action: 'claimkill.notified_both', parameters: { marker } },
-          'chatops:notify:',
-        );
-        const key = `chatops:notify:${id}`;
-        await killedAfter(p, `WORK ${key}`);
+        const answered = await requestExecution(p, {
+          action: 'claimkill.notified_both',
+          parameters: { marker },
+        });
+        await killedAfter(p, 'WORK chatops:notify:');
         const text = `claimkill both ${marker}`;
         const onSlack = () => slack.posts.items.filter((m) => String(m.text).includes(text));
         const onDiscord = () => discord.posts.items.filter((m) => JSON.stringify(m).includes(text));
@@ -256,6 +259,7 @@ for (const target of TARGETS) {
         expect(onDiscord()).toHaveLength(1);
 
         await start();
+        const key = `chatops:notify:${await executionWith('claimkill.notified_both', marker, answered)}`;
         await tookOver(key);
         expect.soft(onSlack(), 'Slack: the earlier post was found by its metadata').toHaveLength(1);
         expect(onDiscord(), 'Discord: the same nonce returned the earlier message').toHaveLength(1);
@@ -266,23 +270,18 @@ for (const target of TARGETS) {
           const marker = newId();
           await current?.stop();
           const p = await start(undefined, undefined, 'inquiries:chat:');
-          const id = await requestExecution(
-            p,
-            {
-              action: 'core.ask',
-              parameters: {
-                route,
-                schema: {
-                  type: 'object',
-                  description: `claimkill prompt ${marker}`,
-                  properties: { continue: { type: 'boolean' } },
-                },
+          const answered = await requestExecution(p, {
+            action: 'core.ask',
+            parameters: {
+              route,
+              schema: {
+                type: 'object',
+                description: `claimkill prompt ${marker}`,
+                properties: { continue: { type: 'boolean' } },
               },
             },
-            'inquiries:chat:',
-          );
-          const key = `inquiries:chat:${id}`;
-          await killedAfter(p, `WORK ${key}`);
+          });
+          await killedAfter(p, 'WORK inquiries:chat:');
           const prompts = () =>
             route === 'ops'
               ? slack.posts.items.filter((m) => JSON.stringify(m).includes(marker))
@@ -290,7 +289,8 @@ for (const target of TARGETS) {
           expect(prompts(), `${route}: the dead process posted the prompt`).toHaveLength(1);
 
           await start();
-          await tookOver(key);
+          const id = await executionWith('core.ask', marker, answered);
+          await tookOver(`inquiries:chat:${id}`);
           expect.soft(prompts(), `${route}: the prompt was not posted again`).toHaveLength(1);
           const inquiry = await api(current.url, 'GET', `/api/v1/inquiries/${id}`);
           expect(inquiry.body.status).toBe('pending');

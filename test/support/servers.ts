@@ -83,6 +83,25 @@ export const STORE_TARGETS: StoreTarget[] = [
   },
 ];
 
+/**
+ * One describe per store (embedded, MongoDB), titled `<title> (<kind>)`. The MongoDB one is
+ * skipped saying so without SQUALL_TEST_MONGO_URL (a failure under SQUALL_REQUIRE_ALL=1); `also`
+ * is a further need of both (a tool), skipped under its own name when missing.
+ */
+export function describeOnEachStore(
+  title: string,
+  body: (target: StoreTarget) => void,
+  also?: { server: string; available: boolean },
+): void {
+  for (const target of STORE_TARGETS)
+    describeWithServer(
+      `${title} (${target.kind})`,
+      target.available && also ? also.server : 'MongoDB (SQUALL_TEST_MONGO_URL)',
+      target.available && (also?.available ?? true),
+      () => body(target),
+    );
+}
+
 /** The embedded store's files under a data directory (the database and its write-ahead log). */
 export function embeddedStoreFiles(dataDir: string): string[] {
   return readdirSync(dataDir)

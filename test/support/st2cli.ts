@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { STORE_TARGETS, describeWithServer, type StoreTarget } from './servers.js';
+import { describeOnEachStore, type StoreTarget } from './servers.js';
 import { ROOT } from './service-process.js';
 
 /** The official StackStorm CLI (PyPI st2client), installed in a venv under the repo's .cache. */
@@ -118,12 +118,8 @@ export function st2Row(name: string, value: string): RegExp {
  * the reason when python3's venv (or MongoDB) is missing.
  */
 export function describeSt2PerStore(title: string, body: (target: StoreTarget) => void): void {
-  for (const target of STORE_TARGETS) {
-    describeWithServer(
-      `${title} (${target.kind})`,
-      target.available ? 'python3 with venv (for st2client)' : 'MongoDB (SQUALL_TEST_MONGO_URL)',
-      target.available && ST2_CLI_INSTALLABLE,
-      () => body(target),
-    );
-  }
+  describeOnEachStore(title, body, {
+    server: 'python3 with venv (for st2client)',
+    available: ST2_CLI_INSTALLABLE,
+  });
 }

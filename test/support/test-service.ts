@@ -14,6 +14,7 @@ import { eventsSubsystem } from '../../src/rules/index.js';
 import { notifierSubsystem } from '../../src/notifier/index.js';
 import { sensorsSubsystem } from '../../src/sensors/index.js';
 import { freshMongoUrl, tempDir } from './servers.js';
+import { secretsSubsystem } from './in-process.js';
 
 /** A datastore box with a throwaway key, for tests that do not exercise the datastore. */
 export function testSecretBox(): SecretBox {
@@ -21,12 +22,7 @@ export function testSecretBox(): SecretBox {
 }
 
 export function testSecretsSubsystem(): Subsystem {
-  return {
-    name: 'test-secrets',
-    init(services) {
-      services.secrets = testSecretBox();
-    },
-  };
+  return secretsSubsystem();
 }
 
 export interface TestServiceOptions {

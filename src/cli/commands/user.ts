@@ -12,7 +12,7 @@ function roleList(v: string): string[] {
     .filter(Boolean);
 }
 
-/** `squall user` (admin): list, create, delete. */
+/** `squall user` (admin): list, create, password, delete. */
 export function registerUser(program: Command): void {
   const user = program.command('user').description('Users (admin)');
 
@@ -35,6 +35,23 @@ export function registerUser(program: Command): void {
   ).action(async (name: string, opts: Opts & { password?: string; roles: string[] }) => {
     const password = opts.password ?? (await promptPassword(`Password for ${name}: `));
     print(await clientFrom(opts).post('/api/v1/users', { name, password, roles: opts.roles }), opts);
+  });
+
+  withClientOptions(
+    user
+      .command('password <name>')
+      .description(
+        "Change a user's password (admins: anyone's; others: their own, with --current). Ends the user's logins",
+      )
+      .option('-p, --password <password>', 'the new password (prompted for when absent)')
+      .option('--current <password>', 'your current password (needed to change your own without admin)'),
+  ).action(async (name: string, opts: Opts & { password?: string; current?: string }) => {
+    const password = opts.password ?? (await promptPassword(`New password for ${name}: `));
+    await clientFrom(opts).put(`/api/v1/users/${encodeURIComponent(name)}`, {
+      password,
+      ...(opts.current !== undefined ? { current_password: opts.current } : {}),
+    });
+    process.stdout.write(`The password of "${name}" has been changed; their logins have ended.\n`);
   });
 
   withClientOptions(

@@ -35,9 +35,20 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * The row of a document: its id, and the rest as JSON. `_id` is hidden from JSON.stringify by an
+ * undefined value for the call (a property holding undefined is left out) rather than by copying
+ * the document without it; the text is the same, and the document is as it was after.
+ */
 function toRow(doc: Doc): [string, string] {
-  const { _id, ...rest } = doc;
-  return [String(_id), JSON.stringify(rest)];
+  const id = doc._id;
+  if (id === undefined) return [String(id), JSON.stringify(doc)];
+  doc._id = undefined;
+  try {
+    return [String(id), JSON.stringify(doc)];
+  } finally {
+    doc._id = id;
+  }
 }
 
 function fromRow(row: Row): Doc {
@@ -189,6 +200,30 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     return out;
   }
 
+  /**
+   * The one document a filter naming a string `_id` can match: read by the primary key alone, then
+   * matched here, as select() matches any filter SQL cannot express. The filter's other fields (an
+   * update's expected status) are not pushed into SQL, where each would parse the document's JSON
+   * text once more in json_extract. Undefined when the filter names no string `_id`.
+   */
+  private byId(filter: Doc): Doc | null | undefined {
+    const id = filter._id;
+    if (typeof id !== 'string') return undefined;
+    const row = this.statement(`SELECT id, doc FROM ${this.table} WHERE id = ?`).get(id) as Row | undefined;
+    if (!row) return null;
+    const doc = fromRow(row);
+    for (const k in filter) {
+      if (k !== '_id') return model.match(doc, guardRanges(filter)) ? doc : null;
+    }
+    return doc;
+  }
+
+  /** The first document a filter matches, in insertion order. */
+  private first(filter: Doc): Doc | null {
+    const doc = this.byId(filter);
+    return doc !== undefined ? doc : (this.select(filter, { limit: 1 })[0] ?? null);
+  }
+
   private decode(doc: Doc): T {
     return this.codec.decode<T>(doc) as T;
   }
@@ -324,7 +359,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     const encoded = this.codec.update(update) as Doc;
     // One change, the op's last step (what it returns is decoded first): no savepoint needed.
     return this.database.writeOne(() => {
-      const [current] = this.select(query, { limit: 1 });
+      const current = this.first(query);
       if (current) {
         const next = modifyOwned(current, encoded);
         const record = this.decode(next);
@@ -368,7 +403,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   deleteOne(filter: Filter): Promise<boolean> {
     const query = this.codec.filter(filter);
     return this.database.writeOne(() => {
-      const [doc] = this.select(query, { limit: 1 });
+      const doc = this.first(query);
       if (!doc) return false;
       this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(String(doc._id));
       return true;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamRoutes } from '../../../src/stream/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
+import { waitFor } from '../../support/wait.js';
 
 /** Reads SSE frames from a fetch body until `done` says so or the stream ends. */
 async function readEvents(
@@ -49,5 +50,49 @@ describe('event stream', () => {
     const names = await reading.finally(() => clearInterval(publisher));
     expect(names).toContain('st2.announcement__marker');
     expect(names.filter((n) => n.startsWith('squall.chatops.forward'))).toEqual([]);
+  });
+
+  it('sends an event only after a sync begun after it, not with the batch whose sync was in flight', async () => {
+    const store = api.services.store;
+    const realSync = store.sync;
+    // The disk is held: each sync waits until the test lets the ones begun so far finish.
+    let held: Array<() => void> = [];
+    const releaseBegun = () => {
+      const begun = held;
+      held = [];
+      for (const release of begun) release();
+    };
+    (store as { sync: () => Promise<void> }).sync = () =>
+      new Promise<void>((resolve) => held.push(resolve)).then(() => realSync.call(store));
+    try {
+      const res = await fetch(`${api.url}/stream/v1/stream?events=st2.announcement__held_*`, {
+        headers: { 'X-Auth-Token': api.adminToken },
+      });
+      expect(res.status).toBe(200);
+      api.services.bus.publish('st2.announcement__held_first', {});
+      await waitFor(() => held.length > 0, 'the first event to wait for a sync');
+      // Its commit comes after that sync began: the sync in flight does not cover it.
+      api.services.bus.publish('st2.announcement__held_second', {});
+      releaseBegun();
+      let secondSyncReleased = false;
+      const seen: Array<{ name: string; secondSyncReleased: boolean }> = [];
+      const reading = readEvents(res.body!, (names) => {
+        for (const name of names.slice(seen.length)) seen.push({ name, secondSyncReleased });
+        if (names.includes('st2.announcement__held_first') && !secondSyncReleased) {
+          secondSyncReleased = true;
+          // Lets the sync the stream began after writing the first event (if any) finish.
+          setImmediate(releaseBegun);
+        }
+        return names.includes('st2.announcement__held_second');
+      });
+      await reading;
+      expect(seen).toEqual([
+        { name: 'st2.announcement__held_first', secondSyncReleased: false },
+        { name: 'st2.announcement__held_second', secondSyncReleased: true },
+      ]);
+    } finally {
+      (store as { sync: () => Promise<void> }).sync = realSync;
+      releaseBegun();
+    }
   });
 });

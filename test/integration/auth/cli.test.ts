@@ -141,4 +141,26 @@ describe('squall CLI against a running server', () => {
       /^squall: 403: User "cli_operator" doesn't have required permission: creating users needs the admin role/,
     );
   });
+
+  it("user password: an admin sets anyone's, a user changes their own with --current, a wrong current is refused", async () => {
+    const admin = await squall(['login', 'st2admin', '-p', api.adminPassword]);
+    expect(admin.code, admin.stderr).toBe(0);
+    expect((await squall(['user', 'create', 'cli_pw', '-p', 'first-pw', '-r', 'operator'])).code).toBe(0);
+    const set = await squall(['user', 'password', 'cli_pw', '-p', 'second-pw']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('The password of "cli_pw" has been changed; their logins have ended.\n');
+    const own = path.join(home.dir, 'own');
+    expect((await squall(['login', 'cli_pw', '-p', 'first-pw'], { XDG_CONFIG_HOME: own })).code).toBe(1);
+    expect((await squall(['login', 'cli_pw', '-p', 'second-pw'], { XDG_CONFIG_HOME: own })).code).toBe(0);
+    const wrong = await squall(['user', 'password', 'cli_pw', '-p', 'third-pw', '--current', 'nope'], {
+      XDG_CONFIG_HOME: own,
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('needs their current password');
+    const mine = await squall(['user', 'password', 'cli_pw', '-p', 'third-pw', '--current', 'second-pw'], {
+      XDG_CONFIG_HOME: own,
+    });
+    expect(mine.code, mine.stderr).toBe(0);
+    expect((await squall(['login', 'cli_pw', '-p', 'third-pw'], { XDG_CONFIG_HOME: own })).code).toBe(0);
+  });
 });

@@ -106,6 +106,20 @@ describe('the quick start chat, as a new user tries it', () => {
     );
   }, 90_000);
 
+  it('squall chat before squall login says how to log in, where the generated password is, and exits 1', async () => {
+    const fresh = tempDir();
+    try {
+      const chat = squall(['chat'], { ...env, XDG_CONFIG_HOME: fresh.dir });
+      chat.stdin.end();
+      expect(await chat.exited).toBe(1);
+      expect(chat.out()).toContain('One of Token or API key required');
+      expect(chat.out()).toContain('hint: log in first: `squall login st2admin`');
+      expect(chat.out()).toContain('<data_dir>/keys/initial-admin-password');
+    } finally {
+      fresh.cleanup();
+    }
+  }, 60_000);
+
   async function token(): Promise<string> {
     const res = await fetch(`${svc.url}/auth/v1/tokens`, {
       method: 'POST',

@@ -6,7 +6,8 @@ import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
 import { describeWithServer } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
-import { waitFor } from '../../support/wait.js';
+import { holdFsync } from '../../support/disk.js';
+import { sleep, waitFor } from '../../support/wait.js';
 
 /**
  * The embedded store acknowledges writes at COMMIT and fsyncs when something leaves the process
@@ -36,50 +37,9 @@ describeWithServer('an action with a side effect starts only on state on disk (e
     return { file, cmd: `touch '${file}'` };
   };
 
-  it('waits for the fsync before spawning, and runs once it is done', async () => {
-    const embedded = svc.services.store.embedded!;
-    const realFsync = embedded.fsync;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let waiting = 0;
-    embedded.fsync = (fd, done) => {
-      waiting++;
-      void held.then(() => realFsync(fd, done));
-    };
-    try {
-      const { file, cmd } = touch('slow-disk');
-      const requested = await executions().request({
-        action: 'core.local',
-        parameters: { cmd },
-        user: 'tester',
-      });
-      await waitFor(
-        async () => (await svc.services.store.executions.get(requested.id))?.status === 'running',
-        'the execution to be running (committed)',
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      expect(waiting).toBeGreaterThan(0);
-      expect(existsSync(file)).toBe(false);
-      release();
-      await waitFor(
-        async () => (await svc.services.store.executions.get(requested.id))?.status === 'succeeded',
-        'the execution to succeed once on disk',
-      );
-      expect(existsSync(file)).toBe(true);
-    } finally {
-      embedded.fsync = realFsync;
-      release();
-    }
-  });
-
-  it('never runs the command when the fsync fails (a power cut could take its record back)', async () => {
-    const embedded = svc.services.store.embedded!;
-    // The disk is slow, then fails: every fsync waits, then reports an I/O error.
-    let fail!: () => void;
-    const failing = new Promise<void>((r) => (fail = r));
-    embedded.fsync = (_fd, done) =>
-      void failing.then(() => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
-    const { file, cmd } = touch('failed-disk');
+  /** Requests `touch <file>` and waits for it to be running (committed, maybe not on disk). */
+  const requestTouch = async (name: string) => {
+    const { file, cmd } = touch(name);
     const requested = await executions().request({
       action: 'core.local',
       parameters: { cmd },
@@ -89,11 +49,39 @@ describeWithServer('an action with a side effect starts only on state on disk (e
       async () => (await svc.services.store.executions.get(requested.id))?.status === 'running',
       'the execution to be running (committed)',
     );
-    await new Promise((r) => setTimeout(r, 300));
-    fail();
-    await expect(svc.services.store.sync()).rejects.toMatchObject({ code: 'STORE_FSYNC_FAILED' });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(existsSync(file)).toBe(false);
-    expect((await svc.services.store.executions.get(requested.id))?.status).toBe('running');
+    await sleep(300);
+    return { file, id: requested.id };
+  };
+
+  it('waits for the fsync before spawning, and runs once it is done', async () => {
+    const disk = holdFsync(svc.services.store.embedded!);
+    try {
+      const { file, id } = await requestTouch('slow-disk');
+      expect(disk.waiting).toBeGreaterThan(0);
+      expect(existsSync(file)).toBe(false);
+      disk.release();
+      await waitFor(
+        async () => (await svc.services.store.executions.get(id))?.status === 'succeeded',
+        'the execution to succeed once on disk',
+      );
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      disk.restore();
+    }
+  });
+
+  it('never runs the command when the fsync fails (a power cut could take its record back)', async () => {
+    // The disk is slow, then fails: every fsync waits, then reports an I/O error.
+    const disk = holdFsync(svc.services.store.embedded!);
+    try {
+      const { file, id } = await requestTouch('failed-disk');
+      disk.fail();
+      await expect(svc.services.store.sync()).rejects.toMatchObject({ code: 'STORE_FSYNC_FAILED' });
+      await sleep(500);
+      expect(existsSync(file)).toBe(false);
+      expect((await svc.services.store.executions.get(id))?.status).toBe('running');
+    } finally {
+      disk.restore();
+    }
   });
 });

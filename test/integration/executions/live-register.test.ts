@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { liveExecutions } from '../../../src/executions/live.js';
 import { queueDepth } from '../../../src/scale/queue.js';
-import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { describeOnEachStore } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -9,134 +9,131 @@ import { waitFor } from '../../support/wait.js';
  * The register of executions not yet completed: what recovery, the sweep and the queue count read
  * instead of the whole history.
  */
-for (const target of STORE_TARGETS) {
-  describeWithServer(
-    `live executions register (${target.kind})`,
-    'MongoDB (SQUALL_TEST_MONGO_URL)',
-    target.available,
-    () => {
-      // Only the checks the test calls act.
-      const suite = useExecutionsService(target.kind, { 'executions.check_every_ms': 600_000 });
-      const { executions } = suite;
+describeOnEachStore('live executions register', (target) => {
+  // Only the checks the test calls act.
+  const suite = useExecutionsService(target.kind, { 'executions.check_every_ms': 600_000 });
+  const { executions } = suite;
 
-      const entry = (id: string) => suite.svc.services.store.liveExecutions.get(id);
-      const later = (cmd: string) =>
-        executions
-          .service()
-          .request({ action: 'core.local', parameters: { cmd }, user: 't', delay: 600_000 });
+  const entry = (id: string) => suite.svc.services.store.liveExecutions.get(id);
+  const later = (cmd: string) =>
+    executions.service().request({ action: 'core.local', parameters: { cmd }, user: 't', delay: 600_000 });
 
-      it('follows an execution until it completes, and the queue count reads it', async () => {
-        const waiting = await later('true');
-        // Waiting out its delay, as st2 shows it.
-        expect((await entry(waiting.id))?.status).toBe('delayed');
-        const depth = queueDepth(suite.svc.services);
-        await depth.refresh();
-        expect(depth.snapshot().counted).toBe(1);
+  it('follows an execution until it completes, and the queue count reads it', async () => {
+    const waiting = await later('true');
+    // Waiting out its delay, as st2 shows it.
+    expect((await entry(waiting.id))?.status).toBe('delayed');
+    const depth = queueDepth(suite.svc.services);
+    await depth.refresh();
+    expect(depth.snapshot().counted).toBe(1);
 
-        const now = await executions
-          .service()
-          .request({ action: 'core.local', parameters: { cmd: 'true' }, user: 't' });
+    const now = await executions
+      .service()
+      .request({ action: 'core.local', parameters: { cmd: 'true' }, user: 't' });
+    await waitFor(
+      async () =>
+        (await suite.svc.services.store.executions.get(now.id))?.status === 'succeeded' ? true : null,
+      'the execution to succeed',
+    );
+    expect(await entry(now.id)).toBeNull();
+    await executions.service().cancel(waiting.id, 't');
+    expect(await entry(waiting.id)).toBeNull();
+    await depth.refresh();
+    expect(depth.snapshot().counted).toBe(0);
+  });
+
+  it('core.noop, run by the process that scheduled it, sends requested, scheduled, running, succeeded in order, says the same in its history, and leaves the register', async () => {
+    const seen: Array<{ id: string; status: string }> = [];
+    const unsubscribe = suite.svc.services.bus.subscribe('st2.execution__*', (event) => {
+      const e = event.payload as { id: string; status: string };
+      seen.push({ id: e.id, status: e.status });
+    });
+    try {
+      const ids = await Promise.all(
+        [1, 2, 3].map(
+          async () => (await executions.service().request({ action: 'core.noop', user: 't' })).id,
+        ),
+      );
+      for (const id of ids) {
+        const done = await waitFor(async () => {
+          const r = await suite.svc.services.store.executions.get(id);
+          return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+        }, `execution ${id} to finish`);
+        expect(done.status).toBe('succeeded');
+        expect(done.result).toMatchObject({ succeeded: true, return_code: 0 });
+        expect(done.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
         await waitFor(
-          async () =>
-            (await suite.svc.services.store.executions.get(now.id))?.status === 'succeeded' ? true : null,
-          'the execution to succeed',
+          () => (seen.filter((s) => s.id === id).length >= 4 ? true : null),
+          `the events of ${id}`,
         );
-        expect(await entry(now.id)).toBeNull();
-        await executions.service().cancel(waiting.id, 't');
-        expect(await entry(waiting.id)).toBeNull();
-        await depth.refresh();
-        expect(depth.snapshot().counted).toBe(0);
-      });
+        expect(seen.filter((s) => s.id === id).map((s) => s.status)).toEqual([
+          'requested',
+          'scheduled',
+          'running',
+          'succeeded',
+        ]);
+        // Completed: out of the register of open executions.
+        expect(await suite.svc.services.store.liveExecutions.get(id)).toBeNull();
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
 
-      it('core.noop, run by the process that scheduled it, sends requested, scheduled, running, succeeded in order, says the same in its history, and leaves the register', async () => {
-        const seen: Array<{ id: string; status: string }> = [];
-        const unsubscribe = suite.svc.services.bus.subscribe('st2.execution__*', (event) => {
-          const e = event.payload as { id: string; status: string };
-          seen.push({ id: e.id, status: e.status });
-        });
-        try {
-          const ids = await Promise.all(
-            [1, 2, 3].map(
-              async () => (await executions.service().request({ action: 'core.noop', user: 't' })).id,
-            ),
-          );
-          for (const id of ids) {
-            const done = await waitFor(async () => {
-              const r = await suite.svc.services.store.executions.get(id);
-              return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-            }, `execution ${id} to finish`);
-            expect(done.status).toBe('succeeded');
-            expect(done.result).toMatchObject({ succeeded: true, return_code: 0 });
-            expect(done.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
-            await waitFor(
-              () => (seen.filter((s) => s.id === id).length >= 4 ? true : null),
-              `the events of ${id}`,
-            );
-            expect(seen.filter((s) => s.id === id).map((s) => s.status)).toEqual([
-              'requested',
-              'scheduled',
-              'running',
-              'succeeded',
-            ]);
-            // Completed: out of the register of open executions.
-            expect(await suite.svc.services.store.liveExecutions.get(id)).toBeNull();
-          }
-        } finally {
-          unsubscribe();
-        }
-      });
+  it('repairs entries left behind by a process that died between its two writes', async () => {
+    const live = liveExecutions(suite.svc.services);
+    const behind = await later('true');
+    // Stored as running, the entry still says delayed.
+    await suite.svc.services.store.executions.updateOne({ id: behind.id }, { $set: { status: 'running' } });
+    const done = await later('true');
+    await suite.svc.services.store.executions.updateOne({ id: done.id }, { $set: { status: 'succeeded' } });
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    await suite.svc.services.store.liveExecutions.replace({
+      id: 'never-stored-old',
+      status: 'requested',
+      since: old,
+    });
+    const young = new Date().toISOString();
+    await suite.svc.services.store.liveExecutions.replace({
+      id: 'being-stored',
+      status: 'requested',
+      since: young,
+    });
 
-      it('repairs entries left behind by a process that died between its two writes', async () => {
-        const live = liveExecutions(suite.svc.services);
-        const behind = await later('true');
-        // Stored as running, the entry still says delayed.
-        await suite.svc.services.store.executions.updateOne(
-          { id: behind.id },
-          { $set: { status: 'running' } },
-        );
-        const done = await later('true');
-        await suite.svc.services.store.executions.updateOne(
-          { id: done.id },
-          { $set: { status: 'succeeded' } },
-        );
-        const old = new Date(Date.now() - 3_600_000).toISOString();
-        await suite.svc.services.store.liveExecutions.replace({
-          id: 'never-stored-old',
-          status: 'requested',
-          since: old,
-        });
-        const young = new Date().toISOString();
-        await suite.svc.services.store.liveExecutions.replace({
-          id: 'being-stored',
-          status: 'requested',
-          since: young,
-        });
+    const read = await live.read(await live.entries(['delayed', 'requested']), ['running']);
+    expect(read.map((e) => e.id)).toEqual([behind.id]);
+    expect((await entry(behind.id))?.status).toBe('running');
+    expect(await entry(done.id)).toBeNull();
+    expect(await entry('never-stored-old')).toBeNull();
+    // Its creator may be storing it right now.
+    expect(await entry('being-stored')).not.toBeNull();
+    await suite.svc.services.store.liveExecutions.deleteOne({ id: 'being-stored' });
+    await suite.svc.services.store.executions.updateOne({ id: behind.id }, { $set: { status: 'succeeded' } });
+    await live.moved(behind.id, 'succeeded');
+  });
 
-        const read = await live.read(await live.entries(['delayed', 'requested']), ['running']);
-        expect(read.map((e) => e.id)).toEqual([behind.id]);
-        expect((await entry(behind.id))?.status).toBe('running');
-        expect(await entry(done.id)).toBeNull();
-        expect(await entry('never-stored-old')).toBeNull();
-        // Its creator may be storing it right now.
-        expect(await entry('being-stored')).not.toBeNull();
-        await suite.svc.services.store.liveExecutions.deleteOne({ id: 'being-stored' });
-        await suite.svc.services.store.executions.updateOne(
-          { id: behind.id },
-          { $set: { status: 'succeeded' } },
-        );
-        await live.moved(behind.id, 'succeeded');
-      });
+  it('enters at start-up, once per database, the open executions stored without an entry', async () => {
+    const open = await later('true');
+    // As in a database from before the register: not back-filled yet, an open execution without entry.
+    await suite.svc.services.store.claims.deleteOne({ id: 'live_executions:backfilled' });
+    await suite.svc.services.store.liveExecutions.deleteOne({ id: open.id });
+    expect(await liveExecutions(suite.svc.services).backfill()).toBe(1);
+    expect((await entry(open.id))?.status).toBe('delayed');
+    expect(await liveExecutions(suite.svc.services).backfill()).toBe(0);
+    await executions.service().cancel(open.id, 't');
+  });
 
-      it('enters at start-up, once per database, the open executions stored without an entry', async () => {
-        const open = await later('true');
-        // As in a database from before the register: not back-filled yet, an open execution without entry.
-        await suite.svc.services.store.claims.deleteOne({ id: 'live_executions:backfilled' });
-        await suite.svc.services.store.liveExecutions.deleteOne({ id: open.id });
-        expect(await liveExecutions(suite.svc.services).backfill()).toBe(1);
-        expect((await entry(open.id))?.status).toBe('delayed');
-        expect(await liveExecutions(suite.svc.services).backfill()).toBe(0);
-        await executions.service().cancel(open.id, 't');
-      });
-    },
-  );
-}
+  it('gives delayed entries from before entries kept their action their action, once per database', async () => {
+    const { store } = suite.svc.services;
+    const waiting = await later('true');
+    // As written before: the entry has no action, so a freed slot of core.local would not find it.
+    const old = (await entry(waiting.id))!;
+    await store.liveExecutions.replace({ id: old.id, status: old.status, since: old.since });
+    await store.claims.deleteOne({ id: 'live_executions:actions' });
+    const live = liveExecutions(suite.svc.services);
+    expect((await live.delayed('core.local')).map((e) => e.id)).not.toContain(waiting.id);
+    expect(await live.labelDelayed()).toBe(1);
+    expect((await live.delayed('core.local')).map((e) => e.id)).toContain(waiting.id);
+    expect(await live.labelDelayed()).toBe(0);
+    await executions.service().cancel(waiting.id, 't');
+  });
+});

@@ -4,245 +4,240 @@ import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { policiesSubsystem } from '../../../src/policies/subsystem.js';
 import type { PolicyEngine } from '../../../src/policies/engine.js';
 import { newId } from '../../../src/ids.js';
+import { liveExecutions } from '../../../src/executions/live.js';
+import type { ExecutionRecord } from '../../../src/store/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
-for (const target of STORE_TARGETS) {
-  describeWithServer(
-    `action policies (${target.kind})`,
-    'MongoDB (SQUALL_TEST_MONGO_URL)',
-    target.available,
-    () => {
-      let svc: Awaited<ReturnType<typeof startTestService>>;
-      let executions: () => ExecutionService;
-      let policyEngine: () => PolicyEngine;
-      let afterAdmit: ((verdict: string) => Promise<void>) | undefined;
+describeOnEachStore('action policies', (target) => {
+  let svc: Awaited<ReturnType<typeof startTestService>>;
+  let executions: () => ExecutionService;
+  let policyEngine: () => PolicyEngine;
+  let afterAdmit: ((verdict: string) => Promise<void>) | undefined;
+  /** Requests core.local running `cmd`, which the concurrency policy under test governs. */
+  const local = (cmd: string) =>
+    executions().request({ action: 'core.local', parameters: { cmd }, user: 'tester' });
 
-      beforeAll(async () => {
-        // eslint-disable-next-line prefer-const
-        let exSub: ReturnType<typeof executionsSubsystem>;
-        executions = () => exSub.service();
-        const policies = policiesSubsystem(() => executions());
-        policyEngine = () => policies.engine();
-        exSub = executionsSubsystem(() => ({
-          // What the engine said, then whatever a test does at that moment (another completion).
-          admit: async (execution) => {
-            const verdict = await policies.engine().admit(execution);
-            await afterAdmit?.(verdict);
-            return verdict;
-          },
-          delayedByPolicy: policies.engine().delayedByPolicy,
-          owedOnCompletion: policies.engine().owedOnCompletion,
-        }));
-        svc = await startTestService({
-          subsystems: [testSecretsSubsystem(), contentSubsystem(), policies, exSub],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false },
-        });
-        const { store } = svc.services;
-        await store.policies.insert({
-          id: newId(),
-          ref: 'test.local_concurrency',
-          uid: 'policy:test:local_concurrency',
-          pack: 'test',
-          name: 'local_concurrency',
-          enabled: true,
-          resource_ref: 'core.local',
-          policy_type: 'action.concurrency',
-          parameters: { threshold: 2, action: 'delay' },
-        });
-        await store.policies.insert({
-          id: newId(),
-          ref: 'test.error_retry',
-          uid: 'policy:test:error_retry',
-          pack: 'test',
-          name: 'error_retry',
-          enabled: true,
-          resource_ref: 'core.local_sudo',
-          policy_type: 'action.retry',
-          parameters: { retry_on: 'failure', max_retry_count: 2, delay: 0 },
-        });
-        await policies.engine().reload();
-      });
-      afterAll(async () => svc?.cleanup());
+  beforeAll(async () => {
+    // eslint-disable-next-line prefer-const
+    let exSub: ReturnType<typeof executionsSubsystem>;
+    executions = () => exSub.service();
+    const policies = policiesSubsystem(() => executions());
+    policyEngine = () => policies.engine();
+    exSub = executionsSubsystem(() => ({
+      // What the engine said, then whatever a test does at that moment (another completion).
+      admit: async (execution) => {
+        const verdict = await policies.engine().admit(execution);
+        await afterAdmit?.(verdict);
+        return verdict;
+      },
+      delayedByPolicy: policies.engine().delayedByPolicy,
+      owedOnCompletion: policies.engine().owedOnCompletion,
+    }));
+    svc = await startTestService({
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), policies, exSub],
+      mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+      config: { 'auth.enable': false },
+    });
+    const { store } = svc.services;
+    await store.policies.insert({
+      id: newId(),
+      ref: 'test.local_concurrency',
+      uid: 'policy:test:local_concurrency',
+      pack: 'test',
+      name: 'local_concurrency',
+      enabled: true,
+      resource_ref: 'core.local',
+      policy_type: 'action.concurrency',
+      parameters: { threshold: 2, action: 'delay' },
+    });
+    await store.policies.insert({
+      id: newId(),
+      ref: 'test.error_retry',
+      uid: 'policy:test:error_retry',
+      pack: 'test',
+      name: 'error_retry',
+      enabled: true,
+      resource_ref: 'core.local_sudo',
+      policy_type: 'action.retry',
+      parameters: { retry_on: 'failure', max_retry_count: 2, delay: 0 },
+    });
+    await policies.engine().reload();
+  });
+  afterAll(async () => svc?.cleanup());
 
-      it('never runs more than the threshold at once, delays the rest, and finishes all of them', async () => {
-        const running = new Set<string>();
-        let peak = 0;
-        const statuses = new Set<string>();
-        const unsubscribe = svc.services.bus.subscribe('st2.execution__update', (event) => {
-          const e = event.payload as { id: string; status: string; action: { ref: string } };
-          if (e.action.ref !== 'core.local') return;
-          statuses.add(e.status);
-          if (e.status === 'running') running.add(e.id);
-          else running.delete(e.id);
-          peak = Math.max(peak, running.size);
-        });
-        // Six requests at once, each running long enough that a loaded store cannot let the
-        // first ones finish before the last are admitted (with 0.4 s runs one after another,
-        // a slow FerretDB delayed only 3).
-        const ids = (
-          await Promise.all(
-            Array.from({ length: 6 }, () =>
-              executions().request({ action: 'core.local', parameters: { cmd: 'sleep 2' }, user: 'tester' }),
-            ),
-          )
-        ).map((e) => e.id);
-        const done = await waitFor(
-          async () => {
-            const recs = await Promise.all(ids.map((id) => svc.services.store.executions.get(id)));
-            return recs.every((r) => r?.status === 'succeeded') ? recs : null;
-          },
-          'all six executions to succeed',
-          60_000,
-        );
-        unsubscribe();
-        expect(done).toHaveLength(6);
-        expect(peak).toBe(2);
-        expect(statuses.has('delayed')).toBe(true);
-        const delayedOnes = done.filter((r) => r!.log.some((l) => l.status === 'delayed'));
-        expect(delayedOnes.length).toBeGreaterThanOrEqual(4);
-      });
+  it('never runs more than the threshold at once, delays the rest, and finishes all of them', async () => {
+    const running = new Set<string>();
+    let peak = 0;
+    const statuses = new Set<string>();
+    const unsubscribe = svc.services.bus.subscribe('st2.execution__update', (event) => {
+      const e = event.payload as { id: string; status: string; action: { ref: string } };
+      if (e.action.ref !== 'core.local') return;
+      statuses.add(e.status);
+      if (e.status === 'running') running.add(e.id);
+      else running.delete(e.id);
+      peak = Math.max(peak, running.size);
+    });
+    // Six requests at once, each running long enough that a loaded store cannot let the
+    // first ones finish before the last are admitted (with 0.4 s runs one after another,
+    // a slow FerretDB delayed only 3).
+    const ids = (await Promise.all(Array.from({ length: 6 }, () => local('sleep 2')))).map((e) => e.id);
+    const done = await waitFor(
+      async () => {
+        const recs = await Promise.all(ids.map((id) => svc.services.store.executions.get(id)));
+        return recs.every((r) => r?.status === 'succeeded') ? recs : null;
+      },
+      'all six executions to succeed',
+      60_000,
+    );
+    unsubscribe();
+    expect(done).toHaveLength(6);
+    expect(peak).toBe(2);
+    expect(statuses.has('delayed')).toBe(true);
+    const delayedOnes = done.filter((r) => r!.log.some((l) => l.status === 'delayed'));
+    expect(delayedOnes.length).toBeGreaterThanOrEqual(4);
+  });
 
-      it('takes back the slots of an execution that completed without freeing them (its process died)', async () => {
-        const { store } = svc.services;
-        const gone = await executions().request({
-          action: 'core.local',
-          parameters: { cmd: 'true' },
-          user: 'tester',
-        });
-        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
-        await waitFor(
-          async () =>
-            (await store.executions.get(gone.id))?.status === 'succeeded' &&
-            (await store.claims.find({ id: { $in: slots } })).length === 0,
-          'the first run to end and give its slot back',
-        );
-        // Its process took both slots and died before recording them: completion freed neither.
-        for (const slot of slots)
-          await store.claims.insert({
-            id: slot,
-            owner: gone.id,
-            claimed_at: new Date().toISOString(),
-          });
-        const next = await executions().request({
-          action: 'core.local',
-          parameters: { cmd: 'true' },
-          user: 'tester',
-        });
-        expect(next.status).toBe('scheduled');
-        await waitFor(
-          async () => (await store.executions.get(next.id))?.status === 'succeeded',
-          'the next run',
-        );
+  it('takes back the slots of an execution that completed without freeing them (its process died)', async () => {
+    const { store } = svc.services;
+    const gone = await local('true');
+    const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+    await waitFor(
+      async () =>
+        (await store.executions.get(gone.id))?.status === 'succeeded' &&
+        (await store.claims.find({ id: { $in: slots } })).length === 0,
+      'the first run to end and give its slot back',
+    );
+    // Its process took both slots and died before recording them: completion freed neither.
+    for (const slot of slots)
+      await store.claims.insert({
+        id: slot,
+        owner: gone.id,
+        claimed_at: new Date().toISOString(),
       });
+    const next = await local('true');
+    expect(next.status).toBe('scheduled');
+    await waitFor(async () => (await store.executions.get(next.id))?.status === 'succeeded', 'the next run');
+  });
 
-      it('a second admission of a running execution takes no second slot; its completion frees all', async () => {
-        const { store } = svc.services;
-        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
-        const holder = await executions().request({
-          action: 'core.local',
-          parameters: { cmd: 'sleep 1' },
-          user: 'tester',
-        });
-        const held = await executions().request({
-          action: 'core.local',
-          parameters: { cmd: 'sleep 3' },
-          user: 'tester',
-        });
-        // Its slot is given back just after its completion is stored.
-        await waitFor(
-          async () =>
-            (await store.executions.get(holder.id))?.status === 'succeeded' &&
-            (await store.claims.find({ id: { $in: slots } })).every((c) => c.owner === held.id),
-          'the first holder to finish and give its slot back',
-        );
-        const owner = (await store.claims.find({ id: { $in: slots } })).map((c) => c.owner);
-        expect(owner).toEqual([held.id]);
-        // Two completions can each re-admit one delayed execution: the later finds it holding slot 1
-        // with slot 0 free.
-        expect(await policyEngine().admit((await store.executions.get(held.id))!)).toBe('run');
-        expect((await store.claims.find({ id: { $in: slots } })).map((c) => c.owner)).toEqual([held.id]);
-        await waitFor(
-          async () =>
-            (await store.executions.get(held.id))?.status === 'succeeded' &&
-            (await store.claims.find({ id: { $in: slots } })).length === 0,
-          'the run to end and give back every slot it held',
-        );
-      });
+  it('a second admission of a running execution takes no second slot; its completion frees all', async () => {
+    const { store } = svc.services;
+    const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+    const holder = await local('sleep 1');
+    const held = await local('sleep 3');
+    // Its slot is given back just after its completion is stored.
+    await waitFor(
+      async () =>
+        (await store.executions.get(holder.id))?.status === 'succeeded' &&
+        (await store.claims.find({ id: { $in: slots } })).every((c) => c.owner === held.id),
+      'the first holder to finish and give its slot back',
+    );
+    const owner = (await store.claims.find({ id: { $in: slots } })).map((c) => c.owner);
+    expect(owner).toEqual([held.id]);
+    // Two completions can each re-admit one delayed execution: the later finds it holding slot 1
+    // with slot 0 free.
+    expect(await policyEngine().admit((await store.executions.get(held.id))!)).toBe('run');
+    expect((await store.claims.find({ id: { $in: slots } })).map((c) => c.owner)).toEqual([held.id]);
+    await waitFor(
+      async () =>
+        (await store.executions.get(held.id))?.status === 'succeeded' &&
+        (await store.claims.find({ id: { $in: slots } })).length === 0,
+      'the run to end and give back every slot it held',
+    );
+  });
 
-      it('admits a delayed execution whose slot was freed while it was being delayed', async () => {
-        const { store } = svc.services;
-        const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
-        const running = await Promise.all(
-          [0, 1].map(() =>
-            executions().request({ action: 'core.local', parameters: { cmd: 'sleep 6' }, user: 'tester' }),
-          ),
-        );
-        await waitFor(
-          async () => (await store.claims.find({ id: { $in: slots } })).length === 2,
-          'both slots taken',
-        );
-        // Refused, and before it is stored as delayed both slots come free (their holders' processes
-        // gave them back): no completion is left to admit it.
-        afterAdmit = async (verdict) => {
-          afterAdmit = undefined;
-          if (verdict !== 'delayed') return;
-          for (const claim of await store.claims.find({ id: { $in: slots } }))
-            await store.release(claim.id, claim.owner);
-        };
-        const late = await executions().request({
-          action: 'core.local',
-          parameters: { cmd: 'true' },
-          user: 'tester',
-        });
-        expect(afterAdmit).toBeUndefined();
-        await waitFor(
-          async () => (await store.executions.get(late.id))?.status === 'succeeded',
-          'the delayed execution to run in a freed slot',
-        );
-        // Long before the two holders end.
-        for (const r of running) expect((await store.executions.get(r.id))?.status).toBe('running');
-        await waitFor(
-          async () => {
-            const recs = await Promise.all(running.map((r) => store.executions.get(r.id)));
-            return recs.every((r) => r?.status === 'succeeded');
-          },
-          'the holders to finish',
-          20_000,
-        );
-      });
+  it('admits a delayed execution whose slot was freed while it was being delayed', async () => {
+    const { store } = svc.services;
+    const slots = [0, 1].map((n) => `concurrency:test.local_concurrency:core.local:${n}`);
+    const running = await Promise.all([0, 1].map(() => local('sleep 6')));
+    await waitFor(
+      async () => (await store.claims.find({ id: { $in: slots } })).length === 2,
+      'both slots taken',
+    );
+    // Refused, and before it is stored as delayed both slots come free (their holders' processes
+    // gave them back): no completion is left to admit it.
+    afterAdmit = async (verdict) => {
+      afterAdmit = undefined;
+      if (verdict !== 'delayed') return;
+      for (const claim of await store.claims.find({ id: { $in: slots } }))
+        await store.release(claim.id, claim.owner);
+    };
+    const late = await local('true');
+    expect(afterAdmit).toBeUndefined();
+    await waitFor(
+      async () => (await store.executions.get(late.id))?.status === 'succeeded',
+      'the delayed execution to run in a freed slot',
+    );
+    // Long before the two holders end.
+    for (const r of running) expect((await store.executions.get(r.id))?.status).toBe('running');
+    await waitFor(
+      async () => {
+        const recs = await Promise.all(running.map((r) => store.executions.get(r.id)));
+        return recs.every((r) => r?.status === 'succeeded');
+      },
+      'the holders to finish',
+      20_000,
+    );
+  });
 
-      it('re-runs a failing action as many times as the retry policy says', async () => {
-        const first = await executions().request({
-          action: 'core.local_sudo',
-          parameters: { cmd: 'exit 1' },
-          user: 'tester',
-        });
-        const all = await waitFor(
-          async () => {
-            const rows = await svc.services.store.executions.find({ 'action.ref': 'core.local_sudo' });
-            const finished = rows.filter((r) => ['failed', 'succeeded'].includes(r.status));
-            return finished.length === 3 ? rows : null;
-          },
-          'the original and two retries to finish',
-          20_000,
-        );
-        expect(all).toHaveLength(3);
-        const retries = all.filter((r) => r.id !== first.id);
-        expect(
-          retries
-            .map((r) => (r.context.policies as { retry: { retry_count: number } }).retry.retry_count)
-            .sort(),
-        ).toEqual([1, 2]);
-        expect(
-          retries.every(
-            (r) => (r.context.policies as { retry: { original: string } }).retry.original === first.id,
-          ),
-        ).toBe(true);
-      });
-    },
-  );
-}
+  it('a delay looks at the delayed executions of its own action only', async () => {
+    const { store } = svc.services;
+    const live = liveExecutions(svc.services);
+    // Other actions' executions waiting for their own policies' slots.
+    const others = Array.from({ length: 5 }, () => newId());
+    for (const id of others) await live.moved(id, 'delayed', 'test.other_action');
+    const read: string[] = [];
+    const get = store.executions.get.bind(store.executions);
+    store.executions.get = (id) => {
+      read.push(id);
+      return get(id);
+    };
+    try {
+      const refused = { id: newId(), action: { ref: 'core.local' } } as ExecutionRecord;
+      await policyEngine().delayedByPolicy(refused);
+      expect(read.filter((id) => others.includes(id))).toEqual([]);
+    } finally {
+      store.executions.get = get;
+      for (const id of others) await store.liveExecutions.deleteOne({ id });
+    }
+  });
+
+  it('re-runs a failing action as many times as the retry policy says', async () => {
+    const first = await executions().request({
+      action: 'core.local_sudo',
+      parameters: { cmd: 'exit 1' },
+      user: 'tester',
+    });
+    const all = await waitFor(
+      async () => {
+        const rows = await svc.services.store.executions.find({ 'action.ref': 'core.local_sudo' });
+        const finished = rows.filter((r) => ['failed', 'succeeded'].includes(r.status));
+        return finished.length === 3 ? rows : null;
+      },
+      'the original and two retries to finish',
+      20_000,
+    );
+    expect(all).toHaveLength(3);
+    const retries = all.filter((r) => r.id !== first.id);
+    expect(
+      retries.map((r) => (r.context.policies as { retry: { retry_count: number } }).retry.retry_count).sort(),
+    ).toEqual([1, 2]);
+    expect(
+      retries.every(
+        (r) => (r.context.policies as { retry: { original: string } }).retry.original === first.id,
+      ),
+    ).toBe(true);
+    // st2's context: each retry names the execution (liveaction) it retried and the policy.
+    const byCount = new Map(
+      retries.map((r) => [(r.context.policies as { retry: { retry_count: number } }).retry.retry_count, r]),
+    );
+    expect(byCount.get(1)!.context.policies).toMatchObject({
+      retry: { applied_policy: 'test.error_retry', retried_liveaction_id: first.id },
+    });
+    expect(byCount.get(2)!.context.policies).toMatchObject({
+      retry: { applied_policy: 'test.error_retry', retried_liveaction_id: byCount.get(1)!.id },
+    });
+  });
+});

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { TRIGGER_PROCESS_JOB, dispatchTrigger } from '../../../src/triggers/dispatch.js';
 import { sweepPendingInstances } from '../../../src/triggers/pending.js';
+import { traceHolding, withComponents } from '../../../src/traces/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { startEvents, type EventsService, type Json } from '../webhooks/support.js';
+import { listenToActionTrigger, startEvents, type EventsService, type Json } from '../webhooks/support.js';
 
 /**
  * A process that dies between storing a trigger instance and queueing its `trigger.process` job
@@ -78,14 +79,7 @@ for (const target of STORE_TARGETS) {
         const jobs = await s.svc.services.scheduler.liveJobData<{ id?: string }>(TRIGGER_PROCESS_JOB, 0);
         expect(jobs.filter((d) => d?.id === idle.id)).toEqual([]);
         // Once a rule listens, its instances are matched as before.
-        await s.createRule({
-          name: 'on_actiontrigger',
-          pack: 'hooks',
-          enabled: true,
-          trigger: { type: 'core.st2.generic.actiontrigger' },
-          criteria: { 'trigger.status': { type: 'equals', pattern: 'nope' } },
-          action: { ref: 'core.noop' },
-        });
+        await listenToActionTrigger(s, { 'trigger.status': { type: 'equals', pattern: 'nope' } });
         const matched = await dispatchTrigger(s.svc.services, {
           trigger: 'core.st2.generic.actiontrigger',
           payload: { execution_id: newId(), status: 'succeeded' },
@@ -166,7 +160,7 @@ describeWithServer(
       expect(await store.pendingInstances.get(matched.id)).not.toBeNull();
     });
 
-    it('creates a new trace holding the instance, with no push after it', async () => {
+    it('creates a new trace holding the instance; the trace record is not written again', async () => {
       const store = s.svc.services.store;
       const pushes = vi.spyOn(store.traces, 'updateOne');
       try {
@@ -177,10 +171,9 @@ describeWithServer(
         const trace = await store.traces.get(
           String((instance.trace_context as { trace_id?: string }).trace_id),
         );
-        expect(trace?.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
-        expect((await store.traceComponents.get(`trigger_instances:${instance.id}`))?.trace_id).toBe(
-          trace?.id,
-        );
+        const [view] = await withComponents(s.svc.services, [trace!]);
+        expect(view!.trigger_instances.map((c) => c.object_id)).toEqual([instance.id]);
+        expect((await traceHolding(s.svc.services, 'trigger_instances', instance.id))?.id).toBe(trace?.id);
         expect(pushes).not.toHaveBeenCalled();
       } finally {
         pushes.mockRestore();

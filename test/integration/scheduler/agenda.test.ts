@@ -1,5 +1,6 @@
 import { afterEach, expect, it, vi } from 'vitest';
-import { Scheduler } from '../../../src/scheduler/index.js';
+import { EmbeddedJobRepository, Scheduler } from '../../../src/scheduler/index.js';
+import { JOBS_TABLE, jobModel } from '../../../src/store/index.js';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../../src/log/index.js';
 import { newId } from '../../../src/ids.js';
@@ -186,75 +187,98 @@ describeWithServer(
   },
 );
 
-describeWithServer(
-  'Agenda on MongoDB: job-state saves',
-  'MongoDB (SQUALL_TEST_MONGO_URL)',
-  STORE_TARGETS[1].available,
-  () => {
-    const open = stoppedAfterEach();
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `Agenda on the ${target.kind} store: job-state saves`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      const open = stoppedAfterEach();
 
-    it('saves no state of a one-time job that runs and is removed: insert, lock and removal only', async () => {
-      const { store } = await STORE_TARGETS[1].open();
-      const scheduler = makeScheduler(store, 60_000);
-      open.push({ store, scheduler });
-      const jobs = store.mongo!.db.collection('agenda_jobs');
-      const saves = vi.spyOn(Object.getPrototypeOf(jobs) as typeof jobs, 'updateOne');
-      try {
+      /** Job-state writes, by the id of the job: a MongoDB update, or an embedded repository save. */
+      function spyOnSaves(store: Store): { ids(): string[]; restore(): void } {
+        if (store.kind === 'mongo') {
+          const jobs = store.mongo!.db.collection('agenda_jobs');
+          const spy = vi.spyOn(Object.getPrototypeOf(jobs) as typeof jobs, 'updateOne');
+          return {
+            ids: () => spy.mock.calls.map(([filter]) => String((filter as { _id?: unknown })._id)),
+            restore: () => spy.mockRestore(),
+          };
+        }
+        // Spied before the scheduler wraps the repository's method.
+        const spy = vi.spyOn(EmbeddedJobRepository.prototype, 'saveJobState');
+        return {
+          ids: () => spy.mock.calls.map(([job]) => String(job._id)),
+          restore: () => spy.mockRestore(),
+        };
+      }
+
+      /** The stored document of the first job named `name`, as the store keeps it. */
+      async function storedJob(store: Store, name: string): Promise<Record<string, unknown> | null> {
+        if (store.kind === 'mongo') return store.mongo!.db.collection('agenda_jobs').findOne({ name });
+        const row = store.embedded!.db.prepare(`SELECT doc FROM ${JOBS_TABLE} WHERE name = ?`).get(name) as
+          { doc: string } | undefined;
+        return row ? jobModel.deserialize(row.doc) : null;
+      }
+
+      it('saves no state of a one-time job that runs and is removed: insert, lock and removal only', async () => {
+        const { store } = await target.open();
+        const saves = spyOnSaves(store);
+        const scheduler = makeScheduler(store, 60_000);
+        open.push({ store, scheduler });
+        try {
+          await scheduler.start();
+          const tags = Array.from({ length: 5 }, () => newId());
+          const ids = await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
+          await waitFor(
+            async () => (await store.testRecords.count({})) >= tags.length,
+            'the jobs to run',
+            20_000,
+          );
+          await waitFor(
+            async () => (await scheduler.agenda.queryJobs({ name: JOB })).total === 0,
+            'the jobs to be removed',
+            10_000,
+          );
+          for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
+          // Before: two per run (as it starts, as it ends), each a round trip or a row rewritten.
+          expect(saves.ids().filter((id) => ids.includes(id))).toEqual([]);
+        } finally {
+          saves.restore();
+        }
+      });
+
+      it('still saves how a failed one-time run ended, and a repeating job its next run', async () => {
+        const { store } = await target.open();
+        const scheduler = new Scheduler({ store, logger: silentLogger(), processEveryMs: 200 });
+        open.push({ store, scheduler });
+        const FAILS = 'squall.test.fails';
+        const REPEATS = 'squall.test.repeats';
+        let repeated = 0;
+        scheduler.define(FAILS, async () => {
+          throw new Error('this run fails');
+        });
+        scheduler.define(REPEATS, async () => void repeated++);
         await scheduler.start();
-        const tags = Array.from({ length: 5 }, () => newId());
-        const ids = await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
+        const failed = await scheduler.now(FAILS, {});
         await waitFor(
-          async () => (await store.testRecords.count({})) >= tags.length,
-          'the jobs to run',
-          20_000,
-        );
-        await waitFor(
-          async () => (await jobs.countDocuments({ name: JOB })) === 0,
-          'the jobs to be removed',
+          async () => ((await storedJob(store, FAILS)) as { failReason?: string } | null)?.failReason,
+          'the failed run to be saved',
           10_000,
         );
-        for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
-        const ofTheseJobs = saves.mock.calls.filter(([filter]) =>
-          ids.includes(String((filter as { _id?: unknown })._id)),
-        );
-        // Before: two per run (as it starts, as it ends), each a round trip.
-        expect(ofTheseJobs).toEqual([]);
-      } finally {
-        saves.mockRestore();
-      }
-    });
-
-    it('still saves how a failed one-time run ended, and a repeating job its next run', async () => {
-      const { store } = await STORE_TARGETS[1].open();
-      const scheduler = new Scheduler({ store, logger: silentLogger(), processEveryMs: 200 });
-      open.push({ store, scheduler });
-      const FAILS = 'squall.test.fails';
-      const REPEATS = 'squall.test.repeats';
-      let repeated = 0;
-      scheduler.define(FAILS, async () => {
-        throw new Error('this run fails');
+        const job = (await storedJob(store, FAILS))!;
+        expect(String(job._id)).toBe(failed);
+        expect(job).toMatchObject({
+          failReason: 'this run fails',
+          failCount: 1,
+          lockedAt: null,
+          nextRunAt: null,
+        });
+        await scheduler.every(300, REPEATS, {});
+        await waitFor(() => repeated >= 2, 'the repeating job to run twice', 10_000);
+        const repeating = (await storedJob(store, REPEATS)) as { nextRunAt?: Date | null };
+        expect(repeating.nextRunAt).toBeInstanceOf(Date);
       });
-      scheduler.define(REPEATS, async () => void repeated++);
-      const jobs = store.mongo!.db.collection('agenda_jobs');
-      await scheduler.start();
-      const failed = await scheduler.now(FAILS, {});
-      await waitFor(
-        async () => ((await jobs.findOne({ name: FAILS })) as { failReason?: string } | null)?.failReason,
-        'the failed run to be saved',
-        10_000,
-      );
-      const job = (await jobs.findOne({ name: FAILS })) as Record<string, unknown>;
-      expect(String(job._id)).toBe(failed);
-      expect(job).toMatchObject({
-        failReason: 'this run fails',
-        failCount: 1,
-        lockedAt: null,
-        nextRunAt: null,
-      });
-      await scheduler.every(300, REPEATS, {});
-      await waitFor(() => repeated >= 2, 'the repeating job to run twice', 10_000);
-      const repeating = (await jobs.findOne({ name: REPEATS })) as { nextRunAt?: Date | null };
-      expect(repeating.nextRunAt).toBeInstanceOf(Date);
-    });
-  },
-);
+    },
+  );
+}

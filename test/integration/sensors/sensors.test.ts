@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { sensorPackSubsystems, startTestService } from '../../support/test-servi
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
+/** A Python sensor's start (with the st2 runtime) and a rule's runs, on a loaded machine. */
+const SLOW_MS = 30_000;
 
 const FIXTURE_PACKS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -121,6 +124,72 @@ for (const target of STORE_TARGETS) {
         trace_tag: `counter-${(watched.payload as Json).count}`,
       });
     });
+
+    // st2's linux FileWatchSensor (st2 3.9) follows each file a rule names in a thread that
+    // add_trigger starts, and dispatches from it to the rule's parameterised trigger (its uuid
+    // ref, not the trigger type): the Python channel is used from a thread run() is not on.
+    it("a Python sensor dispatching from its own thread to a rule's trigger fires that rule", async () => {
+      const files = tempDir();
+      try {
+        const file = path.join(files.dir, 'watched.log');
+        writeFileSync(file, 'before the rule\n');
+        const created = await api('POST', '/api/v1/rules', {
+          name: 'on_line',
+          pack: 'sensortest',
+          enabled: true,
+          trigger: { type: 'sensortest.line', parameters: { path: file } },
+          criteria: {},
+          action: { ref: 'core.echo', parameters: { message: 'seen: {{ trigger.line }}' } },
+        });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        const trigger = await waitFor(
+          () => svc.services.store.triggers.findOne({ type: 'sensortest.line' }),
+          "the rule's trigger",
+        );
+        // The sensor follows from the end of the file once add_trigger has run.
+        await waitFor(
+          async () =>
+            (await status('sensortest.LineSensor')).tail?.some((l: string) =>
+              l.includes(`following ${file}`),
+            ),
+          'the sensor following the file',
+          SLOW_MS,
+        );
+
+        appendFileSync(file, 'first line\nsecond line\n');
+        const found = await waitFor(
+          async () => {
+            const all = await instances(trigger.ref);
+            return all.length >= 2 ? all : null;
+          },
+          'two trigger instances from the follower thread',
+          SLOW_MS,
+        );
+        expect(found.map((i) => (i.payload as Json).line)).toEqual(['first line', 'second line']);
+        expect(found.every((i) => (i.payload as Json).path === file)).toBe(true);
+
+        const ran = await waitFor(
+          async () => {
+            const enforcements = await svc.services.store.ruleEnforcements.find({
+              'rule.ref': 'sensortest.on_line',
+            });
+            if (enforcements.length < 2) return null;
+            const executions = await Promise.all(
+              enforcements.map((e) => svc.services.store.executions.get(String(e.execution_id))),
+            );
+            return executions.every((x) => x?.status === 'succeeded') ? executions : null;
+          },
+          'both executions of the rule succeeded',
+          SLOW_MS,
+        );
+        expect(ran.map((x) => (x!.result as Json).stdout.trim()).sort()).toEqual([
+          'seen: first line',
+          'seen: second line',
+        ]);
+      } finally {
+        files.cleanup();
+      }
+    }, 120_000);
 
     it('restarts a crashing sensor with backoff, logs the crash and stores process_exit; disabling stops it', async () => {
       const enabled = await api('PUT', '/api/v1/sensortypes/sensortest.CrashingSensor', { enabled: true });

@@ -167,6 +167,22 @@ for (const target of STORE_TARGETS) {
         expect(await coll.count({ key })).toBe(1);
       });
 
+      it('updates or deletes a record by id only while its other conditions hold', async () => {
+        const id = newId();
+        await coll.insert({ id, n: 1, key: `cond-${id}`, tags: ['a'] });
+        expect(await coll.updateOne({ id, n: 2 }, { $set: { n: 3 } })).toBeNull();
+        expect(await coll.updateOne({ id, n: { $gt: 5 } }, { $set: { n: 3 } })).toBeNull();
+        expect(await coll.updateOne({ id, tags: 'a', key: `cond-${id}` }, { $set: { n: 2 } })).toMatchObject({
+          id,
+          n: 2,
+        });
+        expect(await coll.updateOne({ id, missing: { $exists: true } }, { $set: { n: 9 } })).toBeNull();
+        expect(await coll.deleteOne({ id, n: 1 })).toBe(false);
+        expect(await coll.get(id)).toEqual({ id, n: 2, key: `cond-${id}`, tags: ['a'] });
+        expect(await coll.deleteOne({ id, n: { $in: [2, 4] } })).toBe(true);
+        expect(await coll.get(id)).toBeNull();
+      });
+
       it('rejects a duplicate unique key with a conflict error', async () => {
         const key = `unique-${newId()}`;
         await coll.insert({ id: newId(), key });

@@ -91,6 +91,21 @@ export async function startEvents(
   return { svc, events, api, finished, processed, createRule };
 }
 
+/**
+ * A rule on core.st2.generic.actiontrigger that matches nothing here: action trigger instances
+ * are stored (and matched) only while a rule listens to them.
+ */
+export function listenToActionTrigger(svc: EventsService, criteria: Json): Promise<Json> {
+  return svc.createRule({
+    name: 'on_actiontrigger',
+    pack: 'hooks',
+    enabled: true,
+    trigger: { type: 'core.st2.generic.actiontrigger' },
+    criteria,
+    action: { ref: 'core.noop' },
+  });
+}
+
 /** The newest trigger instance dispatched by a webhook url, once there is one. */
 export async function instancesOf(svc: EventsService, hook: string): Promise<Json[]> {
   const { store } = svc.svc.services;

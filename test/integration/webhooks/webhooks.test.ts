@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { idFor } from '../../../src/ids.js';
+import { idFor, newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
-import { instancesOf, startEvents, type EventsService, type Json } from './support.js';
+import { instancesOf, listenToActionTrigger, startEvents, type EventsService, type Json } from './support.js';
 
 /** The rule of seed scenario 1, exactly as `st2 rule get -j` printed it (st2 rule create FILE posts this). */
 function seedRule(outFile: string): Json {
@@ -362,7 +362,77 @@ for (const target of STORE_TARGETS) {
       expect(enf.failure_reason).toContain('no_such_filter');
     });
 
-    it('a completed execution emits core.st2.generic.actiontrigger with its result', async () => {
+    it('a trace with its lists reads as stored, and an execution that joins it later is listed after them', async () => {
+      const old = {
+        id: newId(),
+        trace_tag: 'before-upgrade',
+        start_timestamp: '2026-01-02T03:04:05.000Z',
+        trigger_instances: [
+          { object_id: newId(), ref: 'core.st2.webhook', updated_at: '2026-01-02T03:04:05.000Z' },
+        ],
+        rules: [
+          {
+            object_id: newId(),
+            ref: 'pack.rule',
+            caused_by: { type: 'trigger_instance', id: 'x' },
+            updated_at: '2026-01-02T03:04:05.010Z',
+          },
+        ],
+        action_executions: [
+          {
+            object_id: newId(),
+            ref: 'core.noop',
+            caused_by: { type: 'rule', id: 'r:x' },
+            updated_at: '2026-01-02T03:04:05.020Z',
+          },
+        ],
+      };
+      await s.svc.services.store.traces.insert(old as never);
+      const res = await s.api('POST', '/api/v1/executions', {
+        action: 'core.noop',
+        parameters: {},
+        context: { trace_context: { trace_id: old.id } },
+      });
+      expect(res.status, res.text).toBe(201);
+      await s.finished(res.body.id);
+
+      const got = (await s.api('GET', `/api/v1/traces/${old.id}`)).body as Json;
+      expect(got).toMatchObject({
+        id: old.id,
+        trace_tag: 'before-upgrade',
+        start_timestamp: old.start_timestamp,
+        trigger_instances: old.trigger_instances,
+        rules: old.rules,
+      });
+      expect(got.action_executions).toEqual([
+        old.action_executions[0],
+        expect.objectContaining({ object_id: res.body.id, ref: 'core.noop' }),
+      ]);
+      // Found by a member it lists and by one that joined since.
+      for (const q of [
+        `execution=${old.action_executions[0]!.object_id}`,
+        `execution=${res.body.id}`,
+        `rule=${old.rules[0]!.object_id}`,
+        `trigger_instance=${old.trigger_instances[0]!.object_id}`,
+      ]) {
+        const listed = (await s.api('GET', `/api/v1/traces?${q}`)).body as Json[];
+        expect(
+          listed.map((t) => t.id),
+          q,
+        ).toEqual([old.id]);
+        expect(listed[0]).toEqual(got);
+      }
+      expect((await s.api('GET', `/api/v1/traces?execution=${newId()}`)).body).toEqual([]);
+    });
+
+    it('a completed execution emits core.st2.generic.actiontrigger with its result while a rule listens to it', async () => {
+      // No rule listens yet: nothing is stored for this one (it would only repeat the execution).
+      const unheard = await s.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
+      expect(unheard.status).toBe(201);
+      await s.finished(unheard.body.id);
+      await listenToActionTrigger(s, {
+        'trigger.action_ref': { type: 'equals', pattern: 'nothing.matches' },
+      });
       const res = await s.api('POST', '/api/v1/executions', {
         action: 'core.local',
         parameters: { cmd: 'echo at' },
@@ -391,6 +461,13 @@ for (const target of STORE_TARGETS) {
         return t?.trigger_instances?.some((c: Json) => c.object_id === ti!.id) ? t : null;
       }, 'the action trigger instance in the execution trace');
       expect(trace.trace_tag).toBe(`execution-${e.id}`);
+      const actionTriggers = await s.svc.services.store.triggerInstances.find({
+        trigger: 'core.st2.generic.actiontrigger',
+      });
+      expect(actionTriggers.map((t) => (t.payload as Json).execution_id)).not.toContain(unheard.body.id);
+      const [unheardTrace] = (await s.api('GET', `/api/v1/traces?execution=${unheard.body.id}`))
+        .body as Json[];
+      expect(unheardTrace.trigger_instances).toEqual([]);
     });
   });
 }

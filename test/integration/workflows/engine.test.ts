@@ -1,6 +1,6 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { getKeyValueService, kvSubsystem } from '../../../src/kv/index.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -9,6 +9,7 @@ import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../..
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 import { isCompleted } from '../../../src/executions/index.js';
+import { traceHolding, withComponents } from '../../../src/traces/index.js';
 
 type Json = Record<string, any>;
 
@@ -149,6 +150,32 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it("lists every task's execution in the workflow's trace, and never rewrites the trace record", async () => {
+        const { traces } = svc.services.store;
+        const rewrites = [vi.spyOn(traces, 'updateOne'), vi.spyOn(traces, 'replace')];
+        try {
+          const id = await run('wftest.chain', { seed: 't' });
+          expect((await finished(id, 60_000)).status).toBe('succeeded');
+          const kids = await children(id);
+          expect(kids).toHaveLength(12);
+          // What GET /api/v1/traces?execution= answers (the routes belong to the events subsystem).
+          const listed = await waitFor(async () => {
+            const t = await traceHolding(svc.services, 'action_executions', kids.at(-1)!.id);
+            const [view] = t ? await withComponents(svc.services, [t]) : [];
+            return view?.action_executions.length === 13 ? view : null;
+          }, 'every task in the trace');
+          expect(listed.trace_tag).toBe(`execution-${id}`);
+          expect(listed.action_executions.map((c) => c.object_id)).toEqual([id, ...kids.map((c) => c.id)]);
+          expect(listed.action_executions[0]).toMatchObject({ ref: 'wftest.chain' });
+          expect(listed.action_executions[0]!.caused_by).toBeUndefined();
+          for (const c of listed.action_executions.slice(1))
+            expect(c).toMatchObject({ ref: 'core.echo', caused_by: { type: 'action_execution', id } });
+          for (const spy of rewrites) expect(spy).not.toHaveBeenCalled();
+        } finally {
+          for (const spy of rewrites) spy.mockRestore();
+        }
+      });
+
       it('runs the seed examples.orquesta-sequential name=Ineat to its exact output', async () => {
         const id = await run('examples.orquesta-sequential', { name: 'Ineat' });
         const e = await finished(id);
@@ -172,12 +199,19 @@ for (const target of STORE_TARGETS) {
         const id = await run('wftest.split-routes');
         const e = await finished(id);
         expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
-        expect(e.result).toEqual({
-          output: { route1: 'left', route2: 'right', start_from_route2: 0 },
-        });
+        // Routes are numbered in the order the branches reach `shared` (as in orquesta): left and
+        // right run at the same time, so either may be route 1; each route keeps its own context.
+        const output = e.result.output as Json;
+        expect([output.route1, output.route2].sort()).toEqual(['left', 'right']);
+        expect(output.start_from_route2).toBe(0);
         const listed = (await api('GET', `/api/v1/executions/${id}/children`)).body as unknown as Json[];
         const shared = listed.filter((c) => c.context.orquesta.task_id === 'shared');
         expect(shared.map((c) => c.context.orquesta.task_route).sort()).toEqual([1, 2]);
+        for (const c of shared) {
+          expect(c.result.stdout, JSON.stringify(c.result)).toBe(
+            output[`route${c.context.orquesta.task_route}`],
+          );
+        }
       });
 
       it('ends succeeded, without errors in the result, when a failure is remediated by noop', async () => {

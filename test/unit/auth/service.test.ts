@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthService, sha256 } from '../../../src/auth/index.js';
 import { loadConfig } from '../../../src/config/index.js';
@@ -35,18 +37,49 @@ afterEach(async () => {
 });
 
 describe('first start', () => {
-  it('creates st2admin with a generated password shown once in the start-up notes', async () => {
+  it('creates st2admin with a generated password, printed in the start-up notes and kept in a 0600 file', async () => {
     services = await makeServices();
     const auth = new AuthService(services);
     const first = await auth.ensureAdmin();
     expect(first.created).toBe(true);
-    expect(services.startupNotes).toEqual([`log in as st2admin / ${first.password} — shown once`]);
+    const file = path.join(services.config.data_dir, 'keys', 'initial-admin-password');
+    expect(services.startupNotes).toEqual([
+      `log in as st2admin / ${first.password} — also in ${file} until you change it`,
+    ]);
+    expect(readFileSync(file, 'utf8')).toBe(`${first.password}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect((await auth.login('st2admin', first.password!)).user).toBe('st2admin');
-    const again = await auth.ensureAdmin();
-    expect(again).toEqual({ created: false });
-    expect(services.startupNotes).toHaveLength(1);
     const stored = await services.store.users.findOne({ name: 'st2admin' });
     expect(JSON.stringify(stored)).not.toContain(first.password!);
+  });
+
+  it('a start after a first start that never printed its notes (port in use) names the file, until the password changes', async () => {
+    services = await makeServices();
+    const first = await new AuthService(services).ensureAdmin();
+    const file = path.join(services.config.data_dir, 'keys', 'initial-admin-password');
+    services.startupNotes = undefined; // the first process died before printing them
+    const again = await new AuthService(services).ensureAdmin();
+    expect(again).toEqual({ created: false });
+    expect(services.startupNotes).toEqual([
+      `log in as st2admin with the generated password in ${file} (kept until you change it)`,
+    ]);
+    expect(services.startupNotes!.join('\n')).not.toContain(first.password!);
+    await new AuthService(services).updateUser('st2admin', { password: 'a-new-password-1' });
+    expect(existsSync(file)).toBe(false);
+    services.startupNotes = undefined;
+    await new AuthService(services).ensureAdmin();
+    expect(services.startupNotes ?? []).toEqual([]);
+  });
+
+  it('a kept password that no longer matches (changed elsewhere) is removed and not named', async () => {
+    services = await makeServices();
+    await new AuthService(services).ensureAdmin();
+    const file = path.join(services.config.data_dir, 'keys', 'initial-admin-password');
+    writeFileSync(file, 'not-the-password\n', { mode: 0o600 });
+    services.startupNotes = undefined;
+    await new AuthService(services).ensureAdmin();
+    expect(services.startupNotes ?? []).toEqual([]);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('uses the configured admin name and password and prints nothing', async () => {
@@ -54,6 +87,7 @@ describe('first start', () => {
     const auth = new AuthService(services);
     await auth.ensureAdmin();
     expect(services.startupNotes ?? []).toEqual([]);
+    expect(existsSync(path.join(services.config.data_dir, 'keys', 'initial-admin-password'))).toBe(false);
     expect((await auth.getUser('root'))?.roles).toEqual(['admin']);
     await expect(auth.login('root', 'pw-from-config')).resolves.toMatchObject({ user: 'root' });
   });
