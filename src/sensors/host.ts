@@ -258,9 +258,8 @@ class SupervisedSensor {
   ): { child: ChildProcess; cmd: string[] } {
     const s = this.sensor;
     const entry = String(s.entry_point_path);
-    const language = String(s.language ?? (entry.endsWith('.py') ? 'python' : 'javascript'));
     const pollInterval = typeof s.poll_interval === 'number' ? s.poll_interval : undefined;
-    if (language === 'python') {
+    if (this.isPython()) {
       const venvPython = path.join(
         this.host.services.config.packs.virtualenvs_dir ?? '',
         s.pack,

@@ -57,6 +57,14 @@ function fromRow(row: Row): Doc {
 
 const OWN = Object.prototype.hasOwnProperty;
 
+const isModifier = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The elements of a `$push` of `{$each: [...]}` and nothing else, which modifyOwned applies itself. */
+function pushedEach(v: unknown): unknown[] | undefined {
+  if (!isModifier(v) || !OWN.call(v, '$each') || Object.keys(v).length !== 1) return undefined;
+  return Array.isArray(v.$each) ? (v.$each as unknown[]) : undefined;
+}
+
 /**
  * `model.modify` for the common update of a document just parsed from its row (so this call owns
  * it): top-level `$set`, `$unset` and plain `$push` onto an array, applied in place. nedb's modify
@@ -78,11 +86,8 @@ export function modifyOwned(doc: Doc, update: Doc): Doc {
         const v = (fields as Doc)[k];
         const cur = doc[k];
         if (cur !== undefined && !Array.isArray(cur)) return model.modify(doc, update);
-        if (v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$each')) {
-          // `{$each: [...]}` alone pushes its elements; any other modifier goes to nedb.
-          if (Object.keys(v).length !== 1 || !Array.isArray((v as Doc).$each))
-            return model.modify(doc, update);
-        } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$slice'))
+        // `{$each: [...]}` alone pushes its elements; any other modifier goes to nedb.
+        if (isModifier(v) && (OWN.call(v, '$each') || OWN.call(v, '$slice')) && !pushedEach(v))
           return model.modify(doc, update);
       }
     }
@@ -97,10 +102,7 @@ export function modifyOwned(doc: Doc, update: Doc): Doc {
         delete doc[k];
         continue;
       }
-      const each =
-        op === '$push' && v !== null && typeof v === 'object' && !Array.isArray(v) && OWN.call(v, '$each')
-          ? ((v as Doc).$each as unknown[])
-          : undefined;
+      const each = op === '$push' ? pushedEach(v) : undefined;
       model.checkObject((each ?? v) as Doc);
       if (op === '$set') doc[k] = v;
       else if (each) ((doc[k] ??= []) as unknown[]).push(...each);
