@@ -108,11 +108,35 @@ async function restart(cfg, label, profDir) {
   return { label, readyMs: +s.readyMs.toFixed(0), cpuToHealthy, rss };
 }
 
+/**
+ * SQUALL_BENCH_RESTART_DIR=<a directory kept by SQUALL_BENCH_RESTART_KEEP>: only the restarts on
+ * that history, so a fill made while the box was busy can be timed later on a quiet one.
+ */
+async function remeasure(dir, rounds) {
+  const cfg = path.join(dir, 'squall', 'squall.yaml');
+  const dataDir = path.join(dir, 'squall', 'data');
+  const Database = require('better-sqlite3');
+  const db = new Database(path.join(dataDir, 'squall.db'), { readonly: true });
+  const n = db.prepare('SELECT count(*) AS n FROM executions').get().n;
+  db.close();
+  const big = [];
+  for (let i = 0; i < rounds; i++) big.push(await restart(cfg, 'big'));
+  const median = (xs, k) => xs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [name, unit, k] of [
+    ['restart.big.to_healthy', 'ms', 'readyMs'],
+    ['restart.big.cpu_to_healthy', 'ms', 'cpuToHealthy'],
+    ['restart.big.rss', 'MB', 'rss'],
+  ])
+    emit({ name, unit, value: median(big, k), n: big.length, all: big.map((x) => x[k]), executions: n });
+  emit({ name: 'restart.big.disk', unit: 'MB', value: +(storeBytes(dataDir) / 1e6).toFixed(0), n });
+}
+
 export async function runRestart({
   executions = Number(process.env.SQUALL_BENCH_RESTART_EXECUTIONS ?? 1_000_000),
   seed = Number(process.env.SQUALL_BENCH_RESTART_SEED ?? 500),
   rounds = 3,
 } = {}) {
+  if (process.env.SQUALL_BENCH_RESTART_DIR) return remeasure(process.env.SQUALL_BENCH_RESTART_DIR, rounds);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-restart-'));
   const packs = path.join(dir, 'packs');
   const pack = writeBenchPack(packs);
