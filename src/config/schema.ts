@@ -638,8 +638,9 @@ export const configSchema = {
         lock_lifetime_ms: {
           type: 'integer',
           minimum: 1000,
-          default: 600000,
-          description: 'After this long a locked job whose process died is taken by another process.',
+          default: 30000,
+          description:
+            'After this long a locked job whose process died is taken by another process. A running job renews its lock every third of this; Agenda also holds each finished run in memory for half of it.',
         },
       },
     },

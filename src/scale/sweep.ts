@@ -16,7 +16,7 @@ export interface SweepReport {
  * Complements crash recovery (executions/recovery.ts, which handles `running` executions of dead
  * workers): a runner killed between locking an `execution.run` job and starting the action
  * leaves the execution `scheduled` — its Agenda lock only expires after
- * `scheduler.lock_lifetime_ms` (10 min), and its per-attempt claim never. This pass finds them:
+ * `scheduler.lock_lifetime_ms` (30 s by default), and its per-attempt claim never. This pass finds them:
  *  - claimed by a dead worker → the action never started (status would be running), so a new
  *    attempt is safe even for non-idempotent actions;
  *  - unclaimed, with its job locked for longer than `executions.dead_after_ms` or missing →

@@ -50,7 +50,8 @@ for (const target of STORE_TARGETS) {
         expect(await store.testRecords.count({ tag })).toBe(1);
       });
 
-      it('keeps the lock of a slow run with a short lock lifetime: it is neither cancelled nor started again', async () => {
+      /** A run three lock lifetimes long (a sweep on a slow store, an action run): not cancelled, not started again. */
+      async function slowRunKeepsItsLock(lifetimes: { scheduler?: number; job?: number }): Promise<void> {
         const { store } = await target.open();
         const errors: string[] = [];
         const destination = new Writable({
@@ -65,12 +66,16 @@ for (const target of STORE_TARGETS) {
           },
         });
         const logger = createLogger({ level: 'error', format: 'json', destination });
-        const scheduler = new Scheduler({ store, logger, processEveryMs: 100 });
+        const scheduler = new Scheduler({
+          store,
+          logger,
+          processEveryMs: 100,
+          lockLifetimeMs: lifetimes.scheduler,
+        });
         open.push({ store, scheduler });
         const SLOW = 'squall.test.slow';
         let starts = 0;
         let finished = 0;
-        // A sweep on a slow store: three lock lifetimes long.
         scheduler.define(
           SLOW,
           async () => {
@@ -78,7 +83,7 @@ for (const target of STORE_TARGETS) {
             await sleep(1500);
             finished++;
           },
-          { concurrency: 1, lockLifetimeMs: 500, skipWhileRunning: true },
+          lifetimes.job ? { concurrency: 1, lockLifetimeMs: lifetimes.job, skipWhileRunning: true } : {},
         );
         await scheduler.start();
         await scheduler.now(SLOW, {});
@@ -86,6 +91,14 @@ for (const target of STORE_TARGETS) {
         await sleep(700);
         expect(errors).toEqual([]);
         expect(starts).toBe(1);
+      }
+
+      it('keeps the lock of a slow run with a short lock lifetime: it is neither cancelled nor started again', async () => {
+        await slowRunKeepsItsLock({ job: 500 });
+      });
+
+      it('keeps the lock of a slow run under the scheduler-wide lock lifetime too (every job, not only those with their own)', async () => {
+        await slowRunKeepsItsLock({ scheduler: 500 });
       });
 
       it('runs a job scheduled before a restart exactly once after the restart', async () => {
