@@ -8,7 +8,8 @@
 // Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
 // runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, historyui, chat, scaleout, soak,
 // profile). `npm run bench -- soak` runs only the soak. `restart` (1,000,000 executions, ~30 min and
-// ~7 GB of disk) runs only when named: SQUALL_BENCH_ONLY=restart.
+// ~7 GB of disk) runs only when named: SQUALL_BENCH_ONLY=restart; so does `heap` (100,000 webhooks,
+// heap after full GC and RSS every tenth: SQUALL_BENCH_ONLY=heap).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { topSelfTime } from './lib/profile.mjs';
 import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runCli } from './cli.mjs';
+import { runHeap } from './heap.mjs';
 import { runHistoryUi } from './history-ui.mjs';
 import { runRestart } from './restart.mjs';
 import { runRules } from './rules.mjs';
@@ -364,6 +366,10 @@ try {
     await runHistoryUi({ history: N(100_000) });
   }
   if (part('chat')) await chat();
+  if (ONLY?.has('heap')) {
+    log('heap: heap after full GC and RSS every tenth of 100,000 webhooks (opt-in)');
+    await runHeap();
+  }
   if (ONLY?.has('restart')) {
     log('restart: squall start on a history grown to 1,000,000 executions (opt-in)');
     await runRestart();
