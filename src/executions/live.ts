@@ -73,15 +73,33 @@ export class LiveExecutions {
           await this.store.liveExecutions.deleteOne({ id: entry.id, since: entry.since });
         continue;
       }
-      if (execution.status !== entry.status) {
-        const current = await this.store.liveExecutions.get(entry.id);
-        // Moved again since the entry was read: its writer keeps it right.
-        if (current && current.since === entry.since)
-          await this.moved(entry.id, execution.status, execution.action?.ref);
-      }
+      if (execution.status !== entry.status) await this.repair(entry, execution);
       if (statuses.includes(execution.status)) out.push(execution);
     }
     return out;
+  }
+
+  /**
+   * Brings an entry that is behind its execution up to it. Only the entry as it was read is
+   * changed, never re-created: one moved again since (its writer keeps it right) or removed by the
+   * execution's completion, even between our read and this write, is left as it is. A replace
+   * here would bring back the entry of a completed execution, for good.
+   */
+  private async repair(entry: LiveExecutionRecord, execution: ExecutionRecord): Promise<void> {
+    if (isCompleted(execution.status)) {
+      await this.store.liveExecutions.deleteOne({ id: entry.id, since: entry.since });
+      return;
+    }
+    await this.store.liveExecutions.updateOne(
+      { id: entry.id, status: entry.status, since: entry.since },
+      {
+        $set: {
+          status: execution.status,
+          since: new Date().toISOString(),
+          ...(execution.action?.ref ? { action: execution.action.ref } : {}),
+        },
+      },
+    );
   }
 
   /**

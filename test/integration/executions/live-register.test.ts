@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { liveExecutions } from '../../../src/executions/live.js';
+import { LiveExecutions, liveExecutions } from '../../../src/executions/live.js';
+import type { Store } from '../../../src/store/index.js';
 import { queueDepth } from '../../../src/scale/queue.js';
 import { describeOnEachStore } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
@@ -109,6 +110,43 @@ describeOnEachStore('live executions register', (target) => {
     await suite.svc.services.store.liveExecutions.deleteOne({ id: 'being-stored' });
     await suite.svc.services.store.executions.updateOne({ id: behind.id }, { $set: { status: 'succeeded' } });
     await live.moved(behind.id, 'succeeded');
+  });
+
+  it('a repair never brings back the entry of an execution that completed while it was being made', async () => {
+    const { store } = suite.svc.services;
+    const behind = await later('true');
+    // Stored as running, the entry still says delayed: read() repairs it.
+    await store.executions.updateOne({ id: behind.id }, { $set: { status: 'running' } });
+    // The completion lands after read() has looked at the execution and the entry, just before
+    // its repair is written: the interleaving that left a completed execution in the register.
+    let completed = false;
+    const complete = async (): Promise<void> => {
+      if (completed) return;
+      completed = true;
+      await store.executions.updateOne({ id: behind.id }, { $set: { status: 'succeeded' } });
+      await liveExecutions(suite.svc.services).moved(behind.id, 'succeeded');
+    };
+    const writes = new Set<PropertyKey>(['replace', 'updateOne', 'updateMany', 'insert', 'insertMany']);
+    const racing = new Proxy(store.liveExecutions, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => unknown).bind(target);
+        return writes.has(prop)
+          ? async (...args: unknown[]) => {
+              await complete();
+              return method(...args);
+            }
+          : method;
+      },
+    });
+    const live = new LiveExecutions(Object.create(store, { liveExecutions: { value: racing } }) as Store);
+
+    await live.read(await live.entries(['delayed']), ['running']);
+    expect(completed).toBe(true);
+    expect((await store.executions.get(behind.id))?.status).toBe('succeeded');
+    expect(await entry(behind.id)).toBeNull();
+    expect((await live.entries(['delayed', 'running'])).map((e) => e.id)).not.toContain(behind.id);
   });
 
   it('enters at start-up, once per database, the open executions stored without an entry', async () => {
