@@ -19,6 +19,40 @@ describeOnEachStore('live executions register', (target) => {
   const later = (cmd: string) =>
     executions.service().request({ action: 'core.local', parameters: { cmd }, user: 't', delay: 600_000 });
 
+  /**
+   * A register whose first write waits for the execution `id` to complete (as its runner would: the
+   * execution stored succeeded, then its entry removed): a completion landing between what a pass
+   * over the register read and what it writes.
+   */
+  const completingBeforeWrites = (id: string) => {
+    const { store } = suite.svc.services;
+    let completed = false;
+    const complete = async (): Promise<void> => {
+      if (completed) return;
+      completed = true;
+      await store.executions.updateOne({ id }, { $set: { status: 'succeeded' } });
+      await liveExecutions(suite.svc.services).moved(id, 'succeeded');
+    };
+    const writes = new Set<PropertyKey>(['replace', 'updateOne', 'updateMany', 'insert', 'insertMany']);
+    const racing = new Proxy(store.liveExecutions, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => unknown).bind(target);
+        return writes.has(prop)
+          ? async (...args: unknown[]) => {
+              await complete();
+              return method(...args);
+            }
+          : method;
+      },
+    });
+    return {
+      live: new LiveExecutions(Object.create(store, { liveExecutions: { value: racing } }) as Store),
+      completed: () => completed,
+    };
+  };
+
   it('follows an execution until it completes, and the queue count reads it', async () => {
     const waiting = await later('true');
     // Waiting out its delay, as st2 shows it.
@@ -119,31 +153,11 @@ describeOnEachStore('live executions register', (target) => {
     await store.executions.updateOne({ id: behind.id }, { $set: { status: 'running' } });
     // The completion lands after read() has looked at the execution and the entry, just before
     // its repair is written: the interleaving that left a completed execution in the register.
-    let completed = false;
-    const complete = async (): Promise<void> => {
-      if (completed) return;
-      completed = true;
-      await store.executions.updateOne({ id: behind.id }, { $set: { status: 'succeeded' } });
-      await liveExecutions(suite.svc.services).moved(behind.id, 'succeeded');
-    };
-    const writes = new Set<PropertyKey>(['replace', 'updateOne', 'updateMany', 'insert', 'insertMany']);
-    const racing = new Proxy(store.liveExecutions, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (typeof value !== 'function') return value;
-        const method = (value as (...args: unknown[]) => unknown).bind(target);
-        return writes.has(prop)
-          ? async (...args: unknown[]) => {
-              await complete();
-              return method(...args);
-            }
-          : method;
-      },
-    });
-    const live = new LiveExecutions(Object.create(store, { liveExecutions: { value: racing } }) as Store);
+    const racing = completingBeforeWrites(behind.id);
+    const live = racing.live;
 
     await live.read(await live.entries(['delayed']), ['running']);
-    expect(completed).toBe(true);
+    expect(racing.completed()).toBe(true);
     expect((await store.executions.get(behind.id))?.status).toBe('succeeded');
     expect(await entry(behind.id)).toBeNull();
     expect((await live.entries(['delayed', 'running'])).map((e) => e.id)).not.toContain(behind.id);
@@ -173,5 +187,19 @@ describeOnEachStore('live executions register', (target) => {
     expect((await live.delayed('core.local')).map((e) => e.id)).toContain(waiting.id);
     expect(await live.labelDelayed()).toBe(0);
     await executions.service().cancel(waiting.id, 't');
+  });
+
+  it('labelling a delayed entry never brings back the entry of an execution that completed meanwhile', async () => {
+    const { store } = suite.svc.services;
+    const waiting = await later('true');
+    const old = (await entry(waiting.id))!;
+    await store.liveExecutions.replace({ id: old.id, status: old.status, since: old.since });
+    await store.claims.deleteOne({ id: 'live_executions:actions' });
+    const racing = completingBeforeWrites(waiting.id);
+
+    expect(await racing.live.labelDelayed()).toBe(0);
+    expect(racing.completed()).toBe(true);
+    expect(await entry(waiting.id)).toBeNull();
+    expect((await racing.live.delayed('core.local')).map((e) => e.id)).not.toContain(waiting.id);
   });
 });
