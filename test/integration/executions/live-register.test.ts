@@ -174,13 +174,21 @@ describeOnEachStore('live executions register', (target) => {
     await executions.service().cancel(open.id, 't');
   });
 
-  it('gives delayed entries from before entries kept their action their action, once per database', async () => {
+  /**
+   * A delayed execution of core.local whose entry is as written before entries kept their action
+   * (a freed slot of core.local would not find it), in a database not labelled yet.
+   */
+  const unlabelledDelayed = async () => {
     const { store } = suite.svc.services;
     const waiting = await later('true');
-    // As written before: the entry has no action, so a freed slot of core.local would not find it.
     const old = (await entry(waiting.id))!;
     await store.liveExecutions.replace({ id: old.id, status: old.status, since: old.since });
     await store.claims.deleteOne({ id: 'live_executions:actions' });
+    return waiting;
+  };
+
+  it('gives delayed entries from before entries kept their action their action, once per database', async () => {
+    const waiting = await unlabelledDelayed();
     const live = liveExecutions(suite.svc.services);
     expect((await live.delayed('core.local')).map((e) => e.id)).not.toContain(waiting.id);
     expect(await live.labelDelayed()).toBe(1);
@@ -190,11 +198,7 @@ describeOnEachStore('live executions register', (target) => {
   });
 
   it('labelling a delayed entry never brings back the entry of an execution that completed meanwhile', async () => {
-    const { store } = suite.svc.services;
-    const waiting = await later('true');
-    const old = (await entry(waiting.id))!;
-    await store.liveExecutions.replace({ id: old.id, status: old.status, since: old.since });
-    await store.claims.deleteOne({ id: 'live_executions:actions' });
+    const waiting = await unlabelledDelayed();
     const racing = completingBeforeWrites(waiting.id);
 
     expect(await racing.live.labelDelayed()).toBe(0);
