@@ -50,7 +50,11 @@ export class LiveExecutions {
     );
   }
 
-  /** Entries of delayed executions of this action, oldest first. */
+  /**
+   * Entries of delayed executions of this action, oldest first. An entry's action is only ever
+   * its own execution's (each writer takes it from the execution), so the executions behind them
+   * are of this action.
+   */
   delayed(action: string): Promise<LiveExecutionRecord[]> {
     return this.store.liveExecutions.find({ status: 'delayed', action }, { sort: { since: 1 } });
   }

@@ -163,6 +163,20 @@ describeOnEachStore('live executions register', (target) => {
     expect((await live.entries(['delayed', 'running'])).map((e) => e.id)).not.toContain(behind.id);
   });
 
+  it("lists an action's delayed executions, and only that action's", async () => {
+    const live = liveExecutions(suite.svc.services);
+    const local = await later('true');
+    const noop = await executions.service().request({ action: 'core.noop', user: 't', delay: 600_000 });
+    const ofLocal = await live.read(await live.delayed('core.local'), ['delayed']);
+    expect(ofLocal.map((e) => e.id)).toContain(local.id);
+    expect(ofLocal.map((e) => e.id)).not.toContain(noop.id);
+    expect(new Set(ofLocal.map((e) => e.action.ref))).toEqual(new Set(['core.local']));
+    const ofNoop = await live.read(await live.delayed('core.noop'), ['delayed']);
+    expect(ofNoop.map((e) => e.id)).toEqual([noop.id]);
+    await executions.service().cancel(local.id, 't');
+    await executions.service().cancel(noop.id, 't');
+  });
+
   it('enters at start-up, once per database, the open executions stored without an entry', async () => {
     const open = await later('true');
     // As in a database from before the register: not back-filled yet, an open execution without entry.
