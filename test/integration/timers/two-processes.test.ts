@@ -28,9 +28,10 @@ describeWithServer(
       const data2 = tempDir();
       const procs: ServiceProcess[] = [];
       try {
-        // One after the other: pack registration is not meant to race with itself.
-        procs.push(await startServiceProcess(['--data-dir', data1.dir], env));
-        procs.push(await startServiceProcess(['--data-dir', data2.dir], env));
+        // One after the other: pack registration is not meant to race with itself. Started from
+        // the sources (compiled as they load), which takes over 30 s on a loaded machine.
+        procs.push(await startServiceProcess(['--data-dir', data1.dir], env, 60_000));
+        procs.push(await startServiceProcess(['--data-dir', data2.dir], env, 60_000));
         await sleep(6500);
         const res = await fetch(`${procs[0].url}/api/v1/triggerinstances?limit=100`);
         const instances = ((await res.json()) as Json[]).filter(
@@ -70,6 +71,6 @@ describeWithServer(
         data2.cleanup();
         packs.cleanup();
       }
-    }, 90_000);
+    }, 180_000);
   },
 );
