@@ -50,7 +50,11 @@ export class LiveExecutions {
     );
   }
 
-  /** Entries of delayed executions of this action, oldest first. */
+  /**
+   * Entries of delayed executions of this action, oldest first. An entry's action is only ever
+   * its own execution's (each writer takes it from the execution), so the executions behind them
+   * are of this action.
+   */
   delayed(action: string): Promise<LiveExecutionRecord[]> {
     return this.store.liveExecutions.find({ status: 'delayed', action }, { sort: { since: 1 } });
   }
@@ -73,15 +77,33 @@ export class LiveExecutions {
           await this.store.liveExecutions.deleteOne({ id: entry.id, since: entry.since });
         continue;
       }
-      if (execution.status !== entry.status) {
-        const current = await this.store.liveExecutions.get(entry.id);
-        // Moved again since the entry was read: its writer keeps it right.
-        if (current && current.since === entry.since)
-          await this.moved(entry.id, execution.status, execution.action?.ref);
-      }
+      if (execution.status !== entry.status) await this.repair(entry, execution);
       if (statuses.includes(execution.status)) out.push(execution);
     }
     return out;
+  }
+
+  /**
+   * Brings an entry that is behind its execution up to it. Only the entry as it was read is
+   * changed, never re-created: one moved again since (its writer keeps it right) or removed by the
+   * execution's completion, even between our read and this write, is left as it is. A replace
+   * here would bring back the entry of a completed execution, for good.
+   */
+  private async repair(entry: LiveExecutionRecord, execution: ExecutionRecord): Promise<void> {
+    if (isCompleted(execution.status)) {
+      await this.store.liveExecutions.deleteOne({ id: entry.id, since: entry.since });
+      return;
+    }
+    await this.store.liveExecutions.updateOne(
+      { id: entry.id, status: entry.status, since: entry.since },
+      {
+        $set: {
+          status: execution.status,
+          since: new Date().toISOString(),
+          ...(execution.action?.ref ? { action: execution.action.ref } : {}),
+        },
+      },
+    );
   }
 
   /**
@@ -89,46 +111,64 @@ export class LiveExecutions {
    * before the register existed. One pass over the history, once per database (since then every
    * execution is entered before it is stored); processes starting later skip it.
    */
-  async backfill(): Promise<number> {
-    if (await this.store.claims.get(BACKFILLED)) return 0;
-    const open = await this.store.executions.find(
-      { status: { $nin: [...COMPLETED_STATUSES] } },
-      { projection: { id: 1, status: 1, action: 1 } },
+  backfill(): Promise<number> {
+    return this.oncePerDatabase(
+      BACKFILLED,
+      () =>
+        this.store.executions.find(
+          { status: { $nin: [...COMPLETED_STATUSES] } },
+          { projection: { id: 1, status: 1, action: 1 } },
+        ),
+      async (execution) => {
+        if (await this.store.liveExecutions.get(execution.id)) return false;
+        await this.store.liveExecutions.replace({
+          id: execution.id,
+          status: execution.status,
+          since: new Date().toISOString(),
+          ...(execution.action?.ref ? { action: execution.action.ref } : {}),
+        });
+        return true;
+      },
     );
-    let added = 0;
-    for (const execution of open) {
-      if (await this.store.liveExecutions.get(execution.id)) continue;
-      await this.store.liveExecutions.replace({
-        id: execution.id,
-        status: execution.status,
-        since: new Date().toISOString(),
-        ...(execution.action?.ref ? { action: execution.action.ref } : {}),
-      });
-      added++;
-    }
-    // Marked only once done: a process that dies half-way leaves it to the next start.
-    await this.store.claim(BACKFILLED, 'live-executions');
-    return added;
   }
 
   /**
    * Gives the delayed entries written before entries kept their action (`delayed(action)` finds
    * only those that have it) their execution's action. Once per database, like backfill().
    */
-  async labelDelayed(): Promise<number> {
-    if (await this.store.claims.get(LABELLED)) return 0;
-    let labelled = 0;
-    for (const entry of await this.entries(['delayed'])) {
-      if (entry.action) continue;
-      const execution = await this.store.executions.get(entry.id);
-      if (!execution?.action?.ref) continue;
-      const current = await this.store.liveExecutions.get(entry.id);
-      if (!current || current.since !== entry.since || current.action) continue;
-      await this.store.liveExecutions.replace({ ...current, action: execution.action.ref });
-      labelled++;
-    }
-    await this.store.claim(LABELLED, 'live-executions');
-    return labelled;
+  labelDelayed(): Promise<number> {
+    return this.oncePerDatabase(
+      LABELLED,
+      () => this.entries(['delayed']),
+      async (entry) => {
+        if (entry.action) return false;
+        const execution = await this.store.executions.get(entry.id);
+        if (!execution?.action?.ref) return false;
+        // Only the entry as read: one moved or removed meanwhile is its writer's (as in repair()).
+        const labelled = await this.store.liveExecutions.updateOne(
+          { id: entry.id, since: entry.since, action: { $exists: false } },
+          { $set: { action: execution.action.ref } },
+        );
+        return labelled !== null;
+      },
+    );
+  }
+
+  /**
+   * One pass over `records`, once per database: skipped when `marker` is claimed, and claimed only
+   * once the pass is done, so a process that dies half-way leaves it to the next start. Returns
+   * how many records `visit` changed.
+   */
+  private async oncePerDatabase<T>(
+    marker: string,
+    records: () => Promise<T[]>,
+    visit: (record: T) => Promise<boolean>,
+  ): Promise<number> {
+    if (await this.store.claims.get(marker)) return 0;
+    let changed = 0;
+    for (const record of await records()) if (await visit(record)) changed++;
+    await this.store.claim(marker, 'live-executions');
+    return changed;
   }
 }
 

@@ -40,5 +40,6 @@ export async function emitActionTrigger(
     ...(trace ? { traceContext: { trace_id: trace.id }, trace } : {}),
     source: 'actiontrigger',
     causedBy: { type: 'action_execution', id: execution.id },
+    ruleListens: true,
   });
 }

@@ -129,7 +129,7 @@ export class PolicyEngine {
     let ownRecord: ExecutionRecord | undefined;
     const delayed = (await live.read(await live.delayed(actionRef), ['delayed']))
       // Not a run waiting out its own `delay` (delayed_until): that one has its run job.
-      .filter((e) => e.action.ref === actionRef && !(e as { delayed_until?: string }).delayed_until)
+      .filter((e) => !(e as { delayed_until?: string }).delayed_until)
       .sort((a, b) => a.start_timestamp.localeCompare(b.start_timestamp))
       .slice(0, 5);
     for (const candidate of delayed) {

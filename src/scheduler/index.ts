@@ -206,6 +206,9 @@ export class Scheduler {
   async cancel(query: { name?: string; data?: unknown }): Promise<number> {
     const removed = await this.agenda.cancel(query as never);
     // The embedded repository does not wait for removals to reach the disk; this caller does.
+    // A plain sync, not beforeLeavingProcess(): nothing leaves the process here. Resolving is the
+    // scheduler's word that the job will not run, even after a power cut, whatever the caller
+    // does next (execution cancel records the execution canceled on the strength of it).
     await this.options.store.sync();
     return removed;
   }
