@@ -90,10 +90,7 @@ export class EventBus {
 
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */
   subscribe(pattern: string | RegExp, handler: EventHandler): () => void {
-    const re =
-      typeof pattern === 'string'
-        ? new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$')
-        : pattern;
+    const re = typeof pattern === 'string' ? patternRegex(pattern) : pattern;
     const subscription: Subscription = { re, handler };
     this.subscriptions.push(subscription);
     for (const [name, subs] of this.byName) if (re.test(name)) this.byName.set(name, [...subs, subscription]);
@@ -134,6 +131,18 @@ export class EventBus {
 }
 
 const MAX_CACHED_NAMES = 1000;
+
+/** Compiled once per pattern: a `?wait` webhook subscribes three times per request. */
+const patterns = new Map<string, RegExp>();
+
+function patternRegex(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$');
+    if (patterns.size < MAX_CACHED_NAMES) patterns.set(pattern, re);
+  }
+  return re;
+}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
