@@ -1,4 +1,10 @@
-import type { Request, RequestHandler, Response, NextFunction, Express } from 'express';
+import express, {
+  type Request,
+  type RequestHandler,
+  type Response,
+  type NextFunction,
+  type Express,
+} from 'express';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ValidationError, errorMessage } from '../errors.js';
@@ -115,10 +121,11 @@ export class ApiRouter {
     authenticate: (req: Request, spec: RouteSpec) => Promise<void>,
     durable: () => Promise<void> = async () => undefined,
   ): void {
+    const handlers: Array<[RouteSpec, RequestHandler]> = [];
     for (const spec of this.specs) {
       const checkQuery = this.validator(spec.query);
       const checkBody = this.validator(spec.body);
-      app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+      const handler = async (req: Request, res: Response, next: NextFunction) => {
         const hold = holdUntilDurable(res, durable);
         try {
           await authenticate(req, spec);
@@ -146,9 +153,68 @@ export class ApiRouter {
         } catch (err) {
           next(err);
         }
-      });
+      };
+      handlers.push([spec, handler]);
+    }
+    app.use(prefixDispatch(handlers));
+    for (const [spec, handler] of handlers) app[spec.method](spec.path, handler);
+  }
+}
+
+/**
+ * The routes whose path starts with the same three literal segments (`/api/v1/webhooks`), each
+ * set in a router of its own, so a request is matched against its own resource's routes instead
+ * of the path expression of every route registered before its own (~200 of them). Each set also
+ * holds, in their original order, the routes whose first segments are not literal, so a path
+ * meets the same routes in the same order as in the app's own list. A request no set handles
+ * goes on to that list (every route, registered behind this dispatcher), which also answers
+ * OPTIONS as before and any path this dispatch does not recognise.
+ */
+function prefixDispatch(handlers: ReadonlyArray<[RouteSpec, RequestHandler]>): RequestHandler {
+  const keys = handlers.map(([spec]) => routePrefix(spec.path));
+  const routers = new Map<string, express.Router>();
+  for (const key of new Set(keys)) {
+    if (key === undefined) continue;
+    const router = express.Router();
+    handlers.forEach(([spec, handler], i) => {
+      if (keys[i] === key || keys[i] === undefined) router[spec.method](spec.path, handler);
+    });
+    routers.set(key, router);
+  }
+  return (req, res, next) => {
+    const router = req.method === 'OPTIONS' ? undefined : routers.get(requestPrefix(req.url));
+    if (!router) return next();
+    router(req, res, next);
+  };
+}
+
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/** A route's first three segments when they are literal text (Express matches them without case). */
+function routePrefix(path: string): string | undefined {
+  const parts = path.split('/');
+  if (parts[0] !== '' || parts.length < 4) return undefined;
+  const head = parts.slice(1, 4);
+  return head.every((p) => LITERAL_SEGMENT.test(p)) ? `/${head.join('/')}`.toLowerCase() : undefined;
+}
+
+/** The same three segments of a request's path ('' when it has fewer, or is not a plain path). */
+function requestPrefix(url: string): string {
+  if (url.charCodeAt(0) !== 47 /* / */) return '';
+  let end = url.length;
+  let slashes = 0;
+  for (let i = 1; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+    if (c === 47 && ++slashes === 3) {
+      end = i;
+      break;
     }
   }
+  return url.slice(0, end).toLowerCase();
 }
 
 /**

@@ -21,8 +21,22 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
+interface Subscription {
+  re: RegExp;
+  handler: EventHandler;
+}
+
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  /** Every subscription, in the order they were made: the order handlers hear an event. */
+  private subscriptions: Subscription[] = [];
+  /**
+   * Per event name, the subscriptions it matches, kept up to date as they come and go, so an
+   * event is handed to its own handlers instead of being tested against every pattern (a
+   * `?wait` webhook adds three for its whole wait). A list is replaced, never changed in place:
+   * an event being delivered goes to the handlers there were when it started, as EventEmitter did.
+   */
+  private readonly byName = new Map<string, Subscription[]>();
   private transport?: EventTransport;
   /** Awaited before an event goes to another process (the store's sync(); see durableBeforeTransport). */
   private durable: () => Promise<void> = () => Promise.resolve();
@@ -44,7 +58,7 @@ export class EventBus {
   async attach(transport: EventTransport): Promise<void> {
     this.transport = transport;
     await transport.subscribe((event) => {
-      if (event.origin !== this.origin) this.emitter.emit('event', event);
+      if (event.origin !== this.origin) this.deliver(event);
     });
   }
 
@@ -55,7 +69,7 @@ export class EventBus {
     // sends out of the process waits for the store's sync() (durable before any effect).
     whenDurable(() =>
       outsideStoreGroup(() => {
-        this.emitter.emit('event', event);
+        this.deliver(event);
         const transport = this.transport;
         if (transport)
           void this.durable()
@@ -76,15 +90,32 @@ export class EventBus {
 
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */
   subscribe(pattern: string | RegExp, handler: EventHandler): () => void {
-    const re =
-      typeof pattern === 'string'
-        ? new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$')
-        : pattern;
-    const listener = (event: SquallEvent) => {
-      if (re.test(event.name)) handler(event);
+    const re = typeof pattern === 'string' ? patternRegex(pattern) : pattern;
+    const subscription: Subscription = { re, handler };
+    this.subscriptions.push(subscription);
+    for (const [name, subs] of this.byName) if (re.test(name)) this.byName.set(name, [...subs, subscription]);
+    return () => {
+      const at = this.subscriptions.indexOf(subscription);
+      if (at < 0) return;
+      this.subscriptions.splice(at, 1);
+      for (const [name, subs] of this.byName)
+        if (subs.includes(subscription))
+          this.byName.set(
+            name,
+            subs.filter((s) => s !== subscription),
+          );
     };
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
+  }
+
+  private deliver(event: SquallEvent): void {
+    let subs = this.byName.get(event.name);
+    if (!subs) {
+      // Names are a fixed vocabulary; the bound only guards against a caller that makes them up.
+      if (this.byName.size >= MAX_CACHED_NAMES) this.byName.clear();
+      subs = this.subscriptions.filter((s) => s.re.test(event.name));
+      this.byName.set(event.name, subs);
+    }
+    for (const s of subs) s.handler(event);
   }
 
   onTransportError(handler: (err: unknown) => void): void {
@@ -93,8 +124,24 @@ export class EventBus {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+    this.subscriptions = [];
+    this.byName.clear();
     await this.transport?.close();
   }
+}
+
+const MAX_CACHED_NAMES = 1000;
+
+/** Compiled once per pattern: a `?wait` webhook subscribes three times per request. */
+const patterns = new Map<string, RegExp>();
+
+function patternRegex(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$');
+    if (patterns.size < MAX_CACHED_NAMES) patterns.set(pattern, re);
+  }
+  return re;
 }
 
 function escapeRegex(s: string): string {

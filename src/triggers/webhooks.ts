@@ -140,13 +140,16 @@ interface ExecutionSummary {
  * Waits on the event bus (no polling) for the executions caused by some trigger instances: each
  * instance must reach processed/processing_failed and each of its executions a completed
  * status. It listens from before the dispatch and remembers what it saw for every instance, so
- * events that arrive before an instance is tracked are not lost.
+ * events that arrive before an instance is tracked are not lost. Once wait() starts, every
+ * instance is tracked: from then on it keeps only its own instances' events, and an event of
+ * another request's instance costs one lookup (at c16, each event reaches 16 waiters).
  */
 class ExecutionWaiter {
   private readonly finishedInstances = new Set<string>();
   private readonly byInstance = new Map<string, Map<string, ExecutionSummary>>();
   private readonly tracked = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
+  private sealed = false;
   private wake?: () => void;
 
   constructor(services: Services) {
@@ -158,10 +161,10 @@ class ExecutionWaiter {
         context?: Record<string, unknown>;
       };
       const ti = (e.context?.trigger_instance as { id?: string } | undefined)?.id;
-      if (!ti) return;
-      const list = this.byInstance.get(ti) ?? new Map<string, ExecutionSummary>();
+      if (!ti || (this.sealed && !this.tracked.has(ti))) return;
+      let list = this.byInstance.get(ti);
+      if (!list) this.byInstance.set(ti, (list = new Map<string, ExecutionSummary>()));
       list.set(e.id, { id: e.id, status: e.status, result: e.result });
-      this.byInstance.set(ti, list);
       this.check();
     };
     this.unsubscribe.push(
@@ -169,6 +172,7 @@ class ExecutionWaiter {
       services.bus.subscribe('st2.execution__update', (ev) => onExecution(ev.payload)),
       services.bus.subscribe('st2.trigger_instance__update', (ev) => {
         const ti = ev.payload as TriggerInstanceRecord;
+        if (this.sealed && !this.tracked.has(ti.id)) return;
         if (ti.status === 'processed' || ti.status === 'processing_failed') this.finishedInstances.add(ti.id);
         this.check();
       }),
@@ -180,25 +184,33 @@ class ExecutionWaiter {
   }
 
   private executions(): ExecutionSummary[] {
-    return [...this.tracked].flatMap((id) => [...(this.byInstance.get(id)?.values() ?? [])]);
+    const out: ExecutionSummary[] = [];
+    for (const id of this.tracked) for (const e of this.byInstance.get(id)?.values() ?? []) out.push(e);
+    return out;
   }
 
   private done(): boolean {
-    return (
-      [...this.tracked].every((id) => this.finishedInstances.has(id)) &&
-      this.executions().every((e) => isCompleted(e.status))
-    );
+    for (const id of this.tracked) {
+      if (!this.finishedInstances.has(id)) return false;
+      for (const e of this.byInstance.get(id)?.values() ?? []) if (!isCompleted(e.status)) return false;
+    }
+    return true;
   }
 
   private check(): void {
-    if (this.done()) this.wake?.();
+    if (this.wake && this.done()) this.wake();
   }
 
+  /** Waits until every tracked instance and its executions are done; track() them all first. */
   async wait(ms: number): Promise<{ finished: boolean; executions: ExecutionSummary[] }> {
+    this.sealed = true;
+    for (const id of this.byInstance.keys()) if (!this.tracked.has(id)) this.byInstance.delete(id);
+    for (const id of this.finishedInstances) if (!this.tracked.has(id)) this.finishedInstances.delete(id);
     if (!this.done()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
         this.wake = () => {
+          this.wake = undefined;
           clearTimeout(timer);
           resolve();
         };
