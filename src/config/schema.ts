@@ -103,9 +103,9 @@ export const configSchema = {
         cache_mb: {
           type: 'integer',
           minimum: 1,
-          default: 16,
+          default: 8,
           description:
-            "Embedded store: SQLite's page cache in MiB. The store's memory stays within it however much history is kept.",
+            "Embedded store: SQLite's page cache in MiB, per connection (the writer and the read-aside worker). The store's memory stays within it however much history is kept.",
         },
         check_on_start: {
           type: 'boolean',
