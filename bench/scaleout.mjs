@@ -107,6 +107,23 @@ export async function runScaleOut({
     const api = await start('api,rules');
     procs.push(api);
     procs.push(await start('runner'));
+    // SQUALL_BENCH_IDLE_S=60: before any webhook, each process's CPU per second while nothing
+    // happens (polls, leases, sweeps), after 10 s for the start-up's own work to settle.
+    const idleS = Number(process.env.SQUALL_BENCH_IDLE_S ?? 0);
+    if (idleS > 0) {
+      await sleep(10_000);
+      const c0 = procs.map((p) => cpuMs(p.child.pid));
+      await sleep(idleS * 1000);
+      const perS = procs.map((p, i) => ((cpuMs(p.child.pid) - c0[i]) / idleS).toFixed(2));
+      log(`scale-out: idle CPU over ${idleS} s: api,rules ${perS[0]} ms/s; runner ${perS[1]} ms/s`);
+      emit({
+        name: `${NAME}.idle_cpu_per_s`,
+        unit: 'ms',
+        value: +perS[0] + +perS[1],
+        n: idleS,
+        note: perS.join(' / '),
+      });
+    }
     const url = `${api.url}/api/v1/webhooks/bench_noop?wait=10`;
     const check = (status, text) => {
       if (status !== 200) return `HTTP ${status}: ${text.slice(0, 300)}`;

@@ -17,7 +17,8 @@ export type EventHandler = (event: SquallEvent) => void;
 
 export interface EventTransport {
   publish(event: SquallEvent): Promise<void>;
-  subscribe(handler: EventHandler): Promise<void>;
+  /** `origin`: the subscriber's own; a transport may drop its events before reading them. */
+  subscribe(handler: EventHandler, origin?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +60,7 @@ export class EventBus {
     this.transport = transport;
     await transport.subscribe((event) => {
       if (event.origin !== this.origin) this.deliver(event);
-    });
+    }, this.origin);
   }
 
   publish<P>(name: string, payload: P): void {

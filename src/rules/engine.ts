@@ -214,6 +214,11 @@ export class RulesEngine {
     try {
       execution = await this.executions().request({
         id: idFor(`${key}:execution`),
+        // A claim taken afresh (not from a dead owner) means no run of this enforcement got as
+        // far as requesting its execution: the id is not looked up (one read per webhook). A run
+        // racing a takeover can take it afresh just after the breaker removed the dead owner's
+        // claim; request() then finds the execution at its insert and returns it, as before.
+        unstored: !got.from,
         action: action.ref,
         parameters,
         user,

@@ -1,5 +1,5 @@
 import type { Services } from '../service/index.js';
-import { joinTrace, resolveTrace, type TraceContext } from './record.js';
+import { joinTrace, resolveTrace, traceById, type TraceContext } from './record.js';
 
 /** What traceExecution reads of a newly requested execution (the `st2.execution__create` payload). */
 export interface TracedExecution {
@@ -19,7 +19,7 @@ export async function traceExecution(services: Services, execution: TracedExecut
   const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
   if (tc.trace_id) {
     // A trace that no longer exists (retention) is not joined: the execution gets a trace of its own.
-    const named = await services.store.traces.get(tc.trace_id);
+    const named = await traceById(services, tc.trace_id);
     if (named) return joinTrace(services, named, execution.id);
   }
   if (execution.parent) {

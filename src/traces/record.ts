@@ -14,11 +14,13 @@
 import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import type {
-  ExecutionRecord,
-  RuleEnforcementRecord,
-  TraceRecord,
-  TriggerInstanceRecord,
+import {
+  whenDurable,
+  type ExecutionRecord,
+  type RuleEnforcementRecord,
+  type Store,
+  type TraceRecord,
+  type TriggerInstanceRecord,
 } from '../store/index.js';
 
 export interface TraceContext {
@@ -76,8 +78,31 @@ export async function resolveTrace(
   }
   const trace: TraceRecord = { id: newId(), trace_tag: tag, start_timestamp: nowIso() };
   await store.traces.insert(trace);
+  whenDurable(() => rememberTrace(store, trace));
   services.bus.publish('st2.trace__create', trace);
   return trace;
+}
+
+/**
+ * Traces this process created lately, by store. A trace record is written once and deleted only
+ * by retention, days later, so the executions requested from a trace's first trigger instance
+ * (moments later, in this process) join it without reading it back: one round trip per webhook
+ * on MongoDB.
+ */
+const recentTraces = new WeakMap<Store, Map<string, TraceRecord>>();
+const RECENT_TRACES = 1000;
+
+function rememberTrace(store: Store, trace: TraceRecord): void {
+  let recent = recentTraces.get(store);
+  if (!recent) recentTraces.set(store, (recent = new Map()));
+  recent.set(trace.id, trace);
+  // Oldest first (insertion order): only the newest are kept.
+  if (recent.size > RECENT_TRACES) recent.delete(recent.keys().next().value as string);
+}
+
+/** The trace `id` names, from the ones this process created lately or else from the store. */
+export async function traceById(services: Services, id: string): Promise<TraceRecord | null> {
+  return recentTraces.get(services.store)?.get(id) ?? (await services.store.traces.get(id));
 }
 
 const executionKey = (executionId: string) => `action_executions:${executionId}`;

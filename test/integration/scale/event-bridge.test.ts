@@ -1,0 +1,84 @@
+import { afterEach, expect, it } from 'vitest';
+import { EventBus, RedisEventTransport, type SquallEvent } from '../../../src/events/index.js';
+import { REDIS_URL, describeWithServer } from '../../support/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Two processes' buses on one Redis channel of their own (the test Redis is shared). */
+async function twoBuses(): Promise<{ a: EventBus; b: EventBus; channel: string }> {
+  const channel = `squall:test-events:${process.pid}:${Date.now().toString(36)}:${Math.random()}`;
+  const a = new EventBus('process-a');
+  const b = new EventBus('process-b');
+  await a.attach(new RedisEventTransport(REDIS_URL!, { channel }));
+  await b.attach(new RedisEventTransport(REDIS_URL!, { channel }));
+  return { a, b, channel };
+}
+
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await sleep(10);
+}
+
+describeWithServer(
+  'events between processes over Redis',
+  'Redis (SQUALL_TEST_REDIS_URL)',
+  Boolean(REDIS_URL),
+  () => {
+    const open: EventBus[] = [];
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((bus) => bus.close()));
+    });
+
+    it('another process hears every event of a burst once, in order, with its payload', async () => {
+      const { a, b } = await twoBuses();
+      open.push(a, b);
+      const heardByB: SquallEvent[] = [];
+      const heardByA: SquallEvent[] = [];
+      b.subscribe('st2.execution__*', (e) => heardByB.push(e));
+      a.subscribe('st2.execution__*', (e) => heardByA.push(e));
+      // A burst in one turn of the event loop, then events spread over several turns.
+      for (let i = 0; i < 200; i++)
+        a.publish('st2.execution__update', { id: `ex-${i}`, result: { n: i, text: 'é'.repeat(i % 7) } });
+      for (let i = 200; i < 210; i++) {
+        await sleep(1);
+        a.publish('st2.execution__create', { id: `ex-${i}` });
+      }
+      await until(() => heardByB.length >= 210);
+      await sleep(200); // nothing more arrives: no duplicates
+      expect(heardByB.map((e) => (e.payload as { id: string }).id)).toEqual(
+        Array.from({ length: 210 }, (_, i) => `ex-${i}`),
+      );
+      expect(heardByB[7]).toMatchObject({
+        name: 'st2.execution__update',
+        origin: 'process-a',
+        payload: { id: 'ex-7', result: { n: 7, text: '' } },
+      });
+      expect(heardByB[13]?.payload).toEqual({ id: 'ex-13', result: { n: 13, text: 'éééééé' } });
+      expect(typeof heardByB[0]?.timestamp).toBe('string');
+      // The publisher heard its own events once each (locally), not again from Redis.
+      expect(heardByA).toHaveLength(210);
+    });
+
+    it('events published from both sides at once reach the other side, each in its own order', async () => {
+      const { a, b } = await twoBuses();
+      open.push(a, b);
+      const heardByA: string[] = [];
+      const heardByB: string[] = [];
+      a.subscribe('squall.test*', (e) => heardByA.push(String(e.payload)));
+      b.subscribe('squall.test*', (e) => heardByB.push(String(e.payload)));
+      for (let i = 0; i < 50; i++) {
+        a.publish('squall.test', `a${i}`);
+        b.publish('squall.test', `b${i}`);
+        if (i % 10 === 0) await sleep(0);
+      }
+      // announce() (sent to the others only, without waiting for the store) resolves once Redis has it.
+      await b.announce('squall.test_announce', 'b-last');
+      await until(() => heardByA.length >= 101 && heardByB.length >= 100);
+      expect(heardByA.filter((p) => /^b\d/.test(p))).toEqual(Array.from({ length: 50 }, (_, i) => `b${i}`));
+      expect(heardByA).toContain('b-last');
+      expect(heardByB.filter((p) => p.startsWith('a'))).toEqual(
+        Array.from({ length: 50 }, (_, i) => `a${i}`),
+      );
+    });
+  },
+);
