@@ -159,10 +159,10 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   private fromRow(row: Row): Doc {
-    const doc = { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
-    if (!row.z) return doc;
+    if (!row.z) return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+    const doc = this.compactor.merge(JSON.parse(row.doc) as Doc, row.z, row.id);
     this.blobs.set(doc, row.z);
-    return this.compactor.merge(doc, row.z, row.id);
+    return doc;
   }
 
   /** A sort or group by a field SQL cannot see (inside a compressed field) is refused, not misordered. */

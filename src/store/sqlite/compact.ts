@@ -212,19 +212,28 @@ export class Compactor {
     return (this.kept.get(top) ?? []).some((p) => p.join('.') === sub);
   }
 
-  /** Whether an update (already encoded) writes any compressed field. */
+  /**
+   * Whether an update (already encoded) may change what the blob holds: a compressed field, or
+   * the place of one among the record's keys (a key removed before it). A key set anew goes last,
+   * after every place the blob names.
+   */
   touches(update: Doc): boolean {
     for (const op in update) {
       const fields = update[op];
-      if (fields === null || typeof fields !== 'object') return true;
-      for (const k in fields as Doc) if (this.fields.has(k.split('.')[0])) return true;
+      if (op === '$unset' || op === '$rename' || fields === null || typeof fields !== 'object') return true;
+      for (const k in fields as Doc) {
+        if (this.fields.has(k.split('.')[0])) return true;
+        if ((fields as Doc)[k] === undefined) return true;
+      }
     }
     return false;
   }
 
+  /** What `doc` keeps of a compressed field: its indexed subpaths; undefined when it has none. */
   private stub(field: string, value: unknown): unknown {
     const paths = this.kept.get(field);
-    if (!paths || value === null || typeof value !== 'object' || Array.isArray(value)) return 0;
+    if (!paths) return undefined;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return 0;
     const out: Doc = {};
     for (const p of paths) {
       let from: unknown = value;
@@ -238,26 +247,32 @@ export class Compactor {
   }
 
   /**
-   * The `doc` text and `z` blob of a document (without its `_id`). `reuse` is the blob the row
-   * holds now, given when the caller knows no compressed field changed: no deflate then.
+   * The `doc` text and `z` blob of a document (without its `_id`). The blob holds the compressed
+   * fields and the place of each among the record's keys: `[[places], {field: value}]`. `reuse`
+   * is the blob the row holds now, given when the caller knows the update did not change it
+   * (touches()): no deflate then.
    */
   split(doc: Doc, reuse?: Buffer | null): [string, Buffer | null] {
     if (!this.active) return [JSON.stringify(doc), null];
-    let shell: Doc | undefined;
+    const shell: Doc = {};
     let moved: Doc | undefined;
+    const places: number[] = [];
+    let place = 0;
     for (const k in doc) {
       if (!Object.prototype.hasOwnProperty.call(doc, k) || k === '_id') continue;
       const v = doc[k];
       if (v === undefined) continue;
-      shell ??= {};
       if (this.fields.has(k)) {
         (moved ??= {})[k] = v;
-        shell[k] = this.stub(k, v);
+        places.push(place);
+        const stub = this.stub(k, v);
+        if (stub !== undefined) shell[k] = stub;
       } else shell[k] = v;
+      place++;
     }
-    if (!moved) return [JSON.stringify(shell ?? {}), null];
+    if (!moved) return [JSON.stringify(shell), null];
     if (reuse) return [JSON.stringify(shell), reuse];
-    const text = JSON.stringify(moved);
+    const text = JSON.stringify([places, moved]);
     this.learn(text);
     const learned = this.learned;
     const z = learned
@@ -269,8 +284,9 @@ export class Compactor {
     return [JSON.stringify(shell), z];
   }
 
-  /** Puts a row's compressed fields back into its parsed `doc`, each at its own key's place. */
-  merge(doc: Doc, z: Buffer, id: string): Doc {
+  /** The record of a row: its parsed `doc` with the blob's fields back, each at its place. */
+  merge(shell: Doc, z: Buffer, id: string): Doc {
+    let places: number[];
     let moved: Doc;
     try {
       const learned = z[0] === LEARNED;
@@ -278,14 +294,33 @@ export class Compactor {
       const dictionary = learned ? this.dictionaries.get(id) : DICTIONARIES[id];
       if (!dictionary) throw new Error(`unknown ${learned ? 'learned ' : ''}dictionary ${id}`);
       const body = z.subarray(learned ? 5 : 1);
-      moved = JSON.parse(
+      [places, moved] = JSON.parse(
         inflateRawSync(body, { windowBits: ZLIB.windowBits, dictionary }).toString('utf8'),
-      ) as Doc;
+      ) as [number[], Doc];
     } catch (err) {
       throw corrupt(this.spec.name, id, err);
     }
-    for (const k in moved) doc[k] = moved[k];
-    return doc;
+    const out: Doc = { _id: id };
+    const movedKeys = Object.keys(moved);
+    let m = 0;
+    let place = 0;
+    const take = () => {
+      while (m < movedKeys.length && places[m] === place) {
+        out[movedKeys[m]] = moved[movedKeys[m]];
+        m++;
+        place++;
+      }
+    };
+    for (const k in shell) {
+      if (this.fields.has(k)) continue;
+      take();
+      out[k] = shell[k];
+      place++;
+    }
+    take();
+    // Places past the end (none, unless the row was edited by hand): the fields go last.
+    for (; m < movedKeys.length; m++) out[movedKeys[m]] = moved[movedKeys[m]];
+    return out;
   }
 }
 

@@ -29,7 +29,7 @@ function execution(id: string): ExecutionRecord {
       pack: 'core',
       runner_type: 'noop',
       uid: 'action:core:noop',
-      description: 'Action that does nothing.',
+      description: 'Does nothing (compressed).',
       entry_point: '',
       parameters: {},
     },
@@ -73,7 +73,7 @@ describe('embedded store: compressed fields', () => {
         z: Buffer;
       };
       expect(row.z).toBeInstanceOf(Buffer);
-      expect(row.doc).not.toContain('Action that does nothing.');
+      expect(row.doc).not.toContain('Does nothing (compressed).');
 
       // An update of uncompressed fields keeps the compressed part; one of a compressed field changes it.
       await coll.updateOne({ id: rec.id, status: 'requested' }, { $set: { status: 'succeeded' } });
@@ -86,6 +86,13 @@ describe('embedded store: compressed fields', () => {
       };
       expect(JSON.stringify(await coll.get(rec.id))).toBe(JSON.stringify(expected));
       expect(JSON.stringify((await coll.find({ id: rec.id }))[0])).toBe(JSON.stringify(expected));
+
+      // A key set anew goes last; a key removed before a compressed one moves the ones after it.
+      await coll.updateOne({ id: rec.id }, { $set: { end_timestamp: 'e', result: { ok: 1 } } });
+      await coll.updateOne({ id: rec.id }, { $unset: { status: true } });
+      const { status: _status, ...unset } = { ...expected, end_timestamp: 'e', result: { ok: 1 } };
+      void _status;
+      expect(JSON.stringify(await coll.get(rec.id))).toBe(JSON.stringify(unset));
     } finally {
       db.close();
     }
