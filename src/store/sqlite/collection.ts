@@ -45,10 +45,10 @@ function isUniqueViolation(err: unknown): boolean {
  */
 function toRow(doc: Doc, compactor: Compactor, reuse?: Buffer | null): [string, string, Buffer | null] {
   const id = doc._id;
-  if (id === undefined) return [String(id), ...compactor.split(doc, reuse)];
+  if (id === undefined) return [String(id), ...compactor.split(doc, String(id), reuse)];
   doc._id = undefined;
   try {
-    return [String(id), ...compactor.split(doc, reuse)];
+    return [String(id), ...compactor.split(doc, String(id), reuse)];
   } finally {
     doc._id = id;
   }

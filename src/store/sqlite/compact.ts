@@ -52,6 +52,11 @@ const RELEARN_AFTER = 10_000;
  */
 const LEARN_FROM = 3;
 const LEARNED_MAX_BYTES = 3 * 1024;
+/**
+ * The inflated text of the blobs last written or read, by record id: an execution is read again
+ * several times while it runs (each status update reads it first), and a hit skips the inflate.
+ */
+const TEXT_CACHE = 256;
 
 /**
  * A window of 4 KiB (the dictionary fits in it) instead of zlib's 32 KiB: most of a deflate's
@@ -138,6 +143,7 @@ export class Compactor {
   private pending?: { id: number; commits: number };
   private deflated = 0;
   private readonly recent: string[] = [];
+  private readonly texts = new Map<string, { z: Buffer; text: string }>();
 
   constructor(
     readonly spec: CollectionSpec,
@@ -252,7 +258,7 @@ export class Compactor {
    * is the blob the row holds now, given when the caller knows the update did not change it
    * (touches()): no deflate then.
    */
-  split(doc: Doc, reuse?: Buffer | null): [string, Buffer | null] {
+  split(doc: Doc, id: string, reuse?: Buffer | null): [string, Buffer | null] {
     if (!this.active) return [JSON.stringify(doc), null];
     const shell: Doc = {};
     let moved: Doc | undefined;
@@ -281,7 +287,27 @@ export class Compactor {
           Buffer.of(STATIC),
           deflateRawSync(text, { ...ZLIB, dictionary: DICTIONARIES[STATIC] }),
         ]);
+    this.remember(id, z, text);
     return [JSON.stringify(shell), z];
+  }
+
+  private remember(id: string, z: Buffer, text: string): void {
+    this.texts.delete(id);
+    this.texts.set(id, { z, text });
+    if (this.texts.size > TEXT_CACHE) this.texts.delete(this.texts.keys().next().value as string);
+  }
+
+  private inflate(z: Buffer, id: string): string {
+    const cached = this.texts.get(id);
+    if (cached && cached.z.equals(z)) return cached.text;
+    const learned = z[0] === LEARNED;
+    const dictId = learned ? z.readUInt32BE(1) : z[0];
+    const dictionary = learned ? this.dictionaries.get(dictId) : DICTIONARIES[dictId];
+    if (!dictionary) throw new Error(`unknown ${learned ? 'learned ' : ''}dictionary ${dictId}`);
+    const body = z.subarray(learned ? 5 : 1);
+    const text = inflateRawSync(body, { windowBits: ZLIB.windowBits, dictionary }).toString('utf8');
+    this.remember(id, z, text);
+    return text;
   }
 
   /** The record of a row: its parsed `doc` with the blob's fields back, each at its place. */
@@ -289,14 +315,7 @@ export class Compactor {
     let places: number[];
     let moved: Doc;
     try {
-      const learned = z[0] === LEARNED;
-      const id = learned ? z.readUInt32BE(1) : z[0];
-      const dictionary = learned ? this.dictionaries.get(id) : DICTIONARIES[id];
-      if (!dictionary) throw new Error(`unknown ${learned ? 'learned ' : ''}dictionary ${id}`);
-      const body = z.subarray(learned ? 5 : 1);
-      [places, moved] = JSON.parse(
-        inflateRawSync(body, { windowBits: ZLIB.windowBits, dictionary }).toString('utf8'),
-      ) as [number[], Doc];
+      [places, moved] = JSON.parse(this.inflate(z, id)) as [number[], Doc];
     } catch (err) {
       throw corrupt(this.spec.name, id, err);
     }

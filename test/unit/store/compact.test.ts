@@ -24,11 +24,11 @@ function execution(id: string): ExecutionRecord {
   return {
     id,
     action: {
-      ref: 'core.noop',
-      name: 'noop',
+      uid: 'action:core:echo',
+      ref: 'core.echo',
       pack: 'core',
-      runner_type: 'noop',
-      uid: 'action:core:noop',
+      name: 'echo',
+      runner_type: 'local-shell-cmd',
       description: 'Does nothing (compressed).',
       entry_point: '',
       parameters: {},
@@ -144,7 +144,7 @@ describe('embedded store: compressed fields', () => {
     try {
       const coll = db.collection<ExecutionRecord>(spec);
       expect(JSON.stringify(await coll.get(id))).toBe(JSON.stringify(rec));
-      expect(await coll.count({ 'action.ref': 'core.noop', status: 'requested' })).toBe(1);
+      expect(await coll.count({ 'action.ref': 'core.echo', status: 'requested' })).toBe(1);
       await coll.updateOne({ id }, { $set: { status: 'running' } });
       expect(JSON.stringify(await coll.get(id))).toBe(JSON.stringify({ ...rec, status: 'running' }));
     } finally {
