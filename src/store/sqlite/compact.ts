@@ -143,6 +143,7 @@ export class Compactor {
   private pending?: { id: number; commits: number };
   private deflated = 0;
   private readonly recent: string[] = [];
+  private readonly opaque: Set<string>;
   private readonly texts = new Map<string, { z: Buffer; text: string }>();
 
   constructor(
@@ -150,6 +151,7 @@ export class Compactor {
     private readonly dictionaries: Dictionaries,
   ) {
     this.fields = new Set(spec.compressed ?? []);
+    this.opaque = new Set(spec.opaque ?? []);
     for (const index of spec.indexes) {
       if (index.multikey) continue;
       for (const path of Object.keys(index.fields)) {
@@ -185,10 +187,17 @@ export class Compactor {
    * took back with it (the WAL keeps commits in order: the dictionary is on disk before any row
    * deflated with it).
    */
-  private learn(text: string): void {
-    this.recent.push(text);
-    if (this.recent.length > LEARN_FROM) this.recent.shift();
+  private learn(places: number[], moved: Doc): void {
     this.deflated++;
+    const due = this.learned ? RELEARN_AFTER : LEARN_AFTER;
+    if (!this.pending && this.deflated > due - LEARN_FROM) {
+      // A dictionary outlives the records it was learned from, so it is not made of their
+      // free-form values (parameters, payloads): a user deleting a record deletes those.
+      const sample: Doc = {};
+      for (const k in moved) if (!this.opaque.has(k)) sample[k] = moved[k];
+      this.recent.push(JSON.stringify([places, sample]));
+      if (this.recent.length > LEARN_FROM) this.recent.shift();
+    }
     if (this.pending) {
       if (this.dictionaries.commits() <= this.pending.commits) return;
       const dict = this.dictionaries.get(this.pending.id);
@@ -197,7 +206,7 @@ export class Compactor {
       this.pending = undefined;
       return;
     }
-    if (this.deflated < (this.learned ? RELEARN_AFTER : LEARN_AFTER)) return;
+    if (this.deflated < due) return;
     const dict = Buffer.concat([DICTIONARIES[STATIC], Buffer.from(this.recent.join(''))]);
     const id = this.dictionaries.add(
       this.spec.name,
@@ -279,7 +288,7 @@ export class Compactor {
     if (!moved) return [JSON.stringify(shell), null];
     if (reuse) return [JSON.stringify(shell), reuse];
     const text = JSON.stringify([places, moved]);
-    this.learn(text);
+    this.learn(places, moved);
     const learned = this.learned;
     const z = learned
       ? Buffer.concat([learned.header, deflateRawSync(text, { ...ZLIB, dictionary: learned.dict })])

@@ -166,6 +166,7 @@ describe('embedded store: compressed fields', () => {
       expect(db.db.prepare('SELECT count(*) AS n FROM squall_dictionaries').get()).toEqual({ n: 0 });
       for (let i = 0; i < 40; i++) {
         const rec = execution(`5f802cff72bb8df6434741${String(i).padStart(2, '0')}`);
+        rec.parameters = { password: `hunter2-${i}` };
         written.push(rec);
         await coll.insert(rec);
       }
@@ -181,6 +182,10 @@ describe('embedded store: compressed fields', () => {
     try {
       const coll = db.collection<ExecutionRecord>(spec);
       const rows = db.db.prepare('SELECT z FROM executions ORDER BY rowid').all() as { z: Buffer }[];
+      // Parameters (free-form, deleted with their record) are not kept in a dictionary.
+      const dicts = db.db.prepare('SELECT dict FROM squall_dictionaries').all() as { dict: Buffer }[];
+      expect(dicts.length).toBeGreaterThan(0);
+      for (const { dict } of dicts) expect(dict.toString()).not.toContain('hunter2');
       const learned = rows.filter((r) => r.z[0] === 2);
       expect(learned.length).toBeGreaterThan(0);
       expect(Math.max(...learned.map((r) => r.z.length))).toBeLessThan(
