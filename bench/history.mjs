@@ -36,9 +36,10 @@ function multiply(file, times) {
   ];
   db.transaction(() => {
     for (const t of tables) {
-      const rows = db.prepare(`SELECT id, doc FROM "${t}"`).all();
-      const insert = db.prepare(`INSERT INTO "${t}" (id, doc) VALUES (?, ?)`);
-      for (let k = 1; k <= times; k++) for (const r of rows) insert.run(`${r.id}~${k}`, r.doc);
+      // z: the compressed fields (src/store/sqlite/compact.ts), copied as they are.
+      const rows = db.prepare(`SELECT id, doc, z FROM "${t}"`).all();
+      const insert = db.prepare(`INSERT INTO "${t}" (id, doc, z) VALUES (?, ?, ?)`);
+      for (let k = 1; k <= times; k++) for (const r of rows) insert.run(`${r.id}~${k}`, r.doc, r.z);
     }
   })();
   const n = db.prepare('SELECT count(*) AS n FROM executions').get().n;

@@ -60,14 +60,15 @@ function grow(file, executions, stepSeconds) {
   const base = db.prepare('SELECT count(*) AS n FROM executions').get().n;
   const copies = Math.max(0, Math.ceil(executions / base) - 1);
   const statements = HISTORY.map((t) => {
-    db.exec(`CREATE TEMP TABLE "base_${t}" AS SELECT id, doc FROM "${t}"`);
+    db.exec(`CREATE TEMP TABLE "base_${t}" AS SELECT id, doc, z FROM "${t}"`);
     let doc = 'doc';
     for (const f of TIMES[t])
       doc = `CASE WHEN json_type(${doc}, '$.${f}') = 'text' THEN json_set(${doc}, '$.${f}', strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(doc, '$.${f}'), '-' || (:k * ${stepSeconds}) || ' seconds')) ELSE ${doc} END`;
     // A trace's tag is unique unless a user chose it: copies get their own.
     if (t === 'traces')
       doc = `json_set(${doc}, '$.trace_tag', json_extract(doc, '$.trace_tag') || '~' || :k)`;
-    return db.prepare(`INSERT INTO "${t}" (id, doc) SELECT id || '~' || :k, ${doc} FROM "base_${t}"`);
+    // z: the compressed fields (src/store/sqlite/compact.ts), copied as they are.
+    return db.prepare(`INSERT INTO "${t}" (id, doc, z) SELECT id || '~' || :k, ${doc}, z FROM "base_${t}"`);
   });
   const copy = db.transaction((k) => {
     for (const s of statements) s.run({ k });

@@ -80,6 +80,12 @@ export interface CollectionSpec {
    * allowed inside them, they cost nothing to copy, and they are never queried into.
    */
   opaque?: string[];
+  /**
+   * Top-level fields the embedded store keeps deflated (src/store/sqlite/compact.ts): large, read
+   * with the record but never filtered, sorted or grouped on in SQL, except through an indexed
+   * subpath (which stays readable). Other stores ignore it.
+   */
+  compressed?: string[];
 }
 
 /**

@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConflictError } from '../../errors.js';
+import { ConflictError, SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { Codec } from '../codec.js';
 import { guardRanges } from '../embedded/index.js';
 import { GroupReducer } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
 import type { GroupRow, GroupSpec } from '../types.js';
+import { Compactor } from './compact.js';
 import type { SqliteDatabase } from './database.js';
 import { fieldExpr, indexedFields, jsonPath, orderBy, plan } from './query.js';
 
@@ -28,6 +29,8 @@ const model = require('@seald-io/nedb/lib/model.js') as {
 interface Row {
   id: string;
   doc: string;
+  /** The compressed fields (compact.ts); null when the row has none. */
+  z: Buffer | null;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -40,19 +43,15 @@ function isUniqueViolation(err: unknown): boolean {
  * undefined value for the call (a property holding undefined is left out) rather than by copying
  * the document without it; the text is the same, and the document is as it was after.
  */
-function toRow(doc: Doc): [string, string] {
+function toRow(doc: Doc, compactor: Compactor, reuse?: Buffer | null): [string, string, Buffer | null] {
   const id = doc._id;
-  if (id === undefined) return [String(id), JSON.stringify(doc)];
+  if (id === undefined) return [String(id), ...compactor.split(doc, String(id), reuse)];
   doc._id = undefined;
   try {
-    return [String(id), JSON.stringify(doc)];
+    return [String(id), ...compactor.split(doc, String(id), reuse)];
   } finally {
     doc._id = id;
   }
-}
-
-function fromRow(row: Row): Doc {
-  return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
 }
 
 const OWN = Object.prototype.hasOwnProperty;
@@ -141,6 +140,12 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   private readonly indexed: Set<string>;
   private readonly table: string;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly compactor: Compactor;
+  /**
+   * The blob each document read from a compressed row came with: an update that writes none of
+   * the compressed fields stores it again as it is (no deflate).
+   */
+  private readonly blobs = new WeakMap<Doc, Buffer>();
 
   constructor(
     readonly spec: CollectionSpec,
@@ -150,6 +155,24 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     this.codec = new Codec(spec);
     this.indexed = indexedFields(spec);
     this.table = `"${spec.name.replace(/"/g, '""')}"`;
+    this.compactor = new Compactor(spec, database.dictionaries);
+  }
+
+  private fromRow(row: Row): Doc {
+    if (!row.z) return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+    const doc = this.compactor.merge(JSON.parse(row.doc) as Doc, row.z, row.id);
+    this.blobs.set(doc, row.z);
+    return doc;
+  }
+
+  /** A sort or group by a field SQL cannot see (inside a compressed field) is refused, not misordered. */
+  private sqlField(path: string): void {
+    if (!this.compactor.covers(path))
+      throw new SquallError(
+        'STORE_FIELD_COMPRESSED',
+        `field "${path}" of ${this.name} is stored compressed and cannot be sorted on (index it, or leave it out of "compressed")`,
+        { collection: this.name, field: path },
+      );
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -175,22 +198,24 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   private select(filter: Doc, options: FindOptions = {}): Doc[] {
     const guarded = guardRanges(filter);
     const { where, params, exact } = plan(guarded, this.indexed);
-    const order = orderBy(this.codec.sort(options.sort));
+    const sort = this.codec.sort(options.sort);
+    for (const k of Object.keys(sort ?? {})) this.sqlField(k);
+    const order = orderBy(sort);
     const limit = options.limit !== undefined && options.limit >= 0 ? options.limit : undefined;
     const skip = options.skip ?? 0;
     if (exact) {
-      const sql = `SELECT id, doc FROM ${this.table} WHERE ${where} ORDER BY ${order}${
+      const sql = `SELECT id, doc, z FROM ${this.table} WHERE ${where} ORDER BY ${order}${
         limit !== undefined ? ' LIMIT ? OFFSET ?' : skip ? ' LIMIT -1 OFFSET ?' : ''
       }`;
       const bound = limit !== undefined ? [...params, limit, skip] : skip ? [...params, skip] : params;
-      return (this.statement(sql).all(...bound) as Row[]).map(fromRow);
+      return (this.statement(sql).all(...bound) as Row[]).map((r) => this.fromRow(r));
     }
     const out: Doc[] = [];
     if (limit === 0) return out;
     let skipped = 0;
-    const sql = `SELECT id, doc FROM ${this.table} WHERE ${where} ORDER BY ${order}`;
+    const sql = `SELECT id, doc, z FROM ${this.table} WHERE ${where} ORDER BY ${order}`;
     for (const row of this.statement(sql).iterate(...params) as IterableIterator<Row>) {
-      const doc = fromRow(row);
+      const doc = this.fromRow(row);
       if (!model.match(doc, guarded)) continue;
       if (skipped < skip) {
         skipped++;
@@ -211,9 +236,10 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   private byId(filter: Doc): Doc | null | undefined {
     const id = filter._id;
     if (typeof id !== 'string') return undefined;
-    const row = this.statement(`SELECT id, doc FROM ${this.table} WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.statement(`SELECT id, doc, z FROM ${this.table} WHERE id = ?`).get(id) as
+      Row | undefined;
     if (!row) return null;
-    const doc = fromRow(row);
+    const doc = this.fromRow(row);
     for (const k in filter) {
       if (k !== '_id') return model.match(doc, guardRanges(filter)) ? doc : null;
     }
@@ -237,16 +263,19 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   private insertRow(doc: Doc, fromFilter = false): void {
     if (fromFilter) model.checkObject(doc);
     try {
-      this.statement(`INSERT INTO ${this.table} (id, doc) VALUES (?, ?)`).run(...toRow(doc));
+      this.statement(`INSERT INTO ${this.table} (id, doc, z) VALUES (?, ?, ?)`).run(
+        ...toRow(doc, this.compactor),
+      );
     } catch (err) {
       this.conflict(err, doc._id);
     }
   }
 
-  private updateRow(doc: Doc): void {
+  /** `reuse`: the row's blob, when the update wrote no compressed field. */
+  private updateRow(doc: Doc, reuse?: Buffer | null): void {
     try {
-      const [id, text] = toRow(doc);
-      this.statement(`UPDATE ${this.table} SET doc = ? WHERE id = ?`).run(text, id);
+      const [id, text, z] = toRow(doc, this.compactor, reuse);
+      this.statement(`UPDATE ${this.table} SET doc = ?, z = ? WHERE id = ?`).run(text, z, id);
     } catch (err) {
       this.conflict(err, doc._id);
     }
@@ -270,8 +299,9 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
 
   get(id: string): Promise<T | null> {
     return this.database.read(() => {
-      const row = this.statement(`SELECT id, doc FROM ${this.table} WHERE id = ?`).get(id) as Row | undefined;
-      return row ? this.decode(fromRow(row)) : null;
+      const row = this.statement(`SELECT id, doc, z FROM ${this.table} WHERE id = ?`).get(id) as
+        Row | undefined;
+      return row ? this.decode(this.fromRow(row)) : null;
     });
   }
 
@@ -309,12 +339,14 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   async group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]> {
     const guarded = guardRanges(this.codec.filter(filter));
     const { where, params, exact } = plan(guarded, this.indexed);
-    if (!exact) {
+    // A field inside a compressed one is not in SQL's view of the row: grouped here instead.
+    const fields = [...Object.values(spec.by).map((b) => b.field), ...Object.values(spec.sum ?? {})];
+    if (!exact || !fields.every((f) => this.compactor.covers(f))) {
       return this.database.read(() => {
         const reducer = new GroupReducer(spec);
-        const sql = `SELECT id, doc FROM ${this.table} WHERE ${where}`;
+        const sql = `SELECT id, doc, z FROM ${this.table} WHERE ${where}`;
         for (const row of this.statement(sql).iterate(...params) as IterableIterator<Row>) {
-          const doc = fromRow(row);
+          const doc = this.fromRow(row);
           if (model.match(doc, guarded)) reducer.add(doc);
         }
         return reducer.rows();
@@ -363,9 +395,10 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     return this.database.writeOne(() => {
       const current = this.first(query);
       if (current) {
+        const reuse = this.compactor.touches(encoded) ? undefined : this.blobs.get(current);
         const next = modifyOwned(current, encoded);
         const record = this.decode(next);
-        this.updateRow(next);
+        this.updateRow(next, reuse);
         return record;
       }
       if (!options.upsert) return null;
@@ -383,7 +416,11 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     const encoded = this.codec.update(update) as Doc;
     return this.database.write(() => {
       const matched = this.select(query);
-      for (const doc of matched) this.updateRow(modifyOwned(doc, encoded));
+      const reuse = !this.compactor.touches(encoded);
+      for (const doc of matched) {
+        const blob = reuse ? this.blobs.get(doc) : undefined;
+        this.updateRow(modifyOwned(doc, encoded), blob);
+      }
       return matched.length;
     });
   }
@@ -393,8 +430,8 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     return this.database.writeOne(() => {
       try {
         this.statement(
-          `INSERT INTO ${this.table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`,
-        ).run(...toRow(encoded));
+          `INSERT INTO ${this.table} (id, doc, z) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, z = excluded.z`,
+        ).run(...toRow(encoded, this.compactor));
       } catch (err) {
         this.conflict(err, doc.id);
       }

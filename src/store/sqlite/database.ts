@@ -8,6 +8,7 @@ import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import { activeGroup, storeGroup, type StoreGroup } from '../scope.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { SqliteCollection } from './collection.js';
+import { Dictionaries } from './compact.js';
 import { fieldExpr, indexExpr } from './query.js';
 
 const require = createRequire(import.meta.url);
@@ -111,6 +112,8 @@ export class SqliteDatabase {
   /** total_changes() when this turn's transaction began: a commit that changed nothing needs no fsync. */
   private changesAtBegin = 0;
   private totalChanges!: BetterSqlite3.Statement;
+  /** Deflate dictionaries learned from records (compact.ts). */
+  readonly dictionaries!: Dictionaries;
   /**
    * PRAGMA quick_check over the whole file: done before opening when the file is small, otherwise
    * on a worker thread, so start-up does not grow with the history. Rejects with STORE_CORRUPT.
@@ -163,6 +166,7 @@ export class SqliteDatabase {
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
+      this.dictionaries = new Dictionaries(this.db, () => this.commits);
       // Reading the schema fails at once on a file that is not a database or has a damaged header.
       this.db.prepare('SELECT count(*) FROM sqlite_schema').get();
       if (options.check !== false)
@@ -220,7 +224,14 @@ export class SqliteDatabase {
   ensureTable(spec: CollectionSpec): void {
     if (this.tables.has(spec.name)) return;
     const table = quoteName(spec.name);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)`);
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, z BLOB)`,
+    );
+    // Tables made before compressed fields (compact.ts) get the column; their rows read as before.
+    const columns = this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(spec.name) as {
+      name: string;
+    }[];
+    if (!columns.some((c) => c.name === 'z')) this.db.exec(`ALTER TABLE ${table} ADD COLUMN z BLOB`);
     for (const index of spec.indexes) {
       if (index.multikey) continue;
       const fields = Object.keys(index.fields);
