@@ -4,6 +4,7 @@
 // tenth of them two full GCs through the inspector, then the V8 heap and the process's RSS. The
 // heap after a full GC is what the process keeps: it should not grow with the history, whatever
 // the throughput (a run of each job kept in memory for minutes showed as ~2.4 KB per webhook).
+// Each sample waits SQUALL_BENCH_HEAP_SETTLE_MS (16 s) after its webhooks, so it is taken idle.
 // Opt-in, minutes long: SQUALL_BENCH_ONLY=heap, or alone: node bench/heap.mjs
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -47,7 +48,12 @@ export async function runHeap({
   const port = await freePort();
   const s = await startSquall(cfg, { nodeArgs: [`--inspect=127.0.0.1:${port}`] });
   const cdp = await inspector(port);
+  // Agenda keeps each finished job run until its lock check wakes, half the lock lifetime later
+  // (15 s by default): sampled at once, the heap held the last 15 s of runs, more the faster the
+  // box, which is throughput, not history.
+  const settleMs = Number(process.env.SQUALL_BENCH_HEAP_SETTLE_MS ?? 16_000);
   const sample = async (stored) => {
+    if (stored > 0) await sleep(settleMs);
     await cdp.call('HeapProfiler.collectGarbage');
     await cdp.call('HeapProfiler.collectGarbage');
     const r = await cdp.call('Runtime.evaluate', {
