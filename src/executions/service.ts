@@ -518,6 +518,7 @@ export class ExecutionService {
    * (scheduler.max_concurrency): past it, the execution goes to the queue for any runner.
    */
   private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<boolean> {
+    if (this.shuttingDown) return false;
     const runner = getRunner(String(scheduled.runner.name));
     if (!runner?.immediate && !runner?.runsHere) return false;
     if (!hasRole(this.services.config, 'runner')) return false;
@@ -529,6 +530,19 @@ export class ExecutionService {
 
   /** Executions claimed by claimToRunHere whose runs have not ended (runs that take time only). */
   private readonly claimedHere = new Set<string>();
+
+  /** Set at shutdown: the queue, which this process has stopped taking from, gets every run. */
+  private shuttingDown = false;
+
+  /** Shutdown begins: from now on an execution scheduled here is left to the queue. */
+  stopRunningHere(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Runs started here without a job that have not ended: shutdown waits for them as for jobs. */
+  runsUnderWayHere(): number {
+    return this.claimedHere.size;
+  }
 
   /** Runs this process has under way or about to start: its jobs' and those it claimed itself. */
   private busyHere(): number {
