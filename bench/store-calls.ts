@@ -1,6 +1,7 @@
 // Store calls per webhook → rule → core.noop, by collection and method: the figure the
 // round-trip cuts of issue 19 are judged by (each call is a round trip on MongoDB).
-// `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL.
+// `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL;
+// SQUALL_BENCH_HOOK=bench_local for webhook → rule → core.local `true`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { benchConfig } from './lib/inproc.js';
 import { countStoreCalls } from './lib/count-calls.js';
 
 const n = Number(process.argv[2] ?? 50);
+const HOOK = process.env.SQUALL_BENCH_HOOK ?? 'bench_noop';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-calls-'));
 writeBenchPack(path.join(dir, 'packs'));
 const config = benchConfig(dir);
@@ -35,7 +37,7 @@ const running = await startService({ config, logger: silentLogger(), subsystems:
 process.stderr.write(`started in ${Date.now() - tStart} ms\n`);
 const counts = countStoreCalls(running.services.store);
 const hook = async () => {
-  const res = await fetch(`${running.url}/api/v1/webhooks/bench_noop?wait=10`, {
+  const res = await fetch(`${running.url}/api/v1/webhooks/${HOOK}?wait=10`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{"a":1}',

@@ -509,26 +509,62 @@ export class ExecutionService {
 
   /**
    * Whether this process runs `scheduled` itself, with no `execution.run` job: a runner of this
-   * process whose run ends at once (Runner.immediate: noop), its attempt claimed here as the job's
-   * run would claim it. A crash before the run leaves it `scheduled` and claimed by a dead worker:
+   * process whose run ends at once (Runner.immediate: noop) or works in this process and its
+   * children (Runner.runsHere: local shell), its attempt claimed here as the job's run would claim
+   * it. A crash before `running` is stored leaves it `scheduled` and claimed by a dead worker:
    * recovery gives it a new attempt, as it does a job claimed by a process that died before it ran.
+   * A crash after it is the job's case too: a `running` execution of a dead worker, abandoned (or
+   * re-run when its action is idempotent). Runs that take time are held to the job's concurrency
+   * (scheduler.max_concurrency): past it, the execution goes to the queue for any runner.
    */
   private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<boolean> {
-    if (!getRunner(String(scheduled.runner.name))?.immediate) return false;
+    if (this.shuttingDown) return false;
+    const runner = getRunner(String(scheduled.runner.name));
+    if (!runner?.immediate && !runner?.runsHere) return false;
     if (!hasRole(this.services.config, 'runner')) return false;
-    return this.store.claim(runClaim(scheduled.id, attempt), this.workerId);
+    if (!runner.immediate && this.busyHere() >= this.services.config.scheduler.max_concurrency) return false;
+    if (!(await this.store.claim(runClaim(scheduled.id, attempt), this.workerId))) return false;
+    if (!runner.immediate) this.claimedHere.add(scheduled.id);
+    return true;
+  }
+
+  /** Executions claimed by claimToRunHere whose runs have not ended (runs that take time only). */
+  private readonly claimedHere = new Set<string>();
+
+  /** Set at shutdown: the queue, which this process has stopped taking from, gets every run. */
+  private shuttingDown = false;
+
+  /** Shutdown begins: from now on an execution scheduled here is left to the queue. */
+  stopRunningHere(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Runs started here without a job that have not ended: shutdown waits for them as for jobs. */
+  runsUnderWayHere(): number {
+    return this.claimedHere.size;
+  }
+
+  /** Runs this process has under way or about to start: its jobs' and those it claimed itself. */
+  private busyHere(): number {
+    let busy = this.running.size;
+    for (const id of this.claimedHere) if (!this.running.has(id)) busy++;
+    return busy;
   }
 
   /**
-   * The run of an execution claimed by claimToRunHere: one store transaction, whose one update of
-   * the record stores `running` and the completion together (both logged, both published in order),
-   * and whose register entry is written once, removed by the completion.
+   * The run of an execution claimed by claimToRunHere. An immediate one is one store transaction,
+   * whose one update of the record stores `running` and the completion together (both logged, both
+   * published in order), and whose register entry is written once, removed by the completion. Any
+   * other runs as its job would, `running` stored (and on disk) before it starts.
    */
   private async runHere(scheduled: ExecutionRecord, attempt: number): Promise<void> {
     try {
-      await this.store.transaction(() => this.run(scheduled.id, attempt, scheduled));
+      if (this.claimedHere.has(scheduled.id)) await this.run(scheduled.id, attempt, scheduled);
+      else await this.store.transaction(() => this.run(scheduled.id, attempt, scheduled));
     } catch (err) {
       this.services.logger.error({ err, execution: scheduled.id }, 'execution run failed');
+    } finally {
+      this.claimedHere.delete(scheduled.id);
     }
   }
 
@@ -678,6 +714,8 @@ export class ExecutionService {
     const started = await this.startRun(id, attempt, abort, claimed);
     if (!started) return;
     const { record, action, runner, logger } = started;
+    // runHere's immediate run, whose `running` is stored with its completion (StatusChange.through).
+    const oneStep = runner.immediate ? claimed : undefined;
     try {
       const params = openParameters(record.parameters ?? {}, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
@@ -761,8 +799,8 @@ export class ExecutionService {
       const stoppedGrace = this.stoppedAtShutdown.get(id);
       // A run of runHere() ended without waiting: what changed meanwhile (a cancel) is caught by the
       // completion's update, conditional on the status it was scheduled with, then read afresh.
-      const latest = claimed ? record : await this.get(id);
-      if (!claimed && stoppedGrace !== undefined && latest.status === 'running') {
+      const latest = oneStep ? record : await this.get(id);
+      if (!oneStep && stoppedGrace !== undefined && latest.status === 'running') {
         await this.recordShutdownStop(latest, action, result, stoppedGrace);
         return;
       }
@@ -771,12 +809,12 @@ export class ExecutionService {
       // canceled: ending it here would report it canceled while its children still run.
       if (latest.status === 'canceling' && !['succeeded', 'failed', 'running'].includes(final))
         final = 'canceled';
-      let through: StatusChange['through'] = claimed
-        ? { record, from: claimed.status, set: { worker: this.workerId } }
+      let through: StatusChange['through'] = oneStep
+        ? { record, from: oneStep.status, set: { worker: this.workerId } }
         : undefined;
       if (through && !isCompleted(final)) {
         // The run did not end after all: `running` is stored on its own first.
-        await this.setStatus(id, 'running', { set: through.set }, claimed);
+        await this.setStatus(id, 'running', { set: through.set }, oneStep);
         through = undefined;
       }
       if (final === 'running' || final === 'pending' || final === 'paused') {
@@ -830,13 +868,21 @@ export class ExecutionService {
         record.status === 'delayed'
           ? await this.setStatus(id, 'scheduled', { reason: 'delay elapsed' }, record)
           : record;
-      const running = claimed
-        ? // runHere: stored with the completion (StatusChange.through).
-          passing(ready, 'running', { worker: this.workerId })
-        : await this.setStatus(id, 'running', { set: { worker: this.workerId } }, ready);
+      const running =
+        claimed && runner.immediate
+          ? // runHere: stored with the completion (StatusChange.through).
+            passing(ready, 'running', { worker: this.workerId })
+          : await this.setStatus(
+              id,
+              'running',
+              // runHere's record is the one it scheduled: a cancel since then is no run.
+              { set: { worker: this.workerId }, ...(claimed ? { expect: ['scheduled'] } : {}) },
+              ready,
+            );
       return { record: running, action, runner, logger };
     } catch (err) {
-      await this.runFailed(id, logger, err);
+      if (!(claimed && err instanceof SquallError && err.code === 'STATUS_CHANGED'))
+        await this.runFailed(id, logger, err);
       this.running.delete(id);
       this.stoppedAtShutdown.delete(id);
       return undefined;

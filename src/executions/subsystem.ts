@@ -93,6 +93,12 @@ export function executionsSubsystem(
     overdue(services: Services) {
       executions?.stopForShutdown(services.config.executions.shutdown_grace_ms);
     },
+    quiesce() {
+      executions?.stopRunningHere();
+    },
+    busy() {
+      return executions?.runsUnderWayHere() ?? 0;
+    },
     async stop() {
       for (const u of unsubscribes.splice(0)) u();
       await recovery?.stop();

@@ -50,6 +50,7 @@ async function runInvocation(ctx: RunnerContext, inv: Invocation): Promise<Runne
 /** `local-shell-cmd`: a shell command, run by bash in its own process group. */
 export const localShellCmdRunner: Runner = {
   name: 'local-shell-cmd',
+  runsHere: true,
   async run(ctx) {
     const cmd = requireString(ctx, 'cmd');
     assertArgumentSize(cmd, 'cmd', ctx.action.ref);
@@ -96,6 +97,7 @@ function isBashLike(file: string): boolean {
  */
 export const localShellScriptRunner: Runner = {
   name: 'local-shell-script',
+  runsHere: true,
   async run(ctx) {
     const script = resolveEntryPoint(ctx.action.packDir, ctx.action.entry_point, ctx.action.ref);
     const kwargOp = typeof ctx.runnerParameters.kwarg_op === 'string' ? ctx.runnerParameters.kwarg_op : '--';

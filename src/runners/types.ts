@@ -111,5 +111,12 @@ export interface Runner {
    * run and completion share one store transaction. Implies `inProcess`.
    */
   readonly immediate?: boolean;
+  /**
+   * True when a run's work happens in this process or in a child process it spawns (local shell):
+   * the process that schedules such an execution, when it has the runner role, runs it itself with
+   * no `execution.run` job in between (ExecutionService.claimToRunHere). Unlike `immediate`, its
+   * `running` is stored, and on disk, before the run starts. Implied by `immediate`.
+   */
+  readonly runsHere?: boolean;
   run(ctx: RunnerContext): Promise<RunnerResult>;
 }

@@ -222,12 +222,14 @@ export class Scheduler {
   /**
    * Stops taking jobs and waits for the running ones to finish, up to `graceMs`. Jobs still
    * running then are `overdue()`'s to end (the executions service kills its actions), and get
-   * `settleMs` more to record how they ended. Returns how many still run.
+   * `settleMs` more to record how they ended. Returns how many still run. `alsoRunning` counts
+   * work that is not a job and is waited for as jobs are (runs started without a job).
    */
   async quiesce(options: {
     graceMs: number;
     overdue?: () => Promise<void>;
     settleMs?: number;
+    alsoRunning?: () => number;
   }): Promise<number> {
     if (!this.started || this.quiescing) return this.runningCount();
     this.quiescing = new AbortController();
@@ -235,10 +237,10 @@ export class Scheduler {
     // its whole timeout (an idle server took 10 s to stop with 0 jobs running): the running count
     // is watched here, and the drain is ended by this signal.
     this.drained = this.agenda.drain({ signal: this.quiescing.signal });
-    let running = await this.whileRunning(options.graceMs);
+    let running = await this.whileRunning(options.graceMs, options.alsoRunning);
     if (running > 0 && options.overdue) {
       await options.overdue();
-      running = await this.whileRunning(options.settleMs ?? 10_000);
+      running = await this.whileRunning(options.settleMs ?? 10_000, options.alsoRunning);
     }
     return running;
   }
@@ -260,10 +262,10 @@ export class Scheduler {
   private drained?: Promise<unknown>;
 
   /** Waits until no job runs here or `ms` passed; returns how many still run. */
-  private async whileRunning(ms: number): Promise<number> {
+  private async whileRunning(ms: number, alsoRunning?: () => number): Promise<number> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const running = this.runningCount();
+      const running = this.runningCount() + (alsoRunning?.() ?? 0);
       if (running === 0 || Date.now() >= deadline) return running;
       await new Promise((r) => setTimeout(r, 20));
     }

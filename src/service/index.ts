@@ -39,6 +39,10 @@ export interface Subsystem {
    * them now; they then record how they ended (the executions service kills its actions).
    */
   overdue?(services: Services): Promise<void> | void;
+  /** At shutdown, as the scheduler stops taking jobs: start no more work of its own (not jobs). */
+  quiesce?(services: Services): void;
+  /** Work of its own (not jobs) under way: shutdown gives it the grace period jobs get. */
+  busy?(services: Services): number;
 }
 
 export interface RunningService {
@@ -170,8 +174,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       // No new job starts here from now on; running ones get the grace period, then are ended.
+      for (const sub of subsystems) sub.quiesce?.(services);
       await scheduler.quiesce({
         graceMs: config.executions.shutdown_grace_ms,
+        alsoRunning: () => subsystems.reduce((n, sub) => n + (sub.busy?.(services) ?? 0), 0),
         overdue: async () => {
           for (const sub of subsystems) await sub.overdue?.(services);
         },

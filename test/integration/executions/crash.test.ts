@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
@@ -6,6 +8,8 @@ import { startServiceProcess, type ServiceProcess } from '../../support/service-
 import { waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
+
+const RELIABILITY_PACKS = path.join(import.meta.dirname, '../../reliability/fixtures');
 
 /** Fast heartbeats so that a killed process is noticed in about a second and a half. */
 const FAST_RECOVERY = {
@@ -97,6 +101,56 @@ for (const target of STORE_TARGETS) {
           data.cleanup();
         }
       }, 90_000);
+
+      // The process that requested it runs it (no run job, its runner role): killed mid-run, it
+      // ends as a run picked up from the queue ends, here re-run because the action is idempotent.
+      it('after SIGKILL and a restart, an idempotent action cut short runs again and succeeds', async () => {
+        const data = tempDir();
+        const env = {
+          ...FAST_RECOVERY,
+          SQUALL_PACKS_PATHS: RELIABILITY_PACKS,
+          ...(target.kind === 'mongo' ? { SQUALL_MONGO_URL: freshMongoUrl() } : {}),
+        };
+        const runs = path.join(data.dir, 'runs.log');
+        const first = await startServiceProcess(['--data-dir', data.dir], env);
+        let second: ServiceProcess | undefined;
+        try {
+          // Each run appends a line, then works for 5 s (the killed one's orphan only sleeps on).
+          const cut = await api(first, 'POST', '/api/v1/executions', {
+            action: 'reliability.record_run_idempotent',
+            parameters: { log: runs, seconds: 5 },
+          });
+          await waitFor(
+            () => (existsSync(runs) && readFileSync(runs, 'utf8').includes(cut.id) ? true : null),
+            'the run to start its work',
+          );
+          await first.stop('SIGKILL');
+
+          second = await startServiceProcess(['--data-dir', data.dir], env);
+          const done = await waitFor(
+            async () => {
+              const e = await api(second!, 'GET', `/api/v1/executions/${cut.id}`);
+              return ['succeeded', 'failed', 'abandoned'].includes(e.status) ? e : null;
+            },
+            'the cut-short execution to run again',
+            60_000,
+          );
+          expect(done.status).toBe('succeeded');
+          expect(done.log.some((l: Json) => /died; re-running idempotent action/.test(l.reason ?? ''))).toBe(
+            true,
+          );
+          expect(done.log.filter((l: Json) => l.status === 'running')).toHaveLength(2);
+          expect(
+            readFileSync(runs, 'utf8')
+              .split('\n')
+              .filter((l) => l === cut.id),
+          ).toHaveLength(2);
+        } finally {
+          await first.stop('SIGKILL');
+          await second?.stop();
+          data.cleanup();
+        }
+      }, 120_000);
     },
   );
 }
