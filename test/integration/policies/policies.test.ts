@@ -240,4 +240,51 @@ describeOnEachStore('action policies', (target) => {
       retry: { applied_policy: 'test.error_retry', retried_liveaction_id: byCount.get(1)!.id },
     });
   });
+
+  it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {
+    const { store } = svc.services;
+    await store.policies.insert({
+      id: newId(),
+      ref: 'test.local_per_timeout',
+      uid: 'policy:test:local_per_timeout',
+      pack: 'test',
+      name: 'local_per_timeout',
+      enabled: true,
+      resource_ref: 'core.local',
+      policy_type: 'action.concurrency.attr',
+      parameters: { threshold: 1, action: 'delay', attributes: ['timeout'] },
+    });
+    await policyEngine().reload();
+    try {
+      const byDefault = await local('sleep 4');
+      const sameValue = await executions().request({
+        action: 'core.local',
+        parameters: { cmd: 'true', timeout: 60 },
+        user: 'tester',
+      });
+      const other = await executions().request({
+        action: 'core.local',
+        parameters: { cmd: 'true', timeout: 30 },
+        user: 'tester',
+      });
+      // The runner's default timeout is not stored, yet it is the value the slot is kept for.
+      expect(byDefault.parameters).toEqual({ cmd: 'sleep 4' });
+      expect(sameValue.status).toBe('delayed');
+      expect(other.status).not.toBe('delayed');
+      const done = await waitFor(
+        async () => {
+          const recs = await Promise.all(
+            [byDefault, sameValue, other].map((e) => store.executions.get(e.id)),
+          );
+          return recs.every((r) => r?.status === 'succeeded') ? recs : null;
+        },
+        'the three executions to succeed',
+        30_000,
+      );
+      expect(done[1]!.parameters).toEqual({ cmd: 'true', timeout: 60 });
+    } finally {
+      await store.policies.deleteOne({ ref: 'test.local_per_timeout' });
+      await policyEngine().reload();
+    }
+  });
 });
