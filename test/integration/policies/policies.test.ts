@@ -20,6 +20,20 @@ describeOnEachStore('action policies', (target) => {
   const local = (cmd: string) =>
     executions().request({ action: 'core.local', parameters: { cmd }, user: 'tester' });
 
+  /** A policy of pack `test` named `name` on action `resource`. */
+  const insertPolicy = (name: string, resource: string, type: string, parameters: Record<string, unknown>) =>
+    svc.services.store.policies.insert({
+      id: newId(),
+      ref: `test.${name}`,
+      uid: `policy:test:${name}`,
+      pack: 'test',
+      name,
+      enabled: true,
+      resource_ref: resource,
+      policy_type: type,
+      parameters,
+    });
+
   beforeAll(async () => {
     // eslint-disable-next-line prefer-const
     let exSub: ReturnType<typeof executionsSubsystem>;
@@ -41,28 +55,14 @@ describeOnEachStore('action policies', (target) => {
       mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
       config: { 'auth.enable': false },
     });
-    const { store } = svc.services;
-    await store.policies.insert({
-      id: newId(),
-      ref: 'test.local_concurrency',
-      uid: 'policy:test:local_concurrency',
-      pack: 'test',
-      name: 'local_concurrency',
-      enabled: true,
-      resource_ref: 'core.local',
-      policy_type: 'action.concurrency',
-      parameters: { threshold: 2, action: 'delay' },
+    await insertPolicy('local_concurrency', 'core.local', 'action.concurrency', {
+      threshold: 2,
+      action: 'delay',
     });
-    await store.policies.insert({
-      id: newId(),
-      ref: 'test.error_retry',
-      uid: 'policy:test:error_retry',
-      pack: 'test',
-      name: 'error_retry',
-      enabled: true,
-      resource_ref: 'core.local_sudo',
-      policy_type: 'action.retry',
-      parameters: { retry_on: 'failure', max_retry_count: 2, delay: 0 },
+    await insertPolicy('error_retry', 'core.local_sudo', 'action.retry', {
+      retry_on: 'failure',
+      max_retry_count: 2,
+      delay: 0,
     });
     await policies.engine().reload();
   });
@@ -243,16 +243,10 @@ describeOnEachStore('action policies', (target) => {
 
   it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {
     const { store } = svc.services;
-    await store.policies.insert({
-      id: newId(),
-      ref: 'test.local_per_timeout',
-      uid: 'policy:test:local_per_timeout',
-      pack: 'test',
-      name: 'local_per_timeout',
-      enabled: true,
-      resource_ref: 'core.local',
-      policy_type: 'action.concurrency.attr',
-      parameters: { threshold: 1, action: 'delay', attributes: ['timeout'] },
+    await insertPolicy('local_per_timeout', 'core.local', 'action.concurrency.attr', {
+      threshold: 1,
+      action: 'delay',
+      attributes: ['timeout'],
     });
     await policyEngine().reload();
     try {
