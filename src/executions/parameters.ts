@@ -218,6 +218,75 @@ export function renderParameters(
   return cast;
 }
 
+/** Whether a default is a Jinja template, or a list or object holding one (st2 is_jinja_expression). */
+function isTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return hasJinja(value);
+  if (Array.isArray(value)) return value.some(isTemplate);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(isTemplate);
+  return false;
+}
+
+/** An execution's parameters as stored (`live`) and what is kept aside for its run (`held`). */
+export interface LiveParameters {
+  /**
+   * What the execution shows as its `parameters`, as st2 stores them (st2common/util/param.py,
+   * render_live_params → _cast_params_from): those the caller gave, and the defaults that are Jinja
+   * templates, rendered. Plain defaults, the runner's included, are applied when it runs.
+   */
+  live: Record<string, unknown>;
+  /**
+   * Rendered template defaults of immutable parameters: st2 leaves them out of `parameters` and
+   * renders them at dispatch; Squall renders them with the others and keeps them here for the run.
+   */
+  held: Record<string, unknown>;
+}
+
+/**
+ * Splits `all` (renderParameters' result for `provided`) into what the execution stores and what
+ * is kept aside for its run; finalParameters puts the whole set back together.
+ */
+export function liveParameters(
+  specs: Record<string, ParameterSpec>,
+  provided: Record<string, unknown>,
+  all: Record<string, unknown>,
+): LiveParameters {
+  const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  const live: Record<string, unknown> = {};
+  const held: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(all)) {
+    const spec = has(specs, name) ? specs[name] : undefined;
+    if (has(provided, name) && provided[name] !== undefined) live[name] = value;
+    else if (!spec || !isTemplate(spec.default)) continue;
+    else if (spec.immutable) held[name] = value;
+    else live[name] = value;
+  }
+  return { live, held };
+}
+
+/**
+ * The parameters a run receives: every default applied, in the order renderParameters gave them
+ * (defaults in the specs' order, then the other given parameters), so a runner sees exactly what
+ * it saw when every default was stored. Plain defaults need no rendering: they are only cast.
+ */
+export function finalParameters(
+  specs: Record<string, ParameterSpec>,
+  live: Record<string, unknown>,
+  held: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.default === undefined) continue;
+    if (has(live, name)) out[name] = live[name];
+    else if (has(held, name)) out[name] = held[name];
+    // A template default is stored once rendered (or held): absent, it rendered to nothing.
+    else if (!isTemplate(spec.default))
+      out[name] = castParameters({ [name]: renderValue(spec.default, {}) }, specs)[name];
+  }
+  for (const [name, value] of Object.entries(live)) if (!has(out, name)) out[name] = value;
+  return out;
+}
+
 /**
  * Whether a parameter must have a value other than None. st2 (schema.validate with
  * allow_default_none, used when an execution is requested) lets a parameter whose default is null

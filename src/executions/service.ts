@@ -26,7 +26,7 @@ import {
   type ActionRecord,
   type ExecutionRecord,
 } from '../store/index.js';
-import { renderParameters, validateParameters } from './parameters.js';
+import { finalParameters, liveParameters, renderParameters, validateParameters } from './parameters.js';
 import {
   MASK,
   maskParameters,
@@ -151,6 +151,7 @@ function secretNames(specs: Record<string, ParameterSpec>): string[] {
 export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {
   const {
     secret_parameters: _secrets,
+    held_parameters: _held,
     revealed: _revealed,
     worker: _worker,
     attempt: _attempt,
@@ -168,6 +169,23 @@ export function presentExecution(execution: ExecutionRecord): Record<string, unk
       runner_info: {},
     },
   };
+}
+
+/**
+ * The parameters an execution runs with: what it stores (st2's live parameters) with every other
+ * default of its action (`specs`, its merged_parameters) applied, secrets opened. As st2's
+ * render_final_params, the action's specs are read when it runs.
+ */
+export function runParameters(
+  execution: ExecutionRecord,
+  specs: Record<string, ParameterSpec>,
+  box: SecretBox,
+): Record<string, unknown> {
+  return finalParameters(
+    specs,
+    openParameters(execution.parameters ?? {}, box),
+    openParameters((execution.held_parameters ?? {}) as Record<string, unknown>, box),
+  );
 }
 
 /**
@@ -392,6 +410,7 @@ export class ExecutionService {
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
 
     let parameters: Record<string, unknown>;
+    let kept: { live: Record<string, unknown>; held: Record<string, unknown> };
     const revealed = [...(req.revealed ?? [])];
     try {
       // The datastore is read only when a template can reach it (issue 19: every key per event).
@@ -400,6 +419,7 @@ export class ExecutionService {
       const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
       parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
       validateParameters(parameters, specs);
+      kept = liveParameters(specs, req.parameters ?? {}, parameters);
     } catch (err) {
       if (err instanceof SquallError) throw err;
       throw new ValidationError(errorMessage(err), { action: action.ref });
@@ -429,7 +449,10 @@ export class ExecutionService {
       runner: { name: String(action.runner_type), runner_parameters: runnerType.runner_parameters },
       status: 'requested',
       start_timestamp: now,
-      parameters: sealParameters(parameters, secrets, this.deps.secretBox),
+      parameters: sealParameters(kept.live, secrets, this.deps.secretBox),
+      ...(Object.keys(kept.held).length
+        ? { held_parameters: sealParameters(kept.held, secrets, this.deps.secretBox) }
+        : {}),
       secret_parameters: secrets,
       // Decrypted datastore values, kept to redact them from the output.
       ...(revealed.length ? { revealed: sealValue(revealed, this.deps.secretBox) } : {}),
@@ -717,7 +740,8 @@ export class ExecutionService {
     // runHere's immediate run, whose `running` is stored with its completion (StatusChange.through).
     const oneStep = runner.immediate ? claimed : undefined;
     try {
-      const params = openParameters(record.parameters ?? {}, this.deps.secretBox);
+      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+      const params = runParameters(record, specs, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
         .map((n) => params[n])
         .filter((v) => v !== undefined && v !== null)
@@ -743,7 +767,7 @@ export class ExecutionService {
           name: action.name,
           runner_type: String(action.runner_type),
           entry_point: action.entry_point as string | undefined,
-          parameters: (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>,
+          parameters: specs,
           packDir: String(action.pack_dir ?? ''),
         },
         runnerParameters,

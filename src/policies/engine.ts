@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import {
   type ExecutionDeps,
   type ExecutionService,
-  openParameters,
+  runParameters,
   liveExecutions,
   isCompleted,
 } from '../executions/index.js';
+import type { ParameterSpec } from '../runners/index.js';
 import type { Services } from '../service/index.js';
 import {
   type ExecutionRecord,
@@ -46,11 +47,16 @@ export class PolicyEngine {
     return this.policies.get(ref) ?? [];
   }
 
-  private concurrencyKey(policy: PolicyRecord, execution: ExecutionRecord): string {
+  private async concurrencyKey(policy: PolicyRecord, execution: ExecutionRecord): Promise<string> {
     const base = `${policy.ref}:${execution.action.ref}`;
     if (policy.policy_type !== 'action.concurrency.attr') return base;
     const attrs = ((policy.parameters as { attributes?: string[] })?.attributes ?? []).slice().sort();
-    const params = openParameters(execution.parameters ?? {}, this.services.secrets!);
+    // Keyed by the values the run uses: an attribute left to its default is stored no more (st2's
+    // live parameters), and an execution that gives the default's value explicitly shares its slot.
+    // An action removed meanwhile leaves what the execution stores (its run fails anyway).
+    const action = await this.services.store.actions.findOne({ ref: execution.action.ref });
+    const specs = (action?.merged_parameters ?? action?.parameters ?? {}) as Record<string, ParameterSpec>;
+    const params = runParameters(execution, specs, this.services.secrets!);
     const values = attrs.map((a) => JSON.stringify(params[a] ?? null)).join('|');
     return `${base}:${createHash('sha256').update(values).digest('hex').slice(0, 16)}`;
   }
@@ -64,7 +70,7 @@ export class PolicyEngine {
     for (const policy of policies) {
       const params = (policy.parameters ?? {}) as { threshold?: number; action?: string };
       const threshold = Number(params.threshold ?? 0);
-      const key = this.concurrencyKey(policy, execution);
+      const key = await this.concurrencyKey(policy, execution);
       // A re-admission (two completions can each try one) keeps the slot this execution holds.
       let got = await this.slotHeld(key, threshold, execution.id);
       for (let slot = 0; slot < threshold && !got; slot++) {

@@ -16,6 +16,18 @@ import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
+// Plain, Jinja and immutable Jinja defaults, and an action default for the runner's cwd.
+const ARGS_ACTION = `name: args
+runner_type: local-shell-script
+entry_point: args.sh
+parameters:
+  greeting: {type: string, default: hello}
+  who: {type: string, default: '{{ action_context.user }}'}
+  stamp: {type: string, default: 'by {{ action_context.user }}', immutable: true}
+  note: {type: string}
+  cwd: {default: /tmp}
+`;
+
 for (const target of STORE_TARGETS) {
   describeWithServer(
     `executions through the API (${target.kind})`,
@@ -55,21 +67,27 @@ for (const target of STORE_TARGETS) {
 
       // A pack with an action of a runner st2 has and Squall does not run (st2's examples has three).
       let winrmPack = '';
+      let argsPack = '';
 
       beforeAll(async () => {
         winrmPack = await writePack(
           { 'actions/dir.yaml': 'name: dir\nrunner_type: winrm-cmd\nparameters:\n  cmd: {default: dir}\n' },
           'win',
         );
+        argsPack = await writePack(
+          { 'actions/args.yaml': ARGS_ACTION, 'actions/args.sh': '#!/bin/sh\npwd\necho "$@"\n' },
+          'stored',
+        );
         svc = await startTestService({
           subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false, 'packs.paths': [path.dirname(winrmPack)] },
+          config: { 'auth.enable': false, 'packs.paths': [path.dirname(winrmPack), path.dirname(argsPack)] },
         });
       });
       afterAll(async () => {
         await svc?.cleanup();
         rmSync(path.dirname(winrmPack), { recursive: true, force: true });
+        rmSync(path.dirname(argsPack), { recursive: true, force: true });
       });
 
       it('lists an action whose runner Squall does not run, and running it fails naming the runner', async () => {
@@ -139,6 +157,48 @@ for (const target of STORE_TARGETS) {
         expect(e.context.re_run).toEqual({ ref: id });
       });
 
+      // st2common/util/param.py: render_live_params stores the given parameters and the rendered
+      // Jinja defaults; plain defaults, the runner's included, are applied at the run (render_final_params).
+      it('core.local shows only the parameters given, and still runs', async () => {
+        const id = await run('core.local', { cmd: 'echo hi' });
+        const e = await finished(id);
+        expect(e.status).toBe('succeeded');
+        expect(e.result.stdout).toBe('hi');
+        expect(e.parameters).toEqual({ cmd: 'echo hi' });
+        expect(e.liveaction.parameters).toEqual({ cmd: 'echo hi' });
+        // A given runner parameter is the caller's: it is stored, and it is used.
+        const timedOut = await finished(await run('core.local', { cmd: 'sleep 30', timeout: 1 }));
+        expect(timedOut.status).toBe('timeout');
+        expect(timedOut.parameters).toEqual({ cmd: 'sleep 30', timeout: 1 });
+      });
+
+      it('a script action shows the given and Jinja-default parameters; its run gets every default', async () => {
+        const e = await finished(await run('stored.args', { note: 'n1' }));
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        const user = e.context.user;
+        expect(e.parameters).toEqual({ note: 'n1', who: user });
+        // The script saw the plain default (greeting), the immutable template one (stamp), and the
+        // action's default for the runner's cwd.
+        const [pwd, args] = String(e.result.stdout).split('\n');
+        expect(pwd).toBe('/tmp');
+        expect(args).toContain('--greeting=hello');
+        expect(args).toContain(`--who=${user}`);
+        expect(args).toContain(`--stamp=by ${user}`);
+        expect(args).toContain('--note=n1');
+      });
+
+      it('a re-run passes the stored parameters again and the run applies the defaults anew', async () => {
+        const first = await finished(await run('stored.args', { greeting: 'hey' }));
+        const again = await api('POST', `/api/v1/executions/${first.id}/re_run`, {
+          parameters: { note: 'n2' },
+        });
+        expect(again.status, again.text).toBe(201);
+        const e = await finished(again.body!.id);
+        expect(e.status).toBe('succeeded');
+        expect(e.parameters).toEqual({ greeting: 'hey', who: first.parameters.who, note: 'n2' });
+        expect(String(e.result.stdout)).toContain(`--stamp=by ${e.context.user}`);
+        expect(String(e.result.stdout)).toContain('--greeting=hey');
+      });
       it('lists executions newest first with X-Total-Count, filtered by action and status', async () => {
         const res = await api('GET', '/api/v1/executions?action=core.local&status=succeeded&limit=2');
         expect(res.status).toBe(200);

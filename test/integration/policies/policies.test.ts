@@ -20,6 +20,20 @@ describeOnEachStore('action policies', (target) => {
   const local = (cmd: string) =>
     executions().request({ action: 'core.local', parameters: { cmd }, user: 'tester' });
 
+  /** A policy of pack `test` named `name` on action `resource`. */
+  const insertPolicy = (name: string, resource: string, type: string, parameters: Record<string, unknown>) =>
+    svc.services.store.policies.insert({
+      id: newId(),
+      ref: `test.${name}`,
+      uid: `policy:test:${name}`,
+      pack: 'test',
+      name,
+      enabled: true,
+      resource_ref: resource,
+      policy_type: type,
+      parameters,
+    });
+
   beforeAll(async () => {
     // eslint-disable-next-line prefer-const
     let exSub: ReturnType<typeof executionsSubsystem>;
@@ -41,28 +55,14 @@ describeOnEachStore('action policies', (target) => {
       mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
       config: { 'auth.enable': false },
     });
-    const { store } = svc.services;
-    await store.policies.insert({
-      id: newId(),
-      ref: 'test.local_concurrency',
-      uid: 'policy:test:local_concurrency',
-      pack: 'test',
-      name: 'local_concurrency',
-      enabled: true,
-      resource_ref: 'core.local',
-      policy_type: 'action.concurrency',
-      parameters: { threshold: 2, action: 'delay' },
+    await insertPolicy('local_concurrency', 'core.local', 'action.concurrency', {
+      threshold: 2,
+      action: 'delay',
     });
-    await store.policies.insert({
-      id: newId(),
-      ref: 'test.error_retry',
-      uid: 'policy:test:error_retry',
-      pack: 'test',
-      name: 'error_retry',
-      enabled: true,
-      resource_ref: 'core.local_sudo',
-      policy_type: 'action.retry',
-      parameters: { retry_on: 'failure', max_retry_count: 2, delay: 0 },
+    await insertPolicy('error_retry', 'core.local_sudo', 'action.retry', {
+      retry_on: 'failure',
+      max_retry_count: 2,
+      delay: 0,
     });
     await policies.engine().reload();
   });
@@ -239,5 +239,46 @@ describeOnEachStore('action policies', (target) => {
     expect(byCount.get(2)!.context.policies).toMatchObject({
       retry: { applied_policy: 'test.error_retry', retried_liveaction_id: byCount.get(1)!.id },
     });
+  });
+
+  it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {
+    const { store } = svc.services;
+    await insertPolicy('local_per_timeout', 'core.local', 'action.concurrency.attr', {
+      threshold: 1,
+      action: 'delay',
+      attributes: ['timeout'],
+    });
+    await policyEngine().reload();
+    try {
+      const byDefault = await local('sleep 4');
+      const sameValue = await executions().request({
+        action: 'core.local',
+        parameters: { cmd: 'true', timeout: 60 },
+        user: 'tester',
+      });
+      const other = await executions().request({
+        action: 'core.local',
+        parameters: { cmd: 'true', timeout: 30 },
+        user: 'tester',
+      });
+      // The runner's default timeout is not stored, yet it is the value the slot is kept for.
+      expect(byDefault.parameters).toEqual({ cmd: 'sleep 4' });
+      expect(sameValue.status).toBe('delayed');
+      expect(other.status).not.toBe('delayed');
+      const done = await waitFor(
+        async () => {
+          const recs = await Promise.all(
+            [byDefault, sameValue, other].map((e) => store.executions.get(e.id)),
+          );
+          return recs.every((r) => r?.status === 'succeeded') ? recs : null;
+        },
+        'the three executions to succeed',
+        30_000,
+      );
+      expect(done[1]!.parameters).toEqual({ cmd: 'true', timeout: 60 });
+    } finally {
+      await store.policies.deleteOne({ ref: 'test.local_per_timeout' });
+      await policyEngine().reload();
+    }
   });
 });
