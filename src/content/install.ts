@@ -405,12 +405,29 @@ class Staging {
   }
 }
 
+/** The CPython a failed build compiled for, from its build directory: a pin that predates that
+ * Python is the usual cause, and the user cannot see the version otherwise. */
+function builtFor(lines: string[]): string {
+  for (const line of lines) {
+    const m = /cpython-(\d)(\d+)/.exec(line);
+    if (m) return ` (compiled for CPython ${m[1]}.${m[2]})`;
+  }
+  return '';
+}
+
 /** pip's own words for which requirement failed and why, from its output (stdout, then stderr). */
 export function pipFailure(output: string): { package?: string; reason: string } {
   const lines = output.split('\n').map((l) => l.trim());
   const last = (re: RegExp) => {
     for (let i = lines.length - 1; i >= 0; i--) {
       const m = re.exec(lines[i]);
+      if (m) return m;
+    }
+    return null;
+  };
+  const first = (re: RegExp) => {
+    for (const line of lines) {
+      const m = re.exec(line);
       if (m) return m;
     }
     return null;
@@ -429,8 +446,11 @@ export function pipFailure(output: string): { package?: string; reason: string }
   // The build's own complaint, not pip's generic lines around it.
   // A C compiler's `fatal error:` (a missing header) says why; the `error: command 'gcc' failed`
   // after it only repeats the compiler's command line.
+  // Of a compiler's plain errors the first is the cause; the hundreds after it follow from it
+  // (an old pin against a newer Python's C API).
   const compilerError =
     last(/^\S+:\d+:\d+: fatal error: .*/) ??
+    first(/^\S+:\d+:\d+: error: .*/) ??
     last(
       /^(?!.*(?:subprocess-exited-with-error|metadata-generation-failed|Could not build wheels|Failed building wheel|Failed to build|ERROR:)).*(?:error:|Error:|Exception:|fatal error:|ModuleNotFoundError|OSError|command '.*' failed|not found)/,
     );
@@ -438,7 +458,7 @@ export function pipFailure(output: string): { package?: string; reason: string }
     const pkg = build?.[1] ?? building?.[1];
     return {
       ...(pkg ? { package: pkg } : {}),
-      reason: `it failed to build${compilerError ? `: ${compilerError.input}` : ''}`,
+      reason: `it failed to build${compilerError ? `: ${compilerError.input}` : ''}${builtFor(lines)}`,
     };
   }
   // A `git+https://…` requirement: git's own complaint says why (an unreachable host, a missing

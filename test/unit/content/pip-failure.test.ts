@@ -31,6 +31,28 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
     expect(failure.reason).toMatch(/^it failed to build: Error: Please make sure the libxml2/);
   });
 
+  it('an old pin that no longer compiles against this Python: the first compiler error, and which Python', () => {
+    const stderr = [
+      '  error: subprocess-exited-with-error',
+      '  × Building wheel for lxml (pyproject.toml) did not run successfully.',
+      '  │ exit code: 1',
+      '  ╰─> [6 lines of output]',
+      '      copying src/lxml/includes/xmlerror.pxd -> build/lib.linux-x86_64-cpython-311/lxml/includes',
+      "      src/lxml/etree.c:9:21: error: 'struct _err_stackitem' has no member named 'exc_type'",
+      "      src/lxml/etree.c:12:19: error: 'struct _err_stackitem' has no member named 'exc_traceback'",
+      "      error: command '/usr/bin/gcc' failed with exit code 1",
+      '      [end of output]',
+      '  ERROR: Failed building wheel for lxml',
+      'ERROR: Could not build wheels for lxml, which is required to install pyproject.toml-based projects',
+    ].join('\n');
+    const failure = pipFailure(stderr);
+    expect(failure.package).toBe('lxml');
+    expect(failure.reason).toBe(
+      "it failed to build: src/lxml/etree.c:9:21: error: 'struct _err_stackitem' has no member named 'exc_type'" +
+        ' (compiled for CPython 3.11)',
+    );
+  });
+
   it('a package whose metadata step fails (setup.py egg_info)', () => {
     const stderr = [
       '  error: subprocess-exited-with-error',
