@@ -48,6 +48,10 @@ export interface SquallConfig {
     index_url?: string;
     /** st2's [packs] enable_common_libs (default false). */
     enable_common_libs?: boolean;
+    /** st2's [actionrunner] python_binary: the interpreter pack virtualenvs are made with. */
+    python_binary: string;
+    /** st2's [actionrunner] virtualenv_opts: extra options for `-m venv`. */
+    virtualenv_opts: string[];
   };
   chatops: {
     enable: boolean;

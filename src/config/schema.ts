@@ -506,6 +506,20 @@ export const configSchema = {
           description:
             "st2's [packs] enable_common_libs: put a pack's root lib/ first on its Python actions' PYTHONPATH (off by default, as in st2).",
         },
+        python_binary: {
+          type: 'string',
+          minLength: 1,
+          default: 'python3',
+          description:
+            "st2's [actionrunner] python_binary: the Python a pack's virtualenv is made with at install (a name on PATH or a path), e.g. an older python3.8 for a pack whose pinned requirements no longer build on the newest.",
+        },
+        virtualenv_opts: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            'st2\'s [actionrunner] virtualenv_opts: extra options for `<python_binary> -m venv`, e.g. ["--system-site-packages"].',
+        },
       },
     },
     executions: {

@@ -538,8 +538,9 @@ async function installOne(
       const venv = join(resolve(options.virtualenvsDir), meta.ref);
       await mkdir(resolve(options.virtualenvsDir), { recursive: true });
       await staging.replace(venv);
-      progress('venv', `python3 -m venv ${venv}`);
-      await run(options.python ?? 'python3', ['-m', 'venv', ...(options.venvOptions ?? []), venv]);
+      const venvArgs = ['-m', 'venv', ...(options.venvOptions ?? []), venv];
+      progress('venv', `${options.python ?? 'python3'} ${venvArgs.join(' ')}`);
+      await run(options.python ?? 'python3', venvArgs);
       progress('pip', 'pip install -r requirements.txt');
       try {
         await run(

@@ -87,6 +87,8 @@ export const packManagementRoutes: RouteModule = (router, services) => {
         await installPack(source, {
           packsDir: packs.install_dir!,
           virtualenvsDir: packs.virtualenvs_dir!,
+          python: packs.python_binary,
+          venvOptions: packs.virtualenv_opts,
           force: b.force,
           skipDependencies: b.skip_dependencies,
           indexSource: packs.index_url,

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
@@ -240,5 +240,73 @@ describe('squall pack install / remove against a server', () => {
     const rm = await squall(['pack', 'remove', 'core', '--url', svc.url]);
     expect(rm.code).toBe(1);
     expect(rm.stderr).toContain('bundled');
+  }, 120_000);
+});
+
+describe("st2's python_binary and virtualenv_opts: the Python a pack's virtualenv is made with", () => {
+  let svc: Awaited<ReturnType<typeof startTestService>>;
+  let dir: string;
+  let cleanup: () => void;
+  beforeAll(async () => {
+    ({ dir, cleanup } = tempDir());
+    // A Python the user named: it leaves a mark, then is python3.
+    const python = path.join(dir, 'my-python');
+    writeFileSync(python, `#!/bin/sh\necho "$@" >> ${path.join(dir, 'used')}\nexec python3 "$@"\n`, {
+      mode: 0o755,
+    });
+    svc = await startTestService({
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
+      config: {
+        'auth.enable': false,
+        'packs.python_binary': python,
+        'packs.virtualenv_opts': ['--system-site-packages'],
+      },
+    });
+  });
+  afterAll(async () => {
+    await svc?.cleanup();
+    cleanup?.();
+  });
+
+  it('makes the virtualenv with the configured interpreter and options', async () => {
+    const pack = path.join(dir, 'py_pick');
+    mkdirSync(path.join(pack, 'actions'), { recursive: true });
+    writeFileSync(
+      path.join(pack, 'pack.yaml'),
+      'ref: py_pick\nname: py_pick\ndescription: t\nversion: 1.0.0\nauthor: t\n',
+    );
+    // Nothing to download: the venv is made all the same.
+    writeFileSync(path.join(pack, 'requirements.txt'), '# no requirements\n');
+    const inst = await squall(['pack', 'install', pack, '--url', svc.url]);
+    expect(inst.stderr).toBe('');
+    expect(inst.stdout).toContain('installed py_pick 1.0.0');
+    const venv = path.join(svc.config.packs.virtualenvs_dir!, 'py_pick');
+    expect(readFileSync(path.join(dir, 'used'), 'utf8')).toBe(`-m venv --system-site-packages ${venv}\n`);
+    expect(readFileSync(path.join(venv, 'pyvenv.cfg'), 'utf8')).toMatch(
+      /include-system-site-packages = true/,
+    );
+  }, 120_000);
+
+  it('a python_binary that does not exist: the install fails naming it, and leaves nothing', async () => {
+    const bad = await startTestService({
+      subsystems: [testSecretsSubsystem(), contentSubsystem(), executionsSubsystem()],
+      config: { 'auth.enable': false, 'packs.python_binary': '/nonexistent/python9' },
+    });
+    try {
+      const pack = path.join(dir, 'py_missing');
+      mkdirSync(pack, { recursive: true });
+      writeFileSync(
+        path.join(pack, 'pack.yaml'),
+        'ref: py_missing\nname: py_missing\ndescription: t\nversion: 1.0.0\nauthor: t\n',
+      );
+      writeFileSync(path.join(pack, 'requirements.txt'), '# no requirements\n');
+      const inst = await squall(['pack', 'install', pack, '--url', bad.url]);
+      expect(inst.code).toBe(1);
+      expect(inst.stderr).toContain('/nonexistent/python9 -m venv');
+      expect(inst.stderr).toContain('ENOENT');
+      expect(existsSync(path.join(bad.config.packs.install_dir!, 'py_missing'))).toBe(false);
+    } finally {
+      await bad.cleanup();
+    }
   }, 120_000);
 });
