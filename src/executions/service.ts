@@ -26,7 +26,13 @@ import {
   type ActionRecord,
   type ExecutionRecord,
 } from '../store/index.js';
-import { finalParameters, liveParameters, renderParameters, validateParameters } from './parameters.js';
+import {
+  actionSpecs,
+  finalParameters,
+  liveParameters,
+  renderParameters,
+  validateParameters,
+} from './parameters.js';
 import {
   MASK,
   maskParameters,
@@ -403,7 +409,7 @@ export class ExecutionService {
         },
       );
     }
-    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     const id = req.id ?? newId();
     const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
     if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
@@ -740,7 +746,7 @@ export class ExecutionService {
     // runHere's immediate run, whose `running` is stored with its completion (StatusChange.through).
     const oneStep = runner.immediate ? claimed : undefined;
     try {
-      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+      const specs = actionSpecs(action);
       const params = runParameters(record, specs, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
         .map((n) => params[n])
@@ -1003,7 +1009,7 @@ export class ExecutionService {
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
     // Immutable parameters were filled in by the action, not the caller; passing them back is refused.
     const action = await this.getAction(original.action.ref);
-    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;

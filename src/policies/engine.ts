@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
+  actionSpecs,
   type ExecutionDeps,
   type ExecutionService,
   runParameters,
   liveExecutions,
   isCompleted,
 } from '../executions/index.js';
-import type { ParameterSpec } from '../runners/index.js';
 import type { Services } from '../service/index.js';
 import {
   type ExecutionRecord,
@@ -55,7 +55,7 @@ export class PolicyEngine {
     // live parameters), and an execution that gives the default's value explicitly shares its slot.
     // An action removed meanwhile leaves what the execution stores (its run fails anyway).
     const action = await this.services.store.actions.findOne({ ref: execution.action.ref });
-    const specs = (action?.merged_parameters ?? action?.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     const params = runParameters(execution, specs, this.services.secrets!);
     const values = attrs.map((a) => JSON.stringify(params[a] ?? null)).join('|');
     return `${base}:${createHash('sha256').update(values).digest('hex').slice(0, 16)}`;
