@@ -109,8 +109,14 @@ export interface ExecutionDeps {
   /** Temporary API token for the execution (ST2_ACTION_AUTH_TOKEN), revoked when it completes. */
   issueToken?(executionId: string, user: string): Promise<string>;
   revokeToken?(executionId: string): Promise<void>;
-  /** Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). */
-  admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
+  /**
+   * Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). `specs`
+   * are the action's parameter specs when the caller has just read the action (a request).
+   */
+  admit?(
+    execution: ExecutionRecord,
+    specs?: Record<string, ParameterSpec>,
+  ): Promise<'run' | 'delayed' | 'canceled'>;
   /**
    * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
    * and that write found no delayed execution to admit, so the policy looks again. Resolves to the
@@ -492,12 +498,18 @@ export class ExecutionService {
     if (stored) return stored;
     this.publish('create', record);
     noteQueued(this.services);
-    return this.schedule(record);
+    return this.schedule(record, { specs });
   }
 
-  /** requested → scheduled (or delayed/canceled by a policy), and the durable run job. */
-  async schedule(record: ExecutionRecord, options: { admitted?: boolean } = {}): Promise<ExecutionRecord> {
-    const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record)) ?? 'run');
+  /**
+   * requested → scheduled (or delayed/canceled by a policy), and the durable run job. `specs`: the
+   * action's parameter specs, when the caller has the action (its policies need not read it).
+   */
+  async schedule(
+    record: ExecutionRecord,
+    options: { admitted?: boolean; specs?: Record<string, ParameterSpec> } = {},
+  ): Promise<ExecutionRecord> {
+    const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record, options.specs)) ?? 'run');
     if (verdict === 'canceled')
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed') {
