@@ -19,6 +19,7 @@ import {
 import { SquallError, errorMessage } from '../errors.js';
 import {
   FAILED_STATUSES,
+  actionSpecs,
   castParameter,
   validateParameters,
   type ExecutionService,
@@ -406,10 +407,7 @@ export class ChatPipeline {
           { source: `${aliasRef(alias)} immutable_parameters` },
         ),
       );
-      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
-        string,
-        { type?: string }
-      >;
+      const specs = actionSpecs(action);
       sets = withImmutable.map((p) => castAliasParameters(p, specs));
     } catch (err) {
       if (!(err instanceof SquallError)) throw err;

@@ -12,7 +12,7 @@ import type { Request } from 'express';
 import { uids } from '../auth/index.js';
 import { authorize, listQuerySchema, listRecords, requestUser, type ApiRouter } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError } from '../errors.js';
-import type { ExecutionService } from '../executions/index.js';
+import { actionSpecs, type ExecutionService } from '../executions/index.js';
 import type { Services } from '../service/index.js';
 import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
@@ -184,10 +184,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           { source: `${aliasRef(alias)} immutable_parameters` },
         ),
       );
-      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<
-        string,
-        { type?: string }
-      >;
+      const specs = actionSpecs(action);
       const execution = await executions().request({
         action: action.ref,
         parameters: castAliasParameters(withImmutable, specs),

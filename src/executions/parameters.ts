@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { SquallError } from '../errors.js';
 import type { ParameterSpec } from '../runners/index.js';
+import type { ActionRecord } from '../store/index.js';
 import {
   findTemplateVariables,
   hasJinja,
@@ -261,6 +262,14 @@ export function liveParameters(
     else live[name] = value;
   }
   return { live, held };
+}
+
+/**
+ * An action's parameter specs: its merged_parameters (its runner's folded in, as registered), or
+ * its own parameters when it has none merged; none for an action that is not there.
+ */
+export function actionSpecs(action: ActionRecord | null | undefined): Record<string, ParameterSpec> {
+  return (action?.merged_parameters ?? action?.parameters ?? {}) as Record<string, ParameterSpec>;
 }
 
 /**

@@ -26,7 +26,13 @@ import {
   type ActionRecord,
   type ExecutionRecord,
 } from '../store/index.js';
-import { finalParameters, liveParameters, renderParameters, validateParameters } from './parameters.js';
+import {
+  actionSpecs,
+  finalParameters,
+  liveParameters,
+  renderParameters,
+  validateParameters,
+} from './parameters.js';
 import {
   MASK,
   maskParameters,
@@ -103,8 +109,14 @@ export interface ExecutionDeps {
   /** Temporary API token for the execution (ST2_ACTION_AUTH_TOKEN), revoked when it completes. */
   issueToken?(executionId: string, user: string): Promise<string>;
   revokeToken?(executionId: string): Promise<void>;
-  /** Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). */
-  admit?(execution: ExecutionRecord): Promise<'run' | 'delayed' | 'canceled'>;
+  /**
+   * Called before scheduling: may return 'delayed' or 'canceled' (concurrency policies). `specs`
+   * are the action's parameter specs when the caller has just read the action (a request).
+   */
+  admit?(
+    execution: ExecutionRecord,
+    specs?: Record<string, ParameterSpec>,
+  ): Promise<'run' | 'delayed' | 'canceled'>;
   /**
    * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
    * and that write found no delayed execution to admit, so the policy looks again. Resolves to the
@@ -135,6 +147,16 @@ export interface StatusChange {
 }
 
 export type CompletionListener = (execution: ExecutionRecord) => Promise<void> | void;
+
+/**
+ * A run this process claimed to run itself (ExecutionService.claimToRunHere): the record as it
+ * scheduled it, and whether the run is one step — an immediate runner's (Runner.immediate), whose
+ * `running` is stored with its completion (StatusChange.through) in one store transaction.
+ */
+interface ClaimedRun {
+  record: ExecutionRecord;
+  oneStep: boolean;
+}
 
 const nowIso = () => new Date().toISOString();
 
@@ -403,7 +425,7 @@ export class ExecutionService {
         },
       );
     }
-    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     const id = req.id ?? newId();
     const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
     if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
@@ -486,12 +508,18 @@ export class ExecutionService {
     if (stored) return stored;
     this.publish('create', record);
     noteQueued(this.services);
-    return this.schedule(record);
+    return this.schedule(record, { specs });
   }
 
-  /** requested → scheduled (or delayed/canceled by a policy), and the durable run job. */
-  async schedule(record: ExecutionRecord, options: { admitted?: boolean } = {}): Promise<ExecutionRecord> {
-    const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record)) ?? 'run');
+  /**
+   * requested → scheduled (or delayed/canceled by a policy), and the durable run job. `specs`: the
+   * action's parameter specs, when the caller has the action (its policies need not read it).
+   */
+  async schedule(
+    record: ExecutionRecord,
+    options: { admitted?: boolean; specs?: Record<string, ParameterSpec> } = {},
+  ): Promise<ExecutionRecord> {
+    const verdict = options.admitted ? 'run' : ((await this.deps.admit?.(record, options.specs)) ?? 'run');
     if (verdict === 'canceled')
       return this.setStatus(record.id, 'canceled', { reason: 'canceled by concurrency policy' });
     if (verdict === 'delayed') {
@@ -521,11 +549,14 @@ export class ExecutionService {
       { set: { scheduled_by: this.workerId } },
       record,
     );
-    if (record.delay)
+    if (record.delay) {
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
-    else if (await this.claimToRunHere(scheduled, data.attempt))
+      return scheduled;
+    }
+    const here = await this.claimToRunHere(scheduled, data.attempt);
+    if (here)
       // Once what scheduled it is committed (its events out first), outside that transaction.
-      whenDurable(() => outsideStoreGroup(() => void this.runHere(scheduled, data.attempt)));
+      whenDurable(() => outsideStoreGroup(() => void this.runHere(here, data.attempt)));
     else await this.services.scheduler.now(RUN_JOB, data);
     return scheduled;
   }
@@ -540,15 +571,16 @@ export class ExecutionService {
    * re-run when its action is idempotent). Runs that take time are held to the job's concurrency
    * (scheduler.max_concurrency): past it, the execution goes to the queue for any runner.
    */
-  private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<boolean> {
-    if (this.shuttingDown) return false;
+  private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<ClaimedRun | undefined> {
+    if (this.shuttingDown) return undefined;
     const runner = getRunner(String(scheduled.runner.name));
-    if (!runner?.immediate && !runner?.runsHere) return false;
-    if (!hasRole(this.services.config, 'runner')) return false;
-    if (!runner.immediate && this.busyHere() >= this.services.config.scheduler.max_concurrency) return false;
-    if (!(await this.store.claim(runClaim(scheduled.id, attempt), this.workerId))) return false;
-    if (!runner.immediate) this.claimedHere.add(scheduled.id);
-    return true;
+    if (!runner?.immediate && !runner?.runsHere) return undefined;
+    if (!hasRole(this.services.config, 'runner')) return undefined;
+    const oneStep = runner.immediate === true;
+    if (!oneStep && this.busyHere() >= this.services.config.scheduler.max_concurrency) return undefined;
+    if (!(await this.store.claim(runClaim(scheduled.id, attempt), this.workerId))) return undefined;
+    if (!oneStep) this.claimedHere.add(scheduled.id);
+    return { record: scheduled, oneStep };
   }
 
   /** Executions claimed by claimToRunHere whose runs have not ended (runs that take time only). */
@@ -580,14 +612,15 @@ export class ExecutionService {
    * published in order), and whose register entry is written once, removed by the completion. Any
    * other runs as its job would, `running` stored (and on disk) before it starts.
    */
-  private async runHere(scheduled: ExecutionRecord, attempt: number): Promise<void> {
+  private async runHere(claimed: ClaimedRun, attempt: number): Promise<void> {
+    const id = claimed.record.id;
     try {
-      if (this.claimedHere.has(scheduled.id)) await this.run(scheduled.id, attempt, scheduled);
-      else await this.store.transaction(() => this.run(scheduled.id, attempt, scheduled));
+      if (claimed.oneStep) await this.store.transaction(() => this.run(id, attempt, claimed));
+      else await this.run(id, attempt, claimed);
     } catch (err) {
-      this.services.logger.error({ err, execution: scheduled.id }, 'execution run failed');
+      this.services.logger.error({ err, execution: id }, 'execution run failed');
     } finally {
-      this.claimedHere.delete(scheduled.id);
+      this.claimedHere.delete(id);
     }
   }
 
@@ -725,10 +758,10 @@ export class ExecutionService {
   }
 
   /**
-   * The Agenda job: runs the execution once, whichever process picks the job up. `claimed` is the
-   * record as scheduled by this process, which has claimed its attempt already (runHere).
+   * The Agenda job: runs the execution once, whichever process picks the job up. `claimed` is a run
+   * this process scheduled and has claimed the attempt of already (runHere).
    */
-  async run(id: string, attempt = 0, claimed?: ExecutionRecord): Promise<void> {
+  async run(id: string, attempt = 0, claimed?: ClaimedRun): Promise<void> {
     const abort = new AbortController();
     // Not one store transaction with its claim: the events of two transactions that end in the
     // same fsync go out in the order the transactions ended, so this `running` could reach
@@ -738,9 +771,9 @@ export class ExecutionService {
     if (!started) return;
     const { record, action, runner, logger } = started;
     // runHere's immediate run, whose `running` is stored with its completion (StatusChange.through).
-    const oneStep = runner.immediate ? claimed : undefined;
+    const oneStep = claimed?.oneStep ? claimed.record : undefined;
     try {
-      const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+      const specs = actionSpecs(action);
       const params = runParameters(record, specs, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
         .map((n) => params[n])
@@ -867,9 +900,9 @@ export class ExecutionService {
    * The start of a run: its attempt's claim, the record and its action, and `running`.
    * Undefined when there is nothing to run here (claimed by another, no longer runnable, failed).
    */
-  private async startRun(id: string, attempt: number, abort: AbortController, claimed?: ExecutionRecord) {
+  private async startRun(id: string, attempt: number, abort: AbortController, claimed?: ClaimedRun) {
     if (!claimed && !(await this.store.claim(runClaim(id, attempt), this.workerId))) return undefined;
-    const record = claimed ?? (await this.store.executions.get(id));
+    const record = claimed?.record ?? (await this.store.executions.get(id));
     if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return undefined;
     const action = await this.store.actions.findOne({ ref: record.action.ref });
     if (!action) {
@@ -892,17 +925,16 @@ export class ExecutionService {
         record.status === 'delayed'
           ? await this.setStatus(id, 'scheduled', { reason: 'delay elapsed' }, record)
           : record;
-      const running =
-        claimed && runner.immediate
-          ? // runHere: stored with the completion (StatusChange.through).
-            passing(ready, 'running', { worker: this.workerId })
-          : await this.setStatus(
-              id,
-              'running',
-              // runHere's record is the one it scheduled: a cancel since then is no run.
-              { set: { worker: this.workerId }, ...(claimed ? { expect: ['scheduled'] } : {}) },
-              ready,
-            );
+      const running = claimed?.oneStep
+        ? // runHere: stored with the completion (StatusChange.through).
+          passing(ready, 'running', { worker: this.workerId })
+        : await this.setStatus(
+            id,
+            'running',
+            // runHere's record is the one it scheduled: a cancel since then is no run.
+            { set: { worker: this.workerId }, ...(claimed ? { expect: ['scheduled'] } : {}) },
+            ready,
+          );
       return { record: running, action, runner, logger };
     } catch (err) {
       if (!(claimed && err instanceof SquallError && err.code === 'STATUS_CHANGED'))
@@ -1003,7 +1035,7 @@ export class ExecutionService {
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
     // Immutable parameters were filled in by the action, not the caller; passing them back is refused.
     const action = await this.getAction(original.action.ref);
-    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;

@@ -40,6 +40,5 @@ export async function emitActionTrigger(
     ...(trace ? { traceContext: { trace_id: trace.id }, trace } : {}),
     source: 'actiontrigger',
     causedBy: { type: 'action_execution', id: execution.id },
-    ruleListens: true,
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  actionSpecs,
   type ExecutionDeps,
   type ExecutionService,
   runParameters,
@@ -47,30 +48,36 @@ export class PolicyEngine {
     return this.policies.get(ref) ?? [];
   }
 
-  private async concurrencyKey(policy: PolicyRecord, execution: ExecutionRecord): Promise<string> {
+  private async concurrencyKey(
+    policy: PolicyRecord,
+    execution: ExecutionRecord,
+    specs: () => Promise<Record<string, ParameterSpec>>,
+  ): Promise<string> {
     const base = `${policy.ref}:${execution.action.ref}`;
     if (policy.policy_type !== 'action.concurrency.attr') return base;
     const attrs = ((policy.parameters as { attributes?: string[] })?.attributes ?? []).slice().sort();
     // Keyed by the values the run uses: an attribute left to its default is stored no more (st2's
     // live parameters), and an execution that gives the default's value explicitly shares its slot.
-    // An action removed meanwhile leaves what the execution stores (its run fails anyway).
-    const action = await this.services.store.actions.findOne({ ref: execution.action.ref });
-    const specs = (action?.merged_parameters ?? action?.parameters ?? {}) as Record<string, ParameterSpec>;
-    const params = runParameters(execution, specs, this.services.secrets!);
+    const params = runParameters(execution, await specs(), this.services.secrets!);
     const values = attrs.map((a) => JSON.stringify(params[a] ?? null)).join('|');
     return `${base}:${createHash('sha256').update(values).digest('hex').slice(0, 16)}`;
   }
 
   /** ExecutionDeps.admit: takes a concurrency slot, or says delay/cancel. */
-  admit: NonNullable<ExecutionDeps['admit']> = async (execution) => {
+  admit: NonNullable<ExecutionDeps['admit']> = async (execution, given) => {
     const policies = (await this.forAction(execution.action.ref)).filter((p) =>
       String(p.policy_type).startsWith('action.concurrency'),
     );
+    // The action is read only when its caller did not have it (a re-admission, recovery), once.
+    // An action removed meanwhile leaves what the execution stores (its run fails anyway).
+    let specs = given;
+    const specsOf = async () =>
+      (specs ??= actionSpecs(await this.services.store.actions.findOne({ ref: execution.action.ref })));
     const held: string[] = [];
     for (const policy of policies) {
       const params = (policy.parameters ?? {}) as { threshold?: number; action?: string };
       const threshold = Number(params.threshold ?? 0);
-      const key = await this.concurrencyKey(policy, execution);
+      const key = await this.concurrencyKey(policy, execution, specsOf);
       // A re-admission (two completions can each try one) keeps the slot this execution holds.
       let got = await this.slotHeld(key, threshold, execution.id);
       for (let slot = 0; slot < threshold && !got; slot++) {

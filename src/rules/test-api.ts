@@ -12,7 +12,7 @@
  */
 import { type ApiRouter, authorize } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { MASK } from '../executions/index.js';
+import { actionSpecs, MASK } from '../executions/index.js';
 import { isId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import { kvContext } from '../triggers/index.js';
@@ -106,10 +106,7 @@ async function instanceFor(
  */
 async function maskSecrets(services: Services, actionRef: string, parameters: Obj): Promise<Obj> {
   const action = await services.store.actions.findOne({ ref: actionRef });
-  const specs = (action?.merged_parameters ?? action?.parameters ?? {}) as Record<
-    string,
-    { secret?: boolean }
-  >;
+  const specs = actionSpecs(action);
   const secrets = Object.keys(parameters).filter((name) => specs[name]?.secret === true);
   const values = secrets
     .map((name) => parameters[name])

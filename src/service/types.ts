@@ -33,7 +33,9 @@ export interface Services {
    * True when no enabled rule listens to the trigger `ref`, as this process's rules engine sees
    * it (installed by the events subsystem where the process has the rules role). An instance of
    * such a trigger is stored `processed` at once: its `trigger.process` job would find nothing to
-   * match (every completed execution's action trigger, mostly).
+   * match (every completed execution's action trigger, mostly). Answered from the in-memory rule
+   * index, which rule writes, pack reloads and other processes' rule writes (Redis) keep current:
+   * a map lookup once a reload under way is applied, so every caller may ask.
    */
   noRulesFor?(ref: string): Promise<boolean>;
   /** Lines printed after start-up, e.g. how to log in. */

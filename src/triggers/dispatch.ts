@@ -39,11 +39,6 @@ export interface DispatchInput {
    * (which enforces each rule once per instance) instead of being stored twice.
    */
   instanceId?: string;
-  /**
-   * The caller has just asked `noRulesFor` of this trigger and a rule listens (the action
-   * trigger, which is not built at all when none does): not asked again.
-   */
-  ruleListens?: boolean;
 }
 
 export interface ResolvedTrigger {
@@ -126,7 +121,7 @@ async function storeInstance(
   };
   // No rule listens to it here: stored processed, with no pending entry and no job to match
   // nothing (each a handful of round trips on MongoDB; every execution's action trigger is one).
-  const unmatched = input.ruleListens ? false : ((await services.noRulesFor?.(resolved.ref)) ?? false);
+  const unmatched = (await services.noRulesFor?.(resolved.ref)) ?? false;
   // The instance's trace_context is what puts it in its trace (the trace record is not rewritten).
   const known = input.trace && input.trace.id === traceCtx.trace_id ? input.trace : undefined;
   const trace = known ?? (await resolveTrace(services, traceCtx, `trigger_instance-${id}`));

@@ -15,13 +15,14 @@ import path from 'node:path';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../../errors.js';
 import { idFor } from '../../ids.js';
 import {
+  actionSpecs,
   type ExecutionService,
   openParameters,
   isCompleted,
   type ExecutionStatus,
 } from '../../executions/index.js';
 import { st2ApiUrl } from '../../config/index.js';
-import type { ParameterSpec, RunnerContext, RunnerResult } from '../../runners/index.js';
+import type { RunnerContext, RunnerResult } from '../../runners/index.js';
 import type { Services } from '../../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../../store/index.js';
 import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
@@ -255,7 +256,7 @@ export function inspectOptions(actions: ActionRecord[]): InspectOptions {
     actionParams: (ref) => {
       const a = byRef.get(ref);
       if (!a) return undefined;
-      const specs = (a.merged_parameters ?? a.parameters ?? {}) as Record<string, ParameterSpec>;
+      const specs = actionSpecs(a);
       return {
         names: Object.keys(specs),
         required: Object.entries(specs)
@@ -1190,7 +1191,7 @@ export class WorkflowEngine {
       throw new SquallError('NO_SECRET_BOX', 'the datastore subsystem is not running (no secret box)');
     const params = openParameters(exec.parameters ?? {}, secrets);
     const action = await this.executions().getAction(exec.action.ref);
-    const specs = (action.merged_parameters ?? action.parameters ?? {}) as Record<string, ParameterSpec>;
+    const specs = actionSpecs(action);
     for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
     const context: Record<string, unknown> = {
       ...exec.context,

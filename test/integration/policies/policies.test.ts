@@ -42,8 +42,8 @@ describeOnEachStore('action policies', (target) => {
     policyEngine = () => policies.engine();
     exSub = executionsSubsystem(() => ({
       // What the engine said, then whatever a test does at that moment (another completion).
-      admit: async (execution) => {
-        const verdict = await policies.engine().admit(execution);
+      admit: async (execution, specs) => {
+        const verdict = await policies.engine().admit(execution, specs);
         await afterAdmit?.(verdict);
         return verdict;
       },
