@@ -24,7 +24,8 @@ export async function renderPackConfig(
   const record = await services.store.packs.findOne({ ref: pack });
   const config = record?.config as
     { values?: Record<string, unknown>; dynamic_fields?: string[] } | undefined;
-  const values = structuredClone(config?.values ?? {});
+  // Most packs have no config: no clone of an empty object on every execution run.
+  const values = config?.values ? structuredClone(config.values) : {};
   const dynamic = config?.dynamic_fields ?? [];
   const st2kv = dynamic.length ? await readSt2kv() : { system: {}, user: {} };
   for (const dotted of dynamic) {
