@@ -24,7 +24,9 @@ export async function renderPackConfig(
   const record = await services.store.packs.findOne({ ref: pack });
   const config = record?.config as
     { values?: Record<string, unknown>; dynamic_fields?: string[] } | undefined;
-  const values = structuredClone(config?.values ?? {});
+  // Most packs have no config values (registered as {}): no clone of them on every execution run.
+  const given = config?.values;
+  const values = given && Object.keys(given).length ? structuredClone(given) : {};
   const dynamic = config?.dynamic_fields ?? [];
   const st2kv = dynamic.length ? await readSt2kv() : { system: {}, user: {} };
   for (const dotted of dynamic) {

@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { ConflictError, NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
+import { lazyChild, type LevelLogger } from '../log/index.js';
 import { splitRef } from '../names.js';
 import {
   type ParameterSpec,
@@ -919,7 +920,7 @@ export class ExecutionService {
       return undefined;
     }
     this.running.set(id, abort);
-    const logger = this.services.logger.child({ execution: id, action: record.action.ref });
+    const logger = lazyChild(this.services.logger, { execution: id, action: record.action.ref });
     try {
       const ready =
         record.status === 'delayed'
@@ -946,7 +947,7 @@ export class ExecutionService {
   }
 
   /** A run that threw: failed, unless something else completed it meanwhile. */
-  private async runFailed(id: string, logger: Services['logger'], err: unknown): Promise<void> {
+  private async runFailed(id: string, logger: LevelLogger, err: unknown): Promise<void> {
     logger.error({ err }, 'execution run failed');
     const latest = await this.store.executions.get(id);
     if (latest && !isCompleted(latest.status)) {
