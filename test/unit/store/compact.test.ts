@@ -220,6 +220,27 @@ describe('embedded store: compressed fields', () => {
     }
   });
 
+  it('reads back after a restart a record whose compressed part inflates past one output buffer', async () => {
+    const file = path.join(dir, 'large.db');
+    const rec = execution('5f802cff72bb8df643474030');
+    // ~20 KB of parameters: the inflated text spans several of the inflate's 2 KiB output chunks.
+    rec.parameters = { blob: createHash('sha512').update('x').digest('hex').repeat(160) };
+    let db = new SqliteDatabase(file, { check: false });
+    try {
+      await db.collection<ExecutionRecord>(spec).insert(rec);
+    } finally {
+      db.close();
+    }
+    db = new SqliteDatabase(file, { check: false });
+    try {
+      expect(JSON.stringify(await db.collection<ExecutionRecord>(spec).get(rec.id))).toBe(
+        JSON.stringify(rec),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps every published dictionary as it was (rows written with it must stay readable)', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
     expect(Object.fromEntries(Object.entries(COMPACT_DICTIONARIES).map(([k, v]) => [k, sha(v)]))).toEqual({
