@@ -198,6 +198,49 @@ describe('embedded store: compressed fields', () => {
     }
   });
 
+  it('reads a row exactly as Squall eed7031 (the first release that compressed) wrote it', async () => {
+    // The doc and z columns of this record as written at eed7031 (built-in dictionary), byte for
+    // byte: any later change of how blobs are deflated must still read them back the same.
+    const rec = execution('5f802cff72bb8df64347400d');
+    const doc =
+      '{"action":{"ref":"core.echo"},"status":"requested","start_timestamp":"2026-12-06T00:39:01.788Z",' +
+      '"context":{"user":"stanley"},"log":[{"status":"requested","timestamp":"2026-12-06T00:39:01.788Z"}],"children":[],"rule":{"ref":"pk.hook"}}';
+    const z = Buffer.from(
+      'Aa3VTW7CMBAF4KugqAuQRpHH2IlhzS2AhSexSxURW4QFXXD3ipDmpyZNI3VrRbY1z9/Lfs8AQYAEBRtABoiA/Aj9Hgndm+zk2tDrc5uV4TNuRvj99US9DFntnKkWpbuePsr3xTJzZ38xVWXyVfyqXgJrAenSOR+N2+wvPH4eum7qW/xZF/gbHaItPur574YHQhJCoc2GE9eaZLpOBFqyOmmH6Iu4eS/NfSezf26ppSQmlMwlI80UYToH18geagrd6NnzMEqrGM+sTTmRym0i1iIVjOUB0m46U9PsGfbF9sVI25h8MQ660zvP9TO0/7H9S74/zHd3Cunfovv9+AU=',
+      'base64',
+    );
+    const db = new SqliteDatabase(path.join(dir, 'eed7031.db'), { check: false });
+    try {
+      const coll = db.collection<ExecutionRecord>(spec);
+      db.db.prepare('INSERT INTO executions (id, doc, z) VALUES (?, ?, ?)').run(rec.id, doc, z);
+      expect(JSON.stringify(await coll.get(rec.id))).toBe(JSON.stringify(rec));
+      expect(JSON.stringify(await coll.findOne({ 'rule.name': 'hook' }))).toBe(JSON.stringify(rec));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads back after a restart a record whose compressed part inflates past one output buffer', async () => {
+    const file = path.join(dir, 'large.db');
+    const rec = execution('5f802cff72bb8df643474030');
+    // ~20 KB of parameters: the inflated text spans several of the inflate's 2 KiB output chunks.
+    rec.parameters = { blob: createHash('sha512').update('x').digest('hex').repeat(160) };
+    let db = new SqliteDatabase(file, { check: false });
+    try {
+      await db.collection<ExecutionRecord>(spec).insert(rec);
+    } finally {
+      db.close();
+    }
+    db = new SqliteDatabase(file, { check: false });
+    try {
+      expect(JSON.stringify(await db.collection<ExecutionRecord>(spec).get(rec.id))).toBe(
+        JSON.stringify(rec),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps every published dictionary as it was (rows written with it must stay readable)', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
     expect(Object.fromEntries(Object.entries(COMPACT_DICTIONARIES).map(([k, v]) => [k, sha(v)]))).toEqual({
