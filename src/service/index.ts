@@ -174,8 +174,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const stop = () =>
     (stopping ??= (async () => {
       if (server) {
-        server.closeIdleConnections?.();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
+        // A connection busy when the stop began turns idle once its answer is out, and keep-alive
+        // would then hold it (and this close) for api.keep_alive_timeout_ms: idle ones are closed
+        // as they appear.
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        const sweep = setInterval(() => server!.closeIdleConnections(), 100);
+        await closed.finally(() => clearInterval(sweep));
       }
       // No new job starts here from now on; running ones get the grace period, then are ended.
       for (const sub of subsystems) sub.quiesce?.(services);

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
-import { startEvents, type EventsService } from './support.js';
+import { waitFor } from '../../support/wait.js';
+import { instancesOf, startEvents, type EventsService } from './support.js';
 
 interface Sent {
   status?: number;
@@ -19,7 +20,7 @@ function postWebhook(agent: http.Agent, url: string, hook: string): Promise<Sent
       {
         host: target.hostname,
         port: target.port,
-        path: target.pathname,
+        path: target.pathname + target.search,
         method: 'POST',
         agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
@@ -105,6 +106,36 @@ for (const target of STORE_TARGETS) {
           });
         } finally {
           agent.destroy();
+        }
+      }, 30_000);
+
+      it('stops without waiting on a client that keeps its connection after an answer in flight at the stop', async () => {
+        const svc = await startEvents(target);
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          await svc.createRule({
+            name: 'slow',
+            pack: 'hooks',
+            enabled: true,
+            trigger: { type: 'core.st2.webhook', parameters: { url: 'slow' } },
+            action: { ref: 'core.local', parameters: { cmd: 'sleep 1' } },
+          });
+          const serverClosed = new Promise<void>((resolve) =>
+            agent.once('free', (socket: Socket) => socket.once('close', () => resolve())),
+          );
+          // The answer waits for the action, so it is still to come when the stop begins.
+          const answer = postWebhook(agent, svc.svc.url, 'slow?wait=10');
+          await waitFor(
+            async () => (await instancesOf(svc, 'slow')).length > 0,
+            'the webhook to be dispatched',
+          );
+          await svc.svc.cleanup();
+          expect(await answer).toEqual({ status: 200, reusedSocket: false });
+          // The client still pools the connection: the server is the one that closed it.
+          await serverClosed;
+        } finally {
+          agent.destroy();
+          await svc.svc.cleanup();
         }
       }, 30_000);
     },
