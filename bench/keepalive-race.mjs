@@ -91,7 +91,8 @@ export async function runKeepAliveRace({
     unit: 'requests',
     value: lost,
     n: lost + answered,
-    server_timeout_ms: timeout,
+    server_timeout_ms: serverTimeoutMs ?? 'default',
+    gaps_around_ms: timeout,
     agent_timeout_ms: agentTimeoutMs,
     lost_gaps: lostGaps,
   });
