@@ -6,7 +6,7 @@
 // the throughput (a run of each job kept in memory for minutes showed as ~2.4 KB per webhook).
 // Each sample waits SQUALL_BENCH_HEAP_SETTLE_MS (16 s) after its webhooks, so it is taken idle.
 // Opt-in, minutes long: SQUALL_BENCH_ONLY=heap, or alone: node bench/heap.mjs
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,14 @@ import { emit, sendWebhooks } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { freePort, rssMb, sleep, stopProcess } from './lib/proc.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
+
+/** RSS split: anonymous memory (V8 heap, malloc, SQLite's page caches) against mapped files. */
+function rssSplit(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (name) =>
+    +(Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) / 1024).toFixed(1);
+  return { rss_anon_mb: mb('RssAnon'), rss_file_mb: mb('RssFile') };
+}
 
 /** A Chrome DevTools Protocol session on the server's inspector. */
 async function inspector(port) {
@@ -44,9 +52,17 @@ export async function runHeap({
   const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-heap-'));
   const packs = path.join(dir, 'packs');
   writeBenchPack(packs);
-  const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);
+  // What the young generation and the page caches cost: SQUALL_BENCH_HEAP_NODE_ARGS (e.g.
+  // "--max-semi-space-size=4") and SQUALL_BENCH_HEAP_CACHE_MB (store.cache_mb) vary them.
+  const nodeArgs = (process.env.SQUALL_BENCH_HEAP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const cacheMb = process.env.SQUALL_BENCH_HEAP_CACHE_MB;
+  const cfg = writeSquallConfig(
+    path.join(dir, 'squall'),
+    packs,
+    cacheMb ? { store: { cache_mb: Number(cacheMb) } } : {},
+  );
   const port = await freePort();
-  const s = await startSquall(cfg, { nodeArgs: [`--inspect=127.0.0.1:${port}`] });
+  const s = await startSquall(cfg, { nodeArgs: [...nodeArgs, `--inspect=127.0.0.1:${port}`] });
   const cdp = await inspector(port);
   // Agenda keeps each finished job run until its lock check wakes, half the lock lifetime later
   // (15 s by default): sampled at once, the heap held the last 15 s of runs, more the faster the
@@ -61,7 +77,25 @@ export async function runHeap({
       returnByValue: true,
     });
     const mem = JSON.parse(r.result.result.value);
-    const row = { stored, heap_mb: +(mem.heapUsed / 1e6).toFixed(1), rss_mb: rssMb(s.child.pid) };
+    // The young generation's committed size is part of RSS that the heap-used figure omits.
+    const spaces = await cdp.call('Runtime.evaluate', {
+      expression: `JSON.stringify(require('node:v8').getHeapSpaceStatistics())`,
+      includeCommandLineAPI: true,
+      returnByValue: true,
+    });
+    const newSpace = JSON.parse(spaces.result.result.value ?? '[]').find(
+      (sp) => sp.space_name === 'new_space',
+    );
+    const row = {
+      stored,
+      heap_mb: +(mem.heapUsed / 1e6).toFixed(1),
+      rss_mb: rssMb(s.child.pid),
+      heap_total_mb: +(mem.heapTotal / 1e6).toFixed(1),
+      external_mb: +(mem.external / 1e6).toFixed(1),
+      new_space_committed_mb: newSpace ? +(newSpace.space_size / 1e6).toFixed(1) : NaN,
+      new_space_physical_mb: newSpace ? +(newSpace.physical_space_size / 1e6).toFixed(1) : NaN,
+      ...rssSplit(s.child.pid),
+    };
     process.stderr.write(`[heap] ${JSON.stringify(row)}\n`);
     return row;
   };
@@ -101,6 +135,10 @@ export async function runHeap({
       n: rows.length,
       executions: last.stored,
       ratio_to_idle: +(last.rss_mb / idle.rss_mb).toFixed(2),
+      node_args: nodeArgs.join(' '),
+      cache_mb: cacheMb ? Number(cacheMb) : 8,
+      idle: idle,
+      last: last,
       all: rows.map((r) => r.rss_mb),
     });
   } finally {

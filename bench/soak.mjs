@@ -79,7 +79,12 @@ export async function runSoak({
   const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);
   const dataDir = path.join(dir, 'squall', 'data');
   const s = await startSquall(cfg);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // A free socket closes on the client's side before the server's keep-alive timeout can close
+  // it under a request in flight. Node 20's agent follows the server's Keep-Alive hint (less 1 s)
+  // only when it has a timeout of its own: without one it kept idle sockets for ever and raced.
+  // SQUALL_SOAK_AGENT_TIMEOUT_MS=0 brings the race back (bench/README, "Soak").
+  const agentTimeout = Number(process.env.SQUALL_SOAK_AGENT_TIMEOUT_MS ?? 30_000);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: agentTimeout || undefined });
   const target = new URL(`${s.url}/api/v1/webhooks/bench_noop?wait=10`);
   const body = JSON.stringify({ event: 'bench', value: 42 });
   let window = [];
@@ -87,6 +92,14 @@ export async function runSoak({
   let done = 0;
   let errors = 0;
   let inFlight = 0;
+  // Why a request ended without an answer: its error, when, and the socket it went out on (how
+  // old, how many requests it had carried, how long it had lain idle in the agent's pool).
+  const socketErrors = [];
+  const sockets = new WeakMap();
+  const statusErrors = [];
+  // How long a reused socket had lain idle: the server closes one idle past its keep-alive
+  // timeout, and a request sent on it in that instant is lost.
+  const idleReuses = { under_1s: 0, s1_to_4: 0, s4_to_6: 0, over_6s: 0 };
   // Open loop: a request leaves every 1/rate s whatever the answers do, so queueing shows up in
   // the latency (unlike the closed-loop load generator).
   let shed = 0;
@@ -114,14 +127,48 @@ export async function runSoak({
         res.on('end', () => {
           inFlight--;
           done++;
-          if (res.statusCode !== 200) errors++;
+          if (res.statusCode !== 200) {
+            errors++;
+            statusErrors.push({
+              t_s: +((performance.now() - start) / 1000).toFixed(3),
+              status: res.statusCode,
+            });
+          }
           window.push(performance.now() - t0);
         });
       },
     );
-    req.on('error', () => {
+    req.on('socket', (socket) => {
+      const now = performance.now();
+      const info = sockets.get(socket) ?? { born: now, uses: 0, freedAt: now };
+      info.uses++;
+      info.idleMs = now - info.freedAt;
+      sockets.set(socket, info);
+      if (info.uses > 1) {
+        const idle = info.idleMs;
+        idleReuses[
+          idle < 1000 ? 'under_1s' : idle < 4000 ? 's1_to_4' : idle < 6000 ? 's4_to_6' : 'over_6s'
+        ]++;
+      }
+      socket.once('free', () => (info.freedAt = performance.now()));
+    });
+    req.on('error', (err) => {
       inFlight--;
       errors++;
+      const info = req.socket ? sockets.get(req.socket) : undefined;
+      const now = performance.now();
+      const row = {
+        t_s: +((now - start) / 1000).toFixed(3),
+        code: err.code,
+        message: err.message,
+        reused_socket: req.reusedSocket,
+        socket_uses: info?.uses,
+        socket_age_ms: info ? Math.round(now - info.born) : undefined,
+        socket_idle_before_ms: info ? Math.round(info.idleMs) : undefined,
+        after_send_ms: Math.round(now - t0),
+      };
+      socketErrors.push(row);
+      process.stderr.write(`[soak] socket error ${JSON.stringify(row)}\n`);
     });
     req.end(body);
   };
@@ -177,7 +224,18 @@ export async function runSoak({
   writeFileSync(path.join(outDir, 'soak.svg'), soakChart(samples, { rate, seconds }));
   const first = samples[1] ?? samples[0];
   const last = samples.at(-1);
-  emit({ name: 'soak.executions', unit: 'executions', value: done, n: sent, errors, shed, rate_per_s: rate });
+  emit({
+    name: 'soak.executions',
+    unit: 'executions',
+    value: done,
+    n: sent,
+    errors,
+    shed,
+    rate_per_s: rate,
+    socket_errors: socketErrors.slice(0, 20),
+    status_errors: statusErrors.slice(0, 20),
+    reuses_by_idle: idleReuses,
+  });
   emit({
     name: 'soak.rss_growth',
     unit: 'MB',

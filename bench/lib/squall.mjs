@@ -1,7 +1,9 @@
 // Runs the real `squall start` (dist/) as a child process on a temp data dir (embedded store).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchPack } from './pack.mjs';
 import { startProcess, sleep } from './proc.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,6 +25,15 @@ export function writeSquallConfig(dir, packsDir, extra = {}) {
   };
   writeFileSync(file, JSON.stringify(cfg, null, 2)); // JSON is YAML
   return file;
+}
+
+/** A temp directory holding the bench pack and a configuration using it (`extra` merged in). */
+export function benchSquallDir(prefix, extra = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const packs = path.join(dir, 'packs');
+  writeBenchPack(packs);
+  const cfg = writeSquallConfig(path.join(dir, 'squall'), packs, extra);
+  return { dir, cfg, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

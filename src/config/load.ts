@@ -28,6 +28,7 @@ export interface SquallConfig {
     cors_origins: string[];
     max_streams_per_user: number;
     headers_timeout_ms: number;
+    keep_alive_timeout_ms: number;
     request_timeout_ms: number;
   };
   store: { url?: string; cache_mb: number; check_on_start: boolean };

@@ -80,6 +80,13 @@ export const configSchema = {
           description:
             "How long a client may take to send a request's headers before its connection is closed (slow clients holding sockets).",
         },
+        keep_alive_timeout_ms: {
+          type: 'integer',
+          minimum: 1000,
+          default: 65000,
+          description:
+            "How long an idle keep-alive connection stays open for the client's next request. Keep it above the idle timeout of any load balancer or client pool in front (AWS ALB 60 s): whichever side closes first races the other's next request, which then fails without an answer. Node's default was 5 s.",
+        },
         request_timeout_ms: {
           type: 'integer',
           minimum: 1000,

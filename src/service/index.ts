@@ -144,8 +144,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     });
     // Slow clients (slowloris): Node's defaults let one trickle headers for 60 s, checked only
     // every 30 s, holding a socket each; these close such connections soon after the limit.
+    // Idle keep-alive: with Node's 5 s, a client or load balancer reusing a socket just as the
+    // server closed it lost its request (ECONNRESET, no answer); Node 20 does not count the idle
+    // time against headersTimeout, so the two are independent.
     server = http.createServer(
       {
+        keepAliveTimeout: config.api.keep_alive_timeout_ms,
         headersTimeout: config.api.headers_timeout_ms,
         requestTimeout: config.api.request_timeout_ms,
         connectionsCheckingInterval: Math.min(5_000, config.api.headers_timeout_ms),
@@ -170,8 +174,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const stop = () =>
     (stopping ??= (async () => {
       if (server) {
-        server.closeIdleConnections?.();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
+        // A connection busy when the stop began turns idle once its answer is out, and keep-alive
+        // would then hold it (and this close) for api.keep_alive_timeout_ms: idle ones are closed
+        // as they appear.
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        const sweep = setInterval(() => server!.closeIdleConnections(), 100);
+        await closed.finally(() => clearInterval(sweep));
       }
       // No new job starts here from now on; running ones get the grace period, then are ended.
       for (const sub of subsystems) sub.quiesce?.(services);
