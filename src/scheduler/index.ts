@@ -4,6 +4,7 @@ import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { JobQueueView, ferretdbJobsDb } from './ferretdb-jobs.js';
+import { LockKeeper } from './lock-keeper.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 import { fewerOneTimeSaves } from './one-time-saves.js';
 
@@ -70,9 +71,11 @@ function outsideGroups(channel: NotificationChannel): NotificationChannel {
 export class Scheduler {
   readonly agenda: Agenda;
   private started = false;
+  private readonly locks: LockKeeper;
 
   constructor(private readonly options: SchedulerOptions) {
     memoiseDebugColors();
+    this.locks = new LockKeeper(options.logger);
     const { store } = options;
     const ferretdb = store.kind === 'mongo' && store.mongo!.ferretdb;
     const backend =
@@ -138,7 +141,10 @@ export class Scheduler {
           return;
         }
         this.going.set(name, running + 1);
-        const keepLocked = keepLockWhileRunning(job, lockLifetimeMs, logger);
+        // A short lock lifetime means "taken over soon after its process dies", not "cancelled
+        // when a run is slow": Agenda cancels a run whose lock is older than the lifetime, so a
+        // slow store made every sweep fail. The lock is renewed while this process runs the job.
+        const release = this.locks.hold(job as Job<unknown>, lockLifetimeMs);
         try {
           await handler(job.attrs.data, job);
         } catch (err) {
@@ -147,7 +153,7 @@ export class Scheduler {
         } finally {
           this.going.set(name, (this.going.get(name) ?? 1) - 1);
           this.lastEnded.set(name, Date.now());
-          clearInterval(keepLocked);
+          release();
         }
       },
       // Only defined keys: an explicit undefined would override Agenda's defaults.
@@ -276,23 +282,5 @@ export class Scheduler {
     const processor = (this.agenda as unknown as { jobProcessor?: { runningJobs?: unknown[] } }).jobProcessor;
     return processor?.runningJobs?.length ?? 0;
   }
-}
-
-/**
- * A short lock lifetime means "taken over soon after its process dies", not "cancelled when a
- * run is slow": Agenda cancels a run whose lock is older than the lifetime, so a slow store made
- * every sweep fail. The lock is renewed while this process is running the job.
- */
-function keepLockWhileRunning(job: Job<unknown>, lockLifetimeMs: number, logger: Logger): NodeJS.Timeout {
-  const timer = setInterval(
-    () => {
-      job
-        .touch()
-        .catch((err: unknown) => logger.warn({ err, job: job.attrs.name }, 'could not renew a job lock'));
-    },
-    Math.max(100, Math.floor(lockLifetimeMs / 3)),
-  );
-  timer.unref();
-  return timer;
 }
 export { RedisNotificationChannel } from './redis-channel.js';
