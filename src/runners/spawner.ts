@@ -58,6 +58,10 @@ class Spawner {
     this.stopIfIdle();
   }
 
+  get pid(): number | undefined {
+    return this.host?.pid;
+  }
+
   private launch(): ChildProcess {
     const env = { ...process.env };
     // Not the service's flags or preloads (--cpu-prof, --inspect, loaders): the host needs none.
@@ -156,4 +160,9 @@ export function spawnViaSpawner(request: SpawnRequest, events: SpawnEvents): voi
 /** Shutdown: the spawner process exits once the runs it started have ended (a later run starts it again). */
 export function stopSpawner(): void {
   spawner.stop();
+}
+
+/** The spawner process's pid while it runs (tests kill it to see what its death does to runs). */
+export function spawnerPid(): number | undefined {
+  return spawner.pid;
 }
