@@ -5,6 +5,7 @@ import { isCompleted } from '../../../src/executions/index.js';
 import { spawnerPid } from '../../../src/runners/spawner.js';
 import { describeOnEachStore } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
+import { processExists as alive } from '../../support/processes.js';
 import { waitFor } from '../../support/wait.js';
 
 /**
@@ -71,12 +72,3 @@ describeOnEachStore('local commands started by the spawner process', (target) =>
     await waitFor(() => (pids.some(alive) ? null : true), 'the canceled command and its child to be gone');
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
