@@ -1,8 +1,15 @@
-/** True while a process with this pid exists (a zombie included) and we may signal it. */
+import { readFileSync } from 'node:fs';
+
+/**
+ * True while the process exists and is not a zombie. A command whose parent died (the spawner, or
+ * bash killed with its group) is re-parented to this machine's init, which may reap it late: an
+ * orphan zombie is already dead.
+ */
 export function processExists(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }

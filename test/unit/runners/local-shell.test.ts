@@ -1,23 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
+import { processExists as alive } from '../../support/processes.js';
 import { fakeContext } from '../../support/runner-context.js';
 
 const localCmd = getRunner('local-shell-cmd')!;
 const localScript = getRunner('local-shell-script')!;
-
-/** True while the process exists and is not a zombie (an orphan zombie is already dead). */
-function alive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  try {
-    const state = readFileSync(stat, 'utf8').split(') ')[1]?.[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 async function waitGone(pids: number[]): Promise<number[]> {
   for (let i = 0; i < 50; i++) {
