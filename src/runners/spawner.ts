@@ -37,14 +37,15 @@ type HostMessage =
  */
 class Spawner {
   private host?: ChildProcess;
-  private readonly runs = new Map<number, SpawnEvents>();
+  /** The runs in flight, each with the host that started it (a new host may start before an old one is drained). */
+  private readonly runs = new Map<number, { events: SpawnEvents; host: ChildProcess }>();
   private nextId = 1;
   private stopWhenIdle = false;
 
   start(request: SpawnRequest, events: SpawnEvents): void {
     const host = this.host ?? this.launch();
     const id = this.nextId++;
-    this.runs.set(id, events);
+    this.runs.set(id, { events, host });
     // Like a child's own pipes, a run in flight keeps the service's event loop alive.
     if (this.runs.size === 1) this.keepAlive(host, true);
     // A send on a channel that just closed fails with an 'error' event: the host is dying, and its
@@ -83,22 +84,36 @@ class Spawner {
       if (host.pid !== undefined) return;
       // A host that could not be started at all: nothing it was asked to run started either.
       if (this.host === host) this.host = undefined;
-      for (const id of [...this.runs.keys()]) this.end(id)?.failed(err, true);
+      for (const id of this.runsOf(host)) this.end(id)?.failed(err, true);
     });
+    // The runs are lost only once the host has exited and its channel is drained: 'exit' can come
+    // before the messages the host sent just before dying (a child's pid) have been read, and a run
+    // whose pid is read late could not have its process group killed.
+    let exited: string | undefined;
+    let drained = false;
+    const lostIfGone = (): void => {
+      if (exited === undefined || !drained) return;
+      if (this.host === host) this.host = undefined;
+      const message =
+        `the process that starts Squall's local actions (pid ${host.pid}) ${exited} while this action ` +
+        `ran: its output and exit status are lost, and its process group was killed`;
+      for (const id of this.runsOf(host)) this.end(id)?.lost(message);
+    };
     host.on('exit', (code, signal) => {
       if (this.host === host) this.host = undefined;
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const message =
-        `the process that starts Squall's local actions (pid ${host.pid}) ${how} while this action ` +
-        `ran: its output and exit status are lost, and its process group was killed`;
-      for (const id of [...this.runs.keys()]) this.end(id)?.lost(message);
+      exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      lostIfGone();
+    });
+    host.on('disconnect', () => {
+      drained = true;
+      lostIfGone();
     });
     if (this.runs.size === 0) this.keepAlive(host, false);
     return host;
   }
 
   private receive(m: HostMessage): void {
-    const events = this.runs.get(m.id);
+    const events = this.runs.get(m.id)?.events;
     if (!events) return;
     switch (m.t) {
       case 'pid':
@@ -121,13 +136,17 @@ class Spawner {
   }
 
   private end(id: number): SpawnEvents | undefined {
-    const events = this.runs.get(id);
+    const events = this.runs.get(id)?.events;
     if (!this.runs.delete(id)) return undefined;
     if (this.runs.size === 0) {
       if (this.host) this.keepAlive(this.host, false);
       this.stopIfIdle();
     }
     return events;
+  }
+
+  private runsOf(host: ChildProcess): number[] {
+    return [...this.runs].filter(([, run]) => run.host === host).map(([id]) => id);
   }
 
   private stopIfIdle(): void {
