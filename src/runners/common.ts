@@ -156,6 +156,10 @@ export function shellResult(
   } else if (outcome.canceled) {
     status = 'canceled';
     Object.assign(result, { failed: true, succeeded: false, error: CANCELED_MESSAGE });
+  } else if (outcome.lost) {
+    // As when the service itself dies mid-run: the run is over, and nobody knows how it ended.
+    status = 'abandoned';
+    Object.assign(result, { failed: true, succeeded: false, error: outcome.lost });
   } else if (outcome.spawnError) {
     status = 'failed';
     result.error = `could not start the action process: ${outcome.spawnError.message}`;

@@ -12,6 +12,7 @@ import type { Runner } from './types.js';
 export * from './types.js';
 export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
+export { stopSpawner } from './spawner.js';
 export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
 export { DATASTORE_METHODS, serveDatastoreCall } from './datastore-rpc.js';
 export {

@@ -47,6 +47,11 @@ export function nodeHostPath(): string {
   return path.join(repoRoot(), 'src', 'runners', 'nodejs', 'host.mjs');
 }
 
+/** The spawner process, which starts local action processes for the service (spawner.ts). */
+export function spawnerHostPath(): string {
+  return path.join(repoRoot(), 'src', 'runners', 'spawner', 'host.mjs');
+}
+
 /** Resolves an action's entry point against `<packDir>/actions/` (st2's layout). */
 export function resolveEntryPoint(
   packDir: string,

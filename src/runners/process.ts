@@ -3,6 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
+import { spawnViaSpawner, type SpawnEvents } from './spawner.js';
 import type { OutputType } from './types.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL on timeout or cancel. */
@@ -40,6 +41,8 @@ export interface ProcessOutcome {
   canceled: boolean;
   /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
   spawnError?: Error;
+  /** Set when the spawner died while the process ran: why its output and exit status are missing. */
+  lost?: string;
 }
 
 export interface ManagedProcess {
@@ -63,6 +66,11 @@ export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
  * Starts a child in its own process group (detached), so that a timeout or a cancel can stop
  * everything it started, not only the direct child. Output is streamed through `onOutput` as it
  * arrives and also collected.
+ *
+ * A child without the extra pipe is started by the spawner process (spawner.ts), so that the fork
+ * does not block this process's event loop; one with it (Python, Node.js actions, whose fd 3 this
+ * process serves) is started here. Either way the process group, the timeout, the cancel, the output
+ * limits and the outcome are handled here, identically.
  */
 export function startProcess(spec: ProcessSpec): ManagedProcess {
   const grace = spec.graceMs ?? KILL_GRACE_MS;
@@ -84,37 +92,48 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     };
   }
 
-  // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
-  const stdio: Array<'pipe' | 'ignore'> = [spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'];
-  if (spec.extraPipe) stdio.push('pipe');
-
-  let child: ChildProcess;
-  try {
-    child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    return {
-      done: Promise.resolve({
-        returnCode: 127,
-        exitCode: null,
-        exitSignal: null,
-        stdout: '',
-        stderr: error.message,
-        timedOut: false,
-        canceled: false,
-        spawnError: error,
-      }),
-      stop: () => undefined,
-    };
+  let child: ChildProcess | undefined;
+  if (spec.extraPipe) {
+    // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
+    const stdio: Array<'pipe' | 'ignore'> = [
+      spec.stdin !== undefined ? 'pipe' : 'ignore',
+      'pipe',
+      'pipe',
+      'pipe',
+    ];
+    try {
+      child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      return {
+        done: Promise.resolve({
+          returnCode: 127,
+          exitCode: null,
+          exitSignal: null,
+          stdout: '',
+          stderr: error.message,
+          timedOut: false,
+          canceled: false,
+          spawnError: error,
+        }),
+        stop: () => undefined,
+      };
+    }
   }
 
-  let killTimer: NodeJS.Timeout | undefined;
-  const stop = (): void => {
-    if (killTimer) return;
-    killGroup(child.pid, 'SIGTERM');
+  /** The group leader's pid, once known (the spawner reports it a moment after the request). */
+  let pid: number | undefined;
+  let stopRequested = false;
+  const killNow = (): void => {
+    killGroup(pid, 'SIGTERM');
     // Not cleared on exit: members of the group that ignore SIGTERM must still go.
-    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+    const killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), grace);
     killTimer.unref();
+  };
+  const stop = (): void => {
+    if (stopRequested) return;
+    stopRequested = true;
+    if (pid !== undefined) killNow();
   };
 
   const onAbort = (): void => {
@@ -137,63 +156,96 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     stdout: new OutputCapture('stdout', limit, emit),
     stderr: new OutputCapture('stderr', limit, emit),
   };
+
+  let resolveDone!: (outcome: ProcessOutcome) => void;
+  const done = new Promise<ProcessOutcome>((resolve) => (resolveDone = resolve));
+  let spawnError: Error | undefined;
+  let lost: string | undefined;
+  let settled = false;
+  const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+    if (settled) return;
+    settled = true;
+    timeoutTimer?.clear();
+    spec.signal.removeEventListener('abort', onAbort);
+    const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);
+    resolveDone({
+      returnCode,
+      exitCode: code,
+      exitSignal: sig,
+      stdout: captures.stdout.finish(),
+      stderr: captures.stderr.finish() || (spawnError ? spawnError.message : ''),
+      timedOut,
+      canceled,
+      spawnError,
+      lost,
+    });
+  };
+
+  const events: SpawnEvents = {
+    started(childPid) {
+      pid = childPid;
+      // A cancel or a timeout that came before the spawner said which process it started.
+      if (stopRequested) killNow();
+    },
+    output: (type, text) => captures[type].add(text),
+    failed(err, final) {
+      spawnError = err;
+      if (final) finish(null, null);
+    },
+    closed: finish,
+    lost(message) {
+      lost = message;
+      stop();
+      finish(null, null);
+    },
+  };
+
+  if (child) attachChild(child, spec.stdin, events);
+  else
+    spawnViaSpawner(
+      { command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin },
+      events,
+    );
+
+  return { child, done, stop };
+}
+
+/** Reports what a child started in this process does, as the spawner reports its children's. */
+function attachChild(child: ChildProcess, stdin: string | undefined, events: SpawnEvents): void {
+  if (child.pid !== undefined) events.started(child.pid);
   for (const type of ['stdout', 'stderr'] as const) {
     const stream = child[type];
     if (!stream) continue;
     const decoder = new StringDecoder('utf8');
     stream.on('data', (buf: Buffer) => {
       const text = decoder.write(buf);
-      if (text) captures[type].add(text);
+      if (text) events.output(type, text);
     });
     stream.on('end', () => {
       const rest = decoder.end();
-      if (rest) captures[type].add(rest);
+      if (rest) events.output(type, rest);
     });
   }
 
   if (child.stdin) {
     // A child that exits without reading its stdin makes our write fail with EPIPE; that is its choice.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(spec.stdin);
+    child.stdin.end(stdin);
   }
 
-  const done = new Promise<ProcessOutcome>((resolve) => {
-    let spawnError: Error | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
-      if (settled) return;
-      settled = true;
-      timeoutTimer?.clear();
-      if (drainTimer) clearTimeout(drainTimer);
-      spec.signal.removeEventListener('abort', onAbort);
-      const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);
-      resolve({
-        returnCode,
-        exitCode: code,
-        exitSignal: sig,
-        stdout: captures.stdout.finish(),
-        stderr: captures.stderr.finish() || (spawnError ? spawnError.message : ''),
-        timedOut,
-        canceled,
-        spawnError,
-      });
-    };
-    child.on('error', (err) => {
-      spawnError = err;
-      // 'close' does not always follow a failed spawn.
-      if (child.pid === undefined) finish(null, null);
-    });
-    child.on('exit', () => {
-      drainTimer = setTimeout(() => {
-        for (const stream of child.stdio.slice(1)) stream?.destroy();
-      }, DRAIN_AFTER_EXIT_MS);
-      drainTimer.unref();
-    });
-    child.on('close', (code, sig) => finish(code, sig));
+  let drainTimer: NodeJS.Timeout | undefined;
+  // 'close' does not always follow a failed spawn.
+  child.on('error', (err) => events.failed(err, child.pid === undefined));
+  child.on('exit', () => {
+    drainTimer = setTimeout(() => {
+      for (const stream of child.stdio.slice(1)) stream?.destroy();
+    }, DRAIN_AFTER_EXIT_MS);
+    drainTimer.unref();
   });
-
-  return { child, done, stop };
+  child.on('close', (code, sig) => {
+    if (drainTimer) clearTimeout(drainTimer);
+    events.closed(code, sig);
+  });
 }
 
 /** st2's strip_shell_chars: drops one trailing newline and then one trailing carriage return. */

@@ -5,6 +5,7 @@ import { RUN_JOB } from '../../../src/executions/service.js';
 import { isCompleted } from '../../../src/executions/index.js';
 import { describeOnEachStore } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
+import { processExists as alive } from '../../support/processes.js';
 import { waitFor } from '../../support/wait.js';
 
 /**
@@ -91,12 +92,3 @@ describeOnEachStore('core.local run by the process that requested it', (target) 
     await waitFor(() => (alive(Number(pid)) ? null : true), 'the canceled command to be gone');
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,23 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
+import { processExists as alive } from '../../support/processes.js';
 import { fakeContext } from '../../support/runner-context.js';
 
 const localCmd = getRunner('local-shell-cmd')!;
 const localScript = getRunner('local-shell-script')!;
-
-/** True while the process exists and is not a zombie (an orphan zombie is already dead). */
-function alive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  try {
-    const state = readFileSync(stat, 'utf8').split(') ')[1]?.[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 async function waitGone(pids: number[]): Promise<number[]> {
   for (let i = 0; i < 50; i++) {
@@ -137,6 +126,31 @@ describe('local-shell-cmd', () => {
     expect(res.result).toMatchObject({ failed: true, succeeded: false, stdout: 'started' });
     const pids = readFileSync(path.join(ctx.workDir, 'pids'), 'utf8').trim().split(' ').map(Number);
     expect(await waitGone(pids)).toEqual([]);
+  }, 15_000);
+
+  it('is canceled as it starts, before its pid is known, and its process is still killed', async () => {
+    // A duration no other process uses, to find the command's process by its command line.
+    const marker = `29.${process.pid}${Date.now() % 100000}`;
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: `sleep ${marker}` } });
+    const running = localCmd.run(ctx);
+    ctx.abort.abort();
+    const res = await running;
+    expect(res.status).toBe('canceled');
+    const withMarker = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .map(Number)
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+          } catch {
+            return false;
+          }
+        });
+    expect(await waitGone(withMarker())).toEqual([]);
+    // And nothing was started after the check: the kill reached the process, not a stale pid.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(withMarker().filter(alive)).toEqual([]);
   }, 15_000);
 
   it('reports a process killed by SIGTERM from outside as abandoned', async () => {

@@ -1,0 +1,187 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { spawnerHostPath } from './paths.js';
+
+/** What the spawner starts: one local action process, in its own process group. */
+export interface SpawnRequest {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
+}
+
+/** What the spawner reports of one child, in order: started, output..., then closed (or failed/lost). */
+export interface SpawnEvents {
+  started(pid: number): void;
+  output(type: 'stdout' | 'stderr', text: string): void;
+  /** `final`: the child never started and nothing else follows. */
+  failed(err: Error, final: boolean): void;
+  closed(code: number | null, signal: NodeJS.Signals | null): void;
+  /** The spawner died while the child ran: its output and exit status are lost. Nothing follows. */
+  lost(message: string): void;
+}
+
+type HostMessage =
+  | { id: number; t: 'pid'; pid: number }
+  | { id: number; t: 'out'; s: 'stdout' | 'stderr'; d: string }
+  | { id: number; t: 'error'; message: string; code?: string; started: boolean }
+  | { id: number; t: 'close'; code: number | null; sig: NodeJS.Signals | null };
+
+/**
+ * The service's side of the spawner process (spawner/host.mjs), which starts local action
+ * processes so that the fork libuv does for each costs that small process, not the service's event
+ * loop. Started on first use and again after it dies; the runs it had are reported lost, so the
+ * caller kills their process groups and ends them. It holds no state of its own beyond the runs in
+ * flight: timeouts, kills and statuses stay with the caller.
+ */
+class Spawner {
+  private host?: ChildProcess;
+  /** The runs in flight, each with the host that started it (a new host may start before an old one is drained). */
+  private readonly runs = new Map<number, { events: SpawnEvents; host: ChildProcess }>();
+  private nextId = 1;
+  private stopWhenIdle = false;
+
+  start(request: SpawnRequest, events: SpawnEvents): void {
+    const host = this.host ?? this.launch();
+    const id = this.nextId++;
+    this.runs.set(id, { events, host });
+    // Like a child's own pipes, a run in flight keeps the service's event loop alive.
+    if (this.runs.size === 1) this.keepAlive(host, true);
+    // A send on a channel that just closed fails with an 'error' event: the host is dying, and its
+    // 'exit' reports this run lost.
+    host.send({ t: 'run', id, ...request });
+  }
+
+  /** Stops the spawner once no run is in flight (the children of runs still going would lose their pipes). */
+  stop(): void {
+    this.stopWhenIdle = true;
+    this.stopIfIdle();
+  }
+
+  get pid(): number | undefined {
+    return this.host?.pid;
+  }
+
+  private launch(): ChildProcess {
+    const env = { ...process.env };
+    // Not the service's flags or preloads (--cpu-prof, --inspect, loaders): the host needs none.
+    delete env.NODE_OPTIONS;
+    const host = fork(spawnerHostPath(), [], {
+      execArgv: [],
+      env,
+      // Its own process group: a Ctrl-C or a signal to the service's group must not take the
+      // spawner (and every running action's output) away before the service's graceful shutdown.
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    this.host = host;
+    this.stopWhenIdle = false;
+    host.on('message', (m: HostMessage) => this.receive(m));
+    host.on('error', (err) => {
+      // With a pid, the host did start: this is a send on its closing channel, and 'exit' follows.
+      if (host.pid !== undefined) return;
+      // A host that could not be started at all: nothing it was asked to run started either.
+      if (this.host === host) this.host = undefined;
+      for (const id of this.runsOf(host)) this.end(id)?.failed(err, true);
+    });
+    // The runs are lost only once the host has exited and its channel is drained: 'exit' can come
+    // before the messages the host sent just before dying (a child's pid) have been read, and a run
+    // whose pid is read late could not have its process group killed.
+    let exited: string | undefined;
+    let drained = false;
+    const lostIfGone = (): void => {
+      if (exited === undefined || !drained) return;
+      if (this.host === host) this.host = undefined;
+      const message =
+        `the process that starts Squall's local actions (pid ${host.pid}) ${exited} while this action ` +
+        `ran: its output and exit status are lost, and its process group was killed`;
+      for (const id of this.runsOf(host)) this.end(id)?.lost(message);
+    };
+    host.on('exit', (code, signal) => {
+      if (this.host === host) this.host = undefined;
+      exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      lostIfGone();
+    });
+    host.on('disconnect', () => {
+      drained = true;
+      lostIfGone();
+    });
+    if (this.runs.size === 0) this.keepAlive(host, false);
+    return host;
+  }
+
+  private receive(m: HostMessage): void {
+    const events = this.runs.get(m.id)?.events;
+    if (!events) return;
+    switch (m.t) {
+      case 'pid':
+        events.started(m.pid);
+        break;
+      case 'out':
+        events.output(m.s, m.d);
+        break;
+      case 'error': {
+        const err = Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
+        if (!m.started) this.end(m.id);
+        events.failed(err, !m.started);
+        break;
+      }
+      case 'close':
+        this.end(m.id);
+        events.closed(m.code, m.sig);
+        break;
+    }
+  }
+
+  private end(id: number): SpawnEvents | undefined {
+    const events = this.runs.get(id)?.events;
+    if (!this.runs.delete(id)) return undefined;
+    if (this.runs.size === 0) {
+      if (this.host) this.keepAlive(this.host, false);
+      this.stopIfIdle();
+    }
+    return events;
+  }
+
+  private runsOf(host: ChildProcess): number[] {
+    return [...this.runs].filter(([, run]) => run.host === host).map(([id]) => id);
+  }
+
+  private stopIfIdle(): void {
+    if (!this.stopWhenIdle || this.runs.size > 0 || !this.host) return;
+    const host = this.host;
+    this.host = undefined;
+    // The host exits when its channel closes.
+    if (host.connected) host.disconnect();
+  }
+
+  private keepAlive(host: ChildProcess, on: boolean): void {
+    const channel = (host as { channel?: { ref(): void; unref(): void } }).channel;
+    if (on) {
+      host.ref();
+      channel?.ref();
+    } else {
+      host.unref();
+      channel?.unref();
+    }
+  }
+}
+
+const spawner = new Spawner();
+
+/** Starts `request` through the spawner process and reports what the child does to `events`. */
+export function spawnViaSpawner(request: SpawnRequest, events: SpawnEvents): void {
+  spawner.start(request, events);
+}
+
+/** Shutdown: the spawner process exits once the runs it started have ended (a later run starts it again). */
+export function stopSpawner(): void {
+  spawner.stop();
+}
+
+/** The spawner process's pid while it runs (tests kill it to see what its death does to runs). */
+export function spawnerPid(): number | undefined {
+  return spawner.pid;
+}

@@ -1,0 +1,80 @@
+// The spawner: a small Node process, forked once by the service (src/runners/spawner.ts), that
+// starts local action processes for it. libuv starts a child by fork()ing the process that asks,
+// and fork() copies the page tables of the whole process while the caller's thread waits: in the
+// service (~100 MB) that blocked the event loop for about 1.3 ms of CPU per action; here it costs
+// this small process instead, off the service's event loop.
+//
+// It only starts children and reports what they do; the service keeps everything else (timeouts,
+// cancel and the process-group kills, output limits, the execution's status). Over the IPC channel
+// it gets {t: 'run', id, command, args, cwd, env, stdin} and sends back, in this order,
+// {id, t: 'pid', pid}, {id, t: 'out', s: 'stdout' | 'stderr', d: text}..., then {id, t: 'close',
+// code, sig}; or {id, t: 'error', message, code, started} when the child could not start
+// (started: false, the run's last message) or failed after starting.
+import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+
+/** How long we wait for stdout/stderr to close once the main process has exited (orphans may hold them). */
+const DRAIN_AFTER_EXIT_MS = 1000;
+
+function send(message) {
+  // Once the service is gone there is nobody to tell; the disconnect handler ends this process.
+  if (process.connected) process.send(message);
+}
+
+function run(m) {
+  const id = m.id;
+  // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
+  const stdio = [m.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+  let child;
+  try {
+    // Detached: its own process group, which the service kills on timeout or cancel.
+    child = spawn(m.command, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
+  } catch (err) {
+    send({ id, t: 'error', message: err.message, code: err.code, started: false });
+    return;
+  }
+  let done = false;
+  if (child.pid !== undefined) send({ id, t: 'pid', pid: child.pid });
+
+  for (const s of ['stdout', 'stderr']) {
+    const decoder = new StringDecoder('utf8');
+    child[s].on('data', (buf) => {
+      const d = decoder.write(buf);
+      if (d) send({ id, t: 'out', s, d });
+    });
+    child[s].on('end', () => {
+      const d = decoder.end();
+      if (d) send({ id, t: 'out', s, d });
+    });
+  }
+  if (child.stdin) {
+    // A child that exits without reading its stdin makes our write fail with EPIPE; that is its choice.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(m.stdin);
+  }
+  child.on('error', (err) => {
+    if (done) return;
+    const started = child.pid !== undefined;
+    // 'close' does not always follow a failed spawn.
+    if (!started) done = true;
+    send({ id, t: 'error', message: err.message, code: err.code, started });
+  });
+  child.on('exit', () => {
+    const timer = setTimeout(() => {
+      for (const stream of child.stdio.slice(1)) stream?.destroy();
+    }, DRAIN_AFTER_EXIT_MS);
+    timer.unref();
+  });
+  child.on('close', (code, sig) => {
+    if (done) return;
+    done = true;
+    send({ id, t: 'close', code, sig });
+  });
+}
+
+process.on('message', (m) => {
+  if (m && m.t === 'run') run(m);
+});
+// The service closed the channel (shutdown) or died: the children keep running in their own process
+// groups, as they did when the service started them itself; their output pipes close with us.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * True while the process exists and is not a zombie. A command whose parent died (the spawner, or
+ * bash killed with its group) is re-parented to this machine's init, which may reap it late: an
+ * orphan zombie is already dead.
+ */
+export function processExists(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
