@@ -110,9 +110,9 @@ export const configSchema = {
         cache_mb: {
           type: 'integer',
           minimum: 1,
-          default: 8,
+          default: 4,
           description:
-            "Embedded store: SQLite's page cache in MiB, per connection (the writer and the read-aside worker). The store's memory stays within it however much history is kept.",
+            "Embedded store: SQLite's page cache in MiB, per connection (the writer and the read-aside worker). The store's memory stays within it however much history is kept; pages beyond it are read from the operating system's file cache.",
         },
         check_on_start: {
           type: 'boolean',

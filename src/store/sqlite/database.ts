@@ -157,7 +157,7 @@ export class SqliteDatabase {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
-      this.db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 8)}`);
+      this.db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 4)}`);
       this.db.pragma('temp_store = FILE');
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = OFF');

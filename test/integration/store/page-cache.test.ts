@@ -6,7 +6,7 @@ import { tempDir } from '../../support/servers.js';
 // The embedded store's memory is SQLite's page cache, not the history: each connection (the
 // writer and the read-aside worker) must run with the bound the user configured.
 describe('embedded store page cache', () => {
-  it('bounds both connections by store.cache_mb, and defaults to 8 MiB', async () => {
+  it('bounds both connections by store.cache_mb, and defaults to 4 MiB', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const sized = await openStore({ dataDir: path.join(dir, 'a'), cacheMb: 3 });
@@ -20,7 +20,7 @@ describe('embedded store page cache', () => {
       }
       const plain = await openStore({ dataDir: path.join(dir, 'b') });
       try {
-        expect(plain.embedded!.db.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
+        expect(plain.embedded!.db.pragma('cache_size', { simple: true })).toBe(-4 * 1024);
       } finally {
         await plain.close();
       }

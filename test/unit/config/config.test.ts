@@ -49,7 +49,7 @@ describe('configuration', () => {
     expect(maskConfig(config)).toMatchObject({
       retention: { executions_days: 30, executions_max_count: 100000 },
     });
-    expect(config.store).toMatchObject({ cache_mb: 8, check_on_start: true });
+    expect(config.store).toMatchObject({ cache_mb: 4, check_on_start: true });
   });
 
   it('reads ./squall.yaml and lets SQUALL_* variables and flags override it, in that order', () => {
