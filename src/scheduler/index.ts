@@ -4,6 +4,7 @@ import { type Store, outsideStoreGroup } from '../store/index.js';
 import { memoiseDebugColors } from './debug-loggers.js';
 import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { JobQueueView, ferretdbJobsDb } from './ferretdb-jobs.js';
+import { LocalJobs } from './local-jobs.js';
 import { LockKeeper } from './lock-keeper.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 import { fewerOneTimeSaves } from './one-time-saves.js';
@@ -82,12 +83,10 @@ export class Scheduler {
       store.kind === 'mongo'
         ? store.mongo!.agendaBackend(JOBS_COLLECTION, ferretdb ? ferretdbJobsDb : undefined)
         : new EmbeddedAgendaBackend(store.embedded!);
-    const notificationChannel = outsideGroups(
-      options.notificationChannel ?? new InMemoryNotificationChannel(),
-    );
+    const notificationChannel = options.notificationChannel ?? new InMemoryNotificationChannel();
     // Each save a round trip on MongoDB; on the embedded store a read, a parse, a serialize and
     // a row write with its two indexes (two of the four job writes of each webhook's jobs).
-    fewerOneTimeSaves(backend.repository);
+    const lockedHere = fewerOneTimeSaves(backend.repository);
     if (ferretdb) {
       const jobs = store.mongo!.db.collection(JOBS_COLLECTION);
       // Half a poll: the names of one poll share one read.
@@ -95,6 +94,10 @@ export class Scheduler {
       new JobQueueView(() => jobs, freshMs).attach(backend.repository, notificationChannel);
     }
     oneLockAtATime(backend.repository);
+    // On the embedded store a lock is a row write in this process, and jobs are not shared.
+    if (store.kind === 'mongo')
+      this.local = new LocalJobs(backend.repository, notificationChannel, lockedHere);
+    outsideGroups(notificationChannel);
     this.agenda = new Agenda({
       backend,
       // New jobs start at once through the channel; polling only catches what it missed.
@@ -170,8 +173,30 @@ export class Scheduler {
 
   /** Runs a job as soon as a worker is free. */
   async now<D>(name: string, data: D): Promise<string> {
-    const job = await this.agenda.now(name, data as never);
+    const create = () => this.agenda.now(name, data as never);
+    const job = await (this.local ? this.local.create(name, this.hasRoomFor(name), create) : create());
     return String(job.attrs._id);
+  }
+
+  /** On MongoDB: jobs this process inserts locked by itself, to run them without a lock round trip. */
+  private readonly local?: LocalJobs;
+
+  /**
+   * This process's job processor is taking jobs and would lock one more `name` job at once: it
+   * defines the name and is under its concurrency and lock limits (jobs waiting in LocalJobs
+   * included). Else the job is left to whichever process locks it, as Agenda does.
+   */
+  private hasRoomFor(name: string): boolean {
+    const definition = this.agenda.definitions[name] as
+      { concurrency?: number; lockLimit?: number } | undefined;
+    const processor = (this.agenda as unknown as { jobProcessor?: AgendaProcessor }).jobProcessor;
+    if (!this.started || this.quiescing || !definition || !processor?.isRunning) return false;
+    const waiting = this.local?.waitingCount(name) ?? 0;
+    const locked = (processor.jobStatus?.[name]?.locked ?? 0) + waiting;
+    if (locked >= (definition.concurrency ?? Infinity)) return false;
+    if (definition.lockLimit && locked >= definition.lockLimit) return false;
+    const total = processor.totalLockLimit ?? 0;
+    return !total || (processor.lockedJobs?.length ?? 0) + waiting < total;
   }
 
   /** Runs a job at a given time. */
@@ -221,6 +246,7 @@ export class Scheduler {
 
   async start(): Promise<void> {
     if (this.started) return;
+    this.local?.open();
     await this.agenda.start();
     this.started = true;
   }
@@ -243,6 +269,10 @@ export class Scheduler {
     // its whole timeout (an idle server took 10 s to stop with 0 jobs running): the running count
     // is watched here, and the drain is ended by this signal.
     this.drained = this.agenda.drain({ signal: this.quiescing.signal });
+    // Locked here for a run that will not start now: others may take them at once.
+    await this.local
+      ?.release()
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'scheduler: could not unlock waiting jobs'));
     let running = await this.whileRunning(options.graceMs, options.alsoRunning);
     if (running > 0 && options.overdue) {
       await options.overdue();
@@ -283,4 +313,12 @@ export class Scheduler {
     return processor?.runningJobs?.length ?? 0;
   }
 }
+/** What hasRoomFor reads of Agenda's job processor (not part of Agenda's typed surface). */
+interface AgendaProcessor {
+  isRunning?: boolean;
+  jobStatus?: Record<string, { locked?: number } | undefined>;
+  lockedJobs?: unknown[];
+  totalLockLimit?: number;
+}
+
 export { RedisNotificationChannel } from './redis-channel.js';

@@ -24,7 +24,7 @@ const oneTime = (job: SavedState) => !job.repeatInterval && !job.repeatAt;
  *   comes, written if not (a failed run, a kept job) or if the removal fails.
  * A repeating job's saves are all written (the first sets its next run).
  */
-export function fewerOneTimeSaves(repository: JobRepository): void {
+export function fewerOneTimeSaves(repository: JobRepository): (job: { _id?: unknown }) => void {
   const lockJob = repository.lockJob.bind(repository);
   const getNextJobToRun = repository.getNextJobToRun.bind(repository);
   const saveJobState = repository.saveJobState.bind(repository);
@@ -76,4 +76,6 @@ export function fewerOneTimeSaves(repository: JobRepository): void {
       throw err;
     }
   };
+  // A job locked other than through lockJob or getNextJobToRun (LocalJobs) is announced here.
+  return lockedHere;
 }

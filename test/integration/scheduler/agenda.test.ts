@@ -18,6 +18,16 @@ function makeScheduler(store: Store, processEveryMs: number): Scheduler {
   return scheduler;
 }
 
+/** Starts `scheduler`, has it run five JOB jobs and checks each ran once: their ids. */
+async function runFive(scheduler: Scheduler, store: Store): Promise<string[]> {
+  await scheduler.start();
+  const tags = Array.from({ length: 5 }, () => newId());
+  const ids = await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
+  await waitFor(async () => (await store.testRecords.count({})) >= tags.length, 'the jobs to run', 20_000);
+  for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
+  return ids;
+}
+
 /** The schedulers and stores a test pushes here are stopped and closed after it. */
 function stoppedAfterEach(): Array<{ store: Store; scheduler: Scheduler }> {
   const open: Array<{ store: Store; scheduler: Scheduler }> = [];
@@ -200,6 +210,126 @@ describeWithServer(
   },
 );
 
+describeWithServer(
+  'Agenda on MongoDB: jobs locked as they are created',
+  'MongoDB (SQUALL_TEST_MONGO_URL)',
+  STORE_TARGETS[1].available,
+  () => {
+    const open = stoppedAfterEach();
+
+    it('runs a job it creates and has room for without locking it through the store', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const scheduler = makeScheduler(store, 60_000);
+      open.push({ store, scheduler });
+      const jobs = store.mongo!.db.collection('agenda_jobs');
+      const proto = Object.getPrototypeOf(jobs) as typeof jobs;
+      const locks = vi.spyOn(proto, 'findOneAndUpdate');
+      const reads = vi.spyOn(proto, 'findOne');
+      try {
+        const ids = await runFive(scheduler, store);
+        const byId = (calls: unknown[][]) =>
+          calls.filter(([filter]) => ids.includes(String((filter as { _id?: unknown })._id)));
+        // Before: a read and a write by `_id` per job (FerretDB), or a findOneAndUpdate (MongoDB).
+        expect(byId(locks.mock.calls)).toEqual([]);
+        expect(byId(reads.mock.calls)).toEqual([]);
+      } finally {
+        locks.mockRestore();
+        reads.mockRestore();
+      }
+    });
+
+    it('leaves to another process a job it has no room for', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const BUSY = 'squall.test.busy';
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const ran: string[] = [];
+      const busy = (who: string) => async (data: { tag: string }) => {
+        ran.push(`${who}:${data.tag}`);
+        if (data.tag === 'first') await held;
+      };
+      // This process runs one BUSY job at a time; the other process, polling, any number.
+      const here = new Scheduler({ store, logger: silentLogger(), processEveryMs: 60_000 });
+      here.define<{ tag: string }>(BUSY, busy('here'), { concurrency: 1, lockLimit: 1 });
+      const other = new Scheduler({ store, logger: silentLogger(), processEveryMs: 200 });
+      other.define<{ tag: string }>(BUSY, busy('other'));
+      open.push({ store, scheduler: other });
+      try {
+        await here.start();
+        await here.now(BUSY, { tag: 'first' });
+        await waitFor(() => ran.includes('here:first'), 'the first job to start here', 10_000);
+        await here.now(BUSY, { tag: 'second' });
+        await other.start();
+        await waitFor(
+          () => ran.includes('other:second'),
+          'the second job to run in the other process',
+          10_000,
+        );
+      } finally {
+        release();
+        await here.stop(1000);
+      }
+      expect(ran.sort()).toEqual(['here:first', 'other:second']);
+    });
+
+    it('hands to the process that runs it a job created by the run of a job it created itself', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const FIRST = 'squall.test.first';
+      // Like the rules process requesting a run from a trigger's job, for a runner process.
+      const here = new Scheduler({ store, logger: silentLogger(), processEveryMs: 60_000 });
+      here.define<{ tag: string }>(FIRST, async (data) => void (await here.now(JOB, data)));
+      const runner = makeScheduler(store, 300);
+      open.push({ store, scheduler: runner });
+      try {
+        await here.start();
+        await runner.start();
+        const tag = newId();
+        await here.now(FIRST, { tag });
+        await waitFor(
+          () => store.testRecords.count({ tag }),
+          'the second job to run in the other process',
+          10_000,
+        );
+      } finally {
+        await here.stop(1000);
+      }
+    });
+
+    it('has another process take over, once its lock lifetime has passed, a job locked as it was created by a process that died', async () => {
+      const { store } = await STORE_TARGETS[1].open();
+      const STUCK = 'squall.test.stuck';
+      const ran: string[] = [];
+      const lifetime = { processEveryMs: 200, lockLifetimeMs: 1500 };
+      const here = new Scheduler({ store, logger: silentLogger(), ...lifetime });
+      here.define<{ tag: string }>(STUCK, async (data) => void ran.push(`here:${data.tag}`));
+      const other = new Scheduler({ store, logger: silentLogger(), ...lifetime });
+      other.define<{ tag: string }>(STUCK, async (data) => void ran.push(`other:${data.tag}`));
+      open.push({ store, scheduler: other });
+      await here.start();
+      // Killed between the insert and the run: its job processor hears of no job any more and
+      // asks the store for none (Agenda's own polling stopped; its timers stop with the process).
+      const processor = (here.agenda as unknown as { jobProcessor: Record<string, unknown> }).jobProcessor;
+      (processor.notificationUnsubscribe as () => void)();
+      processor.notificationUnsubscribe = undefined;
+      const tag = newId();
+      try {
+        const stopPolling = vi
+          .spyOn(processor as { process(): Promise<void> }, 'process')
+          .mockResolvedValue();
+        await here.now(STUCK, { tag });
+        const stored = await store.mongo!.db.collection('agenda_jobs').findOne({ 'data.tag': tag });
+        expect(stored?.lockedAt).toBeTruthy();
+        await other.start();
+        await waitFor(() => ran.includes(`other:${tag}`), 'the other process to take the job over', 10_000);
+        stopPolling.mockRestore();
+        expect(ran).toEqual([`other:${tag}`]);
+      } finally {
+        await here.stop(1000);
+      }
+    });
+  },
+);
+
 for (const target of STORE_TARGETS) {
   describeWithServer(
     `Agenda on the ${target.kind} store: job-state saves`,
@@ -240,20 +370,12 @@ for (const target of STORE_TARGETS) {
         const scheduler = makeScheduler(store, 60_000);
         open.push({ store, scheduler });
         try {
-          await scheduler.start();
-          const tags = Array.from({ length: 5 }, () => newId());
-          const ids = await Promise.all(tags.map((tag) => scheduler.now(JOB, { tag })));
-          await waitFor(
-            async () => (await store.testRecords.count({})) >= tags.length,
-            'the jobs to run',
-            20_000,
-          );
+          const ids = await runFive(scheduler, store);
           await waitFor(
             async () => (await scheduler.agenda.queryJobs({ name: JOB })).total === 0,
             'the jobs to be removed',
             10_000,
           );
-          for (const tag of tags) expect(await store.testRecords.count({ tag })).toBe(1);
           // Before: two per run (as it starts, as it ends), each a round trip or a row rewritten.
           expect(saves.ids().filter((id) => ids.includes(id))).toEqual([]);
         } finally {
