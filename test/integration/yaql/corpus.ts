@@ -550,6 +550,14 @@ const regexes = [
   '"abc" =~ "["',
   '$.hosts.where(regex("^web\\\\d").matches($)).len()',
   '$.hosts.select(regex("\\\\d").search($))',
+  // Found on RE2 (ignore-case, MULTILINE, group offsets), whatever engine ran them before.
+  'regex("B+", ignoreCase => true).search("abBbc")',
+  'regex("(\\\\w)=(\\\\d)?", ignoreCase => true).searchAll("a=1 B= c=3", $2.value)',
+  'regex("(\\\\w)=(\\\\d)?", ignoreCase => true).searchAll("a=1 B= c=3", $3.start)',
+  'regex("^\\\\w+$", multiLine => true).searchAll("ab\\ncd\\nef")',
+  'regex("x*", ignoreCase => true).replace("abXd", "-")',
+  'regex("X*").split("abxd")',
+  'regex("(a)|(b)").replaceBy("cab", str($2.start) + str($3.start))',
 ];
 
 const conversions = [

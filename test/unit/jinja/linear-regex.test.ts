@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { runBounded } from '../../support/bounded.js';
 import {
   pyRegexEngine,
-  pyRegexGlobal,
   pyRegexTest,
   renderTemplate,
 } from '../../../src/workflows/expressions/jinja/index.js';
@@ -112,8 +111,10 @@ describe('regex_replace and regex_substring on the linear engine', () => {
     expect(r(`{{ v | regex_substring('\\\\d+$') }}`, 'a1 22\n')).toBe('22');
     expect(r(`{{ v | regex_replace('a.b', '-') }}`, 'a\rb a\nb')).toBe('- a\nb');
     expect(r(`{{ v | regex_substring('A+', 0, True) }}`, 'xaAx')).toBe('aA');
-    expect(pyRegexGlobal('(a)(b)?', 'aab').flags).toContain('l');
-    expect(pyRegexGlobal('(a)(b)?', 'aab', { ignoreCase: true }).flags).not.toContain('l');
+    expect(r(`{{ v | regex_replace('(?P<w>O)(x)?', '[\\g<w>\\2]', True) }}`, 'fOo')).toBe('f[O][o]');
+    expect(r(`{{ v | regex_substring('(a)(b)?', 1, True) }}`, 'xAbyA')).toEqual("['A', '']");
+    expect(r(`{{ v | regex_replace('x*', '-', True) }}`, 'abXd')).toBe('-a-b--d-');
+    expect(r(`{{ v | regex_replace('(?<=a)b', 'B', True) }}`, 'abAb')).toBe('aBAB');
   });
 
   it('answer nested quantifiers on crafted text in linear time', () => {
@@ -121,10 +122,11 @@ describe('regex_replace and regex_substring on the linear engine', () => {
       `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
       const v = 'a'.repeat(50) + '!';
       console.log(renderTemplate("{{ v | regex_replace('(a+)+$', 'x') }} {{ v | regex_replace('(a|aa)+b', 'x') | length }}", { v }));
+      console.log(renderTemplate("{{ v | regex_replace('(A+)+$', 'x', True) | length }} {{ v | regex_replace('(a|aa)+b', 'x', True) | length }}", { v }));
       try { renderTemplate("{{ v | regex_substring('(a+)+$') }}", { v }); } catch (e) { console.log('no match'); }`,
       30_000,
       false,
     );
-    expect(out).toBe(`${'a'.repeat(50)}! 51\nno match`);
+    expect(out).toBe(`${'a'.repeat(50)}! 51\n51 51\nno match`);
   });
 });

@@ -156,11 +156,17 @@ describe('evaluateYaql', () => {
         evaluateYaql('$.s =~ "(a+)+$"', { data }),
         evaluateYaql('$.s !~ regex("(A|AA)+$", true)', { data }),
         evaluateYaql('regex("(a+)+$").matches($.s)', { data }),
+        evaluateYaql('regex("(a+)+$").search($.s)', { data }),
+        evaluateYaql('regex("(A+)+$", ignoreCase => true).searchAll($.s)', { data }),
+        evaluateYaql('regex("(a+)+$").replaceBy($.s, "x")', { data }),
+        evaluateYaql('regex("(A+)+$", ignoreCase => true).replace($.s, "x")', { data }),
+        evaluateYaql('regex("(A+)+$", ignoreCase => true).split($.s)', { data }),
       ]));`,
       30_000,
       false,
     );
-    expect(JSON.parse(out)).toEqual([false, true, false]);
+    const s = 'a'.repeat(50) + '!';
+    expect(JSON.parse(out)).toEqual([false, true, false, null, [], s, s, [s]]);
   });
 });
 

@@ -8,7 +8,7 @@ import { SquallError } from '../../../errors.js';
 import { loadYaml } from '../../../yaml.js';
 import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
 import { pyFindAll, pyReplacement } from './pyregex.js';
-import { pyRegexGlobal, pyRegexTest } from './linear-regex.js';
+import { pyRegexAll, pyRegexTest, replaceMatches } from './linear-regex.js';
 import { queryJsonPath } from './jsonpath.js';
 import { bumpVersion, compareVersions, matchVersion, parseVersion } from './semver.js';
 
@@ -205,8 +205,8 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       ignorecase: unknown = false,
     ): string {
       const text = asText(value);
-      const re = pyRegexGlobal(asText(pattern), text, { ignoreCase: Boolean(ignorecase) });
-      return text.replace(re, pyReplacement(asText(replacement)));
+      const matches = pyRegexAll(asText(pattern), text, { ignoreCase: Boolean(ignorecase) });
+      return replaceMatches(text, matches, pyReplacement(asText(replacement)));
     },
     regex_search(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase) });
@@ -218,7 +218,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       ignorecase: unknown = false,
     ): unknown {
       const text = asText(value);
-      const all = pyFindAll(pyRegexGlobal(asText(pattern), text, { ignoreCase: Boolean(ignorecase) }), text);
+      const all = pyFindAll(pyRegexAll(asText(pattern), text, { ignoreCase: Boolean(ignorecase) }));
       let idx = Number(resultIndex);
       if (idx < 0) idx += all.length;
       if (!Number.isInteger(idx) || idx < 0 || idx >= all.length) {

@@ -17,7 +17,7 @@ import { installTemplateSandbox } from './sandbox.js';
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
-export { pyRegexTest, pyRegexEngine, pyRegexGlobal } from './linear-regex.js';
+export { pyRegexTest, pyRegexEngine, pyRegexAll, pyRegexMatches, replaceMatches } from './linear-regex.js';
 export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './pyregex-scan.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
 export { guardInput, MAX_BUILD, spendBuild, spendReplace, withBuildBudget } from './budget.js';

@@ -4,7 +4,9 @@
  * A rule criterion's pattern is checked against webhook and sensor payloads. On a backtracking
  * engine (V8's default one, and Python's too) a pattern like `(a+)+$` takes exponential time on a
  * crafted payload, and a criteria check is synchronous: one webhook would hold the process. So
- * every Python-pattern test goes through `pyRegexTest`, which runs it on a linear-time engine:
+ * every Python-pattern test goes through `pyRegexTest`, and every search, replace, split and
+ * find-all of Jinja's filters and YAQL's functions through `pyRegexMatches`, which run it on a
+ * linear-time engine:
  *
  * 1. V8's own linear engine (`new RegExp(src, 'l')`, switched on below with
  *    `--enable-experimental-regexp-engine`): native, as fast as V8's usual engine on short texts.
@@ -151,38 +153,141 @@ export function toLinearV8(
   return { source: t.source, flags: dotall ? 's' : '' };
 }
 
-const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 4 }, () => new Map());
+const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 2 }, () => new Map());
+
+/** The V8 linear-engine global RegExp for a pattern, when this text lets it keep Python's meaning. */
+function linearGlobal(pattern: string, subject: string, dotAll: boolean): RegExp | null {
+  if (
+    SURROGATE.test(subject) ||
+    (subject.endsWith('\n') && pattern.includes('$')) ||
+    !linearEngineAvailable()
+  )
+    return null;
+  const cache = globalCaches[dotAll ? 1 : 0];
+  let re = cache.get(pattern);
+  if (re === undefined) {
+    const t = toLinearV8(pattern, dotAll, true);
+    try {
+      re = t ? new RegExp(t.source, t.flags + 'g' + LINEAR) : null;
+    } catch {
+      re = null;
+    }
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(pattern, re);
+  }
+  if (re) re.lastIndex = 0;
+  return re;
+}
+
+export interface PyScanOptions {
+  ignoreCase?: boolean;
+  dotAll?: boolean;
+  multiLine?: boolean;
+  /** Each match carries `indices` (every group's start and end), as with V8's `d` flag. */
+  indices?: boolean;
+  /**
+   * `$` (outside MULTILINE) as Python reads it: also just before a final newline. Without it, `$`
+   * is the very end, as YAQL's patterns have always been read here.
+   */
+  pythonDollar?: boolean;
+}
+
+const scanCaches = new Map<number, Map<string, RE2JS | null>>();
+
+function scanRe2(pattern: string, options: PyScanOptions): RE2JS | null {
+  const flags =
+    (options.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) |
+    (options.dotAll ? RE2JS.DOTALL : 0) |
+    (options.multiLine ? RE2JS.MULTILINE : 0);
+  let cache = scanCaches.get(flags);
+  if (!cache) scanCaches.set(flags, (cache = new Map()));
+  let re = cache.get(pattern);
+  if (re === undefined) {
+    try {
+      re = RE2JS.compile(toRe2Syntax(pattern), flags);
+    } catch {
+      re = null; // lookarounds, back-references: the caller's backtracking RegExp runs them
+    }
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(pattern, re);
+  }
+  return re;
+}
+
+/** RE2's matches as V8's `matchAll` gives them (groups, `index`, `input`, named `groups`, `indices`). */
+function* re2Matches(re: RE2JS, subject: string, indices: boolean): Generator<RegExpExecArray> {
+  const names = Object.entries(re.namedGroups());
+  const m = re.matcher(subject);
+  while (m.find()) {
+    const count = m.groupCount();
+    const match = [] as unknown as RegExpExecArray;
+    // V8's own `indices` holds undefined for a group that took no part, as its typing does not say.
+    const spans = [] as unknown as RegExpIndicesArray;
+    for (let g = 0; g <= count; g++) {
+      const text = m.group(g);
+      match.push(text ?? (undefined as unknown as string));
+      spans.push((text === null ? undefined : [m.start(g), m.end(g)]) as [number, number]);
+    }
+    match.index = m.start(0);
+    match.input = subject;
+    match.groups = names.length
+      ? (Object.fromEntries(names.map(([name, g]) => [name, match[g]])) as Record<string, string>)
+      : undefined;
+    if (indices) match.indices = spans;
+    yield match;
+  }
+}
 
 /**
- * A global RegExp for a Python pattern, for replacing and finding all matches in `subject`: on
- * V8's linear engine where the translation keeps Python's meaning for this text, otherwise V8's
- * backtracking one (pyRegex; the service's V8 flag bounds it where it can).
+ * Every match of a Python pattern in `subject` (re.finditer), for searching, replacing, splitting
+ * and finding all, in linear time wherever an engine that has it keeps the pattern's meaning for
+ * this text: V8's linear engine (no ignore-case, MULTILINE or group offsets), else RE2. Only
+ * patterns RE2 cannot run (lookarounds, back-references), or a Python `$` on a text ending with a
+ * newline, run on `fallback`, a global V8 RegExp with backtracking (with `d` when `indices`).
  */
-export function pyRegexGlobal(pattern: string, subject: string, options: PyTestOptions = {}): RegExp {
-  const linear =
-    !options.ignoreCase &&
-    !SURROGATE.test(subject) &&
-    !(subject.endsWith('\n') && pattern.includes('$')) &&
-    linearEngineAvailable();
-  if (linear) {
-    const cache = globalCaches[options.dotAll ? 1 : 0];
-    let re = cache.get(pattern);
-    if (re === undefined) {
-      const t = toLinearV8(pattern, Boolean(options.dotAll), true);
-      try {
-        re = t ? new RegExp(t.source, t.flags + 'g' + LINEAR) : null;
-      } catch {
-        re = null;
-      }
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-      cache.set(pattern, re);
-    }
-    if (re) {
-      re.lastIndex = 0;
-      return re;
-    }
+export function pyRegexMatches(
+  pattern: string,
+  subject: string,
+  options: PyScanOptions,
+  fallback: () => RegExp,
+): Iterable<RegExpExecArray> {
+  if (!options.ignoreCase && !options.multiLine && !options.indices) {
+    const re = linearGlobal(pattern, subject, Boolean(options.dotAll));
+    if (re) return subject.matchAll(re);
   }
-  return pyRegex(pattern, { ignoreCase: options.ignoreCase, dotAll: options.dotAll, global: true });
+  const pythonDollarDiffers =
+    options.pythonDollar && !options.multiLine && subject.endsWith('\n') && pattern.includes('$');
+  const re2 = pythonDollarDiffers ? null : scanRe2(pattern, options);
+  if (re2) return re2Matches(re2, subject, Boolean(options.indices));
+  return subject.matchAll(fallback());
+}
+
+/** String.replace over matches from `pyRegexMatches`; `replace` gets String.replace's arguments. */
+export function replaceMatches(
+  subject: string,
+  matches: Iterable<RegExpExecArray>,
+  replace: (match: string, ...rest: unknown[]) => string,
+): string {
+  let out = '';
+  let last = 0;
+  for (const m of matches) {
+    const rest: unknown[] = [...m.slice(1), m.index, subject];
+    if (m.groups) rest.push(m.groups);
+    out += subject.slice(last, m.index) + replace(m[0], ...rest);
+    last = m.index + m[0].length;
+  }
+  return out + subject.slice(last);
+}
+
+/** A Python pattern's matches in `subject`, with Python's `$` (Jinja's filters). */
+export function pyRegexAll(
+  pattern: string,
+  subject: string,
+  options: PyTestOptions = {},
+): Iterable<RegExpExecArray> {
+  return pyRegexMatches(pattern, subject, { ...options, pythonDollar: true }, () =>
+    pyRegex(pattern, { ignoreCase: options.ignoreCase, dotAll: options.dotAll, global: true }),
+  );
 }
 
 /** Python's `\Z` (the very end) is RE2's `\z`; an escaped backslash before a Z stays as it is. */

@@ -134,10 +134,9 @@ export function pyReplacement(replacement: string): (match: string, ...rest: unk
 }
 
 /** Python re.findall: whole matches, the single group, or tuples (arrays) of groups. */
-export function pyFindAll(re: RegExp, text: string): unknown[] {
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+export function pyFindAll(matches: Iterable<RegExpExecArray>): unknown[] {
   const out: unknown[] = [];
-  for (const m of text.matchAll(g)) {
+  for (const m of matches) {
     if (m.length === 1) out.push(m[0]);
     else if (m.length === 2) out.push(m[1] ?? '');
     else out.push(m.slice(1).map((x) => x ?? ''));

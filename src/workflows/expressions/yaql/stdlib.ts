@@ -1,6 +1,13 @@
 import { YaqlFailure } from './errors.js';
 import { type Arg, type Builtin, type Call, noMatch, YContext } from './evaluator.js';
-import { guardInput, pyRegexTest, spendBuild, spendReplace } from '../jinja/index.js';
+import {
+  guardInput,
+  pyRegexMatches,
+  pyRegexTest,
+  replaceMatches,
+  spendBuild,
+  spendReplace,
+} from '../jinja/index.js';
 import { compilePythonRegex, expandPythonReplacement, pythonSplit, pythonStrip } from './pyhelpers.js';
 import {
   dictGet,
@@ -716,20 +723,34 @@ def('#operator_!~', 'F', (c) => {
   return !regexTest(...regexOperand(c, val(c, 1)), s);
 });
 /** Orders (regex, string) from either `regex.f(string)` or `string.f(regex)`; strings as patterns only when allowed. */
-function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = false): [RegExp, string] {
+function regexAndString(c: Call, stringPatternOk: boolean, regexReceiverOnly = false): [YRegex, string] {
   const a = val(c, 0);
   const b = val(c, 1);
-  if (a instanceof YRegex && typeof b === 'string') return [a.regexp, b];
-  if (!regexReceiverOnly && typeof a === 'string' && b instanceof YRegex) return [b.regexp, a];
+  if (a instanceof YRegex && typeof b === 'string') return [a, b];
+  if (!regexReceiverOnly && typeof a === 'string' && b instanceof YRegex) return [b, a];
   if (stringPatternOk && typeof a === 'string' && typeof b === 'string')
-    return [compilePythonRegex(b, {}), a];
+    return [new YRegex(b, compilePythonRegex(b, {})), a];
   return skip(c);
+}
+/**
+ * re.finditer. The text may be anyone's (a webhook's body), so the matches are found in linear
+ * time wherever an engine keeps the pattern's meaning (pyRegexMatches); only what RE2 cannot run
+ * (lookarounds, back-references) runs on the compiled RegExp, bounded by the service's V8 flag
+ * where it can be.
+ */
+function matchesOf(re: YRegex, s: string, indices: boolean): Iterable<RegExpExecArray> {
+  const flags = re.regexp.flags;
+  return pyRegexMatches(
+    re.source,
+    s,
+    { ignoreCase: flags.includes('i'), multiLine: flags.includes('m'), dotAll: flags.includes('s'), indices },
+    () => (indices ? withIndices(re.regexp, true) : withGlobal(re.regexp)),
+  );
 }
 def('matches', 'M', (c) => {
   argc(c, 2, 2);
   const [re, s] = regexAndString(c, true, true);
-  const receiver = val(c, 0);
-  return regexTest(receiver instanceof YRegex ? receiver.source : (val(c, 1) as string), re, s);
+  return regexTest(re.source, re.regexp, s);
 });
 function publishMatch(m: RegExpExecArray): [string, unknown][] {
   const rec = (value: string | undefined, start: number) =>
@@ -753,7 +774,7 @@ function withIndices(re: RegExp, global: boolean): RegExp {
 def('search', 'M', (c) => {
   argc(c, 2, 3);
   const [re, s] = regexAndString(c, false, true);
-  const m = withIndices(re, false).exec(s);
+  const [m] = matchesOf(re, s, true);
   if (!m) return null;
   const sel = opt(c, 2, 'selector');
   if (!sel) return m[0];
@@ -764,8 +785,8 @@ def('searchAll', 'M', (c) => {
   const [re, s] = regexAndString(c, false, true);
   const sel = opt(c, 2, 'selector');
   const out: unknown[] = [];
-  for (const m of s.matchAll(withIndices(re, true))) {
-    out.push(sel ? sel.inScope(c.scope.child(publishMatch(m as RegExpExecArray))) : m[0]);
+  for (const m of matchesOf(re, s, true)) {
+    out.push(sel ? sel.inScope(c.scope.child(publishMatch(m))) : m[0]);
   }
   return lazy(() => out);
 });
@@ -776,7 +797,7 @@ def('split', 'M', (c) => {
   const out: unknown[] = [];
   let last = 0;
   let n = 0;
-  for (const m of s.matchAll(withGlobal(re))) {
+  for (const m of matchesOf(re, s, false)) {
     if (max > 0 && n >= max) break;
     out.push(s.slice(last, m.index));
     for (let i = 1; i < m.length; i++) out.push(m[i] ?? null);
@@ -795,7 +816,7 @@ def('replace', 'M', (c) => {
   const repl = str(c, 2);
   const count = int(c, 3, 'count', 0);
   let n = 0;
-  return s.replace(withGlobal(re), (...m: unknown[]) => {
+  return replaceMatches(s, matchesOf(re, s, false), (...m: unknown[]) => {
     if (count > 0 && n >= count) return m[0] as string;
     n++;
     const out = expandPythonReplacement(repl, m);
@@ -810,12 +831,11 @@ def('replaceBy', 'M', (c) => {
   if (!sel) return skip(c);
   const count = int(c, 3, 'count', 0);
   let n = 0;
-  const g = withIndices(re, true);
   let out = '';
   let last = 0;
-  for (const m of s.matchAll(g)) {
+  for (const m of matchesOf(re, s, true)) {
     if (count > 0 && n >= count) break;
-    const piece = yaqlStr(sel.inScope(c.scope.child(publishMatch(m as RegExpExecArray))));
+    const piece = yaqlStr(sel.inScope(c.scope.child(publishMatch(m))));
     spendBuild(piece.length, 'replaceBy()');
     out += s.slice(last, m.index) + piece;
     last = (m.index as number) + m[0].length;
