@@ -6,30 +6,9 @@
 // free-socket timeout, 0 = none, as Node 20's default agent with the server's Keep-Alive hint).
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { emit, sendWebhooks } from './lib/loadgen.mjs';
+import { emit, send, sendWebhooks } from './lib/loadgen.mjs';
 import { sleep, stopProcess } from './lib/proc.mjs';
 import { benchSquallDir, startSquall } from './lib/squall.mjs';
-
-function post(agent, target, body) {
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode, reused: req.reusedSocket }));
-      },
-    );
-    req.on('error', (err) => resolve({ code: err.code, reused: req.reusedSocket }));
-    req.end(body);
-  });
-}
 
 export async function runKeepAliveRace({
   serverTimeoutMs = process.env.SQUALL_RACE_TIMEOUT_MS
@@ -69,12 +48,12 @@ export async function runKeepAliveRace({
             maxSockets: 1,
             timeout: agentTimeoutMs || undefined,
           });
-          await post(agent, target, body);
+          await send(agent, target, body);
           await sleep(gap);
-          const second = await post(agent, target, body);
-          if (second.code) {
+          const second = await send(agent, target, body);
+          if (second.error) {
             lost++;
-            lostGaps.push({ gap, code: second.code, reused: second.reused });
+            lostGaps.push({ gap, code: second.error.code, reused: second.reused });
           } else answered++;
           agent.destroy();
         }),

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { soakChart } from './lib/chart.mjs';
-import { emit } from './lib/loadgen.mjs';
+import { emit, send } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
@@ -103,6 +103,19 @@ export async function runSoak({
   // Open loop: a request leaves every 1/rate s whatever the answers do, so queueing shows up in
   // the latency (unlike the closed-loop load generator).
   let shed = 0;
+  // Which socket a request goes out on, and how long that socket had lain idle.
+  const onSocket = (socket) => {
+    const now = performance.now();
+    const info = sockets.get(socket) ?? { born: now, uses: 0, freedAt: now };
+    info.uses++;
+    info.idleMs = now - info.freedAt;
+    sockets.set(socket, info);
+    if (info.uses > 1) {
+      const idle = info.idleMs;
+      idleReuses[idle < 1000 ? 'under_1s' : idle < 4000 ? 's1_to_4' : idle < 6000 ? 's4_to_6' : 'over_6s']++;
+    }
+    socket.once('free', () => (info.freedAt = performance.now()));
+  };
   const one = () => {
     // Beyond MAX_IN_FLIGHT the server is not keeping up: the request is counted as shed, not
     // queued without bound in this client.
@@ -113,64 +126,36 @@ export async function runSoak({
     const t0 = performance.now();
     sent++;
     inFlight++;
-    const req = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname + target.search,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          inFlight--;
-          done++;
-          if (res.statusCode !== 200) {
-            errors++;
-            statusErrors.push({
-              t_s: +((performance.now() - start) / 1000).toFixed(3),
-              status: res.statusCode,
-            });
-          }
-          window.push(performance.now() - t0);
-        });
-      },
-    );
-    req.on('socket', (socket) => {
-      const now = performance.now();
-      const info = sockets.get(socket) ?? { born: now, uses: 0, freedAt: now };
-      info.uses++;
-      info.idleMs = now - info.freedAt;
-      sockets.set(socket, info);
-      if (info.uses > 1) {
-        const idle = info.idleMs;
-        idleReuses[
-          idle < 1000 ? 'under_1s' : idle < 4000 ? 's1_to_4' : idle < 6000 ? 's4_to_6' : 'over_6s'
-        ]++;
-      }
-      socket.once('free', () => (info.freedAt = performance.now()));
-    });
-    req.on('error', (err) => {
+    void send(agent, target, body, { onSocket }).then((r) => {
       inFlight--;
-      errors++;
-      const info = req.socket ? sockets.get(req.socket) : undefined;
-      const now = performance.now();
-      const row = {
-        t_s: +((now - start) / 1000).toFixed(3),
-        code: err.code,
-        message: err.message,
-        reused_socket: req.reusedSocket,
-        socket_uses: info?.uses,
-        socket_age_ms: info ? Math.round(now - info.born) : undefined,
-        socket_idle_before_ms: info ? Math.round(info.idleMs) : undefined,
-        after_send_ms: Math.round(now - t0),
-      };
-      socketErrors.push(row);
-      process.stderr.write(`[soak] socket error ${JSON.stringify(row)}\n`);
+      if (r.error) {
+        errors++;
+        const info = r.socket ? sockets.get(r.socket) : undefined;
+        const now = performance.now();
+        const row = {
+          t_s: +((now - start) / 1000).toFixed(3),
+          code: r.error.code,
+          message: r.error.message,
+          reused_socket: r.reused,
+          socket_uses: info?.uses,
+          socket_age_ms: info ? Math.round(now - info.born) : undefined,
+          socket_idle_before_ms: info ? Math.round(info.idleMs) : undefined,
+          after_send_ms: Math.round(now - t0),
+        };
+        socketErrors.push(row);
+        process.stderr.write(`[soak] socket error ${JSON.stringify(row)}\n`);
+        return;
+      }
+      done++;
+      if (r.status !== 200) {
+        errors++;
+        statusErrors.push({
+          t_s: +((performance.now() - start) / 1000).toFixed(3),
+          status: r.status,
+        });
+      }
+      window.push(performance.now() - t0);
     });
-    req.end(body);
   };
   const samples = [];
   const start = performance.now();

@@ -6,6 +6,56 @@
 import http from 'node:http';
 
 /**
+ * Sends one request (a POST of JSON by default) through `agent` and reads the whole answer. Resolves,
+ * never rejects: {status, reused, text?} (text with keepText), or {error, reused, socket} when the
+ * request or its answer failed on the socket (a keep-alive race ends here, in ECONNRESET).
+ * `reused`: the request went out on a socket the agent kept from an earlier one. `onSocket` sees the
+ * socket as the request is given it.
+ * @param {http.Agent} agent
+ * @param {URL | string} url
+ * @param {string} body
+ * @param {{method?: string, headers?: Record<string,string>, keepText?: boolean,
+ *   onSocket?: (socket: import('node:net').Socket) => void}} [opts]
+ * @returns {Promise<{status?: number, text?: string, reused: boolean, error?: NodeJS.ErrnoException,
+ *   socket?: import('node:net').Socket}>}
+ */
+export function send(agent, url, body, { method = 'POST', headers, keepText = false, onSocket } = {}) {
+  const target = typeof url === 'string' ? new URL(url) : url;
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method,
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks = [];
+        if (keepText) res.on('data', (c) => chunks.push(c));
+        else res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            reused: req.reusedSocket,
+            ...(keepText ? { text: Buffer.concat(chunks).toString('utf8') } : {}),
+          }),
+        );
+        res.on('error', (error) => resolve({ error, reused: req.reusedSocket, socket: req.socket }));
+      },
+    );
+    if (onSocket) req.on('socket', onSocket);
+    req.on('error', (error) => resolve({ error, reused: req.reusedSocket, socket: req.socket }));
+    req.end(body);
+  });
+}
+
+/**
  * @param {{url: string, method?: string, body?: string, headers?: Record<string,string>,
  *   concurrency: number, requests: number, warmup?: number, maxMs?: number, onMeasureStart?: () => void,
  *   check?: (status: number, body: string) => string|undefined}} opts
@@ -15,42 +65,18 @@ export async function load(opts) {
   const url = new URL(opts.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const body = opts.body ?? '';
-  const headers = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    ...(opts.headers ?? {}),
+  const one = async () => {
+    const t0 = performance.now();
+    const r = await send(agent, url, body, { method: opts.method, headers: opts.headers, keepText: true });
+    const ms = performance.now() - t0;
+    if (r.error) return { ms, problem: String(r.error) };
+    const problem = opts.check
+      ? opts.check(r.status ?? 0, r.text)
+      : r.status >= 400
+        ? `HTTP ${r.status}: ${r.text.slice(0, 200)}`
+        : undefined;
+    return { ms, problem };
   };
-  const one = () =>
-    new Promise((resolve) => {
-      const t0 = performance.now();
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
-          method: opts.method ?? 'POST',
-          agent,
-          headers,
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const ms = performance.now() - t0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            const problem = opts.check
-              ? opts.check(res.statusCode ?? 0, text)
-              : res.statusCode >= 400
-                ? `HTTP ${res.statusCode}: ${text.slice(0, 200)}`
-                : undefined;
-            resolve({ ms, problem });
-          });
-          res.on('error', (err) => resolve({ ms: performance.now() - t0, problem: String(err) }));
-        },
-      );
-      req.on('error', (err) => resolve({ ms: performance.now() - t0, problem: String(err) }));
-      req.end(body);
-    });
 
   // maxMs bounds a phase: workers stop issuing after it (the run reports how many completed).
   const runPhase = async (total, record, maxMs = Infinity) => {

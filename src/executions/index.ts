@@ -7,5 +7,11 @@ export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps } from './service.js';
 export { liveExecutions } from './live.js';
-export { actionSpecs, castParameter, validateParameters, type ParameterIssue } from './parameters.js';
+export {
+  actionSpecs,
+  castParameter,
+  dropImmutableParameters,
+  validateParameters,
+  type ParameterIssue,
+} from './parameters.js';
 export { mentionsDatastore } from './datastore-mentions.js';

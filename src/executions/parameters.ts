@@ -273,6 +273,18 @@ export function actionSpecs(action: ActionRecord | null | undefined): Record<str
 }
 
 /**
+ * Takes out of `params` (in place) the action's immutable parameters before a re-run asks for a new
+ * execution: the action filled them in, not the caller, and passing them back is refused
+ * (renderParameters).
+ */
+export function dropImmutableParameters(
+  params: Record<string, unknown>,
+  action: ActionRecord | null | undefined,
+): void {
+  for (const [name, spec] of Object.entries(actionSpecs(action))) if (spec.immutable) delete params[name];
+}
+
+/**
  * The parameters a run receives: every default applied, in the order renderParameters gave them
  * (defaults in the specs' order, then the other given parameters), so a runner sees exactly what
  * it saw when every default was stored. Plain defaults need no rendering: they are only cast.

@@ -29,6 +29,7 @@ import {
 } from '../store/index.js';
 import {
   actionSpecs,
+  dropImmutableParameters,
   finalParameters,
   liveParameters,
   renderParameters,
@@ -1034,10 +1035,7 @@ export class ExecutionService {
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
-    // Immutable parameters were filled in by the action, not the caller; passing them back is refused.
-    const action = await this.getAction(original.action.ref);
-    const specs = actionSpecs(action);
-    for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
+    dropImmutableParameters(params, await this.getAction(original.action.ref));
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
     // What was secret in the original stays secret in the re-run, decrypted values included.

@@ -210,7 +210,13 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   return { child, done, stop };
 }
 
-/** Reports what a child started in this process does, as the spawner reports its children's. */
+/**
+ * Reports what a child started in this process does, as the spawner reports its children's.
+ * spawner/host.mjs does the same for those (decoding, stdin's EPIPE, the drain after exit): keep
+ * the two in step. Not shared: the host is plain JavaScript run by `node` from the source tree, and
+ * this module, compiled into dist/, cannot import it without a build step that copies it there
+ * (bench/README, "Review findings of session 14").
+ */
 function attachChild(child: ChildProcess, stdin: string | undefined, events: SpawnEvents): void {
   if (child.pid !== undefined) events.started(child.pid);
   for (const type of ['stdout', 'stderr'] as const) {

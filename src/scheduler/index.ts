@@ -6,6 +6,7 @@ import { EmbeddedAgendaBackend } from './embedded-jobs.js';
 import { JobQueueView, ferretdbJobsDb } from './ferretdb-jobs.js';
 import { LocalJobs } from './local-jobs.js';
 import { LockKeeper } from './lock-keeper.js';
+import { nextJobHereFirst } from './next-job.js';
 import { oneLockAtATime } from './one-lock-at-a-time.js';
 import { fewerOneTimeSaves } from './one-time-saves.js';
 
@@ -95,8 +96,8 @@ export class Scheduler {
     }
     oneLockAtATime(backend.repository);
     // On the embedded store a lock is a row write in this process, and jobs are not shared.
-    if (store.kind === 'mongo')
-      this.local = new LocalJobs(backend.repository, notificationChannel, lockedHere);
+    if (store.kind === 'mongo') this.local = new LocalJobs(backend.repository, notificationChannel);
+    nextJobHereFirst(backend.repository, this.local, lockedHere);
     outsideGroups(notificationChannel);
     this.agenda = new Agenda({
       backend,

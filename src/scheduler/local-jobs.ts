@@ -7,7 +7,8 @@ import type { JobNotification, JobParameters, JobRepository, NotificationChannel
  * lock's read and write by `_id`. On MongoDB each is a round trip, and on FerretDB the others'
  * lock attempts are two more each. Such a job is inserted already locked by this process
  * (`lockedAt` set, as Agenda's own lock leaves it), announced to this process's job processor
- * alone, and handed to it by the next lock question for its name without asking the store.
+ * alone, and handed to it by the next lock question for its name without asking the store
+ * (nextJobHereFirst).
  *
  * Durability is the same as for a job locked by Agenda's query: should this process die before or
  * while running it, the lock lapses after the job's lock lifetime and another process takes the
@@ -30,13 +31,9 @@ export class LocalJobs {
   /** Released: jobs are no longer locked here (until `open`). */
   private closed = false;
 
-  /**
-   * @param lockedHere told of each job handed over, as of a job Agenda locked (fewerOneTimeSaves)
-   */
   constructor(
     private readonly repository: JobRepository,
     channel: NotificationChannel,
-    lockedHere: (job: JobParameters) => void,
   ) {
     const saveJob = repository.saveJob.bind(repository);
     repository.saveJob = async (job, options) => {
@@ -55,15 +52,6 @@ export class LocalJobs {
       list.push(saved);
       this.waiting.set(saved.name, list);
       return saved;
-    };
-    // Named first: the notification below reaches this process's handlers before any other
-    // lock question for the name could take a job out of order.
-    const next = repository.getNextJobToRun.bind(repository);
-    repository.getNextJobToRun = async (jobName, ...rest) => {
-      const job = this.take(jobName);
-      if (!job) return next(jobName, ...rest);
-      lockedHere(job);
-      return job;
     };
     const publish = channel.publish.bind(channel);
     const deliverHere = (channel as unknown as { notifyHandlers(n: JobNotification): Promise<void> })
@@ -93,7 +81,11 @@ export class LocalJobs {
     return this.waiting.get(name)?.length ?? 0;
   }
 
-  private take(name: string): JobParameters | undefined {
+  /**
+   * Hands the oldest job of `name` waiting here to the job processor (nextJobHereFirst asks here
+   * before the store).
+   */
+  take(name: string): JobParameters | undefined {
     const list = this.waiting.get(name);
     const job = list?.shift();
     if (list && list.length === 0) this.waiting.delete(name);

@@ -26,7 +26,6 @@ const oneTime = (job: SavedState) => !job.repeatInterval && !job.repeatAt;
  */
 export function fewerOneTimeSaves(repository: JobRepository): (job: { _id?: unknown }) => void {
   const lockJob = repository.lockJob.bind(repository);
-  const getNextJobToRun = repository.getNextJobToRun.bind(repository);
   const saveJobState = repository.saveJobState.bind(repository);
   const removeJobs = repository.removeJobs.bind(repository);
   /** Jobs this process locked and has not saved since: the next save is the run's first. */
@@ -38,7 +37,6 @@ export function fewerOneTimeSaves(repository: JobRepository): (job: { _id?: unkn
     return job;
   };
   repository.lockJob = async (...args) => lockedHere(await lockJob(...args));
-  repository.getNextJobToRun = async (...args) => lockedHere(await getNextJobToRun(...args));
   const unlockJob = repository.unlockJob.bind(repository);
   const unlockJobs = repository.unlockJobs.bind(repository);
   repository.unlockJob = async (job) => {
@@ -76,6 +74,7 @@ export function fewerOneTimeSaves(repository: JobRepository): (job: { _id?: unkn
       throw err;
     }
   };
-  // A job locked other than through lockJob or getNextJobToRun (LocalJobs) is announced here.
+  // A job locked through getNextJobToRun, by the store or by LocalJobs, is announced here
+  // (nextJobHereFirst).
   return lockedHere;
 }

@@ -21,6 +21,8 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
+// What run does with a child (decoding, stdin's EPIPE, the drain after exit) is what attachChild in
+// ../process.ts does with the children the service starts itself: keep the two in step.
 function run(m) {
   const id = m.id;
   // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.

@@ -16,6 +16,7 @@ import { NotFoundError, SquallError, ValidationError, errorMessage } from '../..
 import { idFor } from '../../ids.js';
 import {
   actionSpecs,
+  dropImmutableParameters,
   type ExecutionService,
   openParameters,
   isCompleted,
@@ -1190,9 +1191,7 @@ export class WorkflowEngine {
     if (!secrets)
       throw new SquallError('NO_SECRET_BOX', 'the datastore subsystem is not running (no secret box)');
     const params = openParameters(exec.parameters ?? {}, secrets);
-    const action = await this.executions().getAction(exec.action.ref);
-    const specs = actionSpecs(action);
-    for (const [name, spec] of Object.entries(specs)) if (spec.immutable) delete params[name];
+    dropImmutableParameters(params, await this.executions().getAction(exec.action.ref));
     const context: Record<string, unknown> = {
       ...exec.context,
       user,
