@@ -1,6 +1,14 @@
 export { createApiApp, type RouteModule, type ApiOptions } from './app.js';
 export { ApiRouter, type RouteSpec, type RouteContext, type JsonSchema } from './router.js';
 export { buildOpenApi, openapiPath } from './openapi.js';
-export { listRecords, listQuerySchema, pageLimit, queryTime, selectAttributes, requestUser } from './list.js';
+export {
+  checkAttributes,
+  listRecords,
+  listQuerySchema,
+  pageLimit,
+  queryTime,
+  selectAttributes,
+  requestUser,
+} from './list.js';
 export { MAX_BODY_DEPTH, assertBodyDepth, nestingDepth } from './depth.js';
 export { authorize } from './authz.js';

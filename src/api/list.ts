@@ -58,6 +58,11 @@ export interface ListOptions<T> {
   defaultLimit?: number | null;
   /** How a record is shown, before attribute selection (which may leave out what it reads). */
   present?: (record: T) => unknown;
+  /**
+   * The resource's fields, as st2's model has them: include_attributes or exclude_attributes naming
+   * another field is refused (400), as st2 does. Absent: any name is taken (and matches nothing).
+   */
+  attributes?: ReadonlySet<string>;
   /** How a whole page is shown (one read for the page's related records, not one per record); wins over present. */
   presentPage?: (records: T[]) => Promise<unknown[]>;
   /**
@@ -127,6 +132,8 @@ export async function listRecords<T extends StoredRecord>(
   options: ListOptions<T>,
 ): Promise<unknown[]> {
   const q = req.query as Record<string, unknown>;
+  if (options.attributes)
+    checkAttributes(options.attributes, q.include_attributes as string, q.exclude_attributes as string);
   const limit = pageLimit(req, options.maxPageSize, options.defaultLimit, options.maxAdminPageSize);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
@@ -151,6 +158,26 @@ export async function listRecords<T extends StoredRecord>(
   return shown.map((r) =>
     selectAttributes(r, q.include_attributes as string, q.exclude_attributes as string),
   );
+}
+
+/**
+ * Refuses an include or exclude attribute whose top-level name is not one of the resource's fields,
+ * with st2's message (`st2 execution list --attr doesntexist` fails, naming it).
+ */
+export function checkAttributes(known: ReadonlySet<string>, include?: string, exclude?: string): void {
+  for (const [kind, list] of [
+    ['include', include],
+    ['exclude', exclude],
+  ] as const) {
+    for (const name of (list ?? '').split(',')) {
+      const top = name.trim().split('.')[0];
+      if (top && !known.has(top))
+        throw new ValidationError(`Invalid or unsupported ${kind} attribute specified: ${top}`, {
+          field: `${kind}_attributes`,
+          attribute: top,
+        });
+    }
+  }
 }
 
 export function selectAttributes(record: unknown, include?: string, exclude?: string): unknown {

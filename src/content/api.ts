@@ -10,6 +10,26 @@ function presentAction(a: ContentRecord): Record<string, unknown> {
   return rest;
 }
 
+/** An action's fields (st2's ActionDB, and where Squall found its files), for include_attributes. */
+const ACTION_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'id',
+  'uid',
+  'ref',
+  'name',
+  'pack',
+  'description',
+  'enabled',
+  'entry_point',
+  'runner_type',
+  'parameters',
+  'output_schema',
+  'notify',
+  'tags',
+  'metadata_file',
+  'entry_point_path',
+  'pack_dir',
+]);
+
 /** /api/v1/actions, /packs, /runnertypes, /policies, /policytypes, /sensortypes, /triggertypes (§11.1). */
 export const contentRoutes: RouteModule = (router, services) => {
   const { store } = services;
@@ -45,6 +65,7 @@ export const contentRoutes: RouteModule = (router, services) => {
         maxPageSize: max,
         defaultLimit: null, // st2 answers every action when no limit is given
         present: presentAction,
+        attributes: ACTION_ATTRIBUTES,
       });
     },
   });

@@ -1,6 +1,7 @@
 import type { RouteModule } from '../api/index.js';
 import {
   authorize,
+  checkAttributes,
   listQuerySchema,
   listRecords,
   queryTime,
@@ -9,7 +10,7 @@ import {
 } from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
 import type { ExecutionRecord, Filter } from '../store/index.js';
-import { MAX_DELAY_MS, type ExecutionService } from './service.js';
+import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
 
 const executionIdParam = (id: string) => id;
@@ -82,6 +83,7 @@ export function executionRoutes(
           maxPageSize: services.config.api.max_page_size,
           maxAdminPageSize: services.config.api.max_admin_page_size,
           present: (e) => executions().present(e),
+          attributes: EXECUTION_ATTRIBUTES,
           // st2: timestamp_lt keeps newest first; timestamp_gt alone answers oldest first.
           ascending: !before && Boolean(after),
         });
@@ -188,13 +190,12 @@ export function executionRoutes(
         },
       },
       handler: async ({ req, params, query }) => {
+        const include = query.include_attributes as string | undefined;
+        const exclude = query.exclude_attributes as string | undefined;
+        checkAttributes(EXECUTION_ATTRIBUTES, include, exclude);
         const e = await load(params.id);
         authorize(services, req, 'execution_view', uidOf(e));
-        return selectAttributes(
-          executions().present(e),
-          query.include_attributes as string,
-          query.exclude_attributes as string,
-        );
+        return selectAttributes(executions().present(e), include, exclude);
       },
     });
 

@@ -172,6 +172,33 @@ function secretNames(specs: Record<string, ParameterSpec>): string[] {
 }
 
 /** An execution as the API and the stream show it: secrets masked, internals left out. */
+/** An execution's fields as the API shows them (st2's ActionExecutionDB, and elapsed_seconds). */
+export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'id',
+  'action',
+  'runner',
+  'liveaction',
+  'status',
+  'start_timestamp',
+  'end_timestamp',
+  'elapsed_seconds',
+  'parameters',
+  'result',
+  'result_size',
+  'context',
+  'parent',
+  'children',
+  'log',
+  'delay',
+  'rule',
+  'trigger',
+  'trigger_type',
+  'trigger_instance',
+  'workflow_execution',
+  'task_execution',
+  'web_url',
+]);
+
 export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {
   const {
     secret_parameters: _secrets,

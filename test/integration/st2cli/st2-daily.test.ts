@@ -224,6 +224,40 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
     SLOW_MS,
   );
 
+  it('st2 execution list / get and action list --attr refuse a field the model does not have, naming it', async () => {
+    const some = asyncId(await st2.ok('run', 'core.noop', '-a'));
+    for (const args of [
+      ['execution', 'list', '--attr', 'doesntexist'],
+      ['action', 'list', '--attr', 'doesntexist'],
+    ]) {
+      const r = await st2(...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain(
+        'Invalid or unsupported include attribute specified: doesntexist',
+      );
+    }
+    // One execution: st2client shows any error of `execution get` as "not found"; the API says why.
+    const one = await fetch(`${svc.url}/api/v1/executions/${some}?include_attributes=status,doesntexist`, {
+      headers: { 'st2-api-key': await apiKey() },
+    });
+    expect(one.status).toBe(400);
+    expect(((await one.json()) as { faultstring: string }).faultstring).toBe(
+      'Invalid or unsupported include attribute specified: doesntexist',
+    );
+    // Optional fields absent from every record shown are still fields: no refusal.
+    const listed = await st2.json<object[]>(
+      'action',
+      'list',
+      '--pack',
+      'core',
+      '--attr',
+      'name',
+      'output_schema',
+    );
+    expect(listed.length).toBeGreaterThan(0);
+    expect(await st2.ok('execution', 'list', '--attr', 'id', 'end_timestamp', 'web_url')).toContain('id');
+  });
+
   it(
     'st2 action execute (the older verb) runs the action',
     async () => {
