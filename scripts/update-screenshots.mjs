@@ -17,7 +17,7 @@ const MAX_BYTES = 200 * 1024;
 const CHOSEN = {
   'dashboard.png': 'dashboard.png', // dashboard.test.ts, a seeded history over 24 h
   'login.png': 'login.png', // web-ui.test.ts, after a wrong password
-  'history.png': 'history.png', // web-ui.test.ts, live History
+  'history.png': 'history-seeded.png', // dashboard.test.ts, a seeded history of 14 executions
   'execution-detail.png': 'execution-detail.png', // web-ui.test.ts
   'rule-editor.png': 'rule-editor-tested.png', // flows.test.ts, tested before saving
   'inquiries.png': 'inquiry-form.png', // flows.test.ts, the form from the inquiry's schema

@@ -50,7 +50,8 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     return (await res.json()) as any;
   };
   const text = (testid: string) => b.page.getByTestId(testid).textContent();
-  const historyTotal = () => b.page.getByText(/^[\d,]+ executions$/).textContent();
+  const historyTotal = () => b.page.getByText(/^[\d,]+ executions?$/).textContent();
+  const executions = (n: number) => `${n} execution${n === 1 ? '' : 's'}`;
 
   it('is the home page, and its figures equal the stats API for a seeded history', async () => {
     await h.signedIn();
@@ -93,6 +94,8 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
       ['demo.nightly', '2'],
     ]);
     expect(rules.most_fired[0]).toMatchObject({ rule: 'demo.on_push', count: 4 });
+    // the header says updates are live (b.screenshot waits for it too, for every picture)
+    await page.locator('.stream-open').waitFor();
     await b.screenshot('dashboard');
     await b.assertClean();
   });
@@ -132,7 +135,68 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     const segment = page.locator('[data-testid="executions-chart"] a').first();
     const label = (await segment.getAttribute('aria-label')) ?? '';
     await segment.click();
-    await expect.poll(historyTotal).toBe(`${label.split(' ')[0]} executions`);
+    await expect.poll(historyTotal).toBe(executions(Number(label.split(' ')[0])));
+    await b.assertClean();
+  });
+
+  it('gives each end status its own colour, readable on the panel in both themes', async () => {
+    await h.signedIn();
+    const { page } = b;
+    await page.goto('/#/dashboard');
+    await page.getByTestId('status-timeout').waitFor();
+    const ends = ['succeeded', 'failed', 'timeout', 'canceled'];
+    const colours = () =>
+      page.evaluate((statuses) => {
+        const doc = (globalThis as unknown as { document: any }).document;
+        const css = (el: unknown, prop: string) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): any }).getComputedStyle(el)[
+            prop
+          ] as string;
+        const panel = css(doc.querySelector('.card'), 'backgroundColor');
+        return statuses.map((s) => {
+          const swatch = doc.querySelector(`[data-testid="status-${s}"] .swatch`);
+          const badge = doc.createElement('span');
+          badge.className = `status status-${s}`;
+          doc.body.append(badge);
+          const badgeColour = css(badge, 'color');
+          badge.remove();
+          return { status: s, swatch: css(swatch, 'color'), badge: badgeColour, panel };
+        });
+      }, ends);
+    const luminance = (rgb: string) => {
+      const [r, g, b] = rgb
+        .match(/\d+/g)!
+        .slice(0, 3)
+        .map((v) => Number(v) / 255)
+        .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const contrast = (a: string, b: string) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi + 0.05) / (lo + 0.05);
+    };
+    for (const theme of ['light', 'dark']) {
+      if (theme === 'dark') {
+        await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+        await expect
+          .poll(() =>
+            page.evaluate(
+              () =>
+                (globalThis as unknown as { document: any }).document.documentElement.dataset.theme as string,
+            ),
+          )
+          .toBe('dark');
+      }
+      const seen = await colours();
+      // the chart and legend use the badge's colour, and no two end states share one
+      for (const c of seen) expect(c.swatch, `${theme} ${c.status}`).toBe(c.badge);
+      expect(new Set(seen.map((c) => c.swatch)).size, theme).toBe(ends.length);
+      // WCAG AA for the badge text (the status word in its own colour)
+      for (const c of seen)
+        expect(contrast(c.badge, c.panel), `${theme} ${c.status} on ${c.panel}`).toBeGreaterThanOrEqual(4.5);
+      if (theme === 'dark') await b.screenshot('dashboard-dark');
+    }
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
     await b.assertClean();
   });
 
@@ -149,6 +213,55 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     await page.getByRole('radio', { name: '30 d' }).click();
     await expect.poll(() => text('figure-executions')).toBe('9');
     expect(await page.locator('[data-testid="executions-chart"] g[data-bucket]').count()).toBe(30);
+    await b.assertClean();
+  });
+
+  it('lists a realistic history: statuses, users, rules, a workflow without its tasks, the count in words', async () => {
+    await h.signedIn();
+    const { page } = b;
+    const store = h.running.services.store;
+    const workflow = executionRecord({
+      action: 'examples.orquesta-deploy',
+      status: 'running',
+      minutesAgo: 1,
+      user: 'olga',
+    });
+    const more: SeedExecution[] = [
+      { action: 'core.local', status: 'running', minutesAgo: 0.5, user: 'stanley' },
+      { action: 'core.http', status: 'succeeded', minutesAgo: 6, elapsed: 0.4, rule: 'demo.on_push' },
+      {
+        action: 'linux.check_loadavg',
+        status: 'succeeded',
+        minutesAgo: 15,
+        elapsed: 0.2,
+        rule: 'demo.nightly',
+      },
+      { action: 'core.local', status: 'failed', minutesAgo: 22, elapsed: 3.1, user: 'olga' },
+      // the workflow's tasks: History lists top-level executions, the detail page shows these
+      { action: 'core.local', status: 'succeeded', minutesAgo: 1, elapsed: 2, parent: workflow.id },
+      { action: 'core.http', status: 'running', minutesAgo: 0.8, parent: workflow.id },
+    ];
+    await store.executions.insertMany([workflow, ...more.map((s) => executionRecord(s))]);
+    const topLevel = seeded.length + 1 + more.filter((s) => !s.parent).length;
+
+    await page.goto('/#/history');
+    await expect.poll(historyTotal).toBe(executions(topLevel));
+    await page.locator(`[data-execution-id="${workflow.id}"]`).waitFor();
+    expect(await page.locator(`[data-execution-id="${workflow.id}"] .c-user`).textContent()).toBe('olga');
+    // one execution reads as one, not "1 executions"
+    await page.getByLabel('Action').fill('linux.check_loadavg');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(historyTotal).toBe('1 execution');
+    // a short list is a short box: no tall empty table under one row
+    const box = await page.getByRole('listbox', { name: 'Executions' }).boundingBox();
+    expect(box!.height).toBeLessThan(200);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(historyTotal).toBe(executions(topLevel));
+    await page
+      .locator('[data-execution-id]')
+      .nth(topLevel - 1)
+      .waitFor();
+    await b.screenshot('history-seeded');
     await b.assertClean();
   });
 });

@@ -232,6 +232,8 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     expect(await form.locator('.field-error').allTextContents()).toEqual([
       'options: timeout: must be integer',
     ]);
+    // the picture frames the refused field, the server's answer and the button under it
+    await save.scrollIntoViewIfNeeded();
     await b.screenshot('pack-config-error');
     expect(await stored()).toEqual(before);
 

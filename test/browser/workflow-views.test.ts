@@ -191,7 +191,7 @@ describe.skipIf(skipBrowser)(
       await expect
         .poll(() => graph.locator('[data-task="try_it"]').getAttribute('data-status'))
         .toBe('failed');
-      expect(await graph.locator('[data-task="try_it"] .wf-node-action').textContent()).toContain('retry 2');
+      expect(await graph.locator('[data-task="try_it"] .wf-node-marks').textContent()).toBe('retry 2');
       await b.assertClean();
     }, 90_000);
 
@@ -261,10 +261,15 @@ describe.skipIf(skipBrowser)(
       expect(await timeline.locator('.gantt-tick').first().textContent()).toBe('0');
       expect(await timeline.locator('.gantt-tick').count()).toBeGreaterThan(2);
 
-      // the graph marks the with-items task
+      // the graph says what the with-items task does: the run's items and the spec's concurrency
+      // (not a bare "×2" a user reads as the item count)
       const graph = page.getByRole('img', { name: 'Workflow graph: 4 tasks' });
-      expect(await graph.locator('[data-task="deploy"] .wf-node-action').textContent()).toContain(
-        'with-items ×2',
+      expect(await graph.locator('[data-task="deploy"] .wf-node-marks').textContent()).toBe(
+        'with-items · 4 items, 2 at a time',
+      );
+      // a long action ref is shown whole (the node grows), never cut mid-word
+      expect(await graph.locator('[data-task="report"] .wf-node-action').textContent()).toBe(
+        'examples.orquesta-sequential',
       );
 
       // the report task is a workflow: expanding it shows its three tasks on the same time axis
@@ -272,7 +277,10 @@ describe.skipIf(skipBrowser)(
       await timeline.getByRole('button', { name: 'Expand sub-workflow report' }).click();
       for (const t of ['task1', 'task2', 'task3'])
         await timeline.locator(`[data-lane="${t}"] .gantt-bar[data-status="succeeded"]`).waitFor();
-      await timeline.scrollIntoViewIfNeeded();
+      // the picture frames the graph from its top and the timeline under it
+      await page
+        .getByRole('heading', { name: 'Workflow graph' })
+        .evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
       await b.screenshot('run-timeline');
       await b.assertClean();
     }, 120_000);

@@ -114,6 +114,9 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
     },
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+      // a picture of a signed-in page shows it as a user has it: live, not still connecting
+      if (await page.locator('.stream').count())
+        await page.locator('.stream-open').waitFor({ timeout: 15_000 });
       await page.screenshot({ path: file, fullPage: false });
       return file;
     },

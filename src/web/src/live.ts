@@ -6,12 +6,13 @@ import { useEffect, useSyncExternalStore } from 'react';
  * travels through the live stream.
  */
 type Handler = (data: unknown) => void;
-export type StreamState = 'connecting' | 'open' | 'down';
+/** idle: no page wants live events, so there is no connection (not one being made). */
+export type StreamState = 'idle' | 'connecting' | 'open' | 'down';
 
 const EVENTS = ['st2.execution__create', 'st2.execution__update', 'st2.execution.output__create'];
 const handlers = new Map<string, Set<Handler>>();
 let source: EventSource | undefined;
-let state: StreamState = 'connecting';
+let state: StreamState = 'idle';
 const stateListeners = new Set<() => void>();
 
 function setState(s: StreamState) {
@@ -43,6 +44,7 @@ function maybeClose() {
   if ([...handlers.values()].every((s) => s.size === 0)) {
     source?.close();
     source = undefined;
+    setState('idle');
   }
 }
 
@@ -75,4 +77,5 @@ export function closeStream(): void {
   handlers.clear();
   source?.close();
   source = undefined;
+  setState('idle');
 }

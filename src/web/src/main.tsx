@@ -51,6 +51,8 @@ function useTheme(): [Theme, () => void] {
 
 function StreamIndicator() {
   const state = useStreamState();
+  // a page without live content opens no stream: saying "connecting" there would never end
+  if (state === 'idle') return null;
   const text = state === 'open' ? 'live' : state === 'connecting' ? 'connecting' : 'offline';
   return (
     <span className={`stream stream-${state}`} title={`Live updates: ${text}`} role="status">

@@ -4,7 +4,8 @@ import { ApiError, type CurrentUser } from './api';
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   if (!error) return null;
   const e = error as ApiError;
-  const missingRoute = e instanceof ApiError && e.status === 404 && e.code === 'NOT_FOUND' && /^no route/.test(e.message);
+  const missingRoute =
+    e instanceof ApiError && e.status === 404 && e.code === 'NOT_FOUND' && /^no route/.test(e.message);
   return (
     <div className="error" role="alert">
       <strong>
@@ -76,6 +77,11 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`status status-${status}`}>{status}</span>;
 }
 
+/** "1 execution", "3 executions": every count the UI shows reads as a sentence would. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? singular : plural}`;
+}
+
 export function formatTime(iso?: string): string {
   if (!iso) return '';
   const d = new Date(iso);
@@ -108,7 +114,10 @@ export function useNotice(): [ReactNode, (kind: 'ok' | 'error', text: ReactNode)
   }, []);
   useEffect(() => () => window.clearTimeout(timer.current), []);
   const node = notice ? (
-    <div className={notice.kind === 'ok' ? 'notice' : 'error'} role={notice.kind === 'ok' ? 'status' : 'alert'}>
+    <div
+      className={notice.kind === 'ok' ? 'notice' : 'error'}
+      role={notice.kind === 'ok' ? 'status' : 'alert'}
+    >
       {notice.text}
     </div>
   ) : null;
@@ -140,7 +149,10 @@ export function makeCan(user: CurrentUser, grants: Grant[] | undefined): Session
   return (permission, resource) => {
     if (!user.rbac.enabled || user.rbac.is_admin) return true;
     if (!grants) return true;
-    const type = permission.replace(/_(list|view|create|modify|delete|execute|stop|rerun|respond|all|send|views_filters_list)$/, '');
+    const type = permission.replace(
+      /_(list|view|create|modify|delete|execute|stop|rerun|respond|all|send|views_filters_list)$/,
+      '',
+    );
     return grants.some(
       (g) =>
         (g.permission_types.includes(permission) || g.permission_types.includes(`${type}_all`)) &&

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { countOf } from '../ui';
 
 const CHUNK = 100;
 const STRING_CHUNK = 2000;
@@ -34,7 +35,17 @@ function Scalar({ value }: { value: unknown }) {
   return <span>{String(value)}</span>;
 }
 
-function Node({ value, name, depth, initiallyOpen }: { value: unknown; name?: string; depth: number; initiallyOpen: boolean }) {
+function Node({
+  value,
+  name,
+  depth,
+  initiallyOpen,
+}: {
+  value: unknown;
+  name?: string;
+  depth: number;
+  initiallyOpen: boolean;
+}) {
   const isArray = Array.isArray(value);
   const isObject = value !== null && typeof value === 'object';
   const [open, setOpen] = useState(initiallyOpen && depth < 1);
@@ -54,10 +65,15 @@ function Node({ value, name, depth, initiallyOpen }: { value: unknown; name?: st
         .slice(0, limit)
         .map((k) => [k, (value as Record<string, unknown>)[k]]);
   const size = isArray ? (value as unknown[]).length : Object.keys(value as object).length;
-  const summary = isArray ? `[${size} items]` : `{${size} keys}`;
+  const summary = isArray ? `[${countOf(size, 'item')}]` : `{${countOf(size, 'key')}}`;
   return (
     <div className="j-row" role="treeitem" aria-expanded={open}>
-      <button type="button" className="j-toggle" onClick={() => setOpen((o) => !o)} aria-label={`${open ? 'Collapse' : 'Expand'} ${name ?? 'root'}`}>
+      <button
+        type="button"
+        className="j-toggle"
+        onClick={() => setOpen((o) => !o)}
+        aria-label={`${open ? 'Collapse' : 'Expand'} ${name ?? 'root'}`}
+      >
         {open ? '▾' : '▸'}
       </button>
       {key}

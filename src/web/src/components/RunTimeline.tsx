@@ -2,7 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { get } from '../api';
 import { subscribe } from '../live';
 import { href } from '../router';
-import { formatDuration, formatTime, StatusBadge } from '../ui';
+import { countOf, formatDuration, formatTime, StatusBadge } from '../ui';
 import type { TaskRun, WorkflowGraphData } from './WorkflowGraph';
 import './workflow.css';
 
@@ -253,9 +253,9 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
             )}
             {last.execution_id ? <a href={href('history', last.execution_id)}>{task}</a> : task}{' '}
             <StatusBadge status={last.status} />
-            {items.length > 0 && <span className="muted small"> {items.length} items</span>}
+            {items.length > 0 && <span className="muted small"> {countOf(items.length, 'item')}</span>}
             {items.length === 0 && list.length > 1 && (
-              <span className="muted small"> {list.length} attempts</span>
+              <span className="muted small"> {countOf(list.length, 'attempt')}</span>
             )}
           </>
         );
@@ -279,14 +279,14 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
         }
         if (items.length > MAX_ITEM_LANES) {
           return (
-            <div key={task} role="group" aria-label={`${task}: ${items.length} items`}>
+            <div key={task} role="group" aria-label={`${task}: ${countOf(items.length, 'item')}`}>
               <Lane label={label} runs={[]} scale={scale} depth={depth} testid={task} />
               {slotLanes(list, scale.now).map((lane, slot) => (
                 <Lane
                   key={slot}
                   label={
                     <span className="gantt-lane-label">
-                      slot {slot + 1} · {lane.length} runs
+                      slot {slot + 1} · {countOf(lane.length, 'run')}
                     </span>
                   }
                   runs={lane}
@@ -300,7 +300,7 @@ function Rows({ runs, scale, depth }: { runs: TaskRun[]; scale: Scale; depth: nu
           );
         }
         return (
-          <div key={task} role="group" aria-label={`${task}: ${items.length} items`}>
+          <div key={task} role="group" aria-label={`${task}: ${countOf(items.length, 'item')}`}>
             <Lane label={label} runs={[]} scale={scale} depth={depth} testid={task} />
             {items.map((item) => (
               <Lane

@@ -263,13 +263,16 @@ export function SchemaForm({ fields, values, errors, onChange, templated }: Prop
         return (
           <div className={`field${err ? ' invalid' : ''}`} key={f.name}>
             <label htmlFor={fid}>
-              {f.name}
-              {f.required && (
-                <span className="req" aria-hidden="true">
-                  {' '}
-                  *
-                </span>
-              )}
+              {/* one line: the label is a flex column, so the name and its star go in one item */}
+              <span>
+                {f.name}
+                {f.required && (
+                  <span className="req" aria-hidden="true">
+                    {' '}
+                    *
+                  </span>
+                )}
+              </span>
               <span className="muted small">
                 {' '}
                 {f.type}

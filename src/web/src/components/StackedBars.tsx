@@ -3,6 +3,8 @@
  * A chart library (uPlot ~50 KB, Chart.js ~200 KB) would outweigh this, and SVG takes the
  * theme's status colours from CSS as the rest of the UI does.
  */
+import { countOf } from '../ui';
+
 export interface Bar {
   /** Start of the bucket, ISO-8601. */
   start: string;
@@ -46,7 +48,9 @@ export function StackedBars({ label, bars, series, bucketMs, hrefOf }: StackedBa
   const slot = innerW / Math.max(1, bars.length);
   const barW = Math.max(1, slot * 0.8);
   const y = (v: number) => PAD.top + innerH - (v / max) * innerH;
-  const yTicks = [0, max / 4, max / 2, (3 * max) / 4, max].filter((v, i, a) => Number.isInteger(v) && a.indexOf(v) === i);
+  const yTicks = [0, max / 4, max / 2, (3 * max) / 4, max].filter(
+    (v, i, a) => Number.isInteger(v) && a.indexOf(v) === i,
+  );
   // about eight labels along the axis, on whole days for day buckets and the 7-day range
   const every = bars.length > 48 ? 24 : Math.max(1, Math.ceil(bars.length / 8));
   const total = totals.reduce((a, c) => a + c, 0);
@@ -55,7 +59,7 @@ export function StackedBars({ label, bars, series, bucketMs, hrefOf }: StackedBa
       className="chart"
       viewBox={`0 0 ${W} ${H}`}
       role="img"
-      aria-label={`${label}: ${total} executions in ${bars.length} bars`}
+      aria-label={`${label}: ${countOf(total, 'execution')} in ${countOf(bars.length, 'bar')}`}
       data-testid="executions-chart"
     >
       {yTicks.map((v) => (
@@ -86,7 +90,13 @@ export function StackedBars({ label, bars, series, bucketMs, hrefOf }: StackedBa
               base += bar.counts[s];
               return (
                 <a key={s} href={hrefOf(bar, s)} aria-label={`${bar.counts[s]} ${s}, ${when}`}>
-                  <rect className={`chart-bar status-${s}`} x={x} y={top} width={barW} height={Math.max(0.5, height)}>
+                  <rect
+                    className={`chart-bar status-${s}`}
+                    x={x}
+                    y={top}
+                    width={barW}
+                    height={Math.max(0.5, height)}
+                  >
                     <title>{title}</title>
                   </rect>
                 </a>

@@ -45,7 +45,8 @@ export function VirtualList({ count, rowHeight, renderRow, onRange, onOpen, labe
     if (!el) return;
     const top = idx * rowHeight;
     if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + rowHeight > el.scrollTop + el.clientHeight) el.scrollTop = top + rowHeight - el.clientHeight;
+    else if (top + rowHeight > el.scrollTop + el.clientHeight)
+      el.scrollTop = top + rowHeight - el.clientHeight;
   };
 
   const onKey = (e: KeyboardEvent) => {
@@ -97,6 +98,8 @@ export function VirtualList({ count, rowHeight, renderRow, onRange, onOpen, labe
       aria-activedescendant={selected >= 0 ? `vrow-${selected}` : undefined}
       onKeyDown={onKey}
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      // as tall as its rows (three at least) up to the window's height: a short list is no tall empty box
+      style={{ height: `min(${Math.max(3, count) * rowHeight + 2}px, max(300px, calc(100vh - 240px)))` }}
     >
       <div style={{ height: count * rowHeight, position: 'relative' }}>{rows}</div>
     </div>

@@ -50,7 +50,55 @@ export interface WorkflowGraphData {
 }
 
 const NODE_W = 190;
+/** Wider nodes for long action refs, up to this; past it the ref ends in an ellipsis. */
+const NODE_MAX_W = 290;
 const NODE_H = 54;
+/** A node with a line of marks (with-items, join, retry) under its action. */
+const NODE_H_MARKS = 70;
+/** Approximate advance per character: 11 px monospace (action), 13 px bold (name), 11 px bold (status). */
+const ACTION_CHAR = 6.7;
+const NAME_CHAR = 8.2;
+const STATUS_CHAR = 7;
+const MARK_CHAR = 6.2;
+/** Room kept for the run's ", 12 items" in a with-items mark, so a live run does not re-lay out. */
+const ITEMS_ROOM = 11;
+
+/** `text` cut to `max` characters, the cut shown by an ellipsis (the node's tooltip has it whole). */
+export function fitText(text: string, max: number): string {
+  const n = Math.max(1, Math.floor(max));
+  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
+}
+
+/**
+ * What a with-items task does, in words: "with-items · 4 items, 2 at a time". The count of items
+ * is the run's (static graphs have none); the concurrency is the spec's, a number or an expression.
+ */
+export function withItemsMark(spec: { concurrency?: unknown }, runs: TaskRun[]): string {
+  const parts: string[] = [];
+  if (runs.length) {
+    const latestRoute = Math.max(...runs.map((r) => r.route));
+    const items = new Set(
+      runs.filter((r) => r.route === latestRoute && r.item !== undefined).map((r) => r.item),
+    );
+    if (items.size) parts.push(`${items.size} item${items.size === 1 ? '' : 's'}`);
+  }
+  const c = spec.concurrency;
+  if (typeof c === 'number' || (typeof c === 'string' && /^\d+$/.test(c.trim())))
+    parts.push(`${String(c).trim()} at a time`);
+  else if (c !== undefined && c !== null && c !== '') parts.push(`concurrency ${String(c)}`);
+  return `with-items${parts.length ? ` · ${parts.join(', ')}` : ''}`;
+}
+
+/** The marks line of a task node, and whether it has one. */
+function nodeMarks(n: GraphNode, runs: TaskRun[]): string {
+  return [
+    n.with ? withItemsMark(n.with, runs) : '',
+    n.join !== undefined ? `join ${n.join}` : '',
+    n.retry ? `retry ${String(n.retry.count)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
 
 /** The status a task shows: its latest run's, or across items the most telling one. */
 export function taskStatus(runs: TaskRun[]): string | undefined {
@@ -97,11 +145,24 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
     const g = new dagre.graphlib.Graph({ multigraph: true });
     g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 56, marginx: 12, marginy: 12 });
     g.setDefaultEdgeLabel(() => ({}));
-    for (const n of data.nodes)
+    for (const n of data.nodes) {
+      const action = actionName(n.action);
+      const errorsW = n.errors.length ? 34 : 0;
+      const marks = nodeMarks(n, []);
+      const marksW = marks ? (marks.length + (n.with ? ITEMS_ROOM : 0)) * MARK_CHAR + 20 : 0;
+      // on a run a status word sits right of the name ("succeeded" is the longest common one)
+      const nameW = n.name.length * NAME_CHAR + 20 + (n.kind === 'task' && data.execution ? 80 : 0);
       g.setNode(n.name, {
-        width: n.kind === 'command' ? 110 : NODE_W,
-        height: n.kind === 'command' ? 34 : NODE_H,
+        width:
+          n.kind === 'command'
+            ? Math.min(NODE_MAX_W, Math.max(110, nameW))
+            : Math.min(
+                NODE_MAX_W,
+                Math.max(NODE_W, nameW, action.length * ACTION_CHAR + 20 + errorsW, marksW),
+              ),
+        height: n.kind === 'command' ? 34 : marks ? NODE_H_MARKS : NODE_H,
       });
+    }
     for (const e of data.edges) {
       const label = edgeLabel(e);
       g.setEdge(
@@ -122,7 +183,7 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
         pts: g.edge({ v: e.src, w: e.dst, name: `${e.key}:${e.condition}` }),
       })),
     };
-  }, [data.nodes, data.edges]);
+  }, [data.nodes, data.edges, data.execution]);
   const taken = new Set((data.taken ?? []).map((t) => `${t.src}>${t.dst}>${t.key}`));
   const onExecution = Boolean(data.execution);
 
@@ -199,17 +260,14 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
             const clickable = runs.some((r) => r.execution_id);
             const x = box.x - box.width / 2;
             const y = box.y - box.height / 2;
-            const marks = [
-              n.join !== undefined ? `join ${n.join}` : '',
-              n.with
-                ? `with-items${n.with.concurrency !== undefined ? ` ×${String(n.with.concurrency)}` : ''}`
-                : '',
-              n.retry ? `retry ${String(n.retry.count)}` : '',
-            ].filter(Boolean);
+            const marks = n.kind === 'task' ? nodeMarks(n, runs) : '';
+            const errorsW = n.errors.length ? 34 : 0;
+            const statusW = status ? status.length * STATUS_CHAR + 12 : 0;
             const tooltip = [
               n.name,
               n.action ? `action: ${n.action}` : '',
               n.with ? `with: ${n.with.items}` : '',
+              marks,
               n.publish?.length ? `publish: ${n.publish.join(', ')}` : '',
               status ? `status: ${status}${runs.length > 1 ? ` (${runs.length} runs)` : ''}` : '',
               ...n.errors.map((e) => `${e.type} error: ${e.message}`),
@@ -241,12 +299,16 @@ export function WorkflowGraph({ data }: { data: WorkflowGraphData }) {
                 )}
                 <rect width={box.width} height={box.height} rx={n.kind === 'command' ? 17 : 8} />
                 <text x={10} y={n.kind === 'command' ? 21 : 20} className="wf-node-name">
-                  {n.name}
+                  {fitText(n.name, (box.width - 20 - statusW) / NAME_CHAR)}
                 </text>
                 {n.kind === 'task' && (
                   <text x={10} y={38} className="wf-node-action">
-                    {actionName(n.action).slice(0, 26)}
-                    {marks.length ? ` · ${marks.join(' · ')}` : ''}
+                    {fitText(actionName(n.action), (box.width - 20 - errorsW) / ACTION_CHAR)}
+                  </text>
+                )}
+                {marks && (
+                  <text x={10} y={56} className="wf-node-marks">
+                    {fitText(marks, (box.width - 20) / MARK_CHAR)}
                   </text>
                 )}
                 {status && (

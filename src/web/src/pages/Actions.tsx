@@ -10,7 +10,7 @@ import {
   type FormValues,
 } from '../components/index';
 import { href, navigate } from '../router';
-import { ErrorBox, Loading, useAsync, useSession } from '../ui';
+import { countOf, ErrorBox, Loading, useAsync, useSession } from '../ui';
 
 interface Action {
   ref: string;
@@ -45,7 +45,7 @@ function RunForm({ action }: { action: Action }) {
         if (Object.keys(r.errors).length) {
           setError(
             new Error(
-              `Fix ${Object.keys(r.errors).length} parameter(s): ${Object.entries(r.errors)
+              `Fix ${countOf(Object.keys(r.errors).length, 'parameter')}: ${Object.entries(r.errors)
                 .map(([k, v]) => `${k} ${v}`)
                 .join('; ')}`,
             ),

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { get } from '../api';
 import { StackedBars, type Bar } from '../components/index';
+import { subscribe } from '../live';
 import { navigate, useRoute } from '../router';
 import { ErrorBox, Loading, useAsync } from '../ui';
 import './Dashboard.css';
@@ -14,6 +15,8 @@ type Range = (typeof RANGES)[number][0];
 
 /** How often the figures are fetched again while the page is open. */
 const REFRESH_MS = 30_000;
+/** How soon after an execution event they are fetched again (at most once per this). */
+const LIVE_REFRESH_MS = 5_000;
 const FAILED = 'failed,timeout,abandoned';
 const QUEUED = 'requested,scheduled,delayed';
 /** Chart stack order, bottom first: outcomes, then work in flight. */
@@ -126,13 +129,29 @@ function Figure(props: {
   );
 }
 
-/** A number that grows every `ms`: the figures are fetched again each time it does. */
-function useTick(ms: number): number {
+/**
+ * A number that grows every `ms`, and `liveMs` after an execution starts or changes status (at
+ * most once per `liveMs`, so a busy system costs one refresh per interval, not one per event):
+ * the figures are fetched again each time it does.
+ */
+function useTick(ms: number, liveMs: number): number {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), ms);
-    return () => clearInterval(t);
-  }, [ms]);
+    let pending: number | undefined;
+    const soon = () => {
+      pending ??= window.setTimeout(() => {
+        pending = undefined;
+        setTick((n) => n + 1);
+      }, liveMs);
+    };
+    const offs = [subscribe('st2.execution__create', soon), subscribe('st2.execution__update', soon)];
+    return () => {
+      clearInterval(t);
+      window.clearTimeout(pending);
+      for (const off of offs) off();
+    };
+  }, [ms, liveMs]);
   return tick;
 }
 
@@ -142,7 +161,7 @@ export function Dashboard() {
   const range = (
     RANGES.some(([r]) => r === route.query.get('range')) ? route.query.get('range') : '24h'
   ) as Range;
-  const tick = useTick(REFRESH_MS);
+  const tick = useTick(REFRESH_MS, LIVE_REFRESH_MS);
   const executions = useFigures<ExecutionStats>('executions', range, tick);
   const actions = useFigures<ActionStats>('actions', range, tick);
   const rules = useFigures<RuleStats>('rules', range, tick);

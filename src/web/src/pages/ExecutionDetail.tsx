@@ -24,6 +24,7 @@ import {
 import { subscribe } from '../live';
 import { href, navigate } from '../router';
 import {
+  countOf,
   ErrorBox,
   formatBytes,
   formatDuration,
@@ -136,7 +137,7 @@ function Output({ id }: { id: string }) {
         {state === 'live'
           ? 'following output…'
           : state === 'ended'
-            ? `${lines.length} output chunks`
+            ? countOf(lines.length, 'output chunk')
             : 'output stream unavailable'}
       </div>
       <pre ref={pre} className="output" aria-label="Output" tabIndex={0}>

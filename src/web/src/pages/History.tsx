@@ -3,7 +3,7 @@ import { get, qs, request, STATUSES, type Execution } from '../api';
 import { VirtualList } from '../components/index';
 import { subscribe } from '../live';
 import { href, navigate, useRoute } from '../router';
-import { ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
+import { countOf, ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
 const PAGE = 100;
 const ROW = 36;
@@ -265,7 +265,11 @@ export function History() {
       </form>
       <ErrorBox error={error} onRetry={() => void loadPage(0)} />
       <div className="muted small" aria-live="polite">
-        {total === undefined ? 'Loading…' : `${total.toLocaleString()} executions`}
+        {total === undefined
+          ? 'Loading…'
+          : total === 0
+            ? 'No executions match these filters.'
+            : countOf(total, 'execution')}
       </div>
       <div className="vhead" aria-hidden="true">
         <span className="c-status">Status</span>

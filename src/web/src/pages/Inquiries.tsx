@@ -66,6 +66,14 @@ function Respond({ inquiry, onDone }: { inquiry: Inquiry; onDone: () => void }) 
   );
 }
 
+/** An inquiry's ttl (minutes) as a person says it: "24 h", "1 h 30 min", "45 min". */
+function formatMinutes(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = Math.round(minutes % 60);
+  if (!h) return `${m} min`;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
 export function Inquiries({ selected }: { selected?: string }) {
   const list = useAsync(() => get<Inquiry[]>('/api/v1/inquiries'), []);
   // A workflow reaching core.ask leaves its ask execution pending: show the new inquiry at once.
@@ -111,7 +119,7 @@ export function Inquiries({ selected }: { selected?: string }) {
               )}
               {inquiry.users?.length ? `users: ${inquiry.users.join(', ')} · ` : ''}
               {inquiry.roles?.length ? `roles: ${inquiry.roles.join(', ')} · ` : ''}
-              ttl {inquiry.ttl} min
+              {inquiry.ttl !== undefined ? `times out ${formatMinutes(inquiry.ttl)} after it was asked` : ''}
             </p>
             <Respond
               inquiry={inquiry}

@@ -618,7 +618,11 @@ export function Rules({ selected, mode }: { selected?: string; mode?: string }) 
                 onChange={() => void toggle(r)}
                 disabled={!can('rule_modify')}
               />
-              <a href={href('rules', r.ref!)} aria-current={r.ref === selected ? 'page' : undefined}>
+              <a
+                href={href('rules', r.ref!)}
+                title={r.ref}
+                aria-current={r.ref === selected ? 'page' : undefined}
+              >
                 {r.ref}
               </a>
             </li>
