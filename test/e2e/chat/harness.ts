@@ -184,6 +184,8 @@ export function useDiscordSquall(
 ): { discord: DiscordEmulator; squall: () => ChatSquall } {
   const errors: string[] = [];
   const discord = new DiscordEmulator();
+  // As for Slack: each test starts with Discord's per-channel limits full.
+  beforeEach(() => discord.resetRateLimits());
   const { squall } = useChatSquall(
     target,
     users,
