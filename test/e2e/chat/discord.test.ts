@@ -87,15 +87,19 @@ describeChat(`Discord end to end`, (target) => {
     );
   });
 
-  it('an output over the card is attached as <action>-<id>.txt holding only the output', async () => {
+  it('a 10,000-character output: the card stays within Discord’s limits and the whole output is attached as <action>-<id>.txt', async () => {
+    const before = discord.calls.items.length;
     const id = discord.userSays({ content: '!big output' });
     const card = await cardOf(id);
     const upload = await discord.waitForUpload((u) => u.channel_id === id, 15_000);
     const execId = /Execution (\w+)/.exec(textOf(card()))![1];
     expect(upload.filename).toBe(`e2echat.big-${execId}.txt`);
-    expect(upload.data.toString('utf8')).toContain('the-end');
-    expect(upload.data.toString('utf8')).not.toMatch(/completed|status:/);
-    expect(upload.data.length).toBeGreaterThan(4000);
+    expect(upload.data.toString('utf8')).toBe(`${'x'.repeat(10_000)}\nthe-end`);
+    await waitFor(() => textOf(card()).startsWith('\n✅'), 'the final card');
+    expect(textOf(card())).toContain('the-end');
+    // Nothing the bot sent was refused (Discord answers 400 50035 over 2000 characters of content,
+    // 4096 of an embed's description, 6000 of all embeds).
+    expect(discord.calls.items.slice(before).filter((c) => c.status >= 400)).toEqual([]);
   });
 
   it('ignores its own messages (the emulator echoes every bot post back)', async () => {
@@ -368,6 +372,34 @@ describeChat(`Discord end to end`, (target) => {
       );
     }
   }, 40_000);
+
+  it('a burst of results posted to one channel (sdk.chat.postMessage) all arrive, in order, each once, within Discord’s 5 per 5 s', async () => {
+    const before = discord.calls.items.length;
+    const post = async (message: string) => {
+      const res = await fetch(`${squall().svc.url}/api/v1/chatops/message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ adapter: 'discord', channel: discord.defaultChannel, message }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    const inOrder = Array.from({ length: 8 }, (_, i) => `result ${i + 1} of the burst`);
+    for (const message of inOrder) await post(message);
+    // And some at once, as parallel branches of a workflow would post them.
+    const atOnce = Array.from({ length: 4 }, (_, i) => `parallel result ${i + 1}`);
+    await Promise.all(atOnce.map(post));
+
+    const shown = discord.channelMessages(discord.defaultChannel).map((m) => textOf(m).trim());
+    expect(shown.filter((t) => t.endsWith('of the burst'))).toEqual(inOrder);
+    expect(shown.filter((t) => t.startsWith('parallel result')).sort()).toEqual(atOnce);
+    // Twelve posts are over Discord's 5 per 5 s for a channel: discord.js waited for the bucket
+    // (X-RateLimit-*) and every post was accepted once.
+    const sends = discord.calls.items
+      .slice(before)
+      .filter((c) => c.method === 'POST' && c.path === `/channels/${discord.defaultChannel}/messages`);
+    expect(sends.filter((c) => c.status === 200)).toHaveLength(12);
+    expect(sends.filter((c) => c.status !== 200 && c.status !== 429)).toEqual([]);
+  }, 60_000);
 
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const id = discord.userSays({ content: '!slow job' });
