@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { answer, pressAndConfirm, pressAsking } from './confirm.js';
-import { describeChat, expectAuditedOnce, useDiscordSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, postThroughApi, useDiscordSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
 const BOB = '1200000000000000102';
@@ -376,11 +376,7 @@ describeChat(`Discord end to end`, (target) => {
   it('a burst of results posted to one channel (sdk.chat.postMessage) all arrive, in order, each once, within Discord’s 5 per 5 s', async () => {
     const before = discord.calls.items.length;
     const post = async (message: string) => {
-      const res = await fetch(`${squall().svc.url}/api/v1/chatops/message`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ adapter: 'discord', channel: discord.defaultChannel, message }),
-      });
+      const res = await postThroughApi(squall(), 'discord', discord.defaultChannel, message);
       expect(res.status, await res.clone().text()).toBe(201);
     };
     const inOrder = Array.from({ length: 8 }, (_, i) => `result ${i + 1} of the burst`);
@@ -400,6 +396,21 @@ describeChat(`Discord end to end`, (target) => {
     expect(sends.filter((c) => c.status === 200)).toHaveLength(12);
     expect(sends.filter((c) => c.status !== 200 && c.status !== 429)).toEqual([]);
   }, 60_000);
+
+  it('a post Discord refuses (403 Missing Permissions, 50013) is answered 403 naming it; the bot posts on elsewhere', async () => {
+    const post = (channel: string, message: string) => postThroughApi(squall(), 'discord', channel, message);
+    discord.setBotAccess('1200000000000000011', 'read');
+    try {
+      const refused = await post('1200000000000000011', 'into a read-only channel');
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ faultstring: 'Missing Permissions' });
+    } finally {
+      discord.setBotAccess('1200000000000000011', 'full');
+    }
+    const ok = await post(discord.defaultChannel, 'after the refusal');
+    expect(ok.status).toBe(201);
+    await discord.waitForPost((p) => p.content === 'after the refusal');
+  });
 
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const id = discord.userSays({ content: '!slow job' });

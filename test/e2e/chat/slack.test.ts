@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
-import { describeChat, expectAuditedOnce, useSlackSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, postThroughApi, useSlackSquall } from './harness.js';
 
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
 
@@ -367,11 +367,7 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     const before = slack.calls.items.length;
     const texts = Array.from({ length: 10 }, (_, i) => `result ${i + 1} of the burst`);
     for (const message of texts) {
-      const res = await fetch(`${squall().svc.url}/api/v1/chatops/message`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ adapter: 'slack', channel: slack.defaultChannel, message }),
-      });
+      const res = await postThroughApi(squall(), 'slack', slack.defaultChannel, message);
       expect(res.status, await res.clone().text()).toBe(201);
     }
     const shown = slack
@@ -384,6 +380,20 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
     expect(calls.filter((c) => c.status === 200)).toHaveLength(10);
   }, 60_000);
+
+  it('a post Slack refuses (not_in_channel) is answered 403 naming Slack’s error, not an opaque 500; the bot posts on elsewhere', async () => {
+    const post = (channel: string, message: string) => postThroughApi(squall(), 'slack', channel, message);
+    slack.addChannel({ id: 'C0NOBOT', name: 'no-bot', is_member: false });
+    const refused = await post('C0NOBOT', 'into a channel the bot is not in');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      code: 'CHAT_PLATFORM_REFUSED',
+      faultstring: 'Slack refused chat.postMessage in C0NOBOT: not_in_channel',
+    });
+    const ok = await post(slack.defaultChannel, 'after the refusal');
+    expect(ok.status).toBe(201);
+    await slack.waitForPost((p) => p.text === 'after the refusal');
+  });
 
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const ts = await slack.userSays({ text: '!slow job' });

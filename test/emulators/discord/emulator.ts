@@ -177,6 +177,7 @@ export class DiscordEmulator extends ChatEmulator<
   private readonly echo: boolean;
   private readonly interactionTimeoutMs: number;
   private readonly routeLimits?: DiscordRateLimits;
+  private readonly botAccess = new Map<string, 'read' | 'none'>();
   private readyWaiters: (() => void)[] = [];
 
   constructor(options: DiscordEmulatorOptions = {}) {
@@ -236,6 +237,17 @@ export class DiscordEmulator extends ChatEmulator<
       ...channel,
       type: channel.type ?? 0,
     });
+  }
+
+  /**
+   * What the bot may do in a channel, as its role and the channel's overwrites would allow:
+   * 'none' (no View Channel: every request is 403 Missing Access, 50001), 'read' (no Send
+   * Messages: posting, editing and starting threads is 403 Missing Permissions, 50013) or 'full'.
+   */
+  setBotAccess(channelId: string, access: 'full' | 'read' | 'none'): void {
+    this.requireChannel(channelId);
+    if (access === 'full') this.botAccess.delete(channelId);
+    else this.botAccess.set(channelId, access);
   }
 
   addUser(user: DiscordUser): void {
@@ -979,6 +991,16 @@ export class DiscordEmulator extends ChatEmulator<
     const m = req.method;
     const channel = this.channels.get(channelId);
     if (!channel) throw new DiscordApiError(404, 'Unknown Channel', 10003);
+    // A thread inherits its parent's permissions.
+    const access = this.botAccess.get(channel.id) ?? this.botAccess.get(String(channel.parent_id ?? ''));
+    if (access === 'none') throw new DiscordApiError(403, 'Missing Access', 50001);
+    if (
+      access === 'read' &&
+      (m === 'POST' || m === 'PATCH') &&
+      (sub === 'messages' || sub === 'threads') &&
+      action !== 'reactions'
+    )
+      throw new DiscordApiError(403, 'Missing Permissions', 50013);
     if (sub === undefined && m === 'GET') return { status: 200, body: channel };
     if (sub === 'typing' && m === 'POST') return { status: 204 };
     if (sub === 'threads' && messageId === undefined && m === 'POST') {

@@ -347,6 +347,34 @@ describe('Discord emulator with discord.js', () => {
     expect(discord.message(ok.id)?.content).toBe('x'.repeat(2000));
   });
 
+  it('answers 403 Missing Access (50001) where the bot cannot see, and Missing Permissions (50013) where it may only read', async () => {
+    const ops = client.channels.cache.get(discord.defaultChannel);
+    const general = client.channels.cache.get('1200000000000000011');
+    if (!ops?.isSendable() || !general?.isSendable()) throw new Error('channels missing from the cache');
+    discord.setBotAccess(discord.defaultChannel, 'none');
+    discord.setBotAccess('1200000000000000011', 'read');
+
+    await expect(ops.send('hidden')).rejects.toMatchObject({
+      status: 403,
+      code: 50001,
+      message: 'Missing Access',
+    });
+    await expect(general.send('read only')).rejects.toMatchObject({
+      status: 403,
+      code: 50013,
+      message: 'Missing Permissions',
+    });
+    await expect(client.rest.get(`/channels/${discord.defaultChannel}/messages`)).rejects.toMatchObject({
+      code: 50001,
+    });
+    expect(await client.rest.get(`/channels/1200000000000000011/messages`)).toEqual([]);
+    expect(discord.posts.items).toEqual([]);
+
+    discord.setBotAccess('1200000000000000011', 'full');
+    await general.send('allowed again');
+    expect(discord.posts.items.map((p) => p.content)).toEqual(['allowed again']);
+  });
+
   it('returns the earlier message for a nonce it saw from the bot when enforce_nonce is set', async () => {
     const channel = await client.channels.fetch(discord.defaultChannel);
     if (!channel?.isSendable()) throw new Error('the default channel is not sendable');
