@@ -24,6 +24,7 @@ import {
   SquallError,
   type ChatForm,
   type FormHandlers,
+  type FormOutcome,
   type FormRequest,
   type ButtonChoice,
   type ButtonConfirm,
@@ -97,6 +98,8 @@ function cardColor(card: ChatCard): number {
 
 /** Discord keeps an interaction's token for 15 minutes; stay clear of the edge. */
 const INTERACTION_TTL_MS = 14 * 60_000;
+/** Discord takes an interaction's first answer within 3 s; work still running after this is deferred. */
+const DEFER_AFTER_MS = 2_000;
 /** How long a long button value or a confirmation text is kept: a card's buttons outlive an interaction. */
 const BUTTON_TTL_MS = 24 * 3600_000;
 /** Kept values remembered in this process too (the store is read when one is not here). */
@@ -469,30 +472,52 @@ export class DiscordAdapter implements ChatAdapter {
     }
     const values: Record<string, string> = {};
     for (const [id, field] of i.fields.fields) if ('value' in field) values[id] = String(field.value ?? '');
-    const outcome = await this.formHandlers.submit({
+    const submitting = this.formHandlers.submit({
       user: this.user(i.user),
       context: kept.context,
       values,
       workspace: i.guildId ?? this.options.guildId ?? '',
     });
+    // Discord drops an interaction not answered within 3 s (10062): a submission still being
+    // validated and started by then is deferred (the modal closes), and its answer follows.
+    let deferring: Promise<unknown> | undefined;
+    const timer = setTimeout(() => {
+      deferring = (
+        i.isFromMessage() ? i.deferUpdate() : i.deferReply({ flags: MessageFlags.Ephemeral })
+      ).catch((err: unknown) =>
+        this.log.error({ err: errorText(err) }, 'discord could not defer a slow form'),
+      );
+    }, DEFER_AFTER_MS);
+    let outcome: FormOutcome;
+    try {
+      outcome = await submitting;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (deferring) await deferring;
+    const deferred = deferring !== undefined;
     if (!outcome.errors || Object.keys(outcome.errors).length === 0) {
-      if (i.isFromMessage()) await i.deferUpdate();
+      if (i.isFromMessage()) {
+        if (!deferred) await i.deferUpdate();
+      } else if (deferred) await i.editReply({ content: 'Running it…' });
       else await i.reply({ content: 'Running it…', flags: MessageFlags.Ephemeral });
       return;
     }
     const retryKey = outcome.retry ? randomBytes(12).toString('base64url') : undefined;
     if (retryKey) await this.keep(`retry:${retryKey}`, { form: outcome.retry }, INTERACTION_TTL_MS);
-    await i.reply({
+    const answer = {
       ...this.body(errorsText(outcome.errors)),
-      flags: MessageFlags.Ephemeral,
       components: retryKey
         ? [
             await this.buttonRow(`${FORM_PAYLOAD_PREFIX}${kept.context}`, [
-              { label: 'Fill in…', value: `retry:${retryKey}`, style: 'primary' },
+              { label: 'Fill in…', value: `retry:${retryKey}`, style: 'primary' as const },
             ]),
           ]
         : [],
-    });
+    };
+    if (!deferred) await i.reply({ ...answer, flags: MessageFlags.Ephemeral });
+    else if (i.isFromMessage()) await i.followUp({ ...answer, flags: MessageFlags.Ephemeral });
+    else await i.editReply(answer);
   }
 
   private remember(conversation: string, i: RepliableInteraction): void {

@@ -485,13 +485,15 @@ export class SlackAdapter implements ChatAdapter {
       (message.rich?.blocks as unknown[] | undefined) ??
       (message.card ? cardBlocks(message.card) : sections(escapeMrkdwn(message.text)));
     if (message.whisperTo) {
-      const res = await client.chat.postEphemeral({
-        channel: message.channel,
-        user: message.whisperTo,
-        text: message.text,
-        blocks: blocks as never,
-        ...(message.thread ? { thread_ts: message.thread } : {}),
-      });
+      const res = await client.chat
+        .postEphemeral({
+          channel: message.channel,
+          user: message.whisperTo,
+          text: message.text,
+          blocks: blocks as never,
+          ...(message.thread ? { thread_ts: message.thread } : {}),
+        })
+        .catch(slackRefusal('chat.postEphemeral', message.channel));
       const ts = String(res.message_ts ?? '');
       return { messageId: ts, thread: message.thread ?? ts };
     }
@@ -500,13 +502,15 @@ export class SlackAdapter implements ChatAdapter {
       const earlier = await this.findKeyedPost(message.channel, message.thread, key);
       if (earlier) return { messageId: earlier, thread: message.thread ?? earlier };
     }
-    const res = await client.chat.postMessage({
-      channel: message.channel,
-      text: message.text,
-      blocks: blocks as never,
-      ...(message.thread ? { thread_ts: message.thread } : {}),
-      ...(key ? { metadata: { event_type: KEYED_POST_EVENT, event_payload: { key } } } : {}),
-    });
+    const res = await client.chat
+      .postMessage({
+        channel: message.channel,
+        text: message.text,
+        blocks: blocks as never,
+        ...(message.thread ? { thread_ts: message.thread } : {}),
+        ...(key ? { metadata: { event_type: KEYED_POST_EVENT, event_payload: { key } } } : {}),
+      })
+      .catch(slackRefusal('chat.postMessage', message.channel));
     const ts = String(res.ts);
     return { messageId: ts, thread: message.thread ?? ts };
   }
@@ -544,12 +548,14 @@ export class SlackAdapter implements ChatAdapter {
     const blocks =
       (update.rich?.blocks as unknown[] | undefined) ??
       (update.card ? cardBlocks(update.card) : sections(escapeMrkdwn(update.text)));
-    await this.client().chat.update({
-      channel: update.channel,
-      ts: update.messageId,
-      text: update.text,
-      blocks: blocks as never,
-    });
+    await this.client()
+      .chat.update({
+        channel: update.channel,
+        ts: update.messageId,
+        text: update.text,
+        blocks: blocks as never,
+      })
+      .catch(slackRefusal('chat.update', update.channel));
   }
 
   async uploadText(upload: TextUpload): Promise<PostedMessage> {
@@ -626,6 +632,46 @@ export class SlackAdapter implements ChatAdapter {
 
 function unescapeMrkdwn(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** HTTP statuses for Slack's refusals that name the caller's mistake; any other refusal is 502. */
+const REFUSAL_STATUS: Record<string, number> = {
+  channel_not_found: 404,
+  thread_not_found: 404,
+  message_not_found: 404,
+  not_in_channel: 403,
+  user_not_in_channel: 403,
+  is_archived: 403,
+  restricted_action: 403,
+  cant_update_message: 403,
+  msg_too_long: 400,
+  invalid_blocks: 400,
+  no_text: 400,
+};
+
+/**
+ * A Slack Web API refusal (`{ok:false, error}`, which the SDK throws) as a SquallError naming
+ * Slack's error code, so the API answers with it rather than an opaque 500. Anything else (network,
+ * HTTP, the SDK's own) is rethrown as it is.
+ */
+function slackRefusal(method: string, channel: string) {
+  return (err: unknown): never => {
+    const e = err as { code?: string; data?: { error?: string; errors?: unknown } };
+    const code = e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
+    if (!code) throw err;
+    throw new SquallError(
+      'CHAT_PLATFORM_REFUSED',
+      `Slack refused ${method} in ${channel}: ${code}`,
+      {
+        adapter: 'slack',
+        method,
+        channel,
+        error: code,
+        ...(e.data?.errors ? { errors: e.data.errors } : {}),
+      },
+      REFUSAL_STATUS[code] ?? 502,
+    );
+  };
 }
 
 function errorText(err: unknown): string {

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
 import { answer, pressAndConfirm, pressAsking } from './confirm.js';
-import { describeChat, expectAuditedOnce, useDiscordSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, postThroughApi, useDiscordSquall } from './harness.js';
 
 const ALICE = '1200000000000000101';
 const BOB = '1200000000000000102';
@@ -87,15 +87,19 @@ describeChat(`Discord end to end`, (target) => {
     );
   });
 
-  it('an output over the card is attached as <action>-<id>.txt holding only the output', async () => {
+  it('a 10,000-character output: the card stays within Discord’s limits and the whole output is attached as <action>-<id>.txt', async () => {
+    const before = discord.calls.items.length;
     const id = discord.userSays({ content: '!big output' });
     const card = await cardOf(id);
     const upload = await discord.waitForUpload((u) => u.channel_id === id, 15_000);
     const execId = /Execution (\w+)/.exec(textOf(card()))![1];
     expect(upload.filename).toBe(`e2echat.big-${execId}.txt`);
-    expect(upload.data.toString('utf8')).toContain('the-end');
-    expect(upload.data.toString('utf8')).not.toMatch(/completed|status:/);
-    expect(upload.data.length).toBeGreaterThan(4000);
+    expect(upload.data.toString('utf8')).toBe(`${'x'.repeat(10_000)}\nthe-end`);
+    await waitFor(() => textOf(card()).startsWith('\n✅'), 'the final card');
+    expect(textOf(card())).toContain('the-end');
+    // Nothing the bot sent was refused (Discord answers 400 50035 over 2000 characters of content,
+    // 4096 of an embed's description, 6000 of all embeds).
+    expect(discord.calls.items.slice(before).filter((c) => c.status >= 400)).toEqual([]);
   });
 
   it('ignores its own messages (the emulator echoes every bot post back)', async () => {
@@ -368,6 +372,45 @@ describeChat(`Discord end to end`, (target) => {
       );
     }
   }, 40_000);
+
+  it('a burst of results posted to one channel (sdk.chat.postMessage) all arrive, in order, each once, within Discord’s 5 per 5 s', async () => {
+    const before = discord.calls.items.length;
+    const post = async (message: string) => {
+      const res = await postThroughApi(squall(), 'discord', discord.defaultChannel, message);
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    const inOrder = Array.from({ length: 8 }, (_, i) => `result ${i + 1} of the burst`);
+    for (const message of inOrder) await post(message);
+    // And some at once, as parallel branches of a workflow would post them.
+    const atOnce = Array.from({ length: 4 }, (_, i) => `parallel result ${i + 1}`);
+    await Promise.all(atOnce.map(post));
+
+    const shown = discord.channelMessages(discord.defaultChannel).map((m) => textOf(m).trim());
+    expect(shown.filter((t) => t.endsWith('of the burst'))).toEqual(inOrder);
+    expect(shown.filter((t) => t.startsWith('parallel result')).sort()).toEqual(atOnce);
+    // Twelve posts are over Discord's 5 per 5 s for a channel: discord.js waited for the bucket
+    // (X-RateLimit-*) and every post was accepted once.
+    const sends = discord.calls.items
+      .slice(before)
+      .filter((c) => c.method === 'POST' && c.path === `/channels/${discord.defaultChannel}/messages`);
+    expect(sends.filter((c) => c.status === 200)).toHaveLength(12);
+    expect(sends.filter((c) => c.status !== 200 && c.status !== 429)).toEqual([]);
+  }, 60_000);
+
+  it('a post Discord refuses (403 Missing Permissions, 50013) is answered 403 naming it; the bot posts on elsewhere', async () => {
+    const post = (channel: string, message: string) => postThroughApi(squall(), 'discord', channel, message);
+    discord.setBotAccess('1200000000000000011', 'read');
+    try {
+      const refused = await post('1200000000000000011', 'into a read-only channel');
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ faultstring: 'Missing Permissions' });
+    } finally {
+      discord.setBotAccess('1200000000000000011', 'full');
+    }
+    const ok = await post(discord.defaultChannel, 'after the refusal');
+    expect(ok.status).toBe(201);
+    await discord.waitForPost((p) => p.content === 'after the refusal');
+  });
 
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const id = discord.userSays({ content: '!slow job' });

@@ -184,6 +184,8 @@ export function useDiscordSquall(
 ): { discord: DiscordEmulator; squall: () => ChatSquall } {
   const errors: string[] = [];
   const discord = new DiscordEmulator();
+  // As for Slack: each test starts with Discord's per-channel limits full.
+  beforeEach(() => discord.resetRateLimits());
   const { squall } = useChatSquall(
     target,
     users,
@@ -207,4 +209,18 @@ export async function expectAuditedOnce(squall: ChatSquall, text: string, botUse
   const commands = await audit.find({ kind: 'chat.command' });
   expect(commands.filter((a) => a.text === text)).toHaveLength(1);
   expect(commands.every((a) => (a.user as { id: string }).id !== botUserId)).toBe(true);
+}
+
+/** Posts `message` as the bot through the API (what sdk.chat.postMessage and chatops.post_message do). */
+export function postThroughApi(
+  squall: ChatSquall,
+  adapter: string,
+  channel: string,
+  message: string,
+): Promise<Response> {
+  return fetch(`${squall.svc.url}/api/v1/chatops/message`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ adapter, channel, message }),
+  });
 }

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { saveTranscript } from '../../support/transcripts.js';
 import { waitFor } from '../../support/wait.js';
-import { describeChat, expectAuditedOnce, useSlackSquall } from './harness.js';
+import { describeChat, expectAuditedOnce, postThroughApi, useSlackSquall } from './harness.js';
 
 const USERS = { 'slack:U0ALICE': 'alice', 'slack:U0BOB': 'mallory' };
 
@@ -171,18 +171,23 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     );
   });
 
-  it('an output over the card is uploaded as <action>-<id>.txt holding only the output', async () => {
+  it('a 10,000-character output: the card stays within Slack’s block limits and the whole output is uploaded as <action>-<id>.txt', async () => {
+    const before = slack.calls.items.length;
     const ts = await slack.userSays({ text: '!big output' });
     const card = await cardOf(ts);
     const upload = await slack.waitForUpload((u) => u.thread_ts === ts && u.completed, 15_000);
     const id = /Execution (\w+)/.exec(card().text)![1];
     expect(upload.filename).toBe(`e2echat.big-${id}.txt`);
-    const text = upload.data!.toString('utf8');
-    expect(text).toContain('the-end');
-    expect(text.length).toBeGreaterThan(4000);
-    expect(text).not.toMatch(/completed|status:|execution:/);
+    expect(upload.data!.toString('utf8')).toBe(`${'x'.repeat(10_000)}\nthe-end`);
     await settled(ts, 'white_check_mark');
     expect(card().text).toContain('the-end');
+    // Nothing the bot sent was refused (Slack answers invalid_blocks over 3,000 characters in a
+    // section, msg_too_long over 40,000 of text).
+    expect(
+      slack.calls.items
+        .slice(before)
+        .filter((c) => (c.response as { ok?: boolean }).ok !== true && c.status === 200),
+    ).toEqual([]);
   });
 
   it('ignores its own messages (the emulator echoes every bot post back)', async () => {
@@ -357,6 +362,38 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     );
     expect(accepted).toHaveLength(10);
   }, 120_000);
+
+  it('a burst of 10 results posted to one channel (sdk.chat.postMessage) all arrive, in order, each once, over Slack’s 429s', async () => {
+    const before = slack.calls.items.length;
+    const texts = Array.from({ length: 10 }, (_, i) => `result ${i + 1} of the burst`);
+    for (const message of texts) {
+      const res = await postThroughApi(squall(), 'slack', slack.defaultChannel, message);
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+    const shown = slack
+      .channelMessages(slack.defaultChannel)
+      .map((m) => m.text)
+      .filter((t) => t.endsWith('of the burst'));
+    expect(shown).toEqual(texts);
+    // Ten posts in a few seconds are over Slack's ~1 per second: some were refused and retried.
+    const calls = slack.calls.items.slice(before).filter((c) => c.method === 'chat.postMessage');
+    expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
+    expect(calls.filter((c) => c.status === 200)).toHaveLength(10);
+  }, 60_000);
+
+  it('a post Slack refuses (not_in_channel) is answered 403 naming Slack’s error, not an opaque 500; the bot posts on elsewhere', async () => {
+    const post = (channel: string, message: string) => postThroughApi(squall(), 'slack', channel, message);
+    slack.addChannel({ id: 'C0NOBOT', name: 'no-bot', is_member: false });
+    const refused = await post('C0NOBOT', 'into a channel the bot is not in');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      code: 'CHAT_PLATFORM_REFUSED',
+      faultstring: 'Slack refused chat.postMessage in C0NOBOT: not_in_channel',
+    });
+    const ok = await post(slack.defaultChannel, 'after the refusal');
+    expect(ok.status).toBe(201);
+    await slack.waitForPost((p) => p.text === 'after the refusal');
+  });
 
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const ts = await slack.userSays({ text: '!slow job' });

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { ChatEmulator } from '../shared/emulator.js';
 import { Recorder } from '../shared/recorder.js';
+import { messageErrors, type FormErrors } from './limits.js';
+import { DiscordRateLimits } from './rate-limits.js';
 import { modalOf, modalProblem, submitData, type DiscordModal } from './modals.js';
 import {
   readBody,
@@ -33,8 +35,16 @@ export interface DiscordEmulatorOptions {
   heartbeatIntervalMs?: number;
   /** Discord sends a bot its own messages as MESSAGE_CREATE; on by default (discord.js does not filter them). */
   echoBotMessages?: boolean;
-  /** How long slashCommand/clickButton wait for the interaction callback (Discord: 3 s). */
+  /**
+   * The initial-response window (Discord: 3 s): slashCommand/clickButton/submitModal wait this long
+   * for the callback, and a later callback is refused 404 Unknown interaction (10062).
+   */
   interactionTimeoutMs?: number;
+  /**
+   * Discord's per-channel limits on posting, editing and reacting (rate-limits.ts): X-RateLimit-*
+   * headers on those routes and 429 over them. On by default.
+   */
+  rateLimits?: boolean;
   users?: DiscordUser[];
   /** Text channels of the guild (type 0 unless given). */
   channels?: { id: string; name: string; type?: number }[];
@@ -46,9 +56,17 @@ class DiscordApiError extends Error {
     readonly status: number,
     message: string,
     readonly code: number,
+    /** Invalid Form Body (50035): which fields broke which limit, nested as Discord nests them. */
+    readonly errors?: FormErrors,
   ) {
     super(message);
   }
+}
+
+/** Refuses a message body over Discord's limits as Discord does (400, 50035, `errors`). */
+function checkMessageBody(body: Record<string, unknown>): void {
+  const errors = messageErrors(body);
+  if (errors) throw new DiscordApiError(400, 'Invalid Form Body', 50035, errors);
 }
 
 interface Session {
@@ -65,6 +83,8 @@ interface Interaction {
   type: number;
   channel_id: string;
   user: DiscordUser;
+  /** When it was dispatched: Discord takes its initial response within 3 s of that only. */
+  at: number;
   /** The message a component interaction came from. */
   message_id?: string;
   responded?: DiscordInteractionResponse;
@@ -156,6 +176,8 @@ export class DiscordEmulator extends ChatEmulator<
   private readonly heartbeatIntervalMs: number;
   private readonly echo: boolean;
   private readonly interactionTimeoutMs: number;
+  private readonly routeLimits?: DiscordRateLimits;
+  private readonly botAccess = new Map<string, 'read' | 'none'>();
   private readyWaiters: (() => void)[] = [];
 
   constructor(options: DiscordEmulatorOptions = {}) {
@@ -164,6 +186,7 @@ export class DiscordEmulator extends ChatEmulator<
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.echo = options.echoBotMessages ?? true;
     this.interactionTimeoutMs = options.interactionTimeoutMs ?? 3_000;
+    if (options.rateLimits ?? true) this.routeLimits = new DiscordRateLimits();
     const people = options.users ?? [
       { id: '1200000000000000101', username: 'alice', global_name: 'Alice Ops' },
       { id: '1200000000000000102', username: 'bob', global_name: 'Bob Dev' },
@@ -214,6 +237,17 @@ export class DiscordEmulator extends ChatEmulator<
       ...channel,
       type: channel.type ?? 0,
     });
+  }
+
+  /**
+   * What the bot may do in a channel, as its role and the channel's overwrites would allow:
+   * 'none' (no View Channel: every request is 403 Missing Access, 50001), 'read' (no Send
+   * Messages: posting, editing and starting threads is 403 Missing Permissions, 50013) or 'full'.
+   */
+  setBotAccess(channelId: string, access: 'full' | 'read' | 'none'): void {
+    this.requireChannel(channelId);
+    if (access === 'full') this.botAccess.delete(channelId);
+    else this.botAccess.set(channelId, access);
   }
 
   addUser(user: DiscordUser): void {
@@ -288,6 +322,11 @@ export class DiscordEmulator extends ChatEmulator<
   }
 
   // ---------------------------------------------------------------- fault injection
+
+  /** Discord's own per-channel limits start full again (tests that share an emulator). */
+  resetRateLimits(): void {
+    this.routeLimits?.reset();
+  }
 
   /**
    * The next `times` REST calls matching `method` and `path` (below /api/v10, e.g.
@@ -619,6 +658,7 @@ export class DiscordEmulator extends ChatEmulator<
       type,
       channel_id: channel.id,
       user,
+      at: Date.now(),
       message_id: message?.id,
     };
     this.interactions.set(interaction.token, interaction);
@@ -665,6 +705,10 @@ export class DiscordEmulator extends ChatEmulator<
   private interactionCallback(req: Request, id: string, token: string): Reply {
     const interaction = this.interactions.get(token);
     if (!interaction || interaction.id !== id) throw new DiscordApiError(404, 'Unknown interaction', 10062);
+    // Past the initial-response window the token is unknown to the callback route (follow-ups and
+    // @original stay usable for 15 minutes, but only after a response within the window).
+    if (!interaction.responded && Date.now() - interaction.at > this.interactionTimeoutMs)
+      throw new DiscordApiError(404, 'Unknown interaction', 10062);
     if (interaction.responded)
       throw new DiscordApiError(400, 'Interaction has already been acknowledged.', 40060);
     const type = Number(req.body.type);
@@ -760,11 +804,15 @@ export class DiscordEmulator extends ChatEmulator<
     }
     const targetId =
       messageRef === '@original' ? (interaction.original_id ?? interaction.message_id) : messageRef;
-    const message = targetId ? this.messages.get(targetId) : undefined;
+    // An ephemeral reply or follow-up is reachable through its interaction's token only.
+    const message = targetId
+      ? (this.messages.get(targetId) ?? this.ephemeralMessages.get(targetId))
+      : undefined;
     if (!message) throw new DiscordApiError(404, 'Unknown Message', 10008);
     if (req.method === 'GET') return { status: 200, body: message };
     if (req.method === 'DELETE') {
       this.messages.delete(message.id);
+      this.ephemeralMessages.delete(message.id);
       return { status: 204 };
     }
     if (req.method !== 'PATCH') throw new DiscordApiError(405, '405: Method Not Allowed', 0);
@@ -841,6 +889,24 @@ export class DiscordEmulator extends ChatEmulator<
       );
       return;
     }
+    const route = url.pathname.startsWith(`${prefix}/`)
+      ? this.routeLimits?.take(method, path.split('/').filter(Boolean))
+      : undefined;
+    if (route?.retryAfter !== undefined) {
+      call.status = 429;
+      this.calls.push(call);
+      sendJson(
+        res,
+        429,
+        {
+          message: 'You are being rate limited.',
+          retry_after: Number(route.retryAfter.toFixed(3)),
+          global: false,
+        },
+        route.headers,
+      );
+      return;
+    }
     try {
       if (!url.pathname.startsWith(`${prefix}/`)) throw new DiscordApiError(404, '404: Not Found', 0);
       reply = this.handle({
@@ -855,12 +921,15 @@ export class DiscordEmulator extends ChatEmulator<
       });
     } catch (err) {
       if (!(err instanceof DiscordApiError)) throw err;
-      reply = { status: err.status, body: { message: err.message, code: err.code } };
+      reply = {
+        status: err.status,
+        body: { message: err.message, code: err.code, ...(err.errors ? { errors: err.errors } : {}) },
+      };
     }
     call.status = reply.status;
     this.calls.push(call);
-    if (reply.status === 204) sendEmpty(res);
-    else sendJson(res, reply.status, reply.body ?? {});
+    if (reply.status === 204) sendEmpty(res, 204, route?.headers);
+    else sendJson(res, reply.status, reply.body ?? {}, route?.headers);
   }
 
   private handle(req: Request): Reply {
@@ -922,6 +991,16 @@ export class DiscordEmulator extends ChatEmulator<
     const m = req.method;
     const channel = this.channels.get(channelId);
     if (!channel) throw new DiscordApiError(404, 'Unknown Channel', 10003);
+    // A thread inherits its parent's permissions.
+    const access = this.botAccess.get(channel.id) ?? this.botAccess.get(String(channel.parent_id ?? ''));
+    if (access === 'none') throw new DiscordApiError(403, 'Missing Access', 50001);
+    if (
+      access === 'read' &&
+      (m === 'POST' || m === 'PATCH') &&
+      (sub === 'messages' || sub === 'threads') &&
+      action !== 'reactions'
+    )
+      throw new DiscordApiError(403, 'Missing Permissions', 50013);
     if (sub === undefined && m === 'GET') return { status: 200, body: channel };
     if (sub === 'typing' && m === 'POST') return { status: 204 };
     if (sub === 'threads' && messageId === undefined && m === 'POST') {
@@ -1113,6 +1192,7 @@ export class DiscordEmulator extends ChatEmulator<
     files: FilePart[],
     extra: Record<string, unknown>,
   ): DiscordMessage {
+    checkMessageBody(body);
     const content = typeof body.content === 'string' ? body.content : '';
     const embeds = Array.isArray(body.embeds) ? body.embeds : [];
     const components = Array.isArray(body.components) ? body.components : [];
@@ -1203,6 +1283,7 @@ export class DiscordEmulator extends ChatEmulator<
   ): DiscordMessage {
     const message = this.messages.get(id) ?? this.ephemeralMessages.get(id);
     if (!message) throw new DiscordApiError(404, 'Unknown Message', 10008);
+    checkMessageBody(body);
     if (typeof body.content === 'string' || body.content === null) message.content = body.content ?? '';
     if (Array.isArray(body.embeds)) message.embeds = body.embeds;
     if (Array.isArray(body.components)) message.components = body.components;

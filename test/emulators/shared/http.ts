@@ -77,8 +77,12 @@ export function sendJson(
 }
 
 /** Answers with no body and, on purpose, no content-type (discord.js parses JSON on any JSON type). */
-export function sendEmpty(res: http.ServerResponse, status = 204): void {
-  res.writeHead(status);
+export function sendEmpty(
+  res: http.ServerResponse,
+  status = 204,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, headers);
   res.end();
 }
 

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { ChatEmulator } from '../shared/emulator.js';
 import { Recorder } from '../shared/recorder.js';
 import { SlackViewError, SlackViews } from './views.js';
+import { TEXT_MAX, blockErrors } from './limits.js';
 import { readBody, readRaw, sendJson, takeRateLimit, type RateLimitRule } from '../shared/http.js';
 import type {
   SlackAck,
@@ -45,15 +46,19 @@ export interface SlackEmulatorOptions {
   users?: SlackUser[];
   channels?: SlackChannel[];
   /**
-   * Slack's rate limits for chat.postMessage (about 1 per second per channel, short bursts) and
-   * chat.update (Tier 3), answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
+   * Slack's rate limits: chat.postMessage about 1 per second per channel (short bursts), the other
+   * methods by their tier; answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
    */
   rateLimits?: boolean;
 }
 
 /** A Web API error: answered as HTTP 200 `{ok:false, error}` exactly like Slack. */
 class SlackApiError extends Error {
-  constructor(readonly error: string) {
+  constructor(
+    readonly error: string,
+    /** More of Slack's answer, e.g. invalid_blocks' `errors`. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(error);
   }
 }
@@ -690,7 +695,7 @@ export class SlackEmulator extends ChatEmulator<
       response = { ok: true, ...handler(params, token) };
     } catch (err) {
       if (!(err instanceof SlackApiError)) throw err;
-      response = { ok: false, error: err.error };
+      response = { ok: false, error: err.error, ...err.extra };
     }
     this.calls.push({ method, params, token, status: 200, response });
     sendJson(res, 200, response);
@@ -769,6 +774,20 @@ export class SlackEmulator extends ChatEmulator<
       return v;
     };
     const blocksOf = (p: Params): unknown[] | undefined => (Array.isArray(p.blocks) ? p.blocks : undefined);
+    // What Slack refuses in any message the bot writes (limits.ts).
+    const checkMessage = (p: Params): void => {
+      if ((str(p, 'text') ?? '').length > TEXT_MAX) fail('msg_too_long');
+      if (p.blocks !== undefined && !Array.isArray(p.blocks)) fail('invalid_blocks_format');
+      const errors = blockErrors(blocksOf(p) ?? []);
+      if (errors.length > 0)
+        throw new SlackApiError('invalid_blocks', {
+          errors,
+          response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) },
+        });
+    };
+    // The bot writes only where it is a member (chat:write.public aside, which this app lacks).
+    const member = (channel: SlackChannel): SlackChannel =>
+      channel.is_member === false ? fail('not_in_channel') : channel;
     const channelFor = (p: Params, key = 'channel'): SlackChannel => {
       const ref = str(p, key);
       if (!ref) throw new SlackApiError('channel_not_found');
@@ -812,7 +831,8 @@ export class SlackEmulator extends ChatEmulator<
         return { url: this.socketUrl(`/link/?ticket=${ticket}&app_id=${this.appId}`) };
       },
       'chat.postMessage': (p) => {
-        const channel = channelFor(p);
+        const channel = member(channelFor(p));
+        checkMessage(p);
         const text = str(p, 'text') ?? '';
         const blocks = blocksOf(p);
         if (!text && !blocks && !p.attachments) fail('no_text');
@@ -829,6 +849,7 @@ export class SlackEmulator extends ChatEmulator<
       'chat.update': (p) => {
         const channel = channelFor(p);
         const ts = need(p, 'ts');
+        checkMessage(p);
         const existing = this.findMessage(channel.id, ts) ?? fail('message_not_found');
         if (existing.user !== this.botUserId) fail('cant_update_message');
         const message = this.applyUpdate(
@@ -849,8 +870,10 @@ export class SlackEmulator extends ChatEmulator<
         return { channel: channel.id, ts };
       },
       'chat.postEphemeral': (p) => {
-        const channel = channelFor(p);
+        const channel = member(channelFor(p));
         const user = this.users.get(need(p, 'user')) ?? fail('user_not_found');
+        if (channel.members && !channel.members.includes(user.id)) fail('user_not_in_channel');
+        checkMessage(p);
         const message_ts = this.nextTs();
         this.ephemerals.push({
           channel: channel.id,
@@ -900,7 +923,11 @@ export class SlackEmulator extends ChatEmulator<
         }
         return { channel: { id: dm.id } };
       },
-      'conversations.join': (p) => ({ channel: this.channelInfo(channelFor(p)) }),
+      'conversations.join': (p) => {
+        const channel = channelFor(p);
+        channel.is_member = true;
+        return { channel: this.channelInfo(channel) };
+      },
       'users.info': (p) => {
         const user = this.users.get(need(p, 'user')) ?? fail('user_not_found');
         return {
@@ -1094,7 +1121,7 @@ export class SlackEmulator extends ChatEmulator<
       is_group: Boolean(channel.is_private),
       is_im: Boolean(channel.is_im),
       is_private: Boolean(channel.is_private || channel.is_im),
-      is_member: true,
+      is_member: channel.is_member !== false,
       is_archived: false,
       created: 1_700_000_000,
       ...(channel.user ? { user: channel.user } : {}),

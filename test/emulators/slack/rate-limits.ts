@@ -2,14 +2,18 @@
  * Slack's Web API rate limits for the methods a chat bot writes with (api.slack.com/apis/rate-limits):
  * - chat.postMessage, "special tier": about one message per second per channel, short bursts
  *   allowed (Slack does not publish the burst size; this emulator allows POST_BURST);
- * - chat.update, Tier 3: 50+ per minute per workspace, "sporadic bursts are welcome".
+ * - every other method by its documented tier, per method per workspace: Tier 2 "20+ per minute",
+ *   Tier 3 "50+ per minute, sporadic bursts are welcome", Tier 4 "100+ per minute, generous bursts"
+ *   (the emulator allows a minute's worth at once, then the tier's rate);
  * Over the limit Slack answers HTTP 429 `{ok:false, error:'ratelimited'}` with `Retry-After`.
  * Token buckets: each call takes a token; tokens come back at the tier's rate up to the burst.
  */
 
 export const POST_BURST = 4;
 const POST_PER_SECOND = 1;
+const TIER2_PER_MINUTE = 20;
 const TIER3_PER_MINUTE = 50;
+const TIER4_PER_MINUTE = 100;
 
 interface Bucket {
   tokens: number;
@@ -21,9 +25,25 @@ interface Limit {
   perSecond: number;
 }
 
+const tier = (perMinute: number): Limit => ({ burst: perMinute, perSecond: perMinute / 60 });
+
 const LIMITS: Record<string, Limit> = {
   'chat.postMessage': { burst: POST_BURST, perSecond: POST_PER_SECOND },
-  'chat.update': { burst: TIER3_PER_MINUTE, perSecond: TIER3_PER_MINUTE / 60 },
+  'chat.update': tier(TIER3_PER_MINUTE),
+  'chat.delete': tier(TIER3_PER_MINUTE),
+  'chat.postEphemeral': tier(TIER4_PER_MINUTE),
+  'views.open': tier(TIER4_PER_MINUTE),
+  'views.update': tier(TIER4_PER_MINUTE),
+  'conversations.info': tier(TIER3_PER_MINUTE),
+  'conversations.history': tier(TIER3_PER_MINUTE),
+  'conversations.replies': tier(TIER3_PER_MINUTE),
+  'conversations.open': tier(TIER3_PER_MINUTE),
+  'conversations.join': tier(TIER3_PER_MINUTE),
+  'users.info': tier(TIER4_PER_MINUTE),
+  'reactions.add': tier(TIER3_PER_MINUTE),
+  'reactions.remove': tier(TIER2_PER_MINUTE),
+  'files.getUploadURLExternal': tier(TIER4_PER_MINUTE),
+  'files.completeUploadExternal': tier(TIER4_PER_MINUTE),
 };
 
 export class SlackRateLimits {

@@ -15,6 +15,10 @@ export interface SlackChannel {
   is_im?: boolean;
   is_private?: boolean;
   user?: string;
+  /** Whether the bot is in it (default true): posting elsewhere is `not_in_channel`. conversations.join sets it. */
+  is_member?: boolean;
+  /** The people in it (default everyone): an ephemeral to anyone else is `user_not_in_channel`. */
+  members?: string[];
 }
 
 export interface SlackFileRef {

@@ -264,6 +264,117 @@ describe('Discord emulator with discord.js', () => {
     expect(discord.posts.items.map((p) => p.content)).toEqual(['after the limit']);
   });
 
+  it('limits posts to 5 per 5 s per channel with X-RateLimit-* headers; discord.js queues on them and meets no 429', async () => {
+    const ops = client.channels.cache.get(discord.defaultChannel);
+    if (!ops?.isSendable()) throw new Error('ops channel missing from the cache');
+    for (let n = 1; n <= 7; n++) await ops.send(`result ${n}`);
+
+    // Seven in a row: the sixth waited for the bucket to reset instead of being refused.
+    expect(discord.posts.items.map((p) => p.content)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => `result ${n}`),
+    );
+    const sends = discord.calls.items.filter((c) => c.method === 'POST' && c.path.endsWith('/messages'));
+    expect(sends.map((c) => c.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+
+    // The headers and the 429 Discord answers to a client that does not wait.
+    const url = `${discord.apiUrl}/v10/channels/${discord.defaultChannel}/messages`;
+    const post = () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bot ${discord.botToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'raw' }),
+      });
+    let res = await post();
+    while (res.status === 200) res = await post();
+    expect(res.status).toBe(429);
+    expect(res.headers.get('x-ratelimit-limit')).toBe('5');
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(res.headers.get('x-ratelimit-scope')).toBe('user');
+    expect(res.headers.get('x-ratelimit-bucket')).toBeTruthy();
+    expect(Number(res.headers.get('x-ratelimit-reset-after'))).toBeGreaterThan(0);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const body = (await res.json()) as { message: string; retry_after: number; global: boolean };
+    expect(body).toMatchObject({ message: 'You are being rate limited.', global: false });
+    expect(body.retry_after).toBeGreaterThan(0);
+    expect(body.retry_after).toBeLessThanOrEqual(5);
+
+    // discord.js, its bucket spent by someone else, gets the 429, waits and sends once.
+    const limited: number[] = [];
+    client.rest.on('rateLimited', (info) => limited.push(info.retryAfter));
+    await ops.send('after the 429');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(discord.posts.items.filter((p) => p.content === 'after the 429')).toHaveLength(1);
+  }, 30_000);
+
+  it('refuses a body over Discord’s limits with 400 Invalid Form Body (50035) and the errors by field', async () => {
+    const send = (body: Record<string, unknown>) =>
+      client.rest.post(`/channels/${discord.defaultChannel}/messages`, { body });
+    const refusal = (field: string, code = 'BASE_TYPE_MAX_LENGTH') =>
+      expect.objectContaining({
+        status: 400,
+        code: 50035,
+        rawError: expect.objectContaining({ message: 'Invalid Form Body', errors: expect.anything() }),
+        message: expect.stringContaining(`${field}[${code}]`),
+      });
+
+    await expect(send({ content: 'x'.repeat(2001) })).rejects.toEqual(refusal('content'));
+    await expect(send({ embeds: Array.from({ length: 11 }, () => ({ title: 't' })) })).rejects.toEqual(
+      refusal('embeds'),
+    );
+    const fields = Array.from({ length: 26 }, (_, i) => ({ name: `f${i}`, value: 'v' }));
+    await expect(send({ embeds: [{ title: 't', fields }] })).rejects.toEqual(refusal('embeds[0].fields'));
+    await expect(send({ embeds: [{ description: 'd'.repeat(4097) }] })).rejects.toEqual(
+      refusal('embeds[0].description'),
+    );
+    await expect(
+      send({ embeds: [{ description: 'd'.repeat(4000) }, { description: 'd'.repeat(2001) }] }),
+    ).rejects.toEqual(refusal('embeds', 'MAX_EMBED_SIZE_EXCEEDED'));
+    const row = (i: number) => ({
+      type: 1,
+      components: [{ type: 2, style: 1, custom_id: `b${i}`, label: 'B' }],
+    });
+    await expect(
+      send({ content: 'x', components: Array.from({ length: 6 }, (_, i) => row(i)) }),
+    ).rejects.toEqual(refusal('components'));
+    // An edit is held to the same limits; nothing refused was stored.
+    const ok = (await send({ content: 'x'.repeat(2000) })) as { id: string };
+    await expect(
+      client.rest.patch(`/channels/${discord.defaultChannel}/messages/${ok.id}`, {
+        body: { content: 'y'.repeat(2001) },
+      }),
+    ).rejects.toEqual(refusal('content'));
+    expect(discord.posts.items.map((p) => p.content.length)).toEqual([2000]);
+    expect(discord.message(ok.id)?.content).toBe('x'.repeat(2000));
+  });
+
+  it('answers 403 Missing Access (50001) where the bot cannot see, and Missing Permissions (50013) where it may only read', async () => {
+    const ops = client.channels.cache.get(discord.defaultChannel);
+    const general = client.channels.cache.get('1200000000000000011');
+    if (!ops?.isSendable() || !general?.isSendable()) throw new Error('channels missing from the cache');
+    discord.setBotAccess(discord.defaultChannel, 'none');
+    discord.setBotAccess('1200000000000000011', 'read');
+
+    await expect(ops.send('hidden')).rejects.toMatchObject({
+      status: 403,
+      code: 50001,
+      message: 'Missing Access',
+    });
+    await expect(general.send('read only')).rejects.toMatchObject({
+      status: 403,
+      code: 50013,
+      message: 'Missing Permissions',
+    });
+    await expect(client.rest.get(`/channels/${discord.defaultChannel}/messages`)).rejects.toMatchObject({
+      code: 50001,
+    });
+    expect(await client.rest.get(`/channels/1200000000000000011/messages`)).toEqual([]);
+    expect(discord.posts.items).toEqual([]);
+
+    discord.setBotAccess('1200000000000000011', 'full');
+    await general.send('allowed again');
+    expect(discord.posts.items.map((p) => p.content)).toEqual(['allowed again']);
+  });
+
   it('returns the earlier message for a nonce it saw from the bot when enforce_nonce is set', async () => {
     const channel = await client.channels.fetch(discord.defaultChannel);
     if (!channel?.isSendable()) throw new Error('the default channel is not sendable');
@@ -297,6 +408,55 @@ describe('Discord emulator with discord.js', () => {
       status: 404,
       code: 10003,
     });
+  });
+});
+
+describe('Discord emulator: the 3 s window of an interaction', () => {
+  it('refuses an initial response after the window with 404 Unknown interaction (10062); one in time may follow up later', async () => {
+    const discord = await new DiscordEmulator({ interactionTimeoutMs: 300 }).start();
+    const client = newClient(discord);
+    const errors: unknown[] = [];
+    client.on('error', (err) => errors.push(err));
+    const late: unknown[] = [];
+    client.on(Events.InteractionCreate, async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      if (interaction.commandName === 'slow') {
+        await new Promise((r) => setTimeout(r, 600));
+        await interaction.reply('too late').catch((err: unknown) => late.push(err));
+      } else {
+        await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        await new Promise((r) => setTimeout(r, 600));
+        await interaction.editReply('done after the window');
+        await interaction.followUp({ content: 'and a follow-up', flags: MessageFlags.Ephemeral });
+      }
+    });
+    try {
+      const ready = once(client, Events.ClientReady);
+      await client.login(discord.botToken);
+      await ready;
+
+      await expect(discord.slashCommand({ name: 'slow' })).rejects.toThrow(/did not answer/);
+      await waitFor(() => late.length === 1, 'the late reply to fail');
+      expect(late[0]).toMatchObject({ status: 404, code: 10062 });
+      expect(discord.posts.items).toEqual([]);
+
+      // Deferred within the window: the answer may come later, privately to the caller.
+      expect(await discord.slashCommand({ name: 'deferred' })).toMatchObject({
+        type: 5,
+        data: { flags: 64 },
+      });
+      await discord.waitForEphemeral((e) => e.content === 'and a follow-up');
+      expect(discord.ephemerals.items.map((e) => e.content)).toEqual([
+        'done after the window',
+        'and a follow-up',
+      ]);
+      // Ephemerals are never in the channel.
+      expect(discord.channelMessages(discord.defaultChannel).map((m) => m.content)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await client.destroy();
+      await discord.stop();
+    }
   });
 });
 

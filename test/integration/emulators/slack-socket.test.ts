@@ -338,6 +338,83 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     expect(slack.posts.items).toEqual([]);
   });
 
+  it('refuses what Slack refuses with HTTP 200 {ok:false}: msg_too_long, invalid_blocks (with errors), not_in_channel, user_not_in_channel', async () => {
+    const refused = (error: string) =>
+      expect.objectContaining({ data: expect.objectContaining({ ok: false, error }) });
+    await expect(app.client.chat.postMessage({ channel: 'C0OPS', text: 'x'.repeat(40_001) })).rejects.toEqual(
+      refused('msg_too_long'),
+    );
+    const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+    const long = app.client.chat.postMessage({
+      channel: 'C0OPS',
+      text: 'x',
+      blocks: [section('y'.repeat(3001))],
+    });
+    await expect(long).rejects.toEqual(refused('invalid_blocks'));
+    await expect(long).rejects.toMatchObject({
+      data: { errors: ['must be less than 3001 characters [json-pointer:/blocks/0/text/text]'] },
+    });
+    const many = Array.from({ length: 51 }, () => section('z'));
+    await expect(
+      app.client.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: many }),
+    ).rejects.toMatchObject({
+      data: { error: 'invalid_blocks', errors: ['must be no more than 50 items [json-pointer:/blocks]'] },
+    });
+    // Every call above was answered 200, as Slack answers its errors.
+    expect(new Set(slack.calls.items.map((c) => c.status))).toEqual(new Set([200]));
+
+    // A channel the bot is not in, and an ephemeral to someone who is not in the channel.
+    slack.addChannel({ id: 'C0PRIV', name: 'private-ops', is_member: false, members: ['U0ALICE'] });
+    await expect(app.client.chat.postMessage({ channel: 'C0PRIV', text: 'hi' })).rejects.toEqual(
+      refused('not_in_channel'),
+    );
+    await app.client.conversations.join({ channel: 'C0PRIV' });
+    await app.client.chat.postMessage({ channel: 'C0PRIV', text: 'joined' });
+    await expect(
+      app.client.chat.postEphemeral({ channel: 'C0PRIV', user: 'U0BOB', text: 'only for bob' }),
+    ).rejects.toEqual(refused('user_not_in_channel'));
+    const shown = await app.client.chat.postEphemeral({
+      channel: 'C0PRIV',
+      user: 'U0ALICE',
+      text: 'for alice',
+    });
+    expect(shown.message_ts).toBeTruthy();
+    // The ephemeral was shown to alice only: it is not in the channel's history.
+    const history = await app.client.conversations.history({ channel: 'C0PRIV' });
+    expect(history.messages?.map((m) => m.text)).toEqual(['joined']);
+    expect(slack.ephemerals.items.map((e) => [e.user, e.text])).toEqual([['U0ALICE', 'for alice']]);
+    expect(slack.posts.items.map((p) => p.text)).toEqual(['joined']);
+  });
+
+  it('rate-limits each method by its tier: the 21st reactions.remove in a minute (Tier 2) gets 429 with Retry-After', async () => {
+    await app.start();
+    // A client that reports a 429 instead of waiting, to see Slack's answer.
+    const client = new webApi.WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logLevel: webApi.LogLevel.ERROR,
+    });
+    const parent = await client.chat.postMessage({ channel: 'C0OPS', text: 'react to me' });
+    const outcomes: unknown[] = [];
+    for (let n = 0; n < 21; n++) {
+      await client.reactions.add({ channel: 'C0OPS', timestamp: parent.ts!, name: 'eyes' });
+      outcomes.push(
+        await client.reactions.remove({ channel: 'C0OPS', timestamp: parent.ts!, name: 'eyes' }).then(
+          () => 'ok',
+          (err: { code?: string; retryAfter?: number }) => ({ code: err.code, retryAfter: err.retryAfter }),
+        ),
+      );
+    }
+    expect(outcomes.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => 'ok'));
+    // 20 per minute: the next token comes back in 3 s.
+    expect(outcomes[20]).toEqual({ code: webApi.ErrorCode.RateLimitedError, retryAfter: 3 });
+    const limited = slack.calls.items.filter((c) => c.status === 429);
+    expect(limited.map((c) => [c.method, c.response])).toEqual([
+      ['reactions.remove', { ok: false, error: 'ratelimited' }],
+    ]);
+  });
+
   it('reconnects after the socket drops mid-conversation and delivers the next message exactly once', async () => {
     const heard: string[] = [];
     app.message(async ({ message, say }) => {
