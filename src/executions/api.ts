@@ -129,15 +129,18 @@ export function executionRoutes(
         const user = requestUser(req);
         const action = await executions().getAction(b.action);
         authorize(services, req, 'action_execute', { uid: String(action.uid), pack: action.pack });
-        // st2 runs the action as `user` (`st2 run -u`) when the caller may act for others.
-        const runAs = b.user || user.name;
+        // st2 runs the action as `user` (`st2 run -u`) when the caller may act for others. A
+        // context.user of the body asks the same, and passes the same check: unchecked, anyone
+        // could run as an admin, with an admin's execution token.
+        const contextUser = b.context?.user;
+        const runAs = b.user || (typeof contextUser === 'string' && contextUser) || user.name;
         if (runAs !== user.name && services.rbac && !services.rbac.actsForOthers?.(user)) {
           throw new PermissionError(
             `"user" attribute can only be provided by admins when RBAC is enabled (user "${user.name}" asked to run as "${runAs}")`,
             { user: user.name, requested: runAs },
           );
         }
-        const context = { ...(b.context ?? {}) };
+        const context = { ...(b.context ?? {}), user: runAs };
         const traceTag = b.trace_tag ?? (req.headers['st2-trace-tag'] as string | undefined);
         const record = await executions().request({
           action: b.action,

@@ -651,6 +651,18 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
       expect(denied.code).not.toBe(0);
       expect(denied.stdout + denied.stderr).toMatch(/403 Client Error[\s\S]*can only be provided by admins/);
       expect(await olga.ok('run', 'core.noop', '--attr', 'context.user')).toMatch(/context\.user: olga/);
+      // Nor through the context of the request body, which st2client sends as it is.
+      const login = await fetch(`${svc.url}/auth/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('olga:olga-password-1').toString('base64')}` },
+      });
+      const { token } = (await login.json()) as { token: string };
+      const viaContext = await fetch(`${svc.url}/api/v1/executions`, {
+        method: 'POST',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'core.noop', context: { user: 'st2admin' } }),
+      });
+      expect(viaContext.status).toBe(403);
     },
     SLOW_MS,
   );
