@@ -1,5 +1,6 @@
 import type { SquallConfig } from './config/index.js';
 import {
+  actsForOthers,
   assertCan,
   authSubsystem,
   executionVisibilityFilter,
@@ -44,6 +45,7 @@ function securityGlue(): Subsystem {
         services.rbac = {
           assertCan: (user, permission, resource) => assertCan(user, permission, resource as never),
           executionFilter: (user) => executionVisibilityFilter(user),
+          actsForOthers: (user) => actsForOthers(user),
         };
       }
     },

@@ -19,6 +19,7 @@ export {
 export {
   can,
   assertCan,
+  actsForOthers,
   executionVisibilityFilter,
   setActivePolicy,
   activePolicy,

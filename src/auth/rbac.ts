@@ -357,6 +357,11 @@ export function assertCan(user: RbacUser, permission: string, resource?: Resourc
   active.assertCan(user, permission, resource);
 }
 
+/** May `user` act for another user (st2's `user` attribute): admins, or anyone while RBAC is off. */
+export function actsForOthers(user: RbacUser): boolean {
+  return !active.enabled || isAdmin(user);
+}
+
 /** Store filter for execution lists: only the user's own when permission isolation is on. */
 export function executionVisibilityFilter(user: RbacUser): Filter {
   return active.executionVisibilityFilter(user);

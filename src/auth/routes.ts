@@ -183,8 +183,12 @@ export function authRoutes(router: ApiRouter, services: Services): void {
   router.add({
     method: 'post',
     path: '/api/v1/apikeys',
-    responses: { 404: 'The user the key is for does not exist.' },
-    summary: 'Create an API key; the key is in this answer only',
+    responses: {
+      404: 'The user the key is for does not exist.',
+      409: 'An API key with this key_hash (or id) exists already.',
+    },
+    summary:
+      'Create an API key; the key is in this answer only. With key_hash, stores a key made elsewhere (`st2 apikey load`)',
     auth: 'account',
     tag: 'auth',
     status: 201,
@@ -198,14 +202,36 @@ export function authRoutes(router: ApiRouter, services: Services): void {
         },
         metadata: metadataSchema,
         enabled: { type: 'boolean' },
+        key_hash: {
+          type: 'string',
+          description: 'sha256 (hex) of a key made elsewhere: the key is stored, none is generated.',
+        },
+        id: { type: 'string', description: 'With key_hash: the id to keep, when free.' },
+        // st2's ApiKey schema, as `st2 apikey list -d -j` exports it; these two are not kept.
+        uid: { type: 'string' },
+        created_at: { type: 'string' },
       },
     },
     handler: async ({ req, body }) => {
       const user = rbacUser(req);
-      const b = (body ?? {}) as { user?: string; metadata?: Record<string, unknown>; enabled?: boolean };
+      const b = (body ?? {}) as {
+        user?: string;
+        metadata?: Record<string, unknown>;
+        enabled?: boolean;
+        key_hash?: string;
+        id?: string;
+      };
       const owner = b.user ?? user.name;
       auth().policy.assertCan(user, 'api_key_create', { uid: 'api_key:', owner });
       if (owner !== user.name && !(await auth().getUser(owner))) throw new NotFoundError('user', owner);
+      if (b.key_hash !== undefined) {
+        return auth().importApiKey(owner, {
+          keyHash: b.key_hash,
+          id: b.id,
+          metadata: b.metadata,
+          enabled: b.enabled,
+        });
+      }
       return auth().createApiKey(owner, { metadata: b.metadata, enabled: b.enabled });
     },
   });

@@ -377,6 +377,42 @@ export class AuthService {
     return { ...apiKeyView(record), key };
   }
 
+  /**
+   * Stores an API key known only by its hash, as `st2 apikey load` brings keys exported from
+   * another st2 or Squall (st2 hashes keys with sha256 too, so they keep working here). The id is
+   * kept when it is one of ours and free.
+   */
+  async importApiKey(
+    user: string,
+    opts: { keyHash: string; id?: string; metadata?: Record<string, unknown>; enabled?: boolean },
+  ): Promise<ApiKeyView> {
+    const keyHash = opts.keyHash.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(keyHash)) {
+      throw new SquallError(
+        'API_KEY_HASH_INVALID',
+        "key_hash: must be the 64 hex digits of the key's sha256, as `st2 apikey list -d` shows it",
+        { key_hash: opts.keyHash },
+      );
+    }
+    if (await this.store.apiKeys.findOne({ key_hash: keyHash })) {
+      throw new ConflictError('An API key with this key_hash exists already', { key_hash: keyHash });
+    }
+    const id = opts.id !== undefined && isId(opts.id) ? opts.id : newId();
+    if (await this.store.apiKeys.get(id)) {
+      throw new ConflictError(`An API key with id "${id}" exists already`, { id });
+    }
+    const record: ApiKeyRecord = {
+      id,
+      key_hash: keyHash,
+      user,
+      enabled: opts.enabled ?? true,
+      created_at: new Date().toISOString(),
+      metadata: opts.metadata ?? {},
+    };
+    await this.store.apiKeys.insert(record);
+    return apiKeyView(record);
+  }
+
   /** Finds an API key by its id or by the key itself. */
   async findApiKey(idOrKey: string): Promise<ApiKeyRecord | null> {
     if (isId(idOrKey)) {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { RouteModule } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords } from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
@@ -83,31 +84,55 @@ export const contentRoutes: RouteModule = (router, services) => {
   router.add({
     method: 'put',
     path: '/api/v1/actions/:ref_or_id',
-    summary: 'Update an action (Squall applies enabled only; edit the pack file for the rest)',
+    summary:
+      'Update an action: enabled only (405 when other fields differ: edit the pack file and register the pack)',
     tag: 'actions',
+    responses: { 405: 'The body changes more than enabled: actions are files of their pack.' },
     body: { type: 'object', properties: { enabled: { type: 'boolean' } } },
     handler: async ({ req, params, body }) => {
       const a = await byRefOrId(store.actions, params.ref_or_id, 'Action');
       authorize(services, req, 'action_modify', { uid: a.uid, pack: a.pack });
+      // `st2 action enable` sends the whole action back; `st2 action update FILE` sends the file,
+      // whose changes Squall must not drop silently while answering 200.
+      const current = presentAction(a) as Record<string, unknown>;
+      const changed = Object.entries(body as Record<string, unknown>)
+        .filter(([k, v]) => k !== 'enabled' && k !== 'id' && !isDeepStrictEqual(v, current[k]))
+        .map(([k]) => k);
+      if (changed.length > 0) throw fromPackFiles('update', 'action', changed);
       const enabled = (body as { enabled?: boolean }).enabled;
       const updated =
         enabled === undefined ? a : await store.actions.updateOne({ id: a.id }, { $set: { enabled } });
       return presentAction(updated ?? a);
     },
   });
-  // st2 stores an action posted to the API; in Squall an action is a file of its pack, so these
-  // answer st2's error shape with what to do instead (`st2 action create/delete`).
-  const fromPackFiles = (what: string) =>
-    new SquallError(
-      'ACTIONS_ARE_PACK_FILES',
-      `Squall does not ${what} actions through the API: an action is a metadata file (and entry point) under packs/<pack>/actions/. ${
-        what === 'create'
-          ? 'Add the file there'
-          : 'Remove the file (or disable the action with `st2 action disable`)'
-      } and run \`st2 pack register <pack>\` (or \`st2 pack install\`).`,
-      { operation: what },
+  // st2 stores an action or a policy posted to the API; in Squall both are files of their pack, so
+  // these answer st2's error shape with what to do instead (`st2 action create/delete/clone`,
+  // `st2 policy create/update/delete`).
+  const fromPackFiles = (
+    what: 'create' | 'update' | 'delete' | 'clone',
+    kind: 'action' | 'policy',
+    fields: string[] = [],
+  ) => {
+    const todo = {
+      create: 'Add the file there',
+      update: fields.length ? `Edit the file (to change ${fields.join(', ')})` : 'Edit the file',
+      delete:
+        kind === 'action'
+          ? 'Remove the file (or disable the action with `st2 action disable`)'
+          : 'Remove the file',
+      clone: 'Copy its files into the other pack',
+    }[what];
+    const file =
+      kind === 'action'
+        ? 'an action is a metadata file (and entry point) under packs/<pack>/actions/'
+        : 'a policy is a metadata file under packs/<pack>/policies/';
+    return new SquallError(
+      kind === 'action' ? 'ACTIONS_ARE_PACK_FILES' : 'POLICIES_ARE_PACK_FILES',
+      `Squall does not ${what} ${kind === 'action' ? 'actions' : 'policies'} through the API: ${file}. ${todo} and run \`st2 pack register <pack>\` (or \`st2 pack install\`).`,
+      { operation: what, ...(fields.length ? { fields } : {}) },
       405,
     );
+  };
   router.add({
     method: 'post',
     path: '/api/v1/actions',
@@ -116,21 +141,29 @@ export const contentRoutes: RouteModule = (router, services) => {
     responses: { 405: 'Always: add the action file to its pack and register the pack.' },
     handler: ({ req }) => {
       authorize(services, req, 'action_create');
-      throw fromPackFiles('create');
+      throw fromPackFiles('create', 'action');
     },
   });
-  router.add({
-    method: 'delete',
-    path: '/api/v1/actions/:ref_or_id',
-    summary: 'Not supported (405): actions are pack files; remove the file and register the pack',
-    tag: 'actions',
-    responses: { 404: 'No such action.', 405: 'The action exists: remove its file and register the pack.' },
-    handler: async ({ req, params }) => {
-      const a = await byRefOrId(store.actions, params.ref_or_id, 'Action');
-      authorize(services, req, 'action_delete', { uid: a.uid, pack: a.pack });
-      throw fromPackFiles('delete');
-    },
-  });
+  for (const what of ['delete', 'clone'] as const) {
+    const todo = what === 'delete' ? 'remove the file' : 'copy them into the other pack';
+    router.add({
+      method: what === 'delete' ? 'delete' : 'post',
+      path: what === 'delete' ? '/api/v1/actions/:ref_or_id' : '/api/v1/actions/:ref_or_id/clone',
+      summary: `Not supported (405): actions are pack files; ${todo} and register the pack`,
+      tag: 'actions',
+      responses: {
+        404: 'No such action.',
+        405: `The action exists: ${what === 'delete' ? 'remove its file' : 'copy its files'} and register the pack.`,
+      },
+      handler: async ({ req, params }) => {
+        const a = await byRefOrId(store.actions, params.ref_or_id, 'Action');
+        const resource = { uid: a.uid, pack: a.pack };
+        authorize(services, req, what === 'delete' ? 'action_delete' : 'action_view', resource);
+        if (what === 'clone') authorize(services, req, 'action_create');
+        throw fromPackFiles(what, 'action');
+      },
+    });
+  }
   router.add({
     method: 'get',
     path: '/api/v1/actions/views/parameters/:ref_or_id',
@@ -224,11 +257,12 @@ export const contentRoutes: RouteModule = (router, services) => {
     },
   });
 
-  for (const [path, coll, perm, key] of [
-    ['runnertypes', store.runnerTypes, 'runner_type', 'name'],
-    ['policies', store.policies, 'policy', 'ref'],
-    ['sensortypes', store.sensors, 'sensor_type', 'ref'],
-    ['triggertypes', store.triggerTypes, 'trigger', 'ref'],
+  // The filters past pack/name/ref are those st2's controllers support (`st2 policy list -r/-pt`).
+  for (const [path, coll, perm, key, filters] of [
+    ['runnertypes', store.runnerTypes, 'runner_type', 'name', []],
+    ['policies', store.policies, 'policy', 'ref', ['resource_ref', 'policy_type']],
+    ['sensortypes', store.sensors, 'sensor_type', 'ref', []],
+    ['triggertypes', store.triggerTypes, 'trigger', 'ref', []],
   ] as const) {
     router.add({
       method: 'get',
@@ -242,12 +276,13 @@ export const contentRoutes: RouteModule = (router, services) => {
           pack: { type: 'string' },
           name: { type: 'string' },
           ref: { type: 'string' },
+          ...Object.fromEntries(filters.map((k) => [k, { type: 'string' }])),
         },
       },
       handler: async ({ req, res, query }) => {
         authorize(services, req, `${perm}_list`);
         const filter: Filter = {};
-        for (const k of ['pack', 'name', 'ref']) if (query[k]) filter[k] = query[k];
+        for (const k of ['pack', 'name', 'ref', ...filters]) if (query[k]) filter[k] = query[k];
         return listRecords(req, res, {
           collection: coll as never,
           filter,
@@ -274,14 +309,71 @@ export const contentRoutes: RouteModule = (router, services) => {
       },
     });
   }
+  for (const [method, what] of [
+    ['post', 'create'],
+    ['put', 'update'],
+    ['delete', 'delete'],
+  ] as const) {
+    router.add({
+      method,
+      path: what === 'create' ? '/api/v1/policies' : '/api/v1/policies/:ref_or_id',
+      summary: `Not supported (405): policies are pack files; ${what === 'create' ? 'add' : 'edit or remove'} the file and register the pack`,
+      tag: 'policies',
+      responses: { 405: 'Always: policies are files of their pack.' },
+      handler: async ({ req, params }) => {
+        if (what !== 'create') {
+          const p = await byRefOrId(store.policies as never, params.ref_or_id, 'Policy');
+          authorize(services, req, `policy_${what === 'update' ? 'modify' : what}`, {
+            uid: String(p.uid),
+            pack: p.pack,
+          });
+        } else authorize(services, req, 'policy_create');
+        throw fromPackFiles(what, 'policy');
+      },
+    });
+  }
+  router.add({
+    method: 'put',
+    path: '/api/v1/runnertypes/:name_or_id',
+    summary: 'Not supported (405): runners are built into Squall (`st2 runner enable/disable`)',
+    tag: 'runnertypes',
+    responses: { 404: 'No such runner.', 405: 'The runner exists; disable its actions instead.' },
+    handler: async ({ req, params }) => {
+      const r = isId(params.name_or_id)
+        ? await store.runnerTypes.get(params.name_or_id)
+        : await store.runnerTypes.findOne({ name: params.name_or_id });
+      if (!r) throw new NotFoundError('Runner', params.name_or_id);
+      authorize(services, req, 'runner_type_modify', { uid: `runner_type:${String(r.name)}` });
+      throw new SquallError(
+        'RUNNERS_ARE_BUILT_IN',
+        `Squall does not enable or disable runners: runner "${String(r.name)}" is built in, and those it cannot run are listed with enabled false. Disable the actions that use it instead (\`st2 action disable <ref>\`).`,
+        { runner: r.name },
+        405,
+      );
+    },
+  });
+
   router.add({
     method: 'get',
     path: '/api/v1/policytypes',
     summary: 'List policy types',
     tag: 'policies',
-    handler: ({ req }) => {
+    query: { type: 'object', properties: { resource_type: { type: 'string' } } },
+    handler: ({ req, query }) => {
       authorize(services, req, 'policy_type_list');
-      return POLICY_TYPES;
+      return POLICY_TYPES.filter((t) => !query.resource_type || t.resource_type === query.resource_type);
+    },
+  });
+  router.add({
+    method: 'get',
+    path: '/api/v1/policytypes/:ref_or_id',
+    summary: 'One policy type (st2 `policy-type get`)',
+    tag: 'policies',
+    handler: ({ req, params }) => {
+      const type = POLICY_TYPES.find((t) => t.ref === params.ref_or_id || t.id === params.ref_or_id);
+      if (!type) throw new NotFoundError('Policy type', params.ref_or_id);
+      authorize(services, req, 'policy_type_view', { uid: `policy_type:${type.resource_type}:${type.name}` });
+      return type;
     },
   });
 };

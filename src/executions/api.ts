@@ -8,7 +8,7 @@ import {
   requestUser,
   selectAttributes,
 } from '../api/index.js';
-import { NotFoundError, SquallError } from '../errors.js';
+import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import type { ExecutionRecord, Filter } from '../store/index.js';
 import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
@@ -126,17 +126,29 @@ export function executionRoutes(
           notify?: Record<string, unknown>;
           delay?: number;
           trace_tag?: string;
+          user?: string | null;
         };
         const user = requestUser(req);
         const action = await executions().getAction(b.action);
         authorize(services, req, 'action_execute', { uid: String(action.uid), pack: action.pack });
-        const context = { ...(b.context ?? {}) };
+        // st2 runs the action as `user` (`st2 run -u`) when the caller may act for others. A
+        // context.user of the body asks the same, and passes the same check: unchecked, anyone
+        // could run as an admin, with an admin's execution token.
+        const contextUser = b.context?.user;
+        const runAs = b.user || (typeof contextUser === 'string' && contextUser) || user.name;
+        if (runAs !== user.name && services.rbac && !services.rbac.actsForOthers?.(user)) {
+          throw new PermissionError(
+            `"user" attribute can only be provided by admins when RBAC is enabled (user "${user.name}" asked to run as "${runAs}")`,
+            { user: user.name, requested: runAs },
+          );
+        }
+        const context = { ...(b.context ?? {}), user: runAs };
         const traceTag = b.trace_tag ?? (req.headers['st2-trace-tag'] as string | undefined);
         const record = await executions().request({
           action: b.action,
           parameters: b.parameters,
           context,
-          user: user.name,
+          user: runAs,
           notify: b.notify,
           delay: b.delay,
           traceTag,

@@ -26,6 +26,8 @@ export interface Services {
     ): void;
     /** Store filter limiting which executions a user sees (permission_isolation). */
     executionFilter?(user: { name: string; roles: string[] }): Record<string, unknown>;
+    /** May the user act as another user (st2's `user` attribute): admins, or all with RBAC off. */
+    actsForOthers?(user: { name: string; roles: string[] }): boolean;
   };
   /** Seals and opens secrets (execution parameters, pack config); installed by the datastore subsystem. */
   secrets?: import('../executions/secrets.js').SecretBox;

@@ -258,14 +258,15 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
     router.add({
       method: 'get',
       path: '/api/v1/webhooks/*hook',
-      summary: 'The webhook triggers registered under one url',
+      summary: 'The webhook trigger registered under one url (the first, when rules give it several)',
       tag: 'webhooks',
       handler: ({ req, params }) => {
         const hook = hookOf(params);
         authorize(services, req, 'webhook_view', { uid: `webhook:${hook}` });
         const bindings = registry().webhook(hook);
         if (bindings.length === 0) throw new NotFoundError('Webhook', hook);
-        return bindings.map(present);
+        // st2 answers one trigger object here (`st2 webhook get` reads it as one resource).
+        return present(bindings[0]);
       },
     });
 

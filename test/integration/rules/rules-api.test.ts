@@ -89,7 +89,7 @@ for (const target of STORE_TARGETS) {
         });
         expect(disabled.status, disabled.text).toBe(200);
         expect(disabled.body.enabled).toBe(false);
-        expect((await s.api('GET', '/api/v1/webhooks/ineat')).body[0].rules).toEqual([
+        expect((await s.api('GET', '/api/v1/webhooks/ineat')).body.rules).toEqual([
           'examples.sample_rule_with_webhook',
         ]);
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -431,6 +432,43 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
     SLOW_MS,
   );
 
+  // st2 apikey load PUTs each key by id and, on 404, POSTs it with its key_hash: how keys move
+  // from one st2 (or Squall) to another without anyone learning them again.
+  it(
+    'st2 apikey load brings a key exported elsewhere (id and key_hash), which then authenticates',
+    async () => {
+      const key = randomBytes(32).toString('hex');
+      const id = '5f0000000000000000000001';
+      const keyHash = createHash('sha256').update(key).digest('hex');
+      writeFileSync(
+        path.join(home, 'apikeys.json'),
+        JSON.stringify([
+          {
+            id,
+            uid: `api_key:${keyHash}`,
+            user: 'st2admin',
+            key_hash: keyHash,
+            metadata: { from: 'st2' },
+            enabled: true,
+            created_at: '2026-01-01T00:00:00.000000Z',
+          },
+        ]),
+      );
+      expect(await st2.ok('apikey', 'load', 'apikeys.json')).toMatch(
+        new RegExp(`${id}\\s*\\|\\s*st2admin\\s*\\|.*from`),
+      );
+      const got = await st2.json<{ id: string; key_hash: string }>('apikey', 'get', id);
+      expect(got).toMatchObject({ id, key_hash: keyHash });
+      const allowed = await fetch(`${svc.url}/api/v1/actions?limit=1`, { headers: { 'st2-api-key': key } });
+      expect(allowed.status).toBe(200);
+      // Loading the same file again updates the key in place (PUT by id).
+      await st2.ok('apikey', 'load', 'apikeys.json');
+      expect((await st2.json<{ id: string }[]>('apikey', 'list')).filter((k) => k.id === id)).toHaveLength(1);
+      await st2.ok('apikey', 'delete', id);
+    },
+    SLOW_MS,
+  );
+
   it(
     'st2 key load FILE, key list --prefix and --scope user',
     async () => {
@@ -554,14 +592,111 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
   );
 
   it(
-    'st2 action create and delete answer that actions are pack files (405)',
+    'st2 action create, delete, clone and update (beyond enabled) answer that actions are pack files (405)',
     async () => {
       const create = await st2('action', 'create', 'action.yaml');
       expect(create.code).not.toBe(0);
       expect(create.stdout + create.stderr).toMatch(/405 Client Error[\s\S]*st2 pack register/);
       const del = await st2('action', 'delete', 'core.local', '-y');
       expect(del.stdout + del.stderr).toMatch(/405 Client Error[\s\S]*st2 pack register/);
+      const clone = await st2('action', 'clone', 'core.local', 'daily', 'local_copy');
+      expect(clone.stdout + clone.stderr).toMatch(
+        /405 Client Error[\s\S]*Copy its files[\s\S]*st2 pack register/,
+      );
+      expect((await st2('action', 'get', 'daily.local_copy')).code).toBe(1);
+      // `st2 action update FILE` with a changed description: refused, not answered 200 unchanged.
+      writeFileSync(
+        path.join(home, 'noop-update.yaml'),
+        'name: noop\npack: core\nrunner_type: noop\ndescription: changed by the CLI\n',
+      );
+      const update = await st2('action', 'update', 'core.noop', 'noop-update.yaml');
+      expect(update.code).not.toBe(0);
+      expect(update.stdout + update.stderr).toMatch(/405 Client Error[\s\S]*to change description/);
+      expect(await st2.ok('action', 'disable', 'core.noop')).toMatch(row('enabled', 'False'));
+      expect(await st2.ok('action', 'enable', 'core.noop')).toMatch(row('enabled', 'True'));
+      expect(await st2.ok('action', 'get', 'core.noop')).not.toContain('changed by the CLI');
       expect(await st2.ok('action', 'get', 'core.local')).toMatch(row('ref', 'core.local'));
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'st2 policy list -r/-pt and policy-type get/list -r filter; policy create/delete and runner disable answer 405',
+    async () => {
+      const byResource = await st2.json<{ ref: string }[]>(
+        'policy',
+        'list',
+        '-r',
+        'examples.orquesta-sequential',
+      );
+      expect(byResource.map((p) => p.ref)).toEqual(['examples.sequential_concurrency']);
+      expect(await st2.ok('policy', 'list', '-r', 'core.local')).toMatch(/No matching items found/);
+      expect(await st2.ok('policy', 'list', '-pt', 'action.retry')).not.toContain('sequential_concurrency');
+      const type = await st2.ok('policy-type', 'get', 'action.concurrency');
+      expect(type).toMatch(row('resource_type', 'action'));
+      expect(type).toMatch(/threshold/);
+      expect(await st2.ok('policy-type', 'list', '-r', 'sensor')).toMatch(/No matching items found/);
+
+      writeFileSync(
+        path.join(home, 'policy.yaml'),
+        'name: made\npack: daily\nresource_ref: core.local\npolicy_type: action.concurrency\nparameters:\n  threshold: 1\n',
+      );
+      const create = await st2('policy', 'create', 'policy.yaml');
+      expect(create.code).not.toBe(0);
+      expect(create.stdout + create.stderr).toMatch(/405 Client Error[\s\S]*packs\/<pack>\/policies\//);
+      const del = await st2('policy', 'delete', 'examples.sequential_concurrency');
+      expect(del.stdout + del.stderr).toMatch(/405 Client Error[\s\S]*st2 pack register/);
+      expect(await st2.ok('policy', 'get', 'examples.sequential_concurrency')).toMatch(
+        row('enabled', 'True'),
+      );
+
+      const runner = await st2('runner', 'disable', 'noop');
+      expect(runner.code).not.toBe(0);
+      expect(runner.stdout + runner.stderr).toMatch(/405 Client Error[\s\S]*st2 action disable/);
+      expect(await st2.ok('runner', 'get', 'noop')).toMatch(row('enabled', 'True'));
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'st2 webhook get URL shows the hook and its rules; st2 run -u USER runs as that user (admins only)',
+    async () => {
+      const hook = await st2.ok('webhook', 'get', 'daily_hook');
+      expect(hook).toMatch(row('type', 'core.st2.webhook'));
+      expect(hook).toMatch(/"daily\.hook"/);
+      expect((await st2('webhook', 'get', 'no_such_hook')).code).toBe(1);
+
+      const out = await st2.ok('run', 'core.noop', '-u', 'carol', '--attr', 'context.user', 'status');
+      expect(out).toMatch(/context\.user: carol/);
+      expect(out).toMatch(/status: succeeded/);
+
+      // Someone without the admin role may not run as another user (st2: 403).
+      const made = await fetch(`${svc.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'st2-api-key': await apiKey(), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'olga', password: 'olga-password-1', roles: ['operator'] }),
+      });
+      expect(made.status).toBe(201);
+      const olgaHome = path.join(home, '..', 'home-olga');
+      mkdirSync(olgaHome, { recursive: true });
+      const olga = st2Cli(await ensureSt2Client(), svc.url, olgaHome);
+      await olga.ok('login', 'olga', '-p', 'olga-password-1');
+      const denied = await olga('run', 'core.noop', '-u', 'carol');
+      expect(denied.code).not.toBe(0);
+      expect(denied.stdout + denied.stderr).toMatch(/403 Client Error[\s\S]*can only be provided by admins/);
+      expect(await olga.ok('run', 'core.noop', '--attr', 'context.user')).toMatch(/context\.user: olga/);
+      // Nor through the context of the request body, which st2client sends as it is.
+      const login = await fetch(`${svc.url}/auth/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('olga:olga-password-1').toString('base64')}` },
+      });
+      const { token } = (await login.json()) as { token: string };
+      const viaContext = await fetch(`${svc.url}/api/v1/executions`, {
+        method: 'POST',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'core.noop', context: { user: 'st2admin' } }),
+      });
+      expect(viaContext.status).toBe(403);
     },
     SLOW_MS,
   );

@@ -110,7 +110,7 @@ for (const target of STORE_TARGETS) {
       expect(missing.body.faultstring).toContain('nope');
       const list = (await s.api('GET', '/api/v1/webhooks')).body as Json[];
       expect(list.map((h) => h.url)).toContain('ineat');
-      expect((await s.api('GET', '/api/v1/webhooks/ineat')).body[0].rules).toEqual([
+      expect((await s.api('GET', '/api/v1/webhooks/ineat')).body.rules).toEqual([
         'ineat.sample_rule_with_webhook',
       ]);
     });
