@@ -144,9 +144,18 @@ function dummyValue(spec) {
     case 'boolean':
       return false;
     case 'array':
-      return ['dummy'];
-    case 'object':
-      return { dummy: 'dummy' };
+      return [spec.items && typeof spec.items === 'object' ? dummyValue(spec.items) : 'dummy'];
+    case 'object': {
+      // An object whose schema names its properties gets its required ones (scalyr's queries
+      // refuse any other); a free-form one gets a placeholder key.
+      if (!spec.properties) return { dummy: 'dummy' };
+      const listed = Array.isArray(spec.required) ? spec.required : [];
+      return Object.fromEntries(
+        Object.entries(spec.properties)
+          .filter(([name, sub]) => listed.includes(name) || sub?.required === true)
+          .map(([name, sub]) => [name, dummyValue(sub ?? {})]),
+      );
+    }
     default:
       return 'dummy';
   }

@@ -17,11 +17,19 @@ const UNPRINTABLE = '\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}';
 
 /** JSON-schema pattern of a content name (ajv compiles patterns with the `u` flag): no whitespace. */
 export const CONTENT_NAME_PATTERN = `^[^\\s${UNPRINTABLE}]+$`;
+/**
+ * JSON-schema pattern of a rule name: a content name whose words may be separated by spaces. st2
+ * takes any string and Exchange packs name rules as sentences ("Setup ACI EPG" in cisco_aci);
+ * a rule's ref is only looked up whole (API, CLI), never split out of a command line or template
+ * as action refs are, so spaces cost nothing there. Leading, trailing and other whitespace stay out.
+ */
+export const RULE_NAME_PATTERN = `^[^\\s${UNPRINTABLE}]+(?: +[^\\s${UNPRINTABLE}]+)*$`;
 /** JSON-schema pattern of a datastore key name: printable; spaces are allowed, as in st2. */
 export const KEY_NAME_PATTERN = `^[^${UNPRINTABLE}]+$`;
 
 const RULES: Record<string, string> = {
   [CONTENT_NAME_PATTERN]: 'printable characters without spaces (dots are allowed)',
+  [RULE_NAME_PATTERN]: 'printable characters, words separated by spaces (dots are allowed)',
   [KEY_NAME_PATTERN]: 'printable characters (no control, bidi or zero-width characters)',
 };
 

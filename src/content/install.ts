@@ -21,7 +21,7 @@ export interface InstallProgress {
 export interface InstallOptions {
   packsDir: string;
   virtualenvsDir: string;
-  /** Replace an installed pack of the same ref (st2 `--force`). */
+  /** Replace an installed pack of the same ref, and skip the python_versions check (st2 `--force`). */
   force?: boolean;
   /** Do not install pack.yaml dependencies (st2 `--skip-dependencies`). */
   skipDependencies?: boolean;
@@ -442,7 +442,12 @@ export function pipFailure(output: string): { package?: string; reason: string }
   const metadata = last(
     /^× (?:python setup\.py egg_info|Getting requirements to build wheel|Preparing metadata .*) did not run successfully/,
   );
-  const building = last(/^(?:Collecting|Building wheel for|Preparing metadata for|Processing) (\S+)/);
+  const building = last(
+    /^(?:Collecting|Building wheel for|Preparing metadata for|Processing|Obtaining) (\S+)(?: from (\S+))?/,
+  );
+  // An editable `-e git+https://…#egg=UNKNOWN` (qualys) is "Obtaining UNKNOWN from <url>": the URL
+  // is what the user can find in requirements.txt.
+  if (building && building[1] === 'UNKNOWN' && building[2]) building[1] = building[2];
   // The build's own complaint, not pip's generic lines around it.
   // A C compiler's `fatal error:` (a missing header) says why; the `error: command 'gcc' failed`
   // after it only repeats the compiler's command line.
@@ -496,10 +501,16 @@ async function installOne(
     const { commit } = await fetchSource(location, version, tmp, options, label);
     await refuseEscapingLinks(tmp, label);
     const meta = await readPackYaml(tmp, source);
-    if (meta.python_versions && meta.python_versions.length > 0 && !meta.python_versions.includes('3')) {
+    // As st2's download_pack, force skips the check: Python 2 code often runs under Python 3.
+    if (
+      !options.force &&
+      meta.python_versions &&
+      meta.python_versions.length > 0 &&
+      !meta.python_versions.includes('3')
+    ) {
       throw new SquallError(
         'PACK_PYTHON_UNSUPPORTED',
-        `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs`,
+        `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs; install with force to try it anyway (it is not guaranteed to work)`,
         { pack: meta.ref, field: 'python_versions' },
       );
     }

@@ -37,6 +37,7 @@ import {
   isTemplate,
   parametersToObjectSchema,
   toStandardSchema,
+  unsetNullOptionals,
   validateKind,
   validateWith,
   type FileKind,
@@ -206,22 +207,9 @@ function checkPackField(scope: FileScope, data: Obj, pack: string): boolean {
   return true;
 }
 
-/**
- * Top-level fields st2 accepts as null in a pack file: its registrars call `XxxAPI.validate()`,
- * which validates with `allow_default_none=True`, so a field that is optional and has no default
- * (or a null one) may be null (opsgenie's rule has a bare `description:`). Taken from st2's
- * RuleAPI, ActionAPI, ActionAliasAPI and PolicyAPI schemas; a null there means the field is unset.
- */
-const NULLABLE_FIELDS: Partial<Record<FileKind, ReadonlySet<string>>> = {
-  action: new Set(['description', 'tags', 'notify']),
-  rule: new Set(['description', 'criteria', 'context', 'tags']),
-  alias: new Set(['description', 'ack', 'result', 'extra', 'immutable_parameters']),
-  policy: new Set(['description', 'parameters']),
-};
-
 function validateFile(scope: FileScope, kind: FileKind, data: Obj): boolean {
   const before = scope.errors;
-  for (const field of NULLABLE_FIELDS[kind] ?? []) if (data[field] === null) delete data[field];
+  unsetNullOptionals(kind, data);
   scope.violations(validateKind(kind, data));
   return scope.errors === before;
 }
@@ -1214,6 +1202,9 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
       const scope = d.scopes.get(alias)!;
       const before = scope.errors;
       const action = checkActionRef(scope, alias.action_ref, ['action_ref'], 'alias');
+      // st2's aliases registrar never compares an alias's parameters with its action's (vyatta's
+      // cfg_ip_route names a misspelt one): the alias is registered, and its action's parameter
+      // schema refuses the unknown parameter when a command gives it.
       if (action) {
         alias.formats.forEach((f, i) => {
           const reps =
@@ -1226,9 +1217,9 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
           for (const { s, path } of reps) {
             for (const m of s.matchAll(ALIAS_PARAM_RE)) {
               if (!(m[1] in action.merged_parameters)) {
-                scope.error(
+                scope.warn(
                   'UNKNOWN_ALIAS_PARAMETER',
-                  `format "${s}" names parameter "${m[1]}", which action "${action.ref}" does not have (has: ${Object.keys(action.merged_parameters).join(', ')})`,
+                  `format "${s}" names parameter "${m[1]}", which action "${action.ref}" does not have (has: ${Object.keys(action.merged_parameters).join(', ')}); the alias is registered, as in st2, and a command giving "${m[1]}" is refused`,
                   path,
                 );
               }
@@ -1237,9 +1228,9 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         });
         for (const p of Object.keys(alias.immutable_parameters)) {
           if (!(p in action.merged_parameters))
-            scope.error(
+            scope.warn(
               'UNKNOWN_ALIAS_PARAMETER',
-              `immutable parameter "${p}" is not a parameter of action "${action.ref}"`,
+              `immutable parameter "${p}" is not a parameter of action "${action.ref}"; the alias is registered, as in st2, and each command matching it is refused`,
               ['immutable_parameters', p],
               { key: true },
             );

@@ -86,6 +86,37 @@ export function validateKind(kind: FileKind, data: unknown): Violation[] {
   return translateErrors(validate.errors ?? []);
 }
 
+/**
+ * Deletes the null fields st2 accepts in a pack file: its registrars validate with
+ * `allow_default_none=True`, under which a field its schema does not require may be null, and a
+ * null one with a default takes the default (opsgenie's rule has a bare `description:`,
+ * logicmonitor's pack.yaml a bare `email:`). Unset, Squall reads such a field as st2 reads the
+ * null: absent, or its default. Like st2, it follows objects and arrays of objects whose schema
+ * names their properties; a required field stays null and is refused.
+ */
+export function unsetNullOptionals(kind: FileKind, data: unknown): void {
+  unsetNulls(KIND_SCHEMAS[kind], data);
+}
+
+function unsetNulls(schema: Record<string, unknown>, data: unknown): void {
+  const properties = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (!properties || typeof data !== 'object' || data === null) return;
+  if (Array.isArray(data)) return;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const obj = data as Record<string, unknown>;
+  for (const [name, sub] of Object.entries(properties)) {
+    const value = obj[name];
+    if (value === null) {
+      const types = ([] as unknown[]).concat(sub.type ?? []);
+      if (!required.has(name) && !types.includes('null')) delete obj[name];
+    } else if (Array.isArray(value) && isSchema(sub.items)) {
+      for (const item of value) unsetNulls(sub.items, item);
+    } else unsetNulls(sub, value);
+  }
+}
+
+const isSchema = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
 /** Validates `data` against an arbitrary (already standard) JSON schema. */
 export function validateWith(
   validate: ValidateFunction,

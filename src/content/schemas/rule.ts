@@ -1,4 +1,4 @@
-import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
+import { NAME_MAX_LENGTH, RULE_NAME_PATTERN } from '../../names.js';
 import { tagsSchema } from './action.js';
 
 /** Criteria operators and their aliases (st2-reference.md §4.2); lookup is case-insensitive. */
@@ -66,8 +66,8 @@ export const ruleSchema = {
       type: 'string',
       minLength: 1,
       maxLength: NAME_MAX_LENGTH,
-      pattern: CONTENT_NAME_PATTERN,
-      description: 'Rule name (ref = pack.name).',
+      pattern: RULE_NAME_PATTERN,
+      description: 'Rule name (ref = pack.name); words may be separated by spaces.',
     },
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'What the rule is for.' },

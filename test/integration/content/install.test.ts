@@ -149,6 +149,19 @@ describe('pack install and remove on disk', () => {
     });
   });
 
+  it('refuses a pack for Python 2 only unless forced, as st2 does', async () => {
+    const src = join(root, 'src-py2');
+    await makePack(src, 'py2only', '1.0.0', { 'pack.yaml.extra': 'python_versions:\n  - "2"\n' });
+    await expect(installPack(src, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_PYTHON_UNSUPPORTED',
+      message: expect.stringMatching(/py2only: .*excludes Python 3.*install with force/),
+    });
+    expect(existsSync(join(packsDir, 'py2only'))).toBe(false);
+    const forced = await installPack(src, { packsDir, virtualenvsDir, force: true });
+    expect(forced).toMatchObject({ ref: 'py2only', version: '1.0.0' });
+    expect(existsSync(join(packsDir, 'py2only/actions/hello.yaml'))).toBe(true);
+  });
+
   it('rejects a source whose pack.yaml has no valid ref', async () => {
     const src = join(root, 'src-badref');
     await makePack(src, 'Bad Name', '1.0.0');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
 import { startEvents, type EventsService, type Json } from '../webhooks/support.js';
 
 /** sample2_rule_with_webhook.yaml of seed 004, as `st2 rule create` posts it. */
@@ -159,11 +160,32 @@ for (const target of STORE_TARGETS) {
         const got = await s.api('GET', '/api/v1/rules/names.on.push');
         expect(got.status).toBe(200);
         expect(got.body.name).toBe('on.push');
-        for (const name of ['nul\u0000name', 'bidi\u202Eexe', 'x'.repeat(100_000)]) {
+        for (const name of ['nul\u0000name', 'bidi\u202Eexe', 'tab\tname', 'x'.repeat(100_000)]) {
           const r = await s.api('POST', '/api/v1/rules', rule(name));
           expect(r.status).toBe(400);
           expect(r.body.faultstring).toMatch(/name: must (be printable characters|NOT have more than 255)/);
         }
+      });
+
+      it('a rule named as a sentence (cisco_aci\'s "Setup ACI EPG") is created, got by its ref and fires', async () => {
+        const trigger = { type: 'core.st2.webhook', parameters: { url: 'aci_epg' } };
+        const rule = { name: 'Setup ACI EPG', pack: 'aci', enabled: true, trigger };
+        const created = await s.createRule({ ...rule, action: { ref: 'core.noop' } });
+        expect(created.ref).toBe('aci.Setup ACI EPG');
+        const got = await s.api('GET', `/api/v1/rules/${encodeURIComponent('aci.Setup ACI EPG')}`);
+        expect(got.status, got.text).toBe(200);
+        expect(got.body.id).toBe(created.id);
+        const sent = await s.api('POST', '/api/v1/webhooks/aci_epg', { epg: 'web' });
+        expect(sent.status, sent.text).toBe(202);
+        const { store } = s.svc.services;
+        const enforcement = await waitFor(
+          async () => (await store.ruleEnforcements.find({ 'rule.ref': 'aci.Setup ACI EPG' }))[0],
+          'the rule to be enforced',
+        );
+        expect(enforcement.execution_id).toBeTruthy();
+        const execution = await s.finished(String(enforcement.execution_id));
+        expect(execution).toMatchObject({ status: 'succeeded', action: { ref: 'core.noop' } });
+        expect(execution.context.rule).toMatchObject({ ref: 'aci.Setup ACI EPG' });
       });
 
       it('rule types and the trigger types API (create, update, delete)', async () => {

@@ -446,12 +446,37 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(pack.aliases.map((a) => a.name)).toEqual(['x']);
   });
 
-  it('a null where st2 has a default or a requirement stays an error', async () => {
-    const ps = await problems({
+  it('a null where st2 has a default takes the default; a null required field stays an error', async () => {
+    // st2's assign_default_values replaces a None by the field's default before validating.
+    const dir = await writePack({
       'rules/r.yaml':
-        'name: r\nenabled:\ntrigger:\n  type: core.st2.webhook\n  parameters: {url: x}\naction:\n  ref: core.noop\n',
+        'name: r\nenabled:\ntrigger:\n  type: core.st2.webhook\n  parameters:\n    url: x\naction:\n  ref: core.noop\n  parameters:\n',
+      'actions/a.yaml': ACTION('enabled:\nparameters:\n'),
     });
-    expectProblem(ps, { code: 'WRONG_TYPE', field: 'enabled', message: /must be boolean, not null/ });
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const pack = loaded.packs.find((p) => p.dir === dir)!;
+    expect(pack.rules[0]).toMatchObject({ enabled: false, action: { ref: 'core.noop', parameters: {} } });
+    expect(pack.actions[0]).toMatchObject({ enabled: true, parameters: {} });
+    const ps = await problems({
+      'rules/r.yaml': 'name: r\nenabled: true\ntrigger:\naction:\n  ref: core.noop\n',
+    });
+    expectProblem(ps, { code: 'WRONG_TYPE', field: 'trigger', message: /must be object, not null/ });
+  });
+
+  it('pack.yaml fields left empty (a bare email:) are unset, as st2 allows', async () => {
+    const dir = await writePack(
+      {
+        'pack.yaml':
+          'name: bare\ndescription: d\nversion: 1.0.0\nauthor: a\nemail:\nkeywords:\ncontributors:\n  - someone\n',
+      },
+      'bare',
+    );
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const pack = loaded.packs.find((p) => p.dir === dir)!;
+    expect(pack.pack).toMatchObject({ ref: 'bare', keywords: [], contributors: ['someone'] });
+    expect(pack.pack).not.toHaveProperty('email');
   });
 
   it('rule with trigger parameters the trigger type does not accept', async () => {
@@ -606,17 +631,30 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(loaded.packs.flatMap((p) => p.aliases.map((a) => a.action_ref))).toContain('core.nothing');
   });
 
-  it('alias format naming a parameter the action lacks', async () => {
-    const ps = await problems({
-      'aliases/x.yaml': 'name: x\naction_ref: core.local\nformats:\n  - "run {{command}}"\n',
+  it('alias naming parameters the action lacks is registered with a warning for each, as st2 does', async () => {
+    const dir = await writePack({
+      'aliases/x.yaml':
+        'name: x\naction_ref: core.local\nformats:\n  - "run {{command}}"\nimmutable_parameters:\n  shell: zsh\n',
     });
+    const ps = await validatePackDir(dir);
     expectProblem(ps, {
+      severity: 'warning',
       code: 'UNKNOWN_ALIAS_PARAMETER',
       field: 'formats[0]',
       line: 4,
       column: 5,
-      message: /names parameter "command", which action "core\.local" does not have/,
+      message:
+        /names parameter "command", which action "core\.local" does not have .*a command giving "command" is refused/,
     });
+    expectProblem(ps, {
+      severity: 'warning',
+      code: 'UNKNOWN_ALIAS_PARAMETER',
+      field: 'immutable_parameters.shell',
+      message: /immutable parameter "shell" is not a parameter of action "core\.local"/,
+    });
+    expect(ps.filter((p) => p.severity === 'error')).toEqual([]);
+    const loaded = await loadPacks([BUNDLED_PACKS_DIR + '/core', dir]);
+    expect(loaded.packs.flatMap((p) => p.aliases.map((a) => a.ref))).toContain('bad.x');
   });
 
   it('alias channels (a Squall extension) must be a list of channel ids', async () => {

@@ -87,6 +87,36 @@ describe('name rules (printable, at most 255 characters)', () => {
     expect(byFile('actions/ok.yaml')).toEqual([]);
   });
 
+  it('a rule may be named as a sentence (words and single spaces), as Exchange packs do; an action may not', async () => {
+    const rule = (name: string) =>
+      `---\nname: ${JSON.stringify(name)}\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters:\n    url: aci\naction:\n  ref: core.noop\n`;
+    const dir = await writePack(
+      {
+        'rules/setup_epg.yaml': rule('Setup ACI EPG'),
+        'rules/maintenance.yaml': rule('Run maintenance on the directory, then report.'),
+        'rules/tab.yaml': rule('tab\tseparated'),
+        'rules/edge.yaml': rule(' leading space'),
+        'actions/space.yaml': '---\nname: "two words"\nrunner_type: local-shell-cmd\n',
+      },
+      'sentences',
+    );
+    const result = await loadPacks([resolve(BUNDLED_PACKS_DIR, 'core'), dir]);
+    const pack = result.packs.find((p) => p.ref === 'sentences')!;
+    expect(pack.rules.map((r) => r.ref).sort()).toEqual([
+      'sentences.Run maintenance on the directory, then report.',
+      'sentences.Setup ACI EPG',
+    ]);
+    const errors = result.problems.filter((p) => p.severity === 'error');
+    expect(errors.map((p) => [p.file, p.field, p.message])).toEqual(
+      expect.arrayContaining([
+        ['rules/tab.yaml', 'name', expect.stringContaining('words separated by spaces')],
+        ['rules/edge.yaml', 'name', expect.stringContaining('words separated by spaces')],
+        ['actions/space.yaml', 'name', expect.stringContaining('printable characters without spaces')],
+      ]),
+    );
+    expect(errors).toHaveLength(3);
+  });
+
   it('nameProblem says which character is wrong', () => {
     expect(nameProblem('a\u202Eb', 'key')).toMatch(/U\+202E/);
     expect(nameProblem('a\u0000b', 'content')).toMatch(/U\+0000/);

@@ -122,6 +122,26 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
     });
   });
 
+  it('an editable git requirement without a package name: the requirement, as requirements.txt has it', () => {
+    const url = 'git+https://git.example.test/someone/examplelib@py3#egg=UNKNOWN';
+    const clone =
+      'git clone --filter=blob:none --quiet https://git.example.test/someone/examplelib /tmp/venv/src/unknown';
+    const output = [
+      `Obtaining UNKNOWN from ${url} (from -r requirements.txt (line 1))`,
+      '  Cloning https://git.example.test/someone/examplelib (to revision py3) to /tmp/venv/src/unknown',
+      `  Running command ${clone}`,
+      "  fatal: unable to access 'https://git.example.test/someone/examplelib/': Could not resolve host: git.example.test",
+      'error: subprocess-exited-with-error',
+      `× ${clone} did not run successfully.`,
+      '│ exit code: 128',
+    ].join('\n');
+    expect(pipFailure(output)).toEqual({
+      package: url,
+      reason:
+        "git could not clone https://git.example.test/someone/examplelib: unable to access 'https://git.example.test/someone/examplelib/': Could not resolve host: git.example.test",
+    });
+  });
+
   it("a C extension that no longer compiles on this Python: the compiler's fatal error, not its command line", () => {
     const stderr = [
       '  error: subprocess-exited-with-error',

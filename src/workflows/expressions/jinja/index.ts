@@ -13,6 +13,7 @@ import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildB
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
 import { installTemplateSandbox } from './sandbox.js';
+import { installPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
@@ -571,6 +572,7 @@ function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
   installTemplateSandbox();
+  installPythonSubscripts();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
     trimBlocks: true,
@@ -809,6 +811,7 @@ export function findTemplateVariables(template: string): Set<string> {
   const source = scanTemplate(template)
     .map((s) => s.raw)
     .join('');
+  installPythonSubscripts();
   let ast: unknown;
   try {
     ast = (
