@@ -11,11 +11,13 @@ import type { Services } from '../service/index.js';
 import type {
   AuditRecord,
   RuleEnforcementRecord,
+  RuleRecord,
   TraceRecord,
   TriggerInstanceRecord,
 } from '../store/index.js';
 import { traceHolding, withComponents } from '../traces/index.js';
 import { kvContext } from '../triggers/index.js';
+import { describeValue } from './criteria/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
 
@@ -51,6 +53,16 @@ function deliveryNode(a: AuditRecord): TraceNode {
     time: a.timestamp,
     children: [],
   };
+}
+
+/**
+ * Why a rule did not match, with the pattern as the rule writes it (a rendered one may hold a
+ * decrypted secret) and the payload's value, which the trigger instance shows anyway.
+ */
+function notMatched(rule: RuleRecord, failed: { key: string; operator: string; value: unknown }): string {
+  const written = (rule.criteria as Record<string, { pattern?: unknown }> | undefined)?.[failed.key]?.pattern;
+  const pattern = written === undefined ? '' : ` ${describeValue(written)}`;
+  return `did not match: ${failed.key} ${failed.operator}${pattern}; the payload has ${describeValue(failed.value)}`;
 }
 
 export async function buildTraceTree(services: Services, trace: TraceRecord): Promise<TraceTree> {
@@ -121,7 +133,7 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
         detail: verdict.matched
           ? 'matches now, but was not enforced (changed or created since)'
           : verdict.failed
-            ? `did not match: ${verdict.failed.key} ${verdict.failed.operator}`
+            ? notMatched(r, verdict.failed)
             : 'did not match',
         children: [],
       });

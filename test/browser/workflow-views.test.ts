@@ -321,7 +321,7 @@ describe.skipIf(skipBrowser)(
       expect(await matched.locator(':scope > .trace-node').textContent()).toContain('uitest.announce_prod');
       const notMatched = instance.locator(':scope > ul > li[data-kind="rule_not_matched"]');
       expect(await notMatched.locator(':scope > .trace-node').textContent()).toContain(
-        'uitest.announce_stagingdid not match: trigger.body.env equals',
+        "uitest.announce_stagingdid not match: trigger.body.env equals 'staging'; the payload has 'prod'",
       );
       const exec = matched.locator(`:scope > ul > li[data-kind="execution"][data-id="${execution.id}"]`);
       expect(await exec.locator(':scope > .trace-node a').getAttribute('href')).toBe(

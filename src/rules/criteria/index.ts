@@ -32,6 +32,7 @@ export {
   SEARCH_CONDITIONS,
   OperatorError,
   canonicalOperator,
+  describeValue,
   getOperator,
   parseDateUtc,
   pyCompare,
