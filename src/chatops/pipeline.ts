@@ -819,7 +819,33 @@ export class ChatPipeline {
     if (alias?.result?.enabled === false) return;
     await this.acks.get(record.id)?.catch(() => undefined);
     const adapter = this.adapters.get(to.adapter);
-    const max = adapter?.capabilities.maxMessageLength ?? 4000;
+    const { text, fullText } = this.resultText(record, alias, adapter?.capabilities.maxMessageLength ?? 4000);
+    await this.deliverer.send({
+      target: { kind: 'chat', ...to },
+      text,
+      fullText,
+      what: `result of execution ${record.id}`,
+      execution_id: record.id,
+    });
+  }
+
+  /**
+   * The result message of `record` as st2's chatops.post_result would post it for a chat client
+   * listening on the stream (hubot-stackstorm): null when its alias turns results off.
+   */
+  async resultMessage(record: ExecutionRecord): Promise<string | null> {
+    const alias = await this.aliasOf(record);
+    if (alias?.result?.enabled === false) return null;
+    const { text, fullText } = this.resultText(record, alias, Infinity);
+    return fullText ?? text;
+  }
+
+  /** `result.format` or the default layout, with a failure's reason when neither says it. */
+  private resultText(
+    record: ExecutionRecord,
+    alias: AliasLike | null,
+    max: number,
+  ): { text: string; fullText?: string } {
     const shown = present(this.executions(), record);
     let text: string;
     let fullText: string | undefined;
@@ -851,13 +877,7 @@ export class ChatPipeline {
       text = `${text}\nError: ${unsaid.join('\n')}`;
       if (fullText) fullText = `${fullText}\nError: ${unsaid.join('\n')}`;
     }
-    await this.deliverer.send({
-      target: { kind: 'chat', ...to },
-      text,
-      fullText,
-      what: `result of execution ${record.id}`,
-      execution_id: record.id,
-    });
+    return { text, fullText };
   }
 
   /** The alias that started `record`, if any. */
