@@ -103,16 +103,16 @@ export class ChatNotifier implements NotifyDelivery {
     const d = (data ?? {}) as { user?: unknown; source_channel?: unknown; source_context?: unknown };
     // Nowhere to post it (notify data without a channel): a bot would post to a room "null".
     if (!d.source_channel) return;
-    const message = await this.pipeline.resultMessage(record);
-    if (message === null) return;
+    const result = await this.pipeline.resultMessage(record);
+    if (result === null) return;
     this.services.bus.publish('st2.announcement__chatops', {
       payload: {
         channel: d.source_channel,
         user: d.user ?? null,
         whisper: false,
-        message,
+        message: result.message,
         context: d.source_context ?? {},
-        extra: {},
+        extra: result.extra,
       },
     });
   }

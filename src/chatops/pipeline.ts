@@ -831,13 +831,30 @@ export class ChatPipeline {
 
   /**
    * The result message of `record` as st2's chatops.post_result would post it for a chat client
-   * listening on the stream (hubot-stackstorm): null when its alias turns results off.
+   * listening on the stream (hubot-stackstorm): null when its alias turns results off. `extra` is
+   * the alias's `result.extra` with its strings rendered (st2: Slack attachments, thread_response).
    */
-  async resultMessage(record: ExecutionRecord): Promise<string | null> {
+  async resultMessage(
+    record: ExecutionRecord,
+  ): Promise<{ message: string; extra: Record<string, unknown> } | null> {
     const alias = await this.aliasOf(record);
     if (alias?.result?.enabled === false) return null;
     const { text, fullText } = this.resultText(record, alias, Infinity);
-    return fullText ?? text;
+    let extra: Record<string, unknown> = {};
+    if (alias?.result?.extra) {
+      const context = { execution: present(this.executions(), record), alias };
+      const source = `${aliasRef(alias)} result.extra`;
+      const render = (value: unknown): unknown =>
+        typeof value === 'string'
+          ? renderTemplate(value, context, { source })
+          : Array.isArray(value)
+            ? value.map(render)
+            : value && typeof value === 'object'
+              ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]))
+              : value;
+      extra = render(alias.result.extra) as Record<string, unknown>;
+    }
+    return { message: fullText ?? text, extra };
   }
 
   /** `result.format` or the default layout, with a failure's reason when neither says it. */

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { URL } from 'node:url';
@@ -17,13 +18,28 @@ import { waitFor } from '../../support/wait.js';
 
 const PASSWORD = 'st2chatops-test-password';
 
-interface Announcement {
-  channel: string;
-  user: string;
-  whisper: boolean;
-  message: string;
-  context: Record<string, unknown>;
-}
+const ALIAS_WITH_EXTRA = `---
+name: say
+pack: hubottest
+description: Echo words back.
+action_ref: core.echo
+formats:
+  - 'say {{message}}'
+ack:
+  enabled: false
+result:
+  format: 'said {{ execution.result.stdout }}'
+  extra:
+    slack:
+      color: "{% if execution.status == 'succeeded' %}good{% else %}danger{% endif %}"
+      fields: [{ title: words, value: '{{ execution.parameters.message }}' }]
+`;
+
+/** The payload of `st2.announcement__chatops`, which hubot-stackstorm hands to its chat adapter. */
+type Announcement = Record<'channel' | 'user' | 'message', string> & { whisper: boolean } & Record<
+    'context' | 'extra',
+    Record<string, unknown>
+  >;
 
 const require = createRequire(import.meta.url);
 
@@ -70,10 +86,19 @@ for (const target of STORE_TARGETS) {
       beforeAll(async () => {
         const temp = tempDir('squall-st2chatops-');
         cleanup = temp.cleanup;
+        // An alias with st2's result.extra (what hubot-stackstorm's Slack adapter reads).
+        const pack = path.join(temp.dir, 'packs', 'hubottest');
+        mkdirSync(path.join(pack, 'aliases'), { recursive: true });
+        writeFileSync(
+          path.join(pack, 'pack.yaml'),
+          'ref: hubottest\nname: hubottest\ndescription: st2chatops test.\nversion: 0.1.0\nauthor: t\nemail: t@t.t\n',
+        );
+        writeFileSync(path.join(pack, 'aliases', 'say.yaml'), ALIAS_WITH_EXTRA);
         svc = await startServiceProcess(
           ['--data-dir', path.join(temp.dir, 'data')],
           {
             SQUALL_AUTH_ADMIN_PASSWORD: PASSWORD,
+            SQUALL_PACKS_PATHS: path.join(temp.dir, 'packs'),
             ...(target.kind === 'mongo' ? { SQUALL_MONGO_URL: freshMongoUrl() } : {}),
           },
           60_000,
@@ -142,6 +167,20 @@ for (const target of STORE_TARGETS) {
         );
         expect(post.message).toMatch(/^failed \(exit 2\)\{~\}/);
         expect(post.message).toContain('No such file or directory');
+      });
+
+      it("renders the alias's result.extra into the announcement's extra", async () => {
+        const res = (await execute('say', 'say {{message}}', 'say hello extra')) as { message?: string };
+        // ack.enabled false: hubot-stackstorm posts no ack.
+        expect(res).toMatchObject({ actionalias: { ack: { enabled: false } } });
+        const post = await waitFor(
+          () => announced.find((a) => a.message === 'said hello extra'),
+          'the announcement with extra',
+          30_000,
+        );
+        expect(post.extra).toEqual({
+          slack: { color: 'good', fields: [{ title: 'words', value: 'hello extra' }] },
+        });
       });
 
       it('refuses an alias that does not exist with the APIError hubot-stackstorm reports', async () => {
