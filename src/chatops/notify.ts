@@ -50,6 +50,7 @@ export class ChatNotifier implements NotifyDelivery {
   async deliver({ record, route, message, data, key, resumed }: RouteNotification): Promise<void> {
     if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
       if (record.context?.chat) await this.pipeline.postResult(record);
+      else await this.announce(record, data);
       return;
     }
     const targets = routeTargets(this.services, route);
@@ -90,6 +91,30 @@ export class ChatNotifier implements NotifyDelivery {
         mayRepeat: resumed,
       });
     }
+  }
+
+  /**
+   * A chat route of an execution no Squall adapter started (a bot on the API: st2chatops'
+   * hubot-stackstorm sends `POST /aliasexecution` with route `hubot`): as st2's chatops pack does
+   * (rule chatops.notify → chatops.post_result → the announcement runner), the result goes on the
+   * stream as `st2.announcement__chatops`, which the bot posts in the channel.
+   */
+  private async announce(record: RouteNotification['record'], data: unknown): Promise<void> {
+    const d = (data ?? {}) as { user?: unknown; source_channel?: unknown; source_context?: unknown };
+    // Nowhere to post it (notify data without a channel): a bot would post to a room "null".
+    if (!d.source_channel) return;
+    const result = await this.pipeline.resultMessage(record);
+    if (result === null) return;
+    this.services.bus.publish('st2.announcement__chatops', {
+      payload: {
+        channel: d.source_channel,
+        user: d.user ?? null,
+        whisper: false,
+        message: result.message,
+        context: d.source_context ?? {},
+        extra: result.extra,
+      },
+    });
   }
 
   /**

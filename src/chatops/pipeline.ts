@@ -819,7 +819,50 @@ export class ChatPipeline {
     if (alias?.result?.enabled === false) return;
     await this.acks.get(record.id)?.catch(() => undefined);
     const adapter = this.adapters.get(to.adapter);
-    const max = adapter?.capabilities.maxMessageLength ?? 4000;
+    const { text, fullText } = this.resultText(record, alias, adapter?.capabilities.maxMessageLength ?? 4000);
+    await this.deliverer.send({
+      target: { kind: 'chat', ...to },
+      text,
+      fullText,
+      what: `result of execution ${record.id}`,
+      execution_id: record.id,
+    });
+  }
+
+  /**
+   * The result message of `record` as st2's chatops.post_result would post it for a chat client
+   * listening on the stream (hubot-stackstorm): null when its alias turns results off. `extra` is
+   * the alias's `result.extra` with its strings rendered (st2: Slack attachments, thread_response).
+   */
+  async resultMessage(
+    record: ExecutionRecord,
+  ): Promise<{ message: string; extra: Record<string, unknown> } | null> {
+    const alias = await this.aliasOf(record);
+    if (alias?.result?.enabled === false) return null;
+    const { text, fullText } = this.resultText(record, alias, Infinity);
+    let extra: Record<string, unknown> = {};
+    if (alias?.result?.extra) {
+      const context = { execution: present(this.executions(), record), alias };
+      const source = `${aliasRef(alias)} result.extra`;
+      const render = (value: unknown): unknown =>
+        typeof value === 'string'
+          ? renderTemplate(value, context, { source })
+          : Array.isArray(value)
+            ? value.map(render)
+            : value && typeof value === 'object'
+              ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]))
+              : value;
+      extra = render(alias.result.extra) as Record<string, unknown>;
+    }
+    return { message: fullText ?? text, extra };
+  }
+
+  /** `result.format` or the default layout, with a failure's reason when neither says it. */
+  private resultText(
+    record: ExecutionRecord,
+    alias: AliasLike | null,
+    max: number,
+  ): { text: string; fullText?: string } {
     const shown = present(this.executions(), record);
     let text: string;
     let fullText: string | undefined;
@@ -851,13 +894,7 @@ export class ChatPipeline {
       text = `${text}\nError: ${unsaid.join('\n')}`;
       if (fullText) fullText = `${fullText}\nError: ${unsaid.join('\n')}`;
     }
-    await this.deliverer.send({
-      target: { kind: 'chat', ...to },
-      text,
-      fullText,
-      what: `result of execution ${record.id}`,
-      execution_id: record.id,
-    });
+    return { text, fullText };
   }
 
   /** The alias that started `record`, if any. */

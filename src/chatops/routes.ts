@@ -201,7 +201,8 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           },
         },
       });
-      const ack = pipeline().ackText(alias, action, execution);
+      // As st2: the link is not in `message`; clients (hubot-stackstorm) append execution.web_url.
+      const ack = pipeline().ackText(alias, action, execution, false);
       let extra: unknown;
       if (alias.ack?.extra) {
         extra = JSON.parse(

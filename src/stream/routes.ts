@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { SquallEvent } from '../events/index.js';
 import type { Services } from '../service/index.js';
-import { requestUser, type ApiRouter, type RouteModule } from '../api/index.js';
+import { requestUser, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { presentExecution } from '../executions/index.js';
 import { SquallError } from '../errors.js';
@@ -247,9 +247,8 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
       stream.onClose(release);
       return stream;
     };
-    router.add({
+    const events: Omit<RouteSpec, 'path'> = {
       method: 'get',
-      path: '/stream/v1/stream',
       summary: 'Server-sent events: executions, output lines, announcements (st2 event names)',
       tag: 'stream',
       responses: { 429: 'The user has api.max_streams_per_user streams open in this process.' },
@@ -354,7 +353,11 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         stream.onClose(unsubscribe);
         return undefined;
       },
-    });
+    };
+    // st2's nginx rewrites /api/v1/stream and /api/stream to the stream service, and st2client
+    // (hubot-stackstorm, st2chatops) connects there when ST2_STREAM_URL is not set.
+    for (const path of ['/stream/v1/stream', '/api/v1/stream', '/api/stream'])
+      router.add({ ...events, path });
 
     router.add({
       method: 'get',
