@@ -37,7 +37,7 @@ import {
   type IncomingMessage,
   type PostedMessage,
 } from './adapter.js';
-import { runBuiltin, helpReply, type BuiltinContext } from './builtins.js';
+import { runBuiltin, helpReply, type BuiltinAnswer, type BuiltinContext } from './builtins.js';
 import { Deliverer, postLong } from './delivery.js';
 import {
   FORM_PAYLOAD_PREFIX,
@@ -776,6 +776,31 @@ export class ChatPipeline {
   }
 
   /** st2 §5.4: nothing with ack.enabled false; ack.format rendered, else a phrase; the UI link appended. */
+  /**
+   * A built-in command (`!executions`, `!key get`…) said through another chat client: st2chatops'
+   * hubot-stackstorm posts every command it matched to /aliasexecution, where the built-in's action
+   * is a no-op. Its answer, computed as the API caller would see it; undefined for other aliases.
+   */
+  async builtinThroughApi(
+    alias: AliasLike,
+    params: AliasParameters,
+    caller: { name: string; roles: string[] },
+    chatUser: string,
+  ): Promise<BuiltinAnswer | undefined> {
+    const builtin = extraBuiltin(alias);
+    if (!builtin) return undefined;
+    // No `chat`: !link, whose one-time token must reach the asker alone, refuses to answer.
+    const ctx: BuiltinContext = {
+      services: this.services,
+      executions: this.executions,
+      identity: { name: caller.name, roles: caller.roles, mapped: true },
+      chatUser: { id: chatUser, name: chatUser },
+      prefix: this.config.prefix,
+      aliases: this.aliases,
+    };
+    return runBuiltin(ctx, builtin, stripNulls(params));
+  }
+
   ackText(alias: AliasLike, action: ActionRecord, record: ExecutionRecord, withUrl = true): string | null {
     const ack = alias.ack ?? {};
     if (ack.enabled === false) return null;

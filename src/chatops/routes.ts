@@ -7,6 +7,7 @@ import {
   matchAlias,
   normaliseFormats,
   type AliasLike,
+  type AliasParameters,
 } from '../../aliases/index.js';
 import type { Request } from 'express';
 import { uids } from '../auth/index.js';
@@ -185,22 +186,40 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         ),
       );
       const specs = actionSpecs(action);
+      const builtin = await pipeline().builtinThroughApi(
+        alias,
+        withImmutable as AliasParameters,
+        requestUser(req),
+        b.user || caller,
+      );
       const execution = await executions().request({
         action: action.ref,
         parameters: castAliasParameters(withImmutable, specs),
         context,
         user: caller,
-        notify: {
-          'on-complete': {
-            routes: [b.notification_route ?? 'chat'],
-            data: {
-              user: b.user || caller,
-              source_channel: b.source_channel ?? null,
-              source_context: b.source_context ?? {},
-            },
-          },
-        },
+        // A built-in answers in `message` below: no notification of its no-op execution.
+        ...(builtin
+          ? {}
+          : {
+              notify: {
+                'on-complete': {
+                  routes: [b.notification_route ?? 'chat'],
+                  data: {
+                    user: b.user || caller,
+                    source_channel: b.source_channel ?? null,
+                    source_context: b.source_context ?? {},
+                  },
+                },
+              },
+            }),
       });
+      if (builtin)
+        return {
+          execution: executions().present(execution),
+          // The answer is the message; a link to the no-op execution would only mislead.
+          actionalias: { ...alias, ack: { ...(alias.ack ?? {}), append_url: false } },
+          message: builtin.text,
+        };
       // As st2: the link is not in `message`; clients (hubot-stackstorm) append execution.web_url.
       const ack = pipeline().ackText(alias, action, execution, false);
       let extra: unknown;

@@ -183,6 +183,30 @@ for (const target of STORE_TARGETS) {
         });
       });
 
+      it("answers a Squall built-in (!pack list) in the ack's message, with no link and no announcement", async () => {
+        const before = announced.length;
+        const res = (await execute('pack_list', 'pack list', 'pack list')) as {
+          message: string;
+          actionalias: { ack: { append_url: boolean } };
+        };
+        expect(res.message).toContain('hubottest');
+        expect(res.message).toContain('chatops');
+        expect(res.actionalias.ack.append_url).toBe(false);
+        // !link's one-time token must not go to a channel through another client.
+        const link = (await execute('link', 'link', 'link')) as { message: string };
+        expect(link.message).toMatch(/linking works only from a chat conversation/);
+        // What did arrive meanwhile is the earlier tests' results only.
+        await execute('local_shell_cmd', 'sh {{cmd}}', 'sh echo after-builtins');
+        await waitFor(
+          () => announced.find((a) => a.message.includes('after-builtins')),
+          'the next result',
+          30_000,
+        );
+        expect(announced.slice(before).map((a) => a.message)).toEqual([
+          expect.stringContaining('after-builtins'),
+        ]);
+      });
+
       it('refuses an alias that does not exist with the APIError hubot-stackstorm reports', async () => {
         const err = (await execute('no_such_alias', 'frobnicate', 'frobnicate now').then(
           () => null,
