@@ -346,15 +346,16 @@ export function evaluateExpression(value: unknown, scope: ExpressionScope): unkn
 /** Syntax-checks the expressions in a string; returns a message per broken expression. */
 export function checkExpressionSyntax(
   s: string,
-): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> {
-  const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> = [];
+): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' | null }> {
+  const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' | null }> = [];
   const yaqlHere = isYaql(s);
   const jinjaHere = isJinja(s);
   if (yaqlHere && jinjaHere) {
+    // orquesta's expression facade: a string of both languages belongs to neither (type null).
     problems.push({
       expression: s,
-      language: 'yaql',
-      message: 'YAQL and Jinja expressions cannot be mixed in the same string.',
+      language: null,
+      message: 'Expression with multiple types is not supported.',
     });
     return problems;
   }
