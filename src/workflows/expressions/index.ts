@@ -7,7 +7,14 @@ import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
 import { loadYaml } from '../../yaml.js';
 import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
-import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
+import {
+  evaluateJinja,
+  hasJinja,
+  jinjaExpressionValue,
+  scanTemplate,
+  singleExpression,
+  st2Filters,
+} from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
 export { pyRepr } from './jinja/index.js';
@@ -132,17 +139,8 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     succeeded: () => status() === 'succeeded',
     failed: () => ['failed', 'timeout', 'abandoned'].includes(status() ?? ''),
     completed: () => ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'].includes(status() ?? ''),
-    task_status: (name: unknown) => {
-      const s = scope.taskStatus?.(String(name));
-      if (s === undefined) {
-        throw new SquallError(
-          'EXPRESSION_TASK_UNDEFINED',
-          `Unable to find task "${String(name)}" in the workflow execution.`,
-          { task: name },
-        );
-      }
-      return s;
-    },
+    // orquesta answers "null" (its unset status) for a task that has not run.
+    task_status: (name: unknown) => scope.taskStatus?.(String(name)) ?? 'null',
     item: (...args: unknown[]) => {
       if (!scope.item) {
         throw new SquallError(
@@ -319,9 +317,31 @@ function evaluateString(s: string, scope: ExpressionScope): unknown {
     );
     const data = publicCtx(scope.ctx);
     const context: Record<string, unknown> = { ...data, _: data, ...functions };
+    const options = { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) };
     try {
-      return evaluateJinja(s, context, { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) });
+      // Without blocks orquesta evaluates each `{{ }}` on its own under StrictUndefined: one
+      // that names nothing stays unrendered and the string fails as unresolved.
+      const segments = scanTemplate(s);
+      if (segments.every((x) => x.kind === 'text' || x.kind === 'expr')) {
+        const exprs = segments.filter((x) => x.kind === 'expr' && x.body?.trim()).map((x) => x.body!.trim());
+        const single = singleExpression(s);
+        const values =
+          single !== null
+            ? [jinjaExpressionValue(single, context, options)]
+            : exprs.map((e) => jinjaExpressionValue(e, context, options));
+        const unresolved = exprs.filter((_, i) => values[i] === undefined);
+        if (unresolved.length > 0) {
+          throw new SquallError(
+            'EXPRESSION_EVALUATION',
+            `JinjaEvaluationException: There are unresolved variables: ${unresolved.join(', ')}`,
+            { expression: s, language: 'jinja', unresolved },
+          );
+        }
+        if (single !== null) return values[0];
+      }
+      return evaluateJinja(s, context, options);
     } catch (err) {
+      if (err instanceof SquallError && err.code === 'EXPRESSION_EVALUATION') throw err;
       throw evaluationError(s, err, 'jinja', fnError);
     }
   }

@@ -772,6 +772,20 @@ export function evaluateJinja(
 }
 
 /**
+ * One Jinja expression's value (the text between `{{` and `}}`), `undefined` when it names
+ * something that does not exist: orquesta renders with StrictUndefined and reports those.
+ */
+export function jinjaExpressionValue(
+  body: string,
+  context: Record<string, unknown>,
+  options: JinjaOptions = {},
+): unknown {
+  const capture = { value: undefined as unknown };
+  run(`{{ (${body}) | ${CAPTURE_FILTER} }}`, `{{ ${body} }}`, context, options, capture);
+  return capture.value;
+}
+
+/**
  * Renders a parameter value the way st2 renders action and rule parameters: a string renders to a
  * string (the declared type's cast applies later); inside arrays and objects a string that is
  * exactly `{{ expr }}` keeps the expression's native type (st2 appends `| to_complex` there).
