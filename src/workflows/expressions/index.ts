@@ -240,11 +240,19 @@ function pythonReason(reason: string, kind: unknown): string {
   return reason;
 }
 
+type SquallErrorJson = { code?: string; message?: string; context?: Record<string, unknown> };
+
 /** Messages in orquesta's words, since users compare workflow errors with st2's. */
 function evaluationError(expression: string, err: unknown, language: string, fnError?: unknown): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
+  // A Python exception the template raised (TypeError of a comparison) reads as Jinja2's.
+  const python = err instanceof SquallError ? (err.context.cause as SquallErrorJson | undefined) : undefined;
   const reason =
-    err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
+    python?.code === 'JINJA_PYTHON_TYPE_ERROR'
+      ? `${String(python.context?.python)}: ${python.message}`
+      : err instanceof SquallError && typeof err.context.reason === 'string'
+        ? err.context.reason
+        : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
   const undefinedVar = /The variable "([^"]+)" is undefined/.exec(cause);
   // A workflow function (task(), st2kv()) that failed inside a Jinja template; YAQL marks its

@@ -13,9 +13,20 @@ import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildB
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
 import { installTemplateSandbox } from './sandbox.js';
+import { installPythonComparisons } from './compare.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
-export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
+export {
+  NONE_MAGIC_VALUE,
+  parsePythonLiteral,
+  pyJsonDumps,
+  pyRepr,
+  pyStr,
+  isPlainObject,
+  pyEquals,
+  pyOrder,
+  pyTypeName,
+} from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
 export { pyRegexTest, pyRegexEngine, pyRegexGlobal } from './linear-regex.js';
 export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './pyregex-scan.js';
@@ -570,6 +581,7 @@ function nestingOf(value: unknown): number {
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
+  installPythonComparisons();
   installTemplateSandbox();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
