@@ -336,7 +336,7 @@ function inspectContext(
     }
   };
   // A property is read as orquesta reads it: a list item by item (spec path `name[i]`), a string
-  // of inline parameters as the mapping it stands for; a context input (publish, input, vars,
+  // of inline parameters as that list; a context input (publish, input, vars,
   // output) defines its names for what follows.
   const prop = (
     value: unknown,
@@ -346,8 +346,9 @@ function inspectContext(
     defines = false,
   ): void => {
     if (typeof value === 'string') {
+      // orquesta's parse_inline_params keeps the order: a list of one-key mappings.
       const inline = parseInlineParams(value);
-      if (inline.length > 0) value = Object.fromEntries(inline);
+      if (inline.length > 0) value = inline.map(([k, v]) => ({ [k]: v }));
     }
     if (Array.isArray(value)) {
       value.forEach((item, i) => {
