@@ -3,7 +3,17 @@
  * Comparisons follow Python: `True == 1`, `'a' < 1` is a TypeError, `x in None` is a TypeError.
  * A TypeError here becomes an error result (st2 records a failed rule enforcement), never a match.
  */
-import { fnmatchRegex, isPlainObject, pyRegexTest, pyRepr } from '../../workflows/expressions/jinja/index.js';
+import {
+  fnmatchRegex,
+  isPlainObject,
+  pyEquals,
+  pyOrder,
+  pyRegexTest,
+  pyRepr,
+  pyTypeName,
+} from '../../workflows/expressions/jinja/index.js';
+
+export { pyEquals, pyTypeName };
 
 /** An operator failed the way Python would raise (TypeError, AttributeError, re.error...). */
 export class OperatorError extends Error {
@@ -11,43 +21,6 @@ export class OperatorError extends Error {
     super(message);
     this.name = 'OperatorError';
   }
-}
-
-export function pyTypeName(v: unknown): string {
-  if (v === null || v === undefined) return 'NoneType';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'string') return 'str';
-  if (Array.isArray(v)) return 'list';
-  if (isPlainObject(v)) return 'dict';
-  return typeof v;
-}
-
-function numeric(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return null;
-}
-
-/** Python `==` on JSON-shaped values. */
-export function pyEquals(a: unknown, b: unknown): boolean {
-  if (a === undefined) a = null;
-  if (b === undefined) b = null;
-  const na = numeric(a);
-  const nb = numeric(b);
-  if (na !== null && nb !== null) return na === nb;
-  if (a === null || b === null) return a === b;
-  if (typeof a === 'string' || typeof b === 'string') return a === b;
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    return (
-      ka.length === Object.keys(b).length &&
-      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEquals(a[k], b[k]))
-    );
-  }
-  return false;
 }
 
 /** Python `needle in container`. */
@@ -68,19 +41,12 @@ export function pyContains(container: unknown, needle: unknown): boolean {
 
 /** Python `<` / `>` ordering: numbers with numbers, strings with strings, lists element-wise. */
 export function pyCompare(a: unknown, b: unknown, op: '<' | '>'): number {
-  const na = numeric(a);
-  const nb = numeric(b);
-  if (na !== null && nb !== null) return na - nb;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      if (!pyEquals(a[i], b[i])) return pyCompare(a[i], b[i], op);
-    }
-    return a.length - b.length;
-  }
-  throw new OperatorError(
-    `'${op}' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`,
-  );
+  const order = pyOrder(a, b);
+  if (order === undefined)
+    throw new OperatorError(
+      `'${op}' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`,
+    );
+  return order;
 }
 
 function str(v: unknown, method: string): string {

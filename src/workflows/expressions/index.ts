@@ -7,7 +7,14 @@ import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
 import { loadYaml } from '../../yaml.js';
 import { YaqlSyntaxError, evaluateYaql, parseYaql } from './yaql/index.js';
-import { evaluateJinja, hasJinja, st2Filters } from './jinja/index.js';
+import {
+  evaluateJinja,
+  hasJinja,
+  jinjaExpressionValue,
+  scanTemplate,
+  singleExpression,
+  st2Filters,
+} from './jinja/index.js';
 
 export { evaluateYaql, parseYaql, evaluateJinja, hasJinja };
 export { pyRepr } from './jinja/index.js';
@@ -132,17 +139,8 @@ export function workflowFunctions(scope: ExpressionScope): Record<string, (...ar
     succeeded: () => status() === 'succeeded',
     failed: () => ['failed', 'timeout', 'abandoned'].includes(status() ?? ''),
     completed: () => ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'].includes(status() ?? ''),
-    task_status: (name: unknown) => {
-      const s = scope.taskStatus?.(String(name));
-      if (s === undefined) {
-        throw new SquallError(
-          'EXPRESSION_TASK_UNDEFINED',
-          `Unable to find task "${String(name)}" in the workflow execution.`,
-          { task: name },
-        );
-      }
-      return s;
-    },
+    // orquesta answers "null" (its unset status) for a task that has not run.
+    task_status: (name: unknown) => scope.taskStatus?.(String(name)) ?? 'null',
     item: (...args: unknown[]) => {
       if (!scope.item) {
         throw new SquallError(
@@ -242,11 +240,19 @@ function pythonReason(reason: string, kind: unknown): string {
   return reason;
 }
 
+type SquallErrorJson = { code?: string; message?: string; context?: Record<string, unknown> };
+
 /** Messages in orquesta's words, since users compare workflow errors with st2's. */
 function evaluationError(expression: string, err: unknown, language: string, fnError?: unknown): SquallError {
   const cause = err instanceof Error ? err.message : String(err);
+  // A Python exception the template raised (TypeError of a comparison) reads as Jinja2's.
+  const python = err instanceof SquallError ? (err.context.cause as SquallErrorJson | undefined) : undefined;
   const reason =
-    err instanceof SquallError && typeof err.context.reason === 'string' ? err.context.reason : cause;
+    python?.code === 'JINJA_PYTHON_TYPE_ERROR'
+      ? `${String(python.context?.python)}: ${python.message}`
+      : err instanceof SquallError && typeof err.context.reason === 'string'
+        ? err.context.reason
+        : cause;
   const kind = language === 'yaql' ? 'YaqlEvaluationException' : 'JinjaEvaluationException';
   const undefinedVar = /The variable "([^"]+)" is undefined/.exec(cause);
   // A workflow function (task(), st2kv()) that failed inside a Jinja template; YAQL marks its
@@ -319,9 +325,31 @@ function evaluateString(s: string, scope: ExpressionScope): unknown {
     );
     const data = publicCtx(scope.ctx);
     const context: Record<string, unknown> = { ...data, _: data, ...functions };
+    const options = { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) };
     try {
-      return evaluateJinja(s, context, { functions, ...(scope.decrypt ? { decrypt: scope.decrypt } : {}) });
+      // Without blocks orquesta evaluates each `{{ }}` on its own under StrictUndefined: one
+      // that names nothing stays unrendered and the string fails as unresolved.
+      const segments = scanTemplate(s);
+      if (segments.every((x) => x.kind === 'text' || x.kind === 'expr')) {
+        const exprs = segments.filter((x) => x.kind === 'expr' && x.body?.trim()).map((x) => x.body!.trim());
+        const single = singleExpression(s);
+        const values =
+          single !== null
+            ? [jinjaExpressionValue(single, context, options)]
+            : exprs.map((e) => jinjaExpressionValue(e, context, options));
+        const unresolved = exprs.filter((_, i) => values[i] === undefined);
+        if (unresolved.length > 0) {
+          throw new SquallError(
+            'EXPRESSION_EVALUATION',
+            `JinjaEvaluationException: There are unresolved variables: ${unresolved.join(', ')}`,
+            { expression: s, language: 'jinja', unresolved },
+          );
+        }
+        if (single !== null) return values[0];
+      }
+      return evaluateJinja(s, context, options);
     } catch (err) {
+      if (err instanceof SquallError && err.code === 'EXPRESSION_EVALUATION') throw err;
       throw evaluationError(s, err, 'jinja', fnError);
     }
   }
@@ -346,15 +374,16 @@ export function evaluateExpression(value: unknown, scope: ExpressionScope): unkn
 /** Syntax-checks the expressions in a string; returns a message per broken expression. */
 export function checkExpressionSyntax(
   s: string,
-): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> {
-  const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' }> = [];
+): Array<{ expression: string; message: string; language: 'yaql' | 'jinja' | null }> {
+  const problems: Array<{ expression: string; message: string; language: 'yaql' | 'jinja' | null }> = [];
   const yaqlHere = isYaql(s);
   const jinjaHere = isJinja(s);
   if (yaqlHere && jinjaHere) {
+    // orquesta's expression facade: a string of both languages belongs to neither (type null).
     problems.push({
       expression: s,
-      language: 'yaql',
-      message: 'YAQL and Jinja expressions cannot be mixed in the same string.',
+      language: null,
+      message: 'Expression with multiple types is not supported.',
     });
     return problems;
   }

@@ -786,11 +786,10 @@ export class OrquestaConductor {
           continue;
         }
         if (!entry.next[tid]) continue;
-        let published: Record<string, unknown> | null;
-        try {
-          published = this.publish(entry, edge, ctx, scope);
-        } catch (err) {
-          this.logError(errMessage(err), { task_id: id, route, task_transition_id: tid });
+        const { published, errors } = this.publish(entry, edge, ctx, scope);
+        if (errors.length > 0) {
+          for (const err of errors)
+            this.logError(errMessage(err), { task_id: id, route, task_transition_id: tid });
           this.failWorkflow();
           continue;
         }
@@ -846,18 +845,24 @@ export class OrquestaConductor {
     edge: Edge,
     ctx: Record<string, unknown>,
     scope: ExpressionScope,
-  ): Record<string, unknown> | null {
+  ): { published: Record<string, unknown> | null; errors: unknown[] } {
     const spec = this.state.spec.tasks[entry.id];
     const tr = spec.next[edge.ref];
-    if (!tr || !tr.do.includes(edge.dst) || tr.publish.length === 0) return null;
+    if (!tr || !tr.do.includes(edge.dst) || tr.publish.length === 0) return { published: null, errors: [] };
     const rolling = { ...ctx };
     const out: Record<string, unknown> = {};
+    // As orquesta, every variable is tried and every failure reported, not just the first.
+    const errors: unknown[] = [];
     for (const p of tr.publish) {
-      const v = evaluateExpression(p.value, { ...scope, ctx: rolling });
-      rolling[p.name] = v;
-      out[p.name] = v;
+      try {
+        const v = evaluateExpression(p.value, { ...scope, ctx: rolling });
+        rolling[p.name] = v;
+        out[p.name] = v;
+      } catch (err) {
+        errors.push(err);
+      }
     }
-    return out;
+    return { published: out, errors };
   }
 
   private evaluateRoute(edge: Edge, prevRoute: number): number {

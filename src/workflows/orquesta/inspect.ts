@@ -3,8 +3,9 @@
  * `syntax` (schema), `semantics` (graph), `expressions` (parse errors) and `context` (variables
  * read before anything defines them).
  */
-import { checkExpressionSyntax, collectContextReferences, extractExpressions } from '../expressions/index.js';
-import { inCycle, prevTaskCount, startTasks } from './graph.js';
+import { checkExpressionSyntax, extractExpressions } from '../expressions/index.js';
+import { startTasks } from './graph.js';
+import { parseInlineParams } from './inline.js';
 import {
   checkSyntax,
   loadSpecSource,
@@ -57,8 +58,15 @@ export function inspect(
   // Like orquesta, every check runs even when the schema is violated somewhere.
   result.content = inspectContent(spec, options);
   result.semantics = inspectSemantics(spec);
-  result.expressions = inspectExpressions(spec);
-  result.context = inspectContext(spec, options.contextVariables ?? []);
+  result.expressions = inspectExpressions(spec, raw);
+  result.context = inspectContext(spec, raw, options.contextVariables ?? []);
+  // orquesta orders each group by schema path, then spec path (a stable sort).
+  const order = (x: InspectionError, y: InspectionError): number => {
+    const a = `${x.schema_path ?? ''}\u0000${x.spec_path ?? ''}`;
+    const b = `${y.schema_path ?? ''}\u0000${y.spec_path ?? ''}`;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  for (const group of ['syntax', 'semantics', 'expressions', 'context'] as const) result[group].sort(order);
   return result;
 }
 
@@ -139,25 +147,6 @@ function inspectSemantics(spec: WorkflowSpec): InspectionError[] {
         }
       }
     });
-    if (task.join !== undefined) {
-      const inbound = new Set<string>();
-      for (const [src, t] of Object.entries(spec.tasks))
-        if (t.next.some((tr) => tr.do.includes(name))) inbound.add(src);
-      const needed = task.join === 'all' ? inbound.size : task.join;
-      if (inbound.size < 2 && !inCycle(spec, name)) {
-        out.push({
-          message: `The join task "${name}" has ${inbound.size} inbound task(s); a join needs at least two.`,
-          spec_path: `tasks.${name}.join`,
-          schema_path: `${TASK_SCHEMA_PATH}.properties.join`,
-        });
-      } else if (needed > inbound.size) {
-        out.push({
-          message: `The join task "${name}" waits for ${needed} inbound tasks but only ${inbound.size} lead to it.`,
-          spec_path: `tasks.${name}.join`,
-          schema_path: `${TASK_SCHEMA_PATH}.properties.join`,
-        });
-      }
-    }
     if (task.with && task.action === undefined) {
       out.push({
         message: 'The action property is required for with items task.',
@@ -170,16 +159,15 @@ function inspectSemantics(spec: WorkflowSpec): InspectionError[] {
 }
 
 /** Every expression-bearing value in the spec with its spec path. */
-function expressionSites(spec: WorkflowSpec): Array<{ path: string; schema: string; value: unknown }> {
+function expressionSites(
+  spec: WorkflowSpec,
+  raw: Record<string, unknown>,
+): Array<{ path: string; schema: string; value: unknown }> {
   const sites: Array<{ path: string; schema: string; value: unknown }> = [];
-  spec.input.forEach(
-    (p) =>
-      p.hasDefault && sites.push({ path: `input.${p.name}`, schema: 'properties.input', value: p.default }),
-  );
-  spec.vars.forEach((v) => sites.push({ path: `vars.${v.name}`, schema: 'properties.vars', value: v.value }));
-  spec.output.forEach((o) =>
-    sites.push({ path: `output.${o.name}`, schema: 'properties.output', value: o.value }),
-  );
+  // orquesta validates a plain property (input, vars, output, publish, …) as one value.
+  for (const key of ['input', 'vars', 'output'])
+    if (raw[key] !== undefined) sites.push({ path: key, schema: `properties.${key}`, value: raw[key] });
+  const rawTasks = (raw.tasks ?? {}) as Record<string, Record<string, unknown> | null>;
   for (const [name, t] of Object.entries(spec.tasks)) {
     const tp = `tasks.${name}`;
     const ts = TASK_SCHEMA_PATH;
@@ -214,15 +202,23 @@ function expressionSites(spec: WorkflowSpec): Array<{ path: string; schema: stri
         schema: `${ts}.properties.retry.properties.count`,
         value: t.retry.count,
       });
+      if (t.retry.delay !== undefined)
+        sites.push({
+          path: `${tp}.retry.delay`,
+          schema: `${ts}.properties.retry.properties.delay`,
+          value: t.retry.delay,
+        });
     }
     t.next.forEach((tr, i) => {
       const np = `${tp}.next[${i}]`;
       const ns = `${ts}.properties.next.items`;
       if (tr.when !== undefined)
         sites.push({ path: `${np}.when`, schema: `${ns}.properties.when`, value: tr.when });
-      tr.publish.forEach((p) =>
-        sites.push({ path: `${np}.publish.${p.name}`, schema: `${ns}.properties.publish`, value: p.value }),
-      );
+      const rawNext = ((rawTasks[name]?.next ?? []) as Array<Record<string, unknown> | null>)[i] ?? {};
+      if (rawNext.publish !== undefined)
+        sites.push({ path: `${np}.publish`, schema: `${ns}.properties.publish`, value: rawNext.publish });
+      if (rawNext.do !== undefined)
+        sites.push({ path: `${np}.do`, schema: `${ns}.properties.do`, value: rawNext.do });
     });
   }
   return sites;
@@ -236,9 +232,9 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-function inspectExpressions(spec: WorkflowSpec): InspectionError[] {
+function inspectExpressions(spec: WorkflowSpec, raw: Record<string, unknown>): InspectionError[] {
   const out: InspectionError[] = [];
-  for (const site of expressionSites(spec)) {
+  for (const site of expressionSites(spec, raw)) {
     for (const s of strings(site.value)) {
       for (const p of checkExpressionSyntax(s)) {
         out.push({
@@ -254,91 +250,176 @@ function inspectExpressions(spec: WorkflowSpec): InspectionError[] {
   return out;
 }
 
+/** orquesta's extraction of the variables a string reads: `ctx().x`, `ctx(x)`, `ctx('x')`, `ctx("x")`. */
+const CTX_REF = /\bctx\(['"]?[\][a-zA-Z0-9_'".()]*['"]?\)\.?[\][a-zA-Z0-9_'".()]*/g;
+const CTX_VAR = [
+  /(?<=\bctx\(\)\.)([a-zA-Z0-9_-]+)\b(?!\()\.?/,
+  /(?:\bctx\(([a-zA-Z0-9_-]+)\))/,
+  /(?:\bctx\('([a-zA-Z0-9_-]+)'\))/,
+  /(?:\bctx\("([a-zA-Z0-9_-]+)"\))/,
+];
+const DELIMITED = { yaql: { re: /<%.*?%>/g, strip: '<%>' }, jinja: { re: /\{\{.*?\}\}/g, strip: '{}' } };
+
+function stripChars(s: string, chars: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && chars.includes(s[a])) a++;
+  while (b > a && chars.includes(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
 /**
- * Walks the graph from the start tasks, carrying the variables defined so far (input, vars,
- * then each transition's publish), and flags ctx() reads of names not yet defined.
+ * The variables a value reads, as orquesta lists them: one per (language, whole string, name),
+ * by name; `expression` is the whole string the reference sits in.
  */
-function inspectContext(spec: WorkflowSpec, extra: string[]): InspectionError[] {
-  const out: InspectionError[] = [];
-  const report = (s: unknown, defined: Set<string>, path: string, schema: string): void => {
-    for (const str of strings(s)) {
-      for (const name of collectContextReferences(str)) {
-        if (!defined.has(name)) {
-          const expr = extractExpressions(str).find((e) =>
-            collectContextReferences(e.expression).includes(name),
-          );
-          out.push({
-            type: expr?.language ?? 'yaql',
-            expression: expr?.expression ?? str,
-            message: `Variable "${name}" is referenced before assignment.`,
-            spec_path: path,
-            schema_path: schema,
-          });
+function contextVariables(value: unknown): Array<{ type: string; expression: string; name: string }> {
+  const found = new Map<string, { type: string; expression: string; name: string }>();
+  for (const str of strings(value)) {
+    for (const [type, { re, strip }] of Object.entries(DELIMITED)) {
+      for (const m of str.matchAll(re)) {
+        for (const ref of stripChars(m[0], strip).trim().matchAll(CTX_REF)) {
+          for (const extract of CTX_VAR) {
+            const name = extract.exec(ref[0].trim())?.[1];
+            if (name) found.set(JSON.stringify([type, str, name]), { type, expression: str, name });
+          }
         }
       }
     }
-  };
-  const defined = new Set<string>(['st2', 'parent', ...extra]);
-  for (const p of spec.input) {
-    if (p.hasDefault) report(p.default, defined, `input.${p.name}`, 'properties.input');
-    defined.add(p.name);
   }
-  for (const v of spec.vars) {
-    report(v.value, defined, `vars.${v.name}`, 'properties.vars');
-    defined.add(v.name);
-  }
-  const seen = new Map<string, Set<string>>();
-  const queue: Array<{ task: string; ctx: Set<string> }> = startTasks(spec).map((t) => ({
-    task: t,
-    ctx: new Set(defined),
-  }));
-  const allPublished = new Set<string>(defined);
-  while (queue.length > 0) {
-    const { task, ctx } = queue.shift() as { task: string; ctx: Set<string> };
-    const t = spec.tasks[task];
-    if (!t) continue;
-    const prior = seen.get(task);
-    if (prior && [...ctx].every((n) => prior.has(n))) continue;
-    const merged = new Set([...(prior ?? []), ...ctx]);
-    seen.set(task, merged);
-    const tp = `tasks.${task}`;
-    // A join (or a loop) sees whatever any inbound branch defined, so report only on first visit
-    // with the union so far; later visits add names.
-    if (!prior) {
-      const ts = TASK_SCHEMA_PATH;
-      report(t.action, merged, `${tp}.action`, `${ts}.properties.action`);
-      report(t.input, merged, `${tp}.input`, `${ts}.properties.input`);
-      if (t.with)
-        report(t.with.expression, merged, `${tp}.with.items`, `${ts}.properties.with.properties.items`);
-    }
-    t.next.forEach((tr, i) => {
-      const rolling = new Set(merged);
-      if (!prior && tr.when)
-        report(
-          tr.when,
-          rolling,
-          `${tp}.next[${i}].when`,
-          `${TASK_SCHEMA_PATH}.properties.next.items.properties.when`,
+  return [...found.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
+/** The names a context input (publish, input, vars, output) defines, as orquesta reads them. */
+function definedNames(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value))
+    return value.flatMap((v) =>
+      typeof v === 'string'
+        ? [v]
+        : v && typeof v === 'object' && Object.keys(v).length === 1
+          ? Object.keys(v)
+          : [],
+    );
+  if (value && typeof value === 'object') return Object.keys(value);
+  return [];
+}
+
+/**
+ * orquesta's context inspection: walks the graph from the start tasks as orquesta does (a task
+ * reached again with a different context is inspected again; a join waits for the union of its
+ * inbound branches), carrying the variables defined so far (input, vars, then each transition's
+ * publish), and flags reads of names not yet defined or private (`__x`).
+ */
+function inspectContext(
+  spec: WorkflowSpec,
+  raw: Record<string, unknown>,
+  extra: string[],
+): InspectionError[] {
+  const errors: InspectionError[] = [];
+  const check = (value: unknown, ctx: Set<string>, spec_path: string, schema_path: string): void => {
+    for (const v of contextVariables(value)) {
+      // Keys in orquesta's order, as API clients see them.
+      const at = (message: string): InspectionError => ({
+        type: v.type,
+        expression: v.expression,
+        message,
+        spec_path,
+        schema_path,
+      });
+      if (v.name.startsWith('__'))
+        errors.push(
+          at(
+            `Variable "${v.name}" that is prefixed with double underscores is considered a private variable and cannot be referenced.`,
+          ),
         );
-      for (const p of tr.publish) {
-        if (!prior)
-          report(
-            p.value,
-            rolling,
-            `${tp}.next[${i}].publish`,
-            `${TASK_SCHEMA_PATH}.properties.next.items.properties.publish`,
-          );
-        rolling.add(p.name);
-        allPublished.add(p.name);
+      if (!ctx.has(v.name)) errors.push(at(`Variable "${v.name}" is referenced before assignment.`));
+    }
+  };
+  // A property is read as orquesta reads it: a list item by item (spec path `name[i]`), a string
+  // of inline parameters as that list; a context input (publish, input, vars,
+  // output) defines its names for what follows.
+  const prop = (
+    value: unknown,
+    ctx: Set<string>,
+    spec_path: string,
+    schema_path: string,
+    defines = false,
+  ): void => {
+    if (typeof value === 'string') {
+      // orquesta's parse_inline_params keeps the order: a list of one-key mappings.
+      const inline = parseInlineParams(value);
+      if (inline.length > 0) value = inline.map(([k, v]) => ({ [k]: v }));
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        check(item, ctx, `${spec_path}[${i}]`, schema_path);
+        if (defines) for (const n of definedNames([item])) ctx.add(n);
+      });
+      return;
+    }
+    check(value, ctx, spec_path, schema_path);
+    if (defines) for (const n of definedNames(value)) ctx.add(n);
+  };
+  const rolling = new Set<string>(['st2', 'parent', ...extra]);
+  if (raw.input) prop(raw.input, rolling, 'input', 'properties.input', true);
+  if (raw.vars) prop(raw.vars, rolling, 'vars', 'properties.vars', true);
+
+  const rawTasks = (raw.tasks ?? {}) as Record<string, Record<string, unknown> | null>;
+  const ts = TASK_SCHEMA_PATH;
+  const isCommand = (name: string): boolean => (ENGINE_COMMANDS as readonly string[]).includes(name);
+  const joinCtx = new Map<string, Set<string>>();
+  const queuedCtx = new Map<string, Set<string>>();
+  const traversed = new Set<string>();
+  const queue: Array<{ task: string; ctx: Set<string> | null }> = startTasks(spec).map((task) => ({
+    task,
+    ctx: new Set(rolling),
+  }));
+  while (queue.length > 0) {
+    const next = queue.shift() as { task: string; ctx: Set<string> | null };
+    traversed.add(next.task);
+    const ctx = next.ctx && next.ctx.size > 0 ? next.ctx : new Set(joinCtx.get(next.task) ?? []);
+    for (const n of ctx) rolling.add(n);
+    // An engine command (`continue` after a transition without `do`, `fail`, …) is a task of
+    // its own to orquesta: nothing to read, but what its branch published reaches the output.
+    if (isCommand(next.task)) continue;
+    const t = rawTasks[next.task] ?? {};
+    const tp = `tasks.${next.task}`;
+    if (t.delay) prop(t.delay, ctx, `${tp}.delay`, `${ts}.properties.delay`);
+    if (t.with) {
+      const w = typeof t.with === 'string' ? { items: t.with } : (t.with as Record<string, unknown>);
+      if (w.items) prop(w.items, ctx, `${tp}.with.items`, `${ts}.properties.with.properties.items`);
+      if (w.concurrency)
+        prop(w.concurrency, ctx, `${tp}.with.concurrency`, `${ts}.properties.with.properties.concurrency`);
+    }
+    // As orquesta's task spec: inline parameters of the action string are the task's input.
+    const task = spec.tasks[next.task];
+    if (task?.action) prop(task.action, ctx, `${tp}.action`, `${ts}.properties.action`);
+    if (task?.input) prop(task.input, ctx, `${tp}.input`, `${ts}.properties.input`);
+    ((t.next ?? []) as Array<Record<string, unknown> | null>).forEach((rawNext, i) => {
+      const n = rawNext ?? {};
+      const np = `${tp}.next[${i}]`;
+      const ns = `${ts}.properties.next.items`;
+      const targets = spec.tasks[next.task]?.next[i]?.do ?? [];
+      // The transition is read once per target (once when it has none), as orquesta does.
+      for (const target of targets.length > 0 ? targets : [null]) {
+        const branch = new Set(ctx);
+        if (n.when) prop(n.when, branch, `${np}.when`, `${ns}.properties.when`);
+        if (n.publish) prop(n.publish, branch, `${np}.publish`, `${ns}.properties.publish`, true);
+        if (n.do) prop(n.do, branch, `${np}.do`, `${ns}.properties.do`);
+        if (target === null || traversed.has(target) || (!spec.tasks[target] && !isCommand(target))) continue;
+        if (isCommand(target) || spec.tasks[target].join === undefined) {
+          const before = queuedCtx.get(target);
+          if (!before || before.size !== branch.size || [...branch].some((x) => !before.has(x))) {
+            queue.push({ task: target, ctx: branch });
+            queuedCtx.set(target, branch);
+          }
+        } else {
+          joinCtx.set(target, new Set([...(joinCtx.get(target) ?? []), ...branch]));
+          queue.push({ task: target, ctx: null });
+        }
       }
-      for (const d of tr.do) if (spec.tasks[d]) queue.push({ task: d, ctx: rolling });
     });
   }
-  void prevTaskCount;
-  const outputCtx = allPublished;
-  for (const o of spec.output) {
-    report(o.value, outputCtx, `output.${o.name}`, 'properties.output');
-    outputCtx.add(o.name);
-  }
-  return out;
+  if (raw.output) prop(raw.output, rolling, 'output', 'properties.output', true);
+  return errors;
 }

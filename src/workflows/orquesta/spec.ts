@@ -71,7 +71,7 @@ export interface WorkflowSpec {
 }
 
 export interface InspectionError {
-  type?: string;
+  type?: string | null;
   message: string;
   spec_path: string;
   schema_path?: string;

@@ -76,7 +76,7 @@ tasks:
     const view = orquestaGraphView(parseWorkflowSpec(text), inspect(text));
     const one = view.nodes.find((n) => n.name === 'one')!;
     expect(one.errors.map((e) => e.type).sort()).toEqual(['content', 'semantic']);
-    expect(view.errors.map((e) => `${e.type} ${e.spec_path}`)).toEqual(['context output.r']);
+    expect(view.errors.map((e) => `${e.type} ${e.spec_path}`)).toEqual(['context output[0]']);
   });
 
   it('reads the words of the usual conditions', () => {

@@ -25,6 +25,23 @@ describe('orquesta rehearsals (test/fixtures/rehearsals)', () => {
   }
 });
 
+// Our own specs checked against orquesta main's conductor and inspection (expectations are what
+// scripts/orquesta-cases/compare-main.ts printed from orquesta main; PyPI 1.2.0 predates some).
+const mainDir = resolve(__dirname, '../../fixtures/rehearsals/main');
+const mainFiles = readdirSync(mainDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+
+describe('orquesta rehearsals checked against orquesta main (test/fixtures/rehearsals/main)', () => {
+  for (const file of mainFiles) {
+    it(file.replace(/\.yaml$/, ''), () => {
+      const report = rehearse(join(mainDir, file));
+      expect(report.mismatches, report.mismatches.join('\n')).toEqual([]);
+      expect(report.passed).toBe(true);
+    });
+  }
+});
+
 // Differential check against the real orquesta (PyPI 1.2.0 in .cache/orquesta-venv, driven by
 // oracle/rehearse.py like orquesta-rehearse), for specs that only use the standard format.
 const oraclePython = ensureOrquestaOracle();

@@ -13,10 +13,21 @@ import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildB
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
 import { installTemplateSandbox } from './sandbox.js';
+import { installPythonComparisons } from './compare.js';
 import { installPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
-export { NONE_MAGIC_VALUE, parsePythonLiteral, pyJsonDumps, pyRepr, pyStr, isPlainObject } from './python.js';
+export {
+  NONE_MAGIC_VALUE,
+  parsePythonLiteral,
+  pyJsonDumps,
+  pyRepr,
+  pyStr,
+  isPlainObject,
+  pyEquals,
+  pyOrder,
+  pyTypeName,
+} from './python.js';
 export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
 export { pyRegexTest, pyRegexEngine, pyRegexAll, pyRegexMatches, replaceMatches } from './linear-regex.js';
 export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './pyregex-scan.js';
@@ -571,6 +582,7 @@ function nestingOf(value: unknown): number {
 function env(): nunjucks.Environment {
   if (environment) return environment;
   installPythonMethods();
+  installPythonComparisons();
   installTemplateSandbox();
   installPythonSubscripts();
   const e = new nunjucks.Environment(null, {
@@ -771,6 +783,20 @@ export function evaluateJinja(
   const capture = { value: undefined as unknown };
   run(`{{ (${single}) | ${CAPTURE_FILTER} }}`, expression, context, options, capture);
   return capture.value === undefined ? null : capture.value;
+}
+
+/**
+ * One Jinja expression's value (the text between `{{` and `}}`), `undefined` when it names
+ * something that does not exist: orquesta renders with StrictUndefined and reports those.
+ */
+export function jinjaExpressionValue(
+  body: string,
+  context: Record<string, unknown>,
+  options: JinjaOptions = {},
+): unknown {
+  const capture = { value: undefined as unknown };
+  run(`{{ (${body}) | ${CAPTURE_FILTER} }}`, `{{ ${body} }}`, context, options, capture);
+  return capture.value;
 }
 
 /**

@@ -291,3 +291,57 @@ export function parsePythonLiteral(text: string): unknown {
   if (i < text.length) fail('trailing characters');
   return value;
 }
+
+/** Python's type name of a JSON-shaped value, for its error messages. */
+export function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (Array.isArray(v)) return 'list';
+  if (isPlainObject(v)) return 'dict';
+  return typeof v;
+}
+
+function numeric(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+/** Python `==` on JSON-shaped values. */
+export function pyEquals(a: unknown, b: unknown): boolean {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== null && nb !== null) return na === nb;
+  if (a === null || b === null) return a === b;
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEquals(a[k], b[k]))
+    );
+  }
+  return false;
+}
+
+/** Python's ordering (numbers with numbers, strings with strings, lists element-wise): a signed
+ * number, or undefined where Python raises TypeError. */
+export function pyOrder(a: unknown, b: unknown): number | undefined {
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== null && nb !== null) return na - nb;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (!pyEquals(a[i], b[i])) return pyOrder(a[i], b[i]);
+    }
+    return a.length - b.length;
+  }
+  return undefined;
+}
