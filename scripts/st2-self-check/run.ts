@@ -5,7 +5,8 @@
 // `st2 run TEST protocol=http token=$ST2_AUTH_TOKEN`, expecting `succeeded`. Prints a table.
 //
 //   node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT
-//        [--only test_a,test_b] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB]
+//        [--only test_a,test_b] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB] [--verbose]
+//   (--verbose prints the parameters and result of each failed test's last failed task)
 //
 // ST2_CHECKOUT holds st2's contrib/examples, ST2TESTS_CHECKOUT st2tests' packs/ (e.g.
 // `git --git-dir=<mirror> archive HEAD contrib/examples | tar -x -C DIR`).
@@ -145,6 +146,8 @@ async function firstError(api: string, headers: Record<string, string>, id: stri
     ex = await get(`/executions/${failed.id}`);
     task = `${ex.context?.chain?.name ?? ex.action?.ref}: `;
   }
+  if (process.argv.includes('--verbose'))
+    process.stderr.write(`${JSON.stringify({ task, parameters: ex.parameters, result: ex.result }, null, 1)}\n`);
   const r = ex.result ?? {};
   const text =
     [r.error, r.stderr, r.result?.error, typeof r.stdout === 'string' ? r.stdout : undefined].find(
