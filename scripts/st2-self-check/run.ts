@@ -147,7 +147,9 @@ async function firstError(api: string, headers: Record<string, string>, id: stri
     task = `${ex.context?.chain?.name ?? ex.action?.ref}: `;
   }
   if (process.argv.includes('--verbose'))
-    process.stderr.write(`${JSON.stringify({ task, parameters: ex.parameters, result: ex.result }, null, 1)}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ task, parameters: ex.parameters, result: ex.result }, null, 1)}\n`,
+    );
   const r = ex.result ?? {};
   const text =
     [r.error, r.stderr, r.result?.error, typeof r.stdout === 'string' ? r.stdout : undefined].find(
@@ -189,6 +191,35 @@ if (optMade) {
   symlinkSync(packsDir, path.join(OPT, 'packs'));
   symlinkSync(PACK_VENVS, path.join(OPT, 'virtualenvs'));
 } else process.stderr.write(`st2-self-check: ${OPT} exists; left as it is\n`);
+// Tools of an st2 host this one may lack, on PATH only where missing: uuidgen (util-linux, the
+// key tests' unique names) and sudo (core.local_sudo; Squall runs as root here, as st2's
+// runners run sudo as root, so it only has to run the command).
+const tools = path.join(dir, 'bin');
+mkdirSync(tools);
+const onPath = (cmd: string) =>
+  spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+if (!onPath('uuidgen'))
+  writeFileSync(
+    path.join(tools, 'uuidgen'),
+    "#!/bin/sh\nexec python3 -c 'import uuid; print(uuid.uuid4())'\n",
+    {
+      mode: 0o755,
+    },
+  );
+if (!onPath('sudo') && process.getuid?.() === 0)
+  writeFileSync(
+    path.join(tools, 'sudo'),
+    '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in --) shift; break;; -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n',
+    { mode: 0o755 },
+  );
+// st2's packages put the examples pack in /usr/share/doc/st2/examples; test_quickstart_rules
+// creates a rule from there.
+const DOC = '/usr/share/doc/st2';
+const docMade = !existsSync(DOC);
+if (docMade) {
+  mkdirSync(DOC, { recursive: true });
+  symlinkSync(path.join(packsDir, 'examples'), path.join(DOC, 'examples'));
+}
 const sshd = await startSshd(home).catch((err: Error) => {
   process.stderr.write(`st2-self-check: no sshd on localhost:22 (${err.message})\n`);
   return undefined;
@@ -196,7 +227,7 @@ const sshd = await startSshd(home).catch((err: Error) => {
 if (!sshd)
   process.stderr.write('st2-self-check: port 22 is taken or sshd is missing; remote tests need it\n');
 // Actions inherit PATH and HOME from the service: the st2 CLI and the system user's SSH key.
-process.env.PATH = `${path.join(ST2_VENV, 'bin')}:${process.env.PATH}`;
+process.env.PATH = `${path.join(ST2_VENV, 'bin')}:${process.env.PATH}:${tools}`;
 process.env.HOME = home;
 const password = 'Ch4ngeMe-self-check';
 const { config } = loadConfig({
@@ -217,6 +248,7 @@ const stopAll = async (): Promise<void> => {
   await running.stop();
   await sshd?.stop();
   if (optMade) rmSync(OPT, { recursive: true, force: true });
+  if (docMade) rmSync(DOC, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 };
 let code = 1;
