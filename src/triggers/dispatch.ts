@@ -81,11 +81,31 @@ export async function resolveTrigger(
   return { ref: trigger, type };
 }
 
+/**
+ * The payload with its schema's defaults filled in where a property is absent, in objects at any
+ * depth, as st2 validates it (util_schema.validate with use_default: a `required` property with a
+ * default is satisfied). A copy: st2 dispatches the payload as it was sent.
+ */
+function withDefaults(schema: Record<string, unknown>, value: unknown): unknown {
+  if (schema.type !== 'object' || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const properties = schema.properties;
+  if (!properties || typeof properties !== 'object') return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [name, sub] of Object.entries(properties as Record<string, unknown>)) {
+    if (!sub || typeof sub !== 'object') continue;
+    const subSchema = sub as Record<string, unknown>;
+    if (!(name in out)) {
+      if ('default' in subSchema) out[name] = subSchema.default;
+    } else out[name] = withDefaults(subSchema, out[name]);
+  }
+  return out;
+}
+
 /** Rejects a payload that does not follow the trigger type's payload_schema (st2 validate_trigger_payload). */
 export function validateTriggerPayload(type: TriggerTypeRecord, payload: unknown): void {
   const schema = type.payload_schema;
   if (!isMeaningfulSchema(schema)) return;
-  const problems = schemaProblems(schema, payload, 'payload');
+  const problems = schemaProblems(schema, withDefaults(schema, payload), 'payload');
   if (problems.length) {
     throw new ValidationError(
       `payload of trigger "${type.ref}" does not match its payload_schema: ${problems.join('; ')}`,
