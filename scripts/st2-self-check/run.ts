@@ -6,7 +6,8 @@
 //
 //   node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT
 //        [--only test_a,test_b] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB] [--verbose]
-//   (--verbose prints the parameters and result of each failed test's last failed task)
+//   (--verbose prints the parameters and result of each failed test's last failed task;
+//   --keep leaves Squall up after the tests, until Ctrl-C, and prints how to point st2 at it)
 //
 // ST2_CHECKOUT holds st2's contrib/examples, ST2TESTS_CHECKOUT st2tests' packs/ (e.g.
 // `git --git-dir=<mirror> archive HEAD contrib/examples | tar -x -C DIR`).
@@ -340,6 +341,12 @@ try {
     `st2-self-check on Squall: ${passed} passed of ${ran.length} run (${outcomes.length - ran.length} skipped)\n`,
   );
   code = passed === ran.length ? 0 : 1;
+  if (args.includes('--keep')) {
+    process.stderr.write(
+      `st2-self-check: Squall stays up until Ctrl-C; try it with\n  export HOME=${home} PATH=${process.env.PATH} ST2_API_URL=${base} ST2_AUTH_TOKEN=${token}\n`,
+    );
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
 } finally {
   await stopAll();
 }
