@@ -27,7 +27,7 @@ describe('an execution requested with trace_context.id_ joins that trace', () =>
     const traces = await waitFor(async () => {
       const list = (await api.request('GET', '/api/v1/traces?trace_tag=joined-by-id')).body;
       return Array.isArray(list) && list.length === 1 ? list : undefined;
-    });
+    }, 'the trace tagged joined-by-id');
     const second = await run({ id_: traces[0].id });
     const trace = (await api.request('GET', `/api/v1/traces/${traces[0].id}`)).body;
     expect(trace.action_executions.map((e: { object_id: string }) => e.object_id).sort()).toEqual(
