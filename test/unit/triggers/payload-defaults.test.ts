@@ -16,7 +16,12 @@ const type = {
         type: 'object',
         properties: { source: { type: 'string', required: true, default: 'cli' } },
       },
-      executed_at: { type: 'string', default: '2014-07-30 05:04:24.578325', required: true },
+      executed_at: {
+        type: 'string',
+        format: 'date-time',
+        default: '2014-07-30 05:04:24.578325',
+        required: true,
+      },
     },
     additionalProperties: false,
   },
@@ -32,5 +37,9 @@ describe('trigger payloads against payload_schema, with its defaults as st2 vali
   it('still refuses a missing required property without a default, and a wrong type', () => {
     expect(() => validateTriggerPayload(type, {})).toThrow(/payload\.value: is required/);
     expect(() => validateTriggerPayload(type, { value: 'x', executed_at: 5 })).toThrow(/executed_at/);
+    // The format is checked on what the sender gives, not on the schema's own default.
+    expect(() => validateTriggerPayload(type, { value: 'x', executed_at: 'yesterday' })).toThrow(
+      /payload\.executed_at: must match format "date-time"/,
+    );
   });
 });
