@@ -5,8 +5,9 @@
 // `st2 run TEST protocol=http token=$ST2_AUTH_TOKEN`, expecting `succeeded`. Prints a table.
 //
 //   node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT
-//        [--only test_a,test_b] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB] [--verbose]
-//   (--verbose prints the parameters and result of each failed test's last failed task;
+//        [--only test_a,test_b] [-o] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB] [--verbose]
+//   (-o leaves out examples.orquesta-examples, which st2-self-check runs last unless given -o;
+//   --verbose prints the parameters and result of each failed test's last failed task;
 //   --keep leaves Squall up after the tests, until Ctrl-C, and prints how to point st2 at it)
 //
 // ST2_CHECKOUT holds st2's contrib/examples, ST2TESTS_CHECKOUT st2tests' packs/ (e.g.
@@ -60,6 +61,7 @@ const WINDOWS_TESTS = [
 // st2-self-check copies webui too, but it has no pack.yaml: st2 registers nothing from it.
 const ST2TESTS_PACKS = ['tests', 'asserts', 'fixtures'];
 const ST2_PORT = 9101;
+const ORQUESTA_EXAMPLES = 'examples.orquesta-examples';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -71,7 +73,7 @@ const [st2Checkout, st2testsCheckout] = args.filter(
 );
 const only = opt('--only')
   ?.split(',')
-  .map((t) => (t.startsWith('tests.') ? t : `tests.${t}`));
+  .map((t) => (t.includes('.') ? t : `tests.${t}`));
 const timeoutSeconds = Number(opt('--timeout') ?? 600);
 const mongoUrl = opt('--mongo');
 if (!st2Checkout || !st2testsCheckout) {
@@ -295,6 +297,8 @@ try {
     .filter((n): n is string => typeof n === 'string' && n.startsWith('test_'))
     .map((n) => `tests.${n}`)
     .sort();
+  // After the tests, st2-self-check runs examples.orquesta-examples (unless given -o).
+  if (!args.includes('-o')) all.push(ORQUESTA_EXAMPLES);
   const outcomes: Outcome[] = [];
   for (const test of all) {
     if (only && !only.includes(test)) continue;
@@ -304,7 +308,8 @@ try {
     }
     const started = Date.now();
     const out = await new Promise<string>((resolve) => {
-      const child = spawn(ST2_BIN, ['run', test, 'protocol=http', `token=${token}`], { env, cwd: home });
+      const runArgs = test === ORQUESTA_EXAMPLES ? [] : ['protocol=http', `token=${token}`];
+      const child = spawn(ST2_BIN, ['run', test, ...runArgs], { env, cwd: home });
       let text = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (text += d));
