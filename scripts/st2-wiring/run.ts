@@ -22,7 +22,7 @@
 // and StackStorm/st2tests@5260f0e, 2026-12-05: 81 passed of 81 (before: 53 of 53 with 20 of these
 // left out by name and the 8 of test_wiring_pause_and_resume uncounted, as pytest was missing).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import { registerLoadedPack } from '../../src/content/register.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startService } from '../../src/service/index.js';
 import { defaultSubsystems } from '../../src/subsystems.js';
+import { ensurePackVenvs } from './pack-venvs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const VENV = path.join(ROOT, '.cache', 'st2-wiring');
@@ -83,32 +84,6 @@ function ensureVenv(): void {
     const r = spawnSync(cmd, args, { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`st2-wiring: ${cmd} ${args.join(' ')} failed`);
   }
-}
-
-/**
- * A virtualenv per pack that has a requirements.txt, as st2's launchdev.sh makes with
- * `st2ctl reload --register-setup-virtualenvs` (Squall refuses a pack's Python actions without
- * one, as st2 does). Kept in .cache/st2-wiring/pack-venvs/<ref>, rebuilt when the requirements
- * change; a requirement pip cannot install leaves a warning and the virtualenv without it.
- */
-function ensurePackVenvs(packDirs: Record<string, string>): string {
-  const root = path.join(VENV, 'pack-venvs');
-  for (const [ref, dir] of Object.entries(packDirs)) {
-    const req = path.join(dir, 'requirements.txt');
-    if (!existsSync(req)) continue;
-    const venv = path.join(root, ref);
-    const stamp = path.join(venv, '.requirements');
-    const wanted = readFileSync(req, 'utf8');
-    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) continue;
-    rmSync(venv, { recursive: true, force: true });
-    if (spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' }).status !== 0)
-      throw new Error(`st2-wiring: python3 -m venv ${venv} failed`);
-    const pip = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', '-r', req], { stdio: 'inherit' });
-    if (pip.status !== 0)
-      process.stderr.write(`st2-wiring: pip could not install all of ${ref}'s requirements.txt\n`);
-    writeFileSync(stamp, wanted);
-  }
-  return root;
 }
 
 /**
@@ -164,6 +139,7 @@ cpSync(examplesDir, path.join(packs, 'examples'), { recursive: true });
 if (fixturesDir) cpSync(fixturesDir, path.join(packs, 'fixtures'), { recursive: true });
 const virtualenvsDir = ensurePackVenvs(
   fixturesDir ? { examples: examplesDir, fixtures: fixturesDir } : { examples: examplesDir },
+  'st2-wiring',
 );
 const { config } = loadConfig({
   env: {},

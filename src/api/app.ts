@@ -68,13 +68,26 @@ export function createApiApp(
     (req as Request & { requestId?: string }).requestId = id;
     next();
   });
-  // st2's API service itself answers at /v1 (the /api/ prefix is nginx's); st2 clients and an
-  // `auth.api_url` pointing at Squall's root (st2ApiUrl) reach the same routes there.
+  const router = new ApiRouter();
+  // st2's API service itself answers at /v1 and, unversioned, at / (st2api's transforms of
+  // ^/api/v1/; the /api/ prefix is nginx's): st2 clients, an `auth.api_url` pointing at Squall's
+  // root (st2ApiUrl) and ST2_API_URL=http://host:9101 (st2tests' chains) reach the same routes.
+  // Unversioned paths are taken only for the API's own collections: the web UI routes by hash.
+  let collections: Set<string> | undefined;
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (/^\/v1(?:[/?]|$)/.test(req.url)) req.url = `/api${req.url}`;
+    else {
+      collections ??= new Set(
+        router
+          .routes()
+          .map((r) => /^\/api\/v1\/([a-z_]+)/.exec(r.path)?.[1])
+          .filter((c): c is string => c !== undefined),
+      );
+      const first = /^\/([a-z_]+)(?:[/?]|$)/.exec(req.url)?.[1];
+      if (first !== undefined && collections.has(first)) req.url = `/api/v1${req.url}`;
+    }
     next();
   });
-  const router = new ApiRouter();
   coreRoutes(router, services);
   serviceRegistryRoutes(router, services);
   for (const mod of options.modules ?? []) mod(router, services);

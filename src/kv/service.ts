@@ -94,7 +94,9 @@ function escapeRegex(s: string): string {
 function toApi(r: KeyValuePairRecord): KeyValuePair {
   return {
     id: r.id,
-    uid: r.uid,
+    // The store keys pairs by `st2kv.system:name`; st2 shows the resource type in front, as RBAC
+    // does here (rbac.ts uids.keyValuePair), and key_value_pair triggers' payloads carry it.
+    uid: `key_value_pair:${r.uid}`,
     name: r.name,
     value: r.value,
     secret: r.secret,

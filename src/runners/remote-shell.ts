@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { setLongTimeout } from '../long-timeout.js';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -144,15 +144,35 @@ function openSftp(client: SshClient): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
 }
 
+/**
+ * Copies the script, and the `lib` directory beside it when there is one (as st2's remote script
+ * runner does: scripts import their helpers from it), into the script's remote directory.
+ */
 async function upload(client: SshClient, localFile: string, remoteFile: string): Promise<void> {
   const sftp = await openSftp(client);
+  const put = (from: string, to: string, mode: number): Promise<void> =>
+    new Promise<void>((resolve, reject) =>
+      sftp.fastPut(from, to, (err) => (err ? reject(err) : resolve())),
+    ).then(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          sftp.chmod(to, mode, (err) => (err ? reject(err) : resolve())),
+        ),
+    );
+  const putDir = async (from: string, to: string): Promise<void> => {
+    await new Promise<void>((resolve, reject) => sftp.mkdir(to, (err) => (err ? reject(err) : resolve())));
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      const src = path.join(from, entry.name);
+      const dest = path.posix.join(to, entry.name);
+      if (entry.isDirectory()) await putDir(src, dest);
+      else if (entry.isFile()) await put(src, dest, statSync(src).mode & 0o777);
+    }
+  };
   try {
-    await new Promise<void>((resolve, reject) =>
-      sftp.fastPut(localFile, remoteFile, (err) => (err ? reject(err) : resolve())),
-    );
-    await new Promise<void>((resolve, reject) =>
-      sftp.chmod(remoteFile, 0o755, (err) => (err ? reject(err) : resolve())),
-    );
+    await put(localFile, remoteFile, 0o755);
+    const lib = path.join(path.dirname(localFile), 'lib');
+    if (existsSync(lib) && statSync(lib).isDirectory())
+      await putDir(lib, path.posix.join(path.posix.dirname(remoteFile), 'lib'));
   } finally {
     sftp.end();
   }

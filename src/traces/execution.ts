@@ -16,10 +16,12 @@ export interface TracedExecution {
  */
 export async function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
   const ctx = execution.context ?? {};
-  const tc = (ctx.trace_context as TraceContext | undefined) ?? {};
-  if (tc.trace_id) {
+  const tc = (ctx.trace_context as (TraceContext & { id_?: string }) | undefined) ?? {};
+  // st2's own name for it is `id_` (st2common TraceContext; `st2 run --trace-id` sends it).
+  const traceId = tc.trace_id ?? tc.id_;
+  if (traceId) {
     // A trace that no longer exists (retention) is not joined: the execution gets a trace of its own.
-    const named = await traceById(services, tc.trace_id);
+    const named = await traceById(services, traceId);
     if (named) return joinTrace(services, named, execution.id);
   }
   if (execution.parent) {

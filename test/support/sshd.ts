@@ -53,8 +53,9 @@ function canConnect(port: number): Promise<boolean> {
 /**
  * Starts a real OpenSSH daemon on 127.0.0.1 with generated host and user keys, accepting the
  * current user by public key (`UsePAM no`, `StrictModes no`), with the internal SFTP server.
+ * On a free port unless `port` is given (scripts/st2-self-check needs 22, where tests' chains SSH).
  */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(options: { port?: number } = {}): Promise<TestSshd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'squall-sshd-'));
   keygen(path.join(dir, 'host_key'));
   keygen(path.join(dir, 'user_key'));
@@ -70,7 +71,7 @@ export async function startSshd(): Promise<TestSshd> {
   // OpenSSH refuses to start without its privilege separation directory.
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = path.join(dir, 'sshd_config');
   writeFileSync(
     config,

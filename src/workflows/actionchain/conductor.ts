@@ -36,6 +36,8 @@ export interface ChainState {
   current: string | null;
   /** The next task to request on resume. */
   next: string | null;
+  /** The current task, when its execution was pending or paused at some point. */
+  held?: string | null;
   error?: string;
   traceback?: string;
 }
@@ -235,7 +237,14 @@ export class ActionChainConductor {
       updated_at: completion.updated_at ?? null,
       workflow: null,
     });
-    s.results[name] = completion.result ?? null;
+    // st2 puts the final result of a task the chain paused on under its `result` as well (the
+    // runner's resume: context_result[task]["result"] = ...): chains write {{ ask.result.response }}.
+    const held = s.held === name;
+    s.held = null;
+    s.results[name] =
+      held && completion.result && typeof completion.result === 'object' && !Array.isArray(completion.result)
+        ? { ...(completion.result as Record<string, unknown>), result: completion.result }
+        : (completion.result ?? null);
     let next: string | undefined;
     if (completion.status === 'succeeded') {
       try {
@@ -273,6 +282,23 @@ export class ActionChainConductor {
   private endStatus(ended: ChainStatus): ChainStatus {
     if (this.state.status === 'canceling') return 'canceled';
     return ended;
+  }
+
+  /**
+   * The running task's execution is waiting (pending on an inquiry, or paused): the chain pauses
+   * on it, as st2's action-chain runner does, and carries on when it is resumed or answered.
+   */
+  onTaskHeld(name: string): void {
+    const s = this.state;
+    if (s.current !== name) return;
+    s.held = name;
+    if (s.status === 'running' || s.status === 'pausing') s.status = 'paused';
+  }
+
+  /** The held task's execution runs again on its own (a paused sub-workflow resumed): so does the chain. */
+  onTaskReleased(): void {
+    const s = this.state;
+    if (s.current && s.status === 'paused' && !s.next) s.status = 'running';
   }
 
   pause(): void {

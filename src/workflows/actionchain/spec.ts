@@ -70,9 +70,15 @@ export function parseChainSpec(source: string | Record<string, unknown>, label =
   const chain = (r.chain as unknown[]).map((t, i): ChainTask => {
     if (!t || typeof t !== 'object') fail(where, `chain[${i}] must be a mapping`, { index: i });
     const task = t as Record<string, unknown>;
-    for (const k of Object.keys(task)) {
-      if (!KNOWN_TASK_KEYS.has(k))
-        fail(where, `chain[${i}] has unknown field "${k}"`, { index: i, field: k });
+    // st2's ActionChain schema lists the node schema as `items: [Node]`, which JSON Schema reads
+    // as a tuple: only the first task is checked for unknown fields, and st2 ignores them on the
+    // others. Chains in the wild rely on that (st2tests' tests pack has a task with a top-level
+    // `cmd`, others a `description`), so only the first task is held to the known fields.
+    if (i === 0) {
+      for (const k of Object.keys(task)) {
+        if (!KNOWN_TASK_KEYS.has(k))
+          fail(where, `chain[${i}] has unknown field "${k}"`, { index: i, field: k });
+      }
     }
     if (typeof task.name !== 'string' || !task.name)
       fail(where, `chain[${i}] needs a "name"`, { index: i, field: 'name' });

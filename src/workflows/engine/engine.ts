@@ -198,6 +198,7 @@ function chainConducted(c: ActionChainConductor, displayPublished: boolean): Con
     },
     start: () => fromChain(c.start()),
     complete: (t, status, result) => {
+      if (status === 'pending' || status === 'paused') c.onTaskHeld(t.task_id);
       if (!['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'].includes(status)) return [];
       return fromChain(
         c.onTaskCompleted(t.task_id, {
@@ -211,7 +212,7 @@ function chainConducted(c: ActionChainConductor, displayPublished: boolean): Con
     },
     pause: () => c.pause(),
     resume: () => fromChain(c.resume()),
-    resumeForTask: () => undefined,
+    resumeForTask: () => c.onTaskReleased(),
     cancel: () => c.cancel(),
     result: () => {
       const r = { ...c.result };

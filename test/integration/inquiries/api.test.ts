@@ -103,6 +103,21 @@ for (const target of STORE_TARGETS) {
         expect(again.body.faultstring).toContain('can no longer be answered');
       });
 
+      it('pauses an action chain on core.ask, as st2 does, and carries on with the response', async () => {
+        const res = await api.request('POST', '/api/v1/executions', {
+          body: { action: 'inqtest.chain-ask', parameters: {} },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const id = res.body.id as string;
+        const askId = await pausedOnAsk(id);
+        expect((await respond(askId, { code: 'c0de' })).status).toBe(200);
+        const done = await finished(id);
+        expect(done.status).toBe('succeeded');
+        const kids = await api.services.store.executions.find({ parent: id });
+        const use = kids.find((k) => k.action.ref === 'core.local');
+        expect((use?.result as Json).stdout).toBe('code is c0de');
+      });
+
       it('lets Orquesta read task(ask).result.response in a publish', async () => {
         const wf = await run();
         const id = await pausedOnAsk(wf);

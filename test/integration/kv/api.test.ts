@@ -211,6 +211,30 @@ describe('listing, TTL and events', () => {
     expect(seen.map((e) => e.name)).toContain('st2.key_value_pair__update');
   });
 
+  it('names a pair by st2’s uid, key_value_pair:<scope>:<name>, in answers and trigger payloads', async () => {
+    const seen: SquallEvent[] = [];
+    const off = api.services.bus.subscribe('trigger.dispatch', (e) => seen.push(e));
+    try {
+      const put = await api.request('put', '/api/v1/keys/uid_key', { body: { value: 'v' } });
+      expect(put.body.uid).toBe('key_value_pair:st2kv.system:uid_key');
+      const user = await api.request('put', '/api/v1/keys/uid_key', {
+        body: { value: 'v', scope: 'st2kv.user' },
+      });
+      expect(user.body.uid).toBe(`key_value_pair:st2kv.user:${api.adminUser}:uid_key`);
+      expect((await api.request('get', '/api/v1/keys/uid_key')).body.uid).toBe(
+        'key_value_pair:st2kv.system:uid_key',
+      );
+    } finally {
+      off();
+    }
+    const created = seen.find(
+      (e) => (e.payload as { trigger: string }).trigger === 'core.st2.key_value_pair.create',
+    );
+    expect((created?.payload as { payload: { object: { uid: string } } }).payload.object.uid).toBe(
+      'key_value_pair:st2kv.system:uid_key',
+    );
+  });
+
   it('the KeyValueService of the process sees what the API wrote', async () => {
     await api.request('put', '/api/v1/keys/shared_with_code', { body: { value: 'v', secret: true } });
     const kv = getKeyValueService(api.services);

@@ -245,5 +245,25 @@ describe.skipIf(!sshdAvailable)(
         expect(r.stdout).toBe(`${remotePath}|--loud|the world`);
       expect(existsSync(path.join(sshd.dir, ctx.executionId))).toBe(false);
     });
+
+    it('copies the lib directory beside the script along with it, as st2 does', async () => {
+      const ctx = fakeContext({
+        runner: 'remote-shell-script',
+        entry_point: 'scripts/greet.sh',
+        runnerParameters: { hosts, username: sshd.username, private_key: sshd.privateKey, dir: sshd.dir },
+      });
+      const scripts = path.join(ctx.action.packDir, 'actions', 'scripts');
+      mkdirSync(path.join(scripts, 'lib', 'words'), { recursive: true });
+      writeFileSync(path.join(scripts, 'lib', 'words', 'greeting.txt'), 'hello from lib\n');
+      writeFileSync(
+        path.join(scripts, 'greet.sh'),
+        '#!/bin/bash\ncat "$(dirname "$0")/lib/words/greeting.txt"\n',
+      );
+      const res = await remoteScript.run(ctx);
+      expect(res.status).toBe('succeeded');
+      for (const r of Object.values(res.result as Record<string, HostResult>))
+        expect(r.stdout).toBe('hello from lib');
+      expect(existsSync(path.join(sshd.dir, ctx.executionId))).toBe(false);
+    });
   },
 );

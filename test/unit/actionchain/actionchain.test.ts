@@ -63,6 +63,16 @@ describe('ActionChain spec', () => {
       /unknown field "on_success"/,
     );
   });
+
+  it('ignores unknown fields on tasks after the first, as st2 does', () => {
+    const spec = parseChainSpec({
+      chain: [
+        { name: 'a', ref: 'x.y', 'on-success': 'b' },
+        { name: 'b', ref: 'x.z', description: 'cleans up', cmd: 'exit 1' },
+      ],
+    });
+    expect(spec.chain[1]).toEqual({ name: 'b', ref: 'x.z', parameters: {}, publish: {} });
+  });
 });
 
 describe('ActionChain conductor', () => {

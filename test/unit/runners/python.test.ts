@@ -114,6 +114,21 @@ describe.skipIf(missing)(
       expect((res.result as { stderr: string }).stderr).toContain('INFO [-] stored color');
     });
 
+    it("gives action_service.datastore_service, st2's datastore object with get_api_client", async () => {
+      const ctx = fakeContext({
+        runner: 'python-script',
+        packDir,
+        entry_point: 'datastore_service_action.py',
+      });
+      const res = await python.run(ctx);
+      expect(res.status).toBe('succeeded');
+      expect((res.result as { result: unknown }).result).toEqual({
+        got: 'yes',
+        same: 'yes',
+        client_getters: [true, true],
+      });
+    });
+
     it('passes the pack config, supports old import paths, __init__(self, config) and actions/lib', async () => {
       const ok = await python.run(
         fakeContext({

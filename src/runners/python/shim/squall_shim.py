@@ -143,11 +143,35 @@ def call(method, **args):
         return answer.get("result")
 
 
+class ActionDatastoreService(DatastoreCalls):
+    """st2's ``action_service.datastore_service``: the datastore calls, and an st2client ``Client``
+    for the API with the execution's token (st2's ``get_api_client``)."""
+
+    def __init__(self):
+        self._client = None
+
+    def _rpc(self, method, **args):
+        return call(method, **args)
+
+    def get_api_client(self):
+        if self._client is None:
+            from st2client.client import Client
+
+            self._client = Client(
+                api_url=os.environ.get("ST2_ACTION_API_URL"), token=os.environ.get("ST2_ACTION_AUTH_TOKEN")
+            )
+        return self._client
+
+    # The name before st2 2.9 made it public; packs written for both call either.
+    _get_api_client = get_api_client
+
+
 class ActionService(DatastoreCalls):
     """``self.action_service`` of an st2 Action: datastore access (st2 §2.3)."""
 
     def __init__(self, action=None):
         self._action = action
+        self.datastore_service = ActionDatastoreService()
 
     def _rpc(self, method, **args):
         return call(method, **args)
