@@ -100,7 +100,7 @@ export interface SquallConfig {
     max_output_chars: number;
   };
   leases: { ttl_ms: number; check_every_ms: number };
-  rules: { system_user: string; emit_actiontrigger: boolean };
+  rules: { system_user: string; emit_actiontrigger: boolean; store_unheard_actiontrigger: boolean };
   webhooks: {
     max_body_bytes: number;
     delivery_id_headers: string[];

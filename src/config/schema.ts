@@ -610,6 +610,12 @@ export const configSchema = {
           description:
             'Dispatch core.st2.generic.actiontrigger for every completed execution (st2 [action_sensor] enable).',
         },
+        store_unheard_actiontrigger: {
+          type: 'boolean',
+          default: false,
+          description:
+            "Store the action trigger's instance even when no rule listens to it, as st2 does: traces then list one per execution (st2's self-check test_quickstart_trace counts them). Off: it only repeats the execution's record, ~750 bytes per execution (bench/disk.mjs).",
+        },
       },
     },
     webhooks: {

@@ -11,10 +11,10 @@ import { ACTION_TRIGGER_TYPE, dispatchTrigger } from '../triggers/index.js';
  * the rules only as a new trigger instance. `rules.emit_actiontrigger` is st2's
  * `[action_sensor] enable`.
  *
- * Unlike st2, the instance is not stored when no rule listens to the action trigger (this
- * process's rule index, the one dispatch consults): it would only repeat the execution's record
- * (~1 KB per execution, st2-reference.md §3.2). A rule made later does not see it either way: an
- * instance no rule listens to is stored processed, never matched again.
+ * Unlike st2, unless `rules.store_unheard_actiontrigger`, the instance is not stored when no rule
+ * listens to the action trigger (this process's rule index, the one dispatch consults): it would
+ * only repeat the execution's record (~750 bytes per execution, bench/disk.mjs). A rule made later
+ * does not see it either way: an instance no rule listens to is stored processed, never matched again.
  */
 export async function emitActionTrigger(
   services: Services,
@@ -22,7 +22,11 @@ export async function emitActionTrigger(
   execution: ExecutionRecord,
 ): Promise<void> {
   if (services.config.rules?.emit_actiontrigger === false) return;
-  if (await services.noRulesFor?.(ACTION_TRIGGER_TYPE)) return;
+  if (
+    !services.config.rules?.store_unheard_actiontrigger &&
+    (await services.noRulesFor?.(ACTION_TRIGGER_TYPE))
+  )
+    return;
   const presented = executions().present(execution) as { parameters?: unknown };
   const trace = await traceHolding(services, 'action_executions', execution.id);
   await dispatchTrigger(services, {

@@ -469,5 +469,26 @@ for (const target of STORE_TARGETS) {
         .body as Json[];
       expect(unheardTrace.trigger_instances).toEqual([]);
     });
+
+    it("with rules.store_unheard_actiontrigger, stores st2's action trigger instance in the trace with no rule listening", async () => {
+      const st2like = await startEvents(target, { 'rules.store_unheard_actiontrigger': true });
+      try {
+        const res = await st2like.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
+        const e = await st2like.finished(res.body.id);
+        // What `st2 trace get ID -j | grep action_execution | grep type` counts: one per execution.
+        const trace = await waitFor(async () => {
+          const [t] = (await st2like.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
+          return t?.trigger_instances?.length ? t : null;
+        }, 'the action trigger instance in the trace');
+        expect(trace.trigger_instances).toEqual([
+          expect.objectContaining({
+            ref: 'core.st2.generic.actiontrigger',
+            caused_by: { type: 'action_execution', id: e.id },
+          }),
+        ]);
+      } finally {
+        await st2like.svc.cleanup();
+      }
+    });
   });
 }
