@@ -73,16 +73,13 @@ export function createApiApp(
   // ^/api/v1/; the /api/ prefix is nginx's): st2 clients, an `auth.api_url` pointing at Squall's
   // root (st2ApiUrl) and ST2_API_URL=http://host:9101 (st2tests' chains) reach the same routes.
   // Unversioned paths are taken only for the API's own collections: the web UI routes by hash.
+  // Not for a first segment that has routes of its own outside /api (/stream/v1/stream, /auth/v1/…):
+  // the stream is also answered at /api/v1/stream, which must not take /stream/… over.
   let collections: Set<string> | undefined;
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (/^\/v1(?:[/?]|$)/.test(req.url)) req.url = `/api${req.url}`;
     else {
-      collections ??= new Set(
-        router
-          .routes()
-          .map((r) => /^\/api\/v1\/([a-z_]+)/.exec(r.path)?.[1])
-          .filter((c): c is string => c !== undefined),
-      );
+      collections ??= unversionedCollections(router.routes().map((r) => r.path));
       const first = /^\/([a-z_]+)(?:[/?]|$)/.exec(req.url)?.[1];
       if (first !== undefined && collections.has(first)) req.url = `/api/v1${req.url}`;
     }
@@ -135,4 +132,15 @@ export function createApiApp(
     res.status(500).json({ faultstring: 'Internal Server Error', code: 'INTERNAL', request_id: requestId });
   });
   return { app, router };
+}
+
+/** First path segments of /api/v1 routes that no route outside /api starts with. */
+function unversionedCollections(paths: readonly string[]): Set<string> {
+  const first = (p: string) => /^\/([a-z_]+)/.exec(p)?.[1];
+  const own = new Set(paths.filter((p) => !p.startsWith('/api/')).map(first));
+  return new Set(
+    paths
+      .map((p) => /^\/api\/v1\/([a-z_]+)/.exec(p)?.[1])
+      .filter((c): c is string => c !== undefined && !own.has(c)),
+  );
 }

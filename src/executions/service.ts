@@ -197,6 +197,7 @@ export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set([
   'workflow_execution',
   'task_execution',
   'web_url',
+  'requested_by',
 ]);
 
 export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {

@@ -32,8 +32,22 @@ describe('the API without /api/v1 or /v1 in front', () => {
 
   it('still asks for credentials there, and leaves other paths alone', async () => {
     expect((await api.request('GET', '/actions?limit=1', { token: null })).status).toBe(401);
-    const other = await api.request('GET', '/no_such_collection');
+    // As a JSON client asks (a browser's deep link gets the web UI's page when it is built).
+    const other = await api.request('GET', '/no_such_collection', {
+      headers: { accept: 'application/json' },
+    });
     expect(other.status).toBe(404);
     expect(other.body.faultstring).toBe('no route for GET /no_such_collection');
+  });
+
+  it('leaves /stream/v1/stream to the stream, though /api/v1/stream answers it too', async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${api.url}/stream/v1/stream?events=st2.execution__update`, {
+      headers: { 'X-Auth-Token': api.adminToken },
+      signal: ctrl.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    ctrl.abort();
   });
 });
