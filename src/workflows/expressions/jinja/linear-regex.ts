@@ -35,8 +35,6 @@ export interface PyTestOptions {
 interface Compiled {
   /** On V8's linear engine; null when the pattern is outside what it runs with Python's meaning. */
   v8: RegExp | null;
-  /** On RE2; undefined until first needed, null when RE2 does not accept it. */
-  re2: RE2JS | null | undefined;
   /** For RE2: Python's `$` also matches just before a final newline, so test without it too. */
   dollar: boolean;
 }
@@ -192,28 +190,6 @@ export interface PyScanOptions {
   pythonDollar?: boolean;
 }
 
-const scanCaches = new Map<number, Map<string, RE2JS | null>>();
-
-function scanRe2(pattern: string, options: PyScanOptions): RE2JS | null {
-  const flags =
-    (options.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) |
-    (options.dotAll ? RE2JS.DOTALL : 0) |
-    (options.multiLine ? RE2JS.MULTILINE : 0);
-  let cache = scanCaches.get(flags);
-  if (!cache) scanCaches.set(flags, (cache = new Map()));
-  let re = cache.get(pattern);
-  if (re === undefined) {
-    try {
-      re = RE2JS.compile(toRe2Syntax(pattern), flags);
-    } catch {
-      re = null; // lookarounds, back-references: the caller's backtracking RegExp runs them
-    }
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-    cache.set(pattern, re);
-  }
-  return re;
-}
-
 /** RE2's matches as V8's `matchAll` gives them (groups, `index`, `input`, named `groups`, `indices`). */
 function* re2Matches(re: RE2JS, subject: string, indices: boolean): Generator<RegExpExecArray> {
   const names = Object.entries(re.namedGroups());
@@ -257,7 +233,7 @@ export function pyRegexMatches(
   }
   const pythonDollarDiffers =
     options.pythonDollar && !options.multiLine && subject.endsWith('\n') && pattern.includes('$');
-  const re2 = pythonDollarDiffers ? null : scanRe2(pattern, options);
+  const re2 = pythonDollarDiffers ? null : re2For(pattern, options);
   if (re2) return re2Matches(re2, subject, Boolean(options.indices));
   return subject.matchAll(fallback());
 }
@@ -295,17 +271,40 @@ function toRe2Syntax(pattern: string): string {
   return pattern.replace(/(?<!\\)((?:\\\\)*)\\Z/g, '$1\\z');
 }
 
-function compileRe2(pattern: string, options: PyTestOptions): RE2JS | null {
-  try {
-    return RE2JS.compile(
-      toRe2Syntax(pattern),
-      (options.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (options.dotAll ? RE2JS.DOTALL : 0),
-    );
-  } catch {
-    // Not RE2 syntax (a lookaround, a back-reference, verbose mode): V8 runs it, and reports it
-    // if it is no regular expression at all.
-    return null;
+/** The flags RE2 compiles a Python pattern with. */
+interface Re2Flags {
+  ignoreCase?: boolean;
+  dotAll?: boolean;
+  multiLine?: boolean;
+}
+
+/** One map per flag set, keyed by the pattern itself: no key string built per test. */
+const re2Caches: Map<string, RE2JS | null>[] = Array.from({ length: 8 }, () => new Map());
+
+/**
+ * A Python pattern compiled for RE2 with these flags, or null when RE2 does not accept it
+ * (a lookaround, a back-reference, verbose mode): the caller's backtracking V8 RegExp runs it,
+ * and reports it if it is no regular expression at all. Cached, as many as CACHE_LIMIT per flag set.
+ */
+function re2For(pattern: string, flags: Re2Flags): RE2JS | null {
+  const bits = (flags.ignoreCase ? 1 : 0) | (flags.dotAll ? 2 : 0) | (flags.multiLine ? 4 : 0);
+  const cache = re2Caches[bits];
+  let re = cache.get(pattern);
+  if (re === undefined) {
+    try {
+      re = RE2JS.compile(
+        toRe2Syntax(pattern),
+        (flags.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) |
+          (flags.dotAll ? RE2JS.DOTALL : 0) |
+          (flags.multiLine ? RE2JS.MULTILINE : 0),
+      );
+    } catch {
+      re = null;
+    }
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(pattern, re);
   }
+  return re;
 }
 
 function compileV8(pattern: string, options: PyTestOptions): RegExp | null {
@@ -326,7 +325,6 @@ function compile(pattern: string, options: PyTestOptions): Compiled {
   const re = compileV8(pattern, options);
   const entry: Compiled = {
     v8: re,
-    re2: re ? undefined : compileRe2(pattern, options),
     dollar: pattern.includes('$') && !pattern.includes('\\Z'),
   };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
@@ -347,18 +345,16 @@ export function pyRegexEngine(
 ): 'v8-linear' | 're2' | 'v8-backtracking' {
   const c = compile(pattern, options);
   if (c.v8 && !SURROGATE.test(subject)) return 'v8-linear';
-  if (c.re2 === undefined) c.re2 = compileRe2(pattern, options);
-  return c.re2 ? 're2' : 'v8-backtracking';
+  return re2For(pattern, options) ? 're2' : 'v8-backtracking';
 }
 
 /** re.search (or re.match with `anchored`) of a Python pattern: does it match `subject`? */
 export function pyRegexTest(pattern: string, subject: string, options: PyTestOptions = {}): boolean {
   const c = compile(pattern, options);
   if (c.v8 && !SURROGATE.test(subject)) return c.v8.test(subject);
-  if (c.re2 === undefined) c.re2 = compileRe2(pattern, options);
   // Python's `$` also matches just before a final newline; RE2's only at the very end.
   const retry = c.dollar && subject.endsWith('\n');
-  const re = c.re2;
+  const re = re2For(pattern, options);
   if (!re)
     return pyRegex(pattern, {
       ignoreCase: options.ignoreCase,
