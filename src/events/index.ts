@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { outsideStoreGroup, whenDurable } from '../store/index.js';
+import { globSource } from '../regex.js';
 
 /**
  * Events use st2's names (`st2.execution__create`, `st2.execution.output__create`, …) so the SSE
@@ -139,13 +140,10 @@ const patterns = new Map<string, RegExp>();
 function patternRegex(pattern: string): RegExp {
   let re = patterns.get(pattern);
   if (!re) {
-    re = new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$');
+    re = new RegExp('^' + globSource(pattern) + '$');
     if (patterns.size < MAX_CACHED_NAMES) patterns.set(pattern, re);
   }
   return re;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-}
 export { RedisEventTransport } from './redis.js';

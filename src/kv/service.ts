@@ -1,6 +1,7 @@
 import { ConflictError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { nameProblem } from '../names.js';
+import { escapeRegex } from '../regex.js';
 import type { EventBus } from '../events/index.js';
 import type { ActionDatastore } from '../runners/index.js';
 import type { Filter, KeyValuePairRecord, Store } from '../store/index.js';
@@ -85,10 +86,6 @@ export function normaliseScope(scope: string | undefined, allowAll = false): KvS
 
 export function kvUid(scope: KvScope, name: string, user?: string): string {
   return scope === 'system' ? `st2kv.system:${name}` : `st2kv.user:${user}:${name}`;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function toApi(r: KeyValuePairRecord): KeyValuePair {

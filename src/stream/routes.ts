@@ -3,6 +3,7 @@ import type { SquallEvent } from '../events/index.js';
 import type { Services } from '../service/index.js';
 import { requestUser, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
 import { splitRef } from '../names.js';
+import { globSource } from '../regex.js';
 import { presentExecution } from '../executions/index.js';
 import { SquallError } from '../errors.js';
 import { beforeLeavingProcess } from '../store/index.js';
@@ -22,12 +23,7 @@ function patternsToRegex(patterns: string[]): RegExp {
   const alt = patterns
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) =>
-      p
-        .split('*')
-        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*'),
-    );
+    .map(globSource);
   return new RegExp(`^(?:${alt.join('|') || '(?!)'})$`);
 }
 

@@ -13,6 +13,7 @@ import os from 'node:os';
 import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
 import { idFor, newId } from '../../ids.js';
+import { escapeRegex } from '../../regex.js';
 import { claimOrTakeOver, type RuleRecord, type TriggerRecord } from '../../store/index.js';
 import type { Services } from '../../service/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
@@ -76,10 +77,6 @@ export interface ReconcileReport {
 
 const CLAIM_RETENTION_MS = 3_600_000;
 const CLAIM_SWEEP_EVERY_MS = 600_000;
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 export class TimerEngine {
   /**
