@@ -8,7 +8,7 @@ import { newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { TraceRecord, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
-import { isMeaningfulSchema, schemaProblems } from './schema-check.js';
+import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
 
@@ -81,46 +81,18 @@ export async function resolveTrigger(
   return { ref: trigger, type };
 }
 
-/**
- * The payload with its schema's defaults filled in where a property is absent, in objects at any
- * depth, as st2 validates it (util_schema.validate with use_default: a `required` property with a
- * default is satisfied). A copy: st2 dispatches the payload as it was sent. `filled` gets the
- * paths of the defaults used.
- */
-function withDefaults(
-  schema: Record<string, unknown>,
-  value: unknown,
-  where: string,
-  filled: string[],
-): unknown {
-  if (schema.type !== 'object' || !value || typeof value !== 'object' || Array.isArray(value)) return value;
-  const properties = schema.properties;
-  if (!properties || typeof properties !== 'object') return value;
-  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const [name, sub] of Object.entries(properties as Record<string, unknown>)) {
-    if (!sub || typeof sub !== 'object') continue;
-    const subSchema = sub as Record<string, unknown>;
-    if (!(name in out)) {
-      if ('default' in subSchema) {
-        out[name] = subSchema.default;
-        filled.push(`${where}.${name}`);
-      }
-    } else out[name] = withDefaults(subSchema, out[name], `${where}.${name}`, filled);
-  }
-  return out;
-}
-
 /** Rejects a payload that does not follow the trigger type's payload_schema (st2 validate_trigger_payload). */
 export function validateTriggerPayload(type: TriggerTypeRecord, payload: unknown): void {
   const schema = type.payload_schema;
   if (!isMeaningfulSchema(schema)) return;
+  const checker = schemaChecker(schema);
   const filled: string[] = [];
   // A default the schema gives is the schema author's, not the sender's: its `format` is not held
   // against the payload (st2's own examples.sample_trigger defaults executed_at to a date-time
   // without a time zone; st2 checks no formats).
-  const problems = schemaProblems(schema, withDefaults(schema, payload, 'payload', filled), 'payload').filter(
-    (p) => !filled.some((f) => p.startsWith(`${f}: must match format`)),
-  );
+  const problems = checker
+    .problems(checker.withDefaults(payload, 'payload', filled), 'payload')
+    .filter((p) => !filled.some((f) => p.startsWith(`${f}: must match format`)));
   if (problems.length) {
     throw new ValidationError(
       `payload of trigger "${type.ref}" does not match its payload_schema: ${problems.join('; ')}`,

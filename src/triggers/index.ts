@@ -17,7 +17,7 @@ export {
   ACTION_TRIGGER_TYPE,
   WEBHOOK_EXTENSION_KEYS,
 } from './refs.js';
-export { schemaProblems, isMeaningfulSchema } from './schema-check.js';
+export { schemaChecker, schemaProblems, isMeaningfulSchema, type SchemaChecker } from './schema-check.js';
 export { kvContext, type KvContext } from './kv-context.js';
 export { enterPending, leavePending, sweepPendingInstances } from './pending.js';
 export {

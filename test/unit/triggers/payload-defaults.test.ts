@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TriggerTypeRecord } from '../../../src/store/index.js';
-import { validateTriggerPayload } from '../../../src/triggers/index.js';
+import { schemaChecker, validateTriggerPayload } from '../../../src/triggers/index.js';
 
 // Shaped like st2's examples.sample_trigger: a property both `required: true` and with a default.
 const type = {
@@ -41,5 +41,35 @@ describe('trigger payloads against payload_schema, with its defaults as st2 vali
     expect(() => validateTriggerPayload(type, { value: 'x', executed_at: 'yesterday' })).toThrow(
       /payload\.executed_at: must match format "date-time"/,
     );
+  });
+});
+
+describe("filling a payload_schema's defaults", () => {
+  it('returns the payload itself, not a copy, when the schema gives no default anywhere', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        value: { type: 'string', required: true },
+        meta: { type: 'object', properties: { source: { type: 'string' } } },
+      },
+    };
+    const payload = { value: 'x', meta: { source: 'cli' } };
+    const filled: string[] = [];
+    expect(schemaChecker(schema).withDefaults(payload, 'payload', filled)).toBe(payload);
+    expect(filled).toEqual([]);
+  });
+
+  it('fills the defaults, nested ones too, into a copy when the schema gives them', () => {
+    const schema = type.payload_schema as Record<string, unknown>;
+    const payload = { value: 'x', meta: {} };
+    const filled: string[] = [];
+    const withDefaults = schemaChecker(schema).withDefaults(payload, 'payload', filled);
+    expect(withDefaults).toEqual({
+      value: 'x',
+      meta: { source: 'cli' },
+      executed_at: '2014-07-30 05:04:24.578325',
+    });
+    expect(filled.sort()).toEqual(['payload.executed_at', 'payload.meta.source']);
+    expect(payload).toEqual({ value: 'x', meta: {} });
   });
 });
