@@ -33,12 +33,11 @@ interface CompilerThis {
   _emit(code: string): void;
 }
 
-let installed = false;
-
-/** Compiles Jinja's comparison operators to Python's (a chain `a < b < c` as `a < b and b < c`). */
-export function installPythonComparisons(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Compiles Jinja's comparison operators to Python's (a chain `a < b < c` as `a < b and b < c`).
+ * Patches nunjucks for the whole process: only installNunjucksPatches calls it, once.
+ */
+export function patchPythonComparisons(): void {
   const n = nunjucks as unknown as {
     runtime: Record<string, unknown>;
     compiler: { Compiler: { prototype: Record<string, unknown> } };

@@ -12,9 +12,9 @@ import { SquallError } from '../../../errors.js';
 import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildBudget } from './budget.js';
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { isPlainObject, pyRepr, pyStr } from './python.js';
-import { installTemplateSandbox } from './sandbox.js';
-import { installPythonComparisons } from './compare.js';
-import { installPythonSubscripts } from './subscript.js';
+import { patchTemplateSandbox } from './sandbox.js';
+import { patchPythonComparisons } from './compare.js';
+import { patchPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export {
@@ -403,17 +403,13 @@ const PRICED_JS_STRING_METHODS: Record<string, (s: string, args: unknown[]) => u
 // the first occurrence; JS split() without a separator does not split on whitespace).
 const STRING_OVERRIDES = new Set(['split', 'replace']);
 
-let patched = false;
-
 /**
  * Teaches nunjucks' member lookup Python's str/dict/list methods. The change is additive: it
  * only answers names a value does not already have (an own `items` key in a payload still wins),
  * plus Python's split/replace on strings. It is process-wide because nunjucks resolves members
  * through its shared runtime module.
  */
-function installPythonMethods(): void {
-  if (patched) return;
-  patched = true;
+function patchPythonMethods(): void {
   const runtime = (
     nunjucks as unknown as { runtime: { memberLookup: (obj: unknown, val: unknown) => unknown } }
   ).runtime;
@@ -579,12 +575,25 @@ function nestingOf(value: unknown): number {
   return total;
 }
 
+let patched = false;
+
+/**
+ * Squall's changes to nunjucks, each in its own module, installed here once for the process and
+ * in this order: each member-lookup patch wraps the ones before it (the subscripts' outermost, the
+ * sandbox's around the Python methods).
+ */
+function installNunjucksPatches(): void {
+  if (patched) return;
+  patched = true;
+  patchPythonMethods();
+  patchPythonComparisons();
+  patchTemplateSandbox();
+  patchPythonSubscripts();
+}
+
 function env(): nunjucks.Environment {
   if (environment) return environment;
-  installPythonMethods();
-  installPythonComparisons();
-  installTemplateSandbox();
-  installPythonSubscripts();
+  installNunjucksPatches();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
     trimBlocks: true,
@@ -837,7 +846,7 @@ export function findTemplateVariables(template: string): Set<string> {
   const source = scanTemplate(template)
     .map((s) => s.raw)
     .join('');
-  installPythonSubscripts();
+  installNunjucksPatches(); // the parser's, for slices
   let ast: unknown;
   try {
     ast = (

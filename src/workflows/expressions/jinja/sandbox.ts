@@ -54,12 +54,11 @@ interface Runtime {
   callWrap: (obj: unknown, name: string, context: unknown, args: unknown[]) => unknown;
 }
 
-let installed = false;
-
-/** Patches nunjucks' runtime, which every compiled template calls for lookups and calls. */
-export function installTemplateSandbox(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Patches nunjucks' runtime, which every compiled template calls for lookups and calls. For the
+ * whole process: only installNunjucksPatches calls it, once.
+ */
+export function patchTemplateSandbox(): void {
   const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
   const memberLookup = runtime.memberLookup;
   const contextOrFrameLookup = runtime.contextOrFrameLookup;

@@ -94,12 +94,11 @@ export function pySlice(value: unknown, start: unknown, stop: unknown, step: unk
   return typeof value === 'string' ? out.join('') : out;
 }
 
-let installed = false;
-
-/** Teaches nunjucks' parser and runtime Python's subscripts; idempotent. */
-export function installPythonSubscripts(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Teaches nunjucks' parser and runtime Python's subscripts. Patches nunjucks for the whole
+ * process: only installNunjucksPatches calls it, once.
+ */
+export function patchPythonSubscripts(): void {
   const { lexer, nodes, runtime } = lib;
   lib.parser.Parser.prototype.parsePostfix = function (this: ParserThis, node: any) {
     for (let tok = this.peekToken(); tok; tok = this.peekToken()) {
