@@ -26,7 +26,6 @@
 // Python install.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -36,18 +35,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../src/config/index.js';
-import { loadPacks } from '../../src/content/index.js';
-import { registerLoadedPack } from '../../src/content/register.js';
-import { silentLogger } from '../../src/log/index.js';
-import { startService } from '../../src/service/index.js';
-import { defaultSubsystems } from '../../src/subsystems.js';
+import type { RunningService } from '../../src/service/index.js';
 import { sshdAvailable, startSshd as startTestSshd, type TestSshd } from '../../test/support/sshd.js';
-import { ensurePackVenvs, PACK_VENVS } from '../st2-wiring/pack-venvs.js';
+import { copyPacks, portFree, startWithPacks } from '../lib/pack-server.js';
+import { ensurePackVenvs, PACK_VENVS } from '../lib/pack-venvs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ST2_VENV = path.join(ROOT, '.cache', 'st2client');
@@ -104,14 +98,6 @@ function ensureSt2Client(): void {
     if (spawnSync(cmd, a, { stdio: 'inherit' }).status !== 0)
       throw new Error(`st2-self-check: ${cmd} ${a.join(' ')} failed`);
   }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 /** An sshd on 127.0.0.1:22 accepting a key put in `home`, as st2's installer sets up stanley's. */
@@ -180,8 +166,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-self-check-'));
 const home = path.join(dir, 'home');
 mkdirSync(home);
 const packsDir = path.join(dir, 'packs');
-for (const [ref, src] of Object.entries(packSources))
-  cpSync(src, path.join(packsDir, ref), { recursive: true });
+copyPacks(packSources, packsDir);
 // st2-self-check runs `chmod -R 775` on st2tests' packs before copying them.
 for (const r of ST2TESTS_PACKS) execFileSync('chmod', ['-R', '775', path.join(packsDir, r)]);
 // st2's install layout, which the packs name: fixtures' scripts start with
@@ -233,22 +218,9 @@ if (!sshd)
 process.env.PATH = `${path.join(ST2_VENV, 'bin')}:${process.env.PATH}:${tools}`;
 process.env.HOME = home;
 const password = 'Ch4ngeMe-self-check';
-const { config } = loadConfig({
-  env: {},
-  overrides: {
-    data_dir: path.join(dir, 'data'),
-    ...(mongoUrl ? { 'store.url': mongoUrl } : {}),
-    'packs.virtualenvs_dir': PACK_VENVS,
-    'api.port': ST2_PORT,
-    'auth.api_url': `http://127.0.0.1:${ST2_PORT}/`,
-    'auth.admin_password': password,
-    roles: ['api', 'runner', 'rules', 'timers', 'sensors', 'scheduler'],
-    'log.level': 'silent',
-  },
-});
-const running = await startService({ config, logger: silentLogger(), subsystems: defaultSubsystems(config) });
+let running: RunningService | undefined;
 const stopAll = async (): Promise<void> => {
-  await running.stop();
+  await running?.stop();
   await sshd?.stop();
   if (optMade) rmSync(OPT, { recursive: true, force: true });
   if (docMade) rmSync(DOC, { recursive: true, force: true });
@@ -256,18 +228,19 @@ const stopAll = async (): Promise<void> => {
 };
 let code = 1;
 try {
-  const loaded = await loadPacks(
-    Object.keys(packSources).map((r) => path.join(packsDir, r)),
-    { configDir: config.packs.config_dir! },
-  );
-  for (const ref of Object.keys(packSources)) {
-    const pack = loaded.packs.find((p) => p.ref === ref);
-    if (!pack)
-      throw new Error(`st2-self-check: pack ${ref} did not load: ${JSON.stringify(loaded.problems)}`);
-    await registerLoadedPack(running.services.store, pack);
-  }
-  for (const p of loaded.problems.filter((x) => x.severity === 'error'))
-    process.stderr.write(`st2-self-check: did not load: ${JSON.stringify(p)}\n`);
+  running = await startWithPacks({
+    label: 'st2-self-check',
+    dir,
+    packsDir,
+    refs: Object.keys(packSources),
+    mongoUrl,
+    overrides: {
+      'api.port': ST2_PORT,
+      'auth.api_url': `http://127.0.0.1:${ST2_PORT}/`,
+      'auth.admin_password': password,
+      roles: ['api', 'runner', 'rules', 'timers', 'sensors', 'scheduler'],
+    },
+  });
 
   const base = `http://127.0.0.1:${ST2_PORT}`;
   const login = await fetch(`${base}/auth/v1/tokens`, {

@@ -22,17 +22,11 @@
 // and StackStorm/st2tests@5260f0e, 2026-12-05: 81 passed of 81 (before: 53 of 53 with 20 of these
 // left out by name and the 8 of test_wiring_pause_and_resume uncounted, as pytest was missing).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
-import { loadPacks } from '../../src/content/index.js';
-import { registerLoadedPack } from '../../src/content/register.js';
-import { silentLogger } from '../../src/log/index.js';
-import { startService } from '../../src/service/index.js';
-import { defaultSubsystems } from '../../src/subsystems.js';
-import { ensurePackVenvs } from './pack-venvs.js';
+import { copyPacks, portFree as isPortFree, startWithPacks } from '../lib/pack-server.js';
+import { ensurePackVenvs } from '../lib/pack-venvs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const VENV = path.join(ROOT, '.cache', 'st2-wiring');
@@ -124,57 +118,37 @@ const ids = testIds();
 // `[auth] api_url = http://127.0.0.1:9101/` (test_st2_runtime_context expects that URL). Squall
 // listens there too when the port is free.
 const ST2_PORT = 9101;
-const portFree = await new Promise<boolean>((resolve) => {
-  const probe = net.createServer();
-  probe.once('error', () => resolve(false));
-  probe.listen(ST2_PORT, '127.0.0.1', () => probe.close(() => resolve(true)));
-});
+const portFree = await isPortFree(ST2_PORT);
 if (!portFree)
   process.stderr.write(
     `st2-wiring: port ${ST2_PORT} is taken; Squall listens elsewhere and test_st2_runtime_context cannot pass\n`,
   );
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2-wiring-'));
-const packs = path.join(dir, 'packs');
-cpSync(examplesDir, path.join(packs, 'examples'), { recursive: true });
-if (fixturesDir) cpSync(fixturesDir, path.join(packs, 'fixtures'), { recursive: true });
-const virtualenvsDir = ensurePackVenvs(
-  fixturesDir ? { examples: examplesDir, fixtures: fixturesDir } : { examples: examplesDir },
-  'st2-wiring',
-);
-const { config } = loadConfig({
-  env: {},
+const packsDir = path.join(dir, 'packs');
+// st2's examples pack over the bundled one of the same ref, as a user's installed pack would be.
+const packSources: Record<string, string> = fixturesDir
+  ? { examples: examplesDir, fixtures: fixturesDir }
+  : { examples: examplesDir };
+copyPacks(packSources, packsDir);
+ensurePackVenvs(packSources, 'st2-wiring');
+const running = await startWithPacks({
+  label: 'st2-wiring',
+  dir,
+  packsDir,
+  refs: Object.keys(packSources),
+  mongoUrl,
   overrides: {
-    data_dir: path.join(dir, 'data'),
-    ...(mongoUrl ? { 'store.url': mongoUrl } : {}),
-    'packs.virtualenvs_dir': virtualenvsDir,
     'api.port': portFree ? ST2_PORT : 0,
     'auth.api_url': portFree ? `http://127.0.0.1:${ST2_PORT}/` : undefined,
     'auth.enable': false,
     roles: ['api', 'runner', 'rules', 'timers'],
-    'log.level': 'silent',
   },
+}).catch((err: unknown) => {
+  rmSync(dir, { recursive: true, force: true });
+  throw err;
 });
-const running = await startService({ config, logger: silentLogger(), subsystems: defaultSubsystems(config) });
 let code = 1;
 try {
-  // st2's examples pack over the bundled one of the same ref, as a user's installed pack would be.
-  const refs = fixturesDir ? ['examples', 'fixtures'] : ['examples'];
-  const loaded = await loadPacks(
-    refs.map((r) => path.join(packs, r)),
-    { configDir: config.packs.config_dir! },
-  );
-  for (const ref of refs) {
-    const pack = loaded.packs.find((p) => p.ref === ref);
-    if (!pack)
-      throw new Error(`st2-wiring: st2's ${ref} pack did not load: ${JSON.stringify(loaded.problems)}`);
-    await registerLoadedPack(running.services.store, pack);
-  }
-  const problems = loaded.problems.filter((p) => p.severity === 'error');
-  if (problems.length > 0)
-    process.stderr.write(
-      `st2-wiring: ${problems.length} files of st2's packs did not load (first: ${JSON.stringify(problems[0])})\n`,
-    );
-
   const url = running.url.replace(/\/$/, '');
   if (show) {
     const post = await fetch(`${url}/api/v1/executions`, {
