@@ -3,6 +3,7 @@ export { ApiRouter, type RouteSpec, type RouteContext, type JsonSchema } from '.
 export { buildOpenApi, openapiPath } from './openapi.js';
 export {
   checkAttributes,
+  type EveryFieldListed,
   listRecords,
   listQuerySchema,
   pageLimit,

@@ -160,6 +160,20 @@ export async function listRecords<T extends StoredRecord>(
   );
 }
 
+/** The fields a record type names (its index signature, `[field: string]`, left out). */
+type DeclaredFields<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/**
+ * `true` when every field `Record` names is in `Fields`, else the names missing from it: a
+ * resource's `const _listed: EveryFieldListed<ItsRecord, ItsField> = true` does not compile when
+ * a field the record type gained is not in the resource's field list.
+ */
+export type EveryFieldListed<Record, Fields extends string> = [
+  Exclude<DeclaredFields<Record>, Fields>,
+] extends [never]
+  ? true
+  : Exclude<DeclaredFields<Record>, Fields>;
+
 /**
  * Refuses an include or exclude attribute whose top-level name is not one of the resource's fields,
  * with st2's message (`st2 execution list --attr doesntexist` fails, naming it).

@@ -1,18 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { RouteModule } from '../api/index.js';
+import type { EveryFieldListed, RouteModule } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords } from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
 import type { ContentRecord, Filter } from '../store/index.js';
 import { isId } from '../ids.js';
 
-/** Strips fields internal to Squall (absolute paths stay: st2 shows pack paths too). */
-function presentAction(a: ContentRecord): Record<string, unknown> {
-  const { merged_parameters: _m, ...rest } = a as ContentRecord & { merged_parameters?: unknown };
-  return rest;
-}
-
-/** An action's fields (st2's ActionDB, and where Squall found its files), for include_attributes. */
-const ACTION_ATTRIBUTES: ReadonlySet<string> = new Set([
+/**
+ * An action's fields as the API shows them (st2's ActionDB, and where Squall found its files): the
+ * type presentAction answers with and what `?include_attributes=` takes are made from this list,
+ * and every field ContentRecord names must be in it.
+ */
+const ACTION_FIELDS = [
   'id',
   'uid',
   'ref',
@@ -29,7 +27,21 @@ const ACTION_ATTRIBUTES: ReadonlySet<string> = new Set([
   'metadata_file',
   'entry_point_path',
   'pack_dir',
-]);
+] as const;
+type ActionField = (typeof ACTION_FIELDS)[number];
+const _listed: EveryFieldListed<ContentRecord, ActionField> = true;
+
+/** The fields `?include_attributes=` and `?exclude_attributes=` take for actions. */
+const ACTION_ATTRIBUTES: ReadonlySet<string> = new Set(ACTION_FIELDS);
+
+/** An action as the API shows it. */
+type ShownAction = { [F in ActionField]?: unknown };
+
+/** Strips fields internal to Squall (absolute paths stay: st2 shows pack paths too). */
+function presentAction(a: ContentRecord): ShownAction {
+  const { merged_parameters: _m, ...rest } = a as ContentRecord & { merged_parameters?: unknown };
+  return rest;
+}
 
 /** /api/v1/actions, /packs, /runnertypes, /policies, /policytypes, /sensortypes, /triggertypes (§11.1). */
 export const contentRoutes: RouteModule = (router, services) => {

@@ -7,6 +7,7 @@ import { st2ApiUrl } from '../config/index.js';
 import { newId } from '../ids.js';
 import { lazyChild, type LevelLogger } from '../log/index.js';
 import { splitRef } from '../names.js';
+import type { EveryFieldListed } from '../api/index.js';
 import {
   type ParameterSpec,
   getRunnerType,
@@ -171,9 +172,12 @@ function secretNames(specs: Record<string, ParameterSpec>): string[] {
     .map(([n]) => n);
 }
 
-/** An execution as the API and the stream show it: secrets masked, internals left out. */
-/** An execution's fields as the API shows them (st2's ActionExecutionDB, and elapsed_seconds). */
-export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set([
+/**
+ * An execution's fields as the API shows them (st2's ActionExecutionDB, and elapsed_seconds):
+ * the type presentExecution answers with and what `?include_attributes=` takes are made from this
+ * list, and every field ExecutionRecord names must be in it.
+ */
+export const EXECUTION_FIELDS = [
   'id',
   'action',
   'runner',
@@ -198,9 +202,18 @@ export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set([
   'task_execution',
   'web_url',
   'requested_by',
-]);
+] as const;
+type ExecutionField = (typeof EXECUTION_FIELDS)[number];
+const _listed: EveryFieldListed<ExecutionRecord, ExecutionField> = true;
 
-export function presentExecution(execution: ExecutionRecord): Record<string, unknown> {
+/** The fields `?include_attributes=` and `?exclude_attributes=` take for executions. */
+export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set(EXECUTION_FIELDS);
+
+/** An execution as the API and the stream show it. */
+export type ShownExecution = { [F in ExecutionField]?: unknown };
+
+/** An execution as the API and the stream show it: secrets masked, internals left out. */
+export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const {
     secret_parameters: _secrets,
     held_parameters: _held,
