@@ -105,7 +105,8 @@ for (const target of STORE_TARGETS) {
           subsystems: [
             testSecretsSubsystem(),
             fakeRbacSubsystem(),
-            contentSubsystem(),
+            // As squall start wires it: an alias changed through the API is re-read before the answer.
+            contentSubsystem({ aliasChanged: () => chatops.pipeline().reloadAliases() }),
             executions,
             chatops,
             notifierSubsystem(
@@ -173,6 +174,28 @@ for (const target of STORE_TARGETS) {
         const said = await finalCard('dev', 'T-42', 'the hello result');
         expect(said.card).toMatchObject({ action: 'chattest.hello', note: 'said: hello bob' });
         expect(botSaid('dev', 'T-42')).toHaveLength(1);
+      });
+
+      it('answers an alias created through the API at once, and forgets it once deleted', async () => {
+        const made = await fetch(`${svc.url}/api/v1/actionalias`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'greet',
+            pack: 'chattest',
+            action_ref: 'chattest.hello',
+            formats: ['greet {{who}}'],
+            result: { format: 'greeted: {{ execution.result.stdout }}' },
+          }),
+        });
+        expect(made.status).toBe(201);
+        const id = await shell.say(alice, '!greet carol', { channel: 'dev' });
+        const said = await finalCard('dev', id, 'the greet result');
+        expect(said.card).toMatchObject({ action: 'chattest.hello', note: 'greeted: hello carol' });
+        const gone = await fetch(`${svc.url}/api/v1/actionalias/chattest.greet`, { method: 'DELETE' });
+        expect(gone.status).toBe(204);
+        const again = await shell.say(alice, '!greet carol', { channel: 'dev' });
+        expect(botSaid('dev', again)[0].text).toContain(`I don't know "greet carol"`);
       });
 
       it('answers an unknown command with the closest aliases and the help hint', async () => {
