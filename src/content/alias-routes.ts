@@ -33,8 +33,8 @@ export function validateAliasBody(body: unknown, source: string): AliasDraft {
   const data = structuredClone(body) as Obj;
   unsetNullOptionals('alias', data);
   const problems = validateKind('alias', data).map((v) => ({ field: v.field, message: v.message }));
-  if (typeof data.pack !== 'string' || !data.pack)
-    problems.push({ field: 'pack', message: 'required field "pack" is missing' });
+  if (data.pack === undefined) problems.push({ field: 'pack', message: 'required field "pack" is missing' });
+  else if (data.pack === '') problems.push({ field: 'pack', message: 'must name a pack, not be empty' });
   if (problems.length)
     throw new ValidationError(
       `${source} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
