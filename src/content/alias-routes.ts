@@ -31,6 +31,9 @@ export function validateAliasBody(body: unknown, source: string): AliasDraft {
       },
     );
   const data = structuredClone(body) as Obj;
+  // GET answers carry pack_dir (ref, uid, id and metadata_file the schema already ignores): an
+  // alias read with `st2 action-alias get -j`, edited and sent back is not refused for it.
+  delete data.pack_dir;
   unsetNullOptionals('alias', data);
   const problems = validateKind('alias', data).map((v) => ({ field: v.field, message: v.message }));
   if (data.pack === undefined) problems.push({ field: 'pack', message: 'required field "pack" is missing' });

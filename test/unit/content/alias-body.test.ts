@@ -42,4 +42,10 @@ describe('an alias posted to the API is checked as alias files are', () => {
     expect(problems({ ...valid, name: 'no spaces please' })[0].field).toBe('name');
     expect(() => validateAliasBody([valid], 'action alias')).toThrow(/expected an action alias object/);
   });
+
+  it('takes back what GET answered (st2 action-alias get -j, edited): computed fields are ignored', () => {
+    const got = { ...valid, id: '0123456789abcdef01234567', ref: 'ops.greet', uid: 'action_alias:ops:greet' };
+    const sent = { ...got, metadata_file: 'aliases/greet.yaml', pack_dir: '/packs/ops' };
+    expect(validateAliasBody(sent, 'x')).toMatchObject({ ref: 'ops.greet', metadata_file: '', pack_dir: '' });
+  });
 });
