@@ -153,7 +153,8 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
     kvSubsystem(),
     securityGlue(),
     auth,
-    contentSubsystem(),
+    // An alias made through the API answers in chat as soon as the API has answered.
+    contentSubsystem({ aliasChanged: () => chatops.pipeline().reloadAliases() }),
     policies,
     executions,
     workflows,

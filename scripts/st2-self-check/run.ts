@@ -6,8 +6,10 @@
 //
 //   node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT
 //        [--only test_a,test_b] [-o] [--timeout SECONDS] [--mongo mongodb://HOST:PORT/DB] [--verbose]
+//        [--set KEY=VALUE]…
 //   (-o leaves out examples.orquesta-examples, which st2-self-check runs last unless given -o;
 //   --verbose prints the parameters and result of each failed test's last failed task;
+//   --set overrides one Squall setting, e.g. --set rules.store_unheard_actiontrigger=true;
 //   --keep leaves Squall up after the tests, until Ctrl-C, and prints how to point st2 at it)
 //
 // ST2_CHECKOUT holds st2's contrib/examples, ST2TESTS_CHECKOUT st2tests' packs/ (e.g.
@@ -70,9 +72,20 @@ const only = opt('--only')
   .map((t) => (t.includes('.') ? t : `tests.${t}`));
 const timeoutSeconds = Number(opt('--timeout') ?? 600);
 const mongoUrl = opt('--mongo');
+/** `--set KEY=VALUE`, repeatable: true/false and numbers are read as such. */
+const settings = Object.fromEntries(
+  args
+    .filter((_, i) => args[i - 1] === '--set')
+    .map((kv) => {
+      const at = kv.indexOf('=');
+      const raw = kv.slice(at + 1);
+      const value = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+      return [kv.slice(0, at), value];
+    }),
+);
 if (!st2Checkout || !st2testsCheckout) {
   process.stderr.write(
-    'usage: node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT [--only a,b] [--timeout S] [--mongo URL]\n',
+    'usage: node --import tsx scripts/st2-self-check/run.ts ST2_CHECKOUT ST2TESTS_CHECKOUT [--only a,b] [--timeout S] [--mongo URL] [--set KEY=VALUE]\n',
   );
   process.exit(2);
 }
@@ -239,6 +252,7 @@ try {
       'auth.api_url': `http://127.0.0.1:${ST2_PORT}/`,
       'auth.admin_password': password,
       roles: ['api', 'runner', 'rules', 'timers', 'sensors', 'scheduler'],
+      ...settings,
     },
   });
 

@@ -45,4 +45,5 @@ export async function validatePackDir(
   const result = await loadPacks([target, ...others], options);
   return result.problems.filter((p) => p.pack_dir === target);
 }
-export { contentSubsystem, renderPackConfig } from './subsystem.js';
+export { contentSubsystem, renderPackConfig, type ContentOptions } from './subsystem.js';
+export { validateAliasBody } from './alias-routes.js';

@@ -1,5 +1,6 @@
 import type { Subsystem, Services } from '../service/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { aliasWriteRoutes } from './alias-routes.js';
 import { contentRoutes } from './api.js';
 import { packManagementRoutes } from './pack-routes.js';
 import { packConfigRoutes } from './config-routes.js';
@@ -45,11 +46,17 @@ export async function renderPackConfig(
 }
 
 /** Registers packs from disk into the store at start-up and serves the content routes. */
-export function contentSubsystem(): Subsystem {
+export interface ContentOptions {
+  /** Runs after an alias is created, changed or deleted through the API, before the answer. */
+  aliasChanged?: () => Promise<void>;
+}
+
+export function contentSubsystem(options: ContentOptions = {}): Subsystem {
   return {
     name: 'content',
     routes: (router, services) => {
       contentRoutes(router, services);
+      aliasWriteRoutes(router, services, options.aliasChanged);
       packManagementRoutes(router, services);
       packUnloadRoutes(router, services);
       packConfigRoutes(router, services);

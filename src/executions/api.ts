@@ -214,12 +214,22 @@ export function executionRoutes(
     router.add({
       method: 'delete',
       path: '/api/v1/executions/:id',
-      summary: 'Cancel an execution',
+      summary:
+        'Cancel an execution (a finished one: 200 with the execution when canceled, else {faultstring}, as st2)',
       tag: 'executions',
       handler: async ({ req, params }) => {
         const e = await load(params.id);
         authorize(services, req, 'execution_stop', uidOf(e));
-        return executions().present(await executions().cancel(e.id, requestUser(req).name));
+        try {
+          return executions().present(await executions().cancel(e.id, requestUser(req).name));
+        } catch (err) {
+          if (!(err instanceof SquallError && err.code === 'NOT_CANCELABLE')) throw err;
+          // st2 answers 200 for a finished execution: the execution when it is already canceled,
+          // else a faultstring, which st2client prints before exiting 0.
+          const done = await load(e.id);
+          if (done.status === 'canceled') return executions().present(done);
+          return { faultstring: `Action cannot be canceled. State = ${done.status}.` };
+        }
       },
     });
 

@@ -272,26 +272,32 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         const excluded = csv(query.exclude_attributes);
         services.rbac?.assertCan(requestUser(req), 'stream_view');
         const stream = open(req, res);
-        // Following one execution (st2 run --tail): its output so far is replayed first, so a
-        // fast action's first lines are not lost to the race between POST and connect.
+        // Following one execution (st2 run --tail): what it did before the client connected is
+        // replayed first (its stored output; a workflow's tasks so far, each started, its output,
+        // finished), so a fast action's or first task's lines are not lost to the race between
+        // POST and connect. st2 replays nothing; it is slower to start the first task.
         const replay = endId !== undefined && wanted.test(OUTPUT_EVENT);
         const sentOutput = new Set<string>();
-        let buffered: Array<() => void> | undefined = replay ? [] : undefined;
+        /** `id status` of the task states replayed: the same live update is not sent twice. */
+        const replayedStates = new Set<string>();
+        let buffered: SquallEvent[] | undefined = replay ? [] : undefined;
         const unsubscribe = services.bus.subscribe('*', (event) => {
           if (!wanted.test(event.name)) return;
-          if (buffered && event.name === OUTPUT_EVENT) {
-            buffered.push(() => deliver(event));
-            return;
-          }
-          deliver(event);
+          if (buffered) buffered.push(event);
+          else deliver(event);
         });
-        const deliver = (event: SquallEvent): void => {
+        const deliver = (event: SquallEvent, replayed = false): void => {
           if (event.name === OUTPUT_EVENT) {
             const outputId = String((event.payload as Payload)?.id ?? '');
             if (outputId && sentOutput.has(outputId)) return;
             if (outputId) sentOutput.add(outputId);
           }
           const facts = executionFacts(event);
+          if (event.name === 'st2.execution__update') {
+            const state = `${facts.executionId} ${String((event.payload as Payload).status)}`;
+            if (replayed) replayedStates.add(state);
+            else if (replayedStates.has(state)) return;
+          }
           if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
           if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
           if (!visible(services, req, event)) return;
@@ -316,24 +322,53 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
           )
             stream.end();
         };
-        if (replay) {
-          void services.store.executionOutput
-            .find({ execution_id: endId }, { sort: { timestamp: 1 } })
-            .then((rows) => {
-              for (const row of rows) deliver({ name: OUTPUT_EVENT, payload: row, timestamp: row.timestamp });
-            })
-            .catch((err) => services.logger.warn({ err, execution: endId }, 'could not replay stored output'))
-            .finally(() => {
-              const pending = buffered ?? [];
-              buffered = undefined;
-              for (const send of pending) send();
-            });
-        }
+        const replayOutput = async (executionId: string) => {
+          const rows = await services.store.executionOutput.find(
+            { execution_id: executionId },
+            { sort: { timestamp: 1 } },
+          );
+          for (const row of rows)
+            deliver({ name: OUTPUT_EVENT, payload: row, timestamp: row.timestamp }, true);
+        };
+        const taskEvent = (payload: Payload, timestamp: string): SquallEvent => ({
+          name: 'st2.execution__update',
+          payload,
+          timestamp,
+        });
+        /** Each task so far in start order: its start, its output, its tasks, its end when ended. */
+        const replayTasks = async (parent: string): Promise<void> => {
+          if (!wanted.test('st2.execution__update')) return;
+          const tasks = await services.store.executions.find({ parent }, { sort: { start_timestamp: 1 } });
+          for (const task of tasks) {
+            const now = presentExecution(task);
+            const ended = COMPLETED.has(task.status);
+            if (ended) {
+              // The update it sent when it started, as it was then: no end, no result yet.
+              const { end_timestamp: _end, result: _result, ...started } = now;
+              deliver(taskEvent({ ...started, status: 'running' }, task.start_timestamp), true);
+            } else deliver(taskEvent(now, task.start_timestamp), true);
+            await replayOutput(task.id);
+            await replayTasks(task.id);
+            if (ended) deliver(taskEvent(now, task.end_timestamp ?? task.start_timestamp), true);
+          }
+        };
+        const replayed = replay
+          ? replayOutput(endId)
+              .then(() => replayTasks(endId))
+              .catch((err) =>
+                services.logger.warn({ err, execution: endId }, 'could not replay stored output'),
+              )
+              .finally(() => {
+                const pending = buffered ?? [];
+                buffered = undefined;
+                for (const event of pending) deliver(event);
+              })
+          : Promise.resolve();
         // An execution that ended before the client connected (a quick `st2 pack install`)
         // would leave it waiting for an update that already went by: send its last one now.
         if (endId && endEvent === 'st2.execution__update') {
-          void services.store.executions
-            .get(endId)
+          void replayed
+            .then(() => services.store.executions.get(endId))
             .then((record) => {
               if (record && COMPLETED.has(record.status))
                 deliver({

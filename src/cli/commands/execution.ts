@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions } from '../client.js';
 import {
   EXECUTION_COLUMNS,
@@ -85,7 +86,9 @@ export function registerExecution(program: Command): void {
   ).action(async (ids: string[], opts: Flags) => {
     const client = clientFrom(opts);
     for (const id of ids) {
-      const e = await client.delete<Execution>(`/api/v1/executions/${id}`);
+      const e = await client.delete<Execution & { faultstring?: string }>(`/api/v1/executions/${id}`);
+      // The API answers a finished execution as st2 does (200, a faultstring); this CLI calls it an error.
+      if (e.faultstring) throw new SquallError('NOT_CANCELABLE', `execution ${id}: ${e.faultstring}`, { id });
       if (outputFormat(opts) === 'table')
         process.stdout.write(
           `execution ${id}: ${e.status === 'canceled' ? 'canceled' : `cancel requested (${e.status})`}\n`,

@@ -64,6 +64,13 @@ for (const target of STORE_TARGETS) {
               e.type === 'message' && e.from === 'squall' && (thread === undefined || e.thread === thread),
           );
 
+      const postJson = (route: string, body: unknown) =>
+        fetch(`${svc.url}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+
       /** The card in `thread` as it reads now (its post, with the latest edit applied). */
       const cardIn = (channel: string, thread: string) => {
         const post = botSaid(channel, thread).find((m) => m.card);
@@ -105,7 +112,8 @@ for (const target of STORE_TARGETS) {
           subsystems: [
             testSecretsSubsystem(),
             fakeRbacSubsystem(),
-            contentSubsystem(),
+            // As squall start wires it: an alias changed through the API is re-read before the answer.
+            contentSubsystem({ aliasChanged: () => chatops.pipeline().reloadAliases() }),
             executions,
             chatops,
             notifierSubsystem(
@@ -173,6 +181,24 @@ for (const target of STORE_TARGETS) {
         const said = await finalCard('dev', 'T-42', 'the hello result');
         expect(said.card).toMatchObject({ action: 'chattest.hello', note: 'said: hello bob' });
         expect(botSaid('dev', 'T-42')).toHaveLength(1);
+      });
+
+      it('answers an alias created through the API at once, and forgets it once deleted', async () => {
+        const made = await postJson('/api/v1/actionalias', {
+          name: 'greet',
+          pack: 'chattest',
+          action_ref: 'chattest.hello',
+          formats: ['greet {{who}}'],
+          result: { format: 'greeted: {{ execution.result.stdout }}' },
+        });
+        expect(made.status).toBe(201);
+        const id = await shell.say(alice, '!greet carol', { channel: 'dev' });
+        const said = await finalCard('dev', id, 'the greet result');
+        expect(said.card).toMatchObject({ action: 'chattest.hello', note: 'greeted: hello carol' });
+        const gone = await fetch(`${svc.url}/api/v1/actionalias/chattest.greet`, { method: 'DELETE' });
+        expect(gone.status).toBe(204);
+        const again = await shell.say(alice, '!greet carol', { channel: 'dev' });
+        expect(botSaid('dev', again)[0].text).toContain(`I don't know "greet carol"`);
       });
 
       it('answers an unknown command with the closest aliases and the help hint', async () => {
@@ -425,16 +451,12 @@ for (const target of STORE_TARGETS) {
           helpstrings: Array<{ display: string }>;
         };
         expect(help.helpstrings.map((h) => h.display)).toContain('hello {{who}}');
-        const exec = await fetch(`${svc.url}/api/v1/aliasexecution`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            name: 'chattest.hello',
-            format: 'hello {{who}}',
-            command: 'hello api',
-            user: 'carol',
-            source_channel: 'x',
-          }),
+        const exec = await postJson('/api/v1/aliasexecution', {
+          name: 'chattest.hello',
+          format: 'hello {{who}}',
+          command: 'hello api',
+          user: 'carol',
+          source_channel: 'x',
         });
         expect(exec.status).toBe(201);
         const body = (await exec.json()) as {

@@ -105,6 +105,10 @@ for (const target of STORE_TARGETS) {
         const first = JSON.parse(
           (await squall(['run', 'core.local', 'cmd=echo again', '--json'], admin())).stdout,
         ) as { id: string };
+        // squall's CLI still calls cancelling a finished execution an error (the API answers st2's 200).
+        const late = await squall(['execution', 'cancel', first.id], admin());
+        expect(late.code).toBe(1);
+        expect(late.stderr).toContain('Action cannot be canceled. State = succeeded.');
         const rerun = await squall(['execution', 'rerun', first.id, 'cmd=echo rerun'], admin());
         expect(rerun.code, rerun.stderr).toBe(0);
         expect(rerun.stdout).toMatch(/stdout: rerun$/m);

@@ -168,6 +168,14 @@ for (const target of STORE_TARGETS) {
         expect(out).toMatch(new RegExp(`action execution with id ${id} canceled`, 'i'));
         await waitFor(async () => (await executionStatus(id)) === 'canceled', 'status canceled', 30_000, 200);
         expect(await st2.ok('execution', 'get', id)).toMatch(/status: canceled/);
+        // A finished execution: st2 answers 200 and the CLI exits 0, printing why nothing happened.
+        expect(await st2.ok('execution', 'cancel', id)).toMatch(
+          new RegExp(`action execution with id ${id} canceled`, 'i'),
+        );
+        const done = await st2('execution', 'cancel', dateId);
+        expect(done.code, done.stderr).toBe(0);
+        expect(done.stdout).toContain('Action cannot be canceled. State = succeeded.');
+        expect(await st2.ok('execution', 'get', dateId)).toMatch(/status: succeeded/);
       });
 
       it('st2 execution re-run starts a new execution with the same parameters', async () => {

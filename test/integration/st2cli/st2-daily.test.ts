@@ -51,6 +51,18 @@ tasks:
 output:
   - done: <% task(second).result.stdout %>
 `,
+  // A first task that prints at once: it is over before `st2 run --tail` listens.
+  'actions/tasks.yaml':
+    'name: tasks\nrunner_type: orquesta\nentry_point: workflows/tasks.yaml\nparameters:\n  seconds: {type: integer, default: 1}\n',
+  'actions/workflows/tasks.yaml': `version: 1.0
+input: [seconds]
+tasks:
+  first:
+    action: core.local cmd="echo first-task-line"
+    next: [{ when: "<% succeeded() %>", do: second }]
+  second:
+    action: core.local cmd="sleep <% ctx().seconds %>; echo second-task-line"
+`,
   'aliases/echo.yaml': `name: echo
 pack: daily
 action_ref: core.echo
@@ -118,6 +130,20 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
     expect(m, out).not.toBeNull();
     return m![1];
   };
+  /** A user with the operator role (made through the API), logged in with st2 in its own HOME. */
+  async function operator(name: string): Promise<St2Cli> {
+    const made = await fetch(`${svc.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'st2-api-key': await apiKey(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name, password: `${name}-password-1`, roles: ['operator'] }),
+    });
+    expect(made.status).toBe(201);
+    const userHome = path.join(home, '..', `home-${name}`);
+    mkdirSync(userHome, { recursive: true });
+    const cli = st2Cli(await ensureSt2Client(), svc.url, userHome);
+    await cli.ok('login', name, '-p', `${name}-password-1`);
+    return cli;
+  }
   const settle = (id: string, status = 'succeeded') =>
     waitFor(async () => (await executionStatus(id)) === status, `${id} ${status}`, 60_000, 250);
 
@@ -520,6 +546,117 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
   );
 
   it(
+    'st2 run --tail and st2 execution tail of a workflow show the tasks that ran before the client listened',
+    async () => {
+      const id = asyncId(await st2.ok('run', 'daily.tasks', 'seconds=5', '-a'));
+      // The first task's line goes out before any tail listens: the stream replays it.
+      await waitFor(
+        async () => {
+          const res = await fetch(`${svc.url}/api/v1/executions/${id}/children`, {
+            headers: { 'st2-api-key': await apiKey() },
+          });
+          const kids = (await res.json()) as { status: string }[];
+          return kids.length === 2 && kids[0].status === 'succeeded';
+        },
+        'first task done, second running',
+        60_000,
+        250,
+      );
+      const out = await st2.ok('execution', 'tail', id);
+      expect(out).toMatch(
+        /Child execution \(task=first\) [0-9a-f]{24} has started\.\s+first-task-line\s+Child execution \(task=first\) [0-9a-f]{24} has finished \(status=succeeded\)\./,
+      );
+      expect(out).toMatch(/Child execution \(task=second\) [0-9a-f]{24} has started\.\s+second-task-line/);
+      expect(out.match(/first-task-line/g)).toHaveLength(1);
+      expect(out.match(/task=second\) [0-9a-f]{24} has started/g)).toHaveLength(1);
+      expect(out).toContain(`Execution ${id} has completed (status=succeeded).`);
+
+      const run = await st2.ok('run', 'daily.tasks', 'seconds=0', '--tail');
+      expect(run).toMatch(/first-task-line[\s\S]*second-task-line/);
+      expect(run).toMatch(/has completed \(status=succeeded\)\./);
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'st2 action-alias create FILE / update / delete: usable at once by match, execute and the chat route; bad files refused naming the field',
+    async () => {
+      writeFileSync(
+        path.join(home, 'greet.yaml'),
+        'name: greet\npack: daily\naction_ref: core.echo\ndescription: Greet someone.\nformats:\n  - "daily greet {{message}}"\n',
+      );
+      writeFileSync(
+        path.join(home, 'greet2.yaml'),
+        'name: greet\npack: daily\naction_ref: core.echo\ndescription: Say hello.\nformats:\n  - "daily hello {{message}}"\n',
+      );
+      writeFileSync(
+        path.join(home, 'bad-alias.yaml'),
+        'name: broken\npack: daily\naction_ref: core.echo\nformats: "daily broken"\nack:\n  colour: red\n',
+      );
+      expect(await st2.ok('action-alias', 'create', path.join(home, 'greet.yaml'))).toMatch(
+        row('ref', 'daily.greet'),
+      );
+      expect(await st2.ok('action-alias', 'match', 'daily greet bob')).toMatch(
+        /\|\s*greet\s*\|\s*Greet someone\.\s*\|/,
+      );
+      const out = await st2.ok('action-alias', 'execute', 'daily greet from the cli');
+      const id = /st2 execution get ([0-9a-f]{24})/.exec(out)![1];
+      await settle(id);
+      // hubot-stackstorm's call: the alias by name, the format the bot matched, the command.
+      const viaBot = await fetch(`${svc.url}/api/v1/aliasexecution`, {
+        method: 'POST',
+        headers: { 'st2-api-key': await apiKey(), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'daily.greet',
+          format: 'daily greet {{message}}',
+          command: 'daily greet from the bot',
+          user: 'bob',
+          source_channel: 'ops',
+          notification_route: 'hubot',
+        }),
+      });
+      expect(viaBot.status).toBe(201);
+      const botRun = ((await viaBot.json()) as { execution: { id: string } }).execution.id;
+      await settle(botRun);
+      expect(await st2.ok('execution', 'get', botRun, '--attr', 'parameters')).toMatch(/from the bot/);
+
+      const dup = await st2('action-alias', 'create', path.join(home, 'greet.yaml'));
+      expect(dup.code).not.toBe(0);
+      expect(dup.stdout + dup.stderr).toMatch(/409 Client Error[\s\S]*daily\.greet/);
+      const bad = await st2('action-alias', 'create', path.join(home, 'bad-alias.yaml'));
+      expect(bad.code).not.toBe(0);
+      expect(bad.stdout + bad.stderr).toMatch(/400 Client Error/);
+      expect(bad.stdout + bad.stderr).toMatch(/formats: must be array/);
+      expect(bad.stdout + bad.stderr).toMatch(/ack\.colour: unknown field "colour"/);
+      expect((await st2('action-alias', 'get', 'daily.broken')).code).not.toBe(0);
+
+      await st2.ok('action-alias', 'update', 'daily.greet', path.join(home, 'greet2.yaml'));
+      expect(await st2.ok('action-alias', 'get', 'daily.greet')).toMatch(row('description', 'Say hello.'));
+      expect(await st2.ok('action-alias', 'match', 'daily hello bob')).toMatch(/\|\s*greet\s*\|/);
+      expect((await st2('action-alias', 'match', 'daily greet bob')).code).not.toBe(0);
+
+      // RBAC as for rules: an operator may match aliases, not create or delete them.
+      const otto = await operator('otto');
+      for (const args of [
+        ['create', path.join(home, 'greet.yaml')],
+        ['update', 'daily.greet', path.join(home, 'greet.yaml')],
+        ['delete', 'daily.greet'],
+      ]) {
+        const denied = await otto('action-alias', ...args);
+        expect(denied.code, args.join(' ')).not.toBe(0);
+        expect(denied.stdout + denied.stderr, args.join(' ')).toMatch(/403 Client Error/);
+      }
+
+      await st2.ok('action-alias', 'delete', 'daily.greet');
+      expect((await st2('action-alias', 'get', 'daily.greet')).code).not.toBe(0);
+      expect((await st2('action-alias', 'match', 'daily hello bob')).code).not.toBe(0);
+      // The pack's own alias is untouched by all this.
+      expect(await st2.ok('action-alias', 'match', 'daily echo hi')).toMatch(/\|\s*echo\s*\|/);
+    },
+    SLOW_MS,
+  );
+
+  it(
     'st2 sensor list/get/disable/enable, timer list/get, policy list/get, policy-type list',
     async () => {
       const sensors = await st2.json<{ ref: string }[]>('sensor', 'list');
@@ -671,16 +808,7 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
       expect(out).toMatch(/status: succeeded/);
 
       // Someone without the admin role may not run as another user (st2: 403).
-      const made = await fetch(`${svc.url}/api/v1/users`, {
-        method: 'POST',
-        headers: { 'st2-api-key': await apiKey(), 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'olga', password: 'olga-password-1', roles: ['operator'] }),
-      });
-      expect(made.status).toBe(201);
-      const olgaHome = path.join(home, '..', 'home-olga');
-      mkdirSync(olgaHome, { recursive: true });
-      const olga = st2Cli(await ensureSt2Client(), svc.url, olgaHome);
-      await olga.ok('login', 'olga', '-p', 'olga-password-1');
+      const olga = await operator('olga');
       const denied = await olga('run', 'core.noop', '-u', 'carol');
       expect(denied.code).not.toBe(0);
       expect(denied.stdout + denied.stderr).toMatch(/403 Client Error[\s\S]*can only be provided by admins/);

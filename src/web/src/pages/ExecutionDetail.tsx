@@ -270,7 +270,13 @@ export function ExecutionDetail({ id }: { id: string }) {
           <button
             type="button"
             className="danger"
-            onClick={() => act('Cancel', () => del(`/api/v1/executions/${e.id}`))}
+            onClick={() =>
+              act('Cancel', async () => {
+                // An execution that ended meanwhile: st2's 200 with the reason, not a cancel.
+                const answer = await del<{ faultstring?: string }>(`/api/v1/executions/${e.id}`);
+                if (answer?.faultstring) throw new Error(answer.faultstring);
+              })
+            }
           >
             Cancel
           </button>
