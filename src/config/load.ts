@@ -27,6 +27,7 @@ export interface SquallConfig {
     max_admin_page_size: number;
     cors_origins: string[];
     max_streams_per_user: number;
+    max_stream_buffer_bytes: number;
     headers_timeout_ms: number;
     keep_alive_timeout_ms: number;
     request_timeout_ms: number;

@@ -73,6 +73,13 @@ export const configSchema = {
           description:
             'Event streams (/stream/v1/…) one user may hold open in one process; past it a new one is a 429. 0: no limit.',
         },
+        max_stream_buffer_bytes: {
+          type: 'integer',
+          minimum: 0,
+          default: 8388608,
+          description:
+            'Bytes of events an event stream may hold for a client that is not reading them; past it the stream is closed (the client reconnects). A client that never read kept every event in memory: 30 such streams and a command printing 30 MB took 1.5 GB. 0: no limit.',
+        },
         headers_timeout_ms: {
           type: 'integer',
           minimum: 1000,

@@ -2,7 +2,7 @@
 export { ExecutionService, presentExecution, runParameters } from './service.js';
 export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';
 export { executionsSubsystem, getExecutionService } from './subsystem.js';
-export { MASK, openParameters } from './secrets.js';
+export { MASK, openParameters, redactText } from './secrets.js';
 export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps } from './service.js';

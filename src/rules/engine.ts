@@ -5,7 +5,7 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import { mentionsDatastore, type ExecutionService } from '../executions/index.js';
+import { mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
 import { idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
@@ -134,9 +134,15 @@ export class RulesEngine {
       const verdict = matchRule(rule, instance.payload, ruleKv);
       const error = verdict.results.find((r) => r.error);
       if (error) {
+        // An operator's error quotes its rendered pattern ("Invalid regular expression
+        // \"<pattern>\""): one rendered from decrypt_kv would show the secret to everyone who
+        // may read enforcements, and in the log.
         await this.record(rule, instance, {
           status: 'failed',
-          failure_reason: `criteria of rule "${rule.ref}" could not be evaluated: ${verdict.failed?.reason ?? error.error}`,
+          failure_reason: redactText(
+            `criteria of rule "${rule.ref}" could not be evaluated: ${verdict.failed?.reason ?? error.error}`,
+            ruleKv.revealed ?? [],
+          ),
         });
         continue;
       }

@@ -57,11 +57,15 @@ function rawBody(services: Services): RequestHandler {
     if (req.method !== 'POST' || !req.path.startsWith(WEBHOOK_PREFIX)) return next();
     parse(req, res, (err?: unknown) => {
       if (err && (err as { type?: string }).type === 'entity.too.large') {
+        // A compressed body has no length to quote: it is cut while it inflates (a gzip bomb).
+        const length = (err as { length?: number }).length;
         return next(
           new SquallError(
             'WEBHOOK_BODY_TOO_LARGE',
-            `webhook body of ${(err as { length?: number }).length ?? 'more than'} bytes exceeds webhooks.max_body_bytes (${limit})`,
-            { limit, length: (err as { length?: number }).length, path: req.path },
+            length === undefined
+              ? `webhook body, once decompressed, exceeds webhooks.max_body_bytes (${limit})`
+              : `webhook body of ${length} bytes exceeds webhooks.max_body_bytes (${limit})`,
+            { limit, length, path: req.path },
             413,
           ),
         );

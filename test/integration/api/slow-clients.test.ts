@@ -1,7 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamRoutes } from '../../../src/stream/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
+import { tempDir } from '../../support/servers.js';
 
 // Clients that hold sockets without doing anything: a request whose headers trickle in a byte at
 // a time (slowloris: Node's defaults kept it 60 s, checked every 30 s), and event streams opened
@@ -75,4 +78,75 @@ describe('slow and greedy clients', () => {
     expect(again?.res.status).toBe(200);
     for (const s of [...streams.slice(1), again!]) s.ctl.abort();
   }, 30_000);
+
+  it('closes an event stream whose client stops reading once api.max_stream_buffer_bytes wait for it, and keeps feeding one that reads', async () => {
+    const logDir = tempDir('squall-slow-stream-');
+    const logFile = path.join(logDir.dir, 'service.log');
+    const own = await startTestApi({
+      subsystems: [{ name: 'stream', routes: streamRoutes() }],
+      overrides: { 'api.max_stream_buffer_bytes': 1_000_000 },
+      log: { level: 'warn', file: logFile },
+    });
+    const stalled = net.connect({ port: Number(new URL(own.url).port), host: '127.0.0.1' });
+    const reader = new AbortController();
+    try {
+      // A client that sends its request and then never reads a byte.
+      stalled.on('error', () => undefined);
+      const stalledClosed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
+      stalled.write(
+        `GET /stream/v1/stream?events=st2.announcement__* HTTP/1.1\r\nHost: localhost\r\nX-Auth-Token: ${own.adminToken}\r\n\r\n`,
+      );
+      stalled.pause();
+      const reading = await fetch(`${own.url}/stream/v1/stream?events=st2.announcement__*`, {
+        headers: { 'X-Auth-Token': await own.tokenFor('reader', ['observer']) },
+        signal: reader.signal,
+      });
+      expect(reading.status).toBe(200);
+      let tail = '';
+      let wake = () => {};
+      void (async () => {
+        const decoder = new TextDecoder();
+        try {
+          for await (const chunk of reading.body!) {
+            tail = (tail + decoder.decode(chunk as Uint8Array, { stream: true })).slice(-200);
+            wake();
+          }
+        } catch {
+          // aborted at the end of the test
+        }
+      })();
+      const cutLogged = () =>
+        existsSync(logFile) && readFileSync(logFile, 'utf8').includes('read too slowly');
+      // Events of 1 MB, each once the reading client has it, until the stalled one is cut: the
+      // kernel's socket buffers take tens of MB first (tcp_rmem autotuning), then the limit counts.
+      const blob = 'x'.repeat(1_000_000);
+      let sent = 0;
+      for (; sent < 500 && !cutLogged(); sent++) {
+        own.services.bus.publish('st2.announcement__big', { blob, i: sent });
+        while (!tail.includes(`"i":${sent}}`)) {
+          const more = await Promise.race([
+            new Promise<boolean>((resolve) => (wake = () => resolve(true))),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+          ]);
+          if (!more) throw new Error(`the reading client did not get event ${sent}`);
+        }
+      }
+      expect(cutLogged()).toBe(true);
+      // A paused socket sees its end only once it reads what is buffered: it reads now, and finds
+      // the stream closed, short of what was sent (the stream never ends on its own).
+      stalled.resume();
+      const cut = await Promise.race([
+        stalledClosed.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+      ]);
+      expect(cut).toBe(true);
+      expect(stalled.bytesRead).toBeLessThan(sent * 1_000_000);
+      expect((await own.request('get', '/api/v1/health')).status).toBe(200);
+    } finally {
+      reader.abort();
+      stalled.destroy();
+      await own.stop();
+      logDir.cleanup();
+    }
+  }, 120_000);
 });

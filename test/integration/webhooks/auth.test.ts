@@ -8,6 +8,7 @@ import { notifierSubsystem } from '../../../src/notifier/index.js';
 import { startTestApi, type TestApi } from '../../support/api.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { testSecretsSubsystem } from '../../support/test-service.js';
+import { waitFor } from '../../support/wait.js';
 
 const slackSignature = (secret: string, ts: string, body: string) =>
   `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
@@ -130,6 +131,40 @@ for (const target of STORE_TARGETS) {
           (h) => h.url === 'slack/events',
         );
         expect(slack?.parameters.hmac?.secret).toBe('********');
+      });
+
+      it('an enforcement that fails on a criteria pattern rendered from a secret names the criterion, never the secret (an observer reads enforcements)', async () => {
+        const key = await api.request('PUT', '/api/v1/keys/hook_token', {
+          body: { value: 'hunter2(', secret: true },
+        });
+        expect(key.status, JSON.stringify(key.body)).toBeLessThan(300);
+        const rule = await api.request('POST', '/api/v1/rules', {
+          body: {
+            name: 'token_check',
+            pack: 'hooks',
+            enabled: true,
+            trigger: { type: 'core.st2.webhook', parameters: { url: 'token_check' } },
+            criteria: {
+              'trigger.body.token': { type: 'regex', pattern: '{{ st2kv.system.hook_token | decrypt_kv }}' },
+            },
+            action: { ref: 'core.noop' },
+          },
+        });
+        expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+        const observer = await api.tokenFor('watcher', ['observer']);
+        expect(
+          (await api.request('POST', '/api/v1/webhooks/token_check', { body: { token: 'guess' } })).status,
+        ).toBe(202);
+        const enforcements = await waitFor(async () => {
+          const res = await api.request('GET', '/api/v1/ruleenforcements?rule_ref=hooks.token_check', {
+            token: observer,
+          });
+          return res.status === 200 && res.body.length ? res.body : undefined;
+        }, 'the enforcement of hooks.token_check');
+        expect(enforcements[0].status).toBe('failed');
+        expect(enforcements[0].failure_reason).toContain('criterion "trigger.body.token"');
+        expect(enforcements[0].failure_reason).toContain('Invalid regular expression');
+        expect(enforcements[0].failure_reason).not.toContain('hunter2');
       });
     },
   );

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { idFor, newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
@@ -121,6 +122,25 @@ for (const target of STORE_TARGETS) {
       expect(res.status).toBe(413);
       expect(res.body.faultstring).toContain('webhooks.max_body_bytes');
       expect((await instancesOf(s, 'ineat')).length).toBe(before);
+    });
+
+    it('a gzip bomb (1 KB inflating to 10 MB) is cut at webhooks.max_body_bytes with a 413, and the server answers on', async () => {
+      const bomb = gzipSync(Buffer.from(JSON.stringify({ name: 'test', blob: 'x'.repeat(10_000_000) })));
+      expect(bomb.length).toBeLessThan(20_000);
+      const before = (await instancesOf(s, 'ineat')).length;
+      const res = await fetch(`${s.svc.url}/api/v1/webhooks/ineat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: bomb,
+      });
+      expect(res.status).toBe(413);
+      const body = (await res.json()) as { code: string; faultstring: string };
+      expect(body.code).toBe('WEBHOOK_BODY_TOO_LARGE');
+      expect(body.faultstring).toBe(
+        'webhook body, once decompressed, exceeds webhooks.max_body_bytes (4096)',
+      );
+      expect((await instancesOf(s, 'ineat')).length).toBe(before);
+      expect((await s.api('GET', '/api/v1/health')).status).toBe(200);
     });
 
     it('synchronous mode (?wait=) answers 200 with the execution results', async () => {
