@@ -22,11 +22,26 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-/** True when `password` matches `stored`; false for a wrong password or an unreadable hash. */
+// Stands in for the hash of a user who does not exist (or has none), so that a login answers
+// in the time of one scrypt either way: a fast "no" would tell which user names exist.
+let decoyHash: Promise<string> | undefined;
+const decoy = (): Promise<string> => (decoyHash ??= hashPassword(randomBytes(18).toString('base64')));
+
+/**
+ * True when `password` matches `stored`; false for a wrong password, a missing or an unreadable
+ * hash. Every "false" costs one scrypt, like a wrong password for a real user.
+ */
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
-  if (!stored || typeof password !== 'string') return false;
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const parts = stored?.split('$') ?? [];
+  const readable = parts.length === 6 && parts[0] === 'scrypt' && typeof password === 'string';
+  if (!readable) {
+    await scryptMatches(typeof password === 'string' ? password : '', (await decoy()).split('$'));
+    return false;
+  }
+  return scryptMatches(password, parts);
+}
+
+async function scryptMatches(password: string, parts: string[]): Promise<boolean> {
   const [, n, r, p, saltB64, hashB64] = parts;
   const expected = Buffer.from(hashB64, 'base64');
   const key = await scryptAsync(password, Buffer.from(saltB64, 'base64'), expected.length, {

@@ -271,7 +271,7 @@ export class AuthService {
   async checkPassword(name: string, password: string | undefined): Promise<boolean> {
     if (password === undefined) return false;
     const user = await this.store.users.findOne({ name });
-    return Boolean(user && (await verifyPassword(password, user.password_hash)));
+    return (await verifyPassword(password, user?.password_hash)) && Boolean(user);
   }
 
   // ---- tokens ----------------------------------------------------------------------------------
@@ -283,7 +283,9 @@ export class AuthService {
     opts: { ttl?: number; metadata?: Record<string, unknown> } = {},
   ): Promise<TokenResponse> {
     const user = await this.store.users.findOne({ name: username });
-    const ok = user && user.enabled && (await verifyPassword(password, user.password_hash));
+    // The password is checked even for a disabled or unknown user: the answer's time must not
+    // tell them apart from a wrong password.
+    const ok = (await verifyPassword(password, user?.password_hash)) && user?.enabled;
     if (!ok) {
       throw unauthorized('Invalid or missing credentials', { user: username });
     }
