@@ -17,14 +17,47 @@ type PackConfig = {
   file?: string;
 };
 
+type Slot = Record<string | number, unknown>;
+
+/**
+ * Calls `visit` for each value a secret field path names in `values`: `a.b` is key b of a, and
+ * `a[]` every element of the list at a (the loader's secret_fields). `trail` leads to it from the
+ * top, so the same value can be found in another copy of the config.
+ */
+function forEachSecret(
+  values: unknown,
+  dotted: string,
+  visit: (container: Slot, key: string | number, trail: (string | number)[]) => void,
+): void {
+  const steps = dotted.split('.').flatMap((token) => {
+    const m = /^(.*?)((?:\[\])*)$/.exec(token)!;
+    return [m[1], ...Array.from({ length: m[2].length / 2 }, () => '[]')];
+  });
+  const walk = (node: unknown, i: number, trail: (string | number)[]): void => {
+    if (node === null || typeof node !== 'object') return;
+    const step = steps[i];
+    const keys: (string | number)[] =
+      step === '[]'
+        ? Array.isArray(node)
+          ? node.map((_, idx) => idx)
+          : []
+        : Array.isArray(node)
+          ? []
+          : [step];
+    for (const key of keys) {
+      if (i === steps.length - 1) visit(node as Slot, key, [...trail, key]);
+      else walk((node as Slot)[key], i + 1, [...trail, key]);
+    }
+  };
+  walk(values, 0, []);
+}
+
 function maskSecrets(values: Record<string, unknown>, secretFields: string[]): Record<string, unknown> {
   const out = structuredClone(values);
   for (const dotted of secretFields) {
-    const keys = dotted.split('.');
-    let node: Record<string, unknown> | undefined = out;
-    for (const k of keys.slice(0, -1)) node = node?.[k] as Record<string, unknown> | undefined;
-    const last = keys[keys.length - 1];
-    if (node && node[last] !== undefined && node[last] !== null) node[last] = MASK;
+    forEachSecret(out, dotted, (node, key) => {
+      if (node[key] !== undefined && node[key] !== null) node[key] = MASK;
+    });
   }
   return out;
 }
@@ -111,15 +144,12 @@ export const packConfigRoutes: RouteModule = (router, services) => {
       const values = structuredClone(body as Record<string, unknown>);
       // The UI sends back ******** for secrets it was never shown: keep what is stored.
       for (const dotted of previous.secret_fields ?? []) {
-        const keys = dotted.split('.');
-        let node: Record<string, unknown> | undefined = values;
-        let old: Record<string, unknown> | undefined = previous.values;
-        for (const k of keys.slice(0, -1)) {
-          node = node?.[k] as Record<string, unknown> | undefined;
-          old = old?.[k] as Record<string, unknown> | undefined;
-        }
-        const last = keys[keys.length - 1];
-        if (node && node[last] === MASK) node[last] = old?.[last];
+        forEachSecret(values, dotted, (node, key, trail) => {
+          if (node[key] !== MASK) return;
+          let old: unknown = previous.values;
+          for (const k of trail) old = old && typeof old === 'object' ? (old as Slot)[k] : undefined;
+          node[key] = old;
+        });
       }
       if (p.config_schema) {
         const validate = (ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false })).compile(

@@ -77,7 +77,9 @@ export interface IndexEntry {
 function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  // `wholeOutput`: the error's context keeps all of stdout and stderr, for a caller that reads
+  // why from them (pip prints which step failed above a traceback that can be longer than the tail).
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; wholeOutput?: boolean } = {},
 ): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
@@ -94,8 +96,8 @@ function run(
                 cmd,
                 args,
                 cwd: opts.cwd,
-                stderr: String(stderr).slice(-4000),
-                stdout: String(stdout).slice(-4000),
+                stderr: opts.wholeOutput ? String(stderr) : String(stderr).slice(-4000),
+                stdout: opts.wholeOutput ? String(stdout) : String(stdout).slice(-4000),
               },
             ),
           );
@@ -439,8 +441,9 @@ export function pipFailure(output: string): { package?: string; reason: string }
       reason: 'no matching distribution found (no such package on the index, or no release for this Python)',
     };
   const build = last(/(?:Failed (?:building wheel for|to build)|Could not build wheels for) ([^\s,]+)/);
+  // pip's closing `error: metadata-generation-failed` says the same when the × line is out of reach.
   const metadata = last(
-    /^× (?:python setup\.py egg_info|Getting requirements to build wheel|Preparing metadata .*) did not run successfully/,
+    /^(?:× (?:python setup\.py egg_info|Getting requirements to build wheel|Preparing metadata .*) did not run successfully|error: metadata-generation-failed$)/,
   );
   const building = last(
     /^(?:Collecting|Building wheel for|Preparing metadata for|Processing|Obtaining) (\S+)(?: from (\S+))?/,
@@ -566,7 +569,7 @@ async function installOne(
             '-r',
             join(tmp, 'requirements.txt'),
           ],
-          { cwd: tmp },
+          { cwd: tmp, wholeOutput: true },
         );
       } catch (err) {
         const context = (err as SquallError).context as { stdout?: string; stderr?: string } | undefined;

@@ -295,12 +295,19 @@ function checkDefaults(
 function computeSecretFields(schema: unknown, prefix = ''): string[] {
   if (!isObj(schema)) return [];
   const out: string[] = [];
-  for (const [name, def] of Object.entries(schema)) {
-    if (!isObj(def)) continue;
-    const path = prefix ? `${prefix}.${name}` : name;
-    if (def.secret === true) out.push(path);
-    if (isObj(def.properties)) out.push(...computeSecretFields(def.properties, path));
-  }
+  for (const [name, def] of Object.entries(schema))
+    out.push(...secretFieldsOf(def, prefix ? `${prefix}.${name}` : name));
+  return out;
+}
+
+/** `path[]` stands for every element of a list: st2's get_secret_parameters follows an array's
+ * `items` too (acos's `appliance[].passwd`, email's `smtp_accounts[].password`). */
+function secretFieldsOf(def: unknown, path: string): string[] {
+  if (!isObj(def)) return [];
+  const out: string[] = [];
+  if (def.secret === true) out.push(path);
+  if (isObj(def.properties)) out.push(...computeSecretFields(def.properties, path));
+  if (isObj(def.items)) out.push(...secretFieldsOf(def.items, `${path}[]`));
   return out;
 }
 

@@ -44,6 +44,9 @@ import {
   redactText,
   sealValue,
   sealParameters,
+  maskedAt,
+  secretPaths,
+  valuesAt,
   type SecretBox,
 } from './secrets.js';
 import { liveExecutions } from './live.js';
@@ -167,9 +170,7 @@ const nowIso = () => new Date().toISOString();
 export const BUILTIN_RUNNER = 'squall-builtin';
 
 function secretNames(specs: Record<string, ParameterSpec>): string[] {
-  return Object.entries(specs)
-    .filter(([, s]) => s.secret)
-    .map(([n]) => n);
+  return secretPaths(specs);
 }
 
 /**
@@ -222,7 +223,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
     attempt: _attempt,
     ...rest
   } = execution as ExecutionRecord & Record<string, unknown>;
-  const parameters = maskParameters(execution.parameters ?? {});
+  const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
   return {
     ...rest,
     parameters,
@@ -248,8 +249,12 @@ export function runParameters(
 ): Record<string, unknown> {
   return finalParameters(
     specs,
-    openParameters(execution.parameters ?? {}, box),
-    openParameters((execution.held_parameters ?? {}) as Record<string, unknown>, box),
+    openParameters(execution.parameters ?? {}, box, execution.secret_parameters),
+    openParameters(
+      (execution.held_parameters ?? {}) as Record<string, unknown>,
+      box,
+      execution.secret_parameters,
+    ),
   );
 }
 
@@ -491,11 +496,12 @@ export class ExecutionService {
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
-    const secretValues = [...secrets.map((n) => parameters[n]), ...revealed].filter(
+    const secretValues = [...secrets.flatMap((n) => valuesAt(parameters, n)), ...revealed].filter(
       (v): v is string => typeof v === 'string' && v.length >= 3,
     );
-    for (const [name, value] of Object.entries(parameters)) {
-      if (!secrets.includes(name) && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
+    // Read with the secrets masked: an object holding a secret inside it is not secret whole for it.
+    for (const [name, value] of Object.entries(maskedAt(parameters, secrets))) {
+      if (value !== MASK && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
         secrets.push(name);
     }
     const now = nowIso();
@@ -819,7 +825,7 @@ export class ExecutionService {
       const specs = actionSpecs(action);
       const params = runParameters(record, specs, this.deps.secretBox);
       const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
-        .map((n) => params[n])
+        .flatMap((n) => valuesAt(params, n))
         .filter((v) => v !== undefined && v !== null)
         .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
       if (record.revealed !== undefined)
@@ -1075,14 +1081,14 @@ export class ExecutionService {
     rerunId?: string,
   ): Promise<ExecutionRecord> {
     const original = await this.get(id);
-    const params = openParameters(original.parameters ?? {}, this.deps.secretBox);
+    const params = openParameters(original.parameters ?? {}, this.deps.secretBox, original.secret_parameters);
     dropImmutableParameters(params, await this.getAction(original.action.ref));
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
     // What was secret in the original stays secret in the re-run, decrypted values included.
     const revealed = [
       ...(((original as { secret_parameters?: string[] }).secret_parameters ?? [])
-        .map((n) => params[n])
+        .flatMap((n) => valuesAt(params, n))
         .filter((v) => typeof v === 'string') as string[]),
       ...(original.revealed !== undefined
         ? (openValue(original.revealed, this.deps.secretBox) as string[])

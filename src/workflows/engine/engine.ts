@@ -1191,7 +1191,7 @@ export class WorkflowEngine {
     const secrets = this.services.secrets;
     if (!secrets)
       throw new SquallError('NO_SECRET_BOX', 'the datastore subsystem is not running (no secret box)');
-    const params = openParameters(exec.parameters ?? {}, secrets);
+    const params = openParameters(exec.parameters ?? {}, secrets, exec.secret_parameters);
     dropImmutableParameters(params, await this.executions().getAction(exec.action.ref));
     const context: Record<string, unknown> = {
       ...exec.context,

@@ -264,6 +264,48 @@ describe('pack install and remove on disk', () => {
         expect(removed.removed).toEqual([join(packsDir, 'pypack'), join(virtualenvsDir, 'pypack')]);
         expect(existsSync(join(virtualenvsDir, 'pypack'))).toBe(false);
       }, 300_000);
+
+      it("names the requirement and the reason when its metadata step fails under a traceback longer than pip's closing lines", async () => {
+        // A requirement whose setup fails deep in an import (an old package importing
+        // pkg_resources, which new setuptools dropped): the install said only pip's closing
+        // `hint: See above for details.`, as the line naming the failed step was above the part kept.
+        // An in-tree build backend needs nothing from the index.
+        const src = join(root, 'src-py-broken');
+        const backend = [
+          'import sys',
+          '',
+          'def _fail():',
+          '    for i in range(120):',
+          "        print(f'checking build option {i} of the old setup script', file=sys.stderr)",
+          '    import squall_missing_helper_module  # noqa: F401',
+          '',
+          'def get_requires_for_build_wheel(config_settings=None):',
+          '    return []',
+          '',
+          'def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):',
+          '    _fail()',
+          '',
+          'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
+          '    _fail()',
+          '',
+        ].join('\n');
+        await makePack(src, 'pybroken', '1.0.0', {
+          'requirements.txt': './lib/brokendep\n',
+          'lib/brokendep/pyproject.toml':
+            '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n' +
+            '[project]\nname = "brokendep"\nversion = "0.1"\n',
+          'lib/brokendep/backend.py': backend,
+        });
+        await expect(
+          installPack(src, { packsDir, virtualenvsDir, skipDependencies: true }),
+        ).rejects.toMatchObject({
+          code: 'PACK_REQUIREMENTS_FAILED',
+          message: expect.stringMatching(
+            /pack "pybroken": pip could not install \S*brokendep\S* from requirements\.txt: it failed to build: ModuleNotFoundError: No module named 'squall_missing_helper_module'/,
+          ),
+        });
+        expect(existsSync(join(packsDir, 'pybroken'))).toBe(false);
+      }, 300_000);
     },
   );
 });

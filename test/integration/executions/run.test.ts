@@ -16,6 +16,23 @@ import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
+// Secrets inside an object and a list (aws_boto3's `credentials.SecretAccessKey`): the command
+// prints only their lengths, so its output shows they reached the action.
+const CREDS_ACTION = `name: creds
+runner_type: local-shell-cmd
+parameters:
+  credentials:
+    type: object
+    properties:
+      user: {type: string}
+      password: {type: string, secret: true}
+  tokens:
+    type: array
+    items: {type: string, secret: true}
+  cmd:
+    default: 'printf "%s/%s" "{{ credentials.password }}" "{{ tokens[1] }}" | wc -c; echo user={{ credentials.user }}'
+`;
+
 // Plain, Jinja and immutable Jinja defaults, and an action default for the runner's cwd.
 const ARGS_ACTION = `name: args
 runner_type: local-shell-script
@@ -75,7 +92,11 @@ for (const target of STORE_TARGETS) {
           'win',
         );
         argsPack = await writePack(
-          { 'actions/args.yaml': ARGS_ACTION, 'actions/args.sh': '#!/bin/sh\npwd\necho "$@"\n' },
+          {
+            'actions/args.yaml': ARGS_ACTION,
+            'actions/args.sh': '#!/bin/sh\npwd\necho "$@"\n',
+            'actions/creds.yaml': CREDS_ACTION,
+          },
           'stored',
         );
         svc = await startTestService({
@@ -273,6 +294,32 @@ for (const target of STORE_TARGETS) {
           expect(files.length).toBeGreaterThan(0);
           for (const f of files) expect(readFileSync(f, 'latin1')).not.toContain(secret);
         }
+      });
+
+      it('masks secrets inside an object or a list parameter where they are, as st2 does, and runs with them', async () => {
+        const password = `pw-${Date.now()}-okapi`;
+        const tokens = [`tk-${Date.now()}-first`, `tk-${Date.now()}-second`];
+        const id = await run('stored.creds', { credentials: { user: 'deployer', password }, tokens });
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.stdout.trim().split('\n')).toEqual([
+          String(password.length + 1 + tokens[1].length),
+          'user=deployer',
+        ]);
+        expect(e.parameters.credentials).toEqual({ user: 'deployer', password: '********' });
+        expect(e.parameters.tokens).toEqual(['********', '********']);
+        expect(e.liveaction.parameters.credentials.password).toBe('********');
+        const leaks = (text: string) => [password, ...tokens].filter((s) => text.includes(s));
+        expect(leaks(JSON.stringify(e))).toEqual([]);
+        expect(leaks((await api('GET', '/api/v1/executions?limit=5')).text)).toEqual([]);
+        expect(leaks(JSON.stringify(await svc.services.store.executions.get(id)))).toEqual([]);
+        // A re-run keeps them secret and runs with the same values.
+        const again = await api('POST', `/api/v1/executions/${id}/re_run`, {});
+        expect(again.status, again.text).toBe(201);
+        const rerun = await finished(again.body!.id);
+        expect(rerun.result.stdout).toBe(e.result.stdout);
+        expect(rerun.parameters.credentials).toEqual({ user: 'deployer', password: '********' });
+        expect(leaks(JSON.stringify(await svc.services.store.executions.get(rerun.id)))).toEqual([]);
       });
     },
   );

@@ -161,4 +161,27 @@ describe('pipFailure: which requirement failed and why, from pip stderr', () => 
         'it failed to build: oldext/speedups.c:12:10: fatal error: longintrepr.h: No such file or directory',
     });
   });
+  it("a metadata step whose traceback is all that is left of stderr: pip's closing error names the step", () => {
+    const stdout = [
+      'Collecting oldclient>=0.4 (from -r requirements.txt (line 1))',
+      "  Preparing metadata (pyproject.toml): finished with status 'error'",
+    ].join('\n');
+    // The tail of a long traceback from the package's setup: the × line above it is gone.
+    const stderr = [
+      '        File "/tmp/build-env/lib/python3.11/site-packages/oldsemver/packaging.py", line 33, in <module>',
+      '          import pkg_resources',
+      "      ModuleNotFoundError: No module named 'pkg_resources'",
+      '      [end of output]',
+      '  note: This error originates from a subprocess, and is likely not a problem with pip.',
+      'error: metadata-generation-failed',
+      '× Encountered error while generating package metadata.',
+      '╰─> See above for output.',
+      'note: This is an issue with the package mentioned above, not pip.',
+      'hint: See above for details.',
+    ].join('\n');
+    expect(pipFailure(`${stdout}\n${stderr}`)).toEqual({
+      package: 'oldclient>=0.4',
+      reason: "it failed to build: ModuleNotFoundError: No module named 'pkg_resources'",
+    });
+  });
 });
