@@ -14,6 +14,7 @@ import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from
 import { isPlainObject, pyRepr, pyStr } from './python.js';
 import { patchTemplateSandbox } from './sandbox.js';
 import { patchPythonComparisons } from './compare.js';
+import { patchPythonArithmetic } from './arithmetic.js';
 import { patchPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
@@ -587,6 +588,7 @@ function installNunjucksPatches(): void {
   patched = true;
   patchPythonMethods();
   patchPythonComparisons();
+  patchPythonArithmetic();
   patchTemplateSandbox();
   patchPythonSubscripts();
 }
