@@ -123,6 +123,12 @@ function scanCode(src: string, from: number, close: string): { end: number; code
   return null;
 }
 
+/** An expression segment that writes `text` as it is. */
+const literal = (text: string): Segment => {
+  const body = ` ${JSON.stringify(text)} `;
+  return { kind: 'expr', raw: `{{${body}}}`, body, trimLeft: false, trimRight: false };
+};
+
 export function scanTemplate(src: string): Segment[] {
   const segs: Segment[] = [];
   let text = '';
@@ -157,8 +163,28 @@ export function scanTemplate(src: string): Segment[] {
         segs.push({ kind: 'raw', raw: src.slice(i, stop) });
         i = stop;
       } else {
-        segs.push({ kind: 'block', raw: `{%${res.code}%}` });
+        // Jinja2's `{%+` keeps the indent lstrip_blocks would remove and `+%}` the newline
+        // trim_blocks would (st2's alias result formats end loops with `{%+ endfor %}`); nunjucks
+        // knows neither, so the kept whitespace is written as a literal it cannot strip.
+        let code = res.code;
+        const keepIndent = code.startsWith('+');
+        const keepNewline = code.endsWith('+');
+        if (keepIndent) code = code.slice(1);
+        if (keepNewline) code = code.slice(0, -1);
+        const before = segs.at(-1);
+        const indent = keepIndent && before?.kind === 'text' ? /[ \t]+$/.exec(before.raw)?.[0] : undefined;
+        if (before && indent) {
+          before.raw = before.raw.slice(0, -indent.length);
+          if (!before.raw) segs.pop();
+          segs.push(literal(indent));
+        }
+        segs.push({ kind: 'block', raw: `{%${code}%}` });
         i = res.end + 2;
+        const newline = keepNewline ? /^\r?\n/.exec(src.slice(i, i + 2))?.[0] : undefined;
+        if (newline) {
+          segs.push(literal(newline));
+          i += newline.length;
+        }
       }
     } else if (src.startsWith('{{', i)) {
       const res = scanCode(src, i + 2, '}}');
