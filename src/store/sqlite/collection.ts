@@ -56,6 +56,12 @@ function toRow(doc: Doc, compactor: Compactor, reuse?: Buffer | null): [string, 
 
 const OWN = Object.prototype.hasOwnProperty;
 
+/** Whether `key` is the only own key of `doc`. */
+function onlyKey(doc: Doc, key: string): boolean {
+  for (const k in doc) if (OWN.call(doc, k) && k !== key) return false;
+  return true;
+}
+
 const isModifier = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The elements of a `$push` of `{$each: [...]}` and nothing else, which modifyOwned applies itself. */
@@ -442,6 +448,10 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   deleteOne(filter: Filter): Promise<boolean> {
     const query = this.codec.filter(filter);
     return this.database.writeOne(() => {
+      // By its id alone (a live execution's or pending instance's row, dropped once done): one
+      // DELETE; reading the row first would parse and inflate a record only to throw it away.
+      if (typeof query._id === 'string' && onlyKey(query, '_id'))
+        return this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(query._id).changes > 0;
       const doc = this.first(query);
       if (!doc) return false;
       this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(String(doc._id));
