@@ -288,7 +288,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   insert(doc: T): Promise<T> {
-    const encoded = this.codec.encode(doc as unknown as Doc);
+    const encoded = this.codec.encode(doc as unknown as Doc, true);
     return this.database.writeOne(() => {
       this.insertRow(encoded);
       return doc;
@@ -297,7 +297,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
 
   insertMany(docs: T[]): Promise<void> {
     if (docs.length === 0) return Promise.resolve();
-    const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc));
+    const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc, true));
     return this.database.write(() => {
       for (const doc of encoded) this.insertRow(doc);
     });
@@ -432,7 +432,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   replace(doc: T): Promise<T> {
-    const encoded = this.codec.encode(doc as unknown as Doc);
+    const encoded = this.codec.encode(doc as unknown as Doc, true);
     return this.database.writeOne(() => {
       try {
         this.statement(
