@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError, SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { Codec } from '../codec.js';
+import { Codec, textMayHoldEscapedKeys, updateMayEscapeKeys } from '../codec.js';
 import { guardRanges } from '../embedded/index.js';
 import { GroupReducer } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
@@ -152,6 +152,8 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
    * the compressed fields stores it again as it is (no deflate).
    */
   private readonly blobs = new WeakMap<Doc, Buffer>();
+  /** The documents read from rows whose text holds no escaped key: decoded without looking for one. */
+  private readonly unescaped = new WeakSet<Doc>();
 
   constructor(
     readonly spec: CollectionSpec,
@@ -165,9 +167,15 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   private fromRow(row: Row): Doc {
-    if (!row.z) return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+    if (!row.z) {
+      const doc = { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+      if (!textMayHoldEscapedKeys(row.doc)) this.unescaped.add(doc);
+      return doc;
+    }
     const doc = this.compactor.merge(JSON.parse(row.doc) as Doc, row.z, row.id);
     this.blobs.set(doc, row.z);
+    if (!textMayHoldEscapedKeys(row.doc) && !textMayHoldEscapedKeys(this.compactor.text(row.z, row.id)))
+      this.unescaped.add(doc);
     return doc;
   }
 
@@ -259,7 +267,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   private decode(doc: Doc): T {
-    return this.codec.decode<T>(doc) as T;
+    return this.codec.decode<T>(doc, !this.unescaped.has(doc)) as T;
   }
 
   /**
@@ -402,8 +410,9 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
       const current = this.first(query);
       if (current) {
         const reuse = this.compactor.touches(encoded) ? undefined : this.blobs.get(current);
+        const plain = this.unescaped.has(current) && !updateMayEscapeKeys(encoded);
         const next = modifyOwned(current, encoded);
-        const record = this.decode(next);
+        const record = this.codec.decode<T>(next, !(plain && next === current)) as T;
         this.updateRow(next, reuse);
         return record;
       }
