@@ -3,6 +3,7 @@
 // `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL;
 // SQUALL_BENCH_HOOK=bench_local for webhook → rule → core.local `true`.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/log/index.js';
@@ -32,6 +33,35 @@ for (const method of ['saveJob', 'saveJobState', 'lockJob', 'getNextJobToRun', '
     return original.apply(this, args);
   };
 }
+// SQLite statements per webhook on the embedded store, by their SQL (each is a call into SQLite:
+// what the statement cuts of issue 19 are judged by). Counted on better-sqlite3's prototypes.
+const statements = new Map<string, number>();
+const countSql = (sql: string) => {
+  const key = sql.replace(/\s+/g, ' ').slice(0, 90);
+  statements.set(key, (statements.get(key) ?? 0) + 1);
+};
+{
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string) => {
+    prepare(sql: string): object;
+    close(): void;
+  };
+  const probe = new Database(':memory:');
+  const stmtProto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, unknown>;
+  probe.close();
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = stmtProto[method] as (...a: unknown[]) => unknown;
+    stmtProto[method] = function (this: { source: string }, ...args: unknown[]) {
+      countSql(this.source);
+      return original.apply(this, args);
+    };
+  }
+  const dbProto = (Database as unknown as { prototype: Record<string, unknown> }).prototype;
+  const exec = dbProto.exec as (sql: string) => unknown;
+  dbProto.exec = function (this: unknown, sql: string) {
+    countSql(sql);
+    return exec.call(this, sql);
+  };
+}
 const tStart = Date.now();
 const running = await startService({ config, logger: silentLogger(), subsystems: defaultSubsystems(config) });
 process.stderr.write(`started in ${Date.now() - tStart} ms\n`);
@@ -50,6 +80,7 @@ for (let i = 0; i < 10; i++) await hook();
 await new Promise((r) => setTimeout(r, 500));
 counts.clear();
 jobCalls.clear();
+statements.clear();
 const cache = running.services.store.contentCache;
 const hits0 = cache.hits;
 const t0 = Date.now();
@@ -74,6 +105,16 @@ for (const [method, c] of [...jobCalls].sort((a, b) => b[1] - a[1]))
 process.stdout.write(
   `${((total - hits) / n).toFixed(2).padStart(7)}  store calls per webhook (n=${n}, ${ms.toFixed(1)} ms each, ${cpuMs.toFixed(2)} ms CPU each, client included)\n`,
 );
+if (statements.size) {
+  let sql = 0;
+  for (const [text, c] of [...statements].sort((a, b) => b[1] - a[1])) {
+    sql += c;
+    process.stdout.write(`${(c / n).toFixed(2).padStart(7)}  sqlite: ${text}\n`);
+  }
+  process.stdout.write(
+    `${(sql / n).toFixed(2).padStart(7)}  SQLite statements per webhook (embedded store)\n`,
+  );
+}
 // stop() of an in-process service with every subsystem can take minutes here (not a figure of
 // this script): give it 10 s, then leave.
 await Promise.race([running.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]);

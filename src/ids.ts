@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import crypto, { createHash, randomBytes } from 'node:crypto';
 
 let counter = randomBytes(3).readUIntBE(0, 3);
 const processUnique = randomBytes(5);
@@ -21,7 +21,18 @@ export function newId(): string {
  * key (a webhook's delivery id) finds what its first attempt stored instead of storing it again.
  */
 export function idFor(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 24);
+  return sha256Hex(key).slice(0, 24);
+}
+
+/**
+ * One-shot crypto.hash (Node >= 20.12) where there is one: no Hash object per call, about half the
+ * time of createHash's (two ids and a trigger ref per rule enforcement). The same digest.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** The SHA-256 of a string, in hex. */
+export function sha256Hex(text: string): string {
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }
 
 export function isId(value: string): boolean {

@@ -22,7 +22,9 @@ export async function renderPackConfig(
   readSt2kv: () => Promise<St2kv>,
   decrypt?: (c: string) => string,
 ): Promise<Record<string, unknown>> {
-  const record = await services.store.packs.findOne({ ref: pack });
+  // Its config alone: a pack's record (its files, its description) is copied out of the content
+  // cache for every read, twice per execution.
+  const record = await services.store.packs.findOne({ ref: pack }, { projection: { config: 1 } });
   const config = record?.config as
     { values?: Record<string, unknown>; dynamic_fields?: string[] } | undefined;
   // Most packs have no config values (registered as {}): no clone of them on every execution run.

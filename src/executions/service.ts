@@ -841,6 +841,7 @@ export class ExecutionService {
       const token = (await this.deps.issueToken?.(id, user)) ?? '';
       const workDir = path.join(this.services.config.data_dir, 'work', id);
       const venvDir = path.join(this.services.config.packs.virtualenvs_dir ?? '', action.pack);
+      let venvFound: boolean | undefined;
       const ctx: RunnerContext = {
         executionId: id,
         action: {
@@ -879,7 +880,11 @@ export class ExecutionService {
         apiUrl: this.services.apiUrl,
         authToken: token,
         workDir,
-        venvDir: existsDir(venvDir) ? venvDir : undefined,
+        // Looked for once a runner asks (Python's), not with a stat for every execution.
+        get venvDir() {
+          venvFound ??= existsDir(venvDir);
+          return venvFound ? venvDir : undefined;
+        },
         virtualenvsDir: this.services.config.packs.virtualenvs_dir,
         commonLibs: this.services.config.packs.enable_common_libs === true,
         maxOutputChars: this.services.config.executions.max_output_chars,

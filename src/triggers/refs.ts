@@ -5,7 +5,7 @@
  * from the type and the parameters, so every process computes the same ref for the same
  * parameters without asking the store, and rules with equal parameters share one Trigger.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../ids.js';
 import { splitRef } from '../names.js';
 
 export const WEBHOOK_TRIGGER_TYPE = 'core.st2.webhook';
@@ -48,9 +48,7 @@ function identityParameters(type: string, parameters: Record<string, unknown>): 
 /** The ref instances of this (type, parameters) carry and rules are indexed by. */
 export function triggerRefFor(type: string, parameters: unknown): string {
   if (!hasParameters(parameters)) return type;
-  const hex = createHash('sha256')
-    .update(`${type}\n${canonicalJson(identityParameters(type, parameters))}`)
-    .digest('hex');
+  const hex = sha256Hex(`${type}\n${canonicalJson(identityParameters(type, parameters))}`);
   const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
   return `${packOfRef(type)}.${uuid}`;
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError, SquallError } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { Codec } from '../codec.js';
+import { Codec, textMayHoldEscapedKeys, updateMayEscapeKeys } from '../codec.js';
 import { guardRanges } from '../embedded/index.js';
 import { GroupReducer } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
@@ -55,6 +55,12 @@ function toRow(doc: Doc, compactor: Compactor, reuse?: Buffer | null): [string, 
 }
 
 const OWN = Object.prototype.hasOwnProperty;
+
+/** Whether `key` is the only own key of `doc`. */
+function onlyKey(doc: Doc, key: string): boolean {
+  for (const k in doc) if (OWN.call(doc, k) && k !== key) return false;
+  return true;
+}
 
 const isModifier = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -146,6 +152,8 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
    * the compressed fields stores it again as it is (no deflate).
    */
   private readonly blobs = new WeakMap<Doc, Buffer>();
+  /** The documents read from rows whose text holds no escaped key: decoded without looking for one. */
+  private readonly unescaped = new WeakSet<Doc>();
 
   constructor(
     readonly spec: CollectionSpec,
@@ -159,9 +167,15 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   private fromRow(row: Row): Doc {
-    if (!row.z) return { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+    if (!row.z) {
+      const doc = { _id: row.id, ...(JSON.parse(row.doc) as Doc) };
+      if (!textMayHoldEscapedKeys(row.doc)) this.unescaped.add(doc);
+      return doc;
+    }
     const doc = this.compactor.merge(JSON.parse(row.doc) as Doc, row.z, row.id);
     this.blobs.set(doc, row.z);
+    if (!textMayHoldEscapedKeys(row.doc) && !textMayHoldEscapedKeys(this.compactor.text(row.z, row.id)))
+      this.unescaped.add(doc);
     return doc;
   }
 
@@ -253,7 +267,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   private decode(doc: Doc): T {
-    return this.codec.decode<T>(doc) as T;
+    return this.codec.decode<T>(doc, !this.unescaped.has(doc)) as T;
   }
 
   /**
@@ -282,7 +296,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   insert(doc: T): Promise<T> {
-    const encoded = this.codec.encode(doc as unknown as Doc);
+    const encoded = this.codec.encode(doc as unknown as Doc, true);
     return this.database.writeOne(() => {
       this.insertRow(encoded);
       return doc;
@@ -291,7 +305,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
 
   insertMany(docs: T[]): Promise<void> {
     if (docs.length === 0) return Promise.resolve();
-    const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc));
+    const encoded = docs.map((d) => this.codec.encode(d as unknown as Doc, true));
     return this.database.write(() => {
       for (const doc of encoded) this.insertRow(doc);
     });
@@ -396,8 +410,9 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
       const current = this.first(query);
       if (current) {
         const reuse = this.compactor.touches(encoded) ? undefined : this.blobs.get(current);
+        const plain = this.unescaped.has(current) && !updateMayEscapeKeys(encoded);
         const next = modifyOwned(current, encoded);
-        const record = this.decode(next);
+        const record = this.codec.decode<T>(next, !(plain && next === current)) as T;
         this.updateRow(next, reuse);
         return record;
       }
@@ -426,7 +441,7 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   replace(doc: T): Promise<T> {
-    const encoded = this.codec.encode(doc as unknown as Doc);
+    const encoded = this.codec.encode(doc as unknown as Doc, true);
     return this.database.writeOne(() => {
       try {
         this.statement(
@@ -442,6 +457,10 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   deleteOne(filter: Filter): Promise<boolean> {
     const query = this.codec.filter(filter);
     return this.database.writeOne(() => {
+      // By its id alone (a live execution's or pending instance's row, dropped once done): one
+      // DELETE; reading the row first would parse and inflate a record only to throw it away.
+      if (typeof query._id === 'string' && onlyKey(query, '_id'))
+        return this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(query._id).changes > 0;
       const doc = this.first(query);
       if (!doc) return false;
       this.statement(`DELETE FROM ${this.table} WHERE id = ?`).run(String(doc._id));

@@ -323,6 +323,15 @@ export class Compactor {
     return text;
   }
 
+  /** The JSON text of a blob's fields (as merge reads it; kept from the last write or read). */
+  text(z: Buffer, id: string): string {
+    try {
+      return this.inflate(z, id);
+    } catch (err) {
+      throw corrupt(this.spec.name, id, err);
+    }
+  }
+
   /** The record of a row: its parsed `doc` with the blob's fields back, each at its place. */
   merge(shell: Doc, z: Buffer, id: string): Doc {
     let places: number[];

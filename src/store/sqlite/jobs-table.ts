@@ -14,6 +14,50 @@ function dateReplacer(this: Record<string, unknown>, key: string, value: unknown
   return raw instanceof Date ? { $$date: raw.getTime() } : value;
 }
 
+/** Met by nedbDates at a value only the replacer handles (a class instance, a Buffer, a cycle). */
+const NOT_PLAIN = Symbol('not plain data');
+
+/**
+ * The document with each Date as `{$$date: ms}`, copied only along the paths that hold one, for a
+ * plain JSON.stringify: the same text as dateReplacer writes, ~3x faster (a replacer takes
+ * stringify off its fast path and calls back for every key). Throws NOT_PLAIN at anything but
+ * plain objects, arrays and Dates.
+ */
+function nedbDates(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return { $$date: value.getTime() };
+  if (depth > 32) throw NOT_PLAIN;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const c = nedbDates(v, depth + 1);
+      if (c !== v) (out ??= value.slice())[i] = c;
+    }
+    return out ?? value;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+  let out: Doc | undefined;
+  for (const k in value) {
+    const v = (value as Doc)[k];
+    const c = nedbDates(v, depth + 1);
+    if (c !== v) (out ??= { ...(value as Doc) })[k] = c;
+  }
+  return out ?? value;
+}
+
+function serialize(doc: unknown): string {
+  let plain: unknown;
+  try {
+    plain = nedbDates(doc, 0);
+  } catch (err) {
+    if (err !== NOT_PLAIN) throw err;
+    return JSON.stringify(doc, dateReplacer);
+  }
+  return JSON.stringify(plain);
+}
+
 /** Turns nedb's `{$$date}` back into Dates, in place (the document was just parsed). */
 function reviveDates(value: unknown): unknown {
   if (Array.isArray(value)) {
@@ -33,7 +77,7 @@ function reviveDates(value: unknown): unknown {
  * webhook's CPU for the ~10 job reads and writes of each; these write and read the same text.
  */
 export const jobModel = {
-  serialize: (doc: unknown): string => JSON.stringify(doc, dateReplacer),
+  serialize,
   deserialize: (text: string): Doc => reviveDates(JSON.parse(text)) as Doc,
   match: (doc: Doc, query: Doc): boolean => nedbModel.match(doc, query),
 };

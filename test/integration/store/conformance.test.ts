@@ -47,6 +47,24 @@ for (const target of STORE_TARGETS) {
         expect((await coll.get(id))?.nested).toEqual(nested);
       });
 
+      it('answers an update with keys with dots and leading dollars intact, in the record or in the update', async () => {
+        const id = newId();
+        const odd = { 'a.b': 1, $k: { 'x.y': [{ '$z.': true }] } };
+        await coll.insert({ id, n: 1, plain: { x: 1 } });
+        expect(await coll.updateOne({ id }, { $set: { odd } })).toMatchObject({ id, odd, plain: { x: 1 } });
+        expect(await coll.updateOne({ id }, { $set: { n: 2 } })).toMatchObject({ id, n: 2, odd });
+        expect(await coll.get(id)).toMatchObject({ id, n: 2, odd });
+        // In a compressed field (on the embedded store) and in the row's own fields.
+        const other = newId();
+        await coll.insert({ id: other, n: 1, nested: odd, 'top.key': { $v: 1 } });
+        expect(await coll.updateOne({ id: other }, { $set: { n: 3 } })).toEqual({
+          id: other,
+          n: 3,
+          nested: odd,
+          'top.key': { $v: 1 },
+        });
+      });
+
       it('stores opaque fields of any shape and size', async () => {
         const id = newId();
         const blob = { 'dotted.key': 'v', $dollar: [1, 2, { deep: 'x'.repeat(100_000) }] };

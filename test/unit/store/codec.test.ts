@@ -35,3 +35,32 @@ describe('Codec.decode', () => {
     expect(decoded.b).toBe(parsed.b);
   });
 });
+
+describe('Codec.encode for a document written at once (the embedded store)', () => {
+  it('stores the same text as a copying encode, escaped keys, class instances and __proto__ keys included', () => {
+    class Point {
+      'y.z' = 2;
+      constructor(public x: number) {}
+    }
+    const record = {
+      id: 'a4',
+      'top.key': 1,
+      when: new Date(5),
+      nested: { $ref: 'x', list: [{ 'a.b': { 'c.d': true } }, 3, null, [{ $k: 1 }]], plain: 'v' },
+      deep: { a: { b: [{ c: 1 }] } },
+      point: new Point(1),
+      bytes: Buffer.from('ab'),
+      hostile: JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as unknown,
+      blob: { 'x.y': 1 },
+    };
+    expect(JSON.stringify(codec.encode(record, true))).toBe(JSON.stringify(codec.encode(record)));
+  });
+
+  it('hands over the values whose keys need no escaping instead of copying them', () => {
+    const record = { id: 'a5', context: { user: 'u', rule: { ref: 'p.r' } }, list: [{ n: 1 }] };
+    const stored = codec.encode(record, true);
+    expect(stored.context).toBe(record.context);
+    expect(stored.list).toBe(record.list);
+    expect(codec.encode(record).context).not.toBe(record.context);
+  });
+});

@@ -24,6 +24,21 @@ describe('Agenda job rows on the embedded store', () => {
     expect(jobModel.serialize(job)).toBe(nedb.serialize(job));
   });
 
+  it('are written unchanged, and as nedb wrote them when data holds more than plain values', () => {
+    const text = jobModel.serialize(job);
+    expect(job.nextRunAt).toBeInstanceOf(Date);
+    expect(job.data.list[0]).toBeInstanceOf(Date);
+    expect(jobModel.serialize(job)).toBe(text);
+    class Stamp {
+      at = new Date(7);
+      toJSON() {
+        return { stamp: this.at.getTime() };
+      }
+    }
+    const odd = { ...job, data: { stamp: new Stamp(), bytes: Buffer.from('ab'), at: new Date(9) } };
+    expect(jobModel.serialize(odd)).toBe(nedb.serialize(odd));
+  });
+
   it('read back with every Date restored, whether written now or by nedb', () => {
     for (const text of [jobModel.serialize(job), nedb.serialize(job)]) {
       const doc = jobModel.deserialize(text);
