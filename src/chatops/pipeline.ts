@@ -856,30 +856,43 @@ export class ChatPipeline {
 
   /**
    * The result message of `record` as st2's chatops.post_result would post it for a chat client
-   * listening on the stream (hubot-stackstorm): null when its alias turns results off. `extra` is
-   * the alias's `result.extra` with its strings rendered (st2: Slack attachments, thread_response).
+   * listening on the stream (hubot-stackstorm): null when its alias turns results off.
    */
   async resultMessage(
     record: ExecutionRecord,
   ): Promise<{ message: string; extra: Record<string, unknown> } | null> {
+    const formatted = await this.formatResult(record);
+    return formatted.enabled ? { message: formatted.message, extra: formatted.extra ?? {} } : null;
+  }
+
+  /**
+   * st2's chatops.format_execution_result: `enabled` is false when the alias turns results off
+   * (the message is then the default layout, as st2 renders it anyway); `extra` is the alias's
+   * `result.extra` with its strings rendered (st2: Slack attachments, thread_response), present
+   * only when the alias has one.
+   */
+  async formatResult(
+    record: ExecutionRecord,
+  ): Promise<{ enabled: boolean; message: string; extra?: Record<string, unknown> }> {
     const alias = await this.aliasOf(record);
-    if (alias?.result?.enabled === false) return null;
-    const { text, fullText } = this.resultText(record, alias, Infinity);
-    let extra: Record<string, unknown> = {};
-    if (alias?.result?.extra) {
-      const context = { execution: present(this.executions(), record), alias };
-      const source = `${aliasRef(alias)} result.extra`;
-      const render = (value: unknown): unknown =>
-        typeof value === 'string'
-          ? renderTemplate(value, context, { source })
-          : Array.isArray(value)
-            ? value.map(render)
-            : value && typeof value === 'object'
-              ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]))
-              : value;
-      extra = render(alias.result.extra) as Record<string, unknown>;
-    }
-    return { message: fullText ?? text, extra };
+    const enabled = alias?.result?.enabled !== false;
+    const { text, fullText } = this.resultText(record, enabled ? alias : null, Infinity);
+    if (!enabled || !alias?.result?.extra) return { enabled, message: fullText ?? text };
+    const context = { execution: present(this.executions(), record), alias };
+    const source = `${aliasRef(alias)} result.extra`;
+    const render = (value: unknown): unknown =>
+      typeof value === 'string'
+        ? renderTemplate(value, context, { source })
+        : Array.isArray(value)
+          ? value.map(render)
+          : value && typeof value === 'object'
+            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]))
+            : value;
+    return {
+      enabled,
+      message: fullText ?? text,
+      extra: render(alias.result.extra) as Record<string, unknown>,
+    };
   }
 
   /** `result.format` or the default layout, with a failure's reason when neither says it. */

@@ -197,8 +197,9 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         parameters: castAliasParameters(withImmutable, specs),
         context,
         user: caller,
-        // A built-in answers in `message` below: no notification of its no-op execution.
-        ...(builtin
+        // A built-in answers in `message` below: no notification of its no-op execution. An empty
+        // route is st2's none (chatops.match_and_execute, whose caller posts the result itself).
+        ...(builtin || b.notification_route === ''
           ? {}
           : {
               notify: {
@@ -255,7 +256,10 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           user: { type: 'string', description: 'Chat user (api_user).' },
           source_channel: { type: 'string' },
           source_context: { type: 'object' },
-          notification_route: { type: 'string' },
+          notification_route: {
+            type: 'string',
+            description: 'Notify route of the execution (default chat); empty: no notification.',
+          },
         },
         required: ['name', 'command'],
       },
@@ -463,6 +467,22 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           );
         await pipeline().postResult(record, target);
         return { posted: true, execution_id: record.id };
+      },
+    });
+
+    router.add({
+      method: 'get',
+      path: '/api/v1/chatops/result/:execution_id',
+      responses: { 404: 'The execution does not exist.' },
+      summary:
+        "An execution's result as chat would post it (st2's chatops.format_execution_result): {enabled, message, extra}",
+      tag: 'chatops',
+      handler: async ({ req, params }) => {
+        const record: ExecutionRecord = await executions().get(params.execution_id);
+        authorize(services, req, 'execution_view', {
+          ...uids.execution(record.id, record.action.ref, record.context?.user as string | undefined),
+        });
+        return pipeline().formatResult(record);
       },
     });
 

@@ -1,5 +1,5 @@
 import type { ShellAdapter, ShellEvent } from '../../adapters/shell/index.js';
-import { assertCan } from '../../src/auth/index.js';
+import { assertCan, issueExecutionToken, revokeExecutionToken } from '../../src/auth/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../src/chatops/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
@@ -17,9 +17,19 @@ export function rbacSubsystem(): Subsystem {
   };
 }
 
-/** Content, executions and chatops on `adapters` (with the test secret box). */
+/**
+ * Content, executions and chatops on `adapters` (with the test secret box). With auth on, each
+ * execution gets its temporary API token (ST2_ACTION_AUTH_TOKEN) as under `squall start`.
+ */
 export function chatSubsystems(adapters: ChatAdapter[]): Subsystem[] {
-  const executions = executionsSubsystem();
+  const executions = executionsSubsystem((services) =>
+    services.config.auth.enable
+      ? {
+          issueToken: (id, user) => issueExecutionToken(services, id, user),
+          revokeToken: async (id) => void (await revokeExecutionToken(services, id)),
+        }
+      : {},
+  );
   return [
     testSecretsSubsystem(),
     contentSubsystem(),

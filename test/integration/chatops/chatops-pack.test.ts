@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
+import { finishedExecution, type TestApi } from '../../support/api.js';
+import { startChatApi } from '../../support/chat-api.js';
+import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+type Said = Extract<ShellEvent, { type: 'message' }>;
+
+/**
+ * The bundled chatops pack's actions st2's has (chatops.match, match_and_execute,
+ * format_execution_result, run), run through the API as Exchange content calls them.
+ */
+for (const target of STORE_TARGETS) {
+  describeWithServer(
+    `the chatops pack's actions (${target.kind})`,
+    'MongoDB (SQUALL_TEST_MONGO_URL)',
+    target.available,
+    () => {
+      let api: TestApi;
+      let shell: ShellAdapter;
+
+      beforeAll(async () => {
+        shell = new ShellAdapter();
+        api = await startChatApi([shell], {
+          overrides: {
+            'packs.paths': [path.join(here, 'fixtures', 'chatpack-packs')],
+            'chatops.routes': { ops: { adapter: 'shell', channel: 'ops' } },
+          },
+          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+        });
+      }, 60_000);
+      afterAll(async () => api?.stop());
+
+      const botSaid = (channel: string) =>
+        shell
+          .transcript(channel)
+          .filter((e): e is Said => e.type === 'message' && e.from === 'squall')
+          .map((m) => m.text);
+      const run = async (action: string, parameters: Record<string, unknown>) => {
+        const created = await api.request('post', '/api/v1/executions', { body: { action, parameters } });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        return finishedExecution(api, created.body.id);
+      };
+      /** Runs `action`, expects it to succeed and returns what it returned (st2's result.result). */
+      const returned = async (action: string, parameters: Record<string, unknown>) => {
+        const done = await run(action, parameters);
+        expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
+        return done.result.result;
+      };
+      const execution = async (id: string) => (await api.request('get', `/api/v1/executions/${id}`)).body;
+
+      it('chatops.match returns the alias a text means and the representation it matched', async () => {
+        expect(await returned('chatops.match', { text: 'say hi there' })).toEqual({
+          alias: { name: 'say', pack: 'chatpacktest', action_ref: 'core.echo' },
+          representation: 'say {{message}}',
+        });
+
+        const none = await run('chatops.match', { text: 'sing a song' });
+        expect(none.status).toBe('failed');
+        expect(none.result.error).toContain('sing a song');
+      });
+
+      it('chatops.match_and_execute runs the alias as the chat user and returns the finished execution', async () => {
+        const id = await returned('chatops.match_and_execute', {
+          text: 'say from the pack',
+          source_channel: 'ops',
+          user: 'chatty',
+        });
+        expect(typeof id).toBe('string');
+        const echoed = await execution(id);
+        expect(echoed).toMatchObject({
+          status: 'succeeded',
+          action: { ref: 'core.echo' },
+          parameters: { message: 'from the pack' },
+          context: { action_alias_ref: 'chatpacktest.say', api_user: 'chatty', source_channel: 'ops' },
+        });
+        expect(echoed.result.stdout).toBe('from the pack');
+        // As st2's: the command's execution notifies no chat route; its caller (chatops.run) posts.
+        expect(echoed.notify).toBeUndefined();
+        const viaApi = await api.request('post', '/api/v1/aliasexecution', {
+          body: { name: 'chatpacktest.say', command: 'say notified', source_channel: 'ops' },
+        });
+        expect(viaApi.body.execution.notify).toMatchObject({ 'on-complete': { routes: ['chat'] } });
+      });
+
+      it("chatops.format_execution_result returns st2's {enabled, message, extra}", async () => {
+        const said = await returned('chatops.match_and_execute', { text: 'say formatted' });
+        expect(await returned('chatops.format_execution_result', { execution_id: said })).toEqual({
+          enabled: true,
+          message: 'echoed: formatted',
+          extra: { slack: { color: 'good' } },
+        });
+
+        const muted = await returned('chatops.match_and_execute', { text: 'mute quiet' });
+        const off = await returned('chatops.format_execution_result', { execution_id: muted });
+        expect(off.enabled).toBe(false);
+        expect(off.extra).toBeUndefined();
+        expect(off.message).toContain('quiet');
+
+        // An action run without an alias gets the default layout.
+        const plain = await run('core.echo', { message: 'no alias' });
+        const layout = await returned('chatops.format_execution_result', { execution_id: plain.id });
+        expect(layout.message).toContain('no alias');
+      });
+
+      it('chatops.run runs a chat command and posts its formatted result in the channel', async () => {
+        const result = await returned('chatops.run', {
+          text: 'say ran by chatops.run',
+          channel: 'ops',
+          user: 'chatty',
+        });
+        expect(result.message).toBe('echoed: ran by chatops.run');
+        expect(await execution(result.execution_id)).toMatchObject({
+          status: 'succeeded',
+          action: { ref: 'core.echo' },
+          parameters: { message: 'ran by chatops.run' },
+          context: { api_user: 'chatty', source_channel: 'ops' },
+        });
+        expect(botSaid('ops').filter((t) => t.includes('ran by chatops.run'))).toEqual([
+          '@chatty: echoed: ran by chatops.run',
+        ]);
+      });
+    },
+  );
+}
