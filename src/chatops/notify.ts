@@ -14,6 +14,26 @@ import { splitRef } from '../names.js';
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
 
+/** What st2's announcement runner publishes for chatops.post_message, for a bot on the stream. */
+export interface Announcement {
+  channel: unknown;
+  user: unknown;
+  whisper: boolean;
+  message: string;
+  context: unknown;
+  extra: unknown;
+}
+
+/** A stream route st2 would accept (its runner's `route`: 1..255 characters) in an event name. */
+export const ANNOUNCEMENT_ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
+
+/** Publishes `payload` on the stream as `st2.announcement__<route>`; returns the event's name. */
+export function announce(services: Services, route: string, payload: Announcement): string {
+  const event = `st2.announcement__${route}`;
+  services.bus.publish(event, { payload });
+  return event;
+}
+
 /**
  * Chat's side of notifications (st2 §13.4, §5.5): the notifier (src/notifier) hands it each
  * rendered notify route, which it posts to the originating thread for the chat route and to
@@ -105,15 +125,13 @@ export class ChatNotifier implements NotifyDelivery {
     if (!d.source_channel) return;
     const result = await this.pipeline.resultMessage(record);
     if (result === null) return;
-    this.services.bus.publish('st2.announcement__chatops', {
-      payload: {
-        channel: d.source_channel,
-        user: d.user ?? null,
-        whisper: false,
-        message: result.message,
-        context: d.source_context ?? {},
-        extra: result.extra,
-      },
+    announce(this.services, 'chatops', {
+      channel: d.source_channel,
+      user: d.user ?? null,
+      whisper: false,
+      message: result.message,
+      context: d.source_context ?? {},
+      extra: result.extra,
     });
   }
 

@@ -17,7 +17,7 @@ import { actionSpecs, type ExecutionService } from '../executions/index.js';
 import type { Services } from '../service/index.js';
 import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
-import { chatRouteTarget, routeTargets } from './notify.js';
+import { ANNOUNCEMENT_ROUTE, announce, chatRouteTarget, routeTargets } from './notify.js';
 import type { ChatPipeline } from './pipeline.js';
 
 /** The actions behind sdk.chat: calling their routes needs the right to run them. */
@@ -41,6 +41,27 @@ async function aliasByRefOrId(store: Store, refOrId: string): Promise<AliasRecor
 export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => ExecutionService) {
   return (router: ApiRouter, services: Services): void => {
     const store = services.store;
+    /**
+     * st2's chatops.post_message for a channel no chat route names (the announcement runner): the
+     * message goes on the stream as st2.announcement__<route>, which a bot (hubot-stackstorm)
+     * posts. The event's name, or null when the route cannot name one.
+     */
+    const announceTo = (
+      b: { route?: string; channel?: string; user?: string; whisper?: boolean; context?: unknown },
+      message: string,
+      extra: Record<string, unknown> | undefined,
+    ): string | null => {
+      const stream = b.route ?? 'chatops';
+      if (!b.channel || !ANNOUNCEMENT_ROUTE.test(stream)) return null;
+      return announce(services, stream, {
+        channel: b.channel,
+        user: b.user ?? null,
+        whisper: Boolean(b.whisper),
+        message,
+        context: b.context ?? {},
+        extra: extra ?? {},
+      });
+    };
     const allAliases = async () =>
       (await store.aliases.find({}, { sort: { ref: 1 } })) as unknown as AliasLike[];
 
@@ -349,17 +370,26 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
       body: {
         type: 'object',
         properties: {
-          route: { type: 'string', description: 'A chatops.routes name.' },
+          route: {
+            type: 'string',
+            description:
+              "A chatops.routes name; with a channel no route names, the stream route of st2's announcement (default chatops).",
+          },
           adapter: { type: 'string' },
           channel: {
             type: 'string',
-            description: 'With adapter: the channel; alone: a route name (st2 style).',
+            description:
+              'With adapter: the channel; alone: a chatops.routes name, else the channel of an st2.announcement__chatops event (st2 style).',
           },
           thread: { type: 'string' },
           thread_id: { type: 'string' },
           message: { type: 'string', maxLength: 200000 },
           user: { type: 'string' },
           whisper: { type: 'boolean' },
+          context: {
+            type: 'object',
+            description: "The chat client's context of the channel (st2's post_message), announced as is.",
+          },
           extra: { type: 'object' },
         },
         required: ['message'],
@@ -376,6 +406,8 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           message: string;
           user?: string;
           whisper?: boolean;
+          context?: Record<string, unknown>;
+          extra?: Record<string, unknown>;
         };
         const thread = b.thread ?? b.thread_id;
         const text = b.user && !b.whisper ? `@${b.user}: ${b.message}` : b.message;
@@ -388,9 +420,16 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           );
           return { posted: true, ...posted };
         }
-        const route = b.route ?? b.channel;
+        // st2 content passes route "chatops" (the stream's) with the channel: a channel a route
+        // names is posted there.
+        const route =
+          [b.route, b.channel].find((r) => r !== undefined && routeTargets(services, r)) ??
+          b.route ??
+          b.channel;
         if (!route) throw new ValidationError('body: give "route", or "adapter" and "channel"', {});
         const targets = routeTargets(services, route);
+        const announced = !targets && announceTo(b, b.message, b.extra);
+        if (announced) return { posted: true, announced, channel: b.channel };
         if (!targets)
           throw new NotFoundError('Chat route', route, {
             hint: `configure chatops.routes.${route} ({adapter, channel} or {webhook})`,
@@ -430,6 +469,10 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           thread_id: { type: 'string' },
           user: { type: 'string' },
           whisper: { type: 'boolean' },
+          context: {
+            type: 'object',
+            description: "The chat client's context of the channel (st2's post_result), announced as is.",
+          },
         },
         required: ['execution_id'],
       },
@@ -441,6 +484,9 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
           channel?: string;
           thread?: string;
           thread_id?: string;
+          user?: string;
+          whisper?: boolean;
+          context?: Record<string, unknown>;
         };
         const record: ExecutionRecord = await executions().get(b.execution_id);
         authorize(services, req, 'action_execute', POST_RESULT);
@@ -451,9 +497,16 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
         if (b.adapter && b.channel)
           target = { adapter: b.adapter, channel: b.channel, thread: b.thread ?? b.thread_id };
         else if (b.route ?? b.channel) {
-          const t = chatRouteTarget(services, (b.route ?? b.channel)!);
+          const named = [b.route, b.channel].find((r) => r !== undefined && chatRouteTarget(services, r));
+          const t = named === undefined ? null : chatRouteTarget(services, named);
           if (t) target = { ...t, thread: b.thread ?? b.thread_id ?? t.thread };
-          else
+          else if (b.channel && ANNOUNCEMENT_ROUTE.test(b.route ?? 'chatops')) {
+            // As st2's post_result (its workflow ends in post_message): on the stream for a bot.
+            const formatted = await pipeline().formatResult(record);
+            if (!formatted.enabled) return { posted: false, execution_id: record.id };
+            const announced = announceTo(b, formatted.message, formatted.extra);
+            return { posted: true, announced, execution_id: record.id };
+          } else
             throw new NotFoundError('Chat route', (b.route ?? b.channel)!, {
               hint: 'results go to chat routes ({adapter, channel})',
             });

@@ -13,6 +13,8 @@ export default async function postMessage(params, sdk = {}) {
     whisper: Boolean(params.whisper),
     ...(params.thread_id ? { thread_id: params.thread_id } : {}),
     ...(params.extra ? { extra: params.extra } : {}),
+    ...(params.context ? { context: params.context } : {}),
+    ...(params.route ? { route: params.route } : {}),
   });
   return { channel: params.channel, posted: posted ?? true };
 }

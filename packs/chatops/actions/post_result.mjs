@@ -12,6 +12,8 @@ export default async function postResult(params, sdk = {}) {
     ...(params.user ? { user: params.user } : {}),
     whisper: Boolean(params.whisper),
     ...(params.thread_id ? { thread_id: params.thread_id } : {}),
+    ...(params.route ? { route: params.route } : {}),
+    ...(params.context ? { context: params.context } : {}),
   });
   return { execution_id: params.execution_id, channel: params.channel, posted: posted ?? true };
 }

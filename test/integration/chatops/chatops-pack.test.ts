@@ -124,6 +124,102 @@ for (const target of STORE_TARGETS) {
           '@chatty: echoed: ran by chatops.run',
         ]);
       });
+
+      /** The `st2.announcement__*` events published while `body` runs (what hubot-stackstorm posts). */
+      const announced = async (body: () => Promise<unknown>) => {
+        const events: Array<{ event: string; data: unknown }> = [];
+        const unsubscribe = api.services.bus.subscribe('st2.announcement__*', (e) =>
+          events.push({ event: e.name, data: e.payload }),
+        );
+        try {
+          await body();
+        } finally {
+          unsubscribe();
+        }
+        return events;
+      };
+
+      it("chatops.post_message to a channel no route names announces it on the stream, as st2's does", async () => {
+        const events = await announced(async () => {
+          const posted = await returned('chatops.post_message', {
+            channel: 'stackstorm',
+            message: 'Bandwidth Updated',
+            context: { source: 'vadc' },
+          });
+          expect(posted).toMatchObject({ channel: 'stackstorm' });
+        });
+        expect(events).toEqual([
+          {
+            event: 'st2.announcement__chatops',
+            data: {
+              payload: {
+                channel: 'stackstorm',
+                user: null,
+                whisper: false,
+                message: 'Bandwidth Updated',
+                context: { source: 'vadc' },
+                extra: {},
+              },
+            },
+          },
+        ]);
+        // A configured route still posts in its chat channel, with no announcement.
+        const quiet = await announced(() =>
+          returned('chatops.post_message', { channel: 'ops', message: 'to ops' }),
+        );
+        expect(quiet).toEqual([]);
+        expect(botSaid('ops')).toContain('to ops');
+      });
+
+      it('chatops.run from a room Squall has no route for (cisco_spark) announces the formatted result', async () => {
+        const events = await announced(() =>
+          returned('chatops.run', { text: 'say from a spark room', channel: 'Y2lzY29zcGFyazovL3Vz' }),
+        );
+        expect(events).toEqual([
+          {
+            event: 'st2.announcement__chatops',
+            data: {
+              payload: {
+                channel: 'Y2lzY29zcGFyazovL3Vz',
+                user: null,
+                whisper: false,
+                message: 'echoed: from a spark room',
+                context: {},
+                extra: { slack: { color: 'good' } },
+              },
+            },
+          },
+        ]);
+      });
+
+      it("chatops.post_result to a bot's channel announces the result, and nothing when the alias turns it off", async () => {
+        const said = await returned('chatops.match_and_execute', { text: 'say a result' });
+        const muted = await returned('chatops.match_and_execute', { text: 'mute a result' });
+        const events = await announced(async () => {
+          await returned('chatops.post_result', {
+            execution_id: said,
+            channel: 'general',
+            user: 'chatty',
+            context: { room: 'general' },
+          });
+          await returned('chatops.post_result', { execution_id: muted, channel: 'general' });
+        });
+        expect(events).toEqual([
+          {
+            event: 'st2.announcement__chatops',
+            data: {
+              payload: {
+                channel: 'general',
+                user: 'chatty',
+                whisper: false,
+                message: 'echoed: a result',
+                context: { room: 'general' },
+                extra: { slack: { color: 'good' } },
+              },
+            },
+          },
+        ]);
+      });
     },
   );
 }
