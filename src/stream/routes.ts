@@ -375,9 +375,14 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         const replayedStates = new Set<string>();
         let buffered: SquallEvent[] | undefined = replay ? [] : undefined;
         const held = heldDuringReplay(stream);
+        const concerns = (facts: ReturnType<typeof executionFacts>): boolean =>
+          (!actions.size || (!!facts.actionRef && actions.has(facts.actionRef))) &&
+          (!ids.size || (!!facts.executionId && ids.has(facts.executionId)));
         const unsubscribe = services.bus.subscribe('*', (event) => {
           if (!wanted.test(event.name)) return;
           if (buffered) {
+            // Only what this stream would send counts against its limit while it replays.
+            if (!concerns(executionFacts(event))) return;
             if (held(event)) buffered.push(event);
             else buffered = [];
           } else deliver(event);
@@ -394,8 +399,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             if (replayed) replayedStates.add(state);
             else if (replayedStates.has(state)) return;
           }
-          if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
-          if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
+          if (!concerns(facts)) return;
           if (!visible(services, req, event)) return;
           let payload = event.payload;
           if (
