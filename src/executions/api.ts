@@ -9,9 +9,11 @@ import {
   selectAttributes,
 } from '../api/index.js';
 import { NotFoundError, PermissionError, SquallError } from '../errors.js';
-import type { ExecutionRecord, Filter } from '../store/index.js';
+import { beforeLeavingProcess, type ExecutionRecord, type Filter } from '../store/index.js';
 import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
+import { outputPages } from './output-pages.js';
+import { sendOutputText } from './output-text.js';
 
 const executionIdParam = (id: string) => id;
 
@@ -288,8 +290,13 @@ export function executionRoutes(
         authorize(services, req, 'execution_view', uidOf(e));
         const filter: Filter = { execution_id: e.id };
         if (query.output_type) filter.output_type = query.output_type;
-        const rows = await services.store.executionOutput.find(filter, { sort: { timestamp: 1 } });
-        res.type('text/plain').send(rows.map((r) => r.data).join(''));
+        await sendOutputText(
+          req,
+          res,
+          () => outputPages(services.store.executionOutput, filter),
+          () => beforeLeavingProcess(services.store),
+          (err) => services.logger.warn({ err, execution: e.id }, 'could not send the output'),
+        );
         return undefined;
       },
     });

@@ -15,3 +15,4 @@ export {
   type ParameterIssue,
 } from './parameters.js';
 export { mentionsDatastore } from './datastore-mentions.js';
+export { outputPages } from './output-pages.js';

@@ -39,6 +39,12 @@ export interface Collection<T extends StoredRecord> {
   get(id: string): Promise<T | null>;
   findOne(filter: Filter, options?: FindOptions): Promise<T | null>;
   find(filter?: Filter, options?: FindOptions): Promise<T[]>;
+  /**
+   * The records matching `filter` in order through one cursor, a batch (about `batchSize`) at a
+   * time, where the store has cursors (MongoDB). Where it is absent, page with find(): on
+   * FerretDB each find reads and sorts every match, so paging a long result costs it once a page.
+   */
+  batches?(filter: Filter, options: { sort?: SortSpec; batchSize: number }): AsyncIterable<T[]>;
   count(filter?: Filter): Promise<number>;
   /** The records matching `filter`, counted per group (in no particular order). */
   group(filter: Filter, spec: GroupSpec): Promise<GroupRow[]>;

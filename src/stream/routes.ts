@@ -4,7 +4,7 @@ import type { Services } from '../service/index.js';
 import { requestUser, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { globSource } from '../regex.js';
-import { presentExecution } from '../executions/index.js';
+import { outputPages, presentExecution } from '../executions/index.js';
 import { SquallError } from '../errors.js';
 import { beforeLeavingProcess } from '../store/index.js';
 
@@ -152,6 +152,23 @@ function streamSlots(limit: number): (req: Request) => () => void {
   };
 }
 
+interface EventStream {
+  send: (name: string, data: unknown) => void;
+  onClose: (fn: () => void) => void;
+  end: () => void;
+  /**
+   * Resolves at once while less than a slice of what was sent waits for the client, else once it
+   * has taken it (or the stream ended): a replay that waits on it after each event holds a slice.
+   */
+  room: () => Promise<void>;
+  /** Cuts the stream as one whose client stopped reading (events waiting for it passed the limit). */
+  cut: (pendingBytes: number) => void;
+  readonly maxBufferedBytes: number;
+}
+
+/** What a replay leaves unsent before it waits for the client: a replay holds about this much. */
+const REPLAY_SLICE_BYTES = 64 * 1024;
+
 /**
  * An event goes out once what it tells of is on disk (`durable`, the store's sync(): every write
  * issued before the call): a client shown a record a power cut then took would disagree with the
@@ -165,7 +182,7 @@ function openStream(
   durable: () => Promise<void>,
   maxBufferedBytes: number,
   onOverflow: (bufferedBytes: number) => void,
-): { send: (name: string, data: unknown) => void; onClose: (fn: () => void) => void; end: () => void } {
+): EventStream {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -175,30 +192,48 @@ function openStream(
   res.write('retry: 3000\n\n');
   const closers: (() => void)[] = [];
   let ended = false;
+  const waiters: (() => void)[] = [];
+  /** Events sent since the last sync began: the next sync covers them. */
+  let queued = '';
+  let syncing = false;
+  /** The length of the batch waiting for its sync. */
+  let inFlight = 0;
+  const idle = () => ended || queued.length + inFlight + res.writableLength < REPLAY_SLICE_BYTES;
+  const wake = () => {
+    if (idle()) for (const fn of waiters.splice(0)) fn();
+  };
+  res.on('drain', wake);
+  res.on('close', wake);
   const close = () => {
     if (ended) return;
     ended = true;
     clearInterval(timer);
     for (const fn of closers) fn();
     res.end();
+    wake();
   };
   /**
    * A client that stops reading (or reads slower than events come) left every event in this
    * process's memory: 30 such streams following a command printing 30 MB took 1.6 GB. When what
    * the client has not taken passes api.max_stream_buffer_bytes, its stream is cut (the socket
    * destroyed, so the buffer goes with it); an EventSource reconnects. One batch may be larger on
-   * its own (the replay of a long output to `st2 execution tail`): a client reading it is given
-   * that much more room, so only one that stopped reading is cut.
+   * its own (a large event): a client reading it is given that much more room, so only one that
+   * stopped reading is cut. A replay of stored output is sent a slice at a time (`room`).
    */
   let largestBatch = 0;
-  const overflowed = (): boolean => {
-    const pending = res.writableLength;
-    if (ended || maxBufferedBytes <= 0 || pending <= maxBufferedBytes + largestBatch) return false;
+  const cut = (pending: number): void => {
+    if (ended) return;
     ended = true;
     clearInterval(timer);
     for (const fn of closers) fn();
     res.destroy();
     onOverflow(pending);
+    wake();
+  };
+  const overflowed = (): boolean => {
+    const pending = res.writableLength;
+    if (ended || maxBufferedBytes <= 0 || pending <= maxBufferedBytes + largestBatch) return false;
+    cut(pending);
     return true;
   };
   const timer = setInterval(() => {
@@ -206,9 +241,6 @@ function openStream(
   }, heartbeatMs);
   timer.unref?.();
   req.on('close', close);
-  /** Events sent since the last sync began: the next sync covers them. */
-  let queued = '';
-  let syncing = false;
   /** Set by end(): the events already sent go out (once on disk), then the stream closes. */
   let ending = false;
   const flush = (): void => {
@@ -220,16 +252,20 @@ function openStream(
     const batch = queued;
     queued = '';
     syncing = true;
+    inFlight = batch.length;
     durable().then(
       () => {
         syncing = false;
+        inFlight = 0;
         if (ended || overflowed()) return;
         largestBatch = Math.max(largestBatch, batch.length);
         res.write(batch);
         flush();
+        wake();
       },
       () => {
         syncing = false;
+        inFlight = 0;
         queued = '';
         close();
       },
@@ -250,6 +286,27 @@ function openStream(
       ending = true;
       flush();
     },
+    room() {
+      return idle() ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    cut,
+    maxBufferedBytes,
+  };
+}
+
+/**
+ * Live events that arrive while a stream replays stored output wait for the replay, which waits
+ * for the client: a client that stopped reading would have them pile up. Past
+ * api.max_stream_buffer_bytes of them the stream is cut, as a live stream whose client stops
+ * reading is, and the check answers false (drop them).
+ */
+function heldDuringReplay(stream: EventStream): (event: SquallEvent) => boolean {
+  let bytes = 0;
+  return (event) => {
+    bytes += JSON.stringify(event.payload ?? null).length;
+    if (stream.maxBufferedBytes <= 0 || bytes <= stream.maxBufferedBytes) return true;
+    stream.cut(bytes);
+    return false;
   };
 }
 
@@ -317,10 +374,18 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         /** `id status` of the task states replayed: the same live update is not sent twice. */
         const replayedStates = new Set<string>();
         let buffered: SquallEvent[] | undefined = replay ? [] : undefined;
+        const held = heldDuringReplay(stream);
+        const concerns = (facts: ReturnType<typeof executionFacts>): boolean =>
+          (!actions.size || (!!facts.actionRef && actions.has(facts.actionRef))) &&
+          (!ids.size || (!!facts.executionId && ids.has(facts.executionId)));
         const unsubscribe = services.bus.subscribe('*', (event) => {
           if (!wanted.test(event.name)) return;
-          if (buffered) buffered.push(event);
-          else deliver(event);
+          if (buffered) {
+            // Only what this stream would send counts against its limit while it replays.
+            if (!concerns(executionFacts(event))) return;
+            if (held(event)) buffered.push(event);
+            else buffered = [];
+          } else deliver(event);
         });
         const deliver = (event: SquallEvent, replayed = false): void => {
           if (event.name === OUTPUT_EVENT) {
@@ -334,8 +399,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             if (replayed) replayedStates.add(state);
             else if (replayedStates.has(state)) return;
           }
-          if (actions.size && (!facts.actionRef || !actions.has(facts.actionRef))) return;
-          if (ids.size && (!facts.executionId || !ids.has(facts.executionId))) return;
+          if (!concerns(facts)) return;
           if (!visible(services, req, event)) return;
           let payload = event.payload;
           if (
@@ -359,12 +423,12 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             stream.end();
         };
         const replayOutput = async (executionId: string) => {
-          const rows = await services.store.executionOutput.find(
-            { execution_id: executionId },
-            { sort: { timestamp: 1 } },
-          );
-          for (const row of rows)
-            deliver({ name: OUTPUT_EVENT, payload: row, timestamp: row.timestamp }, true);
+          for await (const rows of outputPages(services.store.executionOutput, { execution_id: executionId }))
+            for (const row of rows) {
+              if (res.destroyed) return;
+              deliver({ name: OUTPUT_EVENT, payload: row, timestamp: row.timestamp }, true);
+              await stream.room();
+            }
         };
         const taskEvent = (payload: Payload, timestamp: string): SquallEvent => ({
           name: 'st2.execution__update',
@@ -454,7 +518,8 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         });
         const type = query.output_type ? String(query.output_type) : undefined;
         const stream = open(req, res);
-        const buffered: SquallEvent[] = [];
+        let buffered: SquallEvent[] = [];
+        const held = heldDuringReplay(stream);
         let replaying = true;
         const seen = new Set<string>();
         const deliver = (event: SquallEvent) => {
@@ -472,17 +537,18 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
           /^st2\.execution(\.output)?__(create|update)$/,
           (event) => {
             if (executionFacts(event).executionId !== params.id) return;
-            if (replaying) buffered.push(event);
-            else deliver(event);
+            if (!replaying) deliver(event);
+            else if (held(event)) buffered.push(event);
+            else buffered = [];
           },
         );
         stream.onClose(unsubscribe);
-        const stored = await services.store.executionOutput.find(
-          { execution_id: params.id },
-          { sort: { timestamp: 1 } },
-        );
-        for (const line of stored)
-          deliver({ name: 'st2.execution.output__create', payload: line, timestamp: '' });
+        for await (const stored of outputPages(services.store.executionOutput, { execution_id: params.id }))
+          for (const line of stored) {
+            if (res.destroyed) return undefined;
+            deliver({ name: 'st2.execution.output__create', payload: line, timestamp: '' });
+            await stream.room();
+          }
         replaying = false;
         for (const e of buffered.splice(0)) deliver(e);
         if (COMPLETED.has(execution.status)) {

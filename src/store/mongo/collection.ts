@@ -7,7 +7,7 @@ import { Codec } from '../codec.js';
 import { retryingTransient as retrying } from '../transient.js';
 import { GroupReducer, groupFields } from '../group.js';
 import type { Collection, CollectionSpec, Filter, FindOptions, StoredRecord, Update } from '../types.js';
-import type { GroupRow, GroupSpec } from '../types.js';
+import type { GroupRow, GroupSpec, SortSpec } from '../types.js';
 
 type Doc = Record<string, unknown>;
 
@@ -156,6 +156,25 @@ export class MongoRepoCollection<T extends StoredRecord> implements Collection<T
       return cursor.toArray();
     });
     return docs.map((d) => this.codec.decode<T>(d as Doc) as T);
+  }
+
+  async *batches(filter: Filter, options: { sort?: SortSpec; batchSize: number }): AsyncGenerator<T[]> {
+    const sort = this.codec.sort(options.sort);
+    const cursor = this.coll.find(this.codec.filter(filter), {
+      batchSize: options.batchSize,
+      ...(sort ? { sort } : {}),
+    });
+    try {
+      while (await cursor.hasNext()) {
+        const batch: T[] = [];
+        do batch.push(this.codec.decode<T>((await cursor.next()) as Doc) as T);
+        while (cursor.bufferedCount() > 0);
+        yield batch;
+      }
+    } finally {
+      // A consumer that stops early (its client went away) frees the server's cursor now.
+      await cursor.close();
+    }
   }
 
   async count(filter: Filter = {}): Promise<number> {
