@@ -49,11 +49,248 @@ const TEMPLATES = [
 
 const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 
+// Python-isms st2 users write in parameters, alias formats and rule criteria, rendered as st2 renders
+// (a SandboxedEnvironment with trim_blocks and lstrip_blocks): `%` and str.format() formatting, `//`
+// and `%` on numbers, tuples, Python truth ([] and {} are false) in if/not/and/or, `~` printing
+// None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
+// arguments. Values Python prints differently from JavaScript land in string parameters.
+const PYTHONISM_TEMPLATES = [
+  "{{ '%s-%d' % (a, b) }}",
+  "{{ '%s' % a }}",
+  "{{ '%(x)s and %(n)d' % d }}",
+  "{{ '%05.2f' % f }}",
+  "{{ '%d%%' % b }}",
+  "{{ '%r' % a }}",
+  "{{ '%s' % l }}",
+  "{{ '%x' % 255 }}",
+  "{{ '%-5s|' % a }}",
+  "{{ '{}-{}'.format(a, b) }}",
+  "{{ '{0}/{1}/{0}'.format(a, b) }}",
+  "{{ '{x}!'.format(x=a) }}",
+  "{{ '{:.2f}'.format(f) }}",
+  "{{ '{:>6}'.format(a) }}",
+  '{{ 7 // 2 }}',
+  '{{ -7 // 2 }}',
+  '{{ 7 % 3 }}',
+  '{{ -7 % 3 }}',
+  '{{ 2 ** 10 }}',
+  '{{ 2 ** -1 }}',
+  '{{ 2 ** 0.5 }}',
+  '{{ 1 / 3 }}',
+  '{{ 10 / 4 }}',
+  '{{ 0.1 + 0.2 }}',
+  '{{ 1/0 }}',
+  '{{ 7 % 0 }}',
+  "{{ 'x' in d }}",
+  "{{ 'q' in d }}",
+  "{{ 'q' not in d }}",
+  "{{ 'ell' in s }}",
+  '{{ 3 in l }}',
+  '{{ 9 not in l }}',
+  '{{ a is defined }}',
+  '{{ nope is defined }}',
+  '{{ nope is undefined }}',
+  '{{ nn is none }}',
+  '{{ a is string }}',
+  '{{ b is number }}',
+  '{{ f is number }}',
+  '{{ d is mapping }}',
+  '{{ l is iterable }}',
+  '{{ b is odd }}',
+  '{{ b is even }}',
+  '{{ a ~ b }}',
+  '{{ a ~ f ~ nn ~ t }}',
+  '{{ l ~ d }}',
+  '{{ s.split() }}',
+  "{{ 'a,b,c'.split(',') }}",
+  "{{ 'a,b,c'.split(',', 1) }}",
+  '{{ s.strip() }}',
+  '{{ s.lstrip() }}',
+  '{{ s.rstrip() }}',
+  "{{ a.startswith('we') }}",
+  "{{ a.endswith('b') }}",
+  "{{ a.replace('w', 'W') }}",
+  "{{ '-'.join(words) }}",
+  '{{ a.upper() }}',
+  '{{ a.lower() }}',
+  '{{ s.title() }}',
+  '{{ a.capitalize() }}',
+  "{{ a.find('e') }}",
+  "{{ a.count('w') }}",
+  "{{ '12'.isdigit() }}",
+  '{{ a.splitlines() }}',
+  '{{ a[1:] }}',
+  '{{ a[::-1] }}',
+  '{{ l[-1] }}',
+  "{{ d.get('x') }}",
+  "{{ d.get('q', 'def') }}",
+  "{{ d.get('q') }}",
+  '{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}',
+  '{{ d.items() | list }}',
+  '{{ d.keys() | list }}',
+  '{{ d | list }}',
+  '{{ d.copy() }}',
+  '{{ l.index(1) }}',
+  '{{ l.count(3) }}',
+  '{{ l | sort }}',
+  '{{ l | reverse | list }}',
+  '{{ l | max }}',
+  '{{ l | min }}',
+  '{{ l | sum }}',
+  "{{ 'yes' if e else 'no' }}",
+  "{{ 'yes' if ed else 'no' }}",
+  "{{ 'yes' if es else 'no' }}",
+  "{{ 'yes' if z else 'no' }}",
+  "{{ 'yes' if nn else 'no' }}",
+  "{{ 'yes' if '0' else 'no' }}",
+  "{{ 'yes' if 0.0 else 'no' }}",
+  '{% if e %}y{% else %}n{% endif %}',
+  '{% if ed %}y{% else %}n{% endif %}',
+  "{{ e or 'empty' }}",
+  "{{ ed or 'empty' }}",
+  '{{ not e }}',
+  '{{ e and 1 }}',
+  '{% for u in users %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }} {% endfor %}',
+  '{% for u in users %}{% set last = u.name %}{% endfor %}[{{ last }}]',
+  '{% for u in e %}x{% else %}none{% endfor %}',
+  "{{ nope | default('d') }}",
+  "{{ es | default('d') }}",
+  "{{ es | default('d', true) }}",
+  "{{ nn | default('d') }}",
+  "{{ nn | default('d', true) }}",
+  "{{ z | default('d', true) }}",
+  "{{ nope | d('x') }}",
+  "{{ users | join(',', attribute='name') }}",
+  "{{ users | map(attribute='name') | join(',') }}",
+  "{{ users | map(attribute='name') | list }}",
+  "{{ users | selectattr('on') | map(attribute='name') | list }}",
+  "{{ users | rejectattr('on') | map(attribute='name') | list }}",
+  "{{ users | selectattr('age', 'gt', 26) | map(attribute='name') | list }}",
+  "{{ users | selectattr('name', 'equalto', 'al') | list }}",
+  "{{ users | sort(attribute='age') | map(attribute='name') | list }}",
+  "{{ users | sort(attribute='age', reverse=true) | map(attribute='name') | join(' ') }}",
+  '{{ words | sort(reverse=true) }}',
+  '{{ words | unique | list }}',
+  '{{ d | dictsort }}',
+  "{{ l | map('string') | list }}",
+  "{{ words | select('equalto', 'b') | list }}",
+  "{{ users | sum(attribute='age') }}",
+  "{{ users | map(attribute='age') | max }}",
+  '{{ d | tojson }}',
+  '{{ users | tojson }}',
+  '{{ d | to_json_string }}',
+  "{{ 'x' | tojson }}",
+  "{{ '12' | int }}",
+  "{{ 'x' | int }}",
+  "{{ '1.5' | float }}",
+  "{{ '3.7' | int }}",
+  '{{ 3.7 | int }}',
+  '{{ b | string }}',
+  '{{ t | string }}',
+  '{{ nn | string }}',
+  '{{ d | string }}',
+  '{{ l | string }}',
+  "{{ 2.567 | round(2, 'floor') }}",
+  '{{ 2.567 | round(1) }}',
+  '{{ 7 | round }}',
+  '{{ 2.5 | round | int }}',
+  '{{ long | truncate(20) }}',
+  '{{ long | truncate(20, true) }}',
+  "{{ long | truncate(20, false, '..') }}",
+  '{{ long | wordwrap(20) }}',
+  "{{ a | replace('e', 'E') }}",
+  "{{ long | replace('again', 'x', 1) }}",
+  '{{ a | center(9) }}',
+  '{{ long | wordcount }}',
+  '{{ a | title }}',
+  '{{ s | trim }}',
+  '{{ a | first }}',
+  '{{ l | last }}',
+  '{{ l | length }}',
+  '{{ d | length }}',
+  '{{ a | list }}',
+  "{{ 'a b' | urlencode }}",
+  '{{ -3 | abs }}',
+  '{{ l | batch(2) | list }}',
+  '{{ l | slice(2) | list }}',
+  "{{ '%s=%s' | format(a, b) }}",
+  '{{ a | indent(2) }}',
+  '{{ none }}',
+  '{{ None }}',
+  '{{ True }}',
+  '{{ true }}',
+  '{{ False }}',
+  '{{ nn }}',
+  '{{ t }}',
+  '{{ d }}',
+  '{{ l }}',
+  '{{ users[0] }}',
+  '{{ (1, 2) }}',
+  "{{ {'a': none} }}",
+  '{{ f }}',
+  '{{ 100000000000000000000 }}',
+  'a\r\nb {{ a }}\r\nc',
+  '{% if t %}\r\nx\r\n{% endif %}\r\ny',
+  "{{ '%d' % a }}",
+  "{{ '%s %s' % a }}",
+  "{{ '%s' % (a, b) }}",
+  "{{ 'x' / 2 }}",
+  '{{ 7 // 0 }}',
+  "{{ '%(q)s' % d }}",
+  "{{ '{0:>5}|{1:<4}|{2:^7}|'.format(b, a, 'mid') }}",
+  "{{ '{:,}'.format(1234567) }}",
+  "{{ '{!r}'.format(a) }}",
+  "{{ '%+d %5.1f %-4s| %05d %e %g %g' % (b, f, a, 42, 12345.678, 0.0001, 1234567) }}",
+  "{{ '%s' % nn }}",
+  "{{ '%s and %s' % (t, nn) }}",
+  "{{ 'rate: %.1f%%' % (b / 4 * 100) }}",
+  "{{ ('a', 1) }}",
+  '{{ (a, b) | list }}',
+  "{{ users | selectattr('age', '>=', 30) | map(attribute='name') | join(',') }}",
+  "{{ users | rejectattr('age', 'lt', 30) | map(attribute='name') | list }}",
+  "{{ users | selectattr('name', 'in', ['al', 'cy']) | map(attribute='name') | list }}",
+  '{% if e or ed %}some{% elif not es %}none{% endif %}',
+  "{{ [e, ed, es, z, nn, 'x'] | select | list }}",
+  "{{ users | sum(attribute='age', start=10) }}",
+  '{{ long | truncate(9) }}',
+  "{{ 'short' | truncate(3) }}",
+  "{{ long | wordwrap(10, wrapstring='|') }}",
+  '{{ 1.5 | round | int }}',
+  '{{ 0.125 | round(2) }}',
+  '{{ -2.5 | round | int }}',
+];
+
+const PY_DATA = {
+  a: 'web',
+  b: 3,
+  f: 2.5,
+  d: { x: 'X', n: 1, k: 'v' },
+  l: [3, 1, 2],
+  s: ' Hello World ',
+  e: [],
+  ed: {},
+  es: '',
+  z: 0,
+  t: true,
+  nn: null,
+  users: [
+    { name: 'bob', age: 30, on: true },
+    { name: 'al', age: 25, on: false },
+    { name: 'cy', age: 35, on: true },
+  ],
+  words: ['b', 'a', 'b', 'c'],
+  long: 'the quick brown fox jumps over the lazy dog again and again',
+};
+
 const SCRIPT = String.raw`
 import json, sys
 from jinja2 import Environment
+from jinja2.sandbox import SandboxedEnvironment
 plain = Environment()
 st2 = Environment(trim_blocks=True, lstrip_blocks=True)
+sandboxed = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+# st2's to_json_string (st2common/expressions/functions/data.py)
+sandboxed.filters["to_json_string"] = lambda v, indent=None, sort_keys=False, separators=(",", ": "): json.dumps(v, indent=indent, sort_keys=sort_keys, separators=separators)
 req = json.load(sys.stdin)
 def answer(fn):
     try:
@@ -63,6 +300,7 @@ def answer(fn):
 print(json.dumps({
     "expressions": {e: answer(lambda: plain.compile_expression(e)(**req["data"])) for e in req["expressions"]},
     "templates": {t: answer(lambda: st2.from_string(t).render(**req["data"])) for t in req["templates"]},
+    "pythonisms": {t: answer(lambda: sandboxed.from_string(t).render(**req["pyData"])) for t in req["pythonisms"]},
 }))
 `;
 
@@ -77,13 +315,19 @@ function ours(fn: () => unknown): Answer {
 }
 
 describe('Jinja against Python Jinja2', () => {
-  let python: { expressions: Record<string, Answer>; templates: Record<string, Answer> };
+  let python: {
+    expressions: Record<string, Answer>;
+    templates: Record<string, Answer>;
+    pythonisms: Record<string, Answer>;
+  };
   beforeAll(async () => {
     if (!pythonAvailable()) throw new Error('python3 is required for the Jinja2 oracle');
     python = (await runPythonOracle(SCRIPT, {
       expressions: EXPRESSIONS,
       templates: TEMPLATES,
       data: DATA,
+      pythonisms: PYTHONISM_TEMPLATES,
+      pyData: PY_DATA,
     })) as typeof python;
   }, 600_000);
 
@@ -104,5 +348,18 @@ describe('Jinja against Python Jinja2', () => {
     const py = python.templates[template];
     expect(py.ok).toBe(true);
     expect(ours(() => renderTemplate(template, DATA))).toEqual(py);
+  });
+
+  it.each(PYTHONISM_TEMPLATES)('Python-isms: %j', (template) => {
+    const py = python.pythonisms[template];
+    // A fresh copy each time: a template may not change the data another reads.
+    const js = ours(() => renderTemplate(template, structuredClone(PY_DATA)));
+    if (py.ok) {
+      expect(js).toEqual(py);
+    } else {
+      // Python's exception, with Python's words.
+      expect(js.ok).toBe(false);
+      expect(js.ok ? '' : js.error).toContain(py.error.replace(/^\w+: /, ''));
+    }
   });
 });
