@@ -55,6 +55,19 @@ const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 // None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
 // arguments. Values Python prints differently from JavaScript land in string parameters.
 const PYTHONISM_TEMPLATES = [
+  '{{ 4 / 2 }}',
+  '{{ b / 1 }} items',
+  '{{ 1.0 }}',
+  '{{ 3.0 * 1 }}',
+  '{{ 7.5 // 2 }}',
+  '{{ b | float }}',
+  '{{ 2.5 | round }}',
+  "{{ 2.567 | round(0, 'ceil') }}",
+  '{{ -0.0 }}',
+  '{{ -(6 / 3) }}',
+  '{{ (10 / 4) | int }}',
+  '{{ 10000000000000000 / 1 }}',
+  'size={{ (4096 / 1024) }}K',
   "{{ '%s-%d' % (a, b) }}",
   "{{ '%s' % a }}",
   "{{ '%(x)s and %(n)d' % d }}",

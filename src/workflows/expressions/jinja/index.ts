@@ -13,11 +13,11 @@ import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildB
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
 import { pyFormatSpec, pyPercentFormat } from './pyformat.js';
 import { isPlainObject, pyEquals, pyRepr, pyStr, pyTuple } from './python.js';
-import { pyTruthy } from './logic.js';
 import { patchTemplateSandbox } from './sandbox.js';
 import { patchPythonComparisons } from './compare.js';
 import { patchPythonArithmetic } from './arithmetic.js';
-import { patchPythonLogic } from './logic.js';
+import { patchPythonLogic, pyTruthy } from './logic.js';
+import { patchFloatOutput, pyFloatStr } from './floats.js';
 import { patchPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
@@ -79,6 +79,7 @@ function abbreviate(s: string): string {
 const OPTS_KEY = '__squall_jinja_options';
 const CAPTURE_KEY = '__squall_jinja_capture';
 const OUTPUT_FILTER = '__squall_py_str';
+const FLOAT_OUTPUT_FILTER = '__squall_py_float_str';
 const CAPTURE_FILTER = '__squall_capture';
 
 /* ------------------------------------------------------------------ template scanning */
@@ -638,6 +639,7 @@ function installNunjucksPatches(): void {
   patchPythonComparisons();
   patchPythonArithmetic();
   patchPythonLogic();
+  patchFloatOutput(OUTPUT_FILTER, FLOAT_OUTPUT_FILTER);
   patchTemplateSandbox();
   patchPythonSubscripts();
 }
@@ -709,6 +711,10 @@ function env(): nunjucks.Environment {
   e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
     return pyStr(value);
+  });
+  e.addFilter(FLOAT_OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
+    checkDeadline(this);
+    return pyFloatStr(value);
   });
   e.addFilter(CAPTURE_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
