@@ -55,6 +55,14 @@ const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 // None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
 // arguments. Values Python prints differently from JavaScript land in string parameters.
 const PYTHONISM_TEMPLATES = [
+  '{% set c = 0 %}{% for u in users %}{% set c = c + 1 %}{{ c }}{{ loop.index }}{% endfor %}{{ c }}',
+  '{% for k, v in d.items() %}{% set kv = k ~ v %}{{ kv }}{{ loop.last }}{% endfor %}{{ kv }}',
+  '{% for u in e %}x{% else %}none{% endfor %}',
+  '{% set c = 0 %}{% for u in users %}{% set c = c + 1 %}{% endfor %}{{ c }}',
+  "{% set found = false %}{% for u in users %}{% if u.name == 'al' %}{% set found = true %}{% endif %}{% endfor %}{{ found }}",
+  '{% for u in users %}{% set n = u.name | upper %}{{ n }};{% endfor %}[{{ n }}]',
+  '{% for u in users %}{% for w in words %}{% set last = w %}{% endfor %}{{ last }}{% endfor %}',
+  "{% if t %}{% set top = 'y' %}{% endif %}{{ top }}",
   '{{ 4 / 2 }}',
   '{{ b / 1 }} items',
   '{{ 1.0 }}',

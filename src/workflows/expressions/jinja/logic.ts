@@ -92,6 +92,24 @@ export function patchPythonLogic(): void {
     this.compile(node.right, frame);
     this._emit('))');
   };
+  // Jinja2 scopes a `{% set %}` inside a loop to one iteration; nunjucks wrote it through to the
+  // enclosing scope (`{% set found = true %}` in a loop changed `found` after it). Each iteration
+  // now starts a frame whose writes stay in it. The line is rewritten here because nunjucks emits
+  // the loop as source text; a nested loop's lines pass through already rewritten (they no longer
+  // end with '{').
+  const compileFor = proto.compileFor as (this: CompilerThis, node: Node, frame: unknown) => void;
+  const LOOP_HEAD = /^for\((?:var )?t_\d+(?:=0; t_\d+ < t_\d+\.length; t_\d+\+\+| in t_\d+)\) \{$/;
+  proto.compileFor = function (this: CompilerThis, node: Node, frame: unknown): void {
+    const emitLine = this._emitLine;
+    this._emitLine = (code: string): void => {
+      emitLine.call(this, LOOP_HEAD.test(code) ? `${code} frame = frame.pop().push(true);` : code);
+    };
+    try {
+      compileFor.call(this, node, frame);
+    } finally {
+      this._emitLine = emitLine;
+    }
+  };
   const group = proto.compileGroup as (this: CompilerThis, node: Node, frame: unknown) => void;
   proto.compileGroup = function (this: CompilerThis, node: Node, frame: unknown): void {
     if ((node.children?.length ?? 0) < 2) {
