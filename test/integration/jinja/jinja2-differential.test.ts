@@ -55,6 +55,23 @@ const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 // None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
 // arguments. Values Python prints differently from JavaScript land in string parameters.
 const PYTHONISM_TEMPLATES = [
+  "{{ a.rsplit('e', 1) }}",
+  "{{ 'a.b.c'.rsplit('.', 1) }}",
+  "{{ 'a.b.c'.rsplit('.', 1)[0] }}",
+  "{{ ' x  y '.rsplit() }}",
+  "{{ 'a.b.c'.partition('.') }}",
+  "{{ 'a.b.c'.rpartition('.') }}",
+  "{{ 'a.b.c'.partition('/') }}",
+  "{{ 'x'.zfill(3) }}",
+  "{{ '-42'.zfill(6) }}",
+  "{{ a.center(9, '*') }}",
+  "{{ 'AB'.center(5) }}|",
+  "{{ 'A'.center(4, '-') }}",
+  "{{ a.ljust(6, '.') }}|",
+  '{{ a.rjust(6) }}',
+  "{{ 'Abc'.swapcase() }}",
+  "{{ 'a.b.c'.rfind('.') }}",
+  "{{ 'ABC'.isupper() }} {{ 'abc1'.islower() }} {{ '  '.isspace() }} {{ 'a-1'.isalnum() }}",
   '{% set c = 0 %}{% for u in users %}{% set c = c + 1 %}{{ c }}{{ loop.index }}{% endfor %}{{ c }}',
   '{% for k, v in d.items() %}{% set kv = k ~ v %}{{ kv }}{{ loop.last }}{% endfor %}{{ kv }}',
   '{% for u in e %}x{% else %}none{% endfor %}',

@@ -360,6 +360,69 @@ const STRING_METHODS: Record<string, Method> = {
   splitlines(this: string) {
     return this.split(/\r\n|\r|\n/).filter((x, i, a) => !(i === a.length - 1 && x === ''));
   },
+  rsplit(this: string, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    const sep = positional[0] ?? named.sep;
+    const maxsplit = positional[1] ?? named.maxsplit;
+    const max = maxsplit === undefined || maxsplit === null ? -1 : Number(maxsplit);
+    if (sep === undefined || sep === null || max < 0) return pySplit(this, sep, maxsplit);
+    const sepS = String(sep);
+    const parts = this.split(sepS);
+    if (parts.length <= max + 1) return parts;
+    return [parts.slice(0, parts.length - max).join(sepS), ...parts.slice(parts.length - max)];
+  },
+  partition(this: string, sep: unknown) {
+    const i = this.indexOf(String(sep));
+    return pyTuple(
+      i < 0 ? [this, '', ''] : [this.slice(0, i), String(sep), this.slice(i + String(sep).length)],
+    );
+  },
+  rpartition(this: string, sep: unknown) {
+    const i = this.lastIndexOf(String(sep));
+    return pyTuple(
+      i < 0 ? ['', '', this] : [this.slice(0, i), String(sep), this.slice(i + String(sep).length)],
+    );
+  },
+  zfill(this: string, width: unknown) {
+    const w = countArg(width);
+    spendBuild(w - this.length, 'str.zfill()');
+    const sign = /^[-+]/.test(this) ? this[0] : '';
+    return sign + this.slice(sign.length).padStart(w - sign.length, '0');
+  },
+  center(this: string, width: unknown, fill: unknown = ' ') {
+    const w = countArg(width);
+    spendBuild(w - this.length, 'str.center()');
+    const gap = Math.max(0, w - this.length);
+    // CPython puts the odd space on the left when the width is odd and the text even, and on the right otherwise.
+    const left = Math.floor(gap / 2) + (gap & w & 1);
+    return String(fill).repeat(left) + this + String(fill).repeat(gap - left);
+  },
+  ljust(this: string, width: unknown, fill: unknown = ' ') {
+    spendBuild(countArg(width) - this.length, 'str.ljust()');
+    return this.padEnd(countArg(width), String(fill));
+  },
+  rjust(this: string, width: unknown, fill: unknown = ' ') {
+    spendBuild(countArg(width) - this.length, 'str.rjust()');
+    return this.padStart(countArg(width), String(fill));
+  },
+  swapcase(this: string) {
+    return [...this].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+  },
+  rfind(this: string, sub: unknown) {
+    return this.lastIndexOf(String(sub));
+  },
+  isupper(this: string) {
+    return /[A-Z]/.test(this) && !/[a-z]/.test(this);
+  },
+  islower(this: string) {
+    return /[a-z]/.test(this) && !/[A-Z]/.test(this);
+  },
+  isspace(this: string) {
+    return /^\s+$/.test(this);
+  },
+  isalnum(this: string) {
+    return /^[A-Za-z0-9]+$/.test(this);
+  },
   format(this: string, ...args: unknown[]) {
     const { positional, named } = kwargs(args);
     let auto = 0;
