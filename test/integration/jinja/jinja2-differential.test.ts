@@ -55,6 +55,15 @@ const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 // None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
 // arguments. Values Python prints differently from JavaScript land in string parameters.
 const PYTHONISM_TEMPLATES = [
+  '{% for u in users if u.on %}{{ u.name }}{{ loop.index }}/{{ loop.length }}{{ loop.last }} {% endfor %}',
+  "{% for u in users if u.age > 26 and u.name != 'cy' %}{{ u.name }}{% else %}none{% endfor %}",
+  '{% for u in users if u.age > 99 %}{{ u.name }}{% else %}none{% endfor %}',
+  '{% for k, v in d.items() if v != 1 %}{{ k }}={{ v }};{% endfor %}',
+  '{% for k in d %}{{ k }}{% endfor %}',
+  "{% for k in d if k != 'n' %}{{ k }}{% endfor %}",
+  "{% for c in a if c != 'e' %}{{ c }}{% endfor %}",
+  '{% for u in users %}{% for w in users if w.age < u.age %}{{ w.name }}{% endfor %}|{% endfor %}',
+  '{% for u in (users if t else []) %}{{ u.name }}{% endfor %}',
   "{{ a.rsplit('e', 1) }}",
   "{{ 'a.b.c'.rsplit('.', 1) }}",
   "{{ 'a.b.c'.rsplit('.', 1)[0] }}",
