@@ -55,6 +55,9 @@ const DATA = { ctx: { records: ['r1', 'r2'], name: 'host' } };
 // None and True, string/dict/list methods, tests, loops and the filters with Jinja2's keyword
 // arguments. Values Python prints differently from JavaScript land in string parameters.
 const PYTHONISM_TEMPLATES = [
+  "{% for u in users %}{{ loop.cycle('odd', 'even') }} {% endfor %}",
+  "{% for k, v in d.items() %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+  "{% for u in users if u.name != 'al' %}{{ loop.cycle(1, 2) }}{% endfor %}",
   '{% for u in users if u.on %}{{ u.name }}{{ loop.index }}/{{ loop.length }}{{ loop.last }} {% endfor %}',
   "{% for u in users if u.age > 26 and u.name != 'cy' %}{{ u.name }}{% else %}none{% endfor %}",
   '{% for u in users if u.age > 99 %}{{ u.name }}{% else %}none{% endfor %}',

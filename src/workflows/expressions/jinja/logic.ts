@@ -76,6 +76,11 @@ export function patchPythonLogic(): void {
     pyTruthy,
     pyTuple,
     pyLoopSeq,
+    pyLoopCycle: (i: number) =>
+      function (...items: unknown[]): unknown {
+        if (items.length === 0) throw new Error('no items for cycling given');
+        return items[i % items.length];
+      },
     pyStr,
     // Python's `a or b` and `a and b` yield an operand, decided by its truth; `b` stays lazy.
     pyOr: (a: unknown, b: () => unknown): unknown => (pyTruthy(a) ? a : b()),
@@ -185,6 +190,24 @@ export function patchPythonLogic(): void {
       node.arr = arr.body as Node;
     }
     return node;
+  };
+  // Jinja2's loop.cycle(a, b, ...), next to nunjucks' loop bindings.
+  const emitLoopBindings = proto._emitLoopBindings as (
+    this: CompilerThis,
+    node: Node,
+    arr: string,
+    i: string,
+    len: string,
+  ) => void;
+  proto._emitLoopBindings = function (
+    this: CompilerThis,
+    node: Node,
+    arr: string,
+    i: string,
+    len: string,
+  ): void {
+    emitLoopBindings.call(this, node, arr, i, len);
+    this._emitLine(`frame.set("loop.cycle", runtime.pyLoopCycle(${i}));`);
   };
   const group = proto.compileGroup as (this: CompilerThis, node: Node, frame: unknown) => void;
   proto.compileGroup = function (this: CompilerThis, node: Node, frame: unknown): void {
