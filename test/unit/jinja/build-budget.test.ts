@@ -6,6 +6,8 @@ import { runBoundedAsync } from '../../support/bounded.js';
 // A live parameter is a template anyone who may run an action writes (chat `!sh` included). One
 // that builds gigabytes from a few characters ran until the heap limit killed the whole service
 // (`{{ 'x' | center(1000000000) }}`: 60 s of a frozen server, then out of memory).
+const DOUBLE_NINE_TIMES = '{% set s = s ~ s %}'.repeat(9);
+
 const amplifiers = [
   "{{ 'x' | center(1000000000) }}",
   "{{ 'x' | indent(1000000000, true) }}",
@@ -25,9 +27,10 @@ const amplifiers = [
   // Each call fits alone; the render as a whole may not build that much.
   "{% for i in range(3000) %}{{ 'x'.repeat(30000) }}{% endfor %}",
   // Concatenation grows a string cheaply (up to V8's limit); working on it copies it whole.
-  "{% set s = 'x'.repeat(1000000) %}{% for i in range(9) %}{% set s = s ~ s %}{% endfor %}{{ s | upper | length }}",
-  "{% set s = 'x'.repeat(1000000) %}{% for i in range(9) %}{% set s = s ~ s %}{% endfor %}{{ s.upper() | length }}",
-  "{% set s = 'x'.repeat(1000000) %}{% for i in range(9) %}{% set s = s ~ s %}{% endfor %}{{ s }}",
+  // (Unrolled: a `{% set %}` inside a loop stays in its iteration, as in Jinja2.)
+  `{% set s = 'x'.repeat(1000000) %}${DOUBLE_NINE_TIMES}{{ s | upper | length }}`,
+  `{% set s = 'x'.repeat(1000000) %}${DOUBLE_NINE_TIMES}{{ s.upper() | length }}`,
+  `{% set s = 'x'.repeat(1000000) %}${DOUBLE_NINE_TIMES}{{ s }}`,
 ];
 
 function refusal(template: string): { code?: string; cause?: string; message: string } {

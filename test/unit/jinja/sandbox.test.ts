@@ -46,7 +46,7 @@ describe('templates cannot reach JavaScript', () => {
     );
     expect(
       renderTemplate('{{ "a b".split() }} {{ range(3) | list }} {{ {"k": 1}.items() | list }}', {}),
-    ).toBe("['a', 'b'] [0, 1, 2] [['k', 1]]");
+    ).toBe("['a', 'b'] [0, 1, 2] [('k', 1)]");
     expect(
       renderTemplate('{% macro m() %}<{{ caller() }}>{% endmacro %}{% call m() %}x{% endcall %}', {}),
     ).toContain('<');

@@ -6,6 +6,7 @@
 import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { spendBuild } from './budget.js';
+import { pyPercentFormat } from './pyformat.js';
 import { pyTypeName } from './python.js';
 
 const SafeString = (nunjucks as unknown as { runtime: { SafeString: new (s: string) => object } }).runtime
@@ -68,6 +69,44 @@ export function pyMul(left: unknown, right: unknown): unknown {
   return repeat(seq, times);
 }
 
+function zeroDivision(message: string): SquallError {
+  return new SquallError('JINJA_PYTHON_ZERO_DIVISION', message, { python: 'ZeroDivisionError' });
+}
+
+function operands(op: string, left: unknown, right: unknown): [number, number] {
+  const a = numeric(plain(left));
+  const b = numeric(plain(right));
+  if (a === null || b === null) throw unsupported(op, plain(left), plain(right));
+  return [a, b];
+}
+
+const bothIntegers = (a: number, b: number): boolean => Number.isInteger(a) && Number.isInteger(b);
+
+/** Python's `%`: printf-style formatting on a str, the sign of the divisor on numbers. */
+export function pyMod(left: unknown, right: unknown): unknown {
+  const a = plain(left);
+  if (typeof a === 'string') return pyPercentFormat(a, plain(right));
+  const [x, y] = operands('%', a, right);
+  if (y === 0) throw zeroDivision(bothIntegers(x, y) ? 'integer modulo by zero' : 'float modulo');
+  const r = x % y;
+  return r !== 0 && r < 0 !== y < 0 ? r + y : r;
+}
+
+export function pyDiv(left: unknown, right: unknown): number {
+  const [x, y] = operands('/', left, right);
+  if (y === 0) throw zeroDivision('division by zero');
+  return x / y;
+}
+
+export function pyFloorDiv(left: unknown, right: unknown): number {
+  const [x, y] = operands('//', left, right);
+  if (y === 0)
+    throw zeroDivision(
+      bothIntegers(x, y) ? 'integer division or modulo by zero' : 'float floor division by zero',
+    );
+  return Math.floor(x / y);
+}
+
 interface BinOpNode {
   left: unknown;
   right: unknown;
@@ -77,23 +116,36 @@ interface CompilerThis {
   _emit(code: string): void;
 }
 
-/** Compiles Jinja's `+` and `*` to Python's. Only installNunjucksPatches calls it, once. */
-export function patchPythonArithmetic(): void {
+/** Adds functions compiled templates call (as `runtime.name`); returns the compiler's prototype to patch. */
+export function addRuntimeHelpers(helpers: Record<string, unknown>): Record<string, unknown> {
   const n = nunjucks as unknown as {
     runtime: Record<string, unknown>;
     compiler: { Compiler: { prototype: Record<string, unknown> } };
   };
-  n.runtime.pyAdd = pyAdd;
-  n.runtime.pyMul = pyMul;
-  const proto = n.compiler.Compiler.prototype;
-  const emitCall = (fn: string) =>
-    function (this: CompilerThis, node: BinOpNode, frame: unknown): void {
-      this._emit(`runtime.${fn}(`);
-      this.compile(node.left, frame);
-      this._emit(', ');
-      this.compile(node.right, frame);
-      this._emit(')');
-    };
+  Object.assign(n.runtime, helpers);
+  return n.compiler.Compiler.prototype;
+}
+
+/**
+ * A compiler method for a binary operator that calls `runtime[fn](left, right)`; `lazyRight` passes
+ * the right operand as a function, for operators that may not evaluate it (`and`, `or`).
+ */
+export function emitCall(fn: string, lazyRight = false) {
+  return function (this: CompilerThis, node: BinOpNode, frame: unknown): void {
+    this._emit(`runtime.${fn}(`);
+    this.compile(node.left, frame);
+    this._emit(lazyRight ? ', () => (' : ', ');
+    this.compile(node.right, frame);
+    this._emit(lazyRight ? '))' : ')');
+  };
+}
+
+/** Compiles Jinja's `+`, `*`, `/`, `//` and `%` to Python's. Only installNunjucksPatches calls it, once. */
+export function patchPythonArithmetic(): void {
+  const proto = addRuntimeHelpers({ pyAdd, pyMul, pyMod, pyDiv, pyFloorDiv });
   proto.compileAdd = emitCall('pyAdd');
   proto.compileMul = emitCall('pyMul');
+  proto.compileMod = emitCall('pyMod');
+  proto.compileDiv = emitCall('pyDiv');
+  proto.compileFloorDiv = emitCall('pyFloorDiv');
 }

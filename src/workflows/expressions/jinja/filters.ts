@@ -6,7 +6,9 @@
 import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
 import { loadYaml } from '../../../yaml.js';
-import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr } from './python.js';
+import { pyAdd } from './arithmetic.js';
+import { spendBuild } from './budget.js';
+import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr, pyTuple } from './python.js';
 import { pyFindAll, pyReplacement } from './pyregex.js';
 import { pyRegexAll, pyRegexTest, replaceMatches } from './linear-regex.js';
 import { queryJsonPath } from './jsonpath.js';
@@ -303,6 +305,91 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
   max: (value: unknown) =>
     Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined,
   items: (value: unknown) => (isPlainObject(value) ? Object.entries(value) : []),
+  // Python's list(): a dict gives its keys (nunjucks gave {key, value} objects).
+  list(value: unknown): unknown[] {
+    if (typeof value === 'string') return [...value];
+    if (Array.isArray(value)) return [...value];
+    if (isPlainObject(value)) return Object.keys(value);
+    throw new SquallError('JINJA_PYTHON_TYPE_ERROR', `'${typeof value}' object is not iterable`, {
+      python: 'TypeError',
+    });
+  },
+  dictsort(value: unknown, caseSensitive: unknown = false, by: unknown = 'key', reverse: unknown = false) {
+    if (!isPlainObject(value)) throw new Error('dictsort filter: the value is not a dict');
+    const at = by === 'value' ? 1 : 0;
+    const key = (v: unknown): unknown => (!caseSensitive && typeof v === 'string' ? v.toLowerCase() : v);
+    const sorted = Object.entries(value).sort((a, b) => pyCompare(key(a[at]), key(b[at])));
+    if (reverse) sorted.reverse();
+    return sorted.map((pair) => pyTuple(pair));
+  },
+  // Jinja2's: cut at a word boundary unless killwords, keep strings within length + leeway.
+  truncate(
+    value: unknown,
+    length: unknown = 255,
+    killwords: unknown = false,
+    end: unknown = '...',
+    leeway: unknown = 5,
+  ) {
+    const s = pyStr(value ?? '');
+    const n = Number(length);
+    const tail = asText(end ?? '...');
+    if (s.length <= n + Number(leeway ?? 5)) return s;
+    if (killwords) return s.slice(0, Math.max(0, n - tail.length)) + tail;
+    const head = s.slice(0, Math.max(0, n - tail.length));
+    const cut = head.lastIndexOf(' ');
+    return (cut < 0 ? head : head.slice(0, cut)) + tail;
+  },
+  // Python's round() (halves to even) or math.floor/ceil at the precision.
+  round(value: unknown, precision: unknown = 0, method: unknown = 'common') {
+    const x = Number(value);
+    const scale = 10 ** Number(precision ?? 0);
+    const scaled = x * scale;
+    if (method === 'floor') return Math.floor(scaled) / scale;
+    if (method === 'ceil') return Math.ceil(scaled) / scale;
+    if (method !== 'common') throw new Error('method must be common, ceil or floor');
+    const whole = Math.floor(scaled);
+    const rounded = scaled - whole === 0.5 ? (whole % 2 === 0 ? whole : whole + 1) : Math.round(scaled);
+    return rounded / scale;
+  },
+  sum(value: unknown, attribute: unknown = null, start: unknown = 0): unknown {
+    const items = Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [];
+    return items.reduce(
+      (acc: unknown, it) =>
+        pyAdd(acc, attribute === null || attribute === undefined ? it : attr(it, String(attribute))),
+      start,
+    );
+  },
+  // Python's textwrap as Jinja2's wordwrap uses it: greedy lines per paragraph, long words broken.
+  wordwrap(value: unknown, width: unknown = 79, breakLongWords: unknown = true, wrapstring: unknown = null) {
+    const w = Math.max(1, Number(width));
+    const out: string[] = [];
+    for (const para of pyStr(value ?? '').split(/\r\n|\r|\n/)) {
+      let line = '';
+      for (let word of para.split(/\s+/).filter(Boolean)) {
+        while (breakLongWords && word.length > w) {
+          const room = line ? w - line.length - 1 : w;
+          if (room <= 0) {
+            out.push(line);
+            line = '';
+            continue;
+          }
+          out.push((line ? line + ' ' : '') + word.slice(0, room));
+          line = '';
+          word = word.slice(room);
+        }
+        if (!line) line = word;
+        else if (line.length + 1 + word.length <= w) line += ' ' + word;
+        else {
+          out.push(line);
+          line = word;
+        }
+      }
+      if (line) out.push(line);
+    }
+    const joined = out.join(wrapstring === null || wrapstring === undefined ? '\n' : asText(wrapstring));
+    spendBuild(joined.length, 'the wordwrap filter');
+    return joined;
+  },
 };
 
 /**

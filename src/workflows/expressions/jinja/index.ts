@@ -11,10 +11,13 @@ import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildBudget } from './budget.js';
 import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
-import { isPlainObject, pyRepr, pyStr } from './python.js';
+import { pyFormatSpec, pyPercentFormat } from './pyformat.js';
+import { isPlainObject, pyEquals, pyRepr, pyStr, pyTuple } from './python.js';
 import { patchTemplateSandbox } from './sandbox.js';
 import { patchPythonComparisons } from './compare.js';
 import { patchPythonArithmetic } from './arithmetic.js';
+import { patchPythonLogic, pyTruthy } from './logic.js';
+import { patchFloatOutput, pyFloatStr } from './floats.js';
 import { patchPythonSubscripts } from './subscript.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
@@ -76,6 +79,7 @@ function abbreviate(s: string): string {
 const OPTS_KEY = '__squall_jinja_options';
 const CAPTURE_KEY = '__squall_jinja_capture';
 const OUTPUT_FILTER = '__squall_py_str';
+const FLOAT_OUTPUT_FILTER = '__squall_py_float_str';
 const CAPTURE_FILTER = '__squall_capture';
 
 /* ------------------------------------------------------------------ template scanning */
@@ -356,16 +360,81 @@ const STRING_METHODS: Record<string, Method> = {
   splitlines(this: string) {
     return this.split(/\r\n|\r|\n/).filter((x, i, a) => !(i === a.length - 1 && x === ''));
   },
+  rsplit(this: string, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    const sep = positional[0] ?? named.sep;
+    const maxsplit = positional[1] ?? named.maxsplit;
+    const max = maxsplit === undefined || maxsplit === null ? -1 : Number(maxsplit);
+    if (sep === undefined || sep === null || max < 0) return pySplit(this, sep, maxsplit);
+    const sepS = String(sep);
+    const parts = this.split(sepS);
+    if (parts.length <= max + 1) return parts;
+    return [parts.slice(0, parts.length - max).join(sepS), ...parts.slice(parts.length - max)];
+  },
+  partition(this: string, sep: unknown) {
+    const i = this.indexOf(String(sep));
+    return pyTuple(
+      i < 0 ? [this, '', ''] : [this.slice(0, i), String(sep), this.slice(i + String(sep).length)],
+    );
+  },
+  rpartition(this: string, sep: unknown) {
+    const i = this.lastIndexOf(String(sep));
+    return pyTuple(
+      i < 0 ? ['', '', this] : [this.slice(0, i), String(sep), this.slice(i + String(sep).length)],
+    );
+  },
+  zfill(this: string, width: unknown) {
+    const w = countArg(width);
+    spendBuild(w - this.length, 'str.zfill()');
+    const sign = /^[-+]/.test(this) ? this[0] : '';
+    return sign + this.slice(sign.length).padStart(w - sign.length, '0');
+  },
+  center(this: string, width: unknown, fill: unknown = ' ') {
+    const w = countArg(width);
+    spendBuild(w - this.length, 'str.center()');
+    const gap = Math.max(0, w - this.length);
+    // CPython puts the odd space on the left when the width is odd and the text even, and on the right otherwise.
+    const left = Math.floor(gap / 2) + (gap & w & 1);
+    return String(fill).repeat(left) + this + String(fill).repeat(gap - left);
+  },
+  ljust(this: string, width: unknown, fill: unknown = ' ') {
+    spendBuild(countArg(width) - this.length, 'str.ljust()');
+    return this.padEnd(countArg(width), String(fill));
+  },
+  rjust(this: string, width: unknown, fill: unknown = ' ') {
+    spendBuild(countArg(width) - this.length, 'str.rjust()');
+    return this.padStart(countArg(width), String(fill));
+  },
+  swapcase(this: string) {
+    return [...this].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+  },
+  rfind(this: string, sub: unknown) {
+    return this.lastIndexOf(String(sub));
+  },
+  isupper(this: string) {
+    return /[A-Z]/.test(this) && !/[a-z]/.test(this);
+  },
+  islower(this: string) {
+    return /[a-z]/.test(this) && !/[A-Z]/.test(this);
+  },
+  isspace(this: string) {
+    return /^\s+$/.test(this);
+  },
+  isalnum(this: string) {
+    return /^[A-Za-z0-9]+$/.test(this);
+  },
   format(this: string, ...args: unknown[]) {
     const { positional, named } = kwargs(args);
     let auto = 0;
     return this.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, key: string | undefined) => {
       if (m === '{{') return '{';
       if (m === '}}') return '}';
-      const name = (key ?? '').split(/[!:]/)[0];
+      const field = /^([^!:]*)(?:!([rs]))?(?::(.*))?$/s.exec(key ?? '') ?? ['', ''];
+      const name = field[1];
       const v =
         name === '' ? positional[auto++] : /^\d+$/.test(name) ? positional[Number(name)] : named[name];
-      const text = pyStr(v);
+      const shown = field[2] === 'r' ? pyRepr(v) : v;
+      const text = field[3] === undefined ? pyStr(shown) : pyFormatSpec(shown, field[3]);
       spendBuild(text.length, 'str.format()');
       return text;
     });
@@ -374,7 +443,7 @@ const STRING_METHODS: Record<string, Method> = {
 
 const DICT_METHODS: Record<string, Method> = {
   items(this: Record<string, unknown>) {
-    return Object.entries(this);
+    return Object.entries(this).map((pair) => pyTuple(pair));
   },
   keys(this: Record<string, unknown>) {
     return Object.keys(this);
@@ -529,6 +598,23 @@ const FILTER_PARAMS: Record<string, string[]> = {
   int: ['default', 'base'],
   float: ['default'],
   join: ['d', 'attribute'],
+  dictsort: ['case_sensitive', 'by', 'reverse'],
+  truncate: ['length', 'killwords', 'end', 'leeway'],
+  round: ['precision', 'method'],
+  sum: ['attribute', 'start'],
+  wordwrap: ['width', 'break_long_words', 'wrapstring'],
+};
+
+// Jinja2's operator spellings of its comparison tests (`selectattr('age', '>', 3)`).
+const TEST_ALIASES: Record<string, string> = {
+  '==': 'eq',
+  '!=': 'ne',
+  '>': 'gt',
+  '>=': 'ge',
+  '<': 'lt',
+  '<=': 'le',
+  greaterthan: 'gt',
+  lessthan: 'lt',
 };
 
 let environment: nunjucks.Environment | null = null;
@@ -615,6 +701,8 @@ function installNunjucksPatches(): void {
   patchPythonMethods();
   patchPythonComparisons();
   patchPythonArithmetic();
+  patchPythonLogic();
+  patchFloatOutput(OUTPUT_FILTER, FLOAT_OUTPUT_FILTER);
   patchTemplateSandbox();
   patchPythonSubscripts();
 }
@@ -654,11 +742,42 @@ function env(): nunjucks.Environment {
     const f = e.getFilter(name);
     return items.map((it) => f.call(this, it, ...positional.slice(1)));
   });
+  // Jinja2's selectattr/rejectattr take a test and its arguments (nunjucks' only the attribute).
+  const byAttribute = (keep: boolean, withAttribute: boolean) =>
+    function (this: RenderContextThis, value: unknown, ...rest: unknown[]) {
+      const items = Array.isArray(value) ? value : isPlainObject(value) ? Object.keys(value) : [];
+      const path = withAttribute ? String(rest[0]).split('.') : [];
+      const args = withAttribute ? rest.slice(1) : rest;
+      const at = (it: unknown): unknown =>
+        path.reduce<unknown>(
+          (acc, k) => (acc === null || acc === undefined ? undefined : (acc as Record<string, unknown>)[k]),
+          it,
+        );
+      if (args.length === 0) return items.filter((it) => pyTruthy(at(it)) === keep);
+      const name = String(args[0]);
+      const test = (e as unknown as { getTest(n: string): (...a: unknown[]) => unknown }).getTest(
+        TEST_ALIASES[name] ?? name,
+      );
+      if (typeof test !== 'function') throw new Error(`no test named '${name}'`);
+      return items.filter((it) => pyTruthy(test.call(this, at(it), ...args.slice(1))) === keep);
+    };
+  e.addFilter('selectattr', byAttribute(true, true));
+  e.addFilter('rejectattr', byAttribute(false, true));
+  e.addFilter('select', byAttribute(true, false));
+  e.addFilter('reject', byAttribute(false, false));
+  e.addFilter('format', function (this: RenderContextThis, value: unknown, ...args: unknown[]) {
+    const { positional, named } = kwargs(args);
+    return pyPercentFormat(pyStr(value), Object.keys(named).length ? named : pyTuple(positional));
+  });
   priceFilters(e);
   e.addGlobal('range', boundedRange);
   e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
     return pyStr(value);
+  });
+  e.addFilter(FLOAT_OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
+    checkDeadline(this);
+    return pyFloatStr(value);
   });
   e.addFilter(CAPTURE_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
@@ -666,8 +785,11 @@ function env(): nunjucks.Environment {
     return '';
   });
   guardFilterInputs(e);
-  const addTest = (name: string, fn: (v: unknown) => boolean): void => {
-    (e as unknown as { addTest: (n: string, f: (v: unknown) => boolean) => void }).addTest(name, fn);
+  const addTest = (name: string, fn: (v: unknown, arg?: unknown) => boolean): void => {
+    (e as unknown as { addTest: (n: string, f: (v: unknown, arg?: unknown) => boolean) => void }).addTest(
+      name,
+      fn,
+    );
   };
   addTest('none', (v: unknown) => v === null);
   addTest('boolean', (v: unknown) => typeof v === 'boolean');
@@ -676,6 +798,13 @@ function env(): nunjucks.Environment {
   addTest('sequence', (v: unknown) => Array.isArray(v) || typeof v === 'string');
   addTest('true', (v: unknown) => v === true);
   addTest('false', (v: unknown) => v === false);
+  addTest('in', (v: unknown, seq?: unknown) =>
+    typeof seq === 'string'
+      ? seq.includes(pyStr(v))
+      : Array.isArray(seq)
+        ? seq.some((x) => pyEquals(x, v))
+        : isPlainObject(seq) && typeof v === 'string' && Object.prototype.hasOwnProperty.call(seq, v),
+  );
   environment = e;
   return e;
 }
@@ -796,7 +925,8 @@ export function renderTemplate(
   if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
   let wrapped = wrappedSources.get(template);
   if (wrapped === undefined) {
-    wrapped = wrapOutputs(scanTemplate(template), OUTPUT_FILTER);
+    // Jinja2's lexer turns every \r\n and \r of the template into \n.
+    wrapped = wrapOutputs(scanTemplate(template.replace(/\r\n?/g, '\n')), OUTPUT_FILTER);
     if (wrappedSources.size >= 2000) wrappedSources.clear();
     wrappedSources.set(template, wrapped);
   }

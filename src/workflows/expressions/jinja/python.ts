@@ -14,6 +14,19 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+// Arrays a template wrote as Python tuples (`(a, b)`): `%` formatting spreads them, repr() prints
+// them with parentheses. Everything else still sees an array.
+const TUPLES = new WeakSet<unknown[]>();
+
+export function pyTuple(items: unknown[]): unknown[] {
+  TUPLES.add(items);
+  return items;
+}
+
+export function isTuple(value: unknown): value is unknown[] {
+  return Array.isArray(value) && TUPLES.has(value);
+}
+
 function pyFloat(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
@@ -52,6 +65,8 @@ export function pyRepr(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return pyFloat(value);
   if (typeof value === 'bigint') return value.toString();
+  if (isTuple(value))
+    return value.length === 1 ? `(${pyRepr(value[0])},)` : `(${value.map(pyRepr).join(', ')})`;
   if (Array.isArray(value)) return '[' + value.map(pyRepr).join(', ') + ']';
   if (value instanceof Date) return pyReprString(value.toISOString());
   if (typeof value === 'function') return '<function>';
@@ -298,6 +313,7 @@ export function pyTypeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'str';
+  if (isTuple(v)) return 'tuple';
   if (Array.isArray(v)) return 'list';
   if (isPlainObject(v)) return 'dict';
   return typeof v;
