@@ -25,6 +25,7 @@ import {
   type ExecutionService,
 } from '../executions/index.js';
 import { newId } from '../ids.js';
+import { escapeRegex } from '../regex.js';
 import { chatStateStore } from './state.js';
 import type { Services } from '../service/index.js';
 import type { ActionRecord, ChatChoiceRecord, ExecutionRecord } from '../store/index.js';
@@ -1040,8 +1041,4 @@ function stripNulls(params: AliasParameters): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) out[k] = String(v);
   return out;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -5,6 +5,7 @@ import yaml from 'js-yaml';
 import { type RouteModule, authorize, requestUser } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { MASK } from '../executions/index.js';
+import { changeAt, valueAtTrail } from '../secret-paths.js';
 import { parametersToObjectSchema } from './validate.js';
 
 /** Made at the first config write (not at every start). */
@@ -17,48 +18,11 @@ type PackConfig = {
   file?: string;
 };
 
-type Slot = Record<string | number, unknown>;
-
-/**
- * Calls `visit` for each value a secret field path names in `values`: `a.b` is key b of a, and
- * `a[]` every element of the list at a (the loader's secret_fields). `trail` leads to it from the
- * top, so the same value can be found in another copy of the config.
- */
-function forEachSecret(
-  values: unknown,
-  dotted: string,
-  visit: (container: Slot, key: string | number, trail: (string | number)[]) => void,
-): void {
-  const steps = dotted.split('.').flatMap((token) => {
-    const m = /^(.*?)((?:\[\])*)$/.exec(token)!;
-    return [m[1], ...Array.from({ length: m[2].length / 2 }, () => '[]')];
-  });
-  const walk = (node: unknown, i: number, trail: (string | number)[]): void => {
-    if (node === null || typeof node !== 'object') return;
-    const step = steps[i];
-    const keys: (string | number)[] =
-      step === '[]'
-        ? Array.isArray(node)
-          ? node.map((_, idx) => idx)
-          : []
-        : Array.isArray(node)
-          ? []
-          : [step];
-    for (const key of keys) {
-      if (i === steps.length - 1) visit(node as Slot, key, [...trail, key]);
-      else walk((node as Slot)[key], i + 1, [...trail, key]);
-    }
-  };
-  walk(values, 0, []);
-}
-
+/** `values` with each secret field (the loader's secret_fields) that holds a value masked. */
 function maskSecrets(values: Record<string, unknown>, secretFields: string[]): Record<string, unknown> {
-  const out = structuredClone(values);
-  for (const dotted of secretFields) {
-    forEachSecret(out, dotted, (node, key) => {
-      if (node[key] !== undefined && node[key] !== null) node[key] = MASK;
-    });
-  }
+  let out = values;
+  for (const field of secretFields)
+    out = changeAt(out, field, (value) => (value === undefined || value === null ? value : MASK));
   return out;
 }
 
@@ -141,16 +105,12 @@ export const packConfigRoutes: RouteModule = (router, services) => {
       const p = await pack(params.pack);
       authorize(services, req, 'pack_config', { uid: `pack:${p.ref}`, pack: p.ref });
       const previous = (p.config ?? {}) as PackConfig;
-      const values = structuredClone(body as Record<string, unknown>);
+      let values = structuredClone(body as Record<string, unknown>);
       // The UI sends back ******** for secrets it was never shown: keep what is stored.
-      for (const dotted of previous.secret_fields ?? []) {
-        forEachSecret(values, dotted, (node, key, trail) => {
-          if (node[key] !== MASK) return;
-          let old: unknown = previous.values;
-          for (const k of trail) old = old && typeof old === 'object' ? (old as Slot)[k] : undefined;
-          node[key] = old;
-        });
-      }
+      for (const field of previous.secret_fields ?? [])
+        values = changeAt(values, field, (value, trail) =>
+          value === MASK ? valueAtTrail(previous.values, trail) : value,
+        );
       if (p.config_schema) {
         const validate = (ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false })).compile(
           parametersToObjectSchema(p.config_schema as Record<string, unknown>, true),

@@ -11,6 +11,7 @@ import {
 import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/index.js';
 import { isTimerType, timerProblem } from '../triggers/timers/index.js';
 import { SquallError } from '../errors.js';
+import { secretPaths } from '../secret-paths.js';
 import type { ContentProblem } from './problems.js';
 import {
   CRITERIA_OPERATORS,
@@ -292,25 +293,6 @@ function checkDefaults(
   }
 }
 
-function computeSecretFields(schema: unknown, prefix = ''): string[] {
-  if (!isObj(schema)) return [];
-  const out: string[] = [];
-  for (const [name, def] of Object.entries(schema))
-    out.push(...secretFieldsOf(def, prefix ? `${prefix}.${name}` : name));
-  return out;
-}
-
-/** `path[]` stands for every element of a list: st2's get_secret_parameters follows an array's
- * `items` too (acos's `appliance[].passwd`, email's `smtp_accounts[].password`). */
-function secretFieldsOf(def: unknown, path: string): string[] {
-  if (!isObj(def)) return [];
-  const out: string[] = [];
-  if (def.secret === true) out.push(path);
-  if (isObj(def.properties)) out.push(...computeSecretFields(def.properties, path));
-  if (isObj(def.items)) out.push(...secretFieldsOf(def.items, `${path}[]`));
-  return out;
-}
-
 function collectTemplates(value: unknown, prefix = ''): string[] {
   if (isTemplate(value)) return [prefix];
   const out: string[] = [];
@@ -512,7 +494,8 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
   }
   draft.config = {
     values: copy,
-    secret_fields: computeSecretFields(schemaMap),
+    // Below a secret object too: a PUT of the config that masks only a field inside one keeps it.
+    secret_fields: secretPaths(schemaMap, { belowSecrets: true }),
     dynamic_fields: collectTemplates(copy),
     ...(fileScope ? { file: configFile } : {}),
   };

@@ -45,10 +45,9 @@ import {
   sealValue,
   sealParameters,
   maskedAt,
-  secretPaths,
-  valuesAt,
   type SecretBox,
 } from './secrets.js';
+import { secretPaths, valuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';

@@ -98,6 +98,8 @@ export interface ExecutionRecord extends StoredRecord {
   trigger?: Json;
   trigger_type?: Json;
   trigger_instance?: Json;
+  web_url?: string;
+  requested_by?: string;
   [field: string]: Json;
 }
 

@@ -52,6 +52,8 @@ export interface SchemaChecker {
 
 /** The checker for an st2-dialect JSON schema, compiled once per distinct schema. */
 export function schemaChecker(schema: Record<string, unknown>): SchemaChecker {
+  // Keyed by the schema's text, not its object: each read of a trigger type (the content cache
+  // too) gives a new copy, so every dispatch brings an object never seen before.
   const key = JSON.stringify(schema);
   const known = cache.get(key);
   if (known) return known;

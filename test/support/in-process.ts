@@ -22,3 +22,8 @@ export function secretsSubsystem(key: Buffer = randomBytes(32), name = 'test-sec
     },
   };
 }
+
+/** A child process's Squall stopped cleanly on SIGTERM (how its test ends it), then the process exits. */
+export function stopOnSigterm(running: { stop(): Promise<void> }): void {
+  process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
+}

@@ -9,7 +9,7 @@ import { startService } from '../../src/service/index.js';
 import { streamRoutes } from '../../src/stream/index.js';
 import { newId } from '../../src/ids.js';
 import type { ExecutionRecord } from '../../src/store/index.js';
-import { inProcessConfig, secretsSubsystem } from './in-process.js';
+import { inProcessConfig, secretsSubsystem, stopOnSigterm } from './in-process.js';
 
 const [dataDir, mongoUrl, rows] = process.argv.slice(2);
 
@@ -56,4 +56,4 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   process.stdout.write(`HEAP ${m.heapUsed + m.external}\n`);
 });
 process.stdout.write(`READY ${running.url} ${id}\n`);
-process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
+stopOnSigterm(running);

@@ -7,7 +7,7 @@ import { executionsSubsystem } from '../../src/executions/subsystem.js';
 import { createLogger } from '../../src/log/index.js';
 import { startService } from '../../src/service/index.js';
 import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
-import { inProcessConfig, secretsSubsystem } from './in-process.js';
+import { inProcessConfig, secretsSubsystem, stopOnSigterm } from './in-process.js';
 
 const [dataDir, mongoUrl, packsDir] = process.argv.slice(2);
 
@@ -36,4 +36,4 @@ const running = await startService({
   ],
 });
 process.stdout.write(`READY ${running.url}\n`);
-process.on('SIGTERM', () => void running.stop().then(() => process.exit(0)));
+stopOnSigterm(running);

@@ -1,0 +1,80 @@
+/**
+ * Where secrets are inside values a JSON schema describes (an action's parameters, a pack's
+ * config), written as paths: `a.b` is key b of the object at a, `a[]` every element of the list
+ * at a (aws_boto3's `credentials.SecretAccessKey`, email's `smtp_accounts[].password`). Executions
+ * seal and mask parameters at these paths; pack configs mask and restore their values at them.
+ */
+
+/**
+ * The secret paths of the properties `specs` (name → schema), as st2's get_secret_parameters
+ * finds them: a property marked `secret`, `name.key` inside an object's `properties`, `name[]` in
+ * each element of a list. A secret object or list is secret whole, so nothing below it is listed
+ * unless `belowSecrets` (the pack loader's secret_fields have always listed those too).
+ */
+export function secretPaths(specs: unknown, options: { belowSecrets?: boolean } = {}): string[] {
+  const of = (spec: unknown, path: string): string[] => {
+    if (!isObject(spec)) return [];
+    const out: string[] = [];
+    if (spec.secret === true) {
+      out.push(path);
+      if (!options.belowSecrets) return out;
+    }
+    if (isObject(spec.properties)) out.push(...inside(spec.properties, `${path}.`));
+    if (isObject(spec.items)) out.push(...of(spec.items, `${path}[]`));
+    return out;
+  };
+  const inside = (properties: Record<string, unknown>, prefix: string): string[] =>
+    Object.entries(properties).flatMap(([name, spec]) => of(spec, `${prefix}${name}`));
+  return isObject(specs) ? inside(specs, '') : [];
+}
+
+/** `a.b[]` → ['a', 'b', '[]']. */
+function pathSteps(path: string): string[] {
+  return path.split('.').flatMap((token) => {
+    const m = /^(.*?)((?:\[\])*)$/.exec(token)!;
+    return [m[1], ...Array.from({ length: m[2].length / 2 }, () => '[]')];
+  });
+}
+
+/**
+ * `node` with `change` applied to each value at `path` (several when it goes through a list);
+ * the containers on the way are copied, never changed. `trail` is the keys and indexes that lead
+ * to the value, to find the same value in another copy of `node`. A key the path names but the
+ * object lacks, or a list step that meets no list, changes nothing.
+ */
+export function changeAt<T>(
+  node: T,
+  path: string,
+  change: (value: unknown, trail: (string | number)[]) => unknown,
+): T {
+  const walk = (at: unknown, steps: string[], trail: (string | number)[]): unknown => {
+    if (steps.length === 0) return change(at, trail);
+    const [step, ...rest] = steps;
+    if (step === '[]') return Array.isArray(at) ? at.map((el, i) => walk(el, rest, [...trail, i])) : at;
+    if (!isObject(at) || !(step in at)) return at;
+    return { ...at, [step]: walk(at[step], rest, [...trail, step]) };
+  };
+  return walk(node, pathSteps(path), []) as T;
+}
+
+/** The values at `path` in `node`: several when it goes through a list. */
+export function valuesAt(node: unknown, path: string): unknown[] {
+  const found: unknown[] = [];
+  changeAt(node, path, (value) => {
+    found.push(value);
+    return value;
+  });
+  return found;
+}
+
+/** The value `trail` (from `changeAt`) leads to in `node`; undefined where it leads nowhere. */
+export function valueAtTrail(node: unknown, trail: (string | number)[]): unknown {
+  let at = node;
+  for (const key of trail)
+    at = at && typeof at === 'object' ? (at as Record<string | number, unknown>)[key] : undefined;
+  return at;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
