@@ -358,6 +358,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
         const traceTag = (headers['st2-trace-tag'] as string | undefined) || undefined;
 
         let targets: Array<{ trigger: string; payload: unknown; traceTag?: string; wait?: number }>;
+        let replayKey: string | undefined;
         const body = parseBody(req);
         if (hook === 'st2') {
           requireCredentials();
@@ -412,8 +413,10 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
                 },
               );
               const verdict = verifyHmac({ ...settings, secret }, headers, raw);
-              if (verdict.ok) chosen.push(b);
-              else failures.push(verdict.reason);
+              if (verdict.ok) {
+                chosen.push(b);
+                replayKey ??= verdict.replayKey;
+              } else failures.push(verdict.reason);
             }
           }
           // Unsigned bindings of the url need API credentials; signed ones need their signature.
@@ -458,6 +461,8 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
               break;
             }
           }
+          // A signed request replayed within its timestamp window (Slack sends no delivery id).
+          if (!claimKey && replayKey) claimKey = `webhook:${hook}:signature:${replayKey}`;
           // A delivery's instances have ids derived from its delivery id, so a redelivery finds them.
           const dispatchTarget = (t: (typeof targets)[number], i: number) =>
             dispatchTrigger(services, {

@@ -114,6 +114,14 @@ for (const target of STORE_TARGETS) {
         });
         expect(ok.status).toBe(202);
         expect(await instances('slack/events')).toBe(1);
+        // The same signed request replayed within the window gets the first answer, dispatches nothing.
+        const replayed = await post('slack/events', body, {
+          'X-Slack-Request-Timestamp': now,
+          'X-Slack-Signature': slackSignature('slack-s3cret', now, body),
+        });
+        expect(replayed.status).toBe(202);
+        expect(replayed.headers.get('x-squall-redelivery')).toBe('true');
+        expect(await instances('slack/events')).toBe(1);
 
         const old = String(Math.floor(Date.now() / 1000) - 600);
         const stale = await post('slack/events', body, {
