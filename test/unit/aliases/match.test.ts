@@ -200,6 +200,24 @@ describe('partialMatches', () => {
     expect(partialMatches([{ ...deploy, enabled: false }], 'deploy')).toEqual([]);
   });
 
+  it('a 4,000-character word that matches nothing is answered with suggestions, not seconds of edit distances per alias word', () => {
+    // Suggestions compare each command word with each alias word; a word far longer than any
+    // alias word cannot be close to one, so it costs nothing: before, 2,000 aliases of 100 words
+    // against one 4,000-character word took minutes.
+    const out = runBounded(
+      `import { matchAlias } from './aliases/index.ts';
+      const aliases = Array.from({ length: 2000 }, (_, i) => ({
+        name: 'a' + i, action_ref: 'x.y',
+        formats: ['deploy' + i + ' {{x}} ' + Array.from({ length: 100 }, (_, j) => 'w' + i + 'x' + j).join(' ')],
+      }));
+      const far = matchAlias(aliases, 'x'.repeat(4000));
+      const near = matchAlias(aliases, 'deploy7 ' + 'x'.repeat(4000));
+      console.log(JSON.stringify([far.kind, far.suggestions, near.kind, near.suggestions?.[0]?.alias?.name]));`,
+      30_000,
+    );
+    expect(JSON.parse(out)).toEqual(['none', [], 'none', 'a7']);
+  });
+
   it('a format whose own text backtracks (no placeholder, or ignore-case) answers a near miss at once, and still matches', () => {
     // st2 reads a format as a pattern: anyone who may create an alias can write `(a+)+$`, and every
     // chat message is matched against every alias. 40 characters took 2^40 steps (hours).
