@@ -177,6 +177,9 @@ function compareText(a: string, b: string): number {
 const CLOSE_ENOUGH = 0.7;
 
 function wordSimilarity(a: string, b: string): number {
+  // The distance is at least the difference in length: skip pairs that cannot come close enough
+  // (a 4,000-character word against every alias word cost seconds of edit distances).
+  if (Math.min(a.length, b.length) < CLOSE_ENOUGH * Math.max(a.length, b.length)) return 0;
   const similarity = 1 - editDistance(a, b) / Math.max(a.length, b.length);
   return similarity >= CLOSE_ENOUGH ? similarity : 0;
 }
@@ -196,14 +199,21 @@ function displayWords(display: string): string[] {
  * averaged over the display's words. Ties break on alias ref then display, so the order is stable.
  */
 export function suggestAliases(aliases: AliasLike[], command: string, limit = 3): AliasSuggestion[] {
-  const typed = words(command);
+  const typed = [...new Set(words(command))];
+  // Aliases share words ("deploy", "to"): each is scored against the command once.
+  const best = new Map<string, number>();
+  const bestOf = (w: string): number => {
+    let score = best.get(w);
+    if (score === undefined) best.set(w, (score = Math.max(...typed.map((t) => wordSimilarity(w, t)))));
+    return score;
+  };
   const scored: AliasSuggestion[] = [];
   for (const { alias, formats } of enabledFormats(aliases)) {
     let winner: AliasSuggestion | undefined;
     for (const { display } of formats) {
       const wanted = displayWords(display);
       if (wanted.length === 0 || typed.length === 0) continue;
-      const total = wanted.reduce((sum, w) => sum + Math.max(...typed.map((t) => wordSimilarity(w, t))), 0);
+      const total = wanted.reduce((sum, w) => sum + bestOf(w), 0);
       const score = Math.round((total / wanted.length) * 1000) / 1000;
       if (score > 0 && (!winner || score > winner.score)) winner = { alias, display, score };
     }

@@ -1,4 +1,5 @@
 import { AliasFormatError, AliasParseError } from './errors.js';
+import { RE2JS } from 're2js';
 import { PLACEHOLDER_MARK, translatePythonRegex } from './regex.js';
 import type { AliasParameters } from './types.js';
 
@@ -39,12 +40,15 @@ export interface CompiledFormat {
    * placeholder's last alternative, `.+?`, already accepts anything the others do), so V8 can run
    * it on its linear-time engine. A command it rejects cannot match `regex`, whose backtracking
    * takes time exponential in the placeholders on a long command that almost fits: a chat user's
-   * one message would hold the server for minutes. Null when the format has no placeholder.
+   * one message would hold the server for minutes. A command it rejects matches nowhere, so
+   * match_multiple's find-all is skipped too.
    */
-  precheck: RegExp | null;
+  precheck: { test(text: string): boolean } | null;
 }
 
 const CACHE_LIMIT = 2000;
+/** How aliases/regex.ts writes Python's `$`. */
+const PY_DOLLAR = String.raw`(?=\n?$)`;
 const cache = new Map<string, CompiledFormat>();
 
 /**
@@ -90,18 +94,42 @@ export function compileFormat(format: string): CompiledFormat {
     });
   }
 
-  const relaxed = source.split(VALUE_ALTERNATIVES).join('.+?');
+  // Python's `$` (translated as a lookahead, which keeps V8 off its linear engine) consumes its
+  // newline here: the same texts pass, short of a format whose pattern goes on past a `$`.
+  const relaxed = source
+    .split(VALUE_ALTERNATIVES)
+    .join('.+?')
+    .split(PY_DOLLAR)
+    .join(String.raw`\n?$`);
   const compiled: CompiledFormat = {
     format,
     regex,
     globalRegex,
     groupParams: translated.groupParams,
     optional,
-    precheck: relaxed === source ? null : new RegExp(relaxed, flags.replace('d', '')),
+    // Also without a placeholder: the format's own text is a pattern (st2 reads it as one), and
+    // `(a+)+$` with the `d` flag keeps backtracking (a 40-character message held the server hours).
+    precheck: linearPrecheck(relaxed, flags.replace('d', '')),
   };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(format, compiled);
   return compiled;
+}
+
+/**
+ * V8 runs a backtracking pattern on its linear engine only without ignore-case: a `(?i)` format
+ * (`(?i)(a+)+b {{x}}`) would still backtrack, so RE2 runs those; a pattern RE2 does not take
+ * (lookarounds, back-references) stays on V8's.
+ */
+function linearPrecheck(source: string, flags: string): { test(text: string): boolean } {
+  const v8 = new RegExp(source, flags);
+  if (!flags.includes('i')) return v8;
+  try {
+    const re2 = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE | (flags.includes('s') ? RE2JS.DOTALL : 0));
+    return { test: (text) => re2.matcher(text).find() };
+  } catch {
+    return v8;
+  }
 }
 
 const isSpace = (ch: string | undefined): boolean => ch !== undefined && /\s/.test(ch);
@@ -274,7 +302,7 @@ export function parseDetailed(
   const literal = first ? literalCount(stream, first) : 0;
   if (!multiple) return { parameters, literal };
 
-  const all = [...stream.matchAll(compiled.globalRegex)].map((m) => build(m));
+  const all = fits ? [...stream.matchAll(compiled.globalRegex)].map((m) => build(m)) : [];
   return { parameters: all, literal };
 }
 

@@ -13,3 +13,4 @@ export {
 } from './list.js';
 export { MAX_BODY_DEPTH, assertBodyDepth, nestingDepth } from './depth.js';
 export { authorize } from './authz.js';
+export { slotCounter, type SlotRefusal } from './slots.js';

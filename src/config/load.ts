@@ -28,6 +28,8 @@ export interface SquallConfig {
     cors_origins: string[];
     max_streams_per_user: number;
     max_stream_buffer_bytes: number;
+    max_waiting_webhooks_per_user: number;
+    max_waiting_webhooks: number;
     headers_timeout_ms: number;
     keep_alive_timeout_ms: number;
     request_timeout_ms: number;

@@ -73,6 +73,20 @@ export const configSchema = {
           description:
             'Event streams (/stream/v1/…) one user may hold open in one process; past it a new one is a 429. 0: no limit.',
         },
+        max_waiting_webhooks_per_user: {
+          type: 'integer',
+          minimum: 0,
+          default: 64,
+          description:
+            "Synchronous webhooks (?wait=, or a trigger's wait parameter) one user may hold waiting at once in one process; an HMAC-signed webhook sent without credentials counts against its url. Each holds a socket and hears every execution event until it answers. Past it a new one is a 429 and nothing is dispatched. 0: no limit.",
+        },
+        max_waiting_webhooks: {
+          type: 'integer',
+          minimum: 0,
+          default: 1024,
+          description:
+            'Synchronous webhooks all users together may hold waiting at once in one process; past it a new one is a 429 and nothing is dispatched. 0: no limit.',
+        },
         max_stream_buffer_bytes: {
           type: 'integer',
           minimum: 0,

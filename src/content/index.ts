@@ -11,6 +11,7 @@ export { toStandardSchema, parametersToObjectSchema } from './validate.js';
 export * as schemas from './schemas/index.js';
 export {
   installPack,
+  MAX_PACK_YAML_BYTES,
   removePack,
   searchIndex,
   parsePackSource,

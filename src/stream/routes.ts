@@ -1,11 +1,10 @@
 import type { Request, Response } from 'express';
 import type { SquallEvent } from '../events/index.js';
 import type { Services } from '../service/index.js';
-import { requestUser, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
+import { requestUser, slotCounter, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { globSource } from '../regex.js';
 import { outputPages, presentExecution } from '../executions/index.js';
-import { SquallError } from '../errors.js';
 import { beforeLeavingProcess } from '../store/index.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
@@ -129,27 +128,12 @@ function visible(services: Services, req: Request, event: SquallEvent): boolean 
  * writes. Past `api.max_streams_per_user` a new one is a 429; closing one frees its place.
  */
 function streamSlots(limit: number): (req: Request) => () => void {
-  const open = new Map<string, number>();
-  return (req) => {
-    const user = requestUser(req).name;
-    const n = open.get(user) ?? 0;
-    if (limit > 0 && n >= limit)
-      throw new SquallError(
-        'TOO_MANY_STREAMS',
-        `user "${user}" already has ${n} event streams open in this process, the most allowed (api.max_streams_per_user); close one first`,
-        { user, limit },
-        429,
-      );
-    open.set(user, n + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (open.get(user) ?? 1) - 1;
-      if (left > 0) open.set(user, left);
-      else open.delete(user);
-    };
-  };
+  const claim = slotCounter(limit, {
+    code: 'TOO_MANY_STREAMS',
+    message: (user, n) =>
+      `user "${user}" already has ${n} event streams open in this process, the most allowed (api.max_streams_per_user); close one first`,
+  });
+  return (req) => claim(requestUser(req).name);
 }
 
 interface EventStream {

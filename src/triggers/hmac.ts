@@ -29,7 +29,12 @@ export interface HmacSettings {
   window_seconds?: number;
 }
 
-export type HmacVerdict = { ok: true } | { ok: false; reason: string };
+/**
+ * `replayKey`, for a signature over a timestamp (slack, generic with timestamp_header): the same
+ * request sent again within the window verifies again, so the webhook treats the signature as a
+ * delivery id (a replay gets the first answer and dispatches nothing).
+ */
+export type HmacVerdict = { ok: true; replayKey?: string } | { ok: false; reason: string };
 
 export const HMAC_PRESETS: readonly HmacPreset[] = ['github', 'slack', 'generic'];
 
@@ -116,7 +121,7 @@ export function verifyHmac(
     const base = Buffer.concat([Buffer.from(`v0:${ts}:`, 'utf8'), raw]);
     const want = `v0=${hmacHex(settings.secret, base)}`;
     return sameText(sig.trim(), want)
-      ? { ok: true }
+      ? { ok: true, replayKey: want }
       : { ok: false, reason: `${name} does not match the body` };
   }
   const name = settings.header ?? 'X-Signature-256';
@@ -134,5 +139,6 @@ export function verifyHmac(
     .trim()
     .replace(/^sha256=/i, '')
     .toLowerCase();
-  return sameText(given, hex) ? { ok: true } : { ok: false, reason: `${name} does not match the body` };
+  if (!sameText(given, hex)) return { ok: false, reason: `${name} does not match the body` };
+  return settings.timestamp_header ? { ok: true, replayKey: hex } : { ok: true };
 }

@@ -7,7 +7,7 @@
  * enforces authentication itself for every webhook without HMAC.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { type ApiRouter, type RouteModule, assertBodyDepth, authorize } from '../api/index.js';
+import { type ApiRouter, type RouteModule, assertBodyDepth, authorize, slotCounter } from '../api/index.js';
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { isCompleted } from '../executions/index.js';
 import type { Services } from '../service/index.js';
@@ -238,6 +238,44 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
   return (router: ApiRouter, services: Services) => {
     router.beforeBody(rawBody(services));
 
+    // Each waiting webhook holds a socket and hears every execution event until it answers: one
+    // client opening thousands made every event cost thousands of callbacks.
+    const perUser = services.config.api?.max_waiting_webhooks_per_user ?? 64;
+    const overall = services.config.api?.max_waiting_webhooks ?? 1024;
+    const claimSlot = slotCounter(
+      perUser,
+      {
+        code: 'TOO_MANY_WAITING_WEBHOOKS',
+        message: (key, n) =>
+          `${key} already has ${n} synchronous webhooks waiting in this process, the most allowed (api.max_waiting_webhooks_per_user); send it without ?wait= or retry once one answers`,
+      },
+      {
+        limit: overall,
+        refusal: {
+          code: 'TOO_MANY_WAITING_WEBHOOKS',
+          message: (_key, n) =>
+            `${n} synchronous webhooks are waiting in this process, the most allowed (api.max_waiting_webhooks); send it without ?wait= or retry once one answers`,
+        },
+      },
+    );
+    /** An HMAC-signed webhook sent without credentials counts against its url, not a user. */
+    const claimWait = (req: RawRequest, hook: string): (() => void) => {
+      const key = req.auth
+        ? `user "${req.auth.user}"`
+        : authEnabled(services)
+          ? `webhook "${hook}"`
+          : 'user "stanley"';
+      try {
+        return claimSlot(key);
+      } catch (err) {
+        services.logger.warn(
+          { key, hook, per_user: perUser, overall, error: errorMessage(err) },
+          'synchronous webhook refused: too many waiting',
+        );
+        throw err;
+      }
+    };
+
     const present = (b: WebhookBinding) => ({
       ref: b.triggerRef,
       type: WEBHOOK_TRIGGER_TYPE,
@@ -320,6 +358,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
         const traceTag = (headers['st2-trace-tag'] as string | undefined) || undefined;
 
         let targets: Array<{ trigger: string; payload: unknown; traceTag?: string; wait?: number }>;
+        let replayKey: string | undefined;
         const body = parseBody(req);
         if (hook === 'st2') {
           requireCredentials();
@@ -374,8 +413,10 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
                 },
               );
               const verdict = verifyHmac({ ...settings, secret }, headers, raw);
-              if (verdict.ok) chosen.push(b);
-              else failures.push(verdict.reason);
+              if (verdict.ok) {
+                chosen.push(b);
+                replayKey ??= verdict.replayKey;
+              } else failures.push(verdict.reason);
             }
           }
           // Unsigned bindings of the url need API credentials; signed ones need their signature.
@@ -402,80 +443,88 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
           }));
         }
 
-        // Redelivery: the first answer is given again and nothing is dispatched.
-        let claimKey: string | undefined;
-        for (const name of services.config.webhooks?.delivery_id_headers ?? []) {
-          const v = headers[name.toLowerCase()];
-          const id = Array.isArray(v) ? v[0] : v;
-          if (id) {
-            claimKey = `webhook:${hook}:${name.toLowerCase()}:${id}`;
-            break;
-          }
-        }
-        // A delivery's instances have ids derived from its delivery id, so a redelivery finds them.
-        const dispatchTarget = (t: (typeof targets)[number], i: number) =>
-          dispatchTrigger(services, {
-            trigger: t.trigger,
-            payload: t.payload,
-            traceTag: t.traceTag,
-            source: `webhook:${hook}`,
-            ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
-          });
-        if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
-          const first = await services.store.claims.get(claimKey);
-          const stored = (first as { answer?: string } | null)?.answer;
-          res.setHeader('X-Squall-Redelivery', 'true');
-          if (stored) {
-            const answer = JSON.parse(stored) as StoredAnswer;
-            res.status(answer.status).json(answer.body);
-            return undefined;
-          }
-          // No answer yet: the first attempt is still at work, or died before it stored what it
-          // dispatched. Dispatching again under the same instance ids stores only what is missing.
-          for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
-          res.status(202).json(body);
-          return undefined;
-        }
-
         const maxWait = services.config.webhooks?.max_wait_seconds ?? 300;
         const waitSeconds = Math.min(
           maxWait,
           (query.wait as number | undefined) ?? Math.max(0, ...targets.map((t) => t.wait ?? 0)),
         );
-        const waiter = waitSeconds > 0 ? new ExecutionWaiter(services) : undefined;
-        let answer: StoredAnswer;
+        // Taken before anything is claimed or dispatched, so a refused wait leaves nothing behind.
+        const releaseWait = waitSeconds > 0 ? claimWait(req, hook) : undefined;
         try {
-          const instances: TriggerInstanceRecord[] = [];
-          for (const [i, t] of targets.entries()) {
-            const instance = await dispatchTarget(t, i);
-            instances.push(instance);
-            waiter?.track(instance.id);
+          // Redelivery: the first answer is given again and nothing is dispatched.
+          let claimKey: string | undefined;
+          for (const name of services.config.webhooks?.delivery_id_headers ?? []) {
+            const v = headers[name.toLowerCase()];
+            const id = Array.isArray(v) ? v[0] : v;
+            if (id) {
+              claimKey = `webhook:${hook}:${name.toLowerCase()}:${id}`;
+              break;
+            }
           }
-          if (waiter) {
-            const outcome = await waiter.wait(waitSeconds * 1000);
-            answer = outcome.finished
-              ? { status: 200, body: { executions: outcome.executions } }
-              : {
-                  status: 202,
-                  body: {
-                    executions: outcome.executions.map((e) => ({ id: e.id, status: e.status })),
-                    trigger_instances: instances.map((i) => i.id),
-                  },
-                };
-          } else {
-            answer = { status: 202, body };
+          // A signed request replayed within its timestamp window (Slack sends no delivery id).
+          if (!claimKey && replayKey) claimKey = `webhook:${hook}:signature:${replayKey}`;
+          // A delivery's instances have ids derived from its delivery id, so a redelivery finds them.
+          const dispatchTarget = (t: (typeof targets)[number], i: number) =>
+            dispatchTrigger(services, {
+              trigger: t.trigger,
+              payload: t.payload,
+              traceTag: t.traceTag,
+              source: `webhook:${hook}`,
+              ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
+            });
+          if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
+            const first = await services.store.claims.get(claimKey);
+            const stored = (first as { answer?: string } | null)?.answer;
+            res.setHeader('X-Squall-Redelivery', 'true');
+            if (stored) {
+              const answer = JSON.parse(stored) as StoredAnswer;
+              res.status(answer.status).json(answer.body);
+              return undefined;
+            }
+            // No answer yet: the first attempt is still at work, or died before it stored what it
+            // dispatched. Dispatching again under the same instance ids stores only what is missing.
+            for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
+            res.status(202).json(body);
+            return undefined;
           }
+
+          const waiter = waitSeconds > 0 ? new ExecutionWaiter(services) : undefined;
+          let answer: StoredAnswer;
+          try {
+            const instances: TriggerInstanceRecord[] = [];
+            for (const [i, t] of targets.entries()) {
+              const instance = await dispatchTarget(t, i);
+              instances.push(instance);
+              waiter?.track(instance.id);
+            }
+            if (waiter) {
+              const outcome = await waiter.wait(waitSeconds * 1000);
+              answer = outcome.finished
+                ? { status: 200, body: { executions: outcome.executions } }
+                : {
+                    status: 202,
+                    body: {
+                      executions: outcome.executions.map((e) => ({ id: e.id, status: e.status })),
+                      trigger_instances: instances.map((i) => i.id),
+                    },
+                  };
+            } else {
+              answer = { status: 202, body };
+            }
+          } finally {
+            waiter?.close();
+          }
+          if (claimKey) {
+            await services.store.claims.updateOne(
+              { id: claimKey },
+              { $set: { answer: JSON.stringify(answer) } },
+            );
+          }
+          res.status(answer.status).json(answer.body);
+          return undefined;
         } finally {
-          waiter?.close();
+          releaseWait?.();
         }
-        if (claimKey) {
-          await services.store.claims.updateOne(
-            { id: claimKey },
-            { $set: { answer: JSON.stringify(answer) } },
-          );
-        }
-        res.status(answer.status).json(answer.body);
-        return undefined;
       },
     });
   };

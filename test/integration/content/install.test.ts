@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   installPack,
   loadPack,
+  MAX_PACK_YAML_BYTES,
   removePack,
   searchIndex,
   type InstallProgress,
@@ -169,6 +170,31 @@ describe('pack install and remove on disk', () => {
       code: 'BAD_PACK_REF',
     });
     expect(existsSync(join(packsDir, 'Bad Name'))).toBe(false);
+  });
+
+  it('refuses a pack.yaml of more than MAX_PACK_YAML_BYTES unread, and one whose aliases expand to a billion values, writing nothing in the packs dir', async () => {
+    const before = await readdir(packsDir).catch(() => []);
+    const big = join(root, 'src-bigyaml');
+    await makePack(big, 'bigyaml', '1.0.0', {
+      'pack.yaml.extra': 'tags:\n' + '  - aaaaaaaaaaaaaaaaaaaa\n'.repeat(MAX_PACK_YAML_BYTES / 20),
+    });
+    await expect(installPack(big, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_INVALID',
+      message: expect.stringContaining('more than the 1,048,576 a pack.yaml may have'),
+    });
+    const bomb = join(root, 'src-yamlbomb');
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`);
+    }
+    await makePack(bomb, 'yamlbomb', '1.0.0', { 'pack.yaml.extra': levels.join('\n') + '\n' });
+    await expect(installPack(bomb, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_INVALID',
+      message: expect.stringContaining('anchors and aliases expand to more than'),
+    });
+    expect(await readdir(packsDir)).toEqual(before);
   });
 
   it('gives a Node pack its node_modules (npm install --omit=dev)', async () => {

@@ -43,6 +43,7 @@ for (const target of STORE_TARGETS) {
             ),
           ],
           mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
+          overrides: { 'api.max_waiting_webhooks_per_user': 2, 'api.max_waiting_webhooks': 3 },
         });
         const key = await api.request('PUT', '/api/v1/keys/slack_signing', {
           body: { value: 'slack-s3cret', secret: true },
@@ -55,6 +56,13 @@ for (const target of STORE_TARGETS) {
             enabled: true,
             trigger: { type: 'core.st2.webhook', parameters: { url: 'plain' } },
             action: { ref: 'core.noop' },
+          },
+          {
+            name: 'slow',
+            pack: 'hooks',
+            enabled: true,
+            trigger: { type: 'core.st2.webhook', parameters: { url: 'slow' } },
+            action: { ref: 'core.local', parameters: { cmd: 'sleep 60', timeout: 90 } },
           },
           {
             name: 'slack',
@@ -105,6 +113,14 @@ for (const target of STORE_TARGETS) {
           'X-Slack-Signature': slackSignature('slack-s3cret', now, body),
         });
         expect(ok.status).toBe(202);
+        expect(await instances('slack/events')).toBe(1);
+        // The same signed request replayed within the window gets the first answer, dispatches nothing.
+        const replayed = await post('slack/events', body, {
+          'X-Slack-Request-Timestamp': now,
+          'X-Slack-Signature': slackSignature('slack-s3cret', now, body),
+        });
+        expect(replayed.status).toBe(202);
+        expect(replayed.headers.get('x-squall-redelivery')).toBe('true');
         expect(await instances('slack/events')).toBe(1);
 
         const old = String(Math.floor(Date.now() / 1000) - 600);
@@ -166,6 +182,43 @@ for (const target of STORE_TARGETS) {
         expect(enforcements[0].failure_reason).toContain('Invalid regular expression');
         expect(enforcements[0].failure_reason).not.toContain('hunter2');
       });
+
+      it('synchronous webhooks past api.max_waiting_webhooks_per_user (or api.max_waiting_webhooks) are 429 and dispatch nothing; an answer frees a place', async () => {
+        const admin = { 'X-Auth-Token': api.adminToken };
+        const other = { 'X-Auth-Token': await api.tokenFor('hook_sender', ['admin']) };
+        const held: Array<Promise<Response>> = [];
+        const hold = async (headers: Record<string, string>, count: number) => {
+          held.push(post('slow?wait=120', '{}', headers));
+          await waitFor(async () => (await instances('slow')) === count || null, `${count} slow instances`);
+        };
+        const refused = async (headers: Record<string, string>, limit: string, count: number) => {
+          const res = await post('slow?wait=120', '{}', headers);
+          expect(res.status).toBe(429);
+          expect(((await res.json()) as { faultstring: string }).faultstring).toContain(`(${limit})`);
+          expect(await instances('slow')).toBe(count);
+        };
+        await hold(admin, 1);
+        await hold(admin, 2);
+        await refused(admin, 'api.max_waiting_webhooks_per_user', 2);
+        // Another user still has a place, until all users together hold api.max_waiting_webhooks.
+        await hold(other, 3);
+        await refused(other, 'api.max_waiting_webhooks', 3);
+        // A webhook that does not wait is not counted.
+        expect((await post('plain', '{}', admin)).status).toBe(202);
+
+        const running = await waitFor(async () => {
+          const list = (await api.request('GET', '/api/v1/executions?action=core.local&status=running'))
+            .body as Array<{
+            id: string;
+          }>;
+          return list.length === 3 ? list : null;
+        }, '3 running sleeps');
+        for (const e of running) await api.request('DELETE', `/api/v1/executions/${e.id}`);
+        for (const res of await Promise.all(held)) expect(res.status).toBe(200);
+        // The places are free again.
+        const res = await post('plain?wait=30', '{}', admin);
+        expect(res.status, await res.clone().text()).toBe(200);
+      }, 90_000);
     },
   );
 }

@@ -200,6 +200,41 @@ describe('partialMatches', () => {
     expect(partialMatches([{ ...deploy, enabled: false }], 'deploy')).toEqual([]);
   });
 
+  it('a 4,000-character word that matches nothing is answered with suggestions, not seconds of edit distances per alias word', () => {
+    // Suggestions compare each command word with each alias word; a word far longer than any
+    // alias word cannot be close to one, so it costs nothing: before, 2,000 aliases of 100 words
+    // against one 4,000-character word took minutes.
+    const out = runBounded(
+      `import { matchAlias } from './aliases/index.ts';
+      const aliases = Array.from({ length: 2000 }, (_, i) => ({
+        name: 'a' + i, action_ref: 'x.y',
+        formats: ['deploy' + i + ' {{x}} ' + Array.from({ length: 100 }, (_, j) => 'w' + i + 'x' + j).join(' ')],
+      }));
+      const far = matchAlias(aliases, 'x'.repeat(4000));
+      const near = matchAlias(aliases, 'deploy7 ' + 'x'.repeat(4000));
+      console.log(JSON.stringify([far.kind, far.suggestions, near.kind, near.suggestions?.[0]?.alias?.name]));`,
+      30_000,
+    );
+    expect(JSON.parse(out)).toEqual(['none', [], 'none', 'a7']);
+  });
+
+  it('a format whose own text backtracks (no placeholder, or ignore-case) answers a near miss at once, and still matches', () => {
+    // st2 reads a format as a pattern: anyone who may create an alias can write `(a+)+$`, and every
+    // chat message is matched against every alias. 40 characters took 2^40 steps (hours).
+    const out = runBounded(
+      `import { matchAlias } from './aliases/index.ts';
+      const plain = [{ name: 'p', action_ref: 'x.y', formats: ['(a+)+$'] }];
+      const folded = [{ name: 'f', action_ref: 'x.y', formats: ['(?i)(a+)+b {{x}}'] }];
+      const near = 'a'.repeat(40) + '!';
+      console.log(JSON.stringify([
+        matchAlias(plain, near).kind, matchAlias(folded, near).kind,
+        matchAlias(folded, 'AaAB foo').parameters,
+      ]));`,
+      30_000,
+    );
+    expect(JSON.parse(out)).toEqual(['none', 'none', { x: 'foo' }]);
+  });
+
   it('a long command that almost fits a many-placeholder format is answered, not backtracked for minutes', () => {
     // 4,000 characters (chatops.max_command_length) against six placeholders: 10^9+ steps for the
     // quote-aware expression; the linear pre-check refuses it first. Run apart so a regression fails.

@@ -23,7 +23,10 @@ describe('verifyHmac', () => {
       'x-slack-request-timestamp': ts,
       'x-slack-signature': `v0=${hex('k', `v0:${ts}:{"a":1}`)}`,
     };
-    expect(verifyHmac({ secret: 'k', preset: 'slack' }, headers, body, now)).toEqual({ ok: true });
+    expect(verifyHmac({ secret: 'k', preset: 'slack' }, headers, body, now)).toEqual({
+      ok: true,
+      replayKey: headers['x-slack-signature'],
+    });
     const late = new Date(now.getTime() + 10 * 60_000);
     const verdict = verifyHmac({ secret: 'k', preset: 'slack' }, headers, body, late);
     expect(verdict.ok).toBe(false);
@@ -38,7 +41,10 @@ describe('verifyHmac', () => {
     const ts = now.toISOString();
     const settings = { secret: 'k', header: 'X-Sig', timestamp_header: 'X-Ts', window_seconds: 30 };
     const signed = { 'x-ts': ts, 'x-sig': `sha256=${hex('k', `${ts}.{"a":1}`)}` };
-    expect(verifyHmac(settings, signed, body, now)).toEqual({ ok: true });
+    expect(verifyHmac(settings, signed, body, now)).toEqual({
+      ok: true,
+      replayKey: hex('k', `${ts}.{"a":1}`),
+    });
     expect(verifyHmac(settings, { ...signed, 'x-sig': `sha256=${hex('k', '{"a":1}')}` }, body, now).ok).toBe(
       false,
     );

@@ -36,7 +36,14 @@ export { pyRegex, pyReplacement, pyFindAll, fnmatchRegex } from './pyregex.js';
 export { pyRegexTest, pyRegexEngine, pyRegexAll, pyRegexMatches, replaceMatches } from './linear-regex.js';
 export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './pyregex-scan.js';
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
-export { guardInput, MAX_BUILD, spendBuild, spendReplace, withBuildBudget } from './budget.js';
+export {
+  guardInput,
+  MAX_BUILD,
+  MAX_LOOP_ITERATIONS,
+  spendBuild,
+  spendReplace,
+  withBuildBudget,
+} from './budget.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 
 export interface JinjaOptions {
@@ -886,7 +893,11 @@ function run(
       }
     : options;
   try {
-    return withBuildBudget(() => template.render(renderContext(context, opts, capture)));
+    return withBuildBudget(
+      () => template.render(renderContext(context, opts, capture)),
+      'JINJA_TOO_LARGE',
+      options.deadline,
+    );
   } catch (err) {
     const cause = squallCause(err);
     // A refusal (decrypt_kv of a key the user may not open) stays a 403.

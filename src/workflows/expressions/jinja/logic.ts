@@ -7,6 +7,7 @@
 import nunjucks from 'nunjucks';
 import { addRuntimeHelpers, emitCall } from './arithmetic.js';
 import { isPlainObject, pyStr, pyTuple } from './python.js';
+import { spendIterations } from './budget.js';
 
 /** Python's bool(): empty lists and dicts are false too. */
 export function pyTruthy(v: unknown): boolean {
@@ -57,6 +58,7 @@ function pyLoopSeq(
   cond: ((frame: LoopFrame) => unknown) | null,
 ): unknown {
   if (names.length === 1 && isPlainObject(seq)) seq = Object.keys(seq);
+  spendIterations(seq);
   if (!cond) return seq;
   const holds = (item: unknown): boolean => {
     const f = frame.push();
