@@ -5,12 +5,14 @@
 // SQUALL_TEST_MONGO_URL + SQUALL_TEST_REDIS_URL (the test servers).
 // Run alone: node bench/scaleout.mjs [requests]
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { emit, load, report, skip } from './lib/loadgen.mjs';
+import { emit, load, report, send, skip } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { cpuMs, sleep, stopProcess } from './lib/proc.mjs';
+import { topSelfTime } from './lib/profile.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 const NAME = 'scaleout.webhook_core_noop';
@@ -88,7 +90,16 @@ export async function runScaleOut({
     log(`scale-out: starting --roles ${roles}`);
     // SQUALL_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for every process.
     const nodeArgs = process.env.SQUALL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const s = await startSquall(cfg, { health: roles.split(',').includes('api'), env: callEnv, nodeArgs });
+    const profEnv = prof
+      ? { SQUALL_PROF_OUT: path.join(prof, `${roles.replace(',', '-')}-${procs.length}.cpuprofile`) }
+      : {};
+    if (prof) nodeArgs.push('--import', path.join(import.meta.dirname, 'lib', 'prof-hook.mjs'));
+    const s = await startSquall(cfg, {
+      health: roles.split(',').includes('api'),
+      env: { ...callEnv, ...profEnv },
+      nodeArgs,
+    });
+    s.profile = profEnv.SQUALL_PROF_OUT;
     track?.(s.child);
     return s;
   };
@@ -101,7 +112,12 @@ export async function runScaleOut({
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.join(import.meta.dirname, 'lib', 'count-mongo-calls.mjs')}`,
       }
     : {};
+  // SQUALL_BENCH_PROF=<dir>: an inspector profile of each process over the measured requests only
+  // (bench/lib/prof-hook.mjs, SIGUSR2 at the start and the end), summarised by self time and caller.
+  const prof = process.env.SQUALL_BENCH_PROF ?? '';
+  if (prof && calls) throw new Error('SQUALL_BENCH_PROF and SQUALL_BENCH_CALLS both signal SIGUSR2: use one');
   const procs = [];
+  let idlePerS;
   try {
     // One after another: pack registration at start-up is not safe to run concurrently.
     const api = await start('api,rules');
@@ -113,8 +129,17 @@ export async function runScaleOut({
     if (idleS > 0) {
       await sleep(10_000);
       const c0 = procs.map((p) => cpuMs(p.child.pid));
+      if (prof || calls) for (const p of procs) p.child.kill('SIGUSR2');
       await sleep(idleS * 1000);
-      const perS = procs.map((p, i) => ((cpuMs(p.child.pid) - c0[i]) / idleS).toFixed(2));
+      idlePerS = procs.map((p, i) => (cpuMs(p.child.pid) - c0[i]) / idleS);
+      const perS = idlePerS.map((c) => c.toFixed(2));
+      if (prof) await summariseProfiles(procs, 'idle', log);
+      if (calls) {
+        for (const p of procs) p.child.kill('SIGUSR2');
+        await sleep(500);
+        log('scale-out: idle round trips per second:');
+        printCalls(calls, procs, idleS, log, 'per second');
+      }
       log(`scale-out: idle CPU over ${idleS} s: api,rules ${perS[0]} ms/s; runner ${perS[1]} ms/s`);
       emit({
         name: `${NAME}.idle_cpu_per_s`,
@@ -125,6 +150,7 @@ export async function runScaleOut({
       });
     }
     const url = `${api.url}/api/v1/webhooks/bench_noop?wait=10`;
+    const body = JSON.stringify({ event: 'bench', value: 42 });
     const check = (status, text) => {
       if (status !== 200) return `HTTP ${status}: ${text.slice(0, 300)}`;
       const ex = JSON.parse(text).executions ?? [];
@@ -132,6 +158,33 @@ export async function runScaleOut({
         ? undefined
         : `unexpected: ${text.slice(0, 300)}`;
     };
+    // SQUALL_BENCH_RATES=5,10,20: before the closed-loop phase, webhooks sent at a fixed rate (open
+    // loop) for SQUALL_BENCH_RATE_S seconds each (default 20). CPU over each window, from the first
+    // send until every answer is in, less the idle CPU per second (SQUALL_BENCH_IDLE_S) times the
+    // window, divided by the webhooks: the CPU each webhook costs, without the background work.
+    const rates = (process.env.SQUALL_BENCH_RATES ?? '').split(',').filter(Boolean).map(Number);
+    if (rates.length) await load({ url, body, concurrency: 16, requests: 50, check, maxMs }); // warm-up
+    for (const rate of rates) {
+      const seconds = Number(process.env.SQUALL_BENCH_RATE_S ?? 20);
+      const r = await atRate({ url, body, rate, seconds, check, procs });
+      const perHook = r.cpu.map((c) => c / r.n);
+      const fitted = idlePerS ? r.cpu.map((c, i) => (c - idlePerS[i] * (r.ms / 1000)) / r.n) : undefined;
+      const total = (a) => a.reduce((x, y) => x + y, 0);
+      log(
+        `scale-out: ${r.n} webhooks at ${rate}/s (${r.errors} failed) over ${(r.ms / 1000).toFixed(1)} s: ` +
+          `CPU ${perHook.map((c) => c.toFixed(2)).join(' / ')} ms per webhook` +
+          (fitted ? `; less idle ${fitted.map((c) => c.toFixed(2)).join(' / ')} ms` : ''),
+      );
+      emit({
+        name: `${NAME}.rate_${rate}.cpu_per_request`,
+        unit: 'ms',
+        value: +total(perHook).toFixed(2),
+        ...(fitted ? { less_idle: +total(fitted).toFixed(2) } : {}),
+        n: r.n,
+        errors: r.errors,
+        note: `api,rules / runner: ${perHook.map((c) => c.toFixed(2)).join(' / ')} ms`,
+      });
+    }
     // SQUALL_BENCH_SCALEOUT_RUNNERS=1: the one-runner phase only (A/B pairs in half the time).
     const phases = process.env.SQUALL_BENCH_SCALEOUT_RUNNERS === '1' ? [1] : [1, 2];
     for (const runners of phases) {
@@ -143,7 +196,7 @@ export async function runScaleOut({
       let cpu0 = [];
       const run = await load({
         url,
-        body: JSON.stringify({ event: 'bench', value: 42 }),
+        body,
         concurrency,
         requests,
         warmup: 50,
@@ -151,10 +204,11 @@ export async function runScaleOut({
         check,
         onMeasureStart: () => {
           cpu0 = procs.map((p) => cpuMs(p.child.pid));
-          if (calls) for (const p of procs) p.child.kill('SIGUSR2');
+          if (calls || prof) for (const p of procs) p.child.kill('SIGUSR2');
         },
       });
       const cpu = procs.map((p, i) => cpuMs(p.child.pid) - cpu0[i]);
+      if (prof) await summariseProfiles(procs, 'measured', log);
       if (calls) {
         for (const p of procs) p.child.kill('SIGUSR2');
         await sleep(500);
@@ -188,8 +242,54 @@ export async function runScaleOut({
   }
 }
 
+/** Stops each process's profile (prof-hook.mjs) and prints its top self-time frames with callers. */
+async function summariseProfiles(procs, what, log) {
+  const cpu0 = procs.map((p) => cpuMs(p.child.pid));
+  for (const p of procs) p.child.kill('SIGUSR2');
+  await sleep(2000);
+  for (const [i, p] of procs.entries()) {
+    const sum = topSelfTime(p.profile, Number(process.env.SQUALL_BENCH_PROF_TOP ?? 25), 2);
+    log(`profile (${what}): process ${i} (${i === 0 ? 'api,rules' : 'runner'}) ${p.profile}`);
+    log(`  total ${sum.total_ms} ms, busy ${sum.busy_ms} ms`);
+    for (const t of sum.top)
+      log(
+        `  ${String(t.pct_busy).padStart(5)}% ${t.fn}${t.called_from?.length ? ` <- ${t.called_from.join('; ')}` : ''}`,
+      );
+  }
+  // The profiles' writing is not the processes' work: later CPU figures start after it.
+  return procs.map((p, i) => cpuMs(p.child.pid) - cpu0[i]);
+}
+
+/**
+ * Sends webhooks at `rate` per second for `seconds` (open loop: a slow answer does not hold back the
+ * next send) and measures each process's CPU from the first send until the last answer.
+ */
+async function atRate({ url, body, rate, seconds, check, procs }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const n = Math.round(rate * seconds);
+  const cpu0 = procs.map((p) => cpuMs(p.child.pid));
+  const t0 = performance.now();
+  let errors = 0;
+  const pending = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      send(agent, url, body, { keepText: true }).then((r) => {
+        if (r.error || check(r.status ?? 0, r.text ?? '')) errors++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const ms = performance.now() - t0;
+  const cpu = procs.map((p, i) => cpuMs(p.child.pid) - cpu0[i]);
+  agent.destroy();
+  return { n, errors, ms, cpu };
+}
+
 /** The measured phase's driver calls per webhook, per process: by collection + operation, then by caller. */
-function printCalls(dir, procs, done, log) {
+function printCalls(dir, procs, done, log, unit = 'per webhook') {
   for (const [i, p] of procs.entries()) {
     const files = readdirSync(dir)
       .filter((f) => f.startsWith(`${p.child.pid}-`))
@@ -204,7 +304,7 @@ function printCalls(dir, procs, done, log) {
       all += n;
     }
     const per = (n) => (n / done).toFixed(2);
-    log(`calls: process ${i} (${i === 0 ? 'api,rules' : 'runner'}): ${per(all)} per webhook`);
+    log(`calls: process ${i} (${i === 0 ? 'api,rules' : 'runner'}): ${per(all)} ${unit}`);
     for (const [op, n] of [...byOp].sort((a, b) => b[1] - a[1])) log(`  ${per(n).padStart(6)} ${op}`);
     if (process.env.SQUALL_BENCH_CALLS_BY_CALLER === '1')
       for (const [key, n] of Object.entries(counts).slice(0, 40)) log(`  ${per(n).padStart(6)} ${key}`);

@@ -18,7 +18,13 @@ import {
 import { evaluateCriteria, type Criteria, type CriteriaVerdict } from '../rules/criteria/index.js';
 import type { Services } from '../service/index.js';
 import type { TraceContext } from '../traces/index.js';
-import { kvContext, leavePending, type KvContext, maskTriggerParameters } from '../triggers/index.js';
+import {
+  kvContext,
+  leavePending,
+  type KvContext,
+  maskTriggerParameters,
+  takeStored,
+} from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
 
@@ -77,7 +83,7 @@ export class RulesEngine {
   }
 
   private async processInstance(id: string): Promise<void> {
-    const instance = await this.store.triggerInstances.get(id);
+    const instance = takeStored(this.services, id) ?? (await this.store.triggerInstances.get(id));
     if (!instance) {
       this.services.logger.warn({ trigger_instance: id }, 'trigger instance to process no longer exists');
       return;

@@ -9,6 +9,7 @@ import type { Services } from '../service/index.js';
 import type { TraceRecord, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
 import { hasParameters, triggerRefFor } from './refs.js';
 import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
+import { forgetStored, rememberStored } from './just-stored.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
 
@@ -160,9 +161,12 @@ async function storeInstance(
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;
   }
+  // Before the job: its run may start before now() resolves.
+  if (!input.instanceId) rememberStored(services, instance);
   try {
     await services.scheduler.now(TRIGGER_PROCESS_JOB, { id });
   } catch (err) {
+    forgetStored(services, id);
     await services.store.triggerInstances.updateOne(
       { id },
       {

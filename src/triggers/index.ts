@@ -20,6 +20,7 @@ export {
 export { schemaChecker, schemaProblems, isMeaningfulSchema, type SchemaChecker } from './schema-check.js';
 export { kvContext, type KvContext } from './kv-context.js';
 export { enterPending, leavePending, sweepPendingInstances } from './pending.js';
+export { forgetStored, rememberStored, takeStored } from './just-stored.js';
 export {
   verifyHmac,
   hmacSchema,
