@@ -1,14 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
-import { finishedExecution, type TestApi } from '../../support/api.js';
-import { startChatApi } from '../../support/chat-api.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { expect, it } from 'vitest';
+import { chatPackApi } from '../../support/chat-api.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-type Said = Extract<ShellEvent, { type: 'message' }>;
 
 /**
  * The bundled chatops pack's actions st2's has (chatops.match, match_and_execute,
@@ -20,38 +16,17 @@ for (const target of STORE_TARGETS) {
     'MongoDB (SQUALL_TEST_MONGO_URL)',
     target.available,
     () => {
-      let api: TestApi;
-      let shell: ShellAdapter;
-
-      beforeAll(async () => {
-        shell = new ShellAdapter();
-        api = await startChatApi([shell], {
-          overrides: {
-            'packs.paths': [path.join(here, 'fixtures', 'chatpack-packs')],
-            'chatops.routes': { ops: { adapter: 'shell', channel: 'ops' } },
-          },
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-        });
-      }, 60_000);
-      afterAll(async () => api?.stop());
-
-      const botSaid = (channel: string) =>
-        shell
-          .transcript(channel)
-          .filter((e): e is Said => e.type === 'message' && e.from === 'squall')
-          .map((m) => m.text);
-      const run = async (action: string, parameters: Record<string, unknown>) => {
-        const created = await api.request('post', '/api/v1/executions', { body: { action, parameters } });
-        expect(created.status, JSON.stringify(created.body)).toBe(201);
-        return finishedExecution(api, created.body.id);
-      };
+      const { api, botSaid, run, announced } = chatPackApi(
+        path.join(here, 'fixtures', 'chatpack-packs'),
+        target.kind === 'mongo',
+      );
       /** Runs `action`, expects it to succeed and returns what it returned (st2's result.result). */
       const returned = async (action: string, parameters: Record<string, unknown>) => {
         const done = await run(action, parameters);
         expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
         return done.result.result;
       };
-      const execution = async (id: string) => (await api.request('get', `/api/v1/executions/${id}`)).body;
+      const execution = async (id: string) => (await api().request('get', `/api/v1/executions/${id}`)).body;
 
       it('chatops.match returns the alias a text means and the representation it matched', async () => {
         expect(await returned('chatops.match', { text: 'say hi there' })).toEqual({
@@ -81,7 +56,7 @@ for (const target of STORE_TARGETS) {
         expect(echoed.result.stdout).toBe('from the pack');
         // As st2's: the command's execution notifies no chat route; its caller (chatops.run) posts.
         expect(echoed.notify).toBeUndefined();
-        const viaApi = await api.request('post', '/api/v1/aliasexecution', {
+        const viaApi = await api().request('post', '/api/v1/aliasexecution', {
           body: { name: 'chatpacktest.say', command: 'say notified', source_channel: 'ops' },
         });
         expect(viaApi.body.execution.notify).toMatchObject({ 'on-complete': { routes: ['chat'] } });
@@ -124,20 +99,6 @@ for (const target of STORE_TARGETS) {
           '@chatty: echoed: ran by chatops.run',
         ]);
       });
-
-      /** The `st2.announcement__*` events published while `body` runs (what hubot-stackstorm posts). */
-      const announced = async (body: () => Promise<unknown>) => {
-        const events: Array<{ event: string; data: unknown }> = [];
-        const unsubscribe = api.services.bus.subscribe('st2.announcement__*', (e) =>
-          events.push({ event: e.name, data: e.payload }),
-        );
-        try {
-          await body();
-        } finally {
-          unsubscribe();
-        }
-        return events;
-      };
 
       it("chatops.post_message to a channel no route names announces it on the stream, as st2's does", async () => {
         const events = await announced(async () => {
