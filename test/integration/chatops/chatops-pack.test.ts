@@ -19,6 +19,7 @@ for (const target of STORE_TARGETS) {
       const { api, botSaid, run, announced } = chatPackApi(
         path.join(here, 'fixtures', 'chatpack-packs'),
         target.kind === 'mongo',
+        { workflows: true },
       );
       /** Runs `action`, expects it to succeed and returns what it returned (st2's result.result). */
       const returned = async (action: string, parameters: Record<string, unknown>) => {
@@ -76,10 +77,48 @@ for (const target of STORE_TARGETS) {
         expect(off.extra).toBeUndefined();
         expect(off.message).toContain('quiet');
 
-        // An action run without an alias gets the default layout.
+        // An action run without an alias gets st2's default template, as st2 prints it.
         const plain = await run('core.echo', { message: 'no alias' });
         const layout = await returned('chatops.format_execution_result', { execution_id: plain.id });
-        expect(layout.message).toContain('no alias');
+        expect(layout.message).toMatch(st2Layout(plain, 'stdout : no alias\n'));
+      });
+
+      /** st2's default message: header, web URL, time taken (when any), then the result's lines. */
+      const st2Layout = (
+        execution: { id: string; action: { ref: string }; status: string },
+        result: string,
+      ) =>
+        new RegExp(
+          `^\\nAction ${execution.action.ref.replace('.', '\\.')} completed\\.\\nstatus : ${execution.status}\\n` +
+            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}\\n\\n` +
+            `(Took \\S+ to complete\\.\\n)?\\nresult :\\n--------\\n${result.replace(/[()[\]]/g, '\\$&')}\\n$`,
+        );
+
+      it("chatops.format_execution_result of a failed command, a dict result and a workflow prints them as st2's template", async () => {
+        const failed = await run('core.local', {
+          cmd: 'echo partial; ls /no-such-dir-for-chat3 >&2; exit 3',
+        });
+        expect(failed.status).toBe('failed');
+        const failedText = (await returned('chatops.format_execution_result', { execution_id: failed.id }))
+          .message;
+        expect(failedText).toMatch(
+          st2Layout(
+            failed,
+            // As st2's local runner, Squall's result has return_code before stdout and stderr.
+            "return_code : 3\nstdout : partial\nstderr : ls: cannot access '/no-such-dir-for-chat3': No such file or directory\n",
+          ),
+        );
+
+        const noop = await run('core.noop', {});
+        const noopText = (await returned('chatops.format_execution_result', { execution_id: noop.id }))
+          .message;
+        expect(noopText).toMatch(st2Layout(noop, 'failed : False\nsucceeded : True\nreturn_code : 0\n'));
+
+        const flow = await run('examples.orquesta-sequential', { name: 'Ada' });
+        expect(flow.status, JSON.stringify(flow.result)).toBe('succeeded');
+        const flowText = (await returned('chatops.format_execution_result', { execution_id: flow.id }))
+          .message;
+        expect(flowText).toMatch(st2Layout(flow, `output : \n  greeting : ${flow.result.output.greeting}\n`));
       });
 
       it('chatops.run runs a chat command and posts its formatted result in the channel', async () => {
