@@ -89,6 +89,30 @@ for (const target of STORE_TARGETS) {
         expect(whisper).toMatchObject({ whisperTo: 'alice' });
       });
 
+      it('posts a long message as a file, and a long whisper in several whispers, never a file', async () => {
+        const long = Array.from({ length: 120 }, (_, i) => `line ${i} of a long result`).join('\n');
+        expect(long.length).toBeGreaterThan(2000);
+        await run('chatops.post_message', { channel: 'ops', message: `public ${long}` });
+        const uploads = () =>
+          shell()
+            .transcript('ops')
+            .filter((e) => e.type === 'upload');
+        expect(uploads().map((u) => (u.type === 'upload' ? u.content : ''))).toEqual([`public ${long}`]);
+
+        await run('chatops.post_message', {
+          channel: 'ops',
+          message: `secret ${long}`,
+          user: 'bob',
+          whisper: true,
+        });
+        expect(uploads()).toHaveLength(1);
+        const whispers = shell()
+          .transcript('ops')
+          .filter((e): e is Said => e.type === 'message' && e.whisperTo === 'bob');
+        expect(whispers.length).toBeGreaterThan(1);
+        expect(whispers.map((w) => w.text).join('')).toBe(`secret ${long}`);
+      });
+
       it('posts from a workflow task, as st2 post_result does', async () => {
         const done = await run('chatops.tell_ops', { channel: 'ops', note: 'from a workflow' });
         expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
