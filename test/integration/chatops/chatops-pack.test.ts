@@ -121,19 +121,35 @@ for (const target of STORE_TARGETS) {
         expect(flowText).toMatch(st2Layout(flow, `output : \n  greeting : ${flow.result.output.greeting}\n`));
       });
 
-      it('chatops.run runs a chat command and posts its formatted result in the channel', async () => {
-        const result = await returned('chatops.run', {
+      it('chatops.run runs a chat command and posts its formatted result in the channel, as st2 action chain', async () => {
+        const done = await run('chatops.run', {
           text: 'say ran by chatops.run',
           channel: 'ops',
           user: 'chatty',
         });
-        expect(result.message).toBe('echoed: ran by chatops.run');
-        expect(await execution(result.execution_id)).toMatchObject({
+        expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
+        const published = done.result.published;
+        // As in st2, a chain publishes rendered text: extra is the dict as Python prints it.
+        expect(published).toMatchObject({
+          message: 'echoed: ran by chatops.run',
+          extra: "{'slack': {'color': 'good'}}",
+        });
+        expect(await execution(published.execution_id)).toMatchObject({
           status: 'succeeded',
           action: { ref: 'core.echo' },
           parameters: { message: 'ran by chatops.run' },
           context: { api_user: 'chatty', source_channel: 'ops' },
         });
+        // st2's chain: one child execution per task, as `st2 execution get` lists them.
+        const children = (await api().request('get', `/api/v1/executions?parent=${done.id}`)).body as Array<{
+          action: { ref: string };
+          status: string;
+        }>;
+        expect(children.map((c) => [c.action.ref, c.status]).sort()).toEqual([
+          ['chatops.format_execution_result', 'succeeded'],
+          ['chatops.match_and_execute', 'succeeded'],
+          ['chatops.post_message', 'succeeded'],
+        ]);
         expect(botSaid('ops').filter((t) => t.includes('ran by chatops.run'))).toEqual([
           '@chatty: echoed: ran by chatops.run',
         ]);
