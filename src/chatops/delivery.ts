@@ -75,7 +75,8 @@ export async function postLong(
   const max = adapter.capabilities.maxMessageLength;
   const whole = fullText ?? text;
   if (whole.length <= max) return adapter.post({ ...target, text: whole });
-  if (adapter.capabilities.uploads) {
+  // A file is seen by the whole channel: a whisper (an ephemeral error) is split instead.
+  if (adapter.capabilities.uploads && !target.whisperTo) {
     const note = '\n(the full output is attached as a file)';
     const cut =
       text.length + note.length <= max ? text : whole.slice(0, Math.max(0, max - note.length - 1)) + '…';

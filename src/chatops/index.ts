@@ -6,9 +6,11 @@ import type { ChatAdapter } from './adapter.js';
 import { authRoles } from './identity.js';
 import { Leases } from '../scale/index.js';
 import { ChatConnections } from './connections.js';
-import { ChatNotifier, routeTargets } from './notify.js';
+import { ChatNotifier } from './notify.js';
 import { ChatPipeline } from './pipeline.js';
 import { chatopsRoutes } from './routes.js';
+import { chatAnnouncer, routeTargets } from './messages.js';
+import { registerAnnouncer } from '../runners/index.js';
 import { afterSync } from './delivery.js';
 import { chatLinkRoutes } from './link-routes.js';
 import { beforeLeavingProcess } from '../store/index.js';
@@ -27,7 +29,8 @@ export {
 export { SquallError } from '../errors.js';
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
-export { ChatNotifier, routeTargets, chatRouteTarget, CHAT_ROUTES } from './notify.js';
+export { ChatNotifier, CHAT_ROUTES } from './notify.js';
+export { routeTargets, chatRouteTarget } from './messages.js';
 export { CARD_DENY, LiveAcks } from './live.js';
 export { DENY_BUTTON, deniedLine, utcClock } from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
@@ -96,6 +99,7 @@ export function chatopsSubsystem(
       pipeline = new ChatPipeline(services, executions, new Map(), rolesOf);
       notifier = new ChatNotifier(services, executions, pipeline, rolesOf);
       pipeline.deliverer.define();
+      unsubscribe.push(registerAnnouncer(chatAnnouncer(services, () => need(pipeline))));
       connections = new ChatConnections(
         services,
         new Leases({

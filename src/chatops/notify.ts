@@ -5,34 +5,14 @@ import type { NotifyDelivery, RouteNotification } from '../notifier/index.js';
 import type { Services } from '../service/index.js';
 import type { ButtonPress, ChatAdapter } from './adapter.js';
 import { runBuiltin } from './builtins.js';
-import type { DeliveryTarget } from './delivery.js';
 import { resolveIdentity, type RolesLookup } from './identity.js';
 import { CARD_DENY } from './live.js';
 import { CHOICE_PAYLOAD_PREFIX, type ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
+import { announce, routeTargets } from './messages.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
 export const CHAT_ROUTES = ['chat', 'hubot', 'chatops'];
-
-/** What st2's announcement runner publishes for chatops.post_message, for a bot on the stream. */
-export interface Announcement {
-  channel: unknown;
-  user: unknown;
-  whisper: boolean;
-  message: string;
-  context: unknown;
-  extra: unknown;
-}
-
-/** A stream route st2 would accept (its runner's `route`: 1..255 characters) in an event name. */
-export const ANNOUNCEMENT_ROUTE = /^[A-Za-z0-9_.-]{1,255}$/;
-
-/** Publishes `payload` on the stream as `st2.announcement__<route>`; returns the event's name. */
-export function announce(services: Services, route: string, payload: Announcement): string {
-  const event = `st2.announcement__${route}`;
-  services.bus.publish(event, { payload });
-  return event;
-}
 
 /**
  * Chat's side of notifications (st2 §13.4, §5.5): the notifier (src/notifier) hands it each
@@ -266,31 +246,4 @@ export class ChatNotifier implements NotifyDelivery {
       });
     }
   }
-}
-
-/** The delivery targets of a configured route (a list fans out), or null when the route is unknown. */
-export function routeTargets(services: Services, route: string): DeliveryTarget[] | null {
-  const configured = services.config.chatops.routes[route];
-  if (!configured) return null;
-  const list = Array.isArray(configured) ? configured : [configured];
-  return list.map((r, i) => {
-    if (r.webhook) return { kind: 'webhook', url: r.webhook, headers: r.headers };
-    if (r.adapter && r.channel)
-      return { kind: 'chat', adapter: r.adapter, channel: r.channel, thread: r.thread };
-    throw new SquallError(
-      'CHAT_ROUTE_INVALID',
-      `chatops.routes.${route}${Array.isArray(configured) ? `[${i}]` : ''} needs either "webhook" or both "adapter" and "channel"`,
-      { route },
-      500,
-    );
-  });
-}
-
-/** The first chat (adapter + channel) target of a route, for posting a message or a question. */
-export function chatRouteTarget(
-  services: Services,
-  route: string,
-): { adapter: string; channel: string; thread?: string } | null {
-  const t = routeTargets(services, route)?.find((x) => x.kind === 'chat');
-  return t && t.kind === 'chat' ? { adapter: t.adapter, channel: t.channel, thread: t.thread } : null;
 }

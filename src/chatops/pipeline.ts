@@ -55,6 +55,7 @@ import {
 } from './forms.js';
 import { refusalText, resolveIdentity, type RolesLookup, type SquallIdentity } from './identity.js';
 import { LiveAcks, type CardTarget } from './live.js';
+import { st2DefaultResultMessage, type St2ExecutionView } from './st2-result.js';
 
 /** What happened to a chat command; stored in the audit record and shown in the chat log. */
 export type CommandOutcome =
@@ -868,7 +869,7 @@ export class ChatPipeline {
 
   /**
    * st2's chatops.format_execution_result: `enabled` is false when the alias turns results off
-   * (the message is then the default layout, as st2 renders it anyway); `extra` is the alias's
+   * (the message is then st2's default template, as st2 renders it anyway); `extra` is the alias's
    * `result.extra` with its strings rendered (st2: Slack attachments, thread_response), present
    * only when the alias has one.
    */
@@ -877,9 +878,16 @@ export class ChatPipeline {
   ): Promise<{ enabled: boolean; message: string; extra?: Record<string, unknown> }> {
     const alias = await this.aliasOf(record);
     const enabled = alias?.result?.enabled !== false;
-    const { text, fullText } = this.resultText(record, enabled ? alias : null, Infinity);
-    if (!enabled || !alias?.result?.extra) return { enabled, message: fullText ?? text };
-    const context = { execution: present(this.executions(), record), alias };
+    const shown = present(this.executions(), record);
+    // st2 renders the alias's result.format, else its default template, whose text bots and
+    // content get as is (st2-result.ts).
+    let message: string;
+    if (enabled && alias?.result?.format) {
+      const { text, fullText } = this.resultText(record, alias, Infinity);
+      message = fullText ?? text;
+    } else message = st2DefaultResultMessage(shown as St2ExecutionView);
+    if (!enabled || !alias?.result?.extra) return { enabled, message };
+    const context = { execution: shown, alias };
     const source = `${aliasRef(alias)} result.extra`;
     const render = (value: unknown): unknown =>
       typeof value === 'string'
@@ -889,11 +897,7 @@ export class ChatPipeline {
           : value && typeof value === 'object'
             ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]))
             : value;
-    return {
-      enabled,
-      message: fullText ?? text,
-      extra: render(alias.result.extra) as Record<string, unknown>,
-    };
+    return { enabled, message, extra: render(alias.result.extra) as Record<string, unknown> };
   }
 
   /** `result.format` or the default layout, with a failure's reason when neither says it. */

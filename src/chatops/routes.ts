@@ -17,7 +17,13 @@ import { actionSpecs, type ExecutionService } from '../executions/index.js';
 import type { Services } from '../service/index.js';
 import type { AliasRecord, AuditRecord, ExecutionRecord, Store } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
-import { ANNOUNCEMENT_ROUTE, announce, chatRouteTarget, routeTargets } from './notify.js';
+import {
+  ANNOUNCEMENT_ROUTE,
+  announceMessage,
+  chatRouteTarget,
+  postChatMessage,
+  type ChatMessage,
+} from './messages.js';
 import type { ChatPipeline } from './pipeline.js';
 
 /** The actions behind sdk.chat: calling their routes needs the right to run them. */
@@ -41,27 +47,6 @@ async function aliasByRefOrId(store: Store, refOrId: string): Promise<AliasRecor
 export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => ExecutionService) {
   return (router: ApiRouter, services: Services): void => {
     const store = services.store;
-    /**
-     * st2's chatops.post_message for a channel no chat route names (the announcement runner): the
-     * message goes on the stream as st2.announcement__<route>, which a bot (hubot-stackstorm)
-     * posts. The event's name, or null when the route cannot name one.
-     */
-    const announceTo = (
-      b: { route?: string; channel?: string; user?: string; whisper?: boolean; context?: unknown },
-      message: string,
-      extra: Record<string, unknown> | undefined,
-    ): string | null => {
-      const stream = b.route ?? 'chatops';
-      if (!b.channel || !ANNOUNCEMENT_ROUTE.test(stream)) return null;
-      return announce(services, stream, {
-        channel: b.channel,
-        user: b.user ?? null,
-        whisper: Boolean(b.whisper),
-        message,
-        context: b.context ?? {},
-        extra: extra ?? {},
-      });
-    };
     const allAliases = async () =>
       (await store.aliases.find({}, { sort: { ref: 1 } })) as unknown as AliasLike[];
 
@@ -397,57 +382,8 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
       handler: async ({ req, body }) => {
         // Posting as the bot is what the chatops.post_message action does: the same permission.
         authorize(services, req, 'action_execute', POST_MESSAGE);
-        const b = body as {
-          route?: string;
-          adapter?: string;
-          channel?: string;
-          thread?: string;
-          thread_id?: string;
-          message: string;
-          user?: string;
-          whisper?: boolean;
-          context?: Record<string, unknown>;
-          extra?: Record<string, unknown>;
-        };
-        const thread = b.thread ?? b.thread_id;
-        const text = b.user && !b.whisper ? `@${b.user}: ${b.message}` : b.message;
-        if (b.adapter) {
-          if (!b.channel)
-            throw new ValidationError('body: "channel" is required with "adapter"', { adapter: b.adapter });
-          const posted = await pipeline().postDirect(
-            { adapter: b.adapter, channel: b.channel, thread, whisperTo: b.whisper ? b.user : undefined },
-            text,
-          );
-          return { posted: true, ...posted };
-        }
-        // st2 content passes route "chatops" (the stream's) with the channel: a channel a route
-        // names is posted there.
-        const route =
-          [b.route, b.channel].find((r) => r !== undefined && routeTargets(services, r)) ??
-          b.route ??
-          b.channel;
-        if (!route) throw new ValidationError('body: give "route", or "adapter" and "channel"', {});
-        const targets = routeTargets(services, route);
-        const announced = !targets && announceTo(b, b.message, b.extra);
-        if (announced) return { posted: true, announced, channel: b.channel };
-        if (!targets)
-          throw new NotFoundError('Chat route', route, {
-            hint: `configure chatops.routes.${route} ({adapter, channel} or {webhook})`,
-          });
-        const results: unknown[] = [];
-        for (const target of targets) {
-          if (target.kind === 'chat') {
-            const posted = await pipeline().postDirect(
-              { ...target, thread: thread ?? target.thread, whisperTo: b.whisper ? b.user : undefined },
-              text,
-            );
-            results.push({ adapter: target.adapter, channel: target.channel, ...posted });
-          } else {
-            await pipeline().deliverer.send({ target, text, what: `message to route ${route}` });
-            results.push({ webhook: target.url });
-          }
-        }
-        return { posted: true, route, deliveries: results };
+        const b = body as ChatMessage;
+        return postChatMessage(services, pipeline(), b);
       },
     });
 
@@ -504,7 +440,7 @@ export function chatopsRoutes(pipeline: () => ChatPipeline, executions: () => Ex
             // As st2's post_result (its workflow ends in post_message): on the stream for a bot.
             const formatted = await pipeline().formatResult(record);
             if (!formatted.enabled) return { posted: false, execution_id: record.id };
-            const announced = announceTo(b, formatted.message, formatted.extra);
+            const announced = announceMessage(services, b, formatted.message, formatted.extra);
             return { posted: true, announced, execution_id: record.id };
           } else
             throw new NotFoundError('Chat route', (b.route ?? b.channel)!, {

@@ -1,4 +1,5 @@
 import { actionChainRunner } from './action-chain.js';
+import { announcementRunner } from './announcement.js';
 import { httpRequestRunner } from './http.js';
 import { inquirerRunner } from './inquirer.js';
 import { localShellCmdRunner, localShellScriptRunner } from './local-shell.js';
@@ -12,6 +13,7 @@ import type { Runner } from './types.js';
 export * from './types.js';
 export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
+export { registerAnnouncer, type AnnouncementRequest, type Announcer } from './announcement.js';
 export { stopSpawner } from './spawner.js';
 export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
 export { DATASTORE_METHODS, serveDatastoreCall } from './datastore-rpc.js';
@@ -45,6 +47,7 @@ const runnerTable = (): Readonly<Record<string, Runner>> =>
     [orquestaRunner.name]: orquestaRunner,
     [actionChainRunner.name]: actionChainRunner,
     [inquirerRunner.name]: inquirerRunner,
+    [announcementRunner.name]: announcementRunner,
   }));
 
 export function getRunner(name: string): Runner | undefined {

@@ -1,10 +1,13 @@
-import type { ShellAdapter, ShellEvent } from '../../adapters/shell/index.js';
+import { ShellAdapter, type ShellEvent } from '../../adapters/shell/index.js';
 import { assertCan, issueExecutionToken, revokeExecutionToken } from '../../src/auth/index.js';
 import { chatopsSubsystem, type ChatAdapter } from '../../src/chatops/index.js';
 import { contentSubsystem } from '../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../src/executions/subsystem.js';
 import type { Subsystem } from '../../src/service/index.js';
-import { startTestApi, type TestApi } from './api.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
+import { freshMongoUrl } from './servers.js';
+import { finishedExecution, startTestApi, type TestApi } from './api.js';
 import { testSecretsSubsystem } from './test-service.js';
 
 /** RBAC where every subsystem finds it, as `squall start` wires it when auth is on. */
@@ -21,7 +24,7 @@ export function rbacSubsystem(): Subsystem {
  * Content, executions and chatops on `adapters` (with the test secret box). With auth on, each
  * execution gets its temporary API token (ST2_ACTION_AUTH_TOKEN) as under `squall start`.
  */
-export function chatSubsystems(adapters: ChatAdapter[]): Subsystem[] {
+export function chatSubsystems(adapters: ChatAdapter[], options: { workflows?: boolean } = {}): Subsystem[] {
   const executions = executionsSubsystem((services) =>
     services.config.auth.enable
       ? {
@@ -34,6 +37,7 @@ export function chatSubsystems(adapters: ChatAdapter[]): Subsystem[] {
     testSecretsSubsystem(),
     contentSubsystem(),
     executions,
+    ...(options.workflows ? [workflowsSubsystem(() => executions.service(), { sweepEveryMs: 1000 })] : []),
     chatopsSubsystem(() => executions.service(), { adapters }),
   ];
 }
@@ -44,9 +48,38 @@ export function chatSubsystems(adapters: ChatAdapter[]): Subsystem[] {
  */
 export async function startChatApi(
   adapters: ChatAdapter[],
-  options: { overrides?: Record<string, unknown>; mongoUrl?: string } = {},
+  options: { overrides?: Record<string, unknown>; mongoUrl?: string; workflows?: boolean } = {},
 ): Promise<TestApi> {
-  return startTestApi({ subsystems: [rbacSubsystem(), ...chatSubsystems(adapters)], ...options });
+  const { workflows, ...rest } = options;
+  return startTestApi({ subsystems: [rbacSubsystem(), ...chatSubsystems(adapters, { workflows })], ...rest });
+}
+
+/**
+ * A suite's Squall (startChatApi) on the terminal adapter, with the packs of `packsDir` and the
+ * chat route `ops` (the terminal's channel ops), and what the chatops pack tests ask of it.
+ */
+export function chatPackApi(packsDir: string, mongo: boolean, options: { workflows?: boolean } = {}) {
+  const fx: { api?: TestApi; shell?: ShellAdapter } = {};
+  beforeAll(async () => {
+    fx.shell = new ShellAdapter();
+    fx.api = await startChatApi([fx.shell], {
+      overrides: {
+        'packs.paths': [packsDir],
+        'chatops.routes': { ops: { adapter: 'shell', channel: 'ops' } },
+      },
+      mongoUrl: mongo ? freshMongoUrl() : undefined,
+      workflows: options.workflows,
+    });
+  }, 60_000);
+  afterAll(async () => fx.api?.stop());
+  const api = () => fx.api!;
+  return {
+    api,
+    shell: () => fx.shell!,
+    botSaid: (channel: string) => botTexts(fx.shell!, channel),
+    run: (action: string, parameters: Record<string, unknown>) => runToEnd(api(), action, parameters),
+    announced: (body: () => Promise<unknown>) => announcedDuring(api(), body),
+  };
 }
 
 /** What the bot said in a terminal chat thread (whispers included), oldest first. */
@@ -61,4 +94,36 @@ export function botSaidIn(
       (e): e is Extract<ShellEvent, { type: 'message' }> =>
         e.type === 'message' && e.from === 'squall' && e.thread === thread,
     );
+}
+
+/** What the bot said in a terminal chat channel (whispers included), oldest first, as text. */
+export function botTexts(shell: ShellAdapter, channel: string): string[] {
+  return shell
+    .transcript(channel)
+    .filter((e): e is Extract<ShellEvent, { type: 'message' }> => e.type === 'message' && e.from === 'squall')
+    .map((m) => m.text);
+}
+
+/** Runs `action` through the API (expecting it accepted) and returns the finished execution. */
+export async function runToEnd(api: TestApi, action: string, parameters: Record<string, unknown>) {
+  const created = await api.request('post', '/api/v1/executions', { body: { action, parameters } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return finishedExecution(api, created.body.id);
+}
+
+/** The `st2.announcement__*` events published while `body` runs (what hubot-stackstorm posts). */
+export async function announcedDuring(
+  api: TestApi,
+  body: () => Promise<unknown>,
+): Promise<Array<{ event: string; data: unknown }>> {
+  const events: Array<{ event: string; data: unknown }> = [];
+  const unsubscribe = api.services.bus.subscribe('st2.announcement__*', (e) =>
+    events.push({ event: e.name, data: e.payload }),
+  );
+  try {
+    await body();
+  } finally {
+    unsubscribe();
+  }
+  return events;
 }

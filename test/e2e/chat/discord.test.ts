@@ -446,6 +446,33 @@ describeChat(`Discord end to end`, (target) => {
     expect((await squall().svc.services.store.executions.get(execId))?.status).toBe('canceled');
   }, 40_000);
 
+  it('a long private message goes as several DMs, never as a file in the channel', async () => {
+    const long = Array.from({ length: 400 }, (_, i) => `row ${i} of a long answer`).join('\n');
+    expect(long.length).toBeGreaterThan(4096);
+    const dm = discord.dmChannel(ALICE).id;
+    const postsBefore = discord.posts.items.length;
+    const uploadsBefore = discord.uploads.items.length;
+    const res = await fetch(`${squall().svc.url}/api/v1/chatops/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        adapter: 'discord',
+        channel: discord.defaultChannel,
+        message: `private ${long}`,
+        user: ALICE,
+        whisper: true,
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const parts = discord.posts.items.slice(postsBefore);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.channel_id === dm)).toBe(true);
+    const partText = (p: { content: string; embeds: unknown[] }) =>
+      p.content || (p.embeds as Array<{ description?: string }>)[0]?.description || '';
+    expect(parts.map(partText).join('')).toBe(`private ${long}`);
+    expect(discord.uploads.items.length).toBe(uploadsBefore);
+  });
+
   it('a gateway drop mid-conversation loses no command and posts no duplicate', async () => {
     discord.disconnect();
     const id = discord.userSays({ content: '!echo after resume' });

@@ -395,6 +395,34 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     await slack.waitForPost((p) => p.text === 'after the refusal');
   });
 
+  it('a long message: public, cut and attached as a file; private, several ephemerals and no file', async () => {
+    const long = Array.from({ length: 400 }, (_, i) => `row ${i} of a long answer`).join('\n');
+    expect(long.length).toBeGreaterThan(4000);
+    const send = (body: Record<string, unknown>) =>
+      fetch(`${squall().svc.url}/api/v1/chatops/message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ adapter: 'slack', channel: slack.defaultChannel, ...body }),
+      });
+    const uploadsBefore = slack.uploads.items.length;
+    const ephemeralsBefore = slack.ephemerals.items.length;
+    const whispered = await send({ message: `private ${long}`, user: 'U0ALICE', whisper: true });
+    expect(whispered.status, await whispered.clone().text()).toBe(201);
+    const parts = slack.ephemerals.items.slice(ephemeralsBefore);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((e) => e.user === 'U0ALICE' && e.text.length <= 4000)).toBe(true);
+    expect(parts.map((e) => e.text).join('')).toBe(`private ${long}`);
+    expect(slack.uploads.items.length).toBe(uploadsBefore);
+
+    const shown = await send({ message: `public ${long}` });
+    expect(shown.status, await shown.clone().text()).toBe(201);
+    const upload = await slack.waitForUpload(
+      (u) => u.completed === true && slack.uploads.items.indexOf(u) >= uploadsBefore,
+      15_000,
+    );
+    expect(upload.data!.toString('utf8')).toBe(`public ${long}`);
+  });
+
   it('Cancel is refused to a user without execution_stop (audited) and cancels the run for one with it', async () => {
     const ts = await slack.userSays({ text: '!slow job' });
     const card = await cardOf(ts);

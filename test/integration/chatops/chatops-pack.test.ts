@@ -1,14 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ShellAdapter, type ShellEvent } from '../../../adapters/shell/index.js';
-import { finishedExecution, type TestApi } from '../../support/api.js';
-import { startChatApi } from '../../support/chat-api.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
+import { expect, it } from 'vitest';
+import { chatPackApi } from '../../support/chat-api.js';
+import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-type Said = Extract<ShellEvent, { type: 'message' }>;
 
 /**
  * The bundled chatops pack's actions st2's has (chatops.match, match_and_execute,
@@ -20,38 +16,18 @@ for (const target of STORE_TARGETS) {
     'MongoDB (SQUALL_TEST_MONGO_URL)',
     target.available,
     () => {
-      let api: TestApi;
-      let shell: ShellAdapter;
-
-      beforeAll(async () => {
-        shell = new ShellAdapter();
-        api = await startChatApi([shell], {
-          overrides: {
-            'packs.paths': [path.join(here, 'fixtures', 'chatpack-packs')],
-            'chatops.routes': { ops: { adapter: 'shell', channel: 'ops' } },
-          },
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-        });
-      }, 60_000);
-      afterAll(async () => api?.stop());
-
-      const botSaid = (channel: string) =>
-        shell
-          .transcript(channel)
-          .filter((e): e is Said => e.type === 'message' && e.from === 'squall')
-          .map((m) => m.text);
-      const run = async (action: string, parameters: Record<string, unknown>) => {
-        const created = await api.request('post', '/api/v1/executions', { body: { action, parameters } });
-        expect(created.status, JSON.stringify(created.body)).toBe(201);
-        return finishedExecution(api, created.body.id);
-      };
+      const { api, botSaid, run, announced } = chatPackApi(
+        path.join(here, 'fixtures', 'chatpack-packs'),
+        target.kind === 'mongo',
+        { workflows: true },
+      );
       /** Runs `action`, expects it to succeed and returns what it returned (st2's result.result). */
       const returned = async (action: string, parameters: Record<string, unknown>) => {
         const done = await run(action, parameters);
         expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
         return done.result.result;
       };
-      const execution = async (id: string) => (await api.request('get', `/api/v1/executions/${id}`)).body;
+      const execution = async (id: string) => (await api().request('get', `/api/v1/executions/${id}`)).body;
 
       it('chatops.match returns the alias a text means and the representation it matched', async () => {
         expect(await returned('chatops.match', { text: 'say hi there' })).toEqual({
@@ -81,7 +57,7 @@ for (const target of STORE_TARGETS) {
         expect(echoed.result.stdout).toBe('from the pack');
         // As st2's: the command's execution notifies no chat route; its caller (chatops.run) posts.
         expect(echoed.notify).toBeUndefined();
-        const viaApi = await api.request('post', '/api/v1/aliasexecution', {
+        const viaApi = await api().request('post', '/api/v1/aliasexecution', {
           body: { name: 'chatpacktest.say', command: 'say notified', source_channel: 'ops' },
         });
         expect(viaApi.body.execution.notify).toMatchObject({ 'on-complete': { routes: ['chat'] } });
@@ -101,43 +77,83 @@ for (const target of STORE_TARGETS) {
         expect(off.extra).toBeUndefined();
         expect(off.message).toContain('quiet');
 
-        // An action run without an alias gets the default layout.
+        // An action run without an alias gets st2's default template, as st2 prints it.
         const plain = await run('core.echo', { message: 'no alias' });
         const layout = await returned('chatops.format_execution_result', { execution_id: plain.id });
-        expect(layout.message).toContain('no alias');
+        expect(layout.message).toMatch(st2Layout(plain, 'stdout : no alias\n'));
       });
 
-      it('chatops.run runs a chat command and posts its formatted result in the channel', async () => {
-        const result = await returned('chatops.run', {
+      /** st2's default message: header, web URL, time taken (when any), then the result's lines. */
+      const st2Layout = (
+        execution: { id: string; action: { ref: string }; status: string },
+        result: string,
+      ) =>
+        new RegExp(
+          `^\\nAction ${execution.action.ref.replace('.', '\\.')} completed\\.\\nstatus : ${execution.status}\\n` +
+            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}\\n\\n` +
+            `(Took \\S+ to complete\\.\\n)?\\nresult :\\n--------\\n${result.replace(/[()[\]]/g, '\\$&')}\\n$`,
+        );
+
+      it("chatops.format_execution_result of a failed command, a dict result and a workflow prints them as st2's template", async () => {
+        const failed = await run('core.local', {
+          cmd: 'echo partial; ls /no-such-dir-for-chat3 >&2; exit 3',
+        });
+        expect(failed.status).toBe('failed');
+        const failedText = (await returned('chatops.format_execution_result', { execution_id: failed.id }))
+          .message;
+        expect(failedText).toMatch(
+          st2Layout(
+            failed,
+            // As st2's local runner, Squall's result has return_code before stdout and stderr.
+            "return_code : 3\nstdout : partial\nstderr : ls: cannot access '/no-such-dir-for-chat3': No such file or directory\n",
+          ),
+        );
+
+        const noop = await run('core.noop', {});
+        const noopText = (await returned('chatops.format_execution_result', { execution_id: noop.id }))
+          .message;
+        expect(noopText).toMatch(st2Layout(noop, 'failed : False\nsucceeded : True\nreturn_code : 0\n'));
+
+        const flow = await run('examples.orquesta-sequential', { name: 'Ada' });
+        expect(flow.status, JSON.stringify(flow.result)).toBe('succeeded');
+        const flowText = (await returned('chatops.format_execution_result', { execution_id: flow.id }))
+          .message;
+        expect(flowText).toMatch(st2Layout(flow, `output : \n  greeting : ${flow.result.output.greeting}\n`));
+      });
+
+      it('chatops.run runs a chat command and posts its formatted result in the channel, as st2 action chain', async () => {
+        const done = await run('chatops.run', {
           text: 'say ran by chatops.run',
           channel: 'ops',
           user: 'chatty',
         });
-        expect(result.message).toBe('echoed: ran by chatops.run');
-        expect(await execution(result.execution_id)).toMatchObject({
+        expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
+        const published = done.result.published;
+        // As in st2, a chain publishes rendered text: extra is the dict as Python prints it.
+        expect(published).toMatchObject({
+          message: 'echoed: ran by chatops.run',
+          extra: "{'slack': {'color': 'good'}}",
+        });
+        expect(await execution(published.execution_id)).toMatchObject({
           status: 'succeeded',
           action: { ref: 'core.echo' },
           parameters: { message: 'ran by chatops.run' },
           context: { api_user: 'chatty', source_channel: 'ops' },
         });
+        // st2's chain: one child execution per task, as `st2 execution get` lists them.
+        const children = (await api().request('get', `/api/v1/executions?parent=${done.id}`)).body as Array<{
+          action: { ref: string };
+          status: string;
+        }>;
+        expect(children.map((c) => [c.action.ref, c.status]).sort()).toEqual([
+          ['chatops.format_execution_result', 'succeeded'],
+          ['chatops.match_and_execute', 'succeeded'],
+          ['chatops.post_message', 'succeeded'],
+        ]);
         expect(botSaid('ops').filter((t) => t.includes('ran by chatops.run'))).toEqual([
           '@chatty: echoed: ran by chatops.run',
         ]);
       });
-
-      /** The `st2.announcement__*` events published while `body` runs (what hubot-stackstorm posts). */
-      const announced = async (body: () => Promise<unknown>) => {
-        const events: Array<{ event: string; data: unknown }> = [];
-        const unsubscribe = api.services.bus.subscribe('st2.announcement__*', (e) =>
-          events.push({ event: e.name, data: e.payload }),
-        );
-        try {
-          await body();
-        } finally {
-          unsubscribe();
-        }
-        return events;
-      };
 
       it("chatops.post_message to a channel no route names announces it on the stream, as st2's does", async () => {
         const events = await announced(async () => {
