@@ -109,8 +109,12 @@ export class SqliteDatabase {
   private open = false;
   private readonly tables = new Set<string>();
   private closed = false;
-  /** total_changes() when this turn's transaction began: a commit that changed nothing needs no fsync. */
-  private changesAtBegin = 0;
+  /**
+   * total_changes() at the last commit: a commit that changed nothing needs no fsync. Read once per
+   * commit, not also at BEGIN: every change is made inside a turn's transaction, and one made
+   * outside (a table created at start) only costs an fsync more.
+   */
+  private changesSeen = 0;
   private totalChanges!: BetterSqlite3.Statement;
   /** Deflate dictionaries learned from records (compact.ts). */
   readonly dictionaries!: Dictionaries;
@@ -162,7 +166,7 @@ export class SqliteDatabase {
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = OFF');
       this.savepoint = this.db.transaction((op: () => unknown) => op());
-      this.totalChanges = this.db.prepare('SELECT total_changes() AS n');
+      this.totalChanges = this.db.prepare('SELECT total_changes()').pluck();
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS squall_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
       );
@@ -436,7 +440,6 @@ export class SqliteDatabase {
   private begin(): void {
     if (this.open) return;
     this.db.exec('BEGIN IMMEDIATE');
-    this.changesAtBegin = (this.totalChanges.get() as { n: number }).n;
     this.open = true;
     setImmediate(() => this.commit());
   }
@@ -448,7 +451,9 @@ export class SqliteDatabase {
     this.open = false;
     let changed: boolean;
     try {
-      changed = (this.totalChanges.get() as { n: number }).n !== this.changesAtBegin;
+      const changes = this.totalChanges.get() as number;
+      changed = changes !== this.changesSeen;
+      this.changesSeen = changes;
       this.db.exec('COMMIT');
     } catch (err) {
       // The transaction is not in the WAL: every write of it fails, none is acknowledged.
