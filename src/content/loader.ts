@@ -1044,18 +1044,19 @@ const KIND_LABEL: Record<Kind, string> = {
 };
 
 function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
-  // Duplicate refs, across files and packs: the first one read wins.
+  // Duplicate refs: across packs the first one read wins; inside one pack the last file wins.
   for (const kind of Object.keys(KIND_LABEL) as Kind[]) {
-    const seen = new Map<string, { file: string; pack: string }>();
+    const seen = new Map<string, { file: string; pack: string; rec?: object }>();
     if (kind === 'actions')
       for (const d of drafts)
         for (const s of d.skipped) seen.set(s.ref, { file: s.metadata_file, pack: d.ref });
     for (const d of drafts) {
       const list = d[kind] as Array<{ ref: string; metadata_file: string }>;
+      const replaced = new Set<object>();
       d[kind] = list.filter((rec) => {
         const first = seen.get(rec.ref);
         if (!first) {
-          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref });
+          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref, rec });
           return true;
         }
         const scope = d.scopes.get(rec)!;
@@ -1063,6 +1064,20 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         const nameField = kind === 'sensors' ? 'class_name' : 'name';
         const path: PathSegment[] =
           kind === 'trigger_types' && rec.metadata_file.startsWith('sensors/') ? [] : [nameField];
+        // st2's registrars read a pack's files in sorted order and update the record by ref, so
+        // of two files of one pack naming the same action, rule, alias, policy or sensor the later
+        // one defines it (cisco_ise's copy-pasted get_by_id.yml names update_by_id).
+        if (kind !== 'trigger_types' && first.pack === d.ref) {
+          if (first.rec) replaced.add(first.rec);
+          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref, rec });
+          scope.warn(
+            'DUPLICATE_REF',
+            `${KIND_LABEL[kind]} "${rec.ref}" is also defined in ${where}; as in st2, the file read last (this one) defines it`,
+            path,
+            { field: nameField },
+          );
+          return true;
+        }
         // Two sensors of one pack declaring the same trigger type (newrelic's legacy and current
         // app sensors): st2's create_or_update_trigger_type_db updates the one record by ref.
         if (
@@ -1087,6 +1102,8 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         );
         return false;
       }) as never;
+      if (replaced.size > 0)
+        d[kind] = (d[kind] as Array<{ ref: string }>).filter((rec) => !replaced.has(rec)) as never;
     }
   }
 
