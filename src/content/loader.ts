@@ -36,6 +36,7 @@ import {
   fieldOf,
   isTemplate,
   parametersToObjectSchema,
+  undefinedConfigNames,
   toStandardSchema,
   unsetNullOptionals,
   validateKind,
@@ -446,8 +447,10 @@ async function readPackMetadata(
 async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions): Promise<void> {
   const dir = draft.dir;
   let schemaMap: Obj | undefined;
+  let schemaScope: FileScope | undefined;
   if (await isFile(join(dir, 'config.schema.yaml'))) {
     const scope = new FileScope(scan, 'config.schema.yaml');
+    schemaScope = scope;
     const data = (await readYamlFile(scope, join(dir, 'config.schema.yaml'))) as Obj | undefined;
     if (data && validateFile(scope, 'config_schema', data)) {
       warnUnknownAttributes(scope, data, []);
@@ -516,6 +519,41 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
     dynamic_fields: collectTemplates(copy),
     ...(fileScope ? { file: configFile } : {}),
   };
+  checkConfigTemplates(draft.config.dynamic_fields, copy, values, fileScope, schemaScope);
+}
+
+/**
+ * A config template st2 cannot render (the pre-st2kv `{{ system.key }}`) is reported now, naming
+ * the file it comes from; an action of the pack is refused with st2's message when it runs.
+ */
+function checkConfigTemplates(
+  dynamic: string[],
+  rendered: Obj,
+  given: Obj,
+  fileScope: FileScope | undefined,
+  schemaScope: FileScope | undefined,
+): void {
+  for (const dotted of dynamic) {
+    const path = dotted.split('.');
+    const template = valueAt(rendered, path);
+    if (typeof template !== 'string') continue;
+    let names: string[];
+    try {
+      names = undefinedConfigNames(template);
+    } catch {
+      // A template that does not parse is refused with the parser's reason when it is rendered.
+      continue;
+    }
+    if (names.length === 0) continue;
+    const fromFile = fileScope !== undefined && valueAt(given, path) === template;
+    const scope = fromFile ? fileScope : schemaScope;
+    scope?.warn(
+      'CONFIG_TEMPLATE_UNDEFINED',
+      `config value "${dotted}" is "${template}", which names '${names[0]}': st2 renders a pack config template with only st2kv in it, so this pack's actions and sensors fail until it reads e.g. {{ st2kv.system.name }}`,
+      fromFile ? path : [...path.flatMap((k, i) => (i === 0 ? [k] : ['properties', k])), 'default'],
+      { field: dotted },
+    );
+  }
 }
 
 async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Subsystem, Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
-import { findTemplateVariables, renderTemplate } from '../workflows/expressions/jinja/index.js';
+import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { aliasWriteRoutes } from './alias-routes.js';
 import { contentRoutes } from './api.js';
 import { packManagementRoutes } from './pack-routes.js';
@@ -9,11 +9,9 @@ import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
 import { packUnloadRoutes } from './unload.js';
 import { readUnloaded, unloadedPacksFile } from './unloaded.js';
+import { undefinedConfigNames } from './validate.js';
 
 type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
-
-/** Jinja2's own globals, defined in every template. */
-const JINJA_GLOBALS = new Set(['range', 'lipsum', 'dict', 'cycler', 'joiner', 'namespace']);
 
 /**
  * The pack config an action sees as `config_context` / `config`: values with schema defaults,
@@ -44,9 +42,7 @@ export async function renderPackConfig(
     if (typeof node[last] === 'string') {
       // st2 renders config values with StrictUndefined and only `st2kv` in the context, so the
       // pre-st2kv `{{ system.key }}` fails the action there rather than rendering ''.
-      const unknown = [...findTemplateVariables(node[last] as string)].filter(
-        (v) => v !== 'st2kv' && !JINJA_GLOBALS.has(v),
-      );
+      const unknown = undefinedConfigNames(node[last] as string);
       if (unknown.length > 0)
         throw new SquallError(
           'CONFIG_RENDER',

@@ -382,6 +382,25 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
   });
 
+  it('a config template naming something other than st2kv (the old {{ system.key }}) is reported', async () => {
+    const ps = await problems({
+      'config.schema.yaml':
+        'token:\n  type: string\n  default: "{{system.oauth_token}}"\nurl:\n  type: string\n  default: "https://{{ st2kv.system.host }}"\n',
+    });
+    const found = ps.filter((p) => p.code === 'CONFIG_TEMPLATE_UNDEFINED');
+    expect(found).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        file: 'config.schema.yaml',
+        field: 'token',
+        line: 3,
+        message: expect.stringMatching(
+          /config value "token" is "\{\{system\.oauth_token\}\}", which names 'system': st2 renders a pack config template with only st2kv/,
+        ),
+      }),
+    ]);
+  });
+
   it('duplicate refs across packs: the second pack is skipped', async () => {
     const one = await writePack({}, 'same');
     const two = await writePack({}, 'same');
