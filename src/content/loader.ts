@@ -37,6 +37,7 @@ import {
   fieldOf,
   isTemplate,
   parametersToObjectSchema,
+  undefinedConfigNames,
   toStandardSchema,
   unsetNullOptionals,
   validateKind,
@@ -428,8 +429,10 @@ async function readPackMetadata(
 async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions): Promise<void> {
   const dir = draft.dir;
   let schemaMap: Obj | undefined;
+  let schemaScope: FileScope | undefined;
   if (await isFile(join(dir, 'config.schema.yaml'))) {
     const scope = new FileScope(scan, 'config.schema.yaml');
+    schemaScope = scope;
     const data = (await readYamlFile(scope, join(dir, 'config.schema.yaml'))) as Obj | undefined;
     if (data && validateFile(scope, 'config_schema', data)) {
       warnUnknownAttributes(scope, data, []);
@@ -499,6 +502,41 @@ async function readConfig(draft: PackDraft, scan: PackScan, options: LoadOptions
     dynamic_fields: collectTemplates(copy),
     ...(fileScope ? { file: configFile } : {}),
   };
+  checkConfigTemplates(draft.config.dynamic_fields, copy, values, fileScope, schemaScope);
+}
+
+/**
+ * A config template st2 cannot render (the pre-st2kv `{{ system.key }}`) is reported now, naming
+ * the file it comes from; an action of the pack is refused with st2's message when it runs.
+ */
+function checkConfigTemplates(
+  dynamic: string[],
+  rendered: Obj,
+  given: Obj,
+  fileScope: FileScope | undefined,
+  schemaScope: FileScope | undefined,
+): void {
+  for (const dotted of dynamic) {
+    const path = dotted.split('.');
+    const template = valueAt(rendered, path);
+    if (typeof template !== 'string') continue;
+    let names: string[];
+    try {
+      names = undefinedConfigNames(template);
+    } catch {
+      // A template that does not parse is refused with the parser's reason when it is rendered.
+      continue;
+    }
+    if (names.length === 0) continue;
+    const fromFile = fileScope !== undefined && valueAt(given, path) === template;
+    const scope = fromFile ? fileScope : schemaScope;
+    scope?.warn(
+      'CONFIG_TEMPLATE_UNDEFINED',
+      `config value "${dotted}" is "${template}", which names '${names[0]}': st2 renders a pack config template with only st2kv in it, so this pack's actions and sensors fail until it reads e.g. {{ st2kv.system.name }}`,
+      fromFile ? path : [...path.flatMap((k, i) => (i === 0 ? [k] : ['properties', k])), 'default'],
+      { field: dotted },
+    );
+  }
 }
 
 async function readActions(draft: PackDraft, scan: PackScan): Promise<void> {
@@ -1027,18 +1065,19 @@ const KIND_LABEL: Record<Kind, string> = {
 };
 
 function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
-  // Duplicate refs, across files and packs: the first one read wins.
+  // Duplicate refs: across packs the first one read wins; inside one pack the last file wins.
   for (const kind of Object.keys(KIND_LABEL) as Kind[]) {
-    const seen = new Map<string, { file: string; pack: string }>();
+    const seen = new Map<string, { file: string; pack: string; rec?: object }>();
     if (kind === 'actions')
       for (const d of drafts)
         for (const s of d.skipped) seen.set(s.ref, { file: s.metadata_file, pack: d.ref });
     for (const d of drafts) {
       const list = d[kind] as Array<{ ref: string; metadata_file: string }>;
+      const replaced = new Set<object>();
       d[kind] = list.filter((rec) => {
         const first = seen.get(rec.ref);
         if (!first) {
-          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref });
+          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref, rec });
           return true;
         }
         const scope = d.scopes.get(rec)!;
@@ -1046,6 +1085,20 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         const nameField = kind === 'sensors' ? 'class_name' : 'name';
         const path: PathSegment[] =
           kind === 'trigger_types' && rec.metadata_file.startsWith('sensors/') ? [] : [nameField];
+        // st2's registrars read a pack's files in sorted order and update the record by ref, so
+        // of two files of one pack naming the same action, rule, alias, policy or sensor the later
+        // one defines it (cisco_ise's copy-pasted get_by_id.yml names update_by_id).
+        if (kind !== 'trigger_types' && first.pack === d.ref) {
+          if (first.rec) replaced.add(first.rec);
+          seen.set(rec.ref, { file: rec.metadata_file, pack: d.ref, rec });
+          scope.warn(
+            'DUPLICATE_REF',
+            `${KIND_LABEL[kind]} "${rec.ref}" is also defined in ${where}; as in st2, the file read last (this one) defines it`,
+            path,
+            { field: nameField },
+          );
+          return true;
+        }
         // Two sensors of one pack declaring the same trigger type (newrelic's legacy and current
         // app sensors): st2's create_or_update_trigger_type_db updates the one record by ref.
         if (
@@ -1070,6 +1123,8 @@ function crossCheck(drafts: PackDraft[], options: LoadOptions): void {
         );
         return false;
       }) as never;
+      if (replaced.size > 0)
+        d[kind] = (d[kind] as Array<{ ref: string }>).filter((rec) => !replaced.has(rec)) as never;
     }
   }
 

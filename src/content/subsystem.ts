@@ -1,4 +1,5 @@
 import type { Subsystem, Services } from '../service/index.js';
+import { SquallError } from '../errors.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { aliasWriteRoutes } from './alias-routes.js';
 import { contentRoutes } from './api.js';
@@ -8,6 +9,7 @@ import { packSearchPaths } from './paths.js';
 import { registerPacks } from './register.js';
 import { packUnloadRoutes } from './unload.js';
 import { readUnloaded, unloadedPacksFile } from './unloaded.js';
+import { undefinedConfigNames } from './validate.js';
 
 type St2kv = { system: Record<string, unknown>; user: Record<string, unknown> };
 
@@ -37,12 +39,23 @@ export async function renderPackConfig(
     let node: Record<string, unknown> = values;
     for (const k of keys.slice(0, -1)) node = (node[k] ?? {}) as Record<string, unknown>;
     const last = keys[keys.length - 1];
-    if (typeof node[last] === 'string')
+    if (typeof node[last] === 'string') {
+      // st2 renders config values with StrictUndefined and only `st2kv` in the context, so the
+      // pre-st2kv `{{ system.key }}` fails the action there rather than rendering ''.
+      const unknown = undefinedConfigNames(node[last] as string);
+      if (unknown.length > 0)
+        throw new SquallError(
+          'CONFIG_RENDER',
+          `Failed to render dynamic configuration value for key "${dotted}" with value "${node[last] as string}" for pack "${pack}" config: '${unknown[0]}' is undefined (a pack config template sees only st2kv, e.g. {{ st2kv.system.name }})`,
+          { pack, key: dotted },
+          400,
+        );
       node[last] = renderTemplate(
         node[last] as string,
         { st2kv },
         { decrypt, source: `config of pack ${pack}: ${dotted}` },
       );
+    }
   }
   return values;
 }

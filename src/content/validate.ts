@@ -14,6 +14,7 @@ import {
 } from './schemas/index.js';
 import type { PathSegment } from './yaml.js';
 import { builtValidator, cachedValidator } from '../lazy-validator.js';
+import { findTemplateVariables } from '../workflows/expressions/jinja/index.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -375,4 +376,16 @@ export function parametersToObjectSchema(
 
 export function isTemplate(v: unknown): boolean {
   return typeof v === 'string' && (v.includes('{{') || v.includes('{%'));
+}
+
+/** Jinja2's own globals, defined in every template. */
+const JINJA_GLOBALS = new Set(['range', 'lipsum', 'dict', 'cycler', 'joiner', 'namespace']);
+
+/**
+ * Names a pack config template reads that st2 does not give it: st2 renders config values with
+ * StrictUndefined and only `st2kv` in the context (config_loader.py), so any other name fails.
+ * Throws JinjaRenderError when the template does not parse.
+ */
+export function undefinedConfigNames(template: string): string[] {
+  return [...findTemplateVariables(template)].filter((v) => v !== 'st2kv' && !JINJA_GLOBALS.has(v));
 }

@@ -287,18 +287,20 @@ export function normaliseSpec(raw: Record<string, unknown>): WorkflowSpec {
   )) {
     const t = rawTask ?? {};
     const task: TaskSpec = { name, next: [] };
+    if (t.input !== undefined) task.input = t.input;
     if (typeof t.action === 'string') {
       const action = t.action.trim();
       const space = action.search(/\s/);
       const inline = space > 0 ? parseInlineParams(action.slice(space)) : [];
       if (inline.length > 0) {
         task.action = action.slice(0, space);
+        // orquesta's TaskSpec replaces the task's input with the inline arguments: an `input:`
+        // block beside them is ignored, not merged (models.py TaskSpec.__init__).
         task.input = Object.fromEntries(inline);
       } else {
         task.action = action;
       }
     }
-    if (t.input !== undefined) task.input = t.input;
     if (t.join !== undefined) task.join = t.join as 'all' | number;
     if (t.delay !== undefined) task.delay = t.delay;
     if (t.retry !== undefined) {

@@ -30,6 +30,9 @@ name: a
 runner_type: local-shell-cmd
 ${extra}`;
 
+const RULE = (action: string) =>
+  `name: r\nenabled: true\ntrigger:\n  type: core.st2.generic.actiontrigger\naction:\n  ref: ${action}\n`;
+
 describe('malformed packs: each problem names the file, field and reason', () => {
   it('bad YAML syntax is reported with line and column', async () => {
     const ps = await problems({
@@ -348,16 +351,54 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
-  it('duplicate action refs across files', async () => {
-    const ps = await problems({ 'actions/a.yaml': ACTION(''), 'actions/b.yaml': ACTION('') });
-    expectProblem(ps, {
-      code: 'DUPLICATE_REF',
-      file: 'actions/b.yaml',
-      field: 'name',
-      line: 2,
-      column: 7,
-      message: /action "bad\.a" is already defined in actions\/a\.yaml/,
+  it('duplicate refs across files of one pack: the file read last defines it, as in st2', async () => {
+    // A copy-pasted metadata file that kept its neighbour's name: st2 registers the pack's files
+    // in sorted order and updates the record by ref, so the later file's definition stands.
+    const dir = await writePack({
+      'actions/a.get.yml': ACTION('description: the copy\nentry_point: get.sh\n'),
+      'actions/a.update.yaml': ACTION('description: the real one\nentry_point: update.sh\n'),
+      'rules/one.yaml': RULE('core.noop'),
+      'rules/two.yaml': `description: later\n${RULE('core.local')}`,
     });
+    const r = await loadPacks([dir]);
+    const pack = r.packs[0];
+    expect(pack.actions.map((a) => [a.ref, a.description, a.metadata_file])).toEqual([
+      ['bad.a', 'the real one', 'actions/a.update.yaml'],
+    ]);
+    expect(pack.rules.map((x) => [x.ref, x.description])).toEqual([['bad.r', 'later']]);
+    expect(r.problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'DUPLICATE_REF',
+        file: 'actions/a.update.yaml',
+        field: 'name',
+        line: 2,
+        column: 7,
+        message: expect.stringMatching(
+          /action "bad\.a" is also defined in actions\/a\.get\.yml; as in st2, the file read last \(this one\) defines it/,
+        ),
+      }),
+    );
+    expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it('a config template naming something other than st2kv (the old {{ system.key }}) is reported', async () => {
+    const ps = await problems({
+      'config.schema.yaml':
+        'token:\n  type: string\n  default: "{{system.oauth_token}}"\nurl:\n  type: string\n  default: "https://{{ st2kv.system.host }}"\n',
+    });
+    const found = ps.filter((p) => p.code === 'CONFIG_TEMPLATE_UNDEFINED');
+    expect(found).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        file: 'config.schema.yaml',
+        field: 'token',
+        line: 3,
+        message: expect.stringMatching(
+          /config value "token" is "\{\{system\.oauth_token\}\}", which names 'system': st2 renders a pack config template with only st2kv/,
+        ),
+      }),
+    ]);
   });
 
   it('duplicate refs across packs: the second pack is skipped', async () => {

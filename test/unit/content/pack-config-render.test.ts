@@ -29,4 +29,22 @@ describe('renderPackConfig', () => {
     expect(values).toEqual({ host: 'h1' });
     expect(reads).toBe(0);
   });
+
+  it('fails like st2 on a template naming something other than st2kv (the old {{ system.key }})', async () => {
+    const render = () =>
+      renderPackConfig(
+        servicesWith({
+          values: { token: '{{system.oauth_token}}', url: 'https://{{ st2kv.system.host }}' },
+          dynamic_fields: ['token', 'url'],
+        }),
+        'mypack',
+        async () => ({ system: { oauth_token: 'x', host: 'h' }, user: {} }),
+      );
+    await expect(render()).rejects.toMatchObject({
+      code: 'CONFIG_RENDER',
+      message: expect.stringMatching(
+        /key "token" with value "\{\{system\.oauth_token\}\}" for pack "mypack" config: 'system' is undefined/,
+      ),
+    });
+  });
 });

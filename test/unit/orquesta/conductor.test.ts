@@ -22,6 +22,32 @@ describe('orquesta spec parsing', () => {
     expect(spec.tasks.task3.next[0].do).toEqual(['continue']);
   });
 
+  it('takes inline action arguments as the whole input, ignoring an input block beside them, like orquesta', () => {
+    // A placeholder task that kept its old input block: st2 runs it with the inline message.
+    const text = `version: 1.0
+input:
+  - alert
+tasks:
+  notify:
+    action: core.echo message="alert <% ctx().alert.id %> seen"
+    input:
+      alert_data: <% ctx().alert %>
+`;
+    const spec = parseWorkflowSpec(text);
+    expect(spec.tasks.notify.action).toBe('core.echo');
+    expect(spec.tasks.notify.input).toEqual({ message: 'alert <% ctx().alert.id %> seen' });
+    const r = inspect(text, {
+      actionExists: () => true,
+      actionParams: () => ({ names: ['message'], required: ['message'] }),
+    });
+    expect(r.content).toEqual([]);
+    // Without inline arguments the input block is the input.
+    const plain = parseWorkflowSpec(
+      'version: 1.0\ntasks:\n  t1:\n    action: core.echo\n    input:\n      message: hi\n',
+    );
+    expect(plain.tasks.t1.input).toEqual({ message: 'hi' });
+  });
+
   it('parses with-items forms', () => {
     const spec = parseWorkflowSpec(wf('with-items-zip'));
     expect(spec.tasks.task1.with).toMatchObject({
