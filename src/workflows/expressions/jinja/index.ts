@@ -19,6 +19,8 @@ import { patchPythonArithmetic } from './arithmetic.js';
 import { patchPythonLogic, pyTruthy } from './logic.js';
 import { patchFloatOutput, pyFloatStr } from './floats.js';
 import { patchPythonSubscripts } from './subscript.js';
+import { patchPythonSyntax } from './syntax.js';
+import { patchNamespace, pyNamespace } from './namespace.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export {
@@ -599,6 +601,12 @@ const FILTER_PARAMS: Record<string, string[]> = {
   float: ['default'],
   join: ['d', 'attribute'],
   dictsort: ['case_sensitive', 'by', 'reverse'],
+  unique: ['case_sensitive', 'attribute'],
+  groupby: ['attribute', 'default', 'case_sensitive'],
+  slice: ['slices', 'fill_with'],
+  batch: ['linecount', 'fill_with'],
+  min: ['case_sensitive', 'attribute'],
+  max: ['case_sensitive', 'attribute'],
   truncate: ['length', 'killwords', 'end', 'leeway'],
   round: ['precision', 'method'],
   sum: ['attribute', 'start'],
@@ -698,10 +706,12 @@ let patched = false;
 function installNunjucksPatches(): void {
   if (patched) return;
   patched = true;
+  patchPythonSyntax();
   patchPythonMethods();
   patchPythonComparisons();
   patchPythonArithmetic();
   patchPythonLogic();
+  patchNamespace();
   patchFloatOutput(OUTPUT_FILTER, FLOAT_OUTPUT_FILTER);
   patchTemplateSandbox();
   patchPythonSubscripts();
@@ -771,6 +781,7 @@ function env(): nunjucks.Environment {
   });
   priceFilters(e);
   e.addGlobal('range', boundedRange);
+  e.addGlobal('namespace', pyNamespace);
   e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
     return pyStr(value);

@@ -20,6 +20,7 @@ interface Node {
   typename: string;
   arr?: Node;
   pyLoopFilter?: unknown;
+  pyTuple?: boolean;
   name?: { value?: string; children?: Array<{ value: string }> };
   children?: unknown[];
   cond?: unknown;
@@ -211,7 +212,7 @@ export function patchPythonLogic(): void {
   };
   const group = proto.compileGroup as (this: CompilerThis, node: Node, frame: unknown) => void;
   proto.compileGroup = function (this: CompilerThis, node: Node, frame: unknown): void {
-    if ((node.children?.length ?? 0) < 2) {
+    if ((node.children?.length ?? 0) < 2 && !node.pyTuple) {
       group.call(this, node, frame);
       return;
     }
