@@ -21,6 +21,7 @@ import { patchFloatOutput, pyFloatStr } from './floats.js';
 import { patchPythonSubscripts } from './subscript.js';
 import { patchPythonSyntax } from './syntax.js';
 import { patchNamespace, pyNamespace } from './namespace.js';
+import { checkPatches } from './patches.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export {
@@ -40,6 +41,7 @@ export { leadingInlineFlags, translatePyRegex, type PyRegexTranslator } from './
 export { queryJsonPath, parseJsonPath } from './jsonpath.js';
 export { guardInput, MAX_BUILD, spendBuild, spendReplace, withBuildBudget } from './budget.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
+export { checkPatches, PATCH_PROBES, type PatchProbe } from './patches.js';
 
 export interface JinjaOptions {
   /** Decrypts a datastore ciphertext for the `decrypt_kv` filter. */
@@ -717,8 +719,14 @@ function installNunjucksPatches(): void {
   patchPythonSubscripts();
 }
 
+/** Set when the patches' self-check failed: every render then fails with it. */
+let patchFailure: SquallError | undefined;
+
 function env(): nunjucks.Environment {
-  if (environment) return environment;
+  if (environment) {
+    if (patchFailure) throw patchFailure;
+    return environment;
+  }
   installNunjucksPatches();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
@@ -817,6 +825,12 @@ function env(): nunjucks.Environment {
         : isPlainObject(seq) && typeof v === 'string' && Object.prototype.hasOwnProperty.call(seq, v),
   );
   environment = e;
+  try {
+    checkPatches((template) => renderTemplate(template, {}));
+  } catch (err) {
+    patchFailure = err as SquallError;
+    throw err;
+  }
   return e;
 }
 
@@ -829,6 +843,11 @@ function compiled(source: string, original: string, options: JinjaOptions): nunj
   try {
     t = new nunjucks.Template(source, env(), undefined, true);
   } catch (err) {
+    // A patch that no longer fits nunjucks is Squall's fault, not the template's: said as it is.
+    const mismatch = [err, squallCause(err)].find(
+      (e) => e instanceof SquallError && e.code === 'JINJA_PATCH_MISMATCH',
+    );
+    if (mismatch) throw mismatch;
     throw new JinjaRenderError(original, cleanReason(err), { source: options.source, phase: 'parse' });
   }
   if (templates.size >= 2000) templates.delete(templates.keys().next().value as string);

@@ -7,7 +7,7 @@
 import { SquallError } from '../../../errors.js';
 import { addRuntimeHelpers } from './arithmetic.js';
 import { isPlainObject, PyNamespace } from './python.js';
-import { nunjucksMethod } from './syntax.js';
+import { nunjucksMethod } from './patches.js';
 
 interface Node {
   typename: string;

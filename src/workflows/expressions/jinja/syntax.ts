@@ -5,7 +5,7 @@
  * to parse the first two and read an exponent or underscore literal as an (undefined) variable.
  */
 import nunjucks from 'nunjucks';
-import { SquallError } from '../../../errors.js';
+import { nunjucksMethod } from './patches.js';
 
 interface Token {
   type: string;
@@ -42,18 +42,6 @@ interface Lib {
   lexer: Record<string, string> & { lex(src: string, opts: unknown): object };
   parser: { Parser: { prototype: Record<string, unknown> } };
   nodes: Record<string, new (...args: unknown[]) => Node>;
-}
-
-/** A nunjucks internal a patch replaces or wraps; a nunjucks upgrade that renamed it fails here, by name. */
-export function nunjucksMethod<T>(proto: Record<string, unknown>, name: string, patch: string): T {
-  const fn = proto[name];
-  if (typeof fn !== 'function')
-    throw new SquallError(
-      'JINJA_PATCH_MISMATCH',
-      `the Jinja patch '${patch}' needs nunjucks' ${name}(), which this nunjucks version does not have`,
-      { patch, method: name },
-    );
-  return fn as T;
 }
 
 const DIGITS = /^\d+(?:_\d+)*$/;
