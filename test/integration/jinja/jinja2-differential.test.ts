@@ -461,6 +461,103 @@ const PY_DATA = {
 
 const ALL_PYTHONISMS = [...PYTHONISM_TEMPLATES, ...NAMESPACE_AND_SYNTAX_TEMPLATES];
 
+// st2's own filters (st2common/expressions/functions: data, regex, time, path), each rendered by
+// st2's function in the oracle (SCRIPT below holds them as st2 writes them) and by Squall. Left out:
+// version_* and jsonpath_query (python-semver and jsonpath-rw are not in the oracle venv: their
+// answers are in test/unit/jinja/filters.test.ts), error wording of orjson/PyYAML/re, and floats
+// read from JSON (a whole float prints as an integer, see bench/README.md).
+const ST2_FILTER_TEMPLATES = [
+  '{{ d | to_json_string }}',
+  '{{ d | to_json_string(indent=2) }}',
+  '{{ d | to_json_string(2, true) }}',
+  '{{ l | to_json_string }}',
+  "{{ d | to_json_string(separators=(',', ':')) }}",
+  '{{ s | to_json_string }}',
+  '{{ nn | to_json_string }}',
+  "{{ d | to_json_string(indent='  ') }}",
+  '{{ d | to_yaml_string }}',
+  '{{ l | to_yaml_string }}',
+  '{{ s | to_yaml_string }}',
+  '{{ nested | to_yaml_string }}',
+  "{{ {'k': 'yes', 'n': '1', 'e': '', 'z': none, 'm': 'a: b', 't': true} | to_yaml_string }}",
+  '{{ num | to_yaml_string }}',
+  '{{ q | json_escape }}',
+  '{{ s | json_escape }}',
+  '{{ d | json_escape }}',
+  '{{ \'"quoted"\' | json_escape }}',
+  '{{ num | json_escape }}',
+  '{{ (js | from_json_string).b }}',
+  '{{ ys | from_yaml_string }}',
+  "{{ '' | from_yaml_string }}",
+  "{{ '2020-01-01' | from_yaml_string }}",
+  '{{ d | to_complex }}',
+  '{{ s | to_complex }}',
+  "{{ s | regex_match('Hello') }}",
+  "{{ s | regex_match('World') }}",
+  "{{ s | regex_match('hello', true) }}",
+  "{{ num | regex_match('1') }}",
+  "{{ s | regex_search('W\\\\w+') }}",
+  "{{ s | regex_search('^World') }}",
+  "{{ s | regex_replace('o', '0') }}",
+  "{{ s | regex_replace('(\\\\w+) (\\\\w+)', '\\\\2 \\\\1') }}",
+  "{{ s | regex_replace('(?P<w>W)', '<\\\\g<w>>') }}",
+  "{{ s | regex_replace('L', '_', true) }}",
+  "{{ s | regex_substring('\\\\d+') }}",
+  "{{ s | regex_substring('(\\\\w)o', 1) }}",
+  "{{ s | regex_substring('o', -1) }}",
+  "{{ s | regex_substring('zz') }}",
+  "{{ s | regex_substring('(l)(l)') }}",
+  '{{ n | to_human_time_from_seconds }}',
+  '{{ 0 | to_human_time_from_seconds }}',
+  '{{ f | to_human_time_from_seconds }}',
+  '{{ big | to_human_time_from_seconds }}',
+  '{{ 59.6 | to_human_time_from_seconds }}',
+  '{{ 31536000 | to_human_time_from_seconds }}',
+  '{{ 86400 | to_human_time_from_seconds }}',
+  "{{ 'x' | to_human_time_from_seconds }}",
+  '{{ nn | use_none }}',
+  '{{ s | use_none }}',
+  '{{ e | use_none }}',
+  '{{ p | basename }}',
+  '{{ p | dirname }}',
+  "{{ '/' | basename }}{{ '/' | dirname }}",
+  "{{ 'a/' | basename }}|{{ 'a/' | dirname }}",
+  "{{ 'file' | dirname }}|",
+  "{{ '//x//y' | dirname }}",
+  '{{ y11 | from_yaml_string }}',
+  "{{ 'yes' | from_yaml_string }}",
+  "{{ '[on, off, 1_0]' | from_yaml_string }}",
+  "{{ 'a: &x [1]\\nb: *x' | from_yaml_string }}",
+  "{{ 'x: !!str 010' | from_yaml_string }}",
+  "{{ '<<: {a: 1}\\nb: 2' | from_yaml_string }}",
+  "{{ s | regex_substring('(\\\\w)(\\\\w)', 1) }}",
+  "{{ (s | regex_substring('(l)(l)'))[1] }}",
+];
+
+const ST2_DATA = {
+  d: { b: 1, a: [1, 2, { c: null }], u: '\u00e9' },
+  l: [3, 'x', true, null, 1.5],
+  s: 'Hello World 42',
+  n: 3725,
+  f: 0.5,
+  js: '{"a": 1, "b": [true, null], "c": 1.0}',
+  ys: "a: 1\nb: [x, 'y']\nc: null\nd: yes\n",
+  p: '/opt/stack/pack/actions/run.sh',
+  q: 'say "hi"\n\tthere \\ ok',
+  v: '1.2.3',
+  big: 90061,
+  nested: {
+    hosts: [
+      { name: 'a', ip: '1.1.1.1' },
+      { name: 'b', ip: '2.2.2.2' },
+    ],
+  },
+  e: '',
+  nn: null,
+  num: 12,
+  y11: "a: yes\nb: No\nc: on\nd: OFF\ne: 010\nf: 0x1F\ng: 1_000\nh: 1:30\ni: 1e3\nj: 1.5\nk: ~\nl: .inf\nm: 0b101\nn: -0o7\no: y\np: '010'\nr: +12\n",
+};
+
 const SCRIPT = String.raw`
 import json, sys
 from jinja2 import Environment
@@ -470,6 +567,78 @@ st2 = Environment(trim_blocks=True, lstrip_blocks=True)
 sandboxed = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
 # st2's to_json_string (st2common/expressions/functions/data.py)
 sandboxed.filters["to_json_string"] = lambda v, indent=None, sort_keys=False, separators=(",", ": "): json.dumps(v, indent=indent, sort_keys=sort_keys, separators=separators)
+# st2's filters as st2common/expressions/functions writes them (orjson.loads is json.loads here,
+# the same for valid JSON; mongodb_to_python_types has nothing to convert in plain data).
+import datetime, os, re, yaml
+def st2_from_json_string(value):
+    return json.loads(str(value))
+def st2_from_yaml_string(value):
+    return yaml.load(str(value), Loader=yaml.CSafeLoader)
+def st2_to_json_string(value, indent=None, sort_keys=False, separators=(",", ": ")):
+    options = {}
+    if indent is not None:
+        options["indent"] = indent
+    if sort_keys is not None:
+        options["sort_keys"] = sort_keys
+    if separators is not None:
+        options["separators"] = separators
+    return json.dumps(value, **options)
+def st2_to_yaml_string(value, indent=None, allow_unicode=True):
+    options = {"default_flow_style": False}
+    if indent is not None:
+        options["indent"] = indent
+    if allow_unicode is not None:
+        options["allow_unicode"] = allow_unicode
+    # st2 dumps with libyaml's CSafeDumper (its packages ship libyaml), which ends no document with '...'.
+    return yaml.dump(value, Dumper=yaml.CSafeDumper, **options)
+def st2_regex_match(value, pattern, ignorecase=False):
+    if not isinstance(value, str):
+        value = str(value)
+    return bool(re.match(pattern, value, re.I if ignorecase else 0))
+def st2_regex_replace(value, pattern, replacement, ignorecase=False):
+    if not isinstance(value, str):
+        value = str(value)
+    return re.compile(pattern, re.I if ignorecase else 0).sub(replacement, value)
+def st2_regex_search(value, pattern, ignorecase=False):
+    if not isinstance(value, str):
+        value = str(value)
+    return bool(re.search(pattern, value, re.I if ignorecase else 0))
+def st2_regex_substring(value, pattern, result_index=0, ignorecase=False):
+    if not isinstance(value, str):
+        value = str(value)
+    return re.findall(pattern, value, re.I if ignorecase else 0)[result_index]
+def st2_to_human_time_from_seconds(seconds):
+    assert isinstance(seconds, int) or isinstance(seconds, float)
+    if seconds == 0:
+        return "0s"
+    if seconds < 1:
+        return "%s\u03BCs" % seconds
+    if isinstance(seconds, float):
+        seconds = int(round(seconds))
+    offset_date = datetime.datetime(1, 1, 1) + datetime.timedelta(seconds=seconds)
+    time_parts = [offset_date.year - 1, offset_date.day - 1, offset_date.hour, offset_date.minute, offset_date.second]
+    first = next((i for i, x in enumerate(time_parts) if x), None)
+    if first is None:
+        return "0s"
+    time_parts = time_parts[first:]
+    return ["%ss", "%sm%ss", "%sh%sm%ss", "%sd%sh%sm%ss", "%sy%sd%sh%sm%ss"][len(time_parts) - 1] % tuple(time_parts)
+st2filters = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+st2filters.filters.update({
+    "from_json_string": st2_from_json_string,
+    "from_yaml_string": st2_from_yaml_string,
+    "json_escape": lambda value: json.dumps(value).strip('"'),
+    "to_complex": lambda value: json.dumps(value),
+    "to_json_string": st2_to_json_string,
+    "to_yaml_string": st2_to_yaml_string,
+    "regex_match": st2_regex_match,
+    "regex_replace": st2_regex_replace,
+    "regex_search": st2_regex_search,
+    "regex_substring": st2_regex_substring,
+    "to_human_time_from_seconds": st2_to_human_time_from_seconds,
+    "use_none": lambda value: "%*****__%NONE%__*****%" if value is None else value,
+    "basename": os.path.basename,
+    "dirname": os.path.dirname,
+})
 req = json.load(sys.stdin)
 def answer(fn):
     try:
@@ -480,6 +649,7 @@ print(json.dumps({
     "expressions": {e: answer(lambda: plain.compile_expression(e)(**req["data"])) for e in req["expressions"]},
     "templates": {t: answer(lambda: st2.from_string(t).render(**req["data"])) for t in req["templates"]},
     "pythonisms": {t: answer(lambda: sandboxed.from_string(t).render(**req["pyData"])) for t in req["pythonisms"]},
+    "st2filters": {t: answer(lambda: st2filters.from_string(t).render(**req["st2Data"])) for t in req["st2Filters"]},
 }))
 `;
 
@@ -498,6 +668,7 @@ describe('Jinja against Python Jinja2', () => {
     expressions: Record<string, Answer>;
     templates: Record<string, Answer>;
     pythonisms: Record<string, Answer>;
+    st2filters: Record<string, Answer>;
   };
   beforeAll(async () => {
     if (!pythonAvailable()) throw new Error('python3 is required for the Jinja2 oracle');
@@ -507,6 +678,8 @@ describe('Jinja against Python Jinja2', () => {
       data: DATA,
       pythonisms: ALL_PYTHONISMS,
       pyData: PY_DATA,
+      st2Filters: ST2_FILTER_TEMPLATES,
+      st2Data: ST2_DATA,
     })) as typeof python;
   }, 600_000);
 
@@ -529,10 +702,9 @@ describe('Jinja against Python Jinja2', () => {
     expect(ours(() => renderTemplate(template, DATA))).toEqual(py);
   });
 
-  it.each(ALL_PYTHONISMS)('Python-isms: %j', (template) => {
-    const py = python.pythonisms[template];
-    // A fresh copy each time: a template may not change the data another reads.
-    const js = ours(() => renderTemplate(template, structuredClone(PY_DATA)));
+  // A fresh copy of the data each time: a template may not change the data another reads.
+  const renderedAsPython = (py: Answer, template: string, data: Record<string, unknown>): void => {
+    const js = ours(() => renderTemplate(template, structuredClone(data)));
     if (py.ok) {
       expect(js).toEqual(py);
     } else {
@@ -540,5 +712,13 @@ describe('Jinja against Python Jinja2', () => {
       expect(js.ok).toBe(false);
       expect(js.ok ? '' : js.error).toContain(py.error.replace(/^\w+: /, ''));
     }
+  };
+
+  it.each(ALL_PYTHONISMS)('Python-isms: %j', (template) => {
+    renderedAsPython(python.pythonisms[template], template, PY_DATA);
+  });
+
+  it.each(ST2_FILTER_TEMPLATES)("st2's filters: %j", (template) => {
+    renderedAsPython(python.st2filters[template], template, ST2_DATA);
   });
 });

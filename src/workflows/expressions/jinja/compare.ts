@@ -6,6 +6,7 @@
 import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { pyEquals, pyOrder, pyTypeName } from './python.js';
+import { nunjucksMethod } from './patches.js';
 
 type Op = '==' | '!=' | '<' | '>' | '<=' | '>=';
 const PYTHON_OPS = new Set<string>(['==', '!=', '<', '>', '<=', '>=']);
@@ -45,7 +46,11 @@ export function patchPythonComparisons(): void {
   n.runtime.pyCompareChain = (values: unknown[], ops: Op[]): boolean =>
     ops.every((op, i) => compare(values[i], op, values[i + 1]));
   const proto = n.compiler.Compiler.prototype;
-  const original = proto.compileCompare as (this: CompilerThis, node: CompareNode, frame: unknown) => void;
+  const original = nunjucksMethod<(this: CompilerThis, node: CompareNode, frame: unknown) => void>(
+    proto,
+    'compileCompare',
+    'comparisons',
+  );
   proto.compileCompare = function (this: CompilerThis, node: CompareNode, frame: unknown): void {
     if (!node.ops.every((op) => PYTHON_OPS.has(op.type))) {
       original.call(this, node, frame);

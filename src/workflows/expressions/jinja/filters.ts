@@ -5,7 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
-import { loadYaml } from '../../../yaml.js';
+import { pyYamlLoad } from './pyyaml.js';
 import { pyAdd } from './arithmetic.js';
 import { spendBuild } from './budget.js';
 import {
@@ -198,7 +198,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
     },
     from_yaml_string(value: unknown): unknown {
       try {
-        return loadYaml(asText(value)) ?? null;
+        return pyYamlLoad(asText(value));
       } catch (err) {
         throw filterError('from_yaml_string', `value is not valid YAML: ${(err as Error).message}`);
       }
