@@ -424,6 +424,39 @@ const NAMESPACE_AND_SYNTAX_TEMPLATES = [
   "{{ people | unique(attribute='on') | map(attribute='name') | join }}",
 ];
 
+// Python's `in` (an undefined container holds nothing; None and numbers are no containers), and the
+// template text as Jinja2's lexer reads it: \r\n and \r are \n, one trailing newline dropped.
+const IN_AND_NEWLINE_TEMPLATES = [
+  '{{ [1] in [[1]] }}',
+  "{{ 'a' in nope }}",
+  "{{ 'a' not in nope }}",
+  "{{ 1 in 'abc' }}",
+  "{{ 'a' in none }}",
+  "{{ 'a' in 3 }}",
+  "{{ 1 in {'1': 2} }}",
+  "{{ 'x' in d }}",
+  '{{ 2 in l }}',
+  '{{ 2.0 in l }}',
+  '{{ true in l }}',
+  "{{ 'b' in 'abc' }}",
+  "{{ nope in 'abc' }}",
+  '{{ nope in l }}',
+  '{{ none in [none] }}',
+  "{{ {'a': 1} in [{'a': 1}] }}",
+  '{{ (1, 2) in [(1, 2)] }}',
+  "{{ 'a' in ('a', 'b') }}",
+  'a {{ a }}\n',
+  'a {{ a }}\r\n',
+  'a {{ a }}\n\n',
+  '{{ a }}\r\nb\r',
+  'x\r{% if t %}\ry{% endif %}\r',
+  '{% for w in words %}\r\n{{ w }}\r\n{% endfor %}\r\n',
+  '{{ a }}\n{# c #}\r\n',
+  "{{ 'x\r\ny' }}",
+  '{% raw %}a\r\nb{% endraw %}{{ a }}',
+  '{{ a }}\x85b',
+];
+
 const PY_DATA = {
   a: 'web',
   b: 3,
@@ -459,7 +492,11 @@ const PY_DATA = {
   mixed: [{ k: 'A' }, { k: 'a' }, { k: 'b' }],
 };
 
-const ALL_PYTHONISMS = [...PYTHONISM_TEMPLATES, ...NAMESPACE_AND_SYNTAX_TEMPLATES];
+const ALL_PYTHONISMS = [
+  ...PYTHONISM_TEMPLATES,
+  ...NAMESPACE_AND_SYNTAX_TEMPLATES,
+  ...IN_AND_NEWLINE_TEMPLATES,
+];
 
 // st2's own filters (st2common/expressions/functions: data, regex, time, path), each rendered by
 // st2's function in the oracle (SCRIPT below holds them as st2 writes them) and by Squall. Left out:

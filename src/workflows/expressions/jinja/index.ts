@@ -955,8 +955,7 @@ export function renderTemplate(
   if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
   let wrapped = wrappedSources.get(template);
   if (wrapped === undefined) {
-    // Jinja2's lexer turns every \r\n and \r of the template into \n.
-    wrapped = wrapOutputs(scanTemplate(template.replace(/\r\n?/g, '\n')), OUTPUT_FILTER);
+    wrapped = wrapOutputs(scanTemplate(jinja2Source(template)), OUTPUT_FILTER);
     if (wrappedSources.size >= 2000) wrappedSources.clear();
     wrappedSources.set(template, wrapped);
   }
@@ -964,6 +963,16 @@ export function renderTemplate(
 }
 
 const wrappedSources = new Map<string, string>();
+
+/**
+ * The template text as Jinja2's lexer reads it: every \r\n and \r a \n, and one newline at the end
+ * dropped (st2 and orquesta leave keep_trailing_newline off), so a YAML block scalar's `|` text
+ * renders without its last newline.
+ */
+function jinja2Source(template: string): string {
+  const text = template.replace(/\r\n?/g, '\n');
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
 
 /**
  * Orquesta semantics: a string that is exactly one `{{ expr }}` evaluates to the expression's

@@ -37,6 +37,7 @@ export const PATCH_PROBES: readonly PatchProbe[] = [
   { patch: 'python output', template: '{{ [none, true] }}', expected: '[None, True]' },
   { patch: 'python methods', template: "{{ ' a b '.split() }}", expected: "['a', 'b']" },
   { patch: 'comparisons', template: '{{ [1, 2] < [1, 3] }}', expected: 'True' },
+  { patch: 'in', template: "{{ [1] in [[1]] }}{{ 'a' in nope }}", expected: 'TrueFalse' },
   { patch: 'arithmetic', template: "{{ [1] + [2] }}{{ '-' * 2 }}", expected: '[1, 2]--' },
   { patch: 'truth', template: "{{ 'y' if [] else 'n' }}{% if {} %}y{% endif %}", expected: 'n' },
   { patch: 'and/or', template: "{{ [] or 'x' }}", expected: 'x' },
