@@ -3,9 +3,8 @@
  * the Jinja2 builtins nunjucks lacks or prints differently. Every filter takes the piped value
  * first, then positional arguments, like the Python functions they mirror.
  */
-import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
-import { pyYamlLoad } from './pyyaml.js';
+import { pyYamlDump, pyYamlLoad } from './pyyaml.js';
 import { pyAdd } from './arithmetic.js';
 import { spendBuild } from './budget.js';
 import {
@@ -226,16 +225,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       });
     },
     to_yaml_string(value: unknown, indent: unknown = null): string {
-      return pyYamlQuoting(
-        yaml.dump(value ?? null, {
-          indent: typeof indent === 'number' ? indent : 2,
-          sortKeys: true,
-          noRefs: true,
-          lineWidth: -1,
-          noCompatMode: true,
-          noArrayIndent: true,
-        }),
-      );
+      return pyYamlDump(value ?? null, indent);
     },
     regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase), anchored: true });
@@ -481,15 +471,3 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
     return joined;
   },
 };
-
-/**
- * PyYAML (what st2's to_yaml_string uses) quotes the YAML 1.1 booleans yes/no/on/off but, unlike
- * js-yaml's compatibility mode, not `y` and `n`: dump without that mode, then quote those words
- * where they stand as a plain key or value.
- */
-const PY_BOOL_WORDS = '(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)';
-function pyYamlQuoting(text: string): string {
-  return text
-    .replace(new RegExp(`^(\\s*(?:- )*)(${PY_BOOL_WORDS})(:(?: |$))`, 'gm'), "$1'$2'$3")
-    .replace(new RegExp(`((?:: |^\\s*- ))(${PY_BOOL_WORDS})$`, 'gm'), "$1'$2'");
-}
