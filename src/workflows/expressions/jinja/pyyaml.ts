@@ -79,7 +79,7 @@ export function pyYamlLoad(text: string): unknown {
 
 const NULL = /^(?:~|null|Null|NULL|)$/;
 const TIMESTAMP =
-  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)?(?:[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)?)$/;
+  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
 const BREAKS = '\n\x85\u2028\u2029';
 const SPACE_OR_BREAK = '\0 \t\r\n\x85\u2028\u2029';
 const ESCAPES: Record<string, string> = {
@@ -150,12 +150,10 @@ function analyzeScalar(s: string): Analysis {
     const code = ch.charCodeAt(0);
     if (!(ch === '\n' || (code >= 0x20 && code <= 0x7e))) {
       const printable =
-        (code === 0x85 ||
-          (code >= 0xa0 && code <= 0xd7ff) ||
-          (code >= 0xe000 && code <= 0xfffd) ||
-          (code >= 0xd800 && code <= 0xdbff)) &&
+        (code === 0x85 || (code >= 0xa0 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd)) &&
         code !== 0xfeff;
-      if (!printable && !(code >= 0xdc00 && code <= 0xdfff)) special = true;
+      // libyaml counts nothing beyond the BMP as printable: such a string is double-quoted, escaped.
+      if (!printable) special = true;
     }
     if (ch === ' ') {
       if (i === 0) leadingSpace = true;
@@ -313,9 +311,19 @@ export function pyYamlDump(value: unknown, indentArg: unknown = null): string {
         (code >= 0x20 && code <= 0x7e) ||
         code === 0x85 ||
         (code >= 0xa0 && code <= 0xd7ff) ||
-        (code >= 0xe000 && code <= 0xfffd) ||
-        (code >= 0xd800 && code <= 0xdfff);
-      if (!printable || code === 0xfeff || BREAKS.includes(ch) || ch === '\r' || ch === '"' || ch === '\\') {
+        (code >= 0xe000 && code <= 0xfffd);
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        write('\\U' + (text.codePointAt(i) ?? 0).toString(16).toUpperCase().padStart(8, '0'));
+        i += 1;
+        spaces = false;
+      } else if (
+        !printable ||
+        code === 0xfeff ||
+        BREAKS.includes(ch) ||
+        ch === '\r' ||
+        ch === '"' ||
+        ch === '\\'
+      ) {
         const hex = (n: number, w: number): string => n.toString(16).toUpperCase().padStart(w, '0');
         write(
           ESCAPES[ch] !== undefined
@@ -375,8 +383,17 @@ export function pyYamlDump(value: unknown, indentArg: unknown = null): string {
       increaseIndent(false);
       for (const k of keys) {
         writeIndent();
-        scalar(k, resolvesToStr(k), true);
-        indicator(':', false);
+        const a = analyzeScalar(k);
+        if (k.length < 128 && !a.empty && !a.multiline) {
+          scalar(k, resolvesToStr(k), true);
+          indicator(':', false);
+        } else {
+          // PyYAML's complex key: `? key` on its own line, then `: value`.
+          indicator('?', true, false, true);
+          scalar(k, resolvesToStr(k), false);
+          writeIndent();
+          indicator(':', true, false, true);
+        }
         node((v as Record<string, unknown>)[k], { mapping: true });
       }
       indent = indents.pop() ?? null;
