@@ -114,7 +114,7 @@ describe('st2 custom filters (st2-reference.md §2.1)', () => {
         "{{ '1.2.3' | version_bump_major }} {{ '1.2.3' | version_bump_minor }} {{ '1.2.3' | version_bump_patch }} {{ '1.2.3' | version_strip_patch }}",
       ),
     ).toBe('2.0.0 1.3.0 1.2.4 1.2');
-    expect(() => r("{{ '1.2' | version_bump_major }}")).toThrow(/not a valid SemVer/);
+    expect(() => r("{{ '1.2' | version_bump_major }}")).toThrow('1.2 is not valid SemVer string');
   });
 
   it('use_none turns None into st2 None marker and keeps other values', () => {
@@ -204,5 +204,60 @@ describe('Jinja2 builtins with Python results', () => {
     expect(renderTemplate(`{{ 'abc\n' | regex_search('c$') }} {{ 'xab' | regex_match('ab') }}`, {})).toBe(
       'True False',
     );
+  });
+});
+
+// st2's version_* (python-semver 3.0.4, st2's pin) and jsonpath_query (jsonpath-rw 1.4.0): the
+// answers st2's own functions gave for these templates (run once in a venv with those packages;
+// the differential test's oracle venv does not have them).
+const ST2_RECORDED_DATA = {
+  v: '1.2.3',
+  nested: {
+    hosts: [
+      { name: 'a', ip: '1.1.1.1' },
+      { name: 'b', ip: '2.2.2.2' },
+    ],
+  },
+  d: { b: 1, a: [1, 2, { c: null }], u: '\u00e9' },
+};
+const ST2_RECORDED: Array<[string, string]> = [
+  ["{{ nested | jsonpath_query('hosts[*].name') }}", "['a', 'b']"],
+  ["{{ nested | jsonpath_query('hosts[0].ip') }}", "['1.1.1.1']"],
+  ["{{ nested | jsonpath_query('nope') }}", 'None'],
+  ["{{ nested | jsonpath_query('$.hosts[1]') }}", "[{'name': 'b', 'ip': '2.2.2.2'}]"],
+  ["{{ d | jsonpath_query('a[2].c') }}", '[None]'],
+  ["{{ nested | jsonpath_query('hosts[*]') | length }}", '2'],
+  ["{{ v | version_compare('1.2.4') }}", '-1'],
+  ["{{ v | version_compare('1.2.3') }}", '0'],
+  ["{{ v | version_compare('1.10.0') }}", '-1'],
+  ["{{ '1.2.3-alpha' | version_compare('1.2.3') }}", '-1'],
+  ["{{ v | version_more_than('1.2.0') }}", 'True'],
+  ["{{ v | version_less_than('2.0.0') }}", 'True'],
+  ["{{ v | version_equal('1.2.3') }}", 'True'],
+  ["{{ v | version_equal('1.2.3+build') }}", 'True'],
+  ["{{ v | version_match('>1.0.0') }}", 'True'],
+  ["{{ v | version_match('<=1.2.3') }}", 'True'],
+  ["{{ v | version_match('==1.2.3') }}", 'True'],
+  ["{{ v | version_match('!=1.2.3') }}", 'False'],
+  ["{{ v | version_match('>=2.0.0') }}", 'False'],
+  ['{{ v | version_bump_major }}', '2.0.0'],
+  ['{{ v | version_bump_minor }}', '1.3.0'],
+  ['{{ v | version_bump_patch }}', '1.2.4'],
+  ['{{ v | version_strip_patch }}', '1.2'],
+  ["{{ '1.2.3-rc.1+b5' | version_bump_patch }}", '1.2.4'],
+  ["{{ v | version_match('1.2.3') }}", 'True'],
+];
+const ST2_RECORDED_ERRORS: Array<[string, string]> = [
+  ["{{ '1.2' | version_compare('1.2.0') }}", '1.2 is not valid SemVer string'],
+  ["{{ 'x' | version_bump_major }}", 'x is not valid SemVer string'],
+  ["{{ v | version_compare('1.2') }}", '1.2 is not valid SemVer string'],
+];
+
+describe("st2's version_* and jsonpath_query answer as st2's functions did", () => {
+  it.each(ST2_RECORDED)('%s renders %s', (template, expected) => {
+    expect(r(template, structuredClone(ST2_RECORDED_DATA))).toBe(expected);
+  });
+  it.each(ST2_RECORDED_ERRORS)('%s fails: %s', (template, reason) => {
+    expect(() => r(template, structuredClone(ST2_RECORDED_DATA))).toThrow(reason);
   });
 });

@@ -7,7 +7,7 @@ import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { spendBuild } from './budget.js';
 import { pyPercentFormat } from './pyformat.js';
-import { pyTypeName } from './python.js';
+import { isTuple, pyTuple, pyTypeName } from './python.js';
 
 const SafeString = (nunjucks as unknown as { runtime: { SafeString: new (s: string) => object } }).runtime
   .SafeString;
@@ -36,9 +36,9 @@ export function pyAdd(left: unknown, right: unknown): unknown {
   const nb = numeric(b);
   if (na !== null && nb !== null) return na + nb;
   if (typeof a === 'string' && typeof b === 'string') return a + b;
-  if (Array.isArray(a) && Array.isArray(b)) {
+  if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
     spendBuild(a.length + b.length, 'list +');
-    return [...a, ...b];
+    return isTuple(a) ? pyTuple([...a, ...b]) : [...a, ...b];
   }
   if (typeof a === 'string' || Array.isArray(a))
     throw typeError(`can only concatenate ${pyTypeName(a)} (not "${pyTypeName(b)}") to ${pyTypeName(a)}`);

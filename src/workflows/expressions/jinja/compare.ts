@@ -6,6 +6,7 @@
 import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { pyEquals, pyOrder, pyTypeName } from './python.js';
+import { nunjucksMethod } from './patches.js';
 
 type Op = '==' | '!=' | '<' | '>' | '<=' | '>=';
 const PYTHON_OPS = new Set<string>(['==', '!=', '<', '>', '<=', '>=']);
@@ -34,6 +35,31 @@ interface CompilerThis {
 }
 
 /**
+ * Python's `in`: a list holds what equals the key (`[1] in [[1]]`), a dict its keys, a str its
+ * substrings; an undefined container holds nothing (Jinja2's Undefined iterates nothing), where
+ * nunjucks threw; None and numbers are not containers.
+ */
+export function pyIn(key: unknown, container: unknown): boolean {
+  if (container === undefined) return false;
+  if (typeof container === 'string' || container instanceof String) {
+    if (typeof key === 'string' || key instanceof String) return container.includes(String(key));
+    throw new SquallError(
+      'JINJA_PYTHON_TYPE_ERROR',
+      `'in <string>' requires string as left operand, not ${key === undefined ? 'Undefined' : pyTypeName(key)}`,
+      { python: 'TypeError' },
+    );
+  }
+  if (Array.isArray(container)) return container.some((item) => pyEquals(item, key));
+  if (container !== null && typeof container === 'object')
+    return typeof key === 'string' && Object.prototype.hasOwnProperty.call(container, key);
+  throw new SquallError(
+    'JINJA_PYTHON_TYPE_ERROR',
+    `argument of type '${pyTypeName(container)}' is not iterable`,
+    { python: 'TypeError' },
+  );
+}
+
+/**
  * Compiles Jinja's comparison operators to Python's (a chain `a < b < c` as `a < b and b < c`).
  * Patches nunjucks for the whole process: only installNunjucksPatches calls it, once.
  */
@@ -44,8 +70,14 @@ export function patchPythonComparisons(): void {
   };
   n.runtime.pyCompareChain = (values: unknown[], ops: Op[]): boolean =>
     ops.every((op, i) => compare(values[i], op, values[i + 1]));
+  nunjucksMethod(n.runtime, 'inOperator', 'in');
+  n.runtime.inOperator = pyIn;
   const proto = n.compiler.Compiler.prototype;
-  const original = proto.compileCompare as (this: CompilerThis, node: CompareNode, frame: unknown) => void;
+  const original = nunjucksMethod<(this: CompilerThis, node: CompareNode, frame: unknown) => void>(
+    proto,
+    'compileCompare',
+    'comparisons',
+  );
   proto.compileCompare = function (this: CompilerThis, node: CompareNode, frame: unknown): void {
     if (!node.ops.every((op) => PYTHON_OPS.has(op.type))) {
       original.call(this, node, frame);

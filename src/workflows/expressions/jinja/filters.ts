@@ -3,12 +3,20 @@
  * the Jinja2 builtins nunjucks lacks or prints differently. Every filter takes the piped value
  * first, then positional arguments, like the Python functions they mirror.
  */
-import yaml from 'js-yaml';
 import { SquallError } from '../../../errors.js';
-import { loadYaml } from '../../../yaml.js';
+import { pyYamlDump, pyYamlLoad } from './pyyaml.js';
 import { pyAdd } from './arithmetic.js';
 import { spendBuild } from './budget.js';
-import { NONE_MAGIC_VALUE, isPlainObject, pyJsonDumps, pyStr, pyTuple } from './python.js';
+import {
+  NONE_MAGIC_VALUE,
+  isPlainObject,
+  pyEquals,
+  pyJsonDumps,
+  pyOrder,
+  pyStr,
+  pyTuple,
+  pyTypeName,
+} from './python.js';
 import { pyFindAll, pyReplacement } from './pyregex.js';
 import { pyRegexAll, pyRegexTest, replaceMatches } from './linear-regex.js';
 import { queryJsonPath } from './jsonpath.js';
@@ -124,11 +132,42 @@ function attr(value: unknown, path: string): unknown {
   return cur;
 }
 
-function pyCompare(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const sa = asText(a);
-  const sb = asText(b);
-  return sa < sb ? -1 : sa > sb ? 1 : 0;
+/** What a filter iterates: a list, a str's characters, a dict's keys. */
+function iterate(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string') return [...value];
+  if (isPlainObject(value)) return Object.keys(value);
+  return [];
+}
+
+/** Jinja2's ignore_case: strings lowered unless case_sensitive. */
+function foldCase(v: unknown, caseSensitive: unknown): unknown {
+  return !caseSensitive && typeof v === 'string' ? v.toLowerCase() : v;
+}
+
+/** Python's sort order, which refuses to order values of unrelated types. */
+function pyOrderOrThrow(a: unknown, b: unknown): number {
+  const order = pyOrder(a, b);
+  if (order === undefined)
+    throw new SquallError(
+      'JINJA_PYTHON_TYPE_ERROR',
+      `'<' not supported between instances of '${pyTypeName(a)}' and '${pyTypeName(b)}'`,
+      { python: 'TypeError' },
+    );
+  return order;
+}
+
+/** The first item (sign -1) or the last (sign 1) in Python's order, by attribute if given. */
+function extreme(value: unknown, caseSensitive: unknown, attribute: unknown, sign: number): unknown {
+  const key = (x: unknown): unknown =>
+    foldCase(attribute === null ? x : attr(x, String(attribute)), caseSensitive);
+  let best: unknown = undefined;
+  let found = false;
+  for (const x of iterate(value)) {
+    if (!found || sign * pyOrderOrThrow(key(x), key(best)) > 0) best = x;
+    found = true;
+  }
+  return best;
 }
 
 /** The st2 filters, positional-argument form (also what Orquesta exposes as YAQL functions). */
@@ -158,7 +197,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
     },
     from_yaml_string(value: unknown): unknown {
       try {
-        return loadYaml(asText(value)) ?? null;
+        return pyYamlLoad(asText(value));
       } catch (err) {
         throw filterError('from_yaml_string', `value is not valid YAML: ${(err as Error).message}`);
       }
@@ -186,16 +225,7 @@ export function createSt2Filters(deps: FilterDeps = {}): Record<string, FilterFu
       });
     },
     to_yaml_string(value: unknown, indent: unknown = null): string {
-      return pyYamlQuoting(
-        yaml.dump(value ?? null, {
-          indent: typeof indent === 'number' ? indent : 2,
-          sortKeys: true,
-          noRefs: true,
-          lineWidth: -1,
-          noCompatMode: true,
-          noArrayIndent: true,
-        }),
-      );
+      return pyYamlDump(value ?? null, indent);
     },
     regex_match(value: unknown, pattern: unknown, ignorecase: unknown = false): boolean {
       return pyRegexTest(asText(pattern), asText(value), { ignoreCase: Boolean(ignorecase), anchored: true });
@@ -289,11 +319,12 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
             : [value];
     return items.map((x) => pyStr(attribute ? attr(x, String(attribute)) : x)).join(asText(sep ?? ''));
   },
-  unique(value: unknown): unknown[] {
+  // Jinja2's: strings compare without case unless case_sensitive; the first of each kept.
+  unique(value: unknown, caseSensitive: unknown = false, attribute: unknown = null): unknown[] {
     const out: unknown[] = [];
     const seen = new Set<string>();
-    for (const x of Array.isArray(value) ? value : []) {
-      const k = pyJsonDumps(x);
+    for (const x of iterate(value)) {
+      const k = pyJsonDumps(foldCase(attribute === null ? x : attr(x, String(attribute)), caseSensitive));
       if (!seen.has(k)) {
         seen.add(k);
         out.push(x);
@@ -301,10 +332,59 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
     }
     return out;
   },
-  min: (value: unknown) => (Array.isArray(value) && value.length ? [...value].sort(pyCompare)[0] : undefined),
-  max: (value: unknown) =>
-    Array.isArray(value) && value.length ? [...value].sort(pyCompare)[value.length - 1] : undefined,
-  items: (value: unknown) => (isPlainObject(value) ? Object.entries(value) : []),
+  // Jinja2's: sorted by the attribute, then (grouper, list) tuples; without case_sensitive strings
+  // group without case and the grouper is the first item's own value.
+  groupby(value: unknown, attribute: unknown, defaultValue: unknown = null, caseSensitive: unknown = false) {
+    const raw = (x: unknown): unknown => attr(x, String(attribute)) ?? defaultValue;
+    const keyed = iterate(value).map((x) => ({ x, key: foldCase(raw(x), caseSensitive) }));
+    keyed.sort((a, b) => pyOrderOrThrow(a.key, b.key));
+    const groups: Array<{ key: unknown; items: unknown[] }> = [];
+    for (const { x, key } of keyed) {
+      const last = groups[groups.length - 1];
+      if (last && pyEquals(last.key, key)) last.items.push(x);
+      else groups.push({ key, items: [x] });
+    }
+    return groups.map(({ key, items }) => {
+      const grouper = caseSensitive ? key : raw(items[0]);
+      const tuple = pyTuple([grouper, items]);
+      Object.defineProperty(tuple, 'grouper', { value: grouper });
+      Object.defineProperty(tuple, 'list', { value: items });
+      return tuple;
+    });
+  },
+  // Jinja2's: `slices` lists, the first ones one longer; the shorter ones end with fill_with if given.
+  slice(value: unknown, slices: unknown, fillWith: unknown = null): unknown[][] {
+    const seq = iterate(value);
+    const n = Number(slices);
+    const per = Math.floor(seq.length / n);
+    const extra = seq.length % n;
+    const out: unknown[][] = [];
+    let offset = 0;
+    for (let i = 0; i < n; i += 1) {
+      const start = offset + i * per;
+      if (i < extra) offset += 1;
+      const part = seq.slice(start, offset + (i + 1) * per);
+      if (fillWith !== null && fillWith !== undefined && i >= extra) part.push(fillWith);
+      out.push(part);
+    }
+    return out;
+  },
+  // Jinja2's: strings compare without case unless case_sensitive; an empty sequence gives nothing.
+  min: (value: unknown, caseSensitive: unknown = false, attribute: unknown = null) =>
+    extreme(value, caseSensitive, attribute, -1),
+  max: (value: unknown, caseSensitive: unknown = false, attribute: unknown = null) =>
+    extreme(value, caseSensitive, attribute, 1),
+  // Jinja2's: lists of `linecount` items, the last one padded with fill_with if given.
+  batch(value: unknown, linecount: unknown, fillWith: unknown = null): unknown[][] {
+    const seq = iterate(value);
+    const n = Math.max(1, Math.trunc(Number(linecount)));
+    const out: unknown[][] = [];
+    for (let i = 0; i < seq.length; i += n) out.push(seq.slice(i, i + n));
+    const last = out[out.length - 1];
+    if (last && fillWith !== null && fillWith !== undefined) while (last.length < n) last.push(fillWith);
+    return out;
+  },
+  items: (value: unknown) => (isPlainObject(value) ? Object.entries(value).map((pair) => pyTuple(pair)) : []),
   // Python's list(): a dict gives its keys (nunjucks gave {key, value} objects).
   list(value: unknown): unknown[] {
     if (typeof value === 'string') return [...value];
@@ -317,8 +397,8 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
   dictsort(value: unknown, caseSensitive: unknown = false, by: unknown = 'key', reverse: unknown = false) {
     if (!isPlainObject(value)) throw new Error('dictsort filter: the value is not a dict');
     const at = by === 'value' ? 1 : 0;
-    const key = (v: unknown): unknown => (!caseSensitive && typeof v === 'string' ? v.toLowerCase() : v);
-    const sorted = Object.entries(value).sort((a, b) => pyCompare(key(a[at]), key(b[at])));
+    const key = (v: unknown): unknown => foldCase(v, caseSensitive);
+    const sorted = Object.entries(value).sort((a, b) => pyOrderOrThrow(key(a[at]), key(b[at])));
     if (reverse) sorted.reverse();
     return sorted.map((pair) => pyTuple(pair));
   },
@@ -391,15 +471,3 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
     return joined;
   },
 };
-
-/**
- * PyYAML (what st2's to_yaml_string uses) quotes the YAML 1.1 booleans yes/no/on/off but, unlike
- * js-yaml's compatibility mode, not `y` and `n`: dump without that mode, then quote those words
- * where they stand as a plain key or value.
- */
-const PY_BOOL_WORDS = '(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)';
-function pyYamlQuoting(text: string): string {
-  return text
-    .replace(new RegExp(`^(\\s*(?:- )*)(${PY_BOOL_WORDS})(:(?: |$))`, 'gm'), "$1'$2'$3")
-    .replace(new RegExp(`((?:: |^\\s*- ))(${PY_BOOL_WORDS})$`, 'gm'), "$1'$2'");
-}

@@ -6,6 +6,7 @@
  * JavaScript number, so `{{ 2.0 }}` in a payload still prints `2`.)
  */
 import nunjucks from 'nunjucks';
+import { nunjucksMethod } from './patches.js';
 import { pyStr } from './python.js';
 
 interface Node {
@@ -71,7 +72,11 @@ export function patchFloatOutput(output: string, floatOutput: string): void {
     compiler: { Compiler: { prototype: Record<string, unknown> } };
   };
   const parser = n.parser.Parser.prototype;
-  const parsePrimary = parser.parsePrimary as (this: ParserThis, noPostfix?: boolean) => Node;
+  const parsePrimary = nunjucksMethod<(this: ParserThis, noPostfix?: boolean) => Node>(
+    parser,
+    'parsePrimary',
+    'floats',
+  );
   parser.parsePrimary = function (this: ParserThis, noPostfix?: boolean): Node {
     const tok = this.peekToken();
     const node = parsePrimary.call(this, noPostfix);
@@ -79,7 +84,11 @@ export function patchFloatOutput(output: string, floatOutput: string): void {
     return node;
   };
   const compiler = n.compiler.Compiler.prototype;
-  const compileFilter = compiler.compileFilter as (this: CompilerThis, node: Node, frame: unknown) => void;
+  const compileFilter = nunjucksMethod<(this: CompilerThis, node: Node, frame: unknown) => void>(
+    compiler,
+    'compileFilter',
+    'floats',
+  );
   compiler.compileFilter = function (this: CompilerThis, node: Node, frame: unknown): void {
     if (node.name?.value === output && isFloat(node.args?.children?.[0])) node.name.value = floatOutput;
     compileFilter.call(this, node, frame);

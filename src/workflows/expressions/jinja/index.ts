@@ -19,6 +19,9 @@ import { patchPythonArithmetic } from './arithmetic.js';
 import { patchPythonLogic, pyTruthy } from './logic.js';
 import { patchFloatOutput, pyFloatStr } from './floats.js';
 import { patchPythonSubscripts } from './subscript.js';
+import { patchPythonSyntax } from './syntax.js';
+import { patchNamespace, pyNamespace } from './namespace.js';
+import { checkPatches } from './patches.js';
 
 export { st2Filters, createSt2Filters, type FilterFunction } from './filters.js';
 export {
@@ -45,6 +48,7 @@ export {
   withBuildBudget,
 } from './budget.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
+export { checkPatches, PATCH_PROBES, type PatchProbe } from './patches.js';
 
 export interface JinjaOptions {
   /** Decrypts a datastore ciphertext for the `decrypt_kv` filter. */
@@ -606,6 +610,12 @@ const FILTER_PARAMS: Record<string, string[]> = {
   float: ['default'],
   join: ['d', 'attribute'],
   dictsort: ['case_sensitive', 'by', 'reverse'],
+  unique: ['case_sensitive', 'attribute'],
+  groupby: ['attribute', 'default', 'case_sensitive'],
+  slice: ['slices', 'fill_with'],
+  batch: ['linecount', 'fill_with'],
+  min: ['case_sensitive', 'attribute'],
+  max: ['case_sensitive', 'attribute'],
   truncate: ['length', 'killwords', 'end', 'leeway'],
   round: ['precision', 'method'],
   sum: ['attribute', 'start'],
@@ -705,17 +715,25 @@ let patched = false;
 function installNunjucksPatches(): void {
   if (patched) return;
   patched = true;
+  patchPythonSyntax();
   patchPythonMethods();
   patchPythonComparisons();
   patchPythonArithmetic();
   patchPythonLogic();
+  patchNamespace();
   patchFloatOutput(OUTPUT_FILTER, FLOAT_OUTPUT_FILTER);
   patchTemplateSandbox();
   patchPythonSubscripts();
 }
 
+/** Set when the patches' self-check failed: every render then fails with it. */
+let patchFailure: SquallError | undefined;
+
 function env(): nunjucks.Environment {
-  if (environment) return environment;
+  if (environment) {
+    if (patchFailure) throw patchFailure;
+    return environment;
+  }
   installNunjucksPatches();
   const e = new nunjucks.Environment(null, {
     autoescape: false,
@@ -778,6 +796,7 @@ function env(): nunjucks.Environment {
   });
   priceFilters(e);
   e.addGlobal('range', boundedRange);
+  e.addGlobal('namespace', pyNamespace);
   e.addFilter(OUTPUT_FILTER, function (this: RenderContextThis, value: unknown) {
     checkDeadline(this);
     return pyStr(value);
@@ -813,6 +832,12 @@ function env(): nunjucks.Environment {
         : isPlainObject(seq) && typeof v === 'string' && Object.prototype.hasOwnProperty.call(seq, v),
   );
   environment = e;
+  try {
+    checkPatches((template) => renderTemplate(template, {}));
+  } catch (err) {
+    patchFailure = err as SquallError;
+    throw err;
+  }
   return e;
 }
 
@@ -825,6 +850,11 @@ function compiled(source: string, original: string, options: JinjaOptions): nunj
   try {
     t = new nunjucks.Template(source, env(), undefined, true);
   } catch (err) {
+    // A patch that no longer fits nunjucks is Squall's fault, not the template's: said as it is.
+    const mismatch = [err, squallCause(err)].find(
+      (e) => e instanceof SquallError && e.code === 'JINJA_PATCH_MISMATCH',
+    );
+    if (mismatch) throw mismatch;
     throw new JinjaRenderError(original, cleanReason(err), { source: options.source, phase: 'parse' });
   }
   if (templates.size >= 2000) templates.delete(templates.keys().next().value as string);
@@ -936,8 +966,7 @@ export function renderTemplate(
   if (!template.includes('{{') && !template.includes('{%') && !template.includes('{#')) return template;
   let wrapped = wrappedSources.get(template);
   if (wrapped === undefined) {
-    // Jinja2's lexer turns every \r\n and \r of the template into \n.
-    wrapped = wrapOutputs(scanTemplate(template.replace(/\r\n?/g, '\n')), OUTPUT_FILTER);
+    wrapped = wrapOutputs(scanTemplate(jinja2Source(template)), OUTPUT_FILTER);
     if (wrappedSources.size >= 2000) wrappedSources.clear();
     wrappedSources.set(template, wrapped);
   }
@@ -945,6 +974,16 @@ export function renderTemplate(
 }
 
 const wrappedSources = new Map<string, string>();
+
+/**
+ * The template text as Jinja2's lexer reads it: every \r\n and \r a \n, and one newline at the end
+ * dropped (st2 and orquesta leave keep_trailing_newline off), so a YAML block scalar's `|` text
+ * renders without its last newline.
+ */
+function jinja2Source(template: string): string {
+  const text = template.replace(/\r\n?/g, '\n');
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
 
 /**
  * Orquesta semantics: a string that is exactly one `{{ expr }}` evaluates to the expression's

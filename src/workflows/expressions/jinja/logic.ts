@@ -8,6 +8,7 @@ import nunjucks from 'nunjucks';
 import { addRuntimeHelpers, emitCall } from './arithmetic.js';
 import { isPlainObject, pyStr, pyTuple } from './python.js';
 import { spendIterations } from './budget.js';
+import { nunjucksMethod, patchMismatch } from './patches.js';
 
 /** Python's bool(): empty lists and dicts are false too. */
 export function pyTruthy(v: unknown): boolean {
@@ -21,6 +22,7 @@ interface Node {
   typename: string;
   arr?: Node;
   pyLoopFilter?: unknown;
+  pyTuple?: boolean;
   name?: { value?: string; children?: Array<{ value: string }> };
   children?: unknown[];
   cond?: unknown;
@@ -142,7 +144,11 @@ export function patchPythonLogic(): void {
   // now starts a frame whose writes stay in it. The line is rewritten here because nunjucks emits
   // the loop as source text; a nested loop's lines pass through already rewritten (they no longer
   // end with '{').
-  const compileFor = proto.compileFor as (this: CompilerThis, node: Node, frame: unknown) => void;
+  const compileFor = nunjucksMethod<(this: CompilerThis, node: Node, frame: unknown) => void>(
+    proto,
+    'compileFor',
+    'loop scope',
+  );
   const LOOP_HEAD = /^for\((?:var )?t_\d+(?:=0; t_\d+ < t_\d+\.length; t_\d+\+\+| in t_\d+)\) \{$/;
   proto.compileFor = function (this: CompilerThis, node: Node, frame: unknown): void {
     const emitLine = this._emitLine;
@@ -153,6 +159,8 @@ export function patchPythonLogic(): void {
     // gives its keys (nunjucks iterated nothing), and `for x in seq if cond` keeps the items the
     // condition holds for (evaluated with the loop variables bound).
     let seqVar: string | undefined;
+    let seqRewritten = false;
+    let headRewritten = false;
     this._emit = (code: string): void => {
       seqVar ??= /^var (t_\d+) = $/.exec(code)?.[1];
       emit.call(this, code);
@@ -168,9 +176,13 @@ export function patchPythonLogic(): void {
           emit.call(this, '; }');
         } else emit.call(this, 'null');
         emitLine.call(this, ');');
+        seqRewritten = true;
         return;
       }
-      emitLine.call(this, LOOP_HEAD.test(code) ? `${code} frame = frame.pop().push(true);` : code);
+      if (LOOP_HEAD.test(code)) {
+        headRewritten = true;
+        emitLine.call(this, `${code} frame = frame.pop().push(true);`);
+      } else emitLine.call(this, code);
     };
     try {
       compileFor.call(this, node, frame);
@@ -178,10 +190,16 @@ export function patchPythonLogic(): void {
       this._emitLine = emitLine;
       this._emit = emit;
     }
+    // Both rewrites look for lines of nunjucks' own output: a nunjucks that emits its loops
+    // differently must stop every loop here, not render them with JavaScript's scoping.
+    if (!seqRewritten)
+      throw patchMismatch('loop sequence', "the `var t_N = <sequence>;` line nunjucks' compileFor emitted");
+    if (!headRewritten)
+      throw patchMismatch('loop scope', "the `for(...) {` line nunjucks' compileFor emitted");
   };
   const parser = (nunjucks as unknown as { parser: { Parser: { prototype: Record<string, unknown> } } })
     .parser.Parser.prototype;
-  const parseFor = parser.parseFor as (this: unknown) => Node;
+  const parseFor = nunjucksMethod<(this: unknown) => Node>(parser, 'parseFor', 'loop filter');
   // nunjucks read `for x in seq if cond` as iterating `seq if cond` (an inline if with no else,
   // the empty string when cond is false), so the loop rendered nothing.
   parser.parseFor = function (this: unknown): Node {
@@ -194,13 +212,9 @@ export function patchPythonLogic(): void {
     return node;
   };
   // Jinja2's loop.cycle(a, b, ...), next to nunjucks' loop bindings.
-  const emitLoopBindings = proto._emitLoopBindings as (
-    this: CompilerThis,
-    node: Node,
-    arr: string,
-    i: string,
-    len: string,
-  ) => void;
+  const emitLoopBindings = nunjucksMethod<
+    (this: CompilerThis, node: Node, arr: string, i: string, len: string) => void
+  >(proto, '_emitLoopBindings', 'loop.cycle');
   proto._emitLoopBindings = function (
     this: CompilerThis,
     node: Node,
@@ -211,9 +225,13 @@ export function patchPythonLogic(): void {
     emitLoopBindings.call(this, node, arr, i, len);
     this._emitLine(`frame.set("loop.cycle", runtime.pyLoopCycle(${i}));`);
   };
-  const group = proto.compileGroup as (this: CompilerThis, node: Node, frame: unknown) => void;
+  const group = nunjucksMethod<(this: CompilerThis, node: Node, frame: unknown) => void>(
+    proto,
+    'compileGroup',
+    'tuples',
+  );
   proto.compileGroup = function (this: CompilerThis, node: Node, frame: unknown): void {
-    if ((node.children?.length ?? 0) < 2) {
+    if ((node.children?.length ?? 0) < 2 && !node.pyTuple) {
       group.call(this, node, frame);
       return;
     }

@@ -6,6 +6,7 @@
  */
 import { SquallError } from '../../../errors.js';
 import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
+import { pyTuple } from './python.js';
 
 export interface PyRegexOptions {
   ignoreCase?: boolean;
@@ -133,13 +134,13 @@ export function pyReplacement(replacement: string): (match: string, ...rest: unk
   };
 }
 
-/** Python re.findall: whole matches, the single group, or tuples (arrays) of groups. */
+/** Python re.findall: whole matches, the single group, or tuples of groups. */
 export function pyFindAll(matches: Iterable<RegExpExecArray>): unknown[] {
   const out: unknown[] = [];
   for (const m of matches) {
     if (m.length === 1) out.push(m[0]);
     else if (m.length === 2) out.push(m[1] ?? '');
-    else out.push(m.slice(1).map((x) => x ?? ''));
+    else out.push(pyTuple(m.slice(1).map((x) => x ?? '')));
   }
   return out;
 }

@@ -23,6 +23,12 @@ export function pyTuple(items: unknown[]): unknown[] {
   return items;
 }
 
+/**
+ * Jinja2's namespace(): an object whose attributes `{% set ns.name = value %}` may write from
+ * inside a loop (the one way out of a loop iteration's scope). Its attributes are own properties.
+ */
+export class PyNamespace {}
+
 export function isTuple(value: unknown): value is unknown[] {
   return Array.isArray(value) && TUPLES.has(value);
 }
@@ -31,7 +37,10 @@ function pyFloat(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
-  return String(n);
+  const abs = Math.abs(n);
+  // Python's repr turns to an exponent below 1e-4 (JavaScript below 1e-6), with two digits at least.
+  const s = abs !== 0 && abs < 1e-4 ? n.toExponential() : String(n);
+  return s.includes('e') ? s.replace(/e([+-])(\d)$/, 'e$10$2') : s;
 }
 
 // eslint-disable-next-line no-control-regex -- the control characters repr() escapes
@@ -70,6 +79,7 @@ export function pyRepr(value: unknown): string {
   if (Array.isArray(value)) return '[' + value.map(pyRepr).join(', ') + ']';
   if (value instanceof Date) return pyReprString(value.toISOString());
   if (typeof value === 'function') return '<function>';
+  if (value instanceof PyNamespace) return `<Namespace ${pyRepr({ ...value })}>`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).map(
       ([k, v]) => `${pyReprString(k)}: ${pyRepr(v)}`,

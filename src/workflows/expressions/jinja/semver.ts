@@ -15,14 +15,10 @@ const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
 export function parseVersion(value: unknown): Version {
-  const text = String(value ?? '').trim();
+  const text = String(value ?? '');
   const m = SEMVER.exec(text);
-  if (!m)
-    throw new SquallError(
-      'VERSION_INVALID',
-      `"${text}" is not a valid SemVer string (expected MAJOR.MINOR.PATCH)`,
-      { value: text },
-    );
+  // python-semver's words (st2's version_* filters let its ValueError through).
+  if (!m) throw new SquallError('VERSION_INVALID', `${text} is not valid SemVer string`, { value: text });
   return {
     major: Number(m[1]),
     minor: Number(m[2]),
@@ -62,17 +58,21 @@ export function compareVersions(a: unknown, b: unknown): number {
   return comparePrerelease(va.prerelease, vb.prerelease);
 }
 
-/** semver.match: `expr` is an operator (<, >, <=, >=, ==, !=) followed by a version. */
+/**
+ * python-semver 3's match: `expr` is an operator (<, >, <=, >=, ==, !=) and a version, or a bare
+ * version (==). Nothing is trimmed: `>= 1.2.3` names the version ' 1.2.3', which is not one.
+ */
 export function matchVersion(value: unknown, expr: unknown): boolean {
-  const m = /^\s*(<=|>=|==|!=|<|>)\s*(.+)$/.exec(String(expr ?? ''));
+  const text = String(expr ?? '');
+  const m = /^(<=|>=|==|!=|<|>)(.*)$/s.exec(text) ?? (/^\d/.test(text) ? ['', '==', text] : null);
   if (!m) {
     throw new SquallError(
       'VERSION_INVALID',
-      `"${String(expr)}" is not a version match expression: it must start with one of <, >, <=, >=, ==, !=`,
+      `match_expr parameter should be in format <op><ver>, where <op> is one of ['<', '>', '==', '<=', '>=', '!=']. You provided: '${text}'`,
       { expr },
     );
   }
-  const c = compareVersions(value, m[2].trim());
+  const c = compareVersions(value, m[2]);
   switch (m[1]) {
     case '<':
       return c < 0;
