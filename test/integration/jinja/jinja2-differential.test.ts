@@ -492,10 +492,38 @@ const PY_DATA = {
   mixed: [{ k: 'A' }, { k: 'a' }, { k: 'b' }],
 };
 
+// Jinja2's string filters call str() on what they get: an exit code, a flag or None piped into
+// `trim` printed "200"/"True"/"None" in st2 and threw a JavaScript TypeError here. first/last/list of
+// an undefined name are empty; of a number, Python's TypeError.
+const STRING_FILTER_INPUT_TEMPLATES = [
+  ...[
+    'trim',
+    'capitalize',
+    'title',
+    'center(9)',
+    'striptags',
+    'escape',
+    'urlencode',
+    'lower',
+    'upper',
+  ].flatMap((f) => ['t', 'b', 'nn', 'f', 'nope'].map((v) => `[{{ ${v} | ${f} }}]`)),
+  "[{{ t | replace('r', 'x') }}]",
+  "[{{ b | replace('3', 'three') }}]",
+  '[{{ s | center(20) }}]',
+  '[{{ a | center(width=8) }}]',
+  '[{{ nn | wordcount }}] [{{ nope | wordcount }}] [{{ f | wordcount }}] [{{ long | wordcount }}]',
+  '[{{ nope | string }}] [{{ nn | string }}]',
+  '[{{ nope | first }}] [{{ nope | last }}] [{{ nope | list }}]',
+  '{{ b | first }}',
+  '{{ nn | last }}',
+  '{{ f | list }}',
+];
+
 const ALL_PYTHONISMS = [
   ...PYTHONISM_TEMPLATES,
   ...NAMESPACE_AND_SYNTAX_TEMPLATES,
   ...IN_AND_NEWLINE_TEMPLATES,
+  ...STRING_FILTER_INPUT_TEMPLATES,
 ];
 
 // st2's own filters (st2common/expressions/functions: data, regex, time, path), each rendered by

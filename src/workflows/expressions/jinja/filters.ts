@@ -36,6 +36,28 @@ function asText(value: unknown): string {
   return typeof value === 'string' ? value : pyStr(value);
 }
 
+function notIterable(value: unknown, what = 'iterable'): SquallError {
+  return new SquallError('JINJA_PYTHON_TYPE_ERROR', `'${pyTypeName(value)}' object is not ${what}`, {
+    python: 'TypeError',
+  });
+}
+
+/**
+ * The value a Jinja2 string filter sees: Jinja2 calls str() on it first (`{{ code | trim }}` of an
+ * integer is "200", of None "None"), and an undefined name is the empty string.
+ */
+export function pyStringInput(value: unknown): unknown {
+  if (value === undefined) return '';
+  return typeof value === 'boolean' || typeof value === 'number' || value === null ? pyStr(value) : value;
+}
+
+/** first/last: an undefined name gives undefined (prints nothing), None is not iterable. */
+export function pySequenceInput(value: unknown, what: 'iterable' | 'reversible'): unknown {
+  if (value === null || typeof value === 'boolean' || typeof value === 'number')
+    throw notIterable(value, what);
+  return value;
+}
+
 function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
   if (isPlainObject(value)) return Object.keys(value).length > 0;
@@ -304,9 +326,9 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
   int: toInt,
   float: toFloat,
   bool: toBool,
-  string: (value: unknown) => pyStr(value ?? null),
-  lower: (value: unknown) => asText(value ?? '').toLowerCase(),
-  upper: (value: unknown) => asText(value ?? '').toUpperCase(),
+  string: (value: unknown) => (value === undefined ? '' : pyStr(value)),
+  lower: (value: unknown) => (value === undefined ? '' : asText(value)).toLowerCase(),
+  upper: (value: unknown) => (value === undefined ? '' : asText(value)).toUpperCase(),
   join(value: unknown, sep: unknown = '', attribute: unknown = null): string {
     if (value === null || value === undefined) return '';
     const items =
@@ -387,12 +409,21 @@ export const jinjaBuiltins: Record<string, FilterFunction> = {
   items: (value: unknown) => (isPlainObject(value) ? Object.entries(value).map((pair) => pyTuple(pair)) : []),
   // Python's list(): a dict gives its keys (nunjucks gave {key, value} objects).
   list(value: unknown): unknown[] {
+    if (value === undefined) return [];
     if (typeof value === 'string') return [...value];
     if (Array.isArray(value)) return [...value];
     if (isPlainObject(value)) return Object.keys(value);
-    throw new SquallError('JINJA_PYTHON_TYPE_ERROR', `'${typeof value}' object is not iterable`, {
-      python: 'TypeError',
-    });
+    throw notIterable(value);
+  },
+  wordcount: (value: unknown) => (asText(pyStringInput(value)).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
+  // Python's str.center: an odd margin puts the extra space left when the width is odd.
+  center(value: unknown, width: unknown = 80): string {
+    const s = value === undefined ? '' : asText(value);
+    const w = Math.trunc(Number(width));
+    const margin = w - s.length;
+    if (!(margin > 0)) return s;
+    const left = Math.floor(margin / 2) + (margin & w & 1);
+    return ' '.repeat(left) + s + ' '.repeat(margin - left);
   },
   dictsort(value: unknown, caseSensitive: unknown = false, by: unknown = 'key', reverse: unknown = false) {
     if (!isPlainObject(value)) throw new Error('dictsort filter: the value is not a dict');

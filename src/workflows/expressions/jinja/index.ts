@@ -10,7 +10,14 @@
 import nunjucks from 'nunjucks';
 import { SquallError } from '../../../errors.js';
 import { countArg, guardInput, occurrences, spendBuild, spendReplace, withBuildBudget } from './budget.js';
-import { createSt2Filters, jinjaBuiltins, st2Filters, type FilterFunction } from './filters.js';
+import {
+  createSt2Filters,
+  jinjaBuiltins,
+  pySequenceInput,
+  pyStringInput,
+  st2Filters,
+  type FilterFunction,
+} from './filters.js';
 import { pyFormatSpec, pyPercentFormat } from './pyformat.js';
 import { isPlainObject, pyEquals, pyRepr, pyStr, pyTuple } from './python.js';
 import { patchTemplateSandbox } from './sandbox.js';
@@ -597,6 +604,7 @@ function adaptFilter(
 }
 
 const FILTER_PARAMS: Record<string, string[]> = {
+  center: ['width'],
   to_json_string: ['indent', 'sort_keys', 'separators'],
   to_yaml_string: ['indent', 'allow_unicode'],
   regex_match: ['pattern', 'ignorecase'],
@@ -746,6 +754,22 @@ function env(): nunjucks.Environment {
   const filters: Record<string, FilterFunction> = { ...jinjaBuiltins, ...st2Filters };
   for (const [name, fn] of Object.entries(filters))
     e.addFilter(name, adaptFilter(fn, FILTER_PARAMS[name] ?? []));
+  // Jinja2's string filters take str() of the value; nunjucks' call string methods on it and threw.
+  for (const name of ['trim', 'capitalize', 'title', 'striptags', 'escape', 'e', 'urlencode', 'replace']) {
+    const builtin = e.getFilter(name);
+    e.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      return builtin.call(this, pyStringInput(value), ...args);
+    });
+  }
+  for (const [name, what] of [
+    ['first', 'iterable'],
+    ['last', 'reversible'],
+  ] as const) {
+    const builtin = e.getFilter(name);
+    e.addFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
+      return value === undefined ? undefined : builtin.call(this, pySequenceInput(value, what), ...args);
+    });
+  }
   e.addFilter('decrypt_kv', function (this: RenderContextThis, value: unknown) {
     return createSt2Filters({ decrypt: optionsOf(this).decrypt }).decrypt_kv(value);
   });
