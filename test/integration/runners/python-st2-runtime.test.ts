@@ -68,6 +68,7 @@ describe('Python packs run with st2 runtime (issue 21)', () => {
       isotime: '2024-05-06T07:08:09+00:00',
       quoted: `'it'"'"'s'`,
       jinja: '{"k": "it\'s"}',
+      human_time: '1m5s 1d1h1m1s 0s 0.25\u03bcs',
       separator: '=',
       packaging: true,
       core_is_system: true,

@@ -1,5 +1,6 @@
 """``st2common.util.jinja``: the Jinja environment st2 renders with, and its common filters."""
 
+import datetime
 import json
 import os
 import re
@@ -28,6 +29,26 @@ def _regex_substring(value, pattern, result_index=0, ignorecase=False):
     return re.findall(pattern, value, re.IGNORECASE if ignorecase else 0)[result_index]
 
 
+def _to_human_time_from_seconds(seconds):
+    """st2's fuzzy duration ("1m5s", "2d3h0m1s"): years and days are read off datetime(1, 1, 1) plus the
+    seconds, as st2 does, so days count within a month; below a second it prints the value in \u03bcs."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise TypeError("to_human_time_from_seconds expects a number of seconds, got %r" % (seconds,))
+    if seconds == 0:
+        return "0s"
+    if seconds < 1:
+        return "%s\u03bcs" % seconds
+    if isinstance(seconds, float):
+        seconds = int(round(seconds))
+    at = datetime.datetime(1, 1, 1) + datetime.timedelta(seconds=seconds)
+    parts = [at.year - 1, at.day - 1, at.hour, at.minute, at.second]
+    while parts and not parts[0]:
+        parts.pop(0)
+    if not parts:
+        return "0s"
+    return "".join("%s%s" % (n, unit) for n, unit in zip(parts, "ydhms"[5 - len(parts):]))
+
+
 def get_filters():
     return {
         "to_json_string": lambda value, indent=None, sort_keys=False, separators=(",", ": "): json.dumps(
@@ -42,6 +63,7 @@ def get_filters():
         "regex_search": _regex_search,
         "regex_replace": _regex_replace,
         "regex_substring": _regex_substring,
+        "to_human_time_from_seconds": _to_human_time_from_seconds,
         "use_none": lambda value: "%*****__%NONE%__*****%" if value is None else value,
         "basename": os.path.basename,
         "dirname": os.path.dirname,
