@@ -18,6 +18,11 @@ import traceback
 _HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
 
+# A SIGKILLed runner must not leave its action running on its own (SIGTERM's default action ends it).
+from squall_process import die_with_parent  # noqa: E402
+
+die_with_parent()
+
 
 def load_action_class(entry_point):
     """Picks the action class as st2's loader does (st2common/util/loader.py register_plugin).

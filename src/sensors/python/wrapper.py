@@ -6,6 +6,11 @@ stays up (trigger changes still arrive) until the host says stop; then cleanup()
 An exception in setup/run ends the process with exit code 1 (the host restarts it).
 """
 
+# First of all: die with the sensor host (a SIGKILLed server must not leave its sensors running).
+from squall_process import die_with_parent
+
+die_with_parent()
+
 # st2's sensor container monkey-patches every sensor process with eventlet before anything else
 # (st2reactor/container/sensor_wrapper.py); sensors written for it rely on green sockets and
 # sleeps. Without the st2 runtime site (no eventlet) the sensor runs unpatched.
@@ -16,6 +21,7 @@ monkey_patch()
 import inspect  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
@@ -27,6 +33,9 @@ sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
 
 _stop_lock = threading.Lock()
 _stopping = False
+
+# How long cleanup() may take once the parent is gone: nobody is left to kill a cleanup that hangs.
+_ORPHAN_CLEANUP_SECONDS = 5
 
 
 def load_sensor_class(entry_point, class_name):
@@ -87,6 +96,15 @@ def main():
             sys.stderr.flush()
             os._exit(1)
 
+    def on_sigterm(signum, frame):
+        # Sent by die_with_parent when the host dies (or by a user). A sensor blocked outside eventlet
+        # never lets the channel's reader see EOF, so stop from here; the kernel's alarm (default
+        # action: terminate) ends the process even if cleanup() or the sensor holds it.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(_ORPHAN_CLEANUP_SECONDS)
+        stop()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     channel = Channel(on_command)
     service = SensorService(channel, request.get("ref") or "sensor", request.get("log_level") or "DEBUG")
     try:

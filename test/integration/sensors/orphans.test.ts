@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { writeTestPack } from '../../support/packs.js';
+import { processExists } from '../../support/processes.js';
+import { describeOnEachStore, freshMongoUrl, tempDir } from '../../support/servers.js';
+import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { waitFor } from '../../support/wait.js';
+
+/** Generous: the Python processes get SIGTERM, then at most a few seconds of cleanup. */
+const GONE_WITHIN_MS = 20_000;
+
+/**
+ * A server killed with SIGKILL must not leave the Python processes it started running on their
+ * own. The blocking sensor never reads its channel to the server: it blocks in a C call (libc sleep
+ * through ctypes, which eventlet's monkey patching cannot make green, so the channel's green reader
+ * never sees EOF); the stubborn one sees EOF but its cleanup() never ends; the action sleeps for ten
+ * minutes.
+ */
+/** An st2 sensor `name` (a `<name>.py` and its metadata) that writes its pid to `<name>.pid`. */
+function sensor(name: string, className: string, run: string[], cleanup: string[]): Record<string, string> {
+  const method = (def: string, body: string[]) => [`    def ${def}:`, ...body.map((l) => `        ${l}`), ''];
+  return {
+    [`sensors/${name}.yaml`]: `class_name: ${className}\nentry_point: ${name}.py\ntrigger_types:\n  - name: ${name}\n`,
+    [`sensors/${name}.py`]: [
+      'import ctypes',
+      'import os',
+      'import threading',
+      '',
+      'from st2reactor.sensor.base import Sensor',
+      '',
+      '',
+      `class ${className}(Sensor):`,
+      ...method('setup(self)', ['pass']),
+      ...method('run(self)', [
+        `with open(os.path.join(os.path.dirname(__file__), '${name}.pid'), 'w') as f:`,
+        '    f.write(str(os.getpid()))',
+        ...run,
+      ]),
+      ...method('cleanup(self)', cleanup),
+      ...['add_trigger', 'update_trigger', 'remove_trigger'].flatMap((m) =>
+        method(`${m}(self, trigger)`, ['pass']),
+      ),
+    ].join('\n'),
+  };
+}
+
+const PACK_FILES = {
+  ...sensor(
+    'blocking',
+    'BlockingSensor',
+    ['ctypes.CDLL(None).sleep(3600)'],
+    ["open(os.path.join(os.path.dirname(__file__), 'blocking.cleaned'), 'w').close()"],
+  ),
+  // Its cleanup() never ends: the process must still go.
+  ...sensor(
+    'stubborn',
+    'StubbornSensor',
+    ['threading.Event().wait()'],
+    ['while True:', '    ctypes.CDLL(None).sleep(3600)'],
+  ),
+  'actions/hang.yaml': 'name: hang\nrunner_type: python-script\nentry_point: hang.py\nparameters: {}\n',
+  'actions/hang.py': [
+    'import os',
+    'import time',
+    '',
+    'from st2common.runners.base_action import Action',
+    '',
+    '',
+    'class Hang(Action):',
+    '    def run(self):',
+    "        with open(os.path.join(os.path.dirname(__file__), 'action.pid'), 'w') as f:",
+    '            f.write(str(os.getpid()))',
+    '        time.sleep(600)',
+    '',
+  ].join('\n'),
+};
+
+function pidIn(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8'));
+  return pid > 0 ? pid : null;
+}
+
+describeOnEachStore('children of a server killed with SIGKILL', (target) => {
+  const data = tempDir();
+  const packs = tempDir();
+  let svc: ServiceProcess | undefined;
+  const pids: number[] = [];
+
+  afterAll(async () => {
+    await svc?.stop('SIGKILL');
+    // Not left behind when the assertion failed.
+    for (const pid of pids) if (processExists(pid)) process.kill(pid, 'SIGKILL');
+    data.cleanup();
+    packs.cleanup();
+  });
+
+  it('leaves none of its Python sensors (blocked, or stuck in cleanup) and running Python action behind', async () => {
+    const pack = writeTestPack(packs.dir, 'orphantest', PACK_FILES);
+    svc = await startServiceProcess(
+      [],
+      {
+        SQUALL_DATA_DIR: data.dir,
+        ...(target.kind === 'mongo' ? { SQUALL_STORE_URL: freshMongoUrl() } : {}),
+        SQUALL_PACKS_PATHS: packs.dir,
+        SQUALL_AUTH_ENABLE: 'false',
+        SQUALL_CHATOPS_ENABLE: 'false',
+        SQUALL_LOG_LEVEL: 'warn',
+      },
+      60_000,
+    );
+    const res = await fetch(`${svc.url}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'orphantest.hang', parameters: {} }),
+    });
+    expect(res.status, await res.text()).toBe(201);
+
+    const sensorPid = await waitFor(
+      () => pidIn(path.join(pack, 'sensors', 'blocking.pid')),
+      'the sensor to block in run()',
+      60_000,
+      100,
+    );
+    const stubbornPid = await waitFor(
+      () => pidIn(path.join(pack, 'sensors', 'stubborn.pid')),
+      'the stubborn sensor to wait in run()',
+      60_000,
+      100,
+    );
+    const actionPid = await waitFor(
+      () => pidIn(path.join(pack, 'actions', 'action.pid')),
+      'the action to start sleeping',
+      60_000,
+      100,
+    );
+    const children = { blocking: sensorPid, stubborn: stubbornPid, action: actionPid };
+    pids.push(...Object.values(children));
+    expect(Object.values(children).every(processExists)).toBe(true);
+
+    await svc.stop('SIGKILL');
+    const alive = () =>
+      Object.entries(children)
+        .filter(([, pid]) => processExists(pid))
+        .map(([name, pid]) => `${name} (pid ${pid})`);
+    await waitFor(() => alive().length === 0, 'every child to be gone', GONE_WITHIN_MS, 200).catch(() =>
+      expect(alive(), "children still running after their server's SIGKILL").toEqual([]),
+    );
+    // The blocked sensor still got its cleanup() on the way out.
+    expect(existsSync(path.join(pack, 'sensors', 'blocking.cleaned'))).toBe(true);
+  }, 180_000);
+});
