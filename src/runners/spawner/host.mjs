@@ -5,7 +5,8 @@
 // this small process instead, off the service's event loop.
 //
 // It only starts children and reports what they do; the service keeps everything else (timeouts,
-// cancel and the process-group kills, output limits, the execution's status). Over the IPC channel
+// cancel and the process-group kills, output limits, the execution's status), except the kill of
+// the groups still running when the service goes away. Over the IPC channel
 // it gets {t: 'run', id, command, args, cwd, env, stdin} and sends back, in this order,
 // {id, t: 'pid', pid}, {id, t: 'out', s: 'stdout' | 'stderr', d: text}..., then {id, t: 'close',
 // code, sig}; or {id, t: 'error', message, code, started} when the child could not start
@@ -15,6 +16,21 @@ import { StringDecoder } from 'node:string_decoder';
 
 /** How long we wait for stdout/stderr to close once the main process has exited (orphans may hold them). */
 const DRAIN_AFTER_EXIT_MS = 1000;
+/** How long the process groups left at disconnect get between SIGTERM and SIGKILL. */
+const GROUP_KILL_GRACE_MS = 2000;
+
+/** Run id → the pid (and process group) of each child that has not closed yet. */
+const live = new Map();
+
+function killGroups(signal) {
+  for (const pid of live.values()) {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group has already gone.
+    }
+  }
+}
 
 function send(message) {
   // Once the service is gone there is nobody to tell; the disconnect handler ends this process.
@@ -36,7 +52,10 @@ function run(m) {
     return;
   }
   let done = false;
-  if (child.pid !== undefined) send({ id, t: 'pid', pid: child.pid });
+  if (child.pid !== undefined) {
+    live.set(id, child.pid);
+    send({ id, t: 'pid', pid: child.pid });
+  }
 
   for (const s of ['stdout', 'stderr']) {
     const decoder = new StringDecoder('utf8');
@@ -68,6 +87,7 @@ function run(m) {
     timer.unref();
   });
   child.on('close', (code, sig) => {
+    live.delete(id);
     if (done) return;
     done = true;
     send({ id, t: 'close', code, sig });
@@ -77,6 +97,15 @@ function run(m) {
 process.on('message', (m) => {
   if (m && m.t === 'run') run(m);
 });
-// The service closed the channel (shutdown) or died: the children keep running in their own process
-// groups, as they did when the service started them itself; their output pipes close with us.
-process.on('disconnect', () => process.exit(0));
+// The service closed the channel or died. A graceful shutdown has already killed the process groups
+// of the runs it stopped; after a SIGKILL nobody would, and a command left running would go on for
+// an execution the next start records as abandoned (or runs again, when idempotent). So the groups
+// still open get SIGTERM, then SIGKILL, as the service's own kill does, and then we exit.
+process.on('disconnect', () => {
+  if (live.size === 0) process.exit(0);
+  killGroups('SIGTERM');
+  setTimeout(() => {
+    killGroups('SIGKILL');
+    process.exit(0);
+  }, GROUP_KILL_GRACE_MS);
+});

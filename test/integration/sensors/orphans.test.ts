@@ -11,8 +11,8 @@ import { waitFor } from '../../support/wait.js';
 const GONE_WITHIN_MS = 20_000;
 
 /**
- * A server killed with SIGKILL must not leave the Python processes it started running on their
- * own. The blocking sensor never reads its channel to the server: it blocks in a C call (libc sleep
+ * A server killed with SIGKILL must not leave the processes it started running on their own: its
+ * spawner kills the process groups of the shell commands still running when the server goes. The blocking sensor never reads its channel to the server: it blocks in a C call (libc sleep
  * through ctypes, which eventlet's monkey patching cannot make green, so the channel's green reader
  * never sees EOF); the stubborn one sees EOF but its cleanup() never ends; the action sleeps for ten
  * minutes.
@@ -96,7 +96,7 @@ describeOnEachStore('children of a server killed with SIGKILL', (target) => {
     packs.cleanup();
   });
 
-  it('leaves none of its Python sensors (blocked, or stuck in cleanup) and running Python action behind', async () => {
+  it('leaves none of its Python sensors (blocked, or stuck in cleanup), running Python action or shell command behind', async () => {
     const pack = writeTestPack(packs.dir, 'orphantest', PACK_FILES);
     svc = await startServiceProcess(
       [],
@@ -116,6 +116,17 @@ describeOnEachStore('children of a server killed with SIGKILL', (target) => {
       body: JSON.stringify({ action: 'orphantest.hang', parameters: {} }),
     });
     expect(res.status, await res.text()).toBe(201);
+    // A shell command (started by the spawner, in its own process group) and the child it starts.
+    const shellPids = path.join(pack, 'shell.pids');
+    const local = await fetch(`${svc.url}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: 'core.local',
+        parameters: { cmd: `sleep 600 & echo "$! $$" > '${shellPids}'; wait`, timeout: 900 },
+      }),
+    });
+    expect(local.status, await local.text()).toBe(201);
 
     const sensorPid = await waitFor(
       () => pidIn(path.join(pack, 'sensors', 'blocking.pid')),
@@ -135,7 +146,22 @@ describeOnEachStore('children of a server killed with SIGKILL', (target) => {
       60_000,
       100,
     );
-    const children = { blocking: sensorPid, stubborn: stubbornPid, action: actionPid };
+    const [sleepPid, shellPid] = await waitFor(
+      () => {
+        const text = existsSync(shellPids) ? readFileSync(shellPids, 'utf8').trim() : '';
+        return text.includes(' ') ? text.split(' ').map(Number) : null;
+      },
+      'the shell command to start its child',
+      60_000,
+      100,
+    );
+    const children = {
+      blocking: sensorPid,
+      stubborn: stubbornPid,
+      action: actionPid,
+      shell: shellPid,
+      'shell child': sleepPid,
+    };
     pids.push(...Object.values(children));
     expect(Object.values(children).every(processExists)).toBe(true);
 
