@@ -220,7 +220,11 @@ export async function writeState<T extends StoredTask>(
   const now = new Set<T>(changed);
   const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...now]);
   const index = new Map<T, number>();
-  if (dirty.size > 0) state.tasks.forEach((t, n) => dirty.has(t) && index.set(t, n));
+  // From the end, where a step's tasks are: not a walk over every task of a long workflow.
+  for (let n = state.tasks.length - 1; n >= 0 && index.size < dirty.size; n--) {
+    const t = state.tasks[n] as T;
+    if (dirty.has(t) && !index.has(t)) index.set(t, n);
+  }
   const entries = [...dirty].filter((t) => index.has(t)).map((t) => ({ n: index.get(t) as number, task: t }));
   const settled = options.settled ?? (() => true);
   const carried = entries.filter(({ task }) => now.has(task) && !settled(task));

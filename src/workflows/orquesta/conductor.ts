@@ -36,6 +36,7 @@ export const RUNNING_STATUSES = ['requested', 'scheduled', 'delayed', 'running',
 export const ABENDED_STATUSES = ['failed', 'timeout', 'abandoned'];
 export const COMPLETED_STATUSES = ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'];
 const ENGINE = new Set(['continue', 'fail', 'noop']);
+const ACTIVE = new Set(ACTIVE_STATUSES);
 
 export interface WorkflowError {
   type: string;
@@ -328,13 +329,24 @@ export class OrquestaConductor {
     this.state.staged.splice(this.state.staged.indexOf(st), 1);
   }
 
+  /**
+   * The last entry of each task and route, in no particular order (every caller asks whether any
+   * is so): by the index, not by a walk over the whole sequence at every task event.
+   */
   private lastOccurrences(): TaskEntry[] {
-    const idxs = new Set(Object.values(this.state.tasks));
-    return this.state.sequence.filter((_, i) => idxs.has(i));
+    const { sequence, tasks } = this.state;
+    const out: TaskEntry[] = [];
+    for (const key in tasks) out.push(sequence[tasks[key]]);
+    return out;
   }
 
   private hasActiveTasks(): boolean {
-    return this.lastOccurrences().some((e) => e.status !== undefined && ACTIVE_STATUSES.includes(e.status));
+    const { sequence, tasks } = this.state;
+    for (const key in tasks) {
+      const status = sequence[tasks[key]].status;
+      if (status !== undefined && ACTIVE.has(status)) return true;
+    }
+    return false;
   }
 
   private readyStaged(): StagedTask[] {
