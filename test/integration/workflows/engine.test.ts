@@ -558,6 +558,27 @@ for (const target of STORE_TARGETS) {
         expect(g.execution).toMatchObject({ id, status: 'succeeded' });
       });
 
+      it('shows the transition of a task that ended after 20 others in the graph read from the store', async () => {
+        // The first entries of a long task sequence are stored apart: the `hold` entry is, by the
+        // time it ends, and its end must reach the store for a reader with no cache (the graph).
+        const file = holdFile();
+        const id = await run('wftest.long-branch', { path: file });
+        await waitFor(
+          async () => (await children(id)).filter((c) => c.status === 'succeeded').length === 20,
+          'the 20 short tasks to succeed',
+          60_000,
+        );
+        expect((await get(id)).status).toBe('running');
+        rmSync(file);
+        expect((await finished(id)).status).toBe('succeeded');
+        const res = await api('GET', `/api/v1/workflows/graph?execution=${id}`);
+        expect(res.status, res.text).toBe(200);
+        expect(res.body!.taken).toEqual([{ src: 'hold', dst: 'after', key: 0 }]);
+        const runs = res.body!.runs.map((r: Json) => [r.task, r.status]);
+        expect(runs).toContainEqual(['hold', 'succeeded']);
+        expect(runs).toHaveLength(22);
+      }, 90_000);
+
       it("answers an action's graph with inspection errors on their tasks, and refuses what is not a workflow", async () => {
         const bad = await api('GET', '/api/v1/workflows/graph?action=wftest.bad');
         expect(bad.status, bad.text).toBe(200);
