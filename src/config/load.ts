@@ -145,6 +145,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags; they win over the file and the environment. */
   overrides?: Record<string, unknown>;
+  /** The flag each override came from (`api.port` → `--port`), named when its value is refused. */
+  overrideFlags?: Record<string, string>;
   cwd?: string;
 }
 
@@ -284,17 +286,32 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
   for (const [alias, canonical] of Object.entries(ENV_ALIASES)) {
     if (env[alias] !== undefined && env[canonical] === undefined) env[canonical] = env[alias];
   }
+  // Where each value set outside the file came from: a refused one names its variable or flag,
+  // not a file that may not even hold that key.
+  const origins = new Map<string, string>();
   for (const leaf of configLeaves()) {
     const value = env[leaf.env];
-    if (value !== undefined) setPath(raw, leaf.path, parseEnvValue(value, leaf.schema, leaf.env));
+    if (value === undefined) continue;
+    setPath(raw, leaf.path, parseEnvValue(value, leaf.schema, leaf.env));
+    origins.set(leaf.path.join('.'), leaf.env);
   }
   for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) setPath(raw, dotted.split('.'), value);
+    if (value === undefined) continue;
+    setPath(raw, dotted.split('.'), value);
+    origins.set(dotted, options.overrideFlags?.[dotted] ?? 'command line');
   }
+  const originOf = (e: ErrorObject): string => {
+    const at = e.instancePath.replace(/^\//, '').split('/');
+    for (let n = at.length; n > 0; n--) {
+      const origin = origins.get(at.slice(0, n).join('.'));
+      if (origin) return origin;
+    }
+    return source;
+  };
 
   const config = structuredClone(raw);
   if (!validate(config)) {
-    const errors = (validate.errors ?? []).map((e) => describeError(e, source));
+    const errors = (validate.errors ?? []).map((e) => describeError(e, originOf(e)));
     throw new ConfigError(errors.join('\n'), { file, errors: validate.errors });
   }
   const result = config as unknown as SquallConfig;
