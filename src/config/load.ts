@@ -243,6 +243,13 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
+/** Why a config file could not be read, in words; a bare ENOENT meant nothing to a newcomer. */
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
 const validate = builtValidator({
   name: 'config',
   schema: configSchema,
@@ -266,10 +273,9 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
     try {
       text = readFileSync(abs, 'utf8');
     } catch (err) {
-      throw new ConfigError(
-        `cannot read config file ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        { file: abs },
-      );
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code && READ_ERRORS[code] ? `${READ_ERRORS[code]} (${code})` : (code ?? String(err));
+      throw new ConfigError(`cannot read config file ${abs}: ${why}`, { file: abs });
     }
     try {
       const parsed = loadYaml(text, { filename: abs });

@@ -130,10 +130,12 @@ describe('configuration', () => {
     chmodSync(file, 0o000);
     const missing = path.join(cwd, 'missing.yaml');
     expect(loadError(() => loadConfig({ cwd, file: missing, env: {} })).message).toBe(
-      `cannot read config file ${missing}: ENOENT`,
+      `cannot read config file ${missing}: no such file (ENOENT)`,
     );
     if (process.getuid?.() !== 0) {
-      expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(/EACCES/);
+      expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(
+        /permission denied \(EACCES\)/,
+      );
     }
   });
 
