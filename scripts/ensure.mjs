@@ -34,7 +34,15 @@ function depsHash() {
 const want = depsHash();
 const have = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 if (want !== have) {
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 'installing dependencies');
+  // npm prints nothing until it is done (3 min on a fresh clone of the 2-core dev box): say so, or
+  // the first `npm start` looks stuck.
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--loglevel=error'],
+    existsSync(path.join(root, 'node_modules'))
+      ? 'installing dependencies (package.json or package-lock.json changed)'
+      : 'installing dependencies with npm install (the first install takes a few minutes, quietly)',
+  );
   writeFileSync(stampFile, want + '\n');
 }
 
