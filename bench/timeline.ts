@@ -108,6 +108,18 @@ for (const run of runs) {
   const k = run.filter(([w, at]) => w === 'fsync end' && at <= answered).length;
   fsyncsBefore.set(k, (fsyncsBefore.get(k) ?? 0) + 1);
 }
+// Answers that waited for fsyncs in a row: after their sync() call, an fsync ended and another
+// began before the answer (the first did not cover their commit).
+let chained = 0;
+for (const run of runs) {
+  const answered = run.findIndex(([w]) => w === 'server: answer sent');
+  const called = run.findLastIndex(([w], i) => w === 'sync() called' && (answered < 0 || i < answered));
+  if (called < 0 || answered < 0) continue;
+  const between = run.slice(called, answered).map(([w]) => w);
+  const firstEnd = between.indexOf('fsync end');
+  if (firstEnd >= 0 && between.indexOf('fsync start', firstEnd) >= 0) chained++;
+}
+process.stdout.write(`answers that waited for two fsyncs in a row: ${chained} of ${runs.length}\n`);
 process.stdout.write(
   `fsyncs ended before the answer: ${[...fsyncsBefore]
     .sort((a, b) => a[0] - b[0])
