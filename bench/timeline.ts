@@ -121,8 +121,9 @@ for (const run of runs) {
   const k = run.filter(([w, at]) => w === 'fsync end' && at <= answered).length;
   fsyncsBefore.set(k, (fsyncsBefore.get(k) ?? 0) + 1);
 }
-// Answers that waited for fsyncs in a row: after their sync() call, an fsync ended and another
-// began before the answer (the first did not cover their commit).
+// Answers that waited for fsyncs in a row: after their sync() call, an fsync ended, then another
+// began and ended before the answer (the first did not cover their commit). An fsync that only
+// began before the answer (the lazy one, due meanwhile) held nothing.
 let chained = 0;
 for (const run of runs) {
   const answered = run.findIndex(([w]) => w === 'server: answer sent');
@@ -130,7 +131,8 @@ for (const run of runs) {
   if (called < 0 || answered < 0) continue;
   const between = run.slice(called, answered).map(([w]) => w);
   const firstEnd = between.indexOf('fsync end');
-  if (firstEnd >= 0 && between.indexOf('fsync start', firstEnd) >= 0) chained++;
+  const next = firstEnd < 0 ? -1 : between.indexOf('fsync start', firstEnd);
+  if (next >= 0 && between.indexOf('fsync end', next) >= 0) chained++;
 }
 process.stdout.write(`answers that waited for two fsyncs in a row: ${chained} of ${runs.length}\n`);
 process.stdout.write(
