@@ -18,6 +18,7 @@ import {
   type JinjaOptions,
 } from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
+import { secretPaths, underSecretPath } from '../secret-paths.js';
 
 export { castParameters, castParameter } from './casting.js';
 
@@ -416,7 +417,8 @@ function issueOf(err: ErrorObject, specs: Record<string, ParameterSpec>): Parame
       break;
     }
     case 'type':
-      message = `${where}: ${path.length <= 1 && specs[parameter]?.secret ? 'the value' : JSON.stringify(valueAt(err))} is not of type '${(err.params as { type: string }).type}'`;
+      // A value inside a secret object or list, or at a secret key inside a plain one, is secret too.
+      message = `${where}: ${underSecretPath(secretPaths(specs), path) ? 'the value' : JSON.stringify(valueAt(err))} is not of type '${(err.params as { type: string }).type}'`;
       break;
     case 'enum':
       message = `${where}: value is not one of ${JSON.stringify((err.params as { allowedValues: unknown[] }).allowedValues)}`;

@@ -359,6 +359,28 @@ describe('validateParameters', () => {
     );
   });
 
+  it('does not quote a value inside a secret object or list, or at a secret key of a plain one', () => {
+    const nested: Record<string, ParameterSpec> = {
+      creds: { type: 'object', secret: true, properties: { pin: { type: 'integer' } } },
+      keys: { type: 'array', items: { type: 'integer', secret: true } },
+      plain: {
+        type: 'object',
+        properties: { key: { type: 'integer', secret: true }, n: { type: 'integer' } },
+      },
+    };
+    for (const values of [
+      { creds: { pin: 'hunter2' } },
+      { keys: ['hunter2'] },
+      { plain: { key: 'hunter2' } },
+    ]) {
+      const err = thrown(() => validateParameters(values, nested));
+      expect(err.message).toMatch(/the value is not of type 'integer'/);
+      expect(JSON.stringify(err)).not.toContain('hunter2');
+    }
+    // What is not secret is still quoted, to say what was wrong with it.
+    expect(thrown(() => validateParameters({ plain: { n: 'seven' } }, nested)).message).toContain('"seven"');
+  });
+
   it('lists every problem in the error context', () => {
     const err = thrown(() => validateParameters({ timeout: 'x', bogus: true }, specs));
     const params = (err.context.errors as Array<{ parameter: string }>).map((e) => e.parameter).sort();
