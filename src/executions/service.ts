@@ -490,8 +490,12 @@ export class ExecutionService {
       validateParameters(parameters, specs);
       kept = liveParameters(specs, req.parameters ?? {}, parameters);
     } catch (err) {
-      if (err instanceof SquallError) throw err;
-      throw new ValidationError(errorMessage(err), { action: action.ref });
+      // A cast or validation error quotes the value it refused: one decrypt_kv opened would reach
+      // the caller, a rule enforcement's failure_reason (readable by all) and the log.
+      throw withoutRevealed(
+        err instanceof SquallError ? err : new ValidationError(errorMessage(err), { action: action.ref }),
+        revealed,
+      );
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
@@ -1171,6 +1175,18 @@ function existsDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `err` with every value of `secrets` masked in its message and context. */
+function withoutRevealed(err: SquallError, secrets: string[]): SquallError {
+  const shown = secrets.filter((s) => s.length >= 3);
+  if (!shown.some((s) => err.message.includes(s) || JSON.stringify(err.context).includes(s))) return err;
+  return new SquallError(
+    err.code,
+    redactText(err.message, shown),
+    redactDeep(err.context, shown) as Record<string, unknown>,
+    err.status,
+  );
 }
 
 function redactDeep(value: unknown, secrets: string[]): unknown {

@@ -224,6 +224,40 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
     expect(await observed(e.id)).not.toContain(USER_SECRET);
   });
 
+  it('does not quote a decrypted secret in the error of a parameter it does not fit, to the caller or in an enforcement', async () => {
+    const res = await run(api.adminToken, 'core.local', {
+      cmd: 'true',
+      timeout: '{{ st2kv.system.syssecret | decrypt_kv }}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.faultstring).toContain('Parameter "timeout" expects an integer');
+    expect(JSON.stringify(res.body)).not.toContain(SYSTEM_SECRET);
+
+    // A rule's failure reason is read by every observer, and logged.
+    const byAdmin = await api.request('POST', '/api/v1/rules', {
+      body: {
+        name: 'misfit_rule',
+        pack: 'sectest',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'misfit_hook' } },
+        criteria: {},
+        action: {
+          ref: 'core.local',
+          parameters: { cmd: 'true', timeout: '{{ st2kv.system.syssecret | decrypt_kv }}' },
+        },
+      },
+    });
+    expect(byAdmin.status).toBe(201);
+    expect((await api.request('POST', '/api/v1/webhooks/misfit_hook', { body: {} })).status).toBe(202);
+    const failed = await enforcementOf('sectest.misfit_rule', 'failure_reason');
+    expect(failed.failure_reason).toContain('Parameter "timeout" expects an integer');
+    const seen = await api.request('GET', '/api/v1/ruleenforcements?rule_ref=sectest.misfit_rule', {
+      token: observer,
+    });
+    expect(seen.status).toBe(200);
+    expect(JSON.stringify(seen.body)).not.toContain(SYSTEM_SECRET);
+  });
+
   it("fires an operator's rule without decrypting a system secret; an admin's rule keeps it secret", async () => {
     const rule = (name: string, hook: string) => ({
       name,
