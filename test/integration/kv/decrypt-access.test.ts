@@ -91,6 +91,16 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
       100,
     );
 
+  /** An admin-made rule of the test pack: a webhook at `hook` runs core.local with `parameters`. */
+  const hookRule = (name: string, hook: string, parameters: Record<string, unknown>) => ({
+    name,
+    pack: 'sectest',
+    enabled: true,
+    trigger: { type: 'core.st2.webhook', parameters: { url: hook } },
+    criteria: {},
+    action: { ref: 'core.local', parameters },
+  });
+
   /** Everything an observer can read about an execution, as one string. */
   const observed = async (id: string) => {
     const one = await api.request('GET', `/api/v1/executions/${id}`, { token: observer });
@@ -235,17 +245,10 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
 
     // A rule's failure reason is read by every observer, and logged.
     const byAdmin = await api.request('POST', '/api/v1/rules', {
-      body: {
-        name: 'misfit_rule',
-        pack: 'sectest',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'misfit_hook' } },
-        criteria: {},
-        action: {
-          ref: 'core.local',
-          parameters: { cmd: 'true', timeout: '{{ st2kv.system.syssecret | decrypt_kv }}' },
-        },
-      },
+      body: hookRule('misfit_rule', 'misfit_hook', {
+        cmd: 'true',
+        timeout: '{{ st2kv.system.syssecret | decrypt_kv }}',
+      }),
     });
     expect(byAdmin.status).toBe(201);
     expect((await api.request('POST', '/api/v1/webhooks/misfit_hook', { body: {} })).status).toBe(202);
@@ -259,17 +262,8 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
   });
 
   it("fires an operator's rule without decrypting a system secret; an admin's rule keeps it secret", async () => {
-    const rule = (name: string, hook: string) => ({
-      name,
-      pack: 'sectest',
-      enabled: true,
-      trigger: { type: 'core.st2.webhook', parameters: { url: hook } },
-      criteria: {},
-      action: {
-        ref: 'core.local',
-        parameters: { cmd: 'echo "rule {{ st2kv.system.syssecret | decrypt_kv }}"' },
-      },
-    });
+    const rule = (name: string, hook: string) =>
+      hookRule(name, hook, { cmd: 'echo "rule {{ st2kv.system.syssecret | decrypt_kv }}"' });
     const byOperator = await api.request('POST', '/api/v1/rules', {
       token: operator,
       body: { ...rule('op_rule', 'op_hook'), context: { user: api.adminUser } },
