@@ -359,6 +359,18 @@ export class ExecutionService {
   }
 
   /** The record as the API shows it: secrets masked. */
+  /**
+   * The secret values `execution` holds, opened: its secret parameters (its action's defaults
+   * applied) and what decrypt_kv revealed to it. A workflow hands them to the tasks it requests
+   * (`revealed`), so that a task parameter carrying one (`cmd: echo <% ctx().password %>`) is
+   * masked and the task's output redacted, as in the workflow itself.
+   */
+  secretValuesOf(execution: ExecutionRecord): string[] {
+    if (!secretNamesOf(execution).length && execution.revealed === undefined) return [];
+    const specs = (execution.action.parameters ?? {}) as Record<string, ParameterSpec>;
+    return heldSecrets(execution, runParameters(execution, specs, this.deps.secretBox), this.deps.secretBox);
+  }
+
   present(execution: ExecutionRecord): Record<string, unknown> {
     return presentExecution(execution);
   }
@@ -827,12 +839,7 @@ export class ExecutionService {
     try {
       const specs = actionSpecs(action);
       const params = runParameters(record, specs, this.deps.secretBox);
-      const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
-        .flatMap((n) => valuesAt(params, n))
-        .filter((v) => v !== undefined && v !== null)
-        .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-      if (record.revealed !== undefined)
-        secretValues.push(...(openValue(record.revealed, this.deps.secretBox) as string[]));
+      const secretValues = heldSecrets(record, params, this.deps.secretBox);
       const runnerSpec = getRunnerType(String(record.runner.name))!;
       const runnerParameters: Record<string, unknown> = {};
       const actionParameters: Record<string, unknown> = {};
@@ -1175,6 +1182,20 @@ function existsDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The values at `record`'s secret paths in `params` (its parameters, opened) and what it revealed. */
+function heldSecrets(record: ExecutionRecord, params: Record<string, unknown>, box: SecretBox): string[] {
+  const values = secretNamesOf(record)
+    .flatMap((n) => valuesAt(params, n))
+    .filter((v) => v !== undefined && v !== null)
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  if (record.revealed !== undefined) values.push(...(openValue(record.revealed, box) as string[]));
+  return values;
+}
+
+function secretNamesOf(record: ExecutionRecord): string[] {
+  return (record as { secret_parameters?: string[] }).secret_parameters ?? [];
 }
 
 /** `err` with every value of `secrets` masked in its message and context. */

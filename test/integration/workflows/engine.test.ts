@@ -367,6 +367,26 @@ for (const target of STORE_TARGETS) {
         expect(kids[1].result.stdout).toBe('c1 said: hi from the chain');
       });
 
+      it("keeps a workflow's secret secret in the task it is passed to: masked parameter, redacted output", async () => {
+        for (const action of ['wftest.secret-task', 'wftest.secret-chain']) {
+          const password = `pw-${target.kind}-${Date.now()}-ibex`;
+          const e = await finished(await run(action, { password }));
+          expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+          const [task] = await children(e.id);
+          const shown = await get(task.id);
+          // The task ran with the secret; what anyone reads of it says ********.
+          expect(shown.parameters.cmd).toBe('********');
+          expect(shown.result.stdout).toBe('login ********');
+          const seen = [
+            JSON.stringify(await get(e.id)),
+            JSON.stringify(shown),
+            (await api('GET', `/api/v1/executions/${e.id}/children`)).text,
+            await (await fetch(`${svc.url}/api/v1/executions/${task.id}/output`)).text(),
+          ];
+          expect(seen.filter((text) => text.includes(password))).toEqual([]);
+        }
+      });
+
       it('pauses a running workflow (pausing, then paused once its task ends) and resumes it', async () => {
         const id = await run('wftest.slow-sequence', { first: 1 });
         await waitFor(async () => (await get(id)).status === 'running', 'workflow running');
