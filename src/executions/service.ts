@@ -49,6 +49,7 @@ import {
 } from './secrets.js';
 import { secretPaths, valuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
+import { maskSecretOutput } from './output-schema.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
@@ -225,6 +226,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
   return {
     ...rest,
+    ...('result' in execution ? { result: presentResult(execution) } : {}),
     parameters,
     liveaction: {
       id: execution.id,
@@ -234,6 +236,13 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
       runner_info: {},
     },
   };
+}
+
+/** An execution's result as the API shows it: what its action's output_schema marks secret, masked. */
+export function presentResult(execution: ExecutionRecord): unknown {
+  const schema = execution.action.output_schema;
+  if (schema === undefined) return execution.result;
+  return maskSecretOutput(execution.result, getRunnerType(execution.runner.name)?.output_key, schema);
 }
 
 /**
@@ -531,6 +540,8 @@ export class ExecutionService {
         description: action.description,
         entry_point: action.entry_point,
         parameters: action.parameters,
+        // Says what of the result is secret, masked where it is shown (presentExecution).
+        ...(action.output_schema !== undefined ? { output_schema: action.output_schema } : {}),
       },
       runner: { name: String(action.runner_type), runner_parameters: runnerType.runner_parameters },
       status: 'requested',

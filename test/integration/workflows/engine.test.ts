@@ -387,6 +387,19 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it("masks what the action's output_schema marks secret in the result the API shows, as st2", async () => {
+        const token = `tk-${target.kind}-${Date.now()}-yak`;
+        const id = await run('wftest.secret-output', { token });
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ token: '********', note: 'open' });
+        const result = await api('GET', `/api/v1/executions/${id}/result`);
+        expect(result.body).toEqual({ output: { token: '********', note: 'open' } });
+        // The token was given as a plain parameter; only the result is said to be secret.
+        const listed = await api('GET', `/api/v1/executions?action=wftest.secret-output`);
+        expect(listed.body!.map((x: Json) => x.result.output.token)).toEqual(['********']);
+      });
+
       it('pauses a running workflow (pausing, then paused once its task ends) and resumes it', async () => {
         const id = await run('wftest.slow-sequence', { first: 1 });
         await waitFor(async () => (await get(id)).status === 'running', 'workflow running');
