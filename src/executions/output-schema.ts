@@ -20,6 +20,19 @@ export function maskSecretOutput(
   return { ...result, [outputKey]: masked(schema, result[outputKey]) };
 }
 
+/**
+ * An inquiry's response with the answers its schema marks secret masked: as st2's
+ * mask_inquiry_response, the schema's top-level properties.
+ */
+export function maskInquiryResponse(response: unknown, schema: unknown): unknown {
+  const properties = isObject(schema) && isObject(schema.properties) ? schema.properties : {};
+  if (!isObject(response)) return response;
+  const out: Record<string, unknown> = { ...response };
+  for (const [name, spec] of Object.entries(properties))
+    if (isObject(spec) && spec.secret === true && name in out) out[name] = MASK;
+  return out;
+}
+
 function masked(spec: unknown, value: unknown): unknown {
   if (!isObject(spec)) return value;
   if (spec.secret === true) return MASK;

@@ -49,7 +49,7 @@ import {
 } from './secrets.js';
 import { secretPaths, valuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
-import { maskSecretOutput } from './output-schema.js';
+import { maskInquiryResponse, maskSecretOutput } from './output-schema.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
@@ -240,9 +240,19 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
 
 /** An execution's result as the API shows it: what its action's output_schema marks secret, masked. */
 export function presentResult(execution: ExecutionRecord): unknown {
+  if (execution.runner.name === 'inquirer') return presentInquiryResult(execution);
   const schema = execution.action.output_schema;
   if (schema === undefined) return execution.result;
   return maskSecretOutput(execution.result, getRunnerType(execution.runner.name)?.output_key, schema);
+}
+
+/** An inquiry's result: the answers its schema (given, or its action's default) marks secret, masked. */
+function presentInquiryResult(execution: ExecutionRecord): unknown {
+  const result = execution.result as Record<string, unknown> | undefined;
+  if (!result || typeof result !== 'object' || !('response' in result)) return result;
+  const specs = (execution.action.parameters ?? {}) as Record<string, ParameterSpec>;
+  const schema = execution.parameters?.schema ?? specs.schema?.default;
+  return { ...result, response: maskInquiryResponse(result.response, schema) };
 }
 
 /**
