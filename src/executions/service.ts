@@ -41,6 +41,7 @@ import {
   maskParameters,
   openParameters,
   openValue,
+  redactDeep,
   redactText,
   sealValue,
   sealParameters,
@@ -1229,16 +1230,6 @@ function withoutRevealed(err: SquallError, secrets: string[]): SquallError {
     redactDeep(err.context, shown) as Record<string, unknown>,
     err.status,
   );
-}
-
-function redactDeep(value: unknown, secrets: string[]): unknown {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return redactText(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
-  }
-  return value;
 }
 
 export { MASK };

@@ -190,6 +190,25 @@ describe('renderParameters', () => {
   });
 });
 
+describe('renderParameters: a template that fails on a secret parameter', () => {
+  it("does not quote the secret a filter's error quotes", () => {
+    const specs: Record<string, ParameterSpec> = {
+      pw: { type: 'string', secret: true },
+      creds: { type: 'object', properties: { key: { type: 'string', secret: true } } },
+      cmd: { type: 'string' },
+    };
+    for (const [given, cmd] of [
+      [{ pw: 'hunter2-not-json' }, '{{ pw | from_json_string }}'],
+      [{ creds: { key: 'hunter2-not-json' } }, '{{ creds.key | from_json_string }}'],
+    ] as const) {
+      const err = thrown(() => renderParameters(specs, { ...given, cmd }, {}));
+      expect(err.code).toBe('PARAM_RENDER');
+      expect(err.message).toContain('from_json_string');
+      expect(JSON.stringify(err)).not.toContain('hunter2');
+    }
+  });
+});
+
 describe('renderParameters: the cost of one request is bounded (issue 18 item 2)', () => {
   const ctx = { action_context: {}, config_context: {}, st2kv: { system: {}, user: {} } };
 
