@@ -16,3 +16,4 @@ export {
 } from './parameters.js';
 export { mentionsDatastore } from './datastore-mentions.js';
 export { outputPages } from './output-pages.js';
+export { maskInquiryResponse } from './output-schema.js';
