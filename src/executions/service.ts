@@ -212,7 +212,10 @@ export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set(EXECUTION_FIELD
 /** An execution as the API and the stream show it. */
 export type ShownExecution = { [F in ExecutionField]?: unknown };
 
-/** An execution as the API and the stream show it: secrets masked, internals left out. */
+/**
+ * An execution as the API and the stream show it: secrets masked, internals left out. The notify
+ * it was asked with is the liveaction's (st2's LIVEACTION_ATTRIBUTES), not a field of the execution.
+ */
 export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const {
     secret_parameters: _secrets,
@@ -220,6 +223,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
     revealed: _revealed,
     worker: _worker,
     attempt: _attempt,
+    notify,
     ...rest
   } = execution as ExecutionRecord & Record<string, unknown>;
   const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
@@ -232,6 +236,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
       parameters,
       status: execution.status,
       runner_info: {},
+      ...(notify ? { notify } : {}),
     },
   };
 }
