@@ -206,6 +206,14 @@ export const EXECUTION_FIELDS = [
 type ExecutionField = (typeof EXECUTION_FIELDS)[number];
 const _listed: EveryFieldListed<ExecutionRecord, ExecutionField> = true;
 
+/**
+ * Where the web UI shows an execution: st2's `<webui_base_url>/#/history/<id>/general`
+ * (_get_web_url_for_execution); Squall's web UI is served at its API URL.
+ */
+export function executionWebUrl(apiUrl: string, id: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}/#/history/${id}/general`;
+}
+
 /** The fields `?include_attributes=` and `?exclude_attributes=` take for executions. */
 export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set(EXECUTION_FIELDS);
 
@@ -422,7 +430,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       requested_by: this.workerId,
     };
     await liveExecutions(this.services).enter(id, 'requested');
@@ -535,7 +543,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       // Recovery leaves a request alone while the process that is scheduling it is alive.
       requested_by: this.workerId,
       ...(req.notify ? { notify: req.notify } : {}),

@@ -92,7 +92,7 @@ for (const target of STORE_TARGETS) {
       ) =>
         new RegExp(
           `^\\nAction ${execution.action.ref.replace('.', '\\.')} completed\\.\\nstatus : ${execution.status}\\n` +
-            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}\\n\\n` +
+            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}/general\\n\\n` +
             `(Took \\S+ to complete\\.\\n)?\\nresult :\\n--------\\n${result.replace(/[()[\]]/g, '\\$&')}\\n$`,
         );
 

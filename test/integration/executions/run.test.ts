@@ -131,6 +131,8 @@ for (const target of STORE_TARGETS) {
         expect(e.log.map((l: Json) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
         expect(e.end_timestamp).toBeTruthy();
         expect(e.elapsed_seconds).toBeGreaterThanOrEqual(0);
+        // st2's link to it in the web UI (_get_web_url_for_execution).
+        expect(e.web_url).toBe(`${svc.url}/#/history/${id}/general`);
       });
 
       it('fails core.local with exit 3 and return_code 3', async () => {
