@@ -208,13 +208,24 @@ export const EXECUTION_FIELDS = [
 type ExecutionField = (typeof EXECUTION_FIELDS)[number];
 const _listed: EveryFieldListed<ExecutionRecord, ExecutionField> = true;
 
+/**
+ * Where the web UI shows an execution: st2's `<webui_base_url>/#/history/<id>/general`
+ * (_get_web_url_for_execution); Squall's web UI is served at its API URL.
+ */
+export function executionWebUrl(apiUrl: string, id: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}/#/history/${id}/general`;
+}
+
 /** The fields `?include_attributes=` and `?exclude_attributes=` take for executions. */
 export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set(EXECUTION_FIELDS);
 
 /** An execution as the API and the stream show it. */
 export type ShownExecution = { [F in ExecutionField]?: unknown };
 
-/** An execution as the API and the stream show it: secrets masked, internals left out. */
+/**
+ * An execution as the API and the stream show it: secrets masked, internals left out. The notify
+ * it was asked with is the liveaction's (st2's LIVEACTION_ATTRIBUTES), not a field of the execution.
+ */
 export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const {
     secret_parameters: _secrets,
@@ -222,6 +233,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
     revealed: _revealed,
     worker: _worker,
     attempt: _attempt,
+    notify,
     ...rest
   } = execution as ExecutionRecord & Record<string, unknown>;
   const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
@@ -235,6 +247,7 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
       parameters,
       status: execution.status,
       runner_info: {},
+      ...(notify ? { notify } : {}),
     },
   };
 }
@@ -449,7 +462,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       requested_by: this.workerId,
     };
     await liveExecutions(this.services).enter(id, 'requested');
@@ -568,7 +581,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       // Recovery leaves a request alone while the process that is scheduling it is alive.
       requested_by: this.workerId,
       ...(req.notify ? { notify: req.notify } : {}),
