@@ -1,6 +1,7 @@
 // Where one sequential webhook → rule → core.noop goes (issue 19's seq p50): for n webhooks sent
 // one at a time, the offset from the request's start of every event published, every commit and
-// every WAL fsync (start and end), and of the answer; medians per step.
+// every WAL fsync (start and end), and of the answer; medians per step, each with the process's CPU
+// time since the request's start (wall time well above it is time spent waiting).
 // `node --import tsx bench/timeline.ts [n]`; SQUALL_BENCH_HOOK=bench_local for core.local `true`;
 // SQUALL_BENCH_WAIT=0 for the asynchronous webhook (202 once the instance is durable).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,8 +26,13 @@ const db = running.services.store.embedded;
 if (!db) throw new Error('the timeline needs the embedded store');
 
 let t0 = 0;
-let marks: [string, number][] = [];
-const mark = (what: string) => t0 && marks.push([what, performance.now() - t0]);
+let c0 = process.cpuUsage();
+let marks: [string, number, number][] = [];
+const cpuMs = () => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
+const mark = (what: string) => t0 && marks.push([what, performance.now() - t0, cpuMs()]);
 running.services.bus.subscribe('*', (event) => mark(`event ${event.name}`));
 const patched = db as unknown as {
   commit: () => void;
@@ -68,9 +74,10 @@ db.sync = () => {
 };
 
 const url = `${running.url}/api/v1/webhooks/${HOOK}${WAIT === '0' ? '' : `?wait=${WAIT}`}`;
-const runs: [string, number][][] = [];
+const runs: [string, number, number][][] = [];
 for (let i = 0; i < n + 20; i++) {
   marks = [];
+  c0 = process.cpuUsage();
   t0 = performance.now();
   const res = await fetch(url, {
     method: 'POST',
@@ -89,18 +96,24 @@ for (let i = 0; i < n + 20; i++) {
 
 // Steps are named by their order of appearance (the 2nd commit is "commit #2").
 const byStep = new Map<string, number[]>();
+const cpuByStep = new Map<string, number[]>();
 for (const run of runs) {
   const seen = new Map<string, number>();
-  for (const [what, at] of run) {
+  for (const [what, at, cpu] of run) {
     const k = (seen.get(what) ?? 0) + 1;
     seen.set(what, k);
     const step = k > 1 ? `${what} #${k}` : what;
     byStep.set(step, [...(byStep.get(step) ?? []), at]);
+    cpuByStep.set(step, [...(cpuByStep.get(step) ?? []), cpu]);
   }
 }
 if (process.env.SQUALL_BENCH_TIMELINE_RUNS)
   for (const run of runs.slice(0, Number(process.env.SQUALL_BENCH_TIMELINE_RUNS)))
-    process.stdout.write(run.map(([w, at]) => `${at.toFixed(2).padStart(8)}  ${w}`).join('\n') + '\n\n');
+    process.stdout.write(
+      run
+        .map(([w, at, cpu]) => `${at.toFixed(2).padStart(8)} ${cpu.toFixed(2).padStart(7)}  ${w}`)
+        .join('\n') + '\n\n',
+    );
 // How many fsyncs ended between the request's start and its answer (the answer waits for the last).
 const fsyncsBefore = new Map<number, number>();
 for (const run of runs) {
@@ -108,6 +121,20 @@ for (const run of runs) {
   const k = run.filter(([w, at]) => w === 'fsync end' && at <= answered).length;
   fsyncsBefore.set(k, (fsyncsBefore.get(k) ?? 0) + 1);
 }
+// Answers that waited for fsyncs in a row: after their sync() call, an fsync ended, then another
+// began and ended before the answer (the first did not cover their commit). An fsync that only
+// began before the answer (the lazy one, due meanwhile) held nothing.
+let chained = 0;
+for (const run of runs) {
+  const answered = run.findIndex(([w]) => w === 'server: answer sent');
+  const called = run.findLastIndex(([w], i) => w === 'sync() called' && (answered < 0 || i < answered));
+  if (called < 0 || answered < 0) continue;
+  const between = run.slice(called, answered).map(([w]) => w);
+  const firstEnd = between.indexOf('fsync end');
+  const next = firstEnd < 0 ? -1 : between.indexOf('fsync start', firstEnd);
+  if (next >= 0 && between.indexOf('fsync end', next) >= 0) chained++;
+}
+process.stdout.write(`answers that waited for two fsyncs in a row: ${chained} of ${runs.length}\n`);
 process.stdout.write(
   `fsyncs ended before the answer: ${[...fsyncsBefore]
     .sort((a, b) => a[0] - b[0])
@@ -115,10 +142,16 @@ process.stdout.write(
     .join(', ')}\n`,
 );
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = [...byStep].map(([step, ats]) => [step, median(ats), ats.length] as const);
+const rows = [...byStep].map(
+  ([step, ats]) => [step, median(ats), median(cpuByStep.get(step) ?? [0]), ats.length] as const,
+);
 rows.sort((a, b) => a[1] - b[1]);
-process.stdout.write(`median offset from the request's start (ms), n=${n}, ${HOOK}, wait=${WAIT}\n`);
-for (const [step, at, count] of rows)
-  process.stdout.write(`${at.toFixed(2).padStart(8)}  ${step}${count < n ? ` (in ${count} of ${n})` : ''}\n`);
+process.stdout.write(
+  `median offset from the request's start (ms; wall, then the process's CPU), n=${n}, ${HOOK}, wait=${WAIT}\n`,
+);
+for (const [step, at, cpu, count] of rows)
+  process.stdout.write(
+    `${at.toFixed(2).padStart(8)} ${cpu.toFixed(2).padStart(7)}  ${step}${count < n ? ` (in ${count} of ${n})` : ''}\n`,
+  );
 await Promise.race([running.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]);
 rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // (incrementally) and the web UI when its sources changed. Uses only Node built-ins, because it
 // runs before anything is installed.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, statSync, readdirSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,15 @@ function depsHash() {
 const want = depsHash();
 const have = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 if (want !== have) {
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 'installing dependencies');
+  // npm prints nothing until it is done (3 min on a fresh clone of the 2-core dev box): say so, or
+  // the first `npm start` looks stuck.
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--loglevel=error'],
+    existsSync(path.join(root, 'node_modules'))
+      ? 'installing dependencies (package.json or package-lock.json changed)'
+      : 'installing dependencies with npm install (the first install takes a few minutes, quietly)',
+  );
   writeFileSync(stampFile, want + '\n');
 }
 
@@ -42,7 +50,9 @@ function newestMtime(dir) {
   let newest = 0;
   if (!existsSync(dir)) return 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    // Python writes __pycache__ next to the shim and sensor wrapper when pack code runs: counting it
+    // made every start after a Python action recompile everything.
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === '__pycache__') continue;
     const p = path.join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -62,6 +72,10 @@ if (args.has('--build')) {
       'compiling TypeScript',
     );
     run(process.execPath, [path.join(root, 'scripts', 'build-validators.mjs')], 'writing validators');
+    // An incremental tsc that finds nothing to emit leaves .tsbuildinfo as it was, so a source
+    // touched without a change would have recompiled at every start.
+    const now = new Date();
+    utimesSync(buildInfo, now, now);
   }
   const web = path.join(root, 'src', 'web');
   if (existsSync(path.join(web, 'package.json')) || existsSync(path.join(web, 'vite.config.ts'))) {

@@ -57,6 +57,20 @@ export function changeAt<T>(
   return walk(node, pathSteps(path), []) as T;
 }
 
+/**
+ * Whether `trail` (the keys and indexes that lead to a value, as a JSON pointer's tokens) is the
+ * value at one of `paths` or inside it: a value below a secret is as secret as the secret.
+ */
+export function underSecretPath(paths: string[], trail: string[]): boolean {
+  return paths.some((path) => {
+    const steps = pathSteps(path);
+    return (
+      steps.length <= trail.length &&
+      steps.every((step, i) => (step === '[]' ? /^\d+$/.test(trail[i]) : step === trail[i]))
+    );
+  });
+}
+
 /** The values at `path` in `node`: several when it goes through a list. */
 export function valuesAt(node: unknown, path: string): unknown[] {
   const found: unknown[] = [];

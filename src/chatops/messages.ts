@@ -1,6 +1,7 @@
 import { NotFoundError, SquallError, ValidationError } from '../errors.js';
 import type { AnnouncementRequest, Announcer } from '../runners/index.js';
 import type { Services } from '../service/index.js';
+import { traceHolding, type TraceContext } from '../traces/index.js';
 import type { DeliveryTarget } from './delivery.js';
 import type { ChatPipeline } from './pipeline.js';
 
@@ -148,12 +149,12 @@ const optionalObject = (v: unknown): Record<string, unknown> | undefined =>
  * its stream and a bot (hubot, errbot) posts what is a chat message; Squall's bot is in-process, so a
  * message (st2's chatops.post_message: `message` and `channel`) whose route or channel names a
  * `chatops.routes` entry is posted there, as the bundled post_message does. Anything else is
- * published as st2 does: `st2.announcement__<route>` with `{payload: <parameters>}`.
+ * published as st2 does: `st2.announcement__<route>` with `{payload: <parameters>, trace_context}`.
  */
 export function chatAnnouncer(services: Services, pipeline: () => ChatPipeline): Announcer {
   return {
     apiUrl: () => services.apiUrl,
-    async announce({ route, payload, actionRef }: AnnouncementRequest) {
+    async announce({ route, payload, actionRef, executionId }: AnnouncementRequest) {
       if (!ANNOUNCEMENT_ROUTE.test(route))
         throw new ValidationError(
           `runner parameter "route" of action ${actionRef} must be 1 to 255 letters, digits, "_", "-" or "." (it names the stream event st2.announcement__<route>), not ${JSON.stringify(route)}`,
@@ -175,8 +176,24 @@ export function chatAnnouncer(services: Services, pipeline: () => ChatPipeline):
           extra: optionalObject(payload.extra),
         });
       const event = `st2.announcement__${route}`;
-      services.bus.publish(event, { payload });
+      services.bus.publish(event, {
+        payload,
+        trace_context: await executionTraceContext(services, executionId),
+      });
       return { announced: event };
     },
   };
+}
+
+/**
+ * The trace an announcement goes out in, as st2's announcement runner dispatches it with its
+ * execution's trace context, so that what a consumer does with it can join that trace: the trace
+ * holding the execution, else the one its context names (its trace may be recorded a moment after
+ * it is requested), else null as st2's.
+ */
+async function executionTraceContext(services: Services, executionId: string): Promise<TraceContext | null> {
+  const trace = await traceHolding(services, 'action_executions', executionId);
+  if (trace) return { trace_id: trace.id, trace_tag: trace.trace_tag };
+  const execution = await services.store.executions.get(executionId);
+  return (execution?.context.trace_context as TraceContext | undefined) ?? null;
 }

@@ -20,6 +20,7 @@ import { SquallError, errorMessage } from '../errors.js';
 import {
   FAILED_STATUSES,
   actionSpecs,
+  executionWebUrl,
   castParameter,
   validateParameters,
   type ExecutionService,
@@ -819,9 +820,7 @@ export class ChatPipeline {
     } catch (err) {
       text = `${defaultAckText(record.id, action.ref)} (ack.format of ${aliasRef(alias)} failed: ${errorMessage(err)})`;
     }
-    return appendUrl
-      ? `${text} (details available at ${webUrl.replace(/\/+$/, '')}/#/history/${record.id}/general)`
-      : text;
+    return appendUrl ? `${text} (details available at ${executionWebUrl(webUrl, record.id)})` : text;
   }
 
   /**

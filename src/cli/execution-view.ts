@@ -24,8 +24,17 @@ export function describeExecution(e: Execution): string {
     `action.ref: ${e.action?.ref}`,
     `parameters: ${Object.keys(e.parameters ?? {}).length ? '' : 'None'}`,
   ];
-  for (const [k, v] of Object.entries(e.parameters ?? {}))
-    lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(e.parameters ?? {})) {
+    // A value of several lines (csv.parse's data, a script) as a YAML block: printed raw, its
+    // second line landed at the left margin, among the execution's own fields.
+    if (typeof v === 'string' && v.includes('\n')) {
+      const block = yaml
+        .dump({ [k]: v }, { lineWidth: -1 })
+        .trimEnd()
+        .split('\n');
+      lines.push(...block.map((l) => `  ${l}`));
+    } else lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
   const elapsed =
     e.elapsed_seconds !== undefined ? ` (${Math.round(Number(e.elapsed_seconds) * 10) / 10}s elapsed)` : '';
   lines.push(`status: ${e.status}${elapsed}`);

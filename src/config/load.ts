@@ -145,6 +145,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags; they win over the file and the environment. */
   overrides?: Record<string, unknown>;
+  /** The flag each override came from (`api.port` → `--port`), named when its value is refused. */
+  overrideFlags?: Record<string, string>;
   cwd?: string;
 }
 
@@ -241,6 +243,13 @@ function describeError(e: ErrorObject, source: string): string {
   }
 }
 
+/** Why a config file could not be read, in words; a bare ENOENT meant nothing to a newcomer. */
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
 const validate = builtValidator({
   name: 'config',
   schema: configSchema,
@@ -264,10 +273,9 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
     try {
       text = readFileSync(abs, 'utf8');
     } catch (err) {
-      throw new ConfigError(
-        `cannot read config file ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        { file: abs },
-      );
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code && READ_ERRORS[code] ? `${READ_ERRORS[code]} (${code})` : (code ?? String(err));
+      throw new ConfigError(`cannot read config file ${abs}: ${why}`, { file: abs });
     }
     try {
       const parsed = loadYaml(text, { filename: abs });
@@ -284,17 +292,32 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
   for (const [alias, canonical] of Object.entries(ENV_ALIASES)) {
     if (env[alias] !== undefined && env[canonical] === undefined) env[canonical] = env[alias];
   }
+  // Where each value set outside the file came from: a refused one names its variable or flag,
+  // not a file that may not even hold that key.
+  const origins = new Map<string, string>();
   for (const leaf of configLeaves()) {
     const value = env[leaf.env];
-    if (value !== undefined) setPath(raw, leaf.path, parseEnvValue(value, leaf.schema, leaf.env));
+    if (value === undefined) continue;
+    setPath(raw, leaf.path, parseEnvValue(value, leaf.schema, leaf.env));
+    origins.set(leaf.path.join('.'), leaf.env);
   }
   for (const [dotted, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) setPath(raw, dotted.split('.'), value);
+    if (value === undefined) continue;
+    setPath(raw, dotted.split('.'), value);
+    origins.set(dotted, options.overrideFlags?.[dotted] ?? 'command line');
   }
+  const originOf = (e: ErrorObject): string => {
+    const at = e.instancePath.replace(/^\//, '').split('/');
+    for (let n = at.length; n > 0; n--) {
+      const origin = origins.get(at.slice(0, n).join('.'));
+      if (origin) return origin;
+    }
+    return source;
+  };
 
   const config = structuredClone(raw);
   if (!validate(config)) {
-    const errors = (validate.errors ?? []).map((e) => describeError(e, source));
+    const errors = (validate.errors ?? []).map((e) => describeError(e, originOf(e)));
     throw new ConfigError(errors.join('\n'), { file, errors: validate.errors });
   }
   const result = config as unknown as SquallConfig;

@@ -520,7 +520,7 @@ function checkConfigTemplates(
     const path = dotted.split('.');
     const template = valueAt(rendered, path);
     if (typeof template !== 'string') continue;
-    let names: string[];
+    let names: readonly string[];
     try {
       names = undefinedConfigNames(template);
     } catch {

@@ -382,10 +382,29 @@ export function isTemplate(v: unknown): boolean {
 const JINJA_GLOBALS = new Set(['range', 'lipsum', 'dict', 'cycler', 'joiner', 'namespace']);
 
 /**
+ * The names of the pack config templates parsed last, by template text, least recently used first:
+ * renderPackConfig checks a pack's dynamic values before every execution's render, and a parse
+ * costs far more than the render (which nunjucks' compiled template serves from its own cache).
+ */
+const configNames = new Map<string, readonly string[]>();
+const CONFIG_NAMES_KEPT = 256;
+
+/**
  * Names a pack config template reads that st2 does not give it: st2 renders config values with
  * StrictUndefined and only `st2kv` in the context (config_loader.py), so any other name fails.
- * Throws JinjaRenderError when the template does not parse.
+ * Throws JinjaRenderError when the template does not parse (each time: a failure is not kept).
  */
-export function undefinedConfigNames(template: string): string[] {
-  return [...findTemplateVariables(template)].filter((v) => v !== 'st2kv' && !JINJA_GLOBALS.has(v));
+export function undefinedConfigNames(template: string): readonly string[] {
+  const kept = configNames.get(template);
+  if (kept) {
+    configNames.delete(template);
+    configNames.set(template, kept);
+    return kept;
+  }
+  const names = Object.freeze(
+    [...findTemplateVariables(template)].filter((v) => v !== 'st2kv' && !JINJA_GLOBALS.has(v)),
+  );
+  if (configNames.size >= CONFIG_NAMES_KEPT) configNames.delete(configNames.keys().next().value as string);
+  configNames.set(template, names);
+  return names;
 }

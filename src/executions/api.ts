@@ -10,7 +10,7 @@ import {
 } from '../api/index.js';
 import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import { beforeLeavingProcess, type ExecutionRecord, type Filter } from '../store/index.js';
-import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, type ExecutionService } from './service.js';
+import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, presentResult, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
 import { outputPages } from './output-pages.js';
 import { sendOutputText } from './output-text.js';
@@ -309,7 +309,7 @@ export function executionRoutes(
       handler: async ({ req, params }) => {
         const e = await load(params.id);
         authorize(services, req, 'execution_view', uidOf(e));
-        return e.result ?? null;
+        return presentResult(e) ?? null;
       },
     });
 

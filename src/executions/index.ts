@@ -1,5 +1,5 @@
 // The public surface of src/executions: other folders import it from here.
-export { ExecutionService, presentExecution, runParameters } from './service.js';
+export { ExecutionService, executionWebUrl, presentExecution, runParameters } from './service.js';
 export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';
 export { executionsSubsystem, getExecutionService } from './subsystem.js';
 export { MASK, openParameters, redactText } from './secrets.js';
@@ -16,3 +16,4 @@ export {
 } from './parameters.js';
 export { mentionsDatastore } from './datastore-mentions.js';
 export { outputPages } from './output-pages.js';
+export { maskInquiryResponse } from './output-schema.js';

@@ -18,6 +18,8 @@ import {
   type JinjaOptions,
 } from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
+import { secretPaths, underSecretPath, valuesAt } from '../secret-paths.js';
+import { redactDeep, redactText } from './secrets.js';
 
 export { castParameters, castParameter } from './casting.js';
 
@@ -196,7 +198,9 @@ export function renderParameters(
           { limit: 'renderMs', max: PARAMETER_LIMITS.renderMs, parameter: name },
         );
       }
-      throw renderError(name, err, fromDefault.has(name));
+      // A filter's error can quote its input: a secret parameter the template reads (its reason
+      // went to a rule enforcement's failure_reason, read by every observer).
+      throw renderError(name, err, fromDefault.has(name), secretStrings(rendered, specs));
     }
   }
 
@@ -317,17 +321,24 @@ function needsValue(spec: ParameterSpec): boolean {
   return spec.required === true && spec.default !== null;
 }
 
-function renderError(name: string, err: unknown, isDefault: boolean): SquallError {
-  const reason = err instanceof Error ? err.message : String(err);
+function renderError(name: string, err: unknown, isDefault: boolean, secrets: string[] = []): SquallError {
+  const reason = redactText(err instanceof Error ? err.message : String(err), secrets);
   return new SquallError(
     'PARAM_RENDER',
     `Failed to render parameter "${name}"${isDefault ? ' (its default)' : ''}: ${reason}`,
     {
       parameter: name,
-      ...(err instanceof SquallError ? { cause: err.toJSON() } : {}),
+      ...(err instanceof SquallError ? { cause: redactDeep(err.toJSON(), secrets) } : {}),
     },
     err instanceof SquallError && err.status === 403 ? 403 : 400,
   );
+}
+
+/** The strings at the secret paths of `values` (inside a secret object or list too). */
+function secretStrings(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): string[] {
+  const strings = (v: unknown): string[] =>
+    typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+  return secretPaths(specs).flatMap((path) => valuesAt(values, path).flatMap(strings));
 }
 
 /* ------------------------------------------------------------------ validation */
@@ -416,7 +427,8 @@ function issueOf(err: ErrorObject, specs: Record<string, ParameterSpec>): Parame
       break;
     }
     case 'type':
-      message = `${where}: ${path.length <= 1 && specs[parameter]?.secret ? 'the value' : JSON.stringify(valueAt(err))} is not of type '${(err.params as { type: string }).type}'`;
+      // A value inside a secret object or list, or at a secret key inside a plain one, is secret too.
+      message = `${where}: ${underSecretPath(secretPaths(specs), path) ? 'the value' : JSON.stringify(valueAt(err))} is not of type '${(err.params as { type: string }).type}'`;
       break;
     case 'enum':
       message = `${where}: value is not one of ${JSON.stringify((err.params as { allowedValues: unknown[] }).allowedValues)}`;

@@ -80,3 +80,14 @@ export function redactText(text: string, secrets: string[]): string {
   for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join(MASK);
   return out;
 }
+
+/** `value` with every occurrence of the secret strings in its strings replaced, at any depth. */
+export function redactDeep(value: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') return redactText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
+  }
+  return value;
+}

@@ -41,6 +41,7 @@ import {
   maskParameters,
   openParameters,
   openValue,
+  redactDeep,
   redactText,
   sealValue,
   sealParameters,
@@ -49,6 +50,7 @@ import {
 } from './secrets.js';
 import { secretPaths, valuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
+import { maskInquiryResponse, maskSecretOutput } from './output-schema.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
@@ -206,13 +208,24 @@ export const EXECUTION_FIELDS = [
 type ExecutionField = (typeof EXECUTION_FIELDS)[number];
 const _listed: EveryFieldListed<ExecutionRecord, ExecutionField> = true;
 
+/**
+ * Where the web UI shows an execution: st2's `<webui_base_url>/#/history/<id>/general`
+ * (_get_web_url_for_execution); Squall's web UI is served at its API URL.
+ */
+export function executionWebUrl(apiUrl: string, id: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}/#/history/${id}/general`;
+}
+
 /** The fields `?include_attributes=` and `?exclude_attributes=` take for executions. */
 export const EXECUTION_ATTRIBUTES: ReadonlySet<string> = new Set(EXECUTION_FIELDS);
 
 /** An execution as the API and the stream show it. */
 export type ShownExecution = { [F in ExecutionField]?: unknown };
 
-/** An execution as the API and the stream show it: secrets masked, internals left out. */
+/**
+ * An execution as the API and the stream show it: secrets masked, internals left out. The notify
+ * it was asked with is the liveaction's (st2's LIVEACTION_ATTRIBUTES), not a field of the execution.
+ */
 export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const {
     secret_parameters: _secrets,
@@ -220,11 +233,13 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
     revealed: _revealed,
     worker: _worker,
     attempt: _attempt,
+    notify,
     ...rest
   } = execution as ExecutionRecord & Record<string, unknown>;
   const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
   return {
     ...rest,
+    ...('result' in execution ? { result: presentResult(execution) } : {}),
     parameters,
     liveaction: {
       id: execution.id,
@@ -232,8 +247,26 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
       parameters,
       status: execution.status,
       runner_info: {},
+      ...(notify ? { notify } : {}),
     },
   };
+}
+
+/** An execution's result as the API shows it: what its action's output_schema marks secret, masked. */
+export function presentResult(execution: ExecutionRecord): unknown {
+  if (execution.runner.name === 'inquirer') return presentInquiryResult(execution);
+  const schema = execution.action.output_schema;
+  if (schema === undefined) return execution.result;
+  return maskSecretOutput(execution.result, getRunnerType(execution.runner.name)?.output_key, schema);
+}
+
+/** An inquiry's result: the answers its schema (given, or its action's default) marks secret, masked. */
+function presentInquiryResult(execution: ExecutionRecord): unknown {
+  const result = execution.result as Record<string, unknown> | undefined;
+  if (!result || typeof result !== 'object' || !('response' in result)) return result;
+  const specs = (execution.action.parameters ?? {}) as Record<string, ParameterSpec>;
+  const schema = execution.parameters?.schema ?? specs.schema?.default;
+  return { ...result, response: maskInquiryResponse(result.response, schema) };
 }
 
 /**
@@ -359,6 +392,18 @@ export class ExecutionService {
   }
 
   /** The record as the API shows it: secrets masked. */
+  /**
+   * The secret values `execution` holds, opened: its secret parameters (its action's defaults
+   * applied) and what decrypt_kv revealed to it. A workflow hands them to the tasks it requests
+   * (`revealed`), so that a task parameter carrying one (`cmd: echo <% ctx().password %>`) is
+   * masked and the task's output redacted, as in the workflow itself.
+   */
+  secretValuesOf(execution: ExecutionRecord): string[] {
+    if (!secretNamesOf(execution).length && execution.revealed === undefined) return [];
+    const specs = (execution.action.parameters ?? {}) as Record<string, ParameterSpec>;
+    return heldSecrets(execution, runParameters(execution, specs, this.deps.secretBox), this.deps.secretBox);
+  }
+
   present(execution: ExecutionRecord): Record<string, unknown> {
     return presentExecution(execution);
   }
@@ -417,7 +462,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       requested_by: this.workerId,
     };
     await liveExecutions(this.services).enter(id, 'requested');
@@ -490,8 +535,12 @@ export class ExecutionService {
       validateParameters(parameters, specs);
       kept = liveParameters(specs, req.parameters ?? {}, parameters);
     } catch (err) {
-      if (err instanceof SquallError) throw err;
-      throw new ValidationError(errorMessage(err), { action: action.ref });
+      // A cast or validation error quotes the value it refused: one decrypt_kv opened would reach
+      // the caller, a rule enforcement's failure_reason (readable by all) and the log.
+      throw withoutRevealed(
+        err instanceof SquallError ? err : new ValidationError(errorMessage(err), { action: action.ref }),
+        revealed,
+      );
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
@@ -515,6 +564,8 @@ export class ExecutionService {
         description: action.description,
         entry_point: action.entry_point,
         parameters: action.parameters,
+        // Says what of the result is secret, masked where it is shown (presentExecution).
+        ...(action.output_schema !== undefined ? { output_schema: action.output_schema } : {}),
       },
       runner: { name: String(action.runner_type), runner_parameters: runnerType.runner_parameters },
       status: 'requested',
@@ -530,7 +581,7 @@ export class ExecutionService {
       log: [{ status: 'requested', timestamp: now }],
       children: [],
       attempt: 0,
-      web_url: `${this.services.apiUrl}/#/history/${id}`,
+      web_url: executionWebUrl(this.services.apiUrl, id),
       // Recovery leaves a request alone while the process that is scheduling it is alive.
       requested_by: this.workerId,
       ...(req.notify ? { notify: req.notify } : {}),
@@ -823,12 +874,7 @@ export class ExecutionService {
     try {
       const specs = actionSpecs(action);
       const params = runParameters(record, specs, this.deps.secretBox);
-      const secretValues = ((record as { secret_parameters?: string[] }).secret_parameters ?? [])
-        .flatMap((n) => valuesAt(params, n))
-        .filter((v) => v !== undefined && v !== null)
-        .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-      if (record.revealed !== undefined)
-        secretValues.push(...(openValue(record.revealed, this.deps.secretBox) as string[]));
+      const secretValues = heldSecrets(record, params, this.deps.secretBox);
       const runnerSpec = getRunnerType(String(record.runner.name))!;
       const runnerParameters: Record<string, unknown> = {};
       const actionParameters: Record<string, unknown> = {};
@@ -1173,14 +1219,30 @@ function existsDir(p: string): boolean {
   }
 }
 
-function redactDeep(value: unknown, secrets: string[]): unknown {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return redactText(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
-  }
-  return value;
+/** The values at `record`'s secret paths in `params` (its parameters, opened) and what it revealed. */
+function heldSecrets(record: ExecutionRecord, params: Record<string, unknown>, box: SecretBox): string[] {
+  const values = secretNamesOf(record)
+    .flatMap((n) => valuesAt(params, n))
+    .filter((v) => v !== undefined && v !== null)
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  if (record.revealed !== undefined) values.push(...(openValue(record.revealed, box) as string[]));
+  return values;
+}
+
+function secretNamesOf(record: ExecutionRecord): string[] {
+  return (record as { secret_parameters?: string[] }).secret_parameters ?? [];
+}
+
+/** `err` with every value of `secrets` masked in its message and context. */
+function withoutRevealed(err: SquallError, secrets: string[]): SquallError {
+  const shown = secrets.filter((s) => s.length >= 3);
+  if (!shown.some((s) => err.message.includes(s) || JSON.stringify(err.context).includes(s))) return err;
+  return new SquallError(
+    err.code,
+    redactText(err.message, shown),
+    redactDeep(err.context, shown) as Record<string, unknown>,
+    err.status,
+  );
 }
 
 export { MASK };

@@ -1,5 +1,10 @@
 import { NotFoundError, SquallError, errorMessage } from '../errors.js';
-import { type ExecutionService, isCompleted, type ExecutionStatus } from '../executions/index.js';
+import {
+  type ExecutionService,
+  isCompleted,
+  maskInquiryResponse,
+  type ExecutionStatus,
+} from '../executions/index.js';
 import { newId } from '../ids.js';
 import type { RunnerContext, RunnerResult } from '../runners/index.js';
 import type { Services } from '../service/index.js';
@@ -232,7 +237,7 @@ export class InquiryService {
         : {}),
       ...(inquiry.response !== undefined
         ? {
-            response: inquiry.response,
+            response: maskInquiryResponse(inquiry.response, inquiry.schema),
             responded_by: inquiry.responded_by,
             responded_at: inquiry.responded_at,
           }

@@ -81,8 +81,14 @@ export class Notifier {
   start(): void {
     this.unsubscribe.push(
       this.services.bus.subscribe('st2.execution__update', (event) => {
-        const e = event.payload as { id: string; status: string } & Partial<Notifying>;
-        if ((COMPLETED_STATUSES as readonly string[]).includes(e.status)) void this.completed(e.id, e);
+        // The execution as the API shows it: the notify it was asked with is its liveaction's.
+        const e = event.payload as {
+          id: string;
+          status: string;
+          liveaction?: { notify?: unknown };
+        } & Partial<Notifying>;
+        if ((COMPLETED_STATUSES as readonly string[]).includes(e.status))
+          void this.completed(e.id, { action: e.action, status: e.status, notify: e.liveaction?.notify });
       }),
     );
   }

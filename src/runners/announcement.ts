@@ -1,5 +1,6 @@
 import { SquallError } from '../errors.js';
-import type { Runner, RunnerContext } from './types.js';
+import { leafRegistry } from '../leaf-registry.js';
+import type { Runner } from './types.js';
 
 /** One announcement of the `announcement` runner: st2's AnnouncementDispatcher.dispatch(). */
 export interface AnnouncementRequest {
@@ -12,8 +13,8 @@ export interface AnnouncementRequest {
 
 /**
  * Who delivers announcements in a process: the chat layer (src/chatops), which posts a message to
- * a chat route it names and publishes anything else on the stream. A leaf registry (as
- * src/inquiries/driver.ts) so the runner imports nothing that imports the runners.
+ * a chat route it names and publishes anything else on the stream, registered in a leaf registry
+ * (src/leaf-registry.ts) so the runner imports nothing that imports the runners.
  */
 export interface Announcer {
   /** The API URL of the process it serves; runner contexts carry the same URL. */
@@ -22,27 +23,9 @@ export interface Announcer {
   announce(request: AnnouncementRequest): Promise<Record<string, unknown>>;
 }
 
-const announcers: Announcer[] = [];
+const announcers = leafRegistry<Announcer>('ANNOUNCER_MISSING', 'announcer', 'chatopsSubsystem');
 
-export function registerAnnouncer(announcer: Announcer): () => void {
-  announcers.push(announcer);
-  return () => {
-    const i = announcers.indexOf(announcer);
-    if (i >= 0) announcers.splice(i, 1);
-  };
-}
-
-function announcerFor(ctx: Pick<RunnerContext, 'apiUrl' | 'executionId'>): Announcer {
-  const same = announcers.filter((a) => a.apiUrl() === ctx.apiUrl);
-  const chosen = same.at(-1) ?? (announcers.length === 1 ? announcers[0] : undefined);
-  if (!chosen)
-    throw new SquallError(
-      'ANNOUNCER_MISSING',
-      `No announcer runs in this process for execution ${ctx.executionId}: add chatopsSubsystem() to the service's subsystems`,
-      { execution: ctx.executionId, apiUrl: ctx.apiUrl, announcers: announcers.length },
-    );
-  return chosen;
-}
+export const registerAnnouncer = announcers.register;
 
 /**
  * `announcement` (st2's announcement_runner, which st2's chatops.post_message uses): publishes the
@@ -63,7 +46,7 @@ export const announcementRunner: Runner = {
     // stream event name can hold, by the announcer.
     const route = String(ctx.runnerParameters.route ?? 'general');
     const payload = ctx.actionParameters;
-    const delivered = await announcerFor(ctx).announce({
+    const delivered = await announcers.for(ctx).announce({
       route,
       payload,
       executionId: ctx.executionId,

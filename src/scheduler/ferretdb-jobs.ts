@@ -7,6 +7,7 @@ import { retryingTransient } from '../store/index.js';
 // The driver mongoose carries: the store's connection is made by it.
 type Db = mongo.Db;
 type Collection<T extends Document> = mongo.Collection<T>;
+type ClientSession = mongo.ClientSession;
 type Document = mongo.Document;
 type Doc = Record<string, unknown>;
 
@@ -32,6 +33,42 @@ const RETRIED = [
   'countDocuments',
   'bulkWrite',
 ] as const;
+
+/** Where each job-collection call Agenda and this module make takes its options. */
+const OPTIONS_AT: Record<string, number> = {
+  insertOne: 1,
+  insertMany: 1,
+  updateOne: 2,
+  updateMany: 2,
+  replaceOne: 2,
+  deleteOne: 1,
+  deleteMany: 1,
+  find: 1,
+  findOne: 1,
+  findOneAndDelete: 1,
+  findOneAndUpdate: 2,
+  countDocuments: 1,
+  bulkWrite: 1,
+};
+
+/** The job collection with every call naming `session` (the store's, MongoCollectionOptions.session). */
+function inSession(coll: Collection<Document>, session: ClientSession): Collection<Document> {
+  return new Proxy(coll, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const f = value as (...a: unknown[]) => unknown;
+      const at = typeof prop === 'string' ? OPTIONS_AT[prop] : undefined;
+      if (at === undefined) return f.bind(target);
+      return (...args: unknown[]) => {
+        const withSession = [...args];
+        while (withSession.length < at) withSession.push(undefined);
+        withSession[at] = { ...(withSession[at] as Doc | undefined), session };
+        return f.apply(target, withSession);
+      };
+    },
+  });
+}
 
 function byIdFirst(coll: Collection<Document>): Collection<Document> {
   const split = (filter: unknown): { id: unknown; rest: Doc } | undefined => {
@@ -84,12 +121,18 @@ function byIdFirst(coll: Collection<Document>): Collection<Document> {
   });
 }
 
-/** The database as Agenda's Mongo backend sees it on FerretDB: its job collection writes by `_id` first. */
-export function ferretdbJobsDb(db: Db): Db {
+/**
+ * The database as Agenda's Mongo backend sees it on FerretDB: its job collection writes by `_id`
+ * first, and names the store's session when there is one.
+ */
+export function ferretdbJobsDb(db: Db, session?: ClientSession): Db {
   return new Proxy(db, {
     get(target, prop) {
       if (prop === 'collection')
-        return (name: string, options?: Doc) => byIdFirst(target.collection(name, options));
+        return (name: string, options?: Doc) => {
+          const coll = target.collection(name, options);
+          return byIdFirst(session ? inSession(coll, session) : coll);
+        };
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },

@@ -167,3 +167,6 @@ listen(
 );
 process.on('unhandledRejection', crash);
 process.on('uncaughtException', crash);
+// Ctrl-C in the terminal of `squall start` reaches its whole process group, this host too: the
+// service stops its sensors itself (stop, then cleanup()), which the signal would have skipped.
+process.on('SIGINT', () => undefined);

@@ -1,5 +1,5 @@
 import type { Services } from '../service/index.js';
-import { joinTrace, resolveTrace, traceById, type TraceContext } from './record.js';
+import { joinTrace, resolveTrace, traceById, traceOfExecution, type TraceContext } from './record.js';
 
 /** What traceExecution reads of a newly requested execution (the `st2.execution__create` payload). */
 export interface TracedExecution {
@@ -26,13 +26,8 @@ export async function traceExecution(services: Services, execution: TracedExecut
   }
   if (execution.parent) {
     // The parent's entry exists only while its trace does (retention deletes both by the trace's start).
-    const parentEntry = await services.store.traceComponents.get(`action_executions:${execution.parent}`);
-    if (parentEntry)
-      return joinTrace(
-        services,
-        { id: parentEntry.trace_id, start_timestamp: parentEntry.start_timestamp },
-        execution.id,
-      );
+    const parentTrace = await traceOfExecution(services, execution.parent);
+    if (parentTrace) return joinTrace(services, parentTrace, execution.id);
   }
   const trace = await resolveTrace(
     services,

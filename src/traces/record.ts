@@ -107,27 +107,66 @@ export async function traceById(services: Services, id: string): Promise<TraceRe
 
 const executionKey = (executionId: string) => `action_executions:${executionId}`;
 
+type TraceRef = Pick<TraceRecord, 'id' | 'start_timestamp'>;
+
+/**
+ * The trace each execution this process put into a trace lately joined, by store: a workflow's
+ * tasks join their parent's trace without reading its entry back (one read per task). An entry is
+ * deleted only by retention, whole days after its trace started (`traces_days` is at least 1), so
+ * one remembered from a trace that started close to a day ago is read again instead.
+ */
+const recentMembers = new WeakMap<Store, Map<string, TraceRef>>();
+const RECENT_MEMBERS = 1000;
+const MEMBER_TRUSTED_MS = 23 * 3_600_000;
+
+function rememberMember(store: Store, executionId: string, trace: TraceRef): void {
+  let recent = recentMembers.get(store);
+  if (!recent) recentMembers.set(store, (recent = new Map()));
+  recent.delete(executionId);
+  recent.set(executionId, { id: trace.id, start_timestamp: trace.start_timestamp });
+  // Least recently used first: a workflow whose tasks keep asking stays.
+  if (recent.size > RECENT_MEMBERS) recent.delete(recent.keys().next().value as string);
+}
+
+/** The trace holding this execution (id and start), if any: what its `trace_components` entry says. */
+export async function traceOfExecution(services: Services, executionId: string): Promise<TraceRef | null> {
+  const known = recentMembers.get(services.store)?.get(executionId);
+  if (known && Date.now() - Date.parse(known.start_timestamp) < MEMBER_TRUSTED_MS) {
+    rememberMember(services.store, executionId, known);
+    return known;
+  }
+  const entry = await services.store.traceComponents.get(executionKey(executionId));
+  if (!entry) return null;
+  const trace = { id: entry.trace_id, start_timestamp: entry.start_timestamp };
+  rememberMember(services.store, executionId, trace);
+  return trace;
+}
+
 /**
  * Records that this execution belongs to this trace (`trace_components`, one insert by a unique
  * key), unless a newer trace already holds it.
  */
-export async function joinTrace(
-  services: Services,
-  trace: Pick<TraceRecord, 'id' | 'start_timestamp'>,
-  executionId: string,
-): Promise<void> {
+export async function joinTrace(services: Services, trace: TraceRef, executionId: string): Promise<void> {
   const { traceComponents } = services.store;
   const id = executionKey(executionId);
   const entry = { id, trace_id: trace.id, start_timestamp: trace.start_timestamp };
   try {
     await traceComponents.insert(entry);
+    rememberMember(services.store, executionId, trace);
     return;
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
   }
   const known = await traceComponents.get(id);
-  if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) return;
+  if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) {
+    rememberMember(services.store, executionId, {
+      id: known.trace_id,
+      start_timestamp: known.start_timestamp,
+    });
+    return;
+  }
   await traceComponents.replace(entry);
+  rememberMember(services.store, executionId, trace);
 }
 
 /** The id of the trace holding this execution or trigger instance, if any (it may be gone). */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * True while the process exists and is not a zombie. A command whose parent died (the spawner, or
@@ -13,4 +13,11 @@ export function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pid a test's child wrote to `file`, or null while it has not. */
+export function pidIn(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8'));
+  return pid > 0 ? pid : null;
 }

@@ -29,14 +29,22 @@ export function registerStart(program: Command): void {
       'where the embedded store and keys live (default: ./.squall, or SQUALL_DATA_DIR)',
     )
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('-p, --port <port>', 'port to listen on (default 9101)', (v) => Number.parseInt(v, 10))
+    // Anything but digits is passed on as typed, so that the configuration check names the flag
+    // and the value (parseInt made "abc" a NaN, reported as "expected integer, got null").
+    .option('-p, --port <port>', 'port to listen on (default 9101)', (v) => (/^\d+$/.test(v) ? Number(v) : v))
     .option(
       '--roles <roles>',
       'comma-separated roles: api,rules,scheduler,runner,sensors,chat,timers (default all)',
       (v) => v.split(',').map((s) => s.trim()),
     )
     .action(
-      async (opts: { config?: string; dataDir?: string; host?: string; port?: number; roles?: string[] }) => {
+      async (opts: {
+        config?: string;
+        dataDir?: string;
+        host?: string;
+        port?: number | string;
+        roles?: string[];
+      }) => {
         youngGenerationForStartUp();
         // Loaded here, not at the top: the service is most of Squall, and `--help` needs none of it.
         const [
@@ -57,6 +65,12 @@ export function registerStart(program: Command): void {
             'api.host': opts.host,
             'api.port': opts.port,
             roles: opts.roles,
+          },
+          overrideFlags: {
+            data_dir: '--data-dir',
+            'api.host': '--host',
+            'api.port': '--port',
+            roles: '--roles',
           },
         });
         const logger = createLogger({ level: config.log.level, format: config.log.format });

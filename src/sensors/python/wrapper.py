@@ -7,9 +7,16 @@ An exception in setup/run ends the process with exit code 1 (the host restarts i
 """
 
 # First of all: die with the sensor host (a SIGKILLed server must not leave its sensors running).
+import signal
+
 from squall_process import die_with_parent
 
 die_with_parent()
+
+# Ctrl-C in the terminal of `squall start` reaches its whole process group, this sensor too. The
+# service stops its sensors itself (stop, then cleanup()); a KeyboardInterrupt here skipped
+# cleanup() and logged a traceback of 25 lines at every Ctrl-C.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 # st2's sensor container monkey-patches every sensor process with eventlet before anything else
 # (st2reactor/container/sensor_wrapper.py); sensors written for it rely on green sockets and
@@ -21,7 +28,6 @@ monkey_patch()
 import inspect  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402

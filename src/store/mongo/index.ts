@@ -1,5 +1,5 @@
 import { MongoBackend } from '@agendajs/mongo-backend';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type mongo } from 'mongoose';
 import { COLLECTIONS, type CollectionKey } from '../collections.js';
 import type { Collection, CollectionSpec, StoredRecord } from '../types.js';
 import { MongoRepoCollection, type MongoCollectionOptions } from './collection.js';
@@ -20,13 +20,18 @@ export class MongoDatabase {
     readonly connection: Connection,
     /** The server is FerretDB (it names its version in buildInfo): see MongoCollectionOptions. */
     readonly ferretdb: boolean,
+    /** On FerretDB, the one session every store call of this process names (MongoCollectionOptions). */
+    private readonly session?: mongo.ClientSession,
   ) {}
 
   static async connect(url: string): Promise<MongoDatabase> {
     const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 10_000, autoIndex: false });
     await connection.asPromise();
     const info = await connection.db!.admin().command({ buildInfo: 1 });
-    return new MongoDatabase(connection, 'ferretdbVersion' in info);
+    const ferretdb = 'ferretdbVersion' in info;
+    // Not causal: FerretDB gossips no cluster time, and reads never waited for one before.
+    const session = ferretdb ? connection.getClient().startSession({ causalConsistency: false }) : undefined;
+    return new MongoDatabase(connection, ferretdb, session);
   }
 
   private model(spec: CollectionSpec) {
@@ -45,7 +50,12 @@ export class MongoDatabase {
   async collection<T extends StoredRecord>(spec: CollectionSpec): Promise<Collection<T>> {
     const model = this.model(spec);
     await model.createIndexes();
-    const options: MongoCollectionOptions = { idLookups: this.ferretdb, ferretdb: this.ferretdb };
+    const options: MongoCollectionOptions = {
+      idLookups: this.ferretdb,
+      ferretdb: this.ferretdb,
+      // mongoose's own driver, typed apart from the top-level mongodb package (as the collection).
+      session: this.session as never,
+    };
     return new MongoRepoCollection<T>(spec, model.collection as never, options);
   }
 
@@ -85,11 +95,18 @@ export class MongoDatabase {
    * Agenda's job repository in `collection` (on a database `wrapDb` may adapt). Made here, not by the scheduler, so that the MongoDB
    * driver is loaded only by a process on MongoDB (openStore loads this module for a mongodb:// url).
    */
-  agendaBackend(collection: string, wrapDb?: (db: mongoose.mongo.Db) => mongoose.mongo.Db): MongoBackend {
-    return new MongoBackend({ mongo: (wrapDb ? wrapDb(this.db) : this.db) as never, collection });
+  agendaBackend(
+    collection: string,
+    wrapDb?: (db: mongoose.mongo.Db, session?: mongo.ClientSession) => mongoose.mongo.Db,
+  ): MongoBackend {
+    return new MongoBackend({
+      mongo: (wrapDb ? wrapDb(this.db, this.session) : this.db) as never,
+      collection,
+    });
   }
 
   async close(): Promise<void> {
+    await this.session?.endSession();
     await this.connection.close();
   }
 }

@@ -129,15 +129,25 @@ export class SqliteDatabase {
   fsyncs = 0;
   /** The number of the last commit an fsync covered (commits are numbered by `commits`). */
   private synced = 0;
-  /** The last commit the fsync running now covers; undefined when none runs. */
+  /** The last commit the fsync running now for sync() callers covers; undefined when none runs. */
   private syncing?: number;
-  /** sync() callers waiting for an fsync. */
+  /**
+   * The last commit the lazy fsync running now covers (one started with nobody waiting); undefined
+   * when none runs. A sync() caller whose commit it does not cover starts its own beside it.
+   */
+  private lazySyncing?: number;
+  /** sync() callers waiting for an fsync, in the order of their commits. */
   private syncWaiters: SyncWaiter[] = [];
-  /** The fsync of commits nobody waits for (LAZY_SYNC_MS). */
+  /** The fsync of commits nobody waits for (LAZY_SYNC_MS); set while a commit is not fsync'd. */
   private lazyTimer?: NodeJS.Timeout;
   /** The lazy fsync came due while another ran: it follows that one. */
   private lazyDue = false;
-  private walFd?: number;
+  /**
+   * The WAL's descriptors: [0] for the lazy fsync, [1] for sync() callers'. Two, because Linux
+   * reports a failed write-back once per open file (errseq): of two fsyncs running on one
+   * descriptor, the second to look could return success for pages the first saw fail.
+   */
+  private walFds?: [number, number];
   private failed?: Error;
   /** The worker thread of readAside(), started on first use. */
   private aside?: Worker;
@@ -465,6 +475,9 @@ export class SqliteDatabase {
     // A commit that changed nothing (a lock that found no job) needs no fsync.
     if (changed) {
       this.commits++;
+      // Armed by the first commit not fsync'd, disarmed once an fsync covers every commit: a timer
+      // left over from a commit an answer's fsync has since covered would fire in the middle of a
+      // later request and make its answer wait behind it.
       this.lazyTimer ??= setTimeout(() => {
         this.lazyTimer = undefined;
         this.flush(true);
@@ -473,55 +486,88 @@ export class SqliteDatabase {
     for (const w of waiters) w.resolve();
   }
 
-  /** The WAL's descriptor; on first use its directory entry is made durable too. */
-  private wal(): number {
-    if (this.walFd === undefined) {
-      this.walFd = openSync(`${this.file}-wal`, 'r');
-      const dir = openSync(path.dirname(this.file), 'r');
+  /** The WAL's descriptors (see walFds); on first use its directory entry is made durable too. */
+  private wal(): [number, number] {
+    if (this.walFds === undefined) {
+      const fds: number[] = [];
       try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
+        fds.push(openSync(`${this.file}-wal`, 'r'), openSync(`${this.file}-wal`, 'r'));
+        const dir = openSync(path.dirname(this.file), 'r');
+        try {
+          fsyncSync(dir);
+        } finally {
+          closeSync(dir);
+        }
+      } catch (err) {
+        for (const fd of fds) closeSync(fd);
+        throw err;
       }
+      this.walFds = [fds[0], fds[1]];
     }
-    return this.walFd;
+    return this.walFds;
   }
 
   /**
-   * Starts an fsync of the WAL for the commits someone waits for (or, `lazy`, for every commit not
-   * yet covered), unless one is running: its end starts the next.
+   * Starts an fsync of the WAL for the commits sync() callers wait for, unless one for them is
+   * running (its end starts the next: what commits meanwhile shares it) or the lazy one running
+   * covers them. A lazy fsync that began before their commit does not hold them: theirs starts at
+   * once beside it (the lazy one would otherwise put a second fsync in their wait). `lazy`: an
+   * fsync of every commit not yet covered, once no fsync runs.
    */
   private flush(lazy = false): void {
-    if (this.syncing !== undefined) {
-      this.lazyDue ||= lazy;
+    if (this.closed || this.failed) return;
+    if (lazy) {
+      if (this.syncing !== undefined || this.lazySyncing !== undefined) this.lazyDue = true;
+      else if (this.synced < this.commits) this.startFsync(true);
       return;
     }
-    if (this.closed || this.failed) return;
-    if (this.synced >= this.commits || (!lazy && this.syncWaiters.length === 0)) return;
-    const seq = (this.syncing = this.commits);
+    if (this.syncing !== undefined) return;
+    // Waiters are queued in the order of their commits: the last one needs the most.
+    const needed = this.syncWaiters.at(-1)?.seq ?? 0;
+    if (needed <= this.synced || (this.lazySyncing ?? 0) >= needed) return;
+    this.startFsync(false);
+  }
+
+  /**
+   * One fsync of the WAL: it covers every commit made before it starts (each COMMIT has written
+   * its frames to the file by then). Two may run at once, on two descriptors; the kernel makes
+   * each durable what was written before it began, whichever ends first.
+   */
+  private startFsync(lazy: boolean): void {
+    const seq = this.commits;
+    if (lazy) this.lazySyncing = seq;
+    else this.syncing = seq;
+    // Whatever the lazy fsync was due for, this one covers.
+    this.lazyDue = false;
     let fd: number;
     try {
-      fd = this.wal();
+      fd = this.wal()[lazy ? 0 : 1];
     } catch (err) {
-      this.syncing = undefined;
+      if (lazy) this.lazySyncing = undefined;
+      else this.syncing = undefined;
       this.fail(err);
       return;
     }
     this.fsync(fd, (err) => {
-      if (this.syncing !== seq) return; // close() settled the waiters
-      this.syncing = undefined;
+      if ((lazy ? this.lazySyncing : this.syncing) !== seq) return; // close() settled the waiters
+      if (lazy) this.lazySyncing = undefined;
+      else this.syncing = undefined;
+      if (this.failed) return;
       if (err) return this.fail(err);
       this.fsyncs++;
-      this.synced = seq;
+      if (seq > this.synced) this.synced = seq;
       const waiting = this.syncWaiters;
       this.syncWaiters = [];
       for (const w of waiting) {
-        if (w.seq <= seq) w.resolve();
+        if (w.seq <= this.synced) w.resolve();
         else this.syncWaiters.push(w);
       }
-      const lazy = this.lazyDue;
-      this.lazyDue = false;
-      this.flush(lazy);
+      if (this.synced >= this.commits) {
+        clearTimeout(this.lazyTimer);
+        this.lazyTimer = undefined;
+      }
+      this.flush();
+      if (this.lazyDue) this.flush(true);
     });
   }
 
@@ -544,10 +590,11 @@ export class SqliteDatabase {
     const pending = this.syncWaiters.splice(0);
     const unsynced = this.synced < this.commits;
     this.syncing = undefined;
+    this.lazySyncing = undefined;
     this.closed = true;
     try {
       if (unsynced && !this.failed) {
-        fsyncSync(this.wal());
+        fsyncSync(this.wal()[1]);
         this.fsyncs++;
         this.synced = this.commits;
       }
@@ -559,7 +606,7 @@ export class SqliteDatabase {
       this.fail(err);
       for (const w of pending) w.reject(this.failed);
     } finally {
-      if (this.walFd !== undefined) closeSync(this.walFd);
+      for (const fd of this.walFds ?? []) closeSync(fd);
       for (const w of this.asideWaiting.values()) w.reject(new Error(`the store ${this.file} is closed`));
       this.asideWaiting.clear();
       void this.aside?.terminate();

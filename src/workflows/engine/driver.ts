@@ -3,7 +3,7 @@
  * A leaf module on purpose: runners import it, and it imports nothing that imports runners, so
  * there is no import cycle between src/runners and the engine (which needs the executions service).
  */
-import { SquallError } from '../../errors.js';
+import { leafRegistry } from '../../leaf-registry.js';
 import type { RunnerContext, RunnerResult } from '../../runners/index.js';
 
 export interface WorkflowDriver {
@@ -13,26 +13,13 @@ export interface WorkflowDriver {
   startActionChain(ctx: RunnerContext): Promise<RunnerResult>;
 }
 
-const drivers: WorkflowDriver[] = [];
+const drivers = leafRegistry<WorkflowDriver>(
+  'WORKFLOW_ENGINE_MISSING',
+  'workflow engine',
+  'workflowsSubsystem',
+);
 
-export function registerWorkflowDriver(driver: WorkflowDriver): () => void {
-  drivers.push(driver);
-  return () => {
-    const i = drivers.indexOf(driver);
-    if (i >= 0) drivers.splice(i, 1);
-  };
-}
+export const registerWorkflowDriver = drivers.register;
 
 /** The engine serving the process a runner context comes from (several may share a test process). */
-export function workflowDriverFor(ctx: Pick<RunnerContext, 'apiUrl' | 'executionId'>): WorkflowDriver {
-  const same = drivers.filter((d) => d.apiUrl() === ctx.apiUrl);
-  const chosen = same.at(-1) ?? (drivers.length === 1 ? drivers[0] : undefined);
-  if (!chosen) {
-    throw new SquallError(
-      'WORKFLOW_ENGINE_MISSING',
-      `No workflow engine runs in this process for execution ${ctx.executionId}: add workflowsSubsystem() to the service's subsystems`,
-      { execution: ctx.executionId, apiUrl: ctx.apiUrl, engines: drivers.length },
-    );
-  }
-  return chosen;
-}
+export const workflowDriverFor = drivers.for;

@@ -840,6 +840,7 @@ export class WorkflowEngine {
           parameters: p.input,
           parent: exec.id,
           user,
+          revealed: this.executions().secretValuesOf(exec),
           ...(p.notify ? { notify: p.notify } : {}),
           ...(p.delay ? { delay: p.delay * 1000 } : {}),
           context: this.childContext(record, exec, p),

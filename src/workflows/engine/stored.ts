@@ -26,7 +26,7 @@
  * `stateRecordsOf`) by the range of ids under the workflow execution's id.
  */
 import type { Store, WorkflowStateRecord } from '../../store/index.js';
-import { stateId } from '../orquesta/index.js';
+import { stateId, storedEntries, touchedEntries, type ConductorState } from '../orquesta/index.js';
 
 /** The kinds of head records (what the sweep and the lookups by execution_id ask for). */
 export const HEAD_KINDS = ['orquesta', 'action-chain'];
@@ -65,9 +65,13 @@ export class StateCache<T extends StoredTask> {
   readonly specs = new Map<string, unknown>();
   /**
    * `carried`: the tasks the head of `rev` carries that have no record of that revision; `seq`:
-   * the sequence entries stored apart, as conducted and as their records hold them (JSON).
+   * the sequence entries stored apart, as conducted and as their records hold them (JSON);
+   * `index`: Orquesta's index of the last entry of each task and route, as conducted.
    */
-  readonly tasks = new Map<string, { rev: number; tasks: T[]; carried: T[]; seq?: SeqApart }>();
+  readonly tasks = new Map<
+    string,
+    { rev: number; tasks: T[]; carried: T[]; seq?: SeqApart; index?: Record<string, number> }
+  >();
 
   remember<V>(map: Map<string, V>, id: string, value: V): void {
     map.delete(id);
@@ -76,10 +80,14 @@ export class StateCache<T extends StoredTask> {
   }
 }
 
-/** Sequence entries stored apart: the entries (as conducted) and each record's JSON as stored. */
+/**
+ * Sequence entries stored apart: the entries (as conducted), each entry's JSON as its record holds
+ * it, and the indexes of those that differ from their record (they ride in the head's `seq_over`).
+ */
 interface SeqApart {
   entries: unknown[];
-  chunks: string[];
+  json: string[];
+  over: Set<number>;
 }
 
 /** Sequence entries per record; the last SEQ_KEEP or more entries stay in the head. */
@@ -128,7 +136,8 @@ export async function readState<T extends StoredTask>(
   const seqApart = head.seq_apart ?? 0;
   if (seqApart > 0 && conductor) {
     const c = conductor as { sequence: unknown[]; seq_over?: Record<string, unknown> };
-    let apart = cached && cached.rev === head.rev ? cached.seq : undefined;
+    let apart: Omit<SeqApart, 'over'> | undefined =
+      cached && cached.rev === head.rev ? cached.seq : undefined;
     if (!apart || apart.entries.length < seqApart) {
       const docs = (await store.workflows.find({
         ...stateRecordsOf(id),
@@ -136,23 +145,28 @@ export async function readState<T extends StoredTask>(
       })) as unknown as Array<{ id: string; state: { entries: unknown[] } }>;
       // Records past seqApart were written by a step that died before its head: not counted.
       docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const counted = docs.slice(0, seqApart / SEQ_CHUNK);
-      apart = {
-        entries: counted.flatMap((d) => d.state.entries),
-        chunks: counted.map((d) => JSON.stringify(d.state.entries)),
-      };
+      const counted = docs.slice(0, seqApart / SEQ_CHUNK).flatMap((d) => d.state.entries);
+      apart = { entries: counted, json: counted.map((e) => JSON.stringify(e)) };
     }
     const frozen = apart.entries.slice(0, seqApart);
-    for (const [n, entry] of Object.entries(c.seq_over ?? {})) frozen[Number(n)] = entry;
+    const over = new Set<number>();
+    for (const [n, entry] of Object.entries(c.seq_over ?? {})) {
+      frozen[Number(n)] = entry;
+      over.add(Number(n));
+    }
     delete c.seq_over;
     c.sequence = [...frozen, ...c.sequence];
-    seqStored.set(head.state, { entries: frozen, chunks: apart.chunks.slice(0, seqApart / SEQ_CHUNK) });
+    seqStored.set(head.state, { entries: frozen, json: apart.json.slice(0, seqApart), over });
   }
   // Orquesta's index of the last entry of each task and route is not stored: rebuilt from the sequence.
+  // The index the last write of this process left, when it wrote this revision, is handed over.
   if (head.seq_apart !== undefined && conductor) {
     const c = conductor as { sequence: Array<{ id: string; route: number }>; tasks?: Record<string, number> };
-    const index: Record<string, number> = {};
-    c.sequence.forEach((e, n) => (index[stateId(e.id, e.route)] = n));
+    let index = cached && cached.rev === head.rev ? cached.index : undefined;
+    if (!index) {
+      index = {};
+      for (let n = 0; n < c.sequence.length; n++) index[stateId(c.sequence[n].id, c.sequence[n].route)] = n;
+    }
     c.tasks = index;
   }
   if (head.tasks_apart) {
@@ -206,7 +220,11 @@ export async function writeState<T extends StoredTask>(
   const now = new Set<T>(changed);
   const dirty = new Set<T>([...((pending.get(state) as T[] | undefined) ?? []), ...now]);
   const index = new Map<T, number>();
-  if (dirty.size > 0) state.tasks.forEach((t, n) => dirty.has(t) && index.set(t, n));
+  // From the end, where a step's tasks are: not a walk over every task of a long workflow.
+  for (let n = state.tasks.length - 1; n >= 0 && index.size < dirty.size; n--) {
+    const t = state.tasks[n] as T;
+    if (dirty.has(t) && !index.has(t)) index.set(t, n);
+  }
   const entries = [...dirty].filter((t) => index.has(t)).map((t) => ({ n: index.get(t) as number, task: t }));
   const settled = options.settled ?? (() => true);
   const carried = entries.filter(({ task }) => now.has(task) && !settled(task));
@@ -217,33 +235,38 @@ export async function writeState<T extends StoredTask>(
   // ride in the head, as do the last entries.
   let seq: SeqApart | undefined;
   let seqOver: Record<string, unknown> | undefined;
+  let conducted: number[] = [];
   const newChunks: Array<{ n: number; entries: unknown[] }> = [];
   if (orquesta && Array.isArray(rest.sequence)) {
     const all = rest.sequence;
+    const stored = seqStored.get(state);
+    const kept = stored && stored.json.length <= all.length ? stored.json.length : 0;
+    const apart = Math.max(kept, Math.floor((all.length - SEQ_KEEP) / SEQ_CHUNK) * SEQ_CHUNK);
+    const json = kept > 0 && stored ? stored.json.slice() : [];
+    const over = new Set(kept > 0 && stored ? stored.over : []);
     // Orquesta's task entries keep each task's result, which nothing reads back (transitions are
     // evaluated when the result arrives; task() reads the task records): not stored, and dropped
-    // from the entries once they are (an entry read from the store has none either).
-    for (const e of all) if (e.result !== undefined) delete e.result;
-    const stored = seqStored.get(state);
-    const kept = stored && stored.chunks.length * SEQ_CHUNK <= all.length ? stored.chunks.length : 0;
-    const apart = Math.max(kept * SEQ_CHUNK, Math.floor((all.length - SEQ_KEEP) / SEQ_CHUNK) * SEQ_CHUNK);
-    const chunks = stored ? stored.chunks.slice(0, kept) : [];
-    // Each stored record is compared whole; only one that differs is compared entry by entry.
-    for (let c = 0; c < kept; c++) {
-      const at = c * SEQ_CHUNK;
-      if (JSON.stringify(all.slice(at, at + SEQ_CHUNK)) === chunks[c]) continue;
-      const was = JSON.parse(chunks[c] as string) as unknown[];
-      for (let i = 0; i < SEQ_CHUNK; i++)
-        if (JSON.stringify(all[at + i]) !== JSON.stringify(was[i])) (seqOver ??= {})[at + i] = all[at + i];
+    // from the entries once they are (an entry read from the store has none either). Of the
+    // entries in records, only those the conductor touched since the last write can have changed
+    // (or have a result): each is compared with its record, and rides in the head while it differs.
+    conducted = [...touchedEntries(conductor as ConductorState)];
+    for (const i of conducted) {
+      if (i >= kept) continue;
+      const e = all[i] as { result?: unknown };
+      if (e.result !== undefined) delete e.result;
+      if (JSON.stringify(e) === json[i]) over.delete(i);
+      else over.add(i);
     }
-    for (let n = kept * SEQ_CHUNK; n < apart; n += SEQ_CHUNK) {
+    for (let i = kept; i < all.length; i++) if (all[i].result !== undefined) delete all[i].result;
+    for (const i of [...over].sort((a, b) => a - b)) (seqOver ??= {})[i] = all[i];
+    for (let n = kept; n < apart; n += SEQ_CHUNK) {
       const chunk = all.slice(n, n + SEQ_CHUNK);
       newChunks.push({ n: n / SEQ_CHUNK, entries: chunk });
-      chunks.push(JSON.stringify(chunk));
+      for (const e of chunk) json.push(JSON.stringify(e));
     }
     rest.sequence = all.slice(apart);
     delete (rest as { tasks?: unknown }).tasks;
-    seq = { entries: all.slice(0, apart), chunks };
+    seq = { entries: all.slice(0, apart), json, over };
   }
   const head = {
     ...record,
@@ -286,6 +309,7 @@ export async function writeState<T extends StoredTask>(
     await store.workflows.replace(doc as never);
   }
   pending.delete(state);
+  if (orquesta) storedEntries(conductor as ConductorState, conducted);
   if (seq) {
     seqStored.set(state, seq);
     (record as { seq_apart?: number }).seq_apart = seq.entries.length;
@@ -298,6 +322,6 @@ export async function writeState<T extends StoredTask>(
     rev,
     tasks: state.tasks,
     carried: carried.map(({ task }) => task),
-    ...(seq ? { seq } : {}),
+    ...(seq ? { seq, index: (conductor as ConductorState).tasks } : {}),
   });
 }

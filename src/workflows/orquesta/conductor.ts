@@ -36,6 +36,7 @@ export const RUNNING_STATUSES = ['requested', 'scheduled', 'delayed', 'running',
 export const ABENDED_STATUSES = ['failed', 'timeout', 'abandoned'];
 export const COMPLETED_STATUSES = ['succeeded', 'failed', 'timeout', 'abandoned', 'canceled'];
 const ENGINE = new Set(['continue', 'fail', 'noop']);
+const ACTIVE = new Set(ACTIVE_STATUSES);
 
 export interface WorkflowError {
   type: string;
@@ -131,6 +132,26 @@ export interface ConductorOptions {
   graph?: WorkflowGraph;
 }
 
+/**
+ * The sequence entries conducting may have changed in place, by index, per state, until the
+ * integrator says it stored them (`storedEntries`): a store that keeps old entries in records apart
+ * compares and rewrites these only, not every entry at every step. An index is noted whenever an
+ * entry is looked up by task and route (every change to an existing entry goes through that lookup)
+ * or changed by a walk over the sequence (resume, rerun): a noted entry may be unchanged.
+ */
+const touched = new WeakMap<ConductorState, Set<number>>();
+
+/** The indexes of the sequence entries conducted since `storedEntries`, some maybe unchanged. */
+export function touchedEntries(state: ConductorState): ReadonlySet<number> {
+  return touched.get(state) ?? new Set();
+}
+
+/** These entries, as they are now, are stored: they are not noted as touched any more. */
+export function storedEntries(state: ConductorState, indexes: Iterable<number>): void {
+  const set = touched.get(state);
+  if (set) for (const i of indexes) set.delete(i);
+}
+
 function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
@@ -149,9 +170,14 @@ export class OrquestaConductor {
   private graphCache?: WorkflowGraph;
   private depth = 0;
 
+  private readonly touched: Set<number>;
+
   private constructor(state: ConductorState, options: ConductorOptions = {}) {
     this.state = state;
     this.options = options;
+    let set = touched.get(state);
+    if (!set) touched.set(state, (set = new Set()));
+    this.touched = set;
   }
 
   /** Builds a conductor: renders input and vars into the initial context and stages start tasks. */
@@ -281,7 +307,9 @@ export class OrquestaConductor {
 
   private entry(id: string, route: number): TaskEntry | undefined {
     const idx = this.state.tasks[stateId(id, route)];
-    return idx === undefined ? undefined : this.state.sequence[idx];
+    if (idx === undefined) return undefined;
+    this.touched.add(idx);
+    return this.state.sequence[idx];
   }
 
   private lastEntry(id: string): TaskEntry | undefined {
@@ -301,13 +329,24 @@ export class OrquestaConductor {
     this.state.staged.splice(this.state.staged.indexOf(st), 1);
   }
 
+  /**
+   * The last entry of each task and route, in no particular order (every caller asks whether any
+   * is so): by the index, not by a walk over the whole sequence at every task event.
+   */
   private lastOccurrences(): TaskEntry[] {
-    const idxs = new Set(Object.values(this.state.tasks));
-    return this.state.sequence.filter((_, i) => idxs.has(i));
+    const { sequence, tasks } = this.state;
+    const out: TaskEntry[] = [];
+    for (const key in tasks) out.push(sequence[tasks[key]]);
+    return out;
   }
 
   private hasActiveTasks(): boolean {
-    return this.lastOccurrences().some((e) => e.status !== undefined && ACTIVE_STATUSES.includes(e.status));
+    const { sequence, tasks } = this.state;
+    for (const key in tasks) {
+      const status = sequence[tasks[key]].status;
+      if (status !== undefined && ACTIVE.has(status)) return true;
+    }
+    return false;
   }
 
   private readyStaged(): StagedTask[] {
@@ -423,8 +462,13 @@ export class OrquestaConductor {
       });
     }
     this.state.status = 'running';
-    for (const e of this.lastOccurrences())
-      if (e.status === 'paused' || e.status === 'pending') e.status = 'running';
+    for (const i of Object.values(this.state.tasks)) {
+      const e = this.state.sequence[i];
+      if (e.status === 'paused' || e.status === 'pending') {
+        e.status = 'running';
+        this.touched.add(i);
+      }
+    }
     this.settleIfIdle();
     return this.takeNextTasks();
   }
@@ -1070,9 +1114,12 @@ export class OrquestaConductor {
     s.reruns.push(candidates.map((c) => s.tasks[stateId(c.id, c.route)]));
     candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.route - b.route));
     for (const c of candidates) this.requestTaskRerun(c.id, c.route, c.reset);
-    for (const e of s.sequence) {
-      if (e.term && Object.values(e.next).some(Boolean)) delete e.term;
-    }
+    s.sequence.forEach((e, i) => {
+      if (e.term && Object.values(e.next).some(Boolean)) {
+        delete e.term;
+        this.touched.add(i);
+      }
+    });
     s.output = null;
     s.status = 'resuming';
     return this.takeNextTasks();
@@ -1101,7 +1148,10 @@ export class OrquestaConductor {
       this.addTaskState(id, route, ctxIn, prev);
       s.staged.push({ id, route, ctxs: { in: ctxIn }, prev, ready: true });
     }
-    for (const i of this.taskSequenceFrom(id, route)) delete s.sequence[i].term;
+    for (const i of this.taskSequenceFrom(id, route)) {
+      delete s.sequence[i].term;
+      this.touched.add(i);
+    }
   }
 }
 

@@ -8,6 +8,8 @@ export {
   ABENDED_STATUSES,
   COMPLETED_STATUSES,
   RUNNING_STATUSES,
+  touchedEntries,
+  storedEntries,
   type ConductorOptions,
   type ConductorState,
   type RerunOptions,

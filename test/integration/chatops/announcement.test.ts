@@ -4,6 +4,8 @@ import { expect, it } from 'vitest';
 import type { ShellEvent } from '../../../adapters/shell/index.js';
 import { chatPackApi } from '../../support/chat-api.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
+import { waitFor } from '../../support/wait.js';
+import { traceHolding } from '../../../src/traces/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -55,9 +57,43 @@ for (const target of STORE_TARGETS) {
           whisper: false,
           context: { room: 'C0BOT', user: { id: 'U1' } },
         };
-        expect(events).toEqual([{ event: 'st2.announcement__chatops', data: { payload: parameters } }]);
+        expect(events).toEqual([
+          {
+            event: 'st2.announcement__chatops',
+            data: { payload: parameters, trace_context: expect.anything() },
+          },
+        ]);
         expect(done).toMatchObject({ status: 'succeeded', result: { output: parameters, ...parameters } });
         expect(botSaid('C0BOT')).toEqual([]);
+      });
+
+      // st2's announcement runner dispatches with its execution's trace context.
+      it("goes out in its execution's trace", async () => {
+        let id = '';
+        const events = await announced(async () => {
+          const created = await api().request('post', '/api/v1/executions', {
+            body: {
+              action: 'chatops.post_message',
+              parameters: { channel: 'C0BOT', message: 'traced' },
+              trace_tag: 'release-7',
+            },
+          });
+          expect(created.status, JSON.stringify(created.body)).toBe(201);
+          id = created.body.id;
+          await waitFor(
+            async () => (await api().request('get', `/api/v1/executions/${id}`)).body.status === 'succeeded',
+            `execution ${id} to succeed`,
+          );
+        });
+        // (This service has no traces API: the trace is read as the API reads it.)
+        const trace = await traceHolding(api().services, 'action_executions', id);
+        expect(trace).toMatchObject({ trace_tag: 'release-7' });
+        expect(events).toEqual([
+          {
+            event: 'st2.announcement__chatops',
+            data: expect.objectContaining({ trace_context: { trace_id: trace!.id, trace_tag: 'release-7' } }),
+          },
+        ]);
       });
 
       it('publishes on the route the execution asks for', async () => {

@@ -56,11 +56,13 @@ for (const target of STORE_TARGETS) {
         });
         expect(echoed.result.stdout).toBe('from the pack');
         // As st2's: the command's execution notifies no chat route; its caller (chatops.run) posts.
-        expect(echoed.notify).toBeUndefined();
+        expect(echoed.liveaction.notify).toBeUndefined();
         const viaApi = await api().request('post', '/api/v1/aliasexecution', {
           body: { name: 'chatpacktest.say', command: 'say notified', source_channel: 'ops' },
         });
-        expect(viaApi.body.execution.notify).toMatchObject({ 'on-complete': { routes: ['chat'] } });
+        expect(viaApi.body.execution.liveaction.notify).toMatchObject({
+          'on-complete': { routes: ['chat'] },
+        });
       });
 
       it("chatops.format_execution_result returns st2's {enabled, message, extra}", async () => {
@@ -90,7 +92,7 @@ for (const target of STORE_TARGETS) {
       ) =>
         new RegExp(
           `^\\nAction ${execution.action.ref.replace('.', '\\.')} completed\\.\\nstatus : ${execution.status}\\n` +
-            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}\\n\\n` +
+            `execution: ${execution.id}\\n\\nweb_url: http\\S+/#/history/${execution.id}/general\\n\\n` +
             `(Took \\S+ to complete\\.\\n)?\\nresult :\\n--------\\n${result.replace(/[()[\]]/g, '\\$&')}\\n$`,
         );
 

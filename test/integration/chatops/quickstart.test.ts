@@ -87,6 +87,30 @@ describe('the quick start chat, as a new user tries it', () => {
     expect(run.context.user).toBe('st2admin');
   }, 90_000);
 
+  it('asks for an approval in the thread with the bundled alias; the admin approves and the command runs', async () => {
+    const chat = squall(['chat'], env);
+    await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);
+    chat.stdin.write('!ask to run echo approved-from-chat\n');
+    await waitFor(
+      () => /\[(\d+)\.1\] Approve/.test(chat.out()),
+      `the approval prompt: ${chat.out()}`,
+      30_000,
+    );
+    expect(chat.out()).toContain('Approval needed: Run `echo approved-from-chat`?');
+    const [, message] = /\[(\d+)\.1\] Approve/.exec(chat.out()) ?? [];
+    chat.stdin.write(`/${message}.1\n`);
+    await waitFor(() => chat.out().includes('Answered by @st2admin'), `the answer: ${chat.out()}`, 30_000);
+    await waitFor(
+      () => /✅ examples\.orquesta-chat-approval/.test(chat.out()),
+      `the workflow's card: ${chat.out()}`,
+      30_000,
+    );
+    expect(chat.out()).toContain('approved-from-chat');
+    expect(chat.out()).not.toMatch(/may not|not allowed|cannot approve/);
+    chat.stdin.write('/quit\n');
+    expect(await chat.exited).toBe(0);
+  }, 90_000);
+
   it('a failed command says why in the thread, and Ctrl-C leaves', async () => {
     const chat = squall(['chat'], env);
     await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);

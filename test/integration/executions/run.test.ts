@@ -131,6 +131,8 @@ for (const target of STORE_TARGETS) {
         expect(e.log.map((l: Json) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
         expect(e.end_timestamp).toBeTruthy();
         expect(e.elapsed_seconds).toBeGreaterThanOrEqual(0);
+        // st2's link to it in the web UI (_get_web_url_for_execution).
+        expect(e.web_url).toBe(`${svc.url}/#/history/${id}/general`);
       });
 
       it('fails core.local with exit 3 and return_code 3', async () => {
@@ -164,6 +166,41 @@ for (const target of STORE_TARGETS) {
         expect(res.status).toBe(200);
         const e = await finished(id, 10_000);
         expect(e.status).toBe('canceled');
+      });
+
+      // st2 keeps the notify an execution was asked with on its liveaction (LIVEACTION_ATTRIBUTES in
+      // st2common/services/executions.py); an execution has no notify field of its own.
+      it('shows the notify it was asked with under liveaction, which include_attributes selects', async () => {
+        const notify = { on_complete: { routes: ['ops'], message: 'done' } };
+        const res = await api('POST', '/api/v1/executions', {
+          action: 'core.local',
+          parameters: { cmd: 'true' },
+          notify,
+        });
+        expect(res.status, res.text).toBe(201);
+        expect(res.body!.liveaction.notify).toEqual(notify);
+        expect(res.body).not.toHaveProperty('notify');
+        const id = res.body!.id as string;
+        const e = await finished(id);
+        expect(e.liveaction).toMatchObject({ id, action: 'core.local', notify });
+        expect(e).not.toHaveProperty('notify');
+
+        const only = await api('GET', `/api/v1/executions/${id}?include_attributes=liveaction.notify`);
+        expect(only.status, only.text).toBe(200);
+        expect(only.body).toMatchObject({ id, liveaction: { notify } });
+        expect(only.body).not.toHaveProperty('status');
+        const listed = await api(
+          'GET',
+          `/api/v1/executions?action=core.local&include_attributes=id,liveaction`,
+        );
+        expect(listed.body!.find((x: Json) => x.id === id).liveaction.notify).toEqual(notify);
+        const refused = await api('GET', `/api/v1/executions/${id}?include_attributes=notify`);
+        expect(refused.status).toBe(400);
+        expect(refused.body!.faultstring).toBe('Invalid or unsupported include attribute specified: notify');
+
+        // Without one, the liveaction has none.
+        const plain = await finished(await run('core.local', { cmd: 'true' }));
+        expect(plain.liveaction).not.toHaveProperty('notify');
       });
 
       it('re-runs an execution with its parameters, or overrides', async () => {

@@ -173,6 +173,34 @@ for (const target of STORE_TARGETS) {
         expect((await finished(wf)).status).toBe('succeeded');
       });
 
+      it("masks the answers the inquiry's schema marks secret wherever the response is shown, as st2", async () => {
+        const pin = `pin-${target.kind}-${Date.now()}-gnu`;
+        const schema = {
+          type: 'object',
+          properties: { pin: { type: 'string', secret: true }, ok: { type: 'boolean' } },
+        };
+        const asked = await api.request('POST', '/api/v1/executions', {
+          body: { action: 'core.ask', parameters: { schema } },
+        });
+        expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+        const id = asked.body.id as string;
+        await waitFor(async () => (await get(id)).status === 'pending', `inquiry ${id} pending`);
+        expect((await respond(id, { pin, ok: true })).status).toBe(200);
+        const e = await finished(id);
+        expect(e.result.response).toEqual({ pin: '********', ok: true });
+        const shown = [
+          await api.request('GET', `/api/v1/inquiries/${id}`, { token: watcher }),
+          await api.request('GET', `/api/v1/executions/${id}`, { token: watcher }),
+          await api.request('GET', `/api/v1/executions/${id}/result`, { token: watcher }),
+          await api.request('GET', '/api/v1/executions?action=core.ask', { token: watcher }),
+        ];
+        for (const res of shown) {
+          expect(res.status).toBe(200);
+          expect(JSON.stringify(res.body)).not.toContain(pin);
+        }
+        expect(shown[0].body.response).toEqual({ pin: '********', ok: true });
+      });
+
       it('checks RBAC inquiry_respond and the users list', async () => {
         const wf = await run({ users: ['carol'] });
         const id = await pausedOnAsk(wf);

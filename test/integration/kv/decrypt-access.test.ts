@@ -91,6 +91,16 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
       100,
     );
 
+  /** An admin-made rule of the test pack: a webhook at `hook` runs core.local with `parameters`. */
+  const hookRule = (name: string, hook: string, parameters: Record<string, unknown>) => ({
+    name,
+    pack: 'sectest',
+    enabled: true,
+    trigger: { type: 'core.st2.webhook', parameters: { url: hook } },
+    criteria: {},
+    action: { ref: 'core.local', parameters },
+  });
+
   /** Everything an observer can read about an execution, as one string. */
   const observed = async (id: string) => {
     const one = await api.request('GET', `/api/v1/executions/${id}`, { token: observer });
@@ -224,18 +234,36 @@ describe('decrypting datastore secrets outside the keys API (all subsystems)', (
     expect(await observed(e.id)).not.toContain(USER_SECRET);
   });
 
-  it("fires an operator's rule without decrypting a system secret; an admin's rule keeps it secret", async () => {
-    const rule = (name: string, hook: string) => ({
-      name,
-      pack: 'sectest',
-      enabled: true,
-      trigger: { type: 'core.st2.webhook', parameters: { url: hook } },
-      criteria: {},
-      action: {
-        ref: 'core.local',
-        parameters: { cmd: 'echo "rule {{ st2kv.system.syssecret | decrypt_kv }}"' },
-      },
+  it('does not quote a decrypted secret in the error of a parameter it does not fit, to the caller or in an enforcement', async () => {
+    const res = await run(api.adminToken, 'core.local', {
+      cmd: 'true',
+      timeout: '{{ st2kv.system.syssecret | decrypt_kv }}',
     });
+    expect(res.status).toBe(400);
+    expect(res.body.faultstring).toContain('Parameter "timeout" expects an integer');
+    expect(JSON.stringify(res.body)).not.toContain(SYSTEM_SECRET);
+
+    // A rule's failure reason is read by every observer, and logged.
+    const byAdmin = await api.request('POST', '/api/v1/rules', {
+      body: hookRule('misfit_rule', 'misfit_hook', {
+        cmd: 'true',
+        timeout: '{{ st2kv.system.syssecret | decrypt_kv }}',
+      }),
+    });
+    expect(byAdmin.status).toBe(201);
+    expect((await api.request('POST', '/api/v1/webhooks/misfit_hook', { body: {} })).status).toBe(202);
+    const failed = await enforcementOf('sectest.misfit_rule', 'failure_reason');
+    expect(failed.failure_reason).toContain('Parameter "timeout" expects an integer');
+    const seen = await api.request('GET', '/api/v1/ruleenforcements?rule_ref=sectest.misfit_rule', {
+      token: observer,
+    });
+    expect(seen.status).toBe(200);
+    expect(JSON.stringify(seen.body)).not.toContain(SYSTEM_SECRET);
+  });
+
+  it("fires an operator's rule without decrypting a system secret; an admin's rule keeps it secret", async () => {
+    const rule = (name: string, hook: string) =>
+      hookRule(name, hook, { cmd: 'echo "rule {{ st2kv.system.syssecret | decrypt_kv }}"' });
     const byOperator = await api.request('POST', '/api/v1/rules', {
       token: operator,
       body: { ...rule('op_rule', 'op_hook'), context: { user: api.adminUser } },

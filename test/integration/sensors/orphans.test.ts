@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { writeTestPack } from '../../support/packs.js';
-import { processExists } from '../../support/processes.js';
-import { describeOnEachStore, freshMongoUrl, tempDir } from '../../support/servers.js';
-import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { pidIn, processExists } from '../../support/processes.js';
+import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
+import { serviceWithTestPacks } from '../../support/test-pack-service.js';
 import { waitFor } from '../../support/wait.js';
 
 /** Generous: the Python processes get SIGTERM, then at most a few seconds of cleanup. */
@@ -76,40 +76,13 @@ const PACK_FILES = {
   ].join('\n'),
 };
 
-function pidIn(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8'));
-  return pid > 0 ? pid : null;
-}
-
 describeOnEachStore('children of a server killed with SIGKILL', (target) => {
-  const data = tempDir();
-  const packs = tempDir();
-  let svc: ServiceProcess | undefined;
-  const pids: number[] = [];
-
-  afterAll(async () => {
-    await svc?.stop('SIGKILL');
-    // Not left behind when the assertion failed.
-    for (const pid of pids) if (processExists(pid)) process.kill(pid, 'SIGKILL');
-    data.cleanup();
-    packs.cleanup();
-  });
+  const service = serviceWithTestPacks();
+  const pids = service.pids;
 
   it('leaves none of its Python sensors (blocked, or stuck in cleanup), running Python action or shell command behind', async () => {
-    const pack = writeTestPack(packs.dir, 'orphantest', PACK_FILES);
-    svc = await startServiceProcess(
-      [],
-      {
-        SQUALL_DATA_DIR: data.dir,
-        ...(target.kind === 'mongo' ? { SQUALL_STORE_URL: freshMongoUrl() } : {}),
-        SQUALL_PACKS_PATHS: packs.dir,
-        SQUALL_AUTH_ENABLE: 'false',
-        SQUALL_CHATOPS_ENABLE: 'false',
-        SQUALL_LOG_LEVEL: 'warn',
-      },
-      60_000,
-    );
+    const pack = writeTestPack(service.packsDir, 'orphantest', PACK_FILES);
+    const svc = await service.start(target.kind === 'mongo' ? { SQUALL_STORE_URL: freshMongoUrl() } : {});
     const res = await fetch(`${svc.url}/api/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -97,6 +97,31 @@ describe('embedded store: store.transaction()', () => {
       expect(later).toBe(true);
     }));
 
+  it('sync() waits for a lazy fsync that covers its commit, not for one that began before it', () =>
+    withStore(async (store) => {
+      const held: Array<() => void> = [];
+      store.embedded!.fsync = (_fd, done) => held.push(() => done(null));
+      // Nobody syncs this write: the lazy fsync comes for it, and the disk is slow.
+      await store.testRecords.insert({ id: newId(), n: 1 });
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+      let first = false;
+      const covered = store.sync().then(() => (first = true));
+      await tick();
+      expect(held).toHaveLength(1);
+      // Committed after that fsync began: its own starts at once, and covers both writes.
+      await store.testRecords.insert({ id: newId(), n: 2 });
+      const mine = store.sync();
+      await tick();
+      expect(held).toHaveLength(2);
+      expect(first).toBe(false);
+      held[1]();
+      await mine;
+      await covered;
+      held[0]();
+      await store.sync();
+      expect(await store.testRecords.count({})).toBe(2);
+    }));
+
   it('a write that fails (a duplicate key, a refused update) changes nothing; the rest of its turn commits', () =>
     withStore(async (store) => {
       const a = newId();

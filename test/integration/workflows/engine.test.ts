@@ -367,6 +367,39 @@ for (const target of STORE_TARGETS) {
         expect(kids[1].result.stdout).toBe('c1 said: hi from the chain');
       });
 
+      it("keeps a workflow's secret secret in the task it is passed to: masked parameter, redacted output", async () => {
+        for (const action of ['wftest.secret-task', 'wftest.secret-chain']) {
+          const password = `pw-${target.kind}-${Date.now()}-ibex`;
+          const e = await finished(await run(action, { password }));
+          expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+          const [task] = await children(e.id);
+          const shown = await get(task.id);
+          // The task ran with the secret; what anyone reads of it says ********.
+          expect(shown.parameters.cmd).toBe('********');
+          expect(shown.result.stdout).toBe('login ********');
+          const seen = [
+            JSON.stringify(await get(e.id)),
+            JSON.stringify(shown),
+            (await api('GET', `/api/v1/executions/${e.id}/children`)).text,
+            await (await fetch(`${svc.url}/api/v1/executions/${task.id}/output`)).text(),
+          ];
+          expect(seen.filter((text) => text.includes(password))).toEqual([]);
+        }
+      });
+
+      it("masks what the action's output_schema marks secret in the result the API shows, as st2", async () => {
+        const token = `tk-${target.kind}-${Date.now()}-yak`;
+        const id = await run('wftest.secret-output', { token });
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.output).toEqual({ token: '********', note: 'open' });
+        const result = await api('GET', `/api/v1/executions/${id}/result`);
+        expect(result.body).toEqual({ output: { token: '********', note: 'open' } });
+        // The token was given as a plain parameter; only the result is said to be secret.
+        const listed = await api('GET', `/api/v1/executions?action=wftest.secret-output`);
+        expect(listed.body!.map((x: Json) => x.result.output.token)).toEqual(['********']);
+      });
+
       it('pauses a running workflow (pausing, then paused once its task ends) and resumes it', async () => {
         const id = await run('wftest.slow-sequence', { first: 1 });
         await waitFor(async () => (await get(id)).status === 'running', 'workflow running');
@@ -557,6 +590,27 @@ for (const target of STORE_TARGETS) {
         expect(g.runs.every((r: Json) => r.end_timestamp >= r.start_timestamp)).toBe(true);
         expect(g.execution).toMatchObject({ id, status: 'succeeded' });
       });
+
+      it('shows the transition of a task that ended after 20 others in the graph read from the store', async () => {
+        // The first entries of a long task sequence are stored apart: the `hold` entry is, by the
+        // time it ends, and its end must reach the store for a reader with no cache (the graph).
+        const file = holdFile();
+        const id = await run('wftest.long-branch', { path: file });
+        await waitFor(
+          async () => (await children(id)).filter((c) => c.status === 'succeeded').length === 20,
+          'the 20 short tasks to succeed',
+          60_000,
+        );
+        expect((await get(id)).status).toBe('running');
+        rmSync(file);
+        expect((await finished(id)).status).toBe('succeeded');
+        const res = await api('GET', `/api/v1/workflows/graph?execution=${id}`);
+        expect(res.status, res.text).toBe(200);
+        expect(res.body!.taken).toEqual([{ src: 'hold', dst: 'after', key: 0 }]);
+        const runs = res.body!.runs.map((r: Json) => [r.task, r.status]);
+        expect(runs).toContainEqual(['hold', 'succeeded']);
+        expect(runs).toHaveLength(22);
+      }, 90_000);
 
       it("answers an action's graph with inspection errors on their tasks, and refuses what is not a workflow", async () => {
         const bad = await api('GET', '/api/v1/workflows/graph?action=wftest.bad');

@@ -109,15 +109,33 @@ describe('configuration', () => {
     expect(err.message).toBe('SQUALL_API_PORT: expected an integer, got "abc"');
   });
 
+  it('names the variable or flag a refused value came from, not the config file', () => {
+    const { cwd } = configFile('api:\n  port: 9101\n');
+    expect(loadError(() => loadConfig({ cwd, env: { SQUALL_API_PORT: '70000' } })).message).toBe(
+      'SQUALL_API_PORT: api.port: 70000 must be <= 65535',
+    );
+    const flag = loadError(() =>
+      loadConfig({ cwd, env: {}, overrides: { 'api.port': 'abc' }, overrideFlags: { 'api.port': '--port' } }),
+    );
+    expect(flag.message).toBe('--port: api.port: expected integer, got "abc"');
+    // A key the file got wrong is still the file's.
+    const bad = configFile('api:\n  port: "nine"\n');
+    expect(loadError(() => loadConfig({ cwd: bad.cwd, env: { SQUALL_API_HOST: '::1' } })).message).toBe(
+      `${bad.file}: api.port: expected integer, got "nine"`,
+    );
+  });
+
   it('rejects an unreadable file, naming it and why', () => {
     const { file, cwd } = configFile('api: {}\n');
     chmodSync(file, 0o000);
     const missing = path.join(cwd, 'missing.yaml');
     expect(loadError(() => loadConfig({ cwd, file: missing, env: {} })).message).toBe(
-      `cannot read config file ${missing}: ENOENT`,
+      `cannot read config file ${missing}: no such file (ENOENT)`,
     );
     if (process.getuid?.() !== 0) {
-      expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(/EACCES/);
+      expect(loadError(() => loadConfig({ cwd, file, env: {} })).message).toMatch(
+        /permission denied \(EACCES\)/,
+      );
     }
   });
 

@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderPackConfig } from '../../../src/content/subsystem.js';
+import { findTemplateVariables } from '../../../src/workflows/expressions/jinja/index.js';
+
+// Counts the parses of a config template (what names it reads), leaving the parse as it is.
+vi.mock('../../../src/workflows/expressions/jinja/index.js', async (original) => {
+  const jinja = await original<typeof import('../../../src/workflows/expressions/jinja/index.js')>();
+  return { ...jinja, findTemplateVariables: vi.fn(jinja.findTemplateVariables) };
+});
 
 function servicesWith(config: unknown) {
   return { store: { packs: { findOne: async () => ({ ref: 'mypack', config }) } } } as never;
@@ -46,5 +53,25 @@ describe('renderPackConfig', () => {
         /key "token" with value "\{\{system\.oauth_token\}\}" for pack "mypack" config: 'system' is undefined/,
       ),
     });
+  });
+
+  it('parses a template once, and renders it on every run with the datastore as it is then', async () => {
+    const services = servicesWith({
+      values: { url: 'https://{{ st2kv.system.cached_host }}/api' },
+      dynamic_fields: ['url'],
+    });
+    const parses = () =>
+      vi.mocked(findTemplateVariables).mock.calls.filter(([t]) => t.includes('cached_host')).length;
+    const first = await renderPackConfig(services, 'mypack', async () => ({
+      system: { cached_host: 'one.example' },
+      user: {},
+    }));
+    const second = await renderPackConfig(services, 'mypack', async () => ({
+      system: { cached_host: 'two.example' },
+      user: {},
+    }));
+    expect(first).toEqual({ url: 'https://one.example/api' });
+    expect(second).toEqual({ url: 'https://two.example/api' });
+    expect(parses()).toBe(1);
   });
 });

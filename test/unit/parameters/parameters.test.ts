@@ -190,6 +190,25 @@ describe('renderParameters', () => {
   });
 });
 
+describe('renderParameters: a template that fails on a secret parameter', () => {
+  it("does not quote the secret a filter's error quotes", () => {
+    const specs: Record<string, ParameterSpec> = {
+      pw: { type: 'string', secret: true },
+      creds: { type: 'object', properties: { key: { type: 'string', secret: true } } },
+      cmd: { type: 'string' },
+    };
+    for (const [given, cmd] of [
+      [{ pw: 'hunter2-not-json' }, '{{ pw | from_json_string }}'],
+      [{ creds: { key: 'hunter2-not-json' } }, '{{ creds.key | from_json_string }}'],
+    ] as const) {
+      const err = thrown(() => renderParameters(specs, { ...given, cmd }, {}));
+      expect(err.code).toBe('PARAM_RENDER');
+      expect(err.message).toContain('from_json_string');
+      expect(JSON.stringify(err)).not.toContain('hunter2');
+    }
+  });
+});
+
 describe('renderParameters: the cost of one request is bounded (issue 18 item 2)', () => {
   const ctx = { action_context: {}, config_context: {}, st2kv: { system: {}, user: {} } };
 
@@ -357,6 +376,28 @@ describe('validateParameters', () => {
     expect(thrown(() => validateParameters({ cmd: 'ls', schema: {} }, specs)).message).toContain(
       "'name' is a required property",
     );
+  });
+
+  it('does not quote a value inside a secret object or list, or at a secret key of a plain one', () => {
+    const nested: Record<string, ParameterSpec> = {
+      creds: { type: 'object', secret: true, properties: { pin: { type: 'integer' } } },
+      keys: { type: 'array', items: { type: 'integer', secret: true } },
+      plain: {
+        type: 'object',
+        properties: { key: { type: 'integer', secret: true }, n: { type: 'integer' } },
+      },
+    };
+    for (const values of [
+      { creds: { pin: 'hunter2' } },
+      { keys: ['hunter2'] },
+      { plain: { key: 'hunter2' } },
+    ]) {
+      const err = thrown(() => validateParameters(values, nested));
+      expect(err.message).toMatch(/the value is not of type 'integer'/);
+      expect(JSON.stringify(err)).not.toContain('hunter2');
+    }
+    // What is not secret is still quoted, to say what was wrong with it.
+    expect(thrown(() => validateParameters({ plain: { n: 'seven' } }, nested)).message).toContain('"seven"');
   });
 
   it('lists every problem in the error context', () => {
