@@ -391,7 +391,6 @@ export class ExecutionService {
     return execution;
   }
 
-  /** The record as the API shows it: secrets masked. */
   /**
    * The secret values `execution` holds, opened: its secret parameters (its action's defaults
    * applied) and what decrypt_kv revealed to it. A workflow hands them to the tasks it requests
@@ -404,6 +403,7 @@ export class ExecutionService {
     return heldSecrets(execution, runParameters(execution, specs, this.deps.secretBox), this.deps.secretBox);
   }
 
+  /** The record as the API shows it: secrets masked. */
   present(execution: ExecutionRecord): Record<string, unknown> {
     return presentExecution(execution);
   }
