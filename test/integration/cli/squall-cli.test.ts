@@ -74,6 +74,12 @@ for (const target of STORE_TARGETS) {
         expect(res.stdout).toMatch(/stdout: hi$/m);
       });
 
+      it('squall run core.local without cmd fails naming the action and the parameter', async () => {
+        const res = await squall(['run', 'core.local'], admin());
+        expect(res.code).toBe(1);
+        expect(res.stderr).toContain("core.local: 'cmd' is a required property");
+      });
+
       it("squall run core.local cmd='exit 3' fails with return_code 3 and exit code 1", async () => {
         const res = await squall(['run', 'core.local', 'cmd=exit 3'], admin());
         expect(res.code).toBe(1);
