@@ -432,7 +432,11 @@ export class ChatPipeline {
       } catch (err) {
         if (!(err instanceof SquallError)) throw err;
         audit.outcome = err.code === 'ACTION_DISABLED' ? 'action_disabled' : 'bad_parameters';
-        const text = `${action.ref} did not start: ${err.message}\n${this.usage(alias)}`;
+        // The executions service names the action in some errors already (a missing parameter).
+        const reason = err.message.startsWith(`${action.ref}: `)
+          ? err.message.slice(action.ref.length + 2)
+          : err.message;
+        const text = `${action.ref} did not start: ${reason}\n${this.usage(alias)}`;
         audit.reply ??= text.slice(0, 1000);
         const offered =
           err.code.startsWith('PARAM_') && (await this.offerForm(adapter, message, alias, text));

@@ -5,6 +5,7 @@ import { SquallError } from '../errors.js';
 import { loadYaml } from '../yaml.js';
 import { builtValidator } from '../lazy-validator.js';
 import { configSchema } from './schema.js';
+import { mistypedEnvNames } from './env-names.js';
 
 /** One target of a chatops notification route. */
 export interface ChatRouteConfig {
@@ -260,7 +261,12 @@ const validate = builtValidator({
  * Reads the config file, applies SQUALL_* environment variables, then command-line overrides,
  * and validates the result. Relative paths in the result are resolved against `cwd`.
  */
-export function loadConfig(options: LoadConfigOptions = {}): { config: SquallConfig; file?: string } {
+export function loadConfig(options: LoadConfigOptions = {}): {
+  config: SquallConfig;
+  file?: string;
+  /** Set SQUALL_* variables that no key reads, each naming the likely intended one. */
+  warnings: string[];
+} {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let file = options.file ?? env.SQUALL_CONFIG;
@@ -326,7 +332,11 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: SquallCon
   result.packs.install_dir = path.resolve(result.data_dir, result.packs.install_dir ?? 'packs');
   result.packs.config_dir = path.resolve(result.data_dir, result.packs.config_dir ?? 'configs');
   result.packs.virtualenvs_dir = path.resolve(result.data_dir, result.packs.virtualenvs_dir ?? 'virtualenvs');
-  return { config: result, file: file ? path.resolve(cwd, file) : undefined };
+  const known = [...configLeaves().map((l) => l.env), ...Object.keys(ENV_ALIASES)];
+  const warnings = mistypedEnvNames(env, known).map(
+    ({ name, closest }) => `${name} is not a Squall setting and is ignored: did you mean ${closest}?`,
+  );
+  return { config: result, file: file ? path.resolve(cwd, file) : undefined, warnings };
 }
 
 /** The effective config with every value the schema marks `secret` (and URLs' passwords) masked. */

@@ -538,7 +538,9 @@ export class ExecutionService {
       // A cast or validation error quotes the value it refused: one decrypt_kv opened would reach
       // the caller, a rule enforcement's failure_reason (readable by all) and the log.
       throw withoutRevealed(
-        err instanceof SquallError ? err : new ValidationError(errorMessage(err), { action: action.ref }),
+        err instanceof SquallError
+          ? namingAction(err, action.ref)
+          : new ValidationError(errorMessage(err), { action: action.ref }),
         revealed,
       );
     }
@@ -1231,6 +1233,15 @@ function heldSecrets(record: ExecutionRecord, params: Record<string, unknown>, b
 
 function secretNamesOf(record: ExecutionRecord): string[] {
   return (record as { secret_parameters?: string[] }).secret_parameters ?? [];
+}
+
+/**
+ * A missing parameter named with its action: "'cmd' is a required property" alone left the user
+ * (of the API, the CLI or chat) guessing which action of a rule or workflow wanted it.
+ */
+function namingAction(err: SquallError, ref: string): SquallError {
+  if (err.code !== 'PARAM_REQUIRED') return err;
+  return new SquallError(err.code, `${ref}: ${err.message}`, { ...err.context, action: ref }, err.status);
 }
 
 /** `err` with every value of `secrets` masked in its message and context. */

@@ -23,9 +23,15 @@ export function registerConfig(program: Command): void {
     .option('--json', 'JSON instead of YAML')
     .action(async (opts: { config?: string; json?: boolean }) => {
       const { loadConfig, maskConfig } = await import('../../config/index.js');
-      const { config: effective, file } = loadConfig({ file: opts.config });
+      const { config: effective, file, warnings } = loadConfig({ file: opts.config });
       const masked = maskConfig(effective);
-      if (opts.json) process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
-      else process.stdout.write(`# from ${file ?? 'defaults and environment'}\n` + yaml.dump(masked));
+      // YAML comments keep the output a valid config; JSON has none, so its warnings go to stderr.
+      if (opts.json) {
+        for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+        process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+      } else {
+        const notes = warnings.map((w) => `# warning: ${w}\n`).join('');
+        process.stdout.write(`# from ${file ?? 'defaults and environment'}\n${notes}` + yaml.dump(masked));
+      }
     });
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions } from '../client.js';
 import {
@@ -29,11 +29,13 @@ export function registerExecution(program: Command): void {
         .option('--action <ref>', 'only this action')
         .option('-s, --status <status>', 'only this status (or a comma list)')
         .option('-u, --user <user>', 'only this user')
-        .option('--top-level', 'only executions without a parent'),
+        .option('-l, --showall', 'also list the task executions of workflows (st2 --showall)')
+        // Top-level only is the default now (as st2); the flag stays accepted for existing scripts.
+        .addOption(new Option('--top-level').hideHelp()),
     ),
   ).action(
     async (
-      opts: Flags & { last?: number; action?: string; status?: string; user?: string; topLevel?: boolean },
+      opts: Flags & { last?: number; action?: string; status?: string; user?: string; showall?: boolean },
     ) => {
       const client = clientFrom(opts);
       const res = await client.request<Execution[]>('get', '/api/v1/executions', {
@@ -42,7 +44,8 @@ export function registerExecution(program: Command): void {
           action: opts.action,
           status: opts.status,
           user: opts.user,
-          parent: opts.topLevel ? 'null' : undefined,
+          // st2's CLI sends parent=null ("has no parent") unless --showall.
+          parent: opts.showall ? undefined : 'null',
           exclude_attributes: 'result',
         },
       });

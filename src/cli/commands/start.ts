@@ -58,7 +58,7 @@ export function registerStart(program: Command): void {
           import('../../service/index.js'),
           import('../../subsystems.js'),
         ]);
-        const { config } = loadConfig({
+        const { config, warnings } = loadConfig({
           file: opts.config,
           overrides: {
             data_dir: opts.dataDir,
@@ -74,6 +74,7 @@ export function registerStart(program: Command): void {
           },
         });
         const logger = createLogger({ level: config.log.level, format: config.log.format });
+        for (const warning of warnings) logger.warn(warning);
         // One stop for SIGTERM, SIGINT and a fatal error, whichever comes first.
         const up: { service?: Awaited<ReturnType<typeof startService>> } = {};
         let stopping: Promise<void> | undefined;

@@ -201,6 +201,23 @@ for (const target of STORE_TARGETS) {
         expect(botSaid('dev', again)[0].text).toContain(`I don't know "greet carol"`);
       });
 
+      it("names the action once when the action refuses the request: 'core.local did not start: 'cmd' is a required property'", async () => {
+        const made = await postJson('/api/v1/actionalias', {
+          name: 'bare_local',
+          pack: 'chattest',
+          action_ref: 'core.local',
+          formats: ['bare local'],
+        });
+        expect(made.status).toBe(201);
+        const id = await shell.say(alice, '!bare local', { channel: 'dev' });
+        const reply = botSaid('dev', id)[0];
+        expect(reply.text).toContain("core.local did not start: 'cmd' is a required property");
+        expect(reply.text).not.toContain('core.local: ');
+        expect(reply.whisperTo).toBe(alice.id);
+        const gone = await fetch(`${svc.url}/api/v1/actionalias/chattest.bare_local`, { method: 'DELETE' });
+        expect(gone.status).toBe(204);
+      });
+
       it('answers an unknown command with the closest aliases and the help hint', async () => {
         const id = await shell.say(alice, '!helo bob', { channel: 'dev' });
         const reply = botSaid('dev', id)[0];

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { ROOT, startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
+import { writeTestPack } from '../../support/packs.js';
 
 const ADMIN_PASSWORD = 'cli-test-admin-pw';
 
@@ -38,7 +40,14 @@ for (const target of STORE_TARGETS) {
       const admin = () => ({ ...env });
 
       beforeAll(async () => {
+        // A one-task action chain: its task is a child execution, which `execution list` hides by default.
+        writeTestPack(path.join(home.dir, 'packs'), 'clichain', {
+          'actions/chain.yaml':
+            'name: chain\nrunner_type: action-chain\nenabled: true\nentry_point: chain_flow.yaml\n',
+          'actions/chain_flow.yaml': 'chain:\n  - name: one\n    ref: core.noop\ndefault: one\n',
+        });
         svc = await startServiceProcess(['--data-dir', data.dir], {
+          SQUALL_PACKS_PATHS: path.join(home.dir, 'packs'),
           SQUALL_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
           SQUALL_LOG_LEVEL: 'warn',
           ...(target.kind === 'mongo' ? { SQUALL_MONGO_URL: freshMongoUrl() } : {}),
@@ -63,6 +72,12 @@ for (const target of STORE_TARGETS) {
         expect(res.code, res.stderr).toBe(0);
         expect(res.stdout).toMatch(/status: succeeded/);
         expect(res.stdout).toMatch(/stdout: hi$/m);
+      });
+
+      it('squall run core.local without cmd fails naming the action and the parameter', async () => {
+        const res = await squall(['run', 'core.local'], admin());
+        expect(res.code).toBe(1);
+        expect(res.stderr).toContain("core.local: 'cmd' is a required property");
       });
 
       it("squall run core.local cmd='exit 3' fails with return_code 3 and exit code 1", async () => {
@@ -116,6 +131,28 @@ for (const target of STORE_TARGETS) {
         expect(get.stdout).toMatch(/action\.ref: core\.local/);
         expect(get.stdout).toMatch(/status: succeeded/);
       }, 60_000);
+
+      it('execution list shows top-level executions only, as st2; --showall adds workflow tasks', async () => {
+        const run = await squall(['run', 'clichain.chain', '--json'], admin());
+        expect(run.code, run.stderr).toBe(0);
+        const parent = JSON.parse(run.stdout) as { id: string; status: string };
+        expect(parent.status).toBe('succeeded');
+        const listed = async (args: string[]) =>
+          JSON.parse(
+            (await squall(['execution', 'list', '-n', '20', '--json', ...args], admin())).stdout,
+          ) as Array<{
+            id: string;
+            parent?: string;
+          }>;
+        const top = await listed([]);
+        expect(top.map((e) => e.id)).toContain(parent.id);
+        expect(top.filter((e) => e.parent)).toEqual([]);
+        for (const flag of ['--showall', '-l']) {
+          const all = await listed([flag]);
+          expect(all.map((e) => e.id)).toContain(parent.id);
+          expect(all.filter((e) => e.parent === parent.id)).toHaveLength(1);
+        }
+      });
 
       it('rule create FILE, list and delete', async () => {
         const file = `${home.dir}/cli_rule.yaml`;

@@ -309,6 +309,9 @@ for (const target of STORE_TARGETS) {
         });
         expect(unknown.status).toBe(400);
         expect(unknown.body!.faultstring).toMatch(/bogus/);
+        const noCmd = await api('POST', '/api/v1/executions', { action: 'core.local', parameters: {} });
+        expect(noCmd.status).toBe(400);
+        expect(noCmd.body!.faultstring).toBe("core.local: 'cmd' is a required property");
       });
 
       it('keeps a secret parameter out of API responses, output and the raw stored records', async () => {

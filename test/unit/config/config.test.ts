@@ -1,9 +1,11 @@
-import { writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, configLeaves, loadConfig, maskConfig, st2ApiUrl } from '../../../src/config/index.js';
 import { reportError } from '../../../src/cli/main.js';
 import { tempDir } from '../../support/servers.js';
+import { ROOT } from '../../support/service-process.js';
 
 const dirs: Array<() => void> = [];
 afterEach(() => dirs.splice(0).forEach((c) => c()));
@@ -77,6 +79,59 @@ describe('configuration', () => {
     expect(names).toContain('SQUALL_STORE_URL');
     expect(names).toContain('SQUALL_SCHEDULER_PROCESS_EVERY_MS');
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('warns once of a mistyped SQUALL_* variable, naming the closest one', () => {
+    const { cwd } = configFile('');
+    const { config, warnings } = loadConfig({
+      cwd,
+      env: { SQUALL_API_PROT: '9999', SQUALL_API_HOST: '0.0.0.0' },
+    });
+    expect(config.api.port).toBe(9101);
+    expect(warnings).toEqual([
+      'SQUALL_API_PROT is not a Squall setting and is ignored: did you mean SQUALL_API_PORT?',
+    ]);
+    expect(loadConfig({ cwd, env: { SQUALL_STORE_UR: 'x' } }).warnings).toEqual([
+      'SQUALL_STORE_UR is not a Squall setting and is ignored: did you mean SQUALL_STORE_URL?',
+    ]);
+  });
+
+  it('does not warn of the SQUALL_* variables Squall, its tests, benches and tools read outside the config', () => {
+    const names = new Set<string>();
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const at = path.join(dir, e.name);
+        if (e.isDirectory()) walk(at);
+        else if (
+          /\.(ts|tsx|mjs|js|py|sh)$/.test(e.name) &&
+          at !== path.join(ROOT, 'test/unit/config/config.test.ts')
+        )
+          for (const m of readFileSync(at, 'utf8').matchAll(/SQUALL_[A-Z0-9_]+/g)) names.add(m[0]);
+      }
+    };
+    for (const dir of ['src', 'scripts', 'test', 'bench']) walk(path.join(ROOT, dir));
+    expect(names.size).toBeGreaterThan(50);
+    // Config keys, their alias and the config file's variable are read, not warned of.
+    const known = new Set([...configLeaves().map((l) => l.env), 'SQUALL_MONGO_URL', 'SQUALL_CONFIG']);
+    const outside = Object.fromEntries([...names].filter((n) => !known.has(n)).map((n) => [n, 'x']));
+    const { cwd } = configFile('');
+    expect(loadConfig({ cwd, env: outside }).warnings).toEqual([]);
+  });
+
+  it('`squall config show` lists the warning above the effective config', () => {
+    const { file } = configFile('');
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/run.ts', 'config', 'show', '-c', file],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, SQUALL_LOG_LEVELL: 'debug' },
+        encoding: 'utf8',
+      },
+    );
+    expect(out).toContain(
+      '# warning: SQUALL_LOG_LEVELL is not a Squall setting and is ignored: did you mean SQUALL_LOG_LEVEL?\n',
+    );
   });
 
   it('parses list variables as comma lists or JSON', () => {
