@@ -21,7 +21,7 @@ import {
   SchemaForm,
   type FormValues,
 } from '../components/index';
-import { subscribe } from '../live';
+import { subscribe, useStreamState } from '../live';
 import { href, navigate } from '../router';
 import {
   countOf,
@@ -230,14 +230,27 @@ export function ExecutionDetail({ id }: { id: string }) {
   );
   const [rerun, setRerun] = useState(false);
   const [notice, notify] = useNotice();
+  const reading = useRef(true);
+  reading.current = exec.loading;
   useEffect(
     () =>
       subscribe('st2.execution__update', (data) => {
         const e = data as Execution;
-        if (e.id === id) exec.setData((old) => (old ? { ...old, ...e } : e));
+        if (e.id !== id) return;
+        exec.setData((old) => (old ? { ...old, ...e } : e));
+        // The read in flight may have been answered before this update: its answer would overwrite
+        // it when it lands (a run that ends within the page's first read stayed "running").
+        if (reading.current) exec.reload();
       }),
     [id], // eslint-disable-line react-hooks/exhaustive-deps
   );
+  // An update published between the first GET and the stream's opening (a run that ends within a
+  // second), or while the stream was down, would never arrive: read the execution again each time
+  // the stream opens.
+  const stream = useStreamState();
+  useEffect(() => {
+    if (stream === 'open') exec.reload();
+  }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
   if (exec.error) return <ErrorBox error={exec.error} onRetry={exec.reload} />;
   const e = exec.data;
   if (!e) return <Loading what="Loading execution" />;
