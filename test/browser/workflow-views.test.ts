@@ -163,43 +163,6 @@ describe.skipIf(skipBrowser)(
       await b.assertClean();
     }, 90_000);
 
-    it('shows the final status of a run whose end arrived while the page was still reading it', async () => {
-      await h.signedIn();
-      const { page } = b;
-      const started = await api('POST', '/api/v1/executions', {
-        action: 'core.local',
-        parameters: { cmd: 'sleep 1' },
-      });
-      expect(started.status, started.text).toBe(201);
-      const id = started.body.id as string;
-      // The page's first read is answered with the record as it was (running), but only after the
-      // run has ended and its update came over the live stream.
-      let first = true;
-      const pattern = `**/api/v1/executions/${id}?*`;
-      await page.route(pattern, async (route) => {
-        if (!first) return route.continue();
-        first = false;
-        const stale = await route.fetch();
-        await waitFor(
-          async () => (await api('GET', `/api/v1/executions/${id}`)).body.status === 'succeeded' || undefined,
-          'the run to succeed',
-          15_000,
-        );
-        await new Promise((r) => setTimeout(r, 500));
-        await route.fulfill({ response: stale });
-      });
-      try {
-        await page.goto(`/#/history/${id}`);
-        await page
-          .getByRole('heading', { name: /core\.local/ })
-          .locator('.status-succeeded')
-          .waitFor({ timeout: 15_000 });
-      } finally {
-        await page.unroute(pattern);
-      }
-      await b.assertClean();
-    }, 60_000);
-
     it('shows a retried task as its attempts on one lane, the failed ones first', async () => {
       await h.signedIn();
       const { page } = b;
