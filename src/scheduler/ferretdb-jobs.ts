@@ -11,15 +11,6 @@ type ClientSession = mongo.ClientSession;
 type Document = mongo.Document;
 type Doc = Record<string, unknown>;
 
-/**
- * FerretDB 1.x on SQLite answers from an index only a filter that is exactly `{_id: …}`; any
- * other filter reads and decodes every document of the collection in Go. Agenda's Mongo backend
- * saves a job's state with `{_id, name}` (twice per run), so on FerretDB each save read the whole
- * job collection, i.e. the whole queue. Here such a write reads the one job by `_id`, checks the
- * rest of the filter in JS and writes by `_id` (a filter of only `_id` and `name` is written by
- * `_id` at once). No weaker than FerretDB itself, whose findAndModify is a read then a write, not
- * atomic.
- */
 /** The job collection's promise-returning calls Agenda makes, tried again on a transient error. */
 const RETRIED = [
   'insertOne',
@@ -51,26 +42,31 @@ const OPTIONS_AT: Record<string, number> = {
   bulkWrite: 1,
 };
 
-/** The job collection with every call naming `session` (the store's, MongoCollectionOptions.session). */
-function inSession(coll: Collection<Document>, session: ClientSession): Collection<Document> {
-  return new Proxy(coll, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      const f = value as (...a: unknown[]) => unknown;
-      const at = typeof prop === 'string' ? OPTIONS_AT[prop] : undefined;
-      if (at === undefined) return f.bind(target);
-      return (...args: unknown[]) => {
-        const withSession = [...args];
-        while (withSession.length < at) withSession.push(undefined);
-        withSession[at] = { ...(withSession[at] as Doc | undefined), session };
-        return f.apply(target, withSession);
-      };
-    },
-  });
-}
-
-function byIdFirst(coll: Collection<Document>): Collection<Document> {
+/**
+ * The job collection as Agenda's Mongo backend uses it on FerretDB, one wrapper for three things:
+ *
+ * - Every call names `session` when there is one (the store's, MongoCollectionOptions.session).
+ * - A write by `_id` first. FerretDB 1.x on SQLite answers from an index only a filter that is
+ *   exactly `{_id: …}`; any other filter reads and decodes every document of the collection in Go.
+ *   Agenda saves a job's state with `{_id, name}` (twice per run), so on FerretDB each save read
+ *   the whole job collection, i.e. the whole queue. Here such a write reads the one job by `_id`,
+ *   checks the rest of the filter in JS and writes by `_id` (a filter of only `_id` and `name` is
+ *   written by `_id` at once). No weaker than FerretDB itself, whose findAndModify is a read then a
+ *   write, not atomic.
+ * - Agenda saves, locks and removes jobs in the background, and a save that failed with a transient
+ *   SQLITE_BUSY left a job locked that no run would ever finish: its calls are tried again.
+ */
+function jobCollection(coll: Collection<Document>, session?: ClientSession): Collection<Document> {
+  /** Calls the collection's `name`, naming the session in its options. */
+  const call = (name: string, args: unknown[]): unknown => {
+    const f = Reflect.get(coll, name, coll) as (...a: unknown[]) => unknown;
+    const at = OPTIONS_AT[name];
+    if (!session || at === undefined) return f.apply(coll, args);
+    const withSession = [...args];
+    while (withSession.length < at) withSession.push(undefined);
+    withSession[at] = { ...(withSession[at] as Doc | undefined), session };
+    return f.apply(coll, withSession);
+  };
   const split = (filter: unknown): { id: unknown; rest: Doc } | undefined => {
     if (!filter || typeof filter !== 'object') return undefined;
     const { _id: id, ...rest } = filter as Doc;
@@ -84,39 +80,45 @@ function byIdFirst(coll: Collection<Document>): Collection<Document> {
     // `{_id, name}` (Agenda's job-state saves, twice per run): a job's name never changes and its
     // `_id` is unique, so the job with that `_id` is the one; no read needed before the write.
     if (onlyName(s.rest)) return { _id: s.id };
-    const doc = (await coll.findOne({ _id: s.id } as Document)) as Doc | null;
+    const doc = (await call('findOne', [{ _id: s.id }])) as Doc | null;
     return doc && sift.default(s.rest)(doc) ? doc : null;
   };
-  const updateOne: Collection<Document>['updateOne'] = async (filter, update, options) => {
-    const one = options?.upsert ? undefined : await matching(filter);
-    if (one === undefined) return coll.updateOne(filter, update, options);
-    if (one === null)
-      return { acknowledged: true, matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
-    return coll.updateOne({ _id: one._id } as Document, update, options);
-  };
-  const findOneAndUpdate = (async (filter: Document, update: Document, options?: Doc) => {
-    const one = options?.upsert ? undefined : await matching(filter);
-    if (one === undefined) return coll.findOneAndUpdate(filter, update, options ?? {});
-    if (one === null) return null;
-    return coll.findOneAndUpdate({ _id: one._id } as Document, update, options ?? {});
-  }) as Collection<Document>['findOneAndUpdate'];
-  // Agenda saves, locks and removes jobs in the background, and a save that failed with a
-  // transient SQLITE_BUSY left a job locked that no run would ever finish: tried again here.
-  const retried = <F extends (...args: never[]) => Promise<unknown>>(f: F) =>
-    ((...args: Parameters<F>) => retryingTransient(() => f(...args))) as unknown as F;
+  /** `updateOne` or `findOneAndUpdate` by `_id` first; `none` is the answer when nothing matches. */
+  const byIdFirst =
+    (name: 'updateOne' | 'findOneAndUpdate', none: unknown) =>
+    async (filter: unknown, update: unknown, options?: Doc): Promise<unknown> => {
+      const opts = name === 'findOneAndUpdate' ? (options ?? {}) : options;
+      const one = options?.upsert ? undefined : await matching(filter);
+      if (one === undefined) return call(name, [filter, update, opts]);
+      if (one === null) return none;
+      return call(name, [{ _id: one._id }, update, opts]);
+    };
+  const retried =
+    (f: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]): Promise<unknown> =>
+      retryingTransient(async () => f(...args));
   const overrides: Record<string, unknown> = {
-    updateOne: retried(updateOne),
-    findOneAndUpdate: retried(findOneAndUpdate),
+    updateOne: retried(
+      byIdFirst('updateOne', {
+        acknowledged: true,
+        matchedCount: 0,
+        modifiedCount: 0,
+        upsertedCount: 0,
+        upsertedId: null,
+      }) as (...args: unknown[]) => unknown,
+    ),
+    findOneAndUpdate: retried(byIdFirst('findOneAndUpdate', null) as (...args: unknown[]) => unknown),
   };
-  for (const name of RETRIED) {
-    const f = coll[name] as ((...a: never[]) => Promise<unknown>) | undefined;
-    if (typeof f === 'function') overrides[name] = retried(f.bind(coll));
-  }
+  for (const name of RETRIED)
+    if (typeof coll[name] === 'function') overrides[name] = retried((...args) => call(name, args));
   return new Proxy(coll, {
     get(target, prop) {
       if (typeof prop === 'string' && prop in overrides) return overrides[prop];
       const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && session && OPTIONS_AT[prop] !== undefined)
+        return (...args: unknown[]) => call(prop, args);
+      return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
 }
@@ -129,10 +131,7 @@ export function ferretdbJobsDb(db: Db, session?: ClientSession): Db {
   return new Proxy(db, {
     get(target, prop) {
       if (prop === 'collection')
-        return (name: string, options?: Doc) => {
-          const coll = target.collection(name, options);
-          return byIdFirst(session ? inSession(coll, session) : coll);
-        };
+        return (name: string, options?: Doc) => jobCollection(target.collection(name, options), session);
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
