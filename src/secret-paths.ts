@@ -71,6 +71,22 @@ export function underSecretPath(paths: string[], trail: string[]): boolean {
   });
 }
 
+/**
+ * The secret values `values` holds at `paths`, as strings to mask wherever they show (output,
+ * error messages): a string as it is; a number, object or list as its JSON and, for an object or
+ * list, each string inside it too (`credentials.key` printed alone). No value (undefined, null)
+ * holds nothing.
+ */
+export function secretValuesAt(values: unknown, paths: string[]): string[] {
+  const strings = (v: unknown): string[] =>
+    typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+  return paths.flatMap((path) =>
+    valuesAt(values, path).flatMap((v) =>
+      v === undefined || v === null ? [] : typeof v === 'string' ? [v] : [JSON.stringify(v), ...strings(v)],
+    ),
+  );
+}
+
 /** The values at `path` in `node`: several when it goes through a list. */
 export function valuesAt(node: unknown, path: string): unknown[] {
   const found: unknown[] = [];

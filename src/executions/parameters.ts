@@ -18,7 +18,7 @@ import {
   type JinjaOptions,
 } from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
-import { secretPaths, underSecretPath, valuesAt } from '../secret-paths.js';
+import { secretPaths, secretValuesAt, underSecretPath } from '../secret-paths.js';
 import { redactDeep, redactText } from './secrets.js';
 
 export { castParameters, castParameter } from './casting.js';
@@ -200,7 +200,7 @@ export function renderParameters(
       }
       // A filter's error can quote its input: a secret parameter the template reads (its reason
       // went to a rule enforcement's failure_reason, read by every observer).
-      throw renderError(name, err, fromDefault.has(name), secretStrings(rendered, specs));
+      throw renderError(name, err, fromDefault.has(name), secretValuesAt(rendered, secretPaths(specs)));
     }
   }
 
@@ -332,13 +332,6 @@ function renderError(name: string, err: unknown, isDefault: boolean, secrets: st
     },
     err instanceof SquallError && err.status === 403 ? 403 : 400,
   );
-}
-
-/** The strings at the secret paths of `values` (inside a secret object or list too). */
-function secretStrings(values: Record<string, unknown>, specs: Record<string, ParameterSpec>): string[] {
-  const strings = (v: unknown): string[] =>
-    typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
-  return secretPaths(specs).flatMap((path) => valuesAt(values, path).flatMap(strings));
 }
 
 /* ------------------------------------------------------------------ validation */

@@ -48,7 +48,7 @@ import {
   maskedAt,
   type SecretBox,
 } from './secrets.js';
-import { secretPaths, valuesAt } from '../secret-paths.js';
+import { secretPaths, secretValuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
 import { maskInquiryResponse, maskSecretOutput } from './output-schema.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
@@ -546,9 +546,8 @@ export class ExecutionService {
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
-    const secretValues = [...secrets.flatMap((n) => valuesAt(parameters, n)), ...revealed].filter(
-      (v): v is string => typeof v === 'string' && v.length >= 3,
-    );
+    // A string inside a secret object too (cmd: "login {{ vault.key }}").
+    const secretValues = [...secretValuesAt(parameters, secrets), ...revealed].filter((v) => v.length >= 3);
     // Read with the secrets masked: an object holding a secret inside it is not secret whole for it.
     for (const [name, value] of Object.entries(maskedAt(parameters, secrets))) {
       if (value !== MASK && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
@@ -1138,14 +1137,7 @@ export class ExecutionService {
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
     delete (context as Record<string, unknown>).parent;
     // What was secret in the original stays secret in the re-run, decrypted values included.
-    const revealed = [
-      ...(((original as { secret_parameters?: string[] }).secret_parameters ?? [])
-        .flatMap((n) => valuesAt(params, n))
-        .filter((v) => typeof v === 'string') as string[]),
-      ...(original.revealed !== undefined
-        ? (openValue(original.revealed, this.deps.secretBox) as string[])
-        : []),
-    ];
+    const revealed = heldSecrets(original, params, this.deps.secretBox);
     return this.request({
       ...(rerunId ? { id: rerunId } : {}),
       action: original.action.ref,
@@ -1223,10 +1215,7 @@ function existsDir(p: string): boolean {
 
 /** The values at `record`'s secret paths in `params` (its parameters, opened) and what it revealed. */
 function heldSecrets(record: ExecutionRecord, params: Record<string, unknown>, box: SecretBox): string[] {
-  const values = secretNamesOf(record)
-    .flatMap((n) => valuesAt(params, n))
-    .filter((v) => v !== undefined && v !== null)
-    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  const values = secretValuesAt(params, secretNamesOf(record));
   if (record.revealed !== undefined) values.push(...(openValue(record.revealed, box) as string[]));
   return values;
 }

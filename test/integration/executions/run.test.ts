@@ -33,6 +33,15 @@ parameters:
     default: 'printf "%s/%s" "{{ credentials.password }}" "{{ tokens[1] }}" | wc -c; echo user={{ credentials.user }}'
 `;
 
+// A secret object (secret whole): its command prints a string inside it.
+const VAULT_ACTION = `name: vault
+runner_type: local-shell-cmd
+parameters:
+  vault: {type: object, secret: true}
+  cmd:
+    default: 'echo key={{ vault.key }}'
+`;
+
 // Plain, Jinja and immutable Jinja defaults, and an action default for the runner's cwd.
 const ARGS_ACTION = `name: args
 runner_type: local-shell-script
@@ -96,6 +105,7 @@ for (const target of STORE_TARGETS) {
             'actions/args.yaml': ARGS_ACTION,
             'actions/args.sh': '#!/bin/sh\npwd\necho "$@"\n',
             'actions/creds.yaml': CREDS_ACTION,
+            'actions/vault.yaml': VAULT_ACTION,
           },
           'stored',
         );
@@ -360,6 +370,19 @@ for (const target of STORE_TARGETS) {
         expect(rerun.result.stdout).toBe(e.result.stdout);
         expect(rerun.parameters.credentials).toEqual({ user: 'deployer', password: '********' });
         expect(leaks(JSON.stringify(await svc.services.store.executions.get(rerun.id)))).toEqual([]);
+      });
+
+      it('masks a string inside a secret object wherever it shows: in its output and in a parameter rendered from it', async () => {
+        const key = `vk-${Date.now()}-lynx`;
+        const id = await run('stored.vault', { vault: { key, region: 'north' } });
+        const e = await finished(id);
+        expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+        expect(e.result.stdout.trim()).toBe('key=********');
+        expect(e.parameters.vault).toBe('********');
+        expect(e.parameters.cmd).toBe('********');
+        expect(JSON.stringify(e)).not.toContain(key);
+        expect((await api('GET', `/api/v1/executions/${id}/output`)).text).not.toContain(key);
+        expect(JSON.stringify(await svc.services.store.executions.get(id))).not.toContain(key);
       });
     },
   );

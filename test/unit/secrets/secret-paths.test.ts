@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeAt, secretPaths, valueAtTrail, valuesAt } from '../../../src/secret-paths.js';
+import { changeAt, secretPaths, secretValuesAt, valueAtTrail, valuesAt } from '../../../src/secret-paths.js';
 
 // aws_boto3's credentials and email's smtp_accounts: secrets inside objects and lists.
 const specs = {
@@ -78,5 +78,29 @@ describe('values at a secret path', () => {
     );
     expect(kept).toEqual({ accounts: [{ password: 'old-a' }, { password: 'new-b' }] });
     expect(valueAtTrail(stored, ['accounts', 5, 'password'])).toBeUndefined();
+  });
+
+  it('gives the secret values to mask: strings as they are, an object as its JSON and each string in it', () => {
+    const held = { ...values, vault: { key: 'v-key', nested: ['v-one'] }, pin: 4321, none: null };
+    expect(
+      secretValuesAt(held, [
+        'token',
+        'credentials.SecretAccessKey',
+        'accounts[].password',
+        'vault',
+        'pin',
+        'none',
+        'nowhere',
+      ]),
+    ).toEqual([
+      't0ken',
+      's3cret',
+      'pa',
+      'pb',
+      '{"key":"v-key","nested":["v-one"]}',
+      'v-key',
+      'v-one',
+      '4321',
+    ]);
   });
 });
