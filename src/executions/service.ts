@@ -1224,12 +1224,17 @@ function secretNamesOf(record: ExecutionRecord): string[] {
   return (record as { secret_parameters?: string[] }).secret_parameters ?? [];
 }
 
+/** The parameter errors that name the action they concern (namingAction). */
+const NAMES_ACTION = new Set(['PARAM_REQUIRED', 'PARAM_INVALID', 'PARAM_UNKNOWN', 'PARAM_TYPE']);
+
 /**
- * A missing parameter named with its action: "'cmd' is a required property" alone left the user
- * (of the API, the CLI or chat) guessing which action of a rule or workflow wanted it.
+ * A missing, invalid, mistyped or unknown parameter named with its action ("core.local: 'cmd' is
+ * a required property"): st2's words alone left the user (of the API, the CLI or chat, or reading
+ * a rule enforcement) guessing which action of a rule or workflow refused it. st2's words follow
+ * the prefix, so a client matching them still does.
  */
 function namingAction(err: SquallError, ref: string): SquallError {
-  if (err.code !== 'PARAM_REQUIRED') return err;
+  if (!NAMES_ACTION.has(err.code)) return err;
   return new SquallError(err.code, `${ref}: ${err.message}`, { ...err.context, action: ref }, err.status);
 }
 

@@ -202,20 +202,32 @@ for (const target of STORE_TARGETS) {
       });
 
       it("names the action once when the action refuses the request: 'core.local did not start: 'cmd' is a required property'", async () => {
-        const made = await postJson('/api/v1/actionalias', {
-          name: 'bare_local',
-          pack: 'chattest',
-          action_ref: 'core.local',
-          formats: ['bare local'],
-        });
-        expect(made.status).toBe(201);
-        const id = await shell.say(alice, '!bare local', { channel: 'dev' });
-        const reply = botSaid('dev', id)[0];
-        expect(reply.text).toContain("core.local did not start: 'cmd' is a required property");
-        expect(reply.text).not.toContain('core.local: ');
-        expect(reply.whisperTo).toBe(alice.id);
-        const gone = await fetch(`${svc.url}/api/v1/actionalias/chattest.bare_local`, { method: 'DELETE' });
-        expect(gone.status).toBe(204);
+        // A missing parameter, and one the action's schema refuses (PARAM_REQUIRED, PARAM_INVALID).
+        const cases = [
+          ['bare_local', 'core.local', 'bare local', '!bare local', "'cmd' is a required property"],
+          [
+            'fetch_method',
+            'core.http',
+            'fetch {{url}} by {{method}}',
+            '!fetch http://127.0.0.1:9/ by FETCH',
+            'Parameter "method": value is not one of',
+          ],
+        ];
+        for (const [name, ref, format, said, reason] of cases) {
+          const made = await postJson('/api/v1/actionalias', {
+            name,
+            pack: 'chattest',
+            action_ref: ref,
+            formats: [format],
+          });
+          expect(made.status).toBe(201);
+          const reply = botSaid('dev', await shell.say(alice, said, { channel: 'dev' }))[0];
+          expect(reply.text).toContain(`${ref} did not start: ${reason}`);
+          expect(reply.text).not.toContain(`${ref}: `);
+          expect(reply.whisperTo).toBe(alice.id);
+          const gone = await fetch(`${svc.url}/api/v1/actionalias/chattest.${name}`, { method: 'DELETE' });
+          expect(gone.status).toBe(204);
+        }
       });
 
       it('answers an unknown command with the closest aliases and the help hint', async () => {

@@ -312,13 +312,21 @@ for (const target of STORE_TARGETS) {
           parameters: { cmd: 'true', timeout: 'soon' },
         });
         expect(bad.status).toBe(400);
-        expect(bad.body!.faultstring).toMatch(/timeout/);
+        expect(bad.body!.faultstring).toMatch(/^core\.local: Parameter "timeout" expects an integer/);
         const unknown = await api('POST', '/api/v1/executions', {
           action: 'core.local',
           parameters: { cmd: 'true', bogus: 1 },
         });
         expect(unknown.status).toBe(400);
-        expect(unknown.body!.faultstring).toMatch(/bogus/);
+        expect(unknown.body!.faultstring).toMatch(
+          /^core\.local: Additional properties are not allowed \('bogus' was unexpected\)/,
+        );
+        const invalid = await api('POST', '/api/v1/executions', {
+          action: 'core.http',
+          parameters: { url: 'http://127.0.0.1:9/', method: 'FETCH' },
+        });
+        expect(invalid.status).toBe(400);
+        expect(invalid.body!.faultstring).toMatch(/^core\.http: Parameter "method": value is not one of/);
         const noCmd = await api('POST', '/api/v1/executions', { action: 'core.local', parameters: {} });
         expect(noCmd.status).toBe(400);
         expect(noCmd.body!.faultstring).toBe("core.local: 'cmd' is a required property");

@@ -382,6 +382,24 @@ for (const target of STORE_TARGETS) {
       expect(enf.failure_reason).toContain('no_such_filter');
     });
 
+    it("an enforcement whose action refuses a parameter names the action in its reason ('core.local: …')", async () => {
+      await s.createRule({
+        name: 'bad_timeout',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'bad_timeout' } },
+        action: { ref: 'core.local', parameters: { cmd: 'true', timeout: -5, nosuch: 1 } },
+      });
+      expect((await s.api('POST', '/api/v1/webhooks/bad_timeout', {})).status).toBe(202);
+      const [ti] = await instancesOf(s, 'bad_timeout');
+      expect((await s.processed(ti.id)).status).toBe('processed');
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      expect(enf.status).toBe('failed');
+      expect(enf.failure_reason).toContain(
+        `core.local: Additional properties are not allowed ('nosuch' was unexpected)`,
+      );
+    });
+
     it('a trace with its lists reads as stored, and an execution that joins it later is listed after them', async () => {
       const old = {
         id: newId(),
