@@ -26,7 +26,12 @@ import { st2ApiUrl } from '../../config/index.js';
 import type { RunnerContext, RunnerResult } from '../../runners/index.js';
 import type { Services } from '../../service/index.js';
 import type { ActionRecord, ExecutionRecord } from '../../store/index.js';
-import { ActionChainConductor, type ChainRequest, type ChainState } from '../actionchain/index.js';
+import {
+  ActionChainConductor,
+  type ChainOptions,
+  type ChainRequest,
+  type ChainState,
+} from '../actionchain/index.js';
 import {
   ABENDED_STATUSES,
   OrquestaConductor,
@@ -39,7 +44,13 @@ import {
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
 import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
-import { decryptRefused, getKeyValueService, secretReader, type KvLookupTable } from '../../kv/index.js';
+import {
+  decryptRefused,
+  getKeyValueService,
+  secretReader,
+  templateDecryptor,
+  type KvLookupTable,
+} from '../../kv/index.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
 
@@ -91,6 +102,25 @@ export interface EngineState {
   rerun_of?: string;
   /** action-chain runner parameter `display_published`. */
   display_published?: boolean;
+  /**
+   * The datastore keys the workflow's expressions decrypted (st2kv(key, decrypt=true)), by name:
+   * their values are secrets the tasks it requests may carry, masked there (issue()).
+   */
+  kv_decrypted?: string[];
+}
+
+/** Notes that the workflow decrypted datastore key `key` (`system.NAME` or a user key's name). */
+function noteDecrypted(holder: ScopeHolder, key: string): void {
+  const names = holder.state ? (holder.state.kv_decrypted ??= []) : (holder.decrypted ??= []);
+  if (!names.includes(key)) names.push(key);
+}
+
+/** What a workflow's expression functions read and note: its state, its datastore table. */
+interface ScopeHolder {
+  state?: EngineState;
+  kv?: KvLookupTable;
+  /** Keys decrypted before the state exists (a new workflow's vars and input). */
+  decrypted?: string[];
 }
 
 type StateRecord = Hydrated<TaskExecution> & { state: EngineState };
@@ -362,7 +392,7 @@ export class WorkflowEngine {
       source_channel: c.source_channel ?? null,
       user: c.user ?? null,
     };
-    const holder: { state?: EngineState; kv?: KvLookupTable } = {};
+    const holder: ScopeHolder = {};
     if (text.includes('st2kv')) {
       holder.kv = await this.kvLookup(typeof st2.user === 'string' ? st2.user : undefined);
     }
@@ -388,12 +418,19 @@ export class WorkflowEngine {
   async startActionChain(ctx: RunnerContext): Promise<RunnerResult> {
     const exec = await this.executions().get(ctx.executionId);
     let conductor: ActionChainConductor;
+    const holder: ScopeHolder = {};
     try {
       const text = this.readDefinition(ctx);
-      conductor = ActionChainConductor.create(text, ctx.actionParameters, {
-        ...exec.context,
-        execution_id: exec.id,
-      });
+      if (text.includes('st2kv')) {
+        const user = exec.context.user;
+        holder.kv = await this.kvLookup(typeof user === 'string' ? user : undefined);
+      }
+      conductor = ActionChainConductor.create(
+        text,
+        ctx.actionParameters,
+        { ...exec.context, execution_id: exec.id },
+        this.chainOptions(holder),
+      );
     } catch (err) {
       return {
         status: 'failed',
@@ -401,13 +438,9 @@ export class WorkflowEngine {
       };
     }
     const display = ctx.runnerParameters.display_published !== false;
-    return this.begin(
-      exec,
-      'action-chain',
-      chainConducted(conductor, display),
-      {},
-      { display_published: display },
-    );
+    return this.begin(exec, 'action-chain', chainConducted(conductor, display), holder, {
+      display_published: display,
+    });
   }
 
   /** Persists the new workflow, requests its first tasks, and tells the runner how it stands. */
@@ -415,7 +448,7 @@ export class WorkflowEngine {
     exec: ExecutionRecord,
     kind: WorkflowKind,
     conducted: Conducted,
-    holder: { state?: EngineState },
+    holder: ScopeHolder,
     extra: Partial<EngineState> = {},
   ): Promise<RunnerResult> {
     // The state, the first tasks' children and their jobs: one store transaction (see advance()).
@@ -429,6 +462,7 @@ export class WorkflowEngine {
           seq: 0,
           ...extra,
         };
+        if (holder.decrypted?.length) state.kv_decrypted = [...holder.decrypted];
         holder.state = state;
         const record: StateRecord = {
           id: exec.id,
@@ -472,8 +506,10 @@ export class WorkflowEngine {
         outbox: [],
         seq: old.state.seq,
         rerun_of: old.execution_id,
+        ...(old.state.kv_decrypted ? { kv_decrypted: [...old.state.kv_decrypted] } : {}),
       };
-      const holder = { state };
+      // st2kv() in the tasks it runs again reads the datastore, as in every later step (kvTable).
+      const holder = { state, kv: await this.kvTable(old) };
       for (const t of state.tasks) this.memo(state).changed.add(t);
       const conductor = OrquestaConductor.fromState(old.state.conductor as ConductorState, {
         scope: this.scope(holder, exec.id),
@@ -536,12 +572,65 @@ export class WorkflowEngine {
   }
 
   /** st2's `task(name)` and the functions the conductor cannot know by itself. */
-  private scope(holder: { state?: EngineState; kv?: KvLookupTable }, workflowExecutionId: string) {
+  private scope(holder: ScopeHolder, workflowExecutionId: string) {
     return {
       task: (name: string | undefined, route: number, current?: { id: string; route: number }) =>
         taskRecord(holder.state, workflowExecutionId, name ?? current?.id, route),
-      st2kv: (key: string, decrypt: boolean) => this.st2kv(holder.kv, key, decrypt),
+      st2kv: (key: string, decrypt: boolean) => {
+        const value = this.st2kv(holder.kv, key, decrypt);
+        if (decrypt && value !== undefined) noteDecrypted(holder, key);
+        return value;
+      },
     };
+  }
+
+  /**
+   * An ActionChain's `st2kv.system.x` / `st2kv.user.x` and `decrypt_kv` (st2 renders its task
+   * parameters with the datastore): the workflow user's decrypt rights, each key it opens noted
+   * (kv_decrypted) so that the tasks carrying its value mask it.
+   */
+  private chainOptions(holder: ScopeHolder): ChainOptions {
+    const table = holder.kv;
+    if (!table) return {};
+    const values = (entries: KvLookupTable['system']) =>
+      Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, String(e.value)]));
+    const snapshot = { system: values(table.system), user: values(table.user) };
+    const names = new Map<string, string>();
+    for (const [name, cipher] of Object.entries(snapshot.system)) names.set(cipher, `system.${name}`);
+    for (const [name, cipher] of Object.entries(snapshot.user)) names.set(cipher, name);
+    const kv = getKeyValueService(this.services);
+    const open = templateDecryptor(
+      (cipher) => kv.decrypt(cipher),
+      table.reader ?? { user: '(unknown)', may: () => false },
+      snapshot,
+      [],
+    );
+    return {
+      kv: snapshot,
+      decrypt: (cipher) => {
+        const plaintext = open(cipher);
+        const name = names.get(cipher);
+        if (name) noteDecrypted(holder, name);
+        return plaintext;
+      },
+    };
+  }
+
+  /**
+   * The values of the datastore secrets `state`'s workflow decrypted, as they are now: a task
+   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked and the task's output
+   * redacted, as a rule's decrypt_kv is (executions' `revealed`).
+   */
+  private async decryptedSecrets(state: EngineState, exec: ExecutionRecord): Promise<string[]> {
+    const names = state.kv_decrypted ?? [];
+    if (names.length === 0) return [];
+    const user = exec.context.user;
+    const table = await this.kvLookup(typeof user === 'string' ? user : undefined);
+    const kv = getKeyValueService(this.services);
+    return names.flatMap((key) => {
+      const entry = key.startsWith('system.') ? table.system[key.slice('system.'.length)] : table.user[key];
+      return entry?.secret ? [kv.decrypt(String(entry.value))] : [];
+    });
   }
 
   /**
@@ -579,8 +668,12 @@ export class WorkflowEngine {
       this.usesKv.set(record.execution_id, uses);
     }
     if (!uses || !c) return undefined;
-    const user = (c.context?.st2 as { user?: string } | undefined)?.user ?? undefined;
-    return this.kvLookup(user);
+    // An ActionChain's user is in its action context, an Orquesta workflow's in its st2 context.
+    const user =
+      record.kind === 'action-chain'
+        ? (c as unknown as ChainState).actionContext?.user
+        : (c.context?.st2 as { user?: string } | undefined)?.user;
+    return this.kvLookup(typeof user === 'string' ? user : undefined);
   }
 
   /** The datastore as the workflow's user sees it, with that user's decrypt rights. */
@@ -611,7 +704,7 @@ export class WorkflowEngine {
     const holder = { state: record.state, kv };
     if (record.kind === 'action-chain') {
       return chainConducted(
-        ActionChainConductor.fromState(record.state.conductor as ChainState),
+        ActionChainConductor.fromState(record.state.conductor as ChainState, this.chainOptions(holder)),
         record.state.display_published !== false,
       );
     }
@@ -792,6 +885,10 @@ export class WorkflowEngine {
               parent: exec.id,
               'context.workflow.request_key': { $in: asked.map((p) => p.key) },
             });
+    const revealed =
+      asked.length === 0
+        ? []
+        : [...this.executions().secretValuesOf(exec), ...(await this.decryptedSecrets(state, exec))];
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -840,7 +937,7 @@ export class WorkflowEngine {
           parameters: p.input,
           parent: exec.id,
           user,
-          revealed: this.executions().secretValuesOf(exec),
+          revealed,
           ...(p.notify ? { notify: p.notify } : {}),
           ...(p.delay ? { delay: p.delay * 1000 } : {}),
           context: this.childContext(record, exec, p),

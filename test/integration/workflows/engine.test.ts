@@ -387,6 +387,42 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('keeps a secret the workflow decrypted from the datastore secret in the tasks it reaches: masked parameter, redacted output', async () => {
+        const secret = `kv-${target.kind}-${Date.now()}-tapir`;
+        await getKeyValueService(svc.services).set('wf_task_secret', secret, { secret: true } as never);
+        for (const action of ['wftest.kv-secret-task', 'wftest.kv-secret-chain']) {
+          const e = await finished(await run(action));
+          expect(e.status, `${action}: ${JSON.stringify(e.result)}`).toBe('succeeded');
+          const kids = await children(e.id);
+          expect(kids.length, action).toBe(action === 'wftest.kv-secret-task' ? 2 : 1);
+          for (const task of kids) {
+            const shown = await get(task.id);
+            expect(shown.parameters.cmd, `${action} ${taskOf(task)}`).toBe('********');
+            expect(shown.result.stdout, `${action} ${taskOf(task)}`).toMatch(
+              /^(login \*{8}|again \*{8} \*{8})$/,
+            );
+            const seen = [
+              JSON.stringify(shown),
+              (await api('GET', `/api/v1/executions/${e.id}/children`)).text,
+              await (await fetch(`${svc.url}/api/v1/executions/${task.id}/output`)).text(),
+            ];
+            expect(
+              seen.filter((text) => text.includes(secret)),
+              action,
+            ).toEqual([]);
+          }
+          if (action !== 'wftest.kv-secret-task') continue;
+          // Re-run from its second task: st2kv() reads the datastore there too, and masks as before.
+          const again = await workflows.engine().rerunFromTasks(e.id, ['again']);
+          const rerun = await finished(again.id);
+          expect(rerun.status, JSON.stringify(rerun.result)).toBe('succeeded');
+          const [task] = await children(again.id);
+          const shown = await get(task.id);
+          expect(shown.parameters.cmd).toBe('********');
+          expect(shown.result.stdout).toBe('again ******** ********');
+        }
+      });
+
       it("masks what the action's output_schema marks secret in the result the API shows, as st2", async () => {
         const token = `tk-${target.kind}-${Date.now()}-yak`;
         const id = await run('wftest.secret-output', { token });
