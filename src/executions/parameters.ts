@@ -19,7 +19,7 @@ import {
 } from '../workflows/expressions/jinja/index.js';
 import { castParameters } from './casting.js';
 import { secretPaths, secretValuesAt, underSecretPath } from '../secret-paths.js';
-import { redactDeep, redactText } from './secrets.js';
+import { redactDeep, redactText, withoutSecrets } from './secrets.js';
 
 export { castParameters, castParameter } from './casting.js';
 
@@ -206,7 +206,14 @@ export function renderParameters(
 
   const ordered: Record<string, unknown> = {};
   for (const name of names) ordered[name] = rendered[name];
-  const cast = castParameters(ordered, specs);
+  let cast: Record<string, unknown>;
+  try {
+    cast = castParameters(ordered, specs);
+  } catch (err) {
+    // A cast error quotes the value it refused: a secret parameter's value another one holds too.
+    if (!(err instanceof SquallError)) throw err;
+    throw withoutSecrets(err, secretValuesAt(ordered, secretPaths(specs)));
+  }
 
   const missing = Object.entries(specs)
     .filter(([name, spec]) => needsValue(spec) && (cast[name] === undefined || cast[name] === null))

@@ -1,3 +1,4 @@
+import { SquallError } from '../errors.js';
 import { changeAt } from '../secret-paths.js';
 
 /**
@@ -90,4 +91,16 @@ export function redactDeep(value: unknown, secrets: string[]): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
   }
   return value;
+}
+
+/** `err` with every value of `secrets` masked in its message and context. */
+export function withoutSecrets(err: SquallError, secrets: string[]): SquallError {
+  const shown = secrets.filter((s) => s.length >= 3);
+  if (!shown.some((s) => err.message.includes(s) || JSON.stringify(err.context).includes(s))) return err;
+  return new SquallError(
+    err.code,
+    redactText(err.message, shown),
+    redactDeep(err.context, shown) as Record<string, unknown>,
+    err.status,
+  );
 }

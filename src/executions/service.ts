@@ -42,6 +42,7 @@ import {
   openParameters,
   openValue,
   redactDeep,
+  withoutSecrets,
   redactText,
   sealValue,
   sealParameters,
@@ -526,22 +527,25 @@ export class ExecutionService {
     let parameters: Record<string, unknown>;
     let kept: { live: Record<string, unknown>; held: Record<string, unknown> };
     const revealed = [...(req.revealed ?? [])];
+    let rendered: Record<string, unknown> | undefined;
     try {
       // The datastore is read only when a template can reach it (issue 19: every key per event).
       const withDatastore = mentionsDatastore(specs, req.parameters);
       const rc = await this.renderContext(action, req.user, { ...context, execution_id: id }, withDatastore);
       const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
       parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
+      rendered = parameters;
       validateParameters(parameters, specs);
       kept = liveParameters(specs, req.parameters ?? {}, parameters);
     } catch (err) {
-      // A cast or validation error quotes the value it refused: one decrypt_kv opened would reach
-      // the caller, a rule enforcement's failure_reason (readable by all) and the log.
-      throw withoutRevealed(
+      // A cast or validation error quotes the value it refused: one decrypt_kv opened, or a secret
+      // parameter's value another parameter holds, would reach the caller, a rule enforcement's
+      // failure_reason (readable by all) and the log.
+      throw withoutSecrets(
         err instanceof SquallError
           ? namingAction(err, action.ref)
           : new ValidationError(errorMessage(err), { action: action.ref }),
-        revealed,
+        [...revealed, ...(rendered ? secretValuesAt(rendered, secretNames(specs)) : [])],
       );
     }
     const secrets = secretNames(specs);
@@ -1236,18 +1240,6 @@ const NAMES_ACTION = new Set(['PARAM_REQUIRED', 'PARAM_INVALID', 'PARAM_UNKNOWN'
 function namingAction(err: SquallError, ref: string): SquallError {
   if (!NAMES_ACTION.has(err.code)) return err;
   return new SquallError(err.code, `${ref}: ${err.message}`, { ...err.context, action: ref }, err.status);
-}
-
-/** `err` with every value of `secrets` masked in its message and context. */
-function withoutRevealed(err: SquallError, secrets: string[]): SquallError {
-  const shown = secrets.filter((s) => s.length >= 3);
-  if (!shown.some((s) => err.message.includes(s) || JSON.stringify(err.context).includes(s))) return err;
-  return new SquallError(
-    err.code,
-    redactText(err.message, shown),
-    redactDeep(err.context, shown) as Record<string, unknown>,
-    err.status,
-  );
 }
 
 export { MASK };

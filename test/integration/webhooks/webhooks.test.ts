@@ -382,6 +382,32 @@ for (const target of STORE_TARGETS) {
       expect(enf.failure_reason).toContain('no_such_filter');
     });
 
+    it("an enforcement's reason never quotes a secret parameter's value, even where another parameter holds it", async () => {
+      await s.createRule({
+        name: 'secret_timeout',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'secret_timeout' } },
+        action: {
+          ref: 'core.local',
+          parameters: {
+            cmd: 'true',
+            sudo_password: '{{ trigger.body.pw }}',
+            timeout: '{{ trigger.body.pw }}',
+          },
+        },
+      });
+      const pw = `pw-${Date.now()}-heron`;
+      expect((await s.api('POST', '/api/v1/webhooks/secret_timeout', { pw })).status).toBe(202);
+      const [ti] = await instancesOf(s, 'secret_timeout');
+      expect((await s.processed(ti.id)).status).toBe('processed');
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      expect(enf.status).toBe('failed');
+      expect(enf.failure_reason).toContain('Parameter "');
+      expect(enf.failure_reason).toContain('********');
+      expect(JSON.stringify(enf)).not.toContain(pw);
+    });
+
     it("an enforcement whose action refuses a parameter names the action in its reason ('core.local: …')", async () => {
       await s.createRule({
         name: 'bad_timeout',
