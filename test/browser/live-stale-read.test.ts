@@ -1,0 +1,180 @@
+/**
+ * A live page's read answered after a newer live update must not undo it. The race of 75e27d1 (seen
+ * once in a clean-clone CI): an execution's last update came over the live stream while the
+ * page's first read of it was in flight; the read's older answer then overwrote the update and the
+ * page stayed "running" for good. Here the race is made to happen every time: the page's first
+ * read gets the server's answer while the run is still running, and that answer is held until the
+ * run has ended and the page has shown its end; then the page gets it. The run is a core.local
+ * that waits for a file, so it ends when the test says, not after a guessed time.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { APIResponse, Page, Request, Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserSession } from '../support/browser.js';
+import { tempDir } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
+import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+
+/** What the tests use of a page's globals (the project's types have no DOM). */
+interface PageGlobals {
+  fetch: typeof fetch;
+  location: { href: string; hash: string };
+  requestAnimationFrame(fn: () => void): number;
+  __readPath?: string;
+  __reads: { started: number; done: number };
+}
+
+/**
+ * Counts, in the page, the reads of `__readPath` it started and the ones it is done with (their
+ * body read by the page's code, or the fetch failed). The count moves in a timer set when the
+ * body is read: it runs after the page's own code has handled that answer.
+ */
+function countReads(): void {
+  const w = globalThis as unknown as PageGlobals;
+  w.__reads = { started: 0, done: 0 };
+  const fetch0 = w.fetch.bind(globalThis);
+  const done = () => setTimeout(() => (w.__reads.done += 1), 0);
+  w.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), w.location.href);
+    const counted = (init?.method ?? 'GET') === 'GET' && url.pathname === w.__readPath;
+    const answer = fetch0(input, init);
+    if (!counted) return answer;
+    w.__reads.started += 1;
+    return answer.then(
+      (res) => {
+        const text = res.text.bind(res);
+        Object.defineProperty(res, 'text', { value: () => text().finally(done) });
+        return res;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  };
+}
+
+/** Lets the page render what its code set before now (React commits it in a task queued then). */
+const rendered = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<void>((r) =>
+        (globalThis as unknown as PageGlobals).requestAnimationFrame(() => setTimeout(r, 0)),
+      ),
+  );
+
+describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in headless chromium'), () => {
+  let h: BrowserHarness;
+  let b: BrowserSession;
+  const files = tempDir('squall-web-race-');
+
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+    b = h.b;
+    await b.page.addInitScript(countReads);
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.stop();
+    files.cleanup();
+  });
+
+  /** A core.local run that is running until `finish()`: it waits for a file the test writes. */
+  async function controlledRun(name: string) {
+    const flag = path.join(files.dir, name);
+    const started = await h.api('POST', '/api/v1/executions', {
+      action: 'core.local',
+      parameters: { cmd: `while [ ! -e '${flag}' ]; do sleep 0.05; done; echo finished`, timeout: 120 },
+    });
+    expect(started.status, started.text).toBe(201);
+    const id = started.body.id as string;
+    await waitFor(
+      async () => (await h.api('GET', `/api/v1/executions/${id}`)).body.status === 'running',
+      `${id} to be running`,
+      30_000,
+    );
+    return { id, finish: () => writeFileSync(flag, '') };
+  }
+
+  /**
+   * Holds the page's reads matching `matches` until `release()`: the server answers each at once
+   * (`first` resolves with the first answer), the page gets them when released. Every read, not
+   * only the first: a development build of the UI (vitest's NODE_ENV) mounts each page twice and
+   * drops the first mount's read.
+   */
+  async function holdReads(page: Page, matches: (req: Request) => boolean) {
+    let answered!: (r: APIResponse) => void;
+    const first = new Promise<APIResponse>((r) => (answered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let holding = true;
+    const held: Promise<void>[] = [];
+    const handler = async (route: Route) => {
+      if (!holding || !matches(route.request())) return route.fallback();
+      const answer = (async () => {
+        const response = await route.fetch();
+        answered(response);
+        await released;
+        try {
+          await route.fulfill({ response });
+        } catch (err) {
+          // The page may be done with the request before it is answered (a page that re-reads
+          // aborts the read it no longer wants, or a navigation does): then playwright has
+          // handled the route already, and what the page shows is the point of the test.
+          if (!/Route is already handled/.test((err as Error).message)) throw err;
+        }
+      })();
+      held.push(answer);
+      return answer;
+    };
+    await page.route('**/api/v1/**', handler);
+    return {
+      first,
+      async release() {
+        holding = false;
+        release();
+        await Promise.all(held);
+        await page.unroute('**/api/v1/**', handler);
+      },
+    };
+  }
+
+  it("an execution's page keeps the end a live update showed when its first read answers later", async () => {
+    await h.signedIn();
+    const { page } = b;
+    const run = await controlledRun('detail');
+    const readPath = `/api/v1/executions/${run.id}`;
+    const reads = await holdReads(
+      page,
+      (req) => req.method() === 'GET' && new URL(req.url()).pathname === readPath,
+    );
+    try {
+      // A new document (the counter is installed in each), as a link opened in a new tab.
+      await page.goto('/');
+      await page.evaluate((p) => ((globalThis as unknown as PageGlobals).__readPath = p), readPath);
+      await page.evaluate(
+        (id) => ((globalThis as unknown as PageGlobals).location.hash = `#/history/${id}`),
+        run.id,
+      );
+      expect(((await (await reads.first).json()) as { status: string }).status).toBe('running');
+      await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+
+      run.finish();
+      const status = page.getByRole('heading', { level: 1 }).locator('.status');
+      await status.filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+
+      // Now the page gets the answers of the reads it made before: the record as it was, running.
+      await reads.release();
+      await page.waitForFunction(() => {
+        const r = (globalThis as unknown as PageGlobals).__reads;
+        return r.started > 0 && r.done === r.started;
+      });
+      await rendered(page);
+      expect(await status.textContent()).toBe('succeeded');
+    } finally {
+      await reads.release();
+    }
+    await b.assertClean();
+  }, 90_000);
+});
