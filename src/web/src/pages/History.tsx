@@ -74,6 +74,11 @@ export function History() {
   const ids = useRef<(string | undefined)[]>([]);
   const rows = useRef(new Map<string, Execution>());
   const loading = useRef(new Set<number>());
+  // Updates of executions not listed yet, kept while a page read is in flight: that read may have
+  // been answered before them, and its rows must not undo them (a run that ended then stayed
+  // "running").
+  const reads = useRef(0);
+  const early = useRef(new Map<string, Execution>());
   const generation = useRef(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const options = useAsync(() => get<Record<string, string[]>>('/api/v1/executions/views/filters'), []);
@@ -100,13 +105,14 @@ export function History() {
       if (loading.current.has(page)) return;
       loading.current.add(page);
       const gen = generation.current;
+      reads.current += 1;
       try {
         const r = await request<Execution[]>('GET', query(page * PAGE));
         if (gen !== generation.current) return;
         const count = Number(r.headers.get('X-Total-Count') ?? r.data.length);
         if (ids.current.length < count) ids.current.length = count;
         r.data.forEach((e, i) => {
-          const known = rows.current.get(e.id);
+          const known = rows.current.get(e.id) ?? early.current.get(e.id);
           rows.current.set(e.id, known ? { ...e, ...known } : e);
           ids.current[page * PAGE + i] = e.id;
         });
@@ -116,6 +122,9 @@ export function History() {
       } catch (err) {
         if (gen === generation.current) setError(err);
         loading.current.delete(page);
+      } finally {
+        reads.current -= 1;
+        if (reads.current === 0) early.current.clear();
       }
     },
     [query, bump],
@@ -143,7 +152,10 @@ export function History() {
     const offUpdate = subscribe('st2.execution__update', (data) => {
       const e = data as Execution;
       const known = rows.current.get(e.id);
-      if (!known) return;
+      if (!known) {
+        if (reads.current > 0) early.current.set(e.id, { ...early.current.get(e.id), ...e });
+        return;
+      }
       rows.current.set(e.id, { ...known, ...e });
       bump();
     });
