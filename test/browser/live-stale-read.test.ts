@@ -62,8 +62,9 @@ function countReads(): void {
 }
 
 /**
- * Records, in the page, each execution update its live stream delivered (`<id> <status>`), in a
- * timer set when it arrives: after the page's own handlers of that event have run.
+ * Records, in the page, each execution update its live stream delivered (`<id> <status>`, or
+ * `<id> created` for a new one), in a timer set when it arrives: after the page's own handlers of
+ * that event have run.
  */
 function recordUpdates(): void {
   const w = globalThis as unknown as PageGlobals;
@@ -74,6 +75,10 @@ function recordUpdates(): void {
       this.addEventListener('st2.execution__update', (e) => {
         const { id, status } = JSON.parse(e.data) as { id: string; status: string };
         setTimeout(() => w.__updates.push(`${id} ${status}`), 0);
+      });
+      this.addEventListener('st2.execution__create', (e) => {
+        const { id } = JSON.parse(e.data) as { id: string };
+        setTimeout(() => w.__updates.push(`${id} created`), 0);
       });
     }
   };
@@ -166,9 +171,48 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
   }
 
   /**
-   * Opens `hash` on a new document with the page's reads of `readPath` held while `run` (running)
-   * ends; once the page has received the end over its stream, it gets those reads' answers (the
-   * run as it was: running). Returns the run's id and the page's status of it.
+   * Opens `hash` on a new document (the counters are installed in each, as in a link opened in a
+   * new tab) with the page's reads of `readPath` held (holdReads), once the stream is open.
+   */
+  async function openHoldingReads(readPath: string, hash: string) {
+    await h.signedIn();
+    const { page } = b;
+    const reads = await holdReads(
+      page,
+      (req) => req.method() === 'GET' && new URL(req.url()).pathname === readPath,
+    );
+    await page.goto('/');
+    await page.evaluate((p) => ((globalThis as unknown as PageGlobals).__readPath = p), readPath);
+    await page.evaluate((to) => ((globalThis as unknown as PageGlobals).location.hash = to), hash);
+    await reads.first;
+    await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+    return reads;
+  }
+
+  /** Until the page's stream has delivered `event` (`<id> <status>`, `<id> created`). */
+  const streamed = (event: string) =>
+    b.page.waitForFunction((e) => (globalThis as unknown as PageGlobals).__updates.includes(e), event, {
+      timeout: 30_000,
+    });
+
+  /** Until the page has handled every answer, and rendered what they made it do (a read more). */
+  async function answered(page: Page): Promise<void> {
+    for (let settled = -1; ;) {
+      await page.waitForFunction(() => {
+        const r = (globalThis as unknown as PageGlobals).__reads;
+        return r.started > 0 && r.done === r.started;
+      });
+      await rendered(page);
+      const started = await page.evaluate(() => (globalThis as unknown as PageGlobals).__reads.started);
+      if (started === settled) return;
+      settled = started;
+    }
+  }
+
+  /**
+   * Opens `hash` with the page's reads of `readPath` held while a run ends; once the page has
+   * received the end over its stream, it gets those reads' answers (the run as it was: running).
+   * Returns the page's status of the run.
    */
   async function lateReads(opts: {
     name: string;
@@ -176,46 +220,15 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
     hash: (id: string) => string;
     status: (page: Page, id: string) => Locator;
   }): Promise<string | null> {
-    await h.signedIn();
-    const { page } = b;
     const run = await controlledRun(opts.name);
-    const readPath = opts.readPath(run.id);
-    const reads = await holdReads(
-      page,
-      (req) => req.method() === 'GET' && new URL(req.url()).pathname === readPath,
-    );
+    const reads = await openHoldingReads(opts.readPath(run.id), opts.hash(run.id));
     try {
-      // A new document (the counters are installed in each), as a link opened in a new tab.
-      await page.goto('/');
-      await page.evaluate((p) => ((globalThis as unknown as PageGlobals).__readPath = p), readPath);
-      await page.evaluate(
-        (to) => ((globalThis as unknown as PageGlobals).location.hash = to),
-        opts.hash(run.id),
-      );
       expect(await (await reads.first).text()).toContain('"running"');
-      await page.locator('.stream-open').waitFor({ timeout: 15_000 });
-
       run.finish();
-      await page.waitForFunction(
-        (end) => (globalThis as unknown as PageGlobals).__updates.includes(end),
-        `${run.id} succeeded`,
-        { timeout: 30_000 },
-      );
-
-      // Now the page gets the answers of the reads it made before: the run as it was, running.
+      await streamed(`${run.id} succeeded`);
       await reads.release();
-      // Until the page has handled every answer, and rendered what they made it do (a read more).
-      for (let settled = -1; ;) {
-        await page.waitForFunction(() => {
-          const r = (globalThis as unknown as PageGlobals).__reads;
-          return r.started > 0 && r.done === r.started;
-        });
-        await rendered(page);
-        const started = await page.evaluate(() => (globalThis as unknown as PageGlobals).__reads.started);
-        if (started === settled) break;
-        settled = started;
-      }
-      const shown = await opts.status(page, run.id).textContent();
+      await answered(b.page);
+      const shown = await opts.status(b.page, run.id).textContent();
       await b.assertClean();
       return shown;
     } finally {
@@ -248,4 +261,31 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
   ];
   for (const { title, ...live } of pages)
     it(title, async () => expect(await lateReads(live)).toBe('succeeded'), 90_000);
+
+  it('the history list keeps a run the stream added while the list was being read', async () => {
+    const reads = await openHoldingReads('/api/v1/executions', '#/history');
+    try {
+      const started = await h.api('POST', '/api/v1/executions', {
+        action: 'core.local',
+        parameters: { cmd: 'true' },
+      });
+      expect(started.status, started.text).toBe(201);
+      const id = started.body.id as string;
+      await streamed(`${id} created`);
+      // The list's read was answered before the run existed.
+      expect(await (await reads.first).text()).not.toContain(id);
+      await reads.release();
+      await answered(b.page);
+      // It is on top, above the read's rows, each once (not in place of the newest of them).
+      const listed = await Promise.all(
+        (await b.page.locator('a.exec-row').all()).map((row) => row.getAttribute('data-execution-id')),
+      );
+      const all = await h.api('GET', '/api/v1/executions?parent=null&include_attributes=id');
+      expect(listed).toEqual((all.body as { id: string }[]).map((e) => e.id));
+      expect(listed[0]).toBe(id);
+      await b.assertClean();
+    } finally {
+      await reads.release();
+    }
+  }, 90_000);
 });

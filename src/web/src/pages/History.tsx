@@ -79,6 +79,9 @@ export function History() {
   // "running").
   const reads = useRef(0);
   const early = useRef(new Map<string, Execution>());
+  // Executions the stream put on top while a page read is in flight: the read's rows go below
+  // them (they took the first row of a list read answered before they existed).
+  const created = useRef<string[]>([]);
   const generation = useRef(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const options = useAsync(() => get<Record<string, string[]>>('/api/v1/executions/views/filters'), []);
@@ -106,15 +109,20 @@ export function History() {
       loading.current.add(page);
       const gen = generation.current;
       reads.current += 1;
+      const since = created.current.length;
       try {
         const r = await request<Execution[]>('GET', query(page * PAGE));
         if (gen !== generation.current) return;
-        const count = Number(r.headers.get('X-Total-Count') ?? r.data.length);
+        // Those the read has as well are listed already; the others are above its rows.
+        const fresh = new Set(created.current.slice(since));
+        const answered = new Set(r.data.map((e) => e.id));
+        const above = [...fresh].filter((id) => !answered.has(id)).length;
+        const count = Number(r.headers.get('X-Total-Count') ?? r.data.length) + above;
         if (ids.current.length < count) ids.current.length = count;
         r.data.forEach((e, i) => {
           const known = rows.current.get(e.id) ?? early.current.get(e.id);
           rows.current.set(e.id, known ? { ...e, ...known } : e);
-          ids.current[page * PAGE + i] = e.id;
+          if (!fresh.has(e.id)) ids.current[page * PAGE + i + above] = e.id;
         });
         setTotal(ids.current.length);
         setError(undefined);
@@ -124,7 +132,10 @@ export function History() {
         loading.current.delete(page);
       } finally {
         reads.current -= 1;
-        if (reads.current === 0) early.current.clear();
+        if (reads.current === 0) {
+          early.current.clear();
+          created.current = [];
+        }
       }
     },
     [query, bump],
@@ -145,6 +156,7 @@ export function History() {
       if (!matches(e, filters) || rows.current.has(e.id)) return;
       rows.current.set(e.id, e);
       ids.current.unshift(e.id);
+      if (reads.current > 0) created.current.push(e.id);
       // Pages already fetched moved down by one: refetching them would duplicate rows.
       setTotal(ids.current.length);
       bump();
