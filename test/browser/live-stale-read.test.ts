@@ -288,4 +288,66 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       await reads.release();
     }
   }, 90_000);
+
+  /**
+   * Opens `hash` on a new document whose live stream connects only after `run` has ended (its
+   * request is held until then): the page read the run while it ran, and its end was published
+   * before the stream was there to bring it. Returns the page's status of the run, once the
+   * stream is open and the page has handled the answers of the reads it made then.
+   */
+  async function streamOpensLate(opts: Parameters<typeof lateReads>[0]): Promise<string | null> {
+    const run = await controlledRun(`${opts.name}-late-stream`);
+    await h.signedIn();
+    const { page } = b;
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const streams: Promise<void>[] = [];
+    const hold = (route: Route) => {
+      const held = opened.then(() => route.continue());
+      streams.push(held);
+      return held;
+    };
+    const isStream = (url: URL) => url.pathname === '/stream/v1/stream';
+    await page.route(isStream, hold);
+    try {
+      await page.goto('/');
+      const readPath = opts.readPath(run.id);
+      await page.evaluate((p) => ((globalThis as unknown as PageGlobals).__readPath = p), readPath);
+      await page.evaluate(
+        (to) => ((globalThis as unknown as PageGlobals).location.hash = to),
+        opts.hash(run.id),
+      );
+      await answered(page);
+      expect(await opts.status(page, run.id).textContent()).toBe('running');
+
+      const end = new Promise<void>((resolve) => {
+        const off = h.running.services.bus.subscribe('st2.execution__update', (event) => {
+          const e = event.payload as { id: string; status: string };
+          if (e.id !== run.id || e.status !== 'succeeded') return;
+          off();
+          resolve();
+        });
+      });
+      run.finish();
+      await end;
+
+      open();
+      await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+      await answered(page);
+      const shown = await opts.status(page, run.id).textContent();
+      await b.assertClean();
+      return shown;
+    } finally {
+      open();
+      await Promise.all(streams);
+      await page.unroute(isStream, hold);
+    }
+  }
+
+  for (const { title, ...live } of pages.filter((p) => p.name !== 'history'))
+    it(
+      title.replace(/while .*/, "before the page's live stream opened"),
+      async () => expect(await streamOpensLate(live)).toBe('succeeded'),
+      90_000,
+    );
 });

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { get, qs, type TraceNode, type TraceTree } from '../api';
-import { useLiveEvent } from '../live';
+import { useLiveEvent, useStreamOpened } from '../live';
 import { href } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync } from '../ui';
 import '../components/workflow.css';
@@ -100,6 +100,7 @@ export function Trace({ from, id }: { from?: string; id?: string }) {
     },
     [from, id, tree.data],
   );
+  useStreamOpened(tree.reload);
   useEffect(() => {
     if (tree.loading) return;
     const missed = [...during.current].some((x) => shown.has(x));
