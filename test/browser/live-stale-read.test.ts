@@ -344,7 +344,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
     }
   }
 
-  for (const { title, ...live } of pages.filter((p) => p.name !== 'history'))
+  for (const { title, ...live } of pages)
     it(
       title.replace(/while .*/, "before the page's live stream opened"),
       async () => expect(await streamOpensLate(live)).toBe('succeeded'),

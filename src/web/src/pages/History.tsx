@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
 import { VirtualList } from '../components/index';
-import { subscribe } from '../live';
+import { subscribe, useStreamOpened } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { countOf, ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
@@ -141,7 +141,7 @@ export function History() {
     [query, bump],
   );
 
-  useEffect(() => {
+  const restart = useCallback(() => {
     generation.current += 1;
     ids.current = [];
     rows.current = new Map();
@@ -149,6 +149,10 @@ export function History() {
     setTotal(undefined);
     void loadPage(0);
   }, [loadPage]);
+  useEffect(restart, [restart]);
+  // What was published before the stream opened (a run that ended just after the list was read),
+  // or while it was down, never arrives: the list is read afresh.
+  useStreamOpened(restart);
 
   useEffect(() => {
     const offCreate = subscribe('st2.execution__create', (data) => {
