@@ -302,6 +302,30 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
     }
   }, 90_000);
 
+  /** Holds the page's live stream request until `open()`, which waits for the stream to be open. */
+  async function holdStream(page: Page) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const streams: Promise<void>[] = [];
+    const hold = (route: Route) => {
+      const held = released.then(() => route.continue());
+      streams.push(held);
+      return held;
+    };
+    const isStream = (url: URL) => url.pathname === '/stream/v1/stream';
+    await page.route(isStream, hold);
+    let opened: Promise<void> | undefined;
+    return {
+      open: () =>
+        (opened ??= (async () => {
+          release();
+          await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+          await Promise.all(streams);
+          await page.unroute(isStream, hold);
+        })()),
+    };
+  }
+
   /**
    * Opens `hash` on a new document whose live stream connects only after `run` has ended (its
    * request is held until then): the page read the run while it ran, and its end was published
@@ -312,16 +336,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
     const run = await controlledRun(`${opts.name}-late-stream`, opts.workflow);
     await h.signedIn();
     const { page } = b;
-    let open!: () => void;
-    const opened = new Promise<void>((r) => (open = r));
-    const streams: Promise<void>[] = [];
-    const hold = (route: Route) => {
-      const held = opened.then(() => route.continue());
-      streams.push(held);
-      return held;
-    };
-    const isStream = (url: URL) => url.pathname === '/stream/v1/stream';
-    await page.route(isStream, hold);
+    const stream = await holdStream(page);
     try {
       await page.goto('/');
       const readPath = opts.readPath(run.id);
@@ -344,16 +359,13 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       run.finish();
       await end;
 
-      open();
-      await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+      await stream.open();
       await answered(page);
       const shown = await statusOf(opts.status(page, run.id));
       await b.assertClean();
       return shown;
     } finally {
-      open();
-      await Promise.all(streams);
-      await page.unroute(isStream, hold);
+      await stream.open();
     }
   }
 
@@ -375,4 +387,39 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       async () => expect(await streamOpensLate(live)).toBe('succeeded'),
       90_000,
     );
+
+  it("the inquiries list shows an inquiry that came before the page's live stream opened", async () => {
+    await h.signedIn();
+    const { page } = b;
+    const stream = await holdStream(page);
+    try {
+      await page.goto('/');
+      await page.evaluate(
+        (p) => ((globalThis as unknown as PageGlobals).__readPath = p),
+        '/api/v1/inquiries',
+      );
+      await page.evaluate(() => ((globalThis as unknown as PageGlobals).location.hash = '#/inquiries'));
+      await answered(page);
+      await page.getByText('No pending inquiries.').waitFor();
+
+      const asked = new Promise<string>((resolve) => {
+        const off = h.running.services.bus.subscribe('st2.execution__update', (event) => {
+          const e = event.payload as { id: string; status: string; runner?: { name?: string } };
+          if (e.status !== 'pending' || e.runner?.name !== 'inquirer') return;
+          off();
+          resolve(e.id);
+        });
+      });
+      const started = await h.api('POST', '/api/v1/executions', { action: 'uirace.ask', parameters: {} });
+      expect(started.status, started.text).toBe(201);
+      const inquiry = await asked;
+
+      await stream.open();
+      await answered(page);
+      expect(await page.getByRole('link', { name: inquiry }).count()).toBe(1);
+      await b.assertClean();
+    } finally {
+      await stream.open();
+    }
+  }, 90_000);
 });
