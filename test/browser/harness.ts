@@ -31,7 +31,12 @@ function ensureBuilt(): void {
         .map((f) => statSync(f).mtimeMs),
     );
   if (!existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src)) {
-    execFileSync('npm', ['run', 'build:web', '--silent'], { stdio: 'ignore' });
+    // vitest runs with NODE_ENV=test, which would make vite build React's development bundle
+    // (StrictMode mounting each page twice): the tests drive the build users get.
+    execFileSync('npm', ['run', 'build:web', '--silent'], {
+      stdio: 'ignore',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
   }
 }
 

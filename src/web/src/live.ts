@@ -1,4 +1,4 @@
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
 
 /**
  * One shared EventSource on /stream/v1/stream for the whole page (the cookie authenticates it).
@@ -71,6 +71,20 @@ export function useStreamState(): StreamState {
     },
     () => state,
   );
+}
+
+/**
+ * Calls `fn` each time the live stream opens while the page is shown (not when it was open
+ * already): what was published before, while it connected or was down, never arrives, so a page
+ * that read before then reads again.
+ */
+export function useStreamOpened(fn: () => void): void {
+  const state = useStreamState();
+  const was = useRef(state);
+  useEffect(() => {
+    if (state === 'open' && was.current !== 'open') fn();
+    was.current = state;
+  }, [state]); // eslint-disable-line react-hooks/exhaustive-deps
 }
 
 export function closeStream(): void {

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { get } from '../api';
-import { subscribe } from '../live';
+import { subscribe, useStreamOpened } from '../live';
 import { href } from '../router';
 import { countOf, formatDuration, formatTime, StatusBadge } from '../ui';
 import type { TaskRun, WorkflowGraphData } from './WorkflowGraph';
@@ -25,6 +25,10 @@ const ACTIVE = new Set([
 export function useWorkflowData(executionId: string): { data?: WorkflowGraphData; error?: unknown } {
   const [data, setData] = useState<WorkflowGraphData>();
   const [error, setError] = useState<unknown>();
+  // What was published before the stream opened (a task that ended just after the read), or while
+  // it was down, never arrives: read again then.
+  const [opened, setOpened] = useState(0);
+  useStreamOpened(() => setOpened((n) => n + 1));
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -67,7 +71,7 @@ export function useWorkflowData(executionId: string): { data?: WorkflowGraphData
       clearTimeout(timer);
       offs.forEach((off) => off());
     };
-  }, [executionId]);
+  }, [executionId, opened]);
   return { data, error };
 }
 

@@ -21,7 +21,7 @@ import {
   SchemaForm,
   type FormValues,
 } from '../components/index';
-import { subscribe, useStreamState } from '../live';
+import { subscribe, useStreamOpened } from '../live';
 import { href, navigate } from '../router';
 import {
   countOf,
@@ -247,10 +247,7 @@ export function ExecutionDetail({ id }: { id: string }) {
   // An update published between the first GET and the stream's opening (a run that ends within a
   // second), or while the stream was down, would never arrive: read the execution again each time
   // the stream opens.
-  const stream = useStreamState();
-  useEffect(() => {
-    if (stream === 'open') exec.reload();
-  }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
+  useStreamOpened(exec.reload);
   if (exec.error) return <ErrorBox error={exec.error} onRetry={exec.reload} />;
   const e = exec.data;
   if (!e) return <Loading what="Loading execution" />;

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
 import { VirtualList } from '../components/index';
-import { subscribe } from '../live';
+import { subscribe, useStreamOpened } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { countOf, ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
@@ -74,6 +74,14 @@ export function History() {
   const ids = useRef<(string | undefined)[]>([]);
   const rows = useRef(new Map<string, Execution>());
   const loading = useRef(new Set<number>());
+  // Updates of executions not listed yet, kept while a page read is in flight: that read may have
+  // been answered before them, and its rows must not undo them (a run that ended then stayed
+  // "running").
+  const reads = useRef(0);
+  const early = useRef(new Map<string, Execution>());
+  // Executions the stream put on top while a page read is in flight: the read's rows go below
+  // them (they took the first row of a list read answered before they existed).
+  const created = useRef<string[]>([]);
   const generation = useRef(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const options = useAsync(() => get<Record<string, string[]>>('/api/v1/executions/views/filters'), []);
@@ -100,15 +108,21 @@ export function History() {
       if (loading.current.has(page)) return;
       loading.current.add(page);
       const gen = generation.current;
+      reads.current += 1;
+      const since = created.current.length;
       try {
         const r = await request<Execution[]>('GET', query(page * PAGE));
         if (gen !== generation.current) return;
-        const count = Number(r.headers.get('X-Total-Count') ?? r.data.length);
+        // Those the read has as well are listed already; the others are above its rows.
+        const fresh = new Set(created.current.slice(since));
+        const answered = new Set(r.data.map((e) => e.id));
+        const above = [...fresh].filter((id) => !answered.has(id)).length;
+        const count = Number(r.headers.get('X-Total-Count') ?? r.data.length) + above;
         if (ids.current.length < count) ids.current.length = count;
         r.data.forEach((e, i) => {
-          const known = rows.current.get(e.id);
+          const known = rows.current.get(e.id) ?? early.current.get(e.id);
           rows.current.set(e.id, known ? { ...e, ...known } : e);
-          ids.current[page * PAGE + i] = e.id;
+          if (!fresh.has(e.id)) ids.current[page * PAGE + i + above] = e.id;
         });
         setTotal(ids.current.length);
         setError(undefined);
@@ -116,12 +130,18 @@ export function History() {
       } catch (err) {
         if (gen === generation.current) setError(err);
         loading.current.delete(page);
+      } finally {
+        reads.current -= 1;
+        if (reads.current === 0) {
+          early.current.clear();
+          created.current = [];
+        }
       }
     },
     [query, bump],
   );
 
-  useEffect(() => {
+  const restart = useCallback(() => {
     generation.current += 1;
     ids.current = [];
     rows.current = new Map();
@@ -129,6 +149,10 @@ export function History() {
     setTotal(undefined);
     void loadPage(0);
   }, [loadPage]);
+  useEffect(restart, [restart]);
+  // What was published before the stream opened (a run that ended just after the list was read),
+  // or while it was down, never arrives: the list is read afresh.
+  useStreamOpened(restart);
 
   useEffect(() => {
     const offCreate = subscribe('st2.execution__create', (data) => {
@@ -136,6 +160,7 @@ export function History() {
       if (!matches(e, filters) || rows.current.has(e.id)) return;
       rows.current.set(e.id, e);
       ids.current.unshift(e.id);
+      if (reads.current > 0) created.current.push(e.id);
       // Pages already fetched moved down by one: refetching them would duplicate rows.
       setTotal(ids.current.length);
       bump();
@@ -143,7 +168,10 @@ export function History() {
     const offUpdate = subscribe('st2.execution__update', (data) => {
       const e = data as Execution;
       const known = rows.current.get(e.id);
-      if (!known) return;
+      if (!known) {
+        if (reads.current > 0) early.current.set(e.id, { ...early.current.get(e.id), ...e });
+        return;
+      }
       rows.current.set(e.id, { ...known, ...e });
       bump();
     });

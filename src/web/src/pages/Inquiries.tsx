@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { get, request, type ParamSpec } from '../api';
-import { useLiveEvent } from '../live';
+import { useLiveEvent, useStreamOpened } from '../live';
 import {
   collect,
   fieldsFromJsonSchema,
@@ -85,6 +85,8 @@ export function Inquiries({ selected }: { selected?: string }) {
     },
     [list.reload],
   );
+  // One that came before the stream opened (or while it was down) was never announced.
+  useStreamOpened(list.reload);
   const [notice, notify] = useNotice();
   const inquiry = list.data?.find((i) => i.id === selected);
   return (

@@ -1,5 +1,6 @@
+import { useEffect, useRef } from 'react';
 import { get, qs, type TraceNode, type TraceTree } from '../api';
-import { useLiveEvent } from '../live';
+import { useLiveEvent, useStreamOpened } from '../live';
 import { href } from '../router';
 import { ErrorBox, formatTime, Loading, StatusBadge, useAsync } from '../ui';
 import '../components/workflow.css';
@@ -84,14 +85,28 @@ export function Trace({ from, id }: { from?: string; id?: string }) {
     n.children.forEach(walk);
   };
   tree.data?.roots.forEach(walk);
+  // Executions updated while the tree is being read: the read may have been answered before the
+  // update, so once it lands, a tree showing one of them is read again (else a run that ended
+  // meanwhile stayed "running").
+  const reading = useRef(true);
+  reading.current = tree.loading;
+  const during = useRef(new Set<string>());
   useLiveEvent(
     'st2.execution__update',
     (data) => {
       const e = data as { id?: string; parent?: string };
       if (shown.has(e.id ?? '') || shown.has(e.parent ?? '')) tree.reload();
+      else if (reading.current) for (const x of [e.id, e.parent]) if (x) during.current.add(x);
     },
     [from, id, tree.data],
   );
+  useStreamOpened(tree.reload);
+  useEffect(() => {
+    if (tree.loading) return;
+    const missed = [...during.current].some((x) => shown.has(x));
+    during.current.clear();
+    if (missed) tree.reload();
+  }, [tree.loading]); // eslint-disable-line react-hooks/exhaustive-deps
   if (!valid)
     return (
       <ErrorBox
