@@ -5,7 +5,8 @@
 // (bench/out is ignored by git). SQUALL_BENCH_SNAPSHOT=1 writes them to bench/results instead, the
 // committed snapshot: only when a run is meant to replace it.
 // SQUALL_BENCH_SCALE=0.2 shrinks every request count (quick check); SQUALL_BENCH_NO_PEERS=1 skips
-// Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_ONLY=squall,rules
+// Node-RED; SQUALL_BENCH_NO_PROFILE=1 skips the CPU-profiled run; SQUALL_BENCH_WARM=0 measures each
+// server's first requests (no warm-up before the sequential phase, as before 2026-12-06); SQUALL_BENCH_ONLY=squall,rules
 // runs only the named parts (cli, store, floors, squall, nodered, rules, workflow, historyui, chat, scaleout, soak,
 // profile). `npm run bench -- soak` runs only the soak. `restart` (1,000,000 executions, ~30 min and
 // ~7 GB of disk) runs only when named: SQUALL_BENCH_ONLY=restart; so does `heap` (100,000 webhooks,
@@ -64,6 +65,13 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
  */
 async function drive(name, url, { seq = SEQ, conc = CONC_N, check, pid, metrics } = {}) {
   const out = {};
+  // The seq phase comes first: without this it measured the server's first requests, whose JIT
+  // warm-up cost ~1.5 ms of CPU per webhook more than the same requests after c16's ("Where a
+  // sequential webhook's CPU goes", bench/README.md). SQUALL_BENCH_WARM=0: as before.
+  if (process.env.SQUALL_BENCH_WARM !== '0') {
+    log(`${name}: ${conc} at concurrency ${CONC} to warm up (not measured)`);
+    await load({ url, body: BODY, concurrency: CONC, requests: conc, warmup: 0, check });
+  }
   for (const [mode, concurrency, requests] of [
     ['seq', 1, seq],
     [`c${CONC}`, CONC, conc],

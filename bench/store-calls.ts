@@ -1,7 +1,8 @@
 // Store calls per webhook → rule → core.noop, by collection and method: the figure the
 // round-trip cuts of issue 19 are judged by (each call is a round trip on MongoDB).
 // `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL;
-// SQUALL_BENCH_HOOK=bench_local for webhook → rule → core.local `true`.
+// SQUALL_BENCH_HOOK=bench_local for webhook → rule → core.local `true`; SQUALL_BENCH_CONC=16 sends the
+// n webhooks 16 at a time (the in-process client does not batch commits as an outside one does).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -85,7 +86,13 @@ const cache = running.services.store.contentCache;
 const hits0 = cache.hits;
 const t0 = Date.now();
 const cpu0 = process.cpuUsage();
-for (let i = 0; i < n; i++) await hook();
+const conc = Number(process.env.SQUALL_BENCH_CONC ?? 1);
+let sent = 0;
+await Promise.all(
+  Array.from({ length: conc }, async () => {
+    while (sent++ < n) await hook();
+  }),
+);
 const ms = (Date.now() - t0) / n;
 const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1000 / n;
@@ -103,7 +110,7 @@ for (const [method, c] of [...jobCalls].sort((a, b) => b[1] - a[1]))
     `${(c / n).toFixed(2).padStart(7)}  agenda_jobs.${method} (embedded store; not in the total)\n`,
   );
 process.stdout.write(
-  `${((total - hits) / n).toFixed(2).padStart(7)}  store calls per webhook (n=${n}, ${ms.toFixed(1)} ms each, ${cpuMs.toFixed(2)} ms CPU each, client included)\n`,
+  `${((total - hits) / n).toFixed(2).padStart(7)}  store calls per webhook (n=${n}, concurrency ${conc}, ${ms.toFixed(1)} ms each, ${cpuMs.toFixed(2)} ms CPU each, client included)\n`,
 );
 if (statements.size) {
   let sql = 0;
