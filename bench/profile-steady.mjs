@@ -54,6 +54,7 @@ try {
   const out1 = {
     requests: done,
     cpu_ms_per_webhook: +(cpu / done).toFixed(3),
+    req_per_s: +((r.latencies.length / r.elapsedMs) * 1000).toFixed(1),
     errors: r.errors,
     firstError: r.firstError,
   };
