@@ -81,8 +81,9 @@ export class RawDeflater {
     handle.writeSync(constants.Z_FINISH, input, 0, input.length, scratch, 0, room);
     const outLeft = state[0];
     const inLeft = state[1];
-    if (this.failed !== undefined) {
-      // zlib reported an error on this stream: deflateRawSync reports it (or succeeds) afresh.
+    if (this.failed !== undefined || this.engine!.destroyed) {
+      // zlib reported an error on this stream (Node destroys it at once and emits the error on the
+      // next tick): deflateRawSync reports it, or succeeds, afresh.
       this.failed = undefined;
       this.close();
       return undefined;
