@@ -80,6 +80,7 @@ try {
     cpu_ms_per_webhook_by_thread: Object.fromEntries(
       Object.entries(threads).map(([k, v]) => [k, +((v - (threads0[k] ?? 0)) / done).toFixed(3)]),
     ),
+    req_per_s: +((r.latencies.length / r.elapsedMs) * 1000).toFixed(1),
     errors: r.errors,
     firstError: r.firstError,
   };

@@ -6,7 +6,7 @@
  */
 import { ConflictError, errorMessage } from '../errors.js';
 import { mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
-import { idFor, newId } from '../ids.js';
+import { idAfter, idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
   claimOrTakeOver,
@@ -189,13 +189,20 @@ export class RulesEngine {
       ttlMs: this.services.config.executions.dead_after_ms,
     });
     if (!got.claimed) return false;
-    const enforcementId = idFor(key);
+    let enforcementId = idAfter(key, instance.id);
+    let executionId = idAfter(`${key}:execution`, instance.id);
     if (got.from) {
       this.services.logger.info(
         { rule: rule.ref, trigger_instance: instance.id, previous_owner: got.from },
         'took over a rule enforcement left by a dead process',
       );
       if (await this.store.ruleEnforcements.get(enforcementId)) return true;
+      // A dead owner of an older version derived its ids with idFor alone.
+      if (await this.store.ruleEnforcements.get(idFor(key))) return true;
+      if (await this.store.executions.get(idFor(`${key}:execution`))) {
+        enforcementId = idFor(key);
+        executionId = idFor(`${key}:execution`);
+      }
     }
     // The enforcement itself puts the rule in the instance's trace (src/traces reads it from there).
     const trace = this.traceContext(instance);
@@ -225,7 +232,7 @@ export class RulesEngine {
     let execution: ExecutionRecord;
     try {
       execution = await this.executions().request({
-        id: idFor(`${key}:execution`),
+        id: executionId,
         // A claim taken afresh (not from a dead owner) means no run of this enforcement got as
         // far as requesting its execution: the id is not looked up (one read per webhook). A run
         // racing a takeover can take it afresh just after the breaker removed the dead owner's

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { idFor } from '../../../src/ids.js';
 import type { TriggerInstanceRecord } from '../../../src/store/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
@@ -55,6 +56,29 @@ for (const target of STORE_TARGETS) {
         return id;
       }
 
+      /**
+       * Processes `id` as a run killed after requesting the execution, before storing the
+       * enforcement: its claim is left to a dead worker, the instance still to process.
+       */
+      async function killedAfterRequest(id: string): Promise<string> {
+        const { store } = s.svc.services;
+        const insert = store.ruleEnforcements.insert.bind(store.ruleEnforcements);
+        store.ruleEnforcements.insert = async () => {
+          throw new Error('killed');
+        };
+        try {
+          await s.events.engine().process(id);
+        } finally {
+          store.ruleEnforcements.insert = insert;
+        }
+        expect((await outcome(id)).executions).toHaveLength(1);
+        const key = `rule_enforcement:${id}:${ruleId}`;
+        await store.claims.deleteOne({ id: key });
+        await store.claims.insert({ id: key, owner: DEAD, claimed_at: LONG_AGO });
+        await store.triggerInstances.updateOne({ id }, { $set: { status: 'processing' } });
+        return key;
+      }
+
       async function outcome(id: string) {
         const { store } = s.svc.services;
         const enforcements = await store.ruleEnforcements.find({ trigger_instance_id: id });
@@ -75,24 +99,8 @@ for (const target of STORE_TARGETS) {
       });
 
       it('is taken over without a second execution when the dead process had requested one', async () => {
-        const { store } = s.svc.services;
         const id = await copyInstance(s, first, { n: 2 });
-        // The first run dies after requesting the execution, before storing the enforcement.
-        const insert = store.ruleEnforcements.insert.bind(store.ruleEnforcements);
-        store.ruleEnforcements.insert = async () => {
-          throw new Error('killed');
-        };
-        try {
-          await s.events.engine().process(id);
-        } finally {
-          store.ruleEnforcements.insert = insert;
-        }
-        expect((await outcome(id)).executions).toHaveLength(1);
-        // ...and its claim is now a dead worker's, the instance still to process.
-        const key = `rule_enforcement:${id}:${ruleId}`;
-        await store.claims.deleteOne({ id: key });
-        await store.claims.insert({ id: key, owner: DEAD, claimed_at: LONG_AGO });
-        await store.triggerInstances.updateOne({ id }, { $set: { status: 'processing' } });
+        await killedAfterRequest(id);
 
         await s.events.engine().process(id);
         const { status, enforcements, executions } = await outcome(id);
@@ -100,6 +108,24 @@ for (const target of STORE_TARGETS) {
         expect(enforcements).toHaveLength(1);
         expect(executions).toHaveLength(1);
         expect(enforcements[0].execution_id).toBe(executions[0].id);
+      });
+
+      it('is taken over without a second execution when the dead process was an older Squall', async () => {
+        const { store } = s.svc.services;
+        const id = await copyInstance(s, first, { n: 4 });
+        const key = await killedAfterRequest(id);
+        // An older Squall derived the execution's id from the claim's key alone (idFor).
+        const [requested] = (await outcome(id)).executions;
+        await s.finished(requested.id);
+        const done = (await store.executions.get(requested.id))!;
+        await store.executions.deleteOne({ id: requested.id });
+        await store.executions.insert({ ...done, id: idFor(`${key}:execution`) });
+
+        await s.events.engine().process(id);
+        const { status, enforcements, executions } = await outcome(id);
+        expect(status).toBe('processed');
+        expect(executions.map((e) => e.id)).toEqual([idFor(`${key}:execution`)]);
+        expect(enforcements.map((e) => e.execution_id)).toEqual([idFor(`${key}:execution`)]);
       });
 
       it('is left alone while its owner heartbeats', async () => {
