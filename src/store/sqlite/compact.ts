@@ -1,8 +1,7 @@
-import { inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import type { CollectionSpec } from '../types.js';
-import { RawDeflater } from './deflater.js';
 
 type Doc = Record<string, unknown>;
 
@@ -69,9 +68,6 @@ const TEXT_CACHE = 256;
  */
 const ZLIB = { windowBits: 12, memLevel: 5, level: 6, chunkSize: 512 } as const;
 const INFLATE = { windowBits: ZLIB.windowBits, chunkSize: 2048 } as const;
-/** Blobs of the built-in dictionary, on one kept zlib stream (see RawDeflater). */
-const STATIC_DEFLATER = new RawDeflater({ ...ZLIB, dictionary: DICTIONARIES[STATIC] });
-const STATIC_HEADER = Buffer.of(STATIC);
 
 function corrupt(table: string, id: string, err: unknown): SquallError {
   return new SquallError(
@@ -143,7 +139,7 @@ export class Compactor {
   /** Per compressed field, the subpaths SQL reads (indexes), kept in its stub. */
   private readonly kept = new Map<string, string[][]>();
   /** The dictionary new blobs are deflated with, once learned (else the built-in one). */
-  private learned?: { id: number; dict: Buffer; header: Buffer; deflater: RawDeflater };
+  private learned?: { id: number; dict: Buffer; header: Buffer };
   /**
    * A dictionary written but not yet seen to have stayed (its op or its transaction may be
    * undone), and the store's commit count when it was written.
@@ -184,8 +180,7 @@ export class Compactor {
     const header = Buffer.alloc(5);
     header[0] = LEARNED;
     header.writeUInt32BE(id, 1);
-    this.learned?.deflater.close();
-    this.learned = { id, dict, header, deflater: new RawDeflater({ ...ZLIB, dictionary: dict }) };
+    this.learned = { id, dict, header };
     this.deflated = 0;
   }
 
@@ -300,8 +295,11 @@ export class Compactor {
     this.learn(places, moved);
     const learned = this.learned;
     const z = learned
-      ? learned.deflater.deflate(text, learned.header)
-      : STATIC_DEFLATER.deflate(text, STATIC_HEADER);
+      ? Buffer.concat([learned.header, deflateRawSync(text, { ...ZLIB, dictionary: learned.dict })])
+      : Buffer.concat([
+          Buffer.of(STATIC),
+          deflateRawSync(text, { ...ZLIB, dictionary: DICTIONARIES[STATIC] }),
+        ]);
     this.remember(id, z, text);
     return [JSON.stringify(shell), z];
   }
