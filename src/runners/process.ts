@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
@@ -16,6 +17,11 @@ export interface ProcessSpec {
   command: string;
   args: string[];
   cwd?: string;
+  /**
+   * `cwd` is this run's own scratch directory (RunnerContext.workDir), made before the start by
+   * whichever process starts the command (the spawner's own event loop for most).
+   */
+  scratchCwd?: boolean;
   env: Record<string, string>;
   /** Written to the child's stdin, which is then closed. */
   stdin?: string;
@@ -102,6 +108,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
       'pipe',
     ];
     try {
+      if (spec.scratchCwd && spec.cwd) makeScratchDir(spec.cwd);
       child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -203,7 +210,14 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   if (child) attachChild(child, spec.stdin, events);
   else
     spawnViaSpawner(
-      { command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin },
+      {
+        command: spec.command,
+        args: spec.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        stdin: spec.stdin,
+        ...(spec.scratchCwd ? { scratch: true } : {}),
+      },
       events,
     );
 
@@ -252,6 +266,21 @@ function attachChild(child: ChildProcess, stdin: string | undefined, events: Spa
     if (drainTimer) clearTimeout(drainTimer);
     events.closed(code, sig);
   });
+}
+
+/**
+ * Makes a run's scratch directory (spawner/host.mjs has the same for its children). Its parent, the
+ * data directory's `work`, exists after the first run, and a plain mkdir costs a third of a
+ * recursive one.
+ */
+function makeScratchDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (code !== 'EEXIST') throw err;
+  }
 }
 
 /** st2's strip_shell_chars: drops one trailing newline and then one trailing carriage return. */

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
@@ -78,6 +79,31 @@ describe('local-shell-cmd', () => {
     });
     const res = await localCmd.run(ctx);
     expect((res.result as { stdout: unknown }).stdout).toBe(`hello|/tmp|tests|${ctx.executionId}`);
+  });
+
+  it("runs without cwd in the execution's own directory, made for the run with its parent", async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'pwd; ls -A | wc -l' } });
+    // As in the service: data_dir/work/<execution id>, neither made in advance.
+    ctx.workDir = path.join(mkdtempSync(path.join(tmpdir(), 'squall-data-')), 'work', ctx.executionId);
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect((res.result as { stdout: unknown }).stdout).toBe(`${ctx.workDir}\n0`);
+  });
+
+  it('fails naming the working directory it could not make, and runs nothing', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'squall-data-'));
+    writeFileSync(path.join(parent, 'work'), 'a file where the work directory should be');
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'echo ran > /dev/stderr' },
+    });
+    ctx.workDir = path.join(parent, 'work', ctx.executionId);
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toContain(
+      `could not start the action process: could not create the working directory ${ctx.workDir}`,
+    );
+    expect(ctx.output).toEqual([]);
   });
 
   it('does not leak the service environment into actions', async () => {
