@@ -79,8 +79,8 @@ export function timeoutSeconds(ctx: RunnerContext, fallback: number): number {
 
 /**
  * The working directory of a local process: `cwd` when given (it must exist), else the execution's
- * scratch directory (ctx.workDir), which startProcess makes (`scratchCwd`) in the process that
- * starts the command: for shell actions the spawner, off the service's event loop.
+ * scratch directory (ctx.workDir), which startProcess makes (`scratchCwd`) and removes after the
+ * run when the command left nothing in it.
  */
 export function workingDirectory(ctx: RunnerContext): { cwd: string; scratchCwd: boolean } {
   const cwd = ctx.runnerParameters.cwd;

@@ -9,7 +9,7 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
-  /** `cwd` is the run's scratch directory, which the spawner makes before the start. */
+  /** `cwd` is the run's scratch directory: the spawner makes it, and removes it after if empty. */
   scratch?: boolean;
 }
 

@@ -71,7 +71,7 @@ export interface RunnerContext {
   /**
    * Where runners may write scratch files (pack venvs live elsewhere, see `venvDir`); not created
    * in advance: a runner whose process runs there passes `scratchCwd` to startProcess (process.ts),
-   * which makes it in the process that starts the command.
+   * which makes it and removes it after the run when it is empty.
    */
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */

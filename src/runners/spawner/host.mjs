@@ -11,9 +11,9 @@
 // {id, t: 'pid', pid}, {id, t: 'out', s: 'stdout' | 'stderr', d: text}..., then {id, t: 'close',
 // code, sig}; or {id, t: 'error', message, code, started} when the child could not start
 // (started: false, the run's last message) or failed after starting. With `scratch`, cwd is the
-// run's own directory, made before the start.
+// run's own directory: made before the start, removed once the child has closed if it is empty.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** How long we wait for stdout/stderr to close once the main process has exited (orphans may hold them). */
@@ -39,8 +39,8 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
-// A run's scratch directory (makeScratchDir in ../process.ts does the same for the children the
-// service starts itself). The parent (the data directory's `work`) exists after the
+// A run's scratch directory (makeScratchDir, removeScratchDir in ../process.ts do the same for the
+// children the service starts itself). The parent (the data directory's `work`) exists after the
 // first run: a plain mkdir costs a third of a recursive one.
 function makeScratchDir(dir) {
   try {
@@ -48,6 +48,19 @@ function makeScratchDir(dir) {
   } catch (err) {
     if (err.code === 'ENOENT') mkdirSync(dir, { recursive: true });
     else if (err.code !== 'EEXIST') throw err;
+  }
+}
+
+// Only an empty directory goes: what the command left there stays for whoever wants to look.
+function removeScratchDir(dir) {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST' || err.code === 'ENOENT') return;
+    // It stays, as every run's directory did before; the service's log gets why.
+    process.stderr.write(
+      `squall spawner: could not remove the empty working directory ${dir}: ${err.message}\n`,
+    );
   }
 }
 
@@ -71,6 +84,7 @@ function run(m) {
     // Detached: its own process group, which the service kills on timeout or cancel.
     child = spawn(m.command, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
   } catch (err) {
+    if (m.scratch) removeScratchDir(m.cwd);
     send({ id, t: 'error', message: err.message, code: err.code, started: false });
     return;
   }
@@ -100,7 +114,10 @@ function run(m) {
     if (done) return;
     const started = child.pid !== undefined;
     // 'close' does not always follow a failed spawn.
-    if (!started) done = true;
+    if (!started) {
+      done = true;
+      if (m.scratch) removeScratchDir(m.cwd);
+    }
     send({ id, t: 'error', message: err.message, code: err.code, started });
   });
   child.on('exit', () => {
@@ -111,6 +128,8 @@ function run(m) {
   });
   child.on('close', (code, sig) => {
     live.delete(id);
+    // Before 'close' is sent: once the run has ended, its empty directory is gone.
+    if (m.scratch) removeScratchDir(m.cwd);
     if (done) return;
     done = true;
     send({ id, t: 'close', code, sig });
