@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { MAX_TIMEOUT_SECONDS } from './catalog.js';
 import { SquallError } from '../errors.js';
 import { stripShellChars, tryJsonDecode, type ProcessOutcome } from './process.js';
@@ -77,8 +77,12 @@ export function timeoutSeconds(ctx: RunnerContext, fallback: number): number {
   return n;
 }
 
-/** The working directory for a local process: `cwd` when given (it must exist), else the scratch dir. */
-export function workingDirectory(ctx: RunnerContext): string {
+/**
+ * The working directory of a local process: `cwd` when given (it must exist), else the execution's
+ * scratch directory (ctx.workDir), which startProcess makes (`scratchCwd`) and removes after the
+ * run when the command left nothing in it.
+ */
+export function workingDirectory(ctx: RunnerContext): { cwd: string; scratchCwd: boolean } {
   const cwd = ctx.runnerParameters.cwd;
   if (typeof cwd === 'string' && cwd !== '') {
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
@@ -92,19 +96,9 @@ export function workingDirectory(ctx: RunnerContext): string {
         },
       );
     }
-    return cwd;
+    return { cwd, scratchCwd: false };
   }
-  return ensureWorkDir(ctx);
-}
-
-/**
- * The execution's scratch directory, created on first use: most executions (noop, http,
- * workflows, commands with their own cwd) never need it, and creating it for each was a
- * synchronous mkdir on every run.
- */
-export function ensureWorkDir(ctx: RunnerContext): string {
-  mkdirSync(ctx.workDir, { recursive: true });
-  return ctx.workDir;
+  return { cwd: ctx.workDir, scratchCwd: true };
 }
 
 export function requireString(ctx: RunnerContext, name: string): string {

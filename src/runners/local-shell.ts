@@ -36,7 +36,7 @@ async function runInvocation(ctx: RunnerContext, inv: Invocation): Promise<Runne
     command: inv.command,
     args: inv.args,
     stdin: inv.stdin,
-    cwd: workingDirectory(ctx),
+    ...workingDirectory(ctx),
     env: actionEnv(ctx, ctx.runnerParameters.env),
     timeoutSeconds: timeout,
     signal: ctx.signal,

@@ -1,5 +1,5 @@
 import { SquallError, errorMessage } from '../errors.js';
-import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
+import { CANCELED_MESSAGE, actionEnv, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
 import { getRunnerType } from './catalog.js';
 import { nodeHostPath, resolveEntryPoint } from './paths.js';
@@ -61,7 +61,8 @@ export const nodejsRunner: Runner = {
     const proc = startProcess({
       command: process.execPath,
       args: [...execArgv, nodeHostPath()],
-      cwd: ensureWorkDir(ctx),
+      cwd: ctx.workDir,
+      scratchCwd: true,
       env: actionEnv(ctx, ctx.runnerParameters.env),
       timeoutSeconds: timeout,
       signal: ctx.signal,

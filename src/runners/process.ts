@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
@@ -16,6 +17,11 @@ export interface ProcessSpec {
   command: string;
   args: string[];
   cwd?: string;
+  /**
+   * `cwd` is this run's own scratch directory (RunnerContext.workDir): made before the start and
+   * removed once the process has closed if the command left nothing in it.
+   */
+  scratchCwd?: boolean;
   env: Record<string, string>;
   /** Written to the child's stdin, which is then closed. */
   stdin?: string;
@@ -102,6 +108,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
       'pipe',
     ];
     try {
+      if (spec.scratchCwd && spec.cwd) makeScratchDir(spec.cwd);
       child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -200,10 +207,17 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     },
   };
 
-  if (child) attachChild(child, spec.stdin, events);
+  if (child) attachChild(child, spec.stdin, events, spec.scratchCwd ? spec.cwd : undefined);
   else
     spawnViaSpawner(
-      { command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin },
+      {
+        command: spec.command,
+        args: spec.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        stdin: spec.stdin,
+        ...(spec.scratchCwd ? { scratch: true } : {}),
+      },
       events,
     );
 
@@ -217,7 +231,12 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
  * this module, compiled into dist/, cannot import it without a build step that copies it there
  * (bench/README, "Review findings of session 14").
  */
-function attachChild(child: ChildProcess, stdin: string | undefined, events: SpawnEvents): void {
+function attachChild(
+  child: ChildProcess,
+  stdin: string | undefined,
+  events: SpawnEvents,
+  scratchDir: string | undefined,
+): void {
   if (child.pid !== undefined) events.started(child.pid);
   for (const type of ['stdout', 'stderr'] as const) {
     const stream = child[type];
@@ -241,7 +260,11 @@ function attachChild(child: ChildProcess, stdin: string | undefined, events: Spa
 
   let drainTimer: NodeJS.Timeout | undefined;
   // 'close' does not always follow a failed spawn.
-  child.on('error', (err) => events.failed(err, child.pid === undefined));
+  child.on('error', (err) => {
+    const final = child.pid === undefined;
+    if (final && scratchDir) removeScratchDir(scratchDir);
+    events.failed(err, final);
+  });
   child.on('exit', () => {
     drainTimer = setTimeout(() => {
       for (const stream of child.stdio.slice(1)) stream?.destroy();
@@ -250,8 +273,40 @@ function attachChild(child: ChildProcess, stdin: string | undefined, events: Spa
   });
   child.on('close', (code, sig) => {
     if (drainTimer) clearTimeout(drainTimer);
+    if (scratchDir) removeScratchDir(scratchDir);
     events.closed(code, sig);
   });
+}
+
+/**
+ * Makes a run's scratch directory (spawner/host.mjs has the same for its children). Its parent, the
+ * data directory's `work`, exists after the first run, and a plain mkdir costs a third of a
+ * recursive one.
+ */
+function makeScratchDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * Removes a run's scratch directory once it has ended, if the command left nothing in it (what it
+ * left stays for whoever wants to look). Before, every run kept its empty directory: one more entry
+ * in the data directory's `work` per local command, for ever.
+ */
+function removeScratchDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+    // It stays, as every run's directory did before; the run's outcome does not depend on it.
+    process.emitWarning(`could not remove the empty working directory ${dir}: ${(err as Error).message}`);
+  }
 }
 
 /** st2's strip_shell_chars: drops one trailing newline and then one trailing carriage return. */

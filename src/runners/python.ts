@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../errors.js';
-import { CANCELED_MESSAGE, actionEnv, ensureWorkDir, timeoutMessage, timeoutSeconds } from './common.js';
+import { CANCELED_MESSAGE, actionEnv, timeoutMessage, timeoutSeconds } from './common.js';
 import { serveDatastoreCall } from './datastore-rpc.js';
 import { PACK_RECORD_METHODS, servePackRecordCall } from './pack-records-rpc.js';
 import { pythonShimDir, pythonWrapperPath, resolveEntryPoint } from './paths.js';
@@ -132,7 +132,8 @@ export const pythonScriptRunner: Runner = {
       command: pythonExecutable(ctx),
       args: ['-u', pythonWrapperPath()],
       stdin: JSON.stringify(request),
-      cwd: ensureWorkDir(ctx),
+      cwd: ctx.workDir,
+      scratchCwd: true,
       env,
       timeoutSeconds: timeout,
       signal: ctx.signal,

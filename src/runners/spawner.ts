@@ -9,6 +9,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
+  /** `cwd` is the run's scratch directory: the spawner makes it, and removes it after if empty. */
+  scratch?: boolean;
 }
 
 /** What the spawner reports of one child, in order: started, output..., then closed (or failed/lost). */

@@ -70,7 +70,8 @@ export interface RunnerContext {
   authToken: string;
   /**
    * Where runners may write scratch files (pack venvs live elsewhere, see `venvDir`); not created
-   * in advance: a runner that uses it calls ensureWorkDir() (common.ts).
+   * in advance: a runner whose process runs there passes `scratchCwd` to startProcess (process.ts),
+   * which makes it and removes it after the run when it is empty.
    */
   workDir: string;
   /** The pack's Python virtualenv, when it has one. */

@@ -7,11 +7,13 @@
 // It only starts children and reports what they do; the service keeps everything else (timeouts,
 // cancel and the process-group kills, output limits, the execution's status), except the kill of
 // the groups still running when the service goes away. Over the IPC channel
-// it gets {t: 'run', id, command, args, cwd, env, stdin} and sends back, in this order,
+// it gets {t: 'run', id, command, args, cwd, env, stdin, scratch} and sends back, in this order,
 // {id, t: 'pid', pid}, {id, t: 'out', s: 'stdout' | 'stderr', d: text}..., then {id, t: 'close',
 // code, sig}; or {id, t: 'error', message, code, started} when the child could not start
-// (started: false, the run's last message) or failed after starting.
+// (started: false, the run's last message) or failed after starting. With `scratch`, cwd is the
+// run's own directory: made before the start, removed once the child has closed if it is empty.
 import { spawn } from 'node:child_process';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** How long we wait for stdout/stderr to close once the main process has exited (orphans may hold them). */
@@ -37,10 +39,44 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
+// A run's scratch directory (makeScratchDir, removeScratchDir in ../process.ts do the same for the
+// children the service starts itself). The parent (the data directory's `work`) exists after the
+// first run: a plain mkdir costs a third of a recursive one.
+function makeScratchDir(dir) {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if (err.code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (err.code !== 'EEXIST') throw err;
+  }
+}
+
+// Only an empty directory goes: what the command left there stays for whoever wants to look.
+function removeScratchDir(dir) {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST' || err.code === 'ENOENT') return;
+    // It stays, as every run's directory did before; the service's log gets why.
+    process.stderr.write(
+      `squall spawner: could not remove the empty working directory ${dir}: ${err.message}\n`,
+    );
+  }
+}
+
 // What run does with a child (decoding, stdin's EPIPE, the drain after exit) is what attachChild in
 // ../process.ts does with the children the service starts itself: keep the two in step.
 function run(m) {
   const id = m.id;
+  if (m.scratch) {
+    try {
+      makeScratchDir(m.cwd);
+    } catch (err) {
+      const message = `could not create the working directory ${m.cwd}: ${err.message}`;
+      send({ id, t: 'error', message, code: err.code, started: false });
+      return;
+    }
+  }
   // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
   const stdio = [m.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'];
   let child;
@@ -48,6 +84,7 @@ function run(m) {
     // Detached: its own process group, which the service kills on timeout or cancel.
     child = spawn(m.command, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
   } catch (err) {
+    if (m.scratch) removeScratchDir(m.cwd);
     send({ id, t: 'error', message: err.message, code: err.code, started: false });
     return;
   }
@@ -77,7 +114,10 @@ function run(m) {
     if (done) return;
     const started = child.pid !== undefined;
     // 'close' does not always follow a failed spawn.
-    if (!started) done = true;
+    if (!started) {
+      done = true;
+      if (m.scratch) removeScratchDir(m.cwd);
+    }
     send({ id, t: 'error', message: err.message, code: err.code, started });
   });
   child.on('exit', () => {
@@ -88,6 +128,8 @@ function run(m) {
   });
   child.on('close', (code, sig) => {
     live.delete(id);
+    // Before 'close' is sent: once the run has ended, its empty directory is gone.
+    if (m.scratch) removeScratchDir(m.cwd);
     if (done) return;
     done = true;
     send({ id, t: 'close', code, sig });

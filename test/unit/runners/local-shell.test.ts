@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
@@ -78,6 +87,38 @@ describe('local-shell-cmd', () => {
     });
     const res = await localCmd.run(ctx);
     expect((res.result as { stdout: unknown }).stdout).toBe(`hello|/tmp|tests|${ctx.executionId}`);
+  });
+
+  it("runs without cwd in the execution's own directory, and removes it after when the command left it empty", async () => {
+    const ctx = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'pwd; ls -A | wc -l' } });
+    // As in the service: data_dir/work/<execution id>, neither made in advance.
+    ctx.workDir = path.join(mkdtempSync(path.join(tmpdir(), 'squall-data-')), 'work', ctx.executionId);
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('succeeded');
+    expect((res.result as { stdout: unknown }).stdout).toBe(`${ctx.workDir}\n0`);
+    expect(existsSync(ctx.workDir)).toBe(false);
+    // The next run finds `work` in place; what a command leaves there stays.
+    const next = fakeContext({ runner: 'local-shell-cmd', runnerParameters: { cmd: 'echo kept > out.txt' } });
+    next.workDir = path.join(path.dirname(ctx.workDir), next.executionId);
+    expect((await localCmd.run(next)).status).toBe('succeeded');
+    expect(readdirSync(next.workDir)).toEqual(['out.txt']);
+    expect(readdirSync(path.dirname(ctx.workDir))).toEqual([next.executionId]);
+  });
+
+  it('fails naming the working directory it could not make, and runs nothing', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'squall-data-'));
+    writeFileSync(path.join(parent, 'work'), 'a file where the work directory should be');
+    const ctx = fakeContext({
+      runner: 'local-shell-cmd',
+      runnerParameters: { cmd: 'echo ran > /dev/stderr' },
+    });
+    ctx.workDir = path.join(parent, 'work', ctx.executionId);
+    const res = await localCmd.run(ctx);
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toContain(
+      `could not start the action process: could not create the working directory ${ctx.workDir}`,
+    );
+    expect(ctx.output).toEqual([]);
   });
 
   it('does not leak the service environment into actions', async () => {
@@ -271,6 +312,16 @@ describe('local-shell-script', () => {
     const res = await localScript.run(ctx);
     expect(res.status).toBe('failed');
     expect(res.result).toMatchObject({ return_code: 1, stdout: 'hi you' });
+  });
+
+  it("removes the execution's empty directory when the script's interpreter does not exist", async () => {
+    const ctx = fakeContext({ runner: 'local-shell-script', entry_point: 'missing-interp.sh' });
+    writeScript(ctx.action.packDir, 'missing-interp.sh', '#!/nonexistent/interpreter\necho hi\n', 0o644);
+    ctx.workDir = path.join(mkdtempSync(path.join(tmpdir(), 'squall-data-')), 'work', ctx.executionId);
+    const res = await localScript.run(ctx);
+    expect(res.status).toBe('failed');
+    expect((res.result as { error: string }).error).toContain('ENOENT');
+    expect(existsSync(ctx.workDir)).toBe(false);
   });
 
   it('names a missing entry point file', async () => {

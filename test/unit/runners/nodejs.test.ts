@@ -1,3 +1,5 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +43,14 @@ describe('nodejs runner', () => {
     const ctx = nodeContext('greeter.cjs', { config: { prefix: 'Hi' }, actionParameters: { name: 'Ada' } });
     const res = await nodejs.run(ctx);
     expect(res).toEqual({ status: 'succeeded', result: { result: 'Hi, Ada', stdout: '', stderr: '' } });
+  });
+
+  it("runs in the execution's own directory, made for the run and removed after it when left empty", async () => {
+    const ctx = nodeContext('cwd.mjs');
+    ctx.workDir = path.join(mkdtempSync(path.join(tmpdir(), 'squall-data-')), 'work', ctx.executionId);
+    const res = await nodejs.run(ctx);
+    expect(res).toEqual({ status: 'succeeded', result: { result: ctx.workDir, stdout: '', stderr: '' } });
+    expect(existsSync(ctx.workDir)).toBe(false);
   });
 
   it('turns a thrown error into a failed result carrying its message', async () => {
