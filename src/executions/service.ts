@@ -69,6 +69,12 @@ export interface ExecutionRequest {
   user: string;
   /** Secrets the requester decrypted into `parameters` (a rule's `decrypt_kv`): kept secret here. */
   revealed?: string[];
+  /**
+   * Secrets masked in `parameters` where they appear, but not redacted from the output: a
+   * workflow's st2kv(key, decrypt=true) values. The task's result flows on into the workflow
+   * (`task(t).result.stdout`), which st2 gives in plaintext.
+   */
+  masked?: string[];
   notify?: Record<string, unknown>;
   /** Milliseconds to wait before running (st2 `--delay`). */
   delay?: number;
@@ -545,13 +551,19 @@ export class ExecutionService {
         err instanceof SquallError
           ? namingAction(err, action.ref)
           : new ValidationError(errorMessage(err), { action: action.ref }),
-        [...revealed, ...(rendered ? secretValuesAt(rendered, secretNames(specs)) : [])],
+        [
+          ...revealed,
+          ...(req.masked ?? []),
+          ...(rendered ? secretValuesAt(rendered, secretNames(specs)) : []),
+        ],
       );
     }
     const secrets = secretNames(specs);
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
     // A string inside a secret object too (cmd: "login {{ vault.key }}").
-    const secretValues = [...secretValuesAt(parameters, secrets), ...revealed].filter((v) => v.length >= 3);
+    const secretValues = [...secretValuesAt(parameters, secrets), ...revealed, ...(req.masked ?? [])].filter(
+      (v) => v.length >= 3,
+    );
     // Read with the secrets masked: an object holding a secret inside it is not secret whole for it.
     for (const [name, value] of Object.entries(maskedAt(parameters, secrets))) {
       if (value !== MASK && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))

@@ -618,8 +618,9 @@ export class WorkflowEngine {
 
   /**
    * The values of the datastore secrets `state`'s workflow decrypted, as they are now: a task
-   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked and the task's output
-   * redacted, as a rule's decrypt_kv is (executions' `revealed`).
+   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `masked`). Its
+   * output is not redacted, unlike a rule's decrypt_kv: the workflow reads it on
+   * (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
    */
   private async decryptedSecrets(state: EngineState, exec: ExecutionRecord): Promise<string[]> {
     const names = state.kv_decrypted ?? [];
@@ -885,10 +886,8 @@ export class WorkflowEngine {
               parent: exec.id,
               'context.workflow.request_key': { $in: asked.map((p) => p.key) },
             });
-    const revealed =
-      asked.length === 0
-        ? []
-        : [...this.executions().secretValuesOf(exec), ...(await this.decryptedSecrets(state, exec))];
+    const revealed = asked.length === 0 ? [] : this.executions().secretValuesOf(exec);
+    const masked = asked.length === 0 ? [] : await this.decryptedSecrets(state, exec);
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -938,6 +937,7 @@ export class WorkflowEngine {
           parent: exec.id,
           user,
           revealed,
+          ...(masked.length ? { masked } : {}),
           ...(p.notify ? { notify: p.notify } : {}),
           ...(p.delay ? { delay: p.delay * 1000 } : {}),
           context: this.childContext(record, exec, p),

@@ -387,7 +387,7 @@ for (const target of STORE_TARGETS) {
         }
       });
 
-      it('keeps a secret the workflow decrypted from the datastore secret in the tasks it reaches: masked parameter, redacted output', async () => {
+      it('masks a secret the workflow decrypted from the datastore in the parameters of the tasks it reaches, and leaves their output to the workflow', async () => {
         const secret = `kv-${target.kind}-${Date.now()}-tapir`;
         await getKeyValueService(svc.services).set('wf_task_secret', secret, { secret: true } as never);
         for (const action of ['wftest.kv-secret-task', 'wftest.kv-secret-chain']) {
@@ -398,18 +398,17 @@ for (const target of STORE_TARGETS) {
           for (const task of kids) {
             const shown = await get(task.id);
             expect(shown.parameters.cmd, `${action} ${taskOf(task)}`).toBe('********');
-            expect(shown.result.stdout, `${action} ${taskOf(task)}`).toMatch(
-              /^(login \*{8}|again \*{8} \*{8})$/,
+            // The output is the workflow's data, as in st2 (examples.orquesta-st2kv's output).
+            expect([`login ${secret}`, `again ${secret} ${secret}`], `${action} ${taskOf(task)}`).toContain(
+              shown.result.stdout.trim(),
             );
-            const seen = [
-              JSON.stringify(shown),
-              (await api('GET', `/api/v1/executions/${e.id}/children`)).text,
-              await (await fetch(`${svc.url}/api/v1/executions/${task.id}/output`)).text(),
-            ];
-            expect(
-              seen.filter((text) => text.includes(secret)),
-              action,
-            ).toEqual([]);
+            const listed = (await api('GET', `/api/v1/executions/${e.id}/children`)).body as {
+              parameters: Record<string, unknown>;
+            }[];
+            expect(JSON.stringify(listed.map((c) => c.parameters)), action).not.toContain(secret);
+          }
+          if (action === 'wftest.kv-secret-task') {
+            expect((await get(e.id)).result.output).toEqual({ said: `again ${secret} ${secret}` });
           }
           if (action !== 'wftest.kv-secret-task') continue;
           // Re-run from its second task: st2kv() reads the datastore there too, and masks as before.
@@ -419,7 +418,7 @@ for (const target of STORE_TARGETS) {
           const [task] = await children(again.id);
           const shown = await get(task.id);
           expect(shown.parameters.cmd).toBe('********');
-          expect(shown.result.stdout).toBe('again ******** ********');
+          expect(shown.result.stdout.trim()).toBe(`again ${secret} ${secret}`);
         }
       });
 
