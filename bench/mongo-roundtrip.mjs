@@ -4,11 +4,17 @@
 // spent inside socket.write(). Issue 19: Squall's CPU per webhook on the MongoDB path is mostly
 // its round trips times this. Needs SQUALL_BENCH_MONGO_URL or SQUALL_TEST_MONGO_URL (a database
 // `<name>_roundtrip` is made and dropped), and SQUALL_BENCH_REDIS_URL or SQUALL_TEST_REDIS_URL.
-// Run: node bench/mongo-roundtrip.mjs [n]
+// Also the same round trips without the driver: a hand-built OP_MSG `{ping}` and `{find}` by _id on a
+// plain socket to the same server (the reply's BSON decoded), so driver vs kernel/server can be told
+// apart (2026-12-07, w/mongo7: the plain socket costs ~0.06–0.17 ms, the driver ~0.3–0.9 ms, nearly
+// all of it user time). Every figure is printed in each of [rounds] rounds: the first is JIT warm-up.
+// Run: node bench/mongo-roundtrip.mjs [n] [rounds]
 import net from 'node:net';
+import { BSON } from 'bson';
 import { MongoClient } from 'mongodb';
 
 const n = Number(process.argv[2] ?? 2000);
+const rounds = Number(process.argv[3] ?? 2);
 const mongoUrl = process.env.SQUALL_BENCH_MONGO_URL || process.env.SQUALL_TEST_MONGO_URL;
 const redisUrl = process.env.SQUALL_BENCH_REDIS_URL || process.env.SQUALL_TEST_REDIS_URL;
 if (!mongoUrl) throw new Error('needs SQUALL_BENCH_MONGO_URL or SQUALL_TEST_MONGO_URL');
@@ -68,10 +74,39 @@ async function rawSocket(host, port, msg, done) {
     op: () =>
       new Promise((r) => {
         waiting = r;
-        sock.write(msg);
+        sock.write(typeof msg === 'function' ? msg() : msg);
       }),
     close: () => sock.destroy(),
   };
+}
+
+/** One OP_MSG (opcode 2013) carrying `doc` as its body section. */
+function opMsg(doc) {
+  const body = BSON.serialize(doc);
+  const msg = Buffer.alloc(21 + body.length);
+  msg.writeInt32LE(msg.length, 0);
+  msg.writeInt32LE(1, 4); // requestID: one request in flight at a time
+  msg.writeInt32LE(2013, 12);
+  Buffer.from(body).copy(msg, 21); // flagBits 0, section kind 0
+  return msg;
+}
+
+/**
+ * A plain socket to the MongoDB server sending `doc` as OP_MSG, serialised anew for each request
+ * (as a client would); each whole reply's body is decoded.
+ */
+async function rawMongo(host, port, doc) {
+  const sock = await rawSocket(
+    host,
+    port,
+    () => opMsg(doc),
+    (b) => {
+      if (b.length < 4 || b.length < b.readInt32LE(0)) return false;
+      BSON.deserialize(b.subarray(21));
+      return true;
+    },
+  );
+  return sock;
 }
 
 const url = new URL(mongoUrl);
@@ -82,18 +117,40 @@ try {
   const coll = client.db().collection('t');
   await coll.deleteMany({});
   await coll.insertOne({ _id: 'a', x: 0, s: 'x'.repeat(200) });
-  await measure('driver.findOne_by_id', () => coll.findOne({ _id: 'a' }));
-  await measure('driver.updateOne_by_id', (i) => coll.updateOne({ _id: 'a' }, { $set: { x: i } }));
-  await measure('driver.insertOne', (i) => coll.insertOne({ _id: `i${i}-${Math.random()}`, x: i }));
-
-  if (redisUrl) {
-    const r = new URL(redisUrl);
-    const redisRaw = await rawSocket(r.hostname, Number(r.port || 6379), '*1\r\n$4\r\nPING\r\n', (b) =>
-      b.includes('\r\n'),
+  // As the store calls it on FerretDB: one session for the process (src/store/mongo/index.ts).
+  const s = { session: client.startSession({ causalConsistency: false }) };
+  const dbName = client.db().databaseName;
+  const host = url.hostname;
+  const port = Number(url.port || 27017);
+  const rawPing = await rawMongo(host, port, { ping: 1, $db: dbName });
+  const rawFind = await rawMongo(host, port, {
+    find: 't',
+    filter: { _id: 'a' },
+    limit: 1,
+    singleBatch: true,
+    $db: dbName,
+  });
+  const r = redisUrl ? new URL(redisUrl) : undefined;
+  const redisRaw = r
+    ? await rawSocket(r.hostname, Number(r.port || 6379), '*1\r\n$4\r\nPING\r\n', (b) => b.includes('\r\n'))
+    : undefined;
+  let inserted = 0;
+  for (let round = 0; round < rounds; round++) {
+    console.log(JSON.stringify({ round }));
+    await measure('driver.findOne_by_id', () => coll.findOne({ _id: 'a' }, s));
+    await measure('driver.command_find_by_id', () =>
+      client.db().command({ find: 't', filter: { _id: 'a' }, limit: 1, singleBatch: true }, s),
     );
-    await measure('raw_socket.redis_ping', redisRaw.op);
-    redisRaw.close();
+    await measure('driver.command_ping', () => client.db().command({ ping: 1 }, s));
+    await measure('driver.updateOne_by_id', (i) => coll.updateOne({ _id: 'a' }, { $set: { x: i } }, s));
+    await measure('driver.insertOne', (i) => coll.insertOne({ _id: `i${inserted++}`, x: i }, s));
+    await measure('raw_socket.mongo_ping', rawPing.op);
+    await measure('raw_socket.mongo_find_by_id', rawFind.op);
+    if (redisRaw) await measure('raw_socket.redis_ping', redisRaw.op);
   }
+  rawPing.close();
+  rawFind.close();
+  redisRaw?.close();
 } finally {
   await client.db().dropDatabase();
   await client.close();
