@@ -16,7 +16,7 @@ import {
   doOnce,
   type ClaimedWork,
 } from '../store/index.js';
-import { idFor } from '../ids.js';
+import { idAt, idFor } from '../ids.js';
 
 /**
  * st2's action policies (st2-reference.md §9), enforced through the store so they hold across
@@ -194,11 +194,15 @@ export class PolicyEngine {
     prefix: 'retry:',
     run: async (id) => {
       const { store } = this.services;
-      const rerunId = idFor(`retry:${id}`);
-      if (await store.executions.get(rerunId)) return;
       const execution = await store.executions.get(id);
-      const plan = execution && (await this.retryPlan(execution));
-      if (!execution || !plan) return;
+      if (!execution) return;
+      // From the failed execution's end, which every process reads the same (idAt: retries sort by
+      // it); an older version's retry was named by idFor alone.
+      const older = idFor(`retry:${id}`);
+      const rerunId = execution.end_timestamp ? idAt(`retry:${id}`, execution.end_timestamp) : older;
+      if ((await store.executions.find({ id: { $in: [rerunId, older] } })).length) return;
+      const plan = await this.retryPlan(execution);
+      if (!plan) return;
       const rerun = await this.executions().rerun(
         execution.id,
         String(execution.context.user ?? 'stanley'),

@@ -64,8 +64,9 @@ export interface Store {
   /**
    * Takes a one-time claim on `key` for `owner`. Exactly one caller, across every process, gets
    * true for a given key: it is a unique insert, which both stores (and FerretDB) make atomic.
+   * `at`: its claimed_at (default now), for a caller that derives ids from it.
    */
-  claim(key: string, owner: string): Promise<boolean>;
+  claim(key: string, owner: string, at?: string): Promise<boolean>;
   /** Gives back a claim; only its owner's release has an effect. */
   release(key: string, owner: string): Promise<boolean>;
   /**
@@ -171,9 +172,9 @@ function withClaims(store: Omit<Store, 'claim' | 'release' | 'contentCache'>): S
     async release(key: string, owner: string): Promise<boolean> {
       return store.claims.deleteOne({ id: key, owner });
     },
-    async claim(key: string, owner: string): Promise<boolean> {
+    async claim(key: string, owner: string, at: string = new Date().toISOString()): Promise<boolean> {
       try {
-        await store.claims.insert({ id: key, owner, claimed_at: new Date().toISOString() });
+        await store.claims.insert({ id: key, owner, claimed_at: at });
         return true;
       } catch (err) {
         if (err instanceof ConflictError) return false;

@@ -11,7 +11,7 @@ import { type ApiRouter, type RouteModule, assertBodyDepth, authorize, slotCount
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { isCompleted } from '../executions/index.js';
 import type { Services } from '../service/index.js';
-import { idFor } from '../ids.js';
+import { idAt, idFor } from '../ids.js';
 import type { TriggerInstanceRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { dispatchTrigger } from './dispatch.js';
@@ -463,16 +463,19 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
           }
           // A signed request replayed within its timestamp window (Slack sends no delivery id).
           if (!claimKey && replayKey) claimKey = `webhook:${hook}:signature:${replayKey}`;
-          // A delivery's instances have ids derived from its delivery id, so a redelivery finds them.
+          // A delivery's instances have ids derived from its delivery id and the time of its claim
+          // (idAt: they sort by that time), so a redelivery, which reads the claim, finds them.
+          let claimedAt = new Date().toISOString();
+          const instanceIds = new Map<number, string>();
           const dispatchTarget = (t: (typeof targets)[number], i: number) =>
             dispatchTrigger(services, {
               trigger: t.trigger,
               payload: t.payload,
               traceTag: t.traceTag,
               source: `webhook:${hook}`,
-              ...(claimKey ? { instanceId: idFor(`${claimKey}:${i}`) } : {}),
+              ...(claimKey ? { instanceId: instanceIds.get(i) ?? idAt(`${claimKey}:${i}`, claimedAt) } : {}),
             });
-          if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`))) {
+          if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`, claimedAt))) {
             const first = await services.store.claims.get(claimKey);
             const stored = (first as { answer?: string } | null)?.answer;
             res.setHeader('X-Squall-Redelivery', 'true');
@@ -483,6 +486,11 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             }
             // No answer yet: the first attempt is still at work, or died before it stored what it
             // dispatched. Dispatching again under the same instance ids stores only what is missing.
+            if (first) claimedAt = first.claimed_at;
+            // A first attempt of an older version named its instances with idFor alone.
+            const older = targets.map((_, i) => idFor(`${claimKey}:${i}`));
+            for (const found of await services.store.triggerInstances.find({ id: { $in: older } }))
+              instanceIds.set(older.indexOf(found.id), found.id);
             for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
             res.status(202).json(body);
             return undefined;

@@ -12,7 +12,7 @@
 import os from 'node:os';
 import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
-import { idFor, newId } from '../../ids.js';
+import { idAt, idFor, newId } from '../../ids.js';
 import { escapeRegex } from '../../regex.js';
 import { claimOrTakeOver, type RuleRecord, type TriggerRecord } from '../../store/index.js';
 import type { Services } from '../../service/index.js';
@@ -308,9 +308,13 @@ export class TimerEngine {
       ttlMs: this.services.config.executions.dead_after_ms,
     });
     if (!got.claimed) return false;
-    // A tick taken over from a dead process may have been stored by it: same id, stored once.
+    // A tick taken over from a dead process may have been stored by it: same id, stored once. The
+    // tick's time leads the id (idAt), so ticks land at the end of the instances' index; a dead
+    // owner of an older version named it with idFor alone.
+    let instanceId = idAt(key, tickMs);
+    if (got.from && (await this.services.store.triggerInstances.get(idFor(key)))) instanceId = idFor(key);
     await dispatchTrigger(this.services, {
-      instanceId: idFor(key),
+      instanceId,
       trigger: { type: data.type, parameters: data.parameters },
       payload: { executed_at: executedAt, schedule: data.parameters },
       source: `timer:${data.ref}`,

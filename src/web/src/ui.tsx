@@ -34,6 +34,13 @@ export interface Async<T> {
   loading: boolean;
   reload: () => void;
   setData: (fn: (d: T | undefined) => T | undefined) => void;
+  /**
+   * A live update of what is being read arrived: the read in flight, if any, may have been answered
+   * before it, and its answer would undo it when it lands (a run that ended during a page's first
+   * read stayed "running"). That answer is then dropped and the resource read again, if `affects`
+   * says the answer shows what the update changed (no `affects`: always). No read in flight: nothing.
+   */
+  changed: (affects?: (answer: T) => boolean) => void;
 }
 
 /** Runs `load` when deps change; keeps the last data while reloading. */
@@ -42,27 +49,47 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
+  // The updates that arrived during the read in flight (undefined: no read in flight). A read
+  // started after them includes them: each read starts with none.
+  const during = useRef<((answer: T) => boolean)[] | undefined>(undefined);
   useEffect(() => {
     const ctrl = new AbortController();
+    const seen: ((answer: T) => boolean)[] = [];
+    during.current = seen;
     setLoading(true);
+    const done = () => {
+      if (during.current === seen) during.current = undefined;
+    };
     load(ctrl.signal).then(
       (d) => {
         if (ctrl.signal.aborted) return;
+        done();
+        if (seen.some((affects) => affects(d))) {
+          setTick((t) => t + 1);
+          return;
+        }
         setDataState(d);
         setError(undefined);
         setLoading(false);
       },
       (err) => {
         if (ctrl.signal.aborted || (err as Error).name === 'AbortError') return;
+        done();
         setError(err);
         setLoading(false);
       },
     );
-    return () => ctrl.abort();
+    return () => {
+      done();
+      ctrl.abort();
+    };
   }, [...deps, tick]); // eslint-disable-line react-hooks/exhaustive-deps
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const setData = useCallback((fn: (d: T | undefined) => T | undefined) => setDataState(fn), []);
-  return { data, error, loading, reload, setData };
+  const changed = useCallback((affects: (answer: T) => boolean = () => true) => {
+    during.current?.push(affects);
+  }, []);
+  return { data, error, loading, reload, setData, changed };
 }
 
 export function Loading({ what = 'Loading' }: { what?: string }) {

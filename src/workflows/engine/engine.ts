@@ -474,7 +474,7 @@ export class WorkflowEngine {
         this.enqueue(state, conducted.start());
         state.conductor = conducted.state;
         record.status = conducted.status;
-        return this.firstStep(record, conducted, exec);
+        return this.firstStep(record, conducted, exec, holder.kv);
       }),
     );
   }
@@ -529,7 +529,7 @@ export class WorkflowEngine {
       // action execution): the new execution's context names the original's.
       const original = await this.store.executions.get(old.execution_id);
       const workflowExecution = String(original?.context.workflow_execution ?? old.execution_id);
-      return this.firstStep(record, conducted, exec, workflowExecution);
+      return this.firstStep(record, conducted, exec, holder.kv, workflowExecution);
     });
   }
 
@@ -538,6 +538,7 @@ export class WorkflowEngine {
     record: StateRecord,
     conducted: Conducted,
     exec: ExecutionRecord,
+    kv: KvLookupTable | undefined,
     workflowExecution: string = exec.id,
   ): Promise<RunnerResult> {
     await writeState(this.store, record, this.memo(record.state).changed, { first: true });
@@ -554,7 +555,7 @@ export class WorkflowEngine {
         },
       },
     );
-    await this.pump(record, conducted, exec);
+    await this.pump(record, conducted, exec, kv);
     await this.save(record, conducted);
     if (FINAL.includes(conducted.status))
       return { status: conducted.status as RunnerResult['status'], result: conducted.result() };
@@ -622,11 +623,17 @@ export class WorkflowEngine {
    * output is not redacted, unlike a rule's decrypt_kv: the workflow reads it on
    * (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
    */
-  private async decryptedSecrets(state: EngineState, exec: ExecutionRecord): Promise<string[]> {
+  private async decryptedSecrets(
+    state: EngineState,
+    exec: ExecutionRecord,
+    loaded: KvLookupTable | undefined,
+  ): Promise<string[]> {
     const names = state.kv_decrypted ?? [];
     if (names.length === 0) return [];
     const user = exec.context.user;
-    const table = await this.kvLookup(typeof user === 'string' ? user : undefined);
+    // The step's own table (read once at its load) when it has one: a second read of the whole
+    // datastore per issuing step was a third of a kv-using workflow's reads.
+    const table = loaded ?? (await this.kvLookup(typeof user === 'string' ? user : undefined));
     const kv = getKeyValueService(this.services);
     return names.flatMap((key) => {
       const entry = key.startsWith('system.') ? table.system[key.slice('system.'.length)] : table.user[key];
@@ -685,10 +692,13 @@ export class WorkflowEngine {
 
   // ---- loading and saving -----------------------------------------------------------------
 
-  private async load(executionId: string): Promise<{ record: StateRecord; conducted: Conducted } | null> {
+  private async load(
+    executionId: string,
+  ): Promise<{ record: StateRecord; conducted: Conducted; kv: KvLookupTable | undefined } | null> {
     const record = await this.stateOf(executionId, this.cache);
     if (!record) return null;
-    return { record, conducted: this.revive(record, await this.kvTable(record)) };
+    const kv = await this.kvTable(record);
+    return { record, conducted: this.revive(record, kv), kv };
   }
 
   /**
@@ -749,6 +759,7 @@ export class WorkflowEngine {
     record: StateRecord,
     conducted: Conducted,
     exec: ExecutionRecord,
+    kv: KvLookupTable | undefined,
     known?: ExecutionRecord,
   ): Promise<void> {
     const given = known && isCompleted(known.status) && known.parent === exec.id ? known : undefined;
@@ -764,7 +775,7 @@ export class WorkflowEngine {
         );
       }
       if (state.outbox.length > 0) {
-        await this.issue(record, conducted, exec);
+        await this.issue(record, conducted, exec, kv);
         continue;
       }
       const open = state.tasks.filter(
@@ -867,7 +878,12 @@ export class WorkflowEngine {
   }
 
   /** Creates the child executions of the outbox, each once (found again by its request key). */
-  private async issue(record: StateRecord, conducted: Conducted, exec: ExecutionRecord): Promise<void> {
+  private async issue(
+    record: StateRecord,
+    conducted: Conducted,
+    exec: ExecutionRecord,
+    kv: KvLookupTable | undefined,
+  ): Promise<void> {
     const state = record.state;
     const memo = this.memo(state);
     // Only a step replayed after a crash finds children here: the ones it created before dying.
@@ -887,7 +903,7 @@ export class WorkflowEngine {
               'context.workflow.request_key': { $in: asked.map((p) => p.key) },
             });
     const revealed = asked.length === 0 ? [] : this.executions().secretValuesOf(exec);
-    const masked = asked.length === 0 ? [] : await this.decryptedSecrets(state, exec);
+    const masked = asked.length === 0 ? [] : await this.decryptedSecrets(state, exec, kv);
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -1057,7 +1073,7 @@ export class WorkflowEngine {
         async () => {
           const loaded = await this.load(workflowExecutionId);
           if (!loaded) return;
-          const { record, conducted } = loaded;
+          const { record, conducted, kv } = loaded;
           if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
           const exec = await this.executions().get(workflowExecutionId);
           const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
@@ -1066,7 +1082,7 @@ export class WorkflowEngine {
             // st2 (request_cancellation) cascades a sub-workflow's cancel up to the root workflow.
             if (exec.parent && exec.status === 'canceling') cascadeUp = exec.parent;
           }
-          await this.pump(record, conducted, exec, child);
+          await this.pump(record, conducted, exec, kv, child);
           await this.save(record, conducted);
           if (wantsCancel || conducted.status === 'canceling')
             cascade.push(...taskExecutionsUnderWay(record));
@@ -1182,13 +1198,13 @@ export class WorkflowEngine {
     return this.pauseOrResume(id, {
       from: ['pausing', 'paused'],
       refused: notPaused,
-      apply: async (record, conducted) => {
+      apply: async (record, conducted, kv) => {
         // Resumed meanwhile by the engine itself (its inquiry was answered) or by someone else.
         if (conducted.status !== 'paused' && conducted.status !== 'pausing')
           throw notPaused(conducted.status);
         this.enqueue(record.state, conducted.resume());
         const current = await this.executions().get(id);
-        await this.pump(record, conducted, current);
+        await this.pump(record, conducted, current, kv);
         await this.save(record, conducted);
         if (current.status === 'paused') await this.executions().setStatus(id, 'resuming');
         await this.syncExecution(record, conducted, id);
@@ -1208,7 +1224,7 @@ export class WorkflowEngine {
     step: {
       from: string[];
       refused: (status: string) => SquallError;
-      apply: (record: StateRecord, conducted: Conducted) => Promise<void>;
+      apply: (record: StateRecord, conducted: Conducted, kv: KvLookupTable | undefined) => Promise<void>;
       children: string[];
       cascade: (childId: string) => Promise<ExecutionRecord>;
     },
@@ -1221,7 +1237,7 @@ export class WorkflowEngine {
       const loaded = await this.load(id);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
       children = taskExecutionsUnderWay(loaded.record);
-      await step.apply(loaded.record, loaded.conducted);
+      await step.apply(loaded.record, loaded.conducted, loaded.kv);
     });
     for (const childId of children) {
       const child = await this.store.executions.get(childId);

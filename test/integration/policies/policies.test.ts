@@ -3,7 +3,7 @@ import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { policiesSubsystem } from '../../../src/policies/subsystem.js';
 import type { PolicyEngine } from '../../../src/policies/engine.js';
-import { newId } from '../../../src/ids.js';
+import { idFor, newId } from '../../../src/ids.js';
 import { liveExecutions } from '../../../src/executions/live.js';
 import type { ExecutionRecord } from '../../../src/store/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
@@ -204,12 +204,12 @@ describeOnEachStore('action policies', (target) => {
     }
   });
 
+  /** Requests core.local_sudo, which the retry policy under test governs, failing. */
+  const failing = (cmd: string) =>
+    executions().request({ action: 'core.local_sudo', parameters: { cmd }, user: 'tester' });
+
   it('re-runs a failing action as many times as the retry policy says', async () => {
-    const first = await executions().request({
-      action: 'core.local_sudo',
-      parameters: { cmd: 'exit 1' },
-      user: 'tester',
-    });
+    const first = await failing('exit 1');
     const all = await waitFor(
       async () => {
         const rows = await svc.services.store.executions.find({ 'action.ref': 'core.local_sudo' });
@@ -239,6 +239,36 @@ describeOnEachStore('action policies', (target) => {
     expect(byCount.get(2)!.context.policies).toMatchObject({
       retry: { applied_policy: 'test.error_retry', retried_liveaction_id: byCount.get(1)!.id },
     });
+    // A retry's id leads with the end of the execution it retries (every process reads that the
+    // same): retries land at the end of the executions' index, and read as their time.
+    const original = all.find((r) => r.id === first.id)!;
+    const seconds = (iso?: string) => Math.floor(Date.parse(String(iso)) / 1000).toString(16);
+    expect(byCount.get(1)!.id.slice(0, 8)).toBe(seconds(original.end_timestamp));
+    expect(byCount.get(2)!.id.slice(0, 8)).toBe(seconds(byCount.get(1)!.end_timestamp));
+  });
+
+  it("a retry an older version requested (its id idFor's) is found, not requested again", async () => {
+    const { store } = svc.services;
+    const failed = await failing('exit 3');
+    const chain = await waitFor(
+      async () => {
+        const rows = await store.executions.find({ 'context.policies.retry.original': failed.id });
+        const done = rows.filter((r) => r.status === 'failed');
+        return done.length === 2 ? rows : null;
+      },
+      'the failure and its two retries to finish',
+      20_000,
+    );
+    const count = async () => (await store.executions.find({ 'action.ref': 'core.local_sudo' })).length;
+    const before = await count();
+    // An older version named the retry idFor('retry:<id>'): a taker of the claim must find it.
+    const retry = chain.find(
+      (r) => (r.context.policies as { retry: { previous: string } }).retry.previous === failed.id,
+    )!;
+    await store.executions.deleteOne({ id: retry.id });
+    await store.executions.insert({ ...retry, id: idFor(`retry:${failed.id}`) });
+    await policyEngine().retryWork.run(failed.id);
+    expect(await count()).toBe(before);
   });
 
   it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {

@@ -5,7 +5,7 @@ import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
 import { notifierSubsystem } from '../../../src/notifier/index.js';
-import { newId } from '../../../src/ids.js';
+import { idFor, newId } from '../../../src/ids.js';
 import type { Services, Subsystem } from '../../../src/service/index.js';
 import { triggerRefFor } from '../../../src/triggers/index.js';
 import { INTERVAL_TIMER, getTimerEngine, timersSubsystem } from '../../../src/triggers/timers/index.js';
@@ -225,6 +225,37 @@ for (const target of STORE_TARGETS) {
       // Now claimed by a live process: not fired again.
       expect(await engine.fire(data, tick)).toBe(false);
       expect(await ticksOf(svc.services, params)).toEqual([executedAt]);
+    });
+
+    it("a tick's instance id leads with the tick's time; a dead older owner's instance (idFor) is found, not stored again", async () => {
+      const params = { unit: 'minutes', delta: 11 };
+      const ref = triggerRefFor(INTERVAL_TIMER, params);
+      const engine = getTimerEngine(svc.services);
+      const data = { ref, type: INTERVAL_TIMER, parameters: params } as const;
+      const tick = Date.parse('2026-01-01T00:11:00.000Z');
+      expect(await engine.fire(data, tick)).toBe(true);
+      const [fired] = await svc.services.store.triggerInstances.find({ trigger: ref });
+      // Ids of ticks in a row land side by side in the instances' index, as newId's do.
+      expect(fired.id.slice(0, 8)).toBe((tick / 1000).toString(16));
+      // A process of an older version claimed the next tick, stored its instance and died.
+      const later = Date.parse('2026-01-01T00:22:00.000Z');
+      const executedAt = new Date(later).toISOString();
+      const key = `timer:${ref}:${executedAt}`;
+      await svc.services.store.claims.insert({
+        id: key,
+        owner: 'deadhost:4242:abcdef#0',
+        claimed_at: new Date(Date.now() - 3_600_000).toISOString(),
+      });
+      await svc.services.store.triggerInstances.insert({
+        id: idFor(key),
+        trigger: ref,
+        trigger_type: INTERVAL_TIMER,
+        payload: { executed_at: executedAt, schedule: params },
+        occurrence_time: executedAt,
+        status: 'processed',
+      } as never);
+      expect(await engine.fire(data, later)).toBe(true);
+      expect(await ticksOf(svc.services, params)).toEqual([new Date(tick).toISOString(), executedAt]);
     });
 
     it('squall timer list|get show the timers', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { idFor, newId } from '../../../src/ids.js';
+import { idAt, idFor, newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 import { instancesOf, listenToActionTrigger, startEvents, type EventsService, type Json } from './support.js';
@@ -226,15 +226,18 @@ for (const target of STORE_TARGETS) {
 
       // Died after storing the instance, before handing it to the rules engine or answering.
       expect(await store.claim(claimOf('r-2'), 'webhook:999999')).toBe(true);
-      await store.triggerInstances.insert({
-        id: idFor(`${claimOf('r-2')}:0`),
-        trigger: (lost as Json).trigger,
-        trigger_type: 'core.st2.webhook',
-        payload: { headers: {}, body: { n: 'r-2' } },
-        occurrence_time: new Date().toISOString(),
-        status: 'pending',
-        source: 'webhook:deliveries',
-      } as never);
+      /** What the dead attempt stored of delivery `n`: its instance, under `id`. */
+      const storedByDead = (n: string, id: string) =>
+        store.triggerInstances.insert({
+          id,
+          trigger: (lost as Json).trigger,
+          trigger_type: 'core.st2.webhook',
+          payload: { headers: {}, body: { n } },
+          occurrence_time: new Date().toISOString(),
+          status: 'pending',
+          source: 'webhook:deliveries',
+        } as never);
+      await storedByDead('r-2', idFor(`${claimOf('r-2')}:0`));
       expect((await send('r-2')).status).toBe(202);
       expect((await send('r-2')).status).toBe(202);
       const stored = (await instancesOf(s, 'deliveries')).filter((i) => i.payload.body.n === 'r-2');
@@ -242,6 +245,27 @@ for (const target of STORE_TARGETS) {
       await s.processed(stored[0].id);
       expect(await enforcementsOf(stored[0].id)).toHaveLength(1);
       expect(await enforcementsOf(lost.id)).toHaveLength(1);
+
+      // The same, the instance named as this version names it: after the time of the claim.
+      const at = new Date(Date.now() - 60_000).toISOString();
+      expect(await store.claim(claimOf('r-3'), 'webhook:999999', at)).toBe(true);
+      await storedByDead('r-3', idAt(`${claimOf('r-3')}:0`, at));
+      expect((await send('r-3')).status).toBe(202);
+      expect((await send('r-3')).status).toBe(202);
+      const third = (await instancesOf(s, 'deliveries')).filter((i) => i.payload.body.n === 'r-3');
+      expect(third.map((i) => i.id)).toEqual([idAt(`${claimOf('r-3')}:0`, at)]);
+      await s.processed(third[0].id);
+      expect(await enforcementsOf(third[0].id)).toHaveLength(1);
+
+      // A delivery's instance id leads with its claim's time: deliveries in a row land side by side
+      // in the instances' index, and the id reads as its creation time as newId's do.
+      const before = Math.floor(Date.now() / 1000);
+      expect((await send('r-4')).status).toBe(202);
+      const [fourth] = (await instancesOf(s, 'deliveries')).filter((i) => i.payload.body.n === 'r-4');
+      const claim = await store.claims.get(claimOf('r-4'));
+      expect(fourth.id).toBe(idAt(`${claimOf('r-4')}:0`, claim!.claimed_at));
+      expect(parseInt(fourth.id.slice(0, 8), 16)).toBeGreaterThanOrEqual(before);
+      expect(parseInt(fourth.id.slice(0, 8), 16)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     });
 
     it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {

@@ -422,6 +422,27 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('reads the datastore once per step of a workflow that decrypted a secret, not again for the tasks it requests', async () => {
+        await getKeyValueService(svc.services).set('wf_task_secret', `kv-${target.kind}-once`, {
+          secret: true,
+        } as never);
+        const kv = getKeyValueService(svc.services);
+        const reads = vi.spyOn(kv, 'lookupTable');
+        const engine = workflows.engine() as unknown as { load: (id: string) => Promise<unknown> };
+        const loads = vi.spyOn(engine, 'load');
+        try {
+          const e = await finished(await run('wftest.kv-secret-task'));
+          expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+          // Its start reads the table once, then each step once, at its load: the steps that
+          // request a task (the start, login's completion) included.
+          expect(loads.mock.calls.length).toBeGreaterThanOrEqual(2);
+          expect(reads).toHaveBeenCalledTimes(1 + loads.mock.calls.length);
+        } finally {
+          loads.mockRestore();
+          reads.mockRestore();
+        }
+      });
+
       it("masks what the action's output_schema marks secret in the result the API shows, as st2", async () => {
         const token = `tk-${target.kind}-${Date.now()}-yak`;
         const id = await run('wftest.secret-output', { token });

@@ -230,17 +230,13 @@ export function ExecutionDetail({ id }: { id: string }) {
   );
   const [rerun, setRerun] = useState(false);
   const [notice, notify] = useNotice();
-  const reading = useRef(true);
-  reading.current = exec.loading;
   useEffect(
     () =>
       subscribe('st2.execution__update', (data) => {
         const e = data as Execution;
         if (e.id !== id) return;
         exec.setData((old) => (old ? { ...old, ...e } : e));
-        // The read in flight may have been answered before this update: its answer would overwrite
-        // it when it lands (a run that ends within the page's first read stayed "running").
-        if (reading.current) exec.reload();
+        exec.changed();
       }),
     [id], // eslint-disable-line react-hooks/exhaustive-deps
   );

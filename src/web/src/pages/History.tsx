@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
 import { VirtualList } from '../components/index';
-import { subscribe, useStreamOpened } from '../live';
+import { subscribe, useStreamState } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { countOf, ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
@@ -149,10 +149,73 @@ export function History() {
     setTotal(undefined);
     void loadPage(0);
   }, [loadPage]);
-  useEffect(restart, [restart]);
+
+  /**
+   * The pages read so far, read again in place (the stream was down: what it published then never
+   * arrives): executions new since go on top, the others are updated where they are, so the user's
+   * scroll position and pages stay. More new ones than a page: the list is read afresh.
+   */
+  const refresh = useCallback(async () => {
+    const gen = generation.current;
+    const pages = [...loading.current].sort((a, b) => a - b);
+    reads.current += 1;
+    const since = created.current.length;
+    try {
+      for (const page of pages) {
+        const r = await request<Execution[]>('GET', query(page * PAGE));
+        if (gen !== generation.current) return;
+        // The read's answer, unless the stream updated the row since it was asked.
+        const merge = (e: Execution) => ({ ...rows.current.get(e.id), ...e, ...early.current.get(e.id) });
+        if (page === 0) {
+          const known = r.data.findIndex((e) => rows.current.has(e.id));
+          // Nothing in common (more new ones than a page, or nothing listed before): from the top.
+          if (known === -1 && r.data.length > 0) {
+            restart();
+            return;
+          }
+          const added = (known === -1 ? r.data : r.data.slice(0, known)).filter(
+            (e) => !rows.current.has(e.id),
+          );
+          for (const e of r.data) rows.current.set(e.id, merge(e));
+          // Below those the stream put on top during this read: they are newer.
+          ids.current.splice(created.current.length - since, 0, ...added.map((e) => e.id));
+        } else {
+          for (const e of r.data) if (rows.current.has(e.id)) rows.current.set(e.id, merge(e));
+        }
+        setTotal(ids.current.length);
+        bump();
+      }
+      setError(undefined);
+    } catch (err) {
+      if (gen === generation.current) setError(err);
+    } finally {
+      reads.current -= 1;
+      if (reads.current === 0) {
+        early.current.clear();
+        created.current = [];
+      }
+    }
+  }, [query, bump, restart]);
+
   // What was published before the stream opened (a run that ended just after the list was read),
-  // or while it was down, never arrives: the list is read afresh.
-  useStreamOpened(restart);
+  // or while it was down, never arrives. So the list's first read waits for the stream to open
+  // (one read, not one before the opening and one after), and each later opening reads again the
+  // pages read so far. A stream that does not open within a moment does not hold the list back.
+  const stream = useStreamState();
+  const [waited, setWaited] = useState(false);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setWaited(true), 1500);
+    return () => window.clearTimeout(timer);
+  }, []);
+  const ready = stream === 'open' || stream === 'down' || waited;
+  const read = useRef<{ restart: typeof restart; open: boolean } | undefined>(undefined);
+  useEffect(() => {
+    const last = read.current;
+    if (!last && !ready) return;
+    if (!last || last.restart !== restart) restart();
+    else if (stream === 'open' && !last.open) void refresh();
+    read.current = { restart, open: stream === 'open' };
+  }, [ready, stream, restart, refresh]);
 
   useEffect(() => {
     const offCreate = subscribe('st2.execution__create', (data) => {
@@ -168,10 +231,9 @@ export function History() {
     const offUpdate = subscribe('st2.execution__update', (data) => {
       const e = data as Execution;
       const known = rows.current.get(e.id);
-      if (!known) {
-        if (reads.current > 0) early.current.set(e.id, { ...early.current.get(e.id), ...e });
-        return;
-      }
+      // Kept for the reads in flight: their answers may be older than this update.
+      if (reads.current > 0) early.current.set(e.id, { ...early.current.get(e.id), ...e });
+      if (!known) return;
       rows.current.set(e.id, { ...known, ...e });
       bump();
     });

@@ -1,4 +1,3 @@
-import { useEffect, useRef } from 'react';
 import { get, qs, type TraceNode, type TraceTree } from '../api';
 import { useLiveEvent, useStreamOpened } from '../live';
 import { href } from '../router';
@@ -70,6 +69,11 @@ function Node({ node, focus }: { node: TraceNode; focus: string }) {
   );
 }
 
+function shows(tree: TraceTree, id: string): boolean {
+  const has = (n: TraceNode): boolean => n.id === id || n.children.some(has);
+  return tree.roots.some(has);
+}
+
 /** The whole trace an execution, trigger instance or rule enforcement belongs to, as a tree. */
 export function Trace({ from, id }: { from?: string; id?: string }) {
   const valid = from !== undefined && id !== undefined && FROM.has(from);
@@ -85,28 +89,16 @@ export function Trace({ from, id }: { from?: string; id?: string }) {
     n.children.forEach(walk);
   };
   tree.data?.roots.forEach(walk);
-  // Executions updated while the tree is being read: the read may have been answered before the
-  // update, so once it lands, a tree showing one of them is read again (else a run that ended
-  // meanwhile stayed "running").
-  const reading = useRef(true);
-  reading.current = tree.loading;
-  const during = useRef(new Set<string>());
   useLiveEvent(
     'st2.execution__update',
     (data) => {
       const e = data as { id?: string; parent?: string };
       if (shown.has(e.id ?? '') || shown.has(e.parent ?? '')) tree.reload();
-      else if (reading.current) for (const x of [e.id, e.parent]) if (x) during.current.add(x);
+      else tree.changed((answer) => Boolean(answer && [e.id, e.parent].some((x) => x && shows(answer, x))));
     },
     [from, id, tree.data],
   );
   useStreamOpened(tree.reload);
-  useEffect(() => {
-    if (tree.loading) return;
-    const missed = [...during.current].some((x) => shown.has(x));
-    during.current.clear();
-    if (missed) tree.reload();
-  }, [tree.loading]); // eslint-disable-line react-hooks/exhaustive-deps
   if (!valid)
     return (
       <ErrorBox
