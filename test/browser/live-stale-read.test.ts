@@ -207,7 +207,11 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       timeout: 30_000,
     });
 
-  /** Until the page has handled every answer, and rendered what they made it do (a read more). */
+  /**
+   * Until the page has handled every answer, and rendered what they made it do (a read more). A
+   * read asked for within REREAD_GAP_MS (300 ms, src/web/src/ui.tsx) of the last one's start waits
+   * out the rest of that time: each round waits that long before it sees whether one started.
+   */
   async function answered(page: Page): Promise<void> {
     for (let settled = -1; ;) {
       await page.waitForFunction(() => {
@@ -215,6 +219,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
         return r.started > 0 && r.done === r.started;
       });
       await rendered(page);
+      await new Promise((r) => setTimeout(r, 350));
       const started = await page.evaluate(() => (globalThis as unknown as PageGlobals).__reads.started);
       if (started === settled) return;
       settled = started;

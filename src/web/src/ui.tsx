@@ -32,60 +32,112 @@ export interface Async<T> {
   data: T | undefined;
   error: unknown;
   loading: boolean;
+  /**
+   * Reads again. A read in flight is not aborted (a page updated many times a second would never
+   * get an answer): one more read follows it when it lands, however many reloads came meanwhile.
+   * Reads start at least REREAD_GAP_MS apart.
+   */
   reload: () => void;
+  /** Changes what is shown (a live update applied in place): an older answer then never undoes it. */
   setData: (fn: (d: T | undefined) => T | undefined) => void;
   /**
    * A live update of what is being read arrived: the read in flight, if any, may have been answered
    * before it, and its answer would undo it when it lands (a run that ended during a page's first
-   * read stayed "running"). That answer is then dropped and the resource read again, if `affects`
-   * says the answer shows what the update changed (no `affects`: always). No read in flight: nothing.
+   * read stayed "running"). If `affects` says the answer shows what the update changed (no
+   * `affects`: always), the resource is read again; the answer itself is dropped only when the page
+   * applied an update with setData since the read started (it would then go back to a state older
+   * than one shown), else it is shown meanwhile (it is newer than what is shown, and a page kept
+   * busy by updates must not stay "Loading" for good). No read in flight: nothing.
    */
   changed: (affects?: (answer: T) => boolean) => void;
 }
 
-/** Runs `load` when deps change; keeps the last data while reloading. */
+/**
+ * The least time between the starts of two reads of one resource. A live page under a stream of
+ * updates (a with-items run's hundreds a second) reads at most about three times a second: each
+ * read sees the updates before it, a person sees a change within a third of a second plus the
+ * read, and the server answers a few reads a second per open page, not one per update.
+ */
+export const REREAD_GAP_MS = 300;
+
+/** Runs `load` when deps change (aborting the read of the old ones); keeps the last data while reloading. */
 export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Async<T> {
   const [data, setDataState] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
+  const loadNow = useRef(load);
+  loadNow.current = load;
   // The updates that arrived during the read in flight (undefined: no read in flight). A read
   // started after them includes them: each read starts with none.
   const during = useRef<((answer: T) => boolean)[] | undefined>(undefined);
+  // Counts the page's own changes of what is shown (setData), to tell whether an answer is older.
+  const edits = useRef(0);
+  // Asks the reader of the current deps for one more read.
+  const request = useRef<() => void>(() => undefined);
   useEffect(() => {
     const ctrl = new AbortController();
-    const seen: ((answer: T) => boolean)[] = [];
-    during.current = seen;
-    setLoading(true);
-    const done = () => {
+    let inFlight = false;
+    let again = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastStart = Number.NEGATIVE_INFINITY;
+    const landed = (seen: ((answer: T) => boolean)[]) => {
+      inFlight = false;
       if (during.current === seen) during.current = undefined;
     };
-    load(ctrl.signal).then(
-      (d) => {
-        if (ctrl.signal.aborted) return;
-        done();
-        if (seen.some((affects) => affects(d))) {
-          setTick((t) => t + 1);
-          return;
-        }
-        setDataState(d);
-        setError(undefined);
-        setLoading(false);
-      },
-      (err) => {
-        if (ctrl.signal.aborted || (err as Error).name === 'AbortError') return;
-        done();
-        setError(err);
-        setLoading(false);
-      },
-    );
-    return () => {
-      done();
-      ctrl.abort();
+    const read = () => {
+      timer = undefined;
+      again = false;
+      inFlight = true;
+      lastStart = performance.now();
+      const seen: ((answer: T) => boolean)[] = [];
+      during.current = seen;
+      const editsAtStart = edits.current;
+      setLoading(true);
+      loadNow.current(ctrl.signal).then(
+        (d) => {
+          if (ctrl.signal.aborted) return;
+          landed(seen);
+          const stale = seen.some((affects) => affects(d));
+          if (!stale || edits.current === editsAtStart) {
+            setDataState(d);
+            setError(undefined);
+            setLoading(false);
+          }
+          if (stale || again) next();
+        },
+        (err) => {
+          if (ctrl.signal.aborted || (err as Error).name === 'AbortError') return;
+          landed(seen);
+          setError(err);
+          setLoading(false);
+          if (again) next();
+        },
+      );
     };
-  }, [...deps, tick]); // eslint-disable-line react-hooks/exhaustive-deps
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  const setData = useCallback((fn: (d: T | undefined) => T | undefined) => setDataState(fn), []);
+    const next = () => {
+      if (ctrl.signal.aborted) return;
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      if (timer !== undefined) return;
+      const wait = lastStart + REREAD_GAP_MS - performance.now();
+      if (wait <= 0) read();
+      else timer = setTimeout(read, wait);
+    };
+    request.current = next;
+    read();
+    return () => {
+      ctrl.abort();
+      clearTimeout(timer);
+      during.current = undefined;
+    };
+  }, deps); // eslint-disable-line react-hooks/exhaustive-deps
+  const reload = useCallback(() => request.current(), []);
+  const setData = useCallback((fn: (d: T | undefined) => T | undefined) => {
+    edits.current += 1;
+    setDataState(fn);
+  }, []);
   const changed = useCallback((affects: (answer: T) => boolean = () => true) => {
     during.current?.push(affects);
   }, []);
