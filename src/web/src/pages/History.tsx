@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get, qs, request, STATUSES, type Execution } from '../api';
 import { VirtualList } from '../components/index';
-import { subscribe, useStreamState } from '../live';
+import { subscribe, useStreamOpened, useStreamState } from '../live';
 import { href, navigate, useRoute } from '../router';
 import { countOf, ErrorBox, formatDuration, formatTime, StatusBadge, useAsync } from '../ui';
 
@@ -202,20 +202,24 @@ export function History() {
   // (one read, not one before the opening and one after), and each later opening reads again the
   // pages read so far. A stream that does not open within a moment does not hold the list back.
   const stream = useStreamState();
-  const [waited, setWaited] = useState(false);
+  // Whether the first read was let go: the stream is open (or down), or it did not open in time.
+  const [ready, setReady] = useState(false);
+  const settled = stream === 'open' || stream === 'down';
   useEffect(() => {
-    const timer = window.setTimeout(() => setWaited(true), 1500);
+    if (ready) return;
+    if (settled) return setReady(true);
+    const timer = window.setTimeout(() => setReady(true), 1500);
     return () => window.clearTimeout(timer);
-  }, []);
-  const ready = stream === 'open' || stream === 'down' || waited;
-  const read = useRef<{ restart: typeof restart; open: boolean } | undefined>(undefined);
+  }, [ready, settled]);
+  // The first read, and a new one from the top when the filters change.
   useEffect(() => {
-    const last = read.current;
-    if (!last && !ready) return;
-    if (!last || last.restart !== restart) restart();
-    else if (stream === 'open' && !last.open) void refresh();
-    read.current = { restart, open: stream === 'open' };
-  }, [ready, stream, restart, refresh]);
+    if (ready) restart();
+  }, [ready, restart]);
+  // An opening after the first read (the stream was late, or down): `ready` is still false in the
+  // render of an opening that lets the first read go, which needs no second read.
+  useStreamOpened(() => {
+    if (ready) void refresh();
+  });
 
   useEffect(() => {
     const offCreate = subscribe('st2.execution__create', (data) => {
