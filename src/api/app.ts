@@ -111,7 +111,12 @@ export function createApiApp(
     const requestId = res.getHeader('X-Request-ID');
     if (err instanceof SquallError) {
       if (err.status >= 500) services.logger.error({ err, requestId }, err.message);
-      res.status(err.status).json({ faultstring: err.message, code: err.code, request_id: requestId });
+      // The hint is the next step the error's author wrote for the caller (which key to set, which
+      // command lists what was not found); without it in the answer the CLI and st2 clients lose it.
+      const hint = typeof err.context.hint === 'string' ? { hint: err.context.hint } : {};
+      res
+        .status(err.status)
+        .json({ faultstring: err.message, code: err.code, ...hint, request_id: requestId });
       return;
     }
     const status =

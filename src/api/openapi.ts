@@ -88,6 +88,10 @@ export function buildOpenApi(routes: readonly RouteSpec[]): Record<string, unkno
           properties: {
             faultstring: { type: 'string' },
             code: { type: 'string' },
+            hint: {
+              type: 'string',
+              description: 'What to do next (which key to set, which command lists the choices)',
+            },
             request_id: { type: 'string' },
           },
           required: ['faultstring'],

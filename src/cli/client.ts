@@ -217,6 +217,11 @@ function apiError(
     body && typeof body === 'object' && 'code' in body
       ? String((body as { code: unknown }).code)
       : 'API_ERROR';
+  const serverHint =
+    body && typeof body === 'object' && 'hint' in body && typeof body.hint === 'string'
+      ? body.hint
+      : undefined;
+  // 401 and 403 get the CLI's own next step (log in, ask for a role); otherwise the server's.
   const hint =
     status === 401
       ? client.token || client.apiKey
@@ -224,7 +229,7 @@ function apiError(
         : 'log in with `squall login` (or set SQUALL_API_KEY / SQUALL_AUTH_TOKEN)'
       : status === 403
         ? 'ask an admin for a role that grants this (see `squall role list`)'
-        : undefined;
+        : serverHint;
   return new SquallError(
     code,
     `${status}: ${fault}`,

@@ -2,7 +2,7 @@ import { chatopsSubsystem, type ChatAdapter } from '../chatops/index.js';
 import { contentSubsystem } from '../content/index.js';
 import { executionsSubsystem } from '../executions/index.js';
 import { kvSubsystem, loadOrCreateKey, secretBox } from '../kv/index.js';
-import { kvSettings } from '../auth/index.js';
+import { authSubsystem, kvSettings } from '../auth/index.js';
 import { createLogger } from '../log/index.js';
 import { loadConfig } from '../config/index.js';
 import { startService, type RunningService } from '../service/index.js';
@@ -34,6 +34,9 @@ export async function startLocalChat(adapter: ChatAdapter, dataDir?: string): Pr
         },
       },
       kvSubsystem(),
+      // Auth is off, but the API routes the built-in chat commands call (keys, inquiries) read
+      // who is calling from it: without it they answered 401 and chat said "you're not linked".
+      authSubsystem(),
       contentSubsystem(),
       executions,
       chatopsSubsystem(() => executions.service(), { adapters: [adapter] }),

@@ -43,13 +43,19 @@ function presentAction(a: ContentRecord): ShownAction {
   return rest;
 }
 
+/** Where a caller who named something that is not there finds what is (`squall run` looks the action up here first). */
+const LIST_HINT: Record<string, string> = {
+  Action: 'list actions with `squall action list`',
+  Policy: 'list policies with GET /api/v1/policies',
+};
+
 /** /api/v1/actions, /packs, /runnertypes, /policies, /policytypes, /sensortypes, /triggertypes (§11.1). */
 export const contentRoutes: RouteModule = (router, services) => {
   const { store } = services;
   const max = services.config.api.max_page_size;
   const byRefOrId = async (coll: typeof store.actions, refOrId: string, kind: string) => {
     const rec = isId(refOrId) ? await coll.get(refOrId) : await coll.findOne({ ref: refOrId });
-    if (!rec) throw new NotFoundError(kind, refOrId);
+    if (!rec) throw new NotFoundError(kind, refOrId, LIST_HINT[kind] ? { hint: LIST_HINT[kind] } : {});
     return rec;
   };
 
@@ -263,7 +269,8 @@ export const contentRoutes: RouteModule = (router, services) => {
       const p = isId(params.ref_or_id)
         ? await store.packs.get(params.ref_or_id)
         : await store.packs.findOne({ ref: params.ref_or_id });
-      if (!p) throw new NotFoundError('Pack', params.ref_or_id);
+      if (!p)
+        throw new NotFoundError('Pack', params.ref_or_id, { hint: 'list packs with `squall pack list`' });
       authorize(services, req, 'pack_view', { uid: `pack:${p.ref}`, pack: p.ref });
       return presentPack(p as never);
     },

@@ -1,6 +1,6 @@
 import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
-import { stopSpawner } from '../runners/index.js';
+import { stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
 import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
@@ -104,6 +104,7 @@ export function executionsSubsystem(
       for (const u of unsubscribes.splice(0)) u();
       await recovery?.stop();
       stopSpawner();
+      await stopSt2RuntimeInstall();
     },
   };
 }

@@ -23,7 +23,13 @@ export {
   serveJsonChannel,
   type JsonChannel,
 } from './json-channel.js';
-export { ensureSt2Runtime, packPythonPath, st2RuntimeBaseDir, st2RuntimeSettled } from './st2-runtime.js';
+export {
+  ensureSt2Runtime,
+  packPythonPath,
+  st2RuntimeBaseDir,
+  st2RuntimeSettled,
+  stopSt2RuntimeInstall,
+} from './st2-runtime.js';
 export { parseHosts, type HostResult, type HostTarget } from './remote-shell.js';
 export { canonicalAddress, DEFAULT_EGRESS, type EgressSettings } from './egress.js';
 export { MAX_PARAM_LENGTH, buildScriptArguments, serializePositional, shellQuote } from './shell-args.js';

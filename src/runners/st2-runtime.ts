@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -35,15 +35,62 @@ export function st2RuntimeBaseDir(): string {
   return path.join(cache, 'squall', 'st2-runtime');
 }
 
+/** pip installs under way, each in its own process group (pyenv's pip is a shell that starts python). */
+const installing = new Set<ChildProcess>();
+const OUTPUT_KEPT = 1024 * 1024;
+let stopping = false;
+
 function run(cmd: string, args: string[], timeout: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const tail = String(stderr).trim().split('\n').slice(-8).join('\n');
-        reject(new Error(`${cmd} ${args.join(' ')} failed: ${tail || errorMessage(err)}`));
-      } else resolve({ stdout: String(stdout), stderr: String(stderr) });
+    // Its own process group, so that a timeout or shutdown reaches python behind pyenv's pip shell.
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    installing.add(child);
+    const out = { stdout: '', stderr: '' };
+    // Only the end is ever shown (the last lines of a failure): keep 1 MiB of each.
+    child.stdout.on('data', (d: Buffer) => (out.stdout = (out.stdout + d.toString()).slice(-OUTPUT_KEPT)));
+    child.stderr.on('data', (d: Buffer) => (out.stderr = (out.stderr + d.toString()).slice(-OUTPUT_KEPT)));
+    const timer = setTimeout(() => killGroup(child), timeout);
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      installing.delete(child);
+      if (err) reject(err);
+      else resolve(out);
+    };
+    child.once('error', (err) => settle(new Error(`${cmd} ${args.join(' ')} failed: ${errorMessage(err)}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) return settle();
+      const tail = out.stderr.trim().split('\n').slice(-8).join('\n');
+      settle(new Error(`${cmd} ${args.join(' ')} failed: ${tail || `exit ${code ?? signal}`}`));
     });
   });
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  } catch (err) {
+    // ESRCH: the group ended between our look and the signal, which is what we wanted.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * At shutdown: a pip install of the site left running would go on after the process, orphaned, and
+ * its staging directory would stay (the code that removes it dies with the process). Stops it and
+ * waits until the staging directory is gone; the next start installs again.
+ */
+export async function stopSt2RuntimeInstall(): Promise<void> {
+  stopping = true;
+  try {
+    for (const child of installing) killGroup(child);
+    // Its failure (we killed it) is ensureSt2Runtime's to handle; here we only wait for its cleanup.
+    if (pending) await pending.catch(() => undefined);
+  } finally {
+    stopping = false;
+  }
 }
 
 /** The runtime's directory for this requirements list and this python3 (compiled wheels are per version). */
@@ -125,7 +172,8 @@ export async function ensureSt2Runtime(logger?: RuntimeLogger): Promise<string |
     installed = true;
     return site;
   } catch (err) {
-    if (failedAt === 0 || Date.now() - failedAt >= RETRY_AFTER_MS) {
+    // Stopped by stopSt2RuntimeInstall() at shutdown: not a failure to report.
+    if (!stopping && (failedAt === 0 || Date.now() - failedAt >= RETRY_AFTER_MS)) {
       logger?.warn(
         { err: errorMessage(err), requirements: st2RuntimeRequirementsPath() },
         'could not install the st2 runtime site; Python packs run without six, yaml, eventlet, st2client…',

@@ -1,6 +1,7 @@
 import { SquallError } from '../errors.js';
 import { hasRole, type Subsystem, type Services } from '../service/index.js';
 import { Leases } from '../scale/index.js';
+import { stopSt2RuntimeInstall } from '../runners/index.js';
 import { SensorHost, type SensorHostOptions } from './host.js';
 import { SensorPartition } from './partition.js';
 import { sensorRoutes } from './routes.js';
@@ -107,6 +108,8 @@ export function sensorsSubsystem(options: SensorsSubsystemOptions = {}): Subsyst
       if (resync) clearInterval(resync);
       resync = undefined;
       await hosts.get(services)?.stopAll();
+      // A Python sensor's first start may have begun installing the st2 runtime site.
+      await stopSt2RuntimeInstall();
     },
   };
 }

@@ -80,6 +80,29 @@ for (const target of STORE_TARGETS) {
         expect(res.stderr).toContain("core.local: 'cmd' is a required property");
       });
 
+      it('an error the server gives a hint prints it under the message: what to list, which key to set', async () => {
+        const missing = await squall(['run', 'nope.nothing'], admin());
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toBe(
+          'squall: 404: Action "nope.nothing" was not found\n  hint: list actions with `squall action list`\n',
+        );
+        const search = await squall(['pack', 'search', 'slack'], admin());
+        expect(search.code).toBe(1);
+        expect(search.stderr).toBe(
+          'squall: 400: no pack index is configured\n  hint: set packs.index_url (URL or file path)\n',
+        );
+        // Webhook callers (curl, GitHub) read the hint in the answer's body.
+        const hook = await fetch(`${svc.url}/api/v1/webhooks/no/such/hook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(await hook.json()).toMatchObject({
+          code: 'UNAUTHORIZED',
+          hint: expect.stringContaining('HMAC'),
+        });
+      });
+
       it("squall run core.local cmd='exit 3' fails with return_code 3 and exit code 1", async () => {
         const res = await squall(['run', 'core.local', 'cmd=exit 3'], admin());
         expect(res.code).toBe(1);

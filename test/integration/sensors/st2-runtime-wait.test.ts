@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,26 @@ describe('a first start on a machine without the st2 runtime site', () => {
       return list.length > 0 || null;
     }, 'the JS sensor to dispatch while pip still runs');
     expect((await status('firststart.TickSensor')).state).toBe('running');
+  }, 60_000);
+
+  it('SIGTERM while pip runs stops pip too and leaves no half-built site behind', async () => {
+    const pips = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runtime.dir);
+          } catch {
+            return false; // exited while we looked
+          }
+        });
+    await waitFor(() => pips().length > 0 || null, 'pip to be installing into the runtime directory');
+    const started = Date.now();
+    const { code } = await svc.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Before, pip went on running, orphaned, and its staging directory stayed.
+    await waitFor(() => pips().length === 0 || null, 'pip to be gone', 3_000);
+    expect(readdirSync(runtime.dir).filter((d) => d.includes('.staging-'))).toEqual([]);
   }, 60_000);
 });
