@@ -14,6 +14,7 @@ import {
   type PolicyRecord,
   claimOrTakeOver,
   doOnce,
+  storedIds,
   type ClaimedWork,
 } from '../store/index.js';
 import { idAt, idFor } from '../ids.js';
@@ -197,10 +198,10 @@ export class PolicyEngine {
       const execution = await store.executions.get(id);
       if (!execution) return;
       // From the failed execution's end, which every process reads the same (idAt: retries sort by
-      // it); an older version's retry was named by idFor alone.
-      const older = idFor(`retry:${id}`);
-      const rerunId = execution.end_timestamp ? idAt(`retry:${id}`, execution.end_timestamp) : older;
-      if ((await store.executions.find({ id: { $in: [rerunId, older] } })).length) return;
+      // it); storedIds also finds a retry an older version named by idFor alone.
+      const key = `retry:${id}`;
+      const rerunId = execution.end_timestamp ? idAt(key, execution.end_timestamp) : idFor(key);
+      if ((await storedIds(store.executions, [{ key, id: rerunId }]))[0].record) return;
       const plan = await this.retryPlan(execution);
       if (!plan) return;
       const rerun = await this.executions().rerun(

@@ -10,6 +10,7 @@ import { idAfter, idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
   claimOrTakeOver,
+  storedIds,
   type ExecutionRecord,
   type RuleEnforcementRecord,
   type RuleRecord,
@@ -196,12 +197,14 @@ export class RulesEngine {
         { rule: rule.ref, trigger_instance: instance.id, previous_owner: got.from },
         'took over a rule enforcement left by a dead process',
       );
-      if (await this.store.ruleEnforcements.get(enforcementId)) return true;
-      // A dead owner of an older version derived its ids with idFor alone.
-      if (await this.store.ruleEnforcements.get(idFor(key))) return true;
-      if (await this.store.executions.get(idFor(`${key}:execution`))) {
+      // storedIds also finds what a dead owner of an older version stored under idFor's ids.
+      if ((await storedIds(this.store.ruleEnforcements, [{ key, id: enforcementId }]))[0].record) return true;
+      const [execution] = await storedIds(this.store.executions, [
+        { key: `${key}:execution`, id: executionId },
+      ]);
+      if (execution.id !== executionId) {
         enforcementId = idFor(key);
-        executionId = idFor(`${key}:execution`);
+        executionId = execution.id;
       }
     }
     // The enforcement itself puts the rule in the instance's trace (src/traces reads it from there).
