@@ -5,7 +5,7 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import { mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
+import { hiddenValues, mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
 import { idAfter, idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
@@ -244,7 +244,7 @@ export class RulesEngine {
         action: action.ref,
         parameters,
         user,
-        revealed: kv.revealed,
+        secrets: hiddenValues(kv.revealed ?? [], true),
         context: {
           user,
           rule: { id: rule.id, ref: rule.ref, name: rule.name },

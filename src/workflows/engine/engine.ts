@@ -17,6 +17,7 @@ import { idFor } from '../../ids.js';
 import {
   actionSpecs,
   dropImmutableParameters,
+  hiddenValues,
   type ExecutionService,
   openParameters,
   isCompleted,
@@ -619,7 +620,7 @@ export class WorkflowEngine {
 
   /**
    * The values of the datastore secrets `state`'s workflow decrypted, as they are now: a task
-   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `masked`). Its
+   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `secrets`, without redactOutput). Its
    * output is not redacted, unlike a rule's decrypt_kv: the workflow reads it on
    * (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
    */
@@ -902,8 +903,15 @@ export class WorkflowEngine {
               parent: exec.id,
               'context.workflow.request_key': { $in: asked.map((p) => p.key) },
             });
-    const revealed = asked.length === 0 ? [] : this.executions().secretValuesOf(exec);
-    const masked = asked.length === 0 ? [] : await this.decryptedSecrets(state, exec, kv);
+    // The workflow's secrets stay secret in its tasks; what it decrypted from st2kv is masked in
+    // their parameters only, as their results flow on into the workflow in plaintext (as in st2).
+    const secrets =
+      asked.length === 0
+        ? []
+        : [
+            ...hiddenValues(this.executions().secretValuesOf(exec), true),
+            ...hiddenValues(await this.decryptedSecrets(state, exec, kv), false),
+          ];
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -952,8 +960,7 @@ export class WorkflowEngine {
           parameters: p.input,
           parent: exec.id,
           user,
-          revealed,
-          ...(masked.length ? { masked } : {}),
+          secrets,
           ...(p.notify ? { notify: p.notify } : {}),
           ...(p.delay ? { delay: p.delay * 1000 } : {}),
           context: this.childContext(record, exec, p),
