@@ -620,9 +620,9 @@ export class WorkflowEngine {
 
   /**
    * The values of the datastore secrets `state`'s workflow decrypted, as they are now: a task
-   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `secrets`, without redactOutput). Its
-   * output is not redacted, unlike a rule's decrypt_kv: the workflow reads it on
-   * (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
+   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `secrets`,
+   * without redactOutput). Its output is not redacted, unlike a rule's decrypt_kv: the workflow
+   * reads it on (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
    */
   private async decryptedSecrets(
     state: EngineState,
@@ -633,7 +633,11 @@ export class WorkflowEngine {
     if (names.length === 0) return [];
     const user = exec.context.user;
     // The step's own table (read once at its load) when it has one: a second read of the whole
-    // datastore per issuing step was a third of a kv-using workflow's reads.
+    // datastore per issuing step was a third of a kv-using workflow's reads. The read stays for a
+    // step without one, which no caller has today: a key is noted only through a table, and every
+    // later step of that workflow loads one (kvTable). But the two are decided apart (the start by
+    // the definition's text, later steps by the stored spec); should they ever disagree, a read
+    // costs less than a secret shown unmasked in a task's parameters.
     const table = loaded ?? (await this.kvLookup(typeof user === 'string' ? user : undefined));
     const kv = getKeyValueService(this.services);
     return names.flatMap((key) => {
