@@ -412,8 +412,8 @@ export class ExecutionService {
   /**
    * The secret values `execution` holds, opened: its secret parameters (its action's defaults
    * applied) and what decrypt_kv revealed to it. A workflow hands them to the tasks it requests
-   * (`secrets`, redactOutput), so that a task parameter carrying one (`cmd: echo <% ctx().password %>`) is
-   * masked and the task's output redacted, as in the workflow itself.
+   * (`secrets`, with redactOutput), so that a task parameter carrying one (`cmd: echo <%
+   * ctx().password %>`) is masked and the task's output redacted, as in the workflow itself.
    */
   secretValuesOf(execution: ExecutionRecord): string[] {
     if (!secretNamesOf(execution).length && execution.revealed === undefined) return [];
