@@ -1,11 +1,17 @@
 // The public surface of src/executions: other folders import it from here.
-export { ExecutionService, executionWebUrl, presentExecution, runParameters } from './service.js';
+export {
+  ExecutionService,
+  executionWebUrl,
+  hiddenValues,
+  presentExecution,
+  runParameters,
+} from './service.js';
 export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';
 export { executionsSubsystem, getExecutionService } from './subsystem.js';
 export { MASK, openParameters, redactText } from './secrets.js';
 export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
-export type { ExecutionDeps } from './service.js';
+export type { ExecutionDeps, HiddenValue } from './service.js';
 export { liveExecutions } from './live.js';
 export {
   actionSpecs,

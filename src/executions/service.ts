@@ -60,6 +60,17 @@ export const RUN_JOB = 'execution.run';
 /** The longest delay before a run: a year. A Date past ~2^53 ms is invalid, and ran at once. */
 export const MAX_DELAY_MS = 365 * 86_400_000;
 
+/** A value an execution keeps secret; `redactOutput`: hidden in its output as well as its parameters. */
+export interface HiddenValue {
+  value: string;
+  redactOutput: boolean;
+}
+
+/** `values` as secrets of a request, all redacted from the output or none. */
+export function hiddenValues(values: readonly string[], redactOutput: boolean): HiddenValue[] {
+  return values.map((value) => ({ value, redactOutput }));
+}
+
 export interface ExecutionRequest {
   action: string;
   parameters?: Record<string, unknown>;
@@ -67,14 +78,14 @@ export interface ExecutionRequest {
   context?: Record<string, unknown>;
   /** The Squall user on whose behalf it runs (RBAC-effective user). */
   user: string;
-  /** Secrets the requester decrypted into `parameters` (a rule's `decrypt_kv`): kept secret here. */
-  revealed?: string[];
   /**
-   * Secrets masked in `parameters` where they appear, but not redacted from the output: a
-   * workflow's st2kv(key, decrypt=true) values. The task's result flows on into the workflow
-   * (`task(t).result.stdout`), which st2 gives in plaintext.
+   * Secrets the requester may have put into `parameters`, masked there where they appear: what a
+   * rule's `decrypt_kv` opened, a re-run's original's secrets, a workflow's own. Those with
+   * `redactOutput` are redacted from the output too; a workflow's st2kv(key, decrypt=true) values
+   * are not, as the task's result flows on into the workflow (`task(t).result.stdout`), which st2
+   * gives in plaintext.
    */
-  masked?: string[];
+  secrets?: HiddenValue[];
   notify?: Record<string, unknown>;
   /** Milliseconds to wait before running (st2 `--delay`). */
   delay?: number;
@@ -401,8 +412,8 @@ export class ExecutionService {
   /**
    * The secret values `execution` holds, opened: its secret parameters (its action's defaults
    * applied) and what decrypt_kv revealed to it. A workflow hands them to the tasks it requests
-   * (`revealed`), so that a task parameter carrying one (`cmd: echo <% ctx().password %>`) is
-   * masked and the task's output redacted, as in the workflow itself.
+   * (`secrets`, with redactOutput), so that a task parameter carrying one (`cmd: echo <%
+   * ctx().password %>`) is masked and the task's output redacted, as in the workflow itself.
    */
   secretValuesOf(execution: ExecutionRecord): string[] {
     if (!secretNamesOf(execution).length && execution.revealed === undefined) return [];
@@ -532,13 +543,15 @@ export class ExecutionService {
 
     let parameters: Record<string, unknown>;
     let kept: { live: Record<string, unknown>; held: Record<string, unknown> };
-    const revealed = [...(req.revealed ?? [])];
+    // What decrypt_kv opens while the parameters render, redacted from the output as well.
+    const decrypted: string[] = [];
+    const hidden = () => [...(req.secrets ?? []).map((s) => s.value), ...decrypted];
     let rendered: Record<string, unknown> | undefined;
     try {
       // The datastore is read only when a template can reach it (issue 19: every key per event).
       const withDatastore = mentionsDatastore(specs, req.parameters);
       const rc = await this.renderContext(action, req.user, { ...context, execution_id: id }, withDatastore);
-      const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, revealed);
+      const decrypt = await this.deps.kvDecryptor?.(req.user, rc.st2kv, decrypted);
       parameters = renderParameters(specs, req.parameters ?? {}, rc, { decrypt });
       rendered = parameters;
       validateParameters(parameters, specs);
@@ -551,19 +564,14 @@ export class ExecutionService {
         err instanceof SquallError
           ? namingAction(err, action.ref)
           : new ValidationError(errorMessage(err), { action: action.ref }),
-        [
-          ...revealed,
-          ...(req.masked ?? []),
-          ...(rendered ? secretValuesAt(rendered, secretNames(specs)) : []),
-        ],
+        [...hidden(), ...(rendered ? secretValuesAt(rendered, secretNames(specs)) : [])],
       );
     }
     const secrets = secretNames(specs);
+    const revealed = [...(req.secrets ?? []).filter((s) => s.redactOutput).map((s) => s.value), ...decrypted];
     // A parameter rendered from a secret (cmd: "login {{ password }}") is as secret as its source.
     // A string inside a secret object too (cmd: "login {{ vault.key }}").
-    const secretValues = [...secretValuesAt(parameters, secrets), ...revealed, ...(req.masked ?? [])].filter(
-      (v) => v.length >= 3,
-    );
+    const secretValues = [...secretValuesAt(parameters, secrets), ...hidden()].filter((v) => v.length >= 3);
     // Read with the secrets masked: an object holding a secret inside it is not secret whole for it.
     for (const [name, value] of Object.entries(maskedAt(parameters, secrets))) {
       if (value !== MASK && secretValues.some((sv) => JSON.stringify(value ?? '').includes(sv)))
@@ -1161,7 +1169,7 @@ export class ExecutionService {
       context,
       user,
       delay,
-      revealed,
+      secrets: hiddenValues(revealed, true),
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }

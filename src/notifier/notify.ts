@@ -1,9 +1,9 @@
 import { formatExecutionResult, type ExecutionLike } from '../../aliases/index.js';
 import { errorMessage } from '../errors.js';
 import { COMPLETED_STATUSES, FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
-import { idFor } from '../ids.js';
+import { idAt, idFor } from '../ids.js';
 import type { Services } from '../service/index.js';
-import { doOnce, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
+import { doOnce, storedIds, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
 import { traceHolding } from '../traces/index.js';
 import { dispatchTrigger } from '../triggers/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
@@ -172,13 +172,18 @@ export class Notifier {
     const traceId =
       (await traceHolding(this.services, 'action_executions', record.id))?.id ??
       (record.context?.trace_context as { trace_id?: string } | undefined)?.trace_id;
+    // From the execution's end, which every process notifying it reads the same (idAt: instances
+    // sort by it); a dead owner of an older version named it with idFor alone, which storedIds finds.
+    let instanceId = record.end_timestamp ? idAt(key, record.end_timestamp) : idFor(key);
+    if (resumed)
+      [{ id: instanceId }] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
     // Dispatched here, not through the rules' bus listener: the completion reaches the rules only
     // as a stored trigger instance. Not awaited, as the bus listener did not: the route is
     // delivered whether or not the trigger instance could be stored.
     dispatchTrigger(this.services, {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
-      instanceId: idFor(key),
+      instanceId,
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,

@@ -14,6 +14,7 @@ import {
   type PolicyRecord,
   claimOrTakeOver,
   doOnce,
+  storedIds,
   type ClaimedWork,
 } from '../store/index.js';
 import { idAt, idFor } from '../ids.js';
@@ -186,48 +187,57 @@ export class PolicyEngine {
    */
   private async retry(execution: ExecutionRecord): Promise<void> {
     if (!(await this.retryPlan(execution))) return;
-    await doOnce(this.services.store, this.retryWork, execution.id, this.executions().workerId);
+    // The completed record as stored (setStatus hands on what its update returned): its retry's
+    // id is the one a taker reading it would derive, and it is not read again here.
+    const work: ClaimedWork = { prefix: this.retryWork.prefix, run: () => this.requestRetry(execution) };
+    await doOnce(this.services.store, work, execution.id, this.executions().workerId);
   }
 
   /** The re-run's id is derived from the claim: a taker finds the one a dead owner requested. */
   readonly retryWork: ClaimedWork = {
     prefix: 'retry:',
     run: async (id) => {
-      const { store } = this.services;
-      const execution = await store.executions.get(id);
-      if (!execution) return;
-      // From the failed execution's end, which every process reads the same (idAt: retries sort by
-      // it); an older version's retry was named by idFor alone.
-      const older = idFor(`retry:${id}`);
-      const rerunId = execution.end_timestamp ? idAt(`retry:${id}`, execution.end_timestamp) : older;
-      if ((await store.executions.find({ id: { $in: [rerunId, older] } })).length) return;
-      const plan = await this.retryPlan(execution);
-      if (!plan) return;
-      const rerun = await this.executions().rerun(
-        execution.id,
-        String(execution.context.user ?? 'stanley'),
-        {},
-        plan.delayMs,
-        {
-          policies: {
-            retry: {
-              retry_count: plan.count + 1,
-              applied_policy: plan.policy.ref,
-              // st2's key (a liveaction's id is its execution's here); `previous` and `original` are Squall's.
-              retried_liveaction_id: execution.id,
-              original: plan.original,
-              previous: execution.id,
-            },
-          },
-        },
-        rerunId,
-      );
-      this.services.logger.info(
-        { execution: execution.id, retry: rerun.id, attempt: plan.count + 1, policy: plan.policy.ref },
-        'retry policy re-ran execution',
-      );
+      // A taker has only the id: the retry's id comes from the failed execution's end, so the
+      // execution is read before its retry can be looked up.
+      const execution = await this.services.store.executions.get(id);
+      if (execution) await this.requestRetry(execution);
     },
   };
+
+  /** Requests `execution`'s retry unless it is stored already (by a dead owner, or an older version). */
+  private async requestRetry(execution: ExecutionRecord): Promise<void> {
+    const { store } = this.services;
+    // From the failed execution's end, which every process reads the same (idAt: retries sort by
+    // it); storedIds also finds a retry an older version named by idFor alone.
+    const key = `${this.retryWork.prefix}${execution.id}`;
+    const rerunId = execution.end_timestamp ? idAt(key, execution.end_timestamp) : idFor(key);
+    if ((await storedIds(store.executions, [{ key, id: rerunId }]))[0].record) return;
+    const plan = await this.retryPlan(execution);
+    if (!plan) return;
+    const rerun = await this.executions().rerun(
+      execution.id,
+      String(execution.context.user ?? 'stanley'),
+      {},
+      plan.delayMs,
+      {
+        policies: {
+          retry: {
+            retry_count: plan.count + 1,
+            applied_policy: plan.policy.ref,
+            // st2's key (a liveaction's id is its execution's here); `previous` and `original` are Squall's.
+            retried_liveaction_id: execution.id,
+            original: plan.original,
+            previous: execution.id,
+          },
+        },
+      },
+      rerunId,
+    );
+    this.services.logger.info(
+      { execution: execution.id, retry: rerun.id, attempt: plan.count + 1, policy: plan.policy.ref },
+      'retry policy re-ran execution',
+    );
+  }
 
   /** The retry policy that applies to a completed execution, if one does and has retries left. */
   private async retryPlan(

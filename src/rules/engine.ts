@@ -5,11 +5,12 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import { mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
+import { hiddenValues, mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
 import { idAfter, idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
   claimOrTakeOver,
+  storedIds,
   type ExecutionRecord,
   type RuleEnforcementRecord,
   type RuleRecord,
@@ -196,12 +197,14 @@ export class RulesEngine {
         { rule: rule.ref, trigger_instance: instance.id, previous_owner: got.from },
         'took over a rule enforcement left by a dead process',
       );
-      if (await this.store.ruleEnforcements.get(enforcementId)) return true;
-      // A dead owner of an older version derived its ids with idFor alone.
-      if (await this.store.ruleEnforcements.get(idFor(key))) return true;
-      if (await this.store.executions.get(idFor(`${key}:execution`))) {
+      // storedIds also finds what a dead owner of an older version stored under idFor's ids.
+      if ((await storedIds(this.store.ruleEnforcements, [{ key, id: enforcementId }]))[0].record) return true;
+      const [execution] = await storedIds(this.store.executions, [
+        { key: `${key}:execution`, id: executionId },
+      ]);
+      if (execution.id !== executionId) {
         enforcementId = idFor(key);
-        executionId = idFor(`${key}:execution`);
+        executionId = execution.id;
       }
     }
     // The enforcement itself puts the rule in the instance's trace (src/traces reads it from there).
@@ -241,7 +244,7 @@ export class RulesEngine {
         action: action.ref,
         parameters,
         user,
-        revealed: kv.revealed,
+        secrets: hiddenValues(kv.revealed ?? [], true),
         context: {
           user,
           rule: { id: rule.id, ref: rule.ref, name: rule.name },

@@ -193,4 +193,6 @@ export type { StoredRecord };
 export { breakStaleClaim, claimIsStale, claimOrTakeOver, claimWorker } from './claims.js';
 export { outsideStoreGroup, whenDurable } from './scope.js';
 export { doOnce, resumeClaimedWork } from './claims.js';
+export { storedIds } from './legacy-ids.js';
+export type { KeyedId, StoredId } from './legacy-ids.js';
 export type { ClaimedWork } from './claims.js';

@@ -11,8 +11,8 @@ import { type ApiRouter, type RouteModule, assertBodyDepth, authorize, slotCount
 import { NotFoundError, SquallError, ValidationError, errorMessage } from '../errors.js';
 import { isCompleted } from '../executions/index.js';
 import type { Services } from '../service/index.js';
-import { idAt, idFor } from '../ids.js';
-import type { TriggerInstanceRecord } from '../store/index.js';
+import { idAt } from '../ids.js';
+import { storedIds, type TriggerInstanceRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { dispatchTrigger } from './dispatch.js';
 import { verifyHmac, type HmacSettings } from './hmac.js';
@@ -466,14 +466,14 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
           // A delivery's instances have ids derived from its delivery id and the time of its claim
           // (idAt: they sort by that time), so a redelivery, which reads the claim, finds them.
           let claimedAt = new Date().toISOString();
-          const instanceIds = new Map<number, string>();
+          let instanceIds: string[] = [];
           const dispatchTarget = (t: (typeof targets)[number], i: number) =>
             dispatchTrigger(services, {
               trigger: t.trigger,
               payload: t.payload,
               traceTag: t.traceTag,
               source: `webhook:${hook}`,
-              ...(claimKey ? { instanceId: instanceIds.get(i) ?? idAt(`${claimKey}:${i}`, claimedAt) } : {}),
+              ...(claimKey ? { instanceId: instanceIds[i] ?? idAt(`${claimKey}:${i}`, claimedAt) } : {}),
             });
           if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`, claimedAt))) {
             const first = await services.store.claims.get(claimKey);
@@ -488,9 +488,11 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
             // dispatched. Dispatching again under the same instance ids stores only what is missing.
             if (first) claimedAt = first.claimed_at;
             // A first attempt of an older version named its instances with idFor alone.
-            const older = targets.map((_, i) => idFor(`${claimKey}:${i}`));
-            for (const found of await services.store.triggerInstances.find({ id: { $in: older } }))
-              instanceIds.set(older.indexOf(found.id), found.id);
+            const keyed = targets.map((_, i) => ({
+              key: `${claimKey}:${i}`,
+              id: idAt(`${claimKey}:${i}`, claimedAt),
+            }));
+            instanceIds = (await storedIds(services.store.triggerInstances, keyed)).map((s) => s.id);
             for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
             res.status(202).json(body);
             return undefined;

@@ -12,9 +12,9 @@
 import os from 'node:os';
 import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
-import { idAt, idFor, newId } from '../../ids.js';
+import { idAt, newId } from '../../ids.js';
 import { escapeRegex } from '../../regex.js';
-import { claimOrTakeOver, type RuleRecord, type TriggerRecord } from '../../store/index.js';
+import { claimOrTakeOver, storedIds, type RuleRecord, type TriggerRecord } from '../../store/index.js';
 import type { Services } from '../../service/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
 import { planTicks, type CatchUpPolicy } from './catchup.js';
@@ -310,9 +310,10 @@ export class TimerEngine {
     if (!got.claimed) return false;
     // A tick taken over from a dead process may have been stored by it: same id, stored once. The
     // tick's time leads the id (idAt), so ticks land at the end of the instances' index; a dead
-    // owner of an older version named it with idFor alone.
+    // owner of an older version named it with idFor alone, which storedIds finds.
     let instanceId = idAt(key, tickMs);
-    if (got.from && (await this.services.store.triggerInstances.get(idFor(key)))) instanceId = idFor(key);
+    if (got.from)
+      [{ id: instanceId }] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
     await dispatchTrigger(this.services, {
       instanceId,
       trigger: { type: data.type, parameters: data.parameters },

@@ -17,6 +17,7 @@ import { idFor } from '../../ids.js';
 import {
   actionSpecs,
   dropImmutableParameters,
+  hiddenValues,
   type ExecutionService,
   openParameters,
   isCompleted,
@@ -619,9 +620,9 @@ export class WorkflowEngine {
 
   /**
    * The values of the datastore secrets `state`'s workflow decrypted, as they are now: a task
-   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `masked`). Its
-   * output is not redacted, unlike a rule's decrypt_kv: the workflow reads it on
-   * (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
+   * parameter rendered from one (`cmd: echo <% ctx().pw %>`) is masked (requests' `secrets`,
+   * without redactOutput). Its output is not redacted, unlike a rule's decrypt_kv: the workflow
+   * reads it on (`task(t).result.stdout`), and st2's examples.orquesta-st2kv gives it in plaintext.
    */
   private async decryptedSecrets(
     state: EngineState,
@@ -632,7 +633,11 @@ export class WorkflowEngine {
     if (names.length === 0) return [];
     const user = exec.context.user;
     // The step's own table (read once at its load) when it has one: a second read of the whole
-    // datastore per issuing step was a third of a kv-using workflow's reads.
+    // datastore per issuing step was a third of a kv-using workflow's reads. The read stays for a
+    // step without one, which no caller has today: a key is noted only through a table, and every
+    // later step of that workflow loads one (kvTable). But the two are decided apart (the start by
+    // the definition's text, later steps by the stored spec); should they ever disagree, a read
+    // costs less than a secret shown unmasked in a task's parameters.
     const table = loaded ?? (await this.kvLookup(typeof user === 'string' ? user : undefined));
     const kv = getKeyValueService(this.services);
     return names.flatMap((key) => {
@@ -902,8 +907,15 @@ export class WorkflowEngine {
               parent: exec.id,
               'context.workflow.request_key': { $in: asked.map((p) => p.key) },
             });
-    const revealed = asked.length === 0 ? [] : this.executions().secretValuesOf(exec);
-    const masked = asked.length === 0 ? [] : await this.decryptedSecrets(state, exec, kv);
+    // The workflow's secrets stay secret in its tasks; what it decrypted from st2kv is masked in
+    // their parameters only, as their results flow on into the workflow in plaintext (as in st2).
+    const secrets =
+      asked.length === 0
+        ? []
+        : [
+            ...hiddenValues(this.executions().secretValuesOf(exec), true),
+            ...hiddenValues(await this.decryptedSecrets(state, exec, kv), false),
+          ];
     const byKey = new Map(
       existing.map((c) => [
         String(((c.context.workflow ?? {}) as { request_key?: string }).request_key ?? ''),
@@ -952,8 +964,7 @@ export class WorkflowEngine {
           parameters: p.input,
           parent: exec.id,
           user,
-          revealed,
-          ...(masked.length ? { masked } : {}),
+          secrets,
           ...(p.notify ? { notify: p.notify } : {}),
           ...(p.delay ? { delay: p.delay * 1000 } : {}),
           context: this.childContext(record, exec, p),

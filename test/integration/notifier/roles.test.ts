@@ -2,12 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chatopsSubsystem } from '../../../src/chatops/index.js';
 import { contentSubsystem } from '../../../src/content/index.js';
 import { executionsSubsystem } from '../../../src/executions/index.js';
-import { notifierSubsystem } from '../../../src/notifier/index.js';
+import { Notifier, notifierSubsystem } from '../../../src/notifier/index.js';
 import { eventsSubsystem } from '../../../src/rules/index.js';
+import { idAt, idFor } from '../../../src/ids.js';
+import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -16,9 +18,10 @@ const FIXTURE_PACKS = path.join(here, '..', 'chatops', 'fixtures', 'packs');
 
 // st2's notifier runs apart from chat: a process without the `chat` role still delivers an
 // action's notify routes and emits core.st2.generic.notifytrigger when an execution completes.
-describe('notify in a process without the chat role', () => {
+describeOnEachStore('notify in a process without the chat role', (target) => {
   let svc: Awaited<ReturnType<typeof startTestService>>;
   let receiver: http.Server;
+  let notifier: Notifier;
   const received: Array<{ path?: string; body: unknown }> = [];
 
   beforeAll(async () => {
@@ -35,6 +38,7 @@ describe('notify in a process without the chat role', () => {
     const executions = executionsSubsystem();
     const chatops = chatopsSubsystem(() => executions.service());
     svc = await startTestService({
+      mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
       subsystems: [
         testSecretsSubsystem(),
         contentSubsystem(),
@@ -53,6 +57,12 @@ describe('notify in a process without the chat role', () => {
         'chatops.routes': { ops: { webhook: hookUrl } },
       },
     });
+    // What a process taking over a dead owner's claim runs (the sweep's resumeClaimedWork).
+    notifier = new Notifier(
+      svc.services,
+      () => executions.service(),
+      () => chatops.notifier(),
+    );
   }, 60_000);
   afterAll(async () => {
     await svc?.cleanup();
@@ -82,5 +92,20 @@ describe('notify in a process without the chat role', () => {
       20_000,
     );
     expect(instance.payload).toMatchObject({ execution_id: id, route: 'ops', status: 'succeeded' });
+    // Named after its claim and the execution's end (idAt): it sorts with the instances of its time.
+    const key = `chatops:notify:${id}:on-complete:ops`;
+    const execution = (await svc.services.store.executions.get(id))!;
+    expect(instance.id).toBe(idAt(key, execution.end_timestamp!));
+
+    // A dead owner of an older version stored it under idFor's id: a taker finds it, stores no other.
+    await svc.services.store.triggerInstances.deleteOne({ id: instance.id });
+    await svc.services.store.triggerInstances.insert({ ...instance, id: idFor(key) });
+    await notifier.notifyWork.run(id, { resumed: true });
+    // The trigger is dispatched without being awaited: give a second instance time to show.
+    const notifyInstances = () =>
+      svc.services.store.triggerInstances.find({ trigger: 'core.st2.generic.notifytrigger' });
+    for (let waited = 0; waited < 2000 && (await notifyInstances()).length < 2; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await notifyInstances()).map((i) => i.id)).toEqual([idFor(key)]);
   });
 });

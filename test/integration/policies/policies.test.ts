@@ -271,6 +271,38 @@ describeOnEachStore('action policies', (target) => {
     expect(await count()).toBe(before);
   });
 
+  it('a retry already requested is found again from the completed record, not by reading the failed execution', async () => {
+    const { store } = svc.services;
+    const failed = await failing('exit 4');
+    await waitFor(
+      async () => {
+        const rows = await store.executions.find({ 'context.policies.retry.original': failed.id });
+        return rows.filter((r) => r.status === 'failed').length === 2 ? rows : null;
+      },
+      'the failure and its two retries to finish',
+      20_000,
+    );
+    const count = async () => (await store.executions.find({ 'action.ref': 'core.local_sudo' })).length;
+    const before = await count();
+    const completed = (await store.executions.get(failed.id))!;
+    // Its retry claim gone, the completion is handled again: the retry it finds stored is the one
+    // its id names, derived from the record completion handed on.
+    await store.claims.deleteOne({ id: `retry:${failed.id}` });
+    const get = store.executions.get.bind(store.executions);
+    const reads: string[] = [];
+    store.executions.get = (id: string) => {
+      reads.push(id);
+      return get(id);
+    };
+    try {
+      await policyEngine().onCompleted(completed);
+    } finally {
+      store.executions.get = get;
+    }
+    expect(reads).not.toContain(failed.id);
+    expect(await count()).toBe(before);
+  });
+
   it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {
     const { store } = svc.services;
     await insertPolicy('local_per_timeout', 'core.local', 'action.concurrency.attr', {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.js';
-import type { Collection, JobTestRecord, Store } from '../../../src/store/index.js';
+import { idAt, idFor, newId } from '../../../src/ids.js';
+import { storedIds, type Collection, type JobTestRecord, type Store } from '../../../src/store/index.js';
 import { ConflictError } from '../../../src/errors.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 
@@ -311,6 +311,42 @@ for (const target of STORE_TARGETS) {
         expect(await store.chatLinks.deleteOne({ id })).toBe(true);
         expect(await store.chatLinks.deleteOne({ id })).toBe(false);
         expect(await store.chatLinks.get(id)).toBeNull();
+      });
+
+      // storedIds: the id a key's record is stored under, an older version's (idFor) where a
+      // record has it, else this version's; with the record when there is one, in one find.
+      it('gives the legacy id where a record has it, the new one otherwise, with any record found, in one find', async () => {
+        const run = `legacy-ids:${Date.now()}:${Math.random()}`;
+        const at = Date.now();
+        const keyed = ['old', 'new', 'none', 'both'].map((name) => ({
+          key: `${run}:${name}`,
+          id: idAt(`${run}:${name}`, at),
+        }));
+        const [old, fresh, , both] = keyed;
+        await coll.insert({ id: idFor(old.key), n: 1 } as Rec);
+        await coll.insert({ id: fresh.id, n: 2 } as Rec);
+        await coll.insert({ id: both.id, n: 3 } as Rec);
+        await coll.insert({ id: idFor(both.key), n: 4 } as Rec);
+
+        let finds = 0;
+        const counted = new Proxy(coll, {
+          get: (t, p, r) => {
+            if (p === 'find') finds++;
+            const v = Reflect.get(t, p, r) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+          },
+        });
+        const got = await storedIds(counted, keyed);
+        expect(finds).toBe(1);
+        expect(got.map((g) => [g.id, g.record?.n])).toEqual([
+          [idFor(old.key), 1],
+          [fresh.id, 2],
+          [keyed[2].id, undefined],
+          // An older version stored it first: its record is the one a retry must find.
+          [idFor(both.key), 4],
+        ]);
+        expect(await storedIds(counted, [])).toEqual([]);
+        expect(finds).toBe(1);
       });
 
       it('persists across close and reopen', async () => {
