@@ -14,6 +14,7 @@ import { guardRegexBacktracking } from './regex-guard.js';
 import type { Services } from './types.js';
 
 export type { Services } from './types.js';
+export { attachRedisEvents, redisChannels } from './redis.js';
 export { CONTENT_CACHE_FORGET, type ContentCacheForget } from './content-cache.js';
 export {
   CRASH_EXIT_CODE,
@@ -101,9 +102,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   bus.durableBeforeTransport(() => beforeLeavingProcess(store));
   const { onLink } = wireContentCache(store, bus, Boolean(config.redis.url), logger);
   // With Redis, job notifications and bus events cross processes at once (see "Scaling out" in README.md).
-  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink);
+  const database = store.mongo?.database;
+  if (config.redis.url) await attachRedisEvents(bus, config.redis.url, logger, onLink, database);
   const scheduler = new Scheduler({
-    notificationChannel: config.redis.url ? redisNotificationChannel(config.redis.url, logger) : undefined,
+    notificationChannel: config.redis.url
+      ? redisNotificationChannel(config.redis.url, logger, database)
+      : undefined,
     store,
     logger: logger.child({ component: 'scheduler' }),
     processEveryMs: config.scheduler.process_every_ms,

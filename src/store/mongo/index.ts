@@ -24,6 +24,11 @@ export class MongoDatabase {
     private readonly session?: mongo.ClientSession,
   ) {}
 
+  /** The database's name (the URL's path; the driver's default when it has none). */
+  get database(): string {
+    return this.connection.name;
+  }
+
   static async connect(url: string): Promise<MongoDatabase> {
     const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 10_000, autoIndex: false });
     await connection.asPromise();

@@ -1,5 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { EventBus, RedisEventTransport, type SquallEvent } from '../../../src/events/index.js';
+import { createLogger } from '../../../src/log/index.js';
+import { attachRedisEvents, redisChannels } from '../../../src/service/index.js';
 import { REDIS_URL, describeWithServer } from '../../support/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +81,30 @@ describeWithServer(
       expect(heardByB.filter((p) => p.startsWith('a'))).toEqual(
         Array.from({ length: 50 }, (_, i) => `a${i}`),
       );
+    });
+
+    it('deployments on different MongoDB databases sharing one Redis do not hear each other', async () => {
+      const logger = createLogger({ level: 'silent', format: 'json' });
+      const tag = `${process.pid}-${Date.now().toString(36)}`;
+      const [alpha, alphaPeer, beta] = ['process-a', 'process-a2', 'process-b'].map((o) => new EventBus(o));
+      await attachRedisEvents(alpha!, REDIS_URL!, logger, undefined, `alpha-${tag}`);
+      await attachRedisEvents(alphaPeer!, REDIS_URL!, logger, undefined, `alpha-${tag}`);
+      await attachRedisEvents(beta!, REDIS_URL!, logger, undefined, `beta-${tag}`);
+      open.push(alpha!, alphaPeer!, beta!);
+      const heardByPeer: string[] = [];
+      const heardByBeta: string[] = [];
+      alphaPeer!.subscribe('st2.execution__*', (e) => heardByPeer.push((e.payload as { id: string }).id));
+      beta!.subscribe('st2.execution__*', (e) => heardByBeta.push((e.payload as { id: string }).id));
+      alpha!.publish('st2.execution__create', { id: 'alpha-run' });
+      beta!.publish('st2.execution__create', { id: 'beta-run' });
+      await until(() => heardByPeer.length >= 1);
+      await sleep(300); // anything crossing deployments would have arrived by now
+      expect(heardByPeer).toEqual(['alpha-run']);
+      expect(heardByBeta).toEqual(['beta-run']);
+      // The default database keeps the channel names of earlier versions (rolling upgrades).
+      expect(redisChannels('squall')).toEqual({ events: 'squall:events', jobs: 'squall:agenda:jobs' });
+      expect(redisChannels(undefined)).toEqual(redisChannels('squall'));
+      expect(redisChannels(`beta-${tag}`).events).toBe(`squall:beta-${tag}:events`);
     });
   },
 );
