@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log/index.js';
 import { startService, type RunningService } from '../../src/service/index.js';
 import { defaultSubsystems } from '../../src/subsystems.js';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.js';
+import { withCacheLockSync } from '../support/cache-lock.js';
 import { tempDir } from '../support/servers.js';
 
 export const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
@@ -30,14 +31,19 @@ function ensureBuilt(): void {
         .filter(Boolean)
         .map((f) => statSync(f).mtimeMs),
     );
-  if (!existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src)) {
+  const stale = (): boolean => !existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src);
+  if (!stale()) return;
+  // Browser files in two forks would both build into src/web/dist at once, and vite empties it
+  // first, under the other's running server: one builds, the other waits and re-checks.
+  withCacheLockSync(path.dirname(WEB_DIST), () => {
+    if (!stale()) return;
     // vitest runs with NODE_ENV=test, which would make vite build React's development bundle
     // (StrictMode mounting each page twice): the tests drive the build users get.
     execFileSync('npm', ['run', 'build:web', '--silent'], {
       stdio: 'ignore',
       env: { ...process.env, NODE_ENV: 'production' },
     });
-  }
+  });
 }
 
 export interface BrowserHarness {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { withCacheLockSync } from './cache-lock.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ORQUESTA_VENV = path.join(ROOT, '.cache/orquesta-venv');
@@ -35,6 +36,11 @@ function candidates(): string[] {
  */
 export function ensureOrquestaOracle(): string | undefined {
   if (works(ORQUESTA_PYTHON)) return ORQUESTA_PYTHON;
+  // orquesta-cases and rehearsals both call this at collection time, possibly in two forks at once.
+  return withCacheLockSync(ORQUESTA_VENV, () => (works(ORQUESTA_PYTHON) ? ORQUESTA_PYTHON : install()));
+}
+
+function install(): string | undefined {
   for (const python of candidates()) {
     if (spawnSync(python, ['--version'], { encoding: 'utf8' }).status !== 0) continue;
     rmSync(ORQUESTA_VENV, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { withCacheLockSync } from './cache-lock.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SCHEMATHESIS_VERSION = '4.32.5';
@@ -20,6 +21,10 @@ function installed(): boolean {
 /** The schemathesis CLI, installing it on first use; throws (with pip's output) when that fails. */
 export function ensureSchemathesis(): string {
   if (installed()) return CLI;
+  return withCacheLockSync(SCHEMATHESIS_VENV, () => (installed() ? CLI : install()));
+}
+
+function install(): string {
   mkdirSync(path.dirname(SCHEMATHESIS_VENV), { recursive: true });
   rmSync(SCHEMATHESIS_VENV, { recursive: true, force: true });
   const venv = spawnSync('python3', ['-m', 'venv', SCHEMATHESIS_VENV], { encoding: 'utf8' });
