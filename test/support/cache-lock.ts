@@ -4,6 +4,8 @@
  * oracles): two forks creating or `pip install`ing into one directory at once leave it corrupt.
  * The lock is a directory `<dir>.lock` (mkdir is atomic) holding the owner's pid, so that a lock
  * left by a killed run is taken over instead of blocking the next run until its timeout.
+ * Async only: a fork that blocks its event loop for a minute (spawnSync pip, a synchronous wait)
+ * stops answering vitest's RPC and the run fails with `Timeout calling "onTaskUpdate"`.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -61,22 +63,6 @@ export async function withCacheLock<T>(dir: string, fn: () => Promise<T>): Promi
   }
   try {
     return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-/** The same for synchronous callers (helpers that decide at collection time), waiting without spinning. */
-export function withCacheLockSync<T>(dir: string, fn: () => T): T {
-  const lock = `${dir}.lock`;
-  const deadline = Date.now() + WAIT_MS;
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  while (!tryAcquire(lock)) {
-    if (Date.now() > deadline) throw timeoutError(dir);
-    Atomics.wait(cell, 0, 0, POLL_MS);
-  }
-  try {
-    return fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -12,10 +12,10 @@ const LOCK = path.join(ROOT, 'test/support/cache-lock.ts');
  * A process that, holding the lock on `dir`, does what a venv install does: checks whether the
  * work is done, and if not spends a while on it and marks it done. Logs start/end to `log`.
  */
-function worker(dir: string, log: string, sync: boolean): Promise<number | null> {
+function worker(dir: string, log: string): Promise<number | null> {
   const script = `
     import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-    import { withCacheLock, withCacheLockSync } from ${JSON.stringify(LOCK)};
+    import { withCacheLock } from ${JSON.stringify(LOCK)};
     const dir = ${JSON.stringify(dir)}, log = ${JSON.stringify(log)};
     const work = () => {
       if (existsSync(dir + '/done')) { appendFileSync(log, 'reuse\\n'); return; }
@@ -25,8 +25,7 @@ function worker(dir: string, log: string, sync: boolean): Promise<number | null>
       writeFileSync(dir + '/done', '');
       appendFileSync(log, 'end\\n');
     };
-    if (${sync}) withCacheLockSync(dir, work);
-    else withCacheLock(dir, async () => work()).catch((err) => { console.error(err); process.exit(1); });
+    withCacheLock(dir, async () => work()).catch((err) => { console.error(err); process.exit(1); });
   `;
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, ['--eval', script], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -36,23 +35,21 @@ function worker(dir: string, log: string, sync: boolean): Promise<number | null>
 }
 
 describe('cache lock (venvs under .cache shared by test files in several forks)', () => {
-  for (const sync of [false, true]) {
-    it(`lets one of two processes build and the other reuse it (${sync ? 'sync' : 'async'})`, async () => {
-      const { dir: tmp, cleanup } = tempDir('squall-cache-lock-');
-      try {
-        const dir = path.join(tmp, 'venv');
-        mkdirSync(dir);
-        const log = path.join(tmp, 'log');
-        writeFileSync(log, '');
-        expect(await Promise.all([worker(dir, log, sync), worker(dir, log, sync)])).toEqual([0, 0]);
-        // Without the lock both see "not done" and build at once: start, start, end, end.
-        expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['start', 'end', 'reuse']);
-        expect(existsSync(`${dir}.lock`)).toBe(false);
-      } finally {
-        cleanup();
-      }
-    }, 30_000);
-  }
+  it('lets one of two processes build and the other reuse it', async () => {
+    const { dir: tmp, cleanup } = tempDir('squall-cache-lock-');
+    try {
+      const dir = path.join(tmp, 'venv');
+      mkdirSync(dir);
+      const log = path.join(tmp, 'log');
+      writeFileSync(log, '');
+      expect(await Promise.all([worker(dir, log), worker(dir, log)])).toEqual([0, 0]);
+      // Without the lock both see "not done" and build at once: start, start, end, end.
+      expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['start', 'end', 'reuse']);
+      expect(existsSync(`${dir}.lock`)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  }, 30_000);
 
   it('takes over a lock left by a process that died', async () => {
     const { dir: tmp, cleanup } = tempDir('squall-cache-lock-');
@@ -67,7 +64,7 @@ describe('cache lock (venvs under .cache shared by test files in several forks)'
       const log = path.join(tmp, 'log');
       writeFileSync(log, '');
       const started = Date.now();
-      expect(await worker(dir, log, false)).toBe(0);
+      expect(await worker(dir, log)).toBe(0);
       expect(readFileSync(log, 'utf8')).toBe('start\nend\n');
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
