@@ -2,15 +2,17 @@
  * One Squall (every subsystem, auth on, the embedded store) and one headless chromium for a
  * browser test file, with the UI built first when its sources are newer than the build.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { getAuthService } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startService, type RunningService } from '../../src/service/index.js';
 import { defaultSubsystems } from '../../src/subsystems.js';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.js';
+import { withCacheLock } from '../support/cache-lock.js';
 import { tempDir } from '../support/servers.js';
 
 export const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
@@ -21,7 +23,7 @@ export const skipBrowser = !hasChromium && !requireAll;
 
 const WEB_DIST = path.resolve('src/web/dist/index.html');
 
-function ensureBuilt(): void {
+async function ensureBuilt(): Promise<void> {
   const src = path.resolve('src/web/src');
   const newest = (dir: string): number =>
     Math.max(
@@ -30,14 +32,19 @@ function ensureBuilt(): void {
         .filter(Boolean)
         .map((f) => statSync(f).mtimeMs),
     );
-  if (!existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src)) {
+  const stale = (): boolean => !existsSync(WEB_DIST) || statSync(WEB_DIST).mtimeMs < newest(src);
+  if (!stale()) return;
+  // Browser files in two forks would both build into src/web/dist at once, and vite empties it
+  // first, under the other's running server: one builds, the other waits and re-checks.
+  await withCacheLock(path.dirname(WEB_DIST), async () => {
+    if (!stale()) return;
     // vitest runs with NODE_ENV=test, which would make vite build React's development bundle
     // (StrictMode mounting each page twice): the tests drive the build users get.
-    execFileSync('npm', ['run', 'build:web', '--silent'], {
-      stdio: 'ignore',
+    await promisify(execFile)('npm', ['run', 'build:web', '--silent'], {
+      maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, NODE_ENV: 'production' },
     });
-  }
+  });
 }
 
 export interface BrowserHarness {
@@ -56,7 +63,7 @@ export interface BrowserHarness {
 export async function startBrowserHarness(overrides: Record<string, unknown> = {}): Promise<BrowserHarness> {
   if (!hasChromium)
     throw new Error('chromium is required (SQUALL_REQUIRE_ALL=1) but /usr/bin/chromium is missing');
-  ensureBuilt();
+  await ensureBuilt();
   const tmp = tempDir('squall-web-');
   const { config } = loadConfig({
     env: {},

@@ -1,7 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { withCacheLock } from './cache-lock.js';
+
+const execFileAsync = promisify(execFile);
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ORQUESTA_VENV = path.join(ROOT, '.cache/orquesta-venv');
@@ -31,19 +35,30 @@ function candidates(): string[] {
 /**
  * The Python that runs the real orquesta (the oracle of our conductor), creating
  * .cache/orquesta-venv on first use; undefined when no interpreter here can run it.
- * Synchronous because the suite decides at collection time whether it can run.
+ * Test files await it at collection time (the suite decides then whether it can run). Async, so
+ * that a fork waiting minutes for the install (its own, or another fork's under the lock) keeps
+ * answering vitest's RPC: a blocked fork fails the run with `Timeout calling "onTaskUpdate"`.
  */
-export function ensureOrquestaOracle(): string | undefined {
+export async function ensureOrquestaOracle(): Promise<string | undefined> {
   if (works(ORQUESTA_PYTHON)) return ORQUESTA_PYTHON;
+  // orquesta-cases and rehearsals both call this, possibly in two forks at once.
+  return withCacheLock(ORQUESTA_VENV, async () => (works(ORQUESTA_PYTHON) ? ORQUESTA_PYTHON : install()));
+}
+
+/** Whether `cmd args` exits 0 (its output is not needed, only whether the step worked). */
+const succeeds = (cmd: string, args: string[], timeout = 180_000): Promise<boolean> =>
+  execFileAsync(cmd, args, { timeout, maxBuffer: 64 * 1024 * 1024 }).then(
+    () => true,
+    () => false,
+  );
+
+async function install(): Promise<string | undefined> {
   for (const python of candidates()) {
-    if (spawnSync(python, ['--version'], { encoding: 'utf8' }).status !== 0) continue;
+    if (!(await succeeds(python, ['--version']))) continue;
     rmSync(ORQUESTA_VENV, { recursive: true, force: true });
-    if (spawnSync(python, ['-m', 'venv', ORQUESTA_VENV], { encoding: 'utf8' }).status !== 0) continue;
-    const pip = spawnSync(ORQUESTA_PYTHON, ['-m', 'pip', 'install', '-q', 'orquesta==1.2.0'], {
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    if (pip.status === 0 && works(ORQUESTA_PYTHON)) return ORQUESTA_PYTHON;
+    if (!(await succeeds(python, ['-m', 'venv', ORQUESTA_VENV]))) continue;
+    const pip = await succeeds(ORQUESTA_PYTHON, ['-m', 'pip', 'install', '-q', 'orquesta==1.2.0'], 600_000);
+    if (pip && works(ORQUESTA_PYTHON)) return ORQUESTA_PYTHON;
   }
   rmSync(ORQUESTA_VENV, { recursive: true, force: true });
   return undefined;

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withCacheLock } from './cache-lock.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ORACLE_VENV = join(REPO, '.cache', 'python-oracle');
@@ -50,15 +51,20 @@ let ready: Promise<string> | undefined;
 
 /** Creates the venv with yaql and orquesta if needed; resolves to its python executable. */
 export function ensureOracle(): Promise<string> {
+  const installed = (): boolean =>
+    existsSync(VENV_PYTHON) &&
+    spawnSync(VENV_PYTHON, ['-c', 'import yaql, orquesta.expressions.yql'], { encoding: 'utf8' }).status ===
+      0;
   ready ??= (async () => {
-    const probe = existsSync(VENV_PYTHON)
-      ? spawnSync(VENV_PYTHON, ['-c', 'import yaql, orquesta.expressions.yql'], { encoding: 'utf8' })
-      : undefined;
-    if (probe?.status === 0) return VENV_PYTHON;
-    mkdirSync(dirname(ORACLE_VENV), { recursive: true });
-    if (!existsSync(VENV_PYTHON)) await run('python3', ['-m', 'venv', ORACLE_VENV]);
-    await run(VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', 'yaql', 'orquesta']);
-    return VENV_PYTHON;
+    if (installed()) return VENV_PYTHON;
+    // Another test file (in another fork) may be installing it right now: wait, then re-check.
+    return withCacheLock(ORACLE_VENV, async () => {
+      if (installed()) return VENV_PYTHON;
+      mkdirSync(dirname(ORACLE_VENV), { recursive: true });
+      if (!existsSync(VENV_PYTHON)) await run('python3', ['-m', 'venv', ORACLE_VENV]);
+      await run(VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', 'yaql', 'orquesta']);
+      return VENV_PYTHON;
+    });
   })();
   return ready;
 }

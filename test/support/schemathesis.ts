@@ -2,9 +2,13 @@
  * Schemathesis (PyPI) in a venv under <repo>/.cache/schemathesis-venv, created on first use and
  * reused. The version is pinned so that a seed generates the same cases on every machine.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { withCacheLock } from './cache-lock.js';
+
+const execFileAsync = promisify(execFile);
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SCHEMATHESIS_VERSION = '4.32.5';
@@ -17,32 +21,48 @@ function installed(): boolean {
   return r.status === 0 && r.stdout.includes(SCHEMATHESIS_VERSION);
 }
 
-/** The schemathesis CLI, installing it on first use; throws (with pip's output) when that fails. */
-export function ensureSchemathesis(): string {
+/**
+ * The schemathesis CLI, installing it on first use; throws (with pip's output) when that fails.
+ * Async, so that the fork installing it keeps answering vitest's RPC during the minutes pip takes.
+ */
+export async function ensureSchemathesis(): Promise<string> {
   if (installed()) return CLI;
+  return withCacheLock(SCHEMATHESIS_VENV, async () => (installed() ? CLI : install()));
+}
+
+async function install(): Promise<string> {
   mkdirSync(path.dirname(SCHEMATHESIS_VENV), { recursive: true });
   rmSync(SCHEMATHESIS_VENV, { recursive: true, force: true });
-  const venv = spawnSync('python3', ['-m', 'venv', SCHEMATHESIS_VENV], { encoding: 'utf8' });
-  if (venv.status !== 0) throw new Error(`python3 -m venv failed: ${venv.stderr}`);
-  const pip = spawnSync(
+  const step = async (what: string, cmd: string, args: string[]): Promise<void> => {
+    try {
+      await execFileAsync(cmd, args, { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+    } catch (err) {
+      const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+      throw Object.assign(new Error(`${what} failed: ${stderr.slice(-3000) || (err as Error).message}`), {
+        code: 'SCHEMATHESIS_INSTALL_FAILED',
+        context: { venv: SCHEMATHESIS_VENV },
+      });
+    }
+  };
+  await step('python3 -m venv', 'python3', ['-m', 'venv', SCHEMATHESIS_VENV]);
+  await step(
+    `pip install schemathesis==${SCHEMATHESIS_VERSION}`,
     path.join(SCHEMATHESIS_VENV, 'bin/python'),
     ['-m', 'pip', 'install', '-q', `schemathesis==${SCHEMATHESIS_VERSION}`],
-    { encoding: 'utf8', timeout: 600_000 },
   );
-  if (pip.status !== 0 || !installed())
-    throw new Error(`pip install schemathesis==${SCHEMATHESIS_VERSION} failed: ${pip.stderr.slice(-3000)}`);
+  if (!installed()) throw new Error(`schemathesis ${SCHEMATHESIS_VERSION} installed but does not run`);
   return CLI;
 }
 
 /**
  * Runs the CLI with `args` in `cwd` (it keeps a `.schemathesis/` cache there); resolves with its exit code and output (it never rejects on a failing run). */
-export function runSchemathesis(
+export async function runSchemathesis(
   args: string[],
   cwd: string,
   timeoutMs: number,
   options: { protectedUsers?: string[] } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const cli = ensureSchemathesis();
+  const cli = await ensureSchemathesis();
   return new Promise((resolve, reject) => {
     const child = spawn(cli, args, {
       cwd,

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { withCacheLock } from './cache-lock.js';
 import { describeOnEachStore, type StoreTarget } from './servers.js';
 import { ROOT } from './service-process.js';
 
@@ -59,10 +60,14 @@ export function run(
  * when it is missing or broken (reused when present).
  */
 export async function ensureSt2Client(): Promise<string> {
-  if (existsSync(ST2_BIN)) {
-    const probe = await run(ST2_BIN, ['--version'], { timeoutMs: 60_000 });
-    if (probe.code === 0) return ST2_BIN;
-  }
+  const installed = async (): Promise<boolean> =>
+    existsSync(ST2_BIN) && (await run(ST2_BIN, ['--version'], { timeoutMs: 60_000 })).code === 0;
+  if (await installed()) return ST2_BIN;
+  // Three test files use it; `venv --clear` by one fork would wipe another's half-done install.
+  return withCacheLock(ST2_VENV, async () => ((await installed()) ? ST2_BIN : installSt2Client()));
+}
+
+async function installSt2Client(): Promise<string> {
   const venv = await run('python3', ['-m', 'venv', '--clear', ST2_VENV], { timeoutMs: 180_000 });
   if (venv.code !== 0) throw new Error(`python3 -m venv ${ST2_VENV} failed:\n${venv.stderr}`);
   const pip = await run(

@@ -61,7 +61,7 @@ describe(`schemathesis ${SCHEMATHESIS_VERSION} against the OpenAPI document (all
   const tokens: Record<keyof typeof users, string> = { admin: '', observer: '' };
 
   beforeAll(async () => {
-    ensureSchemathesis();
+    await ensureSchemathesis();
     mkdirSync(OUT, { recursive: true });
     api = await startTestApi({
       subsystems: allSubsystems(),

@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { ensureOrquestaOracle, ORQUESTA_PYTHON } from '../../support/orquesta-oracle.js';
 import { describe, expect, it } from 'vitest';
 import { isStandardRehearsal, rehearse } from '../../../src/workflows/orquesta/rehearsal.js';
+
+const execFileAsync = promisify(execFile);
 
 const dir = resolve(__dirname, '../../fixtures/rehearsals');
 const files = readdirSync(dir)
@@ -44,7 +47,7 @@ describe('orquesta rehearsals checked against orquesta main (test/fixtures/rehea
 
 // Differential check against the real orquesta (PyPI 1.2.0 in .cache/orquesta-venv, driven by
 // oracle/rehearse.py like orquesta-rehearse), for specs that only use the standard format.
-const oraclePython = ensureOrquestaOracle();
+const oraclePython = await ensureOrquestaOracle();
 const oracleAvailable = oraclePython !== undefined;
 const python = oraclePython ?? ORQUESTA_PYTHON;
 const requireAll = process.env.SQUALL_REQUIRE_ALL === '1';
@@ -62,10 +65,14 @@ describe.skipIf(!oracleAvailable && !requireAll)(
       expect(oracleAvailable).toBe(true);
     });
     for (const file of standard) {
-      it(file.replace(/\.yaml$/, ''), () => {
-        const out = execFileSync(python, [resolve(__dirname, 'oracle/rehearse.py'), join(dir, file)], {
-          encoding: 'utf8',
-        });
+      // Awaited, not execFileSync: 170 synchronous tests in a row keep the fork from reading
+      // vitest's RPC replies for over a minute, and the run fails with `Timeout calling "onTaskUpdate"`.
+      it(file.replace(/\.yaml$/, ''), async () => {
+        const { stdout: out } = await execFileAsync(
+          python,
+          [resolve(__dirname, 'oracle/rehearse.py'), join(dir, file)],
+          { encoding: 'utf8' },
+        );
         const oracle = JSON.parse(out) as Record<string, unknown>;
         const ours = rehearse(join(dir, file)).actual;
         expect(ours.task_sequence).toEqual(oracle.task_sequence);
