@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,20 +7,18 @@ import { chatopsSubsystem } from '../../../src/chatops/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { runCli } from '../../support/cli.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
 
-function squall(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, SQUALL_API_URL: 'http://127.0.0.1:9' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/**
+ * Offline commands, awaited: eight CLI runs in a row under spawnSync held the vitest fork for
+ * over 10 s under load, and a fork blocked for 60 s fails the run ("Timeout calling onTaskUpdate").
+ */
+const squall = (args: string[]) => runCli(args, 'http://127.0.0.1:9');
 
 /** Async, so the in-process server of the test can answer the CLI. */
 function squallAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -57,22 +55,22 @@ describe('squall alias parse (offline)', () => {
       { cmd: 'uptime', hosts: 'web1' },
     ],
     ['close (?P<issue>[A-Z]+-[0-9]+)', 'close OPS-42', { issue: 'OPS-42' }],
-  ])('parses with --format "%s" the command "%s"', (format, command, expected) => {
-    const r = squall(['alias', 'parse', '--format', format, command]);
+  ])('parses with --format "%s" the command "%s"', async (format, command, expected) => {
+    const r = await squall(['alias', 'parse', '--format', format, command]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(expected);
   });
 
-  it("exits 1 with st2's message when the command does not fit", () => {
-    const r = squall(['alias', 'parse', '--format', 'deploy {{app}}', 'destroy web']);
+  it("exits 1 with st2's message when the command does not fit", async () => {
+    const r = await squall(['alias', 'parse', '--format', 'deploy {{app}}', 'destroy web']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`Command "destroy web" doesn't match format string "deploy {{app}}"`);
   });
 
-  it("exits 1 with st2's message when nothing is supplied and nothing has a default", () => {
-    const r = squall(['alias', 'parse', '--format', '(now)?', '']);
+  it("exits 1 with st2's message when nothing is supplied and nothing has a default", async () => {
+    const r = await squall(['alias', 'parse', '--format', '(now)?', '']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No value supplied and no default value found.');
   });

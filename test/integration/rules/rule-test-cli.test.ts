@@ -1,24 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixture = (name: string) => path.join(root, 'test/fixtures/rules', name);
 
-function squall(...args: string[]) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, SQUALL_API_URL: 'http://127.0.0.1:9' },
-    timeout: 60_000,
-  });
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
-}
+/**
+ * Awaited: five CLI runs in a row under spawnSync held the vitest fork for 11 s (load 4), and a
+ * fork blocked for 60 s fails the run ("Timeout calling onTaskUpdate").
+ */
+const squall = (...args: string[]) => runCli(args, 'http://127.0.0.1:9');
 
 describe('squall rule test (offline, like st2-rule-tester)', () => {
-  it('exits 0 and prints the banner and rendered parameters when the rule matches', () => {
-    const r = squall(
+  it('exits 0 and prints the banner and rendered parameters when the rule matches', async () => {
+    const r = await squall(
       'rule',
       'test',
       '--rule',
@@ -34,8 +30,8 @@ describe('squall rule test (offline, like st2-rule-tester)', () => {
     );
   });
 
-  it('exits 1 and names the failing criterion (key, operator, pattern, value) when it does not match', () => {
-    const r = squall(
+  it('exits 1 and names the failing criterion (key, operator, pattern, value) when it does not match', async () => {
+    const r = await squall(
       'rule',
       'test',
       '--rule',
@@ -50,8 +46,8 @@ describe('squall rule test (offline, like st2-rule-tester)', () => {
     );
   });
 
-  it('--json gives the report as data', () => {
-    const r = squall(
+  it('--json gives the report as data', async () => {
+    const r = await squall(
       'rule',
       'test',
       '--json',
@@ -72,8 +68,8 @@ describe('squall rule test (offline, like st2-rule-tester)', () => {
     expect(report.criteria).toHaveLength(2);
   });
 
-  it('refuses a trigger instance of another trigger type', () => {
-    const r = squall(
+  it('refuses a trigger instance of another trigger type', async () => {
+    const r = await squall(
       'rule',
       'test',
       '--rule',
@@ -85,8 +81,8 @@ describe('squall rule test (offline, like st2-rule-tester)', () => {
     expect(r.stdout).toContain('the rule listens to "core.st2.webhook"');
   });
 
-  it('names the file when it cannot be read', () => {
-    const r = squall(
+  it('names the file when it cannot be read', async () => {
+    const r = await squall(
       'rule',
       'test',
       '--rule',
