@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -12,6 +12,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { getRunner } from '../../../src/runners/index.js';
 import { fakeContext } from '../../support/runner-context.js';
@@ -52,7 +53,9 @@ describe.skipIf(missing)(
     it('runs the st2 MyEchoAction unchanged inside the pack virtualenv', async () => {
       const venv = mkdtempSync(path.join(os.tmpdir(), 'squall-pyvenv-'));
       try {
-        execFileSync('python3', ['-m', 'venv', venv]);
+        // Awaited: venv with pip (ensurepip) took 10-16 s at load 9.6; under spawnSync it held the
+        // vitest fork that long, and a fork blocked for 60 s fails the run ("Timeout calling onTaskUpdate").
+        await promisify(execFile)('python3', ['-m', 'venv', venv]);
         const inVenv = (entry: string, actionParameters: Record<string, unknown>, parameters = {}) => ({
           ...fakeContext({
             runner: 'python-script',
