@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { ROOT } from './service-process.js';
 
 /**
@@ -6,24 +6,10 @@ import { ROOT } from './service-process.js';
  * child process that is killed after `timeoutMs`, and returns what it printed. For tests of code
  * that, when it regresses, would not fail but hang: a catastrophic regular expression holds the
  * thread, so a test in-process could never time out. `guard`: with the service's V8 regex flag.
- */
-export function runBounded(code: string, timeoutMs = 60_000, guard = true): string {
-  const prelude = guard
-    ? "import { guardRegexBacktracking } from './src/service/regex-guard.ts'; guardRegexBacktracking();\n"
-    : '';
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', prelude + code], {
-    cwd: ROOT,
-    timeout: timeoutMs,
-    encoding: 'utf8',
-  });
-  if (res.signal) throw new Error(`still running after ${timeoutMs} ms (killed with ${res.signal})`);
-  if (res.status !== 0) throw new Error(`exited ${res.status}: ${res.stderr}`);
-  return res.stdout.trim();
-}
-
-/**
- * runBounded without blocking the test worker: a child that runs for tens of seconds under
- * spawnSync starves vitest's worker RPC ("Timeout calling onTaskUpdate", an unhandled error).
+ *
+ * Asynchronous only: a child that runs for tens of seconds under spawnSync starves vitest's
+ * worker RPC ("Timeout calling onTaskUpdate", an unhandled error), and a test's timeout should
+ * exceed `timeoutMs` so that the child's bound, not vitest's, decides.
  */
 export function runBoundedAsync(code: string, timeoutMs = 60_000, guard = true): Promise<string> {
   const prelude = guard

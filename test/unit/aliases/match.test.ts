@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBounded } from '../../support/bounded.js';
+import { runBoundedAsync } from '../../support/bounded.js';
 import {
   matchAlias,
   normaliseFormats,
@@ -200,11 +200,11 @@ describe('partialMatches', () => {
     expect(partialMatches([{ ...deploy, enabled: false }], 'deploy')).toEqual([]);
   });
 
-  it('a 4,000-character word that matches nothing is answered with suggestions, not seconds of edit distances per alias word', () => {
+  it('a 4,000-character word that matches nothing is answered with suggestions, not seconds of edit distances per alias word', async () => {
     // Suggestions compare each command word with each alias word; a word far longer than any
     // alias word cannot be close to one, so it costs nothing: before, 2,000 aliases of 100 words
     // against one 4,000-character word took minutes.
-    const out = runBounded(
+    const out = await runBoundedAsync(
       `import { matchAlias } from './aliases/index.ts';
       const aliases = Array.from({ length: 2000 }, (_, i) => ({
         name: 'a' + i, action_ref: 'x.y',
@@ -216,12 +216,12 @@ describe('partialMatches', () => {
       30_000,
     );
     expect(JSON.parse(out)).toEqual(['none', [], 'none', 'a7']);
-  });
+  }, 45_000);
 
-  it('a format whose own text backtracks (no placeholder, or ignore-case) answers a near miss at once, and still matches', () => {
+  it('a format whose own text backtracks (no placeholder, or ignore-case) answers a near miss at once, and still matches', async () => {
     // st2 reads a format as a pattern: anyone who may create an alias can write `(a+)+$`, and every
     // chat message is matched against every alias. 40 characters took 2^40 steps (hours).
-    const out = runBounded(
+    const out = await runBoundedAsync(
       `import { matchAlias } from './aliases/index.ts';
       const plain = [{ name: 'p', action_ref: 'x.y', formats: ['(a+)+$'] }];
       const folded = [{ name: 'f', action_ref: 'x.y', formats: ['(?i)(a+)+b {{x}}'] }];
@@ -233,12 +233,12 @@ describe('partialMatches', () => {
       30_000,
     );
     expect(JSON.parse(out)).toEqual(['none', 'none', { x: 'foo' }]);
-  });
+  }, 45_000);
 
-  it('a long command that almost fits a many-placeholder format is answered, not backtracked for minutes', () => {
+  it('a long command that almost fits a many-placeholder format is answered, not backtracked for minutes', async () => {
     // 4,000 characters (chatops.max_command_length) against six placeholders: 10^9+ steps for the
     // quote-aware expression; the linear pre-check refuses it first. Run apart so a regression fails.
-    const out = runBounded(
+    const out = await runBoundedAsync(
       `import { matchAlias } from './aliases/index.ts';
       const aliases = [{ name: 'six', action_ref: 'x.y', formats: ['a {{p1}} b {{p2}} c {{p3}} d {{p4}} e {{p5}} f {{p6}} g'] }];
       const near = matchAlias(aliases, 'a ' + 'x b y c z d w e '.repeat(250));
@@ -251,5 +251,5 @@ describe('partialMatches', () => {
       'match',
       { p1: 'one two', p2: '2', p3: '{"k": 1}', p4: '4', p5: '5', p6: '6' },
     ]);
-  });
+  }, 75_000);
 });
