@@ -105,8 +105,9 @@ export function buildPrompt(inquiry: PromptFacts, prefix: string): Prompt {
   const first = props[0]?.[1];
   const question = schema.description ?? first?.description ?? 'Would you like to continue the workflow?';
   let choices: ButtonChoice[] = [];
-  if (props.length === 1 && first?.type === 'boolean') {
-    const name = props[0][0];
+  const approvalName = approvalSchemaField(schema);
+  if (approvalName !== undefined) {
+    const name = approvalName;
     choices = [
       { label: 'Approve', value: JSON.stringify({ [name]: true }), style: 'primary' },
       { ...DENY_BUTTON, value: JSON.stringify({ [name]: false }) },
@@ -119,7 +120,7 @@ export function buildPrompt(inquiry: PromptFacts, prefix: string): Prompt {
   const rules: string[] = [];
   if (policy?.quorum && policy.quorum > 1) rules.push(`${policy.quorum} different approvers needed`);
   if (policy?.different_from_requester) rules.push('the requester cannot approve');
-  const approval = props.length === 1 && first?.type === 'boolean';
+  const approval = approvalName !== undefined;
   const requester = inquiry.requester?.chat?.user_name ?? inquiry.requester?.user;
   const expiry = inquiry.expires_at ? expiryText(inquiry.expires_at) : '';
   const facts = [
@@ -158,19 +159,43 @@ export function buildPrompt(inquiry: PromptFacts, prefix: string): Prompt {
  * when the inquiry does not say who decided.
  */
 export function answeredLine(
-  inquiry: Pick<Inquiry, 'decision' | 'responded_by' | 'responded_at' | 'response'>,
+  inquiry: Pick<Inquiry, 'decision' | 'responded_by' | 'responded_at' | 'response' | 'schema'>,
 ): string | undefined {
   const when = utcClock(inquiry.responded_at);
   const tail = when ? ` · ${when}` : '';
   if (inquiry.decision === 'timeout') return `⌛ Expired without an answer${tail}`;
   if (!inquiry.responded_by) return undefined;
   const by = `@${inquiry.responded_by}`;
-  if (inquiry.decision === 'approve') return `✅ Approved by ${by}${tail}`;
-  if (inquiry.decision === 'deny') return deniedLine(inquiry.responded_by, inquiry.responded_at);
+  const verdict = approvalVerdict(inquiry);
+  if (verdict === 'approve') return `✅ Approved by ${by}${tail}`;
+  if (verdict === 'deny') return deniedLine(inquiry.responded_by, inquiry.responded_at);
   const fields = Object.entries((inquiry.response ?? {}) as Record<string, unknown>)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   return `✅ Answered by ${by}${tail}${fields ? `: ${fields}` : ''}`;
+}
+
+/**
+ * Approve or deny: the policy's decision when there is a policy; without one (decision "respond")
+ * the answer to an approval schema (one boolean, the prompt with Approve/Deny buttons) reads as
+ * its button did, since the person pressed Approve or Deny, not "approved=true".
+ */
+function approvalVerdict(
+  inquiry: Pick<Inquiry, 'decision' | 'response' | 'schema'>,
+): 'approve' | 'deny' | undefined {
+  if (inquiry.decision === 'approve' || inquiry.decision === 'deny') return inquiry.decision;
+  const field = approvalSchemaField(inquiry.schema ?? {});
+  const value =
+    field === undefined ? undefined : (inquiry.response as Record<string, unknown> | undefined)?.[field];
+  if (value === true) return 'approve';
+  if (value === false) return 'deny';
+  return undefined;
+}
+
+/** The field of an approval schema (exactly one property, a boolean): the one Approve/Deny answer. */
+function approvalSchemaField(schema: InquirySchema): string | undefined {
+  const props = Object.entries(schema.properties ?? {});
+  return props.length === 1 && props[0][1]?.type === 'boolean' ? props[0][0] : undefined;
 }
 
 /**

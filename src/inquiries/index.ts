@@ -17,7 +17,7 @@ import { EXPIRE_JOB, InquiryService } from './service.js';
 import { deriveButtonKey } from './signing.js';
 
 export { inquiryRoutes } from './api.js';
-export { InquiryChat, buildPrompt, respondHint, type Prompt, type ChatTarget } from './chat.js';
+export { InquiryChat, answeredLine, buildPrompt, respondHint, type Prompt, type ChatTarget } from './chat.js';
 export { inquiryDriverAt, inquiryDriverFor, registerInquiryDriver, type InquiryDriver } from './driver.js';
 export {
   approvalField,

@@ -34,7 +34,10 @@ export interface HmacSettings {
  * request sent again within the window verifies again, so the webhook treats the signature as a
  * delivery id (a replay gets the first answer and dispatches nothing).
  */
-export type HmacVerdict = { ok: true; replayKey?: string } | { ok: false; reason: string };
+export type HmacVerdict =
+  | { ok: true; replayKey?: string }
+  /** `mismatch`: a signature came, well-formed in time, and differs (the secret may be wrong). */
+  | { ok: false; reason: string; mismatch?: true };
 
 export const HMAC_PRESETS: readonly HmacPreset[] = ['github', 'slack', 'generic'];
 
@@ -54,6 +57,10 @@ export const hmacSchema = {
   },
   additionalProperties: false,
 } as const;
+
+function mismatch(name: string): HmacVerdict {
+  return { ok: false, reason: `${name} does not match the body`, mismatch: true };
+}
 
 function hmacHex(secret: string, data: Buffer): string {
   return createHmac('sha256', secret).update(data).digest('hex');
@@ -106,9 +113,7 @@ export function verifyHmac(
     const sig = header(headers, name);
     if (!sig) return { ok: false, reason: `missing ${name} header` };
     const want = `sha256=${hmacHex(settings.secret, raw)}`;
-    return sameText(sig.trim(), want)
-      ? { ok: true }
-      : { ok: false, reason: `${name} does not match the body` };
+    return sameText(sig.trim(), want) ? { ok: true } : mismatch(name);
   }
   if (preset === 'slack') {
     const tsName = 'X-Slack-Request-Timestamp';
@@ -120,9 +125,7 @@ export function verifyHmac(
     if (!sig) return { ok: false, reason: `missing ${name} header` };
     const base = Buffer.concat([Buffer.from(`v0:${ts}:`, 'utf8'), raw]);
     const want = `v0=${hmacHex(settings.secret, base)}`;
-    return sameText(sig.trim(), want)
-      ? { ok: true, replayKey: want }
-      : { ok: false, reason: `${name} does not match the body` };
+    return sameText(sig.trim(), want) ? { ok: true, replayKey: want } : mismatch(name);
   }
   const name = settings.header ?? 'X-Signature-256';
   const sig = header(headers, name);
@@ -139,6 +142,6 @@ export function verifyHmac(
     .trim()
     .replace(/^sha256=/i, '')
     .toLowerCase();
-  if (!sameText(given, hex)) return { ok: false, reason: `${name} does not match the body` };
+  if (!sameText(given, hex)) return mismatch(name);
   return settings.timestamp_header ? { ok: true, replayKey: hex } : { ok: true };
 }

@@ -20,6 +20,9 @@ import { kvContext } from './kv-context.js';
 import { normalizeWebhookUrl, WEBHOOK_TRIGGER_TYPE } from './refs.js';
 import { maskTriggerParameters } from './triggers.js';
 
+/** How often a hook's "the HMAC secret is a ciphertext" warning may repeat. */
+const CIPHERTEXT_WARN_MS = 10 * 60_000;
+
 /** One parameterised webhook trigger and the enabled rules bound to it. */
 export interface WebhookBinding {
   triggerRef: string;
@@ -276,6 +279,35 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
       }
     };
 
+    /**
+     * A secret read from the datastore without `| decrypt_kv` is its ciphertext, so every correctly
+     * signed delivery is refused. The caller is unauthenticated and hears only "does not match";
+     * the operator reads why in the log, once per hook per CIPHERTEXT_WARN_MS (the secret never).
+     */
+    const ciphertextWarned = new Map<string, number>();
+    const warnIfCiphertext = (
+      hook: string,
+      trigger: string,
+      secret: string,
+      decrypt: ((ciphertext: string) => string) | undefined,
+    ): void => {
+      const last = ciphertextWarned.get(hook);
+      if (!decrypt || (last !== undefined && Date.now() - last < CIPHERTEXT_WARN_MS)) return;
+      try {
+        decrypt(secret);
+      } catch (err) {
+        // Not a ciphertext of this datastore: a plain wrong signature, nothing to tell the operator.
+        if (err instanceof SquallError && err.code === 'KV_DECRYPT_FAILED') return;
+        throw err;
+      }
+      ciphertextWarned.set(hook, Date.now());
+      services.logger.warn(
+        { code: 'WEBHOOK_HMAC_SECRET_ENCRYPTED', hook, trigger },
+        `webhook "${hook}": the HMAC secret (trigger parameter hmac.secret) is a datastore ciphertext, so no signature can match; ` +
+          'read the secret with "{{ st2kv.system.NAME | decrypt_kv }}" (| decrypt_kv is probably missing)',
+      );
+    };
+
     const present = (b: WebhookBinding) => ({
       ref: b.triggerRef,
       type: WEBHOOK_TRIGGER_TYPE,
@@ -416,7 +448,10 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
               if (verdict.ok) {
                 chosen.push(b);
                 replayKey ??= verdict.replayKey;
-              } else failures.push(verdict.reason);
+              } else {
+                failures.push(verdict.reason);
+                if (verdict.mismatch) warnIfCiphertext(hook, b.triggerRef, secret, kv.decrypt);
+              }
             }
           }
           // Unsigned bindings of the url need API credentials; signed ones need their signature.

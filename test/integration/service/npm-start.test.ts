@@ -80,3 +80,51 @@ it('SIGTERM to `npm start` stops the server it started', { timeout: 60_000 }, as
     cleanup();
   }
 });
+
+/**
+ * `npm test` and `npm run bench` end the same way as `npm start`: their last command is exec'd,
+ * so a SIGTERM to npm reaches vitest / the bench instead of orphaning it. The probe runs each
+ * script with its last command swapped for a process that only prints its pid and waits (the
+ * real ones take minutes), keeping the script's own shell form.
+ */
+it.each([
+  ['test', 'vitest run'],
+  ['bench', 'node bench/run.mjs'],
+])('SIGTERM to `npm %s` stops its last command', { timeout: 30_000 }, async (name, last) => {
+  const script = (
+    JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts[name];
+  expect(script).toMatch(/^node scripts\/ensure\.mjs/);
+  expect(script).toContain(last);
+  const waiter = `node -e 'console.log("pid=" + process.pid); setInterval(() => {}, 1000)'`;
+  const probe = script.replace(/^node scripts\/ensure\.mjs( --build)?/, 'true').replace(last, waiter);
+  const { dir, cleanup } = tempDir();
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'npm-script-probe', private: true, scripts: { [name]: probe } }),
+  );
+  const npm = spawn('npm', ['run', name, '--silent'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let pid: number | undefined;
+  try {
+    pid = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the probe printed no pid in 20 s')), 20_000);
+      createInterface({ input: npm.stdout }).on('line', (line) => {
+        const m = /^pid=(\d+)$/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    npm.kill('SIGTERM');
+    const deadline = Date.now() + 2_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid), `\`npm ${name}\`'s last command (${pid}) still running 2 s after SIGTERM to npm`).toBe(
+      false,
+    );
+  } finally {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    cleanup();
+  }
+});

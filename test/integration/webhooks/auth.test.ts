@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { getAuthService } from '../../../src/auth/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -9,6 +9,9 @@ import { startTestApi, type TestApi } from '../../support/api.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl } from '../../support/servers.js';
 import { testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+
+const githubSignature = (secret: string, body: string) =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 const slackSignature = (secret: string, ts: string, body: string) =>
   `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
@@ -138,6 +141,73 @@ for (const target of STORE_TARGETS) {
         });
         expect(forged.status).toBe(401);
         expect(await instances('slack/events')).toBe(1);
+      });
+
+      it('a GitHub secret read without | decrypt_kv refuses signed deliveries as before, and the log says why (once, never the secret)', async () => {
+        const plain = 'gh-s3cret-plain';
+        const key = await api.request('PUT', '/api/v1/keys/gh_hook_secret', {
+          body: { value: plain, secret: true },
+        });
+        expect(key.status, JSON.stringify(key.body)).toBeLessThan(300);
+        const ciphertext = (await api.request('GET', '/api/v1/keys/gh_hook_secret')).body as {
+          value: string;
+        };
+        expect(ciphertext.value).toMatch(/^[0-9A-F]{60,}$/);
+        for (const [name, secret] of [
+          ['gh-encrypted', '{{ st2kv.system.gh_hook_secret }}'],
+          ['gh-decrypted', '{{ st2kv.system.gh_hook_secret | decrypt_kv }}'],
+        ]) {
+          const res = await api.request('POST', '/api/v1/rules', {
+            body: {
+              name,
+              pack: 'hooks',
+              enabled: true,
+              trigger: {
+                type: 'core.st2.webhook',
+                parameters: { url: name, hmac: { secret, preset: 'github' } },
+              },
+              action: { ref: 'core.noop' },
+            },
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+        }
+        const warn = vi.spyOn(api.services.logger, 'warn');
+        try {
+          const body = '{"ref":"refs/heads/main"}';
+          const hint = () =>
+            warn.mock.calls.filter((c) => JSON.stringify(c).includes('WEBHOOK_HMAC_SECRET_ENCRYPTED'));
+          // A plain wrong signature on the hook whose secret is right: refused, nothing in the log.
+          const forged = await post('gh-decrypted', body, {
+            'X-Hub-Signature-256': githubSignature('guess', body),
+          });
+          expect(forged.status).toBe(401);
+          expect(hint()).toHaveLength(0);
+          expect(
+            (await post('gh-decrypted', body, { 'X-Hub-Signature-256': githubSignature(plain, body) }))
+              .status,
+          ).toBe(202);
+
+          for (let i = 0; i < 2; i++) {
+            const signed = await post('gh-encrypted', body, {
+              'X-Hub-Signature-256': githubSignature(plain, body),
+            });
+            expect(signed.status).toBe(401);
+            // The unauthenticated caller learns nothing about the rule's template.
+            const fault = ((await signed.json()) as { faultstring: string }).faultstring;
+            expect(fault).toContain('X-Hub-Signature-256 does not match the body');
+            expect(fault).not.toContain('decrypt_kv');
+          }
+          // Two refused deliveries, one warning; it names the hook and the missing filter.
+          expect(hint()).toHaveLength(1);
+          const logged = JSON.stringify(hint()[0]);
+          expect(logged).toContain('gh-encrypted');
+          expect(logged).toContain('| decrypt_kv');
+          expect(logged).not.toContain(plain);
+          expect(logged).not.toContain(ciphertext.value);
+          expect(JSON.stringify(warn.mock.calls)).not.toContain(plain);
+        } finally {
+          warn.mockRestore();
+        }
       });
 
       it('the webhook list needs credentials and never shows the HMAC secret', async () => {

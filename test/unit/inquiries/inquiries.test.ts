@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { promptResponse } from '../../../src/cli/commands/inquiry.js';
 import {
   DEFAULT_SCHEMA,
+  answeredLine,
   buildPrompt,
   coerceAnswer,
   coerceAnswers,
@@ -115,6 +116,35 @@ describe('chat prompts', () => {
     expect(form.choices).toEqual([]);
     expect(form.question).toContain('Answer with: !respond i3 a="…" b=1');
     expect(form.question).toContain('(or !inquiry respond i3 {json})');
+  });
+  it('an answered approval reads as approved or denied by whom, with or without a policy', () => {
+    const at = '2026-12-07T16:40:00.000Z';
+    const approval = { schema: { properties: { approved: { type: 'boolean' as const } } }, responded_at: at };
+    // Without a policy the service records decision "respond": the buttons' answer still reads as one.
+    expect(
+      answeredLine({
+        ...approval,
+        decision: 'respond',
+        responded_by: 'st2admin',
+        response: { approved: true },
+      }),
+    ).toBe('✅ Approved by @st2admin · 16:40 UTC');
+    expect(
+      answeredLine({ ...approval, decision: 'respond', responded_by: 'bob', response: { approved: false } }),
+    ).toBe('❌ Denied by @bob · 16:40 UTC');
+    expect(
+      answeredLine({ ...approval, decision: 'deny', responded_by: 'bob', response: { approved: false } }),
+    ).toBe('❌ Denied by @bob · 16:40 UTC');
+    // Other schemas show their fields.
+    expect(
+      answeredLine({
+        schema: { properties: { reason: { type: 'string' }, ok: { type: 'boolean' } } },
+        decision: 'respond',
+        responded_by: 'alice',
+        responded_at: at,
+        response: { reason: 'disk full', ok: true },
+      }),
+    ).toBe('✅ Answered by @alice · 16:40 UTC: reason=disk full, ok=true');
   });
   it('shows how to type an answer with respond, for adapters without buttons too', () => {
     expect(respondHint({ id: 'i1', schema: DEFAULT_SCHEMA }, '!')).toBe(
