@@ -19,6 +19,18 @@ const READ_MS = 500;
 const GAP_MS = 300;
 const TREE = '/api/v1/traces/views/tree';
 
+/** Answers a read READ_MS late, as a large answer on a loaded server comes. */
+async function slow(route: Route): Promise<void> {
+  const response = await route.fetch();
+  await new Promise((r) => setTimeout(r, READ_MS));
+  try {
+    await route.fulfill({ response });
+  } catch (err) {
+    // A page that aborts a read it no longer wants is done with the request already.
+    if (!/Route is already handled/.test((err as Error).message)) throw err;
+  }
+}
+
 describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in headless chromium'), () => {
   let h: BrowserHarness;
   let b: BrowserSession;
@@ -34,19 +46,27 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
     await h?.stop();
   });
 
+  /** Starts a busy run with the stream open; returns once its items have started coming. */
+  const startBusyRun = async (): Promise<string> => {
+    await b.page.goto('/');
+    await b.page.locator('.stream-open').waitFor({ timeout: 15_000 });
+    const started = await h.api('POST', '/api/v1/executions', {
+      action: 'uirace.busy',
+      parameters: { items: Array.from({ length: ITEMS }, (_, i) => i) },
+    });
+    expect(started.status, started.text).toBe(201);
+    const id = started.body.id as string;
+    await waitFor(
+      async () => (await h.api('GET', `/api/v1/executions?parent=${id}&limit=5`)).body.length >= 4,
+      `${id}'s items to start`,
+      30_000,
+    );
+    return id;
+  };
+
   it('a trace of a busy with-items run shows while the run is busy, ends on its final state, and reads a bounded number of times', async () => {
     await h.signedIn();
     const { page } = b;
-    const slow = async (route: Route) => {
-      const response = await route.fetch();
-      await new Promise((r) => setTimeout(r, READ_MS));
-      try {
-        await route.fulfill({ response });
-      } catch (err) {
-        // A page that aborts a read it no longer wants is done with the request already.
-        if (!/Route is already handled/.test((err as Error).message)) throw err;
-      }
-    };
     const isTree = (url: URL) => url.pathname === TREE;
     await page.route(isTree, slow);
     let reads = 0;
@@ -55,20 +75,7 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
     };
     page.on('request', count);
     try {
-      await page.goto('/');
-      await page.locator('.stream-open').waitFor({ timeout: 15_000 });
-      const started = await h.api('POST', '/api/v1/executions', {
-        action: 'uirace.busy',
-        parameters: { items: Array.from({ length: ITEMS }, (_, i) => i) },
-      });
-      expect(started.status, started.text).toBe(201);
-      const id = started.body.id as string;
-      // Once its items have started coming: the run updates its trace many times a second.
-      await waitFor(
-        async () => (await h.api('GET', `/api/v1/executions?parent=${id}&limit=5`)).body.length >= 4,
-        `${id}'s items to start`,
-        30_000,
-      );
+      const id = await startBusyRun();
       const opened = Date.now();
       await page.evaluate(
         (to) => ((globalThis as unknown as { location: { hash: string } }).location.hash = to),
@@ -110,6 +117,56 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
     } finally {
       page.off('request', count);
       await page.unroute(isTree, slow);
+    }
+  }, 180_000);
+  it('an execution page of a busy with-items run shows the run and its timeline while it is busy, and ends on its final state', async () => {
+    await h.signedIn();
+    const { page } = b;
+    // The execution's and its graph's reads are slow: updates come during each.
+    const isRead = (url: URL) =>
+      url.pathname === '/api/v1/workflows/graph' ||
+      (url.pathname.startsWith('/api/v1/executions/') && url.searchParams.has('exclude_attributes'));
+    await page.route(isRead, slow);
+    try {
+      const id = await startBusyRun();
+      await page.evaluate(
+        (to) => ((globalThis as unknown as { location: { hash: string } }).location.hash = to),
+        `#/history/${id}`,
+      );
+      const status = () => h.api('GET', `/api/v1/executions/${id}`).then((r) => r.body.status as string);
+
+      // The page leaves "Loading" while the run is busy, and its timeline follows the items as they
+      // end, not only once the run went quiet.
+      const heading = page.getByRole('heading', { level: 1 });
+      await heading.filter({ hasText: 'uirace.busy' }).waitFor({ timeout: 30_000 });
+      const timeline = page.getByRole('figure', { name: 'Run timeline' });
+      await timeline.waitFor({ timeout: 30_000 });
+      const done = timeline.locator('.gantt-bar[data-status="succeeded"]');
+      const first = await done.count();
+      expect(await status()).toBe('running');
+      await waitFor(
+        async () => (await done.count()) > first,
+        'the timeline to show more items ended',
+        30_000,
+      );
+      expect(await status(), 'the timeline followed the items while the run was busy').toBe('running');
+
+      // It ends on the run's final state.
+      await waitFor(async () => (await status()) === 'succeeded', `${id} to succeed`, 120_000);
+      await waitFor(
+        async () => (await heading.locator('.status').textContent()) === 'succeeded',
+        'the page to show the run succeeded',
+        15_000,
+      );
+      await waitFor(
+        async () => (await done.count()) >= ITEMS,
+        'the timeline to show every item ended',
+        15_000,
+      );
+      await expect(page.getByRole('status').filter({ hasText: 'Loading' }).count()).resolves.toBe(0);
+      await b.assertClean();
+    } finally {
+      await page.unroute(isRead, slow);
     }
   }, 180_000);
 });

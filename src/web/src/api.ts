@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly path: string,
     readonly code?: string,
     readonly requestId?: string,
+    /** The next step the server suggests (which command lists what exists, which key to set). */
+    readonly hint?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -57,11 +59,18 @@ export async function request<T = unknown>(
   if (!res.ok) {
     let message = text || res.statusText;
     let code: string | undefined;
+    let hint: string | undefined;
     let requestId = res.headers.get('X-Request-ID') ?? undefined;
     try {
-      const parsed = JSON.parse(text) as { faultstring?: string; code?: string; request_id?: string };
+      const parsed = JSON.parse(text) as {
+        faultstring?: string;
+        code?: string;
+        hint?: unknown;
+        request_id?: string;
+      };
       if (parsed.faultstring) message = parsed.faultstring;
       code = parsed.code;
+      if (typeof parsed.hint === 'string') hint = parsed.hint;
       requestId = parsed.request_id ?? requestId;
     } catch {
       // not JSON: keep the text
@@ -70,7 +79,7 @@ export async function request<T = unknown>(
       localStorage.removeItem(SESSION_MARK);
       for (const fn of unauthorizedListeners) fn();
     }
-    throw new ApiError(message, res.status, method, path, code, requestId);
+    throw new ApiError(message, res.status, method, path, code, requestId, hint);
   }
   if (init.raw) return { data: text as T, headers: res.headers, status: res.status };
   const data = (text ? JSON.parse(text) : undefined) as T;

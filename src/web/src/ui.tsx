@@ -13,6 +13,7 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
         {missingRoute ? 'This server does not offer this feature yet' : 'Error'}
       </strong>
       <span className="error-message">{e.message ?? String(error)}</span>
+      {e instanceof ApiError && e.hint && <span className="error-hint">{e.hint}</span>}
       {e instanceof ApiError && (
         <span className="muted small">
           {e.method} {e.path}

@@ -2,7 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { get } from '../api';
 import { subscribe, useStreamOpened } from '../live';
 import { href } from '../router';
-import { countOf, formatDuration, formatTime, StatusBadge } from '../ui';
+import { countOf, formatDuration, formatTime, StatusBadge, useAsync, type Async } from '../ui';
 import type { TaskRun, WorkflowGraphData } from './WorkflowGraph';
 import './workflow.css';
 
@@ -19,60 +19,31 @@ const ACTIVE = new Set([
 ]);
 
 /**
- * The graph endpoint's data for a workflow execution, refetched (coalesced) whenever the
- * execution or one of its children changes on the event stream.
+ * The graph endpoint's data for a workflow execution, read again whenever the execution or one of
+ * its children changes on the event stream. useAsync coalesces those re-reads (one read at a time,
+ * one follow-up after it, starts REREAD_GAP_MS apart): a busy with-items run's updates every few
+ * milliseconds show about three times a second, where a debounce restarted by each update read
+ * nothing until the run went quiet.
  */
-export function useWorkflowData(executionId: string): { data?: WorkflowGraphData; error?: unknown } {
-  const [data, setData] = useState<WorkflowGraphData>();
-  const [error, setError] = useState<unknown>();
-  // What was published before the stream opened (a task that ended just after the read), or while
-  // it was down, never arrives: read again then.
-  const [opened, setOpened] = useState(0);
-  useStreamOpened(() => setOpened((n) => n + 1));
+export function useWorkflowData(executionId: string): Async<WorkflowGraphData> {
+  const graph = useAsync(
+    (signal) =>
+      get<WorkflowGraphData>(`/api/v1/workflows/graph?execution=${encodeURIComponent(executionId)}`, signal),
+    [executionId],
+  );
+  const { reload } = graph;
   useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let inFlight = false;
-    let again = false;
-    const load = async () => {
-      if (inFlight) {
-        again = true;
-        return;
-      }
-      inFlight = true;
-      try {
-        const d = await get<WorkflowGraphData>(
-          `/api/v1/workflows/graph?execution=${encodeURIComponent(executionId)}`,
-        );
-        if (live) {
-          setData(d);
-          setError(undefined);
-        }
-      } catch (err) {
-        if (live) setError(err);
-      } finally {
-        inFlight = false;
-        if (again && live) {
-          again = false;
-          void load();
-        }
-      }
-    };
-    void load();
     const onEvent = (payload: unknown) => {
       const e = payload as { id?: string; parent?: string };
-      if (e.id !== executionId && e.parent !== executionId) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), 200);
+      if (e.id === executionId || e.parent === executionId) reload();
     };
     const offs = [subscribe('st2.execution__create', onEvent), subscribe('st2.execution__update', onEvent)];
-    return () => {
-      live = false;
-      clearTimeout(timer);
-      offs.forEach((off) => off());
-    };
-  }, [executionId, opened]);
-  return { data, error };
+    return () => offs.forEach((off) => off());
+  }, [executionId, reload]);
+  // What was published before the stream opened (a task that ended just after the read), or while
+  // it was down, never arrives: read again then.
+  useStreamOpened(reload);
+  return graph;
 }
 
 const ms = (iso?: string) => (iso ? Date.parse(iso) : NaN);
