@@ -204,6 +204,23 @@ describeOnEachStore('action policies', (target) => {
     }
   });
 
+  /** The ids `store.executions.get` reads while `work` runs. */
+  const executionReadsOf = async (work: () => Promise<void>): Promise<string[]> => {
+    const { executions: collection } = svc.services.store;
+    const get = collection.get.bind(collection);
+    const reads: string[] = [];
+    collection.get = (id: string) => {
+      reads.push(id);
+      return get(id);
+    };
+    try {
+      await work();
+    } finally {
+      collection.get = get;
+    }
+    return reads;
+  };
+
   /** Requests core.local_sudo, which the retry policy under test governs, failing. */
   const failing = (cmd: string) =>
     executions().request({ action: 'core.local_sudo', parameters: { cmd }, user: 'tester' });
@@ -288,19 +305,30 @@ describeOnEachStore('action policies', (target) => {
     // Its retry claim gone, the completion is handled again: the retry it finds stored is the one
     // its id names, derived from the record completion handed on.
     await store.claims.deleteOne({ id: `retry:${failed.id}` });
-    const get = store.executions.get.bind(store.executions);
-    const reads: string[] = [];
-    store.executions.get = (id: string) => {
-      reads.push(id);
-      return get(id);
-    };
-    try {
-      await policyEngine().onCompleted(completed);
-    } finally {
-      store.executions.get = get;
-    }
+    const reads = await executionReadsOf(() => policyEngine().onCompleted(completed));
     expect(reads).not.toContain(failed.id);
     expect(await count()).toBe(before);
+  });
+
+  it('a retry requested on completion re-runs the completed record without reading the failed execution again', async () => {
+    const { store } = svc.services;
+    const failed = await failing('exit 6');
+    const chainOf = async () => store.executions.find({ 'context.policies.retry.original': failed.id });
+    await waitFor(
+      async () => ((await chainOf()).filter((r) => r.status === 'failed').length === 2 ? true : null),
+      'the failure and its two retries to finish',
+      20_000,
+    );
+    const completed = (await store.executions.get(failed.id))!;
+    // Neither the retry claim nor the retries are stored any more: completion requests the retry again.
+    await store.claims.deleteOne({ id: `retry:${failed.id}` });
+    for (const r of await chainOf()) await store.executions.deleteOne({ id: r.id });
+    const reads = await executionReadsOf(() => policyEngine().onCompleted(completed));
+    // Requested (stored) again before onCompleted resolves, from the completed record.
+    const [again] = await chainOf();
+    expect(again.context.policies).toMatchObject({ retry: { previous: failed.id, retry_count: 1 } });
+    expect(again.parameters).toMatchObject({ cmd: 'exit 6' });
+    expect(reads.filter((id) => id === failed.id)).toEqual([]);
   });
 
   it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {
