@@ -9,6 +9,7 @@ import type { ExecutionRecord } from '../../../src/store/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
 import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { readsDuring } from '../../support/reads.js';
 import { waitFor } from '../../support/wait.js';
 
 describeOnEachStore('action policies', (target) => {
@@ -204,23 +205,6 @@ describeOnEachStore('action policies', (target) => {
     }
   });
 
-  /** The ids `store.executions.get` reads while `work` runs. */
-  const executionReadsOf = async (work: () => Promise<void>): Promise<string[]> => {
-    const { executions: collection } = svc.services.store;
-    const get = collection.get.bind(collection);
-    const reads: string[] = [];
-    collection.get = (id: string) => {
-      reads.push(id);
-      return get(id);
-    };
-    try {
-      await work();
-    } finally {
-      collection.get = get;
-    }
-    return reads;
-  };
-
   /** Requests core.local_sudo, which the retry policy under test governs, failing. */
   const failing = (cmd: string) =>
     executions().request({ action: 'core.local_sudo', parameters: { cmd }, user: 'tester' });
@@ -305,7 +289,7 @@ describeOnEachStore('action policies', (target) => {
     // Its retry claim gone, the completion is handled again: the retry it finds stored is the one
     // its id names, derived from the record completion handed on.
     await store.claims.deleteOne({ id: `retry:${failed.id}` });
-    const reads = await executionReadsOf(() => policyEngine().onCompleted(completed));
+    const reads = await readsDuring(store.executions, () => policyEngine().onCompleted(completed));
     expect(reads).not.toContain(failed.id);
     expect(await count()).toBe(before);
   });
@@ -323,7 +307,7 @@ describeOnEachStore('action policies', (target) => {
     // Neither the retry claim nor the retries are stored any more: completion requests the retry again.
     await store.claims.deleteOne({ id: `retry:${failed.id}` });
     for (const r of await chainOf()) await store.executions.deleteOne({ id: r.id });
-    const reads = await executionReadsOf(() => policyEngine().onCompleted(completed));
+    const reads = await readsDuring(store.executions, () => policyEngine().onCompleted(completed));
     // Requested (stored) again before onCompleted resolves, from the completed record.
     const [again] = await chainOf();
     expect(again.context.policies).toMatchObject({ retry: { previous: failed.id, retry_count: 1 } });
