@@ -1145,9 +1145,12 @@ export class ExecutionService {
     this.running.get(id)?.abort();
   }
 
-  /** A new execution of the same action with the same (or overridden) parameters. */
+  /**
+   * A new execution of the same action with the same (or overridden) parameters. A caller that
+   * holds the original's record as stored (the policy engine's retry) passes it, not read again.
+   */
   async rerun(
-    id: string,
+    idOrOriginal: string | ExecutionRecord,
     user: string,
     overrides: Record<string, unknown> = {},
     delay?: number,
@@ -1155,7 +1158,8 @@ export class ExecutionService {
     /** The re-run's id, when the caller derives it (a retry taken over finds the first one's). */
     rerunId?: string,
   ): Promise<ExecutionRecord> {
-    const original = await this.get(id);
+    const original = typeof idOrOriginal === 'string' ? await this.get(idOrOriginal) : idOrOriginal;
+    const id = original.id;
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox, original.secret_parameters);
     dropImmutableParameters(params, await this.getAction(original.action.ref));
     const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };

@@ -3,7 +3,13 @@ import { errorMessage } from '../errors.js';
 import { COMPLETED_STATUSES, FAILED_STATUSES, type ExecutionService } from '../executions/index.js';
 import { idAt, idFor } from '../ids.js';
 import type { Services } from '../service/index.js';
-import { doOnce, storedIds, type ClaimedWork, type ExecutionRecord } from '../store/index.js';
+import {
+  doOnce,
+  storedIds,
+  type ClaimedWork,
+  type ExecutionRecord,
+  type TriggerInstanceRecord,
+} from '../store/index.js';
 import { traceHolding } from '../traces/index.js';
 import { dispatchTrigger } from '../triggers/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
@@ -175,8 +181,12 @@ export class Notifier {
     // From the execution's end, which every process notifying it reads the same (idAt: instances
     // sort by it); a dead owner of an older version named it with idFor alone, which storedIds finds.
     let instanceId = record.end_timestamp ? idAt(key, record.end_timestamp) : idFor(key);
-    if (resumed)
-      [{ id: instanceId }] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
+    let storedInstance: TriggerInstanceRecord | null | undefined;
+    if (resumed) {
+      const [found] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
+      // Just looked up: dispatch need not read it again.
+      ({ id: instanceId, record: storedInstance = null } = found);
+    }
     // Dispatched here, not through the rules' bus listener: the completion reaches the rules only
     // as a stored trigger instance. Not awaited, as the bus listener did not: the route is
     // delivered whether or not the trigger instance could be stored.
@@ -184,6 +194,7 @@ export class Notifier {
       ...(traceId ? { traceContext: { trace_id: traceId } } : {}),
       causedBy: { type: 'action_execution', id: record.id },
       instanceId,
+      ...(storedInstance !== undefined ? { storedInstance } : {}),
       trigger: 'core.st2.generic.notifytrigger',
       payload: {
         execution_id: record.id,

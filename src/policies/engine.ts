@@ -214,8 +214,9 @@ export class PolicyEngine {
     if ((await storedIds(store.executions, [{ key, id: rerunId }]))[0].record) return;
     const plan = await this.retryPlan(execution);
     if (!plan) return;
+    // The failed execution as completion (or the taker) read it: rerun does not read it again.
     const rerun = await this.executions().rerun(
-      execution.id,
+      execution,
       String(execution.context.user ?? 'stanley'),
       {},
       plan.delayMs,

@@ -40,6 +40,12 @@ export interface DispatchInput {
    * (which enforces each rule once per instance) instead of being stored twice.
    */
   instanceId?: string;
+  /**
+   * What is stored under `instanceId`, when the caller has just looked it up (a takeover's
+   * storedIds): the record, or null for none. Dispatch then does not read it again; left out,
+   * it reads it.
+   */
+  storedInstance?: TriggerInstanceRecord | null;
 }
 
 export interface ResolvedTrigger {
@@ -119,7 +125,10 @@ async function storeInstance(
   resolved: ResolvedTrigger,
 ): Promise<TriggerInstanceRecord> {
   if (input.instanceId) {
-    const stored = await services.store.triggerInstances.get(input.instanceId);
+    const stored =
+      input.storedInstance !== undefined
+        ? input.storedInstance
+        : await services.store.triggerInstances.get(input.instanceId);
     if (stored) return processAgain(services, stored);
   }
   const id = input.instanceId ?? newId();

@@ -14,7 +14,13 @@ import type { Job } from 'agenda';
 import { SquallError, errorMessage } from '../../errors.js';
 import { idAt, newId } from '../../ids.js';
 import { escapeRegex } from '../../regex.js';
-import { claimOrTakeOver, storedIds, type RuleRecord, type TriggerRecord } from '../../store/index.js';
+import {
+  claimOrTakeOver,
+  storedIds,
+  type RuleRecord,
+  type TriggerInstanceRecord,
+  type TriggerRecord,
+} from '../../store/index.js';
 import type { Services } from '../../service/index.js';
 import { dispatchTrigger, triggerRefFor } from '../index.js';
 import { planTicks, type CatchUpPolicy } from './catchup.js';
@@ -312,10 +318,15 @@ export class TimerEngine {
     // tick's time leads the id (idAt), so ticks land at the end of the instances' index; a dead
     // owner of an older version named it with idFor alone, which storedIds finds.
     let instanceId = idAt(key, tickMs);
-    if (got.from)
-      [{ id: instanceId }] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
+    let storedInstance: TriggerInstanceRecord | null | undefined;
+    if (got.from) {
+      const [found] = await storedIds(this.services.store.triggerInstances, [{ key, id: instanceId }]);
+      // Just looked up: dispatch need not read it again.
+      ({ id: instanceId, record: storedInstance = null } = found);
+    }
     await dispatchTrigger(this.services, {
       instanceId,
+      ...(storedInstance !== undefined ? { storedInstance } : {}),
       trigger: { type: data.type, parameters: data.parameters },
       payload: { executed_at: executedAt, schedule: data.parameters },
       source: `timer:${data.ref}`,

@@ -11,6 +11,7 @@ import { eventsSubsystem } from '../../../src/rules/index.js';
 import { idAt, idFor } from '../../../src/ids.js';
 import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { readsDuring } from '../../support/reads.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -100,7 +101,26 @@ describeOnEachStore('notify in a process without the chat role', (target) => {
     // A dead owner of an older version stored it under idFor's id: a taker finds it, stores no other.
     await svc.services.store.triggerInstances.deleteOne({ id: instance.id });
     await svc.services.store.triggerInstances.insert({ ...instance, id: idFor(key) });
-    await notifier.notifyWork.run(id, { resumed: true });
+    // The taker looks the instance up once (storedIds); dispatch, not awaited, does not read it
+    // again: its transaction, its last step, is awaited before the reads are counted.
+    const { store } = svc.services;
+    const transaction = store.transaction.bind(store);
+    const dispatched: Array<Promise<unknown>> = [];
+    store.transaction = ((work: () => Promise<unknown>) => {
+      const done = transaction(work);
+      dispatched.push(done);
+      return done;
+    }) as typeof store.transaction;
+    try {
+      const reads = await readsDuring(store.triggerInstances, async () => {
+        await notifier.notifyWork.run(id, { resumed: true });
+        await waitFor(() => dispatched.length > 0 || null, 'the notifytrigger dispatch', 20_000);
+        await Promise.all(dispatched);
+      });
+      expect(reads).toEqual([]);
+    } finally {
+      store.transaction = transaction;
+    }
     // The trigger is dispatched without being awaited: give a second instance time to show.
     const notifyInstances = () =>
       svc.services.store.triggerInstances.find({ trigger: 'core.st2.generic.notifytrigger' });

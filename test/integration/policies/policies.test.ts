@@ -9,6 +9,7 @@ import type { ExecutionRecord } from '../../../src/store/index.js';
 import type { ExecutionService } from '../../../src/executions/service.js';
 import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { readsDuring } from '../../support/reads.js';
 import { waitFor } from '../../support/wait.js';
 
 describeOnEachStore('action policies', (target) => {
@@ -288,19 +289,30 @@ describeOnEachStore('action policies', (target) => {
     // Its retry claim gone, the completion is handled again: the retry it finds stored is the one
     // its id names, derived from the record completion handed on.
     await store.claims.deleteOne({ id: `retry:${failed.id}` });
-    const get = store.executions.get.bind(store.executions);
-    const reads: string[] = [];
-    store.executions.get = (id: string) => {
-      reads.push(id);
-      return get(id);
-    };
-    try {
-      await policyEngine().onCompleted(completed);
-    } finally {
-      store.executions.get = get;
-    }
+    const reads = await readsDuring(store.executions, () => policyEngine().onCompleted(completed));
     expect(reads).not.toContain(failed.id);
     expect(await count()).toBe(before);
+  });
+
+  it('a retry requested on completion re-runs the completed record without reading the failed execution again', async () => {
+    const { store } = svc.services;
+    const failed = await failing('exit 6');
+    const chainOf = async () => store.executions.find({ 'context.policies.retry.original': failed.id });
+    await waitFor(
+      async () => ((await chainOf()).filter((r) => r.status === 'failed').length === 2 ? true : null),
+      'the failure and its two retries to finish',
+      20_000,
+    );
+    const completed = (await store.executions.get(failed.id))!;
+    // Neither the retry claim nor the retries are stored any more: completion requests the retry again.
+    await store.claims.deleteOne({ id: `retry:${failed.id}` });
+    for (const r of await chainOf()) await store.executions.deleteOne({ id: r.id });
+    const reads = await readsDuring(store.executions, () => policyEngine().onCompleted(completed));
+    // Requested (stored) again before onCompleted resolves, from the completed record.
+    const [again] = await chainOf();
+    expect(again.context.policies).toMatchObject({ retry: { previous: failed.id, retry_count: 1 } });
+    expect(again.parameters).toMatchObject({ cmd: 'exit 6' });
+    expect(reads.filter((id) => id === failed.id)).toEqual([]);
   });
 
   it('concurrency.attr counts a parameter left to its default (no longer stored) as its default value', async () => {

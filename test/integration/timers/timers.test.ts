@@ -18,6 +18,7 @@ import {
 } from '../../support/servers.js';
 import { ROOT } from '../../support/service-process.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import { readsDuring } from '../../support/reads.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
@@ -221,7 +222,13 @@ for (const target of STORE_TARGETS) {
       });
       const engine = getTimerEngine(svc.services);
       const data = { ref, type: INTERVAL_TIMER, parameters: params } as const;
-      expect(await engine.fire(data, tick)).toBe(true);
+      // The taker looks its instance up once (storedIds); dispatch does not read it by id again.
+      let fired: boolean | undefined;
+      const reads = await readsDuring(svc.services.store.triggerInstances, async () => {
+        fired = await engine.fire(data, tick);
+      });
+      expect(fired).toBe(true);
+      expect(reads).toEqual([]);
       // Now claimed by a live process: not fired again.
       expect(await engine.fire(data, tick)).toBe(false);
       expect(await ticksOf(svc.services, params)).toEqual([executedAt]);
