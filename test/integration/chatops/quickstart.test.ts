@@ -99,7 +99,7 @@ describe('the quick start chat, as a new user tries it', () => {
     expect(chat.out()).toContain('Approval needed: Run `echo approved-from-chat`?');
     const [, message] = /\[(\d+)\.1\] Approve/.exec(chat.out()) ?? [];
     chat.stdin.write(`/${message}.1\n`);
-    await waitFor(() => chat.out().includes('Answered by @st2admin'), `the answer: ${chat.out()}`, 30_000);
+    await waitFor(() => chat.out().includes('Approved by @st2admin'), `the answer: ${chat.out()}`, 30_000);
     await waitFor(
       () => /✅ examples\.orquesta-chat-approval/.test(chat.out()),
       `the workflow's card: ${chat.out()}`,

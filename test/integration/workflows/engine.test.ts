@@ -433,10 +433,17 @@ for (const target of STORE_TARGETS) {
         try {
           const e = await finished(await run('wftest.kv-secret-task'));
           expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
+          // A step may still be loading when the run reads as finished (its last notice), and a load
+          // of a state already gone finds nothing to read for: count the loads that found a workflow,
+          // once every load has landed.
+          let landed: unknown[] = [];
+          while (landed.length !== loads.mock.results.length)
+            landed = await Promise.all(loads.mock.results.map((r) => r.value as Promise<unknown>));
+          const found = landed.filter((loaded) => loaded !== null).length;
           // Its start reads the table once, then each step once, at its load: the steps that
           // request a task (the start, login's completion) included.
-          expect(loads.mock.calls.length).toBeGreaterThanOrEqual(2);
-          expect(reads).toHaveBeenCalledTimes(1 + loads.mock.calls.length);
+          expect(found).toBeGreaterThanOrEqual(2);
+          expect(reads).toHaveBeenCalledTimes(1 + found);
         } finally {
           loads.mockRestore();
           reads.mockRestore();
