@@ -12,12 +12,19 @@ export interface SquallEvent<P = unknown> {
   /** Process that published it; the Redis bridge uses it to avoid echoes. */
   origin?: string;
   timestamp: string;
+  /** Set by a transport on an announcement whose receivers acknowledge it (EventTransport.announce). */
+  ack?: string;
 }
 
 export type EventHandler = (event: SquallEvent) => void;
 
 export interface EventTransport {
   publish(event: SquallEvent): Promise<void>;
+  /**
+   * Sends `event` to the other processes and resolves once every one of them has handled it, or
+   * once the transport stopped waiting for those that do not answer (it reports them).
+   */
+  announce(event: SquallEvent): Promise<void>;
   /** `origin`: the subscriber's own; a transport may drop its events before reading them. */
   subscribe(handler: EventHandler, origin?: string): Promise<void>;
   close(): Promise<void>;
@@ -82,12 +89,18 @@ export class EventBus {
   }
 
   /**
-   * Sends an event to the other processes only (none without a transport), resolving once the
-   * transport has taken it: for a change the others must hear of before the caller goes on.
+   * Sends an event to the other processes only (none without a transport), resolving once each of
+   * them has handled it: for a change the others must act on before the caller goes on (a client
+   * told "done" may send its next request to any process at once).
    */
   async announce<P>(name: string, payload: P): Promise<void> {
     if (!this.transport) return;
-    await this.transport.publish({ name, payload, origin: this.origin, timestamp: new Date().toISOString() });
+    await this.transport.announce({
+      name,
+      payload,
+      origin: this.origin,
+      timestamp: new Date().toISOString(),
+    });
   }
 
   /** Subscribes to every event whose name matches `pattern` (`*` is a wildcard); returns an unsubscribe. */

@@ -5,6 +5,17 @@ import type { EventHandler, EventTransport, SquallEvent } from './index.js';
 
 export const EVENTS_CHANNEL = 'squall:events';
 
+/** A process's answer to an announcement it has handled; consumed by the transport, never delivered. */
+const ACK_EVENT = 'squall.transport__ack';
+/** How long an announcement waits for the processes that have not answered yet. */
+export const ANNOUNCE_WAIT_MS = 1000;
+/**
+ * After an announcement some subscribers never answered (a process of an older version during a
+ * rolling upgrade, or a subscriber that is not Squall), how long the next ones do not wait for as
+ * many: each content write would otherwise wait ANNOUNCE_WAIT_MS.
+ */
+const SILENT_FOR_MS = 10 * 60_000;
+
 /**
  * Carries bus events between processes over Redis pub/sub, so an SSE client or a chat thread
  * attached to one process sees what every process does. Events carry their origin; EventBus
@@ -20,6 +31,13 @@ export class RedisEventTransport implements EventTransport {
   /** Events waiting for the PUBLISH in flight to be answered; they go out together in the next one. */
   private queued: Queued[] = [];
   private sending = false;
+  private origin?: string;
+  private announcements = 0;
+  /** Announcements waiting for acknowledgements, by token: how many arrived (own echo included). */
+  private readonly awaiting = new Map<string, Awaiting>();
+  /** Subscribers that did not answer the last announcement they missed, excused until `until`. */
+  private silent = { count: 0, until: 0 };
+  private readonly announceWaitMs: number;
 
   constructor(
     url: string,
@@ -31,10 +49,13 @@ export class RedisEventTransport implements EventTransport {
        * it is back and subscribed again (true).
        */
       onLink?: (up: boolean) => void;
+      /** How long announce() waits for subscribers that have not answered (ANNOUNCE_WAIT_MS). */
+      announceWaitMs?: number;
     } = {},
     private readonly channel = options.channel ?? EVENTS_CHANNEL,
   ) {
     this.onError = options.onError ?? (() => undefined);
+    this.announceWaitMs = options.announceWaitMs ?? ANNOUNCE_WAIT_MS;
     // A publish made while Redis is away is queued and sent on reconnect (ioredis offline queue).
     // Events are joined into one PUBLISH here (publish()), so the client needs no auto-pipelining.
     this.pub = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
@@ -63,24 +84,103 @@ export class RedisEventTransport implements EventTransport {
     }
     this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel || !this.handler) return;
-      // Redis sends every process its own events back; the bus would drop them after parsing.
-      for (const own of this.ownPrefixes) if (message.startsWith(own)) return;
-      let parsed: SquallEvent | SquallEvent[];
-      try {
-        parsed = JSON.parse(message) as SquallEvent | SquallEvent[];
-      } catch (err) {
-        this.onError(
-          new SquallError('EVENT_UNREADABLE', `an event on Redis channel ${channel} is not JSON`, {
-            channel,
-            cause: String(err),
-            length: message.length,
-          }),
-        );
-        return;
+      // Redis sends every process its own events back; the bus would drop them after parsing. An
+      // announcement's echo is counted: it tells that this process's subscription received it.
+      for (const own of this.ownPrefixes)
+        if (message.startsWith(own)) {
+          if (this.awaiting.size > 0 && message.includes('"ack":')) this.heardOwn(message);
+          return;
+        }
+      const parsed = this.parse(message);
+      if (parsed === undefined) return;
+      for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (event.name === ACK_EVENT) {
+          this.acknowledged((event.payload as { token?: unknown } | undefined)?.token);
+          continue;
+        }
+        this.handler?.(event);
+        // Handlers run synchronously: once this returns, the event has been acted on here.
+        if (typeof event.ack === 'string' && this.origin !== undefined)
+          void this.publish({
+            name: ACK_EVENT,
+            payload: { token: event.ack },
+            origin: this.origin,
+            timestamp: new Date().toISOString(),
+          }).catch((err: unknown) => this.onError(err));
       }
-      if (!Array.isArray(parsed)) this.handler(parsed);
-      else for (const event of parsed) this.handler?.(event);
     });
+  }
+
+  private parse(message: string): SquallEvent | SquallEvent[] | undefined {
+    try {
+      return JSON.parse(message) as SquallEvent | SquallEvent[];
+    } catch (err) {
+      this.onError(
+        new SquallError('EVENT_UNREADABLE', `an event on Redis channel ${this.channel} is not JSON`, {
+          channel: this.channel,
+          cause: String(err),
+          length: message.length,
+        }),
+      );
+      return undefined;
+    }
+  }
+
+  private heardOwn(message: string): void {
+    const parsed = this.parse(message);
+    for (const event of Array.isArray(parsed) ? parsed : parsed ? [parsed] : [])
+      if (typeof event.ack === 'string') this.acknowledged(event.ack);
+  }
+
+  private acknowledged(token: unknown): void {
+    const waiting = typeof token === 'string' ? this.awaiting.get(token) : undefined;
+    if (!waiting) return;
+    waiting.acks++;
+    waiting.check();
+  }
+
+  /**
+   * Sends `event` and resolves once every subscriber that received it has handled it: PUBLISH
+   * answers how many subscriptions received the message (this process's own included, which
+   * counts when its echo arrives), and each other process answers once its handlers have run.
+   * Without this, a process elsewhere could serve a request before reading the message (a
+   * client told "done" sends its next request at once, maybe to another host). Subscribers that
+   * do not answer within announceWaitMs are reported and excused for a while.
+   */
+  async announce(event: SquallEvent): Promise<void> {
+    const token = `${this.origin ?? process.pid}:${++this.announcements}`;
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const waiting: Awaiting = { acks: 0, check: () => undefined };
+    this.awaiting.set(token, waiting);
+    try {
+      const receivers = await this.send1({ ...event, ack: token });
+      const excused = Date.now() < this.silent.until ? this.silent.count : 0;
+      const needed = Math.max(0, receivers - excused);
+      waiting.check = () => {
+        if (waiting.acks >= needed) settle();
+      };
+      waiting.check();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        done.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.announceWaitMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        const missing = needed - waiting.acks;
+        this.silent = { count: excused + missing, until: Date.now() + SILENT_FOR_MS };
+        this.onError(
+          new SquallError(
+            'EVENT_ANNOUNCE_UNANSWERED',
+            `${missing} of ${receivers} subscribers of Redis channel ${this.channel} did not acknowledge ${event.name} within ${this.announceWaitMs} ms: a process that has not heard it may act on what it kept until it does (a process of an older Squall version, or a subscriber that is not Squall?)`,
+            { channel: this.channel, event: event.name, receivers, missing },
+          ),
+        );
+      }
+    } finally {
+      this.awaiting.delete(token);
+    }
   }
 
   /**
@@ -92,9 +192,14 @@ export class RedisEventTransport implements EventTransport {
    * PUBLISH before it; order is kept.
    */
   publish(event: SquallEvent): Promise<void> {
+    return this.send1(event).then(() => undefined);
+  }
+
+  /** Queues `event` for the next PUBLISH; resolves with how many subscriptions received it. */
+  private send1(event: SquallEvent): Promise<number> {
     // Queued before anything is awaited: the first publish waits for the connection, and the
     // ones made meanwhile must not overtake it.
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.queued.push({ event, resolve, reject });
       if (this.sending) return;
       // Sent after this turn of the event loop, with whatever else it publishes.
@@ -114,8 +219,11 @@ export class RedisEventTransport implements EventTransport {
       try {
         await this.connect(this.pub);
         const events = batch.map((q) => originFirst(q.event));
-        await this.pub.publish(this.channel, JSON.stringify(events.length === 1 ? events[0] : events));
-        for (const q of batch) q.resolve();
+        const receivers = await this.pub.publish(
+          this.channel,
+          JSON.stringify(events.length === 1 ? events[0] : events),
+        );
+        for (const q of batch) q.resolve(receivers);
       } catch (err) {
         for (const q of batch) q.reject(err);
       }
@@ -124,11 +232,13 @@ export class RedisEventTransport implements EventTransport {
 
   async subscribe(handler: EventHandler, origin?: string): Promise<void> {
     this.handler = handler;
+    this.origin = origin;
     if (origin !== undefined) {
       const own = `{"origin":${JSON.stringify(origin)},`;
       this.ownPrefixes = [own, `[${own}`];
     }
-    await this.connect(this.sub);
+    // The publishing connection too: an acknowledgement must not wait for a connection's handshake.
+    await Promise.all([this.connect(this.sub), this.connect(this.pub)]);
     await this.sub.subscribe(this.channel);
   }
 
@@ -151,8 +261,14 @@ export class RedisEventTransport implements EventTransport {
 
 interface Queued {
   event: SquallEvent;
-  resolve: () => void;
+  resolve: (receivers: number) => void;
   reject: (err: unknown) => void;
+}
+
+interface Awaiting {
+  acks: number;
+  /** Settles the announcement once enough acknowledgements arrived (set once PUBLISH answered). */
+  check: () => void;
 }
 
 /** The same event with `origin` as its first key, so a subscriber can tell its own from the text. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MONGO_URL, describeWithServer } from '../support/servers.js';
+import { MONGO_URL, REDIS_URL, describeWithServer } from '../support/servers.js';
+import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { CLUSTER_AVAILABLE, CLUSTER_NEEDS, Cluster, api } from './cluster.js';
 
@@ -17,27 +18,56 @@ describeWithServer(
     const cluster = new Cluster();
     let editor: ServiceProcess;
     let worker: ServiceProcess;
+    /** The worker's link to Redis: what Redis sends it can be held, as on a far or busy host. */
+    let link: DelayProxy;
 
     beforeAll(async () => {
+      link = await startDelayProxy(REDIS_URL!);
       editor = await cluster.start('api');
-      worker = await cluster.start('api,rules,runner');
+      worker = await cluster.start('api,rules,runner', { SQUALL_REDIS_URL: link.url });
     }, 180_000);
-    afterAll(() => cluster.stopAll());
+    afterAll(async () => {
+      await cluster.stopAll();
+      await link.close();
+    });
 
     const run = (action: string) => api(worker.url, 'POST', '/api/v1/executions', { action });
-
-    it('an action disabled on one process is refused by the next request on another, and runs once enabled again', async () => {
-      for (let i = 0; i < 2; i++) expect((await run('core.noop')).status).toBe(201);
-
-      expect((await api(editor.url, 'PUT', '/api/v1/actions/core.noop', { enabled: false })).status).toBe(
-        200,
-      );
+    /** Sets core.noop's `enabled` through the editor; answers how long the editor took. */
+    const setEnabled = async (enabled: boolean) => {
+      const started = Date.now();
+      expect((await api(editor.url, 'PUT', '/api/v1/actions/core.noop', { enabled })).status).toBe(200);
+      return Date.now() - started;
+    };
+    const expectRefused = async () => {
       const refused = await run('core.noop');
       expect(refused.status, JSON.stringify(refused.body)).toBeGreaterThanOrEqual(400);
       expect(JSON.stringify(refused.body)).toMatch(/disabled/i);
+    };
+    const expectRuns = async () => {
+      const ran = await run('core.noop');
+      expect(ran.status, JSON.stringify(ran.body)).toBe(201);
+    };
 
-      expect((await api(editor.url, 'PUT', '/api/v1/actions/core.noop', { enabled: true })).status).toBe(200);
-      expect((await run('core.noop')).status).toBe(201);
+    it('an action disabled on one process is refused by the next request on another, and runs once enabled again', async () => {
+      for (let i = 0; i < 2; i++) await expectRuns();
+      await setEnabled(false);
+      await expectRefused();
+      await setEnabled(true);
+      await expectRuns();
+    }, 60_000);
+
+    it('the change is seen there even when that process hears Redis late: the writer answers once it has', async () => {
+      await expectRuns();
+      link.delayMs = 300;
+      try {
+        // The editor waits for the worker's acknowledgement, which comes through the slow link.
+        expect(await setEnabled(false)).toBeGreaterThanOrEqual(300);
+        await expectRefused();
+        await setEnabled(true);
+        await expectRuns();
+      } finally {
+        link.delayMs = 0;
+      }
     }, 60_000);
 
     it("a rule's new action parameters, set on one process, are what the next webhook on another runs", async () => {

@@ -3,6 +3,8 @@ import { EventBus, RedisEventTransport, type SquallEvent } from '../../../src/ev
 import { createLogger } from '../../../src/log/index.js';
 import { attachRedisEvents, redisChannels } from '../../../src/service/index.js';
 import { REDIS_URL, describeWithServer } from '../../support/servers.js';
+import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy.js';
+import { connectRedis } from '../../../src/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,8 +29,10 @@ describeWithServer(
   Boolean(REDIS_URL),
   () => {
     const open: EventBus[] = [];
+    const proxies: DelayProxy[] = [];
     afterEach(async () => {
       await Promise.all(open.splice(0).map((bus) => bus.close()));
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
     });
 
     it('another process hears every event of a burst once, in order, with its payload', async () => {
@@ -105,6 +109,67 @@ describeWithServer(
       expect(redisChannels('squall')).toEqual({ events: 'squall:events', jobs: 'squall:agenda:jobs' });
       expect(redisChannels(undefined)).toEqual(redisChannels('squall'));
       expect(redisChannels(`beta-${tag}`).events).toBe(`squall:beta-${tag}:events`);
+    });
+
+    it('announce() resolves once every other process has handled it, however late it hears Redis', async () => {
+      const channel = `squall:test-announce:${process.pid}:${Date.now().toString(36)}`;
+      const proxy: DelayProxy = await startDelayProxy(REDIS_URL!);
+      proxies.push(proxy);
+      const a = new EventBus('process-a');
+      const far = new EventBus('process-far');
+      const near = new EventBus('process-near');
+      const errors: unknown[] = [];
+      await a.attach(new RedisEventTransport(REDIS_URL!, { channel, onError: (e) => errors.push(e) }));
+      await far.attach(new RedisEventTransport(proxy.url, { channel }));
+      await near.attach(new RedisEventTransport(REDIS_URL!, { channel }));
+      open.push(a, far, near);
+      const heard: string[] = [];
+      far.subscribe('squall.test_forget', (e) => heard.push(`far:${String(e.payload)}`));
+      near.subscribe('squall.test_forget', (e) => heard.push(`near:${String(e.payload)}`));
+      // The far process hears everything Redis sends it 400 ms late.
+      proxy.delayMs = 400;
+      const started = Date.now();
+      await a.announce('squall.test_forget', 'one');
+      // Nothing awaited since: both had handled it when announce() resolved.
+      expect(heard.sort()).toEqual(['far:one', 'near:one']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      proxy.delayMs = 0;
+      await a.announce('squall.test_forget', 'two');
+      expect(heard.filter((h) => h.endsWith('two')).sort()).toEqual(['far:two', 'near:two']);
+      expect(errors).toEqual([]);
+    });
+
+    it('a subscriber that never answers costs one wait, reported, then is excused', async () => {
+      const channel = `squall:test-announce:${process.pid}:${Date.now().toString(36)}:silent`;
+      const errors: unknown[] = [];
+      const a = new EventBus('process-a');
+      const b = new EventBus('process-b');
+      await a.attach(
+        new RedisEventTransport(REDIS_URL!, { channel, announceWaitMs: 300, onError: (e) => errors.push(e) }),
+      );
+      await b.attach(new RedisEventTransport(REDIS_URL!, { channel }));
+      open.push(a, b);
+      // A plain Redis client on the channel (not Squall: it never acknowledges).
+      const silent = connectRedis(REDIS_URL!, {});
+      await silent.subscribe(channel);
+      try {
+        const heardByB: string[] = [];
+        b.subscribe('squall.test_forget', (e) => heardByB.push(String(e.payload)));
+        let started = Date.now();
+        await a.announce('squall.test_forget', 'one');
+        expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+        expect(heardByB).toEqual(['one']);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatchObject({ code: 'EVENT_ANNOUNCE_UNANSWERED', context: { missing: 1 } });
+        // The next announcement waits for the processes that answer, not for the silent one.
+        started = Date.now();
+        await a.announce('squall.test_forget', 'two');
+        expect(Date.now() - started).toBeLessThan(300);
+        expect(heardByB).toEqual(['one', 'two']);
+        expect(errors).toHaveLength(1);
+      } finally {
+        silent.disconnect();
+      }
     });
   },
 );
