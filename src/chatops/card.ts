@@ -61,6 +61,34 @@ export function deniedLine(by: string, at: string | undefined): string {
   return `❌ Denied by @${by}${when ? ` · ${when}` : ''}`;
 }
 
+/** What an answered inquiry says of itself, as far as reading it as Approve or Deny needs. */
+export interface AnsweredAsk {
+  decision?: string;
+  response?: unknown;
+  schema?: { properties?: Record<string, { type?: unknown } | undefined> };
+}
+
+/**
+ * Approve or deny: the policy's decision when there is a policy; without one (decision "respond")
+ * the answer to an approval schema (one boolean, the prompt with Approve/Deny buttons) reads as
+ * its button did, since the person pressed Approve or Deny, not "approved=true".
+ */
+export function approvalVerdict(inquiry: AnsweredAsk): 'approve' | 'deny' | undefined {
+  if (inquiry.decision === 'approve' || inquiry.decision === 'deny') return inquiry.decision;
+  const field = approvalSchemaField(inquiry.schema ?? {});
+  const value =
+    field === undefined ? undefined : (inquiry.response as Record<string, unknown> | undefined)?.[field];
+  if (value === true) return 'approve';
+  if (value === false) return 'deny';
+  return undefined;
+}
+
+/** The field of an approval schema (exactly one property, a boolean): the one Approve/Deny answer. */
+export function approvalSchemaField(schema: NonNullable<AnsweredAsk['schema']>): string | undefined {
+  const props = Object.entries(schema.properties ?? {});
+  return props.length === 1 && props[0][1]?.type === 'boolean' ? props[0][0] : undefined;
+}
+
 /** "0.4 s" under ten seconds, "12 s" under a minute, "2 min 5 s" after. */
 export function formatElapsed(ms: number): string {
   const s = Math.max(0, ms) / 1000;

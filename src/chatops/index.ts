@@ -32,7 +32,14 @@ export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrig
 export { ChatNotifier, CHAT_ROUTES } from './notify.js';
 export { routeTargets, chatRouteTarget } from './messages.js';
 export { CARD_DENY, LiveAcks } from './live.js';
-export { DENY_BUTTON, deniedLine, utcClock } from './card.js';
+export {
+  DENY_BUTTON,
+  approvalSchemaField,
+  approvalVerdict,
+  deniedLine,
+  utcClock,
+  type AnsweredAsk,
+} from './card.js';
 export { Deliverer, postLong, DELIVER_JOB, type Delivery, type DeliveryTarget } from './delivery.js';
 export { chatStateStore } from './state.js';
 export { authRoles, resolveIdentity, type SquallIdentity, type RolesLookup } from './identity.js';

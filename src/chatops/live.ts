@@ -7,6 +7,8 @@ import type { ButtonChoice, CardReaction, ChatAdapter, ChatCard, ChatUser } from
 import { postLong } from './delivery.js';
 import {
   DENY_BUTTON,
+  approvalVerdict,
+  type AnsweredAsk,
   cardText,
   deniedLine,
   formatElapsed,
@@ -543,7 +545,7 @@ export class LiveAcks {
     try {
       const asked = await this.services.store.inquiries.find({ root }, { sort: { responded_at: 1 } });
       return asked
-        .filter((i) => i.decision === 'deny' && typeof i.responded_by === 'string')
+        .filter((i) => approvalVerdict(i as AnsweredAsk) === 'deny' && typeof i.responded_by === 'string')
         .map((i) => deniedLine(String(i.responded_by), i.responded_at as string | undefined));
     } catch (err) {
       this.log().warn({ err: errorMessage(err), execution: root }, 'could not read the inquiries of a card');

@@ -3,6 +3,8 @@ import {
   DENY_BUTTON,
   authRoles,
   chatRouteTarget,
+  approvalSchemaField,
+  approvalVerdict,
   deniedLine,
   resolveIdentity,
   type ButtonChoice,
@@ -173,29 +175,6 @@ export function answeredLine(
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   return `✅ Answered by ${by}${tail}${fields ? `: ${fields}` : ''}`;
-}
-
-/**
- * Approve or deny: the policy's decision when there is a policy; without one (decision "respond")
- * the answer to an approval schema (one boolean, the prompt with Approve/Deny buttons) reads as
- * its button did, since the person pressed Approve or Deny, not "approved=true".
- */
-function approvalVerdict(
-  inquiry: Pick<Inquiry, 'decision' | 'response' | 'schema'>,
-): 'approve' | 'deny' | undefined {
-  if (inquiry.decision === 'approve' || inquiry.decision === 'deny') return inquiry.decision;
-  const field = approvalSchemaField(inquiry.schema ?? {});
-  const value =
-    field === undefined ? undefined : (inquiry.response as Record<string, unknown> | undefined)?.[field];
-  if (value === true) return 'approve';
-  if (value === false) return 'deny';
-  return undefined;
-}
-
-/** The field of an approval schema (exactly one property, a boolean): the one Approve/Deny answer. */
-function approvalSchemaField(schema: InquirySchema): string | undefined {
-  const props = Object.entries(schema.properties ?? {});
-  return props.length === 1 && props[0][1]?.type === 'boolean' ? props[0][0] : undefined;
 }
 
 /**

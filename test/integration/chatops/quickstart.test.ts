@@ -111,6 +111,35 @@ describe('the quick start chat, as a new user tries it', () => {
     expect(await chat.exited).toBe(0);
   }, 90_000);
 
+  it('Deny on the same prompt: the command does not run, and the run card says who denied it', async () => {
+    const chat = squall(['chat'], env);
+    await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);
+    chat.stdin.write('!ask to run echo denied-from-chat\n');
+    await waitFor(() => /\[(\d+)\.2\] Deny/.test(chat.out()), `the approval prompt: ${chat.out()}`, 30_000);
+    const [, message] = /\[(\d+)\.2\] Deny/.exec(chat.out()) ?? [];
+    chat.stdin.write(`/${message}.2\n`);
+    // Deny asks first, as Slack's confirm dialog does.
+    await waitFor(
+      () => /\[(\d+)\.1\] Deny {2}\[\d+\.2\] Back/.test(chat.out()),
+      `the confirmation: ${chat.out()}`,
+      30_000,
+    );
+    const [, confirm] = /\[(\d+)\.1\] Deny {2}\[\d+\.2\] Back/.exec(chat.out()) ?? [];
+    chat.stdin.write(`/${confirm}.1\n`);
+    await waitFor(
+      () => /❌ examples\.orquesta-chat-approval/.test(chat.out()),
+      `the workflow's card: ${chat.out()}`,
+      30_000,
+    );
+    expect(chat.out()).toMatch(
+      /❌ Denied by @st2admin · \d\d:\d\d UTC \(the workflow then ended succeeded\)/,
+    );
+    // The command did not run: the workflow's output has no stdout.
+    expect(chat.out()).toMatch(/approved: false\n\s*│\s*stdout: null/);
+    chat.stdin.write('/quit\n');
+    expect(await chat.exited).toBe(0);
+  }, 90_000);
+
   it('a failed command says why in the thread, and Ctrl-C leaves', async () => {
     const chat = squall(['chat'], env);
     await waitFor(() => chat.out().includes('Connected to'), `the chat to connect: ${chat.out()}`, 30_000);
