@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { emit, skip } from './lib/loadgen.mjs';
+import { track } from './lib/proc.mjs';
 import { ROOT } from './lib/squall.mjs';
 
 export async function runHistoryUi({ history = Number(process.env.SQUALL_BENCH_HISTORY ?? 100_000) } = {}) {
@@ -15,11 +16,14 @@ export async function runHistoryUi({ history = Number(process.env.SQUALL_BENCH_H
     skip('history_ui', 'no chromium (set SQUALL_CHROMIUM_PATH)');
     return;
   }
+  // Its own process group: stopping the bench stops npx, vitest, its fork and their chromium with it.
   const child = spawn('npx', ['vitest', 'run', 'test/browser/history-scale.test.ts'], {
     cwd: ROOT,
     env: { ...process.env, SQUALL_HISTORY_SCALE: String(history) },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
+  track(child, { group: true });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('close', resolve));
