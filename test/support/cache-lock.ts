@@ -126,7 +126,7 @@ export async function withCacheLock<T>(dir: string, fn: () => Promise<T>): Promi
   try {
     return await fn();
   } finally {
-    // Ours: while its owner lives, no one else removes a lock.
-    rmSync(lock);
+    // Ours: while its owner lives, no one else removes a lock. (force: an error here would hide fn's.)
+    rmSync(lock, { force: true });
   }
 }
