@@ -4,16 +4,16 @@
 // against a server (config, client, the request), minus the server's answer.
 // Run alone: node bench/cli.mjs [rounds]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emit, percentile } from './lib/loadgen.mjs';
-import { freePort } from './lib/proc.mjs';
+import { freePort, scratchDir } from './lib/proc.mjs';
 import { ROOT } from './lib/squall.mjs';
 
 export async function runCli({ rounds = 15 } = {}) {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-cli-'));
+  const home = scratchDir('squall-bench-cli-');
   const url = `http://127.0.0.1:${await freePort()}`;
   const env = { ...process.env, HOME: home, SQUALL_API_URL: '', NODE_OPTIONS: '' };
   const bin = path.join(ROOT, 'bin', 'squall.js');

@@ -6,14 +6,13 @@
 // the throughput (a run of each job kept in memory for minutes showed as ~2.4 KB per webhook).
 // Each sample waits SQUALL_BENCH_HEAP_SETTLE_MS (16 s) after its webhooks, so it is taken idle.
 // Opt-in, minutes long: SQUALL_BENCH_ONLY=heap, or alone: node bench/heap.mjs
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { emit, sendWebhooks } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
-import { freePort, rssMb, sleep, stopProcess } from './lib/proc.mjs';
+import { freePort, rssMb, scratchDir, sleep, stopProcess } from './lib/proc.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 /** RSS split: anonymous memory (V8 heap, malloc, SQLite's page caches) against mapped files. */
@@ -49,7 +48,7 @@ export async function runHeap({
   webhooks = Number(process.env.SQUALL_BENCH_HEAP_WEBHOOKS ?? 100_000),
   steps = 10,
 } = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-heap-'));
+  const dir = scratchDir('squall-bench-heap-');
   const packs = path.join(dir, 'packs');
   writeBenchPack(packs);
   // What the young generation and the page caches cost: SQUALL_BENCH_HEAP_NODE_ARGS (e.g.

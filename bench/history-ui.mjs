@@ -6,8 +6,10 @@
 // /usr/bin/chromium); skipped without it. Run alone: node bench/history-ui.mjs
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { emit, skip } from './lib/loadgen.mjs';
+import { stopAll, track } from './lib/proc.mjs';
 import { ROOT } from './lib/squall.mjs';
 
 export async function runHistoryUi({ history = Number(process.env.SQUALL_BENCH_HISTORY ?? 100_000) } = {}) {
@@ -15,11 +17,14 @@ export async function runHistoryUi({ history = Number(process.env.SQUALL_BENCH_H
     skip('history_ui', 'no chromium (set SQUALL_CHROMIUM_PATH)');
     return;
   }
+  // Its own process group: stopping the bench stops npx, vitest, its fork and their chromium with it.
   const child = spawn('npx', ['vitest', 'run', 'test/browser/history-scale.test.ts'], {
     cwd: ROOT,
     env: { ...process.env, SQUALL_HISTORY_SCALE: String(history) },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
+  track(child, { group: true });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('close', resolve));
@@ -33,6 +38,9 @@ export async function runHistoryUi({ history = Number(process.env.SQUALL_BENCH_H
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Its own process group hears no Ctrl-C from the terminal: it is passed on.
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.on(sig, () => void stopAll().then(() => process.exit(128 + os.constants.signals[sig])));
   await runHistoryUi();
   process.exit(0);
 }

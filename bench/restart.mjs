@@ -9,14 +9,13 @@
 // SQUALL_BENCH_ONLY=restart. Run alone: node bench/restart.mjs
 // SQUALL_BENCH_RESTART_CPU_PROF=<dir> writes a `--cpu-prof` profile of each restart there (seed/, big/);
 // SQUALL_BENCH_RESTART_KEEP=1 keeps the data directory.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emit, sendWebhooks } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
-import { cpuMs, rssMb, sleep, stopProcess } from './lib/proc.mjs';
+import { cpuMs, rssMb, scratchDir, sleep, stopProcess } from './lib/proc.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 const require = createRequire(import.meta.url);
@@ -138,7 +137,7 @@ export async function runRestart({
   rounds = 3,
 } = {}) {
   if (process.env.SQUALL_BENCH_RESTART_DIR) return remeasure(process.env.SQUALL_BENCH_RESTART_DIR, rounds);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-restart-'));
+  const dir = scratchDir('squall-bench-restart-');
   const packs = path.join(dir, 'packs');
   const pack = writeBenchPack(packs);
   writeFileSync(

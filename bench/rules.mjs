@@ -6,14 +6,14 @@
 //                          (store the instance, Agenda job, criteria of all n rules, render,
 //                          request the execution) with exactly one rule matching
 // Run alone: node bench/rules.mjs
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emit } from './lib/loadgen.mjs';
 import { percentile } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { ROOT } from './lib/squall.mjs';
+import { scratchDir } from './lib/proc.mjs';
 
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', 'src', p)).href);
 
@@ -65,7 +65,7 @@ export async function runRules({ sizes = [10, 1000, 10000], budgetMs = 1500, dis
   const { dispatchTrigger, kvContext } = await dist('triggers/index.js');
   const { matchRule } = await dist('rules/index.js');
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-rules-'));
+  const dir = scratchDir('squall-bench-rules-');
   writeBenchPack(path.join(dir, 'packs'));
   const { config } = loadConfig({
     env: {},

@@ -11,7 +11,7 @@
 // profile). `npm run bench -- soak` runs only the soak. `restart` (1,000,000 executions, ~30 min and
 // ~7 GB of disk) runs only when named: SQUALL_BENCH_ONLY=restart; so does `heap` (100,000 webhooks,
 // heap after full GC and RSS every tenth: SQUALL_BENCH_ONLY=heap).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,18 @@ import { emit, load, report, results, skip } from './lib/loadgen.mjs';
 import { ensureNodeRed, startNodeRed } from './lib/nodered.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
 import { topSelfTime } from './lib/profile.mjs';
-import { cpuMs, freePort, rssMb, sleep, startProcess, stopProcess } from './lib/proc.mjs';
+import {
+  cpuMs,
+  freePort,
+  killAll,
+  rssMb,
+  scratchDir,
+  sleep,
+  startProcess,
+  stopAll,
+  stopProcess,
+  track,
+} from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 import { runCli } from './cli.mjs';
 import { runHeap } from './heap.mjs';
@@ -51,11 +62,6 @@ const part = (name) => !ONLY || ONLY.has(name);
 const started = performance.now();
 const log = (msg) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 /**
  * seq + concurrency 16 against one url; returns the report lines keyed by mode. With `pid`, also
@@ -145,10 +151,8 @@ async function floors() {
         label,
       },
     );
-    children.add(srv.child);
     await drive(label, `http://127.0.0.1:${srv.value}/`, { seq, pid: srv.child.pid });
     await stopProcess(srv.child);
-    children.delete(srv.child);
   }
 }
 
@@ -158,7 +162,6 @@ async function squall(dir) {
   const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);
   log('squall: starting (embedded store, auth off)');
   const s = await startSquall(cfg);
-  children.add(s.child);
   emit({ name: 'startup.squall.to_healthy', unit: 'ms', value: +s.readyMs.toFixed(0), n: 1 });
   await sleep(2000); // let start-up work (registration, timers) settle
   emit({ name: 'footprint.squall.idle_rss', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
@@ -179,7 +182,6 @@ async function squall(dir) {
   });
   emit({ name: 'footprint.squall.rss_after_scenario1', unit: 'MB', value: rssMb(s.child.pid), n: 1 });
   await stopProcess(s.child);
-  children.delete(s.child);
   return { noop, local };
 }
 
@@ -190,7 +192,6 @@ async function squallProfile(dir) {
   const cfg = writeSquallConfig(path.join(dir, 'squall-prof'), packs);
   log('squall: CPU-profiled run of scenario 1 (core.noop, concurrency 16)');
   const s = await startSquall(cfg, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
-  children.add(s.child);
   await sleep(1000);
   await load({
     url: `${s.url}/api/v1/webhooks/bench_noop?wait=10`,
@@ -201,7 +202,6 @@ async function squallProfile(dir) {
     check: squallCheck,
   });
   await stopProcess(s.child, 30_000);
-  children.delete(s.child);
   const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
   if (!files.length)
     return skip('profile.squall.scenario1', 'no .cpuprofile written (squall did not exit cleanly?)');
@@ -221,7 +221,6 @@ async function nodeRed(dir) {
   log(`node-red: ensuring node-red@4.1 in ${scratch}`);
   const red = ensureNodeRed(scratch);
   const nr = await startNodeRed(red, path.join(dir, 'node-red'), await freePort());
-  children.add(nr.child);
   emit({ name: 'startup.nodered.to_ready', unit: 'ms', value: +nr.readyMs.toFixed(0), n: 1 });
   emit({ name: 'footprint.nodered.idle_rss', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
   const noop = await drive('nodered.http_noop', `${nr.url}/noop`, { pid: nr.child.pid });
@@ -231,7 +230,6 @@ async function nodeRed(dir) {
   });
   emit({ name: 'footprint.nodered.rss_after_load', unit: 'MB', value: rssMb(nr.child.pid), n: 1 });
   await stopProcess(nr.child);
-  children.delete(nr.child);
   return { noop, spawn: spawnOut };
 }
 
@@ -268,8 +266,7 @@ const CHILD_BENCH_MAX_MS = 180_000;
 async function childBench(args, name) {
   const env = { ...process.env };
   delete env.SQUALL_BENCH_MONGO_URL;
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
+  const child = track(spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => (out += c));
@@ -281,7 +278,6 @@ async function childBench(args, name) {
   }, CHILD_BENCH_MAX_MS);
   const code = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? sig)));
   clearTimeout(timer);
-  children.delete(child);
   const lines = out.split('\n').filter((l) => l.trim().startsWith('{'));
   for (const l of lines) emit(JSON.parse(l));
   if (timedOut) skip(name, `did not finish within ${CHILD_BENCH_MAX_MS / 1000} s`);
@@ -317,7 +313,7 @@ async function scaleOut(dir) {
     concurrency: CONC,
     maxMs: 45_000,
     log,
-    track: (child) => children.add(child),
+    track,
   });
 }
 
@@ -331,7 +327,22 @@ function table() {
 }
 
 mkdirSync(RESULTS, { recursive: true });
-const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-'));
+const dir = scratchDir('squall-bench-');
+process.on('exit', killAll);
+/**
+ * Set once SIGINT or SIGTERM came: every server and child bench is stopped, the scratch directories
+ * removed, and the bench exits 128 + the signal's number. It writes no results: a run cut short
+ * would replace the committed snapshot (SQUALL_BENCH_SNAPSHOT=1) with part of one.
+ */
+let stopping;
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    stopping ??= (async () => {
+      log(`${sig}: stopping the processes the bench started`);
+      await stopAll();
+      process.exit(128 + os.constants.signals[sig]);
+    })();
+  });
 try {
   log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model}), node ${process.version}, scale ${SCALE}`);
   emit({
@@ -395,6 +406,8 @@ try {
     skip('profile.squall.scenario1', 'SQUALL_BENCH_NO_PROFILE is set');
   else await squallProfile(dir);
 } finally {
+  // The parts fail once their servers are stopped; the signal's handler ends the run.
+  if (stopping) await stopping;
   rmSync(dir, { recursive: true, force: true });
   emit({
     name: 'machine.loadavg_at_end',

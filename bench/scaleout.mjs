@@ -11,7 +11,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { emit, load, report, send, skip } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
-import { cpuMs, sleep, stopProcess } from './lib/proc.mjs';
+import { cpuMs, scratchDir, sleep, stopProcess } from './lib/proc.mjs';
 import { topSelfTime } from './lib/profile.mjs';
 import { startSquall, writeSquallConfig } from './lib/squall.mjs';
 
@@ -312,9 +312,8 @@ function printCalls(dir, procs, done, log, unit = 'per webhook') {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const os = await import('node:os');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-scaleout-'));
+  const { rmSync } = await import('node:fs');
+  const dir = scratchDir('squall-bench-scaleout-');
   try {
     await runScaleOut({
       dir,

@@ -4,14 +4,13 @@
 // Run alone: node bench/soak.mjs   (SQUALL_SOAK_SECONDS, default 300; SQUALL_SOAK_RATE per second,
 // default 50). Writes soak.jsonl and soak.svg to bench/out (bench/results with SQUALL_BENCH_SNAPSHOT=1).
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { soakChart } from './lib/chart.mjs';
 import { emit, send } from './lib/loadgen.mjs';
 import { writeBenchPack } from './lib/pack.mjs';
-import { rssMb, sleep, stopProcess } from './lib/proc.mjs';
+import { rssMb, scratchDir, sleep, stopProcess } from './lib/proc.mjs';
 import { ROOT, startSquall, writeSquallConfig } from './lib/squall.mjs';
 
 const SAMPLE_MS = 10_000;
@@ -73,7 +72,7 @@ export async function runSoak({
   rate = Number(process.env.SQUALL_SOAK_RATE ?? 50),
   outDir = path.join(ROOT, 'bench', process.env.SQUALL_BENCH_SNAPSHOT === '1' ? 'results' : 'out'),
 } = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-soak-'));
+  const dir = scratchDir('squall-bench-soak-');
   const packs = path.join(dir, 'packs');
   writeBenchPack(packs);
   const cfg = writeSquallConfig(path.join(dir, 'squall'), packs);

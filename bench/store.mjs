@@ -3,12 +3,12 @@
 // sequential awaited inserts into testRecords, and 16 in flight at once. SQLite's insert is
 // durable when it resolves (fsync'd WAL, group commit); nedb's was written but never fsync'd.
 // Run alone: node bench/store.mjs
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emit } from './lib/loadgen.mjs';
 import { ROOT } from './lib/squall.mjs';
+import { scratchDir } from './lib/proc.mjs';
 
 export async function runStore({ count = 5000 } = {}) {
   const { openStore, EmbeddedDatabase } = await import(
@@ -23,7 +23,7 @@ export async function runStore({ count = 5000 } = {}) {
 
 async function floor(engine, count, open) {
   const { newId } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'ids.js')).href);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-store-'));
+  const dir = scratchDir('squall-bench-store-');
   const store = await open(dir);
   const doc = (i) => ({
     id: newId(),

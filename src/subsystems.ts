@@ -106,7 +106,7 @@ function executionDeps(
         (c) => kv().decrypt(c),
         await secretReader(services, user),
         snapshot as KvSnapshot,
-        revealed,
+        (plaintext) => revealed.push(plaintext),
       ),
     actionDatastore: (ctx) => actionDatastore(services, ctx),
     packConfig: async (pack, user) =>

@@ -1,7 +1,9 @@
 // Child processes for the bench: start, wait until ready, sample RSS, stop.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /** A TCP port that was free a moment ago (nothing listens on it once this resolves). */
 export async function freePort() {
@@ -12,10 +14,73 @@ export async function freePort() {
   return port;
 }
 
+/**
+ * The children the bench has started (servers, child benches) and whether each leads a process
+ * group of its own: a signal to the bench stops them all (stopAll), whichever part started them.
+ */
+const live = new Map();
+/** The scratch directories the parts made (scratchDir): a stopped bench removes them. */
+const scratch = new Set();
+let stopping = false;
+
+/** A fresh directory under the system's temp dir; its part removes it, or stopAll does. */
+export function scratchDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratch.add(dir);
+  return dir;
+}
+
+const exited = (child) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', r));
+
+function signal(child, { group }, sig) {
+  try {
+    // A group: what its leader started (npx → vitest → its workers) goes with it.
+    if (group) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // ESRCH: gone already.
+  }
+}
+
+/** Registers a child for stopAll; `group` when it was spawned detached (its own process group). */
+export function track(child, { group = false } = {}) {
+  const how = { group };
+  if (stopping) signal(child, how, 'SIGTERM');
+  live.set(child, how);
+  // A group outlives its leader (a worker still closing): it stays registered.
+  if (!group) child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/**
+ * Stops every registered child: SIGTERM (a server shuts down cleanly and ends what it started),
+ * SIGKILL for what is left after `graceMs`. No child starts from then on (startProcess throws).
+ */
+export async function stopAll(graceMs = 5_000) {
+  stopping = true;
+  const all = [...live];
+  for (const [child, how] of all) signal(child, how, 'SIGTERM');
+  await Promise.race([Promise.all(all.map(([child]) => exited(child))), sleep(graceMs)]);
+  for (const [child, how] of live) signal(child, how, 'SIGKILL');
+  live.clear();
+  // After the children: a server still shutting down writes into its data dir.
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Last resort at exit (an uncaught error): SIGKILL whatever is still registered. */
+export function killAll() {
+  for (const [child, how] of live) signal(child, how, 'SIGKILL');
+}
+
 /** Starts a process; resolves when `ready(line)` returns a truthy value for an output line. */
 export function startProcess(cmd, args, { env, cwd, ready, timeoutMs = 60_000, label = cmd } = {}) {
+  if (stopping) return Promise.reject(new Error(`${label} not started: the bench is stopping`));
   const t0 = performance.now();
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -28,14 +28,14 @@ export function decryptRefused(user: string, what: string): PermissionError {
 /**
  * Jinja's `decrypt_kv` for templates rendered on behalf of `reader`. The filter only sees a
  * ciphertext, so the snapshot the template renders with tells which key it came from; a
- * ciphertext found in no key of the reader's snapshot counts as system scope. Every plaintext
- * handed out is pushed onto `revealed`, so the caller can treat it as a secret.
+ * ciphertext found in no key of the reader's snapshot counts as system scope. `onReveal` gets
+ * every plaintext handed out, so the caller can treat it as a secret (in the form it needs).
  */
 export function templateDecryptor(
   decrypt: (ciphertext: string) => string,
   reader: SecretReader,
   snapshot: KvSnapshot,
-  revealed: string[],
+  onReveal?: (plaintext: string) => void,
 ): (ciphertext: string) => string {
   const keys = new Map<string, { scope: KvScope; name: string }>();
   for (const [name, value] of Object.entries(snapshot.system)) keys.set(value, { scope: 'system', name });
@@ -52,7 +52,7 @@ export function templateDecryptor(
         key ? `st2kv.${key.scope}.${key.name}` : 'a value that is none of their user-scope keys',
       );
     const plaintext = decrypt(ciphertext);
-    revealed.push(plaintext);
+    onReveal?.(plaintext);
     return plaintext;
   };
 }

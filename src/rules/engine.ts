@@ -5,7 +5,12 @@
  * failed, is stored (§4.4). Backstop rules fire only when no standard rule matched.
  */
 import { ConflictError, errorMessage } from '../errors.js';
-import { hiddenValues, mentionsDatastore, redactText, type ExecutionService } from '../executions/index.js';
+import {
+  mentionsDatastore,
+  redactText,
+  type ExecutionService,
+  type HiddenValue,
+} from '../executions/index.js';
 import { idAfter, idFor, newId } from '../ids.js';
 import { secretReader, templateDecryptor, type KvSnapshot } from '../kv/index.js';
 import {
@@ -148,7 +153,7 @@ export class RulesEngine {
           status: 'failed',
           failure_reason: redactText(
             `criteria of rule "${rule.ref}" could not be evaluated: ${verdict.failed?.reason ?? error.error}`,
-            ruleKv.revealed ?? [],
+            (ruleKv.secrets ?? []).map((s) => s.value),
           ),
         });
         continue;
@@ -169,9 +174,11 @@ export class RulesEngine {
     if (!kv.decrypt) return kv;
     const author = (rule.context as { user?: unknown } | undefined)?.user;
     const reader = await secretReader(this.services, typeof author === 'string' ? author : this.systemUser);
-    const revealed: string[] = [];
-    const decrypt = templateDecryptor(kv.decrypt, reader, kv.st2kv as KvSnapshot, revealed);
-    return { ...kv, decrypt, revealed };
+    const secrets: HiddenValue[] = [];
+    const decrypt = templateDecryptor(kv.decrypt, reader, kv.st2kv as KvSnapshot, (value) =>
+      secrets.push({ value, redactOutput: true }),
+    );
+    return { ...kv, decrypt, secrets };
   }
 
   private traceContext(instance: TriggerInstanceRecord): TraceContext {
@@ -244,7 +251,7 @@ export class RulesEngine {
         action: action.ref,
         parameters,
         user,
-        secrets: hiddenValues(kv.revealed ?? [], true),
+        secrets: kv.secrets ?? [],
         context: {
           user,
           rule: { id: rule.id, ref: rule.ref, name: rule.name },

@@ -1,12 +1,16 @@
 import { SquallError } from '../errors.js';
+import type { HiddenValue } from '../executions/index.js';
 import { getKeyValueService } from '../kv/index.js';
 import type { Services } from '../service/index.js';
 
 export interface KvContext {
   st2kv: { system: Record<string, unknown>; user: Record<string, unknown> };
   decrypt?: (ciphertext: string) => string;
-  /** Plaintexts `decrypt` handed out, when the caller tracks them. */
-  revealed?: string[];
+  /**
+   * What `decrypt` handed out, when the caller tracks it: as an execution request's `secrets`
+   * (masked in its parameters, redacted from its output), which is where it goes.
+   */
+  secrets?: HiddenValue[];
 }
 
 /**

@@ -12,7 +12,7 @@ import { NotFoundError, SquallError, ValidationError, errorMessage } from '../er
 import { isCompleted } from '../executions/index.js';
 import type { Services } from '../service/index.js';
 import { idAt } from '../ids.js';
-import { storedIds, type TriggerInstanceRecord } from '../store/index.js';
+import { storedIds, type StoredId, type TriggerInstanceRecord } from '../store/index.js';
 import { renderTemplate } from '../workflows/expressions/jinja/index.js';
 import { dispatchTrigger } from './dispatch.js';
 import { verifyHmac, type HmacSettings } from './hmac.js';
@@ -501,14 +501,16 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
           // A delivery's instances have ids derived from its delivery id and the time of its claim
           // (idAt: they sort by that time), so a redelivery, which reads the claim, finds them.
           let claimedAt = new Date().toISOString();
-          let instanceIds: string[] = [];
+          // A redelivery looks its instances up (storedIds); dispatch is handed what it found.
+          let found: Array<StoredId<TriggerInstanceRecord>> = [];
           const dispatchTarget = (t: (typeof targets)[number], i: number) =>
             dispatchTrigger(services, {
               trigger: t.trigger,
               payload: t.payload,
               traceTag: t.traceTag,
               source: `webhook:${hook}`,
-              ...(claimKey ? { instanceId: instanceIds[i] ?? idAt(`${claimKey}:${i}`, claimedAt) } : {}),
+              ...(claimKey ? { instanceId: found[i]?.id ?? idAt(`${claimKey}:${i}`, claimedAt) } : {}),
+              ...(found[i] ? { storedInstance: found[i].record ?? null } : {}),
             });
           if (claimKey && !(await services.store.claim(claimKey, `webhook:${process.pid}`, claimedAt))) {
             const first = await services.store.claims.get(claimKey);
@@ -527,7 +529,7 @@ export function webhookRoutes(registry: () => WebhookRegistry): RouteModule {
               key: `${claimKey}:${i}`,
               id: idAt(`${claimKey}:${i}`, claimedAt),
             }));
-            instanceIds = (await storedIds(services.store.triggerInstances, keyed)).map((s) => s.id);
+            found = await storedIds(services.store.triggerInstances, keyed);
             for (const [i, t] of targets.entries()) await dispatchTarget(t, i);
             res.status(202).json(body);
             return undefined;

@@ -3,18 +3,11 @@
  * the login, then shows which chat account the link is for; confirming links it to the user, the
  * list shows it, and Revoke removes it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ChatLinks } from '../../src/chatops/index.js';
-import { describeTitle, PASSWORD, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { PASSWORD, describeBrowser } from './harness.js';
 
-describe.skipIf(skipBrowser)(describeTitle('the chat link page in headless chromium'), () => {
-  let h: BrowserHarness;
-
-  beforeAll(async () => {
-    h = await startBrowserHarness();
-  }, 120_000);
-  afterAll(async () => h?.stop());
-
+describeBrowser('the chat link page in headless chromium', (h) => {
   it('log in from the link, see the chat account, confirm, list it, revoke it', async () => {
     // What `!link` said to U0ALICE on Slack (the chat side is covered by test/e2e/chat/link.test.ts).
     const { token } = await new ChatLinks(h.running.services).request({

@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/ids.js';
-import type { BrowserSession } from '../support/browser.js';
 import { executionRecord, seedEnforcements, type SeedExecution } from '../support/history.js';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { describeBrowser } from './harness.js';
 
 /** Issue 24: the dashboard shows what the stats API answers, and each figure opens History so filtered. */
-describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+describeBrowser('dashboard in headless chromium', (h) => {
   let token: string;
 
   const seeded: SeedExecution[] = [
@@ -23,8 +20,6 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
   ];
 
   beforeAll(async () => {
-    h = await startBrowserHarness();
-    b = h.b;
     token = await h.token();
     const store = h.running.services.store;
     await store.executions.insertMany(seeded.map((s) => executionRecord(s)));
@@ -40,22 +35,18 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     ]);
   }, 120_000);
 
-  afterAll(async () => {
-    await h?.stop();
-  });
-
   const api = async (path: string) => {
     const res = await fetch(h.running.url + path, { headers: { 'X-Auth-Token': token } });
     expect(res.status, path).toBe(200);
     return (await res.json()) as any;
   };
-  const text = (testid: string) => b.page.getByTestId(testid).textContent();
-  const historyTotal = () => b.page.getByText(/^[\d,]+ executions?$/).textContent();
+  const text = (testid: string) => h.b.page.getByTestId(testid).textContent();
+  const historyTotal = () => h.b.page.getByText(/^[\d,]+ executions?$/).textContent();
   const executions = (n: number) => `${n} execution${n === 1 ? '' : 's'}`;
 
   it('is the home page, and its figures equal the stats API for a seeded history', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     const ex = await api('/api/v1/stats/executions?range=24h');
@@ -94,15 +85,15 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
       ['demo.nightly', '2'],
     ]);
     expect(rules.most_fired[0]).toMatchObject({ rule: 'demo.on_push', count: 4 });
-    // the header says updates are live (b.screenshot waits for it too, for every picture)
+    // the header says updates are live (h.b.screenshot waits for it too, for every picture)
     await page.locator('.stream-open').waitFor();
-    await b.screenshot('dashboard');
-    await b.assertClean();
+    await h.b.screenshot('dashboard');
+    await h.b.assertClean();
   });
 
   it('opens History filtered as each figure counts', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const ex = await api('/api/v1/stats/executions?range=24h');
     await page.goto('/#/dashboard');
     await page.getByTestId('figure-executions').click();
@@ -136,12 +127,12 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     const label = (await segment.getAttribute('aria-label')) ?? '';
     await segment.click();
     await expect.poll(historyTotal).toBe(executions(Number(label.split(' ')[0])));
-    await b.assertClean();
+    await h.b.assertClean();
   });
 
   it('gives each end status its own colour, readable on the panel in both themes', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/dashboard');
     await page.getByTestId('status-timeout').waitFor();
     const ends = ['succeeded', 'failed', 'timeout', 'canceled'];
@@ -194,15 +185,15 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
       // WCAG AA for the badge text (the status word in its own colour)
       for (const c of seen)
         expect(contrast(c.badge, c.panel), `${theme} ${c.status} on ${c.panel}`).toBeGreaterThanOrEqual(4.5);
-      if (theme === 'dark') await b.screenshot('dashboard-dark');
+      if (theme === 'dark') await h.b.screenshot('dashboard-dark');
     }
     await page.getByRole('button', { name: 'Switch to light theme' }).click();
-    await b.assertClean();
+    await h.b.assertClean();
   });
 
   it('switches to 7 days per hour and 30 days per day', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/dashboard');
     await page.getByRole('radio', { name: '7 d' }).click();
     const week = await api('/api/v1/stats/executions?range=7d');
@@ -213,12 +204,12 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
     await page.getByRole('radio', { name: '30 d' }).click();
     await expect.poll(() => text('figure-executions')).toBe('9');
     expect(await page.locator('[data-testid="executions-chart"] g[data-bucket]').count()).toBe(30);
-    await b.assertClean();
+    await h.b.assertClean();
   });
 
   it('lists a realistic history: statuses, users, rules, a workflow without its tasks, the count in words', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const store = h.running.services.store;
     const workflow = executionRecord({
       action: 'examples.orquesta-deploy',
@@ -261,7 +252,7 @@ describe.skipIf(skipBrowser)(describeTitle('dashboard in headless chromium'), ()
       .locator('[data-execution-id]')
       .nth(topLevel - 1)
       .waitFor();
-    await b.screenshot('history-seeded');
-    await b.assertClean();
+    await h.b.screenshot('history-seeded');
+    await h.b.assertClean();
   });
 });

@@ -2,17 +2,10 @@
  * An API error's hint (the next step its author wrote: which command lists what exists) shows
  * under the message wherever the UI shows the error, as the CLI prints it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { expect, it } from 'vitest';
+import { describeBrowser } from './harness.js';
 
-describe.skipIf(skipBrowser)(describeTitle('API error hints in headless chromium'), () => {
-  let h: BrowserHarness;
-
-  beforeAll(async () => {
-    h = await startBrowserHarness();
-  }, 120_000);
-  afterAll(async () => h?.stop());
-
+describeBrowser('API error hints in headless chromium', (h) => {
   it('an action that does not exist shows the 404 with its hint', async () => {
     await h.signedIn();
     const { page } = h.b;

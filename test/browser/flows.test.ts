@@ -6,10 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../support/browser.js';
+import { beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { describeBrowser } from './harness.js';
 
 const FIXTURE_PACKS = path.join(import.meta.dirname, 'fixtures', 'packs');
 
@@ -26,26 +25,18 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 
-describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+describeBrowser('web UI flows in headless chromium', { 'packs.paths': [FIXTURE_PACKS] }, (h) => {
   let token: string;
 
   const api = (method: string, p: string, body?: unknown) => h.api(method, p, body);
 
   beforeAll(async () => {
-    h = await startBrowserHarness({ 'packs.paths': [FIXTURE_PACKS] });
-    b = h.b;
     token = await h.token();
   }, 120_000);
 
-  afterAll(async () => {
-    await h?.stop();
-  });
-
   it('builds a webhook rule, tests it against pasted JSON, saves it, and shows the curl-fired execution live', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/rules/new');
     const editor = page.getByRole('form', { name: 'Rule' });
     await editor.getByLabel('Name').fill('deploy_hook');
@@ -73,7 +64,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
       .poll(() => report.getByRole('tree', { name: 'Rendered parameters' }).textContent())
       .toContain('echo deploying 2.4.1 to prod');
     await report.scrollIntoViewIfNeeded();
-    await b.screenshot('rule-editor-tested');
+    await h.b.screenshot('rule-editor-tested');
 
     await input.fill('{"body": {"env": "staging", "version": "2.4.1"}}');
     await editor.getByRole('button', { name: 'Test rule' }).click();
@@ -129,13 +120,13 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     await row.locator('.status-succeeded').waitFor({ timeout: 30_000 });
     expect(await row.textContent()).toContain('core.local');
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
-    await b.screenshot('history-webhook');
-    await b.assertClean();
+    await h.b.screenshot('history-webhook');
+    await h.b.assertClean();
   }, 90_000);
 
   it('answers a pending inquiry from the Inquiries page and the workflow finishes', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/inquiries');
     const pending = page.getByRole('complementary', { name: 'Pending inquiries' });
     await pending.getByText('No pending inquiries.').waitFor();
@@ -167,7 +158,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     await form.locator('input[name="hosts"]').fill('3');
     // the error goes once the field is filled in
     expect(await form.locator('.field-error').count()).toBe(0);
-    await b.screenshot('inquiry-form');
+    await h.b.screenshot('inquiry-form');
     await form.getByRole('button', { name: 'Respond' }).click();
     await page.getByText(`Answered inquiry ${inquiryId}`).waitFor();
     await pending.getByText('No pending inquiries.').waitFor();
@@ -181,7 +172,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     await result.getByRole('button', { name: 'Expand output' }).click();
     await result.getByRole('button', { name: 'Expand answer' }).click();
     await result.getByText('"release train 42"').waitFor();
-    await b.screenshot('workflow-after-inquiry');
+    await h.b.screenshot('workflow-after-inquiry');
     const workflow = await api('GET', `/api/v1/executions/${workflowId}`);
     expect(workflow.body.result.output.answer).toEqual({
       approved: true,
@@ -196,12 +187,12 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     });
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ via: 'ui', actor: h.admin, outcome: 'accepted' });
-    await b.assertClean();
+    await h.b.assertClean();
   }, 90_000);
 
   it('shows which config field is wrong and why, then stores the fixed config', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/packs/uitest');
     const form = page.getByRole('form', { name: 'Configuration of uitest' });
     await form.waitFor();
@@ -225,7 +216,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     await form.locator('input[name="api_url"]').fill('https://deploy.example.org');
     await form.locator('input[name="port"]').fill('8443');
     await form.locator('textarea[name="options"]').fill('{"timeout": "soon"}');
-    b.expectFailure(/^PUT \S+\/api\/v1\/configs\/uitest: 400$/);
+    h.b.expectFailure(/^PUT \S+\/api\/v1\/configs\/uitest: 400$/);
     await save.click();
     await expect.poll(() => alert.textContent()).toContain('options.timeout: must be integer');
     expect(await alert.textContent()).toMatch(/^400 /);
@@ -234,7 +225,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
     ]);
     // the picture frames the refused field, the server's answer and the button under it
     await save.scrollIntoViewIfNeeded();
-    await b.screenshot('pack-config-error');
+    await h.b.screenshot('pack-config-error');
     expect(await stored()).toEqual(before);
 
     await form.locator('textarea[name="options"]').fill('{"timeout": 30}');
@@ -246,24 +237,24 @@ describe.skipIf(skipBrowser)(describeTitle('web UI flows in headless chromium'),
       port: 8443,
       options: { timeout: 30 },
     });
-    await b.assertClean();
+    await h.b.assertClean();
   }, 60_000);
 
   it('the failure check catches an unexpected failed request, a console error, and a provoked failure that did not happen', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.evaluate(async () => {
       await fetch('/api/v1/rules/no.such_rule');
       console.error('something broke');
     });
-    await expect(b.assertClean()).rejects.toThrow(
+    await expect(h.b.assertClean()).rejects.toThrow(
       /unexpected failed request: GET \S+\/api\/v1\/rules\/no\.such_rule: 404[\s\S]*console error: Failed to load resource: the server responded with a status of 404[\s\S]*console error: something broke/,
     );
-    b.expectFailure(/^GET \S+\/api\/v1\/nothing: 404$/);
-    await expect(b.assertClean()).rejects.toThrow(
+    h.b.expectFailure(/^GET \S+\/api\/v1\/nothing: 404$/);
+    await expect(h.b.assertClean()).rejects.toThrow(
       /expected a failed request matching .*nothing.*, there was none/,
     );
     // each check starts afresh
-    await b.assertClean();
+    await h.b.assertClean();
   });
 });

@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { getAuthService } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
@@ -129,4 +130,32 @@ export async function startBrowserHarness(overrides: Record<string, unknown> = {
       tmp.cleanup();
     },
   };
+}
+
+/**
+ * A describe block of browser tests sharing one harness, started (with config `overrides`) before
+ * them and stopped after. `h` is filled in by the block's first beforeAll, so a beforeAll of the
+ * block's own (seeding, page set-up) runs with it ready. Skipped without chromium, unless
+ * SQUALL_REQUIRE_ALL=1 makes its absence a failure.
+ */
+export function describeBrowser(what: string, body: (h: BrowserHarness) => void): void;
+export function describeBrowser(
+  what: string,
+  overrides: Record<string, unknown>,
+  body: (h: BrowserHarness) => void,
+): void;
+export function describeBrowser(
+  what: string,
+  ...args: [(h: BrowserHarness) => void] | [Record<string, unknown>, (h: BrowserHarness) => void]
+): void {
+  const [overrides, body] = args.length === 1 ? [{}, args[0]] : args;
+  describe.skipIf(skipBrowser)(describeTitle(what), () => {
+    const h = {} as BrowserHarness;
+    beforeAll(async () => {
+      Object.assign(h, await startBrowserHarness(overrides));
+    }, 120_000);
+    // Not started (its beforeAll failed): nothing to stop.
+    afterAll(async () => h.stop?.());
+    body(h);
+  });
 }

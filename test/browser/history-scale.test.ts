@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../support/browser.js';
+import { beforeAll, expect, it } from 'vitest';
 import { executionRecord, seedBulkHistory } from '../support/history.js';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { describeBrowser } from './harness.js';
 
 /**
  * Issue 24: History at 100,000 executions. Each step is timed from the user's action to the
@@ -11,23 +10,15 @@ import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } 
 const N = Number(process.env.SQUALL_HISTORY_SCALE ?? 100_000);
 const BOUND_MS = 15_000;
 
-describe.skipIf(skipBrowser)(describeTitle(`History with ${N.toLocaleString('en')} executions`), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+describeBrowser(`History with ${N.toLocaleString('en')} executions`, (h) => {
   let token: string;
 
   beforeAll(async () => {
-    h = await startBrowserHarness();
-    b = h.b;
     token = await h.token();
     const t0 = performance.now();
     await seedBulkHistory(h.running.services.store, N);
     report('history_ui.seed', performance.now() - t0);
   }, 300_000);
-
-  afterAll(async () => {
-    await h?.stop();
-  });
 
   function report(name: string, ms: number): number {
     console.log(JSON.stringify({ name, unit: 'ms', value: Math.round(ms), n: N }));
@@ -45,11 +36,11 @@ describe.skipIf(skipBrowser)(describeTitle(`History with ${N.toLocaleString('en'
     expect(res.status).toBe(200);
     return Number(res.headers.get('X-Total-Count'));
   };
-  const shown = (n: number) => b.page.getByText(`${n.toLocaleString('en')} executions`, { exact: true });
+  const shown = (n: number) => h.b.page.getByText(`${n.toLocaleString('en')} executions`, { exact: true });
 
   it('renders the first page, answers filters and a time range, and opens a 10 MB result, within a loose bound', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/dashboard');
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
@@ -137,7 +128,7 @@ describe.skipIf(skipBrowser)(describeTitle(`History with ${N.toLocaleString('en'
         .getByText((N + 1).toLocaleString('en'))
         .waitFor({ timeout: 60_000 });
     });
-    await b.screenshot('history-100k');
-    await b.assertClean();
+    await h.b.screenshot('history-100k');
+    await h.b.assertClean();
   }, 180_000);
 });

@@ -7,11 +7,10 @@
  * run is busy: it stayed on "Loading the trace" until the run ended.
  */
 import type { Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import path from 'node:path';
-import type { BrowserSession } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { describeBrowser } from './harness.js';
 
 const ITEMS = 60;
 const READ_MS = 500;
@@ -31,25 +30,13 @@ async function slow(route: Route): Promise<void> {
   }
 }
 
-describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+const RACE_PACKS = { 'packs.paths': [path.join(import.meta.dirname, 'fixtures', 'race-packs')] };
 
-  beforeAll(async () => {
-    h = await startBrowserHarness({
-      'packs.paths': [path.join(import.meta.dirname, 'fixtures', 'race-packs')],
-    });
-    b = h.b;
-  }, 120_000);
-
-  afterAll(async () => {
-    await h?.stop();
-  });
-
+describeBrowser('a live page kept busy by updates in headless chromium', RACE_PACKS, (h) => {
   /** Starts a busy run with the stream open; returns once its items have started coming. */
   const startBusyRun = async (): Promise<string> => {
-    await b.page.goto('/');
-    await b.page.locator('.stream-open').waitFor({ timeout: 15_000 });
+    await h.b.page.goto('/');
+    await h.b.page.locator('.stream-open').waitFor({ timeout: 15_000 });
     const started = await h.api('POST', '/api/v1/executions', {
       action: 'uirace.busy',
       parameters: { items: Array.from({ length: ITEMS }, (_, i) => i) },
@@ -66,7 +53,7 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
 
   it('a trace of a busy with-items run shows while the run is busy, ends on its final state, and reads a bounded number of times', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const isTree = (url: URL) => url.pathname === TREE;
     await page.route(isTree, slow);
     let reads = 0;
@@ -113,7 +100,7 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
       const busyReads = reads;
       const bound = Math.ceil((ended - opened + 2 * READ_MS) / Math.max(GAP_MS, READ_MS)) + 3;
       expect(busyReads, `${busyReads} reads in ${ended - opened} ms`).toBeLessThanOrEqual(bound);
-      await b.assertClean();
+      await h.b.assertClean();
     } finally {
       page.off('request', count);
       await page.unroute(isTree, slow);
@@ -121,7 +108,7 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
   }, 180_000);
   it('an execution page of a busy with-items run shows the run and its timeline while it is busy, and ends on its final state', async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     // The execution's and its graph's reads are slow: updates come during each.
     const isRead = (url: URL) =>
       url.pathname === '/api/v1/workflows/graph' ||
@@ -164,7 +151,7 @@ describe.skipIf(skipBrowser)(describeTitle('a live page kept busy by updates in 
         15_000,
       );
       await expect(page.getByRole('status').filter({ hasText: 'Loading' }).count()).resolves.toBe(0);
-      await b.assertClean();
+      await h.b.assertClean();
     } finally {
       await page.unroute(isRead, slow);
     }

@@ -11,11 +11,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { APIResponse, Locator, Page, Request, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../support/browser.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../support/servers.js';
 import { waitFor } from '../support/wait.js';
-import { describeTitle, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { describeBrowser } from './harness.js';
 
 /** What the tests use of a page's globals (the project's types have no DOM). */
 interface PageGlobals {
@@ -97,18 +96,14 @@ const rendered = (page: Page) =>
       ),
   );
 
-describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
+const RACE_PACKS = { 'packs.paths': [path.join(import.meta.dirname, 'fixtures', 'race-packs')] };
+
+describeBrowser('live pages and their late reads in headless chromium', RACE_PACKS, (h) => {
   const files = tempDir('squall-web-race-');
 
   beforeAll(async () => {
-    h = await startBrowserHarness({
-      'packs.paths': [path.join(import.meta.dirname, 'fixtures', 'race-packs')],
-    });
-    b = h.b;
-    await b.page.addInitScript(countReads);
-    await b.page.addInitScript(recordUpdates);
+    await h.b.page.addInitScript(countReads);
+    await h.b.page.addInitScript(recordUpdates);
   }, 120_000);
 
   afterAll(async () => {
@@ -126,7 +121,10 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
         ? { action: 'uirace.wait', parameters: { flag } }
         : {
             action: 'core.local',
-            parameters: { cmd: `while [ ! -e '${flag}' ]; do sleep 0.05; done; echo finished`, timeout: 120 },
+            parameters: {
+              cmd: `while [ ! -e '${flag}' ]; do sleep 0.05; done; echo finished`,
+              timeout: 120,
+            },
           },
     );
     expect(started.status, started.text).toBe(201);
@@ -188,7 +186,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
    */
   async function openHoldingReads(readPath: string, hash: string) {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const reads = await holdReads(
       page,
       (req) => req.method() === 'GET' && new URL(req.url()).pathname === readPath,
@@ -203,7 +201,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
 
   /** Until the page's stream has delivered `event` (`<id> <status>`, `<id> created`). */
   const streamed = (event: string) =>
-    b.page.waitForFunction((e) => (globalThis as unknown as PageGlobals).__updates.includes(e), event, {
+    h.b.page.waitForFunction((e) => (globalThis as unknown as PageGlobals).__updates.includes(e), event, {
       timeout: 30_000,
     });
 
@@ -245,9 +243,9 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       run.finish();
       await streamed(`${run.id} succeeded`);
       await reads.release();
-      await answered(b.page);
-      const shown = await statusOf(opts.status(b.page, run.id));
-      await b.assertClean();
+      await answered(h.b.page);
+      const shown = await statusOf(opts.status(h.b.page, run.id));
+      await h.b.assertClean();
       return shown;
     } finally {
       await reads.release();
@@ -293,15 +291,15 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       // The list's read was answered before the run existed.
       expect(await (await reads.first).text()).not.toContain(id);
       await reads.release();
-      await answered(b.page);
+      await answered(h.b.page);
       // It is on top, above the read's rows, each once (not in place of the newest of them).
       const listed = await Promise.all(
-        (await b.page.locator('a.exec-row').all()).map((row) => row.getAttribute('data-execution-id')),
+        (await h.b.page.locator('a.exec-row').all()).map((row) => row.getAttribute('data-execution-id')),
       );
       const all = await h.api('GET', '/api/v1/executions?parent=null&include_attributes=id');
       expect(listed).toEqual((all.body as { id: string }[]).map((e) => e.id));
       expect(listed[0]).toBe(id);
-      await b.assertClean();
+      await h.b.assertClean();
     } finally {
       await reads.release();
     }
@@ -340,7 +338,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
   async function streamOpensLate(opts: Parameters<typeof lateReads>[0]): Promise<string | null> {
     const run = await controlledRun(`${opts.name}-late-stream`, opts.workflow);
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const stream = await holdStream(page);
     try {
       await page.goto('/');
@@ -367,7 +365,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       await stream.open();
       await answered(page);
       const shown = await statusOf(opts.status(page, run.id));
-      await b.assertClean();
+      await h.b.assertClean();
       return shown;
     } finally {
       await stream.open();
@@ -395,7 +393,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
 
   it("the inquiries list shows an inquiry that came before the page's live stream opened", async () => {
     await h.signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const stream = await holdStream(page);
     try {
       await page.goto('/');
@@ -422,7 +420,7 @@ describe.skipIf(skipBrowser)(describeTitle('live pages and their late reads in h
       await stream.open();
       await answered(page);
       expect(await page.getByRole('link', { name: inquiry }).count()).toBe(1);
-      await b.assertClean();
+      await h.b.assertClean();
     } finally {
       await stream.open();
     }

@@ -1,47 +1,38 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/ids.js';
 import type { ExecutionRecord } from '../../src/store/index.js';
-import { recordLongTasks, takeLongTasks, type BrowserSession } from '../support/browser.js';
-import { describeTitle, PASSWORD, skipBrowser, startBrowserHarness, type BrowserHarness } from './harness.js';
+import { recordLongTasks, takeLongTasks } from '../support/browser.js';
+import { PASSWORD, describeBrowser } from './harness.js';
 
 /** The bit of the DOM the test reads inside the page (the root tsconfig has no DOM lib). */
 interface HtmlDoc {
   documentElement: { dataset: Record<string, string | undefined> };
 }
 
-describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () => {
-  let h: BrowserHarness;
-  let b: BrowserSession;
-  let admin: string;
+describeBrowser('web UI in headless chromium', (h) => {
   const signedIn = () => h.signedIn();
 
   beforeAll(async () => {
-    h = await startBrowserHarness();
-    ({ b, admin } = h);
-    await recordLongTasks(b.page);
+    await recordLongTasks(h.b.page);
   }, 120_000);
 
-  afterAll(async () => {
-    await h?.stop();
-  });
-
   it('logs in, runs core.local from the generated form and watches it succeed live in History', async () => {
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/');
-    await page.getByLabel('Username').fill(admin);
+    await page.getByLabel('Username').fill(h.admin);
     await page.getByLabel('Password').fill('wrong password');
-    b.expectFailure(/^POST \S+\/auth\/v1\/tokens: 401$/);
+    h.b.expectFailure(/^POST \S+\/auth\/v1\/tokens: 401$/);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('401');
-    await b.screenshot('login');
+    await h.b.screenshot('login');
     // the failed attempt is the one 401 this flow may produce
-    await b.assertClean();
+    await h.b.assertClean();
 
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    expect(await page.getByTestId('username').textContent()).toBe(admin);
-    const cookies = await b.context.cookies();
+    expect(await page.getByTestId('username').textContent()).toBe(h.admin);
+    const cookies = await h.b.context.cookies();
     const auth = cookies.find((c) => c.name === 'auth-token');
     expect(auth?.httpOnly).toBe(true);
     expect(auth?.sameSite).toBe('Strict');
@@ -55,7 +46,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
     await form.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => form.getByRole('alert').textContent()).toContain('cmd required');
     await form.locator('input[name="cmd"]').fill('sleep 2; echo hello-from-the-ui');
-    await b.screenshot('actions-run-form');
+    await h.b.screenshot('actions-run-form');
     await form.getByRole('button', { name: 'Run' }).click();
     await page.waitForURL(/#\/history\/[0-9a-f]{24}$/);
     const id = page.url().split('/').pop()!;
@@ -67,7 +58,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
     expect(await row.locator('.status').textContent()).toMatch(/running|scheduled|requested/);
     await row.locator('.status-succeeded').waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toContain('core.local');
-    await b.screenshot('history');
+    await h.b.screenshot('history');
 
     // keyboard: focus the list, Home selects the newest, Enter opens it
     await page.getByRole('listbox', { name: 'Executions' }).focus();
@@ -81,14 +72,14 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
     await expect.poll(() => page.getByLabel('Output').textContent()).toContain('hello-from-the-ui');
     await page.getByRole('tree', { name: 'Result' }).waitFor();
     expect(await page.getByRole('tree', { name: 'Result' }).textContent()).toContain('return_code');
-    await b.screenshot('execution-detail');
+    await h.b.screenshot('execution-detail');
 
-    await b.assertClean();
+    await h.b.assertClean();
   });
 
   it('opens a 5 MB result without rendering it all at once (the main thread is never blocked for seconds)', async () => {
     await signedIn();
-    const { page } = b;
+    const { page } = h.b;
     const now = new Date().toISOString();
     const items = Array.from({ length: 42_000 }, (_, i) => ({
       id: i,
@@ -114,7 +105,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
       end_timestamp: now,
       elapsed_seconds: 0,
       parameters: {},
-      context: { user: admin },
+      context: { user: h.admin },
       log: [{ status: 'succeeded', timestamp: now }],
       children: [],
       result,
@@ -141,13 +132,13 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
     // Drawing all 42,000 rows at once blocks for many seconds; the bound is loose so that a
     // loaded machine does not fail it (speed itself belongs to the bench).
     expect(longest).toBeLessThan(2000);
-    await b.screenshot('large-result');
-    await b.assertClean();
+    await h.b.screenshot('large-result');
+    await h.b.assertClean();
   }, 60_000);
 
   it('keeps secrets masked in the datastore unless shown on purpose', async () => {
     await signedIn();
-    const { page } = b;
+    const { page } = h.b;
     await page.goto('/#/datastore');
     const form = page.getByRole('form', { name: 'Set a key' });
     await form.getByLabel('Name').fill('ui_secret');
@@ -159,16 +150,16 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
     await row.waitFor();
     expect(await row.textContent()).not.toContain('hunter2-web');
     expect(await row.textContent()).toContain('••••••••');
-    await b.screenshot('datastore');
+    await h.b.screenshot('datastore');
     await page.getByLabel('Show secrets').check();
     await expect.poll(() => row.textContent()).toContain('hunter2-web');
-    await b.assertClean();
+    await h.b.assertClean();
   });
 
   it('shows every page, in both themes, with missing backend features reported clearly', async () => {
     await signedIn();
-    const { page } = b;
-    const uncaught = () => b.consoleErrors.filter((e) => e.startsWith('uncaught'));
+    const { page } = h.b;
+    const uncaught = () => h.b.consoleErrors.filter((e) => e.startsWith('uncaught'));
     const pages: [string, string][] = [
       ['#/packs/core', 'packs'],
       ['#/rules/new', 'rules-editor'],
@@ -184,7 +175,7 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
       for (const alert of await page.getByRole('alert').all()) {
         expect(await alert.textContent()).toMatch(/\d{3} .*(GET|PUT|POST|DELETE) \//s);
       }
-      await b.screenshot(name);
+      await h.b.screenshot(name);
     }
     // the criteria editor knows every st2 operator
     await page.goto('/#/rules/new');
@@ -203,9 +194,9 @@ describe.skipIf(skipBrowser)(describeTitle('web UI in headless chromium'), () =>
       ),
     ).toBe('dark');
     await page.getByRole('listbox', { name: 'Executions' }).waitFor();
-    await b.screenshot('history-dark');
+    await h.b.screenshot('history-dark');
     await page.getByRole('button', { name: 'Switch to light theme' }).click();
     expect(uncaught()).toEqual([]);
-    await b.assertClean();
+    await h.b.assertClean();
   });
 });

@@ -605,7 +605,6 @@ export class WorkflowEngine {
       (cipher) => kv.decrypt(cipher),
       table.reader ?? { user: '(unknown)', may: () => false },
       snapshot,
-      [],
     );
     return {
       kv: snapshot,

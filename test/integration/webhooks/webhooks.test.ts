@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { idAt, idFor, newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
+import { readsDuring } from '../../support/reads.js';
 import { waitFor } from '../../support/wait.js';
 import { instancesOf, listenToActionTrigger, startEvents, type EventsService, type Json } from './support.js';
 
@@ -266,6 +267,45 @@ for (const target of STORE_TARGETS) {
       expect(fourth.id).toBe(idAt(`${claimOf('r-4')}:0`, claim!.claimed_at));
       expect(parseInt(fourth.id.slice(0, 8), 16)).toBeGreaterThanOrEqual(before);
       expect(parseInt(fourth.id.slice(0, 8), 16)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    });
+
+    it('a redelivery reads the instances its first attempt stored once (one find), not again by id in dispatch', async () => {
+      await s.createRule({
+        name: 'read_once',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'read-once' } },
+        action: { ref: 'core.noop' },
+      });
+      const { store } = s.svc.services;
+      const claim = 'webhook:read-once:x-request-id:once-1';
+      const at = new Date(Date.now() - 60_000).toISOString();
+      // The first attempt claimed the delivery, stored and processed its instance, and died before answering.
+      expect(await store.claim(claim, 'webhook:999999', at)).toBe(true);
+      const id = idAt(`${claim}:0`, at);
+      const trigger = (await s.api('GET', '/api/v1/rules/hooks.read_once')).body.trigger.ref;
+      await store.triggerInstances.insert({
+        id,
+        trigger,
+        trigger_type: 'core.st2.webhook',
+        payload: { headers: {}, body: { n: 'once-1' } },
+        occurrence_time: at,
+        status: 'processed',
+        source: 'webhook:read-once',
+      } as never);
+      let res: Awaited<ReturnType<typeof s.api>> | undefined;
+      const reads = await readsDuring(store.triggerInstances, async () => {
+        res = await s.api(
+          'POST',
+          '/api/v1/webhooks/read-once',
+          { n: 'once-1' },
+          { 'X-Request-Id': 'once-1' },
+        );
+      });
+      expect(res?.status, res?.text).toBe(202);
+      expect(res?.headers.get('x-squall-redelivery')).toBe('true');
+      expect(reads).toEqual([]);
+      expect((await instancesOf(s, 'read-once')).map((i) => i.id)).toEqual([id]);
     });
 
     it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {
