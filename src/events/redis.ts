@@ -15,6 +15,8 @@ export const ANNOUNCE_WAIT_MS = 1000;
  * many: each content write would otherwise wait ANNOUNCE_WAIT_MS.
  */
 const SILENT_FOR_MS = 10 * 60_000;
+/** Announcements that stopped waiting whose late answers are still counted. */
+const MAX_LATE = 32;
 
 /**
  * Carries bus events between processes over Redis pub/sub, so an SSE client or a chat thread
@@ -37,6 +39,11 @@ export class RedisEventTransport implements EventTransport {
   private readonly awaiting = new Map<string, Awaiting>();
   /** Subscribers that did not answer the last announcement they missed, excused until `until`. */
   private silent = { count: 0, until: 0 };
+  /**
+   * Announcements that stopped waiting, by token: an answer that still comes was from a process
+   * that is slow, not silent, and the next announcements wait for it again.
+   */
+  private readonly late = new Map<string, number>();
   private readonly announceWaitMs: number;
 
   constructor(
@@ -133,8 +140,12 @@ export class RedisEventTransport implements EventTransport {
   }
 
   private acknowledged(token: unknown): void {
-    const waiting = typeof token === 'string' ? this.awaiting.get(token) : undefined;
-    if (!waiting) return;
+    if (typeof token !== 'string') return;
+    const waiting = this.awaiting.get(token);
+    if (!waiting) {
+      if (this.late.has(token)) this.silent.count = Math.max(0, this.silent.count - 1);
+      return;
+    }
     waiting.acks++;
     waiting.check();
   }
@@ -170,6 +181,9 @@ export class RedisEventTransport implements EventTransport {
       if (timedOut) {
         const missing = needed - waiting.acks;
         this.silent = { count: excused + missing, until: Date.now() + SILENT_FOR_MS };
+        this.late.set(token, this.silent.until);
+        for (const [t, until] of this.late)
+          if (until <= Date.now() || this.late.size > MAX_LATE) this.late.delete(t);
         this.onError(
           new SquallError(
             'EVENT_ANNOUNCE_UNANSWERED',

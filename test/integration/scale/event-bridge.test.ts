@@ -139,6 +139,34 @@ describeWithServer(
       expect(errors).toEqual([]);
     });
 
+    it('a subscriber that answers after the wait is slow, not silent: the next announcement waits for it again', async () => {
+      const channel = `squall:test-announce:${process.pid}:${Date.now().toString(36)}:slow`;
+      const proxy = await startDelayProxy(REDIS_URL!);
+      proxies.push(proxy);
+      const errors: unknown[] = [];
+      const a = new EventBus('process-a');
+      const slow = new EventBus('process-slow');
+      await a.attach(
+        new RedisEventTransport(REDIS_URL!, { channel, announceWaitMs: 300, onError: (e) => errors.push(e) }),
+      );
+      await slow.attach(new RedisEventTransport(proxy.url, { channel }));
+      open.push(a, slow);
+      const heard: string[] = [];
+      slow.subscribe('squall.test_forget', (e) => heard.push(String(e.payload)));
+      proxy.delayMs = 600;
+      await a.announce('squall.test_forget', 'one');
+      expect(errors).toHaveLength(1);
+      expect(heard).toEqual([]);
+      // Its answer comes after the wait, and is counted.
+      await until(() => heard.length === 1);
+      // What the link still holds (the echo of its own answer) is through before the next.
+      await sleep(800);
+      proxy.delayMs = 200;
+      await a.announce('squall.test_forget', 'two');
+      expect(heard).toEqual(['one', 'two']);
+      expect(errors).toHaveLength(1);
+    });
+
     it('a subscriber that never answers costs one wait, reported, then is excused', async () => {
       const channel = `squall:test-announce:${process.pid}:${Date.now().toString(36)}:silent`;
       const errors: unknown[] = [];
