@@ -829,7 +829,7 @@ export class ExecutionService {
     if (through) this.publish('update', through.record);
     // A workflow's update shows its children, as st2's does (read once per status of the workflow).
     // Others publish with no wait in between: nothing else can publish between their two events.
-    this.publish('update', mayHaveChildren(updated) ? await withChildrenOf(this.store, updated) : updated);
+    this.publish('update', mayHaveChildren(updated) ? await this.shownWithChildren(updated) : updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;
   }
@@ -872,6 +872,22 @@ export class ExecutionService {
   private async claimOwed(completed: ExecutionRecord): Promise<void> {
     for (const key of (await this.deps.owedOnCompletion?.(completed)) ?? [])
       await this.store.claim(key, this.workerId);
+  }
+
+  /**
+   * The workflow's record with its children for its event. The status is stored already: a failed
+   * read of the children costs the event its list (logged), not the completion that follows it.
+   */
+  private async shownWithChildren(record: ExecutionRecord): Promise<ExecutionRecord> {
+    try {
+      return await withChildrenOf(this.store, record);
+    } catch (err) {
+      this.services.logger.warn(
+        { err, execution: record.id },
+        "could not read a workflow's children for its event",
+      );
+      return record;
+    }
   }
 
   private publish(op: 'create' | 'update', record: ExecutionRecord): void {

@@ -209,6 +209,30 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('completes a workflow whose children cannot be read for its events, and shows them once they can', async () => {
+        const { executions } = svc.services.store;
+        const find = executions.find.bind(executions);
+        // withChildren's read (by `parent`, projected): failing while the workflow runs.
+        const spy = vi.spyOn(executions, 'find').mockImplementation(async (filter, options) => {
+          if (options?.projection?.parent) throw new Error('children unreadable (test)');
+          return find(filter, options);
+        });
+        let id: string;
+        try {
+          id = await run('examples.orquesta-sequential', { name: 'Ineat' });
+          await waitFor(
+            async () => isCompleted((await executions.get(id))?.status ?? '') || null,
+            'the workflow to end',
+          );
+        } finally {
+          spy.mockRestore();
+        }
+        const e = await get(id);
+        expect(e.status).toBe('succeeded');
+        expect(e.children).toEqual((await children(id)).map((k) => k.id));
+        expect(e.children).toHaveLength(3);
+      });
+
       it('runs the seed examples.orquesta-sequential name=Ineat to its exact output', async () => {
         const id = await run('examples.orquesta-sequential', { name: 'Ineat' });
         const e = await finished(id);
