@@ -9,6 +9,7 @@ export {
   pageLimit,
   queryTime,
   selectAttributes,
+  shows,
   requestUser,
 } from './list.js';
 export { MAX_BODY_DEPTH, assertBodyDepth, nestingDepth } from './depth.js';

@@ -194,6 +194,16 @@ export function checkAttributes(known: ReadonlySet<string>, include?: string, ex
   }
 }
 
+/** Whether selectAttributes, given the request's include/exclude_attributes, keeps the top-level `field`. */
+export function shows(query: Record<string, unknown>, field: string): boolean {
+  const names = (list: unknown) =>
+    String(list ?? '')
+      .split(',')
+      .map((s) => s.trim().split('.')[0]);
+  if (query.include_attributes) return names(query.include_attributes).includes(field);
+  return !names(query.exclude_attributes).includes(field);
+}
+
 export function selectAttributes(record: unknown, include?: string, exclude?: string): unknown {
   if (!record || typeof record !== 'object') return record;
   const obj = record as Record<string, unknown>;

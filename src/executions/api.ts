@@ -7,6 +7,7 @@ import {
   queryTime,
   requestUser,
   selectAttributes,
+  shows,
 } from '../api/index.js';
 import { NotFoundError, PermissionError, SquallError } from '../errors.js';
 import { beforeLeavingProcess, type ExecutionRecord, type Filter } from '../store/index.js';
@@ -84,7 +85,10 @@ export function executionRoutes(
           sort: { start_timestamp: -1 },
           maxPageSize: services.config.api.max_page_size,
           maxAdminPageSize: services.config.api.max_admin_page_size,
-          present: (e) => executions().present(e),
+          // A page that shows `children` reads them for its workflows at once (withChildren).
+          ...(shows(query, 'children')
+            ? { presentPage: (page: ExecutionRecord[]) => executions().presentPage(page) }
+            : { present: (e: ExecutionRecord) => executions().present(e) }),
           attributes: EXECUTION_ATTRIBUTES,
           // st2: timestamp_lt keeps newest first; timestamp_gt alone answers oldest first.
           ascending: !before && Boolean(after),
@@ -209,7 +213,7 @@ export function executionRoutes(
         checkAttributes(EXECUTION_ATTRIBUTES, include, exclude);
         const e = await load(params.id);
         authorize(services, req, 'execution_view', uidOf(e));
-        return selectAttributes(executions().present(e), include, exclude);
+        return selectAttributes(await executions().presentOne(e), include, exclude);
       },
     });
 
@@ -223,13 +227,13 @@ export function executionRoutes(
         const e = await load(params.id);
         authorize(services, req, 'execution_stop', uidOf(e));
         try {
-          return executions().present(await executions().cancel(e.id, requestUser(req).name));
+          return await executions().presentOne(await executions().cancel(e.id, requestUser(req).name));
         } catch (err) {
           if (!(err instanceof SquallError && err.code === 'NOT_CANCELABLE')) throw err;
           // st2 answers 200 for a finished execution: the execution when it is already canceled,
           // else a faultstring, which st2client prints before exiting 0.
           const done = await load(e.id);
-          if (done.status === 'canceled') return executions().present(done);
+          if (done.status === 'canceled') return executions().presentOne(done);
           return { faultstring: `Action cannot be canceled. State = ${done.status}.` };
         }
       },
@@ -321,7 +325,7 @@ export function executionRoutes(
       handler: async ({ req, params }) => {
         const e = await load(params.id);
         authorize(services, req, 'execution_view', uidOf(e));
-        const presented = executions().present(e) as Record<string, unknown>;
+        const presented = await executions().presentOne(e);
         if (!(params.attribute in presented)) throw new NotFoundError('Attribute', params.attribute);
         return presented[params.attribute] ?? null;
       },

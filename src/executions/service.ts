@@ -51,6 +51,7 @@ import {
 } from './secrets.js';
 import { secretPaths, secretValuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
+import { mayHaveChildren, withChildren, withChildrenOf } from './children.js';
 import { maskInquiryResponse, maskSecretOutput } from './output-schema.js';
 import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
@@ -257,6 +258,8 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
   const parameters = maskParameters(execution.parameters ?? {}, execution.secret_parameters);
   return {
     ...rest,
+    // Filled by withChildren for a workflow; stored in records written before it was derived.
+    children: execution.children ?? [],
     ...('result' in execution ? { result: presentResult(execution) } : {}),
     parameters,
     liveaction: {
@@ -426,6 +429,16 @@ export class ExecutionService {
     return presentExecution(execution);
   }
 
+  /** present(), with a workflow's children read (withChildren): the API's answer for one execution. */
+  async presentOne(execution: ExecutionRecord): Promise<Record<string, unknown>> {
+    return this.present(await withChildrenOf(this.store, execution));
+  }
+
+  /** presentOne() for a page of executions: one read for the children of all of them. */
+  async presentPage(executions: ExecutionRecord[]): Promise<Record<string, unknown>[]> {
+    return (await withChildren(this.store, executions)).map((e) => this.present(e));
+  }
+
   private async renderContext(
     action: ActionRecord,
     user: string,
@@ -478,7 +491,6 @@ export class ExecutionService {
       secret_parameters: [],
       context: { user: spec.user, pack },
       log: [{ status: 'requested', timestamp: now }],
-      children: [],
       attempt: 0,
       web_url: executionWebUrl(this.services.apiUrl, id),
       requested_by: this.workerId,
@@ -604,7 +616,6 @@ export class ExecutionService {
       ...(revealed.length ? { revealed: sealValue(revealed, this.deps.secretBox) } : {}),
       context,
       log: [{ status: 'requested', timestamp: now }],
-      children: [],
       attempt: 0,
       web_url: executionWebUrl(this.services.apiUrl, id),
       // Recovery leaves a request alone while the process that is scheduling it is alive.
@@ -625,8 +636,7 @@ export class ExecutionService {
         if (first) return first;
         throw err;
       }
-      if (req.parent)
-        await this.store.executions.updateOne({ id: req.parent }, { $addToSet: { children: id } });
+      // The parent's `children` are not written here: they are read from this `parent` (withChildren).
       return null;
     });
     if (stored) return stored;
@@ -817,7 +827,9 @@ export class ExecutionService {
       return this.setStatus(id, status, rest);
     }
     if (through) this.publish('update', through.record);
-    this.publish('update', updated);
+    // A workflow's update shows its children, as st2's does (read once per status of the workflow).
+    // Others publish with no wait in between: nothing else can publish between their two events.
+    this.publish('update', mayHaveChildren(updated) ? await this.shownWithChildren(updated) : updated);
     if (isCompleted(status)) await this.completed(updated);
     return updated;
   }
@@ -860,6 +872,22 @@ export class ExecutionService {
   private async claimOwed(completed: ExecutionRecord): Promise<void> {
     for (const key of (await this.deps.owedOnCompletion?.(completed)) ?? [])
       await this.store.claim(key, this.workerId);
+  }
+
+  /**
+   * The workflow's record with its children for its event. The status is stored already: a failed
+   * read of the children costs the event its list (logged), not the completion that follows it.
+   */
+  private async shownWithChildren(record: ExecutionRecord): Promise<ExecutionRecord> {
+    try {
+      return await withChildrenOf(this.store, record);
+    } catch (err) {
+      this.services.logger.warn(
+        { err, execution: record.id },
+        "could not read a workflow's children for its event",
+      );
+      return record;
+    }
   }
 
   private publish(op: 'create' | 'update', record: ExecutionRecord): void {

@@ -4,7 +4,7 @@ import type { Services } from '../service/index.js';
 import { requestUser, slotCounter, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
 import { splitRef } from '../names.js';
 import { globSource } from '../regex.js';
-import { outputPages, presentExecution } from '../executions/index.js';
+import { outputPages, presentExecution, withChildren, withChildrenOf } from '../executions/index.js';
 import { beforeLeavingProcess } from '../store/index.js';
 
 /** st2's default whitelist when the client names no events (st2-reference.md §11.2). */
@@ -422,7 +422,10 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         /** Each task so far in start order: its start, its output, its tasks, its end when ended. */
         const replayTasks = async (parent: string): Promise<void> => {
           if (!wanted.test('st2.execution__update')) return;
-          const tasks = await services.store.executions.find({ parent }, { sort: { start_timestamp: 1 } });
+          const tasks = await withChildren(
+            services.store,
+            await services.store.executions.find({ parent }, { sort: { start_timestamp: 1 } }),
+          );
           for (const task of tasks) {
             const now = presentExecution(task);
             const ended = COMPLETED.has(task.status);
@@ -452,7 +455,10 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
         // would leave it waiting for an update that already went by: send its last one now.
         if (endId && endEvent === 'st2.execution__update') {
           void replayed
-            .then(() => services.store.executions.get(endId))
+            .then(async () => {
+              const record = await services.store.executions.get(endId);
+              return record && withChildrenOf(services.store, record);
+            })
             .then((record) => {
               if (record && COMPLETED.has(record.status))
                 deliver({

@@ -208,6 +208,23 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     throw err;
   }
 
+  /** The rows (`columns`) an exact WHERE selects, in order, after skip and limit. */
+  private page(
+    columns: string,
+    where: string,
+    params: unknown[],
+    order: string,
+    options: FindOptions,
+  ): unknown[] {
+    const limit = options.limit !== undefined && options.limit >= 0 ? options.limit : undefined;
+    const skip = options.skip ?? 0;
+    const sql = `SELECT ${columns} FROM ${this.table} WHERE ${where} ORDER BY ${order}${
+      limit !== undefined ? ' LIMIT ? OFFSET ?' : skip ? ' LIMIT -1 OFFSET ?' : ''
+    }`;
+    const bound = limit !== undefined ? [...params, limit, skip] : skip ? [...params, skip] : params;
+    return this.statement(sql).all(...bound);
+  }
+
   /** The stored documents matching an encoded filter, in order, after skip and limit. */
   private select(filter: Doc, options: FindOptions = {}): Doc[] {
     const guarded = guardRanges(filter);
@@ -217,13 +234,8 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
     const order = orderBy(sort);
     const limit = options.limit !== undefined && options.limit >= 0 ? options.limit : undefined;
     const skip = options.skip ?? 0;
-    if (exact) {
-      const sql = `SELECT id, doc, z FROM ${this.table} WHERE ${where} ORDER BY ${order}${
-        limit !== undefined ? ' LIMIT ? OFFSET ?' : skip ? ' LIMIT -1 OFFSET ?' : ''
-      }`;
-      const bound = limit !== undefined ? [...params, limit, skip] : skip ? [...params, skip] : params;
-      return (this.statement(sql).all(...bound) as Row[]).map((r) => this.fromRow(r));
-    }
+    if (exact)
+      return (this.page('id, doc, z', where, params, order, options) as Row[]).map((r) => this.fromRow(r));
     const out: Doc[] = [];
     if (limit === 0) return out;
     let skipped = 0;
@@ -327,7 +339,50 @@ export class SqliteCollection<T extends StoredRecord> implements Collection<T> {
   find(filter: Filter = {}, options: FindOptions = {}): Promise<T[]> {
     return this.database.read(() => {
       const projection = this.codec.projection(options.projection);
-      return this.select(this.codec.filter(filter), options).map((d) => this.decode(project(d, projection)));
+      const query = this.codec.filter(filter);
+      const fields = this.columnsOnly(projection);
+      const picked = fields && this.selectFields(query, options, fields);
+      if (picked) return picked.map((d) => this.decode(d));
+      return this.select(query, options).map((d) => this.decode(project(d, projection)));
+    });
+  }
+
+  /**
+   * The fields of a projection SQL can hand over alone: top-level names kept (no dots, none
+   * compressed), `_id` not dropped. Else undefined: the whole record is read and projected here.
+   */
+  private columnsOnly(projection: Record<string, 0 | 1> | undefined): string[] | undefined {
+    if (!projection) return undefined;
+    const { _id: keepId, ...rest } = projection;
+    const keys = Object.keys(rest);
+    if (keepId === 0 || keys.length === 0) return undefined;
+    for (const k of keys)
+      if (rest[k] !== 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !this.compactor.covers(k)) return undefined;
+    return keys;
+  }
+
+  /**
+   * The projected documents of an exact (all-SQL) filter, each field read by SQL from the row's
+   * JSON: no row parsed or inflated whole (a workflow's children by `parent`, read at each show of
+   * it, would otherwise decode every child). Undefined when the filter is not exact.
+   */
+  private selectFields(filter: Doc, options: FindOptions, fields: string[]): Doc[] | undefined {
+    const guarded = guardRanges(filter);
+    const { where, params, exact } = plan(guarded, this.indexed);
+    if (!exact) return undefined;
+    const sort = this.codec.sort(options.sort);
+    for (const k of Object.keys(sort ?? {})) this.sqlField(k);
+    // `doc -> path` is the field as JSON text ('null' for a stored null), NULL when it is missing.
+    const columns = fields.map((f, i) => `doc -> ${jsonPath(f)} AS f${i}`).join(', ');
+    const rows = this.page(`id, ${columns}`, where, params, orderBy(sort), options);
+    return (rows as Array<Record<string, string | null>>).map((r) => {
+      const doc: Doc = {};
+      fields.forEach((f, i) => {
+        const v = r[`f${i}`];
+        if (v !== null && v !== undefined) doc[f] = JSON.parse(v);
+      });
+      doc._id = r.id;
+      return doc;
     });
   }
 

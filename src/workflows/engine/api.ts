@@ -34,7 +34,7 @@ export function workflowRoutes(
         });
         const status = (body as { status: 'pausing' | 'resuming' }).status;
         const updated = status === 'pausing' ? await engine().pause(e.id) : await engine().resume(e.id);
-        return executions().present(updated);
+        return executions().presentOne(updated);
       },
     });
 

@@ -123,6 +123,36 @@ for (const target of STORE_TARGETS) {
         expect(rows).toEqual([{ id, n: 7 }]);
       });
 
+      it('projects top-level fields as stored: a null kept, a missing one left out, odd keys intact, sorted and paged', async () => {
+        // The embedded store reads such a projection's fields with SQL, without parsing whole rows.
+        const n = 700_000 + Math.floor(Math.random() * 1000) * 10;
+        const odd = { 'a.b': 1, $k: [{ 'x.y': true }] };
+        const ids = [newId(), newId(), newId()];
+        await coll.insert({
+          id: ids[0],
+          n: n + 2,
+          key: null as unknown as string,
+          tags: ['t'],
+          nested: { x: 1 },
+        });
+        await coll.insert({ id: ids[1], n: n + 1, tags: odd as unknown as string[], blob: { y: 2 } });
+        await coll.insert({ id: ids[2], n, key: `k-${n}` });
+        const rows = await coll.find(
+          { n: { $gte: n, $lte: n + 2 } },
+          { sort: { n: 1 }, projection: { key: 1, tags: 1, n: 1 } },
+        );
+        expect(rows).toEqual([
+          { id: ids[2], n, key: `k-${n}` },
+          { id: ids[1], n: n + 1, tags: odd },
+          { id: ids[0], n: n + 2, key: null, tags: ['t'] },
+        ]);
+        const paged = await coll.find(
+          { n: { $gte: n, $lte: n + 2 } },
+          { sort: { n: -1 }, skip: 1, limit: 1, projection: { tags: 1 } },
+        );
+        expect(paged).toEqual([{ id: ids[1], tags: odd }]);
+      });
+
       it('updates with $set, $unset, $inc, $push, $addToSet and $pull', async () => {
         const id = newId();
         await coll.insert({ id, n: 1, tags: ['a'] });

@@ -176,6 +176,63 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it("writes the workflow's record for its own statuses only, and shows its tasks as children in order", async () => {
+        const { executions } = svc.services.store;
+        const writes = [vi.spyOn(executions, 'updateOne'), vi.spyOn(executions, 'replace')];
+        try {
+          const id = await run('wftest.chain', { seed: 'c' });
+          const e = await finished(id, 60_000);
+          expect(e.status).toBe('succeeded');
+          // Each child used to add its id to the workflow's record: the whole record rewritten, and
+          // read back at every step, growing by one id per task (issue 19).
+          const own = writes.flatMap((spy) =>
+            spy.mock.calls.filter(([arg]) => (arg as { id?: string }).id === id),
+          );
+          const kids = await children(id);
+          expect(kids).toHaveLength(12);
+          // scheduled, running, the engine taking it over (durable, then its worker let go), succeeded:
+          // none per task.
+          expect(own).toHaveLength(5);
+          for (const k of kids) expect(JSON.stringify(own)).not.toContain(k.id);
+          expect(e.children).toEqual(kids.map((k) => k.id));
+          const listed = await api(
+            'GET',
+            `/api/v1/executions?action=wftest.chain&include_attributes=children`,
+          );
+          expect(listed.status, listed.text).toBe(200);
+          const mine = (listed.body as unknown as Json[]).find((x) => x.id === id);
+          expect(mine).toEqual({ id, children: e.children });
+          const child = await api('GET', `/api/v1/executions/${kids[0].id}`);
+          expect(child.body!.children).toEqual([]);
+        } finally {
+          for (const spy of writes) spy.mockRestore();
+        }
+      });
+
+      it('completes a workflow whose children cannot be read for its events, and shows them once they can', async () => {
+        const { executions } = svc.services.store;
+        const find = executions.find.bind(executions);
+        // withChildren's read (by `parent`, projected): failing while the workflow runs.
+        const spy = vi.spyOn(executions, 'find').mockImplementation(async (filter, options) => {
+          if (options?.projection?.parent) throw new Error('children unreadable (test)');
+          return find(filter, options);
+        });
+        let id: string;
+        try {
+          id = await run('examples.orquesta-sequential', { name: 'Ineat' });
+          await waitFor(
+            async () => isCompleted((await executions.get(id))?.status ?? '') || null,
+            'the workflow to end',
+          );
+        } finally {
+          spy.mockRestore();
+        }
+        const e = await get(id);
+        expect(e.status).toBe('succeeded');
+        expect(e.children).toEqual((await children(id)).map((k) => k.id));
+        expect(e.children).toHaveLength(3);
+      });
+
       it('runs the seed examples.orquesta-sequential name=Ineat to its exact output', async () => {
         const id = await run('examples.orquesta-sequential', { name: 'Ineat' });
         const e = await finished(id);
