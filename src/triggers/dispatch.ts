@@ -12,6 +12,7 @@ import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
 import { forgetStored, rememberStored } from './just-stored.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
+import { storedActionTrigger } from './action-trigger.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -46,6 +47,12 @@ export interface DispatchInput {
    * it reads it.
    */
   storedInstance?: TriggerInstanceRecord | null;
+  /**
+   * The action trigger's instance: stored without its payload, which its execution's record gives
+   * again when it is read (./action-trigger.ts). The instance returned, published and handed to the
+   * rules engine has it.
+   */
+  derivedPayload?: boolean;
 }
 
 export interface ResolvedTrigger {
@@ -158,7 +165,9 @@ async function storeInstance(
   // Entered first: stored without its entry, an instance whose job is lost would stay pending.
   if (!unmatched) await enterPending(services, id);
   try {
-    await services.store.triggerInstances.insert(instance);
+    await services.store.triggerInstances.insert(
+      input.derivedPayload ? storedActionTrigger(instance) : instance,
+    );
   } catch (err) {
     // A retry racing its first attempt: that one stored it first.
     const stored =
