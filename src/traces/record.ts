@@ -187,6 +187,11 @@ export async function traceHolding(
   kind: Exclude<TraceComponentKind, 'rules'>,
   objectId: string,
 ): Promise<TraceRecord | null> {
+  // An execution's from what this process remembers (its completion asks right after its start).
+  if (kind === 'action_executions') {
+    const ref = await traceOfExecution(services, objectId);
+    return ref ? traceById(services, ref.id) : null;
+  }
   const id = await traceIdHolding(services, kind, objectId);
   return id ? services.store.traces.get(id) : null;
 }
