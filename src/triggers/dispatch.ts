@@ -179,8 +179,9 @@ async function storeInstance(
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;
   }
-  // Before the job: its run may start before now() resolves.
-  if (!input.instanceId) rememberStored(services, instance);
+  // Before the job: its run may start before now() resolves. The action trigger's too: its id is
+  // its execution's, new since its insert just succeeded (a completion run again conflicts above).
+  if (!input.instanceId || input.derivedPayload) rememberStored(services, instance);
   try {
     await services.scheduler.now(TRIGGER_PROCESS_JOB, { id });
   } catch (err) {
