@@ -9,7 +9,7 @@
 //        [--set KEY=VALUE]…
 //   (-o leaves out examples.orquesta-examples, which st2-self-check runs last unless given -o;
 //   --verbose prints the parameters and result of each failed test's last failed task;
-//   --set overrides one Squall setting, e.g. --set rules.store_unheard_actiontrigger=true;
+//   --set overrides one Squall setting, e.g. --set rules.store_unheard_actiontrigger=false;
 //   --keep leaves Squall up after the tests, until Ctrl-C, and prints how to point st2 at it)
 //
 // ST2_CHECKOUT holds st2's contrib/examples, ST2TESTS_CHECKOUT st2tests' packs/ (e.g.

@@ -4,6 +4,7 @@ export {
   executionWebUrl,
   hiddenValues,
   presentExecution,
+  actionTriggerPayload,
   runParameters,
 } from './service.js';
 export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';

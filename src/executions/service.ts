@@ -273,6 +273,21 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
   };
 }
 
+/** st2's action trigger payload (st2actions/notifier/notifier.py `_post_generic_trigger`). */
+export function actionTriggerPayload(execution: ExecutionRecord): unknown {
+  return {
+    execution_id: execution.id,
+    status: execution.status,
+    start_timestamp: execution.start_timestamp,
+    action_name: execution.action.name ?? splitRef(execution.action.ref).name,
+    action_ref: execution.action.ref,
+    runner_ref: execution.runner.name,
+    // Secret parameters masked, as the execution's API answer (presentExecution) masks them.
+    parameters: maskParameters(execution.parameters ?? {}, execution.secret_parameters),
+    result: execution.result ?? {},
+  };
+}
+
 /** An execution's result as the API shows it: what its action's output_schema marks secret, masked. */
 export function presentResult(execution: ExecutionRecord): unknown {
   if (execution.runner.name === 'inquirer') return presentInquiryResult(execution);

@@ -4,7 +4,7 @@ import { stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
 import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
-import { ExecutionService, RUN_JOB, type ExecutionDeps } from './service.js';
+import { actionTriggerPayload, ExecutionService, RUN_JOB, type ExecutionDeps } from './service.js';
 
 export interface ExecutionsSubsystem extends Subsystem {
   service(): ExecutionService;
@@ -55,6 +55,7 @@ export function executionsSubsystem(
         );
       executions = new ExecutionService(services, { secretBox, ...extraDeps(services) });
       registry.set(services, executions);
+      services.actionTriggerPayload = actionTriggerPayload;
       if (hasRole(services.config, 'runner')) {
         services.scheduler.define<{ id: string; attempt?: number }>(
           RUN_JOB,

@@ -32,7 +32,7 @@ export function notifierSubsystem(
       registerClaimedWork(services, notifier.notifyWork);
     },
     start(services) {
-      executions().onCompleted((execution) => emitActionTrigger(services, executions, execution));
+      executions().onCompleted((execution) => emitActionTrigger(services, execution));
       notifier!.start();
     },
     stop() {

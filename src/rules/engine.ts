@@ -30,6 +30,9 @@ import {
   type KvContext,
   maskTriggerParameters,
   takeStored,
+  isDerivedInstance,
+  withPayload,
+  withPayloadOf,
 } from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
@@ -66,16 +69,22 @@ export class RulesEngine {
     return this.services.config.rules?.system_user ?? 'stanley';
   }
 
+  /** `instance` is the instance as read (its payload given again when the store holds none). */
   private async setStatus(
-    id: string,
+    instance: TriggerInstanceRecord,
     status: Status,
     reason?: string,
   ): Promise<TriggerInstanceRecord | null> {
+    const { id } = instance;
     const $set: Record<string, unknown> = { status };
     if (reason) $set.status_reason = reason;
     const updated = await this.store.triggerInstances.updateOne({ id }, { $set });
     if (status === 'processed' || status === 'processing_failed') await leavePending(this.services, id);
-    if (updated) this.services.bus.publish('st2.trigger_instance__update', updated);
+    if (updated)
+      this.services.bus.publish(
+        'st2.trigger_instance__update',
+        isDerivedInstance(updated) ? withPayload(updated, instance.payload) : updated,
+      );
     return updated;
   }
 
@@ -88,8 +97,13 @@ export class RulesEngine {
     return this.store.transaction(() => this.processInstance(id));
   }
 
+  private async readStored(id: string): Promise<TriggerInstanceRecord | null> {
+    const stored = await this.store.triggerInstances.get(id);
+    return stored && withPayloadOf(this.services, stored);
+  }
+
   private async processInstance(id: string): Promise<void> {
-    const instance = takeStored(this.services, id) ?? (await this.store.triggerInstances.get(id));
+    const instance = takeStored(this.services, id) ?? (await this.readStored(id));
     if (!instance) {
       this.services.logger.warn({ trigger_instance: id }, 'trigger instance to process no longer exists');
       return;
@@ -97,7 +111,7 @@ export class RulesEngine {
     // `processing` again means a process died half-way: finish it (per-rule claims keep
     // already enforced rules from firing twice).
     if (instance.status !== 'pending' && instance.status !== 'processing') return;
-    await this.setStatus(id, 'processing');
+    await this.setStatus(instance, 'processing');
     try {
       await this.index.settled();
       const candidates = this.index.candidates(instance.trigger);
@@ -118,10 +132,10 @@ export class RulesEngine {
         // reading the enforcements now would answer with executions missing.
         if (!(await this.enforcedAll(id, elsewhere))) return;
       }
-      await this.setStatus(id, 'processed');
+      await this.setStatus(instance, 'processed');
     } catch (err) {
       this.services.logger.error({ err, trigger_instance: id }, 'processing a trigger instance failed');
-      await this.setStatus(id, 'processing_failed', errorMessage(err));
+      await this.setStatus(instance, 'processing_failed', errorMessage(err));
     }
   }
 

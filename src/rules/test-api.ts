@@ -15,7 +15,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { actionSpecs, MASK } from '../executions/index.js';
 import { isId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import { kvContext } from '../triggers/index.js';
+import { kvContext, withPayloadOf } from '../triggers/index.js';
 import { testRule } from './tester.js';
 import { validateRule } from './validate.js';
 
@@ -92,7 +92,8 @@ async function instanceFor(
       trigger: body.trigger_instance!.trigger ?? ruleTrigger,
       payload: body.trigger_instance!.payload ?? {},
     };
-  const stored = isId(byId) ? await services.store.triggerInstances.get(byId) : null;
+  const found = isId(byId) ? await services.store.triggerInstances.get(byId) : null;
+  const stored = found && (await withPayloadOf(services, found));
   if (!stored)
     throw new NotFoundError('TriggerInstance', byId, {
       hint: 'list trigger instances with `squall trigger-instance list`',

@@ -51,6 +51,10 @@ export class Retention {
         (await store.executionOutput.deleteMany({ execution_id: { $in: ids } }));
       report.workflow_states =
         (report.workflow_states ?? 0) + (await store.workflows.deleteMany({ execution_id: { $in: ids } }));
+      // The action trigger's instance is stored under its execution's id and read from its record
+      // (src/triggers/action-trigger.ts): it goes with it.
+      report.trigger_instances =
+        (report.trigger_instances ?? 0) + (await store.triggerInstances.deleteMany({ id: { $in: ids } }));
       for (const row of rows) {
         // A workflow's spec and task records, stored apart under its id (src/workflows/engine/stored.ts).
         report.workflow_states += await store.workflows.deleteMany({
@@ -89,9 +93,11 @@ export class Retention {
         }));
     }
     if (o.trigger_instances_days > 0)
-      report.trigger_instances = await this.batches(store.triggerInstances, {
-        occurrence_time: { $lt: cutoff(o.trigger_instances_days, now) },
-      });
+      report.trigger_instances =
+        (report.trigger_instances ?? 0) +
+        (await this.batches(store.triggerInstances, {
+          occurrence_time: { $lt: cutoff(o.trigger_instances_days, now) },
+        }));
     if (o.rule_enforcements_days > 0)
       report.rule_enforcements = await this.batches(store.ruleEnforcements, {
         enforced_at: { $lt: cutoff(o.rule_enforcements_days, now) },

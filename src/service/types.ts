@@ -40,6 +40,11 @@ export interface Services {
    * a map lookup once a reload under way is applied, so every caller may ask.
    */
   noRulesFor?(ref: string): Promise<boolean>;
+  /**
+   * st2's core.st2.generic.actiontrigger payload for a completed execution (installed by the
+   * executions subsystem): what a stored action trigger's instance shows as its payload.
+   */
+  actionTriggerPayload?(execution: import('../store/index.js').ExecutionRecord): unknown;
   /** Lines printed after start-up, e.g. how to log in. */
   startupNotes?: string[];
 }

@@ -11,6 +11,7 @@ export {
   traceIdsHolding,
   withComponents,
   executionCause,
+  instanceCause,
   type TraceContext,
   type TraceComponent,
   type TraceComponentKind,

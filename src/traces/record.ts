@@ -187,6 +187,11 @@ export async function traceHolding(
   kind: Exclude<TraceComponentKind, 'rules'>,
   objectId: string,
 ): Promise<TraceRecord | null> {
+  // An execution's from what this process remembers (its completion asks right after its start).
+  if (kind === 'action_executions') {
+    const ref = await traceOfExecution(services, objectId);
+    return ref ? traceById(services, ref.id) : null;
+  }
   const id = await traceIdHolding(services, kind, objectId);
   return id ? services.store.traces.get(id) : null;
 }
@@ -309,11 +314,22 @@ function merged(stored: Component[] | undefined, derived: Component[]): Componen
   return [...stored, ...derived.filter((c) => !listed.has(key(c)))];
 }
 
+/**
+ * What caused a trigger instance. The action trigger's instance is stored under its execution's
+ * id with neither its cause nor its source (src/triggers/action-trigger.ts): it is its execution's.
+ */
+export function instanceCause(i: TriggerInstanceRecord): TriggerInstanceRecord['caused_by'] {
+  if (i.trigger === 'core.st2.generic.actiontrigger' && !('source' in i) && !('caused_by' in i))
+    return { type: 'action_execution', id: i.id };
+  return i.caused_by;
+}
+
 function instanceComponent(i: TriggerInstanceRecord): Component {
+  const cause = instanceCause(i);
   return {
     object_id: i.id,
     ref: i.trigger,
-    ...(i.caused_by ? { caused_by: i.caused_by } : {}),
+    ...(cause ? { caused_by: cause } : {}),
     updated_at: i.occurrence_time,
   };
 }

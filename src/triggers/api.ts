@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, SquallError, ValidationError } from '../e
 import { lazyValidator } from '../lazy-validator.js';
 import { isId, newId } from '../ids.js';
 import type { Filter, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
+import { withPayloadOf, withPayloads } from './action-trigger.js';
 import { dispatchTrigger } from './dispatch.js';
 import { presentTrigger } from './triggers.js';
 
@@ -205,6 +206,7 @@ export const triggerRoutes: RouteModule = (router, services) => {
         filter,
         sort: { occurrence_time: -1 },
         maxPageSize: max,
+        presentPage: (rows) => withPayloads(services, rows),
       });
     },
   });
@@ -212,7 +214,7 @@ export const triggerRoutes: RouteModule = (router, services) => {
   const getInstance = async (id: string) => {
     const ti = await store.triggerInstances.get(id);
     if (!ti) throw new NotFoundError('TriggerInstance', id);
-    return ti;
+    return withPayloadOf(services, ti);
   };
 
   router.add({

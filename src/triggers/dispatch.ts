@@ -12,6 +12,7 @@ import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
 import { forgetStored, rememberStored } from './just-stored.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
+import { storedActionTrigger } from './action-trigger.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -46,6 +47,12 @@ export interface DispatchInput {
    * it reads it.
    */
   storedInstance?: TriggerInstanceRecord | null;
+  /**
+   * The action trigger's instance: stored without its payload, which its execution's record gives
+   * again when it is read (./action-trigger.ts). The instance returned, published and handed to the
+   * rules engine has it.
+   */
+  derivedPayload?: boolean;
 }
 
 export interface ResolvedTrigger {
@@ -158,7 +165,9 @@ async function storeInstance(
   // Entered first: stored without its entry, an instance whose job is lost would stay pending.
   if (!unmatched) await enterPending(services, id);
   try {
-    await services.store.triggerInstances.insert(instance);
+    await services.store.triggerInstances.insert(
+      input.derivedPayload ? storedActionTrigger(instance) : instance,
+    );
   } catch (err) {
     // A retry racing its first attempt: that one stored it first.
     const stored =
@@ -170,8 +179,9 @@ async function storeInstance(
     services.bus.publish('st2.trigger_instance__create', instance);
     return instance;
   }
-  // Before the job: its run may start before now() resolves.
-  if (!input.instanceId) rememberStored(services, instance);
+  // Before the job: its run may start before now() resolves. The action trigger's too: its id is
+  // its execution's, new since its insert just succeeded (a completion run again conflicts above).
+  if (!input.instanceId || input.derivedPayload) rememberStored(services, instance);
   try {
     await services.scheduler.now(TRIGGER_PROCESS_JOB, { id });
   } catch (err) {

@@ -39,4 +39,11 @@ export {
 } from './triggers.js';
 export { webhookRoutes, type WebhookBinding, type WebhookRegistry } from './webhooks.js';
 export { triggerRoutes } from './api.js';
+export {
+  ACTION_TRIGGER_SOURCE,
+  isDerivedInstance,
+  withPayload,
+  withPayloadOf,
+  withPayloads,
+} from './action-trigger.js';
 export { SYSTEM_TRIGGER_TYPES, getSystemTriggerType } from './system-types.js';

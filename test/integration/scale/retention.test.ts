@@ -56,6 +56,15 @@ for (const target of STORE_TARGETS) {
           data: 'x',
         } as never);
         await store.workflows.insert({ id, execution_id: id, kind: 'orquesta', status, state: {} } as never);
+        // Its action trigger's instance, as the notifier stores it: under its id, payload read from it.
+        await store.triggerInstances.insert({
+          id,
+          trigger: 'core.st2.generic.actiontrigger',
+          trigger_type: 'core.st2.generic.actiontrigger',
+          occurrence_time: ago(0),
+          status: 'processed',
+          trace_context: { trace_id: newId() },
+        } as never);
         return id;
       };
       const exists = async (coll: { get(id: string): Promise<unknown> }, id: string) =>
@@ -66,14 +75,21 @@ for (const target of STORE_TARGETS) {
         const stillRunning = await execution('running', null);
         const recent = await execution('failed', 1);
         const report = await retention({ executions_days: 30 }).collect();
-        expect(report).toMatchObject({ executions: 5, execution_output: 5, workflow_states: 5 });
+        expect(report).toMatchObject({
+          executions: 5,
+          execution_output: 5,
+          workflow_states: 5,
+          trigger_instances: 5,
+        });
         for (const id of old) {
           expect(await exists(store.executions, id)).toBe(false);
+          expect(await exists(store.triggerInstances, id)).toBe(false);
           expect(await exists(store.workflows, id)).toBe(false);
           expect(await store.executionOutput.count({ execution_id: id })).toBe(0);
         }
         for (const id of [stillRunning, recent]) {
           expect(await exists(store.executions, id)).toBe(true);
+          expect(await exists(store.triggerInstances, id)).toBe(true);
           expect(await exists(store.workflows, id)).toBe(true);
           expect(await store.executionOutput.count({ execution_id: id })).toBe(1);
         }
@@ -88,8 +104,16 @@ for (const target of STORE_TARGETS) {
         for (const days of [5, 4, 3, 2, 1]) byAge.push(await execution('succeeded', days));
         const running = await execution('running', null);
         const report = await retention({ executions_max_count: 2 }).collect();
-        expect(report).toMatchObject({ executions: 3, execution_output: 3, workflow_states: 3 });
-        for (const id of byAge.slice(0, 3)) expect(await exists(store.executions, id)).toBe(false);
+        expect(report).toMatchObject({
+          executions: 3,
+          execution_output: 3,
+          workflow_states: 3,
+          trigger_instances: 3,
+        });
+        for (const id of byAge.slice(0, 3)) {
+          expect(await exists(store.executions, id)).toBe(false);
+          expect(await exists(store.triggerInstances, id)).toBe(false);
+        }
         for (const id of [...byAge.slice(3), running]) expect(await exists(store.executions, id)).toBe(true);
         expect(await retention({ executions_max_count: 2 }).collect()).toEqual({});
       });

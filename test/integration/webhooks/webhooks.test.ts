@@ -524,12 +524,23 @@ for (const target of STORE_TARGETS) {
       expect(res.status, res.text).toBe(201);
       await s.finished(res.body.id);
 
-      const got = (await s.api('GET', `/api/v1/traces/${old.id}`)).body as Json;
+      // Its action trigger's instance joins too (written with the completion, read just after it).
+      const got = await waitFor(async () => {
+        const t = (await s.api('GET', `/api/v1/traces/${old.id}`)).body as Json;
+        return t.trigger_instances.length > 1 ? t : null;
+      }, 'the action trigger instance in the trace');
       expect(got).toMatchObject({
         id: old.id,
         trace_tag: 'before-upgrade',
         start_timestamp: old.start_timestamp,
-        trigger_instances: old.trigger_instances,
+        trigger_instances: [
+          ...old.trigger_instances,
+          {
+            object_id: res.body.id,
+            ref: 'core.st2.generic.actiontrigger',
+            caused_by: { type: 'action_execution', id: res.body.id },
+          },
+        ],
         rules: old.rules,
       });
       expect(got.action_executions).toEqual([
@@ -553,69 +564,123 @@ for (const target of STORE_TARGETS) {
       expect((await s.api('GET', `/api/v1/traces?execution=${newId()}`)).body).toEqual([]);
     });
 
-    it('a completed execution emits core.st2.generic.actiontrigger with its result while a rule listens to it', async () => {
-      // No rule listens yet: nothing is stored for this one (it would only repeat the execution).
-      const unheard = await s.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
-      expect(unheard.status).toBe(201);
-      await s.finished(unheard.body.id);
-      await listenToActionTrigger(s, {
-        'trigger.action_ref': { type: 'equals', pattern: 'nothing.matches' },
-      });
+    it("a finished execution's trace lists one core.st2.generic.actiontrigger instance with st2's payload, no rule listening", async () => {
       const res = await s.api('POST', '/api/v1/executions', {
         action: 'core.local',
-        parameters: { cmd: 'echo at' },
+        parameters: { cmd: 'echo at', sudo_password: 'Ch@ngeMe' },
       });
-      expect(res.status).toBe(201);
+      expect(res.status, res.text).toBe(201);
       const e = await s.finished(res.body.id);
-      // payload is stored opaque (not queryable), so look at the action trigger instances in turn
-      const ti = await waitFor(async () => {
-        const all = await s.svc.services.store.triggerInstances.find({
-          trigger: 'core.st2.generic.actiontrigger',
-        });
-        return all.find((t) => (t.payload as Json).execution_id === e.id) ?? null;
-      }, 'the action trigger instance');
-      expect(ti).toBeTruthy();
-      expect(ti!.payload).toMatchObject({
-        execution_id: e.id,
-        status: 'succeeded',
-        action_ref: 'core.local',
-        action_name: 'local',
-        runner_ref: 'local-shell-cmd',
-        result: { stdout: 'at' },
-      });
-      // The instance joins the execution's trace (found by the execution, one read by id).
+      // What `st2 trace get ID -j | grep action_execution | grep type` counts: one per execution.
       const trace = await waitFor(async () => {
         const [t] = (await s.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
-        return t?.trigger_instances?.some((c: Json) => c.object_id === ti!.id) ? t : null;
-      }, 'the action trigger instance in the execution trace');
-      expect(trace.trace_tag).toBe(`execution-${e.id}`);
-      const actionTriggers = await s.svc.services.store.triggerInstances.find({
+        return t?.trigger_instances?.length ? t : null;
+      }, 'the action trigger instance in the trace');
+      expect(trace.trigger_instances).toEqual([
+        expect.objectContaining({
+          ref: 'core.st2.generic.actiontrigger',
+          caused_by: { type: 'action_execution', id: e.id },
+        }),
+      ]);
+      const id = trace.trigger_instances[0].object_id as string;
+      const got = await s.api('GET', `/api/v1/triggerinstances/${id}`);
+      expect(got.status, got.text).toBe(200);
+      // st2's notifier's payload, in its order, the secret parameter masked as the execution shows it.
+      expect(Object.keys(got.body.payload)).toEqual([
+        'execution_id',
+        'status',
+        'start_timestamp',
+        'action_name',
+        'action_ref',
+        'runner_ref',
+        'parameters',
+        'result',
+      ]);
+      expect(got.body).toMatchObject({
+        id,
         trigger: 'core.st2.generic.actiontrigger',
+        trigger_type: 'core.st2.generic.actiontrigger',
+        payload: {
+          execution_id: e.id,
+          status: 'succeeded',
+          start_timestamp: e.start_timestamp,
+          action_name: 'local',
+          action_ref: 'core.local',
+          runner_ref: 'local-shell-cmd',
+          parameters: { cmd: 'echo at', sudo_password: '********' },
+          result: e.result,
+        },
+        status: 'processed',
+        trace_context: { trace_id: trace.id },
+        caused_by: { type: 'action_execution', id: e.id },
+        source: 'actiontrigger',
       });
-      expect(actionTriggers.map((t) => (t.payload as Json).execution_id)).not.toContain(unheard.body.id);
-      const [unheardTrace] = (await s.api('GET', `/api/v1/traces?execution=${unheard.body.id}`))
+      expect(got.body.payload.result).toMatchObject({ stdout: 'at' });
+      expect(JSON.stringify(got.body)).not.toContain('Ch@ngeMe');
+      // The list and a re-emit show the same payload.
+      const listed = (await s.api('GET', '/api/v1/triggerinstances?trigger=core.st2.generic.actiontrigger'))
         .body as Json[];
-      expect(unheardTrace.trigger_instances).toEqual([]);
+      expect(listed.find((i) => i.id === id)).toEqual(got.body);
+      const again = await s.api('POST', `/api/v1/triggerinstances/${id}/re_emit`);
+      expect(again.status, again.text).toBe(200);
+      expect(again.body.payload).toEqual(got.body.payload);
+      expect(again.body.trigger_instance.payload).toEqual(got.body.payload);
+      // Stored without what the execution's record holds.
+      expect(await s.svc.services.store.triggerInstances.get(id)).not.toHaveProperty('payload');
     });
 
-    it("with rules.store_unheard_actiontrigger, stores st2's action trigger instance in the trace with no rule listening", async () => {
-      const st2like = await startEvents(target, { 'rules.store_unheard_actiontrigger': true });
+    it('a rule on core.st2.generic.actiontrigger matches the execution it was posted for', async () => {
+      const rule = await listenToActionTrigger(s, {
+        'trigger.action_ref': { type: 'equals', pattern: 'core.local' },
+        'trigger.result.stdout': { type: 'equals', pattern: 'heard' },
+      });
       try {
-        const res = await st2like.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
-        const e = await st2like.finished(res.body.id);
-        // What `st2 trace get ID -j | grep action_execution | grep type` counts: one per execution.
+        const res = await s.api('POST', '/api/v1/executions', {
+          action: 'core.local',
+          parameters: { cmd: 'echo heard' },
+        });
+        expect(res.status).toBe(201);
+        const e = await s.finished(res.body.id);
         const trace = await waitFor(async () => {
-          const [t] = (await st2like.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
+          const [t] = (await s.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
           return t?.trigger_instances?.length ? t : null;
         }, 'the action trigger instance in the trace');
-        expect(trace.trigger_instances).toEqual([
-          expect.objectContaining({
-            ref: 'core.st2.generic.actiontrigger',
-            caused_by: { type: 'action_execution', id: e.id },
-          }),
+        const [instance] = trace.trigger_instances as Json[];
+        expect(instance).toMatchObject({ ref: 'core.st2.generic.actiontrigger' });
+        await s.processed(instance!.object_id);
+        const enforcements = await waitFor(async () => {
+          const found = (
+            await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${instance!.object_id}`)
+          ).body as Json[];
+          return found.length ? found : null;
+        }, 'the rule enforcement');
+        expect(enforcements).toEqual([
+          expect.objectContaining({ rule: expect.objectContaining({ ref: rule.ref }), status: 'succeeded' }),
         ]);
+        const fired = await s.finished(enforcements[0]!.execution_id);
+        expect(fired.action.ref).toBe('core.noop');
+        const view = await s.api('GET', `/api/v1/ruleenforcements/views/${enforcements[0]!.id}`);
+        expect(view.body.trigger_instance.payload).toMatchObject({
+          execution_id: e.id,
+          result: { stdout: 'heard' },
+        });
       } finally {
-        await st2like.svc.cleanup();
+        await s.api('DELETE', `/api/v1/rules/${rule.ref}`);
+      }
+    });
+
+    it('with rules.store_unheard_actiontrigger: false, stores no action trigger instance while no rule listens', async () => {
+      const quiet = await startEvents(target, { 'rules.store_unheard_actiontrigger': false });
+      try {
+        const res = await quiet.api('POST', '/api/v1/executions', { action: 'core.noop', parameters: {} });
+        const e = await quiet.finished(res.body.id);
+        const [trace] = (await quiet.api('GET', `/api/v1/traces?execution=${e.id}`)).body as Json[];
+        expect(trace.trigger_instances).toEqual([]);
+        expect(
+          (await quiet.api('GET', '/api/v1/triggerinstances?trigger=core.st2.generic.actiontrigger')).body,
+        ).toEqual([]);
+      } finally {
+        await quiet.svc.cleanup();
       }
     });
   });
