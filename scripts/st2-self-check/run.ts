@@ -252,6 +252,9 @@ try {
       'auth.api_url': `http://127.0.0.1:${ST2_PORT}/`,
       'auth.admin_password': password,
       roles: ['api', 'runner', 'rules', 'timers', 'sensors', 'scheduler'],
+      // As st2 does, an action trigger instance for every execution (test_quickstart_trace counts
+      // them in a trace); Squall's default stores one only while a rule listens.
+      'rules.store_unheard_actiontrigger': true,
       ...settings,
     },
   });

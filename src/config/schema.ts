@@ -633,9 +633,9 @@ export const configSchema = {
         },
         store_unheard_actiontrigger: {
           type: 'boolean',
-          default: true,
+          default: false,
           description:
-            "Store the action trigger's instance even when no rule listens to it, as st2 does: traces list one per execution (st2's self-check test_quickstart_trace counts them). It is stored without its payload, which is read from the execution's record. Off: none is stored while no rule listens (saves ~400 bytes of disk per execution, bench/disk.mjs).",
+            "Store the action trigger's instance even when no rule listens to it, as st2 does: traces list one per execution (st2's self-check test_quickstart_trace counts them). It is stored without its payload, which is read from the execution's record, but still costs ~460 bytes of disk per execution (bench/disk.mjs; issue 19's 3 KB per webhook), for a record that only mirrors the execution: off by default, and stored only while a rule listens.",
         },
       },
     },

@@ -10,16 +10,16 @@ import { ACTION_TRIGGER_SOURCE, ACTION_TRIGGER_TYPE, dispatchTrigger } from '../
  * the rules only as a new trigger instance. `rules.emit_actiontrigger` is st2's
  * `[action_sensor] enable`.
  *
- * Stored as st2 stores it, whether a rule listens or not (the execution's trace lists it: st2's
- * self-check test_quickstart_trace counts them), but without its payload, which the execution's
- * record gives again when it is read (src/triggers/action-trigger.ts): it is kept under the
- * execution's id, and written in the completion's store transaction (ExecutionService.setStatus).
- * `rules.store_unheard_actiontrigger: false` stores none while no rule listens.
+ * Stored without its payload, which the execution's record gives again when it is read
+ * (src/triggers/action-trigger.ts): it is kept under the execution's id, and written in the
+ * completion's store transaction (ExecutionService.setStatus). Only while a rule listens, unless
+ * `rules.store_unheard_actiontrigger` (st2 stores one per execution, whether a rule listens or
+ * not; the record only mirrors the execution, ~460 bytes of disk each).
  */
 export async function emitActionTrigger(services: Services, execution: ExecutionRecord): Promise<void> {
   const rules = services.config.rules;
   if (rules?.emit_actiontrigger === false) return;
-  if (rules?.store_unheard_actiontrigger === false && (await services.noRulesFor?.(ACTION_TRIGGER_TYPE)))
+  if (rules?.store_unheard_actiontrigger !== true && (await services.noRulesFor?.(ACTION_TRIGGER_TYPE)))
     return;
   const trace = await traceHolding(services, 'action_executions', execution.id);
   await dispatchTrigger(services, {
