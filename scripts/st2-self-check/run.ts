@@ -207,9 +207,13 @@ if (!onPath('uuidgen'))
       mode: 0o755,
     },
   );
-if (!onPath('sudo') && process.getuid?.() === 0)
+// The remote tests reach this host over SSH, whose sessions get sshd's PATH, not this one: the
+// sudo stand-in goes where sshd's PATH looks (and is removed at the end).
+const SUDO = '/usr/local/bin/sudo';
+const sudoMade = !onPath('sudo') && process.getuid?.() === 0 && !existsSync(SUDO);
+if (sudoMade)
   writeFileSync(
-    path.join(tools, 'sudo'),
+    SUDO,
     '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in --) shift; break;; -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n',
     { mode: 0o755 },
   );
@@ -237,6 +241,7 @@ const stopAll = async (): Promise<void> => {
   await sshd?.stop();
   if (optMade) rmSync(OPT, { recursive: true, force: true });
   if (docMade) rmSync(DOC, { recursive: true, force: true });
+  if (sudoMade) rmSync(SUDO, { force: true });
   rmSync(dir, { recursive: true, force: true });
 };
 let code = 1;
