@@ -128,8 +128,30 @@ function rememberMember(store: Store, executionId: string, trace: TraceRef): voi
   if (recent.size > RECENT_MEMBERS) recent.delete(recent.keys().next().value as string);
 }
 
+/**
+ * Executions this process is putting into a trace right now, by store. The trace is recorded from
+ * the execution's create event, not awaited by its request, and its entry's insert resolves only
+ * once committed: a rule-fired core.noop completes (and its action trigger asks for the trace)
+ * before that, so without this it read the entry back (one read per webhook on the embedded store).
+ */
+const joining = new WeakMap<Store, Map<string, Promise<unknown>>>();
+
+/** Notes that `join` is putting this execution into its trace: traceOfExecution waits for it. */
+export function noteJoining(store: Store, executionId: string, join: Promise<unknown>): void {
+  let inFlight = joining.get(store);
+  if (!inFlight) joining.set(store, (inFlight = new Map()));
+  inFlight.set(executionId, join);
+  const done = () => {
+    if (inFlight.get(executionId) === join) inFlight.delete(executionId);
+  };
+  // A failed join is the recorder's to report (it logs it); the lookup then reads the store.
+  join.then(done, done);
+}
+
 /** The trace holding this execution (id and start), if any: what its `trace_components` entry says. */
 export async function traceOfExecution(services: Services, executionId: string): Promise<TraceRef | null> {
+  const inFlight = joining.get(services.store)?.get(executionId);
+  if (inFlight) await inFlight.catch(() => undefined);
   const known = recentMembers.get(services.store)?.get(executionId);
   if (known && Date.now() - Date.parse(known.start_timestamp) < MEMBER_TRUSTED_MS) {
     rememberMember(services.store, executionId, known);

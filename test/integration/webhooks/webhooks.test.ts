@@ -312,6 +312,29 @@ for (const target of STORE_TARGETS) {
       expect((await instancesOf(s, 'read-once')).map((i) => i.id)).toEqual([id]);
     });
 
+    it("a rule-fired execution's action trigger finds its trace without reading the execution's trace entry", async () => {
+      await s.createRule({
+        name: 'trace_once',
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'trace-once' } },
+        action: { ref: 'core.noop' },
+      });
+      const { store } = s.svc.services;
+      let executionId = '';
+      const reads = await readsDuring(store.traceComponents, async () => {
+        const res = await s.api('POST', '/api/v1/webhooks/trace-once?wait=30', { n: 1 });
+        expect(res.status, res.text).toBe(200);
+        executionId = res.body.executions[0].id;
+        // The action trigger's instance is stored under the execution's id once it completed.
+        await waitFor(() => store.triggerInstances.get(executionId), 'the action trigger instance');
+      });
+      expect(reads).toEqual([]);
+      const instance = await store.triggerInstances.get(executionId);
+      const trace = (await s.api('GET', `/api/v1/traces?execution=${executionId}`)).body[0];
+      expect((instance?.trace_context as { trace_id?: string }).trace_id).toBe(trace.id);
+    });
+
     it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {
       const tt = await s.api('POST', '/api/v1/triggertypes', {
         name: 'event',
