@@ -1,12 +1,5 @@
 import type { Services } from '../service/index.js';
-import {
-  joinTrace,
-  noteJoining,
-  resolveTrace,
-  traceById,
-  traceOfExecution,
-  type TraceContext,
-} from './record.js';
+import { joinTrace, resolveTrace, traceById, traceOfExecution, type TraceContext } from './record.js';
 
 /** What traceExecution reads of a newly requested execution (the `st2.execution__create` payload). */
 export interface TracedExecution {
@@ -21,14 +14,7 @@ export interface TracedExecution {
  * the newest with its trace tag, or a new `execution-<id>` trace (st2 traces every execution).
  * The trace record is not rewritten: the execution's own entry says which trace holds it.
  */
-export function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
-  const join = putInTrace(services, execution);
-  // Its completion may ask for its trace before the entry is committed (a fast action).
-  noteJoining(services.store, execution.id, join);
-  return join;
-}
-
-async function putInTrace(services: Services, execution: TracedExecution): Promise<void> {
+export async function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
   const ctx = execution.context ?? {};
   const tc = (ctx.trace_context as (TraceContext & { id_?: string }) | undefined) ?? {};
   // st2's own name for it is `id_` (st2common TraceContext; `st2 run --trace-id` sends it).
