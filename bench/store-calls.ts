@@ -2,7 +2,9 @@
 // round-trip cuts of issue 19 are judged by (each call is a round trip on MongoDB).
 // `node --import tsx bench/store-calls.ts [n]`; on MongoDB with SQUALL_BENCH_MONGO_URL;
 // SQUALL_BENCH_HOOK=bench_local for webhook → rule → core.local `true`; SQUALL_BENCH_CONC=16 sends the
-// n webhooks 16 at a time (the in-process client does not batch commits as an outside one does).
+// n webhooks 16 at a time (the in-process client does not batch commits as an outside one does);
+// SQUALL_BENCH_ACTIONTRIGGER=1 stores the action trigger's instance per execution as an st2 host does
+// (`rules.store_unheard_actiontrigger`, off by default).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -21,6 +23,7 @@ const HOOK = process.env.SQUALL_BENCH_HOOK ?? 'bench_noop';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-bench-calls-'));
 writeBenchPack(path.join(dir, 'packs'));
 const config = benchConfig(dir);
+if (process.env.SQUALL_BENCH_ACTIONTRIGGER) config.rules.store_unheard_actiontrigger = true;
 // Scaled out (MongoDB + Redis), the content cache hears of other processes' writes over Redis.
 if (process.env.SQUALL_BENCH_REDIS_URL) config.redis.url = process.env.SQUALL_BENCH_REDIS_URL;
 // Agenda's job-row calls on the embedded store, counted apart (not in the total): each reads or

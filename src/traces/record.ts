@@ -128,9 +128,25 @@ function rememberMember(store: Store, executionId: string, trace: TraceRef): voi
   if (recent.size > RECENT_MEMBERS) recent.delete(recent.keys().next().value as string);
 }
 
+/**
+ * Executions this process is putting into a trace right now, by store, with that trace. The entry
+ * is written from the execution's create event, not awaited by its request, and its insert
+ * resolves only at its commit: a rule-fired core.noop completes (and its action trigger asks for
+ * the trace) before that. Answered from here, it is neither read back (one read per webhook on
+ * the embedded store) nor waited for (which split the completion's commit in two).
+ */
+const joining = new WeakMap<Store, Map<string, TraceRef>>();
+
+function joiningOf(store: Store): Map<string, TraceRef> {
+  let inFlight = joining.get(store);
+  if (!inFlight) joining.set(store, (inFlight = new Map()));
+  return inFlight;
+}
+
 /** The trace holding this execution (id and start), if any: what its `trace_components` entry says. */
 export async function traceOfExecution(services: Services, executionId: string): Promise<TraceRef | null> {
-  const known = recentMembers.get(services.store)?.get(executionId);
+  const known =
+    joining.get(services.store)?.get(executionId) ?? recentMembers.get(services.store)?.get(executionId);
   if (known && Date.now() - Date.parse(known.start_timestamp) < MEMBER_TRUSTED_MS) {
     rememberMember(services.store, executionId, known);
     return known;
@@ -147,6 +163,16 @@ export async function traceOfExecution(services: Services, executionId: string):
  * key), unless a newer trace already holds it.
  */
 export async function joinTrace(services: Services, trace: TraceRef, executionId: string): Promise<void> {
+  const inFlight = joiningOf(services.store);
+  inFlight.set(executionId, { id: trace.id, start_timestamp: trace.start_timestamp });
+  try {
+    await insertMember(services, trace, executionId);
+  } finally {
+    inFlight.delete(executionId);
+  }
+}
+
+async function insertMember(services: Services, trace: TraceRef, executionId: string): Promise<void> {
   const { traceComponents } = services.store;
   const id = executionKey(executionId);
   const entry = { id, trace_id: trace.id, start_timestamp: trace.start_timestamp };
@@ -157,6 +183,8 @@ export async function joinTrace(services: Services, trace: TraceRef, executionId
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
   }
+  // Held by a trace already (the same execution joined again): that entry decides, not the map.
+  joining.get(services.store)?.delete(executionId);
   const known = await traceComponents.get(id);
   if (known && (known.trace_id === trace.id || known.start_timestamp > trace.start_timestamp)) {
     rememberMember(services.store, executionId, {

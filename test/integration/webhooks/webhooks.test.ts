@@ -68,6 +68,23 @@ for (const target of STORE_TARGETS) {
       tmp.cleanup();
     });
 
+    /** A rule on the webhook `url` running core.noop. */
+    const noopRuleOn = (name: string, url: string) =>
+      s.createRule({
+        name,
+        pack: 'hooks',
+        enabled: true,
+        trigger: { type: 'core.st2.webhook', parameters: { url } },
+        action: { ref: 'core.noop' },
+      });
+    /** Posts to `url` waiting for its one execution (core.noop), whose id it gives. */
+    const noopRun = async (url: string): Promise<string> => {
+      const res = await s.api('POST', `/api/v1/webhooks/${url}?wait=30`, { n: 1 });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.executions[0].status).toBe('succeeded');
+      return res.body.executions[0].id as string;
+    };
+
     it('seed scenario 1: a webhook with name "test" runs core.local and the file holds the body', async () => {
       const body = { foo: 'bar', name: 'test' };
       const res = await s.api('POST', '/api/v1/webhooks/ineat', body);
@@ -274,13 +291,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it('a redelivery reads the instances its first attempt stored once (one find), not again by id in dispatch', async () => {
-      await s.createRule({
-        name: 'read_once',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'read-once' } },
-        action: { ref: 'core.noop' },
-      });
+      await noopRuleOn('read_once', 'read-once');
       const { store } = s.svc.services;
       const claim = 'webhook:read-once:x-request-id:once-1';
       const at = new Date(Date.now() - 60_000).toISOString();
@@ -310,6 +321,34 @@ for (const target of STORE_TARGETS) {
       expect(res?.headers.get('x-squall-redelivery')).toBe('true');
       expect(reads).toEqual([]);
       expect((await instancesOf(s, 'read-once')).map((i) => i.id)).toEqual([id]);
+    });
+
+    it("the rules engine takes the webhook's instance from its dispatch, not read back from the store", async () => {
+      await noopRuleOn('instance_once', 'instance-once');
+      const { store } = s.svc.services;
+      let executionId = '';
+      const reads = await readsDuring(store.triggerInstances, async () => {
+        executionId = await noopRun('instance-once');
+      });
+      const execution = await s.api('GET', `/api/v1/executions/${executionId}`);
+      const instanceId = execution.body.context.trigger_instance.id;
+      expect(instanceId).toMatch(/^[0-9a-f]{24}$/);
+      expect(reads).not.toContain(instanceId);
+    });
+
+    it("a rule-fired execution's action trigger finds its trace without reading the execution's trace entry", async () => {
+      await noopRuleOn('trace_once', 'trace-once');
+      const { store } = s.svc.services;
+      let executionId = '';
+      const reads = await readsDuring(store.traceComponents, async () => {
+        executionId = await noopRun('trace-once');
+        // The action trigger's instance is stored under the execution's id once it completed.
+        await waitFor(() => store.triggerInstances.get(executionId), 'the action trigger instance');
+      });
+      expect(reads).toEqual([]);
+      const instance = await store.triggerInstances.get(executionId);
+      const trace = (await s.api('GET', `/api/v1/traces?execution=${executionId}`)).body[0];
+      expect((instance?.trace_context as { trace_id?: string }).trace_id).toBe(trace.id);
     });
 
     it('the st2 hook dispatches any trigger type; the trace links tag → instance → enforcement → execution', async () => {
