@@ -115,9 +115,12 @@ describeWithServer(
       const abandoned = once.filter((e) => e.status === 'abandoned');
       expect(abandoned.length).toBeGreaterThan(0);
       expect(abandoned.filter((e) => e.worker !== worker.id).map((e) => e.id)).toEqual([]);
-      expect(once.filter((e) => !['succeeded', 'abandoned'].includes(e.status)).map((e) => e.status)).toEqual(
-        [],
-      );
+      // With what each says of its end, so that a failure names its cause.
+      expect(
+        once
+          .filter((e) => !['succeeded', 'abandoned'].includes(e.status))
+          .map((e) => `${e.status}: ${JSON.stringify(e.result)} ${JSON.stringify((e.log ?? []).slice(-3))}`),
+      ).toEqual([]);
       expect(
         once.filter((e) => e.status === 'succeeded' && ranTimes.get(e.id) !== 1).map((e) => e.id),
       ).toEqual([]);
