@@ -67,7 +67,7 @@ export class EventBus {
   async attach(transport: EventTransport): Promise<void> {
     this.transport = transport;
     await transport.subscribe((event) => {
-      if (event.origin !== this.origin) this.deliver(event);
+      if (event.origin !== this.origin) this.deliver(event, true);
     }, this.origin);
   }
 
@@ -122,7 +122,12 @@ export class EventBus {
     };
   }
 
-  private deliver(event: SquallEvent): void {
+  /**
+   * Hands `event` to its handlers. One from another process (`remote`) reaches every handler even
+   * when one of them throws (its payload is whatever was published on the channel): the first
+   * error is thrown once all have run, for the transport to report.
+   */
+  private deliver(event: SquallEvent, remote = false): void {
     let subs = this.byName.get(event.name);
     if (!subs) {
       // Names are a fixed vocabulary; the bound only guards against a caller that makes them up.
@@ -130,7 +135,18 @@ export class EventBus {
       subs = this.subscriptions.filter((s) => s.re.test(event.name));
       this.byName.set(event.name, subs);
     }
-    for (const s of subs) s.handler(event);
+    if (!remote) {
+      for (const s of subs) s.handler(event);
+      return;
+    }
+    let failed: { err: unknown } | undefined;
+    for (const s of subs)
+      try {
+        s.handler(event);
+      } catch (err) {
+        failed ??= { err };
+      }
+    if (failed) throw failed.err;
   }
 
   onTransportError(handler: (err: unknown) => void): void {

@@ -100,13 +100,32 @@ export class RedisEventTransport implements EventTransport {
         }
       const parsed = this.parse(message);
       if (parsed === undefined) return;
-      for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+      for (const event of this.events(parsed)) {
         if (event.name === ACK_EVENT) {
           this.acknowledged((event.payload as { token?: unknown } | undefined)?.token);
           continue;
         }
-        this.handler?.(event);
-        // Handlers run synchronously: once this returns, the event has been acted on here.
+        // This runs in ioredis's socket read: a throw here would be uncaught and stop the process
+        // (crash policy), and the rest of the message would go unheard. Anything that can publish
+        // on the channel (another process's bug, a peer on Redis) must not stop this one.
+        try {
+          this.handler?.(event);
+        } catch (err) {
+          this.onError(
+            new SquallError(
+              'EVENT_HANDLER_FAILED',
+              `handling ${event.name.slice(0, 200)} from process ${shown(event.origin)} (Redis channel ${this.channel}) failed: ${err instanceof Error ? err.message : 'a value that is not an Error was thrown'}`,
+              {
+                channel: this.channel,
+                event: event.name.slice(0, 200),
+                origin: shown(event.origin),
+                cause: err,
+              },
+            ),
+          );
+        }
+        // Handlers run synchronously: once this returns, the event has been acted on here. A
+        // handler that failed was reported above; waiting for this process would not mend it.
         if (typeof event.ack === 'string' && this.origin !== undefined)
           void this.publish({
             name: ACK_EVENT,
@@ -118,9 +137,9 @@ export class RedisEventTransport implements EventTransport {
     });
   }
 
-  private parse(message: string): SquallEvent | SquallEvent[] | undefined {
+  private parse(message: string): unknown {
     try {
-      return JSON.parse(message) as SquallEvent | SquallEvent[];
+      return JSON.parse(message) as unknown;
     } catch (err) {
       this.onError(
         new SquallError('EVENT_UNREADABLE', `an event on Redis channel ${this.channel} is not JSON`, {
@@ -135,8 +154,28 @@ export class RedisEventTransport implements EventTransport {
 
   private heardOwn(message: string): void {
     const parsed = this.parse(message);
-    for (const event of Array.isArray(parsed) ? parsed : parsed ? [parsed] : [])
-      if (typeof event.ack === 'string') this.acknowledged(event.ack);
+    if (parsed === undefined) return;
+    for (const event of this.events(parsed)) if (typeof event.ack === 'string') this.acknowledged(event.ack);
+  }
+
+  /**
+   * The events of a message: an event or an array of them. What is not an object with a string
+   * `name` is reported and left out (the bus and its handlers read `name` and `payload` of each).
+   */
+  private events(parsed: unknown): SquallEvent[] {
+    const out: SquallEvent[] = [];
+    for (const item of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) {
+      if (isEvent(item)) out.push(item);
+      else
+        this.onError(
+          new SquallError(
+            'EVENT_MALFORMED',
+            `a message on Redis channel ${this.channel} holds something that is not an event (an object with a string "name"): left out`,
+            { channel: this.channel, sample: shown(item) },
+          ),
+        );
+    }
+    return out;
   }
 
   private acknowledged(token: unknown): void {
@@ -283,6 +322,20 @@ interface Awaiting {
   acks: number;
   /** Settles the announcement once enough acknowledgements arrived (set once PUBLISH answered). */
   check: () => void;
+}
+
+/** A value read off the channel, for a log line: its JSON, cut short (it may be anything, of any size). */
+function shown(value: unknown): string {
+  return String(JSON.stringify(value)).slice(0, 200);
+}
+
+function isEvent(value: unknown): value is SquallEvent {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { name?: unknown }).name === 'string'
+  );
 }
 
 /** The same event with `origin` as its first key, so a subscriber can tell its own from the text. */

@@ -51,6 +51,18 @@ export class RedisNotificationChannel extends BaseNotificationChannel {
         );
         return;
       }
+      // Revived in ioredis's socket read, where a throw would stop the process: what is not an
+      // object (a peer on Redis, another version) is reported and dropped (polling still runs).
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        this.emit(
+          'error',
+          new SquallError('JOB_NOTIFICATION_MALFORMED', `a message on ${channel} is not a JSON object`, {
+            channel,
+            sample: message.slice(0, 200),
+          }),
+        );
+        return;
+      }
       if (channel === this.config.channelName) void this.notifyHandlers(reviveJob(parsed));
       else if (channel === this.stateChannel) void this.notifyStateHandlers(reviveState(parsed));
     });
@@ -91,7 +103,13 @@ export class RedisNotificationChannel extends BaseNotificationChannel {
   }
 }
 
-const toDate = (v: unknown) => (v === null || v === undefined ? v : new Date(String(v)));
+/** A date sent as text or a number; anything else (not what Agenda sends) as none. */
+const toDate = (v: unknown) =>
+  v === null || v === undefined
+    ? v
+    : typeof v === 'string' || typeof v === 'number'
+      ? new Date(v)
+      : undefined;
 
 function reviveJob(raw: Record<string, unknown>): JobNotification {
   return {

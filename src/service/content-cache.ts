@@ -27,7 +27,18 @@ export const CONTENT_CHECK_EVERY_MS = 250;
 export function wireContentCache(store: Store, bus: EventBus, redis: boolean, logger: Logger) {
   const cache = store.contentCache;
   bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
-    for (const c of (event.payload as ContentCacheForget).collections) cache.invalidate(c);
+    const collections = (event.payload as Partial<ContentCacheForget> | null | undefined)?.collections;
+    if (Array.isArray(collections) && collections.every((c) => typeof c === 'string')) {
+      for (const c of collections) cache.invalidate(c);
+      return;
+    }
+    // Not what a Squall process sends (another version, or a peer on Redis): which collections
+    // changed is unknown, so everything kept is forgotten rather than served stale.
+    cache.invalidate();
+    logger.warn(
+      { event: event.name, origin: event.origin, code: 'CONTENT_FORGET_MALFORMED' },
+      'a content cache forget without a list of collections: everything cached forgotten',
+    );
   });
   if (store.kind === 'embedded' && !redis) {
     cache.enable();

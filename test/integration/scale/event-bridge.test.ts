@@ -2,9 +2,12 @@ import { afterEach, expect, it } from 'vitest';
 import { EventBus, RedisEventTransport, type SquallEvent } from '../../../src/events/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { attachRedisEvents, redisChannels } from '../../../src/service/index.js';
-import { REDIS_URL, describeWithServer } from '../../support/servers.js';
+import { REDIS_URL, describeWithServer, tempDir } from '../../support/servers.js';
 import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy.js';
 import { connectRedis } from '../../../src/redis.js';
+import { RedisNotificationChannel } from '../../../src/scheduler/index.js';
+import { CONTENT_CACHE_FORGET, wireContentCache } from '../../../src/service/content-cache.js';
+import { openStore, type ContentCollectionKey } from '../../../src/store/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -197,6 +200,87 @@ describeWithServer(
         expect(errors).toHaveLength(1);
       } finally {
         silent.disconnect();
+      }
+    });
+    it('a peer on the channel that publishes what is not an event, or a forget Squall would not send, stops no process and leaves nothing cached stale', async () => {
+      const channel = `squall:test-events:${process.pid}:${Date.now().toString(36)}:peer`;
+      const dir = tempDir('squall-bridge-peer-');
+      const store = await openStore({ dataDir: dir.dir });
+      const forgotten: string[] = [];
+      const invalidate = store.contentCache.invalidate.bind(store.contentCache);
+      store.contentCache.invalidate = (c?: ContentCollectionKey) => {
+        forgotten.push(c ?? '(all)');
+        invalidate(c);
+      };
+      const errors: Array<{ code?: string }> = [];
+      const b = new EventBus('process-b');
+      wireContentCache(store, b, true, createLogger({ level: 'silent', format: 'json' }));
+      await b.attach(
+        new RedisEventTransport(REDIS_URL!, { channel, onError: (e) => errors.push(e as never) }),
+      );
+      const a = new EventBus('process-a');
+      await a.attach(new RedisEventTransport(REDIS_URL!, { channel }));
+      open.push(a, b);
+      forgotten.length = 0; // turning the cache on forgets everything once
+      const heard: unknown[] = [];
+      b.subscribe('st2.execution__update', (e) => heard.push((e.payload as { id: string }).id));
+      b.subscribe('st2.execution__update', (e) => heard.push(`second:${JSON.stringify(e.payload)}`));
+      const peer = connectRedis(REDIS_URL!, {});
+      try {
+        for (const message of [
+          'null',
+          '[null, 5, "x", {"name": 5}]',
+          '{"name":"st2.execution__update","payload":null,"origin":{"toString":1}}',
+          `{"name":"${CONTENT_CACHE_FORGET}","payload":{}}`,
+          `[{"name":"${CONTENT_CACHE_FORGET}"},{"name":"${CONTENT_CACHE_FORGET}","payload":{"collections":["actions"]}}]`,
+        ])
+          await peer.publish(channel, message);
+        // A real process's announcement after all of that is heard and acknowledged at once.
+        await a.announce(CONTENT_CACHE_FORGET, { collections: ['rules'] });
+        expect(forgotten).toEqual(['(all)', '(all)', 'actions', 'rules']);
+        // The handler that could not read the payload did not keep the other from hearing it.
+        expect(heard).toEqual(['second:null']);
+        expect(errors.map((e) => e.code)).toEqual([
+          'EVENT_MALFORMED',
+          'EVENT_MALFORMED',
+          'EVENT_MALFORMED',
+          'EVENT_MALFORMED',
+          'EVENT_MALFORMED',
+          'EVENT_HANDLER_FAILED',
+        ]);
+      } finally {
+        peer.disconnect();
+        await store.close();
+        dir.cleanup();
+      }
+    });
+
+    it("a peer on Agenda's job channel that publishes what is not a job notification stops no process", async () => {
+      const name = `squall:test-jobs:${process.pid}:${Date.now().toString(36)}`;
+      const channel = new RedisNotificationChannel(REDIS_URL!, { channelName: name });
+      const errors: Array<{ code?: string }> = [];
+      channel.on('error', (e) => errors.push(e as never));
+      const heard: string[] = [];
+      channel.subscribe((n) => void heard.push(String(n.jobName)));
+      await channel.connect();
+      const peer = connectRedis(REDIS_URL!, {});
+      try {
+        for (const message of [
+          'null',
+          '[1]',
+          '{"jobName":"a","timestamp":{"toString":1}}',
+          '{"jobName":"b"}',
+        ])
+          await peer.publish(name, message);
+        await until(() => heard.length >= 2);
+        expect(heard).toEqual(['a', 'b']);
+        expect(errors.map((e) => e.code)).toEqual([
+          'JOB_NOTIFICATION_MALFORMED',
+          'JOB_NOTIFICATION_MALFORMED',
+        ]);
+      } finally {
+        peer.disconnect();
+        await channel.disconnect();
       }
     });
   },
