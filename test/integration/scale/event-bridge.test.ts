@@ -21,6 +21,16 @@ async function twoBuses(): Promise<{ a: EventBus; b: EventBus; channel: string }
   return { a, b, channel };
 }
 
+/** Publishes raw messages on `channel` as a plain Redis client does (a peer that is not Squall). */
+async function publishAsPeer(channel: string, messages: string[]): Promise<void> {
+  const peer = connectRedis(REDIS_URL!, {});
+  try {
+    for (const message of messages) await peer.publish(channel, message);
+  } finally {
+    peer.disconnect();
+  }
+}
+
 async function until(done: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!done() && Date.now() < end) await sleep(10);
@@ -225,16 +235,14 @@ describeWithServer(
       const heard: unknown[] = [];
       b.subscribe('st2.execution__update', (e) => heard.push((e.payload as { id: string }).id));
       b.subscribe('st2.execution__update', (e) => heard.push(`second:${JSON.stringify(e.payload)}`));
-      const peer = connectRedis(REDIS_URL!, {});
       try {
-        for (const message of [
+        await publishAsPeer(channel, [
           'null',
           '[null, 5, "x", {"name": 5}]',
           '{"name":"st2.execution__update","payload":null,"origin":{"toString":1}}',
           `{"name":"${CONTENT_CACHE_FORGET}","payload":{}}`,
           `[{"name":"${CONTENT_CACHE_FORGET}"},{"name":"${CONTENT_CACHE_FORGET}","payload":{"collections":["actions"]}}]`,
-        ])
-          await peer.publish(channel, message);
+        ]);
         // A real process's announcement after all of that is heard and acknowledged at once.
         await a.announce(CONTENT_CACHE_FORGET, { collections: ['rules'] });
         expect(forgotten).toEqual(['(all)', '(all)', 'actions', 'rules']);
@@ -249,7 +257,6 @@ describeWithServer(
           'EVENT_HANDLER_FAILED',
         ]);
       } finally {
-        peer.disconnect();
         await store.close();
         dir.cleanup();
       }
@@ -263,15 +270,13 @@ describeWithServer(
       const heard: string[] = [];
       channel.subscribe((n) => void heard.push(String(n.jobName)));
       await channel.connect();
-      const peer = connectRedis(REDIS_URL!, {});
       try {
-        for (const message of [
+        await publishAsPeer(name, [
           'null',
           '[1]',
           '{"jobName":"a","timestamp":{"toString":1}}',
           '{"jobName":"b"}',
-        ])
-          await peer.publish(name, message);
+        ]);
         await until(() => heard.length >= 2);
         expect(heard).toEqual(['a', 'b']);
         expect(errors.map((e) => e.code)).toEqual([
@@ -279,7 +284,6 @@ describeWithServer(
           'JOB_NOTIFICATION_MALFORMED',
         ]);
       } finally {
-        peer.disconnect();
         await channel.disconnect();
       }
     });
