@@ -13,5 +13,5 @@ export {
   requestUser,
 } from './list.js';
 export { MAX_BODY_DEPTH, assertBodyDepth, nestingDepth } from './depth.js';
-export { authorize } from './authz.js';
+export { authorize, executionResource } from './authz.js';
 export { slotCounter, type SlotRefusal } from './slots.js';

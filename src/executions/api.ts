@@ -2,6 +2,7 @@ import type { RouteModule } from '../api/index.js';
 import {
   authorize,
   checkAttributes,
+  executionResource,
   listQuerySchema,
   listRecords,
   queryTime,
@@ -29,11 +30,6 @@ export function executionRoutes(
   hooks: () => ExecutionRouteHooks = () => ({}),
 ): RouteModule {
   return (router, services) => {
-    const uidOf = (e: ExecutionRecord) => ({
-      uid: `action:${e.action.pack}:${e.action.name}`,
-      pack: String(e.action.pack),
-    });
-
     router.add({
       method: 'get',
       path: '/api/v1/executions',
@@ -212,7 +208,7 @@ export function executionRoutes(
         const exclude = query.exclude_attributes as string | undefined;
         checkAttributes(EXECUTION_ATTRIBUTES, include, exclude);
         const e = await load(params.id);
-        authorize(services, req, 'execution_view', uidOf(e));
+        authorize(services, req, 'execution_view', executionResource(e));
         return selectAttributes(await executions().presentOne(e), include, exclude);
       },
     });
@@ -225,7 +221,7 @@ export function executionRoutes(
       tag: 'executions',
       handler: async ({ req, params }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_stop', uidOf(e));
+        authorize(services, req, 'execution_stop', executionResource(e));
         try {
           return await executions().presentOne(await executions().cancel(e.id, requestUser(req).name));
         } catch (err) {
@@ -257,7 +253,7 @@ export function executionRoutes(
       },
       handler: async ({ req, params, body }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_rerun', uidOf(e));
+        authorize(services, req, 'execution_rerun', executionResource(e));
         const b = body as { parameters: Record<string, unknown>; tasks: string[]; delay?: number };
         if (b.tasks.length > 0) {
           const rerunFromTasks = hooks().rerunFromTasks;
@@ -291,7 +287,7 @@ export function executionRoutes(
       },
       handler: async ({ req, res, params, query }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_view', uidOf(e));
+        authorize(services, req, 'execution_view', executionResource(e));
         const filter: Filter = { execution_id: e.id };
         if (query.output_type) filter.output_type = query.output_type;
         await sendOutputText(
@@ -312,7 +308,7 @@ export function executionRoutes(
       tag: 'executions',
       handler: async ({ req, params }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_view', uidOf(e));
+        authorize(services, req, 'execution_view', executionResource(e));
         return presentResult(e) ?? null;
       },
     });
@@ -324,7 +320,7 @@ export function executionRoutes(
       tag: 'executions',
       handler: async ({ req, params }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_view', uidOf(e));
+        authorize(services, req, 'execution_view', executionResource(e));
         const presented = await executions().presentOne(e);
         if (!(params.attribute in presented)) throw new NotFoundError('Attribute', params.attribute);
         return presented[params.attribute] ?? null;
@@ -339,7 +335,7 @@ export function executionRoutes(
       query: { type: 'object', properties: { depth: { type: 'integer', default: -1 } } },
       handler: async ({ req, params, query }) => {
         const e = await load(params.id);
-        authorize(services, req, 'execution_view', uidOf(e));
+        authorize(services, req, 'execution_view', executionResource(e));
         const out: unknown[] = [];
         const maxDepth = Number(query.depth ?? -1);
         const walk = async (parent: string, depth: number) => {

@@ -1,7 +1,14 @@
 import type { Request, Response } from 'express';
 import type { SquallEvent } from '../events/index.js';
 import type { Services } from '../service/index.js';
-import { requestUser, slotCounter, type ApiRouter, type RouteModule, type RouteSpec } from '../api/index.js';
+import {
+  executionResource,
+  requestUser,
+  slotCounter,
+  type ApiRouter,
+  type RouteModule,
+  type RouteSpec,
+} from '../api/index.js';
 import { splitRef } from '../names.js';
 import { globSource } from '../regex.js';
 import { outputPages, presentExecution, withChildren, withChildrenOf } from '../executions/index.js';
@@ -498,14 +505,7 @@ export function streamRoutes(options: StreamOptions = {}): RouteModule {
             .json({ faultstring: `Execution with id "${params.id}" not found`, code: 'NOT_FOUND' });
           return undefined;
         }
-        const ref = String(execution.action.ref);
-        const action = actionUid(ref);
-        services.rbac?.assertCan(requestUser(req), 'execution_view', {
-          uid: `execution:${execution.id}`,
-          pack: action.pack,
-          ...(execution.context?.user ? { owner: String(execution.context.user) } : {}),
-          parent: action,
-        });
+        services.rbac?.assertCan(requestUser(req), 'execution_view', executionResource(execution));
         const type = query.output_type ? String(query.output_type) : undefined;
         const stream = open(req, res);
         let buffered: SquallEvent[] = [];

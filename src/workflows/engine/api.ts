@@ -1,4 +1,4 @@
-import { type RouteModule, authorize } from '../../api/index.js';
+import { type RouteModule, authorize, executionResource } from '../../api/index.js';
 import { ValidationError, errorMessage } from '../../errors.js';
 import { loadYaml } from '../../yaml.js';
 import type { ExecutionService } from '../../executions/index.js';
@@ -28,10 +28,7 @@ export function workflowRoutes(
       },
       handler: async ({ req, params, body }) => {
         const e = await executions().get(params.id);
-        authorize(services, req, 'execution_stop', {
-          uid: `action:${e.action.pack}:${String(e.action.name)}`,
-          pack: String(e.action.pack),
-        });
+        authorize(services, req, 'execution_stop', executionResource(e));
         const status = (body as { status: 'pausing' | 'resuming' }).status;
         const updated = status === 'pausing' ? await engine().pause(e.id) : await engine().resume(e.id);
         return executions().presentOne(updated);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ApiRouter, authorize } from '../../api/index.js';
+import { type ApiRouter, authorize, executionResource } from '../../api/index.js';
 import { NotFoundError, ValidationError, errorMessage } from '../../errors.js';
 import type { ExecutionService } from '../../executions/index.js';
 import type { Services } from '../../service/index.js';
@@ -180,10 +180,7 @@ export function addGraphRoute(
     handler: async ({ req, query }) => {
       if (typeof query.execution === 'string' && query.execution) {
         const exec = await executions().get(query.execution);
-        authorize(services, req, 'execution_view', {
-          uid: `action:${String(exec.action.pack)}:${String(exec.action.name)}`,
-          pack: String(exec.action.pack),
-        });
+        authorize(services, req, 'execution_view', executionResource(exec));
         if (!WORKFLOW_RUNNERS.has(String(exec.runner?.name)))
           throw new ValidationError(`Execution ${exec.id} runs ${exec.action.ref}, which is not a workflow`, {
             field: 'execution',
