@@ -15,7 +15,8 @@ import { beforeLeavingProcess, type ExecutionRecord, type Filter } from '../stor
 import { EXECUTION_ATTRIBUTES, MAX_DELAY_MS, presentResult, type ExecutionService } from './service.js';
 import { STATUSES } from './status.js';
 import { outputPages } from './output-pages.js';
-import { sendOutputText } from './output-text.js';
+import { sendJsonArray, sendOutputText } from './output-text.js';
+import { descendantIds, recordPages } from './children.js';
 
 const executionIdParam = (id: string) => id;
 
@@ -333,20 +334,21 @@ export function executionRoutes(
       summary: 'The child executions of a workflow execution',
       tag: 'executions',
       query: { type: 'object', properties: { depth: { type: 'integer', default: -1 } } },
-      handler: async ({ req, params, query }) => {
+      handler: async ({ req, res, params, query }) => {
         const e = await load(params.id);
         authorize(services, req, 'execution_view', executionResource(e));
-        const out: unknown[] = [];
-        const maxDepth = Number(query.depth ?? -1);
-        const walk = async (parent: string, depth: number) => {
-          const kids = await services.store.executions.find({ parent }, { sort: { start_timestamp: 1 } });
-          for (const k of kids) {
-            out.push(executions().present(k));
-            if (maxDepth < 0 || depth < maxDepth) await walk(k.id, depth + 1);
-          }
-        };
-        await walk(e.id, 1);
-        return out;
+        const ids = await descendantIds(services.store, e.id, Number(query.depth ?? -1));
+        async function* presented() {
+          for await (const page of recordPages(services.store, ids))
+            yield page.map((k) => executions().present(k));
+        }
+        await sendJsonArray(
+          res,
+          presented(),
+          () => beforeLeavingProcess(services.store),
+          (err) => services.logger.warn({ err, execution: e.id }, "could not send a workflow's children"),
+        );
+        return undefined;
       },
     });
   };

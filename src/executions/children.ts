@@ -38,3 +38,61 @@ export async function withChildrenOf(store: Store, record: ExecutionRecord): Pro
   const [filled] = await withChildren(store, [record]);
   return filled!;
 }
+
+/** How many parents one read of the descendants' walk asks for (ids alone come back). */
+const WALK_CHUNK = 1000;
+/** How many whole records one read of the descendants asks for: what a caller holds at once. */
+const PAGE = 200;
+
+/**
+ * The ids of the executions under `root`, to `maxDepth` levels (negative: all; 0 reads as 1, as before), in st2's order:
+ * each child, oldest first, followed by its own descendants. One read per level (of ids alone,
+ * WALK_CHUNK parents at a time): the walk read each child's children in turn, 10,001 reads for a
+ * workflow of 10,000 tasks, while the event loop waited on none of them (the embedded store answers
+ * at once).
+ */
+export async function descendantIds(store: Store, root: string, maxDepth: number): Promise<string[]> {
+  const childrenOf = new Map<string, string[]>();
+  let level = [root];
+  for (let depth = 1; level.length > 0 && (maxDepth < 0 || depth <= Math.max(1, maxDepth)); depth++) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += WALK_CHUNK) {
+      const parents = level.slice(i, i + WALK_CHUNK);
+      const kids = await store.executions.find(
+        { parent: parents.length === 1 ? parents[0] : { $in: parents } },
+        { sort: { start_timestamp: 1 }, projection: { parent: 1, start_timestamp: 1 } },
+      );
+      for (const k of kids) {
+        // A record met twice (a parent that names its own descendant) is walked once.
+        if (childrenOf.has(k.id) || k.id === root) continue;
+        const siblings = childrenOf.get(String(k.parent));
+        if (siblings) siblings.push(k.id);
+        else childrenOf.set(String(k.parent), [k.id]);
+        childrenOf.set(k.id, childrenOf.get(k.id) ?? []);
+        next.push(k.id);
+      }
+    }
+    level = next;
+  }
+  const out: string[] = [];
+  const stack = [...(childrenOf.get(root) ?? [])].reverse();
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    out.push(id);
+    const kids = childrenOf.get(id) ?? [];
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return out;
+}
+
+/**
+ * The records of `ids`, PAGE at a time, in the order of `ids` (one gone meanwhile is left
+ * out): what a caller holds at once is one page, whatever the number of ids.
+ */
+export async function* recordPages(store: Store, ids: string[]): AsyncGenerator<ExecutionRecord[]> {
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const page = ids.slice(i, i + PAGE);
+    const byId = new Map((await store.executions.find({ id: { $in: page } })).map((r) => [r.id, r]));
+    yield page.flatMap((id) => byId.get(id) ?? []);
+  }
+}

@@ -99,3 +99,46 @@ export async function sendOutputText(
   }
   res.end();
 }
+
+/**
+ * Sends a JSON array whose items come a page at a time, writing each page once the client took the
+ * last and letting the event loop run between pages: the array whole (a workflow's 10,000 children
+ * with their results, 26 MB and more) was built, stringified and held at once. There is no ETag or
+ * Content-Length (the body is not known before it is sent). A failure after the first byte cuts the
+ * connection: a short array must not read as whole.
+ */
+export async function sendJsonArray(
+  res: Response,
+  pages: AsyncIterable<unknown[]>,
+  durable: () => Promise<void>,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  let items = 0;
+  try {
+    for await (const page of pages) {
+      if (!res.headersSent) {
+        // What is sent must be on disk first, as for any answer (the router holds only res.end).
+        await durable();
+        res.status(200).type('application/json');
+        res.write('[');
+      }
+      let text = '';
+      for (const item of page) text += (items++ === 0 ? '' : ',') + JSON.stringify(item);
+      if (res.destroyed) return;
+      if (text && !res.write(text, 'utf8')) await drained(res);
+      // Other requests are served between pages (the embedded store answers without waiting).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    onError(err);
+    res.destroy();
+    return;
+  }
+  if (!res.headersSent) {
+    await durable();
+    res.status(200).json([]);
+    return;
+  }
+  res.end(']');
+}
