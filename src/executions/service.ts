@@ -273,8 +273,12 @@ export function presentExecution(execution: ExecutionRecord): ShownExecution {
   };
 }
 
-/** st2's action trigger payload (st2actions/notifier/notifier.py `_post_generic_trigger`). */
-export function actionTriggerPayload(execution: ExecutionRecord): unknown {
+/**
+ * st2's action trigger payload (st2actions/notifier/notifier.py `_post_generic_trigger`). `shown`:
+ * for an API answer, the result as the execution's own answer shows it (what the action's
+ * output_schema marks secret, masked); rules match the result as it is, as st2's do.
+ */
+export function actionTriggerPayload(execution: ExecutionRecord, shown = false): unknown {
   return {
     execution_id: execution.id,
     status: execution.status,
@@ -284,7 +288,7 @@ export function actionTriggerPayload(execution: ExecutionRecord): unknown {
     runner_ref: execution.runner.name,
     // Secret parameters masked, as the execution's API answer (presentExecution) masks them.
     parameters: maskParameters(execution.parameters ?? {}, execution.secret_parameters),
-    result: execution.result ?? {},
+    result: (shown ? presentResult(execution) : execution.result) ?? {},
   };
 }
 

@@ -314,7 +314,7 @@ export function rulesRoutes(
         e.execution_id ? store.executions.get(e.execution_id) : Promise.resolve(null),
         store.triggerInstances
           .get(e.trigger_instance_id)
-          .then((i) => (i ? withPayloadOf(services, i) : null)),
+          .then((i) => (i ? withPayloadOf(services, i, true) : null)),
       ]);
       return {
         ...e,

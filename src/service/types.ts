@@ -44,7 +44,7 @@ export interface Services {
    * st2's core.st2.generic.actiontrigger payload for a completed execution (installed by the
    * executions subsystem): what a stored action trigger's instance shows as its payload.
    */
-  actionTriggerPayload?(execution: import('../store/index.js').ExecutionRecord): unknown;
+  actionTriggerPayload?(execution: import('../store/index.js').ExecutionRecord, shown?: boolean): unknown;
   /** Lines printed after start-up, e.g. how to log in. */
   startupNotes?: string[];
 }

@@ -39,11 +39,14 @@ export function storedActionTrigger(instance: TriggerInstanceRecord): TriggerIns
 /**
  * The instances as dispatch made them: a stored action trigger's payload and source built again from
  * its execution's record (one read for all of them). An instance whose execution is gone (deleted
- * outside retention) keeps the execution id as its payload.
+ * outside retention) keeps the execution id as its payload. `shown`: for an API answer, the
+ * execution's result as its own answer shows it (secret output masked): the payload, built from
+ * the record, held the secret output in clear for anyone who may list trigger instances.
  */
 export async function withPayloads(
   services: Services,
   instances: TriggerInstanceRecord[],
+  shown = false,
 ): Promise<TriggerInstanceRecord[]> {
   const derived = instances.filter(isDerivedInstance);
   if (!derived.length) return instances;
@@ -53,7 +56,7 @@ export async function withPayloads(
   return instances.map((i) => {
     if (!isDerivedInstance(i)) return i;
     const execution = byId.get(i.id);
-    const payload = execution && services.actionTriggerPayload?.(execution);
+    const payload = execution && services.actionTriggerPayload?.(execution, shown);
     return withPayload(i, payload ?? { execution_id: i.id });
   });
 }
@@ -62,8 +65,9 @@ export async function withPayloads(
 export async function withPayloadOf(
   services: Services,
   instance: TriggerInstanceRecord,
+  shown = false,
 ): Promise<TriggerInstanceRecord> {
-  return (await withPayloads(services, [instance]))[0]!;
+  return (await withPayloads(services, [instance], shown))[0]!;
 }
 
 /** The record in the shape and key order dispatch gives an instance. */

@@ -206,15 +206,16 @@ export const triggerRoutes: RouteModule = (router, services) => {
         filter,
         sort: { occurrence_time: -1 },
         maxPageSize: max,
-        presentPage: (rows) => withPayloads(services, rows),
+        presentPage: (rows) => withPayloads(services, rows, true),
       });
     },
   });
 
-  const getInstance = async (id: string) => {
+  /** `shown`: for the answer (secret output masked), not for re-emitting (rules match it whole). */
+  const getInstance = async (id: string, shown: boolean) => {
     const ti = await store.triggerInstances.get(id);
     if (!ti) throw new NotFoundError('TriggerInstance', id);
-    return withPayloadOf(services, ti);
+    return withPayloadOf(services, ti, shown);
   };
 
   router.add({
@@ -224,7 +225,7 @@ export const triggerRoutes: RouteModule = (router, services) => {
     tag: 'triggerinstances',
     handler: async ({ req, params }) => {
       authorize(services, req, 'trigger_view');
-      return getInstance(params.id);
+      return getInstance(params.id, true);
     },
   });
 
@@ -236,7 +237,7 @@ export const triggerRoutes: RouteModule = (router, services) => {
     status: 200,
     handler: async ({ req, params }) => {
       authorize(services, req, 'trigger_all');
-      const original = await getInstance(params.id);
+      const original = await getInstance(params.id, false);
       const instance = await dispatchTrigger(services, {
         trigger: original.trigger,
         payload: original.payload,
