@@ -4,7 +4,7 @@ import type { ExecutionService } from '../executions/index.js';
 import {
   CONTENT_CACHE_FORGET,
   hasRole,
-  type ContentCacheForget,
+  forgottenCollections,
   type Subsystem,
   type Services,
 } from '../service/index.js';
@@ -93,7 +93,8 @@ export function eventsSubsystem(executions: () => ExecutionService): EventsSubsy
         // Another process wrote rules: it says so before it answers, so starting the reload now
         // (events and webhooks wait for it: RuleIndex.settled) lets the next event see the change.
         services.bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
-          if (!(event.payload as ContentCacheForget).collections.includes('rules')) return;
+          // A forget that names no collections it can read (a peer on Redis) may be about rules.
+          if (forgottenCollections(event)?.includes('rules') === false) return;
           index.reload(services.store).catch((err) => log.error({ err }, 'reloading the rule index failed'));
         }),
         ...CONTENT_CHANGED_EVENTS.map((name) =>

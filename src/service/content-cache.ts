@@ -1,4 +1,4 @@
-import type { EventBus } from '../events/index.js';
+import type { EventBus, SquallEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { newId } from '../ids.js';
 import type { ContentCollectionKey, ContentFreshness, Store } from '../store/index.js';
@@ -8,6 +8,18 @@ export const CONTENT_CACHE_FORGET = 'squall.content_cache__forget';
 
 export interface ContentCacheForget {
   collections: ContentCollectionKey[];
+}
+
+/**
+ * The collections a forget announcement names, or undefined when it names none that can be read
+ * (not what a Squall process sends: another version, or a peer on Redis): then any of them may have
+ * changed, and a listener acts as for all of them.
+ */
+export function forgottenCollections(event: SquallEvent): ContentCollectionKey[] | undefined {
+  const collections = (event.payload as Partial<ContentCacheForget> | null | undefined)?.collections;
+  return Array.isArray(collections) && collections.every((c) => typeof c === 'string')
+    ? collections
+    : undefined;
 }
 
 /**
@@ -27,8 +39,8 @@ export const CONTENT_CHECK_EVERY_MS = 250;
 export function wireContentCache(store: Store, bus: EventBus, redis: boolean, logger: Logger) {
   const cache = store.contentCache;
   bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
-    const collections = (event.payload as Partial<ContentCacheForget> | null | undefined)?.collections;
-    if (Array.isArray(collections) && collections.every((c) => typeof c === 'string')) {
+    const collections = forgottenCollections(event);
+    if (collections) {
       for (const c of collections) cache.invalidate(c);
       return;
     }

@@ -15,7 +15,7 @@ import type { Services } from './types.js';
 
 export type { Services } from './types.js';
 export { attachRedisEvents, redisChannels } from './redis.js';
-export { CONTENT_CACHE_FORGET, type ContentCacheForget } from './content-cache.js';
+export { CONTENT_CACHE_FORGET, forgottenCollections, type ContentCacheForget } from './content-cache.js';
 export {
   CRASH_EXIT_CODE,
   crashPolicyInstalled,
