@@ -4,11 +4,14 @@
 // then the process's CPU per task (`process.cpuUsage`, the figure a loaded box does not skew),
 // store calls per task and, on the embedded store, commits and fsyncs per task.
 // A warm-up workflow runs first (not counted). SQUALL_BENCH_CALLS=1 prints calls by collection.
+// SQUALL_BENCH_PROF=file.cpuprofile writes a CPU profile of the measured run alone (no start-up, no
+// warm-up, which `node --cpu-prof` cannot leave out); bench/lib/profile.mjs summarises it.
 // Run: node --import tsx bench/workflow.ts [n]
 import { isCompleted } from '../src/executions/index.js';
 import type { ExecutionRecord } from '../src/store/index.js';
 import { countStoreCalls } from './lib/count-calls.js';
 import { figure, startWorkflowService } from './lib/inproc.js';
+import { startProfile } from './lib/inproc-profile.js';
 
 const n = Number(process.argv[2] ?? 100);
 const tasks = Array.from({ length: n }, (_, i) =>
@@ -41,11 +44,13 @@ try {
   const fsyncs0 = embedded?.fsyncs ?? 0;
   const cache = squall.storeHandle.contentCache;
   const hits0 = cache.hits;
+  const profile = await startProfile(process.env.SQUALL_BENCH_PROF);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run();
   const total = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  await profile?.stop();
   let calls = 0;
   for (const [, c] of counts) calls += c;
   figure(`workflow.sequential_noop.per_task.${squall.store}`, 'ms', total / n, n);

@@ -36,12 +36,15 @@ import {
 import {
   ABENDED_STATUSES,
   OrquestaConductor,
-  inspect,
+  contentRefs,
+  inspectContent,
+  inspectDefinition,
   type ConductorState,
   type InspectionResult,
   type InspectOptions,
   type TaskRequest,
   type WorkflowGraph,
+  type WorkflowSpec,
 } from '../orquesta/index.js';
 import { WorkflowLeases } from './lease.js';
 import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
@@ -282,6 +285,13 @@ export function inspectionErrors(result: InspectionResult): Array<Record<string,
 }
 
 /** What inspection knows of the registered actions: which exist, and their parameters. */
+/** The variables a workflow's expressions may read before anything defines them. */
+const CONTEXT_VARIABLES = ['st2', 'parent'];
+
+function emptyInspection(): InspectionResult {
+  return { content: [], syntax: [], semantics: [], expressions: [], context: [] };
+}
+
 export function inspectOptions(actions: ActionRecord[]): InspectOptions {
   const byRef = new Map(actions.map((a) => [a.ref, a]));
   return {
@@ -297,7 +307,7 @@ export function inspectOptions(actions: ActionRecord[]): InspectOptions {
           .map(([n]) => n),
       };
     },
-    contextVariables: ['st2', 'parent'],
+    contextVariables: CONTEXT_VARIABLES,
   };
 }
 
@@ -319,6 +329,12 @@ export class WorkflowEngine {
   private readonly graphs = new Map<string, WorkflowGraph>();
   /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
   private readonly cache = new StateCache<TaskExecution>();
+  /**
+   * Orquesta definitions whose text passed every check that the text alone decides, by their text
+   * (the last 100): the spec, normalised. A start of the same definition again parses and inspects
+   * nothing; the check against the registered actions runs at every start, as they may change.
+   */
+  private readonly definitions = new Map<string, WorkflowSpec>();
 
   constructor(
     private readonly services: Services,
@@ -374,8 +390,17 @@ export class WorkflowEngine {
       };
     }
     let inspection: InspectionResult;
+    let spec = this.definitions.get(text);
     try {
-      inspection = inspect(text, inspectOptions(await this.store.actions.find({})));
+      const definition = spec ? { spec, result: undefined } : inspectDefinition(text, CONTEXT_VARIABLES);
+      inspection = definition.result ?? emptyInspection();
+      spec = definition.spec;
+      if (spec) {
+        // Only the actions the tasks name: every one registered was read at every start.
+        const refs = contentRefs(spec);
+        const actions = refs.length > 0 ? await this.store.actions.find({ ref: { $in: refs } }) : [];
+        inspection.content = inspectContent(spec, inspectOptions(actions));
+      }
     } catch (err) {
       return {
         status: 'failed',
@@ -383,7 +408,12 @@ export class WorkflowEngine {
       };
     }
     const errors = inspectionErrors(inspection);
-    if (errors.length > 0) return { status: 'failed', result: { errors, output: null } };
+    if (errors.length > 0 || !spec) return { status: 'failed', result: { errors, output: null } };
+    if (!this.definitions.has(text)) {
+      if (this.definitions.size >= 100)
+        this.definitions.delete(this.definitions.keys().next().value as string);
+      this.definitions.set(text, spec);
+    }
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
@@ -399,8 +429,9 @@ export class WorkflowEngine {
     }
     let conductor: OrquestaConductor;
     try {
+      // The conductor takes a copy of the spec: the one kept here is never changed.
       conductor = OrquestaConductor.create(
-        text,
+        spec,
         ctx.actionParameters,
         { st2 },
         { scope: this.scope(holder, exec.id) },

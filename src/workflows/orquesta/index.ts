@@ -1,6 +1,13 @@
 export * from './spec.js';
 export { composeGraph, stateId, transitionId, type Edge, type WorkflowGraph } from './graph.js';
-export { inspect, type InspectionResult, type InspectOptions } from './inspect.js';
+export {
+  contentRefs,
+  inspect,
+  inspectContent,
+  inspectDefinition,
+  type InspectionResult,
+  type InspectOptions,
+} from './inspect.js';
 export {
   OrquestaConductor,
   createConductor,

@@ -39,6 +39,19 @@ export function inspect(
   source: string | Record<string, unknown>,
   options: InspectOptions = {},
 ): InspectionResult {
+  const { result, spec } = inspectDefinition(source, options.contextVariables ?? []);
+  if (spec) result.content = inspectContent(spec, options);
+  return result;
+}
+
+/**
+ * Every check of inspect() but the content one (which asks the registered actions), and the spec,
+ * normalised, when it could be read that far: what the definition's text alone decides.
+ */
+export function inspectDefinition(
+  source: string | Record<string, unknown>,
+  contextVariables: string[] = [],
+): { result: InspectionResult; spec?: WorkflowSpec } {
   const raw = loadSpecSource(source);
   const result: InspectionResult = {
     content: [],
@@ -52,14 +65,13 @@ export function inspect(
     spec = normaliseSpec(raw);
   } catch (err) {
     // Too broken to read further: the syntax errors say why.
-    if (result.syntax.length > 0) return result;
+    if (result.syntax.length > 0) return { result };
     throw err;
   }
   // Like orquesta, every check runs even when the schema is violated somewhere.
-  result.content = inspectContent(spec, options);
   result.semantics = inspectSemantics(spec);
   result.expressions = inspectExpressions(spec, raw);
-  result.context = inspectContext(spec, raw, options.contextVariables ?? []);
+  result.context = inspectContext(spec, raw, contextVariables);
   // orquesta orders each group by schema path, then spec path (a stable sort).
   const order = (x: InspectionError, y: InspectionError): number => {
     const a = `${x.schema_path ?? ''}\u0000${x.spec_path ?? ''}`;
@@ -67,11 +79,21 @@ export function inspect(
     return a < b ? -1 : a > b ? 1 : 0;
   };
   for (const group of ['syntax', 'semantics', 'expressions', 'context'] as const) result[group].sort(order);
-  return result;
+  return { result, spec };
+}
+
+/** The action refs inspectContent looks up: each task's literal `pack.name`. */
+export function contentRefs(spec: WorkflowSpec): string[] {
+  const refs = new Set<string>();
+  for (const task of Object.values(spec.tasks)) {
+    const ref = task.action;
+    if (typeof ref === 'string' && ref.includes('.') && extractExpressions(ref).length === 0) refs.add(ref);
+  }
+  return [...refs];
 }
 
 /** st2's inspect_task_contents: each task's action reference and input, in st2's words. */
-function inspectContent(spec: WorkflowSpec, options: InspectOptions): InspectionError[] {
+export function inspectContent(spec: WorkflowSpec, options: InspectOptions): InspectionError[] {
   const out: InspectionError[] = [];
   for (const [name, task] of Object.entries(spec.tasks)) {
     const ref = task.action;

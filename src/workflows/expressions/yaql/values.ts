@@ -341,9 +341,67 @@ export function fromPlain(v: unknown): unknown {
     return v;
   if (v instanceof Set) return new YSet([...v].map(fromPlain));
   if (v instanceof Date) return v.toISOString();
-  const out = new Map<unknown, unknown>();
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out.set(k, fromPlain(x));
-  return out;
+  return new PlainDict(v as Record<string, unknown>);
+}
+
+/**
+ * The dict of a plain object, whose values are converted as they are read: every YAQL evaluation
+ * takes the workflow's whole context as `$` (and `ctx()` returns it), so converting it all up front
+ * cost O(context) per expression (`<% ctx().n %>` beside a published list of 1,000 objects: 1.2 ms,
+ * against 25 µs with an empty context). Dicts are never mutated while an expression runs, and an
+ * evaluation is synchronous, so a value converted later is the one that would have been converted
+ * at once. Anything that walks the dict (entries, values, forEach, iteration) converts the rest first.
+ */
+class PlainDict extends Map<unknown, unknown> {
+  /** Keys whose value is still as the caller gave it. */
+  private unconverted: Set<unknown>;
+
+  constructor(source: Record<string, unknown>) {
+    super();
+    const keys = Object.keys(source);
+    for (const k of keys) super.set(k, source[k]);
+    this.unconverted = new Set(keys);
+  }
+
+  override get(key: unknown): unknown {
+    const v = super.get(key);
+    if (!this.unconverted.delete(key)) return v;
+    const converted = fromPlain(v);
+    super.set(key, converted);
+    return converted;
+  }
+
+  override set(key: unknown, value: unknown): this {
+    this.unconverted?.delete(key);
+    return super.set(key, value);
+  }
+
+  private convertAll(): void {
+    if (this.unconverted.size === 0) return;
+    for (const k of [...this.unconverted]) this.get(k);
+  }
+
+  override entries(): MapIterator<[unknown, unknown]> {
+    this.convertAll();
+    return super.entries();
+  }
+
+  override values(): MapIterator<unknown> {
+    this.convertAll();
+    return super.values();
+  }
+
+  override forEach(
+    fn: (value: unknown, key: unknown, map: Map<unknown, unknown>) => void,
+    that?: unknown,
+  ): void {
+    this.convertAll();
+    super.forEach(fn, that);
+  }
+
+  override [Symbol.iterator](): MapIterator<[unknown, unknown]> {
+    return this.entries();
+  }
 }
 
 function plainKey(k: unknown): string {
