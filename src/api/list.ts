@@ -42,7 +42,8 @@ export function queryTime(query: Record<string, unknown>, name: string): string 
 }
 
 export interface ListOptions<T> {
-  collection: Collection<T & StoredRecord>;
+  /** What the list reads: a collection, or a reader over one (triggerInstanceReads). */
+  collection: Pick<Collection<T & StoredRecord>, 'find' | 'count'>;
   filter: Filter;
   sort: SortSpec;
   maxPageSize: number;

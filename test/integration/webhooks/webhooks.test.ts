@@ -668,6 +668,22 @@ for (const target of STORE_TARGETS) {
       expect(again.status, again.text).toBe(200);
       expect(again.body.payload).toEqual(got.body.payload);
       expect(again.body.trigger_instance.payload).toEqual(got.body.payload);
+      // The rule tester matches a rule against that payload.
+      const tested = await s.api('POST', '/api/v1/rules/test', {
+        rule: {
+          name: 'on_local',
+          pack: 'hooks',
+          trigger: { type: 'core.st2.generic.actiontrigger' },
+          criteria: { 'trigger.result.stdout': { type: 'equals', pattern: 'at' } },
+          action: { ref: 'core.noop' },
+        },
+        trigger_instance_id: id,
+      });
+      expect(tested.status, tested.text).toBe(200);
+      expect(tested.body).toMatchObject({
+        matches: true,
+        trigger_instance: { id, payload: got.body.payload },
+      });
       // Stored without what the execution's record holds.
       expect(await s.svc.services.store.triggerInstances.get(id)).not.toHaveProperty('payload');
     });
