@@ -77,20 +77,7 @@ function def(name: string, kind: 'M' | 'F' | 'MF', fn: (c: Call) => unknown): vo
 /** Thrown by an overload whose argument types do not fit, so the next overload can try. */
 class NoOverload extends YaqlFailure {}
 function skip(c: Call): never {
-  const types = c.args
-    .map((a) => {
-      try {
-        return typeName(a.value());
-      } catch {
-        return 'expression';
-      }
-    })
-    .join(', ');
-  throw new NoOverload(
-    c.method ? 'NoMatchingMethodException' : 'NoMatchingFunctionException',
-    `no ${c.method ? 'method' : 'function'} "${c.name}" accepts arguments (${types})`,
-    { function: c.name },
-  );
+  return noMatch(c, NoOverload);
 }
 
 // ---- argument helpers -------------------------------------------------------------------------
