@@ -172,7 +172,7 @@ export interface AttributeSelection {
 export function attributeSelection(query: Record<string, unknown>): AttributeSelection {
   const paths = (list: unknown) =>
     list
-      ? String(list as string | number)
+      ? String(list)
           .split(',')
           .map((s) => s.trim())
       : [];
