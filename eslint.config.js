@@ -138,6 +138,23 @@ export default tseslint.config(
     },
   },
   {
+    // An action trigger's instance is stored without its payload: a reader that forgot to build it
+    // again showed the instance without one. Readers go through triggerInstanceReads.
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/store/**', 'src/triggers/action-trigger.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[object.property.name='triggerInstances'][property.name=/^(get|findOne|find|batches)$/]",
+          message:
+            "Read trigger instances through triggerInstanceReads (src/triggers): it gives an action trigger's instance its payload.",
+        },
+      ],
+    },
+  },
+  {
     files: ['src/workflows/orquesta/**/*.ts', 'aliases/**/*.ts'],
     ignores: ['src/workflows/orquesta/rehearsal.ts'],
     plugins: { 'import-x': importX },

@@ -2,6 +2,8 @@ export { createApiApp, type RouteModule, type ApiOptions } from './app.js';
 export { ApiRouter, type RouteSpec, type RouteContext, type JsonSchema } from './router.js';
 export { buildOpenApi, openapiPath } from './openapi.js';
 export {
+  attributeSelection,
+  type AttributeSelection,
   checkAttributes,
   type EveryFieldListed,
   listRecords,

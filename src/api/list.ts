@@ -42,7 +42,8 @@ export function queryTime(query: Record<string, unknown>, name: string): string 
 }
 
 export interface ListOptions<T> {
-  collection: Collection<T & StoredRecord>;
+  /** What the list reads: a collection, or a reader over one (triggerInstanceReads). */
+  collection: Pick<Collection<T & StoredRecord>, 'find' | 'count'>;
   filter: Filter;
   sort: SortSpec;
   maxPageSize: number;
@@ -63,8 +64,11 @@ export interface ListOptions<T> {
    * another field is refused (400), as st2 does. Absent: any name is taken (and matches nothing).
    */
   attributes?: ReadonlySet<string>;
-  /** How a whole page is shown (one read for the page's related records, not one per record); wins over present. */
-  presentPage?: (records: T[]) => Promise<unknown[]>;
+  /**
+   * How a whole page is shown (one read for the page's related records, not one per record); wins
+   * over present. `selection` is the request's attribute selection (shows() tells what it keeps).
+   */
+  presentPage?: (records: T[], selection: AttributeSelection) => Promise<unknown[]>;
   /**
    * The direction when the request sets neither sort_asc nor sort_desc: true sorts every key of `sort` ascending
    * (st2's executions answer oldest first for `timestamp_gt` alone).
@@ -132,8 +136,8 @@ export async function listRecords<T extends StoredRecord>(
   options: ListOptions<T>,
 ): Promise<unknown[]> {
   const q = req.query as Record<string, unknown>;
-  if (options.attributes)
-    checkAttributes(options.attributes, q.include_attributes as string, q.exclude_attributes as string);
+  const selection = attributeSelection(q);
+  if (options.attributes) checkAttributes(options.attributes, selection);
   const limit = pageLimit(req, options.maxPageSize, options.defaultLimit, options.maxAdminPageSize);
   const offset = Number(q.offset ?? 0);
   let sort = options.sort;
@@ -153,11 +157,26 @@ export async function listRecords<T extends StoredRecord>(
   if (limit !== undefined) res.setHeader('X-Limit', String(limit));
   const present = options.present ?? ((r: T) => r);
   const shown = options.presentPage
-    ? await options.presentPage(rows as T[])
+    ? await options.presentPage(rows as T[], selection)
     : await Promise.all(rows.map((r) => present(r as T)));
-  return shown.map((r) =>
-    selectAttributes(r, q.include_attributes as string, q.exclude_attributes as string),
-  );
+  return shown.map((r) => selectAttributes(r, selection));
+}
+
+/** A request's include_attributes and exclude_attributes: comma-separated paths, split once. */
+export interface AttributeSelection {
+  /** Empty: every field (less `exclude`). */
+  include: string[];
+  exclude: string[];
+}
+
+export function attributeSelection(query: Record<string, unknown>): AttributeSelection {
+  const paths = (list: unknown) =>
+    list
+      ? String(list)
+          .split(',')
+          .map((s) => s.trim())
+      : [];
+  return { include: paths(query.include_attributes), exclude: paths(query.exclude_attributes) };
 }
 
 /** The fields a record type names (its index signature, `[field: string]`, left out). */
@@ -178,13 +197,10 @@ export type EveryFieldListed<Record, Fields extends string> = [
  * Refuses an include or exclude attribute whose top-level name is not one of the resource's fields,
  * with st2's message (`st2 execution list --attr doesntexist` fails, naming it).
  */
-export function checkAttributes(known: ReadonlySet<string>, include?: string, exclude?: string): void {
-  for (const [kind, list] of [
-    ['include', include],
-    ['exclude', exclude],
-  ] as const) {
-    for (const name of (list ?? '').split(',')) {
-      const top = name.trim().split('.')[0];
+export function checkAttributes(known: ReadonlySet<string>, selection: AttributeSelection): void {
+  for (const kind of ['include', 'exclude'] as const) {
+    for (const name of selection[kind]) {
+      const top = name.split('.')[0];
       if (top && !known.has(top))
         throw new ValidationError(`Invalid or unsupported ${kind} attribute specified: ${top}`, {
           field: `${kind}_attributes`,
@@ -195,36 +211,32 @@ export function checkAttributes(known: ReadonlySet<string>, include?: string, ex
 }
 
 /** Whether selectAttributes, given the request's include/exclude_attributes, keeps the top-level `field`. */
-export function shows(query: Record<string, unknown>, field: string): boolean {
-  const names = (list: unknown) =>
-    String(list ?? '')
-      .split(',')
-      .map((s) => s.trim().split('.')[0]);
-  if (query.include_attributes) return names(query.include_attributes).includes(field);
-  return !names(query.exclude_attributes).includes(field);
+export function shows(selection: AttributeSelection, field: string): boolean {
+  const tops = (paths: string[]) => paths.map((p) => p.split('.')[0]);
+  if (selection.include.length) return tops(selection.include).includes(field);
+  return !tops(selection.exclude).includes(field);
 }
 
-export function selectAttributes(record: unknown, include?: string, exclude?: string): unknown {
+export function selectAttributes(record: unknown, { include, exclude }: AttributeSelection): unknown {
   if (!record || typeof record !== 'object') return record;
   const obj = record as Record<string, unknown>;
-  if (include) {
-    const fields = include.split(',').map((s) => s.trim());
+  if (include.length) {
     const out: Record<string, unknown> = {};
-    for (const f of fields) {
+    for (const f of include) {
       const [top, ...rest] = f.split('.');
       if (!(top in obj)) continue;
       if (rest.length === 0) out[top] = obj[top];
       else {
-        const nested = selectAttributes(obj[top], rest.join('.')) as Record<string, unknown>;
-        out[top] = { ...((out[top] as object) ?? {}), ...nested };
+        const nested = selectAttributes(obj[top], { include: [rest.join('.')], exclude: [] });
+        out[top] = { ...((out[top] as object) ?? {}), ...(nested as Record<string, unknown>) };
       }
     }
     if ('id' in obj) out.id = obj.id;
     return out;
   }
-  if (exclude) {
+  if (exclude.length) {
     const out = { ...obj };
-    for (const f of exclude.split(',')) delete out[f.trim()];
+    for (const f of exclude) delete out[f];
     return out;
   }
   return obj;

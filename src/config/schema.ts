@@ -3,6 +3,19 @@
  * reference documentation: `squall config schema` prints it. Every leaf maps to an environment
  * variable named after its path (api.port → SQUALL_API_PORT).
  */
+/** One target of a notification route (chatops.routes): a chat channel or a webhook. */
+const routeTarget = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    adapter: { type: 'string' },
+    channel: { type: 'string' },
+    thread: { type: 'string' },
+    webhook: { type: 'string', pattern: '^https?://' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const;
+
 export const configSchema = {
   $id: 'https://squall.dev/schemas/config.json',
   title: 'Squall configuration',
@@ -346,34 +359,7 @@ export const configSchema = {
           description:
             'Notification routes by name: {adapter, channel, thread?} posts to chat; {webhook, headers?} POSTs JSON; a list fans out.',
           additionalProperties: {
-            oneOf: [
-              {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  adapter: { type: 'string' },
-                  channel: { type: 'string' },
-                  thread: { type: 'string' },
-                  webhook: { type: 'string', pattern: '^https?://' },
-                  headers: { type: 'object', additionalProperties: { type: 'string' } },
-                },
-              },
-              {
-                type: 'array',
-                minItems: 1,
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    adapter: { type: 'string' },
-                    channel: { type: 'string' },
-                    thread: { type: 'string' },
-                    webhook: { type: 'string', pattern: '^https?://' },
-                    headers: { type: 'object', additionalProperties: { type: 'string' } },
-                  },
-                },
-              },
-            ],
+            oneOf: [routeTarget, { type: 'array', minItems: 1, items: routeTarget }],
           },
         },
         delivery_attempts: {

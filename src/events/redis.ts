@@ -35,8 +35,8 @@ export class RedisEventTransport implements EventTransport {
   private sending = false;
   private origin?: string;
   private announcements = 0;
-  /** Announcements waiting for acknowledgements, by token: how many arrived (own echo included). */
-  private readonly awaiting = new Map<string, Awaiting>();
+  /** Announcements waiting for acknowledgements, by token. */
+  private readonly awaiting = new Map<string, PendingAnnouncement>();
   /** Subscribers that did not answer the last announcement they missed, excused until `until`. */
   private silent = { count: 0, until: 0 };
   /**
@@ -181,12 +181,8 @@ export class RedisEventTransport implements EventTransport {
   private acknowledged(token: unknown): void {
     if (typeof token !== 'string') return;
     const waiting = this.awaiting.get(token);
-    if (!waiting) {
-      if (this.late.has(token)) this.silent.count = Math.max(0, this.silent.count - 1);
-      return;
-    }
-    waiting.acks++;
-    waiting.check();
+    if (waiting) waiting.acknowledged();
+    else if (this.late.has(token)) this.silent.count = Math.max(0, this.silent.count - 1);
   }
 
   /**
@@ -199,26 +195,13 @@ export class RedisEventTransport implements EventTransport {
    */
   async announce(event: SquallEvent): Promise<void> {
     const token = `${this.origin ?? process.pid}:${++this.announcements}`;
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    const waiting: Awaiting = { acks: 0, check: () => undefined };
-    this.awaiting.set(token, waiting);
+    const pending = new PendingAnnouncement();
+    this.awaiting.set(token, pending);
     try {
       const receivers = await this.send1({ ...event, ack: token });
       const excused = Date.now() < this.silent.until ? this.silent.count : 0;
-      const needed = Math.max(0, receivers - excused);
-      waiting.check = () => {
-        if (waiting.acks >= needed) settle();
-      };
-      waiting.check();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        done.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.announceWaitMs))),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) {
-        const missing = needed - waiting.acks;
+      const missing = await pending.answered(Math.max(0, receivers - excused), this.announceWaitMs);
+      if (missing > 0) {
         this.silent = { count: excused + missing, until: Date.now() + SILENT_FOR_MS };
         this.late.set(token, this.silent.until);
         for (const [t, until] of this.late)
@@ -318,10 +301,33 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
-interface Awaiting {
-  acks: number;
-  /** Settles the announcement once enough acknowledgements arrived (set once PUBLISH answered). */
-  check: () => void;
+/** One announcement waiting for its acknowledgements (this process's own echo included). */
+class PendingAnnouncement {
+  private acks = 0;
+  /** How many acknowledgements it waits for: unknown until PUBLISH answers how many received it. */
+  private needed = Infinity;
+  private settle!: () => void;
+  private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
+
+  /** One more answer (one may come before PUBLISH answers). */
+  acknowledged(): void {
+    this.acks++;
+    this.check();
+  }
+
+  /** Waits at most `ms` for `needed` answers in all; how many were still missing then (0: none). */
+  async answered(needed: number, ms: number): Promise<number> {
+    this.needed = needed;
+    this.check();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    return Math.max(0, this.needed - this.acks);
+  }
+
+  private check(): void {
+    if (this.acks >= this.needed) this.settle();
+  }
 }
 
 /** A value read off the channel, for a log line: its JSON, cut short (it may be anything, of any size). */

@@ -1,6 +1,7 @@
 import type { RouteModule } from '../api/index.js';
 import {
   authorize,
+  attributeSelection,
   checkAttributes,
   executionResource,
   listQuerySchema,
@@ -83,9 +84,10 @@ export function executionRoutes(
           maxPageSize: services.config.api.max_page_size,
           maxAdminPageSize: services.config.api.max_admin_page_size,
           // A page that shows `children` reads them for its workflows at once (withChildren).
-          ...(shows(query, 'children')
-            ? { presentPage: (page: ExecutionRecord[]) => executions().presentPage(page) }
-            : { present: (e: ExecutionRecord) => executions().present(e) }),
+          presentPage: async (page, selection) =>
+            shows(selection, 'children')
+              ? executions().presentPage(page)
+              : page.map((e) => executions().present(e)),
           attributes: EXECUTION_ATTRIBUTES,
           // st2: timestamp_lt keeps newest first; timestamp_gt alone answers oldest first.
           ascending: !before && Boolean(after),
@@ -205,12 +207,11 @@ export function executionRoutes(
         },
       },
       handler: async ({ req, params, query }) => {
-        const include = query.include_attributes as string | undefined;
-        const exclude = query.exclude_attributes as string | undefined;
-        checkAttributes(EXECUTION_ATTRIBUTES, include, exclude);
+        const selection = attributeSelection(query);
+        checkAttributes(EXECUTION_ATTRIBUTES, selection);
         const e = await load(params.id);
         authorize(services, req, 'execution_view', executionResource(e));
-        return selectAttributes(await executions().presentOne(e), include, exclude);
+        return selectAttributes(await executions().presentOne(e), selection);
       },
     });
 

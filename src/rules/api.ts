@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import type { Services } from '../service/index.js';
 import type { Filter, RuleEnforcementRecord, RuleRecord, TraceRecord } from '../store/index.js';
-import { MASK, maskTriggerParameters, syncTriggers, withPayloadOf } from '../triggers/index.js';
+import { MASK, maskTriggerParameters, syncTriggers, triggerInstanceReads } from '../triggers/index.js';
 import { ruleTriggerRef } from './rule-index.js';
 import { type TraceComponentKind, type TraceView, traceIdsHolding, withComponents } from '../traces/index.js';
 import { ruleTestRoute } from './test-api.js';
@@ -312,9 +312,7 @@ export function rulesRoutes(
     const enforcementView = async (e: RuleEnforcementRecord) => {
       const [execution, instance] = await Promise.all([
         e.execution_id ? store.executions.get(e.execution_id) : Promise.resolve(null),
-        store.triggerInstances
-          .get(e.trigger_instance_id)
-          .then((i) => (i ? withPayloadOf(services, i, true) : null)),
+        triggerInstanceReads(services, true).get(e.trigger_instance_id),
       ]);
       return {
         ...e,

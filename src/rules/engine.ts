@@ -32,7 +32,7 @@ import {
   takeStored,
   isDerivedInstance,
   withPayload,
-  withPayloadOf,
+  triggerInstanceReads,
 } from '../triggers/index.js';
 import { renderRuleParameters } from './render.js';
 import { RuleIndex, ruleTriggerRef } from './rule-index.js';
@@ -97,13 +97,8 @@ export class RulesEngine {
     return this.store.transaction(() => this.processInstance(id));
   }
 
-  private async readStored(id: string): Promise<TriggerInstanceRecord | null> {
-    const stored = await this.store.triggerInstances.get(id);
-    return stored && withPayloadOf(this.services, stored);
-  }
-
   private async processInstance(id: string): Promise<void> {
-    const instance = takeStored(this.services, id) ?? (await this.readStored(id));
+    const instance = takeStored(this.services, id) ?? (await triggerInstanceReads(this.services).get(id));
     if (!instance) {
       this.services.logger.warn({ trigger_instance: id }, 'trigger instance to process no longer exists');
       return;

@@ -15,7 +15,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { actionSpecs, MASK } from '../executions/index.js';
 import { isId } from '../ids.js';
 import type { Services } from '../service/index.js';
-import { kvContext, withPayloadOf } from '../triggers/index.js';
+import { kvContext, triggerInstanceReads } from '../triggers/index.js';
 import { testRule } from './tester.js';
 import { validateRule } from './validate.js';
 
@@ -92,8 +92,7 @@ async function instanceFor(
       trigger: body.trigger_instance!.trigger ?? ruleTrigger,
       payload: body.trigger_instance!.payload ?? {},
     };
-  const found = isId(byId) ? await services.store.triggerInstances.get(byId) : null;
-  const stored = found && (await withPayloadOf(services, found));
+  const stored = isId(byId) ? await triggerInstanceReads(services).get(byId) : null;
   if (!stored)
     throw new NotFoundError('TriggerInstance', byId, {
       hint: 'list trigger instances with `squall trigger-instance list`',

@@ -16,7 +16,7 @@ import type {
   TriggerInstanceRecord,
 } from '../store/index.js';
 import { traceHolding, withComponents } from '../traces/index.js';
-import { kvContext, withPayloads } from '../triggers/index.js';
+import { kvContext, triggerInstanceReads } from '../triggers/index.js';
 import { describeValue } from './criteria/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
@@ -70,7 +70,7 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
   const instanceIds = ids(trace.trigger_instances ?? []);
   const executionIds = ids(trace.action_executions ?? []);
   const [instances, executions, enforcements, audits] = await Promise.all([
-    store.triggerInstances.find({ id: { $in: instanceIds } }).then((found) => withPayloads(services, found)),
+    triggerInstanceReads(services).find({ id: { $in: instanceIds } }),
     store.executions.find(
       { id: { $in: executionIds } },
       { projection: { result: 0, parameters: 0 }, sort: { start_timestamp: 1 } },

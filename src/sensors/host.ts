@@ -68,6 +68,20 @@ export interface SensorTrigger {
   parameters: Record<string, unknown>;
 }
 
+/** The status of a sensor no process here has started. */
+export function neverStarted(ref: string): SensorStatus {
+  return {
+    ref,
+    state: 'stopped',
+    pid: null,
+    spawns: 0,
+    restarts_in_a_row: 0,
+    last_exit: null,
+    next_restart_at: null,
+    tail: [],
+  };
+}
+
 export interface SensorStatus {
   ref: string;
   state: 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -117,16 +131,7 @@ class SupervisedSensor {
     private readonly host: SensorHost,
     public sensor: SensorRecord,
   ) {
-    this.status = {
-      ref: sensor.ref,
-      state: 'stopped',
-      pid: null,
-      spawns: 0,
-      restarts_in_a_row: 0,
-      last_exit: null,
-      next_restart_at: null,
-      tail: [],
-    };
+    this.status = neverStarted(sensor.ref);
   }
 
   private get log() {

@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors.js';
 import { authorize, type ApiRouter } from '../api/index.js';
 import { hasRole, type Services } from '../service/index.js';
 import type { SensorRecord } from '../store/index.js';
-import type { SensorHost } from './host.js';
+import { neverStarted, type SensorHost } from './host.js';
 
 const isId = (s: string) => /^[0-9a-f]{24}$/.test(s);
 
@@ -108,14 +108,7 @@ export function sensorRoutes(hostOf: (services: Services) => SensorHost) {
         const here = host.status(sensor.ref);
         return {
           ...(here ?? {
-            ref: sensor.ref,
-            state: 'stopped',
-            pid: null,
-            spawns: 0,
-            restarts_in_a_row: 0,
-            last_exit: null,
-            next_restart_at: null,
-            tail: [],
+            ...neverStarted(sensor.ref),
             note: hasRole(services.config, 'sensors')
               ? undefined
               : 'this process does not have the sensors role; ask a process that runs sensors',

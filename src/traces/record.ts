@@ -205,6 +205,7 @@ export async function traceIdHolding(
 ): Promise<string | undefined> {
   if (kind === 'action_executions')
     return (await services.store.traceComponents.get(executionKey(objectId)))?.trace_id;
+  // eslint-disable-next-line no-restricted-syntax -- its trace_context only (src/triggers imports this folder)
   const instance = await services.store.triggerInstances.get(objectId);
   return (instance?.trace_context as TraceContext | undefined)?.trace_id;
 }
@@ -252,6 +253,7 @@ export async function traceIdsHolding(
     ...new Set(enforcements.filter((e) => e.rule?.id === objectId).map((e) => e.trigger_instance_id)),
   ];
   if (!instanceIds.length) return [];
+  // eslint-disable-next-line no-restricted-syntax -- their trace_context only
   const instances = await store.triggerInstances.find(
     { id: { $in: instanceIds } },
     { projection: { id: 1, trace_context: 1 } },
@@ -269,6 +271,7 @@ export async function withComponents(services: Services, traces: TraceRecord[]):
   const { store } = services;
   const traceIds = traces.map((t) => t.id);
   const [instances, rows] = await Promise.all([
+    // eslint-disable-next-line no-restricted-syntax -- a trace's list shows no payload
     store.triggerInstances.find(
       { 'trace_context.trace_id': { $in: traceIds } },
       { projection: { payload: 0 }, sort: { occurrence_time: 1 } },

@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError, SquallError, ValidationError } from '../e
 import { lazyValidator } from '../lazy-validator.js';
 import { isId, newId } from '../ids.js';
 import type { Filter, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
-import { withPayloadOf, withPayloads } from './action-trigger.js';
+import { triggerInstanceReads } from './action-trigger.js';
 import { dispatchTrigger } from './dispatch.js';
 import { presentTrigger } from './triggers.js';
 
@@ -46,6 +46,8 @@ function triggerTypeRecord(body: unknown, where: string): Omit<TriggerTypeRecord
 
 export const triggerRoutes: RouteModule = (router, services) => {
   const { store, bus } = services;
+  // What the API answers with: the execution's secret output masked (re-emit reads it whole).
+  const instances = triggerInstanceReads(services, true);
   const max = services.config.api.max_page_size;
 
   const findType = async (refOrId: string) => {
@@ -202,20 +204,19 @@ export const triggerRoutes: RouteModule = (router, services) => {
       if (before) range.$lt = before;
       if (Object.keys(range).length) filter.occurrence_time = range;
       return listRecords<TriggerInstanceRecord>(req, res, {
-        collection: store.triggerInstances,
+        collection: instances,
         filter,
         sort: { occurrence_time: -1 },
         maxPageSize: max,
-        presentPage: (rows) => withPayloads(services, rows, true),
       });
     },
   });
 
   /** `shown`: for the answer (secret output masked), not for re-emitting (rules match it whole). */
   const getInstance = async (id: string, shown: boolean) => {
-    const ti = await store.triggerInstances.get(id);
+    const ti = await (shown ? instances : triggerInstanceReads(services)).get(id);
     if (!ti) throw new NotFoundError('TriggerInstance', id);
-    return withPayloadOf(services, ti, shown);
+    return ti;
   };
 
   router.add({

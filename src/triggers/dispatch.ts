@@ -12,7 +12,7 @@ import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
 import { forgetStored, rememberStored } from './just-stored.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
-import { storedActionTrigger } from './action-trigger.js';
+import { storedActionTrigger, triggerInstanceReads } from './action-trigger.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -135,7 +135,7 @@ async function storeInstance(
     const stored =
       input.storedInstance !== undefined
         ? input.storedInstance
-        : await services.store.triggerInstances.get(input.instanceId);
+        : await triggerInstanceReads(services).get(input.instanceId);
     if (stored) return processAgain(services, stored);
   }
   const id = input.instanceId ?? newId();
@@ -171,7 +171,7 @@ async function storeInstance(
   } catch (err) {
     // A retry racing its first attempt: that one stored it first.
     const stored =
-      input.instanceId && err instanceof ConflictError ? await services.store.triggerInstances.get(id) : null;
+      input.instanceId && err instanceof ConflictError ? await triggerInstanceReads(services).get(id) : null;
     if (stored) return processAgain(services, stored);
     throw err;
   }

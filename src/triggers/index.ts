@@ -43,7 +43,7 @@ export {
   ACTION_TRIGGER_SOURCE,
   isDerivedInstance,
   withPayload,
-  withPayloadOf,
-  withPayloads,
+  triggerInstanceReads,
+  type TriggerInstanceReads,
 } from './action-trigger.js';
 export { SYSTEM_TRIGGER_TYPES, getSystemTriggerType } from './system-types.js';

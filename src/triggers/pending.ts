@@ -40,6 +40,7 @@ export async function sweepPendingInstances(
     // Its job will process it (and remove the entry): not read. Under a backlog every entry is
     // stale, and reading each one every pass slowed the store the further behind it was.
     if (queued.has(entry.id)) continue;
+    // eslint-disable-next-line no-restricted-syntax -- its status only, not its payload
     const instance = await store.triggerInstances.get(entry.id);
     if (!instance || (instance.status !== 'pending' && instance.status !== 'processing')) {
       await store.pendingInstances.deleteOne({ id: entry.id, since: entry.since });

@@ -8,6 +8,7 @@
 import path from 'node:path';
 // The terminal chat adapter (adapters/shell), for the ops route's posts.
 import '../../adapters/index.js';
+import type { Locator, Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { describeBrowser } from './harness.js';
@@ -23,10 +24,16 @@ const CONFIG = {
 describeBrowser('workflow graph, run timeline and trace in headless chromium', CONFIG, (h) => {
   const api = (method: string, p: string, body?: unknown) => h.api(method, p, body);
 
-  const run = async (action: string, parameters: Record<string, unknown>) => {
+  /** Starts `action`; its execution's id. */
+  const start = async (action: string, parameters: Record<string, unknown>) => {
     const started = await api('POST', '/api/v1/executions', { action, parameters });
     expect(started.status, started.text).toBe(201);
-    const id = started.body.id as string;
+    return started.body.id as string;
+  };
+
+  /** Runs `action` to success; its execution's id. */
+  const run = async (action: string, parameters: Record<string, unknown>) => {
+    const id = await start(action, parameters);
     const done = await waitFor(
       async () => {
         const e = (await api('GET', `/api/v1/executions/${id}`)).body as { status: string };
@@ -39,9 +46,32 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
     return id;
   };
 
-  it('draws examples.orquesta-sequential: 3 tasks succeeded, the routes taken, a click opens the task', async () => {
+  /** The browser's page, signed in. */
+  const signedInPage = async () => {
     await h.signedIn();
-    const { page } = h.b;
+    return h.b.page;
+  };
+
+  /** Each node of a workflow graph as `task:status`, in the graph's order. */
+  const nodeStatuses = (graph: Locator) =>
+    graph
+      .locator('.wf-node')
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
+      );
+
+  /** The edges a workflow graph marks as taken. */
+  const takenEdges = (graph: Locator) =>
+    graph.locator('[data-taken="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')));
+
+  /** Scrolls the graph's heading to the top: the graph and the timeline below it fill a screenshot. */
+  const scrollToGraph = (page: Page) =>
+    page
+      .getByRole('heading', { name: 'Workflow graph' })
+      .evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
+
+  it('draws examples.orquesta-sequential: 3 tasks succeeded, the routes taken, a click opens the task', async () => {
+    const page = await signedInPage();
 
     // the action's page: the definition, nothing run yet
     await page.goto('/#/actions/examples.orquesta-sequential');
@@ -57,24 +87,13 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
     await page.goto(`/#/history/${id}`);
     const graph = page.getByRole('img', { name: 'Workflow graph: 3 tasks' });
     await graph.waitFor();
-    const nodes = graph.locator('.wf-node');
-    expect(await nodes.count()).toBe(3);
+    expect(await graph.locator('.wf-node').count()).toBe(3);
     await expect
-      .poll(async () =>
-        nodes.evaluateAll((els) =>
-          els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
-        ),
-      )
+      .poll(() => nodeStatuses(graph))
       .toEqual(['task1:succeeded', 'task2:succeeded', 'task3:succeeded']);
-    expect(
-      await graph
-        .locator('[data-taken="true"]')
-        .evaluateAll((els) => els.map((e) => e.getAttribute('data-edge'))),
-    ).toEqual(['task1->task2', 'task2->task3']);
+    expect(await takenEdges(graph)).toEqual(['task1->task2', 'task2->task3']);
     // the graph and the timeline below it fill the screenshot
-    await page
-      .getByRole('heading', { name: 'Workflow graph' })
-      .evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
+    await scrollToGraph(page);
     await h.b.screenshot('workflow-graph');
 
     // a node opens its task's execution
@@ -90,14 +109,8 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
   }, 120_000);
 
   it('follows a running workflow live: the paused task, then the answer, the next task and its route', async () => {
-    await h.signedIn();
-    const { page } = h.b;
-    const started = await api('POST', '/api/v1/executions', {
-      action: 'uitest.deploy-approval',
-      parameters: { version: '9.9.9' },
-    });
-    expect(started.status, started.text).toBe(201);
-    const id = started.body.id as string;
+    const page = await signedInPage();
+    const id = await start('uitest.deploy-approval', { version: '9.9.9' });
     await page.goto(`/#/history/${id}`);
     // a mark in this document: it is gone if the page reloads
     await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
@@ -127,34 +140,20 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
   }, 90_000);
 
   it('draws an ActionChain run: on-success and on-failure edges, the path it took', async () => {
-    await h.signedIn();
-    const { page } = h.b;
+    const page = await signedInPage();
     const id = await run('examples.echochain', {});
     await page.goto(`/#/history/${id}`);
     const graph = page.getByRole('img', { name: 'Workflow graph: 4 tasks' });
     await graph.locator('[data-task="c3"][data-status="succeeded"]').waitFor();
-    expect(
-      await graph
-        .locator('.wf-node')
-        .evaluateAll((els) =>
-          els.map((e) => `${e.getAttribute('data-task')}:${e.getAttribute('data-status')}`),
-        ),
-    ).toEqual(['c1:succeeded', 'c2:succeeded', 'c3:succeeded', 'c4:null']);
+    expect(await nodeStatuses(graph)).toEqual(['c1:succeeded', 'c2:succeeded', 'c3:succeeded', 'c4:null']);
     expect(await graph.locator('[data-edge="c1->c4"] text').textContent()).toBe('on-failure');
-    expect(
-      await graph
-        .locator('[data-taken="true"]')
-        .evaluateAll((els) => els.map((e) => e.getAttribute('data-edge'))),
-    ).toEqual(['c1->c2', 'c2->c3']);
+    expect(await takenEdges(graph)).toEqual(['c1->c2', 'c2->c3']);
     await h.b.assertClean();
   }, 90_000);
 
   it('shows a retried task as its attempts on one lane, the failed ones first', async () => {
-    await h.signedIn();
-    const { page } = h.b;
-    const started = await api('POST', '/api/v1/executions', { action: 'uitest.flaky', parameters: {} });
-    expect(started.status, started.text).toBe(201);
-    const id = started.body.id as string;
+    const page = await signedInPage();
+    const id = await start('uitest.flaky', {});
     await page.goto(`/#/history/${id}`);
     await page
       .getByRole('heading', { name: /uitest\.flaky/ })
@@ -176,8 +175,7 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
   }, 90_000);
 
   it('draws a with-items task of 30 items as one lane per concurrency slot', async () => {
-    await h.signedIn();
-    const { page } = h.b;
+    const page = await signedInPage();
     const id = await run('uitest.spread', {});
     await page.goto(`/#/history/${id}`);
     const group = page
@@ -195,8 +193,7 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
   }, 120_000);
 
   it("puts squall workflow inspect's errors on the tasks they are about", async () => {
-    await h.signedIn();
-    const { page } = h.b;
+    const page = await signedInPage();
     await page.goto('/#/actions/uitest.broken-flow');
     const graph = page.getByRole('img', { name: /^Workflow graph/ });
     await graph.waitFor();
@@ -221,8 +218,7 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
   }, 60_000);
 
   it('shows a with-items fan-out one lane per item, and the nested sub-workflow when expanded', async () => {
-    await h.signedIn();
-    const { page } = h.b;
+    const page = await signedInPage();
     const id = await run('uitest.fan-out', {});
     await page.goto(`/#/history/${id}`);
     const timeline = page.getByRole('figure', { name: 'Run timeline' });
@@ -258,16 +254,13 @@ describeBrowser('workflow graph, run timeline and trace in headless chromium', C
     for (const t of ['task1', 'task2', 'task3'])
       await timeline.locator(`[data-lane="${t}"] .gantt-bar[data-status="succeeded"]`).waitFor();
     // the picture frames the graph from its top and the timeline under it
-    await page
-      .getByRole('heading', { name: 'Workflow graph' })
-      .evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
+    await scrollToGraph(page);
     await h.b.screenshot('run-timeline');
     await h.b.assertClean();
   }, 120_000);
 
   it("shows a webhook's trace: instance → rules matched and not → execution → chat post, from each record", async () => {
-    await h.signedIn();
-    const { page } = h.b;
+    const page = await signedInPage();
     const fired = await api('POST', '/api/v1/webhooks/uitest/deployed', { env: 'prod', version: '7.1' });
     expect(fired.status, fired.text).toBe(202);
     const execution = await waitFor(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { clientFrom, withClientOptions } from '../client.js';
+import { enableCommands } from './enable.js';
 import { outputFormat, print, withOutputOptions, type OutputFlags } from '../output.js';
 
 type Flags = OutputFlags & { url?: string };
@@ -46,22 +47,13 @@ export function registerAction(program: Command): void {
     );
     print(rows, opts, { columns: ['name', 'type', 'required', 'default', 'description'] });
   });
-  for (const [name, enabled] of [
-    ['enable', true],
-    ['disable', false],
-  ] as const) {
-    withOutputOptions(
-      withClientOptions(
-        action.command(`${name} <ref>`).description(`${name[0].toUpperCase()}${name.slice(1)} an action`),
-      ),
-    ).action(async (ref: string, opts: Flags) => {
-      const client = clientFrom(opts);
-      const a = await client.put<Record<string, unknown>>(`/api/v1/actions/${encodeURIComponent(ref)}`, {
-        enabled,
-      });
-      if (outputFormat(opts) === 'table')
-        process.stdout.write(`action ${a.ref}: ${enabled ? 'enabled' : 'disabled'}\n`);
-      else print(a, opts);
-    });
-  }
+  enableCommands(action, 'ref', 'an action', async (ref, enabled, opts) => {
+    const a = await clientFrom(opts).put<Record<string, unknown>>(
+      `/api/v1/actions/${encodeURIComponent(ref)}`,
+      { enabled },
+    );
+    if (outputFormat(opts) === 'table')
+      process.stdout.write(`action ${a.ref}: ${enabled ? 'enabled' : 'disabled'}\n`);
+    else print(a, opts);
+  });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions } from '../client.js';
+import { enableCommands } from './enable.js';
 import { print, withOutputOptions, type OutputFlags } from '../output.js';
 
 const COLUMNS = ['id', 'user', 'enabled', 'created_at', 'metadata'];
@@ -83,18 +84,9 @@ export function registerApikey(program: Command): void {
     },
   );
 
-  for (const [name, enabled] of [
-    ['enable', true],
-    ['disable', false],
-  ] as const) {
-    withOutputOptions(
-      withClientOptions(
-        apikey.command(`${name} <id>`).description(`${name[0].toUpperCase()}${name.slice(1)} an API key`),
-      ),
-    ).action(async (id: string, opts: Opts) => {
-      print(await clientFrom(opts).put(`/api/v1/apikeys/${encodeURIComponent(id)}`, { enabled }), opts, {
-        attributes: ['id', 'user', 'enabled'],
-      });
+  enableCommands(apikey, 'id', 'an API key', async (id, enabled, opts) => {
+    print(await clientFrom(opts).put(`/api/v1/apikeys/${encodeURIComponent(id)}`, { enabled }), opts, {
+      attributes: ['id', 'user', 'enabled'],
     });
-  }
+  });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import yaml from 'js-yaml';
 import { SquallError } from '../../errors.js';
 import { clientFrom, withClientOptions } from '../client.js';
+import { enableCommands } from './enable.js';
 import { print, withOutputOptions, type OutputFlags } from '../output.js';
 
 type Common = OutputFlags & { url?: string };
@@ -106,21 +107,12 @@ export function registerRule(program: Command): void {
     },
   );
 
-  for (const [name, enabled] of [
-    ['enable', true],
-    ['disable', false],
-  ] as const) {
-    withOutputOptions(
-      withClientOptions(
-        rule.command(`${name} <ref>`).description(`${name[0].toUpperCase()}${name.slice(1)} a rule`),
-      ),
-    ).action(async (ref: string, opts: Common) => {
-      const client = clientFrom(opts);
-      const current = await client.get<Obj>(rulePath(ref));
-      const updated = await client.put<Obj>(rulePath(ref), { ...current, enabled });
-      print(updated, opts, { attributes: ['ref', 'enabled'] });
-    });
-  }
+  enableCommands(rule, 'ref', 'a rule', async (ref, enabled, opts) => {
+    const client = clientFrom(opts);
+    const current = await client.get<Obj>(rulePath(ref));
+    const updated = await client.put<Obj>(rulePath(ref), { ...current, enabled });
+    print(updated, opts, { attributes: ['ref', 'enabled'] });
+  });
 
   rule
     .command('test')

@@ -1,4 +1,4 @@
-import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
+import { contentNameSchema } from './name.js';
 import { PARAMETER_SCHEMA_ID, parametersMapSchema } from './parameter.js';
 
 const notifyEntry = {
@@ -39,13 +39,7 @@ export const actionSchema = {
   type: 'object',
   required: ['name', 'runner_type'],
   properties: {
-    name: {
-      type: 'string',
-      minLength: 1,
-      maxLength: NAME_MAX_LENGTH,
-      pattern: CONTENT_NAME_PATTERN,
-      description: 'Action name (ref = pack.name, split at the first dot); printable, no spaces.',
-    },
+    name: contentNameSchema('Action name (ref = pack.name, split at the first dot); printable, no spaces.'),
     pack: { type: 'string', description: 'Containing pack; defaults to it, and must equal it when given.' },
     description: { type: 'string', description: 'What the action does.' },
     enabled: { type: 'boolean', description: 'Disabled actions cannot be executed (default true).' },

@@ -1,4 +1,4 @@
-import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
+import { contentNameSchema } from './name.js';
 /** Action alias (st2-reference.md §5.1, st2 `ActionAliasAPI`). */
 export const aliasSchema = {
   $id: 'https://squall.dev/schemas/alias.json',
@@ -7,13 +7,7 @@ export const aliasSchema = {
   type: 'object',
   required: ['name', 'action_ref', 'formats'],
   properties: {
-    name: {
-      type: 'string',
-      minLength: 1,
-      maxLength: NAME_MAX_LENGTH,
-      pattern: CONTENT_NAME_PATTERN,
-      description: 'Alias name (ref = pack.name).',
-    },
+    name: contentNameSchema('Alias name (ref = pack.name).'),
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'Shown in chat help.' },
     enabled: { type: 'boolean', description: 'Disabled aliases do not match (default true).' },

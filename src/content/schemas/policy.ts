@@ -1,4 +1,4 @@
-import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
+import { contentNameSchema } from './name.js';
 /** Policy (st2-reference.md §9, st2 `PolicyAPI`). */
 export const policySchema = {
   $id: 'https://squall.dev/schemas/policy.json',
@@ -7,13 +7,7 @@ export const policySchema = {
   type: 'object',
   required: ['name', 'resource_ref', 'policy_type'],
   properties: {
-    name: {
-      type: 'string',
-      minLength: 1,
-      maxLength: NAME_MAX_LENGTH,
-      pattern: CONTENT_NAME_PATTERN,
-      description: 'Policy name (ref = pack.name).',
-    },
+    name: contentNameSchema('Policy name (ref = pack.name).'),
     pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
     description: { type: 'string', description: 'What the policy is for.' },
     enabled: { type: 'boolean', description: 'Default true.' },

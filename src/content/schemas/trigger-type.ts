@@ -1,14 +1,8 @@
-import { CONTENT_NAME_PATTERN, NAME_MAX_LENGTH } from '../../names.js';
+import { contentNameSchema } from './name.js';
 import { tagsSchema } from './action.js';
 
 const triggerTypeProperties = {
-  name: {
-    type: 'string',
-    minLength: 1,
-    maxLength: NAME_MAX_LENGTH,
-    pattern: CONTENT_NAME_PATTERN,
-    description: 'Trigger type name (ref = pack.name).',
-  },
+  name: contentNameSchema('Trigger type name (ref = pack.name).'),
   pack: { type: 'string', description: 'Containing pack; must equal it when given.' },
   description: { type: 'string', description: 'What the trigger means.' },
   parameters_schema: { type: 'object', description: 'JSON schema of trigger parameters (rules give them).' },
@@ -42,12 +36,7 @@ export const sensorSchema = {
   type: 'object',
   required: ['class_name', 'entry_point'],
   properties: {
-    name: {
-      type: 'string',
-      maxLength: NAME_MAX_LENGTH,
-      pattern: CONTENT_NAME_PATTERN,
-      description: 'Sensor name; defaults to class_name.',
-    },
+    name: contentNameSchema('Sensor name; defaults to class_name.', { required: false }),
     class_name: {
       type: 'string',
       pattern: '^[A-Za-z_][A-Za-z0-9_]*$',

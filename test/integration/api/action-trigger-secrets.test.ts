@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord, TriggerInstanceRecord } from '../../../src/store/index.js';
-import { withPayloadOf } from '../../../src/triggers/index.js';
+import { triggerInstanceReads } from '../../../src/triggers/index.js';
 import { allSubsystems, startTestApi, type TestApi } from '../../support/api.js';
 import { executionRecord } from '../../support/history.js';
 
@@ -56,7 +56,7 @@ describe("an action trigger's payload in the API", () => {
   });
 
   it('gives rules the output whole, as st2 does', async () => {
-    const forRules = await withPayloadOf(api.services, instance);
-    expect((forRules.payload as { result: unknown }).result).toEqual(execution.result);
+    const forRules = await triggerInstanceReads(api.services).get(instance.id);
+    expect((forRules?.payload as { result: unknown }).result).toEqual(execution.result);
   });
 });

@@ -193,6 +193,36 @@ for (const target of STORE_TARGETS) {
         expect((await squall(['rule', 'list'], admin())).stdout).not.toContain('clitest.cli_rule');
       });
 
+      it('enable and disable an action, a rule and an API key, each saying what it changed', async () => {
+        const off = await squall(['action', 'disable', 'core.noop'], admin());
+        expect(off.code, off.stderr).toBe(0);
+        expect(off.stdout).toBe('action core.noop: disabled\n');
+        const on = await squall(['action', 'enable', 'core.noop', '--json'], admin());
+        expect(on.code, on.stderr).toBe(0);
+        expect(JSON.parse(on.stdout)).toMatchObject({ ref: 'core.noop', enabled: true });
+
+        const file = `${home.dir}/toggled_rule.yaml`;
+        writeFileSync(
+          file,
+          'name: toggled_rule\npack: clitest\nenabled: true\ntrigger:\n  type: core.st2.webhook\n  parameters:\n    url: toggled-hook\naction:\n  ref: core.noop\n',
+        );
+        expect((await squall(['rule', 'create', file], admin())).code).toBe(0);
+        const ruleOff = await squall(['rule', 'disable', 'clitest.toggled_rule', '--json'], admin());
+        expect(ruleOff.code, ruleOff.stderr).toBe(0);
+        expect(JSON.parse(ruleOff.stdout)).toMatchObject({ ref: 'clitest.toggled_rule', enabled: false });
+        const ruleOn = await squall(['rule', 'enable', 'clitest.toggled_rule', '--json'], admin());
+        expect(JSON.parse(ruleOn.stdout)).toMatchObject({ ref: 'clitest.toggled_rule', enabled: true });
+
+        const key = JSON.parse((await squall(['apikey', 'create', '--json'], admin())).stdout) as {
+          id: string;
+        };
+        const keyOff = await squall(['apikey', 'disable', key.id, '--json'], admin());
+        expect(keyOff.code, keyOff.stderr).toBe(0);
+        expect(JSON.parse(keyOff.stdout)).toMatchObject({ id: key.id, user: 'st2admin', enabled: false });
+        const keyOn = await squall(['apikey', 'enable', key.id, '--json'], admin());
+        expect(JSON.parse(keyOn.stdout)).toMatchObject({ id: key.id, user: 'st2admin', enabled: true });
+      });
+
       it('never prints a secret parameter, and the secret is not in the service log', async () => {
         const secret = `cli-secret-${Date.now()}-owl`;
         const run = await squall(

@@ -68,15 +68,26 @@ for (const target of STORE_TARGETS) {
       tmp.cleanup();
     });
 
-    /** A rule on the webhook `url` running core.noop. */
-    const noopRuleOn = (name: string, url: string) =>
+    /** A rule of pack hooks on the webhook `url` running `action` (core.noop). */
+    const webhookRule = (name: string, url: string, action: Json = { ref: 'core.noop' }) =>
       s.createRule({
         name,
         pack: 'hooks',
         enabled: true,
         trigger: { type: 'core.st2.webhook', parameters: { url } },
-        action: { ref: 'core.noop' },
+        action,
       });
+    /**
+     * Posts `body` to the webhook `url`, whose one rule (webhookRule) it waits to process: that
+     * rule's enforcement of the instance.
+     */
+    const enforcementOf = async (url: string, body: Json): Promise<Json> => {
+      expect((await s.api('POST', `/api/v1/webhooks/${url}`, body)).status).toBe(202);
+      const [ti] = await instancesOf(s, url);
+      expect((await s.processed(ti.id)).status).toBe('processed');
+      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      return enf;
+    };
     /** Posts to `url` waiting for its one execution (core.noop), whose id it gives. */
     const noopRun = async (url: string): Promise<string> => {
       const res = await s.api('POST', `/api/v1/webhooks/${url}?wait=30`, { n: 1 });
@@ -166,12 +177,9 @@ for (const target of STORE_TARGETS) {
     });
 
     it('synchronous mode (?wait=) answers 200 with the execution results', async () => {
-      await s.createRule({
-        name: 'sync_echo',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'sync' } },
-        action: { ref: 'core.local', parameters: { cmd: 'echo hello {{ trigger.body.who }}' } },
+      await webhookRule('sync_echo', 'sync', {
+        ref: 'core.local',
+        parameters: { cmd: 'echo hello {{ trigger.body.who }}' },
       });
       const res = await s.api('POST', '/api/v1/webhooks/sync?wait=30', { who: 'world' });
       expect(res.status, res.text).toBe(200);
@@ -223,13 +231,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it('a redelivery whose first attempt died before answering dispatches what that attempt did not store, once', async () => {
-      await s.createRule({
-        name: 'delivered',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'deliveries' } },
-        action: { ref: 'core.noop' },
-      });
+      await webhookRule('delivered', 'deliveries');
       const { store } = s.svc.services;
       const send = (delivery: string) =>
         s.api('POST', '/api/v1/webhooks/deliveries', { n: delivery }, { 'X-Request-Id': delivery });
@@ -291,7 +293,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it('a redelivery reads the instances its first attempt stored once (one find), not again by id in dispatch', async () => {
-      await noopRuleOn('read_once', 'read-once');
+      await webhookRule('read_once', 'read-once');
       const { store } = s.svc.services;
       const claim = 'webhook:read-once:x-request-id:once-1';
       const at = new Date(Date.now() - 60_000).toISOString();
@@ -324,7 +326,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it("the rules engine takes the webhook's instance from its dispatch, not read back from the store", async () => {
-      await noopRuleOn('instance_once', 'instance-once');
+      await webhookRule('instance_once', 'instance-once');
       const { store } = s.svc.services;
       let executionId = '';
       const reads = await readsDuring(store.triggerInstances, async () => {
@@ -337,7 +339,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it("a rule-fired execution's action trigger finds its trace without reading the execution's trace entry", async () => {
-      await noopRuleOn('trace_once', 'trace-once');
+      await webhookRule('trace_once', 'trace-once');
       const { store } = s.svc.services;
       let executionId = '';
       const reads = await readsDuring(store.traceComponents, async () => {
@@ -454,17 +456,11 @@ for (const target of STORE_TARGETS) {
     });
 
     it('a rule naming an action that is not installed is created, and its enforcement fails naming the action', async () => {
-      await s.createRule({
-        name: 'needs_slack',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'needs_slack' } },
-        action: { ref: 'slack.post_message', parameters: { message: '{{ trigger.body.text }}' } },
+      await webhookRule('needs_slack', 'needs_slack', {
+        ref: 'slack.post_message',
+        parameters: { message: '{{ trigger.body.text }}' },
       });
-      expect((await s.api('POST', '/api/v1/webhooks/needs_slack', { text: 'hi' })).status).toBe(202);
-      const [ti] = await instancesOf(s, 'needs_slack');
-      expect((await s.processed(ti.id)).status).toBe('processed');
-      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      const enf = await enforcementOf('needs_slack', { text: 'hi' });
       expect(enf.rule.ref).toBe('hooks.needs_slack');
       expect(enf.status).toBe('failed');
       expect(enf.execution_id).toBeUndefined();
@@ -472,17 +468,11 @@ for (const target of STORE_TARGETS) {
     });
 
     it('an enforcement whose parameters fail to render is stored as failed with the reason', async () => {
-      await s.createRule({
-        name: 'bad_template',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'bad' } },
-        action: { ref: 'core.local', parameters: { cmd: '{{ trigger.body | no_such_filter }}' } },
+      await webhookRule('bad_template', 'bad', {
+        ref: 'core.local',
+        parameters: { cmd: '{{ trigger.body | no_such_filter }}' },
       });
-      expect((await s.api('POST', '/api/v1/webhooks/bad', { a: 1 })).status).toBe(202);
-      const [ti] = await instancesOf(s, 'bad');
-      expect((await s.processed(ti.id)).status).toBe('processed');
-      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      const enf = await enforcementOf('bad', { a: 1 });
       expect(enf.status).toBe('failed');
       expect(enf.execution_id).toBeUndefined();
       expect(enf.failure_reason).toContain('action parameter "cmd"');
@@ -490,25 +480,16 @@ for (const target of STORE_TARGETS) {
     });
 
     it("an enforcement's reason never quotes a secret parameter's value, even where another parameter holds it", async () => {
-      await s.createRule({
-        name: 'secret_timeout',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'secret_timeout' } },
-        action: {
-          ref: 'core.local',
-          parameters: {
-            cmd: 'true',
-            sudo_password: '{{ trigger.body.pw }}',
-            timeout: '{{ trigger.body.pw }}',
-          },
+      await webhookRule('secret_timeout', 'secret_timeout', {
+        ref: 'core.local',
+        parameters: {
+          cmd: 'true',
+          sudo_password: '{{ trigger.body.pw }}',
+          timeout: '{{ trigger.body.pw }}',
         },
       });
       const pw = `pw-${Date.now()}-heron`;
-      expect((await s.api('POST', '/api/v1/webhooks/secret_timeout', { pw })).status).toBe(202);
-      const [ti] = await instancesOf(s, 'secret_timeout');
-      expect((await s.processed(ti.id)).status).toBe('processed');
-      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      const enf = await enforcementOf('secret_timeout', { pw });
       expect(enf.status).toBe('failed');
       expect(enf.failure_reason).toContain('Parameter "');
       expect(enf.failure_reason).toContain('********');
@@ -516,17 +497,11 @@ for (const target of STORE_TARGETS) {
     });
 
     it("an enforcement whose action refuses a parameter names the action in its reason ('core.local: …')", async () => {
-      await s.createRule({
-        name: 'bad_timeout',
-        pack: 'hooks',
-        enabled: true,
-        trigger: { type: 'core.st2.webhook', parameters: { url: 'bad_timeout' } },
-        action: { ref: 'core.local', parameters: { cmd: 'true', timeout: -5, nosuch: 1 } },
+      await webhookRule('bad_timeout', 'bad_timeout', {
+        ref: 'core.local',
+        parameters: { cmd: 'true', timeout: -5, nosuch: 1 },
       });
-      expect((await s.api('POST', '/api/v1/webhooks/bad_timeout', {})).status).toBe(202);
-      const [ti] = await instancesOf(s, 'bad_timeout');
-      expect((await s.processed(ti.id)).status).toBe('processed');
-      const [enf] = (await s.api('GET', `/api/v1/ruleenforcements?trigger_instance=${ti.id}`)).body;
+      const enf = await enforcementOf('bad_timeout', {});
       expect(enf.status).toBe('failed');
       expect(enf.failure_reason).toContain(
         `core.local: Additional properties are not allowed ('nosuch' was unexpected)`,
@@ -668,6 +643,22 @@ for (const target of STORE_TARGETS) {
       expect(again.status, again.text).toBe(200);
       expect(again.body.payload).toEqual(got.body.payload);
       expect(again.body.trigger_instance.payload).toEqual(got.body.payload);
+      // The rule tester matches a rule against that payload.
+      const tested = await s.api('POST', '/api/v1/rules/test', {
+        rule: {
+          name: 'on_local',
+          pack: 'hooks',
+          trigger: { type: 'core.st2.generic.actiontrigger' },
+          criteria: { 'trigger.result.stdout': { type: 'equals', pattern: 'at' } },
+          action: { ref: 'core.noop' },
+        },
+        trigger_instance_id: id,
+      });
+      expect(tested.status, tested.text).toBe(200);
+      expect(tested.body).toMatchObject({
+        matches: true,
+        trigger_instance: { id, payload: got.body.payload },
+      });
       // Stored without what the execution's record holds.
       expect(await s.svc.services.store.triggerInstances.get(id)).not.toHaveProperty('payload');
     });

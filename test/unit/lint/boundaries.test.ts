@@ -51,6 +51,25 @@ describe('npm run lint enforces the boundaries', () => {
       );
   });
 
+  it("reports a direct read of trigger instances (an action trigger's would show no payload), and accepts triggerInstanceReads", async () => {
+    const direct =
+      "import type { Services } from '../service/index.js';\n" +
+      'export const read = (services: Services, id: string) => services.store.triggerInstances.get(id);\n' +
+      "export const list = (services: Services) => services.store.triggerInstances.find({ status: 'processed' });\n";
+    const reported = await problems('src/rules/boundary-fixture.ts', direct);
+    expect(
+      reported.filter((p) =>
+        p.startsWith('no-restricted-syntax: Read trigger instances through triggerInstanceReads'),
+      ),
+    ).toHaveLength(2);
+    const throughReads =
+      "import type { Services } from '../service/index.js';\n" +
+      "import { triggerInstanceReads } from '../triggers/index.js';\n" +
+      'export const read = (services: Services, id: string) => triggerInstanceReads(services).get(id);\n' +
+      "export const done = (services: Services, id: string) =>\n  services.store.triggerInstances.updateOne({ id }, { $set: { status: 'processed' } });\n";
+    expect(await problems('src/rules/boundary-fixture.ts', throughReads)).toEqual([]);
+  });
+
   it('reports an import cycle', async () => {
     // triggers/dispatch.ts imports pending.ts; pending.ts importing dispatch.ts back closes a cycle.
     const file = 'src/triggers/pending.ts';

@@ -76,7 +76,11 @@ export interface Builtin {
 
 export type HostFunction = (...args: unknown[]) => unknown;
 
-export function noMatch(c: Call): never {
+/**
+ * Throws yaql's NoMatching{Method,Function}Exception for a call, naming its arguments' types;
+ * `Failure` lets an overload throw a subclass the next overload catches (stdlib's NoOverload).
+ */
+export function noMatch(c: Call, Failure: typeof YaqlFailure = YaqlFailure): never {
   const types = c.args
     .map((a) => {
       try {
@@ -86,7 +90,7 @@ export function noMatch(c: Call): never {
       }
     })
     .join(', ');
-  throw new YaqlFailure(
+  throw new Failure(
     c.method ? 'NoMatchingMethodException' : 'NoMatchingFunctionException',
     `no ${c.method ? 'method' : 'function'} "${c.name}" accepts arguments (${types})`,
     { function: c.name },

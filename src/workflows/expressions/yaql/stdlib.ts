@@ -77,20 +77,7 @@ function def(name: string, kind: 'M' | 'F' | 'MF', fn: (c: Call) => unknown): vo
 /** Thrown by an overload whose argument types do not fit, so the next overload can try. */
 class NoOverload extends YaqlFailure {}
 function skip(c: Call): never {
-  const types = c.args
-    .map((a) => {
-      try {
-        return typeName(a.value());
-      } catch {
-        return 'expression';
-      }
-    })
-    .join(', ');
-  throw new NoOverload(
-    c.method ? 'NoMatchingMethodException' : 'NoMatchingFunctionException',
-    `no ${c.method ? 'method' : 'function'} "${c.name}" accepts arguments (${types})`,
-    { function: c.name },
-  );
+  return noMatch(c, NoOverload);
 }
 
 // ---- argument helpers -------------------------------------------------------------------------
@@ -595,21 +582,20 @@ function pyFind(s: string, sub: string, start: number, end: number | undefined, 
   if (i < 0) return -1;
   return a + codePoints(hay.slice(0, i)).length;
 }
+/** indexOf/lastIndexOf on a string: (sub, start = 0, length) in code points, as yaql's. */
+function findInString(c: Call, recv: string, last: boolean): number {
+  argc(c, 2, 4);
+  const sub = str(c, 1);
+  const start = int(c, 2, 'start', 0);
+  if (c.args.length < 4) return pyFind(recv, sub, start, undefined, last);
+  const st = start < 0 ? start + codePoints(recv).length : start;
+  let len = int(c, 3, 'length');
+  if (len < 0) len = codePoints(recv).length - st;
+  return pyFind(recv, sub, st, st + len, last);
+}
 def('indexOf', 'M', (c) => {
   const recv = val(c, 0);
-  if (typeof recv === 'string') {
-    argc(c, 2, 4);
-    const sub = str(c, 1);
-    const start = int(c, 2, 'start', 0);
-    if (c.args.length === 4) {
-      let st = start < 0 ? start + codePoints(recv).length : start;
-      let len = int(c, 3, 'length');
-      if (len < 0) len = codePoints(recv).length - st;
-      st = st < 0 ? st : st;
-      return pyFind(recv, sub, st, st + len, false);
-    }
-    return pyFind(recv, sub, start, undefined, false);
-  }
+  if (typeof recv === 'string') return findInString(c, recv, false);
   if (!isIterable(recv)) skip(c);
   argc(c, 2, 2);
   const item = val(c, 1);
@@ -617,18 +603,7 @@ def('indexOf', 'M', (c) => {
 });
 def('lastIndexOf', 'M', (c) => {
   const recv = val(c, 0);
-  if (typeof recv === 'string') {
-    argc(c, 2, 4);
-    const sub = str(c, 1);
-    const start = int(c, 2, 'start', 0);
-    if (c.args.length === 4) {
-      const st = start < 0 ? start + codePoints(recv).length : start;
-      let len = int(c, 3, 'length');
-      if (len < 0) len = codePoints(recv).length - st;
-      return pyFind(recv, sub, st, st + len, true);
-    }
-    return pyFind(recv, sub, start, undefined, true);
-  }
+  if (typeof recv === 'string') return findInString(c, recv, true);
   if (!isIterable(recv)) skip(c);
   const item = val(c, 1);
   const arr = toArray(recv);
