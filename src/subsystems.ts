@@ -96,7 +96,7 @@ function actionDatastore(
 
 function executionDeps(
   services: Services,
-  policies: Pick<ExecutionDeps, 'admit' | 'delayedByPolicy' | 'owedOnCompletion'>,
+  policies: Pick<ExecutionDeps, 'admit' | 'hasPolicies' | 'delayedByPolicy' | 'owedOnCompletion'>,
 ): Partial<ExecutionDeps> {
   const kv = () => getKeyValueService(services);
   return {
@@ -123,6 +123,7 @@ function executionDeps(
       ? async (id) => void (await revokeExecutionToken(services, id))
       : undefined,
     admit: policies.admit,
+    hasPolicies: policies.hasPolicies,
     delayedByPolicy: policies.delayedByPolicy,
     owedOnCompletion: policies.owedOnCompletion,
   };

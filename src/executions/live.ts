@@ -20,9 +20,14 @@ const LABELLED = 'live_executions:actions';
 export class LiveExecutions {
   constructor(private readonly store: Store) {}
 
-  /** A new execution enters the register (before it is stored). */
-  async enter(id: string, status: string): Promise<void> {
-    await this.store.liveExecutions.replace({ id, status, since: new Date().toISOString() });
+  /** A new execution (of action `action`) enters the register (before it is stored). */
+  async enter(id: string, status: string, action?: string): Promise<void> {
+    await this.store.liveExecutions.replace({
+      id,
+      status,
+      since: new Date().toISOString(),
+      ...(action ? { action } : {}),
+    });
   }
 
   /** The execution (of action `action`) moved to `status`: a completed one leaves the register. */

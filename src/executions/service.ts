@@ -144,6 +144,12 @@ export interface ExecutionDeps {
     specs?: Record<string, ParameterSpec>,
   ): Promise<'run' | 'delayed' | 'canceled'>;
   /**
+   * Whether a policy (concurrency, retry…) applies to this action's executions. One that none
+   * applies to is stored `scheduled` by its request, with no `admit` (ExecutionService.request);
+   * with `admit` and without this, every request is admitted.
+   */
+  hasPolicies?(actionRef: string): Promise<boolean>;
+  /**
    * Called once `execution` is stored as delayed by a policy: a slot freed between admit's refusal
    * and that write found no delayed execution to admit, so the policy looks again. Resolves to the
    * execution's record when the policy changed it meanwhile (admitted it), as it is then.
@@ -644,11 +650,15 @@ export class ExecutionService {
       ...(req.delay ? { delay: req.delay } : {}),
       ...(req.links ?? {}),
     };
+    // Nothing to wait for (no delay, no policy to ask): stored `scheduled` with its `requested`
+    // logged before it, one write of the record and of its entry instead of two of each (issue 19).
+    const atOnce = req.delay ? undefined : await this.scheduledAtOnce(record);
+    const inserted = atOnce ?? record;
     // Entered first: an execution stored without its entry would be invisible to recovery.
     const stored = await this.store.transaction(async () => {
-      await liveExecutions(this.services).enter(id, 'requested');
+      await liveExecutions(this.services).enter(id, inserted.status, atOnce && action.ref);
       try {
-        await this.store.executions.insert(record);
+        await this.store.executions.insert(inserted);
       } catch (err) {
         // A repeat racing the request it repeats: that one stored it first.
         const first = req.id && err instanceof ConflictError ? await this.store.executions.get(id) : null;
@@ -661,7 +671,27 @@ export class ExecutionService {
     if (stored) return stored;
     this.publish('create', record);
     noteQueued(this.services);
-    return this.schedule(record, { specs });
+    if (!atOnce) return this.schedule(record, { specs });
+    // Clients see what the two writes showed: created `requested`, then updated `scheduled`.
+    this.publish('update', atOnce);
+    await this.queueRun(atOnce);
+    return atOnce;
+  }
+
+  /**
+   * `requested` as `request` stores an execution that goes straight on to `scheduled`, or
+   * undefined when a policy applies to its action: the policy decides (schedule). A crash before
+   * its run is queued leaves it `scheduled` by a dead worker, with no run claim: recovery queues it.
+   */
+  private async scheduledAtOnce(requested: ExecutionRecord): Promise<ExecutionRecord | undefined> {
+    if (this.deps.admit && (await (this.deps.hasPolicies?.(requested.action.ref) ?? true))) return undefined;
+    return {
+      ...requested,
+      status: 'scheduled',
+      log: [...requested.log, { status: 'scheduled', timestamp: nowIso() }],
+      // As schedule() sets it: recovery re-queues a run whose scheduler died before its job.
+      scheduled_by: this.workerId,
+    };
   }
 
   /**
@@ -706,12 +736,18 @@ export class ExecutionService {
       await this.services.scheduler.at(new Date(Date.now() + Number(record.delay)), RUN_JOB, data);
       return scheduled;
     }
-    const here = await this.claimToRunHere(scheduled, data.attempt);
+    await this.queueRun(scheduled);
+    return scheduled;
+  }
+
+  /** The run of a `scheduled` execution: here (claimToRunHere), or an `execution.run` job for any runner. */
+  private async queueRun(scheduled: ExecutionRecord): Promise<void> {
+    const attempt = (scheduled as { attempt?: number }).attempt ?? 0;
+    const here = await this.claimToRunHere(scheduled, attempt);
     if (here)
       // Once what scheduled it is committed (its events out first), outside that transaction.
-      whenDurable(() => outsideStoreGroup(() => void this.runHere(here, data.attempt)));
-    else await this.services.scheduler.now(RUN_JOB, data);
-    return scheduled;
+      whenDurable(() => outsideStoreGroup(() => void this.runHere(here, attempt)));
+    else await this.services.scheduler.now(RUN_JOB, { id: scheduled.id, attempt });
   }
 
   /**

@@ -64,6 +64,10 @@ export class PolicyEngine {
     return `${base}:${createHash('sha256').update(values).digest('hex').slice(0, 16)}`;
   }
 
+  /** ExecutionDeps.hasPolicies: any enabled policy of this action, whatever its type. */
+  hasPolicies: NonNullable<ExecutionDeps['hasPolicies']> = async (ref) =>
+    (await this.forAction(ref)).length > 0;
+
   /** ExecutionDeps.admit: takes a concurrency slot, or says delay/cancel. */
   admit: NonNullable<ExecutionDeps['admit']> = async (execution, given) => {
     const policies = (await this.forAction(execution.action.ref)).filter((p) =>

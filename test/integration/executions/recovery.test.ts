@@ -69,6 +69,49 @@ for (const target of STORE_TARGETS) {
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
       });
 
+      it('runs a request whose process died right after storing it (stored scheduled at once), before its run was claimed or queued', async () => {
+        const { store } = suite.svc.services;
+        // The process "dies" at its first step after the insert: the run's claim (here) or job.
+        const claim = store.claim.bind(store);
+        store.claim = (key, ...rest) => {
+          if (/^execution:.*:attempt:0$/.test(key)) throw new Error('process died');
+          return claim(key, ...rest);
+        };
+        let id = '';
+        const insert = store.executions.insert.bind(store.executions);
+        store.executions.insert = (record) => {
+          id = record.id;
+          return insert(record);
+        };
+        try {
+          await expect(
+            executions
+              .service()
+              .request({ action: 'core.local', parameters: { cmd: 'echo after crash' }, user: 't' }),
+          ).rejects.toThrow('process died');
+        } finally {
+          store.claim = claim;
+          store.executions.insert = insert;
+        }
+        const left = await store.executions.get(id);
+        expect(left?.status).toBe('scheduled');
+        expect((await store.liveExecutions.get(id))?.status).toBe('scheduled');
+        // Stored by the process that died.
+        const dead = 'host:4646:dead05';
+        await store.executions.updateOne({ id }, { $set: { scheduled_by: dead, requested_by: dead } });
+        const done = await waitFor(
+          async () => {
+            const r = await store.executions.get(id);
+            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
+          },
+          'recovery to run the stored request',
+          20_000,
+        );
+        expect(done.status).toBe('succeeded');
+        expect((done.result as { stdout: string }).stdout).toBe('after crash');
+        expect(done.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
+      });
+
       it('a noop run whose scheduling process died after claiming it and its completion, before it ran, gets a new attempt and runs once', async () => {
         const { store, scheduler } = suite.svc.services;
         const e = await executions.service().request({ action: 'core.noop', user: 't', delay: 600_000 });
