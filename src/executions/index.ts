@@ -14,6 +14,7 @@ export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps, HiddenValue } from './service.js';
 export { liveExecutions } from './live.js';
+export { giveNewAttempt } from './recovery.js';
 export { withChildren, withChildrenOf } from './children.js';
 export {
   actionSpecs,

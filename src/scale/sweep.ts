@@ -1,6 +1,6 @@
 import type { Services } from '../service/index.js';
 import { type ExecutionRecord, resumeClaimedWork, type ClaimedWork } from '../store/index.js';
-import { liveExecutions } from '../executions/index.js';
+import { getExecutionService, giveNewAttempt, liveExecutions } from '../executions/index.js';
 
 export const SWEEP_JOB = 'scale.sweep';
 const RUN_JOB = 'execution.run';
@@ -59,24 +59,9 @@ export async function sweepScheduled(services: Services, limit = 200): Promise<S
         ),
       );
       if (alive.has(claim.owner)) continue;
-      const next = attempt + 1;
-      const updated = await store.executions.updateOne(
-        { id: execution.id, status: 'scheduled', attempt },
-        {
-          $set: { attempt: next },
-          $push: {
-            log: {
-              status: 'scheduled',
-              timestamp: new Date().toISOString(),
-              // What was observed: the claimant's heartbeat lapsed. It may be slow rather than dead.
-              reason: `worker ${claim.owner} sent no heartbeat for ${deadAfter} ms and had not started it; attempt ${next}`,
-            },
-          },
-        },
-      );
-      if (!updated) continue;
-      await scheduler.now(RUN_JOB, { id: execution.id, attempt: next });
-      report.reattempted.push(execution.id);
+      const taker = { by: getExecutionService(services).workerId, deadAfterMs: deadAfter };
+      if (await giveNewAttempt(services, execution, claim.owner, taker))
+        report.reattempted.push(execution.id);
       continue;
     }
     // A job still waiting in the queue, or held by a live process, will run by itself.
