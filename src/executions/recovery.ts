@@ -65,13 +65,14 @@ export class ExecutionRecovery {
     await this.services.store.workers.deleteOne({ id: this.executions.workerId });
   }
 
-  /** When the heartbeat now being written started, and how long the last one took. */
+  /** When the oldest heartbeat still being written started, and how long the last one took. */
   private beatStartedAt?: number;
   private lastBeatMs = 0;
 
   /**
    * How slow the store is for this process right now, as its own heartbeat sees it: the last
-   * write's duration, or the age of the one still in flight.
+   * write's duration, or the age of the oldest one still in flight (a beat starts every
+   * heartbeat_ms whether or not the last one is done: the newest one's age never exceeded that).
    */
   storeLagMs(): number {
     const inFlight = this.beatStartedAt === undefined ? 0 : Date.now() - this.beatStartedAt;
@@ -81,7 +82,7 @@ export class ExecutionRecovery {
   /** Records that this process is alive (every heartbeat_ms). */
   async heartbeat(): Promise<void> {
     const started = Date.now();
-    this.beatStartedAt = started;
+    this.beatStartedAt ??= started;
     try {
       await this.writeBeat();
       this.lastBeatMs = Date.now() - started;
