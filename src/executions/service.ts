@@ -1030,6 +1030,18 @@ export class ExecutionService {
       // A run of runHere() ended without waiting: what changed meanwhile (a cancel) is caught by the
       // completion's update, conditional on the status it was scheduled with, then read afresh.
       const latest = oneStep ? record : await this.get(id);
+      const handedOn = Number((latest as { attempt?: number }).attempt ?? 0);
+      if (handedOn > attempt && !isCompleted(latest.status)) {
+        // This process was taken for dead while it ran (its heartbeat late: a saturated store or
+        // CPU) and the execution handed to a new attempt (an idempotent action's re-run): that
+        // attempt records the outcome. Completing it here was refused (`scheduled → succeeded`)
+        // and recorded it `failed`, and the new attempt then found nothing to run.
+        logger.warn(
+          { attempt, current: handedOn, status: latest.status },
+          'the execution was handed to a newer attempt while this run went on: its outcome is left to that attempt',
+        );
+        return;
+      }
       if (!oneStep && stoppedGrace !== undefined && latest.status === 'running') {
         await this.recordShutdownStop(latest, action, result, stoppedGrace);
         return;

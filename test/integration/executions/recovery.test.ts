@@ -223,6 +223,48 @@ for (const target of STORE_TARGETS) {
         expect(service.runningHere()).not.toContain(e.id);
       });
 
+      it('a run taken for dead while it ran, its idempotent action handed to a new attempt, leaves the outcome to that attempt', async () => {
+        const { store, scheduler } = suite.svc.services;
+        const service = executions.service();
+        await store.actions.updateOne({ ref: 'core.local' }, { $set: { idempotent: true } });
+        try {
+          const e = await service.request({
+            action: 'core.local',
+            parameters: { cmd: 'sleep 1; echo handed' },
+            user: 't',
+            delay: 600_000,
+          });
+          await scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+          await store.executions.updateOne(
+            { id: e.id },
+            { $set: { status: 'scheduled', delay: 0 }, $unset: { delayed_until: '' } },
+          );
+          const first = service.run(e.id, 0);
+          await waitFor(
+            async () => (await store.executions.get(e.id))?.status === 'running',
+            'attempt 0 to start the action',
+            10_000,
+            20,
+          );
+          // What the recovery check of another process does when this one's heartbeat is late.
+          await store.executions.updateOne(
+            { id: e.id, status: 'running' },
+            {
+              $set: { status: 'scheduled', attempt: 1, worker: null },
+              $push: { log: { status: 'scheduled', timestamp: new Date().toISOString(), reason: 'late' } },
+            },
+          );
+          await first;
+          expect((await store.executions.get(e.id))?.status).toBe('scheduled');
+          await service.run(e.id, 1);
+          const done = await store.executions.get(e.id);
+          expect(done?.status).toBe('succeeded');
+          expect((done?.result as { stdout: string }).stdout).toBe('handed');
+        } finally {
+          await store.actions.updateOne({ ref: 'core.local' }, { $unset: { idempotent: '' } });
+        }
+      });
+
       it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
         const { store } = suite.svc.services;
         const old = new Date(Date.now() - 30_000).toISOString();
