@@ -171,20 +171,24 @@ for (const target of STORE_TARGETS) {
         }
       });
 
-      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+      /** A `core.local` run of `cmd`, scheduled with no job: the test runs its attempts itself. */
+      const scheduledWithoutJob = async (cmd: string) => {
         const { store, scheduler } = suite.svc.services;
-        const service = executions.service();
-        const e = await service.request({
-          action: 'core.local',
-          parameters: { cmd: 'sleep 1; echo once' },
-          user: 't',
-          delay: 600_000,
-        });
+        const e = await executions
+          .service()
+          .request({ action: 'core.local', parameters: { cmd }, user: 't', delay: 600_000 });
         await scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
         await store.executions.updateOne(
           { id: e.id },
           { $set: { status: 'scheduled', delay: 0 }, $unset: { delayed_until: '' } },
         );
+        return e;
+      };
+
+      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        const e = await scheduledWithoutJob('sleep 1; echo once');
         // Attempt 0's run has claimed its attempt and read the record, and is slow to go on (a
         // saturated store), so slow that the sweep takes its process for dead and gives the run
         // attempt 1, which starts at once.
@@ -224,21 +228,11 @@ for (const target of STORE_TARGETS) {
       });
 
       it('a run taken for dead while it ran, its idempotent action handed to a new attempt, leaves the outcome to that attempt', async () => {
-        const { store, scheduler } = suite.svc.services;
+        const { store } = suite.svc.services;
         const service = executions.service();
         await store.actions.updateOne({ ref: 'core.local' }, { $set: { idempotent: true } });
         try {
-          const e = await service.request({
-            action: 'core.local',
-            parameters: { cmd: 'sleep 1; echo handed' },
-            user: 't',
-            delay: 600_000,
-          });
-          await scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
-          await store.executions.updateOne(
-            { id: e.id },
-            { $set: { status: 'scheduled', delay: 0 }, $unset: { delayed_until: '' } },
-          );
+          const e = await scheduledWithoutJob('sleep 1; echo handed');
           const first = service.run(e.id, 0);
           await waitFor(
             async () => (await store.executions.get(e.id))?.status === 'running',
