@@ -240,9 +240,9 @@ export class ExecutionRecovery {
  * every check_every_ms, in whichever processes lock their jobs: each gave the attempt on its own,
  * and the second one's write to the execution could come as the new attempt's runner wrote
  * `running`. FerretDB applies an update as a read and a write of the whole document, so one of two
- * writes at once is lost: the runner's `running` was, the execution went back to `scheduled`, and
- * the runner, its action run, could not complete it and recorded it `failed` (runner-kill, one CI
- * run). So one process gives each attempt (the `recover:<id>:<attempt>` claim, which the re-run of
+ * writes at once can be lost (88 of 300 such pairs lost the `running`, bench/README): the execution
+ * is back to `scheduled`, and the runner, its action run, is refused the completion and records it
+ * `failed` (a candidate for runner-kill's one CI failure). So one process gives each attempt (the `recover:<id>:<attempt>` claim, which the re-run of
  * an idempotent action takes too), only while the execution is still at the attempt it read, and
  * the run job is queued once the attempt is stored.
  */
