@@ -8,12 +8,13 @@ export {
   runParameters,
 } from './service.js';
 export { COMPLETED_STATUSES, FAILED_STATUSES, isCompleted } from './status.js';
-export { executionsSubsystem, getExecutionService } from './subsystem.js';
+export { executionsSubsystem, getExecutionService, storeTooSlowToJudge } from './subsystem.js';
 export { MASK, openParameters, redactText } from './secrets.js';
 export type { ExecutionStatus } from './status.js';
 export type { SecretBox } from './secrets.js';
 export type { ExecutionDeps, HiddenValue } from './service.js';
 export { liveExecutions } from './live.js';
+export { giveNewAttempt } from './recovery.js';
 export { withChildren, withChildrenOf } from './children.js';
 export {
   actionSpecs,

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { Services } from '../service/index.js';
+import type { ExecutionRecord } from '../store/index.js';
 import type { ExecutionService } from './service.js';
 import { RUN_JOB, completionClaim } from './service.js';
 import { liveExecutions } from './live.js';
@@ -64,13 +65,14 @@ export class ExecutionRecovery {
     await this.services.store.workers.deleteOne({ id: this.executions.workerId });
   }
 
-  /** When the heartbeat now being written started, and how long the last one took. */
+  /** When the oldest heartbeat still being written started, and how long the last one took. */
   private beatStartedAt?: number;
   private lastBeatMs = 0;
 
   /**
    * How slow the store is for this process right now, as its own heartbeat sees it: the last
-   * write's duration, or the age of the one still in flight.
+   * write's duration, or the age of the oldest one still in flight (a beat starts every
+   * heartbeat_ms whether or not the last one is done: the newest one's age never exceeded that).
    */
   storeLagMs(): number {
     const inFlight = this.beatStartedAt === undefined ? 0 : Date.now() - this.beatStartedAt;
@@ -80,7 +82,7 @@ export class ExecutionRecovery {
   /** Records that this process is alive (every heartbeat_ms). */
   async heartbeat(): Promise<void> {
     const started = Date.now();
-    this.beatStartedAt = started;
+    this.beatStartedAt ??= started;
     try {
       await this.writeBeat();
       this.lastBeatMs = Date.now() - started;
@@ -207,23 +209,9 @@ export class ExecutionRecovery {
         continue;
       }
       if (alive.has(claim.owner)) continue;
-      if (!(await this.claim(`recover:${execution.id}:${attempt + 1}`))) continue;
-      const updated = await store.executions.updateOne(
-        { id: execution.id, status: execution.status },
-        {
-          $set: { attempt: attempt + 1 },
-          $push: {
-            log: {
-              status: execution.status,
-              timestamp: new Date().toISOString(),
-              reason: `worker ${claim.owner} sent no heartbeat within dead_after_ms and had not started it; new attempt`,
-            },
-          },
-        },
-      );
-      if (!updated) continue;
-      await this.services.scheduler.now(RUN_JOB, { id: execution.id, attempt: attempt + 1 });
-      report.requeued.push(execution.id);
+      const taker = { by: this.executions.workerId, deadAfterMs: this.options.deadAfterMs };
+      if (await giveNewAttempt(this.services, execution, claim.owner, taker))
+        report.requeued.push(execution.id);
     }
     const stale = new Date(Date.now() - Math.max(this.options.deadAfterMs, 10_000)).toISOString();
     // A live requester is still scheduling it (a slow store can take seconds): scheduling it here
@@ -243,4 +231,49 @@ export class ExecutionRecovery {
       logger.warn(report, 'recovered executions');
     return report;
   }
+}
+
+/**
+ * The next attempt for a run that `holder` claimed and never started (its status is still
+ * `scheduled`, or `delayed` with a due job), now that `holder` sends no heartbeat; true when this
+ * caller gave it. The recovery check and the sweep (src/scale/sweep.ts) both look for such runs,
+ * every check_every_ms, in whichever processes lock their jobs: each gave the attempt on its own,
+ * and the second one's write to the execution could come as the new attempt's runner wrote
+ * `running`. FerretDB applies an update as a read and a write of the whole document, so one of two
+ * writes at once can be lost (88 of 300 such pairs lost the `running`, bench/README): the execution
+ * is back to `scheduled`, and the runner, its action run, is refused the completion and records it
+ * `failed` (a candidate for runner-kill's one CI failure). So one process gives each attempt (the `recover:<id>:<attempt>` claim, which the re-run of
+ * an idempotent action takes too), only while the execution is still at the attempt it read, and
+ * the run job is queued once the attempt is stored.
+ */
+export async function giveNewAttempt(
+  services: Services,
+  execution: ExecutionRecord,
+  holder: string,
+  taker: { by: string; deadAfterMs: number },
+): Promise<boolean> {
+  const { store } = services;
+  const { by, deadAfterMs } = taker;
+  const stored = (execution as { attempt?: number }).attempt;
+  const attempt = Number(stored ?? 0);
+  const next = attempt + 1;
+  const got = await claimOrTakeOver(store, `recover:${execution.id}:${next}`, by, { ttlMs: deadAfterMs });
+  if (!got.claimed) return false;
+  const updated = await store.executions.updateOne(
+    { id: execution.id, status: execution.status, ...(stored === undefined ? {} : { attempt }) },
+    {
+      $set: { attempt: next },
+      $push: {
+        log: {
+          status: execution.status,
+          timestamp: new Date().toISOString(),
+          // What was observed: the claimant's heartbeat lapsed. It may be slow rather than dead.
+          reason: `worker ${holder} sent no heartbeat for ${deadAfterMs} ms and had not started it; attempt ${next}`,
+        },
+      },
+    },
+  );
+  if (!updated) return false;
+  await services.scheduler.now(RUN_JOB, { id: execution.id, attempt: next });
+  return true;
 }

@@ -53,7 +53,13 @@ import { secretPaths, secretValuesAt } from '../secret-paths.js';
 import { liveExecutions } from './live.js';
 import { mayHaveChildren, withChildren, withChildrenOf } from './children.js';
 import { maskInquiryResponse, maskSecretOutput } from './output-schema.js';
-import { assertTransition, canTransition, isCompleted, type ExecutionStatus } from './status.js';
+import {
+  ACTIVE_STATUSES,
+  assertTransition,
+  canTransition,
+  isCompleted,
+  type ExecutionStatus,
+} from './status.js';
 import { noteQueued, offloadResult } from '../scale/index.js';
 
 export const RUN_JOB = 'execution.run';
@@ -1064,6 +1070,18 @@ export class ExecutionService {
       // A run of runHere() ended without waiting: what changed meanwhile (a cancel) is caught by the
       // completion's update, conditional on the status it was scheduled with, then read afresh.
       const latest = oneStep ? record : await this.get(id);
+      const handedOn = Number((latest as { attempt?: number }).attempt ?? 0);
+      if (handedOn > attempt && !isCompleted(latest.status)) {
+        // This process was taken for dead while it ran (its heartbeat late: a saturated store or
+        // CPU) and the execution handed to a new attempt (an idempotent action's re-run): that
+        // attempt records the outcome. Completing it here was refused (`scheduled → succeeded`)
+        // and recorded it `failed`, and the new attempt then found nothing to run.
+        logger.warn(
+          { attempt, current: handedOn, status: latest.status },
+          'the execution was handed to a newer attempt while this run went on: its outcome is left to that attempt',
+        );
+        return;
+      }
       if (!oneStep && stoppedGrace !== undefined && latest.status === 'running') {
         await this.recordShutdownStop(latest, action, result, stoppedGrace);
         return;
@@ -1098,7 +1116,7 @@ export class ExecutionService {
     } catch (err) {
       await this.runFailed(id, logger, err);
     } finally {
-      this.running.delete(id);
+      if (this.running.get(id) === abort) this.running.delete(id);
       this.stoppedAtShutdown.delete(id);
     }
   }
@@ -1125,7 +1143,8 @@ export class ExecutionService {
       await this.setStatus(id, 'failed', { reason: error, set: { result: { error } } });
       return undefined;
     }
-    this.running.set(id, abort);
+    // Another run of it under way here (see startOvertaken) keeps its entry: a cancel aborts that one.
+    if (!this.running.has(id)) this.running.set(id, abort);
     const logger = lazyChild(this.services.logger, { execution: id, action: record.action.ref });
     try {
       const ready =
@@ -1144,10 +1163,13 @@ export class ExecutionService {
           );
       return { record: running, action, runner, logger };
     } catch (err) {
-      if (!(claimed && err instanceof SquallError && err.code === 'STATUS_CHANGED'))
+      if (startOvertaken(err)) logger.warn({ err }, 'the execution moved on before this run started it');
+      else if (!(claimed && err instanceof SquallError && err.code === 'STATUS_CHANGED'))
         await this.runFailed(id, logger, err);
-      this.running.delete(id);
-      this.stoppedAtShutdown.delete(id);
+      if (this.running.get(id) === abort) {
+        this.running.delete(id);
+        this.stoppedAtShutdown.delete(id);
+      }
       return undefined;
     }
   }
@@ -1260,6 +1282,19 @@ export class ExecutionService {
       notify: (original as { notify?: Record<string, unknown> }).notify,
     });
   }
+}
+
+/**
+ * A run's `running` refused because another run of the execution started it already (or it was
+ * canceled, or completed): nothing to run here, and nothing to record. Two attempts of one
+ * execution can be under way at once when the sweep or the recovery check takes a slow runner for
+ * dead and gives its claimed run a new attempt; the slower one found the execution `running` and
+ * recorded it `failed` while the other ran the action, whose completion was then refused.
+ */
+function startOvertaken(err: unknown): boolean {
+  if (!(err instanceof SquallError) || err.code !== 'ILLEGAL_TRANSITION') return false;
+  const from = String((err.context as { from?: unknown }).from ?? '');
+  return isCompleted(from) || (ACTIVE_STATUSES as readonly string[]).includes(from);
 }
 
 /** `record` as a move to `status` would store it, not stored (StatusChange.through). */

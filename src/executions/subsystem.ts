@@ -11,6 +11,17 @@ export interface ExecutionsSubsystem extends Subsystem {
 }
 
 const registry = new WeakMap<Services, ExecutionService>();
+const recoveries = new WeakMap<Services, ExecutionRecovery>();
+
+/**
+ * Whether the store is too slow for this process to judge another process dead by its heartbeat
+ * (ExecutionRecovery.check): its own heartbeat write took more than half of dead_after_ms. The
+ * sweep gave the claimed runs of a live but late runner new attempts while the check held back.
+ */
+export function storeTooSlowToJudge(services: Services): boolean {
+  const recovery = recoveries.get(services);
+  return Boolean(recovery && recovery.storeLagMs() > services.config.executions.dead_after_ms / 2);
+}
 
 /** The execution service of this process, for subsystems that start built-in executions. */
 export function getExecutionService(services: Services): ExecutionService {
@@ -90,6 +101,7 @@ export function executionsSubsystem(
         deadAfterMs: dead_after_ms,
         checkEveryMs: check_every_ms,
       });
+      recoveries.set(services, recovery);
       await recovery.start();
     },
     overdue(services: Services) {

@@ -115,12 +115,17 @@ describeWithServer(
       const abandoned = once.filter((e) => e.status === 'abandoned');
       expect(abandoned.length).toBeGreaterThan(0);
       expect(abandoned.filter((e) => e.worker !== worker.id).map((e) => e.id)).toEqual([]);
-      // With what each says of its end, so that a failure names its cause.
-      expect(
+      // With what each says of its end, so that a failure names its cause (read again in full:
+      // waitTerminal leaves the result out).
+      const unexpected = await Promise.all(
         once
           .filter((e) => !['succeeded', 'abandoned'].includes(e.status))
-          .map((e) => `${e.status}: ${JSON.stringify(e.result)} ${JSON.stringify((e.log ?? []).slice(-3))}`),
-      ).toEqual([]);
+          .map(async (e) => {
+            const full = await store.executions.get(e.id);
+            return `${e.id} ${e.status} (victim ${worker.id}): ${JSON.stringify(full?.result)} ${JSON.stringify(full?.log)}`;
+          }),
+      );
+      expect(unexpected).toEqual([]);
       expect(
         once.filter((e) => e.status === 'succeeded' && ranTimes.get(e.id) !== 1).map((e) => e.id),
       ).toEqual([]);

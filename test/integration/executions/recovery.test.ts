@@ -214,6 +214,94 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      /** A `core.local` run of `cmd`, scheduled with no job: the test runs its attempts itself. */
+      const scheduledWithoutJob = async (cmd: string) => {
+        const { store, scheduler } = suite.svc.services;
+        const e = await executions
+          .service()
+          .request({ action: 'core.local', parameters: { cmd }, user: 't', delay: 600_000 });
+        await scheduler.cancel({ name: RUN_JOB, data: { id: e.id, attempt: 0 } });
+        await store.executions.updateOne(
+          { id: e.id },
+          { $set: { status: 'scheduled', delay: 0 }, $unset: { delayed_until: '' } },
+        );
+        return e;
+      };
+
+      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        const e = await scheduledWithoutJob('sleep 1; echo once');
+        // Attempt 0's run has claimed its attempt and read the record, and is slow to go on (a
+        // saturated store), so slow that the sweep takes its process for dead and gives the run
+        // attempt 1, which starts at once.
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const findAction = store.actions.findOne.bind(store.actions);
+        let stalled = false;
+        store.actions.findOne = async (...args) => {
+          if (!stalled && (args[0] as { ref?: string }).ref === 'core.local') {
+            stalled = true;
+            await gate;
+          }
+          return findAction(...args);
+        };
+        try {
+          const first = service.run(e.id, 0);
+          await waitFor(() => stalled, 'attempt 0 to stall before it starts the action', 10_000, 10);
+          await store.executions.updateOne({ id: e.id }, { $set: { attempt: 1 } });
+          const second = service.run(e.id, 1);
+          await waitFor(
+            async () => (await store.executions.get(e.id))?.status === 'running',
+            'attempt 1 to start the action',
+            10_000,
+            20,
+          );
+          release();
+          await Promise.all([first, second]);
+        } finally {
+          release();
+          store.actions.findOne = findAction;
+        }
+        const done = await store.executions.get(e.id);
+        expect(done?.status).toBe('succeeded');
+        expect((done?.result as { stdout: string }).stdout).toBe('once');
+        expect(done?.log.filter((l) => l.status === 'running')).toHaveLength(1);
+        expect(service.runningHere()).not.toContain(e.id);
+      });
+
+      it('a run taken for dead while it ran, its idempotent action handed to a new attempt, leaves the outcome to that attempt', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        await store.actions.updateOne({ ref: 'core.local' }, { $set: { idempotent: true } });
+        try {
+          const e = await scheduledWithoutJob('sleep 1; echo handed');
+          const first = service.run(e.id, 0);
+          await waitFor(
+            async () => (await store.executions.get(e.id))?.status === 'running',
+            'attempt 0 to start the action',
+            10_000,
+            20,
+          );
+          // What the recovery check of another process does when this one's heartbeat is late.
+          await store.executions.updateOne(
+            { id: e.id, status: 'running' },
+            {
+              $set: { status: 'scheduled', attempt: 1, worker: null },
+              $push: { log: { status: 'scheduled', timestamp: new Date().toISOString(), reason: 'late' } },
+            },
+          );
+          await first;
+          expect((await store.executions.get(e.id))?.status).toBe('scheduled');
+          await service.run(e.id, 1);
+          const done = await store.executions.get(e.id);
+          expect(done?.status).toBe('succeeded');
+          expect((done?.result as { stdout: string }).stdout).toBe('handed');
+        } finally {
+          await store.actions.updateOne({ ref: 'core.local' }, { $unset: { idempotent: '' } });
+        }
+      });
+
       it('re-queues an old request whose requester died, but not one a live process is still scheduling', async () => {
         const { store } = suite.svc.services;
         const old = new Date(Date.now() - 30_000).toISOString();
