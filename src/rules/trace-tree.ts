@@ -10,14 +10,15 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { Services } from '../service/index.js';
 import type {
   AuditRecord,
+  Json,
   RuleEnforcementRecord,
   RuleRecord,
   TraceRecord,
   TriggerInstanceRecord,
 } from '../store/index.js';
 import { traceHolding, withComponents } from '../traces/index.js';
-import { kvContext, triggerInstanceReads } from '../triggers/index.js';
-import { describeValue } from './criteria/index.js';
+import { ACTION_TRIGGER_TYPE, kvContext, triggerInstanceReads } from '../triggers/index.js';
+import { describeValue, lookupPayloadKey } from './criteria/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
 
@@ -57,12 +58,29 @@ function deliveryNode(a: AuditRecord): TraceNode {
 
 /**
  * Why a rule did not match, with the pattern as the rule writes it (a rendered one may hold a
- * decrypted secret) and the payload's value, which the trigger instance shows anyway.
+ * decrypted secret) and the payload's value as the trigger instance shows it (`shown`: an action
+ * trigger's payload with its execution's secret output masked; the rule matched the real one).
  */
-function notMatched(rule: RuleRecord, failed: { key: string; operator: string; value: unknown }): string {
+function notMatched(
+  rule: RuleRecord,
+  failed: { key: string; operator: string; value: unknown },
+  shown: Json | undefined,
+): string {
   const written = (rule.criteria as Record<string, { pattern?: unknown }> | undefined)?.[failed.key]?.pattern;
   const pattern = written === undefined ? '' : ` ${describeValue(written)}`;
-  return `did not match: ${failed.key} ${failed.operator}${pattern}; the payload has ${describeValue(failed.value)}`;
+  const value = shown === undefined ? failed.value : lookupPayloadKey(shown, failed.key);
+  return `did not match: ${failed.key} ${failed.operator}${pattern}; the payload has ${describeValue(value)}`;
+}
+
+/** The payloads the API shows of the action triggers' instances among these (secret output masked). */
+async function shownPayloads(
+  services: Services,
+  instances: TriggerInstanceRecord[],
+): Promise<Map<string, Json>> {
+  const actionTriggers = instances.filter((i) => i.trigger === ACTION_TRIGGER_TYPE).map((i) => i.id);
+  if (!actionTriggers.length) return new Map();
+  const shown = await triggerInstanceReads(services, true).find({ id: { $in: actionTriggers } });
+  return new Map(shown.map((i) => [i.id, i.payload]));
 }
 
 export async function buildTraceTree(services: Services, trace: TraceRecord): Promise<TraceTree> {
@@ -106,6 +124,7 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
   }
 
   const kv = await kvContext(services);
+  const shown = await shownPayloads(services, instances);
   const instanceNodes = new Map<string, TraceNode>();
   for (const i of [...instances].sort((a, b) => (a.occurrence_time < b.occurrence_time ? -1 : 1))) {
     const node: TraceNode = {
@@ -133,7 +152,7 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
         detail: verdict.matched
           ? 'matches now, but was not enforced (changed or created since)'
           : verdict.failed
-            ? notMatched(r, verdict.failed)
+            ? notMatched(r, verdict.failed, shown.get(i.id))
             : 'did not match',
         children: [],
       });

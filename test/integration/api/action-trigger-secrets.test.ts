@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionRecord, TriggerInstanceRecord } from '../../../src/store/index.js';
+import type { ExecutionRecord, TraceRecord, TriggerInstanceRecord } from '../../../src/store/index.js';
 import { triggerInstanceReads } from '../../../src/triggers/index.js';
 import { allSubsystems, startTestApi, type TestApi } from '../../support/api.js';
 import { executionRecord } from '../../support/history.js';
@@ -53,6 +53,36 @@ describe("an action trigger's payload in the API", () => {
     });
     expect(list.body.map((i: { payload: unknown }) => i.payload)).toEqual([one.body.payload]);
     expect(JSON.stringify([one.body, list.body])).not.toContain('hunter2-output');
+  });
+
+  it("quotes the masked output where a trace's tree says why a rule did not match it", async () => {
+    const admin = await api.tokenFor('ada', ['admin']);
+    const rule = await api.request('POST', '/api/v1/rules', {
+      token: admin,
+      body: {
+        name: 'watch_tokens',
+        pack: 'core',
+        enabled: true,
+        trigger: { type: 'core.st2.generic.actiontrigger' },
+        criteria: { 'trigger.result.result.token': { type: 'equals', pattern: 'another-token' } },
+        action: { ref: 'core.noop' },
+      },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const trace = { id: 'aaaaaaaaaaaaaaaaaaaaaaaa' };
+    await api.services.store.traces.insert({
+      id: trace.id,
+      trace_tag: 'vault-issue',
+      start_timestamp: execution.end_timestamp!,
+      trigger_instances: [{ object_id: instance.id, updated_at: execution.end_timestamp! }],
+    } as unknown as TraceRecord);
+    const tree = await api.request('GET', `/api/v1/traces/views/tree?trace=${trace.id}`, { token: observer });
+    expect(tree.status, JSON.stringify(tree.body)).toBe(200);
+    const text = JSON.stringify(tree.body);
+    expect(text, text).toContain(
+      "did not match: trigger.result.result.token equals 'another-token'; the payload has '********'",
+    );
+    expect(text).not.toContain('hunter2-output');
   });
 
   it('gives rules the output whole, as st2 does', async () => {
