@@ -284,7 +284,6 @@ export function inspectionErrors(result: InspectionResult): Array<Record<string,
   return errors.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** What inspection knows of the registered actions: which exist, and their parameters. */
 /** The variables a workflow's expressions may read before anything defines them. */
 const CONTEXT_VARIABLES = ['st2', 'parent'];
 
@@ -292,6 +291,7 @@ function emptyInspection(): InspectionResult {
   return { content: [], syntax: [], semantics: [], expressions: [], context: [] };
 }
 
+/** What inspection knows of the registered actions: which exist, and their parameters. */
 export function inspectOptions(actions: ActionRecord[]): InspectOptions {
   const byRef = new Map(actions.map((a) => [a.ref, a]));
   return {
