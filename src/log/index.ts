@@ -109,3 +109,53 @@ class LazyChild implements LevelLogger {
     else this.child[level](obj, msg);
   }
 }
+
+/** How many reports of one code a throttled warning writes in full per interval (warnThrottled). */
+export const THROTTLE_FIRST = 10;
+/** The interval over which a throttled warning counts the reports it did not write. */
+export const THROTTLE_INTERVAL_MS = 60_000;
+
+/**
+ * A warning for reports that someone outside the process can cause at will (a peer publishing on
+ * the deployment's Redis): the first `first` of each code per interval are logged in full, the
+ * rest counted and logged as one line when the interval ends. One line per report let a peer
+ * flooding garbage fill the disk with logs (every process logs every message it hears).
+ * Reports are keyed by their `code` (a SquallError's, or Node's / ioredis's), a fixed set.
+ */
+export function warnThrottled(
+  logger: Logger,
+  msg: string,
+  options: { first?: number; intervalMs?: number } = {},
+): (err: unknown) => void {
+  const first = options.first ?? THROTTLE_FIRST;
+  const intervalMs = options.intervalMs ?? THROTTLE_INTERVAL_MS;
+  const windows = new Map<string, { logged: number; dropped: number }>();
+  return (err) => {
+    const code = codeOf(err);
+    let window = windows.get(code);
+    if (!window) {
+      const opened = { logged: 0, dropped: 0 };
+      window = opened;
+      windows.set(code, opened);
+      // The count is written when the interval ends, even if the flood stopped with it; unref'd,
+      // so it keeps no process (or test) alive.
+      setTimeout(() => {
+        windows.delete(code);
+        if (opened.dropped > 0)
+          logger.warn(
+            { code, suppressed: opened.dropped, interval_ms: intervalMs },
+            `${msg}: ${opened.dropped} more ${code} not logged in the last ${intervalMs} ms (the first ${first} were)`,
+          );
+      }, intervalMs).unref();
+    }
+    if (window.logged < first) {
+      window.logged++;
+      logger.warn({ err }, msg);
+    } else window.dropped++;
+  };
+}
+
+function codeOf(err: unknown): string {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code.slice(0, 100) : 'UNCODED';
+}

@@ -1,5 +1,6 @@
 import type { EventBus, SquallEvent } from '../events/index.js';
-import type { Logger } from '../log/index.js';
+import { SquallError } from '../errors.js';
+import { warnThrottled, type Logger } from '../log/index.js';
 import { newId } from '../ids.js';
 import type { ContentCollectionKey, ContentFreshness, Store } from '../store/index.js';
 
@@ -38,6 +39,10 @@ export const CONTENT_CHECK_EVERY_MS = 250;
  */
 export function wireContentCache(store: Store, bus: EventBus, redis: boolean, logger: Logger) {
   const cache = store.contentCache;
+  const malformed = warnThrottled(
+    logger,
+    'a content cache forget without a list of collections: everything cached forgotten',
+  );
   bus.subscribe(CONTENT_CACHE_FORGET, (event) => {
     const collections = forgottenCollections(event);
     if (collections) {
@@ -47,9 +52,17 @@ export function wireContentCache(store: Store, bus: EventBus, redis: boolean, lo
     // Not what a Squall process sends (another version, or a peer on Redis): which collections
     // changed is unknown, so everything kept is forgotten rather than served stale.
     cache.invalidate();
-    logger.warn(
-      { event: event.name, origin: event.origin, code: 'CONTENT_FORGET_MALFORMED' },
-      'a content cache forget without a list of collections: everything cached forgotten',
+    // The origin is what the peer sent (any JSON): shown as JSON, cut short.
+    const origin = String(JSON.stringify(event.origin)).slice(0, 200);
+    malformed(
+      new SquallError(
+        'CONTENT_FORGET_MALFORMED',
+        `a content cache forget from process ${origin} names no collections`,
+        {
+          event: event.name,
+          origin,
+        },
+      ),
     );
   });
   if (store.kind === 'embedded' && !redis) {

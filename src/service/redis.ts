@@ -1,5 +1,5 @@
 import { RedisEventTransport, type EventBus } from '../events/index.js';
-import type { Logger } from '../log/index.js';
+import { warnThrottled, type Logger } from '../log/index.js';
 import { RedisNotificationChannel } from '../scheduler/index.js';
 
 /**
@@ -25,7 +25,8 @@ export function redisNotificationChannel(
   database?: string,
 ): RedisNotificationChannel {
   const channel = new RedisNotificationChannel(url, { channelName: redisChannels(database).jobs });
-  channel.on('error', (err) => logger.warn({ err }, 'Redis job notifications: error (polling still runs)'));
+  // A peer on Redis can publish garbage at will: each report would be a log line in every process.
+  channel.on('error', warnThrottled(logger, 'Redis job notifications: error (polling still runs)'));
   return channel;
 }
 
@@ -38,7 +39,8 @@ export async function attachRedisEvents(
 ): Promise<void> {
   const transport = new RedisEventTransport(url, {
     channel: redisChannels(database).events,
-    onError: (err) => logger.warn({ err }, 'Redis event bridge: error'),
+    // A peer on Redis can publish garbage at will: each report would be a log line in every process.
+    onError: warnThrottled(logger, 'Redis event bridge: error'),
     onLink,
   });
   bus.onTransportError((err) => logger.warn({ err }, 'Redis event bridge: publish failed'));

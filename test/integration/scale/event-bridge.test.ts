@@ -1,7 +1,9 @@
 import { afterEach, expect, it } from 'vitest';
 import { EventBus, RedisEventTransport, type SquallEvent } from '../../../src/events/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { PassThrough } from 'node:stream';
 import { attachRedisEvents, redisChannels } from '../../../src/service/index.js';
+import { redisNotificationChannel } from '../../../src/service/redis.js';
 import { REDIS_URL, describeWithServer, tempDir } from '../../support/servers.js';
 import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy.js';
 import { connectRedis } from '../../../src/redis.js';
@@ -259,6 +261,40 @@ describeWithServer(
       } finally {
         await store.close();
         dir.cleanup();
+      }
+    });
+
+    it('a peer flooding the channels with what is not an event or a job fills no disk: the first reports of each code in full, the rest counted', async () => {
+      const tag = `flood-${process.pid}-${Date.now().toString(36)}`;
+      const out = new PassThrough();
+      const lines: Array<{ msg: string; code?: string; suppressed?: number; err?: { code?: string } }> = [];
+      let rest = '';
+      out.on('data', (chunk: Buffer) => {
+        const parts = (rest + chunk.toString()).split('\n');
+        rest = parts.pop()!;
+        for (const line of parts) lines.push(JSON.parse(line) as never);
+      });
+      const logger = createLogger({ level: 'info', format: 'json', destination: out });
+      const bus = new EventBus('process-b');
+      open.push(bus);
+      await attachRedisEvents(bus, REDIS_URL!, logger, undefined, tag);
+      const jobs = redisNotificationChannel(REDIS_URL!, logger, tag);
+      await jobs.connect();
+      const heard: string[] = [];
+      bus.subscribe('peer.after_flood', () => void heard.push('after'));
+      try {
+        const garbage = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'null' : '[5, 6]'));
+        await publishAsPeer(redisChannels(tag).events, [...garbage, '{"name":"peer.after_flood"}']);
+        await publishAsPeer(redisChannels(tag).jobs, garbage);
+        await until(() => heard.length > 0);
+        await sleep(200);
+        expect(heard).toEqual(['after']);
+        const full = (code: string) => lines.filter((l) => l.err?.code === code).length;
+        expect(full('EVENT_MALFORMED')).toBe(10);
+        expect(full('JOB_NOTIFICATION_MALFORMED')).toBe(10);
+        expect(lines).toHaveLength(20);
+      } finally {
+        await jobs.disconnect();
       }
     });
 
