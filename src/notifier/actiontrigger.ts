@@ -2,7 +2,7 @@ import type { Services } from '../service/index.js';
 import type { ExecutionRecord } from '../store/index.js';
 import { traceHolding } from '../traces/index.js';
 import { actionTriggerPayload } from '../executions/index.js';
-import { ACTION_TRIGGER_SOURCE, ACTION_TRIGGER_TYPE, dispatchTrigger } from '../triggers/index.js';
+import { ACTION_TRIGGER_SOURCE, ACTION_TRIGGER_TYPE, builtFrom, dispatchTrigger } from '../triggers/index.js';
 
 /**
  * core.st2.generic.actiontrigger for a completed execution (st2-reference.md §3.2). st2's notifier
@@ -22,9 +22,12 @@ export async function emitActionTrigger(services: Services, execution: Execution
   if (rules?.store_unheard_actiontrigger !== true && (await services.noRulesFor?.(ACTION_TRIGGER_TYPE)))
     return;
   const trace = await traceHolding(services, 'action_executions', execution.id);
+  const payload = actionTriggerPayload(execution);
+  // Its events show the result as the execution's answer does (shownOnBus).
+  builtFrom(payload, execution);
   await dispatchTrigger(services, {
     trigger: ACTION_TRIGGER_TYPE,
-    payload: actionTriggerPayload(execution),
+    payload,
     ...(trace ? { traceContext: { trace_id: trace.id }, trace } : {}),
     source: ACTION_TRIGGER_SOURCE,
     causedBy: { type: 'action_execution', id: execution.id },

@@ -31,6 +31,7 @@ import {
   maskTriggerParameters,
   takeStored,
   isDerivedInstance,
+  shownOnBus,
   withPayload,
   triggerInstanceReads,
 } from '../triggers/index.js';
@@ -83,7 +84,10 @@ export class RulesEngine {
     if (updated)
       this.services.bus.publish(
         'st2.trigger_instance__update',
-        isDerivedInstance(updated) ? withPayload(updated, instance.payload) : updated,
+        shownOnBus(
+          this.services,
+          isDerivedInstance(updated) ? withPayload(updated, instance.payload) : updated,
+        ),
       );
     return updated;
   }

@@ -12,9 +12,10 @@
  * from is there as long as the instance is.
  */
 import type { Services } from '../service/index.js';
-import type { Filter, FindOptions, Json, TriggerInstanceRecord } from '../store/index.js';
+import type { ExecutionRecord, Filter, FindOptions, Json, TriggerInstanceRecord } from '../store/index.js';
 import { instanceCause } from '../traces/index.js';
 import { ACTION_TRIGGER_TYPE } from './refs.js';
+import { MASK } from './triggers.js';
 
 /** What dispatch records as the source of an action trigger's instance. */
 export const ACTION_TRIGGER_SOURCE = 'actiontrigger';
@@ -85,7 +86,9 @@ function showsPayload(options?: FindOptions): boolean {
  * its execution's record (one read for all of them). An instance whose execution is gone (deleted
  * outside retention) keeps the execution id as its payload. `shown`: for an API answer, the
  * execution's result as its own answer shows it (secret output masked): the payload, built from
- * the record, held the secret output in clear for anyone who may list trigger instances.
+ * the record, held the secret output in clear for anyone who may list trigger instances. An action
+ * trigger's instance stored whole (before the compact record, or one re-emitted, which keeps its
+ * payload) is shown with its stored result masked by the same execution's output_schema.
  */
 async function withPayloads(
   services: Services,
@@ -93,16 +96,78 @@ async function withPayloads(
   shown = false,
 ): Promise<TriggerInstanceRecord[]> {
   const derived = instances.filter(isDerivedInstance);
-  if (!derived.length) return instances;
-  const ids = [...new Set(derived.map((i) => i.id))];
+  const whole = shown ? instances.filter(wholeActionTrigger) : [];
+  if (!derived.length && !whole.length) return instances;
+  const ids = [...new Set([...derived.map((i) => i.id), ...whole.map((i) => wholeExecutionId(i)!)])];
   const executions = await services.store.executions.find({ id: { $in: ids } });
   const byId = new Map(executions.map((e) => [e.id, e]));
   return instances.map((i) => {
-    if (!isDerivedInstance(i)) return i;
-    const execution = byId.get(i.id);
-    const payload = execution && services.actionTriggerPayload?.(execution, shown);
-    return withPayload(i, payload ?? { execution_id: i.id });
+    if (isDerivedInstance(i)) {
+      const execution = byId.get(i.id);
+      const payload = execution && services.actionTriggerPayload?.(execution, shown);
+      if (execution && payload) builtFrom(payload, execution);
+      return withPayload(i, payload ?? { execution_id: i.id });
+    }
+    if (!shown || !wholeActionTrigger(i)) return i;
+    return { ...i, payload: shownWholePayload(services, i, byId.get(wholeExecutionId(i)!)) };
   });
+}
+
+/**
+ * The execution each action trigger payload in this process was built from (here and by the
+ * notifier), for the instance's events (shownOnBus); weak, so it lives as long as the payload.
+ */
+const executionsOf = new WeakMap<object, ExecutionRecord>();
+
+/** Notes that `payload` (an action trigger's) was built from `execution`. */
+export function builtFrom(payload: unknown, execution: ExecutionRecord): void {
+  if (typeof payload === 'object' && payload !== null) executionsOf.set(payload, execution);
+}
+
+/**
+ * A trigger instance as its bus events carry it (st2.trigger_instance__create / __update), which
+ * the event stream sends to anyone who may open one: an action trigger's result as its
+ * execution's answer shows it (secret output masked; masked whole when the execution it was built
+ * from is not known here). Rules do not read it from the event.
+ */
+export function shownOnBus(services: Services, instance: TriggerInstanceRecord): TriggerInstanceRecord {
+  const payload = instance.payload;
+  if (instance.trigger !== ACTION_TRIGGER_TYPE || typeof payload !== 'object' || payload === null)
+    return instance;
+  return { ...instance, payload: shownWholePayload(services, instance, executionsOf.get(payload)) };
+}
+
+/** An action trigger's instance stored with its payload (source `actiontrigger` or `re_emit`). */
+function wholeActionTrigger(instance: TriggerInstanceRecord): boolean {
+  return (
+    instance.trigger === ACTION_TRIGGER_TYPE &&
+    'source' in instance &&
+    wholeExecutionId(instance) !== undefined
+  );
+}
+
+/** The execution a whole action trigger payload names (what anyone who posts one may put there). */
+function wholeExecutionId(instance: TriggerInstanceRecord): string | undefined {
+  const payload = instance.payload as { execution_id?: unknown } | null | undefined;
+  const id = payload && typeof payload === 'object' ? payload.execution_id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * A whole payload's result as its execution's answer would show it. Its execution gone, the
+ * output_schema is unknown: the result is masked whole rather than shown in clear.
+ */
+function shownWholePayload(
+  services: Services,
+  instance: TriggerInstanceRecord,
+  execution: ExecutionRecord | undefined,
+): Json {
+  const payload = instance.payload as Record<string, unknown>;
+  if (!('result' in payload)) return payload as Json;
+  if (!execution) return { ...payload, result: MASK } as Json;
+  const rebuilt = services.actionTriggerPayload?.({ ...execution, result: payload.result as Json }, true) as
+    { result?: unknown } | undefined;
+  return { ...payload, result: rebuilt?.result ?? MASK } as Json;
 }
 
 /** The record in the shape and key order dispatch gives an instance. */

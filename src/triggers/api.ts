@@ -246,10 +246,13 @@ export const triggerRoutes: RouteModule = (router, services) => {
         causedBy: { type: 'trigger_instance', id: original.id },
         reEmitOf: original.id,
       });
+      // The answer shows the payload as the instances API does (an action trigger's secret output
+      // masked); the rules got it whole.
+      const shown = await instances.get(instance.id);
       return {
         message: `Trigger instance ${original.id} succesfully re-sent.`,
-        payload: original.payload,
-        trigger_instance: instance,
+        payload: shown?.payload ?? null,
+        trigger_instance: shown ?? instance,
       };
     },
   });

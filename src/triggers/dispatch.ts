@@ -12,7 +12,7 @@ import { isMeaningfulSchema, schemaChecker } from './schema-check.js';
 import { forgetStored, rememberStored } from './just-stored.js';
 import { enterPending, TRIGGER_PROCESS_JOB } from './pending.js';
 import { resolveTrace, type TraceContext } from '../traces/index.js';
-import { storedActionTrigger, triggerInstanceReads } from './action-trigger.js';
+import { shownOnBus, storedActionTrigger, triggerInstanceReads } from './action-trigger.js';
 
 export { TRIGGER_PROCESS_JOB } from './pending.js';
 
@@ -176,7 +176,7 @@ async function storeInstance(
     throw err;
   }
   if (unmatched) {
-    services.bus.publish('st2.trigger_instance__create', instance);
+    services.bus.publish('st2.trigger_instance__create', shownOnBus(services, instance));
     return instance;
   }
   // Before the job: its run may start before now() resolves. The action trigger's too: its id is
@@ -199,7 +199,7 @@ async function storeInstance(
       503,
     );
   }
-  services.bus.publish('st2.trigger_instance__create', instance);
+  services.bus.publish('st2.trigger_instance__create', shownOnBus(services, instance));
   return instance;
 }
 

@@ -41,7 +41,9 @@ export { webhookRoutes, type WebhookBinding, type WebhookRegistry } from './webh
 export { triggerRoutes } from './api.js';
 export {
   ACTION_TRIGGER_SOURCE,
+  builtFrom,
   isDerivedInstance,
+  shownOnBus,
   withPayload,
   triggerInstanceReads,
   type TriggerInstanceReads,

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord, TraceRecord, TriggerInstanceRecord } from '../../../src/store/index.js';
+import { emitActionTrigger } from '../../../src/notifier/actiontrigger.js';
 import { triggerInstanceReads } from '../../../src/triggers/index.js';
 import { allSubsystems, startTestApi, type TestApi } from '../../support/api.js';
 import { executionRecord } from '../../support/history.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * An action trigger's instance is stored without its payload and built again from its execution
@@ -83,6 +85,72 @@ describe("an action trigger's payload in the API", () => {
       "did not match: trigger.result.result.token equals 'another-token'; the payload has '********'",
     );
     expect(text).not.toContain('hunter2-output');
+  });
+
+  it('masks the secret output in the trigger instance events of the stream (create and update)', async () => {
+    // A rule listens (the second test made one), so the instance is stored and processed.
+    const second = { ...execution, id: 'bbbbbbbbbbbbbbbbbbbbbbbb' } as ExecutionRecord;
+    await api.services.store.executions.insert(second);
+    const res = await fetch(`${api.url}/stream/v1/stream?events=st2.trigger_instance__*`, {
+      headers: { 'X-Auth-Token': observer },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = '';
+    const reading = (async () => {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) return;
+        text += new TextDecoder().decode(chunk.value);
+      }
+    })();
+    // The stream subscribes once its answer is sent; the action trigger comes after.
+    await emitActionTrigger(api.services, second);
+    await waitFor(
+      () => text.includes('st2.trigger_instance__create') && /"status":"processed"/.test(text),
+      'the instance created and processed on the stream',
+    );
+    await reader.cancel();
+    await reading.catch(() => undefined);
+    expect(text).toContain('"token":"********"');
+    expect(text).not.toContain('hunter2-output');
+  });
+
+  it('masks it in a re-emitted instance (the answer, and the new instance as read) and in one stored whole by an earlier version', async () => {
+    const admin = await api.tokenFor('ada', ['admin']);
+    const shown = { result: { token: '********', lease: 60 }, exit_code: 0 };
+    const reemit = await api.request('POST', `/api/v1/triggerinstances/${instance.id}/re_emit`, {
+      token: admin,
+    });
+    expect(reemit.status, JSON.stringify(reemit.body)).toBe(200);
+    expect(reemit.body.payload).toMatchObject({ execution_id: execution.id, result: shown });
+    const copy = await api.request('GET', `/api/v1/triggerinstances/${reemit.body.trigger_instance.id}`, {
+      token: observer,
+    });
+    expect(copy.body).toMatchObject({ source: 're_emit', payload: { result: shown } });
+    const stored = { execution_id: execution.id, status: 'succeeded', result: execution.result };
+    const old = {
+      id: 'cccccccccccccccccccccccc',
+      trigger: 'core.st2.generic.actiontrigger',
+      trigger_type: 'core.st2.generic.actiontrigger',
+      payload: stored,
+      occurrence_time: execution.end_timestamp,
+      status: 'processed',
+      source: 'actiontrigger',
+    } as unknown as TriggerInstanceRecord;
+    const gone = {
+      ...old,
+      id: 'dddddddddddddddddddddddd',
+      payload: { ...stored, execution_id: 'eeeeeeeeeeeeeeeeeeeeeeee' },
+    };
+    await api.services.store.triggerInstances.insertMany([old, gone] as TriggerInstanceRecord[]);
+    const oldShown = await api.request('GET', `/api/v1/triggerinstances/${old.id}`, { token: observer });
+    expect(oldShown.body.payload).toEqual({ ...stored, result: shown });
+    // Its execution deleted, what it marked secret is unknown: the result is not shown.
+    const goneShown = await api.request('GET', `/api/v1/triggerinstances/${gone.id}`, { token: observer });
+    expect(goneShown.body.payload.result).toBe('********');
+    const list = await api.request('GET', '/api/v1/triggerinstances?limit=100', { token: observer });
+    expect(JSON.stringify([reemit.body, copy.body, list.body])).not.toContain('hunter2-output');
   });
 
   it('gives rules the output whole, as st2 does', async () => {
