@@ -3,6 +3,7 @@ import type { YaqlNode } from './parser.js';
 import {
   dictGet,
   fromPlain,
+  setOwn,
   isDict,
   isIntLike,
   isIterable,
@@ -278,7 +279,7 @@ export class Evaluator {
     for (const n of argNodes) {
       if (n.kind === 'mapping') {
         const key = this.eval(n.key, scope);
-        named[String(key)] = toPlain(this.eval(n.value, scope));
+        setOwn(named, String(key), toPlain(this.eval(n.value, scope)));
         hasNamed = true;
       } else {
         args.push(toPlain(this.eval(n, scope)));

@@ -404,6 +404,18 @@ class PlainDict extends Map<unknown, unknown> {
   }
 }
 
+/**
+ * `out[key] = value` as an own property whatever the key: assigned, a `__proto__` key (a YAQL
+ * dict's, or a JSON key of an action's result read through it) set the object's prototype instead,
+ * so the key was lost from the result and its value's fields read as the object's own (by Jinja,
+ * by the code that takes the result) without being in it.
+ */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 function plainKey(k: unknown): string {
   if (typeof k === 'string') return k;
   // json.dumps spelling for non-string keys
@@ -451,7 +463,7 @@ function plainOf(v: unknown, seen: Set<string>): unknown {
   if (isDict(v)) {
     spendBuild(v.size, 'the result');
     const out: Record<string, unknown> = {};
-    for (const [k, x] of v) out[plainKey(k)] = plainOf(x, seen);
+    for (const [k, x] of v) setOwn(out, plainKey(k), plainOf(x, seen));
     return out;
   }
   return v;
