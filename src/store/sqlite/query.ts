@@ -51,6 +51,9 @@ export interface Plan {
   exact: boolean;
 }
 
+/** Longest `$in` list bound as one parameter per value (each longer one is bound as one JSON array). */
+export const IN_PLACEHOLDERS = 1000;
+
 function bindable(v: unknown): v is Bindable {
   return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 }
@@ -105,7 +108,13 @@ export function plan(filter: Doc, indexed: Set<string>): Plan {
           if (typeof operand !== 'string') exact = false;
         } else if (op === '$in' && Array.isArray(operand) && operand.every((v) => typeof v === 'string')) {
           if (operand.length === 0) add('0');
-          else add(`${expr} IN (${operand.map(() => '?').join(',')})`, ...(operand as string[]));
+          else if (operand.length <= IN_PLACEHOLDERS)
+            add(`${expr} IN (${operand.map(() => '?').join(',')})`, ...(operand as string[]));
+          // One parameter whatever the list's size: SQLite refuses more than 32,766 in a statement
+          // ("too many SQL variables"), and spreading 100,000s of them overflowed the stack. A
+          // trace's members, a with-items workflow's asked tasks reach such lists; the index is
+          // still used (a list subquery).
+          else add(`${expr} IN (SELECT value FROM json_each(?))`, JSON.stringify(operand));
         } else if (['$lt', '$lte', '$gt', '$gte'].includes(op) && typeof operand === 'string') {
           const sql = { $lt: '<', $lte: '<=', $gt: '>', $gte: '>=' }[op as '$lt'];
           add(`${expr} ${sql} ?`, operand);
