@@ -134,6 +134,16 @@ export function executionRoutes(
           user?: string | null;
         };
         const user = requestUser(req);
+        // A workflow started with context.re_run runs again from the state of the execution it
+        // names (tasks, published values, its user's datastore), which its re_run route checks
+        // the caller may re-run: named here, anyone who may run any workflow ran another user's.
+        if (b.context && 're_run' in b.context)
+          throw new SquallError(
+            'EXECUTION_CONTEXT_RESERVED',
+            'context.re_run is set by POST /api/v1/executions/{id}/re_run, not by the caller: re-run the execution there',
+            { field: 'context.re_run', user: user.name },
+            400,
+          );
         const action = await executions().getAction(b.action);
         authorize(services, req, 'action_execute', { uid: String(action.uid), pack: action.pack });
         // st2 runs the action as `user` (`st2 run -u`) when the caller may act for others. A

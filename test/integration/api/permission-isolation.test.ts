@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../../src/store/index.js';
 import { allSubsystems, startTestApi, type TestApi } from '../../support/api.js';
 import { executionRecord } from '../../support/history.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * `rbac.permission_isolation: true`: a user who is not an admin sees and touches only the executions
@@ -101,5 +102,30 @@ describe('permission isolation on the routes of one execution', () => {
       const result = await api.request('GET', `/api/v1/executions/${child.id}/result`, { token });
       expect(result.body).toEqual({ stdout: 'alice-only', succeeded: true });
     }
+  });
+  it("another operator cannot run a user's workflow again from its state by naming it in a new execution's context.re_run", async () => {
+    const started = await api.request('POST', '/api/v1/executions', {
+      token: alice,
+      body: { action: 'examples.orquesta-sequential', parameters: { name: 'alice-private-name' } },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const done = await waitFor(async () => {
+      const e = await api.services.store.executions.get(started.body.id);
+      return e && ['succeeded', 'failed'].includes(e.status) ? e : null;
+    }, "alice's workflow to finish");
+    expect(done.status).toBe('succeeded');
+    const forged = await api.request('POST', '/api/v1/executions', {
+      token: bob,
+      body: {
+        action: 'examples.orquesta-sequential',
+        parameters: { name: 'bob' },
+        context: { re_run: { ref: done.id, tasks: ['task3'] } },
+      },
+    });
+    expect(forged.status, JSON.stringify(forged.body)).toBe(400);
+    expect(forged.body.faultstring).toContain('context.re_run');
+    expect(JSON.stringify(await api.services.store.executions.find({ 'context.user': 'bob' }))).not.toContain(
+      'alice-private-name',
+    );
   });
 });
