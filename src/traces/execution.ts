@@ -16,9 +16,13 @@ export interface TracedExecution {
  */
 export async function traceExecution(services: Services, execution: TracedExecution): Promise<void> {
   const ctx = execution.context ?? {};
-  const tc = (ctx.trace_context as (TraceContext & { id_?: string }) | undefined) ?? {};
+  const given = (ctx.trace_context ?? {}) as Record<string, unknown>;
+  // The caller's context (POST /executions takes any): only text names a trace. An object was a
+  // query operator in the store's lookup (`{"$ne": null}` joined the newest trace of anyone).
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const tc: TraceContext = { trace_id: text(given.trace_id), trace_tag: text(given.trace_tag) };
   // st2's own name for it is `id_` (st2common TraceContext; `st2 run --trace-id` sends it).
-  const traceId = tc.trace_id ?? tc.id_;
+  const traceId = tc.trace_id ?? text(given.id_);
   if (traceId) {
     // A trace that no longer exists (retention) is not joined: the execution gets a trace of its own.
     const named = await traceById(services, traceId);

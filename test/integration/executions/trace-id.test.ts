@@ -34,4 +34,34 @@ describe('an execution requested with trace_context.id_ joins that trace', () =>
       [first, second].sort(),
     );
   });
+
+  it('a trace id or tag that is not text (a query operator) joins no trace: the execution gets its own', async () => {
+    const run = async (trace_context: Record<string, unknown>): Promise<string> => {
+      const res = await api.request('POST', '/api/v1/executions', {
+        body: { action: 'core.noop', parameters: {}, context: { trace_context } },
+      });
+      expect(res.status).toBe(201);
+      await finishedExecution(api, res.body.id);
+      return res.body.id;
+    };
+    const someone = await run({ trace_tag: 'someone-elses' });
+    const traceOf = (id: string) =>
+      waitFor(async () => {
+        const list = (await api.request('GET', `/api/v1/traces?execution=${id}`)).body;
+        return Array.isArray(list) && list.length === 1
+          ? (list[0] as { id: string; trace_tag: string })
+          : undefined;
+      }, `the trace of ${id}`);
+    const theirs = await traceOf(someone);
+    for (const trace_context of [
+      { trace_tag: { $ne: null } },
+      { trace_id: { $ne: null } },
+      { id_: { $gt: '' } },
+    ]) {
+      const forged = await run(trace_context);
+      const own = await traceOf(forged);
+      expect({ trace_context, joined: own.id === theirs.id }).toEqual({ trace_context, joined: false });
+      expect(own.trace_tag).toBe(`execution-${forged}`);
+    }
+  });
 });
