@@ -14,15 +14,16 @@ describe('an execution requested with trace_context.id_ joins that trace', () =>
   }, 120_000);
   afterAll(async () => api?.stop());
 
+  const run = async (trace_context: Record<string, unknown>): Promise<string> => {
+    const res = await api.request('POST', '/api/v1/executions', {
+      body: { action: 'core.noop', parameters: {}, context: { trace_context } },
+    });
+    expect(res.status).toBe(201);
+    await finishedExecution(api, res.body.id);
+    return res.body.id;
+  };
+
   it('as st2 run --trace-id does after st2 run --trace-tag', async () => {
-    const run = async (trace_context: Record<string, string>): Promise<string> => {
-      const res = await api.request('POST', '/api/v1/executions', {
-        body: { action: 'core.noop', parameters: {}, context: { trace_context } },
-      });
-      expect(res.status).toBe(201);
-      await finishedExecution(api, res.body.id);
-      return res.body.id;
-    };
     const first = await run({ trace_tag: 'joined-by-id' });
     const traces = await waitFor(async () => {
       const list = (await api.request('GET', '/api/v1/traces?trace_tag=joined-by-id')).body;
@@ -36,14 +37,6 @@ describe('an execution requested with trace_context.id_ joins that trace', () =>
   });
 
   it('a trace id or tag that is not text (a query operator) joins no trace: the execution gets its own', async () => {
-    const run = async (trace_context: Record<string, unknown>): Promise<string> => {
-      const res = await api.request('POST', '/api/v1/executions', {
-        body: { action: 'core.noop', parameters: {}, context: { trace_context } },
-      });
-      expect(res.status).toBe(201);
-      await finishedExecution(api, res.body.id);
-      return res.body.id;
-    };
     const someone = await run({ trace_tag: 'someone-elses' });
     const traceOf = (id: string) =>
       waitFor(async () => {
