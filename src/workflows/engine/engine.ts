@@ -44,8 +44,8 @@ import {
   type InspectOptions,
   type TaskRequest,
   type WorkflowGraph,
-  type WorkflowSpec,
 } from '../orquesta/index.js';
+import { DefinitionCache } from './definitions.js';
 import { WorkflowLeases } from './lease.js';
 import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
 import {
@@ -330,11 +330,11 @@ export class WorkflowEngine {
   /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
   private readonly cache = new StateCache<TaskExecution>();
   /**
-   * Orquesta definitions whose text passed every check that the text alone decides, by their text
-   * (the last 100): the spec, normalised. A start of the same definition again parses and inspects
-   * nothing; the check against the registered actions runs at every start, as they may change.
+   * Orquesta definitions that passed every check the text alone decides, by their text: a start of
+   * the same definition again parses and inspects nothing; the check against the registered
+   * actions runs at every start, as they may change.
    */
-  private readonly definitions = new Map<string, WorkflowSpec>();
+  private readonly definitions = new DefinitionCache();
 
   constructor(
     private readonly services: Services,
@@ -409,11 +409,7 @@ export class WorkflowEngine {
     }
     const errors = inspectionErrors(inspection);
     if (errors.length > 0 || !spec) return { status: 'failed', result: { errors, output: null } };
-    if (!this.definitions.has(text)) {
-      if (this.definitions.size >= 100)
-        this.definitions.delete(this.definitions.keys().next().value as string);
-      this.definitions.set(text, spec);
-    }
+    this.definitions.set(text, spec);
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
