@@ -1,7 +1,8 @@
 /**
  * Where secrets are inside values a JSON schema describes (an action's parameters, a pack's
  * config), written as paths: `a.b` is key b of the object at a, `a[]` every element of the list
- * at a (aws_boto3's `credentials.SecretAccessKey`, email's `smtp_accounts[].password`). Executions
+ * at a (aws_boto3's `credentials.SecretAccessKey`, email's `smtp_accounts[].password`), `a{}` every
+ * value of the object at a (foreman's `foreman{}.password`: connections under `patternProperties`). Executions
  * seal and mask parameters at these paths; pack configs mask and restore their values at them.
  */
 
@@ -10,29 +11,43 @@
  * finds them: a property marked `secret`, `name.key` inside an object's `properties`, `name[]` in
  * each element of a list. A secret object or list is secret whole, so nothing below it is listed
  * unless `belowSecrets` (the pack loader's secret_fields have always listed those too).
+ *
+ * Beyond st2 (which masks neither): secrets under `patternProperties` or an `additionalProperties`
+ * schema are `name{}…`, every value of that object (a key the pattern does not match is masked too:
+ * masking more than st2 is safe, less is not), and a `$ref` to `#/properties/<name>` is followed
+ * into `specs` (foreman's and algosec's connections), once per path so a cycle ends.
  */
 export function secretPaths(specs: unknown, options: { belowSecrets?: boolean } = {}): string[] {
-  const of = (spec: unknown, path: string): string[] => {
+  const of = (spec: unknown, path: string, refs: ReadonlySet<string>): string[] => {
     if (!isObject(spec)) return [];
+    const ref = typeof spec.$ref === 'string' ? /^#\/properties\/([^/]+)$/.exec(spec.$ref)?.[1] : undefined;
+    if (ref !== undefined && isObject(specs) && !refs.has(ref))
+      return of(specs[ref], path, new Set([...refs, ref]));
     const out: string[] = [];
     if (spec.secret === true) {
       out.push(path);
       if (!options.belowSecrets) return out;
     }
-    if (isObject(spec.properties)) out.push(...inside(spec.properties, `${path}.`));
-    if (isObject(spec.items)) out.push(...of(spec.items, `${path}[]`));
+    if (isObject(spec.properties)) out.push(...inside(spec.properties, `${path}.`, refs));
+    if (isObject(spec.items)) out.push(...of(spec.items, `${path}[]`, refs));
+    const anyKey = [
+      ...(isObject(spec.patternProperties) ? Object.values(spec.patternProperties) : []),
+      ...(isObject(spec.additionalProperties) ? [spec.additionalProperties] : []),
+    ];
+    for (const valueSpec of anyKey)
+      for (const found of of(valueSpec, `${path}{}`, refs)) if (!out.includes(found)) out.push(found);
     return out;
   };
-  const inside = (properties: Record<string, unknown>, prefix: string): string[] =>
-    Object.entries(properties).flatMap(([name, spec]) => of(spec, `${prefix}${name}`));
-  return isObject(specs) ? inside(specs, '') : [];
+  const inside = (properties: Record<string, unknown>, prefix: string, refs: ReadonlySet<string>): string[] =>
+    Object.entries(properties).flatMap(([name, spec]) => of(spec, `${prefix}${name}`, refs));
+  return isObject(specs) ? inside(specs, '', new Set()) : [];
 }
 
-/** `a.b[]` → ['a', 'b', '[]']. */
+/** `a.b[]{}` → ['a', 'b', '[]', '{}']. */
 function pathSteps(path: string): string[] {
   return path.split('.').flatMap((token) => {
-    const m = /^(.*?)((?:\[\])*)$/.exec(token)!;
-    return [m[1], ...Array.from({ length: m[2].length / 2 }, () => '[]')];
+    const m = /^(.*?)((?:\[\]|\{\})*)$/.exec(token)!;
+    return [m[1], ...(m[2].match(/\[\]|\{\}/g) ?? [])];
   });
 }
 
@@ -51,6 +66,10 @@ export function changeAt<T>(
     if (steps.length === 0) return change(at, trail);
     const [step, ...rest] = steps;
     if (step === '[]') return Array.isArray(at) ? at.map((el, i) => walk(el, rest, [...trail, i])) : at;
+    if (step === '{}')
+      return isObject(at)
+        ? Object.fromEntries(Object.entries(at).map(([key, el]) => [key, walk(el, rest, [...trail, key])]))
+        : at;
     if (!isObject(at) || !(step in at)) return at;
     return { ...at, [step]: walk(at[step], rest, [...trail, step]) };
   };
@@ -66,7 +85,9 @@ export function underSecretPath(paths: string[], trail: string[]): boolean {
     const steps = pathSteps(path);
     return (
       steps.length <= trail.length &&
-      steps.every((step, i) => (step === '[]' ? /^\d+$/.test(trail[i]) : step === trail[i]))
+      steps.every((step, i) =>
+        step === '[]' ? /^\d+$/.test(trail[i]) : step === '{}' ? trail[i] !== undefined : step === trail[i],
+      )
     );
   });
 }

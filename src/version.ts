@@ -21,3 +21,10 @@ export function repoRoot(): string {
 export const VERSION: string = (
   JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }
 ).version;
+
+/**
+ * The StackStorm release whose API, CLI and content Squall answers as (st2client 3.9.0 is what its
+ * st2 CLI support is checked with). `GET /api/v1/` and `/api/v1/health` name it, Python actions see
+ * it as `st2common.__version__`, and a pack's `stackstorm_version` is checked against it at install.
+ */
+export const STACKSTORM_VERSION = '3.9.0';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { SquallError } from '../errors.js';
 import type { Services } from '../service/index.js';
-import { VERSION } from '../version.js';
+import { STACKSTORM_VERSION, VERSION } from '../version.js';
 import { bodyDepthLimit } from './depth.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiRouter, type RouteSpec } from './router.js';
@@ -33,16 +33,40 @@ function coreRoutes(router: ApiRouter, services: Services): void {
       properties: {
         status: { type: 'string', enum: ['ok'] },
         version: { type: 'string' },
+        stackstorm_version: { type: 'string', description: 'The StackStorm release Squall answers as.' },
         store: { type: 'string', enum: ['embedded', 'mongo'] },
         uptime: { type: 'number', description: 'Seconds since the process started.' },
       },
-      required: ['status', 'version', 'store', 'uptime'],
+      required: ['status', 'version', 'stackstorm_version', 'store', 'uptime'],
     },
     handler: () => ({
       status: 'ok',
       version: VERSION,
+      stackstorm_version: STACKSTORM_VERSION,
       store: services.store.kind,
       uptime: Math.round((Date.now() - services.startedAt.getTime()) / 100) / 10,
+    }),
+  });
+  // st2's root controller: its release and docs. Squall answers as the release whose API it
+  // implements, the same one a pack's stackstorm_version is checked against at install.
+  router.add({
+    method: 'get',
+    path: '/api/v1/',
+    summary: 'General API info (st2): the StackStorm release Squall answers as, and its docs',
+    tag: 'system',
+    response: {
+      type: 'object',
+      properties: {
+        version: { type: 'string' },
+        docs_url: { type: 'string' },
+        squall_version: { type: 'string' },
+      },
+      required: ['version', 'docs_url'],
+    },
+    handler: () => ({
+      version: STACKSTORM_VERSION,
+      docs_url: `https://docs.stackstorm.com/${STACKSTORM_VERSION.split('.').slice(0, 2).join('.')}`,
+      squall_version: VERSION,
     }),
   });
   router.add({

@@ -9,6 +9,7 @@ import { resolveIdentity, type RolesLookup } from './identity.js';
 import { CARD_DENY } from './live.js';
 import { CHOICE_PAYLOAD_PREFIX, type ChatPipeline } from './pipeline.js';
 import { splitRef } from '../names.js';
+import type { RuleRecord } from '../content/index.js';
 import { announce, routeTargets } from './messages.js';
 
 /** Notify routes that mean "the chat thread the command came from" (st2's hubot route). */
@@ -50,7 +51,7 @@ export class ChatNotifier implements NotifyDelivery {
   async deliver({ record, route, message, data, key, resumed }: RouteNotification): Promise<void> {
     if (CHAT_ROUTES.includes(route) && !this.services.config.chatops.routes[route]) {
       if (record.context?.chat) await this.pipeline.postResult(record);
-      else await this.announce(record, data);
+      else await this.announce(record, route, data);
       return;
     }
     const targets = routeTargets(this.services, route);
@@ -99,10 +100,11 @@ export class ChatNotifier implements NotifyDelivery {
    * (rule chatops.notify → chatops.post_result → the announcement runner), the result goes on the
    * stream as `st2.announcement__chatops`, which the bot posts in the channel.
    */
-  private async announce(record: RouteNotification['record'], data: unknown): Promise<void> {
+  private async announce(record: RouteNotification['record'], route: string, data: unknown): Promise<void> {
     const d = (data ?? {}) as { user?: unknown; source_channel?: unknown; source_context?: unknown };
     // Nowhere to post it (notify data without a channel): a bot would post to a room "null".
     if (!d.source_channel) return;
+    if (await this.postedByRule(route)) return;
     const result = await this.pipeline.resultMessage(record);
     if (result === null) return;
     announce(this.services, 'chatops', {
@@ -112,6 +114,26 @@ export class ChatNotifier implements NotifyDelivery {
       message: result.message,
       context: d.source_context ?? {},
       extra: result.extra,
+    });
+  }
+
+  /**
+   * Whether st2's own chatops pack, installed over the bundled one, posts this route's result: its
+   * `chatops.notify` rule (core.st2.generic.notifytrigger, `trigger.route` equals "hubot") runs
+   * `chatops.post_result`, which announces it. Announcing it here too put every result in the bot's
+   * room twice. Any enabled rule on the notify trigger that runs `chatops.post_result` counts, unless
+   * its `trigger.route` criterion names another route. One read, for bot-started executions only.
+   */
+  private async postedByRule(route: string): Promise<boolean> {
+    const rules = await this.services.store.rules.find({
+      'trigger.type': 'core.st2.generic.notifytrigger',
+      enabled: true,
+    });
+    return rules.some((record) => {
+      const rule = record as Partial<Pick<RuleRecord, 'action' | 'criteria'>>;
+      if (rule.action?.ref !== 'chatops.post_result') return false;
+      const onRoute = rule.criteria?.['trigger.route'];
+      return !onRoute || !['equals', 'eq'].includes(String(onRoute.type)) || onRoute.pattern === route;
     });
   }
 

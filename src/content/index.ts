@@ -4,7 +4,8 @@ import { loadPacks } from './loader.js';
 import { BUNDLED_PACKS_DIR } from './paths.js';
 import type { ContentProblem } from './problems.js';
 
-export { loadPack, loadPacks, isSemver } from './loader.js';
+export { loadPack, loadPacks } from './loader.js';
+export { isSemver } from './semver.js';
 export { formatProblem, hasErrors, type ContentProblem } from './problems.js';
 export type * from './types.js';
 export { toStandardSchema, parametersToObjectSchema } from './validate.js';

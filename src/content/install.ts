@@ -6,6 +6,8 @@ import { loadYaml } from '../yaml.js';
 import { ConflictError, NotFoundError, SquallError } from '../errors.js';
 import { newId } from '../ids.js';
 import { RESERVED_PACK_REFS } from './schemas/index.js';
+import { stackstormVersionMatches } from './semver.js';
+import { STACKSTORM_VERSION } from '../version.js';
 
 /**
  * Pack install/remove on disk (st2-reference.md §14.4) and Exchange index search (§14.5).
@@ -21,7 +23,7 @@ export interface InstallProgress {
 export interface InstallOptions {
   packsDir: string;
   virtualenvsDir: string;
-  /** Replace an installed pack of the same ref, and skip the python_versions check (st2 `--force`). */
+  /** Replace an installed pack of the same ref, and skip the python_versions and stackstorm_version checks (st2 `--force`). */
   force?: boolean;
   /** Do not install pack.yaml dependencies (st2 `--skip-dependencies`). */
   skipDependencies?: boolean;
@@ -151,7 +153,13 @@ export const MAX_PACK_YAML_BYTES = 1024 * 1024;
 async function readPackYaml(
   dir: string,
   source: string,
-): Promise<{ ref: string; version: string; dependencies: string[]; python_versions?: string[] }> {
+): Promise<{
+  ref: string;
+  version: string;
+  dependencies: string[];
+  python_versions?: string[];
+  stackstorm_version?: string;
+}> {
   const file = join(dir, 'pack.yaml');
   const size = await stat(file).then(
     (st) => st.size,
@@ -196,6 +204,7 @@ async function readPackYaml(
     version: d.version === undefined ? '' : String(d.version),
     dependencies: Array.isArray(d.dependencies) ? d.dependencies.map(String) : [],
     ...(Array.isArray(d.python_versions) ? { python_versions: d.python_versions.map(String) } : {}),
+    ...(d.stackstorm_version ? { stackstorm_version: String(d.stackstorm_version) } : {}),
   };
 }
 
@@ -532,6 +541,30 @@ async function installOne(
         `${meta.ref}: pack.yaml python_versions ${JSON.stringify(meta.python_versions)} excludes Python 3, the only one Squall runs; install with force to try it anyway (it is not guaranteed to work)`,
         { pack: meta.ref, field: 'python_versions' },
       );
+    }
+    // As st2's verify_pack_version (skipped with force, as there): the release Squall answers as.
+    if (!options.force && meta.stackstorm_version) {
+      let fits: boolean;
+      try {
+        fits = stackstormVersionMatches(meta.stackstorm_version);
+      } catch (err) {
+        throw new SquallError(
+          'PACK_STACKSTORM_VERSION_INVALID',
+          `${meta.ref}: pack.yaml ${(err as Error).message}; install with force to skip the check`,
+          { pack: meta.ref, field: 'stackstorm_version', value: meta.stackstorm_version },
+        );
+      }
+      if (!fits)
+        throw new SquallError(
+          'PACK_STACKSTORM_UNSUPPORTED',
+          `${meta.ref}: pack.yaml requires StackStorm "${meta.stackstorm_version}", but Squall answers as StackStorm "${STACKSTORM_VERSION}"; install with force to try it anyway (it is not guaranteed to work)`,
+          {
+            pack: meta.ref,
+            field: 'stackstorm_version',
+            required: meta.stackstorm_version,
+            current: STACKSTORM_VERSION,
+          },
+        );
     }
     const dest = join(packsDir, meta.ref);
     if ((await exists(dest)) && !options.force)

@@ -12,6 +12,7 @@ import { getSystemTriggerType, SYSTEM_TRIGGER_TYPES } from '../triggers/index.js
 import { isTimerType, timerProblem } from '../triggers/timers/index.js';
 import { SquallError } from '../errors.js';
 import { secretPaths } from '../secret-paths.js';
+import { isSemver } from './semver.js';
 import type { ContentProblem } from './problems.js';
 import {
   CRITERIA_OPERATORS,
@@ -62,12 +63,6 @@ const ENTRY_POINT_RUNNERS = new Set([
 
 type Obj = Record<string, unknown>;
 
-// semver.org's own grammar (MAJOR.MINOR.PATCH[-pre][+build]).
-const SEMVER_RE =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-export function isSemver(v: string): boolean {
-  return SEMVER_RE.test(v);
-}
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One metadata file being read: reports problems against it with positions. */

@@ -22,7 +22,10 @@ export function isSealed(value: unknown): value is { [SEALED]: string } {
 /** The paths below a parameter, of a record's secret_parameters (top-level ones are sealed whole). */
 const nestedPaths = (names: unknown): string[] =>
   Array.isArray(names)
-    ? names.filter((n): n is string => typeof n === 'string' && (n.includes('.') || n.includes('[]')))
+    ? names.filter(
+        (n): n is string =>
+          typeof n === 'string' && (n.includes('.') || n.includes('[]') || n.includes('{}')),
+      )
     : [];
 
 /** `values` with whatever is at each secret path replaced by the mask. */

@@ -6,6 +6,8 @@ import { executionsSubsystem } from '../../src/executions/subsystem.js';
 import type { Subsystem } from '../../src/service/index.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { workflowsSubsystem } from '../../src/workflows/engine/index.js';
+import { eventsSubsystem } from '../../src/rules/index.js';
+import { notifierSubsystem } from '../../src/notifier/index.js';
 import { freshMongoUrl } from './servers.js';
 import { finishedExecution, startTestApi, type TestApi } from './api.js';
 import { testSecretsSubsystem } from './test-service.js';
@@ -24,7 +26,10 @@ export function rbacSubsystem(): Subsystem {
  * Content, executions and chatops on `adapters` (with the test secret box). With auth on, each
  * execution gets its temporary API token (ST2_ACTION_AUTH_TOKEN) as under `squall start`.
  */
-export function chatSubsystems(adapters: ChatAdapter[], options: { workflows?: boolean } = {}): Subsystem[] {
+export function chatSubsystems(
+  adapters: ChatAdapter[],
+  options: { workflows?: boolean; rules?: boolean } = {},
+): Subsystem[] {
   const executions = executionsSubsystem((services) =>
     services.config.auth.enable
       ? {
@@ -33,12 +38,23 @@ export function chatSubsystems(adapters: ChatAdapter[], options: { workflows?: b
         }
       : {},
   );
+  const chatops = chatopsSubsystem(() => executions.service(), { adapters });
   return [
     testSecretsSubsystem(),
     contentSubsystem(),
     executions,
     ...(options.workflows ? [workflowsSubsystem(() => executions.service(), { sweepEveryMs: 1000 })] : []),
-    chatopsSubsystem(() => executions.service(), { adapters }),
+    // `rules`: the rules engine and the notifier (notify routes, core.st2.generic.notifytrigger).
+    ...(options.rules ? [eventsSubsystem(() => executions.service())] : []),
+    chatops,
+    ...(options.rules
+      ? [
+          notifierSubsystem(
+            () => executions.service(),
+            () => chatops.notifier(),
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -48,17 +64,29 @@ export function chatSubsystems(adapters: ChatAdapter[], options: { workflows?: b
  */
 export async function startChatApi(
   adapters: ChatAdapter[],
-  options: { overrides?: Record<string, unknown>; mongoUrl?: string; workflows?: boolean } = {},
+  options: {
+    overrides?: Record<string, unknown>;
+    mongoUrl?: string;
+    workflows?: boolean;
+    rules?: boolean;
+  } = {},
 ): Promise<TestApi> {
-  const { workflows, ...rest } = options;
-  return startTestApi({ subsystems: [rbacSubsystem(), ...chatSubsystems(adapters, { workflows })], ...rest });
+  const { workflows, rules, ...rest } = options;
+  return startTestApi({
+    subsystems: [rbacSubsystem(), ...chatSubsystems(adapters, { workflows, rules })],
+    ...rest,
+  });
 }
 
 /**
  * A suite's Squall (startChatApi) on the terminal adapter, with the packs of `packsDir` and the
  * chat route `ops` (the terminal's channel ops), and what the chatops pack tests ask of it.
  */
-export function chatPackApi(packsDir: string, mongo: boolean, options: { workflows?: boolean } = {}) {
+export function chatPackApi(
+  packsDir: string,
+  mongo: boolean,
+  options: { workflows?: boolean; rules?: boolean } = {},
+) {
   const fx: { api?: TestApi; shell?: ShellAdapter } = {};
   beforeAll(async () => {
     fx.shell = new ShellAdapter();
@@ -69,6 +97,7 @@ export function chatPackApi(packsDir: string, mongo: boolean, options: { workflo
       },
       mongoUrl: mongo ? freshMongoUrl() : undefined,
       workflows: options.workflows,
+      rules: options.rules,
     });
   }, 60_000);
   afterAll(async () => fx.api?.stop());

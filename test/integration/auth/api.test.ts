@@ -79,6 +79,16 @@ describe('authentication over HTTP', () => {
     ).toEqual({ valid: false });
   });
 
+  it("answers st2's API root with the StackStorm release a pack's stackstorm_version is checked against", async () => {
+    expect((await api.request('get', '/api/v1/', { token: null })).status).toBe(401);
+    const root = await api.request('get', '/api/v1/');
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({ version: '3.9.0', docs_url: 'https://docs.stackstorm.com/3.9' });
+    expect((await api.request('get', '/api/v1/health', { token: null })).body.stackstorm_version).toBe(
+      '3.9.0',
+    );
+  });
+
   it('accepts the token as Authorization: Bearer, as ?x-auth-token= and as the web UI cookie', async () => {
     const bearer = await fetch(`${api.url}/api/v1/user`, {
       headers: { Authorization: `Bearer ${api.adminToken}` },

@@ -24,7 +24,7 @@ for (const target of STORE_TARGETS) {
       const { api, shell, botSaid, run, announced } = chatPackApi(
         path.join(here, 'fixtures', 'st2-chatops-packs'),
         target.kind === 'mongo',
-        { workflows: true },
+        { workflows: true, rules: true },
       );
 
       it("replaces the bundled chatops pack, and st2's post_message is an announcement action", async () => {
@@ -155,6 +155,41 @@ for (const target of STORE_TARGETS) {
         expect(done.result.output).toEqual({ posted: 'note: from a workflow' });
         expect(botSaid('ops')).toContain('note: from a workflow');
       });
+
+      // hubot-stackstorm's command: an alias execution on the API with the hubot route. st2's
+      // chatops.notify rule (this pack's rules/notify_hubot.yaml) posts its result; Squall's own
+      // announcement of the route then put it in the room a second time.
+      it("leaves a hubot route's result to st2's chatops.notify rule when that pack is installed: announced once", async () => {
+        const events = await announced(async () => {
+          const res = await api().request('post', '/api/v1/aliasexecution', {
+            body: {
+              name: 'chatops.ping',
+              format: 'ping {{message}}',
+              command: 'ping from hubot',
+              user: 'alice',
+              source_channel: 'C0HUBOT',
+              notification_route: 'hubot',
+            },
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+          await waitFor(
+            async () =>
+              (await api().request('get', '/api/v1/executions?action=chatops.post_result')).body.find(
+                (e: { status: string }) => e.status === 'succeeded',
+              ),
+            'the rule posted the result',
+            20_000,
+          );
+          // Room for an announcement of the route that would come after the rule's.
+          await new Promise((r) => setTimeout(r, 1500));
+        });
+        const toRoom = events.filter(
+          (e) => (e.data as { payload?: { channel?: string } }).payload?.channel === 'C0HUBOT',
+        );
+        expect(toRoom.map((e) => (e.data as { payload: { message: string } }).payload.message)).toEqual([
+          expect.stringMatching(/^posted by the rule: /),
+        ]);
+      }, 40_000);
 
       it('refuses an action without the experimental flag, and an immutable flag cannot be turned off', async () => {
         const events = await announced(async () => {

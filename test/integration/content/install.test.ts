@@ -163,6 +163,38 @@ describe('pack install and remove on disk', () => {
     expect(existsSync(join(packsDir, 'py2only/actions/hello.yaml'))).toBe(true);
   });
 
+  it('refuses a pack whose stackstorm_version excludes the StackStorm release Squall answers as, unless forced, as st2 does', async () => {
+    const newer = join(root, 'src-st2-newer');
+    await makePack(newer, 'st2newer', '1.0.0', { 'pack.yaml.extra': 'stackstorm_version: ">=3.10.0"\n' });
+    await expect(installPack(newer, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_STACKSTORM_UNSUPPORTED',
+      message: expect.stringMatching(
+        /st2newer: pack.yaml requires StackStorm ">=3.10.0", but Squall answers as StackStorm "3.9.0"; install with force/,
+      ),
+    });
+    expect(existsSync(join(packsDir, 'st2newer'))).toBe(false);
+    // st2's own fixture's range, and a bare version st2's regex allows but its semver cannot read.
+    const old = join(root, 'src-st2-old');
+    await makePack(old, 'st2old', '1.0.0', { 'pack.yaml.extra': 'stackstorm_version: ">=1.6.0, <2.2.0"\n' });
+    await expect(installPack(old, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_STACKSTORM_UNSUPPORTED',
+    });
+    const loose = join(root, 'src-st2-loose');
+    await makePack(loose, 'st2loose', '1.0.0', { 'pack.yaml.extra': 'stackstorm_version: ">=3.4"\n' });
+    await expect(installPack(loose, { packsDir, virtualenvsDir })).rejects.toMatchObject({
+      code: 'PACK_STACKSTORM_VERSION_INVALID',
+      message: expect.stringContaining('">=3.4" is not <op><MAJOR.MINOR.PATCH>'),
+    });
+    expect(await installPack(old, { packsDir, virtualenvsDir, force: true })).toMatchObject({
+      ref: 'st2old',
+    });
+    const fits = join(root, 'src-st2-fits');
+    await makePack(fits, 'st2fits', '1.0.0', {
+      'pack.yaml.extra': 'stackstorm_version: ">=3.0.0, <4.0.0"\n',
+    });
+    expect(await installPack(fits, { packsDir, virtualenvsDir })).toMatchObject({ ref: 'st2fits' });
+  });
+
   it('rejects a source whose pack.yaml has no valid ref', async () => {
     const src = join(root, 'src-badref');
     await makePack(src, 'Bad Name', '1.0.0');

@@ -29,6 +29,9 @@ parameters:
   tokens:
     type: array
     items: {type: string, secret: true}
+  keys:
+    type: object
+    additionalProperties: {type: string, secret: true}
   cmd:
     default: 'printf "%s/%s" "{{ credentials.password }}" "{{ tokens[1] }}" | wc -c; echo user={{ credentials.user }}'
 `;
@@ -357,7 +360,8 @@ for (const target of STORE_TARGETS) {
       it('masks secrets inside an object or a list parameter where they are, as st2 does, and runs with them', async () => {
         const password = `pw-${Date.now()}-okapi`;
         const tokens = [`tk-${Date.now()}-first`, `tk-${Date.now()}-second`];
-        const id = await run('stored.creds', { credentials: { user: 'deployer', password }, tokens });
+        const keys = { github: `gh-${Date.now()}-tapir` };
+        const id = await run('stored.creds', { credentials: { user: 'deployer', password }, tokens, keys });
         const e = await finished(id);
         expect(e.status, JSON.stringify(e.result)).toBe('succeeded');
         expect(e.result.stdout.trim().split('\n')).toEqual([
@@ -366,8 +370,10 @@ for (const target of STORE_TARGETS) {
         ]);
         expect(e.parameters.credentials).toEqual({ user: 'deployer', password: '********' });
         expect(e.parameters.tokens).toEqual(['********', '********']);
+        // Under additionalProperties: st2 would show it; masked (and sealed) here.
+        expect(e.parameters.keys).toEqual({ github: '********' });
         expect(e.liveaction.parameters.credentials.password).toBe('********');
-        const leaks = (text: string) => [password, ...tokens].filter((s) => text.includes(s));
+        const leaks = (text: string) => [password, ...tokens, keys.github].filter((s) => text.includes(s));
         expect(leaks(JSON.stringify(e))).toEqual([]);
         expect(leaks((await api('GET', '/api/v1/executions?limit=5')).text)).toEqual([]);
         expect(leaks(JSON.stringify(await svc.services.store.executions.get(id)))).toEqual([]);

@@ -60,6 +60,39 @@ describeOnEachStore('pack config secrets in the API', (target) => {
         service: { url: 'https://svc.example.test', key: 'service-key' },
       }),
     );
+    // foreman's and algosec's shape: named connections under patternProperties, each a $ref to a
+    // top-level definition whose password is secret; and a map of tokens under additionalProperties.
+    writeTestPack(packs.dir, 'conns', {
+      'config.schema.yaml': [
+        'foreman:',
+        '  type: object',
+        '  required: true',
+        '  patternProperties:',
+        '    "^\\\\w+":',
+        '      $ref: "#/properties/connection"',
+        '  additionalProperties: false',
+        'connection:',
+        '  type: object',
+        '  properties:',
+        '    server: {type: string, required: true}',
+        '    password: {type: string, secret: true, required: true}',
+        '  additionalProperties: false',
+        'tokens:',
+        '  type: object',
+        '  additionalProperties: {type: string, secret: true}',
+        '',
+      ].join('\n'),
+    });
+    writeFileSync(
+      path.join(configs.dir, 'conns.yaml'),
+      yaml.dump({
+        foreman: {
+          prod: { server: 'prod.example.test', password: 'prod-secret' },
+          lab: { server: 'lab.example.test', password: 'lab-secret' },
+        },
+        tokens: { github: 'gh-token' },
+      }),
+    );
     svc = await startTestService({
       subsystems: [testSecretsSubsystem(), contentSubsystem()],
       mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
@@ -108,5 +141,30 @@ describeOnEachStore('pack config secrets in the API', (target) => {
     });
     const revealed = await api('GET', '/api/v1/configs/devices?show_secrets=true');
     expect(revealed.body.values.appliances[1].password).toBe('second-secret');
+  });
+
+  it('masks secrets under patternProperties (through a $ref) and additionalProperties, which st2 shows', async () => {
+    const shown = await api('GET', '/api/v1/configs/conns');
+    expect(shown.status).toBe(200);
+    expect(shown.body.values).toEqual({
+      foreman: {
+        prod: { server: 'prod.example.test', password: '********' },
+        lab: { server: 'lab.example.test', password: '********' },
+      },
+      tokens: { github: '********' },
+    });
+    const all = await api('GET', '/api/v1/configs');
+    expect(JSON.stringify(all.body)).not.toMatch(/prod-secret|lab-secret|gh-token/);
+
+    shown.body.values.foreman.lab.password = 'new-lab-secret';
+    const put = await api('PUT', '/api/v1/configs/conns', shown.body.values);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(yaml.load(readFileSync(path.join(configs.dir, 'conns.yaml'), 'utf8'))).toEqual({
+      foreman: {
+        prod: { server: 'prod.example.test', password: 'prod-secret' },
+        lab: { server: 'lab.example.test', password: 'new-lab-secret' },
+      },
+      tokens: { github: 'gh-token' },
+    });
   });
 });

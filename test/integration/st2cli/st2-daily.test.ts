@@ -519,7 +519,7 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
   );
 
   it(
-    'st2 action-alias list/get/match/execute',
+    'st2 action-alias list/get/match/execute/test',
     async () => {
       expect(await st2.ok('action-alias', 'list', '-p', 'daily')).toMatch(
         /\|\s*daily\.echo\s*\|\s*daily\s*\|/,
@@ -538,6 +538,10 @@ describeSt2PerStore('official st2 CLI: daily commands', (target) => {
       }>('execution', 'get', id, '--attr', 'parameters', 'context');
       expect(ex.parameters.message).toBe('hello alias');
       expect(ex.context).toMatchObject({ action_alias_ref: 'daily.echo', source_channel: 'cli' });
+      // `test` runs the alias, then st2's chatops.format_execution_result on its execution, and
+      // prints that action's message (st2's default.j2 text).
+      const tested = await st2.ok('action-alias', 'test', 'daily echo hello test');
+      expect(tested).toMatch(/Formatted ChatOps result message\s+=+\n[\s\S]*hello test[\s\S]*\n=+/);
       const none = await st2('action-alias', 'execute', 'no alias says this');
       expect(none.code).toBe(1);
       expect(none.stdout + none.stderr).toMatch(/400 Client Error[\s\S]*matched no patterns/);

@@ -239,7 +239,7 @@ describe.skipIf(missing)(
       manifest('1.1.0');
       git(repo, 'commit', '--quiet', '-am', 'two');
 
-      const download = (packs: string[]) => {
+      const download = (packs: string[], force = false) => {
         // The action's pack lives in a packs folder of its own: st2's default base maps to it.
         const base = mkdtempSync(path.join(os.tmpdir(), 'squall-packsbase-'));
         mkdirSync(path.join(base, 'packs', 'actions'), { recursive: true });
@@ -252,8 +252,8 @@ describe.skipIf(missing)(
           pack: 'packs',
           packDir: path.join(base, 'packs'),
           entry_point: 'download_packs.py',
-          parameters: { packs: { type: 'array', required: true } },
-          actionParameters: { packs },
+          parameters: { packs: { type: 'array', required: true }, force: { type: 'boolean' } },
+          actionParameters: { packs, force },
         });
         return { base, run: python.run(ctx) };
       };
@@ -281,6 +281,24 @@ describe.skipIf(missing)(
           `ValueError: "9.9.9" is not a valid version, hash, tag or branch in file://${repo}. Available versions are: 1.0.0.`,
         );
       });
+      it("refuses a pack whose stackstorm_version excludes Squall's st2 release unless forced, with st2's message", async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2ver-'));
+        writeFileSync(
+          path.join(dir, 'pack.yaml'),
+          'ref: st2newer\nname: st2newer\nversion: 1.0.0\nauthor: t\ndescription: d\nstackstorm_version: ">=3.10.0"\n',
+        );
+        const refused = download([`file://${dir}`]);
+        const res = await refused.run;
+        expect(res.status).toBe('failed');
+        expect((res.result as { stderr: string }).stderr).toContain(
+          'ValueError: Pack "st2newer" requires StackStorm ">=3.10.0", but current version is "3.9.0". You can override this restriction by providing the "force" flag, but the pack is not guaranteed to work.',
+        );
+        expect(existsSync(path.join(refused.base, 'st2newer'))).toBe(false);
+        const forced = download([`file://${dir}`], true);
+        expect((await forced.run).status).toBe('succeeded');
+        expect(existsSync(path.join(forced.base, 'st2newer', 'pack.yaml'))).toBe(true);
+      });
+
       describe('download_pack refuses a symbolic link leading outside the pack, as pack install does', () => {
         // A secret outside the pack, and a pack whose files link to it (and, harmlessly, to themselves).
         const secret = path.join(mkdtempSync(path.join(os.tmpdir(), 'squall-secret-')), 'id_rsa');

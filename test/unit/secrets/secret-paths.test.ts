@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { changeAt, secretPaths, secretValuesAt, valueAtTrail, valuesAt } from '../../../src/secret-paths.js';
+import {
+  changeAt,
+  secretPaths,
+  secretValuesAt,
+  underSecretPath,
+  valueAtTrail,
+  valuesAt,
+} from '../../../src/secret-paths.js';
 
 // aws_boto3's credentials and email's smtp_accounts: secrets inside objects and lists.
 const specs = {
@@ -28,6 +35,24 @@ describe('secret paths from a schema', () => {
 
   it('lists the secrets below a secret object too when asked (pack config secret_fields)', () => {
     expect(secretPaths(specs, { belowSecrets: true })).toContain('vault.key');
+  });
+
+  it('names secrets under patternProperties and additionalProperties as every value of the object, following $ref', () => {
+    const config = {
+      foreman: { type: 'object', patternProperties: { '^\\w+': { $ref: '#/properties/connection' } } },
+      connection: { type: 'object', properties: { server: { type: 'string' }, password: { secret: true } } },
+      tokens: { type: 'object', additionalProperties: { type: 'string', secret: true } },
+      loop: { type: 'object', additionalProperties: { $ref: '#/properties/loop' } },
+    };
+    expect(secretPaths(config)).toEqual(['foreman{}.password', 'connection.password', 'tokens{}']);
+    const values = {
+      foreman: { prod: { server: 'p', password: 'pp' }, lab: { password: 'lp' } },
+      tokens: { gh: 'g' },
+    };
+    expect(valuesAt(values, 'foreman{}.password')).toEqual(['pp', 'lp']);
+    expect(changeAt(values, 'tokens{}', () => '***')).toEqual({ ...values, tokens: { gh: '***' } });
+    expect(underSecretPath(['foreman{}.password'], ['foreman', 'lab', 'password'])).toBe(true);
+    expect(underSecretPath(['foreman{}.password'], ['foreman', 'lab', 'server'])).toBe(false);
   });
 
   it('finds none in what is not a schema', () => {

@@ -17,8 +17,9 @@ import tempfile
 
 from st2common.constants.pack import MANIFEST_FILE_NAME, PACK_RESERVED_CHARACTERS, PACK_VERSION_REGEX, PACK_VERSION_SEPARATOR
 from st2common.util.pack import get_pack_metadata, get_pack_ref_from_metadata, get_pack_warnings
+from st2common.util.versioning import complex_semver_match, get_python_version, get_stackstorm_version
 
-__all__ = ["download_pack", "get_repo_url", "eval_repo_url", "is_desired_pack", "get_pack_ref", "clone_repo", "move_pack"]
+__all__ = ["download_pack", "verify_pack_version", "get_repo_url", "eval_repo_url", "is_desired_pack", "get_pack_ref", "clone_repo", "move_pack"]
 
 ST2_DEFAULT_PACKS_BASE = "/opt/stackstorm/packs"
 CONFIG_FILE = "config.yaml"
@@ -141,6 +142,27 @@ def move_pack(abs_repo_base, pack_name, abs_local_path, pack_metadata, logger=No
     return (True, "Success.")
 
 
+def verify_pack_version(pack_metadata):
+    """Raises ValueError, with st2's message, when the pack's ``stackstorm_version`` excludes the
+    release Squall answers as or its ``python_versions`` is Python 2 only."""
+    name = pack_metadata.get("name", None)
+    required = pack_metadata.get("stackstorm_version", None)
+    if required and not complex_semver_match(get_stackstorm_version(), required):
+        raise ValueError(
+            'Pack "%s" requires StackStorm "%s", but current version is "%s". You can override this '
+            'restriction by providing the "force" flag, but the pack is not guaranteed to work.'
+            % (name, required, get_stackstorm_version())
+        )
+    pythons = pack_metadata.get("python_versions", None)
+    if pythons and set(str(v) for v in pythons) == set(["2"]):
+        raise ValueError(
+            'Pack "%s" requires Python 2.x, but current Python version is "%s". You can override this '
+            'restriction by providing the "force" flag, but the pack is not guaranteed to work.'
+            % (name, get_python_version())
+        )
+    return True
+
+
 def download_pack(pack, abs_repo_base=ST2_DEFAULT_PACKS_BASE, verify_ssl=True, force=False, proxy_config=None,
                   force_owner_group=True, force_permissions=True, logger=None):
     """Answers ``(pack_url, pack_ref, (success, message))`` as st2's does."""
@@ -165,6 +187,9 @@ def download_pack(pack, abs_repo_base=ST2_DEFAULT_PACKS_BASE, verify_ssl=True, f
         metadata = get_pack_metadata(pack_dir=local)
         pack_ref = get_pack_ref(pack_dir=local)
         result[1] = pack_ref
+        # As st2: the version check is what force skips.
+        if not force:
+            verify_pack_version(pack_metadata=metadata)
         result[2] = move_pack(_packs_base(abs_repo_base), pack_ref, local, metadata, logger=logger)
     finally:
         shutil.rmtree(work, ignore_errors=True)
