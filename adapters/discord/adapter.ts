@@ -25,6 +25,7 @@ import {
   type ChatForm,
   type FormHandlers,
   type FormOutcome,
+  type FormReply,
   type FormRequest,
   type ButtonChoice,
   type ButtonConfirm,
@@ -100,6 +101,19 @@ function cardColor(card: ChatCard): number {
 const INTERACTION_TTL_MS = 14 * 60_000;
 /** Discord takes an interaction's first answer within 3 s; work still running after this is deferred. */
 const DEFER_AFTER_MS = 2_000;
+/** `work`'s value when it settles within `ms`, else `late` (the work goes on). */
+async function inTime<T>(work: Promise<T>, ms: number): Promise<{ value: T } | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How long a long button value or a confirmation text is kept: a card's buttons outlive an interaction. */
 const BUTTON_TTL_MS = 24 * 3600_000;
 /** Kept values remembered in this process too (the store is read when one is not here). */
@@ -200,30 +214,75 @@ export class DiscordAdapter implements ChatAdapter {
     return had && had.expires > Date.now() ? (JSON.parse(had.json) as unknown) : null;
   }
 
-  /** Answers an interaction with the form as a modal, or privately with why not. */
+  /**
+   * Answers an interaction with the form as a modal, or privately with why not. A modal cannot be
+   * deferred and Discord takes the first answer within 3 s (10062 after): a form still being built
+   * (or read back) after DEFER_AFTER_MS is answered privately instead, and once built it follows
+   * with a "Fill in…" that opens it at once (kept as a retry form).
+   */
   private async showForm(
     i: Extract<RepliableInteraction, { showModal: unknown }>,
     request: Omit<FormRequest, 'maxFields' | 'user'>,
     retryKey?: string,
   ): Promise<void> {
-    const retry = retryKey
-      ? ((await this.recall(`retry:${retryKey}`)) as { form: ChatForm } | null)?.form
-      : undefined;
-    const reply = retry
-      ? { form: retry }
-      : await this.formHandlers!.open({
-          ...request,
-          workspace: i.guildId ?? this.options.guildId ?? '',
-          user: this.user(i.user),
-          maxFields: this.forms.maxFields,
-        });
+    const building = this.buildForm(i, request, retryKey);
+    const built = await inTime(building, DEFER_AFTER_MS);
+    if (built === 'late') {
+      await i.reply({
+        content: 'Preparing the form took too long — it follows here when ready.',
+        flags: MessageFlags.Ephemeral,
+      });
+      const reply = await building;
+      if ('text' in reply) {
+        await i.followUp({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
+        return;
+      }
+      const key = randomBytes(12).toString('base64url');
+      await this.keep(`retry:${key}`, { form: reply.form }, INTERACTION_TTL_MS);
+      await i.followUp({
+        content: `The form **${reply.form.title}** is ready.`,
+        flags: MessageFlags.Ephemeral,
+        components: [
+          await this.buttonRow(`${FORM_PAYLOAD_PREFIX}${reply.form.context}`, [
+            { label: 'Fill in…', value: `retry:${key}`, style: 'primary' as const },
+          ]),
+        ],
+      });
+      return;
+    }
+    const reply = built.value;
     if ('text' in reply) {
       await i.reply({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
       return;
     }
     const key = randomBytes(12).toString('base64url');
-    await this.keep(`modal:${key}`, { context: reply.form.context }, INTERACTION_TTL_MS);
+    // The modal goes out first (the window is short); its context is kept meanwhile, in memory at
+    // once, so its submit (seconds later at the earliest) finds it.
+    const keeping = this.keep(`modal:${key}`, { context: reply.form.context }, INTERACTION_TTL_MS).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await i.showModal(formModal(reply.form, `${MODAL_PREFIX}${key}`) as never);
+    const failed = await keeping;
+    if (failed) throw failed;
+  }
+
+  /** The form to show: the one kept for a retry, else the pipeline's for this request. */
+  private async buildForm(
+    i: Extract<RepliableInteraction, { showModal: unknown }>,
+    request: Omit<FormRequest, 'maxFields' | 'user'>,
+    retryKey?: string,
+  ): Promise<FormReply> {
+    const retry = retryKey
+      ? ((await this.recall(`retry:${retryKey}`)) as { form: ChatForm } | null)?.form
+      : undefined;
+    if (retry) return { form: retry };
+    return this.formHandlers!.open({
+      ...request,
+      workspace: i.guildId ?? this.options.guildId ?? '',
+      user: this.user(i.user),
+      maxFields: this.forms.maxFields,
+    });
   }
 
   async connect(): Promise<void> {
@@ -369,19 +428,23 @@ export class DiscordAdapter implements ChatAdapter {
       if (i.isButton() && (i.customId.startsWith(BUTTON_PREFIX) || i.customId.startsWith(CONFIRMED_PREFIX))) {
         const confirmed = /^sq!(\d+)\|(.*)$/s.exec(i.customId);
         const customId = confirmed ? BUTTON_PREFIX + confirmed[2] : i.customId;
-        const form = await this.decodeButton(customId);
+        // A long value is read from the store, which may be slow: Discord takes the first answer
+        // within 3 s, so a lookup still running after DEFER_AFTER_MS is answered first.
+        const lookup = this.decodeButton(customId);
+        const found = await inTime(lookup, DEFER_AFTER_MS);
+        const decoded = found === 'late' ? undefined : found.value;
         // "Fill in…" answers with the modal itself, so it is not deferred.
-        if (form?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
+        if (decoded?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
           const ch = i.channel;
           const inThread = ch?.isThread() ?? false;
           await this.showForm(
             i,
             {
-              payload: form.payload,
+              payload: decoded.payload,
               channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
               ...(inThread ? { thread: i.channelId } : {}),
             },
-            form.value.startsWith('retry:') ? form.value.slice(6) : undefined,
+            decoded.value.startsWith('retry:') ? decoded.value.slice(6) : undefined,
           );
           return;
         }
@@ -389,9 +452,22 @@ export class DiscordAdapter implements ChatAdapter {
         if (i.message.flags.has(MessageFlags.Ephemeral))
           await i.update({ content: `Confirmed by <@${i.user.id}>.`, embeds: [], components: [] });
         else await i.deferUpdate();
-        const decoded = form;
-        if (!decoded) {
+        const form = found === 'late' ? await lookup : decoded;
+        if (!form) {
           await i.followUp({ content: 'This button has expired — run the command again.', ephemeral: true });
+          return;
+        }
+        // Read too late to answer with the modal: the same "Fill in…" again, which now opens at once.
+        if (form.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
+          await i.followUp({
+            content: 'Loading the form took too long — press Fill in… again.',
+            flags: MessageFlags.Ephemeral,
+            components: [
+              await this.buttonRow(form.payload, [
+                { label: 'Fill in…', value: form.value, style: 'primary' as const },
+              ]),
+            ],
+          });
           return;
         }
         const ch = i.channel;
@@ -403,8 +479,8 @@ export class DiscordAdapter implements ChatAdapter {
         this.homes.set(messageId, i.message.channelId);
         const press = {
           user: this.user(i.user),
-          payload: decoded.payload,
-          value: decoded.value,
+          payload: form.payload,
+          value: form.value,
           messageId,
           channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
           ...(inThread ? { thread: i.channelId } : {}),
