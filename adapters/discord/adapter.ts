@@ -44,7 +44,7 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
+import { SeenSet, consoleLogger, inTime, type AdapterLogger } from '../util.js';
 import { MODAL_PREFIX, errorsText, formModal } from './forms.js';
 
 /** A post's idempotency key as a Discord nonce (a string of at most 25 characters). */
@@ -101,19 +101,6 @@ function cardColor(card: ChatCard): number {
 const INTERACTION_TTL_MS = 14 * 60_000;
 /** Discord takes an interaction's first answer within 3 s; work still running after this is deferred. */
 const DEFER_AFTER_MS = 2_000;
-/** `work`'s value when it settles within `ms`, else `late` (the work goes on). */
-async function inTime<T>(work: Promise<T>, ms: number): Promise<{ value: T } | 'late'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
-  });
-  try {
-    return await Promise.race([work.then((value) => ({ value })), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** How long a long button value or a confirmation text is kept: a card's buttons outlive an interaction. */
 const BUTTON_TTL_MS = 24 * 3600_000;
 /** Kept values remembered in this process too (the store is read when one is not here). */

@@ -6,6 +6,7 @@ import {
   SquallError,
   type FormHandlers,
   type FormReply,
+  type FormOutcome,
   type ButtonChoice,
   type ButtonHandler,
   type CardReaction,
@@ -21,8 +22,8 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, type AdapterLogger, consoleLogger } from '../util.js';
-import { FORM_CALLBACK, FORM_SHORTCUT, formView, submittedValues } from './forms.js';
+import { SeenSet, type AdapterLogger, consoleLogger, inTime } from '../util.js';
+import { FORM_CALLBACK, FORM_SHORTCUT, checkingView, doneView, formView, submittedValues } from './forms.js';
 
 export interface SlackAdapterOptions {
   /** Socket Mode (an outbound WebSocket, needs `appToken`) or HTTP (Events API; needs `signingSecret`). */
@@ -42,6 +43,9 @@ export interface SlackAdapterOptions {
   retries?: number;
   logger?: AdapterLogger;
 }
+
+/** Slack takes an interaction's ack within 3 s; a view submission still being checked then is answered first. */
+const ACK_WITHIN_MS = 2_000;
 
 /** Slack's limit for one section block's text; longer text is split over several sections. */
 const SECTION_LIMIT = 3000;
@@ -367,8 +371,8 @@ export class SlackAdapter implements ChatAdapter {
       }
     });
     app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
-      const outcome = this.formHandlers
-        ? await this.formHandlers
+      const submitting: Promise<FormOutcome> = this.formHandlers
+        ? this.formHandlers
             .submit({
               user: await this.userOf(body.user.id, body.user.name),
               context: view.private_metadata,
@@ -381,7 +385,28 @@ export class SlackAdapter implements ChatAdapter {
                 errors: { [view.blocks[0]?.block_id ?? '']: `Squall could not run it: ${errorText(err)}` },
               };
             })
-        : {};
+        : Promise.resolve({});
+      // Slack takes the ack within 3 s, else the modal says it had trouble connecting and a late
+      // ack is dropped: a submission still being checked after ACK_WITHIN_MS turns the modal into
+      // "Checking…", and views.update then shows the outcome (the form again with its errors, or
+      // that it runs).
+      const timely = await inTime(submitting, ACK_WITHIN_MS);
+      if (timely === 'late') {
+        await ack({ response_action: 'update', view: checkingView(view.title.text) as never });
+        const outcome = await submitting;
+        const failed = outcome.errors && Object.keys(outcome.errors).length > 0;
+        await this.client().views.update({
+          view_id: view.id,
+          view: (failed && outcome.retry
+            ? formView(outcome.retry, outcome.errors)
+            : doneView(
+                view.title.text,
+                failed ? Object.values(outcome.errors!).join('\n') : 'Running it…',
+              )) as never,
+        });
+        return;
+      }
+      const outcome = timely.value;
       // Errors stay in the modal, under their inputs (keyed by block_id).
       if (outcome.errors && Object.keys(outcome.errors).length)
         await ack({ response_action: 'errors', errors: outcome.errors });

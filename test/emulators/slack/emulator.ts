@@ -591,6 +591,8 @@ export class SlackEmulator extends ChatEmulator<
     const missing = this.views.missingRequired(view, state);
     if (missing.length) throw new Error(`submitView: required inputs empty: ${missing.join(', ')}`);
     view.state = state;
+    // Not acked within 3 s, Slack's modal stays open saying "We had some trouble connecting" and
+    // drops a late ack (errors, update): the person sees nothing of it.
     const ack = await this.sendEnvelope(
       'interactive',
       {
@@ -600,7 +602,11 @@ export class SlackEmulator extends ChatEmulator<
         enterprise: null,
       },
       options,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(
+        `view_submission of ${view.id}: ${(err as Error).message}; Slack would keep the modal open with "We had some trouble connecting" and ignore a later ack`,
+      );
+    });
     this.views.applyAck(view, ack.payload);
     return ack;
   }
@@ -743,6 +749,16 @@ export class SlackEmulator extends ChatEmulator<
     this.responses.push({ id, body: payload });
     const text = typeof payload.text === 'string' ? payload.text : '';
     const blocks = Array.isArray(payload.blocks) ? payload.blocks : undefined;
+    // A response_url is an incoming webhook: the same Block Kit limits, refused as webhooks refuse
+    // (HTTP 400, the error as plain text; nothing is posted), which Bolt's respond() throws.
+    if (payload.blocks !== undefined && !blocks) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_blocks_format');
+      return;
+    }
+    if (blockErrors(blocks ?? []).length > 0) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_blocks');
+      return;
+    }
     if (payload.delete_original === true && context.message_ts) {
       this.remove(context.channel, context.message_ts);
     } else if (payload.replace_original === true && context.message_ts) {
