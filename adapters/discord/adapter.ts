@@ -71,6 +71,11 @@ export interface DiscordAdapterOptions {
   retries?: number;
   /** How long to wait for guilds at login (discord.js default 15 s). */
   waitGuildTimeout?: number;
+  /**
+   * Ask for the privileged Message Content intent (default true; the app must have it switched on
+   * in the Developer Portal). Without it Discord sends the text of mentions and DMs only.
+   */
+  messageContent?: boolean;
   logger?: AdapterLogger;
 }
 
@@ -149,8 +154,23 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly interactions = new Map<string, { i: RepliableInteraction; at: number }>();
   private readonly log: AdapterLogger;
 
+  /** Messages that arrived without their text since connecting (the Message Content intent is off). */
+  private unreadable = 0;
+
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger ?? consoleLogger('discord');
+  }
+
+  private get readsContent(): boolean {
+    return this.options.messageContent ?? true;
+  }
+
+  notes(): string[] {
+    if (this.readsContent) return [];
+    const seen = this.unreadable
+      ? ` ${this.unreadable} message(s) since connecting arrived without their text.`
+      : '';
+    return [`${NO_CONTENT_NOTE}${seen}`];
   }
 
   onMessage(handler: MessageHandler): void {
@@ -279,7 +299,7 @@ export class DiscordAdapter implements ChatAdapter {
       intents: [
         GatewayIntentBits.Guilds,
         GatewayIntentBits.GuildMessages,
-        GatewayIntentBits.MessageContent,
+        ...(this.readsContent ? [GatewayIntentBits.MessageContent] : []),
         GatewayIntentBits.DirectMessages,
       ],
       partials: [Partials.Channel],
@@ -306,10 +326,9 @@ export class DiscordAdapter implements ChatAdapter {
       await this.registerCommand(client);
     } catch (err) {
       await client.destroy().catch(() => undefined);
-      throw new SquallError('CHAT_CONNECT_FAILED', `could not connect to Discord: ${errorText(err)}`, {
-        adapter: 'discord',
-      });
+      throw connectError(err);
     }
+    this.unreadable = 0;
     this.client = client;
   }
 
@@ -353,6 +372,18 @@ export class DiscordAdapter implements ChatAdapter {
         mentionsBot = true;
       }
       const ch = m.channel;
+      // Without the Message Content intent Discord blanks the text of every message that does not
+      // mention the bot (DMs excepted): a prefix command cannot be read. Said (log, status) rather
+      // than handed on as an empty message that is silently ignored.
+      if (!this.readsContent && !text && !mentionsBot && ch.type !== ChannelType.DM && !m.author.bot) {
+        this.unreadable += 1;
+        if (this.unreadable === 1)
+          this.log.warn(
+            { channel: m.channelId },
+            `a Discord message arrived without its text: ${NO_CONTENT_NOTE}`,
+          );
+        return;
+      }
       const inThread = ch.isThread();
       if (inThread) this.threads.add(ch.id);
       this.homes.set(m.id, m.channelId);
@@ -861,6 +892,29 @@ export class DiscordAdapter implements ChatAdapter {
       return null;
     }
   }
+}
+
+const PORTAL = 'discord.com/developers/applications → your app → Bot';
+
+const NO_CONTENT_NOTE = `the Message Content intent is off (chatops.discord.message_content: false), so Discord sends the text only of messages that mention the bot and of DMs: prefix commands ("!help") cannot be read; mention the bot or use /squall, or switch on Message Content Intent (${PORTAL} → Privileged Gateway Intents) and set chatops.discord.message_content: true`;
+
+/** A failed login as a SquallError that says which setting to change, and where. */
+function connectError(err: unknown): SquallError {
+  const text = errorText(err);
+  const code = (err as { code?: unknown }).code;
+  let why = text;
+  let setting: string | undefined;
+  if (/disallowed intents/i.test(text) || code === 4014) {
+    setting = 'chatops.discord.message_content';
+    why = `Discord refused the Message Content intent (gateway close 4014, Disallowed intent(s)): switch on Message Content Intent in ${PORTAL} → Privileged Gateway Intents, or set chatops.discord.message_content: false to take commands from mentions, DMs and /squall only`;
+  } else if (code === 'TokenInvalid' || /invalid token|authentication failed/i.test(text) || code === 4004) {
+    setting = 'chatops.discord.token';
+    why = `Discord refused chatops.discord.token (${text}): copy the bot's token from ${PORTAL} → Reset Token`;
+  }
+  return new SquallError('CHAT_CONNECT_FAILED', `could not connect to Discord: ${why}`, {
+    adapter: 'discord',
+    ...(setting ? { setting } : {}),
+  });
 }
 
 function errorText(err: unknown): string {
