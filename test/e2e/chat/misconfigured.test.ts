@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
-import { emulatedDiscordAdapter, startChatSquall, type ChatSquall } from './harness.js';
+import { waitFor } from '../../support/wait.js';
+import { BOT_SCOPES } from '../../emulators/slack/emulator.js';
+import { emulatedDiscordAdapter, startChatSquall, useSlackSquall, type ChatSquall } from './harness.js';
 
 const target = STORE_TARGETS[0]!;
 
@@ -45,5 +47,29 @@ describeWithServer('A misconfigured Discord bot (embedded)', 'embedded store', t
     expect(bot.error.message).toContain('Privileged Gateway Intents');
     expect(bot.error.message).not.toContain(discord.botToken);
     expect(Date.parse(bot.error.retry_at)).toBeGreaterThan(Date.parse(bot.error.at));
+  });
+});
+
+describeWithServer('A Slack app without files:write (embedded)', 'embedded store', target.available, () => {
+  const { slack } = useSlackSquall(
+    target,
+    { 'slack:U0ALICE': 'alice' },
+    { botScopes: BOT_SCOPES.filter((s) => s !== 'files:write') },
+  );
+
+  it('a long output it cannot attach: the card says so, with the scope to add and where', async () => {
+    const ts = await slack.userSays({ text: '!big output' });
+    const card = await slack.waitForPost((p) => p.thread_ts === ts && /Execution \w+/.test(p.text), 10_000);
+    const final = await waitFor(
+      () => {
+        const now = slack.findMessage(card.channel, card.ts)?.text ?? '';
+        return now.includes('could not be attached') ? now : undefined;
+      },
+      'the card to say the output could not be attached',
+      20_000,
+    );
+    expect(final).toContain('missing_scope (the Slack app lacks the files:write scope');
+    expect(final).toContain('Bot Token Scopes and reinstall the app');
+    expect(slack.uploads.items.filter((u) => u.completed)).toEqual([]);
   });
 });
