@@ -31,3 +31,16 @@ export class SeenSet {
     return true;
   }
 }
+
+/** `work`'s value when it settles within `ms`, else `late` (the work goes on). */
+export async function inTime<T>(work: Promise<T>, ms: number): Promise<{ value: T } | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -25,6 +25,7 @@ import {
   type ChatForm,
   type FormHandlers,
   type FormOutcome,
+  type FormReply,
   type FormRequest,
   type ButtonChoice,
   type ButtonConfirm,
@@ -43,7 +44,7 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, consoleLogger, type AdapterLogger } from '../util.js';
+import { SeenSet, consoleLogger, inTime, type AdapterLogger } from '../util.js';
 import { MODAL_PREFIX, errorsText, formModal } from './forms.js';
 
 /** A post's idempotency key as a Discord nonce (a string of at most 25 characters). */
@@ -70,6 +71,11 @@ export interface DiscordAdapterOptions {
   retries?: number;
   /** How long to wait for guilds at login (discord.js default 15 s). */
   waitGuildTimeout?: number;
+  /**
+   * Ask for the privileged Message Content intent (default true; the app must have it switched on
+   * in the Developer Portal). Without it Discord sends the text of mentions and DMs only.
+   */
+  messageContent?: boolean;
   logger?: AdapterLogger;
 }
 
@@ -148,8 +154,23 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly interactions = new Map<string, { i: RepliableInteraction; at: number }>();
   private readonly log: AdapterLogger;
 
+  /** Messages that arrived without their text since connecting (the Message Content intent is off). */
+  private unreadable = 0;
+
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger ?? consoleLogger('discord');
+  }
+
+  private get readsContent(): boolean {
+    return this.options.messageContent ?? true;
+  }
+
+  notes(): string[] {
+    if (this.readsContent) return [];
+    const seen = this.unreadable
+      ? ` ${this.unreadable} message(s) since connecting arrived without their text.`
+      : '';
+    return [`${NO_CONTENT_NOTE}${seen}`];
   }
 
   onMessage(handler: MessageHandler): void {
@@ -200,30 +221,75 @@ export class DiscordAdapter implements ChatAdapter {
     return had && had.expires > Date.now() ? (JSON.parse(had.json) as unknown) : null;
   }
 
-  /** Answers an interaction with the form as a modal, or privately with why not. */
+  /**
+   * Answers an interaction with the form as a modal, or privately with why not. A modal cannot be
+   * deferred and Discord takes the first answer within 3 s (10062 after): a form still being built
+   * (or read back) after DEFER_AFTER_MS is answered privately instead, and once built it follows
+   * with a "Fill in…" that opens it at once (kept as a retry form).
+   */
   private async showForm(
     i: Extract<RepliableInteraction, { showModal: unknown }>,
     request: Omit<FormRequest, 'maxFields' | 'user'>,
     retryKey?: string,
   ): Promise<void> {
-    const retry = retryKey
-      ? ((await this.recall(`retry:${retryKey}`)) as { form: ChatForm } | null)?.form
-      : undefined;
-    const reply = retry
-      ? { form: retry }
-      : await this.formHandlers!.open({
-          ...request,
-          workspace: i.guildId ?? this.options.guildId ?? '',
-          user: this.user(i.user),
-          maxFields: this.forms.maxFields,
-        });
+    const building = this.buildForm(i, request, retryKey);
+    const built = await inTime(building, DEFER_AFTER_MS);
+    if (built === 'late') {
+      await i.reply({
+        content: 'Preparing the form took too long — it follows here when ready.',
+        flags: MessageFlags.Ephemeral,
+      });
+      const reply = await building;
+      if ('text' in reply) {
+        await i.followUp({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
+        return;
+      }
+      const key = randomBytes(12).toString('base64url');
+      await this.keep(`retry:${key}`, { form: reply.form }, INTERACTION_TTL_MS);
+      await i.followUp({
+        content: `The form **${reply.form.title}** is ready.`,
+        flags: MessageFlags.Ephemeral,
+        components: [
+          await this.buttonRow(`${FORM_PAYLOAD_PREFIX}${reply.form.context}`, [
+            { label: 'Fill in…', value: `retry:${key}`, style: 'primary' as const },
+          ]),
+        ],
+      });
+      return;
+    }
+    const reply = built.value;
     if ('text' in reply) {
       await i.reply({ ...this.body(reply.text), flags: MessageFlags.Ephemeral });
       return;
     }
     const key = randomBytes(12).toString('base64url');
-    await this.keep(`modal:${key}`, { context: reply.form.context }, INTERACTION_TTL_MS);
+    // The modal goes out first (the window is short); its context is kept meanwhile, in memory at
+    // once, so its submit (seconds later at the earliest) finds it.
+    const keeping = this.keep(`modal:${key}`, { context: reply.form.context }, INTERACTION_TTL_MS).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await i.showModal(formModal(reply.form, `${MODAL_PREFIX}${key}`) as never);
+    const failed = await keeping;
+    if (failed) throw failed;
+  }
+
+  /** The form to show: the one kept for a retry, else the pipeline's for this request. */
+  private async buildForm(
+    i: Extract<RepliableInteraction, { showModal: unknown }>,
+    request: Omit<FormRequest, 'maxFields' | 'user'>,
+    retryKey?: string,
+  ): Promise<FormReply> {
+    const retry = retryKey
+      ? ((await this.recall(`retry:${retryKey}`)) as { form: ChatForm } | null)?.form
+      : undefined;
+    if (retry) return { form: retry };
+    return this.formHandlers!.open({
+      ...request,
+      workspace: i.guildId ?? this.options.guildId ?? '',
+      user: this.user(i.user),
+      maxFields: this.forms.maxFields,
+    });
   }
 
   async connect(): Promise<void> {
@@ -233,7 +299,7 @@ export class DiscordAdapter implements ChatAdapter {
       intents: [
         GatewayIntentBits.Guilds,
         GatewayIntentBits.GuildMessages,
-        GatewayIntentBits.MessageContent,
+        ...(this.readsContent ? [GatewayIntentBits.MessageContent] : []),
         GatewayIntentBits.DirectMessages,
       ],
       partials: [Partials.Channel],
@@ -260,10 +326,9 @@ export class DiscordAdapter implements ChatAdapter {
       await this.registerCommand(client);
     } catch (err) {
       await client.destroy().catch(() => undefined);
-      throw new SquallError('CHAT_CONNECT_FAILED', `could not connect to Discord: ${errorText(err)}`, {
-        adapter: 'discord',
-      });
+      throw connectError(err);
     }
+    this.unreadable = 0;
     this.client = client;
   }
 
@@ -307,6 +372,18 @@ export class DiscordAdapter implements ChatAdapter {
         mentionsBot = true;
       }
       const ch = m.channel;
+      // Without the Message Content intent Discord blanks the text of every message that does not
+      // mention the bot (DMs excepted): a prefix command cannot be read. Said (log, status) rather
+      // than handed on as an empty message that is silently ignored.
+      if (!this.readsContent && !text && !mentionsBot && ch.type !== ChannelType.DM && !m.author.bot) {
+        this.unreadable += 1;
+        if (this.unreadable === 1)
+          this.log.warn(
+            { channel: m.channelId },
+            `a Discord message arrived without its text: ${NO_CONTENT_NOTE}`,
+          );
+        return;
+      }
       const inThread = ch.isThread();
       if (inThread) this.threads.add(ch.id);
       this.homes.set(m.id, m.channelId);
@@ -369,19 +446,23 @@ export class DiscordAdapter implements ChatAdapter {
       if (i.isButton() && (i.customId.startsWith(BUTTON_PREFIX) || i.customId.startsWith(CONFIRMED_PREFIX))) {
         const confirmed = /^sq!(\d+)\|(.*)$/s.exec(i.customId);
         const customId = confirmed ? BUTTON_PREFIX + confirmed[2] : i.customId;
-        const form = await this.decodeButton(customId);
+        // A long value is read from the store, which may be slow: Discord takes the first answer
+        // within 3 s, so a lookup still running after DEFER_AFTER_MS is answered first.
+        const lookup = this.decodeButton(customId);
+        const found = await inTime(lookup, DEFER_AFTER_MS);
+        const decoded = found === 'late' ? undefined : found.value;
         // "Fill in…" answers with the modal itself, so it is not deferred.
-        if (form?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
+        if (decoded?.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
           const ch = i.channel;
           const inThread = ch?.isThread() ?? false;
           await this.showForm(
             i,
             {
-              payload: form.payload,
+              payload: decoded.payload,
               channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
               ...(inThread ? { thread: i.channelId } : {}),
             },
-            form.value.startsWith('retry:') ? form.value.slice(6) : undefined,
+            decoded.value.startsWith('retry:') ? decoded.value.slice(6) : undefined,
           );
           return;
         }
@@ -389,9 +470,22 @@ export class DiscordAdapter implements ChatAdapter {
         if (i.message.flags.has(MessageFlags.Ephemeral))
           await i.update({ content: `Confirmed by <@${i.user.id}>.`, embeds: [], components: [] });
         else await i.deferUpdate();
-        const decoded = form;
-        if (!decoded) {
+        const form = found === 'late' ? await lookup : decoded;
+        if (!form) {
           await i.followUp({ content: 'This button has expired — run the command again.', ephemeral: true });
+          return;
+        }
+        // Read too late to answer with the modal: the same "Fill in…" again, which now opens at once.
+        if (form.payload.startsWith(FORM_PAYLOAD_PREFIX) && this.formHandlers) {
+          await i.followUp({
+            content: 'Loading the form took too long — press Fill in… again.',
+            flags: MessageFlags.Ephemeral,
+            components: [
+              await this.buttonRow(form.payload, [
+                { label: 'Fill in…', value: form.value, style: 'primary' as const },
+              ]),
+            ],
+          });
           return;
         }
         const ch = i.channel;
@@ -403,8 +497,8 @@ export class DiscordAdapter implements ChatAdapter {
         this.homes.set(messageId, i.message.channelId);
         const press = {
           user: this.user(i.user),
-          payload: decoded.payload,
-          value: decoded.value,
+          payload: form.payload,
+          value: form.value,
           messageId,
           channel: inThread && ch?.isThread() ? (ch.parentId ?? ch.id) : i.channelId,
           ...(inThread ? { thread: i.channelId } : {}),
@@ -798,6 +892,29 @@ export class DiscordAdapter implements ChatAdapter {
       return null;
     }
   }
+}
+
+const PORTAL = 'discord.com/developers/applications → your app → Bot';
+
+const NO_CONTENT_NOTE = `the Message Content intent is off (chatops.discord.message_content: false), so Discord sends the text only of messages that mention the bot and of DMs: prefix commands ("!help") cannot be read; mention the bot or use /squall, or switch on Message Content Intent (${PORTAL} → Privileged Gateway Intents) and set chatops.discord.message_content: true`;
+
+/** A failed login as a SquallError that says which setting to change, and where. */
+function connectError(err: unknown): SquallError {
+  const text = errorText(err);
+  const code = (err as { code?: unknown }).code;
+  let why = text;
+  let setting: string | undefined;
+  if (/disallowed intents/i.test(text) || code === 4014) {
+    setting = 'chatops.discord.message_content';
+    why = `Discord refused the Message Content intent (gateway close 4014, Disallowed intent(s)): switch on Message Content Intent in ${PORTAL} → Privileged Gateway Intents, or set chatops.discord.message_content: false to take commands from mentions, DMs and /squall only`;
+  } else if (code === 'TokenInvalid' || /invalid token|authentication failed/i.test(text) || code === 4004) {
+    setting = 'chatops.discord.token';
+    why = `Discord refused chatops.discord.token (${text}): copy the bot's token from ${PORTAL} → Reset Token`;
+  }
+  return new SquallError('CHAT_CONNECT_FAILED', `could not connect to Discord: ${why}`, {
+    adapter: 'discord',
+    ...(setting ? { setting } : {}),
+  });
 }
 
 function errorText(err: unknown): string {

@@ -11,6 +11,7 @@ export interface DiscordConfigSection {
   gateway_url?: string;
   prefix?: string;
   slash_command?: string;
+  message_content?: boolean;
 }
 
 /** The registry factory: a DiscordAdapter when chatops.discord.enabled, else undefined. */
@@ -31,5 +32,6 @@ export function discordFromConfig(config: {
     ...(c.guild_id ? { guildId: c.guild_id } : {}),
     ...(c.prefix ? { prefix: c.prefix } : {}),
     slashCommand: c.slash_command ?? 'squall',
+    messageContent: c.message_content ?? true,
   });
 }

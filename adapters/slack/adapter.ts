@@ -6,6 +6,7 @@ import {
   SquallError,
   type FormHandlers,
   type FormReply,
+  type FormOutcome,
   type ButtonChoice,
   type ButtonHandler,
   type CardReaction,
@@ -21,8 +22,8 @@ import {
   type Question,
   type TextUpload,
 } from '../../src/chatops/index.js';
-import { SeenSet, type AdapterLogger, consoleLogger } from '../util.js';
-import { FORM_CALLBACK, FORM_SHORTCUT, formView, submittedValues } from './forms.js';
+import { SeenSet, type AdapterLogger, consoleLogger, inTime } from '../util.js';
+import { FORM_CALLBACK, FORM_SHORTCUT, checkingView, doneView, formView, submittedValues } from './forms.js';
 
 export interface SlackAdapterOptions {
   /** Socket Mode (an outbound WebSocket, needs `appToken`) or HTTP (Events API; needs `signingSecret`). */
@@ -42,6 +43,9 @@ export interface SlackAdapterOptions {
   retries?: number;
   logger?: AdapterLogger;
 }
+
+/** Slack takes an interaction's ack within 3 s; a view submission still being checked then is answered first. */
+const ACK_WITHIN_MS = 2_000;
 
 /** Slack's limit for one section block's text; longer text is split over several sections. */
 const SECTION_LIMIT = 3000;
@@ -277,20 +281,23 @@ export class SlackAdapter implements ChatAdapter {
           }),
     });
     this.wire(app);
+    let token: 'bot_token' | 'app_token' = 'bot_token';
     try {
       await app.init();
       const auth = await app.client.auth.test();
       this.botUserId = String(auth.user_id ?? '');
       this.teamId = String(auth.team_id ?? '');
       if (o.mode === 'http') this.server = (await app.start(o.port ?? 3000)) as Server;
-      else await app.start();
+      else {
+        // The SDK retries a refused app token for ever (only invalid_auth and a few more stop it):
+        // asked once here, a bot token in its place or one without connections:write is reported.
+        token = 'app_token';
+        await app.client.apps.connections.open({ token: o.appToken! });
+        await app.start();
+      }
     } catch (err) {
       await app.stop().catch(() => undefined);
-      throw new SquallError(
-        'CHAT_CONNECT_FAILED',
-        `could not connect to Slack (${o.mode} mode): ${errorText(err)}`,
-        { adapter: 'slack', mode: o.mode },
-      );
+      throw setupError(err, o.mode, token);
     }
     this.app = app;
   }
@@ -367,8 +374,8 @@ export class SlackAdapter implements ChatAdapter {
       }
     });
     app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
-      const outcome = this.formHandlers
-        ? await this.formHandlers
+      const submitting: Promise<FormOutcome> = this.formHandlers
+        ? this.formHandlers
             .submit({
               user: await this.userOf(body.user.id, body.user.name),
               context: view.private_metadata,
@@ -381,7 +388,28 @@ export class SlackAdapter implements ChatAdapter {
                 errors: { [view.blocks[0]?.block_id ?? '']: `Squall could not run it: ${errorText(err)}` },
               };
             })
-        : {};
+        : Promise.resolve({});
+      // Slack takes the ack within 3 s, else the modal says it had trouble connecting and a late
+      // ack is dropped: a submission still being checked after ACK_WITHIN_MS turns the modal into
+      // "Checking…", and views.update then shows the outcome (the form again with its errors, or
+      // that it runs).
+      const timely = await inTime(submitting, ACK_WITHIN_MS);
+      if (timely === 'late') {
+        await ack({ response_action: 'update', view: checkingView(view.title.text) as never });
+        const outcome = await submitting;
+        const failed = outcome.errors && Object.keys(outcome.errors).length > 0;
+        await this.client().views.update({
+          view_id: view.id,
+          view: (failed && outcome.retry
+            ? formView(outcome.retry, outcome.errors)
+            : doneView(
+                view.title.text,
+                failed ? Object.values(outcome.errors!).join('\n') : 'Running it…',
+              )) as never,
+        });
+        return;
+      }
+      const outcome = timely.value;
       // Errors stay in the modal, under their inputs (keyed by block_id).
       if (outcome.errors && Object.keys(outcome.errors).length)
         await ack({ response_action: 'errors', errors: outcome.errors });
@@ -559,13 +587,17 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   async uploadText(upload: TextUpload): Promise<PostedMessage> {
-    const res = (await this.client().filesUploadV2({
-      channel_id: upload.channel,
-      ...(upload.thread ? { thread_ts: upload.thread } : {}),
-      content: upload.content,
-      filename: upload.filename,
-      ...(upload.title ? { title: upload.title } : {}),
-    } as never)) as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> };
+    const res = (await this.client()
+      .filesUploadV2({
+        channel_id: upload.channel,
+        ...(upload.thread ? { thread_ts: upload.thread } : {}),
+        content: upload.content,
+        filename: upload.filename,
+        ...(upload.title ? { title: upload.title } : {}),
+      } as never)
+      .catch(slackRefusal('files.uploadV2', upload.channel))) as unknown as {
+      files?: Array<{ files?: Array<{ id?: string }> }>;
+    };
     const id = res.files?.[0]?.files?.[0]?.id ?? upload.filename;
     return { messageId: id, thread: upload.thread ?? id };
   }
@@ -634,8 +666,75 @@ function unescapeMrkdwn(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
+/** What Slack's answer names beyond `error`: missing_scope's `needed` and `provided`. */
+type SlackErrorData = { error?: string; errors?: unknown; needed?: string; provided?: string };
+
+/** Where in Slack's app settings (api.slack.com/apps → the app) each fix is made. */
+const APP_TOKEN_FIX =
+  'Socket Mode needs an app-level token (xapp-…) with the connections:write scope: api.slack.com/apps → your app → Basic Information → App-Level Tokens (and Settings → Socket Mode on)';
+const BOT_TOKEN_FIX =
+  'use the Bot User OAuth Token (xoxb-…) from api.slack.com/apps → your app → OAuth & Permissions, reinstalling the app if it was removed';
+const AUTH_ERRORS = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'team_disabled',
+]);
+
+/** Why Slack refused, and what to change where, for the errors a new setup meets. */
+function slackHint(code: string, data: SlackErrorData, channel?: string): string {
+  if (code === 'missing_scope')
+    return `the Slack app lacks the ${data.needed ?? '?'} scope (it has: ${data.provided || 'none'}); add it under api.slack.com/apps → your app → OAuth & Permissions → Bot Token Scopes and reinstall the app`;
+  if (code === 'channel_not_found')
+    return `Slack has no channel ${channel ?? ''} the bot can see; use the channel's id (C…, from the channel's "Copy link"), and invite the bot to a private channel (/invite @bot)`;
+  if (code === 'not_in_channel')
+    return `the bot is not a member of ${channel ?? 'the channel'}; invite it there (/invite @bot), or add the chat:write.public scope for public channels`;
+  if (AUTH_ERRORS.has(code)) return `the bot token was refused; ${BOT_TOKEN_FIX}`;
+  return '';
+}
+
+/** A failed connect as a SquallError that says which setting to change, and where. */
+function setupError(err: unknown, mode: 'socket' | 'http', token: 'bot_token' | 'app_token'): SquallError {
+  const e = err as { code?: string; data?: SlackErrorData };
+  const code = e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
+  const context = {
+    adapter: 'slack',
+    mode,
+    setting: `chatops.slack.${token}`,
+    ...(code ? { error: code } : {}),
+  };
+  if (!code)
+    return new SquallError(
+      'CHAT_CONNECT_FAILED',
+      `could not connect to Slack (${mode} mode): ${errorText(err)}`,
+      context,
+    );
+  let why: string;
+  if (token === 'app_token')
+    why =
+      code === 'not_allowed_token_type'
+        ? `chatops.slack.app_token is not an app-level token (not_allowed_token_type; a bot's xoxb- token?). ${APP_TOKEN_FIX}`
+        : code === 'missing_scope'
+          ? `chatops.slack.app_token lacks the ${e.data?.needed ?? 'connections:write'} scope (missing_scope). ${APP_TOKEN_FIX}`
+          : `Slack refused chatops.slack.app_token (${code}). ${APP_TOKEN_FIX}`;
+  else
+    why =
+      code === 'not_allowed_token_type'
+        ? `chatops.slack.bot_token is not a bot token (not_allowed_token_type; the xapp- app-level token?): ${BOT_TOKEN_FIX}`
+        : AUTH_ERRORS.has(code)
+          ? `Slack refused chatops.slack.bot_token (${code}): ${BOT_TOKEN_FIX}`
+          : `Slack refused chatops.slack.bot_token (${code})${slackHint(code, e.data ?? {}) ? `: ${slackHint(code, e.data ?? {})}` : ''}`;
+  return new SquallError('CHAT_CONNECT_FAILED', `could not connect to Slack (${mode} mode): ${why}`, {
+    ...context,
+    ...(e.data?.needed ? { needed: e.data.needed, provided: e.data.provided ?? '' } : {}),
+  });
+}
+
 /** HTTP statuses for Slack's refusals that name the caller's mistake; any other refusal is 502. */
 const REFUSAL_STATUS: Record<string, number> = {
+  missing_scope: 403,
   channel_not_found: 404,
   thread_not_found: 404,
   message_not_found: 404,
@@ -656,18 +755,20 @@ const REFUSAL_STATUS: Record<string, number> = {
  */
 function slackRefusal(method: string, channel: string) {
   return (err: unknown): never => {
-    const e = err as { code?: string; data?: { error?: string; errors?: unknown } };
+    const e = err as { code?: string; data?: SlackErrorData };
     const code = e.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
     if (!code) throw err;
+    const hint = slackHint(code, e.data ?? {}, channel);
     throw new SquallError(
       'CHAT_PLATFORM_REFUSED',
-      `Slack refused ${method} in ${channel}: ${code}`,
+      `Slack refused ${method} in ${channel}: ${code}${hint ? ` (${hint})` : ''}`,
       {
         adapter: 'slack',
         method,
         channel,
         error: code,
         ...(e.data?.errors ? { errors: e.data.errors } : {}),
+        ...(e.data?.needed ? { needed: e.data.needed, provided: e.data.provided ?? '' } : {}),
       },
       REFUSAL_STATUS[code] ?? 502,
     );

@@ -29,8 +29,20 @@ function element(field: FormField): Record<string, unknown> {
   };
 }
 
-/** The Block Kit modal of a form: one input block per field (block_id = the parameter name). */
-export function formView(form: ChatForm): Record<string, unknown> {
+/**
+ * The Block Kit modal of a form: one input block per field (block_id = the parameter name).
+ * `errors` (by field) head it when they cannot be shown under the inputs (only an ack can).
+ */
+export function formView(form: ChatForm, errors?: Record<string, string>): Record<string, unknown> {
+  const inputs = form.fields.map((f) => ({
+    type: 'input',
+    block_id: f.name.slice(0, 255),
+    label: plain(f.label, 2000),
+    optional: !f.required,
+    element: element(f),
+    ...(f.hint ? { hint: plain(f.hint, 2000) } : {}),
+  }));
+  const problems = Object.entries(errors ?? {}).map(([field, why]) => `• *${field}*: ${why}`);
   return {
     type: 'modal',
     callback_id: FORM_CALLBACK,
@@ -38,15 +50,36 @@ export function formView(form: ChatForm): Record<string, unknown> {
     title: plain(form.title, 24),
     submit: plain(form.submit, 24),
     close: plain('Cancel', 24),
-    blocks: form.fields.map((f) => ({
-      type: 'input',
-      block_id: f.name.slice(0, 255),
-      label: plain(f.label, 2000),
-      optional: !f.required,
-      element: element(f),
-      ...(f.hint ? { hint: plain(f.hint, 2000) } : {}),
-    })),
+    blocks: problems.length
+      ? [
+          {
+            type: 'section',
+            text: { type: 'mrkdwn', text: `:warning: Please fix:\n${problems.join('\n')}`.slice(0, 3000) },
+          },
+          ...inputs.slice(0, 99),
+        ]
+      : inputs,
   };
+}
+
+/** A modal with only a line of text and a Close button. */
+function noticeView(title: string, text: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    title: plain(title, 24),
+    close: plain('Close', 24),
+    blocks: [{ type: 'section', text: { type: 'plain_text', text: text.slice(0, 3000) || ' ' } }],
+  };
+}
+
+/** What a submitted modal shows while Squall still checks it (past Slack's 3 s for the ack). */
+export function checkingView(title: string): Record<string, unknown> {
+  return noticeView(title, 'Checking…');
+}
+
+/** What a modal shows once a submission checked after the ack was taken (or could not be). */
+export function doneView(title: string, text: string): Record<string, unknown> {
+  return noticeView(title, text);
 }
 
 type StateValue = { type?: string; value?: string | null; selected_option?: { value?: string } | null };

@@ -224,6 +224,11 @@ export interface ChatAdapter {
    * restart or another process still has it (state.ts; the pipeline hands it over at attach).
    */
   useState?(state: ChatStateStore): void;
+  /**
+   * What a person setting the bot up should know while it is connected, e.g. that it cannot read
+   * the text of messages (shown by GET /api/v1/chatops/adapters, with the fix).
+   */
+  notes?(): string[];
 }
 
 /** Small JSON values by key, with an expiry, kept in the store (see ChatAdapter.useState). */

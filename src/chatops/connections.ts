@@ -106,6 +106,9 @@ export class LeasedAdapter implements ChatAdapter {
   useState(state: ChatStateStore): void {
     this.inner.useState?.(state);
   }
+  notes(): string[] {
+    return this.inner.notes?.() ?? [];
+  }
   async react(
     target: { channel: string; messageId: string },
     add: CardReaction,
@@ -153,6 +156,27 @@ export interface ChatConnectionStatus {
   /** The Squall process (worker id) connected to it; null when nobody is. */
   held_by: string | null;
   this_process: string;
+  /**
+   * `connected` (here), `elsewhere` (another process is), `failed` (this process's last try was
+   * refused: `error` says why and what to change), `waiting` (nobody yet).
+   */
+  state: 'connected' | 'elsewhere' | 'failed' | 'waiting';
+  /** Why this process could not connect, and when it tries again. */
+  error?: { code: string; message: string; at: string; attempts: number; retry_at: string };
+  /** What the connected adapter wants its operator to know (ChatAdapter.notes). */
+  notes?: string[];
+}
+
+/** A connect refused: tried again after 5 s, doubling to 5 minutes (a wrong token is not hammered). */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
+
+interface ConnectFailure {
+  code: string;
+  message: string;
+  at: Date;
+  attempts: number;
+  retryAt: number;
 }
 
 /**
@@ -173,6 +197,8 @@ export class ChatConnections {
   private round?: Promise<void>;
   private stopped = false;
   private started = false;
+  /** The last refused connect of each shared adapter (by identity), cleared once it connects. */
+  private readonly failures = new Map<string, ConnectFailure>();
 
   constructor(
     private readonly services: Services,
@@ -202,7 +228,8 @@ export class ChatConnections {
 
   /**
    * Chat role: connects the local adapters and the shared ones this process can take, then keeps
-   * checking. A failure to connect at start-up is thrown, as a misconfiguration should be.
+   * checking. A bot that cannot connect (a wrong token, an intent or scope the app lacks) does not
+   * stop the service: statuses() shows why, the log says it, and it is tried again with backoff.
    */
   async start(): Promise<void> {
     this.unsubscribe.push(
@@ -210,17 +237,16 @@ export class ChatConnections {
     );
     this.started = true;
     for (const adapter of this.local) await adapter.connect();
-    await this.check(true);
-    this.timer = setInterval(() => void this.check(false), this.services.config.leases.check_every_ms);
+    await this.check();
+    this.timer = setInterval(() => void this.check(), this.services.config.leases.check_every_ms);
     this.timer.unref();
   }
 
   /** One round; coalesced, so a slow connect never overlaps the next round. */
-  check(throwOnConnectError: boolean): Promise<void> {
+  check(): Promise<void> {
     if (this.round) return this.round;
-    this.round = this.checkOnce(throwOnConnectError)
+    this.round = this.checkOnce()
       .catch((err: unknown) => {
-        if (throwOnConnectError) throw err;
         this.log.error({ err }, 'checking the chat connections failed; retrying at the next round');
       })
       .finally(() => {
@@ -229,7 +255,7 @@ export class ChatConnections {
     return this.round;
   }
 
-  private async checkOnce(throwOnConnectError: boolean): Promise<void> {
+  private async checkOnce(): Promise<void> {
     if (this.stopped || !this.shared.length) return;
     const names = this.shared.map((a) => lease(a.identity));
     const alive = await this.leases.aliveWorkers();
@@ -247,20 +273,33 @@ export class ChatConnections {
         continue;
       }
       if (holder && holder !== this.leases.owner && alive.has(holder)) continue;
+      const failed = this.failures.get(adapter.identity);
+      if (failed && Date.now() < failed.retryAt) continue;
       if (!(await this.leases.acquire(lease(adapter.identity), alive))) continue;
       try {
         await adapter.connect();
+        this.failures.delete(adapter.identity);
         this.log.info(
           { adapter: adapter.name, identity: adapter.identity },
           `connected chat adapter ${adapter.name} (${adapter.identity}) in this process`,
         );
+        for (const note of adapter.notes())
+          this.log.warn({ adapter: adapter.name, identity: adapter.identity }, note);
       } catch (err) {
         // Let another process (or the next round) try: a lease without a connection helps nobody.
         await this.leases.release(lease(adapter.identity));
-        if (throwOnConnectError) throw err;
+        const attempts = (failed?.attempts ?? 0) + 1;
+        const waitMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempts - 1));
+        this.failures.set(adapter.identity, {
+          code: err instanceof SquallError ? err.code : 'CHAT_CONNECT_FAILED',
+          message: errorMessage(err),
+          at: new Date(),
+          attempts,
+          retryAt: Date.now() + waitMs,
+        });
         this.log.error(
-          { err, adapter: adapter.name, identity: adapter.identity },
-          `could not connect chat adapter ${adapter.name}: ${errorMessage(err)}; retrying`,
+          { err, adapter: adapter.name, identity: adapter.identity, attempts, retry_in_ms: waitMs },
+          `could not connect chat adapter ${adapter.name}: ${errorMessage(err)}; trying again in ${Math.round(waitMs / 1000)} s (the rest of Squall runs on)`,
         );
       }
     }
@@ -289,20 +328,50 @@ export class ChatConnections {
     const holders = await this.leases.holders(this.shared.map((a) => lease(a.identity)));
     const me = this.leases.owner;
     return [
-      ...this.local.map((a) => ({
-        adapter: a.name,
-        identity: null,
-        connected_here: this.started && !this.stopped,
-        held_by: me,
-        this_process: me,
-      })),
-      ...this.shared.map((a) => ({
-        adapter: a.name,
-        identity: a.identity,
-        connected_here: a.connectedHere,
-        held_by: holders.get(lease(a.identity)) ?? null,
-        this_process: me,
-      })),
+      ...this.local.map((a) => {
+        const connected = this.started && !this.stopped;
+        const notes = connected ? (a.notes?.() ?? []) : [];
+        return {
+          adapter: a.name,
+          identity: null,
+          connected_here: connected,
+          held_by: me,
+          this_process: me,
+          state: connected ? ('connected' as const) : ('waiting' as const),
+          ...(notes.length ? { notes } : {}),
+        };
+      }),
+      ...this.shared.map((a) => {
+        const held = holders.get(lease(a.identity)) ?? null;
+        const failure = this.failures.get(a.identity);
+        const notes = a.connectedHere ? a.notes() : [];
+        return {
+          adapter: a.name,
+          identity: a.identity,
+          connected_here: a.connectedHere,
+          held_by: held,
+          this_process: me,
+          state: a.connectedHere
+            ? ('connected' as const)
+            : held && held !== me
+              ? ('elsewhere' as const)
+              : failure
+                ? ('failed' as const)
+                : ('waiting' as const),
+          ...(failure && !a.connectedHere
+            ? {
+                error: {
+                  code: failure.code,
+                  message: failure.message,
+                  at: failure.at.toISOString(),
+                  attempts: failure.attempts,
+                  retry_at: new Date(failure.retryAt).toISOString(),
+                },
+              }
+            : {}),
+          ...(notes.length ? { notes } : {}),
+        };
+      }),
     ];
   }
 

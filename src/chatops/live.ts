@@ -537,6 +537,10 @@ export class LiveAcks {
         );
     } catch (err) {
       this.log().warn({ err: errorMessage(err), execution: s.id }, 'could not upload the full output');
+      // Said on the card, with the platform's reason (e.g. Slack's missing files:write and its fix),
+      // rather than only logged: the people in the thread are the ones missing the output.
+      const why = `The full output (${lines} lines) could not be attached: ${errorMessage(err)}`;
+      s.final = { ...s.final, note: s.final.note ? `${s.final.note}\n${why}` : why };
     }
   }
 

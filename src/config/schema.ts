@@ -483,6 +483,12 @@ export const configSchema = {
               default: 'squall',
               description: 'Name of the slash command (/squall <command>); empty registers none.',
             },
+            message_content: {
+              type: 'boolean',
+              default: true,
+              description:
+                'Ask for the privileged Message Content intent (switch it on in the Developer Portal: the app → Bot → Privileged Gateway Intents; else Discord closes the gateway with 4014). Off, Discord sends the text only of messages that mention the bot and of DMs: prefix commands cannot be read, mentions and /squall work.',
+            },
           },
         },
       },

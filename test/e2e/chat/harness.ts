@@ -11,7 +11,7 @@ import { inquiriesSubsystem } from '../../../src/inquiries/index.js';
 import type { Subsystem } from '../../../src/service/index.js';
 import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
-import { SlackEmulator } from '../../emulators/slack/index.js';
+import { SlackEmulator, type SlackEmulatorOptions } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, type StoreTarget } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
@@ -170,8 +170,9 @@ function useChatSquall<Emulator extends { start(): Promise<unknown>; stop(): Pro
 export function useSlackSquall(
   target: StoreTarget,
   users: Record<string, string>,
+  options: SlackEmulatorOptions = {},
 ): { slack: SlackEmulator; squall: () => ChatSquall } {
-  const { emulator, squall } = useChatSquall(target, users, new SlackEmulator(), socketSlackAdapter);
+  const { emulator, squall } = useChatSquall(target, users, new SlackEmulator(options), socketSlackAdapter);
   // Each test is its own scenario: it starts with Slack's rate limits full, not drained by the last.
   beforeEach(() => emulator.resetRateLimits());
   return { slack: emulator, squall };

@@ -388,7 +388,8 @@ describeChat(`Slack Socket Mode end to end`, (target) => {
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({
       code: 'CHAT_PLATFORM_REFUSED',
-      faultstring: 'Slack refused chat.postMessage in C0NOBOT: not_in_channel',
+      faultstring:
+        'Slack refused chat.postMessage in C0NOBOT: not_in_channel (the bot is not a member of C0NOBOT; invite it there (/invite @bot), or add the chat:write.public scope for public channels)',
     });
     const ok = await post(slack.defaultChannel, 'after the refusal');
     expect(ok.status).toBe(201);

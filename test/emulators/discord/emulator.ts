@@ -45,6 +45,12 @@ export interface DiscordEmulatorOptions {
    * headers on those routes and 429 over them. On by default.
    */
   rateLimits?: boolean;
+  /**
+   * Whether the app has the privileged Message Content intent switched on (Developer Portal → the
+   * app → Bot → Privileged Gateway Intents); on by default. Off, an IDENTIFY asking for it is
+   * closed 4014 "Disallowed intent(s).", as Discord does.
+   */
+  messageContentIntent?: boolean;
   users?: DiscordUser[];
   /** Text channels of the guild (type 0 unless given). */
   channels?: { id: string; name: string; type?: number }[];
@@ -69,8 +75,13 @@ function checkMessageBody(body: Record<string, unknown>): void {
   if (errors) throw new DiscordApiError(400, 'Invalid Form Body', 50035, errors);
 }
 
+/** GatewayIntentBits.MessageContent (privileged). */
+const MESSAGE_CONTENT_INTENT = 1 << 15;
+
 interface Session {
   id: string;
+  /** The intents the client identified with. */
+  intents: number;
   seq: number;
   log: { op: 0; s: number; t: string; d: unknown }[];
   ws?: WebSocket;
@@ -172,6 +183,7 @@ export class DiscordEmulator extends ChatEmulator<
   private readonly commands = new Map<string, DiscordCommand>();
   private readonly rateLimits: RateLimitRule[] = [];
   private session?: Session;
+  private readonly messageContentIntent: boolean;
   private lastSnowflake = 0n;
   private readonly heartbeatIntervalMs: number;
   private readonly echo: boolean;
@@ -186,6 +198,7 @@ export class DiscordEmulator extends ChatEmulator<
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.echo = options.echoBotMessages ?? true;
     this.interactionTimeoutMs = options.interactionTimeoutMs ?? 3_000;
+    this.messageContentIntent = options.messageContentIntent ?? true;
     if (options.rateLimits ?? true) this.routeLimits = new DiscordRateLimits();
     const people = options.users ?? [
       { id: '1200000000000000101', username: 'alice', global_name: 'Alice Ops' },
@@ -381,7 +394,16 @@ export class DiscordEmulator extends ChatEmulator<
     if (content.includes(mention)) message.mentions = [this.botUser];
     message.member = this.memberOf(user, false);
     this.store(message);
-    this.dispatch('MESSAGE_CREATE', message);
+    // Without the Message Content intent Discord sends the text (content, embeds, attachments,
+    // components) only of messages that mention the bot and of DMs; the rest arrive empty.
+    const readable =
+      ((this.session?.intents ?? 0) & MESSAGE_CONTENT_INTENT) !== 0 ||
+      content.includes(mention) ||
+      channel.type === 1;
+    this.dispatch(
+      'MESSAGE_CREATE',
+      readable ? message : { ...message, content: '', embeds: [], attachments: [], components: [] },
+    );
     return message.id;
   }
 
@@ -532,8 +554,20 @@ export class DiscordEmulator extends ChatEmulator<
       ws.close(4004, 'Authentication failed.');
       return;
     }
+    const intents = Number(d.intents ?? 0);
+    if (intents & MESSAGE_CONTENT_INTENT && !this.messageContentIntent) {
+      ws.close(4014, 'Disallowed intent(s).');
+      return;
+    }
     if (this.session) this.session.resumable = false;
-    const session: Session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], ws, resumable: true };
+    const session: Session = {
+      id: randomBytes(16).toString('hex'),
+      intents,
+      seq: 0,
+      log: [],
+      ws,
+      resumable: true,
+    };
     this.session = session;
     this.dispatch('READY', {
       v: 10,

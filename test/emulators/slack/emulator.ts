@@ -50,7 +50,43 @@ export interface SlackEmulatorOptions {
    * methods by their tier; answered with HTTP 429 and Retry-After (rate-limits.ts). On by default.
    */
   rateLimits?: boolean;
+  /**
+   * The bot token's scopes (OAuth & Permissions → Bot Token Scopes); by default every scope the
+   * methods served need (BOT_SCOPES). A method needing one not granted answers `missing_scope`
+   * with `needed` and `provided`, as Slack does.
+   */
+  botScopes?: string[];
+  /** The app-level token's scopes (default `connections:write`, which Socket Mode needs). */
+  appScopes?: string[];
 }
+
+/** The scope each Web API method served needs (api.slack.com/methods, "Required scopes"). */
+const METHOD_SCOPES: Record<string, string> = {
+  'apps.connections.open': 'connections:write',
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.delete': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'conversations.info': 'channels:read',
+  'conversations.history': 'channels:history',
+  'conversations.replies': 'channels:history',
+  'conversations.open': 'im:write',
+  'conversations.join': 'channels:join',
+  'users.info': 'users:read',
+  'reactions.add': 'reactions:write',
+  'reactions.remove': 'reactions:write',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+};
+
+/** Every bot scope the served methods need: the default grant. */
+export const BOT_SCOPES = [
+  ...new Set(
+    Object.entries(METHOD_SCOPES)
+      .filter(([m]) => !m.startsWith('apps.'))
+      .map(([, s]) => s),
+  ),
+];
 
 /** A Web API error: answered as HTTP 200 `{ok:false, error}` exactly like Slack. */
 class SlackApiError extends Error {
@@ -161,6 +197,8 @@ export class SlackEmulator extends ChatEmulator<
   private readonly echo: boolean;
   private readonly ackTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly botScopes: string[];
+  private readonly appScopes: string[];
 
   constructor(options: SlackEmulatorOptions = {}) {
     super();
@@ -174,6 +212,8 @@ export class SlackEmulator extends ChatEmulator<
     this.echo = options.echoBotMessages ?? true;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 3_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    this.botScopes = options.botScopes ?? BOT_SCOPES;
+    this.appScopes = options.appScopes ?? ['connections:write'];
     if (options.rateLimits ?? true) this.tierLimits = new SlackRateLimits();
     const users = options.users ?? [
       { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops', email: 'alice@example.test' },
@@ -591,6 +631,8 @@ export class SlackEmulator extends ChatEmulator<
     const missing = this.views.missingRequired(view, state);
     if (missing.length) throw new Error(`submitView: required inputs empty: ${missing.join(', ')}`);
     view.state = state;
+    // Not acked within 3 s, Slack's modal stays open saying "We had some trouble connecting" and
+    // drops a late ack (errors, update): the person sees nothing of it.
     const ack = await this.sendEnvelope(
       'interactive',
       {
@@ -600,7 +642,11 @@ export class SlackEmulator extends ChatEmulator<
         enterprise: null,
       },
       options,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(
+        `view_submission of ${view.id}: ${(err as Error).message}; Slack would keep the modal open with "We had some trouble connecting" and ignore a later ack`,
+      );
+    });
     this.views.applyAck(view, ack.payload);
     return ack;
   }
@@ -706,10 +752,14 @@ export class SlackEmulator extends ChatEmulator<
     if (method === 'apps.connections.open') {
       if (token === this.botToken) throw new SlackApiError('not_allowed_token_type');
       if (token !== this.appToken) throw new SlackApiError('invalid_auth');
-      return;
+    } else {
+      if (token === this.appToken) throw new SlackApiError('not_allowed_token_type');
+      if (token !== this.botToken) throw new SlackApiError('invalid_auth');
     }
-    if (token === this.appToken) throw new SlackApiError('not_allowed_token_type');
-    if (token !== this.botToken) throw new SlackApiError('invalid_auth');
+    const needed = METHOD_SCOPES[method];
+    const granted = token === this.appToken ? this.appScopes : this.botScopes;
+    if (needed && !granted.includes(needed))
+      throw new SlackApiError('missing_scope', { needed, provided: granted.join(',') });
   }
 
   private async handleUpload(
@@ -743,6 +793,16 @@ export class SlackEmulator extends ChatEmulator<
     this.responses.push({ id, body: payload });
     const text = typeof payload.text === 'string' ? payload.text : '';
     const blocks = Array.isArray(payload.blocks) ? payload.blocks : undefined;
+    // A response_url is an incoming webhook: the same Block Kit limits, refused as webhooks refuse
+    // (HTTP 400, the error as plain text; nothing is posted), which Bolt's respond() throws.
+    if (payload.blocks !== undefined && !blocks) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_blocks_format');
+      return;
+    }
+    if (blockErrors(blocks ?? []).length > 0) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_blocks');
+      return;
+    }
     if (payload.delete_original === true && context.message_ts) {
       this.remove(context.channel, context.message_ts);
     } else if (payload.replace_original === true && context.message_ts) {

@@ -275,6 +275,46 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     );
   });
 
+  it("refuses a respond() body over Block Kit's limits as Slack's webhooks do (400 invalid_blocks, nothing shown)", async () => {
+    const refused: string[] = [];
+    app.action('approve', async ({ ack, respond }) => {
+      await ack();
+      await respond({
+        replace_original: true,
+        text: 'long',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }],
+      }).catch((err: Error) => void refused.push(err.message));
+      await respond({
+        replace_original: true,
+        text: 'short',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'short' } }],
+      });
+    });
+    await app.start();
+    const posted = await app.client.chat.postMessage({
+      channel: 'C0OPS',
+      text: 'Approve?',
+      blocks: [
+        {
+          type: 'actions',
+          elements: [
+            {
+              type: 'button',
+              action_id: 'approve',
+              text: { type: 'plain_text', text: 'Approve' },
+              value: 'v',
+            },
+          ],
+        },
+      ],
+    });
+    await slack.clickButton({ message_ts: posted.ts as string, action_id: 'approve' });
+    const update = await slack.waitForUpdate((u) => u.ts === posted.ts);
+    expect(update.text).toBe('short');
+    expect(refused).toEqual([expect.stringContaining('400')]);
+    expect(slack.updates.items.map((u) => u.text)).toEqual(['short']);
+  });
+
   it('stores a files.uploadV2 upload with its bytes and shares it in the thread', async () => {
     await app.start();
     const parent = await app.client.chat.postMessage({ channel: 'C0OPS', text: 'execution 42 finished' });

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
-import type { ChatForm, FormOutcome } from '../../../src/chatops/index.js';
+import {
+  FORM_PAYLOAD_PREFIX,
+  type ButtonPress,
+  type ChatForm,
+  type ChatStateStore,
+  type FormOutcome,
+  type FormReply,
+} from '../../../src/chatops/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -73,4 +80,137 @@ describe('Discord adapter: a form submission slower than the 3 s window', () => 
     expect(JSON.stringify(answer.components)).toContain('Fill in…');
     expect(discord.posts.items).toEqual([]);
   }, 20_000);
+});
+
+/** The chat state store, with reads as slow as `readMs` (a store under load, far away). */
+class SlowStore implements ChatStateStore {
+  readMs = 0;
+  private readonly values = new Map<string, string>();
+  put(key: string, value: unknown): Promise<void> {
+    this.values.set(key, JSON.stringify(value));
+    return Promise.resolve();
+  }
+  async get(key: string): Promise<unknown> {
+    await new Promise((resolve) => setTimeout(resolve, this.readMs));
+    const v = this.values.get(key);
+    return v === undefined ? null : (JSON.parse(v) as unknown);
+  }
+  async take(key: string): Promise<unknown> {
+    const v = await this.get(key);
+    this.values.delete(key);
+    return v;
+  }
+}
+
+/**
+ * Discord takes an interaction's first answer within 3 s (404 Unknown interaction, 10062, after;
+ * the emulator refuses a late callback the same way), and a modal cannot be deferred. A button
+ * press whose value must be read from a slow store, and a "Fill in…" whose form is slow to build,
+ * must still be answered in time.
+ */
+describe('Discord adapter: button presses slower than the 3 s window', () => {
+  let discord: DiscordEmulator;
+  let store: SlowStore;
+  let adapter: DiscordAdapter;
+  let openMs: number;
+  const presses: ButtonPress[] = [];
+  const errors: string[] = [];
+
+  const newAdapter = async () => {
+    const a = new DiscordAdapter({
+      token: discord.botToken,
+      apiUrl: discord.apiUrl,
+      guildId: discord.guildId,
+      retries: 0,
+      waitGuildTimeout: 2000,
+      logger: { ...quiet, error: (o, msg) => void errors.push(`${msg} ${JSON.stringify(o)}`) },
+    });
+    a.useState(store);
+    a.onMessage(() => undefined);
+    a.onButton((p) => void presses.push(p));
+    a.onForm({
+      open: () => new Promise<FormReply>((resolve) => setTimeout(() => resolve({ form: FORM }), openMs)),
+      submit: () => Promise.resolve({}),
+    });
+    await a.connect();
+    return a;
+  };
+
+  beforeEach(async () => {
+    presses.length = 0;
+    errors.length = 0;
+    openMs = 0;
+    discord = await new DiscordEmulator().start();
+    store = new SlowStore();
+    adapter = await newAdapter();
+  });
+
+  afterEach(async () => {
+    await adapter.disconnect();
+    await discord.stop();
+    expect(discord.errors).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  /** A question posted, then this process restarted: the press must read the long value back. */
+  const askThenRestart = async (payload: string, value: string) => {
+    const posted = await adapter.ask({
+      channel: discord.defaultChannel,
+      question: 'Go ahead?',
+      payload,
+      choices: [{ label: 'Yes', value, style: 'primary' }],
+    });
+    await adapter.disconnect();
+    store.readMs = 3_500;
+    adapter = await newAdapter();
+    return discord.message(posted.messageId)!;
+  };
+
+  const customIdOf = (m: { components?: unknown[] }) =>
+    (m.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
+
+  it('a long value read from a slow store: the press is deferred in time, then handled', async () => {
+    const payload = `inquiry:${'x'.repeat(120)}`;
+    const message = await askThenRestart(payload, 'yes');
+    const answer = await discord.clickButton({ custom_id: customIdOf(message), message_id: message.id });
+    expect(answer.type).toBe(6);
+    await expect.poll(() => presses.length, { timeout: 6_000 }).toBe(1);
+    expect(presses[0]).toMatchObject({ payload, value: 'yes', messageId: message.id });
+    expect(discord.calls.items.filter((c) => c.status === 404)).toEqual([]);
+  }, 30_000);
+
+  it('a "Fill in…" read from a slow store: deferred, then a Fill in… that opens the form at once', async () => {
+    const message = await askThenRestart(`${FORM_PAYLOAD_PREFIX}${FORM.context}${' '.repeat(60)}`, 'fill');
+    const answer = await discord.clickButton({ custom_id: customIdOf(message), message_id: message.id });
+    expect(answer.type).toBe(6);
+    const again = await discord.waitForEphemeral((e) => e.content.includes('press Fill in… again'), 6_000);
+    const modal = await discord.clickButton({ custom_id: customIdOf(again), message: again });
+    expect(modal).toMatchObject({ type: 9, data: { title: 'Run core.local' } });
+    expect(presses).toEqual([]);
+  }, 30_000);
+
+  it('a form slower to build than the window: answered privately, then a Fill in… that opens it', async () => {
+    openMs = 3_500;
+    const posted = await adapter.ask({
+      channel: discord.defaultChannel,
+      question: 'Fill in?',
+      payload: `${FORM_PAYLOAD_PREFIX}{}`,
+      choices: [{ label: 'Fill in…', value: 'x' }],
+    });
+    const message = discord.message(posted.messageId)!;
+    const first = await discord.clickButton({ custom_id: customIdOf(message), message_id: message.id });
+    expect(first).toMatchObject({ type: 4, data: { flags: 64 } });
+    const ready = await discord.waitForEphemeral((e) => e.content.includes('is ready'), 6_000);
+    const modal = await discord.clickButton({ custom_id: customIdOf(ready), message: ready });
+    expect(modal).toMatchObject({ type: 9, data: { title: 'Run core.local' } });
+  }, 30_000);
+
+  it('"/squall run" with a form slower to build than the window: the same', async () => {
+    openMs = 3_500;
+    const first = await discord.slashCommand({ name: 'squall', options: { command: 'run core.local' } });
+    expect(first).toMatchObject({ type: 4, data: { flags: 64 } });
+    const ready = await discord.waitForEphemeral((e) => e.content.includes('is ready'), 6_000);
+    const modal = await discord.clickButton({ custom_id: customIdOf(ready), message: ready });
+    expect(modal).toMatchObject({ type: 9, data: { title: 'Run core.local' } });
+  }, 30_000);
 });

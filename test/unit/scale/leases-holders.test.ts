@@ -5,10 +5,11 @@
  * test/integration/scale/.
  */
 import os from 'node:os';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ChatAdapter, OutgoingMessage, PostedMessage } from '../../../src/chatops/index.js';
 import { ChatConnections, chatAdapterIdentity } from '../../../src/chatops/index.js';
 import { loadConfig } from '../../../src/config/index.js';
+import { SquallError } from '../../../src/errors.js';
 import { EventBus } from '../../../src/events/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { Leases } from '../../../src/scale/index.js';
@@ -63,6 +64,17 @@ class FakeSlack implements ChatAdapter {
   }
   async lookupUser() {
     return null;
+  }
+}
+
+/** A Slack bot whose connect is refused while `refuse` is set (a wrong token). */
+class RefusedSlack extends FakeSlack {
+  refuse: string | undefined = 'Slack refused chatops.slack.bot_token (invalid_auth)';
+  attempts = 0;
+  override async connect() {
+    this.attempts += 1;
+    if (this.refuse) throw new SquallError('CHAT_CONNECT_FAILED', this.refuse, { adapter: 'slack' });
+    await super.connect();
   }
 }
 
@@ -148,13 +160,13 @@ for (const target of STORE_TARGETS) {
 
         // A dies (no more heartbeats); B's next round takes over.
         await beat(store, 'chat-a', TTL + 500);
-        await b.check(false);
+        await b.check();
         expect(slackB.connected).toBe(true);
         await viaB.post({ channel: 'C1', text: 'b connected' });
         expect(slackB.posts.map((p) => p.text)).toEqual(['b connected']);
         // A, alive again, notices it lost the bot and disconnects: never two connections.
         await beat(store, 'chat-a');
-        await a.check(false);
+        await a.check();
         expect([slackA.connected, slackB.connected]).toEqual([false, true]);
       } finally {
         await a.stop();
@@ -164,6 +176,53 @@ for (const target of STORE_TARGETS) {
       expect(await leasesOf('x').holders([`chat:${chatAdapterIdentity(services, slackA)}`])).toEqual(
         new Map(),
       );
+    });
+
+    it('chat: a bot that cannot connect leaves the process up, its status says why, and it is tried again with backoff', async () => {
+      const { config } = loadConfig({
+        env: {},
+        cwd: os.tmpdir(),
+        overrides: {
+          'leases.ttl_ms': TTL,
+          'leases.check_every_ms': 60_000,
+          'chatops.slack.bot_token': `${TOKEN}-refused`,
+        },
+      });
+      const services = { config, logger: silentLogger(), store, bus } as unknown as Services;
+      const slack = new RefusedSlack();
+      const connections = new ChatConnections(services, leasesOf('chat-refused'));
+      connections.wrap(slack);
+      await beat(store, 'chat-refused');
+      try {
+        // Before: start() threw, and the whole service with it.
+        await connections.start();
+        const [status] = await connections.statuses();
+        expect(status).toMatchObject({
+          state: 'failed',
+          connected_here: false,
+          held_by: null,
+          error: {
+            code: 'CHAT_CONNECT_FAILED',
+            message: 'Slack refused chatops.slack.bot_token (invalid_auth)',
+            attempts: 1,
+          },
+        });
+        // Within the backoff (5 s) the next round does not try again.
+        await connections.check();
+        expect(slack.attempts).toBe(1);
+        // Fixed, and past the backoff: connected, the error gone.
+        slack.refuse = undefined;
+        vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 6_000 });
+        await beat(store, 'chat-refused');
+        await connections.check();
+        expect(slack.attempts).toBe(2);
+        const [after] = await connections.statuses();
+        expect(after).toMatchObject({ state: 'connected', connected_here: true });
+        expect(after).not.toHaveProperty('error');
+      } finally {
+        vi.useRealTimers();
+        await connections.stop();
+      }
     });
 
     it("retention deletes a dead process's leases once it has been silent for the ttl, and no live one's", async () => {
