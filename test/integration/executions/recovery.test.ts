@@ -228,13 +228,14 @@ for (const target of STORE_TARGETS) {
         return e;
       };
 
-      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+      /**
+       * Attempt 0's run of `cmd` once it has claimed its attempt and read the record, stalled there
+       * (a saturated store) until `release`, so slow that the sweep takes its process for dead and
+       * gives the run attempt 1.
+       */
+      const stalledFirstAttempt = async (cmd: string) => {
         const { store } = suite.svc.services;
-        const service = executions.service();
-        const e = await scheduledWithoutJob('sleep 1; echo once');
-        // Attempt 0's run has claimed its attempt and read the record, and is slow to go on (a
-        // saturated store), so slow that the sweep takes its process for dead and gives the run
-        // attempt 1, which starts at once.
+        const e = await scheduledWithoutJob(cmd);
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
         const findAction = store.actions.findOne.bind(store.actions);
@@ -246,10 +247,22 @@ for (const target of STORE_TARGETS) {
           }
           return findAction(...args);
         };
+        const first = executions.service().run(e.id, 0);
+        await waitFor(() => stalled, 'attempt 0 to stall before it starts the action', 10_000, 10);
+        await store.executions.updateOne({ id: e.id }, { $set: { attempt: 1 } });
+        const restore = () => {
+          release();
+          store.actions.findOne = findAction;
+        };
+        return { e, first, release, restore };
+      };
+
+      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        // Attempt 1 starts at once, before attempt 0 goes on.
+        const { e, first, release, restore } = await stalledFirstAttempt('sleep 1; echo once');
         try {
-          const first = service.run(e.id, 0);
-          await waitFor(() => stalled, 'attempt 0 to stall before it starts the action', 10_000, 10);
-          await store.executions.updateOne({ id: e.id }, { $set: { attempt: 1 } });
           const second = service.run(e.id, 1);
           await waitFor(
             async () => (await store.executions.get(e.id))?.status === 'running',
@@ -260,12 +273,30 @@ for (const target of STORE_TARGETS) {
           release();
           await Promise.all([first, second]);
         } finally {
-          release();
-          store.actions.findOne = findAction;
+          restore();
         }
         const done = await store.executions.get(e.id);
         expect(done?.status).toBe('succeeded');
         expect((done?.result as { stdout: string }).stdout).toBe('once');
+        expect(done?.log.filter((l) => l.status === 'running')).toHaveLength(1);
+        expect(service.runningHere()).not.toContain(e.id);
+      });
+
+      it('a slow run whose execution was given a new attempt before it went on does not start it: the new attempt runs it, once', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        // Attempt 0 goes on first, before attempt 1's job is taken.
+        const { e, first, release, restore } = await stalledFirstAttempt('sleep 1; echo given on');
+        try {
+          release();
+          await first;
+          await service.run(e.id, 1);
+        } finally {
+          restore();
+        }
+        const done = await store.executions.get(e.id);
+        expect(done?.status).toBe('succeeded');
+        expect((done?.result as { stdout: string }).stdout).toBe('given on');
         expect(done?.log.filter((l) => l.status === 'running')).toHaveLength(1);
         expect(service.runningHere()).not.toContain(e.id);
       });
