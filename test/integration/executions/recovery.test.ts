@@ -209,6 +209,11 @@ for (const target of STORE_TARGETS) {
           );
           expect(done.status).toBe('succeeded');
           expect((done.result as { stdout: string }).stdout).toBe('again');
+          // What was observed, not more: a late heartbeat, which a live but slow process sends too.
+          const deadAfter = suite.svc.services.config.executions.dead_after_ms;
+          expect(done.log.map((l) => l.reason)).toContain(
+            `worker host:5353:dead04 sent no heartbeat for ${deadAfter} ms; re-running idempotent action (attempt 1)`,
+          );
         } finally {
           await store.actions.updateOne({ ref: 'core.local' }, { $unset: { idempotent: '' } });
         }
