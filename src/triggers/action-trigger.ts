@@ -49,6 +49,13 @@ export interface TriggerInstanceReads {
   findOne(filter: Filter, options?: FindOptions): Promise<TriggerInstanceRecord | null>;
   /** With a projection that leaves `payload` out, the instances as stored (no execution read). */
   find(filter?: Filter, options?: FindOptions): Promise<TriggerInstanceRecord[]>;
+  /**
+   * find()'s instances as rules see them (the payload whole), each action trigger's built one with
+   * the payload the API shows (`shown`: its execution's secret output masked), both from one read of
+   * their executions: for a reader that matches rules and then quotes the payload (the trace tree).
+   * `shown` is undefined where the instance is shown as stored.
+   */
+  findMatchedAndShown(filter: Filter): Promise<Array<{ instance: TriggerInstanceRecord; shown?: Json }>>;
   count(filter?: Filter): Promise<number>;
 }
 
@@ -67,6 +74,14 @@ export function triggerInstanceReads(services: Services, shown = false): Trigger
     find: async (filter, options) => {
       const found = await stored.find(filter, options);
       return showsPayload(options) ? withPayloads(services, found, shown) : found;
+    },
+    findMatchedAndShown: async (filter) => {
+      const found = await stored.find(filter);
+      const build = await payloadBuilder(services, found);
+      return found.map((i) => ({
+        instance: build(i, false),
+        shown: isDerivedInstance(i) ? build(i, true).payload : undefined,
+      }));
     },
     count: (filter) => stored.count(filter),
   };
@@ -92,17 +107,25 @@ async function withPayloads(
   instances: TriggerInstanceRecord[],
   shown = false,
 ): Promise<TriggerInstanceRecord[]> {
-  const derived = instances.filter(isDerivedInstance);
-  if (!derived.length) return instances;
-  const ids = [...new Set(derived.map((i) => i.id))];
-  const executions = await services.store.executions.find({ id: { $in: ids } });
+  if (!instances.some(isDerivedInstance)) return instances;
+  const build = await payloadBuilder(services, instances);
+  return instances.map((i) => build(i, shown));
+}
+
+/** Reads the executions of these instances' derived payloads, once; `build` gives one instance. */
+async function payloadBuilder(
+  services: Services,
+  instances: TriggerInstanceRecord[],
+): Promise<(instance: TriggerInstanceRecord, shown: boolean) => TriggerInstanceRecord> {
+  const ids = [...new Set(instances.filter(isDerivedInstance).map((i) => i.id))];
+  const executions = ids.length ? await services.store.executions.find({ id: { $in: ids } }) : [];
   const byId = new Map(executions.map((e) => [e.id, e]));
-  return instances.map((i) => {
+  return (i, shown) => {
     if (!isDerivedInstance(i)) return i;
     const execution = byId.get(i.id);
     const payload = execution && services.actionTriggerPayload?.(execution, shown);
     return withPayload(i, payload ?? { execution_id: i.id });
-  });
+  };
 }
 
 /** The record in the shape and key order dispatch gives an instance. */
