@@ -55,6 +55,7 @@ import {
   templateDecryptor,
   type KvLookupTable,
 } from '../../kv/index.js';
+import { LruMap } from '../../lru-map.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
 
@@ -323,18 +324,18 @@ export interface EngineOptions {
 
 export class WorkflowEngine {
   readonly leases: WorkflowLeases;
-  private readonly usesKv = new Map<string, boolean>();
+  private readonly usesKv = new LruMap<string, boolean>(1000);
   private readonly steps = new WeakMap<EngineState, StepMemo>();
-  /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
-  private readonly graphs = new Map<string, WorkflowGraph>();
+  /** Task graphs composed from each workflow execution's spec, by execution id (the last 1,000 used). */
+  private readonly graphs = new LruMap<string, WorkflowGraph>(1000);
   /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
   private readonly cache = new StateCache<TaskExecution>();
   /**
    * Orquesta definitions whose text passed every check that the text alone decides, by their text
-   * (the last 100): the spec, normalised. A start of the same definition again parses and inspects
+   * (the last 100 started): the spec, normalised. A start of the same definition again parses and inspects
    * nothing; the check against the registered actions runs at every start, as they may change.
    */
-  private readonly definitions = new Map<string, WorkflowSpec>();
+  private readonly definitions = new LruMap<string, WorkflowSpec>(100);
 
   constructor(
     private readonly services: Services,
@@ -409,11 +410,7 @@ export class WorkflowEngine {
     }
     const errors = inspectionErrors(inspection);
     if (errors.length > 0 || !spec) return { status: 'failed', result: { errors, output: null } };
-    if (!this.definitions.has(text)) {
-      if (this.definitions.size >= 100)
-        this.definitions.delete(this.definitions.keys().next().value as string);
-      this.definitions.set(text, spec);
-    }
+    if (!this.definitions.has(text)) this.definitions.set(text, spec);
     const c = exec.context;
     const st2 = {
       action_execution_id: exec.id,
@@ -707,7 +704,6 @@ export class WorkflowEngine {
     let uses = this.usesKv.get(record.execution_id);
     if (uses === undefined) {
       uses = Boolean(c?.spec) && JSON.stringify(c?.spec).includes('st2kv');
-      if (this.usesKv.size >= 1000) this.usesKv.delete(this.usesKv.keys().next().value as string);
       this.usesKv.set(record.execution_id, uses);
     }
     if (!uses || !c) return undefined;
@@ -761,10 +757,7 @@ export class WorkflowEngine {
       adopt: true,
       graph: this.graphs.get(record.execution_id),
     });
-    if (!this.graphs.has(record.execution_id)) {
-      if (this.graphs.size >= 1000) this.graphs.delete(this.graphs.keys().next().value as string);
-      this.graphs.set(record.execution_id, conductor.graph);
-    }
+    if (!this.graphs.has(record.execution_id)) this.graphs.set(record.execution_id, conductor.graph);
     return orquestaConducted(conductor);
   }
 
