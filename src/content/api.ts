@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { EveryFieldListed, RouteModule } from '../api/index.js';
+import type { EveryFieldListed, RouteModule, RouteSpec } from '../api/index.js';
 import { authorize, listQuerySchema, listRecords } from '../api/index.js';
 import { NotFoundError, SquallError } from '../errors.js';
 import type { ContentRecord, Filter } from '../store/index.js';
@@ -58,35 +58,38 @@ export const contentRoutes: RouteModule = (router, services) => {
     if (!rec) throw new NotFoundError(kind, refOrId, LIST_HINT[kind] ? { hint: LIST_HINT[kind] } : {});
     return rec;
   };
-
-  router.add({
-    method: 'get',
-    path: '/api/v1/actions',
-    summary: 'List actions',
-    tag: 'actions',
+  /** A list of actions filtered by the query's `keys`, each shown by `present`. */
+  const actionList = (
+    keys: string[],
+    present: (a: ContentRecord) => unknown,
+    attributes?: typeof ACTION_ATTRIBUTES,
+  ): Pick<RouteSpec, 'query' | 'handler'> => ({
     query: {
       type: 'object',
-      properties: {
-        ...listQuerySchema,
-        pack: { type: 'string' },
-        name: { type: 'string' },
-        runner_type: { type: 'string' },
-      },
+      properties: { ...listQuerySchema, ...Object.fromEntries(keys.map((k) => [k, { type: 'string' }])) },
     },
     handler: async ({ req, res, query }) => {
       authorize(services, req, 'action_list');
       const filter: Filter = {};
-      for (const k of ['pack', 'name', 'runner_type']) if (query[k]) filter[k] = query[k];
+      for (const k of keys) if (query[k]) filter[k] = query[k];
       return listRecords<ContentRecord>(req, res, {
         collection: store.actions,
         filter,
         sort: { ref: 1 },
         maxPageSize: max,
         defaultLimit: null, // st2 answers every action when no limit is given
-        present: presentAction,
-        attributes: ACTION_ATTRIBUTES,
+        present,
+        ...(attributes ? { attributes } : {}),
       });
     },
+  });
+
+  router.add({
+    method: 'get',
+    path: '/api/v1/actions',
+    summary: 'List actions',
+    tag: 'actions',
+    ...actionList(['pack', 'name', 'runner_type'], presentAction, ACTION_ATTRIBUTES),
   });
   router.add({
     method: 'get',
@@ -202,31 +205,10 @@ export const contentRoutes: RouteModule = (router, services) => {
     path: '/api/v1/actions/views/overview',
     summary: 'Actions with their parameters merged with the runner parameters',
     tag: 'actions',
-    query: {
-      type: 'object',
-      properties: {
-        ...listQuerySchema,
-        pack: { type: 'string' },
-        name: { type: 'string' },
-        ref: { type: 'string' },
-      },
-    },
-    handler: async ({ req, res, query }) => {
-      authorize(services, req, 'action_list');
-      const filter: Filter = {};
-      for (const k of ['pack', 'name', 'ref']) if (query[k]) filter[k] = query[k];
-      return listRecords<ContentRecord>(req, res, {
-        collection: store.actions,
-        filter,
-        sort: { ref: 1 },
-        maxPageSize: max,
-        defaultLimit: null, // st2 answers every action when no limit is given
-        present: (a) => ({
-          ...presentAction(a),
-          parameters: (a as { merged_parameters?: unknown }).merged_parameters ?? a.parameters,
-        }),
-      });
-    },
+    ...actionList(['pack', 'name', 'ref'], (a) => ({
+      ...presentAction(a),
+      parameters: (a as { merged_parameters?: unknown }).merged_parameters ?? a.parameters,
+    })),
   });
   router.add({
     method: 'get',

@@ -15,6 +15,7 @@ import {
 import type { PathSegment } from './yaml.js';
 import { builtValidator, cachedValidator } from '../lazy-validator.js';
 import { findTemplateVariables } from '../workflows/expressions/jinja/index.js';
+import { LruMap } from '../lru-map.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -133,9 +134,8 @@ let plainAjv: Ajv | undefined;
 /** How compileSchema's validators are made, for the code kept of them (cachedValidator). */
 const WITH_DEFAULTS = { name: 'schema-defaults', ajv: (extra?: Options) => makeAjv(true, extra) };
 const PLAIN = { name: 'schema', ajv: (extra?: Options) => makeAjv(false, extra) };
-/** Compiled schemas by their JSON and options; the oldest is dropped past COMPILED_MAX. */
-const compiledByJson = new Map<string, ValidateFunction>();
-const COMPILED_MAX = 2000;
+/** Compiled schemas by their JSON and options, the last 2,000 used. */
+const compiledByJson = new LruMap<string, ValidateFunction>(2000);
 
 /**
  * Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. The same
@@ -152,7 +152,6 @@ export function compileSchema(
   const validate = opts.useDefaults
     ? cachedValidator(WITH_DEFAULTS, schema, () => (defaultsAjv ??= makeAjv(true)).compile(schema))
     : cachedValidator(PLAIN, schema, () => (plainAjv ??= makeAjv(false)).compile(schema));
-  if (compiledByJson.size >= COMPILED_MAX) compiledByJson.delete(compiledByJson.keys().next().value!);
   compiledByJson.set(key, validate);
   return validate;
 }
@@ -386,8 +385,7 @@ const JINJA_GLOBALS = new Set(['range', 'lipsum', 'dict', 'cycler', 'joiner', 'n
  * renderPackConfig checks a pack's dynamic values before every execution's render, and a parse
  * costs far more than the render (which nunjucks' compiled template serves from its own cache).
  */
-const configNames = new Map<string, readonly string[]>();
-const CONFIG_NAMES_KEPT = 256;
+const configNames = new LruMap<string, readonly string[]>(256);
 
 /**
  * Names a pack config template reads that st2 does not give it: st2 renders config values with
@@ -396,15 +394,10 @@ const CONFIG_NAMES_KEPT = 256;
  */
 export function undefinedConfigNames(template: string): readonly string[] {
   const kept = configNames.get(template);
-  if (kept) {
-    configNames.delete(template);
-    configNames.set(template, kept);
-    return kept;
-  }
+  if (kept) return kept;
   const names = Object.freeze(
     [...findTemplateVariables(template)].filter((v) => v !== 'st2kv' && !JINJA_GLOBALS.has(v)),
   );
-  if (configNames.size >= CONFIG_NAMES_KEPT) configNames.delete(configNames.keys().next().value as string);
   configNames.set(template, names);
   return names;
 }

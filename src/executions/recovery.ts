@@ -162,7 +162,9 @@ export class ExecutionRecovery {
               log: {
                 status: 'scheduled',
                 timestamp: now,
-                reason: `worker ${worker} died; re-running idempotent action`,
+                // What was observed: its heartbeat lapsed. It may be slow rather than dead (its
+                // run then leaves the outcome to this attempt).
+                reason: `worker ${worker} sent no heartbeat for ${this.options.deadAfterMs} ms; re-running idempotent action (attempt ${attempt})`,
               },
             },
           },

@@ -182,6 +182,11 @@ export interface StatusChange {
    * store still says `from`. It is written with this move, in one update, and published before it.
    */
   through?: { record: ExecutionRecord; from: string; set: Record<string, unknown> };
+  /**
+   * The attempt of the run making the change: refused (ATTEMPT_SUPERSEDED) once the execution has
+   * been handed to a later one, in the same update that stores it.
+   */
+  attempt?: number;
 }
 
 export type CompletionListener = (execution: ExecutionRecord) => Promise<void> | void;
@@ -862,6 +867,7 @@ export class ExecutionService {
       );
     }
     assertTransition(id, current.status, status);
+    const atAttempt = extra.attempt === undefined ? {} : { attempt: currentAttempt(current, extra.attempt) };
     if (isCompleted(status)) {
       await this.takeCompletion(id);
       await this.claimOwed({ ...current, ...(extra.set ?? {}), status });
@@ -876,7 +882,7 @@ export class ExecutionService {
     const updated = await this.store.transaction(async () => {
       const entry = { status, timestamp: now, ...(extra.reason ? { reason: extra.reason } : {}) };
       const changed = await this.store.executions.updateOne(
-        { id, status: through ? through.from : current.status },
+        { id, status: through ? through.from : current.status, ...atAttempt },
         { $set, $push: { log: through ? { $each: [through.record.log.at(-1), entry] } : entry } },
       );
       if (changed) await liveExecutions(this.services).moved(id, status, current.action.ref);
@@ -1077,7 +1083,7 @@ export class ExecutionService {
         // attempt records the outcome. Completing it here was refused (`scheduled → succeeded`)
         // and recorded it `failed`, and the new attempt then found nothing to run.
         logger.warn(
-          { attempt, current: handedOn, status: latest.status },
+          { attempt, current: handedOn, status: latest.status, outcome: outcome.status },
           'the execution was handed to a newer attempt while this run went on: its outcome is left to that attempt',
         );
         return;
@@ -1158,7 +1164,7 @@ export class ExecutionService {
             id,
             'running',
             // runHere's record is the one it scheduled: a cancel since then is no run.
-            { set: { worker: this.workerId }, ...(claimed ? { expect: ['scheduled'] } : {}) },
+            { set: { worker: this.workerId }, attempt, ...(claimed ? { expect: ['scheduled'] } : {}) },
             ready,
           );
       return { record: running, action, runner, logger };
@@ -1286,15 +1292,36 @@ export class ExecutionService {
 
 /**
  * A run's `running` refused because another run of the execution started it already (or it was
- * canceled, or completed): nothing to run here, and nothing to record. Two attempts of one
+ * canceled, or completed, or handed to a later attempt): nothing to run here, and nothing to record. Two attempts of one
  * execution can be under way at once when the sweep or the recovery check takes a slow runner for
  * dead and gives its claimed run a new attempt; the slower one found the execution `running` and
  * recorded it `failed` while the other ran the action, whose completion was then refused.
  */
 function startOvertaken(err: unknown): boolean {
+  if (err instanceof SquallError && err.code === 'ATTEMPT_SUPERSEDED') return true;
   if (!(err instanceof SquallError) || err.code !== 'ILLEGAL_TRANSITION') return false;
   const from = String((err.context as { from?: unknown }).from ?? '');
   return isCompleted(from) || (ACTIVE_STATUSES as readonly string[]).includes(from);
+}
+
+/**
+ * The filter on `record`'s attempt for a change made by a run of `attempt` (StatusChange.attempt),
+ * which throws when the execution was handed to a later attempt since: the sweep or the recovery
+ * check took that run's process for dead (a late heartbeat) and gave it a new attempt, whose run
+ * then found it `running` and left it, while this one ran the action and, seeing the later attempt,
+ * left its outcome to that run: the execution stayed `running` for good.
+ */
+function currentAttempt(record: ExecutionRecord, attempt: number): number | { $exists: false } {
+  const stored = (record as { attempt?: number }).attempt;
+  if (Number(stored ?? 0) > attempt)
+    throw new SquallError(
+      'ATTEMPT_SUPERSEDED',
+      `execution ${record.id} was handed to attempt ${String(stored)}: this run, attempt ${attempt}, does not start it`,
+      { id: record.id, attempt, current: stored },
+      409,
+    );
+  // An execution never handed on has no `attempt` stored.
+  return stored === undefined ? { $exists: false } : stored;
 }
 
 /** `record` as a move to `status` would store it, not stored (StatusChange.through). */

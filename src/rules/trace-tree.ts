@@ -17,7 +17,7 @@ import type {
   TriggerInstanceRecord,
 } from '../store/index.js';
 import { traceHolding, withComponents } from '../traces/index.js';
-import { ACTION_TRIGGER_TYPE, kvContext, triggerInstanceReads } from '../triggers/index.js';
+import { kvContext, triggerInstanceReads } from '../triggers/index.js';
 import { describeValue, lookupPayloadKey } from './criteria/index.js';
 import { matchRule } from './engine.js';
 import { ruleTriggerRef } from './rule-index.js';
@@ -72,23 +72,13 @@ function notMatched(
   return `did not match: ${failed.key} ${failed.operator}${pattern}; the payload has ${describeValue(value)}`;
 }
 
-/** The payloads the API shows of the action triggers' instances among these (secret output masked). */
-async function shownPayloads(
-  services: Services,
-  instances: TriggerInstanceRecord[],
-): Promise<Map<string, Json>> {
-  const actionTriggers = instances.filter((i) => i.trigger === ACTION_TRIGGER_TYPE).map((i) => i.id);
-  if (!actionTriggers.length) return new Map();
-  const shown = await triggerInstanceReads(services, true).find({ id: { $in: actionTriggers } });
-  return new Map(shown.map((i) => [i.id, i.payload]));
-}
-
 export async function buildTraceTree(services: Services, trace: TraceRecord): Promise<TraceTree> {
   const { store } = services;
   const instanceIds = ids(trace.trigger_instances ?? []);
   const executionIds = ids(trace.action_executions ?? []);
-  const [instances, executions, enforcements, audits] = await Promise.all([
-    triggerInstanceReads(services).find({ id: { $in: instanceIds } }),
+  const [read, executions, enforcements, audits] = await Promise.all([
+    // Rules match the payload whole; the tree quotes it as the API shows it (secret output masked).
+    triggerInstanceReads(services).findMatchedAndShown({ id: { $in: instanceIds } }),
     store.executions.find(
       { id: { $in: executionIds } },
       { projection: { result: 0, parameters: 0 }, sort: { start_timestamp: 1 } },
@@ -99,6 +89,8 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
       { sort: { timestamp: 1 }, limit: MAX_PER_KIND },
     ),
   ]);
+  const instances = read.map((r) => r.instance);
+  const shown = new Map(read.map((r) => [r.instance.id, r.shown]));
   const causeOf = new Map<string, { type?: string; id?: string }>();
   for (const c of trace.trigger_instances ?? [])
     if (c.caused_by) causeOf.set(c.object_id, c.caused_by as { type?: string; id?: string });
@@ -124,7 +116,6 @@ export async function buildTraceTree(services: Services, trace: TraceRecord): Pr
   }
 
   const kv = await kvContext(services);
-  const shown = await shownPayloads(services, instances);
   const instanceNodes = new Map<string, TraceNode>();
   for (const i of [...instances].sort((a, b) => (a.occurrence_time < b.occurrence_time ? -1 : 1))) {
     const node: TraceNode = {

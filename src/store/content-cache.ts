@@ -1,4 +1,5 @@
 import type { Collection, Filter, FindOptions, GroupRow, GroupSpec, StoredRecord, Update } from './types.js';
+import { LruMap } from '../lru-map.js';
 
 /**
  * The collections holding content: what packs register and the API edits, read by ref on every
@@ -117,7 +118,7 @@ export class ContentCache {
 }
 
 class CachedCollection<T extends StoredRecord> implements Collection<T> {
-  private readonly answers = new Map<string, unknown>();
+  private readonly answers = new LruMap<string, unknown>(MAX_ENTRIES);
   /**
    * Bumped by every write and invalidation: a read that started before one is not kept, so an
    * answer read while a write was under way never outlives it.
@@ -200,7 +201,6 @@ class CachedCollection<T extends StoredRecord> implements Collection<T> {
     const started = this.generation;
     const answer = await load();
     if (started === this.generation && this.cache.enabled && keepable(answer)) {
-      if (this.answers.size >= MAX_ENTRIES) this.answers.delete(this.answers.keys().next().value!);
       this.answers.set(key, copyAnswer(answer));
     }
     return answer;

@@ -22,6 +22,7 @@ import {
   type TraceRecord,
   type TriggerInstanceRecord,
 } from '../store/index.js';
+import { LruMap } from '../lru-map.js';
 
 export interface TraceContext {
   trace_id?: string;
@@ -89,15 +90,12 @@ export async function resolveTrace(
  * (moments later, in this process) join it without reading it back: one round trip per webhook
  * on MongoDB.
  */
-const recentTraces = new WeakMap<Store, Map<string, TraceRecord>>();
-const RECENT_TRACES = 1000;
+const recentTraces = new WeakMap<Store, LruMap<string, TraceRecord>>();
 
 function rememberTrace(store: Store, trace: TraceRecord): void {
   let recent = recentTraces.get(store);
-  if (!recent) recentTraces.set(store, (recent = new Map()));
+  if (!recent) recentTraces.set(store, (recent = new LruMap(1000)));
   recent.set(trace.id, trace);
-  // Oldest first (insertion order): only the newest are kept.
-  if (recent.size > RECENT_TRACES) recent.delete(recent.keys().next().value as string);
 }
 
 /** The trace `id` names, from the ones this process created lately or else from the store. */
@@ -115,17 +113,13 @@ type TraceRef = Pick<TraceRecord, 'id' | 'start_timestamp'>;
  * deleted only by retention, whole days after its trace started (`traces_days` is at least 1), so
  * one remembered from a trace that started close to a day ago is read again instead.
  */
-const recentMembers = new WeakMap<Store, Map<string, TraceRef>>();
-const RECENT_MEMBERS = 1000;
+const recentMembers = new WeakMap<Store, LruMap<string, TraceRef>>();
 const MEMBER_TRUSTED_MS = 23 * 3_600_000;
 
 function rememberMember(store: Store, executionId: string, trace: TraceRef): void {
   let recent = recentMembers.get(store);
-  if (!recent) recentMembers.set(store, (recent = new Map()));
-  recent.delete(executionId);
+  if (!recent) recentMembers.set(store, (recent = new LruMap(1000)));
   recent.set(executionId, { id: trace.id, start_timestamp: trace.start_timestamp });
-  // Least recently used first: a workflow whose tasks keep asking stays.
-  if (recent.size > RECENT_MEMBERS) recent.delete(recent.keys().next().value as string);
 }
 
 /**

@@ -50,6 +50,13 @@ export interface TriggerInstanceReads {
   findOne(filter: Filter, options?: FindOptions): Promise<TriggerInstanceRecord | null>;
   /** With a projection that leaves `payload` out, the instances as stored (no execution read). */
   find(filter?: Filter, options?: FindOptions): Promise<TriggerInstanceRecord[]>;
+  /**
+   * find()'s instances as rules see them (the payload whole), each action trigger's built one with
+   * the payload the API shows (`shown`: its execution's secret output masked), both from one read of
+   * their executions: for a reader that matches rules and then quotes the payload (the trace tree).
+   * `shown` is undefined where the instance is shown as stored.
+   */
+  findMatchedAndShown(filter: Filter): Promise<Array<{ instance: TriggerInstanceRecord; shown?: Json }>>;
   count(filter?: Filter): Promise<number>;
 }
 
@@ -68,6 +75,14 @@ export function triggerInstanceReads(services: Services, shown = false): Trigger
     find: async (filter, options) => {
       const found = await stored.find(filter, options);
       return showsPayload(options) ? withPayloads(services, found, shown) : found;
+    },
+    findMatchedAndShown: async (filter) => {
+      const found = await stored.find(filter);
+      const build = await payloadBuilder(services, found, true);
+      return found.map((i) => ({
+        instance: build(i, false),
+        shown: isDerivedInstance(i) || wholeActionTrigger(i) ? build(i, true).payload : undefined,
+      }));
     },
     count: (filter) => stored.count(filter),
   };
@@ -95,13 +110,26 @@ async function withPayloads(
   instances: TriggerInstanceRecord[],
   shown = false,
 ): Promise<TriggerInstanceRecord[]> {
-  const derived = instances.filter(isDerivedInstance);
-  const whole = shown ? instances.filter(wholeActionTrigger) : [];
-  if (!derived.length && !whole.length) return instances;
-  const ids = [...new Set([...derived.map((i) => i.id), ...whole.map((i) => wholeExecutionId(i)!)])];
-  const executions = await services.store.executions.find({ id: { $in: ids } });
+  const whole = shown && instances.some(wholeActionTrigger);
+  if (!instances.some(isDerivedInstance) && !whole) return instances;
+  const build = await payloadBuilder(services, instances, shown);
+  return instances.map((i) => build(i, shown));
+}
+
+/**
+ * Reads the executions of these instances' derived payloads (and, `shownToo`, of their whole action
+ * trigger payloads), once; `build` gives one instance, as rules see it or as the API shows it.
+ */
+async function payloadBuilder(
+  services: Services,
+  instances: TriggerInstanceRecord[],
+  shownToo: boolean,
+): Promise<(instance: TriggerInstanceRecord, shown: boolean) => TriggerInstanceRecord> {
+  const ids = new Set(instances.filter(isDerivedInstance).map((i) => i.id));
+  if (shownToo) for (const i of instances) if (wholeActionTrigger(i)) ids.add(wholeExecutionId(i)!);
+  const executions = ids.size ? await services.store.executions.find({ id: { $in: [...ids] } }) : [];
   const byId = new Map(executions.map((e) => [e.id, e]));
-  return instances.map((i) => {
+  return (i, shown) => {
     if (isDerivedInstance(i)) {
       const execution = byId.get(i.id);
       const payload = execution && services.actionTriggerPayload?.(execution, shown);
@@ -110,7 +138,7 @@ async function withPayloads(
     }
     if (!shown || !wholeActionTrigger(i)) return i;
     return { ...i, payload: shownWholePayload(services, i, byId.get(wholeExecutionId(i)!)) };
-  });
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithServer } from '../support/servers.js';
 import type { ServiceProcess } from '../support/service-process.js';
+import { claimedBy } from '../support/stand-in-runs.js';
 import { sleep } from '../support/wait.js';
 import {
   CLUSTER_AVAILABLE,
@@ -72,8 +73,7 @@ describeWithServer(
         await sleep(3000);
         // What the victim leaves: its job gone (or locked by it), its attempt claimed, `scheduled`.
         await store.mongo!.db.collection('agenda_jobs').deleteMany({ 'data.id': { $in: ids } });
-        for (const id of ids)
-          expect(await store.claim(`execution:${id}:attempt:0`, victim, longAgo)).toBe(true);
+        for (const id of ids) await claimedBy(store, id, victim, longAgo);
         await Promise.all(
           ids.map(async (id) => {
             await store.executions.updateOne(

@@ -92,9 +92,10 @@ describeWithServer(
       const again = byKind(AGAIN);
       // Re-run by recovery because the victim died while running it.
       const rerun = (e: ExecutionRecord) =>
-        (e.log ?? []).some(
-          (l) => String(l.reason ?? '') === `worker ${worker.id} died; re-running idempotent action`,
-        );
+        (e.log ?? []).some((l) => {
+          const reason = String(l.reason ?? '');
+          return reason.startsWith(`worker ${worker.id} `) && reason.includes('re-running idempotent action');
+        });
       const summary = {
         test: 'runner-kill',
         executions: ids.length,

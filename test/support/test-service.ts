@@ -13,6 +13,7 @@ import { kvSubsystem } from '../../src/kv/index.js';
 import { eventsSubsystem } from '../../src/rules/index.js';
 import { notifierSubsystem } from '../../src/notifier/index.js';
 import { sensorsSubsystem } from '../../src/sensors/index.js';
+import { workflowsSubsystem, type WorkflowsSubsystem } from '../../src/workflows/engine/index.js';
 import { freshMongoUrl, tempDir } from './servers.js';
 import { secretsSubsystem } from './in-process.js';
 
@@ -105,4 +106,39 @@ export function sensorPackSubsystems(pack: string): Subsystem[] {
     ),
     sensorsSubsystem({ backoffInitialMs: 200, backoffMaxMs: 800, stopTimeoutMs: 3000, resyncIntervalMs: 0 }),
   ];
+}
+
+/**
+ * A service with content, executions (their re-run from tasks wired to the engine) and the workflow
+ * engine on this store kind (a fresh database on MongoDB), `subsystems` started first, with the
+ * packs below `packs`: what the workflow suites each set up.
+ */
+export async function startWorkflowService(
+  kind: 'embedded' | 'mongo',
+  options: {
+    packs: string;
+    subsystems?: Subsystem[];
+    config?: Record<string, unknown>;
+    sweepEveryMs?: number;
+  },
+): Promise<{ svc: Awaited<ReturnType<typeof startTestService>>; workflows: WorkflowsSubsystem }> {
+  const executions = executionsSubsystem(undefined, () => ({
+    rerunFromTasks: (id, tasks, noReset, user) => workflows.engine().rerunFromTasks(id, tasks, noReset, user),
+  }));
+  const workflows = workflowsSubsystem(
+    executions.service,
+    options.sweepEveryMs === undefined ? undefined : { sweepEveryMs: options.sweepEveryMs },
+  );
+  const svc = await startTestService({
+    subsystems: [
+      ...(options.subsystems ?? []),
+      testSecretsSubsystem(),
+      contentSubsystem(),
+      executions,
+      workflows,
+    ],
+    mongoUrl: kind === 'mongo' ? freshMongoUrl() : undefined,
+    config: { 'auth.enable': false, 'packs.paths': [options.packs], ...(options.config ?? {}) },
+  });
+  return { svc, workflows };
 }

@@ -2,6 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SquallError } from '../../errors.js';
 import type { CollectionSpec } from '../types.js';
+import { LruMap } from '../../lru-map.js';
 
 type Doc = Record<string, unknown>;
 
@@ -148,7 +149,7 @@ export class Compactor {
   private deflated = 0;
   private readonly recent: string[] = [];
   private readonly opaque: Set<string>;
-  private readonly texts = new Map<string, { z: Buffer; text: string }>();
+  private readonly texts = new LruMap<string, { z: Buffer; text: string }>(TEXT_CACHE);
 
   constructor(
     readonly spec: CollectionSpec,
@@ -305,9 +306,7 @@ export class Compactor {
   }
 
   private remember(id: string, z: Buffer, text: string): void {
-    this.texts.delete(id);
     this.texts.set(id, { z, text });
-    if (this.texts.size > TEXT_CACHE) this.texts.delete(this.texts.keys().next().value as string);
   }
 
   private inflate(z: Buffer, id: string): string {

@@ -10,8 +10,9 @@ export const MAX_DEFINITION_CHARS = 8 * 1024 * 1024;
 
 /**
  * Orquesta definitions whose text passed every check that the text alone decides, by their text:
- * the spec, normalised. The newest are kept, up to MAX_DEFINITIONS and MAX_DEFINITION_CHARS of text;
- * a text longer than that bound alone is not kept (it is parsed at each start, as before).
+ * the spec, normalised. The most recently used are kept (as LruMap keeps its entries), up to
+ * MAX_DEFINITIONS and MAX_DEFINITION_CHARS of text; a text longer than that bound alone is not kept
+ * (it is parsed at each start, as before).
  */
 export class DefinitionCache {
   private readonly specs = new Map<string, WorkflowSpec>();
@@ -23,14 +24,19 @@ export class DefinitionCache {
   ) {}
 
   get(text: string): WorkflowSpec | undefined {
-    return this.specs.get(text);
+    const spec = this.specs.get(text);
+    if (spec !== undefined) {
+      this.specs.delete(text);
+      this.specs.set(text, spec);
+    }
+    return spec;
   }
 
   set(text: string, spec: WorkflowSpec): void {
     if (this.specs.has(text) || text.length > this.maxChars) return;
     this.specs.set(text, spec);
     this.chars += text.length;
-    // Oldest first (insertion order).
+    // Least recently used first (get() moves a text to the end).
     for (const old of this.specs.keys()) {
       if (this.specs.size <= this.maxEntries && this.chars <= this.maxChars) break;
       this.specs.delete(old);

@@ -55,6 +55,7 @@ import {
   templateDecryptor,
   type KvLookupTable,
 } from '../../kv/index.js';
+import { LruMap } from '../../lru-map.js';
 
 export const ADVANCE_JOB = 'workflow.advance';
 
@@ -323,10 +324,10 @@ export interface EngineOptions {
 
 export class WorkflowEngine {
   readonly leases: WorkflowLeases;
-  private readonly usesKv = new Map<string, boolean>();
+  private readonly usesKv = new LruMap<string, boolean>(1000);
   private readonly steps = new WeakMap<EngineState, StepMemo>();
-  /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
-  private readonly graphs = new Map<string, WorkflowGraph>();
+  /** Task graphs composed from each workflow execution's spec, by execution id (the last 1,000 used). */
+  private readonly graphs = new LruMap<string, WorkflowGraph>(1000);
   /** Specs and the task list of the last write, by workflow execution (see stored.ts). */
   private readonly cache = new StateCache<TaskExecution>();
   /**
@@ -703,7 +704,6 @@ export class WorkflowEngine {
     let uses = this.usesKv.get(record.execution_id);
     if (uses === undefined) {
       uses = Boolean(c?.spec) && JSON.stringify(c?.spec).includes('st2kv');
-      if (this.usesKv.size >= 1000) this.usesKv.delete(this.usesKv.keys().next().value as string);
       this.usesKv.set(record.execution_id, uses);
     }
     if (!uses || !c) return undefined;
@@ -757,10 +757,7 @@ export class WorkflowEngine {
       adopt: true,
       graph: this.graphs.get(record.execution_id),
     });
-    if (!this.graphs.has(record.execution_id)) {
-      if (this.graphs.size >= 1000) this.graphs.delete(this.graphs.keys().next().value as string);
-      this.graphs.set(record.execution_id, conductor.graph);
-    }
+    if (!this.graphs.has(record.execution_id)) this.graphs.set(record.execution_id, conductor.graph);
     return orquestaConducted(conductor);
   }
 

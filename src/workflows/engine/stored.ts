@@ -27,6 +27,7 @@
  */
 import type { Store, WorkflowStateRecord } from '../../store/index.js';
 import { stateId, storedEntries, touchedEntries, type ConductorState } from '../orquesta/index.js';
+import { LruMap } from '../../lru-map.js';
 
 /** The kinds of head records (what the sweep and the lookups by execution_id ask for). */
 export const HEAD_KINDS = ['orquesta', 'action-chain'];
@@ -60,24 +61,21 @@ interface TaskDoc<T> {
   state: { rev: number; n: number; task: T };
 }
 
-/** What a process keeps between steps: specs by execution, and the task list of the last write. */
+/**
+ * What a process keeps between steps: specs by execution, and the task list of the last write (of
+ * the last 1,000 workflow executions used).
+ */
 export class StateCache<T extends StoredTask> {
-  readonly specs = new Map<string, unknown>();
+  readonly specs = new LruMap<string, unknown>(1000);
   /**
    * `carried`: the tasks the head of `rev` carries that have no record of that revision; `seq`:
    * the sequence entries stored apart, as conducted and as their records hold them (JSON);
    * `index`: Orquesta's index of the last entry of each task and route, as conducted.
    */
-  readonly tasks = new Map<
+  readonly tasks = new LruMap<
     string,
     { rev: number; tasks: T[]; carried: T[]; seq?: SeqApart; index?: Record<string, number> }
-  >();
-
-  remember<V>(map: Map<string, V>, id: string, value: V): void {
-    map.delete(id);
-    if (map.size >= 1000) map.delete(map.keys().next().value as string);
-    map.set(id, value);
-  }
+  >(1000);
 }
 
 /**
@@ -125,7 +123,7 @@ export async function readState<T extends StoredTask>(
     let spec = cache?.specs.get(id);
     if (spec === undefined) {
       spec = (await store.workflows.get(specId(id)))?.state;
-      if (spec !== undefined) cache?.remember(cache.specs, id, spec);
+      if (spec !== undefined) cache?.specs.set(id, spec);
     }
     conductor.spec = spec;
   }
@@ -317,8 +315,8 @@ export async function writeState<T extends StoredTask>(
   record.rev = rev;
   if (orquesta) record.spec_apart = true;
   record.tasks_apart = true;
-  if (orquesta) options.cache?.remember(options.cache.specs, id, spec);
-  options.cache?.remember(options.cache.tasks, id, {
+  if (orquesta) options.cache?.specs.set(id, spec);
+  options.cache?.tasks.set(id, {
     rev,
     tasks: state.tasks,
     carried: carried.map(({ task }) => task),

@@ -78,8 +78,31 @@ describe("an action trigger's payload in the API", () => {
       start_timestamp: execution.end_timestamp!,
       trigger_instances: [{ object_id: instance.id, updated_at: execution.end_timestamp! }],
     } as unknown as TraceRecord);
-    const tree = await api.request('GET', `/api/v1/traces/views/tree?trace=${trace.id}`, { token: observer });
+    // One read of the instances and one of their executions give the payload to match and to quote.
+    const { store } = api.services;
+    const reads: string[] = [];
+    const findInstances = store.triggerInstances.find.bind(store.triggerInstances);
+    const findExecutions = store.executions.find.bind(store.executions);
+    // (Reads of other instances, a sweep's, are not the tree's.)
+    const names = (filter: unknown) => JSON.stringify(filter ?? {}).includes(instance.id);
+    store.triggerInstances.find = (filter, options) => {
+      if (names(filter)) reads.push('instances');
+      return findInstances(filter, options);
+    };
+    store.executions.find = (filter, options) => {
+      // The trace's own executions are read apart, without their results.
+      if (names(filter) && !options?.projection) reads.push('executions of the instances');
+      return findExecutions(filter, options);
+    };
+    let tree: Awaited<ReturnType<typeof api.request>>;
+    try {
+      tree = await api.request('GET', `/api/v1/traces/views/tree?trace=${trace.id}`, { token: observer });
+    } finally {
+      store.triggerInstances.find = findInstances;
+      store.executions.find = findExecutions;
+    }
     expect(tree.status, JSON.stringify(tree.body)).toBe(200);
+    expect(reads.sort()).toEqual(['executions of the instances', 'instances']);
     const text = JSON.stringify(tree.body);
     expect(text, text).toContain(
       "did not match: trigger.result.result.token equals 'another-token'; the payload has '********'",

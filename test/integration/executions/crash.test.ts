@@ -136,9 +136,11 @@ for (const target of STORE_TARGETS) {
             60_000,
           );
           expect(done.status).toBe('succeeded');
-          expect(done.log.some((l: Json) => /died; re-running idempotent action/.test(l.reason ?? ''))).toBe(
-            true,
-          );
+          expect(
+            done.log.some((l: Json) =>
+              /sent no heartbeat for \d+ ms; re-running idempotent action/.test(l.reason ?? ''),
+            ),
+          ).toBe(true);
           expect(done.log.filter((l: Json) => l.status === 'running')).toHaveLength(2);
           expect(
             readFileSync(runs, 'utf8')

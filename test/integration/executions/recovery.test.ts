@@ -3,6 +3,7 @@ import { ExecutionRecovery } from '../../../src/executions/recovery.js';
 import { RUN_JOB } from '../../../src/executions/service.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
+import { claimedBy, ended } from '../../support/stand-in-runs.js';
 import { waitFor } from '../../support/wait.js';
 
 for (const target of STORE_TARGETS) {
@@ -27,17 +28,8 @@ for (const target of STORE_TARGETS) {
         });
         // Waiting out its delay, as st2 shows it.
         expect(e.status).toBe('delayed');
-        expect(await suite.svc.services.store.claim(`execution:${e.id}:attempt:0`, 'host:4242:dead00')).toBe(
-          true,
-        );
-        const done = await waitFor(
-          async () => {
-            const r = await suite.svc.services.store.executions.get(e.id);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'the recovered execution to run',
-          20_000,
-        );
+        await claimedBy(suite.svc.services.store, e.id, 'host:4242:dead00');
+        const done = await ended(suite.svc.services.store, e.id, 'the recovered execution to run');
         expect(done.status).toBe('succeeded');
         expect((done.result as { stdout: string }).stdout).toBe('recovered');
         expect(
@@ -56,14 +48,7 @@ for (const target of STORE_TARGETS) {
           { id: e.id },
           { $set: { scheduled_by: 'host:4343:dead01', delay: 0 } },
         );
-        const done = await waitFor(
-          async () => {
-            const r = await suite.svc.services.store.executions.get(e.id);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'the re-queued execution to run',
-          20_000,
-        );
+        const done = await ended(suite.svc.services.store, e.id, 'the re-queued execution to run');
         expect(done.status).toBe('succeeded');
         expect((done.result as { stdout: string }).stdout).toBe('requeued');
         expect(done.log.filter((l) => l.status === 'running')).toHaveLength(1);
@@ -99,14 +84,7 @@ for (const target of STORE_TARGETS) {
         // Stored by the process that died.
         const dead = 'host:4646:dead05';
         await store.executions.updateOne({ id }, { $set: { scheduled_by: dead, requested_by: dead } });
-        const done = await waitFor(
-          async () => {
-            const r = await store.executions.get(id);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'recovery to run the stored request',
-          20_000,
-        );
+        const done = await ended(store, id, 'recovery to run the stored request');
         expect(done.status).toBe('succeeded');
         expect((done.result as { stdout: string }).stdout).toBe('after crash');
         expect(done.log.map((l) => l.status)).toEqual(['requested', 'scheduled', 'running', 'succeeded']);
@@ -129,20 +107,13 @@ for (const target of STORE_TARGETS) {
           status: 'scheduled',
           since: new Date().toISOString(),
         });
-        expect(await store.claim(`execution:${e.id}:attempt:0`, dead)).toBe(true);
+        await claimedBy(store, e.id, dead);
         // It died after claiming the completion too (the run's one status write not yet made): on
         // a store without transactions, that claim stays behind.
         const long = new Date(Date.now() - 600_000).toISOString();
         await store.claims.insert({ id: `execution:${e.id}:completed`, owner: dead, claimed_at: long });
 
-        const done = await waitFor(
-          async () => {
-            const r = await store.executions.get(e.id);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'the noop run to be given a new attempt',
-          20_000,
-        );
+        const done = await ended(store, e.id, 'the noop run to be given a new attempt');
         expect(done.status).toBe('succeeded');
         expect(
           done.log.some((l) => /sent no heartbeat .* and had not started it/.test(String(l.reason))),
@@ -199,16 +170,14 @@ for (const target of STORE_TARGETS) {
             { $set: { status: 'running', worker: 'host:5353:dead04' } },
           );
           expect(await store.claim(`execution:${e.id}:completed`, 'host:5353:dead04')).toBe(true);
-          const done = await waitFor(
-            async () => {
-              const r = await store.executions.get(e.id);
-              return r && ['succeeded', 'failed', 'abandoned'].includes(r.status) ? r : null;
-            },
-            'the idempotent execution to run again and complete',
-            20_000,
-          );
+          const done = await ended(store, e.id, 'the idempotent execution to run again and complete');
           expect(done.status).toBe('succeeded');
           expect((done.result as { stdout: string }).stdout).toBe('again');
+          // What was observed, not more: a late heartbeat, which a live but slow process sends too.
+          const deadAfter = suite.svc.services.config.executions.dead_after_ms;
+          expect(done.log.map((l) => l.reason)).toContain(
+            `worker host:5353:dead04 sent no heartbeat for ${deadAfter} ms; re-running idempotent action (attempt 1)`,
+          );
         } finally {
           await store.actions.updateOne({ ref: 'core.local' }, { $unset: { idempotent: '' } });
         }
@@ -228,13 +197,14 @@ for (const target of STORE_TARGETS) {
         return e;
       };
 
-      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+      /**
+       * Attempt 0's run of `cmd` once it has claimed its attempt and read the record, stalled there
+       * (a saturated store) until `release`, so slow that the sweep takes its process for dead and
+       * gives the run attempt 1.
+       */
+      const stalledFirstAttempt = async (cmd: string) => {
         const { store } = suite.svc.services;
-        const service = executions.service();
-        const e = await scheduledWithoutJob('sleep 1; echo once');
-        // Attempt 0's run has claimed its attempt and read the record, and is slow to go on (a
-        // saturated store), so slow that the sweep takes its process for dead and gives the run
-        // attempt 1, which starts at once.
+        const e = await scheduledWithoutJob(cmd);
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
         const findAction = store.actions.findOne.bind(store.actions);
@@ -246,10 +216,22 @@ for (const target of STORE_TARGETS) {
           }
           return findAction(...args);
         };
+        const first = executions.service().run(e.id, 0);
+        await waitFor(() => stalled, 'attempt 0 to stall before it starts the action', 10_000, 10);
+        await store.executions.updateOne({ id: e.id }, { $set: { attempt: 1 } });
+        const restore = () => {
+          release();
+          store.actions.findOne = findAction;
+        };
+        return { e, first, release, restore };
+      };
+
+      it('a slow run whose execution another attempt started leaves it to that run: the action runs once and its outcome stands', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        // Attempt 1 starts at once, before attempt 0 goes on.
+        const { e, first, release, restore } = await stalledFirstAttempt('sleep 1; echo once');
         try {
-          const first = service.run(e.id, 0);
-          await waitFor(() => stalled, 'attempt 0 to stall before it starts the action', 10_000, 10);
-          await store.executions.updateOne({ id: e.id }, { $set: { attempt: 1 } });
           const second = service.run(e.id, 1);
           await waitFor(
             async () => (await store.executions.get(e.id))?.status === 'running',
@@ -260,12 +242,30 @@ for (const target of STORE_TARGETS) {
           release();
           await Promise.all([first, second]);
         } finally {
-          release();
-          store.actions.findOne = findAction;
+          restore();
         }
         const done = await store.executions.get(e.id);
         expect(done?.status).toBe('succeeded');
         expect((done?.result as { stdout: string }).stdout).toBe('once');
+        expect(done?.log.filter((l) => l.status === 'running')).toHaveLength(1);
+        expect(service.runningHere()).not.toContain(e.id);
+      });
+
+      it('a slow run whose execution was given a new attempt before it went on does not start it: the new attempt runs it, once', async () => {
+        const { store } = suite.svc.services;
+        const service = executions.service();
+        // Attempt 0 goes on first, before attempt 1's job is taken.
+        const { e, first, release, restore } = await stalledFirstAttempt('sleep 1; echo given on');
+        try {
+          release();
+          await first;
+          await service.run(e.id, 1);
+        } finally {
+          restore();
+        }
+        const done = await store.executions.get(e.id);
+        expect(done?.status).toBe('succeeded');
+        expect((done?.result as { stdout: string }).stdout).toBe('given on');
         expect(done?.log.filter((l) => l.status === 'running')).toHaveLength(1);
         expect(service.runningHere()).not.toContain(e.id);
       });
@@ -322,14 +322,7 @@ for (const target of STORE_TARGETS) {
         };
         const slow = await stuck(executions.service().workerId, 'echo slow');
         const orphan = await stuck('host:4444:dead02', 'echo orphan');
-        const done = await waitFor(
-          async () => {
-            const r = await store.executions.get(orphan);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'the orphaned request to run',
-          20_000,
-        );
+        const done = await ended(store, orphan, 'the orphaned request to run');
         expect(done.status).toBe('succeeded');
         // The passes that re-queued the orphan saw the other one too, and left it to its live requester.
         expect((await store.executions.get(slow))?.status).toBe('requested');

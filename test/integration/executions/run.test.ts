@@ -11,8 +11,8 @@ import {
 } from '../../support/servers.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
+import { apiClient } from '../../support/api-client.js';
 import { writePack } from '../../unit/content/helpers.js';
-import { isCompleted } from '../../../src/executions/index.js';
 
 type Json = Record<string, any>;
 
@@ -64,35 +64,7 @@ for (const target of STORE_TARGETS) {
     target.available,
     () => {
       let svc: Awaited<ReturnType<typeof startTestService>>;
-      const api = async (method: string, p: string, body?: unknown) => {
-        const res = await fetch(`${svc.url}${p}`, {
-          method,
-          headers: body ? { 'content-type': 'application/json' } : {},
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        const text = await res.text();
-        const json = res.headers.get('content-type')?.includes('json');
-        return {
-          status: res.status,
-          headers: res.headers,
-          body: json && text ? (JSON.parse(text) as Json) : null,
-          text,
-        };
-      };
-      const run = async (action: string, parameters: Json = {}) => {
-        const res = await api('POST', '/api/v1/executions', { action, parameters });
-        expect(res.status, res.text).toBe(201);
-        return res.body!.id as string;
-      };
-      const finished = (id: string, timeoutMs = 15_000) =>
-        waitFor(
-          async () => {
-            const { body } = await api('GET', `/api/v1/executions/${id}`);
-            return isCompleted(body!.status) ? body! : null;
-          },
-          `execution ${id} to finish`,
-          timeoutMs,
-        );
+      const { api, run, finished } = apiClient(() => svc.url);
 
       // A pack with an action of a runner st2 has and Squall does not run (st2's examples has three).
       let winrmPack = '';

@@ -4,6 +4,7 @@ import { ExecutionRecovery } from '../../../src/executions/recovery.js';
 import { sweepScheduled, type SweepReport } from '../../../src/scale/sweep.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
+import { claimedBy, ended } from '../../support/stand-in-runs.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 for (const target of STORE_TARGETS) {
@@ -58,7 +59,7 @@ for (const target of STORE_TARGETS) {
         const service = executions.service();
         const id = await scheduledLongAgo(false);
         const dead = 'host:4747:dead06';
-        expect(await store.claim(`execution:${id}:attempt:0`, dead)).toBe(true);
+        await claimedBy(store, id, dead);
         const recovery = new ExecutionRecovery(services, service, {
           heartbeatMs: 600_000,
           deadAfterMs: 1000,
@@ -91,14 +92,7 @@ for (const target of STORE_TARGETS) {
           release();
           service.run = run;
         }
-        const done = await waitFor(
-          async () => {
-            const r = await store.executions.get(id);
-            return r && ['succeeded', 'failed'].includes(r.status) ? r : null;
-          },
-          'the new attempt to run',
-          20_000,
-        );
+        const done = await ended(store, id, 'the new attempt to run');
         expect(done.status).toBe('succeeded');
         expect(done.attempt).toBe(1);
         expect(done.log.filter((l) => /had not started it/.test(String(l.reason)))).toHaveLength(1);
@@ -110,7 +104,7 @@ for (const target of STORE_TARGETS) {
         const { store } = services;
         const id = await scheduledLongAgo(false);
         // Its claimant's heartbeat is late, as this process's own is: the store is saturated.
-        expect(await store.claim(`execution:${id}:attempt:0`, 'host:4848:late07')).toBe(true);
+        await claimedBy(store, id, 'host:4848:late07');
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
         const write = store.workers.updateOne.bind(store.workers);

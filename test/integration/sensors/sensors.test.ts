@@ -7,6 +7,7 @@ import { newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
 import { ROOT } from '../../support/service-process.js';
 import { sensorPackSubsystems, startTestService } from '../../support/test-service.js';
+import { apiClient } from '../../support/api-client.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
@@ -41,14 +42,7 @@ function squall(url: string, args: string[]): Promise<{ code: number; stdout: st
 for (const target of STORE_TARGETS) {
   describeWithServer(`sensors (${target.kind})`, 'MongoDB (SQUALL_TEST_MONGO_URL)', target.available, () => {
     let svc: Awaited<ReturnType<typeof startTestService>>;
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${svc.url}${p}`, {
-        method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const { api } = apiClient(() => svc.url);
     const instances = (trigger: string) =>
       svc.services.store.triggerInstances.find({ trigger }, { sort: { occurrence_time: 1 } });
     const status = async (ref: string) => (await api('GET', `/api/v1/sensortypes/${ref}/status`)).body;

@@ -1,14 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { isCompleted } from '../../../src/executions/index.js';
-import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { writeTestPack } from '../../support/packs.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
-import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
-import { waitFor } from '../../support/wait.js';
+import { apiClient } from '../../support/api-client.js';
+import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
+import { startWorkflowService, type startTestService } from '../../support/test-service.js';
 
 type Json = Record<string, any>;
 
@@ -30,28 +26,9 @@ for (const target of STORE_TARGETS) {
       let svc: Awaited<ReturnType<typeof startTestService>>;
       const packs = tempDir('squall-wf-defs-');
       let dir: string;
-      const api = async (method: string, p: string, body?: unknown) => {
-        const res = await fetch(`${svc.url}${p}`, {
-          method,
-          headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? (JSON.parse(text) as Json) : null, text };
-      };
-      const run = async (parameters: Json = {}) => {
-        const res = await api('POST', '/api/v1/executions', { action: 'defs.flow', parameters });
-        expect(res.status, res.text).toBe(201);
-        const id = res.body!.id as string;
-        return waitFor(
-          async () => {
-            const e = (await api('GET', `/api/v1/executions/${id}`)).body!;
-            return isCompleted(e.status) ? e : null;
-          },
-          `execution ${id} to finish`,
-          20_000,
-        );
-      };
+      const client = apiClient(() => svc.url);
+      const { api } = client;
+      const run = async (parameters: Json = {}) => client.finished(await client.run('defs.flow', parameters));
       const tasksRun = async (id: string) =>
         (await svc.services.store.executions.find({ parent: id }, { sort: { start_timestamp: 1 } })).map(
           (c) => (c.context.orquesta as { task_id?: string } | undefined)?.task_id,
@@ -68,17 +45,7 @@ for (const target of STORE_TARGETS) {
           'actions/workflows/flow.yaml': FLOW,
           'actions/step.yaml': STEP,
         });
-        const executions = executionsSubsystem();
-        svc = await startTestService({
-          subsystems: [
-            testSecretsSubsystem(),
-            contentSubsystem(),
-            executions,
-            workflowsSubsystem(executions.service),
-          ],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false, 'packs.paths': [packs.dir] },
-        });
+        ({ svc } = await startWorkflowService(target.kind, { packs: packs.dir }));
       });
       afterAll(async () => {
         await svc?.cleanup();

@@ -1,12 +1,11 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { getKeyValueService, kvSubsystem } from '../../../src/kv/index.js';
-import { executionsSubsystem } from '../../../src/executions/subsystem.js';
-import { workflowsSubsystem, type WorkflowsSubsystem } from '../../../src/workflows/engine/index.js';
-import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
-import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
+import type { WorkflowsSubsystem } from '../../../src/workflows/engine/index.js';
+import { apiClient } from '../../support/api-client.js';
+import { STORE_TARGETS, describeWithServer, tempDir } from '../../support/servers.js';
+import { startWorkflowService, type startTestService } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 import { isCompleted } from '../../../src/executions/index.js';
 import { traceHolding, withComponents } from '../../../src/traces/index.js';
@@ -24,30 +23,8 @@ for (const target of STORE_TARGETS) {
       let svc: Awaited<ReturnType<typeof startTestService>>;
       let workflows: WorkflowsSubsystem;
       const scratch = tempDir('squall-wf-');
-      const api = async (method: string, p: string, body?: unknown, contentType = 'application/json') => {
-        const res = await fetch(`${svc.url}${p}`, {
-          method,
-          headers: body !== undefined ? { 'content-type': contentType } : {},
-          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? (JSON.parse(text) as Json) : null, text };
-      };
-      const run = async (action: string, parameters: Json = {}) => {
-        const res = await api('POST', '/api/v1/executions', { action, parameters });
-        expect(res.status, res.text).toBe(201);
-        return res.body!.id as string;
-      };
-      const get = async (id: string) => (await api('GET', `/api/v1/executions/${id}`)).body!;
-      const finished = (id: string, timeoutMs = 20_000) =>
-        waitFor(
-          async () => {
-            const e = await get(id);
-            return isCompleted(e.status) ? e : null;
-          },
-          `execution ${id} to finish`,
-          timeoutMs,
-        );
+      const { api, run, finished } = apiClient(() => svc.url);
+      const get = async (id: string) => (await api('GET', `/api/v1/executions/${id}`)).body;
       const children = async (id: string) =>
         (await svc.services.store.executions.find(
           { parent: id },
@@ -102,16 +79,12 @@ for (const target of STORE_TARGETS) {
       };
 
       beforeAll(async () => {
-        const executions = executionsSubsystem(undefined, () => ({
-          rerunFromTasks: (id, tasks, noReset, user) =>
-            workflows.engine().rerunFromTasks(id, tasks, noReset, user),
+        ({ svc, workflows } = await startWorkflowService(target.kind, {
+          packs: PACKS,
+          subsystems: [kvSubsystem()],
+          config: { 'scheduler.process_every_ms': 200 },
+          sweepEveryMs: 1000,
         }));
-        workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
-        svc = await startTestService({
-          subsystems: [kvSubsystem(), testSecretsSubsystem(), contentSubsystem(), executions, workflows],
-          mongoUrl: target.kind === 'mongo' ? freshMongoUrl() : undefined,
-          config: { 'auth.enable': false, 'packs.paths': [PACKS], 'scheduler.process_every_ms': 200 },
-        });
       });
       afterAll(async () => {
         await svc?.cleanup();

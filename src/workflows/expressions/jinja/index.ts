@@ -54,6 +54,7 @@ export {
   spendReplace,
   withBuildBudget,
 } from './budget.js';
+import { LruMap } from '../../../lru-map.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 export { checkPatches, PATCH_PROBES, type PatchProbe } from './patches.js';
 
@@ -865,7 +866,8 @@ function env(): nunjucks.Environment {
   return e;
 }
 
-const templates = new Map<string, nunjucks.Template>();
+/** Parsed templates by their source, the last 2,000 used. */
+const templates = new LruMap<string, nunjucks.Template>(2000);
 
 function compiled(source: string, original: string, options: JinjaOptions): nunjucks.Template {
   const hit = templates.get(source);
@@ -881,7 +883,6 @@ function compiled(source: string, original: string, options: JinjaOptions): nunj
     if (mismatch) throw mismatch;
     throw new JinjaRenderError(original, cleanReason(err), { source: options.source, phase: 'parse' });
   }
-  if (templates.size >= 2000) templates.delete(templates.keys().next().value as string);
   templates.set(source, t);
   return t;
 }

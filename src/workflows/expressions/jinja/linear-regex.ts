@@ -23,6 +23,7 @@ import v8 from 'node:v8';
 import { RE2JS } from 're2js';
 import { pyRegex } from './pyregex.js';
 import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
+import { LruMap } from '../../../lru-map.js';
 
 export interface PyTestOptions {
   ignoreCase?: boolean;
@@ -45,7 +46,7 @@ interface Compiled {
  * the oldest. One map per option set, keyed by the pattern itself: no key string built per test.
  */
 const CACHE_LIMIT = 10_000;
-const caches: Map<string, Compiled>[] = Array.from({ length: 8 }, () => new Map());
+const caches: Array<LruMap<string, Compiled>> = Array.from({ length: 8 }, () => new LruMap(CACHE_LIMIT));
 
 let linearEngine: boolean | undefined;
 
@@ -151,7 +152,10 @@ export function toLinearV8(
   return { source: t.source, flags: dotall ? 's' : '' };
 }
 
-const globalCaches: Map<string, RegExp | null>[] = Array.from({ length: 2 }, () => new Map());
+const globalCaches: Array<LruMap<string, RegExp | null>> = Array.from(
+  { length: 2 },
+  () => new LruMap(CACHE_LIMIT),
+);
 
 /** The V8 linear-engine global RegExp for a pattern, when this text lets it keep Python's meaning. */
 function linearGlobal(pattern: string, subject: string, dotAll: boolean): RegExp | null {
@@ -170,7 +174,6 @@ function linearGlobal(pattern: string, subject: string, dotAll: boolean): RegExp
     } catch {
       re = null;
     }
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(pattern, re);
   }
   if (re) re.lastIndex = 0;
@@ -279,7 +282,10 @@ interface Re2Flags {
 }
 
 /** One map per flag set, keyed by the pattern itself: no key string built per test. */
-const re2Caches: Map<string, RE2JS | null>[] = Array.from({ length: 8 }, () => new Map());
+const re2Caches: Array<LruMap<string, RE2JS | null>> = Array.from(
+  { length: 8 },
+  () => new LruMap(CACHE_LIMIT),
+);
 
 /**
  * A Python pattern compiled for RE2 with these flags, or null when RE2 does not accept it
@@ -301,7 +307,6 @@ function re2For(pattern: string, flags: Re2Flags): RE2JS | null {
     } catch {
       re = null;
     }
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(pattern, re);
   }
   return re;
@@ -327,7 +332,6 @@ function compile(pattern: string, options: PyTestOptions): Compiled {
     v8: re,
     dollar: pattern.includes('$') && !pattern.includes('\\Z'),
   };
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(pattern, entry);
   return entry;
 }

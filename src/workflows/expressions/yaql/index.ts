@@ -12,6 +12,7 @@ import { parse, type YaqlNode } from './parser.js';
 import { collectReferences, type YaqlReferences } from './references.js';
 import { BUILTINS } from './stdlib.js';
 import { fromPlain, toPlain, withDeadline, YAQL_TIME_LIMIT_MS } from './values.js';
+import { LruMap } from '../../../lru-map.js';
 
 export { YaqlEvaluationError, YaqlSyntaxError } from './errors.js';
 export type { YaqlNode } from './parser.js';
@@ -30,15 +31,14 @@ export interface YaqlEvaluateOptions {
   deadline?: number;
 }
 
-const CACHE_LIMIT = 2000;
-const cache = new Map<string, YaqlNode>();
+/** Parsed expressions by their text, the last 2,000 used. */
+const cache = new LruMap<string, YaqlNode>(2000);
 
 /** Parses a YAQL expression (without the `<% %>` delimiters). Throws YaqlSyntaxError. */
 export function parseYaql(expression: string): YaqlNode {
   const hit = cache.get(expression);
   if (hit) return hit;
   const node = parse(expression);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(expression, node);
   return node;
 }
