@@ -775,7 +775,19 @@ export class ExecutionService {
     if (!oneStep && this.busyHere() >= this.services.config.scheduler.max_concurrency) return undefined;
     if (!(await this.store.claim(runClaim(scheduled.id, attempt), this.workerId))) return undefined;
     if (!oneStep) this.claimedHere.add(scheduled.id);
+    else this.atOnceHere.add(scheduled.id);
     return { record: scheduled, oneStep };
+  }
+
+  /** Executions claimed by claimToRunHere whose one-step runs (Runner.immediate) have not ended. */
+  private readonly atOnceHere = new Set<string>();
+
+  /**
+   * Whether `id` was claimed to run in this process in one step (Runner.immediate), and has not
+   * ended: it completes here within moments (the workflow engine keeps its lease for the step that follows).
+   */
+  runsAtOnceHere(id: string): boolean {
+    return this.atOnceHere.has(id);
   }
 
   /** Executions claimed by claimToRunHere whose runs have not ended (runs that take time only). */
@@ -816,6 +828,7 @@ export class ExecutionService {
       this.services.logger.error({ err, execution: id }, 'execution run failed');
     } finally {
       this.claimedHere.delete(id);
+      this.atOnceHere.delete(id);
     }
   }
 

@@ -46,8 +46,8 @@ import {
   type WorkflowGraph,
   type WorkflowSpec,
 } from '../orquesta/index.js';
-import { WorkflowLeases } from './lease.js';
-import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
+import { WorkflowLeases, type LeaseStep } from './lease.js';
+import { HEAD_KINDS, StateCache, readState, resumeState, writeState, type Hydrated } from './stored.js';
 import {
   decryptRefused,
   getKeyValueService,
@@ -322,7 +322,8 @@ export interface EngineOptions {
 }
 
 export class WorkflowEngine {
-  readonly leases: WorkflowLeases;
+  /** Carried from step to step with a kept claim: the record the last step wrote (see load()). */
+  readonly leases: WorkflowLeases<StateRecord>;
   private readonly usesKv = new Map<string, boolean>();
   private readonly steps = new WeakMap<EngineState, StepMemo>();
   /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
@@ -346,6 +347,7 @@ export class WorkflowEngine {
       workerId: () => executions().workerId,
       deadAfterMs: services.config.executions.dead_after_ms,
       waitMs: options.leaseWaitMs,
+      logger: services.logger,
     });
   }
 
@@ -485,7 +487,7 @@ export class WorkflowEngine {
   ): Promise<RunnerResult> {
     // The state, the first tasks' children and their jobs: one store transaction (see advance()).
     return this.store.transaction(() =>
-      this.leases.with(exec.id, async () => {
+      this.leases.with(exec.id, async (lease) => {
         const state: EngineState = {
           version: 1,
           conductor: conducted.state,
@@ -506,7 +508,9 @@ export class WorkflowEngine {
         this.enqueue(state, conducted.start());
         state.conductor = conducted.state;
         record.status = conducted.status;
-        return this.firstStep(record, conducted, exec, holder.kv);
+        const answer = await this.firstStep(record, conducted, exec, holder.kv);
+        this.keepFor(lease, record, conducted);
+        return answer;
       }),
     );
   }
@@ -729,8 +733,14 @@ export class WorkflowEngine {
 
   private async load(
     executionId: string,
+    lease?: LeaseStep<StateRecord>,
   ): Promise<{ record: StateRecord; conducted: Conducted; kv: KvLookupTable | undefined } | null> {
-    const record = await this.stateOf(executionId, this.cache);
+    // The lease kept since this process's last step, which wrote `carried`: no other step has
+    // written the state since, so it is that record (the cache's tasks, sequence and index are
+    // its objects already). Its step memo is dropped: the children it created are this step's to apply.
+    const carried = lease?.carried && resumeState(lease.carried, this.cache);
+    if (carried) this.steps.delete(carried.state);
+    const record = carried || (await this.stateOf(executionId, this.cache));
     if (!record) return null;
     const kv = await this.kvTable(record);
     return { record, conducted: this.revive(record, kv), kv };
@@ -774,6 +784,25 @@ export class WorkflowEngine {
     const memo = this.memo(record.state);
     await writeState(this.store, record, memo.changed, { cache: this.cache, settled: isSettled });
     memo.changed.clear();
+  }
+
+  /**
+   * A step that ends with its workflow under way, waiting only for children this process runs at
+   * once (core.noop), keeps the lease a moment for the next step, with the record it wrote
+   * (lease.ts): that step, here as soon as they have run, then neither claims the lease nor reads
+   * the state. While any child runs elsewhere or takes time, whose completion may come from another
+   * process, every step gives the lease back as it ends.
+   */
+  private keepFor(lease: LeaseStep<StateRecord>, record: StateRecord, conducted: Conducted): void {
+    if (FINAL.includes(conducted.status)) return;
+    const svc = this.executions();
+    let waiting = false;
+    for (const t of record.state.tasks) {
+      if (t.applied || t.inherited || !t.execution_id) continue;
+      if (!svc.runsAtOnceHere(t.execution_id)) return;
+      waiting = true;
+    }
+    if (waiting) lease.keep = record;
   }
 
   private enqueue(state: EngineState, asks: Ask[]): void {
@@ -1111,8 +1140,8 @@ export class WorkflowEngine {
     await this.store.transaction(() =>
       this.leases.with(
         workflowExecutionId,
-        async () => {
-          const loaded = await this.load(workflowExecutionId);
+        async (lease) => {
+          const loaded = await this.load(workflowExecutionId, lease);
           if (!loaded) return;
           const { record, conducted, kv } = loaded;
           if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
@@ -1131,6 +1160,7 @@ export class WorkflowEngine {
           // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
           if (exec.status !== conducted.status)
             await this.syncExecution(record, conducted, workflowExecutionId);
+          this.keepFor(lease, record, conducted);
         },
         wait,
       ),
@@ -1274,8 +1304,8 @@ export class WorkflowEngine {
     if (!step.from.includes(exec.status)) throw step.refused(exec.status);
     await this.untilStateStored(id);
     let children: string[] = [];
-    await this.leases.with(id, async () => {
-      const loaded = await this.load(id);
+    await this.leases.with(id, async (lease) => {
+      const loaded = await this.load(id, lease);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
       children = taskExecutionsUnderWay(loaded.record);
       await step.apply(loaded.record, loaded.conducted, loaded.kv);

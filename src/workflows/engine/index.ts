@@ -132,6 +132,8 @@ export function workflowsSubsystem(
       for (const u of unsubscribe) u();
       unregister?.();
       await sweeping;
+      // Claims kept for a next step that will not come here: another process takes them now.
+      await engine?.leases.letGoAll();
     },
   };
 }

@@ -209,6 +209,41 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('claims its lease and reads its state once for a run of steps whose tasks complete at once here, and carries the state between them', async () => {
+        const { store } = svc.services;
+        const claims = vi.spyOn(store, 'claim');
+        const reads = vi.spyOn(store.workflows, 'get');
+        try {
+          const id = await run('wftest.noop-chain');
+          const e = await finished(id, 60_000);
+          expect(e.status).toBe('succeeded');
+          // Each task published n + 1 from the state the step before left: a step that went on from
+          // a stale state would count short.
+          expect(e.result.output).toEqual({ n: 12 });
+          const kids = await children(id);
+          expect(kids.map(taskOf)).toEqual(Array.from({ length: 12 }, (_, i) => `t${i + 1}`));
+          expect(kids.every((k) => k.status === 'succeeded')).toBe(true);
+          // 13 steps (the start, then one per task): each claimed the lease and (but the first) read
+          // the head before (issue 19). The lease is kept from one to the next (lease.ts KEEP_MS):
+          // a step claims it again only when its child took longer than that (a loaded machine).
+          const leaseClaims = claims.mock.calls.filter(([key]) => key === `wf:${id}:lease`);
+          const headReads = reads.mock.calls.filter(([key]) => key === id);
+          expect(leaseClaims.length).toBeGreaterThanOrEqual(1);
+          expect(leaseClaims.length).toBeLessThanOrEqual(4);
+          expect(headReads.length).toBeLessThanOrEqual(4);
+          // Given back once the workflow ended (its last step and the advance its completion sets
+          // off, which may still run as the API shows it ended): another process can step it.
+          await waitFor(
+            async () => (await store.claims.get(`wf:${id}:lease`)) === null,
+            'the lease given back',
+            5000,
+          );
+        } finally {
+          claims.mockRestore();
+          reads.mockRestore();
+        }
+      });
+
       it('completes a workflow whose children cannot be read for its events, and shows them once they can', async () => {
         const { executions } = svc.services.store;
         const find = executions.find.bind(executions);
