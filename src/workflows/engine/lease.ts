@@ -30,9 +30,10 @@ export interface LeaseOptions {
 /**
  * How long a kept claim waits for the next step of its workflow in this process. The engine keeps
  * it only while every child it waits for runs here in one step (core.noop): under a millisecond on
- * the embedded store, a few round trips on MongoDB (~10–20 ms at load). A later step claims again.
+ * the embedded store, a few round trips on MongoDB (10–100 ms on a loaded machine). A later step
+ * claims again.
  */
-export const KEEP_MS = 100;
+export const KEEP_MS = 250;
 /** At most this long in a row under one claim kept from step to step (see the header). */
 export const HOLD_MS = 1000;
 /**
