@@ -129,6 +129,14 @@ interface ScopeHolder {
 
 type StateRecord = Hydrated<TaskExecution> & { state: EngineState };
 
+/** What a step keeps with the workflow's lease for the next step of this process (keepFor). */
+interface Carried {
+  /** The state as the step wrote it. */
+  record: StateRecord;
+  /** The workflow execution as the step read it, and the number of announcements then (see announced). */
+  exec?: { record: ExecutionRecord; at: number };
+}
+
 /**
  * What one step knows of its state beyond the record, so that it does not ask the store again:
  * the children this step created (their status is the one their request returned; a change
@@ -322,8 +330,17 @@ export interface EngineOptions {
 }
 
 export class WorkflowEngine {
-  /** Carried from step to step with a kept claim: the record the last step wrote (see load()). */
-  readonly leases: WorkflowLeases<StateRecord>;
+  /** Carried from step to step with a kept claim: what the last step wrote and read (see load()). */
+  readonly leases: WorkflowLeases<Carried>;
+  /**
+   * Status changes of workflow executions announced on the bus (any process's, as `st2.execution__update`
+   * reaches every one): by execution, the number of the last one (the last 1,000). An execution a
+   * step carried from before it is read again.
+   */
+  private readonly announced = new Map<string, number>();
+  private announcements = 0;
+  /** The highest number dropped from `announced`: what was carried from before it is read again. */
+  private forgotten = 0;
   private readonly usesKv = new Map<string, boolean>();
   private readonly steps = new WeakMap<EngineState, StepMemo>();
   /** Task graphs composed from each workflow execution's spec, by execution id (last 1,000). */
@@ -733,12 +750,12 @@ export class WorkflowEngine {
 
   private async load(
     executionId: string,
-    lease?: LeaseStep<StateRecord>,
+    lease?: LeaseStep<Carried>,
   ): Promise<{ record: StateRecord; conducted: Conducted; kv: KvLookupTable | undefined } | null> {
     // The lease kept since this process's last step, which wrote `carried`: no other step has
     // written the state since, so it is that record (the cache's tasks, sequence and index are
     // its objects already). Its step memo is dropped: the children it created are this step's to apply.
-    const carried = lease?.carried && resumeState(lease.carried, this.cache);
+    const carried = lease?.carried && resumeState(lease.carried.record, this.cache);
     if (carried) this.steps.delete(carried.state);
     const record = carried || (await this.stateOf(executionId, this.cache));
     if (!record) return null;
@@ -793,7 +810,12 @@ export class WorkflowEngine {
    * the state. While any child runs elsewhere or takes time, whose completion may come from another
    * process, every step gives the lease back as it ends.
    */
-  private keepFor(lease: LeaseStep<StateRecord>, record: StateRecord, conducted: Conducted): void {
+  private keepFor(
+    lease: LeaseStep<Carried>,
+    record: StateRecord,
+    conducted: Conducted,
+    exec?: Carried['exec'],
+  ): void {
     if (FINAL.includes(conducted.status)) return;
     const svc = this.executions();
     let waiting = false;
@@ -802,7 +824,32 @@ export class WorkflowEngine {
       if (!svc.runsAtOnceHere(t.execution_id)) return;
       waiting = true;
     }
-    if (waiting) lease.keep = record;
+    if (waiting) lease.keep = { record, ...(exec ? { exec } : {}) };
+  }
+
+  /** A status change of workflow execution `id` was announced (subsystem's bus subscription). */
+  statusAnnounced(id: string): void {
+    const n = ++this.announcements;
+    this.announced.delete(id);
+    if (this.announced.size >= 1000) {
+      const [oldest, m] = this.announced.entries().next().value as [string, number];
+      this.announced.delete(oldest);
+      this.forgotten = m;
+    }
+    this.announced.set(id, n);
+  }
+
+  /**
+   * The workflow execution as the last step of this process read it, when the lease was kept since
+   * and no status change of it has been announced since that read: a cancel, a pause or a resume by
+   * anyone (a change of status is what a step reads it for; its context does not change). Undefined:
+   * the step reads it. An announcement the bus lost is caught up with within HOLD_MS (lease.ts), when
+   * the lease is claimed anew.
+   */
+  private carriedExecution(id: string, lease: LeaseStep<Carried>): Carried['exec'] {
+    const exec = lease.carried?.exec;
+    if (!exec || this.forgotten > exec.at || (this.announced.get(id) ?? 0) > exec.at) return undefined;
+    return exec;
   }
 
   private enqueue(state: EngineState, asks: Ask[]): void {
@@ -1145,7 +1192,9 @@ export class WorkflowEngine {
           if (!loaded) return;
           const { record, conducted, kv } = loaded;
           if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
-          const exec = await this.executions().get(workflowExecutionId);
+          const at = this.announcements;
+          const carried = this.carriedExecution(workflowExecutionId, lease);
+          const exec = carried?.record ?? (await this.executions().get(workflowExecutionId));
           const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
           if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
             conducted.cancel();
@@ -1158,9 +1207,11 @@ export class WorkflowEngine {
             cascade.push(...taskExecutionsUnderWay(record));
           // Read at the start of this step: when it already shows the conductor's status there is
           // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
-          if (exec.status !== conducted.status)
+          // Its status brought in line here: read again at the next step.
+          if (exec.status !== conducted.status) {
             await this.syncExecution(record, conducted, workflowExecutionId);
-          this.keepFor(lease, record, conducted);
+            this.keepFor(lease, record, conducted);
+          } else this.keepFor(lease, record, conducted, carried ?? { record: exec, at });
         },
         wait,
       ),

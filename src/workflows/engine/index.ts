@@ -101,6 +101,7 @@ export function workflowsSubsystem(
             runner?: { name?: unknown };
             context?: Record<string, unknown>;
           };
+          if (isWorkflow(e)) eng.statusAnnounced(e.id);
           if (isWorkflow(e) && e.status === 'canceling') void schedule(e.id);
           const marker = e.context?.workflow as { execution_id?: string } | undefined;
           if (
