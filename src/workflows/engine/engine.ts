@@ -503,7 +503,7 @@ export class WorkflowEngine {
     extra: Partial<EngineState> = {},
   ): Promise<RunnerResult> {
     // The state, the first tasks' children and their jobs: one store transaction (see advance()).
-    return this.store.transaction(() =>
+    return this.committed(exec.id, () =>
       this.leases.with(exec.id, async (lease) => {
         const state: EngineState = {
           version: 1,
@@ -1184,7 +1184,7 @@ export class WorkflowEngine {
     // register entry, status and run job), the state and the workflow's own status share one
     // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
     // stored without the state that asked for it is found again by its request key.
-    await this.store.transaction(() =>
+    await this.committed(workflowExecutionId, () =>
       this.leases.with(
         workflowExecutionId,
         async (lease) => {
@@ -1232,6 +1232,25 @@ export class WorkflowEngine {
         ? true
         : NOT_STARTED.includes(child.status);
       if (cancelable) await this.cancelQuietly(id, 'workflow cancel');
+    }
+  }
+
+  /**
+   * A step in one store transaction. Its commit failing loses what it wrote (the children it
+   * requested, the state): the lease kept with that state (keepFor) is let go, so the next step
+   * reads what the store has.
+   */
+  private async committed<T>(workflowExecutionId: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await this.store.transaction(step);
+    } catch (err) {
+      await this.leases.letGo(workflowExecutionId).catch((releaseErr: unknown) =>
+        this.services.logger.error(
+          { err: releaseErr, workflow: workflowExecutionId },
+          'could not give back the workflow lease of a step whose commit failed',
+        ),
+      );
+      throw err;
     }
   }
 

@@ -60,7 +60,7 @@ interface Kept<C> {
   owner: string;
   /** When the claim was inserted. */
   since: number;
-  carried: C;
+  carried: C | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -103,11 +103,16 @@ export class WorkflowLeases<C = unknown> {
     return this.local.run(key, () => this.holding(key, workflowExecutionId, inStep, wait?.waitMs));
   }
 
-  /** Gives back a claim kept for a next step (a step whose commit failed; the process stopping). */
+  /**
+   * Gives back a claim kept for a next step, and drops what it carried (a step whose commit failed):
+   * a step already queued here takes the claim with nothing carried.
+   */
   async letGo(workflowExecutionId: string): Promise<void> {
     const key = `wf:${workflowExecutionId}:lease`;
     const kept = this.kept.get(key);
-    if (kept) await this.local.run(key, () => this.release(key, kept));
+    if (!kept) return;
+    kept.carried = undefined;
+    await this.local.run(key, () => this.release(key, kept));
   }
 
   /** Gives back every claim kept for a next step (the process stops). */

@@ -249,6 +249,42 @@ for (const target of STORE_TARGETS) {
         }
       });
 
+      it('reads the state afresh after a step whose commit failed, rather than go on from what that step kept', async () => {
+        const { store } = svc.services;
+        const transaction = store.transaction.bind(store);
+        let failedAt = -1;
+        let steps = 0;
+        let failedId: string | undefined;
+        const reads = vi.spyOn(store.workflows, 'get');
+        const commit = vi.spyOn(store, 'transaction').mockImplementation(async (fn) => {
+          const advancing = (new Error().stack ?? '').includes('WorkflowEngine.advance');
+          const value = await transaction(fn);
+          // The 4th task's step: as if its COMMIT had failed (what it wrote stays, here).
+          if (advancing && failedAt < 0 && ++steps === 4) {
+            failedAt = reads.mock.calls.length;
+            // The next step at once, well within KEEP_MS (a retried job may come after it).
+            setImmediate(() => void workflows.engine().advance(String(failedId)));
+            throw new Error('COMMIT failed (test)');
+          }
+          return value;
+        });
+        try {
+          const id = await run('wftest.noop-chain');
+          failedId = id;
+          const e = await finished(id, 60_000);
+          expect(e.status).toBe('succeeded');
+          expect(e.result.output).toEqual({ n: 12 });
+          expect(failedAt).toBeGreaterThanOrEqual(0);
+          // The step after it (the advance retried as a job) read the head.
+          expect(
+            reads.mock.calls.slice(failedAt).filter(([key]) => key === id).length,
+          ).toBeGreaterThanOrEqual(1);
+        } finally {
+          commit.mockRestore();
+          reads.mockRestore();
+        }
+      });
+
       it('cancels and pauses a run of steps that keep the lease: the next step sees it, not one a second later', async () => {
         // Steps that keep the lease go on from the workflow execution the last one read, until its
         // status change is announced (engine.ts carriedExecution): a cancel or pause must stop the
