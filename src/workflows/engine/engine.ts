@@ -1244,12 +1244,14 @@ export class WorkflowEngine {
     try {
       return await this.store.transaction(step);
     } catch (err) {
-      await this.leases.letGo(workflowExecutionId).catch((releaseErr: unknown) =>
-        this.services.logger.error(
-          { err: releaseErr, workflow: workflowExecutionId },
-          'could not give back the workflow lease of a step whose commit failed',
-        ),
-      );
+      await this.leases
+        .letGo(workflowExecutionId)
+        .catch((releaseErr: unknown) =>
+          this.services.logger.error(
+            { err: releaseErr, workflow: workflowExecutionId },
+            'could not give back the workflow lease of a step whose commit failed',
+          ),
+        );
       throw err;
     }
   }
