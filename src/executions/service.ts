@@ -199,6 +199,8 @@ export type CompletionListener = (execution: ExecutionRecord) => Promise<void> |
 interface ClaimedRun {
   record: ExecutionRecord;
   oneStep: boolean;
+  /** The action as the request read it a moment before (run at once, not read again). */
+  action?: ActionRecord;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -685,7 +687,7 @@ export class ExecutionService {
     if (!atOnce) return this.schedule(record, { specs });
     // Clients see what the two writes showed: created `requested`, then updated `scheduled`.
     this.publish('update', atOnce);
-    await this.queueRun(atOnce);
+    await this.queueRun(atOnce, action);
     return atOnce;
   }
 
@@ -751,10 +753,14 @@ export class ExecutionService {
     return scheduled;
   }
 
-  /** The run of a `scheduled` execution: here (claimToRunHere), or an `execution.run` job for any runner. */
-  private async queueRun(scheduled: ExecutionRecord): Promise<void> {
+  /**
+   * The run of a `scheduled` execution: here (claimToRunHere), or an `execution.run` job for any
+   * runner. `action`: as the request just read it, which a run here starts with rather than read it
+   * again (a job reads it when it runs).
+   */
+  private async queueRun(scheduled: ExecutionRecord, action?: ActionRecord): Promise<void> {
     const attempt = (scheduled as { attempt?: number }).attempt ?? 0;
-    const here = await this.claimToRunHere(scheduled, attempt);
+    const here = await this.claimToRunHere(scheduled, attempt, action);
     if (here)
       // Once what scheduled it is committed (its events out first), outside that transaction.
       whenDurable(() => outsideStoreGroup(() => void this.runHere(here, attempt)));
@@ -771,7 +777,11 @@ export class ExecutionService {
    * re-run when its action is idempotent). Runs that take time are held to the job's concurrency
    * (scheduler.max_concurrency): past it, the execution goes to the queue for any runner.
    */
-  private async claimToRunHere(scheduled: ExecutionRecord, attempt: number): Promise<ClaimedRun | undefined> {
+  private async claimToRunHere(
+    scheduled: ExecutionRecord,
+    attempt: number,
+    action?: ActionRecord,
+  ): Promise<ClaimedRun | undefined> {
     if (this.shuttingDown) return undefined;
     const runner = getRunner(String(scheduled.runner.name));
     if (!runner?.immediate && !runner?.runsHere) return undefined;
@@ -780,7 +790,19 @@ export class ExecutionService {
     if (!oneStep && this.busyHere() >= this.services.config.scheduler.max_concurrency) return undefined;
     if (!(await this.store.claim(runClaim(scheduled.id, attempt), this.workerId))) return undefined;
     if (!oneStep) this.claimedHere.add(scheduled.id);
-    return { record: scheduled, oneStep };
+    else this.atOnceHere.add(scheduled.id);
+    return { record: scheduled, oneStep, ...(action ? { action } : {}) };
+  }
+
+  /** Executions claimed by claimToRunHere whose one-step runs (Runner.immediate) have not ended. */
+  private readonly atOnceHere = new Set<string>();
+
+  /**
+   * Whether `id` was claimed to run in this process in one step (Runner.immediate), and has not
+   * ended: it completes here within moments (the workflow engine keeps its lease for the step that follows).
+   */
+  runsAtOnceHere(id: string): boolean {
+    return this.atOnceHere.has(id);
   }
 
   /** Executions claimed by claimToRunHere whose runs have not ended (runs that take time only). */
@@ -821,6 +843,7 @@ export class ExecutionService {
       this.services.logger.error({ err, execution: id }, 'execution run failed');
     } finally {
       this.claimedHere.delete(id);
+      this.atOnceHere.delete(id);
     }
   }
 
@@ -1135,7 +1158,7 @@ export class ExecutionService {
     if (!claimed && !(await this.store.claim(runClaim(id, attempt), this.workerId))) return undefined;
     const record = claimed?.record ?? (await this.store.executions.get(id));
     if (!record || !['scheduled', 'requested', 'delayed'].includes(record.status)) return undefined;
-    const action = await this.store.actions.findOne({ ref: record.action.ref });
+    const action = claimed?.action ?? (await this.store.actions.findOne({ ref: record.action.ref }));
     if (!action) {
       await this.setStatus(id, 'failed', {
         reason: 'action was removed',

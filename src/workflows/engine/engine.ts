@@ -46,8 +46,8 @@ import {
   type WorkflowGraph,
 } from '../orquesta/index.js';
 import { DefinitionCache } from './definitions.js';
-import { WorkflowLeases } from './lease.js';
-import { HEAD_KINDS, StateCache, readState, writeState, type Hydrated } from './stored.js';
+import { WorkflowLeases, type LeaseStep } from './lease.js';
+import { HEAD_KINDS, StateCache, readState, resumeState, writeState, type Hydrated } from './stored.js';
 import {
   decryptRefused,
   getKeyValueService,
@@ -129,6 +129,14 @@ interface ScopeHolder {
 }
 
 type StateRecord = Hydrated<TaskExecution> & { state: EngineState };
+
+/** What a step keeps with the workflow's lease for the next step of this process (keepFor). */
+interface Carried {
+  /** The state as the step wrote it. */
+  record: StateRecord;
+  /** The workflow execution as the step read it, and the number of announcements then (see announced). */
+  exec?: { record: ExecutionRecord; at: number };
+}
 
 /**
  * What one step knows of its state beyond the record, so that it does not ask the store again:
@@ -323,7 +331,17 @@ export interface EngineOptions {
 }
 
 export class WorkflowEngine {
-  readonly leases: WorkflowLeases;
+  /** Carried from step to step with a kept claim: what the last step wrote and read (see load()). */
+  readonly leases: WorkflowLeases<Carried>;
+  /**
+   * Status changes of workflow executions announced on the bus (any process's, as `st2.execution__update`
+   * reaches every one): by execution, the number of the last one (the last 1,000). An execution a
+   * step carried from before it is read again.
+   */
+  private readonly announced = new Map<string, number>();
+  private announcements = 0;
+  /** The highest number dropped from `announced`: what was carried from before it is read again. */
+  private forgotten = 0;
   private readonly usesKv = new LruMap<string, boolean>(1000);
   private readonly steps = new WeakMap<EngineState, StepMemo>();
   /** Task graphs composed from each workflow execution's spec, by execution id (the last 1,000 used). */
@@ -347,6 +365,7 @@ export class WorkflowEngine {
       workerId: () => executions().workerId,
       deadAfterMs: services.config.executions.dead_after_ms,
       waitMs: options.leaseWaitMs,
+      logger: services.logger,
     });
   }
 
@@ -481,8 +500,8 @@ export class WorkflowEngine {
     extra: Partial<EngineState> = {},
   ): Promise<RunnerResult> {
     // The state, the first tasks' children and their jobs: one store transaction (see advance()).
-    return this.store.transaction(() =>
-      this.leases.with(exec.id, async () => {
+    return this.committed(exec.id, () =>
+      this.leases.with(exec.id, async (lease) => {
         const state: EngineState = {
           version: 1,
           conductor: conducted.state,
@@ -503,7 +522,9 @@ export class WorkflowEngine {
         this.enqueue(state, conducted.start());
         state.conductor = conducted.state;
         record.status = conducted.status;
-        return this.firstStep(record, conducted, exec, holder.kv);
+        const answer = await this.firstStep(record, conducted, exec, holder.kv);
+        this.keepFor(lease, record, conducted);
+        return answer;
       }),
     );
   }
@@ -725,8 +746,14 @@ export class WorkflowEngine {
 
   private async load(
     executionId: string,
+    lease?: LeaseStep<Carried>,
   ): Promise<{ record: StateRecord; conducted: Conducted; kv: KvLookupTable | undefined } | null> {
-    const record = await this.stateOf(executionId, this.cache);
+    // The lease kept since this process's last step, which wrote `carried`: no other step has
+    // written the state since, so it is that record (the cache's tasks, sequence and index are
+    // its objects already). Its step memo is dropped: the children it created are this step's to apply.
+    const carried = lease?.carried && resumeState(lease.carried.record, this.cache);
+    if (carried) this.steps.delete(carried.state);
+    const record = carried || (await this.stateOf(executionId, this.cache));
     if (!record) return null;
     const kv = await this.kvTable(record);
     return { record, conducted: this.revive(record, kv), kv };
@@ -767,6 +794,55 @@ export class WorkflowEngine {
     const memo = this.memo(record.state);
     await writeState(this.store, record, memo.changed, { cache: this.cache, settled: isSettled });
     memo.changed.clear();
+  }
+
+  /**
+   * A step that ends with its workflow under way, waiting only for children this process runs at
+   * once (core.noop), keeps the lease a moment for the next step, with the record it wrote
+   * (lease.ts): that step, here as soon as they have run, then neither claims the lease nor reads
+   * the state. While any child runs elsewhere or takes time, whose completion may come from another
+   * process, every step gives the lease back as it ends.
+   */
+  private keepFor(
+    lease: LeaseStep<Carried>,
+    record: StateRecord,
+    conducted: Conducted,
+    exec?: Carried['exec'],
+  ): void {
+    if (FINAL.includes(conducted.status)) return;
+    const svc = this.executions();
+    let waiting = false;
+    for (const t of record.state.tasks) {
+      if (t.applied || t.inherited || !t.execution_id) continue;
+      if (!svc.runsAtOnceHere(t.execution_id)) return;
+      waiting = true;
+    }
+    if (waiting) lease.keep = { record, ...(exec ? { exec } : {}) };
+  }
+
+  /** A status change of workflow execution `id` was announced (subsystem's bus subscription). */
+  statusAnnounced(id: string): void {
+    const n = ++this.announcements;
+    this.announced.delete(id);
+    if (this.announced.size >= 1000) {
+      const [oldest, m] = this.announced.entries().next().value as [string, number];
+      this.announced.delete(oldest);
+      this.forgotten = m;
+    }
+    this.announced.set(id, n);
+  }
+
+  /**
+   * The workflow execution as the last step of this process read it, when the lease was kept since
+   * and no status change of it has been announced since that read: a cancel, a pause or a resume by
+   * anyone (a change of status is what a step reads it for; its context does not change). Undefined:
+   * the step reads it. An announcement the bus lost is caught up with within HOLD_MS (lease.ts), when
+   * the lease is claimed anew.
+   */
+  private carriedExecution(id: string, lease: LeaseStep<Carried>): Carried['exec'] {
+    const exec = lease.carried?.exec;
+    if (!exec || this.forgotten > exec.at || (this.announced.get(id) ?? 0) > exec.at) return undefined;
+    return exec;
   }
 
   private enqueue(state: EngineState, asks: Ask[]): void {
@@ -1101,15 +1177,17 @@ export class WorkflowEngine {
     // register entry, status and run job), the state and the workflow's own status share one
     // commit. A crash keeps a prefix of them in order, as if each had been awaited: a child
     // stored without the state that asked for it is found again by its request key.
-    await this.store.transaction(() =>
+    await this.committed(workflowExecutionId, () =>
       this.leases.with(
         workflowExecutionId,
-        async () => {
-          const loaded = await this.load(workflowExecutionId);
+        async (lease) => {
+          const loaded = await this.load(workflowExecutionId, lease);
           if (!loaded) return;
           const { record, conducted, kv } = loaded;
           if (FINAL.includes(record.status) && record.state.outbox.length === 0) return;
-          const exec = await this.executions().get(workflowExecutionId);
+          const at = this.announcements;
+          const carried = this.carriedExecution(workflowExecutionId, lease);
+          const exec = carried?.record ?? (await this.executions().get(workflowExecutionId));
           const wantsCancel = exec.status === 'canceling' || isCompleted(exec.status);
           if (wantsCancel && !FINAL.includes(conducted.status) && conducted.status !== 'canceling') {
             conducted.cancel();
@@ -1122,8 +1200,11 @@ export class WorkflowEngine {
             cascade.push(...taskExecutionsUnderWay(record));
           // Read at the start of this step: when it already shows the conductor's status there is
           // nothing to bring in line (a change since, such as a cancel, schedules an advance of its own).
-          if (exec.status !== conducted.status)
+          // Its status brought in line here: read again at the next step.
+          if (exec.status !== conducted.status) {
             await this.syncExecution(record, conducted, workflowExecutionId);
+            this.keepFor(lease, record, conducted);
+          } else this.keepFor(lease, record, conducted, carried ?? { record: exec, at });
         },
         wait,
       ),
@@ -1144,6 +1225,27 @@ export class WorkflowEngine {
         ? true
         : NOT_STARTED.includes(child.status);
       if (cancelable) await this.cancelQuietly(id, 'workflow cancel');
+    }
+  }
+
+  /**
+   * A step in one store transaction. Its commit failing loses what it wrote (the children it
+   * requested, the state): the lease kept with that state (keepFor) is let go, so the next step
+   * reads what the store has.
+   */
+  private async committed<T>(workflowExecutionId: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await this.store.transaction(step);
+    } catch (err) {
+      await this.leases
+        .letGo(workflowExecutionId)
+        .catch((releaseErr: unknown) =>
+          this.services.logger.error(
+            { err: releaseErr, workflow: workflowExecutionId },
+            'could not give back the workflow lease of a step whose commit failed',
+          ),
+        );
+      throw err;
     }
   }
 
@@ -1267,8 +1369,8 @@ export class WorkflowEngine {
     if (!step.from.includes(exec.status)) throw step.refused(exec.status);
     await this.untilStateStored(id);
     let children: string[] = [];
-    await this.leases.with(id, async () => {
-      const loaded = await this.load(id);
+    await this.leases.with(id, async (lease) => {
+      const loaded = await this.load(id, lease);
       if (!loaded) throw new NotFoundError('Workflow state of execution', id);
       children = taskExecutionsUnderWay(loaded.record);
       await step.apply(loaded.record, loaded.conducted, loaded.kv);

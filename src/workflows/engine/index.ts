@@ -101,6 +101,7 @@ export function workflowsSubsystem(
             runner?: { name?: unknown };
             context?: Record<string, unknown>;
           };
+          if (isWorkflow(e)) eng.statusAnnounced(e.id);
           if (isWorkflow(e) && e.status === 'canceling') void schedule(e.id);
           const marker = e.context?.workflow as { execution_id?: string } | undefined;
           if (
@@ -132,6 +133,8 @@ export function workflowsSubsystem(
       for (const u of unsubscribe) u();
       unregister?.();
       await sweeping;
+      // Claims kept for a next step that will not come here: another process takes them now.
+      await engine?.leases.letGoAll();
     },
   };
 }

@@ -194,6 +194,23 @@ export async function readState<T extends StoredTask>(
   return head;
 }
 
+/**
+ * The record this process wrote last for a workflow, as the step after it conducts it, for a
+ * caller that knows no other step has run since (it kept the workflow's lease since): no read. The
+ * tasks cached for that write go with it, as readState hands them over. Null when the cache no
+ * longer holds them (a read since took them): the caller reads.
+ */
+export function resumeState<T extends StoredTask, R extends Hydrated<T>>(
+  record: R,
+  cache: StateCache<T>,
+): R | null {
+  const cached = cache.tasks.get(record.execution_id);
+  cache.tasks.delete(record.execution_id);
+  if (!cached || cached.rev !== record.rev || cached.tasks !== record.state.tasks) return null;
+  if (cached.carried.length > 0) pending.set(record.state, cached.carried);
+  return record;
+}
+
 /** Tasks a read found in the head only (their own record lost in a crash), by state. */
 const pending = new WeakMap<object, StoredTask[]>();
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
 import { isCompleted } from '../../../src/executions/index.js';
@@ -127,6 +127,25 @@ describeOnEachStore('a request stored scheduled at once', (target) => {
     // Recovery's requeue finds who scheduled it, as schedule() records it.
     expect(done.scheduled_by).toBe(executions().workerId);
     expect(await svc.services.store.liveExecutions.get(done.id)).toBeNull();
+  });
+
+  it('a run started here at once goes on from the action its request read: one lookup of it, not two', async () => {
+    const { store } = svc.services;
+    const findOne = vi.spyOn(store.actions, 'findOne');
+    try {
+      for (const [action, parameters] of [
+        ['core.noop', {}],
+        ['core.echo', { message: 'read once' }],
+      ] as const) {
+        findOne.mockClear();
+        const { done } = await writesDuring(() => executions().request({ action, parameters, user: 't' }));
+        expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
+        const lookups = findOne.mock.calls.filter(([filter]) => (filter as { ref?: string }).ref === action);
+        expect(lookups, action).toHaveLength(1);
+      }
+    } finally {
+      findOne.mockRestore();
+    }
   });
 
   it('an action a policy applies to is requested, admitted by the policy, then scheduled, as before', async () => {
