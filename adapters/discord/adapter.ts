@@ -142,6 +142,11 @@ export class DiscordAdapter implements ChatAdapter {
    * in the store given by useState (so a restart or another process finds them) and here.
    */
   private readonly kept = new Map<string, { json: string; expires: number }>();
+  /**
+   * Store writes of keep() not yet landed, by key: a modal goes out before its context is written,
+   * and a submit that comes first must take the context once written, not find nothing.
+   */
+  private readonly writing = new Map<string, Promise<void>>();
   private state: ChatStateStore | undefined;
   private readonly seen = new SeenSet(2000);
   private formHandlers: FormHandlers | undefined;
@@ -199,7 +204,14 @@ export class DiscordAdapter implements ChatAdapter {
     this.kept.delete(key);
     this.kept.set(key, { json, expires: now + ttlMs });
     if (this.kept.size > KEPT_IN_MEMORY) this.kept.delete(this.kept.keys().next().value!);
-    await this.state?.put(key, value, ttlMs);
+    if (!this.state) return;
+    const write = this.state.put(key, value, ttlMs);
+    this.writing.set(key, write);
+    try {
+      await write;
+    } finally {
+      if (this.writing.get(key) === write) this.writing.delete(key);
+    }
   }
 
   /** The value kept under `key` (here, else in the store), or null when unknown or expired. */
@@ -217,6 +229,8 @@ export class DiscordAdapter implements ChatAdapter {
   private async take(key: string): Promise<unknown> {
     const had = this.kept.get(key);
     this.kept.delete(key);
+    // Its write failing is reported by keep()'s caller; the take then finds nothing.
+    await this.writing.get(key)?.catch(() => undefined);
     if (this.state) return this.state.take(key);
     return had && had.expires > Date.now() ? (JSON.parse(had.json) as unknown) : null;
   }

@@ -85,10 +85,12 @@ describe('Discord adapter: a form submission slower than the 3 s window', () => 
 /** The chat state store, with reads as slow as `readMs` (a store under load, far away). */
 class SlowStore implements ChatStateStore {
   readMs = 0;
+  writeMs = 0;
   private readonly values = new Map<string, string>();
-  put(key: string, value: unknown): Promise<void> {
-    this.values.set(key, JSON.stringify(value));
-    return Promise.resolve();
+  async put(key: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
+    if (this.writeMs) await new Promise((resolve) => setTimeout(resolve, this.writeMs));
+    this.values.set(key, json);
   }
   async get(key: string): Promise<unknown> {
     await new Promise((resolve) => setTimeout(resolve, this.readMs));
@@ -114,6 +116,7 @@ describe('Discord adapter: button presses slower than the 3 s window', () => {
   let adapter: DiscordAdapter;
   let openMs: number;
   const presses: ButtonPress[] = [];
+  const submitted: unknown[] = [];
   const errors: string[] = [];
 
   const newAdapter = async () => {
@@ -130,7 +133,10 @@ describe('Discord adapter: button presses slower than the 3 s window', () => {
     a.onButton((p) => void presses.push(p));
     a.onForm({
       open: () => new Promise<FormReply>((resolve) => setTimeout(() => resolve({ form: FORM }), openMs)),
-      submit: () => Promise.resolve({}),
+      submit: (submission) => {
+        submitted.push(submission);
+        return Promise.resolve({});
+      },
     });
     await a.connect();
     return a;
@@ -138,6 +144,7 @@ describe('Discord adapter: button presses slower than the 3 s window', () => {
 
   beforeEach(async () => {
     presses.length = 0;
+    submitted.length = 0;
     errors.length = 0;
     openMs = 0;
     discord = await new DiscordEmulator().start();
@@ -168,6 +175,15 @@ describe('Discord adapter: button presses slower than the 3 s window', () => {
 
   const customIdOf = (m: { components?: unknown[] }) =>
     (m.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
+
+  it('a modal submitted before its context is written (a slow store) is handled with that context', async () => {
+    store.writeMs = 1_000;
+    const opened = await discord.slashCommand({ name: 'squall', options: { command: 'run core.local' } });
+    expect(opened.type).toBe(9);
+    const modal = await discord.modals.waitFor(() => true);
+    await discord.submitModal({ modal, values: { cmd: 'date' } });
+    expect(submitted).toHaveLength(1);
+  }, 20_000);
 
   it('a long value read from a slow store: the press is deferred in time, then handled', async () => {
     const payload = `inquiry:${'x'.repeat(120)}`;
