@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { isCompleted } from '../../../src/executions/index.js';
-import { spawnerPid } from '../../../src/runners/spawner.js';
+import { dieAfterNextFork, spawnerPid } from '../../../src/runners/spawner.js';
 import { describeOnEachStore } from '../../support/servers.js';
 import { useExecutionsService } from '../../support/test-service.js';
-import { processExists as alive } from '../../support/processes.js';
+import { processExists as alive, pidsWithEnv } from '../../support/processes.js';
 import { waitFor } from '../../support/wait.js';
 
 /**
@@ -61,6 +62,36 @@ describeOnEachStore('local commands started by the spawner process', (target) =>
     expect(after.status).toBe('succeeded');
     expect((after.result as { stdout: string }).stdout).toBe('again');
     expect(spawnerPid()).not.toBe(spawner);
+  });
+
+  it('a spawner killed after starting a command but before reporting its pid still kills the command, which runs once', async () => {
+    // The service never learns which process the command is: the test finds it by a mark in its
+    // environment, as it and the child it starts carry it.
+    const mark = `SPAWNPID_MARK=${randomUUID()}`;
+    const runs = path.join(suite.svc.config.data_dir, `unreported-${target.kind}.runs`);
+    dieAfterNextFork();
+    const requested = await executions.service().request({
+      action: 'core.local',
+      parameters: {
+        cmd: `echo run >> '${runs}'; sleep 60 & wait`,
+        env: { SPAWNPID_MARK: mark.slice('SPAWNPID_MARK='.length) },
+        timeout: 120,
+      },
+      user: 't',
+    });
+
+    const done = await finished(requested.id);
+    expect(done.status).toBe('abandoned');
+    expect((done.result as { error: string }).error).toMatch(
+      /process that starts Squall's local actions .* was killed by SIGKILL while this action ran: .* lost, and its process group was killed$/,
+    );
+    await waitFor(
+      () => (pidsWithEnv(mark).length === 0 ? true : null),
+      'the command whose pid was never reported, and its child, to be gone',
+    );
+    // Nothing started it again: at most the one run (it may be killed before its first line).
+    const lines = existsSync(runs) ? readFileSync(runs, 'utf8').trim().split('\n').filter(Boolean) : [];
+    expect(lines.length).toBeLessThanOrEqual(1);
   });
 
   it('a cancel kills the whole process group of the command', async () => {
