@@ -31,7 +31,7 @@ describeOnEachStore('local commands started by the spawner process', (target) =>
     const pidFile = path.join(suite.svc.config.data_dir, `${name}-${target.kind}.pids`);
     const requested = await executions.service().request({
       action: 'core.local',
-      parameters: { cmd: `sleep 60 & echo "$! $$" > '${pidFile}'; wait`, timeout: 120 },
+      parameters: { cmd: `sleep 60 & echo "$! $$" > '${pidFile}'; echo started; wait`, timeout: 120 },
       user: 't',
     });
     const pids = await waitFor(() => {
@@ -44,6 +44,14 @@ describeOnEachStore('local commands started by the spawner process', (target) =>
   it('a spawner killed mid-run ends the run abandoned with the reason, kills its command, and the next run works', async () => {
     const { id, pids } = await startSleeper('lost');
     expect((await suite.svc.services.store.executions.get(id))?.status).toBe('running');
+    // The spawner sends a command's output after its pid, on the same channel: once the output is
+    // stored, the service has the pid, so this is a spawner killed mid-run and not one killed before
+    // it said which process it started (the next test; before, killing it right after the pid file
+    // appeared could fall in either, and in the second the command was left running).
+    await waitFor(
+      async () => (await suite.svc.services.store.executionOutput.count({ execution_id: id })) > 0,
+      "the command's output to be stored",
+    );
     const spawner = spawnerPid();
     expect(spawner).toBeDefined();
     process.kill(spawner!, 'SIGKILL');
