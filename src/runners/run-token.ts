@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
  */
 export const RUN_TOKEN_VAR = 'SQUALL_RUN_TOKEN';
 
-/** Why a look through /proc could not be made, for the caller's warning. */
+/** What a look through /proc found: the groups, or why it could not be made. */
 export interface ProcessScan {
   groups: number[];
   /** Set when /proc could not be listed (not Linux, or no procfs): nothing could be found. */
