@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
+import { groupsCarryingToken, RUN_TOKEN_VAR } from './run-token.js';
 import { spawnViaSpawner, type SpawnEvents } from './spawner.js';
 import type { OutputType } from './types.js';
 
@@ -188,6 +190,16 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     });
   };
 
+  /**
+   * Marks the processes of a run the spawner starts (see lost below). The spawner cannot report the
+   * pid before the command runs: Node's spawn() returns once the child has exec'd, and a spawner
+   * killed between that and its `pid` message leaves a command running whose pid nobody knows. A
+   * wrapper that waits for the service's go-ahead before exec'ing would close that window, at the
+   * cost of an exec and a round trip on every local command; a mark in the environment costs
+   * nothing until a spawner dies, and also finds what the command started. Runs started here need
+   * none: this process has the pid as soon as spawn() returns.
+   */
+  let token: string | undefined;
   const events: SpawnEvents = {
     started(childPid) {
       pid = childPid;
@@ -201,27 +213,69 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     },
     closed: finish,
     lost(message) {
-      lost = message;
       stop();
-      finish(null, null);
+      if (pid !== undefined || token === undefined) {
+        lost = `${message}, and its process group was killed`;
+        finish(null, null);
+        return;
+      }
+      // The spawner died between starting the command and reporting its pid: its processes are
+      // found by their mark and their groups killed, before the run is reported over.
+      const notFound = (why: string): string =>
+        `${message}; its process, never reported, could not be looked for (${why}): it may still run`;
+      void killMarked(token, grace).then(
+        (unavailable) => {
+          lost = unavailable ? notFound(unavailable) : `${message}, and its process group was killed`;
+          finish(null, null);
+        },
+        (err: unknown) => {
+          lost = notFound((err as Error).message);
+          finish(null, null);
+        },
+      );
     },
   };
 
   if (child) attachChild(child, spec.stdin, events, spec.scratchCwd ? spec.cwd : undefined);
-  else
+  else {
+    token = randomUUID();
     spawnViaSpawner(
       {
         command: spec.command,
         args: spec.args,
         cwd: spec.cwd,
-        env: spec.env,
+        env: { ...spec.env, [RUN_TOKEN_VAR]: token },
         stdin: spec.stdin,
         ...(spec.scratchCwd ? { scratch: true } : {}),
       },
       events,
     );
+  }
 
   return { child, done, stop };
+}
+
+/**
+ * Kills the process groups of the processes carrying `token` (a run whose pid was never reported):
+ * SIGTERM now, SIGKILL after `grace` to those groups and to any found by a second look (a child
+ * the dead spawner forked that had not exec'd yet carried the spawner's environment, not the
+ * mark). Resolves with why nothing could be looked for (no /proc: not Linux), else undefined.
+ */
+async function killMarked(token: string, grace: number): Promise<string | undefined> {
+  const found = await groupsCarryingToken(token);
+  if (found.unavailable) return found.unavailable;
+  for (const group of found.groups) killGroup(group, 'SIGTERM');
+  const killTimer = setTimeout(() => {
+    groupsCarryingToken(token)
+      .then((again) => {
+        for (const group of new Set([...found.groups, ...again.groups])) killGroup(group, 'SIGKILL');
+      })
+      .catch((err: unknown) =>
+        process.emitWarning(`could not SIGKILL the processes of a lost run: ${(err as Error).message}`),
+      );
+  }, grace);
+  killTimer.unref();
+  return undefined;
 }
 
 /**

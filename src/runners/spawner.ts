@@ -20,7 +20,10 @@ export interface SpawnEvents {
   /** `final`: the child never started and nothing else follows. */
   failed(err: Error, final: boolean): void;
   closed(code: number | null, signal: NodeJS.Signals | null): void;
-  /** The spawner died while the child ran: its output and exit status are lost. Nothing follows. */
+  /**
+   * The spawner died while the child ran: its output and exit status are lost, and the caller kills
+   * what is left of it (`message` says what happened, the caller adds what it killed). Nothing follows.
+   */
   lost(message: string): void;
 }
 
@@ -43,6 +46,8 @@ class Spawner {
   private readonly runs = new Map<number, { events: SpawnEvents; host: ChildProcess }>();
   private nextId = 1;
   private stopWhenIdle = false;
+  /** Test hook (dieAfterNextFork): the next run's host kills itself between its fork and its `pid`. */
+  dieAfterNextFork = false;
 
   start(request: SpawnRequest, events: SpawnEvents): void {
     const host = this.host ?? this.launch();
@@ -52,7 +57,9 @@ class Spawner {
     if (this.runs.size === 1) this.keepAlive(host, true);
     // A send on a channel that just closed fails with an 'error' event: the host is dying, and its
     // 'exit' reports this run lost.
-    host.send({ t: 'run', id, ...request });
+    const hook = this.dieAfterNextFork ? { dieAfterFork: true } : {};
+    this.dieAfterNextFork = false;
+    host.send({ t: 'run', id, ...request, ...hook });
   }
 
   /** Stops the spawner once no run is in flight (the children of runs still going would lose their pipes). */
@@ -98,7 +105,7 @@ class Spawner {
       if (this.host === host) this.host = undefined;
       const message =
         `the process that starts Squall's local actions (pid ${host.pid}) ${exited} while this action ` +
-        `ran: its output and exit status are lost, and its process group was killed`;
+        `ran: its output and exit status are lost`;
       for (const id of this.runsOf(host)) this.end(id)?.lost(message);
     };
     host.on('exit', (code, signal) => {
@@ -186,4 +193,13 @@ export function stopSpawner(): void {
 /** The spawner process's pid while it runs (tests kill it to see what its death does to runs). */
 export function spawnerPid(): number | undefined {
   return spawner.pid;
+}
+
+/**
+ * Test hook, only tests call it: the spawner handling the next run SIGKILLs itself right after it has
+ * started the command and before it reports the command's pid, the window in which a spawner that
+ * dies (OOM killer, a stray kill) leaves the service without the pid of a command that runs.
+ */
+export function dieAfterNextFork(): void {
+  spawner.dieAfterNextFork = true;
 }

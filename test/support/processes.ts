@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /**
  * True while the process exists and is not a zombie. A command whose parent died (the spawner, or
@@ -20,4 +20,24 @@ export function pidIn(file: string): number | null {
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8'));
   return pid > 0 ? pid : null;
+}
+
+/**
+ * The live processes whose environment holds `entry` (NAME=value) exactly: how a test finds a
+ * command it never learned the pid of. Linux only (/proc); processes of other users are skipped.
+ */
+export function pidsWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, 'utf8');
+    } catch {
+      continue; // gone since the readdir, or not ours to read
+    }
+    if (environ.split('\0').includes(entry) && processExists(pid)) found.push(pid);
+  }
+  return found;
 }

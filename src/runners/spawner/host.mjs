@@ -88,6 +88,9 @@ function run(m) {
     send({ id, t: 'error', message: err.message, code: err.code, started: false });
     return;
   }
+  // Test hook (dieAfterNextFork in ../spawner.ts; only tests set it): die between the start and its
+  // report, as a spawner killed at that moment would.
+  if (m.dieAfterFork) process.kill(process.pid, 'SIGKILL');
   let done = false;
   if (child.pid !== undefined) {
     live.set(id, child.pid);
