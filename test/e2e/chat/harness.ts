@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { SlackAdapter } from '../../../adapters/slack/index.js';
-import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
+import { chatopsSubsystem, type ChatAdapter, type ChatopsOptions } from '../../../src/chatops/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -73,7 +73,8 @@ function denyMallory(): Subsystem {
  * it attaches to; answered inquiries resume their workflow through the engine).
  */
 export async function startChatSquall(
-  adapter: ChatAdapter,
+  /** The adapter, or what makes them from the config (chatTransports, as `squall start` does). */
+  adapter: ChatAdapter | NonNullable<Extract<ChatopsOptions['adapters'], (...args: never[]) => unknown>>,
   options: {
     mongo: boolean;
     users: Record<string, string>;
@@ -91,7 +92,9 @@ export async function startChatSquall(
     }),
   );
   const workflows = workflowsSubsystem(executions.service);
-  const chatops = chatopsSubsystem(() => executions.service(), { adapters: [adapter] });
+  const chatops = chatopsSubsystem(() => executions.service(), {
+    adapters: typeof adapter === 'function' ? adapter : [adapter],
+  });
   const inquiries = inquiriesSubsystem(executions.service, {
     chatAdapters: () => chatops.pipeline().adapters,
     resumeWorkflow: (id) => workflows.engine().resume(id),
