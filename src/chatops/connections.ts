@@ -264,9 +264,12 @@ export class ChatConnections {
     );
     this.started = true;
     for (const o of this.off) {
-      const line = `chat adapter ${o.adapter} is off: ${o.reason}`;
-      if (o.misconfigured) this.log.warn({ adapter: o.adapter }, `${line} (the rest of Squall runs on)`);
-      else this.log.info({ adapter: o.adapter }, line);
+      if (o.misconfigured)
+        this.log.warn(
+          { adapter: o.adapter },
+          `chat adapter ${o.adapter} cannot start: ${o.reason} (the rest of Squall runs on)`,
+        );
+      else this.log.info({ adapter: o.adapter }, `chat adapter ${o.adapter} is off: ${o.reason}`);
     }
     for (const adapter of this.local) await adapter.connect();
     await this.check();
