@@ -22,7 +22,7 @@ import {
 } from './kv/index.js';
 import { policiesSubsystem } from './policies/index.js';
 import { eventsSubsystem } from './rules/index.js';
-import { chatopsSubsystem, configuredChatAdapters } from './chatops/index.js';
+import { chatTransports, chatopsSubsystem } from './chatops/index.js';
 import { notifierSubsystem } from './notifier/index.js';
 import { workflowsSubsystem } from './workflows/engine/index.js';
 import { inquiriesSubsystem } from './inquiries/index.js';
@@ -148,7 +148,7 @@ export function defaultSubsystems(_config: SquallConfig): Subsystem[] {
   const auth = authSubsystem();
   const stream: Subsystem = { name: 'stream', routes: streamRoutes() };
   const chatops = chatopsSubsystem(executionService, {
-    adapters: (services) => configuredChatAdapters(services.config),
+    adapters: (services) => chatTransports(services.config),
   });
   return [
     kvSubsystem(),

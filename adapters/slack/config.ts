@@ -1,31 +1,17 @@
 import { SquallError, type ChatAdapter } from '../../src/chatops/index.js';
 import { SlackAdapter } from './adapter.js';
+import { slackOff, type SlackConfigSection } from '../settings.js';
 
-/** The subset of Squall's config this transport reads (chatops.slack). */
-export interface SlackConfigSection {
-  enabled?: boolean;
-  mode?: 'socket' | 'http';
-  bot_token?: string;
-  app_token?: string;
-  signing_secret?: string;
-  slash_command?: string;
-  api_url?: string;
-  events_path?: string;
-  port?: number;
-}
+export type { SlackConfigSection };
 
-/** The registry factory: a SlackAdapter when chatops.slack.enabled, else undefined. */
+/** A SlackAdapter when chatops.slack is enabled and complete, undefined when not enabled; throws when incomplete. */
 export function slackFromConfig(config: {
   chatops: { slack?: SlackConfigSection };
 }): ChatAdapter | undefined {
   const c = config.chatops.slack;
-  if (!c?.enabled) return undefined;
-  if (!c.bot_token)
-    throw new SquallError(
-      'CHAT_CONFIG_INVALID',
-      'chatops.slack.bot_token is required when chatops.slack.enabled is true (or set SQUALL_CHATOPS_SLACK_BOT_TOKEN)',
-      { adapter: 'slack' },
-    );
+  const off = slackOff(c);
+  if (off?.misconfigured) throw new SquallError('CHAT_CONFIG_INVALID', off.off, { adapter: 'slack' });
+  if (off || !c?.bot_token) return undefined;
   return new SlackAdapter({
     mode: c.mode ?? 'socket',
     botToken: c.bot_token,

@@ -31,21 +31,50 @@ function coreRoutes(router: ApiRouter, services: Services): void {
     response: {
       type: 'object',
       properties: {
-        status: { type: 'string', enum: ['ok'] },
+        status: {
+          type: 'string',
+          enum: ['ok', 'degraded'],
+          description:
+            'HTTP 200 either way while the process serves: "degraded" (a chat bot failed) must not take the API out of a load balancer. Public, so nothing here names an identity or an error: GET /api/v1/chatops/adapters (authenticated) says why.',
+        },
         version: { type: 'string' },
         stackstorm_version: { type: 'string', description: 'The StackStorm release Squall answers as.' },
         store: { type: 'string', enum: ['embedded', 'mongo'] },
         uptime: { type: 'number', description: 'Seconds since the process started.' },
+        chat: {
+          type: 'array',
+          description:
+            'The chat bots, shown by a process with the chat role: `connected` (here or by another Squall process), `connecting`, `failed` (degrades the status), `off` (not enabled).',
+          items: {
+            type: 'object',
+            properties: {
+              platform: { type: 'string' },
+              state: { type: 'string', enum: ['connected', 'connecting', 'failed', 'off'] },
+            },
+            required: ['platform', 'state'],
+          },
+        },
       },
       required: ['status', 'version', 'stackstorm_version', 'store', 'uptime'],
     },
-    handler: () => ({
-      status: 'ok',
-      version: VERSION,
-      stackstorm_version: STACKSTORM_VERSION,
-      store: services.store.kind,
-      uptime: Math.round((Date.now() - services.startedAt.getTime()) / 100) / 10,
-    }),
+    handler: () => {
+      const parts: Record<string, unknown> = {};
+      let degraded = false;
+      for (const [name, part] of services.health ?? []) {
+        const p = part();
+        if (!p) continue;
+        parts[name] = p.value;
+        degraded ||= p.degraded;
+      }
+      return {
+        status: degraded ? 'degraded' : 'ok',
+        version: VERSION,
+        stackstorm_version: STACKSTORM_VERSION,
+        store: services.store.kind,
+        uptime: Math.round((Date.now() - services.startedAt.getTime()) / 100) / 10,
+        ...parts,
+      };
+    },
   });
   // st2's root controller: its release and docs. Squall answers as the release whose API it
   // implements, the same one a pack's stackstorm_version is checked against at install.

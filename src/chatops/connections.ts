@@ -28,6 +28,7 @@ import type {
   TextUpload,
 } from './adapter.js';
 import type { FormHandlers } from './forms.js';
+import type { ChatTransportOff } from './registry.js';
 
 const FORWARD = 'squall.chatops.forward';
 const FORWARD_RESULT = 'squall.chatops.forward.result';
@@ -158,13 +159,30 @@ export interface ChatConnectionStatus {
   this_process: string;
   /**
    * `connected` (here), `elsewhere` (another process is), `failed` (this process's last try was
-   * refused: `error` says why and what to change), `waiting` (nobody yet).
+   * refused, or the transport is enabled without a setting it needs: `error` says why and what to
+   * change), `waiting` (nobody yet), `off` (not enabled: `reason`).
    */
-  state: 'connected' | 'elsewhere' | 'failed' | 'waiting';
-  /** Why this process could not connect, and when it tries again. */
-  error?: { code: string; message: string; at: string; attempts: number; retry_at: string };
+  state: 'connected' | 'elsewhere' | 'failed' | 'waiting' | 'off';
+  /**
+   * Why this process could not connect, and when it tries again; a transport enabled without a
+   * setting it needs is not tried (no attempts, no retry_at: fix the setting and restart).
+   */
+  error?: { code: string; message: string; at?: string; attempts?: number; retry_at?: string };
+  /** Why an `off` transport is not started. */
+  reason?: string;
   /** What the connected adapter wants its operator to know (ChatAdapter.notes). */
   notes?: string[];
+}
+
+/**
+ * A bot in the public GET /api/v1/health: its platform and state only (no identity, no error
+ * text: the endpoint is unauthenticated). `connected` here or by another live Squall process,
+ * `connecting` (not yet, or between tries after a refusal shown as `failed`), `failed` (refused,
+ * or enabled without a setting it needs), `off` (not enabled).
+ */
+export interface ChatHealth {
+  platform: string;
+  state: 'connected' | 'connecting' | 'failed' | 'off';
 }
 
 /** A connect refused: tried again after 5 s, doubling to 5 minutes (a wrong token is not hammered). */
@@ -199,6 +217,10 @@ export class ChatConnections {
   private started = false;
   /** The last refused connect of each shared adapter (by identity), cleared once it connects. */
   private readonly failures = new Map<string, ConnectFailure>();
+  /** Registered transports not started (not enabled, or enabled without a setting they need). */
+  private off: ChatTransportOff[] = [];
+  /** Lease holders as the last round read them, with the live workers: health() reads no store. */
+  private seen: { holders: Map<string, string>; alive: Set<string> } | undefined;
 
   constructor(
     private readonly services: Services,
@@ -212,6 +234,11 @@ export class ChatConnections {
 
   private get log() {
     return this.services.logger.child({ component: 'chatops.connections' });
+  }
+
+  /** The transports left off, and why: shown by statuses() and health(), logged at start(). */
+  leftOff(off: ChatTransportOff[]): void {
+    this.off = off;
   }
 
   /** The adapter the pipeline should use: a LeasedAdapter for a bot account, else the adapter. */
@@ -236,6 +263,14 @@ export class ChatConnections {
       this.services.bus.subscribe(FORWARD, (event) => void this.serve(event.payload as ForwardRequest)),
     );
     this.started = true;
+    for (const o of this.off) {
+      if (o.misconfigured)
+        this.log.warn(
+          { adapter: o.adapter },
+          `chat adapter ${o.adapter} cannot start: ${o.reason} (the rest of Squall runs on)`,
+        );
+      else this.log.info({ adapter: o.adapter }, `chat adapter ${o.adapter} is off: ${o.reason}`);
+    }
     for (const adapter of this.local) await adapter.connect();
     await this.check();
     this.timer = setInterval(() => void this.check(), this.services.config.leases.check_every_ms);
@@ -260,6 +295,7 @@ export class ChatConnections {
     const names = this.shared.map((a) => lease(a.identity));
     const alive = await this.leases.aliveWorkers();
     const holders = await this.leases.holders(names);
+    this.seen = { holders, alive };
     for (const adapter of this.shared) {
       if (this.stopped) return;
       const holder = holders.get(lease(adapter.identity));
@@ -372,7 +408,41 @@ export class ChatConnections {
           ...(notes.length ? { notes } : {}),
         };
       }),
+      ...this.off.map((o) => ({
+        adapter: o.adapter,
+        identity: null,
+        connected_here: false,
+        held_by: null,
+        this_process: me,
+        ...(o.misconfigured
+          ? { state: 'failed' as const, error: { code: 'CHAT_CONFIG_INVALID', message: o.reason } }
+          : { state: 'off' as const, reason: o.reason }),
+      })),
     ];
+  }
+
+  /**
+   * The bots for the public health: from memory (the last round's lease holders), so a load
+   * balancer's checks cost no store read. Degraded when one failed; none off by choice degrades it.
+   * Undefined in a process that does not run chat (it does not know the bots' state).
+   */
+  health(): { value: ChatHealth[]; degraded: boolean } | undefined {
+    if (!this.started || this.stopped) return undefined;
+    const value: ChatHealth[] = [
+      ...this.local.map((a) => ({ platform: a.name, state: 'connected' as const })),
+      ...this.shared.map((a): ChatHealth => {
+        if (a.connectedHere) return { platform: a.name, state: 'connected' };
+        const holder = this.seen?.holders.get(lease(a.identity));
+        if (holder && holder !== this.leases.owner && this.seen?.alive.has(holder))
+          return { platform: a.name, state: 'connected' };
+        return { platform: a.name, state: this.failures.has(a.identity) ? 'failed' : 'connecting' };
+      }),
+      ...this.off.map((o) => ({
+        platform: o.adapter,
+        state: o.misconfigured ? ('failed' as const) : ('off' as const),
+      })),
+    ];
+    return { value, degraded: value.some((b) => b.state === 'failed') };
   }
 
   /** Sends a call to the process connected to `identity` and waits for its answer. */

@@ -14,6 +14,7 @@ import { registerAnnouncer } from '../runners/index.js';
 import { afterSync } from './delivery.js';
 import { chatLinkRoutes } from './link-routes.js';
 import { beforeLeavingProcess } from '../store/index.js';
+import type { ChatTransports } from './registry.js';
 
 export * from './adapter.js';
 export {
@@ -50,11 +51,17 @@ export {
   LeasedAdapter,
   chatAdapterIdentity,
   type ChatConnectionStatus,
+  type ChatHealth,
 } from './connections.js';
 
 export interface ChatopsOptions {
-  /** The chat transports of this process (adapters/slack, adapters/discord, adapters/shell). */
-  adapters?: ChatAdapter[] | ((services: Services) => ChatAdapter[] | Promise<ChatAdapter[]>);
+  /**
+   * The chat transports of this process (adapters/slack, adapters/discord, adapters/shell), with
+   * those left off and why (chatTransports).
+   */
+  adapters?:
+    | ChatAdapter[]
+    | ((services: Services) => ChatAdapter[] | ChatTransports | Promise<ChatAdapter[] | ChatTransports>);
 }
 
 export interface ChatopsSubsystem extends Subsystem {
@@ -117,8 +124,11 @@ export function chatopsSubsystem(
           logger: services.logger.child({ component: 'chatops' }),
         }),
       );
-      const adapters =
+      const given =
         typeof options.adapters === 'function' ? await options.adapters(services) : (options.adapters ?? []);
+      const { adapters, off } = Array.isArray(given) ? { adapters: given, off: [] } : given;
+      connections.leftOff(off);
+      (services.health ??= new Map()).set('chat', () => need(connections).health());
       for (const given of adapters) {
         if (pipeline.adapters.has(given.name))
           throw new SquallError('CHAT_ADAPTER_DUPLICATE', `two chat adapters are named "${given.name}"`, {
@@ -159,7 +169,10 @@ export function chatopsSubsystem(
 }
 export {
   registerChatAdapter,
+  chatTransports,
   configuredChatAdapters,
   registeredChatTransports,
   type ChatAdapterFactory,
+  type ChatTransportOff,
+  type ChatTransports,
 } from './registry.js';

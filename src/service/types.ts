@@ -45,6 +45,13 @@ export interface Services {
    * executions subsystem): what a stored action trigger's instance shows as its payload.
    */
   actionTriggerPayload?(execution: import('../store/index.js').ExecutionRecord, shown?: boolean): unknown;
+  /**
+   * Parts of the public GET /api/v1/health by name, added by subsystems (chatops: its bots). The
+   * endpoint is unauthenticated and load balancers call it often: names and states only, answered
+   * from memory. `degraded` turns its status to "degraded", still with HTTP 200; undefined leaves
+   * the part out.
+   */
+  health?: Map<string, () => { value: unknown; degraded: boolean } | undefined>;
   /** Lines printed after start-up, e.g. how to log in. */
   startupNotes?: string[];
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { DiscordAdapter } from '../../../adapters/discord/index.js';
-import { SlackAdapter } from '../../../adapters/slack/index.js';
-import { chatopsSubsystem, type ChatAdapter } from '../../../src/chatops/index.js';
+import type { DiscordAdapter } from '../../../adapters/discord/index.js';
+import type { SlackAdapter } from '../../../adapters/slack/index.js';
+import { chatopsSubsystem, type ChatAdapter, type ChatopsOptions } from '../../../src/chatops/index.js';
 import { contentSubsystem } from '../../../src/content/subsystem.js';
 import { PermissionError } from '../../../src/errors.js';
 import { executionsSubsystem } from '../../../src/executions/subsystem.js';
@@ -13,36 +13,25 @@ import { workflowsSubsystem } from '../../../src/workflows/engine/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { SlackEmulator, type SlackEmulatorOptions } from '../../emulators/slack/index.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, type StoreTarget } from '../../support/servers.js';
+import { discordAdapterFor, quietLogger, slackAdapterFor } from '../../support/chat-emulators.js';
 import { startTestService, testSecretsSubsystem } from '../../support/test-service.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_PACKS = path.join(here, 'fixtures', 'packs');
 
-export const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export { quietLogger };
 
 /** The Slack adapter in Socket Mode (the real @slack/bolt) talking to `slack`. */
 export function socketSlackAdapter(slack: SlackEmulator): SlackAdapter {
-  return new SlackAdapter({
-    mode: 'socket',
-    botToken: slack.botToken,
-    appToken: slack.appToken,
-    apiUrl: slack.apiUrl,
-    // The emulator answers 429 over Slack's rate limits: the client waits Retry-After and retries,
-    // as in production (retries are immediate otherwise, so an emulator error does not stall a test).
-    retries: 10,
-    logger: quietLogger,
-  });
+  // The emulator answers 429 over Slack's rate limits: the client waits Retry-After and retries,
+  // as in production (retries are immediate otherwise, so an emulator error does not stall a test).
+  return slackAdapterFor(slack, { retries: 10 });
 }
 
 /** The Discord adapter (the real discord.js) talking to `discord`; what it logs as errors lands in `errors`. */
 export function emulatedDiscordAdapter(discord: DiscordEmulator, errors: string[]): DiscordAdapter {
-  return new DiscordAdapter({
-    token: discord.botToken,
-    apiUrl: discord.apiUrl,
-    guildId: discord.guildId,
-    retries: 0,
-    waitGuildTimeout: 2000,
+  return discordAdapterFor(discord, {
     logger: { ...quietLogger, error: (_o, msg) => void errors.push(msg) },
   });
 }
@@ -73,7 +62,8 @@ function denyMallory(): Subsystem {
  * it attaches to; answered inquiries resume their workflow through the engine).
  */
 export async function startChatSquall(
-  adapter: ChatAdapter,
+  /** The adapter, or what makes them from the config (chatTransports, as `squall start` does). */
+  adapter: ChatAdapter | NonNullable<Extract<ChatopsOptions['adapters'], (...args: never[]) => unknown>>,
   options: {
     mongo: boolean;
     users: Record<string, string>;
@@ -91,7 +81,9 @@ export async function startChatSquall(
     }),
   );
   const workflows = workflowsSubsystem(executions.service);
-  const chatops = chatopsSubsystem(() => executions.service(), { adapters: [adapter] });
+  const chatops = chatopsSubsystem(() => executions.service(), {
+    adapters: typeof adapter === 'function' ? adapter : [adapter],
+  });
   const inquiries = inquiriesSubsystem(executions.service, {
     chatAdapters: () => chatops.pipeline().adapters,
     resumeWorkflow: (id) => workflows.engine().resume(id),

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import '../../../adapters/index.js';
+import { chatTransports } from '../../../src/chatops/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
 import { STORE_TARGETS, describeWithServer } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
@@ -34,6 +36,14 @@ describeWithServer('A misconfigured Discord bot (embedded)', 'embedded store', t
   it('the service starts and answers; GET /api/v1/chatops/adapters says the bot failed, why, and the fix', async () => {
     const health = await fetch(`${squall.svc.url}/api/v1/health`);
     expect(health.status).toBe(200);
+    // Public: the bot's state, degraded, but neither the error nor the token.
+    const text = await health.text();
+    expect(JSON.parse(text)).toMatchObject({
+      status: 'degraded',
+      chat: [{ platform: 'discord', state: 'failed' }],
+    });
+    expect(text).not.toContain('4014');
+    expect(text).not.toContain(discord.botToken);
     const list = (await (await fetch(`${squall.svc.url}/api/v1/chatops/adapters`)).json()) as Array<
       Record<string, any>
     >;
@@ -71,5 +81,57 @@ describeWithServer('A Slack app without files:write (embedded)', 'embedded store
     expect(final).toContain('missing_scope (the Slack app lacks the files:write scope');
     expect(final).toContain('Bot Token Scopes and reinstall the app');
     expect(slack.uploads.items.filter((u) => u.completed)).toEqual([]);
+  });
+});
+
+/**
+ * A newcomer's first start with nothing but the terminal configured, then with Slack switched on
+ * and its token forgotten: the service starts either way, and says which bots are off and why.
+ */
+describeWithServer('Chat transports not configured (embedded)', 'embedded store', target.available, () => {
+  const start = (config: Record<string, unknown>) =>
+    startChatSquall((services) => chatTransports(services.config), { mongo: false, users: {}, config });
+  const get = async (squall: ChatSquall, path: string) =>
+    (await (await fetch(`${squall.svc.url}${path}`)).json()) as Record<string, any>;
+
+  it('nothing configured: health is ok, the terminal connected, Slack and Discord off (not enabled)', async () => {
+    const squall = await start({});
+    try {
+      expect(await get(squall, '/api/v1/health')).toMatchObject({
+        status: 'ok',
+        chat: [
+          { platform: 'shell', state: 'connected' },
+          { platform: 'slack', state: 'off' },
+          { platform: 'discord', state: 'off' },
+        ],
+      });
+      const list = (await get(squall, '/api/v1/chatops/adapters')) as unknown as Array<Record<string, any>>;
+      expect(list.find((a) => a.adapter === 'slack')).toMatchObject({
+        state: 'off',
+        reason: 'not enabled (chatops.slack.enabled)',
+      });
+    } finally {
+      await squall.svc.cleanup();
+    }
+  });
+
+  it('Slack enabled without its token: the service starts; Slack failed (degraded, HTTP 200), naming the setting', async () => {
+    const squall = await start({ 'chatops.slack.enabled': true });
+    try {
+      const health = await fetch(`${squall.svc.url}/api/v1/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'degraded',
+        chat: expect.arrayContaining([{ platform: 'slack', state: 'failed' }]),
+      });
+      const list = (await get(squall, '/api/v1/chatops/adapters')) as unknown as Array<Record<string, any>>;
+      const slack = list.find((a) => a.adapter === 'slack')!;
+      expect(slack).toMatchObject({ state: 'failed', error: { code: 'CHAT_CONFIG_INVALID' } });
+      expect(slack.error.message).toContain('chatops.slack.bot_token is not set');
+      // The terminal still answers.
+      expect(list.find((a) => a.adapter === 'shell')).toMatchObject({ state: 'connected' });
+    } finally {
+      await squall.svc.cleanup();
+    }
   });
 });

@@ -121,6 +121,14 @@ interface ResponseUrlContext {
   thread_ts?: string;
 }
 
+/**
+ * A response_url takes up to 5 posts within 30 minutes of the interaction
+ * (api.slack.com/interactivity/handling#message_responses); after that Slack answers 404 with
+ * `used_url` (the 6th post) or `expired_url` (past 30 minutes), as plain text, and shows nothing.
+ */
+export const RESPONSE_URL_USES = 5;
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+
 type Params = Record<string, unknown>;
 type Handler = (params: Params, token: string | undefined) => Record<string, unknown>;
 
@@ -176,7 +184,7 @@ export class SlackEmulator extends ChatEmulator<
   private readonly history = new Map<string, SlackMessage[]>();
   private readonly replies = new Map<string, SlackMessage[]>();
   private readonly pendingUploads = new Map<string, SlackUpload>();
-  private readonly responseUrls = new Map<string, ResponseUrlContext>();
+  private readonly responseUrls = new Map<string, ResponseUrlContext & { uses: number; issued: number }>();
   private readonly rateLimits: RateLimitRule[] = [];
   /** Slack's own limits (absent when the options turn them off). */
   private readonly tierLimits?: SlackRateLimits;
@@ -791,6 +799,16 @@ export class SlackEmulator extends ChatEmulator<
     }
     const payload = (body.json ?? body.fields) as Record<string, unknown>;
     this.responses.push({ id, body: payload });
+    const refused =
+      Date.now() - context.issued > RESPONSE_URL_TTL_MS
+        ? 'expired_url'
+        : context.uses >= RESPONSE_URL_USES
+          ? 'used_url'
+          : undefined;
+    if (refused) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(refused);
+      return;
+    }
     const text = typeof payload.text === 'string' ? payload.text : '';
     const blocks = Array.isArray(payload.blocks) ? payload.blocks : undefined;
     // A response_url is an incoming webhook: the same Block Kit limits, refused as webhooks refuse
@@ -803,6 +821,8 @@ export class SlackEmulator extends ChatEmulator<
       res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_blocks');
       return;
     }
+    // A refused body (above) shows nothing; what counts towards the 5 is a post Slack took.
+    context.uses += 1;
     if (payload.delete_original === true && context.message_ts) {
       this.remove(context.channel, context.message_ts);
     } else if (payload.replace_original === true && context.message_ts) {
@@ -1221,8 +1241,13 @@ export class SlackEmulator extends ChatEmulator<
 
   private newResponseUrl(context: ResponseUrlContext): string {
     const id = this.nextId('resp');
-    this.responseUrls.set(id, context);
+    this.responseUrls.set(id, { ...context, uses: 0, issued: Date.now() });
     return `${this.baseUrl}/response_url/${id}`;
+  }
+
+  /** Makes every response_url handed out so far `ms` older (its 30 minutes, without waiting them). */
+  ageResponseUrls(ms: number): void {
+    for (const context of this.responseUrls.values()) context.issued -= ms;
   }
 
   private eventCallback(event: Record<string, unknown>): Record<string, unknown> {

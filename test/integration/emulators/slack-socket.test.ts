@@ -1,6 +1,6 @@
 import { App, LogLevel, webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SlackEmulator } from '../../emulators/slack/index.js';
+import { RESPONSE_URL_TTL_MS, SlackEmulator } from '../../emulators/slack/index.js';
 import { waitFor } from '../../support/wait.js';
 
 /**
@@ -313,6 +313,54 @@ describe('Slack emulator with Bolt in Socket Mode', () => {
     expect(update.text).toBe('short');
     expect(refused).toEqual([expect.stringContaining('400')]);
     expect(slack.updates.items.map((u) => u.text)).toEqual(['short']);
+  });
+
+  it('takes a response_url 5 times within 30 minutes, then refuses as Slack does (404 used_url / expired_url)', async () => {
+    const answers: string[] = [];
+    const respondAll = async (respond: (m: { text: string }) => Promise<unknown>, n: number) => {
+      for (let i = 1; i <= n; i++)
+        await respond({ text: `step ${i}` }).then(
+          () => answers.push('ok'),
+          (err: Error) => answers.push(err.message),
+        );
+    };
+    app.action('approve', async ({ ack, respond }) => {
+      await ack();
+      await respondAll(respond, 6);
+    });
+    app.action('later', async ({ ack, respond }) => {
+      await ack();
+      slack.ageResponseUrls(RESPONSE_URL_TTL_MS + 1);
+      await respondAll(respond, 1);
+    });
+    await app.start();
+    const button = (action_id: string) => ({
+      type: 'button' as const,
+      action_id,
+      text: { type: 'plain_text' as const, text: action_id },
+      value: 'v',
+    });
+    const posted = await app.client.chat.postMessage({
+      channel: 'C0OPS',
+      text: 'Approve?',
+      blocks: [{ type: 'actions', elements: [button('approve'), button('later')] }],
+    });
+    await slack.clickButton({ message_ts: posted.ts as string, action_id: 'approve' });
+    await waitFor(() => answers.length === 6 || undefined, 'six respond() answers', 10_000);
+    expect(answers.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(answers[5]).toContain('404');
+    expect(slack.ephemerals.items.map((e) => e.text)).toEqual([
+      'step 1',
+      'step 2',
+      'step 3',
+      'step 4',
+      'step 5',
+    ]);
+
+    await slack.clickButton({ message_ts: posted.ts as string, action_id: 'later' });
+    await waitFor(() => answers.length === 7 || undefined, 'the late respond() answer', 10_000);
+    expect(answers[6]).toContain('404');
+    expect(slack.ephemerals.items).toHaveLength(5);
   });
 
   it('stores a files.uploadV2 upload with its bytes and shares it in the thread', async () => {

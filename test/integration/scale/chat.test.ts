@@ -88,6 +88,19 @@ describeWithServer('a Slack bot across two squall OS processes', SCALE_NEEDS, SC
     const leases = await store.claims.find({ id: { $gte: 'lease:chat:', $lt: 'lease:chat:\uffff' } });
     expect(leases.map((l) => l.id)).toEqual([`lease:chat:${status.identity}`]);
     expect(JSON.stringify(leases)).not.toContain(slack.botToken);
+    // The public health of the process without the connection: the bot is connected (by the other).
+    await waitFor(
+      async () => {
+        const health = (await (await fetch(`${other.url}/api/v1/health`)).json()) as Json;
+        return health.status === 'ok' &&
+          (health.chat as Json[] | undefined)?.some((b) => b.platform === 'slack' && b.state === 'connected')
+          ? health
+          : undefined;
+      },
+      'the health of the other process to show the Slack bot connected',
+      30_000,
+      200,
+    );
 
     // A command is answered in its thread (the result may be posted by either process).
     await commandAnswered('first-answer');

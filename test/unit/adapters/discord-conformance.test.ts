@@ -1,20 +1,9 @@
-import { DiscordAdapter } from '../../../adapters/discord/index.js';
 import { runAdapterConformance, type ProviderPost } from '../../support/chat-adapter-conformance.js';
-import { DiscordEmulator } from '../../emulators/discord/index.js';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { adapterOnEmulator } from '../../support/chat-emulators.js';
 const DM = '1200000000000000900';
 
 runAdapterConformance('discord', async () => {
-  const discord = await new DiscordEmulator().start();
-  const adapter = new DiscordAdapter({
-    token: discord.botToken,
-    apiUrl: discord.apiUrl,
-    guildId: discord.guildId,
-    retries: 0,
-    waitGuildTimeout: 2000,
-    logger: quiet,
-  });
+  const { emulator: discord, adapter } = await adapterOnEmulator('discord');
   const users = [
     { id: '1200000000000000101', name: 'alice' },
     { id: '1200000000000000102', name: 'bob' },

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiscordAdapter } from '../../../adapters/discord/index.js';
+import type { DiscordAdapter } from '../../../adapters/discord/index.js';
 import type { IncomingMessage } from '../../../src/chatops/index.js';
-import { SquallError } from '../../../src/errors.js';
-import { DiscordEmulator, type DiscordEmulatorOptions } from '../../emulators/discord/index.js';
+import type { DiscordEmulator, DiscordEmulatorOptions } from '../../emulators/discord/index.js';
+import { adapterOnEmulator, refusalOf } from '../../support/chat-emulators.js';
 
 /**
  * What a newcomer's Discord app gets wrong, as Discord answers it (the emulator: gateway close
@@ -26,33 +26,19 @@ describe('Discord adapter: a misconfigured app says what to fix', () => {
     options: DiscordEmulatorOptions,
     adapterOptions: { token?: string; messageContent?: boolean } = {},
   ) => {
-    discord = await new DiscordEmulator(options).start();
-    adapter = new DiscordAdapter({
-      token: adapterOptions.token ?? discord.botToken,
-      apiUrl: discord.apiUrl,
-      guildId: discord.guildId,
-      retries: 0,
-      waitGuildTimeout: 2000,
-      ...(adapterOptions.messageContent !== undefined
-        ? { messageContent: adapterOptions.messageContent }
-        : {}),
-      logger: { info: () => undefined, error: () => undefined, warn: (_o, msg) => void warnings.push(msg) },
-    });
+    ({ emulator: discord, adapter } = await adapterOnEmulator('discord', {
+      emulator: options,
+      adapter: {
+        ...adapterOptions,
+        logger: { info: () => undefined, error: () => undefined, warn: (_o, msg) => void warnings.push(msg) },
+      },
+    }));
     return adapter;
-  };
-
-  const refused = async (work: Promise<unknown>) => {
-    const err = await work.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(SquallError);
-    return err as SquallError;
   };
 
   it('the Message Content intent not switched on for the app: 4014, and the two ways out', async () => {
     const a = await setUp({ messageContentIntent: false });
-    const err = await refused(a.connect());
+    const err = await refusalOf(a.connect());
     // The emulator (Discord) closed the gateway with 4014.
     await expect
       .poll(() => discord!.gateway.items.some((g) => g.kind === 'close' && 'code' in g && g.code === 4014))
@@ -66,7 +52,7 @@ describe('Discord adapter: a misconfigured app says what to fix', () => {
 
   it('a wrong token: where to get the right one', async () => {
     const a = await setUp({}, { token: 'MTIz.not.the-token' });
-    const err = await refused(a.connect());
+    const err = await refusalOf(a.connect());
     expect(err.message).toContain('Discord refused chatops.discord.token');
     expect(err.message).toContain('Reset Token');
     expect(err.message).not.toContain('MTIz.not.the-token');

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiscordAdapter } from '../../../adapters/discord/index.js';
+import type { DiscordAdapter } from '../../../adapters/discord/index.js';
 import {
   FORM_PAYLOAD_PREFIX,
   type ButtonPress,
@@ -9,8 +9,7 @@ import {
   type FormReply,
 } from '../../../src/chatops/index.js';
 import { DiscordEmulator } from '../../emulators/discord/index.js';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { adapterOnEmulator, discordAdapterFor, quietLogger } from '../../support/chat-emulators.js';
 
 const FORM: ChatForm = {
   title: 'Run core.local',
@@ -31,15 +30,9 @@ describe('Discord adapter: a form submission slower than the 3 s window', () => 
   const errors: string[] = [];
 
   beforeEach(async () => {
-    discord = await new DiscordEmulator().start();
-    adapter = new DiscordAdapter({
-      token: discord.botToken,
-      apiUrl: discord.apiUrl,
-      guildId: discord.guildId,
-      retries: 0,
-      waitGuildTimeout: 2000,
-      logger: { ...quiet, error: (_o, msg) => void errors.push(msg) },
-    });
+    ({ emulator: discord, adapter } = await adapterOnEmulator('discord', {
+      adapter: { logger: { ...quietLogger, error: (_o, msg) => void errors.push(msg) } },
+    }));
     adapter.onMessage(() => undefined);
     adapter.onButton(() => undefined);
     adapter.onForm({
@@ -120,13 +113,9 @@ describe('Discord adapter: button presses slower than the 3 s window', () => {
   const errors: string[] = [];
 
   const newAdapter = async () => {
-    const a = new DiscordAdapter({
-      token: discord.botToken,
-      apiUrl: discord.apiUrl,
-      guildId: discord.guildId,
-      retries: 0,
-      waitGuildTimeout: 2000,
-      logger: { ...quiet, error: (o, msg) => void errors.push(`${msg} ${JSON.stringify(o)}`) },
+    // A new adapter on the same emulator (a restart keeps the platform).
+    const a = discordAdapterFor(discord, {
+      logger: { ...quietLogger, error: (o, msg) => void errors.push(`${msg} ${JSON.stringify(o)}`) },
     });
     a.useState(store);
     a.onMessage(() => undefined);

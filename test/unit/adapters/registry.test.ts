@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import '../../../adapters/index.js';
-import { configuredChatAdapters } from '../../../src/chatops/index.js';
+import { chatTransports, configuredChatAdapters } from '../../../src/chatops/index.js';
 import type { SquallConfig } from '../../../src/config/index.js';
 
 const config = (chatops: Record<string, unknown>) => ({ chatops }) as unknown as SquallConfig;
@@ -22,9 +22,24 @@ describe('the chat transports registered by adapters/', () => {
     expect(made.map((a) => a.name)).not.toContain('discord');
   });
 
-  it('still refuses an enabled transport without its token', async () => {
-    await expect(configuredChatAdapters(config({ slack: { enabled: true } }))).rejects.toMatchObject({
-      code: 'CHAT_CONFIG_INVALID',
-    });
+  it('leaves a transport off, saying why: not enabled, or enabled without the token its mode needs', async () => {
+    const { adapters, off } = await chatTransports(
+      config({ slack: { enabled: true, bot_token: 'xoxb-test' }, discord: { token: 'discord-test' } }),
+    );
+    expect(adapters.map((a) => a.name)).toEqual(['shell']);
+    expect(off).toEqual([
+      {
+        adapter: 'slack',
+        reason: expect.stringContaining('chatops.slack.app_token is not set'),
+        misconfigured: true,
+      },
+      {
+        adapter: 'discord',
+        reason: 'chatops.discord.token is set but chatops.discord.enabled is not true',
+        misconfigured: false,
+      },
+    ]);
+    expect(JSON.stringify(off)).not.toContain('xoxb-test');
+    expect(JSON.stringify(off)).not.toContain('discord-test');
   });
 });

@@ -1,20 +1,10 @@
-import { SlackAdapter } from '../../../adapters/slack/index.js';
 import { runAdapterConformance, type ProviderPost } from '../../support/chat-adapter-conformance.js';
-import { SlackEmulator } from '../../emulators/slack/index.js';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import type { SlackEmulator } from '../../emulators/slack/index.js';
+import { adapterOnEmulator } from '../../support/chat-emulators.js';
 
 runAdapterConformance('slack', async () => {
-  const slack = await new SlackEmulator().start();
-  const adapter = new SlackAdapter({
-    mode: 'socket',
-    botToken: slack.botToken,
-    appToken: slack.appToken,
-    apiUrl: slack.apiUrl,
-    // Many posts in one channel meet Slack's rate limit (emulated): the client waits and retries.
-    retries: 10,
-    logger: quiet,
-  });
+  // Many posts in one channel meet Slack's rate limit (emulated): the client waits and retries.
+  const { emulator: slack, adapter } = await adapterOnEmulator('slack', { adapter: { retries: 10 } });
   const users = [
     { id: 'U0ALICE', name: 'alice' },
     { id: 'U0BOB', name: 'bob' },

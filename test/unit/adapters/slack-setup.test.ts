@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SlackAdapter } from '../../../adapters/slack/index.js';
-import { SquallError } from '../../../src/errors.js';
-import { SlackEmulator, type SlackEmulatorOptions } from '../../emulators/slack/index.js';
+import type { SlackAdapter } from '../../../adapters/slack/index.js';
+import type { SlackEmulator, SlackEmulatorOptions } from '../../emulators/slack/index.js';
 import { BOT_SCOPES } from '../../emulators/slack/emulator.js';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { adapterOnEmulator, refusalOf } from '../../support/chat-emulators.js';
 
 /**
  * What a newcomer's Slack app gets wrong, as Slack answers it (the emulator: invalid_auth,
@@ -29,29 +27,13 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
       appToken: s.appToken,
     }),
   ) => {
-    slack = await new SlackEmulator(options).start();
-    adapter = new SlackAdapter({
-      mode: 'socket',
-      ...tokens(slack),
-      apiUrl: slack.apiUrl,
-      retries: 0,
-      logger: quiet,
-    });
+    ({ emulator: slack, adapter } = await adapterOnEmulator('slack', { emulator: options, adapter: tokens }));
     return adapter;
-  };
-
-  const refusal = async (work: Promise<unknown>) => {
-    const err = await work.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(SquallError);
-    return err as SquallError;
   };
 
   it('a wrong bot token: invalid_auth, and where the right one is', async () => {
     const a = await setUp({}, (s) => ({ botToken: 'xoxb-not-this-one', appToken: s.appToken }));
-    const err = await refusal(a.connect());
+    const err = await refusalOf(a.connect());
     expect(err.code).toBe('CHAT_CONNECT_FAILED');
     expect(err.message).toContain('Slack refused chatops.slack.bot_token (invalid_auth)');
     expect(err.message).toContain('OAuth & Permissions');
@@ -59,7 +41,7 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
 
   it('the bot token given as the app token: not_allowed_token_type at once (the SDK alone retries for ever)', async () => {
     const a = await setUp({}, (s) => ({ botToken: s.botToken, appToken: s.botToken }));
-    const err = await refusal(a.connect());
+    const err = await refusalOf(a.connect());
     expect(err.message).toContain(
       'chatops.slack.app_token is not an app-level token (not_allowed_token_type',
     );
@@ -72,7 +54,7 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
 
   it('an app token without connections:write: missing_scope', async () => {
     const a = await setUp({ appScopes: [] });
-    const err = await refusal(a.connect());
+    const err = await refusalOf(a.connect());
     expect(err.message).toContain(
       'chatops.slack.app_token lacks the connections:write scope (missing_scope)',
     );
@@ -81,7 +63,7 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
   it('no chat:write: a post is refused 403 naming the scope to add, and where', async () => {
     const a = await setUp({ botScopes: BOT_SCOPES.filter((s) => s !== 'chat:write') });
     await a.connect();
-    const err = await refusal(a.post({ channel: 'C0OPS', text: 'hello' }));
+    const err = await refusalOf(a.post({ channel: 'C0OPS', text: 'hello' }));
     expect(err.code).toBe('CHAT_PLATFORM_REFUSED');
     expect(err.status).toBe(403);
     expect(err.message).toContain('missing_scope (the Slack app lacks the chat:write scope');
@@ -92,7 +74,7 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
   it('no files:write: the upload of a long output is refused naming files:write', async () => {
     const a = await setUp({ botScopes: BOT_SCOPES.filter((s) => s !== 'files:write') });
     await a.connect();
-    const err = await refusal(
+    const err = await refusalOf(
       a.uploadText({ channel: 'C0OPS', filename: 'out.txt', content: 'x\n'.repeat(10) }),
     );
     expect(err.message).toContain('the Slack app lacks the files:write scope');
@@ -102,7 +84,7 @@ describe('Slack adapter: a misconfigured app says what to fix', () => {
   it('an unknown channel: channel_not_found, 404, how to name a channel', async () => {
     const a = await setUp({});
     await a.connect();
-    const err = await refusal(a.post({ channel: 'C0NOPE', text: 'hello' }));
+    const err = await refusalOf(a.post({ channel: 'C0NOPE', text: 'hello' }));
     expect(err.status).toBe(404);
     expect(err.message).toContain(
       'Slack refused chat.postMessage in C0NOPE: channel_not_found (Slack has no channel C0NOPE',

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SlackAdapter } from '../../../adapters/slack/index.js';
+import type { SlackAdapter } from '../../../adapters/slack/index.js';
 import type { ChatForm, FormOutcome } from '../../../src/chatops/index.js';
-import { SlackEmulator } from '../../emulators/slack/index.js';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import type { SlackEmulator } from '../../emulators/slack/index.js';
+import { adapterOnEmulator, quietLogger } from '../../support/chat-emulators.js';
 
 const FORM: ChatForm = {
   title: 'Run core.local',
@@ -27,15 +26,11 @@ describe('Slack adapter: a form submission slower than the 3 s ack window', () =
   beforeEach(async () => {
     errors.length = 0;
     submitMs = 3_500;
-    slack = await new SlackEmulator().start();
-    adapter = new SlackAdapter({
-      mode: 'socket',
-      botToken: slack.botToken,
-      appToken: slack.appToken,
-      apiUrl: slack.apiUrl,
-      retries: 0,
-      logger: { ...quiet, error: (o, msg) => void errors.push(`${msg} ${JSON.stringify(o)}`) },
-    });
+    ({ emulator: slack, adapter } = await adapterOnEmulator('slack', {
+      adapter: {
+        logger: { ...quietLogger, error: (o, msg) => void errors.push(`${msg} ${JSON.stringify(o)}`) },
+      },
+    }));
     adapter.onMessage(() => undefined);
     adapter.onButton(() => undefined);
     adapter.onForm({
