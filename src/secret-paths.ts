@@ -129,3 +129,10 @@ export function valueAtTrail(node: unknown, trail: (string | number)[]): unknown
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Replaces every occurrence of the given secret strings in text (output lines, errors) with the mask. */
+export function redactText(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('********');
+  return out;
+}

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { SquallError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Leases } from '../scale/index.js';
+import { redactText } from '../secret-paths.js';
 import type { Services } from '../service/index.js';
 import type {
   ButtonHandler,
@@ -60,6 +61,15 @@ export function chatAdapterIdentity(services: Services, adapter: ChatAdapter): s
   const token = section?.bot_token ?? section?.token;
   if (typeof token !== 'string' || token === '') return undefined;
   return `${adapter.name}:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+/** The secrets of an adapter's config section (tokens, signing secrets): never shown in its status. */
+function adapterSecrets(services: Services, name: string): string[] {
+  const section = (services.config.chatops as unknown as Record<string, unknown>)[name];
+  if (!section || typeof section !== 'object') return [];
+  return Object.entries(section)
+    .filter(([k, v]) => typeof v === 'string' && /token|secret|password|key/i.test(k))
+    .map(([, v]) => v as string);
 }
 
 /** A shared adapter as this process sees it: itself when connected here, a forwarder otherwise. */
@@ -321,21 +331,26 @@ export class ChatConnections {
         );
         for (const note of adapter.notes())
           this.log.warn({ adapter: adapter.name, identity: adapter.identity }, note);
-      } catch (err) {
+      } catch (thrown) {
         // Let another process (or the next round) try: a lease without a connection helps nobody.
         await this.leases.release(lease(adapter.identity));
         const attempts = (failed?.attempts ?? 0) + 1;
         const waitMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempts - 1));
+        const code = thrown instanceof SquallError ? thrown.code : 'CHAT_CONNECT_FAILED';
+        // A client library's error may quote the request it failed, token and all: shown by
+        // GET /api/v1/chatops/adapters and logged, so the section's secrets are masked first.
+        const message = redactText(errorMessage(thrown), adapterSecrets(this.services, adapter.name));
+        const err = message === errorMessage(thrown) ? thrown : { code, message };
         this.failures.set(adapter.identity, {
-          code: err instanceof SquallError ? err.code : 'CHAT_CONNECT_FAILED',
-          message: errorMessage(err),
+          code,
+          message,
           at: new Date(),
           attempts,
           retryAt: Date.now() + waitMs,
         });
         this.log.error(
           { err, adapter: adapter.name, identity: adapter.identity, attempts, retry_in_ms: waitMs },
-          `could not connect chat adapter ${adapter.name}: ${errorMessage(err)}; trying again in ${Math.round(waitMs / 1000)} s (the rest of Squall runs on)`,
+          `could not connect chat adapter ${adapter.name}: ${message}; trying again in ${Math.round(waitMs / 1000)} s (the rest of Squall runs on)`,
         );
       }
     }

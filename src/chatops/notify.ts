@@ -208,7 +208,15 @@ export class ChatNotifier implements NotifyDelivery {
         await say(`Execution ${id} was already re-run from this card.`, true);
         return;
       }
-      const rerun = await this.executions().rerun(id, identity.name);
+      // The presser asked for this run: theirs is the chat user its approvals see as the requester.
+      const origin = record.context?.chat as object | undefined;
+      const presser = origin
+        ? {
+            chat: { ...origin, user: { id: press.user.id, name: press.user.name } },
+            api_user: press.user.name,
+          }
+        : {};
+      const rerun = await this.executions().rerun(id, identity.name, {}, undefined, presser);
       audit.outcome = 'rerun';
       audit.rerun_id = rerun.id;
       audit.reply = `${press.user.name} re-ran execution ${id} as execution ${rerun.id}.`;

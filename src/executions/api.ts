@@ -21,6 +21,30 @@ import { descendantIds, recordPages } from './children.js';
 
 const executionIdParam = (id: string) => id;
 
+/**
+ * Context keys only Squall itself writes, each read as proof of where an execution came from.
+ * Taken from a caller, each let one user pose as another path: `re_run` ran another user's
+ * workflow from its state; `chat` named the chat user an approval's different_from_requester
+ * compares (so the requester approved their own run in chat) and the channel its result and
+ * prompts go to; `parent`/`orquesta`/`chain` put a forged task on another user's chat card;
+ * `trigger_instance` joined a webhook's `?wait` answer. st2client sends `trace_context` only
+ * (`--trace-tag`, `--trace-id`), and `user` is checked below.
+ */
+const RESERVED_CONTEXT_WHY: Record<string, string> = {
+  re_run: 'by POST /api/v1/executions/{id}/re_run: re-run the execution there',
+  chat: 'for a run started from chat',
+  api_user: 'for a run started from chat',
+  action_alias_ref: 'for a run started by an action alias',
+  parent: "for a workflow's task",
+  workflow: "for a workflow's task",
+  workflow_execution: "for a workflow's task",
+  orquesta: "for a workflow's task",
+  chain: "for a workflow's task",
+  rule: 'for a run a rule started',
+  trigger_instance: 'for a run a rule started',
+};
+const RESERVED_CONTEXT_KEYS = Object.keys(RESERVED_CONTEXT_WHY);
+
 /** /api/v1/executions in st2's shapes (st2-reference.md §11.1, §13.1). */
 export interface ExecutionRouteHooks {
   /** Re-runs a completed workflow from the given tasks (st2 `re-run --tasks`); provided by the workflow engine. */
@@ -134,14 +158,12 @@ export function executionRoutes(
           user?: string | null;
         };
         const user = requestUser(req);
-        // A workflow started with context.re_run runs again from the state of the execution it
-        // names (tasks, published values, its user's datastore), which its re_run route checks
-        // the caller may re-run: named here, anyone who may run any workflow ran another user's.
-        if (b.context && 're_run' in b.context)
+        const reserved = b.context ? RESERVED_CONTEXT_KEYS.find((k) => k in b.context!) : undefined;
+        if (reserved)
           throw new SquallError(
             'EXECUTION_CONTEXT_RESERVED',
-            'context.re_run is set by POST /api/v1/executions/{id}/re_run, not by the caller: re-run the execution there',
-            { field: 'context.re_run', user: user.name },
+            `context.${reserved} is set by Squall (${RESERVED_CONTEXT_WHY[reserved]}), not by the caller`,
+            { field: `context.${reserved}`, user: user.name },
             400,
           );
         const action = await executions().getAction(b.action);

@@ -1,5 +1,7 @@
 import { SquallError } from '../errors.js';
-import { changeAt } from '../secret-paths.js';
+import { changeAt, redactText } from '../secret-paths.js';
+
+export { redactText };
 
 /**
  * Secret parameters are stored sealed (encrypted) — StackStorm stores them in clear text
@@ -75,13 +77,6 @@ export function maskParameters(
   let out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) out[k] = isSealed(v) ? MASK : v;
   for (const name of nestedPaths(secretNames)) out = changeAt(out, name, (v) => (isSealed(v) ? MASK : v));
-  return out;
-}
-
-/** Replaces every occurrence of the given secret strings in text (output lines, errors). */
-export function redactText(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join(MASK);
   return out;
 }
 

@@ -587,7 +587,8 @@ export class ExecutionService {
     }
     const specs = actionSpecs(action);
     const id = req.id ?? newId();
-    const context: Record<string, unknown> = { user: req.user, pack: action.pack, ...(req.context ?? {}) };
+    // As st2: `pack` is the action's, whatever the caller's context said.
+    const context: Record<string, unknown> = { user: req.user, ...(req.context ?? {}), pack: action.pack };
     if (req.traceTag) context.trace_context = { trace_tag: req.traceTag };
     if (req.parent) context.parent = { execution_id: req.parent, ...((req.context?.parent as object) ?? {}) };
 
@@ -1296,8 +1297,22 @@ export class ExecutionService {
     const id = original.id;
     const params = openParameters(original.parameters ?? {}, this.deps.secretBox, original.secret_parameters);
     dropImmutableParameters(params, await this.getAction(original.action.ref));
-    const context = { ...original.context, re_run: { ref: id }, user, ...extraContext };
-    delete (context as Record<string, unknown>).parent;
+    const context: Record<string, unknown> = {
+      ...original.context,
+      re_run: { ref: id },
+      user,
+      ...extraContext,
+    };
+    delete context.parent;
+    // Someone else's re-run was not asked for by the original's chat user: kept, that user would
+    // be the requester an approval's different_from_requester compares, and the re-runner could
+    // approve their own run. The thread stays, so the result still goes back there.
+    if (user !== original.context.user && !('chat' in extraContext)) {
+      const chat = context.chat as Record<string, unknown> | undefined;
+      if (chat && typeof chat === 'object')
+        context.chat = Object.fromEntries(Object.entries(chat).filter(([k]) => k !== 'user'));
+      delete context.api_user;
+    }
     // What was secret in the original stays secret in the re-run, decrypted values included.
     const revealed = heldSecrets(original, params, this.deps.secretBox);
     return this.request({

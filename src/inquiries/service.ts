@@ -288,9 +288,17 @@ export class InquiryService {
   /** Is the responder the person who started the workflow? */
   private isRequester(inquiry: Inquiry, who: Responder): boolean {
     const r = inquiry.requester;
-    if (who.chat && r.chat && who.chat.adapter === r.chat.adapter && r.chat.user_id)
-      return who.chat.user.id === r.chat.user_id;
+    if (
+      who.chat &&
+      r.chat &&
+      who.chat.adapter === r.chat.adapter &&
+      r.chat.user_id &&
+      who.chat.user.id === r.chat.user_id
+    )
+      return true;
     // Unmapped chat users all act as chatops.default_user: that name says nothing about who it is.
+    // A mapped one is their Squall user too: the run's user (who re-ran a chat run, say) is the
+    // requester whatever chat user the run's context names.
     const shared = who.chat && !who.chat.mapped;
     return !shared && who.user.name === r.user;
   }

@@ -31,6 +31,7 @@ import {
   maskTriggerParameters,
   takeStored,
   isDerivedInstance,
+  noteWholeExecution,
   shownOnBus,
   withPayload,
   triggerInstanceReads,
@@ -84,9 +85,12 @@ export class RulesEngine {
     if (updated)
       this.services.bus.publish(
         'st2.trigger_instance__update',
+        // The payload read (its execution noted: noteWholeExecution), not the update's copy.
         shownOnBus(
           this.services,
-          isDerivedInstance(updated) ? withPayload(updated, instance.payload) : updated,
+          isDerivedInstance(updated)
+            ? withPayload(updated, instance.payload)
+            : { ...updated, payload: instance.payload },
         ),
       );
     return updated;
@@ -110,6 +114,7 @@ export class RulesEngine {
     // `processing` again means a process died half-way: finish it (per-rule claims keep
     // already enforced rules from firing twice).
     if (instance.status !== 'pending' && instance.status !== 'processing') return;
+    await noteWholeExecution(this.services, instance);
     await this.setStatus(instance, 'processing');
     try {
       await this.index.settled();

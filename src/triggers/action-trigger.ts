@@ -165,6 +165,17 @@ export function shownOnBus(services: Services, instance: TriggerInstanceRecord):
   return { ...instance, payload: shownWholePayload(services, instance, executionsOf.get(payload)) };
 }
 
+/**
+ * Notes the execution a whole action trigger payload names (a re-emitted instance), read once when
+ * this process did not build that payload object: the instance to process is a copy (takeStored)
+ * or a store read, so its status events masked the result whole instead of by output_schema.
+ */
+export async function noteWholeExecution(services: Services, instance: TriggerInstanceRecord): Promise<void> {
+  if (!wholeActionTrigger(instance) || executionsOf.has(instance.payload as object)) return;
+  const execution = await services.store.executions.get(wholeExecutionId(instance)!);
+  if (execution) builtFrom(instance.payload, execution);
+}
+
 /** An action trigger's instance stored with its payload (source `actiontrigger` or `re_emit`). */
 function wholeActionTrigger(instance: TriggerInstanceRecord): boolean {
   return (

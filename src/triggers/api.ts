@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError, SquallError, ValidationError } from '../e
 import { lazyValidator } from '../lazy-validator.js';
 import { isId, newId } from '../ids.js';
 import type { Filter, TriggerInstanceRecord, TriggerRecord, TriggerTypeRecord } from '../store/index.js';
-import { triggerInstanceReads } from './action-trigger.js';
+import { noteWholeExecution, triggerInstanceReads } from './action-trigger.js';
 import { dispatchTrigger } from './dispatch.js';
 import { presentTrigger } from './triggers.js';
 
@@ -239,6 +239,8 @@ export const triggerRoutes: RouteModule = (router, services) => {
     handler: async ({ req, params }) => {
       authorize(services, req, 'trigger_all');
       const original = await getInstance(params.id, false);
+      // A re-emitted instance re-emitted again: its create event masks by its execution's schema.
+      await noteWholeExecution(services, original);
       const instance = await dispatchTrigger(services, {
         trigger: original.trigger,
         payload: original.payload,

@@ -43,6 +43,7 @@ export {
   ACTION_TRIGGER_SOURCE,
   builtFrom,
   isDerivedInstance,
+  noteWholeExecution,
   shownOnBus,
   withPayload,
   triggerInstanceReads,

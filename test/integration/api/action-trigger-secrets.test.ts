@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExecutionRecord, TraceRecord, TriggerInstanceRecord } from '../../../src/store/index.js';
 import { emitActionTrigger } from '../../../src/notifier/actiontrigger.js';
 import { triggerInstanceReads } from '../../../src/triggers/index.js';
 import { allSubsystems, startTestApi, type TestApi } from '../../support/api.js';
 import { executionRecord } from '../../support/history.js';
+import { describeOnEachStore, freshMongoUrl } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
 
 /**
@@ -12,14 +13,17 @@ import { waitFor } from '../../support/wait.js';
  * secret; the payload built for the trigger instances API put that output in clear before anyone
  * who may list trigger instances (an observer).
  */
-describe("an action trigger's payload in the API", () => {
+describeOnEachStore("an action trigger's payload in the API", (target) => {
   let api: TestApi;
   let observer: string;
   let execution: ExecutionRecord;
   let instance: TriggerInstanceRecord;
 
   beforeAll(async () => {
-    api = await startTestApi({ subsystems: await allSubsystems() });
+    api = await startTestApi({
+      subsystems: await allSubsystems(),
+      ...(target.kind === 'mongo' ? { mongoUrl: freshMongoUrl() } : {}),
+    });
     observer = await api.tokenFor('olive', ['observer']);
     const base = executionRecord({ action: 'vault.issue', status: 'succeeded', minutesAgo: 1 });
     execution = {
@@ -42,6 +46,30 @@ describe("an action trigger's payload in the API", () => {
   afterAll(async () => {
     await api?.stop();
   });
+
+  /** The observer's stream of trigger instance events, read as it comes. */
+  const openStream = async () => {
+    const res = await fetch(`${api.url}/stream/v1/stream?events=st2.trigger_instance__*`, {
+      headers: { 'X-Auth-Token': observer },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = '';
+    const reading = (async () => {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) return;
+        text += new TextDecoder().decode(chunk.value);
+      }
+    })();
+    return {
+      text: () => text,
+      close: async () => {
+        await reader.cancel();
+        await reading.catch(() => undefined);
+      },
+    };
+  };
 
   it('shows the secret output masked, as the execution does, in the list and by id', async () => {
     const shown = { result: { token: '********', lease: 60 }, exit_code: 0 };
@@ -114,29 +142,17 @@ describe("an action trigger's payload in the API", () => {
     // A rule listens (the second test made one), so the instance is stored and processed.
     const second = { ...execution, id: 'bbbbbbbbbbbbbbbbbbbbbbbb' } as ExecutionRecord;
     await api.services.store.executions.insert(second);
-    const res = await fetch(`${api.url}/stream/v1/stream?events=st2.trigger_instance__*`, {
-      headers: { 'X-Auth-Token': observer },
-    });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    let text = '';
-    const reading = (async () => {
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) return;
-        text += new TextDecoder().decode(chunk.value);
-      }
-    })();
+    const stream = await openStream();
     // The stream subscribes once its answer is sent; the action trigger comes after.
     await emitActionTrigger(api.services, second);
     await waitFor(
-      () => text.includes('st2.trigger_instance__create') && /"status":"processed"/.test(text),
+      () =>
+        stream.text().includes('st2.trigger_instance__create') && /"status":"processed"/.test(stream.text()),
       'the instance created and processed on the stream',
     );
-    await reader.cancel();
-    await reading.catch(() => undefined);
-    expect(text).toContain('"token":"********"');
-    expect(text).not.toContain('hunter2-output');
+    await stream.close();
+    expect(stream.text()).toContain('"token":"********"');
+    expect(stream.text()).not.toContain('hunter2-output');
   });
 
   it('masks it in a re-emitted instance (the answer, and the new instance as read) and in one stored whole by an earlier version', async () => {
@@ -174,6 +190,38 @@ describe("an action trigger's payload in the API", () => {
     expect(goneShown.body.payload.result).toBe('********');
     const list = await api.request('GET', '/api/v1/triggerinstances?limit=100', { token: observer });
     expect(JSON.stringify([reemit.body, copy.body, list.body])).not.toContain('hunter2-output');
+  });
+
+  it("shows a re-emitted instance's events on the stream masked by output_schema, not masked whole", async () => {
+    const admin = await api.tokenFor('ada', ['admin']);
+    const stream = await openStream();
+    const events = (id: string) =>
+      stream
+        .text()
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => JSON.parse(l.slice(6)) as { id: string; status: string; payload: { result: unknown } })
+        .filter((e) => e.id === id);
+    // The first re-emits the derived instance; the second re-emits that re-emitted one (stored whole).
+    let from = instance.id;
+    try {
+      for (const round of [1, 2]) {
+        const reemit = await api.request('POST', `/api/v1/triggerinstances/${from}/re_emit`, {
+          token: admin,
+        });
+        const id = reemit.body.trigger_instance.id as string;
+        await waitFor(() => events(id).some((e) => e.status === 'processed'), `re-emit ${round} processed`);
+        expect(events(id).map((e) => e.status)).toEqual(['pending', 'processing', 'processed']);
+        for (const e of events(id))
+          expect(e.payload.result, `re-emit ${round}`).toEqual({
+            result: { token: '********', lease: 60 },
+            exit_code: 0,
+          });
+        from = id;
+      }
+    } finally {
+      await stream.close();
+    }
   });
 
   it('gives rules the output whole, as st2 does', async () => {

@@ -40,10 +40,11 @@ for (const target of STORE_TARGETS) {
     () => {
       let svc: Awaited<ReturnType<typeof startTestService>>;
       let shell: ShellAdapter;
+      let executions: ReturnType<typeof executionsSubsystem>;
 
       beforeAll(async () => {
         shell = new ShellAdapter();
-        const executions = executionsSubsystem();
+        executions = executionsSubsystem();
         const workflows = workflowsSubsystem(executions.service, { sweepEveryMs: 1000 });
         svc = await startTestService({
           subsystems: [
@@ -147,6 +148,54 @@ for (const target of STORE_TARGETS) {
           ['eve', 'mallory', 'chat', 'shell', 'dev', 'denied'],
           ['bob', 'bob', 'chat', 'shell', 'dev', 'accepted'],
         ]);
+      });
+
+      it("who re-runs someone's chat run is its requester: the re-runner cannot approve it, the first requester can", async () => {
+        const first = await askForApproval('rerun');
+        await shell.press(bob, first.id, 'Approve');
+        const root = String((await svc.services.store.inquiries.get(first.payload.split('.')[1]))!.root);
+        const card = await waitFor(
+          () =>
+            shell
+              .transcript('rerun')
+              .find((e) => e.type === 'update' && e.card?.buttons?.payload === `exec:rerun:${root}`),
+          "the finished card's Re-run",
+          20_000,
+        );
+        const prompts = () =>
+          shell
+            .transcript('rerun')
+            .filter((e): e is Ask => e.type === 'ask' && e.payload.startsWith(PAYLOAD_PREFIX));
+        const bobCannotAliceCan = async (n: number) => {
+          const second = await waitFor(() => prompts()[n], 'the re-run prompt', 20_000);
+          const inquiry = second.payload.split('.')[1];
+          await shell.press(bob, second.id, 'Approve');
+          const toBob = shell
+            .transcript('rerun')
+            .filter((e) => e.type === 'message' && e.whisperTo === bob.id);
+          expect((toBob.at(-1) as { text: string } | undefined)?.text).toContain(
+            'started this workflow and cannot also approve it',
+          );
+          expect((await svc.services.store.inquiries.get(inquiry))?.status).toBe('pending');
+          await shell.press(alice, second.id, 'Approve');
+          await waitFor(
+            async () =>
+              (await svc.services.store.inquiries.get(inquiry))?.status === 'succeeded' ? true : undefined,
+            'alice to approve bob’s re-run',
+          );
+        };
+        // Bob presses Re-run on alice's card: the re-run is his.
+        await shell.press(bob, card.id, 'Re-run');
+        const confirm = shell
+          .transcript('rerun')
+          .filter(
+            (e): e is Ask => e.type === 'ask' && e.whisperTo === bob.id && e.question.startsWith('Re-run?'),
+          );
+        await shell.press(bob, confirm[0].id, 'Re-run');
+        await bobCannotAliceCan(1);
+        // Bob re-runs it through the API (POST /executions/{id}/re_run): his too.
+        await executions.service().rerun(root, 'bob');
+        await bobCannotAliceCan(2);
       });
 
       it('Deny asks the presser first: backing out leaves the inquiry pending, confirming denies it', async () => {

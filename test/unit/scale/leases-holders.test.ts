@@ -5,13 +5,14 @@
  * test/integration/scale/.
  */
 import os from 'node:os';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ChatAdapter, OutgoingMessage, PostedMessage } from '../../../src/chatops/index.js';
 import { ChatConnections, chatAdapterIdentity } from '../../../src/chatops/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { SquallError } from '../../../src/errors.js';
 import { EventBus } from '../../../src/events/index.js';
-import { silentLogger } from '../../../src/log/index.js';
+import { createLogger, silentLogger } from '../../../src/log/index.js';
 import { Leases } from '../../../src/scale/index.js';
 import { SensorPartition } from '../../../src/sensors/index.js';
 import type { Services } from '../../../src/service/types.js';
@@ -221,6 +222,40 @@ for (const target of STORE_TARGETS) {
         expect(after).not.toHaveProperty('error');
       } finally {
         vi.useRealTimers();
+        await connections.stop();
+      }
+    });
+
+    it("chat: a connect error quoting the bot's token shows it masked, in the status and the log", async () => {
+      const { config } = loadConfig({
+        env: {},
+        cwd: os.tmpdir(),
+        overrides: { 'leases.ttl_ms': TTL, 'chatops.slack.bot_token': `${TOKEN}-quoted` },
+      });
+      const lines: string[] = [];
+      const logger = createLogger({
+        format: 'json',
+        destination: new Writable({
+          write(chunk, _enc, done) {
+            lines.push(String(chunk));
+            done();
+          },
+        }),
+      });
+      const services = { config, logger, store, bus } as unknown as Services;
+      const slack = new RefusedSlack();
+      // An SDK error that quotes the request it failed (a proxy's, a client library's own text).
+      slack.refuse = `POST https://slack.com/api/auth.test?token=${TOKEN}-quoted failed: 502`;
+      const connections = new ChatConnections(services, leasesOf('chat-quoted'));
+      connections.wrap(slack);
+      await beat(store, 'chat-quoted');
+      try {
+        await connections.start();
+        const [status] = await connections.statuses();
+        expect(status.error?.message).toBe('POST https://slack.com/api/auth.test?token=******** failed: 502');
+        expect(lines.join('')).toContain('could not connect chat adapter slack');
+        expect(lines.join('')).not.toContain(TOKEN);
+      } finally {
         await connections.stop();
       }
     });
