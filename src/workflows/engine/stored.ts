@@ -64,8 +64,13 @@ interface TaskDoc<T> {
   state: { rev: number } & ({ n: number; task: T } | { tasks: Array<{ n: number; task: T }> });
 }
 
-/** Tasks due apart that ride in the head until this many are due: then one batch record. */
-export const TASK_BATCH = 16;
+/**
+ * Tasks due apart that ride in the head until this many are due: then one batch record. Each task
+ * riding makes every head until its batch larger: a sequential workflow's state writes alone
+ * (bench/README, w/orq11) cost less CPU per step with 4 than with 16, and less with either than
+ * with a record per task.
+ */
+export const TASK_BATCH = 4;
 /**
  * ...or until they weigh this many characters of text (roughly: strings, keys and numbers): a task
  * with a large result does not make the next heads larger; it goes apart with those before it.
