@@ -1,13 +1,36 @@
 /**
+ * How an LruMap weighs its entries besides counting them: `weigh` gives an entry's weight (fixed
+ * while it is kept), and the least recently used go until the kept entries weigh at most
+ * `maxWeight` in all. An entry heavier than `maxWeight` alone is not kept (and evicts nothing).
+ */
+export interface LruWeigher<K, V> {
+  weigh(key: K, value: V): number;
+  maxWeight: number;
+}
+
+/**
  * A Map of at most `limit` entries that drops the least recently used: get() of a present key and
  * set() make that key the most recent. For this process's caches of what is derived from a text or
  * an id (parsed expressions and templates, compiled schemas and regexes, workflow definitions):
  * each trimmed a Map by insertion order by hand, so an entry read at every use went as soon as
- * `limit` others had come after it.
+ * `limit` others had come after it. With a weigher it is also bounded by the entries' total weight
+ * (a parsed definition holds several times its text, so a count alone let large ones hold gigabytes).
  */
 export class LruMap<K, V> extends Map<K, V> {
-  constructor(readonly limit: number) {
+  private readonly weights: Map<K, number> | undefined;
+  private total = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly weigher?: LruWeigher<K, V>,
+  ) {
     super();
+    this.weights = weigher ? new Map() : undefined;
+  }
+
+  /** The kept entries' total weight (0 without a weigher). */
+  get weight(): number {
+    return this.total;
   }
 
   override get(key: K): V | undefined {
@@ -19,9 +42,35 @@ export class LruMap<K, V> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    super.delete(key);
+    this.delete(key);
+    if (this.weigher && this.weights) {
+      const weight = this.weigher.weigh(key, value);
+      if (weight > this.weigher.maxWeight) return this;
+      this.weights.set(key, weight);
+      this.total += weight;
+    }
     super.set(key, value);
-    if (super.size > this.limit) super.delete(super.keys().next().value as K);
+    // Least recently used first: get() and set() move a key to the end.
+    while (super.size > this.limit || (this.weigher !== undefined && this.total > this.weigher.maxWeight)) {
+      this.delete(super.keys().next().value as K);
+    }
     return this;
+  }
+
+  override delete(key: K): boolean {
+    if (this.weights) {
+      const weight = this.weights.get(key);
+      if (weight !== undefined) {
+        this.total -= weight;
+        this.weights.delete(key);
+      }
+    }
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.weights?.clear();
+    this.total = 0;
+    super.clear();
   }
 }

@@ -145,6 +145,12 @@ interface Carried {
  */
 interface StepMemo {
   created: Set<string>;
+  /**
+   * The step continues the record this process's last step wrote, under the lease kept since
+   * (load): no step has run from that record, so none can have created a child of the requests
+   * this step makes (their keys count on from the record's `seq`), and issue() looks none up.
+   */
+  continued?: boolean;
   /** The task records this step changed or added (written apart, see stored.ts). */
   changed: Set<TaskExecution>;
 }
@@ -752,7 +758,7 @@ export class WorkflowEngine {
     // written the state since, so it is that record (the cache's tasks, sequence and index are
     // its objects already). Its step memo is dropped: the children it created are this step's to apply.
     const carried = lease?.carried && resumeState(lease.carried.record, this.cache);
-    if (carried) this.steps.delete(carried.state);
+    if (carried) this.steps.set(carried.state, { created: new Set(), changed: new Set(), continued: true });
     const record = carried || (await this.stateOf(executionId, this.cache));
     if (!record) return null;
     const kv = await this.kvTable(record);
@@ -995,10 +1001,11 @@ export class WorkflowEngine {
     // keys, the requests the dead step had made in memory only, never stored in its outbox.
     // A child's id is derived from its request key, so the lookup is by primary key. A head stored
     // before that (no revision) may have children of random ids: found by parent and key, which
-    // reads every child of the workflow (request_key is not indexed).
+    // reads every child of the workflow (request_key is not indexed). A continued step is no
+    // replay (StepMemo.continued): nothing to find.
     const asked = state.outbox.filter((p) => p.action !== null);
     const existing =
-      asked.length === 0
+      asked.length === 0 || memo.continued
         ? []
         : record.rev !== undefined
           ? await this.store.executions.find({ id: { $in: asked.map((p) => childIdFor(record, p)) } })

@@ -183,10 +183,17 @@ for (const target of STORE_TARGETS) {
         }
       });
 
-      it('claims its lease and reads its state once for a run of steps whose tasks complete at once here, and carries the state between them', async () => {
+      it('claims its lease and reads its state once for a run of steps whose tasks complete at once here, carries the state between them, and looks up no replayed children', async () => {
         const { store } = svc.services;
         const claims = vi.spyOn(store, 'claim');
         const reads = vi.spyOn(store.workflows, 'get');
+        // The replay lookups (WorkflowEngine.issue: the children a dead step may have created).
+        const find = store.executions.find.bind(store.executions);
+        let lookups = 0;
+        const finds = vi.spyOn(store.executions, 'find').mockImplementation((filter, options) => {
+          if ((new Error().stack ?? '').includes('WorkflowEngine.issue')) lookups += 1;
+          return find(filter, options);
+        });
         try {
           const started = Date.now();
           const id = await run('wftest.noop-chain');
@@ -209,6 +216,10 @@ for (const target of STORE_TARGETS) {
           expect(leaseClaims.length).toBeGreaterThanOrEqual(1);
           expect(leaseClaims.length, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
           expect(headReads.length, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
+          // A step that continues the kept lease is no replay: it looks up no children (12 steps
+          // request one each; only those that claimed the lease look).
+          expect(lookups, `in ${took} ms`).toBeGreaterThanOrEqual(1);
+          expect(lookups, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
           // Given back once the workflow ended (its last step and the advance its completion sets
           // off, which may still run as the API shows it ended): another process can step it.
           await waitFor(
@@ -219,6 +230,7 @@ for (const target of STORE_TARGETS) {
         } finally {
           claims.mockRestore();
           reads.mockRestore();
+          finds.mockRestore();
         }
       });
 

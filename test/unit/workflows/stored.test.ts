@@ -4,7 +4,15 @@
 // records were lost in a crash, still see every task.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.js';
-import { StateCache, readState, writeState, type Hydrated } from '../../../src/workflows/engine/stored.js';
+import {
+  StateCache,
+  TASK_BATCH,
+  TASK_RIDE_CHARS,
+  readState,
+  stateRecordsOf,
+  writeState,
+  type Hydrated,
+} from '../../../src/workflows/engine/stored.js';
 import {
   OrquestaConductor,
   parseWorkflowSpec,
@@ -17,6 +25,7 @@ interface T {
   key: string;
   status: string;
   applied: boolean;
+  result?: unknown;
 }
 type Rec = Hydrated<T>;
 
@@ -37,8 +46,20 @@ describe.each(stores)('workflow state stored apart (%s)', (_name, options) => {
   });
 
   const settled = (t: T) => t.applied;
-  const ownRecord = async (key: string) =>
-    ((await store.workflows.get(`wf1/t/${key}`)) as { state: { task: T } } | null)?.state.task;
+  /** The task records (own or batch), as stored: each task of the highest revision. */
+  const apart = async () => {
+    const docs = (await store.workflows.find({
+      ...stateRecordsOf('wf1'),
+      kind: 'task',
+    })) as unknown as Array<{
+      state: { rev: number } & ({ n: number; task: T } | { tasks: Array<{ n: number; task: T }> });
+    }>;
+    const byKey = new Map<string, { rev: number; task: T }>();
+    for (const { state: d } of docs)
+      for (const { task } of 'tasks' in d ? d.tasks : [d])
+        if ((byKey.get(task.key)?.rev ?? -1) < d.rev) byKey.set(task.key, { rev: d.rev, task });
+    return { records: docs.length, task: (key: string) => byKey.get(key)?.task };
+  };
   const fresh = async () => ((await readState<T>(store, 'wf1')) as Rec).state.tasks;
 
   /** The engine's first step (no cache), then `a` applied and `b` requested with the cache. */
@@ -62,46 +83,109 @@ describe.each(stores)('workflow state stored apart (%s)', (_name, options) => {
     return rec;
   }
 
-  it('writes a settled task apart at once, and one under way only when a step leaves it unchanged', async () => {
+  /** One step with the cache (or, `cache` undefined, as another process): adds `task`. */
+  async function add(task: T, cache?: StateCache<T>): Promise<void> {
+    const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
+    rec.state.tasks.push(task);
+    await writeState(store, rec, [task], { cache, settled });
+  }
+
+  it('keeps settled tasks in the head until TASK_BATCH are due, then writes them in one record; one under way rides while each step changes it', async () => {
     const cache = new StateCache<T>();
     await twoSteps(cache);
-    expect(await ownRecord('a')).toMatchObject({ applied: true, status: 'succeeded' });
-    expect(await ownRecord('b')).toBeUndefined();
+    // a settled, b under way: both ride in the head (one record written: none).
+    expect((await apart()).records).toBe(0);
     expect(await fresh()).toMatchObject([
       { key: 'a', applied: true },
       { key: 'b', applied: false },
     ]);
-
-    // The next step changes only c: b, carried by the last head, gets its record now.
+    // Settled tasks one step each: b is due apart from the first of them (left unchanged).
+    for (let i = 0; i < TASK_BATCH - 3; i++)
+      await add({ key: `c${i}`, status: 'succeeded', applied: true }, cache);
+    expect((await apart()).records).toBe(0);
+    expect(await fresh()).toHaveLength(TASK_BATCH - 1);
+    await add({ key: 'last', status: 'succeeded', applied: true }, cache);
+    const stored = await apart();
+    expect(stored.records).toBe(1);
+    expect(stored.task('a')).toMatchObject({ applied: true, status: 'succeeded' });
+    expect(stored.task('b')).toMatchObject({ applied: false });
+    expect(stored.task('last')).toMatchObject({ applied: true });
+    expect((await fresh()).map((t) => t.key)).toEqual([
+      'a',
+      'b',
+      ...Array.from({ length: TASK_BATCH - 3 }, (_, i) => `c${i}`),
+      'last',
+    ]);
+    // The next under way rides again; a task of a newer record wins over its older one.
     const rec = (await readState<T>(store, 'wf1', cache)) as Rec;
-    const c: T = { key: 'c', status: 'running', applied: false };
-    rec.state.tasks.push(c);
-    await writeState(store, rec, [c], { cache, settled });
-    expect(await ownRecord('b')).toMatchObject({ key: 'b', applied: false });
-    expect(await ownRecord('c')).toBeUndefined();
-    expect(await fresh()).toMatchObject([{ key: 'a' }, { key: 'b' }, { key: 'c' }]);
+    const b = rec.state.tasks[1] as T;
+    b.applied = true;
+    b.status = 'failed';
+    await writeState(store, rec, [b], { cache, settled });
+    expect((await fresh())[1]).toMatchObject({ key: 'b', status: 'failed' });
+    for (let i = 0; i < TASK_BATCH - 1; i++) await add({ key: `d${i}`, status: 'succeeded', applied: true });
+    const again = await apart();
+    expect(again.records).toBe(2);
+    expect(again.task('b')).toMatchObject({ status: 'failed' });
+    expect((await fresh())[1]).toMatchObject({ key: 'b', status: 'failed' });
   });
 
-  it('a reader without the cache writes the carried task apart at the next step too', async () => {
+  it('writes the tasks due apart at once when they weigh over TASK_RIDE_CHARS, and a reader without the cache sees them riding', async () => {
     await twoSteps(new StateCache<T>());
+    // Another process: a and b still ride (one step, nothing changed).
     const rec = (await readState<T>(store, 'wf1')) as Rec;
     await writeState(store, rec, [], { settled });
-    expect(await ownRecord('b')).toMatchObject({ key: 'b', applied: false });
+    expect((await apart()).records).toBe(0);
+    expect(await fresh()).toMatchObject([{ key: 'a' }, { key: 'b' }]);
+    // A task with a large result does not ride: it goes with those before it.
+    const big = { key: 'big', status: 'succeeded', applied: true, result: 'x'.repeat(TASK_RIDE_CHARS) };
+    await add(big);
+    const stored = await apart();
+    expect(stored.records).toBe(1);
+    expect(stored.task('big')).toEqual(big);
+    expect(stored.task('a')).toMatchObject({ applied: true });
+    expect(await fresh()).toMatchObject([{ key: 'a' }, { key: 'b' }, { key: 'big' }]);
   });
 
-  it('a task record lost in a crash after its head is read from the head, and written at the next step', async () => {
+  it('a batch record lost in a crash after its head is read from the head, and written at the next step', async () => {
     await twoSteps(new StateCache<T>());
-    await store.workflows.deleteOne({ id: 'wf1/t/a' });
+    await add({ key: 'big', status: 'succeeded', applied: true, result: 'x'.repeat(TASK_RIDE_CHARS) } as T);
+    await store.workflows.deleteMany({ ...stateRecordsOf('wf1'), kind: 'task' });
     expect(await fresh()).toMatchObject([
       { key: 'a', applied: true },
       { key: 'b', applied: false },
+      { key: 'big' },
     ]);
     const rec = (await readState<T>(store, 'wf1')) as Rec;
     await writeState(store, rec, [], { settled });
-    expect(await ownRecord('a')).toMatchObject({ applied: true });
+    const stored = await apart();
+    expect(stored.records).toBe(1);
+    expect(stored.task('a')).toMatchObject({ applied: true });
+    expect(stored.task('big')).toMatchObject({ key: 'big' });
     expect(await fresh()).toMatchObject([
       { key: 'a', applied: true },
       { key: 'b', applied: false },
+      { key: 'big' },
+    ]);
+  });
+
+  it('reads task records of one task each, as written before batches', async () => {
+    await twoSteps(new StateCache<T>());
+    const old = (n: number, task: T, rev: number) =>
+      store.workflows.replace({
+        id: `wf1/t/${task.key}`,
+        execution_id: `wf1/t/${task.key}`,
+        kind: 'task',
+        status: 'task',
+        state: { rev, n, task },
+      } as never);
+    // a's own record from revision 1 (older than the head's a): the head wins; c's alone is read.
+    await old(0, { key: 'a', status: 'running', applied: false }, 1);
+    await old(2, { key: 'c', status: 'succeeded', applied: true }, 2);
+    expect(await fresh()).toMatchObject([
+      { key: 'a', applied: true },
+      { key: 'b', applied: false },
+      { key: 'c', applied: true },
     ]);
   });
 
