@@ -72,6 +72,45 @@ const REACTIONS: Record<CardReaction, string> = {
   failed: 'x',
 };
 
+/** Block Kit's limits: a block_id 255 characters, a button's value 2,000. */
+const BLOCK_ID_MAX = 255;
+const BUTTON_VALUE_MAX = 2000;
+/** The block_id of a row whose payload was too long for it: each button's value carries both. */
+const PAYLOAD_IN_VALUE = `${BUTTON_BLOCK}:~`;
+
+/**
+ * Where a row's payload rides: in its block_id when it fits, so a press needs no state on our
+ * side; else (a "Fill in…" for a long action ref and alias) in every button's value beside the
+ * choice's own value, as JSON. Cutting it instead would open the wrong form or none.
+ */
+function buttonValues(payload: string, choices: ButtonChoice[]): { blockId: string; values: string[] } {
+  const inBlock = `${BUTTON_BLOCK}:${payload}`;
+  if (inBlock.length <= BLOCK_ID_MAX)
+    return { blockId: inBlock, values: choices.map((c) => c.value.slice(0, BUTTON_VALUE_MAX)) };
+  const values = choices.map((c) => JSON.stringify({ p: payload, v: c.value }));
+  const longest = Math.max(...values.map((v) => v.length));
+  if (longest > BUTTON_VALUE_MAX)
+    throw Object.assign(
+      new Error(
+        `a button row's payload and value take ${longest} characters; Slack takes ${BUTTON_VALUE_MAX} in a button's value`,
+      ),
+      { code: 'CHAT_BUTTON_PAYLOAD_TOO_LONG', context: { payload_chars: payload.length } },
+    );
+  return { blockId: PAYLOAD_IN_VALUE, values };
+}
+
+/** The payload and value a press of a button from buttonBlocks carries. */
+function pressedPayload(blockId: string, value: string): { payload: string; value: string } {
+  if (blockId !== PAYLOAD_IN_VALUE) return { payload: blockId.replace(/^squall-ask:/, ''), value };
+  try {
+    const both = JSON.parse(value) as { p?: unknown; v?: unknown };
+    if (typeof both.p === 'string' && typeof both.v === 'string') return { payload: both.p, value: both.v };
+  } catch {
+    // Not ours (a message posted by another version): reported below as an empty payload.
+  }
+  return { payload: '', value };
+}
+
 /** A row of buttons; Slack buttons cannot be greyed out, so a disabled one is shown as text. */
 function buttonBlocks(payload: string, choices: ButtonChoice[]): Array<Record<string, unknown>> {
   const live = choices.filter((c) => !c.disabled);
@@ -82,20 +121,21 @@ function buttonBlocks(payload: string, choices: ButtonChoice[]): Array<Record<st
       type: 'context',
       elements: off.map((c) => ({ type: 'mrkdwn', text: escapeMrkdwn(c.label) })),
     });
-  if (live.length)
+  if (live.length) {
+    const where = buttonValues(payload, live);
     blocks.push({
       type: 'actions',
-      // The payload rides in the block id so a press needs no state on our side.
-      block_id: `${BUTTON_BLOCK}:${payload}`.slice(0, 255),
-      elements: live.map((c) => ({
+      block_id: where.blockId,
+      elements: live.map((c, i) => ({
         type: 'button',
         action_id: c.url ? `squall-open:${choices.indexOf(c)}` : `squall:${choices.indexOf(c)}`,
         text: { type: 'plain_text', text: c.label.slice(0, 75) },
-        ...(c.url ? { url: c.url } : { value: c.value.slice(0, 2000) }),
+        ...(c.url ? { url: c.url } : { value: where.values[i]! }),
         ...(c.style === 'primary' || c.style === 'danger' ? { style: c.style } : {}),
         ...(c.confirm && !c.url ? { confirm: confirmDialog(c) } : {}),
       })),
     });
+  }
   return blocks;
 }
 
@@ -428,7 +468,7 @@ export class SlackAdapter implements ChatAdapter {
         message?: { ts: string; thread_ts?: string };
       };
       const a = action as unknown as { block_id?: string; value?: string };
-      const payload = (a.block_id ?? '').replace(/^squall-ask:/, '');
+      const { payload, value } = pressedPayload(a.block_id ?? '', a.value ?? '');
       if (payload.startsWith(FORM_PAYLOAD_PREFIX)) {
         const t = body as unknown as { trigger_id: string; user: { id: string; username?: string } };
         const c = b.container;
@@ -451,7 +491,7 @@ export class SlackAdapter implements ChatAdapter {
       const user = await this.userOf(b.user.id, b.user.username ?? b.user.name);
       for (const h of this.buttonHandlers) {
         try {
-          await h({ user, payload, value: a.value ?? '', messageId, channel, ...(thread ? { thread } : {}) });
+          await h({ user, payload, value, messageId, channel, ...(thread ? { thread } : {}) });
         } catch (err) {
           this.log.error({ err: errorText(err) }, 'slack button handler failed');
         }

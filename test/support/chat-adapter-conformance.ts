@@ -198,6 +198,31 @@ export function runAdapterConformance(name: string, makeHarness: () => Promise<C
       expect(press.user.id).toBe(v.id);
     });
 
+    it('reports a press with its whole payload when the payload is long', async () => {
+      if (!h.adapter.capabilities.buttons) return;
+      const [u] = h.users;
+      // Longer than Slack's 255-character block_id and Discord's 100-character custom_id (a "Fill
+      // in…" carries a form context of this size for a long action ref and alias).
+      const payload = `long-${JSON.stringify({ a: `pack.${'a'.repeat(240)}`, l: 'an_alias', c: h.channel })}`;
+      const asked = await h.adapter.ask({
+        channel: h.channel,
+        question: 'conformance: fill it in?',
+        choices: [{ label: 'Fill in…', value: 'fill' }],
+        payload,
+      });
+      await eventually(
+        async () => (await h.posts()).find((p) => p.kind === 'ask' && p.messageId === asked.messageId),
+        'the question on the provider',
+      );
+      await h.press(u, asked.messageId, 1);
+      const press = await eventually(
+        () => presses.find((p) => p.messageId === asked.messageId),
+        'the button press',
+      );
+      expect(press.payload).toBe(payload);
+      expect(press.value).toBe('fill');
+    });
+
     it('looks up a user who spoke, and answers null for an unknown id', async () => {
       const [u] = h.users;
       const found = await h.adapter.lookupUser(u.id);
