@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { describeBrowser } from './harness.js';
@@ -23,6 +24,17 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Waits for the first pending inquiry in the list, opens it, and returns its answer form. */
+async function openFirstInquiry(page: Page): Promise<{ inquiryId: string; form: Locator }> {
+  const link = page.getByRole('complementary', { name: 'Pending inquiries' }).getByRole('link').first();
+  await link.waitFor({ timeout: 30_000 });
+  const inquiryId = (await link.textContent())!;
+  await link.click();
+  const form = page.getByRole('form', { name: `Respond to inquiry ${inquiryId}` });
+  await form.waitFor();
+  return { inquiryId, form };
 }
 
 describeBrowser('web UI flows in headless chromium', { 'packs.paths': [FIXTURE_PACKS] }, (h) => {
@@ -139,12 +151,7 @@ describeBrowser('web UI flows in headless chromium', { 'packs.paths': [FIXTURE_P
     const workflowId = started.body.id as string;
 
     // the list follows the stream: the inquiry shows up without a reload
-    const link = pending.getByRole('link').first();
-    await link.waitFor({ timeout: 30_000 });
-    const inquiryId = (await link.textContent())!;
-    await link.click();
-    const form = page.getByRole('form', { name: `Respond to inquiry ${inquiryId}` });
-    await form.waitFor();
+    const { inquiryId, form } = await openFirstInquiry(page);
     await expect.poll(() => page.locator('.content').textContent()).toContain(`workflow ${workflowId}`);
     expect(await form.textContent()).toContain('Deploy this version?');
 
@@ -187,6 +194,56 @@ describeBrowser('web UI flows in headless chromium', { 'packs.paths': [FIXTURE_P
     });
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ via: 'ui', actor: h.admin, outcome: 'accepted' });
+    await h.b.assertClean();
+  }, 90_000);
+
+  it('keeps an answer half filled in when another inquiry arrives', async () => {
+    await h.signedIn();
+    const { page } = h.b;
+    await page.goto('/#/inquiries');
+    const pending = page.getByRole('complementary', { name: 'Pending inquiries' });
+    const start = async () => {
+      const r = await api('POST', '/api/v1/executions', {
+        action: 'uitest.deploy-approval',
+        parameters: { version: '3.2.0' },
+      });
+      expect(r.status, r.text).toBe(201);
+      return r.body.id as string;
+    };
+    const first = await start();
+    const { inquiryId, form } = await openFirstInquiry(page);
+    // live, so the next inquiry is announced (and the list read again) while the form is open
+    await page.locator('.stream-open').waitFor({ timeout: 30_000 });
+    await form.locator('input[name="approved"]').check();
+    await form.locator('input[name="reason"]').fill('half way');
+
+    const second = await start();
+    await expect.poll(() => pending.getByRole('link').count(), { timeout: 30_000 }).toBe(2);
+    expect(await form.locator('input[name="approved"]').isChecked()).toBe(true);
+    expect(await form.locator('input[name="reason"]').inputValue()).toBe('half way');
+
+    await form.locator('input[name="hosts"]').fill('2');
+    await form.getByRole('button', { name: 'Respond' }).click();
+    await page.getByText(`Answered inquiry ${inquiryId}`).waitFor();
+    const done = await waitFor(
+      async () => {
+        const r = await api('GET', `/api/v1/executions/${first}`);
+        return r.body.status === 'succeeded' ? r.body : null;
+      },
+      'the first workflow to succeed',
+      30_000,
+    );
+    expect(done.result.output.answer).toEqual({ approved: true, reason: 'half way', hosts: 2 });
+
+    // the other one is answered through the API, so nothing is left waiting
+    const others = (await api('GET', '/api/v1/inquiries')).body as { id: string; parent?: string }[];
+    const other = others.find((i) => i.parent === second);
+    expect(other).toBeDefined();
+    const answered = await api('PUT', `/api/v1/inquiries/${other!.id}`, {
+      id: other!.id,
+      response: { approved: false, reason: 'not now' },
+    });
+    expect(answered.status, answered.text).toBeLessThan(300);
     await h.b.assertClean();
   }, 90_000);
 

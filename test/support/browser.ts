@@ -115,8 +115,9 @@ export async function openBrowser(baseURL: string): Promise<BrowserSession> {
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       // a picture of a signed-in page shows it as a user has it: live, not still connecting
-      if (await page.locator('.stream').count())
-        await page.locator('.stream-open').waitFor({ timeout: 15_000 });
+      // (a page without live content drops the stream a second after the one before it left, so
+      // "no indicator" is as good as "live")
+      await page.locator('.stream:not(.stream-open)').waitFor({ state: 'detached', timeout: 15_000 });
       await page.screenshot({ path: file, fullPage: false });
       return file;
     },

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { get, request, type ParamSpec } from '../api';
 import { useLiveEvent, useStreamOpened } from '../live';
 import {
@@ -27,11 +27,13 @@ interface Inquiry {
 }
 
 function Respond({ inquiry, onDone }: { inquiry: Inquiry; onDone: () => void }) {
-  const fields = useMemo(() => fieldsFromJsonSchema(inquiry.schema), [inquiry]);
+  // The list is read again whenever an inquiry arrives or the stream reopens: the same inquiry comes
+  // back as a new object, and must not wipe an answer half filled in (Respond is keyed by its id).
+  const schemaText = JSON.stringify(inquiry.schema ?? {});
+  const fields = useMemo(() => fieldsFromJsonSchema(JSON.parse(schemaText)), [schemaText]);
   const [values, setValues] = useState<FormValues>(() => initialValues(fields));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
-  useEffect(() => setValues(initialValues(fields)), [fields]);
   return (
     <form
       className="card"
@@ -124,6 +126,7 @@ export function Inquiries({ selected }: { selected?: string }) {
               {inquiry.ttl !== undefined ? `times out ${formatMinutes(inquiry.ttl)} after it was asked` : ''}
             </p>
             <Respond
+              key={inquiry.id}
               inquiry={inquiry}
               onDone={() => {
                 notify('ok', `Answered inquiry ${inquiry.id}`);
