@@ -2,75 +2,59 @@
  * The chat transports' config sections and whether each is configured, without their SDKs: the
  * registry (adapters/index.ts) reads them before deciding to load an SDK at all.
  */
-/** chatops.slack as the Slack transport reads it. */
-export interface SlackConfigSection {
-  enabled?: boolean;
-  mode?: 'socket' | 'http';
-  bot_token?: string;
-  app_token?: string;
-  signing_secret?: string;
-  slash_command?: string;
-  api_url?: string;
-  events_path?: string;
-  port?: number;
+import type { DiscordChatConfig, SlackChatConfig } from '../src/chatops/index.js';
+
+/** chatops.slack as the Slack transport reads it (a test may leave defaults out). */
+export type SlackConfigSection = Partial<SlackChatConfig>;
+
+/** A setting a transport cannot start without (only in the mode `when` says), and why. */
+interface Needed<C> {
+  setting: keyof C & string;
+  why: string;
+  when?: (c: C) => boolean;
 }
 
 /**
- * Why the Slack transport is not started, or undefined when it is configured: not enabled, or
- * enabled without a token or secret its mode needs. Names settings, never their values.
+ * Why a chat transport is not started, or undefined when it is configured: not enabled, or enabled
+ * without a token or secret it needs. Names settings, never their values.
  */
-export function slackOff(
-  c: SlackConfigSection | undefined,
+function transportOff<C extends { enabled?: boolean }>(
+  platform: 'slack' | 'discord',
+  c: C | undefined,
+  token: keyof C & string,
+  needed: Needed<C>[],
 ): { off: string; misconfigured?: boolean } | undefined {
+  const prefix = `chatops.${platform}`;
   if (!c?.enabled)
     return {
-      off: c?.bot_token
-        ? 'chatops.slack.bot_token is set but chatops.slack.enabled is not true'
-        : 'not enabled (chatops.slack.enabled)',
+      off: c?.[token]
+        ? `${prefix}.${token} is set but ${prefix}.enabled is not true`
+        : `not enabled (${prefix}.enabled)`,
     };
-  const missing = (setting: string, why: string) => ({
-    off: `chatops.slack.enabled is true but chatops.slack.${setting} is not set (or SQUALL_CHATOPS_SLACK_${setting.toUpperCase()}): ${why}`,
+  const missing = needed.find((n) => (n.when?.(c) ?? true) && !c[n.setting]);
+  if (!missing) return undefined;
+  const env = `SQUALL_CHATOPS_${platform.toUpperCase()}_${missing.setting.toUpperCase()}`;
+  return {
+    off: `${prefix}.enabled is true but ${prefix}.${missing.setting} is not set (or ${env}): ${missing.why}`,
     misconfigured: true,
-  });
-  if (!c.bot_token) return missing('bot_token', 'the Bot User OAuth Token (xoxb-…)');
-  const mode = c.mode ?? 'socket';
-  if (mode === 'socket' && !c.app_token)
-    return missing('app_token', 'Socket Mode needs an app-level token (xapp-…) with connections:write');
-  if (mode === 'http' && !c.signing_secret)
-    return missing('signing_secret', 'HTTP mode verifies requests with it');
-  return undefined;
+  };
 }
 
-/** chatops.discord as the Discord transport reads it. */
-export interface DiscordConfigSection {
-  enabled?: boolean;
-  token?: string;
-  application_id?: string;
-  guild_id?: string;
-  api_url?: string;
-  gateway_url?: string;
-  prefix?: string;
-  slash_command?: string;
-  message_content?: boolean;
-}
+export const slackOff = (c: SlackConfigSection | undefined) =>
+  transportOff('slack', c, 'bot_token', [
+    { setting: 'bot_token', why: 'the Bot User OAuth Token (xoxb-…)' },
+    {
+      setting: 'app_token',
+      why: 'Socket Mode needs an app-level token (xapp-…) with connections:write',
+      when: (s) => (s.mode ?? 'socket') === 'socket',
+    },
+    { setting: 'signing_secret', why: 'HTTP mode verifies requests with it', when: (s) => s.mode === 'http' },
+  ]);
 
-/**
- * Why the Discord transport is not started, or undefined when it is configured: not enabled, or
- * enabled without its token. Names settings, never their values.
- */
-export function discordOff(
-  c: DiscordConfigSection | undefined,
-): { off: string; misconfigured?: boolean } | undefined {
-  if (!c?.enabled)
-    return {
-      off: c?.token
-        ? 'chatops.discord.token is set but chatops.discord.enabled is not true'
-        : 'not enabled (chatops.discord.enabled)',
-    };
-  if (!c.token)
-    return {
-      off: 'chatops.discord.enabled is true but chatops.discord.token is not set (or SQUALL_CHATOPS_DISCORD_TOKEN): the bot token from the Developer Portal → your app → Bot',
-      misconfigured: true,
-    };
-  return undefined;
-}
+/** chatops.discord as the Discord transport reads it (a test may leave defaults out). */
+export type DiscordConfigSection = Partial<DiscordChatConfig>;
+
+export const discordOff = (c: DiscordConfigSection | undefined) =>
+  transportOff('discord', c, 'token', [
+    { setting: 'token', why: 'the bot token from the Developer Portal → your app → Bot' },
+  ]);

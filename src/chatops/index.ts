@@ -1,3 +1,4 @@
+import type { SquallConfig } from '../config/index.js';
 import { authorize, requestUser } from '../api/index.js';
 import { SquallError } from '../errors.js';
 import type { ExecutionService } from '../executions/index.js';
@@ -28,6 +29,9 @@ export {
   type FormSubmission,
 } from './forms.js';
 export { SquallError } from '../errors.js';
+/** chatops.slack and chatops.discord, as the transports in adapters/ read them. */
+export type SlackChatConfig = SquallConfig['chatops']['slack'];
+export type DiscordChatConfig = SquallConfig['chatops']['discord'];
 export type { RouteModule, ApiRouter, RouteContext } from '../api/index.js';
 export { ChatPipeline, type ChatCommandAudit, type CommandOutcome, type ChatOrigin } from './pipeline.js';
 export { ChatNotifier, CHAT_ROUTES } from './notify.js';

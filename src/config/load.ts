@@ -93,6 +93,7 @@ export interface SquallConfig {
       gateway_url?: string;
       prefix?: string;
       slash_command: string;
+      message_content: boolean;
     };
   };
   scheduler: { process_every_ms: number; max_concurrency: number; lock_lifetime_ms: number };
