@@ -299,6 +299,21 @@ describe.skipIf(missing)(
         expect(existsSync(path.join(forced.base, 'st2newer', 'pack.yaml'))).toBe(true);
       });
 
+      it('refuses a single stackstorm_version with blanks inside the quotes, as st2 hands it to semver unstripped', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2ver-'));
+        writeFileSync(
+          path.join(dir, 'pack.yaml'),
+          'ref: st2blank\nname: st2blank\nversion: 1.0.0\nauthor: t\ndescription: d\nstackstorm_version: " >=3.0.0"\n',
+        );
+        const refused = download([`file://${dir}`]);
+        const res = await refused.run;
+        expect(res.status).toBe('failed');
+        expect((res.result as { stderr: string }).stderr).toContain(
+          "ValueError: match_expr parameter should be in format <op><ver>, where <op> is one of ['<', '>', '==', '<=', '>=', '!=']. You provided: ' >=3.0.0'",
+        );
+        expect(existsSync(path.join(refused.base, 'st2blank'))).toBe(false);
+      });
+
       describe('download_pack refuses a symbolic link leading outside the pack, as pack install does', () => {
         // A secret outside the pack, and a pack whose files link to it (and, harmlessly, to themselves).
         const secret = path.join(mkdtempSync(path.join(os.tmpdir(), 'squall-secret-')), 'id_rsa');
