@@ -188,6 +188,23 @@ describe('squall pack install / remove against a server', () => {
     expect(await svc.services.store.packs.findOne({ ref: 'wrong_st2' })).toBeNull();
     expect(await svc.services.store.actions.findOne({ ref: 'wrong_st2.a' })).toBeNull();
     expect(existsSync(path.join(svc.config.packs.install_dir!, 'wrong_st2', 'pack.yaml'))).toBe(true);
+    // Registering it again (Squall's CLI asks without fail_on_failure) registers nothing and says why.
+    const again = await squall(['pack', 'register', 'wrong_st2', '--url', svc.url]);
+    expect(again.stdout).toContain('registered 0 packs');
+    expect(again.stdout).toMatch(
+      /error: wrong_st2\/pack\.yaml:6: stackstorm_version "wrongstackstormversion" is not one or more/,
+    );
+    // st2's API (fail_on_failure by default) answers 400 "Failed to register pack".
+    const api = await fetch(`${svc.url}/api/v1/packs/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ packs: ['wrong_st2'] }),
+    });
+    expect(api.status).toBe(400);
+    expect(((await api.json()) as { faultstring: string }).faultstring).toContain(
+      'stackstorm_version "wrongstackstormversion" is not one or more',
+    );
+    expect(await svc.services.store.packs.findOne({ ref: 'wrong_st2' })).toBeNull();
     expect((await squall(['pack', 'remove', 'wrong_st2', '--url', svc.url])).code).toBe(0);
   }, 120_000);
 
