@@ -19,6 +19,7 @@ import {
   KNOWN_PARAMETER_ATTRIBUTES,
   PACK_REF_PATTERN,
   POLICY_TYPE_PARAMETER_SCHEMAS,
+  ST2_VERSION_PATTERN,
   SEARCH_CONDITIONS,
 } from './schemas/index.js';
 import type {
@@ -371,6 +372,17 @@ async function readPackMetadata(
       }
     }
   }
+  // As st2's PackAPI.validate: registration refuses the pack (a forced install included). Python's
+  // `$` lets one trailing newline through, so the test drops it.
+  if (
+    typeof data.stackstorm_version === 'string' &&
+    !new RegExp(ST2_VERSION_PATTERN).test(data.stackstorm_version.replace(/\n$/, ''))
+  )
+    scope.error(
+      'BAD_STACKSTORM_VERSION',
+      `stackstorm_version ${JSON.stringify(data.stackstorm_version)} is not one or more <op>MAJOR.MINOR.PATCH (op one of >, >=, =, <=, <; comma-separated; nothing before the first op), the form st2's pack.yaml schema requires: st2 refuses to register such a pack`,
+      ['stackstorm_version'],
+    );
   if (
     Array.isArray(data.python_versions) &&
     data.python_versions.length > 0 &&

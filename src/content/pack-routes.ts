@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NotFoundError, SquallError } from '../errors.js';
 import { getExecutionService } from '../executions/index.js';
 import { installPack, removePack, searchIndex, type InstallReport } from './install.js';
+import { formatProblem } from './problems.js';
 import { BUNDLED_PACKS_DIR, packSearchPaths } from './paths.js';
 import { bundledRefs, registerPacks, unregisterPack } from './register.js';
 import { clearUnloaded, unloadedPacksFile } from './unloaded.js';
@@ -100,6 +101,20 @@ export const packManagementRoutes: RouteModule = (router, services) => {
       return [r.ref, ...r.dependencies.flatMap(collect)];
     });
     const registered = await register(refs);
+    // st2's packs.install ends in packs.load, which fails on a pack its registration refuses (a
+    // pack.yaml field outside its schema, once a forced install got past the checks): the install
+    // fails there, its files left in place.
+    const refused = refs.filter((ref) => !registered.packs.includes(ref));
+    if (refused.length) {
+      const errors = registered.problems.filter(
+        (p) => p.severity === 'error' && p.pack !== undefined && refused.includes(p.pack),
+      );
+      throw new SquallError(
+        'PACK_REGISTER_FAILED',
+        `Failed to register pack ${refused.map((r) => `"${r}"`).join(', ')}: ${errors.map((p) => formatProblem(p)).join('; ')}; its files stay in ${packs.install_dir}: fix them and run pack register, or remove the pack`,
+        { packs: refused, problems: errors },
+      );
+    }
     const installed: Array<InstallReport & { overrides_bundled?: string }> = reports.map((r) => {
       const o = registered.overridden.find((x) => x.ref === r.ref);
       return o ? { ...r, overrides_bundled: o.bundled } : r;

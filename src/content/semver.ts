@@ -12,27 +12,32 @@ export function isSemver(v: string): boolean {
  * Whether `version` satisfies a pack.yaml `stackstorm_version` ("all", ">=3.0.0", ">=1.6.0, <2.2.0"),
  * as st2's complex_semver_match reads it with python-semver 3's `match`: each comma-separated part
  * is `<op><MAJOR.MINOR.PATCH>` with op one of < > <= >= == != (no op: ==), and every part must hold.
- * A part st2 cannot read (">=3.4", "~3.0") refuses the install there with a ValueError; here with
- * STACKSTORM_VERSION_INVALID, naming the part.
+ * A part st2 cannot read (">=3.4", "~3.0", " >=3.0.0") refuses the install there with a ValueError;
+ * here with STACKSTORM_VERSION_INVALID, naming the part.
  */
 export function stackstormVersionMatches(spec: string, version: string = STACKSTORM_VERSION): boolean {
-  if (spec.trim() === 'all') return true;
-  return spec
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .every((part) => {
-      const m = /^(>=|<=|==|!=|>|<)?(.*)$/.exec(part)!;
-      const [op, against] = [m[1] ?? '==', m[2]];
-      if (!isSemver(against))
-        throw new SquallError(
-          'STACKSTORM_VERSION_INVALID',
-          `stackstorm_version "${spec}": "${part}" is not <op><MAJOR.MINOR.PATCH> with op one of <, >, <=, >=, ==, !=`,
-          { field: 'stackstorm_version', value: spec },
-        );
-      const c = compareSemver(version, against);
-      return { '>=': c >= 0, '<=': c <= 0, '==': c === 0, '!=': c !== 0, '>': c > 0, '<': c < 0 }[op]!;
-    });
+  if (spec === 'all') return true;
+  // st2 strips the parts of a comma-separated spec but hands a single one to semver as written, so
+  // " >=3.0.0" or " all" (blanks inside the quotes) is refused there: not trimmed here either.
+  const parts = spec.includes(',')
+    ? spec
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '')
+    : [spec];
+  return parts.every((part) => {
+    const m = /^(>=|<=|==|!=|>|<)?([\s\S]*)$/.exec(part)!;
+    // python-semver's pattern ends in `$`, which lets one trailing newline through.
+    const [op, against] = [m[1] ?? '==', m[2].replace(/\n$/, '')];
+    if (!isSemver(against))
+      throw new SquallError(
+        'STACKSTORM_VERSION_INVALID',
+        `stackstorm_version "${spec}": "${part}" is not <op><MAJOR.MINOR.PATCH> with op one of <, >, <=, >=, ==, !=`,
+        { field: 'stackstorm_version', value: spec },
+      );
+    const c = compareSemver(version, against);
+    return { '>=': c >= 0, '<=': c <= 0, '==': c === 0, '!=': c !== 0, '>': c > 0, '<': c < 0 }[op]!;
+  });
 }
 
 /** semver.org precedence of two valid versions (build metadata ignored). */

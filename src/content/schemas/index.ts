@@ -5,7 +5,7 @@ export {
   PARAMETER_TYPES,
   KNOWN_PARAMETER_ATTRIBUTES,
 } from './parameter.js';
-export { packSchema, PACK_REF_PATTERN, RESERVED_PACK_REFS } from './pack.js';
+export { packSchema, PACK_REF_PATTERN, RESERVED_PACK_REFS, ST2_VERSION_PATTERN } from './pack.js';
 export { actionSchema, tagsSchema } from './action.js';
 export { ruleSchema, CRITERIA_OPERATORS, SEARCH_CONDITIONS } from './rule.js';
 export { aliasSchema } from './alias.js';

@@ -7,6 +7,14 @@ export const PACK_REF_PATTERN = '^[a-z0-9_]+$';
  */
 export const RESERVED_PACK_REFS = ['core', 'packs'];
 
+/**
+ * st2's ST2_VERSION_REGEX, the `pattern` of `stackstorm_version` in its PackAPI schema: one or more
+ * `<op>MAJOR.MINOR.PATCH` with op one of >, >>, >=, =, <=, <, << and optional commas between.
+ * st2 refuses to register a pack whose value misses it ("Failed to register pack"), however it was
+ * installed, even though its install check accepts `all` or a bare `3.9.0`.
+ */
+export const ST2_VERSION_PATTERN = '^((>?>|>=|=|<=|<?<)\\s*[0-9]+\\.[0-9]+\\.[0-9]+?(\\s*,)?\\s*)+$';
+
 export const packSchema = {
   $id: 'https://squall.dev/schemas/pack.json',
   title: 'pack.yaml',

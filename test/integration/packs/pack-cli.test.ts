@@ -162,6 +162,52 @@ describe('squall pack install / remove against a server', () => {
     expect(await svc.services.store.actions.findOne({ ref: 'core.local' })).toBeTruthy();
   }, 120_000);
 
+  it("a stackstorm_version outside st2's pack.yaml pattern: refused at install, and forced, at registration (st2's dummy_pack_10)", async () => {
+    const files = {
+      'pack.yaml':
+        'ref: wrong_st2\nname: wrong_st2\ndescription: test\nversion: 0.1.0\nauthor: t\nstackstorm_version: wrongstackstormversion\n',
+      'actions/a.yaml': ACTION('a'),
+    };
+    const inst = await squall(['pack', 'install', fixturePack('wrong_st2', files), '--url', svc.url]);
+    expect(inst.code).toBe(1);
+    expect(inst.stderr).toContain('"wrongstackstormversion" is not <op><MAJOR.MINOR.PATCH>');
+    // As st2's packs.install --force: the version check is skipped, packs.load refuses the pack.
+    const forced = await squall([
+      'pack',
+      'install',
+      fixturePack('wrong_st2', files),
+      '--force',
+      '--url',
+      svc.url,
+    ]);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(
+      /Failed to register pack "wrong_st2": .*pack\.yaml:6:\d+: stackstorm_version: stackstorm_version "wrongstackstormversion" is not one or more <op>MAJOR\.MINOR\.PATCH/,
+    );
+    expect(forced.stdout).not.toContain('installed wrong_st2');
+    expect(await svc.services.store.packs.findOne({ ref: 'wrong_st2' })).toBeNull();
+    expect(await svc.services.store.actions.findOne({ ref: 'wrong_st2.a' })).toBeNull();
+    expect(existsSync(path.join(svc.config.packs.install_dir!, 'wrong_st2', 'pack.yaml'))).toBe(true);
+    // Registering it again (Squall's CLI asks without fail_on_failure) registers nothing and says why.
+    const again = await squall(['pack', 'register', 'wrong_st2', '--url', svc.url]);
+    expect(again.stdout).toContain('registered 0 packs');
+    expect(again.stdout).toMatch(
+      /error: wrong_st2\/pack\.yaml:6: stackstorm_version "wrongstackstormversion" is not one or more/,
+    );
+    // st2's API (fail_on_failure by default) answers 400 "Failed to register pack".
+    const api = await fetch(`${svc.url}/api/v1/packs/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ packs: ['wrong_st2'] }),
+    });
+    expect(api.status).toBe(400);
+    expect(((await api.json()) as { faultstring: string }).faultstring).toContain(
+      'stackstorm_version "wrongstackstormversion" is not one or more',
+    );
+    expect(await svc.services.store.packs.findOne({ ref: 'wrong_st2' })).toBeNull();
+    expect((await squall(['pack', 'remove', 'wrong_st2', '--url', svc.url])).code).toBe(0);
+  }, 120_000);
+
   it('a failed pip install leaves no directory, virtualenv or registration, and names the package', async () => {
     const broken = fixturePack('needs_missing', {
       'actions/a.yaml': ACTION('a'),

@@ -875,6 +875,54 @@ describe('malformed packs: each problem names the file, field and reason', () =>
     });
   });
 
+  it("a stackstorm_version outside st2's pack.yaml pattern refuses the pack, naming the field, as st2's registration does", async () => {
+    // dummy_pack_10 (st2's own fixture: "Failed to register pack"), blanks inside the quotes, and the
+    // two spellings st2's install check accepts but its registration refuses.
+    for (const [value, line] of [
+      ['wrongstackstormversion', 'stackstorm_version: wrongstackstormversion'],
+      [' >=3.0.0', 'stackstorm_version: " >=3.0.0"'],
+      ['all', 'stackstorm_version: all'],
+      ['3.9.0', 'stackstorm_version: "3.9.0"'],
+      ['>=3.0.0,<4', 'stackstorm_version: ">=3.0.0,<4"'],
+    ]) {
+      const dir = await writePack(
+        { 'pack.yaml': `name: v\ndescription: d\nversion: 0.1.0\nauthor: a\n${line}\n` },
+        'v',
+      );
+      const loaded = await loadPacks([dir]);
+      expect(loaded.packs.map((p) => p.pack.ref)).toEqual([]);
+      expectProblem(loaded.problems, {
+        code: 'BAD_STACKSTORM_VERSION',
+        file: 'pack.yaml',
+        field: 'stackstorm_version',
+        line: 5,
+        message: new RegExp(
+          `^stackstorm_version ${JSON.stringify(value).replace(/[.*+?^$()|[\]\\]/g, '\\$&')} is not one or more <op>MAJOR\\.MINOR\\.PATCH .*st2 refuses to register`,
+        ),
+      });
+    }
+    // What the Exchange and st2's fixtures give, and spellings the pattern takes.
+    for (const value of [
+      '>=2.1.0',
+      '>=1.6.0, <2.2.0',
+      '>=3.0.0,<4.0.0',
+      '>=3.0.0,',
+      '>= 3.0.0',
+      '=3.9.0',
+      '>=3.0.0 ',
+    ]) {
+      const dir = await writePack(
+        {
+          'pack.yaml': `name: v\ndescription: d\nversion: 0.1.0\nauthor: a\nstackstorm_version: "${value}"\n`,
+        },
+        'v',
+      );
+      const loaded = await loadPacks([dir]);
+      expect(loaded.problems).toEqual([]);
+      expect(loaded.packs.map((p) => [p.pack.ref, p.pack.stackstorm_version])).toEqual([['v', value]]);
+    }
+  });
+
   it('pack.yaml missing, and a reserved pack name', async () => {
     const root = await mkdtemp(join(tmpdir(), 'squall-nopack-'));
     const ps = await validatePackDir(root);

@@ -21,6 +21,10 @@ describe("a pack's stackstorm_version against a release", () => {
     ['>=2.9.0', '3.9.0', true],
     ['>=3.0.0,<4.0.0', '3.9.0', true],
     ['>=3.0.0,', '3.9.0', true],
+    // The parts of a comma-separated spec are stripped (st2 too); python-semver's `$` takes one
+    // trailing newline.
+    [' >=3.0.0, <4.0.0', '3.9.0', true],
+    ['>=3.0.0\n', '3.9.0', true],
   ])('%s with %s: %s', (spec, version, fits) => {
     expect(stackstormVersionMatches(spec, version)).toBe(fits);
   });
@@ -38,6 +42,11 @@ describe("a pack's stackstorm_version against a release", () => {
       '^3.1',
       '3.x',
       '>= 3.0.0',
+      // A single spec goes to semver as written: st2 refuses blanks inside the quotes.
+      ' >=3.0.0',
+      '>=3.0.0 ',
+      ' all',
+      'all ',
     ])
       expect(() => stackstormVersionMatches(spec, '3.9.0')).toThrow(
         expect.objectContaining({ code: 'STACKSTORM_VERSION_INVALID' }),

@@ -281,22 +281,35 @@ describe.skipIf(missing)(
           `ValueError: "9.9.9" is not a valid version, hash, tag or branch in file://${repo}. Available versions are: 1.0.0.`,
         );
       });
-      it("refuses a pack whose stackstorm_version excludes Squall's st2 release unless forced, with st2's message", async () => {
+      /** download_pack of a pack giving `stackstorm_version` (written as YAML), expected to fail. */
+      const refusedFor = async (ref: string, stackstormVersion: string) => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-st2ver-'));
         writeFileSync(
           path.join(dir, 'pack.yaml'),
-          'ref: st2newer\nname: st2newer\nversion: 1.0.0\nauthor: t\ndescription: d\nstackstorm_version: ">=3.10.0"\n',
+          `ref: ${ref}\nname: ${ref}\nversion: 1.0.0\nauthor: t\ndescription: d\nstackstorm_version: ${stackstormVersion}\n`,
         );
         const refused = download([`file://${dir}`]);
         const res = await refused.run;
         expect(res.status).toBe('failed');
-        expect((res.result as { stderr: string }).stderr).toContain(
+        expect(existsSync(path.join(refused.base, ref))).toBe(false);
+        return { dir, stderr: (res.result as { stderr: string }).stderr };
+      };
+
+      it("refuses a pack whose stackstorm_version excludes Squall's st2 release unless forced, with st2's message", async () => {
+        const { dir, stderr } = await refusedFor('st2newer', '">=3.10.0"');
+        expect(stderr).toContain(
           'ValueError: Pack "st2newer" requires StackStorm ">=3.10.0", but current version is "3.9.0". You can override this restriction by providing the "force" flag, but the pack is not guaranteed to work.',
         );
-        expect(existsSync(path.join(refused.base, 'st2newer'))).toBe(false);
         const forced = download([`file://${dir}`], true);
         expect((await forced.run).status).toBe('succeeded');
         expect(existsSync(path.join(forced.base, 'st2newer', 'pack.yaml'))).toBe(true);
+      });
+
+      it('refuses a single stackstorm_version with blanks inside the quotes, as st2 hands it to semver unstripped', async () => {
+        const { stderr } = await refusedFor('st2blank', '" >=3.0.0"');
+        expect(stderr).toContain(
+          "ValueError: match_expr parameter should be in format <op><ver>, where <op> is one of ['<', '>', '==', '<=', '>=', '!=']. You provided: ' >=3.0.0'",
+        );
       });
 
       describe('download_pack refuses a symbolic link leading outside the pack, as pack install does', () => {

@@ -72,4 +72,8 @@ def _match(version, expr):
 def complex_semver_match(version, version_specifier):
     if version_specifier == "all":
         return True
-    return all(_match(version, part.strip()) for part in version_specifier.split(",") if part.strip())
+    parts = version_specifier.split(",")
+    if len(parts) == 1:
+        # As st2: a single spec goes to semver as written, so blanks inside the quotes are refused.
+        return _match(version, version_specifier)
+    return all(_match(version, part.strip()) for part in parts if part.strip())
