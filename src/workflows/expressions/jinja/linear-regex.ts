@@ -24,7 +24,7 @@ import v8 from 'node:v8';
 import { RE2JS } from 're2js';
 import { pyRegex } from './pyregex.js';
 import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
-import { LruMap } from '../../../lru-map.js';
+import { textKeyedCache, type LruMap } from '../../../lru-map.js';
 import { withinRegexBudget } from './regex-budget.js';
 
 export interface PyTestOptions {
@@ -48,7 +48,15 @@ interface Compiled {
  * the oldest. One map per option set, keyed by the pattern itself: no key string built per test.
  */
 const CACHE_LIMIT = 10_000;
-const caches: Array<LruMap<string, Compiled>> = Array.from({ length: 8 }, () => new LruMap(CACHE_LIMIT));
+/**
+ * And that many pattern characters per map (a compiled pattern holds ~12 times its text; a
+ * template in an execution's parameters can build and test thousands of distinct long patterns).
+ * 10,000 rules' criteria patterns weigh ~100 K.
+ */
+export const CACHE_CHARS = 512 * 1024;
+const caches: Array<LruMap<string, Compiled>> = Array.from({ length: 8 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
+);
 
 let linearEngine: boolean | undefined;
 
@@ -154,9 +162,8 @@ export function toLinearV8(
   return { source: t.source, flags: dotall ? 's' : '' };
 }
 
-const globalCaches: Array<LruMap<string, RegExp | null>> = Array.from(
-  { length: 2 },
-  () => new LruMap(CACHE_LIMIT),
+const globalCaches: Array<LruMap<string, RegExp | null>> = Array.from({ length: 2 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
 );
 
 /** The V8 linear-engine global RegExp for a pattern, when this text lets it keep Python's meaning. */
@@ -287,9 +294,8 @@ interface Re2Flags {
 }
 
 /** One map per flag set, keyed by the pattern itself: no key string built per test. */
-const re2Caches: Array<LruMap<string, RE2JS | null>> = Array.from(
-  { length: 8 },
-  () => new LruMap(CACHE_LIMIT),
+const re2Caches: Array<LruMap<string, RE2JS | null>> = Array.from({ length: 8 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
 );
 
 /**
