@@ -13,7 +13,7 @@ import { parametersToObjectSchema } from './validate.js';
  * Its ajv is made at the first config write (not at every start). Each save compiles the pack's
  * schema anew, and one ajv for ever kept every one of them.
  */
-const ajv = new UnkeptAjv(() => new Ajv({ allErrors: true, useDefaults: true, strict: false }));
+const ajv = new UnkeptAjv(() => new Ajv({ allErrors: true, useDefaults: true, strict: false }), 1);
 
 type PackConfig = {
   values?: Record<string, unknown>;

@@ -130,8 +130,8 @@ export function validateWith(
   return translateErrors(validate.errors ?? [], basePath);
 }
 
-const defaultsAjv = new UnkeptAjv(() => makeAjv(true));
-const plainAjv = new UnkeptAjv(() => makeAjv(false));
+const defaultsAjv = new UnkeptAjv(() => makeAjv(true), 100);
+const plainAjv = new UnkeptAjv(() => makeAjv(false), 100);
 /** How compileSchema's validators are made, for the code kept of them (cachedValidator). */
 const WITH_DEFAULTS = { name: 'schema-defaults', ajv: (extra?: Options) => makeAjv(true, extra) };
 const PLAIN = { name: 'schema', ajv: (extra?: Options) => makeAjv(false, extra) };

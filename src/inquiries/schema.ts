@@ -37,8 +37,8 @@ export const DEFAULT_SCHEMA: InquirySchema = {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-/** Its ajv is made at the first inquiry response checked (not at every start). */
-const ajv = new UnkeptAjv(() => addFormats(new Ajv({ allErrors: true, strict: false })));
+/** An ajv per schema (anyone's core.ask writes one), made when it is first checked. */
+const ajv = new UnkeptAjv(() => addFormats(new Ajv({ allErrors: true, strict: false })), 1);
 /** Validators by the schema's JSON: 500, and 1 M of JSON (a validator holds ~20 times it). */
 const compiled = textKeyedCache<ValidateFunction>(500, 1024 * 1024);
 
