@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import { UnkeptAjv } from '../ajv-compile.js';
 import yaml from 'js-yaml';
 import { type RouteModule, authorize, requestUser } from '../api/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -8,8 +9,11 @@ import { MASK } from '../executions/index.js';
 import { changeAt, valueAtTrail } from '../secret-paths.js';
 import { parametersToObjectSchema } from './validate.js';
 
-/** Made at the first config write (not at every start). */
-let ajv: Ajv | undefined;
+/**
+ * Its ajv is made at the first config write (not at every start). Each save compiles the pack's
+ * schema anew, and one ajv for ever kept every one of them.
+ */
+const ajv = new UnkeptAjv(() => new Ajv({ allErrors: true, useDefaults: true, strict: false }), 1);
 
 type PackConfig = {
   values?: Record<string, unknown>;
@@ -112,9 +116,8 @@ export const packConfigRoutes: RouteModule = (router, services) => {
           value === MASK ? valueAtTrail(previous.values, trail) : value,
         );
       if (p.config_schema) {
-        const validate = (ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false })).compile(
-          parametersToObjectSchema(p.config_schema as Record<string, unknown>, true),
-        );
+        const schema = parametersToObjectSchema(p.config_schema as Record<string, unknown>, true);
+        const validate = ajv.compile(schema, JSON.stringify(schema));
         if (!validate(values)) {
           const errors = (validate.errors ?? []).map((e) => {
             const field =

@@ -15,7 +15,8 @@ import {
 import type { PathSegment } from './yaml.js';
 import { builtValidator, cachedValidator } from '../lazy-validator.js';
 import { findTemplateVariables } from '../workflows/expressions/jinja/index.js';
-import { LruMap } from '../lru-map.js';
+import { LruMap, textKeyedCache } from '../lru-map.js';
+import { UnkeptAjv } from '../ajv-compile.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -129,13 +130,13 @@ export function validateWith(
   return translateErrors(validate.errors ?? [], basePath);
 }
 
-let defaultsAjv: Ajv | undefined;
-let plainAjv: Ajv | undefined;
+const defaultsAjv = new UnkeptAjv(() => makeAjv(true), 100);
+const plainAjv = new UnkeptAjv(() => makeAjv(false), 100);
 /** How compileSchema's validators are made, for the code kept of them (cachedValidator). */
 const WITH_DEFAULTS = { name: 'schema-defaults', ajv: (extra?: Options) => makeAjv(true, extra) };
 const PLAIN = { name: 'schema', ajv: (extra?: Options) => makeAjv(false, extra) };
-/** Compiled schemas by their JSON and options, the last 2,000 used. */
-const compiledByJson = new LruMap<string, ValidateFunction>(2000);
+/** Compiled schemas by their JSON and options, the last 2,000 used, and 4 M of JSON. */
+const compiledByJson = textKeyedCache<ValidateFunction>(2000, 4 * 1024 * 1024);
 
 /**
  * Compiles a standard JSON schema; throws ajv's error when the schema itself is invalid. The same
@@ -150,8 +151,8 @@ export function compileSchema(
   const cached = compiledByJson.get(key);
   if (cached) return cached;
   const validate = opts.useDefaults
-    ? cachedValidator(WITH_DEFAULTS, schema, () => (defaultsAjv ??= makeAjv(true)).compile(schema))
-    : cachedValidator(PLAIN, schema, () => (plainAjv ??= makeAjv(false)).compile(schema));
+    ? cachedValidator(WITH_DEFAULTS, schema, () => defaultsAjv.compile(schema, key))
+    : cachedValidator(PLAIN, schema, () => plainAjv.compile(schema, key));
   compiledByJson.set(key, validate);
   return validate;
 }

@@ -1,6 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { SquallError } from '../errors.js';
+import { UnkeptAjv } from '../ajv-compile.js';
+import { textKeyedCache } from '../lru-map.js';
 
 /** A JSON schema as inquiries carry it (st2 accepts draft-4 style `required: true` on properties). */
 export interface InquirySchema {
@@ -35,9 +37,10 @@ export const DEFAULT_SCHEMA: InquirySchema = {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-/** Made at the first inquiry response checked (not at every start). */
-let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
+/** An ajv per schema (anyone's core.ask writes one), made when it is first checked. */
+const ajv = new UnkeptAjv(() => addFormats(new Ajv({ allErrors: true, strict: false })), 1);
+/** Validators by the schema's JSON: 500, and 1 M of JSON (a validator holds ~20 times it). */
+const compiled = textKeyedCache<ValidateFunction>(500, 1024 * 1024);
 
 /**
  * The schema in draft-07 form: st2 (and its users' workflows) mark required properties with
@@ -91,9 +94,7 @@ export function validateResponse(schema: InquirySchema, response: unknown, inqui
   let validate = compiled.get(key);
   if (!validate) {
     try {
-      validate = (ajv ??= addFormats(new Ajv({ allErrors: true, strict: false }))).compile(
-        standardSchema(schema),
-      );
+      validate = ajv.compile(standardSchema(schema), key);
     } catch (err) {
       throw new SquallError(
         'INQUIRY_SCHEMA_INVALID',
@@ -102,7 +103,6 @@ export function validateResponse(schema: InquirySchema, response: unknown, inqui
         500,
       );
     }
-    if (compiled.size > 500) compiled.clear();
     compiled.set(key, validate);
   }
   if (validate(response)) return;

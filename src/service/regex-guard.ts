@@ -16,7 +16,8 @@ let guarded = false;
  * backtracks too much is re-run on V8's linear-time engine, which gives the same answer, but only
  * for a RegExp that engine can run: none with ignore-case or group offsets (`i`, `d` flags),
  * lookarounds or back-references, which keep backtracking (alias formats are `d`: their
- * lookaround-free precheck is what bounds them). It applies to patterns compiled after it is set,
+ * lookaround-free precheck is what bounds them; Python patterns that reach backtracking run
+ * within a time budget, workflows/expressions/jinja/regex-budget.ts). It applies to patterns compiled after it is set,
  * so it is set before anything loads content.
  */
 export function guardRegexBacktracking(): void {

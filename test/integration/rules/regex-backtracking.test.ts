@@ -39,6 +39,16 @@ describe('a catastrophic regular expression in a rule criterion', () => {
         enabled: true,
       });
       expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+      // A lookaround: no linear engine runs it, so it backtracks, stopped at the time budget.
+      const lookaround = await call('POST', '/api/v1/rules', {
+        name: 'lookaround',
+        pack: 'default',
+        trigger: { type: 'core.st2.webhook', parameters: { url: 'redos' } },
+        criteria: { 'trigger.body.name': { type: 'regex', pattern: '(?=a)(a+)+$' } },
+        action: { ref: 'core.noop', parameters: {} },
+        enabled: true,
+      });
+      expect(lookaround.status, JSON.stringify(lookaround.body)).toBe(201);
 
       const evil = await call('POST', '/api/v1/webhooks/redos', { name: 'a'.repeat(40) + '!' });
       expect(evil.status).toBe(202);
@@ -61,6 +71,12 @@ describe('a catastrophic regular expression in a rule criterion', () => {
       expect(enforcements).toHaveLength(1);
       const matched = instances.find((i) => i.payload.body.name === 'aaaa');
       expect(enforcements[0].trigger_instance_id).toBe(matched!.id);
+      const stopped = (await call('GET', '/api/v1/ruleenforcements?rule_ref=default.lookaround')).body;
+      const evilId = instances.find((i) => i.id !== matched!.id)!.id;
+      const byInstance = Object.fromEntries(stopped.map((e: Json) => [e.trigger_instance_id, e]));
+      expect(byInstance[matched!.id]).toMatchObject({ status: 'succeeded' });
+      expect(byInstance[evilId]).toMatchObject({ status: 'failed' });
+      expect(byInstance[evilId].failure_reason).toMatch(/took longer than 200 ms on a text of 41 characters/);
       expect((await call('GET', '/api/v1/health')).status).toBe(200);
     } finally {
       await svc.stop();

@@ -129,4 +129,36 @@ describe('regex_replace and regex_substring on the linear engine', () => {
     );
     expect(out).toBe(`${'a'.repeat(50)}! 51\n51 51\nno match`);
   }, 45_000);
+
+  it('stop a lookaround around nested repeats at the time budget, in Jinja and YAQL alike', async () => {
+    // No linear engine runs a lookaround: 2^40 backtracking steps before, in a render that a
+    // rule's parameters run on a webhook's body.
+    const out = await runBoundedAsync(
+      `import { renderTemplate } from './src/workflows/expressions/jinja/index.ts';
+      import { evaluateYaql } from './src/workflows/expressions/yaql/index.ts';
+      const v = 'a'.repeat(40) + '!';
+      const tries = [
+        () => renderTemplate("{{ v | regex_replace('(?=a)(a+)+$', 'x') }}", { v }),
+        () => renderTemplate("{{ v | regex_substring('(a|a)+(?!b)$') }}", { v }),
+        () => evaluateYaql("regex('(?=a)(a+)+$').replace($.v, 'x')", { data: { v } }),
+      ];
+      for (const t of tries) {
+        const started = process.cpuUsage();
+        let said;
+        try { said = 'rendered ' + String(t()); } catch (e) { said = e.code + ': ' + e.message; }
+        const u = process.cpuUsage(started);
+        console.log(JSON.stringify({ said, ms: (u.user + u.system) / 1000 }));
+      }
+      console.log(renderTemplate("{{ v | regex_replace('a(?=b)', 'x') }}", { v: 'abab' }));`,
+      30_000,
+    );
+    const lines = out.split('\n');
+    expect(lines.pop()).toBe('xbxb');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const { said, ms } = JSON.parse(line) as { said: string; ms: number };
+      expect(said).toMatch(/took longer than 200 ms on a text of 41 characters and was stopped/);
+      expect(ms).toBeLessThan(2_000);
+    }
+  }, 45_000);
 });

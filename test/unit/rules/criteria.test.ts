@@ -129,6 +129,38 @@ describe('criteria operators: match / no match / missing key / null pattern', ()
     expect(JSON.parse(out)).toEqual([false, false, false, true]);
   }, 75_000);
 
+  it('a lookaround or back-reference around nested repeats is stopped at the time budget, with the service flag', async () => {
+    // No linear engine runs these, and V8's backtrack limit cannot move them: 2^40 steps before.
+    const out = await runBoundedAsync(
+      `import { evaluateCriteria } from './src/rules/criteria/index.ts';
+      const payload = 'a'.repeat(40) + '!';
+      const check = (type, value, pattern) => {
+        const started = process.cpuUsage();
+        const r = evaluateCriteria({ 'trigger.f': { type, pattern } }, { f: value }).results[0];
+        const u = process.cpuUsage(started);
+        return { matched: r.matched, error: r.error ?? null, ms: (u.user + u.system) / 1000 };
+      };
+      console.log(JSON.stringify([
+        check('regex', payload, '(?=a)(a+)+$'),
+        check('matchregex', payload, '(a+)+\\\\1$'),
+        check('iregex', payload, '(a|a)+(?!b)$'),
+        check('regex', 'ab', 'a(?=b)'),
+      ]));`,
+      30_000,
+    );
+    const [lookahead, backref, ignoreCase, ordinary] = JSON.parse(out) as Array<{
+      matched: boolean;
+      error: string | null;
+      ms: number;
+    }>;
+    for (const r of [lookahead, backref, ignoreCase]) {
+      expect(r.matched).toBe(false);
+      expect(r.error).toMatch(/took longer than 200 ms on a text of 41 characters and was stopped/);
+      expect(r.ms).toBeLessThan(2_000);
+    }
+    expect(ordinary).toMatchObject({ matched: true, error: null });
+  }, 45_000);
+
   it('a Python TypeError is an error result, not a match and not a throw', () => {
     const lt = check('lessthan', 'abc', 5);
     expect(lt.matched).toBe(false);

@@ -54,7 +54,7 @@ export {
   spendReplace,
   withBuildBudget,
 } from './budget.js';
-import { LruMap } from '../../../lru-map.js';
+import { textKeyedCache } from '../../../lru-map.js';
 export { compareVersions, matchVersion, parseVersion } from './semver.js';
 export { checkPatches, PATCH_PROBES, type PatchProbe } from './patches.js';
 
@@ -866,8 +866,11 @@ function env(): nunjucks.Environment {
   return e;
 }
 
-/** Parsed templates by their source, the last 2,000 used. */
-const templates = new LruMap<string, nunjucks.Template>(2000);
+/**
+ * Parsed templates by their source, the last 2,000 used, and 1 M of source text at most: a parsed
+ * template holds up to ~55 times its text, and anyone who may run an action sends templates.
+ */
+const templates = textKeyedCache<nunjucks.Template>(2000, 1024 * 1024);
 
 function compiled(source: string, original: string, options: JinjaOptions): nunjucks.Template {
   const hit = templates.get(source);

@@ -17,13 +17,15 @@
  * 2. RE2 (re2js, pure JavaScript, linear time): Python's syntax for everything but lookarounds and
  *    back-references; slower than V8 to compile and to match.
  * 3. Patterns neither accepts (lookarounds, back-references) run on V8's backtracking engine
- *    (pyRegex), as they must; the service's V8 flag bounds those it can (service/regex-guard.ts).
+ *    (pyRegex), as they must, each match within a time budget (regex-budget.ts): V8's flag
+ *    (service/regex-guard.ts) cannot move such a pattern to its linear engine.
  */
 import v8 from 'node:v8';
 import { RE2JS } from 're2js';
 import { pyRegex } from './pyregex.js';
 import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
-import { LruMap } from '../../../lru-map.js';
+import { textKeyedCache, type LruMap } from '../../../lru-map.js';
+import { withinRegexBudget } from './regex-budget.js';
 
 export interface PyTestOptions {
   ignoreCase?: boolean;
@@ -46,7 +48,15 @@ interface Compiled {
  * the oldest. One map per option set, keyed by the pattern itself: no key string built per test.
  */
 const CACHE_LIMIT = 10_000;
-const caches: Array<LruMap<string, Compiled>> = Array.from({ length: 8 }, () => new LruMap(CACHE_LIMIT));
+/**
+ * And that many pattern characters per map (a compiled pattern holds ~12 times its text; a
+ * template in an execution's parameters can build and test thousands of distinct long patterns).
+ * 10,000 rules' criteria patterns weigh ~100 K.
+ */
+export const CACHE_CHARS = 512 * 1024;
+const caches: Array<LruMap<string, Compiled>> = Array.from({ length: 8 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
+);
 
 let linearEngine: boolean | undefined;
 
@@ -152,9 +162,8 @@ export function toLinearV8(
   return { source: t.source, flags: dotall ? 's' : '' };
 }
 
-const globalCaches: Array<LruMap<string, RegExp | null>> = Array.from(
-  { length: 2 },
-  () => new LruMap(CACHE_LIMIT),
+const globalCaches: Array<LruMap<string, RegExp | null>> = Array.from({ length: 2 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
 );
 
 /** The V8 linear-engine global RegExp for a pattern, when this text lets it keep Python's meaning. */
@@ -238,7 +247,10 @@ export function pyRegexMatches(
     options.pythonDollar && !options.multiLine && subject.endsWith('\n') && pattern.includes('$');
   const re2 = pythonDollarDiffers ? null : re2For(pattern, options);
   if (re2) return re2Matches(re2, subject, Boolean(options.indices));
-  return subject.matchAll(fallback());
+  // Backtracking: every match found at once, within the time budget (a lazy iterator would run
+  // each next match outside it).
+  const re = fallback();
+  return withinRegexBudget(pattern, subject, () => [...subject.matchAll(re)]);
 }
 
 /** String.replace over matches from `pyRegexMatches`; `replace` gets String.replace's arguments. */
@@ -282,9 +294,8 @@ interface Re2Flags {
 }
 
 /** One map per flag set, keyed by the pattern itself: no key string built per test. */
-const re2Caches: Array<LruMap<string, RE2JS | null>> = Array.from(
-  { length: 8 },
-  () => new LruMap(CACHE_LIMIT),
+const re2Caches: Array<LruMap<string, RE2JS | null>> = Array.from({ length: 8 }, () =>
+  textKeyedCache(CACHE_LIMIT, CACHE_CHARS),
 );
 
 /**
@@ -359,12 +370,14 @@ export function pyRegexTest(pattern: string, subject: string, options: PyTestOpt
   // Python's `$` also matches just before a final newline; RE2's only at the very end.
   const retry = c.dollar && subject.endsWith('\n');
   const re = re2For(pattern, options);
-  if (!re)
-    return pyRegex(pattern, {
+  if (!re) {
+    const backtracking = pyRegex(pattern, {
       ignoreCase: options.ignoreCase,
       dotAll: options.dotAll,
       sticky: options.anchored,
-    }).test(subject);
+    });
+    return withinRegexBudget(pattern, subject, () => backtracking.test(subject));
+  }
   return (
     re2Test(re, subject, options.anchored) || (retry && re2Test(re, subject.slice(0, -1), options.anchored))
   );

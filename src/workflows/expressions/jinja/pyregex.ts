@@ -5,6 +5,7 @@
  * matches before a final newline) and `\1`/`\g<n>` in replacements.
  */
 import { SquallError } from '../../../errors.js';
+import { textKeyedCache } from '../../../lru-map.js';
 import { leadingInlineFlags, translatePyRegex } from './pyregex-scan.js';
 import { pyTuple } from './python.js';
 
@@ -16,7 +17,8 @@ export interface PyRegexOptions {
   global?: boolean;
 }
 
-const cache = new Map<string, RegExp>();
+/** Backtracking RegExps by flags and pattern: 1,000, and 512 K of pattern text. */
+const cache = textKeyedCache<RegExp>(1000, 512 * 1024);
 
 export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
   const key = `${options.ignoreCase ? 'i' : ''}${options.dotAll ? 's' : ''}${options.sticky ? 'y' : ''}${options.global ? 'g' : ''}\0${pattern}`;
@@ -65,7 +67,6 @@ export function pyRegex(pattern: string, options: PyRegexOptions = {}): RegExp {
       { pattern },
     );
   }
-  if (cache.size > 1000) cache.clear();
   cache.set(key, re);
   return re;
 }

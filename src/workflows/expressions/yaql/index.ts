@@ -12,7 +12,7 @@ import { parse, type YaqlNode } from './parser.js';
 import { collectReferences, type YaqlReferences } from './references.js';
 import { BUILTINS } from './stdlib.js';
 import { fromPlain, toPlain, withDeadline, YAQL_TIME_LIMIT_MS } from './values.js';
-import { LruMap } from '../../../lru-map.js';
+import { textKeyedCache } from '../../../lru-map.js';
 
 export { YaqlEvaluationError, YaqlSyntaxError } from './errors.js';
 export type { YaqlNode } from './parser.js';
@@ -31,8 +31,8 @@ export interface YaqlEvaluateOptions {
   deadline?: number;
 }
 
-/** Parsed expressions by their text, the last 2,000 used. */
-const cache = new LruMap<string, YaqlNode>(2000);
+/** Parsed expressions by their text, the last 2,000 used, and 2 M of text (a parse holds ~20 times it). */
+const cache = textKeyedCache<YaqlNode>(2000, 2 * 1024 * 1024);
 
 /** Parses a YAQL expression (without the `<% %>` delimiters). Throws YaqlSyntaxError. */
 export function parseYaql(expression: string): YaqlNode {
