@@ -1,6 +1,6 @@
 import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
-import { stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
+import { KILL_GRACE_MS, killOrphans, stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
 import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
@@ -95,6 +95,8 @@ export function executionsSubsystem(
       );
     },
     async start(services: Services) {
+      // Before recovery can run any of them again: what a service that died on this machine left.
+      await killOrphanedRuns(services);
       const { heartbeat_ms, dead_after_ms, check_every_ms } = services.config.executions;
       recovery = new ExecutionRecovery(services, service(), {
         heartbeatMs: heartbeat_ms,
@@ -120,4 +122,22 @@ export function executionsSubsystem(
       await stopSt2RuntimeInstall();
     },
   };
+}
+
+/**
+ * Kills the processes of the runs whose service died on this machine (killed outright together
+ * with its spawner, which would otherwise have killed them): run-token.ts. Their executions are
+ * recorded by recovery as for any dead process. A failed look does not stop the start: it is logged.
+ */
+async function killOrphanedRuns(services: Services): Promise<void> {
+  const log = services.logger.child({ component: 'executions' });
+  try {
+    const { groups, unavailable } = await killOrphans(KILL_GRACE_MS);
+    if (unavailable)
+      log.debug({ reason: unavailable }, 'cannot look for processes of runs whose service died');
+    else if (groups.length)
+      log.warn({ groups }, 'killed the process groups of runs whose service died on this machine');
+  } catch (err) {
+    log.warn({ err }, 'could not look for the processes of runs whose service died');
+  }
 }

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
- * The variable that marks every process of one spawner run (process.ts sets it in the command's
- * environment; children inherit it). Not a secret: it only names the run, so that a run whose
- * spawner died before it reported the command's pid can still have its processes found.
+ * The variable that marks every process of one local run (process.ts sets it in the environment of
+ * each command, Python action and Node.js action it starts; children inherit it). Not a secret: it
+ * only names the run and the service process that started it, so that the processes of a run can
+ * be found when nobody knows their pid any more: a spawner killed before it reported the pid, or a
+ * service killed outright (found at the next start, orphanedGroups).
  */
 export const RUN_TOKEN_VAR = 'SQUALL_RUN_TOKEN';
 
@@ -15,30 +19,126 @@ export interface ProcessScan {
 }
 
 /**
+ * This process as a token names it: its pid namespace, pid and start time (clock ticks after boot,
+ * /proc/self/stat). A pid alone could be reused by another process once the service is dead; pid
+ * and start time together name one process for as long as the machine runs. The namespace keeps a
+ * service from judging the runs of a service in another pid namespace (a container seen from the
+ * host) by pids that mean something else there. Elsewhere than Linux: zeros, never judged.
+ */
+let owner: string | undefined;
+function ownerMark(): string {
+  if (owner !== undefined) return owner;
+  try {
+    owner = `${pidNamespace()}.${process.pid}.${startTicks(readFileSync('/proc/self/stat', 'utf8'))}`;
+  } catch {
+    owner = `0.${process.pid}.0`;
+  }
+  return owner;
+}
+
+function pidNamespace(): string {
+  return /\d+/.exec(readlinkSync('/proc/self/ns/pid'))?.[0] ?? '0';
+}
+
+/** A new run's token: `<pid namespace>.<service pid>.<service start ticks>.<uuid>`. */
+export function newRunToken(): string {
+  return `${ownerMark()}.${randomUUID()}`;
+}
+
+/**
  * The process groups of the live processes whose environment holds RUN_TOKEN_VAR=`token`, read from
  * /proc/<pid>/environ (the environment each process was exec'd with). Linux only: elsewhere /proc
  * is missing and `unavailable` says so. Processes that are gone since the listing, zombies, and
  * processes of other users (EACCES: a command run through sudo as another user, when the service
  * is not root) are not found. Never this process's own group, nor group 0 or 1.
  */
-export async function groupsCarryingToken(token: string): Promise<ProcessScan> {
+export function groupsCarryingToken(token: string): Promise<ProcessScan> {
+  return groupsWhoseToken(async (found) => found === token);
+}
+
+/**
+ * The process groups of the runs whose service process is dead: processes carrying a token of
+ * this pid namespace whose owner (pid and start time) no longer runs. What a service killed
+ * outright (SIGKILL, the OOM killer) together with its spawner left behind; the next start on this
+ * machine kills them (killOrphans). A live service's runs are never found, whichever service looks.
+ */
+export function orphanedGroups(): Promise<ProcessScan> {
+  const ns = ownerMark().split('.')[0];
+  const dead = new Map<string, Promise<boolean>>();
+  return groupsWhoseToken((token) => {
+    const [tokenNs, pid, ticks] = token.split('.');
+    if (tokenNs !== ns || ns === '0' || !/^\d+$/.test(pid ?? '') || !ticks) return false;
+    const key = `${pid}.${ticks}`;
+    let answer = dead.get(key);
+    if (!answer) {
+      answer = readIfThere(`/proc/${pid}/stat`).then((stat) => {
+        const text = stat?.toString('utf8');
+        return !text || !isAlive(text) || startTicks(text) !== ticks;
+      });
+      dead.set(key, answer);
+    }
+    return answer;
+  });
+}
+
+/**
+ * Kills the groups `look` finds: SIGTERM now, SIGKILL after `grace` to those and to any a second
+ * look finds (a child forked, not yet exec'd, by a process that died carried its parent's
+ * environment, not the mark). Resolves with the groups of the first look, or why none could be
+ * looked for (no /proc: not Linux).
+ */
+export async function killFoundGroups(look: () => Promise<ProcessScan>, grace: number): Promise<ProcessScan> {
+  const found = await look();
+  if (found.unavailable) return found;
+  for (const group of found.groups) killGroup(group, 'SIGTERM');
+  const killTimer = setTimeout(() => {
+    look()
+      .then((again) => {
+        for (const group of new Set([...found.groups, ...again.groups])) killGroup(group, 'SIGKILL');
+      })
+      .catch((err: unknown) =>
+        process.emitWarning(`could not SIGKILL the processes of a lost run: ${(err as Error).message}`),
+      );
+  }, grace);
+  killTimer.unref();
+  return found;
+}
+
+/**
+ * At a service's start: kills the process groups of the runs whose service died (orphanedGroups),
+ * SIGTERM then SIGKILL after `grace`. A service killed outright has its spawner kill the groups
+ * of its runs; this finds what is left when the spawner died too, or when the service died before
+ * it could ask the spawner to watch a run (right after starting it).
+ */
+export function killOrphans(grace: number): Promise<ProcessScan> {
+  return killFoundGroups(orphanedGroups, grace);
+}
+
+/** Sends `sig` to the process group led by `pid`; a group that is already gone is not an error. */
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+async function groupsWhoseToken(wanted: (token: string) => Promise<boolean> | boolean): Promise<ProcessScan> {
   let names: string[];
   try {
     names = await readdir('/proc');
   } catch (err) {
     return { groups: [], unavailable: (err as Error).message };
   }
-  // NUL ends every entry: one inside, or the first one, which has no NUL before it.
-  const entry = Buffer.from(`\0${RUN_TOKEN_VAR}=${token}\0`);
-  const first = entry.subarray(1);
   const own = await groupOf('self');
   const groups = new Set<number>();
   await Promise.all(
     names.map(async (name) => {
       if (!/^\d+$/.test(name)) return;
       const environ = await readIfThere(`/proc/${name}/environ`);
-      if (!environ) return;
-      if (!environ.includes(entry) && !environ.subarray(0, first.length).equals(first)) return;
+      const token = environ && tokenIn(environ);
+      if (token === undefined || !(await wanted(token))) return;
       const group = await groupOf(name);
       if (group !== undefined && group > 1 && group !== own) groups.add(group);
     }),
@@ -46,15 +146,44 @@ export async function groupsCarryingToken(token: string): Promise<ProcessScan> {
   return { groups: [...groups] };
 }
 
+const ENTRY = Buffer.from(`\0${RUN_TOKEN_VAR}=`);
+
+/** The value of RUN_TOKEN_VAR in an environ block (NUL-separated NAME=value entries), if set. */
+function tokenIn(environ: Buffer): string | undefined {
+  // NUL ends every entry: one inside, or the first one, which has no NUL before it.
+  let start: number;
+  if (environ.subarray(0, ENTRY.length - 1).equals(ENTRY.subarray(1))) start = ENTRY.length - 1;
+  else {
+    const at = environ.indexOf(ENTRY);
+    if (at < 0) return undefined;
+    start = at + ENTRY.length;
+  }
+  const end = environ.indexOf(0, start);
+  return environ.toString('utf8', start, end < 0 ? environ.length : end);
+}
+
 /** The process group of /proc/<name>, or undefined when it is gone or a zombie. */
 async function groupOf(name: string): Promise<number | undefined> {
   const stat = (await readIfThere(`/proc/${name}/stat`))?.toString('utf8');
-  if (!stat) return undefined;
-  // After the command name in parentheses (which may itself hold spaces or parentheses): state,
-  // ppid, pgrp.
-  const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (state === 'Z' || state === 'X') return undefined;
-  return Number(pgrp);
+  if (!stat || !isAlive(stat)) return undefined;
+  return Number(statFields(stat)[2]);
+}
+
+/**
+ * The fields of /proc/<pid>/stat after the command name in parentheses (which may itself hold
+ * spaces or parentheses): [0] is the state (field 3), [1] ppid, [2] pgrp, [19] starttime (field 22).
+ */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function isAlive(stat: string): boolean {
+  const state = statFields(stat)[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+function startTicks(stat: string): string {
+  return statFields(stat)[19] ?? '';
 }
 
 /** A /proc file's bytes; undefined when the process went away or is not ours to read. */

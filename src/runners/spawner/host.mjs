@@ -12,6 +12,9 @@
 // code, sig}; or {id, t: 'error', message, code, started} when the child could not start
 // (started: false, the run's last message) or failed after starting. With `scratch`, cwd is the
 // run's own directory: made before the start, removed once the child has closed if it is empty.
+// {t: 'watch', id, pid} and {t: 'unwatch', id} name a process group the service started itself (a
+// Python or Node.js action, which needs the service's fd 3): nothing is sent back, but should the
+// service die, the group is killed with those of the runs still open.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -21,7 +24,7 @@ const DRAIN_AFTER_EXIT_MS = 1000;
 /** How long the process groups left at disconnect get between SIGTERM and SIGKILL. */
 const GROUP_KILL_GRACE_MS = 2000;
 
-/** Run id → the pid (and process group) of each child that has not closed yet. */
+/** Run or watch id → the pid (and process group) of each child that has not closed yet. */
 const live = new Map();
 
 function killGroups(signal) {
@@ -140,7 +143,9 @@ function run(m) {
 }
 
 process.on('message', (m) => {
-  if (m && m.t === 'run') run(m);
+  if (m?.t === 'run') run(m);
+  else if (m?.t === 'watch') live.set(m.id, m.pid);
+  else if (m?.t === 'unwatch') live.delete(m.id);
 });
 // The service closed the channel or died. A graceful shutdown has already killed the process groups
 // of the runs it stopped; after a SIGKILL nobody would, and a command left running would go on for

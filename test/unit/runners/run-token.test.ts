@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupsCarryingToken, RUN_TOKEN_VAR } from '../../../src/runners/run-token.js';
+import {
+  groupsCarryingToken,
+  newRunToken,
+  orphanedGroups,
+  RUN_TOKEN_VAR,
+} from '../../../src/runners/run-token.js';
 
 /**
  * A run the spawner never reported the pid of is found by the token in its processes' environment
@@ -37,5 +42,45 @@ describe.runIf(process.platform === 'linux')('groupsCarryingToken', () => {
     const child = spawn('true', [], { env: { [RUN_TOKEN_VAR]: token, PATH: process.env.PATH ?? '' } });
     await new Promise((resolve) => child.on('close', resolve));
     expect((await groupsCarryingToken(token)).groups).toEqual([]);
+  });
+});
+
+/**
+ * At a start, the runs whose service process is dead are found by their token: it names the
+ * service by pid namespace, pid and start time, so a live service's runs are never taken, even
+ * when its pid was once another's.
+ */
+describe.runIf(process.platform === 'linux')('orphanedGroups', () => {
+  const started: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of started.splice(0)) if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  });
+  const sleeper = (token: string): number => {
+    const child = spawn('sleep', ['30'], {
+      env: { PATH: process.env.PATH ?? '', [RUN_TOKEN_VAR]: token },
+      detached: true,
+      stdio: 'ignore',
+    });
+    started.push(child);
+    return child.pid!;
+  };
+
+  it("finds the runs of a dead service (or of a pid now another process's), not a live one's nor another namespace's", async () => {
+    const [ns, pid, ticks] = newRunToken().split('.');
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.on('close', resolve));
+    const live = sleeper(newRunToken());
+    const ofDead = sleeper(`${ns}.${gone.pid}.${ticks}.run`);
+    const pidReused = sleeper(`${ns}.${pid}.${Number(ticks) + 1}.run`);
+    const otherNamespace = sleeper(`${Number(ns) + 1}.${gone.pid}.${ticks}.run`);
+    const unmarked = sleeper(`run-${pid}`);
+
+    const { groups, unavailable } = await orphanedGroups();
+    expect(unavailable).toBeUndefined();
+    expect(groups).toContain(ofDead);
+    expect(groups).toContain(pidReused);
+    expect(groups).not.toContain(live);
+    expect(groups).not.toContain(otherNamespace);
+    expect(groups).not.toContain(unmarked);
   });
 });
