@@ -71,14 +71,28 @@ export function orphanedGroups(): Promise<ProcessScan> {
     const key = `${pid}.${ticks}`;
     let answer = dead.get(key);
     if (!answer) {
-      answer = readIfThere(`/proc/${pid}/stat`).then((stat) => {
-        const text = stat?.toString('utf8');
-        return !text || !isAlive(text) || startTicks(text) !== ticks;
-      });
+      answer = ownerGone(pid, ticks);
       dead.set(key, answer);
     }
     return answer;
   });
+}
+
+/**
+ * Whether the service process `pid` started at `ticks` is gone: no such process, a zombie, or
+ * another process now under that pid. One this process may not look at (hidepid) counts as alive.
+ */
+async function ownerGone(pid: string, ticks: string): Promise<boolean> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return true;
+    if (code === 'EACCES' || code === 'EPERM') return false;
+    throw err;
+  }
+  return !isAlive(stat) || startTicks(stat) !== ticks;
 }
 
 /**
