@@ -76,10 +76,11 @@ class Spawner {
    */
   watch(pid: number): () => void {
     const id = this.nextId++;
-    const host = this.host ?? this.launch();
+    let host = this.host;
+    if (host) host.send({ t: 'watch', id, pid });
+    else host = this.launch([[id, pid]]);
     this.watched.set(id, { pid, host });
     if (this.busy() === 1) this.keepAlive(host, true);
-    host.send({ t: 'watch', id, pid });
     return () => {
       const watcher = this.watched.get(id)?.host;
       if (!this.watched.delete(id)) return;
@@ -98,21 +99,30 @@ class Spawner {
     return this.host?.pid;
   }
 
-  private launch(): ChildProcess {
+  /**
+   * Forks a host. `watches` ([id, pid]) are the groups it watches from its first instruction, given
+   * on its command line: a message sent right after the fork was lost when this process died
+   * before the new host had read it (seen: a replaced spawner, then the service SIGKILLed).
+   */
+  private launch(watches: Array<[number, number]> = []): ChildProcess {
     const env = { ...process.env };
     // Not the service's flags or preloads (--cpu-prof, --inspect, loaders): the host needs none.
     delete env.NODE_OPTIONS;
     // A service started by another's action: the host is no run of that service's (run-token.ts).
     delete env[RUN_TOKEN_VAR];
-    const host = fork(spawnerHostPath(), [], {
-      execArgv: [],
-      env,
-      // Its own process group: a Ctrl-C or a signal to the service's group must not take the
-      // spawner (and every running action's output) away before the service's graceful shutdown.
-      detached: true,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    const host = fork(
+      spawnerHostPath(),
+      watches.map(([id, pid]) => `${id}:${pid}`),
+      {
+        execArgv: [],
+        env,
+        // Its own process group: a Ctrl-C or a signal to the service's group must not take the
+        // spawner (and every running action's output) away before the service's graceful shutdown.
+        detached: true,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      },
+    );
     this.host = host;
     this.stopWhenIdle = false;
     host.on('message', (m: HostMessage) => this.receive(m));
@@ -152,14 +162,14 @@ class Spawner {
 
   /** The groups `dead` watched run on (their pipes are this process's): another host watches them. */
   private rewatch(dead: ChildProcess): void {
-    const ids = [...this.watched].filter(([, w]) => w.host === dead).map(([id]) => id);
-    if (ids.length === 0) return;
-    const host = this.host ?? this.launch();
+    const moved = [...this.watched].filter(([, w]) => w.host === dead);
+    if (moved.length === 0) return;
+    const running = this.host;
+    const host = running ?? this.launch(moved.map(([id, w]) => [id, w.pid]));
     this.keepAlive(host, true);
-    for (const id of ids) {
-      const watch = this.watched.get(id)!;
+    for (const [id, watch] of moved) {
       watch.host = host;
-      host.send({ t: 'watch', id, pid: watch.pid });
+      if (running) host.send({ t: 'watch', id, pid: watch.pid });
     }
   }
 

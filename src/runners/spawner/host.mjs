@@ -24,8 +24,17 @@ const DRAIN_AFTER_EXIT_MS = 1000;
 /** How long the process groups left at disconnect get between SIGTERM and SIGKILL. */
 const GROUP_KILL_GRACE_MS = 2000;
 
-/** Run or watch id → the pid (and process group) of each child that has not closed yet. */
-const live = new Map();
+/**
+ * Run or watch id → the pid (and process group) of each child that has not closed yet. A host
+ * started to take over the watches of one that died gets them as `<id>:<pid>` arguments: a message
+ * would be lost if the service died before this process had read it.
+ */
+const live = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [id, pid] = arg.split(':').map(Number);
+    return [id, pid];
+  }),
+);
 
 function killGroups(signal) {
   for (const pid of live.values()) {
@@ -151,11 +160,19 @@ process.on('message', (m) => {
 // of the runs it stopped; after a SIGKILL nobody would, and a command left running would go on for
 // an execution the next start records as abandoned (or runs again, when idempotent). So the groups
 // still open get SIGTERM, then SIGKILL, as the service's own kill does, and then we exit.
-process.on('disconnect', () => {
+let gone = false;
+function serviceGone() {
+  if (gone) return;
+  gone = true;
   if (live.size === 0) process.exit(0);
   killGroups('SIGTERM');
   setTimeout(() => {
     killGroups('SIGKILL');
     process.exit(0);
   }, GROUP_KILL_GRACE_MS);
-});
+}
+process.on('disconnect', serviceGone);
+// A service that died while this module loaded: its 'disconnect' came before the handler, and
+// this process would just exit (seen: a spawner started to replace a dead one, then the service
+// SIGKILLed, left the groups it had been given running).
+if (!process.connected) serviceGone();

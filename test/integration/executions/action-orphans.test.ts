@@ -226,6 +226,31 @@ describe.runIf(process.platform === 'linux')('the processes a Python or Node.js 
       "after the service's SIGKILL",
     );
   }, 30_000);
+
+  it('are still killed when the service is SIGKILLed after the spawner watching them died and was replaced', async () => {
+    const svc = await h.start();
+    const py = await runUntilSleeping(svc, h, 'py_sleep-rewatch');
+    const spawner = await waitFor(() => spawnerOf(svc.child.pid!) ?? null, 'the spawner', 5_000, 50);
+    process.kill(spawner, 'SIGKILL');
+    // The service starts another at once to watch the groups the dead one watched.
+    const next = await waitFor(
+      () => {
+        const found = spawnerOf(svc.child.pid!);
+        return found !== undefined && found !== spawner ? found : null;
+      },
+      'a new spawner',
+      5_000,
+      50,
+    );
+    h.pids.push(next);
+    expect(processExists(py.sleepPid)).toBe(true);
+    await svc.stop('SIGKILL');
+    await allGone(
+      { 'Python action': py.actionPid, "Python action's sleep": py.sleepPid },
+      5_000,
+      "after the service's SIGKILL",
+    );
+  }, 30_000);
 });
 
 describeOnEachStore('the processes of actions whose service and spawner were both killed', (target) => {
