@@ -1,6 +1,13 @@
 import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
-import { KILL_GRACE_MS, killOrphans, stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
+import path from 'node:path';
+import {
+  KILL_GRACE_MS,
+  killOrphans,
+  stopSpawner,
+  stopSt2RuntimeInstall,
+  trackRunsIn,
+} from '../runners/index.js';
 import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
@@ -65,6 +72,8 @@ export function executionsSubsystem(
           'the datastore subsystem must start before executions (no secret box)',
         );
       executions = new ExecutionService(services, { secretBox, ...extraDeps(services) });
+      // The local runs in flight, for the next start should this process die (killOrphans).
+      trackRunsIn(path.join(services.config.data_dir, 'runs'));
       registry.set(services, executions);
       services.actionTriggerPayload = actionTriggerPayload;
       if (hasRole(services.config, 'runner')) {
@@ -132,11 +141,11 @@ export function executionsSubsystem(
 async function killOrphanedRuns(services: Services): Promise<void> {
   const log = services.logger.child({ component: 'executions' });
   try {
-    const { groups, unavailable } = await killOrphans(KILL_GRACE_MS);
+    const { groups, runs, unavailable } = await killOrphans(KILL_GRACE_MS);
     if (unavailable)
-      log.debug({ reason: unavailable }, 'cannot look for processes of runs whose service died');
-    else if (groups.length)
-      log.warn({ groups }, 'killed the process groups of runs whose service died on this machine');
+      log.warn({ runs, reason: unavailable }, 'cannot look for the processes of runs whose service died');
+    else if (runs)
+      log.warn({ runs, groups }, 'killed the process groups of runs in flight when their service died');
   } catch (err) {
     log.warn({ err }, 'could not look for the processes of runs whose service died');
   }

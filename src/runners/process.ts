@@ -4,7 +4,15 @@ import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
-import { groupsCarryingToken, killFoundGroups, killGroup, newRunToken, RUN_TOKEN_VAR } from './run-token.js';
+import {
+  groupsCarryingToken,
+  killFoundGroups,
+  killGroup,
+  newRunToken,
+  noteRunEnded,
+  noteRunStarted,
+  RUN_TOKEN_VAR,
+} from './run-token.js';
 import { spawnViaSpawner, watchGroupViaSpawner, type SpawnEvents } from './spawner.js';
 import type { OutputType } from './types.js';
 
@@ -99,10 +107,12 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
    * cost of an exec and a round trip on every local command; a mark in the environment costs
    * nothing until a process dies, and also finds what the command started. A service killed
    * outright with its spawner leaves runs nobody knows the pid of either: the next start finds
-   * them by the mark (killOrphans).
+   * them by the mark (killOrphans), among the runs noted in flight (noted before the start, so a
+   * service that dies right after it still leaves the note).
    */
   const token = newRunToken();
   const env = { ...spec.env, [RUN_TOKEN_VAR]: token };
+  noteRunStarted(token);
   let child: ChildProcess | undefined;
   if (spec.extraPipe) {
     // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
@@ -116,6 +126,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
       if (spec.scratchCwd && spec.cwd) makeScratchDir(spec.cwd);
       child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, detached: true, stdio });
     } catch (err) {
+      noteRunEnded(token);
       const error = err instanceof Error ? err : new Error(String(err));
       return {
         done: Promise.resolve({
@@ -177,6 +188,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
     if (settled) return;
     settled = true;
+    noteRunEnded(token);
     timeoutTimer?.clear();
     spec.signal.removeEventListener('abort', onAbort);
     const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);

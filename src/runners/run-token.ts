@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * The variable that marks every process of one local run (process.ts sets it in the environment of
  * each command, Python action and Node.js action it starts; children inherit it). Not a secret: it
  * only names the run and the service process that started it, so that the processes of a run can
  * be found when nobody knows their pid any more: a spawner killed before it reported the pid, or a
- * service killed outright (found at the next start, orphanedGroups).
+ * service killed outright with its spawner (found at the next start: killOrphans).
  */
 export const RUN_TOKEN_VAR = 'SQUALL_RUN_TOKEN';
 
@@ -57,25 +58,79 @@ export function groupsCarryingToken(token: string): Promise<ProcessScan> {
 }
 
 /**
- * The process groups of the runs whose service process is dead: processes carrying a token of
- * this pid namespace whose owner (pid and start time) no longer runs. What a service killed
- * outright (SIGKILL, the OOM killer) together with its spawner left behind; the next start on this
- * machine kills them (killOrphans). A live service's runs are never found, whichever service looks.
+ * Where this process notes its runs in flight (trackRunsIn): one empty file per run, named by its
+ * token, made before the run starts and removed once it has ended. Unset (runner tests, tools):
+ * nothing is noted and killOrphans finds nothing.
  */
-export function orphanedGroups(): Promise<ProcessScan> {
+let runsDir: string | undefined;
+
+/** Notes this process's runs in flight in `dir` (the data directory's `runs`), for killOrphans. */
+export function trackRunsIn(dir: string): void {
+  runsDir = dir;
+}
+
+/**
+ * Notes a run in flight: a process left running by a run that ended (a daemon started with
+ * `nohup … &`) is no orphan and must survive the next start, as it always has; only a run that was
+ * still going when its service died is one. A write that fails is warned about: the run goes on,
+ * only its cleanup after a crash is lost.
+ */
+export function noteRunStarted(token: string): void {
+  if (!runsDir) return;
+  const file = path.join(runsDir, token);
+  try {
+    writeFileSync(file, '');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return warnNote('note', file, err);
+    try {
+      mkdirSync(runsDir, { recursive: true });
+      writeFileSync(file, '');
+    } catch (again) {
+      warnNote('note', file, again);
+    }
+  }
+}
+
+/** The run of `token` has ended: no longer in flight. */
+export function noteRunEnded(token: string): void {
+  if (!runsDir) return;
+  const file = path.join(runsDir, token);
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warnNote('remove', file, err);
+  }
+}
+
+function warnNote(what: string, file: string, err: unknown): void {
+  process.emitWarning(`could not ${what} the in-flight mark ${file}: ${(err as Error).message}`);
+}
+
+/**
+ * The tokens of the runs that were in flight (noted, not ended) when their service process died:
+ * noted in this pid namespace by a process (pid and start time) that no longer runs. A live
+ * service's runs are never among them, whichever service looks.
+ */
+async function orphanedRuns(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
   const ns = ownerMark().split('.')[0];
   const dead = new Map<string, Promise<boolean>>();
-  return groupsWhoseToken((token) => {
-    const [tokenNs, pid, ticks] = token.split('.');
-    if (tokenNs !== ns || ns === '0' || !/^\d+$/.test(pid ?? '') || !ticks) return false;
-    const key = `${pid}.${ticks}`;
-    let answer = dead.get(key);
-    if (!answer) {
-      answer = ownerGone(pid, ticks);
-      dead.set(key, answer);
-    }
-    return answer;
-  });
+  const found = await Promise.all(
+    names.map(async (token) => {
+      const [tokenNs, pid, ticks] = token.split('.');
+      if (tokenNs !== ns || ns === '0' || !/^\d+$/.test(pid ?? '') || !ticks) return undefined;
+      const key = `${pid}.${ticks}`;
+      if (!dead.has(key)) dead.set(key, ownerGone(pid, ticks));
+      return (await dead.get(key)) ? token : undefined;
+    }),
+  );
+  return found.filter((token): token is string => token !== undefined);
 }
 
 /**
@@ -119,13 +174,20 @@ export async function killFoundGroups(look: () => Promise<ProcessScan>, grace: n
 }
 
 /**
- * At a service's start: kills the process groups of the runs whose service died (orphanedGroups),
- * SIGTERM then SIGKILL after `grace`. A service killed outright has its spawner kill the groups
- * of its runs; this finds what is left when the spawner died too, or when the service died before
- * it could ask the spawner to watch a run (right after starting it).
+ * At a service's start: kills the process groups of the runs that were in flight when their
+ * service died (SIGTERM, then SIGKILL after `grace`), and forgets those runs. A service killed
+ * outright has its spawner kill the groups of its runs; this finds what is left when the spawner
+ * died too, or when the service died before it could ask the spawner to watch a run.
  */
-export function killOrphans(grace: number): Promise<ProcessScan> {
-  return killFoundGroups(orphanedGroups, grace);
+export async function killOrphans(grace: number): Promise<ProcessScan & { runs: number }> {
+  if (!runsDir) return { groups: [], runs: 0 };
+  const dir = runsDir;
+  const tokens = new Set(await orphanedRuns(dir));
+  if (tokens.size === 0) return { groups: [], runs: 0 };
+  const found = await killFoundGroups(() => groupsWhoseToken((token) => tokens.has(token)), grace);
+  // Not forgotten when nothing could be looked for: a later start on a machine with /proc may.
+  if (!found.unavailable) for (const token of tokens) noteRunEnded(token);
+  return { ...found, runs: tokens.size };
 }
 
 /** Sends `sig` to the process group led by `pid`; a group that is already gone is not an error. */

@@ -251,6 +251,28 @@ describe.runIf(process.platform === 'linux')('the processes a Python or Node.js 
       "after the service's SIGKILL",
     );
   }, 30_000);
+
+  it('that outlive an action which ended (a daemon started with nohup) survive a SIGKILL and the next start', async () => {
+    const svc = await h.start();
+    const file = path.join(h.data, 'daemon.pid');
+    const ran = await api(svc, 'POST', '/api/v1/executions', {
+      action: 'core.local',
+      parameters: { cmd: `nohup sleep 600 >/dev/null 2>&1 & echo $! > '${file}'` },
+    });
+    await waitFor(
+      async () => (await api(svc, 'GET', `/api/v1/executions/${ran.id}`)).status === 'succeeded',
+      'the action that starts the daemon to end',
+      10_000,
+    );
+    const daemon = Number(readFileSync(file, 'utf8'));
+    h.pids.push(daemon);
+    await svc.stop('SIGKILL');
+    const next = await h.start();
+    // The start's kill is done by now (SIGTERM at once, SIGKILL 1 s later): the daemon is no orphan.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(processExists(daemon), 'the daemon after the restart').toBe(true);
+    await next.stop('SIGKILL');
+  }, 30_000);
 });
 
 describeOnEachStore('the processes of actions whose service and spawner were both killed', (target) => {

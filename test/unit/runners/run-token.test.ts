@@ -1,11 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   groupsCarryingToken,
+  killOrphans,
   newRunToken,
-  orphanedGroups,
+  noteRunEnded,
+  noteRunStarted,
   RUN_TOKEN_VAR,
+  trackRunsIn,
 } from '../../../src/runners/run-token.js';
+import { processExists } from '../../support/processes.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * A run the spawner never reported the pid of is found by the token in its processes' environment
@@ -46,14 +54,17 @@ describe.runIf(process.platform === 'linux')('groupsCarryingToken', () => {
 });
 
 /**
- * At a start, the runs whose service process is dead are found by their token: it names the
- * service by pid namespace, pid and start time, so a live service's runs are never taken, even
- * when its pid was once another's.
+ * At a start, the runs that were in flight when their service died are killed: noted in the runs
+ * directory by a service process (pid namespace, pid, start time) that no longer runs. A live
+ * service's runs, another namespace's, and what a run that ended left running are not.
  */
-describe.runIf(process.platform === 'linux')('orphanedGroups', () => {
+describe.runIf(process.platform === 'linux')('killOrphans', () => {
   const started: ChildProcess[] = [];
+  const dirs: string[] = [];
   afterEach(() => {
-    for (const child of started.splice(0)) if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    for (const child of started.splice(0))
+      if (child.pid && processExists(child.pid)) process.kill(-child.pid, 'SIGKILL');
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   const sleeper = (token: string): number => {
     const child = spawn('sleep', ['30'], {
@@ -65,22 +76,37 @@ describe.runIf(process.platform === 'linux')('orphanedGroups', () => {
     return child.pid!;
   };
 
-  it("finds the runs of a dead service (or of a pid now another process's), not a live one's nor another namespace's", async () => {
+  it("kills the groups of runs in flight when their service died (or a pid now another process's), and forgets them; no other", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'squall-runs-'));
+    dirs.push(dir);
+    trackRunsIn(dir);
     const [ns, pid, ticks] = newRunToken().split('.');
     const gone = spawn('true');
     await new Promise((resolve) => gone.on('close', resolve));
-    const live = sleeper(newRunToken());
-    const ofDead = sleeper(`${ns}.${gone.pid}.${ticks}.run`);
-    const pidReused = sleeper(`${ns}.${pid}.${Number(ticks) + 1}.run`);
-    const otherNamespace = sleeper(`${Number(ns) + 1}.${gone.pid}.${ticks}.run`);
-    const unmarked = sleeper(`run-${pid}`);
+    const tokens = {
+      ofDead: `${ns}.${gone.pid}.${ticks}.a`,
+      pidReused: `${ns}.${pid}.${Number(ticks) + 1}.b`,
+      live: newRunToken(),
+      otherNamespace: `${Number(ns) + 1}.${gone.pid}.${ticks}.c`,
+      endedOfDead: `${ns}.${gone.pid}.${ticks}.d`,
+    };
+    const pids = Object.fromEntries(Object.entries(tokens).map(([k, t]) => [k, sleeper(t)]));
+    for (const [k, token] of Object.entries(tokens)) if (k !== 'endedOfDead') noteRunStarted(token);
 
-    const { groups, unavailable } = await orphanedGroups();
+    const { runs, groups, unavailable } = await killOrphans(100);
     expect(unavailable).toBeUndefined();
-    expect(groups).toContain(ofDead);
-    expect(groups).toContain(pidReused);
-    expect(groups).not.toContain(live);
-    expect(groups).not.toContain(otherNamespace);
-    expect(groups).not.toContain(unmarked);
+    expect(runs).toBe(2);
+    expect(groups.sort()).toEqual([pids.ofDead, pids.pidReused].sort());
+    await waitFor(
+      () => !processExists(pids.ofDead) && !processExists(pids.pidReused),
+      'the orphans to go',
+      3_000,
+      20,
+    );
+    for (const k of ['live', 'otherNamespace', 'endedOfDead']) expect(processExists(pids[k]), k).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([tokens.live, tokens.otherNamespace].sort());
+    noteRunEnded(tokens.live);
+    noteRunEnded(tokens.otherNamespace);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
