@@ -39,7 +39,7 @@ type HostMessage =
  * processes so that the fork libuv does for each costs that small process, not the service's event
  * loop. Started on first use and again after it dies; the runs it had are reported lost, so the
  * caller kills their process groups and ends them. It holds no state of its own beyond the runs in
- * flight: timeouts, kills and statuses stay with the caller.
+ * flight and the groups it watches (watch): timeouts, kills and statuses stay with the caller.
  */
 class Spawner {
   private host?: ChildProcess;
@@ -101,8 +101,9 @@ class Spawner {
 
   /**
    * Forks a host. `watches` ([id, pid]) are the groups it watches from its first instruction, given
-   * on its command line: a message sent right after the fork was lost when this process died
-   * before the new host had read it (seen: a replaced spawner, then the service SIGKILLed).
+   * on its command line rather than in a message: should this process die while the host loads
+   * (seen: a spawner replaced, then the service SIGKILLed), the host needs nothing from a channel
+   * that is already closed.
    */
   private launch(watches: Array<[number, number]> = []): ChildProcess {
     const env = { ...process.env };
