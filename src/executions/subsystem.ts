@@ -127,6 +127,7 @@ export function executionsSubsystem(
     async stop() {
       for (const u of unsubscribes.splice(0)) u();
       await recovery?.stop();
+      trackRunsIn(undefined);
       stopSpawner();
       await stopSt2RuntimeInstall();
     },

@@ -64,8 +64,11 @@ export function groupsCarryingToken(token: string): Promise<ProcessScan> {
  */
 let runsDir: string | undefined;
 
-/** Notes this process's runs in flight in `dir` (the data directory's `runs`), for killOrphans. */
-export function trackRunsIn(dir: string): void {
+/**
+ * Notes this process's runs in flight in `dir` (the data directory's `runs`), for killOrphans;
+ * undefined stops (a stopped service, whose data directory may be removed next).
+ */
+export function trackRunsIn(dir: string | undefined): void {
   runsDir = dir;
 }
 
@@ -83,7 +86,8 @@ export function noteRunStarted(token: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return warnNote('note', file, err);
     try {
-      mkdirSync(runsDir, { recursive: true });
+      // Not recursive: a data directory that is gone is not made again here.
+      mkdirSync(runsDir);
       writeFileSync(file, '');
     } catch (again) {
       warnNote('note', file, again);
