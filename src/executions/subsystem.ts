@@ -1,6 +1,13 @@
 import { type Subsystem, hasRole, type Services } from '../service/index.js';
 import { SquallError } from '../errors.js';
-import { stopSpawner, stopSt2RuntimeInstall } from '../runners/index.js';
+import path from 'node:path';
+import {
+  KILL_GRACE_MS,
+  killOrphans,
+  stopSpawner,
+  stopSt2RuntimeInstall,
+  trackRunsIn,
+} from '../runners/index.js';
 import { traceExecution, type TracedExecution } from '../traces/index.js';
 import { executionRoutes, type ExecutionRouteHooks } from './api.js';
 import { ExecutionRecovery } from './recovery.js';
@@ -65,6 +72,8 @@ export function executionsSubsystem(
           'the datastore subsystem must start before executions (no secret box)',
         );
       executions = new ExecutionService(services, { secretBox, ...extraDeps(services) });
+      // The local runs in flight, for the next start should this process die (killOrphans).
+      trackRunsIn(path.join(services.config.data_dir, 'runs'));
       registry.set(services, executions);
       services.actionTriggerPayload = actionTriggerPayload;
       if (hasRole(services.config, 'runner')) {
@@ -95,6 +104,8 @@ export function executionsSubsystem(
       );
     },
     async start(services: Services) {
+      // Before recovery can run any of them again: what a service that died on this machine left.
+      await killOrphanedRuns(services);
       const { heartbeat_ms, dead_after_ms, check_every_ms } = services.config.executions;
       recovery = new ExecutionRecovery(services, service(), {
         heartbeatMs: heartbeat_ms,
@@ -116,8 +127,27 @@ export function executionsSubsystem(
     async stop() {
       for (const u of unsubscribes.splice(0)) u();
       await recovery?.stop();
+      trackRunsIn(undefined);
       stopSpawner();
       await stopSt2RuntimeInstall();
     },
   };
+}
+
+/**
+ * Kills the processes of the runs whose service died on this machine (killed outright together
+ * with its spawner, which would otherwise have killed them): run-token.ts. Their executions are
+ * recorded by recovery as for any dead process. A failed look does not stop the start: it is logged.
+ */
+async function killOrphanedRuns(services: Services): Promise<void> {
+  const log = services.logger.child({ component: 'executions' });
+  try {
+    const { groups, runs, unavailable } = await killOrphans(KILL_GRACE_MS);
+    if (unavailable)
+      log.warn({ runs, reason: unavailable }, 'cannot look for the processes of runs whose service died');
+    else if (runs)
+      log.warn({ runs, groups }, 'killed the process groups of runs in flight when their service died');
+  } catch (err) {
+    log.warn({ err }, 'could not look for the processes of runs whose service died');
+  }
 }

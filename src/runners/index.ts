@@ -15,6 +15,8 @@ export * from './catalog.js';
 export { pythonShimDir } from './paths.js';
 export { registerAnnouncer, type AnnouncementRequest, type Announcer } from './announcement.js';
 export { stopSpawner } from './spawner.js';
+export { killOrphans, trackRunsIn } from './run-token.js';
+export { KILL_GRACE_MS } from './process.js';
 export { SYSTEM_PACK_NAMES, missingVirtualenv } from './virtualenv.js';
 export { DATASTORE_METHODS, serveDatastoreCall } from './datastore-rpc.js';
 export {

@@ -1,12 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { DEFAULT_MAX_OUTPUT_CHARS, OutputCapture } from './output-capture.js';
-import { groupsCarryingToken, RUN_TOKEN_VAR } from './run-token.js';
-import { spawnViaSpawner, type SpawnEvents } from './spawner.js';
+import {
+  groupsCarryingToken,
+  killFoundGroups,
+  killGroup,
+  newRunToken,
+  noteRunEnded,
+  noteRunStarted,
+  RUN_TOKEN_VAR,
+} from './run-token.js';
+import { spawnViaSpawner, watchGroupViaSpawner, type SpawnEvents } from './spawner.js';
 import type { OutputType } from './types.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL on timeout or cancel. */
@@ -60,15 +67,7 @@ export interface ManagedProcess {
   stop(): void;
 }
 
-/** Sends `sig` to the process group led by `pid`; a group that is already gone is not an error. */
-export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
+export { killGroup };
 
 /**
  * Starts a child in its own process group (detached), so that a timeout or a cancel can stop
@@ -100,6 +99,20 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     };
   }
 
+  /**
+   * Marks every process of the run (see run-token.ts). The spawner cannot report the pid before the
+   * command runs: Node's spawn() returns once the child has exec'd, and a spawner killed between
+   * that and its `pid` message leaves a command running whose pid nobody knows (`lost` below). A
+   * wrapper that waits for the service's go-ahead before exec'ing would close that window, at the
+   * cost of an exec and a round trip on every local command; a mark in the environment costs
+   * nothing until a process dies, and also finds what the command started. A service killed
+   * outright with its spawner leaves runs nobody knows the pid of either: the next start finds
+   * them by the mark (killOrphans), among the runs noted in flight (noted before the start, so a
+   * service that dies right after it still leaves the note).
+   */
+  const token = newRunToken();
+  const env = { ...spec.env, [RUN_TOKEN_VAR]: token };
+  noteRunStarted(token);
   let child: ChildProcess | undefined;
   if (spec.extraPipe) {
     // stdin is /dev/null unless we write to it: a socket there makes bash act as if run by sshd.
@@ -111,8 +124,9 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     ];
     try {
       if (spec.scratchCwd && spec.cwd) makeScratchDir(spec.cwd);
-      child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio });
+      child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, detached: true, stdio });
     } catch (err) {
+      noteRunEnded(token);
       const error = err instanceof Error ? err : new Error(String(err));
       return {
         done: Promise.resolve({
@@ -174,6 +188,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
     if (settled) return;
     settled = true;
+    noteRunEnded(token);
     timeoutTimer?.clear();
     spec.signal.removeEventListener('abort', onAbort);
     const returnCode = code ?? (sig ? -(osConstants.signals[sig] ?? 1) : spawnError ? 127 : -1);
@@ -190,16 +205,6 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     });
   };
 
-  /**
-   * Marks the processes of a run the spawner starts (see lost below). The spawner cannot report the
-   * pid before the command runs: Node's spawn() returns once the child has exec'd, and a spawner
-   * killed between that and its `pid` message leaves a command running whose pid nobody knows. A
-   * wrapper that waits for the service's go-ahead before exec'ing would close that window, at the
-   * cost of an exec and a round trip on every local command; a mark in the environment costs
-   * nothing until a spawner dies, and also finds what the command started. Runs started here need
-   * none: this process has the pid as soon as spawn() returns.
-   */
-  let token: string | undefined;
   const events: SpawnEvents = {
     started(childPid) {
       pid = childPid;
@@ -214,7 +219,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     closed: finish,
     lost(message) {
       stop();
-      if (pid !== undefined || token === undefined) {
+      if (pid !== undefined) {
         lost = `${message}, and its process group was killed`;
         finish(null, null);
         return;
@@ -223,8 +228,8 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
       // found by their mark and their groups killed, before the run is reported over.
       const notFound = (why: string): string =>
         `${message}; its process, never reported, could not be looked for (${why}): it may still run`;
-      void killMarked(token, grace).then(
-        (unavailable) => {
+      void killFoundGroups(() => groupsCarryingToken(token), grace).then(
+        ({ unavailable }) => {
           lost = unavailable ? notFound(unavailable) : `${message}, and its process group was killed`;
           finish(null, null);
         },
@@ -236,15 +241,20 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     },
   };
 
-  if (child) attachChild(child, spec.stdin, events, spec.scratchCwd ? spec.cwd : undefined);
-  else {
-    token = randomUUID();
+  if (child) {
+    // The spawner kills this group if the service dies while it runs (this process cannot then):
+    // the wrapper of a Python action dies of PDEATHSIG and a Node.js host when fd 3 closes, but
+    // not what they started, and a Node.js action blocked in a loop never sees fd 3 close.
+    const unwatch = child.pid === undefined ? undefined : watchGroupViaSpawner(child.pid);
+    if (unwatch) child.once('close', unwatch);
+    attachChild(child, spec.stdin, events, spec.scratchCwd ? spec.cwd : undefined);
+  } else {
     spawnViaSpawner(
       {
         command: spec.command,
         args: spec.args,
         cwd: spec.cwd,
-        env: { ...spec.env, [RUN_TOKEN_VAR]: token },
+        env,
         stdin: spec.stdin,
         ...(spec.scratchCwd ? { scratch: true } : {}),
       },
@@ -253,29 +263,6 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   }
 
   return { child, done, stop };
-}
-
-/**
- * Kills the process groups of the processes carrying `token` (a run whose pid was never reported):
- * SIGTERM now, SIGKILL after `grace` to those groups and to any found by a second look (a child
- * the dead spawner forked that had not exec'd yet carried the spawner's environment, not the
- * mark). Resolves with why nothing could be looked for (no /proc: not Linux), else undefined.
- */
-async function killMarked(token: string, grace: number): Promise<string | undefined> {
-  const found = await groupsCarryingToken(token);
-  if (found.unavailable) return found.unavailable;
-  for (const group of found.groups) killGroup(group, 'SIGTERM');
-  const killTimer = setTimeout(() => {
-    groupsCarryingToken(token)
-      .then((again) => {
-        for (const group of new Set([...found.groups, ...again.groups])) killGroup(group, 'SIGKILL');
-      })
-      .catch((err: unknown) =>
-        process.emitWarning(`could not SIGKILL the processes of a lost run: ${(err as Error).message}`),
-      );
-  }, grace);
-  killTimer.unref();
-  return undefined;
 }
 
 /**

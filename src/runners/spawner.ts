@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { spawnerHostPath } from './paths.js';
+import { RUN_TOKEN_VAR } from './run-token.js';
 
 /** What the spawner starts: one local action process, in its own process group. */
 export interface SpawnRequest {
@@ -38,12 +39,18 @@ type HostMessage =
  * processes so that the fork libuv does for each costs that small process, not the service's event
  * loop. Started on first use and again after it dies; the runs it had are reported lost, so the
  * caller kills their process groups and ends them. It holds no state of its own beyond the runs in
- * flight: timeouts, kills and statuses stay with the caller.
+ * flight and the groups it watches (watch): timeouts, kills and statuses stay with the caller.
  */
 class Spawner {
   private host?: ChildProcess;
   /** The runs in flight, each with the host that started it (a new host may start before an old one is drained). */
   private readonly runs = new Map<number, { events: SpawnEvents; host: ChildProcess }>();
+  /**
+   * The process groups this process started itself (Python and Node.js actions, which need its
+   * fd 3), watched by the host so that it kills them if this process dies: id → group. Sent again
+   * to a new host when the one watching them dies.
+   */
+  private readonly watched = new Map<number, { pid: number; host: ChildProcess }>();
   private nextId = 1;
   private stopWhenIdle = false;
   /** Test hook (dieAfterNextFork): the next run's host kills itself between its fork and its `pid`. */
@@ -54,12 +61,32 @@ class Spawner {
     const id = this.nextId++;
     this.runs.set(id, { events, host });
     // Like a child's own pipes, a run in flight keeps the service's event loop alive.
-    if (this.runs.size === 1) this.keepAlive(host, true);
+    if (this.busy() === 1) this.keepAlive(host, true);
     // A send on a channel that just closed fails with an 'error' event: the host is dying, and its
     // 'exit' reports this run lost.
     const hook = this.dieAfterNextFork ? { dieAfterFork: true } : {};
     this.dieAfterNextFork = false;
     host.send({ t: 'run', id, ...request, ...hook });
+  }
+
+  /**
+   * Has the host kill the process group led by `pid` should this process die while the group runs
+   * (its disconnect handler kills the groups of its own runs likewise). Returns the call that ends
+   * the watch, once the group's leader has closed.
+   */
+  watch(pid: number): () => void {
+    const id = this.nextId++;
+    let host = this.host;
+    if (host) host.send({ t: 'watch', id, pid });
+    else host = this.launch([[id, pid]]);
+    this.watched.set(id, { pid, host });
+    if (this.busy() === 1) this.keepAlive(host, true);
+    return () => {
+      const watcher = this.watched.get(id)?.host;
+      if (!this.watched.delete(id)) return;
+      if (watcher?.connected) watcher.send({ t: 'unwatch', id });
+      this.idleIfDone();
+    };
   }
 
   /** Stops the spawner once no run is in flight (the children of runs still going would lose their pipes). */
@@ -72,19 +99,31 @@ class Spawner {
     return this.host?.pid;
   }
 
-  private launch(): ChildProcess {
+  /**
+   * Forks a host. `watches` ([id, pid]) are the groups it watches from its first instruction, given
+   * on its command line rather than in a message: should this process die while the host loads
+   * (seen: a spawner replaced, then the service SIGKILLed), the host needs nothing from a channel
+   * that is already closed.
+   */
+  private launch(watches: Array<[number, number]> = []): ChildProcess {
     const env = { ...process.env };
     // Not the service's flags or preloads (--cpu-prof, --inspect, loaders): the host needs none.
     delete env.NODE_OPTIONS;
-    const host = fork(spawnerHostPath(), [], {
-      execArgv: [],
-      env,
-      // Its own process group: a Ctrl-C or a signal to the service's group must not take the
-      // spawner (and every running action's output) away before the service's graceful shutdown.
-      detached: true,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    // A service started by another's action: the host is no run of that service's (run-token.ts).
+    delete env[RUN_TOKEN_VAR];
+    const host = fork(
+      spawnerHostPath(),
+      watches.map(([id, pid]) => `${id}:${pid}`),
+      {
+        execArgv: [],
+        env,
+        // Its own process group: a Ctrl-C or a signal to the service's group must not take the
+        // spawner (and every running action's output) away before the service's graceful shutdown.
+        detached: true,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      },
+    );
     this.host = host;
     this.stopWhenIdle = false;
     host.on('message', (m: HostMessage) => this.receive(m));
@@ -107,6 +146,7 @@ class Spawner {
         `the process that starts Squall's local actions (pid ${host.pid}) ${exited} while this action ` +
         `ran: its output and exit status are lost`;
       for (const id of this.runsOf(host)) this.end(id)?.lost(message);
+      this.rewatch(host);
     };
     host.on('exit', (code, signal) => {
       if (this.host === host) this.host = undefined;
@@ -117,8 +157,32 @@ class Spawner {
       drained = true;
       lostIfGone();
     });
-    if (this.runs.size === 0) this.keepAlive(host, false);
+    if (this.busy() === 0) this.keepAlive(host, false);
     return host;
+  }
+
+  /** The groups `dead` watched run on (their pipes are this process's): another host watches them. */
+  private rewatch(dead: ChildProcess): void {
+    const moved = [...this.watched].filter(([, w]) => w.host === dead);
+    if (moved.length === 0) return;
+    const running = this.host;
+    const host = running ?? this.launch(moved.map(([id, w]) => [id, w.pid]));
+    this.keepAlive(host, true);
+    for (const [id, watch] of moved) {
+      watch.host = host;
+      if (running) host.send({ t: 'watch', id, pid: watch.pid });
+    }
+  }
+
+  /** Runs in flight and groups watched: while there are any, the host is needed. */
+  private busy(): number {
+    return this.runs.size + this.watched.size;
+  }
+
+  private idleIfDone(): void {
+    if (this.busy() > 0) return;
+    if (this.host) this.keepAlive(this.host, false);
+    this.stopIfIdle();
   }
 
   private receive(m: HostMessage): void {
@@ -147,10 +211,7 @@ class Spawner {
   private end(id: number): SpawnEvents | undefined {
     const events = this.runs.get(id)?.events;
     if (!this.runs.delete(id)) return undefined;
-    if (this.runs.size === 0) {
-      if (this.host) this.keepAlive(this.host, false);
-      this.stopIfIdle();
-    }
+    this.idleIfDone();
     return events;
   }
 
@@ -159,7 +220,7 @@ class Spawner {
   }
 
   private stopIfIdle(): void {
-    if (!this.stopWhenIdle || this.runs.size > 0 || !this.host) return;
+    if (!this.stopWhenIdle || this.busy() > 0 || !this.host) return;
     const host = this.host;
     this.host = undefined;
     // The host exits when its channel closes.
@@ -183,6 +244,14 @@ const spawner = new Spawner();
 /** Starts `request` through the spawner process and reports what the child does to `events`. */
 export function spawnViaSpawner(request: SpawnRequest, events: SpawnEvents): void {
   spawner.start(request, events);
+}
+
+/**
+ * Has the spawner kill the process group led by `pid` (a child this process started) if this
+ * process dies while it runs; call the returned function once the group's leader has closed.
+ */
+export function watchGroupViaSpawner(pid: number): () => void {
+  return spawner.watch(pid);
 }
 
 /** Shutdown: the spawner process exits once the runs it started have ended (a later run starts it again). */

@@ -4,6 +4,20 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Auth off, quiet, and fast heartbeats: a killed service process is judged dead (its running
+ * executions abandoned, or run again) within about a second and a half.
+ */
+export const FAST_RECOVERY = {
+  SQUALL_AUTH_ENABLE: 'false',
+  SQUALL_LOG_LEVEL: 'warn',
+  SQUALL_EXECUTIONS_HEARTBEAT_MS: '200',
+  SQUALL_EXECUTIONS_DEAD_AFTER_MS: '1500',
+  SQUALL_EXECUTIONS_CHECK_EVERY_MS: '300',
+  SQUALL_SCHEDULER_PROCESS_EVERY_MS: '200',
+  SQUALL_SCHEDULER_LOCK_LIFETIME_MS: '1000',
+};
+
 export interface ServiceProcess {
   child: ChildProcess;
   url: string;

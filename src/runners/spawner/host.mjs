@@ -12,6 +12,9 @@
 // code, sig}; or {id, t: 'error', message, code, started} when the child could not start
 // (started: false, the run's last message) or failed after starting. With `scratch`, cwd is the
 // run's own directory: made before the start, removed once the child has closed if it is empty.
+// {t: 'watch', id, pid} and {t: 'unwatch', id} name a process group the service started itself (a
+// Python or Node.js action, which needs the service's fd 3): nothing is sent back, but should the
+// service die, the group is killed with those of the runs still open.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -21,8 +24,17 @@ const DRAIN_AFTER_EXIT_MS = 1000;
 /** How long the process groups left at disconnect get between SIGTERM and SIGKILL. */
 const GROUP_KILL_GRACE_MS = 2000;
 
-/** Run id → the pid (and process group) of each child that has not closed yet. */
-const live = new Map();
+/**
+ * Run or watch id → the pid (and process group) of each child that has not closed yet. A host
+ * started to take over the watches of one that died gets them as `<id>:<pid>` arguments: a message
+ * would be lost if the service died before this process had read it.
+ */
+const live = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [id, pid] = arg.split(':').map(Number);
+    return [id, pid];
+  }),
+);
 
 function killGroups(signal) {
   for (const pid of live.values()) {
@@ -140,17 +152,27 @@ function run(m) {
 }
 
 process.on('message', (m) => {
-  if (m && m.t === 'run') run(m);
+  if (m?.t === 'run') run(m);
+  else if (m?.t === 'watch') live.set(m.id, m.pid);
+  else if (m?.t === 'unwatch') live.delete(m.id);
 });
 // The service closed the channel or died. A graceful shutdown has already killed the process groups
 // of the runs it stopped; after a SIGKILL nobody would, and a command left running would go on for
 // an execution the next start records as abandoned (or runs again, when idempotent). So the groups
 // still open get SIGTERM, then SIGKILL, as the service's own kill does, and then we exit.
-process.on('disconnect', () => {
+let gone = false;
+function serviceGone() {
+  if (gone) return;
+  gone = true;
   if (live.size === 0) process.exit(0);
   killGroups('SIGTERM');
   setTimeout(() => {
     killGroups('SIGKILL');
     process.exit(0);
   }, GROUP_KILL_GRACE_MS);
-});
+}
+process.on('disconnect', serviceGone);
+// A service that died while this module loaded: its 'disconnect' came before the handler, and
+// this process would just exit (seen: a spawner started to replace a dead one, then the service
+// SIGKILLed, left the groups it had been given running).
+if (!process.connected) serviceGone();

@@ -4,23 +4,12 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { newId } from '../../../src/ids.js';
 import { STORE_TARGETS, describeWithServer, freshMongoUrl, tempDir } from '../../support/servers.js';
-import { startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
+import { FAST_RECOVERY, startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
 
 type Json = Record<string, any>;
 
 const RELIABILITY_PACKS = path.join(import.meta.dirname, '../../reliability/fixtures');
-
-/** Fast heartbeats so that a killed process is noticed in about a second and a half. */
-const FAST_RECOVERY = {
-  SQUALL_AUTH_ENABLE: 'false',
-  SQUALL_LOG_LEVEL: 'warn',
-  SQUALL_EXECUTIONS_HEARTBEAT_MS: '200',
-  SQUALL_EXECUTIONS_DEAD_AFTER_MS: '1500',
-  SQUALL_EXECUTIONS_CHECK_EVERY_MS: '300',
-  SQUALL_SCHEDULER_PROCESS_EVERY_MS: '200',
-  SQUALL_SCHEDULER_LOCK_LIFETIME_MS: '1000',
-};
 
 async function api(svc: ServiceProcess, method: string, path: string, body?: unknown): Promise<Json> {
   const res = await fetch(`${svc.url}${path}`, {
