@@ -9,7 +9,6 @@ import { startWorkflowService, type startTestService } from '../../support/test-
 import { waitFor } from '../../support/wait.js';
 import { isCompleted } from '../../../src/executions/index.js';
 import { traceHolding, withComponents } from '../../../src/traces/index.js';
-import { HOLD_MS } from '../../../src/workflows/engine/lease.js';
 
 type Json = Record<string, any>;
 
@@ -209,17 +208,19 @@ for (const target of STORE_TARGETS) {
           // 13 steps (the start, then one per task): each claimed the lease and (but the first) read
           // the head before (issue 19). The lease is kept from one to the next (lease.ts): a step
           // claims it again once it was kept HOLD_MS in a row, or when its child took longer than
-          // KEEP_MS (a loaded machine: the FerretDB run takes seconds at load 11).
-          const leaseClaims = claims.mock.calls.filter(([key]) => key === `wf:${id}:lease`);
-          const headReads = reads.mock.calls.filter(([key]) => key === id);
-          const bound = 3 + Math.floor(took / HOLD_MS);
-          expect(leaseClaims.length).toBeGreaterThanOrEqual(1);
-          expect(leaseClaims.length, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
-          expect(headReads.length, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
+          // KEEP_MS — how often is the machine's business (the FerretDB run takes seconds at load
+          // 11), so what is asserted is what cannot depend on it: most steps claimed nothing, and
+          // only a step that claimed read the head or looked for replayed children.
+          const leaseClaims = claims.mock.calls.filter(([key]) => key === `wf:${id}:lease`).length;
+          const headReads = reads.mock.calls.filter(([key]) => key === id).length;
+          const why = `in ${took} ms: ${leaseClaims} claims, ${headReads} head reads, ${lookups} lookups`;
+          expect(leaseClaims, why).toBeGreaterThanOrEqual(1);
+          expect(leaseClaims, why).toBeLessThanOrEqual(9);
+          expect(headReads, why).toBeLessThanOrEqual(leaseClaims);
           // A step that continues the kept lease is no replay: it looks up no children (12 steps
           // request one each; only those that claimed the lease look).
-          expect(lookups, `in ${took} ms`).toBeGreaterThanOrEqual(1);
-          expect(lookups, `in ${took} ms`).toBeLessThanOrEqual(Math.min(bound, 9));
+          expect(lookups, why).toBeGreaterThanOrEqual(1);
+          expect(lookups, why).toBeLessThanOrEqual(leaseClaims);
           // Given back once the workflow ended (its last step and the advance its completion sets
           // off, which may still run as the API shows it ended): another process can step it.
           await waitFor(
